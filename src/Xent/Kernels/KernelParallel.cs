@@ -1,0 +1,46 @@
+namespace Xent.Kernels;
+
+/// <summary>
+/// Splits index ranges across threads. Chunk boundaries depend only on the range and the
+/// chunk size, never on the thread count, so a kernel that writes disjoint outputs per chunk,
+/// or combines per-chunk partial results in chunk order, gives bit-identical results whatever
+/// the number of threads.
+/// </summary>
+public static class KernelParallel
+{
+    private static int s_maxThreads = Environment.ProcessorCount;
+
+    /// <summary>Upper bound on the threads a kernel may use (default: the processor count).</summary>
+    public static int MaxThreads
+    {
+        get => s_maxThreads;
+        set => s_maxThreads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxThreads must be at least 1.");
+    }
+
+    /// <summary>Number of fixed-size chunks that cover <paramref name="length"/> items.</summary>
+    public static int ChunkCount(int length, int chunkSize) => length <= 0 ? 0 : (length + chunkSize - 1) / chunkSize;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(chunkIndex, start, end) for each chunk of <paramref name="chunkSize"/>
+    /// items of [0, <paramref name="length"/>). Runs inline when one chunk or one thread suffices.
+    /// </summary>
+    public static void ForChunks(int length, int chunkSize, Action<int, int, int> body)
+    {
+        int chunks = ChunkCount(length, chunkSize);
+        if (chunks == 0) return;
+        int threads = Math.Min(s_maxThreads, chunks);
+        if (threads == 1)
+        {
+            for (int c = 0; c < chunks; c++) body(c, c * chunkSize, Math.Min(length, (c + 1) * chunkSize));
+            return;
+        }
+        // Chunks are handed out dynamically, but each chunk's output is fixed by its index.
+        int next = -1;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
+        {
+            int c;
+            while ((c = Interlocked.Increment(ref next)) < chunks)
+                body(c, c * chunkSize, Math.Min(length, (c + 1) * chunkSize));
+        });
+    }
+}
