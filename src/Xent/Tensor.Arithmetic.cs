@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace Xent;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     private enum BinaryOp { Add, Sub, Mul, Div }
 

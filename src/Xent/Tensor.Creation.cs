@@ -1,6 +1,6 @@
 namespace Xent;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     private static int[] CheckShape(int[] shape)
     {

@@ -1,6 +1,6 @@
 namespace Xent;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Picks values along <paramref name="dim"/> at <paramref name="index"/> (int64, same rank, each other dim no larger),

@@ -1,6 +1,6 @@
 namespace Xent;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Matrix product: (m, k)·(k, n) → (m, n), or batched (b, m, k)·(b, k, n) → (b, m, n). Differentiable.

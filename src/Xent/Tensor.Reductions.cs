@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace Xent;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Sum of all elements as a 0-d tensor (int64 stays int64). Differentiable for float32.</summary>
     public Tensor Sum()

@@ -1,6 +1,6 @@
 namespace Xent;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Same storage under a new shape; one dim may be -1 (inferred). Differentiable.</summary>
     public Tensor Reshape(params int[] shape)

@@ -13,7 +13,7 @@ namespace Xent;
 /// inputs require gradients records one <see cref="Node"/>; <see cref="Backward(Tensor?, bool)"/>
 /// walks those nodes in reverse topological order.
 /// </remarks>
-public sealed partial class Tensor
+public partial class Tensor
 {
     private readonly float[]? _float;
     private readonly long[]? _long;
