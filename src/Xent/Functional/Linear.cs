@@ -28,7 +28,7 @@ public static partial class F
         int k = input.Size(-1);
         int m = k == 0 ? Shapes.NumEl(input.ShapeSpan[..^1]) : input.NumEl / k;
         if (k != inF)
-            throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {inF}x{outF}).", nameof(input));
+            throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {inF}x{outF})", nameof(input));
         if (bias is not null && (bias.Rank != 1 || bias.NumEl != outF))
             throw new ArgumentException($"linear: expected bias of size [{outF}] to match weight of size {Shapes.Format(weight.ShapeSpan)}, but got bias of size {Shapes.Format(bias.ShapeSpan)}.", nameof(bias));
 

@@ -35,11 +35,12 @@ public static partial class F
         int rank = input.Rank;
         int h = input.Size(-2), w = input.Size(-1);
         int planes = input.NumEl / (h * w);
-        int ho = (h + 2 * ph - kh) / sh + 1, wo = (w + 2 * pw - kw) / sw + 1;
-        if (h + 2 * ph < kh || w + 2 * pw < kw || ho < 1 || wo < 1)
+        // Floor division (PyTorch's div_rtn), so a too-small input reports output size 0, not 1.
+        int ho = FloorDiv(h + 2 * ph - kh, sh) + 1, wo = FloorDiv(w + 2 * pw - kw, sw) + 1;
+        if (ho < 1 || wo < 1)
         {
             int c = input.Size(-3);
-            throw new ArgumentException($"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{Math.Max(0, ho)}x{Math.Max(0, wo)}). Output size is too small", nameof(input));
+            throw new ArgumentException($"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{ho}x{wo}). Output size is too small", nameof(input));
         }
 
         // TODO(kernels-gemm): call Xent.Kernels.MaxPool2dKernel once it lands on that branch.
@@ -88,4 +89,7 @@ public static partial class F
             return [new Tensor(gx, input.Shape)];
         }, input);
     }
+
+    /// <summary>Integer division rounding toward −∞ (stride is positive).</summary>
+    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 }
