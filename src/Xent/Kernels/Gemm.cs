@@ -362,6 +362,10 @@ public static unsafe partial class Gemm
                     for (; r < mr; r++) d[r] = 0f;
                 }
             }
+            else if (p.Path == GemmPath.Avx512 && mr <= 16)
+            {
+                PackRowsTransposed512(p.A + (long)(ic + ir) * p.Lda + pc, p.Lda, rows, kc, d, mr, mr);
+            }
             else
             {
                 float* s = p.A + (long)(ic + ir) * p.Lda + pc;
@@ -403,6 +407,13 @@ public static unsafe partial class Gemm
                         for (; j < nr; j++) d[j] = 0f;
                     }
                 }
+            }
+            else if (p.Path == GemmPath.Avx512 && nr == 32)
+            {
+                // Stored n×k: column j of op(B) is row j of B; two 16-row halves per panel.
+                float* s = p.B + (long)(jc + jr) * p.Ldb + pc;
+                PackRowsTransposed512(s, p.Ldb, Math.Min(cols, 16), kc, d, 16, nr);
+                PackRowsTransposed512(s + 16L * p.Ldb, p.Ldb, Math.Max(cols - 16, 0), kc, d + 16, 16, nr);
             }
             else
             {
