@@ -74,9 +74,24 @@ internal static class VectorMath
         return p * s1 * s2;
     }
 
-    /// <summary>Scalar e^x with the same algorithm as the vector paths (used for tails).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Exp(float x) => Exp(Vector256.CreateScalarUnsafe(x)).ToScalar();
+    /// <summary>Scalar e^x with the same operations as the vector paths, so tails round identically.</summary>
+    public static float Exp(float x)
+    {
+        float xc = x > MaxArg ? MaxArg : x < MinArg ? MinArg : x; // NaN fails both compares and stays
+        float t = MathF.FusedMultiplyAdd(xc, Log2E, RoundMagic);
+        float n = t - RoundMagic;
+        float r = MathF.FusedMultiplyAdd(n, -Ln2Hi, xc);
+        r = MathF.FusedMultiplyAdd(n, -Ln2Lo, r);
+        float p = MathF.FusedMultiplyAdd(P0, r, P1);
+        p = MathF.FusedMultiplyAdd(p, r, P2);
+        p = MathF.FusedMultiplyAdd(p, r, P3);
+        p = MathF.FusedMultiplyAdd(p, r, P4);
+        p = MathF.FusedMultiplyAdd(p, r, P5);
+        p = MathF.FusedMultiplyAdd(p, r * r, r) + 1f;
+        int ni = BitConverter.SingleToInt32Bits(t) - RoundMagicBits;
+        int n1 = ni >> 1, n2 = ni - n1;
+        return p * BitConverter.Int32BitsToSingle((n1 + 127) << 23) * BitConverter.Int32BitsToSingle((n2 + 127) << 23);
+    }
 
     private static bool Use512(int n) => Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count;
     private static bool Use256(int n) => Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count;
