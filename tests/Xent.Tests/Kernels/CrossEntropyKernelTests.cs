@@ -224,6 +224,23 @@ public class CrossEntropyKernelTests
     }
 
     [Fact]
+    public void StreamedGradient_OfALargeBatch_MatchesTheTwoKernelPath()
+    {
+        // Over 8 MiB of gradient: the fused path streams it with non-temporal stores; odd C puts
+        // every row at a different alignment.
+        int n = 70, c = 32001;
+        Assert.True((long)n * c * sizeof(float) >= CrossEntropyKernel.StreamingBytes);
+        var k = Make(8, n, c, true, -100, 3, 0.1f);
+        var (_, totals, m, l) = Fwd(k);
+        float scale = (float)(1 / totals.WeightSum);
+        float[] dx = Bwd(k, m, l, [scale]);
+        var fused = new float[k.X.Length];
+        float mean = CrossEntropyKernel.ForwardBackwardMean(k.X, k.T, c, k.W, -100, 0.1f, fused);
+        Close.One(totals.Mean, mean, 1e-6, 0);
+        Close.All(dx, fused, 1e-4, Close.Scale(dx, 1e-6), "fused vs two kernels");
+    }
+
+    [Fact]
     public void OutOfBoundsTarget_Throws_BeforeWritingAnything()
     {
         var k = Make(1, 3, 4, false, -100, 0, 0f) with { T = [0, 12, 1] };
