@@ -30,6 +30,8 @@ namespace Xent.Kernels;
 /// <para>Logits may be −inf (p = 0; a −inf target logit gives loss +inf, and with ε &gt; 0 any −inf logit
 /// does); |x| up to float max is safe (max subtraction); NaN propagates; a row of all −inf is NaN.
 /// Sums over rows are float64 per fixed chunk of rows, combined in chunk order.</para>
+/// <para>K-dimensional inputs (N, C, d1..dk) are the caller's to lay out as (N·d1..dk, C) rows
+/// (targets (N, d1..dk) flatten in the same order); an unbatched (C) input is one row.</para>
 /// </summary>
 public static unsafe class CrossEntropyKernel
 {
