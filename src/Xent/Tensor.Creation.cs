@@ -1,0 +1,128 @@
+namespace Xent;
+
+public partial class Tensor
+{
+    private static int[] CheckShape(int[] shape)
+    {
+        Shapes.NumEl(shape);
+        return (int[])shape.Clone();
+    }
+
+    /// <summary>A float32 tensor over a copy of <paramref name="data"/> with the given shape (1-D when omitted).</summary>
+    public static Tensor FromArray(float[] data, params int[] shape) =>
+        new((float[])data.Clone(), shape.Length == 0 ? [data.Length] : CheckShape(shape));
+
+    /// <summary>An int64 tensor over a copy of <paramref name="data"/> with the given shape (1-D when omitted).</summary>
+    public static Tensor FromArray(long[] data, params int[] shape) =>
+        new((long[])data.Clone(), shape.Length == 0 ? [data.Length] : CheckShape(shape));
+
+    /// <summary>An int64 tensor from int values (class indices written as int literals).</summary>
+    public static Tensor FromArray(int[] data, params int[] shape) =>
+        new(Array.ConvertAll(data, x => (long)x), shape.Length == 0 ? [data.Length] : CheckShape(shape));
+
+    /// <summary>A 2-D float32 tensor from a rectangular array, like <c>torch.tensor([[…], […]])</c>.</summary>
+    public static Tensor FromArray(float[,] data)
+    {
+        int rows = data.GetLength(0), cols = data.GetLength(1);
+        var flat = new float[rows * cols];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                flat[i * cols + j] = data[i, j];
+        return new Tensor(flat, [rows, cols]);
+    }
+
+    /// <summary>A 0-d float32 tensor.</summary>
+    public static Tensor Scalar(float value) => new([value], []);
+
+    /// <summary>A 0-d int64 tensor.</summary>
+    public static Tensor Scalar(long value) => new([value], []);
+
+    /// <summary>A float32 tensor of zeros.</summary>
+    public static Tensor Zeros(params int[] shape) => new(new float[Shapes.NumEl(shape)], CheckShape(shape));
+
+    /// <summary>An int64 tensor of zeros.</summary>
+    public static Tensor ZerosInt64(params int[] shape) => new(new long[Shapes.NumEl(shape)], CheckShape(shape));
+
+    /// <summary>A float32 tensor of ones.</summary>
+    public static Tensor Ones(params int[] shape) => Full(1f, shape);
+
+    /// <summary>A float32 tensor filled with <paramref name="value"/>.</summary>
+    public static Tensor Full(float value, params int[] shape)
+    {
+        var data = new float[Shapes.NumEl(shape)];
+        data.AsSpan().Fill(value);
+        return new Tensor(data, CheckShape(shape));
+    }
+
+    /// <summary>Zeros with the shape and dtype of <paramref name="t"/>.</summary>
+    public static Tensor ZerosLike(Tensor t) => t.DType == DType.Float32 ? Zeros(t._shape) : ZerosInt64(t._shape);
+
+    /// <summary>Float32 ones with the shape of <paramref name="t"/>.</summary>
+    public static Tensor OnesLike(Tensor t) => Ones(t._shape);
+
+    /// <summary>Int64 values start, start+step, … below end, like <c>torch.arange(start, end, step)</c>.</summary>
+    public static Tensor Arange(long start, long end, long step = 1)
+    {
+        if (step == 0) throw new ArgumentException("Arange: step must be nonzero.", nameof(step));
+        long n = Math.Max(0, (end - start + step - Math.Sign(step)) / step);
+        var data = new long[n];
+        for (long i = 0; i < n; i++) data[i] = start + i * step;
+        return new Tensor(data, [(int)n]);
+    }
+
+    /// <summary>Int64 values 0 … end-1, like <c>torch.arange(end)</c>.</summary>
+    public static Tensor Arange(long end) => Arange(0, end);
+
+    /// <summary>Float32 values start, start+step, … below end (count computed in float64, as PyTorch does).</summary>
+    public static Tensor Arange(float start, float end, float step = 1f)
+    {
+        if (step == 0) throw new ArgumentException("Arange: step must be nonzero.", nameof(step));
+        int n = (int)Math.Max(0, Math.Ceiling(((double)end - start) / step));
+        var data = new float[n];
+        for (int i = 0; i < n; i++) data[i] = (float)(start + (double)i * step);
+        return new Tensor(data, [n]);
+    }
+
+    /// <summary>Uniform samples in [0, 1), like <c>torch.rand</c>.</summary>
+    public static Tensor Rand(int[] shape, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var data = new float[Shapes.NumEl(shape)];
+        for (int i = 0; i < data.Length; i++) data[i] = g.NextFloat();
+        return new Tensor(data, CheckShape(shape));
+    }
+
+    /// <summary>Uniform samples in [0, 1) from the default generator.</summary>
+    public static Tensor Rand(params int[] shape) => Rand(shape, null);
+
+    /// <summary>Standard normal samples, like <c>torch.randn</c>.</summary>
+    public static Tensor Randn(int[] shape, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var data = new float[Shapes.NumEl(shape)];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)g.NextGaussian();
+        return new Tensor(data, CheckShape(shape));
+    }
+
+    /// <summary>Standard normal samples from the default generator.</summary>
+    public static Tensor Randn(params int[] shape) => Randn(shape, null);
+
+    /// <summary>Uniform int64 values in [low, high), like <c>torch.randint(low, high, shape)</c>.</summary>
+    public static Tensor RandInt(long low, long high, int[] shape, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var data = new long[Shapes.NumEl(shape)];
+        for (int i = 0; i < data.Length; i++) data[i] = g.NextInt64(low, high);
+        return new Tensor(data, CheckShape(shape));
+    }
+
+    /// <summary>Uniform int64 values in [0, high), like <c>torch.randint(high, shape)</c>.</summary>
+    public static Tensor RandInt(long high, int[] shape, Generator? generator = null) => RandInt(0, high, shape, generator);
+
+    /// <summary>A random permutation of 0 … n-1 as int64, like <c>torch.randperm</c>.</summary>
+    public static Tensor RandPerm(int n, Generator? generator = null) =>
+        new(Array.ConvertAll((generator ?? Generator.Default).Permutation(n), x => (long)x), [n]);
+
+    /// <summary>Re-seeds the default generator, like <c>torch.manual_seed</c>.</summary>
+    public static void ManualSeed(long seed) => Generator.Default.ManualSeed(seed);
+}

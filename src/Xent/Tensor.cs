@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Text;
+using Xent.Autograd;
+
+namespace Xent;
+
+/// <summary>
+/// A dense, contiguous, row-major n-dimensional array of <see cref="DType.Float32"/> values or
+/// <see cref="DType.Int64"/> indices, with reverse-mode automatic differentiation.
+/// </summary>
+/// <remarks>
+/// Every op returns a new tensor (views such as <see cref="Reshape"/> share storage). An op whose
+/// inputs require gradients records one <see cref="Node"/>; <see cref="Backward(Tensor?, bool)"/>
+/// walks those nodes in reverse topological order.
+/// </remarks>
+public partial class Tensor
+{
+    private readonly float[]? _float;
+    private readonly long[]? _long;
+    private readonly int[] _shape;
+    private bool _requiresGrad;
+
+    internal Tensor(float[] data, int[] shape)
+    {
+        if (data.Length != Shapes.NumEl(shape))
+            throw new ArgumentException($"Data has {data.Length} elements but shape {Shapes.Format(shape)} needs {Shapes.NumEl(shape)}.");
+        _float = data;
+        _shape = shape;
+    }
+
+    internal Tensor(long[] data, int[] shape)
+    {
+        if (data.Length != Shapes.NumEl(shape))
+            throw new ArgumentException($"Data has {data.Length} elements but shape {Shapes.Format(shape)} needs {Shapes.NumEl(shape)}.");
+        _long = data;
+        _shape = shape;
+    }
+
+    /// <summary>Element type.</summary>
+    public DType DType => _float is null ? DType.Int64 : DType.Float32;
+
+    /// <summary>The dims (a copy; use <see cref="Size"/> for one dim without allocating).</summary>
+    public int[] Shape => (int[])_shape.Clone();
+
+    internal ReadOnlySpan<int> ShapeSpan => _shape;
+
+    /// <summary>Number of dims (0 for a scalar).</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>Number of elements.</summary>
+    public int NumEl => _float?.Length ?? _long!.Length;
+
+    /// <summary>Size of one dim; negative dims count from the end.</summary>
+    public int Size(int dim) => _shape[Shapes.NormalizeDim(dim, Rank, nameof(Size))];
+
+    /// <summary>The float32 elements in row-major order. Writing to them bypasses autograd.</summary>
+    public Span<float> Data => _float ?? throw DTypeError("Data", DType.Float32);
+
+    /// <summary>The int64 elements in row-major order.</summary>
+    public Span<long> Int64Data => _long ?? throw DTypeError("Int64Data", DType.Int64);
+
+    internal float[] FloatArray => _float ?? throw DTypeError("this op", DType.Float32);
+    internal long[] LongArray => _long ?? throw DTypeError("this op", DType.Int64);
+
+    internal InvalidOperationException DTypeError(string op, DType expected) =>
+        new($"{op} expects a {Name(expected)} tensor, but got {Name(DType)} with shape {Shapes.Format(_shape)}.");
+
+    internal static string Name(DType d) => d == DType.Float32 ? "float32" : "int64";
+
+    internal void RequireFloat(string op) { if (_float is null) throw DTypeError(op, DType.Float32); }
+
+    // ---- autograd state ----
+
+    /// <summary>Whether gradients flow to this tensor. Only leaves (tensors no op produced) can be set.</summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (GradFn is not null && !value)
+                throw new InvalidOperationException("RequiresGrad can only be changed on leaf tensors; use Detach() to get a tensor without history.");
+            if (value && _float is null)
+                throw new InvalidOperationException("Only float32 tensors can require gradients; int64 tensors hold class indices.");
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>Accumulated gradient of a leaf after <see cref="Backward(Tensor?, bool)"/>; null until then.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The node that produced this tensor, or null for a leaf.</summary>
+    public Node? GradFn { get; internal set; }
+
+    /// <summary>True when no recorded op produced this tensor.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor, for chaining.</summary>
+    public Tensor RequiresGrad_(bool requiresGrad = true) { RequiresGrad = requiresGrad; return this; }
+
+    /// <summary>A tensor sharing this one's storage, with no history and no gradient.</summary>
+    public Tensor Detach() => _float is not null ? new Tensor(_float, _shape) : new Tensor(_long!, _shape);
+
+    /// <summary>A copy with its own storage; differentiable.</summary>
+    public Tensor Clone()
+    {
+        var result = _float is not null ? new Tensor((float[])_float.Clone(), _shape) : new Tensor((long[])_long!.Clone(), _shape);
+        return _float is null ? result : Record(result, "CloneBackward", g => [g], this);
+    }
+
+    /// <summary>Runs backpropagation from this tensor. See <see cref="Autograd.BackwardEngine"/>.</summary>
+    /// <param name="gradient">Gradient of the final objective with respect to this tensor; may be omitted only for a one-element tensor.</param>
+    /// <param name="retainGraph">Keep the graph so that Backward can run through it again.</param>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false) => BackwardEngine.Run(this, gradient, retainGraph);
+
+    /// <summary>
+    /// Attaches a node to <paramref name="result"/> when grad mode is on and an input requires grad.
+    /// <paramref name="backward"/> maps the output gradient to one gradient per input (null: none).
+    /// </summary>
+    internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params Tensor[] inputs)
+    {
+        if (!GradMode.IsEnabled) return result;
+        bool any = false;
+        foreach (var t in inputs) any |= t._requiresGrad;
+        if (!any) return result;
+        result._requiresGrad = true;
+        result.GradFn = new Node(name, inputs, backward);
+        return result;
+    }
+
+    /// <summary>Disables recording until the returned scope is disposed: <c>using (Tensor.NoGrad()) { … }</c>.</summary>
+    public static GradMode.Scope NoGrad() => GradMode.Disable();
+
+    // ---- reading values ----
+
+    /// <summary>The value of a one-element tensor (int64 values are converted).</summary>
+    public float Item()
+    {
+        if (NumEl != 1) throw new InvalidOperationException($"a Tensor with {NumEl} elements cannot be converted to a scalar (shape {Shapes.Format(_shape)}).");
+        return _float is not null ? _float[0] : _long![0];
+    }
+
+    /// <summary>The value of a one-element int64 tensor.</summary>
+    public long ItemInt64()
+    {
+        if (NumEl != 1) throw new InvalidOperationException($"a Tensor with {NumEl} elements cannot be converted to a scalar (shape {Shapes.Format(_shape)}).");
+        return _long is not null ? _long[0] : throw DTypeError(nameof(ItemInt64), DType.Int64);
+    }
+
+    /// <summary>A copy of the float32 elements in row-major order.</summary>
+    public float[] ToArray() => (float[])FloatArray.Clone();
+
+    /// <summary>A copy of the int64 elements in row-major order.</summary>
+    public long[] ToInt64Array() => (long[])LongArray.Clone();
+
+    /// <summary>PyTorch-like text, e.g. <c>tensor([[0.1000, 0.7000]])</c>; long tensors are abbreviated.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder("tensor(");
+        int index = 0;
+        Append(sb, 0, ref index);
+        if (GradFn is not null) sb.Append(", grad_fn=<").Append(GradFn.Name).Append('>');
+        else if (_requiresGrad) sb.Append(", requires_grad=True");
+        return sb.Append(')').ToString();
+    }
+
+    private void Append(StringBuilder sb, int dim, ref int index)
+    {
+        if (dim == Rank) { AppendValue(sb, index++); return; }
+        sb.Append('[');
+        int n = _shape[dim];
+        for (int i = 0; i < n; i++)
+        {
+            if (i > 0) sb.Append(dim == Rank - 1 ? ", " : ",\n" + new string(' ', 8 + dim));
+            if (n > 8 && i == 4)
+            {
+                sb.Append("...");
+                int skip = (n - 7) * (NumEl / Math.Max(1, Shapes.NumEl(_shape.AsSpan(0, dim + 1))));
+                index += skip;
+                i = n - 4;
+                continue;
+            }
+            Append(sb, dim + 1, ref index);
+        }
+        sb.Append(']');
+    }
+
+    private void AppendValue(StringBuilder sb, int i)
+    {
+        if (_long is not null) sb.Append(_long[i].ToString(CultureInfo.InvariantCulture));
+        else sb.Append(_float![i].ToString("0.0000", CultureInfo.InvariantCulture));
+    }
+}
