@@ -20,15 +20,15 @@ internal static class LossCommand
     public static Command Create()
     {
         var kind = new Argument<string>("KIND") { Description = "The loss: cross-entropy | nll | bce | bce-with-logits." };
-        var input = new Option<string>("--input") { Description = "Input .npy: logits (cross-entropy, bce-with-logits), log-probabilities (nll) or probabilities (bce). float32, or float64 (converted)." };
-        var target = new Option<string>("--target") { Description = "Target .npy: int64/int32 class indices, or float class probabilities / binary targets." };
-        var weight = new Option<string>("--weight") { Description = "Optional weight .npy: (C) per class for cross-entropy and nll; broadcast to the input for bce." };
-        var posWeight = new Option<string>("--pos-weight") { Description = "Optional positive-class weight .npy for bce-with-logits, broadcast along the last dim." };
-        var ignoreIndex = new Option<string>("--ignore-index") { Description = "Target value to ignore (cross-entropy, nll). Default: -100." };
-        var reduction = new Option<string>("--reduction") { Description = "mean (default) | sum | none." };
-        var smoothing = new Option<string>("--label-smoothing") { Description = "Label smoothing in [0, 1] (cross-entropy). Default: 0." };
-        var output = new Option<string>("--out") { Description = "Write the loss as float32 .npy (0-d for mean and sum)." };
-        var gradOut = new Option<string>("--grad-out") { Description = "Write d(sum of the loss)/d(input) as float32 .npy of the input's shape." };
+        var input = new Option<string>("--input") { HelpName = "X.npy", Description = "Input .npy: logits (cross-entropy, bce-with-logits), log-probabilities (nll) or probabilities (bce). float32, or float64 (converted)." };
+        var target = new Option<string>("--target") { HelpName = "T.npy", Description = "Target .npy: int64/int32 class indices, or float class probabilities / binary targets." };
+        var weight = new Option<string>("--weight") { HelpName = "W.npy", Description = "Optional weight .npy: (C) per class for cross-entropy and nll; broadcast to the input for bce." };
+        var posWeight = new Option<string>("--pos-weight") { HelpName = "P.npy", Description = "Optional positive-class weight .npy for bce-with-logits, broadcast along the last dim." };
+        var ignoreIndex = new Option<string>("--ignore-index") { HelpName = "N", Description = "Target value to ignore (cross-entropy, nll). Default: -100." };
+        var reduction = new Option<string>("--reduction") { HelpName = "mean|sum|none", Description = "mean (default) | sum | none." };
+        var smoothing = new Option<string>("--label-smoothing") { HelpName = "S", Description = "Label smoothing in [0, 1] (cross-entropy). Default: 0." };
+        var output = new Option<string>("--out") { HelpName = "LOSS.npy", Description = "Write the loss as float32 .npy (0-d for mean and sum)." };
+        var gradOut = new Option<string>("--grad-out") { HelpName = "GRAD.npy", Description = "Write d(sum of the loss)/d(input) as float32 .npy of the input's shape." };
 
         var command = new Command("loss", "Compute a loss exactly as PyTorch does, from .npy files.")
         {
@@ -49,6 +49,8 @@ internal static class LossCommand
         public override int Invoke(ParseResult parseResult)
         {
             if (parseResult.Errors.Count > 0) return Fail(parseResult.Errors[0].Message);
+            // ClearsParseErrors also clears the "unrecognized" errors: report those here.
+            if (parseResult.UnmatchedTokens.Count > 0) return Fail($"unrecognized argument '{parseResult.UnmatchedTokens[0]}'.");
             return run(parseResult);
         }
     }
@@ -109,7 +111,7 @@ internal static class LossCommand
         catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException
             or IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            return Fail(OneLine(e.Message));
+            return Fail(OneLine(e is ArgumentException a && a.ParamName is { } p ? a.Message.Replace($" (Parameter '{p}')", "") : e.Message));
         }
     }
 
@@ -148,13 +150,17 @@ internal static class LossCommand
                 return Tensor.FromArray(a.ToInt64(), a.Shape).Reshape(a.Shape);
             case NpyDType.Float32 or NpyDType.Float64:
                 if (kind == "nll" || (kind == "cross-entropy" && !a.Shape.AsSpan().SequenceEqual(input.Shape)))
-                    throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} values of shape {NpyArray.FormatShape(a.Shape)}; " +
-                        $"class indices must be int64 or int32{(kind == "cross-entropy" ? " (float targets are class probabilities of the input's shape " + NpyArray.FormatShape(input.Shape) + ")" : "")}.");
+                    throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} values of shape {FormatShape(a.Shape)}; " +
+                        $"class indices must be int64 or int32{(kind == "cross-entropy" ? " (float targets are class probabilities of the input's shape " + FormatShape(input.Shape) + ")" : "")}.");
                 return Tensor.FromArray(a.ToFloat32(), a.Shape).Reshape(a.Shape);
             default:
                 throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()}; expected int64 or int32 class indices, or float32/float64 targets.");
         }
     }
+
+    /// <summary>numpy's shape text: <c>(2, 3)</c>, <c>(5,)</c>, <c>()</c>.</summary>
+    private static string FormatShape(int[] shape) =>
+        shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
 
     private static void Print(string kind, Reduction reduction, Tensor loss)
     {
@@ -167,6 +173,6 @@ internal static class LossCommand
         var values = loss.ToArray();
         int shown = Math.Min(values.Length, 10);
         var first = string.Join(", ", Enumerable.Range(0, shown).Select(i => values[i].ToString("R", inv)));
-        Console.WriteLine($"{kind} (none): shape {NpyArray.FormatShape(loss.Shape)}, values [{first}{(values.Length > shown ? ", ..." : "")}]");
+        Console.WriteLine($"{kind} (none): shape {FormatShape(loss.Shape)}, values [{first}{(values.Length > shown ? ", ..." : "")}]");
     }
 }
