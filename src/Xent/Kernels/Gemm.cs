@@ -299,6 +299,20 @@ public static unsafe partial class Gemm
                 {
                     MicroKernel(path, kc, ap, bp, cp, p.Ldc, p.Alpha, p.Beta, mode);
                 }
+                else if (path == GemmPath.Avx512)
+                {
+                    // Edge tile: the smallest variant covering it, straight into C when it fits exactly.
+                    var (er, ec) = Kernel512EdgeExtent(mrr, nrr);
+                    if (er == mrr && ec == nrr)
+                    {
+                        Kernel512Edge(mrr, nrr, kc, ap, bp, cp, p.Ldc, p.Alpha, p.Beta, mode);
+                    }
+                    else
+                    {
+                        Kernel512Edge(mrr, nrr, kc, ap, bp, tile, nr, 1f, 0f, 0);
+                        MergeEdge(tile, nr, cp, p.Ldc, mrr, nrr, p.Alpha, p.Beta, mode);
+                    }
+                }
                 else
                 {
                     // Edge tile: compute the full register tile into scratch, merge the valid part.
