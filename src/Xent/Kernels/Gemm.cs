@@ -9,12 +9,15 @@ namespace Xent.Kernels;
 /// <c>C = alpha * op(A) * op(B) + beta * C</c>, where <c>op(X)</c> is <c>X</c> or <c>Xᵀ</c>.
 /// </summary>
 /// <remarks>
-/// The fast path follows the BLIS/GotoBLAS scheme: op(B) is packed into KC×NR column panels and
-/// op(A) into MC×KC blocks of MR-row panels (both into per-thread aligned buffers reused across
-/// calls), and a register-tiled micro-kernel (14×32 with AVX-512, 6×16 with AVX2+FMA, scalar
-/// otherwise) accumulates each KC-long slice of the dot products. C is split into tiles that
-/// run on separate threads; the tiling never changes the order in which products are summed
-/// along k, so results are bit-identical for any <see cref="KernelParallel.MaxThreads"/>.
+/// The fast path follows the BLIS/GotoBLAS scheme: op(B) is packed into KC×NC blocks of NR-column
+/// panels (1 MiB, kept in L2) and op(A) into MR-row panels (per-thread 64-byte-aligned buffers reused
+/// across calls; row-major A and transposed B are packed with in-register 16×16 transposes), and a
+/// register-tiled micro-kernel (14×32 with AVX-512 plus 8/4-row and 16-column edge variants, 6×16 with
+/// AVX2+FMA, scalar otherwise) sums each KC-long slice of the dot products with fused multiply-adds
+/// before adding it into C. Threads share one packed B block and take row blocks of C (tall problems),
+/// or take column tiles that each run the whole k loop (few rows). Neither split changes the order in
+/// which products are summed along k, so results are bit-identical for any
+/// <see cref="KernelParallel.MaxThreads"/>.
 /// </remarks>
 public static unsafe partial class Gemm
 {
@@ -26,10 +29,10 @@ public static unsafe partial class Gemm
     private const int NC = 1024;
     /// <summary>Below this many flops a call runs on the calling thread only.</summary>
     private const long ParallelMinFlops = 4_000_000;
-    /// <summary>Flops per C tile handed to a thread (tiles never change the summation order).</summary>
+    /// <summary>Flops per column tile when few rows are split by columns (2..8 tiles).</summary>
     private const long FlopsPerTile = 256_000_000;
 
-    /// <summary>Micro-kernel families, chosen once from the hardware (tests may force one).</summary>
+    /// <summary>Micro-kernel families, chosen once from the hardware (tests pass each one explicitly).</summary>
     internal enum GemmPath { Avx512, Avx2, Scalar }
 
     /// <summary>The fastest micro-kernel family this machine supports.</summary>
