@@ -219,6 +219,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Computes rows [i0,i1) × columns [j0,j1) of C on this thread with its own packing buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void RunTile(in Problem p, int i0, int i1, int j0, int j1)
     {
         var bl = new Blocking(in p, j1 - j0);
@@ -246,6 +247,7 @@ public static unsafe partial class Gemm
     /// The GotoBLAS loop with one packed B panel shared by all threads: per KC slice, the panel is packed
     /// (in parallel), then row blocks of C are handed out, each packing its own A block.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void RunSharedB(in Problem p)
     {
         var bl = new Blocking(in p, p.N);
@@ -283,6 +285,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Multiplies a packed A block (mc×kc) by a packed B panel (kc×nc) into C[ic.., jc..].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void MacroKernel(in Problem p, in Blocking bl, int ic, int mc, int jc, int nc, int kc, int mode,
         float* bufA, float* bufB, float* tile)
     {
@@ -339,6 +342,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Applies the same update as the vector stores, element by element (bit-identical).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void MergeEdge(float* t, int ldt, float* c, int ldc, int rows, int cols, float alpha, float beta, int mode)
     {
         for (int i = 0; i < rows; i++)
@@ -362,6 +366,7 @@ public static unsafe partial class Gemm
     /// Packs op(A)[ic..ic+mc, pc..pc+kc] as consecutive MR-row panels, each stored k-major
     /// (MR values per k), zero-padding the last panel's missing rows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void PackA(in Problem p, int ic, int mc, int pc, int kc, int mr, float* dst)
     {
         for (int ir = 0; ir < mc; ir += mr)
@@ -411,6 +416,7 @@ public static unsafe partial class Gemm
     /// Packs op(B)[pc..pc+kc, jc..jc+nc] as consecutive NR-column panels, each stored k-major
     /// (NR values per k), zero-padding the last panel's missing columns.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void PackB(in Problem p, int pc, int kc, int jc, int nc, int nr, float* dst)
     {
         for (int jr = 0; jr < nc; jr += nr)
