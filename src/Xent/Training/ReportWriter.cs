@@ -128,7 +128,7 @@ public static class ReportWriter
         double Y(double y) => T + (1 - (y - yMin) / (yMax - yMin)) * ph;
 
         var sb = new StringBuilder();
-        sb.Append(string.Create(C, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">"));
+        sb.Append(string.Create(C, $"<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">"));
         sb.Append(string.Create(C, $"<rect x=\"{L}\" y=\"{T}\" width=\"{pw}\" height=\"{ph}\" fill=\"#fafafa\" stroke=\"#ccc\"/>"));
         foreach (double t in yTicks)
         {
@@ -197,7 +197,7 @@ public static class ReportWriter
         double left = 118, top = 112, size = cell * k;
         double W = left + size + 16, H = top + size + 34;
         var sb = new StringBuilder();
-        sb.Append(string.Create(C, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">"));
+        sb.Append(string.Create(C, $"<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">"));
         for (int t = 0; t < k; t++)
         {
             long rowSum = 0;
