@@ -66,7 +66,7 @@ public static class ReportWriter
         ".row{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start;margin-bottom:16px}\n" +
         "figure{margin:0}figcaption{font-size:13px;color:#555;text-align:center;margin-top:4px}\n" +
         "table{border-collapse:collapse;font-size:14px}th,td{padding:4px 10px;border-bottom:1px solid #e3e3e3;text-align:left}\n" +
-        "td.num{text-align:right;font-variant-numeric:tabular-nums}.bar{background:#dbe6f6;height:10px;display:inline-block}\n" +
+        "td.num{text-align:right;font-variant-numeric:tabular-nums}.bar{background:#7aa6d8;height:10px;display:inline-block}\n" +
         ".settings th{font-weight:600;color:#333}.foot{color:#888;font-size:12px;margin-top:24px}\n" +
         "svg text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\n";
 
