@@ -8,8 +8,9 @@ namespace Xent.Optim;
 /// <summary>
 /// Fused single-pass update loops for the optimizers, each with a scalar twin (<c>*Scalar</c>) that the
 /// tests compare bit for bit. The float32 operation order mirrors PyTorch 1.13's single-tensor CPU code:
-/// <c>add_(x, alpha=a)</c> is one fused multiply-add (ATen's <c>vec::fmadd</c>), <c>mul_</c>, <c>addcmul_</c>
-/// (<c>self + (value·t1)·t2</c>) and <c>addcdiv_</c> (<c>self + (value·t1)/t2</c>) round after every operation.
+/// <c>add_(x, alpha=a)</c> is one fused multiply-add (ATen's <c>vec::fmadd</c>), <c>addcmul_</c> is
+/// <c>fma(value·t1, t2, self)</c> (GCC contracts ATen's <c>self + value·t1·t2</c>; found by matching PyTorch's
+/// output bit for bit on 200k elements), <c>mul_</c> and <c>addcdiv_</c> (<c>self + (value·t1)/t2</c>) round after every operation.
 /// Scalars arrive already rounded to float32, as ATen converts Python floats.
 /// </summary>
 internal static class OptimizerKernels
@@ -164,7 +165,7 @@ internal static class OptimizerKernels
                 var gv = Vector512.LoadUnsafe(ref gr, (nuint)i);
                 if (decay) gv = Vector512.FusedMultiplyAdd(pv, vw, gv);
                 var mv = Vector512.FusedMultiplyAdd(gv, c1, Vector512.LoadUnsafe(ref mr, (nuint)i) * b1);
-                var vv = Vector512.LoadUnsafe(ref vr, (nuint)i) * b2 + c2 * gv * gv;
+                var vv = Vector512.FusedMultiplyAdd(c2 * gv, gv, Vector512.LoadUnsafe(ref vr, (nuint)i) * b2);
                 mv.StoreUnsafe(ref mr, (nuint)i);
                 vv.StoreUnsafe(ref vr, (nuint)i);
                 if (ams)
@@ -189,7 +190,7 @@ internal static class OptimizerKernels
                 var gv = Vector256.LoadUnsafe(ref gr, (nuint)i);
                 if (decay) gv = Vector256.FusedMultiplyAdd(pv, vw, gv);
                 var mv = Vector256.FusedMultiplyAdd(gv, c1, Vector256.LoadUnsafe(ref mr, (nuint)i) * b1);
-                var vv = Vector256.LoadUnsafe(ref vr, (nuint)i) * b2 + c2 * gv * gv;
+                var vv = Vector256.FusedMultiplyAdd(c2 * gv, gv, Vector256.LoadUnsafe(ref vr, (nuint)i) * b2);
                 mv.StoreUnsafe(ref mr, (nuint)i);
                 vv.StoreUnsafe(ref vr, (nuint)i);
                 if (ams)
@@ -216,7 +217,7 @@ internal static class OptimizerKernels
             if (s.ParamScale != 1f) pv *= s.ParamScale;
             float gv = s.WeightDecay != 0f ? MathF.FusedMultiplyAdd(pv, s.WeightDecay, g[i]) : g[i];
             float mv = MathF.FusedMultiplyAdd(gv, s.OneMinusBeta1, m[i] * s.Beta1);
-            float vv = Add(v[i] * s.Beta2, Mul(s.OneMinusBeta2 * gv, gv));
+            float vv = MathF.FusedMultiplyAdd(s.OneMinusBeta2 * gv, gv, v[i] * s.Beta2);
             m[i] = mv;
             v[i] = vv;
             if (ams) vmax[i] = vv = MathF.Max(vmax[i], vv);
@@ -252,11 +253,11 @@ internal static class OptimizerKernels
                 var pv = Vector512.LoadUnsafe(ref pr, (nuint)i);
                 var gv = Vector512.LoadUnsafe(ref gr, (nuint)i);
                 if (decay) gv = Vector512.FusedMultiplyAdd(pv, vw, gv);
-                var sv = Vector512.LoadUnsafe(ref sr, (nuint)i) * vr + vc * gv * gv;
+                var sv = Vector512.FusedMultiplyAdd(vc * gv, gv, Vector512.LoadUnsafe(ref sr, (nuint)i) * vr);
                 sv.StoreUnsafe(ref sr, (nuint)i);
                 var av = Vector512.LoadUnsafe(ref ar, (nuint)i);
                 var delta = Vector512.Sqrt(av + ve) / Vector512.Sqrt(sv + ve) * gv;
-                (av * vr + vc * delta * delta).StoreUnsafe(ref ar, (nuint)i);
+                Vector512.FusedMultiplyAdd(vc * delta, delta, av * vr).StoreUnsafe(ref ar, (nuint)i);
                 Vector512.FusedMultiplyAdd(delta, vl, pv).StoreUnsafe(ref pr, (nuint)i);
             }
         }
@@ -269,11 +270,11 @@ internal static class OptimizerKernels
                 var pv = Vector256.LoadUnsafe(ref pr, (nuint)i);
                 var gv = Vector256.LoadUnsafe(ref gr, (nuint)i);
                 if (decay) gv = Vector256.FusedMultiplyAdd(pv, vw, gv);
-                var sv = Vector256.LoadUnsafe(ref sr, (nuint)i) * vr + vc * gv * gv;
+                var sv = Vector256.FusedMultiplyAdd(vc * gv, gv, Vector256.LoadUnsafe(ref sr, (nuint)i) * vr);
                 sv.StoreUnsafe(ref sr, (nuint)i);
                 var av = Vector256.LoadUnsafe(ref ar, (nuint)i);
                 var delta = Vector256.Sqrt(av + ve) / Vector256.Sqrt(sv + ve) * gv;
-                (av * vr + vc * delta * delta).StoreUnsafe(ref ar, (nuint)i);
+                Vector256.FusedMultiplyAdd(vc * delta, delta, av * vr).StoreUnsafe(ref ar, (nuint)i);
                 Vector256.FusedMultiplyAdd(delta, vl, pv).StoreUnsafe(ref pr, (nuint)i);
             }
         }
@@ -287,11 +288,11 @@ internal static class OptimizerKernels
         for (int i = from; i < p.Length; i++)
         {
             float gv = s.WeightDecay != 0f ? MathF.FusedMultiplyAdd(p[i], s.WeightDecay, g[i]) : g[i];
-            float sv = Add(sq[i] * s.Rho, Mul(s.OneMinusRho * gv, gv));
+            float sv = MathF.FusedMultiplyAdd(s.OneMinusRho * gv, gv, sq[i] * s.Rho);
             sq[i] = sv;
             float av = acc[i];
             float delta = MathF.Sqrt(av + s.Eps) / MathF.Sqrt(sv + s.Eps) * gv;
-            acc[i] = Add(av * s.Rho, Mul(s.OneMinusRho * delta, delta));
+            acc[i] = MathF.FusedMultiplyAdd(s.OneMinusRho * delta, delta, av * s.Rho);
             p[i] = MathF.FusedMultiplyAdd(delta, s.NegLr, p[i]);
         }
     }
