@@ -42,12 +42,10 @@ internal sealed class DataSource
     }
 
     /// <summary>The one message shown when no dataset is found (exit code 2).</summary>
-    public static string NotFoundMessage(string directory, bool explicitDirectory) =>
-        $"No MNIST-format dataset found: {Missing(directory)}.\n" +
-        (explicitDirectory
-            ? "Pass --data DIR with the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; gzipped or not)."
-            : "Install Fashion-MNIST with `sudo apt-get install dataset-fashion-mnist`, or pass --data DIR with the four IDX files " +
-              "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; gzipped or not).");
+    public static string NotFoundMessage(string directory) =>
+        $"No MNIST-format dataset found: {Missing(directory)}. " +
+        "Install Fashion-MNIST with `sudo apt-get install dataset-fashion-mnist`, or pass --data DIR with the four IDX files " +
+        "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; gzipped or not).";
 
     /// <summary>Loads the train or test split of <paramref name="directory"/>.</summary>
     public static DataSource Load(string directory, bool train)

@@ -43,7 +43,7 @@ internal static class EvalCommand
         string dataDir = data ?? DataSource.DefaultDirectory;
         if (DataSource.Missing(dataDir) is not null)
         {
-            err.WriteLine(DataSource.NotFoundMessage(dataDir, data is not null));
+            err.WriteLine(DataSource.NotFoundMessage(dataDir));
             return TrainCommand.ExitNoData;
         }
         if (threads is int t) KernelParallel.MaxThreads = t;

@@ -89,7 +89,7 @@ internal static class TrainCommand
         string dataDir = s.Data ?? DataSource.DefaultDirectory;
         if (DataSource.Missing(dataDir) is not null)
         {
-            err.WriteLine(DataSource.NotFoundMessage(dataDir, s.Data is not null));
+            err.WriteLine(DataSource.NotFoundMessage(dataDir));
             return ExitNoData;
         }
         if (s.Resume is not null && !File.Exists(s.Resume))
