@@ -195,7 +195,7 @@ public static class ReportWriter
         int k = m.GetLength(0);
         double cell = k <= 10 ? 46 : Math.Max(14, 460.0 / k);
         double left = 118, top = 112, size = cell * k;
-        double W = left + size + 16, H = top + size + 34;
+        double W = left + size + 70, H = top + size + 34; // room on the right for the last rotated column label
         var sb = new StringBuilder();
         sb.Append(string.Create(C, $"<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">"));
         for (int t = 0; t < k; t++)
