@@ -5,12 +5,16 @@
 - npy_*.npy: arrays of every dtype Xent reads, written by numpy itself (incl. 0-d, empty, 3-d, and
   format versions 2.0 and 3.0), with npy_manifest.json listing dtype, shape and the values as text.
 - bad_*.npy: files Xent must reject (Fortran order, big-endian, complex dtype).
+- idx_tiny-images-idx3-ubyte.gz / idx_tiny-labels-idx1-ubyte: tiny IDX files (MNIST layout) written with
+  Python's struct + gzip, with idx_tiny_manifest.json giving shape, labels and the pixel values.
 - torch_state_dict.safetensors: a small torch state dict (conv + linear + an int64 counter), written
   with the hand-rolled writer in safetensors_py.py; each tensor is also saved as sd_<name>.npy so the C#
   test compares against values that did not go through safetensors.
 """
+import gzip
 import json
 import math
+import struct
 import os
 
 import numpy as np
@@ -72,6 +76,17 @@ def main():
 
     with open(os.path.join(OUT, "npy_manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
+
+    # IDX, as MNIST ships it: big-endian dims after 0x00 0x00 0x08 ndims; images gzipped, labels raw.
+    images = rng.integers(0, 256, size=(3, 4, 5), dtype=np.uint8)
+    labels = np.array([9, 0, 3], dtype=np.uint8)
+    with gzip.GzipFile(os.path.join(OUT, "idx_tiny-images-idx3-ubyte.gz"), "wb", mtime=0) as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, *images.shape) + images.tobytes())
+    with open(os.path.join(OUT, "idx_tiny-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">BBBBI", 0, 0, 8, 1, len(labels)) + labels.tobytes())
+    with open(os.path.join(OUT, "idx_tiny_manifest.json"), "w") as f:
+        json.dump({"images_shape": list(images.shape), "images": images.ravel().tolist(),
+                   "labels": labels.tolist()}, f)
 
     # A state dict with PyTorch's own parameter names and default initialisation.
     torch.manual_seed(0)

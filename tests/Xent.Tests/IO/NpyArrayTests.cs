@@ -43,6 +43,12 @@ public class NpyArrayTests
         Assert.Null(a.Int32);
         Assert.Null(a.Bool);
         Assert.Null(a.UInt8);
+        var b = new NpyArray(new bool[] { true }, 1);
+        Assert.NotNull(b.Bool);
+        Assert.Null(b.UInt8);
+        var u = new NpyArray(new byte[] { 1 }, 1);
+        Assert.NotNull(u.UInt8);
+        Assert.Null(u.Bool);
     }
 
     [Fact]
