@@ -4,16 +4,16 @@ using System.Runtime.Intrinsics;
 namespace Xent.Kernels;
 
 // Register-tiled micro-kernels of Gemm. The bodies are fully unrolled by hand (generated), because
-// the JIT keeps each named accumulator in its own register: 8x32 uses 16 of the 32 zmm
+// the JIT keeps each named accumulator in its own register: 14x32 uses 28 of the 32 zmm
 // registers for C, two for B and one for the broadcast A value; 6x16 uses 12+3 of the 16 ymm.
 // Each accumulator sums its products in k order with one fused multiply-add per step.
 public static unsafe partial class Gemm
 {
-    private const int MR512 = 8, NR512 = 32;
+    private const int MR512 = 14, NR512 = 32;
     private const int MR256 = 6, NR256 = 16;
     private const int MRScalar = 4, NRScalar = 4;
 
-    /// <summary>8x32 register tile: C[8,32] (op) alpha * Ap[kc,8]ᵀ·Bp[kc,32] from packed panels.</summary>
+    /// <summary>14x32 register tile: C[14,32] (op) alpha * Ap[kc,14]ᵀ·Bp[kc,32] from packed panels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
     {
@@ -25,6 +25,12 @@ public static unsafe partial class Gemm
         Vector512<float> c5_0 = default; Vector512<float> c5_1 = default;
         Vector512<float> c6_0 = default; Vector512<float> c6_1 = default;
         Vector512<float> c7_0 = default; Vector512<float> c7_1 = default;
+        Vector512<float> c8_0 = default; Vector512<float> c8_1 = default;
+        Vector512<float> c9_0 = default; Vector512<float> c9_1 = default;
+        Vector512<float> c10_0 = default; Vector512<float> c10_1 = default;
+        Vector512<float> c11_0 = default; Vector512<float> c11_1 = default;
+        Vector512<float> c12_0 = default; Vector512<float> c12_1 = default;
+        Vector512<float> c13_0 = default; Vector512<float> c13_1 = default;
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
@@ -37,7 +43,13 @@ public static unsafe partial class Gemm
             { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(av, b1, c5_1); }
             { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(av, b1, c6_1); }
             { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(av, b1, c7_1); }
-            a += 8; b += 32;
+            { Vector512<float> av = Vector512.Create(a[8]); c8_0 = Vector512.FusedMultiplyAdd(av, b0, c8_0); c8_1 = Vector512.FusedMultiplyAdd(av, b1, c8_1); }
+            { Vector512<float> av = Vector512.Create(a[9]); c9_0 = Vector512.FusedMultiplyAdd(av, b0, c9_0); c9_1 = Vector512.FusedMultiplyAdd(av, b1, c9_1); }
+            { Vector512<float> av = Vector512.Create(a[10]); c10_0 = Vector512.FusedMultiplyAdd(av, b0, c10_0); c10_1 = Vector512.FusedMultiplyAdd(av, b1, c10_1); }
+            { Vector512<float> av = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(av, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(av, b1, c11_1); }
+            { Vector512<float> av = Vector512.Create(a[12]); c12_0 = Vector512.FusedMultiplyAdd(av, b0, c12_0); c12_1 = Vector512.FusedMultiplyAdd(av, b1, c12_1); }
+            { Vector512<float> av = Vector512.Create(a[13]); c13_0 = Vector512.FusedMultiplyAdd(av, b0, c13_0); c13_1 = Vector512.FusedMultiplyAdd(av, b1, c13_1); }
+            a += 14; b += 32;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
         Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 16, c0_1, al, be, mode);
@@ -48,6 +60,12 @@ public static unsafe partial class Gemm
         Store(c + 5 * ldc + 0, c5_0, al, be, mode); Store(c + 5 * ldc + 16, c5_1, al, be, mode);
         Store(c + 6 * ldc + 0, c6_0, al, be, mode); Store(c + 6 * ldc + 16, c6_1, al, be, mode);
         Store(c + 7 * ldc + 0, c7_0, al, be, mode); Store(c + 7 * ldc + 16, c7_1, al, be, mode);
+        Store(c + 8 * ldc + 0, c8_0, al, be, mode); Store(c + 8 * ldc + 16, c8_1, al, be, mode);
+        Store(c + 9 * ldc + 0, c9_0, al, be, mode); Store(c + 9 * ldc + 16, c9_1, al, be, mode);
+        Store(c + 10 * ldc + 0, c10_0, al, be, mode); Store(c + 10 * ldc + 16, c10_1, al, be, mode);
+        Store(c + 11 * ldc + 0, c11_0, al, be, mode); Store(c + 11 * ldc + 16, c11_1, al, be, mode);
+        Store(c + 12 * ldc + 0, c12_0, al, be, mode); Store(c + 12 * ldc + 16, c12_1, al, be, mode);
+        Store(c + 13 * ldc + 0, c13_0, al, be, mode); Store(c + 13 * ldc + 16, c13_1, al, be, mode);
     }
 
     /// <summary>6x16 register tile: C[6,16] (op) alpha * Ap[kc,6]ᵀ·Bp[kc,16] from packed panels.</summary>
