@@ -256,10 +256,12 @@ public abstract class Optimizer
             if (!paramsSeen[g]) problems.Add($"Missing key \"param_groups.{g}.params\": the state dict has fewer parameter groups than the optimizer ({_groups.Length}).");
             trial[g] = new ParamGroup(_groups[g].ParameterArray);
             trial[g].ReplaceOptions(groupOptions[g]);
-            foreach (var name in _groups[g].Options.Keys)
-                if (!groupOptions[g].ContainsKey(name) && name != "initial_lr")
-                    problems.Add($"Missing key \"param_groups.{g}.{name}\".");
-            if (problems.Count == 0)
+            // initial_lr comes and goes with schedulers; every other option must match this optimizer's.
+            var missing = _groups[g].Options.Keys.Where(k => !groupOptions[g].ContainsKey(k) && k != "initial_lr").ToList();
+            var unexpected = groupOptions[g].Keys.Where(k => !_groups[g].Options.ContainsKey(k) && k != "initial_lr").ToList();
+            foreach (var name in missing) problems.Add($"Missing key \"param_groups.{g}.{name}\".");
+            foreach (var name in unexpected) problems.Add($"Unexpected key \"param_groups.{g}.{name}\" for {GetType().Name}.");
+            if (missing.Count == 0)
             {
                 try { Validate(trial[g]); }
                 catch (ArgumentException e) { problems.Add($"param_groups.{g}: {e.Message}"); }
@@ -267,34 +269,33 @@ public abstract class Optimizer
         }
 
         var newState = new ParamState?[_params.Length];
-        if (problems.Count == 0)
+        foreach (var (index, entries) in stateKeys.OrderBy(e => e.Key))
         {
-            foreach (var (index, entries) in stateKeys.OrderBy(e => e.Key))
+            var p = _params[index];
+            string[] names;
+            try { names = StateNames(trial[_groupOf[index]]); }
+            catch (KeyNotFoundException) { names = StateNames(_groups[_groupOf[index]]); } // options already reported
+            var s = new ParamState { Buffers = new float[names.Length][] };
+            for (int b = 0; b < names.Length; b++)
             {
-                var p = _params[index];
-                var names = StateNames(trial[_groupOf[index]]);
-                var s = new ParamState { Buffers = new float[names.Length][] };
-                for (int b = 0; b < names.Length; b++)
-                {
-                    string key = $"state.{index}.{names[b]}";
-                    if (!entries.TryGetValue(names[b], out var t)) { problems.Add($"Missing key \"{key}\"."); continue; }
-                    if (t.DType != DType.Float32)
-                        problems.Add($"\"{key}\" must be float32, got {Tensor.Name(t.DType)}.");
-                    else if (!t.ShapeSpan.SequenceEqual(p.ShapeSpan))
-                        problems.Add($"size mismatch for \"{key}\": shape {Shapes.Format(t.ShapeSpan)} in the state dict, but parameter {index} has shape {Shapes.Format(p.ShapeSpan)}.");
-                    else s.Buffers[b] = t.Data.ToArray();
-                }
-                if (CountsSteps)
-                {
-                    if (!entries.TryGetValue("step", out var st)) problems.Add($"Missing key \"state.{index}.step\".");
-                    else if (st.NumEl != 1) problems.Add($"\"state.{index}.step\" must be a scalar, got shape {Shapes.Format(st.ShapeSpan)}.");
-                    else s.Step = st.DType == DType.Int64 ? st.Int64Data[0] : (long)st.Item();
-                }
-                foreach (var name in entries.Keys)
-                    if (!names.Contains(name) && !(CountsSteps && name == "step"))
-                        problems.Add($"Unexpected key \"state.{index}.{name}\" for {GetType().Name} (expected {string.Join(", ", names.Concat(CountsSteps ? ["step"] : Array.Empty<string>()))}).");
-                newState[index] = s;
+                string key = $"state.{index}.{names[b]}";
+                if (!entries.TryGetValue(names[b], out var t)) { problems.Add($"Missing key \"{key}\"."); continue; }
+                if (t.DType != DType.Float32)
+                    problems.Add($"\"{key}\" must be float32, got {Tensor.Name(t.DType)}.");
+                else if (!t.ShapeSpan.SequenceEqual(p.ShapeSpan))
+                    problems.Add($"size mismatch for \"{key}\": shape {Shapes.Format(t.ShapeSpan)} in the state dict, but parameter {index} has shape {Shapes.Format(p.ShapeSpan)}.");
+                else s.Buffers[b] = t.Data.ToArray();
             }
+            if (CountsSteps)
+            {
+                if (!entries.TryGetValue("step", out var st)) problems.Add($"Missing key \"state.{index}.step\".");
+                else if (st.NumEl != 1) problems.Add($"\"state.{index}.step\" must be a scalar, got shape {Shapes.Format(st.ShapeSpan)}.");
+                else s.Step = st.DType == DType.Int64 ? st.Int64Data[0] : (long)st.Item();
+            }
+            foreach (var name in entries.Keys)
+                if (!names.Contains(name) && !(CountsSteps && name == "step"))
+                    problems.Add($"Unexpected key \"state.{index}.{name}\" for {GetType().Name} (expected {string.Join(", ", names.Concat(CountsSteps ? ["step"] : Array.Empty<string>()))}).");
+            newState[index] = s;
         }
 
         if (problems.Count > 0)
