@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Xent.IO;
 using Xent.Tests.IO;
+using Xent.Tests.Support;
 using Xent.Training;
 using Xunit;
 
@@ -26,10 +27,10 @@ public sealed class TrainedRunFixture : IDisposable
     internal TempDirectory Root { get; }
     public string Data { get; }
     public string Out { get; }
-    internal XentCli.Result Result { get; }
+    internal CliResult Result { get; }
 
-    internal XentCli.Result Train(string outDir, params string[] extra) =>
-        XentCli.Run(["train", "--data", Data, "--out", outDir, .. Common, .. extra]);
+    internal CliResult Train(string outDir, params string[] extra) =>
+        CliRunner.Run(["train", "--data", Data, "--out", outDir, .. Common, .. extra]);
 
     public void Dispose() => Root.Dispose();
 }
@@ -41,7 +42,7 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
     [Fact]
     public void TrainWritesCheckpointMetricsAndReport()
     {
-        Assert.True(run.Result.ExitCode == 0, run.Result.StdErr + run.Result.StdOut);
+        Assert.True(run.Result.ExitCode == 0, run.Result.Stderr + run.Result.Stdout);
         var lines = File.ReadAllLines(Path.Combine(run.Out, "metrics.csv"));
         Assert.Equal("epoch,batch,train_loss,test_loss,test_accuracy,seconds", lines[0]);
         var rows = Rows(run.Out);
@@ -60,16 +61,16 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
 
         string html = File.ReadAllText(Path.Combine(run.Out, "report.html"));
         Assert.Contains("<svg", html);
-        Assert.Contains("Test accuracy", run.Result.StdOut);
-        Assert.Contains(Path.Combine(run.Out, "report.html"), run.Result.StdOut);
+        Assert.Contains("Test accuracy", run.Result.Stdout);
+        Assert.Contains(Path.Combine(run.Out, "report.html"), run.Result.Stdout);
     }
 
     [Fact]
     public void EvalJsonReportsTheLastEpochsTestAccuracy()
     {
-        var r = XentCli.Run("eval", "--checkpoint", Path.Combine(run.Out, "checkpoint.safetensors"), "--data", run.Data, "--json");
-        Assert.True(r.ExitCode == 0, r.StdErr);
-        using var json = JsonDocument.Parse(r.StdOut);
+        var r = CliRunner.Run("eval", "--checkpoint", Path.Combine(run.Out, "checkpoint.safetensors"), "--data", run.Data, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var json = JsonDocument.Parse(r.Stdout);
         var root = json.RootElement;
         Assert.Equal(Rows(run.Out)[^1].TestAccuracy!.Value, root.GetProperty("accuracy").GetDouble());
         Assert.Equal(64, root.GetProperty("total").GetInt64());
@@ -84,9 +85,9 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
     {
         string dir = Path.Combine(run.Root.Path, "resumed");
         var first = run.Train(dir, "--epochs", "1", "--threads", "1");
-        Assert.True(first.ExitCode == 0, first.StdErr);
+        Assert.True(first.ExitCode == 0, first.Stderr);
         var second = run.Train(dir, "--epochs", "2", "--resume", Path.Combine(dir, "checkpoint.safetensors"));
-        Assert.True(second.ExitCode == 0, second.StdErr);
+        Assert.True(second.ExitCode == 0, second.Stderr);
 
         var a = Rows(run.Out);
         var b = Rows(dir);
@@ -107,11 +108,11 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
     [Fact]
     public void MissingDataExitsWith2AndSaysHowToGetIt()
     {
-        var r = XentCli.Run("train", "--data", Path.Combine(run.Root.Path, "no-such-dir"), "--out", Path.Combine(run.Root.Path, "none"));
+        var r = CliRunner.Run("train", "--data", Path.Combine(run.Root.Path, "no-such-dir"), "--out", Path.Combine(run.Root.Path, "none"));
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("apt-get install dataset-fashion-mnist", r.StdErr);
-        Assert.Contains("--data", r.StdErr);
-        Assert.DoesNotContain("Exception", r.StdErr);
+        Assert.Contains("apt-get install dataset-fashion-mnist", r.Stderr);
+        Assert.Contains("--data", r.Stderr);
+        Assert.DoesNotContain("Exception", r.Stderr);
     }
 
     [Fact]
@@ -123,10 +124,10 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
         File.Copy(Path.Combine(run.Out, "checkpoint.safetensors"), ckpt);
         var before = File.ReadAllBytes(ckpt);
 
-        var r = XentCli.Run("train", "--data", run.Data, "--out", dir, "--model", "linear", "--optimizer", "sgd", "--lr", "1e38", "--epochs", "1", "--batch-size", "32");
+        var r = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--model", "linear", "--optimizer", "sgd", "--lr", "1e38", "--epochs", "1", "--batch-size", "32");
         Assert.Equal(3, r.ExitCode);
-        Assert.Matches(new Regex(@"loss became (NaN|infinite) at epoch 1, batch \d+"), r.StdErr);
-        Assert.Contains("checkpoint", r.StdErr);
+        Assert.Matches(new Regex(@"loss became (NaN|infinite) at epoch 1, batch \d+"), r.Stderr);
+        Assert.Contains("checkpoint", r.Stderr);
         Assert.Equal(before, File.ReadAllBytes(ckpt));
     }
 
@@ -134,10 +135,10 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
     public void PrintsTheSeedsLineEvery100Batches()
     {
         string dir = Path.Combine(run.Root.Path, "log100");
-        var r = XentCli.Run("train", "--data", run.Data, "--out", dir, "--model", "linear", "--epochs", "1", "--batch-size", "2", "--limit-batches", "100");
-        Assert.True(r.ExitCode == 0, r.StdErr);
-        var m = Regex.Match(r.StdOut, @"^Epoch: 1, Batch: 100, Loss: (\d+\.\d{4})$", RegexOptions.Multiline);
-        Assert.True(m.Success, r.StdOut);
+        var r = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--model", "linear", "--epochs", "1", "--batch-size", "2", "--limit-batches", "100");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var m = Regex.Match(r.Stdout, @"^Epoch: 1, Batch: 100, Loss: (\d+\.\d{4})$", RegexOptions.Multiline);
+        Assert.True(m.Success, r.Stdout);
         var row = Rows(dir).Single(x => !x.IsEpochEnd);
         Assert.Equal(100, row.Batch);
         Assert.Equal(row.TrainLoss.ToString("F4", CultureInfo.InvariantCulture), m.Groups[1].Value);
