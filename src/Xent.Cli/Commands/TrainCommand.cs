@@ -162,7 +162,7 @@ internal static class TrainCommand
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
         }
 
-        int batches = train.BatchCount(s.BatchSize, dropLast: false);
+        int batches = (train.Count + s.BatchSize - 1) / s.BatchSize;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         Console.WriteLine($"Training {s.Model} on {train.Count} images ({perEpoch} batches of {s.BatchSize} per epoch), testing on {test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
 
@@ -175,9 +175,9 @@ internal static class TrainCommand
         try
         {
             var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,
-                epoch => train.Batches(s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
+                epoch => DataSource.Batches(train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
                 batches,
-                () => test.Batches(s.TestBatchSize, shuffle: false, 0));
+                () => DataSource.Batches(test, s.TestBatchSize, shuffle: false));
             last = result ?? last;
             if (result is null) Console.WriteLine($"Nothing to train: the checkpoint is already at epoch {trainer.StartEpoch - 1} of {s.Epochs}.");
         }
@@ -197,10 +197,10 @@ internal static class TrainCommand
     }
 
     /// <summary>Weights N / (C · count_c), scikit-learn's "balanced": every class contributes equally to the mean loss.</summary>
-    internal static Tensor InverseFrequencyWeights(long[] labels, int numClasses)
+    internal static Tensor InverseFrequencyWeights(ReadOnlySpan<byte> labels, int numClasses)
     {
         var counts = new long[numClasses];
-        foreach (long y in labels) counts[y]++;
+        foreach (byte y in labels) counts[y]++;
         var w = new float[numClasses];
         for (int c = 0; c < numClasses; c++) w[c] = counts[c] == 0 ? 0f : (float)((double)labels.Length / (numClasses * counts[c]));
         return Tensor.FromArray(w);
