@@ -40,7 +40,7 @@ internal static class TrainCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, data order and dropout", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
         var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };
-        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (ends where an uninterrupted run with the same seed ends)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an uninterrupted run with the same seed ends" };
         var limitBatches = new Option<int?>("--limit-batches") { Description = "At most this many training batches per epoch (quick runs)" };
 
         var command = new Command("train", "Train a classifier with cross-entropy on Fashion-MNIST/MNIST, as in the seeds' PyTorch example.")
