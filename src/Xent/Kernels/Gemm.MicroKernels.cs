@@ -1,0 +1,113 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Xent.Kernels;
+
+// Register-tiled micro-kernels of Gemm. The bodies are fully unrolled by hand (generated), because
+// the JIT keeps each named accumulator in its own register: 8x32 uses 16 of the 32 zmm
+// registers for C, two for B and one for the broadcast A value; 6x16 uses 12+3 of the 16 ymm.
+// Each accumulator sums its products in k order with one fused multiply-add per step.
+public static unsafe partial class Gemm
+{
+    private const int MR512 = 8, NR512 = 32;
+    private const int MR256 = 6, NR256 = 16;
+    private const int MRScalar = 4, NRScalar = 4;
+
+    /// <summary>8x32 register tile: C[8,32] (op) alpha * Ap[kc,8]ᵀ·Bp[kc,32] from packed panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
+        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default;
+        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default;
+        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default;
+        Vector512<float> c4_0 = default; Vector512<float> c4_1 = default;
+        Vector512<float> c5_0 = default; Vector512<float> c5_1 = default;
+        Vector512<float> c6_0 = default; Vector512<float> c6_1 = default;
+        Vector512<float> c7_0 = default; Vector512<float> c7_1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(av, b1, c0_1); }
+            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(av, b1, c1_1); }
+            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
+            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
+            { Vector512<float> av = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(av, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(av, b1, c4_1); }
+            { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(av, b1, c5_1); }
+            { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(av, b1, c6_1); }
+            { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(av, b1, c7_1); }
+            a += 8; b += 32;
+        }
+        Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
+        Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 16, c0_1, al, be, mode);
+        Store(c + 1 * ldc + 0, c1_0, al, be, mode); Store(c + 1 * ldc + 16, c1_1, al, be, mode);
+        Store(c + 2 * ldc + 0, c2_0, al, be, mode); Store(c + 2 * ldc + 16, c2_1, al, be, mode);
+        Store(c + 3 * ldc + 0, c3_0, al, be, mode); Store(c + 3 * ldc + 16, c3_1, al, be, mode);
+        Store(c + 4 * ldc + 0, c4_0, al, be, mode); Store(c + 4 * ldc + 16, c4_1, al, be, mode);
+        Store(c + 5 * ldc + 0, c5_0, al, be, mode); Store(c + 5 * ldc + 16, c5_1, al, be, mode);
+        Store(c + 6 * ldc + 0, c6_0, al, be, mode); Store(c + 6 * ldc + 16, c6_1, al, be, mode);
+        Store(c + 7 * ldc + 0, c7_0, al, be, mode); Store(c + 7 * ldc + 16, c7_1, al, be, mode);
+    }
+
+    /// <summary>6x16 register tile: C[6,16] (op) alpha * Ap[kc,6]ᵀ·Bp[kc,16] from packed panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        Vector256<float> c0_0 = default; Vector256<float> c0_1 = default;
+        Vector256<float> c1_0 = default; Vector256<float> c1_1 = default;
+        Vector256<float> c2_0 = default; Vector256<float> c2_1 = default;
+        Vector256<float> c3_0 = default; Vector256<float> c3_1 = default;
+        Vector256<float> c4_0 = default; Vector256<float> c4_1 = default;
+        Vector256<float> c5_0 = default; Vector256<float> c5_1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b + 0);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            { Vector256<float> av = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(av, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(av, b1, c0_1); }
+            { Vector256<float> av = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(av, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(av, b1, c1_1); }
+            { Vector256<float> av = Vector256.Create(a[2]); c2_0 = Vector256.FusedMultiplyAdd(av, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(av, b1, c2_1); }
+            { Vector256<float> av = Vector256.Create(a[3]); c3_0 = Vector256.FusedMultiplyAdd(av, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(av, b1, c3_1); }
+            { Vector256<float> av = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(av, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(av, b1, c4_1); }
+            { Vector256<float> av = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(av, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(av, b1, c5_1); }
+            a += 6; b += 16;
+        }
+        Vector256<float> al = Vector256.Create(alpha), be = Vector256.Create(beta);
+        Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 8, c0_1, al, be, mode);
+        Store(c + 1 * ldc + 0, c1_0, al, be, mode); Store(c + 1 * ldc + 8, c1_1, al, be, mode);
+        Store(c + 2 * ldc + 0, c2_0, al, be, mode); Store(c + 2 * ldc + 8, c2_1, al, be, mode);
+        Store(c + 3 * ldc + 0, c3_0, al, be, mode); Store(c + 3 * ldc + 8, c3_1, al, be, mode);
+        Store(c + 4 * ldc + 0, c4_0, al, be, mode); Store(c + 4 * ldc + 8, c4_1, al, be, mode);
+        Store(c + 5 * ldc + 0, c5_0, al, be, mode); Store(c + 5 * ldc + 8, c5_1, al, be, mode);
+    }
+
+    /// <summary>Writes one accumulator vector to C: mode 0 = alpha*acc, 1 = C + alpha*acc, 2 = beta*C + alpha*acc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, Vector512<float> acc, Vector512<float> alpha, Vector512<float> beta, int mode)
+    {
+        if (mode == 0) Vector512.Store(acc * alpha, c);
+        else if (mode == 1) Vector512.Store(Vector512.FusedMultiplyAdd(acc, alpha, Vector512.Load(c)), c);
+        else Vector512.Store(Vector512.FusedMultiplyAdd(acc, alpha, Vector512.Load(c) * beta), c);
+    }
+
+    /// <inheritdoc cref="Store(float*, Vector512{float}, Vector512{float}, Vector512{float}, int)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, Vector256<float> acc, Vector256<float> alpha, Vector256<float> beta, int mode)
+    {
+        if (mode == 0) Vector256.Store(acc * alpha, c);
+        else if (mode == 1) Vector256.Store(Vector256.FusedMultiplyAdd(acc, alpha, Vector256.Load(c)), c);
+        else Vector256.Store(Vector256.FusedMultiplyAdd(acc, alpha, Vector256.Load(c) * beta), c);
+    }
+
+    /// <summary>Portable 4x4 tile for machines without SIMD (and for DOTNET_EnableHWIntrinsic=0 runs).</summary>
+    private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        float* acc = stackalloc float[MRScalar * NRScalar];
+        for (int i = 0; i < MRScalar * NRScalar; i++) acc[i] = 0f;
+        for (int p = 0; p < kc; p++, a += MRScalar, b += NRScalar)
+            for (int i = 0; i < MRScalar; i++)
+                for (int j = 0; j < NRScalar; j++)
+                    acc[i * NRScalar + j] = MathF.FusedMultiplyAdd(a[i], b[j], acc[i * NRScalar + j]);
+        MergeEdge(acc, NRScalar, c, ldc, MRScalar, NRScalar, alpha, beta, mode);
+    }
+}

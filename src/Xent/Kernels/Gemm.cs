@@ -1,0 +1,386 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Xent.Kernels;
+
+/// <summary>
+/// Single-precision general matrix multiply on row-major spans:
+/// <c>C = alpha * op(A) * op(B) + beta * C</c>, where <c>op(X)</c> is <c>X</c> or <c>Xᵀ</c>.
+/// </summary>
+/// <remarks>
+/// The fast path follows the BLIS/GotoBLAS scheme: op(B) is packed into KC×NR column panels and
+/// op(A) into MC×KC blocks of MR-row panels (both into per-thread aligned buffers reused across
+/// calls), and a register-tiled micro-kernel (14×32 with AVX-512, 6×16 with AVX2+FMA, scalar
+/// otherwise) accumulates each KC-long slice of the dot products. C is split into tiles that
+/// run on separate threads; the tiling never changes the order in which products are summed
+/// along k, so results are bit-identical for any <see cref="KernelParallel.MaxThreads"/>.
+/// </remarks>
+public static unsafe partial class Gemm
+{
+    /// <summary>Depth of one packed slice (products summed in registers before C is updated).</summary>
+    private const int KC = 256;
+    /// <summary>Target row count of a packed A block (kept in L2).</summary>
+    private const int MCTarget = 224;
+    /// <summary>Maximum columns of a packed B panel.</summary>
+    private const int NC = 4096;
+    /// <summary>Below this many flops a call runs on the calling thread only.</summary>
+    private const long ParallelMinFlops = 4_000_000;
+    /// <summary>Flops per C tile handed to a thread (tiles never change the summation order).</summary>
+    private const long FlopsPerTile = 256_000_000;
+
+    /// <summary>Micro-kernel families, chosen once from the hardware (tests may force one).</summary>
+    internal enum GemmPath { Avx512, Avx2, Scalar }
+
+    /// <summary>The fastest micro-kernel family this machine supports.</summary>
+    internal static readonly GemmPath BestPath = DetectPath();
+
+    private static GemmPath DetectPath()
+    {
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Fma.IsSupported) return GemmPath.Avx512;
+        if (Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported) return GemmPath.Avx2;
+        return GemmPath.Scalar;
+    }
+
+    /// <summary>
+    /// Computes <c>C = alpha * op(A) * op(B) + beta * C</c> with float32 row-major storage.
+    /// op(A) is m×k, op(B) is k×n and C is m×n.
+    /// </summary>
+    /// <param name="transA">When true, <paramref name="a"/> holds a k×m matrix and op(A) = Aᵀ.</param>
+    /// <param name="transB">When true, <paramref name="b"/> holds an n×k matrix and op(B) = Bᵀ.</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">Matrix A as stored (row stride <paramref name="lda"/>).</param>
+    /// <param name="lda">Row stride of A as stored (at least its column count).</param>
+    /// <param name="b">Matrix B as stored (row stride <paramref name="ldb"/>).</param>
+    /// <param name="ldb">Row stride of B as stored (at least its column count).</param>
+    /// <param name="beta">Scale of the existing C; when 0, C is not read (NaN in C is ignored).</param>
+    /// <param name="c">Output C, m×n with row stride <paramref name="ldc"/>.</param>
+    /// <param name="ldc">Row stride of C (at least n).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or a stride is too small.</exception>
+    /// <exception cref="ArgumentException">A span is shorter than its matrix needs.</exception>
+    /// <remarks>
+    /// Products are summed in float32 with fused multiply-adds in a fixed order along k (KC-long slices,
+    /// each added into C), independent of the thread count. When alpha is 0 or k is 0, A and B are not
+    /// read and C becomes beta*C.
+    /// </remarks>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        => Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel: true, BestPath);
+
+    /// <summary>
+    /// <see cref="Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>
+    /// with control over threading (kernels that already parallelise an outer loop pass <paramref name="parallel"/> = false)
+    /// and over the micro-kernel family (tests run every family the machine supports).
+    /// </summary>
+    internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, bool parallel, GemmPath path)
+    {
+        Validate(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        if (m == 0 || n == 0) return;
+        fixed (float* pc = c)
+        {
+            if (k == 0 || alpha == 0f)
+            {
+                ScaleC(pc, m, n, ldc, beta);
+                return;
+            }
+            fixed (float* pa = a)
+            fixed (float* pb = b)
+            {
+                var p = new Problem
+                {
+                    A = pa, B = pb, C = pc, Lda = lda, Ldb = ldb, Ldc = ldc,
+                    TransA = transA, TransB = transB, M = m, N = n, K = k,
+                    Alpha = alpha, Beta = beta, Path = path,
+                };
+                Run(in p, parallel);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reference twin of <see cref="Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>:
+    /// a plain triple loop that sums each dot product in float64 and rounds once.
+    /// </summary>
+    public static void SgemmScalar(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        Validate(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                if (alpha != 0f)
+                {
+                    for (int p = 0; p < k; p++)
+                    {
+                        float av = transA ? a[p * lda + i] : a[i * lda + p];
+                        float bv = transB ? b[j * ldb + p] : b[p * ldb + j];
+                        sum += (double)av * bv;
+                    }
+                }
+                double r = alpha * sum;
+                if (beta != 0f) r += (double)beta * c[i * ldc + j];
+                c[i * ldc + j] = (float)r;
+            }
+        }
+    }
+
+    private static void Validate(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
+    {
+        if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), m, "m must be non-negative.");
+        if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), n, "n must be non-negative.");
+        if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be non-negative.");
+        CheckMatrix(nameof(a), nameof(lda), a.Length, transA ? k : m, transA ? m : k, lda);
+        CheckMatrix(nameof(b), nameof(ldb), b.Length, transB ? n : k, transB ? k : n, ldb);
+        CheckMatrix(nameof(c), nameof(ldc), c.Length, m, n, ldc);
+    }
+
+    private static void CheckMatrix(string name, string ldName, int length, int rows, int cols, int ld)
+    {
+        if (ld < Math.Max(1, cols))
+            throw new ArgumentOutOfRangeException(ldName, ld, $"{ldName} must be at least max(1, {cols}) for a {rows}x{cols} matrix {name}.");
+        long need = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;
+        if (length < need)
+            throw new ArgumentException($"Span {name} has {length} elements but a {rows}x{cols} matrix with row stride {ld} needs {need}.", name);
+    }
+
+    private static void ScaleC(float* c, int m, int n, int ldc, float beta)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<float>(c + (long)i * ldc, n);
+            if (beta == 0f) row.Clear();
+            else if (beta != 1f) for (int j = 0; j < n; j++) row[j] *= beta;
+        }
+    }
+
+    /// <summary>Pointers and shape of one call, captured by the per-tile workers.</summary>
+    private struct Problem
+    {
+        public float* A, B, C;
+        public int Lda, Ldb, Ldc, M, N, K;
+        public bool TransA, TransB;
+        public float Alpha, Beta;
+        public GemmPath Path;
+    }
+
+    private static void Run(in Problem p, bool parallel)
+    {
+        int mr = MicroRows(p.Path), nr = MicroCols(p.Path);
+        long flops = 2L * p.M * p.N * p.K;
+        int tiles = 1;
+        if (parallel && flops >= ParallelMinFlops)
+            tiles = (int)Math.Clamp(flops / FlopsPerTile, 2, 8);
+        // Split the larger dimension of C so the operand packed once per tile is the smaller one.
+        bool splitRows = p.M >= p.N;
+        int unit = splitRows ? mr : nr, extent = splitRows ? p.M : p.N;
+        int tileSize = RoundUp((extent + tiles - 1) / tiles, unit);
+        int count = KernelParallel.ChunkCount(extent, tileSize);
+        if (count <= 1)
+        {
+            RunTile(in p, 0, p.M, 0, p.N);
+            return;
+        }
+        Problem q = p;
+        KernelParallel.ForChunks(extent, tileSize, (_, start, end) =>
+        {
+            if (splitRows) RunTile(in q, start, end, 0, q.N);
+            else RunTile(in q, 0, q.M, start, end);
+        });
+    }
+
+    private static int MicroRows(GemmPath path) => path switch { GemmPath.Avx512 => MR512, GemmPath.Avx2 => MR256, _ => MRScalar };
+    private static int MicroCols(GemmPath path) => path switch { GemmPath.Avx512 => NR512, GemmPath.Avx2 => NR256, _ => NRScalar };
+    private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
+
+    /// <summary>Computes rows [i0,i1) × columns [j0,j1) of C with this thread's packing buffers.</summary>
+    private static void RunTile(in Problem p, int i0, int i1, int j0, int j1)
+    {
+        GemmPath path = p.Path;
+        int mr = MicroRows(path), nr = MicroCols(path);
+        // Even slices: a k of 300 runs as 150+150 rather than 256+44 (depends on k only).
+        int kBlocks = (p.K + KC - 1) / KC;
+        int kc0 = RoundUp((p.K + kBlocks - 1) / kBlocks, 4);
+        int mcMax = Math.Max(mr, MCTarget / mr * mr);
+        int ncMax = Math.Min(NC, RoundUp(j1 - j0, nr));
+        var ws = Workspace.Get(mcMax * kc0, ncMax * kc0, mr * nr);
+        float* bufA = ws.A, bufB = ws.B, tile = ws.Tile;
+        int firstMode = p.Beta == 0f ? 0 : p.Beta == 1f ? 1 : 2;
+
+        for (int jc = j0; jc < j1; jc += ncMax)
+        {
+            int nc = Math.Min(ncMax, j1 - jc);
+            for (int pc = 0; pc < p.K; pc += kc0)
+            {
+                int kc = Math.Min(kc0, p.K - pc);
+                int mode = pc == 0 ? firstMode : 1;
+                PackB(in p, pc, kc, jc, nc, nr, bufB);
+                for (int ic = i0; ic < i1; ic += mcMax)
+                {
+                    int mc = Math.Min(mcMax, i1 - ic);
+                    PackA(in p, ic, mc, pc, kc, mr, bufA);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int nrr = Math.Min(nr, nc - jr);
+                        float* bp = bufB + (long)jr * kc;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int mrr = Math.Min(mr, mc - ir);
+                            float* ap = bufA + (long)ir * kc;
+                            float* cp = p.C + (long)(ic + ir) * p.Ldc + jc + jr;
+                            if (mrr == mr && nrr == nr)
+                            {
+                                MicroKernel(path, kc, ap, bp, cp, p.Ldc, p.Alpha, p.Beta, mode);
+                            }
+                            else
+                            {
+                                // Edge tile: compute the full register tile into scratch, merge the valid part.
+                                MicroKernel(path, kc, ap, bp, tile, nr, 1f, 0f, 0);
+                                MergeEdge(tile, nr, cp, p.Ldc, mrr, nrr, p.Alpha, p.Beta, mode);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MicroKernel(GemmPath path, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        if (path == GemmPath.Avx512) Kernel512(kc, a, b, c, ldc, alpha, beta, mode);
+        else if (path == GemmPath.Avx2) Kernel256(kc, a, b, c, ldc, alpha, beta, mode);
+        else KernelScalar(kc, a, b, c, ldc, alpha, beta, mode);
+    }
+
+    /// <summary>Applies the same update as the vector stores, element by element (bit-identical).</summary>
+    private static void MergeEdge(float* t, int ldt, float* c, int ldc, int rows, int cols, float alpha, float beta, int mode)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            float* tr = t + i * ldt;
+            float* cr = c + (long)i * ldc;
+            for (int j = 0; j < cols; j++)
+            {
+                float v = tr[j];
+                cr[j] = mode switch
+                {
+                    0 => v * alpha,
+                    1 => MathF.FusedMultiplyAdd(v, alpha, cr[j]),
+                    _ => MathF.FusedMultiplyAdd(v, alpha, cr[j] * beta),
+                };
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(A)[ic..ic+mc, pc..pc+kc] as consecutive MR-row panels, each stored k-major
+    /// (MR values per k), zero-padding the last panel's missing rows.
+    /// </summary>
+    private static void PackA(in Problem p, int ic, int mc, int pc, int kc, int mr, float* dst)
+    {
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            float* d = dst + (long)ir * kc;
+            if (p.TransA)
+            {
+                // Stored k×m: the MR values for one k are contiguous.
+                float* s = p.A + (long)pc * p.Lda + ic + ir;
+                for (int kk = 0; kk < kc; kk++, s += p.Lda, d += mr)
+                {
+                    int r = 0;
+                    for (; r < rows; r++) d[r] = s[r];
+                    for (; r < mr; r++) d[r] = 0f;
+                }
+            }
+            else
+            {
+                float* s = p.A + (long)(ic + ir) * p.Lda + pc;
+                for (int r = 0; r < rows; r++)
+                {
+                    float* sr = s + (long)r * p.Lda;
+                    for (int kk = 0; kk < kc; kk++) d[kk * mr + r] = sr[kk];
+                }
+                for (int r = rows; r < mr; r++)
+                    for (int kk = 0; kk < kc; kk++) d[kk * mr + r] = 0f;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B)[pc..pc+kc, jc..jc+nc] as consecutive NR-column panels, each stored k-major
+    /// (NR values per k), zero-padding the last panel's missing columns.
+    /// </summary>
+    private static void PackB(in Problem p, int pc, int kc, int jc, int nc, int nr, float* dst)
+    {
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            float* d = dst + (long)jr * kc;
+            if (!p.TransB)
+            {
+                float* s = p.B + (long)pc * p.Ldb + jc + jr;
+                if (cols == nr)
+                {
+                    for (int kk = 0; kk < kc; kk++, s += p.Ldb, d += nr)
+                        Buffer.MemoryCopy(s, d, nr * sizeof(float), nr * sizeof(float));
+                }
+                else
+                {
+                    for (int kk = 0; kk < kc; kk++, s += p.Ldb, d += nr)
+                    {
+                        int j = 0;
+                        for (; j < cols; j++) d[j] = s[j];
+                        for (; j < nr; j++) d[j] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                // Stored n×k: column j of op(B) is row j of B.
+                float* s = p.B + (long)(jc + jr) * p.Ldb + pc;
+                for (int j = 0; j < cols; j++)
+                {
+                    float* sj = s + (long)j * p.Ldb;
+                    for (int kk = 0; kk < kc; kk++) d[kk * nr + j] = sj[kk];
+                }
+                for (int j = cols; j < nr; j++)
+                    for (int kk = 0; kk < kc; kk++) d[kk * nr + j] = 0f;
+            }
+        }
+    }
+
+    /// <summary>Per-thread packing buffers, 64-byte aligned, grown on demand and reused across calls.</summary>
+    private sealed class Workspace
+    {
+        [ThreadStatic] private static Workspace? t_current;
+
+        private float[] _a = [], _b = [], _tile = [];
+        public float* A, B, Tile;
+
+        public static Workspace Get(int aLen, int bLen, int tileLen)
+        {
+            var ws = t_current ??= new Workspace();
+            Ensure(ref ws._a, ref ws.A, aLen);
+            Ensure(ref ws._b, ref ws.B, bLen);
+            Ensure(ref ws._tile, ref ws.Tile, tileLen);
+            return ws;
+        }
+
+        private static void Ensure(ref float[] array, ref float* aligned, int length)
+        {
+            if (array.Length >= length + 16 && aligned != null) return;
+            // Pinned (POH) so the aligned pointer stays valid for the buffer's lifetime.
+            array = GC.AllocateUninitializedArray<float>(length + 16, pinned: true);
+            nint addr = (nint)Unsafe.AsPointer(ref array[0]);
+            aligned = (float*)((addr + 63) & ~(nint)63);
+        }
+    }
+}
