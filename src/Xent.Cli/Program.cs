@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Xent.Cli.Commands;
 
 var root = new RootCommand("xent: cross-entropy losses and classifier training with PyTorch's semantics, in pure .NET.");
+root.Subcommands.Add(LossCommand.Create());
 return root.Parse(args).Invoke();

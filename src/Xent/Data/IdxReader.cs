@@ -1,0 +1,151 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Compression;
+
+namespace Xent.Data;
+
+/// <summary>
+/// Reads IDX files, the format of MNIST and Fashion-MNIST (<c>train-images-idx3-ubyte</c>, ...),
+/// raw or gzip-compressed. Layout: magic <c>0x00 0x00 &lt;type&gt; &lt;ndims&gt;</c>, then <c>ndims</c>
+/// big-endian int32 dimensions, then the row-major data. Only type <c>0x08</c> (unsigned byte) is supported.
+/// </summary>
+public static class IdxReader
+{
+    private static readonly Dictionary<byte, string> TypeNames = new()
+    {
+        [0x08] = "unsigned byte", [0x09] = "signed byte", [0x0B] = "int16",
+        [0x0C] = "int32", [0x0D] = "float32", [0x0E] = "float64",
+    };
+
+    /// <summary>Reads the IDX file at <paramref name="path"/>; gzip is detected by its magic bytes (1f 8b), not the extension.</summary>
+    /// <exception cref="InvalidDataException">The file is not a well-formed IDX file (the message names the file and the problem).</exception>
+    /// <exception cref="NotSupportedException">The IDX element type is not unsigned byte, or the array exceeds .NET array limits.</exception>
+    public static IdxArray Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        return Read(stream, path);
+    }
+
+    /// <summary>Reads an IDX array, raw or gzip-compressed, from <paramref name="stream"/>'s current position to its end.</summary>
+    /// <param name="stream">The stream; a non-seekable one is first copied into memory.</param>
+    /// <param name="nameForErrors">Names the source in error messages.</param>
+    public static IdxArray Read(Stream stream, string nameForErrors)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        string name = nameForErrors ?? "<stream>";
+        if (!stream.CanSeek)
+        {
+            var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            copy.Position = 0;
+            stream = copy;
+        }
+        long start = stream.Position;
+        Span<byte> sniff = stackalloc byte[2];
+        int n = stream.ReadAtLeast(sniff, 2, throwOnEndOfStream: false);
+        stream.Position = start;
+        if (n == 2 && sniff[0] == 0x1f && sniff[1] == 0x8b)
+        {
+            using var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
+            return ReadRaw(gz, name, " of the decompressed data");
+        }
+        return ReadRaw(stream, name, "");
+    }
+
+    private static IdxArray ReadRaw(Stream s, string name, string where)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        int got = Fill(s, magic, name);
+        if (got < 2 || magic[0] != 0 || magic[1] != 0)
+            throw Invalid($"'{name}' is not an IDX file: magic bytes {Hex(magic[..Math.Min(got, 2)])} at offset 0{where} (expected 0x00 0x00)");
+        if (got < 4)
+            throw Invalid($"'{name}': truncated header: expected 4 magic bytes at offset 0{where}, found {got}");
+        byte type = magic[2];
+        int ndims = magic[3];
+        if (type != 0x08)
+        {
+            string typeName = TypeNames.TryGetValue(type, out var t) ? t : "unknown";
+            throw new NotSupportedException(
+                $"'{name}': IDX element type 0x{type:x2} ({typeName}) at offset 2{where} is not supported; only 0x08 (unsigned byte) is.");
+        }
+
+        int headerSize = 4 + 4 * ndims;
+        var dimBytes = new byte[4 * ndims];
+        got = Fill(s, dimBytes, name);
+        if (got < dimBytes.Length)
+            throw Invalid($"'{name}': truncated header: expected {dimBytes.Length} bytes of dimensions ({ndims} x int32) at offset 4{where}, found {got}");
+        var shape = new int[ndims];
+        long count = 1;
+        for (int i = 0; i < ndims; i++)
+        {
+            uint d = BinaryPrimitives.ReadUInt32BigEndian(dimBytes.AsSpan(4 * i));
+            if (d > int.MaxValue)
+                throw Invalid($"'{name}': dimension {i} at offset {4 + 4 * i}{where} is {d}, larger than {int.MaxValue}");
+            shape[i] = (int)d;
+            count = count > Array.MaxLength ? count : count * d;
+        }
+        if (count > Array.MaxLength)
+            throw new NotSupportedException($"'{name}': the array of shape ({string.Join(", ", shape)}) has more than {Array.MaxLength} elements.");
+
+        var data = new byte[count];
+        got = Fill(s, data, name);
+        if (got < data.Length)
+            throw Invalid(
+                $"'{name}': truncated data: expected {count} bytes of data after the {headerSize}-byte header{where} " +
+                $"(shape {string.Join(" x ", shape)}), found {got}");
+        long extra = CountRemaining(s, name);
+        if (extra > 0)
+            throw Invalid($"'{name}': {extra} unexpected bytes after the {count} bytes of data, at offset {headerSize + count}{where}");
+        return new IdxArray(data, shape);
+    }
+
+    private static long CountRemaining(Stream s, string name)
+    {
+        Span<byte> buf = stackalloc byte[4096];
+        long total = 0;
+        int r;
+        while ((r = Fill(s, buf, name)) > 0) total += r;
+        return total;
+    }
+
+    private static InvalidDataException Invalid(string message) => new(message + ".");
+
+    /// <summary>Reads up to <paramref name="buffer"/>.Length bytes; GZipStream reports corrupt input as InvalidDataException, which gets the file name added.</summary>
+    private static int Fill(Stream s, Span<byte> buffer, string name)
+    {
+        try { return s.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"'{name}': corrupt gzip data: {e.Message}", e); }
+    }
+
+    private static string Hex(ReadOnlySpan<byte> bytes) =>
+        bytes.IsEmpty ? "(none: the data is empty)" : string.Join(" ", bytes.ToArray().Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)));
+
+    /// <summary>
+    /// Finds the IDX file <paramref name="baseName"/> (e.g. <c>train-images-idx3-ubyte</c>) in <paramref name="directory"/>,
+    /// accepting a <c>.gz</c> suffix and the <c>train-images.idx3-ubyte</c> spelling some mirrors use.
+    /// </summary>
+    /// <returns>The path of the first candidate that exists: the exact name, then <c>.gz</c>, then the variant spellings.</returns>
+    /// <exception cref="DirectoryNotFoundException"><paramref name="directory"/> does not exist.</exception>
+    /// <exception cref="FileNotFoundException">No candidate exists; the message lists the names tried.</exception>
+    public static string FindFile(string directory, string baseName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentException.ThrowIfNullOrEmpty(baseName);
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"Dataset directory '{directory}' does not exist.");
+        var names = new List<string> { baseName, baseName + ".gz" };
+        string? variant = baseName.Contains("-idx", StringComparison.Ordinal) ? baseName.Replace("-idx", ".idx", StringComparison.Ordinal)
+            : baseName.Contains(".idx", StringComparison.Ordinal) ? baseName.Replace(".idx", "-idx", StringComparison.Ordinal)
+            : null;
+        if (variant is not null) { names.Add(variant); names.Add(variant + ".gz"); }
+        foreach (string candidate in names)
+        {
+            string path = Path.Combine(directory, candidate);
+            if (File.Exists(path)) return path;
+        }
+        throw new FileNotFoundException(
+            $"Could not find '{baseName}' in '{directory}'; tried {string.Join(", ", names.Select(c => $"'{c}'"))}.",
+            Path.Combine(directory, baseName));
+    }
+}

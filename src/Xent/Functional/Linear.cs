@@ -1,0 +1,88 @@
+using Xent.Kernels;
+
+namespace Xent;
+
+public static partial class F
+{
+    /// <summary>
+    /// Affine map <c>y = x·Wᵀ + b</c>, PyTorch's <c>F.linear</c>: input (…, in), weight (out, in), bias (out) → (…, out).
+    /// </summary>
+    /// <param name="input">Float32 tensor whose last dim is <c>in</c>; leading dims are batch dims (a 1-D input gives a 1-D output).</param>
+    /// <param name="weight">Float32 (out, in) matrix.</param>
+    /// <param name="bias">Optional float32 (out) vector.</param>
+    /// <exception cref="ArgumentException">Shapes do not fit, with PyTorch's wording
+    /// ("mat1 and mat2 shapes cannot be multiplied (64x9216 and 9200x128)").</exception>
+    /// <remarks>One autograd node: dX = dY·W, dW = dYᵀ·X (summed over every leading dim), db = column sums of dY.</remarks>
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        input.RequireFloat("linear");
+        weight.RequireFloat("linear");
+        bias?.RequireFloat("linear");
+        if (weight.Rank != 2)
+            throw new ArgumentException($"linear expects a 2-D weight (out_features, in_features), but got weight of size {Shapes.Format(weight.ShapeSpan)}.", nameof(weight));
+        if (input.Rank == 0)
+            throw new ArgumentException("linear expects an input with at least 1 dimension, but got a scalar.", nameof(input));
+        int outF = weight.Size(0), inF = weight.Size(1);
+        int k = input.Size(-1);
+        int m = k == 0 ? Shapes.NumEl(input.ShapeSpan[..^1]) : input.NumEl / k;
+        if (k != inF)
+            throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {inF}x{outF})", nameof(input));
+        if (bias is not null && (bias.Rank != 1 || bias.NumEl != outF))
+            throw new ArgumentException($"linear: expected bias of size [{outF}] to match weight of size {Shapes.Format(weight.ShapeSpan)}, but got bias of size {Shapes.Format(bias.ShapeSpan)}.", nameof(bias));
+
+        var x = input.FloatArray;
+        var w = weight.FloatArray;
+        var y = new float[m * outF];
+        float beta = 0f;
+        if (bias is not null)
+        {
+            // Start every row at the bias and let the GEMM accumulate onto it (beta = 1).
+            var b = bias.FloatArray;
+            for (int i = 0; i < m; i++) b.CopyTo(y.AsSpan(i * outF, outF));
+            beta = 1f;
+        }
+        Gemm.Sgemm(false, true, m, outF, inF, 1f, x, inF, w, inF, beta, y, outF);
+
+        var outShape = input.Shape;
+        outShape[^1] = outF;
+        var result = new Tensor(y, outShape);
+        return Tensor.Record(result, "AddmmBackward", g =>
+        {
+            var gy = g.FloatArray;
+            Tensor? gx = null, gw = null, gb = null;
+            if (input.RequiresGrad)
+            {
+                var dx = new float[m * inF];
+                Gemm.Sgemm(false, false, m, inF, outF, 1f, gy, outF, w, inF, 0f, dx, inF);
+                gx = new Tensor(dx, input.Shape);
+            }
+            if (weight.RequiresGrad)
+            {
+                var dw = new float[outF * inF];
+                Gemm.Sgemm(true, false, outF, inF, m, 1f, gy, outF, x, inF, 0f, dw, inF);
+                gw = new Tensor(dw, weight.Shape);
+            }
+            if (bias is not null && bias.RequiresGrad)
+            {
+                gb = new Tensor(ColumnSums(gy, m, outF), bias.Shape);
+            }
+            return bias is null ? [gx, gw] : [gx, gw, gb];
+        }, bias is null ? [input, weight] : [input, weight, bias]);
+    }
+
+    /// <summary>Sums the rows of a row-major (rows, cols) matrix; accumulates in float64 for parity with PyTorch's sum.</summary>
+    private static float[] ColumnSums(float[] data, int rows, int cols)
+    {
+        var acc = new double[cols];
+        for (int i = 0; i < rows; i++)
+        {
+            var row = data.AsSpan(i * cols, cols);
+            for (int j = 0; j < cols; j++) acc[j] += row[j];
+        }
+        var result = new float[cols];
+        for (int j = 0; j < cols; j++) result[j] = (float)acc[j];
+        return result;
+    }
+}

@@ -1,0 +1,95 @@
+namespace Xent;
+
+public static partial class F
+{
+    /// <summary>
+    /// 2-D max pooling, PyTorch's <c>F.max_pool2d</c> (dilation 1, floor mode): input (N, C, H, W) or (C, H, W) →
+    /// (…, Ho, Wo) with <c>Ho = (H + 2·padding − kernelSize) / stride + 1</c>. Padding counts as −∞.
+    /// </summary>
+    /// <param name="input">Float32 (N, C, H, W) or (C, H, W) tensor.</param>
+    /// <param name="kernelSize">Window height and width (≥ 1).</param>
+    /// <param name="stride">Window step (≥ 1); default <paramref name="kernelSize"/>.</param>
+    /// <param name="padding">Implicit −∞ padding on each side, at most half the kernel size.</param>
+    /// <exception cref="ArgumentException">Bad shape, kernel, stride or padding (PyTorch's messages).</exception>
+    /// <remarks>
+    /// Ties pick the first maximum in row-major window order and NaN propagates, as in PyTorch; backward routes each
+    /// output gradient to that element (overlapping windows accumulate).
+    /// </remarks>
+    public static Tensor MaxPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0) =>
+        MaxPool2d(input, (kernelSize, kernelSize), stride is int s ? (s, s) : null, (padding, padding));
+
+    /// <summary><see cref="MaxPool2d(Tensor, int, int?, int)"/> with separate (height, width) kernel, stride and padding.</summary>
+    public static Tensor MaxPool2d(Tensor input, (int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W)? padding = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        input.RequireFloat("max_pool2d");
+        var (kh, kw) = kernelSize;
+        var (sh, sw) = stride ?? kernelSize;
+        var (ph, pw) = padding ?? (0, 0);
+        if (kh < 1 || kw < 1) throw new ArgumentException($"kernel size should be greater than zero, but got kH: {kh} kW: {kw}", nameof(kernelSize));
+        if (sh < 1 || sw < 1) throw new ArgumentException($"stride should be greater than zero, but got dH: {sh} dW: {sw}", nameof(stride));
+        if (ph < 0 || pw < 0 || ph > kh / 2 || pw > kw / 2)
+            throw new ArgumentException($"pad should be at most half of kernel size, but got pad=({ph}, {pw}) and kernel_size=({kh}, {kw})", nameof(padding));
+        if ((input.Rank != 3 && input.Rank != 4) || input.NumEl == 0)
+            throw new ArgumentException($"non-empty 3D or 4D (batch mode) tensor expected for input, but got input of size {Shapes.Format(input.ShapeSpan)}", nameof(input));
+        int rank = input.Rank;
+        int h = input.Size(-2), w = input.Size(-1);
+        int planes = input.NumEl / (h * w);
+        // Floor division (PyTorch's div_rtn), so a too-small input reports output size 0, not 1.
+        int ho = FloorDiv(h + 2 * ph - kh, sh) + 1, wo = FloorDiv(w + 2 * pw - kw, sw) + 1;
+        if (ho < 1 || wo < 1)
+        {
+            int c = input.Size(-3);
+            throw new ArgumentException($"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{ho}x{wo}). Output size is too small", nameof(input));
+        }
+
+        // TODO(kernels-gemm): call Xent.Kernels.MaxPool2dKernel once it lands on that branch.
+        var x = input.FloatArray;
+        var y = new float[planes * ho * wo];
+        var argmax = new int[y.Length]; // index within the (H, W) plane
+        for (int pl = 0; pl < planes; pl++)
+        {
+            var src = x.AsSpan(pl * h * w, h * w);
+            int o = pl * ho * wo;
+            for (int oi = 0; oi < ho; oi++)
+            {
+                int i0 = oi * sh - ph, i1 = Math.Min(i0 + kh, h);
+                i0 = Math.Max(i0, 0);
+                for (int oj = 0; oj < wo; oj++, o++)
+                {
+                    int j0 = oj * sw - pw, j1 = Math.Min(j0 + kw, w);
+                    j0 = Math.Max(j0, 0);
+                    float best = float.NegativeInfinity;
+                    int bestIdx = i0 * w + j0;
+                    for (int i = i0; i < i1; i++)
+                        for (int j = j0; j < j1; j++)
+                        {
+                            float v = src[i * w + j];
+                            // Strict '>' keeps the first maximum; a NaN replaces anything (PyTorch's CPU kernel rule).
+                            if (v > best || float.IsNaN(v)) { best = v; bestIdx = i * w + j; }
+                        }
+                    y[o] = best;
+                    argmax[o] = bestIdx;
+                }
+            }
+        }
+        var outShape = input.Shape;
+        outShape[rank - 2] = ho;
+        outShape[rank - 1] = wo;
+        var result = new Tensor(y, outShape);
+        return Tensor.Record(result, "MaxPool2DWithIndicesBackward", g =>
+        {
+            var gy = g.FloatArray;
+            var gx = new float[x.Length];
+            for (int pl = 0; pl < planes; pl++)
+            {
+                int xo = pl * h * w, yo = pl * ho * wo;
+                for (int o = 0; o < ho * wo; o++) gx[xo + argmax[yo + o]] += gy[yo + o];
+            }
+            return [new Tensor(gx, input.Shape)];
+        }, input);
+    }
+
+    /// <summary>Integer division rounding toward −∞ (stride is positive).</summary>
+    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+}

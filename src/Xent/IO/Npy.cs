@@ -1,0 +1,293 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Xent.IO;
+
+/// <summary>
+/// Reads and writes numpy <c>.npy</c> files
+/// (<see href="https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html">format spec</see>).
+/// </summary>
+/// <remarks>
+/// Reading supports format versions 1.0, 2.0 and 3.0, C order, little-endian (or byte-order-free)
+/// dtypes <c>&lt;f4 &lt;f8 &lt;i8 &lt;i4 |b1 |u1</c>, and any rank including 0-d. Anything else is
+/// rejected with an <see cref="InvalidDataException"/> naming the file and the byte offset.
+/// Bytes after the data are ignored, as <c>np.load</c> ignores them.
+/// Writing produces version 1.0 (2.0 only when the header would exceed 65535 bytes) with the
+/// header padded so the data starts on a 64-byte boundary, via a temporary file and a rename.
+/// </remarks>
+public static class Npy
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+    private const int Alignment = 64;
+    private const string SupportedDTypes = "'<f4' (float32), '<f8' (float64), '<i8' (int64), '<i4' (int32), '|b1' (bool), '|u1' (uint8)";
+
+    /// <summary>Reads the .npy file at <paramref name="path"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is not a supported, well-formed .npy file.</exception>
+    /// <exception cref="NotSupportedException">The array has more elements than a .NET array can hold.</exception>
+    public static NpyArray Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        return Read(stream, path);
+    }
+
+    /// <summary>Reads one .npy array from <paramref name="stream"/>, starting at its current position.</summary>
+    /// <param name="stream">The stream positioned at the magic string.</param>
+    /// <param name="nameForErrors">Names the source in error messages (a file name or description).</param>
+    /// <exception cref="InvalidDataException">The data is not a supported, well-formed .npy array.</exception>
+    public static NpyArray Read(Stream stream, string nameForErrors)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        string name = nameForErrors ?? "<stream>";
+
+        // Preamble: magic (6), major (1), minor (1), header length (2 for v1, 4 for v2/v3).
+        Span<byte> pre = stackalloc byte[12];
+        int got = stream.ReadAtLeast(pre[..8], 8, throwOnEndOfStream: false);
+        if (got < 6 || !pre[..6].SequenceEqual(Magic))
+            throw new InvalidDataException(
+                $"'{name}' is not an .npy file: expected the magic string \\x93NUMPY at offset 0, found {HexBytes(pre[..Math.Min(got, 6)])}.");
+        if (got < 8)
+            throw new InvalidDataException($"'{name}': truncated header: the file ends at offset {got}, inside the format version at offset 6.");
+        int major = pre[6], minor = pre[7];
+        if (major is < 1 or > 3 || minor != 0)
+            throw new InvalidDataException(
+                $"'{name}': unsupported .npy format version {major}.{minor} at offset 6; supported versions: 1.0, 2.0, 3.0.");
+        int lenSize = major == 1 ? 2 : 4;
+        got = stream.ReadAtLeast(pre.Slice(8, lenSize), lenSize, throwOnEndOfStream: false);
+        if (got < lenSize)
+            throw new InvalidDataException(
+                $"'{name}': truncated header: expected a {lenSize}-byte header length at offset 8, found {got} bytes.");
+        long headerLen = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(pre[8..]) : BinaryPrimitives.ReadUInt32LittleEndian(pre[8..]);
+        int headerOffset = 8 + lenSize;
+        if (headerLen > 1 << 24)
+            throw new InvalidDataException($"'{name}': header length {headerLen} at offset 8 is implausibly large (over 16 MiB).");
+
+        var headerBytes = new byte[headerLen];
+        got = stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false);
+        if (got < headerLen)
+            throw new InvalidDataException(
+                $"'{name}': truncated header: expected {headerLen} header bytes at offset {headerOffset}, found {got}.");
+        // Versions 1 and 2 encode the header as latin-1, version 3 as UTF-8.
+        string header = major == 3 ? Encoding.UTF8.GetString(headerBytes) : Encoding.Latin1.GetString(headerBytes);
+
+        var (dtype, fortran, shape) = ParseHeader(header, name, headerOffset);
+        if (fortran)
+            throw new InvalidDataException(
+                $"'{name}': Fortran-ordered arrays are not supported; save with np.ascontiguousarray (header at offset {headerOffset}).");
+
+        long count = CountOrThrow(shape, name, headerOffset);
+        if (count > Array.MaxLength)
+            throw new NotSupportedException($"'{name}': the array has {count} elements; at most {Array.MaxLength} are supported.");
+        var array = NpyArray.Zeros(dtype, shape);
+        Span<byte> raw = array.RawBytes;
+        long dataOffset = headerOffset + headerLen;
+        got = stream.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
+        if (got < raw.Length)
+            throw new InvalidDataException(
+                $"'{name}': truncated data: expected {raw.Length} bytes of data at offset {dataOffset} " +
+                $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}), found {got}.");
+        array.NormalizeBools();
+        return array;
+    }
+
+    private static (NpyDType DType, bool Fortran, int[] Shape) ParseHeader(string header, string name, int offset)
+    {
+        object? parsed;
+        try { parsed = PyLiteral.Parse(header); }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: {e.Message}.", e);
+        }
+        if (parsed is not Dictionary<string, object?> dict)
+            throw new InvalidDataException($"'{name}': malformed header at offset {offset}: expected a dict, found {Describe(parsed)}.");
+        foreach (string key in new[] { "descr", "fortran_order", "shape" })
+        {
+            if (!dict.ContainsKey(key))
+                throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: missing key '{key}'.");
+        }
+        if (dict.Count != 3)
+        {
+            string extra = string.Join(", ", dict.Keys.Where(k => k is not ("descr" or "fortran_order" or "shape")).Select(k => $"'{k}'"));
+            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: unexpected key(s) {extra}.");
+        }
+
+        if (dict["descr"] is not string descr)
+            throw new InvalidDataException(
+                $"'{name}': unsupported dtype {Describe(dict["descr"])} (structured arrays are not supported) at offset {offset}; supported: {SupportedDTypes}.");
+        NpyDType dtype = ParseDescr(descr, name, offset);
+
+        if (dict["fortran_order"] is not bool fortran)
+            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: 'fortran_order' must be True or False, found {Describe(dict["fortran_order"])}.");
+
+        if (dict["shape"] is not List<object?> dims)
+            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: 'shape' must be a tuple of integers, found {Describe(dict["shape"])}.");
+        var shape = new int[dims.Count];
+        for (int i = 0; i < dims.Count; i++)
+        {
+            if (dims[i] is not long d || d < 0 || d > int.MaxValue)
+                throw new InvalidDataException(
+                    $"'{name}': malformed header dict at offset {offset}: shape dimension {i} is {Describe(dims[i])}, expected an integer in [0, {int.MaxValue}].");
+            shape[i] = (int)d;
+        }
+        return (dtype, fortran, shape);
+    }
+
+    private static NpyDType ParseDescr(string descr, string name, int offset)
+    {
+        if (descr.Length >= 2)
+        {
+            char order = descr[0];
+            string kind = descr[1..];
+            NpyDType? dtype = kind switch
+            {
+                "f4" => NpyDType.Float32,
+                "f8" => NpyDType.Float64,
+                "i8" => NpyDType.Int64,
+                "i4" => NpyDType.Int32,
+                "b1" => NpyDType.Bool,
+                "u1" => NpyDType.UInt8,
+                _ => null,
+            };
+            if (dtype is { } t && order is '<' or '>' or '|' or '=')
+            {
+                bool oneByte = t.ItemSize() == 1;
+                // Byte order does not matter for one-byte types; '=' is native, and every .NET platform we run on is little-endian.
+                if (oneByte || order is '<' or '=') return t;
+                if (order == '>')
+                    throw new InvalidDataException(
+                        $"'{name}': big-endian dtype '{descr}' at offset {offset} is not supported; save a little-endian copy with arr.astype('<{kind}').");
+            }
+        }
+        throw new InvalidDataException($"'{name}': unsupported dtype '{descr}' at offset {offset}; supported: {SupportedDTypes}.");
+    }
+
+    private static long CountOrThrow(int[] shape, string name, int offset)
+    {
+        try { return NpyArray.CountOf(shape); }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"'{name}': shape {NpyArray.FormatShape(shape)} at offset {offset} has more elements than fit in 64 bits.");
+        }
+    }
+
+    private static string Describe(object? value) => value switch
+    {
+        null => "None",
+        string s => $"'{s}'",
+        bool b => b ? "True" : "False",
+        long l => l.ToString(CultureInfo.InvariantCulture),
+        List<object?> list => "(" + string.Join(", ", list.Select(Describe)) + ")",
+        Dictionary<string, object?> => "a dict",
+        _ => value.ToString() ?? "?",
+    };
+
+    private static string HexBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty) return "an empty file";
+        var sb = new StringBuilder();
+        foreach (byte b in bytes) sb.Append(sb.Length == 0 ? "" : " ").Append("0x").Append(b.ToString("x2", CultureInfo.InvariantCulture));
+        return sb.ToString();
+    }
+
+    /// <summary>Writes <paramref name="array"/> to <paramref name="path"/> atomically (temporary file, then rename).</summary>
+    public static void Write(string path, NpyArray array)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        WriteAtomic(path, array.DType, array.RawBytes, array.Shape);
+    }
+
+    /// <summary>Writes float32 <paramref name="data"/> with <paramref name="shape"/> as <c>&lt;f4</c>, atomically.</summary>
+    /// <exception cref="ArgumentException">The element count does not match the shape; nothing is written.</exception>
+    public static void Write(string path, ReadOnlySpan<float> data, ReadOnlySpan<int> shape) =>
+        WriteAtomic(path, NpyDType.Float32, MemoryMarshal.AsBytes(data), shape, data.Length);
+
+    /// <summary>Writes float64 <paramref name="data"/> with <paramref name="shape"/> as <c>&lt;f8</c>, atomically.</summary>
+    public static void Write(string path, ReadOnlySpan<double> data, ReadOnlySpan<int> shape) =>
+        WriteAtomic(path, NpyDType.Float64, MemoryMarshal.AsBytes(data), shape, data.Length);
+
+    /// <summary>Writes int64 <paramref name="data"/> with <paramref name="shape"/> as <c>&lt;i8</c>, atomically.</summary>
+    public static void Write(string path, ReadOnlySpan<long> data, ReadOnlySpan<int> shape) =>
+        WriteAtomic(path, NpyDType.Int64, MemoryMarshal.AsBytes(data), shape, data.Length);
+
+    /// <summary>Writes int32 <paramref name="data"/> with <paramref name="shape"/> as <c>&lt;i4</c>, atomically.</summary>
+    public static void Write(string path, ReadOnlySpan<int> data, ReadOnlySpan<int> shape) =>
+        WriteAtomic(path, NpyDType.Int32, MemoryMarshal.AsBytes(data), shape, data.Length);
+
+    /// <summary>Writes unsigned-byte <paramref name="data"/> with <paramref name="shape"/> as <c>|u1</c>, atomically.</summary>
+    public static void Write(string path, ReadOnlySpan<byte> data, ReadOnlySpan<int> shape) =>
+        WriteAtomic(path, NpyDType.UInt8, data, shape, data.Length);
+
+    /// <summary>Writes boolean <paramref name="data"/> with <paramref name="shape"/> as <c>|b1</c>, atomically.</summary>
+    public static void Write(string path, ReadOnlySpan<bool> data, ReadOnlySpan<int> shape) =>
+        WriteAtomic(path, NpyDType.Bool, MemoryMarshal.AsBytes(data), shape, data.Length);
+
+    /// <summary>Writes <paramref name="array"/> as one .npy array to <paramref name="stream"/> at its current position.</summary>
+    public static void Write(Stream stream, NpyArray array)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(array);
+        WriteCore(stream, array.DType, array.RawBytes, array.Shape);
+    }
+
+    private static void WriteAtomic(string path, NpyDType dtype, ReadOnlySpan<byte> raw, ReadOnlySpan<int> shape, int elements)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        // Validate before touching the file system so a bad call leaves no trace.
+        long count = NpyArray.CountOf(shape);
+        if (count != elements)
+            throw new ArgumentException($"Data has {elements} elements but shape {NpyArray.FormatShape(shape)} needs {count}.", nameof(shape));
+        WriteAtomic(path, dtype, raw, shape);
+    }
+
+    private static void WriteAtomic(string path, NpyDType dtype, ReadOnlySpan<byte> raw, ReadOnlySpan<int> shape)
+    {
+        using var writer = AtomicFileWriter.Begin(path);
+        WriteCore(writer.Stream, dtype, raw, shape);
+        writer.Commit();
+    }
+
+    private static void WriteCore(Stream stream, NpyDType dtype, ReadOnlySpan<byte> raw, ReadOnlySpan<int> shape)
+    {
+        stream.Write(BuildHeader(dtype, shape));
+        stream.Write(raw);
+    }
+
+    /// <summary>The preamble and padded header, as numpy's <c>write_array</c> lays them out.</summary>
+    internal static byte[] BuildHeader(NpyDType dtype, ReadOnlySpan<int> shape)
+    {
+        string descr = dtype switch
+        {
+            NpyDType.Float32 => "<f4",
+            NpyDType.Float64 => "<f8",
+            NpyDType.Int64 => "<i8",
+            NpyDType.Int32 => "<i4",
+            NpyDType.Bool => "|b1",
+            NpyDType.UInt8 => "|u1",
+            _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
+        };
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {NpyArray.FormatShape(shape)}, }}";
+        // Version 1.0 has a 2-byte header length; fall back to 2.0 only for very high-rank shapes.
+        int major = 1, prefix = 10;
+        int total = RoundUp(prefix + dict.Length + 1, Alignment);
+        if (total - prefix > ushort.MaxValue)
+        {
+            major = 2; prefix = 12;
+            total = RoundUp(prefix + dict.Length + 1, Alignment);
+        }
+        int headerLen = total - prefix;
+        var bytes = new byte[total];
+        Magic.CopyTo(bytes, 0);
+        bytes[6] = (byte)major;
+        bytes[7] = 0;
+        if (major == 1) BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), (ushort)headerLen);
+        else BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)headerLen);
+        int n = Encoding.Latin1.GetBytes(dict, bytes.AsSpan(prefix));
+        bytes.AsSpan(prefix + n, total - prefix - n - 1).Fill((byte)' ');
+        bytes[total - 1] = (byte)'\n';
+        return bytes;
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}

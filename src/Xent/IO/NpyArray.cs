@@ -1,0 +1,204 @@
+using System.Runtime.InteropServices;
+
+namespace Xent.IO;
+
+/// <summary>
+/// A dense, C-ordered (row-major), typed array with a shape: the neutral container that
+/// <see cref="Npy"/> and <see cref="SafeTensors"/> read into and write from. It knows nothing of
+/// tensors or autograd; the Tensor layer wraps it.
+/// </summary>
+/// <remarks>
+/// Exactly one of the typed properties (<see cref="Float32"/>, <see cref="Float64"/>, <see cref="Int64"/>,
+/// <see cref="Int32"/>, <see cref="Bool"/>, <see cref="UInt8"/>) is non-null: the one matching
+/// <see cref="DType"/>. The array is wrapped, not copied, so writes through it are visible.
+/// </remarks>
+public sealed class NpyArray
+{
+    private readonly int[] _shape;
+    private readonly Array _data;
+
+    /// <summary>Wraps float32 <paramref name="data"/> with <paramref name="shape"/> (empty shape: a 0-d scalar).</summary>
+    /// <exception cref="ArgumentException">A dimension is negative or the element count does not match the shape.</exception>
+    public NpyArray(float[] data, params int[] shape) : this(NpyDType.Float32, data, shape) { }
+
+    /// <summary>Wraps float64 <paramref name="data"/> with <paramref name="shape"/>.</summary>
+    public NpyArray(double[] data, params int[] shape) : this(NpyDType.Float64, data, shape) { }
+
+    /// <summary>Wraps int64 <paramref name="data"/> with <paramref name="shape"/>.</summary>
+    public NpyArray(long[] data, params int[] shape) : this(NpyDType.Int64, data, shape) { }
+
+    /// <summary>Wraps int32 <paramref name="data"/> with <paramref name="shape"/>.</summary>
+    public NpyArray(int[] data, params int[] shape) : this(NpyDType.Int32, data, shape) { }
+
+    /// <summary>Wraps boolean <paramref name="data"/> with <paramref name="shape"/>.</summary>
+    public NpyArray(bool[] data, params int[] shape) : this(NpyDType.Bool, data, shape) { }
+
+    /// <summary>Wraps unsigned-byte <paramref name="data"/> with <paramref name="shape"/>.</summary>
+    public NpyArray(byte[] data, params int[] shape) : this(NpyDType.UInt8, data, shape) { }
+
+    private NpyArray(NpyDType dtype, Array data, int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(shape);
+        long count = CountOf(shape);
+        if (count != data.Length)
+            throw new ArgumentException(
+                $"Data has {data.Length} elements but shape {FormatShape(shape)} needs {count}.", nameof(data));
+        DType = dtype;
+        _data = data;
+        _shape = (int[])shape.Clone();
+    }
+
+    /// <summary>A zero-filled array of <paramref name="dtype"/> and <paramref name="shape"/>.</summary>
+    public static NpyArray Zeros(NpyDType dtype, params int[] shape)
+    {
+        long count = CountOf(shape);
+        if (count > Array.MaxLength)
+            throw new ArgumentException($"Shape {FormatShape(shape)} has {count} elements; at most {Array.MaxLength} are supported.", nameof(shape));
+        int n = (int)count;
+        return dtype switch
+        {
+            NpyDType.Float32 => new NpyArray(new float[n], shape),
+            NpyDType.Float64 => new NpyArray(new double[n], shape),
+            NpyDType.Int64 => new NpyArray(new long[n], shape),
+            NpyDType.Int32 => new NpyArray(new int[n], shape),
+            NpyDType.Bool => new NpyArray(new bool[n], shape),
+            NpyDType.UInt8 => new NpyArray(new byte[n], shape),
+            _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
+        };
+    }
+
+    /// <summary>The element type.</summary>
+    public NpyDType DType { get; }
+
+    /// <summary>A copy of the shape; empty for a 0-d (scalar) array.</summary>
+    public int[] Shape => (int[])_shape.Clone();
+
+    /// <summary>Number of dimensions (0 for a scalar).</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>Size of dimension <paramref name="axis"/>.</summary>
+    public int Dim(int axis) => _shape[axis];
+
+    /// <summary>Number of elements: the product of the shape (1 for a scalar, 0 if any dimension is 0).</summary>
+    public long Count => _data.Length;
+
+    /// <summary>The float32 data, or null when <see cref="DType"/> is not <see cref="NpyDType.Float32"/>.</summary>
+    public float[]? Float32 => _data as float[];
+
+    /// <summary>The float64 data, or null when <see cref="DType"/> is not <see cref="NpyDType.Float64"/>.</summary>
+    public double[]? Float64 => _data as double[];
+
+    /// <summary>The int64 data, or null when <see cref="DType"/> is not <see cref="NpyDType.Int64"/>.</summary>
+    public long[]? Int64 => _data as long[];
+
+    /// <summary>The int32 data, or null when <see cref="DType"/> is not <see cref="NpyDType.Int32"/>.</summary>
+    public int[]? Int32 => _data as int[];
+
+    /// <summary>The boolean data, or null when <see cref="DType"/> is not <see cref="NpyDType.Bool"/>.</summary>
+    public bool[]? Bool => _data as bool[];
+
+    /// <summary>The unsigned-byte data, or null when <see cref="DType"/> is not <see cref="NpyDType.UInt8"/>.</summary>
+    public byte[]? UInt8 => _data as byte[];
+
+    /// <summary>
+    /// The values as float32: the underlying array itself when the dtype is already float32 (no copy),
+    /// otherwise a new array (float64 is rounded to nearest; integers convert exactly up to 2^24; bool is 0 or 1).
+    /// </summary>
+    public float[] ToFloat32()
+    {
+        switch (_data)
+        {
+            case float[] f: return f;
+            case double[] d: { var r = new float[d.Length]; for (int i = 0; i < d.Length; i++) r[i] = (float)d[i]; return r; }
+            case long[] l: { var r = new float[l.Length]; for (int i = 0; i < l.Length; i++) r[i] = l[i]; return r; }
+            case int[] n: { var r = new float[n.Length]; for (int i = 0; i < n.Length; i++) r[i] = n[i]; return r; }
+            case bool[] b: { var r = new float[b.Length]; for (int i = 0; i < b.Length; i++) r[i] = b[i] ? 1f : 0f; return r; }
+            case byte[] u: { var r = new float[u.Length]; for (int i = 0; i < u.Length; i++) r[i] = u[i]; return r; }
+            default: throw new InvalidOperationException($"Unknown dtype {DType}.");
+        }
+    }
+
+    /// <summary>
+    /// The values as float64: the underlying array itself when the dtype is already float64 (no copy),
+    /// otherwise a new, exactly converted array (int64 beyond 2^53 rounds).
+    /// </summary>
+    public double[] ToFloat64()
+    {
+        switch (_data)
+        {
+            case double[] d: return d;
+            case float[] f: { var r = new double[f.Length]; for (int i = 0; i < f.Length; i++) r[i] = f[i]; return r; }
+            case long[] l: { var r = new double[l.Length]; for (int i = 0; i < l.Length; i++) r[i] = l[i]; return r; }
+            case int[] n: { var r = new double[n.Length]; for (int i = 0; i < n.Length; i++) r[i] = n[i]; return r; }
+            case bool[] b: { var r = new double[b.Length]; for (int i = 0; i < b.Length; i++) r[i] = b[i] ? 1.0 : 0.0; return r; }
+            case byte[] u: { var r = new double[u.Length]; for (int i = 0; i < u.Length; i++) r[i] = u[i]; return r; }
+            default: throw new InvalidOperationException($"Unknown dtype {DType}.");
+        }
+    }
+
+    /// <summary>
+    /// The values as int64 (e.g. class indices): the underlying array itself when the dtype is already int64
+    /// (no copy), otherwise a new array converted from int32, uint8 or bool.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The dtype is floating point: silently truncating floats to
+    /// class indices hides bugs, so the caller must convert explicitly.</exception>
+    public long[] ToInt64()
+    {
+        switch (_data)
+        {
+            case long[] l: return l;
+            case int[] n: { var r = new long[n.Length]; for (int i = 0; i < n.Length; i++) r[i] = n[i]; return r; }
+            case byte[] u: { var r = new long[u.Length]; for (int i = 0; i < u.Length; i++) r[i] = u[i]; return r; }
+            case bool[] b: { var r = new long[b.Length]; for (int i = 0; i < b.Length; i++) r[i] = b[i] ? 1 : 0; return r; }
+            default:
+                throw new InvalidOperationException(
+                    $"expected integer class indices, got {DType.NumpyName()}; convert the array to int64 explicitly (in numpy: arr.astype(np.int64)).");
+        }
+    }
+
+    /// <summary>The raw little-endian bytes of the data (a view, not a copy).</summary>
+    internal Span<byte> RawBytes => _data switch
+    {
+        float[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        double[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        long[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        int[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        bool[] a => MemoryMarshal.AsBytes(a.AsSpan()),
+        byte[] a => a.AsSpan(),
+        _ => throw new InvalidOperationException($"Unknown dtype {DType}."),
+    };
+
+    /// <summary>Maps every byte of a <see cref="NpyDType.Bool"/> array to 0 or 1, as numpy reads any non-zero byte as True.</summary>
+    internal void NormalizeBools()
+    {
+        if (_data is not bool[] b) return;
+        Span<byte> raw = MemoryMarshal.AsBytes(b.AsSpan());
+        for (int i = 0; i < raw.Length; i++) raw[i] = raw[i] != 0 ? (byte)1 : (byte)0;
+    }
+
+    /// <summary>Product of <paramref name="shape"/>, checking that no dimension is negative and the product fits in a long.</summary>
+    internal static long CountOf(ReadOnlySpan<int> shape)
+    {
+        long count = 1;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (shape[i] < 0)
+                throw new ArgumentException($"Shape {FormatShape(shape)} has a negative dimension {shape[i]} at axis {i}.", nameof(shape));
+            count = checked(count * shape[i]);
+        }
+        return count;
+    }
+
+    /// <summary>Python-style shape text: <c>(2, 3)</c>, <c>(5,)</c>, <c>()</c>.</summary>
+    internal static string FormatShape(ReadOnlySpan<int> shape)
+    {
+        if (shape.Length == 1) return $"({shape[0]},)";
+        var parts = new string[shape.Length];
+        for (int i = 0; i < shape.Length; i++) parts[i] = shape[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return "(" + string.Join(", ", parts) + ")";
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"NpyArray({DType.NumpyName()}, shape={FormatShape(_shape)})";
+}
