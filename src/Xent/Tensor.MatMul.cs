@@ -40,5 +40,5 @@ public partial class Tensor
 
     /// <summary>C = op(A)·op(B) for row-major dense operands (C overwritten).</summary>
     internal static void MatMulKernel(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c) =>
-        Kernels.MatMulFallback.Multiply(transA, transB, m, n, k, a, b, c);
+        Kernels.Gemm.Sgemm(transA, transB, m, n, k, 1f, a, transA ? m : k, b, transB ? k : n, 0f, c, n);
 }

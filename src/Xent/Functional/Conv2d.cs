@@ -16,7 +16,10 @@ public static partial class F
     /// <param name="padding">(padH, padW) zero padding on both sides, each ≥ 0; default (0, 0).</param>
     /// <exception cref="ArgumentException">A shape, stride or padding is invalid; messages follow PyTorch's
     /// ("Given groups=1, weight of size [32, 1, 3, 3], expected input[64, 3, 28, 28] to have 1 channels, but got 3 channels instead").</exception>
-    /// <remarks>One autograd node; its backward gives dX (col2im of Wᵀ·dY), dW (Σₙ dYₙ·colₙᵀ) and db (sums of dY).</remarks>
+    /// <remarks>
+    /// Computed by <see cref="Conv2dKernel"/> (im2col + SGEMM). One autograd node; its backward gives dX (col2im of Wᵀ·dY),
+    /// dW (Σₙ dYₙ·colₙᵀ) and db (sums of dY), each only for inputs that require gradients.
+    /// </remarks>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, (int H, int W)? stride = null, (int H, int W)? padding = null)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -48,144 +51,36 @@ public static partial class F
         if (h + 2 * ph < kh || w + 2 * pw < kw)
             throw new ArgumentException($"Calculated padded input size per channel: ({h + 2 * ph} x {w + 2 * pw}). Kernel size: ({kh} x {kw}). Kernel size can't be greater than actual input size", nameof(input));
 
-        var geom = new ConvGeometry(cin, h, w, kh, kw, sh, sw, ph, pw);
-        int ho = geom.OutH, wo = geom.OutW, p = ho * wo, k = geom.ColRows;
+        var shape = new Conv2dShape(n, cin, h, w, cout, kh, kw, sh, sw, ph, pw);
         var x = input.FloatArray;
         var wt = weight.FloatArray;
-        var y = new float[n * cout * p];
-        var col = geom.IsIdentity ? null : new float[k * p];
-        for (int s = 0; s < n; s++)
-        {
-            ReadOnlySpan<float> xs = x.AsSpan(s * cin * h * w, cin * h * w);
-            ReadOnlySpan<float> cols = col is null ? xs : Im2Col(geom, xs, col);
-            var ys = y.AsSpan(s * cout * p, cout * p);
-            float beta = 0f;
-            if (bias is not null)
-            {
-                var b = bias.FloatArray;
-                for (int c = 0; c < cout; c++) ys.Slice(c * p, p).Fill(b[c]);
-                beta = 1f;
-            }
-            // Yₙ (Cout, P) = W (Cout, K) · colₙ (K, P)
-            Gemm.Sgemm(false, false, cout, p, k, 1f, wt, k, cols, p, beta, ys, p);
-        }
+        var y = new float[n * shape.OutputImageSize];
+        Conv2dKernel.Forward(in shape, x, wt, bias is null ? default : bias.FloatArray, y);
 
-        var result = new Tensor(y, [n, cout, ho, wo]);
+        var result = new Tensor(y, [n, cout, shape.OutHeight, shape.OutWidth]);
         return Tensor.Record(result, "ConvolutionBackward", g =>
         {
             var gy = g.FloatArray;
             Tensor? gx = null, gw = null, gb = null;
-            var dx = input.RequiresGrad ? new float[x.Length] : null;
-            var dw = weight.RequiresGrad ? new float[wt.Length] : null;
-            var dcol = dx is not null && col is not null ? new float[k * p] : null;
-            var colB = dw is not null && col is not null ? new float[k * p] : null;
-            for (int s = 0; s < n; s++)
+            if (input.RequiresGrad)
             {
-                ReadOnlySpan<float> gys = gy.AsSpan(s * cout * p, cout * p);
-                if (dw is not null)
-                {
-                    ReadOnlySpan<float> xs = x.AsSpan(s * cin * h * w, cin * h * w);
-                    ReadOnlySpan<float> cols = colB is null ? xs : Im2Col(geom, xs, colB);
-                    // dW (Cout, K) += dYₙ (Cout, P) · colₙᵀ (P, K)
-                    Gemm.Sgemm(false, true, cout, k, p, 1f, gys, p, cols, p, 1f, dw, k);
-                }
-                if (dx is not null)
-                {
-                    var dxs = dx.AsSpan(s * cin * h * w, cin * h * w);
-                    // dcolₙ (K, P) = Wᵀ (K, Cout) · dYₙ (Cout, P), scattered back onto the image.
-                    if (dcol is null) Gemm.Sgemm(true, false, k, p, cout, 1f, wt, k, gys, p, 0f, dxs, p);
-                    else
-                    {
-                        Gemm.Sgemm(true, false, k, p, cout, 1f, wt, k, gys, p, 0f, dcol, p);
-                        Col2ImAdd(geom, dcol, dxs);
-                    }
-                }
+                var dx = new float[x.Length];
+                Conv2dKernel.BackwardInput(in shape, gy, wt, dx);
+                gx = new Tensor(dx, input.Shape);
             }
-            if (dx is not null) gx = new Tensor(dx, input.Shape);
-            if (dw is not null) gw = new Tensor(dw, weight.Shape);
+            if (weight.RequiresGrad)
+            {
+                var dw = new float[wt.Length];
+                Conv2dKernel.BackwardWeight(in shape, gy, x, dw);
+                gw = new Tensor(dw, weight.Shape);
+            }
             if (bias is not null && bias.RequiresGrad)
             {
                 var db = new float[cout];
-                for (int c = 0; c < cout; c++)
-                {
-                    double acc = 0;
-                    for (int s = 0; s < n; s++)
-                        foreach (float v in gy.AsSpan((s * cout + c) * p, p)) acc += v;
-                    db[c] = (float)acc;
-                }
+                Conv2dKernel.BackwardBias(in shape, gy, db);
                 gb = new Tensor(db, bias.Shape);
             }
             return bias is null ? [gx, gw] : [gx, gw, gb];
         }, bias is null ? [input, weight] : [input, weight, bias]);
-    }
-
-    /// <summary>Shape bookkeeping of one convolution: image (C, H, W), kernel, stride, padding, output size.</summary>
-    private readonly record struct ConvGeometry(int C, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW)
-    {
-        public int OutH => (H + 2 * PH - KH) / SH + 1;
-        public int OutW => (W + 2 * PW - KW) / SW + 1;
-        /// <summary>Rows of the column matrix: one per (channel, kernel row, kernel column).</summary>
-        public int ColRows => C * KH * KW;
-        /// <summary>A 1×1, stride-1, unpadded kernel: the image already is its column matrix.</summary>
-        public bool IsIdentity => KH == 1 && KW == 1 && SH == 1 && SW == 1 && PH == 0 && PW == 0;
-    }
-
-    // TODO(kernels-gemm): replace Im2Col/Col2ImAdd with Xent.Kernels.Conv2dKernel once it lands on that branch.
-
-    /// <summary>Unfolds one (C, H, W) image into the (C·KH·KW, OutH·OutW) column matrix; padding reads as 0.</summary>
-    private static ReadOnlySpan<float> Im2Col(in ConvGeometry g, ReadOnlySpan<float> image, Span<float> col)
-    {
-        int ho = g.OutH, wo = g.OutW, p = ho * wo;
-        int row = 0;
-        for (int c = 0; c < g.C; c++)
-        {
-            var plane = image.Slice(c * g.H * g.W, g.H * g.W);
-            for (int ki = 0; ki < g.KH; ki++)
-                for (int kj = 0; kj < g.KW; kj++, row++)
-                {
-                    var dst = col.Slice(row * p, p);
-                    for (int oi = 0; oi < ho; oi++)
-                    {
-                        int ii = oi * g.SH - g.PH + ki;
-                        var drow = dst.Slice(oi * wo, wo);
-                        if ((uint)ii >= (uint)g.H) { drow.Clear(); continue; }
-                        var src = plane.Slice(ii * g.W, g.W);
-                        for (int oj = 0; oj < wo; oj++)
-                        {
-                            int jj = oj * g.SW - g.PW + kj;
-                            drow[oj] = (uint)jj < (uint)g.W ? src[jj] : 0f;
-                        }
-                    }
-                }
-        }
-        return col;
-    }
-
-    /// <summary>Adds the (C·KH·KW, OutH·OutW) column matrix back onto one (C, H, W) image (im2col's adjoint).</summary>
-    private static void Col2ImAdd(in ConvGeometry g, ReadOnlySpan<float> col, Span<float> image)
-    {
-        int ho = g.OutH, wo = g.OutW, p = ho * wo;
-        int row = 0;
-        for (int c = 0; c < g.C; c++)
-        {
-            var plane = image.Slice(c * g.H * g.W, g.H * g.W);
-            for (int ki = 0; ki < g.KH; ki++)
-                for (int kj = 0; kj < g.KW; kj++, row++)
-                {
-                    var src = col.Slice(row * p, p);
-                    for (int oi = 0; oi < ho; oi++)
-                    {
-                        int ii = oi * g.SH - g.PH + ki;
-                        if ((uint)ii >= (uint)g.H) continue;
-                        var dst = plane.Slice(ii * g.W, g.W);
-                        var srow = src.Slice(oi * wo, wo);
-                        for (int oj = 0; oj < wo; oj++)
-                        {
-                            int jj = oj * g.SW - g.PW + kj;
-                            if ((uint)jj < (uint)g.W) dst[jj] += srow[oj];
-                        }
-                    }
-                }
-        }
     }
 }

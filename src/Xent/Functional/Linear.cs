@@ -39,8 +39,7 @@ public static partial class F
         if (bias is not null)
         {
             // Start every row at the bias and let the GEMM accumulate onto it (beta = 1).
-            var b = bias.FloatArray;
-            for (int i = 0; i < m; i++) b.CopyTo(y.AsSpan(i * outF, outF));
+            Elementwise.AddBiasRows(y, m, outF, bias.FloatArray);
             beta = 1f;
         }
         Gemm.Sgemm(false, true, m, outF, inF, 1f, x, inF, w, inF, beta, y, outF);
@@ -66,23 +65,11 @@ public static partial class F
             }
             if (bias is not null && bias.RequiresGrad)
             {
-                gb = new Tensor(ColumnSums(gy, m, outF), bias.Shape);
+                var db = new float[outF];
+                Elementwise.BiasGradRows(gy, m, outF, db);
+                gb = new Tensor(db, bias.Shape);
             }
             return bias is null ? [gx, gw] : [gx, gw, gb];
         }, bias is null ? [input, weight] : [input, weight, bias]);
-    }
-
-    /// <summary>Sums the rows of a row-major (rows, cols) matrix; accumulates in float64 for parity with PyTorch's sum.</summary>
-    private static float[] ColumnSums(float[] data, int rows, int cols)
-    {
-        var acc = new double[cols];
-        for (int i = 0; i < rows; i++)
-        {
-            var row = data.AsSpan(i * cols, cols);
-            for (int j = 0; j < cols; j++) acc[j] += row[j];
-        }
-        var result = new float[cols];
-        for (int j = 0; j < cols; j++) result[j] = (float)acc[j];
-        return result;
     }
 }

@@ -1,3 +1,5 @@
+using Xent.Kernels;
+
 namespace Xent;
 
 public static partial class F
@@ -43,49 +45,18 @@ public static partial class F
             throw new ArgumentException($"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{ho}x{wo}). Output size is too small", nameof(input));
         }
 
-        // TODO(kernels-gemm): call Xent.Kernels.MaxPool2dKernel once it lands on that branch.
         var x = input.FloatArray;
         var y = new float[planes * ho * wo];
-        var argmax = new int[y.Length]; // index within the (H, W) plane
-        for (int pl = 0; pl < planes; pl++)
-        {
-            var src = x.AsSpan(pl * h * w, h * w);
-            int o = pl * ho * wo;
-            for (int oi = 0; oi < ho; oi++)
-            {
-                int i0 = oi * sh - ph, i1 = Math.Min(i0 + kh, h);
-                i0 = Math.Max(i0, 0);
-                for (int oj = 0; oj < wo; oj++, o++)
-                {
-                    int j0 = oj * sw - pw, j1 = Math.Min(j0 + kw, w);
-                    j0 = Math.Max(j0, 0);
-                    float best = float.NegativeInfinity;
-                    int bestIdx = i0 * w + j0;
-                    for (int i = i0; i < i1; i++)
-                        for (int j = j0; j < j1; j++)
-                        {
-                            float v = src[i * w + j];
-                            // Strict '>' keeps the first maximum; a NaN replaces anything (PyTorch's CPU kernel rule).
-                            if (v > best || float.IsNaN(v)) { best = v; bestIdx = i * w + j; }
-                        }
-                    y[o] = best;
-                    argmax[o] = bestIdx;
-                }
-            }
-        }
+        var argmax = new int[y.Length]; // flat index within the (H, W) plane, as PyTorch's return_indices
+        MaxPool2dKernel.Forward(x, planes, h, w, kh, kw, sh, sw, ph, pw, y, argmax);
         var outShape = input.Shape;
         outShape[rank - 2] = ho;
         outShape[rank - 1] = wo;
         var result = new Tensor(y, outShape);
         return Tensor.Record(result, "MaxPool2DWithIndicesBackward", g =>
         {
-            var gy = g.FloatArray;
             var gx = new float[x.Length];
-            for (int pl = 0; pl < planes; pl++)
-            {
-                int xo = pl * h * w, yo = pl * ho * wo;
-                for (int o = 0; o < ho * wo; o++) gx[xo + argmax[yo + o]] += gy[yo + o];
-            }
+            MaxPool2dKernel.Backward(g.FloatArray, argmax, planes, h, w, ho, wo, gx);
             return [new Tensor(gx, input.Shape)];
         }, input);
     }

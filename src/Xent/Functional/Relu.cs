@@ -1,10 +1,10 @@
-using System.Numerics.Tensors;
+using Xent.Kernels;
 
 namespace Xent;
 
 public static partial class F
 {
-    /// <summary>Rectified linear unit <c>max(0, x)</c> elementwise, PyTorch's <c>F.relu</c>. NaN stays NaN.</summary>
+    /// <summary>Rectified linear unit <c>max(0, x)</c> elementwise, PyTorch's <c>F.relu</c>. NaN and −0 pass through, as in PyTorch.</summary>
     /// <remarks>Backward passes the gradient where the output is positive (PyTorch's <c>threshold_backward</c>: 0 at x = 0).</remarks>
     public static Tensor Relu(Tensor input)
     {
@@ -12,14 +12,12 @@ public static partial class F
         input.RequireFloat("relu");
         var x = input.FloatArray;
         var y = new float[x.Length];
-        // Max(x, 0) keeps NaN as NaN, like PyTorch's clamp_min.
-        TensorPrimitives.Max(x, 0f, y);
+        Elementwise.Relu(x, y);
         var result = new Tensor(y, input.Shape);
         return Tensor.Record(result, "ReluBackward", g =>
         {
-            var gy = g.FloatArray;
-            var gx = new float[gy.Length];
-            for (int i = 0; i < gx.Length; i++) gx[i] = y[i] > 0f ? gy[i] : 0f;
+            var gx = new float[y.Length];
+            Elementwise.ReluBackward(y, g.FloatArray, gx);
             return [new Tensor(gx, input.Shape)];
         }, input);
     }

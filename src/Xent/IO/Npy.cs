@@ -86,8 +86,8 @@ public static class Npy
         got = stream.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
         if (got < raw.Length)
             throw new InvalidDataException(
-                $"'{name}': truncated data: expected {raw.Length} bytes of data at offset {dataOffset} " +
-                $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}), found {got}.");
+                $"'{name}': truncated data: expected {raw.Length} bytes of data at offset {dataOffset}, found {got} " +
+                $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}).");
         array.NormalizeBools();
         return array;
     }

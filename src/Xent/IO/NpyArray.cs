@@ -84,22 +84,22 @@ public sealed class NpyArray
     public long Count => _data.Length;
 
     /// <summary>The float32 data, or null when <see cref="DType"/> is not <see cref="NpyDType.Float32"/>.</summary>
-    public float[]? Float32 => _data as float[];
+    public float[]? Float32 => DType == NpyDType.Float32 ? (float[])_data : null;
 
     /// <summary>The float64 data, or null when <see cref="DType"/> is not <see cref="NpyDType.Float64"/>.</summary>
-    public double[]? Float64 => _data as double[];
+    public double[]? Float64 => DType == NpyDType.Float64 ? (double[])_data : null;
 
     /// <summary>The int64 data, or null when <see cref="DType"/> is not <see cref="NpyDType.Int64"/>.</summary>
-    public long[]? Int64 => _data as long[];
+    public long[]? Int64 => DType == NpyDType.Int64 ? (long[])_data : null;
 
     /// <summary>The int32 data, or null when <see cref="DType"/> is not <see cref="NpyDType.Int32"/>.</summary>
-    public int[]? Int32 => _data as int[];
+    public int[]? Int32 => DType == NpyDType.Int32 ? (int[])_data : null;
 
     /// <summary>The boolean data, or null when <see cref="DType"/> is not <see cref="NpyDType.Bool"/>.</summary>
-    public bool[]? Bool => _data as bool[];
+    public bool[]? Bool => DType == NpyDType.Bool ? (bool[])_data : null;
 
     /// <summary>The unsigned-byte data, or null when <see cref="DType"/> is not <see cref="NpyDType.UInt8"/>.</summary>
-    public byte[]? UInt8 => _data as byte[];
+    public byte[]? UInt8 => DType == NpyDType.UInt8 ? (byte[])_data : null;
 
     /// <summary>
     /// The values as float32: the underlying array itself when the dtype is already float32 (no copy),

@@ -9,27 +9,30 @@ namespace Xent.Kernels;
 /// <c>C = alpha * op(A) * op(B) + beta * C</c>, where <c>op(X)</c> is <c>X</c> or <c>Xᵀ</c>.
 /// </summary>
 /// <remarks>
-/// The fast path follows the BLIS/GotoBLAS scheme: op(B) is packed into KC×NR column panels and
-/// op(A) into MC×KC blocks of MR-row panels (both into per-thread aligned buffers reused across
-/// calls), and a register-tiled micro-kernel (14×32 with AVX-512, 6×16 with AVX2+FMA, scalar
-/// otherwise) accumulates each KC-long slice of the dot products. C is split into tiles that
-/// run on separate threads; the tiling never changes the order in which products are summed
-/// along k, so results are bit-identical for any <see cref="KernelParallel.MaxThreads"/>.
+/// The fast path follows the BLIS/GotoBLAS scheme: op(B) is packed into KC×NC blocks of NR-column
+/// panels (1 MiB, kept in L2) and op(A) into MR-row panels (per-thread 64-byte-aligned buffers reused
+/// across calls; row-major A and transposed B are packed with in-register 16×16 transposes), and a
+/// register-tiled micro-kernel (14×32 with AVX-512 plus 8/4-row and 16-column edge variants, 6×16 with
+/// AVX2+FMA, scalar otherwise) sums each KC-long slice of the dot products with fused multiply-adds
+/// before adding it into C. Threads share one packed B block and take row blocks of C (tall problems),
+/// or take column tiles that each run the whole k loop (few rows). Neither split changes the order in
+/// which products are summed along k, so results are bit-identical for any
+/// <see cref="KernelParallel.MaxThreads"/>.
 /// </remarks>
 public static unsafe partial class Gemm
 {
     /// <summary>Depth of one packed slice (products summed in registers before C is updated).</summary>
     private const int KC = 256;
-    /// <summary>Target row count of a packed A block (kept in L2).</summary>
+    /// <summary>Target row count of a packed A block.</summary>
     private const int MCTarget = 224;
-    /// <summary>Maximum columns of a packed B panel.</summary>
-    private const int NC = 4096;
+    /// <summary>Maximum columns of a packed B panel: KC×NC floats (1 MiB) stay in a core's L2.</summary>
+    private const int NC = 1024;
     /// <summary>Below this many flops a call runs on the calling thread only.</summary>
     private const long ParallelMinFlops = 4_000_000;
-    /// <summary>Flops per C tile handed to a thread (tiles never change the summation order).</summary>
+    /// <summary>Flops per column tile when few rows are split by columns (2..8 tiles).</summary>
     private const long FlopsPerTile = 256_000_000;
 
-    /// <summary>Micro-kernel families, chosen once from the hardware (tests may force one).</summary>
+    /// <summary>Micro-kernel families, chosen once from the hardware (tests pass each one explicitly).</summary>
     internal enum GemmPath { Avx512, Avx2, Scalar }
 
     /// <summary>The fastest micro-kernel family this machine supports.</summary>
@@ -170,86 +173,162 @@ public static unsafe partial class Gemm
         public GemmPath Path;
     }
 
+    /// <summary>Blocking of one call: depends on the shape and path only, never on the thread count.</summary>
+    private readonly struct Blocking
+    {
+        public readonly int MR, NR, KC, MC, NC;
+
+        public Blocking(in Problem p, int columns)
+        {
+            MR = MicroRows(p.Path);
+            NR = MicroCols(p.Path);
+            // Even slices: a k of 300 runs as 152+148 rather than 256+44.
+            int kBlocks = (p.K + Gemm.KC - 1) / Gemm.KC;
+            KC = RoundUp((p.K + kBlocks - 1) / kBlocks, 4);
+            MC = Math.Max(MR, MCTarget / MR * MR);
+            NC = Math.Min(Gemm.NC, RoundUp(columns, NR));
+        }
+    }
+
     private static void Run(in Problem p, bool parallel)
     {
-        int mr = MicroRows(p.Path), nr = MicroCols(p.Path);
         long flops = 2L * p.M * p.N * p.K;
-        int tiles = 1;
-        if (parallel && flops >= ParallelMinFlops)
-            tiles = (int)Math.Clamp(flops / FlopsPerTile, 2, 8);
-        // Split the larger dimension of C so the operand packed once per tile is the smaller one.
-        bool splitRows = p.M >= p.N;
-        int unit = splitRows ? mr : nr, extent = splitRows ? p.M : p.N;
-        int tileSize = RoundUp((extent + tiles - 1) / tiles, unit);
-        int count = KernelParallel.ChunkCount(extent, tileSize);
-        if (count <= 1)
+        if (!parallel || flops < ParallelMinFlops || KernelParallel.MaxThreads == 1)
+        {
+            RunTile(in p, 0, p.M, 0, p.N);
+            return;
+        }
+        int mr = MicroRows(p.Path), nr = MicroCols(p.Path);
+        int rowPanels = (p.M + mr - 1) / mr;
+        if (rowPanels >= 8)
+        {
+            RunSharedB(in p);
+            return;
+        }
+        // Few rows: split the columns into tiles that each run the whole k loop (one parallel region);
+        // A is small and is packed once per tile.
+        int tiles = (int)Math.Clamp(flops / FlopsPerTile, 2, 8);
+        int tileCols = RoundUp((p.N + tiles - 1) / tiles, nr);
+        if (tileCols >= p.N)
         {
             RunTile(in p, 0, p.M, 0, p.N);
             return;
         }
         Problem q = p;
-        KernelParallel.ForChunks(extent, tileSize, (_, start, end) =>
+        KernelParallel.ForChunks(p.N, tileCols, (_, start, end) => RunTile(in q, 0, q.M, start, end));
+    }
+
+    /// <summary>Computes rows [i0,i1) × columns [j0,j1) of C on this thread with its own packing buffers.</summary>
+    private static void RunTile(in Problem p, int i0, int i1, int j0, int j1)
+    {
+        var bl = new Blocking(in p, j1 - j0);
+        var ws = Workspace.Get(bl.MC * bl.KC, bl.NC * bl.KC, bl.MR * bl.NR);
+        int firstMode = p.Beta == 0f ? 0 : p.Beta == 1f ? 1 : 2;
+        for (int jc = j0; jc < j1; jc += bl.NC)
         {
-            if (splitRows) RunTile(in q, start, end, 0, q.N);
-            else RunTile(in q, 0, q.M, start, end);
-        });
+            int nc = Math.Min(bl.NC, j1 - jc);
+            for (int pc = 0; pc < p.K; pc += bl.KC)
+            {
+                int kc = Math.Min(bl.KC, p.K - pc);
+                int mode = pc == 0 ? firstMode : 1;
+                PackB(in p, pc, kc, jc, nc, bl.NR, ws.B);
+                for (int ic = i0; ic < i1; ic += bl.MC)
+                {
+                    int mc = Math.Min(bl.MC, i1 - ic);
+                    PackA(in p, ic, mc, pc, kc, bl.MR, ws.A);
+                    MacroKernel(in p, in bl, ic, mc, jc, nc, kc, mode, ws.A, ws.B, ws.Tile);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The GotoBLAS loop with one packed B panel shared by all threads: per KC slice, the panel is packed
+    /// (in parallel), then row blocks of C are handed out, each packing its own A block.
+    /// </summary>
+    private static void RunSharedB(in Problem p)
+    {
+        var bl = new Blocking(in p, p.N);
+        var ws = Workspace.Get(0, bl.NC * bl.KC, 0);
+        float* sharedB = ws.B;
+        int firstMode = p.Beta == 0f ? 0 : p.Beta == 1f ? 1 : 2;
+        // Row blocks: at most MC rows, at least ~8 blocks so two threads stay balanced when a block is slow.
+        int rowPanels = (p.M + bl.MR - 1) / bl.MR;
+        int panelsPerBlock = Math.Clamp((rowPanels + 7) / 8, 1, bl.MC / bl.MR);
+        Problem q = p;
+        Blocking b = bl;
+        for (int jc = 0; jc < p.N; jc += bl.NC)
+        {
+            int nc = Math.Min(bl.NC, p.N - jc);
+            int colPanels = (nc + bl.NR - 1) / bl.NR;
+            for (int pc = 0; pc < p.K; pc += bl.KC)
+            {
+                int kc = Math.Min(bl.KC, p.K - pc);
+                int mode = pc == 0 ? firstMode : 1;
+                int jcc = jc, pcc = pc;
+                KernelParallel.ForChunks(colPanels, 16, (_, s, e) =>
+                {
+                    int j = s * b.NR;
+                    PackB(in q, pcc, kc, jcc + j, Math.Min(e * b.NR, nc) - j, b.NR, sharedB + (long)j * kc);
+                });
+                KernelParallel.ForChunks(rowPanels, panelsPerBlock, (_, s, e) =>
+                {
+                    int ic = s * b.MR, mc = Math.Min(e * b.MR, q.M) - ic;
+                    var w = Workspace.Get(b.MC * b.KC, 0, b.MR * b.NR);
+                    PackA(in q, ic, mc, pcc, kc, b.MR, w.A);
+                    MacroKernel(in q, in b, ic, mc, jcc, nc, kc, mode, w.A, sharedB, w.Tile);
+                });
+            }
+        }
+    }
+
+    /// <summary>Multiplies a packed A block (mc×kc) by a packed B panel (kc×nc) into C[ic.., jc..].</summary>
+    private static void MacroKernel(in Problem p, in Blocking bl, int ic, int mc, int jc, int nc, int kc, int mode,
+        float* bufA, float* bufB, float* tile)
+    {
+        GemmPath path = p.Path;
+        int mr = bl.MR, nr = bl.NR;
+        // A micro-panel (MR×kc, the broadcast operand) stays in L1 while the B panel streams from L2.
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int mrr = Math.Min(mr, mc - ir);
+            float* ap = bufA + (long)ir * kc;
+            for (int jr = 0; jr < nc; jr += nr)
+            {
+                int nrr = Math.Min(nr, nc - jr);
+                float* bp = bufB + (long)jr * kc;
+                float* cp = p.C + (long)(ic + ir) * p.Ldc + jc + jr;
+                if (mrr == mr && nrr == nr)
+                {
+                    MicroKernel(path, kc, ap, bp, cp, p.Ldc, p.Alpha, p.Beta, mode);
+                }
+                else if (path == GemmPath.Avx512)
+                {
+                    // Edge tile: the smallest variant covering it, straight into C when it fits exactly.
+                    var (er, ec) = Kernel512EdgeExtent(mrr, nrr);
+                    if (er == mrr && ec == nrr)
+                    {
+                        Kernel512Edge(mrr, nrr, kc, ap, bp, cp, p.Ldc, p.Alpha, p.Beta, mode);
+                    }
+                    else
+                    {
+                        Kernel512Edge(mrr, nrr, kc, ap, bp, tile, nr, 1f, 0f, 0);
+                        MergeEdge(tile, nr, cp, p.Ldc, mrr, nrr, p.Alpha, p.Beta, mode);
+                    }
+                }
+                else
+                {
+                    // Edge tile: compute the full register tile into scratch, merge the valid part.
+                    MicroKernel(path, kc, ap, bp, tile, nr, 1f, 0f, 0);
+                    MergeEdge(tile, nr, cp, p.Ldc, mrr, nrr, p.Alpha, p.Beta, mode);
+                }
+            }
+        }
     }
 
     private static int MicroRows(GemmPath path) => path switch { GemmPath.Avx512 => MR512, GemmPath.Avx2 => MR256, _ => MRScalar };
     private static int MicroCols(GemmPath path) => path switch { GemmPath.Avx512 => NR512, GemmPath.Avx2 => NR256, _ => NRScalar };
     private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
-
-    /// <summary>Computes rows [i0,i1) × columns [j0,j1) of C with this thread's packing buffers.</summary>
-    private static void RunTile(in Problem p, int i0, int i1, int j0, int j1)
-    {
-        GemmPath path = p.Path;
-        int mr = MicroRows(path), nr = MicroCols(path);
-        // Even slices: a k of 300 runs as 150+150 rather than 256+44 (depends on k only).
-        int kBlocks = (p.K + KC - 1) / KC;
-        int kc0 = RoundUp((p.K + kBlocks - 1) / kBlocks, 4);
-        int mcMax = Math.Max(mr, MCTarget / mr * mr);
-        int ncMax = Math.Min(NC, RoundUp(j1 - j0, nr));
-        var ws = Workspace.Get(mcMax * kc0, ncMax * kc0, mr * nr);
-        float* bufA = ws.A, bufB = ws.B, tile = ws.Tile;
-        int firstMode = p.Beta == 0f ? 0 : p.Beta == 1f ? 1 : 2;
-
-        for (int jc = j0; jc < j1; jc += ncMax)
-        {
-            int nc = Math.Min(ncMax, j1 - jc);
-            for (int pc = 0; pc < p.K; pc += kc0)
-            {
-                int kc = Math.Min(kc0, p.K - pc);
-                int mode = pc == 0 ? firstMode : 1;
-                PackB(in p, pc, kc, jc, nc, nr, bufB);
-                for (int ic = i0; ic < i1; ic += mcMax)
-                {
-                    int mc = Math.Min(mcMax, i1 - ic);
-                    PackA(in p, ic, mc, pc, kc, mr, bufA);
-                    for (int jr = 0; jr < nc; jr += nr)
-                    {
-                        int nrr = Math.Min(nr, nc - jr);
-                        float* bp = bufB + (long)jr * kc;
-                        for (int ir = 0; ir < mc; ir += mr)
-                        {
-                            int mrr = Math.Min(mr, mc - ir);
-                            float* ap = bufA + (long)ir * kc;
-                            float* cp = p.C + (long)(ic + ir) * p.Ldc + jc + jr;
-                            if (mrr == mr && nrr == nr)
-                            {
-                                MicroKernel(path, kc, ap, bp, cp, p.Ldc, p.Alpha, p.Beta, mode);
-                            }
-                            else
-                            {
-                                // Edge tile: compute the full register tile into scratch, merge the valid part.
-                                MicroKernel(path, kc, ap, bp, tile, nr, 1f, 0f, 0);
-                                MergeEdge(tile, nr, cp, p.Ldc, mrr, nrr, p.Alpha, p.Beta, mode);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MicroKernel(GemmPath path, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
@@ -293,12 +372,26 @@ public static unsafe partial class Gemm
             {
                 // Stored k×m: the MR values for one k are contiguous.
                 float* s = p.A + (long)pc * p.Lda + ic + ir;
+                if (rows == mr && mr > 8 && mr <= 16 && Vector256.IsHardwareAccelerated)
+                {
+                    // Two overlapping 8-float moves cover 9..16 values without reading past the row.
+                    for (int kk = 0; kk < kc; kk++, s += p.Lda, d += mr)
+                    {
+                        Vector256.Store(Vector256.Load(s), d);
+                        Vector256.Store(Vector256.Load(s + mr - 8), d + mr - 8);
+                    }
+                    continue;
+                }
                 for (int kk = 0; kk < kc; kk++, s += p.Lda, d += mr)
                 {
                     int r = 0;
                     for (; r < rows; r++) d[r] = s[r];
                     for (; r < mr; r++) d[r] = 0f;
                 }
+            }
+            else if (p.Path == GemmPath.Avx512 && mr <= 16)
+            {
+                PackRowsTransposed512(p.A + (long)(ic + ir) * p.Lda + pc, p.Lda, rows, kc, d, mr, mr);
             }
             else
             {
@@ -327,10 +420,22 @@ public static unsafe partial class Gemm
             if (!p.TransB)
             {
                 float* s = p.B + (long)pc * p.Ldb + jc + jr;
-                if (cols == nr)
+                if (cols == nr && nr == 32 && Vector512.IsHardwareAccelerated)
+                {
+                    // Inline vector copies: a call per 128-byte row would cost more than the copy.
+                    for (int kk = 0; kk < kc; kk++, s += p.Ldb, d += nr)
+                    {
+                        Vector512.Store(Vector512.Load(s), d);
+                        Vector512.Store(Vector512.Load(s + 16), d + 16);
+                    }
+                }
+                else if (cols == nr && nr == 16 && Vector256.IsHardwareAccelerated)
                 {
                     for (int kk = 0; kk < kc; kk++, s += p.Ldb, d += nr)
-                        Buffer.MemoryCopy(s, d, nr * sizeof(float), nr * sizeof(float));
+                    {
+                        Vector256.Store(Vector256.Load(s), d);
+                        Vector256.Store(Vector256.Load(s + 8), d + 8);
+                    }
                 }
                 else
                 {
@@ -341,6 +446,13 @@ public static unsafe partial class Gemm
                         for (; j < nr; j++) d[j] = 0f;
                     }
                 }
+            }
+            else if (p.Path == GemmPath.Avx512 && nr == 32)
+            {
+                // Stored n×k: column j of op(B) is row j of B; two 16-row halves per panel.
+                float* s = p.B + (long)(jc + jr) * p.Ldb + pc;
+                PackRowsTransposed512(s, p.Ldb, Math.Min(cols, 16), kc, d, 16, nr);
+                PackRowsTransposed512(s + 16L * p.Ldb, p.Ldb, Math.Max(cols - 16, 0), kc, d + 16, 16, nr);
             }
             else
             {
@@ -362,6 +474,9 @@ public static unsafe partial class Gemm
     {
         [ThreadStatic] private static Workspace? t_current;
 
+        // 16 floats for 64-byte alignment plus 16 that packing may overrun with full-vector stores.
+        private const int Slack = 32;
+
         private float[] _a = [], _b = [], _tile = [];
         public float* A, B, Tile;
 
@@ -376,9 +491,9 @@ public static unsafe partial class Gemm
 
         private static void Ensure(ref float[] array, ref float* aligned, int length)
         {
-            if (array.Length >= length + 16 && aligned != null) return;
+            if (length <= 0 || (array.Length >= length + Slack && aligned != null)) return;
             // Pinned (POH) so the aligned pointer stays valid for the buffer's lifetime.
-            array = GC.AllocateUninitializedArray<float>(length + 16, pinned: true);
+            array = GC.AllocateUninitializedArray<float>(length + Slack, pinned: true);
             nint addr = (nint)Unsafe.AsPointer(ref array[0]);
             aligned = (float*)((addr + 63) & ~(nint)63);
         }

@@ -1,0 +1,153 @@
+namespace Xent.Kernels;
+
+/// <summary>
+/// 2-D max pooling over NCHW planes with PyTorch's CPU semantics (<c>F.max_pool2d(..., return_indices=True)</c>):
+/// padding never wins (it acts as −∞), the first maximum in row-major window order wins ties, and a NaN wins
+/// over any number (the last NaN in the window when there are several). Indices are flat positions
+/// <c>iy·W + ix</c> within the input plane.
+/// </summary>
+public static class MaxPool2dKernel
+{
+    /// <summary>
+    /// Forward over <paramref name="planes"/> (= N·C) planes of H×W. Writes (planes, Ho, Wo) maxima to
+    /// <paramref name="output"/> and their argmax to <paramref name="indices"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Padding exceeds half the kernel (PyTorch's rule), or a span is too short.</exception>
+    public static void Forward(ReadOnlySpan<float> input, int planes, int height, int width,
+        int kh, int kw, int sh, int sw, int ph, int pw, Span<float> output, Span<int> indices)
+    {
+        var (ho, wo) = Check(input.Length, planes, height, width, kh, kw, sh, sw, ph, pw, output.Length, indices.Length);
+        int inPlane = height * width, outPlane = ho * wo;
+        unsafe
+        {
+            fixed (float* pin = input, pout = output)
+            fixed (int* pidx = indices)
+            {
+                nint inP = (nint)pin, outP = (nint)pout, idxP = (nint)pidx;
+                bool fast2x2 = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
+                // Each plane is independent; chunks of planes keep the per-call overhead small.
+                int chunk = Math.Max(1, 16384 / Math.Max(1, outPlane));
+                KernelParallel.ForChunks(planes, chunk, (_, p0, p1) =>
+                {
+                    for (int pl = p0; pl < p1; pl++)
+                    {
+                        var x = new ReadOnlySpan<float>((float*)inP + (long)pl * inPlane, inPlane);
+                        var y = new Span<float>((float*)outP + (long)pl * outPlane, outPlane);
+                        var ix = new Span<int>((int*)idxP + (long)pl * outPlane, outPlane);
+                        if (fast2x2) Plane2x2(x, width, ho, wo, y, ix);
+                        else Plane(x, height, width, kh, kw, sh, sw, ph, pw, ho, wo, y, ix);
+                    }
+                });
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward: <paramref name="gradInput"/> (planes, H, W) is overwritten with the scatter-add of
+    /// <paramref name="gradOutput"/> to the recorded argmax positions (in output order).
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> gradOutput, ReadOnlySpan<int> indices, int planes,
+        int height, int width, int outHeight, int outWidth, Span<float> gradInput)
+    {
+        int inPlane = height * width, outPlane = outHeight * outWidth;
+        if (gradOutput.Length < (long)planes * outPlane || indices.Length < (long)planes * outPlane)
+            throw new ArgumentException($"Output gradient ({gradOutput.Length}) or indices ({indices.Length}) shorter than {planes}x{outHeight}x{outWidth}.");
+        if (gradInput.Length < (long)planes * inPlane)
+            throw new ArgumentException($"Input gradient has {gradInput.Length} elements; {planes}x{height}x{width} needs {(long)planes * inPlane}.", nameof(gradInput));
+        for (int pl = 0; pl < planes; pl++)
+        {
+            Span<float> gi = gradInput.Slice(pl * inPlane, inPlane);
+            ReadOnlySpan<float> go = gradOutput.Slice(pl * outPlane, outPlane);
+            ReadOnlySpan<int> idx = indices.Slice(pl * outPlane, outPlane);
+            gi.Clear();
+            for (int o = 0; o < outPlane; o++)
+            {
+                int i = idx[o];
+                if ((uint)i >= (uint)inPlane) throw new ArgumentException($"Index {i} at output {o} of plane {pl} is outside the {height}x{width} input.", nameof(indices));
+                gi[i] += go[o];
+            }
+        }
+    }
+
+    /// <summary>Reference twin of <see cref="Forward"/>: the plain window loop for every plane.</summary>
+    public static void ForwardScalar(ReadOnlySpan<float> input, int planes, int height, int width,
+        int kh, int kw, int sh, int sw, int ph, int pw, Span<float> output, Span<int> indices)
+    {
+        var (ho, wo) = Check(input.Length, planes, height, width, kh, kw, sh, sw, ph, pw, output.Length, indices.Length);
+        int inPlane = height * width, outPlane = ho * wo;
+        for (int pl = 0; pl < planes; pl++)
+            Plane(input.Slice(pl * inPlane, inPlane), height, width, kh, kw, sh, sw, ph, pw, ho, wo,
+                output.Slice(pl * outPlane, outPlane), indices.Slice(pl * outPlane, outPlane));
+    }
+
+    /// <summary>Output height or width of a pooling window sweep (floor mode).</summary>
+    public static int OutputSize(int size, int kernel, int stride, int pad) => Im2Col.OutputSize(size, kernel, stride, pad);
+
+    private static void Plane(ReadOnlySpan<float> x, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,
+        int ho, int wo, Span<float> y, Span<int> idx)
+    {
+        for (int oy = 0; oy < ho; oy++)
+        {
+            int y0 = oy * sh - ph, y1 = Math.Min(y0 + kh, height);
+            y0 = Math.Max(y0, 0);
+            for (int ox = 0; ox < wo; ox++)
+            {
+                int x0 = ox * sw - pw, x1 = Math.Min(x0 + kw, width);
+                x0 = Math.Max(x0, 0);
+                // As ATen: start from −∞ at the first in-bounds position; '>' keeps the first of equal maxima.
+                float best = float.NegativeInfinity;
+                int bestIndex = y0 * width + x0;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++)
+                    {
+                        float v = x[iy * width + ix];
+                        if (v > best || float.IsNaN(v))
+                        {
+                            best = v;
+                            bestIndex = iy * width + ix;
+                        }
+                    }
+                y[oy * wo + ox] = best;
+                idx[oy * wo + ox] = bestIndex;
+            }
+        }
+    }
+
+    /// <summary>The MNIST-CNN case (2×2 window, stride 2, no padding) with the window loop unrolled.</summary>
+    private static void Plane2x2(ReadOnlySpan<float> x, int width, int ho, int wo, Span<float> y, Span<int> idx)
+    {
+        for (int oy = 0; oy < ho; oy++)
+        {
+            int r0 = 2 * oy * width, r1 = r0 + width;
+            for (int ox = 0; ox < wo; ox++)
+            {
+                int i = r0 + 2 * ox;
+                float best = x[i];
+                int bi = i;
+                // The first element always wins over −∞ (or is NaN); then the same rule as the general loop.
+                float v = x[i + 1];
+                if (v > best || float.IsNaN(v)) { best = v; bi = i + 1; }
+                v = x[r1 + 2 * ox];
+                if (v > best || float.IsNaN(v)) { best = v; bi = r1 + 2 * ox; }
+                v = x[r1 + 2 * ox + 1];
+                if (v > best || float.IsNaN(v)) { best = v; bi = r1 + 2 * ox + 1; }
+                y[oy * wo + ox] = best;
+                idx[oy * wo + ox] = bi;
+            }
+        }
+    }
+
+    private static (int Ho, int Wo) Check(int inputLength, int planes, int height, int width,
+        int kh, int kw, int sh, int sw, int ph, int pw, int outputLength, int indicesLength)
+    {
+        if (planes < 0) throw new ArgumentOutOfRangeException(nameof(planes), planes, "planes must be non-negative.");
+        if (ph > kh / 2 || pw > kw / 2)
+            throw new ArgumentException($"pad should be at most half of effective kernel size, but got pad=({ph}, {pw}), kernel_size=({kh}, {kw}).");
+        int ho = OutputSize(height, kh, sh, ph), wo = OutputSize(width, kw, sw, pw);
+        long needIn = (long)planes * height * width, needOut = (long)planes * ho * wo;
+        if (inputLength < needIn) throw new ArgumentException($"Input span has {inputLength} elements; {planes}x{height}x{width} needs {needIn}.");
+        if (outputLength < needOut || indicesLength < needOut)
+            throw new ArgumentException($"Output ({outputLength}) or indices ({indicesLength}) span shorter than {planes}x{ho}x{wo} = {needOut}.");
+        return (ho, wo);
+    }
+}

@@ -1,0 +1,224 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text.Json;
+using Xent.Data;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Data;
+
+public class IdxReaderTests
+{
+    /// <summary>IDX bytes: 0x00 0x00 type ndims, big-endian dims, then <paramref name="data"/>.</summary>
+    private static byte[] MakeIdx(int[] dims, byte[] data, byte type = 0x08)
+    {
+        var bytes = new byte[4 + 4 * dims.Length + data.Length];
+        bytes[2] = type;
+        bytes[3] = (byte)dims.Length;
+        for (int i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * i), dims[i]);
+        data.CopyTo(bytes, 4 + 4 * dims.Length);
+        return bytes;
+    }
+
+    private static byte[] Gzip(byte[] raw)
+    {
+        var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(raw);
+        return ms.ToArray();
+    }
+
+    [Fact]
+    public void Read_PythonWrittenGoldens_GzippedImagesAndRawLabels()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Golden.PathOf("io", "idx_tiny_manifest.json")));
+        var m = doc.RootElement;
+
+        var images = IdxReader.Read(Golden.PathOf("io", "idx_tiny-images-idx3-ubyte.gz"));
+        Assert.Equal(m.GetProperty("images_shape").EnumerateArray().Select(e => e.GetInt32()).ToArray(), images.Shape);
+        Assert.Equal(m.GetProperty("images").EnumerateArray().Select(e => (byte)e.GetInt32()).ToArray(), images.Data);
+
+        var labels = IdxReader.Read(Golden.PathOf("io", "idx_tiny-labels-idx1-ubyte"));
+        Assert.Equal([3], labels.Shape);
+        Assert.Equal(m.GetProperty("labels").EnumerateArray().Select(e => (byte)e.GetInt32()).ToArray(), labels.Data);
+        Assert.Equal([9L, 0, 3], labels.ToNpyArray().ToInt64());
+    }
+
+    [Fact]
+    public void Read_DetectsGzipByMagic_NotByExtension()
+    {
+        using var dir = new TempDirectory();
+        byte[] raw = MakeIdx([2, 2, 3], Enumerable.Range(0, 12).Select(i => (byte)(i * 20)).ToArray());
+        File.WriteAllBytes(dir.File("raw.gz"), raw);             // Raw despite the name.
+        File.WriteAllBytes(dir.File("packed-idx3-ubyte"), Gzip(raw)); // Gzipped without the suffix.
+
+        foreach (string name in new[] { "raw.gz", "packed-idx3-ubyte" })
+        {
+            var a = IdxReader.Read(dir.File(name));
+            Assert.Equal([2, 2, 3], a.Shape);
+            Assert.Equal(raw[16..], a.Data);
+        }
+    }
+
+    [Fact]
+    public void Read_FromNonSeekableStream()
+    {
+        byte[] raw = MakeIdx([4], [1, 2, 3, 4]);
+        var a = IdxReader.Read(new NonSeekable(Gzip(raw)), "pipe");
+        Assert.Equal([1, 2, 3, 4], a.Data);
+    }
+
+    [Fact]
+    public void Read_EmptyDimension()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllBytes(dir.File("e"), MakeIdx([0, 28, 28], []));
+        var a = IdxReader.Read(dir.File("e"));
+        Assert.Equal([0, 28, 28], a.Shape);
+        Assert.Equal(0, a.Count);
+    }
+
+    private static TException ReadFails<TException>(byte[] content, string file = "bad-idx3-ubyte") where TException : Exception
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File(file);
+        File.WriteAllBytes(path, content);
+        var e = Assert.Throws<TException>(() => IdxReader.Read(path));
+        Assert.Contains(path, e.Message);
+        return e;
+    }
+
+    [Fact]
+    public void Read_BadMagic()
+    {
+        var e = ReadFails<InvalidDataException>([0x12, 0x34, 0x08, 0x01, 0, 0, 0, 0]);
+        Assert.Contains("is not an IDX file: magic bytes 0x12 0x34 at offset 0", e.Message);
+
+        e = ReadFails<InvalidDataException>([]);
+        Assert.Contains("is not an IDX file", e.Message);
+    }
+
+    [Fact]
+    public void Read_BadMagicInsideGzip_SaysDecompressed()
+    {
+        var e = ReadFails<InvalidDataException>(Gzip([0x50, 0x4b, 3, 4]), "x.gz");
+        Assert.Contains("magic bytes 0x50 0x4b at offset 0 of the decompressed data", e.Message);
+    }
+
+    [Fact]
+    public void Read_UnsupportedType()
+    {
+        var e = ReadFails<NotSupportedException>(MakeIdx([1], [0, 0, 0x80, 0x3f], type: 0x0D));
+        Assert.Contains("type 0x0d (float32)", e.Message);
+        Assert.Contains("only 0x08 (unsigned byte)", e.Message);
+    }
+
+    [Fact]
+    public void Read_TruncatedData_GivesExpectedAndFoundSizes()
+    {
+        // The MNIST training-image header with only 1234 bytes of pixels.
+        var e = ReadFails<InvalidDataException>(MakeIdx([60000, 28, 28], new byte[1234]));
+        Assert.Contains("expected 47040000 bytes of data after the 16-byte header", e.Message);
+        Assert.Contains("found 1234", e.Message);
+
+        e = ReadFails<InvalidDataException>(Gzip(MakeIdx([60000, 28, 28], new byte[1234])), "t.gz");
+        Assert.Contains("expected 47040000 bytes of data after the 16-byte header of the decompressed data", e.Message);
+    }
+
+    [Fact]
+    public void Read_TruncatedHeader()
+    {
+        var e = ReadFails<InvalidDataException>([0, 0, 8, 3, 0, 0, 0, 5, 0, 0]);
+        Assert.Contains("truncated header: expected 12 bytes of dimensions (3 x int32) at offset 4", e.Message);
+        Assert.Contains("found 6", e.Message);
+
+        e = ReadFails<InvalidDataException>([0, 0, 8]);
+        Assert.Contains("truncated header", e.Message);
+    }
+
+    [Fact]
+    public void Read_TrailingGarbage()
+    {
+        var e = ReadFails<InvalidDataException>([.. MakeIdx([2], [1, 2]), 9, 9, 9]);
+        Assert.Contains("3 unexpected bytes after the 2 bytes of data, at offset 10", e.Message);
+    }
+
+    [Fact]
+    public void Read_DimensionTooLarge()
+    {
+        var e = ReadFails<InvalidDataException>([0, 0, 8, 1, 0xff, 0xff, 0xff, 0xff]);
+        Assert.Contains("dimension 0 at offset 4", e.Message);
+        Assert.Contains("4294967295", e.Message);
+    }
+
+    [Fact]
+    public void Read_CorruptGzip()
+    {
+        byte[] gz = Gzip(MakeIdx([64], Enumerable.Range(0, 64).Select(i => (byte)i).ToArray()));
+        for (int i = 10; i < gz.Length - 8; i++) gz[i] ^= 0x5a;
+        var e = ReadFails<InvalidDataException>(gz, "c.gz");
+        Assert.Contains("c.gz", e.Message);
+    }
+
+    [Fact]
+    public void FindFile_PrefersExactName_ThenGz_ThenDotVariant()
+    {
+        using var dir = new TempDirectory();
+        Assert.Throws<FileNotFoundException>(() => IdxReader.FindFile(dir.Path, "train-images-idx3-ubyte"));
+
+        File.WriteAllBytes(dir.File("train-images.idx3-ubyte"), []);
+        Assert.Equal(dir.File("train-images.idx3-ubyte"), IdxReader.FindFile(dir.Path, "train-images-idx3-ubyte"));
+        File.WriteAllBytes(dir.File("train-images-idx3-ubyte.gz"), []);
+        Assert.Equal(dir.File("train-images-idx3-ubyte.gz"), IdxReader.FindFile(dir.Path, "train-images-idx3-ubyte"));
+        File.WriteAllBytes(dir.File("train-images-idx3-ubyte"), []);
+        Assert.Equal(dir.File("train-images-idx3-ubyte"), IdxReader.FindFile(dir.Path, "train-images-idx3-ubyte"));
+        // The dotted spelling finds the dashed file too.
+        File.Delete(dir.File("train-images.idx3-ubyte"));
+        Assert.Equal(dir.File("train-images-idx3-ubyte"), IdxReader.FindFile(dir.Path, "train-images.idx3-ubyte"));
+    }
+
+    [Fact]
+    public void FindFile_Missing_ListsWhatWasTried()
+    {
+        using var dir = new TempDirectory();
+        var e = Assert.Throws<FileNotFoundException>(() => IdxReader.FindFile(dir.Path, "t10k-labels-idx1-ubyte"));
+        Assert.Contains(dir.Path, e.Message);
+        Assert.Contains("'t10k-labels-idx1-ubyte.gz'", e.Message);
+        Assert.Contains("'t10k-labels.idx1-ubyte'", e.Message);
+
+        var d = Assert.Throws<DirectoryNotFoundException>(() => IdxReader.FindFile(Path.Combine(dir.Path, "none"), "x"));
+        Assert.Contains("none", d.Message);
+    }
+
+    /// <summary>
+    /// Reads the real Fashion-MNIST training set when the machine has it (Debian's dataset path);
+    /// elsewhere there is nothing to check. Expected values were computed with numpy from the same files.
+    /// </summary>
+    [Fact]
+    public void Read_FashionMnistTrainingSet_WhenPresent()
+    {
+        const string dir = "/usr/share/datasets/fashion-mnist";
+        if (!Directory.Exists(dir)) return;
+        var labels = IdxReader.Read(IdxReader.FindFile(dir, "train-labels-idx1-ubyte"));
+        Assert.Equal([60000], labels.Shape);
+        var histogram = new int[10];
+        foreach (byte b in labels.Data) histogram[b]++;
+        Assert.All(histogram, c => Assert.Equal(6000, c));
+
+        var images = IdxReader.Read(IdxReader.FindFile(dir, "train-images-idx3-ubyte"));
+        Assert.Equal([60000, 28, 28], images.Shape);
+        long sum = 0, first = 0;
+        for (int i = 0; i < images.Data.Length; i++) sum += images.Data[i];
+        for (int i = 0; i < 784; i++) first += images.Data[i];
+        Assert.Equal(3431114169L, sum);
+        Assert.Equal(76247L, first);
+    }
+
+    private sealed class NonSeekable(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+        public override long Position { get => base.Position; set => throw new NotSupportedException(); }
+        public override long Seek(long offset, SeekOrigin loc) => throw new NotSupportedException();
+        public override long Length => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,57 @@
+using Xunit;
+using Xent.Kernels;
+using static Xent.Tests.Kernels.KernelGolden;
+
+namespace Xent.Tests.Kernels;
+
+public class MaxPool2dKernelTests
+{
+    [Fact]
+    public void ForwardAndBackward_MatchPyTorch()
+    {
+        foreach (var c in Cases("maxpool2d.json"))
+        {
+            int[] shape = Ints(c, "shape"), k = Ints(c, "kernel"), s = Ints(c, "stride"), p = Ints(c, "padding");
+            int planes = shape[0] * shape[1], h = shape[2], w = shape[3];
+            int ho = MaxPool2dKernel.OutputSize(h, k[0], s[0], p[0]), wo = MaxPool2dKernel.OutputSize(w, k[1], s[1], p[1]);
+            float[] x = Floats(c, "input");
+            var y = new float[planes * ho * wo];
+            var idx = new int[y.Length];
+            var ys = new float[y.Length];
+            var idxs = new int[y.Length];
+            MaxPool2dKernel.Forward(x, planes, h, w, k[0], k[1], s[0], s[1], p[0], p[1], y, idx);
+            MaxPool2dKernel.ForwardScalar(x, planes, h, w, k[0], k[1], s[0], s[1], p[0], p[1], ys, idxs);
+            Assert.Equal(Floats(c, "output"), y);  // Assert.Equal treats NaN as equal to NaN
+            Assert.Equal(Ints(c, "indices"), idx);
+            Assert.Equal(ys, y);
+            Assert.Equal(idxs, idx);
+
+            var gi = new float[x.Length];
+            MaxPool2dKernel.Backward(Floats(c, "grad_output"), idx, planes, h, w, ho, wo, gi);
+            float[] want = Floats(c, "grad_input");
+            for (int i = 0; i < gi.Length; i++) Assert.Equal(want[i], gi[i], 1e-6f);
+        }
+    }
+
+    [Fact]
+    public void TiesPickFirst_NaNPropagates_HandWritten()
+    {
+        float nan = float.NaN;
+        // One 2×4 plane, two 2×2 windows: [1 3 | 3 0 / 3 2 | nan 5].
+        float[] x = [1, 3, 3, 0, 3, 2, nan, 5];
+        var y = new float[2];
+        var idx = new int[2];
+        MaxPool2dKernel.Forward(x, 1, 2, 4, 2, 2, 2, 2, 0, 0, y, idx);
+        Assert.Equal(3f, y[0]);
+        Assert.Equal(1, idx[0]);      // the first 3 in row-major window order
+        Assert.True(float.IsNaN(y[1]));
+        Assert.Equal(6, idx[1]);
+    }
+
+    [Fact]
+    public void ExcessivePadding_Throws()
+    {
+        Assert.Throws<ArgumentException>(() =>
+            MaxPool2dKernel.Forward(new float[16], 1, 4, 4, 2, 2, 2, 2, 2, 2, new float[16], new int[16]));
+    }
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Writes the IO golden files under tools/golden/data/io/ (run with Debian's python3 that has torch:
+`/usr/bin/python3 tools/golden/gen_io.py`).
+
+- npy_*.npy: arrays of every dtype Xent reads, written by numpy itself (incl. 0-d, empty, 3-d, and
+  format versions 2.0 and 3.0), with npy_manifest.json listing dtype, shape and the values as text.
+- bad_*.npy: files Xent must reject (Fortran order, big-endian, complex dtype).
+- idx_tiny-images-idx3-ubyte.gz / idx_tiny-labels-idx1-ubyte: tiny IDX files (MNIST layout) written with
+  Python's struct + gzip, with idx_tiny_manifest.json giving shape, labels and the pixel values.
+- torch_state_dict.safetensors: a small torch state dict (conv + linear + an int64 counter), written
+  with the hand-rolled writer in safetensors_py.py; each tensor is also saved as sd_<name>.npy so the C#
+  test compares against values that did not go through safetensors.
+"""
+import gzip
+import json
+import math
+import struct
+import os
+
+import numpy as np
+import torch
+from torch import nn
+
+import safetensors_py
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "io")
+
+
+def text(v):
+    """Values as JSON-safe text: floats as repr of the exact float64 value, ints as decimal strings."""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return "NaN"
+        if math.isinf(f):
+            return "Infinity" if f > 0 else "-Infinity"
+        return repr(f)
+    return str(int(v))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    manifest = {}
+
+    def save(name, arr, version=None):
+        path = os.path.join(OUT, name)
+        if version is None:
+            np.save(path, arr)
+        else:
+            with open(path, "wb") as f:
+                np.lib.format.write_array(f, arr, version=version)
+        manifest[name] = {"dtype": str(arr.dtype), "shape": list(arr.shape),
+                          "values": [text(v) for v in np.asarray(arr).ravel(order="C")]}
+
+    save("npy_f4_2x3.npy", np.array([[1.5, -0.0, 3.4028235e38], [1e-45, np.inf, np.nan]], dtype=np.float32))
+    save("npy_f8_3.npy", np.array([0.1, -1e300, 5e-324], dtype=np.float64))
+    save("npy_i8_2x2.npy", np.array([[-2**63, 2**63 - 1], [0, -100]], dtype=np.int64))
+    save("npy_i4_4.npy", np.array([-2**31, 2**31 - 1, 7, -1], dtype=np.int32))
+    save("npy_b1_2x2.npy", np.array([[True, False], [False, True]]))
+    save("npy_u1_5.npy", np.array([0, 1, 127, 128, 255], dtype=np.uint8))
+    save("npy_f4_scalar.npy", np.array(3.25, dtype=np.float32))
+    save("npy_i8_scalar.npy", np.array(-7, dtype=np.int64))
+    save("npy_f4_empty_0x3.npy", np.zeros((0, 3), dtype=np.float32))
+    rng = np.random.default_rng(1234)
+    save("npy_f4_2x3x4.npy", rng.standard_normal((2, 3, 4)).astype(np.float32))
+    save("npy_f8_v2.npy", np.linspace(-1, 1, 5), version=(2, 0))
+    save("npy_i4_v3.npy", np.arange(6, dtype=np.int32).reshape(3, 2), version=(3, 0))
+    # What torch produces for class indices (tensor.numpy() of an int64 target).
+    save("npy_torch_targets.npy", torch.tensor([3, 0, 9, -100, 1]).numpy())
+
+    np.save(os.path.join(OUT, "bad_fortran.npy"), np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
+    np.save(os.path.join(OUT, "bad_bigendian.npy"), np.arange(4, dtype=">f4"))
+    np.save(os.path.join(OUT, "bad_complex.npy"), np.array([1 + 2j], dtype=np.complex64))
+
+    with open(os.path.join(OUT, "npy_manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+
+    # IDX, as MNIST ships it: big-endian dims after 0x00 0x00 0x08 ndims; images gzipped, labels raw.
+    images = rng.integers(0, 256, size=(3, 4, 5), dtype=np.uint8)
+    labels = np.array([9, 0, 3], dtype=np.uint8)
+    with gzip.GzipFile(os.path.join(OUT, "idx_tiny-images-idx3-ubyte.gz"), "wb", mtime=0) as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, *images.shape) + images.tobytes())
+    with open(os.path.join(OUT, "idx_tiny-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">BBBBI", 0, 0, 8, 1, len(labels)) + labels.tobytes())
+    with open(os.path.join(OUT, "idx_tiny_manifest.json"), "w") as f:
+        json.dump({"images_shape": list(images.shape), "images": images.ravel().tolist(),
+                   "labels": labels.tolist()}, f)
+
+    # A state dict with PyTorch's own parameter names and default initialisation.
+    torch.manual_seed(0)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3)
+            self.fc = nn.Linear(4, 3)
+
+    sd = dict(Net().state_dict())
+    sd["step"] = torch.tensor(12345678901, dtype=torch.int64)           # 0-d, like num_batches_tracked
+    sd["targets"] = torch.tensor([3, 0, -100, 2], dtype=torch.int64)
+    sd["mask"] = torch.tensor([[1, 0, 1]], dtype=torch.int32)
+    sd["scale"] = torch.tensor([0.1, -2.5], dtype=torch.float64)
+    safetensors_py.save(sd, os.path.join(OUT, "torch_state_dict.safetensors"), metadata={"format": "pt", "source": "gen_io.py"})
+    for name, t in sd.items():
+        np.save(os.path.join(OUT, f"sd_{name}.npy"), t.numpy())
+    print(f"wrote {len(os.listdir(OUT))} files to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
