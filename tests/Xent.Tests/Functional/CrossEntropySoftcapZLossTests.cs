@@ -48,6 +48,17 @@ public class CrossEntropySoftcapZLossTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(GoldenCases))]
+    public void CrossEntropyLossModuleCarriesSoftcapAndZLoss(string name)
+    {
+        var g = LinearCeGoldenCase.Load(name);
+        var criterion = new Xent.NN.CrossEntropyLoss(g.GetOptional("class_weight", g.HasClassWeight), g.IgnoreIndex, Reduction.Sum,
+            g.LabelSmoothing, g.ZLoss, g.Softcap);
+        var logits = F.Linear(g.Get("hidden"), g.Get("weight"), g.GetOptional("bias", g.HasBias));
+        Check.Close(g.Get("loss_sum").Item(), criterion.Forward(logits, g.Get("target")).Item(), 1e-5, 1e-5, name);
+    }
+
     [Fact]
     public void ProbabilityTargetsWithSoftcapAndZLoss()
     {
