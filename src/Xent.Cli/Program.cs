@@ -1,4 +1,8 @@
 using System.CommandLine;
+using Xent.Cli.Commands;
 
 var root = new RootCommand("xent: cross-entropy losses and classifier training with PyTorch's semantics, in pure .NET.");
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(LossCommand.Create());
 return root.Parse(args).Invoke();

@@ -24,6 +24,9 @@ public sealed class Dropout : Module
     /// <summary>Probability of zeroing an element.</summary>
     public double P { get; }
 
+    /// <summary>The generator that draws the masks; reseed it (<see cref="Generator.ManualSeed"/>) to make a run reproducible or resumable per epoch.</summary>
+    public Generator Generator => _generator;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.Dropout(input, P, Training, _generator);
 

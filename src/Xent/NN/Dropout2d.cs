@@ -22,6 +22,9 @@ public sealed class Dropout2d : Module
     /// <summary>Probability of zeroing a channel.</summary>
     public double P { get; }
 
+    /// <summary>The generator that draws the masks; reseed it (<see cref="Generator.ManualSeed"/>) to make a run reproducible or resumable per epoch.</summary>
+    public Generator Generator => _generator;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.Dropout2d(input, P, Training, _generator);
 

@@ -1,0 +1,551 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Xent.Kernels;
+
+/// <summary>
+/// Cross-entropy over the rows of row-major (N, C) logits x, with PyTorch 1.13's semantics
+/// (aten/src/ATen/native/LossNLL.cpp: <c>cross_entropy_loss_label_smoothing</c>,
+/// <c>cross_entropy_loss_prob_target</c>).
+/// <para>Per row, with m = max_c x_c, l = log Σ_c e^(x_c − m), lp_c = (x_c − m) − l (log-softmax),
+/// p_c = e^(lp_c), weight w (all ones when absent), W = Σ_c w_c, label smoothing ε:</para>
+/// <para><b>Class-index targets t_i</b> (rows with t_i == ignoreIndex give loss 0, weight 0, gradient 0;
+/// ignoreIndex may be a valid class and then wins):</para>
+/// <code>
+/// loss_i = (1 − ε)·(−w[t_i]·lp_t) + (ε/C)·Σ_c (−w_c·lp_c)
+/// mean   = Σ_i loss_i / Σ_{i not ignored} w[t_i]          (NaN = 0/0 when every row is ignored)
+/// dloss_i/dx_c = (1 − ε)·w[t_i]·(p_c − [c = t_i]) + (ε/C)·(W·p_c − w_c)
+/// </code>
+/// <para>Quirk: the smoothing term is weighted per class (w_c, not w[t_i]) yet 'mean' divides it by the
+/// same Σ w[t_i] as the NLL term, so a weighted, smoothed mean is not a weighted average of the rows.</para>
+/// <para><b>Probability targets</b> q (rows of C), smoothed q' = q·(1 − ε) + ε/C:</para>
+/// <code>
+/// loss_i = −Σ_c w_c·q'_c·lp_c
+/// mean   = Σ_i loss_i / N        (rows, not weights: the second quirk)
+/// dloss_i/dx_c = (Σ_k w_k·q'_k)·p_c − w_c·q'_c
+/// </code>
+/// <para>Logits may be −inf (p = 0; a −inf target logit gives loss +inf, and with ε &gt; 0 any −inf logit
+/// does); |x| up to float max is safe (max subtraction); NaN propagates; a row of all −inf is NaN.
+/// Sums over rows are float64 per fixed chunk of rows, combined in chunk order.</para>
+/// </summary>
+public static unsafe class CrossEntropyKernel
+{
+    /// <summary>Throws when a target is neither in [0, <paramref name="classes"/>) nor <paramref name="ignoreIndex"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">"Target 12 is out of bounds." (PyTorch's wording).</exception>
+    public static void ValidateTargets(ReadOnlySpan<long> targets, int classes, long ignoreIndex)
+    {
+        foreach (long t in targets)
+            if ((ulong)t >= (ulong)classes && t != ignoreIndex)
+                throw new ArgumentOutOfRangeException(nameof(targets), t, $"Target {t} is out of bounds.");
+    }
+
+    /// <summary>
+    /// PyTorch's 'mean' denominator: Σ w[t_i] over rows whose target is not <paramref name="ignoreIndex"/>
+    /// (the count of such rows when <paramref name="weight"/> is empty). Targets must be valid.
+    /// </summary>
+    public static double TargetWeightSum(ReadOnlySpan<long> targets, ReadOnlySpan<float> weight, long ignoreIndex)
+    {
+        double s = 0;
+        foreach (long t in targets)
+            if (t != ignoreIndex) s += weight.IsEmpty ? 1.0 : weight[(int)t];
+        return s;
+    }
+
+    /// <summary>
+    /// Forward pass with class-index targets: one online-softmax pass per row (plus one more when
+    /// ε &gt; 0). Writes per-row loss, the row max m and log-sum l saved for <see cref="Backward"/>,
+    /// and the row's mean weight (w[t_i], 0 if ignored). Any output span may be empty to skip it.
+    /// </summary>
+    /// <param name="logits">(N, C) row-major.</param>
+    /// <param name="targets">(N) class indices.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="weight">(C) class weights, or empty.</param>
+    /// <param name="ignoreIndex">Target value whose rows are skipped.</param>
+    /// <param name="labelSmoothing">ε in [0, 1].</param>
+    /// <param name="loss">(N) per-row loss, or empty.</param>
+    /// <param name="rowMax">(N) m, or empty.</param>
+    /// <param name="rowLogSum">(N) l, or empty.</param>
+    /// <param name="rowWeight">(N) w[t_i] or 0, or empty.</param>
+    /// <returns>Σ loss and the 'mean' denominator.</returns>
+    /// <exception cref="ArgumentException">Shapes disagree or ε is outside [0, 1].</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds.</exception>
+    public static CrossEntropyTotals Forward(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
+        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
+    {
+        int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
+        CheckOptional(rows, loss.Length, nameof(loss));
+        CheckOptional(rows, rowMax.Length, nameof(rowMax));
+        CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
+        CheckOptional(rows, rowWeight.Length, nameof(rowWeight));
+        ValidateTargets(targets, classes, ignoreIndex);
+        int rpc = SoftmaxKernel.RowsPerChunk(classes);
+        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
+        var weightPart = new double[lossPart.Length];
+        bool weighted = !weight.IsEmpty;
+        float eps = labelSmoothing, wSum = WeightTotal(weight, classes);
+        fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum, prw = rowWeight)
+        fixed (long* pt = targets)
+        {
+            float* ax = px, aw = pw, al = pl, am = pm, aS = ps, arw = prw;
+            long* at = pt;
+            KernelParallel.ForChunks(rows, rpc, (chunk, r0, r1) =>
+            {
+                double lsum = 0, wsum = 0;
+                var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
+                for (int r = r0; r < r1; r++)
+                {
+                    var x = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
+                    float m = VectorMath.MaxLogSumExp(x, out float logSum);
+                    if (am != null) am[r] = m;
+                    if (aS != null) aS[r] = logSum;
+                    long t = at[r];
+                    float li = 0f, wt = 0f;
+                    if (t != ignoreIndex)
+                    {
+                        wt = weighted ? w[(int)t] : 1f;
+                        li = RowLoss(x, (int)t, m, logSum, w, wt, wSum, eps);
+                    }
+                    if (al != null) al[r] = li;
+                    if (arw != null) arw[r] = wt;
+                    lsum += li;
+                    wsum += wt;
+                }
+                lossPart[chunk] = lsum;
+                weightPart[chunk] = wsum;
+            });
+        }
+        return new CrossEntropyTotals(SumInOrder(lossPart), SumInOrder(weightPart));
+    }
+
+    /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
+    public static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
+        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
+    {
+        int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
+        ValidateTargets(targets, classes, ignoreIndex);
+        bool weighted = !weight.IsEmpty;
+        float eps = labelSmoothing;
+        double lsum = 0, wsum = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            float m = ScalarMax(x), logSum = ScalarLogSum(x, m);
+            if (!rowMax.IsEmpty) rowMax[r] = m;
+            if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
+            long t = targets[r];
+            float li = 0f, wt = 0f;
+            if (t != ignoreIndex)
+            {
+                wt = weighted ? weight[(int)t] : 1f;
+                li = wt * -(x[(int)t] - m - logSum);
+                if (eps > 0f)
+                {
+                    float smooth = 0f;
+                    for (int c = 0; c < classes; c++) smooth -= (weighted ? weight[c] : 1f) * (x[c] - m - logSum);
+                    li = (1f - eps) * li + eps / classes * smooth;
+                }
+            }
+            if (!loss.IsEmpty) loss[r] = li;
+            if (!rowWeight.IsEmpty) rowWeight[r] = wt;
+            lsum += li;
+            wsum += wt;
+        }
+        return new CrossEntropyTotals(lsum, wsum);
+    }
+
+    /// <summary>
+    /// Backward with class-index targets: dx_i = g_i·[(1 − ε)·w[t_i]·(p − onehot(t_i)) + (ε/C)·(W·p − w)],
+    /// 0 for ignored rows. <paramref name="rowGrad"/> holds g_i per row, or a single value for all rows
+    /// (e.g. upstream / denominator for 'mean').
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
+    {
+        int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
+        CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
+        ValidateTargets(targets, classes, ignoreIndex);
+        bool weighted = !weight.IsEmpty, broadcast = rowGrad.Length == 1;
+        float eps = labelSmoothing, wSum = WeightTotal(weight, classes);
+        fixed (float* px = logits, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
+        fixed (long* pt = targets)
+        {
+            float* ax = px, aw = pw, am = pm, aS = ps, ag = pg, adx = pdx;
+            long* at = pt;
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), (_, r0, r1) =>
+            {
+                var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
+                for (int r = r0; r < r1; r++)
+                {
+                    var dx = new Span<float>(adx + (long)r * classes, classes);
+                    long t = at[r];
+                    if (t == ignoreIndex) { dx.Clear(); continue; }
+                    float g = broadcast ? ag[0] : ag[r];
+                    float wt = weighted ? w[(int)t] : 1f;
+                    float a = (1f - eps) * wt + eps / classes * wSum;
+                    VectorMath.ExpAffine(new ReadOnlySpan<float>(ax + (long)r * classes, classes), am[r], aS[r], g * a, g * (eps / classes), w, dx);
+                    dx[(int)t] -= g * ((1f - eps) * wt);
+                }
+            });
+        }
+    }
+
+    /// <summary>Scalar, single-threaded reference for <see cref="Backward"/>.</summary>
+    public static void BackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
+    {
+        int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
+        CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
+        ValidateTargets(targets, classes, ignoreIndex);
+        bool weighted = !weight.IsEmpty;
+        float eps = labelSmoothing, wSum = WeightTotal(weight, classes);
+        for (int r = 0; r < rows; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            var dx = gradLogits.Slice(r * classes, classes);
+            long t = targets[r];
+            if (t == ignoreIndex) { dx.Clear(); continue; }
+            float g = rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r];
+            float wt = weighted ? weight[(int)t] : 1f;
+            for (int c = 0; c < classes; c++)
+            {
+                float p = MathF.Exp(x[c] - rowMax[r] - rowLogSum[r]);
+                float wc = weighted ? weight[c] : 1f;
+                dx[c] = g * ((1f - eps) * wt * (p - (c == t ? 1f : 0f)) + eps / classes * (wSum * p - wc));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fused forward + backward for training: each row of logits is read from memory once (max),
+    /// then e^(x − m) is written straight into the gradient row while summing, and the row is
+    /// rescaled in cache into g·dloss_i/dx. Every row uses the same upstream factor
+    /// <paramref name="gradScale"/> (1 for 'sum', 1/denominator for 'mean'; see <see cref="ForwardBackwardMean"/>).
+    /// </summary>
+    /// <returns>Σ loss and the 'mean' denominator.</returns>
+    public static CrossEntropyTotals ForwardBackward(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, float gradScale,
+        Span<float> gradLogits, Span<float> loss = default)
+    {
+        int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
+        SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
+        CheckOptional(rows, loss.Length, nameof(loss));
+        ValidateTargets(targets, classes, ignoreIndex);
+        int rpc = SoftmaxKernel.RowsPerChunk(classes);
+        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
+        var weightPart = new double[lossPart.Length];
+        bool weighted = !weight.IsEmpty;
+        float eps = labelSmoothing, wSum = WeightTotal(weight, classes), g = gradScale;
+        fixed (float* px = logits, pw = weight, pl = loss, pdx = gradLogits)
+        fixed (long* pt = targets)
+        {
+            float* ax = px, aw = pw, al = pl, adx = pdx;
+            long* at = pt;
+            KernelParallel.ForChunks(rows, rpc, (chunk, r0, r1) =>
+            {
+                double lsum = 0, wsum = 0;
+                var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
+                for (int r = r0; r < r1; r++)
+                {
+                    var x = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
+                    var dx = new Span<float>(adx + (long)r * classes, classes);
+                    long t = at[r];
+                    float li = 0f, wt = 0f;
+                    if (t == ignoreIndex) dx.Clear();
+                    else
+                    {
+                        wt = weighted ? w[(int)t] : 1f;
+                        float m = VectorMath.Max(x);
+                        float s = VectorMath.ExpStoreSum(x, m, dx);
+                        float logSum = MathF.Log(s);
+                        li = RowLoss(x, (int)t, m, logSum, w, wt, wSum, eps);
+                        float a = (1f - eps) * wt + eps / classes * wSum;
+                        VectorMath.ScaleSub(dx, g * a / s, g * (eps / classes), w);
+                        dx[(int)t] -= g * ((1f - eps) * wt);
+                    }
+                    if (al != null) al[r] = li;
+                    lsum += li;
+                    wsum += wt;
+                }
+                lossPart[chunk] = lsum;
+                weightPart[chunk] = wsum;
+            });
+        }
+        return new CrossEntropyTotals(SumInOrder(lossPart), SumInOrder(weightPart));
+    }
+
+    /// <summary>
+    /// Fused forward + backward of the 'mean' reduction: the denominator Σ w[t_i] is computed first
+    /// from targets and weights alone, so gradients are written in the same pass as the loss.
+    /// </summary>
+    /// <returns>The mean loss (NaN when every target is ignored; gradients are then 0).</returns>
+    public static float ForwardBackwardMean(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, Span<float> gradLogits)
+    {
+        CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
+        ValidateTargets(targets, classes, ignoreIndex);
+        double denominator = TargetWeightSum(targets, weight, ignoreIndex);
+        return ForwardBackward(logits, targets, classes, weight, ignoreIndex, labelSmoothing, (float)(1.0 / denominator), gradLogits).Mean;
+    }
+
+    /// <summary>Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.</summary>
+    public static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, float gradScale,
+        Span<float> gradLogits, Span<float> loss = default)
+    {
+        int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
+        var m = new float[rows];
+        var l = new float[rows];
+        var totals = ForwardScalar(logits, targets, classes, weight, ignoreIndex, labelSmoothing, loss, m, l, default);
+        BackwardScalar(logits, targets, classes, weight, ignoreIndex, labelSmoothing, m, l, [gradScale], gradLogits);
+        return totals;
+    }
+
+    /// <summary>
+    /// Forward pass with probability targets q (N, C): loss_i = −Σ_c w_c·q'_c·lp_c with
+    /// q' = q·(1 − ε) + ε/C. 'mean' divides the returned sum by N. Output spans may be empty.
+    /// </summary>
+    /// <returns>Σ_i loss_i in float64.</returns>
+    public static double ForwardProb(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
+        ReadOnlySpan<float> weight, float labelSmoothing, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
+    {
+        int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
+        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        CheckOptional(rows, loss.Length, nameof(loss));
+        CheckOptional(rows, rowMax.Length, nameof(rowMax));
+        CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
+        int rpc = SoftmaxKernel.RowsPerChunk(classes);
+        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
+        float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
+        bool weighted = !weight.IsEmpty;
+        fixed (float* px = logits, pq = targets, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum)
+        {
+            float* ax = px, aq = pq, aw = pw, al = pl, am = pm, aS = ps;
+            KernelParallel.ForChunks(rows, rpc, (chunk, r0, r1) =>
+            {
+                double lsum = 0;
+                for (int r = r0; r < r1; r++)
+                {
+                    long o = (long)r * classes;
+                    var x = new ReadOnlySpan<float>(ax + o, classes);
+                    float m = VectorMath.MaxLogSumExp(x, out float logSum);
+                    if (am != null) am[r] = m;
+                    if (aS != null) aS[r] = logSum;
+                    float li = -ProbDot(ax + o, aq + o, weighted ? aw : null, classes, m, logSum, k1, k0);
+                    if (al != null) al[r] = li;
+                    lsum += li;
+                }
+                lossPart[chunk] = lsum;
+            });
+        }
+        return SumInOrder(lossPart);
+    }
+
+    /// <summary>Scalar reference for <see cref="ForwardProb"/>.</summary>
+    public static double ForwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
+        ReadOnlySpan<float> weight, float labelSmoothing, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
+    {
+        int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
+        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
+        double lsum = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            float m = ScalarMax(x), logSum = ScalarLogSum(x, m);
+            if (!rowMax.IsEmpty) rowMax[r] = m;
+            if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
+            float li = 0f;
+            for (int c = 0; c < classes; c++)
+                li -= (weight.IsEmpty ? 1f : weight[c]) * (targets[r * classes + c] * k1 + k0) * (x[c] - m - logSum);
+            if (!loss.IsEmpty) loss[r] = li;
+            lsum += li;
+        }
+        return lsum;
+    }
+
+    /// <summary>
+    /// Backward with probability targets: dx_i = g_i·((Σ_c w_c·q'_c)·p − w·q'). <paramref name="rowGrad"/>
+    /// holds g_i per row or one value for all rows (upstream / N for 'mean').
+    /// </summary>
+    public static void BackwardProb(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
+        ReadOnlySpan<float> weight, float labelSmoothing,
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
+    {
+        int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
+        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
+        bool broadcast = rowGrad.Length == 1;
+        float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
+        fixed (float* px = logits, pq = targets, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
+        {
+            float* ax = px, aq = pq, aw = weight.IsEmpty ? null : pw, am = pm, aS = ps, ag = pg, adx = pdx;
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), (_, r0, r1) =>
+            {
+                for (int r = r0; r < r1; r++)
+                {
+                    long o = (long)r * classes;
+                    float g = broadcast ? ag[0] : ag[r];
+                    ProbGrad(ax + o, aq + o, aw, adx + o, classes, am[r], aS[r], g, k1, k0);
+                }
+            });
+        }
+    }
+
+    /// <summary>Scalar reference for <see cref="BackwardProb"/>.</summary>
+    public static void BackwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
+        ReadOnlySpan<float> weight, float labelSmoothing,
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
+    {
+        int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
+        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
+        float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
+        for (int r = 0; r < rows; r++)
+        {
+            int o = r * classes;
+            float g = rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r];
+            float a = 0f;
+            for (int c = 0; c < classes; c++) a += (weight.IsEmpty ? 1f : weight[c]) * (targets[o + c] * k1 + k0);
+            for (int c = 0; c < classes; c++)
+            {
+                float p = MathF.Exp(logits[o + c] - rowMax[r] - rowLogSum[r]);
+                gradLogits[o + c] = g * (a * p - (weight.IsEmpty ? 1f : weight[c]) * (targets[o + c] * k1 + k0));
+            }
+        }
+    }
+
+    // ---- row helpers -------------------------------------------------------------------------
+
+    private static float RowLoss(ReadOnlySpan<float> x, int t, float m, float logSum, ReadOnlySpan<float> w, float wt, float wSum, float eps)
+    {
+        // (x_t − m) − l rather than x_t − (m + l): exact when the target is the max and m is large.
+        float li = wt * -(x[t] - m - logSum);
+        if (eps > 0f)
+        {
+            // Σ w_c·lp_c = Σ w_c·(x_c − m) − W·l: both parts ≤ 0, no cancellation.
+            float smooth = -(VectorMath.SumWeightedDiff(x, w, m) - wSum * logSum);
+            li = (1f - eps) * li + eps / x.Length * smooth;
+        }
+        return li;
+    }
+
+    /// <summary>Σ_c w_c·q'_c·((x_c − m) − l), q' = q·k1 + k0.</summary>
+    private static float ProbDot(float* x, float* q, float* w, int n, float m, float logSum, float k1, float k0)
+    {
+        int i = 0;
+        float s = 0f;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var acc = Vector512<float>.Zero;
+            var vm = Vector512.Create(m); var vl = Vector512.Create(logSum);
+            var v1 = Vector512.Create(k1); var v0 = Vector512.Create(k0);
+            for (; i <= n - 16; i += 16)
+            {
+                var qq = Vector512.FusedMultiplyAdd(Vector512.Load(q + i), v1, v0);
+                if (w != null) qq *= Vector512.Load(w + i);
+                acc = Vector512.FusedMultiplyAdd(qq, Vector512.Load(x + i) - vm - vl, acc);
+            }
+            s = Vector512.Sum(acc);
+        }
+        for (; i < n; i++) s += (w != null ? w[i] : 1f) * (q[i] * k1 + k0) * (x[i] - m - logSum);
+        return s;
+    }
+
+    /// <summary>dx = g·(A·e^((x − m) − l) − w·q'), A = Σ w·q'.</summary>
+    private static void ProbGrad(float* x, float* q, float* w, float* dx, int n, float m, float logSum, float g, float k1, float k0)
+    {
+        float a = 0f;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var acc = Vector512<float>.Zero;
+            var v1 = Vector512.Create(k1); var v0 = Vector512.Create(k0);
+            for (; i <= n - 16; i += 16)
+            {
+                var qq = Vector512.FusedMultiplyAdd(Vector512.Load(q + i), v1, v0);
+                acc += w != null ? qq * Vector512.Load(w + i) : qq;
+            }
+            a = Vector512.Sum(acc);
+        }
+        for (; i < n; i++) a += (w != null ? w[i] : 1f) * (q[i] * k1 + k0);
+        i = 0;
+        float ga = g * a;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vm = Vector512.Create(m); var vl = Vector512.Create(logSum);
+            var v1 = Vector512.Create(k1); var v0 = Vector512.Create(k0);
+            var vga = Vector512.Create(ga); var vg = Vector512.Create(g);
+            for (; i <= n - 16; i += 16)
+            {
+                var qq = Vector512.FusedMultiplyAdd(Vector512.Load(q + i), v1, v0);
+                if (w != null) qq *= Vector512.Load(w + i);
+                (vga * VectorMath.Exp(Vector512.Load(x + i) - vm - vl) - vg * qq).Store(dx + i);
+            }
+        }
+        for (; i < n; i++)
+            dx[i] = ga * VectorMath.Exp(x[i] - m - logSum) - g * ((w != null ? w[i] : 1f) * (q[i] * k1 + k0));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ScalarMax(ReadOnlySpan<float> x)
+    {
+        float m = float.NegativeInfinity;
+        foreach (float v in x) m = MathF.Max(m, v);
+        return m;
+    }
+
+    private static float ScalarLogSum(ReadOnlySpan<float> x, float m)
+    {
+        float s = 0f;
+        foreach (float v in x) s += MathF.Exp(v - m);
+        return MathF.Log(s);
+    }
+
+    private static float WeightTotal(ReadOnlySpan<float> weight, int classes)
+    {
+        if (weight.IsEmpty) return classes;
+        double s = 0;
+        foreach (float v in weight) s += v;
+        return (float)s;
+    }
+
+    private static double SumInOrder(double[] parts)
+    {
+        double s = 0;
+        foreach (double v in parts) s += v;
+        return s;
+    }
+
+    private static int CheckArgs(ReadOnlySpan<float> logits, int rows, int classes, ReadOnlySpan<float> weight, float labelSmoothing)
+    {
+        int n = SoftmaxKernel.CheckRows(logits.Length, classes, nameof(logits));
+        if (n != rows)
+            throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({rows}).", nameof(logits));
+        if (!weight.IsEmpty && weight.Length != classes)
+            throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.", nameof(weight));
+        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
+            throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
+        return n;
+    }
+
+    private static void CheckOptional(int rows, int length, string name)
+    {
+        if (length != 0 && length != rows)
+            throw new ArgumentException($"Expected {name} to be empty or have {rows} elements but it has {length}.", name);
+    }
+
+    private static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
+        ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
+    {
+        SoftmaxKernel.CheckSame(rows, rowMax.Length, nameof(rowMax));
+        SoftmaxKernel.CheckSame(rows, rowLogSum.Length, nameof(rowLogSum));
+        if (rowGrad.Length != 1 && rowGrad.Length != rows)
+            throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
+        SoftmaxKernel.CheckSame(rows * classes, gradLogits.Length, nameof(gradLogits));
+    }
+}

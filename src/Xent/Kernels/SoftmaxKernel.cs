@@ -1,0 +1,186 @@
+namespace Xent.Kernels;
+
+/// <summary>
+/// Softmax and log-softmax over the rows of a row-major (N, C) matrix, forward and backward.
+/// Rows are independent, so results do not depend on the thread count.
+/// <list type="bullet">
+/// <item>log_softmax: y = (x − m) − log Σ e^(x − m), m = row max; dx = dy − e^y · Σ dy.</item>
+/// <item>softmax: y = e^(x − m) / Σ e^(x − m); dx = y · (dy − Σ dy·y).</item>
+/// </list>
+/// A row of all −inf gives NaN (as PyTorch); NaN or +inf in a row makes that row NaN.
+/// </summary>
+public static unsafe class SoftmaxKernel
+{
+    /// <summary>Elements per parallel chunk; chunks are whole rows.</summary>
+    internal const int ChunkElements = 16384;
+
+    /// <summary>Rows per parallel chunk for rows of <paramref name="classes"/> (depends only on C).</summary>
+    internal static int RowsPerChunk(int classes) => Math.Max(1, ChunkElements / Math.Max(1, classes));
+
+    internal static int CheckRows(int length, int classes, string name)
+    {
+        if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "The class count must be positive.");
+        if (length % classes != 0)
+            throw new ArgumentException($"The length of {name} ({length}) is not a multiple of the class count ({classes}).", name);
+        return length / classes;
+    }
+
+    internal static void CheckSame(int expected, int actual, string name)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"Expected {name} to have {expected} elements but it has {actual}.", name);
+    }
+
+    /// <summary>y = log_softmax(x) row-wise. <paramref name="y"/> may be <paramref name="x"/>.</summary>
+    /// <exception cref="ArgumentException">Lengths do not match or are not a multiple of <paramref name="classes"/>.</exception>
+    public static void LogSoftmax(ReadOnlySpan<float> x, int classes, Span<float> y)
+    {
+        int rows = CheckRows(x.Length, classes, nameof(x));
+        CheckSame(x.Length, y.Length, nameof(y));
+        fixed (float* px = x, py = y)
+        {
+            float* ax = px, ay = py;
+            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) =>
+            {
+                for (int r = r0; r < r1; r++)
+                {
+                    var xr = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
+                    float m = VectorMath.MaxLogSumExp(xr, out float logSum);
+                    VectorMath.SubScalar(xr, m, logSum, new Span<float>(ay + (long)r * classes, classes));
+                }
+            });
+        }
+    }
+
+    /// <summary>Scalar reference for <see cref="LogSoftmax"/>: two passes in float with <see cref="MathF.Exp"/>.</summary>
+    public static void LogSoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
+    {
+        int rows = CheckRows(x.Length, classes, nameof(x));
+        CheckSame(x.Length, y.Length, nameof(y));
+        for (int r = 0; r < rows; r++)
+        {
+            var xr = x.Slice(r * classes, classes);
+            var yr = y.Slice(r * classes, classes);
+            float m = float.NegativeInfinity;
+            foreach (float v in xr) m = MathF.Max(m, v);
+            float s = 0f;
+            foreach (float v in xr) s += MathF.Exp(v - m);
+            float logSum = MathF.Log(s);
+            for (int c = 0; c < classes; c++) yr[c] = xr[c] - m - logSum;
+        }
+    }
+
+    /// <summary>dx = dy − e^y · Σ dy row-wise, where y is log_softmax's output.</summary>
+    public static void LogSoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    {
+        int rows = CheckRows(y.Length, classes, nameof(y));
+        CheckSame(y.Length, dy.Length, nameof(dy));
+        CheckSame(y.Length, dx.Length, nameof(dx));
+        fixed (float* py = y, pdy = dy, pdx = dx)
+        {
+            float* ay = py, ady = pdy, adx = pdx;
+            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) =>
+            {
+                for (int r = r0; r < r1; r++)
+                {
+                    long o = (long)r * classes;
+                    var dyr = new ReadOnlySpan<float>(ady + o, classes);
+                    float s = VectorMath.Sum(dyr);
+                    // −s·e^y − (−1)·dy
+                    VectorMath.ExpAffine(new ReadOnlySpan<float>(ay + o, classes), 0f, 0f, -s, -1f, dyr, new Span<float>(adx + o, classes));
+                }
+            });
+        }
+    }
+
+    /// <summary>Scalar reference for <see cref="LogSoftmaxBackward"/>.</summary>
+    public static void LogSoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    {
+        int rows = CheckRows(y.Length, classes, nameof(y));
+        CheckSame(y.Length, dy.Length, nameof(dy));
+        CheckSame(y.Length, dx.Length, nameof(dx));
+        for (int r = 0; r < rows; r++)
+        {
+            int o = r * classes;
+            float s = 0f;
+            for (int c = 0; c < classes; c++) s += dy[o + c];
+            for (int c = 0; c < classes; c++) dx[o + c] = dy[o + c] - MathF.Exp(y[o + c]) * s;
+        }
+    }
+
+    /// <summary>y = softmax(x) row-wise. <paramref name="y"/> may be <paramref name="x"/>.</summary>
+    public static void Softmax(ReadOnlySpan<float> x, int classes, Span<float> y)
+    {
+        int rows = CheckRows(x.Length, classes, nameof(x));
+        CheckSame(x.Length, y.Length, nameof(y));
+        fixed (float* px = x, py = y)
+        {
+            float* ax = px, ay = py;
+            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) =>
+            {
+                for (int r = r0; r < r1; r++)
+                {
+                    var xr = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
+                    var yr = new Span<float>(ay + (long)r * classes, classes);
+                    float m = VectorMath.Max(xr);
+                    float s = VectorMath.ExpStoreSum(xr, m, yr);
+                    VectorMath.ScaleSub(yr, 1f / s, 0f, default);
+                }
+            });
+        }
+    }
+
+    /// <summary>Scalar reference for <see cref="Softmax"/>.</summary>
+    public static void SoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
+    {
+        int rows = CheckRows(x.Length, classes, nameof(x));
+        CheckSame(x.Length, y.Length, nameof(y));
+        for (int r = 0; r < rows; r++)
+        {
+            var xr = x.Slice(r * classes, classes);
+            var yr = y.Slice(r * classes, classes);
+            float m = float.NegativeInfinity;
+            foreach (float v in xr) m = MathF.Max(m, v);
+            float s = 0f;
+            for (int c = 0; c < classes; c++) s += yr[c] = MathF.Exp(xr[c] - m);
+            for (int c = 0; c < classes; c++) yr[c] /= s;
+        }
+    }
+
+    /// <summary>dx = y · (dy − Σ dy·y) row-wise, where y is softmax's output.</summary>
+    public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    {
+        int rows = CheckRows(y.Length, classes, nameof(y));
+        CheckSame(y.Length, dy.Length, nameof(dy));
+        CheckSame(y.Length, dx.Length, nameof(dx));
+        fixed (float* py = y, pdy = dy, pdx = dx)
+        {
+            float* ay = py, ady = pdy, adx = pdx;
+            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) =>
+            {
+                for (int r = r0; r < r1; r++)
+                {
+                    long o = (long)r * classes;
+                    var yr = new ReadOnlySpan<float>(ay + o, classes);
+                    var dyr = new ReadOnlySpan<float>(ady + o, classes);
+                    VectorMath.MulShifted(yr, dyr, VectorMath.Dot(dyr, yr), new Span<float>(adx + o, classes));
+                }
+            });
+        }
+    }
+
+    /// <summary>Scalar reference for <see cref="SoftmaxBackward"/>.</summary>
+    public static void SoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    {
+        int rows = CheckRows(y.Length, classes, nameof(y));
+        CheckSame(y.Length, dy.Length, nameof(dy));
+        CheckSame(y.Length, dx.Length, nameof(dx));
+        for (int r = 0; r < rows; r++)
+        {
+            int o = r * classes;
+            float d = 0f;
+            for (int c = 0; c < classes; c++) d += dy[o + c] * y[o + c];
+            for (int c = 0; c < classes; c++) dx[o + c] = y[o + c] * (dy[o + c] - d);
+        }
+    }
+}

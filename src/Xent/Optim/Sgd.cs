@@ -1,0 +1,90 @@
+using Xent.NN;
+
+namespace Xent.Optim;
+
+/// <summary>
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2 weight decay,
+/// exactly as PyTorch 1.13's <c>torch.optim.SGD</c> (single-tensor path):
+/// <code>
+/// d = g + weight_decay·p
+/// b = d on the first step, else momentum·b + (1 − dampening)·d
+/// d = nesterov ? d + momentum·b : b        (when momentum ≠ 0)
+/// p = p − lr·d
+/// </code>
+/// State per parameter: <c>momentum_buffer</c> (only when momentum ≠ 0).
+/// </summary>
+public sealed class Sgd : Optimizer
+{
+    private static readonly string[] MomentumState = ["momentum_buffer"];
+
+    /// <summary>Creates the optimizer over one group of parameters.</summary>
+    /// <exception cref="ArgumentException">An invalid hyper-parameter (PyTorch's message), or no parameters.</exception>
+    public Sgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+        : base(parameters, Defaults(lr, momentum, dampening, weightDecay, nesterov)) => ValidateGroups();
+
+    /// <summary>Creates the optimizer over parameter groups; options a group does not set take these values.</summary>
+    /// <param name="groups">The groups.</param>
+    /// <param name="lr">Default learning rate; may be omitted only when every group sets its own.</param>
+    /// <param name="momentum">Momentum factor.</param>
+    /// <param name="dampening">Dampening of the momentum.</param>
+    /// <param name="weightDecay">L2 penalty.</param>
+    /// <param name="nesterov">Use Nesterov momentum.</param>
+    public Sgd(IEnumerable<ParamGroup> groups, double? lr = null, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+        : base(groups, Defaults(lr, momentum, dampening, weightDecay, nesterov)) => ValidateGroups();
+
+    private static Dictionary<string, double> Defaults(double? lr, double momentum, double dampening, double weightDecay, bool nesterov)
+    {
+        var d = new Dictionary<string, double>
+        {
+            ["momentum"] = momentum, ["dampening"] = dampening, ["weight_decay"] = weightDecay, ["nesterov"] = nesterov ? 1 : 0,
+        };
+        if (lr is double l) d["lr"] = l;
+        return d;
+    }
+
+    /// <inheritdoc/>
+    protected override void Validate(ParamGroup group)
+    {
+        if (!group.Has("lr")) throw new ArgumentException("parameter group didn't specify a value of required optimization parameter lr");
+        foreach (var name in new[] { "momentum", "dampening", "weight_decay", "nesterov" })
+            if (!group.Has(name)) throw new ArgumentException($"parameter group didn't specify a value of optimization parameter {name}");
+        double lr = group.Lr, momentum = group["momentum"], dampening = group["dampening"], wd = group.WeightDecay;
+        if (!(lr >= 0)) throw new ArgumentException($"Invalid learning rate: {ParamGroup.Format(lr)}");
+        if (!(momentum >= 0)) throw new ArgumentException($"Invalid momentum value: {ParamGroup.Format(momentum)}");
+        if (!(wd >= 0)) throw new ArgumentException($"Invalid weight_decay value: {ParamGroup.Format(wd)}");
+        if (group["nesterov"] != 0 && (momentum <= 0 || dampening != 0))
+            throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening");
+    }
+
+    /// <inheritdoc/>
+    protected override string[] StateNames(ParamGroup group) => group["momentum"] != 0 ? MomentumState : [];
+
+    /// <inheritdoc/>
+    protected override bool CountsSteps => false;
+
+    /// <inheritdoc/>
+    public override void Step()
+    {
+        int index = 0;
+        for (int g = 0; g < GroupCount; g++)
+        {
+            var group = ParamGroups[g];
+            var parameters = GroupParameters(g);
+            float negLr = (float)-group.Lr, wd = (float)group.WeightDecay;
+            double momentum = group["momentum"];
+            for (int k = 0; k < parameters.Length; k++, index++)
+            {
+                var p = parameters[k];
+                if (!TryGetGrad(p, out var grad)) continue;
+                if (momentum == 0)
+                {
+                    OptimizerKernels.Sgd(p.Data, grad, negLr, wd);
+                    continue;
+                }
+                var state = GetState(index, group, out bool created);
+                var s = new OptimizerKernels.SgdMomentumScalars(negLr, wd, (float)momentum, (float)(1 - group["dampening"]), group["nesterov"] != 0, created);
+                OptimizerKernels.SgdMomentum(p.Data, grad, state.Buffers[0], s);
+            }
+        }
+    }
+}

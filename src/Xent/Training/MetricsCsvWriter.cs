@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text;
+using Xent.IO;
+
+namespace Xent.Training;
+
+/// <summary>
+/// Writes <c>metrics.csv</c>: header <see cref="Header"/>, one row per log interval and one per
+/// epoch end (see <see cref="MetricsRow"/>). Numbers use the invariant culture and round-trip
+/// formatting; each row is flushed as it is written so a crash keeps every finished row.
+/// </summary>
+public sealed class MetricsCsvWriter : IDisposable
+{
+    /// <summary>The header line.</summary>
+    public const string Header = "epoch,batch,train_loss,test_loss,test_accuracy,seconds";
+
+    private readonly StreamWriter _writer;
+
+    private MetricsCsvWriter(StreamWriter writer, string path)
+    {
+        _writer = writer;
+        Path = path;
+    }
+
+    /// <summary>The file being written.</summary>
+    public string Path { get; }
+
+    /// <summary>Creates (or truncates) <paramref name="path"/> and writes the header.</summary>
+    public static MetricsCsvWriter Create(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var w = new StreamWriter(path, append: false, new UTF8Encoding(false)) { NewLine = "\n" };
+        w.WriteLine(Header);
+        w.Flush();
+        return new MetricsCsvWriter(w, path);
+    }
+
+    /// <summary>
+    /// Continues a resumed run: keeps the rows of <paramref name="path"/> up to and including epoch
+    /// <paramref name="keepThroughEpoch"/> (rewritten atomically), drops later ones, and appends after them.
+    /// Creates the file when it does not exist.
+    /// </summary>
+    /// <returns>The writer and the kept rows.</returns>
+    public static (MetricsCsvWriter Writer, List<MetricsRow> Kept) Continue(string path, int keepThroughEpoch)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) return (Create(path), []);
+        var kept = Read(path).Where(r => r.Epoch <= keepThroughEpoch).ToList();
+        using (var atomic = AtomicFileWriter.Begin(path))
+        {
+            using (var tw = new StreamWriter(atomic.Stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" })
+            {
+                tw.WriteLine(Header);
+                foreach (var r in kept) tw.WriteLine(Format(r));
+            }
+            atomic.Commit();
+        }
+        var w = new StreamWriter(path, append: true, new UTF8Encoding(false)) { NewLine = "\n" };
+        return (new MetricsCsvWriter(w, path), kept);
+    }
+
+    /// <summary>Appends one row and flushes.</summary>
+    public void Write(MetricsRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        _writer.WriteLine(Format(row));
+        _writer.Flush();
+    }
+
+    /// <summary>Formats a row as a CSV line (no newline); the test columns are empty unless set.</summary>
+    public static string Format(MetricsRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var c = CultureInfo.InvariantCulture;
+        return string.Join(',',
+            row.Epoch.ToString(c),
+            row.Batch.ToString(c),
+            row.TrainLoss.ToString("R", c),
+            row.TestLoss?.ToString("R", c) ?? "",
+            row.TestAccuracy?.ToString("R", c) ?? "",
+            row.Seconds.ToString("F3", c));
+    }
+
+    /// <summary>Reads every row of a metrics file written by this class.</summary>
+    /// <exception cref="InvalidDataException">The header or a row is malformed (the message names the file and line).</exception>
+    public static List<MetricsRow> Read(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        if (lines.Length == 0 || lines[0] != Header)
+            throw new InvalidDataException($"'{path}': line 1 is not the metrics header '{Header}'.");
+        var rows = new List<MetricsRow>();
+        var c = CultureInfo.InvariantCulture;
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0) continue;
+            var f = lines[i].Split(',');
+            try
+            {
+                if (f.Length != 6) throw new FormatException($"expected 6 fields, found {f.Length}");
+                rows.Add(new MetricsRow(
+                    int.Parse(f[0], c), int.Parse(f[1], c), double.Parse(f[2], c),
+                    f[3].Length == 0 ? null : double.Parse(f[3], c),
+                    f[4].Length == 0 ? null : double.Parse(f[4], c),
+                    double.Parse(f[5], c)));
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException($"'{path}': line {i + 1} is malformed: {e.Message}.", e);
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>Closes the file.</summary>
+    public void Dispose() => _writer.Dispose();
+}

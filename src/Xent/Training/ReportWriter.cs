@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Xent.IO;
+
+namespace Xent.Training;
+
+/// <summary>
+/// Renders a training run as one self-contained <c>report.html</c>: loss and accuracy curves and
+/// the confusion matrix as inline SVG, a per-class accuracy table and the run's settings. No
+/// scripts and no external resources, so it opens anywhere, offline. Written atomically.
+/// </summary>
+public static class ReportWriter
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    /// <summary>Writes the report to <paramref name="path"/> atomically (a reader never sees half a file).</summary>
+    public static void Write(string path, TrainingReport report)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string html = Render(report);
+        using var writer = AtomicFileWriter.Begin(path);
+        var bytes = new UTF8Encoding(false).GetBytes(html);
+        writer.Stream.Write(bytes);
+        writer.Commit();
+    }
+
+    /// <summary>The report as an HTML string.</summary>
+    public static string Render(TrainingReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var sb = new StringBuilder();
+        sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
+          .Append(Esc(report.Title)).Append("</title>\n<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n");
+        sb.Append("<h1>").Append(Esc(report.Title)).Append("</h1>\n");
+        sb.Append("<p class=\"summary\">").Append(Summary(report)).Append("</p>\n");
+
+        sb.Append("<div class=\"row\">\n");
+        sb.Append("<figure>").Append(LossChart(report)).Append("<figcaption>Cross-entropy loss</figcaption></figure>\n");
+        sb.Append("<figure>").Append(AccuracyChart(report)).Append("<figcaption>Test accuracy after each epoch</figcaption></figure>\n");
+        sb.Append("</div>\n");
+
+        if (report.Final is { } final)
+        {
+            sb.Append("<div class=\"row\">\n");
+            sb.Append("<figure>").Append(ConfusionMatrixSvg(final.ConfusionMatrix, report.ClassNames))
+              .Append("<figcaption>Confusion matrix (rows: true class, columns: predicted; shade: fraction of the row)</figcaption></figure>\n");
+            sb.Append("<div>\n<h2>Per-class accuracy</h2>\n").Append(PerClassTable(final, report.ClassNames)).Append("</div>\n");
+            sb.Append("</div>\n");
+        }
+
+        sb.Append("<h2>Settings</h2>\n<table class=\"settings\">\n");
+        foreach (var (k, v) in report.Settings)
+            sb.Append("<tr><th>").Append(Esc(k)).Append("</th><td>").Append(Esc(v)).Append("</td></tr>\n");
+        sb.Append("</table>\n");
+        sb.Append("<p class=\"foot\">Written by xent ").Append(Esc(typeof(ReportWriter).Assembly.GetName().Version?.ToString(3) ?? ""))
+          .Append(" on ").Append(Esc(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", C))).Append(".</p>\n");
+        sb.Append("</body>\n</html>\n");
+        return sb.ToString();
+    }
+
+    private const string Css =
+        "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;max-width:1160px;color:#222;padding:0 16px}\n" +
+        "h1{font-size:24px;margin:0 0 6px}h2{font-size:17px;margin:8px 0}\n" +
+        ".summary{font-size:15px;color:#444;margin:0 0 16px}\n" +
+        ".row{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start;margin-bottom:16px}\n" +
+        "figure{margin:0}figcaption{font-size:13px;color:#555;text-align:center;margin-top:4px}\n" +
+        "table{border-collapse:collapse;font-size:14px}th,td{padding:4px 10px;border-bottom:1px solid #e3e3e3;text-align:left}\n" +
+        "td.num{text-align:right;font-variant-numeric:tabular-nums}.bar{background:#7aa6d8;height:10px;display:inline-block}\n" +
+        ".settings th{font-weight:600;color:#333}.foot{color:#888;font-size:12px;margin-top:24px}\n" +
+        "svg text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\n";
+
+    private static string Summary(TrainingReport r)
+    {
+        var ends = r.Rows.Where(x => x.IsEpochEnd).ToList();
+        if (r.Final is not { } f)
+            return ends.Count == 0 ? "No epoch has finished yet." : $"{ends.Count} epoch(s) finished.";
+        return string.Create(C,
+            $"Test accuracy <b>{100 * f.Accuracy:F2}%</b> ({f.Correct} of {f.Total}) after {ends.Count} epoch(s) · mean cross-entropy {f.MeanCrossEntropy:F4} · expected calibration error {f.ExpectedCalibrationError:F4}");
+    }
+
+    private sealed record Series(string Name, string Color, List<(double X, double Y)> Points, bool Line, bool Markers, bool Dashed = false);
+
+    private static string LossChart(TrainingReport r)
+    {
+        int bpe = Math.Max(1, r.BatchesPerEpoch);
+        var running = r.Rows.Where(x => !x.IsEpochEnd).Select(x => (x.Epoch - 1 + (double)x.Batch / bpe, x.TrainLoss)).ToList();
+        var trainEpoch = r.Rows.Where(x => x.IsEpochEnd).Select(x => ((double)x.Epoch, x.TrainLoss)).ToList();
+        var test = r.Rows.Where(x => x.IsEpochEnd && x.TestLoss.HasValue).Select(x => ((double)x.Epoch, x.TestLoss!.Value)).ToList();
+        var series = new List<Series>();
+        if (running.Count > 0) series.Add(new("train (running mean)", "#7aa6d8", running, Line: true, Markers: false));
+        series.Add(new("train (epoch mean)", "#1f4e9c", trainEpoch, Line: trainEpoch.Count > 1, Markers: true));
+        series.Add(new("test", "#d9661f", test, Line: test.Count > 1, Markers: true, Dashed: true));
+        return LineChart(series, "epoch", "loss", yFromZero: true, yMaxCap: null, percent: false, r);
+    }
+
+    private static string AccuracyChart(TrainingReport r)
+    {
+        var acc = r.Rows.Where(x => x.IsEpochEnd).Select(x => ((double)x.Epoch, 100 * x.TestAccuracy!.Value)).ToList();
+        var series = new List<Series> { new("test accuracy", "#2c8c4a", acc, Line: acc.Count > 1, Markers: true) };
+        return LineChart(series, "epoch", "accuracy (%)", yFromZero: false, yMaxCap: 100, percent: true, r);
+    }
+
+    private static string LineChart(List<Series> series, string xLabel, string yLabel, bool yFromZero, double? yMaxCap, bool percent, TrainingReport r)
+    {
+        const double W = 540, H = 330, L = 58, R = 16, T = 34, B = 46;
+        double pw = W - L - R, ph = H - T - B;
+        var all = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.Y)).ToList();
+        int epochs = Math.Max(1, r.Rows.Count == 0 ? 1 : r.Rows.Max(x => x.Epoch));
+        double xMin = 0, xMax = epochs;
+        double yMin, yMax;
+        if (all.Count == 0) { yMin = 0; yMax = 1; }
+        else
+        {
+            yMin = all.Min(p => p.Y); yMax = all.Max(p => p.Y);
+            if (yFromZero) yMin = Math.Min(0, yMin);
+            double pad = Math.Max((yMax - yMin) * 0.08, percent ? 0.5 : 1e-3);
+            if (!yFromZero) yMin -= pad;
+            yMax += pad;
+            if (yMaxCap is double cap) yMax = Math.Min(yMax, cap);
+            if (yMax <= yMin) yMax = yMin + 1;
+        }
+        var yTicks = NiceTicks(yMin, yMax, 6);
+        yMin = Math.Min(yMin, yTicks[0]);
+        yMax = Math.Max(yMax, yTicks[^1]);
+        var xTicks = NiceTicks(xMin, xMax, Math.Min(epochs, 10)).Where(t => t >= xMin - 1e-9 && t <= xMax + 1e-9).ToList();
+        double X(double x) => L + (x - xMin) / (xMax - xMin) * pw;
+        double Y(double y) => T + (1 - (y - yMin) / (yMax - yMin)) * ph;
+
+        var sb = new StringBuilder();
+        sb.Append(string.Create(C, $"<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">"));
+        sb.Append(string.Create(C, $"<rect x=\"{L}\" y=\"{T}\" width=\"{pw}\" height=\"{ph}\" fill=\"#fafafa\" stroke=\"#ccc\"/>"));
+        foreach (double t in yTicks)
+        {
+            if (t < yMin - 1e-12 || t > yMax + 1e-12) continue;
+            double y = Y(t);
+            sb.Append(string.Create(C, $"<line x1=\"{L}\" x2=\"{L + pw}\" y1=\"{y:F1}\" y2=\"{y:F1}\" stroke=\"#e6e6e6\"/>"));
+            sb.Append(string.Create(C, $"<text x=\"{L - 6}\" y=\"{y + 4:F1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{FormatTick(t)}</text>"));
+        }
+        foreach (double t in xTicks)
+        {
+            double x = X(t);
+            sb.Append(string.Create(C, $"<line x1=\"{x:F1}\" x2=\"{x:F1}\" y1=\"{T}\" y2=\"{T + ph}\" stroke=\"#e6e6e6\"/>"));
+            sb.Append(string.Create(C, $"<text x=\"{x:F1}\" y=\"{T + ph + 16}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555\">{FormatTick(t)}</text>"));
+        }
+        sb.Append(string.Create(C, $"<text x=\"{L + pw / 2}\" y=\"{H - 8}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">{Esc(xLabel)}</text>"));
+        sb.Append(string.Create(C, $"<text transform=\"translate(14 {T + ph / 2}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">{Esc(yLabel)}</text>"));
+
+        foreach (var s in series)
+        {
+            var pts = s.Points.Where(p => double.IsFinite(p.Y)).ToList();
+            if (s.Line && pts.Count > 1)
+            {
+                sb.Append("<polyline fill=\"none\" stroke=\"").Append(s.Color).Append("\" stroke-width=\"2\"")
+                  .Append(s.Dashed ? " stroke-dasharray=\"6 4\"" : "").Append(" points=\"");
+                foreach (var p in pts) sb.Append(string.Create(C, $"{X(p.X):F1},{Y(p.Y):F1} "));
+                sb.Append("\"/>");
+            }
+            if (s.Markers)
+                foreach (var p in pts)
+                    sb.Append(string.Create(C, $"<circle cx=\"{X(p.X):F1}\" cy=\"{Y(p.Y):F1}\" r=\"4\" fill=\"{s.Color}\"><title>{Esc(s.Name)}: epoch {FormatTick(p.X)}, {p.Y:G5}</title></circle>"));
+        }
+        // Legend along the top.
+        double lx = L;
+        foreach (var s in series)
+        {
+            sb.Append(string.Create(C, $"<line x1=\"{lx}\" x2=\"{lx + 18}\" y1=\"{T - 14}\" y2=\"{T - 14}\" stroke=\"{s.Color}\" stroke-width=\"3\"{(s.Dashed ? " stroke-dasharray=\"5 3\"" : "")}/>"));
+            sb.Append(string.Create(C, $"<text x=\"{lx + 23}\" y=\"{T - 10}\" font-size=\"12\" fill=\"#333\">{Esc(s.Name)}</text>"));
+            lx += 32 + 6.6 * s.Name.Length;
+        }
+        if (all.Count == 0)
+            sb.Append(string.Create(C, $"<text x=\"{L + pw / 2}\" y=\"{T + ph / 2}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#999\">no data yet</text>"));
+        sb.Append("</svg>");
+        return sb.ToString();
+    }
+
+    /// <summary>Tick values at 1, 2 or 5 × 10^k covering [lo, hi].</summary>
+    internal static double[] NiceTicks(double lo, double hi, int target)
+    {
+        if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
+        double raw = (hi - lo) / Math.Max(1, target);
+        double mag = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double norm = raw / mag;
+        double step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+        double start = Math.Floor(lo / step + 1e-9) * step;
+        var ticks = new List<double>();
+        for (double t = start; t < hi + step * 0.999; t += step) ticks.Add(Math.Round(t / step) * step);
+        return ticks.ToArray();
+    }
+
+    private static string FormatTick(double v) => Math.Abs(v - Math.Round(v)) < 1e-9 ? Math.Round(v).ToString("0", C) : v.ToString("0.###", C);
+
+    private static string ConfusionMatrixSvg(long[,] m, IReadOnlyList<string> names)
+    {
+        int k = m.GetLength(0);
+        double cell = k <= 10 ? 46 : Math.Max(14, 460.0 / k);
+        double left = 118, top = 112, size = cell * k;
+        double W = left + size + 70, H = top + size + 34; // room on the right for the last rotated column label
+        var sb = new StringBuilder();
+        sb.Append(string.Create(C, $"<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">"));
+        for (int t = 0; t < k; t++)
+        {
+            long rowSum = 0;
+            for (int p = 0; p < k; p++) rowSum += m[t, p];
+            for (int p = 0; p < k; p++)
+            {
+                double f = rowSum == 0 ? 0 : (double)m[t, p] / rowSum;
+                // Correct predictions shade blue, mistakes orange, both by their share of the row.
+                var (r0, g0, b0) = t == p ? (31, 78, 156) : (217, 102, 31);
+                double a = t == p ? f : Math.Min(1, f * 2.5);
+                int rr = (int)Math.Round(255 + (r0 - 255) * a), gg = (int)Math.Round(255 + (g0 - 255) * a), bb = (int)Math.Round(255 + (b0 - 255) * a);
+                double x = left + p * cell, y = top + t * cell;
+                sb.Append(string.Create(C, $"<rect x=\"{x:F1}\" y=\"{y:F1}\" width=\"{cell:F1}\" height=\"{cell:F1}\" fill=\"rgb({rr},{gg},{bb})\" stroke=\"#fff\"><title>true {Esc(Name(names, t))}, predicted {Esc(Name(names, p))}: {m[t, p]} ({100 * f:F1}% of the row)</title></rect>"));
+                if (cell >= 24 && m[t, p] != 0)
+                {
+                    string fill = a > 0.55 ? "#fff" : "#222";
+                    sb.Append(string.Create(C, $"<text x=\"{x + cell / 2:F1}\" y=\"{y + cell / 2 + 4:F1}\" font-size=\"{(cell >= 40 ? 12 : 9)}\" text-anchor=\"middle\" fill=\"{fill}\">{m[t, p]}</text>"));
+                }
+            }
+        }
+        for (int i = 0; i < k; i++)
+        {
+            double c = left + (i + 0.5) * cell;
+            double r = top + (i + 0.5) * cell;
+            sb.Append(string.Create(C, $"<text x=\"{left - 6}\" y=\"{r + 4:F1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#333\">{Esc(Name(names, i))}</text>"));
+            sb.Append(string.Create(C, $"<text transform=\"translate({c + 4:F1} {top - 6}) rotate(-55)\" font-size=\"12\" fill=\"#333\">{Esc(Name(names, i))}</text>"));
+        }
+        sb.Append(string.Create(C, $"<text x=\"{left + size / 2:F1}\" y=\"{top + size + 22:F1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">predicted class</text>"));
+        sb.Append(string.Create(C, $"<text transform=\"translate(14 {top + size / 2:F1}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">true class</text>"));
+        sb.Append("</svg>");
+        return sb.ToString();
+    }
+
+    private static string PerClassTable(EvaluationResult f, IReadOnlyList<string> names)
+    {
+        var sb = new StringBuilder("<table>\n<tr><th>class</th><th>accuracy</th><th></th><th>samples</th></tr>\n");
+        int k = f.PerClassAccuracy.Length;
+        for (int t = 0; t < k; t++)
+        {
+            long n = 0;
+            for (int p = 0; p < k; p++) n += f.ConfusionMatrix[t, p];
+            double a = f.PerClassAccuracy[t];
+            string acc = double.IsNaN(a) ? "–" : (100 * a).ToString("F2", C) + "%";
+            int bar = double.IsNaN(a) ? 0 : (int)Math.Round(120 * a);
+            sb.Append(string.Create(C, $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{acc}</td><td><span class=\"bar\" style=\"width:{bar}px\"></span></td><td class=\"num\">{n}</td></tr>\n"));
+        }
+        sb.Append("</table>\n");
+        return sb.ToString();
+    }
+
+    private static string Name(IReadOnlyList<string> names, int i) => i < names.Count ? names[i] : i.ToString(C);
+
+    private static string Esc(string s) => WebUtility.HtmlEncode(s);
+}

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Globalization;
+using Xent.NN;
+using Xent.Optim;
+
+namespace Xent.Training;
+
+/// <summary>
+/// The training loop of the seeds, made reproducible and resumable: for each epoch, each batch runs
+/// <c>optimizer.ZeroGrad(); loss = criterion(model(x), y); loss.Backward(); optimizer.Step()</c>; every
+/// <see cref="TrainerOptions.LogInterval"/> batches it logs <c>Epoch: E, Batch: B, Loss: L</c> (the mean of the
+/// last interval's losses, F4); after each epoch it evaluates on the test set, writes the checkpoint and a
+/// <c>metrics.csv</c> row.
+/// </summary>
+/// <remarks>
+/// Reproducibility: dropout masks of epoch e come from generators reseeded with <see cref="RunSeeds.Derive"/>(seed, e, …),
+/// and the caller builds epoch e's batches with <see cref="ShuffleSeed"/>(e). With the same seed, the same
+/// losses come out bit for bit, whatever the thread count (the kernels' results do not depend on it) and whether
+/// the run was resumed from a checkpoint in between.
+/// </remarks>
+public sealed class Trainer
+{
+    private readonly Module _model;
+    private readonly Optimizer _optimizer;
+    private readonly Func<Tensor, Tensor, Tensor> _criterion;
+    private readonly List<MetricsRow> _rows = [];
+    private double _secondsOffset;
+    private double? _previousEpochLoss;
+
+    /// <summary>Creates a trainer; <paramref name="criterion"/> maps (logits, targets) to a scalar loss, e.g. <c>CrossEntropyLoss.Forward</c>.</summary>
+    public Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor> criterion, TrainerOptions options)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        _criterion = criterion ?? throw new ArgumentNullException(nameof(criterion));
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs must be at least 1, got {options.Epochs}.");
+        if (options.LogInterval < 1) throw new ArgumentOutOfRangeException(nameof(options), $"LogInterval must be at least 1, got {options.LogInterval}.");
+        if (options.LimitBatches is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"LimitBatches must be at least 1, got {options.LimitBatches}.");
+    }
+
+    /// <summary>The settings.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>First epoch <see cref="Run"/> trains: 1, or the checkpoint's epoch + 1 after <see cref="Resume"/>.</summary>
+    public int StartEpoch { get; private set; } = 1;
+
+    /// <summary>Receives the seeds' progress line every log interval and a summary after each epoch.</summary>
+    public Action<string>? Log { get; set; }
+
+    /// <summary>Receives diagnostics: initial loss far from ln C, an epoch that did not lower the loss.</summary>
+    public Action<string>? Warning { get; set; }
+
+    /// <summary>Called after every training batch.</summary>
+    public Action<BatchProgress>? BatchCompleted { get; set; }
+
+    /// <summary>Called after each epoch's test pass, checkpoint and metrics row.</summary>
+    public Action<EpochResult>? EpochCompleted { get; set; }
+
+    /// <summary>Every metrics row so far (including those kept from a resumed run's <c>metrics.csv</c>).</summary>
+    public IReadOnlyList<MetricsRow> Rows => _rows;
+
+    /// <summary>The seed for epoch <paramref name="epoch"/>'s data shuffle: depends only on (seed, epoch).</summary>
+    public long ShuffleSeed(int epoch) => RunSeeds.Derive(Options.Seed, epoch, RunSeeds.ShuffleStream);
+
+    /// <summary>
+    /// Restores model, optimizer and epoch from a checkpoint written by this trainer, so that <see cref="Run"/>
+    /// continues with the next epoch. Returns the checkpoint's metadata.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The checkpoint has no optimizer state or no epoch (e.g. a plain PyTorch state dict).</exception>
+    public Dictionary<string, string> Resume(string checkpointPath)
+    {
+        var (model, optimizer, metadata) = TrainingCheckpoint.Load(checkpointPath);
+        if (optimizer.Count == 0 || !metadata.TryGetValue("epoch", out var e) || !int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out int epoch))
+            throw new InvalidDataException($"'{checkpointPath}' cannot be resumed: it has no optimizer state or no epoch (a plain state dict can be evaluated, not resumed).");
+        if (metadata.TryGetValue("seed", out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed) && seed != Options.Seed)
+            Warning?.Invoke($"the checkpoint was trained with seed {seed} but this run uses seed {Options.Seed}; the result will differ from an uninterrupted run.");
+        _model.LoadStateDict(model);
+        _optimizer.LoadStateDict(optimizer);
+        StartEpoch = epoch + 1;
+        if (metadata.TryGetValue("train_loss", out var l) && double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out double loss))
+            _previousEpochLoss = loss;
+        if (metadata.TryGetValue("seconds", out var sec) && double.TryParse(sec, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
+            _secondsOffset = seconds;
+        return metadata;
+    }
+
+    /// <summary>
+    /// Trains from <see cref="StartEpoch"/> through <see cref="TrainerOptions.Epochs"/>.
+    /// </summary>
+    /// <param name="trainBatches">Epoch e's training batches (input, int64 targets); shuffle with <see cref="ShuffleSeed"/>(e).</param>
+    /// <param name="batchesPerEpoch">How many batches <paramref name="trainBatches"/> yields (before <see cref="TrainerOptions.LimitBatches"/>).</param>
+    /// <param name="testBatches">The test set's batches, evaluated after each epoch.</param>
+    /// <returns>The last epoch's result, or null when there was nothing left to train.</returns>
+    /// <exception cref="TrainingDivergedException">A loss was NaN or infinite; the previous checkpoint is left untouched.</exception>
+    public EpochResult? Run(Func<int, IEnumerable<(Tensor Input, Tensor Target)>> trainBatches, int batchesPerEpoch,
+        Func<IEnumerable<(Tensor Input, Tensor Target)>> testBatches)
+    {
+        ArgumentNullException.ThrowIfNull(trainBatches);
+        ArgumentNullException.ThrowIfNull(testBatches);
+        int limit = Math.Min(batchesPerEpoch, Options.LimitBatches ?? int.MaxValue);
+        MetricsCsvWriter? csv = null;
+        if (Options.MetricsPath is { } path)
+        {
+            if (StartEpoch > 1)
+            {
+                (csv, var kept) = MetricsCsvWriter.Continue(path, StartEpoch - 1);
+                _rows.Clear();
+                _rows.AddRange(kept);
+            }
+            else csv = MetricsCsvWriter.Create(path);
+        }
+        using var csvScope = csv;
+        var clock = Stopwatch.StartNew();
+        double Seconds() => _secondsOffset + clock.Elapsed.TotalSeconds;
+        EpochResult? last = null;
+        var ci = CultureInfo.InvariantCulture;
+
+        for (int epoch = StartEpoch; epoch <= Options.Epochs; epoch++)
+        {
+            SeedDropout(epoch);
+            _model.Train();
+            double epochSum = 0, running = 0;
+            int batch = 0;
+            long samples = 0;
+            var epochClock = Stopwatch.StartNew();
+            foreach (var (input, target) in trainBatches(epoch))
+            {
+                batch++;
+                _optimizer.ZeroGrad();
+                var output = _model.Forward(input);
+                var lossTensor = _criterion(output, target);
+                double loss = lossTensor.Item();
+                if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
+                    throw new TrainingDivergedException(stop, epoch, batch, loss);
+                if (epoch == 1 && batch == 1 && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
+                    Warning?.Invoke(w);
+                lossTensor.Backward();
+                _optimizer.Step();
+
+                epochSum += loss;
+                running += loss;
+                samples += target.Size(0);
+                int sinceLog = (batch - 1) % Options.LogInterval + 1;
+                BatchCompleted?.Invoke(new BatchProgress(epoch, batch, limit, loss, running / sinceLog, samples, epochClock.Elapsed.TotalSeconds));
+                if (batch % Options.LogInterval == 0)
+                {
+                    double mean = running / Options.LogInterval;
+                    Log?.Invoke(string.Create(ci, $"Epoch: {epoch}, Batch: {batch}, Loss: {mean:F4}"));
+                    AddRow(csv, new MetricsRow(epoch, batch, mean, null, null, Seconds()));
+                    running = 0;
+                }
+                if (batch == limit) break; // before pulling (and building) one more batch
+            }
+            if (batch == 0) throw new InvalidOperationException($"Epoch {epoch} had no training batches.");
+
+            double epochLoss = epochSum / batch;
+            var test = Evaluator.Evaluate(_model, testBatches(), Options.NumClasses);
+            double seconds = Seconds();
+            if (Options.CheckpointPath is { } ckpt)
+                TrainingCheckpoint.Save(ckpt, _model, _optimizer, CheckpointMetadata(epoch, epochLoss, seconds));
+            AddRow(csv, new MetricsRow(epoch, batch, epochLoss, test.MeanCrossEntropy, test.Accuracy, seconds));
+            Log?.Invoke(string.Create(ci,
+                $"Epoch {epoch} done: train loss {epochLoss:F4}, test loss {test.MeanCrossEntropy:F4}, test accuracy {100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s"));
+            if (TrainingDiagnostics.CheckEpochProgress(epoch, _previousEpochLoss, epochLoss) is { } slow)
+                Warning?.Invoke(slow);
+            _previousEpochLoss = epochLoss;
+            last = new EpochResult(epoch, batch, epochLoss, test, seconds);
+            EpochCompleted?.Invoke(last);
+        }
+        return last;
+    }
+
+    private void AddRow(MetricsCsvWriter? csv, MetricsRow row)
+    {
+        _rows.Add(row);
+        csv?.Write(row);
+    }
+
+    private Dictionary<string, string> CheckpointMetadata(int epoch, double trainLoss, double seconds)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var m = new Dictionary<string, string>(Options.Metadata, StringComparer.Ordinal)
+        {
+            ["epoch"] = epoch.ToString(ci),
+            ["seed"] = Options.Seed.ToString(ci),
+            ["train_loss"] = trainLoss.ToString("R", ci),
+            ["seconds"] = seconds.ToString("R", ci),
+            // Nothing else to save: every random stream of epoch e+1 is derived from (seed, e+1).
+            ["rng"] = "derived from (seed, epoch)",
+        };
+        return m;
+    }
+
+    /// <summary>Reseeds every dropout layer for <paramref name="epoch"/>, in module order.</summary>
+    private void SeedDropout(int epoch)
+    {
+        int k = 0;
+        foreach (var m in Walk(_model))
+        {
+            Generator? g = m switch { Dropout d => d.Generator, Dropout2d d => d.Generator, _ => null };
+            g?.ManualSeed(RunSeeds.Derive(Options.Seed, epoch, RunSeeds.DropoutStream + k++));
+        }
+    }
+
+    private static IEnumerable<Module> Walk(Module m)
+    {
+        yield return m;
+        foreach (var (_, child) in m.NamedChildren())
+            foreach (var x in Walk(child)) yield return x;
+    }
+}

@@ -1,0 +1,29 @@
+namespace Xent.Training;
+
+/// <summary>Settings of a <see cref="Trainer"/> run.</summary>
+public sealed class TrainerOptions
+{
+    /// <summary>Last epoch to train (1-based, inclusive); a resumed run continues up to it.</summary>
+    public int Epochs { get; init; } = 5;
+
+    /// <summary>The run's seed: data order and dropout masks of epoch e derive from (seed, e) through <see cref="RunSeeds"/>.</summary>
+    public long Seed { get; init; } = 1;
+
+    /// <summary>Number of classes (for the ln C check and the metrics).</summary>
+    public int NumClasses { get; init; } = 10;
+
+    /// <summary>Print the running loss every this many batches (the seeds' 100).</summary>
+    public int LogInterval { get; init; } = 100;
+
+    /// <summary>When set, at most this many training batches per epoch.</summary>
+    public int? LimitBatches { get; init; }
+
+    /// <summary>Where to write the checkpoint after each epoch (model, optimizer, epoch); null for none.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Where to write <c>metrics.csv</c>; null for none.</summary>
+    public string? MetricsPath { get; init; }
+
+    /// <summary>Extra metadata stored in every checkpoint (model name, optimizer, learning rate, ...).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+}

@@ -1,0 +1,16 @@
+namespace Xent.Training;
+
+/// <summary>What <see cref="ReportWriter"/> renders: the run's settings, its metrics rows and the final evaluation.</summary>
+/// <param name="Title">Heading of the page.</param>
+/// <param name="Settings">Name/value pairs shown in a table (model, optimizer, lr, ...), in order.</param>
+/// <param name="ClassNames">One name per class, in label order.</param>
+/// <param name="Rows">The rows of <c>metrics.csv</c>.</param>
+/// <param name="BatchesPerEpoch">Training batches per epoch, to place interval rows on a fractional-epoch axis.</param>
+/// <param name="Final">The final test evaluation (confusion matrix, per-class accuracy), or null when no epoch finished.</param>
+public sealed record TrainingReport(
+    string Title,
+    IReadOnlyList<KeyValuePair<string, string>> Settings,
+    IReadOnlyList<string> ClassNames,
+    IReadOnlyList<MetricsRow> Rows,
+    int BatchesPerEpoch,
+    EvaluationResult? Final);

@@ -1,0 +1,175 @@
+using System.Text;
+using Xent.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// <c>xent loss</c> run as a process on PyTorch's golden files (tools/golden/data/ce): the loss it writes with
+/// --out and the gradient with --grad-out match PyTorch; bad files and arguments give one stderr line and exit 2.
+/// </summary>
+public sealed class LossCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xent-loss-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string GoldenFile(string caseName, string file) => Golden.PathOf("ce", Path.Combine(caseName, file + ".npy"));
+
+    private static float[] ReadFloats(string path, out int[] shape)
+    {
+        var (dtype, s, payload) = Golden.ReadNpy(path);
+        Assert.Equal("<f4", dtype);
+        shape = s;
+        var values = new float[payload.Length / 4];
+        Buffer.BlockCopy(payload, 0, values, 0, values.Length * 4);
+        return values;
+    }
+
+    private static float[] ReadFloats(string path) => ReadFloats(path, out _);
+
+    private string Temp(string name) => Path.Combine(_dir, name);
+
+    [Theory]
+    [InlineData("cross-entropy", "ce_weight_ignore_smoothing", "mean")]
+    [InlineData("cross-entropy", "ce_kdim_weight_ignore_smoothing", "none")]
+    [InlineData("cross-entropy", "ce_prob_weight_smoothing", "sum")]
+    [InlineData("nll", "nll_weight_ignore", "sum")]
+    [InlineData("bce", "bce", "mean")]
+    [InlineData("bce-with-logits", "bce_logits_weight_pos_weight", "none")]
+    public void ReproducesPyTorch(string kind, string caseName, string reduction)
+    {
+        var args = new List<string> { "loss", kind, "--input", GoldenFile(caseName, "input"), "--target", GoldenFile(caseName, "target"),
+            "--reduction", reduction, "--out", Temp("loss.npy"), "--grad-out", Temp("grad.npy") };
+        if (File.Exists(GoldenFile(caseName, "weight"))) args.AddRange(["--weight", GoldenFile(caseName, "weight")]);
+        if (File.Exists(GoldenFile(caseName, "pos_weight"))) args.AddRange(["--pos-weight", GoldenFile(caseName, "pos_weight")]);
+        // The case's own options, as PyTorch was called with them.
+        using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Golden.PathOf("ce", "cases.json"))))
+        {
+            var c = doc.RootElement.GetProperty("cases").EnumerateArray().Single(e => e.GetProperty("name").GetString() == caseName);
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            if (c.GetProperty("ignore_index").GetInt64() != -100) args.AddRange(["--ignore-index", c.GetProperty("ignore_index").GetInt64().ToString(inv)]);
+            if (c.GetProperty("label_smoothing").GetDouble() != 0) args.AddRange(["--label-smoothing", c.GetProperty("label_smoothing").GetDouble().ToString("R", inv)]);
+        }
+        var result = CliRunner.Run(args);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("", result.Stderr);
+        Assert.StartsWith($"{kind} ({reduction})", result.Stdout, StringComparison.Ordinal);
+
+        var loss = ReadFloats(Temp("loss.npy"), out var lossShape);
+        var expectedLoss = ReadFloats(GoldenFile(caseName, "loss_" + reduction));
+        if (reduction != "none") Assert.Empty(lossShape); // 0-d, as torch writes a reduced loss
+        Check.Close(expectedLoss, loss, 1e-5, 1e-6, "loss");
+        var grad = ReadFloats(Temp("grad.npy"), out var gradShape);
+        ReadFloats(GoldenFile(caseName, "input"), out var inputShape);
+        Assert.Equal(inputShape, gradShape);
+        var expectedGrad = ReadFloats(GoldenFile(caseName, "grad_" + reduction));
+        Check.Close(expectedGrad, grad, 1e-4, 1e-6 * expectedGrad.Max(Math.Abs), "grad");
+    }
+
+    [Fact]
+    public void ReadsFloat64InputsAndInt32Targets_AndPrintsTheReducedLoss()
+    {
+        var x = new double[] { 0.5, -1.25, 2.0, 0.0, 1.0, -0.5 };
+        Npy.Write(Temp("x64.npy"), x, [2, 3]);
+        Npy.Write(Temp("t32.npy"), new[] { 2, 0 }, [2]);
+        var result = CliRunner.Run("loss", "cross-entropy", "--input", Temp("x64.npy"), "--target", Temp("t32.npy"), "--reduction", "sum");
+        Assert.Equal(0, result.ExitCode);
+        // Independent float64 value: Σ_i lse(x_i) − x_i[t_i].
+        double expected = Math.Log(Math.Exp(0.5) + Math.Exp(-1.25) + Math.Exp(2.0)) - 2.0 + Math.Log(Math.Exp(0.0) + Math.Exp(1.0) + Math.Exp(-0.5)) - 0.0;
+        var printed = result.Stdout.Trim();
+        Assert.StartsWith("cross-entropy (sum): ", printed, StringComparison.Ordinal);
+        Check.Close(expected, double.Parse(printed["cross-entropy (sum): ".Length..], System.Globalization.CultureInfo.InvariantCulture), 1e-6, 0, "printed loss");
+    }
+
+    [Fact]
+    public void ReductionNone_PrintsShapeAndFirstValues()
+    {
+        var result = CliRunner.Run("loss", "nll", "--input", GoldenFile("nll_seed", "input"), "--target", GoldenFile("nll_seed", "target"), "--reduction", "none");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("shape (2,)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains((-Math.Log(0.7)).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)[..5], result.Stdout, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string[], string> BadInvocations()
+    {
+        var x = GoldenFile("ce_basic", "input");
+        var t = GoldenFile("ce_basic", "target");
+        return new()
+        {
+            { "unknown kind", ["loss", "hinge", "--input", x, "--target", t], "unknown loss 'hinge'" },
+            { "missing target", ["loss", "cross-entropy", "--input", x], "--target T.npy is required" },
+            { "missing option value", ["loss", "cross-entropy", "--target", t, "--input"], "--input" },
+            { "bad reduction", ["loss", "cross-entropy", "--input", x, "--target", t, "--reduction", "avg"], "--reduction must be mean, sum or none" },
+            { "unknown option", ["loss", "cross-entropy", "--input", x, "--target", t, "--frobnicate"], "unrecognized argument '--frobnicate'" },
+            { "bad number", ["loss", "cross-entropy", "--input", x, "--target", t, "--label-smoothing", "lots"], "--label-smoothing must be a number" },
+            { "smoothing out of range", ["loss", "cross-entropy", "--input", x, "--target", t, "--label-smoothing", "1.5"], "label_smoothing must be between 0.0 and 1.0. Got: 1.5" },
+            { "missing file", ["loss", "cross-entropy", "--input", "no-such-file.npy", "--target", t], "file 'no-such-file.npy' not found" },
+            { "batch mismatch", ["loss", "cross-entropy", "--input", x, "--target", GoldenFile("ce_n1", "target")], "Expected input batch_size (8) to match target batch_size (1)." },
+            { "float targets to nll", ["loss", "nll", "--input", x, "--target", x], "class indices must be int64 or int32" },
+            { "int targets to bce", ["loss", "bce", "--input", GoldenFile("bce", "input"), "--target", t], "bce needs float targets" },
+            { "bce input outside [0, 1]", ["loss", "bce", "--input", x, "--target", x], "all elements of input should be between 0 and 1" },
+        };
+    }
+
+    [Theory, MemberData(nameof(BadInvocations))]
+    public void BadArguments_OneLineOnStderr_ExitCode2(string what, string[] args, string expected)
+    {
+        var result = CliRunner.Run(args);
+        AssertOneLineError(result, expected, what);
+    }
+
+    [Fact]
+    public void TargetOutOfBounds_UsesPyTorchsWording()
+    {
+        Npy.Write(Temp("t.npy"), new long[] { 0, 12 }, [2]);
+        Npy.Write(Temp("x.npy"), new float[10], [2, 5]);
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("x.npy"), "--target", Temp("t.npy")), "Target 12 is out of bounds.", "out of bounds");
+    }
+
+    [Fact]
+    public void BadFiles_OneLineOnStderr_ExitCode2()
+    {
+        var t = GoldenFile("ce_basic", "target");
+        var good = File.ReadAllBytes(GoldenFile("ce_basic", "input"));
+
+        File.WriteAllText(Temp("text.npy"), "x,y\n1,2\n");
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("text.npy"), "--target", t), "is not an .npy file", "not npy");
+
+        File.WriteAllBytes(Temp("truncated.npy"), good[..(good.Length - 7)]);
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("truncated.npy"), "--target", t), "truncated data", "truncated");
+
+        File.WriteAllBytes(Temp("f2.npy"), NpyBytes("<f2", fortran: false, "(8, 5)", new byte[80]));
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("f2.npy"), "--target", t), "unsupported dtype '<f2'", "float16");
+
+        File.WriteAllBytes(Temp("fortran.npy"), NpyBytes("<f4", fortran: true, "(8, 5)", new byte[160]));
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("fortran.npy"), "--target", t), "Fortran", "fortran order");
+
+        Npy.Write(Temp("u8.npy"), new byte[40], [8, 5]);
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("u8.npy"), "--target", t), "expected float32 or float64", "uint8 input");
+    }
+
+    private static byte[] NpyBytes(string descr, bool fortran, string shape, byte[] payload)
+    {
+        string header = $"{{'descr': '{descr}', 'fortran_order': {(fortran ? "True" : "False")}, 'shape': {shape}, }}";
+        header = header.PadRight(64 - 10 - 1) + "\n";
+        var bytes = new List<byte> { 0x93 };
+        bytes.AddRange(Encoding.ASCII.GetBytes("NUMPY"));
+        bytes.AddRange([1, 0, (byte)header.Length, 0]);
+        bytes.AddRange(Encoding.ASCII.GetBytes(header));
+        bytes.AddRange(payload);
+        return [.. bytes];
+    }
+
+    private static void AssertOneLineError(CliResult result, string expected, string what)
+    {
+        Assert.True(result.ExitCode == 2, $"{what}: exit code {result.ExitCode}, stderr: {result.Stderr}");
+        var stderr = result.Stderr.TrimEnd('\n', '\r');
+        Assert.False(stderr.Contains('\n'), $"{what}: more than one line on stderr:\n{result.Stderr}");
+        Assert.StartsWith("xent loss: error: ", stderr, StringComparison.Ordinal);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.Equal("", result.Stdout);
+    }
+}

@@ -1,0 +1,168 @@
+using Xent.NN;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Losses;
+
+/// <summary>Identities, PyTorch's quirks and the module wrappers, each against an independent computation.</summary>
+public class CrossEntropyBehaviourTests
+{
+    private static Tensor Randn(int seed, params int[] shape) => Tensor.Randn(shape, new Generator(seed));
+
+    /// <summary>float64 reference: −Σ_i w[t_i]·log softmax(x_i)[t_i] over non-ignored rows, and the weight sum.</summary>
+    private static (double Sum, double WeightSum, double[] Rows) Reference(float[] x, long[] t, int classes, float[]? w, long ignore)
+    {
+        int n = t.Length;
+        var rows = new double[n];
+        double sum = 0, ws = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (t[i] == ignore) continue;
+            double m = double.NegativeInfinity;
+            for (int c = 0; c < classes; c++) m = Math.Max(m, x[i * classes + c]);
+            double s = 0;
+            for (int c = 0; c < classes; c++) s += Math.Exp(x[i * classes + c] - m);
+            double wt = w is null ? 1 : w[t[i]];
+            rows[i] = -wt * (x[i * classes + (int)t[i]] - m - Math.Log(s));
+            sum += rows[i];
+            ws += wt;
+        }
+        return (sum, ws, rows);
+    }
+
+    [Fact]
+    public void CrossEntropy_MatchesFloat64Reference_WithWeightAndValidIgnoreClass()
+    {
+        var x = Randn(1, 7, 4) * 3f;
+        var t = Tensor.FromArray([0, 3, 1, 3, 2, 0, 1], 7);
+        var w = Tensor.FromArray([0.5f, 2f, 1.5f, 0.25f]);
+        var (sum, ws, rows) = Reference(x.ToArray(), t.ToInt64Array(), 4, w.ToArray(), 3);
+        Check.Close(sum / ws, F.CrossEntropy(x, t, w, ignoreIndex: 3).Item(), 1e-5, 0, "mean");
+        Check.Close(sum, F.CrossEntropy(x, t, w, ignoreIndex: 3, reduction: Reduction.Sum).Item(), 1e-5, 0, "sum");
+        var none = F.CrossEntropy(x, t, w, ignoreIndex: 3, reduction: Reduction.None);
+        Assert.Equal([7], none.Shape);
+        for (int i = 0; i < 7; i++) Check.Close(rows[i], none.Data[i], 1e-5, 1e-7, $"row {i}");
+        Assert.Equal(0f, none.Data[1]);
+        Assert.Equal(0f, none.Data[3]);
+    }
+
+    [Fact]
+    public void CrossEntropy_EqualsNllOfLogSoftmax_KDim()
+    {
+        var x = Randn(2, 2, 5, 3, 2);
+        var t = Tensor.RandInt(5, [2, 3, 2], new Generator(3));
+        var w = Tensor.Rand([5], new Generator(4)) + 0.5f;
+        foreach (var r in new[] { Reduction.None, Reduction.Mean, Reduction.Sum })
+            Check.Close(F.NllLoss(F.LogSoftmax(x, 1), t, w, reduction: r), F.CrossEntropy(x, t, w, reduction: r), 1e-5, 1e-6, r.ToString());
+    }
+
+    [Fact]
+    public void CrossEntropy_KDimEqualsTheTransposedTwoDimensionalCase()
+    {
+        // (N, C, d) against rows (N·d, C): an independent layout computed with Permute/Reshape.
+        var x = Randn(5, 3, 4, 6).RequiresGrad_();
+        var t = Tensor.RandInt(4, [3, 6], new Generator(6));
+        var loss = F.CrossEntropy(x, t, labelSmoothing: 0.1f);
+        loss.Backward();
+        var x2 = x.Detach().Clone().RequiresGrad_();
+        var rows = x2.Permute(0, 2, 1).Reshape(18, 4);
+        var loss2 = F.CrossEntropy(rows, t.Reshape(18), labelSmoothing: 0.1f);
+        loss2.Backward();
+        Check.Close(loss2.Item(), loss.Item(), 1e-6, 0, "loss");
+        Check.Close(x2.Grad!, x.Grad!, 1e-5, 1e-7, "grad");
+    }
+
+    [Fact]
+    public void AllTargetsIgnored_MeanIsNaN_SumIsZero_GradientIsZero()
+    {
+        var t = Tensor.FromArray([-100, -100, -100], 3);
+        foreach (float eps in new[] { 0f, 0.1f })
+        {
+            var x = Randn(7, 3, 4).RequiresGrad_();
+            var mean = F.CrossEntropy(x, t, labelSmoothing: eps);
+            Assert.True(float.IsNaN(mean.Item()));
+            mean.Backward();
+            Assert.All(x.Grad!.ToArray(), g => Assert.Equal(0f, g));
+            Assert.Equal(0f, F.CrossEntropy(x.Detach(), t, reduction: Reduction.Sum, labelSmoothing: eps).Item());
+        }
+        Assert.True(float.IsNaN(F.NllLoss(Randn(8, 3, 4), t).Item()));
+    }
+
+    [Fact]
+    public void ProbabilityTargets_OneHotEqualsIndexTargets_AndMeanDividesByRowsNotWeights()
+    {
+        var x = Randn(9, 2, 3, 4);
+        var t = Tensor.RandInt(3, [2, 4], new Generator(10));
+        var w = Tensor.FromArray([0.2f, 3f, 1f]);
+        // One-hot probabilities in (N, C, d) layout.
+        var q = Tensor.Zeros(2, 3, 4);
+        for (int n = 0; n < 2; n++)
+            for (int d = 0; d < 4; d++)
+                q.Data[(n * 3 + (int)t.Int64Data[n * 4 + d]) * 4 + d] = 1f;
+        var byIndex = F.CrossEntropy(x, t, w, reduction: Reduction.Sum).Item();
+        Check.Close(byIndex, F.CrossEntropy(x, q, w, reduction: Reduction.Sum).Item(), 1e-5, 0, "sum");
+        Check.Close(byIndex / 8.0, F.CrossEntropy(x, q, w).Item(), 1e-5, 0, "mean over N·d = 8");
+        Assert.Equal([2, 4], F.CrossEntropy(x, q, w, reduction: Reduction.None).Shape);
+    }
+
+    [Fact]
+    public void LabelSmoothing_IndexTargets_EqualsSmoothedProbabilityTargets_WithoutWeights()
+    {
+        var x = Randn(11, 5, 6);
+        var t = Tensor.RandInt(6, [5], new Generator(12));
+        var q = Tensor.Zeros(5, 6);
+        for (int i = 0; i < 5; i++) q.Data[i * 6 + (int)t.Int64Data[i]] = 1f;
+        Check.Close(F.CrossEntropy(x, q, labelSmoothing: 0.3f).Item(), F.CrossEntropy(x, t, labelSmoothing: 0.3f).Item(), 1e-5, 0, "mean");
+    }
+
+    [Fact]
+    public void UnbatchedInput_ReturnsZeroDimLoss()
+    {
+        var x = Tensor.FromArray([0.1f, 0.7f, 0.2f]);
+        var loss = F.CrossEntropy(x, Tensor.Scalar(1L), reduction: Reduction.None);
+        Assert.Equal(0, loss.Rank);
+        double lse = Math.Log(Math.Exp(0.1) + Math.Exp(0.7) + Math.Exp(0.2));
+        Check.Close(lse - 0.7, loss.Item(), 1e-6, 0, "loss");
+    }
+
+    [Fact]
+    public void BCEWithLogits_IsStableForLargeLogits()
+    {
+        var x = Tensor.FromArray([1e4f, -1e4f, 1e4f, -1e4f, 30f, -30f]).RequiresGrad_();
+        var y = Tensor.FromArray([1f, 0f, 0f, 1f, 0f, 1f]);
+        var loss = F.BinaryCrossEntropyWithLogits(x, y, reduction: Reduction.None);
+        // float64 reference: max(x, 0) − x·y + log1p(e^−|x|).
+        var xs = x.ToArray();
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double v = xs[i], expected = Math.Max(v, 0) - v * y.Data[i] + Math.Log(1 + Math.Exp(-Math.Abs(v)));
+            Check.Close(expected, loss.Data[i], 1e-6, 1e-30, $"loss[{i}]");
+        }
+        loss.Sum().Backward();
+        var g = x.Grad!.ToArray();
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double sig = 1 / (1 + Math.Exp(-xs[i]));
+            Check.Close(sig - y.Data[i], g[i], 1e-5, 1e-30, $"grad[{i}]");
+        }
+    }
+
+    [Fact]
+    public void LossModules_AreTheFunctions()
+    {
+        var x = Randn(13, 4, 3);
+        var t = Tensor.FromArray([0, 2, 1, 2], 4);
+        var w = Tensor.FromArray([1f, 2f, 0.5f]);
+        Check.Close(F.CrossEntropy(x, t, w, 2, Reduction.Sum, 0.1f),
+            new CrossEntropyLoss(weight: w, ignoreIndex: 2, reduction: Reduction.Sum, labelSmoothing: 0.1f).Forward(x, t), 0, 0);
+        var logp = F.LogSoftmax(x, 1);
+        Check.Close(F.NllLoss(logp, t, w, 1), new NLLLoss(weight: w, ignoreIndex: 1).Forward(logp, t), 0, 0);
+        var p = F.Softmax(x, 1);
+        var y = Tensor.Rand([4, 3], new Generator(14));
+        Check.Close(F.BinaryCrossEntropy(p, y, w, Reduction.None), new BCELoss(weight: w, reduction: Reduction.None).Forward(p, y), 0, 0);
+        Check.Close(F.BinaryCrossEntropyWithLogits(x, y, null, Reduction.Mean, w), new BCEWithLogitsLoss(posWeight: w).Forward(x, y), 0, 0);
+        var defaults = new CrossEntropyLoss();
+        Assert.Equal((-100L, Reduction.Mean, 0f), (defaults.IgnoreIndex, defaults.Reduction, defaults.LabelSmoothing));
+        Assert.Empty(defaults.Parameters());
+    }
+}
