@@ -164,7 +164,8 @@ public static class Conv2dKernel
 
     /// <summary>
     /// Gradient with respect to the bias: <paramref name="gradBias"/> (Cout) is overwritten with the sum of
-    /// gradOutput over images and positions, accumulated in float64 in (image, position) order.
+    /// gradOutput over images and positions: per image and channel a float32 row sum
+    /// (<see cref="Elementwise.AccumulateRowSums"/>), accumulated over images in float64 in image order.
     /// </summary>
     public static void BackwardBias(in Conv2dShape s, ReadOnlySpan<float> gradOutput, Span<float> gradBias)
     {

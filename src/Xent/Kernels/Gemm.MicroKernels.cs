@@ -3,17 +3,43 @@ using System.Runtime.Intrinsics;
 
 namespace Xent.Kernels;
 
-// Register-tiled micro-kernels of Gemm. The bodies are fully unrolled by hand (generated), because
-// the JIT keeps each named accumulator in its own register: 14x32 uses 28 of the 32 zmm
-// registers for C, two for B and one for the broadcast A value; 6x16 uses 12+3 of the 16 ymm.
-// Each accumulator sums its products in k order with one fused multiply-add per step.
+// Register-tiled micro-kernels of Gemm. The bodies are fully unrolled (generated), because the JIT
+// keeps each named accumulator in its own register: 14x32 uses 28 of the 32 zmm registers for C,
+// two for B and one for the broadcast A value; 6x16 uses 12+3 of the 16 ymm. Each accumulator sums
+// its products in k order with one fused multiply-add per step, so an element of C gets the same
+// value from the full tile and from any edge variant.
 public static unsafe partial class Gemm
 {
     private const int MR512 = 14, NR512 = 32;
     private const int MR256 = 6, NR256 = 16;
     private const int MRScalar = 4, NRScalar = 4;
 
-    /// <summary>14x32 register tile: C[14,32] (op) alpha * Ap[kc,14]ᵀ·Bp[kc,32] from packed panels.</summary>
+    /// <summary>
+    /// Runs the smallest AVX-512 tile covering <paramref name="rows"/>×<paramref name="cols"/> of a
+    /// 14x32 panel pair (4, 8 or 14 rows; 16 or 32 columns).
+    /// </summary>
+    private static void Kernel512Edge(int rows, int cols, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        bool narrow = cols <= 16;
+        if (rows <= 4)
+        {
+            if (narrow) Kernel512_4x16(kc, a, b, c, ldc, alpha, beta, mode); else Kernel512_4x32(kc, a, b, c, ldc, alpha, beta, mode);
+        }
+        else if (rows <= 8)
+        {
+            if (narrow) Kernel512_8x16(kc, a, b, c, ldc, alpha, beta, mode); else Kernel512_8x32(kc, a, b, c, ldc, alpha, beta, mode);
+        }
+        else
+        {
+            if (narrow) Kernel512_14x16(kc, a, b, c, ldc, alpha, beta, mode); else Kernel512(kc, a, b, c, ldc, alpha, beta, mode);
+        }
+    }
+
+    /// <summary>Rows and columns that <see cref="Kernel512Edge"/> computes for an edge of rows×cols.</summary>
+    private static (int Rows, int Cols) Kernel512EdgeExtent(int rows, int cols) =>
+        (rows <= 4 ? 4 : rows <= 8 ? 8 : MR512, cols <= 16 ? 16 : 32);
+
+    /// <summary>14x32 register tile: C[14,32] (op) alpha·Σ_k Ap[k,·]ᵀBp[k,·] over the packed panels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
     {
@@ -49,7 +75,7 @@ public static unsafe partial class Gemm
             { Vector512<float> av = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(av, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(av, b1, c11_1); }
             { Vector512<float> av = Vector512.Create(a[12]); c12_0 = Vector512.FusedMultiplyAdd(av, b0, c12_0); c12_1 = Vector512.FusedMultiplyAdd(av, b1, c12_1); }
             { Vector512<float> av = Vector512.Create(a[13]); c13_0 = Vector512.FusedMultiplyAdd(av, b0, c13_0); c13_1 = Vector512.FusedMultiplyAdd(av, b1, c13_1); }
-            a += 14; b += 32;
+            a += MR512; b += NR512;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
         Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 16, c0_1, al, be, mode);
@@ -68,7 +94,183 @@ public static unsafe partial class Gemm
         Store(c + 13 * ldc + 0, c13_0, al, be, mode); Store(c + 13 * ldc + 16, c13_1, al, be, mode);
     }
 
-    /// <summary>6x16 register tile: C[6,16] (op) alpha * Ap[kc,6]ᵀ·Bp[kc,16] from packed panels.</summary>
+    /// <summary>Edge variant: the first 14 rows and 16 columns of the 14x32 tile (same panels, same per-element operations).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_14x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        Vector512<float> c8_0 = default;
+        Vector512<float> c9_0 = default;
+        Vector512<float> c10_0 = default;
+        Vector512<float> c11_0 = default;
+        Vector512<float> c12_0 = default;
+        Vector512<float> c13_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0); }
+            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); }
+            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); }
+            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); }
+            { Vector512<float> av = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(av, b0, c4_0); }
+            { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0); }
+            { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0); }
+            { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0); }
+            { Vector512<float> av = Vector512.Create(a[8]); c8_0 = Vector512.FusedMultiplyAdd(av, b0, c8_0); }
+            { Vector512<float> av = Vector512.Create(a[9]); c9_0 = Vector512.FusedMultiplyAdd(av, b0, c9_0); }
+            { Vector512<float> av = Vector512.Create(a[10]); c10_0 = Vector512.FusedMultiplyAdd(av, b0, c10_0); }
+            { Vector512<float> av = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(av, b0, c11_0); }
+            { Vector512<float> av = Vector512.Create(a[12]); c12_0 = Vector512.FusedMultiplyAdd(av, b0, c12_0); }
+            { Vector512<float> av = Vector512.Create(a[13]); c13_0 = Vector512.FusedMultiplyAdd(av, b0, c13_0); }
+            a += MR512; b += NR512;
+        }
+        Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
+        Store(c + 0 * ldc + 0, c0_0, al, be, mode);
+        Store(c + 1 * ldc + 0, c1_0, al, be, mode);
+        Store(c + 2 * ldc + 0, c2_0, al, be, mode);
+        Store(c + 3 * ldc + 0, c3_0, al, be, mode);
+        Store(c + 4 * ldc + 0, c4_0, al, be, mode);
+        Store(c + 5 * ldc + 0, c5_0, al, be, mode);
+        Store(c + 6 * ldc + 0, c6_0, al, be, mode);
+        Store(c + 7 * ldc + 0, c7_0, al, be, mode);
+        Store(c + 8 * ldc + 0, c8_0, al, be, mode);
+        Store(c + 9 * ldc + 0, c9_0, al, be, mode);
+        Store(c + 10 * ldc + 0, c10_0, al, be, mode);
+        Store(c + 11 * ldc + 0, c11_0, al, be, mode);
+        Store(c + 12 * ldc + 0, c12_0, al, be, mode);
+        Store(c + 13 * ldc + 0, c13_0, al, be, mode);
+    }
+
+    /// <summary>Edge variant: the first 8 rows and 32 columns of the 14x32 tile (same panels, same per-element operations).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
+        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default;
+        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default;
+        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default;
+        Vector512<float> c4_0 = default; Vector512<float> c4_1 = default;
+        Vector512<float> c5_0 = default; Vector512<float> c5_1 = default;
+        Vector512<float> c6_0 = default; Vector512<float> c6_1 = default;
+        Vector512<float> c7_0 = default; Vector512<float> c7_1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(av, b1, c0_1); }
+            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(av, b1, c1_1); }
+            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
+            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
+            { Vector512<float> av = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(av, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(av, b1, c4_1); }
+            { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(av, b1, c5_1); }
+            { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(av, b1, c6_1); }
+            { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(av, b1, c7_1); }
+            a += MR512; b += NR512;
+        }
+        Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
+        Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 16, c0_1, al, be, mode);
+        Store(c + 1 * ldc + 0, c1_0, al, be, mode); Store(c + 1 * ldc + 16, c1_1, al, be, mode);
+        Store(c + 2 * ldc + 0, c2_0, al, be, mode); Store(c + 2 * ldc + 16, c2_1, al, be, mode);
+        Store(c + 3 * ldc + 0, c3_0, al, be, mode); Store(c + 3 * ldc + 16, c3_1, al, be, mode);
+        Store(c + 4 * ldc + 0, c4_0, al, be, mode); Store(c + 4 * ldc + 16, c4_1, al, be, mode);
+        Store(c + 5 * ldc + 0, c5_0, al, be, mode); Store(c + 5 * ldc + 16, c5_1, al, be, mode);
+        Store(c + 6 * ldc + 0, c6_0, al, be, mode); Store(c + 6 * ldc + 16, c6_1, al, be, mode);
+        Store(c + 7 * ldc + 0, c7_0, al, be, mode); Store(c + 7 * ldc + 16, c7_1, al, be, mode);
+    }
+
+    /// <summary>Edge variant: the first 8 rows and 16 columns of the 14x32 tile (same panels, same per-element operations).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_8x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        Vector512<float> c4_0 = default;
+        Vector512<float> c5_0 = default;
+        Vector512<float> c6_0 = default;
+        Vector512<float> c7_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0); }
+            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); }
+            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); }
+            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); }
+            { Vector512<float> av = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(av, b0, c4_0); }
+            { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0); }
+            { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0); }
+            { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0); }
+            a += MR512; b += NR512;
+        }
+        Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
+        Store(c + 0 * ldc + 0, c0_0, al, be, mode);
+        Store(c + 1 * ldc + 0, c1_0, al, be, mode);
+        Store(c + 2 * ldc + 0, c2_0, al, be, mode);
+        Store(c + 3 * ldc + 0, c3_0, al, be, mode);
+        Store(c + 4 * ldc + 0, c4_0, al, be, mode);
+        Store(c + 5 * ldc + 0, c5_0, al, be, mode);
+        Store(c + 6 * ldc + 0, c6_0, al, be, mode);
+        Store(c + 7 * ldc + 0, c7_0, al, be, mode);
+    }
+
+    /// <summary>Edge variant: the first 4 rows and 32 columns of the 14x32 tile (same panels, same per-element operations).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_4x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
+        Vector512<float> c1_0 = default; Vector512<float> c1_1 = default;
+        Vector512<float> c2_0 = default; Vector512<float> c2_1 = default;
+        Vector512<float> c3_0 = default; Vector512<float> c3_1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(av, b1, c0_1); }
+            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(av, b1, c1_1); }
+            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
+            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
+            a += MR512; b += NR512;
+        }
+        Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
+        Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 16, c0_1, al, be, mode);
+        Store(c + 1 * ldc + 0, c1_0, al, be, mode); Store(c + 1 * ldc + 16, c1_1, al, be, mode);
+        Store(c + 2 * ldc + 0, c2_0, al, be, mode); Store(c + 2 * ldc + 16, c2_1, al, be, mode);
+        Store(c + 3 * ldc + 0, c3_0, al, be, mode); Store(c + 3 * ldc + 16, c3_1, al, be, mode);
+    }
+
+    /// <summary>Edge variant: the first 4 rows and 16 columns of the 14x32 tile (same panels, same per-element operations).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_4x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    {
+        Vector512<float> c0_0 = default;
+        Vector512<float> c1_0 = default;
+        Vector512<float> c2_0 = default;
+        Vector512<float> c3_0 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0); }
+            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); }
+            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); }
+            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); }
+            a += MR512; b += NR512;
+        }
+        Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
+        Store(c + 0 * ldc + 0, c0_0, al, be, mode);
+        Store(c + 1 * ldc + 0, c1_0, al, be, mode);
+        Store(c + 2 * ldc + 0, c2_0, al, be, mode);
+        Store(c + 3 * ldc + 0, c3_0, al, be, mode);
+    }
+
+    /// <summary>6x16 register tile for AVX2+FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
     {
@@ -88,7 +290,7 @@ public static unsafe partial class Gemm
             { Vector256<float> av = Vector256.Create(a[3]); c3_0 = Vector256.FusedMultiplyAdd(av, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(av, b1, c3_1); }
             { Vector256<float> av = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(av, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(av, b1, c4_1); }
             { Vector256<float> av = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(av, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(av, b1, c5_1); }
-            a += 6; b += 16;
+            a += MR256; b += NR256;
         }
         Vector256<float> al = Vector256.Create(alpha), be = Vector256.Create(beta);
         Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 8, c0_1, al, be, mode);

@@ -19,15 +19,15 @@ namespace Xent.Kernels;
 public static unsafe partial class Gemm
 {
     /// <summary>Depth of one packed slice (products summed in registers before C is updated).</summary>
-    private static readonly int KC = int.Parse(Environment.GetEnvironmentVariable("XENT_KC") ?? "256");
-    /// <summary>Target row count of a packed A block (kept in L2).</summary>
-    private static readonly int MCTarget = int.Parse(Environment.GetEnvironmentVariable("XENT_MC") ?? "224");
-    /// <summary>Maximum columns of a packed B panel.</summary>
-    private const int NC = 4096;
+    private const int KC = 256;
+    /// <summary>Target row count of a packed A block.</summary>
+    private const int MCTarget = 224;
+    /// <summary>Maximum columns of a packed B panel: KC×NC floats (1 MiB) stay in a core's L2.</summary>
+    private const int NC = 1024;
     /// <summary>Below this many flops a call runs on the calling thread only.</summary>
     private const long ParallelMinFlops = 4_000_000;
     /// <summary>Flops per C tile handed to a thread (tiles never change the summation order).</summary>
-    private static readonly long FlopsPerTile = long.Parse(Environment.GetEnvironmentVariable("XENT_TILE") ?? "256000000");
+    private const long FlopsPerTile = 256_000_000;
 
     /// <summary>Micro-kernel families, chosen once from the hardware (tests may force one).</summary>
     internal enum GemmPath { Avx512, Avx2, Scalar }
@@ -285,19 +285,33 @@ public static unsafe partial class Gemm
     {
         GemmPath path = p.Path;
         int mr = bl.MR, nr = bl.NR;
-        // B micro-panel (kc×NR) stays in L1 while the A block streams from L2.
-        for (int jr = 0; jr < nc; jr += nr)
+        // A micro-panel (MR×kc, the broadcast operand) stays in L1 while the B panel streams from L2.
+        for (int ir = 0; ir < mc; ir += mr)
         {
-            int nrr = Math.Min(nr, nc - jr);
-            float* bp = bufB + (long)jr * kc;
-            for (int ir = 0; ir < mc; ir += mr)
+            int mrr = Math.Min(mr, mc - ir);
+            float* ap = bufA + (long)ir * kc;
+            for (int jr = 0; jr < nc; jr += nr)
             {
-                int mrr = Math.Min(mr, mc - ir);
-                float* ap = bufA + (long)ir * kc;
+                int nrr = Math.Min(nr, nc - jr);
+                float* bp = bufB + (long)jr * kc;
                 float* cp = p.C + (long)(ic + ir) * p.Ldc + jc + jr;
                 if (mrr == mr && nrr == nr)
                 {
                     MicroKernel(path, kc, ap, bp, cp, p.Ldc, p.Alpha, p.Beta, mode);
+                }
+                else if (path == GemmPath.Avx512)
+                {
+                    // Edge tile: the smallest variant covering it, straight into C when it fits exactly.
+                    var (er, ec) = Kernel512EdgeExtent(mrr, nrr);
+                    if (er == mrr && ec == nrr)
+                    {
+                        Kernel512Edge(mrr, nrr, kc, ap, bp, cp, p.Ldc, p.Alpha, p.Beta, mode);
+                    }
+                    else
+                    {
+                        Kernel512Edge(mrr, nrr, kc, ap, bp, tile, nr, 1f, 0f, 0);
+                        MergeEdge(tile, nr, cp, p.Ldc, mrr, nrr, p.Alpha, p.Beta, mode);
+                    }
                 }
                 else
                 {
@@ -355,6 +369,16 @@ public static unsafe partial class Gemm
             {
                 // Stored k×m: the MR values for one k are contiguous.
                 float* s = p.A + (long)pc * p.Lda + ic + ir;
+                if (rows == mr && mr > 8 && mr <= 16 && Vector256.IsHardwareAccelerated)
+                {
+                    // Two overlapping 8-float moves cover 9..16 values without reading past the row.
+                    for (int kk = 0; kk < kc; kk++, s += p.Lda, d += mr)
+                    {
+                        Vector256.Store(Vector256.Load(s), d);
+                        Vector256.Store(Vector256.Load(s + mr - 8), d + mr - 8);
+                    }
+                    continue;
+                }
                 for (int kk = 0; kk < kc; kk++, s += p.Lda, d += mr)
                 {
                     int r = 0;
@@ -393,10 +417,22 @@ public static unsafe partial class Gemm
             if (!p.TransB)
             {
                 float* s = p.B + (long)pc * p.Ldb + jc + jr;
-                if (cols == nr)
+                if (cols == nr && nr == 32 && Vector512.IsHardwareAccelerated)
+                {
+                    // Inline vector copies: a call per 128-byte row would cost more than the copy.
+                    for (int kk = 0; kk < kc; kk++, s += p.Ldb, d += nr)
+                    {
+                        Vector512.Store(Vector512.Load(s), d);
+                        Vector512.Store(Vector512.Load(s + 16), d + 16);
+                    }
+                }
+                else if (cols == nr && nr == 16 && Vector256.IsHardwareAccelerated)
                 {
                     for (int kk = 0; kk < kc; kk++, s += p.Ldb, d += nr)
-                        Buffer.MemoryCopy(s, d, nr * sizeof(float), nr * sizeof(float));
+                    {
+                        Vector256.Store(Vector256.Load(s), d);
+                        Vector256.Store(Vector256.Load(s + 8), d + 8);
+                    }
                 }
                 else
                 {

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Xent.Kernels;
 
 /// <summary>
@@ -5,7 +8,7 @@ namespace Xent.Kernels;
 /// PyTorch's <c>F.unfold</c>/<c>F.fold</c>: the column matrix has <c>C·kh·kw</c> rows, ordered (c, ky, kx),
 /// and <c>Ho·Wo</c> columns, ordered (oy, ox). Positions that fall in the zero padding read as 0.
 /// </summary>
-public static class Im2Col
+public static unsafe class Im2Col
 {
     /// <summary>Output extent of a window sweep: <c>(size + 2·pad − kernel) / stride + 1</c>.</summary>
     /// <exception cref="ArgumentException">The kernel does not fit the padded input or stride is not positive.</exception>
@@ -29,31 +32,35 @@ public static class Im2Col
         int ho = OutputSize(height, kh, sh, ph), wo = OutputSize(width, kw, sw, pw);
         CheckLengths(image.Length, col.Length, channels, height, width, kh, kw, ho, wo);
         int plane = height * width, cols = ho * wo;
-        for (int c = 0; c < channels; c++)
+        fixed (float* pImage = image, pCol = col)
         {
-            ReadOnlySpan<float> src = image.Slice(c * plane, plane);
-            for (int ky = 0; ky < kh; ky++)
+            for (int c = 0; c < channels; c++)
             {
-                for (int kx = 0; kx < kw; kx++)
+                float* src = pImage + (long)c * plane;
+                for (int ky = 0; ky < kh; ky++)
                 {
-                    Span<float> row = col.Slice(((c * kh + ky) * kw + kx) * cols, cols);
-                    // Valid ox: 0 <= ox*sw - pw + kx < width.
-                    int ox0 = FirstValid(pw - kx, sw), ox1 = Math.Min(wo, LastValidExclusive(width + pw - kx, sw));
-                    for (int oy = 0; oy < ho; oy++)
+                    for (int kx = 0; kx < kw; kx++)
                     {
-                        Span<float> dst = row.Slice(oy * wo, wo);
-                        int iy = oy * sh - ph + ky;
-                        if ((uint)iy >= (uint)height || ox0 >= ox1)
-                        {
-                            dst.Clear();
-                            continue;
-                        }
-                        dst[..ox0].Clear();
-                        dst[ox1..].Clear();
+                        float* row = pCol + (long)((c * kh + ky) * kw + kx) * cols;
+                        // Valid ox: 0 <= ox*sw - pw + kx < width.
+                        int ox0 = Math.Min(wo, FirstValid(pw - kx, sw)), ox1 = Math.Min(wo, LastValidExclusive(width + pw - kx, sw));
+                        if (ox1 < ox0) ox1 = ox0;
                         int ix0 = ox0 * sw - pw + kx;
-                        ReadOnlySpan<float> srow = src.Slice(iy * width, width);
-                        if (sw == 1) srow.Slice(ix0, ox1 - ox0).CopyTo(dst[ox0..ox1]);
-                        else for (int ox = ox0, ix = ix0; ox < ox1; ox++, ix += sw) dst[ox] = srow[ix];
+                        for (int oy = 0; oy < ho; oy++)
+                        {
+                            float* dst = row + oy * wo;
+                            int iy = oy * sh - ph + ky;
+                            if ((uint)iy >= (uint)height)
+                            {
+                                Zero(dst, wo);
+                                continue;
+                            }
+                            Zero(dst, ox0);
+                            Zero(dst + ox1, wo - ox1);
+                            float* srow = src + iy * width + ix0;
+                            if (sw == 1) Copy(srow, dst + ox0, ox1 - ox0);
+                            else for (int ox = ox0; ox < ox1; ox++, srow += sw) dst[ox] = *srow;
+                        }
                     }
                 }
             }
@@ -71,25 +78,28 @@ public static class Im2Col
         int ho = OutputSize(height, kh, sh, ph), wo = OutputSize(width, kw, sw, pw);
         CheckLengths(image.Length, col.Length, channels, height, width, kh, kw, ho, wo);
         int plane = height * width, cols = ho * wo;
-        for (int c = 0; c < channels; c++)
+        fixed (float* pImage = image, pCol = col)
         {
-            Span<float> dstPlane = image.Slice(c * plane, plane);
-            for (int ky = 0; ky < kh; ky++)
+            for (int c = 0; c < channels; c++)
             {
-                for (int kx = 0; kx < kw; kx++)
+                float* dstPlane = pImage + (long)c * plane;
+                for (int ky = 0; ky < kh; ky++)
                 {
-                    ReadOnlySpan<float> row = col.Slice(((c * kh + ky) * kw + kx) * cols, cols);
-                    int ox0 = FirstValid(pw - kx, sw), ox1 = Math.Min(wo, LastValidExclusive(width + pw - kx, sw));
-                    if (ox0 >= ox1) continue;
-                    for (int oy = 0; oy < ho; oy++)
+                    for (int kx = 0; kx < kw; kx++)
                     {
-                        int iy = oy * sh - ph + ky;
-                        if ((uint)iy >= (uint)height) continue;
-                        ReadOnlySpan<float> src = row.Slice(oy * wo, wo);
-                        Span<float> drow = dstPlane.Slice(iy * width, width);
+                        float* row = pCol + (long)((c * kh + ky) * kw + kx) * cols;
+                        int ox0 = FirstValid(pw - kx, sw), ox1 = Math.Min(wo, LastValidExclusive(width + pw - kx, sw));
+                        if (ox0 >= ox1) continue;
                         int ix0 = ox0 * sw - pw + kx;
-                        if (sw == 1) Elementwise.AddInPlace(src[ox0..ox1], drow.Slice(ix0, ox1 - ox0));
-                        else for (int ox = ox0, ix = ix0; ox < ox1; ox++, ix += sw) drow[ix] += src[ox];
+                        for (int oy = 0; oy < ho; oy++)
+                        {
+                            int iy = oy * sh - ph + ky;
+                            if ((uint)iy >= (uint)height) continue;
+                            float* src = row + oy * wo;
+                            float* drow = dstPlane + iy * width + ix0;
+                            if (sw == 1) Add(src + ox0, drow, ox1 - ox0);
+                            else for (int ox = ox0; ox < ox1; ox++, drow += sw) *drow += src[ox];
+                        }
                     }
                 }
             }
@@ -132,6 +142,31 @@ public static class Im2Col
                             if (iy >= 0 && iy < height && ix >= 0 && ix < width)
                                 image[(c * height + iy) * width + ix] += col[(r * ho + oy) * wo + ox];
                         }
+    }
+
+    // Inline short-row helpers: rows are ~20-30 floats, where a Span.CopyTo call costs more than the copy.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(float* s, float* d, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) Vector256.Store(Vector256.Load(s + i), d + i);
+        for (; i < n; i++) d[i] = s[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(float* s, float* d, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) Vector256.Store(Vector256.Load(d + i) + Vector256.Load(s + i), d + i);
+        for (; i < n; i++) d[i] += s[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Zero(float* d, int n)
+    {
+        for (int i = 0; i < n; i++) d[i] = 0f;
     }
 
     /// <summary>Smallest o ≥ 0 with o·stride ≥ offset.</summary>
