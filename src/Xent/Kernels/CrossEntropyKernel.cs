@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Xent.Kernels;
 
@@ -28,6 +30,8 @@ namespace Xent.Kernels;
 /// <para>Logits may be −inf (p = 0; a −inf target logit gives loss +inf, and with ε &gt; 0 any −inf logit
 /// does); |x| up to float max is safe (max subtraction); NaN propagates; a row of all −inf is NaN.
 /// Sums over rows are float64 per fixed chunk of rows, combined in chunk order.</para>
+/// <para>K-dimensional inputs (N, C, d1..dk) are the caller's to lay out as (N·d1..dk, C) rows
+/// (targets (N, d1..dk) flatten in the same order); an unbatched (C) input is one row.</para>
 /// </summary>
 public static unsafe class CrossEntropyKernel
 {
@@ -220,10 +224,15 @@ public static unsafe class CrossEntropyKernel
         }
     }
 
+    /// <summary>Gradients at least this large are written with non-temporal stores by the fused path.</summary>
+    internal const long StreamingBytes = 8L << 20;
+
     /// <summary>
-    /// Fused forward + backward for training: each row of logits is read from memory once (max),
-    /// then e^(x − m) is written straight into the gradient row while summing, and the row is
-    /// rescaled in cache into g·dloss_i/dx. Every row uses the same upstream factor
+    /// Fused forward + backward for training: each row of logits is read from memory once (its max),
+    /// e^(x − m) goes into a per-thread scratch row that stays in cache (one exp per element), and the
+    /// gradient row is written once from it, streamed past the caches when the gradient exceeds
+    /// 8 MiB, so memory sees one read of the logits and one write of the gradient, as a copy does
+    /// (no read-for-ownership of gradient lines). Every row uses the same upstream factor
     /// <paramref name="gradScale"/> (1 for 'sum', 1/denominator for 'mean'; see <see cref="ForwardBackwardMean"/>).
     /// </summary>
     /// <returns>Σ loss and the 'mean' denominator.</returns>
@@ -240,6 +249,8 @@ public static unsafe class CrossEntropyKernel
         var weightPart = new double[lossPart.Length];
         bool weighted = !weight.IsEmpty;
         float eps = labelSmoothing, wSum = WeightTotal(weight, classes), g = gradScale;
+        // A gradient bigger than the caches is streamed to memory rather than written through them.
+        bool streaming = (long)gradLogits.Length * sizeof(float) >= StreamingBytes;
         fixed (float* px = logits, pw = weight, pl = loss, pdx = gradLogits)
         fixed (long* pt = targets)
         {
@@ -249,6 +260,8 @@ public static unsafe class CrossEntropyKernel
             {
                 double lsum = 0, wsum = 0;
                 var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
+                float[] scratch = ArrayPool<float>.Shared.Rent(classes);
+                var e = scratch.AsSpan(0, classes);
                 for (int r = r0; r < r1; r++)
                 {
                     var x = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
@@ -258,19 +271,25 @@ public static unsafe class CrossEntropyKernel
                     if (t == ignoreIndex) dx.Clear();
                     else
                     {
-                        wt = weighted ? w[(int)t] : 1f;
+                        int ti = (int)t;
+                        wt = weighted ? w[ti] : 1f;
+                        // One trip to memory (the max), one exp per element into a cache-resident
+                        // scratch row, then the gradient row written once from the scratch.
                         float m = VectorMath.Max(x);
-                        float s = VectorMath.ExpStoreSum(x, m, dx);
+                        float s = VectorMath.ExpStoreSum(x, m, e);
                         float logSum = MathF.Log(s);
-                        li = RowLoss(x, (int)t, m, logSum, w, wt, wSum, eps);
-                        float a = (1f - eps) * wt + eps / classes * wSum;
-                        VectorMath.ScaleSub(dx, g * a / s, g * (eps / classes), w);
-                        dx[(int)t] -= g * ((1f - eps) * wt);
+                        li = RowLoss(x, ti, m, logSum, w, wt, wSum, eps);
+                        float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = g * (eps / classes);
+                        VectorMath.ScaleSub(e, a, b, w, dx, streaming);
+                        // The target's entry is written, not read back from a streamed line.
+                        dx[ti] = a * e[ti] - (weighted ? b * w[ti] : b) - g * ((1f - eps) * wt);
                     }
                     if (al != null) al[r] = li;
                     lsum += li;
                     wsum += wt;
                 }
+                if (streaming && Sse.IsSupported) Sse.StoreFence();
+                ArrayPool<float>.Shared.Return(scratch);
                 lossPart[chunk] = lsum;
                 weightPart[chunk] = wsum;
             });

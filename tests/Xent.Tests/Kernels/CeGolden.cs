@@ -64,11 +64,16 @@ internal static class Close
     public static void All(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double rtol, double atol, string what = "")
     {
         Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++) One(expected[i], actual[i], rtol, atol, $"{what}[{i}]");
+        for (int i = 0; i < expected.Length; i++)
+            if (!IsClose(expected[i], actual[i], rtol, atol)) One(expected[i], actual[i], rtol, atol, $"{what}[{i}]");
     }
+
+    private static bool IsClose(double e, double a, double rtol, double atol) =>
+        double.IsFinite(e) ? Math.Abs(a - e) <= rtol * Math.Abs(e) + atol : e.Equals(a);
 
     public static void One(double e, double a, double rtol, double atol, string what = "")
     {
+        if (IsClose(e, a, rtol, atol)) return;
         if (double.IsNaN(e) || double.IsInfinity(e))
         {
             Assert.True(e.Equals(a), $"{what}: expected {e}, got {a}");
