@@ -39,6 +39,8 @@ public static partial class F
     /// <param name="ignoreIndex">A target value that does not contribute to the loss or its gradient (class indices only).</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <param name="labelSmoothing">ε in [0, 1]: the amount of probability mass spread uniformly over the classes.</param>
+    /// <param name="zLossScale">z ≥ 0: adds PaLM's z-loss z·logsumexp(row)² per non-ignored row before the reduction (see <see cref="Kernels.ZLossKernel"/>).</param>
+    /// <param name="softcap">cap &gt; 0: the logits become cap·tanh(logits / cap) first (Gemma 2); null for none.</param>
     /// <returns>A 0-d loss for Mean and Sum; per-element losses for None.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target is neither a class in [0, C) nor <paramref name="ignoreIndex"/>
     /// ("Target 12 is out of bounds.").</exception>
@@ -47,7 +49,7 @@ public static partial class F
     /// an int64 target has the input's shape, a probability target comes with a non-negative <paramref name="ignoreIndex"/>,
     /// or <paramref name="labelSmoothing"/> is outside [0, 1].</exception>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
-        Reduction reduction = Reduction.Mean, float labelSmoothing = 0f)
+        Reduction reduction = Reduction.Mean, float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null)
     {
         input.RequireFloat(nameof(CrossEntropy));
         if (input.Rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {input.Rank}).", nameof(input));
@@ -70,6 +72,8 @@ public static partial class F
         var logits = ClassRows.ToRows(input.FloatArray, outer, classes, inner);
         int rows = outer * inner;
         WarnIfProbabilities(logits, rows, classes);
+        if (zLossScale != 0f || softcap is not null)
+            return CrossEntropySoftcapZLoss(input, target, logits, w, outer, classes, inner, probabilities, ignoreIndex, reduction, labelSmoothing, zLossScale, softcap);
         return probabilities
             ? CrossEntropyProbabilities(input, target, logits, w, outer, classes, inner, reduction, labelSmoothing)
             : CrossEntropyIndices(input, target, logits, w, outer, classes, inner, ignoreIndex, reduction, labelSmoothing);

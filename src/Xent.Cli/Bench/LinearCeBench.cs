@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Xent.Kernels;
+
+namespace Xent.Cli.Bench;
+
+/// <summary>Settings of one <c>xent bench linear-ce</c> run.</summary>
+internal sealed record LinearCeBenchSettings(int N, int D, int V, int Runs, int Warmup, bool Unfused, int RowChunk, int VocabChunk, int Partitions, int Seed);
+
+/// <summary>Medians and memory of the fused and unfused paths (times in ms, memory in MiB).</summary>
+internal sealed record LinearCeBenchResult(
+    LinearCeBenchSettings Settings, int Threads, (int RowChunk, int VocabChunk, int Partitions) Chunking,
+    double FusedMedianMs, double FusedForwardMedianMs, double FusedPeakExtraMiB, double FusedGcAllocatedExtraMiB, double FusedLoss,
+    double? UnfusedMedianMs, double? UnfusedPeakExtraMiB, double? UnfusedGcAllocatedExtraMiB, double? UnfusedLoss, double LogitsMiB);
+
+/// <summary>
+/// Forward + backward of mean cross-entropy over a linear head's logits, H (N, D) · Wᵀ (D, V), two ways:
+/// <list type="bullet">
+/// <item><b>fused</b>: <see cref="LinearCrossEntropyKernel"/> (tiles, online softmax, recomputed backward);</item>
+/// <item><b>unfused</b>: Sgemm into an (N, V) logits buffer, <see cref="CrossEntropyKernel.ForwardBackwardMean"/>
+/// into an (N, V) gradient buffer, then two Sgemm for dH and dW — what PyTorch does.</item>
+/// </list>
+/// Extra memory is counted explicitly: for the fused path every scratch buffer the kernel allocates
+/// (<see cref="ScratchMeter"/>, peak held at once) plus the 2·N floats saved between forward and
+/// backward; for the unfused path the two N×V buffers. Outputs (loss, dH, dW) are allocated once outside
+/// the timed call and are not extra: both paths produce them. The cross-check is GC.GetTotalAllocatedBytes
+/// around the timed call (an upper bound on what was held at once, since it sums every allocation). Sgemm's per-thread
+/// packing buffers are allocated once per thread and reused, so they are in neither count (≈ 1–4 MiB
+/// per thread, the same for both paths).
+/// </summary>
+internal static class LinearCeBench
+{
+    private const double MiB = 1024.0 * 1024.0;
+
+    public static LinearCeBenchResult Run(LinearCeBenchSettings s)
+    {
+        var rnd = new Random(s.Seed);
+        var h = RandomArray(rnd, s.N * s.D, 1f);
+        var w = RandomArray(rnd, s.V * s.D, 1f / MathF.Sqrt(s.D));
+        var t = new long[s.N];
+        for (int i = 0; i < t.Length; i++) t[i] = rnd.Next(s.V);
+        var gh = new float[s.N * s.D];
+        var gw = new float[s.V * s.D];
+        var chunking = new LinearCrossEntropyChunking(s.RowChunk, s.VocabChunk, s.Partitions);
+        var resolved = chunking.Resolve(s.N, s.V);
+
+        var meter = new ScratchMeter();
+        double fusedLoss = 0;
+        var fusedTimes = new List<double>();
+        var fusedForwardTimes = new List<double>();
+        long fusedPeak = 0, fusedGc = 0;
+        for (int run = 0; run < s.Warmup + s.Runs; run++)
+        {
+            meter.Reset();
+            Collect();
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            var sw = Stopwatch.StartNew();
+            var (loss, fwdMs, saved) = Fused(h, w, t, s.D, gh, gw, chunking, meter, sw);
+            double ms = sw.Elapsed.TotalMilliseconds;
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            if (run < s.Warmup) continue;
+            fusedTimes.Add(ms);
+            fusedForwardTimes.Add(fwdMs);
+            fusedLoss = loss;
+            fusedPeak = Math.Max(fusedPeak, meter.PeakBytes + saved);
+            fusedGc = Math.Max(fusedGc, allocated);
+        }
+
+        double? unfusedMs = null, unfusedPeak = null, unfusedGc = null, unfusedLoss = null;
+        if (s.Unfused)
+        {
+            var times = new List<double>();
+            long gcMax = 0;
+            for (int run = 0; run < s.Warmup + s.Runs; run++)
+            {
+                Collect();
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                var sw = Stopwatch.StartNew();
+                float loss = Unfused(h, w, t, s.D, gh, gw);
+                double ms = sw.Elapsed.TotalMilliseconds;
+                long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                if (run < s.Warmup) continue;
+                times.Add(ms);
+                unfusedLoss = loss;
+                gcMax = Math.Max(gcMax, allocated);
+            }
+            unfusedMs = Median(times);
+            unfusedPeak = 2.0 * s.N * s.V * sizeof(float) / MiB;
+            unfusedGc = gcMax / MiB;
+        }
+        Collect();
+        return new LinearCeBenchResult(s, KernelParallel.MaxThreads, resolved,
+            Median(fusedTimes), Median(fusedForwardTimes), fusedPeak / MiB, fusedGc / MiB, fusedLoss,
+            unfusedMs, unfusedPeak, unfusedGc, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB);
+    }
+
+    /// <summary>Fused forward + backward; returns the mean loss, the forward's time and the bytes saved for backward.</summary>
+    private static (float Loss, double ForwardMs, long SavedBytes) Fused(float[] h, float[] w, long[] t, int d, float[] gh, float[] gw,
+        LinearCrossEntropyChunking chunking, ScratchMeter meter, Stopwatch sw)
+    {
+        int n = t.Length;
+        // Saved for backward (the autograd node keeps these): 2·N floats.
+        var m = new float[n];
+        var l = new float[n];
+        var totals = LinearCrossEntropyKernel.Forward(h, w, [], t, d, [], -100, 0f, 0f, 0f, default, m, l, chunking, meter);
+        double fwd = sw.Elapsed.TotalMilliseconds;
+        LinearCrossEntropyKernel.Backward(h, w, [], t, d, [], -100, 0f, 0f, 0f, m, l, [(float)(1.0 / totals.WeightSum)], gh, gw, default, chunking, meter);
+        return (totals.Mean, fwd, 2L * n * sizeof(float));
+    }
+
+    /// <summary>The materialised path: logits (N, V), fused CE forward+backward into dlogits (N, V), dH = dlogits·W, dW = dlogitsᵀ·H.</summary>
+    private static float Unfused(float[] h, float[] w, long[] t, int d, float[] gh, float[] gw)
+    {
+        int n = t.Length, v = w.Length / d;
+        var logits = GC.AllocateUninitializedArray<float>(n * v);
+        Gemm.Sgemm(false, true, n, v, d, 1f, h, d, w, d, 0f, logits, v);
+        var grad = GC.AllocateUninitializedArray<float>(n * v);
+        float loss = CrossEntropyKernel.ForwardBackwardMean(logits, t, v, [], -100, 0f, grad);
+        Gemm.Sgemm(false, false, n, d, v, 1f, grad, v, w, d, 0f, gh, d);
+        Gemm.Sgemm(true, false, v, d, n, 1f, grad, v, h, d, 0f, gw, d);
+        return loss;
+    }
+
+    private static void Collect()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+    }
+
+    private static double Median(List<double> xs)
+    {
+        if (xs.Count == 0) return double.NaN;
+        var s = xs.OrderBy(x => x).ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    private static float[] RandomArray(Random rnd, int length, float scale)
+    {
+        var x = GC.AllocateUninitializedArray<float>(length);
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(rnd.NextDouble() * 2 - 1) * scale;
+        return x;
+    }
+}

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Xent.Cli.Bench;
+using Xent.Kernels;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// <c>xent bench linear-ce --n N --d D --v V [--json]</c>: times forward + backward of cross-entropy over a
+/// linear head, fused (no logits) against unfused (materialised N×V logits), and reports the median time
+/// and the peak extra memory of each. Attach under the <c>bench</c> command: <c>bench.Add(BenchLinearCeCommand.Create())</c>.
+/// </summary>
+internal static class BenchLinearCeCommand
+{
+    public static Command Create()
+    {
+        var n = new Option<int>("--n") { Description = "Rows (tokens) N.", DefaultValueFactory = _ => 1024 };
+        var d = new Option<int>("--d") { Description = "Hidden size D.", DefaultValueFactory = _ => 512 };
+        var v = new Option<int>("--v") { Description = "Vocabulary size V.", DefaultValueFactory = _ => 32000 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs per path (the median is reported).", DefaultValueFactory = _ => 3 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Kernel threads (default: all cores).", DefaultValueFactory = _ => 0 };
+        var noUnfused = new Option<bool>("--no-unfused") { Description = "Skip the unfused path (it needs 2·N·V floats)." };
+        var rowChunk = new Option<int>("--row-chunk") { Description = "Rows per tile (0: automatic).", DefaultValueFactory = _ => 0 };
+        var vocabChunk = new Option<int>("--vocab-chunk") { Description = "Classes per tile (0: automatic).", DefaultValueFactory = _ => 0 };
+        var partitions = new Option<int>("--partitions") { Description = "Vocabulary partitions (0: automatic).", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var command = new Command("linear-ce", "Fused linear + cross-entropy (no N×V logits) against the materialised path: median time and peak extra memory.")
+        {
+            n, d, v, runs, warmup, threads, noUnfused, rowChunk, vocabChunk, partitions, json,
+        };
+        command.SetAction(pr =>
+        {
+            var s = new LinearCeBenchSettings(pr.GetValue(n), pr.GetValue(d), pr.GetValue(v), pr.GetValue(runs), pr.GetValue(warmup),
+                !pr.GetValue(noUnfused), pr.GetValue(rowChunk), pr.GetValue(vocabChunk), pr.GetValue(partitions), Seed: 1);
+            if (s.N <= 0 || s.D <= 0 || s.V <= 0 || s.Runs <= 0 || s.Warmup < 0 || (long)s.N * s.V > int.MaxValue && s.Unfused || (long)s.V * s.D > int.MaxValue)
+            {
+                Console.Error.WriteLine("xent bench linear-ce: error: --n, --d, --v and --runs must be positive (and N·V, V·D below 2^31; use --no-unfused for larger N·V).");
+                return 2;
+            }
+            int t = pr.GetValue(threads);
+            if (t > 0) KernelParallel.MaxThreads = t;
+            var r = LinearCeBench.Run(s);
+            Console.WriteLine(pr.GetValue(json) ? ToJson(r) : ToText(r));
+            return 0;
+        });
+        return command;
+    }
+
+    private static string ToJson(LinearCeBenchResult r)
+    {
+        var o = new Dictionary<string, object?>
+        {
+            ["n"] = r.Settings.N, ["d"] = r.Settings.D, ["v"] = r.Settings.V, ["threads"] = r.Threads, ["runs"] = r.Settings.Runs,
+            ["row_chunk"] = r.Chunking.RowChunk, ["vocab_chunk"] = r.Chunking.VocabChunk, ["partitions"] = r.Chunking.Partitions,
+            ["logits_mib"] = Round(r.LogitsMiB),
+            ["fused_median_ms"] = Round(r.FusedMedianMs), ["fused_forward_median_ms"] = Round(r.FusedForwardMedianMs),
+            ["fused_peak_extra_mib"] = Round(r.FusedPeakExtraMiB), ["fused_gc_allocated_extra_mib"] = Round(r.FusedGcAllocatedExtraMiB),
+            ["fused_loss"] = r.FusedLoss,
+            ["unfused_median_ms"] = Round(r.UnfusedMedianMs), ["unfused_peak_extra_mib"] = Round(r.UnfusedPeakExtraMiB),
+            ["unfused_gc_allocated_extra_mib"] = Round(r.UnfusedGcAllocatedExtraMiB), ["unfused_loss"] = r.UnfusedLoss,
+        };
+        return JsonSerializer.Serialize(o);
+    }
+
+    private static double? Round(double? x) => x is double v ? Math.Round(v, 3) : null;
+
+    private static string ToText(LinearCeBenchResult r)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var lines = new List<string>
+        {
+            string.Format(ci, "linear-ce  N={0} D={1} V={2}  threads={3}  tiles {4}x{5}, {6} partitions  (logits would be {7:F1} MiB)",
+                r.Settings.N, r.Settings.D, r.Settings.V, r.Threads, r.Chunking.RowChunk, r.Chunking.VocabChunk, r.Chunking.Partitions, r.LogitsMiB),
+            string.Format(ci, "{0,-9} {1,12} {2,18} {3,22} {4,12}", "path", "median ms", "peak extra MiB", "GC allocated-out MiB", "loss"),
+            string.Format(ci, "{0,-9} {1,12:F1} {2,18:F2} {3,22:F2} {4,12:F6}", "fused", r.FusedMedianMs, r.FusedPeakExtraMiB, r.FusedGcAllocatedExtraMiB, r.FusedLoss),
+        };
+        if (r.UnfusedMedianMs is double um)
+            lines.Add(string.Format(ci, "{0,-9} {1,12:F1} {2,18:F2} {3,22:F2} {4,12:F6}", "unfused", um, r.UnfusedPeakExtraMiB, r.UnfusedGcAllocatedExtraMiB, r.UnfusedLoss));
+        lines.Add(string.Format(ci, "fused forward alone: {0:F1} ms (median)", r.FusedForwardMedianMs));
+        return string.Join(Environment.NewLine, lines);
+    }
+}

@@ -1,0 +1,115 @@
+using Xent.Kernels;
+
+namespace Xent;
+
+public static partial class F
+{
+    /// <summary>
+    /// Cross-entropy of a linear layer's output without materialising the logits:
+    /// <c>F.CrossEntropy(F.Linear(hidden, linearWeight, linearBias), target, ...)</c> for language-model
+    /// heads with 32k–256k classes, whose (N, V) logits and their gradient would dominate memory.
+    /// The logits are produced and consumed in small tiles (<see cref="LinearCrossEntropyKernel"/>); the
+    /// backward pass recomputes them. Extra memory is a few MiB instead of 2·N·V floats.
+    /// </summary>
+    /// <param name="hidden">(N, D) hidden states (or (…, D) with <paramref name="target"/> shaped (…)).</param>
+    /// <param name="linearWeight">(V, D), nn.Linear's weight layout.</param>
+    /// <param name="target">(N) int64 class indices in [0, V), or <paramref name="ignoreIndex"/>.</param>
+    /// <param name="linearBias">(V) bias of the linear layer, or null.</param>
+    /// <param name="weight">(V) class weights (PyTorch's <c>weight=</c>), or null. Not differentiated.</param>
+    /// <param name="ignoreIndex">Target value whose rows contribute nothing (any value; a valid class is ignored too).</param>
+    /// <param name="reduction">None: (N) losses, 0 where ignored. Sum. Mean: Σ loss / Σ weight[t_i] over non-ignored rows (NaN when all are ignored).</param>
+    /// <param name="labelSmoothing">ε in [0, 1], with PyTorch's normalisation (the smoothing term is class-weighted and divided by the same Σ weight[t_i]).</param>
+    /// <param name="zLossScale">
+    /// z ≥ 0: adds z·lse_i² per non-ignored row (PaLM's z-loss, lse_i = logsumexp of the row's logits),
+    /// before the reduction — so 'mean' divides it by the same denominator as the cross-entropy term and
+    /// it is not multiplied by the class weight. See <see cref="ZLossKernel"/>.
+    /// </param>
+    /// <param name="softcap">cap &gt; 0: logits become cap·tanh(logits / cap) before the loss (Gemma 2); null for none.</param>
+    /// <param name="options">Tiling overrides, or null for the defaults.</param>
+    /// <returns>A scalar for Mean and Sum; for None a tensor shaped like <paramref name="target"/>.</returns>
+    /// <exception cref="ArgumentException">A shape, dtype or option is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds.").</exception>
+    public static Tensor LinearCrossEntropy(Tensor hidden, Tensor linearWeight, Tensor target, Tensor? linearBias = null, Tensor? weight = null,
+        long ignoreIndex = -100, Reduction reduction = Reduction.Mean, float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null,
+        LinearCrossEntropyOptions? options = null)
+    {
+        var (n, d, v) = CheckLinearCrossEntropy(hidden, linearWeight, target, linearBias, weight, zLossScale, softcap);
+        float cap = softcap ?? 0f;
+        var chunking = options?.ToChunking() ?? default;
+        float[] h = hidden.FloatArray, w = linearWeight.FloatArray;
+        float[] b = linearBias?.FloatArray ?? [], cw = weight?.FloatArray ?? [];
+        long[] t = target.LongArray;
+        bool needsGrad = Autograd.GradMode.IsEnabled && (hidden.RequiresGrad || linearWeight.RequiresGrad || (linearBias?.RequiresGrad ?? false));
+        var loss = reduction == Reduction.None ? new float[n] : [];
+        var rowMax = needsGrad ? new float[n] : [];
+        var rowLogSum = needsGrad ? new float[n] : [];
+        var totals = LinearCrossEntropyKernel.Forward(h, w, b, t, d, cw, ignoreIndex, labelSmoothing, zLossScale, cap,
+            loss, rowMax, rowLogSum, chunking);
+        var result = reduction switch
+        {
+            Reduction.None => new Tensor(loss, target.Shape),
+            Reduction.Sum => new Tensor([(float)totals.LossSum], []),
+            _ => new Tensor([totals.Mean], []),
+        };
+        if (!needsGrad) return result;
+        Tensor[] inputs = linearBias is null ? [hidden, linearWeight] : [hidden, linearWeight, linearBias];
+        return Tensor.Record(result, "LinearCrossEntropyBackward", g =>
+        {
+            float[] rowGrad = reduction switch
+            {
+                Reduction.None => g.FloatArray,
+                Reduction.Sum => [g.Item()],
+                // All rows ignored: 1/0 = inf, but every row's gradient is cleared (zero), as PyTorch's.
+                _ => [(float)(g.Item() / totals.WeightSum)],
+            };
+            var gh = hidden.RequiresGrad ? new float[n * d] : [];
+            var gw = linearWeight.RequiresGrad ? new float[v * d] : [];
+            var gb = linearBias is not null && linearBias.RequiresGrad ? new float[v] : [];
+            LinearCrossEntropyKernel.Backward(h, w, b, t, d, cw, ignoreIndex, labelSmoothing, zLossScale, cap,
+                rowMax, rowLogSum, rowGrad, gh, gw, gb, chunking);
+            var grads = new Tensor?[inputs.Length];
+            if (gh.Length > 0) grads[0] = new Tensor(gh, hidden.Shape);
+            if (gw.Length > 0) grads[1] = new Tensor(gw, linearWeight.Shape);
+            if (gb.Length > 0) grads[2] = new Tensor(gb, linearBias!.Shape);
+            return grads;
+        }, inputs);
+    }
+
+    private static (int N, int D, int V) CheckLinearCrossEntropy(Tensor hidden, Tensor linearWeight, Tensor target, Tensor? linearBias,
+        Tensor? weight, float zLossScale, float? softcap)
+    {
+        hidden.RequireFloat("LinearCrossEntropy's hidden");
+        linearWeight.RequireFloat("LinearCrossEntropy's linearWeight");
+        if (target.DType != DType.Int64)
+            throw new ArgumentException($"Expected target of dtype int64 (class indices) but got {Tensor.Name(target.DType)}.", nameof(target));
+        if (hidden.Rank < 1) throw new ArgumentException("hidden must have at least one dimension (its last is the hidden size).", nameof(hidden));
+        if (linearWeight.Rank != 2)
+            throw new ArgumentException($"linearWeight must be 2-D (V, D) but has shape {Shapes.Format(linearWeight.ShapeSpan)}.", nameof(linearWeight));
+        int d = hidden.Size(-1), v = linearWeight.Size(0), n = hidden.NumEl / Math.Max(1, d);
+        if (linearWeight.Size(1) != d)
+            throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({n}x{d} and {linearWeight.Size(1)}x{v}).", nameof(linearWeight));
+        var lead = hidden.ShapeSpan[..^1];
+        if (!lead.SequenceEqual(target.ShapeSpan))
+        {
+            if (hidden.Rank == 2 && target.Rank == 1)
+                throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({target.Size(0)}).", nameof(target));
+            throw new ArgumentException($"Expected target of shape {Shapes.Format(lead)} (hidden's shape without its last dimension) but got {Shapes.Format(target.ShapeSpan)}.", nameof(target));
+        }
+        if (linearBias is not null)
+        {
+            linearBias.RequireFloat("LinearCrossEntropy's linearBias");
+            if (linearBias.Rank != 1 || linearBias.NumEl != v)
+                throw new ArgumentException($"Expected linearBias of shape [{v}] but got {Shapes.Format(linearBias.ShapeSpan)}.", nameof(linearBias));
+        }
+        if (weight is not null)
+        {
+            weight.RequireFloat("LinearCrossEntropy's weight");
+            if (weight.Rank != 1 || weight.NumEl != v)
+                throw new ArgumentException($"Expected weight of shape [{v}] (one per class) but got {Shapes.Format(weight.ShapeSpan)}.", nameof(weight));
+        }
+        if (!(zLossScale >= 0f) || float.IsPositiveInfinity(zLossScale))
+            throw new ArgumentOutOfRangeException(nameof(zLossScale), zLossScale, "zLossScale must be finite and non-negative.");
+        if (softcap is float c) SoftcapKernel.ValidateCap(c);
+        return (n, d, v);
+    }
+}

@@ -1,0 +1,36 @@
+using Xent.Kernels;
+
+namespace Xent;
+
+/// <summary>
+/// Tiling of <see cref="F.LinearCrossEntropy"/>. Unset values are chosen from the problem size
+/// (≈ 512 rows, a vocabulary chunk that makes one logits tile ≈ 2 MiB, 2 partitions). Results
+/// depend on these values (they fix the order of float sums), never on the thread count.
+/// </summary>
+public sealed class LinearCrossEntropyOptions
+{
+    /// <summary>Rows of hidden states per tile.</summary>
+    public int? RowChunk { get; init; }
+
+    /// <summary>Classes (vocabulary entries) per tile.</summary>
+    public int? VocabChunk { get; init; }
+
+    /// <summary>
+    /// Contiguous vocabulary ranges processed in parallel (at most this many threads run the tiles;
+    /// each partition beyond the first holds an extra (N, D) gradient buffer during backward).
+    /// </summary>
+    public int? Partitions { get; init; }
+
+    internal LinearCrossEntropyChunking ToChunking()
+    {
+        Check(RowChunk, nameof(RowChunk));
+        Check(VocabChunk, nameof(VocabChunk));
+        Check(Partitions, nameof(Partitions));
+        return new LinearCrossEntropyChunking(RowChunk ?? 0, VocabChunk ?? 0, Partitions ?? 0);
+    }
+
+    private static void Check(int? value, string name)
+    {
+        if (value is <= 0) throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive when set.");
+    }
+}

@@ -1,0 +1,56 @@
+namespace Xent.Kernels;
+
+/// <summary>
+/// How <see cref="LinearCrossEntropyKernel"/> tiles its work. Zero (the default) means "choose
+/// from the problem size": about 512 rows per chunk, a vocabulary chunk that makes one logits
+/// tile ≈ 2 MiB (L2/L3-resident), and 2 vocabulary partitions.
+/// </summary>
+/// <param name="RowChunk">Rows of hidden states per tile (N-chunk).</param>
+/// <param name="VocabChunk">Classes per tile (V-chunk).</param>
+/// <param name="Partitions">
+/// Number of contiguous vocabulary ranges processed independently (one thread each). Results
+/// depend on the chunking and the partition count — they fix the order of every float sum —
+/// but never on <see cref="KernelParallel.MaxThreads"/>. Each partition beyond the first holds
+/// an (N, D) partial gradient of the hidden states during backward.
+/// </param>
+public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int VocabChunk = 0, int Partitions = 0)
+{
+    /// <summary>Default rows per chunk.</summary>
+    public const int DefaultRowChunk = 512;
+    /// <summary>Default bytes of one logits tile (RowChunk × VocabChunk floats).</summary>
+    public const int DefaultTileBytes = 2 << 20;
+    /// <summary>Default number of vocabulary partitions.</summary>
+    public const int DefaultPartitions = 2;
+
+    /// <summary>The chunk sizes used for an (N, D) × (V, D) problem: explicit values win, zeros are filled in.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
+    public (int RowChunk, int VocabChunk, int Partitions) Resolve(int rows, int vocab)
+    {
+        if (RowChunk < 0) throw new ArgumentOutOfRangeException(nameof(RowChunk), RowChunk, "RowChunk must be positive (or 0 for automatic).");
+        if (VocabChunk < 0) throw new ArgumentOutOfRangeException(nameof(VocabChunk), VocabChunk, "VocabChunk must be positive (or 0 for automatic).");
+        if (Partitions < 0) throw new ArgumentOutOfRangeException(nameof(Partitions), Partitions, "Partitions must be positive (or 0 for automatic).");
+        rows = Math.Max(rows, 1);
+        vocab = Math.Max(vocab, 1);
+        int nb = RowChunk > 0 ? RowChunk : Balanced(rows, DefaultRowChunk, 8);
+        nb = Math.Min(nb, rows);
+        int vb = VocabChunk;
+        if (vb == 0)
+        {
+            int target = Math.Clamp(DefaultTileBytes / (sizeof(float) * nb), 256, 16384);
+            vb = Balanced(vocab, target, 32);
+        }
+        vb = Math.Min(vb, vocab);
+        int chunks = (vocab + vb - 1) / vb;
+        int p = Partitions > 0 ? Partitions : DefaultPartitions;
+        return (nb, vb, Math.Min(p, chunks));
+    }
+
+    /// <summary>Chunk ≤ <paramref name="target"/> (rounded up to <paramref name="multiple"/>) that splits <paramref name="length"/> evenly.</summary>
+    private static int Balanced(int length, int target, int multiple)
+    {
+        if (length <= target) return length;
+        int count = (length + target - 1) / target;
+        int size = (length + count - 1) / count;
+        return Math.Min(length, (size + multiple - 1) / multiple * multiple);
+    }
+}

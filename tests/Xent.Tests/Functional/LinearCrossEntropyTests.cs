@@ -1,0 +1,157 @@
+using Xent.NN;
+using Xent.Tests.Kernels;
+using Xent.Tests.Support;
+using Xunit;
+using R = Xent.Tests.Kernels.LinearCrossEntropyReference;
+
+namespace Xent.Tests.Functional;
+
+/// <summary>F.LinearCrossEntropy and LinearCrossEntropyLoss: PyTorch goldens through autograd, finite differences, shapes and errors.</summary>
+public class LinearCrossEntropyTests
+{
+    public static IEnumerable<object[]> GoldenCases() => LinearCeGoldenCase.All();
+
+    [Theory]
+    [MemberData(nameof(GoldenCases))]
+    public void MatchesPyTorchThroughAutograd(string name)
+    {
+        var g = LinearCeGoldenCase.Load(name);
+        var target = g.Get("target");
+        var classWeight = g.GetOptional("class_weight", g.HasClassWeight);
+        foreach (var options in new LinearCrossEntropyOptions?[] { null, new() { RowChunk = 7, VocabChunk = 33 } })
+        {
+            foreach (var (reduction, key) in new[] { (Reduction.None, "none"), (Reduction.Mean, "mean"), (Reduction.Sum, "sum") })
+            {
+                var h = g.Get("hidden").RequiresGrad_();
+                var w = g.Get("weight").RequiresGrad_();
+                var b = g.GetOptional("bias", g.HasBias)?.RequiresGrad_();
+                var loss = F.LinearCrossEntropy(h, w, target, b, classWeight, g.IgnoreIndex, reduction, g.LabelSmoothing, g.ZLoss, g.Softcap, options);
+                string tag = $"{name} {key} chunks {options?.VocabChunk}";
+                // (Golden.Load gives 0-d arrays the shape [1]: compare scalars by value.)
+                if (reduction == Reduction.None) Check.Close(g.Get("loss_" + key), loss, 1e-5, 1e-6, tag + " loss");
+                else
+                {
+                    Assert.Empty(loss.Shape);
+                    Check.Close(g.Get("loss_" + key).Item(), loss.Item(), 1e-5, 1e-6, tag + " loss");
+                }
+                if (!g.Grads.Contains(key)) continue;
+                if (reduction == Reduction.None) (loss * g.Get("grad_output")).Sum().Backward();
+                else loss.Backward();
+                R.CloseScaled(g.Get("grad_hidden_" + key).Data, h.Grad!.Data, 1e-4, 1e-5, tag + " grad hidden");
+                R.CloseScaled(g.Get("grad_weight_" + key).Data, w.Grad!.Data, 1e-4, 1e-5, tag + " grad weight");
+                if (b is not null) R.CloseScaled(g.Get("grad_bias_" + key).Data, b.Grad!.Data, 1e-4, 1e-5, tag + " grad bias");
+            }
+        }
+    }
+
+    [Fact]
+    public void IgnoredRowsGiveZeroLossAndGradientWithReductionNone()
+    {
+        // Liger-Kernel's fused linear cross-entropy once returned garbage here (reduction="none" with ignore_index).
+        var g = LinearCeGoldenCase.Load("ignore");
+        var h = g.Get("hidden").RequiresGrad_();
+        var t = g.Get("target");
+        var loss = F.LinearCrossEntropy(h, g.Get("weight"), t, g.Get("bias"), reduction: Reduction.None);
+        loss.Sum().Backward();
+        var ids = t.ToInt64Array();
+        int d = h.Size(1), ignored = 0;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (ids[i] != -100) continue;
+            ignored++;
+            Assert.Equal(0f, loss.Data[i]);
+            for (int k = 0; k < d; k++) Assert.Equal(0f, h.Grad!.Data[i * d + k]);
+        }
+        Assert.True(ignored > 0);
+    }
+
+    [Fact]
+    public void GradientsMatchFiniteDifferencesWithEveryOption()
+    {
+        var rnd = new Random(5);
+        var t = Tensor.FromArray(new long[] { 2, -1, 0, 5, 3 }, 5);
+        var cw = Tensor.FromArray(Enumerable.Range(0, 6).Select(_ => (float)(rnd.NextDouble() + 0.5)).ToArray(), 6);
+        Tensor[] inputs = [Tensor.Randn([5, 4], new Generator(1)) * 2f, Tensor.Randn([6, 4], new Generator(2)), Tensor.Randn([6], new Generator(3))];
+        GradCheck.Check(x => F.LinearCrossEntropy(x[0], x[1], t, x[2], cw, ignoreIndex: -1, reduction: Reduction.None,
+            labelSmoothing: 0.2f, zLossScale: 0.05f, softcap: 3f), inputs, eps: 1e-2, rtol: 2e-3, atol: 2e-3);
+        foreach (var x in inputs) x.Grad = null;
+        GradCheck.Check(x => F.LinearCrossEntropy(x[0], x[1], t, x[2], cw, ignoreIndex: -1, labelSmoothing: 0.1f, zLossScale: 0.01f,
+            options: new LinearCrossEntropyOptions { RowChunk = 2, VocabChunk = 4, Partitions = 2 }), inputs, eps: 1e-2, rtol: 2e-3, atol: 2e-3);
+    }
+
+    [Fact]
+    public void MatchesTheUnfusedFloat64PathOnBatchedHidden()
+    {
+        // (B, T, D) hidden with (B, T) targets is the flattened (N, D) problem.
+        var p = LinearCeProblem.Random(8, 2 * 9, 6, 40, bias: true, classWeight: false, ignored: 4, eps: 0.1f, z: 1e-2f, cap: 4f);
+        var h = Tensor.FromArray(p.Hidden, 2, 9, 6).RequiresGrad_();
+        var w = Tensor.FromArray(p.Weight, 40, 6).RequiresGrad_();
+        var b = Tensor.FromArray(p.Bias, 40).RequiresGrad_();
+        var t = Tensor.FromArray(p.Targets, 2, 9);
+        var loss = F.LinearCrossEntropy(h, w, t, b, reduction: Reduction.None, labelSmoothing: 0.1f, zLossScale: 1e-2f, softcap: 4f);
+        Assert.Equal([2, 9], loss.Shape);
+        loss.Sum().Backward();
+        var expected = R.Compute(p, Enumerable.Repeat(1.0, p.N).ToArray());
+        R.CloseScaled(R.ToFloat(expected.Loss), loss.Data, 1e-5, 1e-6, "loss");
+        R.CloseScaled(R.ToFloat(expected.GradHidden), h.Grad!.Data, 1e-4, 1e-5, "grad hidden");
+        R.CloseScaled(R.ToFloat(expected.GradWeight), w.Grad!.Data, 1e-4, 1e-5, "grad weight");
+        R.CloseScaled(R.ToFloat(expected.GradBias), b.Grad!.Data, 1e-4, 1e-5, "grad bias");
+        Assert.Equal([2, 9, 6], h.Grad!.Shape);
+    }
+
+    [Fact]
+    public void ModuleHoldsTheOptions()
+    {
+        var g = LinearCeGoldenCase.Load("all_options");
+        var module = new LinearCrossEntropyLoss(g.Get("class_weight"), g.IgnoreIndex, Reduction.Sum, g.LabelSmoothing, g.ZLoss, g.Softcap);
+        var loss = module.Forward(g.Get("hidden"), g.Get("weight"), g.Get("target"), g.Get("bias"));
+        Check.Close(g.Get("loss_sum").Item(), loss.Item(), 1e-5, 1e-5, "module sum");
+        Assert.Empty(module.Parameters());
+        Assert.Throws<NotSupportedException>(() => module.Forward(g.Get("hidden")));
+    }
+
+    [Fact]
+    public void GradientsOnlyForInputsThatRequireThem()
+    {
+        var g = LinearCeGoldenCase.Load("bias");
+        var h = g.Get("hidden").RequiresGrad_();
+        var w = g.Get("weight");
+        var b = g.Get("bias");
+        F.LinearCrossEntropy(h, w, g.Get("target"), b).Backward();
+        R.CloseScaled(g.Get("grad_hidden_mean").Data, h.Grad!.Data, 1e-4, 1e-5, "grad hidden");
+        Assert.Null(w.Grad);
+        Assert.Null(b.Grad);
+        using (Tensor.NoGrad())
+            Assert.Null(F.LinearCrossEntropy(h, w, g.Get("target"), b).GradFn);
+    }
+
+    [Fact]
+    public void AllIgnoredMeanIsNaNWithZeroGradients()
+    {
+        var h = Tensor.Randn([3, 4], new Generator(4)).RequiresGrad_();
+        var w = Tensor.Randn([5, 4], new Generator(5)).RequiresGrad_();
+        var loss = F.LinearCrossEntropy(h, w, Tensor.Full(-100, [3]).ToInt64(), zLossScale: 1e-3f);
+        Assert.True(float.IsNaN(loss.Item()));
+        loss.Backward();
+        Assert.All(h.Grad!.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(w.Grad!.ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void RejectsBadInputsWithPyTorchsWording()
+    {
+        var h = Tensor.Randn([4, 3]);
+        var w = Tensor.Randn([6, 3]);
+        var e1 = Assert.Throws<ArgumentException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2 }, 3)));
+        Assert.Contains("Expected input batch_size (4) to match target batch_size (3).", e1.Message);
+        var e2 = Assert.Throws<ArgumentException>(() => F.LinearCrossEntropy(h, Tensor.Randn([6, 2]), Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4)));
+        Assert.Contains("mat1 and mat2 shapes cannot be multiplied (4x3 and 2x6)", e2.Message);
+        var e3 = Assert.Throws<ArgumentOutOfRangeException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 6, 3 }, 4)));
+        Assert.Contains("Target 6 is out of bounds.", e3.Message);
+        Assert.Throws<ArgumentException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new float[] { 0, 1, 2, 3 }, 4)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), softcap: 0f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), zLossScale: -1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LinearCrossEntropyOptions { VocabChunk = 0 }.ToString() is { } &&
+            F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), options: new LinearCrossEntropyOptions { VocabChunk = 0 }) is null);
+    }
+}

@@ -1,0 +1,191 @@
+using Xent.Kernels;
+using Xent.Tests.Support;
+using Xunit;
+using R = Xent.Tests.Kernels.LinearCrossEntropyReference;
+
+namespace Xent.Tests.Kernels;
+
+/// <summary>
+/// The fused linear cross-entropy kernel against PyTorch's unfused formulas (goldens), against an
+/// independent float64 reference that materialises the logits, and across chunkings and thread counts.
+/// </summary>
+[Collection(KernelThreadingCollection.Name)]
+public class LinearCrossEntropyKernelTests
+{
+    // Chunkings that do not divide N or V, one-partition and many-partition variants, and the defaults.
+    private static readonly LinearCrossEntropyChunking[] Chunkings =
+    [
+        default,
+        new(RowChunk: 7, VocabChunk: 33, Partitions: 2),
+        new(RowChunk: 5, VocabChunk: 13, Partitions: 3),
+        new(RowChunk: 1000, VocabChunk: 1000, Partitions: 1),
+    ];
+
+    public static IEnumerable<object[]> GoldenCases() => LinearCeGoldenCase.All();
+
+    [Theory]
+    [MemberData(nameof(GoldenCases))]
+    public void MatchesPyTorchGoldens(string name)
+    {
+        var g = LinearCeGoldenCase.Load(name);
+        float[] h = g.Get("hidden").ToArray(), w = g.Get("weight").ToArray();
+        float[] b = g.GetOptional("bias", g.HasBias)?.ToArray() ?? [], cw = g.GetOptional("class_weight", g.HasClassWeight)?.ToArray() ?? [];
+        long[] t = g.Get("target").ToInt64Array();
+        float[] go = g.Get("grad_output").ToArray();
+        float cap = g.Softcap ?? 0f;
+        foreach (var chunking in Chunkings)
+        {
+            string tag = $"{name} {chunking}";
+            var loss = new float[g.N];
+            var m = new float[g.N];
+            var l = new float[g.N];
+            var totals = LinearCrossEntropyKernel.Forward(h, w, b, t, g.D, cw, g.IgnoreIndex, g.LabelSmoothing, g.ZLoss, cap, loss, m, l, chunking);
+            Check.Close(g.Get("loss_none").ToArray(), loss, 1e-5, 1e-6, tag + " loss none");
+            Check.Close(g.Get("loss_sum").Item(), totals.LossSum, 1e-5, 1e-5, tag + " loss sum");
+            Check.Close(g.Get("loss_mean").Item(), totals.Mean, 1e-5, 1e-6, tag + " loss mean");
+            foreach (var r in g.Grads)
+            {
+                float[] rowGrad = r switch { "none" => go, "sum" => [1f], _ => [(float)(1.0 / totals.WeightSum)] };
+                var gh = new float[h.Length];
+                var gw = new float[w.Length];
+                var gb = new float[b.Length];
+                LinearCrossEntropyKernel.Backward(h, w, b, t, g.D, cw, g.IgnoreIndex, g.LabelSmoothing, g.ZLoss, cap, m, l, rowGrad, gh, gw, gb, chunking);
+                R.CloseScaled(g.Get("grad_hidden_" + r).ToArray(), gh, 1e-4, 1e-5, $"{tag} grad hidden {r}");
+                R.CloseScaled(g.Get("grad_weight_" + r).ToArray(), gw, 1e-4, 1e-5, $"{tag} grad weight {r}");
+                if (g.HasBias) R.CloseScaled(g.Get("grad_bias_" + r).ToArray(), gb, 1e-4, 1e-5, $"{tag} grad bias {r}");
+            }
+        }
+    }
+
+    public static IEnumerable<object[]> RandomProblems()
+    {
+        // seed, n, d, v, bias, classWeight, ignored, eps, z, cap, scale
+        yield return [1, 23, 9, 101, false, false, 0, 0f, 0f, 0f, 1f];
+        yield return [2, 40, 16, 257, true, true, 6, 0.1f, 1e-2f, 0f, 1f];
+        yield return [3, 17, 5, 64, true, false, 3, 0f, 0f, 3f, 3f];
+        yield return [4, 31, 12, 199, true, true, 31, 0.2f, 1e-2f, 5f, 2f]; // every row ignored
+        yield return [5, 50, 8, 300, true, true, 9, 0.05f, 1e-3f, 10f, 20f];
+    }
+
+    [Theory]
+    [MemberData(nameof(RandomProblems))]
+    public void MatchesFloat64UnfusedReferenceAndScalarTwin(int seed, int n, int d, int v, bool bias, bool classWeight, int ignored,
+        float eps, float z, float cap, float scale)
+    {
+        var p = LinearCeProblem.Random(seed, n, d, v, bias, classWeight, ignored, ignoreIndex: -100, eps: eps, z: z, cap: cap, scale: scale);
+        var rnd = new Random(seed + 100);
+        var rowGrad = Enumerable.Range(0, n).Select(_ => rnd.NextDouble() * 2 - 1).ToArray();
+        var expected = R.Compute(p, rowGrad);
+        var rowGradF = R.ToFloat(rowGrad);
+        foreach (var chunking in Chunkings)
+        {
+            var (loss, m, l, gh, gw, gb) = Run(p, rowGradF, chunking);
+            R.CloseScaled(R.ToFloat(expected.Loss), loss, 1e-5, 1e-6, $"loss {chunking}");
+            R.CloseScaled(R.ToFloat(expected.GradHidden), gh, 1e-4, 1e-5, $"grad hidden {chunking}");
+            R.CloseScaled(R.ToFloat(expected.GradWeight), gw, 1e-4, 1e-5, $"grad weight {chunking}");
+            if (bias) R.CloseScaled(R.ToFloat(expected.GradBias), gb, 1e-4, 1e-5, $"grad bias {chunking}");
+        }
+        // The scalar twin is the same float64 computation, written row by row.
+        var sl = new float[n];
+        var totals = LinearCrossEntropyKernel.ForwardScalar(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, eps, z, cap, sl, default, default);
+        Check.Close(R.ToFloat(expected.Loss), sl, 1e-6, 1e-7, "scalar twin loss");
+        Check.Close(expected.Denominator, totals.WeightSum, 1e-12, 0, "denominator");
+        var sgh = new float[n * d];
+        var sgw = new float[v * d];
+        var sgb = new float[p.Bias.Length];
+        LinearCrossEntropyKernel.BackwardScalar(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, eps, z, cap, rowGradF, sgh, sgw, sgb);
+        R.CloseScaled(R.ToFloat(expected.GradHidden), sgh, 1e-6, 1e-7, "scalar twin grad hidden");
+        R.CloseScaled(R.ToFloat(expected.GradWeight), sgw, 1e-6, 1e-7, "scalar twin grad weight");
+    }
+
+    [Fact]
+    public void ResultsAreIndependentOfTheThreadCount()
+    {
+        var p = LinearCeProblem.Random(11, 70, 24, 530, bias: true, classWeight: true, ignored: 8, eps: 0.1f, z: 1e-3f, cap: 12f, scale: 2f);
+        var rowGrad = KernelTestUtil.RandomArray(new Random(12), p.N);
+        foreach (var chunking in new LinearCrossEntropyChunking[] { new(16, 64, 3), new(7, 33, 2), default })
+        {
+            var one = KernelTestUtil.WithThreads(1, () => Run(p, rowGrad, chunking));
+            foreach (int threads in new[] { 2, 3, 8 })
+            {
+                var other = KernelTestUtil.WithThreads(threads, () => Run(p, rowGrad, chunking));
+                Assert.Equal(one.Loss, other.Loss);
+                Assert.Equal(one.Max, other.Max);
+                Assert.Equal(one.LogSum, other.LogSum);
+                Assert.Equal(one.GradHidden, other.GradHidden);
+                Assert.Equal(one.GradWeight, other.GradWeight);
+                Assert.Equal(one.GradBias, other.GradBias);
+            }
+        }
+    }
+
+    [Fact]
+    public void ScratchMemoryIsTilesNotLogits()
+    {
+        const int n = 300, d = 16, v = 5000;
+        var p = LinearCeProblem.Random(21, n, d, v, bias: true, classWeight: false, ignored: 10, eps: 0.1f);
+        var chunking = new LinearCrossEntropyChunking(RowChunk: 64, VocabChunk: 256, Partitions: 2);
+        var meter = new ScratchMeter();
+        var m = new float[n];
+        var l = new float[n];
+        LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, p.Eps, 0f, 0f, default, m, l, chunking, meter);
+        long tile = 64L * 256 * 4;
+        // Two tiles plus per-row statistics (float max, float target, double sum, double smoothing per partition).
+        long forwardBound = 2 * tile + 2L * n * (4 + 4 + 8 + 8);
+        Assert.InRange(meter.PeakBytes, 2 * tile, forwardBound);
+        Assert.Equal(0, meter.CurrentBytes);
+        meter.Reset();
+        var gh = new float[n * d];
+        var gw = new float[v * d];
+        var gb = new float[v];
+        LinearCrossEntropyKernel.Backward(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, p.Eps, 0f, 0f, m, l, [1f / n], gh, gw, gb, chunking, meter);
+        long backwardBound = 2 * tile + (long)n * d * 4 + 5L * n * 4;
+        Assert.InRange(meter.PeakBytes, 2 * tile, backwardBound);
+        Assert.True(meter.PeakBytes < (long)n * v * 4 / 10, "far below the logits' size");
+        Assert.Equal(0, meter.CurrentBytes);
+    }
+
+    [Fact]
+    public void ChunkingDefaultsFollowTheProblemSize()
+    {
+        var (nb, vb, parts) = default(LinearCrossEntropyChunking).Resolve(1024, 32000);
+        Assert.Equal(512, nb);
+        Assert.InRange((long)nb * vb * 4, 1 << 20, 4 << 20);
+        Assert.Equal(2, parts);
+        var small = default(LinearCrossEntropyChunking).Resolve(10, 7);
+        Assert.Equal((10, 7, 1), small);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LinearCrossEntropyChunking(RowChunk: -1).Resolve(10, 10));
+    }
+
+    [Fact]
+    public void RejectsBadArguments()
+    {
+        var p = LinearCeProblem.Random(31, 4, 3, 6, bias: false, classWeight: false, ignored: 0);
+        var t = (long[])p.Targets.Clone();
+        t[1] = 6;
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, [], t, 3, [], -100, 0f, 0f, 0f, default, default, default));
+        Assert.Contains("Target 6 is out of bounds.", ex.Message);
+        Assert.Throws<ArgumentException>(() =>
+            LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, [], p.Targets[..3], 3, [], -100, 0f, 0f, 0f, default, default, default));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, [], p.Targets, 3, [], -100, 0f, 0f, -1f, default, default, default));
+        Assert.Throws<ArgumentException>(() =>
+            LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, [], p.Targets, 3, [], -100, 1.5f, 0f, 0f, default, default, default));
+    }
+
+    private static (float[] Loss, float[] Max, float[] LogSum, float[] GradHidden, float[] GradWeight, float[] GradBias) Run(
+        LinearCeProblem p, float[] rowGrad, LinearCrossEntropyChunking chunking)
+    {
+        var loss = new float[p.N];
+        var m = new float[p.N];
+        var l = new float[p.N];
+        LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap, loss, m, l, chunking);
+        var gh = new float[p.Hidden.Length];
+        var gw = new float[p.Weight.Length];
+        var gb = new float[p.Bias.Length];
+        LinearCrossEntropyKernel.Backward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap,
+            m, l, rowGrad, gh, gw, gb, chunking);
+        return (loss, m, l, gh, gw, gb);
+    }
+}
