@@ -2,7 +2,9 @@
 """Times PyTorch 1.13 (Debian's python3-torch, 2 threads) on the work `xent bench` measures.
 
 Prints one JSON object per line: {"bench": ..., "median_ms": ..., ...}. Used by bench/compare-pytorch.
-Usage: pytorch_bench.py [ce|gemm|linear|train|eval|linear-ce] ...   (no argument: all)
+Usage: pytorch_bench.py [NAME [INT ...]] ...   (no argument: all benchmarks at their default sizes)
+  NAME alone runs its default sizes; NAME followed by integers runs that one size:
+  ce N C | copy N C | gemm S | linear | train [BATCHES] | eval | linear-ce N D V
 """
 import json
 import statistics
@@ -147,6 +149,7 @@ def copy_bytes(n, c, repeats=9):
 
 ALL = {
     "ce": lambda: [ce(1024, 32000), ce(256, 128256), ce(8192, 10), copy_bytes(1024, 32000)],
+    "copy": lambda: [copy_bytes(1024, 32000), copy_bytes(256, 128256)],
     "gemm": lambda: [gemm(1024), gemm(2048)],
     "linear": linear,
     "train": train,
@@ -154,6 +157,27 @@ ALL = {
     "linear-ce": lambda: linear_ce(1024, 512, 32000),
 }
 
+SIZED = {"ce": ce, "copy": copy_bytes, "gemm": gemm, "train": train, "linear-ce": linear_ce}
+
+
+def main(argv):
+    if not argv:
+        argv = list(ALL)
+    i = 0
+    while i < len(argv):
+        name = argv[i]
+        j = i + 1
+        while j < len(argv) and argv[j].lstrip("-").isdigit():
+            j += 1
+        params = [int(a) for a in argv[i + 1:j]]
+        if name not in ALL and name not in SIZED:
+            sys.exit(f"pytorch_bench.py: unknown benchmark '{name}' (known: {', '.join(sorted(set(ALL) | set(SIZED)))})")
+        if params:
+            SIZED[name](*params)
+        else:
+            ALL[name]()
+        i = j
+
+
 if __name__ == "__main__":
-    for name in sys.argv[1:] or list(ALL):
-        ALL[name]()
+    main(sys.argv[1:])

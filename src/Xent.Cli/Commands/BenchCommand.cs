@@ -106,7 +106,6 @@ internal static class BenchCommand
         cmd.SetAction(pr =>
         {
             if (common.Apply(pr) is string e) return Fail("train", e.Replace("--repeats", "--batches"));
-            ConsoleOutput.RouteWarningsToStderr();
             var r = TrainBench.Run(pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
             var a = r.Allocation;
             Write(pr.GetValue(common.Json), "train", r.Stats,
