@@ -8,9 +8,10 @@ internal sealed record TrainBenchResult(BenchStats Stats, int BatchSize, double 
 
 /// <summary>
 /// Managed bytes allocated per steady-state batch (all threads, <see cref="GC.GetTotalAllocatedBytes(bool)"/>), in total and per
-/// phase (forward incl. loss, backward, optimizer zero_grad + step), and the garbage collections the timed batches triggered.
+/// phase (forward incl. loss, backward, optimizer zero_grad + step), the garbage collections those batches triggered and the
+/// time the GC paused the program per batch (<see cref="GC.GetTotalPauseDuration"/>).
 /// </summary>
-internal sealed record TrainAllocation(long BytesPerBatch, long ForwardBytes, long BackwardBytes, long StepBytes, int Gen0, int Gen1, int Gen2);
+internal sealed record TrainAllocation(long BytesPerBatch, long ForwardBytes, long BackwardBytes, long StepBytes, int Gen0, int Gen1, int Gen2, double GcPauseMsPerBatch);
 
 /// <summary>
 /// One training step of the seed's MNIST CNN (<see cref="MnistCnn"/>: conv 1→32, conv 32→64, max-pool, dropout, fc 9216→128,
@@ -45,9 +46,10 @@ internal static class TrainBench
         var stats = BenchTimer.Measure(Step, warmup, batches);
 
         // Allocation, measured in separate batches so the precise counters do not perturb the timings.
-        const int allocBatches = 5;
+        const int allocBatches = 10;
         long fwd = 0, bwd = 0, step = 0;
         int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
+        var pause0 = GC.GetTotalPauseDuration();
         long total0 = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < allocBatches; i++)
         {
@@ -65,7 +67,8 @@ internal static class TrainBench
         }
         long total = GC.GetTotalAllocatedBytes(precise: true) - total0;
         var alloc = new TrainAllocation(total / allocBatches, fwd / allocBatches, bwd / allocBatches, step / allocBatches,
-            GC.CollectionCount(0) - g0, GC.CollectionCount(1) - g1, GC.CollectionCount(2) - g2);
+            GC.CollectionCount(0) - g0, GC.CollectionCount(1) - g1, GC.CollectionCount(2) - g2,
+            (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / allocBatches);
         return new TrainBenchResult(stats, BatchSize, BatchSize / stats.MedianMs * 1000, alloc, last);
     }
 }

@@ -112,9 +112,9 @@ internal static class BenchCommand
             [
                 ("model", "cnn"), ("batch_size", r.BatchSize), ("optimizer", "adam"), ("lr", 1e-3), ("samples_per_s", r.SamplesPerS),
                 ("alloc_bytes_per_batch", a.BytesPerBatch), ("alloc_forward_bytes", a.ForwardBytes), ("alloc_backward_bytes", a.BackwardBytes),
-                ("alloc_step_bytes", a.StepBytes), ("gc_gen0", a.Gen0), ("gc_gen1", a.Gen1), ("gc_gen2", a.Gen2), ("loss", r.LastLoss),
+                ("alloc_step_bytes", a.StepBytes), ("gc_gen0", a.Gen0), ("gc_gen1", a.Gen1), ("gc_gen2", a.Gen2), ("gc_pause_ms_per_batch", a.GcPauseMsPerBatch), ("loss", r.LastLoss),
             ],
-            Fmt($"per batch of {r.BatchSize}: {r.SamplesPerS:F0} samples/s; allocates {a.BytesPerBatch / 1048576.0:F2} MiB per batch (forward+loss {a.ForwardBytes / 1048576.0:F2}, backward {a.BackwardBytes / 1048576.0:F2}, step {a.StepBytes / 1048576.0:F3})"));
+            Fmt($"per batch of {r.BatchSize}: {r.SamplesPerS:F0} samples/s; allocates {a.BytesPerBatch / 1048576.0:F2} MiB per batch (forward+loss {a.ForwardBytes / 1048576.0:F2}, backward {a.BackwardBytes / 1048576.0:F2}, step {a.StepBytes / 1048576.0:F3}); GC paused {a.GcPauseMsPerBatch:F2} ms per batch ({a.Gen0}/{a.Gen1}/{a.Gen2} gen0/1/2 GCs in 10 batches)"));
             return 0;
         });
         return cmd;
