@@ -41,9 +41,9 @@ internal static class EvalCommand
             return 1;
         }
         string dataDir = data ?? DataSource.DefaultDirectory;
-        if (DataSource.Missing(dataDir) is not null)
+        if (DataSource.Missing(dataDir, needTrain: false) is not null)
         {
-            err.WriteLine(DataSource.NotFoundMessage(dataDir));
+            err.WriteLine(DataSource.NotFoundMessage(dataDir, needTrain: false));
             return TrainCommand.ExitNoData;
         }
         if (threads is int t) KernelParallel.MaxThreads = t;
@@ -76,7 +76,7 @@ internal static class EvalCommand
         }
 
         var test = DataSource.Load(dataDir, train: false);
-        var result = Evaluator.Evaluate(module, test.Batches(testBatchSize, shuffle: false, 0), 10);
+        var result = Evaluator.Evaluate(module, DataSource.Batches(test, testBatchSize, shuffle: false), 10);
         var names = ClassNames.ForDataset(Path.GetFullPath(dataDir));
         if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath));
         else

@@ -86,7 +86,8 @@ internal static class LossCommand
             if (kind != "cross-entropy" && smoothingText is not null) return Fail($"--label-smoothing applies to cross-entropy only, not {kind}.");
             if (kind != "bce-with-logits" && posWeightPath is not null) return Fail($"--pos-weight applies to bce-with-logits only, not {kind}.");
 
-            var input = ReadFloat(inputPath, "--input").RequiresGrad_();
+            // Only track the gradient when it is asked for: the fused forward+backward pass costs more than the forward alone.
+            var input = ReadFloat(inputPath, "--input").RequiresGrad_(gradOutPath is not null);
             var target = ReadTarget(targetPath, input, kind);
             var weight = weightPath is null ? null : ReadFloat(weightPath, "--weight");
             var posWeight = posWeightPath is null ? null : ReadFloat(posWeightPath, "--pos-weight");

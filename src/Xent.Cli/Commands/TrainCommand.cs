@@ -40,7 +40,7 @@ internal static class TrainCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, data order and dropout", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
         var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };
-        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint (ends where an uninterrupted run with the same seed ends)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an uninterrupted run with the same seed ends" };
         var limitBatches = new Option<int?>("--limit-batches") { Description = "At most this many training batches per epoch (quick runs)" };
 
         var command = new Command("train", "Train a classifier with cross-entropy on Fashion-MNIST/MNIST, as in the seeds' PyTorch example.")
@@ -162,7 +162,7 @@ internal static class TrainCommand
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
         }
 
-        int batches = train.BatchCount(s.BatchSize, dropLast: false);
+        int batches = (train.Count + s.BatchSize - 1) / s.BatchSize;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         Console.WriteLine($"Training {s.Model} on {train.Count} images ({perEpoch} batches of {s.BatchSize} per epoch), testing on {test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
 
@@ -175,9 +175,9 @@ internal static class TrainCommand
         try
         {
             var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,
-                epoch => train.Batches(s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
+                epoch => DataSource.Batches(train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
                 batches,
-                () => test.Batches(s.TestBatchSize, shuffle: false, 0));
+                () => DataSource.Batches(test, s.TestBatchSize, shuffle: false));
             last = result ?? last;
             if (result is null) Console.WriteLine($"Nothing to train: the checkpoint is already at epoch {trainer.StartEpoch - 1} of {s.Epochs}.");
         }
@@ -197,10 +197,10 @@ internal static class TrainCommand
     }
 
     /// <summary>Weights N / (C · count_c), scikit-learn's "balanced": every class contributes equally to the mean loss.</summary>
-    internal static Tensor InverseFrequencyWeights(long[] labels, int numClasses)
+    internal static Tensor InverseFrequencyWeights(ReadOnlySpan<byte> labels, int numClasses)
     {
         var counts = new long[numClasses];
-        foreach (long y in labels) counts[y]++;
+        foreach (byte y in labels) counts[y]++;
         var w = new float[numClasses];
         for (int c = 0; c < numClasses; c++) w[c] = counts[c] == 0 ? 0f : (float)((double)labels.Length / (numClasses * counts[c]));
         return Tensor.FromArray(w);

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Xent.Data;
 
 /// <summary>
@@ -41,11 +44,27 @@ internal sealed class BytePipeline
     {
         for (int c = 0; c < _tables.Length; c++)
         {
-            var table = _tables[c].AsSpan(0, 256);
-            var src = source.Slice(c * _plane, _plane);
-            var dst = destination.Slice(c * _plane, _plane);
-            for (int i = 0; i < src.Length; i++) dst[i] = table[src[i]];
+            Lookup(_tables[c], source.Slice(c * _plane, _plane), destination.Slice(c * _plane, _plane));
         }
         foreach (var t in _rest) t.Apply(destination, _shape);
+    }
+
+    /// <summary><c>destination[i] = table[source[i]]</c>; a byte always indexes inside the 256-entry table, so no bounds checks.</summary>
+    internal static void Lookup(float[] table, ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        if (table.Length != 256) throw new ArgumentException("The lookup table must have 256 entries.", nameof(table));
+        if (destination.Length < source.Length) throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
+        ref float t = ref MemoryMarshal.GetArrayDataReference(table);
+        ref byte s = ref MemoryMarshal.GetReference(source);
+        ref float d = ref MemoryMarshal.GetReference(destination);
+        nuint n = (nuint)source.Length, i = 0;
+        for (; i + 4 <= n; i += 4)
+        {
+            Unsafe.Add(ref d, i) = Unsafe.Add(ref t, Unsafe.Add(ref s, i));
+            Unsafe.Add(ref d, i + 1) = Unsafe.Add(ref t, Unsafe.Add(ref s, i + 1));
+            Unsafe.Add(ref d, i + 2) = Unsafe.Add(ref t, Unsafe.Add(ref s, i + 2));
+            Unsafe.Add(ref d, i + 3) = Unsafe.Add(ref t, Unsafe.Add(ref s, i + 3));
+        }
+        for (; i < n; i++) Unsafe.Add(ref d, i) = Unsafe.Add(ref t, Unsafe.Add(ref s, i));
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace Xent.Data;
 
 /// <summary>
@@ -140,6 +142,13 @@ public sealed class MnistDataset : IDataset
         return _labels[index];
     }
 
+    private unsafe void Prefetch(int index)
+    {
+        if (!Sse.IsSupported || (uint)index >= (uint)Count) return;
+        fixed (byte* p = &_images[index * _sampleSize])
+            for (int offset = 0; offset < _sampleSize; offset += 64) Sse.Prefetch0(p + offset);
+    }
+
     /// <inheritdoc/>
     public void CopyBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<long> targets)
     {
@@ -148,6 +157,8 @@ public sealed class MnistDataset : IDataset
         {
             int index = indices[k];
             DatasetChecks.Index(index, Count);
+            // Shuffled samples are scattered over ~47 MB: fetch the next one while converting this one.
+            if (k + 1 < indices.Length) Prefetch(indices[k + 1]);
             _pipeline.Convert(_images.AsSpan(index * _sampleSize, _sampleSize), inputs.Slice(k * _sampleSize, _sampleSize));
             targets[k] = _labels[index];
         }

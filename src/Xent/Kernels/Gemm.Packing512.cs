@@ -48,6 +48,7 @@ public static unsafe partial class Gemm
     /// (rows..width-1 are zero). Full-vector stores write 16 floats per k, so when width &lt; 16 the
     /// 16 − width floats after each row are clobbered (they belong to row k + 1, written next, or to buffer slack).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRowsTransposed512(float* src, long ld, int rows, int kc, float* dst, int width, int stride)
     {
         int kk = 0;

@@ -9,12 +9,15 @@ namespace Xent.Kernels;
 /// <c>C = alpha * op(A) * op(B) + beta * C</c>, where <c>op(X)</c> is <c>X</c> or <c>Xᵀ</c>.
 /// </summary>
 /// <remarks>
-/// The fast path follows the BLIS/GotoBLAS scheme: op(B) is packed into KC×NR column panels and
-/// op(A) into MC×KC blocks of MR-row panels (both into per-thread aligned buffers reused across
-/// calls), and a register-tiled micro-kernel (14×32 with AVX-512, 6×16 with AVX2+FMA, scalar
-/// otherwise) accumulates each KC-long slice of the dot products. C is split into tiles that
-/// run on separate threads; the tiling never changes the order in which products are summed
-/// along k, so results are bit-identical for any <see cref="KernelParallel.MaxThreads"/>.
+/// The fast path follows the BLIS/GotoBLAS scheme: op(B) is packed into KC×NC blocks of NR-column
+/// panels (1 MiB, kept in L2) and op(A) into MR-row panels (per-thread 64-byte-aligned buffers reused
+/// across calls; row-major A and transposed B are packed with in-register 16×16 transposes), and a
+/// register-tiled micro-kernel (14×32 with AVX-512 plus 8/4-row and 16-column edge variants, 6×16 with
+/// AVX2+FMA, scalar otherwise) sums each KC-long slice of the dot products with fused multiply-adds
+/// before adding it into C. Threads share one packed B block and take row blocks of C (tall problems),
+/// or take column tiles that each run the whole k loop (few rows). Neither split changes the order in
+/// which products are summed along k, so results are bit-identical for any
+/// <see cref="KernelParallel.MaxThreads"/>.
 /// </remarks>
 public static unsafe partial class Gemm
 {
@@ -26,10 +29,10 @@ public static unsafe partial class Gemm
     private const int NC = 1024;
     /// <summary>Below this many flops a call runs on the calling thread only.</summary>
     private const long ParallelMinFlops = 4_000_000;
-    /// <summary>Flops per C tile handed to a thread (tiles never change the summation order).</summary>
+    /// <summary>Flops per column tile when few rows are split by columns (2..8 tiles).</summary>
     private const long FlopsPerTile = 256_000_000;
 
-    /// <summary>Micro-kernel families, chosen once from the hardware (tests may force one).</summary>
+    /// <summary>Micro-kernel families, chosen once from the hardware (tests pass each one explicitly).</summary>
     internal enum GemmPath { Avx512, Avx2, Scalar }
 
     /// <summary>The fastest micro-kernel family this machine supports.</summary>
@@ -216,6 +219,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Computes rows [i0,i1) × columns [j0,j1) of C on this thread with its own packing buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void RunTile(in Problem p, int i0, int i1, int j0, int j1)
     {
         var bl = new Blocking(in p, j1 - j0);
@@ -243,6 +247,7 @@ public static unsafe partial class Gemm
     /// The GotoBLAS loop with one packed B panel shared by all threads: per KC slice, the panel is packed
     /// (in parallel), then row blocks of C are handed out, each packing its own A block.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void RunSharedB(in Problem p)
     {
         var bl = new Blocking(in p, p.N);
@@ -280,6 +285,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Multiplies a packed A block (mc×kc) by a packed B panel (kc×nc) into C[ic.., jc..].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void MacroKernel(in Problem p, in Blocking bl, int ic, int mc, int jc, int nc, int kc, int mode,
         float* bufA, float* bufB, float* tile)
     {
@@ -336,6 +342,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Applies the same update as the vector stores, element by element (bit-identical).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void MergeEdge(float* t, int ldt, float* c, int ldc, int rows, int cols, float alpha, float beta, int mode)
     {
         for (int i = 0; i < rows; i++)
@@ -359,6 +366,7 @@ public static unsafe partial class Gemm
     /// Packs op(A)[ic..ic+mc, pc..pc+kc] as consecutive MR-row panels, each stored k-major
     /// (MR values per k), zero-padding the last panel's missing rows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void PackA(in Problem p, int ic, int mc, int pc, int kc, int mr, float* dst)
     {
         for (int ir = 0; ir < mc; ir += mr)
@@ -408,6 +416,7 @@ public static unsafe partial class Gemm
     /// Packs op(B)[pc..pc+kc, jc..jc+nc] as consecutive NR-column panels, each stored k-major
     /// (NR values per k), zero-padding the last panel's missing columns.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void PackB(in Problem p, int pc, int kc, int jc, int nc, int nr, float* dst)
     {
         for (int jr = 0; jr < nc; jr += nr)

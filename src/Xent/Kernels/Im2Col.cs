@@ -26,6 +26,7 @@ public static unsafe class Im2Col
     /// Writes the column matrix of <paramref name="image"/> (C×H×W) into <paramref name="col"/>
     /// ((C·kh·kw)×(Ho·Wo), row-major, fully overwritten).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unfold(ReadOnlySpan<float> image, int channels, int height, int width,
         int kh, int kw, int sh, int sw, int ph, int pw, Span<float> col)
     {
@@ -72,6 +73,7 @@ public static unsafe class Im2Col
     /// read from (<paramref name="image"/> is accumulated into, not cleared). Contributions to one pixel are
     /// added in (c, ky, kx, oy, ox) order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fold(ReadOnlySpan<float> col, int channels, int height, int width,
         int kh, int kw, int sh, int sw, int ph, int pw, Span<float> image)
     {

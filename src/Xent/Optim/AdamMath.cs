@@ -42,6 +42,6 @@ internal static class AdamMath
             Beta2: (float)b2, OneMinusBeta2: (float)(1 - b2),
             BiasCorrection2Sqrt: (float)Math.Sqrt(bc2), Eps: (float)group["eps"], NegStepSize: (float)-stepSize);
         var buffers = state.Buffers;
-        OptimizerKernels.Adam(p.Data, grad, buffers[0], buffers[1], buffers.Length > 2 ? buffers[2] : default, s);
+        OptimizerKernels.Adam(p.Data, grad, buffers[0], buffers[1], group["amsgrad"] != 0 ? buffers[2] : default, s);
     }
 }

@@ -131,13 +131,16 @@ public abstract class Optimizer
     {
         var s = _state[index];
         created = s is null;
+        var names = StateNames(group);
         if (s is null)
         {
-            var names = StateNames(group);
             s = new ParamState { Buffers = new float[names.Length][] };
             for (int i = 0; i < names.Length; i++) s.Buffers[i] = new float[_params[index].NumEl];
             _state[index] = s;
         }
+        else if (s.Buffers.Length < names.Length)
+            throw new InvalidOperationException(
+                $"Parameter {index} has no '{names[^1]}' state: an option that adds state (such as amsgrad) was switched on after its first step.");
         return s;
     }
 

@@ -19,12 +19,10 @@ public sealed class LossCommandTests : IDisposable
 
     private static float[] ReadFloats(string path, out int[] shape)
     {
-        var (dtype, s, payload) = Golden.ReadNpy(path);
-        Assert.Equal("<f4", dtype);
-        shape = s;
-        var values = new float[payload.Length / 4];
-        Buffer.BlockCopy(payload, 0, values, 0, values.Length * 4);
-        return values;
+        var array = Xent.IO.Npy.Read(path);
+        Assert.Equal(Xent.IO.NpyDType.Float32, array.DType);
+        shape = array.Shape;
+        return array.ToFloat32();
     }
 
     private static float[] ReadFloats(string path) => ReadFloats(path, out _);

@@ -171,4 +171,21 @@ public class OptimizerTests
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         }
     }
+
+    [Fact]
+    public void SwitchingOnAmsgradAfterTheFirstStepIsAClearError()
+    {
+        var p = WithGrad(P(4));
+        var opt = new Adam([p]);
+        opt.Step();
+        opt.ParamGroups[0]["amsgrad"] = 1;
+        Assert.Contains("max_exp_avg_sq", Assert.Throws<InvalidOperationException>(opt.Step).Message);
+        // Switching it off again is fine (the extra buffer is ignored), as in PyTorch.
+        var q = WithGrad(P(4));
+        var ams = new Adam([q], amsgrad: true);
+        ams.Step();
+        ams.ParamGroups[0]["amsgrad"] = 0;
+        ams.Step();
+        Assert.False(ams.StateDict().ContainsKey("state.0.max_exp_avg_sq"));
+    }
 }
