@@ -254,9 +254,10 @@ public static unsafe partial class Gemm
         var ws = Workspace.Get(0, bl.NC * bl.KC, 0);
         float* sharedB = ws.B;
         int firstMode = p.Beta == 0f ? 0 : p.Beta == 1f ? 1 : 2;
-        // Row blocks: at most MC rows, at least ~8 blocks so two threads stay balanced when a block is slow.
+        // Small row blocks (≤ 4 panels): each A panel is reused from L1 across the whole B block, so a
+        // block's size matters only for balance; with many blocks the threads finish together.
         int rowPanels = (p.M + bl.MR - 1) / bl.MR;
-        int panelsPerBlock = Math.Clamp((rowPanels + 7) / 8, 1, bl.MC / bl.MR);
+        int panelsPerBlock = Math.Clamp((rowPanels + 15) / 16, 1, 4);
         Problem q = p;
         Blocking b = bl;
         for (int jc = 0; jc < p.N; jc += bl.NC)
