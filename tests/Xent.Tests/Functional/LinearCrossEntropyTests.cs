@@ -151,7 +151,7 @@ public class LinearCrossEntropyTests
         Assert.Throws<ArgumentException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new float[] { 0, 1, 2, 3 }, 4)));
         Assert.Throws<ArgumentOutOfRangeException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), softcap: 0f));
         Assert.Throws<ArgumentOutOfRangeException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), zLossScale: -1f));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new LinearCrossEntropyOptions { VocabChunk = 0 }.ToString() is { } &&
-            F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), options: new LinearCrossEntropyOptions { VocabChunk = 0 }) is null);
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), options: new LinearCrossEntropyOptions { VocabChunk = 0 }));
     }
 }
