@@ -54,7 +54,7 @@ public static partial class F
         var shape = new Conv2dShape(n, cin, h, w, cout, kh, kw, sh, sw, ph, pw);
         var x = input.FloatArray;
         var wt = weight.FloatArray;
-        var y = new float[n * shape.OutputImageSize];
+        var y = GC.AllocateUninitializedArray<float>(n * shape.OutputImageSize);
         Conv2dKernel.Forward(in shape, x, wt, bias is null ? default : bias.FloatArray, y);
 
         var result = new Tensor(y, [n, cout, shape.OutHeight, shape.OutWidth]);
@@ -64,13 +64,13 @@ public static partial class F
             Tensor? gx = null, gw = null, gb = null;
             if (input.RequiresGrad)
             {
-                var dx = new float[x.Length];
+                var dx = GC.AllocateUninitializedArray<float>(x.Length);
                 Conv2dKernel.BackwardInput(in shape, gy, wt, dx);
                 gx = new Tensor(dx, input.Shape);
             }
             if (weight.RequiresGrad)
             {
-                var dw = new float[wt.Length];
+                var dw = GC.AllocateUninitializedArray<float>(wt.Length);
                 Conv2dKernel.BackwardWeight(in shape, gy, x, dw);
                 gw = new Tensor(dw, weight.Shape);
             }

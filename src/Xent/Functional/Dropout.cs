@@ -77,7 +77,7 @@ public static partial class F
         float keepProb = (float)(1.0 - p);
         var mask = new float[groups];
         for (int i = 0; i < groups; i++) mask[i] = rng.NextFloat() < keepProb ? keepScale : 0f;
-        var y = new float[x.Length];
+        var y = GC.AllocateUninitializedArray<float>(x.Length);
         for (int gi = 0, o = 0; gi < groups; gi++, o += groupSize)
         {
             float s = mask[gi];
@@ -87,7 +87,7 @@ public static partial class F
         return Tensor.Record(result, name, g =>
         {
             var gy = g.FloatArray;
-            var gx = new float[gy.Length];
+            var gx = GC.AllocateUninitializedArray<float>(gy.Length);
             for (int gi = 0, o = 0; gi < groups; gi++, o += groupSize)
             {
                 float s = mask[gi];

@@ -34,7 +34,8 @@ public static partial class F
 
         var x = input.FloatArray;
         var w = weight.FloatArray;
-        var y = new float[m * outF];
+        // AddBiasRows adds onto y, so y starts at zero when there is a bias; without one the GEMM (beta = 0) writes every element.
+        var y = bias is null ? GC.AllocateUninitializedArray<float>(m * outF) : new float[m * outF];
         float beta = 0f;
         if (bias is not null)
         {
@@ -53,13 +54,13 @@ public static partial class F
             Tensor? gx = null, gw = null, gb = null;
             if (input.RequiresGrad)
             {
-                var dx = new float[m * inF];
+                var dx = GC.AllocateUninitializedArray<float>(m * inF);
                 Gemm.Sgemm(false, false, m, inF, outF, 1f, gy, outF, w, inF, 0f, dx, inF);
                 gx = new Tensor(dx, input.Shape);
             }
             if (weight.RequiresGrad)
             {
-                var dw = new float[outF * inF];
+                var dw = GC.AllocateUninitializedArray<float>(outF * inF);
                 Gemm.Sgemm(true, false, outF, inF, m, 1f, gy, outF, x, inF, 0f, dw, inF);
                 gw = new Tensor(dw, weight.Shape);
             }

@@ -46,8 +46,8 @@ public static partial class F
         }
 
         var x = input.FloatArray;
-        var y = new float[planes * ho * wo];
-        var argmax = new int[y.Length]; // flat index within the (H, W) plane, as PyTorch's return_indices
+        var y = GC.AllocateUninitializedArray<float>(planes * ho * wo);
+        var argmax = GC.AllocateUninitializedArray<int>(y.Length); // flat index within the (H, W) plane, as PyTorch's return_indices
         MaxPool2dKernel.Forward(x, planes, h, w, kh, kw, sh, sw, ph, pw, y, argmax);
         var outShape = input.Shape;
         outShape[rank - 2] = ho;
@@ -55,7 +55,7 @@ public static partial class F
         var result = new Tensor(y, outShape);
         return Tensor.Record(result, "MaxPool2DWithIndicesBackward", g =>
         {
-            var gx = new float[x.Length];
+            var gx = GC.AllocateUninitializedArray<float>(x.Length);
             MaxPool2dKernel.Backward(g.FloatArray, argmax, planes, h, w, ho, wo, gx);
             return [new Tensor(gx, input.Shape)];
         }, input);

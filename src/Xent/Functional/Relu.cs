@@ -11,12 +11,12 @@ public static partial class F
         ArgumentNullException.ThrowIfNull(input);
         input.RequireFloat("relu");
         var x = input.FloatArray;
-        var y = new float[x.Length];
+        var y = GC.AllocateUninitializedArray<float>(x.Length);
         Elementwise.Relu(x, y);
         var result = new Tensor(y, input.Shape);
         return Tensor.Record(result, "ReluBackward", g =>
         {
-            var gx = new float[y.Length];
+            var gx = GC.AllocateUninitializedArray<float>(y.Length);
             Elementwise.ReluBackward(y, g.FloatArray, gx);
             return [new Tensor(gx, input.Shape)];
         }, input);

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace Xent.Cli.Bench;
+
+/// <summary>Median, min and max of the timed repeats, in milliseconds.</summary>
+internal sealed record BenchStats(double MedianMs, double MinMs, double MaxMs, int Repeats)
+{
+    /// <summary>Summary of a set of timings (in ms).</summary>
+    public static BenchStats Of(IReadOnlyList<double> timesMs)
+    {
+        if (timesMs.Count == 0) throw new ArgumentException("At least one timing is needed.", nameof(timesMs));
+        var s = timesMs.Order().ToArray();
+        double median = s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+        return new BenchStats(median, s[0], s[^1], s.Length);
+    }
+}
+
+/// <summary>Runs an action a few times untimed (JIT, caches, pooled buffers), then times each repeat alone.</summary>
+internal static class BenchTimer
+{
+    /// <summary>Times <paramref name="action"/> <paramref name="repeats"/> times after <paramref name="warmup"/> untimed runs.</summary>
+    public static BenchStats Measure(Action action, int warmup, int repeats)
+    {
+        for (int i = 0; i < warmup; i++) action();
+        // Start the timed runs from a clean heap so one run does not pay for the garbage of the warmup.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        var times = new double[repeats];
+        for (int i = 0; i < repeats; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        return BenchStats.Of(times);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// <c>xent bench</c> run as a process on tiny problems: with --json each subcommand prints exactly one JSON object
+/// whose derived figures agree with its own timings (GFLOP/s, samples/s), the problem it timed is the one it names
+/// (the CE loss equals a float64 reference on the same seeded input), allocation phases add up, and bad arguments
+/// exit 2. Speed itself is never asserted.
+/// </summary>
+public sealed class BenchCommandTests
+{
+    private static JsonElement RunJson(params string[] args)
+    {
+        var r = CliRunner.Run(["bench", .. args, "--json", "--threads", "1"]);
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Single(lines);
+        var o = JsonDocument.Parse(lines[0]).RootElement;
+        if (o.TryGetProperty("median_ms", out var med))
+        {
+            double median = med.GetDouble();
+            Assert.True(median > 0);
+            Assert.True(o.GetProperty("min_ms").GetDouble() <= median && median <= o.GetProperty("max_ms").GetDouble());
+            Assert.Equal(1, o.GetProperty("threads").GetInt32());
+        }
+        return o;
+    }
+
+    [Fact]
+    public void GemmReportsGflopsOfItsMedian()
+    {
+        var o = RunJson("gemm", "--size", "48", "--repeats", "3", "--warmup", "0");
+        Assert.Equal("gemm", o.GetProperty("bench").GetString());
+        Assert.Equal(48, o.GetProperty("size").GetInt32());
+        Assert.Equal(3, o.GetProperty("repeats").GetInt32());
+        double expected = 2.0 * 48 * 48 * 48 / (o.GetProperty("median_ms").GetDouble() * 1e6);
+        Assert.Equal(expected, o.GetProperty("gflops").GetDouble(), expected * 1e-3);
+    }
+
+    [Fact]
+    public void CeTimesTheSeededProblemAndTheCopyYardstick()
+    {
+        var o = RunJson("ce", "--n", "16", "--c", "7", "--copy", "--repeats", "2", "--warmup", "1");
+        Assert.Equal(16, o.GetProperty("n").GetInt32());
+        Assert.Equal(7, o.GetProperty("c").GetInt32());
+        Assert.True(o.GetProperty("kernel_median_ms").GetDouble() > 0);
+        Assert.True(o.GetProperty("copy_median_ms").GetDouble() > 0);
+
+        // The same seeded input as CeBench, loss recomputed in float64.
+        var gen = new Generator(0);
+        var x = Tensor.Randn([16, 7], gen).ToArray();
+        var t = Tensor.RandInt(7, [16], gen).ToInt64Array();
+        double sum = 0;
+        for (int r = 0; r < 16; r++)
+        {
+            double m = double.NegativeInfinity, s = 0;
+            for (int c = 0; c < 7; c++) m = Math.Max(m, x[r * 7 + c]);
+            for (int c = 0; c < 7; c++) s += Math.Exp(x[r * 7 + c] - m);
+            sum += m + Math.Log(s) - x[r * 7 + t[r]];
+        }
+        Assert.Equal(sum / 16, o.GetProperty("loss").GetDouble(), 1e-5);
+    }
+
+    [Fact]
+    public void TrainReportsSamplesPerSecondAndAllocationPerBatch()
+    {
+        var o = RunJson("train", "--batches", "1", "--warmup", "0");
+        Assert.Equal(64, o.GetProperty("batch_size").GetInt32());
+        double median = o.GetProperty("median_ms").GetDouble();
+        Assert.Equal(64 / median * 1000, o.GetProperty("samples_per_s").GetDouble(), 64 / median * 1000 * 1e-3);
+        long total = o.GetProperty("alloc_bytes_per_batch").GetInt64();
+        long phases = o.GetProperty("alloc_forward_bytes").GetInt64() + o.GetProperty("alloc_backward_bytes").GetInt64() + o.GetProperty("alloc_step_bytes").GetInt64();
+        Assert.InRange(total - phases, -64L * 1024, 64L * 1024);
+        // At least the conv outputs and their ReLUs (64×32×26×26 and 64×64×24×24 floats, twice) are fresh every batch.
+        long activations = 2L * sizeof(float) * (64 * 32 * 26 * 26 + 64 * 64 * 24 * 24);
+        Assert.True(o.GetProperty("alloc_forward_bytes").GetInt64() >= activations);
+        Assert.True(float.IsFinite(o.GetProperty("loss").GetSingle()));
+    }
+
+    [Fact]
+    public void EvalAndLinearAndLinearCe()
+    {
+        var e = RunJson("eval", "--images", "10", "--batch-size", "4", "--repeats", "1", "--warmup", "0");
+        Assert.Equal(10, e.GetProperty("images").GetInt32());
+        double median = e.GetProperty("median_ms").GetDouble();
+        Assert.Equal(10 / median * 1000, e.GetProperty("samples_per_s").GetDouble(), 10 / median * 1000 * 1e-3);
+
+        var l = RunJson("linear", "--repeats", "3", "--warmup", "1");
+        Assert.Equal(100, l.GetProperty("batch_size").GetInt32());
+
+        var r = CliRunner.Run("bench", "linear-ce", "--n", "8", "--d", "4", "--v", "16", "--runs", "1", "--warmup", "0", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.True(JsonDocument.Parse(r.Stdout).RootElement.GetProperty("fused_median_ms").GetDouble() > 0);
+    }
+
+    [Theory]
+    [InlineData("ce", "--n", "0")]
+    [InlineData("gemm", "--repeats", "0")]
+    [InlineData("train", "--batches", "0")]
+    public void BadArgumentsExitTwoWithOneLine(string sub, string option, string value)
+    {
+        var r = CliRunner.Run("bench", sub, option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(option, r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+}
