@@ -7,6 +7,7 @@ Usage: pytorch_bench.py [NAME [INT ...]] ...   (no argument: all benchmarks at t
   ce N C | copy N C | gemm S | linear | train [BATCHES] | eval | linear-ce N D V
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -14,6 +15,9 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from torch_models import MNISTModel  # noqa: E402
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
@@ -74,27 +78,6 @@ def linear(repeats=200):
         opt.step()
 
     emit(bench="linear", median_ms=median_ms(step, repeats, warmup=20))
-
-
-class MNISTModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout2d(0.25)
-        self.dropout2 = nn.Dropout2d(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = F.relu(self.conv1(x))
-        x = F.relu(self.conv2(x))
-        x = F.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = self.dropout2(x)
-        return self.fc2(x)
 
 
 def train(batches=20):

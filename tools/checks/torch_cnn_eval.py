@@ -5,11 +5,12 @@ and compare. Needs Debian's python3-torch and the dataset-fashion-mnist package.
 import gzip, os, struct, sys
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "golden"))
 import safetensors_py  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from torch_models import MNISTModel  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/datasets/fashion-mnist"
 out = sys.argv[2] if len(sys.argv) > 2 else "/tmp/torch_cnn.safetensors"
@@ -28,23 +29,6 @@ def idx(name):
 
 def prep(x):
     return ((torch.from_numpy(x.copy()).float() / 255.0 - 0.1307) / 0.3081).unsqueeze(1)
-
-
-class MNISTModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout2d(0.25)
-        self.dropout2 = nn.Dropout2d(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = F.relu(self.conv2(F.relu(self.conv1(x))))
-        x = self.dropout1(F.max_pool2d(x, 2))
-        x = F.relu(self.fc1(torch.flatten(x, 1)))
-        return self.fc2(self.dropout2(x))
 
 
 torch.manual_seed(0)

@@ -124,10 +124,12 @@ def add_case(name, function, x, target, *, weight=None, pos_weight=None, ignore_
     cases.append(entry)
 
 
-def add_softmax_case(name, function, x):
+def add_softmax_case(name, function, x, dim=None):
+    """dim defaults to the class dim (0 for 1-D input, else 1); gen_ce_functional.py passes others."""
     case_dir = os.path.join(OUT, name)
     os.makedirs(case_dir)
-    dim = 0 if x.dim() == 1 else 1
+    if dim is None:
+        dim = 0 if x.dim() == 1 else 1
     xi = x.clone().requires_grad_(True)
     y = (F.log_softmax if function == "log_softmax" else F.softmax)(xi, dim=dim)
     gy = torch.randn(y.shape)

@@ -25,10 +25,14 @@ cases.json lists each case's options and which reductions have gradients stored.
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_ce import json_float  # noqa: E402  (strict-JSON NaN/Infinity; its main() is not run)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "linear_ce")
 REDUCTIONS = ["none", "mean", "sum"]
@@ -39,15 +43,6 @@ cases = []
 
 def save(case_dir, name, array):
     np.save(os.path.join(case_dir, name + ".npy"), np.ascontiguousarray(array))
-
-
-def json_float(v):
-    v = float(v)
-    if np.isnan(v):
-        return "NaN"
-    if np.isinf(v):
-        return "Infinity" if v > 0 else "-Infinity"
-    return v
 
 
 def unfused_loss(h, w, b, t, cw, ii, r, eps, z, cap):

@@ -17,11 +17,14 @@ import gzip
 import json
 import os
 import struct
+import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_models import MNISTModel  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "nn")
 os.makedirs(OUT, exist_ok=True)
@@ -108,32 +111,7 @@ error("pool_too_small", lambda: F.max_pool2d(torch.ones(1, 1, 1, 1), 2))
 error("dropout_p", lambda: F.dropout(torch.ones(1), 1.5))
 
 
-# ---- the tutorial's MNISTModel, written as safetensors by hand ----
-class MNISTModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout2d(0.25)
-        self.dropout2 = nn.Dropout2d(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = nn.functional.relu(x)
-        x = self.conv2(x)
-        x = nn.functional.relu(x)
-        x = nn.functional.max_pool2d(x, 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = self.fc1(x)
-        x = nn.functional.relu(x)
-        x = self.dropout2(x)
-        x = self.fc2(x)
-        return x
-
-
+# ---- the tutorial's MNISTModel (tools/torch_models.py), written as safetensors by hand ----
 def write_safetensors(path, tensors, metadata):
     """The safetensors layout: u64 LE header size, JSON header (space-padded to 8 bytes), raw LE data."""
     header, blobs, offset = {"__metadata__": metadata}, [], 0

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
+using Xent.IO;
 
 namespace Xent.Data;
 
@@ -22,8 +23,7 @@ public static class IdxReader
     /// <exception cref="NotSupportedException">The IDX element type is not unsigned byte, or the array exceeds .NET array limits.</exception>
     public static IdxArray Read(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        using var stream = BinaryFile.OpenRead(path);
         return Read(stream, path);
     }
 
@@ -33,17 +33,11 @@ public static class IdxReader
     public static IdxArray Read(Stream stream, string nameForErrors)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        string name = nameForErrors ?? "<stream>";
-        if (!stream.CanSeek)
-        {
-            var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            copy.Position = 0;
-            stream = copy;
-        }
+        string name = nameForErrors ?? BinaryFile.UnnamedStream;
+        stream = BinaryFile.Seekable(stream);
         long start = stream.Position;
         Span<byte> sniff = stackalloc byte[2];
-        int n = stream.ReadAtLeast(sniff, 2, throwOnEndOfStream: false);
+        int n = BinaryFile.ReadUpTo(stream, sniff);
         stream.Position = start;
         if (n == 2 && sniff[0] == 0x1f && sniff[1] == 0x8b)
         {
@@ -114,7 +108,7 @@ public static class IdxReader
     /// <summary>Reads up to <paramref name="buffer"/>.Length bytes; GZipStream reports corrupt input as InvalidDataException, which gets the file name added.</summary>
     private static int Fill(Stream s, Span<byte> buffer, string name)
     {
-        try { return s.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false); }
+        try { return BinaryFile.ReadUpTo(s, buffer); }
         catch (InvalidDataException e) { throw new InvalidDataException($"'{name}': corrupt gzip data: {e.Message}", e); }
     }
 

@@ -28,8 +28,7 @@ public static class Npy
     /// <exception cref="NotSupportedException">The array has more elements than a .NET array can hold.</exception>
     public static NpyArray Read(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        using var stream = BinaryFile.OpenRead(path);
         return Read(stream, path);
     }
 
@@ -40,11 +39,11 @@ public static class Npy
     public static NpyArray Read(Stream stream, string nameForErrors)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        string name = nameForErrors ?? "<stream>";
+        string name = nameForErrors ?? BinaryFile.UnnamedStream;
 
         // Preamble: magic (6), major (1), minor (1), header length (2 for v1, 4 for v2/v3).
         Span<byte> pre = stackalloc byte[12];
-        int got = stream.ReadAtLeast(pre[..8], 8, throwOnEndOfStream: false);
+        int got = BinaryFile.ReadUpTo(stream, pre[..8]);
         if (got < 6 || !pre[..6].SequenceEqual(Magic))
             throw new InvalidDataException(
                 $"'{name}' is not an .npy file: expected the magic string \\x93NUMPY at offset 0, found {HexBytes(pre[..Math.Min(got, 6)])}.");
@@ -55,7 +54,7 @@ public static class Npy
             throw new InvalidDataException(
                 $"'{name}': unsupported .npy format version {major}.{minor} at offset 6; supported versions: 1.0, 2.0, 3.0.");
         int lenSize = major == 1 ? 2 : 4;
-        got = stream.ReadAtLeast(pre.Slice(8, lenSize), lenSize, throwOnEndOfStream: false);
+        got = BinaryFile.ReadUpTo(stream, pre.Slice(8, lenSize));
         if (got < lenSize)
             throw new InvalidDataException(
                 $"'{name}': truncated header: expected a {lenSize}-byte header length at offset 8, found {got} bytes.");
@@ -65,7 +64,7 @@ public static class Npy
             throw new InvalidDataException($"'{name}': header length {headerLen} at offset 8 is implausibly large (over 16 MiB).");
 
         var headerBytes = new byte[headerLen];
-        got = stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false);
+        got = BinaryFile.ReadUpTo(stream, headerBytes);
         if (got < headerLen)
             throw new InvalidDataException(
                 $"'{name}': truncated header: expected {headerLen} header bytes at offset {headerOffset}, found {got}.");
@@ -83,7 +82,7 @@ public static class Npy
         var array = NpyArray.Zeros(dtype, shape);
         Span<byte> raw = array.RawBytes;
         long dataOffset = headerOffset + headerLen;
-        got = stream.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
+        got = BinaryFile.ReadUpTo(stream, raw);
         if (got < raw.Length)
             throw new InvalidDataException(
                 $"'{name}': truncated data: expected {raw.Length} bytes of data at offset {dataOffset}, found {got} " +

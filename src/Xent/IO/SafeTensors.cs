@@ -59,8 +59,7 @@ public static class SafeTensors
     /// <exception cref="NotSupportedException">A tensor has a dtype Xent does not support, or more elements than a .NET array holds.</exception>
     public static SafeTensorsFile Read(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        using var stream = BinaryFile.OpenRead(path);
         return Read(stream, path);
     }
 
@@ -73,14 +72,8 @@ public static class SafeTensors
     public static SafeTensorsFile Read(Stream stream, string nameForErrors)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        string name = nameForErrors ?? "<stream>";
-        if (!stream.CanSeek)
-        {
-            var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            copy.Position = 0;
-            stream = copy;
-        }
+        string name = nameForErrors ?? BinaryFile.UnnamedStream;
+        stream = BinaryFile.Seekable(stream);
         long fileSize = stream.Length - stream.Position;
 
         Span<byte> prefix = stackalloc byte[8];

@@ -34,13 +34,12 @@ public sealed class Adadelta : Optimizer
     /// <inheritdoc/>
     protected override void Validate(ParamGroup group)
     {
-        foreach (var name in new[] { "lr", "rho", "eps", "weight_decay" })
-            if (!group.Has(name)) throw new ArgumentException($"parameter group didn't specify a value of optimization parameter {name}");
-        double lr = group.Lr, rho = group["rho"], eps = group["eps"], wd = group.WeightDecay;
-        if (!(lr >= 0)) throw new ArgumentException($"Invalid learning rate: {ParamGroup.Format(lr)}");
+        OptionChecks.Require(group, "lr", "rho", "eps", "weight_decay");
+        double rho = group["rho"];
+        OptionChecks.LearningRate(group.Lr);
         if (!(rho >= 0 && rho <= 1)) throw new ArgumentException($"Invalid rho value: {ParamGroup.Format(rho)}");
-        if (!(eps >= 0)) throw new ArgumentException($"Invalid epsilon value: {ParamGroup.Format(eps)}");
-        if (!(wd >= 0)) throw new ArgumentException($"Invalid weight_decay value: {ParamGroup.Format(wd)}");
+        OptionChecks.Epsilon(group["eps"]);
+        OptionChecks.WeightDecay(group.WeightDecay);
     }
 
     /// <inheritdoc/>

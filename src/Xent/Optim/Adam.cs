@@ -12,40 +12,14 @@ namespace Xent.Optim;
 /// </code>
 /// State per parameter: <c>step</c>, <c>exp_avg</c>, <c>exp_avg_sq</c> and, with amsgrad, <c>max_exp_avg_sq</c>.
 /// </summary>
-public sealed class Adam : Optimizer
+public sealed class Adam : AdamBase
 {
     /// <summary>Creates the optimizer over one group of parameters.</summary>
     /// <exception cref="ArgumentException">An invalid hyper-parameter (PyTorch's message), or no parameters.</exception>
     public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
-        : base(parameters, AdamMath.Defaults(lr, betas ?? (0.9, 0.999), eps, weightDecay, amsgrad)) => ValidateGroups();
+        : base(parameters, lr, betas, eps, weightDecay, amsgrad, decoupled: false) { }
 
     /// <summary>Creates the optimizer over parameter groups; options a group does not set take these values.</summary>
     public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
-        : base(groups, AdamMath.Defaults(lr, betas ?? (0.9, 0.999), eps, weightDecay, amsgrad)) => ValidateGroups();
-
-    /// <inheritdoc/>
-    protected override void Validate(ParamGroup group) => AdamMath.Validate(group);
-
-    /// <inheritdoc/>
-    protected override string[] StateNames(ParamGroup group) => AdamMath.StateNames(group);
-
-    /// <inheritdoc/>
-    protected override bool CountsSteps => true;
-
-    /// <inheritdoc/>
-    public override void Step()
-    {
-        int index = 0;
-        for (int g = 0; g < GroupCount; g++)
-        {
-            var group = ParamGroups[g];
-            var parameters = GroupParameters(g);
-            for (int k = 0; k < parameters.Length; k++, index++)
-            {
-                var p = parameters[k];
-                if (!TryGetGrad(p, out var grad)) continue;
-                AdamMath.Update(p, grad, GetState(index, group, out _), group, decoupled: false);
-            }
-        }
-    }
+        : base(groups, lr, betas, eps, weightDecay, amsgrad, decoupled: false) { }
 }

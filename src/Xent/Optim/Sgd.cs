@@ -46,12 +46,11 @@ public sealed class Sgd : Optimizer
     protected override void Validate(ParamGroup group)
     {
         if (!group.Has("lr")) throw new ArgumentException("parameter group didn't specify a value of required optimization parameter lr");
-        foreach (var name in new[] { "momentum", "dampening", "weight_decay", "nesterov" })
-            if (!group.Has(name)) throw new ArgumentException($"parameter group didn't specify a value of optimization parameter {name}");
-        double lr = group.Lr, momentum = group["momentum"], dampening = group["dampening"], wd = group.WeightDecay;
-        if (!(lr >= 0)) throw new ArgumentException($"Invalid learning rate: {ParamGroup.Format(lr)}");
-        if (!(momentum >= 0)) throw new ArgumentException($"Invalid momentum value: {ParamGroup.Format(momentum)}");
-        if (!(wd >= 0)) throw new ArgumentException($"Invalid weight_decay value: {ParamGroup.Format(wd)}");
+        OptionChecks.Require(group, "momentum", "dampening", "weight_decay", "nesterov");
+        double momentum = group["momentum"], dampening = group["dampening"];
+        OptionChecks.LearningRate(group.Lr);
+        OptionChecks.NonNegative(momentum, "Invalid momentum value");
+        OptionChecks.WeightDecay(group.WeightDecay);
         if (group["nesterov"] != 0 && (momentum <= 0 || dampening != 0))
             throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening");
     }
