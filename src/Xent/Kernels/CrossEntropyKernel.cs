@@ -94,7 +94,7 @@ public static unsafe class CrossEntropyKernel
         {
             float* ax = px, aw = pw, al = pl, am = pm, aS = ps, arw = prw;
             long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, (chunk, r0, r1) =>
+            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
             {
                 double lsum = 0, wsum = 0;
                 var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
@@ -179,7 +179,7 @@ public static unsafe class CrossEntropyKernel
         {
             float* ax = px, aw = pw, am = pm, aS = ps, ag = pg, adx = pdx;
             long* at = pt;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), (_, r0, r1) =>
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, (_, r0, r1) =>
             {
                 var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
                 for (int r = r0; r < r1; r++)
@@ -256,7 +256,7 @@ public static unsafe class CrossEntropyKernel
         {
             float* ax = px, aw = pw, al = pl, adx = pdx;
             long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, (chunk, r0, r1) =>
+            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
             {
                 double lsum = 0, wsum = 0;
                 var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
@@ -344,7 +344,7 @@ public static unsafe class CrossEntropyKernel
         fixed (float* px = logits, pq = targets, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum)
         {
             float* ax = px, aq = pq, aw = pw, al = pl, am = pm, aS = ps;
-            KernelParallel.ForChunks(rows, rpc, (chunk, r0, r1) =>
+            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
             {
                 double lsum = 0;
                 for (int r = r0; r < r1; r++)
@@ -403,7 +403,7 @@ public static unsafe class CrossEntropyKernel
         fixed (float* px = logits, pq = targets, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         {
             float* ax = px, aq = pq, aw = weight.IsEmpty ? null : pw, am = pm, aS = ps, ag = pg, adx = pdx;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), (_, r0, r1) =>
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, (_, r0, r1) =>
             {
                 for (int r = r0; r < r1; r++)
                 {

@@ -299,7 +299,8 @@ public class CrossEntropyThreadTests
     public void Results_AreBitIdentical_ForOneAndTwoThreads()
     {
         var rng = new Random(42);
-        int n = 700, c = 129;
+        // Above KernelParallel.SerialWorkLimit, so two threads really share the chunks.
+        int n = 2100, c = 129;
         float[] x = RandomLogits(rng, n * c);
         long[] t = Enumerable.Range(0, n).Select(i => i % 13 == 0 ? -100L : rng.Next(c)).ToArray();
         float[] w = Enumerable.Range(0, c).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray();
@@ -325,6 +326,7 @@ public class CrossEntropyThreadTests
             Assert.Equal(one.Item4, two.Item4);
             Assert.Equal(one.Item5, two.Item5);
             Assert.True(KernelParallel.ChunkCount(n, SoftmaxKernel.RowsPerChunk(c)) > 2, "the case must span several chunks");
+            Assert.True((long)n * c >= KernelParallel.SerialWorkLimit, "the case must be big enough to run in parallel");
         }
         finally
         {
