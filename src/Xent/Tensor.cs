@@ -88,6 +88,14 @@ public partial class Tensor
     /// <summary>Accumulated gradient of a leaf after <see cref="Backward(Tensor?, bool)"/>; null until then.</summary>
     public Tensor? Grad { get; set; }
 
+    /// <summary>
+    /// Set only by a backward function on a gradient whose storage nothing else references (a buffer it
+    /// just allocated, or one it saved and will never hand out again). The engine may then adopt it as a
+    /// leaf's <see cref="Grad"/> or add into it instead of copying. Never set on a user's tensor; the
+    /// engine clears it before a tensor becomes reachable from user code or is handed out twice.
+    /// </summary>
+    internal bool IsGradBufferOwned { get; set; }
+
     /// <summary>The node that produced this tensor, or null for a leaf.</summary>
     public Node? GradFn { get; internal set; }
 

@@ -33,25 +33,73 @@ internal static class BackwardEngine
                 continue;
             }
             var inputs = node.Inputs;
-            var inputGrads = node.Apply(g);
+            var inputGrads = node.Apply(g, lastUse: !retainGraph);
+            DisownShared(inputGrads, g);
             for (int k = 0; k < inputs.Length; k++)
             {
                 var input = inputs[k];
                 var ig = inputGrads[k];
-                if (ig is null || !input.RequiresGrad) continue;
+                if (ig is null || !input.RequiresGrad) { if (ig is not null) ig.IsGradBufferOwned = false; continue; }
                 if (!Shapes.Equal(ig.ShapeSpan, input.ShapeSpan))
                     throw new InvalidOperationException($"{node.Name} returned a gradient of shape {Shapes.Format(ig.ShapeSpan)} for an input of shape {Shapes.Format(input.ShapeSpan)}.");
-                // Gradients may alias each other (Add passes one tensor to both inputs): never add in place here.
-                grads[input] = grads.TryGetValue(input, out var existing) ? existing + ig : ig;
+                grads[input] = grads.TryGetValue(input, out var existing) ? AddGradients(existing, ig) : ig;
             }
             if (!retainGraph) node.Free();
         }
     }
 
+    /// <summary>
+    /// Ownership rule: a returned gradient may be adopted or written to only when its backward marked it
+    /// <see cref="Tensor.IsGradBufferOwned"/> and it is handed out once: not the incoming gradient passed
+    /// through (Clone, Add), not the same tensor returned for two inputs (Add returns g twice).
+    /// </summary>
+    private static void DisownShared(Tensor?[] grads, Tensor incoming)
+    {
+        incoming.IsGradBufferOwned = false; // consumed: the node may have returned it or a view of it
+        for (int k = 0; k < grads.Length; k++)
+        {
+            var a = grads[k];
+            if (a is null || !a.IsGradBufferOwned) continue;
+            for (int j = 0; j < grads.Length; j++)
+                if (j != k && ReferenceEquals(a, grads[j])) { a.IsGradBufferOwned = false; break; }
+        }
+    }
+
+    /// <summary>
+    /// Two gradients of one input, summed into an owned one when there is one (a + b = b + a in
+    /// IEEE arithmetic, so the order does not change the result), else into a new owned tensor.
+    /// </summary>
+    private static Tensor AddGradients(Tensor existing, Tensor ig)
+    {
+        if (ReferenceEquals(existing, ig)) { existing.IsGradBufferOwned = false; ig = existing; }
+        var into = existing.IsGradBufferOwned ? existing : ig.IsGradBufferOwned ? ig : null;
+        if (into is not null)
+        {
+            var other = ReferenceEquals(into, existing) ? ig : existing;
+            System.Numerics.Tensors.TensorPrimitives.Add(into.Data, other.Data, into.Data);
+            return into;
+        }
+        var sum = existing + ig;
+        sum.IsGradBufferOwned = true;
+        return sum;
+    }
+
+    /// <summary>
+    /// First gradient of a leaf: adopted when the engine owns its buffer (no copy of N×C floats), else
+    /// copied, so <see cref="Tensor.Grad"/> never aliases a tensor the user or a retained graph can reach.
+    /// Later gradients add into <see cref="Tensor.Grad"/> in place, as PyTorch accumulates.
+    /// </summary>
     private static void AccumulateLeaf(Tensor leaf, Tensor g)
     {
-        if (leaf.Grad is null) leaf.Grad = g.Detach().Clone();
-        else System.Numerics.Tensors.TensorPrimitives.Add(leaf.Grad.Data, g.Data, leaf.Grad.Data);
+        if (leaf.Grad is null)
+        {
+            leaf.Grad = g.IsGradBufferOwned ? g : g.Detach().Clone();
+            g.IsGradBufferOwned = false; // now reachable by the user
+        }
+        else
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(leaf.Grad.Data, g.Data, leaf.Grad.Data);
+        }
     }
 
     /// <summary>Tensors reachable from <paramref name="root"/>, each after all tensors that feed it.</summary>

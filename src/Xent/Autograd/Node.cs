@@ -7,6 +7,7 @@ namespace Xent.Autograd;
 public sealed class Node
 {
     private Func<Tensor, Tensor?[]>? _backward;
+    private Func<Tensor, bool, Tensor?[]>? _backwardLastUse;
 
     internal Node(string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
     {
@@ -15,22 +16,57 @@ public sealed class Node
         _backward = backward;
     }
 
+    /// <summary>
+    /// A node whose backward also learns whether this is its last call (the engine frees it right after,
+    /// i.e. Backward without retainGraph): it may then hand out, or rescale in place, a buffer it saved
+    /// in forward, and mark the returned gradient <see cref="Tensor.IsGradBufferOwned"/>.
+    /// </summary>
+    internal Node(string name, Tensor[] inputs, Func<Tensor, bool, Tensor?[]> backward)
+    {
+        Name = name;
+        Inputs = inputs;
+        _backwardLastUse = backward;
+    }
+
     /// <summary>PyTorch-style name of the backward function, e.g. <c>MulBackward</c>.</summary>
     public string Name { get; }
 
     internal Tensor[] Inputs { get; private set; }
 
-    internal bool IsFreed => _backward is null;
+    internal bool IsFreed => _backward is null && _backwardLastUse is null;
 
-    internal Tensor?[] Apply(Tensor gradOutput) =>
-        (_backward ?? throw new InvalidOperationException(
+    internal Tensor?[] Apply(Tensor gradOutput) => Apply(gradOutput, lastUse: false);
+
+    /// <param name="gradOutput">Gradient of the objective with respect to this node's output.</param>
+    /// <param name="lastUse">True when the engine frees this node right after the call.</param>
+    internal Tensor?[] Apply(Tensor gradOutput, bool lastUse)
+    {
+        if (_backwardLastUse is not null) return _backwardLastUse(gradOutput, lastUse);
+        return (_backward ?? throw new InvalidOperationException(
             $"Trying to backward through the graph a second time ({Name} was already freed). " +
             "Pass retainGraph: true to the first Backward call if you need to backward twice."))(gradOutput);
+    }
 
     /// <summary>Drops the saved tensors so their memory can be reclaimed.</summary>
     internal void Free()
     {
         _backward = null;
+        _backwardLastUse = null;
         Inputs = [];
+    }
+
+    /// <summary>
+    /// Like <c>Tensor.Record</c>, for a backward that is told whether it is the node's last call
+    /// (see <see cref="Node(string, Tensor[], Func{Tensor, bool, Tensor?[]})"/>).
+    /// </summary>
+    internal static Tensor Record(Tensor result, string name, Func<Tensor, bool, Tensor?[]> backward, params Tensor[] inputs)
+    {
+        if (!GradMode.IsEnabled) return result;
+        bool any = false;
+        foreach (var t in inputs) any |= t.RequiresGrad;
+        if (!any) return result;
+        result.RequiresGrad = true; // result is a fresh float32 leaf here, so the setter accepts it
+        result.GradFn = new Node(name, inputs, backward);
+        return result;
     }
 }

@@ -94,11 +94,17 @@ public static partial class F
             var grad = GC.AllocateUninitializedArray<float>(logits.Length);
             var totals = CrossEntropyKernel.ForwardBackward(logits, targets, classes, w, ignoreIndex, eps, (float)(1.0 / den), grad);
             float value = reduction == Reduction.Mean ? totals.Mean : (float)totals.LossSum;
-            return Tensor.Record(Tensor.Scalar(value), "CrossEntropyLossBackward", g =>
+            return Node.Record(Tensor.Scalar(value), "CrossEntropyLossBackward", (g, lastUse) =>
             {
                 float gs = g.Item();
-                // The engine never writes into a returned gradient (leaves get a copy), so the saved buffer can be returned as is.
-                return [new Tensor(ClassRows.FromRows(gs == 1f ? grad : Scaled(grad, gs), outer, classes, inner), inputShape)];
+                // loss.Backward() (gs = 1) returns the gradient computed in forward as is. On the node's last
+                // use nothing else will read the saved buffer, so it is scaled in place and handed over to the
+                // engine (a leaf adopts it as its Grad without a copy); otherwise it stays the engine's to copy,
+                // or a scaled copy is made.
+                bool owned = lastUse || gs != 1f;
+                var rows = gs == 1f ? grad : lastUse ? ScaleInPlace(grad, gs) : Scaled(grad, gs);
+                var dx = ClassRows.FromRows(rows, outer, classes, inner);
+                return [Owned(new Tensor(dx, inputShape), owned || !ReferenceEquals(dx, rows))];
             }, input);
         }
 
@@ -116,7 +122,7 @@ public static partial class F
         {
             var dx = GC.AllocateUninitializedArray<float>(logits.Length);
             CrossEntropyKernel.Backward(logits, targets, classes, w, ignoreIndex, eps, rowMax, rowLogSum, RowGrad(g, reduction, t.WeightSum), dx);
-            return [new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
+            return [Owned(new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape))];
         }, input);
     }
 
@@ -142,7 +148,7 @@ public static partial class F
         {
             var dx = GC.AllocateUninitializedArray<float>(logits.Length);
             CrossEntropyKernel.BackwardProb(logits, q, classes, w, eps, rowMax, rowLogSum, RowGrad(g, reduction, rows), dx);
-            return [new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
+            return [Owned(new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape))];
         }, input);
     }
 
@@ -153,6 +159,19 @@ public static partial class F
         Reduction.Sum => [g.Item()],
         _ => [(float)(g.Item() / denominator)],
     };
+
+    private static float[] ScaleInPlace(float[] x, float s)
+    {
+        System.Numerics.Tensors.TensorPrimitives.Multiply(x, s, x);
+        return x;
+    }
+
+    /// <summary>Marks a gradient whose buffer this op just allocated (or gives up for good) as the engine's to adopt.</summary>
+    private static Tensor Owned(Tensor gradient, bool owned = true)
+    {
+        gradient.IsGradBufferOwned = owned;
+        return gradient;
+    }
 
     private static float[] Scaled(float[] x, float s)
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -37,6 +38,7 @@ public static unsafe class CrossEntropyKernel
 {
     /// <summary>Throws when a target is neither in [0, <paramref name="classes"/>) nor <paramref name="ignoreIndex"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">"Target 12 is out of bounds." (PyTorch's wording).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ValidateTargets(ReadOnlySpan<long> targets, int classes, long ignoreIndex)
     {
         foreach (long t in targets)
@@ -48,6 +50,7 @@ public static unsafe class CrossEntropyKernel
     /// PyTorch's 'mean' denominator: Σ w[t_i] over rows whose target is not <paramref name="ignoreIndex"/>
     /// (the count of such rows when <paramref name="weight"/> is empty). Targets must be valid.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double TargetWeightSum(ReadOnlySpan<long> targets, ReadOnlySpan<float> weight, long ignoreIndex)
     {
         double s = 0;
@@ -94,7 +97,7 @@ public static unsafe class CrossEntropyKernel
         {
             float* ax = px, aw = pw, al = pl, am = pm, aS = ps, arw = prw;
             long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, (chunk, r0, r1) =>
+            KernelParallel.ForChunks(rows, rpc, classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
             {
                 double lsum = 0, wsum = 0;
                 var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
@@ -179,7 +182,7 @@ public static unsafe class CrossEntropyKernel
         {
             float* ax = px, aw = pw, am = pm, aS = ps, ag = pg, adx = pdx;
             long* at = pt;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), (_, r0, r1) =>
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
             {
                 var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
                 for (int r = r0; r < r1; r++)
@@ -251,12 +254,15 @@ public static unsafe class CrossEntropyKernel
         float eps = labelSmoothing, wSum = WeightTotal(weight, classes), g = gradScale;
         // A gradient bigger than the caches is streamed to memory rather than written through them.
         bool streaming = (long)gradLogits.Length * sizeof(float) >= StreamingBytes;
+        // A row of at most 16 classes is one masked 512-bit vector: no loops, no scalar tails.
+        bool small = Avx512F.IsSupported && classes <= Vector512<float>.Count;
+        var lanes = small ? Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(classes)).AsSingle() : default;
         fixed (float* px = logits, pw = weight, pl = loss, pdx = gradLogits)
         fixed (long* pt = targets)
         {
             float* ax = px, aw = pw, al = pl, adx = pdx;
             long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, (chunk, r0, r1) =>
+            KernelParallel.ForChunks(rows, rpc, classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
             {
                 double lsum = 0, wsum = 0;
                 var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
@@ -269,6 +275,12 @@ public static unsafe class CrossEntropyKernel
                     long t = at[r];
                     float li = 0f, wt = 0f;
                     if (t == ignoreIndex) dx.Clear();
+                    else if (small)
+                    {
+                        int ti = (int)t;
+                        wt = weighted ? aw[ti] : 1f;
+                        li = SmallRow(ax + (long)r * classes, adx + (long)r * classes, lanes, ti, aw, wt, wSum, eps, g);
+                    }
                     else
                     {
                         int ti = (int)t;
@@ -344,7 +356,7 @@ public static unsafe class CrossEntropyKernel
         fixed (float* px = logits, pq = targets, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum)
         {
             float* ax = px, aq = pq, aw = pw, al = pl, am = pm, aS = ps;
-            KernelParallel.ForChunks(rows, rpc, (chunk, r0, r1) =>
+            KernelParallel.ForChunks(rows, rpc, classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
             {
                 double lsum = 0;
                 for (int r = r0; r < r1; r++)
@@ -403,7 +415,7 @@ public static unsafe class CrossEntropyKernel
         fixed (float* px = logits, pq = targets, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         {
             float* ax = px, aq = pq, aw = weight.IsEmpty ? null : pw, am = pm, aS = ps, ag = pg, adx = pdx;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), (_, r0, r1) =>
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
             {
                 for (int r = r0; r < r1; r++)
                 {
@@ -440,6 +452,43 @@ public static unsafe class CrossEntropyKernel
 
     // ---- row helpers -------------------------------------------------------------------------
 
+    /// <summary>
+    /// The fused step for one row of C ≤ 16 classes held in one vector (<paramref name="lanes"/> selects the
+    /// first C): the same formulas as the general path, dx = a·e^(x − m) − b·w − g·(1 − ε)·w_t·onehot(t).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float SmallRow(float* x, float* dx, Vector512<float> lanes, int t, float* w, float wt, float wSum, float eps, float g)
+    {
+        int classes = BitOperations.PopCount(Vector512.ExtractMostSignificantBits(lanes));
+        var v = Avx512F.MaskLoad(x, lanes, Vector512.Create(float.NegativeInfinity));
+        float m = HorizontalMax(v);
+        // Unused lanes take e^0 and are then zeroed: e^(−inf) there would underflow through subnormals,
+        // which cost a microcode assist per lane on x86.
+        var e = VectorMath.Exp(Vector512.ConditionalSelect(lanes, v - Vector512.Create(m), Vector512<float>.Zero)) & lanes;
+        float s = Vector512.Sum(e);
+        float logSum = MathF.Log(s);
+        var wv = w != null ? Avx512F.MaskLoad(w, lanes, Vector512<float>.Zero) : default;
+        float li = RowLoss(new ReadOnlySpan<float>(x, classes), t, m, logSum,
+            w != null ? new ReadOnlySpan<float>(w, classes) : default, wt, wSum, eps);
+        float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = g * (eps / classes);
+        var c = w != null ? Vector512.Create(b) * wv : Vector512.Create(b);
+        var target = Vector512.Equals(Vector512<int>.Indices, Vector512.Create(t)).AsSingle();
+        var d = Vector512.Create(a) * e - c - (Vector512.Create(g * ((1f - eps) * wt)) & target);
+        Avx512F.MaskStore(dx, lanes, d);
+        return li;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalMax(Vector512<float> v)
+    {
+        var h = Vector256.MaxNative(v.GetLower(), v.GetUpper());
+        var q = Vector128.MaxNative(h.GetLower(), h.GetUpper());
+        q = Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+        q = Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
+        return q.ToScalar();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float RowLoss(ReadOnlySpan<float> x, int t, float m, float logSum, ReadOnlySpan<float> w, float wt, float wSum, float eps)
     {
         // (x_t − m) − l rather than x_t − (m + l): exact when the target is the max and m is large.
@@ -454,6 +503,7 @@ public static unsafe class CrossEntropyKernel
     }
 
     /// <summary>Σ_c w_c·q'_c·((x_c − m) − l), q' = q·k1 + k0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float ProbDot(float* x, float* q, float* w, int n, float m, float logSum, float k1, float k0)
     {
         int i = 0;
@@ -476,6 +526,7 @@ public static unsafe class CrossEntropyKernel
     }
 
     /// <summary>dx = g·(A·e^((x − m) − l) − w·q'), A = Σ w·q'.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ProbGrad(float* x, float* q, float* w, float* dx, int n, float m, float logSum, float g, float k1, float k0)
     {
         float a = 0f;

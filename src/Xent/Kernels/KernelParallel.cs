@@ -24,11 +24,27 @@ public static class KernelParallel
     /// Runs <paramref name="body"/>(chunkIndex, start, end) for each chunk of <paramref name="chunkSize"/>
     /// items of [0, <paramref name="length"/>). Runs inline when one chunk or one thread suffices.
     /// </summary>
-    public static void ForChunks(int length, int chunkSize, Action<int, int, int> body)
+    public static void ForChunks(int length, int chunkSize, Action<int, int, int> body) =>
+        ForChunks(length, chunkSize, 0, body);
+
+    /// <summary>
+    /// Below this much work (items × <c>workPerItem</c>, roughly element-operations) a kernel runs on the
+    /// calling thread: waking a pool thread costs tens of microseconds on a quiet machine and
+    /// milliseconds on a loaded one, more than a few hundred thousand elements take on one core.
+    /// </summary>
+    public const long SerialWorkLimit = 1L << 18;
+
+    /// <summary>
+    /// <see cref="ForChunks(int, int, Action{int, int, int})"/> that stays on the calling thread when
+    /// <paramref name="length"/> × <paramref name="workPerItem"/> is below <see cref="SerialWorkLimit"/>
+    /// (0: no estimate, always parallel). The chunks, and so the results, are the same either way.
+    /// </summary>
+    public static void ForChunks(int length, int chunkSize, long workPerItem, Action<int, int, int> body)
     {
         int chunks = ChunkCount(length, chunkSize);
         if (chunks == 0) return;
         int threads = Math.Min(s_maxThreads, chunks);
+        if (workPerItem > 0 && (long)length * workPerItem < SerialWorkLimit) threads = 1;
         if (threads == 1)
         {
             for (int c = 0; c < chunks; c++) body(c, c * chunkSize, Math.Min(length, (c + 1) * chunkSize));

@@ -11,6 +11,8 @@ namespace Xent.Kernels;
 /// a Vector256 path and a scalar tail; the exp is Cephes' single-precision expf
 /// (Cody–Waite range reduction, degree-5 polynomial), within 2 ulp of the exact result over
 /// the whole float range including subnormal results, exp(−inf) = 0, exp(NaN) = NaN.
+/// Row primitives are compiled fully optimised at once (AggressiveOptimization): tier-0 code of a
+/// Vector512 loop is many times slower, and a training run's first steps would pay for it.
 /// </summary>
 internal static unsafe class VectorMath
 {
@@ -79,6 +81,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>Scalar e^x with the same operations as the vector paths, so tails round identically.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Exp(float x)
     {
         float xc = x > MaxArg ? MaxArg : x < MinArg ? MinArg : x; // NaN fails both compares and stays
@@ -101,6 +104,7 @@ internal static unsafe class VectorMath
     private static bool Use256(int n) => Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count;
 
     /// <summary>Largest element (NaN may or may not win; callers feed the max into exp, which propagates NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(ReadOnlySpan<float> x)
     {
         ref float p = ref MemoryMarshal.GetReference(x);
@@ -142,6 +146,7 @@ internal static unsafe class VectorMath
     /// kept apart because (x − m) − logSum is exact where x − (m + logSum) loses the small
     /// logSum next to a large m. All −inf → logSum NaN (as PyTorch's log_softmax); NaN or +inf → NaN.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float MaxLogSumExp(ReadOnlySpan<float> x, out float logSum)
     {
         ref float p = ref MemoryMarshal.GetReference(x);
@@ -211,6 +216,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>y = e^(x − shift); returns Σ y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpStoreSum(ReadOnlySpan<float> x, float shift, Span<float> y)
     {
         ref float px = ref MemoryMarshal.GetReference(x);
@@ -261,6 +267,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>Σ w_c (x_c − shift), or Σ (x_c − shift) when <paramref name="w"/> is empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SumWeightedDiff(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float shift)
     {
         bool weighted = !w.IsEmpty;
@@ -304,6 +311,7 @@ internal static unsafe class VectorMath
     /// streams y past the cache: no read-for-ownership of lines that are only written, which is what
     /// keeps a fused cross-entropy step near memcpy speed; the caller issues the store fence.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ExpAffine(ReadOnlySpan<float> x, float shift, float shift2, float a, float b, ReadOnlySpan<float> w, Span<float> y,
         bool nonTemporal = false)
     {
@@ -362,6 +370,7 @@ internal static unsafe class VectorMath
     /// z = a·y − b·w_c (b alone when <paramref name="w"/> is empty); z may be y. With
     /// <paramref name="nonTemporal"/> (z must then be pinned) the Vector512 path streams z past the cache.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleSub(ReadOnlySpan<float> y, float a, float b, ReadOnlySpan<float> w, Span<float> z, bool nonTemporal = false)
     {
         bool weighted = !w.IsEmpty;
@@ -405,6 +414,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>Σ x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum(ReadOnlySpan<float> x)
     {
         ref float p = ref MemoryMarshal.GetReference(x);
@@ -427,6 +437,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>Σ x·y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         ref float px = ref MemoryMarshal.GetReference(x);
@@ -452,6 +463,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>y = (x − shift) − shift2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SubScalar(ReadOnlySpan<float> x, float shift, float shift2, Span<float> y)
     {
         ref float px = ref MemoryMarshal.GetReference(x);
@@ -473,6 +485,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>z = y·(d − shift).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MulShifted(ReadOnlySpan<float> y, ReadOnlySpan<float> d, float shift, Span<float> z)
     {
         ref float py = ref MemoryMarshal.GetReference(y);

@@ -149,6 +149,46 @@ public class CrossEntropyKernelTests
         Assert.False(float.IsNaN(Fwd(k3).Loss[1]));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(10)]
+    [InlineData(16)]
+    [InlineData(17)]
+    public void FusedRowsOfFewClasses_WithInfNaNAndHugeLogits_MatchTheScalarTwin(int c)
+    {
+        // C ≤ 16 runs as one masked vector per row; the last row ends the array, so no lane may read past it.
+        var rng = new Random(c);
+        int n = 9;
+        float[] x = RandomLogits(rng, n * c);
+        x[0] = float.NegativeInfinity;                       // row 0: a −inf logit
+        for (int j = 0; j < c; j++) x[c + j] = 1e4f - 3 * j;  // row 1: huge, far-apart logits
+        x[2 * c + 1] = float.NaN;                            // row 2: NaN stays in its row
+        long[] t = Enumerable.Range(0, n).Select(i => i == 4 ? -100L : rng.Next(c)).ToArray();
+        float[] w = Enumerable.Range(0, c).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray();
+        foreach (var (weight, eps) in new[] { (Array.Empty<float>(), 0f), (w, 0.1f) })
+        {
+            var fused = new float[x.Length];
+            var fusedS = new float[x.Length];
+            var loss = new float[n];
+            var lossS = new float[n];
+            CrossEntropyKernel.ForwardBackward(x, t, c, weight, -100, eps, 0.25f, fused, loss);
+            CrossEntropyKernel.ForwardBackwardScalar(x, t, c, weight, -100, eps, 0.25f, fusedS, lossS);
+            for (int i = 0; i < n; i++)
+            {
+                bool nan = i == 2;
+                Assert.Equal(nan, float.IsNaN(loss[i]));
+                if (!nan) Close.One(lossS[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
+                for (int j = 0; j < c; j++)
+                {
+                    float a = fused[i * c + j], b = fusedS[i * c + j];
+                    if (nan) Assert.True(float.IsNaN(a), $"dx[{i},{j}]");
+                    else Close.One(b, a, 1e-5, 1e-7, $"dx[{i},{j}]");
+                }
+            }
+            Assert.All(fused.AsSpan(4 * c, c).ToArray(), v => Assert.Equal(0f, v));
+        }
+    }
+
     [Fact]
     public void NaN_Propagates_ToItsRowOnly()
     {
@@ -299,7 +339,8 @@ public class CrossEntropyThreadTests
     public void Results_AreBitIdentical_ForOneAndTwoThreads()
     {
         var rng = new Random(42);
-        int n = 700, c = 129;
+        // Above KernelParallel.SerialWorkLimit, so two threads really share the chunks.
+        int n = 2100, c = 129;
         float[] x = RandomLogits(rng, n * c);
         long[] t = Enumerable.Range(0, n).Select(i => i % 13 == 0 ? -100L : rng.Next(c)).ToArray();
         float[] w = Enumerable.Range(0, c).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray();
@@ -325,6 +366,7 @@ public class CrossEntropyThreadTests
             Assert.Equal(one.Item4, two.Item4);
             Assert.Equal(one.Item5, two.Item5);
             Assert.True(KernelParallel.ChunkCount(n, SoftmaxKernel.RowsPerChunk(c)) > 2, "the case must span several chunks");
+            Assert.True((long)n * c >= KernelParallel.SerialWorkLimit, "the case must be big enough to run in parallel");
         }
         finally
         {
