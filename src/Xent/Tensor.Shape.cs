@@ -101,9 +101,10 @@ public partial class Tensor
     /// <summary>The 2-D transpose, like <c>x.T</c>.</summary>
     public Tensor T => Rank == 2 ? Transpose(0, 1) : throw new InvalidOperationException($"T expects a 2-D tensor, got shape {Shapes.Format(_shape)}.");
 
-    /// <summary>Reorders dims: output dim i is input dim <paramref name="perm"/>[i]. Copies. Differentiable.</summary>
-    public Tensor Permute(params int[] perm)
+    /// <summary>Reorders dims: output dim i is input dim <paramref name="dims"/>[i] (negative dims count from the end). Copies. Differentiable.</summary>
+    public Tensor Permute(params int[] dims)
     {
+        var perm = (int[])dims.Clone();  // normalised below; the caller's array stays as given
         if (perm.Length != Rank) throw new ArgumentException($"Permute: expected {Rank} dims, got {perm.Length}.");
         var seen = new bool[Rank];
         for (int i = 0; i < Rank; i++)
@@ -124,7 +125,7 @@ public partial class Tensor
         if (_float is null) return result;
         var inverse = new int[Rank];
         for (int i = 0; i < Rank; i++) inverse[perm[i]] = i;
-        return Record(result, "PermuteBackward", g => [g.Permute((int[])inverse.Clone())], this);
+        return Record(result, "PermuteBackward", g => [g.Permute(inverse)], this);
     }
 
     /// <summary>Copies a strided view (given by per-output-dim source strides) into contiguous order.</summary>

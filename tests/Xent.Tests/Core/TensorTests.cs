@@ -91,6 +91,17 @@ public class TensorTests
     }
 
     [Fact]
+    public void PermuteLeavesTheCallersDimsUntouched()
+    {
+        var x = Tensor.Arange(0f, 24f).Reshape(2, 3, 4);
+        int[] dims = [-1, 0, 1];
+        var p = x.Permute(dims);
+        Assert.Equal(new[] { -1, 0, 1 }, dims);
+        Assert.Equal(new[] { 4, 2, 3 }, p.Shape);
+        Assert.Equal(x.Data[1 * 12 + 2 * 4 + 3], p.Data[3 * 6 + 1 * 3 + 2]);
+    }
+
+    [Fact]
     public void EqAndAccuracy()
     {
         var pred = Tensor.FromArray(new long[] { 1, 2, 3, 4 });
