@@ -148,19 +148,35 @@ public class CrossEntropyBehaviourTests
     }
 
     [Fact]
-    public void LossModules_AreTheFunctions()
+    public void LossModules_MatchFloat64References()
     {
         var x = Randn(13, 4, 3);
         var t = Tensor.FromArray([0, 2, 1, 2], 4);
         var w = Tensor.FromArray([1f, 2f, 0.5f]);
-        Check.Close(F.CrossEntropy(x, t, w, 2, Reduction.Sum, 0.1f),
-            new CrossEntropyLoss(weight: w, ignoreIndex: 2, reduction: Reduction.Sum, labelSmoothing: 0.1f).Forward(x, t), 0, 0);
-        var logp = F.LogSoftmax(x, 1);
-        Check.Close(F.NllLoss(logp, t, w, 1), new NLLLoss(weight: w, ignoreIndex: 1).Forward(logp, t), 0, 0);
+        float[] xs = x.ToArray(), ws = w.ToArray();
+        long[] ts = t.ToInt64Array();
+
+        var (ceSum, _, _) = Reference(xs, ts, 3, ws, ignore: 2);
+        Check.Close(ceSum, new CrossEntropyLoss(weight: w, ignoreIndex: 2, reduction: Reduction.Sum).Forward(x, t).Item(), 1e-5, 0, "CrossEntropyLoss");
+
+        // NLL of log-probabilities is the cross-entropy of the logits they came from.
+        var (nllSum, nllWeights, _) = Reference(xs, ts, 3, ws, ignore: 1);
+        Check.Close(nllSum / nllWeights, new NLLLoss(weight: w, ignoreIndex: 1).Forward(F.LogSoftmax(x, 1), t).Item(), 1e-5, 0, "NLLLoss");
+
         var p = F.Softmax(x, 1);
         var y = Tensor.Rand([4, 3], new Generator(14));
-        Check.Close(F.BinaryCrossEntropy(p, y, w, Reduction.None), new BCELoss(weight: w, reduction: Reduction.None).Forward(p, y), 0, 0);
-        Check.Close(F.BinaryCrossEntropyWithLogits(x, y, null, Reduction.Mean, w), new BCEWithLogitsLoss(posWeight: w).Forward(x, y), 0, 0);
+        float[] ps = p.ToArray(), ys = y.ToArray();
+        var bce = new BCELoss(weight: w, reduction: Reduction.None).Forward(p, y).ToArray();
+        double bceWithLogits = 0;
+        for (int i = 0; i < ps.Length; i++)
+        {
+            double wc = ws[i % 3];
+            Check.Close(-wc * (ys[i] * Math.Log(ps[i]) + (1 - ys[i]) * Math.Log(1 - ps[i])), bce[i], 1e-5, 1e-7, $"BCELoss[{i}]");
+            double sig = 1 / (1 + Math.Exp(-xs[i]));
+            bceWithLogits -= wc * ys[i] * Math.Log(sig) + (1 - ys[i]) * Math.Log(1 - sig);  // posWeight = w along the last dim
+        }
+        Check.Close(bceWithLogits / xs.Length, new BCEWithLogitsLoss(posWeight: w).Forward(x, y).Item(), 1e-5, 0, "BCEWithLogitsLoss");
+
         var defaults = new CrossEntropyLoss();
         Assert.Equal((-100L, Reduction.Mean, 0f), (defaults.IgnoreIndex, defaults.Reduction, defaults.LabelSmoothing));
         Assert.Empty(defaults.Parameters());
