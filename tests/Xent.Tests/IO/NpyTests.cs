@@ -18,6 +18,15 @@ public class NpyTests
         return data;
     }
 
+    /// <summary>The version-1.0 goldens, the format Npy.Write produces (the v2/v3 ones were written with an explicit version).</summary>
+    public static TheoryData<string> Version1ManifestFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var p in Manifest().EnumerateObject())
+            if (File.ReadAllBytes(Golden.PathOf("io", p.Name))[6] == 1) data.Add(p.Name);
+        return data;
+    }
+
     private static JsonElement Manifest()
     {
         using var doc = JsonDocument.Parse(File.ReadAllBytes(Golden.PathOf("io", "npy_manifest.json")));
@@ -56,11 +65,10 @@ public class NpyTests
     }
 
     [Theory]
-    [MemberData(nameof(ManifestFiles))]
+    [MemberData(nameof(Version1ManifestFiles))]
     public void Write_ProducesTheSameBytesAsNumpySave(string file)
     {
         byte[] golden = File.ReadAllBytes(Golden.PathOf("io", file));
-        if (golden[6] != 1) return; // The v2/v3 goldens were written with an explicit version on purpose.
         using var dir = new TempDirectory();
         Npy.Write(dir.File("out.npy"), Npy.Read(Golden.PathOf("io", file)));
         Assert.Equal(golden, File.ReadAllBytes(dir.File("out.npy")));
