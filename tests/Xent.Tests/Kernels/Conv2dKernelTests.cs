@@ -1,3 +1,4 @@
+using Xent.Tests.Support;
 using Xunit;
 using Xent.Kernels;
 using static Xent.Tests.Kernels.KernelGolden;

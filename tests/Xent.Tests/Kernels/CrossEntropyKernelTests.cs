@@ -1,15 +1,9 @@
+using Xent.Tests.Support;
 using Xent.Kernels;
 using Xunit;
 using static Xent.Tests.Kernels.CeReference;
 
 namespace Xent.Tests.Kernels;
-
-/// <summary>Tests that change <see cref="KernelParallel.MaxThreads"/> run alone in this collection.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class CeThreadCollection
-{
-    public const string Name = "cross-entropy kernels, thread count";
-}
 
 public class CrossEntropyKernelTests
 {
@@ -332,7 +326,7 @@ public class CrossEntropyKernelTests
     }
 }
 
-[Collection(CeThreadCollection.Name)]
+[Collection(KernelThreadingCollection.Name)]
 public class CrossEntropyThreadTests
 {
     [Fact]

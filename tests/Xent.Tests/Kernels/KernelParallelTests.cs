@@ -1,10 +1,11 @@
+using Xent.Tests.Support;
 using System.Collections.Concurrent;
 using Xent.Kernels;
 using Xunit;
 
 namespace Xent.Tests.Kernels;
 
-[Collection(CeThreadCollection.Name)]
+[Collection(KernelThreadingCollection.Name)]
 public class KernelParallelTests
 {
     private static List<(int Chunk, int Start, int End, int Thread)> Record(int length, int chunkSize, long workPerItem)

@@ -5,15 +5,6 @@ using Xent.Kernels;
 
 namespace Xent.Tests.Kernels;
 
-/// <summary>
-/// Tests that change <see cref="KernelParallel.MaxThreads"/> run in this collection, alone, so that
-/// no other test observes (or races with) the temporary setting.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class KernelThreadingCollection
-{
-    public const string Name = "Kernel threading (global MaxThreads)";
-}
 
 internal static class KernelTestUtil
 {

@@ -1,14 +1,11 @@
+using Xent.Tests.Support;
 using Xunit;
 using Xent.Diagnostics;
 
 namespace Xent.Tests.Losses;
 
-/// <summary>Tests that swap the process-wide <see cref="Warnings.Handler"/> run alone, so no other test's warning leaks in.</summary>
-[CollectionDefinition("Warnings", DisableParallelization = true)]
-public sealed class WarningsCollection;
-
 /// <summary>The softmax-twice diagnostic of <see cref="F.CrossEntropy"/>.</summary>
-[Collection("Warnings")]
+[Collection(WarningsCollection.Name)]
 public class CrossEntropyWarningTests
 {
     private static Tensor Randn(int seed, params int[] shape) => Tensor.Randn(shape, new Generator(seed));

@@ -7,7 +7,7 @@ using Xunit;
 namespace Xent.Tests.NN;
 
 /// <summary>State dicts through safetensors, in both directions between PyTorch and Xent.</summary>
-[Collection("Warnings")]
+[Collection(WarningsCollection.Name)]
 public class CheckpointTests
 {
     private static string TempFile() => Path.Combine(Path.GetTempPath(), $"xent-nn-{Guid.NewGuid():N}.safetensors");

@@ -4,12 +4,8 @@ using Xunit;
 
 namespace Xent.Tests.NN;
 
-/// <summary>Tests that change or depend on the process-wide <see cref="Warnings"/> state run one at a time.</summary>
-[CollectionDefinition("Warnings", DisableParallelization = true)]
-public class WarningsCollection { }
-
 /// <summary>Dropout is random: its tests check the statistics, the exact scale, and that backward reuses forward's mask.</summary>
-[Collection("Warnings")]
+[Collection(WarningsCollection.Name)]
 public class DropoutTests
 {
     [Theory]

@@ -6,7 +6,7 @@ using Xunit;
 namespace Xent.Tests.NN;
 
 /// <summary>Containers, parameter naming and state-dict loading errors.</summary>
-[Collection("Warnings")]
+[Collection(WarningsCollection.Name)]
 public class ModuleTests
 {
     [Fact]
