@@ -71,6 +71,19 @@ internal static class TrainCommand
     private sealed record Settings(string? Data, string Model, int Epochs, int BatchSize, int TestBatchSize, double? Lr, string Optimizer,
         double Momentum, double? WeightDecay, float LabelSmoothing, string ClassWeights, long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches);
 
+    /// <summary>The model name a training checkpoint records, or null when it records none or cannot be read (Resume then reports why).</summary>
+    private static string? SavedModel(string checkpoint)
+    {
+        try
+        {
+            return Xent.IO.SafeTensors.Read(checkpoint).Metadata.TryGetValue("model", out var model) ? model : null;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
     private static double DefaultLr(string optimizer) => optimizer switch { "sgd" => 0.01, "adadelta" => 1.0, _ => 1e-3 };
 
     private static int Run(Settings s)
@@ -95,6 +108,12 @@ internal static class TrainCommand
         if (s.Resume is not null && !File.Exists(s.Resume))
         {
             err.WriteLine($"error: checkpoint '{s.Resume}' does not exist.");
+            return 1;
+        }
+        if (s.Resume is not null && SavedModel(s.Resume) is string saved && saved != s.Model)
+        {
+            // Checked before loading: the models share no parameter names, so loading would only report missing keys.
+            err.WriteLine($"error: checkpoint '{s.Resume}' holds a '{saved}' model, not '{s.Model}'; pass --model {saved}.");
             return 1;
         }
         if (s.Threads is int t) KernelParallel.MaxThreads = t;
@@ -123,20 +142,7 @@ internal static class TrainCommand
         Tensor? weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(train.Labels, 10) : null;
         var criterion = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
 
-        var ci = CultureInfo.InvariantCulture;
-        var settings = new List<KeyValuePair<string, string>>
-        {
-            new("data", Path.GetFullPath(dataDir)), new("model", s.Model), new("epochs", s.Epochs.ToString(ci)),
-            new("batch_size", s.BatchSize.ToString(ci)), new("test_batch_size", s.TestBatchSize.ToString(ci)),
-            new("optimizer", s.Optimizer), new("lr", lr.ToString("R", ci)), new("momentum", s.Momentum.ToString("R", ci)),
-            new("weight_decay", wd.ToString("R", ci)), new("label_smoothing", s.LabelSmoothing.ToString("R", ci)),
-            new("class_weights", s.ClassWeights), new("seed", s.Seed.ToString(ci)), new("threads", KernelParallel.MaxThreads.ToString(ci)),
-            new("limit_batches", s.LimitBatches?.ToString(ci) ?? "none"), new("resume", s.Resume ?? "none"),
-            new("loss", "CrossEntropyLoss"), new("normalize", "(0.1307, 0.3081)"),
-        };
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = s.Model };
-        foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
-
         var trainer = new Trainer(module, opt, (x, y) => criterion.Forward(x, y), new TrainerOptions
         {
             Epochs = s.Epochs, Seed = s.Seed, NumClasses = 10, LimitBatches = s.LimitBatches,
@@ -147,12 +153,7 @@ internal static class TrainCommand
         {
             try
             {
-                var meta = trainer.Resume(s.Resume);
-                if (meta.TryGetValue("model", out var m) && m != s.Model)
-                {
-                    err.WriteLine($"error: checkpoint '{s.Resume}' holds a '{m}' model, not '{s.Model}'; pass --model {m}.");
-                    return 1;
-                }
+                trainer.Resume(s.Resume);
             }
             catch (Exception e) when (e is InvalidDataException or InvalidOperationException or NotSupportedException)
             {
@@ -160,7 +161,25 @@ internal static class TrainCommand
                 return 1;
             }
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
+            // The optimizer's settings come from the checkpoint; report and save those, not the command line's.
+            var group = opt.ParamGroups[0];
+            lr = group.Lr;
+            wd = group.WeightDecay;
         }
+        double momentum = opt.ParamGroups[0].Has("momentum") ? opt.ParamGroups[0]["momentum"] : s.Momentum;
+
+        var ci = CultureInfo.InvariantCulture;
+        var settings = new List<KeyValuePair<string, string>>
+        {
+            new("data", Path.GetFullPath(dataDir)), new("model", s.Model), new("epochs", s.Epochs.ToString(ci)),
+            new("batch_size", s.BatchSize.ToString(ci)), new("test_batch_size", s.TestBatchSize.ToString(ci)),
+            new("optimizer", s.Optimizer), new("lr", lr.ToString("R", ci)), new("momentum", momentum.ToString("R", ci)),
+            new("weight_decay", wd.ToString("R", ci)), new("label_smoothing", s.LabelSmoothing.ToString("R", ci)),
+            new("class_weights", s.ClassWeights), new("seed", s.Seed.ToString(ci)), new("threads", KernelParallel.MaxThreads.ToString(ci)),
+            new("limit_batches", s.LimitBatches?.ToString(ci) ?? "none"), new("resume", s.Resume ?? "none"),
+            new("loss", "CrossEntropyLoss"), new("normalize", "(0.1307, 0.3081)"),
+        };
+        foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
         int batches = (train.Count + s.BatchSize - 1) / s.BatchSize;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);

@@ -106,6 +106,26 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
     }
 
     [Fact]
+    public void ResumeReportsTheCheckpointsSettingsAndRejectsAnotherModelBeforeLoading()
+    {
+        string dir = Path.Combine(run.Root.Path, "resumed-settings");
+        string[] args = ["train", "--data", run.Data, "--out", dir, "--model", "linear", "--batch-size", "32", "--limit-batches", "2"];
+        var first = CliRunner.Run([.. args, "--epochs", "1", "--lr", "0.02"]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        string checkpoint = Path.Combine(dir, "checkpoint.safetensors");
+
+        // On resume the optimizer state (lr 0.02) wins over --lr: the saved settings must say what was used.
+        var second = CliRunner.Run([.. args, "--epochs", "2", "--lr", "0.5", "--resume", checkpoint]);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.Equal("0.02", Checkpoint.Load(checkpoint).Metadata["setting.lr"]);
+
+        var wrong = CliRunner.Run(["train", "--data", run.Data, "--out", Path.Combine(run.Root.Path, "wrong-model"),
+            "--model", "mlp", "--epochs", "2", "--resume", checkpoint]);
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("holds a 'linear' model, not 'mlp'; pass --model linear", wrong.Stderr);
+    }
+
+    [Fact]
     public void MissingDataExitsWith2AndSaysHowToGetIt()
     {
         var r = CliRunner.Run("train", "--data", Path.Combine(run.Root.Path, "no-such-dir"), "--out", Path.Combine(run.Root.Path, "none"));
