@@ -48,7 +48,7 @@ public partial class Tensor
     /// <summary>Mean along <paramref name="dim"/>.</summary>
     public Tensor Mean(int dim, bool keepDim = false)
     {
-        int n = Size(dim);
+        int n = Shapes.Split(_shape, Shapes.NormalizeDim(dim, Rank, nameof(Mean))).Size;  // 1 for a 0-d tensor
         return Sum(dim, keepDim) / n;
     }
 
@@ -98,8 +98,10 @@ public partial class Tensor
         return Max(dim, keepDim).Indices;
     }
 
+    // A 0-d tensor reduced over its (implicit) dim 0 stays 0-d, as in PyTorch.
     private int[] KeptShape(int dim)
     {
+        if (Rank == 0) return [];
         var s = (int[])_shape.Clone();
         s[dim] = 1;
         return s;
@@ -107,6 +109,7 @@ public partial class Tensor
 
     private int[] ReducedShape(int dim)
     {
+        if (Rank == 0) return [];
         var s = new List<int>(_shape);
         s.RemoveAt(dim);
         return [.. s];

@@ -102,6 +102,20 @@ public class TensorTests
     }
 
     [Fact]
+    public void ReducingAScalarOverDimZeroKeepsIt()
+    {
+        var x = Tensor.Scalar(3f).RequiresGrad_();
+        var s = x.Sum(0);
+        Assert.Equal([], s.Shape);
+        Assert.Equal(3f, s.Item());
+        Assert.Equal([], x.Mean(-1, keepDim: true).Shape);
+        var (values, indices) = x.Max(0);
+        Assert.Equal((3f, 0L), (values.Item(), indices.ItemInt64()));
+        s.Backward();
+        Assert.Equal(1f, x.Grad!.Item());
+    }
+
+    [Fact]
     public void EqAndAccuracy()
     {
         var pred = Tensor.FromArray(new long[] { 1, 2, 3, 4 });
