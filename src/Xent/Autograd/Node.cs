@@ -35,16 +35,12 @@ public sealed class Node
 
     internal bool IsFreed => _backward is null && _backwardLastUse is null;
 
-    internal Tensor?[] Apply(Tensor gradOutput) => Apply(gradOutput, lastUse: false);
-
     /// <param name="gradOutput">Gradient of the objective with respect to this node's output.</param>
     /// <param name="lastUse">True when the engine frees this node right after the call.</param>
     internal Tensor?[] Apply(Tensor gradOutput, bool lastUse)
     {
-        if (_backwardLastUse is not null) return _backwardLastUse(gradOutput, lastUse);
-        return (_backward ?? throw new InvalidOperationException(
-            $"Trying to backward through the graph a second time ({Name} was already freed). " +
-            "Pass retainGraph: true to the first Backward call if you need to backward twice."))(gradOutput);
+        // BackwardEngine checks IsFreed for every node before applying any, with PyTorch's message.
+        return _backwardLastUse is not null ? _backwardLastUse(gradOutput, lastUse) : _backward!(gradOutput);
     }
 
     /// <summary>Drops the saved tensors so their memory can be reclaimed.</summary>

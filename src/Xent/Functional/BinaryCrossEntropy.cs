@@ -25,9 +25,6 @@ public static partial class F
         CheckFloatTarget(target, nameof(BinaryCrossEntropy));
         if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
             throw new ArgumentException($"Using a target size ({Shapes.Format(target.ShapeSpan)}) that is different to the input size ({Shapes.Format(input.ShapeSpan)}) is deprecated. Please ensure they have the same size.", nameof(target));
-        foreach (float v in input.FloatArray)
-            if (!(v >= 0f && v <= 1f))
-                throw new ArgumentException($"all elements of input should be between 0 and 1 (found {v}); apply sigmoid first, or use BinaryCrossEntropyWithLogits on the logits.", nameof(input));
         var shape = input.Shape;
         var w = BroadcastWeight(weight, shape, "weight");
         var p = input.FloatArray;

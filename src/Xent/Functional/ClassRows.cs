@@ -8,10 +8,6 @@ namespace Xent;
 /// </summary>
 internal static class ClassRows
 {
-    /// <summary>(outer, classes, inner) of <paramref name="shape"/> split at <paramref name="dim"/>; a 0-d shape is one class.</summary>
-    public static (int Outer, int Classes, int Inner) Split(ReadOnlySpan<int> shape, int dim) =>
-        shape.Length == 0 ? (1, 1, 1) : Shapes.Split(shape, dim);
-
     public static float[] ToRows(float[] src, int outer, int classes, int inner)
     {
         if (inner == 1) return src;

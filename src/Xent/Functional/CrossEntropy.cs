@@ -66,7 +66,7 @@ public static partial class F
             throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
 
         int classDim = input.Rank == 1 ? 0 : 1;
-        var (outer, classes, inner) = ClassRows.Split(input.ShapeSpan, classDim);
+        var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, classDim);
         var w = CheckClassWeight(weight, classes, "cross_entropy");
         if (!probabilities) CheckIndexTarget(input, target, ignoreIndex, classes, nameof(CrossEntropy));
 
@@ -226,9 +226,7 @@ public static partial class F
             if (!Shapes.Equal(expected, tShape))
                 throw new ArgumentException($"Expected target size {Shapes.Format(expected)}, got {Shapes.Format(tShape)}", nameof(target));
         }
-        foreach (long t in target.LongArray)
-            if ((ulong)t >= (ulong)classes && t != ignoreIndex)
-                throw new ArgumentOutOfRangeException(null, $"Target {t} is out of bounds.");
+        CrossEntropyKernel.ValidateTargets(target.LongArray, classes, ignoreIndex);
     }
 
     /// <summary>Rows checked by the softmax-twice diagnostic: enough to be confident, few enough to cost nothing.</summary>

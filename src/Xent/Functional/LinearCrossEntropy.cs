@@ -48,20 +48,15 @@ public static partial class F
         var result = reduction switch
         {
             Reduction.None => new Tensor(loss, target.Shape),
-            Reduction.Sum => new Tensor([(float)totals.LossSum], []),
-            _ => new Tensor([totals.Mean], []),
+            Reduction.Sum => Tensor.Scalar((float)totals.LossSum),
+            _ => Tensor.Scalar(totals.Mean),
         };
         if (!needsGrad) return result;
         Tensor[] inputs = linearBias is null ? [hidden, linearWeight] : [hidden, linearWeight, linearBias];
         return Tensor.Record(result, "LinearCrossEntropyBackward", g =>
         {
-            float[] rowGrad = reduction switch
-            {
-                Reduction.None => g.FloatArray,
-                Reduction.Sum => [g.Item()],
-                // All rows ignored: 1/0 = inf, but every row's gradient is cleared (zero), as PyTorch's.
-                _ => [(float)(g.Item() / totals.WeightSum)],
-            };
+            // All rows ignored under Mean: 1/0 = inf, but every row's gradient is cleared (zero), as PyTorch's.
+            float[] rowGrad = RowGrad(g, reduction, totals.WeightSum);
             var gh = hidden.RequiresGrad ? new float[n * d] : [];
             var gw = linearWeight.RequiresGrad ? new float[v * d] : [];
             var gb = linearBias is not null && linearBias.RequiresGrad ? new float[v] : [];

@@ -23,7 +23,7 @@ public static partial class F
         x.RequireFloat(op);
         dim = Shapes.NormalizeDim(dim, x.Rank, op);
         var shape = x.Shape;
-        var (outer, classes, inner) = ClassRows.Split(shape, dim);
+        var (outer, classes, inner) = Shapes.Split(shape, dim);
         if (x.NumEl == 0) return Tensor.Record(new Tensor(Array.Empty<float>(), shape), op + "Backward", g => [Tensor.Zeros(shape)], x);
         var rows = ClassRows.ToRows(x.FloatArray, outer, classes, inner);
         var y = GC.AllocateUninitializedArray<float>(rows.Length);

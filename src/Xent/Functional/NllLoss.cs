@@ -29,7 +29,7 @@ public static partial class F
     {
         input.RequireFloat(nameof(NllLoss));
         if (input.Rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {input.Rank}).", nameof(input));
-        var (outer, classes, inner) = ClassRows.Split(input.ShapeSpan, input.Rank == 1 ? 0 : 1);
+        var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, input.Rank == 1 ? 0 : 1);
         var w = CheckClassWeight(weight, classes, "nll_loss");
         CheckIndexTarget(input, target, ignoreIndex, classes, nameof(NllLoss));
 

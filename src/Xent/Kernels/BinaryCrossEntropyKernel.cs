@@ -203,6 +203,6 @@ public static unsafe class BinaryCrossEntropyKernel
     {
         foreach (float p in input)
             if (!(p >= 0f && p <= 1f))
-                throw new ArgumentException("all elements of input should be between 0 and 1", nameof(input));
+                throw new ArgumentException($"all elements of input should be between 0 and 1 (found {p}); apply sigmoid first, or use BinaryCrossEntropyWithLogits on the logits.", nameof(input));
     }
 }

@@ -43,7 +43,7 @@ public static unsafe class CrossEntropyKernel
     {
         foreach (long t in targets)
             if ((ulong)t >= (ulong)classes && t != ignoreIndex)
-                throw new ArgumentOutOfRangeException(nameof(targets), t, $"Target {t} is out of bounds.");
+                throw new ArgumentOutOfRangeException(null, $"Target {t} is out of bounds.");  // PyTorch's wording, nothing appended
     }
 
     /// <summary>
