@@ -11,9 +11,6 @@ namespace Xent.Cli.Commands;
 /// </summary>
 internal static class ConsoleOutput
 {
-    /// <summary>Library warnings (e.g. softmax applied twice) go to stderr as <c>Warning: …</c>.</summary>
-    public static void RouteWarningsToStderr() => Warnings.Handler = m => Console.Error.WriteLine("Warning: " + m);
-
     public static EpochResult? RunWithProgress(Trainer trainer, int epochs,
         Func<int, IEnumerable<(Tensor Input, Tensor Target)>> trainBatches, int batchesPerEpoch,
         Func<IEnumerable<(Tensor Input, Tensor Target)>> testBatches)

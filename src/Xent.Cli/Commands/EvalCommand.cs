@@ -47,7 +47,6 @@ internal static class EvalCommand
             return TrainCommand.ExitNoData;
         }
         if (threads is int t) KernelParallel.MaxThreads = t;
-        ConsoleOutput.RouteWarningsToStderr();
 
         Dictionary<string, Tensor> state;
         Dictionary<string, string> metadata;

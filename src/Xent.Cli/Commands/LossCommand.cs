@@ -160,8 +160,7 @@ internal static class LossCommand
     }
 
     /// <summary>numpy's shape text: <c>(2, 3)</c>, <c>(5,)</c>, <c>()</c>.</summary>
-    private static string FormatShape(int[] shape) =>
-        shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
+    private static string FormatShape(int[] shape) => NpyArray.FormatShape(shape);
 
     private static void Print(string kind, Reduction reduction, Tensor loss)
     {

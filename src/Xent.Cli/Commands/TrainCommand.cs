@@ -117,7 +117,6 @@ internal static class TrainCommand
             return 1;
         }
         if (s.Threads is int t) KernelParallel.MaxThreads = t;
-        ConsoleOutput.RouteWarningsToStderr();
 
         var train = DataSource.Load(dataDir, train: true);
         var test = DataSource.Load(dataDir, train: false);

@@ -37,9 +37,6 @@ internal sealed class BytePipeline
         }
     }
 
-    /// <summary>The lookup table of <paramref name="channel"/> (the fused pointwise prefix).</summary>
-    public ReadOnlySpan<float> Table(int channel) => _tables[channel];
-
     public void Convert(ReadOnlySpan<byte> source, Span<float> destination)
     {
         for (int c = 0; c < _tables.Length; c++)

@@ -198,7 +198,7 @@ public sealed class Trainer
         int k = 0;
         foreach (var m in Walk(_model))
         {
-            Generator? g = m switch { Dropout d => d.Generator, Dropout2d d => d.Generator, _ => null };
+            Generator? g = (m as DropoutBase)?.Generator;
             g?.ManualSeed(RunSeeds.Derive(Options.Seed, epoch, RunSeeds.DropoutStream + k++));
         }
     }
