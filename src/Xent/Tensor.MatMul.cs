@@ -18,23 +18,25 @@ public partial class Tensor
         int m = _shape[Rank - 2], k = _shape[Rank - 1], k2 = other._shape[Rank - 2], n = other._shape[Rank - 1];
         if (k != k2)
             throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n}): shapes {Shapes.Format(_shape)} and {Shapes.Format(other._shape)}.");
-        var dst = new float[b * m * n];
+        var dst = GC.AllocateUninitializedArray<float>(b * m * n);  // the GEMM (beta 0) writes every element
         for (int i = 0; i < b; i++)
             MatMulKernel(false, false, m, n, k, _float.AsSpan(i * m * k, m * k), other._float.AsSpan(i * k * n, k * n), dst.AsSpan(i * m * n, m * n));
         var result = new Tensor(dst, batched ? [b, m, n] : [m, n]);
         var a = this;
         return Record(result, "MmBackward", g =>
         {
-            var ga = new float[b * m * k];
-            var gb = new float[b * k * n];
+            // dA = dC·Bᵀ, dB = Aᵀ·dC, each only when its input needs it.
             var gf = g.FloatArray;
+            float[]? ga = a.RequiresGrad ? GC.AllocateUninitializedArray<float>(b * m * k) : null;
+            float[]? gb = other.RequiresGrad ? GC.AllocateUninitializedArray<float>(b * k * n) : null;
             for (int i = 0; i < b; i++)
             {
-                // dA = dC·Bᵀ, dB = Aᵀ·dC
-                MatMulKernel(false, true, m, k, n, gf.AsSpan(i * m * n, m * n), other._float.AsSpan(i * k * n, k * n), ga.AsSpan(i * m * k, m * k));
-                MatMulKernel(true, false, k, n, m, a._float.AsSpan(i * m * k, m * k), gf.AsSpan(i * m * n, m * n), gb.AsSpan(i * k * n, k * n));
+                if (ga is not null)
+                    MatMulKernel(false, true, m, k, n, gf.AsSpan(i * m * n, m * n), other._float.AsSpan(i * k * n, k * n), ga.AsSpan(i * m * k, m * k));
+                if (gb is not null)
+                    MatMulKernel(true, false, k, n, m, a._float.AsSpan(i * m * k, m * k), gf.AsSpan(i * m * n, m * n), gb.AsSpan(i * k * n, k * n));
             }
-            return [new Tensor(ga, a._shape), new Tensor(gb, other._shape)];
+            return [ga is null ? null : new Tensor(ga, a._shape), gb is null ? null : new Tensor(gb, other._shape)];
         }, this, other);
     }
 

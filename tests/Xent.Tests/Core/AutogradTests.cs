@@ -115,6 +115,17 @@ public class AutogradTests
     }
 
     [Fact]
+    public void MatMulGivesAGradientOnlyToTheInputThatRequiresOne()
+    {
+        var a = Tensor.FromArray(new[] { 1f, 2f, 3f, 4f }, 2, 2);
+        var b = Tensor.FromArray(new[] { 0.5f, -1f, 2f, 0f }, 2, 2).RequiresGrad_();
+        a.MatMul(b).Sum().Backward();
+        Assert.Null(a.Grad);
+        // d Σ(AB) / dB[p, j] = Σ_i A[i, p]: column sums of A, repeated along j.
+        Assert.Equal(new[] { 4f, 4f, 6f, 6f }, b.Grad!.ToArray());
+    }
+
+    [Fact]
     public void Int64TensorsCannotRequireGrad()
     {
         Assert.Throws<InvalidOperationException>(() => Tensor.Arange(3).RequiresGrad = true);
