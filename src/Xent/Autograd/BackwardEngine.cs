@@ -33,8 +33,10 @@ internal static class BackwardEngine
                 continue;
             }
             var inputs = node.Inputs;
+            bool consumedOwned = g.IsGradBufferOwned;
             var inputGrads = node.Apply(g, lastUse: !retainGraph);
             DisownShared(inputGrads, g);
+            if (consumedOwned) Release(g, inputGrads);
             for (int k = 0; k < inputs.Length; k++)
             {
                 var input = inputs[k];
@@ -66,6 +68,28 @@ internal static class BackwardEngine
     }
 
     /// <summary>
+    /// After a node has consumed an owned gradient: when nothing it returned shares that storage, the buffer
+    /// goes back to <see cref="GradientPool"/>; when exactly one returned gradient is that storage (the same
+    /// tensor or a view, as Reshape's backward returns), ownership passes to it, so the buffer can be recycled
+    /// further down the graph.
+    /// </summary>
+    private static void Release(Tensor consumed, Tensor?[] returned)
+    {
+        if (consumed.DType != DType.Float32) return;
+        var storage = consumed.FloatArray;
+        Tensor? heir = null;
+        int sharing = 0;
+        foreach (var r in returned)
+        {
+            if (r is null || r.DType != DType.Float32 || !ReferenceEquals(r.FloatArray, storage)) continue;
+            heir = r;
+            sharing++;
+        }
+        if (sharing == 0) GradientPool.Return(storage);
+        else if (sharing == 1) heir!.IsGradBufferOwned = true;
+    }
+
+    /// <summary>
     /// Two gradients of one input, summed into an owned one when there is one (a + b = b + a in
     /// IEEE arithmetic, so the order does not change the result), else into a new owned tensor.
     /// </summary>
@@ -77,6 +101,7 @@ internal static class BackwardEngine
         {
             var other = ReferenceEquals(into, existing) ? ig : existing;
             System.Numerics.Tensors.TensorPrimitives.Add(into.Data, other.Data, into.Data);
+            if (other.IsGradBufferOwned) GradientPool.Return(other.FloatArray);
             return into;
         }
         var sum = existing + ig;

@@ -1,3 +1,4 @@
+using Xent.Autograd;
 using Xent.Kernels;
 
 namespace Xent;
@@ -54,9 +55,8 @@ public static partial class F
             Tensor? gx = null, gw = null, gb = null;
             if (input.RequiresGrad)
             {
-                var dx = GC.AllocateUninitializedArray<float>(m * inF);
-                Gemm.Sgemm(false, false, m, inF, outF, 1f, gy, outF, w, inF, 0f, dx, inF);
-                gx = new Tensor(dx, input.Shape);
+                gx = GradientPool.RentTensor(input.Shape);
+                Gemm.Sgemm(false, false, m, inF, outF, 1f, gy, outF, w, inF, 0f, gx.Data, inF);
             }
             if (weight.RequiresGrad)
             {

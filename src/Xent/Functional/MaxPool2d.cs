@@ -1,3 +1,4 @@
+using Xent.Autograd;
 using Xent.Kernels;
 
 namespace Xent;
@@ -55,9 +56,9 @@ public static partial class F
         var result = new Tensor(y, outShape);
         return Tensor.Record(result, "MaxPool2DWithIndicesBackward", g =>
         {
-            var gx = GC.AllocateUninitializedArray<float>(x.Length);
-            MaxPool2dKernel.Backward(g.FloatArray, argmax, planes, h, w, ho, wo, gx);
-            return [new Tensor(gx, input.Shape)];
+            var gx = GradientPool.RentTensor(input.Shape);
+            MaxPool2dKernel.Backward(g.FloatArray, argmax, planes, h, w, ho, wo, gx.Data);
+            return [gx];
         }, input);
     }
 

@@ -1,3 +1,4 @@
+using Xent.Autograd;
 using Xent.Kernels;
 
 namespace Xent;
@@ -16,9 +17,9 @@ public static partial class F
         var result = new Tensor(y, input.Shape);
         return Tensor.Record(result, "ReluBackward", g =>
         {
-            var gx = GC.AllocateUninitializedArray<float>(y.Length);
-            Elementwise.ReluBackward(y, g.FloatArray, gx);
-            return [new Tensor(gx, input.Shape)];
+            var gx = GradientPool.RentTensor(input.Shape);
+            Elementwise.ReluBackward(y, g.FloatArray, gx.Data);
+            return [gx];
         }, input);
     }
 }
