@@ -69,7 +69,7 @@ internal static class BackwardEngine
 
     /// <summary>
     /// After a node has consumed an owned gradient: when nothing it returned shares that storage, the buffer
-    /// goes back to <see cref="GradientPool"/>; when exactly one returned gradient is that storage (the same
+    /// goes back to <see cref="BufferPool"/>; when exactly one returned gradient is that storage (the same
     /// tensor or a view, as Reshape's backward returns), ownership passes to it, so the buffer can be recycled
     /// further down the graph.
     /// </summary>
@@ -85,7 +85,7 @@ internal static class BackwardEngine
             heir = r;
             sharing++;
         }
-        if (sharing == 0) GradientPool.Return(storage);
+        if (sharing == 0) BufferPool.Return(storage);
         else if (sharing == 1) heir!.IsGradBufferOwned = true;
     }
 
@@ -101,7 +101,7 @@ internal static class BackwardEngine
         {
             var other = ReferenceEquals(into, existing) ? ig : existing;
             System.Numerics.Tensors.TensorPrimitives.Add(into.Data, other.Data, into.Data);
-            if (other.IsGradBufferOwned) GradientPool.Return(other.FloatArray);
+            if (other.IsGradBufferOwned) BufferPool.Return(other.FloatArray);
             return into;
         }
         var sum = existing + ig;
@@ -112,7 +112,7 @@ internal static class BackwardEngine
     /// <summary>
     /// First gradient of a leaf: adopted when the engine owns its buffer (no copy of N×C floats), else
     /// copied, so <see cref="Tensor.Grad"/> never aliases a tensor the user or a retained graph can reach.
-    /// Later gradients add into <see cref="Tensor.Grad"/> in place, as PyTorch accumulates.
+    /// Later gradients add into <see cref="Tensor.Grad"/> in place, as PyTorch accumulates (an owned one then goes back to the pool).
     /// </summary>
     private static void AccumulateLeaf(Tensor leaf, Tensor g)
     {
@@ -124,6 +124,7 @@ internal static class BackwardEngine
         else
         {
             System.Numerics.Tensors.TensorPrimitives.Add(leaf.Grad.Data, g.Data, leaf.Grad.Data);
+            if (g.IsGradBufferOwned) BufferPool.Return(g.FloatArray);
         }
     }
 
@@ -139,6 +140,8 @@ internal static class BackwardEngine
         {
             var (t, next) = stack.Pop();
             var node = t.GradFn;
+            if (node is not null && node.IsFreed && node.FreedBecause is { } why)
+                throw new InvalidOperationException($"Cannot backward through {node.Name}: {why}. Call Backward inside the StepArena scope.");
             if (node is not null && node.IsFreed)
                 throw new InvalidOperationException($"Trying to backward through the graph a second time ({node.Name} was already freed). Pass retainGraph: true to the first Backward call if you need to backward twice.");
             var inputs = node?.Inputs ?? [];

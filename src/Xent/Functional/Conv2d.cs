@@ -66,7 +66,7 @@ public static partial class F
         var shape = new Conv2dShape(n, cin, h, w, cout, kh, kw, sh, sw, ph, pw);
         var x = input.FloatArray;
         var wt = weight.FloatArray;
-        var y = GC.AllocateUninitializedArray<float>(n * shape.OutputImageSize);
+        var y = StepArena.Allocate(n * shape.OutputImageSize);
         Conv2dKernel.Forward(in shape, x, wt, bias is null ? default : bias.FloatArray, y, relu);
 
         var result = new Tensor(y, [n, cout, shape.OutHeight, shape.OutWidth]);
@@ -77,21 +77,20 @@ public static partial class F
             if (relu)
             {
                 // Gradient through the ReLU (zero where the output is not positive), an internal temporary.
-                preActivationGrad = GradientPool.Rent(y.Length);
+                preActivationGrad = BufferPool.Rent(y.Length);
                 Elementwise.ReluBackward(y, gy, preActivationGrad);
                 gy = preActivationGrad;
             }
             Tensor? gx = null, gw = null, gb = null;
             if (input.RequiresGrad)
             {
-                gx = GradientPool.RentTensor(input.Shape);
+                gx = BufferPool.RentTensor(input.Shape);
                 Conv2dKernel.BackwardInput(in shape, gy, wt, gx.Data);
             }
             if (weight.RequiresGrad)
             {
-                var dw = GC.AllocateUninitializedArray<float>(wt.Length);
-                Conv2dKernel.BackwardWeight(in shape, gy, x, dw);
-                gw = new Tensor(dw, weight.Shape);
+                gw = BufferPool.RentTensor(weight.Shape);
+                Conv2dKernel.BackwardWeight(in shape, gy, x, gw.Data);
             }
             if (bias is not null && bias.RequiresGrad)
             {
@@ -99,7 +98,7 @@ public static partial class F
                 Conv2dKernel.BackwardBias(in shape, gy, db);
                 gb = new Tensor(db, bias.Shape);
             }
-            if (preActivationGrad is not null) GradientPool.Return(preActivationGrad);
+            if (preActivationGrad is not null) BufferPool.Return(preActivationGrad);
             return bias is null ? [gx, gw] : [gx, gw, gb];
         }, bias is null ? [input, weight] : [input, weight, bias]);
     }

@@ -78,12 +78,12 @@ public static partial class F
         float keepProb = (float)(1.0 - p);
         var mask = new float[groups];
         for (int i = 0; i < groups; i++) mask[i] = rng.NextFloat() < keepProb ? keepScale : 0f;
-        var y = GC.AllocateUninitializedArray<float>(x.Length);
+        var y = StepArena.Allocate(x.Length);
         ScaleGroups(x, mask, groupSize, y);
         var result = new Tensor(y, input.Shape);
         return Tensor.Record(result, name, g =>
         {
-            var gx = GradientPool.RentTensor(input.Shape);
+            var gx = BufferPool.RentTensor(input.Shape);
             ScaleGroups(g.FloatArray, mask, groupSize, gx.Data);
             return [gx];
         }, input);

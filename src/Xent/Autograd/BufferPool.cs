@@ -1,25 +1,26 @@
 namespace Xent.Autograd;
 
 /// <summary>
-/// Recycles the large gradient buffers of a backward pass. A training step hands the same activation-sized
-/// gradients from node to node every batch; fresh arrays of that size come from the OS as untouched pages
-/// (a page fault per 4 KiB, and a full collection when the large-object heap fills), which cost the MNIST
-/// CNN several milliseconds per batch. Backward functions rent their input gradients here and mark them
-/// <see cref="Tensor.IsGradBufferOwned"/>; <see cref="BackwardEngine"/> returns such a buffer once the node
-/// that consumed it has run and nothing it returned shares the storage.
+/// Recycles the large float buffers of training steps. A step makes the same activation-sized arrays every
+/// batch; fresh arrays of that size come from the OS as untouched pages (a page fault per 4 KiB, and a full
+/// collection when the large-object heap fills), which cost the MNIST CNN several milliseconds per batch.
+/// Two lenders use it: backward functions rent their input gradients here and mark them
+/// <see cref="Tensor.IsGradBufferOwned"/> (<see cref="BackwardEngine"/> returns such a buffer once the node
+/// that consumed it has run and nothing it returned shares the storage), and <see cref="StepArena"/> lends
+/// forward activations for the length of a step.
 /// </summary>
 /// <remarks>
 /// Only buffers of at least <see cref="MinLength"/> floats are pooled (small ones are cheap for the GC), at
 /// most <see cref="MaxPerLength"/> per length and <see cref="MaxPooledFloats"/> in all, so an unusual model
 /// cannot make the pool hoard memory. Rented buffers are not cleared: a renter overwrites every element.
 /// </remarks>
-internal static class GradientPool
+internal static class BufferPool
 {
     /// <summary>Smallest pooled length (256 KiB of floats); shorter buffers are plain allocations.</summary>
     public const int MinLength = 1 << 16;
 
     /// <summary>Buffers kept per distinct length.</summary>
-    private const int MaxPerLength = 4;
+    private const int MaxPerLength = 8;
 
     /// <summary>Cap on the floats held by the pool (256 MiB).</summary>
     private const long MaxPooledFloats = 1L << 26;
