@@ -62,7 +62,7 @@ public partial class Tensor
     {
         int n = Shapes.NumEl(outShape);
         var dst = GC.AllocateUninitializedArray<float>(n);
-        float[] x = a._float!, y = b._float!;
+        float[] x = a.FloatArray, y = b.FloatArray;
         if (x.Length == n && y.Length == n) { Apply(op, x, y, dst); return dst; }
         if (y.Length == 1) { ApplyScalarRight(op, x, y[0], dst); return dst; }
         if (x.Length == n && n % y.Length == 0 && TrailingMatch(b._shape, outShape))
@@ -146,7 +146,7 @@ public partial class Tensor
     {
         RequireFloat(name);
         var dst = GC.AllocateUninitializedArray<float>(NumEl);
-        forward(_float!, dst);
+        forward(FloatArray, dst);
         var result = new Tensor(dst, _shape);
         return Record(result, name + "Backward", g => [backward(g, result)], this);
     }

@@ -17,7 +17,7 @@ public partial class Tensor
             if (d != dim && index._shape[d] > _shape[d])
                 throw new ArgumentException($"Size does not match at dimension {d}: expected index {Shapes.Format(index._shape)} to be no larger than self {Shapes.Format(_shape)} apart from dimension {dim}.");
         var offsets = GatherOffsets(dim, index);
-        var src = _float!;
+        var src = FloatArray;
         var dst = new float[offsets.Length];
         for (int i = 0; i < dst.Length; i++) dst[i] = src[offsets[i]];
         var result = new Tensor(dst, index.Shape);
@@ -82,7 +82,7 @@ public partial class Tensor
         var df = GC.AllocateUninitializedArray<float>(outer * n * inner);
         for (int o = 0; o < outer; o++)
             for (int j = 0; j < n; j++)
-                Array.Copy(_float!, (o * size + idx[j]) * inner, df, (o * n + j) * inner, inner);
+                Array.Copy(FloatArray, (o * size + idx[j]) * inner, df, (o * n + j) * inner, inner);
         var shape = _shape;
         return Record(new Tensor(df, outShape), "IndexSelectBackward", g =>
         {
@@ -107,10 +107,11 @@ public partial class Tensor
         var sb = Shapes.BroadcastStrides(other._shape, rank);
         var dst = new long[n];
         var pos = new int[rank];
+        float[]? fa = _float is null ? null : FloatArray, fb = _float is null ? null : other.FloatArray;
         int ia = 0, ib = 0;
         for (int o = 0; o < n; o++)
         {
-            dst[o] = _float is not null ? (_float[ia] == other._float![ib] ? 1 : 0) : (_long![ia] == other._long![ib] ? 1 : 0);
+            dst[o] = fa is not null ? (fa[ia] == fb![ib] ? 1 : 0) : (_long![ia] == other._long![ib] ? 1 : 0);
             for (int d = rank - 1; d >= 0; d--)
             {
                 pos[d]++; ia += sa[d]; ib += sb[d];
@@ -135,8 +136,9 @@ public partial class Tensor
     public Tensor ToInt64()
     {
         if (_long is not null) return this;
-        var dst = new long[_float!.Length];
-        for (int i = 0; i < dst.Length; i++) dst[i] = (long)_float[i];
+        var src = FloatArray;
+        var dst = new long[src.Length];
+        for (int i = 0; i < dst.Length; i++) dst[i] = (long)src[i];
         return new Tensor(dst, _shape);
     }
 }

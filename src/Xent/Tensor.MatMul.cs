@@ -20,7 +20,7 @@ public partial class Tensor
             throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n}): shapes {Shapes.Format(_shape)} and {Shapes.Format(other._shape)}.");
         var dst = GC.AllocateUninitializedArray<float>(b * m * n);  // the GEMM (beta 0) writes every element
         for (int i = 0; i < b; i++)
-            MatMulKernel(false, false, m, n, k, _float.AsSpan(i * m * k, m * k), other._float.AsSpan(i * k * n, k * n), dst.AsSpan(i * m * n, m * n));
+            MatMulKernel(false, false, m, n, k, FloatArray.AsSpan(i * m * k, m * k), other.FloatArray.AsSpan(i * k * n, k * n), dst.AsSpan(i * m * n, m * n));
         var result = new Tensor(dst, batched ? [b, m, n] : [m, n]);
         var a = this;
         return Record(result, "MmBackward", g =>
@@ -32,9 +32,9 @@ public partial class Tensor
             for (int i = 0; i < b; i++)
             {
                 if (ga is not null)
-                    MatMulKernel(false, true, m, k, n, gf.AsSpan(i * m * n, m * n), other._float.AsSpan(i * k * n, k * n), ga.AsSpan(i * m * k, m * k));
+                    MatMulKernel(false, true, m, k, n, gf.AsSpan(i * m * n, m * n), other.FloatArray.AsSpan(i * k * n, k * n), ga.AsSpan(i * m * k, m * k));
                 if (gb is not null)
-                    MatMulKernel(true, false, k, n, m, a._float.AsSpan(i * m * k, m * k), gf.AsSpan(i * m * n, m * n), gb.AsSpan(i * k * n, k * n));
+                    MatMulKernel(true, false, k, n, m, a.FloatArray.AsSpan(i * m * k, m * k), gf.AsSpan(i * m * n, m * n), gb.AsSpan(i * k * n, k * n));
             }
             return [ga is null ? null : new Tensor(ga, a._shape), gb is null ? null : new Tensor(gb, other._shape)];
         }, this, other);

@@ -13,7 +13,7 @@ public partial class Tensor
             foreach (long v in _long) s += v;
             return Scalar(s);
         }
-        var result = Scalar(TensorPrimitives.Sum(_float!));
+        var result = Scalar(TensorPrimitives.Sum(FloatArray));
         var shape = _shape;
         return Record(result, "SumBackward", g => [Full(g.Item(), shape)], this);
     }
@@ -25,7 +25,7 @@ public partial class Tensor
         dim = Shapes.NormalizeDim(dim, Rank, nameof(Sum));
         var (outer, size, inner) = Shapes.Split(_shape, dim);
         var dst = new float[outer * inner];
-        var src = _float!;
+        var src = FloatArray;
         for (int o = 0; o < outer; o++)
         {
             if (inner == 1) { dst[o] = TensorPrimitives.Sum(src.AsSpan(o * size, size)); continue; }
@@ -61,7 +61,7 @@ public partial class Tensor
         if (size == 0) throw new ArgumentException($"Max: cannot reduce over an empty dim {dim} of shape {Shapes.Format(_shape)}.");
         var values = new float[outer * inner];
         var indices = new long[outer * inner];
-        var src = _float!;
+        var src = FloatArray;
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {
@@ -85,7 +85,7 @@ public partial class Tensor
             var gi = g.FloatArray;
             for (int o = 0; o < outer; o++)
                 for (int i = 0; i < inner; i++)
-                    grad._float![(o * size + (int)indices[o * inner + i]) * inner + i] = gi[o * inner + i];
+                    grad.FloatArray[(o * size + (int)indices[o * inner + i]) * inner + i] = gi[o * inner + i];
             return [grad];
         }, this);
         return (valueTensor, indexTensor);

@@ -6,7 +6,7 @@ public partial class Tensor
     public Tensor Reshape(params int[] shape)
     {
         var resolved = ResolveShape(shape);
-        var view = _float is not null ? new Tensor(_float, resolved) : new Tensor(_long!, resolved);
+        var view = _float is not null ? new Tensor(FloatArray, resolved) : new Tensor(_long!, resolved);
         if (_float is null) return view;
         var original = _shape;
         return Record(view, "ViewBackward", g => [g.Reshape(original)], this);
@@ -120,7 +120,7 @@ public partial class Tensor
         var srcStrides = new int[Rank];
         for (int i = 0; i < Rank; i++) srcStrides[i] = inStrides[perm[i]];
         var result = _float is not null
-            ? new Tensor(CopyStrided(_float, outShape, srcStrides), outShape)
+            ? new Tensor(CopyStrided(FloatArray, outShape, srcStrides), outShape)
             : new Tensor(CopyStrided(_long!, outShape, srcStrides), outShape);
         if (_float is null) return result;
         var inverse = new int[Rank];

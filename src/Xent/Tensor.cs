@@ -26,6 +26,7 @@ public partial class Tensor
             throw new ArgumentException($"Data has {data.Length} elements but shape {Shapes.Format(shape)} needs {Shapes.NumEl(shape)}.");
         _float = data;
         _shape = shape;
+        StepArena.Track(this, data);
     }
 
     internal Tensor(long[] data, int[] shape)
@@ -54,12 +55,20 @@ public partial class Tensor
     public int Size(int dim) => _shape[Shapes.NormalizeDim(dim, Rank, nameof(Size))];
 
     /// <summary>The float32 elements in row-major order. Writing to them bypasses autograd.</summary>
-    public Span<float> Data => _float ?? throw DTypeError("Data", DType.Float32);
+    public Span<float> Data => FloatArray;
 
     /// <summary>The int64 elements in row-major order.</summary>
     public Span<long> Int64Data => _long ?? throw DTypeError("Int64Data", DType.Int64);
 
-    internal float[] FloatArray => _float ?? throw DTypeError("this op", DType.Float32);
+    internal float[] FloatArray => _recycled ? throw RecycledError() : _float ?? throw DTypeError("this op", DType.Float32);
+
+    /// <summary>Set when the <see cref="StepArena"/> that lent this tensor's storage ended; any use then throws.</summary>
+    private bool _recycled;
+
+    internal void MarkRecycled() => _recycled = true;
+
+    private ObjectDisposedException RecycledError() =>
+        new(nameof(Tensor), $"This {Shapes.Format(_shape)} tensor was made inside a StepArena that has ended, and its storage was recycled. Use activations only inside the arena's scope, or copy them (ToArray, Clone) before it ends.");
     internal long[] LongArray => _long ?? throw DTypeError("this op", DType.Int64);
 
     internal InvalidOperationException DTypeError(string op, DType expected) =>
@@ -106,12 +115,12 @@ public partial class Tensor
     public Tensor RequiresGrad_(bool requiresGrad = true) { RequiresGrad = requiresGrad; return this; }
 
     /// <summary>A tensor sharing this one's storage, with no history and no gradient.</summary>
-    public Tensor Detach() => _float is not null ? new Tensor(_float, _shape) : new Tensor(_long!, _shape);
+    public Tensor Detach() => _float is not null ? new Tensor(FloatArray, _shape) : new Tensor(_long!, _shape);
 
     /// <summary>A copy with its own storage; differentiable.</summary>
     public Tensor Clone()
     {
-        var result = _float is not null ? new Tensor((float[])_float.Clone(), _shape) : new Tensor((long[])_long!.Clone(), _shape);
+        var result = _float is not null ? new Tensor((float[])FloatArray.Clone(), _shape) : new Tensor((long[])_long!.Clone(), _shape);
         return _float is null ? result : Record(result, "CloneBackward", g => [g], this);
     }
 
@@ -132,6 +141,7 @@ public partial class Tensor
         if (!any) return result;
         result._requiresGrad = true;
         result.GradFn = new Node(name, inputs, backward);
+        StepArena.TrackNode(result.GradFn);
         return result;
     }
 
@@ -144,7 +154,7 @@ public partial class Tensor
     public float Item()
     {
         if (NumEl != 1) throw new InvalidOperationException($"a Tensor with {NumEl} elements cannot be converted to a scalar (shape {Shapes.Format(_shape)}).");
-        return _float is not null ? _float[0] : _long![0];
+        return _float is not null ? FloatArray[0] : _long![0];
     }
 
     /// <summary>The value of a one-element int64 tensor.</summary>
@@ -195,6 +205,6 @@ public partial class Tensor
     private void AppendValue(StringBuilder sb, int i)
     {
         if (_long is not null) sb.Append(_long[i].ToString(CultureInfo.InvariantCulture));
-        else sb.Append(_float![i].ToString("0.0000", CultureInfo.InvariantCulture));
+        else sb.Append(FloatArray[i].ToString("0.0000", CultureInfo.InvariantCulture));
     }
 }

@@ -1,3 +1,4 @@
+using Xent.Autograd;
 using Xent.Models;
 using Xent.Optim;
 
@@ -36,6 +37,7 @@ internal static class TrainBench
         float last = float.NaN;
         void Step()
         {
+            using var arena = StepArena.Begin(); // as Trainer: activations recycled from batch to batch
             opt.ZeroGrad();
             var loss = crit.Forward(model.Forward(x), t);
             loss.Backward();
@@ -53,6 +55,7 @@ internal static class TrainBench
         long total0 = GC.GetTotalAllocatedBytes(precise: true);
         for (int i = 0; i < allocBatches; i++)
         {
+            using var arena = StepArena.Begin();
             long a0 = GC.GetTotalAllocatedBytes(precise: true);
             opt.ZeroGrad();
             var loss = crit.Forward(model.Forward(x), t);

@@ -33,8 +33,10 @@ internal static class BackwardEngine
                 continue;
             }
             var inputs = node.Inputs;
+            bool consumedOwned = g.IsGradBufferOwned;
             var inputGrads = node.Apply(g, lastUse: !retainGraph);
             DisownShared(inputGrads, g);
+            if (consumedOwned) Release(g, inputGrads);
             for (int k = 0; k < inputs.Length; k++)
             {
                 var input = inputs[k];
@@ -66,6 +68,28 @@ internal static class BackwardEngine
     }
 
     /// <summary>
+    /// After a node has consumed an owned gradient: when nothing it returned shares that storage, the buffer
+    /// goes back to <see cref="BufferPool"/>; when exactly one returned gradient is that storage (the same
+    /// tensor or a view, as Reshape's backward returns), ownership passes to it, so the buffer can be recycled
+    /// further down the graph.
+    /// </summary>
+    private static void Release(Tensor consumed, Tensor?[] returned)
+    {
+        if (consumed.DType != DType.Float32) return;
+        var storage = consumed.FloatArray;
+        Tensor? heir = null;
+        int sharing = 0;
+        foreach (var r in returned)
+        {
+            if (r is null || r.DType != DType.Float32 || !ReferenceEquals(r.FloatArray, storage)) continue;
+            heir = r;
+            sharing++;
+        }
+        if (sharing == 0) BufferPool.Return(storage);
+        else if (sharing == 1) heir!.IsGradBufferOwned = true;
+    }
+
+    /// <summary>
     /// Two gradients of one input, summed into an owned one when there is one (a + b = b + a in
     /// IEEE arithmetic, so the order does not change the result), else into a new owned tensor.
     /// </summary>
@@ -77,6 +101,7 @@ internal static class BackwardEngine
         {
             var other = ReferenceEquals(into, existing) ? ig : existing;
             System.Numerics.Tensors.TensorPrimitives.Add(into.Data, other.Data, into.Data);
+            if (other.IsGradBufferOwned) BufferPool.Return(other.FloatArray);
             return into;
         }
         var sum = existing + ig;
@@ -87,7 +112,7 @@ internal static class BackwardEngine
     /// <summary>
     /// First gradient of a leaf: adopted when the engine owns its buffer (no copy of N×C floats), else
     /// copied, so <see cref="Tensor.Grad"/> never aliases a tensor the user or a retained graph can reach.
-    /// Later gradients add into <see cref="Tensor.Grad"/> in place, as PyTorch accumulates.
+    /// Later gradients add into <see cref="Tensor.Grad"/> in place, as PyTorch accumulates (an owned one then goes back to the pool).
     /// </summary>
     private static void AccumulateLeaf(Tensor leaf, Tensor g)
     {
@@ -99,6 +124,7 @@ internal static class BackwardEngine
         else
         {
             System.Numerics.Tensors.TensorPrimitives.Add(leaf.Grad.Data, g.Data, leaf.Grad.Data);
+            if (g.IsGradBufferOwned) BufferPool.Return(g.FloatArray);
         }
     }
 
@@ -114,6 +140,8 @@ internal static class BackwardEngine
         {
             var (t, next) = stack.Pop();
             var node = t.GradFn;
+            if (node is not null && node.IsFreed && node.FreedBecause is { } why)
+                throw new InvalidOperationException($"Cannot backward through {node.Name}: {why}. Call Backward inside the StepArena scope.");
             if (node is not null && node.IsFreed)
                 throw new InvalidOperationException($"Trying to backward through the graph a second time ({node.Name} was already freed). Pass retainGraph: true to the first Backward call if you need to backward twice.");
             var inputs = node?.Inputs ?? [];

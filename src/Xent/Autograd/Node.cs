@@ -43,9 +43,13 @@ public sealed class Node
         return _backwardLastUse is not null ? _backwardLastUse(gradOutput, lastUse) : _backward!(gradOutput);
     }
 
+    /// <summary>Why the node was freed, when not by an ordinary Backward (used in the error message).</summary>
+    internal string? FreedBecause { get; private set; }
+
     /// <summary>Drops the saved tensors so their memory can be reclaimed.</summary>
-    internal void Free()
+    internal void Free(string? because = null)
     {
+        if (!IsFreed) FreedBecause = because;
         _backward = null;
         _backwardLastUse = null;
         Inputs = [];
@@ -63,6 +67,7 @@ public sealed class Node
         if (!any) return result;
         result.RequiresGrad = true; // result is a fresh float32 leaf here, so the setter accepts it
         result.GradFn = new Node(name, inputs, backward);
+        StepArena.TrackNode(result.GradFn);
         return result;
     }
 }

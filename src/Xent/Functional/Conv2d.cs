@@ -1,3 +1,4 @@
+using Xent.Autograd;
 using Xent.Kernels;
 
 namespace Xent;
@@ -21,6 +22,17 @@ public static partial class F
     /// dW (Σₙ dYₙ·colₙᵀ) and db (sums of dY), each only for inputs that require gradients.
     /// </remarks>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, (int H, int W)? stride = null, (int H, int W)? padding = null)
+        => Convolution(input, weight, bias, stride, padding, relu: false);
+
+    /// <summary>
+    /// <c>relu(conv2d(input, weight, bias, stride, padding))</c> in one pass: the same values and gradients as
+    /// <see cref="Relu"/> after <see cref="Conv2d"/>, without materialising the pre-activation or reading it back
+    /// (one node, <c>ConvolutionReluBackward</c>). Arguments and errors as <see cref="Conv2d"/>.
+    /// </summary>
+    public static Tensor Conv2dRelu(Tensor input, Tensor weight, Tensor? bias = null, (int H, int W)? stride = null, (int H, int W)? padding = null)
+        => Convolution(input, weight, bias, stride, padding, relu: true);
+
+    private static Tensor Convolution(Tensor input, Tensor weight, Tensor? bias, (int H, int W)? stride, (int H, int W)? padding, bool relu)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -38,7 +50,7 @@ public static partial class F
         if (input.Rank == 3)
         {
             // Unbatched input: run as a batch of one and drop the batch dim again (differentiable views).
-            var batched = Conv2d(input.Unsqueeze(0), weight, bias, stride, padding);
+            var batched = Convolution(input.Unsqueeze(0), weight, bias, stride, padding, relu);
             return batched.Squeeze(0);
         }
 
@@ -54,25 +66,31 @@ public static partial class F
         var shape = new Conv2dShape(n, cin, h, w, cout, kh, kw, sh, sw, ph, pw);
         var x = input.FloatArray;
         var wt = weight.FloatArray;
-        var y = GC.AllocateUninitializedArray<float>(n * shape.OutputImageSize);
-        Conv2dKernel.Forward(in shape, x, wt, bias is null ? default : bias.FloatArray, y);
+        var y = StepArena.Allocate(n * shape.OutputImageSize);
+        Conv2dKernel.Forward(in shape, x, wt, bias is null ? default : bias.FloatArray, y, relu);
 
         var result = new Tensor(y, [n, cout, shape.OutHeight, shape.OutWidth]);
-        return Tensor.Record(result, "ConvolutionBackward", g =>
+        return Tensor.Record(result, relu ? "ConvolutionReluBackward" : "ConvolutionBackward", g =>
         {
             var gy = g.FloatArray;
+            float[]? preActivationGrad = null;
+            if (relu)
+            {
+                // Gradient through the ReLU (zero where the output is not positive), an internal temporary.
+                preActivationGrad = BufferPool.Rent(y.Length);
+                Elementwise.ReluBackward(y, gy, preActivationGrad);
+                gy = preActivationGrad;
+            }
             Tensor? gx = null, gw = null, gb = null;
             if (input.RequiresGrad)
             {
-                var dx = GC.AllocateUninitializedArray<float>(x.Length);
-                Conv2dKernel.BackwardInput(in shape, gy, wt, dx);
-                gx = new Tensor(dx, input.Shape);
+                gx = BufferPool.RentTensor(input.Shape);
+                Conv2dKernel.BackwardInput(in shape, gy, wt, gx.Data);
             }
             if (weight.RequiresGrad)
             {
-                var dw = GC.AllocateUninitializedArray<float>(wt.Length);
-                Conv2dKernel.BackwardWeight(in shape, gy, x, dw);
-                gw = new Tensor(dw, weight.Shape);
+                gw = BufferPool.RentTensor(weight.Shape);
+                Conv2dKernel.BackwardWeight(in shape, gy, x, gw.Data);
             }
             if (bias is not null && bias.RequiresGrad)
             {
@@ -80,6 +98,7 @@ public static partial class F
                 Conv2dKernel.BackwardBias(in shape, gy, db);
                 gb = new Tensor(db, bias.Shape);
             }
+            if (preActivationGrad is not null) BufferPool.Return(preActivationGrad);
             return bias is null ? [gx, gw] : [gx, gw, gb];
         }, bias is null ? [input, weight] : [input, weight, bias]);
     }

@@ -1,3 +1,4 @@
+using Xent.Autograd;
 using Xent.Diagnostics;
 
 namespace Xent;
@@ -77,23 +78,21 @@ public static partial class F
         float keepProb = (float)(1.0 - p);
         var mask = new float[groups];
         for (int i = 0; i < groups; i++) mask[i] = rng.NextFloat() < keepProb ? keepScale : 0f;
-        var y = GC.AllocateUninitializedArray<float>(x.Length);
-        for (int gi = 0, o = 0; gi < groups; gi++, o += groupSize)
-        {
-            float s = mask[gi];
-            for (int j = 0; j < groupSize; j++) y[o + j] = x[o + j] * s;
-        }
+        var y = StepArena.Allocate(x.Length);
+        ScaleGroups(x, mask, groupSize, y);
         var result = new Tensor(y, input.Shape);
         return Tensor.Record(result, name, g =>
         {
-            var gy = g.FloatArray;
-            var gx = GC.AllocateUninitializedArray<float>(gy.Length);
-            for (int gi = 0, o = 0; gi < groups; gi++, o += groupSize)
-            {
-                float s = mask[gi];
-                for (int j = 0; j < groupSize; j++) gx[o + j] = gy[o + j] * s;
-            }
-            return [new Tensor(gx, input.Shape)];
+            var gx = BufferPool.RentTensor(input.Shape);
+            ScaleGroups(g.FloatArray, mask, groupSize, gx.Data);
+            return [gx];
         }, input);
+    }
+
+    /// <summary><c>dst = src · mask[group]</c> for each run of <paramref name="groupSize"/> elements (one rounding per element).</summary>
+    private static void ScaleGroups(ReadOnlySpan<float> src, float[] mask, int groupSize, Span<float> dst)
+    {
+        for (int gi = 0, o = 0; gi < mask.Length; gi++, o += groupSize)
+            System.Numerics.Tensors.TensorPrimitives.Multiply(src.Slice(o, groupSize), mask[gi], dst.Slice(o, groupSize));
     }
 }

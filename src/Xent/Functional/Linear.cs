@@ -1,3 +1,4 @@
+using Xent.Autograd;
 using Xent.Kernels;
 
 namespace Xent;
@@ -54,15 +55,13 @@ public static partial class F
             Tensor? gx = null, gw = null, gb = null;
             if (input.RequiresGrad)
             {
-                var dx = GC.AllocateUninitializedArray<float>(m * inF);
-                Gemm.Sgemm(false, false, m, inF, outF, 1f, gy, outF, w, inF, 0f, dx, inF);
-                gx = new Tensor(dx, input.Shape);
+                gx = BufferPool.RentTensor(input.Shape);
+                Gemm.Sgemm(false, false, m, inF, outF, 1f, gy, outF, w, inF, 0f, gx.Data, inF);
             }
             if (weight.RequiresGrad)
             {
-                var dw = GC.AllocateUninitializedArray<float>(outF * inF);
-                Gemm.Sgemm(true, false, outF, inF, m, 1f, gy, outF, x, inF, 0f, dw, inF);
-                gw = new Tensor(dw, weight.Shape);
+                gw = BufferPool.RentTensor(weight.Shape);
+                Gemm.Sgemm(true, false, outF, inF, m, 1f, gy, outF, x, inF, 0f, gw.Data, inF);
             }
             if (bias is not null && bias.RequiresGrad)
             {

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Xent.Autograd;
 using Xent.Kernels;
 
 namespace Xent;
@@ -46,18 +48,20 @@ public static partial class F
         }
 
         var x = input.FloatArray;
-        var y = GC.AllocateUninitializedArray<float>(planes * ho * wo);
-        var argmax = GC.AllocateUninitializedArray<int>(y.Length); // flat index within the (H, W) plane, as PyTorch's return_indices
-        MaxPool2dKernel.Forward(x, planes, h, w, kh, kw, sh, sw, ph, pw, y, argmax);
+        var y = StepArena.Allocate(planes * ho * wo);
+        // Flat index within the (H, W) plane, as PyTorch's return_indices; int32 bits in float storage so that
+        // a StepArena can lend it like the output.
+        var argmaxStorage = StepArena.Allocate(y.Length);
+        MaxPool2dKernel.Forward(x, planes, h, w, kh, kw, sh, sw, ph, pw, y, MemoryMarshal.Cast<float, int>(argmaxStorage.AsSpan()));
         var outShape = input.Shape;
         outShape[rank - 2] = ho;
         outShape[rank - 1] = wo;
         var result = new Tensor(y, outShape);
         return Tensor.Record(result, "MaxPool2DWithIndicesBackward", g =>
         {
-            var gx = GC.AllocateUninitializedArray<float>(x.Length);
-            MaxPool2dKernel.Backward(g.FloatArray, argmax, planes, h, w, ho, wo, gx);
-            return [new Tensor(gx, input.Shape)];
+            var gx = BufferPool.RentTensor(input.Shape);
+            MaxPool2dKernel.Backward(g.FloatArray, MemoryMarshal.Cast<float, int>(argmaxStorage.AsSpan()), planes, h, w, ho, wo, gx.Data);
+            return [gx];
         }, input);
     }
 

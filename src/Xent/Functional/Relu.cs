@@ -1,3 +1,4 @@
+using Xent.Autograd;
 using Xent.Kernels;
 
 namespace Xent;
@@ -11,14 +12,14 @@ public static partial class F
         ArgumentNullException.ThrowIfNull(input);
         input.RequireFloat("relu");
         var x = input.FloatArray;
-        var y = GC.AllocateUninitializedArray<float>(x.Length);
+        var y = StepArena.Allocate(x.Length);
         Elementwise.Relu(x, y);
         var result = new Tensor(y, input.Shape);
         return Tensor.Record(result, "ReluBackward", g =>
         {
-            var gx = GC.AllocateUninitializedArray<float>(y.Length);
-            Elementwise.ReluBackward(y, g.FloatArray, gx);
-            return [new Tensor(gx, input.Shape)];
+            var gx = BufferPool.RentTensor(input.Shape);
+            Elementwise.ReluBackward(y, g.FloatArray, gx.Data);
+            return [gx];
         }, input);
     }
 }

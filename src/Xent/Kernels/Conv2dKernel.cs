@@ -18,7 +18,15 @@ public static class Conv2dKernel
     /// + <paramref name="bias"/> (per output channel; pass an empty span for none). The output is overwritten.
     /// </summary>
     public static void Forward(in Conv2dShape s, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> bias, Span<float> output)
+        ReadOnlySpan<float> bias, Span<float> output) => Forward(in s, input, weight, bias, output, relu: false);
+
+    /// <summary>
+    /// <see cref="Forward(in Conv2dShape, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>,
+    /// then, when <paramref name="relu"/> is set, <c>max(0, ·)</c> applied to each image's output while it is still in
+    /// cache (the same values as a separate ReLU pass, without a second trip through memory).
+    /// </summary>
+    public static void Forward(in Conv2dShape s, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> output, bool relu)
     {
         Check(in s, input.Length, weight.Length, output.Length, bias.Length, allowBias: true);
         Conv2dShape g = s;
@@ -47,18 +55,21 @@ public static class Conv2dKernel
                         if (g.IsPointwise)
                         {
                             Gemm.Sgemm(false, false, g.OutChannels, p, kdim, 1f, w, kdim, x, p, beta, y, p, parallelGemm, Gemm.BestPath);
-                            return;
                         }
-                        float[] col = ArrayPool<float>.Shared.Rent(kdim * p);
-                        try
+                        else
                         {
-                            Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, col);
-                            Gemm.Sgemm(false, false, g.OutChannels, p, kdim, 1f, w, kdim, col, p, beta, y, p, parallelGemm, Gemm.BestPath);
+                            float[] col = ArrayPool<float>.Shared.Rent(kdim * p);
+                            try
+                            {
+                                Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, col);
+                                Gemm.Sgemm(false, false, g.OutChannels, p, kdim, 1f, w, kdim, col, p, beta, y, p, parallelGemm, Gemm.BestPath);
+                            }
+                            finally
+                            {
+                                ArrayPool<float>.Shared.Return(col);
+                            }
                         }
-                        finally
-                        {
-                            ArrayPool<float>.Shared.Return(col);
-                        }
+                        if (relu) Elementwise.Relu(y, y);
                     };
                 });
             }
@@ -180,7 +191,7 @@ public static class Conv2dKernel
         for (int c = 0; c < s.OutChannels; c++) gradBias[c] = (float)sums[c];
     }
 
-    /// <summary>Reference twin of <see cref="Forward"/>: direct seven-loop convolution summed in float64.</summary>
+    /// <summary>Reference twin of <c>Forward</c>: direct seven-loop convolution summed in float64.</summary>
     public static void ForwardScalar(in Conv2dShape s, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output)
     {

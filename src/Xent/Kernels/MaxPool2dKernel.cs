@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Xent.Kernels;
 
 /// <summary>
@@ -113,8 +116,67 @@ public static class MaxPool2dKernel
         }
     }
 
-    /// <summary>The MNIST-CNN case (2×2 window, stride 2, no padding) with the window loop unrolled.</summary>
-    private static void Plane2x2(ReadOnlySpan<float> x, int width, int ho, int wo, Span<float> y, Span<int> idx)
+    /// <summary>
+    /// The MNIST-CNN case (2×2 window, stride 2, no padding): eight outputs per step with Vector256, the same
+    /// comparisons in the same window order as the scalar loop, as lane-wise selects instead of branches
+    /// (a data-dependent branch per element mispredicts half the time on real activations).
+    /// </summary>
+    private static unsafe void Plane2x2(ReadOnlySpan<float> x, int width, int ho, int wo, Span<float> y, Span<int> idx)
+    {
+        if (!Vector256.IsHardwareAccelerated || wo < 8)
+        {
+            Plane2x2Scalar(x, width, ho, wo, y, idx);
+            return;
+        }
+        var evenOdd = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        var twoStep = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        fixed (float* px = x, py = y)
+        fixed (int* pi = idx)
+        {
+            for (int oy = 0; oy < ho; oy++)
+            {
+                int r0 = 2 * oy * width, r1 = r0 + width;
+                for (int ox = 0; ; ox += 8)
+                {
+                    // The last step overlaps the previous one instead of falling back to scalar code: outputs are
+                    // pure functions of the input, so writing some twice is harmless.
+                    if (ox > wo - 8) ox = wo - 8;
+                    var (e0, o0) = Deinterleave(px + r0 + 2 * ox, evenOdd);
+                    var (e1, o1) = Deinterleave(px + r1 + 2 * ox, evenOdd);
+                    var i00 = Vector256.Create(r0 + 2 * ox) + twoStep;
+                    var best = e0;
+                    var bi = i00;
+                    Take(o0, i00 + Vector256<int>.One, ref best, ref bi);
+                    Take(e1, i00 + Vector256.Create(width), ref best, ref bi);
+                    Take(o1, i00 + Vector256.Create(width + 1), ref best, ref bi);
+                    best.Store(py + oy * wo + ox);
+                    bi.Store(pi + oy * wo + ox);
+                    if (ox == wo - 8) break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Splits 16 consecutive floats into their even- and odd-position elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Deinterleave(float* p, Vector256<int> evenOdd)
+    {
+        var a = Vector256.Shuffle(Vector256.Load(p), evenOdd);
+        var b = Vector256.Shuffle(Vector256.Load(p + 8), evenOdd);
+        return (Vector256.Create(a.GetLower(), b.GetLower()), Vector256.Create(a.GetUpper(), b.GetUpper()));
+    }
+
+    /// <summary>The scalar rule <c>if (v &gt; best || IsNaN(v)) take v</c>, lane-wise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector256<float> v, Vector256<int> index, ref Vector256<float> best, ref Vector256<int> bestIndex)
+    {
+        var take = Vector256.GreaterThan(v, best) | Vector256.IsNaN(v);
+        best = Vector256.ConditionalSelect(take, v, best);
+        bestIndex = Vector256.ConditionalSelect(take.AsInt32(), index, bestIndex);
+    }
+
+    /// <summary>Reference twin of <see cref="Plane2x2"/>, with the window loop unrolled.</summary>
+    private static void Plane2x2Scalar(ReadOnlySpan<float> x, int width, int ho, int wo, Span<float> y, Span<int> idx)
     {
         for (int oy = 0; oy < ho; oy++)
         {

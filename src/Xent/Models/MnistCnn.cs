@@ -42,10 +42,9 @@ public sealed class MnistCnn : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
-        var x = Conv1.Forward(input);
-        x = F.Relu(x);
-        x = Conv2.Forward(x);
-        x = F.Relu(x);
+        // conv → ReLU pairs run fused: the same values and gradients as the two ops, one pass over memory.
+        var x = Conv1.ForwardRelu(input);
+        x = Conv2.ForwardRelu(x);
         x = F.MaxPool2d(x, 2);
         x = Dropout1.Forward(x);
         x = x.Flatten(1);

@@ -64,6 +64,9 @@ public sealed class Conv2d : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.Conv2d(input, Weight, Bias, Stride, Padding);
 
+    /// <summary><c>relu(Forward(input))</c> in one pass (<see cref="F.Conv2dRelu"/>): same values and gradients, less memory traffic.</summary>
+    public Tensor ForwardRelu(Tensor input) => F.Conv2dRelu(input, Weight, Bias, Stride, Padding);
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"Conv2d({InChannels}, {OutChannels}, kernel_size=({KernelSize.H}, {KernelSize.W}), stride=({Stride.H}, {Stride.W})" +

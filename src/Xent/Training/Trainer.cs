@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Xent.Autograd;
 using Xent.NN;
 using Xent.Optim;
 
@@ -127,16 +128,21 @@ public sealed class Trainer
             foreach (var (input, target) in trainBatches(epoch))
             {
                 batch++;
-                _optimizer.ZeroGrad();
-                var output = _model.Forward(input);
-                var lossTensor = _criterion(output, target);
-                double loss = lossTensor.Item();
-                if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
-                    throw new TrainingDivergedException(stop, epoch, batch, loss);
-                if (epoch == 1 && batch == 1 && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
-                    Warning?.Invoke(w);
-                lossTensor.Backward();
-                _optimizer.Step();
+                double loss;
+                // The step's activations are lent by the arena and recycled for the next batch.
+                using (StepArena.Begin())
+                {
+                    _optimizer.ZeroGrad();
+                    var output = _model.Forward(input);
+                    var lossTensor = _criterion(output, target);
+                    loss = lossTensor.Item();
+                    if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
+                        throw new TrainingDivergedException(stop, epoch, batch, loss);
+                    if (epoch == 1 && batch == 1 && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
+                        Warning?.Invoke(w);
+                    lossTensor.Backward();
+                    _optimizer.Step();
+                }
 
                 epochSum += loss;
                 running += loss;

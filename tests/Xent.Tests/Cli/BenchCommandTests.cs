@@ -74,9 +74,10 @@ public sealed class BenchCommandTests
         long total = o.GetProperty("alloc_bytes_per_batch").GetInt64();
         long phases = o.GetProperty("alloc_forward_bytes").GetInt64() + o.GetProperty("alloc_backward_bytes").GetInt64() + o.GetProperty("alloc_step_bytes").GetInt64();
         Assert.InRange(total - phases, -64L * 1024, 64L * 1024);
-        // At least the conv outputs and their ReLUs (64×32×26×26 and 64×64×24×24 floats, twice) are fresh every batch.
-        long activations = 2L * sizeof(float) * (64 * 32 * 26 * 26 + 64 * 64 * 24 * 24);
-        Assert.True(o.GetProperty("alloc_forward_bytes").GetInt64() >= activations);
+        // The StepArena lends the activations, so a steady-state batch allocates far less than even the two
+        // (conv + ReLU) outputs of 64×32×26×26 and 64×64×24×24 floats (16 MB) that one batch produces.
+        long activations = sizeof(float) * (64L * 32 * 26 * 26 + 64L * 64 * 24 * 24);
+        Assert.InRange(total, 0, activations / 16);
         Assert.True(float.IsFinite(o.GetProperty("loss").GetSingle()));
     }
 

@@ -48,6 +48,33 @@ public class MaxPool2dKernelTests
         Assert.Equal(6, idx[1]);
     }
 
+    [Theory]
+    [InlineData(24, 24)] // the MNIST CNN's conv2 output: 12 outputs per row, the last vector step overlaps
+    [InlineData(16, 17)] // odd width: the last column is never in a window; exactly one vector step per row
+    [InlineData(6, 33)]  // two steps and an overlap
+    [InlineData(4, 14)]  // fewer than 8 outputs per row: the scalar loop
+    public void TwoByTwo_VectorPath_MatchesGeneralLoop_OnTiesAndNaNs(int height, int width)
+    {
+        // ReLU-like data: many exact zeros (ties), repeated values, a few NaNs and infinities.
+        var rng = new Random(height * 100 + width);
+        int planes = 5;
+        var x = new float[planes * height * width];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int r = rng.Next(20);
+            x[i] = r < 8 ? 0f : r == 8 ? float.NaN : r == 9 ? float.PositiveInfinity : r == 10 ? float.NegativeInfinity : rng.Next(4) - 1.5f;
+        }
+        int ho = height / 2, wo = width / 2;
+        var y = new float[planes * ho * wo];
+        var idx = new int[y.Length];
+        var ys = new float[y.Length];
+        var idxs = new int[y.Length];
+        MaxPool2dKernel.Forward(x, planes, height, width, 2, 2, 2, 2, 0, 0, y, idx);
+        MaxPool2dKernel.ForwardScalar(x, planes, height, width, 2, 2, 2, 2, 0, 0, ys, idxs);
+        Assert.Equal(ys, y);
+        Assert.Equal(idxs, idx);
+    }
+
     [Fact]
     public void ExcessivePadding_Throws()
     {
