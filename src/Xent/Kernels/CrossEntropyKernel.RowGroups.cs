@@ -17,11 +17,11 @@ public static unsafe partial class CrossEntropyKernel
 
     /// <summary>
     /// The fused forward + backward over rows [r0, r1) of few classes, 16 rows at a time with one row per
-    /// vector lane: a row's max, sum and log are lane-wise operations on columns gathered with stride C (no
-    /// horizontal reductions, one log for 16 rows), while the exps and the gradient use the 16·C contiguous
-    /// values as C row-major vectors, each lane taking its row's max and scale by a permute. The formulas
-    /// are the general path's. A last group of fewer than 16 rows runs through padded copies (padding rows are
-    /// ignored rows), so no lane reads or writes past the caller's arrays.
+    /// vector lane: the group's 16·C values are gathered into C columns (lane r: row r's value), so a row's max,
+    /// sum, log, loss and gradient are all lane-wise operations (no horizontal reductions, one exp per value, one
+    /// log per 16 rows); the gradient columns are then gathered back into row-major order. The formulas are the
+    /// general path's. A last group of fewer than 16 rows runs through padded copies (padding rows are ignored
+    /// rows), so no lane reads or writes past the caller's arrays.
     /// </summary>
     /// <returns>Σ loss and Σ w[t_i] of the rows, in float64, summed per lane in row order then over lanes.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -29,22 +29,17 @@ public static unsafe partial class CrossEntropyKernel
         float* w, long ignoreIndex, float eps, float wSum, float g, int r0, int r1)
     {
         int c = classes;
-        // Per vector k of a group: the row (within the group) of each lane, and b·w of each lane's class.
-        var rowOf = stackalloc Vector512<int>[c];
-        var bw = stackalloc Vector512<float>[c];
-        float b = g * (eps / c);
+        // Row-major vector k of a group, lane j, is element 16k + j = (row i, class q); it sits at q·16 + i in the columns.
+        var fromCols = stackalloc Vector512<int>[c];
         var idx = stackalloc int[GroupRows];
-        var wl = stackalloc float[GroupRows];
         for (int k = 0; k < c; k++)
         {
             for (int j = 0; j < GroupRows; j++)
             {
                 int at = k * GroupRows + j;
-                idx[j] = at / c;
-                wl[j] = w != null ? b * w[at % c] : b;
+                idx[j] = at % c * GroupRows + at / c;
             }
-            rowOf[k] = Vector512.Load(idx);
-            bw[k] = Vector512.Load(wl);
+            fromCols[k] = Vector512.Load(idx);
         }
         var cols = stackalloc Vector512<float>[c];
         var accLoss = Vector512<double>.Zero;
@@ -53,7 +48,7 @@ public static unsafe partial class CrossEntropyKernel
         int r = r0;
         for (; r + GroupRows <= r1; r += GroupRows)
         {
-            var (li, wt) = RowGroup(x + (long)r * c, t + r, dx + (long)r * c, rowOf, bw, cols, in gs);
+            var (li, wt) = RowGroup(x + (long)r * c, t + r, dx + (long)r * c, fromCols, cols, in gs);
             if (loss != null) li.Store(loss + r);
             Accumulate(li, wt, ref accLoss, ref accWeight);
         }
@@ -68,7 +63,7 @@ public static unsafe partial class CrossEntropyKernel
             new Span<long>(pt, GroupRows).Fill(ignoreIndex);
             new ReadOnlySpan<float>(x + (long)r * c, n * c).CopyTo(new Span<float>(px, n * c));
             new ReadOnlySpan<long>(t + r, n).CopyTo(new Span<long>(pt, n));
-            var (li, wt) = RowGroup(px, pt, pdx, rowOf, bw, cols, in gs);
+            var (li, wt) = RowGroup(px, pt, pdx, fromCols, cols, in gs);
             new ReadOnlySpan<float>(pdx, n * c).CopyTo(new Span<float>(dx + (long)r * c, n * c));
             if (loss != null) for (int i = 0; i < n; i++) loss[r + i] = li[i];
             Accumulate(li, wt, ref accLoss, ref accWeight);
@@ -103,7 +98,7 @@ public static unsafe partial class CrossEntropyKernel
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector512<float> Loss, Vector512<float> Weight) RowGroup(float* x, long* t, float* dx,
-        Vector512<int>* rowOf, Vector512<float>* bw, Vector512<float>* cols, in GroupScalars s)
+        Vector512<int>* fromCols, Vector512<float>* cols, in GroupScalars s)
     {
         int c = s.Classes;
         float eps = s.Eps;
@@ -114,7 +109,7 @@ public static unsafe partial class CrossEntropyKernel
         var valid = Vector512.Narrow(~Vector512.Equals(Vector512.Load(t), ignore), ~Vector512.Equals(Vector512.Load(t + 8), ignore));
         var target = Vector512.Narrow(Vector512.Load(t), Vector512.Load(t + 8)) & valid;
 
-        // The C columns (lane r: row r's value), their max, and the row sums of e^(x − m) from them.
+        // The C columns, the row max, and the row sums of e^(x − m), the columns becoming e^(x − m).
         var m = Vector512.Create(float.NegativeInfinity);
         for (int j = 0; j < c; j++)
         {
@@ -122,44 +117,45 @@ public static unsafe partial class CrossEntropyKernel
             cols[j] = col;
             m = Vector512.MaxNative(m, col);
         }
+        var sw = Vector512<float>.Zero;
         var sum = Vector512<float>.Zero;
-        for (int j = 0; j < c; j++) sum += VectorMath.Exp(cols[j] - m);
+        for (int j = 0; j < c; j++)
+        {
+            var d = cols[j] - m;
+            if (eps > 0f) sw += s.W != null ? d * Vector512.Create(s.W[j]) : d;
+            var e = VectorMath.Exp(d);
+            cols[j] = e;
+            sum += e;
+        }
         var logSum = VectorMath.Log(sum);
 
         // Loss, as RowLoss: w_t·−((x_t − m) − l), smoothed with −(Σ w_c·(x_c − m) − W·l).
-        var targetAt = rowBase + target;
-        var xt = Gather(x, targetAt);
+        var xt = Gather(x, rowBase + target);
         var wt = (s.W != null ? Gather(s.W, target) : Vector512<float>.One) & valid.AsSingle();
         var li = wt * -(xt - m - logSum);
         if (eps > 0f)
         {
-            var sw = Vector512<float>.Zero;
-            for (int j = 0; j < c; j++)
-            {
-                var d = cols[j] - m;
-                sw += s.W != null ? d * Vector512.Create(s.W[j]) : d;
-            }
             var smooth = -(sw - Vector512.Create(s.WSum) * logSum);
             li = Vector512.Create(1f - eps) * li + Vector512.Create(eps / c) * smooth;
         }
         li &= valid.AsSingle();
 
-        // dx = a·e − b·w_c − g·(1 − ε)·w_t·onehot(t), zero on ignored rows; a = g·((1 − ε)·w_t + ε/C·W)/s. The
-        // 16·C values are C row-major vectors: e^(x − m) again (the columns' values), each lane taking its row's
-        // m, a and target through a permute.
+        // dx = a·e − b·w_c − g·(1 − ε)·w_t·onehot(t), a = g·((1 − ε)·w_t + ε/C·W)/s, zero on ignored rows; computed
+        // in the columns, then gathered back into the C row-major vectors.
         var g = Vector512.Create(s.G);
         var a = g * (Vector512.Create(1f - eps) * wt + Vector512.Create(eps / c * s.WSum)) / sum;
         var hit = g * (Vector512.Create(1f - eps) * wt);
-        for (int k = 0; k < c; k++)
+        float b = s.G * (eps / c);
+        bool anyIgnored = !Vector512.EqualsAll(valid, Vector512<int>.AllBitsSet);
+        for (int j = 0; j < c; j++)
         {
-            var row = rowOf[k];
-            var onehot = Vector512.Equals(Avx512F.PermuteVar16x32(targetAt, row), Vector512<int>.Indices + Vector512.Create(k * GroupRows));
-            var e = VectorMath.Exp(Vector512.Load(x + k * GroupRows) - Avx512F.PermuteVar16x32(m, row));
-            var d = Avx512F.PermuteVar16x32(a, row) * e;
-            if (eps > 0f) d -= bw[k];
-            d -= Avx512F.PermuteVar16x32(hit, row) & onehot.AsSingle();
-            (d & Avx512F.PermuteVar16x32(valid, row).AsSingle()).Store(dx + k * GroupRows);
+            var d = a * cols[j];
+            if (eps > 0f) d -= Vector512.Create(s.W != null ? b * s.W[j] : b);
+            d = Vector512.ConditionalSelect(Vector512.Equals(target, Vector512.Create(j)).AsSingle(), d - hit, d);
+            if (anyIgnored) d &= valid.AsSingle();
+            cols[j] = d;
         }
+        for (int k = 0; k < c; k++) Gather((float*)cols, fromCols[k]).Store(dx + k * GroupRows);
         return (li, wt);
     }
 }
