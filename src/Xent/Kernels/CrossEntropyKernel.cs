@@ -38,12 +38,45 @@ public static unsafe partial class CrossEntropyKernel
 {
     /// <summary>Throws when a target is neither in [0, <paramref name="classes"/>) nor <paramref name="ignoreIndex"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">"Target 12 is out of bounds." (PyTorch's wording).</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ValidateTargets(ReadOnlySpan<long> targets, int classes, long ignoreIndex)
     {
-        foreach (long t in targets)
-            if ((ulong)t >= (ulong)classes && t != ignoreIndex)
-                throw new ArgumentOutOfRangeException(null, $"Target {t} is out of bounds.");  // PyTorch's wording, nothing appended
+        int i = FirstInvalidTarget(targets, classes, ignoreIndex);
+        if (i >= 0) throw new ArgumentOutOfRangeException(null, $"Target {targets[i]} is out of bounds."); // PyTorch's wording, nothing appended
+    }
+
+    /// <summary>Index of the first target outside [0, C) that is not <paramref name="ignoreIndex"/>, or −1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int FirstInvalidTarget(ReadOnlySpan<long> targets, int classes, long ignoreIndex)
+    {
+        ref long p = ref MemoryMarshal.GetReference(targets);
+        int n = targets.Length, i = 0;
+        // Vectors of targets are checked at once (as unsigned, negatives are huge); a bad vector is searched by the scalar loop.
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var c = Vector512.Create((ulong)classes);
+            var ig = Vector512.Create(ignoreIndex);
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector512.LoadUnsafe(ref p, (nuint)i);
+                if (!Vector512.EqualsAll(Vector512.GreaterThanOrEqual(v.AsUInt64(), c) & ~Vector512.Equals(v, ig).AsUInt64(), Vector512<ulong>.Zero)) break;
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var c = Vector256.Create((ulong)classes);
+            var ig = Vector256.Create(ignoreIndex);
+            for (; i <= n - 4; i += 4)
+            {
+                var v = Vector256.LoadUnsafe(ref p, (nuint)i);
+                if (!Vector256.EqualsAll(Vector256.GreaterThanOrEqual(v.AsUInt64(), c) & ~Vector256.Equals(v, ig).AsUInt64(), Vector256<ulong>.Zero)) break;
+            }
+        }
+        for (; i < n; i++)
+        {
+            long t = Unsafe.Add(ref p, i);
+            if ((ulong)t >= (ulong)classes && t != ignoreIndex) return i;
+        }
+        return -1;
     }
 
     /// <summary>
@@ -53,10 +86,36 @@ public static unsafe partial class CrossEntropyKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double TargetWeightSum(ReadOnlySpan<long> targets, ReadOnlySpan<float> weight, long ignoreIndex)
     {
+        if (weight.IsEmpty) return targets.Length - CountIgnored(targets, ignoreIndex);
         double s = 0;
         foreach (long t in targets)
-            if (t != ignoreIndex) s += weight.IsEmpty ? 1.0 : weight[(int)t];
+            if (t != ignoreIndex) s += weight[(int)t];
         return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static long CountIgnored(ReadOnlySpan<long> targets, long ignoreIndex)
+    {
+        ref long p = ref MemoryMarshal.GetReference(targets);
+        int n = targets.Length, i = 0;
+        long count = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 8)
+        {
+            // Equal lanes are all ones (−1): subtracting counts them.
+            var ig = Vector512.Create(ignoreIndex);
+            var acc = Vector512<long>.Zero;
+            for (; i <= n - 8; i += 8) acc -= Vector512.Equals(Vector512.LoadUnsafe(ref p, (nuint)i), ig);
+            count = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 4)
+        {
+            var ig = Vector256.Create(ignoreIndex);
+            var acc = Vector256<long>.Zero;
+            for (; i <= n - 4; i += 4) acc -= Vector256.Equals(Vector256.LoadUnsafe(ref p, (nuint)i), ig);
+            count = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) if (Unsafe.Add(ref p, i) == ignoreIndex) count++;
+        return count;
     }
 
     /// <summary>
