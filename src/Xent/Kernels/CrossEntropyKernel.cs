@@ -34,16 +34,49 @@ namespace Xent.Kernels;
 /// <para>K-dimensional inputs (N, C, d1..dk) are the caller's to lay out as (N·d1..dk, C) rows
 /// (targets (N, d1..dk) flatten in the same order); an unbatched (C) input is one row.</para>
 /// </summary>
-public static unsafe class CrossEntropyKernel
+public static unsafe partial class CrossEntropyKernel
 {
     /// <summary>Throws when a target is neither in [0, <paramref name="classes"/>) nor <paramref name="ignoreIndex"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">"Target 12 is out of bounds." (PyTorch's wording).</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ValidateTargets(ReadOnlySpan<long> targets, int classes, long ignoreIndex)
     {
-        foreach (long t in targets)
-            if ((ulong)t >= (ulong)classes && t != ignoreIndex)
-                throw new ArgumentOutOfRangeException(null, $"Target {t} is out of bounds.");  // PyTorch's wording, nothing appended
+        int i = FirstInvalidTarget(targets, classes, ignoreIndex);
+        if (i >= 0) throw new ArgumentOutOfRangeException(null, $"Target {targets[i]} is out of bounds."); // PyTorch's wording, nothing appended
+    }
+
+    /// <summary>Index of the first target outside [0, C) that is not <paramref name="ignoreIndex"/>, or −1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int FirstInvalidTarget(ReadOnlySpan<long> targets, int classes, long ignoreIndex)
+    {
+        ref long p = ref MemoryMarshal.GetReference(targets);
+        int n = targets.Length, i = 0;
+        // Vectors of targets are checked at once (as unsigned, negatives are huge); a bad vector is searched by the scalar loop.
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var c = Vector512.Create((ulong)classes);
+            var ig = Vector512.Create(ignoreIndex);
+            for (; i <= n - 8; i += 8)
+            {
+                var v = Vector512.LoadUnsafe(ref p, (nuint)i);
+                if (!Vector512.EqualsAll(Vector512.GreaterThanOrEqual(v.AsUInt64(), c) & ~Vector512.Equals(v, ig).AsUInt64(), Vector512<ulong>.Zero)) break;
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var c = Vector256.Create((ulong)classes);
+            var ig = Vector256.Create(ignoreIndex);
+            for (; i <= n - 4; i += 4)
+            {
+                var v = Vector256.LoadUnsafe(ref p, (nuint)i);
+                if (!Vector256.EqualsAll(Vector256.GreaterThanOrEqual(v.AsUInt64(), c) & ~Vector256.Equals(v, ig).AsUInt64(), Vector256<ulong>.Zero)) break;
+            }
+        }
+        for (; i < n; i++)
+        {
+            long t = Unsafe.Add(ref p, i);
+            if ((ulong)t >= (ulong)classes && t != ignoreIndex) return i;
+        }
+        return -1;
     }
 
     /// <summary>
@@ -53,10 +86,36 @@ public static unsafe class CrossEntropyKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double TargetWeightSum(ReadOnlySpan<long> targets, ReadOnlySpan<float> weight, long ignoreIndex)
     {
+        if (weight.IsEmpty) return targets.Length - CountIgnored(targets, ignoreIndex);
         double s = 0;
         foreach (long t in targets)
-            if (t != ignoreIndex) s += weight.IsEmpty ? 1.0 : weight[(int)t];
+            if (t != ignoreIndex) s += weight[(int)t];
         return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static long CountIgnored(ReadOnlySpan<long> targets, long ignoreIndex)
+    {
+        ref long p = ref MemoryMarshal.GetReference(targets);
+        int n = targets.Length, i = 0;
+        long count = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 8)
+        {
+            // Equal lanes are all ones (−1): subtracting counts them.
+            var ig = Vector512.Create(ignoreIndex);
+            var acc = Vector512<long>.Zero;
+            for (; i <= n - 8; i += 8) acc -= Vector512.Equals(Vector512.LoadUnsafe(ref p, (nuint)i), ig);
+            count = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 4)
+        {
+            var ig = Vector256.Create(ignoreIndex);
+            var acc = Vector256<long>.Zero;
+            for (; i <= n - 4; i += 4) acc -= Vector256.Equals(Vector256.LoadUnsafe(ref p, (nuint)i), ig);
+            count = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) if (Unsafe.Add(ref p, i) == ignoreIndex) count++;
+        return count;
     }
 
     /// <summary>
@@ -247,16 +306,15 @@ public static unsafe class CrossEntropyKernel
         SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
         CheckOptional(rows, loss.Length, nameof(loss));
         ValidateTargets(targets, classes, ignoreIndex);
-        int rpc = SoftmaxKernel.RowsPerChunk(classes);
+        // Few classes: 16 rows at a time, one per vector lane; chunks are then whole groups.
+        bool groups = UsesRowGroups(classes);
+        int rpc = groups ? Math.Max(GroupRows, SoftmaxKernel.RowsPerChunk(classes) / GroupRows * GroupRows) : SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         var weightPart = new double[lossPart.Length];
         bool weighted = !weight.IsEmpty;
         float eps = labelSmoothing, wSum = WeightTotal(weight, classes), g = gradScale;
         // A gradient bigger than the caches is streamed to memory rather than written through them.
         bool streaming = (long)gradLogits.Length * sizeof(float) >= StreamingBytes;
-        // A row of at most 16 classes is one masked 512-bit vector: no loops, no scalar tails.
-        bool small = Avx512F.IsSupported && classes <= Vector512<float>.Count;
-        var lanes = small ? Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(classes)).AsSingle() : default;
         fixed (float* px = logits, pw = weight, pl = loss, pdx = gradLogits)
         fixed (long* pt = targets)
         {
@@ -264,6 +322,11 @@ public static unsafe class CrossEntropyKernel
             long* at = pt;
             KernelParallel.ForChunks(rows, rpc, classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
             {
+                if (groups)
+                {
+                    (lossPart[chunk], weightPart[chunk]) = RowGroupsChunk(ax, at, adx, al, classes, weighted ? aw : null, ignoreIndex, eps, wSum, g, r0, r1);
+                    return;
+                }
                 double lsum = 0, wsum = 0;
                 var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
                 float[] scratch = ArrayPool<float>.Shared.Rent(classes);
@@ -275,12 +338,6 @@ public static unsafe class CrossEntropyKernel
                     long t = at[r];
                     float li = 0f, wt = 0f;
                     if (t == ignoreIndex) dx.Clear();
-                    else if (small)
-                    {
-                        int ti = (int)t;
-                        wt = weighted ? aw[ti] : 1f;
-                        li = SmallRow(ax + (long)r * classes, adx + (long)r * classes, lanes, ti, aw, wt, wSum, eps, g);
-                    }
                     else
                     {
                         int ti = (int)t;
@@ -451,42 +508,6 @@ public static unsafe class CrossEntropyKernel
     }
 
     // ---- row helpers -------------------------------------------------------------------------
-
-    /// <summary>
-    /// The fused step for one row of C ≤ 16 classes held in one vector (<paramref name="lanes"/> selects the
-    /// first C): the same formulas as the general path, dx = a·e^(x − m) − b·w − g·(1 − ε)·w_t·onehot(t).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float SmallRow(float* x, float* dx, Vector512<float> lanes, int t, float* w, float wt, float wSum, float eps, float g)
-    {
-        int classes = BitOperations.PopCount(Vector512.ExtractMostSignificantBits(lanes));
-        var v = Avx512F.MaskLoad(x, lanes, Vector512.Create(float.NegativeInfinity));
-        float m = HorizontalMax(v);
-        // Unused lanes take e^0 and are then zeroed: e^(−inf) there would underflow through subnormals,
-        // which cost a microcode assist per lane on x86.
-        var e = VectorMath.Exp(Vector512.ConditionalSelect(lanes, v - Vector512.Create(m), Vector512<float>.Zero)) & lanes;
-        float s = Vector512.Sum(e);
-        float logSum = MathF.Log(s);
-        var wv = w != null ? Avx512F.MaskLoad(w, lanes, Vector512<float>.Zero) : default;
-        float li = RowLoss(new ReadOnlySpan<float>(x, classes), t, m, logSum,
-            w != null ? new ReadOnlySpan<float>(w, classes) : default, wt, wSum, eps);
-        float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = g * (eps / classes);
-        var c = w != null ? Vector512.Create(b) * wv : Vector512.Create(b);
-        var target = Vector512.Equals(Vector512<int>.Indices, Vector512.Create(t)).AsSingle();
-        var d = Vector512.Create(a) * e - c - (Vector512.Create(g * ((1f - eps) * wt)) & target);
-        Avx512F.MaskStore(dx, lanes, d);
-        return li;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float HorizontalMax(Vector512<float> v)
-    {
-        var h = Vector256.MaxNative(v.GetLower(), v.GetUpper());
-        var q = Vector128.MaxNative(h.GetLower(), h.GetUpper());
-        q = Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
-        q = Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2)));
-        return q.ToScalar();
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float RowLoss(ReadOnlySpan<float> x, int t, float m, float logSum, ReadOnlySpan<float> w, float wt, float wSum, float eps)

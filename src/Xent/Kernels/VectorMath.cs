@@ -100,6 +100,49 @@ internal static unsafe class VectorMath
         return p * BitConverter.Int32BitsToSingle((n1 + 127) << 23) * BitConverter.Int32BitsToSingle((n2 + 127) << 23);
     }
 
+    private const float Sqrt2 = 1.41421356237f;
+    private const float L0 = 7.0376836292e-2f, L1 = -1.1514610310e-1f, L2 = 1.1676998740e-1f, L3 = -1.2420140846e-1f;
+    private const float L4 = 1.4249322787e-1f, L5 = -1.6668057665e-1f, L6 = 2.0000714765e-1f, L7 = -2.4999993993e-1f;
+    private const float L8 = 3.3333331174e-1f;
+
+    /// <summary>
+    /// ln x lane-wise (Cephes' logf: x = 2^e·m with m in [√½, √2), a degree-8 polynomial in m − 1), within
+    /// 2 ulp for positive normal and subnormal x; ln 0 = −inf, ln(+inf) = +inf, negative x or NaN give NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Log(Vector512<float> x)
+    {
+        // Subnormals are scaled into the normal range first (2^23) and their exponent corrected.
+        var sub = Vector512.LessThan(x, Vector512.Create(1.17549435e-38f));
+        var xs = Vector512.ConditionalSelect(sub, x * Vector512.Create(8388608f), x);
+        var bits = xs.AsInt32();
+        var e = Vector512.ConvertToSingle(Vector512.ShiftRightArithmetic(bits, 23) - Vector512.Create(127))
+            - (Vector512.Create(23f) & sub);
+        var m = ((bits & Vector512.Create(0x007FFFFF)) | Vector512.Create(0x3F800000)).AsSingle(); // [1, 2)
+        var big = Vector512.GreaterThan(m, Vector512.Create(Sqrt2));
+        m = Vector512.ConditionalSelect(big, m * Vector512.Create(0.5f), m);
+        e += Vector512<float>.One & big;
+        var f = m - Vector512<float>.One;
+        var z = f * f;
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(L0), f, Vector512.Create(L1));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(L2));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(L3));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(L4));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(L5));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(L6));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(L7));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(L8));
+        var y = p * f * z;
+        y = Vector512.FusedMultiplyAdd(e, Vector512.Create(Ln2Lo), y);
+        y = Vector512.FusedMultiplyAdd(z, Vector512.Create(-0.5f), y);
+        var r = Vector512.FusedMultiplyAdd(e, Vector512.Create(Ln2Hi), f + y);
+        // ln 0 = −inf, ln(+inf) = +inf, ln(x < 0) = NaN; NaN fails every compare and is passed through.
+        r = Vector512.ConditionalSelect(Vector512.Equals(x, Vector512<float>.Zero), Vector512.Create(float.NegativeInfinity), r);
+        r = Vector512.ConditionalSelect(Vector512.Equals(x, Vector512.Create(float.PositiveInfinity)), x, r);
+        var ok = Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero);
+        return Vector512.ConditionalSelect(ok, r, Vector512.Create(float.NaN));
+    }
+
     private static bool Use512(int n) => Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count;
     private static bool Use256(int n) => Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count;
 

@@ -102,4 +102,33 @@ public class VectorMathTests
         float mInf = VectorMath.MaxLogSumExp(x, out logSum);
         Assert.True(float.IsNaN(mInf - mInf - logSum));
     }
+
+    [Fact]
+    public void Log_Vector512_IsWithinTwoUlps_AndHandlesSpecialValues()
+    {
+        if (!Vector512.IsHardwareAccelerated) return; // only the AVX-512 cross-entropy path uses it
+        // Log-spaced over the whole positive range, subnormals included, plus the neighbourhood of 1 and of √2.
+        var xs = new List<float>();
+        for (double e = -149; e < 128; e += 0.00731) xs.Add((float)Math.Pow(2, e));
+        for (int k = -3000; k <= 3000; k++) { xs.Add(1f + k * 1e-7f); xs.Add(1.41421356f + k * 1e-7f); }
+        xs.RemoveAll(v => !(v > 0 && float.IsFinite(v)));
+        while (xs.Count % 16 != 0) xs.Add(2f);
+        double worst = 0;
+        var all = xs.ToArray();
+        for (int i = 0; i < all.Length; i += 16)
+        {
+            var r = VectorMath.Log(Vector512.Create(all, i));
+            for (int k = 0; k < 16; k++)
+            {
+                double exact = Math.Log(all[i + k]);
+                double ulp = exact == 0 ? float.Epsilon : Math.Pow(2, Math.Floor(Math.Log2(Math.Abs(exact))) - 23);
+                worst = Math.Max(worst, Math.Abs(r[k] - exact) / ulp);
+            }
+        }
+        Assert.True(worst <= 2, $"worst error {worst} ulp");
+
+        float[] x = [0f, -0f, float.PositiveInfinity, float.NaN, -1f, float.NegativeInfinity, 1f, float.Epsilon];
+        float[] expected = [float.NegativeInfinity, float.NegativeInfinity, float.PositiveInfinity, float.NaN, float.NaN, float.NaN, 0f, (float)Math.Log(float.Epsilon)];
+        for (int i = 0; i < x.Length; i++) Assert.Equal(expected[i], VectorMath.Log(Vector512.Create(x[i]))[5]);
+    }
 }
