@@ -99,7 +99,8 @@ public static unsafe partial class Gemm
                     TransA = transA, TransB = transB, M = m, N = n, K = k,
                     Alpha = alpha, Beta = beta, Path = path,
                 };
-                Run(in p, parallel);
+                if (UsesSmallPath(transA, transB, m, n, k)) RunSmall(in p, parallel);
+                else Run(in p, parallel);
             }
         }
     }
