@@ -194,6 +194,7 @@ def bcast(f):
 def dispatch(f, kind, rmax, smax, second):
     n = f["name"]
     w(f"    /// <summary>Runs the {kind}{n} tile of <paramref name=\"rows\"/>×<paramref name=\"{second}\"/> (both at least 1).</summary>")
+    w(f"    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called per tile from the first GEMM on: skip tier-0")
     w(f"    private static void {kind}{n}(int rows, int {second}, in SmallTile t)")
     w(f"    {{")
     w(f"        switch (rows)")
@@ -204,6 +205,7 @@ def dispatch(f, kind, rmax, smax, second):
     w(f"        }}")
     w(f"    }}")
     w("")
+    w(f"    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
     w(f"    private static void {kind}{n}Cols<TR>(int {second}, in SmallTile t) where TR : struct, ISmallCount")
     w(f"    {{")
     w(f"        switch ({second})")

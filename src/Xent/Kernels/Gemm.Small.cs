@@ -67,6 +67,7 @@ public static unsafe partial class Gemm
     private static bool DeepEnough(int m, int n, int k) => k >= 128 || (k >= 64 && Math.Min(m, n) < SmallMaxDim);
 
     /// <summary>Runs a problem on the small path; threads split the tiles only above <see cref="ParallelMinFlops"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void RunSmall(in Problem p, bool parallel)
     {
         bool threads = parallel && KernelParallel.MaxThreads > 1 && 2L * p.M * p.N * p.K >= ParallelMinFlops;
@@ -86,6 +87,7 @@ public static unsafe partial class Gemm
     /// Runs tile(outer, inner) for every pair, on this thread or split over the outer index (the inner one
     /// when there is a single outer block); every tile writes its own part of C.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void ForTiles(int outer, int inner, bool threads, Action<int, int> tile)
     {
         if (threads && outer > 1)
@@ -103,6 +105,7 @@ public static unsafe partial class Gemm
         ? Math.Min(8, 20 / cols)
         : Math.Min(4, 10 / cols);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void SmallDot(in Problem p, bool threads)
     {
         int sMax = p.Path == GemmPath.Avx512 ? 6 : 5;
@@ -185,6 +188,7 @@ public static unsafe partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void SmallBcast(in Problem p, bool threads)
     {
         var v = new BcastView(in p);
@@ -202,6 +206,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Runs row block <paramref name="onlyRowBlock"/> (all of them when negative) of column block <paramref name="jb"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void BcastColumnBlock(in Problem p, in BcastView v, int jb, int onlyRowBlock)
     {
         int v0 = SplitStart(v.Vectors, v.VecBlocks, jb), v1 = SplitStart(v.Vectors, v.VecBlocks, jb + 1);
@@ -245,6 +250,7 @@ public static unsafe partial class Gemm
     /// updates C with the same per-element operations as the direct stores.
     /// </summary>
     [SkipLocalsInit] // the scratch tile is written before it is read
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BcastTransposed(in Problem p, ref SmallTile t, int rows, int vectors, int r0, int c0, int cols)
     {
         const int Ld = 64; // widest tile: 4 vectors of 16
@@ -274,6 +280,7 @@ public static unsafe partial class Gemm
         KernelParallel.ForChunks(p.M, 4, (_, s, e) => SmallScalarRows(in q, s, e));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void SmallScalarRows(in Problem p, int i0, int i1)
     {
         long aRow = p.TransA ? 1 : p.Lda, aK = p.TransA ? p.Lda : 1;

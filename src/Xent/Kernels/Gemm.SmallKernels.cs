@@ -19,6 +19,7 @@ public static unsafe partial class Gemm
     private struct C8 : ISmallCount { public static int N => 8; }
 
     /// <summary>Runs the Dot512 tile of <paramref name="rows"/>×<paramref name="cols"/> (both at least 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called per tile from the first GEMM on: skip tier-0
     private static void Dot512(int rows, int cols, in SmallTile t)
     {
         switch (rows)
@@ -35,6 +36,7 @@ public static unsafe partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot512Cols<TR>(int cols, in SmallTile t) where TR : struct, ISmallCount
     {
         switch (cols)
@@ -50,6 +52,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Runs the Bcast512 tile of <paramref name="rows"/>×<paramref name="vectors"/> (both at least 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called per tile from the first GEMM on: skip tier-0
     private static void Bcast512(int rows, int vectors, in SmallTile t)
     {
         switch (rows)
@@ -66,6 +69,7 @@ public static unsafe partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Bcast512Cols<TR>(int vectors, in SmallTile t) where TR : struct, ISmallCount
     {
         switch (vectors)
@@ -595,6 +599,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Runs the Dot256 tile of <paramref name="rows"/>×<paramref name="cols"/> (both at least 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called per tile from the first GEMM on: skip tier-0
     private static void Dot256(int rows, int cols, in SmallTile t)
     {
         switch (rows)
@@ -607,6 +612,7 @@ public static unsafe partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot256Cols<TR>(int cols, in SmallTile t) where TR : struct, ISmallCount
     {
         switch (cols)
@@ -621,6 +627,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>Runs the Bcast256 tile of <paramref name="rows"/>×<paramref name="vectors"/> (both at least 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called per tile from the first GEMM on: skip tier-0
     private static void Bcast256(int rows, int vectors, in SmallTile t)
     {
         switch (rows)
@@ -637,6 +644,7 @@ public static unsafe partial class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Bcast256Cols<TR>(int vectors, in SmallTile t) where TR : struct, ISmallCount
     {
         switch (vectors)
