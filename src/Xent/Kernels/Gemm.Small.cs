@@ -100,9 +100,12 @@ public static unsafe partial class Gemm
 
     // ---- C = A·Bᵀ: dot-product tiles ----
 
-    /// <summary>Most rows of a dot tile with <paramref name="cols"/> columns (accumulators + A rows + one B vector fit the registers).</summary>
+    /// <summary>
+    /// Most rows of a dot tile with <paramref name="cols"/> columns: rows×cols accumulators, one A vector per row
+    /// and one B vector fit the 32 zmm (16 ymm, with room to spare) registers.
+    /// </summary>
     private static int RMaxDot(GemmPath path, int cols) => path == GemmPath.Avx512
-        ? Math.Min(8, 20 / cols)
+        ? Math.Min(8, 31 / (cols + 1))
         : Math.Min(4, 10 / cols);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
