@@ -22,6 +22,7 @@ public static unsafe partial class Gemm
     private const int SmallMaxDim = 16;
     /// <summary>Any A·B or Aᵀ·B of at most this many flops (2·m·n·k) runs unpacked.</summary>
     private const long SmallMaxFlops = 2L * 80 * 80 * 80;
+
     /// <summary>Compile-time tile extent of a small-path register tile (see Gemm.SmallKernels.cs).</summary>
     private interface ISmallCount
     {
