@@ -13,6 +13,7 @@ namespace Xent.Kernels;
 public static class Elementwise
 {
     /// <summary><c>dst[i] += src[i]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every Linear step from the first: tier-0 code costs µs per call
     public static void AddInPlace(ReadOnlySpan<float> src, Span<float> dst)
     {
         if (dst.Length < src.Length) throw new ArgumentException($"Destination has {dst.Length} elements, source {src.Length}.", nameof(dst));
@@ -28,6 +29,7 @@ public static class Elementwise
     }
 
     /// <summary>Adds <paramref name="bias"/> (length <paramref name="cols"/>) to every row of the rows×cols matrix <paramref name="x"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every Linear step from the first: tier-0 code costs µs per call
     public static void AddBiasRows(Span<float> x, int rows, int cols, ReadOnlySpan<float> bias)
     {
         CheckMatrix(x.Length, rows, cols, nameof(x));
@@ -64,6 +66,7 @@ public static class Elementwise
     /// the bias gradient of a Linear layer. Rows are summed in blocks of 32 (float32), block sums added in order,
     /// so the result does not depend on threads or vector width.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every Linear step from the first: tier-0 code costs µs per call
     public static void BiasGradRows(ReadOnlySpan<float> grad, int rows, int cols, Span<float> gradBias)
     {
         CheckMatrix(grad.Length, rows, cols, nameof(grad));

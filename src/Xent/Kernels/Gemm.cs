@@ -17,7 +17,8 @@ namespace Xent.Kernels;
 /// before adding it into C. Threads share one packed B block and take row blocks of C (tall problems),
 /// or take column tiles that each run the whole k loop (few rows). Neither split changes the order in
 /// which products are summed along k, so results are bit-identical for any
-/// <see cref="KernelParallel.MaxThreads"/>.
+/// <see cref="KernelParallel.MaxThreads"/>. Problems whose C is at most 16 rows or columns, or that are tiny,
+/// skip packing and run unpacked register tiles instead (Gemm.Small.cs), with the same guarantee.
 /// </remarks>
 public static unsafe partial class Gemm
 {
@@ -65,9 +66,9 @@ public static unsafe partial class Gemm
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or a stride is too small.</exception>
     /// <exception cref="ArgumentException">A span is shorter than its matrix needs.</exception>
     /// <remarks>
-    /// Products are summed in float32 with fused multiply-adds in a fixed order along k (KC-long slices,
-    /// each added into C), independent of the thread count. When alpha is 0 or k is 0, A and B are not
-    /// read and C becomes beta*C.
+    /// Products are summed in float32 with fused multiply-adds in an order fixed by the shape (KC-long slices,
+    /// each added into C; or, for narrow and tiny problems, the whole of k before C is updated once),
+    /// independent of the thread count. When alpha is 0 or k is 0, A and B are not read and C becomes beta*C.
     /// </remarks>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
@@ -99,7 +100,8 @@ public static unsafe partial class Gemm
                     TransA = transA, TransB = transB, M = m, N = n, K = k,
                     Alpha = alpha, Beta = beta, Path = path,
                 };
-                Run(in p, parallel);
+                if (UsesSmallPath(transA, transB, m, n, k)) RunSmall(in p, parallel);
+                else Run(in p, parallel);
             }
         }
     }

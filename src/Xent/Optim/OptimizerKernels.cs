@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -18,18 +17,33 @@ internal static class OptimizerKernels
     // ---------------- SGD without momentum ----------------
 
     /// <summary><c>p ← p − lr·(g + wd·p)</c>.</summary>
+    // Runs once per parameter per step from the first step on; tier-0 code (or a tier-0 TensorPrimitives call)
+    // cost several microseconds per call, as much as a small model's whole update.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sgd(Span<float> p, ReadOnlySpan<float> g, float negLr, float wd)
     {
         CheckLengths(p.Length, g.Length);
-        if (wd == 0f)
-        {
-            // p.add_(g, alpha=-lr) is exactly one fma per element; TensorPrimitives allows in-place.
-            TensorPrimitives.FusedMultiplyAdd(g, negLr, p, p);
-            return;
-        }
         int i = 0, n = p.Length;
         ref float pr = ref MemoryMarshal.GetReference(p);
         ref float gr = ref MemoryMarshal.GetReference(g);
+        if (wd == 0f)
+        {
+            // p.add_(g, alpha=-lr) is exactly one fma per element.
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var vl = Vector512.Create(negLr);
+                for (; i <= n - 16; i += 16)
+                    Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref gr, (nuint)i), vl, Vector512.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var vl = Vector256.Create(negLr);
+                for (; i <= n - 8; i += 8)
+                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref gr, (nuint)i), vl, Vector256.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
+            }
+            SgdScalar(p, g, negLr, wd, i);
+            return;
+        }
         if (Vector512.IsHardwareAccelerated)
         {
             var vl = Vector512.Create(negLr); var vw = Vector512.Create(wd);

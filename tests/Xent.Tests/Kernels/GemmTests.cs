@@ -124,6 +124,76 @@ public class GemmTests
         Check(true, true, 1, 1, 1, 2f, 0.5f, 0, 0, 0, rnd, path);
     }
 
+    /// <summary>Narrow or tiny shapes of the small (unpacked) path, and their neighbours just outside it.</summary>
+    public static IEnumerable<object[]> SmallPathShapes()
+    {
+        // Linear 784→10 on a batch of 100: forward X·Wᵀ, dW = dYᵀ·X, dX = dY·W (packed: neither side narrow).
+        yield return [false, true, 100, 10, 784];
+        yield return [true, false, 10, 784, 100];
+        yield return [false, false, 100, 784, 10];
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                // Width at, below and above SmallMaxDim (16) on either side; depth around the Bᵀ limits (64, 128)
+                // and the 16-lane vector length; the long side across the tile widths (16·4 columns, 8 rows).
+                foreach (int narrow in new[] { 1, 2, 5, 10, 15, 16, 17 })
+                    foreach (var (wide, k) in new[] { (33, 63), (65, 64), (100, 127), (130, 128), (7, 129), (64, 17), (50, 300) })
+                    {
+                        yield return [ta, tb, narrow, wide, k];
+                        yield return [ta, tb, wide, narrow, k];
+                    }
+                // Tiny squares around SmallMaxFlops (2·80³).
+                yield return [ta, tb, 24, 24, 24];
+                yield return [ta, tb, 79, 81, 80];
+                yield return [ta, tb, 81, 81, 81];
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    internal void SmallPath_MatchesFloat64Reference(Gemm.GemmPath path)
+    {
+        foreach (var shape in SmallPathShapes())
+        {
+            var (ta, tb, m, n, k) = ((bool)shape[0], (bool)shape[1], (int)shape[2], (int)shape[3], (int)shape[4]);
+            var rnd = new Random(m * 1_000_003 + n * 1009 + k);
+            Check(ta, tb, m, n, k, 1f, 0f, 0, 0, 0, rnd, path);
+            Check(ta, tb, m, n, k, 1f, 1f, 3, 1, 5, rnd, path);          // strides wider than the rows
+            Check(ta, tb, m, n, k, -0.75f, 0.5f, 17, 2, 16, rnd, path);
+            Check(ta, tb, m, n, k, 2f, 0f, 1, 31, 1, rnd, path);         // beta = 0: NaN in C is not read
+        }
+    }
+
+    [Fact]
+    internal void SmallPath_ServesTheNarrowShapes()
+    {
+        // The shapes above exercise the small path: the Linear step's GEMMs and narrow products take it, whatever
+        // the orientation; wide products and short Bᵀ products do not.
+        Assert.True(Gemm.UsesSmallPath(false, true, 100, 10, 784));
+        Assert.True(Gemm.UsesSmallPath(true, false, 10, 784, 100));
+        Assert.True(Gemm.UsesSmallPath(true, true, 100, 10, 784));
+        Assert.True(Gemm.UsesSmallPath(false, false, 80, 80, 80));
+        Assert.True(Gemm.UsesSmallPath(true, false, 17, 4000, 3));
+        Assert.False(Gemm.UsesSmallPath(false, false, 81, 81, 81));
+        Assert.False(Gemm.UsesSmallPath(false, true, 16, 256, 127));
+        Assert.False(Gemm.UsesSmallPath(true, true, 10, 10, 63));
+        Assert.False(Gemm.UsesSmallPath(false, true, 17, 17, 4096));
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    internal void SmallPath_ZeroDepthOrZeroAlpha_ScalesC(Gemm.GemmPath path)
+    {
+        var rnd = new Random(8);
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+                foreach (var (alpha, beta, k) in new[] { (1f, 0f, 0), (1f, 2f, 0), (0f, 0f, 100), (0f, -0.5f, 100), (0f, 1f, 7) })
+                {
+                    Check(ta, tb, 10, 13, k, alpha, beta, 1, 2, 3, rnd, path);
+                    Check(ta, tb, 100, 10, k, alpha, beta, 1, 1, 0, rnd, path); // k = 0 needs lda, ldb ≥ 1
+                }
+    }
+
     [Fact]
     internal void LargeShape_ParallelTiles()
     {
@@ -192,7 +262,13 @@ public class GemmThreadingTests
     public void ResultsAreBitIdentical_AcrossThreadCounts()
     {
         var rnd = new Random(21);
-        foreach (var (ta, tb, m, n, k) in new[] { (false, false, 301, 190, 700), (true, false, 64, 700, 333), (false, true, 64, 128, 9216), (true, true, 129, 515, 260) })
+        foreach (var (ta, tb, m, n, k) in new[]
+        {
+            (false, false, 301, 190, 700), (true, false, 64, 700, 333), (false, true, 64, 128, 9216), (true, true, 129, 515, 260),
+            // Narrow problems on the small path, large enough to be split across threads.
+            (false, true, 16, 2000, 784), (false, true, 3000, 10, 200), (true, false, 10, 5000, 100), (true, false, 3000, 10, 200),
+            (false, false, 4000, 8, 128), (false, false, 7, 3000, 300), (true, true, 3000, 12, 200), (true, true, 9, 3000, 200),
+        })
         {
             int lda = ta ? m : k, ldb = tb ? k : n;
             float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);
