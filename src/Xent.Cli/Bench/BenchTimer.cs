@@ -18,10 +18,20 @@ internal sealed record BenchStats(double MedianMs, double MinMs, double MaxMs, i
 /// <summary>Runs an action a few times untimed (JIT, caches, pooled buffers), then times each repeat alone.</summary>
 internal static class BenchTimer
 {
-    /// <summary>Times <paramref name="action"/> <paramref name="repeats"/> times after <paramref name="warmup"/> untimed runs.</summary>
+    /// <summary>
+    /// A warmup lasts at least this long: the JIT recompiles hot methods with full optimisation only after they
+    /// have run for a while (tiered compilation), so a short step would otherwise be timed partly on first-tier code.
+    /// </summary>
+    private static readonly TimeSpan MinWarmup = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Times <paramref name="action"/> <paramref name="repeats"/> times after at least <paramref name="warmup"/> untimed
+    /// runs and, when <paramref name="warmup"/> is positive, at least half a second of them.
+    /// </summary>
     public static BenchStats Measure(Action action, int warmup, int repeats)
     {
-        for (int i = 0; i < warmup; i++) action();
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < warmup || (warmup > 0 && Stopwatch.GetElapsedTime(start) < MinWarmup); i++) action();
         // Start the timed runs from a clean heap so one run does not pay for the garbage of the warmup.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
