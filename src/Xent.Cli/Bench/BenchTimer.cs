@@ -32,9 +32,8 @@ internal static class BenchTimer
     {
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < warmup || (warmup > 0 && Stopwatch.GetElapsedTime(start) < MinWarmup); i++) action();
-        // Start the timed runs from a clean heap so one run does not pay for the garbage of the warmup.
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
+        // No forced collection here: a full blocking GC hands the freed large-object regions back to the OS, and
+        // the first timed runs after it would pay page faults for memory a running loop keeps reusing.
         var times = new double[repeats];
         for (int i = 0; i < repeats; i++)
         {
