@@ -57,18 +57,42 @@ public static class MaxPool2dKernel
             throw new ArgumentException($"Output gradient ({gradOutput.Length}) or indices ({indices.Length}) shorter than {planes}x{outHeight}x{outWidth}.");
         if (gradInput.Length < (long)planes * inPlane)
             throw new ArgumentException($"Input gradient has {gradInput.Length} elements; {planes}x{height}x{width} needs {(long)planes * inPlane}.", nameof(gradInput));
-        for (int pl = 0; pl < planes; pl++)
+        // Planes in parallel (each is written by one chunk): the pass is bound by memory bandwidth, not arithmetic.
+        // A bad index is reported after the loop, as the ArgumentException a caller expects, not an AggregateException.
+        long badAt = -1;
+        unsafe
         {
-            Span<float> gi = gradInput.Slice(pl * inPlane, inPlane);
-            ReadOnlySpan<float> go = gradOutput.Slice(pl * outPlane, outPlane);
-            ReadOnlySpan<int> idx = indices.Slice(pl * outPlane, outPlane);
-            gi.Clear();
-            for (int o = 0; o < outPlane; o++)
+            fixed (float* pgo = gradOutput, pgi = gradInput)
+            fixed (int* pidx = indices)
             {
-                int i = idx[o];
-                if ((uint)i >= (uint)inPlane) throw new ArgumentException($"Index {i} at output {o} of plane {pl} is outside the {height}x{width} input.", nameof(indices));
-                gi[i] += go[o];
+                nint goP = (nint)pgo, giP = (nint)pgi, idxP = (nint)pidx;
+                int chunk = Math.Max(1, 16384 / Math.Max(1, outPlane));
+                KernelParallel.ForChunks(planes, chunk, (long)inPlane + outPlane, (_, p0, p1) =>
+                {
+                    for (int pl = p0; pl < p1; pl++)
+                    {
+                        var gi = new Span<float>((float*)giP + (long)pl * inPlane, inPlane);
+                        var go = new ReadOnlySpan<float>((float*)goP + (long)pl * outPlane, outPlane);
+                        var idx = new ReadOnlySpan<int>((int*)idxP + (long)pl * outPlane, outPlane);
+                        gi.Clear();
+                        for (int o = 0; o < outPlane; o++)
+                        {
+                            int i = idx[o];
+                            if ((uint)i >= (uint)inPlane)
+                            {
+                                Interlocked.CompareExchange(ref badAt, (long)pl * outPlane + o, -1);
+                                return;
+                            }
+                            gi[i] += go[o];
+                        }
+                    }
+                });
             }
+        }
+        if (badAt >= 0)
+        {
+            int pl = (int)(badAt / outPlane), o = (int)(badAt % outPlane);
+            throw new ArgumentException($"Index {indices[(int)badAt]} at output {o} of plane {pl} is outside the {height}x{width} input.", nameof(indices));
         }
     }
 

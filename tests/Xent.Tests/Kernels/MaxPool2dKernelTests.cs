@@ -75,6 +75,45 @@ public class MaxPool2dKernelTests
         Assert.Equal(idxs, idx);
     }
 
+    [Theory]
+    [InlineData(24, 24, 2, 2)] // the MNIST CNN
+    [InlineData(17, 19, 2, 2)] // odd sizes: the last row and column are in no window and must come out zero
+    [InlineData(33, 35, 3, 2)] // overlapping windows: a pixel can receive several gradients
+    public void Backward_EqualsAScatterAdd_BitForBit(int height, int width, int kernel, int stride)
+    {
+        var rng = new Random(height * 31 + width);
+        int planes = 3;
+        var x = new float[planes * height * width];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.Next(5) - 2; // ties
+        int ho = MaxPool2dKernel.OutputSize(height, kernel, stride, 0), wo = MaxPool2dKernel.OutputSize(width, kernel, stride, 0);
+        var y = new float[planes * ho * wo];
+        var idx = new int[y.Length];
+        MaxPool2dKernel.ForwardScalar(x, planes, height, width, kernel, kernel, stride, stride, 0, 0, y, idx);
+        var go = new float[y.Length];
+        for (int i = 0; i < go.Length; i++) go[i] = i % 7 == 0 ? -0f : i % 11 == 0 ? float.NaN : (float)(rng.NextDouble() - 0.5);
+
+        var expected = new float[x.Length];
+        for (int pl = 0; pl < planes; pl++)
+            for (int o = 0; o < ho * wo; o++)
+                expected[pl * height * width + idx[pl * ho * wo + o]] += go[pl * ho * wo + o];
+        var actual = new float[x.Length];
+        Array.Fill(actual, 123f); // the kernel must overwrite every element
+        MaxPool2dKernel.Backward(go, idx, planes, height, width, ho, wo, actual);
+        Assert.Equal(Array.ConvertAll(expected, BitConverter.SingleToInt32Bits), Array.ConvertAll(actual, BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void Backward_IndexOutsideThePlane_ThrowsArgumentException()
+    {
+        // 64 planes of 4×4 → 2×2 run on several chunks; one bad index in a late plane.
+        int planes = 64;
+        var go = new float[planes * 4];
+        var idx = new int[planes * 4];
+        idx[61 * 4 + 2] = 16;
+        var e = Assert.Throws<ArgumentException>(() => MaxPool2dKernel.Backward(go, idx, planes, 4, 4, 2, 2, new float[planes * 16]));
+        Assert.Contains("Index 16 at output 2 of plane 61", e.Message);
+    }
+
     [Fact]
     public void ExcessivePadding_Throws()
     {
