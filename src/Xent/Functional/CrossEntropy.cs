@@ -62,8 +62,7 @@ public static partial class F
             if (ignoreIndex >= 0)
                 throw new ArgumentException($"ignore_index is not supported for floating point target (got ignoreIndex = {ignoreIndex}; leave it at -100 for class probabilities).", nameof(ignoreIndex));
         }
-        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
-            throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
+        LossOptions.CheckLabelSmoothing(labelSmoothing);
 
         int classDim = input.Rank == 1 ? 0 : 1;
         var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, classDim);

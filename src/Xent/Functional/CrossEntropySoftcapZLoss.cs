@@ -15,8 +15,7 @@ public static partial class F
     private static Tensor CrossEntropySoftcapZLoss(Tensor input, Tensor target, float[] logits, float[] w, int outer, int classes, int inner,
         bool probabilities, long ignoreIndex, Reduction reduction, float eps, float zLossScale, float? softcap)
     {
-        if (!(zLossScale >= 0f) || float.IsPositiveInfinity(zLossScale))
-            throw new ArgumentOutOfRangeException(nameof(zLossScale), zLossScale, "zLossScale must be finite and non-negative.");
+        LossOptions.CheckZLossScale(zLossScale);
         float cap = softcap ?? 0f;
         if (softcap is not null) SoftcapKernel.ValidateCap(cap);
         int rows = outer * inner;

@@ -102,8 +102,7 @@ public static partial class F
             if (weight.Rank != 1 || weight.NumEl != v)
                 throw new ArgumentException($"Expected weight of shape [{v}] (one per class) but got {Shapes.Format(weight.ShapeSpan)}.", nameof(weight));
         }
-        if (!(zLossScale >= 0f) || float.IsPositiveInfinity(zLossScale))
-            throw new ArgumentOutOfRangeException(nameof(zLossScale), zLossScale, "zLossScale must be finite and non-negative.");
+        LossOptions.CheckZLossScale(zLossScale);
         if (softcap is float c) SoftcapKernel.ValidateCap(c);
         return (n, d, v);
     }

@@ -619,8 +619,7 @@ public static unsafe partial class CrossEntropyKernel
             throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({rows}).", nameof(logits));
         if (!weight.IsEmpty && weight.Length != classes)
             throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.", nameof(weight));
-        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
-            throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
+        LossOptions.CheckLabelSmoothing(labelSmoothing);
         return n;
     }
 

@@ -534,10 +534,8 @@ public static unsafe class LinearCrossEntropyKernel
             throw new ArgumentException($"Expected a linearBias of {v} elements but got {linearBias.Length}.", nameof(linearBias));
         if (!classWeight.IsEmpty && classWeight.Length != v)
             throw new ArgumentException($"Expected a weight of {v} elements (one per class) but got {classWeight.Length}.", nameof(classWeight));
-        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
-            throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
-        if (!float.IsFinite(zLossScale))
-            throw new ArgumentException($"zLossScale must be finite but got {zLossScale}.", nameof(zLossScale));
+        LossOptions.CheckLabelSmoothing(labelSmoothing);
+        LossOptions.CheckZLossScale(zLossScale);
         if (softcap != 0f) SoftcapKernel.ValidateCap(softcap);
         CrossEntropyKernel.ValidateTargets(targets, v, ignoreIndex);
         return (n, v);

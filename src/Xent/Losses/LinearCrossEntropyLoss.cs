@@ -21,8 +21,7 @@ public sealed class LinearCrossEntropyLoss : Module
     {
         if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
             throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
-        if (!(zLossScale >= 0f) || float.IsPositiveInfinity(zLossScale))
-            throw new ArgumentOutOfRangeException(nameof(zLossScale), zLossScale, "zLossScale must be finite and non-negative.");
+        LossOptions.CheckZLossScale(zLossScale);
         if (softcap is float c) SoftcapKernel.ValidateCap(c);
         options?.ToChunking();
         Weight = weight;

@@ -1,0 +1,23 @@
+namespace Xent.Kernels;
+
+/// <summary>
+/// The checks on the options shared by the cross-entropy family (label smoothing, z-loss; softcap's is
+/// <see cref="SoftcapKernel.ValidateCap"/>), written once so every entry point rejects the same values with
+/// the same message.
+/// </summary>
+public static class LossOptions
+{
+    /// <summary>Throws <see cref="ArgumentException"/> (PyTorch's message) unless ε is in [0, 1].</summary>
+    public static void CheckLabelSmoothing(float labelSmoothing)
+    {
+        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
+            throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
+    }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless the z-loss scale is finite and non-negative.</summary>
+    public static void CheckZLossScale(float zLossScale)
+    {
+        if (!(zLossScale >= 0f) || float.IsPositiveInfinity(zLossScale))
+            throw new ArgumentOutOfRangeException(nameof(zLossScale), zLossScale, "zLossScale must be finite and non-negative.");
+    }
+}
