@@ -67,6 +67,13 @@ public partial class Tensor
 
     internal void MarkRecycled() => _recycled = true;
 
+    /// <summary>The float storage without the recycled check, for the arena's bookkeeping only.</summary>
+    internal bool TryGetStorage(out float[] storage)
+    {
+        storage = _float!;
+        return _float is not null;
+    }
+
     private ObjectDisposedException RecycledError() =>
         new(nameof(Tensor), $"This {Shapes.Format(_shape)} tensor was made inside a StepArena that has ended, and its storage was recycled. Use activations only inside the arena's scope, or copy them (ToArray, Clone) before it ends.");
     internal long[] LongArray => _long ?? throw DTypeError("this op", DType.Int64);
@@ -100,8 +107,11 @@ public partial class Tensor
     /// <summary>
     /// Set only by a backward function on a gradient whose storage nothing else references (a buffer it
     /// just allocated, or one it saved and will never hand out again). The engine may then adopt it as a
-    /// leaf's <see cref="Grad"/> or add into it instead of copying. Never set on a user's tensor; the
-    /// engine clears it before a tensor becomes reachable from user code or is handed out twice.
+    /// leaf's <see cref="Grad"/> or add into it instead of copying, and once the node that consumes it has run
+    /// it returns the storage to <see cref="Autograd.BufferPool"/> for reuse: so whoever sets it guarantees that
+    /// nothing (no saved tensor, no closure, no other returned gradient) can reach the storage afterwards.
+    /// Never set on a user's tensor; the engine clears it before a tensor becomes reachable from user code or
+    /// is handed out twice.
     /// </summary>
     internal bool IsGradBufferOwned { get; set; }
 
@@ -141,7 +151,7 @@ public partial class Tensor
         if (!any) return result;
         result._requiresGrad = true;
         result.GradFn = new Node(name, inputs, backward);
-        StepArena.TrackNode(result.GradFn);
+        StepArena.TrackNode(result.GradFn, result);
         return result;
     }
 
@@ -173,6 +183,7 @@ public partial class Tensor
     /// <summary>PyTorch-like text, e.g. <c>tensor([[0.1000, 0.7000]])</c>; long tensors are abbreviated.</summary>
     public override string ToString()
     {
+        if (_recycled) return $"tensor(<recycled by its StepArena>, shape={Shapes.Format(_shape)})";
         var sb = new StringBuilder("tensor(");
         int index = 0;
         Append(sb, 0, ref index);

@@ -62,10 +62,14 @@ internal static class BackwardEngine
         {
             var a = grads[k];
             if (a is null || !a.IsGradBufferOwned) continue;
+            // By storage, not identity: a view of the same buffer returned for another input shares it too.
             for (int j = 0; j < grads.Length; j++)
-                if (j != k && ReferenceEquals(a, grads[j])) { a.IsGradBufferOwned = false; break; }
+                if (j != k && grads[j] is { } b && SameStorage(a, b)) { a.IsGradBufferOwned = false; break; }
         }
     }
+
+    private static bool SameStorage(Tensor a, Tensor b) =>
+        ReferenceEquals(a, b) || (a.TryGetStorage(out var sa) && b.TryGetStorage(out var sb) && ReferenceEquals(sa, sb));
 
     /// <summary>
     /// After a node has consumed an owned gradient: when nothing it returned shares that storage, the buffer

@@ -1,18 +1,23 @@
+using System.Runtime.CompilerServices;
+
 namespace Xent.Autograd;
 
 /// <summary>
 /// Recycles the large float buffers of training steps. A step makes the same activation-sized arrays every
 /// batch; fresh arrays of that size come from the OS as untouched pages (a page fault per 4 KiB, and a full
 /// collection when the large-object heap fills), which cost the MNIST CNN several milliseconds per batch.
-/// Two lenders use it: backward functions rent their input gradients here and mark them
+/// Two lenders use it: backward functions rent their input and weight gradients here and mark them
 /// <see cref="Tensor.IsGradBufferOwned"/> (<see cref="BackwardEngine"/> returns such a buffer once the node
 /// that consumed it has run and nothing it returned shares the storage), and <see cref="StepArena"/> lends
 /// forward activations for the length of a step.
 /// </summary>
 /// <remarks>
 /// Only buffers of at least <see cref="MinLength"/> floats are pooled (small ones are cheap for the GC), at
-/// most <see cref="MaxPerLength"/> per length and <see cref="MaxPooledFloats"/> in all, so an unusual model
-/// cannot make the pool hoard memory. Rented buffers are not cleared: a renter overwrites every element.
+/// most <see cref="MaxPerLength"/> per length and <see cref="MaxPooledFloats"/> in all, only buffers the pool
+/// itself allocated are taken back (an owned gradient some op allocated itself, such as cross-entropy's, is
+/// left to the GC rather than kept for a length nobody rents), and the pool empties itself when the GC collects the generation its
+/// trimmer has aged into (every full collection, once the process has run a while), so an unusual workload cannot make it hoard memory for the life of the process. Rented
+/// buffers are not cleared: a renter overwrites every element.
 /// </remarks>
 internal static class BufferPool
 {
@@ -29,10 +34,28 @@ internal static class BufferPool
     private static readonly Lock s_lock = new();
     private static long s_pooledFloats;
 
+    /// <summary>Buffers this pool allocated (weak keys: the table never keeps one alive).</summary>
+    private static readonly ConditionalWeakTable<float[], object> s_born = new();
+    private static readonly object s_bornMark = new();
+
+    static BufferPool() => _ = new TrimAfterFullCollection();
+
+    /// <summary>Off: every rent is a fresh array and returns are ignored (tests compare results both ways).</summary>
+    internal static bool Enabled { get; set; } = true;
+
+    /// <summary>On: returned buffers are filled with NaN, so anything that reads one after its return shows (tests).</summary>
+    internal static bool PoisonOnReturn { get; set; }
+
+    /// <summary>Floats currently held for reuse.</summary>
+    internal static long PooledFloats
+    {
+        get { lock (s_lock) return s_pooledFloats; }
+    }
+
     /// <summary>A buffer of exactly <paramref name="length"/> floats with unspecified contents.</summary>
     public static float[] Rent(int length)
     {
-        if (length >= MinLength)
+        if (length >= MinLength && Enabled)
         {
             lock (s_lock)
             {
@@ -43,14 +66,17 @@ internal static class BufferPool
                 }
             }
         }
-        return GC.AllocateUninitializedArray<float>(length);
+        var fresh = GC.AllocateUninitializedArray<float>(length);
+        if (length >= MinLength) s_born.AddOrUpdate(fresh, s_bornMark);
+        return fresh;
     }
 
     /// <summary>Takes back a buffer nothing references any more; ignored when small or the pool is full.</summary>
     public static void Return(float[] buffer)
     {
         int length = buffer.Length;
-        if (length < MinLength) return;
+        if (length < MinLength || !Enabled || !s_born.TryGetValue(buffer, out _)) return;
+        if (PoisonOnReturn) buffer.AsSpan().Fill(float.NaN);
         lock (s_lock)
         {
             if (s_pooledFloats + length > MaxPooledFloats) return;
@@ -67,5 +93,29 @@ internal static class BufferPool
         var t = new Tensor(Rent(Shapes.NumEl(shape)), shape);
         t.IsGradBufferOwned = true;
         return t;
+    }
+
+    /// <summary>Drops every pooled buffer (they become ordinary garbage).</summary>
+    internal static void Trim()
+    {
+        lock (s_lock)
+        {
+            s_free.Clear();
+            s_pooledFloats = 0;
+        }
+    }
+
+    /// <summary>
+    /// Finalized after each collection of the generation it lives in (gen 2 once it has been promoted), and
+    /// re-registered every time: empties the pool after full collections, as ArrayPool.Shared trims itself.
+    /// </summary>
+    private sealed class TrimAfterFullCollection
+    {
+        ~TrimAfterFullCollection()
+        {
+            if (Environment.HasShutdownStarted) return;
+            Trim();
+            GC.ReRegisterForFinalize(this);
+        }
     }
 }

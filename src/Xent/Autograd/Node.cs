@@ -19,7 +19,8 @@ public sealed class Node
     /// <summary>
     /// A node whose backward also learns whether this is its last call (the engine frees it right after,
     /// i.e. Backward without retainGraph): it may then hand out, or rescale in place, a buffer it saved
-    /// in forward, and mark the returned gradient <see cref="Tensor.IsGradBufferOwned"/>.
+    /// in forward, and mark the returned gradient <see cref="Tensor.IsGradBufferOwned"/>, which lets the engine
+    /// recycle that buffer later: only when nothing else can reach it.
     /// </summary>
     internal Node(string name, Tensor[] inputs, Func<Tensor, bool, Tensor?[]> backward)
     {
@@ -67,7 +68,7 @@ public sealed class Node
         if (!any) return result;
         result.RequiresGrad = true; // result is a fresh float32 leaf here, so the setter accepts it
         result.GradFn = new Node(name, inputs, backward);
-        StepArena.TrackNode(result.GradFn);
+        StepArena.TrackNode(result.GradFn, result);
         return result;
     }
 }

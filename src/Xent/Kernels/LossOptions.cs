@@ -5,7 +5,7 @@ namespace Xent.Kernels;
 /// <see cref="SoftcapKernel.ValidateCap"/>), written once so every entry point rejects the same values with
 /// the same message.
 /// </summary>
-public static class LossOptions
+internal static class LossOptions
 {
     /// <summary>Throws <see cref="ArgumentException"/> (PyTorch's message) unless ε is in [0, 1].</summary>
     public static void CheckLabelSmoothing(float labelSmoothing)

@@ -19,8 +19,7 @@ public sealed class LinearCrossEntropyLoss : Module
     public LinearCrossEntropyLoss(Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean,
         float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null, LinearCrossEntropyOptions? options = null)
     {
-        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
-            throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
+        LossOptions.CheckLabelSmoothing(labelSmoothing);
         LossOptions.CheckZLossScale(zLossScale);
         if (softcap is float c) SoftcapKernel.ValidateCap(c);
         options?.ToChunking();

@@ -15,3 +15,10 @@ public sealed class KernelThreadingCollection
 {
     public const string Name = "Kernel threading (global MaxThreads)";
 }
+
+/// <summary>Tests that switch the process-wide buffer pool off, or make it poison returned buffers, run alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BufferPoolCollection
+{
+    public const string Name = "Buffer pool (global switches)";
+}
