@@ -67,7 +67,8 @@ public static partial class F
         int classDim = input.Rank == 1 ? 0 : 1;
         var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, classDim);
         var w = CheckClassWeight(weight, classes, "cross_entropy");
-        if (!probabilities) CheckIndexTarget(input, target, ignoreIndex, classes, nameof(CrossEntropy));
+        // Target values are range-checked once, by the kernel that reads them.
+        if (!probabilities) CheckIndexTargetShape(input, target, nameof(CrossEntropy));
 
         var logits = ClassRows.ToRows(input.FloatArray, outer, classes, inner);
         int rows = outer * inner;
@@ -89,10 +90,10 @@ public static partial class F
         if (reduction != Reduction.None && needGrad)
         {
             // Training: one fused pass writes the loss and the gradient of the reduced loss; backward scales it.
-            double den = reduction == Reduction.Mean ? CrossEntropyKernel.TargetWeightSum(targets, w, ignoreIndex) : 1.0;
             var grad = GC.AllocateUninitializedArray<float>(logits.Length);
-            var totals = CrossEntropyKernel.ForwardBackward(logits, targets, classes, w, ignoreIndex, eps, (float)(1.0 / den), grad);
-            float value = reduction == Reduction.Mean ? totals.Mean : (float)totals.LossSum;
+            float value = reduction == Reduction.Mean
+                ? CrossEntropyKernel.ForwardBackwardMean(logits, targets, classes, w, ignoreIndex, eps, grad)
+                : (float)CrossEntropyKernel.ForwardBackward(logits, targets, classes, w, ignoreIndex, eps, 1f, grad).LossSum;
             return Node.Record(Tensor.Scalar(value), "CrossEntropyLossBackward", (g, lastUse) =>
             {
                 float gs = g.Item();
@@ -192,10 +193,10 @@ public static partial class F
     }
 
     /// <summary>
-    /// Checks class-index targets against an input of (C), (N, C) or (N, C, d1, …, dk), in PyTorch's order and wording:
-    /// dtype, shape, then every value in [0, C) or <paramref name="ignoreIndex"/>.
+    /// Checks a class-index target against an input of (C), (N, C) or (N, C, d1, …, dk), in PyTorch's order and
+    /// wording: dtype, then shape. Its values (each in [0, C) or the ignore index) are checked by the kernel that reads them.
     /// </summary>
-    private static void CheckIndexTarget(Tensor input, Tensor target, long ignoreIndex, int classes, string op)
+    private static void CheckIndexTargetShape(Tensor input, Tensor target, string op)
     {
         var inShape = input.ShapeSpan;
         var tShape = target.ShapeSpan;
@@ -225,7 +226,6 @@ public static partial class F
             if (!Shapes.Equal(expected, tShape))
                 throw new ArgumentException($"Expected target size {Shapes.Format(expected)}, got {Shapes.Format(tShape)}", nameof(target));
         }
-        CrossEntropyKernel.ValidateTargets(target.LongArray, classes, ignoreIndex);
     }
 
     /// <summary>Rows checked by the softmax-twice diagnostic: enough to be confident, few enough to cost nothing.</summary>

@@ -31,7 +31,8 @@ public static partial class F
         if (input.Rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {input.Rank}).", nameof(input));
         var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, input.Rank == 1 ? 0 : 1);
         var w = CheckClassWeight(weight, classes, "nll_loss");
-        CheckIndexTarget(input, target, ignoreIndex, classes, nameof(NllLoss));
+        CheckIndexTargetShape(input, target, nameof(NllLoss));
+        CrossEntropyKernel.ValidateTargets(target.LongArray, classes, ignoreIndex); // no kernel reads them here
 
         var x = input.FloatArray;
         var targets = target.LongArray;

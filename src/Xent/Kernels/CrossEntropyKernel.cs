@@ -306,6 +306,13 @@ public static unsafe partial class CrossEntropyKernel
         SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
         CheckOptional(rows, loss.Length, nameof(loss));
         ValidateTargets(targets, classes, ignoreIndex);
+        return ForwardBackwardChecked(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, gradScale, gradLogits, loss);
+    }
+
+    /// <summary><see cref="ForwardBackward"/> after its argument checks (the callers have made them).</summary>
+    private static CrossEntropyTotals ForwardBackwardChecked(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int rows, int classes,
+        ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, float gradScale, Span<float> gradLogits, Span<float> loss)
+    {
         // Few classes: 16 rows at a time, one per vector lane; chunks are then whole groups.
         bool groups = UsesRowGroups(classes);
         int rpc = groups ? Math.Max(GroupRows, SoftmaxKernel.RowsPerChunk(classes) / GroupRows * GroupRows) : SoftmaxKernel.RowsPerChunk(classes);
@@ -374,10 +381,11 @@ public static unsafe partial class CrossEntropyKernel
     public static float ForwardBackwardMean(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, Span<float> gradLogits)
     {
-        CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
-        ValidateTargets(targets, classes, ignoreIndex);
+        int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
+        SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
+        ValidateTargets(targets, classes, ignoreIndex); // before the denominator indexes the weights with them
         double denominator = TargetWeightSum(targets, weight, ignoreIndex);
-        return ForwardBackward(logits, targets, classes, weight, ignoreIndex, labelSmoothing, (float)(1.0 / denominator), gradLogits).Mean;
+        return ForwardBackwardChecked(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, (float)(1.0 / denominator), gradLogits, default).Mean;
     }
 
     /// <summary>Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.</summary>
