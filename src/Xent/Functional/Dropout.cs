@@ -92,6 +92,12 @@ public static partial class F
     /// <summary><c>dst = src · mask[group]</c> for each run of <paramref name="groupSize"/> elements (one rounding per element).</summary>
     private static void ScaleGroups(ReadOnlySpan<float> src, float[] mask, int groupSize, Span<float> dst)
     {
+        if (groupSize == 1)
+        {
+            // Element-wise dropout: one vector multiply by the mask, not a call per element.
+            System.Numerics.Tensors.TensorPrimitives.Multiply(src[..mask.Length], mask, dst);
+            return;
+        }
         for (int gi = 0, o = 0; gi < mask.Length; gi++, o += groupSize)
             System.Numerics.Tensors.TensorPrimitives.Multiply(src.Slice(o, groupSize), mask[gi], dst.Slice(o, groupSize));
     }
