@@ -28,9 +28,7 @@ public static class MaxPool2dKernel
             {
                 nint inP = (nint)pin, outP = (nint)pout, idxP = (nint)pidx;
                 bool fast2x2 = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
-                // Each plane is independent; chunks of planes keep the per-call overhead small.
-                int chunk = Math.Max(1, 16384 / Math.Max(1, outPlane));
-                KernelParallel.ForChunks(planes, chunk, (_, p0, p1) =>
+                KernelParallel.ForChunks(planes, PlanesPerChunk(outPlane), (_, p0, p1) =>
                 {
                     for (int pl = p0; pl < p1; pl++)
                     {
@@ -66,8 +64,7 @@ public static class MaxPool2dKernel
             fixed (int* pidx = indices)
             {
                 nint goP = (nint)pgo, giP = (nint)pgi, idxP = (nint)pidx;
-                int chunk = Math.Max(1, 16384 / Math.Max(1, outPlane));
-                KernelParallel.ForChunks(planes, chunk, (long)inPlane + outPlane, (_, p0, p1) =>
+                KernelParallel.ForChunks(planes, PlanesPerChunk(outPlane), (long)inPlane + outPlane, (_, p0, p1) =>
                 {
                     for (int pl = p0; pl < p1; pl++)
                     {
@@ -106,6 +103,9 @@ public static class MaxPool2dKernel
             Plane(input.Slice(pl * inPlane, inPlane), height, width, kh, kw, sh, sw, ph, pw, ho, wo,
                 output.Slice(pl * outPlane, outPlane), indices.Slice(pl * outPlane, outPlane));
     }
+
+    /// <summary>Planes are independent; chunks of about 16 Ki outputs keep the per-chunk overhead small.</summary>
+    private static int PlanesPerChunk(int outPlane) => Math.Max(1, 16384 / Math.Max(1, outPlane));
 
     /// <summary>Output height or width of a pooling window sweep (floor mode).</summary>
     public static int OutputSize(int size, int kernel, int stride, int pad) => Im2Col.OutputSize(size, kernel, stride, pad);
