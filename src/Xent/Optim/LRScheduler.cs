@@ -21,15 +21,15 @@ public abstract class LRScheduler
         var groups = optimizer.ParamGroups;
         if (lastEpoch == -1)
         {
-            foreach (var g in groups) if (!g.Has("initial_lr")) g["initial_lr"] = g.Lr;
+            foreach (var g in groups) g.InitialLr ??= g.Lr;
         }
         else
         {
             for (int i = 0; i < groups.Count; i++)
-                if (!groups[i].Has("initial_lr"))
+                if (groups[i].InitialLr is null)
                     throw new KeyNotFoundException($"param 'initial_lr' is not specified in param_groups[{i}] when resuming an optimizer");
         }
-        _baseLrs = groups.Select(g => g["initial_lr"]).ToArray();
+        _baseLrs = groups.Select(g => g.InitialLr!.Value).ToArray();
         _lastLr = groups.Select(g => g.Lr).ToArray();
         LastEpoch = lastEpoch;
     }
