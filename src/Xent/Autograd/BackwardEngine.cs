@@ -35,16 +35,19 @@ internal static class BackwardEngine
     private static Tensor SeedGradient(Tensor root, Tensor? gradient)
     {
         if (!root.RequiresGrad)
-            throw new InvalidOperationException("element 0 of tensors does not require grad and does not have a grad_fn: nothing to backpropagate through.");
+            throw new InvalidOperationException("element 0 of tensors does not require grad and does not have a grad_fn: nothing to " +
+                "backpropagate through.");
         if (gradient is null)
         {
             if (root.NumEl != 1)
-                throw new InvalidOperationException($"grad can be implicitly created only for scalar outputs; this tensor has shape {Shapes.Format(root.ShapeSpan)}. Pass a gradient of the same shape.");
+                throw new InvalidOperationException($"grad can be implicitly created only for scalar outputs; this tensor has shape " +
+                    $"{Shapes.Format(root.ShapeSpan)}. Pass a gradient of the same shape.");
             gradient = Tensor.OnesLike(root);
         }
         else if (!Shapes.Equal(gradient.ShapeSpan, root.ShapeSpan))
         {
-            throw new ArgumentException($"Mismatch in shape: gradient has shape {Shapes.Format(gradient.ShapeSpan)} but the tensor has shape {Shapes.Format(root.ShapeSpan)}.");
+            throw new ArgumentException($"Mismatch in shape: gradient has shape {Shapes.Format(gradient.ShapeSpan)} but the tensor has " +
+                $"shape {Shapes.Format(root.ShapeSpan)}.");
         }
         gradient.RequireFloat("Backward's gradient");
         return gradient;
@@ -59,7 +62,8 @@ internal static class BackwardEngine
             return;
         }
         if (!Shapes.Equal(ig.ShapeSpan, input.ShapeSpan))
-            throw new InvalidOperationException($"{node.Name} returned a gradient of shape {Shapes.Format(ig.ShapeSpan)} for an input of shape {Shapes.Format(input.ShapeSpan)}.");
+            throw new InvalidOperationException($"{node.Name} returned a gradient of shape {Shapes.Format(ig.ShapeSpan)} for an input of " +
+                $"shape {Shapes.Format(input.ShapeSpan)}.");
         grads[input] = grads.TryGetValue(input, out var existing) ? GradientBuffers.Add(existing, ig) : ig;
     }
 
@@ -92,5 +96,6 @@ internal static class BackwardEngine
 
     private static InvalidOperationException FreedError(Node node) => node.FreedBecause is { } why
         ? new($"Cannot backward through {node.Name}: {why}. Call Backward inside the StepArena scope.")
-        : new($"Trying to backward through the graph a second time ({node.Name} was already freed). Pass retainGraph: true to the first Backward call if you need to backward twice.");
+        : new($"Trying to backward through the graph a second time ({node.Name} was already freed). Pass retainGraph: true to the first " +
+            $"Backward call if you need to backward twice.");
 }

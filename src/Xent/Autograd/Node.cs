@@ -50,8 +50,8 @@ public sealed class Node
 
     /// <summary>
     /// The older form in which the backward is told whether this is the node's last call and marks
-    /// <see cref="Tensor.IsGradBufferOwned"/> by hand; new code uses <see cref="Tensor.Record(Tensor, string, Func{Tensor, BackwardContext, Tensor?[]}, Tensor[])"/>
-    /// and <see cref="BackwardContext.HandOver"/>.
+    /// <see cref="Tensor.IsGradBufferOwned"/> by hand; new code records <c>(g, ctx) =&gt; …</c> with <c>Tensor.Record</c>
+    /// and uses <see cref="BackwardContext.HandOver"/>.
     /// </summary>
     internal static Tensor Record(Tensor result, string name, Func<Tensor, bool, Tensor?[]> backward, params Tensor[] inputs) =>
         Attach(result, name, backward, inputs);

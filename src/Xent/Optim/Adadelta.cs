@@ -55,7 +55,8 @@ public sealed class Adadelta : Optimizer
             var group = ParamGroups[g];
             var parameters = GroupParameters(g);
             double rho = group.Rho;
-            var s = new OptimizerKernels.AdadeltaScalars((float)-group.Lr, (float)rho, (float)(1 - rho), (float)group.Eps, (float)group.WeightDecay);
+            var s = new OptimizerKernels.AdadeltaScalars(
+                (float)-group.Lr, (float)rho, (float)(1 - rho), (float)group.Eps, (float)group.WeightDecay);
             for (int k = 0; k < parameters.Length; k++, index++)
             {
                 var p = parameters[k];

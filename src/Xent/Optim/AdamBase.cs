@@ -13,14 +13,16 @@ public abstract class AdamBase : Optimizer
     private static readonly string[] Ams = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
     private readonly bool _decoupled;
 
-    private protected AdamBase(IEnumerable<Parameter> parameters, double lr, (double Beta1, double Beta2)? betas, double eps, double weightDecay, bool amsgrad, bool decoupled)
+    private protected AdamBase(IEnumerable<Parameter> parameters, double lr, (double Beta1, double Beta2)? betas, double eps,
+        double weightDecay, bool amsgrad, bool decoupled)
         : base(parameters, Defaults(lr, betas, eps, weightDecay, amsgrad))
     {
         _decoupled = decoupled;
         ValidateGroups();
     }
 
-    private protected AdamBase(IEnumerable<ParamGroup> groups, double lr, (double Beta1, double Beta2)? betas, double eps, double weightDecay, bool amsgrad, bool decoupled)
+    private protected AdamBase(IEnumerable<ParamGroup> groups, double lr, (double Beta1, double Beta2)? betas, double eps,
+        double weightDecay, bool amsgrad, bool decoupled)
         : base(groups, Defaults(lr, betas, eps, weightDecay, amsgrad))
     {
         _decoupled = decoupled;
@@ -36,7 +38,8 @@ public abstract class AdamBase : Optimizer
     /// <inheritdoc/>
     protected sealed override void Validate(ParamGroup group)
     {
-        OptionChecks.Require(group, GroupOption.Lr, GroupOption.Beta1, GroupOption.Beta2, GroupOption.Eps, GroupOption.WeightDecay, GroupOption.Amsgrad);
+        OptionChecks.Require(group,
+            GroupOption.Lr, GroupOption.Beta1, GroupOption.Beta2, GroupOption.Eps, GroupOption.WeightDecay, GroupOption.Amsgrad);
         double b1 = group.Beta1, b2 = group.Beta2;
         OptionChecks.LearningRate(group.Lr);
         OptionChecks.Epsilon(group.Eps);

@@ -57,7 +57,8 @@ public abstract partial class Optimizer
         foreach (var (index, entries) in stateEntries.OrderBy(e => e.Key))
             state[index] = ReadParamState(index, entries, groups[_groupOf[index]], problems);
         if (problems.Count > 0)
-            throw new InvalidOperationException($"Error(s) in loading state_dict for {GetType().Name}:\n\t" + string.Join("\n\t", problems));
+            throw new InvalidOperationException($"Error(s) in loading state_dict for " +
+                $"{GetType().Name}:\n\t" + string.Join("\n\t", problems));
         for (int g = 0; g < _groups.Length; g++) _groups[g].CopyOptionsFrom(groups[g]);
         Array.Copy(state, _state, _state.Length);
     }
@@ -78,7 +79,8 @@ public abstract partial class Optimizer
                 || parts[0] is not ("param_groups" or "state"))
                 problems.Add($"Unexpected key \"{key}\" {KeyForms}.");
             else if (parts[0] == "param_groups" && index >= _groups.Length)
-                problems.Add($"loaded state dict has a different number of parameter groups: key \"{key}\" names group {index}, but the optimizer has {_groups.Length}.");
+                problems.Add($"loaded state dict has a different number of parameter groups: key \"{key}\" names group {index}, but the " +
+                    $"optimizer has {_groups.Length}.");
             else if (parts[0] == "param_groups")
                 groups[index][parts[2]] = tensor;
             else if (index >= _params.Length)
@@ -101,12 +103,14 @@ public abstract partial class Optimizer
         var current = _groups[g];
         var loaded = new ParamGroup(current.ParameterArray); // no options yet
         if (entries.Remove("params", out var ids)) CheckParamIds(g, ids, problems);
-        else problems.Add($"Missing key \"param_groups.{g}.params\": the state dict has fewer parameter groups than the optimizer ({_groups.Length}).");
+        else problems.Add($"Missing key \"param_groups.{g}.params\": the state dict has fewer parameter groups than the optimizer " +
+            $"({_groups.Length}).");
         foreach (var (name, tensor) in entries)
         {
             string key = $"param_groups.{g}.{name}";
             if (tensor.DType != DType.Int64 || tensor.NumEl != 1)
-                problems.Add($"Option \"{key}\" must be an int64 scalar holding float64 bits, got {Tensor.Name(tensor.DType)} with shape {Shapes.Format(tensor.ShapeSpan)}.");
+                problems.Add($"Option \"{key}\" must be an int64 scalar holding float64 bits, got {Tensor.Name(tensor.DType)} with shape " +
+                    $"{Shapes.Format(tensor.ShapeSpan)}.");
             // initial_lr comes and goes with schedulers; every other option must be one this optimizer uses.
             else if (ParamGroup.TryLookup(name, out var option) && (current.Has(option) || option == GroupOption.InitialLr))
                 loaded[option] = BitConverter.Int64BitsToDouble(tensor.Int64Data[0]);
@@ -135,12 +139,14 @@ public abstract partial class Optimizer
         int expected = _groups[g].ParameterArray.Length;
         if (ids.DType != DType.Int64 || ids.Rank != 1)
         {
-            problems.Add($"\"{key}\" must be a 1-D int64 tensor of parameter indices, got {Tensor.Name(ids.DType)} with shape {Shapes.Format(ids.ShapeSpan)}.");
+            problems.Add($"\"{key}\" must be a 1-D int64 tensor of parameter indices, got {Tensor.Name(ids.DType)} with shape " +
+                $"{Shapes.Format(ids.ShapeSpan)}.");
             return;
         }
         if (ids.NumEl != expected)
         {
-            problems.Add($"loaded state dict contains a parameter group that doesn't match the size of optimizer's group: group {g} has {ids.NumEl} parameters in the state dict and {expected} in the optimizer.");
+            problems.Add($"loaded state dict contains a parameter group that doesn't match the size of optimizer's group: group {g} has " +
+                $"{ids.NumEl} parameters in the state dict and {expected} in the optimizer.");
             return;
         }
         int first = FirstIndex(g);
@@ -167,7 +173,8 @@ public abstract partial class Optimizer
             if (!entries.TryGetValue(names[b], out var t)) problems.Add($"Missing key \"{key}\".");
             else if (t.DType != DType.Float32) problems.Add($"\"{key}\" must be float32, got {Tensor.Name(t.DType)}.");
             else if (!t.ShapeSpan.SequenceEqual(p.ShapeSpan))
-                problems.Add($"size mismatch for \"{key}\": shape {Shapes.Format(t.ShapeSpan)} in the state dict, but parameter {index} has shape {Shapes.Format(p.ShapeSpan)}.");
+                problems.Add($"size mismatch for \"{key}\": shape {Shapes.Format(t.ShapeSpan)} in the state dict, but parameter {index} " +
+                    $"has shape {Shapes.Format(p.ShapeSpan)}.");
             else s.Buffers[b] = t.Data.ToArray();
         }
         if (CountsSteps)
@@ -178,7 +185,8 @@ public abstract partial class Optimizer
         }
         foreach (var name in entries.Keys)
             if (!names.Contains(name) && !(CountsSteps && name == "step"))
-                problems.Add($"Unexpected key \"state.{index}.{name}\" for {GetType().Name} (expected {string.Join(", ", names.Concat(CountsSteps ? ["step"] : Array.Empty<string>()))}).");
+                problems.Add($"Unexpected key \"state.{index}.{name}\" for {GetType().Name} (expected " +
+                    $"{string.Join(", ", names.Concat(CountsSteps ? ["step"] : Array.Empty<string>()))}).");
         return s;
     }
 }

@@ -80,19 +80,22 @@ public abstract partial class Optimizer
     /// <summary>Applies one update to every parameter that has a gradient.</summary>
     public abstract void Step();
 
-    /// <summary>Sets every gradient to zero in place (buffers are kept to avoid allocating), like <c>zero_grad(set_to_none=False)</c>.</summary>
+    /// <summary>Sets every gradient to zero in place (buffers are kept to avoid allocating), like
+    /// <c>zero_grad(set_to_none=False)</c>.</summary>
     public void ZeroGrad()
     {
         foreach (var p in _params) p.Grad?.Data.Clear();
     }
 
-    /// <summary>Names of the per-parameter buffers for parameters of <paramref name="group"/>, e.g. <c>exp_avg</c>, <c>exp_avg_sq</c>.</summary>
+    /// <summary>Names of the per-parameter buffers for parameters of <paramref name="group"/>, e.g. <c>exp_avg</c>,
+    /// <c>exp_avg_sq</c>.</summary>
     protected abstract string[] StateNames(ParamGroup group);
 
     /// <summary>Whether the state includes a step count (<c>state.{i}.step</c>).</summary>
     protected abstract bool CountsSteps { get; }
 
-    /// <summary>Throws <see cref="ArgumentException"/> with PyTorch's wording when an option of <paramref name="group"/> is invalid.</summary>
+    /// <summary>Throws <see cref="ArgumentException"/> with PyTorch's wording when an option of <paramref name="group"/> is
+    /// invalid.</summary>
     protected abstract void Validate(ParamGroup group);
 
     /// <summary>Validates every group; derived constructors call it after the base constructor filled in defaults.</summary>
@@ -124,7 +127,8 @@ public abstract partial class Optimizer
         var g = p.Grad;
         if (g is null) { grad = default; return false; }
         if (g.NumEl != p.NumEl)
-            throw new InvalidOperationException($"The gradient has shape {Shapes.Format(g.ShapeSpan)} but its parameter has shape {Shapes.Format(p.ShapeSpan)}.");
+            throw new InvalidOperationException($"The gradient has shape {Shapes.Format(g.ShapeSpan)} but its parameter has shape " +
+                $"{Shapes.Format(p.ShapeSpan)}.");
         grad = g.Data;
         return true;
     }
@@ -143,7 +147,8 @@ public abstract partial class Optimizer
         }
         else if (s.Buffers.Length < names.Length)
             throw new InvalidOperationException(
-                $"Parameter {index} has no '{names[^1]}' state: an option that adds state (such as amsgrad) was switched on after its first step.");
+                $"Parameter {index} has no '{names[^1]}' state: an option that adds state (such as amsgrad) was switched on after its " +
+                    $"first step.");
         return s;
     }
 }

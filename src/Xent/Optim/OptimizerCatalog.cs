@@ -36,8 +36,10 @@ public static class OptimizerCatalog
     /// <param name="lr">Learning rate.</param>
     /// <param name="weightDecay">L2 penalty (decoupled for AdamW).</param>
     /// <param name="momentum">SGD's momentum; only SGD takes one.</param>
-    /// <exception cref="ArgumentException">Unknown name, a momentum for an optimizer other than SGD, or an invalid option (PyTorch's message).</exception>
-    public static Optimizer Create(string name, IEnumerable<Parameter> parameters, double? lr = null, double? weightDecay = null, double momentum = 0)
+    /// <exception cref="ArgumentException">Unknown name, a momentum for an optimizer other than SGD, or an invalid option (PyTorch's
+    /// message).</exception>
+    public static Optimizer Create(
+        string name, IEnumerable<Parameter> parameters, double? lr = null, double? weightDecay = null, double momentum = 0)
     {
         double l = lr ?? DefaultLr(name), wd = weightDecay ?? DefaultWeightDecay(name);
         if (momentum != 0 && name != "sgd")

@@ -34,13 +34,15 @@ internal static class OptimizerKernels
             {
                 var vl = Vector512.Create(negLr);
                 for (; i <= n - 16; i += 16)
-                    Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref gr, (nuint)i), vl, Vector512.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
+                    Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref gr, (nuint)i), vl, Vector512.LoadUnsafe(ref pr, (nuint)i))
+                        .StoreUnsafe(ref pr, (nuint)i);
             }
             if (Vector256.IsHardwareAccelerated)
             {
                 var vl = Vector256.Create(negLr);
                 for (; i <= n - 8; i += 8)
-                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref gr, (nuint)i), vl, Vector256.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
+                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref gr, (nuint)i), vl, Vector256.LoadUnsafe(ref pr, (nuint)i))
+                        .StoreUnsafe(ref pr, (nuint)i);
             }
             SgdScalar(p, g, negLr, wd, i);
             return;
@@ -81,7 +83,8 @@ internal static class OptimizerKernels
     // ---------------- SGD with momentum ----------------
 
     /// <summary>Scalars of one momentum-SGD step, rounded to float32.</summary>
-    public readonly record struct SgdMomentumScalars(float NegLr, float WeightDecay, float Momentum, float OneMinusDampening, bool Nesterov, bool First);
+    public readonly record struct SgdMomentumScalars(
+        float NegLr, float WeightDecay, float Momentum, float OneMinusDampening, bool Nesterov, bool First);
 
     /// <summary>
     /// <c>d = g + wd·p; b = first ? d : momentum·b + (1−dampening)·d; d = nesterov ? d + momentum·b : b; p ← p − lr·d</c>.
@@ -223,7 +226,8 @@ internal static class OptimizerKernels
         AdamScalar(p, g, m, v, vmax, s, i);
     }
 
-    public static void AdamScalar(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vmax, in AdamScalars s, int from = 0)
+    public static void AdamScalar(
+        Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vmax, in AdamScalars s, int from = 0)
     {
         KernelArgs.SameLength(p.Length, g.Length, nameof(g));
         KernelArgs.SameLength(p.Length, m.Length, nameof(m));
@@ -301,7 +305,8 @@ internal static class OptimizerKernels
         AdadeltaScalar(p, g, sq, acc, s, i);
     }
 
-    public static void AdadeltaScalar(Span<float> p, ReadOnlySpan<float> g, Span<float> sq, Span<float> acc, in AdadeltaScalars s, int from = 0)
+    public static void AdadeltaScalar(
+        Span<float> p, ReadOnlySpan<float> g, Span<float> sq, Span<float> acc, in AdadeltaScalars s, int from = 0)
     {
         KernelArgs.SameLength(p.Length, g.Length, nameof(g));
         KernelArgs.SameLength(p.Length, sq.Length, nameof(sq));

@@ -11,10 +11,13 @@ internal static class OptionChecks
     {
         foreach (var option in options)
             if (!group.Has(option))
-                throw new ArgumentException($"parameter group didn't specify a value of optimization parameter {ParamGroup.OptionNames[(int)option]}");
+                throw new ArgumentException($"parameter group didn't specify a value of optimization parameter " +
+                    $"{ParamGroup.OptionNames[(int)option]}");
     }
 
-    /// <summary>Throws <c>"{what}: {value}"</c> unless <paramref name="value"/> ≥ 0 (NaN fails, as in PyTorch's <c>not 0.0 &lt;= x</c>).</summary>
+    /// <summary>
+    /// Throws <c>"{what}: {value}"</c> unless <paramref name="value"/> ≥ 0 (NaN fails, as in PyTorch's <c>not 0.0 &lt;= x</c>).
+    /// </summary>
     public static void NonNegative(double value, string what)
     {
         if (!(value >= 0)) throw new ArgumentException($"{what}: {ParamGroup.Format(value)}");

@@ -15,7 +15,8 @@ namespace Xent.Optim;
 /// <c>weight_decay</c>, <c>momentum</c>, <c>dampening</c>, <c>nesterov</c>, <c>beta1</c>, <c>beta2</c> (PyTorch's
 /// <c>betas</c> tuple), <c>eps</c>, <c>amsgrad</c>, <c>rho</c> and <c>initial_lr</c>, booleans as 0 or 1.
 /// <code>
-/// var opt = new Sgd([new ParamGroup(model.Fc1.Parameters()), new ParamGroup(model.Fc2.Parameters(), lr: 1e-3) { Momentum = 0.9 }], lr: 1e-2);
+/// var fc2 = new ParamGroup(model.Fc2.Parameters(), lr: 1e-3) { Momentum = 0.9 };
+/// var opt = new Sgd([new ParamGroup(model.Fc1.Parameters()), fc2], lr: 1e-2);
 /// </code>
 /// </remarks>
 public sealed class ParamGroup
@@ -74,7 +75,9 @@ public sealed class ParamGroup
     /// <summary>Adadelta's decay rate of the running averages (<c>rho</c>).</summary>
     public double Rho { get => Get(GroupOption.Rho); set => this[GroupOption.Rho] = value; }
 
-    /// <summary>The learning rate when scheduling started (<c>initial_lr</c>), set by the first <see cref="LRScheduler"/>; null before.</summary>
+    /// <summary>
+    /// The learning rate when scheduling started (<c>initial_lr</c>), set by the first <see cref="LRScheduler"/>; null before.
+    /// </summary>
     public double? InitialLr { get => this[GroupOption.InitialLr]; set => this[GroupOption.InitialLr] = value; }
 
     /// <summary>
@@ -91,7 +94,9 @@ public sealed class ParamGroup
         }
     }
 
-    /// <summary>Gets or sets an option by PyTorch name (<c>"momentum"</c>, <c>"eps"</c>, …; booleans as 0 or 1); prefer the typed properties.</summary>
+    /// <summary>
+    /// Gets or sets an option by PyTorch name (<c>"momentum"</c>, <c>"eps"</c>, …; booleans as 0 or 1); prefer the typed properties.
+    /// </summary>
     /// <exception cref="KeyNotFoundException">The name is not an option, or (getting) the option is not set.</exception>
     public double this[string name]
     {
@@ -121,7 +126,8 @@ public sealed class ParamGroup
         : throw new KeyNotFoundException($"'{name}' is not a parameter-group option; the options are: {string.Join(", ", OptionNames)}.");
 
     private double Get(GroupOption option) => _options[(int)option]
-        ?? throw new KeyNotFoundException($"Parameter group has no option '{OptionNames[(int)option]}'; it has: {string.Join(", ", Options.Keys)}.");
+        ?? throw new KeyNotFoundException($"Parameter group has no option '{OptionNames[(int)option]}'; it has: " +
+            $"{string.Join(", ", Options.Keys)}.");
 
     /// <summary>Sets every option that <paramref name="defaults"/> sets and this group does not.</summary>
     internal void FillDefaults(ParamGroup defaults)

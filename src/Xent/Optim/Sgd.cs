@@ -19,7 +19,8 @@ public sealed class Sgd : Optimizer
 
     /// <summary>Creates the optimizer over one group of parameters.</summary>
     /// <exception cref="ArgumentException">An invalid hyper-parameter (PyTorch's message), or no parameters.</exception>
-    public Sgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+    public Sgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0,
+        bool nesterov = false)
         : base(parameters, Defaults(lr, momentum, dampening, weightDecay, nesterov)) => ValidateGroups();
 
     /// <summary>Creates the optimizer over parameter groups; options a group does not set take these values.</summary>
@@ -29,7 +30,8 @@ public sealed class Sgd : Optimizer
     /// <param name="dampening">Dampening of the momentum.</param>
     /// <param name="weightDecay">L2 penalty.</param>
     /// <param name="nesterov">Use Nesterov momentum.</param>
-    public Sgd(IEnumerable<ParamGroup> groups, double? lr = null, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+    public Sgd(IEnumerable<ParamGroup> groups, double? lr = null, double momentum = 0, double dampening = 0, double weightDecay = 0,
+        bool nesterov = false)
         : base(groups, Defaults(lr, momentum, dampening, weightDecay, nesterov)) => ValidateGroups();
 
     private static ParamGroup Defaults(double? lr, double momentum, double dampening, double weightDecay, bool nesterov) =>
@@ -38,7 +40,8 @@ public sealed class Sgd : Optimizer
     /// <inheritdoc/>
     protected override void Validate(ParamGroup group)
     {
-        if (!group.Has(GroupOption.Lr)) throw new ArgumentException("parameter group didn't specify a value of required optimization parameter lr");
+        if (!group.Has(GroupOption.Lr)) throw new ArgumentException("parameter group didn't specify a value of required optimization " +
+            "parameter lr");
         OptionChecks.Require(group, GroupOption.Momentum, GroupOption.Dampening, GroupOption.WeightDecay, GroupOption.Nesterov);
         double momentum = group.Momentum, dampening = group.Dampening;
         OptionChecks.LearningRate(group.Lr);
@@ -74,7 +77,8 @@ public sealed class Sgd : Optimizer
                     continue;
                 }
                 var state = GetState(index, group, out bool created);
-                var s = new OptimizerKernels.SgdMomentumScalars(negLr, wd, (float)momentum, (float)(1 - group.Dampening), group.Nesterov, created);
+                var s = new OptimizerKernels.SgdMomentumScalars(
+                    negLr, wd, (float)momentum, (float)(1 - group.Dampening), group.Nesterov, created);
                 OptimizerKernels.SgdMomentum(p.Data, grad, state.Buffers[0], s);
             }
         }

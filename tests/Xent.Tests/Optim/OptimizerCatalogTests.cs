@@ -34,8 +34,10 @@ public class OptimizerCatalogTests
     [Fact]
     public void UnknownName_AndMomentumForAdam_AreArgumentErrors()
     {
-        Assert.Contains("expected one of adam, sgd, adamw, adadelta", Assert.Throws<ArgumentException>(() => OptimizerCatalog.Create("rmsprop", Ps())).Message);
-        Assert.Contains("Only sgd takes a momentum", Assert.Throws<ArgumentException>(() => OptimizerCatalog.Create("adam", Ps(), momentum: 0.9)).Message);
+        var unknown = Assert.Throws<ArgumentException>(() => OptimizerCatalog.Create("rmsprop", Ps()));
+        Assert.Contains("expected one of adam, sgd, adamw, adadelta", unknown.Message);
+        var momentum = Assert.Throws<ArgumentException>(() => OptimizerCatalog.Create("adam", Ps(), momentum: 0.9));
+        Assert.Contains("Only sgd takes a momentum", momentum.Message);
         Assert.Throws<ArgumentException>(() => OptimizerCatalog.DefaultLr("Adam"));
     }
 
@@ -47,7 +49,9 @@ public class OptimizerCatalogTests
     public void StateDictGroupKeys_KeepPyTorchsOptionNames(string name, string options)
     {
         var keys = OptimizerCatalog.Create(name, Ps()).StateDict().Keys
-            .Where(k => k.StartsWith("param_groups.0.", StringComparison.Ordinal)).Select(k => k["param_groups.0.".Length..]).Order(StringComparer.Ordinal);
+            .Where(k => k.StartsWith("param_groups.0.", StringComparison.Ordinal))
+            .Select(k => k["param_groups.0.".Length..])
+            .Order(StringComparer.Ordinal);
         Assert.Equal(options, string.Join(",", keys));
     }
 

@@ -8,7 +8,8 @@ namespace Xent.Tests.Support;
 /// </summary>
 public static class Check
 {
-    public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double rtol = 1e-5, double atol = 1e-6, string what = "")
+    public static void Close(
+        ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double rtol = 1e-5, double atol = 1e-6, string what = "")
     {
         Assert.True(expected.Length == actual.Length, $"{what}: length {actual.Length}, expected {expected.Length}");
         for (int i = 0; i < expected.Length; i++)
