@@ -49,7 +49,7 @@ public partial class Tensor
         b.RequireFloat(name);
         var outShape = Shapes.Broadcast(a._shape, b._shape);
         var result = new Tensor(BroadcastCompute(a, b, outShape, op), outShape);
-        return Record(result, name + "Backward", g => op switch
+        return Record(result, name + "Backward", (g, _) => op switch
         {
             BinaryOp.Add => [g.SumTo(a._shape), g.SumTo(b._shape)],
             BinaryOp.Sub => [g.SumTo(a._shape), g.Neg().SumTo(b._shape)],
@@ -148,7 +148,7 @@ public partial class Tensor
         var dst = GC.AllocateUninitializedArray<float>(NumEl);
         forward(FloatArray, dst);
         var result = new Tensor(dst, _shape);
-        return Record(result, name + "Backward", g => [backward(g, result)], this);
+        return Record(result, name + "Backward", (g, _) => [backward(g, result)], this);
     }
 
     /// <summary>Element-wise negation.</summary>

@@ -22,12 +22,12 @@ public partial class Tensor
         for (int i = 0; i < dst.Length; i++) dst[i] = src[offsets[i]];
         var result = new Tensor(dst, index.Shape);
         var shape = _shape;
-        return Record(result, "GatherBackward", g =>
+        return Record(result, "GatherBackward", (g, ctx) =>
         {
             var grad = new float[Shapes.NumEl(shape)];
             var gi = g.FloatArray;
             for (int i = 0; i < offsets.Length; i++) grad[offsets[i]] += gi[i];
-            return [new Tensor(grad, shape)];
+            return [ctx.Adopt(grad, shape)];
         }, this);
     }
 
@@ -84,7 +84,7 @@ public partial class Tensor
             for (int j = 0; j < n; j++)
                 Array.Copy(FloatArray, (o * size + idx[j]) * inner, df, (o * n + j) * inner, inner);
         var shape = _shape;
-        return Record(new Tensor(df, outShape), "IndexSelectBackward", g =>
+        return Record(new Tensor(df, outShape), "IndexSelectBackward", (g, ctx) =>
         {
             var grad = new float[Shapes.NumEl(shape)];
             var gi = g.FloatArray;
@@ -93,7 +93,7 @@ public partial class Tensor
                     System.Numerics.Tensors.TensorPrimitives.Add(
                         grad.AsSpan((int)((o * size + idx[j]) * inner), inner), gi.AsSpan((o * n + j) * inner, inner),
                         grad.AsSpan((int)((o * size + idx[j]) * inner), inner));
-            return [new Tensor(grad, shape)];
+            return [ctx.Adopt(grad, shape)];
         }, this);
     }
 

@@ -23,7 +23,7 @@ public partial class Tensor
             MatMulKernel(false, false, m, n, k, FloatArray.AsSpan(i * m * k, m * k), other.FloatArray.AsSpan(i * k * n, k * n), dst.AsSpan(i * m * n, m * n));
         var result = new Tensor(dst, batched ? [b, m, n] : [m, n]);
         var a = this;
-        return Record(result, "MmBackward", g =>
+        return Record(result, "MmBackward", (g, ctx) =>
         {
             // dA = dC·Bᵀ, dB = Aᵀ·dC, each only when its input needs it.
             var gf = g.FloatArray;
@@ -36,7 +36,7 @@ public partial class Tensor
                 if (gb is not null)
                     MatMulKernel(true, false, k, n, m, a.FloatArray.AsSpan(i * m * k, m * k), gf.AsSpan(i * m * n, m * n), gb.AsSpan(i * k * n, k * n));
             }
-            return [ga is null ? null : new Tensor(ga, a._shape), gb is null ? null : new Tensor(gb, other._shape)];
+            return [ga is null ? null : ctx.Adopt(ga, a._shape), gb is null ? null : ctx.Adopt(gb, other._shape)];
         }, this, other);
     }
 

@@ -15,7 +15,7 @@ public partial class Tensor
         }
         var result = Scalar(TensorPrimitives.Sum(FloatArray));
         var shape = _shape;
-        return Record(result, "SumBackward", g => [Full(g.Item(), shape)], this);
+        return Record(result, "SumBackward", (g, _) => [Full(g.Item(), shape)], this);
     }
 
     /// <summary>Sum along <paramref name="dim"/>, keeping it as size 1 when <paramref name="keepDim"/>.</summary>
@@ -35,7 +35,7 @@ public partial class Tensor
         var keptShape = KeptShape(dim);
         var result = new Tensor(dst, keepDim ? keptShape : ReducedShape(dim));
         var shape = _shape;
-        return Record(result, "SumBackward", g => [g.Reshape(keptShape).ExpandTo(shape)], this);
+        return Record(result, "SumBackward", (g, _) => [g.Reshape(keptShape).ExpandTo(shape)], this);
     }
 
     /// <summary>Mean of all elements as a 0-d tensor.</summary>
@@ -79,9 +79,9 @@ public partial class Tensor
         var valueTensor = new Tensor(values, shape);
         var indexTensor = new Tensor(indices, (int[])shape.Clone());
         var inputShape = _shape;
-        valueTensor = Record(valueTensor, "MaxBackward", g =>
+        valueTensor = Record(valueTensor, "MaxBackward", (g, ctx) =>
         {
-            var grad = Zeros(inputShape);
+            var grad = ctx.NewZeroGrad(inputShape);
             var gi = g.FloatArray;
             for (int o = 0; o < outer; o++)
                 for (int i = 0; i < inner; i++)

@@ -9,7 +9,7 @@ public partial class Tensor
         var view = _float is not null ? new Tensor(FloatArray, resolved) : new Tensor(_long!, resolved);
         if (_float is null) return view;
         var original = _shape;
-        return Record(view, "ViewBackward", g => [g.Reshape(original)], this);
+        return Record(view, "ViewBackward", (g, _) => [g.Reshape(original)], this);
     }
 
     /// <summary>Alias of <see cref="Reshape"/>: storage is always contiguous, so every view is legal.</summary>
@@ -125,7 +125,7 @@ public partial class Tensor
         if (_float is null) return result;
         var inverse = new int[Rank];
         for (int i = 0; i < Rank; i++) inverse[perm[i]] = i;
-        return Record(result, "PermuteBackward", g => [g.Permute(inverse)], this);
+        return Record(result, "PermuteBackward", (g, _) => [g.Permute(inverse)], this);
     }
 
     /// <summary>Copies a strided view (given by per-output-dim source strides) into contiguous order.</summary>

@@ -131,7 +131,7 @@ public partial class Tensor
     public Tensor Clone()
     {
         var result = _float is not null ? new Tensor((float[])FloatArray.Clone(), _shape) : new Tensor((long[])_long!.Clone(), _shape);
-        return _float is null ? result : Record(result, "CloneBackward", g => [g], this);
+        return _float is null ? result : Record(result, "CloneBackward", (g, _) => [g], this);
     }
 
     /// <summary>Runs backpropagation from this tensor. See <see cref="Autograd.BackwardEngine"/>.</summary>
@@ -140,20 +140,19 @@ public partial class Tensor
     public void Backward(Tensor? gradient = null, bool retainGraph = false) => BackwardEngine.Run(this, gradient, retainGraph);
 
     /// <summary>
-    /// Attaches a node to <paramref name="result"/> when grad mode is on and an input requires grad.
-    /// <paramref name="backward"/> maps the output gradient to one gradient per input (null: none).
+    /// Attaches a node to <paramref name="result"/> when grad mode is on and an input requires grad: the one way an
+    /// op records its backward. <paramref name="backward"/> maps the output's gradient <c>g</c> to one gradient per
+    /// input (null: none), <c>(g, ctx) =&gt; [dx, …]</c>, renting large ones with <see cref="BackwardContext.NewGrad(Tensor)"/>.
     /// </summary>
-    internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params Tensor[] inputs)
-    {
-        if (!GradMode.IsEnabled) return result;
-        bool any = false;
-        foreach (var t in inputs) any |= t._requiresGrad;
-        if (!any) return result;
-        result._requiresGrad = true;
-        result.GradFn = new Node(name, inputs, backward);
-        StepArena.TrackNode(result.GradFn, result);
-        return result;
-    }
+    internal static Tensor Record(Tensor result, string name, Func<Tensor, BackwardContext, Tensor?[]> backward, params Tensor[] inputs) =>
+        Node.Attach(result, name, backward, inputs);
+
+    /// <summary>
+    /// The older form, <c>g =&gt; [gradients]</c>, kept for the cross-entropy and convolution backwards until they move
+    /// to <see cref="Record(Tensor, string, Func{Tensor, BackwardContext, Tensor?[]}, Tensor[])"/>.
+    /// </summary>
+    internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params Tensor[] inputs) =>
+        Node.Attach(result, name, backward, inputs);
 
     /// <summary>Disables recording until the returned scope is disposed: <c>using (Tensor.NoGrad()) { … }</c>.</summary>
     public static GradMode.Scope NoGrad() => GradMode.Disable();

@@ -15,9 +15,10 @@ namespace Xent.Autograd;
 /// Only buffers of at least <see cref="MinLength"/> floats are pooled (small ones are cheap for the GC), at
 /// most <see cref="MaxPerLength"/> per length and <see cref="MaxPooledFloats"/> in all, only buffers the pool
 /// itself allocated are taken back (an owned gradient some op allocated itself, such as cross-entropy's, is
-/// left to the GC rather than kept for a length nobody rents), and the pool empties itself when the GC collects the generation its
-/// trimmer has aged into (every full collection, once the process has run a while), so an unusual workload cannot make it hoard memory for the life of the process. Rented
-/// buffers are not cleared: a renter overwrites every element.
+/// left to the GC rather than kept for a length nobody rents), and the pool empties itself when the GC collects the
+/// generation its trimmer has aged into (every full collection, once the process has run a while), so an unusual
+/// workload cannot make it hoard memory for the life of the process. Rented buffers are not cleared: a renter
+/// overwrites every element.
 /// </remarks>
 internal static class BufferPool
 {

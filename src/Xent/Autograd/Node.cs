@@ -6,27 +6,18 @@ namespace Xent.Autograd;
 /// </summary>
 public sealed class Node
 {
-    private Func<Tensor, Tensor?[]>? _backward;
-    private Func<Tensor, bool, Tensor?[]>? _backwardLastUse;
+    /// <summary>
+    /// <c>(g, ctx) =&gt; …</c> (the one way to write a backward), or one of the two older forms still used by
+    /// cross-entropy and convolution: <c>g =&gt; …</c> and <c>(g, lastUse) =&gt; …</c>.
+    /// Null once freed.
+    /// </summary>
+    private Delegate? _backward;
 
-    internal Node(string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    private Node(string name, Tensor[] inputs, Delegate backward)
     {
         Name = name;
         Inputs = inputs;
         _backward = backward;
-    }
-
-    /// <summary>
-    /// A node whose backward also learns whether this is its last call (the engine frees it right after,
-    /// i.e. Backward without retainGraph): it may then hand out, or rescale in place, a buffer it saved
-    /// in forward, and mark the returned gradient <see cref="Tensor.IsGradBufferOwned"/>, which lets the engine
-    /// recycle that buffer later: only when nothing else can reach it.
-    /// </summary>
-    internal Node(string name, Tensor[] inputs, Func<Tensor, bool, Tensor?[]> backward)
-    {
-        Name = name;
-        Inputs = inputs;
-        _backwardLastUse = backward;
     }
 
     /// <summary>PyTorch-style name of the backward function, e.g. <c>MulBackward</c>.</summary>
@@ -34,15 +25,17 @@ public sealed class Node
 
     internal Tensor[] Inputs { get; private set; }
 
-    internal bool IsFreed => _backward is null && _backwardLastUse is null;
+    internal bool IsFreed => _backward is null;
 
-    /// <param name="gradOutput">Gradient of the objective with respect to this node's output.</param>
-    /// <param name="lastUse">True when the engine frees this node right after the call.</param>
-    internal Tensor?[] Apply(Tensor gradOutput, bool lastUse)
+    /// <summary>Gradients of the inputs (null: none) from <paramref name="gradOutput"/>, the gradient of the output.</summary>
+    internal Tensor?[] Apply(Tensor gradOutput, BackwardContext ctx) => _backward switch
     {
+        Func<Tensor, BackwardContext, Tensor?[]> f => f(gradOutput, ctx),
+        Func<Tensor, Tensor?[]> f => f(gradOutput),
+        Func<Tensor, bool, Tensor?[]> f => f(gradOutput, ctx.LastUse),
         // BackwardEngine checks IsFreed for every node before applying any, with PyTorch's message.
-        return _backwardLastUse is not null ? _backwardLastUse(gradOutput, lastUse) : _backward!(gradOutput);
-    }
+        _ => throw new InvalidOperationException($"{Name} has been freed."),
+    };
 
     /// <summary>Why the node was freed, when not by an ordinary Backward (used in the error message).</summary>
     internal string? FreedBecause { get; private set; }
@@ -52,21 +45,28 @@ public sealed class Node
     {
         if (!IsFreed) FreedBecause = because;
         _backward = null;
-        _backwardLastUse = null;
         Inputs = [];
     }
 
     /// <summary>
-    /// Like <c>Tensor.Record</c>, for a backward that is told whether it is the node's last call
-    /// (see <see cref="Node(string, Tensor[], Func{Tensor, bool, Tensor?[]})"/>).
+    /// The older form in which the backward is told whether this is the node's last call and marks
+    /// <see cref="Tensor.IsGradBufferOwned"/> by hand; new code records <c>(g, ctx) =&gt; …</c> with <c>Tensor.Record</c>
+    /// and uses <see cref="BackwardContext.HandOver"/>.
     /// </summary>
-    internal static Tensor Record(Tensor result, string name, Func<Tensor, bool, Tensor?[]> backward, params Tensor[] inputs)
+    internal static Tensor Record(Tensor result, string name, Func<Tensor, bool, Tensor?[]> backward, params Tensor[] inputs) =>
+        Attach(result, name, backward, inputs);
+
+    /// <summary>
+    /// Attaches a node to <paramref name="result"/> (a fresh float32 tensor) when grad mode is on and an input
+    /// requires grad; otherwise returns it untouched.
+    /// </summary>
+    internal static Tensor Attach(Tensor result, string name, Delegate backward, Tensor[] inputs)
     {
         if (!GradMode.IsEnabled) return result;
         bool any = false;
         foreach (var t in inputs) any |= t.RequiresGrad;
         if (!any) return result;
-        result.RequiresGrad = true; // result is a fresh float32 leaf here, so the setter accepts it
+        result.RequiresGrad = true;
         result.GradFn = new Node(name, inputs, backward);
         StepArena.TrackNode(result.GradFn, result);
         return result;

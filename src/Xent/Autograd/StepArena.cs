@@ -85,7 +85,9 @@ public sealed class StepArena : IDisposable
     }
 
     private static StepArena? LenderOf(Tensor t) =>
-        t.DType == DType.Float32 && t.NumEl >= BufferPool.MinLength && t.TryGetStorage(out var s) && s_lender.TryGetValue(s, out var a) ? a : null;
+        t.DType == DType.Float32 && t.NumEl >= BufferPool.MinLength && t.TryGetStorage(out var s) && s_lender.TryGetValue(s, out var a)
+            ? a
+            : null;
 
     private void Hold(Node node)
     {

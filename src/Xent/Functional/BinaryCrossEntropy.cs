@@ -32,11 +32,11 @@ public static partial class F
         var loss = new float[p.Length];
         double sum = BinaryCrossEntropyKernel.Forward(p, y, w, loss);
         var result = Reduce(loss, sum, shape, reduction);
-        return Tensor.Record(result, "BinaryCrossEntropyBackward", g =>
+        return Tensor.Record(result, "BinaryCrossEntropyBackward", (g, ctx) =>
         {
             var dx = GC.AllocateUninitializedArray<float>(p.Length);
             BinaryCrossEntropyKernel.Backward(p, y, w, RowGrad(g, reduction, p.Length), dx);
-            return [new Tensor(dx, shape)];
+            return [ctx.Adopt(dx, shape)];
         }, input);
     }
 

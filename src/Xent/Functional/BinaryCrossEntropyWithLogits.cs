@@ -43,11 +43,11 @@ public static partial class F
         var loss = new float[x.Length];
         double sum = BinaryCrossEntropyKernel.WithLogitsForward(x, y, w, pw, loss);
         var result = Reduce(loss, sum, shape, reduction);
-        return Tensor.Record(result, "BinaryCrossEntropyWithLogitsBackward", g =>
+        return Tensor.Record(result, "BinaryCrossEntropyWithLogitsBackward", (g, ctx) =>
         {
             var dx = GC.AllocateUninitializedArray<float>(x.Length);
             BinaryCrossEntropyKernel.WithLogitsBackward(x, y, w, pw, RowGrad(g, reduction, x.Length), dx);
-            return [new Tensor(dx, shape)];
+            return [ctx.Adopt(dx, shape)];
         }, input);
     }
 }

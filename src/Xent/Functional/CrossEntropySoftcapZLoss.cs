@@ -50,7 +50,7 @@ public static partial class F
             _ => Tensor.Scalar((float)(sum / denominator)),
         };
         if (!(GradMode.IsEnabled && input.RequiresGrad)) return result;
-        return Tensor.Record(result, "CrossEntropyLossBackward", g =>
+        return Tensor.Record(result, "CrossEntropyLossBackward", (g, ctx) =>
         {
             var rowGrad = RowGrad(g, reduction, denominator);
             var dx = GC.AllocateUninitializedArray<float>(y.Length);
@@ -58,7 +58,7 @@ public static partial class F
             else CrossEntropyKernel.Backward(y, targets, classes, w, ignoreIndex, eps, rowMax, rowLogSum, rowGrad, dx);
             if (zLossScale != 0f) ZLossKernel.Backward(y, classes, targets, ignoreIndex, zLossScale, rowMax, rowLogSum, rowGrad, dx);
             if (cap > 0f) SoftcapKernel.Backward(y, dx, cap, dx);
-            return [new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
+            return [ctx.Adopt(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
         }, input);
     }
 }

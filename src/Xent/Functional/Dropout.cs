@@ -81,9 +81,9 @@ public static partial class F
         var y = StepArena.Allocate(x.Length);
         ScaleGroups(x, mask, groupSize, y);
         var result = new Tensor(y, input.Shape);
-        return Tensor.Record(result, name, g =>
+        return Tensor.Record(result, name, (g, ctx) =>
         {
-            var gx = BufferPool.RentTensor(input.Shape);
+            var gx = ctx.NewGrad(input);
             ScaleGroups(g.FloatArray, mask, groupSize, gx.Data);
             return [gx];
         }, input);

@@ -49,25 +49,25 @@ public static partial class F
         var outShape = input.Shape;
         outShape[^1] = outF;
         var result = new Tensor(y, outShape);
-        return Tensor.Record(result, "AddmmBackward", g =>
+        return Tensor.Record(result, "AddmmBackward", (g, ctx) =>
         {
             var gy = g.FloatArray;
             Tensor? gx = null, gw = null, gb = null;
             if (input.RequiresGrad)
             {
-                gx = BufferPool.RentTensor(input.Shape);
+                gx = ctx.NewGrad(input);
                 Gemm.Sgemm(false, false, m, inF, outF, 1f, gy, outF, w, inF, 0f, gx.Data, inF);
             }
             if (weight.RequiresGrad)
             {
-                gw = BufferPool.RentTensor(weight.Shape);
+                gw = ctx.NewGrad(weight);
                 Gemm.Sgemm(true, false, outF, inF, m, 1f, gy, outF, x, inF, 0f, gw.Data, inF);
             }
             if (bias is not null && bias.RequiresGrad)
             {
                 var db = new float[outF];
                 Elementwise.BiasGradRows(gy, m, outF, db);
-                gb = new Tensor(db, bias.Shape);
+                gb = ctx.Adopt(db, bias.Shape);
             }
             return bias is null ? [gx, gw] : [gx, gw, gb];
         }, bias is null ? [input, weight] : [input, weight, bias]);

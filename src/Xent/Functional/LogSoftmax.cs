@@ -24,19 +24,19 @@ public static partial class F
         dim = Shapes.NormalizeDim(dim, x.Rank, op);
         var shape = x.Shape;
         var (outer, classes, inner) = Shapes.Split(shape, dim);
-        if (x.NumEl == 0) return Tensor.Record(new Tensor(Array.Empty<float>(), shape), op + "Backward", g => [Tensor.Zeros(shape)], x);
+        if (x.NumEl == 0) return Tensor.Record(new Tensor(Array.Empty<float>(), shape), op + "Backward", (_, _) => [Tensor.Zeros(shape)], x);
         var rows = ClassRows.ToRows(x.FloatArray, outer, classes, inner);
         var y = GC.AllocateUninitializedArray<float>(rows.Length);
         if (log) SoftmaxKernel.LogSoftmax(rows, classes, y);
         else SoftmaxKernel.Softmax(rows, classes, y);
         var result = new Tensor(ClassRows.FromRows(y, outer, classes, inner), shape);
-        return Tensor.Record(result, op + "Backward", g =>
+        return Tensor.Record(result, op + "Backward", (g, ctx) =>
         {
             var dyRows = ClassRows.ToRows(g.FloatArray, outer, classes, inner);
             var dx = GC.AllocateUninitializedArray<float>(rows.Length);
             if (log) SoftmaxKernel.LogSoftmaxBackward(y, dyRows, classes, dx);
             else SoftmaxKernel.SoftmaxBackward(y, dyRows, classes, dx);
-            return [new Tensor(ClassRows.FromRows(dx, outer, classes, inner), shape)];
+            return [ctx.Adopt(ClassRows.FromRows(dx, outer, classes, inner), shape)];
         }, x);
     }
 }

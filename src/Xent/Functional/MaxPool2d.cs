@@ -57,9 +57,9 @@ public static partial class F
         outShape[rank - 2] = ho;
         outShape[rank - 1] = wo;
         var result = new Tensor(y, outShape);
-        return Tensor.Record(result, "MaxPool2DWithIndicesBackward", g =>
+        return Tensor.Record(result, "MaxPool2DWithIndicesBackward", (g, ctx) =>
         {
-            var gx = BufferPool.RentTensor(input.Shape);
+            var gx = ctx.NewGrad(input);
             MaxPool2dKernel.Backward(g.FloatArray, MemoryMarshal.Cast<float, int>(argmaxStorage.AsSpan()), planes, h, w, ho, wo, gx.Data);
             return [gx];
         }, input);

@@ -59,7 +59,7 @@ public static partial class F
             _ => Tensor.Scalar((float)(sum / den)),
         };
         var inputShape = input.Shape;
-        return Tensor.Record(result, "NllLossBackward", g =>
+        return Tensor.Record(result, "NllLossBackward", (g, ctx) =>
         {
             var rowGrad = RowGrad(g, reduction, den);
             var dx = new float[x.Length];
@@ -69,7 +69,7 @@ public static partial class F
                 if (off < 0) continue;
                 dx[off] = -(w.Length == 0 ? 1f : w[(int)targets[r]]) * (rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r]);
             }
-            return [new Tensor(dx, inputShape)];
+            return [ctx.Adopt(dx, inputShape)];
         }, input);
     }
 }

@@ -15,9 +15,9 @@ public static partial class F
         var y = StepArena.Allocate(x.Length);
         Elementwise.Relu(x, y);
         var result = new Tensor(y, input.Shape);
-        return Tensor.Record(result, "ReluBackward", g =>
+        return Tensor.Record(result, "ReluBackward", (g, ctx) =>
         {
-            var gx = BufferPool.RentTensor(input.Shape);
+            var gx = ctx.NewGrad(input);
             Elementwise.ReluBackward(y, g.FloatArray, gx.Data);
             return [gx];
         }, input);

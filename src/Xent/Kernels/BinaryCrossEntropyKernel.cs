@@ -40,7 +40,7 @@ public static unsafe class BinaryCrossEntropyKernel
                 parts[chunk] = s;
             });
         }
-        return SumInOrder(parts);
+        return PartialSums.SumInOrder(parts);
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
@@ -98,7 +98,7 @@ public static unsafe class BinaryCrossEntropyKernel
                 parts[chunk] = s;
             });
         }
-        return SumInOrder(parts);
+        return PartialSums.SumInOrder(parts);
     }
 
     /// <summary>Single-threaded reference for <see cref="WithLogitsForward"/>.</summary>
@@ -176,18 +176,11 @@ public static unsafe class BinaryCrossEntropyKernel
         return ((py + 1f - y) * sigmoid - py) * g * w;
     }
 
-    private static double SumInOrder(double[] parts)
-    {
-        double s = 0;
-        foreach (double v in parts) s += v;
-        return s;
-    }
-
     private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight, ReadOnlySpan<float> posWeight, int outLength)
     {
         int n = input.Length;
-        SoftmaxKernel.CheckSame(n, target.Length, nameof(target));
-        if (!weight.IsEmpty) SoftmaxKernel.CheckSame(n, weight.Length, nameof(weight));
+        KernelArgs.SameLength(n, target.Length, nameof(target));
+        if (!weight.IsEmpty) KernelArgs.SameLength(n, weight.Length, nameof(weight));
         if (!posWeight.IsEmpty && n % posWeight.Length != 0)
             throw new ArgumentException($"The input length ({n}) is not a multiple of the pos_weight length ({posWeight.Length}).", nameof(posWeight));
         if (outLength != n) throw new ArgumentException($"Expected the output to have {n} elements but it has {outLength}.");

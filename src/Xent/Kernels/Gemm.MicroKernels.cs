@@ -4,8 +4,8 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Xent.Kernels;
 
-// Register-tiled micro-kernels of Gemm. The bodies are fully unrolled (generated), because the JIT
-// keeps each named accumulator in its own register: 14x32 uses 28 of the 32 zmm registers for C,
+// Register-tiled micro-kernels of Gemm. The bodies are unrolled by hand (no generator; Gemm.SmallKernels.cs is
+// the generated file), because the JIT keeps each named accumulator in its own register: 14x32 uses 28 of the 32 zmm registers for C,
 // two for B and one for the broadcast A value; 6x16 uses 12+3 of the 16 ymm. Each accumulator sums
 // its products in k order with one fused multiply-add per step, so an element of C gets the same
 // value from the full tile and from any edge variant.

@@ -30,7 +30,7 @@ public static class SoftcapKernel
     public static void Forward(ReadOnlySpan<float> x, float cap, Span<float> y)
     {
         ValidateCap(cap);
-        SoftmaxKernel.CheckSame(x.Length, y.Length, nameof(y));
+        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
         ForwardCore(x, cap, y);
     }
 
@@ -38,7 +38,7 @@ public static class SoftcapKernel
     public static void ForwardScalar(ReadOnlySpan<float> x, float cap, Span<float> y)
     {
         ValidateCap(cap);
-        SoftmaxKernel.CheckSame(x.Length, y.Length, nameof(y));
+        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
         for (int i = 0; i < x.Length; i++) y[i] = cap * MathF.Tanh(x[i] / cap);
     }
 
@@ -50,8 +50,8 @@ public static class SoftcapKernel
     public static void Backward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, float cap, Span<float> dx)
     {
         ValidateCap(cap);
-        SoftmaxKernel.CheckSame(y.Length, dy.Length, nameof(dy));
-        SoftmaxKernel.CheckSame(y.Length, dx.Length, nameof(dx));
+        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
+        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
         BackwardUnchecked(y, dy, cap, dx);
     }
 
@@ -59,8 +59,8 @@ public static class SoftcapKernel
     public static void BackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, float cap, Span<float> dx)
     {
         ValidateCap(cap);
-        SoftmaxKernel.CheckSame(y.Length, dy.Length, nameof(dy));
-        SoftmaxKernel.CheckSame(y.Length, dx.Length, nameof(dx));
+        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
+        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
         for (int i = 0; i < y.Length; i++)
         {
             float u = y[i] / cap;

@@ -17,26 +17,17 @@ public static unsafe class SoftmaxKernel
     /// <summary>Rows per parallel chunk for rows of <paramref name="classes"/> (depends only on C).</summary>
     internal static int RowsPerChunk(int classes) => Math.Max(1, ChunkElements / Math.Max(1, classes));
 
-    internal static int CheckRows(int length, int classes, string name)
-    {
-        if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "The class count must be positive.");
-        if (length % classes != 0)
-            throw new ArgumentException($"The length of {name} ({length}) is not a multiple of the class count ({classes}).", name);
-        return length / classes;
-    }
+    // Kept for the cross-entropy kernels that still call them; new code calls KernelArgs directly.
+    internal static int CheckRows(int length, int classes, string name) => KernelArgs.Rows(length, classes, name);
 
-    internal static void CheckSame(int expected, int actual, string name)
-    {
-        if (actual != expected)
-            throw new ArgumentException($"Expected {name} to have {expected} elements but it has {actual}.", name);
-    }
+    internal static void CheckSame(int expected, int actual, string name) => KernelArgs.SameLength(expected, actual, name);
 
     /// <summary>y = log_softmax(x) row-wise. <paramref name="y"/> may be <paramref name="x"/>.</summary>
     /// <exception cref="ArgumentException">Lengths do not match or are not a multiple of <paramref name="classes"/>.</exception>
     public static void LogSoftmax(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
-        int rows = CheckRows(x.Length, classes, nameof(x));
-        CheckSame(x.Length, y.Length, nameof(y));
+        int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
+        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
         fixed (float* px = x, py = y)
         {
             float* ax = px, ay = py;
@@ -55,8 +46,8 @@ public static unsafe class SoftmaxKernel
     /// <summary>Scalar reference for <see cref="LogSoftmax"/>: two passes in float with <see cref="MathF.Exp"/>.</summary>
     public static void LogSoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
-        int rows = CheckRows(x.Length, classes, nameof(x));
-        CheckSame(x.Length, y.Length, nameof(y));
+        int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
+        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
         for (int r = 0; r < rows; r++)
         {
             var xr = x.Slice(r * classes, classes);
@@ -73,9 +64,9 @@ public static unsafe class SoftmaxKernel
     /// <summary>dx = dy − e^y · Σ dy row-wise, where y is log_softmax's output.</summary>
     public static void LogSoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
-        int rows = CheckRows(y.Length, classes, nameof(y));
-        CheckSame(y.Length, dy.Length, nameof(dy));
-        CheckSame(y.Length, dx.Length, nameof(dx));
+        int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
+        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
+        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
         fixed (float* py = y, pdy = dy, pdx = dx)
         {
             float* ay = py, ady = pdy, adx = pdx;
@@ -96,9 +87,9 @@ public static unsafe class SoftmaxKernel
     /// <summary>Scalar reference for <see cref="LogSoftmaxBackward"/>.</summary>
     public static void LogSoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
-        int rows = CheckRows(y.Length, classes, nameof(y));
-        CheckSame(y.Length, dy.Length, nameof(dy));
-        CheckSame(y.Length, dx.Length, nameof(dx));
+        int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
+        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
+        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
         for (int r = 0; r < rows; r++)
         {
             int o = r * classes;
@@ -111,8 +102,8 @@ public static unsafe class SoftmaxKernel
     /// <summary>y = softmax(x) row-wise. <paramref name="y"/> may be <paramref name="x"/>.</summary>
     public static void Softmax(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
-        int rows = CheckRows(x.Length, classes, nameof(x));
-        CheckSame(x.Length, y.Length, nameof(y));
+        int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
+        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
         fixed (float* px = x, py = y)
         {
             float* ax = px, ay = py;
@@ -133,8 +124,8 @@ public static unsafe class SoftmaxKernel
     /// <summary>Scalar reference for <see cref="Softmax"/>.</summary>
     public static void SoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
-        int rows = CheckRows(x.Length, classes, nameof(x));
-        CheckSame(x.Length, y.Length, nameof(y));
+        int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
+        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
         for (int r = 0; r < rows; r++)
         {
             var xr = x.Slice(r * classes, classes);
@@ -150,9 +141,9 @@ public static unsafe class SoftmaxKernel
     /// <summary>dx = y · (dy − Σ dy·y) row-wise, where y is softmax's output.</summary>
     public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
-        int rows = CheckRows(y.Length, classes, nameof(y));
-        CheckSame(y.Length, dy.Length, nameof(dy));
-        CheckSame(y.Length, dx.Length, nameof(dx));
+        int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
+        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
+        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
         fixed (float* py = y, pdy = dy, pdx = dx)
         {
             float* ay = py, ady = pdy, adx = pdx;
@@ -172,9 +163,9 @@ public static unsafe class SoftmaxKernel
     /// <summary>Scalar reference for <see cref="SoftmaxBackward"/>.</summary>
     public static void SoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
-        int rows = CheckRows(y.Length, classes, nameof(y));
-        CheckSame(y.Length, dy.Length, nameof(dy));
-        CheckSame(y.Length, dx.Length, nameof(dx));
+        int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
+        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
+        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
         for (int r = 0; r < rows; r++)
         {
             int o = r * classes;

@@ -32,9 +32,9 @@ public static class ZLossKernel
         long ignoreIndex, float scale, Span<float> loss)
     {
         int rows = rowMax.Length;
-        SoftmaxKernel.CheckSame(rows, rowLogSum.Length, nameof(rowLogSum));
-        if (!targets.IsEmpty) SoftmaxKernel.CheckSame(rows, targets.Length, nameof(targets));
-        if (!loss.IsEmpty) SoftmaxKernel.CheckSame(rows, loss.Length, nameof(loss));
+        KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
+        if (!targets.IsEmpty) KernelArgs.SameLength(rows, targets.Length, nameof(targets));
+        if (!loss.IsEmpty) KernelArgs.SameLength(rows, loss.Length, nameof(loss));
         double sum = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -118,11 +118,11 @@ public static class ZLossKernel
     private static int CheckBackward(ReadOnlySpan<float> logits, int classes, ReadOnlySpan<long> targets,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
-        int rows = SoftmaxKernel.CheckRows(logits.Length, classes, nameof(logits));
-        if (!targets.IsEmpty) SoftmaxKernel.CheckSame(rows, targets.Length, nameof(targets));
-        SoftmaxKernel.CheckSame(rows, rowMax.Length, nameof(rowMax));
-        SoftmaxKernel.CheckSame(rows, rowLogSum.Length, nameof(rowLogSum));
-        SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
+        int rows = KernelArgs.Rows(logits.Length, classes, nameof(logits));
+        if (!targets.IsEmpty) KernelArgs.SameLength(rows, targets.Length, nameof(targets));
+        KernelArgs.SameLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
         if (rowGrad.Length != 1 && rowGrad.Length != rows)
             throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
         return rows;

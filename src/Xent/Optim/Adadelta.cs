@@ -26,19 +26,17 @@ public sealed class Adadelta : Optimizer
     public Adadelta(IEnumerable<ParamGroup> groups, double lr = 1.0, double rho = 0.9, double eps = 1e-6, double weightDecay = 0)
         : base(groups, Defaults(lr, rho, eps, weightDecay)) => ValidateGroups();
 
-    private static Dictionary<string, double> Defaults(double lr, double rho, double eps, double weightDecay) => new()
-    {
-        ["lr"] = lr, ["rho"] = rho, ["eps"] = eps, ["weight_decay"] = weightDecay,
-    };
+    private static ParamGroup Defaults(double lr, double rho, double eps, double weightDecay) =>
+        new([], lr, weightDecay) { Rho = rho, Eps = eps };
 
     /// <inheritdoc/>
     protected override void Validate(ParamGroup group)
     {
-        OptionChecks.Require(group, "lr", "rho", "eps", "weight_decay");
-        double rho = group["rho"];
+        OptionChecks.Require(group, GroupOption.Lr, GroupOption.Rho, GroupOption.Eps, GroupOption.WeightDecay);
+        double rho = group.Rho;
         OptionChecks.LearningRate(group.Lr);
         if (!(rho >= 0 && rho <= 1)) throw new ArgumentException($"Invalid rho value: {ParamGroup.Format(rho)}");
-        OptionChecks.Epsilon(group["eps"]);
+        OptionChecks.Epsilon(group.Eps);
         OptionChecks.WeightDecay(group.WeightDecay);
     }
 
@@ -56,8 +54,9 @@ public sealed class Adadelta : Optimizer
         {
             var group = ParamGroups[g];
             var parameters = GroupParameters(g);
-            double rho = group["rho"];
-            var s = new OptimizerKernels.AdadeltaScalars((float)-group.Lr, (float)rho, (float)(1 - rho), (float)group["eps"], (float)group.WeightDecay);
+            double rho = group.Rho;
+            var s = new OptimizerKernels.AdadeltaScalars(
+                (float)-group.Lr, (float)rho, (float)(1 - rho), (float)group.Eps, (float)group.WeightDecay);
             for (int k = 0; k < parameters.Length; k++, index++)
             {
                 var p = parameters[k];

@@ -16,10 +16,12 @@ public sealed class Adam : AdamBase
 {
     /// <summary>Creates the optimizer over one group of parameters.</summary>
     /// <exception cref="ArgumentException">An invalid hyper-parameter (PyTorch's message), or no parameters.</exception>
-    public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
+    public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
+        double weightDecay = 0, bool amsgrad = false)
         : base(parameters, lr, betas, eps, weightDecay, amsgrad, decoupled: false) { }
 
     /// <summary>Creates the optimizer over parameter groups; options a group does not set take these values.</summary>
-    public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
+    public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
+        double weightDecay = 0, bool amsgrad = false)
         : base(groups, lr, betas, eps, weightDecay, amsgrad, decoupled: false) { }
 }

@@ -13,43 +13,43 @@ public abstract class AdamBase : Optimizer
     private static readonly string[] Ams = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
     private readonly bool _decoupled;
 
-    private protected AdamBase(IEnumerable<Parameter> parameters, double lr, (double Beta1, double Beta2)? betas, double eps, double weightDecay, bool amsgrad, bool decoupled)
+    private protected AdamBase(IEnumerable<Parameter> parameters, double lr, (double Beta1, double Beta2)? betas, double eps,
+        double weightDecay, bool amsgrad, bool decoupled)
         : base(parameters, Defaults(lr, betas, eps, weightDecay, amsgrad))
     {
         _decoupled = decoupled;
         ValidateGroups();
     }
 
-    private protected AdamBase(IEnumerable<ParamGroup> groups, double lr, (double Beta1, double Beta2)? betas, double eps, double weightDecay, bool amsgrad, bool decoupled)
+    private protected AdamBase(IEnumerable<ParamGroup> groups, double lr, (double Beta1, double Beta2)? betas, double eps,
+        double weightDecay, bool amsgrad, bool decoupled)
         : base(groups, Defaults(lr, betas, eps, weightDecay, amsgrad))
     {
         _decoupled = decoupled;
         ValidateGroups();
     }
 
-    private static Dictionary<string, double> Defaults(double lr, (double Beta1, double Beta2)? betas, double eps, double weightDecay, bool amsgrad)
+    private static ParamGroup Defaults(double lr, (double Beta1, double Beta2)? betas, double eps, double weightDecay, bool amsgrad)
     {
         var (b1, b2) = betas ?? (0.9, 0.999);
-        return new()
-        {
-            ["lr"] = lr, ["beta1"] = b1, ["beta2"] = b2, ["eps"] = eps, ["weight_decay"] = weightDecay, ["amsgrad"] = amsgrad ? 1 : 0,
-        };
+        return new([], lr, weightDecay) { Beta1 = b1, Beta2 = b2, Eps = eps, Amsgrad = amsgrad };
     }
 
     /// <inheritdoc/>
     protected sealed override void Validate(ParamGroup group)
     {
-        OptionChecks.Require(group, "lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad");
-        double b1 = group["beta1"], b2 = group["beta2"];
+        OptionChecks.Require(group,
+            GroupOption.Lr, GroupOption.Beta1, GroupOption.Beta2, GroupOption.Eps, GroupOption.WeightDecay, GroupOption.Amsgrad);
+        double b1 = group.Beta1, b2 = group.Beta2;
         OptionChecks.LearningRate(group.Lr);
-        OptionChecks.Epsilon(group["eps"]);
+        OptionChecks.Epsilon(group.Eps);
         if (!(b1 >= 0 && b1 < 1)) throw new ArgumentException($"Invalid beta parameter at index 0: {ParamGroup.Format(b1)}");
         if (!(b2 >= 0 && b2 < 1)) throw new ArgumentException($"Invalid beta parameter at index 1: {ParamGroup.Format(b2)}");
         OptionChecks.WeightDecay(group.WeightDecay);
     }
 
     /// <inheritdoc/>
-    protected sealed override string[] StateNames(ParamGroup group) => group["amsgrad"] != 0 ? Ams : Plain;
+    protected sealed override string[] StateNames(ParamGroup group) => group.Amsgrad ? Ams : Plain;
 
     /// <inheritdoc/>
     protected sealed override bool CountsSteps => true;
@@ -74,7 +74,7 @@ public abstract class AdamBase : Optimizer
     /// <summary>One step for one parameter; the bias corrections are computed in float64 as PyTorch does in Python.</summary>
     private void Update(Parameter p, Span<float> grad, ParamState state, ParamGroup group)
     {
-        double lr = group.Lr, b1 = group["beta1"], b2 = group["beta2"], wd = group.WeightDecay;
+        double lr = group.Lr, b1 = group.Beta1, b2 = group.Beta2, wd = group.WeightDecay;
         long step = ++state.Step;
         double bc1 = 1 - Math.Pow(b1, step);
         double bc2 = 1 - Math.Pow(b2, step);
@@ -84,8 +84,8 @@ public abstract class AdamBase : Optimizer
             WeightDecay: _decoupled ? 0f : (float)wd,
             Beta1: (float)b1, OneMinusBeta1: (float)(1 - b1),
             Beta2: (float)b2, OneMinusBeta2: (float)(1 - b2),
-            BiasCorrection2Sqrt: (float)Math.Sqrt(bc2), Eps: (float)group["eps"], NegStepSize: (float)-stepSize);
+            BiasCorrection2Sqrt: (float)Math.Sqrt(bc2), Eps: (float)group.Eps, NegStepSize: (float)-stepSize);
         var buffers = state.Buffers;
-        OptimizerKernels.Adam(p.Data, grad, buffers[0], buffers[1], group["amsgrad"] != 0 ? buffers[2] : default, s);
+        OptimizerKernels.Adam(p.Data, grad, buffers[0], buffers[1], group.Amsgrad ? buffers[2] : default, s);
     }
 }

@@ -11,10 +11,12 @@ public sealed class AdamW : AdamBase
 {
     /// <summary>Creates the optimizer over one group of parameters.</summary>
     /// <exception cref="ArgumentException">An invalid hyper-parameter (PyTorch's message), or no parameters.</exception>
-    public AdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false)
+    public AdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
+        double weightDecay = 1e-2, bool amsgrad = false)
         : base(parameters, lr, betas, eps, weightDecay, amsgrad, decoupled: true) { }
 
     /// <summary>Creates the optimizer over parameter groups; options a group does not set take these values.</summary>
-    public AdamW(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false)
+    public AdamW(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
+        double weightDecay = 1e-2, bool amsgrad = false)
         : base(groups, lr, betas, eps, weightDecay, amsgrad, decoupled: true) { }
 }

@@ -10,10 +10,13 @@ public abstract class LRScheduler
     private double[] _baseLrs;
     private double[] _lastLr;
 
-    /// <summary>Attaches to <paramref name="optimizer"/>. Derived constructors set their fields, then call <see cref="InitialStep"/>.</summary>
+    /// <summary>
+    /// Attaches to <paramref name="optimizer"/>. Derived constructors set their fields, then call <see cref="InitialStep"/>.
+    /// </summary>
     /// <param name="optimizer">The optimizer whose learning rates this scheduler sets.</param>
     /// <param name="lastEpoch">−1 to start; otherwise the epoch being resumed, which requires <c>initial_lr</c> in every group.</param>
-    /// <exception cref="KeyNotFoundException">Resuming (<paramref name="lastEpoch"/> ≠ −1) and a group has no <c>initial_lr</c>.</exception>
+    /// <exception cref="KeyNotFoundException">Resuming (<paramref name="lastEpoch"/> ≠ −1) and a group has no
+    /// <c>initial_lr</c>.</exception>
     protected LRScheduler(Optimizer optimizer, int lastEpoch)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -21,15 +24,15 @@ public abstract class LRScheduler
         var groups = optimizer.ParamGroups;
         if (lastEpoch == -1)
         {
-            foreach (var g in groups) if (!g.Has("initial_lr")) g["initial_lr"] = g.Lr;
+            foreach (var g in groups) g.InitialLr ??= g.Lr;
         }
         else
         {
             for (int i = 0; i < groups.Count; i++)
-                if (!groups[i].Has("initial_lr"))
+                if (groups[i].InitialLr is null)
                     throw new KeyNotFoundException($"param 'initial_lr' is not specified in param_groups[{i}] when resuming an optimizer");
         }
-        _baseLrs = groups.Select(g => g["initial_lr"]).ToArray();
+        _baseLrs = groups.Select(g => g.InitialLr!.Value).ToArray();
         _lastLr = groups.Select(g => g.Lr).ToArray();
         LastEpoch = lastEpoch;
     }
@@ -58,7 +61,8 @@ public abstract class LRScheduler
         for (int i = 0; i < groups.Count; i++) _lastLr[i] = groups[i].Lr;
     }
 
-    /// <summary>The learning rate of group <paramref name="group"/> at <see cref="LastEpoch"/>, given its current rate (chainable form).</summary>
+    /// <summary>The learning rate of group <paramref name="group"/> at <see cref="LastEpoch"/>, given its current rate (chainable
+    /// form).</summary>
     protected abstract double ComputeLr(int group, double currentLr);
 
     /// <summary>
@@ -86,7 +90,8 @@ public abstract class LRScheduler
         long lastEpoch = ReadInt64(stateDict, "last_epoch");
         var baseLrs = ReadDoubles(stateDict, "base_lrs", groups);
         var lastLr = ReadDoubles(stateDict, "last_lr", groups);
-        if (lastEpoch < -1 || lastEpoch > int.MaxValue) throw new InvalidOperationException($"Scheduler state: last_epoch {lastEpoch} is out of range.");
+        if (lastEpoch < -1 || lastEpoch > int.MaxValue)
+            throw new InvalidOperationException($"Scheduler state: last_epoch {lastEpoch} is out of range.");
         LoadOwnState(stateDict);
         LastEpoch = (int)lastEpoch;
         _baseLrs = baseLrs;
@@ -100,14 +105,16 @@ public abstract class LRScheduler
     protected abstract void LoadOwnState(IReadOnlyDictionary<string, Tensor> dict);
 
     /// <summary>The float64 values as an int64 tensor of their bit patterns (tensors hold float32/int64 only).</summary>
-    protected static Tensor Bits(params double[] values) => Tensor.FromArray(values.Select(BitConverter.DoubleToInt64Bits).ToArray(), values.Length);
+    protected static Tensor Bits(params double[] values) =>
+        Tensor.FromArray(values.Select(BitConverter.DoubleToInt64Bits).ToArray(), values.Length);
 
     /// <summary>Reads an int64 scalar.</summary>
     protected static long ReadInt64(IReadOnlyDictionary<string, Tensor> dict, string key)
     {
         if (!dict.TryGetValue(key, out var t)) throw new InvalidOperationException($"Scheduler state: missing key \"{key}\".");
         if (t.DType != DType.Int64 || t.NumEl != 1)
-            throw new InvalidOperationException($"Scheduler state: \"{key}\" must be an int64 scalar, got {Tensor.Name(t.DType)} with shape {Shapes.Format(t.ShapeSpan)}.");
+            throw new InvalidOperationException($"Scheduler state: \"{key}\" must be an int64 scalar, got {Tensor.Name(t.DType)} with " +
+                $"shape {Shapes.Format(t.ShapeSpan)}.");
         return t.Int64Data[0];
     }
 
@@ -117,7 +124,8 @@ public abstract class LRScheduler
         if (!dict.TryGetValue(key, out var t)) throw new InvalidOperationException($"Scheduler state: missing key \"{key}\".");
         if (t.DType != DType.Int64 || t.NumEl != count)
             throw new InvalidOperationException(
-                $"Scheduler state: \"{key}\" must hold {count} int64 float64-bit patterns (one per parameter group), got {Tensor.Name(t.DType)} with shape {Shapes.Format(t.ShapeSpan)}.");
+                $"Scheduler state: \"{key}\" must hold {count} int64 float64-bit patterns (one per parameter group), got " +
+                    $"{Tensor.Name(t.DType)} with shape {Shapes.Format(t.ShapeSpan)}.");
         var result = new double[count];
         var data = t.Int64Data;
         for (int i = 0; i < count; i++) result[i] = BitConverter.Int64BitsToDouble(data[i]);

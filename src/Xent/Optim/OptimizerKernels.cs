@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Xent.Kernels;
 
 namespace Xent.Optim;
 
@@ -22,7 +23,7 @@ internal static class OptimizerKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sgd(Span<float> p, ReadOnlySpan<float> g, float negLr, float wd)
     {
-        CheckLengths(p.Length, g.Length);
+        KernelArgs.SameLength(p.Length, g.Length, nameof(g));
         int i = 0, n = p.Length;
         ref float pr = ref MemoryMarshal.GetReference(p);
         ref float gr = ref MemoryMarshal.GetReference(g);
@@ -33,13 +34,15 @@ internal static class OptimizerKernels
             {
                 var vl = Vector512.Create(negLr);
                 for (; i <= n - 16; i += 16)
-                    Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref gr, (nuint)i), vl, Vector512.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
+                    Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref gr, (nuint)i), vl, Vector512.LoadUnsafe(ref pr, (nuint)i))
+                        .StoreUnsafe(ref pr, (nuint)i);
             }
             if (Vector256.IsHardwareAccelerated)
             {
                 var vl = Vector256.Create(negLr);
                 for (; i <= n - 8; i += 8)
-                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref gr, (nuint)i), vl, Vector256.LoadUnsafe(ref pr, (nuint)i)).StoreUnsafe(ref pr, (nuint)i);
+                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref gr, (nuint)i), vl, Vector256.LoadUnsafe(ref pr, (nuint)i))
+                        .StoreUnsafe(ref pr, (nuint)i);
             }
             SgdScalar(p, g, negLr, wd, i);
             return;
@@ -69,7 +72,7 @@ internal static class OptimizerKernels
 
     public static void SgdScalar(Span<float> p, ReadOnlySpan<float> g, float negLr, float wd, int from = 0)
     {
-        CheckLengths(p.Length, g.Length);
+        KernelArgs.SameLength(p.Length, g.Length, nameof(g));
         for (int i = from; i < p.Length; i++)
         {
             float d = wd == 0f ? g[i] : MathF.FusedMultiplyAdd(p[i], wd, g[i]);
@@ -80,14 +83,16 @@ internal static class OptimizerKernels
     // ---------------- SGD with momentum ----------------
 
     /// <summary>Scalars of one momentum-SGD step, rounded to float32.</summary>
-    public readonly record struct SgdMomentumScalars(float NegLr, float WeightDecay, float Momentum, float OneMinusDampening, bool Nesterov, bool First);
+    public readonly record struct SgdMomentumScalars(
+        float NegLr, float WeightDecay, float Momentum, float OneMinusDampening, bool Nesterov, bool First);
 
     /// <summary>
     /// <c>d = g + wd·p; b = first ? d : momentum·b + (1−dampening)·d; d = nesterov ? d + momentum·b : b; p ← p − lr·d</c>.
     /// </summary>
     public static void SgdMomentum(Span<float> p, ReadOnlySpan<float> g, Span<float> b, in SgdMomentumScalars s)
     {
-        CheckLengths(p.Length, g.Length, b.Length);
+        KernelArgs.SameLength(p.Length, g.Length, nameof(g));
+        KernelArgs.SameLength(p.Length, b.Length, nameof(b));
         int i = 0, n = p.Length;
         ref float pr = ref MemoryMarshal.GetReference(p);
         ref float gr = ref MemoryMarshal.GetReference(g);
@@ -128,7 +133,8 @@ internal static class OptimizerKernels
 
     public static void SgdMomentumScalar(Span<float> p, ReadOnlySpan<float> g, Span<float> b, in SgdMomentumScalars s, int from = 0)
     {
-        CheckLengths(p.Length, g.Length, b.Length);
+        KernelArgs.SameLength(p.Length, g.Length, nameof(g));
+        KernelArgs.SameLength(p.Length, b.Length, nameof(b));
         for (int i = from; i < p.Length; i++)
         {
             float d = s.WeightDecay != 0f ? MathF.FusedMultiplyAdd(p[i], s.WeightDecay, g[i]) : g[i];
@@ -155,10 +161,11 @@ internal static class OptimizerKernels
     /// </summary>
     public static void Adam(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vmax, in AdamScalars s)
     {
-        CheckLengths(p.Length, g.Length, m.Length);
-        CheckLengths(p.Length, v.Length);
+        KernelArgs.SameLength(p.Length, g.Length, nameof(g));
+        KernelArgs.SameLength(p.Length, m.Length, nameof(m));
+        KernelArgs.SameLength(p.Length, v.Length, nameof(v));
         bool ams = !vmax.IsEmpty;
-        if (ams) CheckLengths(p.Length, vmax.Length);
+        if (ams) KernelArgs.SameLength(p.Length, vmax.Length, nameof(vmax));
         int i = 0, n = p.Length;
         ref float pr = ref MemoryMarshal.GetReference(p);
         ref float gr = ref MemoryMarshal.GetReference(g);
@@ -219,12 +226,14 @@ internal static class OptimizerKernels
         AdamScalar(p, g, m, v, vmax, s, i);
     }
 
-    public static void AdamScalar(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vmax, in AdamScalars s, int from = 0)
+    public static void AdamScalar(
+        Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vmax, in AdamScalars s, int from = 0)
     {
-        CheckLengths(p.Length, g.Length, m.Length);
-        CheckLengths(p.Length, v.Length);
+        KernelArgs.SameLength(p.Length, g.Length, nameof(g));
+        KernelArgs.SameLength(p.Length, m.Length, nameof(m));
+        KernelArgs.SameLength(p.Length, v.Length, nameof(v));
         bool ams = !vmax.IsEmpty;
-        if (ams) CheckLengths(p.Length, vmax.Length);
+        if (ams) KernelArgs.SameLength(p.Length, vmax.Length, nameof(vmax));
         for (int i = from; i < p.Length; i++)
         {
             float pv = p[i];
@@ -250,8 +259,9 @@ internal static class OptimizerKernels
     /// </summary>
     public static void Adadelta(Span<float> p, ReadOnlySpan<float> g, Span<float> sq, Span<float> acc, in AdadeltaScalars s)
     {
-        CheckLengths(p.Length, g.Length, sq.Length);
-        CheckLengths(p.Length, acc.Length);
+        KernelArgs.SameLength(p.Length, g.Length, nameof(g));
+        KernelArgs.SameLength(p.Length, sq.Length, nameof(sq));
+        KernelArgs.SameLength(p.Length, acc.Length, nameof(acc));
         int i = 0, n = p.Length;
         ref float pr = ref MemoryMarshal.GetReference(p);
         ref float gr = ref MemoryMarshal.GetReference(g);
@@ -295,10 +305,12 @@ internal static class OptimizerKernels
         AdadeltaScalar(p, g, sq, acc, s, i);
     }
 
-    public static void AdadeltaScalar(Span<float> p, ReadOnlySpan<float> g, Span<float> sq, Span<float> acc, in AdadeltaScalars s, int from = 0)
+    public static void AdadeltaScalar(
+        Span<float> p, ReadOnlySpan<float> g, Span<float> sq, Span<float> acc, in AdadeltaScalars s, int from = 0)
     {
-        CheckLengths(p.Length, g.Length, sq.Length);
-        CheckLengths(p.Length, acc.Length);
+        KernelArgs.SameLength(p.Length, g.Length, nameof(g));
+        KernelArgs.SameLength(p.Length, sq.Length, nameof(sq));
+        KernelArgs.SameLength(p.Length, acc.Length, nameof(acc));
         for (int i = from; i < p.Length; i++)
         {
             float gv = s.WeightDecay != 0f ? MathF.FusedMultiplyAdd(p[i], s.WeightDecay, g[i]) : g[i];
@@ -314,10 +326,4 @@ internal static class OptimizerKernels
     // RyuJIT does not contract a*b+c into an fma, but these keep the scalar twin's roundings explicit.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] private static float Add(float a, float b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] private static float Mul(float a, float b) => a * b;
-
-    private static void CheckLengths(int a, int b, int c = -1)
-    {
-        if (a != b || (c >= 0 && a != c))
-            throw new ArgumentException($"Span lengths differ ({a}, {b}{(c >= 0 ? $", {c}" : "")}).");
-    }
 }

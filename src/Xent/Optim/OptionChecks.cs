@@ -6,14 +6,18 @@ namespace Xent.Optim;
 /// </summary>
 internal static class OptionChecks
 {
-    /// <summary>Throws when <paramref name="group"/> lacks any of <paramref name="names"/> (checked in order).</summary>
-    public static void Require(ParamGroup group, params ReadOnlySpan<string> names)
+    /// <summary>Throws when <paramref name="group"/> lacks any of <paramref name="options"/> (checked in order).</summary>
+    public static void Require(ParamGroup group, params ReadOnlySpan<GroupOption> options)
     {
-        foreach (var name in names)
-            if (!group.Has(name)) throw new ArgumentException($"parameter group didn't specify a value of optimization parameter {name}");
+        foreach (var option in options)
+            if (!group.Has(option))
+                throw new ArgumentException($"parameter group didn't specify a value of optimization parameter " +
+                    $"{ParamGroup.OptionNames[(int)option]}");
     }
 
-    /// <summary>Throws <c>"{what}: {value}"</c> unless <paramref name="value"/> ≥ 0 (NaN fails, as in PyTorch's <c>not 0.0 &lt;= x</c>).</summary>
+    /// <summary>
+    /// Throws <c>"{what}: {value}"</c> unless <paramref name="value"/> ≥ 0 (NaN fails, as in PyTorch's <c>not 0.0 &lt;= x</c>).
+    /// </summary>
     public static void NonNegative(double value, string what)
     {
         if (!(value >= 0)) throw new ArgumentException($"{what}: {ParamGroup.Format(value)}");

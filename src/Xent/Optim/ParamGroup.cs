@@ -6,20 +6,27 @@ namespace Xent.Optim;
 /// <summary>
 /// A set of parameters that an <see cref="Optimizer"/> updates with the same hyper-parameters, like one
 /// dict of PyTorch's <c>optimizer.param_groups</c>. Options not set here take the optimizer's defaults
-/// when the optimizer is constructed (PyTorch's <c>setdefault</c>).
+/// when the optimizer is constructed (PyTorch's <c>setdefault</c>); after that, every option the optimizer
+/// uses is set and can be changed between steps.
 /// </summary>
 /// <remarks>
-/// Options use PyTorch's names: <c>lr</c>, <c>weight_decay</c>, <c>momentum</c>, <c>dampening</c>,
-/// <c>nesterov</c>, <c>beta1</c>, <c>beta2</c> (PyTorch's <c>betas</c> tuple), <c>eps</c>, <c>amsgrad</c>,
-/// <c>rho</c>, and <c>initial_lr</c> (set by schedulers). Booleans are stored as 0 or 1.
+/// Each option is a typed property; reading one that is not set (an SGD group's <see cref="Beta1"/>) throws
+/// <see cref="KeyNotFoundException"/>. In state dicts the options keep PyTorch's names: <c>lr</c>,
+/// <c>weight_decay</c>, <c>momentum</c>, <c>dampening</c>, <c>nesterov</c>, <c>beta1</c>, <c>beta2</c> (PyTorch's
+/// <c>betas</c> tuple), <c>eps</c>, <c>amsgrad</c>, <c>rho</c> and <c>initial_lr</c>, booleans as 0 or 1.
 /// <code>
-/// var opt = new Sgd([new ParamGroup(model.Fc1.Parameters()), new ParamGroup(model.Fc2.Parameters(), lr: 1e-3) { ["momentum"] = 0.9 }], lr: 1e-2);
+/// var fc2 = new ParamGroup(model.Fc2.Parameters(), lr: 1e-3) { Momentum = 0.9 };
+/// var opt = new Sgd([new ParamGroup(model.Fc1.Parameters()), fc2], lr: 1e-2);
 /// </code>
 /// </remarks>
 public sealed class ParamGroup
 {
+    /// <summary>PyTorch's name of each <see cref="GroupOption"/>, by its value.</summary>
+    internal static readonly string[] OptionNames =
+        ["lr", "weight_decay", "momentum", "dampening", "nesterov", "beta1", "beta2", "eps", "amsgrad", "rho", "initial_lr"];
+
     private readonly Parameter[] _parameters;
-    private readonly Dictionary<string, double> _options = new(StringComparer.Ordinal);
+    private readonly double?[] _options = new double?[OptionNames.Length];
 
     /// <summary>Creates a group over <paramref name="parameters"/> with optional per-group learning rate and weight decay.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> or one of its items is null.</exception>
@@ -29,8 +36,8 @@ public sealed class ParamGroup
         _parameters = parameters.ToArray();
         for (int i = 0; i < _parameters.Length; i++)
             if (_parameters[i] is null) throw new ArgumentNullException(nameof(parameters), $"Parameter {i} of the group is null.");
-        if (lr is double l) _options["lr"] = l;
-        if (weightDecay is double w) _options["weight_decay"] = w;
+        this[GroupOption.Lr] = lr;
+        this[GroupOption.WeightDecay] = weightDecay;
     }
 
     /// <summary>The parameters, in the order the optimizer indexes them.</summary>
@@ -38,39 +45,98 @@ public sealed class ParamGroup
 
     internal Parameter[] ParameterArray => _parameters;
 
-    /// <summary>All options set on this group (after construction of the optimizer: every option it uses).</summary>
-    public IReadOnlyDictionary<string, double> Options => _options;
+    /// <summary>The learning rate (<c>lr</c>); schedulers set it.</summary>
+    public double Lr { get => Get(GroupOption.Lr); set => this[GroupOption.Lr] = value; }
 
-    /// <summary>Gets or sets an option by PyTorch name (<c>"momentum"</c>, <c>"eps"</c>, ...).</summary>
-    /// <exception cref="KeyNotFoundException">Getting an option that is not set.</exception>
-    public double this[string name]
+    /// <summary>The L2 penalty (<c>weight_decay</c>; decoupled in <see cref="AdamW"/>).</summary>
+    public double WeightDecay { get => Get(GroupOption.WeightDecay); set => this[GroupOption.WeightDecay] = value; }
+
+    /// <summary>SGD's momentum factor (<c>momentum</c>).</summary>
+    public double Momentum { get => Get(GroupOption.Momentum); set => this[GroupOption.Momentum] = value; }
+
+    /// <summary>SGD's dampening of the momentum (<c>dampening</c>).</summary>
+    public double Dampening { get => Get(GroupOption.Dampening); set => this[GroupOption.Dampening] = value; }
+
+    /// <summary>SGD's Nesterov momentum (<c>nesterov</c>).</summary>
+    public bool Nesterov { get => Get(GroupOption.Nesterov) != 0; set => this[GroupOption.Nesterov] = value ? 1 : 0; }
+
+    /// <summary>Adam's decay rate of the first moment (<c>betas[0]</c>, saved as <c>beta1</c>).</summary>
+    public double Beta1 { get => Get(GroupOption.Beta1); set => this[GroupOption.Beta1] = value; }
+
+    /// <summary>Adam's decay rate of the second moment (<c>betas[1]</c>, saved as <c>beta2</c>).</summary>
+    public double Beta2 { get => Get(GroupOption.Beta2); set => this[GroupOption.Beta2] = value; }
+
+    /// <summary>The term added to denominators for stability (<c>eps</c>).</summary>
+    public double Eps { get => Get(GroupOption.Eps); set => this[GroupOption.Eps] = value; }
+
+    /// <summary>Adam's AMSGrad variant (<c>amsgrad</c>); switching it on after the first step is an error.</summary>
+    public bool Amsgrad { get => Get(GroupOption.Amsgrad) != 0; set => this[GroupOption.Amsgrad] = value ? 1 : 0; }
+
+    /// <summary>Adadelta's decay rate of the running averages (<c>rho</c>).</summary>
+    public double Rho { get => Get(GroupOption.Rho); set => this[GroupOption.Rho] = value; }
+
+    /// <summary>
+    /// The learning rate when scheduling started (<c>initial_lr</c>), set by the first <see cref="LRScheduler"/>; null before.
+    /// </summary>
+    public double? InitialLr { get => this[GroupOption.InitialLr]; set => this[GroupOption.InitialLr] = value; }
+
+    /// <summary>
+    /// Every option set on this group, by PyTorch name, for code that handles options generically (tools, logs);
+    /// optimizers and user code use the typed properties.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Options
     {
-        get => _options.TryGetValue(name, out double v) ? v
-            : throw new KeyNotFoundException($"Parameter group has no option '{name}'; it has: {string.Join(", ", _options.Keys)}.");
-        set
+        get
         {
-            ArgumentException.ThrowIfNullOrEmpty(name);
-            if (name.Contains('.')) throw new ArgumentException($"Option names cannot contain '.': '{name}'.", nameof(name));
-            _options[name] = value;
+            var d = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (int i = 0; i < _options.Length; i++) if (_options[i] is double v) d[OptionNames[i]] = v;
+            return d;
         }
     }
 
-    /// <summary>True when option <paramref name="name"/> is set.</summary>
-    public bool Has(string name) => _options.ContainsKey(name);
-
-    /// <summary>The learning rate (option <c>lr</c>); schedulers set it.</summary>
-    public double Lr { get => this["lr"]; set => this["lr"] = value; }
-
-    /// <summary>The L2 penalty (option <c>weight_decay</c>).</summary>
-    public double WeightDecay { get => this["weight_decay"]; set => this["weight_decay"] = value; }
-
-    internal void SetDefault(string name, double value) => _options.TryAdd(name, value);
-
-    internal void ReplaceOptions(IReadOnlyDictionary<string, double> options)
+    /// <summary>
+    /// Gets or sets an option by PyTorch name (<c>"momentum"</c>, <c>"eps"</c>, …; booleans as 0 or 1); prefer the typed properties.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The name is not an option, or (getting) the option is not set.</exception>
+    public double this[string name]
     {
-        _options.Clear();
-        foreach (var (k, v) in options) _options[k] = v;
+        get => Get(Lookup(name));
+        set => this[Lookup(name)] = value;
     }
+
+    /// <summary>True when option <paramref name="name"/> (a PyTorch name) is set.</summary>
+    public bool Has(string name) => TryLookup(name, out var o) && Has(o);
+
+    internal bool Has(GroupOption option) => this[option] is not null;
+
+    internal double? this[GroupOption option]
+    {
+        get => _options[(int)option];
+        set => _options[(int)option] = value;
+    }
+
+    internal static bool TryLookup(string name, out GroupOption option)
+    {
+        int i = Array.IndexOf(OptionNames, name);
+        option = (GroupOption)i;
+        return i >= 0;
+    }
+
+    private static GroupOption Lookup(string name) => TryLookup(name, out var o) ? o
+        : throw new KeyNotFoundException($"'{name}' is not a parameter-group option; the options are: {string.Join(", ", OptionNames)}.");
+
+    private double Get(GroupOption option) => _options[(int)option]
+        ?? throw new KeyNotFoundException($"Parameter group has no option '{OptionNames[(int)option]}'; it has: " +
+            $"{string.Join(", ", Options.Keys)}.");
+
+    /// <summary>Sets every option that <paramref name="defaults"/> sets and this group does not.</summary>
+    internal void FillDefaults(ParamGroup defaults)
+    {
+        for (int i = 0; i < _options.Length; i++) _options[i] ??= defaults._options[i];
+    }
+
+    /// <summary>Replaces every option with <paramref name="source"/>'s (a validated copy made while loading a state dict).</summary>
+    internal void CopyOptionsFrom(ParamGroup source) => Array.Copy(source._options, _options, _options.Length);
 
     internal static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

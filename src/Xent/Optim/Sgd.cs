@@ -19,7 +19,8 @@ public sealed class Sgd : Optimizer
 
     /// <summary>Creates the optimizer over one group of parameters.</summary>
     /// <exception cref="ArgumentException">An invalid hyper-parameter (PyTorch's message), or no parameters.</exception>
-    public Sgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+    public Sgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0,
+        bool nesterov = false)
         : base(parameters, Defaults(lr, momentum, dampening, weightDecay, nesterov)) => ValidateGroups();
 
     /// <summary>Creates the optimizer over parameter groups; options a group does not set take these values.</summary>
@@ -29,34 +30,29 @@ public sealed class Sgd : Optimizer
     /// <param name="dampening">Dampening of the momentum.</param>
     /// <param name="weightDecay">L2 penalty.</param>
     /// <param name="nesterov">Use Nesterov momentum.</param>
-    public Sgd(IEnumerable<ParamGroup> groups, double? lr = null, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+    public Sgd(IEnumerable<ParamGroup> groups, double? lr = null, double momentum = 0, double dampening = 0, double weightDecay = 0,
+        bool nesterov = false)
         : base(groups, Defaults(lr, momentum, dampening, weightDecay, nesterov)) => ValidateGroups();
 
-    private static Dictionary<string, double> Defaults(double? lr, double momentum, double dampening, double weightDecay, bool nesterov)
-    {
-        var d = new Dictionary<string, double>
-        {
-            ["momentum"] = momentum, ["dampening"] = dampening, ["weight_decay"] = weightDecay, ["nesterov"] = nesterov ? 1 : 0,
-        };
-        if (lr is double l) d["lr"] = l;
-        return d;
-    }
+    private static ParamGroup Defaults(double? lr, double momentum, double dampening, double weightDecay, bool nesterov) =>
+        new([], lr, weightDecay) { Momentum = momentum, Dampening = dampening, Nesterov = nesterov };
 
     /// <inheritdoc/>
     protected override void Validate(ParamGroup group)
     {
-        if (!group.Has("lr")) throw new ArgumentException("parameter group didn't specify a value of required optimization parameter lr");
-        OptionChecks.Require(group, "momentum", "dampening", "weight_decay", "nesterov");
-        double momentum = group["momentum"], dampening = group["dampening"];
+        if (!group.Has(GroupOption.Lr)) throw new ArgumentException("parameter group didn't specify a value of required optimization " +
+            "parameter lr");
+        OptionChecks.Require(group, GroupOption.Momentum, GroupOption.Dampening, GroupOption.WeightDecay, GroupOption.Nesterov);
+        double momentum = group.Momentum, dampening = group.Dampening;
         OptionChecks.LearningRate(group.Lr);
         OptionChecks.NonNegative(momentum, "Invalid momentum value");
         OptionChecks.WeightDecay(group.WeightDecay);
-        if (group["nesterov"] != 0 && (momentum <= 0 || dampening != 0))
+        if (group.Nesterov && (momentum <= 0 || dampening != 0))
             throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening");
     }
 
     /// <inheritdoc/>
-    protected override string[] StateNames(ParamGroup group) => group["momentum"] != 0 ? MomentumState : [];
+    protected override string[] StateNames(ParamGroup group) => group.Momentum != 0 ? MomentumState : [];
 
     /// <inheritdoc/>
     protected override bool CountsSteps => false;
@@ -70,7 +66,7 @@ public sealed class Sgd : Optimizer
             var group = ParamGroups[g];
             var parameters = GroupParameters(g);
             float negLr = (float)-group.Lr, wd = (float)group.WeightDecay;
-            double momentum = group["momentum"];
+            double momentum = group.Momentum;
             for (int k = 0; k < parameters.Length; k++, index++)
             {
                 var p = parameters[k];
@@ -81,7 +77,8 @@ public sealed class Sgd : Optimizer
                     continue;
                 }
                 var state = GetState(index, group, out bool created);
-                var s = new OptimizerKernels.SgdMomentumScalars(negLr, wd, (float)momentum, (float)(1 - group["dampening"]), group["nesterov"] != 0, created);
+                var s = new OptimizerKernels.SgdMomentumScalars(
+                    negLr, wd, (float)momentum, (float)(1 - group.Dampening), group.Nesterov, created);
                 OptimizerKernels.SgdMomentum(p.Data, grad, state.Buffers[0], s);
             }
         }

@@ -19,7 +19,8 @@ public sealed class StepLR : LRScheduler
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="stepSize"/> is not positive.</exception>
     public StepLR(Optimizer optimizer, int stepSize, double gamma = 0.1, int lastEpoch = -1) : base(optimizer, lastEpoch)
     {
-        if (stepSize <= 0) throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, "step_size must be a positive number of epochs.");
+        if (stepSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, "step_size must be a positive number of epochs.");
         StepSize = stepSize;
         Gamma = gamma;
         InitialStep();
@@ -47,7 +48,8 @@ public sealed class StepLR : LRScheduler
     {
         long stepSize = ReadInt64(dict, "step_size");
         double gamma = ReadDoubles(dict, "gamma", 1)[0];
-        if (stepSize <= 0 || stepSize > int.MaxValue) throw new InvalidOperationException($"Scheduler state: step_size {stepSize} must be a positive int32.");
+        if (stepSize <= 0 || stepSize > int.MaxValue)
+            throw new InvalidOperationException($"Scheduler state: step_size {stepSize} must be a positive int32.");
         StepSize = (int)stepSize;
         Gamma = gamma;
     }

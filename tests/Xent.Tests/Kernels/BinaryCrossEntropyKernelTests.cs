@@ -1,6 +1,7 @@
 using Xent.Kernels;
 using Xunit;
 using static Xent.Tests.Kernels.CeReference;
+using Xent.Tests.Support;
 
 namespace Xent.Tests.Kernels;
 
@@ -29,9 +30,9 @@ public class BinaryCrossEntropyKernelTests
         double sum = BinaryCrossEntropyKernel.WithLogitsForward(x, y, w, pw, loss);
         double sumS = BinaryCrossEntropyKernel.WithLogitsForwardScalar(x, y, w, pw, lossS);
         Assert.Equal(lossS, loss);
-        Close.One(sumS, sum, 1e-12, 0);
+        Check.Close(sumS, sum, 1e-12, 0);
         for (int i = 0; i < n; i++)
-            Close.One(RefLogits(x[i], y[i], w[i], pw[i % c]), loss[i], 1e-5, 1e-6 * (1 + Math.Abs(x[i]) * 1e-3), $"loss[{i}]");
+            Check.Close(RefLogits(x[i], y[i], w[i], pw[i % c]), loss[i], 1e-5, 1e-6 * (1 + Math.Abs(x[i]) * 1e-3), $"loss[{i}]");
 
         var g = new float[n]; var gS = new float[n];
         BinaryCrossEntropyKernel.WithLogitsBackward(x, y, w, pw, [0.25f], g);
@@ -41,11 +42,11 @@ public class BinaryCrossEntropyKernelTests
         {
             double h = 1e-5 * Math.Max(1, Math.Abs(x[i]));
             double fd = 0.25 * (RefLogits(x[i] + h, y[i], w[i], pw[i % c]) - RefLogits(x[i] - h, y[i], w[i], pw[i % c])) / (2 * h);
-            Close.One(fd, g[i], 1e-4, 1e-6, $"grad[{i}]");
+            Check.Close(fd, g[i], 1e-4, 1e-6, $"grad[{i}]");
         }
         // No weights at all: the plain formula.
         BinaryCrossEntropyKernel.WithLogitsForward(x, y, [], [], loss);
-        for (int i = 0; i < n; i++) Close.One(RefLogits(x[i], y[i], 1, 1), loss[i], 1e-5, 1e-6, $"plain loss[{i}]");
+        for (int i = 0; i < n; i++) Check.Close(RefLogits(x[i], y[i], 1, 1), loss[i], 1e-5, 1e-6, $"plain loss[{i}]");
     }
 
     [Fact]
@@ -61,10 +62,10 @@ public class BinaryCrossEntropyKernelTests
         double sum = BinaryCrossEntropyKernel.Forward(p, y, w, loss);
         BinaryCrossEntropyKernel.ForwardScalar(p, y, w, lossS);
         Assert.Equal(lossS, loss);
-        for (int i = 0; i < n; i++) Close.One(RefProb(p[i], y[i], w[i]), loss[i], 1e-5, 1e-6, $"loss[{i}]");
-        Close.One(100 * w[0], loss[0], 1e-6, 0); // log 0 clamped at −100
+        for (int i = 0; i < n; i++) Check.Close(RefProb(p[i], y[i], w[i]), loss[i], 1e-5, 1e-6, $"loss[{i}]");
+        Check.Close(100 * w[0], loss[0], 1e-6, 0); // log 0 clamped at −100
         Assert.Equal(0f, loss[2]);
-        Close.One(loss.Sum(v => (double)v), sum, 1e-9, 0);
+        Check.Close(loss.Sum(v => (double)v), sum, 1e-9, 0);
 
         var g = new float[n]; var gS = new float[n];
         BinaryCrossEntropyKernel.Backward(p, y, w, [1f], g);
@@ -74,9 +75,9 @@ public class BinaryCrossEntropyKernelTests
         {
             double h = 1e-7;
             double fd = (RefProb(p[i] + h, y[i], w[i]) - RefProb(p[i] - h, y[i], w[i])) / (2 * h);
-            Close.One(fd, g[i], 1e-3, 1e-5, $"grad[{i}]");
+            Check.Close(fd, g[i], 1e-3, 1e-5, $"grad[{i}]");
         }
-        Close.One(-1e12 * w[0], g[0], 1e-6, 0); // (p − y)/max(p(1 − p), 1e-12)
+        Check.Close(-1e12 * w[0], g[0], 1e-6, 0); // (p − y)/max(p(1 − p), 1e-12)
         Assert.Throws<ArgumentException>(() => BinaryCrossEntropyKernel.Forward([1.5f], [0f], [], new float[1]));
         Assert.Throws<ArgumentException>(() => BinaryCrossEntropyKernel.Forward([float.NaN], [0f], [], new float[1]));
     }

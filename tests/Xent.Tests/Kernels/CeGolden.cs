@@ -57,36 +57,3 @@ internal static class CeGolden
         return r;
     }
 }
-
-internal static class Close
-{
-    /// <summary>|a − e| ≤ rtol·|e| + atol for finite values; NaN and ±inf must match exactly.</summary>
-    public static void All(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double rtol, double atol, string what = "")
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            if (!IsClose(expected[i], actual[i], rtol, atol)) One(expected[i], actual[i], rtol, atol, $"{what}[{i}]");
-    }
-
-    private static bool IsClose(double e, double a, double rtol, double atol) =>
-        double.IsFinite(e) ? Math.Abs(a - e) <= rtol * Math.Abs(e) + atol : e.Equals(a);
-
-    public static void One(double e, double a, double rtol, double atol, string what = "")
-    {
-        if (IsClose(e, a, rtol, atol)) return;
-        if (double.IsNaN(e) || double.IsInfinity(e))
-        {
-            Assert.True(e.Equals(a), $"{what}: expected {e}, got {a}");
-            return;
-        }
-        Assert.True(Math.Abs(a - e) <= rtol * Math.Abs(e) + atol, $"{what}: expected {e:R}, got {a:R} (diff {Math.Abs(a - e):E3})");
-    }
-
-    /// <summary>Absolute tolerance as a fraction of the largest finite |value| in <paramref name="expected"/>.</summary>
-    public static double Scale(ReadOnlySpan<float> expected, double fraction)
-    {
-        double m = 0;
-        foreach (float v in expected) if (float.IsFinite(v)) m = Math.Max(m, Math.Abs(v));
-        return fraction * m;
-    }
-}

@@ -57,11 +57,11 @@ public class CrossEntropyKernelTests
         double den = IndexDenominator(k.T, w, k.Ignore);
         for (int i = 0; i < n; i++)
         {
-            Close.One(expected[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
-            Close.One(expected[i], lossS[i], 1e-5, 1e-6, $"scalar loss[{i}]");
+            Check.Close(expected[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
+            Check.Close(expected[i], lossS[i], 1e-5, 1e-6, $"scalar loss[{i}]");
         }
-        Close.One(expected.Sum(), totals.LossSum, 1e-5, 1e-6, "sum");
-        Close.One(totals.LossSum, totalsS.LossSum, 1e-6, 1e-6, "sum vs scalar");
+        Check.Close(expected.Sum(), totals.LossSum, 1e-5, 1e-6, "sum");
+        Check.Close(totals.LossSum, totalsS.LossSum, 1e-6, 1e-6, "sum vs scalar");
         Assert.Equal(den, totals.WeightSum, 6);
         Assert.Equal(den, CrossEntropyKernel.TargetWeightSum(k.T, k.W, k.Ignore), 6);
     }
@@ -82,21 +82,21 @@ public class CrossEntropyKernelTests
         float[] dx = Bwd(k, m, l, g);
         float[] dxS = Bwd(k, m, l, g, scalar: true);
         float[] fdF = ToFloat(fd);
-        double atol = Close.Scale(fdF, 1e-5) + 1e-7;
-        Close.All(fdF, dx, 1e-4, atol, "dx");
-        Close.All(dx, dxS, 1e-5, 1e-7, "dx vs scalar");
+        double atol = Check.Scale(fdF, 1e-5) + 1e-7;
+        Check.Close(fdF, dx, 1e-4, atol, "dx");
+        Check.Close(dx, dxS, 1e-5, 1e-7, "dx vs scalar");
 
         // Fused with one scale for all rows: gradient of the mean.
         float scale = (float)(1 / totals.WeightSum);
         double[] fdMean = FiniteDifferences(x => IndexLoss(x, k.T, c, w, k.Ignore, eps).Sum() * scale, ToDouble(k.X));
         var fused = new float[k.X.Length];
         float mean = CrossEntropyKernel.ForwardBackwardMean(k.X, k.T, c, k.W, k.Ignore, eps, fused);
-        Close.One(totals.Mean, mean, 1e-6, 0, "fused mean");
-        Close.All(ToFloat(fdMean), fused, 1e-4, Close.Scale(ToFloat(fdMean), 1e-5) + 1e-8, "fused dx");
+        Check.Close(totals.Mean, mean, 1e-6, 0, "fused mean");
+        Check.Close(ToFloat(fdMean), fused, 1e-4, Check.Scale(ToFloat(fdMean), 1e-5) + 1e-8, "fused dx");
         var fusedS = new float[k.X.Length];
         var totalsS = CrossEntropyKernel.ForwardBackwardScalar(k.X, k.T, c, k.W, k.Ignore, eps, scale, fusedS);
-        Close.All(fusedS, fused, 1e-5, 1e-8, "fused vs scalar");
-        Close.One(totalsS.LossSum, totals.LossSum, 1e-6, 1e-6);
+        Check.Close(fusedS, fused, 1e-5, 1e-8, "fused vs scalar");
+        Check.Close(totalsS.LossSum, totals.LossSum, 1e-6, 1e-6);
     }
 
     [Fact]
@@ -107,10 +107,10 @@ public class CrossEntropyKernelTests
         var (loss, _, m, l) = Fwd(k);
         double[] expected = IndexLoss(ToDouble(x), k.T, 5, null, -100, 0);
         // Row 2's exact loss is log(1 + 2e-9): float32 rounds the row sum to 1, as PyTorch does.
-        for (int i = 0; i < 3; i++) Close.One(expected[i], loss[i], 1e-5, 1e-8, $"loss[{i}]");
+        for (int i = 0; i < 3; i++) Check.Close(expected[i], loss[i], 1e-5, 1e-8, $"loss[{i}]");
         float[] dx = Bwd(k, m, l, [1f]);
         double[] fd = FiniteDifferences(v => IndexLoss(v, k.T, 5, null, -100, 0).Sum(), ToDouble(x), 1e-9);
-        Close.All(ToFloat(fd), dx, 1e-3, 1e-6, "dx");
+        Check.Close(ToFloat(fd), dx, 1e-3, 1e-6, "dx");
     }
 
     [Fact]
@@ -120,8 +120,8 @@ public class CrossEntropyKernelTests
         float[] x = [0.5f, ninf, 2f, -1f, /**/ ninf, ninf, 3f, 1f];
         var k = new Case(x, [0, 2], 4, [], -100, 0f);
         var (loss, _, m, l) = Fwd(k);
-        Close.One(IndexLoss(ToDouble(x), k.T, 4, null, -100, 0)[0], loss[0], 1e-6, 0);
-        Close.One(IndexLoss(ToDouble(x), k.T, 4, null, -100, 0)[1], loss[1], 1e-6, 0);
+        Check.Close(IndexLoss(ToDouble(x), k.T, 4, null, -100, 0)[0], loss[0], 1e-6, 0);
+        Check.Close(IndexLoss(ToDouble(x), k.T, 4, null, -100, 0)[1], loss[1], 1e-6, 0);
         float[] dx = Bwd(k, m, l, [1f]);
         Assert.Equal(0f, dx[1]);
         Assert.Equal(0f, dx[4]);
@@ -171,12 +171,12 @@ public class CrossEntropyKernelTests
             {
                 bool nan = i == 2;
                 Assert.Equal(nan, float.IsNaN(loss[i]));
-                if (!nan) Close.One(lossS[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
+                if (!nan) Check.Close(lossS[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
                 for (int j = 0; j < c; j++)
                 {
                     float a = fused[i * c + j], b = fusedS[i * c + j];
                     if (nan) Assert.True(float.IsNaN(a), $"dx[{i},{j}]");
-                    else Close.One(b, a, 1e-5, 1e-7, $"dx[{i},{j}]");
+                    else Check.Close(b, a, 1e-5, 1e-7, $"dx[{i},{j}]");
                 }
             }
             Assert.All(fused.AsSpan(4 * c, c).ToArray(), v => Assert.Equal(0f, v));
@@ -222,7 +222,7 @@ public class CrossEntropyKernelTests
         for (int i = 0; i < k.T.Length; i++)
         {
             if (k.T[i] == 3) Assert.Equal(0f, loss[i]);
-            Close.One(expected[i], loss[i], 1e-5, 1e-6);
+            Check.Close(expected[i], loss[i], 1e-5, 1e-6);
         }
         Assert.Equal(IndexDenominator(k.T, w, 3), totals.WeightSum, 5);
     }
@@ -234,11 +234,11 @@ public class CrossEntropyKernelTests
         var (loss, totals, m, l) = Fwd(k);
         double[] w = ToDouble(k.W);
         double[] expected = IndexLoss(ToDouble(k.X), k.T, k.C, w, -100, 0.1);
-        for (int i = 0; i < 3; i++) Close.One(expected[i], loss[i], 2e-6, 0, $"loss[{i}]");
+        for (int i = 0; i < 3; i++) Check.Close(expected[i], loss[i], 2e-6, 0, $"loss[{i}]");
         float[] dx = Bwd(k, m, l, [1f]);
         var fused = new float[k.X.Length];
         var totalsFused = CrossEntropyKernel.ForwardBackward(k.X, k.T, k.C, k.W, -100, 0.1f, 1f, fused);
-        Close.One(totals.LossSum, totalsFused.LossSum, 2e-6, 0);
+        Check.Close(totals.LossSum, totalsFused.LossSum, 2e-6, 0);
         // Analytic float64 gradient: (1−ε)·w_t·(p − onehot) + ε/C·(W·p − w).
         double wSum = w.Sum();
         for (int i = 0; i < 3; i++)
@@ -251,9 +251,9 @@ public class CrossEntropyKernelTests
                 double p = Math.Exp(lp[c]);
                 exp[c] = (float)(0.9 * wt * (p - (c == k.T[i] ? 1 : 0)) + 0.1 / k.C * (wSum * p - w[c]));
             }
-            double atol = Close.Scale(exp, 2e-7);
-            Close.All(exp, dx.AsSpan(i * k.C, k.C), 1e-5, atol, "dx");
-            Close.All(exp, fused.AsSpan(i * k.C, k.C), 1e-5, atol, "fused");
+            double atol = Check.Scale(exp, 2e-7);
+            Check.Close(exp, dx.AsSpan(i * k.C, k.C), 1e-5, atol, "dx");
+            Check.Close(exp, fused.AsSpan(i * k.C, k.C), 1e-5, atol, "fused");
         }
     }
 
@@ -270,8 +270,8 @@ public class CrossEntropyKernelTests
         float[] dx = Bwd(k, m, l, [scale]);
         var fused = new float[k.X.Length];
         float mean = CrossEntropyKernel.ForwardBackwardMean(k.X, k.T, c, k.W, -100, 0.1f, fused);
-        Close.One(totals.Mean, mean, 1e-6, 0);
-        Close.All(dx, fused, 1e-4, Close.Scale(dx, 1e-6), "fused vs two kernels");
+        Check.Close(totals.Mean, mean, 1e-6, 0);
+        Check.Close(dx, fused, 1e-4, Check.Scale(dx, 1e-6), "fused vs two kernels");
     }
 
     [Fact]
@@ -314,15 +314,15 @@ public class CrossEntropyKernelTests
         double sum = CrossEntropyKernel.ForwardProb(x, q, c, w, eps, loss, m, l);
         double sumS = CrossEntropyKernel.ForwardProbScalar(x, q, c, w, eps, lossS, mS, lS);
         double[] expected = ProbLoss(ToDouble(x), ToDouble(q), c, wd, eps);
-        for (int i = 0; i < n; i++) Close.One(expected[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
-        Close.One(sumS, sum, 1e-5, 1e-6);
+        for (int i = 0; i < n; i++) Check.Close(expected[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
+        Check.Close(sumS, sum, 1e-5, 1e-6);
         var dx = new float[x.Length];
         var dxS = new float[x.Length];
         CrossEntropyKernel.BackwardProb(x, q, c, w, eps, m, l, [0.5f], dx);
         CrossEntropyKernel.BackwardProbScalar(x, q, c, w, eps, mS, lS, [0.5f], dxS);
         float[] fd = ToFloat(FiniteDifferences(v => 0.5 * ProbLoss(v, ToDouble(q), c, wd, eps).Sum(), ToDouble(x)));
-        Close.All(fd, dx, 1e-4, Close.Scale(fd, 1e-5) + 1e-8, "dx");
-        Close.All(dxS, dx, 1e-5, 1e-8, "dx vs scalar");
+        Check.Close(fd, dx, 1e-4, Check.Scale(fd, 1e-5) + 1e-8, "dx");
+        Check.Close(dxS, dx, 1e-5, 1e-8, "dx vs scalar");
     }
 }
 

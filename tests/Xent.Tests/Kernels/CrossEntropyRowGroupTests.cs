@@ -36,10 +36,10 @@ public class CrossEntropyRowGroupTests
         double[] xd = ToDouble(x);
         double[]? wd = w.Length > 0 ? ToDouble(w) : null;
         double[] expected = IndexLoss(xd, t, c, wd, ignore, eps);
-        for (int i = 0; i < n; i++) Close.One(expected[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
-        Close.All(lossS, loss, 1e-5, 1e-6, "loss vs scalar");
-        Close.One(expected.Sum(), totals.LossSum, 1e-5, 1e-5, "loss sum");
-        Close.One(totalsS.LossSum, totals.LossSum, 1e-6, 1e-5, "loss sum vs scalar");
+        for (int i = 0; i < n; i++) Check.Close(expected[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
+        Check.Close(lossS, loss, 1e-5, 1e-6, "loss vs scalar");
+        Check.Close(expected.Sum(), totals.LossSum, 1e-5, 1e-5, "loss sum");
+        Check.Close(totalsS.LossSum, totals.LossSum, 1e-6, 1e-5, "loss sum vs scalar");
         Assert.Equal(IndexDenominator(t, wd, ignore), totals.WeightSum, 5);
 
         // Analytic float64 gradient: scale·[(1 − ε)·w_t·(p − onehot) + ε/C·(W·p − w)], 0 on ignored rows.
@@ -56,9 +56,9 @@ public class CrossEntropyRowGroupTests
                 exp[i * c + j] = (float)(scale * ((1 - eps) * wt * (p - (j == t[i] ? 1 : 0)) + eps / c * (wSum * p - (wd?[j] ?? 1))));
             }
         }
-        double atol = Close.Scale(exp, 1e-6) + 1e-6 * scale; // C = 1: the exact gradient is 0, float32 leaves rounding
-        Close.All(exp, dx, 1e-5, atol, "dx");
-        Close.All(dxS, dx, 1e-5, atol, "dx vs scalar");
+        double atol = Check.Scale(exp, 1e-6) + 1e-6 * scale; // C = 1: the exact gradient is 0, float32 leaves rounding
+        Check.Close(exp, dx, 1e-5, atol, "dx");
+        Check.Close(dxS, dx, 1e-5, atol, "dx vs scalar");
     }
 
     public static TheoryData<int, int, bool, int, float> Cases => new()
@@ -128,7 +128,7 @@ public class CrossEntropyRowGroupTests
             bool nan = i is 5 or 6 or 7;
             Assert.Equal(nan, float.IsNaN(loss[i]));
             Assert.Equal(nan, float.IsNaN(lossS[i]));
-            if (!nan) Close.One(expected[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
+            if (!nan) Check.Close(expected[i], loss[i], 1e-5, 1e-6, $"loss[{i}]");
             for (int j = 0; j < c; j++)
             {
                 float a = dx[i * c + j], b = dxS[i * c + j];
@@ -136,7 +136,7 @@ public class CrossEntropyRowGroupTests
                 else
                 {
                     Assert.True(float.IsFinite(a), $"dx[{i},{j}] = {a}");
-                    Close.One(b, a, 1e-5, 1e-7, $"dx[{i},{j}]");
+                    Check.Close(b, a, 1e-5, 1e-7, $"dx[{i},{j}]");
                 }
             }
         }

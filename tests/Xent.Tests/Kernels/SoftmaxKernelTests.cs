@@ -1,6 +1,7 @@
 using Xent.Kernels;
 using Xunit;
 using static Xent.Tests.Kernels.CeReference;
+using Xent.Tests.Support;
 
 namespace Xent.Tests.Kernels;
 
@@ -40,16 +41,16 @@ public class SoftmaxKernelTests
             {
                 int i = r * c + j;
                 double p = Math.Exp(lp[j]);
-                Close.One(lp[j], yLog[i], 1e-6, 1e-6, "log_softmax");
-                Close.One(p, ySm[i], 1e-5, 1e-9, "softmax");
-                Close.One(dy[i] - p * sumDy, dxLog[i], 1e-4, 1e-6, "log_softmax backward");
-                Close.One(p * (dy[i] - dot), dxSm[i], 1e-4, 1e-7, "softmax backward");
+                Check.Close(lp[j], yLog[i], 1e-6, 1e-6, "log_softmax");
+                Check.Close(p, ySm[i], 1e-5, 1e-9, "softmax");
+                Check.Close(dy[i] - p * sumDy, dxLog[i], 1e-4, 1e-6, "log_softmax backward");
+                Check.Close(p * (dy[i] - dot), dxSm[i], 1e-4, 1e-7, "softmax backward");
             }
         }
-        Close.All(yLogS, yLog, 1e-6, 1e-6, "log vs scalar");
-        Close.All(ySmS, ySm, 1e-5, 1e-9, "softmax vs scalar");
-        Close.All(dxLogS, dxLog, 1e-4, 1e-6, "log backward vs scalar");
-        Close.All(dxSmS, dxSm, 1e-4, 1e-7, "softmax backward vs scalar");
+        Check.Close(yLogS, yLog, 1e-6, 1e-6, "log vs scalar");
+        Check.Close(ySmS, ySm, 1e-5, 1e-9, "softmax vs scalar");
+        Check.Close(dxLogS, dxLog, 1e-4, 1e-6, "log backward vs scalar");
+        Check.Close(dxSmS, dxSm, 1e-4, 1e-7, "softmax backward vs scalar");
     }
 
     [Fact]
@@ -74,11 +75,11 @@ public class SoftmaxKernelTests
         SoftmaxKernel.LogSoftmax(x, c, y);
         SoftmaxKernel.LogSoftmaxBackward(y, ToFloat(g), c, dx);
         float[] fd = ToFloat(FiniteDifferences(v => Objective(v, true), ToDouble(x)));
-        Close.All(fd, dx, 1e-4, 1e-6, "log_softmax");
+        Check.Close(fd, dx, 1e-4, 1e-6, "log_softmax");
         SoftmaxKernel.Softmax(x, c, y);
         SoftmaxKernel.SoftmaxBackward(y, ToFloat(g), c, dx);
         fd = ToFloat(FiniteDifferences(v => Objective(v, false), ToDouble(x)));
-        Close.All(fd, dx, 1e-4, 1e-6, "softmax");
+        Check.Close(fd, dx, 1e-4, 1e-6, "softmax");
     }
 
     [Fact]
@@ -88,14 +89,14 @@ public class SoftmaxKernelTests
         float[] x = [1e4f, 1e4f - 1, ninf, /**/ ninf, ninf, ninf, /**/ -1e4f, -1e4f, -1e4f];
         var y = new float[9];
         SoftmaxKernel.LogSoftmax(x, 3, y);
-        Close.One(-Math.Log(1 + Math.Exp(-1)), y[0], 1e-6, 0);
+        Check.Close(-Math.Log(1 + Math.Exp(-1)), y[0], 1e-6, 0);
         Assert.Equal(ninf, y[2]);
         Assert.True(float.IsNaN(y[3]) && float.IsNaN(y[5])); // all −inf row: NaN as PyTorch
-        Close.One(-Math.Log(3), y[6], 1e-6, 0);
+        Check.Close(-Math.Log(3), y[6], 1e-6, 0);
         SoftmaxKernel.Softmax(x, 3, y);
         Assert.Equal(0f, y[2]);
         Assert.True(float.IsNaN(y[4]));
-        Close.One(1.0 / 3, y[8], 1e-6, 0);
+        Check.Close(1.0 / 3, y[8], 1e-6, 0);
         Assert.Throws<ArgumentException>(() => SoftmaxKernel.Softmax(x, 4, y));
         Assert.Throws<ArgumentException>(() => SoftmaxKernel.Softmax(x, 3, new float[8]));
     }

@@ -53,11 +53,11 @@ public class OptimizerTests
     public void GroupsTakeDefaultsForWhatTheyDoNotSet()
     {
         var a = P(3); var b = P(4);
-        var opt = new Sgd([new ParamGroup([a], lr: 0.5), new ParamGroup([b]) { ["momentum"] = 0.7 }], lr: 0.1, momentum: 0.9, weightDecay: 0.01);
+        var opt = new Sgd([new ParamGroup([a], lr: 0.5), new ParamGroup([b]) { Momentum = 0.7 }], lr: 0.1, momentum: 0.9, weightDecay: 0.01);
         Assert.Equal(0.5, opt.ParamGroups[0].Lr);
-        Assert.Equal(0.9, opt.ParamGroups[0]["momentum"]);
+        Assert.Equal(0.9, opt.ParamGroups[0].Momentum);
         Assert.Equal(0.1, opt.ParamGroups[1].Lr);
-        Assert.Equal(0.7, opt.ParamGroups[1]["momentum"]);
+        Assert.Equal(0.7, opt.ParamGroups[1].Momentum);
         Assert.Equal(0.01, opt.ParamGroups[1].WeightDecay);
         opt.LearningRate = 0.25;
         Assert.All(opt.ParamGroups, g => Assert.Equal(0.25, g.Lr));
@@ -111,7 +111,7 @@ public class OptimizerTests
         var fresh = new Adam([P(2, 3), P(4)]);
         fresh.LoadStateDict(state);
         Assert.Equal(0.1 * 0.7 * 0.7, fresh.LearningRate);
-        Assert.Equal(1, fresh.ParamGroups[0]["amsgrad"]);
+        Assert.True(fresh.ParamGroups[0].Amsgrad);
 
         // Another parameter layout.
         var e1 = Assert.Throws<InvalidOperationException>(() => new Adam([P(2, 3)]).LoadStateDict(state));
@@ -178,13 +178,13 @@ public class OptimizerTests
         var p = WithGrad(P(4));
         var opt = new Adam([p]);
         opt.Step();
-        opt.ParamGroups[0]["amsgrad"] = 1;
+        opt.ParamGroups[0].Amsgrad = true;
         Assert.Contains("max_exp_avg_sq", Assert.Throws<InvalidOperationException>(opt.Step).Message);
         // Switching it off again is fine (the extra buffer is ignored), as in PyTorch.
         var q = WithGrad(P(4));
         var ams = new Adam([q], amsgrad: true);
         ams.Step();
-        ams.ParamGroups[0]["amsgrad"] = 0;
+        ams.ParamGroups[0].Amsgrad = false;
         ams.Step();
         Assert.False(ams.StateDict().ContainsKey("state.0.max_exp_avg_sq"));
     }

@@ -17,7 +17,9 @@ public static class CliRunner
     /// <summary>The repository root: the first directory above the test binaries that holds Xent.slnx.</summary>
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    /// <summary>Runs <c>dotnet Xent.Cli.dll args…</c> in <paramref name="workingDirectory"/> (default: a temp dir) and waits for it.</summary>
+    /// <summary>
+    /// Runs <c>dotnet Xent.Cli.dll args…</c> in <paramref name="workingDirectory"/> (default: a temp dir) and waits for it.
+    /// </summary>
     public static CliResult Run(IEnumerable<string> args, string? workingDirectory = null, int timeoutMs = 120_000)
     {
         var psi = new ProcessStartInfo(DotnetHost())
@@ -66,6 +68,7 @@ public static class CliRunner
             var path = Path.Combine(dir, name);
             if (File.Exists(path)) return path;
         }
-        throw new FileNotFoundException($"The CLI is not built in {dir}; build the solution (the test project builds it through its ProjectReference).");
+        throw new FileNotFoundException($"The CLI is not built in {dir}; build the solution (the test project builds it through its " +
+            $"ProjectReference).");
     }
 }

@@ -2,7 +2,9 @@ using Xunit;
 
 namespace Xent.Tests.Support;
 
-/// <summary>Tests that swap the process-wide <see cref="Xent.Diagnostics.Warnings"/> handler or depend on its once-per-key state run alone.</summary>
+/// <summary>
+/// Tests that swap the process-wide <see cref="Xent.Diagnostics.Warnings"/> handler or depend on its once-per-key state run alone.
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class WarningsCollection
 {

@@ -6,7 +6,8 @@ namespace Xent.Tests.Support;
 /// </summary>
 public static class GradCheck
 {
-    public static void Check(Func<Tensor[], Tensor> f, Tensor[] inputs, double eps = 1e-2, double rtol = 2e-3, double atol = 2e-3, int seed = 7)
+    public static void Check(
+        Func<Tensor[], Tensor> f, Tensor[] inputs, double eps = 1e-2, double rtol = 2e-3, double atol = 2e-3, int seed = 7)
     {
         foreach (var x in inputs) if (x.DType == DType.Float32) x.RequiresGrad = true;
         var output = f(inputs);
