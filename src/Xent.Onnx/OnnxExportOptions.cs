@@ -19,6 +19,13 @@ public sealed record OnnxExportOptions
     /// </summary>
     public float[]? Mean { get; init; }
 
+    /// <summary>
+    /// True when a missing value, passed as NaN, stands for the training mean (what <c>--missing mean</c> does to empty CSV
+    /// cells): the graph replaces NaN inputs by <see cref="Mean"/> before standardising, so they reach the model as 0.
+    /// Needs <see cref="Mean"/>.
+    /// </summary>
+    public bool ImputeMissing { get; init; }
+
     /// <summary>Per-channel or per-feature standard deviations (positive), same length as <see cref="Mean"/>; null with it.</summary>
     public float[]? Std { get; init; }
 
@@ -85,6 +92,8 @@ public sealed record OnnxExportOptions
             if (Std.Any(s => !(s > 0) || !float.IsFinite(s)) || Mean.Any(m => !float.IsFinite(m)))
                 throw new ArgumentException("ONNX export: means must be finite and standard deviations positive and finite.");
         }
+        if (ImputeMissing && Mean is null)
+            throw new ArgumentException("ONNX export: ImputeMissing replaces NaN inputs by the means, so it needs Mean and Std.");
         if (!(Temperature > 0) || !float.IsFinite(Temperature))
             throw new ArgumentException($"ONNX export: the temperature must be positive and finite, got {Temperature}.");
         if (FeatureNames is not null && FeatureNames.Length != InputShape[0])

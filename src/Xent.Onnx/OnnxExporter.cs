@@ -14,7 +14,7 @@ namespace Xent.Onnx;
 /// probabilities:
 /// <list type="bullet">
 /// <item><c>input</c>: float32 (batch, C, H, W) pixels in [0, 1], or (batch, F) raw feature values; the batch size is
-/// dynamic. The standardisation <c>(x − mean) / std</c> from the options (a checkpoint's spec) is the graph's first step.</item>
+/// dynamic. With <see cref="OnnxExportOptions.ImputeMissing"/>, NaN stands for a missing value. The standardisation <c>(x − mean) / std</c> from the options (a checkpoint's spec) is the graph's first step.</item>
 /// <item><c>logits</c>: float32 (batch, K), the model's raw outputs.</item>
 /// <item><c>probabilities</c>: float32 (batch, K), <c>softmax(logits / T)</c> over the classes, or <c>sigmoid(logits / T)</c>
 /// per label for multi-label models (T the temperature, 1 unless calibrated).</item>
@@ -136,7 +136,11 @@ public static class OnnxExporter
     {
         if (options.Mean is not { } mean || options.Std is not { } std) return x;
         long[] dims = [mean.Length, .. Enumerable.Repeat(1L, x.Shape.Length - 1)];
-        string centred = graph.AddNode("Sub", "standardise", [x.Name, graph.AddInitializer("mean", mean, dims)]);
+        string meanName = graph.AddInitializer("mean", mean, dims);
+        string input = x.Name;
+        if (options.ImputeMissing)
+            input = graph.AddNode("Where", "impute", [graph.AddNode("IsNaN", "impute", [input]), meanName, input]);
+        string centred = graph.AddNode("Sub", "standardise", [input, meanName]);
         return x with { Name = graph.AddNode("Div", "standardise", [centred, graph.AddInitializer("std", std, dims)]) };
     }
 
@@ -150,6 +154,7 @@ public static class OnnxExporter
             new("temperature", options.Temperature.ToString("R", ci)),
             new("input_shape", string.Join(",", options.InputShape.Select(d => d.ToString(ci)))),
         };
+        if (options.ImputeMissing) entries.Add(new("missing_values", "NaN inputs are replaced by the training mean"));
         if (options.FeatureNames is { } features) entries.Add(new("feature_names", JsonSerializer.Serialize(features)));
         foreach (var (key, value) in options.Metadata ?? new Dictionary<string, string>())
         {

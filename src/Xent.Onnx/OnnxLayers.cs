@@ -23,7 +23,7 @@ internal static class OnnxLayers
         Sequential s => s.NamedChildren().Select(c => (c.Key, c.Value)).ToList(),
         // Forward flattens inputs of rank > 2 from dim 1; Flatten(1) on a (N, F) input is the identity, so always emit it.
         LinearClassifier m => [("flatten", new Flatten()), ("linear", m.Linear)],
-        Mlp m => [("flatten", new Flatten()), ("fc1", m.Fc1), ("relu", new ReLU()), ("fc2", m.Fc2)],
+        Mlp m => MlpLayers(m),
         MnistCnn m =>
         [
             ("conv1", m.Conv1), ("relu1", new ReLU()), ("conv2", m.Conv2), ("relu2", new ReLU()),
@@ -32,4 +32,17 @@ internal static class OnnxLayers
         ],
         _ => null,
     };
+
+    // fc1 → ReLU → fc2 → … → ReLU → fcK: the model's children are its Linear layers in order, however many hidden layers it has.
+    private static List<(string, Module)> MlpLayers(Mlp m)
+    {
+        var layers = new List<(string, Module)> { ("flatten", new Flatten()) };
+        var linears = m.NamedChildren().ToList();
+        for (int i = 0; i < linears.Count; i++)
+        {
+            layers.Add((linears[i].Key, linears[i].Value));
+            if (i + 1 < linears.Count) layers.Add((linears[i].Key + ".relu", new ReLU()));
+        }
+        return layers;
+    }
 }

@@ -163,6 +163,39 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void Missing_values_passed_as_NaN_are_imputed_with_the_mean_inside_the_graph()
+    {
+        var model = new Mlp(6, 5, 2, new Generator(12));
+        var options = new OnnxExportOptions
+        {
+            InputShape = [6],
+            Mean = [3f, -1f, 0.25f, 7f, 0f, 100f],
+            Std = [1.5f, 2f, 0.5f, 3f, 1f, 25f],
+            ImputeMissing = true,
+        };
+        using var session = OnnxCheck.Export(model, options, "mlp_impute_missing");
+        // Every seventh value missing; the reference replaces NaN by the column mean before standardising.
+        OnnxCheck.AssertMatches(session, model, options, batch: 8, seed: 80, lo: -5f, hi: 5f,
+            edit: x => { for (int i = 0; i < x.Length; i += 7) x[i] = float.NaN; });
+        // A missing value gives the same output as the mean itself.
+        var (_, withNaN) = OnnxCheck.Run(session, [float.NaN, 1f, 2f, 3f, 4f, 5f], [1, 6]);
+        var (_, withMean) = OnnxCheck.Run(session, [3f, 1f, 2f, 3f, 4f, 5f], [1, 6]);
+        Assert.Equal(withMean, withNaN);
+        Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(model, new OnnxExportOptions { InputShape = [6], ImputeMissing = true }));
+    }
+
+    [Fact]
+    public void Deep_sequential_of_linear_layers_matches_xent()
+    {
+        var g = new Generator(13);
+        var model = new Sequential(("fc1", new Linear(10, 7, generator: g)), ("r1", new ReLU()),
+            ("fc2", new Linear(7, 5, generator: g)), ("r2", new ReLU()), ("fc3", new Linear(5, 3, generator: g)));
+        var options = new OnnxExportOptions { InputShape = [10], Mean = new float[10], Std = Enumerable.Repeat(2f, 10).ToArray() };
+        using var session = OnnxCheck.Export(model, options, "sequential_three_layers");
+        OnnxCheck.AssertMatches(session, model, options, batch: 4, seed: 90, lo: -3f, hi: 3f);
+    }
+
+    [Fact]
     public void Graph_has_one_dynamic_batch_input_and_two_named_outputs_at_opset_13()
     {
         using var session = OnnxCheck.Export(new MnistCnn(new Generator(9)), Mnist(), "cnn_signature");

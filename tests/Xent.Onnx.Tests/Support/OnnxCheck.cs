@@ -47,6 +47,7 @@ internal static class OnnxCheck
             for (int i = 0; i < x.Length; i++)
             {
                 int c = i / inner % stats;
+                if (options.ImputeMissing && float.IsNaN(x[i])) x[i] = mean[c];
                 x[i] = (x[i] - mean[c]) / std[c];
             }
         }
@@ -71,10 +72,11 @@ internal static class OnnxCheck
 
     /// <summary>Runs ORT and Xent on <paramref name="batch"/> random samples and asserts max |Δp| ≤ 1e-5; returns it.</summary>
     public static double AssertMatches(InferenceSession session, Module model, OnnxExportOptions options, int batch, int seed,
-        float lo = 0f, float hi = 1f)
+        float lo = 0f, float hi = 1f, Action<float[]>? edit = null)
     {
         int[] shape = [batch, .. options.InputShape];
         var raw = RandomInput(shape.Aggregate(1, (a, b) => a * b), seed, lo, hi);
+        edit?.Invoke(raw);
         var (ortLogits, ortP) = Run(session, raw, shape);
         var (refLogits, refP) = Reference(model, options, raw, shape);
         Assert.Equal(refP.Length, ortP.Length);
