@@ -1,0 +1,122 @@
+using System.CommandLine;
+using Xent.Models;
+using Xent.NN;
+using Xent.Onnx;
+using Xent.Training;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// <c>xent export --checkpoint C --format onnx --out model.onnx</c>: writes a checkpoint's model as an ONNX graph that
+/// takes raw inputs (the checkpoint's standardisation is inside it) and outputs <c>logits</c> and <c>probabilities</c>,
+/// with the class names in its metadata (see <see cref="OnnxExporter"/>).
+/// </summary>
+internal static class ExportCommand
+{
+    private const int ExitBadInput = 2;
+
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train", Required = true };
+        var format = new Option<string>("--format") { Description = "Output format; onnx is the only one", DefaultValueFactory = _ => "onnx" };
+        var output = new Option<string>("--out") { Description = "File to write, e.g. model.onnx (replaced if it exists; folders are created)", Required = true };
+        var command = new Command("export", "Export a checkpoint's model to ONNX for ONNX Runtime, ML.NET or Windows ML: raw inputs in, logits and probabilities out.")
+        {
+            checkpoint, format, output,
+        };
+        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(format)!, parse.GetValue(output)!));
+        return command;
+    }
+
+    private static int Run(string checkpointPath, string format, string outPath)
+    {
+        if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
+            return Fail($"unknown --format '{format}'; the only export format is onnx.");
+        if (string.IsNullOrWhiteSpace(outPath) || Directory.Exists(outPath))
+            return Fail($"--out '{outPath}' must name a file, not a folder.");
+        try
+        {
+            var (model, spec, legacy) = CheckpointModel.Load(checkpointPath);
+            if (legacy)
+                Console.Error.WriteLine($"note: '{checkpointPath}' has no model spec (an older xent or a PyTorch state dict); exporting it as " +
+                    $"{spec.Model} on 1x28x28 images standardised with (0.1307, 0.3081), classes {string.Join(", ", spec.ClassNames)}.");
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+            if (dir is not null) Directory.CreateDirectory(dir);
+            OnnxExporter.Export(model, spec, outPath);
+            string input = string.Join(", ", spec.InputShape);
+            Console.WriteLine($"Wrote {outPath}: {spec.Model}, input 'input' (N, {input}) raw {(spec.InputKind == ModelSpec.ImageInput ? "pixels in [0, 1]" : "feature values")}, " +
+                $"outputs 'logits' and 'probabilities' ({(spec.MultiLabel ? "sigmoid" : "softmax")}{(spec.Temperature != 1f ? $" of logits / {spec.Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}" : "")}) " +
+                $"over {spec.NumClasses} classes, ONNX opset {OnnxExporter.OpsetVersion}.");
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException
+            or ArgumentException or InvalidOperationException)
+        {
+            return Fail(e.Message);
+        }
+    }
+
+    private static int Fail(string message)
+    {
+        // One line, whatever the message quotes.
+        Console.Error.WriteLine("error: " + message.ReplaceLineEndings(" ").Replace('\t', ' '));
+        return ExitBadInput;
+    }
+
+    /// <summary>
+    /// A checkpoint's model with its weights and spec. Checkpoints without a spec (written before specs existed, or a
+    /// PyTorch state dict) get the spec of the only thing they could be: the MNIST-format recipe, 1×28×28 images with
+    /// Normalize(0.1307, 0.3081), class names from the training data folder recorded in the metadata.
+    /// </summary>
+    private static class CheckpointModel
+    {
+        public static (Module Model, ModelSpec Spec, bool Legacy) Load(string path)
+        {
+            if (Directory.Exists(path)) throw new IOException($"checkpoint '{path}' is a folder, not a file.");
+            var (state, _, metadata) = TrainingCheckpoint.Load(path);
+            var spec = ModelSpec.FromMetadata(metadata);
+            bool legacy = spec is null;
+            if (spec is null)
+            {
+                string name = (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
+                    ?? ModelCatalog.Infer(state.Keys)
+                    ?? throw new InvalidDataException($"'{path}' has no model spec and its tensor names ({string.Join(", ", state.Keys.Take(4))}…) match none of the models {string.Join(", ", ModelCatalog.Names)}.");
+                spec = new ModelSpec
+                {
+                    Model = name,
+                    InputKind = ModelSpec.ImageInput,
+                    InputShape = [1, 28, 28],
+                    ClassNames = [.. ClassNames.ForDataset(metadata.TryGetValue("setting.data", out var data) ? data : "")],
+                    Mean = [0.1307f],
+                    Std = [0.3081f],
+                    Hidden = name == "mlp" && state.TryGetValue("fc1.weight", out var w) ? [w.Size(0)] : [],
+                };
+            }
+            var model = Build(spec);
+            try
+            {
+                model.LoadStateDict(state);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidDataException($"'{path}' does not fit its {spec.Model} model: {e.Message}", e);
+            }
+            return (model, spec, legacy);
+        }
+
+        // The architectures xent train builds for a spec. (Where ModelCatalog builds models from a spec, this defers to it.)
+        private static Module Build(ModelSpec spec)
+        {
+            int inputSize = spec.InputShape.Aggregate(1, (a, d) => checked(a * d));
+            var generator = new Generator(0); // weights are replaced by the checkpoint's
+            return spec.Model switch
+            {
+                "linear" => new LinearClassifier(inputSize, spec.NumClasses, generator),
+                "mlp" when spec.Hidden.Length <= 1 => new Mlp(inputSize, spec.Hidden.Length == 1 ? spec.Hidden[0] : 256, spec.NumClasses, generator),
+                "cnn" when spec.InputShape.SequenceEqual([1, 28, 28]) && spec.NumClasses == 10 => new MnistCnn(generator),
+                "mlp" or "cnn" => throw new NotSupportedException($"this build of xent cannot rebuild a {spec.Model} model for input ({string.Join(", ", spec.InputShape)}) with hidden sizes [{string.Join(", ", spec.Hidden)}] and {spec.NumClasses} classes."),
+                _ => throw new InvalidDataException($"checkpoint names model '{spec.Model}'; expected one of {string.Join(", ", ModelCatalog.Names)}."),
+            };
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using Microsoft.ML.OnnxRuntime;
+using Xent.Models;
+using Xent.NN;
+using Xent.Onnx.Tests.Support;
+using Xent.Tests.Support;
+using Xent.Training;
+
+namespace Xent.Onnx.Tests;
+
+/// <summary><c>xent export</c> run as a process on checkpoints written here; its files run in ONNX Runtime.</summary>
+public sealed class ExportCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("xent-export-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Save(Module model, IReadOnlyDictionary<string, string> metadata, string name = "checkpoint.safetensors")
+    {
+        string path = Path.Combine(_dir, name);
+        TrainingCheckpoint.Save(path, model, null, metadata);
+        return path;
+    }
+
+    private InferenceSession ExportWithCli(string checkpoint, out CliResult result, string outName = "sub/model.onnx")
+    {
+        string outPath = Path.Combine(_dir, outName);
+        result = CliRunner.Run("export", "--checkpoint", checkpoint, "--format", "onnx", "--out", outPath);
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        return new InferenceSession(outPath);
+    }
+
+    [Fact]
+    public void Exports_a_feature_checkpoint_whose_model_runs_in_onnx_runtime_with_xents_probabilities()
+    {
+        var spec = new ModelSpec
+        {
+            Model = "mlp",
+            InputKind = ModelSpec.FeatureInput,
+            InputShape = [5],
+            ClassNames = ["low", "mid", "high"],
+            Mean = [1f, 2f, 3f, 4f, 5f],
+            Std = [0.5f, 1f, 2f, 4f, 8f],
+            Hidden = [16],
+            Temperature = 1.3f,
+            FeatureNames = ["a", "b", "c", "d", "e"],
+        };
+        var model = new Mlp(5, 16, 3, new Generator(21));
+        using var session = ExportWithCli(Save(model, spec.ToMetadata()), out var result);
+        Assert.Contains("model.onnx", result.Stdout);
+        Assert.Equal("", result.Stderr);
+        OnnxCheck.AssertMatches(session, model, OnnxExportOptions.FromSpec(spec), batch: 13, seed: 100, lo: -10f, hi: 20f);
+        Assert.Equal("[\"low\",\"mid\",\"high\"]", session.ModelMetadata.CustomMetadataMap["class_names"]);
+    }
+
+    [Fact]
+    public void Exports_the_cnn_with_its_image_standardisation()
+    {
+        var spec = ModelSpecFor("cnn", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
+        var model = new MnistCnn(new Generator(22));
+        using var session = ExportWithCli(Save(model, spec.ToMetadata()), out _);
+        OnnxCheck.AssertMatches(session, model, OnnxExportOptions.FromSpec(spec), batch: 2, seed: 101);
+    }
+
+    [Fact]
+    public void A_checkpoint_without_a_spec_is_exported_with_the_mnist_recipe_and_its_datasets_class_names()
+    {
+        var model = new LinearClassifier(784, 10, new Generator(23));
+        var checkpoint = Save(model, new Dictionary<string, string> { ["model"] = "linear", ["setting.data"] = "/usr/share/datasets/fashion-mnist" });
+        using var session = ExportWithCli(checkpoint, out var result);
+        Assert.StartsWith("note:", result.Stderr);
+        var expected = ModelSpecFor("linear", [.. ClassNames.FashionMnist]);
+        OnnxCheck.AssertMatches(session, model, OnnxExportOptions.FromSpec(expected), batch: 3, seed: 102);
+        Assert.Contains("Ankle boot", session.ModelMetadata.CustomMetadataMap["class_names"]);
+    }
+
+    [Fact]
+    public void Bad_inputs_exit_2_with_one_error_line_and_write_nothing()
+    {
+        string good = Save(new LinearClassifier(784, 10, new Generator(24)), ModelSpecFor("linear", [.. ClassNames.Digits]).ToMetadata());
+        // Weights that do not fit the spec's model (an mlp checkpoint claiming to be linear).
+        string misfit = Save(new Mlp(784, 8, 10, new Generator(25)), ModelSpecFor("linear", [.. ClassNames.Digits]).ToMetadata(), "misfit.safetensors");
+        string notSafetensors = Path.Combine(_dir, "garbage.safetensors");
+        File.WriteAllText(notSafetensors, "not a checkpoint");
+        string outPath = Path.Combine(_dir, "out.onnx");
+        foreach (var args in new[]
+        {
+            new[] { "export", "--checkpoint", Path.Combine(_dir, "missing.safetensors"), "--out", outPath },
+            ["export", "--checkpoint", good, "--format", "torchscript", "--out", outPath],
+            ["export", "--checkpoint", misfit, "--out", outPath],
+            ["export", "--checkpoint", notSafetensors, "--out", outPath],
+            ["export", "--checkpoint", _dir, "--out", outPath],
+            ["export", "--checkpoint", good, "--out", _dir],
+        })
+        {
+            var r = CliRunner.Run(args);
+            Assert.True(r.ExitCode == 2, $"{string.Join(' ', args)}: exit {r.ExitCode}, stderr {r.Stderr}");
+            var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("error: ", line);
+            Assert.False(File.Exists(outPath));
+        }
+    }
+
+    private static ModelSpec ModelSpecFor(string model, string[] classNames) => new()
+    {
+        Model = model,
+        InputKind = ModelSpec.ImageInput,
+        InputShape = [1, 28, 28],
+        ClassNames = classNames,
+        Mean = [0.1307f],
+        Std = [0.3081f],
+    };
+}
