@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the NuGet packages as a user meets them, offline:
-#   1. packs Xent, Xent.Onnx and the xent tool (Release) into a local folder feed, failing on any warning;
+#   1. packs Xent, Xent.Onnx and the xent tool (Release) into a local folder feed, failing on any warning, and checks
+#      each package has its .snupkg, README.md, LICENSE and real metadata (MIT, readme, description, authors, tags);
 #   2. creates a fresh console app outside the repository that references Xent 0.1.0 from that folder and runs the
 #      README's first C# example (the autograd taste), checking the output its comment promises;
 #   3. installs the tool from the packed .nupkg with `dotnet tool install --tool-path` and runs `xent --version`.
@@ -26,6 +27,16 @@ for id in Xent Xent.Onnx Xent.Cli; do
   for ext in nupkg snupkg; do
     [[ -f "$feed/$id.$version.$ext" ]] || { echo "FAIL: $id.$version.$ext was not packed"; exit 1; }
   done
+  # The metadata nuget.org shows: license, readme, description, authors; the README and LICENSE files themselves.
+  listing=$(python3 -m zipfile -l "$feed/$id.$version.nupkg")
+  for f in README.md LICENSE "$id.nuspec"; do
+    grep -q "^$f " <<<"$listing" || { echo "FAIL: $id.$version.nupkg lacks $f"; exit 1; }
+  done
+  nuspec=$(python3 -c 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())' "$feed/$id.$version.nupkg" "$id.nuspec")
+  for tag in '<license type="expression">MIT</license>' '<readme>README.md</readme>' '<authors>' '<description>' '<tags>'; do
+    grep -qF "$tag" <<<"$nuspec" || { echo "FAIL: $id.nuspec lacks $tag"; exit 1; }
+  done
+  ! grep -qF '<description>Package Description</description>' <<<"$nuspec" || { echo "FAIL: $id has the default description"; exit 1; }
 done
 ls "$feed"
 
