@@ -472,19 +472,19 @@ internal static class TrainCommand
         }
     }
 
-    /// <summary>Per-class (or per-label) accuracy, precision, recall and F1, then macro-F1.</summary>
+    /// <summary>Per-class precision, recall, F1 and support (multi-label: per-label accuracy too), then macro-F1.</summary>
     internal static void PrintPerClass(EvaluationResult r, IReadOnlyList<string> names, string what = "class")
     {
         var ci = CultureInfo.InvariantCulture;
         int width = Math.Max(5, names.Max(n => n.Length));
         var (p, rc, f1) = (r.Precision, r.Recall, r.F1);
-        Console.WriteLine($"  {what.PadRight(width)}  {(r.MultiLabel ? "accuracy" : "  recall")}  precision  recall      F1");
+        Console.WriteLine($"  {what.PadRight(width)}  {(r.MultiLabel ? "accuracy  " : "")}precision  recall      F1  support");
         for (int c = 0; c < r.PerClassAccuracy.Length; c++)
         {
             string name = c < names.Count ? names[c] : c.ToString(ci);
-            double a = r.PerClassAccuracy[c];
-            Console.WriteLine(string.Create(ci,
-                $"  {name.PadRight(width)}  {(double.IsNaN(a) ? "       -" : (100 * a).ToString("F2", ci).PadLeft(7) + "%")}  {p[c],9:F4}  {rc[c],6:F4}  {f1[c],6:F4}"));
+            string acc = r.MultiLabel ? (100 * r.PerClassAccuracy[c]).ToString("F2", ci).PadLeft(7) + "%  " : "";
+            long support = r.Counts[c].Tp + r.Counts[c].Fn;
+            Console.WriteLine(string.Create(ci, $"  {name.PadRight(width)}  {acc}{p[c],9:F4}  {rc[c],6:F4}  {f1[c],6:F4}  {support,7}"));
         }
         Console.WriteLine(string.Create(ci, $"Macro-F1: {r.MacroF1:F4}"));
     }

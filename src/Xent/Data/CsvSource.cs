@@ -41,20 +41,18 @@ public static class CsvSource
 
         var spec = options.Spec;
         bool multi = options.MultiLabel is { Count: > 0 } || spec?.MultiLabel == true;
-        // Label columns.
+        // Label columns (none when predicting: labels are then not read, even if present).
         int[] labelCols;
-        if (multi)
+        if (options.LabelsOptional) labelCols = [];
+        else if (multi)
         {
             IReadOnlyList<string> names = options.MultiLabel is { Count: > 0 } ml ? ml : spec!.ClassNames;
-            labelCols = options.LabelsOptional ? names.Where(n => Array.IndexOf(header, n) >= 0).Select(n => Col(n, "label")).ToArray()
-                : names.Select(n => Col(n, "label")).ToArray();
-            if (options.LabelsOptional && labelCols.Length != 0 && labelCols.Length != names.Count) labelCols = [];
+            labelCols = names.Select(n => Col(n, "label")).ToArray();
         }
         else
         {
-            string? target = options.Target ?? spec?.TargetColumn ?? (spec is null ? header[^1] : null);
-            if (target is null || (options.LabelsOptional && Array.IndexOf(header, target) < 0)) labelCols = [];
-            else labelCols = [Col(target, "target")];
+            string target = options.Target ?? spec?.TargetColumn ?? header[^1];
+            labelCols = [Col(target, "target")];
         }
 
         // Features.
