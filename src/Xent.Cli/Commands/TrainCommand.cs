@@ -339,7 +339,7 @@ internal static class TrainCommand
             trainSet = new SubsetDataset(train, tr);
             testSet = new SubsetDataset(train, te);
             heldOut = te;
-            note = $"Held out a stratified {f.ToString("P0", CultureInfo.InvariantCulture)} of the training images ({te.Length} of {train.Count}, seed {s.Seed}) for testing.";
+            note = $"Held out a stratified {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% of the training images ({te.Length} of {train.Count}, seed {s.Seed}) for testing.";
         }
         else testSet = DataSource.Load(dir, train: false);
         var counts = new long[MnistDataset.NumClasses];
@@ -403,7 +403,7 @@ internal static class TrainCommand
             (train, test) = (all.Subset(tr), all.Subset(te));
             heldOut = te;
             source = $"{f.ToString("R", CultureInfo.InvariantCulture)} of {Path.GetFullPath(path)} (split.csv)";
-            note = $"Held out a {(all.IsMultiLabel ? "random" : "stratified")} {f.ToString("P0", CultureInfo.InvariantCulture)} of '{path}' ({te.Length} of {all.Count} samples, seed {s.Seed}) for testing"
+            note = $"Held out a {(all.IsMultiLabel ? "random" : "stratified")} {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% of '{path}' ({te.Length} of {all.Count} samples, seed {s.Seed}) for testing"
                 + (s.ValSplit is null ? "; choose with --val-split F or --test-data PATH." : ".")
                 + (s.TestData is not null ? " --test-data is ignored when --val-split is given." : "");
         }
