@@ -71,6 +71,11 @@ internal static class EvalCommand
             ?? (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
             ?? ModelCatalog.Infer(state.Keys)
             ?? "cnn";
+        if (data is null && saved is not null && !(saved.InputKind == ModelSpec.ImageInput && saved.InputShape.SequenceEqual([1, 28, 28])))
+        {
+            err.WriteLine($"error: '{checkpointPath}' was trained on {saved.InputKind} of shape ({string.Join(", ", saved.InputShape)}); pass the labelled data to evaluate with --data.");
+            return TrainCommand.ExitNoData;
+        }
         var spec = (saved ?? ModelCatalog.LegacySpec(name, ClassNames.ForDataset(Path.GetFullPath(dataPath)))) with { Model = name };
         Xent.NN.Module module;
         try

@@ -207,12 +207,17 @@ public sealed class ArrayDataset : IDataset
             x.CopyTo(destination);
             return;
         }
-        int plane = _sampleSize / StatisticsCount;
-        for (int j = 0; j < x.Length; j++)
+        int stats = StatisticsCount, plane = _sampleSize / stats;
+        for (int s = 0; s < stats; s++)
         {
-            int s = IsImage ? j / plane : j;
-            float v = (x[j] - _mean[s]) / _std![s];
-            destination[j] = float.IsNaN(v) ? 0f : v;
+            float m = _mean[s], sd = _std![s];
+            var src = x.Slice(s * plane, plane);
+            var dst = destination.Slice(s * plane, plane);
+            for (int j = 0; j < src.Length; j++)
+            {
+                float v = (src[j] - m) / sd;
+                dst[j] = float.IsNaN(v) ? 0f : v;
+            }
         }
     }
 
