@@ -161,6 +161,11 @@ internal static class TrainCommand
             err.WriteLine(DataSource.NotFoundMessage(dataPath));
             return ExitNoData;
         }
+        if (idx && s.TestData is not null)
+        {
+            err.WriteLine($"error: '{dataPath}' is an IDX folder, which holds its own test files (t10k-*); leave out --test-data, or pass --val-split.");
+            return ExitNoData;
+        }
         if (s.Resume is not null && !File.Exists(s.Resume))
         {
             err.WriteLine($"error: checkpoint '{s.Resume}' does not exist.");

@@ -161,4 +161,21 @@ public class OwnDataCliTests
 
         OneError(CliRunner.Run("predict", "--checkpoint", dir.File("none.safetensors"), "--input", csv), "does not exist");
     }
+
+    [Fact]
+    public void AStepScheduleResumesBitForBit()
+    {
+        using var dir = new TempDirectory();
+        string csv = OwnDataFiles.SeparableCsv(dir.File("d.csv"), 60);
+        string[] common = ["train", "--data", csv, "--target", "species", "--lr-schedule", "step", "--lr-gamma", "0.5", "--warmup", "2",
+            "--batch-size", "8", "--lr", "0.01"];
+        string a = dir.File("a"), b = dir.File("b");
+        Ok(CliRunner.Run([.. common, "--epochs", "3", "--out", a]));
+        Ok(CliRunner.Run([.. common, "--epochs", "1", "--out", b]));
+        Ok(CliRunner.Run([.. common, "--epochs", "3", "--out", b, "--resume", Path.Combine(b, "checkpoint.safetensors")]));
+        var wa = Checkpoint.Load(Path.Combine(a, "checkpoint.safetensors")).Tensors;
+        var wb = Checkpoint.Load(Path.Combine(b, "checkpoint.safetensors")).Tensors;
+        foreach (var k in wa.Keys.Where(k => wa[k].DType == DType.Float32))
+            Assert.True(wa[k].Data.SequenceEqual(wb[k].Data), $"{k} differs after resuming");
+    }
 }
