@@ -387,7 +387,7 @@ internal static class TrainCommand
             Hidden = model == "mlp" ? Hidden(s) : [],
             MultiLabel = all.IsMultiLabel,
             FeatureNames = all.FeatureNames?.ToArray(),
-            TargetColumn = kind == DataSourceKind.Csv && !all.IsMultiLabel ? s.Target ?? CsvSource.ReadTable(path).Header[^1] : null,
+            TargetColumn = kind == DataSourceKind.Csv && !all.IsMultiLabel ? CsvSource.TargetColumn(path, s.Target) : null,
             ImputeMissing = s.Missing == "mean",
         };
 

@@ -165,19 +165,32 @@ public static class CsvSource
         return v.Order(StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>The label column <see cref="Load"/> uses for <paramref name="path"/>: <paramref name="target"/>, else the last header column.</summary>
+    public static string TargetColumn(string path, string? target = null)
+    {
+        if (target is not null) return target;
+        using var reader = OpenReader(path);
+        return reader.Header.ColNames[^1];
+    }
+
+    private static SepReader OpenReader(string path)
+    {
+        bool gz = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        char separator = (gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
+        Stream stream = File.OpenRead(path);
+        if (gz) stream = new GZipStream(stream, CompressionMode.Decompress);
+        // The reader owns the text reader, which owns the stream.
+        return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(new StreamReader(stream), leaveOpen: false);
+    }
+
     /// <summary>The header and the cells column by column (trimmed).</summary>
     public static (string[] Header, string[][] Columns) ReadTable(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
-        bool gz = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        char separator = (gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
         try
         {
-            using var file = File.OpenRead(path);
-            using Stream stream = gz ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var text = new StreamReader(stream);
-            using var reader = Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(text);
+            using var reader = OpenReader(path);
             var header = reader.Header.ColNames.ToArray();
             if (header.Length == 0 || header.All(h => h.Length == 0)) throw new InvalidDataException($"'{path}' is empty; expected a header row.");
             var dup = header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);

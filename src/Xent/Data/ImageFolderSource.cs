@@ -69,8 +69,16 @@ public static class ImageFolderSource
             throw new InvalidDataException($"images were given, but the model takes {spec.InputKind} input of shape ({string.Join(", ", spec.InputShape)}).");
         (int H, int W)? size = spec is not null ? (spec.InputShape[1], spec.InputShape[2]) : options.ImageSize;
         var decoded = new (byte[] Rgb, int W, int H)[files.Count];
-        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => decoded[i] = Decode(files[i], size));
         if (files.Count == 0) throw new InvalidDataException("no images to read.");
+        try
+        {
+            Parallel.For(0, files.Count, i => decoded[i] = Decode(files[i], size));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is InvalidDataException or IOException or UnauthorizedAccessException) is { } first)
+        {
+            // The first file that failed, as if decoding had been sequential: one clear error, not an aggregate.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+        }
         int h = decoded[0].H, w = decoded[0].W;
         for (int i = 1; i < decoded.Length; i++)
             if (decoded[i].H != h || decoded[i].W != w)

@@ -108,6 +108,13 @@ public class OwnDataSourceTests
         e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(dir.File("empty")));
         Assert.Contains("holds no images", e.Message);
         Assert.Contains(Path.Combine("empty", "b"), e.Message);
+
+        OwnDataFiles.Gray(dir.File("corrupt/a/1.png"), 4, 4, (x, y) => 1);
+        Directory.CreateDirectory(dir.File("corrupt/b"));
+        File.WriteAllText(dir.File("corrupt/b/2.png"), "not a png");
+        e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(dir.File("corrupt")));
+        Assert.Contains("cannot decode image", e.Message);
+        Assert.Contains("2.png", e.Message);
     }
 
     [Fact]
