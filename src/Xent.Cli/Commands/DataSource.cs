@@ -1,11 +1,13 @@
+using System.Globalization;
 using Xent.Data;
+using Xent.Training;
 
 namespace Xent.Cli.Commands;
 
 /// <summary>
 /// Where the CLI finds its data and how it loads it: an MNIST-format folder (four IDX files, gzipped or
-/// not) read by <see cref="MnistDataset"/> with the seeds' transform <c>ToTensor, Normalize(0.1307, 0.3081)</c>,
-/// batched by <see cref="DataLoader"/>.
+/// not) read by <see cref="MnistDataset"/> with the PyTorch tutorial's transform <c>ToTensor, Normalize(0.1307, 0.3081)</c>,
+/// or a user's CSV/TSV file, image class folder or .npy pair read through <see cref="DatasetFactory"/>; batched by <see cref="DataLoader"/>.
 /// </summary>
 internal static class DataSource
 {
@@ -32,14 +34,51 @@ internal static class DataSource
     public static string NotFoundMessage(string directory, bool needTrain = true) =>
         $"No MNIST-format dataset found: {Missing(directory, needTrain)}. " +
         "Install Fashion-MNIST with `sudo apt-get install dataset-fashion-mnist`, or pass --data DIR with the four IDX files " +
-        "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; gzipped or not).";
+        "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; gzipped or not), " +
+        "a .csv/.tsv file, a folder of class folders of images, or a .npy file with --labels.";
 
-    /// <summary>The train or test split with the seeds' normalisation.</summary>
-    public static MnistDataset Load(string directory, bool train) =>
-        new(directory, train, new Compose(new ToTensor(), new Normalize(0.1307, 0.3081)));
+    /// <summary>
+    /// True when <paramref name="path"/> should be read as an IDX folder: one that holds IDX files, the default folder, or a
+    /// missing path without a file extension (so the error says how to get a dataset).
+    /// </summary>
+    public static bool IsIdx(string path) =>
+        path == DefaultDirectory || (Directory.Exists(path) ? DatasetFactory.IsIdx(path) : !File.Exists(path) && Path.GetExtension(path).Length == 0);
 
-    /// <summary>Batches of (B, 1, 28, 28) inputs and (B) targets; shuffled with a generator seeded by <paramref name="seed"/>.</summary>
-    public static DataLoader Batches(MnistDataset dataset, int batchSize, bool shuffle, long seed = 0) =>
+    /// <summary>The train or test split with the tutorial's normalisation.</summary>
+    public static MnistDataset Load(string directory, bool train) => DatasetFactory.LoadIdx(directory, train);
+
+    /// <summary>Batches of (B, ...) inputs and (B) targets ((B, L) for multi-label); shuffled with a generator seeded by <paramref name="seed"/>.</summary>
+    public static DataLoader Batches(IDataset dataset, int batchSize, bool shuffle, long seed = 0) =>
         // Batch tensors are refilled in place: the trainer and evaluator drop each batch before taking the next.
         new(dataset, batchSize, shuffle, new Generator(seed), dropLast: false, reuseBuffers: true);
+
+    /// <summary>Parses <c>--image-size</c>: <c>N</c> (square) or <c>HxW</c>.</summary>
+    public static (int Height, int Width)? ParseImageSize(string? text)
+    {
+        if (text is null) return null;
+        var parts = text.Split('x', 'X');
+        if (parts.Length is 1 or 2 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1))
+        {
+            int h = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            return (h, parts.Length == 2 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : h);
+        }
+        throw new InvalidDataException($"--image-size must be N or HxW with positive integers, got '{text}'.");
+    }
+
+    /// <summary>Splits a comma-separated option value; null for null.</summary>
+    public static string[]? List(string? text) =>
+        text?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Writes <c>split.csv</c> (<c>index,set</c>: each source row and whether it trained or was held out), so other tools can use the same split.</summary>
+    public static void WriteSplit(string path, int count, IReadOnlyList<int> heldOut)
+    {
+        var held = heldOut.ToHashSet();
+        using var w = new StreamWriter(path);
+        w.WriteLine("index,set");
+        for (int i = 0; i < count; i++) w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i},{(held.Contains(i) ? "test" : "train")}"));
+    }
+
+    /// <summary>A data error from a source as the CLI's one line.</summary>
+    public static bool IsDataError(Exception e) =>
+        e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException or NotSupportedException;
 }

@@ -2,37 +2,41 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Xent.Data;
 using Xent.Kernels;
 using Xent.Training;
 
 namespace Xent.Cli.Commands;
 
 /// <summary>
-/// <c>xent eval</c>: accuracy, per-class accuracy, confusion matrix, mean cross-entropy and expected
-/// calibration error of a checkpoint on the test split. Takes Xent's checkpoints and plain PyTorch state
-/// dicts saved as safetensors with the seeds' names (<c>conv1.weight</c> … <c>fc2.bias</c>).
+/// <c>xent eval</c>: accuracy, per-class accuracy, precision, recall and F1, macro-F1, confusion matrix, mean cross-entropy
+/// and expected calibration error of a checkpoint on labelled data of any kind <c>train</c> reads (multi-label: subset accuracy,
+/// per-label metrics and mean BCE). A checkpoint's <see cref="ModelSpec"/> rebuilds the model and standardises the raw data;
+/// a plain PyTorch state dict with the tutorial's names (<c>conv1.weight</c> … <c>fc2.bias</c>) is read as a 1×28×28 model.
 /// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors", Required = true };
-        var data = new Option<string?>("--data") { Description = $"Folder with the MNIST-format IDX files [default: {DataSource.DefaultDirectory}]" };
+        var data = new Option<string?>("--data") { Description = $"Labelled data: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with --labels [default: {DataSource.DefaultDirectory}]" };
+        var labels = new Option<string?>("--labels") { Description = "Labels .npy for a .npy --data" };
+        var target = new Option<string?>("--target") { Description = "CSV: the label column [default: the one the model was trained on]" };
         var model = new Option<string?>("--model") { Description = "Model: cnn, linear or mlp [default: from the checkpoint, else cnn]" };
         model.AcceptOnlyFromAmong([.. ModelCatalog.Names]);
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of text" };
         var testBatchSize = new Option<int>("--test-batch-size") { Description = "Batch size", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
-        var command = new Command("eval", "Evaluate a checkpoint on the test set: accuracy, per-class accuracy, confusion matrix, mean cross-entropy, calibration.")
+        var command = new Command("eval", "Evaluate a checkpoint on labelled data: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix, mean cross-entropy, calibration.")
         {
-            checkpoint, data, model, json, testBatchSize, threads,
+            checkpoint, data, labels, target, model, json, testBatchSize, threads,
         };
-        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(model), parse.GetValue(json),
-            parse.GetValue(testBatchSize), parse.GetValue(threads)));
+        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(labels), parse.GetValue(target),
+            parse.GetValue(model), parse.GetValue(json), parse.GetValue(testBatchSize), parse.GetValue(threads)));
         return command;
     }
 
-    private static int Run(string checkpointPath, string? data, string? modelName, bool json, int testBatchSize, int? threads)
+    private static int Run(string checkpointPath, string? data, string? labels, string? target, string? modelName, bool json, int testBatchSize, int? threads)
     {
         var err = Console.Error;
         if (testBatchSize < 1 || threads is < 1)
@@ -40,19 +44,22 @@ internal static class EvalCommand
             err.WriteLine("error: --test-batch-size and --threads must be at least 1.");
             return 1;
         }
-        string dataDir = data ?? DataSource.DefaultDirectory;
-        if (DataSource.Missing(dataDir, needTrain: false) is not null)
+        string dataPath = data ?? DataSource.DefaultDirectory;
+        bool idx = DataSource.IsIdx(dataPath);
+        if (idx && DataSource.Missing(dataPath, needTrain: false) is not null)
         {
-            err.WriteLine(DataSource.NotFoundMessage(dataDir, needTrain: false));
+            err.WriteLine(DataSource.NotFoundMessage(dataPath, needTrain: false));
             return TrainCommand.ExitNoData;
         }
         if (threads is int t) KernelParallel.MaxThreads = t;
 
         Dictionary<string, Tensor> state;
         Dictionary<string, string> metadata;
+        ModelSpec? saved;
         try
         {
             (state, _, metadata) = TrainingCheckpoint.Load(checkpointPath);
+            saved = ModelSpec.FromMetadata(metadata);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
         {
@@ -60,36 +67,69 @@ internal static class EvalCommand
             return 1;
         }
         string name = modelName
+            ?? saved?.Model
             ?? (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
             ?? ModelCatalog.Infer(state.Keys)
             ?? "cnn";
-        var module = ModelCatalog.Create(name, new Generator(0));
+        if (data is null && saved is not null && !(saved.InputKind == ModelSpec.ImageInput && saved.InputShape.SequenceEqual([1, 28, 28])))
+        {
+            err.WriteLine($"error: '{checkpointPath}' was trained on {saved.InputKind} of shape ({string.Join(", ", saved.InputShape)}); pass the labelled data to evaluate with --data.");
+            return TrainCommand.ExitNoData;
+        }
+        var spec = (saved ?? ModelCatalog.LegacySpec(name, ClassNames.ForDataset(Path.GetFullPath(dataPath)))) with { Model = name };
+        Xent.NN.Module module;
         try
         {
+            module = ModelCatalog.Create(spec, new Generator(0));
             module.LoadStateDict(state);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
             err.WriteLine($"error: '{checkpointPath}' does not fit the {name} model: {e.Message}");
             return 1;
         }
 
-        var test = DataSource.Load(dataDir, train: false);
-        var result = Evaluator.Evaluate(module, DataSource.Batches(test, testBatchSize, shuffle: false), 10);
-        var names = ClassNames.ForDataset(Path.GetFullPath(dataDir));
+        IDataset test;
+        try
+        {
+            if (idx)
+            {
+                if (!spec.InputShape.SequenceEqual([1, 28, 28]))
+                    throw new InvalidDataException($"'{dataPath}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
+                test = DatasetFactory.LoadIdx(dataPath, train: false, spec.Mean, spec.Std);
+            }
+            else
+            {
+                var raw = DatasetFactory.Load(dataPath, new DataOptions { Spec = spec, Labels = labels, Target = target });
+                test = raw.Standardized(spec.Mean, spec.Std);
+            }
+        }
+        catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
+        {
+            err.WriteLine("error: " + e.Message);
+            return TrainCommand.ExitNoData;
+        }
+        var result = Evaluator.Evaluate(module, DataSource.Batches(test, testBatchSize, shuffle: false), spec.NumClasses, spec.MultiLabel);
+        var names = spec.ClassNames;
         if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath));
         else
         {
-            Console.WriteLine($"Checkpoint '{checkpointPath}' ({name}{(metadata.TryGetValue("epoch", out var e) ? ", epoch " + e : "")}) on {test.Count} test images:");
+            string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
+            Console.WriteLine($"Checkpoint '{checkpointPath}' ({name}{(metadata.TryGetValue("epoch", out var e) ? ", epoch " + e : "")}) on {test.Count} test {unit}:");
             TrainCommand.PrintFinal(result, names);
-            Console.WriteLine("Confusion matrix (rows: true class, columns: predicted):");
-            int k = result.PerClassAccuracy.Length;
-            for (int r = 0; r < k; r++)
+            if (!result.MultiLabel)
             {
-                var sb = new StringBuilder("  ");
-                for (int c = 0; c < k; c++) sb.Append(result.ConfusionMatrix[r, c].ToString(CultureInfo.InvariantCulture).PadLeft(6));
-                sb.Append("  ").Append(r < names.Count ? names[r] : r.ToString(CultureInfo.InvariantCulture));
-                Console.WriteLine(sb.ToString());
+                Console.WriteLine("Per-class precision, recall and F1:");
+                TrainCommand.PrintPerClass(result, names);
+                Console.WriteLine("Confusion matrix (rows: true class, columns: predicted):");
+                int k = result.PerClassAccuracy.Length;
+                for (int r = 0; r < k; r++)
+                {
+                    var sb = new StringBuilder("  ");
+                    for (int c = 0; c < k; c++) sb.Append(result.ConfusionMatrix[r, c].ToString(CultureInfo.InvariantCulture).PadLeft(6));
+                    sb.Append("  ").Append(r < names.Length ? names[r] : r.ToString(CultureInfo.InvariantCulture));
+                    Console.WriteLine(sb.ToString());
+                }
             }
         }
         return 0;
@@ -106,26 +146,44 @@ internal static class EvalCommand
             w.WriteNumber("accuracy", r.Accuracy);
             w.WriteNumber("correct", r.Correct);
             w.WriteNumber("total", r.Total);
-            WriteNumberOrNull(w, "mean_ce", r.MeanCrossEntropy);
+            WriteNumberOrNull(w, "mean_ce", r.MultiLabel ? double.NaN : r.MeanCrossEntropy);
             WriteNumberOrNull(w, "ece", r.ExpectedCalibrationError);
-            w.WriteStartArray("class_names");
+            WriteNumberOrNull(w, "macro_f1", r.MacroF1);
+            if (r.MultiLabel)
+            {
+                w.WriteNumber("subset_accuracy", r.Accuracy);
+                WriteNumberOrNull(w, "mean_bce", r.MeanCrossEntropy);
+            }
+            w.WriteStartArray(r.MultiLabel ? "label_names" : "class_names");
             foreach (var n in names) w.WriteStringValue(n);
             w.WriteEndArray();
-            w.WriteStartArray("per_class_accuracy");
-            foreach (double a in r.PerClassAccuracy) { if (double.IsFinite(a)) w.WriteNumberValue(a); else w.WriteNullValue(); }
-            w.WriteEndArray();
-            w.WriteStartArray("confusion_matrix");
-            int k = r.PerClassAccuracy.Length;
-            for (int t = 0; t < k; t++)
+            WriteArray(w, r.MultiLabel ? "per_label_accuracy" : "per_class_accuracy", r.PerClassAccuracy);
+            string prefix = r.MultiLabel ? "per_label_" : "per_class_";
+            WriteArray(w, prefix + "precision", r.Precision);
+            WriteArray(w, prefix + "recall", r.Recall);
+            WriteArray(w, prefix + "f1", r.F1);
+            if (!r.MultiLabel)
             {
-                w.WriteStartArray();
-                for (int p = 0; p < k; p++) w.WriteNumberValue(r.ConfusionMatrix[t, p]);
+                w.WriteStartArray("confusion_matrix");
+                int k = r.PerClassAccuracy.Length;
+                for (int t = 0; t < k; t++)
+                {
+                    w.WriteStartArray();
+                    for (int p = 0; p < k; p++) w.WriteNumberValue(r.ConfusionMatrix[t, p]);
+                    w.WriteEndArray();
+                }
                 w.WriteEndArray();
             }
-            w.WriteEndArray();
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static void WriteArray(Utf8JsonWriter w, string name, double[] values)
+    {
+        w.WriteStartArray(name);
+        foreach (double a in values) { if (double.IsFinite(a)) w.WriteNumberValue(a); else w.WriteNullValue(); }
+        w.WriteEndArray();
     }
 
     private static void WriteNumberOrNull(Utf8JsonWriter w, string name, double v)

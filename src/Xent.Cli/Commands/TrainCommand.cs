@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Spectre.Console;
+using Xent.Data;
 using Xent.Kernels;
 using Xent.NN;
 using Xent.Optim;
@@ -9,23 +9,38 @@ using Xent.Training;
 namespace Xent.Cli.Commands;
 
 /// <summary>
-/// <c>xent train</c>: the seeds' training run (CNN, CrossEntropyLoss, Adam 1e-3, batch 64, 5 epochs,
-/// Normalize(0.1307, 0.3081), shuffle) on Fashion-MNIST or any MNIST-format folder, writing a checkpoint
-/// after each epoch, <c>metrics.csv</c> and <c>report.html</c>.
+/// <c>xent train</c>: the PyTorch tutorial's training run (CNN, CrossEntropyLoss, Adam 1e-3, batch 64, 5 epochs,
+/// Normalize(0.1307, 0.3081), shuffle) on Fashion-MNIST or any MNIST-format folder, or a model sized from a user's
+/// CSV/TSV file, image class folders or .npy pair; writes a checkpoint (with its <see cref="ModelSpec"/>) after each
+/// epoch, <c>metrics.csv</c> and <c>report.html</c>.
 /// </summary>
 internal static class TrainCommand
 {
-    /// <summary>Exit code when no dataset is found.</summary>
+    /// <summary>Exit code when no dataset is found or the data is unusable.</summary>
     public const int ExitNoData = 2;
 
     /// <summary>Exit code when the loss became NaN or infinite.</summary>
     public const int ExitDiverged = 3;
 
+    /// <summary>Loss kinds <c>--loss</c> accepts (<c>auto</c>: cross-entropy, or BCE-with-logits for multi-label).</summary>
+    internal static readonly string[] Losses = ["auto", "cross-entropy", "bce-with-logits"];
+
     public static Command Create()
     {
-        var data = new Option<string?>("--data") { Description = $"Folder with the four MNIST-format IDX files, gzipped or not [default: {DataSource.DefaultDirectory}]" };
-        var model = new Option<string>("--model") { Description = "Model: cnn (the seeds' CNN), linear (logistic regression) or mlp", DefaultValueFactory = _ => "cnn" };
-        model.AcceptOnlyFromAmong([.. ModelCatalog.Names]);
+        var data = new Option<string?>("--data") { Description = $"Training data: a folder of MNIST-format IDX files, a .csv/.tsv file (optionally .gz), a folder of class folders of images, or a .npy features file with --labels [default: {DataSource.DefaultDirectory}]" };
+        var labels = new Option<string?>("--labels") { Description = "Labels .npy for a .npy --data: (N) integer classes or an (N, L) 0/1 multi-label matrix" };
+        var target = new Option<string?>("--target") { Description = "CSV: the label column [default: the last column]" };
+        var features = new Option<string?>("--features") { Description = "CSV: feature columns A,B,... [default: every other column]" };
+        var multiLabel = new Option<string?>("--multi-label") { Description = "CSV: 0/1 label columns COL1,COL2,... of a multi-label problem (trains with BCEWithLogitsLoss)" };
+        var missing = new Option<string>("--missing") { Description = "CSV: empty cells are an error, or imputed with the training mean", DefaultValueFactory = _ => "error" };
+        missing.AcceptOnlyFromAmong("error", "mean");
+        var imageSize = new Option<string?>("--image-size") { Description = "Image folders: resize every image to N (square) or HxW [default: all images must share one size]" };
+        var testData = new Option<string?>("--test-data") { Description = "Held-out data of the same kind as --data (an IDX folder holds its own t10k files)" };
+        var testLabels = new Option<string?>("--test-labels") { Description = "Labels .npy for a .npy --test-data" };
+        var valSplit = new Option<double?>("--val-split") { Description = "Hold out this stratified, seeded fraction of --data [default: 0.1 when there is no --test-data]" };
+        var model = new Option<string>("--model") { Description = "Model: auto (cnn for images, mlp for feature vectors), cnn (the PyTorch tutorial's CNN, sized to the images), linear (logistic regression) or mlp", DefaultValueFactory = _ => "auto" };
+        model.AcceptOnlyFromAmong(["auto", .. ModelCatalog.Names]);
+        var hidden = new Option<string?>("--hidden") { Description = "mlp hidden layer sizes, e.g. 128,64 [default: 256]" };
         var epochs = new Option<int>("--epochs") { Description = "Number of epochs", DefaultValueFactory = _ => 5 };
         var batchSize = new Option<int>("--batch-size") { Description = "Training batch size", DefaultValueFactory = _ => 64 };
         var testBatchSize = new Option<int>("--test-batch-size") { Description = "Test batch size", DefaultValueFactory = _ => 1000 };
@@ -34,23 +49,44 @@ internal static class TrainCommand
         optimizer.AcceptOnlyFromAmong("adam", "sgd", "adamw", "adadelta");
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.0 };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay [default: 0; 0.01 for adamw]" };
+        var loss = new Option<string>("--loss") { Description = "Loss: auto (cross-entropy; bce-with-logits for multi-label), cross-entropy or bce-with-logits", DefaultValueFactory = _ => "auto" };
+        loss.AcceptOnlyFromAmong(Losses);
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "CrossEntropyLoss label smoothing in [0, 1]", DefaultValueFactory = _ => 0f };
         var classWeights = new Option<string>("--class-weights") { Description = "Class weights of the loss: none, or inverse-frequency (N / (C·count))", DefaultValueFactory = _ => "none" };
         classWeights.AcceptOnlyFromAmong("none", "inverse-frequency");
-        var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, data order and dropout", DefaultValueFactory = _ => 1 };
+        var posWeight = new Option<string>("--pos-weight") { Description = "Multi-label: BCEWithLogitsLoss pos_weight, none or auto (negatives/positives of each label in the training split)", DefaultValueFactory = _ => "none" };
+        posWeight.AcceptOnlyFromAmong("none", "auto");
+        var schedule = new Option<string>("--lr-schedule") { Description = "Learning-rate schedule: none, step (x gamma every epoch, as the PyTorch MNIST example's StepLR) or cosine (to 0 at the end)", DefaultValueFactory = _ => "none" };
+        schedule.AcceptOnlyFromAmong([.. LrSchedule.Kinds]);
+        var gamma = new Option<double>("--lr-gamma") { Description = "step schedule: factor per epoch", DefaultValueFactory = _ => 0.7 };
+        var warmup = new Option<int>("--warmup") { Description = "Linear learning-rate warm-up over this many batches", DefaultValueFactory = _ => 0 };
+        var clip = new Option<double?>("--clip-grad-norm") { Description = "Clip the gradients' global L2 norm to this value before each step" };
+        var patience = new Option<int?>("--patience") { Description = "Stop when the held-out loss has not improved for N epochs; the best epoch is kept as best.safetensors" };
+        var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, data order, split and dropout", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
         var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an uninterrupted run with the same seed ends" };
         var limitBatches = new Option<int?>("--limit-batches") { Description = "At most this many training batches per epoch (quick runs)" };
 
-        var command = new Command("train", "Train a classifier with cross-entropy on Fashion-MNIST/MNIST, as in the seeds' PyTorch example.")
+        var command = new Command("train", "Train a classifier on Fashion-MNIST/MNIST (as in the PyTorch tutorial) or on your own CSV, image folders or .npy arrays.")
         {
-            data, model, epochs, batchSize, testBatchSize, lr, optimizer, momentum, weightDecay, labelSmoothing,
-            classWeights, seed, threads, output, resume, limitBatches,
+            data, labels, target, features, multiLabel, missing, imageSize, testData, testLabels, valSplit,
+            model, hidden, epochs, batchSize, testBatchSize, lr, optimizer, momentum, weightDecay, loss, labelSmoothing,
+            classWeights, posWeight, schedule, gamma, warmup, clip, patience, seed, threads, output, resume, limitBatches,
         };
         command.SetAction(parse => Run(new Settings(
             Data: parse.GetValue(data),
+            Labels: parse.GetValue(labels),
+            Target: parse.GetValue(target),
+            Features: parse.GetValue(features),
+            MultiLabel: parse.GetValue(multiLabel),
+            Missing: parse.GetValue(missing)!,
+            ImageSize: parse.GetValue(imageSize),
+            TestData: parse.GetValue(testData),
+            TestLabels: parse.GetValue(testLabels),
+            ValSplit: parse.GetValue(valSplit),
             Model: parse.GetValue(model)!,
+            Hidden: parse.GetValue(hidden),
             Epochs: parse.GetValue(epochs),
             BatchSize: parse.GetValue(batchSize),
             TestBatchSize: parse.GetValue(testBatchSize),
@@ -58,8 +94,15 @@ internal static class TrainCommand
             Optimizer: parse.GetValue(optimizer)!,
             Momentum: parse.GetValue(momentum),
             WeightDecay: parse.GetValue(weightDecay),
+            Loss: parse.GetValue(loss)!,
             LabelSmoothing: parse.GetValue(labelSmoothing),
             ClassWeights: parse.GetValue(classWeights)!,
+            PosWeight: parse.GetValue(posWeight)!,
+            Schedule: parse.GetValue(schedule)!,
+            Gamma: parse.GetValue(gamma),
+            Warmup: parse.GetValue(warmup),
+            ClipGradNorm: parse.GetValue(clip),
+            Patience: parse.GetValue(patience),
             Seed: parse.GetValue(seed),
             Threads: parse.GetValue(threads),
             Out: parse.GetValue(output),
@@ -68,8 +111,15 @@ internal static class TrainCommand
         return command;
     }
 
-    private sealed record Settings(string? Data, string Model, int Epochs, int BatchSize, int TestBatchSize, double? Lr, string Optimizer,
-        double Momentum, double? WeightDecay, float LabelSmoothing, string ClassWeights, long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches);
+    private sealed record Settings(string? Data, string? Labels, string? Target, string? Features, string? MultiLabel, string Missing,
+        string? ImageSize, string? TestData, string? TestLabels, double? ValSplit, string Model, string? Hidden, int Epochs, int BatchSize,
+        int TestBatchSize, double? Lr, string Optimizer, double Momentum, double? WeightDecay, string Loss, float LabelSmoothing,
+        string ClassWeights, string PosWeight, string Schedule, double Gamma, int Warmup, double? ClipGradNorm, int? Patience,
+        long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches);
+
+    /// <summary>The training and held-out sets, ready to batch, and what the checkpoint's spec needs to know about them.</summary>
+    private sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
+        string? SplitNote, int SourceCount, int[]? HeldOut);
 
     /// <summary>The model name a training checkpoint records, or null when it records none or cannot be read (Resume then reports why).</summary>
     private static string? SavedModel(string checkpoint)
@@ -99,10 +149,21 @@ internal static class TrainCommand
             err.WriteLine($"error: --label-smoothing must be in [0, 1], got {s.LabelSmoothing.ToString(CultureInfo.InvariantCulture)}.");
             return 1;
         }
-        string dataDir = s.Data ?? DataSource.DefaultDirectory;
-        if (DataSource.Missing(dataDir) is not null)
+        if (s.ValSplit is double vs && !(vs > 0 && vs < 1) || s.Patience is < 1 || s.Warmup < 0 || s.ClipGradNorm is double c && !(c > 0) || !(s.Gamma > 0))
         {
-            err.WriteLine(DataSource.NotFoundMessage(dataDir));
+            err.WriteLine("error: --val-split must be in (0, 1), --patience at least 1, --warmup at least 0, and --clip-grad-norm and --lr-gamma positive.");
+            return ExitNoData;
+        }
+        string dataPath = s.Data ?? DataSource.DefaultDirectory;
+        bool idx = DataSource.IsIdx(dataPath);
+        if (idx && DataSource.Missing(dataPath) is not null)
+        {
+            err.WriteLine(DataSource.NotFoundMessage(dataPath));
+            return ExitNoData;
+        }
+        if (idx && s.TestData is not null)
+        {
+            err.WriteLine($"error: '{dataPath}' is an IDX folder, which holds its own test files (t10k-*); leave out --test-data, or pass --val-split.");
             return ExitNoData;
         }
         if (s.Resume is not null && !File.Exists(s.Resume))
@@ -110,27 +171,47 @@ internal static class TrainCommand
             err.WriteLine($"error: checkpoint '{s.Resume}' does not exist.");
             return 1;
         }
-        if (s.Resume is not null && SavedModel(s.Resume) is string saved && saved != s.Model)
-        {
-            // Checked before loading: the models share no parameter names, so loading would only report missing keys.
-            err.WriteLine($"error: checkpoint '{s.Resume}' holds a '{saved}' model, not '{s.Model}'; pass --model {saved}.");
-            return 1;
-        }
         if (s.Threads is int t) KernelParallel.MaxThreads = t;
 
-        var train = DataSource.Load(dataDir, train: true);
-        var test = DataSource.Load(dataDir, train: false);
-        var classNames = ClassNames.ForDataset(Path.GetFullPath(dataDir));
+        Prepared prep;
+        try
+        {
+            prep = idx ? PrepareIdx(s, dataPath) : PrepareFiles(s, dataPath);
+        }
+        catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
+        {
+            err.WriteLine("error: " + e.Message);
+            return ExitNoData;
+        }
+        var spec = prep.Spec;
+        if (s.Resume is not null && SavedModel(s.Resume) is string saved && saved != spec.Model)
+        {
+            // Checked before loading: the models share no parameter names, so loading would only report missing keys.
+            err.WriteLine($"error: checkpoint '{s.Resume}' holds a '{saved}' model, not '{spec.Model}'; pass --model {saved}.");
+            return 1;
+        }
+        var classNames = spec.ClassNames;
 
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(outDir);
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
+        string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
         string reportPath = Path.Combine(outDir, "report.html");
+        if (prep.HeldOut is { } heldOut) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
         double lr = s.Lr ?? DefaultLr(s.Optimizer);
         double wd = s.WeightDecay ?? (s.Optimizer == "adamw" ? 1e-2 : 0);
-        var module = ModelCatalog.Create(s.Model, new Generator(s.Seed));
+        Module module;
+        try
+        {
+            module = ModelCatalog.Create(spec, new Generator(s.Seed));
+        }
+        catch (ArgumentException e)
+        {
+            err.WriteLine("error: " + e.Message);
+            return ExitNoData;
+        }
         Optimizer opt = s.Optimizer switch
         {
             "sgd" => new Sgd(module.Parameters(), lr, momentum: s.Momentum, weightDecay: wd),
@@ -138,14 +219,37 @@ internal static class TrainCommand
             "adadelta" => new Adadelta(module.Parameters(), lr, weightDecay: wd),
             _ => new Adam(module.Parameters(), lr, weightDecay: wd),
         };
-        Tensor? weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(train.Labels, 10) : null;
-        var criterion = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
-
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = s.Model };
-        var trainer = new Trainer(module, opt, (x, y) => criterion.Forward(x, y), new TrainerOptions
+        string lossName = s.Loss == "auto" ? (spec.MultiLabel ? "bce-with-logits" : "cross-entropy") : s.Loss;
+        if (spec.MultiLabel != (lossName == "bce-with-logits"))
         {
-            Epochs = s.Epochs, Seed = s.Seed, NumClasses = 10, LimitBatches = s.LimitBatches,
-            CheckpointPath = checkpointPath, MetricsPath = metricsPath, Metadata = metadata,
+            err.WriteLine($"error: --loss {lossName} does not fit {(spec.MultiLabel ? "multi-label" : "single-label")} data; use --loss {(spec.MultiLabel ? "bce-with-logits" : "cross-entropy")}.");
+            return ExitNoData;
+        }
+        Func<Tensor, Tensor, Tensor> criterion;
+        string lossLabel;
+        if (spec.MultiLabel)
+        {
+            Tensor? pw = s.PosWeight == "auto" ? PosWeights(prep.TrainCounts, prep.Train.Count) : null;
+            var bce = new BCEWithLogitsLoss(posWeight: pw);
+            criterion = bce.Forward;
+            lossLabel = "BCEWithLogitsLoss";
+        }
+        else
+        {
+            Tensor? weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(prep.TrainCounts) : null;
+            var ce = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
+            criterion = ce.Forward;
+            lossLabel = "CrossEntropyLoss";
+        }
+
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = spec.Model };
+        foreach (var (k, v) in spec.ToMetadata()) metadata[k] = v;
+        var trainer = new Trainer(module, opt, criterion, new TrainerOptions
+        {
+            Epochs = s.Epochs, Seed = s.Seed, NumClasses = spec.NumClasses, LimitBatches = s.LimitBatches,
+            CheckpointPath = checkpointPath, MetricsPath = metricsPath, Metadata = metadata, MultiLabel = spec.MultiLabel,
+            Schedule = new LrSchedule { Kind = s.Schedule, WarmupSteps = s.Warmup, Gamma = s.Gamma },
+            ClipGradNorm = s.ClipGradNorm, Patience = s.Patience, BestCheckpointPath = s.Patience is null ? null : bestPath,
         });
         trainer.Warning = m => err.WriteLine("Warning: " + m);
         if (s.Resume is not null)
@@ -162,7 +266,7 @@ internal static class TrainCommand
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
             // The optimizer's settings come from the checkpoint; report and save those, not the command line's.
             var group = opt.ParamGroups[0];
-            lr = group.Lr;
+            lr = s.Schedule == "none" && s.Warmup == 0 ? group.Lr : lr;
             wd = group.WeightDecay;
         }
         double momentum = opt.ParamGroups[0].Has("momentum") ? opt.ParamGroups[0]["momentum"] : s.Momentum;
@@ -170,19 +274,29 @@ internal static class TrainCommand
         var ci = CultureInfo.InvariantCulture;
         var settings = new List<KeyValuePair<string, string>>
         {
-            new("data", Path.GetFullPath(dataDir)), new("model", s.Model), new("epochs", s.Epochs.ToString(ci)),
+            new("data", Path.GetFullPath(dataPath)), new("model", spec.Model), new("epochs", s.Epochs.ToString(ci)),
             new("batch_size", s.BatchSize.ToString(ci)), new("test_batch_size", s.TestBatchSize.ToString(ci)),
             new("optimizer", s.Optimizer), new("lr", lr.ToString("R", ci)), new("momentum", momentum.ToString("R", ci)),
             new("weight_decay", wd.ToString("R", ci)), new("label_smoothing", s.LabelSmoothing.ToString("R", ci)),
             new("class_weights", s.ClassWeights), new("seed", s.Seed.ToString(ci)), new("threads", KernelParallel.MaxThreads.ToString(ci)),
             new("limit_batches", s.LimitBatches?.ToString(ci) ?? "none"), new("resume", s.Resume ?? "none"),
-            new("loss", "CrossEntropyLoss"), new("normalize", "(0.1307, 0.3081)"),
+            new("loss", lossLabel),
+            new("normalize", prep.IsIdx ? "(0.1307, 0.3081)" : "training-split mean/std per " + (spec.InputKind == ModelSpec.ImageInput ? "channel" : "feature")),
         };
+        if (!prep.IsIdx)
+        {
+            settings.Add(new("test_data", prep.Source));
+            settings.Add(new("lr_schedule", s.Schedule + (s.Warmup > 0 ? $", warm-up {s.Warmup}" : "")));
+            settings.Add(new("clip_grad_norm", s.ClipGradNorm?.ToString("R", ci) ?? "none"));
+            settings.Add(new("patience", s.Patience?.ToString(ci) ?? "none"));
+        }
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
-        int batches = (train.Count + s.BatchSize - 1) / s.BatchSize;
+        int batches = (prep.Train.Count + s.BatchSize - 1) / s.BatchSize;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
-        Console.WriteLine($"Training {s.Model} on {train.Count} images ({perEpoch} batches of {s.BatchSize} per epoch), testing on {test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
+        if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
+        string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
+        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} ({perEpoch} batches of {s.BatchSize} per epoch), testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
 
         EpochResult? last = null;
         void WriteReport() => ReportWriter.Write(reportPath, new TrainingReport(
@@ -193,9 +307,9 @@ internal static class TrainCommand
         try
         {
             var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,
-                epoch => DataSource.Batches(train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
+                epoch => DataSource.Batches(prep.Train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
                 batches,
-                () => DataSource.Batches(test, s.TestBatchSize, shuffle: false));
+                () => DataSource.Batches(prep.Test, s.TestBatchSize, shuffle: false));
             last = result ?? last;
             if (result is null) Console.WriteLine($"Nothing to train: the checkpoint is already at epoch {trainer.StartEpoch - 1} of {s.Epochs}.");
         }
@@ -208,25 +322,150 @@ internal static class TrainCommand
 
         if (trainer.Rows.Count > 0) WriteReport();
         if (last is not null && code == 0) PrintFinal(last.Test, classNames);
+        if (s.Patience is not null && trainer.BestEpoch > 0 && code == 0)
+            Console.WriteLine($"Best held-out loss at epoch {trainer.BestEpoch}: {bestPath}");
         Console.WriteLine("Wrote:");
-        foreach (var p in new[] { checkpointPath, metricsPath, reportPath })
-            if (File.Exists(p)) Console.WriteLine("  " + p);
+        foreach (var p in new[] { checkpointPath, bestPath, metricsPath, reportPath, Path.Combine(outDir, "split.csv") })
+            if (File.Exists(p) && (p != bestPath || s.Patience is not null) && (!p.EndsWith("split.csv", StringComparison.Ordinal) || prep.HeldOut is not null))
+                Console.WriteLine("  " + p);
         return code;
     }
 
-    /// <summary>Weights N / (C · count_c), scikit-learn's "balanced": every class contributes equally to the mean loss.</summary>
+    /// <summary>An IDX folder: the tutorial's pipeline, its t10k files as the test set (or a stratified split with --val-split).</summary>
+    private static Prepared PrepareIdx(Settings s, string dir)
+    {
+        var train = DataSource.Load(dir, train: true);
+        IDataset trainSet = train, testSet;
+        string? note = null;
+        int[]? heldOut = null;
+        if (s.ValSplit is double f)
+        {
+            var (tr, te) = DataSplits.Stratified(train, f, s.Seed);
+            trainSet = new SubsetDataset(train, tr);
+            testSet = new SubsetDataset(train, te);
+            heldOut = te;
+            note = $"Held out a stratified {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% of the training images ({te.Length} of {train.Count}, seed {s.Seed}) for testing.";
+        }
+        else testSet = DataSource.Load(dir, train: false);
+        var counts = new long[MnistDataset.NumClasses];
+        for (int i = 0; i < trainSet.Count; i++) counts[trainSet.Target(i)]++;
+        string model = s.Model == "auto" ? "cnn" : s.Model;
+        var spec = ModelCatalog.LegacySpec(model, ClassNames.ForDataset(Path.GetFullPath(dir))) with
+        {
+            Hidden = model == "mlp" ? Hidden(s) : [],
+        };
+        return new Prepared(trainSet, testSet, spec, counts, Path.GetFullPath(dir), IsIdx: true, note, train.Count, heldOut);
+    }
+
+    /// <summary>A CSV/TSV file, image class folders or a .npy pair: training-split statistics, a split unless --test-data.</summary>
+    private static Prepared PrepareFiles(Settings s, string path)
+    {
+        var options = new DataOptions
+        {
+            Target = s.Target,
+            Features = DataSource.List(s.Features),
+            MultiLabel = DataSource.List(s.MultiLabel),
+            ImputeMissing = s.Missing == "mean",
+            Labels = s.Labels,
+            ImageSize = DataSource.ParseImageSize(s.ImageSize),
+        };
+        var kind = DatasetFactory.Detect(path);
+        if (kind == DataSourceKind.Npy && s.Labels is null) throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
+        var all = DatasetFactory.Load(path, options);
+        if (!all.IsMultiLabel && all.ClassNames.Count < 2)
+            throw new InvalidDataException($"'{path}' holds a single class ('{all.ClassNames[0]}'); a classifier needs at least two.");
+        string kindName = all.IsImage ? ModelSpec.ImageInput : ModelSpec.FeatureInput;
+        string model = s.Model == "auto" ? ModelCatalog.Auto(kindName) : s.Model;
+        var provisional = new ModelSpec
+        {
+            Model = model,
+            InputKind = kindName,
+            InputShape = [.. all.SampleShape],
+            ClassNames = [.. all.ClassNames],
+            Mean = new float[all.StatisticsCount],
+            Std = Enumerable.Repeat(1f, all.StatisticsCount).ToArray(),
+            Hidden = model == "mlp" ? Hidden(s) : [],
+            MultiLabel = all.IsMultiLabel,
+            FeatureNames = all.FeatureNames?.ToArray(),
+            TargetColumn = kind == DataSourceKind.Csv && !all.IsMultiLabel ? CsvSource.TargetColumn(path, s.Target) : null,
+            ImputeMissing = s.Missing == "mean",
+        };
+
+        ArrayDataset train, test;
+        string? note = null;
+        int[]? heldOut = null;
+        string source;
+        if (s.TestData is not null && s.ValSplit is null)
+        {
+            test = DatasetFactory.Load(s.TestData, options with { Labels = s.TestLabels, Spec = provisional, MultiLabel = null });
+            train = all;
+            source = Path.GetFullPath(s.TestData);
+        }
+        else
+        {
+            double f = s.ValSplit ?? 0.1;
+            var (tr, te) = DataSplits.Stratified(all, f, s.Seed);
+            (train, test) = (all.Subset(tr), all.Subset(te));
+            heldOut = te;
+            source = $"{f.ToString("R", CultureInfo.InvariantCulture)} of {Path.GetFullPath(path)} (split.csv)";
+            note = $"Held out a {(all.IsMultiLabel ? "random" : "stratified")} {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% of '{path}' ({te.Length} of {all.Count} samples, seed {s.Seed}) for testing"
+                + (s.ValSplit is null ? "; choose with --val-split F or --test-data PATH." : ".")
+                + (s.TestData is not null ? " --test-data is ignored when --val-split is given." : "");
+        }
+        if (!all.IsMultiLabel && train.ClassCounts().Count(n => n > 0) < 2)
+            throw new InvalidDataException("the training split holds a single class; a classifier needs at least two.");
+        var (mean, std) = train.ComputeStandardization();
+        var spec = provisional with { Mean = mean, Std = std };
+        return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, train.ClassCounts(), source,
+            IsIdx: false, note, all.Count, heldOut);
+    }
+
+    private static int[] Hidden(Settings s)
+    {
+        if (s.Hidden is null) return [.. ModelCatalog.DefaultHidden];
+        var parts = DataSource.List(s.Hidden)!;
+        var sizes = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
+                throw new InvalidDataException($"--hidden takes positive layer sizes such as 128,64, got '{s.Hidden}'.");
+        return sizes;
+    }
+
+    /// <summary>Weights N / (C · count_c), scikit-learn's "balanced": every class contributes equally to the mean loss (0 for an absent class).</summary>
+    internal static Tensor InverseFrequencyWeights(ReadOnlySpan<long> counts)
+    {
+        long n = 0;
+        foreach (long c in counts) n += c;
+        var w = new float[counts.Length];
+        for (int c = 0; c < counts.Length; c++) w[c] = counts[c] == 0 ? 0f : (float)((double)n / (counts.Length * counts[c]));
+        return Tensor.FromArray(w);
+    }
+
+    /// <summary>Weights N / (C · count_c) from byte labels.</summary>
     internal static Tensor InverseFrequencyWeights(ReadOnlySpan<byte> labels, int numClasses)
     {
         var counts = new long[numClasses];
         foreach (byte y in labels) counts[y]++;
-        var w = new float[numClasses];
-        for (int c = 0; c < numClasses; c++) w[c] = counts[c] == 0 ? 0f : (float)((double)labels.Length / (numClasses * counts[c]));
+        return InverseFrequencyWeights(counts);
+    }
+
+    /// <summary>BCEWithLogitsLoss pos_weight per label: negatives / positives in the training split (1 for a label that is never positive).</summary>
+    internal static Tensor PosWeights(ReadOnlySpan<long> positives, int count)
+    {
+        var w = new float[positives.Length];
+        for (int k = 0; k < w.Length; k++) w[k] = positives[k] == 0 ? 1f : (float)((double)(count - positives[k]) / positives[k]);
         return Tensor.FromArray(w);
     }
 
     internal static void PrintFinal(EvaluationResult r, IReadOnlyList<string> names)
     {
         var ci = CultureInfo.InvariantCulture;
+        if (r.MultiLabel)
+        {
+            Console.WriteLine(string.Create(ci, $"Test subset accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean BCE {r.MeanCrossEntropy:F4}, macro-F1 {r.MacroF1:F4}"));
+            PrintPerClass(r, names, "label");
+            return;
+        }
         Console.WriteLine(string.Create(ci, $"Test accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean cross-entropy {r.MeanCrossEntropy:F4}, ECE {r.ExpectedCalibrationError:F4}"));
         Console.WriteLine("Per-class accuracy:");
         int width = Math.Max(5, names.Max(n => n.Length));
@@ -236,5 +475,22 @@ internal static class TrainCommand
             string name = c < names.Count ? names[c] : c.ToString(ci);
             Console.WriteLine(string.Create(ci, $"  {name.PadRight(width)}  {(double.IsNaN(a) ? "     -" : (100 * a).ToString("F2", ci).PadLeft(6) + "%")}"));
         }
+    }
+
+    /// <summary>Per-class precision, recall, F1 and support (multi-label: per-label accuracy too), then macro-F1.</summary>
+    internal static void PrintPerClass(EvaluationResult r, IReadOnlyList<string> names, string what = "class")
+    {
+        var ci = CultureInfo.InvariantCulture;
+        int width = Math.Max(5, names.Max(n => n.Length));
+        var (p, rc, f1) = (r.Precision, r.Recall, r.F1);
+        Console.WriteLine($"  {what.PadRight(width)}  {(r.MultiLabel ? "accuracy  " : "")}precision  recall      F1  support");
+        for (int c = 0; c < r.PerClassAccuracy.Length; c++)
+        {
+            string name = c < names.Count ? names[c] : c.ToString(ci);
+            string acc = r.MultiLabel ? (100 * r.PerClassAccuracy[c]).ToString("F2", ci).PadLeft(7) + "%  " : "";
+            long support = r.Counts[c].Tp + r.Counts[c].Fn;
+            Console.WriteLine(string.Create(ci, $"  {name.PadRight(width)}  {acc}{p[c],9:F4}  {rc[c],6:F4}  {f1[c],6:F4}  {support,7}"));
+        }
+        Console.WriteLine(string.Create(ci, $"Macro-F1: {r.MacroF1:F4}"));
     }
 }

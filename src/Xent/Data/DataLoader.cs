@@ -3,7 +3,8 @@ using System.Collections;
 namespace Xent.Data;
 
 /// <summary>
-/// Iterates a dataset in batches of inputs <c>(B, ...SampleShape)</c> float32 and targets <c>(B)</c> int64, like
+/// Iterates a dataset in batches of inputs <c>(B, ...SampleShape)</c> float32 and targets <c>(B)</c> int64 (float32
+/// <c>(B, L)</c> 0/1 label vectors for a multi-label <see cref="ArrayDataset"/>), like
 /// PyTorch's <c>DataLoader(dataset, batch_size, shuffle, generator, drop_last)</c>. Each enumeration is one epoch;
 /// with <c>shuffle</c> every epoch draws a new permutation from the generator, so a seeded generator gives the same
 /// sequence of epochs on every run.
@@ -20,6 +21,7 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
 {
     private readonly int[] _sampleShape;
     private readonly int _sampleSize;
+    private readonly int _labelCount; // > 0: multi-label targets, float (B, L) 0/1
     private readonly Generator _generator;
     private int[]? _order;
     private (Tensor Inputs, Tensor Targets)? _full, _partial;
@@ -45,6 +47,7 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
         _generator = generator ?? Generator.Default;
         _sampleShape = dataset.SampleShape.ToArray();
         _sampleSize = DatasetChecks.SampleSize(_sampleShape);
+        _labelCount = dataset is ArrayDataset { IsMultiLabel: true } a ? a.ClassNames.Count : 0;
     }
 
     /// <summary>The dataset.</summary>
@@ -76,7 +79,8 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
             int start = b * BatchSize;
             int size = Math.Min(BatchSize, n - start);
             var batch = Batch(size);
-            Dataset.CopyBatch(order.AsSpan(start, size), batch.Inputs.Data, batch.Targets.Int64Data);
+            if (_labelCount > 0) CopyMultiLabel((ArrayDataset)Dataset, order.AsSpan(start, size), batch);
+            else Dataset.CopyBatch(order.AsSpan(start, size), batch.Inputs.Data, batch.Targets.Int64Data);
             yield return batch;
         }
     }
@@ -103,7 +107,7 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
     {
         if (!ReuseBuffers) return NewBatch(size);
         ref var cached = ref size == BatchSize ? ref _full : ref _partial;
-        if (cached is not { } c || c.Targets.NumEl != size) cached = NewBatch(size);
+        if (cached is not { } c || c.Inputs.Size(0) != size) cached = NewBatch(size);
         return cached.Value;
     }
 
@@ -112,6 +116,20 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
         var shape = new int[_sampleShape.Length + 1];
         shape[0] = size;
         _sampleShape.CopyTo(shape, 1);
-        return (new Tensor(new float[(long)size * _sampleSize], shape), new Tensor(new long[size], [size]));
+        var targets = _labelCount > 0
+            ? new Tensor(new float[(long)size * _labelCount], [size, _labelCount])
+            : new Tensor(new long[size], [size]);
+        return (new Tensor(new float[(long)size * _sampleSize], shape), targets);
+    }
+
+    private void CopyMultiLabel(ArrayDataset dataset, ReadOnlySpan<int> indices, (Tensor Inputs, Tensor Targets) batch)
+    {
+        var inputs = batch.Inputs.Data;
+        var labels = batch.Targets.Data;
+        for (int k = 0; k < indices.Length; k++)
+        {
+            dataset.CopySample(indices[k], inputs.Slice(k * _sampleSize, _sampleSize));
+            dataset.CopyLabels(indices[k], labels.Slice(k * _labelCount, _labelCount));
+        }
     }
 }

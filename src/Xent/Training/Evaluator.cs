@@ -7,25 +7,30 @@ public static class Evaluator
 {
     /// <summary>
     /// Evaluates <paramref name="model"/> (switched to eval mode for the pass and restored after) on
-    /// <paramref name="batches"/> of (input, int64 class indices).
+    /// <paramref name="batches"/> of (input, int64 class indices), or of (input, float32 (N, L) 0/1 labels) when <paramref name="multiLabel"/>.
     /// </summary>
-    public static EvaluationResult Evaluate(Module model, IEnumerable<(Tensor Input, Tensor Target)> batches, int numClasses)
+    public static EvaluationResult Evaluate(Module model, IEnumerable<(Tensor Input, Tensor Target)> batches, int numClasses, bool multiLabel = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batches);
         bool wasTraining = model.Training;
         model.Eval();
-        var acc = new MetricsAccumulator(numClasses);
+        var acc = multiLabel ? null : new MetricsAccumulator(numClasses);
+        var multi = multiLabel ? new MultiLabelAccumulator(numClasses) : null;
         try
         {
             using var noGrad = Tensor.NoGrad();
             foreach (var (input, target) in batches)
-                acc.Add(model.Forward(input), target);
+            {
+                var output = model.Forward(input);
+                if (multi is not null) multi.Add(output, target);
+                else acc!.Add(output, target);
+            }
         }
         finally
         {
             model.Train(wasTraining);
         }
-        return acc.Result();
+        return multi?.Result() ?? acc!.Result();
     }
 }

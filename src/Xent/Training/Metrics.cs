@@ -153,4 +153,27 @@ public static class Metrics
         if (logitsLength != targets * numClasses)
             throw new ArgumentException($"Expected input batch_size ({logitsLength / numClasses}) to match target batch_size ({targets}).");
     }
+
+    /// <summary>Per-class (true positives, false positives, false negatives) from a confusion matrix (rows true, columns predicted).</summary>
+    public static (long Tp, long Fp, long Fn)[] ClassCounts(long[,] confusion)
+    {
+        ArgumentNullException.ThrowIfNull(confusion);
+        int k = confusion.GetLength(0);
+        var counts = new (long, long, long)[k];
+        for (int c = 0; c < k; c++)
+        {
+            long row = 0, col = 0;
+            for (int j = 0; j < k; j++) { row += confusion[c, j]; col += confusion[j, c]; }
+            long tp = confusion[c, c];
+            counts[c] = (tp, col - tp, row - tp);
+        }
+        return counts;
+    }
+
+    /// <summary>Binary cross-entropy of one logit against a 0/1 target, in float64: <c>max(x, 0) − x·y + log(1 + e^−|x|)</c>.</summary>
+    public static double BinaryCrossEntropyWithLogits(float logit, float target)
+    {
+        double x = logit;
+        return Math.Max(x, 0) - x * target + Math.Log(1 + Math.Exp(-Math.Abs(x)));
+    }
 }

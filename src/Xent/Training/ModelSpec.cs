@@ -55,6 +55,12 @@ public sealed record ModelSpec
     /// <summary>Feature names in input order (feature vectors only; null for images).</summary>
     public string[]? FeatureNames { get; init; }
 
+    /// <summary>The label column of a CSV the model was trained on (so <c>eval</c> finds it again), or null.</summary>
+    public string? TargetColumn { get; init; }
+
+    /// <summary>True when missing feature values (empty CSV cells) are imputed with the training mean (<c>--missing mean</c>).</summary>
+    public bool ImputeMissing { get; init; }
+
     /// <summary>Number of outputs (classes or labels).</summary>
     public int NumClasses => ClassNames.Length;
 
@@ -75,6 +81,8 @@ public sealed record ModelSpec
             [Prefix + "temperature"] = Temperature.ToString("R", ci),
         };
         if (FeatureNames is not null) m[Prefix + "feature_names"] = JoinNames(FeatureNames);
+        if (TargetColumn is not null) m[Prefix + "target_column"] = TargetColumn;
+        if (ImputeMissing) m[Prefix + "impute_missing"] = "mean";
         return m;
     }
 
@@ -98,6 +106,8 @@ public sealed record ModelSpec
             MultiLabel = metadata.TryGetValue(Prefix + "multi_label", out var ml) && ml == "true",
             Temperature = metadata.TryGetValue(Prefix + "temperature", out var t) ? ParseFloats(t, "temperature").Single() : 1f,
             FeatureNames = metadata.TryGetValue(Prefix + "feature_names", out var f) ? SplitNames(f) : null,
+            TargetColumn = metadata.TryGetValue(Prefix + "target_column", out var tc) ? tc : null,
+            ImputeMissing = metadata.TryGetValue(Prefix + "impute_missing", out var im) && im == "mean",
         };
         spec.Validate();
         return spec;

@@ -40,7 +40,9 @@ public static class ReportWriter
         sb.Append("<figure>").Append(AccuracyChart(report)).Append("<figcaption>Test accuracy after each epoch</figcaption></figure>\n");
         sb.Append("</div>\n");
 
-        if (report.Final is { } final)
+        if (report.Final is { MultiLabel: true } finalMulti)
+            sb.Append("<div>\n<h2>Per-label metrics</h2>\n").Append(PerLabelTable(finalMulti, report.ClassNames)).Append("</div>\n");
+        else if (report.Final is { } final)
         {
             sb.Append("<div class=\"row\">\n");
             sb.Append("<figure>").Append(ConfusionMatrixSvg(final.ConfusionMatrix, report.ClassNames))
@@ -244,6 +246,16 @@ public static class ReportWriter
             int bar = double.IsNaN(a) ? 0 : (int)Math.Round(120 * a);
             sb.Append(string.Create(C, $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{acc}</td><td><span class=\"bar\" style=\"width:{bar}px\"></span></td><td class=\"num\">{n}</td></tr>\n"));
         }
+        sb.Append("</table>\n");
+        return sb.ToString();
+    }
+
+    private static string PerLabelTable(EvaluationResult f, IReadOnlyList<string> names)
+    {
+        var sb = new StringBuilder("<table>\n<tr><th>label</th><th>accuracy</th><th>precision</th><th>recall</th><th>F1</th></tr>\n");
+        var (p, r, f1) = (f.Precision, f.Recall, f.F1);
+        for (int t = 0; t < f.PerClassAccuracy.Length; t++)
+            sb.Append(string.Create(C, $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{100 * f.PerClassAccuracy[t]:F2}%</td><td class=\"num\">{p[t]:F4}</td><td class=\"num\">{r[t]:F4}</td><td class=\"num\">{f1[t]:F4}</td></tr>\n"));
         sb.Append("</table>\n");
         return sb.ToString();
     }

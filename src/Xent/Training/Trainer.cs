@@ -27,6 +27,9 @@ public sealed class Trainer
     private readonly List<MetricsRow> _rows = [];
     private double _secondsOffset;
     private double? _previousEpochLoss;
+    private double[] _baseLrs;
+    private double _bestLoss = double.PositiveInfinity;
+    private int _bestEpoch, _badEpochs;
 
     /// <summary>Creates a trainer; <paramref name="criterion"/> maps (logits, targets) to a scalar loss, e.g. <c>CrossEntropyLoss.Forward</c>.</summary>
     public Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor> criterion, TrainerOptions options)
@@ -38,7 +41,16 @@ public sealed class Trainer
         if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs must be at least 1, got {options.Epochs}.");
         if (options.LogInterval < 1) throw new ArgumentOutOfRangeException(nameof(options), $"LogInterval must be at least 1, got {options.LogInterval}.");
         if (options.LimitBatches is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"LimitBatches must be at least 1, got {options.LimitBatches}.");
+        if (options.Patience is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Patience must be at least 1, got {options.Patience}.");
+        if (options.ClipGradNorm is { } clip && !(clip > 0)) throw new ArgumentOutOfRangeException(nameof(options), $"ClipGradNorm must be positive, got {clip}.");
+        _baseLrs = optimizer.ParamGroups.Select(g => g.Lr).ToArray();
     }
+
+    /// <summary>The epoch with the lowest held-out loss so far (0 before the first), what <see cref="TrainerOptions.BestCheckpointPath"/> holds.</summary>
+    public int BestEpoch => _bestEpoch;
+
+    /// <summary>True when the last <see cref="Run"/> stopped before its last epoch because of <see cref="TrainerOptions.Patience"/>.</summary>
+    public bool StoppedEarly { get; private set; }
 
     /// <summary>The settings.</summary>
     public TrainerOptions Options { get; }
@@ -83,6 +95,12 @@ public sealed class Trainer
             _previousEpochLoss = loss;
         if (metadata.TryGetValue("seconds", out var sec) && double.TryParse(sec, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
             _secondsOffset = seconds;
+        // A scheduled run saved its base rates: the groups' current rates are scheduled ones.
+        for (int i = 0; i < _baseLrs.Length; i++)
+            if (metadata.TryGetValue($"base_lr.{i}", out var b) && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out double lr)) _baseLrs[i] = lr;
+        if (metadata.TryGetValue("best_loss", out var bl) && double.TryParse(bl, NumberStyles.Float, CultureInfo.InvariantCulture, out double best)) _bestLoss = best;
+        if (metadata.TryGetValue("best_epoch", out var be) && int.TryParse(be, NumberStyles.None, CultureInfo.InvariantCulture, out int bestEpoch)) _bestEpoch = bestEpoch;
+        if (metadata.TryGetValue("bad_epochs", out var bad) && int.TryParse(bad, NumberStyles.None, CultureInfo.InvariantCulture, out int badEpochs)) _badEpochs = badEpochs;
         return metadata;
     }
 
@@ -99,6 +117,7 @@ public sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(trainBatches);
         ArgumentNullException.ThrowIfNull(testBatches);
+        StoppedEarly = false;
         int limit = Math.Min(batchesPerEpoch, Options.LimitBatches ?? int.MaxValue);
         MetricsCsvWriter? csv = null;
         if (Options.MetricsPath is { } path)
@@ -138,9 +157,16 @@ public sealed class Trainer
                     loss = lossTensor.Item();
                     if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
                         throw new TrainingDivergedException(stop, epoch, batch, loss);
-                    if (epoch == 1 && batch == 1 && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
+                    if (epoch == 1 && batch == 1 && !Options.MultiLabel && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
                         Warning?.Invoke(w);
                     lossTensor.Backward();
+                    if (Options.ClipGradNorm is { } maxNorm) GradClipping.ClipGradNorm(_model.Parameters(), maxNorm);
+                    if (!Options.Schedule.IsConstant)
+                    {
+                        double f = Options.Schedule.Factor(epoch, batch, limit, Options.Epochs);
+                        var groups = _optimizer.ParamGroups;
+                        for (int i = 0; i < groups.Count; i++) groups[i].Lr = _baseLrs[i] * f;
+                    }
                     _optimizer.Step();
                 }
 
@@ -161,10 +187,19 @@ public sealed class Trainer
             if (batch == 0) throw new InvalidOperationException($"Epoch {epoch} had no training batches.");
 
             double epochLoss = epochSum / batch;
-            var test = Evaluator.Evaluate(_model, testBatches(), Options.NumClasses);
+            var test = Evaluator.Evaluate(_model, testBatches(), Options.NumClasses, Options.MultiLabel);
             double seconds = Seconds();
-            if (Options.CheckpointPath is { } ckpt)
-                TrainingCheckpoint.Save(ckpt, _model, _optimizer, CheckpointMetadata(epoch, epochLoss, seconds));
+            bool improved = test.MeanCrossEntropy < _bestLoss;
+            if (improved)
+            {
+                _bestLoss = test.MeanCrossEntropy;
+                _bestEpoch = epoch;
+                _badEpochs = 0;
+            }
+            else _badEpochs++;
+            var meta = CheckpointMetadata(epoch, epochLoss, seconds);
+            if (Options.CheckpointPath is { } ckpt) TrainingCheckpoint.Save(ckpt, _model, _optimizer, meta);
+            if (improved && Options.BestCheckpointPath is { } bestPath) TrainingCheckpoint.Save(bestPath, _model, _optimizer, meta);
             AddRow(csv, new MetricsRow(epoch, batch, epochLoss, test.MeanCrossEntropy, test.Accuracy, seconds));
             Log?.Invoke(string.Create(ci,
                 $"Epoch {epoch} done: train loss {epochLoss:F4}, test loss {test.MeanCrossEntropy:F4}, test accuracy {100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s"));
@@ -173,6 +208,13 @@ public sealed class Trainer
             _previousEpochLoss = epochLoss;
             last = new EpochResult(epoch, batch, epochLoss, test, seconds);
             EpochCompleted?.Invoke(last);
+            if (Options.Patience is int patience && _badEpochs >= patience && epoch < Options.Epochs)
+            {
+                Log?.Invoke(string.Create(ci,
+                    $"Early stopping after epoch {epoch}: the held-out loss has not improved for {patience} epoch(s); the best was {_bestLoss:F4} at epoch {_bestEpoch}."));
+                StoppedEarly = true;
+                break;
+            }
         }
         return last;
     }
@@ -195,6 +237,14 @@ public sealed class Trainer
             // Nothing else to save: every random stream of epoch e+1 is derived from (seed, e+1).
             ["rng"] = "derived from (seed, epoch)",
         };
+        if (!Options.Schedule.IsConstant)
+            for (int i = 0; i < _baseLrs.Length; i++) m[$"base_lr.{i}"] = _baseLrs[i].ToString("R", ci);
+        if (Options.Patience is not null || Options.BestCheckpointPath is not null)
+        {
+            m["best_loss"] = _bestLoss.ToString("R", ci);
+            m["best_epoch"] = _bestEpoch.ToString(ci);
+            m["bad_epochs"] = _badEpochs.ToString(ci);
+        }
         return m;
     }
 

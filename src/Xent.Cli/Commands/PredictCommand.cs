@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Xent.Kernels;
+using Xent.Training;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// <c>xent predict</c>: class probabilities from a checkpoint for raw inputs — one image, a folder of images (recursively),
+/// a CSV/TSV file (one input per row; the label column may be absent) or a .npy file — through <see cref="Predictor"/>.
+/// </summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train", Required = true };
+        var input = new Option<string>("--input") { Description = "An image, a folder of images, a .csv/.tsv file or a .npy file", Required = true };
+        var topK = new Option<int>("--top-k") { Description = "How many of the most probable classes to list per input", DefaultValueFactory = _ => 3 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per input (JSON lines) instead of a table" };
+        var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
+        var command = new Command("predict", "Predict the classes (or labels) of raw inputs with a trained checkpoint.")
+        {
+            checkpoint, input, topK, json, threads,
+        };
+        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(input)!, parse.GetValue(topK), parse.GetValue(json), parse.GetValue(threads)));
+        return command;
+    }
+
+    private static int Run(string checkpointPath, string inputPath, int topK, bool json, int? threads)
+    {
+        var err = Console.Error;
+        if (topK < 1 || threads is < 1)
+        {
+            err.WriteLine("error: --top-k and --threads must be at least 1.");
+            return TrainCommand.ExitNoData;
+        }
+        if (threads is int t) KernelParallel.MaxThreads = t;
+        Predictor predictor;
+        IReadOnlyList<(string Input, double[] Probabilities)> results;
+        try
+        {
+            predictor = Predictor.Load(checkpointPath);
+            results = predictor.PredictPath(inputPath);
+        }
+        catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
+        {
+            err.WriteLine("error: " + e.Message);
+            return TrainCommand.ExitNoData;
+        }
+        var names = predictor.ClassNames;
+        bool multi = predictor.Spec.MultiLabel;
+        var ci = CultureInfo.InvariantCulture;
+        var stdout = Console.Out;
+        if (json)
+        {
+            foreach (var (inputName, p) in results) stdout.WriteLine(ToJson(inputName, p, names, multi, topK));
+            return 0;
+        }
+        int width = Math.Max(5, results.Count == 0 ? 5 : results.Max(r => r.Input.Length));
+        stdout.WriteLine(multi ? $"{"input".PadRight(width)}  predicted labels (probability > 0.5)  all labels"
+            : $"{"input".PadRight(width)}  {"class",-16} probability  top {Math.Min(topK, names.Count)}");
+        foreach (var (inputName, p) in results)
+        {
+            if (multi)
+            {
+                var predicted = Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => names[k]);
+                var all = string.Join(", ", Enumerable.Range(0, p.Length).Select(k => string.Create(ci, $"{names[k]} {p[k]:F3}")));
+                stdout.WriteLine($"{inputName.PadRight(width)}  {string.Join(", ", predicted),-36}  {all}");
+                continue;
+            }
+            var top = Top(p, topK);
+            var list = string.Join(", ", top.Select(k => string.Create(ci, $"{names[k]} {p[k]:F3}")));
+            stdout.WriteLine(string.Create(ci, $"{inputName.PadRight(width)}  {names[top[0]],-16} {p[top[0]],11:F4}  {list}"));
+        }
+        return 0;
+    }
+
+    /// <summary>Class indices by decreasing probability (ties: lower index first), at most <paramref name="k"/>.</summary>
+    internal static int[] Top(double[] p, int k) =>
+        Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ThenBy(i => i).Take(k).ToArray();
+
+    internal static string ToJson(string input, double[] p, IReadOnlyList<string> names, bool multi, int topK)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            // Row indices of tables are numbers; file inputs are paths.
+            if (int.TryParse(input, NumberStyles.None, CultureInfo.InvariantCulture, out int row) && !File.Exists(input)) w.WriteNumber("input", row);
+            else w.WriteString("input", input);
+            if (multi)
+            {
+                w.WriteStartObject("labels");
+                for (int k = 0; k < p.Length; k++) w.WriteNumber(names[k], p[k]);
+                w.WriteEndObject();
+                w.WriteStartArray("predicted");
+                for (int k = 0; k < p.Length; k++) if (p[k] > 0.5) w.WriteStringValue(names[k]);
+                w.WriteEndArray();
+            }
+            else
+            {
+                var top = Top(p, topK);
+                w.WriteString("class", names[top[0]]);
+                w.WriteNumber("probability", p[top[0]]);
+                w.WriteStartArray("top");
+                foreach (int k in top)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("class", names[k]);
+                    w.WriteNumber("probability", p[k]);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+}

@@ -1,0 +1,242 @@
+using System.Globalization;
+using System.IO.Compression;
+using nietras.SeparatedValues;
+using Xent.Training;
+
+namespace Xent.Data;
+
+/// <summary>
+/// Reads a CSV or TSV file (<c>.csv</c>, <c>.tsv</c>, optionally <c>.gz</c>) with a header row into an
+/// <see cref="ArrayDataset"/> of feature vectors, parsed by Sep. The label column holds string or integer labels;
+/// the class names are its distinct values, sorted (numerically when all are integers, else ordinally).
+/// Numeric columns become float32 features; a text column with few distinct values (at most 20, and at most half
+/// the rows) is one-hot encoded as <c>column=value</c> features; any other text column is rejected by name.
+/// </summary>
+public static class CsvSource
+{
+    /// <summary>Most distinct values a text column may have to be one-hot encoded.</summary>
+    public const int MaxCategories = 20;
+
+    /// <summary>True for the file names this source reads.</summary>
+    public static bool Handles(string path)
+    {
+        string p = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
+        return p.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Reads <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">One line naming the problem: a ragged row, an unknown column, a non-numeric feature, an empty cell, …</exception>
+    public static ArrayDataset Load(string path, DataOptions? options = null)
+    {
+        options ??= new DataOptions();
+        var (header, columns) = ReadTable(path);
+        int rows = columns.Length == 0 ? 0 : columns[0].Length;
+        if (rows == 0) throw new InvalidDataException($"'{path}' has a header but no data rows.");
+        int Col(string name, string what)
+        {
+            int i = Array.IndexOf(header, name);
+            return i >= 0 ? i : throw new InvalidDataException($"'{path}' has no {what} column '{name}'; its columns are: {string.Join(", ", header)}.");
+        }
+
+        var spec = options.Spec;
+        bool multi = options.MultiLabel is { Count: > 0 } || spec?.MultiLabel == true;
+        // Label columns (none when predicting: labels are then not read, even if present).
+        int[] labelCols;
+        if (options.LabelsOptional) labelCols = [];
+        else if (multi)
+        {
+            IReadOnlyList<string> names = options.MultiLabel is { Count: > 0 } ml ? ml : spec!.ClassNames;
+            labelCols = names.Select(n => Col(n, "label")).ToArray();
+        }
+        else
+        {
+            string target = options.Target ?? spec?.TargetColumn ?? header[^1];
+            labelCols = [Col(target, "target")];
+        }
+
+        // Features.
+        var features = new List<string>();
+        var featureValues = new List<float[]>();
+        if (spec is not null)
+        {
+            if (spec.FeatureNames is null || spec.InputKind != ModelSpec.FeatureInput)
+                throw new InvalidDataException($"'{path}' is a table, but the model takes {spec.InputKind} input of shape ({string.Join(", ", spec.InputShape)}).");
+            foreach (var name in spec.FeatureNames)
+            {
+                int eq = name.IndexOf('=');
+                if (Array.IndexOf(header, name) is int c and >= 0) featureValues.Add(Numeric(path, header[c], columns[c], options.ImputeMissing || spec.ImputeMissing, allowText: false)!);
+                else if (eq > 0 && Array.IndexOf(header, name[..eq]) is int oc and >= 0) featureValues.Add(Indicator(columns[oc], name[(eq + 1)..]));
+                else throw new InvalidDataException($"'{path}' lacks column '{(eq > 0 ? name[..eq] : name)}', which the model was trained on.");
+                features.Add(name);
+            }
+        }
+        else
+        {
+            var chosen = options.Features is { Count: > 0 } f ? f.Select(n => Col(n, "feature")).ToArray()
+                : Enumerable.Range(0, header.Length).Where(i => !labelCols.Contains(i)).ToArray();
+            if (chosen.Length == 0) throw new InvalidDataException($"'{path}' has no feature columns besides the label column(s).");
+            foreach (int c in chosen)
+            {
+                if (labelCols.Contains(c)) throw new InvalidDataException($"column '{header[c]}' is a label; it cannot also be a feature.");
+                var numeric = Numeric(path, header[c], columns[c], options.ImputeMissing, allowText: true);
+                if (numeric is not null)
+                {
+                    features.Add(header[c]);
+                    featureValues.Add(numeric);
+                    continue;
+                }
+                var values = columns[c].Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                if (values.Length > MaxCategories || values.Length * 2 > rows)
+                {
+                    string bad = columns[c].First(v => v.Length > 0 && !TryParse(v, out _));
+                    throw new InvalidDataException(
+                        $"column '{header[c]}' is not numeric ('{bad}') and has {values.Length} distinct values, too many to one-hot encode; leave it out with --features.");
+                }
+                if (!options.ImputeMissing && Array.IndexOf(columns[c], "") is int empty and >= 0)
+                    throw new InvalidDataException($"column '{header[c]}' is empty on line {empty + 2} of '{path}'; fill it in or pass --missing mean.");
+                foreach (var v in values)
+                {
+                    features.Add($"{header[c]}={v}");
+                    featureValues.Add(Indicator(columns[c], v));
+                }
+            }
+        }
+
+        int nf = features.Count;
+        var inputs = new float[(long)rows * nf];
+        for (int j = 0; j < nf; j++)
+        {
+            var col = featureValues[j];
+            for (int i = 0; i < rows; i++) inputs[(long)i * nf + j] = col[i];
+        }
+
+        if (multi)
+        {
+            IReadOnlyList<string> names = spec?.ClassNames ?? options.MultiLabel!.ToArray();
+            var labels = new float[(long)rows * names.Count];
+            for (int l = 0; l < labelCols.Length; l++)
+            {
+                var col = columns[labelCols[l]];
+                for (int i = 0; i < rows; i++)
+                {
+                    labels[(long)i * names.Count + l] = col[i] switch
+                    {
+                        "1" or "1.0" or "true" or "True" => 1f,
+                        "0" or "0.0" or "false" or "False" => 0f,
+                        var v => throw new InvalidDataException($"label column '{header[labelCols[l]]}' holds '{v}' on line {i + 2} of '{path}'; multi-label columns must be 0 or 1."),
+                    };
+                }
+            }
+            return new ArrayDataset(inputs, [nf], labels, names, features);
+        }
+
+        var targets = new long[rows];
+        IReadOnlyList<string> classNames;
+        if (labelCols.Length == 0)
+        {
+            classNames = spec?.ClassNames ?? throw new InvalidDataException($"'{path}' has no label column.");
+        }
+        else
+        {
+            var col = columns[labelCols[0]];
+            if (Array.IndexOf(col, "") is int e and >= 0)
+                throw new InvalidDataException($"label column '{header[labelCols[0]]}' is empty on line {e + 2} of '{path}'.");
+            classNames = spec?.ClassNames ?? SortClasses(col.Distinct(StringComparer.Ordinal));
+            var index = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
+            for (int i = 0; i < rows; i++)
+            {
+                if (!index.TryGetValue(col[i], out int k) && !(long.TryParse(col[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out long asInt)
+                        && index.TryGetValue(asInt.ToString(CultureInfo.InvariantCulture), out k)))
+                    throw new InvalidDataException($"label '{col[i]}' on line {i + 2} of '{path}' is not one of the model's classes ({string.Join(", ", classNames)}).");
+                targets[i] = k;
+            }
+        }
+        return new ArrayDataset(inputs, [nf], targets, classNames, features);
+    }
+
+    /// <summary>Class names in label order: numerically when every value is an integer, else ordinally.</summary>
+    public static string[] SortClasses(IEnumerable<string> values)
+    {
+        var v = values.ToArray();
+        if (v.All(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
+            return v.OrderBy(s => long.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture)).ToArray();
+        return v.Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The label column <see cref="Load"/> uses for <paramref name="path"/>: <paramref name="target"/>, else the last header column.</summary>
+    public static string TargetColumn(string path, string? target = null)
+    {
+        if (target is not null) return target;
+        using var reader = OpenReader(path);
+        return reader.Header.ColNames[^1];
+    }
+
+    private static SepReader OpenReader(string path)
+    {
+        bool gz = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        char separator = (gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
+        Stream stream = File.OpenRead(path);
+        if (gz) stream = new GZipStream(stream, CompressionMode.Decompress);
+        // The reader owns the text reader, which owns the stream.
+        return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(new StreamReader(stream), leaveOpen: false);
+    }
+
+    /// <summary>The header and the cells column by column (trimmed).</summary>
+    public static (string[] Header, string[][] Columns) ReadTable(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
+        try
+        {
+            using var reader = OpenReader(path);
+            var header = reader.Header.ColNames.ToArray();
+            if (header.Length == 0 || header.All(h => h.Length == 0)) throw new InvalidDataException($"'{path}' is empty; expected a header row.");
+            var dup = header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);
+            if (dup is not null) throw new InvalidDataException($"'{path}' has two columns named '{dup.Key}'.");
+            var cols = new List<string>[header.Length];
+            for (int c = 0; c < cols.Length; c++) cols[c] = [];
+            foreach (var row in reader)
+            {
+                if (row.ColCount == 1 && header.Length > 1 && row[0].Span.Length == 0) continue; // blank line
+                for (int c = 0; c < header.Length; c++) cols[c].Add(row[c].ToString());
+            }
+            return (header, cols.Select(c => c.ToArray()).ToArray());
+        }
+        catch (InvalidDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            // Sep's own message (e.g. a row with more or fewer cells than the header), with the file named.
+            throw new InvalidDataException($"'{path}': {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+    }
+
+    private static bool TryParse(string s, out float v) => float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v);
+
+    /// <summary>The column as floats; null when some non-empty cell is not a number and <paramref name="allowText"/>.</summary>
+    private static float[]? Numeric(string path, string name, string[] cells, bool impute, bool allowText)
+    {
+        var v = new float[cells.Length];
+        for (int i = 0; i < cells.Length; i++)
+        {
+            if (cells[i].Length == 0)
+            {
+                if (!impute) throw new InvalidDataException($"column '{name}' is empty on line {i + 2} of '{path}'; fill it in or pass --missing mean.");
+                v[i] = float.NaN;
+            }
+            else if (!TryParse(cells[i], out v[i]) || float.IsNaN(v[i]))
+            {
+                if (allowText) return null;
+                throw new InvalidDataException($"column '{name}' is not numeric ('{cells[i]}' on line {i + 2} of '{path}').");
+            }
+        }
+        return v;
+    }
+
+    private static float[] Indicator(string[] cells, string value)
+    {
+        var v = new float[cells.Length];
+        for (int i = 0; i < cells.Length; i++) v[i] = cells[i] == value ? 1f : 0f;
+        return v;
+    }
+}

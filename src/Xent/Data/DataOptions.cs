@@ -1,0 +1,34 @@
+using Xent.Training;
+
+namespace Xent.Data;
+
+/// <summary>How <see cref="DatasetFactory"/> and the file sources read a dataset. Every member is optional.</summary>
+public sealed record DataOptions
+{
+    /// <summary>CSV: the label column (string or integer labels). Default: the spec's target column, else the last column.</summary>
+    public string? Target { get; init; }
+
+    /// <summary>CSV: the feature columns, in order. Default: every column that is not a label.</summary>
+    public IReadOnlyList<string>? Features { get; init; }
+
+    /// <summary>CSV: 0/1 label columns of a multi-label problem (instead of <see cref="Target"/>).</summary>
+    public IReadOnlyList<string>? MultiLabel { get; init; }
+
+    /// <summary>CSV: accept empty numeric cells as missing (NaN), which standardisation replaces by the training mean. Default: an error.</summary>
+    public bool ImputeMissing { get; init; }
+
+    /// <summary>.npy: the labels file that goes with the features file.</summary>
+    public string? Labels { get; init; }
+
+    /// <summary>Image folders: resize every image to (height, width). Default: all images must already share one size.</summary>
+    public (int Height, int Width)? ImageSize { get; init; }
+
+    /// <summary>
+    /// The checkpoint's spec, when reading data for a trained model (eval, predict): features, channels, image size and
+    /// class names then come from it, and the data must fit it (images are resized to its size).
+    /// </summary>
+    public ModelSpec? Spec { get; init; }
+
+    /// <summary>Accept data without labels (predict): the targets are then all 0 and meaningless.</summary>
+    public bool LabelsOptional { get; init; }
+}

@@ -1,0 +1,138 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using Xent.Training;
+
+namespace Xent.Data;
+
+/// <summary>
+/// Reads image class folders, <c>DIR/&lt;class&gt;/**/*.png|jpg|jpeg|bmp|gif</c>, as torchvision's <c>ImageFolder</c>:
+/// class names are the sub-folder names, sorted ordinally; files are visited in sorted path order. Images are decoded
+/// by SixLabors.ImageSharp into (C, H, W) floats in [0, 1] (<c>byte / 255</c>, as <c>ToTensor</c>): one channel when
+/// every image is gray (R = G = B everywhere), else three (RGB; alpha is dropped). Without a target size every image
+/// must have the first one's size; with one, every image is resized to it (bicubic).
+/// </summary>
+public static class ImageFolderSource
+{
+    /// <summary>The file extensions read (case-insensitive).</summary>
+    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif"];
+
+    /// <summary>True when <paramref name="path"/> has an image extension.</summary>
+    public static bool IsImageFile(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>Image files under <paramref name="directory"/>, recursively, in ordinal path order.</summary>
+    public static string[] ImageFiles(string directory) =>
+        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Where(IsImageFile).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Reads the class folders under <paramref name="directory"/>.</summary>
+    /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
+    /// <exception cref="InvalidDataException">No class folders, an empty class folder, an undecodable image, images of different sizes, a class the model does not know.</exception>
+    public static ArrayDataset Load(string directory, DataOptions? options = null)
+    {
+        options ??= new DataOptions();
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"'{directory}' does not exist.");
+        var classDirs = Directory.GetDirectories(directory).Order(StringComparer.Ordinal).ToArray();
+        if (classDirs.Length == 0)
+            throw new InvalidDataException($"'{directory}' has no class folders; expected {directory}/<class>/<image>.png (or .jpg, .jpeg, .bmp, .gif).");
+        var names = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
+        var spec = options.Spec;
+        var classIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        IReadOnlyList<string> classNames = spec?.ClassNames ?? names;
+        for (int k = 0; k < classNames.Count; k++) classIndex[classNames[k]] = k;
+        var files = new List<string>();
+        var targets = new List<long>();
+        foreach (var dir in classDirs)
+        {
+            string name = Path.GetFileName(dir)!;
+            var images = ImageFiles(dir);
+            if (images.Length == 0)
+                throw new InvalidDataException($"class folder '{dir}' holds no images ({string.Join(", ", Extensions)}).");
+            if (!classIndex.TryGetValue(name, out int k))
+                throw new InvalidDataException($"class folder '{name}' is not one of the model's classes ({string.Join(", ", classNames)}).");
+            files.AddRange(images);
+            targets.AddRange(Enumerable.Repeat((long)k, images.Length));
+        }
+        var inputs = LoadImages(files, options, out var shape);
+        return new ArrayDataset(inputs, shape, targets.ToArray(), classNames);
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="files"/> into one (N, C, H, W) float array in [0, 1] (see the class remarks for channels and size),
+    /// on all cores; with a spec the channels and size are the spec's, and images are resized to it.
+    /// </summary>
+    public static float[] LoadImages(IReadOnlyList<string> files, DataOptions options, out int[] sampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(options);
+        var spec = options.Spec;
+        if (spec is not null && spec.InputKind != ModelSpec.ImageInput)
+            throw new InvalidDataException($"images were given, but the model takes {spec.InputKind} input of shape ({string.Join(", ", spec.InputShape)}).");
+        (int H, int W)? size = spec is not null ? (spec.InputShape[1], spec.InputShape[2]) : options.ImageSize;
+        var decoded = new (byte[] Rgb, int W, int H)[files.Count];
+        if (files.Count == 0) throw new InvalidDataException("no images to read.");
+        try
+        {
+            Parallel.For(0, files.Count, i => decoded[i] = Decode(files[i], size));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is InvalidDataException or IOException or UnauthorizedAccessException) is { } first)
+        {
+            // The first file that failed, as if decoding had been sequential: one clear error, not an aggregate.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+        }
+        int h = decoded[0].H, w = decoded[0].W;
+        for (int i = 1; i < decoded.Length; i++)
+            if (decoded[i].H != h || decoded[i].W != w)
+                throw new InvalidDataException(
+                    $"'{files[i]}' is {decoded[i].W}x{decoded[i].H} but '{files[0]}' is {w}x{h}; all images must have one size, or pass --image-size to resize them.");
+        int channels = spec?.InputShape[0] ?? (decoded.All(d => IsGray(d.Rgb)) ? 1 : 3);
+        int plane = h * w, sample = channels * plane;
+        var inputs = new float[(long)files.Count * sample];
+        Parallel.For(0, files.Count, i =>
+        {
+            var rgb = decoded[i].Rgb;
+            var dst = inputs.AsSpan((int)((long)i * sample), sample);
+            if (channels == 1)
+                for (int p = 0; p < plane; p++)
+                {
+                    byte r = rgb[3 * p], g = rgb[3 * p + 1], b = rgb[3 * p + 2];
+                    // Gray images are exact; a colour image given to a gray model gets ImageSharp's L8 luminance (BT.709).
+                    dst[p] = (r == g && g == b ? r : Luminance(r, g, b)) / 255f;
+                }
+            else
+                for (int c = 0; c < 3; c++)
+                    for (int p = 0; p < plane; p++) dst[c * plane + p] = rgb[3 * p + c] / 255f;
+        });
+        sampleShape = [channels, h, w];
+        return inputs;
+    }
+
+    private static byte Luminance(byte r, byte g, byte b)
+    {
+        var l = default(L8);
+        l.FromRgb24(new Rgb24(r, g, b));
+        return l.PackedValue;
+    }
+
+    private static bool IsGray(byte[] rgb)
+    {
+        for (int p = 0; p < rgb.Length; p += 3)
+            if (rgb[p] != rgb[p + 1] || rgb[p] != rgb[p + 2]) return false;
+        return true;
+    }
+
+    private static (byte[] Rgb, int W, int H) Decode(string file, (int H, int W)? size)
+    {
+        try
+        {
+            using var image = Image.Load<Rgb24>(file);
+            if (size is { } s && (image.Width != s.W || image.Height != s.H)) image.Mutate(x => x.Resize(s.W, s.H));
+            var rgb = new byte[image.Width * image.Height * 3];
+            image.CopyPixelDataTo(rgb);
+            return (rgb, image.Width, image.Height);
+        }
+        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException)
+        {
+            throw new InvalidDataException($"cannot decode image '{file}': {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System.Globalization;
+using Xent.IO;
+using Xent.Training;
+
+namespace Xent.Data;
+
+/// <summary>
+/// Reads a pair of .npy files: features of any numeric dtype with shape (N, F) (feature vectors), (N, H, W) (gray
+/// images) or (N, C, H, W) (images), and labels of shape (N) (integer classes; the class names are the distinct
+/// values, sorted) or (N, L) (a 0/1 multi-label matrix, labels named <c>label0</c> …).
+/// </summary>
+public static class NpySource
+{
+    /// <summary>Reads <paramref name="featuresPath"/> with the labels in <see cref="DataOptions.Labels"/>.</summary>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A malformed file, an unsupported shape, labels that are not integers, or a count mismatch.</exception>
+    public static ArrayDataset Load(string featuresPath, DataOptions? options = null)
+    {
+        options ??= new DataOptions();
+        var spec = options.Spec;
+        var x = Npy.Read(featuresPath);
+        if (x.Rank < 1 || x.Dim(0) == 0) throw new InvalidDataException($"'{featuresPath}' holds no samples (shape ({string.Join(", ", x.Shape)})).");
+        int n = x.Dim(0);
+        int[] shape = x.Rank switch
+        {
+            1 => [1],
+            2 => [x.Dim(1)],
+            3 => [1, x.Dim(1), x.Dim(2)],
+            4 => [x.Dim(1), x.Dim(2), x.Dim(3)],
+            _ => throw new InvalidDataException($"'{featuresPath}' has shape ({string.Join(", ", x.Shape)}); expected (N, F), (N, H, W) or (N, C, H, W)."),
+        };
+        if (spec is not null && !shape.SequenceEqual(spec.InputShape))
+            throw new InvalidDataException($"'{featuresPath}' holds samples of shape ({string.Join(", ", shape)}), but the model takes ({string.Join(", ", spec.InputShape)}).");
+        var inputs = x.ToFloat32();
+        var featureNames = spec?.FeatureNames;
+
+        if (options.Labels is null)
+        {
+            if (!options.LabelsOptional) throw new InvalidDataException($"'{featuresPath}' needs its labels: pass --labels labels.npy.");
+            if (spec is null) throw new InvalidDataException("unlabelled .npy features need a model spec.");
+            return spec.MultiLabel ? new ArrayDataset(inputs, shape, new float[(long)n * spec.NumClasses], spec.ClassNames, featureNames)
+                : new ArrayDataset(inputs, shape, new long[n], spec.ClassNames, featureNames);
+        }
+        var y = Npy.Read(options.Labels);
+        if (y.Rank is not (1 or 2) || y.Dim(0) != n)
+            throw new InvalidDataException($"'{options.Labels}' has shape ({string.Join(", ", y.Shape)}), but '{featuresPath}' holds {n} samples; expected ({n}) class labels or an ({n}, L) 0/1 matrix.");
+        var values = y.ToFloat64();
+        if (y.Rank == 2 || spec?.MultiLabel == true)
+        {
+            int l = y.Rank == 2 ? y.Dim(1) : 1;
+            IReadOnlyList<string> names = spec?.ClassNames ?? Enumerable.Range(0, l).Select(i => "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            if (names.Count != l) throw new InvalidDataException($"'{options.Labels}' has {l} label columns; the model has {names.Count}.");
+            var m = new float[values.Length];
+            for (int i = 0; i < values.Length; i++)
+                m[i] = values[i] switch { 0 => 0f, 1 => 1f, var v => throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)}; multi-label entries must be 0 or 1.") };
+            return new ArrayDataset(inputs, shape, m, names, featureNames);
+        }
+        var labels = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            double v = values[i];
+            if (v != Math.Floor(v) || Math.Abs(v) > 1e15)
+                throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)} at index {i}; class labels must be integers.");
+            labels[i] = (long)v;
+        }
+        IReadOnlyList<string> classNames = spec?.ClassNames ?? labels.Distinct().Order().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
+        var targets = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            string key = labels[i].ToString(CultureInfo.InvariantCulture);
+            targets[i] = index.TryGetValue(key, out int k) ? k
+                : throw new InvalidDataException($"label {key} at index {i} of '{options.Labels}' is not one of the model's classes ({string.Join(", ", classNames)}).");
+        }
+        return new ArrayDataset(inputs, shape, targets, classNames, featureNames);
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using Xent.Data;
+using Xent.NN;
+
+namespace Xent.Training;
+
+/// <summary>
+/// A trained model ready to label raw inputs: loads a checkpoint once, rebuilds its model from the <see cref="ModelSpec"/>,
+/// and maps raw inputs (image pixels in [0, 1], or feature values in the spec's order) to probabilities: softmax(logits / T)
+/// over the classes, or one sigmoid per label for a multi-label model. No CLI needed:
+/// <code>
+/// var predictor = Predictor.Load("runs/iris/checkpoint.safetensors");
+/// double[] p = predictor.Predict([5.1f, 3.5f, 1.4f, 0.2f]);            // one probability per class
+/// string best = predictor.ClassNames[Array.IndexOf(p, p.Max())];
+/// foreach (var (input, probs) in predictor.PredictPath("photos/")) …   // an image, a folder, a CSV or a .npy
+/// </code>
+/// </summary>
+public sealed class Predictor
+{
+    private readonly Module _model;
+    private readonly int _sampleSize;
+
+    /// <summary>Wraps a model built for <paramref name="spec"/> (its weights already loaded).</summary>
+    public Predictor(Module model, ModelSpec spec)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        Spec = spec ?? throw new ArgumentNullException(nameof(spec));
+        spec.Validate();
+        _sampleSize = spec.InputShape.Aggregate(1, (a, d) => checked(a * d));
+        _model.Eval();
+    }
+
+    /// <summary>Reads a checkpoint written by <c>xent train</c> (or <see cref="Trainer"/> with the spec in its metadata).</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not a checkpoint, no model spec in it, or weights that do not fit the spec.</exception>
+    public static Predictor Load(string checkpointPath)
+    {
+        var (state, _, metadata) = TrainingCheckpoint.Load(checkpointPath);
+        var spec = ModelSpec.FromMetadata(metadata)
+            ?? throw new InvalidDataException($"'{checkpointPath}' has no model spec (spec.* metadata): it was not written by this version of xent train, so its classes and input standardisation are unknown.");
+        Module model;
+        try
+        {
+            model = ModelCatalog.Create(spec, new Generator(0));
+            model.LoadStateDict(state);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"'{checkpointPath}' does not fit its own spec ({spec.Model}): {e.Message}", e);
+        }
+        return new Predictor(model, spec);
+    }
+
+    /// <summary>The checkpoint's spec.</summary>
+    public ModelSpec Spec { get; }
+
+    /// <summary>Output names in probability order.</summary>
+    public IReadOnlyList<string> ClassNames => Spec.ClassNames;
+
+    /// <summary>Probabilities for one raw input of the spec's shape (row-major).</summary>
+    /// <exception cref="ArgumentException">The input does not have the spec's size.</exception>
+    public double[] Predict(ReadOnlySpan<float> rawInput) => PredictBatch(rawInput, 1)[0];
+
+    /// <summary>Probabilities for <paramref name="count"/> raw inputs stored one after another.</summary>
+    /// <exception cref="ArgumentException"><paramref name="raw"/> is not <paramref name="count"/> inputs of the spec's size.</exception>
+    public double[][] PredictBatch(ReadOnlySpan<float> raw, int count)
+    {
+        if (count < 0 || raw.Length != (long)count * _sampleSize)
+            throw new ArgumentException($"{raw.Length} values are not {count} input(s) of shape ({string.Join(", ", Spec.InputShape)}).", nameof(raw));
+        var result = new double[count][];
+        const int chunk = 256;
+        int c = Spec.NumClasses, stats = Spec.Mean.Length, plane = _sampleSize / stats;
+        bool image = Spec.InputKind == ModelSpec.ImageInput;
+        for (int start = 0; start < count; start += chunk)
+        {
+            int n = Math.Min(chunk, count - start);
+            var x = new float[n * _sampleSize];
+            var src = raw.Slice(start * _sampleSize, n * _sampleSize);
+            for (int j = 0; j < x.Length; j++)
+            {
+                int s = image ? j % _sampleSize / plane : j % _sampleSize;
+                float v = (src[j] - Spec.Mean[s]) / Spec.Std[s];
+                x[j] = float.IsNaN(v) ? 0f : v; // a missing value is imputed with the training mean
+            }
+            float[] logits;
+            using (Tensor.NoGrad())
+                logits = _model.Forward(new Tensor(x, [n, .. Spec.InputShape])).Data.ToArray();
+            for (int i = 0; i < n; i++) result[start + i] = Probabilities(logits.AsSpan(i * c, c));
+        }
+        return result;
+    }
+
+    /// <summary>softmax(logits / T) in float64, or a sigmoid per logit for multi-label models.</summary>
+    public double[] Probabilities(ReadOnlySpan<float> logits)
+    {
+        var p = new double[logits.Length];
+        if (Spec.MultiLabel)
+        {
+            for (int k = 0; k < p.Length; k++) p[k] = 1 / (1 + Math.Exp(-(double)logits[k]));
+            return p;
+        }
+        double t = Spec.Temperature, max = double.NegativeInfinity, sum = 0;
+        foreach (float l in logits) max = Math.Max(max, l / t);
+        for (int k = 0; k < p.Length; k++) sum += p[k] = Math.Exp(logits[k] / t - max);
+        for (int k = 0; k < p.Length; k++) p[k] /= sum;
+        return p;
+    }
+
+    /// <summary>
+    /// Reads raw inputs from <paramref name="path"/>: one image, a folder of images (recursively, sorted), a CSV/TSV file
+    /// (one input per row; label columns may be absent) or a .npy file; returns each input's name (the file, or the row index) and values.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The path is none of those, or its inputs do not fit the spec.</exception>
+    public (string[] Names, float[] Raw) ReadInputs(string path)
+    {
+        var options = new DataOptions { Spec = Spec, LabelsOptional = true };
+        switch (DatasetFactory.Detect(path))
+        {
+            case DataSourceKind.Image:
+                return ([path], ImageFolderSource.LoadImages([path], options, out _));
+            case DataSourceKind.ImageFolder or DataSourceKind.ImageFiles:
+                var files = ImageFolderSource.ImageFiles(path);
+                if (files.Length == 0) throw new InvalidDataException($"'{path}' holds no images ({string.Join(", ", ImageFolderSource.Extensions)}).");
+                return (files, ImageFolderSource.LoadImages(files, options, out _));
+            case DataSourceKind.Csv or DataSourceKind.Npy:
+                var data = DatasetFactory.Load(path, options);
+                var raw = new float[(long)data.Count * _sampleSize];
+                for (int i = 0; i < data.Count; i++) data.Raw(i).CopyTo(raw.AsSpan(i * _sampleSize, _sampleSize));
+                return (Enumerable.Range(0, data.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(), raw);
+            default:
+                throw new InvalidDataException($"'{path}' is an IDX folder; evaluate it with xent eval, or pass images, a CSV or a .npy file.");
+        }
+    }
+
+    /// <summary>Reads <paramref name="path"/> (see <see cref="ReadInputs"/>) and predicts every input.</summary>
+    public IReadOnlyList<(string Input, double[] Probabilities)> PredictPath(string path)
+    {
+        var (names, raw) = ReadInputs(path);
+        var p = PredictBatch(raw, names.Length);
+        return names.Select((n, i) => (n, p[i])).ToArray();
+    }
+}

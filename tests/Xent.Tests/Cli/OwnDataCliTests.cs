@@ -1,0 +1,181 @@
+using System.Text.Json;
+using Xent.IO;
+using Xent.Tests.Data;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xent.Training;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary><c>xent train</c>, <c>eval</c> and <c>predict</c> end to end on a user's own CSV, image folders and .npy files, and their errors.</summary>
+public class OwnDataCliTests
+{
+    private static void Ok(CliResult r) => Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+
+    /// <summary>Exit 2 and exactly one stderr line, starting with <c>error:</c> and holding <paramref name="expected"/>.</summary>
+    private static void OneError(CliResult r, string expected)
+    {
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}{r.Stdout}");
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+
+    [Fact]
+    public void CsvTrainsEvaluatesAndPredictsWithClassNamesFromTheCheckpoint()
+    {
+        using var dir = new TempDirectory();
+        string csv = OwnDataFiles.SeparableCsv(dir.File("train.csv"), 200);
+        string test = OwnDataFiles.SeparableCsv(dir.File("test.csv"), 60, seed: 8);
+        string outDir = dir.File("run");
+        var train = CliRunner.Run("train", "--data", csv, "--target", "species", "--test-data", test, "--model", "mlp", "--hidden", "16",
+            "--epochs", "8", "--batch-size", "16", "--lr", "0.01", "--lr-schedule", "cosine", "--warmup", "5", "--clip-grad-norm", "5",
+            "--patience", "3", "--out", outDir);
+        Ok(train);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        var spec = ModelSpec.FromMetadata(Checkpoint.Load(ckpt).Metadata)!;
+        Assert.Equal(["big", "small"], spec.ClassNames);
+        Assert.Equal(["x1", "x2", "color=blue", "color=red"], spec.FeatureNames!);
+        Assert.Equal([16], spec.Hidden);
+        Assert.True(File.Exists(Path.Combine(outDir, "best.safetensors")));
+
+        var eval = CliRunner.Run("eval", "--checkpoint", ckpt, "--data", test, "--json");
+        Ok(eval);
+        using var doc = JsonDocument.Parse(eval.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal(60, root.GetProperty("total").GetInt32());
+        Assert.True(root.GetProperty("accuracy").GetDouble() >= 0.9, eval.Stdout);
+        Assert.True(root.GetProperty("macro_f1").GetDouble() >= 0.85, eval.Stdout);
+        Assert.Equal(2, root.GetProperty("per_class_f1").GetArrayLength());
+
+        // Predict without the label column: one object per row, in order, probabilities summing to 1.
+        string unlabelled = dir.File("new.csv");
+        File.WriteAllLines(unlabelled, ["color,x2,x1", "red,1.5,1.0", "blue,-1.5,-1.25"]);
+        var predict = CliRunner.Run("predict", "--checkpoint", ckpt, "--input", unlabelled, "--json");
+        Ok(predict);
+        var rows = predict.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.Equal(0, rows[0].GetProperty("input").GetInt32());
+        Assert.Equal("big", rows[0].GetProperty("class").GetString());
+        Assert.Equal("small", rows[1].GetProperty("class").GetString());
+        Assert.Equal(1.0, rows[1].GetProperty("top").EnumerateArray().Sum(t => t.GetProperty("probability").GetDouble()), 6);
+    }
+
+    [Fact]
+    public void GrayPngFoldersTrainACnnThatPredictsImagesAndFolders()
+    {
+        using var dir = new TempDirectory();
+        OwnDataFiles.GrayClasses(dir.File("imgs"), 30);
+        string outDir = dir.File("run");
+        var train = CliRunner.Run("train", "--data", dir.File("imgs"), "--val-split", "0.2", "--epochs", "3", "--batch-size", "8", "--out", outDir);
+        Ok(train);
+        Assert.Contains("Held out a stratified 20%", train.Stdout);
+        Assert.Contains("Training cnn on 48 images", train.Stdout);
+        var spec = ModelSpec.FromMetadata(Checkpoint.Load(Path.Combine(outDir, "checkpoint.safetensors")).Metadata)!;
+        Assert.Equal([1, 8, 8], spec.InputShape);
+        Assert.Single(spec.Mean);
+        var split = File.ReadAllLines(Path.Combine(outDir, "split.csv"));
+        Assert.Equal(61, split.Length);
+        Assert.Equal(12, split.Count(l => l.EndsWith(",test", StringComparison.Ordinal)));
+
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        OwnDataFiles.Gray(dir.File("new/a.png"), 8, 8, (x, y) => 230);
+        OwnDataFiles.Gray(dir.File("new/sub/b.png"), 16, 16, (x, y) => 20); // another size: resized to the model's
+        var one = CliRunner.Run("predict", "--checkpoint", ckpt, "--input", dir.File("new/a.png"), "--json", "--top-k", "1");
+        Ok(one);
+        Assert.True(one.Stdout.Contains("\"class\":\"bright\"", StringComparison.Ordinal), one.Stdout + train.Stdout);
+        var folder = CliRunner.Run("predict", "--checkpoint", ckpt, "--input", dir.File("new"));
+        Ok(folder);
+        var lines = folder.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Contains("bright", lines[1]);
+        Assert.Contains("dark", lines[2].Split("  ", StringSplitOptions.RemoveEmptyEntries)[1]);
+    }
+
+    [Fact]
+    public void RgbFoldersNpyPairsAndMultiLabelCsvTrainAndEvaluate()
+    {
+        using var dir = new TempDirectory();
+        for (int i = 0; i < 6; i++)
+        {
+            OwnDataFiles.Rgb(dir.File($"rgb/red/{i}.png"), 6, 6, (x, y) => ((byte)(200 + i), 10, 10));
+            OwnDataFiles.Rgb(dir.File($"rgb/blue/{i}.png"), 6, 6, (x, y) => (10, 10, (byte)(200 + i)));
+        }
+        string rgbOut = dir.File("rgb-run");
+        Ok(CliRunner.Run("train", "--data", dir.File("rgb"), "--epochs", "1", "--batch-size", "4", "--out", rgbOut));
+        Assert.Equal([3, 6, 6], ModelSpec.FromMetadata(Checkpoint.Load(Path.Combine(rgbOut, "checkpoint.safetensors")).Metadata)!.InputShape);
+
+        var (x, y) = OwnDataFiles.NpyPair(dir.Path, 90);
+        string npyOut = dir.File("npy-run");
+        Ok(CliRunner.Run("train", "--data", x, "--labels", y, "--model", "linear", "--epochs", "10", "--batch-size", "8", "--lr", "0.05", "--out", npyOut));
+        var npyEval = CliRunner.Run("eval", "--checkpoint", Path.Combine(npyOut, "checkpoint.safetensors"), "--data", x, "--labels", y, "--json");
+        Ok(npyEval);
+        Assert.True(JsonDocument.Parse(npyEval.Stdout).RootElement.GetProperty("accuracy").GetDouble() >= 0.9, npyEval.Stdout);
+
+        string ml = OwnDataFiles.MultiLabelCsv(dir.File("ml.csv"), 160);
+        string mlOut = dir.File("ml-run");
+        Ok(CliRunner.Run("train", "--data", ml, "--multi-label", "pos_a,pos_b", "--pos-weight", "auto", "--epochs", "15", "--batch-size", "16",
+            "--lr", "0.01", "--out", mlOut));
+        string mlCkpt = Path.Combine(mlOut, "checkpoint.safetensors");
+        var mlEval = CliRunner.Run("eval", "--checkpoint", mlCkpt, "--data", ml, "--json");
+        Ok(mlEval);
+        var root = JsonDocument.Parse(mlEval.Stdout).RootElement;
+        Assert.True(root.GetProperty("subset_accuracy").GetDouble() >= 0.85, mlEval.Stdout);
+        Assert.True(root.GetProperty("mean_bce").GetDouble() < Math.Log(2), mlEval.Stdout);
+        Assert.Equal(2, root.GetProperty("per_label_f1").GetArrayLength());
+        var mlPredict = CliRunner.Run("predict", "--checkpoint", mlCkpt, "--input", ml, "--json");
+        Ok(mlPredict);
+        var first = JsonDocument.Parse(mlPredict.Stdout.Split('\n')[0]).RootElement;
+        Assert.Equal(2, first.GetProperty("labels").EnumerateObject().Count());
+        Assert.Equal(JsonValueKind.Array, first.GetProperty("predicted").ValueKind);
+    }
+
+    [Fact]
+    public void EveryDataErrorIsOneLineAndExit2()
+    {
+        using var dir = new TempDirectory();
+        string ragged = dir.File("ragged.csv");
+        File.WriteAllText(ragged, "a,b,label\n1,2,x\n3,4\n5,6,y\n");
+        OneError(CliRunner.Run("train", "--data", ragged, "--out", dir.File("o1")), "ragged.csv");
+
+        string csv = OwnDataFiles.SeparableCsv(dir.File("ok.csv"), 20);
+        OneError(CliRunner.Run("train", "--data", csv, "--target", "kind", "--out", dir.File("o2")), "no target column 'kind'");
+
+        OwnDataFiles.Gray(dir.File("mixed/a/1.png"), 8, 8, (x, y) => 1);
+        OwnDataFiles.Gray(dir.File("mixed/b/1.png"), 9, 8, (x, y) => 1);
+        OneError(CliRunner.Run("train", "--data", dir.File("mixed"), "--out", dir.File("o3")), "all images must have one size");
+
+        OwnDataFiles.Gray(dir.File("empty/a/1.png"), 8, 8, (x, y) => 1);
+        Directory.CreateDirectory(dir.File("empty/b"));
+        OneError(CliRunner.Run("train", "--data", dir.File("empty"), "--out", dir.File("o4")), "holds no images");
+
+        var (x, _) = OwnDataFiles.NpyPair(dir.Path, 12);
+        string wrong = dir.File("wrong.npy");
+        Npy.Write(wrong, new long[] { 0, 1, 0 }, [3]);
+        OneError(CliRunner.Run("train", "--data", x, "--labels", wrong, "--out", dir.File("o5")), "holds 12 samples");
+
+        File.WriteAllText(dir.File("notes.txt"), "hello");
+        OneError(CliRunner.Run("train", "--data", dir.File("notes.txt"), "--out", dir.File("o6")), "not a known kind of data");
+
+        OneError(CliRunner.Run("predict", "--checkpoint", dir.File("none.safetensors"), "--input", csv), "does not exist");
+    }
+
+    [Fact]
+    public void AStepScheduleResumesBitForBit()
+    {
+        using var dir = new TempDirectory();
+        string csv = OwnDataFiles.SeparableCsv(dir.File("d.csv"), 60);
+        string[] common = ["train", "--data", csv, "--target", "species", "--lr-schedule", "step", "--lr-gamma", "0.5", "--warmup", "2",
+            "--batch-size", "8", "--lr", "0.01"];
+        string a = dir.File("a"), b = dir.File("b");
+        Ok(CliRunner.Run([.. common, "--epochs", "3", "--out", a]));
+        Ok(CliRunner.Run([.. common, "--epochs", "1", "--out", b]));
+        Ok(CliRunner.Run([.. common, "--epochs", "3", "--out", b, "--resume", Path.Combine(b, "checkpoint.safetensors")]));
+        var wa = Checkpoint.Load(Path.Combine(a, "checkpoint.safetensors")).Tensors;
+        var wb = Checkpoint.Load(Path.Combine(b, "checkpoint.safetensors")).Tensors;
+        foreach (var k in wa.Keys.Where(k => wa[k].DType == DType.Float32))
+            Assert.True(wa[k].Data.SequenceEqual(wb[k].Data), $"{k} differs after resuming");
+    }
+}

@@ -1,0 +1,102 @@
+using Xent.Models;
+using Xent.NN;
+using Xent.Tests.IO;
+using Xent.Training;
+using Xunit;
+
+namespace Xent.Tests.Training;
+
+/// <summary>Per-class and multi-label metrics, schedules, clipping, the model spec and <see cref="Predictor"/>, against hand-derived values.</summary>
+public class OwnDataTrainingTests
+{
+    [Fact]
+    public void PrecisionRecallF1AndMacroF1FollowTheConfusionMatrix()
+    {
+        // Rows true, columns predicted. Class 0: tp 2, fp 1, fn 1. Class 1: tp 3, fp 1, fn 0. Class 2: tp 0, fp 0, fn 1.
+        var r = Metrics.Evaluate([9, 0, 0, 9, 0, 0, 0, 9, 0, 0, 9, 0, 0, 9, 0, 0, 9, 0, 9, 0, 0],
+            [0, 0, 0, 1, 1, 1, 2], 3);
+        Assert.Equal([2.0 / 3, 3.0 / 4, 0], r.Precision);
+        Assert.Equal([2.0 / 3, 1, 0], r.Recall);
+        Assert.Equal([2.0 / 3, 6.0 / 7, 0], r.F1);
+        Assert.Equal((2.0 / 3 + 6.0 / 7 + 0) / 3, r.MacroF1, 12);
+    }
+
+    [Fact]
+    public void MultiLabelMetricsCountEachLabel()
+    {
+        var acc = new MultiLabelAccumulator(2);
+        // Logits > 0 predict the label. Sample 1: both right. Sample 2: label 0 false positive, label 1 false negative.
+        acc.Add([2f, -1f, 0.5f, -3f], [1f, 0f, 0f, 1f]);
+        var r = acc.Result();
+        Assert.True(r.MultiLabel);
+        Assert.Equal(1, r.Correct);
+        Assert.Equal([0.5, 0.5], r.PerClassAccuracy);
+        Assert.Equal([(1L, 1L, 0L), (0L, 0L, 1L)], r.Counts);
+        double Bce(double x, double y) => -(y * Math.Log(1 / (1 + Math.Exp(-x))) + (1 - y) * Math.Log(1 - 1 / (1 + Math.Exp(-x))));
+        Assert.Equal((Bce(2, 1) + Bce(-1, 0) + Bce(0.5, 0) + Bce(-3, 1)) / 4, r.MeanCrossEntropy, 12);
+    }
+
+    [Fact]
+    public void ScheduleFactorsWarmUpThenDecay()
+    {
+        var cos = new LrSchedule { Kind = "cosine", WarmupSteps = 2 };
+        // 2 epochs of 3 batches: steps 0..5; warm-up 1/2, 2/2, then cosine over the 4 remaining steps.
+        Assert.Equal([0.5, 1, 1, 0.5 * (1 + Math.Cos(Math.PI / 4)), 0.5, 0.5 * (1 + Math.Cos(3 * Math.PI / 4))],
+            new[] { (1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3) }.Select(s => cos.Factor(s.Item1, s.Item2, 3, 2)).ToArray());
+        var step = new LrSchedule { Kind = "step", Gamma = 0.5 };
+        Assert.Equal(0.25, step.Factor(3, 1, 10, 5));
+        Assert.True(new LrSchedule().IsConstant);
+    }
+
+    [Fact]
+    public void ClipGradNormScalesAllGradientsTogether()
+    {
+        var a = new Parameter(Tensor.Zeros(2)) { Grad = Tensor.FromArray([3f, 0f]) };
+        var b = new Parameter(Tensor.Zeros(1)) { Grad = Tensor.FromArray([4f]) };
+        double norm = GradClipping.ClipGradNorm([a, b], 1.0);
+        Assert.Equal(5, norm, 12);
+        float c = (float)(1.0 / (5 + 1e-6));
+        Assert.Equal([3 * c, 0f], a.Grad!.Data.ToArray());
+        Assert.Equal([4 * c], b.Grad!.Data.ToArray());
+    }
+
+    [Fact]
+    public void SpecRoundTripsTheNewFields()
+    {
+        var spec = new ModelSpec
+        {
+            Model = "mlp", InputKind = ModelSpec.FeatureInput, InputShape = [2], ClassNames = ["a,b", "c"],
+            Mean = [0.1f, 2f], Std = [1f, 3f], Hidden = [4, 3], FeatureNames = ["x", "color=red"], TargetColumn = "label", ImputeMissing = true,
+        };
+        var back = ModelSpec.FromMetadata(spec.ToMetadata())!;
+        Assert.Equal("label", back.TargetColumn);
+        Assert.True(back.ImputeMissing);
+        Assert.Equal(spec.ClassNames, back.ClassNames);
+        Assert.Equal(spec.Hidden, back.Hidden);
+    }
+
+    [Fact]
+    public void PredictorStandardisesRawInputsAndMatchesAFloat64Softmax()
+    {
+        using var dir = new TempDirectory();
+        var spec = new ModelSpec
+        {
+            Model = "linear", InputKind = ModelSpec.FeatureInput, InputShape = [2], ClassNames = ["no", "yes", "maybe"],
+            Mean = [1f, -2f], Std = [2f, 4f], FeatureNames = ["u", "v"], Temperature = 1.5f,
+        };
+        var model = new LinearClassifier(2, 3, new Generator(4));
+        string path = dir.File("m.safetensors");
+        TrainingCheckpoint.Save(path, model, null, spec.ToMetadata());
+
+        var predictor = Predictor.Load(path);
+        float[] raw = [3f, float.NaN];
+        var p = predictor.Predict(raw);
+
+        var w = model.Linear.Weight.Data.ToArray();
+        var bias = model.Linear.Bias!.Data.ToArray();
+        double[] x = [(3.0 - 1) / 2, 0]; // NaN is imputed with the mean, i.e. 0 after standardisation
+        var z = Enumerable.Range(0, 3).Select(k => (w[2 * k] * x[0] + w[2 * k + 1] * x[1] + bias[k]) / 1.5).ToArray();
+        var e = z.Select(v => Math.Exp(v - z.Max())).ToArray();
+        for (int k = 0; k < 3; k++) Assert.Equal(e[k] / e.Sum(), p[k], 6);
+    }
+}
