@@ -67,6 +67,7 @@ public sealed record OnnxExportOptions
             ClassNames = [.. spec.ClassNames],
             FeatureNames = spec.FeatureNames is null ? null : [.. spec.FeatureNames],
             MultiLabel = spec.MultiLabel,
+            ImputeMissing = spec.ImputeMissing,
             Temperature = spec.Temperature,
             GraphName = spec.Model,
             Metadata = new Dictionary<string, string>(StringComparer.Ordinal)

@@ -104,19 +104,16 @@ internal static class ExportCommand
             return (model, spec, legacy);
         }
 
-        // The architectures xent train builds for a spec. (Where ModelCatalog builds models from a spec, this defers to it.)
         private static Module Build(ModelSpec spec)
         {
-            int inputSize = spec.InputShape.Aggregate(1, (a, d) => checked(a * d));
-            var generator = new Generator(0); // weights are replaced by the checkpoint's
-            return spec.Model switch
+            try
             {
-                "linear" => new LinearClassifier(inputSize, spec.NumClasses, generator),
-                "mlp" when spec.Hidden.Length <= 1 => new Mlp(inputSize, spec.Hidden.Length == 1 ? spec.Hidden[0] : 256, spec.NumClasses, generator),
-                "cnn" when spec.InputShape.SequenceEqual([1, 28, 28]) && spec.NumClasses == 10 => new MnistCnn(generator),
-                "mlp" or "cnn" => throw new NotSupportedException($"this build of xent cannot rebuild a {spec.Model} model for input ({string.Join(", ", spec.InputShape)}) with hidden sizes [{string.Join(", ", spec.Hidden)}] and {spec.NumClasses} classes."),
-                _ => throw new InvalidDataException($"checkpoint names model '{spec.Model}'; expected one of {string.Join(", ", ModelCatalog.Names)}."),
-            };
+                return ModelCatalog.Create(spec, new Generator(0)); // weights are replaced by the checkpoint's
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"cannot rebuild the checkpoint's model: {e.Message}", e);
+            }
         }
     }
 }

@@ -90,16 +90,17 @@ public sealed class Predictor
         return result;
     }
 
-    /// <summary>softmax(logits / T) in float64, or a sigmoid per logit for multi-label models.</summary>
+    /// <summary>softmax(logits / T) in float64, or sigmoid(logit / T) per logit for multi-label models (T = <see cref="ModelSpec.Temperature"/>, as the ONNX export applies it).</summary>
     public double[] Probabilities(ReadOnlySpan<float> logits)
     {
         var p = new double[logits.Length];
+        double t = Spec.Temperature;
         if (Spec.MultiLabel)
         {
-            for (int k = 0; k < p.Length; k++) p[k] = 1 / (1 + Math.Exp(-(double)logits[k]));
+            for (int k = 0; k < p.Length; k++) p[k] = 1 / (1 + Math.Exp(-logits[k] / t));
             return p;
         }
-        double t = Spec.Temperature, max = double.NegativeInfinity, sum = 0;
+        double max = double.NegativeInfinity, sum = 0;
         foreach (float l in logits) max = Math.Max(max, l / t);
         for (int k = 0; k < p.Length; k++) sum += p[k] = Math.Exp(logits[k] / t - max);
         for (int k = 0; k < p.Length; k++) p[k] /= sum;
