@@ -8,7 +8,7 @@ namespace Xent.Kernels;
 /// <c>leaky_relu_backward</c>, which reads the input, so x = 0 takes the slope). NaN propagates. Every element
 /// is one comparison and at most one multiply, so the vector paths and the scalar twins agree bit for bit.
 /// </summary>
-public static class LeakyReluKernel
+internal static class LeakyReluKernel
 {
     /// <summary>y = leaky_relu(x). <paramref name="y"/> may be <paramref name="x"/>.</summary>
     /// <exception cref="ArgumentException">Lengths differ.</exception>
