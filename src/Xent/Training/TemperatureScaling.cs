@@ -1,4 +1,5 @@
 using Xent.Kernels;
+using Xent.NN;
 
 namespace Xent.Training;
 
@@ -67,6 +68,40 @@ public static class TemperatureScaling
             MeanNll(logits, targets, classes, 1), MeanNll(logits, targets, classes, t),
             ExpectedCalibrationError(logits, targets, classes, 1, bins), ExpectedCalibrationError(logits, targets, classes, t, bins),
             evaluations, targets.Length);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="model"/> in evaluation mode without autograd over labelled batches and returns its (N, C) logits
+    /// and the (N) targets, the inputs of <see cref="Fit"/>. The model's training mode is restored afterwards.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model's output is not (B, C) with the same C for every batch.</exception>
+    public static (float[] Logits, long[] Targets, int Classes) CollectLogits(Module model, IEnumerable<(Tensor Input, Tensor Target)> batches)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batches);
+        var logits = new List<float>();
+        var targets = new List<long>();
+        int classes = -1;
+        bool wasTraining = model.Training;
+        model.Eval();
+        try
+        {
+            using var noGrad = Tensor.NoGrad();
+            foreach (var (input, target) in batches)
+            {
+                var output = model.Forward(input);
+                if (output.Rank != 2 || (classes >= 0 && output.Shape[1] != classes) || output.Shape[0] != target.NumEl)
+                    throw new ArgumentException($"Expected the model to output (B, C) logits for each batch, got {Shapes.Format(output.ShapeSpan)}.", nameof(model));
+                classes = output.Shape[1];
+                logits.AddRange(output.ToArray());
+                targets.AddRange(target.ToInt64Array());
+            }
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+        return ([.. logits], [.. targets], Math.Max(classes, 0));
     }
 
     /// <summary>Mean over rows of −log softmax(x / T)[t] in float64.</summary>
@@ -140,6 +175,6 @@ public static class TemperatureScaling
         int rows = SoftmaxKernel.CheckRows(logits.Length, classes, nameof(logits));
         if (rows != targets.Length)
             throw new ArgumentException($"Expected input batch_size ({rows}) to match target batch_size ({targets.Length}).", nameof(targets));
-        CrossEntropyKernel.ValidateTargets(targets, classes, ignoreIndex: -1L << 62);
+        CrossEntropyKernel.ValidateTargets(targets, classes, ignoreIndex: long.MinValue); // nothing is ignored: every sample counts
     }
 }
