@@ -234,8 +234,8 @@ public static unsafe class FocalLossKernel
                         float m = VectorMath.Max(x);
                         float s = VectorMath.ExpStoreSum(x, m, e);
                         float lp = x[ti] - m - MathF.Log(s);
-                        li = RowLoss(lp, gamma, wt);
-                        float k = g * wt * GradFactor(lp, gamma);
+                        li = RowTerms(lp, gamma, wt, out float factor);
+                        float k = g * wt * factor;
                         VectorMath.ScaleSub(e, k / s, 0f, default, dx);
                         dx[ti] = k / s * e[ti] - k;
                     }
@@ -255,22 +255,43 @@ public static unsafe class FocalLossKernel
 
     /// <summary>−w·(1 − p)^γ·lp for lp = log p_t; u = 1 − e^lp in float64 (exact digits where p_t ≈ 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float RowLoss(float lp, float gamma, float wt)
-    {
-        if (gamma == 0f) return wt * -lp; // cross-entropy's own expression
-        double u = 1.0 - Math.Exp(lp);
-        return (float)(-(double)wt * Math.Pow(u, gamma) * lp);
-    }
+    internal static float RowLoss(float lp, float gamma, float wt) => RowTerms(lp, gamma, wt, out _);
 
     /// <summary>F = u^γ·(1 − γ·p·lp/u), the factor on (p − onehot) in the gradient; 1 when γ = 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float GradFactor(float lp, float gamma)
     {
-        if (gamma == 0f) return 1f;
-        double p = Math.Exp(lp), u = 1.0 - p, ug = Math.Pow(u, gamma);
-        if (!(u > 0)) return (float)ug;          // p_t = 1: the limit u^γ (0 for γ > 0); NaN stays NaN
-        double plp = p > 0 ? p * lp : 0;         // p·lp → 0 as lp → −inf
-        return (float)(ug * (1.0 - gamma * plp / u));
+        RowTerms(lp, gamma, 1f, out float factor);
+        return factor;
+    }
+
+    /// <summary>
+    /// The row's loss −w·u^γ·lp and gradient factor F = u^γ·(1 − γ·p·lp/u) from one e^lp and one u^γ (in float64).
+    /// γ = 0 returns cross-entropy's own float expression w·−lp and F = 1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RowTerms(float lp, float gamma, float wt, out float factor)
+    {
+        if (gamma == 0f)
+        {
+            factor = 1f;
+            return wt * -lp;
+        }
+        double p = Math.Exp(lp), u = 1.0 - p, ug = Pow(u, gamma);
+        if (!(u > 0)) factor = (float)ug;                       // p_t = 1: the limit u^γ (0 for γ > 0); NaN stays NaN
+        else factor = (float)(ug * (1.0 - gamma * (p > 0 ? p * lp : 0) / u)); // p·lp → 0 as lp → −inf
+        return (float)(-(double)wt * ug * lp);
+    }
+
+    /// <summary>u^γ for u in [0, 1]: repeated products for small whole γ (the usual 1, 2, 3), <see cref="Math.Pow"/> otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Pow(double u, float gamma)
+    {
+        if (gamma == 1f) return u;
+        if (gamma == 2f) return u * u;
+        if (gamma == 3f) return u * u * u;
+        if (gamma == 4f) { double u2 = u * u; return u2 * u2; }
+        return Math.Pow(u, gamma);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
