@@ -102,8 +102,8 @@ public class TemperatureScalingTests
         return arg;
     }
 
-    private static void Close(double expected, double actual, string what) =>
-        Assert.True(Math.Abs(expected - actual) <= 1e-9 + 1e-9 * Math.Abs(expected), $"{what}: {actual}, expected {expected}");
+    private static void Close(double expected, double actual, string what, double rtol = 1e-9) =>
+        Assert.True(Math.Abs(expected - actual) <= 1e-9 + rtol * Math.Abs(expected), $"{what}: {actual}, expected {expected}");
 
     [Fact]
     public void UnderConfidentLogits_GetATemperatureBelowOne()
@@ -114,6 +114,22 @@ public class TemperatureScalingTests
         var original = TemperatureScaling.Fit(logits, targets, Classes).Temperature;
         var fit = TemperatureScaling.Fit(shrunk, targets, Classes);
         Assert.True(Math.Abs(fit.Temperature * 10 - original) <= 2e-3 * original, $"{fit.Temperature * 10} vs {original}");
+    }
+
+    [Fact]
+    public void TemperatureScaledModule_DividesTheLogits_AndItsEvaluationIsTheFittedOne()
+    {
+        var gen = new Generator(9);
+        var model = new Sequential(new Linear(Features, 16, generator: gen), new Dropout(0.5), new Linear(16, Classes, generator: gen));
+        var (x, y) = Blobs(200, gen);
+        var scaled = new TemperatureScaled(model, 2.5f);
+        var (raw, targets, classes) = TemperatureScaling.CollectLogits(model, [(x, y)]);
+        var (div, _, _) = TemperatureScaling.CollectLogits(scaled, [(x, y)]); // eval mode reaches the wrapped dropout
+        for (int i = 0; i < raw.Length; i++) Assert.Equal(raw[i] / 2.5f, div[i]);
+        Assert.True(model.Training);
+        var result = Metrics.Evaluate(div, targets, classes);
+        Close(TemperatureScaling.MeanNll(raw, targets, classes, 2.5), result.MeanCrossEntropy, "mean cross-entropy at T", 1e-6);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TemperatureScaled(model, 0f));
     }
 
     [Fact]
