@@ -148,7 +148,7 @@ internal static class CalibrateCommand
     {
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(string.Create(c, $"Calibrated '{checkpoint}' ({model}) on {r.Samples} held-out images of '{dataDir}':"));
+        sb.AppendLine(string.Create(c, $"Calibrated '{checkpoint}' ({model}) on {r.Samples} images of '{dataDir}':"));
         sb.AppendLine(string.Create(c, $"  temperature          {r.Temperature:F4}{(previous is float p && p != 1f ? $" (the checkpoint had {p:F4}; fitted on the raw logits)" : "")}"));
         sb.AppendLine(string.Create(c, $"  mean cross-entropy   {r.NllBefore:F4} -> {r.NllAfter:F4}"));
         sb.Append(string.Create(c, $"  ECE (15 bins)        {r.EceBefore:F4} -> {r.EceAfter:F4}"));
