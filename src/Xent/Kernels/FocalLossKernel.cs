@@ -14,8 +14,8 @@ namespace Xent.Kernels;
 /// dloss_i/dx_c = w[t_i]·F·(p_c − [c = t_i]),   F = u^γ − γ·p·u^(γ−1)·lp = u^γ·(1 − γ·p·lp/u)
 /// </code>
 /// <para>F is written as u^γ·(1 − γ·p·lp/u) so that γ &lt; 1 stays finite where p_t → 1 (lp/u → −1); at u = 0
-/// exactly F = u^γ (1 when γ = 0, else 0). u is computed in float64 from lp, so a confident row keeps the digits
-/// that 1 − p loses in float32. With γ = 0 this is cross-entropy (F = 1).</para>
+/// exactly F = u^γ (1 when γ = 0, else 0). u is computed in float64 from lp, so it adds no rounding to lp's own (a
+/// float32 1 − p loses every digit below 6e-8). With γ = 0 this is cross-entropy (F = 1).</para>
 /// <para>Logits may be −inf off the target (p_c = 0); a −inf target logit gives loss +inf and F = 1; NaN propagates.
 /// Sums over rows are float64 per fixed chunk of rows, combined in chunk order, so results do not depend on the
 /// thread count.</para>
@@ -253,7 +253,7 @@ public static unsafe class FocalLossKernel
 
     // ---- the row's focal arithmetic, shared by every path ------------------------------------
 
-    /// <summary>−w·(1 − p)^γ·lp for lp = log p_t; u = 1 − e^lp in float64 (exact digits where p_t ≈ 1).</summary>
+    /// <summary>−w·(1 − p)^γ·lp for lp = log p_t; u = 1 − e^lp in float64.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float RowLoss(float lp, float gamma, float wt) => RowTerms(lp, gamma, wt, out _);
 
