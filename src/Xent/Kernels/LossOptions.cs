@@ -20,4 +20,18 @@ internal static class LossOptions
         if (!(zLossScale >= 0f) || float.IsPositiveInfinity(zLossScale))
             throw new ArgumentOutOfRangeException(nameof(zLossScale), zLossScale, "zLossScale must be finite and non-negative.");
     }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless a focal loss's γ is finite and non-negative.</summary>
+    public static void CheckGamma(float gamma)
+    {
+        if (!(gamma >= 0f) || float.IsPositiveInfinity(gamma))
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma must be finite and non-negative.");
+    }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless a distillation temperature is finite and positive.</summary>
+    public static void CheckTemperature(float temperature)
+    {
+        if (!(temperature > 0f) || float.IsPositiveInfinity(temperature))
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "temperature must be finite and positive.");
+    }
 }

@@ -1,0 +1,88 @@
+using Xent.Autograd;
+using Xent.Kernels;
+
+namespace Xent;
+
+public static partial class F
+{
+    /// <summary>
+    /// The softmax focal loss of Lin et al. (2017) for class-index targets: lᵢ = −w[tᵢ]·(1 − p_tᵢ)^γ·log p_tᵢ with
+    /// p = softmax(input) over the class dim. It down-weights the rows the model already gets right, so training
+    /// concentrates on the hard ones; γ = 0 is <see cref="CrossEntropy"/>. PyTorch has no such function; the options,
+    /// shapes and errors are <c>cross_entropy</c>'s.
+    /// </summary>
+    /// <remarks>
+    /// <para><b>Shapes.</b> <paramref name="input"/> is (C), (N, C) or (N, C, d1, …, dk); <paramref name="target"/> holds
+    /// int64 class indices of shape (), (N) or (N, d1, …, dk), each in [0, C) or equal to <paramref name="ignoreIndex"/>.
+    /// Class probabilities are not accepted (focal loss is defined on the true class's probability).</para>
+    /// <para><b>Reductions.</b> None returns the target's shape with 0 where the target is ignored; Sum sums; Mean divides
+    /// by Σ w[tᵢ] over the non-ignored rows, exactly as cross-entropy does, so γ = 0 gives
+    /// <see cref="CrossEntropy"/>'s value. An all-ignored mean is NaN (0/0).</para>
+    /// <para><b>γ = 0</b> is computed by <see cref="CrossEntropy"/> itself, so the loss and its gradient equal
+    /// cross-entropy's bit for bit (and its node is named <c>CrossEntropyLossBackward</c>).</para>
+    /// <para><b>Gradient.</b> One autograd node. dlᵢ/dx_c = w[tᵢ]·F·(p_c − [c = tᵢ]) with F = u^γ·(1 − γ·p_t·log p_t / u),
+    /// u = 1 − p_t, finite for every γ ≥ 0 (see <see cref="FocalLossKernel"/>). For Mean and Sum, forward computes the
+    /// gradient in the same pass over the logits and backward only scales it. Gradients flow to <paramref name="input"/> only.</para>
+    /// </remarks>
+    /// <param name="input">Logits, float32.</param>
+    /// <param name="target">Class indices, int64.</param>
+    /// <param name="gamma">The focusing exponent γ ≥ 0 (Lin et al. use 2).</param>
+    /// <param name="weight">Optional (C) rescaling weight per class (the paper's α_t per class).</param>
+    /// <param name="ignoreIndex">A target value that contributes neither loss nor gradient.</param>
+    /// <param name="reduction">None, Mean (default) or Sum.</param>
+    /// <returns>A 0-d loss for Mean and Sum; per-element losses for None.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds."), or γ is negative or not finite.</exception>
+    /// <exception cref="ArgumentException">The target is not int64 class indices of a matching shape, or the weight is not (C).</exception>
+    public static Tensor FocalLoss(Tensor input, Tensor target, float gamma = 2f, Tensor? weight = null, long ignoreIndex = -100,
+        Reduction reduction = Reduction.Mean)
+    {
+        input.RequireFloat(nameof(FocalLoss));
+        if (input.Rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {input.Rank}).", nameof(input));
+        LossOptions.CheckGamma(gamma);
+        int classDim = input.Rank == 1 ? 0 : 1;
+        var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, classDim);
+        var w = CheckClassWeight(weight, classes, "focal_loss");
+        CheckIndexTargetShape(input, target, nameof(FocalLoss));
+        if (gamma == 0f) return CrossEntropy(input, target, weight, ignoreIndex, reduction);
+
+        var logits = ClassRows.ToRows(input.FloatArray, outer, classes, inner);
+        int rows = outer * inner;
+        var targets = target.LongArray;
+        var inputShape = input.Shape;
+        bool needGrad = GradMode.IsEnabled && input.RequiresGrad;
+        if (reduction != Reduction.None && needGrad)
+        {
+            // Training: one fused pass writes the loss and the gradient of the reduced loss; backward scales it.
+            var grad = GC.AllocateUninitializedArray<float>(logits.Length);
+            float value = reduction == Reduction.Mean
+                ? FocalLossKernel.ForwardBackwardMean(logits, targets, classes, gamma, w, ignoreIndex, grad)
+                : (float)FocalLossKernel.ForwardBackward(logits, targets, classes, gamma, w, ignoreIndex, 1f, grad).LossSum;
+            return Node.Record(Tensor.Scalar(value), "FocalLossBackward", (g, lastUse) =>
+            {
+                float gs = g.Item();
+                // As cross-entropy: hand the saved buffer over on its last use, scaled in place when needed.
+                bool owned = lastUse || gs != 1f;
+                var scaled = gs == 1f ? grad : lastUse ? ScaleInPlace(grad, gs) : Scaled(grad, gs);
+                var dx = ClassRows.FromRows(scaled, outer, classes, inner);
+                return [Owned(new Tensor(dx, inputShape), owned || !ReferenceEquals(dx, scaled))];
+            }, input);
+        }
+
+        var loss = reduction == Reduction.None ? new float[rows] : [];
+        var rowMax = needGrad ? new float[rows] : [];
+        var rowLogSum = needGrad ? new float[rows] : [];
+        var t = FocalLossKernel.Forward(logits, targets, classes, gamma, w, ignoreIndex, loss, rowMax, rowLogSum);
+        var result = reduction switch
+        {
+            Reduction.None => new Tensor(loss, target.Shape),
+            Reduction.Sum => Tensor.Scalar((float)t.LossSum),
+            _ => Tensor.Scalar(t.Mean),
+        };
+        return Tensor.Record(result, "FocalLossBackward", g =>
+        {
+            var dx = GC.AllocateUninitializedArray<float>(logits.Length);
+            FocalLossKernel.Backward(logits, targets, classes, gamma, w, ignoreIndex, rowMax, rowLogSum, RowGrad(g, reduction, t.WeightSum), dx);
+            return [Owned(new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape))];
+        }, input);
+    }
+}

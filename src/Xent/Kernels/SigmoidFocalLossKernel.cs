@@ -1,0 +1,125 @@
+namespace Xent.Kernels;
+
+/// <summary>
+/// Element-wise sigmoid focal loss, torchvision 0.14's <c>torchvision.ops.sigmoid_focal_loss</c> (RetinaNet), over flat
+/// spans of logits x and targets y in [0, 1]. With s = σ(x), ce = max(x, 0) − x·y + log(1 + e^−|x|) (binary cross-entropy
+/// with logits), q = 1 − p_t = s·(1 − y) + (1 − s)·y and α_t = α·y + (1 − α)·(1 − y) (1 when α &lt; 0):
+/// <code>
+/// loss    = α_t·ce·q^γ
+/// dloss/dx = α_t·((s − y)·q^γ + γ·ce·q^(γ−1)·s·(1 − s)·(1 − 2y))
+/// </code>
+/// Each element is evaluated in float64 with s and 1 − s as σ(x) and σ(−x), so saturated logits keep q's digits (which
+/// torchvision's float32 1 − p_t loses: its loss is exactly 0 where the true value is tiny) and γ &lt; 1 stays finite
+/// where q → 0 (the second term's limit, 0, is used when q is 0). Sums are float64 per fixed chunk, in chunk order.
+/// </summary>
+public static unsafe class SigmoidFocalLossKernel
+{
+    private const int ChunkElements = 16384;
+
+    /// <summary>Writes the element-wise loss (when <paramref name="loss"/> is not empty) and returns Σ loss in float64.</summary>
+    /// <exception cref="ArgumentException">Lengths differ.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">γ is negative or not finite, or α is NaN.</exception>
+    public static double Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, Span<float> loss)
+    {
+        Check(input, target, alpha, gamma, loss.Length, allowEmpty: true);
+        var parts = new double[KernelParallel.ChunkCount(input.Length, ChunkElements)];
+        fixed (float* px = input, py = target, pl = loss)
+        {
+            float* ax = px, ay = py, al = loss.IsEmpty ? null : pl;
+            KernelParallel.ForChunks(input.Length, ChunkElements, 40, (chunk, i0, i1) =>
+            {
+                double s = 0;
+                for (int i = i0; i < i1; i++)
+                {
+                    float v = (float)Element(ax[i], ay[i], alpha, gamma, out _);
+                    if (al != null) al[i] = v;
+                    s += v;
+                }
+                parts[chunk] = s;
+            });
+        }
+        double sum = 0;
+        foreach (double v in parts) sum += v;
+        return sum;
+    }
+
+    /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
+    public static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, Span<float> loss)
+    {
+        Check(input, target, alpha, gamma, loss.Length, allowEmpty: true);
+        double s = 0;
+        for (int i = 0; i < input.Length; i++)
+        {
+            float v = (float)Element(input[i], target[i], alpha, gamma, out _);
+            if (!loss.IsEmpty) loss[i] = v;
+            s += v;
+        }
+        return s;
+    }
+
+    /// <summary>dloss/dx times g (one value per element in <paramref name="gradLoss"/>, or one for all).</summary>
+    public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
+        ReadOnlySpan<float> gradLoss, Span<float> gradInput)
+    {
+        Check(input, target, alpha, gamma, gradInput.Length, allowEmpty: false);
+        CheckGrad(gradLoss, input.Length);
+        bool broadcast = gradLoss.Length == 1;
+        fixed (float* px = input, py = target, pg = gradLoss, pd = gradInput)
+        {
+            float* ax = px, ay = py, ag = pg, ad = pd;
+            KernelParallel.ForChunks(input.Length, ChunkElements, 40, (_, i0, i1) =>
+            {
+                for (int i = i0; i < i1; i++)
+                {
+                    Element(ax[i], ay[i], alpha, gamma, out double d);
+                    ad[i] = (float)((broadcast ? ag[0] : ag[i]) * d);
+                }
+            });
+        }
+    }
+
+    /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
+    public static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
+        ReadOnlySpan<float> gradLoss, Span<float> gradInput)
+    {
+        Check(input, target, alpha, gamma, gradInput.Length, allowEmpty: false);
+        CheckGrad(gradLoss, input.Length);
+        for (int i = 0; i < input.Length; i++)
+        {
+            Element(input[i], target[i], alpha, gamma, out double d);
+            gradInput[i] = (float)((gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]) * d);
+        }
+    }
+
+    /// <summary>The loss of one element and its derivative, in float64.</summary>
+    private static double Element(float xf, float yf, float alpha, float gamma, out double grad)
+    {
+        double x = xf, y = yf;
+        double e = Math.Exp(-Math.Abs(x));                           // in (0, 1]
+        double s = x >= 0 ? 1 / (1 + e) : e / (1 + e);               // σ(x)
+        double sm = x >= 0 ? e / (1 + e) : 1 / (1 + e);              // σ(−x) = 1 − σ(x), with its own digits
+        double ce = Math.Max(x, 0) - x * y + (e < 1e-5 ? e * (1 - 0.5 * e) : Math.Log(1 + e));
+        double q = s * (1 - y) + sm * y;
+        double at = alpha >= 0 ? alpha * y + (1 - alpha) * (1 - y) : 1;
+        double qg = gamma == 0 ? 1 : Math.Pow(q, gamma);
+        double focus = gamma == 0 || !(q > 0) ? 0 : gamma * ce * qg / q * s * sm * (1 - 2 * y);
+        if (double.IsNaN(q)) focus = double.NaN;
+        grad = at * ((s - y) * qg + focus);
+        return at * ce * qg;
+    }
+
+    private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, int outLength, bool allowEmpty)
+    {
+        SoftmaxKernel.CheckSame(input.Length, target.Length, nameof(target));
+        if (outLength != input.Length && !(allowEmpty && outLength == 0))
+            throw new ArgumentException($"Expected the output to have {input.Length} elements but it has {outLength}.");
+        LossOptions.CheckGamma(gamma);
+        if (float.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be a number (negative disables the weighting).");
+    }
+
+    private static void CheckGrad(ReadOnlySpan<float> gradLoss, int n)
+    {
+        if (gradLoss.Length != 1 && gradLoss.Length != n)
+            throw new ArgumentException($"Expected gradLoss to have 1 or {n} elements but it has {gradLoss.Length}.", nameof(gradLoss));
+    }
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text.Json;
+using Xent.Data;
+using Xent.IO;
+using Xent.Tests.Support;
+using Xent.Training;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// <c>xent calibrate</c> run as a process on PyTorch's linear classifier and 200 Fashion-MNIST test images
+/// (tools/golden/gen_train.py): the NLL before is PyTorch's mean cross-entropy, the temperature minimises the NLL, and
+/// <c>--out</c> writes the same tensors with the temperature in the model spec.
+/// </summary>
+public sealed class CalibrateCliTests : IDisposable
+{
+    private static string GoldenDir => Path.Combine(AppContext.BaseDirectory, "golden", "train");
+    private static string Checkpoint => Path.Combine(GoldenDir, "torch_linear.safetensors");
+    private readonly string _dir = Directory.CreateTempSubdirectory("xent-calibrate-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void FitsTheTemperature_ReportsPyTorchsNll_AndStoresTInTheSpec()
+    {
+        string outPath = Path.Combine(_dir, "calibrated.safetensors");
+        var r = CliRunner.Run("calibrate", "--checkpoint", Checkpoint, "--data", GoldenDir, "--json", "--out", outPath);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var json = JsonDocument.Parse(r.Stdout);
+        var got = json.RootElement;
+        using var torch = JsonDocument.Parse(File.ReadAllText(Path.Combine(GoldenDir, "torch_linear_eval.json")));
+        Check.Close(torch.RootElement.GetProperty("mean_ce").GetDouble(), got.GetProperty("nll_before").GetDouble(), 1e-6, 0, "nll_before");
+        Assert.Equal(200, got.GetProperty("samples").GetInt32());
+        double t = got.GetProperty("temperature").GetDouble();
+        double before = got.GetProperty("nll_before").GetDouble(), after = got.GetProperty("nll_after").GetDouble();
+        Assert.True(after <= before, $"NLL {before} -> {after}");
+
+        // T minimises the NLL of the model's logits, computed here in float64 from the same checkpoint and images.
+        var (state, _, _) = TrainingCheckpoint.Load(Checkpoint);
+        var model = ModelCatalog.Create("linear", new Generator(0));
+        model.LoadStateDict(state);
+        var data = new MnistDataset(GoldenDir, train: false, new Compose(new ToTensor(), new Normalize(0.1307, 0.3081)));
+        var (logits, targets, classes) = TemperatureScaling.CollectLogits(model, new DataLoader(data, 64));
+        double Nll(double temperature)
+        {
+            double s = 0;
+            for (int i = 0; i < targets.Length; i++)
+            {
+                var row = logits.AsSpan(i * classes, classes).ToArray().Select(v => v / temperature).ToArray();
+                double m = row.Max();
+                s += m + Math.Log(row.Sum(v => Math.Exp(v - m))) - row[targets[i]];
+            }
+            return s / targets.Length;
+        }
+        Check.Close(before, Nll(1), 1e-9, 0, "nll at T = 1");
+        Check.Close(after, Nll(t), 1e-9, 0, "nll at T");
+        Assert.True(Nll(t) <= Nll(t * 1.001) && Nll(t) <= Nll(t / 1.001), $"T = {t} is not a minimiser");
+
+        // --out: the same tensors, and a spec whose temperature is T.
+        var (origTensors, _) = Xent.IO.Checkpoint.Load(Checkpoint);
+        var (newTensors, metadata) = Xent.IO.Checkpoint.Load(outPath);
+        Assert.Equal(origTensors.Keys.Order(), newTensors.Keys.Order());
+        foreach (var (k, v) in origTensors) Assert.Equal(v.ToArray(), newTensors[k].ToArray());
+        var spec = ModelSpec.FromMetadata(metadata)!;
+        Assert.Equal((float)t, spec.Temperature);
+        Assert.Equal("linear", spec.Model);
+        Assert.Equal(10, spec.NumClasses);
+
+        // Calibrating the calibrated checkpoint fits the raw logits again and says what it replaces.
+        var again = CliRunner.Run("calibrate", "--checkpoint", outPath, "--data", GoldenDir);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"temperature          {t:F4} (the checkpoint had {spec.Temperature:F4}"), again.Stdout);
+    }
+
+    [Fact]
+    public void BadInputs_AreOneErrorLineAndExitCode2()
+    {
+        foreach (var args in new[]
+        {
+            new[] { "calibrate", "--checkpoint", Path.Combine(GoldenDir, "nope.safetensors"), "--data", GoldenDir },
+            ["calibrate", "--checkpoint", Checkpoint, "--data", Path.Combine(_dir, "no-such-dir")],
+            ["calibrate", "--checkpoint", Checkpoint, "--data", GoldenDir, "--model", "cnn"],
+        })
+        {
+            var r = CliRunner.Run(args);
+            Assert.Equal(2, r.ExitCode);
+            var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
+        }
+    }
+}
