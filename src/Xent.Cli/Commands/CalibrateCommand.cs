@@ -16,8 +16,8 @@ namespace Xent.Cli.Commands;
 /// prediction divides the logits by.
 /// </summary>
 /// <remarks>
-/// This version reads MNIST-format IDX folders (their t10k split), as <c>eval</c> does on main; the other data sources
-/// (CSV, image folders, .npy) come with the data-source layer. A checkpoint without a spec (an older Xent checkpoint or a
+/// It reads every kind of labelled data <c>eval</c> reads (an IDX folder's t10k split, CSV/TSV, image class folders, .npy
+/// with --labels), standardised with the checkpoint's spec. A checkpoint without a spec (an older Xent checkpoint or a
 /// PyTorch state dict) is read as the tutorial's 1×28×28 model, and <c>--out</c> gives it a spec.
 /// </remarks>
 internal static class CalibrateCommand
@@ -28,7 +28,9 @@ internal static class CalibrateCommand
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors", Required = true };
-        var data = new Option<string?>("--data") { Description = $"Held-out labelled data: a folder with the MNIST-format IDX files; its t10k split is used [default: {DataSource.DefaultDirectory}]" };
+        var data = new Option<string?>("--data") { Description = $"Held-out labelled data: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with --labels [default: {DataSource.DefaultDirectory}]" };
+        var labels = new Option<string?>("--labels") { Description = "Labels .npy for a .npy --data" };
+        var target = new Option<string?>("--target") { Description = "CSV: the label column [default: the one the model was trained on]" };
         var output = new Option<string?>("--out") { Description = "Write the checkpoint with the fitted temperature in its spec here (may be --checkpoint itself)" };
         var model = new Option<string?>("--model") { Description = "Model: cnn, linear or mlp [default: from the checkpoint, else cnn]" };
         model.AcceptOnlyFromAmong([.. ModelCatalog.Names]);
@@ -37,10 +39,10 @@ internal static class CalibrateCommand
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
         var command = new Command("calibrate", "Fit a softmax temperature on held-out data (temperature scaling): NLL and ECE before and after; --out stores it in the checkpoint.")
         {
-            checkpoint, data, output, model, json, batchSize, threads,
+            checkpoint, data, labels, target, output, model, json, batchSize, threads,
         };
-        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(output), parse.GetValue(model),
-            parse.GetValue(json), parse.GetValue(batchSize), parse.GetValue(threads)));
+        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(labels), parse.GetValue(target),
+            parse.GetValue(output), parse.GetValue(model), parse.GetValue(json), parse.GetValue(batchSize), parse.GetValue(threads)));
         return command;
     }
 
@@ -51,11 +53,13 @@ internal static class CalibrateCommand
         return BadInput;
     }
 
-    private static int Run(string checkpointPath, string? data, string? outPath, string? modelName, bool json, int batchSize, int? threads)
+    private static int Run(string checkpointPath, string? data, string? labels, string? targetColumn, string? outPath, string? modelName,
+        bool json, int batchSize, int? threads)
     {
         if (batchSize < 1 || threads is < 1) return Fail("--test-batch-size and --threads must be at least 1.");
         string dataDir = data ?? DataSource.DefaultDirectory;
-        if (DataSource.Missing(dataDir, needTrain: false) is not null) return Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
+        bool idx = DataSource.IsIdx(dataDir);
+        if (idx && DataSource.Missing(dataDir, needTrain: false) is not null) return Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         if (threads is int t) KernelParallel.MaxThreads = t;
 
         Dictionary<string, Tensor> state;
@@ -77,13 +81,11 @@ internal static class CalibrateCommand
             ?? "cnn";
         if (saved is { MultiLabel: true })
             return Fail("temperature scaling calibrates a softmax over exclusive classes; this checkpoint is multi-label (sigmoid outputs).");
-        if (saved is not null && (saved.InputKind != ModelSpec.ImageInput || !saved.InputShape.SequenceEqual([1, 28, 28])))
-            return Fail($"calibrate reads MNIST-format IDX folders (1x28x28 images) in this version; the checkpoint's model takes {saved.InputKind} of shape ({string.Join(", ", saved.InputShape)}).");
-        var spec = (saved ?? TutorialSpec(name, dataDir)) with { Model = name };
-
-        var module = ModelCatalog.Create(name, new Generator(0));
+        var spec = (saved ?? ModelCatalog.LegacySpec(name, ClassNames.ForDataset(Path.GetFullPath(dataDir)))) with { Model = name };
+        Xent.NN.Module module;
         try
         {
+            module = ModelCatalog.Create(spec, new Generator(0));
             module.LoadStateDict(state);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
@@ -94,15 +96,24 @@ internal static class CalibrateCommand
         TemperatureScalingResult fit;
         try
         {
-            var transform = new Compose(new ToTensor(), new Normalize([.. spec.Mean.Select(v => (double)v)], [.. spec.Std.Select(v => (double)v)]));
-            var heldOut = new MnistDataset(dataDir, train: false, transform);
-            var batches = new DataLoader(heldOut, batchSize, shuffle: false, new Generator(0), dropLast: false, reuseBuffers: true);
+            IDataset heldOut;
+            if (idx)
+            {
+                if (!spec.InputShape.SequenceEqual([1, 28, 28]))
+                    throw new InvalidDataException($"'{dataDir}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
+                heldOut = DatasetFactory.LoadIdx(dataDir, train: false, spec.Mean, spec.Std);
+            }
+            else
+            {
+                heldOut = DatasetFactory.Load(dataDir, new DataOptions { Spec = spec, Labels = labels, Target = targetColumn }).Standardized(spec.Mean, spec.Std);
+            }
+            var batches = DataSource.Batches(heldOut, batchSize, shuffle: false);
             var (logits, targets, classes) = TemperatureScaling.CollectLogits(module, batches);
             if (classes != spec.NumClasses)
                 return Fail($"the model has {classes} outputs but its spec names {spec.NumClasses} classes.");
             fit = TemperatureScaling.Fit(logits, targets, classes);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+        catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
             return Fail(e.Message);
         }
@@ -122,18 +133,6 @@ internal static class CalibrateCommand
         return 0;
     }
 
-    /// <summary>The spec of a checkpoint that has none: the tutorial's 1×28×28 images with Normalize(0.1307, 0.3081).</summary>
-    private static ModelSpec TutorialSpec(string model, string dataDir) => new()
-    {
-        Model = model,
-        InputKind = ModelSpec.ImageInput,
-        InputShape = [1, 28, 28],
-        ClassNames = [.. ClassNames.ForDataset(Path.GetFullPath(dataDir))],
-        Mean = [0.1307f],
-        Std = [0.3081f],
-        Hidden = model == "mlp" ? [256] : [], // main's mlp is 784-256-10
-    };
-
     /// <summary>Copies every tensor (model and optimizer state) and metadata entry, with the spec's entries replaced.</summary>
     private static void WriteCalibrated(string from, string to, ModelSpec spec)
     {
@@ -148,7 +147,7 @@ internal static class CalibrateCommand
     {
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(string.Create(c, $"Calibrated '{checkpoint}' ({model}) on {r.Samples} images of '{dataDir}':"));
+        sb.AppendLine(string.Create(c, $"Calibrated '{checkpoint}' ({model}) on {r.Samples} samples of '{dataDir}':"));
         sb.AppendLine(string.Create(c, $"  temperature          {r.Temperature:F4}{(previous is float p && p != 1f ? $" (the checkpoint had {p:F4}; fitted on the raw logits)" : "")}"));
         sb.AppendLine(string.Create(c, $"  mean cross-entropy   {r.NllBefore:F4} -> {r.NllAfter:F4}"));
         sb.Append(string.Create(c, $"  ECE (15 bins)        {r.EceBefore:F4} -> {r.EceAfter:F4}"));

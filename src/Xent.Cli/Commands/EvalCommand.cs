@@ -109,13 +109,15 @@ internal static class EvalCommand
             err.WriteLine("error: " + e.Message);
             return TrainCommand.ExitNoData;
         }
+        // A calibrated checkpoint (xent calibrate --out) is evaluated with its temperature: mean cross-entropy and ECE are the calibrated ones.
+        if (!spec.MultiLabel && spec.Temperature != 1f) module = new TemperatureScaled(module, spec.Temperature);
         var result = Evaluator.Evaluate(module, DataSource.Batches(test, testBatchSize, shuffle: false), spec.NumClasses, spec.MultiLabel);
         var names = spec.ClassNames;
         if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath));
         else
         {
             string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
-            Console.WriteLine($"Checkpoint '{checkpointPath}' ({name}{(metadata.TryGetValue("epoch", out var e) ? ", epoch " + e : "")}) on {test.Count} test {unit}:");
+            Console.WriteLine($"Checkpoint '{checkpointPath}' ({name}{(metadata.TryGetValue("epoch", out var e) ? ", epoch " + e : "")}{(spec.Temperature != 1f ? ", temperature " + spec.Temperature.ToString("0.####", CultureInfo.InvariantCulture) : "")}) on {test.Count} test {unit}:");
             TrainCommand.PrintFinal(result, names);
             if (!result.MultiLabel)
             {

@@ -23,7 +23,7 @@ internal static class TrainCommand
     public const int ExitDiverged = 3;
 
     /// <summary>Loss kinds <c>--loss</c> accepts (<c>auto</c>: cross-entropy, or BCE-with-logits for multi-label).</summary>
-    internal static readonly string[] Losses = ["auto", "cross-entropy", "bce-with-logits"];
+    internal static readonly string[] Losses = ["auto", "cross-entropy", "bce-with-logits", "focal"];
 
     public static Command Create()
     {
@@ -49,8 +49,9 @@ internal static class TrainCommand
         optimizer.AcceptOnlyFromAmong("adam", "sgd", "adamw", "adadelta");
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.0 };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay [default: 0; 0.01 for adamw]" };
-        var loss = new Option<string>("--loss") { Description = "Loss: auto (cross-entropy; bce-with-logits for multi-label), cross-entropy or bce-with-logits", DefaultValueFactory = _ => "auto" };
+        var loss = new Option<string>("--loss") { Description = "Loss: auto (cross-entropy; bce-with-logits for multi-label), cross-entropy, bce-with-logits, or focal (softmax focal loss, --gamma)", DefaultValueFactory = _ => "auto" };
         loss.AcceptOnlyFromAmong(Losses);
+        var focalGamma = new Option<float?>("--gamma") { Description = "Focal loss focusing exponent >= 0 (--loss focal) [default: 2]" };
         var labelSmoothing = new Option<float>("--label-smoothing") { Description = "CrossEntropyLoss label smoothing in [0, 1]", DefaultValueFactory = _ => 0f };
         var classWeights = new Option<string>("--class-weights") { Description = "Class weights of the loss: none, or inverse-frequency (N / (C·count))", DefaultValueFactory = _ => "none" };
         classWeights.AcceptOnlyFromAmong("none", "inverse-frequency");
@@ -71,7 +72,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a classifier on Fashion-MNIST/MNIST (as in the PyTorch tutorial) or on your own CSV, image folders or .npy arrays.")
         {
             data, labels, target, features, multiLabel, missing, imageSize, testData, testLabels, valSplit,
-            model, hidden, epochs, batchSize, testBatchSize, lr, optimizer, momentum, weightDecay, loss, labelSmoothing,
+            model, hidden, epochs, batchSize, testBatchSize, lr, optimizer, momentum, weightDecay, loss, focalGamma, labelSmoothing,
             classWeights, posWeight, schedule, gamma, warmup, clip, patience, seed, threads, output, resume, limitBatches,
         };
         command.SetAction(parse => Run(new Settings(
@@ -95,6 +96,7 @@ internal static class TrainCommand
             Momentum: parse.GetValue(momentum),
             WeightDecay: parse.GetValue(weightDecay),
             Loss: parse.GetValue(loss)!,
+            FocalGamma: parse.GetValue(focalGamma),
             LabelSmoothing: parse.GetValue(labelSmoothing),
             ClassWeights: parse.GetValue(classWeights)!,
             PosWeight: parse.GetValue(posWeight)!,
@@ -113,7 +115,7 @@ internal static class TrainCommand
 
     private sealed record Settings(string? Data, string? Labels, string? Target, string? Features, string? MultiLabel, string Missing,
         string? ImageSize, string? TestData, string? TestLabels, double? ValSplit, string Model, string? Hidden, int Epochs, int BatchSize,
-        int TestBatchSize, double? Lr, string Optimizer, double Momentum, double? WeightDecay, string Loss, float LabelSmoothing,
+        int TestBatchSize, double? Lr, string Optimizer, double Momentum, double? WeightDecay, string Loss, float? FocalGamma, float LabelSmoothing,
         string ClassWeights, string PosWeight, string Schedule, double Gamma, int Warmup, double? ClipGradNorm, int? Patience,
         long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches);
 
@@ -148,6 +150,11 @@ internal static class TrainCommand
         {
             err.WriteLine($"error: --label-smoothing must be in [0, 1], got {s.LabelSmoothing.ToString(CultureInfo.InvariantCulture)}.");
             return 1;
+        }
+        if (s.FocalGamma is float fg && (s.Loss != "focal" || !(fg >= 0f) || !float.IsFinite(fg)) || s.Loss == "focal" && s.LabelSmoothing != 0f)
+        {
+            err.WriteLine("error: --gamma (a finite number >= 0) applies to --loss focal only, and focal loss takes no --label-smoothing.");
+            return ExitNoData;
         }
         if (s.ValSplit is double vs && !(vs > 0 && vs < 1) || s.Patience is < 1 || s.Warmup < 0 || s.ClipGradNorm is double c && !(c > 0) || !(s.Gamma > 0))
         {
@@ -237,9 +244,18 @@ internal static class TrainCommand
         else
         {
             Tensor? weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(prep.TrainCounts) : null;
-            var ce = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
-            criterion = ce.Forward;
-            lossLabel = "CrossEntropyLoss";
+            if (lossName == "focal")
+            {
+                var focal = new FocalLoss(gamma: s.FocalGamma ?? 2f, weight: weight);
+                criterion = focal.Forward;
+                lossLabel = string.Create(CultureInfo.InvariantCulture, $"FocalLoss(gamma={focal.Gamma})");
+            }
+            else
+            {
+                var ce = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
+                criterion = ce.Forward;
+                lossLabel = "CrossEntropyLoss";
+            }
         }
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = spec.Model };
