@@ -38,7 +38,7 @@ internal static class EvalCommand
         if (testBatchSize < 1 || threads is < 1)
         {
             err.WriteLine("error: --test-batch-size and --threads must be at least 1.");
-            return 1;
+            return ExitCodes.BadInput; // robustness (issue 13)
         }
         string dataDir = data ?? DataSource.DefaultDirectory;
         if (DataSource.Missing(dataDir, needTrain: false) is not null)
@@ -48,6 +48,7 @@ internal static class EvalCommand
         }
         if (threads is int t) KernelParallel.MaxThreads = t;
 
+        InputFiles.RequireFile(checkpointPath, "checkpoint"); // robustness (issue 13)
         Dictionary<string, Tensor> state;
         Dictionary<string, string> metadata;
         try
@@ -56,8 +57,8 @@ internal static class EvalCommand
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
         {
-            err.WriteLine($"error: cannot read checkpoint: {e.Message}");
-            return 1;
+            err.WriteLine("error: " + CliHost.Clean($"cannot read checkpoint: {e.Message}"));
+            return ExitCodes.BadInput; // robustness (issue 13)
         }
         string name = modelName
             ?? (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
@@ -70,11 +71,13 @@ internal static class EvalCommand
         }
         catch (InvalidOperationException e)
         {
-            err.WriteLine($"error: '{checkpointPath}' does not fit the {name} model: {e.Message}");
-            return 1;
+            err.WriteLine("error: " + CliHost.Clean($"'{checkpointPath}' does not fit the {name} model: {e.Message}"));
+            return ExitCodes.BadInput; // robustness (issue 13)
         }
 
         var test = DataSource.Load(dataDir, train: false);
+        DataChecks.RequireSamples(test); // robustness (issue 13): no accuracy (NaN) of zero images
+        DataChecks.RequireModelImageSize(test, name);
         var result = Evaluator.Evaluate(module, DataSource.Batches(test, testBatchSize, shuffle: false), 10);
         var names = ClassNames.ForDataset(Path.GetFullPath(dataDir));
         if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath));

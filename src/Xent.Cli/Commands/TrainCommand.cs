@@ -42,11 +42,13 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an uninterrupted run with the same seed ends" };
         var limitBatches = new Option<int?>("--limit-batches") { Description = "At most this many training batches per epoch (quick runs)" };
+        // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the run already in --out (its checkpoint, metrics.csv and report.html)" };
 
         var command = new Command("train", "Train a classifier with cross-entropy on Fashion-MNIST/MNIST, as in the seeds' PyTorch example.")
         {
             data, model, epochs, batchSize, testBatchSize, lr, optimizer, momentum, weightDecay, labelSmoothing,
-            classWeights, seed, threads, output, resume, limitBatches,
+            classWeights, seed, threads, output, resume, limitBatches, overwrite,
         };
         command.SetAction(parse => Run(new Settings(
             Data: parse.GetValue(data),
@@ -64,12 +66,14 @@ internal static class TrainCommand
             Threads: parse.GetValue(threads),
             Out: parse.GetValue(output),
             Resume: parse.GetValue(resume),
-            LimitBatches: parse.GetValue(limitBatches))));
+            LimitBatches: parse.GetValue(limitBatches),
+            Overwrite: parse.GetValue(overwrite))));
         return command;
     }
 
     private sealed record Settings(string? Data, string Model, int Epochs, int BatchSize, int TestBatchSize, double? Lr, string Optimizer,
-        double Momentum, double? WeightDecay, float LabelSmoothing, string ClassWeights, long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches);
+        double Momentum, double? WeightDecay, float LabelSmoothing, string ClassWeights, long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches,
+        bool Overwrite);
 
     /// <summary>The model name a training checkpoint records, or null when it records none or cannot be read (Resume then reports why).</summary>
     private static string? SavedModel(string checkpoint)
@@ -89,41 +93,31 @@ internal static class TrainCommand
     private static int Run(Settings s)
     {
         var err = Console.Error;
-        if (s.Epochs < 1 || s.BatchSize < 1 || s.TestBatchSize < 1 || s.LimitBatches is < 1 || s.Threads is < 1)
-        {
-            err.WriteLine("error: --epochs, --batch-size, --test-batch-size, --limit-batches and --threads must be at least 1.");
-            return 1;
-        }
-        if (s.LabelSmoothing is < 0f or > 1f)
-        {
-            err.WriteLine($"error: --label-smoothing must be in [0, 1], got {s.LabelSmoothing.ToString(CultureInfo.InvariantCulture)}.");
-            return 1;
-        }
+        // robustness (issue 13): every numeric option checked up front; a bad one is exit code 2 (TrainArguments.cs).
+        TrainArguments.Validate(s.Epochs, s.BatchSize, s.TestBatchSize, s.LimitBatches, s.Threads, s.Lr, s.Momentum, s.WeightDecay, s.LabelSmoothing);
         string dataDir = s.Data ?? DataSource.DefaultDirectory;
         if (DataSource.Missing(dataDir) is not null)
         {
             err.WriteLine(DataSource.NotFoundMessage(dataDir));
             return ExitNoData;
         }
-        if (s.Resume is not null && !File.Exists(s.Resume))
-        {
-            err.WriteLine($"error: checkpoint '{s.Resume}' does not exist.");
-            return 1;
-        }
+        if (s.Resume is not null) InputFiles.RequireFile(s.Resume, "checkpoint"); // robustness (issue 13)
         if (s.Resume is not null && SavedModel(s.Resume) is string saved && saved != s.Model)
         {
             // Checked before loading: the models share no parameter names, so loading would only report missing keys.
-            err.WriteLine($"error: checkpoint '{s.Resume}' holds a '{saved}' model, not '{s.Model}'; pass --model {saved}.");
-            return 1;
+            err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume, saved, s.Model, ModelCatalog.Names))); // robustness (issue 13)
+            return ExitCodes.BadInput;
         }
         if (s.Threads is int t) KernelParallel.MaxThreads = t;
 
         var train = DataSource.Load(dataDir, train: true);
         var test = DataSource.Load(dataDir, train: false);
         var classNames = ClassNames.ForDataset(Path.GetFullPath(dataDir));
+        // robustness (issue 13): empty splits and images of the wrong size are exit code 2, not a crash mid-run (DataChecks.cs).
+        foreach (var split in new[] { train, test }) { DataChecks.RequireSamples(split); DataChecks.RequireModelImageSize(split, s.Model); }
 
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(outDir);
+        RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite); // robustness (issue 13): never replace another run
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
         string reportPath = Path.Combine(outDir, "report.html");
@@ -156,8 +150,8 @@ internal static class TrainCommand
             }
             catch (Exception e) when (e is InvalidDataException or InvalidOperationException or NotSupportedException)
             {
-                err.WriteLine($"error: cannot resume from '{s.Resume}': {e.Message}");
-                return 1;
+                err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {e.Message}"));
+                return ExitCodes.BadInput; // robustness (issue 13)
             }
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
             // The optimizer's settings come from the checkpoint; report and save those, not the command line's.

@@ -1,0 +1,28 @@
+using Xent.Data;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// Checks that a dataset the CLI loaded can be used at all, before training or evaluating: samples exist, and the
+/// images are the size the models take. Each failure is an <see cref="InvalidDataException"/> naming the file (exit code 2).
+/// </summary>
+internal static class DataChecks
+{
+    /// <summary>The image size of the catalog's models (MNIST's 28 × 28).</summary>
+    public const int ModelImageSize = 28;
+
+    /// <summary>Throws when <paramref name="dataset"/> holds no samples (an evaluation of nothing has no accuracy).</summary>
+    public static void RequireSamples(MnistDataset dataset)
+    {
+        if (dataset.Count == 0)
+            throw new InvalidDataException($"'{dataset.ImagesPath}' holds 0 images; there is nothing to train on or evaluate.");
+    }
+
+    /// <summary>Throws when <paramref name="dataset"/>'s images are not the <paramref name="model"/>'s input size.</summary>
+    public static void RequireModelImageSize(MnistDataset dataset, string model)
+    {
+        if (dataset.Height != ModelImageSize || dataset.Width != ModelImageSize)
+            throw new InvalidDataException(
+                $"'{dataset.ImagesPath}' holds {dataset.Height} x {dataset.Width} images; the {model} model takes {ModelImageSize} x {ModelImageSize} (MNIST's size).");
+    }
+}
