@@ -33,7 +33,11 @@ internal static class CliHost
             if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
             {
                 string command = CommandPath(parse.CommandResult.Command);
-                Console.Error.WriteLine($"error: {Clean(parse.Errors[0].Message)} See '{command} --help'.");
+                // An unknown word explains the other errors it causes ("Required command was not provided").
+                string message = parse.UnmatchedTokens.Count > 0
+                    ? $"unrecognized command or argument '{parse.UnmatchedTokens[0]}'."
+                    : parse.Errors[0].Message;
+                Console.Error.WriteLine($"error: {Clean(message)} See '{command} --help'.");
                 return ExitCodes.BadInput;
             }
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
