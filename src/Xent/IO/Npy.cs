@@ -63,6 +63,10 @@ public static class Npy
         if (headerLen > 1 << 24)
             throw new InvalidDataException($"'{name}': header length {headerLen} at offset 8 is implausibly large (over 16 MiB).");
 
+        // Before allocating: a hostile length must not cost memory the file does not back.
+        if (stream.CanSeek && headerLen > stream.Length - stream.Position)
+            throw new InvalidDataException(
+                $"'{name}': truncated header: expected {headerLen} header bytes at offset {headerOffset}, found {Math.Max(0, stream.Length - stream.Position)}.");
         var headerBytes = new byte[headerLen];
         got = BinaryFile.ReadUpTo(stream, headerBytes);
         if (got < headerLen)
@@ -79,8 +83,13 @@ public static class Npy
         long count = CountOrThrow(shape, name, headerOffset);
         if (count > Array.MaxLength)
             throw new NotSupportedException($"'{name}': the array has {count} elements; at most {Array.MaxLength} are supported.");
-        var array = NpyArray.Zeros(dtype, shape);
         long dataOffset = headerOffset + headerLen;
+        long needed = count * dtype.ItemSize();
+        if (stream.CanSeek && needed > stream.Length - stream.Position)
+            throw new InvalidDataException(
+                $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found {Math.Max(0, stream.Length - stream.Position)} " +
+                $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}).");
+        var array = NpyArray.Zeros(dtype, shape);
         // In chunks: an array over 2 GiB (e.g. 54M x 10 float32) is more bytes than one Span can hold.
         long read = array.ReadDataFrom(stream);
         if (read < array.ByteLength)

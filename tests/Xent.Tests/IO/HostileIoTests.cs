@@ -223,3 +223,52 @@ public class HostileIoTests
         GC.Collect();
     }
 }
+
+/// <summary>Hostile headers that used to cost a stack overflow or gigabytes before the error.</summary>
+public class HostileHeaderTests
+{
+    private static byte[] NpyWithHeader(string header, int dataBytes)
+    {
+        header = header.PadRight(((header.Length + 11 + 63) / 64 * 64) - 11) + "\n";
+        byte[] h = Encoding.Latin1.GetBytes(header);
+        var bytes = new byte[12 + h.Length + dataBytes];
+        bytes[0] = 0x93;
+        Encoding.ASCII.GetBytes("NUMPY").CopyTo(bytes, 1);
+        bytes[6] = 2; // version 2.0: a 4-byte header length
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)h.Length);
+        h.CopyTo(bytes, 12);
+        return bytes;
+    }
+
+    [Fact]
+    public void DeeplyNestedNpyHeaderIsAnErrorNotAStackOverflow()
+    {
+        string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + new string('(', 200_000) + "}";
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(NpyWithHeader(header, 0)), "deep.npy"));
+        Assert.Contains("nesting deeper than 32 levels", e.Message);
+    }
+
+    private static long AllocatedBy(Action action)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
+    public void SizesClaimedByAHeaderAreCheckedAgainstTheFileBeforeAllocating()
+    {
+        byte[] npy = NpyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (2000000000,), }", 10);
+        long npyBytes = AllocatedBy(() => Assert.Contains("truncated data", Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(npy), "big.npy")).Message));
+
+        byte[] idx = [0, 0, 8, 1, 0x77, 0x35, 0x94, 0x00, 1, 2, 3]; // 2,000,000,000 labels, 3 present
+        long idxBytes = AllocatedBy(() => Assert.Contains("truncated data", Assert.Throws<InvalidDataException>(() => Xent.Data.IdxReader.Read(new MemoryStream(idx), "big-idx")).Message));
+        using var gz = new MemoryStream();
+        using (var z = new System.IO.Compression.GZipStream(gz, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) z.Write(idx);
+        long gzBytes = AllocatedBy(() => Assert.Contains("truncated data", Assert.Throws<InvalidDataException>(() => Xent.Data.IdxReader.Read(new MemoryStream(gz.ToArray()), "big-idx.gz")).Message));
+
+        Assert.True(npyBytes < 1 << 20, $"Npy.Read allocated {npyBytes} bytes for a 10-byte array claiming 2 GB");
+        Assert.True(idxBytes < 1 << 20, $"IdxReader allocated {idxBytes} bytes for a raw file claiming 2 GB");
+        Assert.True(gzBytes < 1 << 20, $"IdxReader allocated {gzBytes} bytes for a gzipped file claiming 2 GB");
+    }
+}
