@@ -79,6 +79,25 @@ public class HostileIoTests
     }
 
     [Fact]
+    public void AnInt32WeightIsReportedAsInt32NotAsTheInt64ItWasWidenedTo()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("int32.safetensors");
+        SafeTensors.Write(path, [("linear.weight", new NpyArray(new int[6], 2, 3)), ("linear.bias", new NpyArray(new float[2], 2))]);
+        var model = new Xent.NN.Linear(3, 2);
+        var wrapper = new Wrapper(model);
+        var e = Assert.Throws<InvalidOperationException>(() => wrapper.LoadStateDict(path));
+        Assert.Contains("size mismatch for linear.weight: expected float32, got int32.", e.Message);
+    }
+
+    private sealed class Wrapper : Xent.NN.Module
+    {
+        public Wrapper(Xent.NN.Linear linear) => Register("linear", linear);
+
+        public override Tensor Forward(Tensor x) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public void AFolderIsNotAFile()
     {
         using var dir = new TempDirectory();
