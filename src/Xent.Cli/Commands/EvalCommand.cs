@@ -43,7 +43,7 @@ internal static class EvalCommand
         string dataDir = data ?? DataSource.DefaultDirectory;
         if (DataSource.Missing(dataDir, needTrain: false) is not null)
         {
-            err.WriteLine("error: " + DataSource.NotFoundMessage(dataDir, needTrain: false)); // robustness (issue 13): "error:" prefix
+            err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataDir, needTrain: false))); // robustness (issue 13): "error:" prefix
             return TrainCommand.ExitNoData;
         }
         if (threads is int t) KernelParallel.MaxThreads = t;

@@ -98,7 +98,7 @@ internal static class TrainCommand
         string dataDir = s.Data ?? DataSource.DefaultDirectory;
         if (DataSource.Missing(dataDir) is not null)
         {
-            err.WriteLine("error: " + DataSource.NotFoundMessage(dataDir)); // robustness (issue 13): "error:" prefix
+            err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataDir))); // robustness (issue 13): "error:" prefix
             return ExitNoData;
         }
         if (s.Resume is not null) InputFiles.RequireFile(s.Resume, "checkpoint"); // robustness (issue 13)
