@@ -126,6 +126,19 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointThatCannotBeWrittenIsOneLineAfterTheMetricsRow()
+    {
+        // A folder where the checkpoint goes makes its write fail as a full disk would, after the epoch's work.
+        string outDir = Dir("unwritable");
+        Directory.CreateDirectory(Path.Combine(outDir, "checkpoint.safetensors"));
+        var r = Train(outDir);
+        CliAssert.OneLineError(r, 2, "checkpoint.safetensors");
+        // The row went first: had the checkpoint been written and the run then killed, no epoch would lack its row.
+        Assert.Equal([1], MetricsCsvWriter.Read(Path.Combine(outDir, "metrics.csv")).Select(x => x.Epoch));
+        Assert.DoesNotContain(Directory.GetFiles(outDir), f => f.Contains(".tmp-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void MetricsFileWithADamagedMiddleRowIsStillAnError()
     {
         string outDir = Dir("damaged");
