@@ -1,6 +1,7 @@
 using Xent.Kernels;
 using Xunit;
 using static Xent.Tests.Kernels.CeReference;
+using Xent.Tests.Support;
 
 namespace Xent.Tests.Kernels;
 
@@ -33,9 +34,9 @@ public class BinaryCrossEntropyKernelTests
         {
             double expected = RefLogits(x[i], y[i], w[i], pw[i % c]);
             refSum += expected;
-            Close.One(expected, loss[i], 1e-5, 1e-6 * (1 + Math.Abs(x[i]) * 1e-3), $"loss[{i}]");
+            Check.Close(expected, loss[i], 1e-5, 1e-6 * (1 + Math.Abs(x[i]) * 1e-3), $"loss[{i}]");
         }
-        Close.One(refSum, sum, 1e-6, 0, "sum");
+        Check.Close(refSum, sum, 1e-6, 0, "sum");
 
         var g = new float[n];
         BinaryCrossEntropyKernel.WithLogitsBackward(x, y, w, pw, [0.25f], g);
@@ -43,14 +44,14 @@ public class BinaryCrossEntropyKernelTests
         {
             // d/dx of w·(pw·y·softplus(−x) + (1 − y)·softplus(x)) = w·((pw·y + 1 − y)·σ(x) − pw·y), in float64.
             double sigmoid = 1 / (1 + Math.Exp(-(double)x[i])), py = pw[i % c] * (double)y[i];
-            Close.One(0.25 * w[i] * ((py + 1 - y[i]) * sigmoid - py), g[i], 1e-5, 1e-7, $"analytic grad[{i}]");
+            Check.Close(0.25 * w[i] * ((py + 1 - y[i]) * sigmoid - py), g[i], 1e-5, 1e-7, $"analytic grad[{i}]");
             double h = 1e-5 * Math.Max(1, Math.Abs(x[i]));
             double fd = 0.25 * (RefLogits(x[i] + h, y[i], w[i], pw[i % c]) - RefLogits(x[i] - h, y[i], w[i], pw[i % c])) / (2 * h);
-            Close.One(fd, g[i], 1e-4, 1e-6, $"grad[{i}]");
+            Check.Close(fd, g[i], 1e-4, 1e-6, $"grad[{i}]");
         }
         // No weights at all: the plain formula.
         BinaryCrossEntropyKernel.WithLogitsForward(x, y, [], [], loss);
-        for (int i = 0; i < n; i++) Close.One(RefLogits(x[i], y[i], 1, 1), loss[i], 1e-5, 1e-6, $"plain loss[{i}]");
+        for (int i = 0; i < n; i++) Check.Close(RefLogits(x[i], y[i], 1, 1), loss[i], 1e-5, 1e-6, $"plain loss[{i}]");
     }
 
     [Fact]
@@ -64,21 +65,21 @@ public class BinaryCrossEntropyKernelTests
         p[0] = 0f; y[0] = 1f; p[1] = 1f; y[1] = 0f; p[2] = 0f; y[2] = 0f;
         var loss = new float[n];
         double sum = BinaryCrossEntropyKernel.Forward(p, y, w, loss);
-        for (int i = 0; i < n; i++) Close.One(RefProb(p[i], y[i], w[i]), loss[i], 1e-5, 1e-6, $"loss[{i}]");
-        Close.One(100 * w[0], loss[0], 1e-6, 0); // log 0 clamped at −100
+        for (int i = 0; i < n; i++) Check.Close(RefProb(p[i], y[i], w[i]), loss[i], 1e-5, 1e-6, $"loss[{i}]");
+        Check.Close(100 * w[0], loss[0], 1e-6, 0); // log 0 clamped at −100
         Assert.Equal(0f, loss[2]);
-        Close.One(Enumerable.Range(0, n).Sum(i => RefProb(p[i], y[i], w[i])), sum, 1e-6, 0, "sum");
+        Check.Close(Enumerable.Range(0, n).Sum(i => RefProb(p[i], y[i], w[i])), sum, 1e-6, 0, "sum");
 
         var g = new float[n];
         BinaryCrossEntropyKernel.Backward(p, y, w, [1f], g);
         for (int i = 3; i < n; i++)
         {
-            Close.One(w[i] * (p[i] - (double)y[i]) / ((1 - (double)p[i]) * p[i]), g[i], 1e-4, 1e-6, $"analytic grad[{i}]");
+            Check.Close(w[i] * (p[i] - (double)y[i]) / ((1 - (double)p[i]) * p[i]), g[i], 1e-4, 1e-6, $"analytic grad[{i}]");
             double h = 1e-7;
             double fd = (RefProb(p[i] + h, y[i], w[i]) - RefProb(p[i] - h, y[i], w[i])) / (2 * h);
-            Close.One(fd, g[i], 1e-3, 1e-5, $"grad[{i}]");
+            Check.Close(fd, g[i], 1e-3, 1e-5, $"grad[{i}]");
         }
-        Close.One(-1e12 * w[0], g[0], 1e-6, 0); // (p − y)/max(p(1 − p), 1e-12)
+        Check.Close(-1e12 * w[0], g[0], 1e-6, 0); // (p − y)/max(p(1 − p), 1e-12)
         Assert.Throws<ArgumentException>(() => BinaryCrossEntropyKernel.Forward([1.5f], [0f], [], new float[1]));
         Assert.Throws<ArgumentException>(() => BinaryCrossEntropyKernel.Forward([float.NaN], [0f], [], new float[1]));
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Xent.Kernels;
 using Xunit;
+using Xent.Tests.Support;
 
 namespace Xent.Tests.Kernels;
 
@@ -36,9 +37,9 @@ public class CrossEntropyGoldenTests
         var m = new float[rows];
         var l = new float[rows];
         var totals = CrossEntropyKernel.Forward(x, t, classes, w, ignore, eps, loss, m, l, default);
-        Close.All(CeGolden.Load(name, "loss_none").Floats(), loss, LossRtol, 1e-6, "loss");
-        Close.One(Scalar(name, "loss_mean"), totals.Mean, LossRtol, 1e-6, "mean");
-        Close.One(Scalar(name, "loss_sum"), (float)totals.LossSum, LossRtol, 1e-6, "sum");
+        Check.Close(CeGolden.Load(name, "loss_none").Floats(), loss, LossRtol, 1e-6, "loss");
+        Check.Close(Scalar(name, "loss_mean"), totals.Mean, LossRtol, 1e-6, "mean");
+        Check.Close(Scalar(name, "loss_sum"), (float)totals.LossSum, LossRtol, 1e-6, "sum");
 
         foreach (string r in Grads(c))
         {
@@ -46,12 +47,12 @@ public class CrossEntropyGoldenTests
             float[] expected = CeGolden.ToRows(CeGolden.Load(name, "grad_" + r), out _, out _);
             // With C = 50000 PyTorch's own float32 log-sum-exp is off by ~3e-6 of the largest gradient
             // (checked against float64 in tools/golden); the kernel's float64-checked error is far smaller.
-            double atol = Close.Scale(expected, classes > 10000 ? 1e-5 : GradAtolFraction);
+            double atol = Check.Scale(expected, classes > 10000 ? 1e-5 : GradAtolFraction);
             var dx = new float[x.Length];
             CrossEntropyKernel.Backward(x, t, classes, w, ignore, eps, m, l, [scale], dx);
-            Close.All(expected, dx, GradRtol, atol, $"grad_{r}");
+            Check.Close(expected, dx, GradRtol, atol, $"grad_{r}");
             // Back in PyTorch's (N, C, d1, …) layout, element for element: checks FromRows against the golden file as saved.
-            Close.All(CeGolden.Load(name, "grad_" + r).Floats(), CeGolden.FromRows(dx, shape), GradRtol, atol, $"grad_{r} in PyTorch's layout");
+            Check.Close(CeGolden.Load(name, "grad_" + r).Floats(), CeGolden.FromRows(dx, shape), GradRtol, atol, $"grad_{r} in PyTorch's layout");
             if (r == "none") continue;
 
             // The fused path must agree too: same loss, same gradient.
@@ -59,8 +60,8 @@ public class CrossEntropyGoldenTests
             var fusedTotals = r == "mean"
                 ? new CrossEntropyTotals(CrossEntropyKernel.ForwardBackwardMean(x, t, classes, w, ignore, eps, fused), 1)
                 : CrossEntropyKernel.ForwardBackward(x, t, classes, w, ignore, eps, 1f, fused);
-            Close.One(Scalar(name, "loss_" + r), (float)fusedTotals.LossSum, LossRtol, 1e-6, $"fused {r}");
-            Close.All(expected, fused, GradRtol, atol, $"fused grad_{r}");
+            Check.Close(Scalar(name, "loss_" + r), (float)fusedTotals.LossSum, LossRtol, 1e-6, $"fused {r}");
+            Check.Close(expected, fused, GradRtol, atol, $"fused grad_{r}");
         }
     }
 
@@ -77,9 +78,9 @@ public class CrossEntropyGoldenTests
         var m = new float[rows];
         var l = new float[rows];
         double sum = CrossEntropyKernel.ForwardProb(x, q, classes, w, eps, loss, m, l);
-        Close.All(CeGolden.Load(name, "loss_none").Floats(), loss, LossRtol, 1e-6, "loss");
-        Close.One(Scalar(name, "loss_mean"), (float)(sum / rows), LossRtol, 1e-6, "mean");
-        Close.One(Scalar(name, "loss_sum"), (float)sum, LossRtol, 1e-6, "sum");
+        Check.Close(CeGolden.Load(name, "loss_none").Floats(), loss, LossRtol, 1e-6, "loss");
+        Check.Close(Scalar(name, "loss_mean"), (float)(sum / rows), LossRtol, 1e-6, "mean");
+        Check.Close(Scalar(name, "loss_sum"), (float)sum, LossRtol, 1e-6, "sum");
 
         foreach (string r in Grads(c))
         {
@@ -87,7 +88,7 @@ public class CrossEntropyGoldenTests
             float[] expected = CeGolden.ToRows(CeGolden.Load(name, "grad_" + r), out _, out _);
             var dx = new float[x.Length];
             CrossEntropyKernel.BackwardProb(x, q, classes, w, eps, m, l, [scale], dx);
-            Close.All(expected, dx, GradRtol, Close.Scale(expected, GradAtolFraction), $"grad_{r}");
+            Check.Close(expected, dx, GradRtol, Check.Scale(expected, GradAtolFraction), $"grad_{r}");
         }
     }
 
@@ -114,8 +115,8 @@ public class CrossEntropyGoldenTests
             SoftmaxKernel.Softmax(x, classes, y);
             SoftmaxKernel.SoftmaxBackward(y, gy, classes, dx);
         }
-        Close.All(expectedY, y, LossRtol, Close.Scale(expectedY, 1e-7), "output");
-        Close.All(expectedDx, dx, GradRtol, Close.Scale(expectedDx, GradAtolFraction), "grad_input");
+        Check.Close(expectedY, y, LossRtol, Check.Scale(expectedY, 1e-7), "output");
+        Check.Close(expectedDx, dx, GradRtol, Check.Scale(expectedDx, GradAtolFraction), "grad_input");
     }
 
     [Theory, MemberData(nameof(BceCases))]
@@ -139,10 +140,10 @@ public class CrossEntropyGoldenTests
             // PyTorch adds terms of size |x| that cancel and keeps one float32 rounding of |x| in the
             // loss (the kernel sums in an order that avoids it), so allow 1 ulp of the terms' size.
             double terms = (1 + Math.Abs(x[i])) * (pw.Length > 0 ? Math.Max(1, pw[i % pw.Length]) : 1) * (w.Length > 0 ? w[i] : 1);
-            Close.One(expectedLoss[i], loss[i], LossRtol, 1.2e-7 * terms, $"loss[{i}]");
+            Check.Close(expectedLoss[i], loss[i], LossRtol, 1.2e-7 * terms, $"loss[{i}]");
         }
-        Close.One(Scalar(name, "loss_mean"), (float)(sum / x.Length), LossRtol, 1e-6, "mean");
-        Close.One(Scalar(name, "loss_sum"), (float)sum, LossRtol, 1e-6, "sum");
+        Check.Close(Scalar(name, "loss_mean"), (float)(sum / x.Length), LossRtol, 1e-6, "mean");
+        Check.Close(Scalar(name, "loss_sum"), (float)sum, LossRtol, 1e-6, "sum");
 
         foreach (string r in Grads(c))
         {
@@ -151,7 +152,7 @@ public class CrossEntropyGoldenTests
             var dx = new float[x.Length];
             if (logits) BinaryCrossEntropyKernel.WithLogitsBackward(x, y, w, pw, [scale], dx);
             else BinaryCrossEntropyKernel.Backward(x, y, w, [scale], dx);
-            Close.All(expected, dx, GradRtol, Close.Scale(expected, GradAtolFraction), $"grad_{r}");
+            Check.Close(expected, dx, GradRtol, Check.Scale(expected, GradAtolFraction), $"grad_{r}");
         }
     }
 
@@ -165,6 +166,6 @@ public class CrossEntropyGoldenTests
         float[] lp = CeGolden.Load("nll_seed", "input").Floats();
         var loss = new float[2];
         var totals = CrossEntropyKernel.Forward(lp, [1, 0], 3, [], -100, 0f, loss, default, default, default);
-        Close.One(Scalar("nll_seed", "loss_mean"), totals.Mean, 1e-5, 1e-7);
+        Check.Close(Scalar("nll_seed", "loss_mean"), totals.Mean, 1e-5, 1e-7);
     }
 }
