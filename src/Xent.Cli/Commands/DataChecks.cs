@@ -12,10 +12,12 @@ internal static class DataChecks
     public const int ModelImageSize = 28;
 
     /// <summary>Throws when <paramref name="dataset"/> holds no samples (an evaluation of nothing has no accuracy).</summary>
-    public static void RequireSamples(MnistDataset dataset)
+    /// <param name="dataset">The loaded set.</param>
+    /// <param name="source">Names it in the message (a file or folder).</param>
+    public static void RequireSamples(IDataset dataset, string source)
     {
         if (dataset.Count == 0)
-            throw new InvalidDataException($"'{dataset.ImagesPath}' holds 0 images; there is nothing to train on or evaluate.");
+            throw new InvalidDataException($"'{source}' holds 0 samples; there is nothing to train on or evaluate.");
     }
 
     /// <summary>Throws when <paramref name="dataset"/>'s images are not the <paramref name="model"/>'s input size.</summary>

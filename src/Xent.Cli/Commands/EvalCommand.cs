@@ -76,7 +76,7 @@ internal static class EvalCommand
         }
 
         var test = DataSource.Load(dataDir, train: false);
-        DataChecks.RequireSamples(test); // robustness (issue 13): no accuracy (NaN) of zero images
+        DataChecks.RequireSamples(test, test.ImagesPath); // robustness (issue 13): no accuracy (NaN) of zero images
         DataChecks.RequireModelImageSize(test, name);
         var result = Evaluator.Evaluate(module, DataSource.Batches(test, testBatchSize, shuffle: false), 10);
         var names = ClassNames.ForDataset(Path.GetFullPath(dataDir));

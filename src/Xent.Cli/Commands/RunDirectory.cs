@@ -11,7 +11,7 @@ namespace Xent.Cli.Commands;
 internal static partial class RunDirectory
 {
     /// <summary>The files a training run writes into its folder.</summary>
-    public static IReadOnlyList<string> RunFiles { get; } = ["checkpoint.safetensors", "metrics.csv", "report.html"];
+    public static IReadOnlyList<string> RunFiles { get; } = ["checkpoint.safetensors", "best.safetensors", "metrics.csv", "report.html", "split.csv"];
 
     /// <summary>Checks <paramref name="outDir"/> against the policy, cleans it as allowed, and creates it.</summary>
     /// <exception cref="IOException"><paramref name="outDir"/> is a file, or holds a run that may not be replaced.</exception>

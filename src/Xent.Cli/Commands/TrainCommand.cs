@@ -114,7 +114,7 @@ internal static class TrainCommand
         var test = DataSource.Load(dataDir, train: false);
         var classNames = ClassNames.ForDataset(Path.GetFullPath(dataDir));
         // robustness (issue 13): empty splits and images of the wrong size are exit code 2, not a crash mid-run (DataChecks.cs).
-        foreach (var split in new[] { train, test }) { DataChecks.RequireSamples(split); DataChecks.RequireModelImageSize(split, s.Model); }
+        foreach (var split in new[] { train, test }) { DataChecks.RequireSamples(split, split.ImagesPath); DataChecks.RequireModelImageSize(split, s.Model); }
 
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite); // robustness (issue 13): never replace another run

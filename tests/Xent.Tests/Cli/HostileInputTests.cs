@@ -194,7 +194,7 @@ public sealed class HostileInputTests : IDisposable
         { "27x27 images", "27 x 27" },
         { "empty file", "the data is empty" },
         { "truncated", "truncated data" },
-        { "no images", "holds 0 images" },
+        { "no images", "holds 0 samples" },
     };
 
     [Theory]
