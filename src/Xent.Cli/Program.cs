@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Xent.Cli;
 using Xent.Cli.Commands;
 
 var root = new RootCommand("xent: cross-entropy losses and classifier training with PyTorch's semantics, in pure .NET.");
@@ -9,4 +10,5 @@ root.Subcommands.Add(LossCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return root.Parse(args).Invoke();
+// The one error path: one `error:` line and exit code 2 for bad input, 3 for divergence (CliHost.cs).
+return CliHost.Invoke(root, args);

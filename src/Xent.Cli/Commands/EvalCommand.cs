@@ -42,17 +42,18 @@ internal static class EvalCommand
         if (testBatchSize < 1 || threads is < 1)
         {
             err.WriteLine("error: --test-batch-size and --threads must be at least 1.");
-            return 1;
+            return ExitCodes.BadInput; // robustness (issue 13)
         }
         string dataPath = data ?? DataSource.DefaultDirectory;
         bool idx = DataSource.IsIdx(dataPath);
         if (idx && DataSource.Missing(dataPath, needTrain: false) is not null)
         {
-            err.WriteLine(DataSource.NotFoundMessage(dataPath, needTrain: false));
+            err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath, needTrain: false))); // robustness (issue 13): "error:" prefix
             return TrainCommand.ExitNoData;
         }
         if (threads is int t) KernelParallel.MaxThreads = t;
 
+        InputFiles.RequireFile(checkpointPath, "checkpoint"); // robustness (issue 13)
         Dictionary<string, Tensor> state;
         Dictionary<string, string> metadata;
         ModelSpec? saved;
@@ -63,8 +64,8 @@ internal static class EvalCommand
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
         {
-            err.WriteLine($"error: cannot read checkpoint: {e.Message}");
-            return 1;
+            err.WriteLine("error: " + CliHost.Clean($"cannot read checkpoint: {e.Message}"));
+            return ExitCodes.BadInput; // robustness (issue 13)
         }
         string name = modelName
             ?? saved?.Model
@@ -85,8 +86,8 @@ internal static class EvalCommand
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            err.WriteLine($"error: '{checkpointPath}' does not fit the {name} model: {e.Message}");
-            return 1;
+            err.WriteLine("error: " + CliHost.Clean($"'{checkpointPath}' does not fit the {name} model: {e.Message}"));
+            return ExitCodes.BadInput; // robustness (issue 13)
         }
 
         IDataset test;
@@ -106,11 +107,13 @@ internal static class EvalCommand
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
-            err.WriteLine("error: " + e.Message);
+            err.WriteLine("error: " + CliHost.Clean(e.Message));
             return TrainCommand.ExitNoData;
         }
         // A calibrated checkpoint (xent calibrate --out) is evaluated with its temperature: mean cross-entropy and ECE are the calibrated ones.
         if (!spec.MultiLabel && spec.Temperature != 1f) module = new TemperatureScaled(module, spec.Temperature);
+        DataChecks.RequireSamples(test, dataPath); // robustness (issue 13): no accuracy (NaN) of zero samples
+        DataChecks.RequireSampleShape(test, spec.InputShape, dataPath, "the model");
         var result = Evaluator.Evaluate(module, DataSource.Batches(test, testBatchSize, shuffle: false), spec.NumClasses, spec.MultiLabel);
         var names = spec.ClassNames;
         if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath));

@@ -65,7 +65,7 @@ internal static class LossCommand
 
     private static int Fail(string message)
     {
-        Console.Error.WriteLine("xent loss: error: " + message);
+        Console.Error.WriteLine("error: " + CliHost.Clean(message)); // robustness (issue 13): every command's error line starts "error:"
         return UsageError;
     }
 
@@ -118,12 +118,14 @@ internal static class LossCommand
                 _ => F.BinaryCrossEntropyWithLogits(input, target, weight, reduction, posWeight),
             };
             Print(kind, reductionName, loss);
-            if (outPath is not null) Npy.Write(outPath, loss.Data, loss.Shape);
+            NpyArray? grad = null;
             if (gradOutPath is not null)
             {
                 (reduction == Reduction.None ? loss.Sum() : loss).Backward();
-                Npy.Write(gradOutPath, input.Grad!.Data, input.Shape);
+                grad = new NpyArray(input.Grad!.ToArray(), input.Shape);
             }
+            // robustness (issue 13): both files are written to temporary files, then committed together (NpyOutputs.cs).
+            NpyOutputs.WriteTogether([(outPath, outPath is null ? null : new NpyArray(loss.ToArray(), loss.Shape)), (gradOutPath, grad)]);
             return 0;
         }
         catch (UsageException e) { return Fail(e.Message); }
@@ -144,7 +146,8 @@ internal static class LossCommand
 
     private static NpyArray Read(string path, string option)
     {
-        if (!File.Exists(path)) throw new UsageException($"{option}: file '{path}' not found.");
+        if (!File.Exists(path))
+            throw new UsageException(Directory.Exists(path) ? $"{option}: '{path}' is a folder, not a file." : $"{option}: file '{path}' not found.");
         return Npy.Read(path);
     }
 

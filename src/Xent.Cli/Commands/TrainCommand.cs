@@ -68,12 +68,14 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };
         var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an uninterrupted run with the same seed ends" };
         var limitBatches = new Option<int?>("--limit-batches") { Description = "At most this many training batches per epoch (quick runs)" };
+        // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the run already in --out (its checkpoint, metrics.csv and report.html)" };
 
         var command = new Command("train", "Train a classifier on Fashion-MNIST/MNIST (as in the PyTorch tutorial) or on your own CSV, image folders or .npy arrays.")
         {
             data, labels, target, features, multiLabel, missing, imageSize, testData, testLabels, valSplit,
             model, hidden, epochs, batchSize, testBatchSize, lr, optimizer, momentum, weightDecay, loss, focalGamma, labelSmoothing,
-            classWeights, posWeight, schedule, gamma, warmup, clip, patience, seed, threads, output, resume, limitBatches,
+            classWeights, posWeight, schedule, gamma, warmup, clip, patience, seed, threads, output, resume, limitBatches, overwrite,
         };
         command.SetAction(parse => Run(new Settings(
             Data: parse.GetValue(data),
@@ -109,7 +111,8 @@ internal static class TrainCommand
             Threads: parse.GetValue(threads),
             Out: parse.GetValue(output),
             Resume: parse.GetValue(resume),
-            LimitBatches: parse.GetValue(limitBatches))));
+            LimitBatches: parse.GetValue(limitBatches),
+            Overwrite: parse.GetValue(overwrite))));
         return command;
     }
 
@@ -117,7 +120,8 @@ internal static class TrainCommand
         string? ImageSize, string? TestData, string? TestLabels, double? ValSplit, string Model, string? Hidden, int Epochs, int BatchSize,
         int TestBatchSize, double? Lr, string Optimizer, double Momentum, double? WeightDecay, string Loss, float? FocalGamma, float LabelSmoothing,
         string ClassWeights, string PosWeight, string Schedule, double Gamma, int Warmup, double? ClipGradNorm, int? Patience,
-        long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches);
+        long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches,
+        bool Overwrite);
 
     /// <summary>The training and held-out sets, ready to batch, and what the checkpoint's spec needs to know about them.</summary>
     private sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
@@ -141,16 +145,8 @@ internal static class TrainCommand
     private static int Run(Settings s)
     {
         var err = Console.Error;
-        if (s.Epochs < 1 || s.BatchSize < 1 || s.TestBatchSize < 1 || s.LimitBatches is < 1 || s.Threads is < 1)
-        {
-            err.WriteLine("error: --epochs, --batch-size, --test-batch-size, --limit-batches and --threads must be at least 1.");
-            return 1;
-        }
-        if (s.LabelSmoothing is < 0f or > 1f)
-        {
-            err.WriteLine($"error: --label-smoothing must be in [0, 1], got {s.LabelSmoothing.ToString(CultureInfo.InvariantCulture)}.");
-            return 1;
-        }
+        // robustness (issue 13): every numeric option checked up front; a bad one is exit code 2 (TrainArguments.cs).
+        TrainArguments.Validate(s.Epochs, s.BatchSize, s.TestBatchSize, s.LimitBatches, s.Threads, s.Lr, s.Momentum, s.WeightDecay, s.LabelSmoothing);
         if (s.FocalGamma is float fg && (s.Loss != "focal" || !(fg >= 0f) || !float.IsFinite(fg)) || s.Loss == "focal" && s.LabelSmoothing != 0f)
         {
             err.WriteLine("error: --gamma (a finite number >= 0) applies to --loss focal only, and focal loss takes no --label-smoothing.");
@@ -165,7 +161,7 @@ internal static class TrainCommand
         bool idx = DataSource.IsIdx(dataPath);
         if (idx && DataSource.Missing(dataPath) is not null)
         {
-            err.WriteLine(DataSource.NotFoundMessage(dataPath));
+            err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath))); // robustness (issue 13): "error:" prefix
             return ExitNoData;
         }
         if (idx && s.TestData is not null)
@@ -173,11 +169,7 @@ internal static class TrainCommand
             err.WriteLine($"error: '{dataPath}' is an IDX folder, which holds its own test files (t10k-*); leave out --test-data, or pass --val-split.");
             return ExitNoData;
         }
-        if (s.Resume is not null && !File.Exists(s.Resume))
-        {
-            err.WriteLine($"error: checkpoint '{s.Resume}' does not exist.");
-            return 1;
-        }
+        if (s.Resume is not null) InputFiles.RequireFile(s.Resume, "checkpoint"); // robustness (issue 13)
         if (s.Threads is int t) KernelParallel.MaxThreads = t;
 
         Prepared prep;
@@ -187,20 +179,24 @@ internal static class TrainCommand
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
-            err.WriteLine("error: " + e.Message);
+            err.WriteLine("error: " + CliHost.Clean(e.Message));
             return ExitNoData;
         }
+        // robustness (issue 13): empty sets are exit code 2, not a crash or NaN mid-run (DataChecks.cs).
+        DataChecks.RequireSamples(prep.Train, prep.Source);
+        DataChecks.RequireSamples(prep.Test, prep.Source);
+        DataChecks.RequireSampleShape(prep.Test, prep.Train.SampleShape, prep.Source, "the training set");
         var spec = prep.Spec;
         if (s.Resume is not null && SavedModel(s.Resume) is string saved && saved != spec.Model)
         {
             // Checked before loading: the models share no parameter names, so loading would only report missing keys.
-            err.WriteLine($"error: checkpoint '{s.Resume}' holds a '{saved}' model, not '{spec.Model}'; pass --model {saved}.");
-            return 1;
+            err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume, saved, spec.Model, ModelCatalog.Names))); // robustness (issue 13)
+            return ExitCodes.BadInput;
         }
         var classNames = spec.ClassNames;
 
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(outDir);
+        RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite); // robustness (issue 13): never replace another run
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
@@ -276,8 +272,8 @@ internal static class TrainCommand
             }
             catch (Exception e) when (e is InvalidDataException or InvalidOperationException or NotSupportedException)
             {
-                err.WriteLine($"error: cannot resume from '{s.Resume}': {e.Message}");
-                return 1;
+                err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {e.Message}"));
+                return ExitCodes.BadInput; // robustness (issue 13)
             }
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
             // The optimizer's settings come from the checkpoint; report and save those, not the command line's.

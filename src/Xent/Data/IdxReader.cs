@@ -41,8 +41,14 @@ public static class IdxReader
         stream.Position = start;
         if (n == 2 && sniff[0] == 0x1f && sniff[1] == 0x8b)
         {
+            // Decompressed first, so that the header's sizes are checked against the data there is before any allocation
+            // (a corrupt header could otherwise claim 2 GB).
             using var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
-            return ReadRaw(gz, name, " of the decompressed data");
+            using var data = new MemoryStream(GzipSizeHint(stream, start));
+            try { gz.CopyTo(data); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"'{name}': corrupt gzip data: {e.Message}", e); }
+            data.Position = 0;
+            return ReadRaw(data, name, " of the decompressed data");
         }
         return ReadRaw(stream, name, "");
     }
@@ -82,6 +88,10 @@ public static class IdxReader
         if (count > Array.MaxLength)
             throw new NotSupportedException($"'{name}': the array of shape ({string.Join(", ", shape)}) has more than {Array.MaxLength} elements.");
 
+        if (s.CanSeek && count > s.Length - s.Position)
+            throw Invalid(
+                $"'{name}': truncated data: expected {count} bytes of data after the {headerSize}-byte header{where} " +
+                $"(shape {string.Join(" x ", shape)}), found {s.Length - s.Position}");
         var data = new byte[count];
         got = Fill(s, data, name);
         if (got < data.Length)
@@ -92,6 +102,23 @@ public static class IdxReader
         if (extra > 0)
             throw Invalid($"'{name}': {extra} unexpected bytes after the {count} bytes of data, at offset {headerSize + count}{where}");
         return new IdxArray(data, shape);
+    }
+
+    /// <summary>The uncompressed size gzip records in its last 4 bytes (modulo 2^32), as a capacity hint; 0 when implausible.</summary>
+    private static int GzipSizeHint(Stream stream, long start)
+    {
+        long position = stream.Position;
+        try
+        {
+            if (stream.Length - start < 18) return 0;
+            Span<byte> size = stackalloc byte[4];
+            stream.Position = stream.Length - 4;
+            if (BinaryFile.ReadUpTo(stream, size) < 4) return 0;
+            uint isize = BinaryPrimitives.ReadUInt32LittleEndian(size);
+            // Deflate expands at most ~1032:1; a hint beyond that comes from a corrupt trailer.
+            return isize <= Math.Min(1 << 30, (stream.Length - start) * 1032L) ? (int)isize : 0;
+        }
+        finally { stream.Position = position; }
     }
 
     private static long CountRemaining(Stream s, string name)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Xent.IO;
 
 /// <summary>
@@ -7,6 +9,12 @@ namespace Xent.IO;
 /// </summary>
 public static class Checkpoint
 {
+    // Tensors Load converted from another dtype, with the dtype they had in the file, so errors name what the file holds.
+    private static readonly ConditionalWeakTable<Tensor, string> s_storedAs = new();
+
+    /// <summary>The file's dtype (<c>int32</c>, <c>uint8</c>, <c>bool</c>, <c>float64</c>) of a tensor <see cref="Load"/> converted, else null.</summary>
+    internal static string? StoredDTypeName(Tensor tensor) => s_storedAs.TryGetValue(tensor, out var name) ? name : null;
+
     /// <summary>
     /// Writes <paramref name="tensors"/> (float32 as F32, int64 as I64) and optional <c>__metadata__</c> strings
     /// atomically to <paramref name="path"/>. Tensors are listed in the dictionary's enumeration order. Like
@@ -44,12 +52,14 @@ public static class Checkpoint
         {
             var a = file[name];
             var shape = a.Shape;
-            tensors[name] = a.DType switch
+            var tensor = a.DType switch
             {
                 NpyDType.Float32 => new Tensor(a.Float32!, shape),
                 NpyDType.Float64 => new Tensor(a.ToFloat32(), shape),
                 _ => new Tensor(a.ToInt64(), shape),
             };
+            if (a.DType is not (NpyDType.Float32 or NpyDType.Int64)) s_storedAs.AddOrUpdate(tensor, a.DType.NumpyName());
+            tensors[name] = tensor;
         }
         return (tensors, new Dictionary<string, string>(file.Metadata));
     }

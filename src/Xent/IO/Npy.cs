@@ -63,6 +63,10 @@ public static class Npy
         if (headerLen > 1 << 24)
             throw new InvalidDataException($"'{name}': header length {headerLen} at offset 8 is implausibly large (over 16 MiB).");
 
+        // Before allocating: a hostile length must not cost memory the file does not back.
+        if (stream.CanSeek && headerLen > stream.Length - stream.Position)
+            throw new InvalidDataException(
+                $"'{name}': truncated header: expected {headerLen} header bytes at offset {headerOffset}, found {Math.Max(0, stream.Length - stream.Position)}.");
         var headerBytes = new byte[headerLen];
         got = BinaryFile.ReadUpTo(stream, headerBytes);
         if (got < headerLen)
@@ -79,13 +83,18 @@ public static class Npy
         long count = CountOrThrow(shape, name, headerOffset);
         if (count > Array.MaxLength)
             throw new NotSupportedException($"'{name}': the array has {count} elements; at most {Array.MaxLength} are supported.");
-        var array = NpyArray.Zeros(dtype, shape);
-        Span<byte> raw = array.RawBytes;
         long dataOffset = headerOffset + headerLen;
-        got = BinaryFile.ReadUpTo(stream, raw);
-        if (got < raw.Length)
+        long needed = count * dtype.ItemSize();
+        if (stream.CanSeek && needed > stream.Length - stream.Position)
             throw new InvalidDataException(
-                $"'{name}': truncated data: expected {raw.Length} bytes of data at offset {dataOffset}, found {got} " +
+                $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found {Math.Max(0, stream.Length - stream.Position)} " +
+                $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}).");
+        var array = NpyArray.Zeros(dtype, shape);
+        // In chunks: an array over 2 GiB (e.g. 54M x 10 float32) is more bytes than one Span can hold.
+        long read = array.ReadDataFrom(stream);
+        if (read < array.ByteLength)
+            throw new InvalidDataException(
+                $"'{name}': truncated data: expected {array.ByteLength} bytes of data at offset {dataOffset}, found {read} " +
                 $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}).");
         array.NormalizeBools();
         return array;
@@ -194,63 +203,58 @@ public static class Npy
     public static void Write(string path, NpyArray array)
     {
         ArgumentNullException.ThrowIfNull(array);
-        WriteAtomic(path, array.DType, array.RawBytes, array.Shape);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var writer = AtomicFileWriter.Begin(path);
+        Write(writer.Stream, array);
+        writer.Commit();
     }
 
     /// <summary>Writes float32 <paramref name="data"/> with <paramref name="shape"/> as <c>&lt;f4</c>, atomically.</summary>
     /// <exception cref="ArgumentException">The element count does not match the shape; nothing is written.</exception>
     public static void Write(string path, ReadOnlySpan<float> data, ReadOnlySpan<int> shape) =>
-        WriteAtomic(path, NpyDType.Float32, MemoryMarshal.AsBytes(data), shape, data.Length);
+        WriteAtomic(path, NpyDType.Float32, data, shape);
 
     /// <summary>Writes float64 <paramref name="data"/> with <paramref name="shape"/> as <c>&lt;f8</c>, atomically.</summary>
     public static void Write(string path, ReadOnlySpan<double> data, ReadOnlySpan<int> shape) =>
-        WriteAtomic(path, NpyDType.Float64, MemoryMarshal.AsBytes(data), shape, data.Length);
+        WriteAtomic(path, NpyDType.Float64, data, shape);
 
     /// <summary>Writes int64 <paramref name="data"/> with <paramref name="shape"/> as <c>&lt;i8</c>, atomically.</summary>
     public static void Write(string path, ReadOnlySpan<long> data, ReadOnlySpan<int> shape) =>
-        WriteAtomic(path, NpyDType.Int64, MemoryMarshal.AsBytes(data), shape, data.Length);
+        WriteAtomic(path, NpyDType.Int64, data, shape);
 
     /// <summary>Writes int32 <paramref name="data"/> with <paramref name="shape"/> as <c>&lt;i4</c>, atomically.</summary>
     public static void Write(string path, ReadOnlySpan<int> data, ReadOnlySpan<int> shape) =>
-        WriteAtomic(path, NpyDType.Int32, MemoryMarshal.AsBytes(data), shape, data.Length);
+        WriteAtomic(path, NpyDType.Int32, data, shape);
 
     /// <summary>Writes unsigned-byte <paramref name="data"/> with <paramref name="shape"/> as <c>|u1</c>, atomically.</summary>
     public static void Write(string path, ReadOnlySpan<byte> data, ReadOnlySpan<int> shape) =>
-        WriteAtomic(path, NpyDType.UInt8, data, shape, data.Length);
+        WriteAtomic(path, NpyDType.UInt8, data, shape);
 
     /// <summary>Writes boolean <paramref name="data"/> with <paramref name="shape"/> as <c>|b1</c>, atomically.</summary>
     public static void Write(string path, ReadOnlySpan<bool> data, ReadOnlySpan<int> shape) =>
-        WriteAtomic(path, NpyDType.Bool, MemoryMarshal.AsBytes(data), shape, data.Length);
+        WriteAtomic(path, NpyDType.Bool, data, shape);
 
     /// <summary>Writes <paramref name="array"/> as one .npy array to <paramref name="stream"/> at its current position.</summary>
     public static void Write(Stream stream, NpyArray array)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(array);
-        WriteCore(stream, array.DType, array.RawBytes, array.Shape);
+        stream.Write(BuildHeader(array.DType, array.Shape));
+        array.WriteDataTo(stream);
     }
 
-    private static void WriteAtomic(string path, NpyDType dtype, ReadOnlySpan<byte> raw, ReadOnlySpan<int> shape, int elements)
+    private static void WriteAtomic<T>(string path, NpyDType dtype, ReadOnlySpan<T> data, ReadOnlySpan<int> shape) where T : unmanaged
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         // Validate before touching the file system so a bad call leaves no trace.
         long count = NpyArray.CountOf(shape);
-        if (count != elements)
-            throw new ArgumentException($"Data has {elements} elements but shape {NpyArray.FormatShape(shape)} needs {count}.", nameof(shape));
-        WriteAtomic(path, dtype, raw, shape);
-    }
-
-    private static void WriteAtomic(string path, NpyDType dtype, ReadOnlySpan<byte> raw, ReadOnlySpan<int> shape)
-    {
+        if (count != data.Length)
+            throw new ArgumentException($"Data has {data.Length} elements but shape {NpyArray.FormatShape(shape)} needs {count}.", nameof(shape));
         using var writer = AtomicFileWriter.Begin(path);
-        WriteCore(writer.Stream, dtype, raw, shape);
+        writer.Stream.Write(BuildHeader(dtype, shape));
+        // In chunks: over 2 GiB of data is more bytes than one Span can hold.
+        NpyArray.WriteChunks(writer.Stream, data);
         writer.Commit();
-    }
-
-    private static void WriteCore(Stream stream, NpyDType dtype, ReadOnlySpan<byte> raw, ReadOnlySpan<int> shape)
-    {
-        stream.Write(BuildHeader(dtype, shape));
-        stream.Write(raw);
     }
 
     /// <summary>The preamble and padded header, as numpy's <c>write_array</c> lays them out.</summary>

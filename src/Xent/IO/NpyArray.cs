@@ -157,17 +157,63 @@ public sealed class NpyArray
         }
     }
 
-    /// <summary>The raw little-endian bytes of the data (a view, not a copy).</summary>
-    internal Span<byte> RawBytes => _data switch
+    /// <summary>Size of the data in bytes (may exceed 2 GiB, which no single <see cref="Span{T}"/> of bytes can describe).</summary>
+    internal long ByteLength => (long)_data.Length * DType.ItemSize();
+
+    /// <summary>The most bytes <see cref="ReadDataFrom"/> and <see cref="WriteDataTo"/> move per call to the stream.</summary>
+    internal const int ChunkBytes = 1 << 30;
+
+    /// <summary>
+    /// Fills the data from <paramref name="stream"/> in chunks (so arrays over 2 GiB work) and returns the bytes read:
+    /// less than <see cref="ByteLength"/> only when the stream ended first.
+    /// </summary>
+    internal long ReadDataFrom(Stream stream) => _data switch
     {
-        float[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        double[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        long[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        int[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        bool[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        byte[] a => a.AsSpan(),
+        float[] a => ReadChunks(stream, a.AsSpan()),
+        double[] a => ReadChunks(stream, a.AsSpan()),
+        long[] a => ReadChunks(stream, a.AsSpan()),
+        int[] a => ReadChunks(stream, a.AsSpan()),
+        bool[] a => ReadChunks(stream, a.AsSpan()),
+        byte[] a => ReadChunks(stream, a.AsSpan()),
         _ => throw new InvalidOperationException($"Unknown dtype {DType}."),
     };
+
+    /// <summary>Writes the data's raw little-endian bytes to <paramref name="stream"/> in chunks (so arrays over 2 GiB work).</summary>
+    internal void WriteDataTo(Stream stream)
+    {
+        switch (_data)
+        {
+            case float[] a: WriteChunks<float>(stream, a); break;
+            case double[] a: WriteChunks<double>(stream, a); break;
+            case long[] a: WriteChunks<long>(stream, a); break;
+            case int[] a: WriteChunks<int>(stream, a); break;
+            case bool[] a: WriteChunks<bool>(stream, a); break;
+            case byte[] a: WriteChunks<byte>(stream, a); break;
+            default: throw new InvalidOperationException($"Unknown dtype {DType}.");
+        }
+    }
+
+    private static long ReadChunks<T>(Stream stream, Span<T> data) where T : unmanaged
+    {
+        int per = Math.Max(1, ChunkBytes / System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        long total = 0;
+        for (int i = 0; i < data.Length; i += per)
+        {
+            Span<byte> chunk = MemoryMarshal.AsBytes(data.Slice(i, Math.Min(per, data.Length - i)));
+            int got = BinaryFile.ReadUpTo(stream, chunk);
+            total += got;
+            if (got < chunk.Length) break;
+        }
+        return total;
+    }
+
+    /// <summary>Writes <paramref name="data"/> as raw bytes in chunks of at most <see cref="ChunkBytes"/>.</summary>
+    internal static void WriteChunks<T>(Stream stream, ReadOnlySpan<T> data) where T : unmanaged
+    {
+        int per = Math.Max(1, ChunkBytes / System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        for (int i = 0; i < data.Length; i += per)
+            stream.Write(MemoryMarshal.AsBytes(data.Slice(i, Math.Min(per, data.Length - i))));
+    }
 
     /// <summary>Maps every byte of a <see cref="NpyDType.Bool"/> array to 0 or 1, as numpy reads any non-zero byte as True.</summary>
     internal void NormalizeBools()

@@ -12,8 +12,12 @@ namespace Xent.IO;
 /// </summary>
 internal sealed class PyLiteral
 {
+    /// <summary>Deepest nesting of dicts, tuples and lists accepted; a real header nests two levels.</summary>
+    public const int MaxDepth = 32;
+
     private readonly string _text;
     private int _pos;
+    private int _depth;
 
     private PyLiteral(string text) => _text = text;
 
@@ -43,11 +47,13 @@ internal sealed class PyLiteral
         SkipWhitespace();
         if (_pos >= _text.Length) throw Error("unexpected end of header");
         char c = _text[_pos];
+        // A hostile header of a million '(' must be an error, not a stack overflow that kills the process.
+        if (c is '{' or '(' or '[' && _depth >= MaxDepth) throw Error($"nesting deeper than {MaxDepth} levels");
         switch (c)
         {
-            case '{': return ParseDict();
-            case '(': return ParseSequence('(', ')');
-            case '[': return ParseSequence('[', ']');
+            case '{': return Nested(ParseDict);
+            case '(': return Nested(() => ParseSequence('(', ')'));
+            case '[': return Nested(() => ParseSequence('[', ']'));
             case '\'':
             case '"': return ParseString();
         }
@@ -67,6 +73,13 @@ internal sealed class PyLiteral
             throw Error($"unexpected name '{word}'");
         }
         throw Error($"unexpected character '{c}'");
+    }
+
+    private T Nested<T>(Func<T> parse)
+    {
+        _depth++;
+        try { return parse(); }
+        finally { _depth--; }
     }
 
     private Dictionary<string, object?> ParseDict()

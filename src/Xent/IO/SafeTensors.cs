@@ -101,7 +101,9 @@ public static class SafeTensors
         foreach (var info in infos.OrderBy(i => i.Begin).ThenBy(i => i.End))
         {
             var array = NpyArray.Zeros(info.DType, info.Shape);
-            stream.ReadExactly(array.RawBytes);
+            // ValidateLayout checked that the buffer holds every byte; chunked, since a tensor may exceed 2 GiB.
+            if (array.ReadDataFrom(stream) != array.ByteLength)
+                throw new InvalidDataException($"'{name}': tensor '{info.Name}' is truncated: the data ended before its {array.ByteLength} bytes.");
             array.NormalizeBools();
             arrays[info.Name] = array;
         }
@@ -114,6 +116,9 @@ public static class SafeTensors
 
     private static (List<TensorInfo> Infos, IReadOnlyDictionary<string, string> Metadata) ParseHeader(byte[] headerBytes, string name)
     {
+        // The format requires UTF-8; System.Text.Json would accept invalid bytes inside strings and fail only when a name is read.
+        if (FirstInvalidUtf8(headerBytes) is int bad)
+            throw new InvalidDataException($"'{name}': the header is not valid UTF-8: byte 0x{headerBytes[bad]:x2} at offset {8 + bad}.");
         JsonDocument doc;
         try
         {
@@ -144,6 +149,18 @@ public static class SafeTensors
             }
             return (infos, metadata);
         }
+    }
+
+    /// <summary>The index of the first byte that does not start a valid UTF-8 sequence, or null when all of them do.</summary>
+    private static int? FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes)) return null;
+        for (int i = 0; i < bytes.Length;)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[i..], out _, out int used) != System.Buffers.OperationStatus.Done) return i;
+            i += used;
+        }
+        return null;
     }
 
     private static void ParseMetadata(JsonElement value, Dictionary<string, string> metadata, string name)
@@ -276,7 +293,7 @@ public static class SafeTensors
         BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
         stream.Write(prefix);
         stream.Write(header);
-        foreach (int i in layout) stream.Write(tensors[i].Array.RawBytes);
+        foreach (int i in layout) tensors[i].Array.WriteDataTo(stream);
     }
 
     /// <summary>The space-padded JSON header; <paramref name="layout"/> gets the order tensors' data is written in.</summary>
@@ -299,7 +316,7 @@ public static class SafeTensors
         foreach (int i in layout)
         {
             begins[i] = offset;
-            offset += tensors[i].Array.RawBytes.Length;
+            offset += tensors[i].Array.ByteLength;
         }
 
         var buffer = new MemoryStream();
@@ -322,7 +339,7 @@ public static class SafeTensors
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(begins[i]);
-                json.WriteNumberValue(begins[i] + array.RawBytes.Length);
+                json.WriteNumberValue(begins[i] + array.ByteLength);
                 json.WriteEndArray();
                 json.WriteEndObject();
             }

@@ -45,7 +45,8 @@ public sealed class MetricsCsvWriter : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) return (Create(path), []);
-        var kept = Read(path).Where(r => r.Epoch <= keepThroughEpoch).ToList();
+        // robustness (issue 13): a run killed mid-write leaves a torn last line; resuming drops it (MetricsCsvRecovery.cs).
+        var kept = MetricsCsvRecovery.ReadWholeRows(path).Where(r => r.Epoch <= keepThroughEpoch).ToList();
         using (var atomic = AtomicFileWriter.Begin(path))
         {
             using (var tw = new StreamWriter(atomic.Stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" })
@@ -83,14 +84,16 @@ public sealed class MetricsCsvWriter : IDisposable
 
     /// <summary>Reads every row of a metrics file written by this class.</summary>
     /// <exception cref="InvalidDataException">The header or a row is malformed (the message names the file and line).</exception>
-    public static List<MetricsRow> Read(string path)
+    public static List<MetricsRow> Read(string path) => Parse(File.ReadAllLines(path), path);
+
+    /// <summary>Parses the lines of a metrics file; <paramref name="path"/> names it in errors.</summary>
+    internal static List<MetricsRow> Parse(IReadOnlyList<string> lines, string path)
     {
-        var lines = File.ReadAllLines(path);
-        if (lines.Length == 0 || lines[0] != Header)
+        if (lines.Count == 0 || lines[0] != Header)
             throw new InvalidDataException($"'{path}': line 1 is not the metrics header '{Header}'.");
         var rows = new List<MetricsRow>();
         var c = CultureInfo.InvariantCulture;
-        for (int i = 1; i < lines.Length; i++)
+        for (int i = 1; i < lines.Count; i++)
         {
             if (lines[i].Length == 0) continue;
             var f = lines[i].Split(',');

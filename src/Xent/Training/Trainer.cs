@@ -84,8 +84,10 @@ public sealed class Trainer
     public Dictionary<string, string> Resume(string checkpointPath)
     {
         var (model, optimizer, metadata) = TrainingCheckpoint.Load(checkpointPath);
-        if (optimizer.Count == 0 || !metadata.TryGetValue("epoch", out var e) || !int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out int epoch))
+        if (optimizer.Count == 0 || !metadata.ContainsKey("epoch"))
             throw new InvalidDataException($"'{checkpointPath}' cannot be resumed: it has no optimizer state or no epoch (a plain state dict can be evaluated, not resumed).");
+        // robustness (issue 13): a range-checked epoch, so StartEpoch = epoch + 1 cannot overflow (MetadataValues.cs).
+        int epoch = Xent.IO.MetadataValues.GetInt32(metadata, "epoch", 0, int.MaxValue - 1, checkpointPath);
         if (metadata.TryGetValue("seed", out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed) && seed != Options.Seed)
             Warning?.Invoke($"the checkpoint was trained with seed {seed} but this run uses seed {Options.Seed}; the result will differ from an uninterrupted run.");
         _model.LoadStateDict(model);
@@ -198,9 +200,11 @@ public sealed class Trainer
             }
             else _badEpochs++;
             var meta = CheckpointMetadata(epoch, epochLoss, seconds);
+            // robustness (issue 13): the row first, then the checkpoint. Killed in between, the checkpoint is still at epoch - 1
+            // and --resume from it drops this epoch's rows; the other order would lose the row of a checkpointed epoch.
+            AddRow(csv, new MetricsRow(epoch, batch, epochLoss, test.MeanCrossEntropy, test.Accuracy, seconds));
             if (Options.CheckpointPath is { } ckpt) TrainingCheckpoint.Save(ckpt, _model, _optimizer, meta);
             if (improved && Options.BestCheckpointPath is { } bestPath) TrainingCheckpoint.Save(bestPath, _model, _optimizer, meta);
-            AddRow(csv, new MetricsRow(epoch, batch, epochLoss, test.MeanCrossEntropy, test.Accuracy, seconds));
             Log?.Invoke(string.Create(ci,
                 $"Epoch {epoch} done: train loss {epochLoss:F4}, test loss {test.MeanCrossEntropy:F4}, test accuracy {100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s"));
             if (TrainingDiagnostics.CheckEpochProgress(epoch, _previousEpochLoss, epochLoss) is { } slow)

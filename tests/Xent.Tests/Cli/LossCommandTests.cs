@@ -165,7 +165,7 @@ public sealed class LossCommandTests : IDisposable
         Assert.True(result.ExitCode == 2, $"{what}: exit code {result.ExitCode}, stderr: {result.Stderr}");
         var stderr = result.Stderr.TrimEnd('\n', '\r');
         Assert.False(stderr.Contains('\n'), $"{what}: more than one line on stderr:\n{result.Stderr}");
-        Assert.StartsWith("xent loss: error: ", stderr, StringComparison.Ordinal);
+        Assert.StartsWith("error: ", stderr, StringComparison.Ordinal);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         Assert.Equal("", result.Stdout);

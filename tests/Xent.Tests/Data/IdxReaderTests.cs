@@ -194,11 +194,11 @@ public class IdxReaderTests
     /// Reads the real Fashion-MNIST training set when the machine has it (Debian's dataset path);
     /// elsewhere there is nothing to check. Pixels are compared with a plain GZipStream decode of the same file.
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public void Read_FashionMnistTrainingSet_WhenPresent()
     {
         const string dir = "/usr/share/datasets/fashion-mnist";
-        if (!Directory.Exists(dir)) return;
+        Skip.IfNot(Directory.Exists(dir), $"Fashion-MNIST is not installed in {dir} (apt-get install dataset-fashion-mnist).");
         var labels = IdxReader.Read(IdxReader.FindFile(dir, "train-labels-idx1-ubyte"));
         Assert.Equal([60000], labels.Shape);
         var histogram = new int[10];

@@ -26,7 +26,7 @@ public class VectorMathTests
     [Fact]
     public void Exp_Vector512_IsWithinTwoUlps()
     {
-        if (!Vector512.IsHardwareAccelerated) return; // the Vector256 test covers this machine
+        // Runs everywhere: without AVX-512 (DOTNET_EnableAVX512=0 in .ci/run) Vector512 is emulated, and must still be right.
         var xs = Sweep().ToArray();
         double worst = 0;
         for (int i = 0; i + 16 <= xs.Length; i += 16)
@@ -70,7 +70,7 @@ public class VectorMathTests
         {
             Assert.Equal(expected[i], VectorMath.Exp(x[i]));
             Assert.Equal(expected[i], VectorMath.Exp(Vector256.Create(x[i]))[3]);
-            if (Vector512.IsHardwareAccelerated) Assert.Equal(expected[i], VectorMath.Exp(Vector512.Create(x[i]))[9]);
+            Assert.Equal(expected[i], VectorMath.Exp(Vector512.Create(x[i]))[9]);
         }
     }
 

@@ -42,7 +42,7 @@ public class EvalCliTests
         Assert.Contains("Confusion matrix", r.Stdout);
 
         var missing = CliRunner.Run("eval", "--checkpoint", Path.Combine(GoldenDir, "nope.safetensors"), "--data", GoldenDir);
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal(2, missing.ExitCode);
         Assert.Single(missing.Stderr.Trim().Split('\n'));
         Assert.Contains("nope.safetensors", missing.Stderr);
     }

@@ -25,22 +25,40 @@ public class MetricsCsvWriterTests
     }
 
     [Fact]
-    public void RoundTripsDoublesExactlyWhateverTheCulture()
+    public void FormatsWithTheInvariantCultureWhateverTheCurrentOne()
     {
+        // InvariantGlobalization rules out named cultures such as de-DE, but a clone of the invariant culture can be
+        // given German-style symbols: a writer that used the current culture would write "0,3333…" and "−2,5".
+        var german = (System.Globalization.CultureInfo)System.Globalization.CultureInfo.InvariantCulture.Clone();
+        german.NumberFormat.NumberDecimalSeparator = ",";
+        german.NumberFormat.NumberGroupSeparator = ".";
+        german.NumberFormat.NegativeSign = "\u2212";
         var saved = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = german;
         try
         {
-            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
-        }
-        catch (System.Globalization.CultureNotFoundException) { } // invariant-globalization builds: nothing to switch
-        try
-        {
+            Assert.Equal("0,5", 0.5.ToString()); // the culture is in effect
             double loss = 1.0 / 3.0;
-            string line = MetricsCsvWriter.Format(new MetricsRow(2, 7, loss, null, null, 0));
-            Assert.Equal(6, line.Split(',').Length);
-            Assert.Equal(loss, double.Parse(line.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal("12,3456,0.3333333333333333,-2.5,0.875,1234.500", MetricsCsvWriter.Format(new MetricsRow(12, 3456, loss, -2.5, 0.875, 1234.5)));
+            Assert.Equal(loss, double.Parse(MetricsCsvWriter.Format(new MetricsRow(2, 7, loss, null, null, 0)).Split(',')[2], System.Globalization.CultureInfo.InvariantCulture));
         }
         finally { System.Globalization.CultureInfo.CurrentCulture = saved; }
+    }
+
+    [Fact]
+    public void ResumeDropsATornLastRowButNotADamagedOne()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("metrics.csv");
+        File.WriteAllText(path, "epoch,batch,train_loss,test_loss,test_accuracy,seconds\n1,4,0.5,0.4,0.8,1.000\n2,4,0.3");
+        var (writer, kept) = MetricsCsvWriter.Continue(path, keepThroughEpoch: 2);
+        using (writer) writer.Write(new MetricsRow(2, 4, 0.25, 0.3, 0.9, 3));
+        Assert.Equal([1], kept.Select(r => r.Epoch));
+        Assert.Equal(["epoch,batch,train_loss,test_loss,test_accuracy,seconds", "1,4,0.5,0.4,0.8,1.000", "2,4,0.25,0.3,0.9,3.000"], File.ReadAllLines(path));
+
+        // A whole (newline-terminated) malformed row is damage, not an interrupted write: still an error.
+        File.WriteAllText(path, "epoch,batch,train_loss,test_loss,test_accuracy,seconds\n1,x,0.5,0.4,0.8,1.000\n2,4,0.3,0.2,0.9,2.000\n");
+        Assert.Contains("line 2", Assert.Throws<InvalidDataException>(() => MetricsCsvWriter.Continue(path, 2)).Message);
     }
 
     [Fact]

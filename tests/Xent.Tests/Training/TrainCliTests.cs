@@ -121,7 +121,7 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
 
         var wrong = CliRunner.Run(["train", "--data", run.Data, "--out", Path.Combine(run.Root.Path, "wrong-model"),
             "--model", "mlp", "--epochs", "2", "--resume", checkpoint]);
-        Assert.Equal(1, wrong.ExitCode);
+        Assert.Equal(2, wrong.ExitCode);
         Assert.Contains("holds a 'linear' model, not 'mlp'; pass --model linear", wrong.Stderr);
     }
 
@@ -141,13 +141,18 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
         string dir = Path.Combine(run.Root.Path, "diverged");
         Directory.CreateDirectory(dir);
         string ckpt = Path.Combine(dir, "checkpoint.safetensors");
-        File.Copy(Path.Combine(run.Out, "checkpoint.safetensors"), ckpt);
+        // The 2-epoch run's checkpoint, resumed with a learning rate of 1e38 (the optimizer state stores it as the
+        // double's bits; on resume it wins over --lr): epoch 3 diverges, and epoch 2's checkpoint must survive it.
+        var file = SafeTensors.Read(Path.Combine(run.Out, "checkpoint.safetensors"));
+        var tensors = file.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        tensors["optimizer.param_groups.0.lr"] = new NpyArray(new long[] { BitConverter.DoubleToInt64Bits(1e38) });
+        SafeTensors.Write(ckpt, tensors, file.Metadata);
         var before = File.ReadAllBytes(ckpt);
 
-        var r = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--model", "linear", "--optimizer", "sgd", "--lr", "1e38", "--epochs", "1", "--batch-size", "32");
+        var r = run.Train(dir, "--epochs", "3", "--resume", ckpt);
         Assert.Equal(3, r.ExitCode);
-        Assert.Matches(new Regex(@"loss became (NaN|infinite) at epoch 1, batch \d+"), r.Stderr);
-        Assert.Contains("checkpoint", r.Stderr);
+        Assert.Matches(new Regex(@"loss became (NaN|infinite) at epoch 3, batch \d+"), r.Stderr);
+        Assert.Contains("The last good checkpoint is kept", r.Stderr);
         Assert.Equal(before, File.ReadAllBytes(ckpt));
     }
 

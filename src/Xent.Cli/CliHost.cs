@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Text;
+using System.Text.Json;
+using Xent.Training;
+
+namespace Xent.Cli;
+
+/// <summary>
+/// The one error path of every command: parse errors, bad input and failed writes become exactly one
+/// <c>error: …</c> line on stderr and exit code 2, divergence exit code 3, and anything else (a bug) one line and
+/// exit code 1; <c>--verbose</c> adds the stack trace. Messages are cleaned of control characters first, since
+/// they may quote bytes from a hostile file.
+/// </summary>
+internal static class CliHost
+{
+    /// <summary>The global <c>--verbose</c> option.</summary>
+    public static Option<bool> Verbose { get; } = new("--verbose")
+    {
+        Description = "On an error, also print the exception's stack trace",
+        Recursive = true,
+    };
+
+    /// <summary>Parses <paramref name="args"/> against <paramref name="root"/> and runs the chosen command.</summary>
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        if (!root.Options.Contains(Verbose)) root.Options.Add(Verbose);
+        bool verbose = args.Contains("--verbose", StringComparer.Ordinal);
+        try
+        {
+            var parse = root.Parse(args);
+            // A command whose own action reports parse errors (ClearsParseErrors) keeps doing so.
+            if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
+            {
+                string command = CommandPath(parse.CommandResult.Command);
+                // An unknown word explains the other errors it causes ("Required command was not provided").
+                string message = parse.UnmatchedTokens.Count > 0
+                    ? $"unrecognized command or argument '{parse.UnmatchedTokens[0]}'."
+                    : parse.Errors[0].Message;
+                Console.Error.WriteLine($"error: {Clean(message)} See '{command} --help'.");
+                return ExitCodes.BadInput;
+            }
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            return Report(e, verbose, Console.Error);
+        }
+    }
+
+    /// <summary>Writes the one line for <paramref name="e"/> (and its stack trace when <paramref name="verbose"/>) and returns the exit code.</summary>
+    public static int Report(Exception e, bool verbose, TextWriter err)
+    {
+        var (code, message) = Classify(e);
+        err.WriteLine("error: " + message);
+        if (verbose) err.WriteLine(e.ToString());
+        return code;
+    }
+
+    /// <summary>The exit code and the one-line message for an exception that escaped a command.</summary>
+    public static (int Code, string Message) Classify(Exception e)
+    {
+        if (e is TrainingDivergedException) return (ExitCodes.Diverged, Clean(e.Message));
+        if (IsInputError(e)) return (ExitCodes.BadInput, Clean(InputMessage(e)));
+        if (e is OutOfMemoryException)
+            return (ExitCodes.BadInput, "not enough memory for this input; use a smaller file, batch or model.");
+        return (ExitCodes.InternalError,
+            Clean($"internal error ({e.GetType().Name}): {e.Message} This is a bug in xent; rerun with --verbose and report the output."));
+    }
+
+    /// <summary>
+    /// Exceptions that bad arguments, missing, unreadable or corrupt files and unwritable outputs raise: the user can act
+    /// on their message. Everything else is a bug.
+    /// </summary>
+    public static bool IsInputError(Exception e) => e is InvalidDataException or IOException or UnauthorizedAccessException
+        or NotSupportedException or ArgumentException or FormatException or OverflowException or JsonException
+        or KeyNotFoundException;
+
+    private static string InputMessage(Exception e) => e switch
+    {
+        // ArgumentException appends " (Parameter 'x')", which names a C# parameter the user never saw.
+        ArgumentException { ParamName: { } p } a => a.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal),
+        _ => e.Message,
+    };
+
+    /// <summary>
+    /// One printable line: line breaks and tabs become spaces, other control characters (and invalid UTF-16)
+    /// become <c>\xNN</c> / <c>\uNNNN</c> escapes, and very long messages are cut.
+    /// </summary>
+    public static string Clean(string message)
+    {
+        const int MaxLength = 2000;
+        var sb = new StringBuilder(Math.Min(message.Length, MaxLength) + 16);
+        for (int i = 0; i < message.Length && sb.Length < MaxLength; i++)
+        {
+            char c = message[i];
+            if (c is '\r' or '\n' or '\t') { if (sb.Length > 0 && sb[^1] != ' ') sb.Append(' '); }
+            else if (char.IsHighSurrogate(c) && i + 1 < message.Length && char.IsLowSurrogate(message[i + 1])) { sb.Append(c).Append(message[++i]); }
+            else if (char.IsSurrogate(c) || c is '\u2028' or '\u2029' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069'))
+                sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            else if (char.IsControl(c)) sb.Append("\\x").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+            else sb.Append(c);
+        }
+        if (sb.Length >= MaxLength) sb.Append(" …");
+        return sb.ToString().Trim();
+    }
+
+    private static string CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Symbol? s = command; s is Command c; s = c.Parents.FirstOrDefault())
+            names.Add(c is RootCommand ? "xent" : c.Name);
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+}

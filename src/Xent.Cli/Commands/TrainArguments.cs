@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// Checks <c>xent train</c>'s numeric options before anything is loaded or written, so that a bad value is one
+/// <c>error:</c> line and exit code 2 (through <see cref="CliHost"/>) instead of an exception deep in an optimizer
+/// or a run that silently trains on NaN. The bounds are PyTorch's (<c>Invalid learning rate</c>, …) plus finiteness.
+/// </summary>
+internal static class TrainArguments
+{
+    /// <summary>The most epochs a run may have; also the largest epoch a checkpoint may record (see Xent.IO.MetadataValues).</summary>
+    public const int MaxEpochs = 1_000_000;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option whose value is out of range.</summary>
+    public static void Validate(int epochs, int batchSize, int testBatchSize, int? limitBatches, int? threads,
+        double? lr, double momentum, double? weightDecay, float labelSmoothing)
+    {
+        AtLeastOne("--epochs", epochs);
+        if (epochs > MaxEpochs) throw Bad($"--epochs must be at most {MaxEpochs}, got {epochs}.");
+        AtLeastOne("--batch-size", batchSize);
+        AtLeastOne("--test-batch-size", testBatchSize);
+        if (limitBatches is int l) AtLeastOne("--limit-batches", l);
+        if (threads is int t) AtLeastOne("--threads", t);
+        if (lr is double r) NonNegativeFinite("--lr", r, "a learning rate");
+        NonNegativeFinite("--momentum", momentum, "a momentum");
+        if (weightDecay is double w) NonNegativeFinite("--weight-decay", w, "a weight decay");
+        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f)) // also false for NaN
+            throw Bad($"--label-smoothing must be a number in [0, 1], got {Text(labelSmoothing)}.");
+    }
+
+    /// <summary>
+    /// The message for a checkpoint that records another model than <c>--model</c>: a hint to pass the recorded
+    /// model only when xent knows that model.
+    /// </summary>
+    public static string ModelMismatch(string checkpoint, string saved, string requested, IReadOnlyCollection<string> known) =>
+        known.Contains(saved)
+            ? $"checkpoint '{checkpoint}' holds a '{saved}' model, not '{requested}'; pass --model {saved}."
+            : $"checkpoint '{checkpoint}' records a model '{saved}' that xent does not know (it knows {string.Join(", ", known)}); it cannot be resumed.";
+
+    private static void AtLeastOne(string option, int value)
+    {
+        if (value < 1) throw Bad($"{option} must be at least 1, got {value}.");
+    }
+
+    private static void NonNegativeFinite(string option, double value, string what)
+    {
+        if (!double.IsFinite(value) || value < 0) throw Bad($"{option} must be a finite number >= 0 ({what}), got {Text(value)}.");
+    }
+
+    private static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static ArgumentException Bad(string message) => new(message);
+}

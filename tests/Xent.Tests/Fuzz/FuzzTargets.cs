@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using Xent.Data;
+using Xent.IO;
+using Xent.Tests.Support;
+
+namespace Xent.Tests.Fuzz;
+
+/// <summary>
+/// A file format under fuzz: valid seed files, how many leading bytes are header, how to damage a seed (by default
+/// <see cref="Mutator"/>), the reader, and the exceptions that count as a clean rejection.
+/// </summary>
+public sealed record FuzzTarget(string Name, Func<IReadOnlyList<byte[]>> Seeds, Func<byte[], int> HeaderBytes, Action<byte[]> Read)
+{
+    /// <summary>Damages a seed; the default aims <see cref="Mutator"/> at the seed's header.</summary>
+    public Func<byte[], Random, byte[]>? Mutate { get; init; }
+
+    /// <summary>Exceptions a reader may reject damaged input with: they carry a message for the user.</summary>
+    public IReadOnlyList<Type> CleanErrors { get; init; } = [typeof(InvalidDataException), typeof(NotSupportedException)];
+
+    public byte[] Damage(byte[] seed, Random rng) => Mutate?.Invoke(seed, rng) ?? Mutator.Mutate(seed, rng, HeaderBytes(seed));
+
+    public override string ToString() => Name;
+}
+
+/// <summary>The formats the fuzz test covers: one line per format.</summary>
+internal static class FuzzTargets
+{
+    public static IReadOnlyList<FuzzTarget> All { get; } =
+    [
+        new("npy", NpySeeds, NpyHeaderBytes, b => Npy.Read(new MemoryStream(b), "fuzz.npy")),
+        new("safetensors", SafeTensorsSeeds, b => b.Length < 8 ? 8 : 8 + (int)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(b), 4096), b => SafeTensors.Read(new MemoryStream(b), "fuzz.safetensors")),
+        new("idx", IdxSeeds, b => 4 + 4 * b[3], b => IdxReader.Read(new MemoryStream(b), "fuzz-idx")),
+        new("idx.gz", () => IdxSeeds().Select(Gzip).ToList(), _ => 10, b => IdxReader.Read(new MemoryStream(b), "fuzz-idx.gz"))
+        {
+            // Half the cases damage the IDX content and compress it (the header the reader sees), half the gzip stream itself.
+            Mutate = (seed, rng) => rng.Next(2) == 0 ? Gzip(Mutator.Mutate(Gunzip(seed), rng, 16)) : Mutator.Mutate(seed, rng, 10),
+        },
+        // TODO(issue 13): CSV and PNG inputs are read by wt-data's new readers (issue 11); once they are merged, add e.g.
+        //   new("csv", CsvSeeds, _ => 64, b => CsvDataset.Read(new MemoryStream(b), "fuzz.csv")),
+        //   new("png", PngSeeds, _ => 33, b => ImageFolder.ReadImage(new MemoryStream(b), "fuzz.png")),
+    ];
+
+    public static FuzzTarget Get(string name) => All.Single(t => t.Name == name);
+
+    private static string GoldenIo(string file) => Golden.PathOf("io", file);
+
+    private static IReadOnlyList<byte[]> NpySeeds() =>
+        new[] { "npy_f4_2x3.npy", "npy_f4_2x3x4.npy", "npy_f4_scalar.npy", "npy_f4_empty_0x3.npy", "npy_f8_v2.npy", "npy_i4_v3.npy",
+         "npy_i8_2x2.npy", "npy_b1_2x2.npy", "npy_u1_5.npy", "npy_torch_targets.npy" }
+        .Select(f => File.ReadAllBytes(GoldenIo(f))).ToList();
+
+    /// <summary>Preamble and header dict: 10 bytes + length for version 1, 12 + length for versions 2 and 3.</summary>
+    private static int NpyHeaderBytes(byte[] b) =>
+        b.Length < 12 ? b.Length : b[6] == 1 ? 10 + BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(8)) : 12 + (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(8)), 4096);
+
+    private static IReadOnlyList<byte[]> SafeTensorsSeeds()
+    {
+        var written = new MemoryStream();
+        SafeTensors.Write(written, [("w", new NpyArray(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3)), ("step", new NpyArray(new long[] { 7 })),
+            ("mask", new NpyArray(new bool[] { true, false }, 2)), ("u", new NpyArray(new byte[] { 9 }, 1, 1))],
+            new Dictionary<string, string> { ["epoch"] = "3", ["model"] = "linear" });
+        return [File.ReadAllBytes(GoldenIo("torch_state_dict.safetensors")), written.ToArray()];
+    }
+
+    private static IReadOnlyList<byte[]> IdxSeeds() =>
+    [
+        Gunzip(File.ReadAllBytes(GoldenIo("idx_tiny-images-idx3-ubyte.gz"))),
+        File.ReadAllBytes(GoldenIo("idx_tiny-labels-idx1-ubyte")),
+    ];
+
+    public static byte[] Gzip(byte[] raw)
+    {
+        using var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(raw);
+        return ms.ToArray();
+    }
+
+    private static byte[] Gunzip(byte[] gz)
+    {
+        using var input = new GZipStream(new MemoryStream(gz), CompressionMode.Decompress);
+        using var ms = new MemoryStream();
+        input.CopyTo(ms);
+        return ms.ToArray();
+    }
+}

@@ -1,0 +1,52 @@
+using Xunit;
+
+namespace Xent.Tests.Fuzz;
+
+/// <summary>
+/// Seeded mutations of valid files, a few thousand per format: every case must be read or rejected with a clean
+/// error (<see cref="FuzzTarget.CleanErrors"/>): no other exception, no crash, no hang. A failure names the format,
+/// case and seed, so <c>Mutator.Mutate(seed, new Random(caseSeed), …)</c> reproduces the bytes.
+/// </summary>
+public class ReaderFuzzTests
+{
+    private const int CasesPerFormat = 3000;
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(60);
+
+    public static TheoryData<string> Formats => new(FuzzTargets.All.Select(t => t.Name));
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public async Task EveryMutationIsReadOrCleanlyRejected(string format)
+    {
+        var target = FuzzTargets.Get(format);
+        var seeds = target.Seeds();
+        int current = -1, rejected = 0;
+        var failures = new List<string>();
+        var run = Task.Run(() =>
+        {
+            for (int i = 0; i < CasesPerFormat; i++)
+            {
+                current = i;
+                var rng = new Random(HashCode.Combine(format.Length, format[0], i));
+                byte[] seed = seeds[i % seeds.Count];
+                byte[] bytes = target.Damage(seed, rng);
+                try { target.Read(bytes); }
+                catch (Exception e) when (target.CleanErrors.Any(t => t.IsInstanceOfType(e)))
+                {
+                    rejected++;
+                    if (string.IsNullOrWhiteSpace(e.Message)) failures.Add($"case {i}: {e.GetType().Name} with no message");
+                }
+                catch (Exception e)
+                {
+                    failures.Add($"case {i} (seed file {i % seeds.Count}): {e.GetType().Name}: {e.Message}");
+                    if (failures.Count >= 10) break;
+                }
+            }
+        });
+        try { await run.WaitAsync(Budget); }
+        catch (TimeoutException) { Assert.Fail($"{format}: case {current} did not finish within {Budget.TotalSeconds} s (a hang?)"); }
+        Assert.True(failures.Count == 0, $"{format}: {failures.Count} case(s) ended in an unclean exception:\n{string.Join("\n", failures)}");
+        // The mutations must mostly damage the file, or the test proves nothing.
+        Assert.True(rejected > CasesPerFormat / 3, $"{format}: only {rejected} of {CasesPerFormat} mutations were rejected");
+    }
+}
