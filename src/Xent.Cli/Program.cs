@@ -6,4 +6,5 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(LossCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+DistributedCommands.Extend(root); // train --distributed, bench linear-ce --vocab-parallel (MPI)
 return root.Parse(args).Invoke();

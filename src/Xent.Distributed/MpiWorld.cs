@@ -66,6 +66,14 @@ public sealed unsafe class MpiWorld : IDisposable
             Check(MpiApi.MPI_Allreduce(InPlace, (IntPtr)p, values.Length, MpiApi.MPI_FLOAT, MpiApi.MPI_MAX, MpiApi.MPI_COMM_WORLD), "MPI_Allreduce");
     }
 
+    /// <summary>Bytes of scratch <see cref="AllReduceSum(Span{float})"/> uses for <paramref name="count"/> elements of <paramref name="elementSize"/> bytes on <paramref name="size"/> ranks.</summary>
+    public static long SumScratchBytes(int count, int elementSize, int size)
+    {
+        if (size == 1 || count == 0) return 0;
+        long padded = (count + (long)size - 1) / size * size;
+        return (long)count * size * elementSize <= GatherBytes ? (long)count * size * elementSize : 2 * padded * elementSize;
+    }
+
     /// <summary>Blocks until every rank has called it.</summary>
     public void Barrier() => Check(MpiApi.MPI_Barrier(MpiApi.MPI_COMM_WORLD), "MPI_Barrier");
 

@@ -1,7 +1,39 @@
+using Xent;
 using Xent.Distributed;
+using Xent.Distributed.TestHost;
+using Xent.IO;
 
-// Scenarios run under mpiexec by tests/Xent.Distributed.Tests; each writes its results (rank 0) to the path given.
+// Run under mpiexec by tests/Xent.Distributed.Tests:
+//   linear-ce OUT N D V bias|- weighted|- ignore|- SMOOTHING ZLOSS SOFTCAP|- REDUCTION
+// Every rank computes VocabParallel.LinearCrossEntropy on its vocabulary slice and writes loss.R.npy, gh.R.npy,
+// gw.R.npy and (with a bias) gb.R.npy into OUT; the test compares them with single-process F.LinearCrossEntropy.
+if (args.Length < 1) { Console.Error.WriteLine("usage: Xent.Distributed.TestHost linear-ce OUT …"); return 2; }
 using var world = MpiWorld.Initialize();
-var x = new double[] { world.Rank + 1, 10 * (world.Rank + 1) };
-world.AllReduceSum(x);
-Console.WriteLine($"rank {world.Rank}/{world.Size}: {x[0]} {x[1]}");
+switch (args[0])
+{
+    case "linear-ce":
+        LinearCe(world, args[1], LinearCeCase.Parse(args.AsSpan(2)));
+        return 0;
+    default:
+        Console.Error.WriteLine($"unknown scenario '{args[0]}'");
+        return 2;
+}
+
+static void LinearCe(MpiWorld world, string outDir, LinearCeCase c)
+{
+    var (h, w, b, cw, t, upstream) = c.Inputs();
+    var (start, length) = VocabParallel.Shard(c.V, world.Rank, world.Size);
+    var hidden = Tensor.FromArray(h, [c.N, c.D]).RequiresGrad_();
+    var shard = Tensor.FromArray(w.AsSpan(start * c.D, length * c.D).ToArray(), [length, c.D]).RequiresGrad_();
+    var bias = b is null ? null : Tensor.FromArray(b.AsSpan(start, length).ToArray()).RequiresGrad_();
+    var weight = cw is null ? null : Tensor.FromArray(cw.AsSpan(start, length).ToArray());
+    // A small row chunk, so that several chunks (and their reductions) run.
+    var loss = VocabParallel.LinearCrossEntropy(world, hidden, shard, Tensor.FromArray(t), c.V, bias, weight, LinearCeCase.IgnoreIndex,
+        c.Reduction, c.Smoothing, c.ZLoss, c.Softcap, rowChunk: 7);
+    loss.Backward(c.Reduction == Reduction.None ? Tensor.FromArray(upstream) : null);
+    string Path(string name) => System.IO.Path.Combine(outDir, $"{name}.{world.Rank}.npy");
+    Npy.Write(Path("loss"), loss.ToArray(), loss.Shape.ToArray());
+    Npy.Write(Path("gh"), hidden.Grad!.ToArray(), [c.N, c.D]);
+    Npy.Write(Path("gw"), shard.Grad!.ToArray(), [length, c.D]);
+    if (bias is not null) Npy.Write(Path("gb"), bias.Grad!.ToArray(), [length]);
+}

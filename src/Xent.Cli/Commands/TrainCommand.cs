@@ -142,11 +142,14 @@ internal static class TrainCommand
         var criterion = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = s.Model };
+        var dp = DistributedTrainCommand.Current; // --distributed: this rank's share of the run (docs/DISTRIBUTED.md)
+        bool writes = dp?.IsRoot ?? true;
         var trainer = new Trainer(module, opt, (x, y) => criterion.Forward(x, y), new TrainerOptions
         {
             Epochs = s.Epochs, Seed = s.Seed, NumClasses = 10, LimitBatches = s.LimitBatches,
-            CheckpointPath = checkpointPath, MetricsPath = metricsPath, Metadata = metadata,
+            CheckpointPath = writes ? checkpointPath : null, MetricsPath = writes ? metricsPath : null, Metadata = metadata,
         });
+        dp?.Attach(trainer, module, weight);
         trainer.Warning = m => err.WriteLine("Warning: " + m);
         if (s.Resume is not null)
         {
@@ -180,20 +183,21 @@ internal static class TrainCommand
         };
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
-        int batches = (train.Count + s.BatchSize - 1) / s.BatchSize;
+        int globalBatch = s.BatchSize * (dp?.Size ?? 1);
+        int batches = (train.Count + globalBatch - 1) / globalBatch;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
-        Console.WriteLine($"Training {s.Model} on {train.Count} images ({perEpoch} batches of {s.BatchSize} per epoch), testing on {test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
+        Console.WriteLine($"Training {s.Model} on {train.Count} images ({perEpoch} batches of {globalBatch} per epoch{(dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} ranks")}), testing on {test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
 
         EpochResult? last = null;
-        void WriteReport() => ReportWriter.Write(reportPath, new TrainingReport(
-            $"xent train — {Path.GetFileName(Path.GetFullPath(outDir))}", settings, classNames, trainer.Rows, perEpoch, last?.Test));
+        void WriteReport() { if (writes) ReportWriter.Write(reportPath, new TrainingReport(
+            $"xent train — {Path.GetFileName(Path.GetFullPath(outDir))}", settings, classNames, trainer.Rows, perEpoch, last?.Test)); }
         trainer.EpochCompleted = r => { last = r; WriteReport(); };
 
         int code = 0;
         try
         {
             var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,
-                epoch => DataSource.Batches(train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
+                epoch => dp?.Batches(train, s.BatchSize, trainer.ShuffleSeed(epoch)) ?? DataSource.Batches(train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
                 batches,
                 () => DataSource.Batches(test, s.TestBatchSize, shuffle: false));
             last = result ?? last;

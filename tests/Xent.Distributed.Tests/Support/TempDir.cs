@@ -1,0 +1,16 @@
+namespace Xent.Distributed.Tests.Support;
+
+/// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "xent-mpi-" + Guid.NewGuid().ToString("N")[..12]));
+
+    public string Path { get; }
+
+    public string this[string name] => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
