@@ -17,7 +17,7 @@ namespace Xent.Cli.Commands;
 internal static class DistributedTrainCommand
 {
     /// <summary>How long a failed rank waits for the others to fail too before it aborts the job (they are then blocked).</summary>
-    private static readonly TimeSpan FailureGrace = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FailureGrace = TimeSpan.FromSeconds(5);
 
     /// <summary>The data-parallel run this process takes part in, or null without <c>--distributed</c>.</summary>
     public static DistributedTraining? Current { get; private set; }
