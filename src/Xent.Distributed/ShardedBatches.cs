@@ -6,13 +6,19 @@ namespace Xent.Distributed;
 /// One rank's share of data-parallel batches: global batches of P × <c>perRankBatch</c> samples are cut from one seeded
 /// global order (the permutation <see cref="DataLoader"/> draws from <c>new Generator(seed)</c>, so one rank sees exactly
 /// the single-process batches), and rank r takes the r-th contiguous slice of each. A last, shorter global batch is split
-/// as evenly as possible (slices differ by at most one sample). Only the rank's own samples are read.
+/// as evenly as possible (slices differ by at most one sample); one with fewer samples than ranks is skipped, since some
+/// rank would have nothing to compute (the only difference from the single-process batches). Only the rank's own samples
+/// are read.
 /// </summary>
 public static class ShardedBatches
 {
-    /// <summary>Number of global batches per epoch: ⌈count / (size · perRankBatch)⌉.</summary>
-    public static int GlobalBatchCount(int count, int perRankBatch, int size) =>
-        (int)((count + (long)perRankBatch * size - 1) / ((long)perRankBatch * size));
+    /// <summary>Number of global batches per epoch: ⌈count / (size · perRankBatch)⌉, less a last one smaller than <paramref name="size"/>.</summary>
+    public static int GlobalBatchCount(int count, int perRankBatch, int size)
+    {
+        long global = (long)perRankBatch * size;
+        int full = (int)(count / global), rest = (int)(count % global);
+        return full + (rest >= size ? 1 : 0);
+    }
 
     /// <summary>The rows [start, start + length) of a global batch of <paramref name="globalRows"/> that rank <paramref name="rank"/> of <paramref name="size"/> takes.</summary>
     public static (int Start, int Length) Slice(int globalRows, int rank, int size)
@@ -42,7 +48,7 @@ public static class ShardedBatches
         int sampleSize = 1;
         foreach (int d in dataset.SampleShape) sampleSize *= d;
         int[] shape = [0, .. dataset.SampleShape];
-        for (int start = 0; start < n; start += global)
+        for (int start = 0; start < n && n - start >= size; start += global)
         {
             var (offset, rows) = Slice(Math.Min(global, n - start), rank, size);
             var inputs = new float[rows * sampleSize];

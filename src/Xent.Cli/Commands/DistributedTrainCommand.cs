@@ -103,6 +103,9 @@ internal sealed class DistributedTraining(MpiWorld world)
     /// <summary>Whether this rank logs and writes the checkpoint, metrics and report.</summary>
     public bool IsRoot => world.IsRoot;
 
+    /// <summary>Global batches per epoch (<see cref="ShardedBatches.GlobalBatchCount"/>).</summary>
+    public int GlobalBatchCount(int count, int perRankBatch) => ShardedBatches.GlobalBatchCount(count, perRankBatch, world.Size);
+
     /// <summary>Epoch batches of this rank: its slice of each global batch of the shuffled order drawn from <paramref name="seed"/>.</summary>
     public IEnumerable<(Tensor Input, Tensor Target)> Batches(IDataset train, int perRankBatch, long seed) =>
         ShardedBatches.Epoch(train, perRankBatch, world.Rank, world.Size, shuffle: true, seed);

@@ -184,7 +184,7 @@ internal static class TrainCommand
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
         int globalBatch = s.BatchSize * (dp?.Size ?? 1);
-        int batches = (train.Count + globalBatch - 1) / globalBatch;
+        int batches = dp?.GlobalBatchCount(train.Count, s.BatchSize) ?? (train.Count + s.BatchSize - 1) / s.BatchSize;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         Console.WriteLine($"Training {s.Model} on {train.Count} images ({perEpoch} batches of {globalBatch} per epoch{(dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} ranks")}), testing on {test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
 

@@ -11,6 +11,18 @@ public static class Mpi
     /// <summary>Full path of mpiexec, or null when it is not on PATH.</summary>
     public static string? Exec { get; } = FindOnPath("mpiexec");
 
+    /// <summary>Why the MPI tests cannot run here, or null: no mpiexec, or Open MPI's (whose ABI MPI.NET cannot use).</summary>
+    public static string? Unavailable { get; } = WhyUnavailable();
+
+    private static string? WhyUnavailable()
+    {
+        if (Exec is null) return "mpiexec not found on PATH: install MPICH (apt-get install mpich) to run the MPI tests.";
+        var version = Launch(Exec, ["--version"], 30_000);
+        return version.Stdout.Contains("Open MPI", StringComparison.OrdinalIgnoreCase) || version.Stdout.Contains("OpenRTE", StringComparison.OrdinalIgnoreCase)
+            ? "mpiexec is Open MPI's, whose ABI MPI.NET cannot use: install MPICH (apt-get install mpich) to run the MPI tests."
+            : null;
+    }
+
     public static string RepoRoot { get; } = FindRepoRoot();
 
     public static string Host => Built(Path.Combine("tests", "Xent.Distributed.TestHost"), "Xent.Distributed.TestHost.dll");

@@ -8,7 +8,7 @@ public sealed class MpiFactAttribute : FactAttribute
 {
     public MpiFactAttribute()
     {
-        if (Mpi.Exec is null) Skip = "mpiexec not found on PATH: install MPICH (apt-get install mpich) to run the MPI tests.";
+        Skip = Mpi.Unavailable;
     }
 }
 
@@ -17,6 +17,6 @@ public sealed class MpiTheoryAttribute : TheoryAttribute
 {
     public MpiTheoryAttribute()
     {
-        if (Mpi.Exec is null) Skip = "mpiexec not found on PATH: install MPICH (apt-get install mpich) to run the MPI tests.";
+        Skip = Mpi.Unavailable;
     }
 }
