@@ -4,6 +4,7 @@ using Xent.Distributed.TestHost;
 using Xent.IO;
 
 // Run under mpiexec by tests/Xent.Distributed.Tests:
+//   allreduce-time COUNT REPS   (prints rank 0's median time of a deterministic float sum of COUNT elements, for docs/DISTRIBUTED.md)
 //   linear-ce OUT N D V bias|- weighted|- ignore|- SMOOTHING ZLOSS SOFTCAP|- REDUCTION
 // Every rank computes VocabParallel.LinearCrossEntropy on its vocabulary slice and writes loss.R.npy, gh.R.npy,
 // gw.R.npy and (with a bias) gb.R.npy into OUT; the test compares them with single-process F.LinearCrossEntropy.
@@ -13,6 +14,9 @@ switch (args[0])
 {
     case "linear-ce":
         LinearCe(world, args[1], LinearCeCase.Parse(args.AsSpan(2)));
+        return 0;
+    case "allreduce-time":
+        AllReduceTime(world, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     default:
         Console.Error.WriteLine($"unknown scenario '{args[0]}'");
@@ -36,4 +40,20 @@ static void LinearCe(MpiWorld world, string outDir, LinearCeCase c)
     Npy.Write(Path("gh"), hidden.Grad!.ToArray(), [c.N, c.D]);
     Npy.Write(Path("gw"), shard.Grad!.ToArray(), [length, c.D]);
     if (bias is not null) Npy.Write(Path("gb"), bias.Grad!.ToArray(), [length]);
+}
+
+static void AllReduceTime(MpiWorld world, int count, int reps)
+{
+    var x = new float[count];
+    var times = new List<double>();
+    for (int k = 0; k < reps + 3; k++)
+    {
+        x.AsSpan().Fill(world.Rank + 1);
+        world.Barrier();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        world.AllReduceSum(x);
+        if (k >= 3) times.Add(sw.Elapsed.TotalMicroseconds);
+    }
+    times.Sort();
+    if (world.IsRoot) Console.WriteLine($"{world.Size} ranks, {count} floats: median {times[times.Count / 2]:F0} us, fastest {times[0]:F0} us, sum {x[0]}");
 }
