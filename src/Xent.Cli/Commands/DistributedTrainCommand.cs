@@ -48,12 +48,10 @@ internal static class DistributedTrainCommand
         }
 
         var (stdout, stderr) = (Console.Out, Console.Error);
-        var captured = new StringWriter();
-        if (!world.IsRoot)
-        {
-            Console.SetOut(TextWriter.Null);
-            Console.SetError(captured); // kept for the one line printed if this rank fails alone
-        }
+        // Rank 0's stderr stays live; the others' is kept for the one line printed if that rank fails alone.
+        var captured = new ErrorLineWriter(world.IsRoot ? stderr : TextWriter.Null);
+        Console.SetError(captured);
+        if (!world.IsRoot) Console.SetOut(TextWriter.Null);
         Current = new DistributedTraining(world);
         int code;
         ExceptionDispatchInfo? failure = null;
@@ -78,9 +76,13 @@ internal static class DistributedTrainCommand
         int? agreed = world.AgreeOnExitCode(code, code == 0 ? null : FailureGrace);
         if (agreed is null)
         {
-            string why = failure?.SourceException.Message ?? FirstLine(captured.ToString()) ?? $"exit code {code}";
-            if (why.StartsWith("error: ", StringComparison.Ordinal)) why = why["error: ".Length..];
-            stderr.WriteLine($"error: rank {world.Rank} of {world.Size} failed, stopping the job: {why}");
+            // Rank 0 has already printed its error line, if it had one; say which rank stopped the job otherwise.
+            if (!(world.IsRoot && failure is null && captured.FirstLine is not null))
+            {
+                string why = failure?.SourceException.Message ?? captured.FirstLine ?? $"exit code {code}";
+                if (why.StartsWith("error: ", StringComparison.Ordinal)) why = why["error: ".Length..];
+                stderr.WriteLine($"error: rank {world.Rank} of {world.Size} failed, stopping the job: {why}");
+            }
             world.Abort(code);
         }
         if (world.IsRoot && failure is null && code == 0 && agreed != 0)
@@ -90,8 +92,30 @@ internal static class DistributedTrainCommand
         return agreed!.Value;
     }
 
-    private static string? FirstLine(string text) =>
-        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+    /// <summary>Passes everything to <paramref name="inner"/> and keeps the first line that is not a warning.</summary>
+    private sealed class ErrorLineWriter(TextWriter inner) : TextWriter
+    {
+        private readonly System.Text.StringBuilder _line = new();
+
+        public string? FirstLine { get; private set; }
+
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value)
+        {
+            inner.Write(value);
+            if (FirstLine is not null) return;
+            if (value != '\n') _line.Append(value);
+            else
+            {
+                string line = _line.ToString().Trim();
+                _line.Clear();
+                if (line.Length > 0 && !line.StartsWith("Warning:", StringComparison.Ordinal)) FirstLine = line;
+            }
+        }
+
+        public override void Flush() => inner.Flush();
+    }
 }
 
 /// <summary>What the train command asks of a data-parallel run: the rank's batches, the trainer hook, who writes.</summary>
