@@ -31,7 +31,10 @@ public sealed class DataParallel
     /// <summary>Creates the gradient synchroniser for <paramref name="parameters"/> (the same list, in the same order, on every rank).</summary>
     /// <param name="world">The MPI job.</param>
     /// <param name="parameters">The replica's parameters.</param>
-    /// <param name="classWeight">The loss's class weights (its mean divides by Σ weight[t_i]), or null for a plain mean over rows.</param>
+    /// <param name="classWeight">
+    /// The loss's class weights (its mean divides by Σ weight[t_i]), or null for a plain mean over rows. Every target must be a
+    /// class index: a loss with an <c>ignore_index</c> would need the count of non-ignored rows, which this does not compute.
+    /// </param>
     /// <param name="bucketBytes">Size of one reduction (at least one float).</param>
     public DataParallel(MpiWorld world, IEnumerable<Parameter> parameters, Tensor? classWeight = null, int bucketBytes = 4 << 20)
     {

@@ -21,7 +21,7 @@ internal static class VocabParallelBenchCommand
     /// <summary>Adds <c>--vocab-parallel</c> to <paramref name="linearCe"/>, wrapping its action.</summary>
     public static void Extend(Command linearCe)
     {
-        var vocabParallel = new Option<bool>("--vocab-parallel") { Description = "Under mpiexec: split the vocabulary over the ranks (Megatron's vocabulary-parallel cross-entropy)" };
+        var vocabParallel = new Option<bool>("--vocab-parallel") { Description = "Under mpiexec: split the vocabulary over the ranks (Megatron's vocabulary-parallel cross-entropy); of the tiling options only --row-chunk applies" };
         linearCe.Options.Add(vocabParallel);
         var single = linearCe.Action as SynchronousCommandLineAction ?? throw new InvalidOperationException("linear-ce has no synchronous action.");
         linearCe.SetAction(parse => parse.GetValue(vocabParallel) ? Run(parse) : single.Invoke(parse));
