@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Numerics.Tensors;
 using Xent.NN;
 using Xent.Training;
 
@@ -83,11 +83,7 @@ public sealed class DataParallel
             {
                 int count = Math.Min(p.NumEl - start, _bucket.Length - filled);
                 var destination = _bucket.AsSpan(filled, count);
-                if (p.Grad is { } g && share != 0f)
-                {
-                    var source = g.Data.Slice(start, count);
-                    for (int i = 0; i < count; i++) destination[i] = share * source[i];
-                }
+                if (p.Grad is { } g && share != 0f) TensorPrimitives.Multiply(g.Data.Slice(start, count), share, destination);
                 else destination.Clear();
                 pending.Add((p, filled, start, count));
                 filled += count;

@@ -4,6 +4,7 @@ using Xent.Distributed.TestHost;
 using Xent.IO;
 
 // Run under mpiexec by tests/Xent.Distributed.Tests:
+//   sum OUT COUNT               (every rank sums SumCase.Value(rank, i) over the ranks and writes sum.R.npy)
 //   allreduce-time COUNT REPS   (prints rank 0's median time of a deterministic float sum of COUNT elements, for docs/DISTRIBUTED.md)
 //   linear-ce OUT N D V bias|- weighted|- ignore|- SMOOTHING ZLOSS SOFTCAP|- REDUCTION
 // Every rank computes VocabParallel.LinearCrossEntropy on its vocabulary slice and writes loss.R.npy, gh.R.npy,
@@ -14,6 +15,9 @@ switch (args[0])
 {
     case "linear-ce":
         LinearCe(world, args[1], LinearCeCase.Parse(args.AsSpan(2)));
+        return 0;
+    case "sum":
+        Sum(world, args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     case "allreduce-time":
         AllReduceTime(world, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
@@ -56,4 +60,12 @@ static void AllReduceTime(MpiWorld world, int count, int reps)
     }
     times.Sort();
     if (world.IsRoot) Console.WriteLine($"{world.Size} ranks, {count} floats: median {times[times.Count / 2]:F0} us, fastest {times[0]:F0} us, sum {x[0]}");
+}
+
+static void Sum(MpiWorld world, string outDir, int count)
+{
+    var x = new float[count];
+    for (int i = 0; i < count; i++) x[i] = SumCase.Value(world.Rank, i);
+    world.AllReduceSum(x);
+    Npy.Write(System.IO.Path.Combine(outDir, $"sum.{world.Rank}.npy"), x, [count]);
 }
