@@ -20,12 +20,16 @@ public sealed unsafe class MpiWorld : IDisposable
     private static readonly IntPtr InPlace = new(-1); // MPI_IN_PLACE in the MPICH and MS-MPI ABIs
     private static MpiWorld? _current;
     private readonly MPI.Environment _environment;
+    private readonly int _control;
     private byte[] _scratch = [];
     private bool _disposed;
 
     private MpiWorld(MPI.Environment environment)
     {
         _environment = environment;
+        // The exit-code agreement runs on a communicator of its own: a rank that left training early must not have its
+        // agreement matched against the others' training collectives.
+        Check(MpiApi.MPI_Comm_dup(MpiApi.MPI_COMM_WORLD, out _control), "MPI_Comm_dup");
         Check(MpiApi.MPI_Comm_rank(MpiApi.MPI_COMM_WORLD, out int rank), "MPI_Comm_rank");
         Check(MpiApi.MPI_Comm_size(MpiApi.MPI_COMM_WORLD, out int size), "MPI_Comm_size");
         Rank = rank;
@@ -86,7 +90,7 @@ public sealed unsafe class MpiWorld : IDisposable
     {
         if (Size == 1) return code;
         int send = code, receive = 0, request;
-        Check(Native.Iallreduce(&send, &receive, 1, MpiApi.MPI_INT, MpiApi.MPI_MAX, MpiApi.MPI_COMM_WORLD, &request), "MPI_Iallreduce");
+        Check(Native.Iallreduce(&send, &receive, 1, MpiApi.MPI_INT, MpiApi.MPI_MAX, _control, &request), "MPI_Iallreduce");
         var deadline = timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
         while (true)
         {
