@@ -107,6 +107,9 @@ public sealed unsafe class MpiWorld : IDisposable
     {
         Console.Out.Flush();
         Console.Error.Flush();
+        // mpiexec forwards each rank's output through a proxy that MPI_Abort kills at once: give it time to pass on the
+        // line just printed (otherwise it is lost now and then).
+        Thread.Sleep(500);
         MpiApi.MPI_Abort(MpiApi.MPI_COMM_WORLD, exitCode);
         Environment.Exit(exitCode);
     }
