@@ -28,7 +28,8 @@ public sealed class DataParallel
     private readonly double[] _totals = new double[2];
     private readonly List<(Parameter P, int Offset, int Start, int Count)> _pending = [];
 
-    /// <summary>Creates the gradient synchroniser for <paramref name="parameters"/> (the same list, in the same order, on every rank).</summary>
+    /// <summary>Creates the gradient synchroniser for <paramref name="parameters"/> (the same list, in the same order, on every
+    /// rank).</summary>
     /// <param name="world">The MPI job.</param>
     /// <param name="parameters">The replica's parameters.</param>
     /// <param name="classWeight">

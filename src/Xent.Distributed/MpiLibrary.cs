@@ -31,7 +31,8 @@ internal static class MpiLibrary
             if (_registered) return;
             if (OpenMpiLauncher() is { } variable)
                 throw new NotSupportedException(
-                    $"this process was started by Open MPI ({variable} is set), whose ABI MPI.NET cannot use; run it with an MPICH-ABI MPI (MPICH, Intel MPI, Cray MPICH, MVAPICH) — see docs/DISTRIBUTED.md.");
+                    $"this process was started by Open MPI ({variable} is set), whose ABI MPI.NET cannot use; "
+                    + "run it with an MPICH-ABI MPI (MPICH, Intel MPI, Cray MPICH, MVAPICH) — see docs/DISTRIBUTED.md.");
             _handle = Open();
             NativeLibrary.SetDllImportResolver(typeof(MPI.Communicator).Assembly, Resolve);
             NativeLibrary.SetDllImportResolver(typeof(MpiLibrary).Assembly, Resolve);
@@ -66,11 +67,12 @@ internal static class MpiLibrary
     {
         if (NativeLibrary.TryGetExport(handle, "ompi_mpi_comm_world", out _))
             throw new NotSupportedException(
-                $"'{name}' is Open MPI, whose ABI MPI.NET cannot use; point {OverrideVariable} at an MPICH-ABI MPI (MPICH, Intel MPI, Cray MPICH, MVAPICH) — see docs/DISTRIBUTED.md.");
+                $"'{name}' is Open MPI, whose ABI MPI.NET cannot use; point {OverrideVariable} at an MPICH-ABI MPI "
+                + "(MPICH, Intel MPI, Cray MPICH, MVAPICH) — see docs/DISTRIBUTED.md.");
         return handle;
     }
 
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) =>
-        libraryName.StartsWith("msmpi", StringComparison.OrdinalIgnoreCase) || libraryName.StartsWith("mpich", StringComparison.OrdinalIgnoreCase)
-            ? _handle : IntPtr.Zero;
+        libraryName.StartsWith("msmpi", StringComparison.OrdinalIgnoreCase)
+        || libraryName.StartsWith("mpich", StringComparison.OrdinalIgnoreCase) ? _handle : IntPtr.Zero;
 }

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using MpiApi = MPI.Unsafe;
 
@@ -67,10 +69,14 @@ public sealed unsafe class MpiWorld : IDisposable
     {
         if (Size == 1 || values.IsEmpty) return;
         fixed (float* p = values)
-            Check(MpiApi.MPI_Allreduce(InPlace, (IntPtr)p, values.Length, MpiApi.MPI_FLOAT, MpiApi.MPI_MAX, MpiApi.MPI_COMM_WORLD), "MPI_Allreduce");
+        {
+            int code = MpiApi.MPI_Allreduce(InPlace, (IntPtr)p, values.Length, MpiApi.MPI_FLOAT, MpiApi.MPI_MAX, MpiApi.MPI_COMM_WORLD);
+            Check(code, "MPI_Allreduce");
+        }
     }
 
-    /// <summary>Bytes of scratch <see cref="AllReduceSum(Span{float})"/> uses for <paramref name="count"/> elements of <paramref name="elementSize"/> bytes on <paramref name="size"/> ranks.</summary>
+    /// <summary>Bytes of scratch <see cref="AllReduceSum(Span{float})"/> uses for <paramref name="count"/> elements of <paramref
+    /// name="elementSize"/> bytes on <paramref name="size"/> ranks.</summary>
     public static long SumScratchBytes(int count, int elementSize, int size)
     {
         if (size == 1 || count == 0) return 0;
@@ -122,7 +128,8 @@ public sealed unsafe class MpiWorld : IDisposable
         _environment.Dispose();
     }
 
-    private void Sum<T>(Span<T> values, int datatype) where T : unmanaged, System.Numerics.IAdditionOperators<T, T, T>, System.Numerics.IAdditiveIdentity<T, T>
+    private void Sum<T>(Span<T> values, int datatype)
+        where T : unmanaged, IAdditionOperators<T, T, T>, IAdditiveIdentity<T, T>
     {
         int p = Size, n = values.Length;
         if (p == 1 || n == 0) return;
@@ -131,7 +138,8 @@ public sealed unsafe class MpiWorld : IDisposable
     }
 
     /// <summary>Allgather of every rank's vector, then the rank-ordered sum locally.</summary>
-    private void GatherSum<T>(Span<T> values, int datatype) where T : unmanaged, System.Numerics.IAdditionOperators<T, T, T>, System.Numerics.IAdditiveIdentity<T, T>
+    private void GatherSum<T>(Span<T> values, int datatype)
+        where T : unmanaged, IAdditionOperators<T, T, T>, IAdditiveIdentity<T, T>
     {
         int p = Size, n = values.Length;
         var all = Scratch<T>(n * p);
@@ -145,7 +153,8 @@ public sealed unsafe class MpiWorld : IDisposable
     /// Reduce-scatter by Alltoall (rank j receives every rank's j-th chunk and sums them in rank order), then Allgather of
     /// the reduced chunks: 2·(P−1)/P of the vector in and out per rank, as a ring allreduce, with a fixed summation order.
     /// </summary>
-    private void ScatterSum<T>(Span<T> values, int datatype) where T : unmanaged, System.Numerics.IAdditionOperators<T, T, T>, System.Numerics.IAdditiveIdentity<T, T>
+    private void ScatterSum<T>(Span<T> values, int datatype)
+        where T : unmanaged, IAdditionOperators<T, T, T>, IAdditiveIdentity<T, T>
     {
         int p = Size, n = values.Length, chunk = (n + p - 1) / p, padded = chunk * p;
         var buffer = Scratch<T>(2 * padded);
@@ -165,11 +174,12 @@ public sealed unsafe class MpiWorld : IDisposable
     }
 
     private void RankOrderedSum<T>(ReadOnlySpan<T> all, int n, Span<T> destination)
-        where T : unmanaged, System.Numerics.IAdditionOperators<T, T, T>, System.Numerics.IAdditiveIdentity<T, T>
+       
+        where T : unmanaged, IAdditionOperators<T, T, T>, IAdditiveIdentity<T, T>
     {
         all[..n].CopyTo(destination);
         // Element-wise adds: vectorising them does not change any result.
-        for (int r = 1; r < Size; r++) System.Numerics.Tensors.TensorPrimitives.Add(destination, all.Slice(r * n, n), destination);
+        for (int r = 1; r < Size; r++) TensorPrimitives.Add(destination, all.Slice(r * n, n), destination);
     }
 
     private Span<T> Scratch<T>(int count) where T : unmanaged

@@ -12,7 +12,8 @@ namespace Xent.Distributed;
 /// </summary>
 public static class ShardedBatches
 {
-    /// <summary>Number of global batches per epoch: ⌈count / (size · perRankBatch)⌉, less a last one smaller than <paramref name="size"/>.</summary>
+    /// <summary>Number of global batches per epoch: ⌈count / (size · perRankBatch)⌉, less a last one smaller than <paramref
+    /// name="size"/>.</summary>
     public static int GlobalBatchCount(int count, int perRankBatch, int size)
     {
         long global = (long)perRankBatch * size;
@@ -20,7 +21,8 @@ public static class ShardedBatches
         return full + (rest >= size ? 1 : 0);
     }
 
-    /// <summary>The rows [start, start + length) of a global batch of <paramref name="globalRows"/> that rank <paramref name="rank"/> of <paramref name="size"/> takes.</summary>
+    /// <summary>The rows [start, start + length) of a global batch of <paramref name="globalRows"/> that rank <paramref name="rank"/> of
+    /// <paramref name="size"/> takes.</summary>
     public static (int Start, int Length) Slice(int globalRows, int rank, int size)
     {
         int start = (int)((long)globalRows * rank / size), end = (int)((long)globalRows * (rank + 1) / size);
@@ -32,7 +34,8 @@ public static class ShardedBatches
     /// one per global batch. The tensors are fresh for each batch.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A size, rank or batch size is out of range.</exception>
-    public static IEnumerable<(Tensor Input, Tensor Target)> Epoch(IDataset dataset, int perRankBatch, int rank, int size, bool shuffle, long seed)
+    public static IEnumerable<(Tensor Input, Tensor Target)> Epoch(
+        IDataset dataset, int perRankBatch, int rank, int size, bool shuffle, long seed)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfLessThan(perRankBatch, 1);
@@ -41,7 +44,8 @@ public static class ShardedBatches
         return Iterate(dataset, perRankBatch, rank, size, shuffle, seed);
     }
 
-    private static IEnumerable<(Tensor Input, Tensor Target)> Iterate(IDataset dataset, int perRankBatch, int rank, int size, bool shuffle, long seed)
+    private static IEnumerable<(Tensor Input, Tensor Target)> Iterate(
+        IDataset dataset, int perRankBatch, int rank, int size, bool shuffle, long seed)
     {
         int n = dataset.Count, global = perRankBatch * size;
         int[] order = shuffle ? new Generator(seed).Permutation(n) : Enumerable.Range(0, n).ToArray();

@@ -21,7 +21,8 @@ namespace Xent.Distributed;
 /// </remarks>
 public static class VocabParallel
 {
-    /// <summary>The vocabulary rows [Start, Start + Length) rank <paramref name="rank"/> of <paramref name="size"/> holds: contiguous, lengths differ by at most one.</summary>
+    /// <summary>The vocabulary rows [Start, Start + Length) rank <paramref name="rank"/> of <paramref name="size"/> holds: contiguous,
+    /// lengths differ by at most one.</summary>
     public static (int Start, int Length) Shard(int vocabSize, int rank, int size)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
@@ -56,11 +57,13 @@ public static class VocabParallel
         float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null, int rowChunk = 0, ScratchMeter? meter = null)
     {
         ArgumentNullException.ThrowIfNull(world);
-        var p = Check(world, hidden, weightShard, target, vocabSize, biasShard, classWeightShard, labelSmoothing, zLossScale, softcap, rowChunk);
+        var p = Check(world, hidden, weightShard, target, vocabSize, biasShard, classWeightShard, labelSmoothing, zLossScale, softcap,
+            rowChunk);
         p.IgnoreIndex = ignoreIndex;
         var fw = new VocabParallelKernel(world, p, hidden.FloatArray, weightShard.FloatArray, biasShard?.FloatArray ?? [],
             classWeightShard?.FloatArray ?? [], target.LongArray, meter);
-        bool needsGrad = Autograd.GradMode.IsEnabled && (hidden.RequiresGrad || weightShard.RequiresGrad || (biasShard?.RequiresGrad ?? false));
+        bool needsGrad = Autograd.GradMode.IsEnabled
+            && (hidden.RequiresGrad || weightShard.RequiresGrad || (biasShard?.RequiresGrad ?? false));
         var rowLoss = new float[p.N];
         var (total, denominator) = fw.Forward(rowLoss);
         var result = reduction switch
@@ -96,23 +99,29 @@ public static class VocabParallel
         ArgumentNullException.ThrowIfNull(target);
         hidden.RequireFloat("VocabParallel.LinearCrossEntropy's hidden");
         weightShard.RequireFloat("VocabParallel.LinearCrossEntropy's weightShard");
-        if (hidden.Rank != 2) throw new ArgumentException($"hidden must be 2-D (N, D) but has shape {Shapes.Format(hidden.ShapeSpan)}.", nameof(hidden));
+        if (hidden.Rank != 2)
+            throw new ArgumentException($"hidden must be 2-D (N, D) but has shape {Shapes.Format(hidden.ShapeSpan)}.", nameof(hidden));
         if (target.DType != DType.Int64 || target.Rank != 1 || target.NumEl != hidden.Size(0))
             throw new ArgumentException($"target must be int64 of shape [{hidden.Size(0)}].", nameof(target));
         var (start, length) = Shard(vocabSize, world.Rank, world.Size);
         int d = hidden.Size(1);
         if (weightShard.Rank != 2 || weightShard.Size(0) != length || weightShard.Size(1) != d)
-            throw new ArgumentException($"rank {world.Rank} of {world.Size} holds vocabulary rows [{start}, {start + length}) of {vocabSize}: weightShard must be [{length}, {d}] but is {Shapes.Format(weightShard.ShapeSpan)}.", nameof(weightShard));
+            throw new ArgumentException(
+                $"rank {world.Rank} of {world.Size} holds vocabulary rows [{start}, {start + length}) of {vocabSize}: "
+                + $"weightShard must be [{length}, {d}] but is {Shapes.Format(weightShard.ShapeSpan)}.", nameof(weightShard));
         foreach (var (t, name) in new[] { (biasShard, nameof(biasShard)), (classWeightShard, nameof(classWeightShard)) })
         {
             if (t is null) continue;
             t.RequireFloat("VocabParallel.LinearCrossEntropy's " + name);
-            if (t.Rank != 1 || t.NumEl != length) throw new ArgumentException($"{name} must be [{length}] but is {Shapes.Format(t.ShapeSpan)}.", name);
+            if (t.Rank != 1 || t.NumEl != length)
+                throw new ArgumentException($"{name} must be [{length}] but is {Shapes.Format(t.ShapeSpan)}.", name);
         }
         if (labelSmoothing is < 0f or > 1f || float.IsNaN(labelSmoothing))
             throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
-        if (zLossScale < 0f || !float.IsFinite(zLossScale)) throw new ArgumentException($"zLossScale must be finite and non-negative, got {zLossScale}.", nameof(zLossScale));
-        if (softcap is float c && !(c > 0f && float.IsFinite(c))) throw new ArgumentException($"softcap must be positive and finite, got {c}.", nameof(softcap));
+        if (zLossScale < 0f || !float.IsFinite(zLossScale))
+            throw new ArgumentException($"zLossScale must be finite and non-negative, got {zLossScale}.", nameof(zLossScale));
+        if (softcap is float c && !(c > 0f && float.IsFinite(c)))
+            throw new ArgumentException($"softcap must be positive and finite, got {c}.", nameof(softcap));
         ArgumentOutOfRangeException.ThrowIfNegative(rowChunk);
         int n = hidden.Size(0);
         int chunk = rowChunk > 0 ? rowChunk : Math.Clamp((4 << 20) / (sizeof(float) * Math.Max(1, length)), 16, 1024);

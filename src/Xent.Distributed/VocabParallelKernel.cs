@@ -5,11 +5,12 @@ namespace Xent.Distributed;
 
 /// <summary>
 /// The tiles of <see cref="VocabParallel.LinearCrossEntropy"/> on one rank: logits of a row chunk against the rank's
-/// vocabulary slice by <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>,
-/// the row statistics reduced over the ranks, and the recomputed tiles of backward. Forward keeps, per row, the global
-/// max and log Σ e^(y − max) (as the single-process fused kernel does) and the target's class weight.
+/// vocabulary slice by <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float,
+/// Span{float}, int)"/>, the row statistics reduced over the ranks, and the recomputed tiles of backward. Forward keeps, per row, the
+/// global max and log Σ e^(y − max) (as the single-process fused kernel does) and the target's class weight.
 /// </summary>
-internal sealed class VocabParallelKernel(MpiWorld world, VocabParallelProblem p, float[] h, float[] w, float[] b, float[] cw, long[] t, ScratchMeter? meter)
+internal sealed class VocabParallelKernel(
+    MpiWorld world, VocabParallelProblem p, float[] h, float[] w, float[] b, float[] cw, long[] t, ScratchMeter? meter)
 {
     private float[] _max = [], _logSum = [], _targetWeight = [];
     private double _weightSum;
@@ -18,11 +19,13 @@ internal sealed class VocabParallelKernel(MpiWorld world, VocabParallelProblem p
 
     private int Local(int row) => t[row] - p.Start is long c && c >= 0 && c < p.LocalV ? (int)c : -1;
 
-    /// <summary>Fills <paramref name="rowLoss"/> (0 for ignored rows) and returns Σ loss and the mean's denominator Σ weight[t_i].</summary>
+    /// <summary>Fills <paramref name="rowLoss"/> (0 for ignored rows) and returns Σ loss and the mean's denominator Σ
+    /// weight[t_i].</summary>
     public (double Total, double Denominator) Forward(Span<float> rowLoss)
     {
         for (int i = 0; i < p.N; i++)
-            if (!Ignored(i) && (ulong)t[i] >= (ulong)p.V) throw new ArgumentOutOfRangeException("target", t[i], $"Target {t[i]} is out of bounds.");
+            if (!Ignored(i) && (ulong)t[i] >= (ulong)p.V)
+                throw new ArgumentOutOfRangeException("target", t[i], $"Target {t[i]} is out of bounds.");
         _weightSum = p.V;
         if (p.Weighted)
         {
@@ -92,7 +95,8 @@ internal sealed class VocabParallelKernel(MpiWorld world, VocabParallelProblem p
 
     /// <summary>
     /// Given d loss / d loss_i (<paramref name="rowGrad"/>), writes the hidden states' gradient summed over ranks into
-    /// <paramref name="gh"/> and this rank's weight and bias gradients into <paramref name="gw"/> and <paramref name="gb"/> (when not empty).
+    /// <paramref name="gh"/> and this rank's weight and bias gradients into <paramref name="gw"/> and <paramref name="gb"/> (when not
+    /// empty).
     /// </summary>
     public void Backward(ReadOnlySpan<float> rowGrad, Span<float> gh, Span<float> gw, Span<float> gb)
     {
@@ -151,7 +155,8 @@ internal sealed class VocabParallelKernel(MpiWorld world, VocabParallelProblem p
         meter?.Release(scratch + reduce + 3L * p.N * sizeof(float)); // the forward's saved rows die with the graph
     }
 
-    /// <summary>Logits of rows [i0, i0 + r) against the rank's slice, biased and soft-capped, into <paramref name="tile"/> (r × LocalV).</summary>
+    /// <summary>Logits of rows [i0, i0 + r) against the rank's slice, biased and soft-capped, into <paramref name="tile"/> (r ×
+    /// LocalV).</summary>
     private void Logits(int i0, int r, float[] tile)
     {
         int v = p.LocalV, d = p.D;

@@ -4,24 +4,24 @@ namespace Xent.Distributed.TestHost;
 /// One vocabulary-parallel test problem, generated identically by the MPI test host (each rank) and by the tests
 /// (single process): hidden states, the whole weight, bias and class weights, targets (some ignored) and the options.
 /// </summary>
-public sealed record LinearCeCase(int N, int D, int V, bool Bias, bool Weighted, bool Ignore, float Smoothing, float ZLoss, float? Softcap, Reduction Reduction)
+public sealed record LinearCeCase(
+    int N, int D, int V, bool Bias, bool Weighted, bool Ignore, float Smoothing, float ZLoss, float? Softcap, Reduction Reduction)
 {
+    private static readonly System.Globalization.CultureInfo Ci = System.Globalization.CultureInfo.InvariantCulture;
+
     public const long IgnoreIndex = -100;
 
     /// <summary>The command-line form the host parses back with <see cref="Parse"/>.</summary>
     public string[] ToArgs() =>
     [
-        N.ToString(System.Globalization.CultureInfo.InvariantCulture), D.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        V.ToString(System.Globalization.CultureInfo.InvariantCulture), Bias ? "bias" : "-", Weighted ? "weighted" : "-", Ignore ? "ignore" : "-",
-        Smoothing.ToString("R", System.Globalization.CultureInfo.InvariantCulture), ZLoss.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        Softcap?.ToString("R", System.Globalization.CultureInfo.InvariantCulture) ?? "-", Reduction.ToString(),
+        N.ToString(Ci), D.ToString(Ci), V.ToString(Ci), Bias ? "bias" : "-", Weighted ? "weighted" : "-", Ignore ? "ignore" : "-",
+        Smoothing.ToString("R", Ci), ZLoss.ToString("R", Ci), Softcap?.ToString("R", Ci) ?? "-", Reduction.ToString(),
     ];
 
     public static LinearCeCase Parse(ReadOnlySpan<string> a)
     {
-        var ci = System.Globalization.CultureInfo.InvariantCulture;
-        return new(int.Parse(a[0], ci), int.Parse(a[1], ci), int.Parse(a[2], ci), a[3] == "bias", a[4] == "weighted", a[5] == "ignore",
-            float.Parse(a[6], ci), float.Parse(a[7], ci), a[8] == "-" ? null : float.Parse(a[8], ci), Enum.Parse<Reduction>(a[9]));
+        return new(int.Parse(a[0], Ci), int.Parse(a[1], Ci), int.Parse(a[2], Ci), a[3] == "bias", a[4] == "weighted", a[5] == "ignore",
+            float.Parse(a[6], Ci), float.Parse(a[7], Ci), a[8] == "-" ? null : float.Parse(a[8], Ci), Enum.Parse<Reduction>(a[9]));
     }
 
     /// <summary>The inputs: fixed by the sizes alone (seeded), so every process builds the same ones.</summary>

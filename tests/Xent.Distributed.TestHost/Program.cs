@@ -1,3 +1,4 @@
+using System.Globalization;
 using Xent;
 using Xent.Distributed;
 using Xent.Distributed.TestHost;
@@ -17,10 +18,10 @@ switch (args[0])
         LinearCe(world, args[1], LinearCeCase.Parse(args.AsSpan(2)));
         return 0;
     case "sum":
-        Sum(world, args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        Sum(world, args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
         return 0;
     case "allreduce-time":
-        AllReduceTime(world, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        AllReduceTime(world, int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
         return 0;
     default:
         Console.Error.WriteLine($"unknown scenario '{args[0]}'");
@@ -59,7 +60,8 @@ static void AllReduceTime(MpiWorld world, int count, int reps)
         if (k >= 3) times.Add(sw.Elapsed.TotalMicroseconds);
     }
     times.Sort();
-    if (world.IsRoot) Console.WriteLine($"{world.Size} ranks, {count} floats: median {times[times.Count / 2]:F0} us, fastest {times[0]:F0} us, sum {x[0]}");
+    if (world.IsRoot)
+        Console.WriteLine($"{world.Size} ranks, {count} floats: median {times[times.Count / 2]:F0} us, fastest {times[0]:F0} us");
 }
 
 static void Sum(MpiWorld world, string outDir, int count)

@@ -31,7 +31,8 @@ public sealed class AllReduceSumTests
             expected[i] = s;
             if (s != reversed) orderMatters++;
         }
-        if (ranks > 2) Assert.True(orderMatters > count / 100, $"only {orderMatters} sums depend on the order: the test would not see a wrong one");
+        if (ranks > 2)
+            Assert.True(orderMatters > count / 100, $"only {orderMatters} sums depend on the order: the test would not see a wrong one");
         for (int r = 0; r < ranks; r++) Assert.Equal(expected, Npy.Read(dir[$"sum.{r}.npy"]).ToFloat32());
     }
 }

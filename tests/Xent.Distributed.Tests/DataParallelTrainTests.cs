@@ -28,11 +28,13 @@ public sealed class DataParallelTrainTests
         // 250 images: with a global batch of 48 the last one has 10 images, split 3/3/4 over three ranks.
         SyntheticIdx.Write(dir["data"], train: ranks == 3 ? 250 : 256, test: 32);
         int perRank = ranks == 3 ? 16 : 32;
-        string[] common = ["--data", dir["data"], "--model", "mlp", "--epochs", "2", "--optimizer", optimizer, "--momentum", optimizer == "sgd" ? "0.9" : "0",
-            "--class-weights", classWeights, "--threads", "1", "--seed", "3"];
-        var single = Mpi.RunAlone(Mpi.Cli, ["train", .. common, "--batch-size", (ranks * perRank).ToString(CultureInfo.InvariantCulture), "--out", dir["single"]]);
+        string[] common = ["--data", dir["data"], "--model", "mlp", "--epochs", "2", "--optimizer", optimizer,
+            "--momentum", optimizer == "sgd" ? "0.9" : "0", "--class-weights", classWeights, "--threads", "1", "--seed", "3"];
+        string globalBatch = (ranks * perRank).ToString(CultureInfo.InvariantCulture);
+        string rankBatch = perRank.ToString(CultureInfo.InvariantCulture);
+        var single = Mpi.RunAlone(Mpi.Cli, ["train", .. common, "--batch-size", globalBatch, "--out", dir["single"]]);
         Assert.True(single.ExitCode == 0, single.Stderr);
-        var distributed = Mpi.Run(ranks, Mpi.Cli, ["train", "--distributed", .. common, "--batch-size", perRank.ToString(CultureInfo.InvariantCulture), "--out", dir["dist"]]);
+        var distributed = Mpi.Run(ranks, Mpi.Cli, ["train", "--distributed", .. common, "--batch-size", rankBatch, "--out", dir["dist"]]);
         Assert.True(distributed.ExitCode == 0, distributed.Stderr);
 
         AssertCheckpointsClose(dir["single/checkpoint.safetensors"], dir["dist/checkpoint.safetensors"], Rtol, Atol);
@@ -42,7 +44,8 @@ public sealed class DataParallelTrainTests
         var expected = TrainLosses(dir["single/metrics.csv"]);
         var actual = TrainLosses(dir["dist/metrics.csv"]);
         Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * expected[i], $"train loss {i}: {actual[i]} vs {expected[i]}");
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * expected[i], $"train loss {i}: {actual[i]} vs {expected[i]}");
     }
 
     [MpiFact]
@@ -62,10 +65,12 @@ public sealed class DataParallelTrainTests
     {
         using var dir = new TempDir();
         SyntheticIdx.Write(dir["data"], train: 192, test: 32);
-        string[] common = ["train", "--distributed", "--data", dir["data"], "--model", "mlp", "--batch-size", "16", "--threads", "1", "--limit-batches", "4"];
+        string[] common = ["train", "--distributed", "--data", dir["data"], "--model", "mlp", "--batch-size", "16", "--threads", "1",
+            "--limit-batches", "4"];
         Assert.Equal(0, Mpi.Run(2, Mpi.Cli, [.. common, "--epochs", "2", "--out", dir["straight"]]).ExitCode);
         Assert.Equal(0, Mpi.Run(2, Mpi.Cli, [.. common, "--epochs", "1", "--out", dir["part"]]).ExitCode);
-        var resumed = Mpi.Run(2, Mpi.Cli, [.. common, "--epochs", "2", "--resume", dir["part/checkpoint.safetensors"], "--out", dir["resumed"]]);
+        var resumed = Mpi.Run(2, Mpi.Cli,
+            [.. common, "--epochs", "2", "--resume", dir["part/checkpoint.safetensors"], "--out", dir["resumed"]]);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         AssertCheckpointsClose(dir["straight/checkpoint.safetensors"], dir["resumed/checkpoint.safetensors"], 0, 0);
     }
@@ -76,8 +81,11 @@ public sealed class DataParallelTrainTests
         using var dir = new TempDir();
         SyntheticIdx.Write(dir["data"], train: 4096, test: 32);
         // MPMD: rank 0 has the data and enters training; rank 1 finds none and fails alone.
-        string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "50", "--threads", "1", "--out", dir["out"]];
-        var run = Mpi.RunRaw(["-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["data"], ":", "-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["missing"]],
+        string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "50", "--threads", "1",
+            "--out", dir["out"]];
+        var run = Mpi.RunRaw(
+            ["-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["data"], ":",
+             "-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["missing"]],
             timeoutMs: 60_000);
         Assert.NotEqual(0, run.ExitCode);
         var ours = run.Stderr.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();

@@ -22,9 +22,11 @@ public sealed class ShardedBatchesTests
         var inputs = Tensor.FromArray(Enumerable.Range(0, n * 2).Select(i => (float)i).ToArray(), [n, 2]);
         var targets = Tensor.FromArray(Enumerable.Range(0, n).Select(i => (long)(i * 7 % 5)).ToArray());
         var dataset = new TensorDataset(inputs, targets);
-        var expected = new DataLoader(dataset, ranks * perRank, shuffle: true, new Generator(42)).Select(b => (b.Inputs.ToArray(), b.Targets.ToInt64Array())).ToList();
+        var expected = new DataLoader(dataset, ranks * perRank, shuffle: true, new Generator(42))
+            .Select(b => (b.Inputs.ToArray(), b.Targets.ToInt64Array())).ToList();
         if (expected[^1].Item2.Length < ranks) expected.RemoveAt(expected.Count - 1); // too few samples for every rank to get one
-        var perRankBatches = Enumerable.Range(0, ranks).Select(r => ShardedBatches.Epoch(dataset, perRank, r, ranks, shuffle: true, seed: 42).ToList()).ToList();
+        var perRankBatches = Enumerable.Range(0, ranks)
+            .Select(r => ShardedBatches.Epoch(dataset, perRank, r, ranks, shuffle: true, seed: 42).ToList()).ToList();
 
         Assert.Equal(ShardedBatches.GlobalBatchCount(n, perRank, ranks), expected.Count);
         for (int g = 0; g < expected.Count; g++)

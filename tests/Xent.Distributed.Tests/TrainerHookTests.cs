@@ -18,8 +18,11 @@ public sealed class TrainerHookTests
     private static (Module Model, Trainer Trainer) Make(bool dropout)
     {
         var g = new Generator(11);
-        Module model = dropout ? new Sequential(new Dropout(0.5), new Linear(6, 3, generator: g)) : new Sequential(new Linear(6, 3, generator: g));
-        var trainer = new Trainer(model, new Sgd(model.Parameters(), 0.1), (x, y) => F.CrossEntropy(x, y), new TrainerOptions { Epochs = 1, NumClasses = 3 });
+        Module model = dropout
+            ? new Sequential(new Dropout(0.5), new Linear(6, 3, generator: g))
+            : new Sequential(new Linear(6, 3, generator: g));
+        var trainer = new Trainer(model, new Sgd(model.Parameters(), 0.1), (x, y) => F.CrossEntropy(x, y),
+            new TrainerOptions { Epochs = 1, NumClasses = 3 });
         return (model, trainer);
     }
 

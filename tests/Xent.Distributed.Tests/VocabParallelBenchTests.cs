@@ -3,7 +3,8 @@ using Xent.Distributed.Tests.Support;
 
 namespace Xent.Distributed.Tests;
 
-/// <summary><c>mpiexec -n P xent bench linear-ce --vocab-parallel --json</c> runs on the single-process bench's inputs: same <c>fused_loss</c>.</summary>
+/// <summary><c>mpiexec -n P xent bench linear-ce --vocab-parallel --json</c> runs on the single-process bench's inputs: same
+/// <c>fused_loss</c>.</summary>
 public sealed class VocabParallelBenchTests
 {
     [MpiTheory]
@@ -11,7 +12,8 @@ public sealed class VocabParallelBenchTests
     [InlineData(3)]
     public void ReportsTheSingleProcessBenchLoss(int ranks)
     {
-        string[] sizes = ["bench", "linear-ce", "--n", "64", "--d", "32", "--v", "1001", "--runs", "1", "--warmup", "0", "--threads", "1", "--json"];
+        string[] sizes = ["bench", "linear-ce", "--n", "64", "--d", "32", "--v", "1001", "--runs", "1", "--warmup", "0", "--threads", "1",
+            "--json"];
         var single = Mpi.RunAlone(Mpi.Cli, [.. sizes, "--no-unfused"]);
         Assert.True(single.ExitCode == 0, single.Stderr);
         var parallel = Mpi.Run(ranks, Mpi.Cli, [.. sizes, "--vocab-parallel"]);

@@ -14,14 +14,15 @@ public sealed class VocabParallelTests
 {
     private const double Rtol = 1e-5, AtolFraction = 1e-6;
 
+    // (ranks, case): N, D, V, bias, class weights, ignored rows, label smoothing, z-loss, soft-cap, reduction.
     public static TheoryData<int, LinearCeCase> Cases() => new()
     {
-        { 2, new LinearCeCase(33, 16, 100, Bias: false, Weighted: false, Ignore: false, Smoothing: 0f, ZLoss: 0f, Softcap: null, Reduction.Mean) },
-        { 3, new LinearCeCase(33, 16, 100, Bias: false, Weighted: false, Ignore: false, Smoothing: 0f, ZLoss: 0f, Softcap: null, Reduction.Mean) },
-        { 2, new LinearCeCase(40, 24, 301, Bias: true, Weighted: true, Ignore: true, Smoothing: 0.1f, ZLoss: 1e-3f, Softcap: null, Reduction.Mean) },
-        { 3, new LinearCeCase(40, 24, 301, Bias: true, Weighted: true, Ignore: true, Smoothing: 0.1f, ZLoss: 1e-3f, Softcap: null, Reduction.Mean) },
-        { 3, new LinearCeCase(29, 8, 97, Bias: true, Weighted: false, Ignore: true, Smoothing: 0.2f, ZLoss: 0f, Softcap: 3f, Reduction.Sum) },
-        { 2, new LinearCeCase(29, 8, 97, Bias: false, Weighted: true, Ignore: false, Smoothing: 0f, ZLoss: 1e-2f, Softcap: 5f, Reduction.None) },
+        { 2, new LinearCeCase(33, 16, 100, false, false, false, 0f, 0f, null, Reduction.Mean) },
+        { 3, new LinearCeCase(33, 16, 100, false, false, false, 0f, 0f, null, Reduction.Mean) },
+        { 2, new LinearCeCase(40, 24, 301, true, true, true, 0.1f, 1e-3f, null, Reduction.Mean) },
+        { 3, new LinearCeCase(40, 24, 301, true, true, true, 0.1f, 1e-3f, null, Reduction.Mean) },
+        { 3, new LinearCeCase(29, 8, 97, true, false, true, 0.2f, 0f, 3f, Reduction.Sum) },
+        { 2, new LinearCeCase(29, 8, 97, false, true, false, 0f, 1e-2f, 5f, Reduction.None) },
     };
 
     [MpiTheory]
@@ -36,8 +37,8 @@ public sealed class VocabParallelTests
         var hidden = Tensor.FromArray(h, [c.N, c.D]).RequiresGrad_();
         var weight = Tensor.FromArray(w, [c.V, c.D]).RequiresGrad_();
         var bias = b is null ? null : Tensor.FromArray(b).RequiresGrad_();
-        var loss = F.LinearCrossEntropy(hidden, weight, Tensor.FromArray(t), bias, cw is null ? null : Tensor.FromArray(cw), LinearCeCase.IgnoreIndex,
-            c.Reduction, c.Smoothing, c.ZLoss, c.Softcap);
+        var loss = F.LinearCrossEntropy(hidden, weight, Tensor.FromArray(t), bias, cw is null ? null : Tensor.FromArray(cw),
+            LinearCeCase.IgnoreIndex, c.Reduction, c.Smoothing, c.ZLoss, c.Softcap);
         loss.Backward(c.Reduction == Reduction.None ? Tensor.FromArray(upstream) : null);
         float[] expectedLoss = loss.ToArray(), gh = hidden.Grad!.ToArray(), gw = weight.Grad!.ToArray(), gb = bias?.Grad!.ToArray() ?? [];
 
@@ -49,8 +50,13 @@ public sealed class VocabParallelTests
             Close.All(gh, Read("gh", r), Rtol, AtolFraction * Close.Scale(gh), $"d hidden on rank {r}");
             Assert.Equal(gh0, Read("gh", r)); // the ranks' copies agree bit for bit (deterministic sums)
             var (start, length) = VocabParallel.Shard(c.V, r, ranks);
-            Close.All(gw.AsSpan(start * c.D, length * c.D), Read("gw", r), Rtol, AtolFraction * Close.Scale(gw), $"d weight rows [{start}, {start + length}) on rank {r}");
-            if (b is not null) Close.All(gb.AsSpan(start, length), Read("gb", r), Rtol, AtolFraction * Close.Scale(gb), $"d bias [{start}, {start + length}) on rank {r}");
+            Close.All(gw.AsSpan(start * c.D, length * c.D), Read("gw", r), Rtol, AtolFraction * Close.Scale(gw),
+                $"d weight rows [{start}, {start + length}) on rank {r}");
+            if (b is not null)
+            {
+                Close.All(gb.AsSpan(start, length), Read("gb", r), Rtol, AtolFraction * Close.Scale(gb),
+                    $"d bias [{start}, {start + length}) on rank {r}");
+            }
         }
     }
 

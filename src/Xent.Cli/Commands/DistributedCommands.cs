@@ -2,7 +2,8 @@ using System.CommandLine;
 
 namespace Xent.Cli.Commands;
 
-/// <summary>Adds the MPI options to the ordinary commands: <c>train --distributed</c> and <c>bench linear-ce --vocab-parallel</c>.</summary>
+/// <summary>Adds the MPI options to the ordinary commands: <c>train --distributed</c> and <c>bench linear-ce
+/// --vocab-parallel</c>.</summary>
 internal static class DistributedCommands
 {
     public static void Extend(RootCommand root)
@@ -12,5 +13,6 @@ internal static class DistributedCommands
     }
 
     private static Command Find(Command parent, string name) =>
-        parent.Subcommands.FirstOrDefault(c => c.Name == name) ?? throw new InvalidOperationException($"'{parent.Name}' has no '{name}' command.");
+        parent.Subcommands.FirstOrDefault(c => c.Name == name)
+        ?? throw new InvalidOperationException($"'{parent.Name}' has no '{name}' command.");
 }

@@ -27,10 +27,12 @@ internal static class DistributedTrainCommand
     {
         var distributed = new Option<bool>("--distributed")
         {
-            Description = "Data-parallel training under mpiexec: --batch-size is per rank (global batch = ranks × it), rank 0 logs and writes",
+            Description = "Data-parallel training under mpiexec: --batch-size is per rank (global batch = ranks × it); "
+                + "rank 0 logs and writes",
         };
         train.Options.Add(distributed);
-        var single = train.Action as SynchronousCommandLineAction ?? throw new InvalidOperationException("train has no synchronous action.");
+        var single = train.Action as SynchronousCommandLineAction
+            ?? throw new InvalidOperationException("train has no synchronous action.");
         train.SetAction(parse => parse.GetValue(distributed) ? Run(parse, single) : single.Invoke(parse));
     }
 
@@ -130,11 +132,13 @@ internal sealed class DistributedTraining(MpiWorld world)
     /// <summary>Global batches per epoch (<see cref="ShardedBatches.GlobalBatchCount"/>).</summary>
     public int GlobalBatchCount(int count, int perRankBatch) => ShardedBatches.GlobalBatchCount(count, perRankBatch, world.Size);
 
-    /// <summary>Epoch batches of this rank: its slice of each global batch of the shuffled order drawn from <paramref name="seed"/>.</summary>
+    /// <summary>Epoch batches of this rank: its slice of each global batch of the shuffled order drawn from <paramref
+    /// name="seed"/>.</summary>
     public IEnumerable<(Tensor Input, Tensor Target)> Batches(IDataset train, int perRankBatch, long seed) =>
         ShardedBatches.Epoch(train, perRankBatch, world.Rank, world.Size, shuffle: true, seed);
 
-    /// <summary>Averages <paramref name="model"/>'s gradients over the ranks after every backward pass of <paramref name="trainer"/>.</summary>
+    /// <summary>Averages <paramref name="model"/>'s gradients over the ranks after every backward pass of <paramref
+    /// name="trainer"/>.</summary>
     public void Attach(Trainer trainer, Module model, Tensor? classWeight) =>
         new DataParallel(world, model.Parameters(), classWeight).Attach(trainer);
 }

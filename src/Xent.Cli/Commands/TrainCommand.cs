@@ -184,9 +184,10 @@ internal static class TrainCommand
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
         int globalBatch = s.BatchSize * (dp?.Size ?? 1);
+        string ranks = dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} ranks";
         int batches = dp?.GlobalBatchCount(train.Count, s.BatchSize) ?? (train.Count + s.BatchSize - 1) / s.BatchSize;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
-        Console.WriteLine($"Training {s.Model} on {train.Count} images ({perEpoch} batches of {globalBatch} per epoch{(dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} ranks")}), testing on {test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
+        Console.WriteLine($"Training {s.Model} on {train.Count} images ({perEpoch} batches of {globalBatch} per epoch{ranks}), testing on {test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
 
         EpochResult? last = null;
         void WriteReport() { if (writes) ReportWriter.Write(reportPath, new TrainingReport(
@@ -197,7 +198,8 @@ internal static class TrainCommand
         try
         {
             var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,
-                epoch => dp?.Batches(train, s.BatchSize, trainer.ShuffleSeed(epoch)) ?? DataSource.Batches(train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
+                epoch => dp?.Batches(train, s.BatchSize, trainer.ShuffleSeed(epoch))
+                    ?? DataSource.Batches(train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
                 batches,
                 () => DataSource.Batches(test, s.TestBatchSize, shuffle: false));
             last = result ?? last;

@@ -21,9 +21,14 @@ internal static class VocabParallelBenchCommand
     /// <summary>Adds <c>--vocab-parallel</c> to <paramref name="linearCe"/>, wrapping its action.</summary>
     public static void Extend(Command linearCe)
     {
-        var vocabParallel = new Option<bool>("--vocab-parallel") { Description = "Under mpiexec: split the vocabulary over the ranks (Megatron's vocabulary-parallel cross-entropy); of the tiling options only --row-chunk applies" };
+        var vocabParallel = new Option<bool>("--vocab-parallel")
+        {
+            Description = "Under mpiexec: split the vocabulary over the ranks (Megatron's vocabulary-parallel cross-entropy); "
+                + "of the tiling options only --row-chunk applies",
+        };
         linearCe.Options.Add(vocabParallel);
-        var single = linearCe.Action as SynchronousCommandLineAction ?? throw new InvalidOperationException("linear-ce has no synchronous action.");
+        var single = linearCe.Action as SynchronousCommandLineAction
+            ?? throw new InvalidOperationException("linear-ce has no synchronous action.");
         linearCe.SetAction(parse => parse.GetValue(vocabParallel) ? Run(parse) : single.Invoke(parse));
     }
 
@@ -33,9 +38,11 @@ internal static class VocabParallelBenchCommand
         int runs = parse.GetValue<int>("--runs"), warmup = parse.GetValue<int>("--warmup"), threads = parse.GetValue<int>("--threads");
         int rowChunk = parse.GetValue<int>("--row-chunk");
         bool json = parse.GetValue<bool>("--json");
-        if (n <= 0 || d <= 0 || v <= 0 || runs <= 0 || warmup < 0 || rowChunk < 0 || (long)v * d > int.MaxValue || (long)n * d > int.MaxValue)
+        if (n <= 0 || d <= 0 || v <= 0 || runs <= 0 || warmup < 0 || rowChunk < 0
+            || (long)v * d > int.MaxValue || (long)n * d > int.MaxValue)
         {
-            Console.Error.WriteLine("error: --n, --d, --v and --runs must be positive, --warmup and --row-chunk non-negative, and N·D, V·D below 2^31.");
+            Console.Error.WriteLine(
+                "error: --n, --d, --v and --runs must be positive, --warmup and --row-chunk non-negative, and N·D, V·D below 2^31.");
             return 2;
         }
         MpiWorld world;
@@ -107,7 +114,8 @@ internal static class VocabParallelBenchCommand
             }
             else
             {
-                Console.WriteLine(string.Format(ci, "linear-ce vocab-parallel  N={0} D={1} V={2}  {3} ranks × {4} threads", n, d, v, world.Size, KernelParallel.MaxThreads));
+                Console.WriteLine(string.Format(ci, "linear-ce vocab-parallel  N={0} D={1} V={2}  {3} ranks × {4} threads",
+                    n, d, v, world.Size, KernelParallel.MaxThreads));
                 Console.WriteLine(string.Format(ci, "median {0:F1} ms (forward + backward, slowest rank), loss {1:F6}", median, loss));
                 Console.WriteLine("peak extra MiB per rank: " + string.Join(", ", perRank.Select(x => x.ToString("F2", ci))));
             }

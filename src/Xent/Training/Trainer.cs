@@ -152,8 +152,12 @@ public sealed class Trainer
                         throw new TrainingDivergedException(stop, epoch, batch, loss);
                     lossTensor.Backward();
                     // Checked after the hook too: data-parallel replicas must all agree to stop.
-                    if (AfterBackward is { } hook && TrainingDiagnostics.CheckFinite(loss = hook(target, loss), epoch, batch) is { } stopAll)
-                        throw new TrainingDivergedException(stopAll, epoch, batch, loss);
+                    if (AfterBackward is { } hook)
+                    {
+                        loss = hook(target, loss);
+                        if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stopAll)
+                            throw new TrainingDivergedException(stopAll, epoch, batch, loss);
+                    }
                     if (epoch == 1 && batch == 1 && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
                         Warning?.Invoke(w);
                     _optimizer.Step();

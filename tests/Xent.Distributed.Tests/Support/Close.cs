@@ -12,7 +12,11 @@ public static class Close
         {
             double e = expected[i], a = actual[i];
             double excess = Math.Abs(a - e) - (rtol * Math.Abs(e) + atol);
-            if (double.IsNaN(a) != double.IsNaN(e) || excess > worstExcess) { worst = i; worstExcess = double.IsNaN(excess) ? double.PositiveInfinity : excess; }
+            if (double.IsNaN(a) != double.IsNaN(e) || excess > worstExcess)
+            {
+                worst = i;
+                worstExcess = double.IsNaN(excess) ? double.PositiveInfinity : excess;
+            }
         }
         if (worst >= 0)
             Assert.Fail($"{what}: element {worst} is {actual[worst]:R}, expected {expected[worst]:R} (rtol {rtol}, atol {atol}).");

@@ -5,7 +5,8 @@ namespace Xent.Distributed.Tests.Support;
 /// <summary>What one launch printed and returned.</summary>
 public sealed record RunResult(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed);
 
-/// <summary>Launches the test host and the CLI (built next to the tests through non-referencing ProjectReferences), under mpiexec or alone.</summary>
+/// <summary>Launches the test host and the CLI (built next to the tests through non-referencing ProjectReferences), under mpiexec or
+/// alone.</summary>
 public static class Mpi
 {
     /// <summary>Full path of mpiexec, or null when it is not on PATH.</summary>
@@ -18,7 +19,9 @@ public static class Mpi
     {
         if (Exec is null) return "mpiexec not found on PATH: install MPICH (apt-get install mpich) to run the MPI tests.";
         var version = Launch(Exec, ["--version"], 30_000);
-        return version.Stdout.Contains("Open MPI", StringComparison.OrdinalIgnoreCase) || version.Stdout.Contains("OpenRTE", StringComparison.OrdinalIgnoreCase)
+        bool openMpi = version.Stdout.Contains("Open MPI", StringComparison.OrdinalIgnoreCase)
+            || version.Stdout.Contains("OpenRTE", StringComparison.OrdinalIgnoreCase);
+        return openMpi
             ? "mpiexec is Open MPI's, whose ABI MPI.NET cannot use: install MPICH (apt-get install mpich) to run the MPI tests."
             : null;
     }
@@ -31,18 +34,21 @@ public static class Mpi
 
     /// <summary><c>mpiexec -n ranks dotnet dll args…</c>.</summary>
     public static RunResult Run(int ranks, string dll, IEnumerable<string> args, int timeoutMs = 180_000) =>
-        Launch(Exec ?? throw new InvalidOperationException("mpiexec is not installed."), ["-n", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), Dotnet, dll, .. args], timeoutMs);
+        Launch(Exec ?? throw new InvalidOperationException("mpiexec is not installed."),
+            ["-n", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), Dotnet, dll, .. args], timeoutMs);
 
     /// <summary>mpiexec with its own argument list (MPMD: <c>-n 1 … : -n 1 …</c>).</summary>
     public static RunResult RunRaw(IEnumerable<string> mpiexecArgs, int timeoutMs = 180_000) =>
         Launch(Exec ?? throw new InvalidOperationException("mpiexec is not installed."), mpiexecArgs, timeoutMs);
 
     /// <summary><c>dotnet dll args…</c> without mpiexec.</summary>
-    public static RunResult RunAlone(string dll, IEnumerable<string> args, IDictionary<string, string>? environment = null, int timeoutMs = 180_000) =>
+    public static RunResult RunAlone(
+        string dll, IEnumerable<string> args, IDictionary<string, string>? environment = null, int timeoutMs = 180_000) =>
         Launch(Dotnet, [dll, .. args], timeoutMs, environment);
 
     public static string Dotnet { get; } =
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : FindOnPath("dotnet") ?? "dotnet";
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
+            ? host : FindOnPath("dotnet") ?? "dotnet";
 
     private static RunResult Launch(string file, IEnumerable<string> args, int timeoutMs, IDictionary<string, string>? environment = null)
     {
@@ -76,7 +82,8 @@ public static class Mpi
 
     private static string? FindOnPath(string name)
     {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        var searchPath = Environment.GetEnvironmentVariable("PATH") ?? "";
+        foreach (var dir in searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             var path = Path.Combine(dir, name);
             if (File.Exists(path)) return path;

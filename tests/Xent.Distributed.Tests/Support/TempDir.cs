@@ -3,7 +3,11 @@ namespace Xent.Distributed.Tests.Support;
 /// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>
 public sealed class TempDir : IDisposable
 {
-    public TempDir() => Directory.CreateDirectory(Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "xent-mpi-" + Guid.NewGuid().ToString("N")[..12]));
+    public TempDir()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "xent-mpi-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Path);
+    }
 
     public string Path { get; }
 
