@@ -184,7 +184,7 @@ internal static class TrainCommand
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
         int globalBatch = s.BatchSize * (dp?.Size ?? 1);
-        string ranks = dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} ranks";
+        string ranks = dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} rank{(dp.Size == 1 ? "" : "s")}";
         int batches = dp?.GlobalBatchCount(train.Count, s.BatchSize) ?? (train.Count + s.BatchSize - 1) / s.BatchSize;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         Console.WriteLine($"Training {s.Model} on {train.Count} images ({perEpoch} batches of {globalBatch} per epoch{ranks}), testing on {test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
