@@ -150,16 +150,16 @@ public sealed class Trainer
                     loss = lossTensor.Item();
                     if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
                         throw new TrainingDivergedException(stop, epoch, batch, loss);
+                    if (epoch == 1 && batch == 1 && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
+                        Warning?.Invoke(w);
                     lossTensor.Backward();
-                    // Checked after the hook too: data-parallel replicas must all agree to stop.
                     if (AfterBackward is { } hook)
                     {
+                        // Checked here instead: data-parallel replicas all see the global loss, and stop together.
                         loss = hook(target, loss);
                         if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stopAll)
                             throw new TrainingDivergedException(stopAll, epoch, batch, loss);
                     }
-                    if (epoch == 1 && batch == 1 && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
-                        Warning?.Invoke(w);
                     _optimizer.Step();
                 }
 
