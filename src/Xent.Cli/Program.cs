@@ -10,5 +10,6 @@ root.Subcommands.Add(LossCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+DistributedCommands.Extend(root); // train --distributed, bench linear-ce --vocab-parallel (MPI)
 // The one error path: one `error:` line and exit code 2 for bad input, 3 for divergence (CliHost.cs).
 return CliHost.Invoke(root, args);

@@ -196,12 +196,12 @@ internal static class TrainCommand
         var classNames = spec.ClassNames;
 
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite); // robustness (issue 13): never replace another run
+        if (DistributedTrainCommand.Current?.IsRoot != false) RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite); // robustness (issue 13): never replace another run
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
         string reportPath = Path.Combine(outDir, "report.html");
-        if (prep.HeldOut is { } heldOut) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
+        if (prep.HeldOut is { } heldOut && DistributedTrainCommand.Current?.IsRoot != false) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
         double lr = s.Lr ?? DefaultLr(s.Optimizer);
         double wd = s.WeightDecay ?? (s.Optimizer == "adamw" ? 1e-2 : 0);
@@ -228,6 +228,7 @@ internal static class TrainCommand
             err.WriteLine($"error: --loss {lossName} does not fit {(spec.MultiLabel ? "multi-label" : "single-label")} data; use --loss {(spec.MultiLabel ? "bce-with-logits" : "cross-entropy")}.");
             return ExitNoData;
         }
+        Tensor? weight = null; // class weights; data-parallel ranks weight their shares of the mean by them
         Func<Tensor, Tensor, Tensor> criterion;
         string lossLabel;
         if (spec.MultiLabel)
@@ -239,7 +240,7 @@ internal static class TrainCommand
         }
         else
         {
-            Tensor? weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(prep.TrainCounts) : null;
+            weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(prep.TrainCounts) : null;
             if (lossName == "focal")
             {
                 var focal = new FocalLoss(gamma: s.FocalGamma ?? 2f, weight: weight);
@@ -256,13 +257,16 @@ internal static class TrainCommand
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = spec.Model };
         foreach (var (k, v) in spec.ToMetadata()) metadata[k] = v;
+        var dp = DistributedTrainCommand.Current; // --distributed: this rank's share of the run (docs/DISTRIBUTED.md)
+        bool writes = dp?.IsRoot ?? true;
         var trainer = new Trainer(module, opt, criterion, new TrainerOptions
         {
             Epochs = s.Epochs, Seed = s.Seed, NumClasses = spec.NumClasses, LimitBatches = s.LimitBatches,
-            CheckpointPath = checkpointPath, MetricsPath = metricsPath, Metadata = metadata, MultiLabel = spec.MultiLabel,
+            CheckpointPath = writes ? checkpointPath : null, MetricsPath = writes ? metricsPath : null, Metadata = metadata, MultiLabel = spec.MultiLabel,
             Schedule = new LrSchedule { Kind = s.Schedule, WarmupSteps = s.Warmup, Gamma = s.Gamma },
-            ClipGradNorm = s.ClipGradNorm, Patience = s.Patience, BestCheckpointPath = s.Patience is null ? null : bestPath,
+            ClipGradNorm = s.ClipGradNorm, Patience = s.Patience, BestCheckpointPath = s.Patience is null || !writes ? null : bestPath,
         });
+        dp?.Attach(trainer, module, weight);
         trainer.Warning = m => err.WriteLine("Warning: " + m);
         if (s.Resume is not null)
         {
@@ -304,22 +308,25 @@ internal static class TrainCommand
         }
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
-        int batches = (prep.Train.Count + s.BatchSize - 1) / s.BatchSize;
+        int globalBatch = s.BatchSize * (dp?.Size ?? 1);
+        string ranks = dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} rank{(dp.Size == 1 ? "" : "s")}";
+        int batches = dp?.GlobalBatchCount(prep.Train.Count, s.BatchSize) ?? (prep.Train.Count + s.BatchSize - 1) / s.BatchSize;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
         string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
-        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} ({perEpoch} batches of {s.BatchSize} per epoch), testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
+        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} ({perEpoch} batches of {globalBatch} per epoch{ranks}), testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
 
         EpochResult? last = null;
-        void WriteReport() => ReportWriter.Write(reportPath, new TrainingReport(
-            $"xent train — {Path.GetFileName(Path.GetFullPath(outDir))}", settings, classNames, trainer.Rows, perEpoch, last?.Test));
+        void WriteReport() { if (writes) ReportWriter.Write(reportPath, new TrainingReport(
+            $"xent train — {Path.GetFileName(Path.GetFullPath(outDir))}", settings, classNames, trainer.Rows, perEpoch, last?.Test)); }
         trainer.EpochCompleted = r => { last = r; WriteReport(); };
 
         int code = 0;
         try
         {
             var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,
-                epoch => DataSource.Batches(prep.Train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
+                epoch => dp?.Batches(prep.Train, s.BatchSize, trainer.ShuffleSeed(epoch))
+                    ?? DataSource.Batches(prep.Train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
                 batches,
                 () => DataSource.Batches(prep.Test, s.TestBatchSize, shuffle: false));
             last = result ?? last;

@@ -70,6 +70,18 @@ public sealed class Trainer
     /// <summary>Called after each epoch's test pass, checkpoint and metrics row.</summary>
     public Action<EpochResult>? EpochCompleted { get; set; }
 
+    /// <summary>
+    /// Called after each batch's backward pass and before the optimizer step with the batch's targets and loss; returns the
+    /// loss to record. Data-parallel training (Xent.Distributed) averages gradients and losses over the replicas here.
+    /// </summary>
+    public Func<Tensor, double, double>? AfterBackward { get; set; }
+
+    /// <summary>
+    /// This trainer's replica in data-parallel training: replica r &gt; 0 draws its dropout masks from streams of its own,
+    /// derived from (seed, epoch, r); replica 0 (the default) draws the single-process masks.
+    /// </summary>
+    public int Replica { get; set; }
+
     /// <summary>Every metrics row so far (including those kept from a resumed run's <c>metrics.csv</c>).</summary>
     public IReadOnlyList<MetricsRow> Rows => _rows;
 
@@ -157,11 +169,19 @@ public sealed class Trainer
                     var output = _model.Forward(input);
                     var lossTensor = _criterion(output, target);
                     loss = lossTensor.Item();
-                    if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
+                    if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
                         throw new TrainingDivergedException(stop, epoch, batch, loss);
                     if (epoch == 1 && batch == 1 && !Options.MultiLabel && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
                         Warning?.Invoke(w);
                     lossTensor.Backward();
+                    if (AfterBackward is { } hook)
+                    {
+                        // Checked here instead: data-parallel replicas all see the global loss, and stop together.
+                        loss = hook(target, loss);
+                        if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stopAll)
+                            throw new TrainingDivergedException(stopAll, epoch, batch, loss);
+                    }
+                    // Clipping and the schedule act on the (rank-averaged) gradients.
                     if (Options.ClipGradNorm is { } maxNorm) GradClipping.ClipGradNorm(_model.Parameters(), maxNorm);
                     if (!Options.Schedule.IsConstant)
                     {
@@ -259,7 +279,9 @@ public sealed class Trainer
         foreach (var m in Walk(_model))
         {
             Generator? g = (m as DropoutBase)?.Generator;
-            g?.ManualSeed(RunSeeds.Derive(Options.Seed, epoch, RunSeeds.DropoutStream + k++));
+            if (g is null) continue;
+            long layerSeed = RunSeeds.Derive(Options.Seed, epoch, RunSeeds.DropoutStream + k++);
+            g.ManualSeed(Replica == 0 ? layerSeed : RunSeeds.Derive(layerSeed, Replica, RunSeeds.DropoutStream));
         }
     }
 

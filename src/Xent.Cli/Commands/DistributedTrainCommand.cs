@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Runtime.ExceptionServices;
+using Xent.Data;
+using Xent.Distributed;
+using Xent.NN;
+using Xent.Training;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// <c>mpiexec -n P xent train --distributed …</c>: data-parallel training (see docs/DISTRIBUTED.md). Adds
+/// <c>--distributed</c> to the <c>train</c> command; with it, MPI is initialised, every rank runs the ordinary train
+/// command with <see cref="Current"/> set (which the command asks for its batches and its trainer's gradient hook),
+/// ranks other than 0 print and write nothing, and a rank that fails alone stops the whole job.
+/// </summary>
+internal static class DistributedTrainCommand
+{
+    /// <summary>How long a failed rank waits for the others to fail too before it aborts the job (they are then blocked).</summary>
+    private static readonly TimeSpan FailureGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>The data-parallel run this process takes part in, or null without <c>--distributed</c>.</summary>
+    public static DistributedTraining? Current { get; private set; }
+
+    /// <summary>Adds <c>--distributed</c> to <paramref name="train"/>, wrapping its action.</summary>
+    public static void Extend(Command train)
+    {
+        var distributed = new Option<bool>("--distributed")
+        {
+            Description = "Data-parallel training under mpiexec: --batch-size is per rank (global batch = ranks × it); "
+                + "rank 0 logs and writes",
+        };
+        train.Options.Add(distributed);
+        var single = train.Action as SynchronousCommandLineAction
+            ?? throw new InvalidOperationException("train has no synchronous action.");
+        train.SetAction(parse => parse.GetValue(distributed) ? Run(parse, single) : single.Invoke(parse));
+    }
+
+    private static int Run(ParseResult parse, SynchronousCommandLineAction single)
+    {
+        MpiWorld world;
+        try
+        {
+            world = MpiWorld.Initialize();
+        }
+        catch (Exception e) when (e is NotSupportedException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            Console.Error.WriteLine("error: --distributed needs MPI: " + e.Message);
+            return 2;
+        }
+
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        // Rank 0's stderr stays live; the others' is kept for the one line printed if that rank fails alone.
+        var captured = new ErrorLineWriter(world.IsRoot ? stderr : TextWriter.Null);
+        Console.SetError(captured);
+        if (!world.IsRoot) Console.SetOut(TextWriter.Null);
+        Current = new DistributedTraining(world);
+        int code;
+        ExceptionDispatchInfo? failure = null;
+        try
+        {
+            code = single.Invoke(parse);
+        }
+        catch (Exception e)
+        {
+            failure = ExceptionDispatchInfo.Capture(e);
+            code = 1;
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+            Current = null;
+        }
+
+        // A failure on every rank (bad arguments, missing data) is agreed on at once; a rank that failed alone finds the
+        // others blocked in a collective it left, and takes the job down instead of letting it hang.
+        int? agreed = world.AgreeOnExitCode(code, code == 0 ? null : FailureGrace);
+        if (agreed is null)
+        {
+            // Rank 0 has already printed its error line, if it had one; say which rank stopped the job otherwise.
+            if (!(world.IsRoot && failure is null && captured.FirstLine is not null))
+            {
+                string why = failure?.SourceException.Message ?? captured.FirstLine ?? $"exit code {code}";
+                if (why.StartsWith("error: ", StringComparison.Ordinal)) why = why["error: ".Length..];
+                stderr.WriteLine($"error: rank {world.Rank} of {world.Size} failed, stopping the job: {why}");
+            }
+            world.Abort(code);
+        }
+        if (world.IsRoot && failure is null && code == 0 && agreed != 0)
+            stderr.WriteLine($"error: another rank failed (exit code {agreed}).");
+        world.Dispose();
+        if (world.IsRoot) failure?.Throw(); // the ordinary error path reports it once
+        return agreed!.Value;
+    }
+
+    /// <summary>Passes everything to <paramref name="inner"/> and keeps the first line that is not a warning.</summary>
+    private sealed class ErrorLineWriter(TextWriter inner) : TextWriter
+    {
+        private readonly System.Text.StringBuilder _line = new();
+
+        public string? FirstLine { get; private set; }
+
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value)
+        {
+            inner.Write(value);
+            if (FirstLine is not null) return;
+            if (value != '\n') _line.Append(value);
+            else
+            {
+                string line = _line.ToString().Trim();
+                _line.Clear();
+                if (line.Length > 0 && !line.StartsWith("Warning:", StringComparison.Ordinal)) FirstLine = line;
+            }
+        }
+
+        public override void Flush() => inner.Flush();
+    }
+}
+
+/// <summary>What the train command asks of a data-parallel run: the rank's batches, the trainer hook, who writes.</summary>
+internal sealed class DistributedTraining(MpiWorld world)
+{
+    /// <summary>Number of ranks; the global batch is this many per-rank batches.</summary>
+    public int Size => world.Size;
+
+    /// <summary>Whether this rank logs and writes the checkpoint, metrics and report.</summary>
+    public bool IsRoot => world.IsRoot;
+
+    /// <summary>Global batches per epoch (<see cref="ShardedBatches.GlobalBatchCount"/>).</summary>
+    public int GlobalBatchCount(int count, int perRankBatch) => ShardedBatches.GlobalBatchCount(count, perRankBatch, world.Size);
+
+    /// <summary>Epoch batches of this rank: its slice of each global batch of the shuffled order drawn from <paramref
+    /// name="seed"/>.</summary>
+    public IEnumerable<(Tensor Input, Tensor Target)> Batches(IDataset train, int perRankBatch, long seed) =>
+        ShardedBatches.Epoch(train, perRankBatch, world.Rank, world.Size, shuffle: true, seed);
+
+    /// <summary>Averages <paramref name="model"/>'s gradients over the ranks after every backward pass of <paramref
+    /// name="trainer"/>.</summary>
+    public void Attach(Trainer trainer, Module model, Tensor? classWeight) =>
+        new DataParallel(world, model.Parameters(), classWeight).Attach(trainer);
+}

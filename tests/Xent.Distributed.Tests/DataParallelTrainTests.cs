@@ -1,0 +1,111 @@
+using System.Globalization;
+using Xent.Distributed.Tests.Support;
+using Xent.IO;
+using Xent.Tests.Training;
+
+namespace Xent.Distributed.Tests;
+
+/// <summary>
+/// <c>mpiexec -n P xent train --distributed --batch-size b</c> against one process with <c>--batch-size P·b</c> on the same
+/// synthetic MNIST-format data (256 training images): the same global batches, so the same weights up to float rounding
+/// (the gradient of a batch is summed in two halves and their weighted sum instead of in one pass).
+/// </summary>
+public sealed class DataParallelTrainTests
+{
+    /// <summary>
+    /// Tolerance on every checkpoint tensor (weights and optimizer state) after 8 steps: |a − e| ≤ 1e-4·|e| + 1e-6. The
+    /// observed differences are a few float ulps per step; Adam's division by √v can magnify those of near-zero gradients.
+    /// </summary>
+    private const double Rtol = 1e-4, Atol = 1e-6;
+
+    [MpiTheory]
+    [InlineData(2, "sgd", "none")]
+    [InlineData(2, "adam", "none")]
+    [InlineData(3, "sgd", "inverse-frequency")]
+    public void RanksOfSmallBatchesEndWhereOneProcessOfTheGlobalBatchEnds(int ranks, string optimizer, string classWeights)
+    {
+        using var dir = new TempDir();
+        // 250 images: with a global batch of 48 the last one has 10 images, split 3/3/4 over three ranks.
+        SyntheticIdx.Write(dir["data"], train: ranks == 3 ? 250 : 256, test: 32);
+        int perRank = ranks == 3 ? 16 : 32;
+        string[] common = ["--data", dir["data"], "--model", "mlp", "--epochs", "2", "--optimizer", optimizer,
+            "--momentum", optimizer == "sgd" ? "0.9" : "0", "--class-weights", classWeights, "--threads", "1", "--seed", "3"];
+        string globalBatch = (ranks * perRank).ToString(CultureInfo.InvariantCulture);
+        string rankBatch = perRank.ToString(CultureInfo.InvariantCulture);
+        var single = Mpi.RunAlone(Mpi.Cli, ["train", .. common, "--batch-size", globalBatch, "--out", dir["single"]]);
+        Assert.True(single.ExitCode == 0, single.Stderr);
+        var distributed = Mpi.Run(ranks, Mpi.Cli, ["train", "--distributed", .. common, "--batch-size", rankBatch, "--out", dir["dist"]]);
+        Assert.True(distributed.ExitCode == 0, distributed.Stderr);
+
+        AssertCheckpointsClose(dir["single/checkpoint.safetensors"], dir["dist/checkpoint.safetensors"], Rtol, Atol);
+        // Rank 0 alone prints: the one "Epoch 2 done" line.
+        Assert.Single(distributed.Stdout.Split('\n'), l => l.StartsWith("Epoch 2 done", StringComparison.Ordinal));
+        // The logged global losses agree with the single process's to float rounding.
+        var expected = TrainLosses(dir["single/metrics.csv"]);
+        var actual = TrainLosses(dir["dist/metrics.csv"]);
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * expected[i], $"train loss {i}: {actual[i]} vs {expected[i]}");
+    }
+
+    [MpiFact]
+    public void OneRankIsTheSingleProcessRunBitForBit()
+    {
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 200, test: 32);
+        string[] common = ["--data", dir["data"], "--model", "mlp", "--epochs", "1", "--batch-size", "32", "--threads", "1"];
+        Assert.Equal(0, Mpi.RunAlone(Mpi.Cli, ["train", .. common, "--out", dir["single"]]).ExitCode);
+        var one = Mpi.Run(1, Mpi.Cli, ["train", "--distributed", .. common, "--out", dir["dist"]]);
+        Assert.True(one.ExitCode == 0, one.Stderr);
+        AssertCheckpointsClose(dir["single/checkpoint.safetensors"], dir["dist/checkpoint.safetensors"], 0, 0);
+    }
+
+    [MpiFact]
+    public void ResumingUnderMpiEndsWhereTheUninterruptedDistributedRunEnds()
+    {
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 192, test: 32);
+        string[] common = ["train", "--distributed", "--data", dir["data"], "--model", "mlp", "--batch-size", "16", "--threads", "1",
+            "--limit-batches", "4"];
+        Assert.Equal(0, Mpi.Run(2, Mpi.Cli, [.. common, "--epochs", "2", "--out", dir["straight"]]).ExitCode);
+        Assert.Equal(0, Mpi.Run(2, Mpi.Cli, [.. common, "--epochs", "1", "--out", dir["part"]]).ExitCode);
+        var resumed = Mpi.Run(2, Mpi.Cli,
+            [.. common, "--epochs", "2", "--resume", dir["part/checkpoint.safetensors"], "--out", dir["resumed"]]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        AssertCheckpointsClose(dir["straight/checkpoint.safetensors"], dir["resumed/checkpoint.safetensors"], 0, 0);
+    }
+
+    [MpiFact]
+    public void ARankThatFailsAloneStopsTheJobWithOneLine()
+    {
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 4096, test: 32);
+        // MPMD: rank 0 has the data and enters training; rank 1 finds none and fails alone.
+        string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "50", "--threads", "1",
+            "--out", dir["out"]];
+        var run = Mpi.RunRaw(
+            ["-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["data"], ":",
+             "-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["missing"]],
+            timeoutMs: 60_000);
+        Assert.NotEqual(0, run.ExitCode);
+        var ours = run.Stderr.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();
+        Assert.True(ours.Length == 1, $"expected one error line, stderr was:\n{run.Stderr}");
+        Assert.StartsWith("error: rank 1 of 2 failed, stopping the job: No MNIST-format dataset found", ours[0]);
+        Assert.True(run.Elapsed < TimeSpan.FromSeconds(45), $"took {run.Elapsed}");
+    }
+
+    private static double[] TrainLosses(string metricsCsv) =>
+        [.. File.ReadAllLines(metricsCsv).Skip(1).Select(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture))];
+
+    private static void AssertCheckpointsClose(string expectedPath, string actualPath, double rtol, double atol)
+    {
+        var expected = SafeTensors.Read(expectedPath);
+        var actual = SafeTensors.Read(actualPath);
+        Assert.Equal(expected.Names.OrderBy(n => n, StringComparer.Ordinal), actual.Names.OrderBy(n => n, StringComparer.Ordinal));
+        foreach (var name in expected.Names)
+        {
+            if (expected[name].Float32 is not { } e) continue; // step counters and the like
+            Close.All(e, actual[name].ToFloat32(), rtol, atol, name);
+        }
+    }
+}
