@@ -46,7 +46,7 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
     }
 
     /// <summary>Default bytes of the (rows × V) logits block of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>).</summary>
-    public const int DefaultGradientBlockBytes = 10 << 20;
+    public const int DefaultGradientBlockBytes = 12 << 20;
 
     /// <summary>
     /// Rows per block of <see cref="LinearCrossEntropyKernel.ForwardBackward"/>, which holds all V logits of

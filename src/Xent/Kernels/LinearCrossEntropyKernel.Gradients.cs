@@ -14,7 +14,7 @@ public static unsafe partial class LinearCrossEntropyKernel
     /// <remarks>
     /// The softmax gradient of a row needs its log-sum-exp over all V classes, so the rows are taken in
     /// blocks of <see cref="LinearCrossEntropyChunking.GradientRows"/> whose whole (rows × V) logits fit a
-    /// bounded buffer (≈ 10 MiB, or 1/12 of the logits when that is larger). Per block: logits = H·Wᵀ (+ b,
+    /// bounded buffer (≈ 12 MiB, or 1/12 of the logits when that is larger). Per block: logits = H·Wᵀ (+ b,
     /// cap) by one GEMM; each row's loss and gradient G in place (rows split over threads); then
     /// dH[block] = G·W and dW (+)= Gᵀ·H[block] by two more GEMMs, db += Σ_rows G. That is 3 GEMM passes
     /// over N·V·D in all, against 4 for <see cref="Forward"/> + <see cref="Backward"/> (which recomputes the
