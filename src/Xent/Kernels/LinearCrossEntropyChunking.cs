@@ -61,7 +61,8 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
         vocab = Math.Max(vocab, 1);
         long rowBytes = (long)vocab * sizeof(float);
         long budget = Math.Max(DefaultGradientBlockBytes, (long)rows * rowBytes / 12);
-        int fit = (int)Math.Clamp(budget / rowBytes, 1, rows);
+        // One array holds the block: at most Array.MaxLength floats.
+        int fit = (int)Math.Clamp(Math.Min(budget / rowBytes, Array.MaxLength / vocab), 1, rows);
         int nb = fit >= 16 ? Balanced(rows, fit - fit % 8, 8) : Balanced(rows, fit, 1);
         if (RowChunk > 0) nb = Math.Min(nb, RowChunk);
         return Math.Min(nb, rows);
