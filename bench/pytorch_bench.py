@@ -5,6 +5,8 @@ Prints one JSON object per line: {"bench": ..., "median_ms": ..., ...}. Used by 
 Usage: pytorch_bench.py [NAME [INT ...]] ...   (no argument: all benchmarks at their default sizes)
   NAME alone runs its default sizes; NAME followed by integers runs that one size:
   ce N C | copy N C | gemm S | linear | train [BATCHES] | eval | linear-ce N D V
+  train-data [BATCHES] | eval-data   (Fashion-MNIST from $FASHION_MNIST_DIR, default /usr/share/datasets/fashion-mnist:
+                                      the loops `xent train --epochs 1 --limit-batches BATCHES` and `xent eval` run, for peak RSS)
 """
 import json
 import os
@@ -130,6 +132,63 @@ def copy_bytes(n, c, repeats=9):
     emit(bench="copy", n=n, c=c, median_ms=median_ms(lambda: dst.copy_(src), repeats))
 
 
+def load_idx(name):
+    import gzip
+    import numpy as np
+    root = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
+    path = os.path.join(root, name)
+    opener = gzip.open if os.path.exists(path + ".gz") else open
+    with opener(path + ".gz" if os.path.exists(path + ".gz") else path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return torch.from_numpy(np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape).copy())
+
+
+def images(name):
+    # As the PyTorch MNIST tutorial's transforms: to [0, 1], then standardised, as (N, 1, 28, 28) float32.
+    x = load_idx(name).float().div_(255).unsqueeze(1)
+    return (x - 0.2860) / 0.3530
+
+
+def test_pass(model, x, t, batch=1000):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            correct += (model(x[i:i + batch]).argmax(1) == t[i:i + batch]).sum().item()
+    return correct
+
+
+def train_data(batches=200):
+    """`xent train --epochs 1 --limit-batches BATCHES`: the tutorial's CNN, Adam lr 1e-3, batch 64, then the test pass at batch 1000."""
+    import warnings
+    warnings.filterwarnings("ignore")
+    t0 = time.perf_counter()
+    x, t = images("train-images-idx3-ubyte"), load_idx("train-labels-idx1-ubyte").long()
+    tx, tt = images("t10k-images-idx3-ubyte"), load_idx("t10k-labels-idx1-ubyte").long()
+    model = MNISTModel().train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    order = torch.randperm(len(x))
+    for b in range(batches):
+        idx = order[b * 64:(b + 1) * 64]
+        opt.zero_grad()
+        F.cross_entropy(model(x[idx]), t[idx]).backward()
+        opt.step()
+    correct = test_pass(model, tx, tt)
+    emit(bench="train-data", batches=batches, median_ms=(time.perf_counter() - t0) * 1000, test_correct=correct)
+
+
+def eval_data():
+    """`xent eval`: the 10,000 test images through the tutorial's CNN in eval mode, batch 1000."""
+    import warnings
+    warnings.filterwarnings("ignore")
+    t0 = time.perf_counter()
+    tx, tt = images("t10k-images-idx3-ubyte"), load_idx("t10k-labels-idx1-ubyte").long()
+    correct = test_pass(MNISTModel(), tx, tt)
+    emit(bench="eval-data", median_ms=(time.perf_counter() - t0) * 1000, test_correct=correct)
+
+
 ALL = {
     "ce": lambda: [ce(1024, 32000), ce(256, 128256), ce(8192, 10), copy_bytes(1024, 32000)],
     "copy": lambda: [copy_bytes(1024, 32000), copy_bytes(256, 128256)],
@@ -138,9 +197,11 @@ ALL = {
     "train": train,
     "eval": evaluate,
     "linear-ce": lambda: linear_ce(1024, 512, 32000),
+    "train-data": train_data,
+    "eval-data": eval_data,
 }
 
-SIZED = {"ce": ce, "copy": copy_bytes, "gemm": gemm, "train": train, "linear-ce": linear_ce}
+SIZED = {"ce": ce, "copy": copy_bytes, "gemm": gemm, "train": train, "linear-ce": linear_ce, "train-data": train_data}
 
 
 def main(argv):

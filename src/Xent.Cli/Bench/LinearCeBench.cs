@@ -8,14 +8,17 @@ internal sealed record LinearCeBenchSettings(int N, int D, int V, int Runs, int 
 
 /// <summary>Medians and memory of the fused and unfused paths (times in ms, memory in MiB).</summary>
 internal sealed record LinearCeBenchResult(
-    LinearCeBenchSettings Settings, int Threads, (int RowChunk, int VocabChunk, int Partitions) Chunking,
-    double FusedMedianMs, double FusedForwardMedianMs, double FusedPeakExtraMiB, double FusedGcAllocatedExtraMiB, double FusedLoss,
+    LinearCeBenchSettings Settings, int Threads, (int RowChunk, int VocabChunk, int Partitions) Chunking, int GradientRows,
+    double FusedMedianMs, double RecomputeMedianMs, double RecomputePeakExtraMiB, double FusedPeakExtraMiB, double FusedGcAllocatedExtraMiB, double FusedLoss,
     double? UnfusedMedianMs, double? UnfusedPeakExtraMiB, double? UnfusedGcAllocatedExtraMiB, double? UnfusedLoss, double LogitsMiB);
 
 /// <summary>
 /// Forward + backward of mean cross-entropy over a linear head's logits, H (N, D) · Wᵀ (D, V), two ways:
 /// <list type="bullet">
-/// <item><b>fused</b>: <see cref="LinearCrossEntropyKernel"/> (tiles, online softmax, recomputed backward);</item>
+/// <item><b>fused</b>: <see cref="LinearCrossEntropyKernel.ForwardBackward"/>, what <c>F.LinearCrossEntropy</c> runs when training
+/// with 'mean' or 'sum': loss and gradients in one pass of 3 GEMMs over blocks of whole logits rows;</item>
+/// <item><b>recompute</b>: <see cref="LinearCrossEntropyKernel.Forward"/> then <see cref="LinearCrossEntropyKernel.Backward"/>
+/// (online softmax over small tiles, logits recomputed in backward: 4 GEMMs), the path for 'none' and for inference;</item>
 /// <item><b>unfused</b>: Sgemm into an (N, V) logits buffer, <see cref="CrossEntropyKernel.ForwardBackwardMean"/>
 /// into an (N, V) gradient buffer, then two Sgemm for dH and dW — what PyTorch does.</item>
 /// </list>
@@ -46,23 +49,33 @@ internal static class LinearCeBench
         var meter = new ScratchMeter();
         double fusedLoss = 0;
         var fusedTimes = new List<double>();
-        var fusedForwardTimes = new List<double>();
-        long fusedPeak = 0, fusedGc = 0;
+        var recomputeTimes = new List<double>();
+        long fusedPeak = 0, fusedGc = 0, recomputePeak = 0;
         for (int run = 0; run < s.Warmup + s.Runs; run++)
         {
             meter.Reset();
             Collect();
             long before = GC.GetTotalAllocatedBytes(precise: true);
             var sw = Stopwatch.StartNew();
-            var (loss, fwdMs, saved) = Fused(h, w, t, s.D, gh, gw, chunking, meter, sw);
+            var totals = LinearCrossEntropyKernel.ForwardBackward(h, w, [], t, s.D, [], -100, 0f, 0f, 0f, true, gh, gw, default, chunking, meter);
             double ms = sw.Elapsed.TotalMilliseconds;
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
             if (run < s.Warmup) continue;
             fusedTimes.Add(ms);
-            fusedForwardTimes.Add(fwdMs);
-            fusedLoss = loss;
-            fusedPeak = Math.Max(fusedPeak, meter.PeakBytes + saved);
+            fusedLoss = totals.Mean;
+            fusedPeak = Math.Max(fusedPeak, meter.PeakBytes);
             fusedGc = Math.Max(fusedGc, allocated);
+        }
+        for (int run = 0; run < s.Warmup + s.Runs; run++)
+        {
+            meter.Reset();
+            Collect();
+            var sw = Stopwatch.StartNew();
+            long saved = Recompute(h, w, t, s.D, gh, gw, chunking, meter);
+            double ms = sw.Elapsed.TotalMilliseconds;
+            if (run < s.Warmup) continue;
+            recomputeTimes.Add(ms);
+            recomputePeak = Math.Max(recomputePeak, meter.PeakBytes + saved);
         }
 
         double? unfusedMs = null, unfusedPeak = null, unfusedGc = null, unfusedLoss = null;
@@ -88,23 +101,20 @@ internal static class LinearCeBench
             unfusedGc = gcMax / MiB;
         }
         Collect();
-        return new LinearCeBenchResult(s, KernelParallel.MaxThreads, resolved,
-            Median(fusedTimes), Median(fusedForwardTimes), fusedPeak / MiB, fusedGc / MiB, fusedLoss,
+        return new LinearCeBenchResult(s, KernelParallel.MaxThreads, resolved, chunking.GradientRows(s.N, s.V),
+            Median(fusedTimes), Median(recomputeTimes), recomputePeak / MiB, fusedPeak / MiB, fusedGc / MiB, fusedLoss,
             unfusedMs, unfusedPeak, unfusedGc, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB);
     }
 
-    /// <summary>Fused forward + backward; returns the mean loss, the forward's time and the bytes saved for backward.</summary>
-    private static (float Loss, double ForwardMs, long SavedBytes) Fused(float[] h, float[] w, long[] t, int d, float[] gh, float[] gw,
-        LinearCrossEntropyChunking chunking, ScratchMeter meter, Stopwatch sw)
+    /// <summary>Forward, then backward recomputing the logits; returns the bytes saved between the two (2·N floats).</summary>
+    private static long Recompute(float[] h, float[] w, long[] t, int d, float[] gh, float[] gw, LinearCrossEntropyChunking chunking, ScratchMeter meter)
     {
         int n = t.Length;
-        // Saved for backward (the autograd node keeps these): 2·N floats.
         var m = new float[n];
         var l = new float[n];
         var totals = LinearCrossEntropyKernel.Forward(h, w, [], t, d, [], -100, 0f, 0f, 0f, default, m, l, chunking, meter);
-        double fwd = sw.Elapsed.TotalMilliseconds;
         LinearCrossEntropyKernel.Backward(h, w, [], t, d, [], -100, 0f, 0f, 0f, m, l, [(float)(1.0 / totals.WeightSum)], gh, gw, default, chunking, meter);
-        return (totals.Mean, fwd, 2L * n * sizeof(float));
+        return 2L * n * sizeof(float);
     }
 
     /// <summary>The materialised path: logits (N, V), fused CE forward+backward into dlogits (N, V), dH = dlogits·W, dW = dlogitsᵀ·H.</summary>

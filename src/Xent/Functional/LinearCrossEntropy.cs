@@ -8,8 +8,10 @@ public static partial class F
     /// Cross-entropy of a linear layer's output without materialising the logits:
     /// <c>F.CrossEntropy(F.Linear(hidden, linearWeight, linearBias), target, ...)</c> for language-model
     /// heads with 32k–256k classes, whose (N, V) logits and their gradient would dominate memory.
-    /// The logits are produced and consumed in small tiles (<see cref="LinearCrossEntropyKernel"/>); the
-    /// backward pass recomputes them. Extra memory is a few MiB instead of 2·N·V floats.
+    /// The logits are produced and consumed in small tiles (<see cref="LinearCrossEntropyKernel"/>). With 'mean' or
+    /// 'sum' and gradients wanted, the gradients are computed in the same pass as the loss (3 GEMM passes over
+    /// N·V·D, ≈ 12 MiB of scratch) and held until backward, which only scales them; otherwise (no gradient, or 'none')
+    /// the backward pass recomputes the logits. Extra memory is a few MiB instead of 2·N·V floats.
     /// </summary>
     /// <param name="hidden">(N, D) hidden states (or (…, D) with <paramref name="target"/> shaped (…)).</param>
     /// <param name="linearWeight">(V, D), nn.Linear's weight layout.</param>
@@ -40,6 +42,9 @@ public static partial class F
         float[] b = linearBias?.FloatArray ?? [], cw = weight?.FloatArray ?? [];
         long[] t = target.LongArray;
         bool needsGrad = Autograd.GradMode.IsEnabled && (hidden.RequiresGrad || linearWeight.RequiresGrad || (linearBias?.RequiresGrad ?? false));
+        if (needsGrad && reduction != Reduction.None)
+            return LinearCrossEntropyTraining(hidden, linearWeight, target, linearBias, h, w, b, cw, t, n, d, v,
+                ignoreIndex, reduction, labelSmoothing, zLossScale, cap, chunking);
         var loss = reduction == Reduction.None ? new float[n] : [];
         var rowMax = needsGrad ? new float[n] : [];
         var rowLogSum = needsGrad ? new float[n] : [];
@@ -66,6 +71,37 @@ public static partial class F
             if (gh.Length > 0) grads[0] = new Tensor(gh, hidden.Shape);
             if (gw.Length > 0) grads[1] = new Tensor(gw, linearWeight.Shape);
             if (gb.Length > 0) grads[2] = new Tensor(gb, linearBias!.Shape);
+            return grads;
+        }, inputs);
+    }
+
+    /// <summary>
+    /// 'mean' / 'sum' with gradients wanted: the gradients of the reduced loss are computed in the forward
+    /// pass (3 GEMM passes instead of 4, <see cref="LinearCrossEntropyKernel.ForwardBackward"/>); backward only scales them.
+    /// </summary>
+    private static Tensor LinearCrossEntropyTraining(Tensor hidden, Tensor linearWeight, Tensor target, Tensor? linearBias,
+        float[] h, float[] w, float[] b, float[] cw, long[] t, int n, int d, int v,
+        long ignoreIndex, Reduction reduction, float labelSmoothing, float zLossScale, float cap, LinearCrossEntropyChunking chunking)
+    {
+        var gh = hidden.RequiresGrad ? GC.AllocateUninitializedArray<float>(n * d) : [];
+        var gw = linearWeight.RequiresGrad ? GC.AllocateUninitializedArray<float>(v * d) : [];
+        var gb = linearBias is not null && linearBias.RequiresGrad ? new float[v] : [];
+        var totals = LinearCrossEntropyKernel.ForwardBackward(h, w, b, t, d, cw, ignoreIndex, labelSmoothing, zLossScale, cap,
+            reduction == Reduction.Mean, gh, gw, gb, chunking);
+        var result = Tensor.Scalar(reduction == Reduction.Sum ? (float)totals.LossSum : totals.Mean);
+        Tensor[] inputs = linearBias is null ? [hidden, linearWeight] : [hidden, linearWeight, linearBias];
+        return Autograd.Node.Record(result, "LinearCrossEntropyBackward", (g, lastUse) =>
+        {
+            float gs = g.Item();
+            // As CrossEntropy's: on the node's last use the saved buffers are scaled in place and handed over
+            // (a leaf adopts them as its Grad without a copy); otherwise the engine copies them, or a scaled copy is made.
+            bool owned = lastUse || gs != 1f;
+            Tensor? Grad(float[] saved, Tensor of) => saved.Length == 0 ? null
+                : Owned(new Tensor(gs == 1f ? saved : lastUse ? ScaleInPlace(saved, gs) : Scaled(saved, gs), of.Shape), owned);
+            var grads = new Tensor?[inputs.Length];
+            grads[0] = Grad(gh, hidden);
+            grads[1] = Grad(gw, linearWeight);
+            if (linearBias is not null) grads[2] = Grad(gb, linearBias);
             return grads;
         }, inputs);
     }

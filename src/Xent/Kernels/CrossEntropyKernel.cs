@@ -327,7 +327,7 @@ public static unsafe partial class CrossEntropyKernel
         {
             float* ax = px, aw = pw, al = pl, adx = pdx;
             long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
+            KernelParallel.ForChunks(rows, rpc, groups ? GroupWorkPerRow(classes) : classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
             {
                 if (groups)
                 {

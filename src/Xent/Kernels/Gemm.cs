@@ -207,9 +207,10 @@ public static unsafe partial class Gemm
             RunSharedB(in p);
             return;
         }
-        // Few rows: split the columns into tiles that each run the whole k loop (one parallel region);
-        // A is small and is packed once per tile.
-        int tiles = (int)Math.Clamp(flops / FlopsPerTile, 2, 8);
+        // Few rows: split the columns into tiles that each run the whole k loop (one parallel region).
+        // Each tile packs all of A, which is not small when k is long (the fused linear + CE's dH = G·W packs
+        // an 80 × 32000 G), so there are no more tiles than threads. The split never changes a sum's order.
+        int tiles = (int)Math.Clamp(Math.Min(flops / FlopsPerTile, KernelParallel.MaxThreads), 2, 8);
         int tileCols = RoundUp((p.N + tiles - 1) / tiles, nr);
         if (tileCols >= p.N)
         {

@@ -45,6 +45,29 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
         return (nb, vb, Math.Min(p, chunks));
     }
 
+    /// <summary>Default bytes of the (rows × V) logits block of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>).</summary>
+    public const int DefaultGradientBlockBytes = 12 << 20;
+
+    /// <summary>
+    /// Rows per block of <see cref="LinearCrossEntropyKernel.ForwardBackward"/>, which holds all V logits of
+    /// its rows: as many as fit max(<see cref="DefaultGradientBlockBytes"/>, 1/12 of the N×V logits), split
+    /// evenly; an explicit <see cref="RowChunk"/> lowers it further. Fixed by the problem size, never by the thread count.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
+    public int GradientRows(int rows, int vocab)
+    {
+        if (RowChunk < 0) throw new ArgumentOutOfRangeException(nameof(RowChunk), RowChunk, "RowChunk must be positive (or 0 for automatic).");
+        rows = Math.Max(rows, 1);
+        vocab = Math.Max(vocab, 1);
+        long rowBytes = (long)vocab * sizeof(float);
+        long budget = Math.Max(DefaultGradientBlockBytes, (long)rows * rowBytes / 12);
+        // One array holds the block: at most Array.MaxLength floats.
+        int fit = (int)Math.Clamp(Math.Min(budget / rowBytes, Array.MaxLength / vocab), 1, rows);
+        int nb = fit >= 16 ? Balanced(rows, fit - fit % 8, 8) : Balanced(rows, fit, 1);
+        if (RowChunk > 0) nb = Math.Min(nb, RowChunk);
+        return Math.Min(nb, rows);
+    }
+
     /// <summary>Chunk ≤ <paramref name="target"/> (rounded up to <paramref name="multiple"/>) that splits <paramref name="length"/> evenly.</summary>
     private static int Balanced(int length, int target, int multiple)
     {

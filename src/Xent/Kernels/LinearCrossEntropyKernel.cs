@@ -32,8 +32,10 @@ namespace Xent.Kernels;
 /// tile per partition, (Partitions − 1)·N·D floats of partial dH during backward, and O(N·Partitions)
 /// row statistics; Sgemm's per-thread packing buffers (≈ 1–2 MiB per thread, reused across calls)
 /// come on top. Cost: 1 GEMM of N·V·D forward, 3 backward (the logits are recomputed).</para>
+/// <para><b>Training</b> ('mean' or 'sum' with gradients wanted) takes a third route,
+/// <see cref="ForwardBackward"/>: loss and all gradients in one pass of 3 GEMMs (LinearCrossEntropyKernel.Gradients.cs).</para>
 /// </summary>
-public static unsafe class LinearCrossEntropyKernel
+public static unsafe partial class LinearCrossEntropyKernel
 {
     /// <summary>Pointers, sizes and options of one call, shared by the partition workers.</summary>
     private struct Problem

@@ -100,6 +100,28 @@ public class LinearCrossEntropyTests
     }
 
     [Fact]
+    public void BackwardScalesTheGradientsComputedInForwardAndSurvivesARetainedGraph()
+    {
+        // Training ('mean' with grads) computes the gradients in forward; backward must apply the upstream
+        // gradient (here 3 through a Mul), and a retained graph must hand out the same values twice.
+        var p = LinearCeProblem.Random(9, 33, 7, 90, bias: true, classWeight: true, ignored: 5, eps: 0.05f, z: 1e-3f);
+        var h = Tensor.FromArray(p.Hidden, p.N, p.D).RequiresGrad_();
+        var w = Tensor.FromArray(p.Weight, p.V, p.D).RequiresGrad_();
+        var b = Tensor.FromArray(p.Bias, p.V).RequiresGrad_();
+        var loss = F.LinearCrossEntropy(h, w, Tensor.FromArray(p.Targets, p.N), b, Tensor.FromArray(p.ClassWeight, p.V),
+            labelSmoothing: 0.05f, zLossScale: 1e-3f);
+        var scaled = loss * 3f;
+        scaled.Backward(retainGraph: true);
+        scaled.Backward();
+        var probe = R.Compute(p, new double[p.N]);
+        var expected = R.Compute(p, Enumerable.Repeat(2 * 3.0 / probe.Denominator, p.N).ToArray()); // two backward calls accumulate
+        Check.Close(probe.Loss.Sum() / probe.Denominator, loss.Item(), 1e-5, 1e-6, "mean loss");
+        R.CloseScaled(R.ToFloat(expected.GradHidden), h.Grad!.Data, 1e-4, 1e-5, "grad hidden");
+        R.CloseScaled(R.ToFloat(expected.GradWeight), w.Grad!.Data, 1e-4, 1e-5, "grad weight");
+        R.CloseScaled(R.ToFloat(expected.GradBias), b.Grad!.Data, 1e-4, 1e-5, "grad bias");
+    }
+
+    [Fact]
     public void ModuleHoldsTheOptions()
     {
         var g = LinearCeGoldenCase.Load("all_options");

@@ -98,6 +98,98 @@ public class LinearCrossEntropyKernelTests
         R.CloseScaled(R.ToFloat(expected.GradWeight), sgw, 1e-6, 1e-7, "scalar twin grad weight");
     }
 
+    [Theory]
+    [MemberData(nameof(RandomProblems))]
+    public void ForwardBackwardMatchesFloat64UnfusedReference(int seed, int n, int d, int v, bool bias, bool classWeight, int ignored,
+        float eps, float z, float cap, float scale)
+    {
+        var p = LinearCeProblem.Random(seed, n, d, v, bias, classWeight, ignored, ignoreIndex: -100, eps: eps, z: z, cap: cap, scale: scale);
+        foreach (bool mean in new[] { false, true })
+        {
+            // The reference's upstream gradient of the reduced loss: 1 per row for 'sum', 1 / Σ w[t_i] for 'mean'.
+            var probe = R.Compute(p, new double[n]);
+            double g = mean ? 1.0 / probe.Denominator : 1.0;
+            var expected = R.Compute(p, Enumerable.Repeat(g, n).ToArray());
+            double lossSum = expected.Loss.Sum();
+            foreach (var chunking in Chunkings.Append(new LinearCrossEntropyChunking(RowChunk: 1)))
+            {
+                string tag = $"{(mean ? "mean" : "sum")} {chunking}";
+                var (totals, gh, gw, gb) = RunForwardBackward(p, mean, chunking);
+                Check.Close(lossSum, totals.LossSum, 1e-5, 1e-5, tag + " loss sum");
+                Check.Close(expected.Denominator, totals.WeightSum, 1e-12, 0, tag + " denominator");
+                if (probe.Denominator == 0) { Assert.All(gh, x => Assert.Equal(0f, x)); Assert.All(gw, x => Assert.Equal(0f, x)); continue; }
+                R.CloseScaled(R.ToFloat(expected.GradHidden), gh, 1e-4, 1e-5, $"{tag} grad hidden");
+                R.CloseScaled(R.ToFloat(expected.GradWeight), gw, 1e-4, 1e-5, $"{tag} grad weight");
+                if (bias) R.CloseScaled(R.ToFloat(expected.GradBias), gb, 1e-4, 1e-5, $"{tag} grad bias");
+            }
+        }
+    }
+
+    [Fact]
+    public void ForwardBackwardAgreesWithForwardThenBackward()
+    {
+        var p = LinearCeProblem.Random(41, 90, 20, 700, bias: true, classWeight: true, ignored: 7, eps: 0.1f, z: 1e-3f, cap: 15f, scale: 2f);
+        var m = new float[p.N];
+        var l = new float[p.N];
+        var totals = LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap, default, m, l);
+        var gh = new float[p.Hidden.Length];
+        var gw = new float[p.Weight.Length];
+        var gb = new float[p.Bias.Length];
+        LinearCrossEntropyKernel.Backward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap,
+            m, l, [(float)(1.0 / totals.WeightSum)], gh, gw, gb);
+        var (fb, fgh, fgw, fgb) = RunForwardBackward(p, mean: true, new LinearCrossEntropyChunking(RowChunk: 32));
+        Check.Close(totals.Mean, fb.Mean, 1e-6, 0, "mean loss");
+        R.CloseScaled(gh, fgh, 1e-5, 1e-6, "grad hidden");
+        R.CloseScaled(gw, fgw, 1e-5, 1e-6, "grad weight");
+        R.CloseScaled(gb, fgb, 1e-5, 1e-6, "grad bias");
+    }
+
+    [Fact]
+    public void ForwardBackwardIsIndependentOfTheThreadCountAndSkipsUnwantedGradients()
+    {
+        var p = LinearCeProblem.Random(12, 70, 24, 530, bias: true, classWeight: true, ignored: 8, eps: 0.1f, z: 1e-3f, cap: 12f, scale: 2f);
+        foreach (var chunking in new LinearCrossEntropyChunking[] { new(RowChunk: 16), new(RowChunk: 7), default })
+        {
+            var one = KernelTestUtil.WithThreads(1, () => RunForwardBackward(p, true, chunking));
+            foreach (int threads in new[] { 2, 3, 8 })
+            {
+                var other = KernelTestUtil.WithThreads(threads, () => RunForwardBackward(p, true, chunking));
+                Assert.Equal(one.Totals, other.Totals);
+                Assert.Equal(one.GradHidden, other.GradHidden);
+                Assert.Equal(one.GradWeight, other.GradWeight);
+                Assert.Equal(one.GradBias, other.GradBias);
+            }
+        }
+        var all = RunForwardBackward(p, true, default);
+        var gw = new float[p.Weight.Length];
+        var only = LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap,
+            true, default, gw, default);
+        Assert.Equal(all.Totals, only);
+        Assert.Equal(all.GradWeight, gw);
+    }
+
+    [Fact]
+    public void ForwardBackwardScratchIsOneRowBlock()
+    {
+        const int n = 300, d = 16, v = 5000;
+        var p = LinearCeProblem.Random(22, n, d, v, bias: true, classWeight: false, ignored: 10, eps: 0.1f, cap: 10f);
+        var meter = new ScratchMeter();
+        var gh = new float[n * d];
+        var gw = new float[v * d];
+        var gb = new float[v];
+        LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, p.Eps, 0f, p.Cap,
+            true, gh, gw, gb, new LinearCrossEntropyChunking(RowChunk: 24), meter);
+        // One 24-row block of all V logits, the row losses, and one V-float row per thread for the cap.
+        long expected = 24L * v * 4 + n * 4L + (long)Math.Min(KernelParallel.MaxThreads, 24) * v * 4;
+        Assert.Equal(expected, meter.PeakBytes);
+        Assert.Equal(0, meter.CurrentBytes);
+        // The defaults at the issue's size: a block of whole logits rows within ≈ 10 MiB, far below the 125 MiB of logits.
+        int rows = default(LinearCrossEntropyChunking).GradientRows(1024, 32000);
+        Assert.InRange(rows * 32000L * 4, 8L << 20, 12L << 20);
+        Assert.Equal(0, rows % 8);
+        Assert.InRange(default(LinearCrossEntropyChunking).GradientRows(4096, 128256) * 128256L * 4, 128L << 20, 200L << 20);
+    }
+
     [Fact]
     public void ResultsAreIndependentOfTheThreadCount()
     {
@@ -173,6 +265,17 @@ public class LinearCrossEntropyKernelTests
             LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, [], p.Targets, 3, [], -100, 0f, 0f, -1f, default, default, default));
         Assert.Throws<ArgumentException>(() =>
             LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, [], p.Targets, 3, [], -100, 1.5f, 0f, 0f, default, default, default));
+    }
+
+    private static (CrossEntropyTotals Totals, float[] GradHidden, float[] GradWeight, float[] GradBias) RunForwardBackward(
+        LinearCeProblem p, bool mean, LinearCrossEntropyChunking chunking)
+    {
+        var gh = new float[p.Hidden.Length];
+        var gw = new float[p.Weight.Length];
+        var gb = new float[p.Bias.Length];
+        var totals = LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap,
+            mean, gh, gw, gb, chunking);
+        return (totals, gh, gw, gb);
     }
 
     private static (float[] Loss, float[] Max, float[] LogSum, float[] GradHidden, float[] GradWeight, float[] GradBias) Run(
