@@ -24,12 +24,12 @@ public class LossesExtraGoldenTests
     private static void CheckAgainstGolden(string name, string r, Tensor loss, Tensor input, double lossRtol, double gradRtol, double gradAtolFraction)
     {
         var expectedLoss = G.Load(name, "loss_" + r);
-        if (r == "none") Close.All(expectedLoss.Data, loss.Data, lossRtol, 1e-6, $"{name} loss_{r}");
-        else Close.One(expectedLoss.Item(), loss.Item(), lossRtol, 1e-6, $"{name} loss_{r}");
+        if (r == "none") Check.Close(expectedLoss.Data, loss.Data, lossRtol, 1e-6, $"{name} loss_{r}");
+        else Check.Close(expectedLoss.Item(), loss.Item(), lossRtol, 1e-6, $"{name} loss_{r}");
         Assert.Equal(expectedLoss.Shape, loss.Shape);
         (r == "none" ? loss.Sum() : loss).Backward();
         var expectedGrad = G.Load(name, "grad_" + r).Data;
-        Close.All(expectedGrad, input.Grad!.Data, gradRtol, Close.Scale(expectedGrad, gradAtolFraction) + 1e-12, $"{name} grad_{r}");
+        Check.Close(expectedGrad, input.Grad!.Data, gradRtol, Check.Scale(expectedGrad, gradAtolFraction) + 1e-12, $"{name} grad_{r}");
     }
 
     [Theory, MemberData(nameof(FocalCases))]
@@ -50,11 +50,11 @@ public class LossesExtraGoldenTests
             {
                 var plain = F.FocalLoss(G.Load(name, "input"), target, gamma, weight, ignore, ParseReduction(r));
                 var expected = G.Load(name, "loss_" + r);
-                Close.All(expected.Data, plain.Data, 2e-6, 1e-6, $"{name} no-grad loss_{r}");
+                Check.Close(expected.Data, plain.Data, 2e-6, 1e-6, $"{name} no-grad loss_{r}");
             }
             // The module is the function.
             var m = new Xent.NN.FocalLoss(gamma, weight, ignore, ParseReduction(r)).Forward(G.Load(name, "input"), target);
-            Close.All(G.Load(name, "loss_" + r).Data, m.Data, 2e-6, 1e-6, $"{name} module loss_{r}");
+            Check.Close(G.Load(name, "loss_" + r).Data, m.Data, 2e-6, 1e-6, $"{name} module loss_{r}");
         }
     }
 
@@ -72,16 +72,16 @@ public class LossesExtraGoldenTests
         var m = new float[rows];
         var l = new float[rows];
         var totals = FocalLossKernel.ForwardScalar(x, t, classes, gamma, w, ignore, loss, m, l);
-        Close.All(G.Load(name, "loss_none").Data, loss, 2e-6, 1e-6, "scalar loss");
-        Close.One(G.Load(name, "loss_mean").Item(), totals.Mean, 2e-6, 1e-6, "scalar mean");
+        Check.Close(G.Load(name, "loss_none").Data, loss, 2e-6, 1e-6, "scalar loss");
+        Check.Close(G.Load(name, "loss_mean").Item(), totals.Mean, 2e-6, 1e-6, "scalar mean");
         var dx = new float[x.Length];
         FocalLossKernel.BackwardScalar(x, t, classes, gamma, w, ignore, m, l, [1f], dx);
         float[] expected = Rows(G.Load(name, "grad_sum"), out _, out _);
-        Close.All(expected, dx, 1e-5, Close.Scale(expected, 1e-6), "scalar grad_sum");
+        Check.Close(expected, dx, 1e-5, Check.Scale(expected, 1e-6), "scalar grad_sum");
         var fused = new float[x.Length];
         var ft = FocalLossKernel.ForwardBackwardScalar(x, t, classes, gamma, w, ignore, 1f, fused);
-        Close.All(expected, fused, 1e-5, Close.Scale(expected, 1e-6), "scalar fused grad_sum");
-        Close.One(G.Load(name, "loss_sum").Item(), (float)ft.LossSum, 2e-6, 1e-6, "scalar fused sum");
+        Check.Close(expected, fused, 1e-5, Check.Scale(expected, 1e-6), "scalar fused grad_sum");
+        Check.Close(G.Load(name, "loss_sum").Item(), (float)ft.LossSum, 2e-6, 1e-6, "scalar fused sum");
     }
 
     [Theory, MemberData(nameof(SigmoidFocalCases))]
@@ -96,7 +96,7 @@ public class LossesExtraGoldenTests
             // torchvision's float32 1 − p_t cancels (Xent's float64 does not): allow a few float32 roundings.
             CheckAgainstGolden(name, r, F.SigmoidFocalLoss(x, target, alpha, gamma, ParseReduction(r)), x, 2e-5, 1e-4, 1e-6);
             var m = new Xent.NN.SigmoidFocalLoss(alpha, gamma, ParseReduction(r)).Forward(G.Load(name, "input"), target);
-            Close.All(G.Load(name, "loss_" + r).Data, m.Data, 2e-5, 1e-6, $"{name} module loss_{r}");
+            Check.Close(G.Load(name, "loss_" + r).Data, m.Data, 2e-5, 1e-6, $"{name} module loss_{r}");
         }
         // The scalar twin agrees with the parallel kernel bit for bit (same float64 arithmetic per element).
         var xs = G.Load(name, "input").Data.ToArray();
@@ -119,14 +119,14 @@ public class LossesExtraGoldenTests
             var x = G.Load(name, "input").RequiresGrad_();
             CheckAgainstGolden(name, r, F.KlDiv(x, target, reduction, logTarget), x, 1e-5, 1e-5, 1e-7);
             var m = new Xent.NN.KLDivLoss(reduction, logTarget).Forward(G.Load(name, "input"), target);
-            Close.All(G.Load(name, "loss_" + r).Data, m.Data, 1e-5, 1e-6, $"{name} module loss_{r}");
+            Check.Close(G.Load(name, "loss_" + r).Data, m.Data, 1e-5, 1e-6, $"{name} module loss_{r}");
         }
         var loss = new float[target.NumEl];
         KlDivKernel.ForwardScalar(G.Load(name, "input").Data, target.Data, logTarget, loss);
-        Close.All(G.Load(name, "loss_none").Data, loss, 1e-5, 1e-6, "scalar loss");
+        Check.Close(G.Load(name, "loss_none").Data, loss, 1e-5, 1e-6, "scalar loss");
         var dx = new float[loss.Length];
         KlDivKernel.BackwardScalar(target.Data, logTarget, [1f], dx);
-        Close.All(G.Load(name, "grad_sum").Data, dx, 1e-6, 0, "scalar grad_sum");
+        Check.Close(G.Load(name, "grad_sum").Data, dx, 1e-6, 0, "scalar grad_sum");
     }
 
     [Theory, MemberData(nameof(DistillationCases))]
@@ -138,15 +138,15 @@ public class LossesExtraGoldenTests
         CheckAgainstGolden(name, "batchmean", F.DistillationLoss(s, teacher, temperature), s, 1e-5, 1e-4, 1e-6);
         Assert.Null(teacher.Grad); // the teacher is a constant
         var m = new Xent.NN.DistillationLoss(temperature).Forward(G.Load(name, "input"), teacher);
-        Close.One(G.Load(name, "loss_batchmean").Item(), m.Item(), 1e-5, 1e-6, "module");
+        Check.Close(G.Load(name, "loss_batchmean").Item(), m.Item(), 1e-5, 1e-6, "module");
 
         float[] x = G.Load(name, "input").Data.ToArray(), t = teacher.Data.ToArray();
         int classes = s.Shape[1], n = s.Shape[0];
         var dx = new float[x.Length];
         double sum = DistillationKernel.ForwardScalar(x, t, classes, temperature, default, temperature / n, dx);
-        Close.One(G.Load(name, "loss_batchmean").Item(), (float)(temperature * temperature * sum / n), 1e-5, 1e-6, "scalar loss");
+        Check.Close(G.Load(name, "loss_batchmean").Item(), (float)(temperature * temperature * sum / n), 1e-5, 1e-6, "scalar loss");
         float[] expected = G.Load(name, "grad_batchmean").Data.ToArray();
-        Close.All(expected, dx, 1e-4, Close.Scale(expected, 1e-6), "scalar grad");
+        Check.Close(expected, dx, 1e-4, Check.Scale(expected, 1e-6), "scalar grad");
     }
 
     /// <summary>(N, C, d…) → rows (N·d…, C), (C) → one row, as the kernels take them.</summary>

@@ -99,34 +99,34 @@ public class LossesExtraTests
             wsum += w[t[r]];
             for (int c = 0; c < classes; c++) expectedGrad[r * classes + c] = (float)(g[c] / 1); // 'sum' gradient
         }
-        double atol = Close.Scale(expectedGrad, 2e-6);
+        double atol = Check.Scale(expectedGrad, 2e-6);
 
         var loss = new float[rows];
         var m = new float[rows];
         var l = new float[rows];
         var totals = FocalLossKernel.Forward(x, t, classes, gamma, w, -1, loss, m, l);
-        Close.All(expectedLoss, loss, 1e-5, 1e-6, "forward loss");
-        Close.One(sum / wsum, totals.Mean, 1e-5, 0, "forward mean");
+        Check.Close(expectedLoss, loss, 1e-5, 1e-6, "forward loss");
+        Check.Close(sum / wsum, totals.Mean, 1e-5, 0, "forward mean");
         var dx = new float[x.Length];
         FocalLossKernel.Backward(x, t, classes, gamma, w, -1, m, l, [1f], dx);
-        Close.All(expectedGrad, dx, 1e-4, atol, "backward");
+        Check.Close(expectedGrad, dx, 1e-4, atol, "backward");
 
         var fused = new float[x.Length];
         var fusedLoss = new float[rows];
         var ft = FocalLossKernel.ForwardBackward(x, t, classes, gamma, w, -1, 1f, fused, fusedLoss);
-        Close.All(expectedLoss, fusedLoss, 1e-5, 1e-6, "fused loss");
-        Close.One(sum, ft.LossSum, 1e-5, 0, "fused sum");
-        Close.All(expectedGrad, fused, 1e-4, atol, "fused grad");
+        Check.Close(expectedLoss, fusedLoss, 1e-5, 1e-6, "fused loss");
+        Check.Close(sum, ft.LossSum, 1e-5, 0, "fused sum");
+        Check.Close(expectedGrad, fused, 1e-4, atol, "fused grad");
 
         var mean = new float[x.Length];
         float meanValue = FocalLossKernel.ForwardBackwardMean(x, t, classes, gamma, w, -1, mean);
-        Close.One(sum / wsum, meanValue, 1e-5, 0, "fused mean");
-        for (int i = 0; i < mean.Length; i++) Close.One(expectedGrad[i] / wsum, mean[i], 1e-4, atol / wsum, $"fused mean grad[{i}]");
+        Check.Close(sum / wsum, meanValue, 1e-5, 0, "fused mean");
+        for (int i = 0; i < mean.Length; i++) Check.Close(expectedGrad[i] / wsum, mean[i], 1e-4, atol / wsum, $"fused mean grad[{i}]");
 
         var scalar = new float[x.Length];
         var st = FocalLossKernel.ForwardBackwardScalar(x, t, classes, gamma, w, -1, 1f, scalar);
-        Close.One(sum, st.LossSum, 1e-5, 0, "scalar sum");
-        Close.All(expectedGrad, scalar, 1e-4, atol, "scalar grad");
+        Check.Close(sum, st.LossSum, 1e-5, 0, "scalar sum");
+        Check.Close(expectedGrad, scalar, 1e-4, atol, "scalar grad");
     }
 
     [Fact]
@@ -143,11 +143,11 @@ public class LossesExtraTests
         {
             double[] g = new double[3];
             double expected = FocalReference(data, r, 3, 0, 0.5, 1, g);
-            Close.One(expected, loss.Data[r], 0.1, 1e-12, $"loss row {r}");
+            Check.Close(expected, loss.Data[r], 0.1, 1e-12, $"loss row {r}");
             for (int c = 0; c < 3; c++)
             {
                 Assert.True(float.IsFinite(x.Grad!.Data[r * 3 + c]));
-                Close.One(g[c], x.Grad!.Data[r * 3 + c], 0.1, 1e-6, $"grad [{r},{c}]");
+                Check.Close(g[c], x.Grad!.Data[r * 3 + c], 0.1, 1e-6, $"grad [{r},{c}]");
             }
         }
     }
@@ -178,12 +178,12 @@ public class LossesExtraTests
         var y = Tensor.Rand([n], gen).Data.ToArray();
         var a = new float[n];
         var b = new float[n];
-        Close.One(SigmoidFocalLossKernel.ForwardScalar(x, y, 0.3f, 2f, b), SigmoidFocalLossKernel.Forward(x, y, 0.3f, 2f, a), 1e-12, 0, "sigmoid focal sum");
+        Check.Close(SigmoidFocalLossKernel.ForwardScalar(x, y, 0.3f, 2f, b), SigmoidFocalLossKernel.Forward(x, y, 0.3f, 2f, a), 1e-12, 0, "sigmoid focal sum");
         Assert.Equal(b, a);
         SigmoidFocalLossKernel.Backward(x, y, 0.3f, 2f, [0.5f], a);
         SigmoidFocalLossKernel.BackwardScalar(x, y, 0.3f, 2f, [0.5f], b);
         Assert.Equal(b, a);
-        Close.One(KlDivKernel.ForwardScalar(x, y, false, b), KlDivKernel.Forward(x, y, false, a), 1e-12, 0, "kl sum");
+        Check.Close(KlDivKernel.ForwardScalar(x, y, false, b), KlDivKernel.Forward(x, y, false, a), 1e-12, 0, "kl sum");
         Assert.Equal(b, a);
 
         int rows = 900, classes = 77;
@@ -193,8 +193,8 @@ public class LossesExtraTests
         var gp = new float[s.Length];
         double ss = DistillationKernel.ForwardScalar(s, t, classes, 3f, default, 0.01f, gs);
         double sp = DistillationKernel.Forward(s, t, classes, 3f, default, 0.01f, gp);
-        Close.One(ss, sp, 1e-5, 0, "distillation sum");
-        Close.All(gs, gp, 1e-4, Close.Scale(gs, 1e-6), "distillation grad");
+        Check.Close(ss, sp, 1e-5, 0, "distillation sum");
+        Check.Close(gs, gp, 1e-4, Check.Scale(gs, 1e-6), "distillation grad");
     }
 
     [Fact]
@@ -204,9 +204,9 @@ public class LossesExtraTests
         var target = Tensor.FromArray(new float[,] { { 0.6f, 0.4f }, { 1f, 0f } });
         var none = F.KlDiv(input, target, KlDivReduction.None);
         // 0·log 0 − 0·(−inf) = 0 − NaN in PyTorch's float arithmetic: the −inf input under a zero target is NaN there too.
-        Close.One(0.6 * Math.Log(0.6) + 0.6 * 0.5, none.Data[0], 1e-6, 1e-7, "[0,0]");
-        Close.One(0.4 * Math.Log(0.4) + 0.4 * 1, none.Data[1], 1e-6, 1e-7, "[0,1]");
-        Close.One(2, none.Data[2], 1e-6, 0, "[1,0]");
+        Check.Close(0.6 * Math.Log(0.6) + 0.6 * 0.5, none.Data[0], 1e-6, 1e-7, "[0,0]");
+        Check.Close(0.4 * Math.Log(0.4) + 0.4 * 1, none.Data[1], 1e-6, 1e-7, "[0,1]");
+        Check.Close(2, none.Data[2], 1e-6, 0, "[1,0]");
         Assert.True(float.IsNaN(none.Data[3]));
         var messages = new List<string>();
         var saved = Diagnostics.Warnings.Handler;
