@@ -14,8 +14,8 @@ internal static class EvalReport
             : null;
 
     /// <summary>Writes the report; returns 0, or 2 after one <c>error:</c> line when it cannot be written.</summary>
-    public static int Write(string path, string checkpointPath, IReadOnlyDictionary<string, string> metadata, ModelSpec spec, string dataPath,
-        IDataset test, EvaluationResult result, LogitsRecorder? recorder, bool json)
+    public static int Write(string path, string checkpointPath, IReadOnlyDictionary<string, string> metadata, ModelSpec spec,
+        string dataPath, IDataset test, EvaluationResult result, LogitsRecorder? recorder, bool json)
     {
         var ci = CultureInfo.InvariantCulture;
         var settings = new List<KeyValuePair<string, string>>
@@ -28,8 +28,8 @@ internal static class EvalReport
             new("input", $"{spec.InputKind} ({string.Join(", ", spec.InputShape)})"),
             new("temperature", spec.Temperature.ToString("R", ci)),
         };
-        var report = new EvaluationReport($"xent eval: {Path.GetFileName(checkpointPath)} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(dataPath))}",
-            settings, spec.ClassNames, result);
+        string title = $"xent eval: {Path.GetFileName(checkpointPath)} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(dataPath))}";
+        var report = new EvaluationReport(title, settings, spec.ClassNames, result);
         try
         {
             if (recorder is not null)

@@ -24,7 +24,8 @@ internal static class PredictorLoader
         {
             string name = (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
                 ?? ModelCatalog.Infer(state.Keys)
-                ?? throw new InvalidDataException($"'{path}' has no model spec and its tensor names ({string.Join(", ", state.Keys.Take(4))}…) match none of the models {string.Join(", ", ModelCatalog.Names)}.");
+                ?? throw new InvalidDataException($"'{path}' has no model spec and its tensor names "
+                    + $"({string.Join(", ", state.Keys.Take(4))}…) match none of the models {string.Join(", ", ModelCatalog.Names)}.");
             spec = ModelCatalog.LegacySpec(name, ClassNames.ForDataset(metadata.TryGetValue("setting.data", out var data) ? data : ""));
             if (name == "mlp" && state.TryGetValue("fc1.weight", out var w)) spec = spec with { Hidden = [w.Size(0)] };
             note = $"note: '{path}' has no model spec (an older xent or a PyTorch state dict); predicting with it as {name} on 1x28x28 " +

@@ -39,13 +39,14 @@ public static class EvaluationReportWriter
         if (r.MultiLabel)
         {
             sb.Append("<div>\n<h2>Per-label metrics</h2>\n").Append(ReportWriter.PerLabelTable(r, names)).Append("</div>\n");
-            sb.Append("<p class=\"note\">A multi-label model's outputs are independent sigmoids, so it has no reliability diagram over exclusive classes.</p>\n");
+            sb.Append("<p class=\"note\">A multi-label model's outputs are independent sigmoids, ")
+              .Append("so it has no reliability diagram over exclusive classes.</p>\n");
         }
         else
         {
             if (report.Uncalibrated is { } before)
             {
-                sb.Append("<h2>Calibration</h2>\n<div class=\"row\">\n<figure>");
+                sb.Append("<h2>Calibration</h2>\n<div class=\"row\">\n<figure class=\"reliability\">");
                 if (report.Calibrated is { } after)
                     sb.Append(ReliabilityDiagram.Svg(before, after, Label(1, before), Label(report.Temperature, after)))
                       .Append("<figcaption>Reliability diagram before (T = 1) and after (T = ").Append(T(report.Temperature))
@@ -57,7 +58,8 @@ public static class EvaluationReportWriter
             }
             sb.Append("<div class=\"row\">\n");
             sb.Append("<figure>").Append(ReportWriter.ConfusionMatrixSvg(r.ConfusionMatrix, names))
-              .Append("<figcaption>Confusion matrix (rows: true class, columns: predicted; shade: fraction of the row)</figcaption></figure>\n");
+              .Append("<figcaption>Confusion matrix (rows: true class, columns: predicted; shade: fraction of the row)</figcaption>")
+              .Append("</figure>\n");
             sb.Append("<div>\n<h2>Per-class metrics</h2>\n").Append(PerClassTable(r, names)).Append("</div>\n");
             sb.Append("</div>\n");
         }
@@ -66,37 +68,48 @@ public static class EvaluationReportWriter
         foreach (var (k, v) in report.Settings)
             sb.Append("<tr><th>").Append(Esc(k)).Append("</th><td>").Append(Esc(v)).Append("</td></tr>\n");
         sb.Append("</table>\n");
-        sb.Append("<p class=\"foot\">Written by xent eval ").Append(Esc(typeof(ReportWriter).Assembly.GetName().Version?.ToString(3) ?? ""))
+        string version = typeof(ReportWriter).Assembly.GetName().Version?.ToString(3) ?? "";
+        sb.Append("<p class=\"foot\">Written by xent eval ").Append(Esc(version))
           .Append(" on ").Append(Esc(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", C))).Append(".</p>\n");
         sb.Append("</body>\n</html>\n");
         return sb.ToString();
     }
 
-    private const string Css =
-        ".note{font-size:13px;color:#555;max-width:520px}.calibration td,.calibration th{text-align:right}.calibration th:first-child{text-align:left}\n";
+    private static readonly string Css =
+        ".note{font-size:13px;color:#555;max-width:520px}\n" +
+        ".calibration td,.calibration th{text-align:right}.calibration td:first-child,.calibration th:first-child{text-align:left}\n" +
+        // The caption wraps under the plot instead of widening the figure.
+        "figure.reliability{width:" + ReliabilityDiagram.Width.ToString(C) + "px}\n";
 
     private static string Summary(EvaluationReport report)
     {
         var r = report.Result;
         if (r.MultiLabel)
-            return string.Create(C, $"Subset accuracy <b>{Percent(r.Accuracy)}</b> ({r.Correct} of {r.Total}) · macro-F1 {Num(r.MacroF1)} · mean binary cross-entropy {Num(r.MeanCrossEntropy)}");
+            return string.Create(C, $"Subset accuracy <b>{Percent(r.Accuracy)}</b> ({r.Correct} of {r.Total}) · macro-F1 {Num(r.MacroF1)}")
+                + string.Create(C, $" · mean binary cross-entropy {Num(r.MeanCrossEntropy)}");
         string t = report.Temperature == 1 ? "" : $" (at the checkpoint's temperature {T(report.Temperature)})";
-        return string.Create(C,
-            $"Accuracy <b>{Percent(r.Accuracy)}</b> ({r.Correct} of {r.Total}) · macro-F1 {Num(r.MacroF1)} · mean cross-entropy {Num(r.MeanCrossEntropy)} · expected calibration error {Num(r.ExpectedCalibrationError)}{t}");
+        return string.Create(C, $"Accuracy <b>{Percent(r.Accuracy)}</b> ({r.Correct} of {r.Total}) · macro-F1 {Num(r.MacroF1)}")
+            + string.Create(C, $" · mean cross-entropy {Num(r.MeanCrossEntropy)}")
+            + string.Create(C, $" · expected calibration error {Num(r.ExpectedCalibrationError)}{t}");
     }
 
     private static string CalibrationTable(EvaluationReport report)
     {
-        var sb = new StringBuilder("<table class=\"calibration\">\n<tr><th>temperature</th><th>mean cross-entropy</th><th>ECE (15 bins)</th></tr>\n");
-        sb.Append(string.Create(C, $"<tr><td>1 (raw logits)</td><td class=\"num\">{Num(report.UncalibratedCrossEntropy)}</td><td class=\"num\">{Num(EvaluationReport.ExpectedCalibrationError(report.Uncalibrated!))}</td></tr>\n"));
-        if (report.Calibrated is { } after)
-            sb.Append(string.Create(C, $"<tr><td>{T(report.Temperature)} (the checkpoint's)</td><td class=\"num\">{Num(report.CalibratedCrossEntropy)}</td><td class=\"num\">{Num(EvaluationReport.ExpectedCalibrationError(after))}</td></tr>\n"));
-        sb.Append("</table>\n<p class=\"note\">Each bar is the accuracy of the samples whose confidence (largest softmax probability) falls in its bin; " +
-                  "a calibrated model's bars sit on the dashed diagonal, bars below it are over-confident. Accuracy does not depend on the temperature.");
+        var sb = new StringBuilder("<table class=\"calibration\">\n");
+        sb.Append("<tr><th>temperature</th><th>mean cross-entropy</th><th>ECE (15 bins)</th></tr>\n");
+        Row("1 (raw logits)", report.UncalibratedCrossEntropy, report.Uncalibrated!);
+        if (report.Calibrated is { } after) Row(T(report.Temperature) + " (the checkpoint's)", report.CalibratedCrossEntropy, after);
+        sb.Append("</table>\n<p class=\"note\">Each bar is the accuracy of the samples whose confidence (largest softmax probability) ")
+          .Append("falls in its bin; a calibrated model's bars sit on the dashed diagonal, bars below it are over-confident. ")
+          .Append("Accuracy does not depend on the temperature.");
         if (report.Calibrated is null)
             sb.Append(" <code>xent calibrate --checkpoint C --data HELD_OUT --out C2</code> fits a temperature on held-out data.");
         sb.Append("</p>\n");
         return sb.ToString();
+
+        void Row(string temperature, double crossEntropy, IReadOnlyList<ReliabilityBin> bins) =>
+            sb.Append("<tr><td>").Append(temperature).Append("</td><td class=\"num\">").Append(Num(crossEntropy))
+              .Append("</td><td class=\"num\">").Append(Num(EvaluationReport.ExpectedCalibrationError(bins))).Append("</td></tr>\n");
     }
 
     private static string PerClassTable(EvaluationResult f, IReadOnlyList<string> names)
@@ -108,7 +121,10 @@ public static class EvaluationReportWriter
         {
             long n = 0;
             for (int p = 0; p < k; p++) n += f.ConfusionMatrix[t, p];
-            sb.Append(string.Create(C, $"<tr><td>{Esc(ReportWriter.Name(names, t))}</td><td class=\"num\">{n}</td><td class=\"num\">{precision[t]:F4}</td><td class=\"num\">{(n == 0 ? "–" : recall[t].ToString("F4", C))}</td><td class=\"num\">{f1[t]:F4}</td></tr>\n"));
+            string rec = n == 0 ? "–" : recall[t].ToString("F4", C);
+            sb.Append(string.Create(C, $"<tr><td>{Esc(ReportWriter.Name(names, t))}</td><td class=\"num\">{n}</td>"))
+              .Append(string.Create(C, $"<td class=\"num\">{precision[t]:F4}</td><td class=\"num\">{rec}</td>"))
+              .Append(string.Create(C, $"<td class=\"num\">{f1[t]:F4}</td></tr>\n"));
         }
         sb.Append("</table>\n");
         return sb.ToString();

@@ -109,7 +109,8 @@ public class PredictCliTests
             foreach (var t in rows[i].GetProperty("top").EnumerateArray())
             {
                 int k = int.Parse(t.GetProperty("class").GetString()!, CultureInfo.InvariantCulture);
-                Assert.Equal(BitConverter.DoubleToInt64Bits(expected[i].Probabilities[k]), BitConverter.DoubleToInt64Bits(t.GetProperty("probability").GetDouble()));
+                double parsed = t.GetProperty("probability").GetDouble();
+                Assert.Equal(BitConverter.DoubleToInt64Bits(expected[i].Probabilities[k]), BitConverter.DoubleToInt64Bits(parsed));
             }
     }
 
