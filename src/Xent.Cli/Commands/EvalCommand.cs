@@ -111,7 +111,7 @@ internal static class EvalCommand
             err.WriteLine("error: " + e.Message);
             return TrainCommand.ExitNoData;
         }
-        if (reportPath is not null && EvalReport.CheckPath(reportPath) is string badReport)
+        if (reportPath is not null && EvalReport.CheckPath(reportPath, checkpointPath) is string badReport)
         {
             err.WriteLine(badReport);
             return TrainCommand.ExitNoData;

@@ -105,6 +105,14 @@ public class EvalReportCliTests
         Assert.Equal(2, bad.ExitCode);
         var line = Assert.Single(bad.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: --report", line);
+
+        // The checkpoint is never overwritten by its own report.
+        string copy = dir.File("model.safetensors");
+        File.Copy(TorchLinear, copy);
+        var self = CliRunner.Run("eval", "--checkpoint", copy, "--data", GoldenDir, "--report", copy);
+        Assert.Equal(2, self.ExitCode);
+        Assert.Contains("is the checkpoint", Assert.Single(self.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal(File.ReadAllBytes(TorchLinear), File.ReadAllBytes(copy));
     }
 
     [Fact]
