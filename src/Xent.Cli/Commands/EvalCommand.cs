@@ -27,16 +27,18 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of text" };
         var testBatchSize = new Option<int>("--test-batch-size") { Description = "Batch size", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
+        var report = new Option<string?>("--report") { Description = "Also write an HTML report to this file: metrics, reliability diagram (before/after a calibrated checkpoint's temperature), confusion matrix" };
         var command = new Command("eval", "Evaluate a checkpoint on labelled data: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix, mean cross-entropy, calibration.")
         {
-            checkpoint, data, labels, target, model, json, testBatchSize, threads,
+            checkpoint, data, labels, target, model, json, testBatchSize, threads, report,
         };
         command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(labels), parse.GetValue(target),
-            parse.GetValue(model), parse.GetValue(json), parse.GetValue(testBatchSize), parse.GetValue(threads)));
+            parse.GetValue(model), parse.GetValue(json), parse.GetValue(testBatchSize), parse.GetValue(threads), parse.GetValue(report)));
         return command;
     }
 
-    private static int Run(string checkpointPath, string? data, string? labels, string? target, string? modelName, bool json, int testBatchSize, int? threads)
+    private static int Run(string checkpointPath, string? data, string? labels, string? target, string? modelName, bool json, int testBatchSize, int? threads,
+        string? reportPath)
     {
         var err = Console.Error;
         if (testBatchSize < 1 || threads is < 1)
@@ -110,6 +112,14 @@ internal static class EvalCommand
             err.WriteLine("error: " + CliHost.Clean(e.Message));
             return TrainCommand.ExitNoData;
         }
+        if (reportPath is not null && EvalReport.CheckPath(reportPath, checkpointPath) is string badReport)
+        {
+            err.WriteLine(badReport);
+            return TrainCommand.ExitNoData;
+        }
+        // --report: the raw logits (before the temperature below) for the reliability diagram, recorded during the one pass.
+        LogitsRecorder? recorder = reportPath is null || spec.MultiLabel ? null : new LogitsRecorder(module);
+        module = recorder ?? module;
         // A calibrated checkpoint (xent calibrate --out) is evaluated with its temperature: mean cross-entropy and ECE are the calibrated ones.
         if (!spec.MultiLabel && spec.Temperature != 1f) module = new TemperatureScaled(module, spec.Temperature);
         DataChecks.RequireSamples(test, dataPath); // robustness (issue 13): no accuracy (NaN) of zero samples
@@ -137,7 +147,7 @@ internal static class EvalCommand
                 }
             }
         }
-        return 0;
+        return reportPath is null ? 0 : EvalReport.Write(reportPath, checkpointPath, metadata, spec, dataPath, test, result, recorder, json);
     }
 
     internal static string ToJson(EvaluationResult r, IReadOnlyList<string> names, string model, string checkpoint)

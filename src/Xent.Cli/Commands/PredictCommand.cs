@@ -10,14 +10,20 @@ namespace Xent.Cli.Commands;
 /// <summary>
 /// <c>xent predict</c>: class probabilities from a checkpoint for raw inputs — one image, a folder of images (recursively),
 /// a CSV/TSV file (one input per row; the label column may be absent) or a .npy file — through <see cref="Predictor"/>.
+/// <c>--top-k</c> above the class count is clamped to it, so <c>--top-k C</c> (or more) lists every class; JSON probabilities
+/// are the float64 values, written to round-trip. A checkpoint without a model spec is read as <see cref="PredictorLoader"/> says.
 /// </summary>
 internal static class PredictCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict of the tutorial's models (read as 1x28x28 images)", Required = true };
         var input = new Option<string>("--input") { Description = "An image, a folder of images, a .csv/.tsv file or a .npy file", Required = true };
-        var topK = new Option<int>("--top-k") { Description = "How many of the most probable classes to list per input", DefaultValueFactory = _ => 3 };
+        var topK = new Option<int>("--top-k")
+        {
+            Description = "How many of the most probable classes to list per input; a K of at least the class count lists every class (multi-label models always list every label)",
+            DefaultValueFactory = _ => 3,
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per input (JSON lines) instead of a table" };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
         var command = new Command("predict", "Predict the classes (or labels) of raw inputs with a trained checkpoint.")
@@ -38,10 +44,11 @@ internal static class PredictCommand
         }
         if (threads is int t) KernelParallel.MaxThreads = t;
         Predictor predictor;
+        string? note;
         IReadOnlyList<(string Input, double[] Probabilities)> results;
         try
         {
-            predictor = Predictor.Load(checkpointPath);
+            (predictor, note) = PredictorLoader.Load(checkpointPath);
             results = predictor.PredictPath(inputPath);
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
@@ -49,6 +56,7 @@ internal static class PredictCommand
             err.WriteLine("error: " + e.Message);
             return TrainCommand.ExitNoData;
         }
+        if (note is not null) err.WriteLine(note); // after the inputs were read: an error stays the only stderr line
         var names = predictor.ClassNames;
         bool multi = predictor.Spec.MultiLabel;
         var ci = CultureInfo.InvariantCulture;

@@ -6,7 +6,8 @@ namespace Xent.Data;
 
 /// <summary>
 /// Reads a pair of .npy files: features of any numeric dtype with shape (N, F) (feature vectors), (N, H, W) (gray
-/// images) or (N, C, H, W) (images), and labels of shape (N) (integer classes; the class names are the distinct
+/// images) or (N, C, H, W) (images; uint8 pixels are scaled to [0, 1] as <see cref="ToTensor"/> does, other dtypes are
+/// taken as they are), and labels of shape (N) (integer classes; the class names are the distinct
 /// values, sorted) or (N, L) (a 0/1 multi-label matrix, labels named <c>label0</c> …).
 /// </summary>
 public static class NpySource
@@ -30,8 +31,13 @@ public static class NpySource
             _ => throw new InvalidDataException($"'{featuresPath}' has shape ({string.Join(", ", x.Shape)}); expected (N, F), (N, H, W) or (N, C, H, W)."),
         };
         if (spec is not null && !shape.SequenceEqual(spec.InputShape))
-            throw new InvalidDataException($"'{featuresPath}' holds samples of shape ({string.Join(", ", shape)}), but the model takes ({string.Join(", ", spec.InputShape)}).");
+            throw new InvalidDataException($"'{featuresPath}' holds samples of shape ({string.Join(", ", shape)}), but the model takes ({string.Join(", ", spec.InputShape)})"
+                + (spec.InputKind == ModelSpec.ImageInput ? $": expected an array of shape (N, {string.Join(", ", spec.InputShape)}){(spec.InputShape[0] == 1 ? $" or (N, {spec.InputShape[1]}, {spec.InputShape[2]})" : "")}, channels first." : "."));
         var inputs = x.ToFloat32();
+        // 8-bit images are pixels 0-255: scaled to [0, 1] as ToTensor scales IDX and image files, so a checkpoint trained on
+        // any of the three takes the others at predict time.
+        if (x.DType == NpyDType.UInt8 && shape.Length == 3)
+            for (int i = 0; i < inputs.Length; i++) inputs[i] /= 255f;
         var featureNames = spec?.FeatureNames;
 
         if (options.Labels is null)

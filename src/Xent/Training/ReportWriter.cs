@@ -61,7 +61,7 @@ public static class ReportWriter
         return sb.ToString();
     }
 
-    private const string Css =
+    internal const string Css =
         "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;max-width:1160px;color:#222;padding:0 16px}\n" +
         "h1{font-size:24px;margin:0 0 6px}h2{font-size:17px;margin:8px 0}\n" +
         ".summary{font-size:15px;color:#444;margin:0 0 16px}\n" +
@@ -192,7 +192,7 @@ public static class ReportWriter
 
     private static string FormatTick(double v) => Math.Abs(v - Math.Round(v)) < 1e-9 ? Math.Round(v).ToString("0", C) : v.ToString("0.###", C);
 
-    private static string ConfusionMatrixSvg(long[,] m, IReadOnlyList<string> names)
+    internal static string ConfusionMatrixSvg(long[,] m, IReadOnlyList<string> names)
     {
         int k = m.GetLength(0);
         double cell = k <= 10 ? 46 : Math.Max(14, 460.0 / k);
@@ -250,7 +250,7 @@ public static class ReportWriter
         return sb.ToString();
     }
 
-    private static string PerLabelTable(EvaluationResult f, IReadOnlyList<string> names)
+    internal static string PerLabelTable(EvaluationResult f, IReadOnlyList<string> names)
     {
         var sb = new StringBuilder("<table>\n<tr><th>label</th><th>accuracy</th><th>precision</th><th>recall</th><th>F1</th></tr>\n");
         var (p, r, f1) = (f.Precision, f.Recall, f.F1);
@@ -260,7 +260,7 @@ public static class ReportWriter
         return sb.ToString();
     }
 
-    private static string Name(IReadOnlyList<string> names, int i) => i < names.Count ? names[i] : i.ToString(C);
+    internal static string Name(IReadOnlyList<string> names, int i) => i < names.Count ? names[i] : i.ToString(C);
 
-    private static string Esc(string s) => WebUtility.HtmlEncode(s);
+    internal static string Esc(string s) => WebUtility.HtmlEncode(s);
 }
