@@ -101,7 +101,7 @@ internal static class LinearCeBench
             unfusedGc = gcMax / MiB;
         }
         Collect();
-        return new LinearCeBenchResult(s, KernelParallel.MaxThreads, resolved, chunking.GradientRows(s.N, s.V),
+        return new LinearCeBenchResult(s, KernelParallel.MaxThreads, resolved, chunking.GradientRows(s.N, s.V, s.D),
             Median(fusedTimes), Median(recomputeTimes), recomputePeak / MiB, fusedPeak / MiB, fusedGc / MiB, fusedLoss,
             unfusedMs, unfusedPeak, unfusedGc, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB);
     }

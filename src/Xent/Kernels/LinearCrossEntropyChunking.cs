@@ -45,27 +45,53 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
         return (nb, vb, Math.Min(p, chunks));
     }
 
-    /// <summary>Default bytes of the (rows × V) logits block of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>).</summary>
+    /// <summary>Default bytes of the scratch of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>): its (rows × V) logits block and partial dH.</summary>
     public const int DefaultGradientBlockBytes = 12 << 20;
+    /// <summary>Default bytes of one vocabulary chunk of W in the training path: it stays in a core's L2 across its three GEMMs.</summary>
+    public const int DefaultGradientWeightChunkBytes = 1 << 20;
+    /// <summary>Default number of vocabulary partitions of the training path (each beyond the first holds a rows × D partial dH).</summary>
+    public const int DefaultGradientPartitions = 4;
 
     /// <summary>
     /// Rows per block of <see cref="LinearCrossEntropyKernel.ForwardBackward"/>, which holds all V logits of
-    /// its rows: as many as fit max(<see cref="DefaultGradientBlockBytes"/>, 1/12 of the N×V logits), split
-    /// evenly; an explicit <see cref="RowChunk"/> lowers it further. Fixed by the problem size, never by the thread count.
+    /// its rows and, with <paramref name="dim"/> &gt; 0, (partitions − 1) partial dH blocks of rows × D: as many
+    /// rows as fit max(<see cref="DefaultGradientBlockBytes"/>, 1/12 of the N×V logits), split evenly; an
+    /// explicit <see cref="RowChunk"/> lowers it further. Fixed by the problem size, never by the thread count.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
-    public int GradientRows(int rows, int vocab)
+    public int GradientRows(int rows, int vocab, int dim = 0)
     {
         if (RowChunk < 0) throw new ArgumentOutOfRangeException(nameof(RowChunk), RowChunk, "RowChunk must be positive (or 0 for automatic).");
         rows = Math.Max(rows, 1);
         vocab = Math.Max(vocab, 1);
-        long rowBytes = (long)vocab * sizeof(float);
-        long budget = Math.Max(DefaultGradientBlockBytes, (long)rows * rowBytes / 12);
+        long logitsBytes = (long)vocab * sizeof(float);
+        long rowBytes = logitsBytes + (dim > 0 ? (long)(GradientLayout(vocab, dim).Partitions - 1) * dim * sizeof(float) : 0);
+        long budget = Math.Max(DefaultGradientBlockBytes, (long)rows * logitsBytes / 12);
         // One array holds the block: at most Array.MaxLength floats.
         int fit = (int)Math.Clamp(Math.Min(budget / rowBytes, Array.MaxLength / vocab), 1, rows);
         int nb = fit >= 16 ? Balanced(rows, fit - fit % 8, 8) : Balanced(rows, fit, 1);
         if (RowChunk > 0) nb = Math.Min(nb, RowChunk);
         return Math.Min(nb, rows);
+    }
+
+    /// <summary>
+    /// Vocabulary chunking of <see cref="LinearCrossEntropyKernel.ForwardBackward"/>: classes per chunk
+    /// (<see cref="VocabChunk"/>, or as many rows of W as fit <see cref="DefaultGradientWeightChunkBytes"/>),
+    /// and contiguous partitions of chunks (<see cref="Partitions"/>, or <see cref="DefaultGradientPartitions"/>),
+    /// each run by one thread. Fixed by the problem size, never by the thread count.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
+    public (int VocabChunk, int Partitions) GradientLayout(int vocab, int dim)
+    {
+        if (VocabChunk < 0) throw new ArgumentOutOfRangeException(nameof(VocabChunk), VocabChunk, "VocabChunk must be positive (or 0 for automatic).");
+        if (Partitions < 0) throw new ArgumentOutOfRangeException(nameof(Partitions), Partitions, "Partitions must be positive (or 0 for automatic).");
+        vocab = Math.Max(vocab, 1);
+        int vb = VocabChunk > 0 ? VocabChunk
+            : Balanced(vocab, Math.Clamp(DefaultGradientWeightChunkBytes / (sizeof(float) * Math.Max(dim, 1)), 64, 4096) / 32 * 32, 32);
+        vb = Math.Min(vb, vocab);
+        int chunks = (vocab + vb - 1) / vb;
+        int p = Partitions > 0 ? Partitions : DefaultGradientPartitions;
+        return (vb, Math.Min(p, chunks));
     }
 
     /// <summary>Chunk ≤ <paramref name="target"/> (rounded up to <paramref name="multiple"/>) that splits <paramref name="length"/> evenly.</summary>

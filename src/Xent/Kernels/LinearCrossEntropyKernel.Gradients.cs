@@ -14,14 +14,18 @@ public static unsafe partial class LinearCrossEntropyKernel
     /// <remarks>
     /// The softmax gradient of a row needs its log-sum-exp over all V classes, so the rows are taken in
     /// blocks of <see cref="LinearCrossEntropyChunking.GradientRows"/> whose whole (rows × V) logits fit a
-    /// bounded buffer (≈ 12 MiB, or 1/12 of the logits when that is larger). Per block: logits = H·Wᵀ (+ b,
-    /// cap) by one GEMM; each row's loss and gradient G in place (rows split over threads); then
-    /// dH[block] = G·W and dW (+)= Gᵀ·H[block] by two more GEMMs, db += Σ_rows G. That is 3 GEMM passes
-    /// over N·V·D in all, against 4 for <see cref="Forward"/> + <see cref="Backward"/> (which recomputes the
-    /// logits), and no per-partition (N, D) partials. Every sum has an order fixed by the block size (dW and
-    /// db add blocks in row order; Sgemm's own order does not depend on threads), so the results never
-    /// depend on <see cref="KernelParallel.MaxThreads"/>. Scratch (counted by <paramref name="meter"/>): the
-    /// block, N floats of row losses and, with a cap, one V-float row per thread.
+    /// bounded buffer (≈ 12 MiB, or 1/12 of the logits when that is larger). Once a block's logits are in
+    /// the buffer, each row's loss and gradient G replace them (rows split over threads). Then the vocabulary
+    /// is walked in chunks of W small enough to stay in a core's L2 (<see cref="LinearCrossEntropyChunking.GradientLayout"/>),
+    /// grouped into fixed partitions that the threads take: for each chunk c, dH[block] += G[:, c]·W[c],
+    /// dW[c] (+)= G[:, c]ᵀ·H[block], db[c] += Σ_rows G[:, c], and then the next block's logits
+    /// H[next]·W[c]ᵀ overwrite G[:, c], which is no longer needed. So W is read from memory once per block
+    /// and each chunk serves three GEMMs while it is hot: 3 GEMM passes over N·V·D in all, every GEMM
+    /// single-threaded on a cache-sized problem. Every sum has an order fixed by the problem size: dH adds
+    /// a partition's chunks in order and the partitions' partials in order, dW and db add blocks in row
+    /// order, the loss is summed in row order; none depends on <see cref="KernelParallel.MaxThreads"/>.
+    /// Scratch (counted by <paramref name="meter"/>): the block, (partitions − 1) rows × D partial dH,
+    /// N floats of row losses and, with a cap, one V-float row per thread.
     /// </remarks>
     /// <exception cref="ArgumentException">Shapes disagree or an option is out of range.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds.</exception>
@@ -45,43 +49,82 @@ public static unsafe partial class LinearCrossEntropyKernel
             if (targets[r] != ignoreIndex) wsum += classWeight.IsEmpty ? 1f : classWeight[(int)targets[r]];
         // All rows ignored under 'mean': 1/0, but every row of G is cleared (zero gradient, as PyTorch's).
         float rowScale = mean ? (float)(1.0 / wsum) : 1f;
-        int nb = chunking.GradientRows(n, v);
+        int nb = chunking.GradientRows(n, v, gradHidden.IsEmpty ? 0 : dim);
+        var (vb, parts) = chunking.GradientLayout(v, dim);
+        int chunks = (v + vb - 1) / vb;
         int slots = Math.Max(1, Math.Min(KernelParallel.MaxThreads, nb));
         bool capped = softcap > 0f;
+        int partials = gradHidden.IsEmpty ? 0 : parts - 1;
         long blockBytes = (long)nb * v * sizeof(float), lossBytes = (long)n * sizeof(float);
         long rowBytes = capped ? (long)slots * v * sizeof(float) : 0;
-        Acquire(meter, blockBytes + lossBytes + rowBytes);
+        long partialBytes = (long)partials * nb * dim * sizeof(float);
+        Acquire(meter, blockBytes + partialBytes + lossBytes + rowBytes);
         try
         {
             var block = GC.AllocateUninitializedArray<float>(nb * v);
+            var partial = GC.AllocateUninitializedArray<float>(partials * nb * dim);
             var rowLoss = new float[n];
             var rows = capped ? GC.AllocateUninitializedArray<float>(slots * v) : [];
             fixed (float* ph = hidden, pw = linearWeight, pb = linearBias, pcw = classWeight, pgh = gradHidden, pgw = gradWeight, pgb = gradBias)
-            fixed (float* buf = block, tmp = rows, pl = rowLoss)
+            fixed (float* buf = block, tmp = rows, pl = rowLoss, pp = partial)
             fixed (long* pt = targets)
             {
                 var p = MakeProblem(ph, pw, linearBias.IsEmpty ? null : pb, classWeight.IsEmpty ? null : pcw, pt, n, dim, v,
-                    ignoreIndex, labelSmoothing, zLossScale, softcap, new LinearCrossEntropyChunking(nb, v, 1), meter);
-                p.InnerParallel = true; // one block at a time: every GEMM may use all threads
+                    ignoreIndex, labelSmoothing, zLossScale, softcap, new LinearCrossEntropyChunking(nb, vb, parts), meter);
+                p.Chunks = chunks;
+                p.Partitions = parts;
+                // Partitions run on the threads; a GEMM uses spare threads only when there are more threads than partitions.
+                p.InnerParallel = KernelParallel.MaxThreads > parts;
                 float* gh = gradHidden.IsEmpty ? null : pgh, gw = gradWeight.IsEmpty ? null : pgw, gb = gradBias.IsEmpty ? null : pgb;
-                float* logits = buf, rowTmp = capped ? tmp : null, losses = pl; // lambdas cannot capture fixed locals
+                float* logits = buf, rowTmp = capped ? tmp : null, losses = pl, dhPartial = pp; // lambdas cannot capture fixed locals
+                var pr = p; // a struct copy the lambdas can capture
+
+                // The first block's logits; later blocks' logits are made chunk by chunk behind the gradients.
+                int firstRows = Math.Min(nb, n);
+                KernelParallel.ForChunks(parts, 1, (part, _, _) =>
+                {
+                    for (int ch = pr.FirstChunk(part); ch < pr.FirstChunk(part + 1); ch++)
+                    {
+                        int c0 = ch * vb, vc = Math.Min(vb, v - c0);
+                        Logits(in pr, 0, firstRows, c0, vc, logits + c0, v);
+                    }
+                });
                 for (int r0 = 0; r0 < n; r0 += nb)
                 {
-                    int nr = Math.Min(nb, n - r0);
-                    Logits(in p, r0, nr, 0, v, buf);
-                    var pr = p; // a struct copy the lambda can capture
+                    int nr = Math.Min(nb, n - r0), next = r0 + nr, nextRows = Math.Min(nb, n - next);
+                    int blockStart = r0;
                     int perSlot = (nr + slots - 1) / slots;
                     KernelParallel.ForChunks(nr, perSlot, (slot, a, b) =>
                     {
                         for (int rr = a; rr < b; rr++)
-                            losses[r0 + rr] = RowLossAndGradient(in pr, r0 + rr, logits + (long)rr * v, rowTmp == null ? null : rowTmp + (long)slot * v, rowScale);
+                            losses[blockStart + rr] = RowLossAndGradient(in pr, blockStart + rr, logits + (long)rr * v, rowTmp == null ? null : rowTmp + (long)slot * v, rowScale);
                     });
-                    var g = new ReadOnlySpan<float>(buf, nr * v);
+                    KernelParallel.ForChunks(parts, 1, (part, _, _) =>
+                    {
+                        float* dh = gh == null ? null : part == 0 ? gh + (long)blockStart * dim : dhPartial + (long)(part - 1) * nb * dim;
+                        int first = pr.FirstChunk(part);
+                        for (int ch = first; ch < pr.FirstChunk(part + 1); ch++)
+                        {
+                            int c0 = ch * vb, vc = Math.Min(vb, v - c0);
+                            var g = new ReadOnlySpan<float>(logits + c0, (nr - 1) * v + vc);
+                            var wc = new ReadOnlySpan<float>(pr.W + (long)c0 * dim, vc * dim);
+                            if (dh != null)
+                                Gemm.Sgemm(false, false, nr, dim, vc, 1f, g, v, wc, dim, ch == first ? 0f : 1f,
+                                    new Span<float>(dh, nr * dim), dim, pr.InnerParallel, Gemm.BestPath);
+                            if (gw != null)
+                                Gemm.Sgemm(true, false, vc, dim, nr, 1f, g, v, new ReadOnlySpan<float>(pr.H + (long)blockStart * dim, nr * dim), dim,
+                                    blockStart == 0 ? 0f : 1f, new Span<float>(gw + (long)c0 * dim, vc * dim), dim, pr.InnerParallel, Gemm.BestPath);
+                            if (gb != null) AddColumnSums(logits + c0, nr, v, vc, gb + c0);
+                            if (nextRows > 0) Logits(in pr, next, nextRows, c0, vc, logits + c0, v);
+                        }
+                    });
                     if (gh != null)
-                        Gemm.Sgemm(false, false, nr, dim, v, 1f, g, v, linearWeight, dim, 0f, new Span<float>(gh + (long)r0 * dim, nr * dim), dim);
-                    if (gw != null)
-                        Gemm.Sgemm(true, false, v, dim, nr, 1f, g, v, hidden.Slice(r0 * dim, nr * dim), dim, r0 == 0 ? 0f : 1f, new Span<float>(gw, v * dim), dim);
-                    if (gb != null) AddColumnSums(buf, nr, v, gb);
+                    {
+                        // dH[block] = partition 0's product + the other partitions' partials, in partition order.
+                        var dst = new Span<float>(gh + (long)r0 * dim, nr * dim);
+                        for (int q = 0; q < partials; q++)
+                            TensorPrimitives.Add(dst, new ReadOnlySpan<float>(dhPartial + (long)q * nb * dim, nr * dim), dst);
+                    }
                 }
             }
             // Σ loss in row order, as Forward's merge sums it.
@@ -91,7 +134,7 @@ public static unsafe partial class LinearCrossEntropyKernel
         }
         finally
         {
-            Release(meter, blockBytes + lossBytes + rowBytes);
+            Release(meter, blockBytes + partialBytes + lossBytes + rowBytes);
         }
     }
 
@@ -141,15 +184,11 @@ public static unsafe partial class LinearCrossEntropyKernel
         return li;
     }
 
-    /// <summary>db[c] += Σ_rows G[row, c], rows in order; columns split over threads.</summary>
-    private static void AddColumnSums(float* g, int rows, int v, float* db)
+    /// <summary>db[0..vc) += Σ_rows G[row, 0..vc) (rows of stride <paramref name="ld"/>), rows in order, on this thread.</summary>
+    private static void AddColumnSums(float* g, int rows, int ld, int vc, float* db)
     {
-        const int Columns = 4096;
-        KernelParallel.ForChunks(v, Columns, rows, (_, c0, c1) =>
-        {
-            var acc = new Span<float>(db + c0, c1 - c0);
-            for (int rr = 0; rr < rows; rr++)
-                TensorPrimitives.Add(acc, new ReadOnlySpan<float>(g + (long)rr * v + c0, c1 - c0), acc);
-        });
+        var acc = new Span<float>(db, vc);
+        for (int rr = 0; rr < rows; rr++)
+            TensorPrimitives.Add(acc, new ReadOnlySpan<float>(g + (long)rr * ld, vc), acc);
     }
 }

@@ -472,22 +472,24 @@ public static unsafe partial class LinearCrossEntropyKernel
     // ---- shared -------------------------------------------------------------------------------
 
     /// <summary>buf (nr × vc) = softcap(H[r0..r0+nr) · W[c0..c0+vc)ᵀ + b[c0..c0+vc)).</summary>
-    private static void Logits(in Problem p, int r0, int nr, int c0, int vc, float* buf)
+    private static void Logits(in Problem p, int r0, int nr, int c0, int vc, float* buf) => Logits(in p, r0, nr, c0, vc, buf, vc);
+
+    /// <summary>The same into rows of stride <paramref name="ldy"/>.</summary>
+    private static void Logits(in Problem p, int r0, int nr, int c0, int vc, float* buf, int ldy)
     {
         int d = p.D;
-        var y = new Span<float>(buf, nr * vc);
+        var y = new Span<float>(buf, (nr - 1) * ldy + vc);
         Gemm.Sgemm(false, true, nr, vc, d, 1f, new ReadOnlySpan<float>(p.H + (long)r0 * d, nr * d), d,
-            new ReadOnlySpan<float>(p.W + (long)c0 * d, vc * d), d, 0f, y, vc, p.InnerParallel, Gemm.BestPath);
-        if (p.Bias != null)
+            new ReadOnlySpan<float>(p.W + (long)c0 * d, vc * d), d, 0f, y, ldy, p.InnerParallel, Gemm.BestPath);
+        if (p.Bias == null && p.Cap <= 0f) return;
+        var bias = p.Bias == null ? default : new ReadOnlySpan<float>(p.Bias + c0, vc);
+        for (int rr = 0; rr < nr; rr++)
         {
-            var bias = new ReadOnlySpan<float>(p.Bias + c0, vc);
-            for (int rr = 0; rr < nr; rr++)
-            {
-                var x = y.Slice(rr * vc, vc);
-                TensorPrimitives.Add(x, bias, x);
-            }
+            var x = y.Slice(rr * ldy, vc);
+            if (p.Bias != null) TensorPrimitives.Add(x, bias, x);
+            if (p.Cap > 0f && ldy != vc) SoftcapKernel.ForwardUnchecked(x, p.Cap);
         }
-        if (p.Cap > 0f) SoftcapKernel.ForwardUnchecked(y, p.Cap);
+        if (p.Cap > 0f && ldy == vc) SoftcapKernel.ForwardUnchecked(y, p.Cap); // contiguous: one call, as before
     }
 
     private static Problem MakeProblem(float* h, float* w, float* bias, float* classWeight, long* targets, int n, int d, int v,

@@ -148,7 +148,8 @@ public class LinearCrossEntropyKernelTests
     public void ForwardBackwardIsIndependentOfTheThreadCountAndSkipsUnwantedGradients()
     {
         var p = LinearCeProblem.Random(12, 70, 24, 530, bias: true, classWeight: true, ignored: 8, eps: 0.1f, z: 1e-3f, cap: 12f, scale: 2f);
-        foreach (var chunking in new LinearCrossEntropyChunking[] { new(RowChunk: 16), new(RowChunk: 7), default })
+        // Row blocks, vocabulary chunks and partitions that do not divide N or V (3 and 5 partitions over 2, 3 and 8 threads).
+        foreach (var chunking in new LinearCrossEntropyChunking[] { new(RowChunk: 16), new(RowChunk: 7), new(16, 64, 3), new(7, 33, 5), default })
         {
             var one = KernelTestUtil.WithThreads(1, () => RunForwardBackward(p, true, chunking));
             foreach (int threads in new[] { 2, 3, 8 })
@@ -160,12 +161,16 @@ public class LinearCrossEntropyKernelTests
                 Assert.Equal(one.GradBias, other.GradBias);
             }
         }
-        var all = RunForwardBackward(p, true, default);
-        var gw = new float[p.Weight.Length];
-        var only = LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap,
-            true, default, gw, default);
-        Assert.Equal(all.Totals, only);
-        Assert.Equal(all.GradWeight, gw);
+        foreach (var chunking in new LinearCrossEntropyChunking[] { default, new(7, 33, 3) })
+        {
+            // Without dH there are no partial dH blocks (and a larger row block may fit): dW and the loss must not change.
+            var all = RunForwardBackward(p, true, chunking);
+            var gw = new float[p.Weight.Length];
+            var only = LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap,
+                true, default, gw, default, chunking);
+            Assert.Equal(all.Totals, only);
+            Assert.Equal(all.GradWeight, gw);
+        }
     }
 
     [Fact]
@@ -179,10 +184,17 @@ public class LinearCrossEntropyKernelTests
         var gb = new float[v];
         LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, p.Eps, 0f, p.Cap,
             true, gh, gw, gb, new LinearCrossEntropyChunking(RowChunk: 24), meter);
-        // One 24-row block of all V logits, the row losses, and one V-float row per thread for the cap.
-        long expected = 24L * v * 4 + n * 4L + (long)Math.Min(KernelParallel.MaxThreads, 24) * v * 4;
+        // W chunks of 1 MiB would be 16384 rows at D = 16 (capped at 4096): V = 5000 splits as 2 chunks of 2528 and 2472, so 2 partitions.
+        Assert.Equal((2528, 2), default(LinearCrossEntropyChunking).GradientLayout(v, d));
+        // One 24-row block of all V logits, one 24 × D partial dH (partition 1's), the row losses, and one V-float row per thread for the cap.
+        long expected = 24L * v * 4 + 24L * d * 4 + n * 4L + (long)Math.Min(KernelParallel.MaxThreads, 24) * v * 4;
         Assert.Equal(expected, meter.PeakBytes);
         Assert.Equal(0, meter.CurrentBytes);
+        // The issue's size: block, partial dH blocks and row losses under 12.5 MiB.
+        var (chunk, parts) = default(LinearCrossEntropyChunking).GradientLayout(32000, 512);
+        int issueRows = default(LinearCrossEntropyChunking).GradientRows(1024, 32000, 512);
+        Assert.Equal((512, 4), (chunk, parts));
+        Assert.InRange(issueRows * 32000L * 4 + (parts - 1) * issueRows * 512L * 4 + 1024 * 4, 8L << 20, 12.5 * (1 << 20));
         // The defaults at the issue's size: a block of whole logits rows within ≈ 10 MiB, far below the 125 MiB of logits.
         int rows = default(LinearCrossEntropyChunking).GradientRows(1024, 32000);
         Assert.InRange(rows * 32000L * 4, 8L << 20, 12L << 20);
