@@ -101,7 +101,7 @@ internal static class BenchCommand
     private static Command Train()
     {
         var common = new Common(repeats: 20, warmup: 3, "--batches", "--repeats");
-        var cmd = new Command("train", "One training step of the seed's MNIST CNN per batch (64 random images, CrossEntropyLoss, Adam lr 1e-3): ms per batch, samples/s, bytes allocated per batch.");
+        var cmd = new Command("train", "One training step of the PyTorch MNIST tutorial's CNN per batch (64 random images, CrossEntropyLoss, Adam lr 1e-3): ms per batch, samples/s, bytes allocated per batch.");
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
@@ -125,7 +125,7 @@ internal static class BenchCommand
         var images = new Option<int>("--images") { Description = "Random 28×28 images", DefaultValueFactory = _ => 10000 };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass", DefaultValueFactory = _ => 1000 };
         var common = new Common(repeats: 3, warmup: 1);
-        var cmd = new Command("eval", "The seed's MNIST CNN in eval mode under NoGrad over 10,000 random images in batches of 1000: total ms, samples/s.") { images, batch };
+        var cmd = new Command("eval", "The PyTorch MNIST tutorial's CNN in eval mode under NoGrad over 10,000 random images in batches of 1000: total ms, samples/s.") { images, batch };
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
@@ -143,7 +143,7 @@ internal static class BenchCommand
     private static Command Linear()
     {
         var common = new Common(repeats: 200, warmup: 20);
-        var cmd = new Command("linear", "One SGD step (lr 0.01) of the second seed's SimpleModel (Linear 784→10, CrossEntropyLoss) on a batch of 100.");
+        var cmd = new Command("linear", "One SGD step (lr 0.01) of the PyTorch tutorial's SimpleModel (Linear 784→10, CrossEntropyLoss) on a batch of 100.");
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {

@@ -6,7 +6,7 @@ namespace Xent.Cli.Commands;
 
 /// <summary>
 /// Training progress on the console: a Spectre.Console progress bar per epoch (batches, samples/s,
-/// running loss, ETA) when stdout is a terminal, plain lines otherwise; the seeds' line
+/// running loss, ETA) when stdout is a terminal, plain lines otherwise; the PyTorch tutorial's line
 /// <c>Epoch: E, Batch: B, Loss: L</c> every 100 batches either way. Warnings go to stderr.
 /// </summary>
 internal static class ConsoleOutput

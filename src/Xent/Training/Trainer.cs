@@ -7,7 +7,7 @@ using Xent.Optim;
 namespace Xent.Training;
 
 /// <summary>
-/// The training loop of the seeds, made reproducible and resumable: for each epoch, each batch runs
+/// The PyTorch tutorial's training loop, made reproducible and resumable: for each epoch, each batch runs
 /// <c>optimizer.ZeroGrad(); loss = criterion(model(x), y); loss.Backward(); optimizer.Step()</c>; every
 /// <see cref="TrainerOptions.LogInterval"/> batches it logs <c>Epoch: E, Batch: B, Loss: L</c> (the mean of the
 /// last interval's losses, F4); after each epoch it evaluates on the test set, writes the checkpoint and a
@@ -58,7 +58,7 @@ public sealed class Trainer
     /// <summary>First epoch <see cref="Run"/> trains: 1, or the checkpoint's epoch + 1 after <see cref="Resume"/>.</summary>
     public int StartEpoch { get; private set; } = 1;
 
-    /// <summary>Receives the seeds' progress line every log interval and a summary after each epoch.</summary>
+    /// <summary>Receives the PyTorch tutorial's progress line every log interval and a summary after each epoch.</summary>
     public Action<string>? Log { get; set; }
 
     /// <summary>Receives diagnostics: initial loss far from ln C, an epoch that did not lower the loss.</summary>

@@ -12,7 +12,7 @@ public sealed class TrainerOptions
     /// <summary>Number of classes (for the ln C check and the metrics).</summary>
     public int NumClasses { get; init; } = 10;
 
-    /// <summary>Print the running loss every this many batches (the seeds' 100).</summary>
+    /// <summary>Print the running loss every this many batches (the PyTorch tutorial's 100).</summary>
     public int LogInterval { get; init; } = 100;
 
     /// <summary>When set, at most this many training batches per epoch.</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Xent.Training;
 
 /// <summary>
-/// The sanity checks the seeds teach: a freshly initialised C-class classifier starts near
+/// The sanity checks the PyTorch tutorial teaches: a freshly initialised C-class classifier starts near
 /// <c>ln C</c> (about 2.3 for 10 classes); a loss that turns NaN or infinite means training
 /// diverged; an epoch that does not lower the loss hints at a learning-rate or model problem.
 /// Each check returns a message (null when all is well) so callers decide how to show it.

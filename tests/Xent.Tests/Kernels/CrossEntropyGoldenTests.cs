@@ -159,7 +159,7 @@ public class CrossEntropyGoldenTests
     [Fact]
     public void SeedExamples_AreInTheGoldenData()
     {
-        // The seed article's numbers, checked against what PyTorch wrote (not against our code).
+        // The PyTorch tutorial's numbers, checked against what PyTorch wrote (not against our code).
         Assert.Equal(0.2310, Scalar("nll_seed", "loss_mean"), 4);
         Assert.Equal(0.3567, Scalar("nll_seed_single", "loss_mean"), 4);
         // CE on log-probabilities that already sum to 1 is the NLL: the kernel reproduces the seed numbers.

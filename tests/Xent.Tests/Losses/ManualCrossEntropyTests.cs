@@ -5,7 +5,7 @@ using Xunit;
 namespace Xent.Tests.Losses;
 
 /// <summary>
-/// The seeds' hand-written losses (examples/ManualCrossEntropy) against the article's numbers, computed here
+/// The PyTorch tutorial's hand-written losses (examples/ManualCrossEntropy) against the article's numbers, computed here
 /// with Math.Log, and against the library's F.NllLoss / F.CrossEntropy, values and gradients.
 /// </summary>
 public class ManualCrossEntropyTests
