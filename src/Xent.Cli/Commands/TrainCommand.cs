@@ -46,7 +46,7 @@ internal static class TrainCommand
         var testBatchSize = new Option<int>("--test-batch-size") { Description = "Test batch size", DefaultValueFactory = _ => 1000 };
         var lr = new Option<double?>("--lr") { Description = "Learning rate [default: 0.001 for adam/adamw, 0.01 for sgd, 1.0 for adadelta]" };
         var optimizer = new Option<string>("--optimizer") { Description = "Optimizer: adam, sgd, adamw or adadelta", DefaultValueFactory = _ => "adam" };
-        optimizer.AcceptOnlyFromAmong("adam", "sgd", "adamw", "adadelta");
+        optimizer.AcceptOnlyFromAmong([.. OptimizerCatalog.Names]);
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.0 };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay [default: 0; 0.01 for adamw]" };
         var loss = new Option<string>("--loss") { Description = "Loss: auto (cross-entropy; bce-with-logits for multi-label), cross-entropy, bce-with-logits, or focal (softmax focal loss, --gamma)", DefaultValueFactory = _ => "auto" };
@@ -140,8 +140,6 @@ internal static class TrainCommand
         }
     }
 
-    private static double DefaultLr(string optimizer) => optimizer switch { "sgd" => 0.01, "adadelta" => 1.0, _ => 1e-3 };
-
     private static int Run(Settings s)
     {
         var err = Console.Error;
@@ -203,8 +201,8 @@ internal static class TrainCommand
         string reportPath = Path.Combine(outDir, "report.html");
         if (prep.HeldOut is { } heldOut && DistributedTrainCommand.Current?.IsRoot != false) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
-        double lr = s.Lr ?? DefaultLr(s.Optimizer);
-        double wd = s.WeightDecay ?? (s.Optimizer == "adamw" ? 1e-2 : 0);
+        double lr = s.Lr ?? OptimizerCatalog.DefaultLr(s.Optimizer);
+        double wd = s.WeightDecay ?? OptimizerCatalog.DefaultWeightDecay(s.Optimizer);
         Module module;
         try
         {
@@ -215,13 +213,16 @@ internal static class TrainCommand
             err.WriteLine("error: " + e.Message);
             return ExitNoData;
         }
-        Optimizer opt = s.Optimizer switch
+        Optimizer opt;
+        try
         {
-            "sgd" => new Sgd(module.Parameters(), lr, momentum: s.Momentum, weightDecay: wd),
-            "adamw" => new AdamW(module.Parameters(), lr, weightDecay: wd),
-            "adadelta" => new Adadelta(module.Parameters(), lr, weightDecay: wd),
-            _ => new Adam(module.Parameters(), lr, weightDecay: wd),
-        };
+            opt = OptimizerCatalog.Create(s.Optimizer, module.Parameters(), lr, wd, s.Momentum);
+        }
+        catch (ArgumentException e)
+        {
+            err.WriteLine("error: " + CliHost.Clean(e.Message)); // a --momentum for an optimizer other than sgd
+            return ExitCodes.BadInput;
+        }
         string lossName = s.Loss == "auto" ? (spec.MultiLabel ? "bce-with-logits" : "cross-entropy") : s.Loss;
         if (spec.MultiLabel != (lossName == "bce-with-logits"))
         {
@@ -285,7 +286,7 @@ internal static class TrainCommand
             lr = s.Schedule == "none" && s.Warmup == 0 ? group.Lr : lr;
             wd = group.WeightDecay;
         }
-        double momentum = opt.ParamGroups[0].Has("momentum") ? opt.ParamGroups[0]["momentum"] : s.Momentum;
+        double momentum = opt is Sgd ? opt.ParamGroups[0].Momentum : s.Momentum;
 
         var ci = CultureInfo.InvariantCulture;
         var settings = new List<KeyValuePair<string, string>>

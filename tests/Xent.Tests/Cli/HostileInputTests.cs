@@ -53,6 +53,13 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void AMomentumForAnOptimizerOtherThanSgdIsOneLineAndExit2()
+    {
+        var r = Train(Dir("adam-momentum"), "--optimizer", "adam", "--momentum", "0.9");
+        CliAssert.OneLineError(r, 2, "Only sgd takes a momentum", "--optimizer adam --momentum 0.9");
+    }
+
+    [Fact]
     public void ParseErrorsAreOneLineWithAHintToHelp()
     {
         foreach (var args in new[] { new[] { "train", "--epochs", "abc" }, ["train", "--no-such-option"], ["no-such-command"], ["eval"] })

@@ -73,7 +73,11 @@ public class OptimizerGoldenTests
             foreach (var g in gs.EnumerateArray())
             {
                 var group = new ParamGroup(g[0].EnumerateArray().Select(i => ps[i.GetInt32()]));
-                foreach (var o in g[1].EnumerateObject()) group[o.Name] = o.Value.GetDouble();
+                foreach (var o in g[1].EnumerateObject())
+                {
+                    Assert.True(ParamGroup.TryLookup(o.Name, out var option), $"unknown option '{o.Name}'");
+                    group[option] = o.Value.GetDouble();
+                }
                 groups.Add(group);
             }
         }
