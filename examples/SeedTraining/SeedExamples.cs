@@ -82,7 +82,8 @@ public static class SeedExamples
     /// Trains the linear model with SGD on a synthetic, linearly separable problem (one Gaussian blob per class)
     /// and returns the accuracy on held-out samples and the mean loss of the first and last epoch.
     /// </summary>
-    public static (double Accuracy, double FirstEpochLoss, double LastEpochLoss) TrainSeparable(int seed, int epochs = 5, int dim = InputSize)
+    public static (double Accuracy, double FirstEpochLoss, double LastEpochLoss)
+        TrainSeparable(int seed, int epochs = 5, int dim = InputSize)
     {
         var generator = new Generator(seed);
         var centers = Tensor.Randn([NumClasses, dim], generator) * 0.3f;

@@ -99,7 +99,8 @@ public static unsafe class DistillationKernel
         for (int i = 0; i < x.Length; i++) y[i] = x[i] / t;
     }
 
-    private static int Check(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes, float temperature, int lossLength, int gradLength)
+    private static int Check(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes, float temperature, int lossLength,
+        int gradLength)
     {
         int rows = SoftmaxKernel.CheckRows(student.Length, classes, nameof(student));
         SoftmaxKernel.CheckSame(student.Length, teacher.Length, nameof(teacher));

@@ -123,7 +123,8 @@ public static unsafe class FocalLossKernel
         {
             float* ax = px, aw = pw, am = pm, aS = ps, ag = pg, adx = pdx;
             long* at = pt;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes,
+                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
             {
                 for (int r = r0; r < r1; r++)
                 {
@@ -187,10 +188,13 @@ public static unsafe class FocalLossKernel
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
         SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
         double denominator = CrossEntropyKernel.TargetWeightSum(targets, weight, ignoreIndex);
-        return ForwardBackwardChecked(logits, targets, rows, classes, gamma, weight, ignoreIndex, (float)(1.0 / denominator), gradLogits, default).Mean;
+        return ForwardBackwardChecked(logits, targets, rows, classes, gamma, weight, ignoreIndex, (float)(1.0 / denominator), gradLogits,
+            default).Mean;
     }
 
-    /// <summary>Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.</summary>
+    /// <summary>
+    /// Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.
+    /// </summary>
     public static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
         ReadOnlySpan<float> weight, long ignoreIndex, float gradScale, Span<float> gradLogits, Span<float> loss = default)
     {
@@ -316,14 +320,16 @@ public static unsafe class FocalLossKernel
         return s;
     }
 
-    private static int CheckArgs(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma, ReadOnlySpan<float> weight,
+    private static int CheckArgs(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
+        ReadOnlySpan<float> weight,
         long ignoreIndex)
     {
         int n = SoftmaxKernel.CheckRows(logits.Length, classes, nameof(logits));
         if (n != targets.Length)
             throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({targets.Length}).", nameof(logits));
         if (!weight.IsEmpty && weight.Length != classes)
-            throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.", nameof(weight));
+            throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.",
+                nameof(weight));
         LossOptions.CheckGamma(gamma);
         CrossEntropyKernel.ValidateTargets(targets, classes, ignoreIndex);
         return n;

@@ -14,7 +14,8 @@ public static class KernelParallel
     public static int MaxThreads
     {
         get => s_maxThreads;
-        set => s_maxThreads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxThreads must be at least 1.");
+        set => s_maxThreads = value >= 1 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxThreads must be at least 1.");
     }
 
     /// <summary>Number of fixed-size chunks that cover <paramref name="length"/> items.</summary>

@@ -55,7 +55,9 @@ public static unsafe class KlDivKernel
         return s;
     }
 
-    /// <summary>dloss/dx = −g·t (or −g·e^t with <paramref name="logTarget"/>); <paramref name="gradLoss"/> has one value per element or one for all.</summary>
+    /// <summary>
+    /// dloss/dx = −g·t (or −g·e^t with <paramref name="logTarget"/>); <paramref name="gradLoss"/> has one value per element or one for all.
+    /// </summary>
     public static void Backward(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(gradInput, target, gradLoss.Length == 1 ? gradInput.Length : gradLoss.Length, nameof(gradLoss), allowEmpty: false);
@@ -74,7 +76,8 @@ public static unsafe class KlDivKernel
     public static void BackwardScalar(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(gradInput, target, gradLoss.Length == 1 ? gradInput.Length : gradLoss.Length, nameof(gradLoss), allowEmpty: false);
-        for (int i = 0; i < gradInput.Length; i++) gradInput[i] = Grad(target[i], logTarget, gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]);
+        for (int i = 0; i < gradInput.Length; i++) gradInput[i] =
+            Grad(target[i], logTarget, gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]);
     }
 
     /// <summary>xlogy(t, t) − t·x, or e^t·(t − x): PyTorch's two float32 expressions.</summary>

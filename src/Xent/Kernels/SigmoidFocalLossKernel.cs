@@ -108,13 +108,15 @@ public static unsafe class SigmoidFocalLossKernel
         return at * ce * qg;
     }
 
-    private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, int outLength, bool allowEmpty)
+    private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, int outLength,
+        bool allowEmpty)
     {
         SoftmaxKernel.CheckSame(input.Length, target.Length, nameof(target));
         if (outLength != input.Length && !(allowEmpty && outLength == 0))
             throw new ArgumentException($"Expected the output to have {input.Length} elements but it has {outLength}.");
         LossOptions.CheckGamma(gamma);
-        if (float.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be a number (negative disables the weighting).");
+        if (float.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha,
+            "alpha must be a number (negative disables the weighting).");
     }
 
     private static void CheckGrad(ReadOnlySpan<float> gradLoss, int n)

@@ -90,7 +90,8 @@ public static class SoftcapKernel
     }
 
     // Cephes tanhf: tanh(u) = u + u·z·P(z), z = u², for |u| < 0.625.
-    private const float T0 = -5.70498872745e-3f, T1 = 2.06390887954e-2f, T2 = -5.37397155531e-2f, T3 = 1.33314422036e-1f, T4 = -3.33332819422e-1f;
+    private const float T0 = -5.70498872745e-3f, T1 = 2.06390887954e-2f, T2 = -5.37397155531e-2f, T3 = 1.33314422036e-1f,
+        T4 = -3.33332819422e-1f;
 
     /// <summary>tanh lane-wise, a few ulp relative.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

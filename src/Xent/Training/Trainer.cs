@@ -31,7 +31,9 @@ public sealed class Trainer
     private double _bestLoss = double.PositiveInfinity;
     private int _bestEpoch, _badEpochs;
 
-    /// <summary>Creates a trainer; <paramref name="criterion"/> maps (logits, targets) to a scalar loss, e.g. <c>CrossEntropyLoss.Forward</c>.</summary>
+    /// <summary>
+    /// Creates a trainer; <paramref name="criterion"/> maps (logits, targets) to a scalar loss, e.g. <c>CrossEntropyLoss.Forward</c>.
+    /// </summary>
     public Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor> criterion, TrainerOptions options)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
@@ -39,17 +41,25 @@ public sealed class Trainer
         _criterion = criterion ?? throw new ArgumentNullException(nameof(criterion));
         Options = options ?? throw new ArgumentNullException(nameof(options));
         if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs must be at least 1, got {options.Epochs}.");
-        if (options.LogInterval < 1) throw new ArgumentOutOfRangeException(nameof(options), $"LogInterval must be at least 1, got {options.LogInterval}.");
-        if (options.LimitBatches is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"LimitBatches must be at least 1, got {options.LimitBatches}.");
-        if (options.Patience is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Patience must be at least 1, got {options.Patience}.");
-        if (options.ClipGradNorm is { } clip && !(clip > 0)) throw new ArgumentOutOfRangeException(nameof(options), $"ClipGradNorm must be positive, got {clip}.");
+        if (options.LogInterval < 1) throw new ArgumentOutOfRangeException(nameof(options),
+            $"LogInterval must be at least 1, got {options.LogInterval}.");
+        if (options.LimitBatches is < 1) throw new ArgumentOutOfRangeException(nameof(options),
+            $"LimitBatches must be at least 1, got {options.LimitBatches}.");
+        if (options.Patience is < 1) throw new ArgumentOutOfRangeException(nameof(options),
+            $"Patience must be at least 1, got {options.Patience}.");
+        if (options.ClipGradNorm is { } clip && !(clip > 0))
+            throw new ArgumentOutOfRangeException(nameof(options), $"ClipGradNorm must be positive, got {clip}.");
         _baseLrs = optimizer.ParamGroups.Select(g => g.Lr).ToArray();
     }
 
-    /// <summary>The epoch with the lowest held-out loss so far (0 before the first), what <see cref="TrainerOptions.BestCheckpointPath"/> holds.</summary>
+    /// <summary>
+    /// The epoch with the lowest held-out loss so far (0 before the first), what <see cref="TrainerOptions.BestCheckpointPath"/> holds.
+    /// </summary>
     public int BestEpoch => _bestEpoch;
 
-    /// <summary>True when the last <see cref="Run"/> stopped before its last epoch because of <see cref="TrainerOptions.Patience"/>.</summary>
+    /// <summary>
+    /// True when the last <see cref="Run"/> stopped before its last epoch because of <see cref="TrainerOptions.Patience"/>.
+    /// </summary>
     public bool StoppedEarly { get; private set; }
 
     /// <summary>The settings.</summary>
@@ -92,29 +102,39 @@ public sealed class Trainer
     /// Restores model, optimizer and epoch from a checkpoint written by this trainer, so that <see cref="Run"/>
     /// continues with the next epoch. Returns the checkpoint's metadata.
     /// </summary>
-    /// <exception cref="InvalidDataException">The checkpoint has no optimizer state or no epoch (e.g. a plain PyTorch state dict).</exception>
+    /// <exception cref="InvalidDataException">The checkpoint has no optimizer state or no epoch (e.g. a plain PyTorch state
+    /// dict).</exception>
     public Dictionary<string, string> Resume(string checkpointPath)
     {
         var (model, optimizer, metadata) = TrainingCheckpoint.Load(checkpointPath);
         if (optimizer.Count == 0 || !metadata.ContainsKey("epoch"))
-            throw new InvalidDataException($"'{checkpointPath}' cannot be resumed: it has no optimizer state or no epoch (a plain state dict can be evaluated, not resumed).");
+            throw new InvalidDataException($"'{checkpointPath}' cannot be resumed: it has no optimizer state or no epoch (a plain state " +
+                "dict can be evaluated, not resumed).");
         // robustness (issue 13): a range-checked epoch, so StartEpoch = epoch + 1 cannot overflow (MetadataValues.cs).
         int epoch = Xent.IO.MetadataValues.GetInt32(metadata, "epoch", 0, int.MaxValue - 1, checkpointPath);
-        if (metadata.TryGetValue("seed", out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed) && seed != Options.Seed)
-            Warning?.Invoke($"the checkpoint was trained with seed {seed} but this run uses seed {Options.Seed}; the result will differ from an uninterrupted run.");
+        if (metadata.TryGetValue("seed", out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed)
+            && seed != Options.Seed)
+            Warning?.Invoke($"the checkpoint was trained with seed {seed} but this run uses seed {Options.Seed}; the result will differ " +
+                "from an uninterrupted run.");
         _model.LoadStateDict(model);
         _optimizer.LoadStateDict(optimizer);
         StartEpoch = epoch + 1;
-        if (metadata.TryGetValue("train_loss", out var l) && double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out double loss))
+        if (metadata.TryGetValue("train_loss", out var l)
+            && double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out double loss))
             _previousEpochLoss = loss;
-        if (metadata.TryGetValue("seconds", out var sec) && double.TryParse(sec, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
+        if (metadata.TryGetValue("seconds", out var sec)
+            && double.TryParse(sec, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
             _secondsOffset = seconds;
         // A scheduled run saved its base rates: the groups' current rates are scheduled ones.
         for (int i = 0; i < _baseLrs.Length; i++)
-            if (metadata.TryGetValue($"base_lr.{i}", out var b) && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out double lr)) _baseLrs[i] = lr;
-        if (metadata.TryGetValue("best_loss", out var bl) && double.TryParse(bl, NumberStyles.Float, CultureInfo.InvariantCulture, out double best)) _bestLoss = best;
-        if (metadata.TryGetValue("best_epoch", out var be) && int.TryParse(be, NumberStyles.None, CultureInfo.InvariantCulture, out int bestEpoch)) _bestEpoch = bestEpoch;
-        if (metadata.TryGetValue("bad_epochs", out var bad) && int.TryParse(bad, NumberStyles.None, CultureInfo.InvariantCulture, out int badEpochs)) _badEpochs = badEpochs;
+            if (metadata.TryGetValue($"base_lr.{i}", out var b)
+                && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out double lr)) _baseLrs[i] = lr;
+        if (metadata.TryGetValue("best_loss", out var bl)
+            && double.TryParse(bl, NumberStyles.Float, CultureInfo.InvariantCulture, out double best)) _bestLoss = best;
+        if (metadata.TryGetValue("best_epoch", out var be)
+            && int.TryParse(be, NumberStyles.None, CultureInfo.InvariantCulture, out int bestEpoch)) _bestEpoch = bestEpoch;
+        if (metadata.TryGetValue("bad_epochs", out var bad)
+            && int.TryParse(bad, NumberStyles.None, CultureInfo.InvariantCulture, out int badEpochs)) _badEpochs = badEpochs;
         return metadata;
     }
 
@@ -122,7 +142,8 @@ public sealed class Trainer
     /// Trains from <see cref="StartEpoch"/> through <see cref="TrainerOptions.Epochs"/>.
     /// </summary>
     /// <param name="trainBatches">Epoch e's training batches (input, int64 targets); shuffle with <see cref="ShuffleSeed"/>(e).</param>
-    /// <param name="batchesPerEpoch">How many batches <paramref name="trainBatches"/> yields (before <see cref="TrainerOptions.LimitBatches"/>).</param>
+    /// <param name="batchesPerEpoch">How many batches <paramref name="trainBatches"/> yields (before
+    /// <see cref="TrainerOptions.LimitBatches"/>).</param>
     /// <param name="testBatches">The test set's batches, evaluated after each epoch.</param>
     /// <returns>The last epoch's result, or null when there was nothing left to train.</returns>
     /// <exception cref="TrainingDivergedException">A loss was NaN or infinite; the previous checkpoint is left untouched.</exception>
@@ -171,7 +192,8 @@ public sealed class Trainer
                     loss = lossTensor.Item();
                     if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
                         throw new TrainingDivergedException(stop, epoch, batch, loss);
-                    if (epoch == 1 && batch == 1 && !Options.MultiLabel && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
+                    if (epoch == 1 && batch == 1 && !Options.MultiLabel
+                        && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
                         Warning?.Invoke(w);
                     lossTensor.Backward();
                     if (AfterBackward is { } hook)
@@ -196,7 +218,8 @@ public sealed class Trainer
                 running += loss;
                 samples += target.Size(0);
                 int sinceLog = (batch - 1) % Options.LogInterval + 1;
-                BatchCompleted?.Invoke(new BatchProgress(epoch, batch, limit, loss, running / sinceLog, samples, epochClock.Elapsed.TotalSeconds));
+                BatchCompleted?.Invoke(new BatchProgress(epoch, batch, limit, loss, running / sinceLog, samples,
+                    epochClock.Elapsed.TotalSeconds));
                 if (batch % Options.LogInterval == 0)
                 {
                     double mean = running / Options.LogInterval;
@@ -226,7 +249,8 @@ public sealed class Trainer
             if (Options.CheckpointPath is { } ckpt) TrainingCheckpoint.Save(ckpt, _model, _optimizer, meta);
             if (improved && Options.BestCheckpointPath is { } bestPath) TrainingCheckpoint.Save(bestPath, _model, _optimizer, meta);
             Log?.Invoke(string.Create(ci,
-                $"Epoch {epoch} done: train loss {epochLoss:F4}, test loss {test.MeanCrossEntropy:F4}, test accuracy {100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s"));
+                $"Epoch {epoch} done: train loss {epochLoss:F4}, test loss {test.MeanCrossEntropy:F4}, test accuracy " +
+                $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s"));
             if (TrainingDiagnostics.CheckEpochProgress(epoch, _previousEpochLoss, epochLoss) is { } slow)
                 Warning?.Invoke(slow);
             _previousEpochLoss = epochLoss;
@@ -235,7 +259,8 @@ public sealed class Trainer
             if (Options.Patience is int patience && _badEpochs >= patience && epoch < Options.Epochs)
             {
                 Log?.Invoke(string.Create(ci,
-                    $"Early stopping after epoch {epoch}: the held-out loss has not improved for {patience} epoch(s); the best was {_bestLoss:F4} at epoch {_bestEpoch}."));
+                    $"Early stopping after epoch {epoch}: the held-out loss has not improved for {patience} epoch(s); the best was " +
+                    $"{_bestLoss:F4} at epoch {_bestEpoch}."));
                 StoppedEarly = true;
                 break;
             }

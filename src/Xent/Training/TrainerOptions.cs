@@ -27,13 +27,17 @@ public sealed class TrainerOptions
     /// <summary>Extra metadata stored in every checkpoint (model name, optimizer, learning rate, ...).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>True when targets are (N, L) 0/1 label vectors: evaluation then reports multi-label metrics and the ln C check is skipped.</summary>
+    /// <summary>
+    /// True when targets are (N, L) 0/1 label vectors: evaluation then reports multi-label metrics and the ln C check is skipped.
+    /// </summary>
     public bool MultiLabel { get; init; }
 
     /// <summary>The learning-rate schedule (default: constant, and the optimizer's rates are never touched).</summary>
     public LrSchedule Schedule { get; init; } = new();
 
-    /// <summary>When set, gradients are clipped to this global L2 norm before each step (<see cref="GradClipping.ClipGradNorm"/>).</summary>
+    /// <summary>
+    /// When set, gradients are clipped to this global L2 norm before each step (<see cref="GradClipping.ClipGradNorm"/>).
+    /// </summary>
     public double? ClipGradNorm { get; init; }
 
     /// <summary>

@@ -22,14 +22,17 @@ public static class TrainingDiagnostics
 
     /// <summary>
     /// Compares the first batch's loss with <c>ln C</c>; returns a warning when
-    /// <c>|loss − ln C| &gt; </c><see cref="InitialLossTolerance"/>, otherwise null. Non-finite losses are left to <see cref="CheckFinite"/>.
+    /// <c>|loss − ln C| &gt; </c><see cref="InitialLossTolerance"/>, otherwise null. Non-finite losses are left to
+    /// <see cref="CheckFinite"/>.
     /// </summary>
     public static string? CheckInitialLoss(double loss, int numClasses)
     {
         double expected = ExpectedInitialLoss(numClasses);
         if (!double.IsFinite(loss) || Math.Abs(loss - expected) <= InitialLossTolerance) return null;
         string hint = loss > expected
-            ? "the initial logits are large: check the weight initialisation, the input normalisation, or whether the model already applies softmax/log-softmax"
+            ?
+                "the initial logits are large: check the weight initialisation, the input normalisation, or whether the model already " +
+                "applies softmax/log-softmax"
             : "the model is already confident at the start: check for a label leak or a model loaded from a checkpoint";
         return string.Create(CultureInfo.InvariantCulture,
             $"initial loss {loss:F4} is far from ln({numClasses}) = {expected:F4}, the loss of a uniform guess; {hint}.");
