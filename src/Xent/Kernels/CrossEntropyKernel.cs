@@ -185,7 +185,7 @@ public static unsafe partial class CrossEntropyKernel
                 weightPart[chunk] = wsum;
             });
         }
-        return new CrossEntropyTotals(SumInOrder(lossPart), SumInOrder(weightPart));
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
@@ -308,7 +308,7 @@ public static unsafe partial class CrossEntropyKernel
         Span<float> gradLogits, Span<float> loss = default)
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
+        KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
         CheckOptional(rows, loss.Length, nameof(loss));
         ValidateTargets(targets, classes, ignoreIndex);
         return ForwardBackwardChecked(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, gradScale, gradLogits, loss);
@@ -378,7 +378,7 @@ public static unsafe partial class CrossEntropyKernel
                 weightPart[chunk] = wsum;
             });
         }
-        return new CrossEntropyTotals(SumInOrder(lossPart), SumInOrder(weightPart));
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
     }
 
     /// <summary>
@@ -390,7 +390,7 @@ public static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
+        KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
         ValidateTargets(targets, classes, ignoreIndex); // before the denominator indexes the weights with them
         double denominator = TargetWeightSum(targets, weight, ignoreIndex);
         return ForwardBackwardChecked(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, (float)(1.0 / denominator),
@@ -421,7 +421,7 @@ public static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> weight, float labelSmoothing, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
         CheckOptional(rows, loss.Length, nameof(loss));
         CheckOptional(rows, rowMax.Length, nameof(rowMax));
         CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
@@ -449,7 +449,7 @@ public static unsafe partial class CrossEntropyKernel
                 lossPart[chunk] = lsum;
             });
         }
-        return SumInOrder(lossPart);
+        return PartialSums.SumInOrder(lossPart);
     }
 
     /// <summary>Scalar reference for <see cref="ForwardProb"/>.</summary>
@@ -457,7 +457,7 @@ public static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> weight, float labelSmoothing, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
         double lsum = 0;
         for (int r = 0; r < rows; r++)
@@ -484,7 +484,7 @@ public static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         bool broadcast = rowGrad.Length == 1;
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
@@ -510,7 +510,7 @@ public static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
         for (int r = 0; r < rows; r++)
@@ -626,16 +626,9 @@ public static unsafe partial class CrossEntropyKernel
         return (float)s;
     }
 
-    private static double SumInOrder(double[] parts)
-    {
-        double s = 0;
-        foreach (double v in parts) s += v;
-        return s;
-    }
-
     private static int CheckArgs(ReadOnlySpan<float> logits, int rows, int classes, ReadOnlySpan<float> weight, float labelSmoothing)
     {
-        int n = SoftmaxKernel.CheckRows(logits.Length, classes, nameof(logits));
+        int n = KernelArgs.Rows(logits.Length, classes, nameof(logits));
         if (n != rows)
             throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({rows}).", nameof(logits));
         if (!weight.IsEmpty && weight.Length != classes)
@@ -654,10 +647,10 @@ public static unsafe partial class CrossEntropyKernel
     private static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
-        SoftmaxKernel.CheckSame(rows, rowMax.Length, nameof(rowMax));
-        SoftmaxKernel.CheckSame(rows, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.SameLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
         if (rowGrad.Length != 1 && rowGrad.Length != rows)
             throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
-        SoftmaxKernel.CheckSame(rows * classes, gradLogits.Length, nameof(gradLogits));
+        KernelArgs.SameLength(rows * classes, gradLogits.Length, nameof(gradLogits));
     }
 }

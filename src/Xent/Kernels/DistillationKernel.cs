@@ -102,10 +102,10 @@ public static unsafe class DistillationKernel
     private static int Check(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes, float temperature, int lossLength,
         int gradLength)
     {
-        int rows = SoftmaxKernel.CheckRows(student.Length, classes, nameof(student));
-        SoftmaxKernel.CheckSame(student.Length, teacher.Length, nameof(teacher));
-        if (lossLength != 0) SoftmaxKernel.CheckSame(rows, lossLength, "rowLoss");
-        if (gradLength != 0) SoftmaxKernel.CheckSame(student.Length, gradLength, "gradStudent");
+        int rows = KernelArgs.Rows(student.Length, classes, nameof(student));
+        KernelArgs.SameLength(student.Length, teacher.Length, nameof(teacher));
+        if (lossLength != 0) KernelArgs.SameLength(rows, lossLength, "rowLoss");
+        if (gradLength != 0) KernelArgs.SameLength(student.Length, gradLength, "gradStudent");
         LossOptions.CheckTemperature(temperature);
         return rows;
     }

@@ -91,7 +91,7 @@ public static unsafe class KlDivKernel
 
     private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int outLength, string outName, bool allowEmpty)
     {
-        SoftmaxKernel.CheckSame(input.Length, target.Length, nameof(target));
+        KernelArgs.SameLength(input.Length, target.Length, nameof(target));
         if (outLength != input.Length && !(allowEmpty && outLength == 0))
             throw new ArgumentException($"Expected {outName} to have {input.Length} elements but it has {outLength}.", outName);
     }

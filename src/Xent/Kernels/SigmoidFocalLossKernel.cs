@@ -111,7 +111,7 @@ public static unsafe class SigmoidFocalLossKernel
     private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, int outLength,
         bool allowEmpty)
     {
-        SoftmaxKernel.CheckSame(input.Length, target.Length, nameof(target));
+        KernelArgs.SameLength(input.Length, target.Length, nameof(target));
         if (outLength != input.Length && !(allowEmpty && outLength == 0))
             throw new ArgumentException($"Expected the output to have {input.Length} elements but it has {outLength}.");
         LossOptions.CheckGamma(gamma);

@@ -181,7 +181,7 @@ public static class TemperatureScaling
     private static void Check(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes)
     {
         if (targets.IsEmpty) throw new ArgumentException("Temperature scaling needs at least one sample.", nameof(targets));
-        int rows = SoftmaxKernel.CheckRows(logits.Length, classes, nameof(logits));
+        int rows = KernelArgs.Rows(logits.Length, classes, nameof(logits));
         if (rows != targets.Length)
             throw new ArgumentException($"Expected input batch_size ({rows}) to match target batch_size ({targets.Length}).",
                 nameof(targets));
