@@ -152,8 +152,8 @@ public partial class Tensor
         Node.Attach(result, name, backward, inputs);
 
     /// <summary>
-    /// The older form, <c>g =&gt; [gradients]</c>, kept for the cross-entropy and convolution backwards until they move
-    /// to <see cref="Record(Tensor, string, Func{Tensor, BackwardContext, Tensor?[]}, Tensor[])"/>.
+    /// The older form, <c>g =&gt; [gradients]</c>, kept for the focal, KL, distillation and linear cross-entropy backwards
+    /// until they move to <see cref="Record(Tensor, string, Func{Tensor, BackwardContext, Tensor?[]}, Tensor[])"/>.
     /// </summary>
     internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params Tensor[] inputs) =>
         Node.Attach(result, name, backward, inputs);

@@ -79,7 +79,7 @@ public static partial class F
         Conv2dKernel.Forward(in shape, x, wt, bias is null ? default : bias.FloatArray, y, relu);
 
         var result = new Tensor(y, [n, cout, shape.OutHeight, shape.OutWidth]);
-        return Tensor.Record(result, relu ? "ConvolutionReluBackward" : "ConvolutionBackward", g =>
+        return Tensor.Record(result, relu ? "ConvolutionReluBackward" : "ConvolutionBackward", (g, ctx) =>
         {
             var gy = g.FloatArray;
             float[]? preActivationGrad = null;
@@ -93,19 +93,19 @@ public static partial class F
             Tensor? gx = null, gw = null, gb = null;
             if (input.RequiresGrad)
             {
-                gx = BufferPool.RentTensor(input.Shape);
+                gx = ctx.NewGrad(input);
                 Conv2dKernel.BackwardInput(in shape, gy, wt, gx.Data);
             }
             if (weight.RequiresGrad)
             {
-                gw = BufferPool.RentTensor(weight.Shape);
+                gw = ctx.NewGrad(weight);
                 Conv2dKernel.BackwardWeight(in shape, gy, x, gw.Data);
             }
             if (bias is not null && bias.RequiresGrad)
             {
                 var db = new float[cout];
                 Conv2dKernel.BackwardBias(in shape, gy, db);
-                gb = new Tensor(db, bias.Shape);
+                gb = ctx.Adopt(db, bias.Shape);
             }
             if (preActivationGrad is not null) BufferPool.Return(preActivationGrad);
             return bias is null ? [gx, gw] : [gx, gw, gb];

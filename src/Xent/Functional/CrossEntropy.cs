@@ -98,17 +98,19 @@ public static partial class F
             float value = reduction == Reduction.Mean
                 ? CrossEntropyKernel.ForwardBackwardMean(logits, targets, classes, w, ignoreIndex, eps, grad)
                 : (float)CrossEntropyKernel.ForwardBackward(logits, targets, classes, w, ignoreIndex, eps, 1f, grad).LossSum;
-            return Node.Record(Tensor.Scalar(value), "CrossEntropyLossBackward", (g, lastUse) =>
+            return Tensor.Record(Tensor.Scalar(value), "CrossEntropyLossBackward", (g, ctx) =>
             {
                 float gs = g.Item();
                 // loss.Backward() (gs = 1) returns the gradient computed in forward as is. On the node's last
                 // use nothing else will read the saved buffer, so it is scaled in place and handed over to the
-                // engine (a leaf adopts it as its Grad without a copy); otherwise it stays the engine's to copy,
-                // or a scaled copy is made.
-                bool owned = lastUse || gs != 1f;
-                var rows = gs == 1f ? grad : lastUse ? ScaleInPlace(grad, gs) : Scaled(grad, gs);
-                var dx = ClassRows.FromRows(rows, outer, classes, inner);
-                return [Owned(new Tensor(dx, inputShape), owned || !ReferenceEquals(dx, rows))];
+                // engine (a leaf adopts it as its Grad without a copy); otherwise a scaled copy is made.
+                if (gs == 1f || ctx.LastUse)
+                {
+                    var rows = gs == 1f ? grad : ScaleInPlace(grad, gs);
+                    var dx = ClassRows.FromRows(rows, outer, classes, inner);
+                    return [ReferenceEquals(dx, rows) ? ctx.HandOver(dx, inputShape) : ctx.Adopt(dx, inputShape)];
+                }
+                return [ctx.Adopt(ClassRows.FromRows(Scaled(grad, gs), outer, classes, inner), inputShape)];
             }, input);
         }
 
@@ -122,12 +124,12 @@ public static partial class F
             Reduction.Sum => Tensor.Scalar((float)t.LossSum),
             _ => Tensor.Scalar(t.Mean),
         };
-        return Tensor.Record(result, "CrossEntropyLossBackward", g =>
+        return Tensor.Record(result, "CrossEntropyLossBackward", (g, ctx) =>
         {
             var dx = GC.AllocateUninitializedArray<float>(logits.Length);
             CrossEntropyKernel.Backward(logits, targets, classes, w, ignoreIndex, eps, rowMax, rowLogSum,
                 RowGrad(g, reduction, t.WeightSum), dx);
-            return [Owned(new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape))];
+            return [ctx.Adopt(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
         }, input);
     }
 
@@ -150,11 +152,11 @@ public static partial class F
             Reduction.Sum => Tensor.Scalar((float)sum),
             _ => Tensor.Scalar((float)(sum / rows)),
         };
-        return Tensor.Record(result, "CrossEntropyLossBackward", g =>
+        return Tensor.Record(result, "CrossEntropyLossBackward", (g, ctx) =>
         {
             var dx = GC.AllocateUninitializedArray<float>(logits.Length);
             CrossEntropyKernel.BackwardProb(logits, q, classes, w, eps, rowMax, rowLogSum, RowGrad(g, reduction, rows), dx);
-            return [Owned(new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape))];
+            return [ctx.Adopt(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
         }, input);
     }
 
@@ -172,7 +174,10 @@ public static partial class F
         return x;
     }
 
-    /// <summary>Marks a gradient whose buffer this op just allocated (or gives up for good) as the engine's to adopt.</summary>
+    /// <summary>
+    /// Marks a gradient whose buffer this op just allocated (or gives up for good) as the engine's to adopt; for the
+    /// backwards still on the older <c>g =&gt; …</c> form (the (g, ctx) form uses <see cref="BackwardContext"/>).
+    /// </summary>
     private static Tensor Owned(Tensor gradient, bool owned = true)
     {
         gradient.IsGradBufferOwned = owned;
