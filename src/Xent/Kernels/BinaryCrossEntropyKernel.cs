@@ -45,7 +45,8 @@ public static unsafe class BinaryCrossEntropyKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
-    public static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight, Span<float> loss)
+    internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
+        Span<float> loss)
     {
         Check(input, target, weight, default, loss.Length);
         CheckProbabilities(input);
@@ -74,7 +75,7 @@ public static unsafe class BinaryCrossEntropyKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
+    internal static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, weight, default, gradInput.Length);
@@ -105,7 +106,7 @@ public static unsafe class BinaryCrossEntropyKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="WithLogitsForward"/>.</summary>
-    public static double WithLogitsForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
+    internal static double WithLogitsForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> posWeight, Span<float> loss)
     {
         Check(input, target, weight, posWeight, loss.Length);
@@ -136,7 +137,7 @@ public static unsafe class BinaryCrossEntropyKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="WithLogitsBackward"/>.</summary>
-    public static void WithLogitsBackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
+    internal static void WithLogitsBackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> posWeight, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, weight, posWeight, gradInput.Length);

@@ -198,7 +198,7 @@ public static class Conv2dKernel
     }
 
     /// <summary>Reference twin of <c>Forward</c>: direct seven-loop convolution summed in float64.</summary>
-    public static void ForwardScalar(in Conv2dShape s, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+    internal static void ForwardScalar(in Conv2dShape s, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output)
     {
         Check(in s, input.Length, weight.Length, output.Length, bias.Length, allowBias: true);
@@ -226,7 +226,7 @@ public static class Conv2dKernel
     /// Reference twin of the three backward kernels: direct loops in float64. Any of the output spans may be
     /// empty to skip that gradient; the others are overwritten.
     /// </summary>
-    public static void BackwardScalar(in Conv2dShape s, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> input,
+    internal static void BackwardScalar(in Conv2dShape s, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> input,
         ReadOnlySpan<float> weight, Span<float> gradInput, Span<float> gradWeight, Span<float> gradBias)
     {
         s.Validate();

@@ -189,7 +189,7 @@ public static unsafe partial class CrossEntropyKernel
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
-    public static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+    internal static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
         Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
     {
@@ -265,7 +265,7 @@ public static unsafe partial class CrossEntropyKernel
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+    internal static void BackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
@@ -400,7 +400,7 @@ public static unsafe partial class CrossEntropyKernel
     /// <summary>
     /// Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.
     /// </summary>
-    public static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+    internal static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, float gradScale,
         Span<float> gradLogits, Span<float> loss = default)
     {
@@ -453,7 +453,7 @@ public static unsafe partial class CrossEntropyKernel
     }
 
     /// <summary>Scalar reference for <see cref="ForwardProb"/>.</summary>
-    public static double ForwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
+    internal static double ForwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
         ReadOnlySpan<float> weight, float labelSmoothing, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
@@ -505,7 +505,7 @@ public static unsafe partial class CrossEntropyKernel
     }
 
     /// <summary>Scalar reference for <see cref="BackwardProb"/>.</summary>
-    public static void BackwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
+    internal static void BackwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
         ReadOnlySpan<float> weight, float labelSmoothing,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {

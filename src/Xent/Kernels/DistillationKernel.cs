@@ -66,7 +66,7 @@ public static unsafe class DistillationKernel
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per softmax, <see cref="MathF.Exp"/>).</summary>
-    public static double ForwardScalar(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes, float temperature,
+    internal static double ForwardScalar(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes, float temperature,
         Span<float> rowLoss, float gradScale, Span<float> gradStudent)
     {
         int rows = Check(student, teacher, classes, temperature, rowLoss.Length, gradStudent.Length);

@@ -82,7 +82,7 @@ public static unsafe class FocalLossKernel
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
-    public static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
+    internal static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
         ReadOnlySpan<float> weight, long ignoreIndex, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
@@ -142,7 +142,7 @@ public static unsafe class FocalLossKernel
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
+    internal static void BackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
         ReadOnlySpan<float> weight, long ignoreIndex, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
@@ -195,7 +195,8 @@ public static unsafe class FocalLossKernel
     /// <summary>
     /// Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.
     /// </summary>
-    public static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
+    internal static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        float gamma,
         ReadOnlySpan<float> weight, long ignoreIndex, float gradScale, Span<float> gradLogits, Span<float> loss = default)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);

@@ -6,7 +6,7 @@ namespace Xent.Kernels;
 /// or combines per-chunk partial results in chunk order, gives bit-identical results whatever
 /// the number of threads.
 /// </summary>
-public static class KernelParallel
+internal static class KernelParallel
 {
     private static int s_maxThreads = Environment.ProcessorCount;
 

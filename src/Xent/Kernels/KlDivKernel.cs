@@ -42,7 +42,7 @@ public static unsafe class KlDivKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
-    public static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget, Span<float> loss)
+    internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget, Span<float> loss)
     {
         Check(input, target, loss.Length, nameof(loss), allowEmpty: true);
         double s = 0;
@@ -73,7 +73,7 @@ public static unsafe class KlDivKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
+    internal static void BackwardScalar(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(gradInput, target, gradLoss.Length == 1 ? gradInput.Length : gradLoss.Length, nameof(gradLoss), allowEmpty: false);
         for (int i = 0; i < gradInput.Length; i++) gradInput[i] =

@@ -97,7 +97,7 @@ public static class MaxPool2dKernel
     }
 
     /// <summary>Reference twin of <see cref="Forward"/>: the plain window loop for every plane.</summary>
-    public static void ForwardScalar(ReadOnlySpan<float> input, int planes, int height, int width,
+    internal static void ForwardScalar(ReadOnlySpan<float> input, int planes, int height, int width,
         int kh, int kw, int sh, int sw, int ph, int pw, Span<float> output, Span<int> indices)
     {
         var (ho, wo) = Check(input.Length, planes, height, width, kh, kw, sh, sw, ph, pw, output.Length, indices.Length);

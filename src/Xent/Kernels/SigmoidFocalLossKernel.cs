@@ -44,7 +44,7 @@ public static unsafe class SigmoidFocalLossKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
-    public static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, Span<float> loss)
+    internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, Span<float> loss)
     {
         Check(input, target, alpha, gamma, loss.Length, allowEmpty: true);
         double s = 0;
@@ -79,7 +79,7 @@ public static unsafe class SigmoidFocalLossKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
+    internal static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
         ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, alpha, gamma, gradInput.Length, allowEmpty: false);

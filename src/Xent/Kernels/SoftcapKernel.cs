@@ -35,7 +35,7 @@ public static class SoftcapKernel
     }
 
     /// <summary>Scalar reference for <see cref="Forward"/> (<see cref="MathF.Tanh"/>).</summary>
-    public static void ForwardScalar(ReadOnlySpan<float> x, float cap, Span<float> y)
+    internal static void ForwardScalar(ReadOnlySpan<float> x, float cap, Span<float> y)
     {
         ValidateCap(cap);
         KernelArgs.SameLength(x.Length, y.Length, nameof(y));
@@ -56,7 +56,7 @@ public static class SoftcapKernel
     }
 
     /// <summary>Scalar reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, float cap, Span<float> dx)
+    internal static void BackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, float cap, Span<float> dx)
     {
         ValidateCap(cap);
         KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));

@@ -42,7 +42,7 @@ public static unsafe class SoftmaxKernel
     }
 
     /// <summary>Scalar reference for <see cref="LogSoftmax"/>: two passes in float with <see cref="MathF.Exp"/>.</summary>
-    public static void LogSoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
+    internal static void LogSoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
         int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
         KernelArgs.SameLength(x.Length, y.Length, nameof(y));
@@ -83,7 +83,7 @@ public static unsafe class SoftmaxKernel
     }
 
     /// <summary>Scalar reference for <see cref="LogSoftmaxBackward"/>.</summary>
-    public static void LogSoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    internal static void LogSoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
         int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
         KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
@@ -120,7 +120,7 @@ public static unsafe class SoftmaxKernel
     }
 
     /// <summary>Scalar reference for <see cref="Softmax"/>.</summary>
-    public static void SoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
+    internal static void SoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
         int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
         KernelArgs.SameLength(x.Length, y.Length, nameof(y));
@@ -159,7 +159,7 @@ public static unsafe class SoftmaxKernel
     }
 
     /// <summary>Scalar reference for <see cref="SoftmaxBackward"/>.</summary>
-    public static void SoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    internal static void SoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
         int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
         KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
