@@ -277,32 +277,8 @@ internal static class TrainCommand
                 $"{(spec.MultiLabel ? "bce-with-logits" : "cross-entropy")}.");
             return ExitNoData;
         }
-        Tensor? weight = null; // class weights; data-parallel ranks weight their shares of the mean by them
-        Func<Tensor, Tensor, Tensor> criterion;
-        string lossLabel;
-        if (spec.MultiLabel)
-        {
-            Tensor? pw = s.PosWeight == "auto" ? PosWeights(prep.TrainCounts, prep.Train.Count) : null;
-            var bce = new BCEWithLogitsLoss(posWeight: pw);
-            criterion = bce.Forward;
-            lossLabel = "BCEWithLogitsLoss";
-        }
-        else
-        {
-            weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(prep.TrainCounts) : null;
-            if (lossName == "focal")
-            {
-                var focal = new FocalLoss(gamma: s.FocalGamma ?? 2f, weight: weight);
-                criterion = focal.Forward;
-                lossLabel = string.Create(CultureInfo.InvariantCulture, $"FocalLoss(gamma={focal.Gamma})");
-            }
-            else
-            {
-                var ce = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
-                criterion = ce.Forward;
-                lossLabel = "CrossEntropyLoss";
-            }
-        }
+        // Class weights: data-parallel ranks weight their shares of the mean by them.
+        var (criterion, lossLabel, weight) = Criterion(s, prep, lossName);
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = spec.Model };
         foreach (var (k, v) in spec.ToMetadata()) metadata[k] = v;
@@ -338,25 +314,7 @@ internal static class TrainCommand
         double momentum = opt is Sgd ? opt.ParamGroups[0].Momentum : s.Momentum;
 
         var ci = CultureInfo.InvariantCulture;
-        var settings = new List<KeyValuePair<string, string>>
-        {
-            new("data", Path.GetFullPath(dataPath)), new("model", spec.Model), new("epochs", s.Epochs.ToString(ci)),
-            new("batch_size", s.BatchSize.ToString(ci)), new("test_batch_size", s.TestBatchSize.ToString(ci)),
-            new("optimizer", s.Optimizer), new("lr", lr.ToString("R", ci)), new("momentum", momentum.ToString("R", ci)),
-            new("weight_decay", wd.ToString("R", ci)), new("label_smoothing", s.LabelSmoothing.ToString("R", ci)),
-            new("class_weights", s.ClassWeights), new("seed", s.Seed.ToString(ci)), new("threads", KernelParallel.MaxThreads.ToString(ci)),
-            new("limit_batches", s.LimitBatches?.ToString(ci) ?? "none"), new("resume", s.Resume ?? "none"),
-            new("loss", lossLabel),
-            new("normalize", prep.IsIdx ? "(0.1307, 0.3081)" : "training-split mean/std per "
-                + (spec.InputKind == ModelSpec.ImageInput ? "channel" : "feature")),
-        };
-        if (!prep.IsIdx)
-        {
-            settings.Add(new("test_data", prep.Source));
-            settings.Add(new("lr_schedule", s.Schedule + (s.Warmup > 0 ? $", warm-up {s.Warmup}" : "")));
-            settings.Add(new("clip_grad_norm", s.ClipGradNorm?.ToString("R", ci) ?? "none"));
-            settings.Add(new("patience", s.Patience?.ToString(ci) ?? "none"));
-        }
+        var settings = RunSettings(s, prep, dataPath, lr, wd, momentum, lossLabel);
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
         int globalBatch = s.BatchSize * (dp?.Size ?? 1);
@@ -397,12 +355,80 @@ internal static class TrainCommand
         if (last is not null && code == 0) PrintFinal(last.Test, classNames);
         if (s.Patience is not null && trainer.BestEpoch > 0 && code == 0)
             Console.WriteLine($"Best held-out loss at epoch {trainer.BestEpoch}: {bestPath}");
-        Console.WriteLine("Wrote:");
-        foreach (var p in new[] { checkpointPath, bestPath, metricsPath, reportPath, Path.Combine(outDir, "split.csv") })
-            if (File.Exists(p) && (p != bestPath || s.Patience is not null)
-                && (!p.EndsWith("split.csv", StringComparison.Ordinal) || prep.HeldOut is not null))
-                Console.WriteLine("  " + p);
+        PrintWritten(outDir, s.Patience is not null, prep.HeldOut is not null);
         return code;
+    }
+
+    /// <summary>The loss function, its label in the settings, and the class weights it uses (null: none).</summary>
+    private static (Func<Tensor, Tensor, Tensor> Criterion, string Label, Tensor? Weight) Criterion(
+        Settings s, Prepared prep, string lossName)
+    {
+        Tensor? weight = null;
+        Func<Tensor, Tensor, Tensor> criterion;
+        string lossLabel;
+        if (prep.Spec.MultiLabel)
+        {
+            Tensor? pw = s.PosWeight == "auto" ? PosWeights(prep.TrainCounts, prep.Train.Count) : null;
+            var bce = new BCEWithLogitsLoss(posWeight: pw);
+            criterion = bce.Forward;
+            lossLabel = "BCEWithLogitsLoss";
+        }
+        else
+        {
+            weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(prep.TrainCounts) : null;
+            if (lossName == "focal")
+            {
+                var focal = new FocalLoss(gamma: s.FocalGamma ?? 2f, weight: weight);
+                criterion = focal.Forward;
+                lossLabel = string.Create(CultureInfo.InvariantCulture, $"FocalLoss(gamma={focal.Gamma})");
+            }
+            else
+            {
+                var ce = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
+                criterion = ce.Forward;
+                lossLabel = "CrossEntropyLoss";
+            }
+        }
+        return (criterion, lossLabel, weight);
+    }
+
+    /// <summary>The run's settings as the report and the checkpoint's <c>setting.*</c> metadata show them.</summary>
+    private static List<KeyValuePair<string, string>> RunSettings(Settings s, Prepared prep, string dataPath, double lr, double wd,
+        double momentum, string lossLabel)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var settings = new List<KeyValuePair<string, string>>
+        {
+            new("data", Path.GetFullPath(dataPath)), new("model", prep.Spec.Model), new("epochs", s.Epochs.ToString(ci)),
+            new("batch_size", s.BatchSize.ToString(ci)), new("test_batch_size", s.TestBatchSize.ToString(ci)),
+            new("optimizer", s.Optimizer), new("lr", lr.ToString("R", ci)), new("momentum", momentum.ToString("R", ci)),
+            new("weight_decay", wd.ToString("R", ci)), new("label_smoothing", s.LabelSmoothing.ToString("R", ci)),
+            new("class_weights", s.ClassWeights), new("seed", s.Seed.ToString(ci)), new("threads", KernelParallel.MaxThreads.ToString(ci)),
+            new("limit_batches", s.LimitBatches?.ToString(ci) ?? "none"), new("resume", s.Resume ?? "none"),
+            new("loss", lossLabel),
+            new("normalize", prep.IsIdx ? "(0.1307, 0.3081)" : "training-split mean/std per "
+                + (prep.Spec.InputKind == ModelSpec.ImageInput ? "channel" : "feature")),
+        };
+        if (!prep.IsIdx)
+        {
+            settings.Add(new("test_data", prep.Source));
+            settings.Add(new("lr_schedule", s.Schedule + (s.Warmup > 0 ? $", warm-up {s.Warmup}" : "")));
+            settings.Add(new("clip_grad_norm", s.ClipGradNorm?.ToString("R", ci) ?? "none"));
+            settings.Add(new("patience", s.Patience?.ToString(ci) ?? "none"));
+        }
+        return settings;
+    }
+
+    /// <summary>Lists the files this run wrote (or kept) in <paramref name="outDir"/>.</summary>
+    private static void PrintWritten(string outDir, bool keepsBest, bool split)
+    {
+        Console.WriteLine("Wrote:");
+        foreach (var name in RunDirectory.RunFiles)
+        {
+            string p = Path.Combine(outDir, name);
+            if (File.Exists(p) && (name != "best.safetensors" || keepsBest) && (name != "split.csv" || split))
+                Console.WriteLine("  " + p);
+        }
     }
 
     /// <summary>An IDX folder: the tutorial's pipeline, its t10k files as the test set (or a stratified split with --val-split).</summary>
