@@ -154,18 +154,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(testBatches);
         StoppedEarly = false;
         int limit = Math.Min(batchesPerEpoch, Options.LimitBatches ?? int.MaxValue);
-        MetricsCsvWriter? csv = null;
-        if (Options.MetricsPath is { } path)
-        {
-            if (StartEpoch > 1)
-            {
-                (csv, var kept) = MetricsCsvWriter.Continue(path, StartEpoch - 1);
-                _rows.Clear();
-                _rows.AddRange(kept);
-            }
-            else csv = MetricsCsvWriter.Create(path);
-        }
-        using var csvScope = csv;
+        using var csv = OpenMetrics();
         var clock = Stopwatch.StartNew();
         double Seconds() => _secondsOffset + clock.Elapsed.TotalSeconds;
         EpochResult? last = null;
@@ -182,37 +171,7 @@ public sealed class Trainer
             foreach (var (input, target) in trainBatches(epoch))
             {
                 batch++;
-                double loss;
-                // The step's activations are lent by the arena and recycled for the next batch.
-                using (StepArena.Begin())
-                {
-                    _optimizer.ZeroGrad();
-                    var output = _model.Forward(input);
-                    var lossTensor = _criterion(output, target);
-                    loss = lossTensor.Item();
-                    if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
-                        throw new TrainingDivergedException(stop, epoch, batch, loss);
-                    if (epoch == 1 && batch == 1 && !Options.MultiLabel
-                        && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
-                        Warning?.Invoke(w);
-                    lossTensor.Backward();
-                    if (AfterBackward is { } hook)
-                    {
-                        // Checked here instead: data-parallel replicas all see the global loss, and stop together.
-                        loss = hook(target, loss);
-                        if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stopAll)
-                            throw new TrainingDivergedException(stopAll, epoch, batch, loss);
-                    }
-                    // Clipping and the schedule act on the (rank-averaged) gradients.
-                    if (Options.ClipGradNorm is { } maxNorm) GradClipping.ClipGradNorm(_model.Parameters(), maxNorm);
-                    if (!Options.Schedule.IsConstant)
-                    {
-                        double f = Options.Schedule.Factor(epoch, batch, limit, Options.Epochs);
-                        var groups = _optimizer.ParamGroups;
-                        for (int i = 0; i < groups.Count; i++) groups[i].Lr = _baseLrs[i] * f;
-                    }
-                    _optimizer.Step();
-                }
+                double loss = Step(input, target, epoch, batch, limit);
 
                 epochSum += loss;
                 running += loss;
@@ -266,6 +225,57 @@ public sealed class Trainer
             }
         }
         return last;
+    }
+
+    /// <summary>
+    /// One optimizer step on a batch inside a <see cref="StepArena"/>: forward, loss, checks, backward, clipping, schedule,
+    /// step. Returns the batch's loss (the global one under <see cref="AfterBackward"/>).
+    /// </summary>
+    private double Step(Tensor input, Tensor target, int epoch, int batch, int limit)
+    {
+        double loss;
+        // The step's activations are lent by the arena and recycled for the next batch.
+        using (StepArena.Begin())
+        {
+            _optimizer.ZeroGrad();
+            var output = _model.Forward(input);
+            var lossTensor = _criterion(output, target);
+            loss = lossTensor.Item();
+            if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
+                throw new TrainingDivergedException(stop, epoch, batch, loss);
+            if (epoch == 1 && batch == 1 && !Options.MultiLabel
+                && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
+                Warning?.Invoke(w);
+            lossTensor.Backward();
+            if (AfterBackward is { } hook)
+            {
+                // Checked here instead: data-parallel replicas all see the global loss, and stop together.
+                loss = hook(target, loss);
+                if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stopAll)
+                    throw new TrainingDivergedException(stopAll, epoch, batch, loss);
+            }
+            // Clipping and the schedule act on the (rank-averaged) gradients.
+            if (Options.ClipGradNorm is { } maxNorm) GradClipping.ClipGradNorm(_model.Parameters(), maxNorm);
+            if (!Options.Schedule.IsConstant)
+            {
+                double f = Options.Schedule.Factor(epoch, batch, limit, Options.Epochs);
+                var groups = _optimizer.ParamGroups;
+                for (int i = 0; i < groups.Count; i++) groups[i].Lr = _baseLrs[i] * f;
+            }
+            _optimizer.Step();
+        }
+        return loss;
+    }
+
+    /// <summary>The metrics CSV to append to (continued after a resume, keeping its earlier rows), or null for none.</summary>
+    private MetricsCsvWriter? OpenMetrics()
+    {
+        if (Options.MetricsPath is not { } path) return null;
+        if (StartEpoch == 1) return MetricsCsvWriter.Create(path);
+        var (csv, kept) = MetricsCsvWriter.Continue(path, StartEpoch - 1);
+        _rows.Clear();
+        _rows.AddRange(kept);
+        return csv;
     }
 
     private void AddRow(MetricsCsvWriter? csv, MetricsRow row)
