@@ -6,9 +6,9 @@ using Xent.Optim;
 namespace Xent.Benchmarks;
 
 /// <summary>
-/// Whole training steps through the public API, the seeds' inner loops: zero_grad, forward, CrossEntropyLoss,
+/// Whole training steps through the public API, the PyTorch tutorial's inner loops: zero_grad, forward, CrossEntropyLoss,
 /// backward, optimizer step. The MNIST CNN with Adam (lr 1e-3) on a batch of 64 random 28×28 images, and the
-/// second seed's SimpleModel (Linear 784→10) with SGD (lr 0.01) on a batch of 100. The memory diagnoser's
+/// PyTorch tutorial's SimpleModel (Linear 784→10) with SGD (lr 0.01) on a batch of 100. The memory diagnoser's
 /// "Allocated" column is the managed allocation per step (activations and gradients).
 /// Compare with bench/pytorch_bench.py train / linear, or run `xent bench train|linear` for quick numbers.
 /// Run: dotnet run -c Release --project bench/Xent.Benchmarks -- --filter '*TrainingStep*'

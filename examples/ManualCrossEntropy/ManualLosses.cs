@@ -3,7 +3,7 @@ using Xent;
 namespace ManualCrossEntropy;
 
 /// <summary>
-/// The seeds' hand-written cross-entropy functions, line by line in C#. Each returns a differentiable tensor,
+/// The PyTorch tutorial's hand-written cross-entropy functions, line by line in C#. Each returns a differentiable tensor,
 /// as the PyTorch originals do; the tests check them against <see cref="F.NllLoss"/> and <see cref="F.CrossEntropy"/>.
 /// </summary>
 public static class ManualLosses

@@ -1,4 +1,4 @@
-// The seeds' manual cross-entropy examples in C#, each compared with the library's own loss,
+// The PyTorch tutorial's manual cross-entropy examples in C#, each compared with the library's own loss,
 // as the articles compare their hand-written versions with F.nll_loss and F.cross_entropy.
 using ManualCrossEntropy;
 using Xent;

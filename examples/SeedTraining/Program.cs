@@ -1,4 +1,4 @@
-// The second seed's PyTorch snippets in C#: run with `dotnet run --project examples/SeedTraining`.
+// The PyTorch tutorial's snippets in C#: run with `dotnet run --project examples/SeedTraining`.
 using SeedTraining;
 using Xent;
 

@@ -5,7 +5,7 @@ using Xent.Optim;
 namespace SeedTraining;
 
 /// <summary>
-/// The second seed's snippets, line by line: nn.CrossEntropyLoss with SGD, F.cross_entropy,
+/// The PyTorch tutorial's snippets, line by line: nn.CrossEntropyLoss with SGD, F.cross_entropy,
 /// class weights from counts, BCEWithLogitsLoss on multi-hot targets, and a linear model trained
 /// with SGD. Each returns what it computed so the tests can check it independently.
 /// </summary>
@@ -51,7 +51,7 @@ public static class SeedExamples
         return classWeights / classWeights.Sum() * classCounts.Length;
     }
 
-    /// <summary>Weighted cross-entropy for the seed's counts [100, 200, 50, 300, 150] on random logits.</summary>
+    /// <summary>Weighted cross-entropy for the PyTorch tutorial's counts [100, 200, 50, 300, 150] on random logits.</summary>
     public static (Tensor Weights, Tensor Logits, Tensor Targets, float Loss) WeightedCrossEntropy(Generator generator)
     {
         float[] classCounts = [100, 200, 50, 300, 150];  // example class frequencies
@@ -82,7 +82,8 @@ public static class SeedExamples
     /// Trains the linear model with SGD on a synthetic, linearly separable problem (one Gaussian blob per class)
     /// and returns the accuracy on held-out samples and the mean loss of the first and last epoch.
     /// </summary>
-    public static (double Accuracy, double FirstEpochLoss, double LastEpochLoss) TrainSeparable(int seed, int epochs = 5, int dim = InputSize)
+    public static (double Accuracy, double FirstEpochLoss, double LastEpochLoss)
+        TrainSeparable(int seed, int epochs = 5, int dim = InputSize)
     {
         var generator = new Generator(seed);
         var centers = Tensor.Randn([NumClasses, dim], generator) * 0.3f;

@@ -3,7 +3,7 @@ using Xent.NN;
 
 namespace SeedTraining;
 
-/// <summary>The second seed's <c>SimpleModel</c>: one linear layer from inputs to class logits.</summary>
+/// <summary>The PyTorch tutorial's <c>SimpleModel</c>: one linear layer from inputs to class logits.</summary>
 public sealed class SimpleModel : Module
 {
     private readonly Linear linear;

@@ -48,7 +48,9 @@ internal static class CliHost
         }
     }
 
-    /// <summary>Writes the one line for <paramref name="e"/> (and its stack trace when <paramref name="verbose"/>) and returns the exit code.</summary>
+    /// <summary>
+    /// Writes the one line for <paramref name="e"/> (and its stack trace when <paramref name="verbose"/>) and returns the exit code.
+    /// </summary>
     public static int Report(Exception e, bool verbose, TextWriter err)
     {
         var (code, message) = Classify(e);
@@ -95,8 +97,10 @@ internal static class CliHost
         {
             char c = message[i];
             if (c is '\r' or '\n' or '\t') { if (sb.Length > 0 && sb[^1] != ' ') sb.Append(' '); }
-            else if (char.IsHighSurrogate(c) && i + 1 < message.Length && char.IsLowSurrogate(message[i + 1])) { sb.Append(c).Append(message[++i]); }
-            else if (char.IsSurrogate(c) || c is '\u2028' or '\u2029' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069'))
+            else if (char.IsHighSurrogate(c) && i + 1 < message.Length && char.IsLowSurrogate(message[i + 1]))
+                { sb.Append(c).Append(message[++i]); }
+            else if (char.IsSurrogate(c) || c is '\u2028' or '\u2029' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e')
+                or (>= '\u2066' and <= '\u2069'))
                 sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
             else if (char.IsControl(c)) sb.Append("\\x").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
             else sb.Append(c);

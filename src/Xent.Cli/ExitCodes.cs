@@ -9,7 +9,9 @@ internal static class ExitCodes
     /// <summary>A bug in xent: an exception no input should cause (one line; <c>--verbose</c> prints the stack trace).</summary>
     public const int InternalError = 1;
 
-    /// <summary>Bad arguments, missing files or data, corrupt or unsuitable inputs and checkpoints, or an output that cannot be written.</summary>
+    /// <summary>
+    /// Bad arguments, missing files or data, corrupt or unsuitable inputs and checkpoints, or an output that cannot be written.
+    /// </summary>
     public const int BadInput = 2;
 
     /// <summary>Training stopped because the loss became NaN or infinite.</summary>

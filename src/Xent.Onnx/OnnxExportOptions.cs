@@ -83,13 +83,15 @@ public sealed record OnnxExportOptions
     internal void Validate()
     {
         if (InputShape is null || InputShape.Length == 0 || InputShape.Any(d => d < 1))
-            throw new ArgumentException($"ONNX export: the input shape must have at least one dimension, all positive; got ({string.Join(", ", InputShape ?? [])}).");
+            throw new ArgumentException("ONNX export: the input shape must have at least one dimension, all positive; got " +
+                $"({string.Join(", ", InputShape ?? [])}).");
         if ((Mean is null) != (Std is null))
             throw new ArgumentException("ONNX export: give both Mean and Std for standardisation, or neither.");
         if (Mean is not null && Std is not null)
         {
             if (Mean.Length != InputShape[0] || Std.Length != InputShape[0])
-                throw new ArgumentException($"ONNX export: {Mean.Length} means and {Std.Length} standard deviations for an input whose first dimension is {InputShape[0]} (one per channel or feature).");
+                throw new ArgumentException($"ONNX export: {Mean.Length} means and {Std.Length} standard deviations for an input whose " +
+                    $"first dimension is {InputShape[0]} (one per channel or feature).");
             if (Std.Any(s => !(s > 0) || !float.IsFinite(s)) || Mean.Any(m => !float.IsFinite(m)))
                 throw new ArgumentException("ONNX export: means must be finite and standard deviations positive and finite.");
         }

@@ -14,7 +14,8 @@ namespace Xent.Onnx;
 /// probabilities:
 /// <list type="bullet">
 /// <item><c>input</c>: float32 (batch, C, H, W) pixels in [0, 1], or (batch, F) raw feature values; the batch size is
-/// dynamic. With <see cref="OnnxExportOptions.ImputeMissing"/>, NaN stands for a missing value. The standardisation <c>(x − mean) / std</c> from the options (a checkpoint's spec) is the graph's first step.</item>
+/// dynamic. With <see cref="OnnxExportOptions.ImputeMissing"/>, NaN stands for a missing value. The standardisation <c>(x − mean) / std</c>
+/// from the options (a checkpoint's spec) is the graph's first step.</item>
 /// <item><c>logits</c>: float32 (batch, K), the model's raw outputs.</item>
 /// <item><c>probabilities</c>: float32 (batch, K), <c>softmax(logits / T)</c> over the classes, or <c>sigmoid(logits / T)</c>
 /// per label for multi-label models (T the temperature, 1 unless calibrated).</item>
@@ -54,7 +55,10 @@ public static class OnnxExporter
         BuildModel(model, options).WriteTo(output);
     }
 
-    /// <summary>Writes <paramref name="model"/> as ONNX to the file <paramref name="path"/>, atomically (a failure leaves any existing file as it was).</summary>
+    /// <summary>
+    /// Writes <paramref name="model"/> as ONNX to the file <paramref name="path"/>, atomically (a failure leaves any existing file as it
+    /// was).
+    /// </summary>
     /// <inheritdoc cref="Export(Module, OnnxExportOptions, Stream)"/>
     public static void Export(Module model, OnnxExportOptions options, string path)
     {
@@ -65,7 +69,9 @@ public static class OnnxExporter
         writer.Commit();
     }
 
-    /// <summary>Writes a checkpoint's model as ONNX, with the options <see cref="OnnxExportOptions.FromSpec"/> makes from its spec.</summary>
+    /// <summary>
+    /// Writes a checkpoint's model as ONNX, with the options <see cref="OnnxExportOptions.FromSpec"/> makes from its spec.
+    /// </summary>
     /// <inheritdoc cref="Export(Module, OnnxExportOptions, Stream)"/>
     public static void Export(Module model, ModelSpec spec, Stream output) => Export(model, OnnxExportOptions.FromSpec(spec), output);
 
@@ -93,7 +99,8 @@ public static class OnnxExporter
         var emitter = new OnnxLayerEmitter(graph, names);
         x = emitter.Emit(model, "", x);
         if (x.Shape.Length != 1)
-            throw new ArgumentException($"ONNX export: the model must output (N, classes) logits, but its output would have shape (N, {string.Join(", ", x.Shape)}).");
+            throw new ArgumentException("ONNX export: the model must output (N, classes) logits, but its output would have shape (N, " +
+                $"{string.Join(", ", x.Shape)}).");
         int k = x.Shape[0];
         if (options.ClassNames is { } classNames && classNames.Length != k)
             throw new ArgumentException($"ONNX export: {classNames.Length} class names for a model with {k} outputs.");
@@ -149,7 +156,8 @@ public static class OnnxExporter
         var ci = CultureInfo.InvariantCulture;
         var entries = new List<KeyValuePair<string, string>>
         {
-            new("class_names", JsonSerializer.Serialize(options.ClassNames ?? Enumerable.Range(0, k).Select(i => i.ToString(ci)).ToArray())),
+            new("class_names", JsonSerializer.Serialize(options.ClassNames
+                ?? Enumerable.Range(0, k).Select(i => i.ToString(ci)).ToArray())),
             new("multi_label", options.MultiLabel ? "true" : "false"),
             new("temperature", options.Temperature.ToString("R", ci)),
             new("input_shape", string.Join(",", options.InputShape.Select(d => d.ToString(ci)))),

@@ -23,7 +23,8 @@ internal sealed class OnnxGraphBuilder
         // ONNX raw_data is little-endian whatever the host; BinaryPrimitives makes that explicit.
         var bytes = new byte[values.Length * sizeof(float)];
         for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
-        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(bytes) };
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float,
+            RawData = ByteString.CopyFrom(bytes) };
         tensor.Dims.AddRange(dims);
         Graph.Initializer.Add(tensor);
         return name;
@@ -92,7 +93,8 @@ internal sealed class OnnxGraphBuilder
         {
             Name = name,
             DocString = docString,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor
+            { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
         };
     }
 

@@ -33,14 +33,16 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder graph, IReadOnlyDictiona
             // Export is inference: dropout (element-wise or per channel) is the identity in eval mode.
             DropoutBase => x,
             _ => throw new NotSupportedException(
-                $"ONNX export does not support {module.GetType().Name}{(scope.Length > 0 ? $" (at '{scope}')" : "")}; supported: {OnnxLayers.Supported}."),
+                $"ONNX export does not support {module.GetType().Name}{(scope.Length > 0 ? $" (at '{scope}')" : "")}; supported: " +
+                    $"{OnnxLayers.Supported}."),
         };
     }
 
     private Value EmitLinear(Linear l, string scope, Value x)
     {
         if (x.Shape[^1] != l.InFeatures)
-            throw new ArgumentException($"ONNX export: {scope} is Linear({l.InFeatures} → {l.OutFeatures}) but receives {Describe(x.Shape)}.");
+            throw new ArgumentException($"ONNX export: {scope} is Linear({l.InFeatures} → {l.OutFeatures}) but receives " +
+                $"{Describe(x.Shape)}.");
         int[] shape = [.. x.Shape[..^1], l.OutFeatures];
         string w = ParameterName(l.Weight, scope, "weight");
         if (x.Shape.Length == 1)
@@ -55,21 +57,25 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder graph, IReadOnlyDictiona
         var data = l.Weight.Data;
         for (int o = 0; o < l.OutFeatures; o++)
             for (int i = 0; i < l.InFeatures; i++) transposed[i * l.OutFeatures + o] = data[o * l.InFeatures + i];
-        string y = graph.AddNode("MatMul", scope, [x.Name, graph.AddInitializer(w + "_transposed", transposed, l.InFeatures, l.OutFeatures)]);
-        if (l.Bias is not null) y = graph.AddNode("Add", scope, [y, graph.AddInitializer(ParameterName(l.Bias, scope, "bias"), l.Bias.Data, l.OutFeatures)]);
+        string y = graph.AddNode("MatMul", scope,
+            [x.Name, graph.AddInitializer(w + "_transposed", transposed, l.InFeatures, l.OutFeatures)]);
+        if (l.Bias is not null) y = graph.AddNode("Add", scope,
+            [y, graph.AddInitializer(ParameterName(l.Bias, scope, "bias"), l.Bias.Data, l.OutFeatures)]);
         return new Value(y, shape);
     }
 
     private Value EmitConv(Conv2d c, string scope, Value x)
     {
         if (x.Shape.Length != 3 || x.Shape[0] != c.InChannels)
-            throw new ArgumentException($"ONNX export: {scope} is Conv2d with {c.InChannels} input channel(s) but receives {Describe(x.Shape)}; it needs (N, {c.InChannels}, H, W).");
+            throw new ArgumentException($"ONNX export: {scope} is Conv2d with {c.InChannels} input channel(s) but receives " +
+                $"{Describe(x.Shape)}; it needs (N, {c.InChannels}, H, W).");
         var (kh, kw) = c.KernelSize;
         var (sh, sw) = c.Stride;
         var (ph, pw) = c.Padding;
         int ho = OutputSize(x.Shape[1], kh, sh, ph), wo = OutputSize(x.Shape[2], kw, sw, pw);
         if (ho < 1 || wo < 1)
-            throw new ArgumentException($"ONNX export: {scope}'s {kh}×{kw} kernel does not fit its {x.Shape[1]}×{x.Shape[2]} input (padding {ph}, {pw}).");
+            throw new ArgumentException($"ONNX export: {scope}'s {kh}×{kw} kernel does not fit its {x.Shape[1]}×{x.Shape[2]} input " +
+                $"(padding {ph}, {pw}).");
         var inputs = new List<string>
         {
             x.Name,
@@ -84,12 +90,14 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder graph, IReadOnlyDictiona
     private Value EmitMaxPool(MaxPool2d p, string scope, Value x)
     {
         if (x.Shape.Length != 3)
-            throw new ArgumentException($"ONNX export: {scope} is MaxPool2d, which needs (N, C, H, W) input, but receives {Describe(x.Shape)}.");
+            throw new ArgumentException($"ONNX export: {scope} is MaxPool2d, which needs (N, C, H, W) input, but receives " +
+                $"{Describe(x.Shape)}.");
         var (kh, kw) = p.KernelSize;
         var (sh, sw) = p.Stride;
         var (ph, pw) = p.Padding;
         if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0 || ph > kh / 2 || pw > kw / 2)
-            throw new ArgumentException($"ONNX export: {scope} has an invalid kernel ({kh}, {kw}), stride ({sh}, {sw}) or padding ({ph}, {pw}).");
+            throw new ArgumentException($"ONNX export: {scope} has an invalid kernel ({kh}, {kw}), stride ({sh}, {sw}) or padding ({ph}, " +
+                $"{pw}).");
         int ho = OutputSize(x.Shape[1], kh, sh, ph), wo = OutputSize(x.Shape[2], kw, sw, pw);
         if (ho < 1 || wo < 1)
             throw new ArgumentException($"ONNX export: {scope}'s {kh}×{kw} window does not fit its {x.Shape[1]}×{x.Shape[2]} input.");
@@ -104,9 +112,11 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder graph, IReadOnlyDictiona
         int rank = x.Shape.Length + 1; // with the batch dimension
         int start = f.StartDim < 0 ? f.StartDim + rank : f.StartDim, end = f.EndDim < 0 ? f.EndDim + rank : f.EndDim;
         if (start < 0 || start >= rank || end < 0 || end >= rank || start > end)
-            throw new ArgumentException($"ONNX export: {scope} is Flatten(start_dim={f.StartDim}, end_dim={f.EndDim}), which does not fit {Describe(x.Shape)}.");
+            throw new ArgumentException($"ONNX export: {scope} is Flatten(start_dim={f.StartDim}, end_dim={f.EndDim}), which does not " +
+                $"fit {Describe(x.Shape)}.");
         if (start == 0)
-            throw new NotSupportedException($"ONNX export does not support Flatten over the batch dimension (at '{scope}', start_dim={f.StartDim}).");
+            throw new NotSupportedException($"ONNX export does not support Flatten over the batch dimension (at '{scope}', " +
+                $"start_dim={f.StartDim}).");
         if (start == end) return x;
         // Sample dims start-1 … end-1 merge into one.
         int merged = 1;

@@ -12,7 +12,8 @@ internal static class OnnxLayers
 {
     /// <summary>Module types the exporter understands, for error messages.</summary>
     public const string Supported =
-        "Sequential, Linear, Conv2d, ReLU, MaxPool2d, Flatten, Dropout, Dropout2d and the built-in models MnistCnn, Mlp and LinearClassifier";
+        "Sequential, Linear, Conv2d, ReLU, MaxPool2d, Flatten, Dropout, Dropout2d and the built-in models MnistCnn, Mlp and " +
+            "LinearClassifier";
 
     /// <summary>
     /// The chain of layers <paramref name="model"/> applies, or null when it is itself a layer (or unknown).

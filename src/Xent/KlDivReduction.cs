@@ -8,7 +8,9 @@ public enum KlDivReduction
 {
     /// <summary>No reduction: one term per element, in the input's shape.</summary>
     None,
-    /// <summary>The sum divided by the element count (batch × support): PyTorch's default, which it warns is not the KL divergence.</summary>
+    /// <summary>
+    /// The sum divided by the element count (batch × support): PyTorch's default, which it warns is not the KL divergence.
+    /// </summary>
     Mean,
     /// <summary>The sum.</summary>
     Sum,

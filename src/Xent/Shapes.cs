@@ -22,7 +22,8 @@ internal static class Shapes
     {
         int r = Math.Max(rank, 1);
         if (dim < -r || dim >= r)
-            throw new ArgumentOutOfRangeException(nameof(dim), $"{op}: dimension out of range (expected to be in range of [{-r}, {r - 1}], but got {dim})");
+            throw new ArgumentOutOfRangeException(nameof(dim),
+                $"{op}: dimension out of range (expected to be in range of [{-r}, {r - 1}], but got {dim})");
         return dim < 0 ? dim + r : dim;
     }
 
@@ -44,7 +45,8 @@ internal static class Shapes
             int da = i - (rank - a.Length) >= 0 ? a[i - (rank - a.Length)] : 1;
             int db = i - (rank - b.Length) >= 0 ? b[i - (rank - b.Length)] : 1;
             if (da != db && da != 1 && db != 1)
-                throw new ArgumentException($"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton dimension {i}; shapes {Format(a)} and {Format(b)} do not broadcast.");
+                throw new ArgumentException($"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton " +
+                    $"dimension {i}; shapes {Format(a)} and {Format(b)} do not broadcast.");
             result[i] = da == 1 ? db : da;
         }
         return result;

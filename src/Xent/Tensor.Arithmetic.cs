@@ -90,7 +90,9 @@ public partial class Tensor
         return dst;
     }
 
-    /// <summary>True when <paramref name="small"/> equals the trailing dims of <paramref name="full"/> (after dropping leading 1s).</summary>
+    /// <summary>
+    /// True when <paramref name="small"/> equals the trailing dims of <paramref name="full"/> (after dropping leading 1s).
+    /// </summary>
     private static bool TrailingMatch(int[] small, int[] full)
     {
         int lead = 0;

@@ -11,11 +11,13 @@ public partial class Tensor
         RequireFloat(nameof(Gather));
         if (index.DType != DType.Int64) throw index.DTypeError("Gather's index", DType.Int64);
         if (index.Rank != Rank)
-            throw new ArgumentException($"Index tensor must have the same number of dimensions as input tensor: input {Shapes.Format(_shape)}, index {Shapes.Format(index._shape)}.");
+            throw new ArgumentException("Index tensor must have the same number of dimensions as input tensor: input " +
+                $"{Shapes.Format(_shape)}, index {Shapes.Format(index._shape)}.");
         dim = Shapes.NormalizeDim(dim, Rank, nameof(Gather));
         for (int d = 0; d < Rank; d++)
             if (d != dim && index._shape[d] > _shape[d])
-                throw new ArgumentException($"Size does not match at dimension {d}: expected index {Shapes.Format(index._shape)} to be no larger than self {Shapes.Format(_shape)} apart from dimension {dim}.");
+                throw new ArgumentException($"Size does not match at dimension {d}: expected index {Shapes.Format(index._shape)} to be " +
+                    $"no larger than self {Shapes.Format(_shape)} apart from dimension {dim}.");
         var offsets = GatherOffsets(dim, index);
         var src = FloatArray;
         var dst = new float[offsets.Length];
@@ -44,7 +46,8 @@ public partial class Tensor
         for (int i = 0; i < idx.Length; i++)
         {
             long k = idx[i];
-            if (k < -size || k >= size) throw new IndexOutOfRangeException($"Gather: index {k} is out of bounds for dimension {dim} with size {size}.");
+            if (k < -size || k >= size)
+                throw new IndexOutOfRangeException($"Gather: index {k} is out of bounds for dimension {dim} with size {size}.");
             if (k < 0) k += size;
             int off = 0;
             for (int d = 0; d < rank; d++) off += (d == dim ? (int)k : pos[d]) * strides[d];
@@ -58,7 +61,9 @@ public partial class Tensor
         return offsets;
     }
 
-    /// <summary>Selects slices along <paramref name="dim"/> at the given int64 indices, like <c>torch.index_select</c>. Differentiable.</summary>
+    /// <summary>
+    /// Selects slices along <paramref name="dim"/> at the given int64 indices, like <c>torch.index_select</c>. Differentiable.
+    /// </summary>
     public Tensor IndexSelect(int dim, Tensor index)
     {
         if (index.DType != DType.Int64) throw index.DTypeError("IndexSelect's index", DType.Int64);
@@ -67,7 +72,8 @@ public partial class Tensor
         var (outer, size, inner) = Shapes.Split(_shape, dim);
         var idx = index._long!;
         foreach (long k in idx)
-            if (k < 0 || k >= size) throw new IndexOutOfRangeException($"IndexSelect: index {k} is out of range for dimension {dim} with size {size}.");
+            if (k < 0 || k >= size)
+                throw new IndexOutOfRangeException($"IndexSelect: index {k} is out of range for dimension {dim} with size {size}.");
         var outShape = Shape;
         if (Rank > 0) outShape[dim] = idx.Length;
         int n = idx.Length;

@@ -52,7 +52,9 @@ public partial class Tensor
         return Sum(dim, keepDim) / n;
     }
 
-    /// <summary>Largest value along <paramref name="dim"/> and its index (first one on ties, NaN wins), like <c>torch.max(x, dim)</c>.</summary>
+    /// <summary>
+    /// Largest value along <paramref name="dim"/> and its index (first one on ties, NaN wins), like <c>torch.max(x, dim)</c>.
+    /// </summary>
     public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false)
     {
         RequireFloat(nameof(Max));

@@ -38,7 +38,8 @@ public partial class Tensor
         }
         else if (known != NumEl)
         {
-            throw new ArgumentException($"shape {Shapes.Format(shape)} is invalid for input of size {NumEl} (shape {Shapes.Format(_shape)}).");
+            throw new ArgumentException($"shape {Shapes.Format(shape)} is invalid for input of size {NumEl} (shape " +
+                $"{Shapes.Format(_shape)}).");
         }
         return resolved;
     }
@@ -76,7 +77,8 @@ public partial class Tensor
         if (Rank == 0) return Reshape(1);
         startDim = Shapes.NormalizeDim(startDim, Rank, nameof(Flatten));
         endDim = Shapes.NormalizeDim(endDim, Rank, nameof(Flatten));
-        if (startDim > endDim) throw new ArgumentException($"flatten() has invalid args: start_dim ({startDim}) cannot come after end_dim ({endDim}).");
+        if (startDim > endDim)
+            throw new ArgumentException($"flatten() has invalid args: start_dim ({startDim}) cannot come after end_dim ({endDim}).");
         var shape = new List<int>();
         for (int i = 0; i < startDim; i++) shape.Add(_shape[i]);
         int merged = 1;
@@ -99,9 +101,12 @@ public partial class Tensor
     }
 
     /// <summary>The 2-D transpose, like <c>x.T</c>.</summary>
-    public Tensor T => Rank == 2 ? Transpose(0, 1) : throw new InvalidOperationException($"T expects a 2-D tensor, got shape {Shapes.Format(_shape)}.");
+    public Tensor T => Rank == 2 ? Transpose(0, 1)
+        : throw new InvalidOperationException($"T expects a 2-D tensor, got shape {Shapes.Format(_shape)}.");
 
-    /// <summary>Reorders dims: output dim i is input dim <paramref name="dims"/>[i] (negative dims count from the end). Copies. Differentiable.</summary>
+    /// <summary>
+    /// Reorders dims: output dim i is input dim <paramref name="dims"/>[i] (negative dims count from the end). Copies. Differentiable.
+    /// </summary>
     public Tensor Permute(params int[] dims)
     {
         var perm = (int[])dims.Clone();  // normalised below; the caller's array stays as given

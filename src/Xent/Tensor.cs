@@ -75,7 +75,9 @@ public partial class Tensor
     }
 
     private ObjectDisposedException RecycledError() =>
-        new(nameof(Tensor), $"This {Shapes.Format(_shape)} tensor was made inside a StepArena that has ended, and its storage was recycled. Use activations only inside the arena's scope, or copy them (ToArray, Clone) before it ends.");
+        new(nameof(Tensor),
+            $"This {Shapes.Format(_shape)} tensor was made inside a StepArena that has ended, and its storage was recycled. Use " +
+            "activations only inside the arena's scope, or copy them (ToArray, Clone) before it ends.");
     internal long[] LongArray => _long ?? throw DTypeError("this op", DType.Int64);
 
     internal InvalidOperationException DTypeError(string op, DType expected) =>
@@ -94,7 +96,8 @@ public partial class Tensor
         set
         {
             if (GradFn is not null && !value)
-                throw new InvalidOperationException("RequiresGrad can only be changed on leaf tensors; use Detach() to get a tensor without history.");
+                throw new InvalidOperationException("RequiresGrad can only be changed on leaf tensors; use Detach() to get a tensor " +
+                    "without history.");
             if (value && _float is null)
                 throw new InvalidOperationException("Only float32 tensors can require gradients; int64 tensors hold class indices.");
             _requiresGrad = value;
@@ -135,7 +138,8 @@ public partial class Tensor
     }
 
     /// <summary>Runs backpropagation from this tensor. See <see cref="Autograd.BackwardEngine"/>.</summary>
-    /// <param name="gradient">Gradient of the final objective with respect to this tensor; may be omitted only for a one-element tensor.</param>
+    /// <param name="gradient">Gradient of the final objective with respect to this tensor; may be omitted only for a one-element
+    /// tensor.</param>
     /// <param name="retainGraph">Keep the graph so that Backward can run through it again.</param>
     public void Backward(Tensor? gradient = null, bool retainGraph = false) => BackwardEngine.Run(this, gradient, retainGraph);
 
@@ -148,8 +152,8 @@ public partial class Tensor
         Node.Attach(result, name, backward, inputs);
 
     /// <summary>
-    /// The older form, <c>g =&gt; [gradients]</c>, kept for the cross-entropy and convolution backwards until they move
-    /// to <see cref="Record(Tensor, string, Func{Tensor, BackwardContext, Tensor?[]}, Tensor[])"/>.
+    /// The older form, <c>g =&gt; [gradients]</c>, kept for the focal, KL, distillation and linear cross-entropy backwards
+    /// until they move to <see cref="Record(Tensor, string, Func{Tensor, BackwardContext, Tensor?[]}, Tensor[])"/>.
     /// </summary>
     internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params Tensor[] inputs) =>
         Node.Attach(result, name, backward, inputs);
@@ -162,14 +166,18 @@ public partial class Tensor
     /// <summary>The value of a one-element tensor (int64 values are converted).</summary>
     public float Item()
     {
-        if (NumEl != 1) throw new InvalidOperationException($"a Tensor with {NumEl} elements cannot be converted to a scalar (shape {Shapes.Format(_shape)}).");
+        if (NumEl != 1)
+            throw new InvalidOperationException($"a Tensor with {NumEl} elements cannot be converted to a scalar (shape " +
+            $"{Shapes.Format(_shape)}).");
         return _float is not null ? FloatArray[0] : _long![0];
     }
 
     /// <summary>The value of a one-element int64 tensor.</summary>
     public long ItemInt64()
     {
-        if (NumEl != 1) throw new InvalidOperationException($"a Tensor with {NumEl} elements cannot be converted to a scalar (shape {Shapes.Format(_shape)}).");
+        if (NumEl != 1)
+            throw new InvalidOperationException($"a Tensor with {NumEl} elements cannot be converted to a scalar (shape " +
+            $"{Shapes.Format(_shape)}).");
         return _long is not null ? _long[0] : throw DTypeError(nameof(ItemInt64), DType.Int64);
     }
 

@@ -55,7 +55,8 @@ public sealed class ExportCommandTests : IDisposable
     [Fact]
     public void Exports_the_cnn_with_its_image_standardisation()
     {
-        var spec = ModelSpecFor("cnn", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
+        var spec = ModelSpecFor("cnn", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+            "Ankle boot"]);
         var model = new MnistCnn(new Generator(22));
         using var session = ExportWithCli(Save(model, spec.ToMetadata()), out _);
         OnnxCheck.AssertMatches(session, model, OnnxExportOptions.FromSpec(spec), batch: 2, seed: 101);
@@ -65,7 +66,8 @@ public sealed class ExportCommandTests : IDisposable
     public void A_checkpoint_without_a_spec_is_exported_with_the_mnist_recipe_and_its_datasets_class_names()
     {
         var model = new LinearClassifier(784, 10, new Generator(23));
-        var checkpoint = Save(model, new Dictionary<string, string> { ["model"] = "linear", ["setting.data"] = "/usr/share/datasets/fashion-mnist" });
+        var checkpoint = Save(model, new Dictionary<string,
+            string> { ["model"] = "linear", ["setting.data"] = "/usr/share/datasets/fashion-mnist" });
         using var session = ExportWithCli(checkpoint, out var result);
         Assert.StartsWith("note:", result.Stderr);
         var expected = ModelSpecFor("linear", [.. ClassNames.FashionMnist]);
@@ -78,7 +80,8 @@ public sealed class ExportCommandTests : IDisposable
     {
         string good = Save(new LinearClassifier(784, 10, new Generator(24)), ModelSpecFor("linear", [.. ClassNames.Digits]).ToMetadata());
         // Weights that do not fit the spec's model (an mlp checkpoint claiming to be linear).
-        string misfit = Save(new Mlp(784, 8, 10, new Generator(25)), ModelSpecFor("linear", [.. ClassNames.Digits]).ToMetadata(), "misfit.safetensors");
+        string misfit = Save(new Mlp(784, 8, 10, new Generator(25)), ModelSpecFor("linear", [.. ClassNames.Digits]).ToMetadata(),
+            "misfit.safetensors");
         string notSafetensors = Path.Combine(_dir, "garbage.safetensors");
         File.WriteAllText(notSafetensors, "not a checkpoint");
         string outPath = Path.Combine(_dir, "out.onnx");

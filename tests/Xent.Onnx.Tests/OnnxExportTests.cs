@@ -181,7 +181,8 @@ public class OnnxExportTests
         var (_, withNaN) = OnnxCheck.Run(session, [float.NaN, 1f, 2f, 3f, 4f, 5f], [1, 6]);
         var (_, withMean) = OnnxCheck.Run(session, [3f, 1f, 2f, 3f, 4f, 5f], [1, 6]);
         Assert.Equal(withMean, withNaN);
-        Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(model, new OnnxExportOptions { InputShape = [6], ImputeMissing = true }));
+        Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(model,
+            new OnnxExportOptions { InputShape = [6], ImputeMissing = true }));
     }
 
     [Fact]
@@ -231,14 +232,16 @@ public class OnnxExportTests
         Assert.Contains("Tanh", e.Message);
         Assert.Contains("'2'", e.Message);
         Assert.Throws<NotSupportedException>(() => OnnxExporter.ExportToArray(new Tanh(), new OnnxExportOptions { InputShape = [4] }));
-        Assert.Throws<NotSupportedException>(() => OnnxExporter.ExportToArray(new Sequential(new Flatten(0)), new OnnxExportOptions { InputShape = [4] }));
+        Assert.Throws<NotSupportedException>(() =>
+            OnnxExporter.ExportToArray(new Sequential(new Flatten(0)), new OnnxExportOptions { InputShape = [4] }));
     }
 
     [Fact]
     public void Models_that_do_not_fit_the_options_are_rejected_at_export()
     {
         var mlp = new Mlp(784, 16, 10, new Generator(10));
-        var wrongShape = Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(mlp, Mnist() with { InputShape = [3, 28, 28], Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] }));
+        var wrongShape = Assert.Throws<ArgumentException>(() =>
+            OnnxExporter.ExportToArray(mlp, Mnist() with { InputShape = [3, 28, 28], Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] }));
         Assert.Contains("fc1", wrongShape.Message);
         Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(mlp, Mnist() with { ClassNames = ["a", "b"] }));
         Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(new MnistCnn(), Mnist() with { InputShape = [1, 4, 4] }));
@@ -246,8 +249,10 @@ public class OnnxExportTests
         Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(mlp, Mnist() with { Temperature = 0f }));
         Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(mlp, Mnist() with { Mean = null }));
         // Output must be (N, classes): a bare convolution is not a classifier head.
-        Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(new Conv2d(1, 2, 3), new OnnxExportOptions { InputShape = [1, 5, 5] }));
-        Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(mlp, Mnist() with { Metadata = new Dictionary<string, string> { ["class_names"] = "[]" } }));
+        Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(new Conv2d(1, 2, 3),
+            new OnnxExportOptions { InputShape = [1, 5, 5] }));
+        Assert.Throws<ArgumentException>(() => OnnxExporter.ExportToArray(mlp,
+            Mnist() with { Metadata = new Dictionary<string, string> { ["class_names"] = "[]" } }));
     }
 
     [Fact]

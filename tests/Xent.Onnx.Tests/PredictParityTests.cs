@@ -18,7 +18,8 @@ public sealed class PredictParityTests : IDisposable
 
     private double Compare(Module model, ModelSpec spec, int n, int seed, float lo, float hi, Action<float[]>? edit = null)
     {
-        string checkpoint = Path.Combine(_dir, $"{seed}.safetensors"), onnx = Path.Combine(_dir, $"{seed}.onnx"), input = Path.Combine(_dir, $"{seed}.npy");
+        string checkpoint = Path.Combine(_dir, $"{seed}.safetensors"), onnx = Path.Combine(_dir, $"{seed}.onnx"),
+            input = Path.Combine(_dir, $"{seed}.npy");
         TrainingCheckpoint.Save(checkpoint, model, null, spec.ToMetadata());
         int[] shape = [n, .. spec.InputShape];
         var raw = OnnxCheck.RandomInput(shape.Aggregate(1, (a, b) => a * b), seed, lo, hi);
@@ -27,7 +28,8 @@ public sealed class PredictParityTests : IDisposable
 
         var export = CliRunner.Run("export", "--checkpoint", checkpoint, "--out", onnx);
         Assert.True(export.ExitCode == 0, export.Stderr);
-        var predict = CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input, "--json", "--top-k", spec.NumClasses.ToString());
+        var predict = CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input, "--json", "--top-k",
+            spec.NumClasses.ToString());
         Assert.True(predict.ExitCode == 0, predict.Stderr);
         var lines = predict.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(n, lines.Length);
@@ -40,9 +42,11 @@ public sealed class PredictParityTests : IDisposable
             using var doc = JsonDocument.Parse(lines[i]);
             var p = new double[spec.NumClasses];
             if (spec.MultiLabel)
-                foreach (var label in doc.RootElement.GetProperty("labels").EnumerateObject()) p[Array.IndexOf(spec.ClassNames, label.Name)] = label.Value.GetDouble();
+                foreach (var label in doc.RootElement.GetProperty("labels").EnumerateObject()) p[Array.IndexOf(spec.ClassNames, label.Name)]
+                    = label.Value.GetDouble();
             else
-                foreach (var e in doc.RootElement.GetProperty("top").EnumerateArray()) p[Array.IndexOf(spec.ClassNames, e.GetProperty("class").GetString())] = e.GetProperty("probability").GetDouble();
+                foreach (var e in doc.RootElement.GetProperty("top").EnumerateArray())
+                    p[Array.IndexOf(spec.ClassNames, e.GetProperty("class").GetString())] = e.GetProperty("probability").GetDouble();
             for (int k = 0; k < p.Length; k++) max = Math.Max(max, Math.Abs(p[k] - ortP[i * spec.NumClasses + k]));
         }
         Assert.True(max <= OnnxCheck.Tolerance, $"max |Δp| between xent predict and ONNX Runtime = {max:E2}");

@@ -1,4 +1,4 @@
-"""Manual check (not part of the test suite): PyTorch trains the seeds' MNISTModel briefly, saves its plain
+"""Manual check (not part of the test suite): PyTorch trains the PyTorch tutorial's MNISTModel briefly, saves its plain
 state dict as safetensors, and prints its own test accuracy and mean cross-entropy; then run
   xent eval --checkpoint /tmp/torch_cnn.safetensors --json
 and compare. Needs Debian's python3-torch and the dataset-fashion-mnist package."""

@@ -6,7 +6,7 @@ dataset-fashion-mnist package for the images).
 - t10k-images-idx3-ubyte / t10k-labels-idx1-ubyte: the first 200 Fashion-MNIST test images (raw IDX).
 - torch_linear.safetensors: a plain state dict (`linear.weight`, `linear.bias`, no optimizer entries, no
   Xent metadata) of a 784→10 linear classifier that PyTorch trained for 300 Adam steps on the training set.
-- torch_linear_eval.json: what PyTorch computes on those 200 images with the seeds' transform
+- torch_linear_eval.json: what PyTorch computes on those 200 images with the PyTorch tutorial's transform
   (ToTensor, Normalize(0.1307, 0.3081)): correct, total, accuracy and mean cross-entropy (float64).
 """
 import gzip

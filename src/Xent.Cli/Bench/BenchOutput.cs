@@ -11,7 +11,8 @@ namespace Xent.Cli.Bench;
 internal static class BenchOutput
 {
     // A NaN loss must not crash the report.
-    private static readonly JsonSerializerOptions s_json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    private static readonly JsonSerializerOptions s_json =
+        new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Writes the result; <paramref name="fields"/> are the parameters and extra figures, in order.</summary>
     public static void Write(bool json, string bench, BenchStats stats, IEnumerable<(string Key, object? Value)> fields, string human)

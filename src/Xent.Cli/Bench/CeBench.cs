@@ -33,7 +33,8 @@ internal static class CeBench
         float[] logits = x.ToArray();
         long[] targets = t.ToInt64Array();
         var grad = new float[logits.Length];
-        var kernel = BenchTimer.Measure(() => CrossEntropyKernel.ForwardBackwardMean(logits, targets, c, [], -100, 0f, grad), warmup, repeats);
+        var kernel = BenchTimer.Measure(() => CrossEntropyKernel.ForwardBackwardMean(logits, targets, c, [], -100, 0f, grad), warmup,
+            repeats);
 
         BenchStats? copyStats = null;
         if (copy)

@@ -6,7 +6,7 @@ namespace Xent.Cli.Bench;
 internal sealed record EvalBenchResult(BenchStats Stats, int Images, int BatchSize, double SamplesPerS);
 
 /// <summary>
-/// Evaluation of the seed's MNIST CNN: 10,000 random 28×28 images in batches of 1000, eval mode (dropout off),
+/// Evaluation of the PyTorch MNIST tutorial's CNN: 10,000 random 28×28 images in batches of 1000, eval mode (dropout off),
 /// under <see cref="Tensor.NoGrad"/>, predicted class by arg-max; one repeat is the whole 10,000 images.
 /// The batches are built once beforehand, as PyTorch's <c>x[i:i+1000]</c> slices are views.
 /// </summary>

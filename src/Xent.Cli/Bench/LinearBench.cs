@@ -7,7 +7,7 @@ namespace Xent.Cli.Bench;
 internal sealed record LinearBenchResult(BenchStats Stats, int BatchSize, float LastLoss);
 
 /// <summary>
-/// One SGD step of the second seed's <c>SimpleModel</c> (<see cref="LinearClassifier"/>, a single nn.Linear 784→10) on a
+/// One SGD step of the PyTorch tutorial's <c>SimpleModel</c> (<see cref="LinearClassifier"/>, a single nn.Linear 784→10) on a
 /// batch of 100 random inputs: <c>zero_grad; loss = CrossEntropyLoss(model(x), t); backward; SGD(lr 0.01).step</c>.
 /// Tiny work per step, so this measures the framework's per-op overhead more than arithmetic.
 /// </summary>

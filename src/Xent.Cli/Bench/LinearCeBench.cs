@@ -4,12 +4,14 @@ using Xent.Kernels;
 namespace Xent.Cli.Bench;
 
 /// <summary>Settings of one <c>xent bench linear-ce</c> run.</summary>
-internal sealed record LinearCeBenchSettings(int N, int D, int V, int Runs, int Warmup, bool Unfused, int RowChunk, int VocabChunk, int Partitions, int Seed);
+internal sealed record LinearCeBenchSettings(int N, int D, int V, int Runs, int Warmup, bool Unfused, int RowChunk, int VocabChunk,
+    int Partitions, int Seed);
 
 /// <summary>Medians and memory of the fused and unfused paths (times in ms, memory in MiB).</summary>
 internal sealed record LinearCeBenchResult(
     LinearCeBenchSettings Settings, int Threads, (int RowChunk, int VocabChunk, int Partitions) Chunking, int GradientRows,
-    double FusedMedianMs, double RecomputeMedianMs, double RecomputePeakExtraMiB, double FusedPeakExtraMiB, double FusedGcAllocatedExtraMiB, double FusedLoss,
+    double FusedMedianMs, double RecomputeMedianMs, double RecomputePeakExtraMiB, double FusedPeakExtraMiB, double FusedGcAllocatedExtraMiB,
+    double FusedLoss,
     double? UnfusedMedianMs, double? UnfusedPeakExtraMiB, double? UnfusedGcAllocatedExtraMiB, double? UnfusedLoss, double LogitsMiB);
 
 /// <summary>
@@ -57,7 +59,8 @@ internal static class LinearCeBench
             Collect();
             long before = GC.GetTotalAllocatedBytes(precise: true);
             var sw = Stopwatch.StartNew();
-            var totals = LinearCrossEntropyKernel.ForwardBackward(h, w, [], t, s.D, [], -100, 0f, 0f, 0f, true, gh, gw, default, chunking, meter);
+            var totals = LinearCrossEntropyKernel.ForwardBackward(h, w, [], t, s.D, [], -100, 0f, 0f, 0f, true, gh, gw, default, chunking,
+                meter);
             double ms = sw.Elapsed.TotalMilliseconds;
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
             if (run < s.Warmup) continue;
@@ -107,17 +110,21 @@ internal static class LinearCeBench
     }
 
     /// <summary>Forward, then backward recomputing the logits; returns the bytes saved between the two (2·N floats).</summary>
-    private static long Recompute(float[] h, float[] w, long[] t, int d, float[] gh, float[] gw, LinearCrossEntropyChunking chunking, ScratchMeter meter)
+    private static long Recompute(float[] h, float[] w, long[] t, int d, float[] gh, float[] gw, LinearCrossEntropyChunking chunking,
+        ScratchMeter meter)
     {
         int n = t.Length;
         var m = new float[n];
         var l = new float[n];
         var totals = LinearCrossEntropyKernel.Forward(h, w, [], t, d, [], -100, 0f, 0f, 0f, default, m, l, chunking, meter);
-        LinearCrossEntropyKernel.Backward(h, w, [], t, d, [], -100, 0f, 0f, 0f, m, l, [(float)(1.0 / totals.WeightSum)], gh, gw, default, chunking, meter);
+        LinearCrossEntropyKernel.Backward(h, w, [], t, d, [], -100, 0f, 0f, 0f, m, l, [(float)(1.0 / totals.WeightSum)], gh, gw, default,
+            chunking, meter);
         return 2L * n * sizeof(float);
     }
 
-    /// <summary>The materialised path: logits (N, V), fused CE forward+backward into dlogits (N, V), dH = dlogits·W, dW = dlogitsᵀ·H.</summary>
+    /// <summary>
+    /// The materialised path: logits (N, V), fused CE forward+backward into dlogits (N, V), dH = dlogits·W, dW = dlogitsᵀ·H.
+    /// </summary>
     private static float Unfused(float[] h, float[] w, long[] t, int d, float[] gh, float[] gw)
     {
         int n = t.Length, v = w.Length / d;

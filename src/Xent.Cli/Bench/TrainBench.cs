@@ -12,10 +12,11 @@ internal sealed record TrainBenchResult(BenchStats Stats, int BatchSize, double 
 /// phase (forward incl. loss, backward, optimizer zero_grad + step), the garbage collections those batches triggered and the
 /// time the GC paused the program per batch (<see cref="GC.GetTotalPauseDuration"/>).
 /// </summary>
-internal sealed record TrainAllocation(long BytesPerBatch, long ForwardBytes, long BackwardBytes, long StepBytes, int Gen0, int Gen1, int Gen2, double GcPauseMsPerBatch);
+internal sealed record TrainAllocation(long BytesPerBatch, long ForwardBytes, long BackwardBytes, long StepBytes, int Gen0, int Gen1,
+    int Gen2, double GcPauseMsPerBatch);
 
 /// <summary>
-/// One training step of the seed's MNIST CNN (<see cref="MnistCnn"/>: conv 1→32, conv 32→64, max-pool, dropout, fc 9216→128,
+/// One training step of the PyTorch MNIST tutorial's CNN (<see cref="MnistCnn"/>: conv 1→32, conv 32→64, max-pool, dropout, fc 9216→128,
 /// fc 128→10) on a batch of 64 random 28×28 images: <c>zero_grad; loss = CrossEntropyLoss(model(x), t); backward; Adam(lr 1e-3).step</c>,
 /// the PyTorch example's inner loop without the data loader.
 /// </summary>

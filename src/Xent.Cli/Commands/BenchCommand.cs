@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using Xent.Cli.Bench;
 using Xent.Kernels;
@@ -14,7 +15,9 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var bench = new Command("bench", "Time Xent on the problems bench/compare-pytorch compares with PyTorch (median over repeats after warmup).");
+        var bench =
+            new Command("bench",
+            "Time Xent on the problems bench/compare-pytorch compares with PyTorch (median over repeats after warmup).");
         bench.Subcommands.Add(Ce());
         bench.Subcommands.Add(Train());
         bench.Subcommands.Add(Eval());
@@ -29,12 +32,14 @@ internal static class BenchCommand
     {
         public Option<int> Repeats { get; }
         public Option<int> Warmup { get; }
-        public Option<int> Threads { get; } = new("--threads") { Description = "Kernel threads, KernelParallel.MaxThreads [default: all cores]", DefaultValueFactory = _ => 0 };
+        public Option<int> Threads { get; } = new("--threads")
+            { Description = "Kernel threads, KernelParallel.MaxThreads [default: all cores]", DefaultValueFactory = _ => 0 };
         public Option<bool> Json { get; } = new("--json") { Description = "Print exactly one JSON object on stdout" };
 
         public Common(int repeats, int warmup, string repeatsName = "--repeats", params string[] aliases)
         {
-            Repeats = new Option<int>(repeatsName, aliases) { Description = "Timed repeats (the median is reported)", DefaultValueFactory = _ => repeats };
+            Repeats = new Option<int>(repeatsName, aliases)
+                { Description = "Timed repeats (the median is reported)", DefaultValueFactory = _ => repeats };
             Warmup = new Option<int>("--warmup") { Description = "Untimed runs first", DefaultValueFactory = _ => warmup };
         }
 
@@ -70,13 +75,17 @@ internal static class BenchCommand
         var c = new Option<int>("--c") { Description = "Classes C", DefaultValueFactory = _ => 32000 };
         var copy = new Option<bool>("--copy") { Description = "Also time a plain Span.CopyTo of the logits' bytes (copy_median_ms)" };
         var common = new Common(repeats: 9, warmup: 2);
-        var cmd = new Command("ce", "Cross-entropy forward+backward ('mean', class indices) through F.CrossEntropy with a requires-grad input, and the fused kernel alone.") { n, c, copy };
+        var cmd =
+            new Command("ce",
+            "Cross-entropy forward+backward ('mean', class indices) through F.CrossEntropy with a requires-grad input, and the fused " +
+            "kernel alone.") { n, c, copy };
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
             if (common.Apply(pr) is string e) return Fail("ce", e);
             int rows = pr.GetValue(n), classes = pr.GetValue(c);
-            if (rows < 1 || classes < 1 || (long)rows * classes > Array.MaxLength) return Fail("ce", "--n and --c must be positive and N·C at most 2^31 - 1.");
+            if (rows < 1 || classes < 1 || (long)rows * classes > Array.MaxLength)
+                return Fail("ce", "--n and --c must be positive and N·C at most 2^31 - 1.");
             var r = CeBench.Run(rows, classes, pr.GetValue(common.Warmup), pr.GetValue(common.Repeats), pr.GetValue(copy));
             double mib = (double)rows * classes * sizeof(float) / (1 << 20);
             var fields = new List<(string, object?)>
@@ -84,13 +93,17 @@ internal static class BenchCommand
                 ("n", rows), ("c", classes), ("logits_mib", mib), ("loss", r.Loss),
                 ("kernel_median_ms", r.Kernel.MedianMs), ("kernel_min_ms", r.Kernel.MinMs), ("kernel_max_ms", r.Kernel.MaxMs),
             };
-            string human = Fmt($"N={rows} C={classes} ({mib:F1} MiB of logits), loss {r.Loss:F6}; fused kernel alone {r.Kernel.MedianMs:F3} ms (min {r.Kernel.MinMs:F3}, max {r.Kernel.MaxMs:F3})");
+            string human =
+                string.Create(CultureInfo.InvariantCulture,
+                    $"N={rows} C={classes} ({mib:F1} MiB of logits), loss {r.Loss:F6}; fused kernel alone {r.Kernel.MedianMs:F3} ms (min " +
+                    $"{r.Kernel.MinMs:F3}, max {r.Kernel.MaxMs:F3})");
             if (r.Copy is BenchStats cs)
             {
                 fields.Add(("copy_median_ms", cs.MedianMs));
                 fields.Add(("copy_min_ms", cs.MinMs));
                 fields.Add(("copy_max_ms", cs.MaxMs));
-                human += Fmt($"; copy of the same bytes {cs.MedianMs:F3} ms (F.CrossEntropy = {r.Functional.MedianMs / cs.MedianMs:F2}x copy)");
+                human +=
+                    Fmt($"; copy of the same bytes {cs.MedianMs:F3} ms (F.CrossEntropy = {r.Functional.MedianMs / cs.MedianMs:F2}x copy)");
             }
             Write(pr.GetValue(common.Json), "ce", r.Functional, fields, human);
             return 0;
@@ -101,7 +114,10 @@ internal static class BenchCommand
     private static Command Train()
     {
         var common = new Common(repeats: 20, warmup: 3, "--batches", "--repeats");
-        var cmd = new Command("train", "One training step of the seed's MNIST CNN per batch (64 random images, CrossEntropyLoss, Adam lr 1e-3): ms per batch, samples/s, bytes allocated per batch.");
+        var cmd =
+            new Command("train",
+            "One training step of the PyTorch MNIST tutorial's CNN per batch (64 random images, CrossEntropyLoss, Adam lr 1e-3): ms per " +
+            "batch, samples/s, bytes allocated per batch.");
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
@@ -111,10 +127,16 @@ internal static class BenchCommand
             Write(pr.GetValue(common.Json), "train", r.Stats,
             [
                 ("model", "cnn"), ("batch_size", r.BatchSize), ("optimizer", "adam"), ("lr", 1e-3), ("samples_per_s", r.SamplesPerS),
-                ("alloc_bytes_per_batch", a.BytesPerBatch), ("alloc_forward_bytes", a.ForwardBytes), ("alloc_backward_bytes", a.BackwardBytes),
-                ("alloc_step_bytes", a.StepBytes), ("gc_gen0", a.Gen0), ("gc_gen1", a.Gen1), ("gc_gen2", a.Gen2), ("gc_pause_ms_per_batch", a.GcPauseMsPerBatch), ("loss", r.LastLoss),
+                ("alloc_bytes_per_batch", a.BytesPerBatch), ("alloc_forward_bytes", a.ForwardBytes),
+                    ("alloc_backward_bytes", a.BackwardBytes),
+                ("alloc_step_bytes", a.StepBytes), ("gc_gen0", a.Gen0), ("gc_gen1", a.Gen1), ("gc_gen2", a.Gen2),
+                    ("gc_pause_ms_per_batch", a.GcPauseMsPerBatch), ("loss", r.LastLoss),
             ],
-            Fmt($"per batch of {r.BatchSize}: {r.SamplesPerS:F0} samples/s; allocates {a.BytesPerBatch / 1048576.0:F2} MiB per batch (forward+loss {a.ForwardBytes / 1048576.0:F2}, backward {a.BackwardBytes / 1048576.0:F2}, step {a.StepBytes / 1048576.0:F3}); GC paused {a.GcPauseMsPerBatch:F2} ms per batch ({a.Gen0}/{a.Gen1}/{a.Gen2} gen0/1/2 GCs in 10 batches)"));
+            string.Create(CultureInfo.InvariantCulture,
+            $"per batch of {r.BatchSize}: {r.SamplesPerS:F0} samples/s; allocates {a.BytesPerBatch / 1048576.0:F2} MiB per batch " +
+            $"(forward+loss {a.ForwardBytes / 1048576.0:F2}, backward {a.BackwardBytes / 1048576.0:F2}, step " +
+            $"{a.StepBytes / 1048576.0:F3}); GC paused {a.GcPauseMsPerBatch:F2} ms per batch ({a.Gen0}/{a.Gen1}/{a.Gen2} gen0/1/2 GCs in " +
+            $"10 batches)"));
             return 0;
         });
         return cmd;
@@ -125,7 +147,10 @@ internal static class BenchCommand
         var images = new Option<int>("--images") { Description = "Random 28×28 images", DefaultValueFactory = _ => 10000 };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass", DefaultValueFactory = _ => 1000 };
         var common = new Common(repeats: 3, warmup: 1);
-        var cmd = new Command("eval", "The seed's MNIST CNN in eval mode under NoGrad over 10,000 random images in batches of 1000: total ms, samples/s.") { images, batch };
+        var cmd =
+            new Command("eval",
+            "The PyTorch MNIST tutorial's CNN in eval mode under NoGrad over 10,000 random images in batches of 1000: total ms, samples/s.")
+            { images, batch };
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
@@ -143,7 +168,9 @@ internal static class BenchCommand
     private static Command Linear()
     {
         var common = new Common(repeats: 200, warmup: 20);
-        var cmd = new Command("linear", "One SGD step (lr 0.01) of the second seed's SimpleModel (Linear 784→10, CrossEntropyLoss) on a batch of 100.");
+        var cmd =
+            new Command("linear",
+            "One SGD step (lr 0.01) of the PyTorch tutorial's SimpleModel (Linear 784→10, CrossEntropyLoss) on a batch of 100.");
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
@@ -169,7 +196,8 @@ internal static class BenchCommand
             int s = pr.GetValue(size);
             if (s < 1 || (long)s * s > Array.MaxLength) return Fail("gemm", "--size must be positive and S² at most 2^31 - 1.");
             var r = GemmBench.Run(s, pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
-            Write(pr.GetValue(common.Json), "gemm", r.Stats, [("size", r.Size), ("gflops", r.Gflops)], Fmt($"{r.Size}³: {r.Gflops:F1} GFLOP/s"));
+            Write(pr.GetValue(common.Json), "gemm", r.Stats, [("size", r.Size), ("gflops", r.Gflops)],
+                Fmt($"{r.Size}³: {r.Gflops:F1} GFLOP/s"));
             return 0;
         });
         return cmd;

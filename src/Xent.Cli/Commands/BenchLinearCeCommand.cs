@@ -18,15 +18,20 @@ internal static class BenchLinearCeCommand
         var n = new Option<int>("--n") { Description = "Rows (tokens) N.", DefaultValueFactory = _ => 1024 };
         var d = new Option<int>("--d") { Description = "Hidden size D.", DefaultValueFactory = _ => 512 };
         var v = new Option<int>("--v") { Description = "Vocabulary size V.", DefaultValueFactory = _ => 32000 };
-        var runs = new Option<int>("--runs") { Description = "Timed runs per path (the median is reported).", DefaultValueFactory = _ => 3 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs per path (the median is reported).",
+            DefaultValueFactory = _ => 3 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Kernel threads (default: all cores).", DefaultValueFactory = _ => 0 };
         var noUnfused = new Option<bool>("--no-unfused") { Description = "Skip the unfused path (it needs 2·N·V floats)." };
         var rowChunk = new Option<int>("--row-chunk") { Description = "Rows per tile (0: automatic).", DefaultValueFactory = _ => 0 };
-        var vocabChunk = new Option<int>("--vocab-chunk") { Description = "Classes per tile (0: automatic).", DefaultValueFactory = _ => 0 };
-        var partitions = new Option<int>("--partitions") { Description = "Vocabulary partitions (0: automatic).", DefaultValueFactory = _ => 0 };
+        var vocabChunk = new Option<int>("--vocab-chunk")
+            { Description = "Classes per tile (0: automatic).", DefaultValueFactory = _ => 0 };
+        var partitions = new Option<int>("--partitions")
+            { Description = "Vocabulary partitions (0: automatic).", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
-        var command = new Command("linear-ce", "Fused linear + cross-entropy (no N×V logits) against the materialised path: median time and peak extra memory.")
+        var command =
+            new Command("linear-ce",
+            "Fused linear + cross-entropy (no N×V logits) against the materialised path: median time and peak extra memory.")
         {
             n, d, v, runs, warmup, threads, noUnfused, rowChunk, vocabChunk, partitions, json,
         };
@@ -34,9 +39,11 @@ internal static class BenchLinearCeCommand
         {
             var s = new LinearCeBenchSettings(pr.GetValue(n), pr.GetValue(d), pr.GetValue(v), pr.GetValue(runs), pr.GetValue(warmup),
                 !pr.GetValue(noUnfused), pr.GetValue(rowChunk), pr.GetValue(vocabChunk), pr.GetValue(partitions), Seed: 1);
-            if (s.N <= 0 || s.D <= 0 || s.V <= 0 || s.Runs <= 0 || s.Warmup < 0 || (long)s.N * s.V > int.MaxValue && s.Unfused || (long)s.V * s.D > int.MaxValue)
+            if (s.N <= 0 || s.D <= 0 || s.V <= 0 || s.Runs <= 0 || s.Warmup < 0 || (long)s.N * s.V > int.MaxValue && s.Unfused
+                || (long)s.V * s.D > int.MaxValue)
             {
-                Console.Error.WriteLine("xent bench linear-ce: error: --n, --d, --v and --runs must be positive (and N·V, V·D below 2^31; use --no-unfused for larger N·V).");
+                Console.Error.WriteLine("xent bench linear-ce: error: --n, --d, --v and --runs must be positive (and N·V, V·D below " +
+                    "2^31; use --no-unfused for larger N·V).");
                 return 2;
             }
             int t = pr.GetValue(threads);
@@ -73,13 +80,17 @@ internal static class BenchLinearCeCommand
         var lines = new List<string>
         {
             string.Format(ci, "linear-ce  N={0} D={1} V={2}  threads={3}  tiles {4}x{5}, {6} partitions  (logits would be {7:F1} MiB)",
-                r.Settings.N, r.Settings.D, r.Settings.V, r.Threads, r.Chunking.RowChunk, r.Chunking.VocabChunk, r.Chunking.Partitions, r.LogitsMiB),
+                r.Settings.N, r.Settings.D, r.Settings.V, r.Threads, r.Chunking.RowChunk, r.Chunking.VocabChunk, r.Chunking.Partitions,
+                r.LogitsMiB),
             string.Format(ci, "{0,-9} {1,12} {2,18} {3,22} {4,12}", "path", "median ms", "peak extra MiB", "GC allocated-out MiB", "loss"),
-            string.Format(ci, "{0,-9} {1,12:F1} {2,18:F2} {3,22:F2} {4,12:F6}", "fused", r.FusedMedianMs, r.FusedPeakExtraMiB, r.FusedGcAllocatedExtraMiB, r.FusedLoss),
+            string.Format(ci, "{0,-9} {1,12:F1} {2,18:F2} {3,22:F2} {4,12:F6}", "fused", r.FusedMedianMs, r.FusedPeakExtraMiB,
+                r.FusedGcAllocatedExtraMiB, r.FusedLoss),
         };
         if (r.UnfusedMedianMs is double um)
-            lines.Add(string.Format(ci, "{0,-9} {1,12:F1} {2,18:F2} {3,22:F2} {4,12:F6}", "unfused", um, r.UnfusedPeakExtraMiB, r.UnfusedGcAllocatedExtraMiB, r.UnfusedLoss));
-        lines.Add(string.Format(ci, "{0,-9} {1,12:F1} {2,18:F2}   (forward, then backward recomputing the logits; 'none' and inference use its forward)",
+            lines.Add(string.Format(ci, "{0,-9} {1,12:F1} {2,18:F2} {3,22:F2} {4,12:F6}", "unfused", um, r.UnfusedPeakExtraMiB,
+                r.UnfusedGcAllocatedExtraMiB, r.UnfusedLoss));
+        lines.Add(string.Format(ci,
+            "{0,-9} {1,12:F1} {2,18:F2}   (forward, then backward recomputing the logits; 'none' and inference use its forward)",
             "recompute", r.RecomputeMedianMs, r.RecomputePeakExtraMiB));
         lines.Add(string.Format(ci, "fused (training path): blocks of {0} rows x all {1} classes", r.GradientRows, r.Settings.V));
         return string.Join(Environment.NewLine, lines);

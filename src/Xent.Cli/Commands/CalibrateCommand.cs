@@ -27,17 +27,27 @@ internal static class CalibrateCommand
 
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors", Required = true };
-        var data = new Option<string?>("--data") { Description = $"Held-out labelled data: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with --labels [default: {DataSource.DefaultDirectory}]" };
+        var checkpoint = new Option<string>("--checkpoint")
+            { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors",
+            Required = true };
+        var data = new Option<string?>("--data")
+            { Description =
+            "Held-out labelled data: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with " +
+            $"--labels [default: {DataSource.DefaultDirectory}]" };
         var labels = new Option<string?>("--labels") { Description = "Labels .npy for a .npy --data" };
         var target = new Option<string?>("--target") { Description = "CSV: the label column [default: the one the model was trained on]" };
-        var output = new Option<string?>("--out") { Description = "Write the checkpoint with the fitted temperature in its spec here (may be --checkpoint itself)" };
+        var output = new Option<string?>("--out")
+            { Description = "Write the checkpoint with the fitted temperature in its spec here (may be --checkpoint itself)" };
         var model = new Option<string?>("--model") { Description = "Model: cnn, linear or mlp [default: from the checkpoint, else cnn]" };
         model.AcceptOnlyFromAmong([.. ModelCatalog.Names]);
-        var json = new Option<bool>("--json") { Description = "Print one JSON object (temperature, nll_before, nll_after, ece_before, ece_after, …) instead of text" };
+        var json = new Option<bool>("--json") { Description =
+            "Print one JSON object (temperature, nll_before, nll_after, ece_before, ece_after, …) instead of text" };
         var batchSize = new Option<int>("--test-batch-size") { Description = "Batch size", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
-        var command = new Command("calibrate", "Fit a softmax temperature on held-out data (temperature scaling): NLL and ECE before and after; --out stores it in the checkpoint.")
+        var command =
+            new Command("calibrate",
+            "Fit a softmax temperature on held-out data (temperature scaling): NLL and ECE before and after; --out stores it in the " +
+            "checkpoint.")
         {
             checkpoint, data, labels, target, output, model, json, batchSize, threads,
         };
@@ -49,7 +59,8 @@ internal static class CalibrateCommand
     private static int Fail(string message)
     {
         // One line, whatever the message: multi-line ones (a state dict's missing and unexpected keys) are joined.
-        Console.Error.WriteLine("error: " + string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+        Console.Error.WriteLine("error: " + string.Join(" ",
+            message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
         return BadInput;
     }
 
@@ -59,7 +70,8 @@ internal static class CalibrateCommand
         if (batchSize < 1 || threads is < 1) return Fail("--test-batch-size and --threads must be at least 1.");
         string dataDir = data ?? DataSource.DefaultDirectory;
         bool idx = DataSource.IsIdx(dataDir);
-        if (idx && DataSource.Missing(dataDir, needTrain: false) is not null) return Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
+        if (idx && DataSource.Missing(dataDir, needTrain: false) is not null)
+            return Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         if (threads is int t) KernelParallel.MaxThreads = t;
 
         Dictionary<string, Tensor> state;
@@ -80,7 +92,8 @@ internal static class CalibrateCommand
             ?? ModelCatalog.Infer(state.Keys)
             ?? "cnn";
         if (saved is { MultiLabel: true })
-            return Fail("temperature scaling calibrates a softmax over exclusive classes; this checkpoint is multi-label (sigmoid outputs).");
+            return Fail("temperature scaling calibrates a softmax over exclusive classes; this checkpoint is multi-label (sigmoid " +
+                "outputs).");
         var spec = (saved ?? ModelCatalog.LegacySpec(name, ClassNames.ForDataset(Path.GetFullPath(dataDir)))) with { Model = name };
         Xent.NN.Module module;
         try
@@ -100,12 +113,14 @@ internal static class CalibrateCommand
             if (idx)
             {
                 if (!spec.InputShape.SequenceEqual([1, 28, 28]))
-                    throw new InvalidDataException($"'{dataDir}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
+                    throw new InvalidDataException($"'{dataDir}' holds 1x28x28 IDX images, but the model takes " +
+                        $"({string.Join(", ", spec.InputShape)}).");
                 heldOut = DatasetFactory.LoadIdx(dataDir, train: false, spec.Mean, spec.Std);
             }
             else
             {
-                heldOut = DatasetFactory.Load(dataDir, new DataOptions { Spec = spec, Labels = labels, Target = targetColumn }).Standardized(spec.Mean, spec.Std);
+                heldOut = DatasetFactory.Load(dataDir, new DataOptions
+                    { Spec = spec, Labels = labels, Target = targetColumn }).Standardized(spec.Mean, spec.Std);
             }
             var batches = DataSource.Batches(heldOut, batchSize, shuffle: false);
             var (logits, targets, classes) = TemperatureScaling.CollectLogits(module, batches);
@@ -129,7 +144,8 @@ internal static class CalibrateCommand
                 return Fail($"cannot write '{outPath}': {e.Message}");
             }
         }
-        Console.WriteLine(json ? ToJson(fit, checkpointPath, name, outPath) : ToText(fit, checkpointPath, name, dataDir, outPath, saved?.Temperature));
+        Console.WriteLine(json ? ToJson(fit, checkpointPath, name, outPath)
+            : ToText(fit, checkpointPath, name, dataDir, outPath, saved?.Temperature));
         return 0;
     }
 
@@ -143,12 +159,15 @@ internal static class CalibrateCommand
         Checkpoint.Save(to, tensors, updated);
     }
 
-    private static string ToText(TemperatureScalingResult r, string checkpoint, string model, string dataDir, string? outPath, float? previous)
+    private static string ToText(TemperatureScalingResult r, string checkpoint, string model, string dataDir, string? outPath,
+        float? previous)
     {
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(c, $"Calibrated '{checkpoint}' ({model}) on {r.Samples} samples of '{dataDir}':"));
-        sb.AppendLine(string.Create(c, $"  temperature          {r.Temperature:F4}{(previous is float p && p != 1f ? $" (the checkpoint had {p:F4}; fitted on the raw logits)" : "")}"));
+        sb.AppendLine(string.Create(c,
+            $"  temperature          " +
+            $"{r.Temperature:F4}{(previous is float p && p != 1f ? $" (the checkpoint had {p:F4}; fitted on the raw logits)" : "")}"));
         sb.AppendLine(string.Create(c, $"  mean cross-entropy   {r.NllBefore:F4} -> {r.NllAfter:F4}"));
         sb.Append(string.Create(c, $"  ECE (15 bins)        {r.EceBefore:F4} -> {r.EceAfter:F4}"));
         if (outPath is not null) sb.AppendLine().Append("Wrote ").Append(outPath);

@@ -6,7 +6,7 @@ namespace Xent.Cli.Commands;
 
 /// <summary>
 /// Training progress on the console: a Spectre.Console progress bar per epoch (batches, samples/s,
-/// running loss, ETA) when stdout is a terminal, plain lines otherwise; the seeds' line
+/// running loss, ETA) when stdout is a terminal, plain lines otherwise; the PyTorch tutorial's line
 /// <c>Epoch: E, Batch: B, Loss: L</c> every 100 batches either way. Warnings go to stderr.
 /// </summary>
 internal static class ConsoleOutput
@@ -25,7 +25,8 @@ internal static class ConsoleOutput
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(),
+                new SpinnerColumn())
             .Start(ctx =>
             {
                 ProgressTask? task = null;
@@ -40,7 +41,9 @@ internal static class ConsoleOutput
                         taskEpoch = p.Epoch;
                     }
                     double rate = p.EpochSeconds > 0 ? p.Samples / p.EpochSeconds : 0;
-                    task.Description = $"Epoch {p.Epoch}/{epochs} [grey]batch[/] {p.Batch}/{p.BatchesPerEpoch} [grey]loss[/] {p.RunningLoss:F4} [grey]{rate:F0} samples/s[/]";
+                    task.Description =
+                        $"Epoch {p.Epoch}/{epochs} [grey]batch[/] {p.Batch}/{p.BatchesPerEpoch} [grey]loss[/] {p.RunningLoss:F4} " +
+                        $"[grey]{rate:F0} samples/s[/]";
                     task.Value = p.Batch;
                 };
                 trainer.EpochCompleted += r => task?.StopTask();

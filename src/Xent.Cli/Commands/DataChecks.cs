@@ -32,7 +32,8 @@ internal static class DataChecks
     {
         if (!dataset.SampleShape.SequenceEqual(expected))
             throw new InvalidDataException(
-                $"'{source}' holds samples of shape {string.Join(" x ", dataset.SampleShape)}, but {expectedFrom} takes {string.Join(" x ", expected)}.");
+                $"'{source}' holds samples of shape {string.Join(" x ", dataset.SampleShape)}, but {expectedFrom} takes " +
+                    $"{string.Join(" x ", expected)}.");
     }
 
     /// <summary>Throws when <paramref name="dataset"/>'s images are not the <paramref name="model"/>'s input size.</summary>
@@ -40,6 +41,7 @@ internal static class DataChecks
     {
         if (dataset.Height != ModelImageSize || dataset.Width != ModelImageSize)
             throw new InvalidDataException(
-                $"'{dataset.ImagesPath}' holds {dataset.Height} x {dataset.Width} images; the {model} model takes {ModelImageSize} x {ModelImageSize} (MNIST's size).");
+                $"'{dataset.ImagesPath}' holds {dataset.Height} x {dataset.Width} images; the {model} model takes {ModelImageSize} x " +
+                    $"{ModelImageSize} (MNIST's size).");
     }
 }

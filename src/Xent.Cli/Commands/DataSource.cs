@@ -7,7 +7,8 @@ namespace Xent.Cli.Commands;
 /// <summary>
 /// Where the CLI finds its data and how it loads it: an MNIST-format folder (four IDX files, gzipped or
 /// not) read by <see cref="MnistDataset"/> with the PyTorch tutorial's transform <c>ToTensor, Normalize(0.1307, 0.3081)</c>,
-/// or a user's CSV/TSV file, image class folder or .npy pair read through <see cref="DatasetFactory"/>; batched by <see cref="DataLoader"/>.
+/// or a user's CSV/TSV file, image class folder or .npy pair read through <see cref="DatasetFactory"/>; batched by
+/// <see cref="DataLoader"/>.
 /// </summary>
 internal static class DataSource
 {
@@ -42,12 +43,15 @@ internal static class DataSource
     /// missing path without a file extension (so the error says how to get a dataset).
     /// </summary>
     public static bool IsIdx(string path) =>
-        path == DefaultDirectory || (Directory.Exists(path) ? DatasetFactory.IsIdx(path) : !File.Exists(path) && Path.GetExtension(path).Length == 0);
+        path == DefaultDirectory || (Directory.Exists(path) ? DatasetFactory.IsIdx(path) : !File.Exists(path)
+            && Path.GetExtension(path).Length == 0);
 
     /// <summary>The train or test split with the tutorial's normalisation.</summary>
     public static MnistDataset Load(string directory, bool train) => DatasetFactory.LoadIdx(directory, train);
 
-    /// <summary>Batches of (B, ...) inputs and (B) targets ((B, L) for multi-label); shuffled with a generator seeded by <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// Batches of (B, ...) inputs and (B) targets ((B, L) for multi-label); shuffled with a generator seeded by <paramref name="seed"/>.
+    /// </summary>
     public static DataLoader Batches(IDataset dataset, int batchSize, bool shuffle, long seed = 0) =>
         // Batch tensors are refilled in place: the trainer and evaluator drop each batch before taking the next.
         new(dataset, batchSize, shuffle, new Generator(seed), dropLast: false, reuseBuffers: true);
@@ -69,16 +73,21 @@ internal static class DataSource
     public static string[]? List(string? text) =>
         text?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>Writes <c>split.csv</c> (<c>index,set</c>: each source row and whether it trained or was held out), so other tools can use the same split.</summary>
+    /// <summary>
+    /// Writes <c>split.csv</c> (<c>index,set</c>: each source row and whether it trained or was held out), so other tools can use the same
+    /// split.
+    /// </summary>
     public static void WriteSplit(string path, int count, IReadOnlyList<int> heldOut)
     {
         var held = heldOut.ToHashSet();
         using var w = new StreamWriter(path);
         w.WriteLine("index,set");
-        for (int i = 0; i < count; i++) w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i},{(held.Contains(i) ? "test" : "train")}"));
+        for (int i = 0; i < count; i++) w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{i},{(held.Contains(i) ? "test" : "train")}"));
     }
 
     /// <summary>A data error from a source as the CLI's one line.</summary>
     public static bool IsDataError(Exception e) =>
-        e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException or NotSupportedException;
+        e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
+            or NotSupportedException;
 }

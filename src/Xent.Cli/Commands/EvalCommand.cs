@@ -18,8 +18,13 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors", Required = true };
-        var data = new Option<string?>("--data") { Description = $"Labelled data: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with --labels [default: {DataSource.DefaultDirectory}]" };
+        var checkpoint = new Option<string>("--checkpoint")
+            { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors",
+            Required = true };
+        var data = new Option<string?>("--data")
+            { Description =
+            "Labelled data: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with --labels " +
+            $"[default: {DataSource.DefaultDirectory}]" };
         var labels = new Option<string?>("--labels") { Description = "Labels .npy for a .npy --data" };
         var target = new Option<string?>("--target") { Description = "CSV: the label column [default: the one the model was trained on]" };
         var model = new Option<string?>("--model") { Description = "Model: cnn, linear or mlp [default: from the checkpoint, else cnn]" };
@@ -27,8 +32,14 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of text" };
         var testBatchSize = new Option<int>("--test-batch-size") { Description = "Batch size", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
-        var report = new Option<string?>("--report") { Description = "Also write an HTML report to this file: metrics, reliability diagram (before/after a calibrated checkpoint's temperature), confusion matrix" };
-        var command = new Command("eval", "Evaluate a checkpoint on labelled data: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix, mean cross-entropy, calibration.")
+        var report = new Option<string?>("--report")
+            { Description =
+            "Also write an HTML report to this file: metrics, reliability diagram (before/after a calibrated checkpoint's temperature), " +
+            "confusion matrix" };
+        var command =
+            new Command("eval",
+            "Evaluate a checkpoint on labelled data: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix, mean " +
+            "cross-entropy, calibration.")
         {
             checkpoint, data, labels, target, model, json, testBatchSize, threads, report,
         };
@@ -37,7 +48,8 @@ internal static class EvalCommand
         return command;
     }
 
-    private static int Run(string checkpointPath, string? data, string? labels, string? target, string? modelName, bool json, int testBatchSize, int? threads,
+    private static int Run(string checkpointPath, string? data, string? labels, string? target, string? modelName, bool json,
+        int testBatchSize, int? threads,
         string? reportPath)
     {
         var err = Console.Error;
@@ -50,7 +62,8 @@ internal static class EvalCommand
         bool idx = DataSource.IsIdx(dataPath);
         if (idx && DataSource.Missing(dataPath, needTrain: false) is not null)
         {
-            err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath, needTrain: false))); // robustness (issue 13): "error:" prefix
+            // robustness (issue 13): "error:" prefix
+            err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath, needTrain: false)));
             return TrainCommand.ExitNoData;
         }
         if (threads is int t) KernelParallel.MaxThreads = t;
@@ -76,7 +89,8 @@ internal static class EvalCommand
             ?? "cnn";
         if (data is null && saved is not null && !(saved.InputKind == ModelSpec.ImageInput && saved.InputShape.SequenceEqual([1, 28, 28])))
         {
-            err.WriteLine($"error: '{checkpointPath}' was trained on {saved.InputKind} of shape ({string.Join(", ", saved.InputShape)}); pass the labelled data to evaluate with --data.");
+            err.WriteLine($"error: '{checkpointPath}' was trained on {saved.InputKind} of shape ({string.Join(", ", saved.InputShape)}); " +
+                "pass the labelled data to evaluate with --data.");
             return TrainCommand.ExitNoData;
         }
         var spec = (saved ?? ModelCatalog.LegacySpec(name, ClassNames.ForDataset(Path.GetFullPath(dataPath)))) with { Model = name };
@@ -98,7 +112,8 @@ internal static class EvalCommand
             if (idx)
             {
                 if (!spec.InputShape.SequenceEqual([1, 28, 28]))
-                    throw new InvalidDataException($"'{dataPath}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
+                    throw new InvalidDataException($"'{dataPath}' holds 1x28x28 IDX images, but the model takes " +
+                        $"({string.Join(", ", spec.InputShape)}).");
                 test = DatasetFactory.LoadIdx(dataPath, train: false, spec.Mean, spec.Std);
             }
             else
@@ -120,7 +135,8 @@ internal static class EvalCommand
         // --report: the raw logits (before the temperature below) for the reliability diagram, recorded during the one pass.
         LogitsRecorder? recorder = reportPath is null || spec.MultiLabel ? null : new LogitsRecorder(module);
         module = recorder ?? module;
-        // A calibrated checkpoint (xent calibrate --out) is evaluated with its temperature: mean cross-entropy and ECE are the calibrated ones.
+        // A calibrated checkpoint (xent calibrate --out) is evaluated with its temperature: mean cross-entropy and ECE are the calibrated
+        // ones.
         if (!spec.MultiLabel && spec.Temperature != 1f) module = new TemperatureScaled(module, spec.Temperature);
         DataChecks.RequireSamples(test, dataPath); // robustness (issue 13): no accuracy (NaN) of zero samples
         DataChecks.RequireSampleShape(test, spec.InputShape, dataPath, "the model");
@@ -130,7 +146,10 @@ internal static class EvalCommand
         else
         {
             string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
-            Console.WriteLine($"Checkpoint '{checkpointPath}' ({name}{(metadata.TryGetValue("epoch", out var e) ? ", epoch " + e : "")}{(spec.Temperature != 1f ? ", temperature " + spec.Temperature.ToString("0.####", CultureInfo.InvariantCulture) : "")}) on {test.Count} test {unit}:");
+            string epoch = metadata.TryGetValue("epoch", out var e) ? ", epoch " + e : "";
+            string temperature = spec.Temperature != 1f
+                ? ", temperature " + spec.Temperature.ToString("0.####", CultureInfo.InvariantCulture) : "";
+            Console.WriteLine($"Checkpoint '{checkpointPath}' ({name}{epoch}{temperature}) on {test.Count} test {unit}:");
             TrainCommand.PrintFinal(result, names);
             if (!result.MultiLabel)
             {
@@ -147,7 +166,8 @@ internal static class EvalCommand
                 }
             }
         }
-        return reportPath is null ? 0 : EvalReport.Write(reportPath, checkpointPath, metadata, spec, dataPath, test, result, recorder, json);
+        return reportPath is null ? 0 : EvalReport.Write(reportPath, checkpointPath, metadata, spec, dataPath, test, result, recorder,
+            json);
     }
 
     internal static string ToJson(EvaluationResult r, IReadOnlyList<string> names, string model, string checkpoint)

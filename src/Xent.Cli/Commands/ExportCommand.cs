@@ -17,10 +17,15 @@ internal static class ExportCommand
 
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train", Required = true };
-        var format = new Option<string>("--format") { Description = "Output format; onnx is the only one", DefaultValueFactory = _ => "onnx" };
-        var output = new Option<string>("--out") { Description = "File to write, e.g. model.onnx (replaced if it exists; folders are created)", Required = true };
-        var command = new Command("export", "Export a checkpoint's model to ONNX for ONNX Runtime, ML.NET or Windows ML: raw inputs in, logits and probabilities out.")
+        var checkpoint = new Option<string>("--checkpoint")
+            { Description = "Checkpoint (.safetensors) written by xent train", Required = true };
+        var format = new Option<string>("--format")
+            { Description = "Output format; onnx is the only one", DefaultValueFactory = _ => "onnx" };
+        var output = new Option<string>("--out")
+            { Description = "File to write, e.g. model.onnx (replaced if it exists; folders are created)", Required = true };
+        var command =
+            new Command("export",
+            "Export a checkpoint's model to ONNX for ONNX Runtime, ML.NET or Windows ML: raw inputs in, logits and probabilities out.")
         {
             checkpoint, format, output,
         };
@@ -38,14 +43,18 @@ internal static class ExportCommand
         {
             var (model, spec, legacy) = CheckpointModel.Load(checkpointPath);
             if (legacy)
-                Console.Error.WriteLine($"note: '{checkpointPath}' has no model spec (an older xent or a PyTorch state dict); exporting it as " +
+                Console.Error.WriteLine($"note: '{checkpointPath}' has no model spec (an older xent or a PyTorch state dict); exporting " +
+                    "it as " +
                     $"{spec.Model} on 1x28x28 images standardised with (0.1307, 0.3081), classes {string.Join(", ", spec.ClassNames)}.");
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (dir is not null) Directory.CreateDirectory(dir);
             OnnxExporter.Export(model, spec, outPath);
             string input = string.Join(", ", spec.InputShape);
-            Console.WriteLine($"Wrote {outPath}: {spec.Model}, input 'input' (N, {input}) raw {(spec.InputKind == ModelSpec.ImageInput ? "pixels in [0, 1]" : "feature values")}, " +
-                $"outputs 'logits' and 'probabilities' ({(spec.MultiLabel ? "sigmoid" : "softmax")}{(spec.Temperature != 1f ? $" of logits / {spec.Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}" : "")}) " +
+            string temperature = spec.Temperature != 1f
+                ? " of logits / " + spec.Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";
+            Console.WriteLine($"Wrote {outPath}: {spec.Model}, input 'input' (N, {input}) raw " +
+                $"{(spec.InputKind == ModelSpec.ImageInput ? "pixels in [0, 1]" : "feature values")}, " +
+                $"outputs 'logits' and 'probabilities' ({(spec.MultiLabel ? "sigmoid" : "softmax")}{temperature}) " +
                 $"over {spec.NumClasses} classes, ONNX opset {OnnxExporter.OpsetVersion}.");
             return 0;
         }
@@ -80,7 +89,8 @@ internal static class ExportCommand
             {
                 string name = (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
                     ?? ModelCatalog.Infer(state.Keys)
-                    ?? throw new InvalidDataException($"'{path}' has no model spec and its tensor names ({string.Join(", ", state.Keys.Take(4))}…) match none of the models {string.Join(", ", ModelCatalog.Names)}.");
+                    ?? throw new InvalidDataException($"'{path}' has no model spec and its tensor names " +
+                        $"({string.Join(", ", state.Keys.Take(4))}…) match none of the models {string.Join(", ", ModelCatalog.Names)}.");
                 spec = new ModelSpec
                 {
                     Model = name,

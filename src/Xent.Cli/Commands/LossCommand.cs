@@ -15,31 +15,54 @@ internal static class LossCommand
     /// <summary>Exit code of a usage or input error.</summary>
     public const int UsageError = 2;
 
-    private static readonly string[] Kinds = ["cross-entropy", "nll", "bce", "bce-with-logits", "focal", "sigmoid-focal", "kl-div", "distillation"];
+    private static readonly string[] Kinds =
+        ["cross-entropy", "nll", "bce", "bce-with-logits", "focal", "sigmoid-focal", "kl-div", "distillation"];
 
     /// <summary>Kinds whose target is float values of the input's shape (never class indices).</summary>
     private static bool FloatTargetKind(string kind) => kind is "bce" or "bce-with-logits" or "sigmoid-focal" or "kl-div" or "distillation";
 
     public static Command Create()
     {
-        var kind = new Argument<string>("KIND") { Description = "The loss: cross-entropy | nll | bce | bce-with-logits | focal | sigmoid-focal | kl-div | distillation." };
-        var input = new Option<string>("--input") { HelpName = "X.npy", Description = "Input .npy: logits (cross-entropy, bce-with-logits, focal, sigmoid-focal; the student's for distillation), log-probabilities (nll, kl-div) or probabilities (bce). float32, or float64 (converted)." };
-        var target = new Option<string>("--target") { HelpName = "T.npy", Description = "Target .npy: int64/int32 class indices, or float class probabilities / binary targets (kl-div: probabilities, or log-probabilities with --log-target; distillation: the teacher's logits)." };
-        var weight = new Option<string>("--weight") { HelpName = "W.npy", Description = "Optional weight .npy: (C) per class for cross-entropy, nll and focal; broadcast to the input for bce." };
-        var posWeight = new Option<string>("--pos-weight") { HelpName = "P.npy", Description = "Optional positive-class weight .npy for bce-with-logits, broadcast along the last dim." };
-        var ignoreIndex = new Option<string>("--ignore-index") { HelpName = "N", Description = "Target value to ignore (cross-entropy, nll, focal). Default: -100." };
-        var reduction = new Option<string>("--reduction") { HelpName = "mean|sum|none|batchmean", Description = "mean (default) | sum | none; kl-div also batchmean; distillation is always batchmean." };
-        var gamma = new Option<string>("--gamma") { HelpName = "G", Description = "Focusing exponent >= 0 (focal, sigmoid-focal). Default: 2." };
-        var alpha = new Option<string>("--alpha") { HelpName = "A", Description = "Positive-class weight of sigmoid-focal; negative disables it. Default: 0.25." };
+        var kind = new Argument<string>("KIND")
+            { Description = "The loss: cross-entropy | nll | bce | bce-with-logits | focal | sigmoid-focal | kl-div | distillation." };
+        var input = new Option<string>("--input")
+            { HelpName = "X.npy",
+            Description =
+            "Input .npy: logits (cross-entropy, bce-with-logits, focal, sigmoid-focal; the student's for distillation), " +
+            "log-probabilities (nll, kl-div) or probabilities (bce). float32, or float64 (converted)." };
+        var target = new Option<string>("--target")
+            { HelpName = "T.npy",
+            Description =
+            "Target .npy: int64/int32 class indices, or float class probabilities / binary targets (kl-div: probabilities, or " +
+            "log-probabilities with --log-target; distillation: the teacher's logits)." };
+        var weight = new Option<string>("--weight")
+            { HelpName = "W.npy",
+            Description = "Optional weight .npy: (C) per class for cross-entropy, nll and focal; broadcast to the input for bce." };
+        var posWeight = new Option<string>("--pos-weight")
+            { HelpName = "P.npy", Description = "Optional positive-class weight .npy for bce-with-logits, broadcast along the last dim." };
+        var ignoreIndex = new Option<string>("--ignore-index")
+            { HelpName = "N", Description = "Target value to ignore (cross-entropy, nll, focal). Default: -100." };
+        var reduction = new Option<string>("--reduction")
+            { HelpName = "mean|sum|none|batchmean",
+            Description = "mean (default) | sum | none; kl-div also batchmean; distillation is always batchmean." };
+        var gamma = new Option<string>("--gamma")
+            { HelpName = "G", Description = "Focusing exponent >= 0 (focal, sigmoid-focal). Default: 2." };
+        var alpha = new Option<string>("--alpha")
+            { HelpName = "A", Description = "Positive-class weight of sigmoid-focal; negative disables it. Default: 0.25." };
         var logTarget = new Option<bool>("--log-target") { Description = "kl-div: the target holds log-probabilities." };
-        var temperature = new Option<string>("--temperature") { HelpName = "T", Description = "Softmax temperature > 0 of distillation (required)." };
-        var smoothing = new Option<string>("--label-smoothing") { HelpName = "S", Description = "Label smoothing in [0, 1] (cross-entropy). Default: 0." };
-        var output = new Option<string>("--out") { HelpName = "LOSS.npy", Description = "Write the loss as float32 .npy (0-d for mean and sum)." };
-        var gradOut = new Option<string>("--grad-out") { HelpName = "GRAD.npy", Description = "Write d(sum of the loss)/d(input) as float32 .npy of the input's shape." };
+        var temperature = new Option<string>("--temperature")
+            { HelpName = "T", Description = "Softmax temperature > 0 of distillation (required)." };
+        var smoothing = new Option<string>("--label-smoothing")
+            { HelpName = "S", Description = "Label smoothing in [0, 1] (cross-entropy). Default: 0." };
+        var output = new Option<string>("--out")
+            { HelpName = "LOSS.npy", Description = "Write the loss as float32 .npy (0-d for mean and sum)." };
+        var gradOut = new Option<string>("--grad-out")
+            { HelpName = "GRAD.npy", Description = "Write d(sum of the loss)/d(input) as float32 .npy of the input's shape." };
 
         var command = new Command("loss", "Compute a loss exactly as PyTorch does, from .npy files.")
         {
-            kind, input, target, weight, posWeight, ignoreIndex, reduction, smoothing, output, gradOut, gamma, alpha, logTarget, temperature,
+            kind, input, target, weight, posWeight, ignoreIndex, reduction, smoothing, output, gradOut, gamma, alpha, logTarget,
+                temperature,
         };
         // Every value is read as text and checked here, so that a bad argument is one line and exit code 2.
         command.Action = new LossAction(pr => Run(
@@ -85,20 +108,27 @@ internal static class LossCommand
                 "sum" => Reduction.Sum,
                 "none" => Reduction.None,
                 "batchmean" when kind is "kl-div" or "distillation" => Reduction.Mean, // a mean (0-d), over the batch only
-                var r => throw new UsageException(kind == "kl-div" ? $"--reduction must be mean, sum, none or batchmean, got '{r}'." : $"--reduction must be mean, sum or none, got '{r}'."),
+                var r => throw new UsageException(kind == "kl-div" ? $"--reduction must be mean, sum, none or batchmean, got '{r}'."
+                    : $"--reduction must be mean, sum or none, got '{r}'."),
             };
             if (kind == "distillation" && reductionName != "batchmean")
-                throw new UsageException($"--reduction: distillation is always batchmean (T² times the KL divergence per sample), got '{reductionName}'.");
+                throw new UsageException("--reduction: distillation is always batchmean (T² times the KL divergence per sample), got " +
+                    $"'{reductionName}'.");
             var (gamma, alpha, temperature) = extra.Parse(kind);
-            long ignoreIndex = ignoreText is null ? -100 : long.TryParse(ignoreText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ii)
+            long ignoreIndex = ignoreText is null ? -100
+                : long.TryParse(ignoreText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ii)
                 ? ii : throw new UsageException($"--ignore-index must be an integer, got '{ignoreText}'.");
-            float smoothing = smoothingText is null ? 0f : float.TryParse(smoothingText, NumberStyles.Float, CultureInfo.InvariantCulture, out var ls)
+            float smoothing = smoothingText is null ? 0f
+                : float.TryParse(smoothingText, NumberStyles.Float, CultureInfo.InvariantCulture, out var ls)
                 ? ls : throw new UsageException($"--label-smoothing must be a number in [0, 1], got '{smoothingText}'.");
             bool classLoss = kind is "cross-entropy" or "nll" or "focal";
             if (!classLoss && ignoreText is not null) return Fail($"--ignore-index applies to cross-entropy, nll and focal, not {kind}.");
-            if (weightPath is not null && kind is "sigmoid-focal" or "kl-div" or "distillation") return Fail($"--weight does not apply to {kind}.");
-            if (kind != "cross-entropy" && smoothingText is not null) return Fail($"--label-smoothing applies to cross-entropy only, not {kind}.");
-            if (kind != "bce-with-logits" && posWeightPath is not null) return Fail($"--pos-weight applies to bce-with-logits only, not {kind}.");
+            if (weightPath is not null && kind is "sigmoid-focal" or "kl-div" or "distillation")
+                return Fail($"--weight does not apply to {kind}.");
+            if (kind != "cross-entropy" && smoothingText is not null)
+                return Fail($"--label-smoothing applies to cross-entropy only, not {kind}.");
+            if (kind != "bce-with-logits" && posWeightPath is not null)
+                return Fail($"--pos-weight applies to bce-with-logits only, not {kind}.");
 
             // Only track the gradient when it is asked for: the fused forward+backward pass costs more than the forward alone.
             var input = ReadFloat(inputPath, "--input").RequiresGrad_(gradOutPath is not null);
@@ -132,7 +162,8 @@ internal static class LossCommand
         catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException
             or IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            return Fail(OneLine(e is ArgumentException a && a.ParamName is { } p ? a.Message.Replace($" (Parameter '{p}')", "") : e.Message));
+            return Fail(OneLine(e is ArgumentException a && a.ParamName is { } p ? a.Message.Replace($" (Parameter '{p}')", "")
+                : e.Message));
         }
     }
 
@@ -147,7 +178,8 @@ internal static class LossCommand
     private static NpyArray Read(string path, string option)
     {
         if (!File.Exists(path))
-            throw new UsageException(Directory.Exists(path) ? $"{option}: '{path}' is a folder, not a file." : $"{option}: file '{path}' not found.");
+            throw new UsageException(Directory.Exists(path) ? $"{option}: '{path}' is a folder, not a file."
+                : $"{option}: file '{path}' not found.");
         return Npy.Read(path);
     }
 
@@ -168,15 +200,21 @@ internal static class LossCommand
         {
             case NpyDType.Int64 or NpyDType.Int32:
                 if (FloatTargetKind(kind))
-                    throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} class indices, but {kind} needs float targets ({FloatTargetText(kind)}) of the input's shape.");
+                    throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} class indices, but {kind} needs float " +
+                        $"targets ({FloatTargetText(kind)}) of the input's shape.");
                 return Tensor.FromArray(a.ToInt64(), a.Shape).Reshape(a.Shape);
             case NpyDType.Float32 or NpyDType.Float64:
                 if (kind is "nll" or "focal" || (kind == "cross-entropy" && !a.Shape.AsSpan().SequenceEqual(input.Shape)))
+                {
+                    string probabilities = kind == "cross-entropy"
+                        ? " (float targets are class probabilities of the input's shape " + FormatShape(input.Shape) + ")" : "";
                     throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} values of shape {FormatShape(a.Shape)}; " +
-                        $"class indices must be int64 or int32{(kind == "cross-entropy" ? " (float targets are class probabilities of the input's shape " + FormatShape(input.Shape) + ")" : "")}.");
+                        $"class indices must be int64 or int32{probabilities}.");
+                }
                 return Tensor.FromArray(a.ToFloat32(), a.Shape).Reshape(a.Shape);
             default:
-                throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()}; expected int64 or int32 class indices, or float32/float64 targets.");
+                throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()}; expected int64 or int32 class indices, or " +
+                    "float32/float64 targets.");
         }
     }
 
@@ -200,16 +238,20 @@ internal static class LossCommand
     {
         public (float Gamma, float Alpha, float Temperature) Parse(string kind)
         {
-            if (Gamma is not null && kind is not ("focal" or "sigmoid-focal")) throw new UsageException($"--gamma applies to focal and sigmoid-focal, not {kind}.");
-            if (Alpha is not null && kind != "sigmoid-focal") throw new UsageException($"--alpha applies to sigmoid-focal only, not {kind}.");
+            if (Gamma is not null && kind is not ("focal" or "sigmoid-focal"))
+                throw new UsageException($"--gamma applies to focal and sigmoid-focal, not {kind}.");
+            if (Alpha is not null && kind != "sigmoid-focal")
+                throw new UsageException($"--alpha applies to sigmoid-focal only, not {kind}.");
             if (LogTarget && kind != "kl-div") throw new UsageException($"--log-target applies to kl-div only, not {kind}.");
-            if (Temperature is not null && kind != "distillation") throw new UsageException($"--temperature applies to distillation only, not {kind}.");
+            if (Temperature is not null && kind != "distillation")
+                throw new UsageException($"--temperature applies to distillation only, not {kind}.");
             if (Temperature is null && kind == "distillation") throw new UsageException("--temperature T is required for distillation.");
             float gamma = Number(Gamma, "--gamma", 2f, "a number >= 0");
             float alpha = Number(Alpha, "--alpha", 0.25f, "a number (negative disables the weighting)");
             float temperature = Number(Temperature, "--temperature", 1f, "a number > 0");
             if (!(gamma >= 0f) || !float.IsFinite(gamma)) throw new UsageException($"--gamma must be a finite number >= 0, got '{Gamma}'.");
-            if (!(temperature > 0f) || !float.IsFinite(temperature)) throw new UsageException($"--temperature must be a finite number > 0, got '{Temperature}'.");
+            if (!(temperature > 0f) || !float.IsFinite(temperature))
+                throw new UsageException($"--temperature must be a finite number > 0, got '{Temperature}'.");
             return (gamma, alpha, temperature);
         }
 

@@ -17,11 +17,17 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict of the tutorial's models (read as 1x28x28 images)", Required = true };
-        var input = new Option<string>("--input") { Description = "An image, a folder of images, a .csv/.tsv file or a .npy file", Required = true };
+        var checkpoint = new Option<string>("--checkpoint")
+            { Description =
+            "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict of the tutorial's models (read as 1x28x28 images)",
+            Required = true };
+        var input = new Option<string>("--input")
+            { Description = "An image, a folder of images, a .csv/.tsv file or a .npy file", Required = true };
         var topK = new Option<int>("--top-k")
         {
-            Description = "How many of the most probable classes to list per input; a K of at least the class count lists every class (multi-label models always list every label)",
+            Description =
+                "How many of the most probable classes to list per input; a K of at least the class count lists every class (multi-label " +
+                "models always list every label)",
             DefaultValueFactory = _ => 3,
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per input (JSON lines) instead of a table" };
@@ -30,7 +36,8 @@ internal static class PredictCommand
         {
             checkpoint, input, topK, json, threads,
         };
-        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(input)!, parse.GetValue(topK), parse.GetValue(json), parse.GetValue(threads)));
+        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(input)!, parse.GetValue(topK), parse.GetValue(json),
+            parse.GetValue(threads)));
         return command;
     }
 
@@ -96,7 +103,8 @@ internal static class PredictCommand
         {
             w.WriteStartObject();
             // Row indices of tables are numbers; file inputs are paths.
-            if (int.TryParse(input, NumberStyles.None, CultureInfo.InvariantCulture, out int row) && !File.Exists(input)) w.WriteNumber("input", row);
+            if (int.TryParse(input, NumberStyles.None, CultureInfo.InvariantCulture, out int row) && !File.Exists(input))
+                w.WriteNumber("input", row);
             else w.WriteString("input", input);
             if (multi)
             {

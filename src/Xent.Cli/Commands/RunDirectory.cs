@@ -11,7 +11,8 @@ namespace Xent.Cli.Commands;
 internal static partial class RunDirectory
 {
     /// <summary>The files a training run writes into its folder.</summary>
-    public static IReadOnlyList<string> RunFiles { get; } = ["checkpoint.safetensors", "best.safetensors", "metrics.csv", "report.html", "split.csv"];
+    public static IReadOnlyList<string> RunFiles { get; } =
+        ["checkpoint.safetensors", "best.safetensors", "metrics.csv", "report.html", "split.csv"];
 
     /// <summary>Checks <paramref name="outDir"/> against the policy, cleans it as allowed, and creates it.</summary>
     /// <exception cref="IOException"><paramref name="outDir"/> is a file, or holds a run that may not be replaced.</exception>
@@ -33,7 +34,9 @@ internal static partial class RunDirectory
         Directory.CreateDirectory(outDir);
     }
 
-    /// <summary>Deletes the temporary files (<c>NAME.tmp-XXXXXXXXXXXX</c>) an interrupted write of a run file left in <paramref name="outDir"/>.</summary>
+    /// <summary>
+    /// Deletes the temporary files (<c>NAME.tmp-XXXXXXXXXXXX</c>) an interrupted write of a run file left in <paramref name="outDir"/>.
+    /// </summary>
     /// <returns>The names deleted.</returns>
     public static List<string> RemoveStaleTemporaryFiles(string outDir)
     {

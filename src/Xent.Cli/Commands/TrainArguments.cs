@@ -36,7 +36,9 @@ internal static class TrainArguments
     public static string ModelMismatch(string checkpoint, string saved, string requested, IReadOnlyCollection<string> known) =>
         known.Contains(saved)
             ? $"checkpoint '{checkpoint}' holds a '{saved}' model, not '{requested}'; pass --model {saved}."
-            : $"checkpoint '{checkpoint}' records a model '{saved}' that xent does not know (it knows {string.Join(", ", known)}); it cannot be resumed.";
+            :
+                $"checkpoint '{checkpoint}' records a model '{saved}' that xent does not know (it knows {string.Join(", ", known)}); it " +
+                "cannot be resumed.";
 
     private static void AtLeastOne(string option, int value)
     {

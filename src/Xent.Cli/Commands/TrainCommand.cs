@@ -27,51 +27,87 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var data = new Option<string?>("--data") { Description = $"Training data: a folder of MNIST-format IDX files, a .csv/.tsv file (optionally .gz), a folder of class folders of images, or a .npy features file with --labels [default: {DataSource.DefaultDirectory}]" };
-        var labels = new Option<string?>("--labels") { Description = "Labels .npy for a .npy --data: (N) integer classes or an (N, L) 0/1 multi-label matrix" };
+        var data = new Option<string?>("--data")
+            { Description =
+            "Training data: a folder of MNIST-format IDX files, a .csv/.tsv file (optionally .gz), a folder of class folders of images, " +
+            $"or a .npy features file with --labels [default: {DataSource.DefaultDirectory}]" };
+        var labels = new Option<string?>("--labels")
+            { Description = "Labels .npy for a .npy --data: (N) integer classes or an (N, L) 0/1 multi-label matrix" };
         var target = new Option<string?>("--target") { Description = "CSV: the label column [default: the last column]" };
         var features = new Option<string?>("--features") { Description = "CSV: feature columns A,B,... [default: every other column]" };
-        var multiLabel = new Option<string?>("--multi-label") { Description = "CSV: 0/1 label columns COL1,COL2,... of a multi-label problem (trains with BCEWithLogitsLoss)" };
-        var missing = new Option<string>("--missing") { Description = "CSV: empty cells are an error, or imputed with the training mean", DefaultValueFactory = _ => "error" };
+        var multiLabel = new Option<string?>("--multi-label")
+            { Description = "CSV: 0/1 label columns COL1,COL2,... of a multi-label problem (trains with BCEWithLogitsLoss)" };
+        var missing = new Option<string>("--missing")
+            { Description = "CSV: empty cells are an error, or imputed with the training mean", DefaultValueFactory = _ => "error" };
         missing.AcceptOnlyFromAmong("error", "mean");
-        var imageSize = new Option<string?>("--image-size") { Description = "Image folders: resize every image to N (square) or HxW [default: all images must share one size]" };
-        var testData = new Option<string?>("--test-data") { Description = "Held-out data of the same kind as --data (an IDX folder holds its own t10k files)" };
+        var imageSize = new Option<string?>("--image-size")
+            { Description = "Image folders: resize every image to N (square) or HxW [default: all images must share one size]" };
+        var testData = new Option<string?>("--test-data")
+            { Description = "Held-out data of the same kind as --data (an IDX folder holds its own t10k files)" };
         var testLabels = new Option<string?>("--test-labels") { Description = "Labels .npy for a .npy --test-data" };
-        var valSplit = new Option<double?>("--val-split") { Description = "Hold out this stratified, seeded fraction of --data [default: 0.1 when there is no --test-data]" };
-        var model = new Option<string>("--model") { Description = "Model: auto (cnn for images, mlp for feature vectors), cnn (the PyTorch tutorial's CNN, sized to the images), linear (logistic regression) or mlp", DefaultValueFactory = _ => "auto" };
+        var valSplit = new Option<double?>("--val-split")
+            { Description = "Hold out this stratified, seeded fraction of --data [default: 0.1 when there is no --test-data]" };
+        var model = new Option<string>("--model")
+            { Description =
+            "Model: auto (cnn for images, mlp for feature vectors), cnn (the PyTorch tutorial's CNN, sized to the images), linear " +
+            "(logistic regression) or mlp", DefaultValueFactory = _ => "auto" };
         model.AcceptOnlyFromAmong(["auto", .. ModelCatalog.Names]);
         var hidden = new Option<string?>("--hidden") { Description = "mlp hidden layer sizes, e.g. 128,64 [default: 256]" };
         var epochs = new Option<int>("--epochs") { Description = "Number of epochs", DefaultValueFactory = _ => 5 };
         var batchSize = new Option<int>("--batch-size") { Description = "Training batch size", DefaultValueFactory = _ => 64 };
         var testBatchSize = new Option<int>("--test-batch-size") { Description = "Test batch size", DefaultValueFactory = _ => 1000 };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate [default: 0.001 for adam/adamw, 0.01 for sgd, 1.0 for adadelta]" };
-        var optimizer = new Option<string>("--optimizer") { Description = "Optimizer: adam, sgd, adamw or adadelta", DefaultValueFactory = _ => "adam" };
-        optimizer.AcceptOnlyFromAmong("adam", "sgd", "adamw", "adadelta");
+        var lr = new Option<double?>("--lr") { Description =
+            "Learning rate [default: 0.001 for adam/adamw, 0.01 for sgd, 1.0 for adadelta]" };
+        var optimizer = new Option<string>("--optimizer")
+            { Description = "Optimizer: adam, sgd, adamw or adadelta", DefaultValueFactory = _ => "adam" };
+        optimizer.AcceptOnlyFromAmong([.. OptimizerCatalog.Names]);
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.0 };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay [default: 0; 0.01 for adamw]" };
-        var loss = new Option<string>("--loss") { Description = "Loss: auto (cross-entropy; bce-with-logits for multi-label), cross-entropy, bce-with-logits, or focal (softmax focal loss, --gamma)", DefaultValueFactory = _ => "auto" };
+        var loss = new Option<string>("--loss")
+            { Description =
+            "Loss: auto (cross-entropy; bce-with-logits for multi-label), cross-entropy, bce-with-logits, or focal (softmax focal loss, " +
+            "--gamma)", DefaultValueFactory = _ => "auto" };
         loss.AcceptOnlyFromAmong(Losses);
         var focalGamma = new Option<float?>("--gamma") { Description = "Focal loss focusing exponent >= 0 (--loss focal) [default: 2]" };
-        var labelSmoothing = new Option<float>("--label-smoothing") { Description = "CrossEntropyLoss label smoothing in [0, 1]", DefaultValueFactory = _ => 0f };
-        var classWeights = new Option<string>("--class-weights") { Description = "Class weights of the loss: none, or inverse-frequency (N / (C·count))", DefaultValueFactory = _ => "none" };
+        var labelSmoothing = new Option<float>("--label-smoothing")
+            { Description = "CrossEntropyLoss label smoothing in [0, 1]", DefaultValueFactory = _ => 0f };
+        var classWeights = new Option<string>("--class-weights")
+            { Description = "Class weights of the loss: none, or inverse-frequency (N / (C·count))", DefaultValueFactory = _ => "none" };
         classWeights.AcceptOnlyFromAmong("none", "inverse-frequency");
-        var posWeight = new Option<string>("--pos-weight") { Description = "Multi-label: BCEWithLogitsLoss pos_weight, none or auto (negatives/positives of each label in the training split)", DefaultValueFactory = _ => "none" };
+        var posWeight = new Option<string>("--pos-weight")
+            { Description =
+            "Multi-label: BCEWithLogitsLoss pos_weight, none or auto (negatives/positives of each label in the training split)",
+            DefaultValueFactory = _ => "none" };
         posWeight.AcceptOnlyFromAmong("none", "auto");
-        var schedule = new Option<string>("--lr-schedule") { Description = "Learning-rate schedule: none, step (x gamma every epoch, as the PyTorch MNIST example's StepLR) or cosine (to 0 at the end)", DefaultValueFactory = _ => "none" };
+        var schedule = new Option<string>("--lr-schedule")
+            { Description =
+            "Learning-rate schedule: none, step (x gamma every epoch, as the PyTorch MNIST example's StepLR) or cosine (to 0 at the end)",
+            DefaultValueFactory = _ => "none" };
         schedule.AcceptOnlyFromAmong([.. LrSchedule.Kinds]);
         var gamma = new Option<double>("--lr-gamma") { Description = "step schedule: factor per epoch", DefaultValueFactory = _ => 0.7 };
-        var warmup = new Option<int>("--warmup") { Description = "Linear learning-rate warm-up over this many batches", DefaultValueFactory = _ => 0 };
-        var clip = new Option<double?>("--clip-grad-norm") { Description = "Clip the gradients' global L2 norm to this value before each step" };
-        var patience = new Option<int?>("--patience") { Description = "Stop when the held-out loss has not improved for N epochs; the best epoch is kept as best.safetensors" };
-        var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, data order, split and dropout", DefaultValueFactory = _ => 1 };
+        var warmup = new Option<int>("--warmup")
+            { Description = "Linear learning-rate warm-up over this many batches", DefaultValueFactory = _ => 0 };
+        var clip = new Option<double?>("--clip-grad-norm")
+            { Description = "Clip the gradients' global L2 norm to this value before each step" };
+        var patience = new Option<int?>("--patience")
+            { Description = "Stop when the held-out loss has not improved for N epochs; the best epoch is kept as best.safetensors" };
+        var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, data order, split and dropout",
+            DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
         var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };
-        var resume = new Option<string?>("--resume") { Description = "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an uninterrupted run with the same seed ends" };
-        var limitBatches = new Option<int?>("--limit-batches") { Description = "At most this many training batches per epoch (quick runs)" };
+        var resume = new Option<string?>("--resume")
+            { Description =
+            "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an " +
+            "uninterrupted run with the same seed ends" };
+        var limitBatches = new Option<int?>("--limit-batches")
+            { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the run already in --out (its checkpoint, metrics.csv and report.html)" };
+        var overwrite = new Option<bool>("--overwrite")
+            { Description = "Replace the run already in --out (its checkpoint, metrics.csv and report.html)" };
 
-        var command = new Command("train", "Train a classifier on Fashion-MNIST/MNIST (as in the PyTorch tutorial) or on your own CSV, image folders or .npy arrays.")
+        var command =
+            new Command("train",
+            "Train a classifier on Fashion-MNIST/MNIST (as in the PyTorch tutorial) or on your own CSV, image folders or .npy arrays.")
         {
             data, labels, target, features, multiLabel, missing, imageSize, testData, testLabels, valSplit,
             model, hidden, epochs, batchSize, testBatchSize, lr, optimizer, momentum, weightDecay, loss, focalGamma, labelSmoothing,
@@ -118,7 +154,8 @@ internal static class TrainCommand
 
     private sealed record Settings(string? Data, string? Labels, string? Target, string? Features, string? MultiLabel, string Missing,
         string? ImageSize, string? TestData, string? TestLabels, double? ValSplit, string Model, string? Hidden, int Epochs, int BatchSize,
-        int TestBatchSize, double? Lr, string Optimizer, double Momentum, double? WeightDecay, string Loss, float? FocalGamma, float LabelSmoothing,
+        int TestBatchSize, double? Lr, string Optimizer, double Momentum, double? WeightDecay, string Loss, float? FocalGamma,
+        float LabelSmoothing,
         string ClassWeights, string PosWeight, string Schedule, double Gamma, int Warmup, double? ClipGradNorm, int? Patience,
         long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches,
         bool Overwrite);
@@ -127,7 +164,9 @@ internal static class TrainCommand
     private sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
         string? SplitNote, int SourceCount, int[]? HeldOut);
 
-    /// <summary>The model name a training checkpoint records, or null when it records none or cannot be read (Resume then reports why).</summary>
+    /// <summary>
+    /// The model name a training checkpoint records, or null when it records none or cannot be read (Resume then reports why).
+    /// </summary>
     private static string? SavedModel(string checkpoint)
     {
         try
@@ -140,21 +179,23 @@ internal static class TrainCommand
         }
     }
 
-    private static double DefaultLr(string optimizer) => optimizer switch { "sgd" => 0.01, "adadelta" => 1.0, _ => 1e-3 };
-
     private static int Run(Settings s)
     {
         var err = Console.Error;
         // robustness (issue 13): every numeric option checked up front; a bad one is exit code 2 (TrainArguments.cs).
-        TrainArguments.Validate(s.Epochs, s.BatchSize, s.TestBatchSize, s.LimitBatches, s.Threads, s.Lr, s.Momentum, s.WeightDecay, s.LabelSmoothing);
-        if (s.FocalGamma is float fg && (s.Loss != "focal" || !(fg >= 0f) || !float.IsFinite(fg)) || s.Loss == "focal" && s.LabelSmoothing != 0f)
+        TrainArguments.Validate(s.Epochs, s.BatchSize, s.TestBatchSize, s.LimitBatches, s.Threads, s.Lr, s.Momentum, s.WeightDecay,
+            s.LabelSmoothing);
+        if (s.FocalGamma is float fg && (s.Loss != "focal" || !(fg >= 0f) || !float.IsFinite(fg)) || s.Loss == "focal"
+            && s.LabelSmoothing != 0f)
         {
             err.WriteLine("error: --gamma (a finite number >= 0) applies to --loss focal only, and focal loss takes no --label-smoothing.");
             return ExitNoData;
         }
-        if (s.ValSplit is double vs && !(vs > 0 && vs < 1) || s.Patience is < 1 || s.Warmup < 0 || s.ClipGradNorm is double c && !(c > 0) || !(s.Gamma > 0))
+        if (s.ValSplit is double vs && !(vs > 0 && vs < 1) || s.Patience is < 1 || s.Warmup < 0 || s.ClipGradNorm is double c && !(c > 0)
+            || !(s.Gamma > 0))
         {
-            err.WriteLine("error: --val-split must be in (0, 1), --patience at least 1, --warmup at least 0, and --clip-grad-norm and --lr-gamma positive.");
+            err.WriteLine("error: --val-split must be in (0, 1), --patience at least 1, --warmup at least 0, and --clip-grad-norm and " +
+                "--lr-gamma positive.");
             return ExitNoData;
         }
         string dataPath = s.Data ?? DataSource.DefaultDirectory;
@@ -166,7 +207,8 @@ internal static class TrainCommand
         }
         if (idx && s.TestData is not null)
         {
-            err.WriteLine($"error: '{dataPath}' is an IDX folder, which holds its own test files (t10k-*); leave out --test-data, or pass --val-split.");
+            err.WriteLine($"error: '{dataPath}' is an IDX folder, which holds its own test files (t10k-*); leave out --test-data, or " +
+                "pass --val-split.");
             return ExitNoData;
         }
         if (s.Resume is not null) InputFiles.RequireFile(s.Resume, "checkpoint"); // robustness (issue 13)
@@ -190,21 +232,24 @@ internal static class TrainCommand
         if (s.Resume is not null && SavedModel(s.Resume) is string saved && saved != spec.Model)
         {
             // Checked before loading: the models share no parameter names, so loading would only report missing keys.
-            err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume, saved, spec.Model, ModelCatalog.Names))); // robustness (issue 13)
+            // robustness (issue 13)
+            err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume, saved, spec.Model, ModelCatalog.Names)));
             return ExitCodes.BadInput;
         }
         var classNames = spec.ClassNames;
 
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        if (DistributedTrainCommand.Current?.IsRoot != false) RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite); // robustness (issue 13): never replace another run
+        // robustness (issue 13): never replace another run
+        if (DistributedTrainCommand.Current?.IsRoot != false) RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite);
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
         string reportPath = Path.Combine(outDir, "report.html");
-        if (prep.HeldOut is { } heldOut && DistributedTrainCommand.Current?.IsRoot != false) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
+        if (prep.HeldOut is { } heldOut && DistributedTrainCommand.Current?.IsRoot != false)
+            DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
-        double lr = s.Lr ?? DefaultLr(s.Optimizer);
-        double wd = s.WeightDecay ?? (s.Optimizer == "adamw" ? 1e-2 : 0);
+        double lr = s.Lr ?? OptimizerCatalog.DefaultLr(s.Optimizer);
+        double wd = s.WeightDecay ?? OptimizerCatalog.DefaultWeightDecay(s.Optimizer);
         Module module;
         try
         {
@@ -215,45 +260,25 @@ internal static class TrainCommand
             err.WriteLine("error: " + e.Message);
             return ExitNoData;
         }
-        Optimizer opt = s.Optimizer switch
+        Optimizer opt;
+        try
         {
-            "sgd" => new Sgd(module.Parameters(), lr, momentum: s.Momentum, weightDecay: wd),
-            "adamw" => new AdamW(module.Parameters(), lr, weightDecay: wd),
-            "adadelta" => new Adadelta(module.Parameters(), lr, weightDecay: wd),
-            _ => new Adam(module.Parameters(), lr, weightDecay: wd),
-        };
+            opt = OptimizerCatalog.Create(s.Optimizer, module.Parameters(), lr, wd, s.Momentum);
+        }
+        catch (ArgumentException e)
+        {
+            err.WriteLine("error: " + CliHost.Clean(e.Message)); // a --momentum for an optimizer other than sgd
+            return ExitCodes.BadInput;
+        }
         string lossName = s.Loss == "auto" ? (spec.MultiLabel ? "bce-with-logits" : "cross-entropy") : s.Loss;
         if (spec.MultiLabel != (lossName == "bce-with-logits"))
         {
-            err.WriteLine($"error: --loss {lossName} does not fit {(spec.MultiLabel ? "multi-label" : "single-label")} data; use --loss {(spec.MultiLabel ? "bce-with-logits" : "cross-entropy")}.");
+            err.WriteLine($"error: --loss {lossName} does not fit {(spec.MultiLabel ? "multi-label" : "single-label")} data; use --loss " +
+                $"{(spec.MultiLabel ? "bce-with-logits" : "cross-entropy")}.");
             return ExitNoData;
         }
-        Tensor? weight = null; // class weights; data-parallel ranks weight their shares of the mean by them
-        Func<Tensor, Tensor, Tensor> criterion;
-        string lossLabel;
-        if (spec.MultiLabel)
-        {
-            Tensor? pw = s.PosWeight == "auto" ? PosWeights(prep.TrainCounts, prep.Train.Count) : null;
-            var bce = new BCEWithLogitsLoss(posWeight: pw);
-            criterion = bce.Forward;
-            lossLabel = "BCEWithLogitsLoss";
-        }
-        else
-        {
-            weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(prep.TrainCounts) : null;
-            if (lossName == "focal")
-            {
-                var focal = new FocalLoss(gamma: s.FocalGamma ?? 2f, weight: weight);
-                criterion = focal.Forward;
-                lossLabel = string.Create(CultureInfo.InvariantCulture, $"FocalLoss(gamma={focal.Gamma})");
-            }
-            else
-            {
-                var ce = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
-                criterion = ce.Forward;
-                lossLabel = "CrossEntropyLoss";
-            }
-        }
+        // Class weights: data-parallel ranks weight their shares of the mean by them.
+        var (criterion, lossLabel, weight) = Criterion(s, prep, lossName);
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = spec.Model };
         foreach (var (k, v) in spec.ToMetadata()) metadata[k] = v;
@@ -262,7 +287,8 @@ internal static class TrainCommand
         var trainer = new Trainer(module, opt, criterion, new TrainerOptions
         {
             Epochs = s.Epochs, Seed = s.Seed, NumClasses = spec.NumClasses, LimitBatches = s.LimitBatches,
-            CheckpointPath = writes ? checkpointPath : null, MetricsPath = writes ? metricsPath : null, Metadata = metadata, MultiLabel = spec.MultiLabel,
+            CheckpointPath = writes ? checkpointPath : null, MetricsPath = writes ? metricsPath : null, Metadata = metadata,
+            MultiLabel = spec.MultiLabel,
             Schedule = new LrSchedule { Kind = s.Schedule, WarmupSteps = s.Warmup, Gamma = s.Gamma },
             ClipGradNorm = s.ClipGradNorm, Patience = s.Patience, BestCheckpointPath = s.Patience is null || !writes ? null : bestPath,
         });
@@ -285,27 +311,10 @@ internal static class TrainCommand
             lr = s.Schedule == "none" && s.Warmup == 0 ? group.Lr : lr;
             wd = group.WeightDecay;
         }
-        double momentum = opt.ParamGroups[0].Has("momentum") ? opt.ParamGroups[0]["momentum"] : s.Momentum;
+        double momentum = opt is Sgd ? opt.ParamGroups[0].Momentum : s.Momentum;
 
         var ci = CultureInfo.InvariantCulture;
-        var settings = new List<KeyValuePair<string, string>>
-        {
-            new("data", Path.GetFullPath(dataPath)), new("model", spec.Model), new("epochs", s.Epochs.ToString(ci)),
-            new("batch_size", s.BatchSize.ToString(ci)), new("test_batch_size", s.TestBatchSize.ToString(ci)),
-            new("optimizer", s.Optimizer), new("lr", lr.ToString("R", ci)), new("momentum", momentum.ToString("R", ci)),
-            new("weight_decay", wd.ToString("R", ci)), new("label_smoothing", s.LabelSmoothing.ToString("R", ci)),
-            new("class_weights", s.ClassWeights), new("seed", s.Seed.ToString(ci)), new("threads", KernelParallel.MaxThreads.ToString(ci)),
-            new("limit_batches", s.LimitBatches?.ToString(ci) ?? "none"), new("resume", s.Resume ?? "none"),
-            new("loss", lossLabel),
-            new("normalize", prep.IsIdx ? "(0.1307, 0.3081)" : "training-split mean/std per " + (spec.InputKind == ModelSpec.ImageInput ? "channel" : "feature")),
-        };
-        if (!prep.IsIdx)
-        {
-            settings.Add(new("test_data", prep.Source));
-            settings.Add(new("lr_schedule", s.Schedule + (s.Warmup > 0 ? $", warm-up {s.Warmup}" : "")));
-            settings.Add(new("clip_grad_norm", s.ClipGradNorm?.ToString("R", ci) ?? "none"));
-            settings.Add(new("patience", s.Patience?.ToString(ci) ?? "none"));
-        }
+        var settings = RunSettings(s, prep, dataPath, lr, wd, momentum, lossLabel);
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
         int globalBatch = s.BatchSize * (dp?.Size ?? 1);
@@ -314,7 +323,9 @@ internal static class TrainCommand
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
         string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
-        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} ({perEpoch} batches of {globalBatch} per epoch{ranks}), testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} thread(s).");
+        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} ({perEpoch} batches of {globalBatch} per epoch{ranks}), " +
+            $"testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} " +
+            "thread(s).");
 
         EpochResult? last = null;
         void WriteReport() { if (writes) ReportWriter.Write(reportPath, new TrainingReport(
@@ -330,7 +341,8 @@ internal static class TrainCommand
                 batches,
                 () => DataSource.Batches(prep.Test, s.TestBatchSize, shuffle: false));
             last = result ?? last;
-            if (result is null) Console.WriteLine($"Nothing to train: the checkpoint is already at epoch {trainer.StartEpoch - 1} of {s.Epochs}.");
+            if (result is null)
+                Console.WriteLine($"Nothing to train: the checkpoint is already at epoch {trainer.StartEpoch - 1} of {s.Epochs}.");
         }
         catch (TrainingDivergedException e)
         {
@@ -343,11 +355,80 @@ internal static class TrainCommand
         if (last is not null && code == 0) PrintFinal(last.Test, classNames);
         if (s.Patience is not null && trainer.BestEpoch > 0 && code == 0)
             Console.WriteLine($"Best held-out loss at epoch {trainer.BestEpoch}: {bestPath}");
-        Console.WriteLine("Wrote:");
-        foreach (var p in new[] { checkpointPath, bestPath, metricsPath, reportPath, Path.Combine(outDir, "split.csv") })
-            if (File.Exists(p) && (p != bestPath || s.Patience is not null) && (!p.EndsWith("split.csv", StringComparison.Ordinal) || prep.HeldOut is not null))
-                Console.WriteLine("  " + p);
+        PrintWritten(outDir, s.Patience is not null, prep.HeldOut is not null);
         return code;
+    }
+
+    /// <summary>The loss function, its label in the settings, and the class weights it uses (null: none).</summary>
+    private static (Func<Tensor, Tensor, Tensor> Criterion, string Label, Tensor? Weight) Criterion(
+        Settings s, Prepared prep, string lossName)
+    {
+        Tensor? weight = null;
+        Func<Tensor, Tensor, Tensor> criterion;
+        string lossLabel;
+        if (prep.Spec.MultiLabel)
+        {
+            Tensor? pw = s.PosWeight == "auto" ? PosWeights(prep.TrainCounts, prep.Train.Count) : null;
+            var bce = new BCEWithLogitsLoss(posWeight: pw);
+            criterion = bce.Forward;
+            lossLabel = "BCEWithLogitsLoss";
+        }
+        else
+        {
+            weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(prep.TrainCounts) : null;
+            if (lossName == "focal")
+            {
+                var focal = new FocalLoss(gamma: s.FocalGamma ?? 2f, weight: weight);
+                criterion = focal.Forward;
+                lossLabel = string.Create(CultureInfo.InvariantCulture, $"FocalLoss(gamma={focal.Gamma})");
+            }
+            else
+            {
+                var ce = new CrossEntropyLoss(weight: weight, labelSmoothing: s.LabelSmoothing);
+                criterion = ce.Forward;
+                lossLabel = "CrossEntropyLoss";
+            }
+        }
+        return (criterion, lossLabel, weight);
+    }
+
+    /// <summary>The run's settings as the report and the checkpoint's <c>setting.*</c> metadata show them.</summary>
+    private static List<KeyValuePair<string, string>> RunSettings(Settings s, Prepared prep, string dataPath, double lr, double wd,
+        double momentum, string lossLabel)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var settings = new List<KeyValuePair<string, string>>
+        {
+            new("data", Path.GetFullPath(dataPath)), new("model", prep.Spec.Model), new("epochs", s.Epochs.ToString(ci)),
+            new("batch_size", s.BatchSize.ToString(ci)), new("test_batch_size", s.TestBatchSize.ToString(ci)),
+            new("optimizer", s.Optimizer), new("lr", lr.ToString("R", ci)), new("momentum", momentum.ToString("R", ci)),
+            new("weight_decay", wd.ToString("R", ci)), new("label_smoothing", s.LabelSmoothing.ToString("R", ci)),
+            new("class_weights", s.ClassWeights), new("seed", s.Seed.ToString(ci)), new("threads", KernelParallel.MaxThreads.ToString(ci)),
+            new("limit_batches", s.LimitBatches?.ToString(ci) ?? "none"), new("resume", s.Resume ?? "none"),
+            new("loss", lossLabel),
+            new("normalize", prep.IsIdx ? "(0.1307, 0.3081)" : "training-split mean/std per "
+                + (prep.Spec.InputKind == ModelSpec.ImageInput ? "channel" : "feature")),
+        };
+        if (!prep.IsIdx)
+        {
+            settings.Add(new("test_data", prep.Source));
+            settings.Add(new("lr_schedule", s.Schedule + (s.Warmup > 0 ? $", warm-up {s.Warmup}" : "")));
+            settings.Add(new("clip_grad_norm", s.ClipGradNorm?.ToString("R", ci) ?? "none"));
+            settings.Add(new("patience", s.Patience?.ToString(ci) ?? "none"));
+        }
+        return settings;
+    }
+
+    /// <summary>Lists the files this run wrote (or kept) in <paramref name="outDir"/>.</summary>
+    private static void PrintWritten(string outDir, bool keepsBest, bool split)
+    {
+        Console.WriteLine("Wrote:");
+        foreach (var name in RunDirectory.RunFiles)
+        {
+            string p = Path.Combine(outDir, name);
+            if (File.Exists(p) && (name != "best.safetensors" || keepsBest) && (name != "split.csv" || split))
+                Console.WriteLine("  " + p);
+        }
     }
 
     /// <summary>An IDX folder: the tutorial's pipeline, its t10k files as the test set (or a stratified split with --val-split).</summary>
@@ -363,7 +444,9 @@ internal static class TrainCommand
             trainSet = new SubsetDataset(train, tr);
             testSet = new SubsetDataset(train, te);
             heldOut = te;
-            note = $"Held out a stratified {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% of the training images ({te.Length} of {train.Count}, seed {s.Seed}) for testing.";
+            note =
+                $"Held out a stratified {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% of the training images ({te.Length} " +
+                $"of {train.Count}, seed {s.Seed}) for testing.";
         }
         else testSet = DataSource.Load(dir, train: false);
         var counts = new long[MnistDataset.NumClasses];
@@ -389,7 +472,8 @@ internal static class TrainCommand
             ImageSize = DataSource.ParseImageSize(s.ImageSize),
         };
         var kind = DatasetFactory.Detect(path);
-        if (kind == DataSourceKind.Npy && s.Labels is null) throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
+        if (kind == DataSourceKind.Npy && s.Labels is null)
+            throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
         var all = DatasetFactory.Load(path, options);
         if (!all.IsMultiLabel && all.ClassNames.Count < 2)
             throw new InvalidDataException($"'{path}' holds a single class ('{all.ClassNames[0]}'); a classifier needs at least two.");
@@ -427,7 +511,9 @@ internal static class TrainCommand
             (train, test) = (all.Subset(tr), all.Subset(te));
             heldOut = te;
             source = $"{f.ToString("R", CultureInfo.InvariantCulture)} of {Path.GetFullPath(path)} (split.csv)";
-            note = $"Held out a {(all.IsMultiLabel ? "random" : "stratified")} {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% of '{path}' ({te.Length} of {all.Count} samples, seed {s.Seed}) for testing"
+            note =
+                $"Held out a {(all.IsMultiLabel ? "random" : "stratified")} {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% " +
+                $"of '{path}' ({te.Length} of {all.Count} samples, seed {s.Seed}) for testing"
                 + (s.ValSplit is null ? "; choose with --val-split F or --test-data PATH." : ".")
                 + (s.TestData is not null ? " --test-data is ignored when --val-split is given." : "");
         }
@@ -450,7 +536,9 @@ internal static class TrainCommand
         return sizes;
     }
 
-    /// <summary>Weights N / (C · count_c), scikit-learn's "balanced": every class contributes equally to the mean loss (0 for an absent class).</summary>
+    /// <summary>
+    /// Weights N / (C · count_c), scikit-learn's "balanced": every class contributes equally to the mean loss (0 for an absent class).
+    /// </summary>
     internal static Tensor InverseFrequencyWeights(ReadOnlySpan<long> counts)
     {
         long n = 0;
@@ -468,7 +556,9 @@ internal static class TrainCommand
         return InverseFrequencyWeights(counts);
     }
 
-    /// <summary>BCEWithLogitsLoss pos_weight per label: negatives / positives in the training split (1 for a label that is never positive).</summary>
+    /// <summary>
+    /// BCEWithLogitsLoss pos_weight per label: negatives / positives in the training split (1 for a label that is never positive).
+    /// </summary>
     internal static Tensor PosWeights(ReadOnlySpan<long> positives, int count)
     {
         var w = new float[positives.Length];
@@ -481,18 +571,23 @@ internal static class TrainCommand
         var ci = CultureInfo.InvariantCulture;
         if (r.MultiLabel)
         {
-            Console.WriteLine(string.Create(ci, $"Test subset accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean BCE {r.MeanCrossEntropy:F4}, macro-F1 {r.MacroF1:F4}"));
+            Console.WriteLine(string.Create(ci,
+                $"Test subset accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean BCE {r.MeanCrossEntropy:F4}, macro-F1 " +
+                $"{r.MacroF1:F4}"));
             PrintPerClass(r, names, "label");
             return;
         }
-        Console.WriteLine(string.Create(ci, $"Test accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean cross-entropy {r.MeanCrossEntropy:F4}, ECE {r.ExpectedCalibrationError:F4}"));
+        Console.WriteLine(string.Create(ci,
+            $"Test accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean cross-entropy {r.MeanCrossEntropy:F4}, ECE " +
+            $"{r.ExpectedCalibrationError:F4}"));
         Console.WriteLine("Per-class accuracy:");
         int width = Math.Max(5, names.Max(n => n.Length));
         for (int c = 0; c < r.PerClassAccuracy.Length; c++)
         {
             double a = r.PerClassAccuracy[c];
             string name = c < names.Count ? names[c] : c.ToString(ci);
-            Console.WriteLine(string.Create(ci, $"  {name.PadRight(width)}  {(double.IsNaN(a) ? "     -" : (100 * a).ToString("F2", ci).PadLeft(6) + "%")}"));
+            Console.WriteLine(string.Create(ci,
+                $"  {name.PadRight(width)}  {(double.IsNaN(a) ? "     -" : (100 * a).ToString("F2", ci).PadLeft(6) + "%")}"));
         }
     }
 

@@ -23,20 +23,24 @@ public sealed class ArrayDataset : IDataset
 
     /// <summary>Wraps raw inputs (<c>N × prod(sampleShape)</c> floats) and class indices (single-label).</summary>
     /// <exception cref="ArgumentException">Sizes that do not fit, or a target outside [0, classNames.Count).</exception>
-    public ArrayDataset(float[] inputs, int[] sampleShape, long[] targets, IReadOnlyList<string> classNames, IReadOnlyList<string>? featureNames = null)
+    public ArrayDataset(float[] inputs, int[] sampleShape, long[] targets, IReadOnlyList<string> classNames,
+        IReadOnlyList<string>? featureNames = null)
         : this(inputs, sampleShape, targets, null, classNames, featureNames, null, null, null)
     {
         foreach (long t in targets)
-            if (t < 0 || t >= classNames.Count) throw new ArgumentException($"Target {t} is not a class index 0..{classNames.Count - 1}.", nameof(targets));
+            if (t < 0 || t >= classNames.Count) throw new ArgumentException($"Target {t} is not a class index 0..{classNames.Count - 1}.",
+                nameof(targets));
     }
 
     /// <summary>Wraps raw inputs and a multi-label 0/1 matrix <paramref name="labels"/> (<c>N × labelNames.Count</c>).</summary>
     /// <exception cref="ArgumentException">Sizes that do not fit.</exception>
-    public ArrayDataset(float[] inputs, int[] sampleShape, float[] labels, IReadOnlyList<string> labelNames, IReadOnlyList<string>? featureNames = null)
+    public ArrayDataset(float[] inputs, int[] sampleShape, float[] labels, IReadOnlyList<string> labelNames,
+        IReadOnlyList<string>? featureNames = null)
         : this(inputs, sampleShape, new long[CountOf(inputs, sampleShape)], labels, labelNames, featureNames, null, null, null)
     {
         if (labels.Length != (long)Count * labelNames.Count)
-            throw new ArgumentException($"The label matrix holds {labels.Length} values; {Count} samples of {labelNames.Count} labels need {(long)Count * labelNames.Count}.", nameof(labels));
+            throw new ArgumentException($"The label matrix holds {labels.Length} values; {Count} samples of {labelNames.Count} labels " +
+                $"need {(long)Count * labelNames.Count}.", nameof(labels));
     }
 
     private ArrayDataset(float[] inputs, int[] sampleShape, long[] targets, float[]? labels, IReadOnlyList<string> classNames,
@@ -47,7 +51,8 @@ public sealed class ArrayDataset : IDataset
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentNullException.ThrowIfNull(classNames);
         if (sampleShape.Length is not (1 or 3) || sampleShape.Any(d => d < 1))
-            throw new ArgumentException($"A sample must be a feature vector (F) or an image (C, H, W), got ({string.Join(", ", sampleShape)}).", nameof(sampleShape));
+            throw new ArgumentException("A sample must be a feature vector (F) or an image (C, H, W), got " +
+                $"({string.Join(", ", sampleShape)}).", nameof(sampleShape));
         if (classNames.Count < 1) throw new ArgumentException("A dataset needs at least one class.", nameof(classNames));
         _inputs = inputs;
         _sampleShape = sampleShape;
@@ -56,7 +61,8 @@ public sealed class ArrayDataset : IDataset
         if (targets.Length != rows)
             throw new ArgumentException($"{rows} samples but {targets.Length} targets; they must be the same number.", nameof(targets));
         if (featureNames is not null && (sampleShape.Length != 1 || featureNames.Count != sampleShape[0]))
-            throw new ArgumentException($"{featureNames.Count} feature names for samples of shape ({string.Join(", ", sampleShape)}).", nameof(featureNames));
+            throw new ArgumentException($"{featureNames.Count} feature names for samples of shape ({string.Join(", ", sampleShape)}).",
+                nameof(featureNames));
         _targets = targets;
         _labels = labels;
         _index = index;
@@ -71,7 +77,8 @@ public sealed class ArrayDataset : IDataset
     {
         int size = DatasetChecks.SampleSize(shape);
         if (size == 0 || inputs.Length % size != 0)
-            throw new ArgumentException($"{inputs.Length} input values are not a whole number of samples of shape ({string.Join(", ", shape)}).", nameof(inputs));
+            throw new ArgumentException($"{inputs.Length} input values are not a whole number of samples of shape " +
+                $"({string.Join(", ", shape)}).", nameof(inputs));
         return inputs.Length / size;
     }
 
@@ -141,7 +148,8 @@ public sealed class ArrayDataset : IDataset
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(std);
         if (mean.Count != StatisticsCount || std.Count != StatisticsCount)
-            throw new ArgumentException($"Standardisation needs {StatisticsCount} means and standard deviations, got {mean.Count} and {std.Count}.");
+            throw new ArgumentException($"Standardisation needs {StatisticsCount} means and standard deviations, got {mean.Count} and " +
+                $"{std.Count}.");
         if (std.Any(s => !(s > 0) || !float.IsFinite(s)) || mean.Any(m => !float.IsFinite(m)))
             throw new ArgumentException("Standardisation needs finite means and positive standard deviations.");
         return new ArrayDataset(_inputs, _sampleShape, _targets, _labels, ClassNames, FeatureNames, _index, mean.ToArray(), std.ToArray());
@@ -200,7 +208,8 @@ public sealed class ArrayDataset : IDataset
     public void CopySample(int index, Span<float> destination)
     {
         if (destination.Length != _sampleSize)
-            throw new ArgumentException($"The destination holds {destination.Length} floats; a sample has {_sampleSize}.", nameof(destination));
+            throw new ArgumentException($"The destination holds {destination.Length} floats; a sample has {_sampleSize}.",
+                nameof(destination));
         var x = Raw(index);
         if (_mean is null)
         {

@@ -50,7 +50,8 @@ internal sealed class BytePipeline
     internal static void Lookup(float[] table, ReadOnlySpan<byte> source, Span<float> destination)
     {
         if (table.Length != 256) throw new ArgumentException("The lookup table must have 256 entries.", nameof(table));
-        if (destination.Length < source.Length) throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
+        if (destination.Length < source.Length)
+            throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
         ref float t = ref MemoryMarshal.GetArrayDataReference(table);
         ref byte s = ref MemoryMarshal.GetReference(source);
         ref float d = ref MemoryMarshal.GetReference(destination);

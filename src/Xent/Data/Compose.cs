@@ -1,6 +1,8 @@
 namespace Xent.Data;
 
-/// <summary>Applies transforms in order, like torchvision's <c>Compose</c>: <c>new Compose(new ToTensor(), new Normalize(0.1307, 0.3081))</c>.</summary>
+/// <summary>
+/// Applies transforms in order, like torchvision's <c>Compose</c>: <c>new Compose(new ToTensor(), new Normalize(0.1307, 0.3081))</c>.
+/// </summary>
 public sealed class Compose : Transform
 {
     private readonly Transform[] _transforms;

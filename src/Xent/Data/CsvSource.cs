@@ -26,7 +26,8 @@ public static class CsvSource
 
     /// <summary>Reads <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">One line naming the problem: a ragged row, an unknown column, a non-numeric feature, an empty cell, …</exception>
+    /// <exception cref="InvalidDataException">One line naming the problem: a ragged row, an unknown column, a non-numeric feature, an empty
+    /// cell, …</exception>
     public static ArrayDataset Load(string path, DataOptions? options = null)
     {
         options ??= new DataOptions();
@@ -36,7 +37,8 @@ public static class CsvSource
         int Col(string name, string what)
         {
             int i = Array.IndexOf(header, name);
-            return i >= 0 ? i : throw new InvalidDataException($"'{path}' has no {what} column '{name}'; its columns are: {string.Join(", ", header)}.");
+            return i >= 0 ? i
+                : throw new InvalidDataException($"'{path}' has no {what} column '{name}'; its columns are: {string.Join(", ", header)}.");
         }
 
         var spec = options.Spec;
@@ -61,13 +63,17 @@ public static class CsvSource
         if (spec is not null)
         {
             if (spec.FeatureNames is null || spec.InputKind != ModelSpec.FeatureInput)
-                throw new InvalidDataException($"'{path}' is a table, but the model takes {spec.InputKind} input of shape ({string.Join(", ", spec.InputShape)}).");
+                throw new InvalidDataException($"'{path}' is a table, but the model takes {spec.InputKind} input of shape " +
+                    $"({string.Join(", ", spec.InputShape)}).");
             foreach (var name in spec.FeatureNames)
             {
                 int eq = name.IndexOf('=');
-                if (Array.IndexOf(header, name) is int c and >= 0) featureValues.Add(Numeric(path, header[c], columns[c], options.ImputeMissing || spec.ImputeMissing, allowText: false)!);
-                else if (eq > 0 && Array.IndexOf(header, name[..eq]) is int oc and >= 0) featureValues.Add(Indicator(columns[oc], name[(eq + 1)..]));
-                else throw new InvalidDataException($"'{path}' lacks column '{(eq > 0 ? name[..eq] : name)}', which the model was trained on.");
+                if (Array.IndexOf(header, name) is int c and >= 0)
+                    featureValues.Add(Numeric(path, header[c], columns[c], options.ImputeMissing || spec.ImputeMissing, allowText: false)!);
+                else if (eq > 0 && Array.IndexOf(header, name[..eq]) is int oc and >= 0)
+                    featureValues.Add(Indicator(columns[oc], name[(eq + 1)..]));
+                else throw new InvalidDataException($"'{path}' lacks column '{(eq > 0 ? name[..eq] : name)}', which the model was " +
+                    "trained on.");
                 features.Add(name);
             }
         }
@@ -91,10 +97,12 @@ public static class CsvSource
                 {
                     string bad = columns[c].First(v => v.Length > 0 && !TryParse(v, out _));
                     throw new InvalidDataException(
-                        $"column '{header[c]}' is not numeric ('{bad}') and has {values.Length} distinct values, too many to one-hot encode; leave it out with --features.");
+                        $"column '{header[c]}' is not numeric ('{bad}') and has {values.Length} distinct values, too many to one-hot " +
+                            "encode; leave it out with --features.");
                 }
                 if (!options.ImputeMissing && Array.IndexOf(columns[c], "") is int empty and >= 0)
-                    throw new InvalidDataException($"column '{header[c]}' is empty on line {empty + 2} of '{path}'; fill it in or pass --missing mean.");
+                    throw new InvalidDataException($"column '{header[c]}' is empty on line {empty + 2} of '{path}'; fill it in or pass " +
+                        "--missing mean.");
                 foreach (var v in values)
                 {
                     features.Add($"{header[c]}={v}");
@@ -124,7 +132,9 @@ public static class CsvSource
                     {
                         "1" or "1.0" or "true" or "True" => 1f,
                         "0" or "0.0" or "false" or "False" => 0f,
-                        var v => throw new InvalidDataException($"label column '{header[labelCols[l]]}' holds '{v}' on line {i + 2} of '{path}'; multi-label columns must be 0 or 1."),
+                        var v =>
+                        throw new InvalidDataException($"label column '{header[labelCols[l]]}' holds '{v}' on line {i + 2} of '{path}'; " +
+                        "multi-label columns must be 0 or 1."),
                     };
                 }
             }
@@ -147,9 +157,11 @@ public static class CsvSource
             for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
             for (int i = 0; i < rows; i++)
             {
-                if (!index.TryGetValue(col[i], out int k) && !(long.TryParse(col[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out long asInt)
+                if (!index.TryGetValue(col[i], out int k)
+                    && !(long.TryParse(col[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out long asInt)
                         && index.TryGetValue(asInt.ToString(CultureInfo.InvariantCulture), out k)))
-                    throw new InvalidDataException($"label '{col[i]}' on line {i + 2} of '{path}' is not one of the model's classes ({string.Join(", ", classNames)}).");
+                    throw new InvalidDataException($"label '{col[i]}' on line {i + 2} of '{path}' is not one of the model's classes " +
+                        $"({string.Join(", ", classNames)}).");
                 targets[i] = k;
             }
         }
@@ -165,7 +177,9 @@ public static class CsvSource
         return v.Order(StringComparer.Ordinal).ToArray();
     }
 
-    /// <summary>The label column <see cref="Load"/> uses for <paramref name="path"/>: <paramref name="target"/>, else the last header column.</summary>
+    /// <summary>
+    /// The label column <see cref="Load"/> uses for <paramref name="path"/>: <paramref name="target"/>, else the last header column.
+    /// </summary>
     public static string TargetColumn(string path, string? target = null)
     {
         if (target is not null) return target;
@@ -180,7 +194,8 @@ public static class CsvSource
         Stream stream = File.OpenRead(path);
         if (gz) stream = new GZipStream(stream, CompressionMode.Decompress);
         // The reader owns the text reader, which owns the stream.
-        return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(new StreamReader(stream), leaveOpen: false);
+        return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(new StreamReader(stream),
+            leaveOpen: false);
     }
 
     /// <summary>The header and the cells column by column (trimmed).</summary>
@@ -192,7 +207,8 @@ public static class CsvSource
         {
             using var reader = OpenReader(path);
             var header = reader.Header.ColNames.ToArray();
-            if (header.Length == 0 || header.All(h => h.Length == 0)) throw new InvalidDataException($"'{path}' is empty; expected a header row.");
+            if (header.Length == 0 || header.All(h => h.Length == 0))
+                throw new InvalidDataException($"'{path}' is empty; expected a header row.");
             var dup = header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);
             if (dup is not null) throw new InvalidDataException($"'{path}' has two columns named '{dup.Key}'.");
             var cols = new List<string>[header.Length];
@@ -221,7 +237,9 @@ public static class CsvSource
         {
             if (cells[i].Length == 0)
             {
-                if (!impute) throw new InvalidDataException($"column '{name}' is empty on line {i + 2} of '{path}'; fill it in or pass --missing mean.");
+                if (!impute)
+                    throw new InvalidDataException($"column '{name}' is empty on line {i + 2} of '{path}'; fill it in or pass --missing " +
+                    "mean.");
                 v[i] = float.NaN;
             }
             else if (!TryParse(cells[i], out v[i]) || float.IsNaN(v[i]))

@@ -34,11 +34,13 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
     /// <param name="dropLast">Skip the last batch when it is smaller than <paramref name="batchSize"/>.</param>
     /// <param name="reuseBuffers">Refill the same batch tensors instead of allocating new ones (see remarks).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
-    public DataLoader(IDataset dataset, int batchSize = 1, bool shuffle = false, Generator? generator = null, bool dropLast = false, bool reuseBuffers = false)
+    public DataLoader(IDataset dataset, int batchSize = 1, bool shuffle = false, Generator? generator = null, bool dropLast = false,
+        bool reuseBuffers = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize <= 0)
-            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batch_size should be a positive integer value, but got batch_size={batchSize}");
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize,
+                $"batch_size should be a positive integer value, but got batch_size={batchSize}");
         Dataset = dataset;
         BatchSize = batchSize;
         Shuffle = shuffle;
@@ -87,7 +89,9 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>This epoch's sample order: 0..n-1, or a permutation drawn exactly as <see cref="Generator.Permutation"/> draws it.</summary>
+    /// <summary>
+    /// This epoch's sample order: 0..n-1, or a permutation drawn exactly as <see cref="Generator.Permutation"/> draws it.
+    /// </summary>
     private int[] NextOrder(int n)
     {
         // Reused between epochs unless buffers are not reused (then an epoch may still be enumerating it).

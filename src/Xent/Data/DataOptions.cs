@@ -14,7 +14,9 @@ public sealed record DataOptions
     /// <summary>CSV: 0/1 label columns of a multi-label problem (instead of <see cref="Target"/>).</summary>
     public IReadOnlyList<string>? MultiLabel { get; init; }
 
-    /// <summary>CSV: accept empty numeric cells as missing (NaN), which standardisation replaces by the training mean. Default: an error.</summary>
+    /// <summary>
+    /// CSV: accept empty numeric cells as missing (NaN), which standardisation replaces by the training mean. Default: an error.
+    /// </summary>
     public bool ImputeMissing { get; init; }
 
     /// <summary>.npy: the labels file that goes with the features file.</summary>

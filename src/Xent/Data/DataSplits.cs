@@ -1,6 +1,8 @@
 namespace Xent.Data;
 
-/// <summary>Seeded held-out splits: stratified by class (as scikit-learn's <c>stratify=y</c>), so every class keeps its share on both sides.</summary>
+/// <summary>
+/// Seeded held-out splits: stratified by class (as scikit-learn's <c>stratify=y</c>), so every class keeps its share on both sides.
+/// </summary>
 public static class DataSplits
 {
     /// <summary>
@@ -14,7 +16,8 @@ public static class DataSplits
     public static (int[] Train, int[] HeldOut) Stratified(IDataset dataset, double fraction, long seed)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The held-out fraction must be in (0, 1).");
+        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction,
+            "The held-out fraction must be in (0, 1).");
         var g = new Generator(seed);
         var groups = new SortedDictionary<long, List<int>>();
         bool multi = dataset is ArrayDataset { IsMultiLabel: true };

@@ -29,7 +29,8 @@ public static class DatasetFactory
             if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) return DataSourceKind.Npy;
             if (ImageFolderSource.IsImageFile(path)) return DataSourceKind.Image;
             throw new InvalidDataException(
-                $"'{path}' is not a known kind of data: expected a .csv/.tsv file (optionally .gz), a .npy file, an image, or a folder of class folders of images or of IDX files.");
+                $"'{path}' is not a known kind of data: expected a .csv/.tsv file (optionally .gz), a .npy file, an image, or a folder " +
+                    "of class folders of images or of IDX files.");
         }
         if (!Directory.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
         if (IsIdx(path)) return DataSourceKind.Idx;
@@ -39,7 +40,9 @@ public static class DatasetFactory
             $"'{path}' holds neither class folders of images (DIR/<class>/*.png|jpg|bmp|gif) nor MNIST-format IDX files.");
     }
 
-    /// <summary>True when <paramref name="directory"/> (or torchvision's <c>MNIST/raw</c>, <c>FashionMNIST/raw</c> below it) holds IDX image files.</summary>
+    /// <summary>
+    /// True when <paramref name="directory"/> (or torchvision's <c>MNIST/raw</c>, <c>FashionMNIST/raw</c> below it) holds IDX image files.
+    /// </summary>
     public static bool IsIdx(string directory)
     {
         foreach (var dir in new[] { directory, Path.Combine(directory, "MNIST", "raw"), Path.Combine(directory, "FashionMNIST", "raw") })
@@ -62,7 +65,8 @@ public static class DatasetFactory
     /// <exception cref="FileNotFoundException">Nothing at <paramref name="path"/>.</exception>
     /// <exception cref="DirectoryNotFoundException">A folder is missing.</exception>
     /// <exception cref="InvalidDataException">The data is malformed or does not fit the options or spec; the message says how.</exception>
-    /// <exception cref="NotSupportedException">An IDX folder (read it with <see cref="LoadIdx"/>) or a kind only <c>predict</c> reads.</exception>
+    /// <exception cref="NotSupportedException">An IDX folder (read it with <see cref="LoadIdx"/>) or a kind only <c>predict</c>
+    /// reads.</exception>
     public static ArrayDataset Load(string path, DataOptions? options = null)
     {
         options ??= new DataOptions();
@@ -72,7 +76,10 @@ public static class DatasetFactory
             DataSourceKind.ImageFolder => ImageFolderSource.Load(path, options),
             DataSourceKind.Npy => NpySource.Load(path, options),
             DataSourceKind.Idx => throw new NotSupportedException($"'{path}' is an IDX folder; read it with DatasetFactory.LoadIdx."),
-            var k => throw new InvalidDataException($"'{path}' is {(k == DataSourceKind.Image ? "a single image" : "a folder of images without class folders")}; training and evaluation need labelled data (DIR/<class>/*.png)."),
+            var k =>
+                throw new InvalidDataException($"'{path}' is " +
+                $"{(k == DataSourceKind.Image ? "a single image" : "a folder of images without class folders")}; training and evaluation " +
+                "need labelled data (DIR/<class>/*.png)."),
         };
     }
 
@@ -82,9 +89,13 @@ public static class DatasetFactory
     /// </summary>
     public static MnistDataset LoadIdx(string directory, bool train, IReadOnlyList<float>? mean = null, IReadOnlyList<float>? std = null) =>
         new(directory, train, new Compose(new ToTensor(),
-            mean is null || std is null ? new Normalize(0.1307, 0.3081) : new Normalize(mean.Select(v => (double)v).ToArray(), std.Select(v => (double)v).ToArray())));
+            mean is null || std is null ? new Normalize(0.1307, 0.3081)
+                : new Normalize(mean.Select(v => (double)v).ToArray(), std.Select(v => (double)v).ToArray())));
 
-    /// <summary>A stratified, seeded split of <paramref name="data"/> into a training part and a held-out part of about <paramref name="fraction"/> (see <see cref="DataSplits.Stratified"/>).</summary>
+    /// <summary>
+    /// A stratified, seeded split of <paramref name="data"/> into a training part and a held-out part of about <paramref name="fraction"/>
+    /// (see <see cref="DataSplits.Stratified"/>).
+    /// </summary>
     public static (ArrayDataset Train, ArrayDataset HeldOut) Split(ArrayDataset data, double fraction, long seed)
     {
         ArgumentNullException.ThrowIfNull(data);

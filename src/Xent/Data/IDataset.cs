@@ -12,7 +12,9 @@ public interface IDataset
     /// <summary>Shape of one input sample, e.g. <c>[1, 28, 28]</c>; every sample has it.</summary>
     IReadOnlyList<int> SampleShape { get; }
 
-    /// <summary>Writes sample <paramref name="index"/>'s input (row-major, <see cref="SampleShape"/>) into <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Writes sample <paramref name="index"/>'s input (row-major, <see cref="SampleShape"/>) into <paramref name="destination"/>.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside [0, Count).</exception>
     void CopySample(int index, Span<float> destination);
 
@@ -35,7 +37,9 @@ public interface IDataset
         }
     }
 
-    /// <summary>One sample as a new tensor and its target, like <c>dataset[index]</c>; allocates (use a <see cref="DataLoader"/> to train).</summary>
+    /// <summary>
+    /// One sample as a new tensor and its target, like <c>dataset[index]</c>; allocates (use a <see cref="DataLoader"/> to train).
+    /// </summary>
     (Tensor Input, long Target) Get(int index) => DatasetChecks.Get(this, index);
 }
 
@@ -65,7 +69,8 @@ internal static class DatasetChecks
     public static void BatchSpans(int batch, int sampleSize, int inputs, int targets)
     {
         if (inputs != (long)batch * sampleSize)
-            throw new ArgumentException($"The input buffer holds {inputs} floats but {batch} samples of {sampleSize} need {(long)batch * sampleSize}.");
+            throw new ArgumentException($"The input buffer holds {inputs} floats but {batch} samples of {sampleSize} need " +
+                $"{(long)batch * sampleSize}.");
         if (targets != batch)
             throw new ArgumentException($"The target buffer holds {targets} values but the batch has {batch} samples.");
     }

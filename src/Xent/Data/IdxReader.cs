@@ -19,8 +19,10 @@ public static class IdxReader
     };
 
     /// <summary>Reads the IDX file at <paramref name="path"/>; gzip is detected by its magic bytes (1f 8b), not the extension.</summary>
-    /// <exception cref="InvalidDataException">The file is not a well-formed IDX file (the message names the file and the problem).</exception>
-    /// <exception cref="NotSupportedException">The IDX element type is not unsigned byte, or the array exceeds .NET array limits.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed IDX file (the message names the file and the
+    /// problem).</exception>
+    /// <exception cref="NotSupportedException">The IDX element type is not unsigned byte, or the array exceeds .NET array
+    /// limits.</exception>
     public static IdxArray Read(string path)
     {
         using var stream = BinaryFile.OpenRead(path);
@@ -58,7 +60,8 @@ public static class IdxReader
         Span<byte> magic = stackalloc byte[4];
         int got = Fill(s, magic, name);
         if (got < 2 || magic[0] != 0 || magic[1] != 0)
-            throw Invalid($"'{name}' is not an IDX file: magic bytes {Hex(magic[..Math.Min(got, 2)])} at offset 0{where} (expected 0x00 0x00)");
+            throw Invalid($"'{name}' is not an IDX file: magic bytes {Hex(magic[..Math.Min(got, 2)])} at offset 0{where} (expected 0x00 " +
+                "0x00)");
         if (got < 4)
             throw Invalid($"'{name}': truncated header: expected 4 magic bytes at offset 0{where}, found {got}");
         byte type = magic[2];
@@ -74,7 +77,8 @@ public static class IdxReader
         var dimBytes = new byte[4 * ndims];
         got = Fill(s, dimBytes, name);
         if (got < dimBytes.Length)
-            throw Invalid($"'{name}': truncated header: expected {dimBytes.Length} bytes of dimensions ({ndims} x int32) at offset 4{where}, found {got}");
+            throw Invalid($"'{name}': truncated header: expected {dimBytes.Length} bytes of dimensions ({ndims} x int32) at offset " +
+                $"4{where}, found {got}");
         var shape = new int[ndims];
         long count = 1;
         for (int i = 0; i < ndims; i++)
@@ -86,7 +90,8 @@ public static class IdxReader
             count = count > Array.MaxLength ? count : count * d;
         }
         if (count > Array.MaxLength)
-            throw new NotSupportedException($"'{name}': the array of shape ({string.Join(", ", shape)}) has more than {Array.MaxLength} elements.");
+            throw new NotSupportedException($"'{name}': the array of shape ({string.Join(", ", shape)}) has more than {Array.MaxLength} " +
+                "elements.");
 
         if (s.CanSeek && count > s.Length - s.Position)
             throw Invalid(
@@ -132,7 +137,10 @@ public static class IdxReader
 
     private static InvalidDataException Invalid(string message) => new(message + ".");
 
-    /// <summary>Reads up to <paramref name="buffer"/>.Length bytes; GZipStream reports corrupt input as InvalidDataException, which gets the file name added.</summary>
+    /// <summary>
+    /// Reads up to <paramref name="buffer"/>.Length bytes; GZipStream reports corrupt input as InvalidDataException, which gets the file
+    /// name added.
+    /// </summary>
     private static int Fill(Stream s, Span<byte> buffer, string name)
     {
         try { return BinaryFile.ReadUpTo(s, buffer); }
@@ -140,7 +148,8 @@ public static class IdxReader
     }
 
     private static string Hex(ReadOnlySpan<byte> bytes) =>
-        bytes.IsEmpty ? "(none: the data is empty)" : string.Join(" ", bytes.ToArray().Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)));
+        bytes.IsEmpty ? "(none: the data is empty)"
+            : string.Join(" ", bytes.ToArray().Select(b => "0x" + b.ToString("x2", CultureInfo.InvariantCulture)));
 
     /// <summary>
     /// Finds the IDX file <paramref name="baseName"/> (e.g. <c>train-images-idx3-ubyte</c>) in <paramref name="directory"/>,

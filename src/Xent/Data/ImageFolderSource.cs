@@ -26,14 +26,16 @@ public static class ImageFolderSource
 
     /// <summary>Reads the class folders under <paramref name="directory"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
-    /// <exception cref="InvalidDataException">No class folders, an empty class folder, an undecodable image, images of different sizes, a class the model does not know.</exception>
+    /// <exception cref="InvalidDataException">No class folders, an empty class folder, an undecodable image, images of different sizes, a
+    /// class the model does not know.</exception>
     public static ArrayDataset Load(string directory, DataOptions? options = null)
     {
         options ??= new DataOptions();
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"'{directory}' does not exist.");
         var classDirs = Directory.GetDirectories(directory).Order(StringComparer.Ordinal).ToArray();
         if (classDirs.Length == 0)
-            throw new InvalidDataException($"'{directory}' has no class folders; expected {directory}/<class>/<image>.png (or .jpg, .jpeg, .bmp, .gif).");
+            throw new InvalidDataException($"'{directory}' has no class folders; expected {directory}/<class>/<image>.png (or .jpg, " +
+                ".jpeg, .bmp, .gif).");
         var names = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
         var spec = options.Spec;
         var classIndex = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -48,7 +50,8 @@ public static class ImageFolderSource
             if (images.Length == 0)
                 throw new InvalidDataException($"class folder '{dir}' holds no images ({string.Join(", ", Extensions)}).");
             if (!classIndex.TryGetValue(name, out int k))
-                throw new InvalidDataException($"class folder '{name}' is not one of the model's classes ({string.Join(", ", classNames)}).");
+                throw new InvalidDataException($"class folder '{name}' is not one of the model's classes " +
+                    $"({string.Join(", ", classNames)}).");
             files.AddRange(images);
             targets.AddRange(Enumerable.Repeat((long)k, images.Length));
         }
@@ -66,7 +69,8 @@ public static class ImageFolderSource
         ArgumentNullException.ThrowIfNull(options);
         var spec = options.Spec;
         if (spec is not null && spec.InputKind != ModelSpec.ImageInput)
-            throw new InvalidDataException($"images were given, but the model takes {spec.InputKind} input of shape ({string.Join(", ", spec.InputShape)}).");
+            throw new InvalidDataException($"images were given, but the model takes {spec.InputKind} input of shape " +
+                $"({string.Join(", ", spec.InputShape)}).");
         (int H, int W)? size = spec is not null ? (spec.InputShape[1], spec.InputShape[2]) : options.ImageSize;
         var decoded = new (byte[] Rgb, int W, int H)[files.Count];
         if (files.Count == 0) throw new InvalidDataException("no images to read.");
@@ -74,7 +78,8 @@ public static class ImageFolderSource
         {
             Parallel.For(0, files.Count, i => decoded[i] = Decode(files[i], size));
         }
-        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is InvalidDataException or IOException or UnauthorizedAccessException) is { } first)
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x =>
+            x is InvalidDataException or IOException or UnauthorizedAccessException) is { } first)
         {
             // The first file that failed, as if decoding had been sequential: one clear error, not an aggregate.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
@@ -83,7 +88,8 @@ public static class ImageFolderSource
         for (int i = 1; i < decoded.Length; i++)
             if (decoded[i].H != h || decoded[i].W != w)
                 throw new InvalidDataException(
-                    $"'{files[i]}' is {decoded[i].W}x{decoded[i].H} but '{files[0]}' is {w}x{h}; all images must have one size, or pass --image-size to resize them.");
+                    $"'{files[i]}' is {decoded[i].W}x{decoded[i].H} but '{files[0]}' is {w}x{h}; all images must have one size, or pass " +
+                        "--image-size to resize them.");
         int channels = spec?.InputShape[0] ?? (decoded.All(d => IsGray(d.Rgb)) ? 1 : 3);
         int plane = h * w, sample = channels * plane;
         var inputs = new float[(long)files.Count * sample];
@@ -130,7 +136,8 @@ public static class ImageFolderSource
             image.CopyPixelDataTo(rgb);
             return (rgb, image.Width, image.Height);
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException or ImageFormatException)
+        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException
+            or ImageFormatException)
         {
             throw new InvalidDataException($"cannot decode image '{file}': {e.Message}", e);
         }

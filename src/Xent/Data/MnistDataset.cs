@@ -33,7 +33,8 @@ public sealed class MnistDataset : IDataset
     /// </summary>
     /// <exception cref="DirectoryNotFoundException"><paramref name="root"/> does not exist.</exception>
     /// <exception cref="FileNotFoundException">A file is in none of the directories (the message lists what was tried).</exception>
-    /// <exception cref="InvalidDataException">A malformed file, or images and labels that do not fit together (the message names the files).</exception>
+    /// <exception cref="InvalidDataException">A malformed file, or images and labels that do not fit together (the message names the
+    /// files).</exception>
     public MnistDataset(string root, bool train = true, Transform? transform = null)
         : this(Locate(root, train), transform) { }
 
@@ -47,23 +48,29 @@ public sealed class MnistDataset : IDataset
     /// <param name="imagesName">Names the images in error messages (a path).</param>
     /// <param name="labelsName">Names the labels in error messages (a path).</param>
     /// <exception cref="InvalidDataException">Wrong ranks, empty images, different counts, or a label above 9.</exception>
-    public MnistDataset(IdxArray images, IdxArray labels, Transform? transform = null, string imagesName = "images", string labelsName = "labels")
+    public MnistDataset(IdxArray images, IdxArray labels, Transform? transform = null, string imagesName = "images",
+        string labelsName = "labels")
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
         if (images.Rank != 3)
-            throw new InvalidDataException($"'{imagesName}' must hold images of shape (N, H, W), but its IDX array has shape ({string.Join(", ", images.Shape)}).");
+            throw new InvalidDataException($"'{imagesName}' must hold images of shape (N, H, W), but its IDX array has shape " +
+                $"({string.Join(", ", images.Shape)}).");
         if (labels.Rank != 1)
-            throw new InvalidDataException($"'{labelsName}' must hold labels of shape (N), but its IDX array has shape ({string.Join(", ", labels.Shape)}).");
+            throw new InvalidDataException($"'{labelsName}' must hold labels of shape (N), but its IDX array has shape " +
+                $"({string.Join(", ", labels.Shape)}).");
         if (images.Dim(0) != labels.Dim(0))
-            throw new InvalidDataException($"'{imagesName}' holds {images.Dim(0)} images but '{labelsName}' holds {labels.Dim(0)} labels; they must be the same number.");
+            throw new InvalidDataException($"'{imagesName}' holds {images.Dim(0)} images but '{labelsName}' holds {labels.Dim(0)} " +
+                "labels; they must be the same number.");
         if (images.Dim(1) == 0 || images.Dim(2) == 0)
-            throw new InvalidDataException($"'{imagesName}' holds images of size {images.Dim(1)} x {images.Dim(2)}; expected non-empty images (28 x 28 for MNIST).");
+            throw new InvalidDataException($"'{imagesName}' holds images of size {images.Dim(1)} x {images.Dim(2)}; expected non-empty " +
+                "images (28 x 28 for MNIST).");
         var labelBytes = labels.Data;
         for (int i = 0; i < labelBytes.Length; i++)
             if (labelBytes[i] >= NumClasses)
                 throw new InvalidDataException(
-                    $"'{labelsName}': label {labelBytes[i]} of sample {i} (byte offset {8 + i} of the label data) is not a class index 0..{NumClasses - 1}.");
+                    $"'{labelsName}': label {labelBytes[i]} of sample {i} (byte offset {8 + i} of the label data) is not a class index " +
+                        $"0..{NumClasses - 1}.");
         _images = images.Data;
         _labels = labelBytes;
         Count = images.Dim(0);
@@ -128,11 +135,14 @@ public sealed class MnistDataset : IDataset
     {
         DatasetChecks.Index(index, Count);
         if (destination.Length != _sampleSize)
-            throw new ArgumentException($"The destination holds {destination.Length} floats; a sample has {_sampleSize}.", nameof(destination));
+            throw new ArgumentException($"The destination holds {destination.Length} floats; a sample has {_sampleSize}.",
+                nameof(destination));
         _pipeline.Convert(_images.AsSpan(index * _sampleSize, _sampleSize), destination);
     }
 
-    /// <summary>One sample as a new tensor and its target, like <c>dataset[index]</c>; allocates (use a <see cref="DataLoader"/> to train).</summary>
+    /// <summary>
+    /// One sample as a new tensor and its target, like <c>dataset[index]</c>; allocates (use a <see cref="DataLoader"/> to train).
+    /// </summary>
     public (Tensor Input, long Target) Get(int index) => DatasetChecks.Get(this, index);
 
     /// <inheritdoc/>

@@ -14,13 +14,15 @@ public static class NpySource
 {
     /// <summary>Reads <paramref name="featuresPath"/> with the labels in <see cref="DataOptions.Labels"/>.</summary>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
-    /// <exception cref="InvalidDataException">A malformed file, an unsupported shape, labels that are not integers, or a count mismatch.</exception>
+    /// <exception cref="InvalidDataException">A malformed file, an unsupported shape, labels that are not integers, or a count
+    /// mismatch.</exception>
     public static ArrayDataset Load(string featuresPath, DataOptions? options = null)
     {
         options ??= new DataOptions();
         var spec = options.Spec;
         var x = Npy.Read(featuresPath);
-        if (x.Rank < 1 || x.Dim(0) == 0) throw new InvalidDataException($"'{featuresPath}' holds no samples (shape ({string.Join(", ", x.Shape)})).");
+        if (x.Rank < 1 || x.Dim(0) == 0)
+            throw new InvalidDataException($"'{featuresPath}' holds no samples (shape ({string.Join(", ", x.Shape)})).");
         int n = x.Dim(0);
         int[] shape = x.Rank switch
         {
@@ -28,11 +30,19 @@ public static class NpySource
             2 => [x.Dim(1)],
             3 => [1, x.Dim(1), x.Dim(2)],
             4 => [x.Dim(1), x.Dim(2), x.Dim(3)],
-            _ => throw new InvalidDataException($"'{featuresPath}' has shape ({string.Join(", ", x.Shape)}); expected (N, F), (N, H, W) or (N, C, H, W)."),
+            _ => throw new InvalidDataException(
+                $"'{featuresPath}' has shape ({string.Join(", ", x.Shape)}); expected (N, F), (N, H, W) or (N, C, H, W)."),
         };
         if (spec is not null && !shape.SequenceEqual(spec.InputShape))
-            throw new InvalidDataException($"'{featuresPath}' holds samples of shape ({string.Join(", ", shape)}), but the model takes ({string.Join(", ", spec.InputShape)})"
-                + (spec.InputKind == ModelSpec.ImageInput ? $": expected an array of shape (N, {string.Join(", ", spec.InputShape)}){(spec.InputShape[0] == 1 ? $" or (N, {spec.InputShape[1]}, {spec.InputShape[2]})" : "")}, channels first." : "."));
+        {
+            string expected = string.Join(", ", spec.InputShape);
+            string hint = spec.InputKind != ModelSpec.ImageInput ? "."
+                : spec.InputShape[0] == 1
+                    ? $": expected an array of shape (N, {expected}) or (N, {spec.InputShape[1]}, {spec.InputShape[2]}), channels first."
+                    : $": expected an array of shape (N, {expected}), channels first.";
+            throw new InvalidDataException(
+                $"'{featuresPath}' holds samples of shape ({string.Join(", ", shape)}), but the model takes ({expected}){hint}");
+        }
         var inputs = x.ToFloat32();
         // 8-bit images are pixels 0-255: scaled to [0, 1] as ToTensor scales IDX and image files, so a checkpoint trained on
         // any of the three takes the others at predict time.
@@ -49,16 +59,21 @@ public static class NpySource
         }
         var y = Npy.Read(options.Labels);
         if (y.Rank is not (1 or 2) || y.Dim(0) != n)
-            throw new InvalidDataException($"'{options.Labels}' has shape ({string.Join(", ", y.Shape)}), but '{featuresPath}' holds {n} samples; expected ({n}) class labels or an ({n}, L) 0/1 matrix.");
+            throw new InvalidDataException($"'{options.Labels}' has shape ({string.Join(", ", y.Shape)}), but '{featuresPath}' holds {n} " +
+                $"samples; expected ({n}) class labels or an ({n}, L) 0/1 matrix.");
         var values = y.ToFloat64();
         if (y.Rank == 2 || spec?.MultiLabel == true)
         {
             int l = y.Rank == 2 ? y.Dim(1) : 1;
-            IReadOnlyList<string> names = spec?.ClassNames ?? Enumerable.Range(0, l).Select(i => "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            IReadOnlyList<string> names = spec?.ClassNames
+                ?? Enumerable.Range(0, l).Select(i => "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
             if (names.Count != l) throw new InvalidDataException($"'{options.Labels}' has {l} label columns; the model has {names.Count}.");
             var m = new float[values.Length];
             for (int i = 0; i < values.Length; i++)
-                m[i] = values[i] switch { 0 => 0f, 1 => 1f, var v => throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)}; multi-label entries must be 0 or 1.") };
+                m[i] = values[i] switch { 0 => 0f, 1 => 1f,
+                    var v =>
+                    throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)}; multi-label " +
+                    "entries must be 0 or 1.") };
             return new ArrayDataset(inputs, shape, m, names, featureNames);
         }
         var labels = new long[n];
@@ -66,10 +81,12 @@ public static class NpySource
         {
             double v = values[i];
             if (v != Math.Floor(v) || Math.Abs(v) > 1e15)
-                throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)} at index {i}; class labels must be integers.");
+                throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)} at index {i}; class " +
+                    "labels must be integers.");
             labels[i] = (long)v;
         }
-        IReadOnlyList<string> classNames = spec?.ClassNames ?? labels.Distinct().Order().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
+        IReadOnlyList<string> classNames = spec?.ClassNames
+            ?? labels.Distinct().Order().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
         var targets = new long[n];
@@ -77,7 +94,9 @@ public static class NpySource
         {
             string key = labels[i].ToString(CultureInfo.InvariantCulture);
             targets[i] = index.TryGetValue(key, out int k) ? k
-                : throw new InvalidDataException($"label {key} at index {i} of '{options.Labels}' is not one of the model's classes ({string.Join(", ", classNames)}).");
+                :
+                    throw new InvalidDataException($"label {key} at index {i} of '{options.Labels}' is not one of the model's classes " +
+                    $"({string.Join(", ", classNames)}).");
         }
         return new ArrayDataset(inputs, shape, targets, classNames, featureNames);
     }

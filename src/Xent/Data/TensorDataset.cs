@@ -18,9 +18,11 @@ public sealed class TensorDataset : IDataset
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(targets);
         if (inputs.DType != DType.Float32 || inputs.Rank < 1)
-            throw new ArgumentException($"TensorDataset inputs must be a float32 tensor with a sample dimension first, got {Tensor.Name(inputs.DType)} with shape {Shapes.Format(inputs.ShapeSpan)}.", nameof(inputs));
+            throw new ArgumentException("TensorDataset inputs must be a float32 tensor with a sample dimension first, got " +
+                $"{Tensor.Name(inputs.DType)} with shape {Shapes.Format(inputs.ShapeSpan)}.", nameof(inputs));
         if (targets.DType != DType.Int64 || targets.Rank != 1)
-            throw new ArgumentException($"TensorDataset targets must be a 1-D int64 tensor of class indices, got {Tensor.Name(targets.DType)} with shape {Shapes.Format(targets.ShapeSpan)}.", nameof(targets));
+            throw new ArgumentException("TensorDataset targets must be a 1-D int64 tensor of class indices, got " +
+                $"{Tensor.Name(targets.DType)} with shape {Shapes.Format(targets.ShapeSpan)}.", nameof(targets));
         if (inputs.Size(0) != targets.Size(0))
             throw new ArgumentException($"Size mismatch between tensors: inputs have {inputs.Size(0)} samples, targets {targets.Size(0)}.");
         _inputs = inputs.FloatArray;
@@ -43,7 +45,9 @@ public sealed class TensorDataset : IDataset
         _inputs.AsSpan(index * _sampleSize, _sampleSize).CopyTo(destination);
     }
 
-    /// <summary>One sample as a new tensor and its target, like <c>dataset[index]</c>; allocates (use a <see cref="DataLoader"/> to train).</summary>
+    /// <summary>
+    /// One sample as a new tensor and its target, like <c>dataset[index]</c>; allocates (use a <see cref="DataLoader"/> to train).
+    /// </summary>
     public (Tensor Input, long Target) Get(int index) => DatasetChecks.Get(this, index);
 
     /// <inheritdoc/>

@@ -18,7 +18,10 @@ public abstract class Transform
     /// <summary>True when the output value depends only on the input value and its channel (see <see cref="Map"/>).</summary>
     public virtual bool IsPointwise => false;
 
-    /// <summary>The output for input <paramref name="value"/> in channel <paramref name="channel"/> of <paramref name="channels"/>; pointwise transforms only.</summary>
+    /// <summary>
+    /// The output for input <paramref name="value"/> in channel <paramref name="channel"/> of <paramref name="channels"/>; pointwise
+    /// transforms only.
+    /// </summary>
     public virtual float Map(float value, int channel, int channels) =>
         throw new NotSupportedException($"{GetType().Name} is not a pointwise transform.");
 

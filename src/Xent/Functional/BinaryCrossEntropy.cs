@@ -24,7 +24,8 @@ public static partial class F
         input.RequireFloat(nameof(BinaryCrossEntropy));
         CheckFloatTarget(target, nameof(BinaryCrossEntropy));
         if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
-            throw new ArgumentException($"Using a target size ({Shapes.Format(target.ShapeSpan)}) that is different to the input size ({Shapes.Format(input.ShapeSpan)}) is deprecated. Please ensure they have the same size.", nameof(target));
+            throw new ArgumentException($"Using a target size ({Shapes.Format(target.ShapeSpan)}) that is different to the input size " +
+                $"({Shapes.Format(input.ShapeSpan)}) is deprecated. Please ensure they have the same size.", nameof(target));
         var shape = input.Shape;
         var w = BroadcastWeight(weight, shape, "weight");
         var p = input.FloatArray;
@@ -43,7 +44,8 @@ public static partial class F
     private static void CheckFloatTarget(Tensor target, string op)
     {
         if (target.DType != DType.Float32)
-            throw new ArgumentException($"{op}: Found dtype Long but expected Float: the target must be float32 (0/1 labels or probabilities), not int64 class indices; convert it with target.ToFloat().", nameof(target));
+            throw new ArgumentException($"{op}: Found dtype Long but expected Float: the target must be float32 (0/1 labels or " +
+                "probabilities), not int64 class indices; convert it with target.ToFloat().", nameof(target));
     }
 
     /// <summary>The weight expanded to <paramref name="shape"/> (no copy when it already has it), or empty.</summary>
@@ -55,7 +57,8 @@ public static partial class F
         try { b = Shapes.Broadcast(weight.ShapeSpan, shape); }
         catch (ArgumentException) { b = []; }
         if (!Shapes.Equal(b, shape))
-            throw new ArgumentException($"The {name} of shape {Shapes.Format(weight.ShapeSpan)} does not broadcast to the input's shape {Shapes.Format(shape)}.", name);
+            throw new ArgumentException($"The {name} of shape {Shapes.Format(weight.ShapeSpan)} does not broadcast to the input's shape " +
+                $"{Shapes.Format(shape)}.", name);
         return weight.ExpandTo(shape).FloatArray;
     }
 

@@ -19,7 +19,8 @@ public static partial class F
     /// <param name="target">Targets (float32, usually in [0, 1]) of <paramref name="input"/>'s shape.</param>
     /// <param name="weight">Optional rescaling weight broadcast to the input's shape.</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
-    /// <param name="posWeight">Optional weight of positive examples, broadcast to the input's shape (typically (C) for the last dim).</param>
+    /// <param name="posWeight">Optional weight of positive examples, broadcast to the input's shape (typically (C) for the last
+    /// dim).</param>
     /// <exception cref="ArgumentException">The target is int64 or of another shape, or a weight does not broadcast.</exception>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight = null,
         Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
@@ -27,7 +28,8 @@ public static partial class F
         input.RequireFloat(nameof(BinaryCrossEntropyWithLogits));
         CheckFloatTarget(target, nameof(BinaryCrossEntropyWithLogits));
         if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
-            throw new ArgumentException($"Target size ({Shapes.Format(target.ShapeSpan)}) must be the same as input size ({Shapes.Format(input.ShapeSpan)})", nameof(target));
+            throw new ArgumentException($"Target size ({Shapes.Format(target.ShapeSpan)}) must be the same as input size " +
+                $"({Shapes.Format(input.ShapeSpan)})", nameof(target));
         var shape = input.Shape;
         var w = BroadcastWeight(weight, shape, "weight");
         float[] pw;

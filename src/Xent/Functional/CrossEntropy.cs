@@ -40,7 +40,8 @@ public static partial class F
     /// <param name="ignoreIndex">A target value that does not contribute to the loss or its gradient (class indices only).</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <param name="labelSmoothing">ε in [0, 1]: the amount of probability mass spread uniformly over the classes.</param>
-    /// <param name="zLossScale">z ≥ 0: adds PaLM's z-loss z·logsumexp(row)² per non-ignored row before the reduction (see <see cref="Kernels.ZLossKernel"/>).</param>
+    /// <param name="zLossScale">z ≥ 0: adds PaLM's z-loss z·logsumexp(row)² per non-ignored row before the reduction (see
+    /// <see cref="Kernels.ZLossKernel"/>).</param>
     /// <param name="softcap">cap &gt; 0: the logits become cap·tanh(logits / cap) first (Gemma 2); null for none.</param>
     /// <returns>A 0-d loss for Mean and Sum; per-element losses for None.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target is neither a class in [0, C) nor <paramref name="ignoreIndex"/>
@@ -58,9 +59,11 @@ public static partial class F
         if (probabilities)
         {
             if (target.DType != DType.Float32)
-                throw new ArgumentException($"Expected floating point type for target with class probabilities, got Long (int64 target of the input's shape {Shapes.Format(input.ShapeSpan)}; class indices have no class dim).", nameof(target));
+                throw new ArgumentException("Expected floating point type for target with class probabilities, got Long (int64 target " +
+                    $"of the input's shape {Shapes.Format(input.ShapeSpan)}; class indices have no class dim).", nameof(target));
             if (ignoreIndex >= 0)
-                throw new ArgumentException($"ignore_index is not supported for floating point target (got ignoreIndex = {ignoreIndex}; leave it at -100 for class probabilities).", nameof(ignoreIndex));
+                throw new ArgumentException($"ignore_index is not supported for floating point target (got ignoreIndex = {ignoreIndex}; " +
+                    "leave it at -100 for class probabilities).", nameof(ignoreIndex));
         }
         LossOptions.CheckLabelSmoothing(labelSmoothing);
 
@@ -74,7 +77,8 @@ public static partial class F
         int rows = outer * inner;
         WarnIfProbabilities(logits, rows, classes);
         if (zLossScale != 0f || softcap is not null)
-            return CrossEntropySoftcapZLoss(input, target, logits, w, outer, classes, inner, probabilities, ignoreIndex, reduction, labelSmoothing, zLossScale, softcap);
+            return CrossEntropySoftcapZLoss(input, target, logits, w, outer, classes, inner, probabilities, ignoreIndex, reduction,
+                labelSmoothing, zLossScale, softcap);
         return probabilities
             ? CrossEntropyProbabilities(input, target, logits, w, outer, classes, inner, reduction, labelSmoothing)
             : CrossEntropyIndices(input, target, logits, w, outer, classes, inner, ignoreIndex, reduction, labelSmoothing);
@@ -94,17 +98,19 @@ public static partial class F
             float value = reduction == Reduction.Mean
                 ? CrossEntropyKernel.ForwardBackwardMean(logits, targets, classes, w, ignoreIndex, eps, grad)
                 : (float)CrossEntropyKernel.ForwardBackward(logits, targets, classes, w, ignoreIndex, eps, 1f, grad).LossSum;
-            return Node.Record(Tensor.Scalar(value), "CrossEntropyLossBackward", (g, lastUse) =>
+            return Tensor.Record(Tensor.Scalar(value), "CrossEntropyLossBackward", (g, ctx) =>
             {
                 float gs = g.Item();
                 // loss.Backward() (gs = 1) returns the gradient computed in forward as is. On the node's last
                 // use nothing else will read the saved buffer, so it is scaled in place and handed over to the
-                // engine (a leaf adopts it as its Grad without a copy); otherwise it stays the engine's to copy,
-                // or a scaled copy is made.
-                bool owned = lastUse || gs != 1f;
-                var rows = gs == 1f ? grad : lastUse ? ScaleInPlace(grad, gs) : Scaled(grad, gs);
-                var dx = ClassRows.FromRows(rows, outer, classes, inner);
-                return [Owned(new Tensor(dx, inputShape), owned || !ReferenceEquals(dx, rows))];
+                // engine (a leaf adopts it as its Grad without a copy); otherwise a scaled copy is made.
+                if (gs == 1f || ctx.LastUse)
+                {
+                    var rows = gs == 1f ? grad : ScaleInPlace(grad, gs);
+                    var dx = ClassRows.FromRows(rows, outer, classes, inner);
+                    return [ReferenceEquals(dx, rows) ? ctx.HandOver(dx, inputShape) : ctx.Adopt(dx, inputShape)];
+                }
+                return [ctx.Adopt(ClassRows.FromRows(Scaled(grad, gs), outer, classes, inner), inputShape)];
             }, input);
         }
 
@@ -118,15 +124,17 @@ public static partial class F
             Reduction.Sum => Tensor.Scalar((float)t.LossSum),
             _ => Tensor.Scalar(t.Mean),
         };
-        return Tensor.Record(result, "CrossEntropyLossBackward", g =>
+        return Tensor.Record(result, "CrossEntropyLossBackward", (g, ctx) =>
         {
             var dx = GC.AllocateUninitializedArray<float>(logits.Length);
-            CrossEntropyKernel.Backward(logits, targets, classes, w, ignoreIndex, eps, rowMax, rowLogSum, RowGrad(g, reduction, t.WeightSum), dx);
-            return [Owned(new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape))];
+            CrossEntropyKernel.Backward(logits, targets, classes, w, ignoreIndex, eps, rowMax, rowLogSum,
+                RowGrad(g, reduction, t.WeightSum), dx);
+            return [ctx.Adopt(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
         }, input);
     }
 
-    private static Tensor CrossEntropyProbabilities(Tensor input, Tensor target, float[] logits, float[] w, int outer, int classes, int inner,
+    private static Tensor CrossEntropyProbabilities(Tensor input, Tensor target, float[] logits, float[] w, int outer, int classes,
+        int inner,
         Reduction reduction, float eps)
     {
         int rows = outer * inner;
@@ -144,11 +152,11 @@ public static partial class F
             Reduction.Sum => Tensor.Scalar((float)sum),
             _ => Tensor.Scalar((float)(sum / rows)),
         };
-        return Tensor.Record(result, "CrossEntropyLossBackward", g =>
+        return Tensor.Record(result, "CrossEntropyLossBackward", (g, ctx) =>
         {
             var dx = GC.AllocateUninitializedArray<float>(logits.Length);
             CrossEntropyKernel.BackwardProb(logits, q, classes, w, eps, rowMax, rowLogSum, RowGrad(g, reduction, rows), dx);
-            return [Owned(new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape))];
+            return [ctx.Adopt(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
         }, input);
     }
 
@@ -166,7 +174,10 @@ public static partial class F
         return x;
     }
 
-    /// <summary>Marks a gradient whose buffer this op just allocated (or gives up for good) as the engine's to adopt.</summary>
+    /// <summary>
+    /// Marks a gradient whose buffer this op just allocated (or gives up for good) as the engine's to adopt; for the
+    /// backwards still on the older <c>g =&gt; …</c> form (the (g, ctx) form uses <see cref="BackwardContext"/>).
+    /// </summary>
     private static Tensor Owned(Tensor gradient, bool owned = true)
     {
         gradient.IsGradBufferOwned = owned;
@@ -188,7 +199,8 @@ public static partial class F
         if (weight is null) return [];
         weight.RequireFloat(op + " weight");
         if (weight.Rank != 1 || weight.NumEl != classes)
-            throw new ArgumentException($"{op}: weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {Shapes.Format(weight.ShapeSpan)}.", nameof(weight));
+            throw new ArgumentException($"{op}: weight tensor should be defined either for all {classes} classes or no classes but got " +
+                $"weight tensor of shape: {Shapes.Format(weight.ShapeSpan)}.", nameof(weight));
         return weight.FloatArray;
     }
 
@@ -203,25 +215,31 @@ public static partial class F
         if (target.DType != DType.Int64)
             throw new ArgumentException(
                 $"{op}: expected class indices of dtype int64 (Long) but got a float32 target of shape {Shapes.Format(tShape)}; " +
-                $"a float32 target is read as class probabilities only when it has the input's shape {Shapes.Format(inShape)}.", nameof(target));
+                $"a float32 target is read as class probabilities only when it has the input's shape {Shapes.Format(inShape)}.",
+                    nameof(target));
         if (input.Rank == 1)
         {
             if (target.Rank != 0)
-                throw new ArgumentException($"size mismatch (got input: {Shapes.Format(inShape)}, target: {Shapes.Format(tShape)}): an unbatched input of shape (C) takes a 0-d target.", nameof(target));
+                throw new ArgumentException($"size mismatch (got input: {Shapes.Format(inShape)}, target: {Shapes.Format(tShape)}): an " +
+                    "unbatched input of shape (C) takes a 0-d target.", nameof(target));
         }
         else if (input.Rank == 2)
         {
             if (target.Rank != 1)
                 throw new ArgumentException(target.Rank == 0
-                    ? $"size mismatch (got input: {Shapes.Format(inShape)}, target: {Shapes.Format(tShape)}): an input of shape (N, C) takes a target of shape (N)."
+                    ?
+                        $"size mismatch (got input: {Shapes.Format(inShape)}, target: {Shapes.Format(tShape)}): an input of shape (N, C) " +
+                        "takes a target of shape (N)."
                     : "0D or 1D target tensor expected, multi-target not supported", nameof(target));
             if (tShape[0] != inShape[0])
-                throw new ArgumentException($"Expected input batch_size ({inShape[0]}) to match target batch_size ({tShape[0]}).", nameof(target));
+                throw new ArgumentException($"Expected input batch_size ({inShape[0]}) to match target batch_size ({tShape[0]}).",
+                    nameof(target));
         }
         else
         {
             if (target.Rank >= 1 && tShape[0] != inShape[0])
-                throw new ArgumentException($"Expected input batch_size ({inShape[0]}) to match target batch_size ({tShape[0]}).", nameof(target));
+                throw new ArgumentException($"Expected input batch_size ({inShape[0]}) to match target batch_size ({tShape[0]}).",
+                    nameof(target));
             int[] expected = [inShape[0], .. inShape[2..]];
             if (!Shapes.Equal(expected, tShape))
                 throw new ArgumentException($"Expected target size {Shapes.Format(expected)}, got {Shapes.Format(tShape)}", nameof(target));

@@ -12,7 +12,8 @@ public static partial class F
     /// Σ weight[t_i] for class indices, the row count for probabilities). Same semantics as
     /// <see cref="LinearCrossEntropy"/>. Backward: CE gradient w.r.t. y, plus 2z·lse·softmax(y), times 1 − (y/cap)².
     /// </summary>
-    private static Tensor CrossEntropySoftcapZLoss(Tensor input, Tensor target, float[] logits, float[] w, int outer, int classes, int inner,
+    private static Tensor CrossEntropySoftcapZLoss(Tensor input, Tensor target, float[] logits, float[] w, int outer, int classes,
+        int inner,
         bool probabilities, long ignoreIndex, Reduction reduction, float eps, float zLossScale, float? softcap)
     {
         LossOptions.CheckZLossScale(zLossScale);

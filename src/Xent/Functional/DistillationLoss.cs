@@ -25,9 +25,11 @@ public static partial class F
         studentLogits.RequireFloat(nameof(DistillationLoss));
         teacherLogits.RequireFloat(nameof(DistillationLoss));
         if (studentLogits.Rank != 2)
-            throw new ArgumentException($"DistillationLoss: expected (N, C) student logits but got shape {Shapes.Format(studentLogits.ShapeSpan)}.", nameof(studentLogits));
+            throw new ArgumentException("DistillationLoss: expected (N, C) student logits but got shape " +
+                $"{Shapes.Format(studentLogits.ShapeSpan)}.", nameof(studentLogits));
         if (!Shapes.Equal(studentLogits.ShapeSpan, teacherLogits.ShapeSpan))
-            throw new ArgumentException($"DistillationLoss: the teacher's logits {Shapes.Format(teacherLogits.ShapeSpan)} must have the student's shape {Shapes.Format(studentLogits.ShapeSpan)}.", nameof(teacherLogits));
+            throw new ArgumentException($"DistillationLoss: the teacher's logits {Shapes.Format(teacherLogits.ShapeSpan)} must have the " +
+                $"student's shape {Shapes.Format(studentLogits.ShapeSpan)}.", nameof(teacherLogits));
         LossOptions.CheckTemperature(temperature);
         int n = studentLogits.Shape[0], classes = studentLogits.Shape[1];
         var s = studentLogits.FloatArray;
@@ -37,7 +39,8 @@ public static partial class F
         var grad = needGrad ? GC.AllocateUninitializedArray<float>(s.Length) : [];
         double tt = (double)temperature * temperature;
         // The gradient of the loss itself, (T/N)·(p − q), comes out of the same pass; backward scales it.
-        double sum = n == 0 || classes == 0 ? 0 : DistillationKernel.Forward(s, t, classes, temperature, default, (float)(temperature / (double)n), grad);
+        double sum = n == 0 || classes == 0 ? 0
+            : DistillationKernel.Forward(s, t, classes, temperature, default, (float)(temperature / (double)n), grad);
         var result = Tensor.Scalar((float)(tt * sum / n));
         return Autograd.Node.Record(result, "DistillationLossBackward", (g, lastUse) =>
         {

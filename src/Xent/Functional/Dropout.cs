@@ -42,17 +42,22 @@ public static partial class F
         int rank = input.Rank;
         if (rank != 3 && rank != 4)
             Warnings.Warn("dropout2d.rank" + rank,
-                $"dropout2d: Received a {rank}-D input to dropout2d, which is deprecated and will result in an error in a future release. " +
-                "To retain the behavior and silence this warning, please use dropout instead. Note that dropout2d exists to provide channel-wise " +
-                "dropout on inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).");
+                $"dropout2d: Received a {rank}-D input to dropout2d, which is deprecated and will result in an error in a future release. "
+                    +
+                "To retain the behavior and silence this warning, please use dropout instead. Note that dropout2d exists to provide " +
+                    "channel-wise " +
+                "dropout on inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D " +
+                    "inputs).");
         if (rank == 3)
             Warnings.Warn("dropout2d.rank3",
                 "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - input is " +
-                "interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a future release to interpret the " +
+                "interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a future release to interpret " +
+                    "the " +
                 "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please " +
                 "switch to using dropout1d instead.");
         if (rank < 2)
-            throw new ArgumentException($"Feature dropout requires at least 2 dimensions in the input, but got input of size {Shapes.Format(input.ShapeSpan)}.", nameof(input));
+            throw new ArgumentException("Feature dropout requires at least 2 dimensions in the input, but got input of size " +
+                $"{Shapes.Format(input.ShapeSpan)}.", nameof(input));
         if (!training) return input;
         int groups = input.Size(0) * input.Size(1);
         int groupSize = groups == 0 ? 0 : input.NumEl / groups;

@@ -31,7 +31,8 @@ public static partial class F
     /// <param name="ignoreIndex">A target value that contributes neither loss nor gradient.</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <returns>A 0-d loss for Mean and Sum; per-element losses for None.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds."), or γ is negative or not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds."), or γ is negative or not
+    /// finite.</exception>
     /// <exception cref="ArgumentException">The target is not int64 class indices of a matching shape, or the weight is not (C).</exception>
     public static Tensor FocalLoss(Tensor input, Tensor target, float gamma = 2f, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean)
@@ -81,7 +82,8 @@ public static partial class F
         return Tensor.Record(result, "FocalLossBackward", g =>
         {
             var dx = GC.AllocateUninitializedArray<float>(logits.Length);
-            FocalLossKernel.Backward(logits, targets, classes, gamma, w, ignoreIndex, rowMax, rowLogSum, RowGrad(g, reduction, t.WeightSum), dx);
+            FocalLossKernel.Backward(logits, targets, classes, gamma, w, ignoreIndex, rowMax, rowLogSum, RowGrad(g, reduction, t.WeightSum),
+                dx);
             return [Owned(new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape))];
         }, input);
     }

@@ -33,11 +33,14 @@ public static partial class F
         input.RequireFloat(nameof(KlDiv));
         CheckFloatTarget(target, nameof(KlDiv));
         if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
-            throw new NotSupportedException($"kl_div: the target's shape {Shapes.Format(target.ShapeSpan)} differs from the input's {Shapes.Format(input.ShapeSpan)}; broadcasting them is not supported, expand the target to the input's shape.");
+            throw new NotSupportedException($"kl_div: the target's shape {Shapes.Format(target.ShapeSpan)} differs from the input's " +
+                $"{Shapes.Format(input.ShapeSpan)}; broadcasting them is not supported, expand the target to the input's shape.");
         if (reduction == KlDivReduction.Mean)
             Warnings.Warn("kl-div-mean",
-                "reduction: 'mean' divides the total loss by both the batch size and the support size.'batchmean' divides only by the batch size, " +
-                "and aligns with the KL div math definition.'mean' will be changed to behave the same as 'batchmean' in the next major release.");
+                "reduction: 'mean' divides the total loss by both the batch size and the support size.'batchmean' divides only by the " +
+                    "batch size, " +
+                "and aligns with the KL div math definition.'mean' will be changed to behave the same as 'batchmean' in the next major " +
+                    "release.");
         var shape = input.Shape;
         var x = input.FloatArray;
         var t = target.FloatArray;

@@ -8,7 +8,8 @@ public static partial class F
     /// <summary>
     /// Affine map <c>y = x·Wᵀ + b</c>, PyTorch's <c>F.linear</c>: input (…, in), weight (out, in), bias (out) → (…, out).
     /// </summary>
-    /// <param name="input">Float32 tensor whose last dim is <c>in</c>; leading dims are batch dims (a 1-D input gives a 1-D output).</param>
+    /// <param name="input">Float32 tensor whose last dim is <c>in</c>; leading dims are batch dims (a 1-D input gives a 1-D
+    /// output).</param>
     /// <param name="weight">Float32 (out, in) matrix.</param>
     /// <param name="bias">Optional float32 (out) vector.</param>
     /// <exception cref="ArgumentException">Shapes do not fit, with PyTorch's wording
@@ -22,7 +23,8 @@ public static partial class F
         weight.RequireFloat("linear");
         bias?.RequireFloat("linear");
         if (weight.Rank != 2)
-            throw new ArgumentException($"linear expects a 2-D weight (out_features, in_features), but got weight of size {Shapes.Format(weight.ShapeSpan)}.", nameof(weight));
+            throw new ArgumentException("linear expects a 2-D weight (out_features, in_features), but got weight of size " +
+                $"{Shapes.Format(weight.ShapeSpan)}.", nameof(weight));
         if (input.Rank == 0)
             throw new ArgumentException("linear expects an input with at least 1 dimension, but got a scalar.", nameof(input));
         int outF = weight.Size(0), inF = weight.Size(1);
@@ -31,7 +33,8 @@ public static partial class F
         if (k != inF)
             throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {inF}x{outF})", nameof(input));
         if (bias is not null && (bias.Rank != 1 || bias.NumEl != outF))
-            throw new ArgumentException($"linear: expected bias of size [{outF}] to match weight of size {Shapes.Format(weight.ShapeSpan)}, but got bias of size {Shapes.Format(bias.ShapeSpan)}.", nameof(bias));
+            throw new ArgumentException($"linear: expected bias of size [{outF}] to match weight of size " +
+                $"{Shapes.Format(weight.ShapeSpan)}, but got bias of size {Shapes.Format(bias.ShapeSpan)}.", nameof(bias));
 
         var x = input.FloatArray;
         var w = weight.FloatArray;

@@ -16,7 +16,9 @@ public static partial class F
     /// <exception cref="InvalidOperationException"><paramref name="x"/> is not float32.</exception>
     public static Tensor LogSoftmax(Tensor x, int dim) => SoftmaxAlong(x, dim, log: true);
 
-    /// <summary>Shared body of <see cref="LogSoftmax"/> and <see cref="Softmax"/>: rows along <paramref name="dim"/>, one kernel call each way.</summary>
+    /// <summary>
+    /// Shared body of <see cref="LogSoftmax"/> and <see cref="Softmax"/>: rows along <paramref name="dim"/>, one kernel call each way.
+    /// </summary>
     private static Tensor SoftmaxAlong(Tensor x, int dim, bool log)
     {
         string op = log ? nameof(LogSoftmax) : nameof(Softmax);
@@ -24,7 +26,8 @@ public static partial class F
         dim = Shapes.NormalizeDim(dim, x.Rank, op);
         var shape = x.Shape;
         var (outer, classes, inner) = Shapes.Split(shape, dim);
-        if (x.NumEl == 0) return Tensor.Record(new Tensor(Array.Empty<float>(), shape), op + "Backward", (_, _) => [Tensor.Zeros(shape)], x);
+        if (x.NumEl == 0) return Tensor.Record(new Tensor(Array.Empty<float>(), shape), op + "Backward", (_, _) => [Tensor.Zeros(shape)],
+            x);
         var rows = ClassRows.ToRows(x.FloatArray, outer, classes, inner);
         var y = GC.AllocateUninitializedArray<float>(rows.Length);
         if (log) SoftmaxKernel.LogSoftmax(rows, classes, y);

@@ -30,12 +30,15 @@ public static partial class F
         var (kh, kw) = kernelSize;
         var (sh, sw) = stride ?? kernelSize;
         var (ph, pw) = padding ?? (0, 0);
-        if (kh < 1 || kw < 1) throw new ArgumentException($"kernel size should be greater than zero, but got kH: {kh} kW: {kw}", nameof(kernelSize));
+        if (kh < 1 || kw < 1) throw new ArgumentException($"kernel size should be greater than zero, but got kH: {kh} kW: {kw}",
+            nameof(kernelSize));
         if (sh < 1 || sw < 1) throw new ArgumentException($"stride should be greater than zero, but got dH: {sh} dW: {sw}", nameof(stride));
         if (ph < 0 || pw < 0 || ph > kh / 2 || pw > kw / 2)
-            throw new ArgumentException($"pad should be at most half of kernel size, but got pad=({ph}, {pw}) and kernel_size=({kh}, {kw})", nameof(padding));
+            throw new ArgumentException($"pad should be at most half of kernel size, but got pad=({ph}, {pw}) and kernel_size=({kh}, {kw})",
+                nameof(padding));
         if ((input.Rank != 3 && input.Rank != 4) || input.NumEl == 0)
-            throw new ArgumentException($"non-empty 3D or 4D (batch mode) tensor expected for input, but got input of size {Shapes.Format(input.ShapeSpan)}", nameof(input));
+            throw new ArgumentException("non-empty 3D or 4D (batch mode) tensor expected for input, but got input of size " +
+                $"{Shapes.Format(input.ShapeSpan)}", nameof(input));
         int rank = input.Rank;
         int h = input.Size(-2), w = input.Size(-1);
         int planes = input.NumEl / (h * w);
@@ -44,7 +47,8 @@ public static partial class F
         if (ho < 1 || wo < 1)
         {
             int c = input.Size(-3);
-            throw new ArgumentException($"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{ho}x{wo}). Output size is too small", nameof(input));
+            throw new ArgumentException($"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{ho}x{wo}). Output size is too " +
+                "small", nameof(input));
         }
 
         var x = input.FloatArray;

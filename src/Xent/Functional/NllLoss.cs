@@ -23,9 +23,11 @@ public static partial class F
     /// <param name="weight">Optional (C) rescaling weight per class.</param>
     /// <param name="ignoreIndex">A target value that does not contribute; may be a valid class.</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A target is neither in [0, C) nor <paramref name="ignoreIndex"/> ("Target 12 is out of bounds.").</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is neither in [0, C) nor <paramref name="ignoreIndex"/> ("Target 12 is out of
+    /// bounds.").</exception>
     /// <exception cref="ArgumentException">The target is not int64, shapes do not match, or the weight is not (C).</exception>
-    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
+    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
+        Reduction reduction = Reduction.Mean)
     {
         input.RequireFloat(nameof(NllLoss));
         if (input.Rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {input.Rank}).", nameof(input));

@@ -5,7 +5,9 @@ namespace Xent;
 
 public static partial class F
 {
-    /// <summary>Rectified linear unit <c>max(0, x)</c> elementwise, PyTorch's <c>F.relu</c>. NaN and −0 pass through, as in PyTorch.</summary>
+    /// <summary>
+    /// Rectified linear unit <c>max(0, x)</c> elementwise, PyTorch's <c>F.relu</c>. NaN and −0 pass through, as in PyTorch.
+    /// </summary>
     /// <remarks>Backward passes the gradient where the output is positive (PyTorch's <c>threshold_backward</c>: 0 at x = 0).</remarks>
     public static Tensor Relu(Tensor input)
     {

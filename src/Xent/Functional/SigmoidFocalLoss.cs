@@ -24,12 +24,14 @@ public static partial class F
     /// <param name="reduction">None (default, torchvision's), Mean or Sum.</param>
     /// <exception cref="ArgumentException">The target is int64 or of another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException">γ is negative or not finite, or α is NaN.</exception>
-    public static Tensor SigmoidFocalLoss(Tensor input, Tensor target, float alpha = 0.25f, float gamma = 2f, Reduction reduction = Reduction.None)
+    public static Tensor SigmoidFocalLoss(Tensor input, Tensor target, float alpha = 0.25f, float gamma = 2f,
+        Reduction reduction = Reduction.None)
     {
         input.RequireFloat(nameof(SigmoidFocalLoss));
         CheckFloatTarget(target, nameof(SigmoidFocalLoss));
         if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
-            throw new ArgumentException($"Target size ({Shapes.Format(target.ShapeSpan)}) must be the same as input size ({Shapes.Format(input.ShapeSpan)})", nameof(target));
+            throw new ArgumentException($"Target size ({Shapes.Format(target.ShapeSpan)}) must be the same as input size " +
+                $"({Shapes.Format(input.ShapeSpan)})", nameof(target));
         var shape = input.Shape;
         var x = input.FloatArray;
         var y = target.FloatArray;

@@ -30,7 +30,9 @@ public sealed class AtomicFileWriter : IDisposable
     /// <exception cref="IOException"><paramref name="path"/> is a directory.</exception>
     public static AtomicFileWriter Begin(string path) => Begin(path, DefaultOpen);
 
-    /// <summary>As <see cref="Begin(string)"/>, with the temporary file opened by <paramref name="open"/> (tests wrap it to fail like a full disk).</summary>
+    /// <summary>
+    /// As <see cref="Begin(string)"/>, with the temporary file opened by <paramref name="open"/> (tests wrap it to fail like a full disk).
+    /// </summary>
     internal static AtomicFileWriter Begin(string path, Func<string, Stream> open)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -21,7 +21,9 @@ internal static class BinaryFile
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
     }
 
-    /// <summary><paramref name="stream"/> itself when it can seek, else a memory copy of the rest of it (readers that need the length or to rewind).</summary>
+    /// <summary>
+    /// <paramref name="stream"/> itself when it can seek, else a memory copy of the rest of it (readers that need the length or to rewind).
+    /// </summary>
     public static Stream Seekable(Stream stream)
     {
         if (stream.CanSeek) return stream;

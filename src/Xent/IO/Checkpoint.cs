@@ -12,7 +12,9 @@ public static class Checkpoint
     // Tensors Load converted from another dtype, with the dtype they had in the file, so errors name what the file holds.
     private static readonly ConditionalWeakTable<Tensor, string> s_storedAs = new();
 
-    /// <summary>The file's dtype (<c>int32</c>, <c>uint8</c>, <c>bool</c>, <c>float64</c>) of a tensor <see cref="Load"/> converted, else null.</summary>
+    /// <summary>
+    /// The file's dtype (<c>int32</c>, <c>uint8</c>, <c>bool</c>, <c>float64</c>) of a tensor <see cref="Load"/> converted, else null.
+    /// </summary>
     internal static string? StoredDTypeName(Tensor tensor) => s_storedAs.TryGetValue(tensor, out var name) ? name : null;
 
     /// <summary>

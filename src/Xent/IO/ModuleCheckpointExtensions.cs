@@ -12,7 +12,10 @@ public static class ModuleCheckpointExtensions
         Checkpoint.Save(path, module.StateDict(), metadata);
     }
 
-    /// <summary>Loads a safetensors file into the module's parameters (see <see cref="Module.LoadStateDict(IReadOnlyDictionary{string, Tensor}, bool)"/>) and returns its metadata.</summary>
+    /// <summary>
+    /// Loads a safetensors file into the module's parameters (see
+    /// <see cref="Module.LoadStateDict(IReadOnlyDictionary{string, Tensor}, bool)"/>) and returns its metadata.
+    /// </summary>
     public static Dictionary<string, string> LoadStateDict(this Module module, string path, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(module);

@@ -46,9 +46,11 @@ public static class Npy
         int got = BinaryFile.ReadUpTo(stream, pre[..8]);
         if (got < 6 || !pre[..6].SequenceEqual(Magic))
             throw new InvalidDataException(
-                $"'{name}' is not an .npy file: expected the magic string \\x93NUMPY at offset 0, found {HexBytes(pre[..Math.Min(got, 6)])}.");
+                $"'{name}' is not an .npy file: expected the magic string \\x93NUMPY at offset 0, found " +
+                    $"{HexBytes(pre[..Math.Min(got, 6)])}.");
         if (got < 8)
-            throw new InvalidDataException($"'{name}': truncated header: the file ends at offset {got}, inside the format version at offset 6.");
+            throw new InvalidDataException($"'{name}': truncated header: the file ends at offset {got}, inside the format version at " +
+                "offset 6.");
         int major = pre[6], minor = pre[7];
         if (major is < 1 or > 3 || minor != 0)
             throw new InvalidDataException(
@@ -66,7 +68,8 @@ public static class Npy
         // Before allocating: a hostile length must not cost memory the file does not back.
         if (stream.CanSeek && headerLen > stream.Length - stream.Position)
             throw new InvalidDataException(
-                $"'{name}': truncated header: expected {headerLen} header bytes at offset {headerOffset}, found {Math.Max(0, stream.Length - stream.Position)}.");
+                $"'{name}': truncated header: expected {headerLen} header bytes at offset {headerOffset}, found " +
+                    $"{Math.Max(0, stream.Length - stream.Position)}.");
         var headerBytes = new byte[headerLen];
         got = BinaryFile.ReadUpTo(stream, headerBytes);
         if (got < headerLen)
@@ -87,7 +90,8 @@ public static class Npy
         long needed = count * dtype.ItemSize();
         if (stream.CanSeek && needed > stream.Length - stream.Position)
             throw new InvalidDataException(
-                $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found {Math.Max(0, stream.Length - stream.Position)} " +
+                $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found " +
+                    $"{Math.Max(0, stream.Length - stream.Position)} " +
                 $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}).");
         var array = NpyArray.Zeros(dtype, shape);
         // In chunks: an array over 2 GiB (e.g. 54M x 10 float32) is more bytes than one Span can hold.
@@ -123,20 +127,24 @@ public static class Npy
 
         if (dict["descr"] is not string descr)
             throw new InvalidDataException(
-                $"'{name}': unsupported dtype {Describe(dict["descr"])} (structured arrays are not supported) at offset {offset}; supported: {SupportedDTypes}.");
+                $"'{name}': unsupported dtype {Describe(dict["descr"])} (structured arrays are not supported) at offset {offset}; " +
+                    $"supported: {SupportedDTypes}.");
         NpyDType dtype = ParseDescr(descr, name, offset);
 
         if (dict["fortran_order"] is not bool fortran)
-            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: 'fortran_order' must be True or False, found {Describe(dict["fortran_order"])}.");
+            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: 'fortran_order' must be True or False, " +
+                $"found {Describe(dict["fortran_order"])}.");
 
         if (dict["shape"] is not List<object?> dims)
-            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: 'shape' must be a tuple of integers, found {Describe(dict["shape"])}.");
+            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: 'shape' must be a tuple of integers, " +
+                $"found {Describe(dict["shape"])}.");
         var shape = new int[dims.Count];
         for (int i = 0; i < dims.Count; i++)
         {
             if (dims[i] is not long d || d < 0 || d > int.MaxValue)
                 throw new InvalidDataException(
-                    $"'{name}': malformed header dict at offset {offset}: shape dimension {i} is {Describe(dims[i])}, expected an integer in [0, {int.MaxValue}].");
+                    $"'{name}': malformed header dict at offset {offset}: shape dimension {i} is {Describe(dims[i])}, expected an " +
+                        $"integer in [0, {int.MaxValue}].");
             shape[i] = (int)d;
         }
         return (dtype, fortran, shape);
@@ -165,7 +173,8 @@ public static class Npy
                 if (oneByte || order is '<' or '=') return t;
                 if (order == '>')
                     throw new InvalidDataException(
-                        $"'{name}': big-endian dtype '{descr}' at offset {offset} is not supported; save a little-endian copy with arr.astype('<{kind}').");
+                        $"'{name}': big-endian dtype '{descr}' at offset {offset} is not supported; save a little-endian copy with " +
+                            $"arr.astype('<{kind}').");
             }
         }
         throw new InvalidDataException($"'{name}': unsupported dtype '{descr}' at offset {offset}; supported: {SupportedDTypes}.");
@@ -176,7 +185,8 @@ public static class Npy
         try { return NpyArray.CountOf(shape); }
         catch (OverflowException)
         {
-            throw new InvalidDataException($"'{name}': shape {NpyArray.FormatShape(shape)} at offset {offset} has more elements than fit in 64 bits.");
+            throw new InvalidDataException($"'{name}': shape {NpyArray.FormatShape(shape)} at offset {offset} has more elements than fit " +
+                "in 64 bits.");
         }
     }
 
@@ -249,7 +259,8 @@ public static class Npy
         // Validate before touching the file system so a bad call leaves no trace.
         long count = NpyArray.CountOf(shape);
         if (count != data.Length)
-            throw new ArgumentException($"Data has {data.Length} elements but shape {NpyArray.FormatShape(shape)} needs {count}.", nameof(shape));
+            throw new ArgumentException($"Data has {data.Length} elements but shape {NpyArray.FormatShape(shape)} needs {count}.",
+                nameof(shape));
         using var writer = AtomicFileWriter.Begin(path);
         writer.Stream.Write(BuildHeader(dtype, shape));
         // In chunks: over 2 GiB of data is more bytes than one Span can hold.

@@ -54,7 +54,8 @@ public sealed class NpyArray
     {
         long count = CountOf(shape);
         if (count > Array.MaxLength)
-            throw new ArgumentException($"Shape {FormatShape(shape)} has {count} elements; at most {Array.MaxLength} are supported.", nameof(shape));
+            throw new ArgumentException($"Shape {FormatShape(shape)} has {count} elements; at most {Array.MaxLength} are supported.",
+                nameof(shape));
         int n = (int)count;
         return dtype switch
         {
@@ -153,7 +154,8 @@ public sealed class NpyArray
             case bool[] b: { var r = new long[b.Length]; for (int i = 0; i < b.Length; i++) r[i] = b[i] ? 1 : 0; return r; }
             default:
                 throw new InvalidOperationException(
-                    $"expected integer class indices, got {DType.NumpyName()}; convert the array to int64 explicitly (in numpy: arr.astype(np.int64)).");
+                    $"expected integer class indices, got {DType.NumpyName()}; convert the array to int64 explicitly (in numpy: " +
+                        "arr.astype(np.int64)).");
         }
     }
 

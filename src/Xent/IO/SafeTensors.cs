@@ -56,7 +56,8 @@ public static class SafeTensors
 
     /// <summary>Reads the safetensors file at <paramref name="path"/>.</summary>
     /// <exception cref="InvalidDataException">The file is malformed; the message names the file and the problem.</exception>
-    /// <exception cref="NotSupportedException">A tensor has a dtype Xent does not support, or more elements than a .NET array holds.</exception>
+    /// <exception cref="NotSupportedException">A tensor has a dtype Xent does not support, or more elements than a .NET array
+    /// holds.</exception>
     public static SafeTensorsFile Read(string path)
     {
         using var stream = BinaryFile.OpenRead(path);
@@ -84,7 +85,8 @@ public static class SafeTensors
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (n > (ulong)(fileSize - 8))
             throw new InvalidDataException(
-                $"'{name}' is not a valid safetensors file: the header length {n} at offset 0 exceeds the {fileSize - 8} bytes that follow it.");
+                $"'{name}' is not a valid safetensors file: the header length {n} at offset 0 exceeds the {fileSize - 8} bytes that " +
+                    "follow it.");
         if (n > MaxHeaderSize)
             throw new InvalidDataException(
                 $"'{name}': the header length {n} at offset 0 exceeds the {MaxHeaderSize}-byte limit of the safetensors format.");
@@ -103,7 +105,8 @@ public static class SafeTensors
             var array = NpyArray.Zeros(info.DType, info.Shape);
             // ValidateLayout checked that the buffer holds every byte; chunked, since a tensor may exceed 2 GiB.
             if (array.ReadDataFrom(stream) != array.ByteLength)
-                throw new InvalidDataException($"'{name}': tensor '{info.Name}' is truncated: the data ended before its {array.ByteLength} bytes.");
+                throw new InvalidDataException($"'{name}': tensor '{info.Name}' is truncated: the data ended before its " +
+                    $"{array.ByteLength} bytes.");
             array.NormalizeBools();
             arrays[info.Name] = array;
         }
@@ -132,7 +135,8 @@ public static class SafeTensors
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidDataException($"'{name}': the header at offset 8 must be a JSON object, found a JSON {doc.RootElement.ValueKind}.");
+                throw new InvalidDataException($"'{name}': the header at offset 8 must be a JSON object, found a JSON " +
+                    $"{doc.RootElement.ValueKind}.");
             var infos = new List<TensorInfo>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -187,7 +191,9 @@ public static class SafeTensors
         string dtypeName = dtypeEl.GetString()!;
         NpyDType dtype = ParseDType(dtypeName) ?? (KnownDTypes.Contains(dtypeName)
             ? throw new NotSupportedException($"{what} has dtype '{dtypeName}', which Xent does not support; supported: {SupportedNames}.")
-            : throw new InvalidDataException($"{what} has unknown dtype '{dtypeName}'; safetensors dtypes are {string.Join(", ", KnownDTypes)}."));
+            :
+                throw new InvalidDataException($"{what} has unknown dtype '{dtypeName}'; safetensors dtypes are " +
+                $"{string.Join(", ", KnownDTypes)}."));
 
         if (!value.TryGetProperty("shape", out var shapeEl) || shapeEl.ValueKind != JsonValueKind.Array)
             throw new InvalidDataException($"{what} has no \"shape\" array.");
@@ -196,7 +202,8 @@ public static class SafeTensors
         foreach (var d in shapeEl.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int dim) || dim < 0)
-                throw new InvalidDataException($"{what} has shape entry {k} = {d.GetRawText()}; expected an integer in [0, {int.MaxValue}].");
+                throw new InvalidDataException($"{what} has shape entry {k} = {d.GetRawText()}; expected an integer in [0, " +
+                    $"{int.MaxValue}].");
             shape[k++] = dim;
         }
 
@@ -208,7 +215,8 @@ public static class SafeTensors
 
         long count;
         try { count = NpyArray.CountOf(shape); }
-        catch (OverflowException) { throw new InvalidDataException($"{what} has shape {NpyArray.FormatShape(shape)} with more elements than fit in 64 bits."); }
+        catch (OverflowException)
+            { throw new InvalidDataException($"{what} has shape {NpyArray.FormatShape(shape)} with more elements than fit in 64 bits."); }
         long expectedBytes = count > long.MaxValue / 8 ? -1 : count * dtype.ItemSize();
         if (expectedBytes != end - begin)
             throw new InvalidDataException(
@@ -232,7 +240,8 @@ public static class SafeTensors
         {
             if (info.End > dataLength)
                 throw new InvalidDataException(
-                    $"'{name}': tensor '{info.Name}' has data_offsets [{info.Begin}, {info.End}] (file offsets {dataStart + info.Begin}..{dataStart + info.End}) " +
+                    $"'{name}': tensor '{info.Name}' has data_offsets [{info.Begin}, {info.End}] (file offsets " +
+                        $"{dataStart + info.Begin}..{dataStart + info.End}) " +
                     $"beyond the end of the {dataLength}-byte data buffer; the file may be truncated.");
         }
         // The format requires the byte ranges to cover the buffer exactly, in some order.
@@ -242,10 +251,12 @@ public static class SafeTensors
         {
             if (info.Begin < expected)
                 throw new InvalidDataException(
-                    $"'{name}': tensor '{info.Name}' data_offsets [{info.Begin}, {info.End}] overlap tensor '{previous!.Name}' [{previous.Begin}, {previous.End}].");
+                    $"'{name}': tensor '{info.Name}' data_offsets [{info.Begin}, {info.End}] overlap tensor '{previous!.Name}' " +
+                        $"[{previous.Begin}, {previous.End}].");
             if (info.Begin > expected)
                 throw new InvalidDataException(
-                    $"'{name}': the data buffer has a hole at data offsets [{expected}, {info.Begin}] (file offset {dataStart + expected}) before tensor '{info.Name}'.");
+                    $"'{name}': the data buffer has a hole at data offsets [{expected}, {info.Begin}] (file offset " +
+                        $"{dataStart + expected}) before tensor '{info.Name}'.");
             expected = info.End;
             previous = info;
         }
@@ -263,7 +274,8 @@ public static class SafeTensors
     /// decreasing element size so every tensor is aligned to its element size, as the Python library does.</param>
     /// <param name="metadata">Optional <c>__metadata__</c> strings (PyTorch's writer adds <c>"format": "pt"</c>).</param>
     /// <exception cref="ArgumentException">A name is empty, duplicated, or <c>__metadata__</c>; nothing is written.</exception>
-    public static void Write(string path, IReadOnlyList<(string Name, NpyArray Array)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IReadOnlyList<(string Name, NpyArray Array)> tensors, IReadOnlyDictionary<string,
+        string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] header = BuildHeader(tensors, metadata, out var layout);
@@ -273,14 +285,16 @@ public static class SafeTensors
     }
 
     /// <summary>Writes <paramref name="tensors"/> (e.g. a dictionary, or <see cref="SafeTensorsFile.Tensors"/>) atomically.</summary>
-    public static void Write(string path, IEnumerable<KeyValuePair<string, NpyArray>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IEnumerable<KeyValuePair<string, NpyArray>> tensors, IReadOnlyDictionary<string,
+        string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         Write(path, tensors.Select(kv => (kv.Key, kv.Value)).ToList(), metadata);
     }
 
     /// <summary>Writes a safetensors file to <paramref name="stream"/> at its current position.</summary>
-    public static void Write(Stream stream, IReadOnlyList<(string Name, NpyArray Array)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(Stream stream, IReadOnlyList<(string Name, NpyArray Array)> tensors, IReadOnlyDictionary<string,
+        string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         byte[] header = BuildHeader(tensors, metadata, out var layout);
@@ -297,7 +311,8 @@ public static class SafeTensors
     }
 
     /// <summary>The space-padded JSON header; <paramref name="layout"/> gets the order tensors' data is written in.</summary>
-    private static byte[] BuildHeader(IReadOnlyList<(string Name, NpyArray Array)> tensors, IReadOnlyDictionary<string, string>? metadata, out int[] layout)
+    private static byte[] BuildHeader(IReadOnlyList<(string Name, NpyArray Array)> tensors, IReadOnlyDictionary<string, string>? metadata,
+        out int[] layout)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -305,7 +320,8 @@ public static class SafeTensors
         {
             var (tensorName, array) = tensors[i];
             if (string.IsNullOrEmpty(tensorName)) throw new ArgumentException($"Tensor {i} has an empty name.", nameof(tensors));
-            if (tensorName == MetadataKey) throw new ArgumentException($"'{MetadataKey}' is reserved and cannot name a tensor.", nameof(tensors));
+            if (tensorName == MetadataKey) throw new ArgumentException($"'{MetadataKey}' is reserved and cannot name a tensor.",
+                nameof(tensors));
             if (array is null) throw new ArgumentException($"Tensor '{tensorName}' is null.", nameof(tensors));
             if (!names.Add(tensorName)) throw new ArgumentException($"Tensor name '{tensorName}' appears more than once.", nameof(tensors));
         }

@@ -37,7 +37,8 @@ public sealed class SafeTensorsFile
         get
         {
             if (_tensors.TryGetValue(name, out var array)) return array;
-            string have = _tensors.Count == 0 ? "none" : string.Join(", ", _tensors.Keys.Take(50).Select(k => $"'{k}'")) + (_tensors.Count > 50 ? ", ..." : "");
+            string have = _tensors.Count == 0 ? "none" : string.Join(", ", _tensors.Keys.Take(50).Select(k => $"'{k}'"))
+                + (_tensors.Count > 50 ? ", ..." : "");
             throw new KeyNotFoundException($"'{Source}' has no tensor named '{name}'; it has: {have}.");
         }
     }

@@ -24,7 +24,8 @@ public static unsafe class BinaryCrossEntropyKernel
     private const float GradEpsilon = 1e-12f;
 
     /// <summary>Element-wise BCE on probabilities; returns Σ loss (float64).</summary>
-    /// <exception cref="ArgumentException">Lengths differ, or an input is outside [0, 1] ("all elements of input should be between 0 and 1").</exception>
+    /// <exception cref="ArgumentException">Lengths differ, or an input is outside [0, 1] ("all elements of input should be between 0 and
+    /// 1").</exception>
     public static double Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight, Span<float> loss)
     {
         Check(input, target, weight, default, loss.Length);
@@ -44,7 +45,8 @@ public static unsafe class BinaryCrossEntropyKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
-    public static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight, Span<float> loss)
+    internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
+        Span<float> loss)
     {
         Check(input, target, weight, default, loss.Length);
         CheckProbabilities(input);
@@ -53,7 +55,9 @@ public static unsafe class BinaryCrossEntropyKernel
         return s;
     }
 
-    /// <summary>dL/dp = g·w·(p − y) / max((1 − p)·p, 1e-12); <paramref name="gradLoss"/> has one value per element or one for all.</summary>
+    /// <summary>
+    /// dL/dp = g·w·(p − y) / max((1 − p)·p, 1e-12); <paramref name="gradLoss"/> has one value per element or one for all.
+    /// </summary>
     public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
@@ -71,7 +75,7 @@ public static unsafe class BinaryCrossEntropyKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
+    internal static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, weight, default, gradInput.Length);
@@ -102,13 +106,14 @@ public static unsafe class BinaryCrossEntropyKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="WithLogitsForward"/>.</summary>
-    public static double WithLogitsForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
+    internal static double WithLogitsForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> posWeight, Span<float> loss)
     {
         Check(input, target, weight, posWeight, loss.Length);
         double s = 0;
         for (int i = 0; i < input.Length; i++)
-            s += loss[i] = LogitsLoss(input[i], target[i], weight.IsEmpty ? 1f : weight[i], posWeight.IsEmpty ? 1f : posWeight[i % posWeight.Length]);
+            s += loss[i] = LogitsLoss(input[i], target[i], weight.IsEmpty ? 1f : weight[i],
+                posWeight.IsEmpty ? 1f : posWeight[i % posWeight.Length]);
         return s;
     }
 
@@ -132,7 +137,7 @@ public static unsafe class BinaryCrossEntropyKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="WithLogitsBackward"/>.</summary>
-    public static void WithLogitsBackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
+    internal static void WithLogitsBackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> posWeight, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, weight, posWeight, gradInput.Length);
@@ -176,13 +181,15 @@ public static unsafe class BinaryCrossEntropyKernel
         return ((py + 1f - y) * sigmoid - py) * g * w;
     }
 
-    private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight, ReadOnlySpan<float> posWeight, int outLength)
+    private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> posWeight, int outLength)
     {
         int n = input.Length;
         KernelArgs.SameLength(n, target.Length, nameof(target));
         if (!weight.IsEmpty) KernelArgs.SameLength(n, weight.Length, nameof(weight));
         if (!posWeight.IsEmpty && n % posWeight.Length != 0)
-            throw new ArgumentException($"The input length ({n}) is not a multiple of the pos_weight length ({posWeight.Length}).", nameof(posWeight));
+            throw new ArgumentException($"The input length ({n}) is not a multiple of the pos_weight length ({posWeight.Length}).",
+                nameof(posWeight));
         if (outLength != n) throw new ArgumentException($"Expected the output to have {n} elements but it has {outLength}.");
     }
 
@@ -196,6 +203,7 @@ public static unsafe class BinaryCrossEntropyKernel
     {
         foreach (float p in input)
             if (!(p >= 0f && p <= 1f))
-                throw new ArgumentException($"all elements of input should be between 0 and 1 (found {p}); apply sigmoid first, or use BinaryCrossEntropyWithLogits on the logits.", nameof(input));
+                throw new ArgumentException($"all elements of input should be between 0 and 1 (found {p}); apply sigmoid first, or use " +
+                    "BinaryCrossEntropyWithLogits on the logits.", nameof(input));
     }
 }

@@ -61,8 +61,10 @@ public static class Conv2dKernel
                             float[] col = ArrayPool<float>.Shared.Rent(kdim * p);
                             try
                             {
-                                Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, col);
-                                Gemm.Sgemm(false, false, g.OutChannels, p, kdim, 1f, w, kdim, col, p, beta, y, p, parallelGemm, Gemm.BestPath);
+                                Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH,
+                                    g.PadW, col);
+                                Gemm.Sgemm(false, false, g.OutChannels, p, kdim, 1f, w, kdim, col, p, beta, y, p, parallelGemm,
+                                    Gemm.BestPath);
                             }
                             finally
                             {
@@ -154,11 +156,13 @@ public static class Conv2dKernel
                             ReadOnlySpan<float> cols = x;
                             if (col is not null)
                             {
-                                Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, col);
+                                Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH,
+                                    g.PadW, col);
                                 cols = col;
                             }
                             // dW (Cout × kdim) += dY (Cout × P) · colᵀ (P × kdim)
-                            Gemm.Sgemm(false, true, g.OutChannels, kdim, p, 1f, dy, p, cols, p, b == b0 ? 0f : 1f, dw, kdim, parallelGemm, Gemm.BestPath);
+                            Gemm.Sgemm(false, true, g.OutChannels, kdim, p, 1f, dy, p, cols, p, b == b0 ? 0f : 1f, dw, kdim, parallelGemm,
+                                Gemm.BestPath);
                         }
                     }
                     finally
@@ -182,8 +186,10 @@ public static class Conv2dKernel
     {
         s.Validate();
         int p = s.OutHeight * s.OutWidth;
-        if (gradOutput.Length < (long)s.Batch * s.OutputImageSize) throw new ArgumentException("Output gradient span is too short.", nameof(gradOutput));
-        if (gradBias.Length < s.OutChannels) throw new ArgumentException($"Bias gradient has {gradBias.Length} elements, expected {s.OutChannels}.", nameof(gradBias));
+        if (gradOutput.Length < (long)s.Batch * s.OutputImageSize)
+            throw new ArgumentException("Output gradient span is too short.", nameof(gradOutput));
+        if (gradBias.Length < s.OutChannels)
+            throw new ArgumentException($"Bias gradient has {gradBias.Length} elements, expected {s.OutChannels}.", nameof(gradBias));
         Span<double> sums = s.OutChannels <= 1024 ? stackalloc double[s.OutChannels] : new double[s.OutChannels];
         sums.Clear();
         for (int b = 0; b < s.Batch; b++)
@@ -192,7 +198,7 @@ public static class Conv2dKernel
     }
 
     /// <summary>Reference twin of <c>Forward</c>: direct seven-loop convolution summed in float64.</summary>
-    public static void ForwardScalar(in Conv2dShape s, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+    internal static void ForwardScalar(in Conv2dShape s, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, Span<float> output)
     {
         Check(in s, input.Length, weight.Length, output.Length, bias.Length, allowBias: true);
@@ -220,7 +226,7 @@ public static class Conv2dKernel
     /// Reference twin of the three backward kernels: direct loops in float64. Any of the output spans may be
     /// empty to skip that gradient; the others are overwritten.
     /// </summary>
-    public static void BackwardScalar(in Conv2dShape s, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> input,
+    internal static void BackwardScalar(in Conv2dShape s, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> input,
         ReadOnlySpan<float> weight, Span<float> gradInput, Span<float> gradWeight, Span<float> gradBias)
     {
         s.Validate();
@@ -267,9 +273,16 @@ public static class Conv2dKernel
     {
         s.Validate();
         long needIn = (long)s.Batch * s.InputImageSize, needOut = (long)s.Batch * s.OutputImageSize;
-        if (inputLength < needIn) throw new ArgumentException($"Input span has {inputLength} elements; shape ({s.Batch}, {s.InChannels}, {s.Height}, {s.Width}) needs {needIn}.");
-        if (weightLength < s.WeightSize) throw new ArgumentException($"Weight span has {weightLength} elements; ({s.OutChannels}, {s.InChannels}, {s.KernelH}, {s.KernelW}) needs {s.WeightSize}.");
-        if (outputLength < needOut) throw new ArgumentException($"Output span has {outputLength} elements; ({s.Batch}, {s.OutChannels}, {s.OutHeight}, {s.OutWidth}) needs {needOut}.");
-        if (allowBias && biasLength != 0 && biasLength < s.OutChannels) throw new ArgumentException($"Bias has {biasLength} elements, expected {s.OutChannels}.");
+        if (inputLength < needIn)
+            throw new ArgumentException($"Input span has {inputLength} elements; shape ({s.Batch}, {s.InChannels}, {s.Height}, " +
+            $"{s.Width}) needs {needIn}.");
+        if (weightLength < s.WeightSize)
+            throw new ArgumentException($"Weight span has {weightLength} elements; ({s.OutChannels}, {s.InChannels}, {s.KernelH}, " +
+            $"{s.KernelW}) needs {s.WeightSize}.");
+        if (outputLength < needOut)
+            throw new ArgumentException($"Output span has {outputLength} elements; ({s.Batch}, {s.OutChannels}, {s.OutHeight}, " +
+            $"{s.OutWidth}) needs {needOut}.");
+        if (allowBias && biasLength != 0 && biasLength < s.OutChannels)
+            throw new ArgumentException($"Bias has {biasLength} elements, expected {s.OutChannels}.");
     }
 }

@@ -81,7 +81,8 @@ public static unsafe partial class CrossEntropyKernel
     /// <summary>p[index] for 16 lanes, as two 8-lane gathers (.NET has no 512-bit gather).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Gather(float* p, Vector512<int> index) =>
-        Vector512.Create(Avx2.GatherVector256(p, index.GetLower(), sizeof(float)), Avx2.GatherVector256(p, index.GetUpper(), sizeof(float)));
+        Vector512.Create(Avx2.GatherVector256(p, index.GetLower(), sizeof(float)),
+            Avx2.GatherVector256(p, index.GetUpper(), sizeof(float)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Accumulate(Vector512<float> li, Vector512<float> wt, ref Vector512<double> accLoss, ref Vector512<double> accWeight)

@@ -41,7 +41,8 @@ public static unsafe partial class CrossEntropyKernel
     public static void ValidateTargets(ReadOnlySpan<long> targets, int classes, long ignoreIndex)
     {
         int i = FirstInvalidTarget(targets, classes, ignoreIndex);
-        if (i >= 0) throw new ArgumentOutOfRangeException(null, $"Target {targets[i]} is out of bounds."); // PyTorch's wording, nothing appended
+        // PyTorch's wording, nothing appended
+        if (i >= 0) throw new ArgumentOutOfRangeException(null, $"Target {targets[i]} is out of bounds.");
     }
 
     /// <summary>Index of the first target outside [0, C) that is not <paramref name="ignoreIndex"/>, or −1.</summary>
@@ -58,7 +59,8 @@ public static unsafe partial class CrossEntropyKernel
             for (; i <= n - 8; i += 8)
             {
                 var v = Vector512.LoadUnsafe(ref p, (nuint)i);
-                if (!Vector512.EqualsAll(Vector512.GreaterThanOrEqual(v.AsUInt64(), c) & ~Vector512.Equals(v, ig).AsUInt64(), Vector512<ulong>.Zero)) break;
+                if (!Vector512.EqualsAll(Vector512.GreaterThanOrEqual(v.AsUInt64(), c) & ~Vector512.Equals(v, ig).AsUInt64(),
+                    Vector512<ulong>.Zero)) break;
             }
         }
         else if (Vector256.IsHardwareAccelerated)
@@ -68,7 +70,8 @@ public static unsafe partial class CrossEntropyKernel
             for (; i <= n - 4; i += 4)
             {
                 var v = Vector256.LoadUnsafe(ref p, (nuint)i);
-                if (!Vector256.EqualsAll(Vector256.GreaterThanOrEqual(v.AsUInt64(), c) & ~Vector256.Equals(v, ig).AsUInt64(), Vector256<ulong>.Zero)) break;
+                if (!Vector256.EqualsAll(Vector256.GreaterThanOrEqual(v.AsUInt64(), c) & ~Vector256.Equals(v, ig).AsUInt64(),
+                    Vector256<ulong>.Zero)) break;
             }
         }
         for (; i < n; i++)
@@ -182,11 +185,11 @@ public static unsafe partial class CrossEntropyKernel
                 weightPart[chunk] = wsum;
             });
         }
-        return new CrossEntropyTotals(SumInOrder(lossPart), SumInOrder(weightPart));
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
-    public static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+    internal static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
         Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
     {
@@ -241,7 +244,8 @@ public static unsafe partial class CrossEntropyKernel
         {
             float* ax = px, aw = pw, am = pm, aS = ps, ag = pg, adx = pdx;
             long* at = pt;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes,
+                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
             {
                 var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
                 for (int r = r0; r < r1; r++)
@@ -252,7 +256,8 @@ public static unsafe partial class CrossEntropyKernel
                     float g = broadcast ? ag[0] : ag[r];
                     float wt = weighted ? w[(int)t] : 1f;
                     float a = (1f - eps) * wt + eps / classes * wSum;
-                    VectorMath.ExpAffine(new ReadOnlySpan<float>(ax + (long)r * classes, classes), am[r], aS[r], g * a, g * (eps / classes), w, dx);
+                    VectorMath.ExpAffine(new ReadOnlySpan<float>(ax + (long)r * classes, classes), am[r], aS[r], g * a, g * (eps / classes),
+                        w, dx);
                     dx[(int)t] -= g * ((1f - eps) * wt);
                 }
             });
@@ -260,7 +265,7 @@ public static unsafe partial class CrossEntropyKernel
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+    internal static void BackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
@@ -303,7 +308,7 @@ public static unsafe partial class CrossEntropyKernel
         Span<float> gradLogits, Span<float> loss = default)
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
+        KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
         CheckOptional(rows, loss.Length, nameof(loss));
         ValidateTargets(targets, classes, ignoreIndex);
         return ForwardBackwardChecked(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, gradScale, gradLogits, loss);
@@ -315,7 +320,8 @@ public static unsafe partial class CrossEntropyKernel
     {
         // Few classes: 16 rows at a time, one per vector lane; chunks are then whole groups.
         bool groups = UsesRowGroups(classes);
-        int rpc = groups ? Math.Max(GroupRows, SoftmaxKernel.RowsPerChunk(classes) / GroupRows * GroupRows) : SoftmaxKernel.RowsPerChunk(classes);
+        int rpc = groups ? Math.Max(GroupRows, SoftmaxKernel.RowsPerChunk(classes) / GroupRows * GroupRows)
+            : SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         var weightPart = new double[lossPart.Length];
         bool weighted = !weight.IsEmpty;
@@ -327,11 +333,13 @@ public static unsafe partial class CrossEntropyKernel
         {
             float* ax = px, aw = pw, al = pl, adx = pdx;
             long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, groups ? GroupWorkPerRow(classes) : classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
+            KernelParallel.ForChunks(rows, rpc, groups ? GroupWorkPerRow(classes) : classes,
+                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
             {
                 if (groups)
                 {
-                    (lossPart[chunk], weightPart[chunk]) = RowGroupsChunk(ax, at, adx, al, classes, weighted ? aw : null, ignoreIndex, eps, wSum, g, r0, r1);
+                    (lossPart[chunk], weightPart[chunk]) = RowGroupsChunk(ax, at, adx, al, classes, weighted ? aw : null, ignoreIndex, eps,
+                        wSum, g, r0, r1);
                     return;
                 }
                 double lsum = 0, wsum = 0;
@@ -370,7 +378,7 @@ public static unsafe partial class CrossEntropyKernel
                 weightPart[chunk] = wsum;
             });
         }
-        return new CrossEntropyTotals(SumInOrder(lossPart), SumInOrder(weightPart));
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
     }
 
     /// <summary>
@@ -382,14 +390,17 @@ public static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
+        KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
         ValidateTargets(targets, classes, ignoreIndex); // before the denominator indexes the weights with them
         double denominator = TargetWeightSum(targets, weight, ignoreIndex);
-        return ForwardBackwardChecked(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, (float)(1.0 / denominator), gradLogits, default).Mean;
+        return ForwardBackwardChecked(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, (float)(1.0 / denominator),
+            gradLogits, default).Mean;
     }
 
-    /// <summary>Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.</summary>
-    public static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+    /// <summary>
+    /// Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.
+    /// </summary>
+    internal static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, float gradScale,
         Span<float> gradLogits, Span<float> loss = default)
     {
@@ -410,7 +421,7 @@ public static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> weight, float labelSmoothing, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
         CheckOptional(rows, loss.Length, nameof(loss));
         CheckOptional(rows, rowMax.Length, nameof(rowMax));
         CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
@@ -438,15 +449,15 @@ public static unsafe partial class CrossEntropyKernel
                 lossPart[chunk] = lsum;
             });
         }
-        return SumInOrder(lossPart);
+        return PartialSums.SumInOrder(lossPart);
     }
 
     /// <summary>Scalar reference for <see cref="ForwardProb"/>.</summary>
-    public static double ForwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
+    internal static double ForwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
         ReadOnlySpan<float> weight, float labelSmoothing, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
         double lsum = 0;
         for (int r = 0; r < rows; r++)
@@ -473,14 +484,15 @@ public static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         bool broadcast = rowGrad.Length == 1;
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
         fixed (float* px = logits, pq = targets, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         {
             float* ax = px, aq = pq, aw = weight.IsEmpty ? null : pw, am = pm, aS = ps, ag = pg, adx = pdx;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes,
+                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
             {
                 for (int r = r0; r < r1; r++)
                 {
@@ -493,12 +505,12 @@ public static unsafe partial class CrossEntropyKernel
     }
 
     /// <summary>Scalar reference for <see cref="BackwardProb"/>.</summary>
-    public static void BackwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
+    internal static void BackwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
         ReadOnlySpan<float> weight, float labelSmoothing,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        SoftmaxKernel.CheckSame(logits.Length, targets.Length, nameof(targets));
+        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
         for (int r = 0; r < rows; r++)
@@ -518,7 +530,8 @@ public static unsafe partial class CrossEntropyKernel
     // ---- row helpers -------------------------------------------------------------------------
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float RowLoss(ReadOnlySpan<float> x, int t, float m, float logSum, ReadOnlySpan<float> w, float wt, float wSum, float eps)
+    private static float RowLoss(ReadOnlySpan<float> x, int t, float m, float logSum, ReadOnlySpan<float> w, float wt, float wSum,
+        float eps)
     {
         // (x_t − m) − l rather than x_t − (m + l): exact when the target is the max and m is large.
         float li = wt * -(x[t] - m - logSum);
@@ -613,20 +626,14 @@ public static unsafe partial class CrossEntropyKernel
         return (float)s;
     }
 
-    private static double SumInOrder(double[] parts)
-    {
-        double s = 0;
-        foreach (double v in parts) s += v;
-        return s;
-    }
-
     private static int CheckArgs(ReadOnlySpan<float> logits, int rows, int classes, ReadOnlySpan<float> weight, float labelSmoothing)
     {
-        int n = SoftmaxKernel.CheckRows(logits.Length, classes, nameof(logits));
+        int n = KernelArgs.Rows(logits.Length, classes, nameof(logits));
         if (n != rows)
             throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({rows}).", nameof(logits));
         if (!weight.IsEmpty && weight.Length != classes)
-            throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.", nameof(weight));
+            throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.",
+                nameof(weight));
         LossOptions.CheckLabelSmoothing(labelSmoothing);
         return n;
     }
@@ -640,10 +647,10 @@ public static unsafe partial class CrossEntropyKernel
     private static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
-        SoftmaxKernel.CheckSame(rows, rowMax.Length, nameof(rowMax));
-        SoftmaxKernel.CheckSame(rows, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.SameLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
         if (rowGrad.Length != 1 && rowGrad.Length != rows)
             throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
-        SoftmaxKernel.CheckSame(rows * classes, gradLogits.Length, nameof(gradLogits));
+        KernelArgs.SameLength(rows * classes, gradLogits.Length, nameof(gradLogits));
     }
 }

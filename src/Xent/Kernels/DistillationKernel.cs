@@ -66,7 +66,7 @@ public static unsafe class DistillationKernel
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per softmax, <see cref="MathF.Exp"/>).</summary>
-    public static double ForwardScalar(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes, float temperature,
+    internal static double ForwardScalar(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes, float temperature,
         Span<float> rowLoss, float gradScale, Span<float> gradStudent)
     {
         int rows = Check(student, teacher, classes, temperature, rowLoss.Length, gradStudent.Length);
@@ -99,12 +99,13 @@ public static unsafe class DistillationKernel
         for (int i = 0; i < x.Length; i++) y[i] = x[i] / t;
     }
 
-    private static int Check(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes, float temperature, int lossLength, int gradLength)
+    private static int Check(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes, float temperature, int lossLength,
+        int gradLength)
     {
-        int rows = SoftmaxKernel.CheckRows(student.Length, classes, nameof(student));
-        SoftmaxKernel.CheckSame(student.Length, teacher.Length, nameof(teacher));
-        if (lossLength != 0) SoftmaxKernel.CheckSame(rows, lossLength, "rowLoss");
-        if (gradLength != 0) SoftmaxKernel.CheckSame(student.Length, gradLength, "gradStudent");
+        int rows = KernelArgs.Rows(student.Length, classes, nameof(student));
+        KernelArgs.SameLength(student.Length, teacher.Length, nameof(teacher));
+        if (lossLength != 0) KernelArgs.SameLength(rows, lossLength, "rowLoss");
+        if (gradLength != 0) KernelArgs.SameLength(student.Length, gradLength, "gradStudent");
         LossOptions.CheckTemperature(temperature);
         return rows;
     }

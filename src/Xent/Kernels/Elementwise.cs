@@ -16,7 +16,8 @@ public static class Elementwise
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every Linear step from the first: tier-0 code costs µs per call
     public static void AddInPlace(ReadOnlySpan<float> src, Span<float> dst)
     {
-        if (dst.Length < src.Length) throw new ArgumentException($"Destination has {dst.Length} elements, source {src.Length}.", nameof(dst));
+        if (dst.Length < src.Length) throw new ArgumentException($"Destination has {dst.Length} elements, source {src.Length}.",
+            nameof(dst));
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
@@ -28,7 +29,9 @@ public static class Elementwise
         for (; i < src.Length; i++) dst[i] += src[i];
     }
 
-    /// <summary>Adds <paramref name="bias"/> (length <paramref name="cols"/>) to every row of the rows×cols matrix <paramref name="x"/>.</summary>
+    /// <summary>
+    /// Adds <paramref name="bias"/> (length <paramref name="cols"/>) to every row of the rows×cols matrix <paramref name="x"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every Linear step from the first: tier-0 code costs µs per call
     public static void AddBiasRows(Span<float> x, int rows, int cols, ReadOnlySpan<float> bias)
     {
@@ -70,7 +73,8 @@ public static class Elementwise
     public static void BiasGradRows(ReadOnlySpan<float> grad, int rows, int cols, Span<float> gradBias)
     {
         CheckMatrix(grad.Length, rows, cols, nameof(grad));
-        if (gradBias.Length < cols) throw new ArgumentException($"Bias gradient has {gradBias.Length} elements, expected {cols}.", nameof(gradBias));
+        if (gradBias.Length < cols) throw new ArgumentException($"Bias gradient has {gradBias.Length} elements, expected {cols}.",
+            nameof(gradBias));
         Span<float> total = gradBias[..cols];
         total.Clear();
         const int Block = 32;
@@ -120,7 +124,9 @@ public static class Elementwise
         }
     }
 
-    /// <summary><c>y = max(x, 0)</c> as <c>torch.relu</c>: NaN and −0 pass through unchanged. <paramref name="y"/> may alias <paramref name="x"/>.</summary>
+    /// <summary>
+    /// <c>y = max(x, 0)</c> as <c>torch.relu</c>: NaN and −0 pass through unchanged. <paramref name="y"/> may alias <paramref name="x"/>.
+    /// </summary>
     public static void Relu(ReadOnlySpan<float> x, Span<float> y)
     {
         if (y.Length < x.Length) throw new ArgumentException($"Output has {y.Length} elements, input {x.Length}.", nameof(y));
@@ -133,7 +139,8 @@ public static class Elementwise
             {
                 var v = Vector.LoadUnsafe(ref s, (nuint)i);
                 // x < 0 is false for NaN and −0, which pass through as in torch.relu.
-                Vector.StoreUnsafe(Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), Vector<float>.Zero, v), ref d, (nuint)i);
+                Vector.StoreUnsafe(Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), Vector<float>.Zero, v), ref d,
+                    (nuint)i);
             }
         }
         for (; i < x.Length; i++) y[i] = ReluScalar(x[i]);
@@ -178,7 +185,8 @@ public static class Elementwise
                 for (; i <= cols - Vector<float>.Count; i += Vector<float>.Count)
                 {
                     var v = Vector.LoadUnsafe(ref d, (nuint)i) + Vector.LoadUnsafe(ref b, (nuint)i);
-                    Vector.StoreUnsafe(Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), Vector<float>.Zero, v), ref d, (nuint)i);
+                    Vector.StoreUnsafe(Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), Vector<float>.Zero, v), ref d,
+                        (nuint)i);
                 }
             }
             for (; i < cols; i++) row[i] = ReluScalar(row[i] + bias[i]);
@@ -191,6 +199,7 @@ public static class Elementwise
     private static void CheckMatrix(int length, int rows, int cols, string name)
     {
         if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(name, $"Matrix shape {rows}x{cols} is negative.");
-        if (length < (long)rows * cols) throw new ArgumentException($"Span {name} has {length} elements; a {rows}x{cols} matrix needs {(long)rows * cols}.", name);
+        if (length < (long)rows * cols)
+            throw new ArgumentException($"Span {name} has {length} elements; a {rows}x{cols} matrix needs {(long)rows * cols}.", name);
     }
 }

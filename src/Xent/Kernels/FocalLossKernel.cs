@@ -78,11 +78,11 @@ public static unsafe class FocalLossKernel
                 weightPart[chunk] = wsum;
             });
         }
-        return new CrossEntropyTotals(SumInOrder(lossPart), SumInOrder(weightPart));
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
-    public static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
+    internal static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
         ReadOnlySpan<float> weight, long ignoreIndex, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
@@ -123,7 +123,8 @@ public static unsafe class FocalLossKernel
         {
             float* ax = px, aw = pw, am = pm, aS = ps, ag = pg, adx = pdx;
             long* at = pt;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes,
+                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
             {
                 for (int r = r0; r < r1; r++)
                 {
@@ -141,7 +142,7 @@ public static unsafe class FocalLossKernel
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
+    internal static void BackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
         ReadOnlySpan<float> weight, long ignoreIndex, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
@@ -171,7 +172,7 @@ public static unsafe class FocalLossKernel
         ReadOnlySpan<float> weight, long ignoreIndex, float gradScale, Span<float> gradLogits, Span<float> loss = default)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
-        SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
+        KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
         CheckOptional(rows, loss.Length, nameof(loss));
         return ForwardBackwardChecked(logits, targets, rows, classes, gamma, weight, ignoreIndex, gradScale, gradLogits, loss);
     }
@@ -185,13 +186,17 @@ public static unsafe class FocalLossKernel
         ReadOnlySpan<float> weight, long ignoreIndex, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
-        SoftmaxKernel.CheckSame(logits.Length, gradLogits.Length, nameof(gradLogits));
+        KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
         double denominator = CrossEntropyKernel.TargetWeightSum(targets, weight, ignoreIndex);
-        return ForwardBackwardChecked(logits, targets, rows, classes, gamma, weight, ignoreIndex, (float)(1.0 / denominator), gradLogits, default).Mean;
+        return ForwardBackwardChecked(logits, targets, rows, classes, gamma, weight, ignoreIndex, (float)(1.0 / denominator), gradLogits,
+            default).Mean;
     }
 
-    /// <summary>Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.</summary>
-    public static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
+    /// <summary>
+    /// Scalar reference for <see cref="ForwardBackward"/>: <see cref="ForwardScalar"/> then <see cref="BackwardScalar"/>.
+    /// </summary>
+    internal static CrossEntropyTotals ForwardBackwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        float gamma,
         ReadOnlySpan<float> weight, long ignoreIndex, float gradScale, Span<float> gradLogits, Span<float> loss = default)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
@@ -248,7 +253,7 @@ public static unsafe class FocalLossKernel
                 weightPart[chunk] = wsum;
             });
         }
-        return new CrossEntropyTotals(SumInOrder(lossPart), SumInOrder(weightPart));
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
     }
 
     // ---- the row's focal arithmetic, shared by every path ------------------------------------
@@ -309,21 +314,16 @@ public static unsafe class FocalLossKernel
         return MathF.Log(s);
     }
 
-    private static double SumInOrder(double[] parts)
-    {
-        double s = 0;
-        foreach (double v in parts) s += v;
-        return s;
-    }
-
-    private static int CheckArgs(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma, ReadOnlySpan<float> weight,
+    private static int CheckArgs(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
+        ReadOnlySpan<float> weight,
         long ignoreIndex)
     {
-        int n = SoftmaxKernel.CheckRows(logits.Length, classes, nameof(logits));
+        int n = KernelArgs.Rows(logits.Length, classes, nameof(logits));
         if (n != targets.Length)
             throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({targets.Length}).", nameof(logits));
         if (!weight.IsEmpty && weight.Length != classes)
-            throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.", nameof(weight));
+            throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.",
+                nameof(weight));
         LossOptions.CheckGamma(gamma);
         CrossEntropyKernel.ValidateTargets(targets, classes, ignoreIndex);
         return n;
@@ -338,10 +338,10 @@ public static unsafe class FocalLossKernel
     private static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
-        SoftmaxKernel.CheckSame(rows, rowMax.Length, nameof(rowMax));
-        SoftmaxKernel.CheckSame(rows, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.SameLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
         if (rowGrad.Length != 1 && rowGrad.Length != rows)
             throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
-        SoftmaxKernel.CheckSame(rows * classes, gradLogits.Length, nameof(gradLogits));
+        KernelArgs.SameLength(rows * classes, gradLogits.Length, nameof(gradLogits));
     }
 }

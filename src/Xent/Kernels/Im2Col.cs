@@ -109,7 +109,7 @@ public static unsafe class Im2Col
     }
 
     /// <summary>Reference twin of <see cref="Unfold"/>: one bounds check per element.</summary>
-    public static void UnfoldScalar(ReadOnlySpan<float> image, int channels, int height, int width,
+    internal static void UnfoldScalar(ReadOnlySpan<float> image, int channels, int height, int width,
         int kh, int kw, int sh, int sw, int ph, int pw, Span<float> col)
     {
         int ho = OutputSize(height, kh, sh, ph), wo = OutputSize(width, kw, sw, pw);
@@ -128,7 +128,7 @@ public static unsafe class Im2Col
     }
 
     /// <summary>Reference twin of <see cref="Fold"/>.</summary>
-    public static void FoldScalar(ReadOnlySpan<float> col, int channels, int height, int width,
+    internal static void FoldScalar(ReadOnlySpan<float> col, int channels, int height, int width,
         int kh, int kw, int sh, int sw, int ph, int pw, Span<float> image)
     {
         int ho = OutputSize(height, kh, sh, ph), wo = OutputSize(width, kw, sw, pw);

@@ -6,7 +6,7 @@ namespace Xent.Kernels;
 /// or combines per-chunk partial results in chunk order, gives bit-identical results whatever
 /// the number of threads.
 /// </summary>
-public static class KernelParallel
+internal static class KernelParallel
 {
     private static int s_maxThreads = Environment.ProcessorCount;
 
@@ -14,7 +14,8 @@ public static class KernelParallel
     public static int MaxThreads
     {
         get => s_maxThreads;
-        set => s_maxThreads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxThreads must be at least 1.");
+        set => s_maxThreads = value >= 1 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxThreads must be at least 1.");
     }
 
     /// <summary>Number of fixed-size chunks that cover <paramref name="length"/> items.</summary>

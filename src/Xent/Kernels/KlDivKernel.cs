@@ -42,7 +42,7 @@ public static unsafe class KlDivKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
-    public static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget, Span<float> loss)
+    internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget, Span<float> loss)
     {
         Check(input, target, loss.Length, nameof(loss), allowEmpty: true);
         double s = 0;
@@ -55,7 +55,9 @@ public static unsafe class KlDivKernel
         return s;
     }
 
-    /// <summary>dloss/dx = −g·t (or −g·e^t with <paramref name="logTarget"/>); <paramref name="gradLoss"/> has one value per element or one for all.</summary>
+    /// <summary>
+    /// dloss/dx = −g·t (or −g·e^t with <paramref name="logTarget"/>); <paramref name="gradLoss"/> has one value per element or one for all.
+    /// </summary>
     public static void Backward(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(gradInput, target, gradLoss.Length == 1 ? gradInput.Length : gradLoss.Length, nameof(gradLoss), allowEmpty: false);
@@ -71,10 +73,11 @@ public static unsafe class KlDivKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
+    internal static void BackwardScalar(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(gradInput, target, gradLoss.Length == 1 ? gradInput.Length : gradLoss.Length, nameof(gradLoss), allowEmpty: false);
-        for (int i = 0; i < gradInput.Length; i++) gradInput[i] = Grad(target[i], logTarget, gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]);
+        for (int i = 0; i < gradInput.Length; i++) gradInput[i] =
+            Grad(target[i], logTarget, gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]);
     }
 
     /// <summary>xlogy(t, t) − t·x, or e^t·(t − x): PyTorch's two float32 expressions.</summary>
@@ -88,7 +91,7 @@ public static unsafe class KlDivKernel
 
     private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, int outLength, string outName, bool allowEmpty)
     {
-        SoftmaxKernel.CheckSame(input.Length, target.Length, nameof(target));
+        KernelArgs.SameLength(input.Length, target.Length, nameof(target));
         if (outLength != input.Length && !(allowEmpty && outLength == 0))
             throw new ArgumentException($"Expected {outName} to have {input.Length} elements but it has {outLength}.", outName);
     }

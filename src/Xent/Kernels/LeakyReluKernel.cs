@@ -31,7 +31,7 @@ internal static class LeakyReluKernel
     }
 
     /// <summary>Scalar twin of <see cref="Forward"/> (also its tail).</summary>
-    public static void ForwardScalar(ReadOnlySpan<float> x, float slope, Span<float> y)
+    internal static void ForwardScalar(ReadOnlySpan<float> x, float slope, Span<float> y)
     {
         KernelArgs.SameLength(x.Length, y.Length, nameof(y));
         for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : x[i] * slope;
@@ -63,7 +63,7 @@ internal static class LeakyReluKernel
     }
 
     /// <summary>Scalar twin of <see cref="Backward"/> (also its tail).</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float slope, Span<float> dx)
+    internal static void BackwardScalar(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float slope, Span<float> dx)
     {
         KernelArgs.SameLength(x.Length, dy.Length, nameof(dy));
         KernelArgs.SameLength(x.Length, dx.Length, nameof(dx));

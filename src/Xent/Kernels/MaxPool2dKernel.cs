@@ -52,9 +52,11 @@ public static class MaxPool2dKernel
     {
         int inPlane = height * width, outPlane = outHeight * outWidth;
         if (gradOutput.Length < (long)planes * outPlane || indices.Length < (long)planes * outPlane)
-            throw new ArgumentException($"Output gradient ({gradOutput.Length}) or indices ({indices.Length}) shorter than {planes}x{outHeight}x{outWidth}.");
+            throw new ArgumentException($"Output gradient ({gradOutput.Length}) or indices ({indices.Length}) shorter than " +
+                $"{planes}x{outHeight}x{outWidth}.");
         if (gradInput.Length < (long)planes * inPlane)
-            throw new ArgumentException($"Input gradient has {gradInput.Length} elements; {planes}x{height}x{width} needs {(long)planes * inPlane}.", nameof(gradInput));
+            throw new ArgumentException($"Input gradient has {gradInput.Length} elements; {planes}x{height}x{width} needs " +
+                $"{(long)planes * inPlane}.", nameof(gradInput));
         // Planes in parallel (each is written by one chunk): the pass is bound by memory bandwidth, not arithmetic.
         // A bad index is reported after the loop, as the ArgumentException a caller expects, not an AggregateException.
         long badAt = -1;
@@ -89,12 +91,13 @@ public static class MaxPool2dKernel
         if (badAt >= 0)
         {
             int pl = (int)(badAt / outPlane), o = (int)(badAt % outPlane);
-            throw new ArgumentException($"Index {indices[(int)badAt]} at output {o} of plane {pl} is outside the {height}x{width} input.", nameof(indices));
+            throw new ArgumentException($"Index {indices[(int)badAt]} at output {o} of plane {pl} is outside the {height}x{width} input.",
+                nameof(indices));
         }
     }
 
     /// <summary>Reference twin of <see cref="Forward"/>: the plain window loop for every plane.</summary>
-    public static void ForwardScalar(ReadOnlySpan<float> input, int planes, int height, int width,
+    internal static void ForwardScalar(ReadOnlySpan<float> input, int planes, int height, int width,
         int kh, int kw, int sh, int sw, int ph, int pw, Span<float> output, Span<int> indices)
     {
         var (ho, wo) = Check(input.Length, planes, height, width, kh, kw, sh, sw, ph, pw, output.Length, indices.Length);
@@ -228,12 +231,15 @@ public static class MaxPool2dKernel
     {
         if (planes < 0) throw new ArgumentOutOfRangeException(nameof(planes), planes, "planes must be non-negative.");
         if (ph > kh / 2 || pw > kw / 2)
-            throw new ArgumentException($"pad should be at most half of effective kernel size, but got pad=({ph}, {pw}), kernel_size=({kh}, {kw}).");
+            throw new ArgumentException($"pad should be at most half of effective kernel size, but got pad=({ph}, {pw}), " +
+                $"kernel_size=({kh}, {kw}).");
         int ho = OutputSize(height, kh, sh, ph), wo = OutputSize(width, kw, sw, pw);
         long needIn = (long)planes * height * width, needOut = (long)planes * ho * wo;
-        if (inputLength < needIn) throw new ArgumentException($"Input span has {inputLength} elements; {planes}x{height}x{width} needs {needIn}.");
+        if (inputLength < needIn)
+            throw new ArgumentException($"Input span has {inputLength} elements; {planes}x{height}x{width} needs {needIn}.");
         if (outputLength < needOut || indicesLength < needOut)
-            throw new ArgumentException($"Output ({outputLength}) or indices ({indicesLength}) span shorter than {planes}x{ho}x{wo} = {needOut}.");
+            throw new ArgumentException($"Output ({outputLength}) or indices ({indicesLength}) span shorter than {planes}x{ho}x{wo} = " +
+                $"{needOut}.");
         return (ho, wo);
     }
 }

@@ -44,7 +44,7 @@ public static unsafe class SigmoidFocalLossKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
-    public static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, Span<float> loss)
+    internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, Span<float> loss)
     {
         Check(input, target, alpha, gamma, loss.Length, allowEmpty: true);
         double s = 0;
@@ -79,7 +79,7 @@ public static unsafe class SigmoidFocalLossKernel
     }
 
     /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
+    internal static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
         ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, alpha, gamma, gradInput.Length, allowEmpty: false);
@@ -108,13 +108,15 @@ public static unsafe class SigmoidFocalLossKernel
         return at * ce * qg;
     }
 
-    private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, int outLength, bool allowEmpty)
+    private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, int outLength,
+        bool allowEmpty)
     {
-        SoftmaxKernel.CheckSame(input.Length, target.Length, nameof(target));
+        KernelArgs.SameLength(input.Length, target.Length, nameof(target));
         if (outLength != input.Length && !(allowEmpty && outLength == 0))
             throw new ArgumentException($"Expected the output to have {input.Length} elements but it has {outLength}.");
         LossOptions.CheckGamma(gamma);
-        if (float.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be a number (negative disables the weighting).");
+        if (float.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha,
+            "alpha must be a number (negative disables the weighting).");
     }
 
     private static void CheckGrad(ReadOnlySpan<float> gradLoss, int n)

@@ -35,7 +35,7 @@ public static class SoftcapKernel
     }
 
     /// <summary>Scalar reference for <see cref="Forward"/> (<see cref="MathF.Tanh"/>).</summary>
-    public static void ForwardScalar(ReadOnlySpan<float> x, float cap, Span<float> y)
+    internal static void ForwardScalar(ReadOnlySpan<float> x, float cap, Span<float> y)
     {
         ValidateCap(cap);
         KernelArgs.SameLength(x.Length, y.Length, nameof(y));
@@ -56,7 +56,7 @@ public static class SoftcapKernel
     }
 
     /// <summary>Scalar reference for <see cref="Backward"/>.</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, float cap, Span<float> dx)
+    internal static void BackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, float cap, Span<float> dx)
     {
         ValidateCap(cap);
         KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
@@ -90,7 +90,8 @@ public static class SoftcapKernel
     }
 
     // Cephes tanhf: tanh(u) = u + u·z·P(z), z = u², for |u| < 0.625.
-    private const float T0 = -5.70498872745e-3f, T1 = 2.06390887954e-2f, T2 = -5.37397155531e-2f, T3 = 1.33314422036e-1f, T4 = -3.33332819422e-1f;
+    private const float T0 = -5.70498872745e-3f, T1 = 2.06390887954e-2f, T2 = -5.37397155531e-2f, T3 = 1.33314422036e-1f,
+        T4 = -3.33332819422e-1f;
 
     /// <summary>tanh lane-wise, a few ulp relative.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -17,9 +17,7 @@ public static unsafe class SoftmaxKernel
     /// <summary>Rows per parallel chunk for rows of <paramref name="classes"/> (depends only on C).</summary>
     internal static int RowsPerChunk(int classes) => Math.Max(1, ChunkElements / Math.Max(1, classes));
 
-    // Kept for the cross-entropy kernels that still call them; new code calls KernelArgs directly.
-    internal static int CheckRows(int length, int classes, string name) => KernelArgs.Rows(length, classes, name);
-
+    // Kept only for LinearCrossEntropyKernel (being rewritten on another branch); everything else calls KernelArgs.
     internal static void CheckSame(int expected, int actual, string name) => KernelArgs.SameLength(expected, actual, name);
 
     /// <summary>y = log_softmax(x) row-wise. <paramref name="y"/> may be <paramref name="x"/>.</summary>
@@ -44,7 +42,7 @@ public static unsafe class SoftmaxKernel
     }
 
     /// <summary>Scalar reference for <see cref="LogSoftmax"/>: two passes in float with <see cref="MathF.Exp"/>.</summary>
-    public static void LogSoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
+    internal static void LogSoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
         int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
         KernelArgs.SameLength(x.Length, y.Length, nameof(y));
@@ -85,7 +83,7 @@ public static unsafe class SoftmaxKernel
     }
 
     /// <summary>Scalar reference for <see cref="LogSoftmaxBackward"/>.</summary>
-    public static void LogSoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    internal static void LogSoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
         int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
         KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
@@ -122,7 +120,7 @@ public static unsafe class SoftmaxKernel
     }
 
     /// <summary>Scalar reference for <see cref="Softmax"/>.</summary>
-    public static void SoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
+    internal static void SoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
         int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
         KernelArgs.SameLength(x.Length, y.Length, nameof(y));
@@ -161,7 +159,7 @@ public static unsafe class SoftmaxKernel
     }
 
     /// <summary>Scalar reference for <see cref="SoftmaxBackward"/>.</summary>
-    public static void SoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    internal static void SoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
         int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
         KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));

@@ -73,7 +73,7 @@ public static class ZLossKernel
     }
 
     /// <summary>Scalar reference for <see cref="Backward"/> (<see cref="MathF.Exp"/>).</summary>
-    public static void BackwardScalar(ReadOnlySpan<float> logits, int classes, ReadOnlySpan<long> targets, long ignoreIndex, float scale,
+    internal static void BackwardScalar(ReadOnlySpan<float> logits, int classes, ReadOnlySpan<long> targets, long ignoreIndex, float scale,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         int rows = CheckBackward(logits, classes, targets, rowMax, rowLogSum, rowGrad, gradLogits);

@@ -14,6 +14,8 @@ public sealed class BCELoss(Tensor? weight = null, Reduction reduction = Reducti
     /// <summary>How per-element losses are combined.</summary>
     public Reduction Reduction { get; } = reduction;
 
-    /// <summary>The loss of <paramref name="input"/> probabilities against <paramref name="target"/>; see <see cref="F.BinaryCrossEntropy"/>.</summary>
+    /// <summary>
+    /// The loss of <paramref name="input"/> probabilities against <paramref name="target"/>; see <see cref="F.BinaryCrossEntropy"/>.
+    /// </summary>
     public Tensor Forward(Tensor input, Tensor target) => F.BinaryCrossEntropy(input, target, Weight, Reduction);
 }

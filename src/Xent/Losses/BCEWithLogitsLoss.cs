@@ -18,6 +18,8 @@ public sealed class BCEWithLogitsLoss(Tensor? weight = null, Reduction reduction
     /// <summary>How per-element losses are combined.</summary>
     public Reduction Reduction { get; } = reduction;
 
-    /// <summary>The loss of <paramref name="input"/> logits against <paramref name="target"/>; see <see cref="F.BinaryCrossEntropyWithLogits"/>.</summary>
+    /// <summary>
+    /// The loss of <paramref name="input"/> logits against <paramref name="target"/>; see <see cref="F.BinaryCrossEntropyWithLogits"/>.
+    /// </summary>
     public Tensor Forward(Tensor input, Tensor target) => F.BinaryCrossEntropyWithLogits(input, target, Weight, Reduction, PosWeight);
 }

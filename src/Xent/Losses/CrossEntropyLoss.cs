@@ -11,7 +11,8 @@ namespace Xent.NN;
 /// <param name="labelSmoothing">ε in [0, 1] (default 0).</param>
 /// <param name="zLossScale">PaLM's z-loss: adds scale·logsumexp² per non-ignored element (default 0: off).</param>
 /// <param name="softcap">Gemma 2's logit soft-capping cap·tanh(x/cap) before the softmax (default null: off).</param>
-public sealed class CrossEntropyLoss(Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean, float labelSmoothing = 0f,
+public sealed class CrossEntropyLoss(Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean,
+    float labelSmoothing = 0f,
     float zLossScale = 0f, float? softcap = null) : Module
 {
     /// <summary>The (C) class weight, or null.</summary>

@@ -10,6 +10,9 @@ public sealed class DistillationLoss(float temperature) : Module
     /// <summary>The softmax temperature T.</summary>
     public float Temperature { get; } = temperature;
 
-    /// <summary>The loss of <paramref name="studentLogits"/> against the constant <paramref name="teacherLogits"/>; see <see cref="F.DistillationLoss"/>.</summary>
+    /// <summary>
+    /// The loss of <paramref name="studentLogits"/> against the constant <paramref name="teacherLogits"/>; see
+    /// <see cref="F.DistillationLoss"/>.
+    /// </summary>
     public Tensor Forward(Tensor studentLogits, Tensor teacherLogits) => F.DistillationLoss(studentLogits, teacherLogits, Temperature);
 }

@@ -8,7 +8,8 @@ namespace Xent.NN;
 /// <param name="weight">Optional (C) rescaling weight per class.</param>
 /// <param name="ignoreIndex">A target value that does not contribute (default −100).</param>
 /// <param name="reduction">None, Mean (default) or Sum.</param>
-public sealed class FocalLoss(float gamma = 2f, Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean) : Module
+public sealed class FocalLoss(float gamma = 2f, Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
+    : Module
 {
     /// <summary>The focusing exponent γ.</summary>
     public float Gamma { get; } = gamma;
@@ -22,6 +23,8 @@ public sealed class FocalLoss(float gamma = 2f, Tensor? weight = null, long igno
     /// <summary>How per-element losses are combined.</summary>
     public Reduction Reduction { get; } = reduction;
 
-    /// <summary>The loss of <paramref name="input"/> logits against class indices <paramref name="target"/>; see <see cref="F.FocalLoss"/>.</summary>
+    /// <summary>
+    /// The loss of <paramref name="input"/> logits against class indices <paramref name="target"/>; see <see cref="F.FocalLoss"/>.
+    /// </summary>
     public Tensor Forward(Tensor input, Tensor target) => F.FocalLoss(input, target, Gamma, Weight, IgnoreIndex, Reduction);
 }

@@ -53,5 +53,6 @@ public sealed class LinearCrossEntropyLoss : Module
     /// <param name="target">(N) int64 class indices.</param>
     /// <param name="linearBias">(V) head bias, or null.</param>
     public Tensor Forward(Tensor hidden, Tensor linearWeight, Tensor target, Tensor? linearBias = null) =>
-        F.LinearCrossEntropy(hidden, linearWeight, target, linearBias, Weight, IgnoreIndex, Reduction, LabelSmoothing, ZLossScale, Softcap, Options);
+        F.LinearCrossEntropy(hidden, linearWeight, target, linearBias, Weight, IgnoreIndex, Reduction, LabelSmoothing, ZLossScale, Softcap,
+            Options);
 }

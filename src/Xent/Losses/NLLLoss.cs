@@ -18,6 +18,8 @@ public sealed class NLLLoss(Tensor? weight = null, long ignoreIndex = -100, Redu
     /// <summary>How per-element losses are combined.</summary>
     public Reduction Reduction { get; } = reduction;
 
-    /// <summary>The loss of <paramref name="input"/> log-probabilities against <paramref name="target"/>; see <see cref="F.NllLoss"/>.</summary>
+    /// <summary>
+    /// The loss of <paramref name="input"/> log-probabilities against <paramref name="target"/>; see <see cref="F.NllLoss"/>.
+    /// </summary>
     public Tensor Forward(Tensor input, Tensor target) => F.NllLoss(input, target, Weight, IgnoreIndex, Reduction);
 }

@@ -19,6 +19,8 @@ public sealed class SigmoidFocalLoss(float alpha = 0.25f, float gamma = 2f, Redu
     /// <summary>How per-element losses are combined.</summary>
     public Reduction Reduction { get; } = reduction;
 
-    /// <summary>The loss of <paramref name="input"/> logits against <paramref name="target"/>; see <see cref="F.SigmoidFocalLoss"/>.</summary>
+    /// <summary>
+    /// The loss of <paramref name="input"/> logits against <paramref name="target"/>; see <see cref="F.SigmoidFocalLoss"/>.
+    /// </summary>
     public Tensor Forward(Tensor input, Tensor target) => F.SigmoidFocalLoss(input, target, Alpha, Gamma, Reduction);
 }

@@ -10,11 +10,16 @@ public sealed class Mlp : Module
 {
     private readonly Linear[] _layers;
 
-    /// <summary>Builds a one-hidden-layer model, drawing initial weights from <paramref name="generator"/> (default <see cref="Generator.Default"/>).</summary>
+    /// <summary>
+    /// Builds a one-hidden-layer model, drawing initial weights from <paramref name="generator"/> (default
+    /// <see cref="Generator.Default"/>).
+    /// </summary>
     public Mlp(int inputSize = 784, int hiddenSize = 256, int numClasses = 10, Generator? generator = null)
         : this(inputSize, [hiddenSize], numClasses, generator) { }
 
-    /// <summary>Builds a model with one hidden layer per entry of <paramref name="hiddenSizes"/> (none: logistic regression named <c>fc1</c>).</summary>
+    /// <summary>
+    /// Builds a model with one hidden layer per entry of <paramref name="hiddenSizes"/> (none: logistic regression named <c>fc1</c>).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A size below 1.</exception>
     public Mlp(int inputSize, IReadOnlyList<int> hiddenSizes, int numClasses, Generator? generator = null)
     {

@@ -13,11 +13,18 @@ namespace Xent.Models;
 /// </summary>
 public sealed class MnistCnn : Module
 {
-    /// <summary>Builds the tutorial's model for 1×28×28 inputs and 10 classes, drawing initial weights from <paramref name="generator"/> (default <see cref="Generator.Default"/>).</summary>
+    /// <summary>
+    /// Builds the tutorial's model for 1×28×28 inputs and 10 classes, drawing initial weights from <paramref name="generator"/> (default
+    /// <see cref="Generator.Default"/>).
+    /// </summary>
     public MnistCnn(Generator? generator = null) : this(1, 28, 28, 10, generator) { }
 
-    /// <summary>Builds the architecture for <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/> inputs and <paramref name="numClasses"/> classes.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Images smaller than 6×6 (nothing is left after two 3×3 convolutions and a 2×2 pool), or no class.</exception>
+    /// <summary>
+    /// Builds the architecture for <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/> inputs and
+    /// <paramref name="numClasses"/> classes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Images smaller than 6×6 (nothing is left after two 3×3 convolutions and a 2×2 pool),
+    /// or no class.</exception>
     public MnistCnn(int channels, int height, int width, int numClasses, Generator? generator = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
@@ -26,8 +33,10 @@ public sealed class MnistCnn : Module
         ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
         Conv1 = Register("conv1", new Conv2d(channels, 32, 3, 1, generator: generator));
         Conv2 = Register("conv2", new Conv2d(32, 64, 3, 1, generator: generator));
-        Dropout1 = Register("dropout1", new Dropout2d(0.25, generator is null ? null : new Generator(unchecked((long)generator.NextUInt64()))));
-        Dropout2 = Register("dropout2", new Dropout2d(0.5, generator is null ? null : new Generator(unchecked((long)generator.NextUInt64()))));
+        Dropout1 = Register("dropout1", new Dropout2d(0.25,
+            generator is null ? null : new Generator(unchecked((long)generator.NextUInt64()))));
+        Dropout2 = Register("dropout2", new Dropout2d(0.5,
+            generator is null ? null : new Generator(unchecked((long)generator.NextUInt64()))));
         Fc1 = Register("fc1", new Linear(FlatSize(height, width), 128, generator: generator));
         Fc2 = Register("fc2", new Linear(128, numClasses, generator: generator));
     }

@@ -8,11 +8,13 @@ namespace Xent.NN;
 public sealed class Conv2d : Module
 {
     /// <summary>Square kernel, stride and padding: <c>new Conv2d(1, 32, 3, 1)</c> like <c>nn.Conv2d(1, 32, 3, 1)</c>.</summary>
-    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, bool bias = true, Generator? generator = null)
+    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, bool bias = true,
+        Generator? generator = null)
         : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), bias, generator) { }
 
     /// <summary>Separate (height, width) kernel size, stride and padding.</summary>
-    /// <exception cref="ArgumentException">A channel count is not positive, a kernel size or stride is below 1, or padding is negative.</exception>
+    /// <exception cref="ArgumentException">A channel count is not positive, a kernel size or stride is below 1, or padding is
+    /// negative.</exception>
     public Conv2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W)? stride = null, (int H, int W)? padding = null,
         bool bias = true, Generator? generator = null)
     {
@@ -20,7 +22,9 @@ public sealed class Conv2d : Module
             throw new ArgumentException($"Conv2d needs positive channel counts, got in_channels={inChannels}, out_channels={outChannels}.");
         var s = stride ?? (1, 1);
         var p = padding ?? (0, 0);
-        if (kernelSize.H < 1 || kernelSize.W < 1) throw new ArgumentException($"kernel size should be greater than zero, got ({kernelSize.H}, {kernelSize.W}).", nameof(kernelSize));
+        if (kernelSize.H < 1 || kernelSize.W < 1)
+            throw new ArgumentException($"kernel size should be greater than zero, got ({kernelSize.H}, {kernelSize.W}).",
+            nameof(kernelSize));
         if (s.H < 1 || s.W < 1) throw new ArgumentException($"non-positive stride is not supported (got ({s.H}, {s.W})).", nameof(stride));
         if (p.H < 0 || p.W < 0) throw new ArgumentException($"negative padding is not supported (got ({p.H}, {p.W})).", nameof(padding));
         InChannels = inChannels;
@@ -64,7 +68,9 @@ public sealed class Conv2d : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.Conv2d(input, Weight, Bias, Stride, Padding);
 
-    /// <summary><c>relu(Forward(input))</c> in one pass (<see cref="F.Conv2dRelu"/>): same values and gradients, less memory traffic.</summary>
+    /// <summary>
+    /// <c>relu(Forward(input))</c> in one pass (<see cref="F.Conv2dRelu"/>): same values and gradients, less memory traffic.
+    /// </summary>
     public Tensor ForwardRelu(Tensor input) => F.Conv2dRelu(input, Weight, Bias, Stride, Padding);
 
     /// <inheritdoc/>

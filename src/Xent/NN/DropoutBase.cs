@@ -23,7 +23,10 @@ public abstract class DropoutBase : Module
     /// <summary>Probability of zeroing an element (<see cref="Dropout"/>) or a channel (<see cref="Dropout2d"/>).</summary>
     public double P { get; }
 
-    /// <summary>The generator that draws the masks; reseed it (<see cref="Generator.ManualSeed"/>) to make a run reproducible or resumable per epoch.</summary>
+    /// <summary>
+    /// The generator that draws the masks; reseed it (<see cref="Generator.ManualSeed"/>) to make a run reproducible or resumable per
+    /// epoch.
+    /// </summary>
     public Generator Generator { get; }
 
     /// <inheritdoc/>

@@ -95,7 +95,8 @@ public static class Init
     {
         ArgumentNullException.ThrowIfNull(tensor);
         if (tensor.Rank < 2)
-            throw new ArgumentException($"Fan in and fan out can not be computed for tensor with fewer than 2 dimensions (got shape {Shapes.Format(tensor.ShapeSpan)}).", nameof(tensor));
+            throw new ArgumentException("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions (got shape " +
+                $"{Shapes.Format(tensor.ShapeSpan)}).", nameof(tensor));
         int receptive = 1;
         for (int d = 2; d < tensor.Rank; d++) receptive *= tensor.Size(d);
         return (tensor.Size(1) * receptive, tensor.Size(0) * receptive);

@@ -42,5 +42,6 @@ public sealed class Linear : Module
     public override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias);
 
     /// <inheritdoc/>
-    public override string ToString() => $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias is not null ? "True" : "False")})";
+    public override string ToString() =>
+        $"Linear(in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias is not null ? "True" : "False")})";
 }

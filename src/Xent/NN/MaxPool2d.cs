@@ -28,5 +28,6 @@ public sealed class MaxPool2d : Module
     public override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding);
 
     /// <inheritdoc/>
-    public override string ToString() => $"MaxPool2d(kernel_size=({KernelSize.H}, {KernelSize.W}), stride=({Stride.H}, {Stride.W}), padding=({Padding.H}, {Padding.W}))";
+    public override string ToString() =>
+        $"MaxPool2d(kernel_size=({KernelSize.H}, {KernelSize.W}), stride=({Stride.H}, {Stride.W}), padding=({Padding.H}, {Padding.W}))";
 }

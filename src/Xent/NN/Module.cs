@@ -43,8 +43,10 @@ public abstract class Module
     {
         if (string.IsNullOrEmpty(name) || name.Contains('.'))
             throw new ArgumentException($"Invalid name '{name}': names must be non-empty and contain no '.'.", nameof(name));
-        foreach (var p in _parameters) if (p.Key == name) throw new ArgumentException($"A parameter named '{name}' is already registered in {GetType().Name}.");
-        foreach (var c in _children) if (c.Key == name) throw new ArgumentException($"A module named '{name}' is already registered in {GetType().Name}.");
+        foreach (var p in _parameters) if (p.Key == name)
+            throw new ArgumentException($"A parameter named '{name}' is already registered in {GetType().Name}.");
+        foreach (var c in _children) if (c.Key == name)
+            throw new ArgumentException($"A module named '{name}' is already registered in {GetType().Name}.");
     }
 
     /// <summary>Direct children in registration order.</summary>
@@ -102,18 +104,23 @@ public abstract class Module
         var problems = new List<string>();
         var missing = own.Keys.Where(k => !stateDict.ContainsKey(k)).ToList();
         var unexpected = stateDict.Keys.Where(k => !own.ContainsKey(k)).ToList();
-        if (strict && missing.Count > 0) problems.Add("Missing key(s) in state_dict: " + string.Join(", ", missing.Select(k => $"\"{k}\"")) + ".");
-        if (strict && unexpected.Count > 0) problems.Add("Unexpected key(s) in state_dict: " + string.Join(", ", unexpected.Select(k => $"\"{k}\"")) + ".");
+        if (strict && missing.Count > 0) problems.Add("Missing key(s) in state_dict: " + string.Join(", ", missing.Select(k => $"\"{k}\""))
+            + ".");
+        if (strict && unexpected.Count > 0) problems.Add("Unexpected key(s) in state_dict: "
+            + string.Join(", ", unexpected.Select(k => $"\"{k}\"")) + ".");
         foreach (var (name, p) in own)
         {
             if (!stateDict.TryGetValue(name, out var t)) continue;
             if (t.DType != DType.Float32)
-                problems.Add($"size mismatch for {name}: expected float32, got {IO.Checkpoint.StoredDTypeName(t) ?? Tensor.Name(t.DType)}.");
+                problems.Add($"size mismatch for {name}: expected float32, got " +
+                    $"{IO.Checkpoint.StoredDTypeName(t) ?? Tensor.Name(t.DType)}.");
             else if (!t.ShapeSpan.SequenceEqual(p.ShapeSpan))
-                problems.Add($"size mismatch for {name}: copying a param with shape {Shapes.Format(t.ShapeSpan)} from checkpoint, the shape in current model is {Shapes.Format(p.ShapeSpan)}.");
+                problems.Add($"size mismatch for {name}: copying a param with shape {Shapes.Format(t.ShapeSpan)} from checkpoint, the " +
+                    $"shape in current model is {Shapes.Format(p.ShapeSpan)}.");
         }
         if (problems.Count > 0)
-            throw new InvalidOperationException($"Error(s) in loading state_dict for {GetType().Name}:\n\t" + string.Join("\n\t", problems));
+            throw new InvalidOperationException($"Error(s) in loading state_dict for {GetType().Name}:\n\t"
+                + string.Join("\n\t", problems));
         foreach (var (name, p) in own)
             if (stateDict.TryGetValue(name, out var t)) t.Data.CopyTo(p.Data);
     }

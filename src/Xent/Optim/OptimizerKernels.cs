@@ -70,7 +70,7 @@ internal static class OptimizerKernels
         SgdScalar(p, g, negLr, wd, i);
     }
 
-    public static void SgdScalar(Span<float> p, ReadOnlySpan<float> g, float negLr, float wd, int from = 0)
+    internal static void SgdScalar(Span<float> p, ReadOnlySpan<float> g, float negLr, float wd, int from = 0)
     {
         KernelArgs.SameLength(p.Length, g.Length, nameof(g));
         for (int i = from; i < p.Length; i++)
@@ -131,7 +131,7 @@ internal static class OptimizerKernels
         SgdMomentumScalar(p, g, b, s, i);
     }
 
-    public static void SgdMomentumScalar(Span<float> p, ReadOnlySpan<float> g, Span<float> b, in SgdMomentumScalars s, int from = 0)
+    internal static void SgdMomentumScalar(Span<float> p, ReadOnlySpan<float> g, Span<float> b, in SgdMomentumScalars s, int from = 0)
     {
         KernelArgs.SameLength(p.Length, g.Length, nameof(g));
         KernelArgs.SameLength(p.Length, b.Length, nameof(b));
@@ -226,7 +226,7 @@ internal static class OptimizerKernels
         AdamScalar(p, g, m, v, vmax, s, i);
     }
 
-    public static void AdamScalar(
+    internal static void AdamScalar(
         Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vmax, in AdamScalars s, int from = 0)
     {
         KernelArgs.SameLength(p.Length, g.Length, nameof(g));
@@ -305,7 +305,7 @@ internal static class OptimizerKernels
         AdadeltaScalar(p, g, sq, acc, s, i);
     }
 
-    public static void AdadeltaScalar(
+    internal static void AdadeltaScalar(
         Span<float> p, ReadOnlySpan<float> g, Span<float> sq, Span<float> acc, in AdadeltaScalars s, int from = 0)
     {
         KernelArgs.SameLength(p.Length, g.Length, nameof(g));

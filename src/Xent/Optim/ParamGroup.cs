@@ -94,19 +94,6 @@ public sealed class ParamGroup
         }
     }
 
-    /// <summary>
-    /// Gets or sets an option by PyTorch name (<c>"momentum"</c>, <c>"eps"</c>, …; booleans as 0 or 1); prefer the typed properties.
-    /// </summary>
-    /// <exception cref="KeyNotFoundException">The name is not an option, or (getting) the option is not set.</exception>
-    public double this[string name]
-    {
-        get => Get(Lookup(name));
-        set => this[Lookup(name)] = value;
-    }
-
-    /// <summary>True when option <paramref name="name"/> (a PyTorch name) is set.</summary>
-    public bool Has(string name) => TryLookup(name, out var o) && Has(o);
-
     internal bool Has(GroupOption option) => this[option] is not null;
 
     internal double? this[GroupOption option]
@@ -121,9 +108,6 @@ public sealed class ParamGroup
         option = (GroupOption)i;
         return i >= 0;
     }
-
-    private static GroupOption Lookup(string name) => TryLookup(name, out var o) ? o
-        : throw new KeyNotFoundException($"'{name}' is not a parameter-group option; the options are: {string.Join(", ", OptionNames)}.");
 
     private double Get(GroupOption option) => _options[(int)option]
         ?? throw new KeyNotFoundException($"Parameter group has no option '{OptionNames[(int)option]}'; it has: " +

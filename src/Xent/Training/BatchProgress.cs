@@ -8,4 +8,5 @@ namespace Xent.Training;
 /// <param name="RunningLoss">Mean loss since the last log line (or the epoch start).</param>
 /// <param name="Samples">Training samples seen this epoch.</param>
 /// <param name="EpochSeconds">Seconds since the epoch started.</param>
-public readonly record struct BatchProgress(int Epoch, int Batch, int BatchesPerEpoch, double Loss, double RunningLoss, long Samples, double EpochSeconds);
+public readonly record struct BatchProgress(int Epoch, int Batch, int BatchesPerEpoch, double Loss, double RunningLoss, long Samples,
+    double EpochSeconds);

@@ -3,7 +3,8 @@ namespace Xent.Training;
 /// <summary>The metrics of one evaluation pass.</summary>
 /// <param name="Correct">Samples whose arg-max matches the target (multi-label: whose every label is right).</param>
 /// <param name="Total">Samples evaluated.</param>
-/// <param name="MeanCrossEntropy">Mean cross-entropy (natural log), float64; for multi-label, the mean binary cross-entropy per label.</param>
+/// <param name="MeanCrossEntropy">Mean cross-entropy (natural log), float64; for multi-label, the mean binary cross-entropy per
+/// label.</param>
 /// <param name="ExpectedCalibrationError">ECE with 15 equal-width bins (NaN for multi-label).</param>
 /// <param name="PerClassAccuracy">Recall of each class (NaN for a class without samples); for multi-label, each label's accuracy.</param>
 /// <param name="ConfusionMatrix">Rows = true class, columns = predicted class (empty for multi-label).</param>

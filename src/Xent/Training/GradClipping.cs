@@ -2,7 +2,9 @@ using Xent.NN;
 
 namespace Xent.Training;
 
-/// <summary>PyTorch's <c>torch.nn.utils.clip_grad_norm_</c>: rescales all gradients together so their global L2 norm is at most a bound.</summary>
+/// <summary>
+/// PyTorch's <c>torch.nn.utils.clip_grad_norm_</c>: rescales all gradients together so their global L2 norm is at most a bound.
+/// </summary>
 public static class GradClipping
 {
     /// <summary>

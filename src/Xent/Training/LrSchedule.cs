@@ -27,7 +27,10 @@ public sealed record LrSchedule
     /// <summary>True when the rate never changes (no schedule, no warm-up): the trainer then leaves the optimizer alone.</summary>
     public bool IsConstant => Kind == "none" && WarmupSteps == 0;
 
-    /// <summary>The factor for 1-based <paramref name="epoch"/> and <paramref name="batch"/>, with <paramref name="batchesPerEpoch"/> steps in each of <paramref name="epochs"/> epochs.</summary>
+    /// <summary>
+    /// The factor for 1-based <paramref name="epoch"/> and <paramref name="batch"/>, with <paramref name="batchesPerEpoch"/> steps in each
+    /// of <paramref name="epochs"/> epochs.
+    /// </summary>
     /// <exception cref="ArgumentException">An unknown kind.</exception>
     public double Factor(int epoch, int batch, int batchesPerEpoch, int epochs)
     {

@@ -10,7 +10,9 @@ public static class Metrics
     /// <summary>The number of equal-width confidence bins of the standard ECE definition (Guo et al., 2017).</summary>
     public const int DefaultCalibrationBins = 15;
 
-    /// <summary>Index of the largest value of <paramref name="row"/>; the first one on ties (like <c>torch.max</c> on CPU). NaN counts as largest.</summary>
+    /// <summary>
+    /// Index of the largest value of <paramref name="row"/>; the first one on ties (like <c>torch.max</c> on CPU). NaN counts as largest.
+    /// </summary>
     public static int ArgMax(ReadOnlySpan<float> row)
     {
         if (row.IsEmpty) throw new ArgumentException("ArgMax of an empty row.", nameof(row));
@@ -79,7 +81,8 @@ public static class Metrics
     /// </summary>
     public static double CrossEntropy(ReadOnlySpan<float> logits, long target)
     {
-        if (target < 0 || target >= logits.Length) throw new ArgumentOutOfRangeException(nameof(target), $"Target {target} is out of bounds.");
+        if (target < 0 || target >= logits.Length)
+            throw new ArgumentOutOfRangeException(nameof(target), $"Target {target} is out of bounds.");
         double max = double.NegativeInfinity;
         foreach (float v in logits) if (v > max || float.IsNaN(v)) max = v;
         if (double.IsNaN(max)) return double.NaN;
@@ -126,7 +129,8 @@ public static class Metrics
     /// Expected calibration error: Σ_m |B_m|/n · |acc(B_m) − conf(B_m)| over <paramref name="bins"/> equal-width
     /// confidence bins (see <see cref="CalibrationBin"/>). NaN when empty.
     /// </summary>
-    public static double ExpectedCalibrationError(ReadOnlySpan<double> confidences, ReadOnlySpan<bool> correct, int bins = DefaultCalibrationBins)
+    public static double ExpectedCalibrationError(ReadOnlySpan<double> confidences, ReadOnlySpan<bool> correct,
+        int bins = DefaultCalibrationBins)
     {
         CheckSameLength(confidences.Length, correct.Length);
         var acc = new CalibrationAccumulator(bins);
@@ -154,7 +158,9 @@ public static class Metrics
             throw new ArgumentException($"Expected input batch_size ({logitsLength / numClasses}) to match target batch_size ({targets}).");
     }
 
-    /// <summary>Per-class (true positives, false positives, false negatives) from a confusion matrix (rows true, columns predicted).</summary>
+    /// <summary>
+    /// Per-class (true positives, false positives, false negatives) from a confusion matrix (rows true, columns predicted).
+    /// </summary>
     public static (long Tp, long Fp, long Fn)[] ClassCounts(long[,] confusion)
     {
         ArgumentNullException.ThrowIfNull(confusion);

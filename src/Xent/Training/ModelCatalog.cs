@@ -6,7 +6,9 @@ namespace Xent.Training;
 /// <summary>The models the CLI trains and evaluates, by name, built for a <see cref="ModelSpec"/>'s input shape and class count.</summary>
 public static class ModelCatalog
 {
-    /// <summary>Known names: <c>cnn</c> (the PyTorch MNIST tutorial's CNN), <c>linear</c> (logistic regression), <c>mlp</c> (ReLU hidden layers).</summary>
+    /// <summary>
+    /// Known names: <c>cnn</c> (the PyTorch MNIST tutorial's CNN), <c>linear</c> (logistic regression), <c>mlp</c> (ReLU hidden layers).
+    /// </summary>
     public static IReadOnlyList<string> Names { get; } = ["cnn", "linear", "mlp"];
 
     /// <summary>Hidden sizes of <c>mlp</c> when none are given.</summary>
@@ -15,7 +17,9 @@ public static class ModelCatalog
     /// <summary>Largest fc1 input the CNN accepts (64 × 32 × 32, images up to 68×68); larger images should be resized.</summary>
     public const int MaxCnnFlatSize = 64 * 32 * 32;
 
-    /// <summary>Builds model <paramref name="name"/> for 1×28×28 images and 10 classes with initial weights drawn from <paramref name="generator"/>.</summary>
+    /// <summary>
+    /// Builds model <paramref name="name"/> for 1×28×28 images and 10 classes with initial weights drawn from <paramref name="generator"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
     public static Module Create(string name, Generator generator) => name switch
     {
@@ -29,7 +33,8 @@ public static class ModelCatalog
     /// Builds <paramref name="spec"/>'s model for its input shape and outputs. At 1×28×28 with 10 classes this draws the same
     /// weights as <see cref="Create(string, Generator)"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">Unknown model, a CNN on feature vectors, or images too small or too large for the CNN.</exception>
+    /// <exception cref="ArgumentException">Unknown model, a CNN on feature vectors, or images too small or too large for the
+    /// CNN.</exception>
     public static Module Create(ModelSpec spec, Generator generator)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -42,7 +47,8 @@ public static class ModelCatalog
                 int c = spec.InputShape[0], h = spec.InputShape[1], w = spec.InputShape[2];
                 if (h < 6 || w < 6) throw new ArgumentException($"the cnn model needs images of at least 6x6, got {w}x{h}.");
                 if (MnistCnn.FlatSize(h, w) > MaxCnnFlatSize)
-                    throw new ArgumentException($"{w}x{h} images would give the cnn model a fc1 layer of {MnistCnn.FlatSize(h, w)} inputs; resize them to at most 68x68 with --image-size.");
+                    throw new ArgumentException($"{w}x{h} images would give the cnn model a fc1 layer of {MnistCnn.FlatSize(h, w)} " +
+                        "inputs; resize them to at most 68x68 with --image-size.");
                 return new MnistCnn(c, h, w, spec.NumClasses, generator);
             case "linear":
                 return new LinearClassifier(inputSize, spec.NumClasses, generator);
@@ -56,7 +62,10 @@ public static class ModelCatalog
     /// <summary><c>auto</c>: <c>cnn</c> for images, <c>mlp</c> for feature vectors.</summary>
     public static string Auto(string inputKind) => inputKind == ModelSpec.ImageInput ? "cnn" : "mlp";
 
-    /// <summary>Guesses the model from a state dict's keys (<c>conv1.weight</c> → cnn, <c>linear.weight</c> → linear, <c>fc1.weight</c> → mlp), or null.</summary>
+    /// <summary>
+    /// Guesses the model from a state dict's keys (<c>conv1.weight</c> → cnn, <c>linear.weight</c> → linear, <c>fc1.weight</c> → mlp), or
+    /// null.
+    /// </summary>
     public static string? Infer(IEnumerable<string> keys)
     {
         var set = keys.ToHashSet(StringComparer.Ordinal);

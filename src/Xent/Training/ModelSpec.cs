@@ -34,7 +34,9 @@ public sealed record ModelSpec
     /// <summary>Shape of one raw input sample: (C, H, W) for images, (F) for feature vectors.</summary>
     public required int[] InputShape { get; init; }
 
-    /// <summary>Output names in logit order: class names (sorted, as the data sources order them) or, for multi-label, label names.</summary>
+    /// <summary>
+    /// Output names in logit order: class names (sorted, as the data sources order them) or, for multi-label, label names.
+    /// </summary>
     public required string[] ClassNames { get; init; }
 
     /// <summary>Standardisation means: one per channel (images) or per feature.</summary>
@@ -46,7 +48,9 @@ public sealed record ModelSpec
     /// <summary>Hidden layer sizes of the <c>mlp</c> model (empty for the others).</summary>
     public int[] Hidden { get; init; } = [];
 
-    /// <summary>True when the outputs are independent labels (sigmoid, BCEWithLogitsLoss) rather than exclusive classes (softmax).</summary>
+    /// <summary>
+    /// True when the outputs are independent labels (sigmoid, BCEWithLogitsLoss) rather than exclusive classes (softmax).
+    /// </summary>
     public bool MultiLabel { get; init; }
 
     /// <summary>Softmax temperature fitted by <c>xent calibrate</c>: probabilities are softmax(logits / T). 1 means none.</summary>
@@ -86,7 +90,9 @@ public sealed record ModelSpec
         return m;
     }
 
-    /// <summary>Reads a spec from checkpoint metadata, or returns null when the metadata holds none (an older or PyTorch checkpoint).</summary>
+    /// <summary>
+    /// Reads a spec from checkpoint metadata, or returns null when the metadata holds none (an older or PyTorch checkpoint).
+    /// </summary>
     /// <exception cref="InvalidDataException">A <c>spec.*</c> entry is missing or malformed.</exception>
     public static ModelSpec? FromMetadata(IReadOnlyDictionary<string, string> metadata)
     {
@@ -124,11 +130,13 @@ public sealed record ModelSpec
         if (ClassNames.Length < 1) throw new InvalidDataException("model spec: no class names.");
         int stats = InputShape[0]; // channels (C, H, W) or features (F)
         if (Mean.Length != stats || Std.Length != stats)
-            throw new InvalidDataException($"model spec: {Mean.Length} means and {Std.Length} standard deviations for {stats} {(InputKind == ImageInput ? "channels" : "features")}.");
+            throw new InvalidDataException($"model spec: {Mean.Length} means and {Std.Length} standard deviations for {stats} " +
+                $"{(InputKind == ImageInput ? "channels" : "features")}.");
         if (Std.Any(s => !(s > 0) || !float.IsFinite(s)) || Mean.Any(m => !float.IsFinite(m)))
             throw new InvalidDataException("model spec: means must be finite and standard deviations positive.");
         if (!(Temperature > 0) || !float.IsFinite(Temperature))
-            throw new InvalidDataException($"model spec: temperature must be positive, got {Temperature.ToString("R", CultureInfo.InvariantCulture)}.");
+            throw new InvalidDataException("model spec: temperature must be positive, got " +
+                $"{Temperature.ToString("R", CultureInfo.InvariantCulture)}.");
         if (FeatureNames is not null && FeatureNames.Length != InputShape[0])
             throw new InvalidDataException($"model spec: {FeatureNames.Length} feature names for {InputShape[0]} features.");
     }
@@ -140,7 +148,8 @@ public sealed record ModelSpec
     {
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<string[]>(json) ?? throw new InvalidDataException("model spec: null name list.");
+            return System.Text.Json.JsonSerializer.Deserialize<string[]>(json)
+                ?? throw new InvalidDataException("model spec: null name list.");
         }
         catch (System.Text.Json.JsonException e)
         {

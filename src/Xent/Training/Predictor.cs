@@ -37,7 +37,8 @@ public sealed class Predictor
     {
         var (state, _, metadata) = TrainingCheckpoint.Load(checkpointPath);
         var spec = ModelSpec.FromMetadata(metadata)
-            ?? throw new InvalidDataException($"'{checkpointPath}' has no model spec (spec.* metadata): it was not written by this version of xent train, so its classes and input standardisation are unknown.");
+            ?? throw new InvalidDataException($"'{checkpointPath}' has no model spec (spec.* metadata): it was not written by this " +
+                "version of xent train, so its classes and input standardisation are unknown.");
         Module model;
         try
         {
@@ -66,7 +67,8 @@ public sealed class Predictor
     public double[][] PredictBatch(ReadOnlySpan<float> raw, int count)
     {
         if (count < 0 || raw.Length != (long)count * _sampleSize)
-            throw new ArgumentException($"{raw.Length} values are not {count} input(s) of shape ({string.Join(", ", Spec.InputShape)}).", nameof(raw));
+            throw new ArgumentException($"{raw.Length} values are not {count} input(s) of shape ({string.Join(", ", Spec.InputShape)}).",
+                nameof(raw));
         var result = new double[count][];
         const int chunk = 256;
         int c = Spec.NumClasses, stats = Spec.Mean.Length, plane = _sampleSize / stats;
@@ -90,7 +92,10 @@ public sealed class Predictor
         return result;
     }
 
-    /// <summary>softmax(logits / T) in float64, or sigmoid(logit / T) per logit for multi-label models (T = <see cref="ModelSpec.Temperature"/>, as the ONNX export applies it).</summary>
+    /// <summary>
+    /// softmax(logits / T) in float64, or sigmoid(logit / T) per logit for multi-label models (T = <see cref="ModelSpec.Temperature"/>, as
+    /// the ONNX export applies it).
+    /// </summary>
     public double[] Probabilities(ReadOnlySpan<float> logits)
     {
         var p = new double[logits.Length];
@@ -121,7 +126,8 @@ public sealed class Predictor
                 return ([path], ImageFolderSource.LoadImages([path], options, out _));
             case DataSourceKind.ImageFolder or DataSourceKind.ImageFiles:
                 var files = ImageFolderSource.ImageFiles(path);
-                if (files.Length == 0) throw new InvalidDataException($"'{path}' holds no images ({string.Join(", ", ImageFolderSource.Extensions)}).");
+                if (files.Length == 0)
+                    throw new InvalidDataException($"'{path}' holds no images ({string.Join(", ", ImageFolderSource.Extensions)}).");
                 return (files, ImageFolderSource.LoadImages(files, options, out _));
             case DataSourceKind.Csv or DataSourceKind.Npy:
                 var data = DatasetFactory.Load(path, options);
@@ -129,7 +135,8 @@ public sealed class Predictor
                 for (int i = 0; i < data.Count; i++) data.Raw(i).CopyTo(raw.AsSpan(i * _sampleSize, _sampleSize));
                 return (Enumerable.Range(0, data.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(), raw);
             default:
-                throw new InvalidDataException($"'{path}' is an IDX folder; evaluate it with xent eval, or pass images, a CSV or a .npy file.");
+                throw new InvalidDataException($"'{path}' is an IDX folder; evaluate it with xent eval, or pass images, a CSV or a .npy " +
+                    "file.");
         }
     }
 

@@ -14,13 +14,17 @@ public static class ReliabilityDiagram
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
 
-    /// <summary>The bins of <paramref name="confidences"/> (in [0, 1]) with <see cref="Metrics.CalibrationBin"/>'s edges, the ECE's.</summary>
+    /// <summary>
+    /// The bins of <paramref name="confidences"/> (in [0, 1]) with <see cref="Metrics.CalibrationBin"/>'s edges, the ECE's.
+    /// </summary>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
-    public static ReliabilityBin[] Bins(ReadOnlySpan<double> confidences, ReadOnlySpan<bool> correct, int bins = Metrics.DefaultCalibrationBins)
+    public static ReliabilityBin[] Bins(ReadOnlySpan<double> confidences, ReadOnlySpan<bool> correct,
+        int bins = Metrics.DefaultCalibrationBins)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bins, 1);
         if (confidences.Length != correct.Length)
-            throw new ArgumentException($"Expected as many correctness flags ({correct.Length}) as confidences ({confidences.Length}).", nameof(correct));
+            throw new ArgumentException($"Expected as many correctness flags ({correct.Length}) as confidences ({confidences.Length}).",
+                nameof(correct));
         var count = new long[bins];
         var conf = new double[bins];
         var right = new long[bins];
@@ -71,20 +75,24 @@ public static class ReliabilityDiagram
     {
         ArgumentNullException.ThrowIfNull(before);
         if (before.Count == 0) throw new ArgumentException("A reliability diagram needs at least one bin.", nameof(before));
-        if (after is not null && (after.Count != before.Count || after.Zip(before).Any(p => p.First.Lower != p.Second.Lower || p.First.Upper != p.Second.Upper)))
+        if (after is not null && (after.Count != before.Count
+            || after.Zip(before).Any(p => p.First.Lower != p.Second.Lower || p.First.Upper != p.Second.Upper)))
             throw new ArgumentException("The calibrated bins must have the uncalibrated bins' edges.", nameof(after));
         double pw = Width - Left - Right, ph = Height - Top - Bottom;
         string X(double v) => (Left + v * pw).ToString("0.##", C);
         string Y(double v) => (Top + (1 - v) * ph).ToString("0.##", C);
         var sb = new StringBuilder();
-        sb.Append(string.Create(C, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" role=\"img\">"));
+        sb.Append(string.Create(C,
+            $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" " +
+            $"role=\"img\">"));
         sb.Append("<title>Reliability diagram</title>");
         // Grid, axes and ticks.
         for (int k = 0; k <= 5; k++)
         {
             double v = k / 5.0;
             sb.Append($"<line x1=\"{X(0)}\" y1=\"{Y(v)}\" x2=\"{X(1)}\" y2=\"{Y(v)}\" stroke=\"#eee\"/>");
-            sb.Append($"<text x=\"{Left - 6}\" y=\"{Y(v)}\" font-size=\"11\" text-anchor=\"end\" dominant-baseline=\"middle\">{v.ToString("0.0", C)}</text>");
+            sb.Append($"<text x=\"{Left - 6}\" y=\"{Y(v)}\" font-size=\"11\" text-anchor=\"end\" " +
+                $"dominant-baseline=\"middle\">{v.ToString("0.0", C)}</text>");
             sb.Append($"<text x=\"{X(v)}\" y=\"{Top + ph + 14}\" font-size=\"11\" text-anchor=\"middle\">{v.ToString("0.0", C)}</text>");
         }
         // Bars: one or two per bin.
@@ -98,21 +106,33 @@ public static class ReliabilityDiagram
                 if (b.Count == 0 || double.IsNaN(b.Accuracy)) continue;
                 double w = (b.Upper - b.Lower) / series;
                 double x0 = b.Lower + s * w;
-                string tip = string.Create(C, $"{(s == 0 ? beforeLabel : afterLabel)}: confidence ({b.Lower:0.###}, {b.Upper:0.###}], {b.Count} sample(s), mean confidence {b.MeanConfidence:0.###}, accuracy {b.Accuracy:0.###}");
-                sb.Append(string.Create(C, $"<rect class=\"bin s{s}\" x=\"{X(x0)}\" y=\"{Y(b.Accuracy)}\" width=\"{(w * pw - 1).ToString("0.##", C)}\" height=\"{(b.Accuracy * ph).ToString("0.##", C)}\" fill=\"{color}\" fill-opacity=\"0.85\" data-accuracy=\"{b.Accuracy.ToString("R", C)}\" data-count=\"{b.Count}\">"))
+                string tip =
+                    string.Create(C,
+                    $"{(s == 0 ? beforeLabel : afterLabel)}: confidence ({b.Lower:0.###}, {b.Upper:0.###}], {b.Count} sample(s), mean " +
+                    $"confidence {b.MeanConfidence:0.###}, accuracy {b.Accuracy:0.###}");
+                sb.Append(string.Create(C,
+                    $"<rect class=\"bin s{s}\" x=\"{X(x0)}\" y=\"{Y(b.Accuracy)}\" width=\"{(w * pw - 1).ToString("0.##", C)}\" " +
+                    $"height=\"{(b.Accuracy * ph).ToString("0.##", C)}\" fill=\"{color}\" fill-opacity=\"0.85\" " +
+                    $"data-accuracy=\"{b.Accuracy.ToString("R", C)}\" data-count=\"{b.Count}\">"))
                   .Append("<title>").Append(WebUtility.HtmlEncode(tip)).Append("</title></rect>");
             }
         }
         sb.Append($"<line x1=\"{X(0)}\" y1=\"{Y(0)}\" x2=\"{X(1)}\" y2=\"{Y(1)}\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>");
-        sb.Append($"<rect x=\"{X(0)}\" y=\"{Y(1)}\" width=\"{pw.ToString("0.##", C)}\" height=\"{ph.ToString("0.##", C)}\" fill=\"none\" stroke=\"#999\"/>");
-        sb.Append($"<text x=\"{X(0.5)}\" y=\"{Height - 8}\" font-size=\"12\" text-anchor=\"middle\">confidence (max softmax probability)</text>");
-        sb.Append($"<text x=\"14\" y=\"{Y(0.5)}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 14 {Y(0.5)})\">accuracy</text>");
+        sb.Append($"<rect x=\"{X(0)}\" y=\"{Y(1)}\" width=\"{pw.ToString("0.##", C)}\" height=\"{ph.ToString("0.##", C)}\" fill=\"none\" " +
+            "stroke=\"#999\"/>");
+        sb.Append($"<text x=\"{X(0.5)}\" y=\"{Height - 8}\" font-size=\"12\" text-anchor=\"middle\">confidence (max softmax " +
+            "probability)</text>");
+        sb.Append($"<text x=\"14\" y=\"{Y(0.5)}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 14 " +
+            $"{Y(0.5)})\">accuracy</text>");
         // Legend, top left inside the plot (the diagonal runs from bottom left to top right).
         for (int s = 0; s < series; s++)
         {
             double ly = Top + 8 + s * 16;
-            sb.Append(string.Create(C, $"<rect x=\"{Left + 8}\" y=\"{ly}\" width=\"10\" height=\"10\" fill=\"{(s == 0 ? BeforeColor : AfterColor)}\"/>"));
-            sb.Append(string.Create(C, $"<text x=\"{Left + 22}\" y=\"{ly + 9}\" font-size=\"11\">{WebUtility.HtmlEncode(s == 0 ? beforeLabel : afterLabel)}</text>"));
+            sb.Append(string.Create(C,
+                $"<rect x=\"{Left + 8}\" y=\"{ly}\" width=\"10\" height=\"10\" fill=\"{(s == 0 ? BeforeColor : AfterColor)}\"/>"));
+            sb.Append(string.Create(C,
+                $"<text x=\"{Left + 22}\" y=\"{ly + 9}\" " +
+                $"font-size=\"11\">{WebUtility.HtmlEncode(s == 0 ? beforeLabel : afterLabel)}</text>"));
         }
         sb.Append("</svg>");
         return sb.ToString();

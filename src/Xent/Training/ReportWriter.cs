@@ -46,7 +46,8 @@ public static class ReportWriter
         {
             sb.Append("<div class=\"row\">\n");
             sb.Append("<figure>").Append(ConfusionMatrixSvg(final.ConfusionMatrix, report.ClassNames))
-              .Append("<figcaption>Confusion matrix (rows: true class, columns: predicted; shade: fraction of the row)</figcaption></figure>\n");
+              .Append("<figcaption>Confusion matrix (rows: true class, columns: predicted; shade: fraction of the " +
+                  "row)</figcaption></figure>\n");
             sb.Append("<div>\n<h2>Per-class accuracy</h2>\n").Append(PerClassTable(final, report.ClassNames)).Append("</div>\n");
             sb.Append("</div>\n");
         }
@@ -62,7 +63,8 @@ public static class ReportWriter
     }
 
     internal const string Css =
-        "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;max-width:1160px;color:#222;padding:0 16px}\n" +
+        "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;max-width:1160px;color:#222;padding:0 " +
+            "16px}\n" +
         "h1{font-size:24px;margin:0 0 6px}h2{font-size:17px;margin:8px 0}\n" +
         ".summary{font-size:15px;color:#444;margin:0 0 16px}\n" +
         ".row{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start;margin-bottom:16px}\n" +
@@ -78,10 +80,12 @@ public static class ReportWriter
         if (r.Final is not { } f)
             return ends.Count == 0 ? "No epoch has finished yet." : $"{ends.Count} epoch(s) finished.";
         return string.Create(C,
-            $"Test accuracy <b>{100 * f.Accuracy:F2}%</b> ({f.Correct} of {f.Total}) after {ends.Count} epoch(s) · mean cross-entropy {f.MeanCrossEntropy:F4} · expected calibration error {f.ExpectedCalibrationError:F4}");
+            $"Test accuracy <b>{100 * f.Accuracy:F2}%</b> ({f.Correct} of {f.Total}) after {ends.Count} epoch(s) · mean cross-entropy " +
+            $"{f.MeanCrossEntropy:F4} · expected calibration error {f.ExpectedCalibrationError:F4}");
     }
 
-    private sealed record Series(string Name, string Color, List<(double X, double Y)> Points, bool Line, bool Markers, bool Dashed = false);
+    private sealed record Series(string Name, string Color, List<(double X, double Y)> Points, bool Line, bool Markers,
+        bool Dashed = false);
 
     private static string LossChart(TrainingReport r)
     {
@@ -103,7 +107,8 @@ public static class ReportWriter
         return LineChart(series, "epoch", "accuracy (%)", yFromZero: false, yMaxCap: 100, percent: true, r);
     }
 
-    private static string LineChart(List<Series> series, string xLabel, string yLabel, bool yFromZero, double? yMaxCap, bool percent, TrainingReport r)
+    private static string LineChart(List<Series> series, string xLabel, string yLabel, bool yFromZero, double? yMaxCap, bool percent,
+        TrainingReport r)
     {
         const double W = 540, H = 330, L = 58, R = 16, T = 34, B = 46;
         double pw = W - L - R, ph = H - T - B;
@@ -137,16 +142,21 @@ public static class ReportWriter
             if (t < yMin - 1e-12 || t > yMax + 1e-12) continue;
             double y = Y(t);
             sb.Append(string.Create(C, $"<line x1=\"{L}\" x2=\"{L + pw}\" y1=\"{y:F1}\" y2=\"{y:F1}\" stroke=\"#e6e6e6\"/>"));
-            sb.Append(string.Create(C, $"<text x=\"{L - 6}\" y=\"{y + 4:F1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{FormatTick(t)}</text>"));
+            sb.Append(string.Create(C,
+                $"<text x=\"{L - 6}\" y=\"{y + 4:F1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{FormatTick(t)}</text>"));
         }
         foreach (double t in xTicks)
         {
             double x = X(t);
             sb.Append(string.Create(C, $"<line x1=\"{x:F1}\" x2=\"{x:F1}\" y1=\"{T}\" y2=\"{T + ph}\" stroke=\"#e6e6e6\"/>"));
-            sb.Append(string.Create(C, $"<text x=\"{x:F1}\" y=\"{T + ph + 16}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555\">{FormatTick(t)}</text>"));
+            sb.Append(string.Create(C,
+                $"<text x=\"{x:F1}\" y=\"{T + ph + 16}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555\">{FormatTick(t)}</text>"));
         }
-        sb.Append(string.Create(C, $"<text x=\"{L + pw / 2}\" y=\"{H - 8}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">{Esc(xLabel)}</text>"));
-        sb.Append(string.Create(C, $"<text transform=\"translate(14 {T + ph / 2}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">{Esc(yLabel)}</text>"));
+        sb.Append(string.Create(C,
+            $"<text x=\"{L + pw / 2}\" y=\"{H - 8}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">{Esc(xLabel)}</text>"));
+        sb.Append(string.Create(C,
+            $"<text transform=\"translate(14 {T + ph / 2}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" " +
+            $"fill=\"#333\">{Esc(yLabel)}</text>"));
 
         foreach (var s in series)
         {
@@ -160,18 +170,23 @@ public static class ReportWriter
             }
             if (s.Markers)
                 foreach (var p in pts)
-                    sb.Append(string.Create(C, $"<circle cx=\"{X(p.X):F1}\" cy=\"{Y(p.Y):F1}\" r=\"4\" fill=\"{s.Color}\"><title>{Esc(s.Name)}: epoch {FormatTick(p.X)}, {p.Y:G5}</title></circle>"));
+                    sb.Append(string.Create(C,
+                        $"<circle cx=\"{X(p.X):F1}\" cy=\"{Y(p.Y):F1}\" r=\"4\" fill=\"{s.Color}\"><title>{Esc(s.Name)}: epoch " +
+                        $"{FormatTick(p.X)}, {p.Y:G5}</title></circle>"));
         }
         // Legend along the top.
         double lx = L;
         foreach (var s in series)
         {
-            sb.Append(string.Create(C, $"<line x1=\"{lx}\" x2=\"{lx + 18}\" y1=\"{T - 14}\" y2=\"{T - 14}\" stroke=\"{s.Color}\" stroke-width=\"3\"{(s.Dashed ? " stroke-dasharray=\"5 3\"" : "")}/>"));
+            sb.Append(string.Create(C,
+                $"<line x1=\"{lx}\" x2=\"{lx + 18}\" y1=\"{T - 14}\" y2=\"{T - 14}\" stroke=\"{s.Color}\" " +
+                $"stroke-width=\"3\"{(s.Dashed ? " stroke-dasharray=\"5 3\"" : "")}/>"));
             sb.Append(string.Create(C, $"<text x=\"{lx + 23}\" y=\"{T - 10}\" font-size=\"12\" fill=\"#333\">{Esc(s.Name)}</text>"));
             lx += 32 + 6.6 * s.Name.Length;
         }
         if (all.Count == 0)
-            sb.Append(string.Create(C, $"<text x=\"{L + pw / 2}\" y=\"{T + ph / 2}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#999\">no data yet</text>"));
+            sb.Append(string.Create(C,
+                $"<text x=\"{L + pw / 2}\" y=\"{T + ph / 2}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#999\">no data yet</text>"));
         sb.Append("</svg>");
         return sb.ToString();
     }
@@ -190,7 +205,8 @@ public static class ReportWriter
         return ticks.ToArray();
     }
 
-    private static string FormatTick(double v) => Math.Abs(v - Math.Round(v)) < 1e-9 ? Math.Round(v).ToString("0", C) : v.ToString("0.###", C);
+    private static string FormatTick(double v) => Math.Abs(v - Math.Round(v)) < 1e-9 ? Math.Round(v).ToString("0", C)
+        : v.ToString("0.###", C);
 
     internal static string ConfusionMatrixSvg(long[,] m, IReadOnlyList<string> names)
     {
@@ -210,13 +226,19 @@ public static class ReportWriter
                 // Correct predictions shade blue, mistakes orange, both by their share of the row.
                 var (r0, g0, b0) = t == p ? (31, 78, 156) : (217, 102, 31);
                 double a = t == p ? f : Math.Min(1, f * 2.5);
-                int rr = (int)Math.Round(255 + (r0 - 255) * a), gg = (int)Math.Round(255 + (g0 - 255) * a), bb = (int)Math.Round(255 + (b0 - 255) * a);
+                int rr = (int)Math.Round(255 + (r0 - 255) * a), gg = (int)Math.Round(255 + (g0 - 255) * a),
+                    bb = (int)Math.Round(255 + (b0 - 255) * a);
                 double x = left + p * cell, y = top + t * cell;
-                sb.Append(string.Create(C, $"<rect x=\"{x:F1}\" y=\"{y:F1}\" width=\"{cell:F1}\" height=\"{cell:F1}\" fill=\"rgb({rr},{gg},{bb})\" stroke=\"#fff\"><title>true {Esc(Name(names, t))}, predicted {Esc(Name(names, p))}: {m[t, p]} ({100 * f:F1}% of the row)</title></rect>"));
+                sb.Append(string.Create(C,
+                    $"<rect x=\"{x:F1}\" y=\"{y:F1}\" width=\"{cell:F1}\" height=\"{cell:F1}\" fill=\"rgb({rr},{gg},{bb})\" " +
+                    $"stroke=\"#fff\"><title>true {Esc(Name(names, t))}, predicted {Esc(Name(names, p))}: {m[t, p]} ({100 * f:F1}% of " +
+                    $"the row)</title></rect>"));
                 if (cell >= 24 && m[t, p] != 0)
                 {
                     string fill = a > 0.55 ? "#fff" : "#222";
-                    sb.Append(string.Create(C, $"<text x=\"{x + cell / 2:F1}\" y=\"{y + cell / 2 + 4:F1}\" font-size=\"{(cell >= 40 ? 12 : 9)}\" text-anchor=\"middle\" fill=\"{fill}\">{m[t, p]}</text>"));
+                    sb.Append(string.Create(C,
+                        $"<text x=\"{x + cell / 2:F1}\" y=\"{y + cell / 2 + 4:F1}\" font-size=\"{(cell >= 40 ? 12 : 9)}\" " +
+                        $"text-anchor=\"middle\" fill=\"{fill}\">{m[t, p]}</text>"));
                 }
             }
         }
@@ -224,11 +246,19 @@ public static class ReportWriter
         {
             double c = left + (i + 0.5) * cell;
             double r = top + (i + 0.5) * cell;
-            sb.Append(string.Create(C, $"<text x=\"{left - 6}\" y=\"{r + 4:F1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#333\">{Esc(Name(names, i))}</text>"));
-            sb.Append(string.Create(C, $"<text transform=\"translate({c + 4:F1} {top - 6}) rotate(-55)\" font-size=\"12\" fill=\"#333\">{Esc(Name(names, i))}</text>"));
+            sb.Append(string.Create(C,
+                $"<text x=\"{left - 6}\" y=\"{r + 4:F1}\" font-size=\"12\" text-anchor=\"end\" " +
+                $"fill=\"#333\">{Esc(Name(names, i))}</text>"));
+            sb.Append(string.Create(C,
+                $"<text transform=\"translate({c + 4:F1} {top - 6}) rotate(-55)\" font-size=\"12\" " +
+                $"fill=\"#333\">{Esc(Name(names, i))}</text>"));
         }
-        sb.Append(string.Create(C, $"<text x=\"{left + size / 2:F1}\" y=\"{top + size + 22:F1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">predicted class</text>"));
-        sb.Append(string.Create(C, $"<text transform=\"translate(14 {top + size / 2:F1}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#333\">true class</text>"));
+        sb.Append(string.Create(C,
+            $"<text x=\"{left + size / 2:F1}\" y=\"{top + size + 22:F1}\" font-size=\"12\" text-anchor=\"middle\" " +
+            $"fill=\"#333\">predicted class</text>"));
+        sb.Append(string.Create(C,
+            $"<text transform=\"translate(14 {top + size / 2:F1}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" " +
+            $"fill=\"#333\">true class</text>"));
         sb.Append("</svg>");
         return sb.ToString();
     }
@@ -244,7 +274,9 @@ public static class ReportWriter
             double a = f.PerClassAccuracy[t];
             string acc = double.IsNaN(a) ? "–" : (100 * a).ToString("F2", C) + "%";
             int bar = double.IsNaN(a) ? 0 : (int)Math.Round(120 * a);
-            sb.Append(string.Create(C, $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{acc}</td><td><span class=\"bar\" style=\"width:{bar}px\"></span></td><td class=\"num\">{n}</td></tr>\n"));
+            sb.Append(string.Create(C,
+                $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{acc}</td><td><span class=\"bar\" " +
+                $"style=\"width:{bar}px\"></span></td><td class=\"num\">{n}</td></tr>\n"));
         }
         sb.Append("</table>\n");
         return sb.ToString();
@@ -255,7 +287,9 @@ public static class ReportWriter
         var sb = new StringBuilder("<table>\n<tr><th>label</th><th>accuracy</th><th>precision</th><th>recall</th><th>F1</th></tr>\n");
         var (p, r, f1) = (f.Precision, f.Recall, f.F1);
         for (int t = 0; t < f.PerClassAccuracy.Length; t++)
-            sb.Append(string.Create(C, $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{100 * f.PerClassAccuracy[t]:F2}%</td><td class=\"num\">{p[t]:F4}</td><td class=\"num\">{r[t]:F4}</td><td class=\"num\">{f1[t]:F4}</td></tr>\n"));
+            sb.Append(string.Create(C,
+                $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{100 * f.PerClassAccuracy[t]:F2}%</td><td " +
+                $"class=\"num\">{p[t]:F4}</td><td class=\"num\">{r[t]:F4}</td><td class=\"num\">{f1[t]:F4}</td></tr>\n"));
         sb.Append("</table>\n");
         return sb.ToString();
     }

@@ -30,17 +30,21 @@ public static class TemperatureScaling
 
     private const int ChunkRows = 1024;
 
-    /// <summary>Fits T on (N, C) <paramref name="logits"/> and their class indices, and reports NLL and ECE before (T = 1) and after.</summary>
+    /// <summary>
+    /// Fits T on (N, C) <paramref name="logits"/> and their class indices, and reports NLL and ECE before (T = 1) and after.
+    /// </summary>
     /// <param name="logits">(N, C) row-major logits of held-out samples.</param>
     /// <param name="targets">(N) class indices in [0, C).</param>
     /// <param name="classes">C.</param>
     /// <param name="bins">Equal-width confidence bins of the ECE (15, as Guo et al.).</param>
     /// <exception cref="ArgumentException">No samples, shapes disagree, a target is out of range, or a logit is not finite.</exception>
-    public static TemperatureScalingResult Fit(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, int bins = Metrics.DefaultCalibrationBins)
+    public static TemperatureScalingResult Fit(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        int bins = Metrics.DefaultCalibrationBins)
     {
         Check(logits, targets, classes);
         foreach (float v in logits)
-            if (!float.IsFinite(v)) throw new ArgumentException("Temperature scaling needs finite logits (found NaN or infinity).", nameof(logits));
+            if (!float.IsFinite(v)) throw new ArgumentException("Temperature scaling needs finite logits (found NaN or infinity).",
+                nameof(logits));
         // Golden-section search on s = log T: the bracket shrinks by 0.618 per NLL evaluation.
         double invPhi = (Math.Sqrt(5) - 1) / 2;
         double a = Math.Log(MinTemperature), b = Math.Log(MaxTemperature);
@@ -75,7 +79,8 @@ public static class TemperatureScaling
     /// and the (N) targets, the inputs of <see cref="Fit"/>. The model's training mode is restored afterwards.
     /// </summary>
     /// <exception cref="ArgumentException">The model's output is not (B, C) with the same C for every batch.</exception>
-    public static (float[] Logits, long[] Targets, int Classes) CollectLogits(Module model, IEnumerable<(Tensor Input, Tensor Target)> batches)
+    public static (float[] Logits, long[] Targets, int Classes)
+        CollectLogits(Module model, IEnumerable<(Tensor Input, Tensor Target)> batches)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batches);
@@ -91,7 +96,8 @@ public static class TemperatureScaling
             {
                 var output = model.Forward(input);
                 if (output.Rank != 2 || (classes >= 0 && output.Shape[1] != classes) || output.Shape[0] != target.NumEl)
-                    throw new ArgumentException($"Expected the model to output (B, C) logits for each batch, got {Shapes.Format(output.ShapeSpan)}.", nameof(model));
+                    throw new ArgumentException("Expected the model to output (B, C) logits for each batch, got " +
+                        $"{Shapes.Format(output.ShapeSpan)}.", nameof(model));
                 classes = output.Shape[1];
                 logits.AddRange(output.ToArray());
                 targets.AddRange(target.ToInt64Array());
@@ -159,7 +165,10 @@ public static class TemperatureScaling
         }
     }
 
-    /// <summary>Expected calibration error of softmax(x / T) with <paramref name="bins"/> equal-width bins (see <see cref="Metrics.ExpectedCalibrationError"/>).</summary>
+    /// <summary>
+    /// Expected calibration error of softmax(x / T) with <paramref name="bins"/> equal-width bins (see
+    /// <see cref="Metrics.ExpectedCalibrationError"/>).
+    /// </summary>
     public static double ExpectedCalibrationError(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, double temperature,
         int bins = Metrics.DefaultCalibrationBins)
     {
@@ -172,9 +181,10 @@ public static class TemperatureScaling
     private static void Check(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes)
     {
         if (targets.IsEmpty) throw new ArgumentException("Temperature scaling needs at least one sample.", nameof(targets));
-        int rows = SoftmaxKernel.CheckRows(logits.Length, classes, nameof(logits));
+        int rows = KernelArgs.Rows(logits.Length, classes, nameof(logits));
         if (rows != targets.Length)
-            throw new ArgumentException($"Expected input batch_size ({rows}) to match target batch_size ({targets.Length}).", nameof(targets));
+            throw new ArgumentException($"Expected input batch_size ({rows}) to match target batch_size ({targets.Length}).",
+                nameof(targets));
         CrossEntropyKernel.ValidateTargets(targets, classes, ignoreIndex: long.MinValue); // nothing is ignored: every sample counts
     }
 }

@@ -7,7 +7,7 @@ using Xent.Optim;
 namespace Xent.Training;
 
 /// <summary>
-/// The training loop of the seeds, made reproducible and resumable: for each epoch, each batch runs
+/// The PyTorch tutorial's training loop, made reproducible and resumable: for each epoch, each batch runs
 /// <c>optimizer.ZeroGrad(); loss = criterion(model(x), y); loss.Backward(); optimizer.Step()</c>; every
 /// <see cref="TrainerOptions.LogInterval"/> batches it logs <c>Epoch: E, Batch: B, Loss: L</c> (the mean of the
 /// last interval's losses, F4); after each epoch it evaluates on the test set, writes the checkpoint and a
@@ -31,7 +31,9 @@ public sealed class Trainer
     private double _bestLoss = double.PositiveInfinity;
     private int _bestEpoch, _badEpochs;
 
-    /// <summary>Creates a trainer; <paramref name="criterion"/> maps (logits, targets) to a scalar loss, e.g. <c>CrossEntropyLoss.Forward</c>.</summary>
+    /// <summary>
+    /// Creates a trainer; <paramref name="criterion"/> maps (logits, targets) to a scalar loss, e.g. <c>CrossEntropyLoss.Forward</c>.
+    /// </summary>
     public Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor> criterion, TrainerOptions options)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
@@ -39,17 +41,25 @@ public sealed class Trainer
         _criterion = criterion ?? throw new ArgumentNullException(nameof(criterion));
         Options = options ?? throw new ArgumentNullException(nameof(options));
         if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs must be at least 1, got {options.Epochs}.");
-        if (options.LogInterval < 1) throw new ArgumentOutOfRangeException(nameof(options), $"LogInterval must be at least 1, got {options.LogInterval}.");
-        if (options.LimitBatches is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"LimitBatches must be at least 1, got {options.LimitBatches}.");
-        if (options.Patience is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"Patience must be at least 1, got {options.Patience}.");
-        if (options.ClipGradNorm is { } clip && !(clip > 0)) throw new ArgumentOutOfRangeException(nameof(options), $"ClipGradNorm must be positive, got {clip}.");
+        if (options.LogInterval < 1) throw new ArgumentOutOfRangeException(nameof(options),
+            $"LogInterval must be at least 1, got {options.LogInterval}.");
+        if (options.LimitBatches is < 1) throw new ArgumentOutOfRangeException(nameof(options),
+            $"LimitBatches must be at least 1, got {options.LimitBatches}.");
+        if (options.Patience is < 1) throw new ArgumentOutOfRangeException(nameof(options),
+            $"Patience must be at least 1, got {options.Patience}.");
+        if (options.ClipGradNorm is { } clip && !(clip > 0))
+            throw new ArgumentOutOfRangeException(nameof(options), $"ClipGradNorm must be positive, got {clip}.");
         _baseLrs = optimizer.ParamGroups.Select(g => g.Lr).ToArray();
     }
 
-    /// <summary>The epoch with the lowest held-out loss so far (0 before the first), what <see cref="TrainerOptions.BestCheckpointPath"/> holds.</summary>
+    /// <summary>
+    /// The epoch with the lowest held-out loss so far (0 before the first), what <see cref="TrainerOptions.BestCheckpointPath"/> holds.
+    /// </summary>
     public int BestEpoch => _bestEpoch;
 
-    /// <summary>True when the last <see cref="Run"/> stopped before its last epoch because of <see cref="TrainerOptions.Patience"/>.</summary>
+    /// <summary>
+    /// True when the last <see cref="Run"/> stopped before its last epoch because of <see cref="TrainerOptions.Patience"/>.
+    /// </summary>
     public bool StoppedEarly { get; private set; }
 
     /// <summary>The settings.</summary>
@@ -58,7 +68,7 @@ public sealed class Trainer
     /// <summary>First epoch <see cref="Run"/> trains: 1, or the checkpoint's epoch + 1 after <see cref="Resume"/>.</summary>
     public int StartEpoch { get; private set; } = 1;
 
-    /// <summary>Receives the seeds' progress line every log interval and a summary after each epoch.</summary>
+    /// <summary>Receives the PyTorch tutorial's progress line every log interval and a summary after each epoch.</summary>
     public Action<string>? Log { get; set; }
 
     /// <summary>Receives diagnostics: initial loss far from ln C, an epoch that did not lower the loss.</summary>
@@ -92,29 +102,39 @@ public sealed class Trainer
     /// Restores model, optimizer and epoch from a checkpoint written by this trainer, so that <see cref="Run"/>
     /// continues with the next epoch. Returns the checkpoint's metadata.
     /// </summary>
-    /// <exception cref="InvalidDataException">The checkpoint has no optimizer state or no epoch (e.g. a plain PyTorch state dict).</exception>
+    /// <exception cref="InvalidDataException">The checkpoint has no optimizer state or no epoch (e.g. a plain PyTorch state
+    /// dict).</exception>
     public Dictionary<string, string> Resume(string checkpointPath)
     {
         var (model, optimizer, metadata) = TrainingCheckpoint.Load(checkpointPath);
         if (optimizer.Count == 0 || !metadata.ContainsKey("epoch"))
-            throw new InvalidDataException($"'{checkpointPath}' cannot be resumed: it has no optimizer state or no epoch (a plain state dict can be evaluated, not resumed).");
+            throw new InvalidDataException($"'{checkpointPath}' cannot be resumed: it has no optimizer state or no epoch (a plain state " +
+                "dict can be evaluated, not resumed).");
         // robustness (issue 13): a range-checked epoch, so StartEpoch = epoch + 1 cannot overflow (MetadataValues.cs).
         int epoch = Xent.IO.MetadataValues.GetInt32(metadata, "epoch", 0, int.MaxValue - 1, checkpointPath);
-        if (metadata.TryGetValue("seed", out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed) && seed != Options.Seed)
-            Warning?.Invoke($"the checkpoint was trained with seed {seed} but this run uses seed {Options.Seed}; the result will differ from an uninterrupted run.");
+        if (metadata.TryGetValue("seed", out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed)
+            && seed != Options.Seed)
+            Warning?.Invoke($"the checkpoint was trained with seed {seed} but this run uses seed {Options.Seed}; the result will differ " +
+                "from an uninterrupted run.");
         _model.LoadStateDict(model);
         _optimizer.LoadStateDict(optimizer);
         StartEpoch = epoch + 1;
-        if (metadata.TryGetValue("train_loss", out var l) && double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out double loss))
+        if (metadata.TryGetValue("train_loss", out var l)
+            && double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out double loss))
             _previousEpochLoss = loss;
-        if (metadata.TryGetValue("seconds", out var sec) && double.TryParse(sec, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
+        if (metadata.TryGetValue("seconds", out var sec)
+            && double.TryParse(sec, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
             _secondsOffset = seconds;
         // A scheduled run saved its base rates: the groups' current rates are scheduled ones.
         for (int i = 0; i < _baseLrs.Length; i++)
-            if (metadata.TryGetValue($"base_lr.{i}", out var b) && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out double lr)) _baseLrs[i] = lr;
-        if (metadata.TryGetValue("best_loss", out var bl) && double.TryParse(bl, NumberStyles.Float, CultureInfo.InvariantCulture, out double best)) _bestLoss = best;
-        if (metadata.TryGetValue("best_epoch", out var be) && int.TryParse(be, NumberStyles.None, CultureInfo.InvariantCulture, out int bestEpoch)) _bestEpoch = bestEpoch;
-        if (metadata.TryGetValue("bad_epochs", out var bad) && int.TryParse(bad, NumberStyles.None, CultureInfo.InvariantCulture, out int badEpochs)) _badEpochs = badEpochs;
+            if (metadata.TryGetValue($"base_lr.{i}", out var b)
+                && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out double lr)) _baseLrs[i] = lr;
+        if (metadata.TryGetValue("best_loss", out var bl)
+            && double.TryParse(bl, NumberStyles.Float, CultureInfo.InvariantCulture, out double best)) _bestLoss = best;
+        if (metadata.TryGetValue("best_epoch", out var be)
+            && int.TryParse(be, NumberStyles.None, CultureInfo.InvariantCulture, out int bestEpoch)) _bestEpoch = bestEpoch;
+        if (metadata.TryGetValue("bad_epochs", out var bad)
+            && int.TryParse(bad, NumberStyles.None, CultureInfo.InvariantCulture, out int badEpochs)) _badEpochs = badEpochs;
         return metadata;
     }
 
@@ -122,7 +142,8 @@ public sealed class Trainer
     /// Trains from <see cref="StartEpoch"/> through <see cref="TrainerOptions.Epochs"/>.
     /// </summary>
     /// <param name="trainBatches">Epoch e's training batches (input, int64 targets); shuffle with <see cref="ShuffleSeed"/>(e).</param>
-    /// <param name="batchesPerEpoch">How many batches <paramref name="trainBatches"/> yields (before <see cref="TrainerOptions.LimitBatches"/>).</param>
+    /// <param name="batchesPerEpoch">How many batches <paramref name="trainBatches"/> yields (before
+    /// <see cref="TrainerOptions.LimitBatches"/>).</param>
     /// <param name="testBatches">The test set's batches, evaluated after each epoch.</param>
     /// <returns>The last epoch's result, or null when there was nothing left to train.</returns>
     /// <exception cref="TrainingDivergedException">A loss was NaN or infinite; the previous checkpoint is left untouched.</exception>
@@ -133,18 +154,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(testBatches);
         StoppedEarly = false;
         int limit = Math.Min(batchesPerEpoch, Options.LimitBatches ?? int.MaxValue);
-        MetricsCsvWriter? csv = null;
-        if (Options.MetricsPath is { } path)
-        {
-            if (StartEpoch > 1)
-            {
-                (csv, var kept) = MetricsCsvWriter.Continue(path, StartEpoch - 1);
-                _rows.Clear();
-                _rows.AddRange(kept);
-            }
-            else csv = MetricsCsvWriter.Create(path);
-        }
-        using var csvScope = csv;
+        using var csv = OpenMetrics();
         var clock = Stopwatch.StartNew();
         double Seconds() => _secondsOffset + clock.Elapsed.TotalSeconds;
         EpochResult? last = null;
@@ -161,42 +171,14 @@ public sealed class Trainer
             foreach (var (input, target) in trainBatches(epoch))
             {
                 batch++;
-                double loss;
-                // The step's activations are lent by the arena and recycled for the next batch.
-                using (StepArena.Begin())
-                {
-                    _optimizer.ZeroGrad();
-                    var output = _model.Forward(input);
-                    var lossTensor = _criterion(output, target);
-                    loss = lossTensor.Item();
-                    if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
-                        throw new TrainingDivergedException(stop, epoch, batch, loss);
-                    if (epoch == 1 && batch == 1 && !Options.MultiLabel && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
-                        Warning?.Invoke(w);
-                    lossTensor.Backward();
-                    if (AfterBackward is { } hook)
-                    {
-                        // Checked here instead: data-parallel replicas all see the global loss, and stop together.
-                        loss = hook(target, loss);
-                        if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stopAll)
-                            throw new TrainingDivergedException(stopAll, epoch, batch, loss);
-                    }
-                    // Clipping and the schedule act on the (rank-averaged) gradients.
-                    if (Options.ClipGradNorm is { } maxNorm) GradClipping.ClipGradNorm(_model.Parameters(), maxNorm);
-                    if (!Options.Schedule.IsConstant)
-                    {
-                        double f = Options.Schedule.Factor(epoch, batch, limit, Options.Epochs);
-                        var groups = _optimizer.ParamGroups;
-                        for (int i = 0; i < groups.Count; i++) groups[i].Lr = _baseLrs[i] * f;
-                    }
-                    _optimizer.Step();
-                }
+                double loss = Step(input, target, epoch, batch, limit);
 
                 epochSum += loss;
                 running += loss;
                 samples += target.Size(0);
                 int sinceLog = (batch - 1) % Options.LogInterval + 1;
-                BatchCompleted?.Invoke(new BatchProgress(epoch, batch, limit, loss, running / sinceLog, samples, epochClock.Elapsed.TotalSeconds));
+                BatchCompleted?.Invoke(new BatchProgress(epoch, batch, limit, loss, running / sinceLog, samples,
+                    epochClock.Elapsed.TotalSeconds));
                 if (batch % Options.LogInterval == 0)
                 {
                     double mean = running / Options.LogInterval;
@@ -226,7 +208,8 @@ public sealed class Trainer
             if (Options.CheckpointPath is { } ckpt) TrainingCheckpoint.Save(ckpt, _model, _optimizer, meta);
             if (improved && Options.BestCheckpointPath is { } bestPath) TrainingCheckpoint.Save(bestPath, _model, _optimizer, meta);
             Log?.Invoke(string.Create(ci,
-                $"Epoch {epoch} done: train loss {epochLoss:F4}, test loss {test.MeanCrossEntropy:F4}, test accuracy {100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s"));
+                $"Epoch {epoch} done: train loss {epochLoss:F4}, test loss {test.MeanCrossEntropy:F4}, test accuracy " +
+                $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s"));
             if (TrainingDiagnostics.CheckEpochProgress(epoch, _previousEpochLoss, epochLoss) is { } slow)
                 Warning?.Invoke(slow);
             _previousEpochLoss = epochLoss;
@@ -235,12 +218,64 @@ public sealed class Trainer
             if (Options.Patience is int patience && _badEpochs >= patience && epoch < Options.Epochs)
             {
                 Log?.Invoke(string.Create(ci,
-                    $"Early stopping after epoch {epoch}: the held-out loss has not improved for {patience} epoch(s); the best was {_bestLoss:F4} at epoch {_bestEpoch}."));
+                    $"Early stopping after epoch {epoch}: the held-out loss has not improved for {patience} epoch(s); the best was " +
+                    $"{_bestLoss:F4} at epoch {_bestEpoch}."));
                 StoppedEarly = true;
                 break;
             }
         }
         return last;
+    }
+
+    /// <summary>
+    /// One optimizer step on a batch inside a <see cref="StepArena"/>: forward, loss, checks, backward, clipping, schedule,
+    /// step. Returns the batch's loss (the global one under <see cref="AfterBackward"/>).
+    /// </summary>
+    private double Step(Tensor input, Tensor target, int epoch, int batch, int limit)
+    {
+        double loss;
+        // The step's activations are lent by the arena and recycled for the next batch.
+        using (StepArena.Begin())
+        {
+            _optimizer.ZeroGrad();
+            var output = _model.Forward(input);
+            var lossTensor = _criterion(output, target);
+            loss = lossTensor.Item();
+            if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
+                throw new TrainingDivergedException(stop, epoch, batch, loss);
+            if (epoch == 1 && batch == 1 && !Options.MultiLabel
+                && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
+                Warning?.Invoke(w);
+            lossTensor.Backward();
+            if (AfterBackward is { } hook)
+            {
+                // Checked here instead: data-parallel replicas all see the global loss, and stop together.
+                loss = hook(target, loss);
+                if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stopAll)
+                    throw new TrainingDivergedException(stopAll, epoch, batch, loss);
+            }
+            // Clipping and the schedule act on the (rank-averaged) gradients.
+            if (Options.ClipGradNorm is { } maxNorm) GradClipping.ClipGradNorm(_model.Parameters(), maxNorm);
+            if (!Options.Schedule.IsConstant)
+            {
+                double f = Options.Schedule.Factor(epoch, batch, limit, Options.Epochs);
+                var groups = _optimizer.ParamGroups;
+                for (int i = 0; i < groups.Count; i++) groups[i].Lr = _baseLrs[i] * f;
+            }
+            _optimizer.Step();
+        }
+        return loss;
+    }
+
+    /// <summary>The metrics CSV to append to (continued after a resume, keeping its earlier rows), or null for none.</summary>
+    private MetricsCsvWriter? OpenMetrics()
+    {
+        if (Options.MetricsPath is not { } path) return null;
+        if (StartEpoch == 1) return MetricsCsvWriter.Create(path);
+        var (csv, kept) = MetricsCsvWriter.Continue(path, StartEpoch - 1);
+        _rows.Clear();
+        _rows.AddRange(kept);
+        return csv;
     }
 
     private void AddRow(MetricsCsvWriter? csv, MetricsRow row)

@@ -12,7 +12,7 @@ public sealed class TrainerOptions
     /// <summary>Number of classes (for the ln C check and the metrics).</summary>
     public int NumClasses { get; init; } = 10;
 
-    /// <summary>Print the running loss every this many batches (the seeds' 100).</summary>
+    /// <summary>Print the running loss every this many batches (the PyTorch tutorial's 100).</summary>
     public int LogInterval { get; init; } = 100;
 
     /// <summary>When set, at most this many training batches per epoch.</summary>
@@ -27,13 +27,17 @@ public sealed class TrainerOptions
     /// <summary>Extra metadata stored in every checkpoint (model name, optimizer, learning rate, ...).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>True when targets are (N, L) 0/1 label vectors: evaluation then reports multi-label metrics and the ln C check is skipped.</summary>
+    /// <summary>
+    /// True when targets are (N, L) 0/1 label vectors: evaluation then reports multi-label metrics and the ln C check is skipped.
+    /// </summary>
     public bool MultiLabel { get; init; }
 
     /// <summary>The learning-rate schedule (default: constant, and the optimizer's rates are never touched).</summary>
     public LrSchedule Schedule { get; init; } = new();
 
-    /// <summary>When set, gradients are clipped to this global L2 norm before each step (<see cref="GradClipping.ClipGradNorm"/>).</summary>
+    /// <summary>
+    /// When set, gradients are clipped to this global L2 norm before each step (<see cref="GradClipping.ClipGradNorm"/>).
+    /// </summary>
     public double? ClipGradNorm { get; init; }
 
     /// <summary>

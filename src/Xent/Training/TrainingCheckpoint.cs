@@ -27,8 +27,10 @@ public static class TrainingCheckpoint
 
     /// <summary>Reads a checkpoint and splits it into model entries, optimizer entries (prefix removed) and metadata.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not a safetensors file (a PyTorch pickle <c>.pt</c> gets a hint on converting it).</exception>
-    public static (Dictionary<string, Tensor> Model, Dictionary<string, Tensor> Optimizer, Dictionary<string, string> Metadata) Load(string path)
+    /// <exception cref="InvalidDataException">The file is not a safetensors file (a PyTorch pickle <c>.pt</c> gets a hint on converting
+    /// it).</exception>
+    public static (Dictionary<string, Tensor> Model, Dictionary<string, Tensor> Optimizer, Dictionary<string, string> Metadata)
+        Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Xent.Training;
 
 /// <summary>
-/// The sanity checks the seeds teach: a freshly initialised C-class classifier starts near
+/// The sanity checks the PyTorch tutorial teaches: a freshly initialised C-class classifier starts near
 /// <c>ln C</c> (about 2.3 for 10 classes); a loss that turns NaN or infinite means training
 /// diverged; an epoch that does not lower the loss hints at a learning-rate or model problem.
 /// Each check returns a message (null when all is well) so callers decide how to show it.
@@ -22,14 +22,17 @@ public static class TrainingDiagnostics
 
     /// <summary>
     /// Compares the first batch's loss with <c>ln C</c>; returns a warning when
-    /// <c>|loss − ln C| &gt; </c><see cref="InitialLossTolerance"/>, otherwise null. Non-finite losses are left to <see cref="CheckFinite"/>.
+    /// <c>|loss − ln C| &gt; </c><see cref="InitialLossTolerance"/>, otherwise null. Non-finite losses are left to
+    /// <see cref="CheckFinite"/>.
     /// </summary>
     public static string? CheckInitialLoss(double loss, int numClasses)
     {
         double expected = ExpectedInitialLoss(numClasses);
         if (!double.IsFinite(loss) || Math.Abs(loss - expected) <= InitialLossTolerance) return null;
         string hint = loss > expected
-            ? "the initial logits are large: check the weight initialisation, the input normalisation, or whether the model already applies softmax/log-softmax"
+            ?
+                "the initial logits are large: check the weight initialisation, the input normalisation, or whether the model already " +
+                "applies softmax/log-softmax"
             : "the model is already confident at the start: check for a label leak or a model loaded from a checkpoint";
         return string.Create(CultureInfo.InvariantCulture,
             $"initial loss {loss:F4} is far from ln({numClasses}) = {expected:F4}, the loss of a uniform guess; {hint}.");

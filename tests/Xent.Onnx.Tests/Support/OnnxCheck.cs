@@ -30,7 +30,8 @@ internal static class OnnxCheck
     {
         using var value = OrtValue.CreateTensorValueFromMemory(input, shape.Select(d => (long)d).ToArray());
         using var options = new RunOptions();
-        using var outputs = session.Run(options, [OnnxExporter.InputName], [value], [OnnxExporter.LogitsName, OnnxExporter.ProbabilitiesName]);
+        using var outputs = session.Run(options, [OnnxExporter.InputName], [value],
+            [OnnxExporter.LogitsName, OnnxExporter.ProbabilitiesName]);
         return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
     }
 

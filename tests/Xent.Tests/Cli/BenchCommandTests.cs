@@ -77,7 +77,8 @@ public sealed class BenchCommandTests
         double median = o.GetProperty("median_ms").GetDouble();
         Assert.Equal(64 / median * 1000, o.GetProperty("samples_per_s").GetDouble(), 64 / median * 1000 * 1e-3);
         long total = o.GetProperty("alloc_bytes_per_batch").GetInt64();
-        long phases = o.GetProperty("alloc_forward_bytes").GetInt64() + o.GetProperty("alloc_backward_bytes").GetInt64() + o.GetProperty("alloc_step_bytes").GetInt64();
+        long phases = o.GetProperty("alloc_forward_bytes").GetInt64() + o.GetProperty("alloc_backward_bytes").GetInt64()
+            + o.GetProperty("alloc_step_bytes").GetInt64();
         Assert.InRange(total - phases, -64L * 1024, 64L * 1024);
         // The StepArena lends the activations, so a steady-state forward pass allocates far less than even the two
         // (conv + ReLU) outputs of 64×32×26×26 and 64×64×24×24 floats (16 MB) that one batch produces. Backward's

@@ -73,13 +73,15 @@ public sealed class CalibrateCliTests : IDisposable
         using (var ej = JsonDocument.Parse(eval.Stdout))
         {
             Check.Close(after, ej.RootElement.GetProperty("mean_ce").GetDouble(), 1e-6, 0, "eval mean_ce at T");
-            Check.Close(got.GetProperty("ece_after").GetDouble(), ej.RootElement.GetProperty("ece").GetDouble(), 1e-6, 1e-9, "eval ece at T");
+            Check.Close(got.GetProperty("ece_after").GetDouble(), ej.RootElement.GetProperty("ece").GetDouble(), 1e-6, 1e-9,
+                "eval ece at T");
         }
 
         // Calibrating the calibrated checkpoint fits the raw logits again and says what it replaces.
         var again = CliRunner.Run("calibrate", "--checkpoint", outPath, "--data", GoldenDir);
         Assert.True(again.ExitCode == 0, again.Stderr);
-        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"temperature          {t:F4} (the checkpoint had {spec.Temperature:F4}"), again.Stdout);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture,
+            $"temperature          {t:F4} (the checkpoint had {spec.Temperature:F4}"), again.Stdout);
     }
 
     [Fact]
@@ -93,14 +95,16 @@ public sealed class CalibrateCliTests : IDisposable
             "--batch-size", "16", "--lr", "0.02", "--out", run);
         Assert.True(t.ExitCode == 0, t.Stderr);
         string calibrated = Path.Combine(_dir, "cal.safetensors");
-        var r = CliRunner.Run("calibrate", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--data", heldOut, "--json", "--out", calibrated);
+        var r = CliRunner.Run("calibrate", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--data", heldOut, "--json",
+            "--out", calibrated);
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var json = JsonDocument.Parse(r.Stdout);
         Assert.Equal(90, json.RootElement.GetProperty("samples").GetInt32());
         Assert.True(json.RootElement.GetProperty("nll_after").GetDouble() <= json.RootElement.GetProperty("nll_before").GetDouble());
         var eval = CliRunner.Run("eval", "--checkpoint", calibrated, "--data", heldOut, "--json");
         Assert.True(eval.ExitCode == 0, eval.Stderr);
-        Check.Close(json.RootElement.GetProperty("nll_after").GetDouble(), JsonDocument.Parse(eval.Stdout).RootElement.GetProperty("mean_ce").GetDouble(), 1e-6, 0, "eval mean_ce");
+        Check.Close(json.RootElement.GetProperty("nll_after").GetDouble(),
+            JsonDocument.Parse(eval.Stdout).RootElement.GetProperty("mean_ce").GetDouble(), 1e-6, 0, "eval mean_ce");
     }
 
     [Fact]

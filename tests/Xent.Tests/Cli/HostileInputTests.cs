@@ -32,7 +32,8 @@ public sealed class HostileInputTests : IDisposable
     private string Dir(string name) => Path.Combine(_root.Path, name);
 
     private CliResult Train(string outDir, params string[] extra) =>
-        InProcessCli.Run(["train", "--data", _data, "--out", outDir, .. Quick, .. extra.Contains("--epochs") ? extra : ["--epochs", "1", .. extra]]);
+        InProcessCli.Run(["train", "--data", _data, "--out", outDir, .. Quick,
+            .. extra.Contains("--epochs") ? extra : ["--epochs", "1", .. extra]]);
 
     [Theory]
     [InlineData("--lr", "NaN")]
@@ -50,6 +51,13 @@ public sealed class HostileInputTests : IDisposable
         var r = Train(outDir, option, value);
         CliAssert.OneLineError(r, 2, option, $"{option} {value}");
         Assert.False(Directory.Exists(outDir), "nothing may be created for a rejected command line");
+    }
+
+    [Fact]
+    public void AMomentumForAnOptimizerOtherThanSgdIsOneLineAndExit2()
+    {
+        var r = Train(Dir("adam-momentum"), "--optimizer", "adam", "--momentum", "0.9");
+        CliAssert.OneLineError(r, 2, "Only sgd takes a momentum", "--optimizer adam --momentum 0.9");
     }
 
     [Fact]
@@ -271,13 +279,16 @@ public sealed class HostileInputTests : IDisposable
             string path = Path.Combine(outDir, name.Replace(' ', '-') + ".safetensors");
             File.WriteAllBytes(path, content);
             CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", path, "--data", _data), 2, expected, "eval: " + name);
-            CliAssert.OneLineError(Train(Dir("resume-" + name.Replace(' ', '-')), "--epochs", "2", "--resume", path), 2, expected, "resume: " + name);
+            CliAssert.OneLineError(Train(Dir("resume-" + name.Replace(' ', '-')), "--epochs", "2", "--resume", path), 2, expected,
+                "resume: " + name);
         }
 
         // Another model's checkpoint: the mlp's names do not fit the linear model.
         string mlpDir = Dir("mlp");
-        Assert.Equal(0, InProcessCli.Run(["train", "--data", _data, "--out", mlpDir, "--model", "mlp", "--epochs", "1", "--limit-batches", "1"]).ExitCode);
-        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", Path.Combine(mlpDir, "checkpoint.safetensors"), "--data", _data, "--model", "linear"),
+        Assert.Equal(0, InProcessCli.Run(["train", "--data", _data, "--out", mlpDir, "--model", "mlp", "--epochs", "1", "--limit-batches",
+            "1"]).ExitCode);
+        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", Path.Combine(mlpDir, "checkpoint.safetensors"), "--data", _data,
+            "--model", "linear"),
             2, "does not fit the linear model");
     }
 
@@ -313,10 +324,12 @@ public sealed class HostileInputTests : IDisposable
         Npy.Write(target, new long[] { 0, 2 }, [2]);
         File.WriteAllText(loss, "earlier loss");
 
-        var r = InProcessCli.Run("loss", "cross-entropy", "--input", input, "--target", target, "--out", loss, "--grad-out", Dir("missing/grad.npy"));
+        var r = InProcessCli.Run("loss", "cross-entropy", "--input", input, "--target", target, "--out", loss, "--grad-out",
+            Dir("missing/grad.npy"));
         CliAssert.OneLineError(r, 2, "does not exist");
         Assert.Equal("earlier loss", File.ReadAllText(loss));
-        Assert.Equal(["loss.npy", "t.npy", "x.npy"], _root.Entries().Where(e => e.EndsWith(".npy", StringComparison.Ordinal) || e.Contains(".tmp-")));
+        Assert.Equal(["loss.npy", "t.npy", "x.npy"],
+            _root.Entries().Where(e => e.EndsWith(".npy", StringComparison.Ordinal) || e.Contains(".tmp-")));
 
         CliAssert.OneLineError(InProcessCli.Run("loss", "cross-entropy", "--input", _root.Path, "--target", target), 2, "is a folder");
     }

@@ -42,7 +42,8 @@ internal static class InProcessCli
             catch (TargetInvocationException e) when (e.InnerException is not null)
             {
                 // The CLI let an exception escape: the test fails with it, and with what the CLI printed so far.
-                throw new InvalidOperationException($"xent {string.Join(' ', args)} threw instead of exiting; stderr: {stderr}", e.InnerException);
+                throw new InvalidOperationException($"xent {string.Join(' ', args)} threw instead of exiting; stderr: {stderr}",
+                    e.InnerException);
             }
             finally
             {

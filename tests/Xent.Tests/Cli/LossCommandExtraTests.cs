@@ -87,7 +87,8 @@ public sealed class LossCommandExtraTests : IDisposable
     public void MisplacedOrBadOptions_GiveOneErrorLine(string kind, string caseName, string option, string value, string mentioned)
     {
         if (value == "W") value = GoldenFile(caseName, "input");
-        var args = new List<string> { "loss", kind, "--input", GoldenFile(caseName, "input"), "--target", GoldenFile(caseName, "target"), option, value };
+        var args = new List<string> { "loss", kind, "--input", GoldenFile(caseName, "input"), "--target", GoldenFile(caseName, "target"),
+            option, value };
         if (kind == "distillation" && option != "--temperature") args.AddRange(["--temperature", "2"]);
         var result = CliRunner.Run(args);
         Assert.Equal(2, result.ExitCode);
@@ -100,13 +101,15 @@ public sealed class LossCommandExtraTests : IDisposable
     [Fact]
     public void ClassIndicesForAFloatTargetKind_AndFloatsForFocal_AreRejected()
     {
-        var r1 = CliRunner.Run("loss", "kl-div", "--input", GoldenFile("focal_basic", "input"), "--target", GoldenFile("focal_basic", "target"));
+        var r1 = CliRunner.Run("loss", "kl-div", "--input", GoldenFile("focal_basic", "input"), "--target",
+            GoldenFile("focal_basic", "target"));
         Assert.Equal(2, r1.ExitCode);
         Assert.Contains("kl-div needs float targets", r1.Stderr);
         var r2 = CliRunner.Run("loss", "focal", "--input", GoldenFile("kl_basic", "input"), "--target", GoldenFile("kl_basic", "target"));
         Assert.Equal(2, r2.ExitCode);
         Assert.Contains("class indices must be int64 or int32", r2.Stderr);
-        var r3 = CliRunner.Run("loss", "distillation", "--input", GoldenFile("distill_t1", "input"), "--target", GoldenFile("distill_t1", "target"));
+        var r3 = CliRunner.Run("loss", "distillation", "--input", GoldenFile("distill_t1", "input"), "--target",
+            GoldenFile("distill_t1", "target"));
         Assert.Equal(2, r3.ExitCode);
         Assert.Contains("--temperature T is required", r3.Stderr);
     }

@@ -47,8 +47,10 @@ public sealed class LossCommandTests : IDisposable
         {
             var c = doc.RootElement.GetProperty("cases").EnumerateArray().Single(e => e.GetProperty("name").GetString() == caseName);
             var inv = System.Globalization.CultureInfo.InvariantCulture;
-            if (c.GetProperty("ignore_index").GetInt64() != -100) args.AddRange(["--ignore-index", c.GetProperty("ignore_index").GetInt64().ToString(inv)]);
-            if (c.GetProperty("label_smoothing").GetDouble() != 0) args.AddRange(["--label-smoothing", c.GetProperty("label_smoothing").GetDouble().ToString("R", inv)]);
+            if (c.GetProperty("ignore_index").GetInt64() != -100)
+                args.AddRange(["--ignore-index", c.GetProperty("ignore_index").GetInt64().ToString(inv)]);
+            if (c.GetProperty("label_smoothing").GetDouble() != 0)
+                args.AddRange(["--label-smoothing", c.GetProperty("label_smoothing").GetDouble().ToString("R", inv)]);
         }
         var result = CliRunner.Run(args);
         Assert.True(result.ExitCode == 0, result.Stderr);
@@ -75,19 +77,23 @@ public sealed class LossCommandTests : IDisposable
         var result = CliRunner.Run("loss", "cross-entropy", "--input", Temp("x64.npy"), "--target", Temp("t32.npy"), "--reduction", "sum");
         Assert.Equal(0, result.ExitCode);
         // Independent float64 value: Σ_i lse(x_i) − x_i[t_i].
-        double expected = Math.Log(Math.Exp(0.5) + Math.Exp(-1.25) + Math.Exp(2.0)) - 2.0 + Math.Log(Math.Exp(0.0) + Math.Exp(1.0) + Math.Exp(-0.5)) - 0.0;
+        double expected = Math.Log(Math.Exp(0.5) + Math.Exp(-1.25) + Math.Exp(2.0)) - 2.0
+            + Math.Log(Math.Exp(0.0) + Math.Exp(1.0) + Math.Exp(-0.5)) - 0.0;
         var printed = result.Stdout.Trim();
         Assert.StartsWith("cross-entropy (sum): ", printed, StringComparison.Ordinal);
-        Check.Close(expected, double.Parse(printed["cross-entropy (sum): ".Length..], System.Globalization.CultureInfo.InvariantCulture), 1e-6, 0, "printed loss");
+        Check.Close(expected, double.Parse(printed["cross-entropy (sum): ".Length..], System.Globalization.CultureInfo.InvariantCulture),
+            1e-6, 0, "printed loss");
     }
 
     [Fact]
     public void ReductionNone_PrintsShapeAndFirstValues()
     {
-        var result = CliRunner.Run("loss", "nll", "--input", GoldenFile("nll_seed", "input"), "--target", GoldenFile("nll_seed", "target"), "--reduction", "none");
+        var result = CliRunner.Run("loss", "nll", "--input", GoldenFile("nll_seed", "input"), "--target", GoldenFile("nll_seed", "target"),
+            "--reduction", "none");
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("shape (2,)", result.Stdout, StringComparison.Ordinal);
-        Assert.Contains((-Math.Log(0.7)).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)[..5], result.Stdout, StringComparison.Ordinal);
+        Assert.Contains((-Math.Log(0.7)).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)[..5], result.Stdout,
+            StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string[], string> BadInvocations()
@@ -99,12 +105,18 @@ public sealed class LossCommandTests : IDisposable
             { "unknown kind", ["loss", "hinge", "--input", x, "--target", t], "unknown loss 'hinge'" },
             { "missing target", ["loss", "cross-entropy", "--input", x], "--target T.npy is required" },
             { "missing option value", ["loss", "cross-entropy", "--target", t, "--input"], "--input" },
-            { "bad reduction", ["loss", "cross-entropy", "--input", x, "--target", t, "--reduction", "avg"], "--reduction must be mean, sum or none" },
-            { "unknown option", ["loss", "cross-entropy", "--input", x, "--target", t, "--frobnicate"], "unrecognized argument '--frobnicate'" },
-            { "bad number", ["loss", "cross-entropy", "--input", x, "--target", t, "--label-smoothing", "lots"], "--label-smoothing must be a number" },
-            { "smoothing out of range", ["loss", "cross-entropy", "--input", x, "--target", t, "--label-smoothing", "1.5"], "label_smoothing must be between 0.0 and 1.0. Got: 1.5" },
-            { "missing file", ["loss", "cross-entropy", "--input", "no-such-file.npy", "--target", t], "file 'no-such-file.npy' not found" },
-            { "batch mismatch", ["loss", "cross-entropy", "--input", x, "--target", GoldenFile("ce_n1", "target")], "Expected input batch_size (8) to match target batch_size (1)." },
+            { "bad reduction", ["loss", "cross-entropy", "--input", x, "--target", t, "--reduction", "avg"],
+            "--reduction must be mean, sum or none" },
+            { "unknown option", ["loss", "cross-entropy", "--input", x, "--target", t, "--frobnicate"],
+            "unrecognized argument '--frobnicate'" },
+            { "bad number", ["loss", "cross-entropy", "--input", x, "--target", t, "--label-smoothing", "lots"],
+            "--label-smoothing must be a number" },
+            { "smoothing out of range", ["loss", "cross-entropy", "--input", x, "--target", t, "--label-smoothing", "1.5"],
+            "label_smoothing must be between 0.0 and 1.0. Got: 1.5" },
+            { "missing file", ["loss", "cross-entropy", "--input", "no-such-file.npy", "--target", t],
+            "file 'no-such-file.npy' not found" },
+            { "batch mismatch", ["loss", "cross-entropy", "--input", x, "--target", GoldenFile("ce_n1", "target")],
+            "Expected input batch_size (8) to match target batch_size (1)." },
             { "float targets to nll", ["loss", "nll", "--input", x, "--target", x], "class indices must be int64 or int32" },
             { "int targets to bce", ["loss", "bce", "--input", GoldenFile("bce", "input"), "--target", t], "bce needs float targets" },
             { "bce input outside [0, 1]", ["loss", "bce", "--input", x, "--target", x], "all elements of input should be between 0 and 1" },
@@ -123,7 +135,8 @@ public sealed class LossCommandTests : IDisposable
     {
         Npy.Write(Temp("t.npy"), new long[] { 0, 12 }, [2]);
         Npy.Write(Temp("x.npy"), new float[10], [2, 5]);
-        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("x.npy"), "--target", Temp("t.npy")), "Target 12 is out of bounds.", "out of bounds");
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("x.npy"), "--target", Temp("t.npy")),
+            "Target 12 is out of bounds.", "out of bounds");
     }
 
     [Fact]
@@ -133,19 +146,24 @@ public sealed class LossCommandTests : IDisposable
         var good = File.ReadAllBytes(GoldenFile("ce_basic", "input"));
 
         File.WriteAllText(Temp("text.npy"), "x,y\n1,2\n");
-        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("text.npy"), "--target", t), "is not an .npy file", "not npy");
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("text.npy"), "--target", t), "is not an .npy file",
+            "not npy");
 
         File.WriteAllBytes(Temp("truncated.npy"), good[..(good.Length - 7)]);
-        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("truncated.npy"), "--target", t), "truncated data", "truncated");
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("truncated.npy"), "--target", t), "truncated data",
+            "truncated");
 
         File.WriteAllBytes(Temp("f2.npy"), NpyBytes("<f2", fortran: false, "(8, 5)", new byte[80]));
-        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("f2.npy"), "--target", t), "unsupported dtype '<f2'", "float16");
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("f2.npy"), "--target", t), "unsupported dtype '<f2'",
+            "float16");
 
         File.WriteAllBytes(Temp("fortran.npy"), NpyBytes("<f4", fortran: true, "(8, 5)", new byte[160]));
-        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("fortran.npy"), "--target", t), "Fortran", "fortran order");
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("fortran.npy"), "--target", t), "Fortran",
+            "fortran order");
 
         Npy.Write(Temp("u8.npy"), new byte[40], [8, 5]);
-        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("u8.npy"), "--target", t), "expected float32 or float64", "uint8 input");
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("u8.npy"), "--target", t), "expected float32 or float64",
+            "uint8 input");
     }
 
     private static byte[] NpyBytes(string descr, bool fortran, string shape, byte[] payload)

@@ -8,7 +8,9 @@ using Xunit;
 
 namespace Xent.Tests.Cli;
 
-/// <summary><c>xent train</c>, <c>eval</c> and <c>predict</c> end to end on a user's own CSV, image folders and .npy files, and their errors.</summary>
+/// <summary>
+/// <c>xent train</c>, <c>eval</c> and <c>predict</c> end to end on a user's own CSV, image folders and .npy files, and their errors.
+/// </summary>
 public class OwnDataCliTests
 {
     private static void Ok(CliResult r) => Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
@@ -55,7 +57,8 @@ public class OwnDataCliTests
         File.WriteAllLines(unlabelled, ["color,x2,x1", "red,1.5,1.0", "blue,-1.5,-1.25"]);
         var predict = CliRunner.Run("predict", "--checkpoint", ckpt, "--input", unlabelled, "--json");
         Ok(predict);
-        var rows = predict.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        var rows = predict.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l =>
+            JsonDocument.Parse(l).RootElement).ToArray();
         Assert.Equal(2, rows.Length);
         Assert.Equal(0, rows[0].GetProperty("input").GetInt32());
         Assert.Equal("big", rows[0].GetProperty("class").GetString());
@@ -69,7 +72,8 @@ public class OwnDataCliTests
         using var dir = new TempDirectory();
         OwnDataFiles.GrayClasses(dir.File("imgs"), 30);
         string outDir = dir.File("run");
-        var train = CliRunner.Run("train", "--data", dir.File("imgs"), "--val-split", "0.2", "--epochs", "3", "--batch-size", "8", "--out", outDir);
+        var train = CliRunner.Run("train", "--data", dir.File("imgs"), "--val-split", "0.2", "--epochs", "3", "--batch-size", "8", "--out",
+            outDir);
         Ok(train);
         Assert.Contains("Held out a stratified 20%", train.Stdout);
         Assert.Contains("Training cnn on 48 images", train.Stdout);
@@ -105,18 +109,22 @@ public class OwnDataCliTests
         }
         string rgbOut = dir.File("rgb-run");
         Ok(CliRunner.Run("train", "--data", dir.File("rgb"), "--epochs", "1", "--batch-size", "4", "--out", rgbOut));
-        Assert.Equal([3, 6, 6], ModelSpec.FromMetadata(Checkpoint.Load(Path.Combine(rgbOut, "checkpoint.safetensors")).Metadata)!.InputShape);
+        Assert.Equal([3, 6, 6], ModelSpec.FromMetadata(Checkpoint.Load(Path.Combine(rgbOut,
+            "checkpoint.safetensors")).Metadata)!.InputShape);
 
         var (x, y) = OwnDataFiles.NpyPair(dir.Path, 90);
         string npyOut = dir.File("npy-run");
-        Ok(CliRunner.Run("train", "--data", x, "--labels", y, "--model", "linear", "--epochs", "10", "--batch-size", "8", "--lr", "0.05", "--out", npyOut));
-        var npyEval = CliRunner.Run("eval", "--checkpoint", Path.Combine(npyOut, "checkpoint.safetensors"), "--data", x, "--labels", y, "--json");
+        Ok(CliRunner.Run("train", "--data", x, "--labels", y, "--model", "linear", "--epochs", "10", "--batch-size", "8", "--lr", "0.05",
+            "--out", npyOut));
+        var npyEval = CliRunner.Run("eval", "--checkpoint", Path.Combine(npyOut, "checkpoint.safetensors"), "--data", x, "--labels", y,
+            "--json");
         Ok(npyEval);
         Assert.True(JsonDocument.Parse(npyEval.Stdout).RootElement.GetProperty("accuracy").GetDouble() >= 0.9, npyEval.Stdout);
 
         string ml = OwnDataFiles.MultiLabelCsv(dir.File("ml.csv"), 160);
         string mlOut = dir.File("ml-run");
-        Ok(CliRunner.Run("train", "--data", ml, "--multi-label", "pos_a,pos_b", "--pos-weight", "auto", "--epochs", "15", "--batch-size", "16",
+        Ok(CliRunner.Run("train", "--data", ml, "--multi-label", "pos_a,pos_b", "--pos-weight", "auto", "--epochs", "15", "--batch-size",
+            "16",
             "--lr", "0.01", "--out", mlOut));
         string mlCkpt = Path.Combine(mlOut, "checkpoint.safetensors");
         var mlEval = CliRunner.Run("eval", "--checkpoint", mlCkpt, "--data", ml, "--json");

@@ -24,7 +24,8 @@ public sealed class TrainFocalCliTests : IDisposable
         Assert.True(eval.ExitCode == 0, eval.Stderr);
         Assert.True(JsonDocument.Parse(eval.Stdout).RootElement.GetProperty("accuracy").GetDouble() >= 0.9, eval.Stdout);
 
-        var bad = CliRunner.Run("train", "--data", csv, "--target", "species", "--gamma", "2", "--epochs", "1", "--out", Path.Combine(_dir, "bad"));
+        var bad = CliRunner.Run("train", "--data", csv, "--target", "species", "--gamma", "2", "--epochs", "1", "--out",
+            Path.Combine(_dir, "bad"));
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("--gamma", bad.Stderr);
     }

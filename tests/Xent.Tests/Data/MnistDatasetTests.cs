@@ -70,7 +70,8 @@ public class MnistDatasetTests
         var sample = Enumerable.Range(0, 3 * 256).Select(i => (float)(i % 256)).ToArray();
         new Compose(new ToTensor(), new Normalize([0.5, 0.4, 0.3], [0.2, 0.25, 0.3])).Apply(sample, [3, 1, 256]);
         Assert.Equal(expected, sample);
-        Assert.Contains("3 channel", Assert.Throws<ArgumentException>(() => new Normalize([0.5, 0.4, 0.3], [0.2, 0.2, 0.2]).Apply(new float[4], [1, 2, 2])).Message);
+        Assert.Contains("3 channel", Assert.Throws<ArgumentException>(() =>
+            new Normalize([0.5, 0.4, 0.3], [0.2, 0.2, 0.2]).Apply(new float[4], [1, 2, 2])).Message);
         Assert.Contains("std evaluated to zero", Assert.Throws<ArgumentException>(() => new Normalize(0.5, 1e-50)).Message);
     }
 
@@ -119,7 +120,8 @@ public class MnistDatasetTests
         Assert.Contains(labels, e.Message);
         Assert.Contains("label 12 of sample 1", e.Message);
 
-        var e2 = Assert.Throws<InvalidDataException>(() => new MnistDataset(new IdxArray(new byte[3 * 784], 3, 784), new IdxArray(new byte[3], 3), null, "imgs.idx"));
+        var e2 = Assert.Throws<InvalidDataException>(() =>
+            new MnistDataset(new IdxArray(new byte[3 * 784], 3, 784), new IdxArray(new byte[3], 3), null, "imgs.idx"));
         Assert.Contains("'imgs.idx' must hold images of shape (N, H, W)", e2.Message);
         Assert.Contains("(3, 784)", e2.Message);
 
@@ -145,7 +147,8 @@ public class MnistDatasetTests
     {
         // Reported as skipped where the data set is not installed; the other tests use synthetic files.
         const string dir = "/usr/share/datasets/fashion-mnist";
-        Skip.IfNot(File.Exists(Path.Combine(dir, "t10k-images-idx3-ubyte.gz")), $"Fashion-MNIST is not installed in {dir} (apt-get install dataset-fashion-mnist).");
+        Skip.IfNot(File.Exists(Path.Combine(dir, "t10k-images-idx3-ubyte.gz")),
+            $"Fashion-MNIST is not installed in {dir} (apt-get install dataset-fashion-mnist).");
         var test = new MnistDataset(dir, train: false, new ToTensor());
         Assert.Equal(10000, test.Count);
         Assert.Equal(new[] { 1, 28, 28 }, test.SampleShape);

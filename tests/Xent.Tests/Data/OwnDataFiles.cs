@@ -61,7 +61,8 @@ internal static class OwnDataFiles
         {
             double x1 = rng.NextDouble() * 4 - 2, x2 = rng.NextDouble() * 4 - 2;
             if (Math.Abs(x1 + x2) < 0.3) x1 += Math.Sign(x1 + x2 + 1e-9) * 0.6; // a margin
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{x1:R},{x2:R},{(i % 3 == 0 ? "red" : "blue")},{(x1 + x2 > 0 ? "big" : "small")}"));
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{x1:R},{x2:R},{(i % 3 == 0 ? "red" : "blue")},{(x1 + x2 > 0 ? "big" : "small")}"));
         }
         return path;
     }

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Xent.Tests.Examples;
 
-/// <summary>The second seed's snippets (examples/SeedTraining) against float64 references computed here.</summary>
+/// <summary>The PyTorch tutorial's snippets (examples/SeedTraining) against float64 references computed here.</summary>
 public class SeedExamplesTests
 {
     /// <summary>Mean cross-entropy in float64: log-sum-exp minus the target logit, weighted.</summary>

@@ -27,7 +27,8 @@ public class CrossEntropySoftcapZLossTests
             var b = g.GetOptional("bias", g.HasBias)?.RequiresGrad_();
             var logits = F.Linear(h, w, b);
             var loss = F.CrossEntropy(logits, target, classWeight, g.IgnoreIndex, reduction, g.LabelSmoothing, g.ZLoss, g.Softcap);
-            var fused = F.LinearCrossEntropy(h.Detach(), w.Detach(), target, b?.Detach(), classWeight, g.IgnoreIndex, reduction, g.LabelSmoothing, g.ZLoss, g.Softcap);
+            var fused = F.LinearCrossEntropy(h.Detach(), w.Detach(), target, b?.Detach(), classWeight, g.IgnoreIndex, reduction,
+                g.LabelSmoothing, g.ZLoss, g.Softcap);
             string tag = $"{name} {key}";
             if (reduction == Reduction.None)
             {

@@ -6,7 +6,9 @@ using R = Xent.Tests.Kernels.LinearCrossEntropyReference;
 
 namespace Xent.Tests.Functional;
 
-/// <summary>F.LinearCrossEntropy and LinearCrossEntropyLoss: PyTorch goldens through autograd, finite differences, shapes and errors.</summary>
+/// <summary>
+/// F.LinearCrossEntropy and LinearCrossEntropyLoss: PyTorch goldens through autograd, finite differences, shapes and errors.
+/// </summary>
 public class LinearCrossEntropyTests
 {
     public static IEnumerable<object[]> GoldenCases() => LinearCeGoldenCase.All();
@@ -25,7 +27,8 @@ public class LinearCrossEntropyTests
                 var h = g.Get("hidden").RequiresGrad_();
                 var w = g.Get("weight").RequiresGrad_();
                 var b = g.GetOptional("bias", g.HasBias)?.RequiresGrad_();
-                var loss = F.LinearCrossEntropy(h, w, target, b, classWeight, g.IgnoreIndex, reduction, g.LabelSmoothing, g.ZLoss, g.Softcap, options);
+                var loss = F.LinearCrossEntropy(h, w, target, b, classWeight, g.IgnoreIndex, reduction, g.LabelSmoothing, g.ZLoss,
+                    g.Softcap, options);
                 string tag = $"{name} {key} chunks {options?.VocabChunk}";
                 // (Golden.Load gives 0-d arrays the shape [1]: compare scalars by value.)
                 if (reduction == Reduction.None) Check.Close(g.Get("loss_" + key), loss, 1e-5, 1e-6, tag + " loss");
@@ -71,12 +74,14 @@ public class LinearCrossEntropyTests
         var rnd = new Random(5);
         var t = Tensor.FromArray(new long[] { 2, -1, 0, 5, 3 }, 5);
         var cw = Tensor.FromArray(Enumerable.Range(0, 6).Select(_ => (float)(rnd.NextDouble() + 0.5)).ToArray(), 6);
-        Tensor[] inputs = [Tensor.Randn([5, 4], new Generator(1)) * 2f, Tensor.Randn([6, 4], new Generator(2)), Tensor.Randn([6], new Generator(3))];
+        Tensor[] inputs = [Tensor.Randn([5, 4], new Generator(1)) * 2f, Tensor.Randn([6, 4], new Generator(2)),
+            Tensor.Randn([6], new Generator(3))];
         GradCheck.Check(x => F.LinearCrossEntropy(x[0], x[1], t, x[2], cw, ignoreIndex: -1, reduction: Reduction.None,
             labelSmoothing: 0.2f, zLossScale: 0.05f, softcap: 3f), inputs, eps: 1e-2, rtol: 2e-3, atol: 2e-3);
         foreach (var x in inputs) x.Grad = null;
         GradCheck.Check(x => F.LinearCrossEntropy(x[0], x[1], t, x[2], cw, ignoreIndex: -1, labelSmoothing: 0.1f, zLossScale: 0.01f,
-            options: new LinearCrossEntropyOptions { RowChunk = 2, VocabChunk = 4, Partitions = 2 }), inputs, eps: 1e-2, rtol: 2e-3, atol: 2e-3);
+            options: new LinearCrossEntropyOptions { RowChunk = 2, VocabChunk = 4, Partitions = 2 }), inputs, eps: 1e-2, rtol: 2e-3,
+            atol: 2e-3);
     }
 
     [Fact]
@@ -166,14 +171,19 @@ public class LinearCrossEntropyTests
         var w = Tensor.Randn([6, 3]);
         var e1 = Assert.Throws<ArgumentException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2 }, 3)));
         Assert.Contains("Expected input batch_size (4) to match target batch_size (3).", e1.Message);
-        var e2 = Assert.Throws<ArgumentException>(() => F.LinearCrossEntropy(h, Tensor.Randn([6, 2]), Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4)));
+        var e2 = Assert.Throws<ArgumentException>(() =>
+            F.LinearCrossEntropy(h, Tensor.Randn([6, 2]), Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4)));
         Assert.Contains("mat1 and mat2 shapes cannot be multiplied (4x3 and 2x6)", e2.Message);
-        var e3 = Assert.Throws<ArgumentOutOfRangeException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 6, 3 }, 4)));
+        var e3 = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 6, 3 }, 4)));
         Assert.Contains("Target 6 is out of bounds.", e3.Message);
         Assert.Throws<ArgumentException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new float[] { 0, 1, 2, 3 }, 4)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), softcap: 0f));
-        Assert.Throws<ArgumentOutOfRangeException>(() => F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), zLossScale: -1f));
         Assert.Throws<ArgumentOutOfRangeException>(() =>
-            F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), options: new LinearCrossEntropyOptions { VocabChunk = 0 }));
+            F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), softcap: 0f));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4), zLossScale: -1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4),
+                options: new LinearCrossEntropyOptions { VocabChunk = 0 }));
     }
 }

@@ -27,7 +27,8 @@ public sealed class CliFuzzTests : IDisposable
     private string TrainedCheckpoint()
     {
         string dir = Path.Combine(_root.Path, "trained");
-        var r = InProcessCli.Run("train", "--data", _data, "--out", dir, "--model", "linear", "--epochs", "1", "--limit-batches", "1", "--batch-size", "16");
+        var r = InProcessCli.Run("train", "--data", _data, "--out", dir, "--model", "linear", "--epochs", "1", "--limit-batches", "1",
+            "--batch-size", "16");
         Assert.True(r.ExitCode == 0, r.Stderr);
         return Path.Combine(dir, "checkpoint.safetensors");
     }
@@ -43,7 +44,8 @@ public sealed class CliFuzzTests : IDisposable
             var args = command();
             CliResult r;
             try { r = InProcessCli.Run(args); }
-            catch (InvalidOperationException e) { failures.Add($"case {i}: {e.InnerException?.GetType().Name}: {e.InnerException?.Message}"); failed++; continue; }
+            catch (InvalidOperationException e)
+                { failures.Add($"case {i}: {e.InnerException?.GetType().Name}: {e.InnerException?.Message}"); failed++; continue; }
             if (r.ExitCode == 0) continue;
             rejected++;
             // Damaged weights may be finite but huge: the loss then overflows, which is divergence (exit 3), not bad input.
@@ -65,7 +67,8 @@ public sealed class CliFuzzTests : IDisposable
         Fuzz("eval", target, seed, 300, damaged, () => ["eval", "--checkpoint", damaged, "--data", _data, "--json"]);
         string outDir = Path.Combine(_root.Path, "resumed");
         Fuzz("train --resume", target, seed, 100, damaged, () =>
-            ["train", "--data", _data, "--out", outDir, "--model", "linear", "--epochs", "2", "--limit-batches", "1", "--batch-size", "16", "--resume", damaged], mayDiverge: true);
+            ["train", "--data", _data, "--out", outDir, "--model", "linear", "--epochs", "2", "--limit-batches", "1", "--batch-size", "16",
+                "--resume", damaged], mayDiverge: true);
     }
 
     [Fact]
@@ -77,7 +80,8 @@ public sealed class CliFuzzTests : IDisposable
         byte[] seedInput = File.ReadAllBytes(input), seedTarget = File.ReadAllBytes(target);
         string damaged = Path.Combine(_root.Path, "damaged.npy");
         var npy = FuzzTargets.Get("npy");
-        Fuzz("loss --input", npy, seedInput, 200, damaged, () => ["loss", "cross-entropy", "--input", damaged, "--target", target, "--grad-out", Path.Combine(_root.Path, "g.npy")]);
+        Fuzz("loss --input", npy, seedInput, 200, damaged,
+            () => ["loss", "cross-entropy", "--input", damaged, "--target", target, "--grad-out", Path.Combine(_root.Path, "g.npy")]);
         Fuzz("loss --target", npy, seedTarget, 200, damaged, () => ["loss", "cross-entropy", "--input", input, "--target", damaged]);
     }
 
@@ -88,11 +92,13 @@ public sealed class CliFuzzTests : IDisposable
         string data = Path.Combine(_root.Path, "fuzzed-data");
         SyntheticIdx.Write(data, train: 32, test: 16);
         string outDir = Path.Combine(_root.Path, "fuzzed-run");
-        string[] Train() => ["train", "--data", data, "--out", outDir, "--overwrite", "--model", "linear", "--epochs", "1", "--limit-batches", "1", "--batch-size", "16"];
+        string[] Train() => ["train", "--data", data, "--out", outDir, "--overwrite", "--model", "linear", "--epochs", "1",
+            "--limit-batches", "1", "--batch-size", "16"];
         string[] Eval() => ["eval", "--checkpoint", checkpoint, "--data", data, "--json"];
 
         // The test split is raw, the training split gzipped (SyntheticIdx): both readers' paths, through both commands.
-        foreach (var (file, format) in new[] { ("t10k-labels-idx1-ubyte", "idx"), ("t10k-images-idx3-ubyte", "idx"), ("train-images-idx3-ubyte.gz", "idx.gz") })
+        foreach (var (file, format) in new[] { ("t10k-labels-idx1-ubyte", "idx"), ("t10k-images-idx3-ubyte", "idx"),
+            ("train-images-idx3-ubyte.gz", "idx.gz") })
         {
             string path = Path.Combine(data, file);
             byte[] seed = File.ReadAllBytes(path);

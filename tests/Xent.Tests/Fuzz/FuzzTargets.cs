@@ -29,7 +29,8 @@ internal static class FuzzTargets
     public static IReadOnlyList<FuzzTarget> All { get; } =
     [
         new("npy", NpySeeds, NpyHeaderBytes, b => Npy.Read(new MemoryStream(b), "fuzz.npy")),
-        new("safetensors", SafeTensorsSeeds, b => b.Length < 8 ? 8 : 8 + (int)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(b), 4096), b => SafeTensors.Read(new MemoryStream(b), "fuzz.safetensors")),
+        new("safetensors", SafeTensorsSeeds, b => b.Length < 8 ? 8 : 8 + (int)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(b), 4096),
+            b => SafeTensors.Read(new MemoryStream(b), "fuzz.safetensors")),
         new("idx", IdxSeeds, b => 4 + 4 * b[3], b => IdxReader.Read(new MemoryStream(b), "fuzz-idx")),
         new("idx.gz", () => IdxSeeds().Select(Gzip).ToList(), _ => 10, b => IdxReader.Read(new MemoryStream(b), "fuzz-idx.gz"))
         {
@@ -52,7 +53,8 @@ internal static class FuzzTargets
 
     /// <summary>Preamble and header dict: 10 bytes + length for version 1, 12 + length for versions 2 and 3.</summary>
     private static int NpyHeaderBytes(byte[] b) =>
-        b.Length < 12 ? b.Length : b[6] == 1 ? 10 + BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(8)) : 12 + (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(8)), 4096);
+        b.Length < 12 ? b.Length : b[6] == 1 ? 10 + BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(8)) : 12
+            + (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(8)), 4096);
 
     private static IReadOnlyList<byte[]> SafeTensorsSeeds()
     {

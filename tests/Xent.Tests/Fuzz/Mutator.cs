@@ -9,7 +9,9 @@ namespace Xent.Tests.Fuzz;
 /// </summary>
 internal static class Mutator
 {
-    private static readonly long[] Boundaries = [0, 1, -1, 0x7F, 0x80, 0xFF, 0x7FFF, 0xFFFF, int.MaxValue, int.MinValue, uint.MaxValue, long.MaxValue, 1L << 31, 1L << 32, 28, 784, 60000];
+    private static readonly long[] Boundaries =
+        [0, 1, -1, 0x7F, 0x80, 0xFF, 0x7FFF, 0xFFFF, int.MaxValue, int.MinValue, uint.MaxValue, long.MaxValue, 1L << 31, 1L << 32, 28, 784,
+        60000];
 
     public static byte[] Mutate(byte[] seed, Random rng, int headerBytes)
     {
@@ -40,7 +42,8 @@ internal static class Mutator
                 }
                 break;
             case 1: // truncate
-                bytes.RemoveRange(rng.Next(bytes.Count + 1) is var keep && keep < bytes.Count ? keep : bytes.Count, bytes.Count - Math.Min(keep, bytes.Count));
+                bytes.RemoveRange(rng.Next(bytes.Count + 1) is var keep && keep < bytes.Count ? keep : bytes.Count,
+                    bytes.Count - Math.Min(keep, bytes.Count));
                 break;
             case 2: // insert 1-16 random bytes
             {
@@ -68,15 +71,18 @@ internal static class Mutator
                 if (bytes.Count == 0) break;
                 long v = Boundaries[rng.Next(Boundaries.Length)];
                 var buf = new byte[rng.Next(2) == 0 ? 4 : 8];
-                if (buf.Length == 4) { if (rng.Next(2) == 0) BinaryPrimitives.WriteInt32LittleEndian(buf, (int)v); else BinaryPrimitives.WriteInt32BigEndian(buf, (int)v); }
-                else { if (rng.Next(2) == 0) BinaryPrimitives.WriteInt64LittleEndian(buf, v); else BinaryPrimitives.WriteInt64BigEndian(buf, v); }
+                if (buf.Length == 4) { if (rng.Next(2) == 0) BinaryPrimitives.WriteInt32LittleEndian(buf, (int)v);
+                    else BinaryPrimitives.WriteInt32BigEndian(buf, (int)v); }
+                else { if (rng.Next(2) == 0) BinaryPrimitives.WriteInt64LittleEndian(buf, v);
+                    else BinaryPrimitives.WriteInt64BigEndian(buf, v); }
                 int p = Position(bytes, rng, headerBytes);
                 for (int k = 0; k < buf.Length && p + k < bytes.Count; k++) bytes[p + k] = buf[k];
                 break;
             }
             case 6: // a decimal number in a text header: change a digit, or grow it past every integer type
             {
-                var digits = Enumerable.Range(0, Math.Min(headerBytes, bytes.Count)).Where(i => bytes[i] is >= (byte)'0' and <= (byte)'9').ToList();
+                var digits = Enumerable.Range(0, Math.Min(headerBytes, bytes.Count)).Where(i =>
+                    bytes[i] is >= (byte)'0' and <= (byte)'9').ToList();
                 if (digits.Count == 0) goto case 0;
                 int p = digits[rng.Next(digits.Count)];
                 if (rng.Next(2) == 0) bytes[p] = (byte)('0' + rng.Next(10));

@@ -45,7 +45,8 @@ public class ReaderFuzzTests
         });
         try { await run.WaitAsync(Budget); }
         catch (TimeoutException) { Assert.Fail($"{format}: case {current} did not finish within {Budget.TotalSeconds} s (a hang?)"); }
-        Assert.True(failures.Count == 0, $"{format}: {failures.Count} case(s) ended in an unclean exception:\n{string.Join("\n", failures)}");
+        Assert.True(failures.Count == 0,
+            $"{format}: {failures.Count} case(s) ended in an unclean exception:\n{string.Join("\n", failures)}");
         // The mutations must mostly damage the file, or the test proves nothing.
         Assert.True(rejected > CasesPerFormat / 3, $"{format}: only {rejected} of {CasesPerFormat} mutations were rejected");
     }

@@ -11,7 +11,10 @@ namespace Xent.Tests.IO;
 /// </summary>
 public class HostileIoTests
 {
-    /// <summary>A file stream on a disk that fills up after <paramref name="capacity"/> bytes: writes and flushes past it throw ENOSPC's IOException.</summary>
+    /// <summary>
+    /// A file stream on a disk that fills up after <paramref name="capacity"/> bytes: writes and flushes past it throw ENOSPC's
+    /// IOException.
+    /// </summary>
     private sealed class FullDiskStream(FileStream inner, long capacity) : Stream
     {
         private readonly List<byte> _buffered = [];
@@ -141,7 +144,8 @@ public class HostileIoTests
     [InlineData("7", 7)]
     [InlineData("0", 0)]
     public void MetadataIntegersInRangeRead(string text, int expected) =>
-        Assert.Equal(expected, MetadataValues.GetInt32(new Dictionary<string, string> { ["epoch"] = text }, "epoch", 0, int.MaxValue - 1, "f"));
+        Assert.Equal(expected, MetadataValues.GetInt32(new Dictionary<string, string> { ["epoch"] = text }, "epoch", 0, int.MaxValue - 1,
+            "f"));
 
     [Theory]
     [InlineData("2147483647")]
@@ -158,7 +162,10 @@ public class HostileIoTests
         Assert.Contains($"[0, {int.MaxValue - 1}]", e.Message);
     }
 
-    /// <summary>A read-only stream of <paramref name="prefix"/> followed by zeros up to <paramref name="length"/>, with <paramref name="marker"/> as its last bytes.</summary>
+    /// <summary>
+    /// A read-only stream of <paramref name="prefix"/> followed by zeros up to <paramref name="length"/>, with <paramref name="marker"/> as
+    /// its last bytes.
+    /// </summary>
     private sealed class SyntheticStream(byte[] prefix, long length, byte[] marker) : Stream
     {
         private long _position;
@@ -168,7 +175,8 @@ public class HostileIoTests
         public override long Length => length;
         public override long Position { get => _position; set => _position = value; }
         public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => _position = origin switch { SeekOrigin.Begin => offset, SeekOrigin.Current => _position + offset, _ => length + offset };
+        public override long Seek(long offset, SeekOrigin origin) => _position =
+            origin switch { SeekOrigin.Begin => offset, SeekOrigin.Current => _position + offset, _ => length + offset };
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
@@ -235,7 +243,8 @@ public class HostileIoTests
         GC.Collect();
         int headerLength = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(stOut.Head.ToArray());
         Assert.Equal(headerLength + bytes, stOut.Count);
-        var file = SafeTensors.Read(new SyntheticStream(stOut.Head.Take(headerLength).ToArray(), headerLength + bytes, last), "big.safetensors");
+        var file = SafeTensors.Read(new SyntheticStream(stOut.Head.Take(headerLength).ToArray(), headerLength + bytes, last),
+            "big.safetensors");
         Assert.Equal(1.5f, file["x"].Float32![^1]);
         Assert.Equal((long)Rows * Cols, file["x"].Count);
         file = null;
@@ -278,13 +287,17 @@ public class HostileHeaderTests
     public void SizesClaimedByAHeaderAreCheckedAgainstTheFileBeforeAllocating()
     {
         byte[] npy = NpyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (2000000000,), }", 10);
-        long npyBytes = AllocatedBy(() => Assert.Contains("truncated data", Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(npy), "big.npy")).Message));
+        long npyBytes = AllocatedBy(() => Assert.Contains("truncated data",
+            Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(npy), "big.npy")).Message));
 
         byte[] idx = [0, 0, 8, 1, 0x77, 0x35, 0x94, 0x00, 1, 2, 3]; // 2,000,000,000 labels, 3 present
-        long idxBytes = AllocatedBy(() => Assert.Contains("truncated data", Assert.Throws<InvalidDataException>(() => Xent.Data.IdxReader.Read(new MemoryStream(idx), "big-idx")).Message));
+        long idxBytes = AllocatedBy(() => Assert.Contains("truncated data",
+            Assert.Throws<InvalidDataException>(() => Xent.Data.IdxReader.Read(new MemoryStream(idx), "big-idx")).Message));
         using var gz = new MemoryStream();
-        using (var z = new System.IO.Compression.GZipStream(gz, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) z.Write(idx);
-        long gzBytes = AllocatedBy(() => Assert.Contains("truncated data", Assert.Throws<InvalidDataException>(() => Xent.Data.IdxReader.Read(new MemoryStream(gz.ToArray()), "big-idx.gz")).Message));
+        using (var z = new System.IO.Compression.GZipStream(gz, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            z.Write(idx);
+        long gzBytes = AllocatedBy(() => Assert.Contains("truncated data",
+            Assert.Throws<InvalidDataException>(() => Xent.Data.IdxReader.Read(new MemoryStream(gz.ToArray()), "big-idx.gz")).Message));
 
         Assert.True(npyBytes < 1 << 20, $"Npy.Read allocated {npyBytes} bytes for a 10-byte array claiming 2 GB");
         Assert.True(idxBytes < 1 << 20, $"IdxReader allocated {idxBytes} bytes for a raw file claiming 2 GB");

@@ -117,8 +117,10 @@ public class NpyTests
         Assert.Equal(expected.Shape, actual.Shape);
         switch (expected.DType)
         {
-            case NpyDType.Float32: Assert.Equal(expected.Float32!.Select(BitConverter.SingleToInt32Bits), actual.Float32!.Select(BitConverter.SingleToInt32Bits)); break;
-            case NpyDType.Float64: Assert.Equal(expected.Float64!.Select(BitConverter.DoubleToInt64Bits), actual.Float64!.Select(BitConverter.DoubleToInt64Bits)); break;
+            case NpyDType.Float32: Assert.Equal(expected.Float32!.Select(BitConverter.SingleToInt32Bits),
+                actual.Float32!.Select(BitConverter.SingleToInt32Bits)); break;
+            case NpyDType.Float64: Assert.Equal(expected.Float64!.Select(BitConverter.DoubleToInt64Bits),
+                actual.Float64!.Select(BitConverter.DoubleToInt64Bits)); break;
             case NpyDType.Int64: Assert.Equal(expected.Int64!, actual.Int64!); break;
             case NpyDType.Int32: Assert.Equal(expected.Int32!, actual.Int32!); break;
             case NpyDType.Bool: Assert.Equal(expected.Bool!, actual.Bool!); break;
@@ -349,7 +351,8 @@ public class NpyTests
     public void Read_Version2Header_WithLongShapeAndPython2Longs()
     {
         using var dir = new TempDirectory();
-        File.WriteAllBytes(dir.File("v2.npy"), MakeNpy("{'descr': '<i4', 'fortran_order': False, 'shape': (2L, 1L), }\n", [1, 0, 0, 0, 2, 0, 0, 0], major: 2));
+        File.WriteAllBytes(dir.File("v2.npy"), MakeNpy("{'descr': '<i4', 'fortran_order': False, 'shape': (2L, 1L), }\n",
+            [1, 0, 0, 0, 2, 0, 0, 0], major: 2));
         var a = Npy.Read(dir.File("v2.npy"));
         Assert.Equal([2, 1], a.Shape);
         Assert.Equal([1, 2], a.Int32!);

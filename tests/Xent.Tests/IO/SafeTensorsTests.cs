@@ -240,7 +240,8 @@ public class SafeTensorsTests
     public void Read_OverlappingOffsets()
     {
         var e = ReadFails<InvalidDataException>(Make(
-            """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""", new byte[12]));
+            """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""",
+                new byte[12]));
         Assert.Contains("overlap", e.Message);
         Assert.Contains("'a'", e.Message);
         Assert.Contains("'b'", e.Message);
@@ -250,7 +251,8 @@ public class SafeTensorsTests
     public void Read_HoleInDataBuffer()
     {
         var e = ReadFails<InvalidDataException>(Make(
-            """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}""", new byte[12]));
+            """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}""",
+                new byte[12]));
         Assert.Contains("hole at data offsets [4, 8]", e.Message);
     }
 
@@ -277,7 +279,8 @@ public class SafeTensorsTests
     [InlineData("""{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}""", "shape entry 0 = -1")]
     [InlineData("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}}""", "no \"data_offsets\"")]
     [InlineData("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}""", "end before begin")]
-    [InlineData("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", "names 'w' more than once")]
+    [InlineData("""{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""",
+        "names 'w' more than once")]
     [InlineData("""{"__metadata__":{"k":1},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", "entry 'k' must be a string")]
     [InlineData("""{"__metadata__":[],"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", "'__metadata__' must be an object")]
     [InlineData("""{"w":[1]}""", "must be described by a JSON object")]
@@ -292,7 +295,8 @@ public class SafeTensorsTests
     {
         using var dir = new TempDirectory();
         string path = dir.File("ok.safetensors");
-        File.WriteAllBytes(path, Make("""{"__metadata__":null,"w":{"dtype":"F64","shape":[],"data_offsets":[0,8]}}    """, BitConverter.GetBytes(2.5)));
+        File.WriteAllBytes(path, Make("""{"__metadata__":null,"w":{"dtype":"F64","shape":[],"data_offsets":[0,8]}}    """,
+            BitConverter.GetBytes(2.5)));
         var file = SafeTensors.Read(path);
         Assert.Equal([2.5], file["w"].Float64!);
         Assert.Empty(file.Metadata);

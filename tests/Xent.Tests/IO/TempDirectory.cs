@@ -14,7 +14,8 @@ internal sealed class TempDirectory : IDisposable
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>Names of all entries in the directory, sorted.</summary>
-    public string[] Entries() => Directory.GetFileSystemEntries(Path).Select(System.IO.Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).ToArray()!;
+    public string[] Entries() => Directory.GetFileSystemEntries(Path).Select(System.IO.Path.GetFileName).OrderBy(n => n,
+        StringComparer.Ordinal).ToArray()!;
 
     public void Dispose()
     {

@@ -68,7 +68,8 @@ public class Conv2dKernelTests
         foreach (var c in Cases("conv2d.json"))
         {
             int[] sh = Ints(c, "shape"), k = Ints(c, "kernel"), st = Ints(c, "stride"), p = Ints(c, "padding");
-            var s = new Conv2dShape(sh[0], sh[1], sh[2], sh[3], c.GetProperty("out_channels").GetInt32(), k[0], k[1], st[0], st[1], p[0], p[1]);
+            var s = new Conv2dShape(sh[0], sh[1], sh[2], sh[3], c.GetProperty("out_channels").GetInt32(), k[0], k[1], st[0], st[1], p[0],
+                p[1]);
             float[] b = Floats(c, "bias");
             var (y, gx, gw, gb) = RunFast(in s, Floats(c, "input"), Floats(c, "weight"), b, Floats(c, "grad_output"));
             AssertClose(Floats(c, "output"), y, 1e-5, "output");
@@ -105,7 +106,8 @@ public class Conv2dKernelTests
                                     {
                                         int iy = oy * s.StrideH - s.PadH + ky, ix = ox * s.StrideW - s.PadW + kx;
                                         if (iy < 0 || iy >= s.Height || ix < 0 || ix >= s.Width) continue;
-                                        acc += xd[((n * s.InChannels + ci) * s.Height + iy) * s.Width + ix] * wd[((co * s.InChannels + ci) * s.KernelH + ky) * s.KernelW + kx];
+                                        acc += xd[((n * s.InChannels + ci) * s.Height + iy) * s.Width + ix]
+                                            * wd[((co * s.InChannels + ci) * s.KernelH + ky) * s.KernelW + kx];
                                     }
                             l += acc * gy[((n * s.OutChannels + co) * ho + oy) * wo + ox];
                         }

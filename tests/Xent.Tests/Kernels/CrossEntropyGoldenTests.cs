@@ -16,7 +16,8 @@ public class CrossEntropyGoldenTests
     public static TheoryData<string> IndexCases => CeGolden.Names(c => Function(c) == "cross_entropy" && TargetKind(c) == "index");
     public static TheoryData<string> ProbCases => CeGolden.Names(c => Function(c) == "cross_entropy" && TargetKind(c) == "prob");
     public static TheoryData<string> SoftmaxCases => CeGolden.Names(c => Function(c) is "log_softmax" or "softmax");
-    public static TheoryData<string> BceCases => CeGolden.Names(c => Function(c) is "binary_cross_entropy" or "binary_cross_entropy_with_logits");
+    public static TheoryData<string> BceCases =>
+        CeGolden.Names(c => Function(c) is "binary_cross_entropy" or "binary_cross_entropy_with_logits");
 
     private static float Scalar(string name, string file) => CeGolden.Load(name, file).Floats()[0];
 
@@ -52,7 +53,8 @@ public class CrossEntropyGoldenTests
             CrossEntropyKernel.Backward(x, t, classes, w, ignore, eps, m, l, [scale], dx);
             Check.Close(expected, dx, GradRtol, atol, $"grad_{r}");
             // Back in PyTorch's (N, C, d1, …) layout, element for element: checks FromRows against the golden file as saved.
-            Check.Close(CeGolden.Load(name, "grad_" + r).Floats(), CeGolden.FromRows(dx, shape), GradRtol, atol, $"grad_{r} in PyTorch's layout");
+            Check.Close(CeGolden.Load(name, "grad_" + r).Floats(), CeGolden.FromRows(dx, shape), GradRtol, atol,
+                $"grad_{r} in PyTorch's layout");
             if (r == "none") continue;
 
             // The fused path must agree too: same loss, same gradient.
@@ -159,7 +161,7 @@ public class CrossEntropyGoldenTests
     [Fact]
     public void SeedExamples_AreInTheGoldenData()
     {
-        // The seed article's numbers, checked against what PyTorch wrote (not against our code).
+        // The PyTorch tutorial's numbers, checked against what PyTorch wrote (not against our code).
         Assert.Equal(0.2310, Scalar("nll_seed", "loss_mean"), 4);
         Assert.Equal(0.3567, Scalar("nll_seed_single", "loss_mean"), 4);
         // CE on log-probabilities that already sum to 1 is the NLL: the kernel reproduces the seed numbers.

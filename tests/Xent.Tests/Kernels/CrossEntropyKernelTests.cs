@@ -75,7 +75,8 @@ public class CrossEntropyKernelTests
         double[]? w = weighted ? ToDouble(k.W) : null;
         var rng = new Random(5);
         float[] g = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() + 0.5)).ToArray();
-        double Objective(double[] x) { var l = IndexLoss(x, k.T, c, w, k.Ignore, eps); double s = 0; for (int i = 0; i < n; i++) s += g[i] * l[i]; return s; }
+        double Objective(double[] x) { var l = IndexLoss(x, k.T, c, w, k.Ignore, eps); double s = 0; for (int i = 0; i < n; i++) s +=
+            g[i] * l[i]; return s; }
         double[] fd = FiniteDifferences(Objective, ToDouble(k.X));
 
         var (_, totals, m, l) = Fwd(k);
@@ -102,7 +103,12 @@ public class CrossEntropyKernelTests
     [Fact]
     public void LargeLogits_DoNotOverflow_AndKeepSmallLosses()
     {
-        float[] x = [1e4f, -1e4f, 0f, 1e4f - 1, 5f, /**/ -1e4f, -1e4f + 0.5f, -1e4f + 2, -1e4f, -1e4f - 3, /**/ 1e4f, 1e4f - 20, 1e4f - 30, 1e4f - 40, 1e4f - 50];
+        float[] x =
+        [
+            1e4f, -1e4f, 0f, 1e4f - 1, 5f,
+            -1e4f, -1e4f + 0.5f, -1e4f + 2, -1e4f, -1e4f - 3,
+            1e4f, 1e4f - 20, 1e4f - 30, 1e4f - 40, 1e4f - 50,
+        ];
         var k = new Case(x, [0, 2, 0], 5, [], -100, 0f);
         var (loss, _, m, l) = Fwd(k);
         double[] expected = IndexLoss(ToDouble(x), k.T, 5, null, -100, 0);
@@ -286,9 +292,12 @@ public class CrossEntropyKernelTests
         Assert.All(loss, v => Assert.Equal(5f, v));
         Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropyKernel.ValidateTargets([-1], 4, -100));
         CrossEntropyKernel.ValidateTargets([-1, 3], 4, -1);
-        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1], 4, [], -100, 0f, default, default, default, default));
-        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1, 2], 4, [1f], -100, 0f, default, default, default, default));
-        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1, 2], 4, [], -100, 1.5f, default, default, default, default));
+        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1], 4, [], -100, 0f, default, default, default,
+            default));
+        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1, 2], 4, [1f], -100, 0f, default, default, default,
+            default));
+        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1, 2], 4, [], -100, 1.5f, default, default, default,
+            default));
     }
 
     [Theory]

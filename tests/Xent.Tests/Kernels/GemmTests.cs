@@ -54,7 +54,8 @@ public class GemmTests
                 double tol = (k + 4) * 1.2e-7 * scale[i * n + j] + 1e-30;
                 float got = c[i * ldc + j];
                 if (!(Math.Abs(got - w) <= tol))
-                    Assert.Fail($"{path} ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} lds+({padA},{padB},{padC}): C[{i},{j}] = {got}, expected {w} ± {tol}");
+                    Assert.Fail($"{path} ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} lds+({padA},{padB},{padC}): " +
+                        $"C[{i},{j}] = {got}, expected {w} ± {tol}");
             }
             // Padding columns of C are never written.
             for (int j = n; j < ldc; j++)

@@ -29,7 +29,8 @@ public class LinearCrossEntropyKernelTests
     {
         var g = LinearCeGoldenCase.Load(name);
         float[] h = g.Get("hidden").ToArray(), w = g.Get("weight").ToArray();
-        float[] b = g.GetOptional("bias", g.HasBias)?.ToArray() ?? [], cw = g.GetOptional("class_weight", g.HasClassWeight)?.ToArray() ?? [];
+        float[] b = g.GetOptional("bias", g.HasBias)?.ToArray() ?? [],
+            cw = g.GetOptional("class_weight", g.HasClassWeight)?.ToArray() ?? [];
         long[] t = g.Get("target").ToInt64Array();
         float[] go = g.Get("grad_output").ToArray();
         float cap = g.Softcap ?? 0f;
@@ -39,7 +40,8 @@ public class LinearCrossEntropyKernelTests
             var loss = new float[g.N];
             var m = new float[g.N];
             var l = new float[g.N];
-            var totals = LinearCrossEntropyKernel.Forward(h, w, b, t, g.D, cw, g.IgnoreIndex, g.LabelSmoothing, g.ZLoss, cap, loss, m, l, chunking);
+            var totals = LinearCrossEntropyKernel.Forward(h, w, b, t, g.D, cw, g.IgnoreIndex, g.LabelSmoothing, g.ZLoss, cap, loss, m, l,
+                chunking);
             Check.Close(g.Get("loss_none").ToArray(), loss, 1e-5, 1e-6, tag + " loss none");
             Check.Close(g.Get("loss_sum").Item(), totals.LossSum, 1e-5, 1e-5, tag + " loss sum");
             Check.Close(g.Get("loss_mean").Item(), totals.Mean, 1e-5, 1e-6, tag + " loss mean");
@@ -49,7 +51,8 @@ public class LinearCrossEntropyKernelTests
                 var gh = new float[h.Length];
                 var gw = new float[w.Length];
                 var gb = new float[b.Length];
-                LinearCrossEntropyKernel.Backward(h, w, b, t, g.D, cw, g.IgnoreIndex, g.LabelSmoothing, g.ZLoss, cap, m, l, rowGrad, gh, gw, gb, chunking);
+                LinearCrossEntropyKernel.Backward(h, w, b, t, g.D, cw, g.IgnoreIndex, g.LabelSmoothing, g.ZLoss, cap, m, l, rowGrad, gh, gw,
+                    gb, chunking);
                 R.CloseScaled(g.Get("grad_hidden_" + r).ToArray(), gh, 1e-4, 1e-5, $"{tag} grad hidden {r}");
                 R.CloseScaled(g.Get("grad_weight_" + r).ToArray(), gw, 1e-4, 1e-5, $"{tag} grad weight {r}");
                 if (g.HasBias) R.CloseScaled(g.Get("grad_bias_" + r).ToArray(), gb, 1e-4, 1e-5, $"{tag} grad bias {r}");
@@ -72,7 +75,8 @@ public class LinearCrossEntropyKernelTests
     public void MatchesFloat64UnfusedReferenceAndScalarTwin(int seed, int n, int d, int v, bool bias, bool classWeight, int ignored,
         float eps, float z, float cap, float scale)
     {
-        var p = LinearCeProblem.Random(seed, n, d, v, bias, classWeight, ignored, ignoreIndex: -100, eps: eps, z: z, cap: cap, scale: scale);
+        var p = LinearCeProblem.Random(seed, n, d, v, bias, classWeight, ignored, ignoreIndex: -100, eps: eps, z: z, cap: cap,
+            scale: scale);
         var rnd = new Random(seed + 100);
         var rowGrad = Enumerable.Range(0, n).Select(_ => rnd.NextDouble() * 2 - 1).ToArray();
         var expected = R.Compute(p, rowGrad);
@@ -87,13 +91,15 @@ public class LinearCrossEntropyKernelTests
         }
         // The scalar twin is the same float64 computation, written row by row.
         var sl = new float[n];
-        var totals = LinearCrossEntropyKernel.ForwardScalar(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, eps, z, cap, sl, default, default);
+        var totals = LinearCrossEntropyKernel.ForwardScalar(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, eps, z,
+            cap, sl, default, default);
         Check.Close(R.ToFloat(expected.Loss), sl, 1e-6, 1e-7, "scalar twin loss");
         Check.Close(expected.Denominator, totals.WeightSum, 1e-12, 0, "denominator");
         var sgh = new float[n * d];
         var sgw = new float[v * d];
         var sgb = new float[p.Bias.Length];
-        LinearCrossEntropyKernel.BackwardScalar(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, eps, z, cap, rowGradF, sgh, sgw, sgb);
+        LinearCrossEntropyKernel.BackwardScalar(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, eps, z, cap,
+            rowGradF, sgh, sgw, sgb);
         R.CloseScaled(R.ToFloat(expected.GradHidden), sgh, 1e-6, 1e-7, "scalar twin grad hidden");
         R.CloseScaled(R.ToFloat(expected.GradWeight), sgw, 1e-6, 1e-7, "scalar twin grad weight");
     }
@@ -103,7 +109,8 @@ public class LinearCrossEntropyKernelTests
     public void ForwardBackwardMatchesFloat64UnfusedReference(int seed, int n, int d, int v, bool bias, bool classWeight, int ignored,
         float eps, float z, float cap, float scale)
     {
-        var p = LinearCeProblem.Random(seed, n, d, v, bias, classWeight, ignored, ignoreIndex: -100, eps: eps, z: z, cap: cap, scale: scale);
+        var p = LinearCeProblem.Random(seed, n, d, v, bias, classWeight, ignored, ignoreIndex: -100, eps: eps, z: z, cap: cap,
+            scale: scale);
         foreach (bool mean in new[] { false, true })
         {
             // The reference's upstream gradient of the reduced loss: 1 per row for 'sum', 1 / Σ w[t_i] for 'mean'.
@@ -117,7 +124,8 @@ public class LinearCrossEntropyKernelTests
                 var (totals, gh, gw, gb) = RunForwardBackward(p, mean, chunking);
                 Check.Close(lossSum, totals.LossSum, 1e-5, 1e-5, tag + " loss sum");
                 Check.Close(expected.Denominator, totals.WeightSum, 1e-12, 0, tag + " denominator");
-                if (probe.Denominator == 0) { Assert.All(gh, x => Assert.Equal(0f, x)); Assert.All(gw, x => Assert.Equal(0f, x)); continue; }
+                if (probe.Denominator == 0) { Assert.All(gh, x => Assert.Equal(0f, x)); Assert.All(gw, x => Assert.Equal(0f, x)); continue;
+                    }
                 R.CloseScaled(R.ToFloat(expected.GradHidden), gh, 1e-4, 1e-5, $"{tag} grad hidden");
                 R.CloseScaled(R.ToFloat(expected.GradWeight), gw, 1e-4, 1e-5, $"{tag} grad weight");
                 if (bias) R.CloseScaled(R.ToFloat(expected.GradBias), gb, 1e-4, 1e-5, $"{tag} grad bias");
@@ -128,10 +136,12 @@ public class LinearCrossEntropyKernelTests
     [Fact]
     public void ForwardBackwardAgreesWithForwardThenBackward()
     {
-        var p = LinearCeProblem.Random(41, 90, 20, 700, bias: true, classWeight: true, ignored: 7, eps: 0.1f, z: 1e-3f, cap: 15f, scale: 2f);
+        var p = LinearCeProblem.Random(41, 90, 20, 700, bias: true, classWeight: true, ignored: 7, eps: 0.1f, z: 1e-3f, cap: 15f,
+            scale: 2f);
         var m = new float[p.N];
         var l = new float[p.N];
-        var totals = LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap, default, m, l);
+        var totals = LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z,
+            p.Cap, default, m, l);
         var gh = new float[p.Hidden.Length];
         var gw = new float[p.Weight.Length];
         var gb = new float[p.Bias.Length];
@@ -147,9 +157,11 @@ public class LinearCrossEntropyKernelTests
     [Fact]
     public void ForwardBackwardIsIndependentOfTheThreadCountAndSkipsUnwantedGradients()
     {
-        var p = LinearCeProblem.Random(12, 70, 24, 530, bias: true, classWeight: true, ignored: 8, eps: 0.1f, z: 1e-3f, cap: 12f, scale: 2f);
+        var p = LinearCeProblem.Random(12, 70, 24, 530, bias: true, classWeight: true, ignored: 8, eps: 0.1f, z: 1e-3f, cap: 12f,
+            scale: 2f);
         // Row blocks, vocabulary chunks and partitions that do not divide N or V (3 and 5 partitions over 2, 3 and 8 threads).
-        foreach (var chunking in new LinearCrossEntropyChunking[] { new(RowChunk: 16), new(RowChunk: 7), new(16, 64, 3), new(7, 33, 5), default })
+        LinearCrossEntropyChunking[] chunkings = [new(RowChunk: 16), new(RowChunk: 7), new(16, 64, 3), new(7, 33, 5), default];
+        foreach (var chunking in chunkings)
         {
             var one = KernelTestUtil.WithThreads(1, () => RunForwardBackward(p, true, chunking));
             foreach (int threads in new[] { 2, 3, 8 })
@@ -166,8 +178,8 @@ public class LinearCrossEntropyKernelTests
             // Without dH there are no partial dH blocks (and a larger row block may fit): dW and the loss must not change.
             var all = RunForwardBackward(p, true, chunking);
             var gw = new float[p.Weight.Length];
-            var only = LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap,
-                true, default, gw, default, chunking);
+            var only = LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight,
+                p.IgnoreIndex, p.Eps, p.Z, p.Cap, true, default, gw, default, chunking);
             Assert.Equal(all.Totals, only);
             Assert.Equal(all.GradWeight, gw);
         }
@@ -205,7 +217,8 @@ public class LinearCrossEntropyKernelTests
     [Fact]
     public void ResultsAreIndependentOfTheThreadCount()
     {
-        var p = LinearCeProblem.Random(11, 70, 24, 530, bias: true, classWeight: true, ignored: 8, eps: 0.1f, z: 1e-3f, cap: 12f, scale: 2f);
+        var p = LinearCeProblem.Random(11, 70, 24, 530, bias: true, classWeight: true, ignored: 8, eps: 0.1f, z: 1e-3f, cap: 12f,
+            scale: 2f);
         var rowGrad = KernelTestUtil.RandomArray(new Random(12), p.N);
         foreach (var chunking in new LinearCrossEntropyChunking[] { new(16, 64, 3), new(7, 33, 2), default })
         {
@@ -232,7 +245,8 @@ public class LinearCrossEntropyKernelTests
         var meter = new ScratchMeter();
         var m = new float[n];
         var l = new float[n];
-        LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, p.Eps, 0f, 0f, default, m, l, chunking, meter);
+        LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, p.Eps, 0f, 0f, default, m,
+            l, chunking, meter);
         long tile = 64L * 256 * 4;
         // At most one tile per partition (two when both run at once; one when the pool runs them in turn)
         // plus per-row statistics (float max, float target, double sum, double smoothing per partition).
@@ -243,7 +257,8 @@ public class LinearCrossEntropyKernelTests
         var gh = new float[n * d];
         var gw = new float[v * d];
         var gb = new float[v];
-        LinearCrossEntropyKernel.Backward(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, p.Eps, 0f, 0f, m, l, [1f / n], gh, gw, gb, chunking, meter);
+        LinearCrossEntropyKernel.Backward(p.Hidden, p.Weight, p.Bias, p.Targets, d, p.ClassWeight, p.IgnoreIndex, p.Eps, 0f, 0f, m, l,
+            [1f / n], gh, gw, gb, chunking, meter);
         long backwardBound = 2 * tile + (long)n * d * 4 + 5L * n * 4;
         Assert.InRange(meter.PeakBytes, tile, backwardBound);
         Assert.True(meter.PeakBytes < (long)n * v * 4 / 10, "far below the logits' size");
@@ -285,7 +300,8 @@ public class LinearCrossEntropyKernelTests
         var gh = new float[p.Hidden.Length];
         var gw = new float[p.Weight.Length];
         var gb = new float[p.Bias.Length];
-        var totals = LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap,
+        var totals = LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex,
+            p.Eps, p.Z, p.Cap,
             mean, gh, gw, gb, chunking);
         return (totals, gh, gw, gb);
     }
@@ -296,7 +312,8 @@ public class LinearCrossEntropyKernelTests
         var loss = new float[p.N];
         var m = new float[p.N];
         var l = new float[p.N];
-        LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap, loss, m, l, chunking);
+        LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap, loss,
+            m, l, chunking);
         var gh = new float[p.Hidden.Length];
         var gw = new float[p.Weight.Length];
         var gb = new float[p.Bias.Length];

@@ -113,7 +113,8 @@ public sealed record LinearCeGoldenCase(string Name, int N, int D, int V, bool H
         var c = doc.RootElement.GetProperty("cases").EnumerateArray().Single(e => e.GetProperty("name").GetString() == name);
         var cap = c.GetProperty("softcap");
         return new LinearCeGoldenCase(name, c.GetProperty("n").GetInt32(), c.GetProperty("d").GetInt32(), c.GetProperty("v").GetInt32(),
-            c.GetProperty("has_bias").GetBoolean(), c.GetProperty("has_class_weight").GetBoolean(), c.GetProperty("ignore_index").GetInt64(),
+            c.GetProperty("has_bias").GetBoolean(), c.GetProperty("has_class_weight").GetBoolean(),
+                c.GetProperty("ignore_index").GetInt64(),
             (float)c.GetProperty("label_smoothing").GetDouble(), (float)c.GetProperty("z_loss").GetDouble(),
             cap.ValueKind == JsonValueKind.Null ? null : (float)cap.GetDouble(),
             c.GetProperty("grads").EnumerateArray().Select(g => g.GetString()!).ToArray());

@@ -62,7 +62,8 @@ public class MaxPool2dKernelTests
         for (int i = 0; i < x.Length; i++)
         {
             int r = rng.Next(20);
-            x[i] = r < 8 ? 0f : r == 8 ? float.NaN : r == 9 ? float.PositiveInfinity : r == 10 ? float.NegativeInfinity : rng.Next(4) - 1.5f;
+            x[i] = r < 8 ? 0f : r == 8 ? float.NaN : r == 9 ? float.PositiveInfinity : r == 10 ? float.NegativeInfinity
+                : rng.Next(4) - 1.5f;
         }
         int ho = height / 2, wo = width / 2;
         var y = new float[planes * ho * wo];

@@ -130,7 +130,8 @@ public class VectorMathTests
         Assert.True(worst <= 2, $"worst error {worst} ulp");
 
         float[] x = [0f, -0f, float.PositiveInfinity, float.NaN, -1f, float.NegativeInfinity, 1f, float.Epsilon];
-        float[] expected = [float.NegativeInfinity, float.NegativeInfinity, float.PositiveInfinity, float.NaN, float.NaN, float.NaN, 0f, (float)Math.Log(float.Epsilon)];
+        float[] expected = [float.NegativeInfinity, float.NegativeInfinity, float.PositiveInfinity, float.NaN, float.NaN, float.NaN, 0f,
+            (float)Math.Log(float.Epsilon)];
         for (int i = 0; i < x.Length; i++) Assert.Equal(expected[i], VectorMath.Log(Vector512.Create(x[i]))[5]);
     }
 }

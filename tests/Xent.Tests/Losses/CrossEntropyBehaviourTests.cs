@@ -157,7 +157,8 @@ public class CrossEntropyBehaviourTests
         long[] ts = t.ToInt64Array();
 
         var (ceSum, _, _) = Reference(xs, ts, 3, ws, ignore: 2);
-        Check.Close(ceSum, new CrossEntropyLoss(weight: w, ignoreIndex: 2, reduction: Reduction.Sum).Forward(x, t).Item(), 1e-5, 0, "CrossEntropyLoss");
+        Check.Close(ceSum, new CrossEntropyLoss(weight: w, ignoreIndex: 2, reduction: Reduction.Sum).Forward(x, t).Item(), 1e-5, 0,
+            "CrossEntropyLoss");
 
         // NLL of log-probabilities is the cross-entropy of the logits they came from.
         var (nllSum, nllWeights, _) = Reference(xs, ts, 3, ws, ignore: 1);

@@ -21,9 +21,11 @@ public class CrossEntropyErrorTests
         Throws<ArgumentOutOfRangeException>(() => F.CrossEntropy(X, Tensor.FromArray([0, -1, 2, 2], 4)), "Target -1 is out of bounds.");
         Throws<ArgumentOutOfRangeException>(() => F.NllLoss(X, Tensor.FromArray([0, 1, 5, 2], 4)), "Target 5 is out of bounds.");
         // Smoothing takes another path in PyTorch; the check must hold there too.
-        Throws<ArgumentOutOfRangeException>(() => F.CrossEntropy(X, Tensor.FromArray([0, 1, 7, 2], 4), labelSmoothing: 0.1f), "Target 7 is out of bounds.");
+        Throws<ArgumentOutOfRangeException>(() => F.CrossEntropy(X, Tensor.FromArray([0, 1, 7, 2], 4), labelSmoothing: 0.1f),
+            "Target 7 is out of bounds.");
         // The message is exactly PyTorch's, with nothing appended (the CLI prints it as is).
-        Assert.Equal("Target 12 is out of bounds.", Assert.Throws<ArgumentOutOfRangeException>(() => F.CrossEntropy(X, Tensor.FromArray([12, 0, 0, 0], 4))).Message);
+        Assert.Equal("Target 12 is out of bounds.",
+            Assert.Throws<ArgumentOutOfRangeException>(() => F.CrossEntropy(X, Tensor.FromArray([12, 0, 0, 0], 4))).Message);
     }
 
     [Fact]
@@ -36,20 +38,28 @@ public class CrossEntropyErrorTests
     [Fact]
     public void BatchSizeMismatch()
     {
-        Throws<ArgumentException>(() => F.CrossEntropy(X, Tensor.FromArray([0, 1, 2], 3)), "Expected input batch_size (4) to match target batch_size (3).");
-        Throws<ArgumentException>(() => F.NllLoss(X, Tensor.FromArray([0, 1, 2], 3)), "Expected input batch_size (4) to match target batch_size (3).");
-        Throws<ArgumentException>(() => F.CrossEntropy(Tensor.Randn(2, 5, 3), Tensor.ZerosInt64(3, 3)), "Expected input batch_size (2) to match target batch_size (3).");
+        Throws<ArgumentException>(() => F.CrossEntropy(X, Tensor.FromArray([0, 1, 2], 3)),
+            "Expected input batch_size (4) to match target batch_size (3).");
+        Throws<ArgumentException>(() => F.NllLoss(X, Tensor.FromArray([0, 1, 2], 3)),
+            "Expected input batch_size (4) to match target batch_size (3).");
+        Throws<ArgumentException>(() => F.CrossEntropy(Tensor.Randn(2, 5, 3), Tensor.ZerosInt64(3, 3)),
+            "Expected input batch_size (2) to match target batch_size (3).");
     }
 
     [Fact]
     public void TargetShapeMismatch()
     {
-        Throws<ArgumentException>(() => F.CrossEntropy(Tensor.Randn(2, 5, 3), Tensor.ZerosInt64(2, 2)), "Expected target size [2, 3], got [2, 2]");
-        Throws<ArgumentException>(() => F.CrossEntropy(Tensor.Randn(2, 5, 3), Tensor.ZerosInt64(2)), "Expected target size [2, 3], got [2]");
-        Throws<ArgumentException>(() => F.NllLoss(Tensor.Randn(2, 5, 3, 4), Tensor.ZerosInt64(2, 3, 5)), "Expected target size [2, 3, 4], got [2, 3, 5]");
-        Throws<ArgumentException>(() => F.CrossEntropy(Tensor.Randn(5), Tensor.FromArray([1], 1)), "size mismatch (got input: [5], target: [1])");
+        Throws<ArgumentException>(() => F.CrossEntropy(Tensor.Randn(2, 5, 3), Tensor.ZerosInt64(2, 2)),
+            "Expected target size [2, 3], got [2, 2]");
+        Throws<ArgumentException>(() => F.CrossEntropy(Tensor.Randn(2, 5, 3), Tensor.ZerosInt64(2)),
+            "Expected target size [2, 3], got [2]");
+        Throws<ArgumentException>(() => F.NllLoss(Tensor.Randn(2, 5, 3, 4), Tensor.ZerosInt64(2, 3, 5)),
+            "Expected target size [2, 3, 4], got [2, 3, 5]");
+        Throws<ArgumentException>(() => F.CrossEntropy(Tensor.Randn(5), Tensor.FromArray([1], 1)),
+            "size mismatch (got input: [5], target: [1])");
         Throws<ArgumentException>(() => F.CrossEntropy(X, Tensor.Scalar(1L)), "size mismatch (got input: [4, 5], target: [])");
-        Throws<ArgumentException>(() => F.CrossEntropy(X, Tensor.ZerosInt64(4, 2)), "0D or 1D target tensor expected, multi-target not supported");
+        Throws<ArgumentException>(() => F.CrossEntropy(X, Tensor.ZerosInt64(4, 2)),
+            "0D or 1D target tensor expected, multi-target not supported");
         Throws<ArgumentException>(() => F.CrossEntropy(Tensor.Scalar(1f), Tensor.Scalar(0L)), "Expected 1 or more dimensions (got 0)");
     }
 
@@ -66,8 +76,10 @@ public class CrossEntropyErrorTests
     [Fact]
     public void ProbabilityTargetWithNonNegativeIgnoreIndex()
     {
-        Throws<ArgumentException>(() => F.CrossEntropy(X, F.Softmax(X, 1), ignoreIndex: 3), "ignore_index is not supported for floating point target");
-        Throws<ArgumentException>(() => F.CrossEntropy(X, F.Softmax(X, 1), ignoreIndex: 0), "ignore_index is not supported for floating point target");
+        Throws<ArgumentException>(() => F.CrossEntropy(X, F.Softmax(X, 1), ignoreIndex: 3),
+            "ignore_index is not supported for floating point target");
+        Throws<ArgumentException>(() => F.CrossEntropy(X, F.Softmax(X, 1), ignoreIndex: 0),
+            "ignore_index is not supported for floating point target");
         // Negative values other than −100 are fine, as in PyTorch.
         Assert.True(float.IsFinite(F.CrossEntropy(X, F.Softmax(X, 1), ignoreIndex: -1).Item()));
     }
@@ -79,7 +91,8 @@ public class CrossEntropyErrorTests
     public void LabelSmoothingOutsideZeroOne(float eps)
     {
         Throws<ArgumentException>(() => F.CrossEntropy(X, T, labelSmoothing: eps), "label_smoothing must be between 0.0 and 1.0. Got: ");
-        Throws<ArgumentException>(() => F.CrossEntropy(X, F.Softmax(X, 1), labelSmoothing: eps), "label_smoothing must be between 0.0 and 1.0. Got: ");
+        Throws<ArgumentException>(() => F.CrossEntropy(X, F.Softmax(X, 1), labelSmoothing: eps),
+            "label_smoothing must be between 0.0 and 1.0. Got: ");
     }
 
     [Fact]
@@ -87,16 +100,20 @@ public class CrossEntropyErrorTests
     {
         Throws<ArgumentException>(() => F.CrossEntropy(X, T.ToFloat()), "expected class indices of dtype int64");
         Throws<ArgumentException>(() => F.NllLoss(X, T.ToFloat()), "expected class indices of dtype int64");
-        Throws<ArgumentException>(() => F.CrossEntropy(X, Tensor.ZerosInt64(4, 5)), "Expected floating point type for target with class probabilities, got Long");
+        Throws<ArgumentException>(() => F.CrossEntropy(X, Tensor.ZerosInt64(4, 5)),
+            "Expected floating point type for target with class probabilities, got Long");
     }
 
     [Fact]
     public void BinaryCrossEntropyInputsOutsideZeroOne()
     {
         var y = Tensor.FromArray([0f, 1f]);
-        Throws<ArgumentException>(() => F.BinaryCrossEntropy(Tensor.FromArray([0.5f, 1.5f]), y), "all elements of input should be between 0 and 1");
-        Throws<ArgumentException>(() => F.BinaryCrossEntropy(Tensor.FromArray([-0.01f, 0.5f]), y), "all elements of input should be between 0 and 1");
-        Throws<ArgumentException>(() => F.BinaryCrossEntropy(Tensor.FromArray([float.NaN, 0.5f]), y), "all elements of input should be between 0 and 1");
+        Throws<ArgumentException>(() => F.BinaryCrossEntropy(Tensor.FromArray([0.5f, 1.5f]), y),
+            "all elements of input should be between 0 and 1");
+        Throws<ArgumentException>(() => F.BinaryCrossEntropy(Tensor.FromArray([-0.01f, 0.5f]), y),
+            "all elements of input should be between 0 and 1");
+        Throws<ArgumentException>(() => F.BinaryCrossEntropy(Tensor.FromArray([float.NaN, 0.5f]), y),
+            "all elements of input should be between 0 and 1");
         // The bounds themselves are legal: the logs are clamped at −100.
         Assert.Equal(100f, F.BinaryCrossEntropy(Tensor.FromArray([0f, 1f]), Tensor.FromArray([1f, 0f])).Item(), 4);
     }
@@ -113,9 +130,13 @@ public class CrossEntropyErrorTests
     public void BinaryTargetShapeAndWeightBroadcast()
     {
         var p = Tensor.FromArray([0.5f, 0.5f]);
-        Throws<ArgumentException>(() => F.BinaryCrossEntropy(p, Tensor.Zeros(1, 2)), "Using a target size ([1, 2]) that is different to the input size ([2]) is deprecated.");
-        Throws<ArgumentException>(() => F.BinaryCrossEntropyWithLogits(p, Tensor.Zeros(1, 2)), "Target size ([1, 2]) must be the same as input size ([2])");
-        Throws<ArgumentException>(() => F.BinaryCrossEntropy(Tensor.Full(0.5f, 2, 3), Tensor.Zeros(2, 3), weight: Tensor.Ones(2)), "does not broadcast to the input's shape [2, 3]");
-        Throws<ArgumentException>(() => F.BinaryCrossEntropyWithLogits(Tensor.Zeros(2, 3), Tensor.Zeros(2, 3), posWeight: Tensor.Ones(4)), "does not broadcast to the input's shape [2, 3]");
+        Throws<ArgumentException>(() => F.BinaryCrossEntropy(p, Tensor.Zeros(1, 2)),
+            "Using a target size ([1, 2]) that is different to the input size ([2]) is deprecated.");
+        Throws<ArgumentException>(() => F.BinaryCrossEntropyWithLogits(p, Tensor.Zeros(1, 2)),
+            "Target size ([1, 2]) must be the same as input size ([2])");
+        Throws<ArgumentException>(() => F.BinaryCrossEntropy(Tensor.Full(0.5f, 2, 3), Tensor.Zeros(2, 3), weight: Tensor.Ones(2)),
+            "does not broadcast to the input's shape [2, 3]");
+        Throws<ArgumentException>(() => F.BinaryCrossEntropyWithLogits(Tensor.Zeros(2, 3), Tensor.Zeros(2, 3), posWeight: Tensor.Ones(4)),
+            "does not broadcast to the input's shape [2, 3]");
     }
 }

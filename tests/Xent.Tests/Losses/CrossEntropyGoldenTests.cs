@@ -51,7 +51,8 @@ public class CrossEntropyGoldenTests
         int[] lossShape = function switch
         {
             "cross_entropy" or "nll_loss" when c.GetProperty("target_kind").GetString() == "index" => Shape(c, "target_shape"),
-            "cross_entropy" or "nll_loss" => [.. inputShape[..Math.Min(1, inputShape.Length - 1)], .. inputShape[Math.Min(2, inputShape.Length)..]],
+            "cross_entropy" or "nll_loss" => [.. inputShape[..Math.Min(1, inputShape.Length - 1)],
+                .. inputShape[Math.Min(2, inputShape.Length)..]],
             _ => inputShape,
         };
         Tensor Load(string file)

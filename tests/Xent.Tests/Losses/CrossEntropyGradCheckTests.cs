@@ -14,7 +14,8 @@ public class CrossEntropyGradCheckTests
     private static Tensor Targets(int seed, long classes, params int[] shape) => Tensor.RandInt(classes, shape, new Generator(seed));
     private static readonly Reduction[] All = [Reduction.None, Reduction.Mean, Reduction.Sum];
 
-    public static TheoryData<string> CrossEntropyOptions => ["plain", "weight", "ignore", "ignore-valid-class", "smoothing", "weight-ignore-smoothing"];
+    public static TheoryData<string> CrossEntropyOptions =>
+        ["plain", "weight", "ignore", "ignore-valid-class", "smoothing", "weight-ignore-smoothing"];
 
     private static (Tensor? Weight, long Ignore, float Eps) Options(string option, int classes) => option switch
     {

@@ -21,7 +21,8 @@ public class LossesExtraGoldenTests
     private static Reduction ParseReduction(string r) => r switch { "none" => Reduction.None, "sum" => Reduction.Sum, _ => Reduction.Mean };
 
     /// <summary>Loss and gradient of one reduction against the golden files; gradient tolerance scaled by the largest |gradient|.</summary>
-    private static void CheckAgainstGolden(string name, string r, Tensor loss, Tensor input, double lossRtol, double gradRtol, double gradAtolFraction)
+    private static void CheckAgainstGolden(string name, string r, Tensor loss, Tensor input, double lossRtol, double gradRtol,
+        double gradAtolFraction)
     {
         var expectedLoss = G.Load(name, "loss_" + r);
         if (r == "none") Check.Close(expectedLoss.Data, loss.Data, lossRtol, 1e-6, $"{name} loss_{r}");
@@ -103,7 +104,8 @@ public class LossesExtraGoldenTests
         var ys = target.Data.ToArray();
         var a = new float[xs.Length];
         var b = new float[xs.Length];
-        Assert.Equal(SigmoidFocalLossKernel.Forward(xs, ys, alpha, gamma, a), SigmoidFocalLossKernel.ForwardScalar(xs, ys, alpha, gamma, b));
+        Assert.Equal(SigmoidFocalLossKernel.Forward(xs, ys, alpha, gamma, a),
+            SigmoidFocalLossKernel.ForwardScalar(xs, ys, alpha, gamma, b));
         Assert.Equal(a, b);
     }
 
@@ -115,7 +117,8 @@ public class LossesExtraGoldenTests
         var target = G.Load(name, "target");
         foreach (string r in G.Reductions(c))
         {
-            var reduction = r switch { "none" => KlDivReduction.None, "sum" => KlDivReduction.Sum, "batchmean" => KlDivReduction.BatchMean, _ => KlDivReduction.Mean };
+            var reduction = r switch { "none" => KlDivReduction.None, "sum" => KlDivReduction.Sum, "batchmean" => KlDivReduction.BatchMean,
+                _ => KlDivReduction.Mean };
             var x = G.Load(name, "input").RequiresGrad_();
             CheckAgainstGolden(name, r, F.KlDiv(x, target, reduction, logTarget), x, 1e-5, 1e-5, 1e-7);
             var m = new Xent.NN.KLDivLoss(reduction, logTarget).Forward(G.Load(name, "input"), target);

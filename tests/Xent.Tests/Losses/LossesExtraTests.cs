@@ -178,7 +178,8 @@ public class LossesExtraTests
         var y = Tensor.Rand([n], gen).Data.ToArray();
         var a = new float[n];
         var b = new float[n];
-        Check.Close(SigmoidFocalLossKernel.ForwardScalar(x, y, 0.3f, 2f, b), SigmoidFocalLossKernel.Forward(x, y, 0.3f, 2f, a), 1e-12, 0, "sigmoid focal sum");
+        Check.Close(SigmoidFocalLossKernel.ForwardScalar(x, y, 0.3f, 2f, b), SigmoidFocalLossKernel.Forward(x, y, 0.3f, 2f, a), 1e-12, 0,
+            "sigmoid focal sum");
         Assert.Equal(b, a);
         SigmoidFocalLossKernel.Backward(x, y, 0.3f, 2f, [0.5f], a);
         SigmoidFocalLossKernel.BackwardScalar(x, y, 0.3f, 2f, [0.5f], b);
@@ -234,7 +235,8 @@ public class LossesExtraTests
         Assert.Throws<ArgumentException>(() => F.KlDiv(x, Tensor.FromArray([0L, 1L, 2L])));
         Assert.Throws<ArgumentException>(() => F.SigmoidFocalLoss(x, Tensor.Rand([4, 3], new Generator(2))));
         Assert.Throws<ArgumentException>(() => F.DistillationLoss(x, Tensor.Randn([3, 5], new Generator(2)), 2f));
-        Assert.Throws<ArgumentException>(() => F.DistillationLoss(Tensor.Randn([4], new Generator(2)), Tensor.Randn([4], new Generator(2)), 2f));
+        Assert.Throws<ArgumentException>(() => F.DistillationLoss(Tensor.Randn([4], new Generator(2)), Tensor.Randn([4], new Generator(2)),
+            2f));
         Assert.Throws<ArgumentOutOfRangeException>(() => F.DistillationLoss(x, x, 0f));
     }
 }

@@ -5,7 +5,7 @@ using Xunit;
 namespace Xent.Tests.Losses;
 
 /// <summary>
-/// The seeds' hand-written losses (examples/ManualCrossEntropy) against the article's numbers, computed here
+/// The PyTorch tutorial's hand-written losses (examples/ManualCrossEntropy) against the article's numbers, computed here
 /// with Math.Log, and against the library's F.NllLoss / F.CrossEntropy, values and gradients.
 /// </summary>
 public class ManualCrossEntropyTests
@@ -33,7 +33,8 @@ public class ManualCrossEntropyTests
         Check.Close(BatchLoss, ManualLosses.Batch(Predictions, oneHot).Item(), 1e-6, 0, "one-hot");
         Check.Close(BatchLoss, ManualLosses.Indices(Predictions, indices).Item(), 1e-6, 0, "indices");
         Check.Close(BatchLoss, F.NllLoss(Predictions.Log(), indices).Item(), 1e-6, 0, "F.NllLoss");
-        Assert.Equal("0.2310", ManualLosses.Indices(Predictions, indices).Item().ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("0.2310", ManualLosses.Indices(Predictions, indices).Item().ToString("0.0000",
+            System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -45,7 +46,8 @@ public class ManualCrossEntropyTests
         var b = Predictions.Clone().Detach().RequiresGrad_();
         F.NllLoss(b.Log(), indices).Backward();
         // d/dp of −log p_t / N is −1/(N·p_t) at the targets, 0 elsewhere.
-        Check.Close(Tensor.FromArray(new float[,] { { 0, -1f / (2 * 0.7f), 0 }, { -1f / (2 * 0.9f), 0, 0 } }), a.Grad!, 1e-6, 1e-7, "manual");
+        Check.Close(Tensor.FromArray(new float[,] { { 0, -1f / (2 * 0.7f), 0 }, { -1f / (2 * 0.9f), 0, 0 } }), a.Grad!, 1e-6, 1e-7,
+            "manual");
         Check.Close(a.Grad!, b.Grad!, 1e-6, 1e-7, "F.NllLoss");
     }
 

@@ -13,7 +13,8 @@ public class Conv2dReluTests
     [InlineData(3, 2, 9, 8, 4, 3, 3, 1, 1, 0, 0)]
     [InlineData(2, 3, 7, 7, 5, 3, 2, 2, 1, 1, 1)]
     [InlineData(2, 4, 6, 6, 3, 1, 1, 1, 1, 0, 0)] // pointwise: no im2col
-    public void ValuesAndGradients_MatchFloat64Reference(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw)
+    public void ValuesAndGradients_MatchFloat64Reference(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph,
+        int pw)
     {
         var x = R(1, n, cin, h, w).RequiresGrad_();
         var weight = R(2, cout, cin, kh, kw).RequiresGrad_();

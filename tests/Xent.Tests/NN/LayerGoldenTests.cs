@@ -22,7 +22,8 @@ public class LayerGoldenTests
     private static (int, int) Pair(JsonElement e) => (e[0].GetInt32(), e[1].GetInt32());
 
     /// <summary>Runs <paramref name="f"/>, backpropagates the golden upstream gradient, and compares with PyTorch.</summary>
-    private static void Compare(string name, Func<Tensor, Tensor?, Tensor?, Tensor> f, bool hasWeight, bool hasBias, double rtol = 1e-4, double atol = 1e-5)
+    private static void Compare(string name, Func<Tensor, Tensor?, Tensor?, Tensor> f, bool hasWeight, bool hasBias, double rtol = 1e-4,
+        double atol = 1e-5)
     {
         var x = Golden.Load("nn", name + "_x").RequiresGrad_();
         var w = hasWeight ? Golden.Load("nn", name + "_w").RequiresGrad_() : null;
@@ -64,14 +65,24 @@ public class LayerGoldenTests
     [Fact]
     public void ErrorMessagesUsePyTorchWording()
     {
-        Assert.Equal(TorchError("linear_mismatch"), Assert.Throws<ArgumentException>(() => F.Linear(Tensor.Zeros(64, 9216), Tensor.Zeros(128, 9200))).Message.Split(" (Parameter")[0]);
-        Assert.StartsWith(TorchError("linear_mismatch_3d"), Assert.Throws<ArgumentException>(() => F.Linear(Tensor.Zeros(2, 3, 9216), Tensor.Zeros(128, 9200))).Message);
-        Assert.StartsWith(TorchError("conv_rank"), Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(64, 28, 28, 1, 1), Tensor.Zeros(32, 1, 3, 3))).Message);
-        Assert.StartsWith(TorchError("conv_channels"), Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(64, 3, 28, 28), Tensor.Zeros(32, 1, 3, 3))).Message);
-        Assert.StartsWith(TorchError("conv_kernel_too_big"), Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(64, 1, 2, 2), Tensor.Zeros(32, 1, 3, 3))).Message);
-        Assert.StartsWith(TorchError("conv_bias"), Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(64, 1, 8, 8), Tensor.Zeros(32, 1, 3, 3), Tensor.Zeros(31))).Message);
-        Assert.StartsWith(TorchError("pool_too_small"), Assert.Throws<ArgumentException>(() => F.MaxPool2d(Tensor.Zeros(1, 1, 1, 1), 2)).Message);
-        Assert.StartsWith(TorchError("dropout_p"), Assert.Throws<ArgumentOutOfRangeException>(() => F.Dropout(Tensor.Zeros(1), 1.5)).Message);
+        Assert.Equal(TorchError("linear_mismatch"),
+            Assert.Throws<ArgumentException>(() => F.Linear(Tensor.Zeros(64, 9216),
+            Tensor.Zeros(128, 9200))).Message.Split(" (Parameter")[0]);
+        Assert.StartsWith(TorchError("linear_mismatch_3d"),
+            Assert.Throws<ArgumentException>(() => F.Linear(Tensor.Zeros(2, 3, 9216), Tensor.Zeros(128, 9200))).Message);
+        Assert.StartsWith(TorchError("conv_rank"),
+            Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(64, 28, 28, 1, 1), Tensor.Zeros(32, 1, 3, 3))).Message);
+        Assert.StartsWith(TorchError("conv_channels"),
+            Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(64, 3, 28, 28), Tensor.Zeros(32, 1, 3, 3))).Message);
+        Assert.StartsWith(TorchError("conv_kernel_too_big"),
+            Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(64, 1, 2, 2), Tensor.Zeros(32, 1, 3, 3))).Message);
+        Assert.StartsWith(TorchError("conv_bias"),
+            Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(64, 1, 8, 8), Tensor.Zeros(32, 1, 3, 3),
+            Tensor.Zeros(31))).Message);
+        Assert.StartsWith(TorchError("pool_too_small"),
+            Assert.Throws<ArgumentException>(() => F.MaxPool2d(Tensor.Zeros(1, 1, 1, 1), 2)).Message);
+        Assert.StartsWith(TorchError("dropout_p"),
+            Assert.Throws<ArgumentOutOfRangeException>(() => F.Dropout(Tensor.Zeros(1), 1.5)).Message);
     }
 
     [Fact]

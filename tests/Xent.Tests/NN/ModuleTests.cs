@@ -88,7 +88,8 @@ public class ModuleTests
         var before = model.Parameters().Select(p => p.ToArray()).ToList();
         var misShaped = new Dictionary<string, Tensor>(good) { ["fc1.weight"] = Tensor.Zeros(3, 5) };
         e = Assert.Throws<InvalidOperationException>(() => model.LoadStateDict(misShaped));
-        Assert.Contains("size mismatch for fc1.weight: copying a param with shape [3, 5] from checkpoint, the shape in current model is [3, 4].", e.Message);
+        Assert.Contains("size mismatch for fc1.weight: copying a param with shape [3, 5] from checkpoint, the shape in current model is " +
+            "[3, 4].", e.Message);
         // Nothing was copied.
         Assert.Equal(before, model.Parameters().Select(p => p.ToArray()));
 

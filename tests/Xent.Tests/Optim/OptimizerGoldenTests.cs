@@ -73,15 +73,21 @@ public class OptimizerGoldenTests
             foreach (var g in gs.EnumerateArray())
             {
                 var group = new ParamGroup(g[0].EnumerateArray().Select(i => ps[i.GetInt32()]));
-                foreach (var o in g[1].EnumerateObject()) group[o.Name] = o.Value.GetDouble();
+                foreach (var o in g[1].EnumerateObject())
+                {
+                    Assert.True(ParamGroup.TryLookup(o.Name, out var option), $"unknown option '{o.Name}'");
+                    group[option] = o.Value.GetDouble();
+                }
                 groups.Add(group);
             }
         }
         string opt = c.GetProperty("opt").GetString()!;
         Optimizer optimizer = (opt, groups) switch
         {
-            ("SGD", null) => new Sgd(ps, Get("lr")!.Value, Get("momentum") ?? 0, Get("dampening") ?? 0, Get("weight_decay") ?? 0, Flag("nesterov")),
-            ("SGD", _) => new Sgd(groups, Get("lr"), Get("momentum") ?? 0, Get("dampening") ?? 0, Get("weight_decay") ?? 0, Flag("nesterov")),
+            ("SGD", null) => new Sgd(ps, Get("lr")!.Value, Get("momentum") ?? 0, Get("dampening") ?? 0, Get("weight_decay") ?? 0,
+                Flag("nesterov")),
+            ("SGD", _) => new Sgd(groups, Get("lr"), Get("momentum") ?? 0, Get("dampening") ?? 0, Get("weight_decay") ?? 0,
+                Flag("nesterov")),
             ("Adam", null) => new Adam(ps, Get("lr") ?? 1e-3, betas, Get("eps") ?? 1e-8, Get("weight_decay") ?? 0, Flag("amsgrad")),
             ("Adam", _) => new Adam(groups, Get("lr") ?? 1e-3, betas, Get("eps") ?? 1e-8, Get("weight_decay") ?? 0, Flag("amsgrad")),
             ("AdamW", null) => new AdamW(ps, Get("lr") ?? 1e-3, betas, Get("eps") ?? 1e-8, Get("weight_decay") ?? 1e-2, Flag("amsgrad")),
@@ -130,7 +136,8 @@ public class OptimizerGoldenTests
             var concat = new List<float>();
             for (int k = 0; k < order.Length; k++)
                 concat.AddRange(state.TryGetValue($"state.{k}.{buffer}", out var t) ? t.ToArray() : new float[ps[order[k]].NumEl]);
-            Check.Close(Golden.Load(Area, $"{name}_state_{buffer}").Data, concat.ToArray(), rtol: Rtol, atol: Atol, what: $"{name} {buffer}");
+            Check.Close(Golden.Load(Area, $"{name}_state_{buffer}").Data, concat.ToArray(), rtol: Rtol, atol: Atol,
+                what: $"{name} {buffer}");
         }
         var stepsExpected = c.GetProperty("state_steps");
         for (int k = 0; k < order.Length; k++)

@@ -52,7 +52,8 @@ public class OptimizerKernelsTests
         foreach (bool ams in new[] { false, true })
             foreach (bool decoupled in new[] { false, true })
             {
-                var s = new OptimizerKernels.AdamScalars(decoupled ? 0.999f : 1f, decoupled ? 0f : 0.1f, 0.9f, 0.1f, 0.999f, 0.001f, 0.05f, 1e-8f, -0.02f);
+                var s = new OptimizerKernels.AdamScalars(decoupled ? 0.999f : 1f, decoupled ? 0f : 0.1f, 0.9f, 0.1f, 0.999f, 0.001f, 0.05f,
+                    1e-8f, -0.02f);
                 var p1 = Rand(n, 1); var p2 = (float[])p1.Clone(); var g = Rand(n, 2);
                 var m1 = Rand(n, 3, 0.1f); var m2 = (float[])m1.Clone();
                 var v1 = Rand(n, 4, 0.1f, positive: true); var v2 = (float[])v1.Clone();
@@ -88,7 +89,8 @@ public class OptimizerKernelsTests
         var m = new float[n]; var v = new float[n];
         double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
         double step = lr / (1 - b1);
-        var s = new OptimizerKernels.AdamScalars(1f, 0f, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)Math.Sqrt(1 - b2), (float)eps, (float)-step);
+        var s = new OptimizerKernels.AdamScalars(1f, 0f, (float)b1, (float)(1 - b1), (float)b2, (float)(1 - b2), (float)Math.Sqrt(1 - b2),
+            (float)eps, (float)-step);
         var expected = new float[n];
         for (int i = 0; i < n; i++)
         {

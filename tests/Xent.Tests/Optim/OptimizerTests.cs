@@ -29,31 +29,38 @@ public class OptimizerTests
     public void InvalidHyperParametersThrowLikePyTorch()
     {
         Assert.Equal("Invalid momentum value: -0.1", Assert.Throws<ArgumentException>(() => new Sgd([P(2)], 0.1, momentum: -0.1)).Message);
-        Assert.Equal("Invalid weight_decay value: -1", Assert.Throws<ArgumentException>(() => new Sgd([P(2)], 0.1, weightDecay: -1)).Message);
+        Assert.Equal("Invalid weight_decay value: -1",
+            Assert.Throws<ArgumentException>(() => new Sgd([P(2)], 0.1, weightDecay: -1)).Message);
         Assert.Equal("Nesterov momentum requires a momentum and zero dampening",
             Assert.Throws<ArgumentException>(() => new Sgd([P(2)], 0.1, nesterov: true)).Message);
         Assert.Equal("Nesterov momentum requires a momentum and zero dampening",
             Assert.Throws<ArgumentException>(() => new Sgd([P(2)], 0.1, momentum: 0.9, dampening: 0.1, nesterov: true)).Message);
         Assert.Equal("Invalid epsilon value: -1E-08", Assert.Throws<ArgumentException>(() => new Adam([P(2)], eps: -1e-8)).Message);
-        Assert.Equal("Invalid beta parameter at index 0: 1", Assert.Throws<ArgumentException>(() => new Adam([P(2)], betas: (1.0, 0.999))).Message);
-        Assert.Equal("Invalid beta parameter at index 1: -0.1", Assert.Throws<ArgumentException>(() => new AdamW([P(2)], betas: (0.9, -0.1))).Message);
-        Assert.Equal("Invalid weight_decay value: -0.01", Assert.Throws<ArgumentException>(() => new AdamW([P(2)], weightDecay: -0.01)).Message);
+        Assert.Equal("Invalid beta parameter at index 0: 1",
+            Assert.Throws<ArgumentException>(() => new Adam([P(2)], betas: (1.0, 0.999))).Message);
+        Assert.Equal("Invalid beta parameter at index 1: -0.1",
+            Assert.Throws<ArgumentException>(() => new AdamW([P(2)], betas: (0.9, -0.1))).Message);
+        Assert.Equal("Invalid weight_decay value: -0.01",
+            Assert.Throws<ArgumentException>(() => new AdamW([P(2)], weightDecay: -0.01)).Message);
         Assert.Equal("Invalid rho value: 1.5", Assert.Throws<ArgumentException>(() => new Adadelta([P(2)], rho: 1.5)).Message);
-        Assert.Equal("optimizer got an empty parameter list", Assert.Throws<ArgumentException>(() => new Adam(Array.Empty<Parameter>())).Message);
+        Assert.Equal("optimizer got an empty parameter list",
+            Assert.Throws<ArgumentException>(() => new Adam(Array.Empty<Parameter>())).Message);
         var p = P(2);
         Assert.Equal("some parameters appear in more than one parameter group",
             Assert.Throws<ArgumentException>(() => new Sgd([new ParamGroup([p]), new ParamGroup([p])], lr: 0.1)).Message);
         Assert.Equal("parameter group didn't specify a value of required optimization parameter lr",
             Assert.Throws<ArgumentException>(() => new Sgd([new ParamGroup([P(2)])])).Message);
         // A group's own invalid option is caught too.
-        Assert.Equal("Invalid learning rate: -2", Assert.Throws<ArgumentException>(() => new Adam([new ParamGroup([P(2)], lr: -2)])).Message);
+        Assert.Equal("Invalid learning rate: -2",
+            Assert.Throws<ArgumentException>(() => new Adam([new ParamGroup([P(2)], lr: -2)])).Message);
     }
 
     [Fact]
     public void GroupsTakeDefaultsForWhatTheyDoNotSet()
     {
         var a = P(3); var b = P(4);
-        var opt = new Sgd([new ParamGroup([a], lr: 0.5), new ParamGroup([b]) { Momentum = 0.7 }], lr: 0.1, momentum: 0.9, weightDecay: 0.01);
+        var opt = new Sgd([new ParamGroup([a], lr: 0.5), new ParamGroup([b]) { Momentum = 0.7 }], lr: 0.1, momentum: 0.9,
+            weightDecay: 0.01);
         Assert.Equal(0.5, opt.ParamGroups[0].Lr);
         Assert.Equal(0.9, opt.ParamGroups[0].Momentum);
         Assert.Equal(0.1, opt.ParamGroups[1].Lr);
@@ -117,8 +124,10 @@ public class OptimizerTests
         var e1 = Assert.Throws<InvalidOperationException>(() => new Adam([P(2, 3)]).LoadStateDict(state));
         Assert.Contains("doesn't match the size of optimizer's group", e1.Message);
         var e2 = Assert.Throws<InvalidOperationException>(() => new Adam([P(3, 2), P(4)]).LoadStateDict(state));
-        Assert.Contains("size mismatch for \"state.0.exp_avg\": shape [2, 3] in the state dict, but parameter 0 has shape [3, 2]", e2.Message);
-        var e3 = Assert.Throws<InvalidOperationException>(() => new Adam([new ParamGroup([P(2, 3)]), new ParamGroup([P(4)])]).LoadStateDict(state));
+        Assert.Contains("size mismatch for \"state.0.exp_avg\": shape [2, 3] in the state dict, but parameter 0 has shape [3, 2]",
+            e2.Message);
+        var e3 = Assert.Throws<InvalidOperationException>(() =>
+            new Adam([new ParamGroup([P(2, 3)]), new ParamGroup([P(4)])]).LoadStateDict(state));
         Assert.Contains("param_groups.1.params", e3.Message);
         // Another optimizer's state.
         var e4 = Assert.Throws<InvalidOperationException>(() => new Sgd([P(2, 3), P(4)], 0.1, momentum: 0.9).LoadStateDict(state));
@@ -128,7 +137,8 @@ public class OptimizerTests
         Assert.Contains("Unexpected key \"foo\"", Assert.Throws<InvalidOperationException>(() => fresh.LoadStateDict(extra)).Message);
         var partial = new Dictionary<string, Tensor>(state);
         partial.Remove("state.1.exp_avg_sq");
-        Assert.Contains("Missing key \"state.1.exp_avg_sq\"", Assert.Throws<InvalidOperationException>(() => fresh.LoadStateDict(partial)).Message);
+        Assert.Contains("Missing key \"state.1.exp_avg_sq\"",
+            Assert.Throws<InvalidOperationException>(() => fresh.LoadStateDict(partial)).Message);
         var badLr = new Dictionary<string, Tensor>(state) { ["param_groups.0.lr"] = Tensor.Scalar(BitConverter.DoubleToInt64Bits(-1.0)) };
         Assert.Contains("Invalid learning rate: -1", Assert.Throws<InvalidOperationException>(() => fresh.LoadStateDict(badLr)).Message);
         // A failed load changes nothing.

@@ -17,7 +17,8 @@ public class MetricsCsvWriterTests
             w.Write(new MetricsRow(1, 150, 0.375, 0.25, 0.9125, 2.0));
         }
         var lines = File.ReadAllLines(path);
-        Assert.Equal(["epoch,batch,train_loss,test_loss,test_accuracy,seconds", "1,100,0.5,,,1.250", "1,150,0.375,0.25,0.9125,2.000"], lines);
+        Assert.Equal(["epoch,batch,train_loss,test_loss,test_accuracy,seconds", "1,100,0.5,,,1.250", "1,150,0.375,0.25,0.9125,2.000"],
+            lines);
         var rows = MetricsCsvWriter.Read(path);
         Assert.Equal(2, rows.Count);
         Assert.False(rows[0].IsEpochEnd);
@@ -39,8 +40,10 @@ public class MetricsCsvWriterTests
         {
             Assert.Equal("0,5", 0.5.ToString()); // the culture is in effect
             double loss = 1.0 / 3.0;
-            Assert.Equal("12,3456,0.3333333333333333,-2.5,0.875,1234.500", MetricsCsvWriter.Format(new MetricsRow(12, 3456, loss, -2.5, 0.875, 1234.5)));
-            Assert.Equal(loss, double.Parse(MetricsCsvWriter.Format(new MetricsRow(2, 7, loss, null, null, 0)).Split(',')[2], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal("12,3456,0.3333333333333333,-2.5,0.875,1234.500",
+                MetricsCsvWriter.Format(new MetricsRow(12, 3456, loss, -2.5, 0.875, 1234.5)));
+            Assert.Equal(loss, double.Parse(MetricsCsvWriter.Format(new MetricsRow(2, 7, loss, null, null, 0)).Split(',')[2],
+                System.Globalization.CultureInfo.InvariantCulture));
         }
         finally { System.Globalization.CultureInfo.CurrentCulture = saved; }
     }
@@ -54,7 +57,8 @@ public class MetricsCsvWriterTests
         var (writer, kept) = MetricsCsvWriter.Continue(path, keepThroughEpoch: 2);
         using (writer) writer.Write(new MetricsRow(2, 4, 0.25, 0.3, 0.9, 3));
         Assert.Equal([1], kept.Select(r => r.Epoch));
-        Assert.Equal(["epoch,batch,train_loss,test_loss,test_accuracy,seconds", "1,4,0.5,0.4,0.8,1.000", "2,4,0.25,0.3,0.9,3.000"], File.ReadAllLines(path));
+        Assert.Equal(["epoch,batch,train_loss,test_loss,test_accuracy,seconds", "1,4,0.5,0.4,0.8,1.000", "2,4,0.25,0.3,0.9,3.000"],
+            File.ReadAllLines(path));
 
         // A whole (newline-terminated) malformed row is damage, not an interrupted write: still an error.
         File.WriteAllText(path, "epoch,batch,train_loss,test_loss,test_accuracy,seconds\n1,x,0.5,0.4,0.8,1.000\n2,4,0.3,0.2,0.9,2.000\n");

@@ -6,7 +6,9 @@ using Xunit;
 
 namespace Xent.Tests.Training;
 
-/// <summary>Per-class and multi-label metrics, schedules, clipping, the model spec and <see cref="Predictor"/>, against hand-derived values.</summary>
+/// <summary>
+/// Per-class and multi-label metrics, schedules, clipping, the model spec and <see cref="Predictor"/>, against hand-derived values.
+/// </summary>
 public class OwnDataTrainingTests
 {
     [Fact]
@@ -66,7 +68,8 @@ public class OwnDataTrainingTests
         var spec = new ModelSpec
         {
             Model = "mlp", InputKind = ModelSpec.FeatureInput, InputShape = [2], ClassNames = ["a,b", "c"],
-            Mean = [0.1f, 2f], Std = [1f, 3f], Hidden = [4, 3], FeatureNames = ["x", "color=red"], TargetColumn = "label", ImputeMissing = true,
+            Mean = [0.1f, 2f], Std = [1f, 3f], Hidden = [4, 3], FeatureNames = ["x", "color=red"], TargetColumn = "label",
+            ImputeMissing = true,
         };
         var back = ModelSpec.FromMetadata(spec.ToMetadata())!;
         Assert.Equal("label", back.TargetColumn);

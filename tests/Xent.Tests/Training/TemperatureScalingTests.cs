@@ -26,7 +26,9 @@ public class TemperatureScalingTests
         return (x, y);
     }
 
-    /// <summary>Validation logits of an MLP trained far past the point of over-fitting 120 samples (so over-confident), and their labels.</summary>
+    /// <summary>
+    /// Validation logits of an MLP trained far past the point of over-fitting 120 samples (so over-confident), and their labels.
+    /// </summary>
     private static (float[] Logits, long[] Targets) OverTrainedLogits()
     {
         var gen = new Generator(42);
@@ -75,7 +77,8 @@ public class TemperatureScalingTests
         Assert.True(fit.NllAfter < fit.NllBefore - 0.05, $"NLL {fit.NllBefore} → {fit.NllAfter}");
         Assert.True(fit.EceAfter < fit.EceBefore / 2, $"ECE {fit.EceBefore} → {fit.EceAfter}");
         Assert.Equal(targets.Length, fit.Samples);
-        Console.WriteLine($"over-trained MLP: T = {fit.Temperature:F4} (grid {bestT:F4}), NLL {fit.NllBefore:F4} -> {fit.NllAfter:F4}, ECE {fit.EceBefore:F4} -> {fit.EceAfter:F4}, {fit.Evaluations} evaluations");
+        Console.WriteLine($"over-trained MLP: T = {fit.Temperature:F4} (grid {bestT:F4}), NLL {fit.NllBefore:F4} -> {fit.NllAfter:F4}, " +
+            $"ECE {fit.EceBefore:F4} -> {fit.EceAfter:F4}, {fit.Evaluations} evaluations");
 
         // The ECE is the 15-bin ECE of the scaled softmax's top probability.
         var conf = new double[targets.Length];
@@ -172,7 +175,8 @@ public class TemperatureScalingTests
         string svg = ReliabilityDiagram.Svg(before, after, "T = 1", $"T = {fit.Temperature:0.00}");
         var doc = XDocument.Parse(svg); // well-formed
         XNamespace ns = "http://www.w3.org/2000/svg";
-        var bars = doc.Descendants(ns + "rect").Where(e => ((string?)e.Attribute("class"))?.StartsWith("bin", StringComparison.Ordinal) == true).ToList();
+        var bars = doc.Descendants(ns + "rect").Where(e =>
+            ((string?)e.Attribute("class"))?.StartsWith("bin", StringComparison.Ordinal) == true).ToList();
         Assert.Equal(before.Count(b => b.Count > 0) + after.Count(b => b.Count > 0), bars.Count);
         var beforeBars = bars.Where(e => (string?)e.Attribute("class") == "bin s0")
             .Select(e => double.Parse((string)e.Attribute("data-accuracy")!, System.Globalization.CultureInfo.InvariantCulture)).ToArray();

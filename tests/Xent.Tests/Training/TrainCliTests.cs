@@ -160,7 +160,8 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
     public void PrintsTheSeedsLineEvery100Batches()
     {
         string dir = Path.Combine(run.Root.Path, "log100");
-        var r = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--model", "linear", "--epochs", "1", "--batch-size", "2", "--limit-batches", "100");
+        var r = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--model", "linear", "--epochs", "1", "--batch-size", "2",
+            "--limit-batches", "100");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var m = Regex.Match(r.Stdout, @"^Epoch: 1, Batch: 100, Loss: (\d+\.\d{4})$", RegexOptions.Multiline);
         Assert.True(m.Success, r.Stdout);
