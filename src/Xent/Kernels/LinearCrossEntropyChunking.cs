@@ -48,9 +48,9 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
     /// <summary>Default bytes of the scratch of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>): its (rows × V) logits block and partial dH.</summary>
     public const int DefaultGradientBlockBytes = 12 << 20;
     /// <summary>Default bytes of one vocabulary chunk of W in the training path: it stays in a core's L2 across its three GEMMs.</summary>
-    public const int DefaultGradientWeightChunkBytes = 1 << 20;
+    internal const int DefaultGradientWeightChunkBytes = 1 << 20;
     /// <summary>Default number of vocabulary partitions of the training path (each beyond the first holds a rows × D partial dH).</summary>
-    public const int DefaultGradientPartitions = 4;
+    internal const int DefaultGradientPartitions = 4;
 
     /// <summary>
     /// Rows per block of <see cref="LinearCrossEntropyKernel.ForwardBackward"/>, which holds all V logits of
@@ -59,7 +59,7 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
     /// explicit <see cref="RowChunk"/> lowers it further. Fixed by the problem size, never by the thread count.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
-    public int GradientRows(int rows, int vocab, int dim = 0)
+    internal int GradientRows(int rows, int vocab, int dim = 0)
     {
         if (RowChunk < 0) throw new ArgumentOutOfRangeException(nameof(RowChunk), RowChunk, "RowChunk must be positive (or 0 for automatic).");
         rows = Math.Max(rows, 1);
@@ -81,7 +81,7 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
     /// each run by one thread. Fixed by the problem size, never by the thread count.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
-    public (int VocabChunk, int Partitions) GradientLayout(int vocab, int dim)
+    internal (int VocabChunk, int Partitions) GradientLayout(int vocab, int dim)
     {
         if (VocabChunk < 0) throw new ArgumentOutOfRangeException(nameof(VocabChunk), VocabChunk, "VocabChunk must be positive (or 0 for automatic).");
         if (Partitions < 0) throw new ArgumentOutOfRangeException(nameof(Partitions), Partitions, "Partitions must be positive (or 0 for automatic).");

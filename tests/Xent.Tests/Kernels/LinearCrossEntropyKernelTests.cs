@@ -198,7 +198,8 @@ public class LinearCrossEntropyKernelTests
             true, gh, gw, gb, new LinearCrossEntropyChunking(RowChunk: 24), meter);
         // W chunks of 1 MiB would be 16384 rows at D = 16 (capped at 4096): V = 5000 splits as 2 chunks of 2528 and 2472, so 2 partitions.
         Assert.Equal((2528, 2), default(LinearCrossEntropyChunking).GradientLayout(v, d));
-        // One 24-row block of all V logits, one 24 × D partial dH (partition 1's), the row losses, and one V-float row per thread for the cap.
+        // One 24-row block of all V logits, one 24 × D partial dH (partition 1's), the row losses,
+        // and one V-float row per thread for the cap.
         long expected = 24L * v * 4 + 24L * d * 4 + n * 4L + (long)Math.Min(KernelParallel.MaxThreads, 24) * v * 4;
         Assert.Equal(expected, meter.PeakBytes);
         Assert.Equal(0, meter.CurrentBytes);
