@@ -569,12 +569,12 @@ public static unsafe partial class LinearCrossEntropyKernel
     private static void CheckBackward(int n, int d, int v, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
         ReadOnlySpan<float> rowGrad, Span<float> gradHidden, Span<float> gradWeight, Span<float> gradBias)
     {
-        SoftmaxKernel.CheckSame(n, rowMax.Length, nameof(rowMax));
-        SoftmaxKernel.CheckSame(n, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.SameLength(n, rowMax.Length, nameof(rowMax));
+        KernelArgs.SameLength(n, rowLogSum.Length, nameof(rowLogSum));
         if (rowGrad.Length != 1 && rowGrad.Length != n)
             throw new ArgumentException($"Expected rowGrad to have 1 or {n} elements but it has {rowGrad.Length}.", nameof(rowGrad));
-        if (!gradHidden.IsEmpty) SoftmaxKernel.CheckSame(n * d, gradHidden.Length, nameof(gradHidden));
-        if (!gradWeight.IsEmpty) SoftmaxKernel.CheckSame(v * d, gradWeight.Length, nameof(gradWeight));
-        if (!gradBias.IsEmpty) SoftmaxKernel.CheckSame(v, gradBias.Length, nameof(gradBias));
+        if (!gradHidden.IsEmpty) KernelArgs.SameLength(n * d, gradHidden.Length, nameof(gradHidden));
+        if (!gradWeight.IsEmpty) KernelArgs.SameLength(v * d, gradWeight.Length, nameof(gradWeight));
+        if (!gradBias.IsEmpty) KernelArgs.SameLength(v, gradBias.Length, nameof(gradBias));
     }
 }
