@@ -19,8 +19,10 @@ public static partial class F
     /// <param name="linearBias">(V) bias of the linear layer, or null.</param>
     /// <param name="weight">(V) class weights (PyTorch's <c>weight=</c>), or null. Not differentiated.</param>
     /// <param name="ignoreIndex">Target value whose rows contribute nothing (any value; a valid class is ignored too).</param>
-    /// <param name="reduction">None: (N) losses, 0 where ignored. Sum. Mean: Σ loss / Σ weight[t_i] over non-ignored rows (NaN when all are ignored).</param>
-    /// <param name="labelSmoothing">ε in [0, 1], with PyTorch's normalisation (the smoothing term is class-weighted and divided by the same Σ weight[t_i]).</param>
+    /// <param name="reduction">None: (N) losses, 0 where ignored. Sum. Mean: Σ loss / Σ weight[t_i] over non-ignored rows (NaN when all are
+    /// ignored).</param>
+    /// <param name="labelSmoothing">ε in [0, 1], with PyTorch's normalisation (the smoothing term is class-weighted and divided by the same
+    /// Σ weight[t_i]).</param>
     /// <param name="zLossScale">
     /// z ≥ 0: adds z·lse_i² per non-ignored row (PaLM's z-loss, lse_i = logsumexp of the row's logits),
     /// before the reduction — so 'mean' divides it by the same denominator as the cross-entropy term and
@@ -31,9 +33,9 @@ public static partial class F
     /// <returns>A scalar for Mean and Sum; for None a tensor shaped like <paramref name="target"/>.</returns>
     /// <exception cref="ArgumentException">A shape, dtype or option is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds.").</exception>
-    public static Tensor LinearCrossEntropy(Tensor hidden, Tensor linearWeight, Tensor target, Tensor? linearBias = null, Tensor? weight = null,
-        long ignoreIndex = -100, Reduction reduction = Reduction.Mean, float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null,
-        LinearCrossEntropyOptions? options = null)
+    public static Tensor LinearCrossEntropy(Tensor hidden, Tensor linearWeight, Tensor target, Tensor? linearBias = null,
+        Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean, float labelSmoothing = 0f,
+        float zLossScale = 0f, float? softcap = null, LinearCrossEntropyOptions? options = null)
     {
         var (n, d, v) = CheckLinearCrossEntropy(hidden, linearWeight, target, linearBias, weight, zLossScale, softcap);
         float cap = softcap ?? 0f;
@@ -41,7 +43,8 @@ public static partial class F
         float[] h = hidden.FloatArray, w = linearWeight.FloatArray;
         float[] b = linearBias?.FloatArray ?? [], cw = weight?.FloatArray ?? [];
         long[] t = target.LongArray;
-        bool needsGrad = Autograd.GradMode.IsEnabled && (hidden.RequiresGrad || linearWeight.RequiresGrad || (linearBias?.RequiresGrad ?? false));
+        bool needsGrad = Autograd.GradMode.IsEnabled
+            && (hidden.RequiresGrad || linearWeight.RequiresGrad || (linearBias?.RequiresGrad ?? false));
         if (needsGrad && reduction != Reduction.None)
             return LinearCrossEntropyTraining(hidden, linearWeight, target, linearBias, h, w, b, cw, t, n, d, v,
                 ignoreIndex, reduction, labelSmoothing, zLossScale, cap, chunking);
@@ -112,31 +115,40 @@ public static partial class F
         hidden.RequireFloat("LinearCrossEntropy's hidden");
         linearWeight.RequireFloat("LinearCrossEntropy's linearWeight");
         if (target.DType != DType.Int64)
-            throw new ArgumentException($"Expected target of dtype int64 (class indices) but got {Tensor.Name(target.DType)}.", nameof(target));
-        if (hidden.Rank < 1) throw new ArgumentException("hidden must have at least one dimension (its last is the hidden size).", nameof(hidden));
+            throw new ArgumentException($"Expected target of dtype int64 (class indices) but got {Tensor.Name(target.DType)}.",
+                nameof(target));
+        if (hidden.Rank < 1) throw new ArgumentException("hidden must have at least one dimension (its last is the hidden size).",
+            nameof(hidden));
         if (linearWeight.Rank != 2)
-            throw new ArgumentException($"linearWeight must be 2-D (V, D) but has shape {Shapes.Format(linearWeight.ShapeSpan)}.", nameof(linearWeight));
+            throw new ArgumentException($"linearWeight must be 2-D (V, D) but has shape {Shapes.Format(linearWeight.ShapeSpan)}.",
+                nameof(linearWeight));
         int d = hidden.Size(-1), v = linearWeight.Size(0), n = hidden.NumEl / Math.Max(1, d);
         if (linearWeight.Size(1) != d)
-            throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({n}x{d} and {linearWeight.Size(1)}x{v}).", nameof(linearWeight));
+            throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({n}x{d} and {linearWeight.Size(1)}x{v}).",
+                nameof(linearWeight));
         var lead = hidden.ShapeSpan[..^1];
         if (!lead.SequenceEqual(target.ShapeSpan))
         {
             if (hidden.Rank == 2 && target.Rank == 1)
-                throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({target.Size(0)}).", nameof(target));
-            throw new ArgumentException($"Expected target of shape {Shapes.Format(lead)} (hidden's shape without its last dimension) but got {Shapes.Format(target.ShapeSpan)}.", nameof(target));
+                throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({target.Size(0)}).",
+                    nameof(target));
+            throw new ArgumentException(
+                $"Expected target of shape {Shapes.Format(lead)} (hidden's shape without its last dimension) "
+                + $"but got {Shapes.Format(target.ShapeSpan)}.", nameof(target));
         }
         if (linearBias is not null)
         {
             linearBias.RequireFloat("LinearCrossEntropy's linearBias");
             if (linearBias.Rank != 1 || linearBias.NumEl != v)
-                throw new ArgumentException($"Expected linearBias of shape [{v}] but got {Shapes.Format(linearBias.ShapeSpan)}.", nameof(linearBias));
+                throw new ArgumentException($"Expected linearBias of shape [{v}] but got {Shapes.Format(linearBias.ShapeSpan)}.",
+                    nameof(linearBias));
         }
         if (weight is not null)
         {
             weight.RequireFloat("LinearCrossEntropy's weight");
             if (weight.Rank != 1 || weight.NumEl != v)
-                throw new ArgumentException($"Expected weight of shape [{v}] (one per class) but got {Shapes.Format(weight.ShapeSpan)}.", nameof(weight));
+                throw new ArgumentException($"Expected weight of shape [{v}] (one per class) but got {Shapes.Format(weight.ShapeSpan)}.",
+                    nameof(weight));
         }
         LossOptions.CheckZLossScale(zLossScale);
         if (softcap is float c) SoftcapKernel.ValidateCap(c);

@@ -77,20 +77,34 @@ public static unsafe partial class Gemm
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> b1 = Vector512.Load(b + 16);
-            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(av, b1, c0_1); }
-            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(av, b1, c1_1); }
-            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
-            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
-            { Vector512<float> av = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(av, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(av, b1, c4_1); }
-            { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(av, b1, c5_1); }
-            { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(av, b1, c6_1); }
-            { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(av, b1, c7_1); }
-            { Vector512<float> av = Vector512.Create(a[8]); c8_0 = Vector512.FusedMultiplyAdd(av, b0, c8_0); c8_1 = Vector512.FusedMultiplyAdd(av, b1, c8_1); }
-            { Vector512<float> av = Vector512.Create(a[9]); c9_0 = Vector512.FusedMultiplyAdd(av, b0, c9_0); c9_1 = Vector512.FusedMultiplyAdd(av, b1, c9_1); }
-            { Vector512<float> av = Vector512.Create(a[10]); c10_0 = Vector512.FusedMultiplyAdd(av, b0, c10_0); c10_1 = Vector512.FusedMultiplyAdd(av, b1, c10_1); }
-            { Vector512<float> av = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(av, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(av, b1, c11_1); }
-            { Vector512<float> av = Vector512.Create(a[12]); c12_0 = Vector512.FusedMultiplyAdd(av, b0, c12_0); c12_1 = Vector512.FusedMultiplyAdd(av, b1, c12_1); }
-            { Vector512<float> av = Vector512.Create(a[13]); c13_0 = Vector512.FusedMultiplyAdd(av, b0, c13_0); c13_1 = Vector512.FusedMultiplyAdd(av, b1, c13_1); }
+            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0);
+              c0_1 = Vector512.FusedMultiplyAdd(av, b1, c0_1); }
+            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0);
+              c1_1 = Vector512.FusedMultiplyAdd(av, b1, c1_1); }
+            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0);
+              c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
+            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0);
+              c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
+            { Vector512<float> av = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(av, b0, c4_0);
+              c4_1 = Vector512.FusedMultiplyAdd(av, b1, c4_1); }
+            { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0);
+              c5_1 = Vector512.FusedMultiplyAdd(av, b1, c5_1); }
+            { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0);
+              c6_1 = Vector512.FusedMultiplyAdd(av, b1, c6_1); }
+            { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0);
+              c7_1 = Vector512.FusedMultiplyAdd(av, b1, c7_1); }
+            { Vector512<float> av = Vector512.Create(a[8]); c8_0 = Vector512.FusedMultiplyAdd(av, b0, c8_0);
+              c8_1 = Vector512.FusedMultiplyAdd(av, b1, c8_1); }
+            { Vector512<float> av = Vector512.Create(a[9]); c9_0 = Vector512.FusedMultiplyAdd(av, b0, c9_0);
+              c9_1 = Vector512.FusedMultiplyAdd(av, b1, c9_1); }
+            { Vector512<float> av = Vector512.Create(a[10]); c10_0 = Vector512.FusedMultiplyAdd(av, b0, c10_0);
+              c10_1 = Vector512.FusedMultiplyAdd(av, b1, c10_1); }
+            { Vector512<float> av = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(av, b0, c11_0);
+              c11_1 = Vector512.FusedMultiplyAdd(av, b1, c11_1); }
+            { Vector512<float> av = Vector512.Create(a[12]); c12_0 = Vector512.FusedMultiplyAdd(av, b0, c12_0);
+              c12_1 = Vector512.FusedMultiplyAdd(av, b1, c12_1); }
+            { Vector512<float> av = Vector512.Create(a[13]); c13_0 = Vector512.FusedMultiplyAdd(av, b0, c13_0);
+              c13_1 = Vector512.FusedMultiplyAdd(av, b1, c13_1); }
             a += MR512; b += NR512;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
@@ -180,14 +194,22 @@ public static unsafe partial class Gemm
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> b1 = Vector512.Load(b + 16);
-            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(av, b1, c0_1); }
-            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(av, b1, c1_1); }
-            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
-            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
-            { Vector512<float> av = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(av, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(av, b1, c4_1); }
-            { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(av, b1, c5_1); }
-            { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(av, b1, c6_1); }
-            { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(av, b1, c7_1); }
+            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0);
+              c0_1 = Vector512.FusedMultiplyAdd(av, b1, c0_1); }
+            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0);
+              c1_1 = Vector512.FusedMultiplyAdd(av, b1, c1_1); }
+            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0);
+              c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
+            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0);
+              c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
+            { Vector512<float> av = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(av, b0, c4_0);
+              c4_1 = Vector512.FusedMultiplyAdd(av, b1, c4_1); }
+            { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0);
+              c5_1 = Vector512.FusedMultiplyAdd(av, b1, c5_1); }
+            { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0);
+              c6_1 = Vector512.FusedMultiplyAdd(av, b1, c6_1); }
+            { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0);
+              c7_1 = Vector512.FusedMultiplyAdd(av, b1, c7_1); }
             a += MR512; b += NR512;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
@@ -249,10 +271,14 @@ public static unsafe partial class Gemm
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> b1 = Vector512.Load(b + 16);
-            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(av, b1, c0_1); }
-            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(av, b1, c1_1); }
-            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
-            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
+            { Vector512<float> av = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(av, b0, c0_0);
+              c0_1 = Vector512.FusedMultiplyAdd(av, b1, c0_1); }
+            { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0);
+              c1_1 = Vector512.FusedMultiplyAdd(av, b1, c1_1); }
+            { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0);
+              c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
+            { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0);
+              c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
             a += MR512; b += NR512;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
@@ -300,12 +326,18 @@ public static unsafe partial class Gemm
         {
             Vector256<float> b0 = Vector256.Load(b + 0);
             Vector256<float> b1 = Vector256.Load(b + 8);
-            { Vector256<float> av = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(av, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(av, b1, c0_1); }
-            { Vector256<float> av = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(av, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(av, b1, c1_1); }
-            { Vector256<float> av = Vector256.Create(a[2]); c2_0 = Vector256.FusedMultiplyAdd(av, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(av, b1, c2_1); }
-            { Vector256<float> av = Vector256.Create(a[3]); c3_0 = Vector256.FusedMultiplyAdd(av, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(av, b1, c3_1); }
-            { Vector256<float> av = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(av, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(av, b1, c4_1); }
-            { Vector256<float> av = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(av, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(av, b1, c5_1); }
+            { Vector256<float> av = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(av, b0, c0_0);
+              c0_1 = Vector256.FusedMultiplyAdd(av, b1, c0_1); }
+            { Vector256<float> av = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(av, b0, c1_0);
+              c1_1 = Vector256.FusedMultiplyAdd(av, b1, c1_1); }
+            { Vector256<float> av = Vector256.Create(a[2]); c2_0 = Vector256.FusedMultiplyAdd(av, b0, c2_0);
+              c2_1 = Vector256.FusedMultiplyAdd(av, b1, c2_1); }
+            { Vector256<float> av = Vector256.Create(a[3]); c3_0 = Vector256.FusedMultiplyAdd(av, b0, c3_0);
+              c3_1 = Vector256.FusedMultiplyAdd(av, b1, c3_1); }
+            { Vector256<float> av = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(av, b0, c4_0);
+              c4_1 = Vector256.FusedMultiplyAdd(av, b1, c4_1); }
+            { Vector256<float> av = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(av, b0, c5_0);
+              c5_1 = Vector256.FusedMultiplyAdd(av, b1, c5_1); }
             a += MR256; b += NR256;
         }
         Vector256<float> al = Vector256.Create(alpha), be = Vector256.Create(beta);

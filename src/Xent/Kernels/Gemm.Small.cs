@@ -77,7 +77,8 @@ public static unsafe partial class Gemm
         else SmallBcast(in p, threads);
     }
 
-    /// <summary>Start of block <paramref name="i"/> when <paramref name="length"/> items are split into <paramref name="blocks"/> near-equal blocks.</summary>
+    /// <summary>Start of block <paramref name="i"/> when <paramref name="length"/> items are split into <paramref name="blocks"/>
+    /// near-equal blocks.</summary>
     private static int SplitStart(int length, int blocks, int i) => (int)((long)length * i / blocks);
 
     private static int CeilDiv(int x, int y) => (x + y - 1) / y;
@@ -339,9 +340,11 @@ public static unsafe partial class Gemm
     private static void Put(float* c, float s, float alpha, float beta, int mode) =>
         *c = mode == 0 ? s * alpha : mode == 1 ? MathF.FusedMultiplyAdd(s, alpha, *c) : MathF.FusedMultiplyAdd(s, alpha, *c * beta);
 
-    /// <summary><see cref="Store(float*, Vector512{float}, Vector512{float}, Vector512{float}, int)"/> for the lanes set in <paramref name="mask"/> only.</summary>
+    /// <summary><see cref="Store(float*, Vector512{float}, Vector512{float}, Vector512{float}, int)"/> for the lanes set in
+    /// <paramref name="mask"/> only.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreMasked(float* c, Vector512<float> acc, Vector512<float> mask, Vector512<float> alpha, Vector512<float> beta, int mode)
+    private static void StoreMasked(float* c, Vector512<float> acc, Vector512<float> mask, Vector512<float> alpha, Vector512<float> beta,
+        int mode)
     {
         if (mode == 0)
         {
@@ -354,7 +357,8 @@ public static unsafe partial class Gemm
 
     /// <inheritdoc cref="StoreMasked(float*, Vector512{float}, Vector512{float}, Vector512{float}, Vector512{float}, int)"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreMasked(float* c, Vector256<float> acc, Vector256<float> mask, Vector256<float> alpha, Vector256<float> beta, int mode)
+    private static void StoreMasked(float* c, Vector256<float> acc, Vector256<float> mask, Vector256<float> alpha, Vector256<float> beta,
+        int mode)
     {
         if (mode == 0)
         {

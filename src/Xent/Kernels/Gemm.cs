@@ -107,7 +107,8 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// Reference twin of <see cref="Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>:
+    /// Reference twin of
+    /// <see cref="Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>:
     /// a plain triple loop that sums each dot product in float64 and rounds once.
     /// </summary>
     public static void SgemmScalar(bool transA, bool transB, int m, int n, int k, float alpha,
@@ -149,10 +150,12 @@ public static unsafe partial class Gemm
     private static void CheckMatrix(string name, string ldName, int length, int rows, int cols, int ld)
     {
         if (ld < Math.Max(1, cols))
-            throw new ArgumentOutOfRangeException(ldName, ld, $"{ldName} must be at least max(1, {cols}) for a {rows}x{cols} matrix {name}.");
+            throw new ArgumentOutOfRangeException(ldName, ld,
+                $"{ldName} must be at least max(1, {cols}) for a {rows}x{cols} matrix {name}.");
         long need = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols;
         if (length < need)
-            throw new ArgumentException($"Span {name} has {length} elements but a {rows}x{cols} matrix with row stride {ld} needs {need}.", name);
+            throw new ArgumentException($"Span {name} has {length} elements but a {rows}x{cols} matrix with row stride {ld} needs {need}.",
+                name);
     }
 
     private static void ScaleC(float* c, int m, int n, int ldc, float beta)

@@ -26,9 +26,12 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
     /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
     public (int RowChunk, int VocabChunk, int Partitions) Resolve(int rows, int vocab)
     {
-        if (RowChunk < 0) throw new ArgumentOutOfRangeException(nameof(RowChunk), RowChunk, "RowChunk must be positive (or 0 for automatic).");
-        if (VocabChunk < 0) throw new ArgumentOutOfRangeException(nameof(VocabChunk), VocabChunk, "VocabChunk must be positive (or 0 for automatic).");
-        if (Partitions < 0) throw new ArgumentOutOfRangeException(nameof(Partitions), Partitions, "Partitions must be positive (or 0 for automatic).");
+        if (RowChunk < 0) throw new ArgumentOutOfRangeException(nameof(RowChunk), RowChunk,
+            "RowChunk must be positive (or 0 for automatic).");
+        if (VocabChunk < 0) throw new ArgumentOutOfRangeException(nameof(VocabChunk), VocabChunk,
+            "VocabChunk must be positive (or 0 for automatic).");
+        if (Partitions < 0) throw new ArgumentOutOfRangeException(nameof(Partitions), Partitions,
+            "Partitions must be positive (or 0 for automatic).");
         rows = Math.Max(rows, 1);
         vocab = Math.Max(vocab, 1);
         int nb = RowChunk > 0 ? RowChunk : Balanced(rows, DefaultRowChunk, 8);
@@ -45,7 +48,8 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
         return (nb, vb, Math.Min(p, chunks));
     }
 
-    /// <summary>Default bytes of the scratch of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>): its (rows × V) logits block and partial dH.</summary>
+    /// <summary>Default bytes of the scratch of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>): its (rows × V)
+    /// logits block and partial dH.</summary>
     public const int DefaultGradientBlockBytes = 12 << 20;
     /// <summary>Default bytes of one vocabulary chunk of W in the training path: it stays in a core's L2 across its three GEMMs.</summary>
     internal const int DefaultGradientWeightChunkBytes = 1 << 20;
@@ -61,7 +65,8 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
     /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
     internal int GradientRows(int rows, int vocab, int dim = 0)
     {
-        if (RowChunk < 0) throw new ArgumentOutOfRangeException(nameof(RowChunk), RowChunk, "RowChunk must be positive (or 0 for automatic).");
+        if (RowChunk < 0) throw new ArgumentOutOfRangeException(nameof(RowChunk), RowChunk,
+            "RowChunk must be positive (or 0 for automatic).");
         rows = Math.Max(rows, 1);
         vocab = Math.Max(vocab, 1);
         long logitsBytes = (long)vocab * sizeof(float);
@@ -83,8 +88,10 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
     /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
     internal (int VocabChunk, int Partitions) GradientLayout(int vocab, int dim)
     {
-        if (VocabChunk < 0) throw new ArgumentOutOfRangeException(nameof(VocabChunk), VocabChunk, "VocabChunk must be positive (or 0 for automatic).");
-        if (Partitions < 0) throw new ArgumentOutOfRangeException(nameof(Partitions), Partitions, "Partitions must be positive (or 0 for automatic).");
+        if (VocabChunk < 0) throw new ArgumentOutOfRangeException(nameof(VocabChunk), VocabChunk,
+            "VocabChunk must be positive (or 0 for automatic).");
+        if (Partitions < 0) throw new ArgumentOutOfRangeException(nameof(Partitions), Partitions,
+            "Partitions must be positive (or 0 for automatic).");
         vocab = Math.Max(vocab, 1);
         int vb = VocabChunk > 0 ? VocabChunk
             : Balanced(vocab, Math.Clamp(DefaultGradientWeightChunkBytes / (sizeof(float) * Math.Max(dim, 1)), 64, 4096) / 32 * 32, 32);
@@ -94,7 +101,8 @@ public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int V
         return (vb, Math.Min(p, chunks));
     }
 
-    /// <summary>Chunk ≤ <paramref name="target"/> (rounded up to <paramref name="multiple"/>) that splits <paramref name="length"/> evenly.</summary>
+    /// <summary>Chunk ≤ <paramref name="target"/> (rounded up to <paramref name="multiple"/>) that splits <paramref name="length"/>
+    /// evenly.</summary>
     private static int Balanced(int length, int target, int multiple)
     {
         if (length <= target) return length;

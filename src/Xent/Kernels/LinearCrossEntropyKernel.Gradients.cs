@@ -29,11 +29,13 @@ public static unsafe partial class LinearCrossEntropyKernel
     /// </remarks>
     /// <exception cref="ArgumentException">Shapes disagree or an option is out of range.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds.</exception>
-    public static CrossEntropyTotals ForwardBackward(ReadOnlySpan<float> hidden, ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> linearBias,
-        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale, float softcap,
-        bool mean, Span<float> gradHidden, Span<float> gradWeight, Span<float> gradBias, LinearCrossEntropyChunking chunking = default, ScratchMeter? meter = null)
+    public static CrossEntropyTotals ForwardBackward(ReadOnlySpan<float> hidden, ReadOnlySpan<float> linearWeight,
+        ReadOnlySpan<float> linearBias, ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex,
+        float labelSmoothing, float zLossScale, float softcap, bool mean, Span<float> gradHidden, Span<float> gradWeight,
+        Span<float> gradBias, LinearCrossEntropyChunking chunking = default, ScratchMeter? meter = null)
     {
-        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale, softcap);
+        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
+            softcap);
         CheckOptional(n * dim, gradHidden.Length, nameof(gradHidden));
         CheckOptional(v * dim, gradWeight.Length, nameof(gradWeight));
         CheckOptional(v, gradBias.Length, nameof(gradBias));
@@ -65,7 +67,8 @@ public static unsafe partial class LinearCrossEntropyKernel
             var partial = GC.AllocateUninitializedArray<float>(partials * nb * dim);
             var rowLoss = new float[n];
             var rows = capped ? GC.AllocateUninitializedArray<float>(slots * v) : [];
-            fixed (float* ph = hidden, pw = linearWeight, pb = linearBias, pcw = classWeight, pgh = gradHidden, pgw = gradWeight, pgb = gradBias)
+            fixed (float* ph = hidden, pw = linearWeight, pb = linearBias, pcw = classWeight, pgh = gradHidden, pgw = gradWeight,
+                pgb = gradBias)
             fixed (float* buf = block, tmp = rows, pl = rowLoss, pp = partial)
             fixed (long* pt = targets)
             {
@@ -97,7 +100,8 @@ public static unsafe partial class LinearCrossEntropyKernel
                     KernelParallel.ForChunks(nr, perSlot, (slot, a, b) =>
                     {
                         for (int rr = a; rr < b; rr++)
-                            losses[blockStart + rr] = RowLossAndGradient(in pr, blockStart + rr, logits + (long)rr * v, rowTmp == null ? null : rowTmp + (long)slot * v, rowScale);
+                            losses[blockStart + rr] = RowLossAndGradient(in pr, blockStart + rr, logits + (long)rr * v,
+                                rowTmp == null ? null : rowTmp + (long)slot * v, rowScale);
                     });
                     KernelParallel.ForChunks(parts, 1, (part, _, _) =>
                     {
@@ -112,8 +116,10 @@ public static unsafe partial class LinearCrossEntropyKernel
                                 Gemm.Sgemm(false, false, nr, dim, vc, 1f, g, v, wc, dim, ch == first ? 0f : 1f,
                                     new Span<float>(dh, nr * dim), dim, pr.InnerParallel, Gemm.BestPath);
                             if (gw != null)
-                                Gemm.Sgemm(true, false, vc, dim, nr, 1f, g, v, new ReadOnlySpan<float>(pr.H + (long)blockStart * dim, nr * dim), dim,
-                                    blockStart == 0 ? 0f : 1f, new Span<float>(gw + (long)c0 * dim, vc * dim), dim, pr.InnerParallel, Gemm.BestPath);
+                                Gemm.Sgemm(true, false, vc, dim, nr, 1f, g, v,
+                                    new ReadOnlySpan<float>(pr.H + (long)blockStart * dim, nr * dim), dim,
+                                    blockStart == 0 ? 0f : 1f, new Span<float>(gw + (long)c0 * dim, vc * dim), dim, pr.InnerParallel,
+                                    Gemm.BestPath);
                             if (gb != null) AddColumnSums(logits + c0, nr, v, vc, gb + c0);
                             if (nextRows > 0) Logits(in pr, next, nextRows, c0, vc, logits + c0, v);
                         }

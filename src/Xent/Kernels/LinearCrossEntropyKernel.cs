@@ -5,7 +5,8 @@ namespace Xent.Kernels;
 /// <summary>
 /// Cross-entropy of a linear layer's output, <c>cross_entropy(softcap(H·Wᵀ + b), t)</c>, computed
 /// without ever holding the (N, V) logits: the work is tiled into (RowChunk × VocabChunk) logits
-/// tiles, each produced by <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>
+/// tiles, each produced by
+/// <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>
 /// into a small buffer and consumed at once.
 /// <para><b>Shapes.</b> hidden H (N, D), linearWeight W (V, D), linearBias b (V) or empty, targets t (N)
 /// class indices, classWeight w (V) or empty. Logits y = H·Wᵀ + b, optionally soft-capped
@@ -87,10 +88,12 @@ public static unsafe partial class LinearCrossEntropyKernel
     /// <exception cref="ArgumentException">Shapes disagree or an option is out of range.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds.</exception>
     public static CrossEntropyTotals Forward(ReadOnlySpan<float> hidden, ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> linearBias,
-        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale, float softcap,
-        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, LinearCrossEntropyChunking chunking = default, ScratchMeter? meter = null)
+        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale,
+        float softcap, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, LinearCrossEntropyChunking chunking = default,
+        ScratchMeter? meter = null)
     {
-        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale, softcap);
+        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
+            softcap);
         CheckOptional(n, loss.Length, nameof(loss));
         CheckOptional(n, rowMax.Length, nameof(rowMax));
         CheckOptional(n, rowLogSum.Length, nameof(rowLogSum));
@@ -122,11 +125,12 @@ public static unsafe partial class LinearCrossEntropyKernel
     /// </summary>
     /// <exception cref="ArgumentException">Shapes disagree or an option is out of range.</exception>
     public static void Backward(ReadOnlySpan<float> hidden, ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> linearBias,
-        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale, float softcap,
-        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad,
-        Span<float> gradHidden, Span<float> gradWeight, Span<float> gradBias, LinearCrossEntropyChunking chunking = default, ScratchMeter? meter = null)
+        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale,
+        float softcap, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradHidden,
+        Span<float> gradWeight, Span<float> gradBias, LinearCrossEntropyChunking chunking = default, ScratchMeter? meter = null)
     {
-        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale, softcap);
+        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
+            softcap);
         CheckBackward(n, dim, v, rowMax, rowLogSum, rowGrad, gradHidden, gradWeight, gradBias);
         if (gradHidden.IsEmpty && gradWeight.IsEmpty && gradBias.IsEmpty) return;
         if (n == 0)
@@ -135,7 +139,8 @@ public static unsafe partial class LinearCrossEntropyKernel
             gradBias.Clear();
             return;
         }
-        fixed (float* ph = hidden, pw = linearWeight, pb = linearBias, pcw = classWeight, pgh = gradHidden, pgw = gradWeight, pgb = gradBias)
+        fixed (float* ph = hidden, pw = linearWeight, pb = linearBias, pcw = classWeight, pgh = gradHidden, pgw = gradWeight,
+            pgb = gradBias)
         fixed (long* pt = targets)
         {
             var p = MakeProblem(ph, pw, linearBias.IsEmpty ? null : pb, classWeight.IsEmpty ? null : pcw, pt, n, dim, v,
@@ -182,11 +187,12 @@ public static unsafe partial class LinearCrossEntropyKernel
     /// Reference twin of <see cref="Forward"/>: single-threaded, one row of logits at a time, every
     /// quantity in float64 (rounded to float only on output).
     /// </summary>
-    public static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> hidden, ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> linearBias,
-        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale, float softcap,
-        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
+    public static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> hidden, ReadOnlySpan<float> linearWeight,
+        ReadOnlySpan<float> linearBias, ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex,
+        float labelSmoothing, float zLossScale, float softcap, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
-        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale, softcap);
+        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
+            softcap);
         CheckOptional(n, loss.Length, nameof(loss));
         CheckOptional(n, rowMax.Length, nameof(rowMax));
         CheckOptional(n, rowLogSum.Length, nameof(rowLogSum));
@@ -224,10 +230,11 @@ public static unsafe partial class LinearCrossEntropyKernel
     /// statistics itself (so it takes no rowMax / rowLogSum) and accumulates dW in a float64 (V, D) array.
     /// </summary>
     public static void BackwardScalar(ReadOnlySpan<float> hidden, ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> linearBias,
-        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale, float softcap,
-        ReadOnlySpan<float> rowGrad, Span<float> gradHidden, Span<float> gradWeight, Span<float> gradBias)
+        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale,
+        float softcap, ReadOnlySpan<float> rowGrad, Span<float> gradHidden, Span<float> gradWeight, Span<float> gradBias)
     {
-        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale, softcap);
+        var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
+            softcap);
         if (rowGrad.Length != 1 && rowGrad.Length != n)
             throw new ArgumentException($"Expected rowGrad to have 1 or {n} elements but it has {rowGrad.Length}.", nameof(rowGrad));
         var y = new double[v];
@@ -266,7 +273,8 @@ public static unsafe partial class LinearCrossEntropyKernel
     }
 
     /// <summary>y = softcap(h·Wᵀ + b) in float64; returns (max, log Σ e^(y − max)).</summary>
-    private static (double Max, double LogSum) ScalarRowLogits(ReadOnlySpan<float> h, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, int dim, float cap, double[] y)
+    private static (double Max, double LogSum) ScalarRowLogits(ReadOnlySpan<float> h, ReadOnlySpan<float> w, ReadOnlySpan<float> bias,
+        int dim, float cap, double[] y)
     {
         double m = double.NegativeInfinity;
         for (int c = 0; c < y.Length; c++)
@@ -345,7 +353,8 @@ public static unsafe partial class LinearCrossEntropyKernel
     }
 
     /// <summary>Combines the partitions' statistics row by row (in partition order) into m, l and the loss.</summary>
-    private static CrossEntropyTotals Merge(in Problem p, PartitionStats[] stats, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
+    private static CrossEntropyTotals Merge(in Problem p, PartitionStats[] stats, Span<float> loss, Span<float> rowMax,
+        Span<float> rowLogSum)
     {
         double lsum = 0, wsum = 0;
         float eps = p.Eps;
@@ -389,8 +398,8 @@ public static unsafe partial class LinearCrossEntropyKernel
 
     // ---- backward -----------------------------------------------------------------------------
 
-    private static void RowCoefficients(in Problem p, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad,
-        float[] a, float[] b, float[] c)
+    private static void RowCoefficients(in Problem p, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
+        ReadOnlySpan<float> rowGrad, float[] a, float[] b, float[] c)
     {
         float eps = p.Eps, k = eps / p.V;
         for (int r = 0; r < p.N; r++)
@@ -523,21 +532,27 @@ public static unsafe partial class LinearCrossEntropyKernel
     private static void Release(ScratchMeter? meter, long bytes) => meter?.Release(bytes);
 
     private static (int N, int V) CheckArgs(ReadOnlySpan<float> hidden, ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> linearBias,
-        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale, float softcap)
+        ReadOnlySpan<long> targets, int dim, ReadOnlySpan<float> classWeight, long ignoreIndex, float labelSmoothing, float zLossScale,
+        float softcap)
     {
         if (dim <= 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "The hidden size must be positive.");
         int n = targets.Length;
         if (hidden.Length % dim != 0)
-            throw new ArgumentException($"The length of hidden ({hidden.Length}) is not a multiple of the hidden size ({dim}).", nameof(hidden));
+            throw new ArgumentException($"The length of hidden ({hidden.Length}) is not a multiple of the hidden size ({dim}).",
+                nameof(hidden));
         if (hidden.Length / dim != n)
-            throw new ArgumentException($"Expected input batch_size ({hidden.Length / dim}) to match target batch_size ({n}).", nameof(targets));
+            throw new ArgumentException($"Expected input batch_size ({hidden.Length / dim}) to match target batch_size ({n}).",
+                nameof(targets));
         if (linearWeight.Length == 0 || linearWeight.Length % dim != 0)
-            throw new ArgumentException($"The length of linearWeight ({linearWeight.Length}) is not a positive multiple of the hidden size ({dim}).", nameof(linearWeight));
+            throw new ArgumentException(
+                $"The length of linearWeight ({linearWeight.Length}) is not a positive multiple of the hidden size ({dim}).",
+                nameof(linearWeight));
         int v = linearWeight.Length / dim;
         if (!linearBias.IsEmpty && linearBias.Length != v)
             throw new ArgumentException($"Expected a linearBias of {v} elements but got {linearBias.Length}.", nameof(linearBias));
         if (!classWeight.IsEmpty && classWeight.Length != v)
-            throw new ArgumentException($"Expected a weight of {v} elements (one per class) but got {classWeight.Length}.", nameof(classWeight));
+            throw new ArgumentException($"Expected a weight of {v} elements (one per class) but got {classWeight.Length}.",
+                nameof(classWeight));
         LossOptions.CheckLabelSmoothing(labelSmoothing);
         LossOptions.CheckZLossScale(zLossScale);
         if (softcap != 0f) SoftcapKernel.ValidateCap(softcap);
@@ -551,15 +566,15 @@ public static unsafe partial class LinearCrossEntropyKernel
             throw new ArgumentException($"Expected {name} to be empty or have {rows} elements but it has {length}.", name);
     }
 
-    private static void CheckBackward(int n, int d, int v, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad,
-        Span<float> gradHidden, Span<float> gradWeight, Span<float> gradBias)
+    private static void CheckBackward(int n, int d, int v, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
+        ReadOnlySpan<float> rowGrad, Span<float> gradHidden, Span<float> gradWeight, Span<float> gradBias)
     {
-        SoftmaxKernel.CheckSame(n, rowMax.Length, nameof(rowMax));
-        SoftmaxKernel.CheckSame(n, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.SameLength(n, rowMax.Length, nameof(rowMax));
+        KernelArgs.SameLength(n, rowLogSum.Length, nameof(rowLogSum));
         if (rowGrad.Length != 1 && rowGrad.Length != n)
             throw new ArgumentException($"Expected rowGrad to have 1 or {n} elements but it has {rowGrad.Length}.", nameof(rowGrad));
-        if (!gradHidden.IsEmpty) SoftmaxKernel.CheckSame(n * d, gradHidden.Length, nameof(gradHidden));
-        if (!gradWeight.IsEmpty) SoftmaxKernel.CheckSame(v * d, gradWeight.Length, nameof(gradWeight));
-        if (!gradBias.IsEmpty) SoftmaxKernel.CheckSame(v, gradBias.Length, nameof(gradBias));
+        if (!gradHidden.IsEmpty) KernelArgs.SameLength(n * d, gradHidden.Length, nameof(gradHidden));
+        if (!gradWeight.IsEmpty) KernelArgs.SameLength(v * d, gradWeight.Length, nameof(gradWeight));
+        if (!gradBias.IsEmpty) KernelArgs.SameLength(v, gradBias.Length, nameof(gradBias));
     }
 }

@@ -17,9 +17,6 @@ public static unsafe class SoftmaxKernel
     /// <summary>Rows per parallel chunk for rows of <paramref name="classes"/> (depends only on C).</summary>
     internal static int RowsPerChunk(int classes) => Math.Max(1, ChunkElements / Math.Max(1, classes));
 
-    // Kept only for LinearCrossEntropyKernel (being rewritten on another branch); everything else calls KernelArgs.
-    internal static void CheckSame(int expected, int actual, string name) => KernelArgs.SameLength(expected, actual, name);
-
     /// <summary>y = log_softmax(x) row-wise. <paramref name="y"/> may be <paramref name="x"/>.</summary>
     /// <exception cref="ArgumentException">Lengths do not match or are not a multiple of <paramref name="classes"/>.</exception>
     public static void LogSoftmax(ReadOnlySpan<float> x, int classes, Span<float> y)
