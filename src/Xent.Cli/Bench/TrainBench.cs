@@ -10,10 +10,11 @@ internal sealed record TrainBenchResult(BenchStats Stats, int BatchSize, double 
 /// <summary>
 /// Managed bytes allocated per steady-state batch (all threads, <see cref="GC.GetTotalAllocatedBytes(bool)"/>), in total and per
 /// phase (forward incl. loss, backward, optimizer zero_grad + step), the garbage collections those batches triggered and the
-/// time the GC paused the program per batch (<see cref="GC.GetTotalPauseDuration"/>).
+/// time the GC paused the program per batch (<see cref="GC.GetTotalPauseDuration"/>). <c>MinBytesPerBatch</c> is the least one
+/// of those batches allocated: a batch right after a full collection re-rents the buffers the collection trimmed from the pool.
 /// </summary>
 internal sealed record TrainAllocation(long BytesPerBatch, long ForwardBytes, long BackwardBytes, long StepBytes, int Gen0, int Gen1,
-    int Gen2, double GcPauseMsPerBatch);
+    int Gen2, double GcPauseMsPerBatch, long MinBytesPerBatch);
 
 /// <summary>
 /// One training step of the PyTorch MNIST tutorial's CNN (<see cref="MnistCnn"/>: conv 1→32, conv 32→64, max-pool, dropout, fc 9216→128,
@@ -50,7 +51,7 @@ internal static class TrainBench
 
         // Allocation, measured in separate batches so the precise counters do not perturb the timings.
         const int allocBatches = 10;
-        long fwd = 0, bwd = 0, step = 0;
+        long fwd = 0, bwd = 0, step = 0, min = long.MaxValue;
         int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
         var pause0 = GC.GetTotalPauseDuration();
         long total0 = GC.GetTotalAllocatedBytes(precise: true);
@@ -68,11 +69,12 @@ internal static class TrainBench
             fwd += a1 - a0;
             bwd += a2 - a1;
             step += a3 - a2;
+            min = Math.Min(min, a3 - a0);
         }
         long total = GC.GetTotalAllocatedBytes(precise: true) - total0;
         var alloc = new TrainAllocation(total / allocBatches, fwd / allocBatches, bwd / allocBatches, step / allocBatches,
             GC.CollectionCount(0) - g0, GC.CollectionCount(1) - g1, GC.CollectionCount(2) - g2,
-            (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / allocBatches);
+            (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / allocBatches, min);
         return new TrainBenchResult(stats, BatchSize, BatchSize / stats.MedianMs * 1000, alloc, last);
     }
 }

@@ -127,7 +127,8 @@ internal static class BenchCommand
             Write(pr.GetValue(common.Json), "train", r.Stats,
             [
                 ("model", "cnn"), ("batch_size", r.BatchSize), ("optimizer", "adam"), ("lr", 1e-3), ("samples_per_s", r.SamplesPerS),
-                ("alloc_bytes_per_batch", a.BytesPerBatch), ("alloc_forward_bytes", a.ForwardBytes),
+                ("alloc_bytes_per_batch", a.BytesPerBatch), ("alloc_min_bytes_per_batch", a.MinBytesPerBatch),
+                    ("alloc_forward_bytes", a.ForwardBytes),
                     ("alloc_backward_bytes", a.BackwardBytes),
                 ("alloc_step_bytes", a.StepBytes), ("gc_gen0", a.Gen0), ("gc_gen1", a.Gen1), ("gc_gen2", a.Gen2),
                     ("gc_pause_ms_per_batch", a.GcPauseMsPerBatch), ("loss", r.LastLoss),
