@@ -15,10 +15,11 @@ namespace Xent.Autograd;
 /// Only buffers of at least <see cref="MinLength"/> floats are pooled (small ones are cheap for the GC), at
 /// most <see cref="MaxPerLength"/> per length and <see cref="MaxPooledFloats"/> in all, only buffers the pool
 /// itself allocated are taken back (an owned gradient some op allocated itself, such as cross-entropy's, is
-/// left to the GC rather than kept for a length nobody rents), and the pool empties itself when the GC collects the
-/// generation its trimmer has aged into (every full collection, once the process has run a while), so an unusual
-/// workload cannot make it hoard memory for the life of the process. Rented buffers are not cleared: a renter
-/// overwrites every element.
+/// left to the GC rather than kept for a length nobody rents), and after every full collection (once its trimmer has
+/// aged into gen 2) the pool drops the lengths nobody rented since the previous one, so an unusual workload cannot make
+/// it hoard memory for the life of the process while a training loop keeps the buffers it rents every batch (the CLI's
+/// GC.ConserveMemory setting makes full collections frequent). Rented buffers are not cleared: a renter overwrites
+/// every element.
 /// </remarks>
 internal static class BufferPool
 {
@@ -34,6 +35,9 @@ internal static class BufferPool
     private static readonly Dictionary<int, Stack<float[]>> s_free = [];
     private static readonly Lock s_lock = new();
     private static long s_pooledFloats;
+
+    /// <summary>Lengths rented since the last trim: those survive it.</summary>
+    private static readonly HashSet<int> s_rentedSinceTrim = [];
 
     /// <summary>Buffers this pool allocated (weak keys: the table never keeps one alive).</summary>
     private static readonly ConditionalWeakTable<float[], object> s_born = new();
@@ -60,6 +64,7 @@ internal static class BufferPool
         {
             lock (s_lock)
             {
+                s_rentedSinceTrim.Add(length);
                 if (s_free.TryGetValue(length, out var stack) && stack.TryPop(out var buffer))
                 {
                     s_pooledFloats -= length;
@@ -103,19 +108,36 @@ internal static class BufferPool
         {
             s_free.Clear();
             s_pooledFloats = 0;
+            s_rentedSinceTrim.Clear();
+        }
+    }
+
+    /// <summary>Drops the pooled buffers of every length not rented since the previous call (what a full collection runs).</summary>
+    internal static void TrimUnused()
+    {
+        lock (s_lock)
+        {
+            foreach (int length in s_free.Keys.ToArray())
+            {
+                if (s_rentedSinceTrim.Contains(length)) continue;
+                s_pooledFloats -= (long)length * s_free[length].Count;
+                s_free.Remove(length);
+            }
+            s_rentedSinceTrim.Clear();
         }
     }
 
     /// <summary>
     /// Finalized after each collection of the generation it lives in (gen 2 once it has been promoted), and
-    /// re-registered every time: empties the pool after full collections, as ArrayPool.Shared trims itself.
+    /// re-registered every time: drops the lengths unused since the previous full collection, as ArrayPool.Shared trims
+    /// what it has not handed out for a while.
     /// </summary>
     private sealed class TrimAfterFullCollection
     {
         ~TrimAfterFullCollection()
         {
             if (Environment.HasShutdownStarted) return;
-            Trim();
+            TrimUnused();
             GC.ReRegisterForFinalize(this);
         }
     }
