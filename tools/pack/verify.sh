@@ -66,8 +66,10 @@ cat >"$app/app.csproj" <<XML
   </ItemGroup>
 </Project>
 XML
-# The README's first ```csharp block, verbatim.
-awk '/^```csharp$/ {on=1; next} on && /^```$/ {exit} on {print}' "$repo/README.md" >"$app/Program.cs"
+# The README's first example (the ```csharp block with the autograd taste, `dy/dx`), verbatim.
+awk '/^```csharp$/ {on=1; block=""; next}
+     on && /^```$/ {on=0; if (block ~ /dy\/dx/) {printf "%s", block; exit}; next}
+     on {block = block $0 "\n"}' "$repo/README.md" >"$app/Program.cs"
 cat "$app/Program.cs"
 expected=$(sed -n 's:.*Console.WriteLine(\$"dy/dx = {x.Grad}");[[:space:]]*// \(.*\)$:dy/dx = \1:p' "$app/Program.cs")
 [[ -n "$expected" ]] || { echo "FAIL: the README's first example no longer ends with the dy/dx line this script checks"; exit 1; }
