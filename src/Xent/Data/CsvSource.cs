@@ -225,6 +225,11 @@ public static class CsvSource
             // Sep's own message (e.g. a row with more or fewer cells than the header), with the file named.
             throw new InvalidDataException($"'{path}': {e.Message.ReplaceLineEndings(" ")}", e);
         }
+        catch (ArgumentException e) when (e.Message.StartsWith("Col name", StringComparison.Ordinal))
+        {
+            // Sep refuses a header with a repeated name while opening the file, before the check above can run.
+            throw new InvalidDataException($"'{path}' has two columns with the same name: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
     }
 
     private static bool TryParse(string s, out float v) => float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v);

@@ -136,8 +136,10 @@ public static class ImageFolderSource
             image.CopyPixelDataTo(rgb);
             return (rgb, image.Width, image.Height);
         }
+        // ImageSharp 2.1 reports some damaged files as argument errors of its own buffers (a zero or out-of-range width)
+        // or as an index out of range inside its PNG decoder (both found by tests/Xent.Tests/Fuzz): bad input, not a bug here.
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException
-            or ImageFormatException)
+            or ImageFormatException or ArgumentException or IndexOutOfRangeException)
         {
             throw new InvalidDataException($"cannot decode image '{file}': {e.Message}", e);
         }

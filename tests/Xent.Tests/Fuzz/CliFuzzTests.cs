@@ -40,7 +40,7 @@ public sealed class CliFuzzTests : IDisposable
         var failures = new List<string>();
         for (int i = 0; i < cases && failed < 5; i++)
         {
-            File.WriteAllBytes(file, target.Damage(seed, new Random(HashCode.Combine(name.Length, name[0], i))));
+            File.WriteAllBytes(file, target.Damage(seed, new Random(Mutator.CaseSeed(name, i))));
             var args = command();
             CliResult r;
             try { r = InProcessCli.Run(args); }

@@ -37,14 +37,47 @@ internal static class FuzzTargets
             // Half the cases damage the IDX content and compress it (the header the reader sees), half the gzip stream itself.
             Mutate = (seed, rng) => rng.Next(2) == 0 ? Gzip(Mutator.Mutate(Gunzip(seed), rng, 16)) : Mutator.Mutate(seed, rng, 10),
         },
-        // TODO(issue 13): CSV and PNG inputs are read by wt-data's new readers (issue 11); once they are merged, add e.g.
-        //   new("csv", CsvSeeds, _ => 64, b => CsvDataset.Read(new MemoryStream(b), "fuzz.csv")),
-        //   new("png", PngSeeds, _ => 33, b => ImageFolder.ReadImage(new MemoryStream(b), "fuzz.png")),
+        // CSV: damage anywhere (a text format has no binary header); the reader takes a path, so each case is a temp file.
+        new("csv", CsvSeeds, b => b.Length, b => ReadAsFile(b, ".csv", path => CsvSource.Load(path, new DataOptions()))),
+        // PNG: the signature, IHDR (dimensions, depth, colour type) and the first chunks are the first 64 bytes.
+        new("png", PngSeeds, b => Math.Min(b.Length, 64),
+            b => ReadAsFile(b, ".png", path => ImageFolderSource.LoadImages([path], new DataOptions(), out _))),
     ];
 
     public static FuzzTarget Get(string name) => All.Single(t => t.Name == name);
 
     private static string GoldenIo(string file) => Golden.PathOf("io", file);
+
+    /// <summary>Writes <paramref name="bytes"/> to a fresh temp file with <paramref name="extension"/>, reads it, deletes it.</summary>
+    private static void ReadAsFile(byte[] bytes, string extension, Action<string> read)
+    {
+        string path = Path.Combine(Path.GetTempPath(), "xent-fuzz-" + Guid.NewGuid().ToString("N") + extension);
+        File.WriteAllBytes(path, bytes);
+        try { read(path); }
+        finally { File.Delete(path); }
+    }
+
+    private static IReadOnlyList<byte[]> CsvSeeds() =>
+    [
+        "sepal_length,sepal_width,color,species\n5.1,3.5,red,setosa\n4.9,3.0,blue,setosa\n6.2,2.9,red,virginica\n5.9,3.0,blue,virginica\n"u8
+            .ToArray(),
+        "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n,9,1\n"u8.ToArray(),
+        "x\ty\tclass\n0.5\t-1e3\tcat\n1.5\t2E-2\tdog\n"u8.ToArray(),
+    ];
+
+    private static IReadOnlyList<byte[]> PngSeeds()
+    {
+        var seeds = new List<byte[]>();
+        foreach (bool rgb in new[] { false, true })
+        {
+            string path = Path.Combine(Path.GetTempPath(), "xent-fuzz-seed-" + Guid.NewGuid().ToString("N") + ".png");
+            if (rgb) Data.OwnDataFiles.Rgb(path, 7, 5, (x, y) => ((byte)(30 * x), (byte)(40 * y), (byte)(x * y)));
+            else Data.OwnDataFiles.Gray(path, 6, 4, (x, y) => (byte)(10 * x + 50 * y));
+            seeds.Add(File.ReadAllBytes(path));
+            File.Delete(path);
+        }
+        return seeds;
+    }
 
     private static IReadOnlyList<byte[]> NpySeeds() =>
         new[] { "npy_f4_2x3.npy", "npy_f4_2x3x4.npy", "npy_f4_scalar.npy", "npy_f4_empty_0x3.npy", "npy_f8_v2.npy", "npy_i4_v3.npy",

@@ -13,6 +13,17 @@ internal static class Mutator
         [0, 1, -1, 0x7F, 0x80, 0xFF, 0x7FFF, 0xFFFF, int.MaxValue, int.MinValue, uint.MaxValue, long.MaxValue, 1L << 31, 1L << 32, 28, 784,
         60000];
 
+    /// <summary>
+    /// The seed of case <paramref name="index"/> of format <paramref name="format"/>: the same on every run and machine
+    /// (not <see cref="HashCode"/>, which is randomised per process), so a failing case can be replayed.
+    /// </summary>
+    public static int CaseSeed(string format, int index)
+    {
+        int h = 17;
+        foreach (char c in format) h = unchecked(h * 31 + c);
+        return unchecked(h * 1_000_003 + index);
+    }
+
     public static byte[] Mutate(byte[] seed, Random rng, int headerBytes)
     {
         var bytes = new List<byte>(seed);

@@ -27,7 +27,7 @@ public class ReaderFuzzTests
             for (int i = 0; i < CasesPerFormat; i++)
             {
                 current = i;
-                var rng = new Random(HashCode.Combine(format.Length, format[0], i));
+                var rng = new Random(Mutator.CaseSeed(format, i));
                 byte[] seed = seeds[i % seeds.Count];
                 byte[] bytes = target.Damage(seed, rng);
                 try { target.Read(bytes); }
