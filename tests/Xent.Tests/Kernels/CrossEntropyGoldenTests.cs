@@ -159,7 +159,7 @@ public class CrossEntropyGoldenTests
     }
 
     [Fact]
-    public void SeedExamples_AreInTheGoldenData()
+    public void TutorialExamples_AreInTheGoldenData()
     {
         // The PyTorch tutorial's numbers, checked against what PyTorch wrote (not against our code).
         Assert.Equal(0.2310, Scalar("nll_seed", "loss_mean"), 4);

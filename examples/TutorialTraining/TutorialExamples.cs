@@ -2,14 +2,14 @@ using Xent;
 using Xent.NN;
 using Xent.Optim;
 
-namespace SeedTraining;
+namespace TutorialTraining;
 
 /// <summary>
 /// The PyTorch tutorial's snippets, line by line: nn.CrossEntropyLoss with SGD, F.cross_entropy,
 /// class weights from counts, BCEWithLogitsLoss on multi-hot targets, and a linear model trained
 /// with SGD. Each returns what it computed so the tests can check it independently.
 /// </summary>
-public static class SeedExamples
+public static class TutorialExamples
 {
     public const int InputSize = 784;  // for MNIST (28x28 pixels)
     public const int NumClasses = 10;  // 10 digits (0-9)

@@ -1,11 +1,11 @@
-using SeedTraining;
+using TutorialTraining;
 using Xent.Tests.Support;
 using Xunit;
 
 namespace Xent.Tests.Examples;
 
-/// <summary>The PyTorch tutorial's snippets (examples/SeedTraining) against float64 references computed here.</summary>
-public class SeedExamplesTests
+/// <summary>The PyTorch tutorial's snippets (examples/TutorialTraining) against float64 references computed here.</summary>
+public class TutorialExamplesTests
 {
     /// <summary>Mean cross-entropy in float64: log-sum-exp minus the target logit, weighted.</summary>
     private static double ReferenceCrossEntropy(Tensor logits, Tensor targets, float[]? weight = null)
@@ -32,7 +32,7 @@ public class SeedExamplesTests
     {
         for (int seed = 0; seed < 5; seed++)
         {
-            var (loss, logits, targets) = SeedExamples.CrossEntropyLossStep(new Generator(seed));
+            var (loss, logits, targets) = TutorialExamples.CrossEntropyLossStep(new Generator(seed));
             Check.Close(ReferenceCrossEntropy(logits, targets), loss, 1e-5, what: "loss");
             // Default init gives logits with std ≈ 1/√3, so the expected loss is ln 10 plus a little.
             Assert.InRange(loss, Math.Log(10) - 0.35, Math.Log(10) + 0.6);
@@ -42,15 +42,15 @@ public class SeedExamplesTests
     [Fact]
     public void FunctionalCrossEntropyMatchesAFloat64Reference()
     {
-        float loss = SeedExamples.FunctionalCrossEntropy(new Generator(3));
+        float loss = TutorialExamples.FunctionalCrossEntropy(new Generator(3));
         // The same draws from the same seed, then logits = x·Wᵀ + b and the loss in float64, without Xent's ops.
         var generator = new Generator(3);
-        var model = new SimpleModel(SeedExamples.InputSize, SeedExamples.NumClasses, generator);
-        var inputs = Tensor.Randn([100, SeedExamples.InputSize], generator);
-        var targets = Tensor.RandInt(0, SeedExamples.NumClasses, [100], generator);
+        var model = new SimpleModel(TutorialExamples.InputSize, TutorialExamples.NumClasses, generator);
+        var inputs = Tensor.Randn([100, TutorialExamples.InputSize], generator);
+        var targets = Tensor.RandInt(0, TutorialExamples.NumClasses, [100], generator);
         var state = model.StateDict();
         float[] w = state["linear.weight"].ToArray(), b = state["linear.bias"].ToArray(), x = inputs.ToArray();
-        int d = SeedExamples.InputSize, c = SeedExamples.NumClasses;
+        int d = TutorialExamples.InputSize, c = TutorialExamples.NumClasses;
         var logits = new float[100 * c];
         for (int i = 0; i < 100; i++)
             for (int k = 0; k < c; k++)
@@ -67,7 +67,7 @@ public class SeedExamplesTests
     public void InverseFrequencyWeightsAreNormalisedToTheClassCount()
     {
         float[] counts = [100, 200, 50, 300, 150];
-        var w = SeedExamples.InverseFrequencyWeights(counts).ToArray();
+        var w = TutorialExamples.InverseFrequencyWeights(counts).ToArray();
         double norm = counts.Sum(c => 1.0 / c);
         for (int i = 0; i < counts.Length; i++) Check.Close(1.0 / counts[i] / norm * counts.Length, w[i], 1e-6);
         Check.Close(counts.Length, w.Sum(), 1e-6);
@@ -76,14 +76,14 @@ public class SeedExamplesTests
     [Fact]
     public void WeightedCrossEntropyMatchesReference()
     {
-        var (weights, logits, targets, loss) = SeedExamples.WeightedCrossEntropy(new Generator(4));
+        var (weights, logits, targets, loss) = TutorialExamples.WeightedCrossEntropy(new Generator(4));
         Check.Close(ReferenceCrossEntropy(logits, targets, weights.ToArray()), loss, 1e-5);
     }
 
     [Fact]
     public void MultiLabelBceMatchesReference()
     {
-        var (logits, targets, loss) = SeedExamples.MultiLabel(new Generator(5));
+        var (logits, targets, loss) = TutorialExamples.MultiLabel(new Generator(5));
         var x = logits.ToArray();
         var y = targets.ToArray();
         double total = 0;
@@ -100,7 +100,7 @@ public class SeedExamplesTests
     [Fact]
     public void LinearModelWithSgdLearnsSeparableData()
     {
-        var (accuracy, first, last) = SeedExamples.TrainSeparable(seed: 7);
+        var (accuracy, first, last) = TutorialExamples.TrainSeparable(seed: 7);
         Assert.True(accuracy > 0.95, $"test accuracy {accuracy:P2} should exceed 95%");
         Assert.True(last < first, $"loss should fall: {first} -> {last}");
     }

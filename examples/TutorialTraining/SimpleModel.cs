@@ -1,7 +1,7 @@
 using Xent;
 using Xent.NN;
 
-namespace SeedTraining;
+namespace TutorialTraining;
 
 /// <summary>The PyTorch tutorial's <c>SimpleModel</c>: one linear layer from inputs to class logits.</summary>
 public sealed class SimpleModel : Module
