@@ -74,37 +74,12 @@ internal static class CalibrateCommand
             return Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         if (threads is int t) KernelParallel.MaxThreads = t;
 
-        Dictionary<string, Tensor> state;
-        Dictionary<string, string> metadata;
-        ModelSpec? saved;
-        try
-        {
-            (state, _, metadata) = TrainingCheckpoint.Load(checkpointPath);
-            saved = ModelSpec.FromMetadata(metadata);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
-        {
-            return Fail($"cannot read checkpoint: {e.Message}");
-        }
-        string name = modelName
-            ?? saved?.Model
-            ?? (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
-            ?? ModelCatalog.Infer(state.Keys)
-            ?? "cnn";
-        if (saved is { MultiLabel: true })
+        // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).
+        var (module, spec, legacy, _) = CheckpointModel.Load(checkpointPath, modelName, dataDir);
+        string name = spec.Model;
+        if (spec.MultiLabel)
             return Fail("temperature scaling calibrates a softmax over exclusive classes; this checkpoint is multi-label (sigmoid " +
                 "outputs).");
-        var spec = (saved ?? ModelCatalog.LegacySpec(name, ClassNames.ForDataset(Path.GetFullPath(dataDir)))) with { Model = name };
-        Xent.NN.Module module;
-        try
-        {
-            module = ModelCatalog.Create(spec, new Generator(0));
-            module.LoadStateDict(state);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            return Fail($"'{checkpointPath}' does not fit the {name} model: {e.Message}");
-        }
 
         TemperatureScalingResult fit;
         try
@@ -145,7 +120,7 @@ internal static class CalibrateCommand
             }
         }
         Console.WriteLine(json ? ToJson(fit, checkpointPath, name, outPath)
-            : ToText(fit, checkpointPath, name, dataDir, outPath, saved?.Temperature));
+            : ToText(fit, checkpointPath, name, dataDir, outPath, legacy ? null : spec.Temperature));
         return 0;
     }
 

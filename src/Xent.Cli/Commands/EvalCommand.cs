@@ -68,42 +68,14 @@ internal static class EvalCommand
         }
         if (threads is int t) KernelParallel.MaxThreads = t;
 
-        InputFiles.RequireFile(checkpointPath, "checkpoint"); // robustness (issue 13)
-        Dictionary<string, Tensor> state;
-        Dictionary<string, string> metadata;
-        ModelSpec? saved;
-        try
+        // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).
+        var (module, spec, legacy, metadata) = CheckpointModel.Load(checkpointPath, modelName, dataPath);
+        string name = spec.Model;
+        if (data is null && !legacy && !(spec.InputKind == ModelSpec.ImageInput && spec.InputShape.SequenceEqual([1, 28, 28])))
         {
-            (state, _, metadata) = TrainingCheckpoint.Load(checkpointPath);
-            saved = ModelSpec.FromMetadata(metadata);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
-        {
-            err.WriteLine("error: " + CliHost.Clean($"cannot read checkpoint: {e.Message}"));
-            return ExitCodes.BadInput; // robustness (issue 13)
-        }
-        string name = modelName
-            ?? saved?.Model
-            ?? (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
-            ?? ModelCatalog.Infer(state.Keys)
-            ?? "cnn";
-        if (data is null && saved is not null && !(saved.InputKind == ModelSpec.ImageInput && saved.InputShape.SequenceEqual([1, 28, 28])))
-        {
-            err.WriteLine($"error: '{checkpointPath}' was trained on {saved.InputKind} of shape ({string.Join(", ", saved.InputShape)}); " +
+            err.WriteLine($"error: '{checkpointPath}' was trained on {spec.InputKind} of shape ({string.Join(", ", spec.InputShape)}); " +
                 "pass the labelled data to evaluate with --data.");
             return TrainCommand.ExitNoData;
-        }
-        var spec = (saved ?? ModelCatalog.LegacySpec(name, ClassNames.ForDataset(Path.GetFullPath(dataPath)))) with { Model = name };
-        Xent.NN.Module module;
-        try
-        {
-            module = ModelCatalog.Create(spec, new Generator(0));
-            module.LoadStateDict(state);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            err.WriteLine("error: " + CliHost.Clean($"'{checkpointPath}' does not fit the {name} model: {e.Message}"));
-            return ExitCodes.BadInput; // robustness (issue 13)
         }
 
         IDataset test;

@@ -41,7 +41,7 @@ internal static class ExportCommand
             return Fail($"--out '{outPath}' must name a file, not a folder.");
         try
         {
-            var (model, spec, legacy) = CheckpointModel.Load(checkpointPath);
+            var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
             if (legacy)
                 Console.Error.WriteLine($"note: '{checkpointPath}' has no model spec (an older xent or a PyTorch state dict); exporting " +
                     "it as " +
@@ -70,60 +70,5 @@ internal static class ExportCommand
         // One line, whatever the message quotes.
         Console.Error.WriteLine("error: " + message.ReplaceLineEndings(" ").Replace('\t', ' '));
         return ExitBadInput;
-    }
-
-    /// <summary>
-    /// A checkpoint's model with its weights and spec. Checkpoints without a spec (written before specs existed, or a
-    /// PyTorch state dict) get the spec of the only thing they could be: the MNIST-format recipe, 1×28×28 images with
-    /// Normalize(0.1307, 0.3081), class names from the training data folder recorded in the metadata.
-    /// </summary>
-    private static class CheckpointModel
-    {
-        public static (Module Model, ModelSpec Spec, bool Legacy) Load(string path)
-        {
-            if (Directory.Exists(path)) throw new IOException($"checkpoint '{path}' is a folder, not a file.");
-            var (state, _, metadata) = TrainingCheckpoint.Load(path);
-            var spec = ModelSpec.FromMetadata(metadata);
-            bool legacy = spec is null;
-            if (spec is null)
-            {
-                string name = (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
-                    ?? ModelCatalog.Infer(state.Keys)
-                    ?? throw new InvalidDataException($"'{path}' has no model spec and its tensor names " +
-                        $"({string.Join(", ", state.Keys.Take(4))}…) match none of the models {string.Join(", ", ModelCatalog.Names)}.");
-                spec = new ModelSpec
-                {
-                    Model = name,
-                    InputKind = ModelSpec.ImageInput,
-                    InputShape = [1, 28, 28],
-                    ClassNames = [.. ClassNames.ForDataset(metadata.TryGetValue("setting.data", out var data) ? data : "")],
-                    Mean = [0.1307f],
-                    Std = [0.3081f],
-                    Hidden = name == "mlp" && state.TryGetValue("fc1.weight", out var w) ? [w.Size(0)] : [],
-                };
-            }
-            var model = Build(spec);
-            try
-            {
-                model.LoadStateDict(state);
-            }
-            catch (InvalidOperationException e)
-            {
-                throw new InvalidDataException($"'{path}' does not fit its {spec.Model} model: {e.Message}", e);
-            }
-            return (model, spec, legacy);
-        }
-
-        private static Module Build(ModelSpec spec)
-        {
-            try
-            {
-                return ModelCatalog.Create(spec, new Generator(0)); // weights are replaced by the checkpoint's
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidDataException($"cannot rebuild the checkpoint's model: {e.Message}", e);
-            }
-        }
     }
 }

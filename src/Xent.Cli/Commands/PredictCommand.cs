@@ -11,7 +11,7 @@ namespace Xent.Cli.Commands;
 /// <c>xent predict</c>: class probabilities from a checkpoint for raw inputs — one image, a folder of images (recursively),
 /// a CSV/TSV file (one input per row; the label column may be absent) or a .npy file — through <see cref="Predictor"/>.
 /// <c>--top-k</c> above the class count is clamped to it, so <c>--top-k C</c> (or more) lists every class; JSON probabilities
-/// are the float64 values, written to round-trip. A checkpoint without a model spec is read as <see cref="PredictorLoader"/> says.
+/// are the float64 values, written to round-trip. A checkpoint without a model spec is read as <see cref="CheckpointModel"/> says.
 /// </summary>
 internal static class PredictCommand
 {
@@ -55,7 +55,12 @@ internal static class PredictCommand
         IReadOnlyList<(string Input, double[] Probabilities)> results;
         try
         {
-            (predictor, note) = PredictorLoader.Load(checkpointPath);
+            var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
+            predictor = new Predictor(model, spec);
+            note = legacy
+                ? $"note: '{checkpointPath}' has no model spec (an older xent or a PyTorch state dict); predicting with it as " +
+                    $"{spec.Model} on 1x28x28 images standardised with (0.1307, 0.3081), classes {string.Join(", ", spec.ClassNames)}."
+                : null;
             results = predictor.PredictPath(inputPath);
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
