@@ -98,20 +98,8 @@ public static partial class F
             float value = reduction == Reduction.Mean
                 ? CrossEntropyKernel.ForwardBackwardMean(logits, targets, classes, w, ignoreIndex, eps, grad)
                 : (float)CrossEntropyKernel.ForwardBackward(logits, targets, classes, w, ignoreIndex, eps, 1f, grad).LossSum;
-            return Tensor.Record(Tensor.Scalar(value), "CrossEntropyLossBackward", (g, ctx) =>
-            {
-                float gs = g.Item();
-                // loss.Backward() (gs = 1) returns the gradient computed in forward as is. On the node's last
-                // use nothing else will read the saved buffer, so it is scaled in place and handed over to the
-                // engine (a leaf adopts it as its Grad without a copy); otherwise a scaled copy is made.
-                if (gs == 1f || ctx.LastUse)
-                {
-                    var rows = gs == 1f ? grad : ScaleInPlace(grad, gs);
-                    var dx = ClassRows.FromRows(rows, outer, classes, inner);
-                    return [ReferenceEquals(dx, rows) ? ctx.HandOver(dx, inputShape) : ctx.Adopt(dx, inputShape)];
-                }
-                return [ctx.Adopt(ClassRows.FromRows(Scaled(grad, gs), outer, classes, inner), inputShape)];
-            }, input);
+            return Tensor.Record(Tensor.Scalar(value), "CrossEntropyLossBackward",
+                (g, ctx) => [SavedGradient(grad, g.Item(), ctx, outer, classes, inner, inputShape)], input);
         }
 
         var loss = reduction == Reduction.None ? new float[rows] : [];
@@ -167,6 +155,23 @@ public static partial class F
         Reduction.Sum => [g.Item()],
         _ => [(float)(g.Item() / denominator)],
     };
+
+    /// <summary>
+    /// The input gradient of a loss whose fused forward already wrote d loss / d input into <paramref name="saved"/> (class
+    /// rows), times the upstream scalar <paramref name="gs"/>. loss.Backward() (gs = 1) returns the saved gradient as is. On
+    /// the node's last use nothing else will read the saved buffer, so it is scaled in place and handed over to the engine
+    /// (a leaf adopts it as its Grad without a copy); otherwise a scaled copy is made.
+    /// </summary>
+    private static Tensor SavedGradient(float[] saved, float gs, BackwardContext ctx, int outer, int classes, int inner, int[] shape)
+    {
+        if (gs == 1f || ctx.LastUse)
+        {
+            var rows = gs == 1f ? saved : ScaleInPlace(saved, gs);
+            var dx = ClassRows.FromRows(rows, outer, classes, inner);
+            return ReferenceEquals(dx, rows) ? ctx.HandOver(dx, shape) : ctx.Adopt(dx, shape);
+        }
+        return ctx.Adopt(ClassRows.FromRows(Scaled(saved, gs), outer, classes, inner), shape);
+    }
 
     private static float[] ScaleInPlace(float[] x, float s)
     {

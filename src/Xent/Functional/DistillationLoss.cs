@@ -42,12 +42,8 @@ public static partial class F
         double sum = n == 0 || classes == 0 ? 0
             : DistillationKernel.Forward(s, t, classes, temperature, default, (float)(temperature / (double)n), grad);
         var result = Tensor.Scalar((float)(tt * sum / n));
-        return Autograd.Node.Record(result, "DistillationLossBackward", (g, lastUse) =>
-        {
-            float gs = g.Item();
-            // As cross-entropy: the saved gradient is handed over (scaled in place) on the node's last use.
-            var scaled = gs == 1f ? grad : lastUse ? ScaleInPlace(grad, gs) : Scaled(grad, gs);
-            return [Owned(new Tensor(scaled, shape), lastUse || gs != 1f)];
-        }, studentLogits);
+        // As cross-entropy: the saved gradient is handed over (scaled in place) on the node's last use. (N, C) rows: no layout change.
+        return Tensor.Record(result, "DistillationLossBackward",
+            (g, ctx) => [SavedGradient(grad, g.Item(), ctx, n, classes, 1, shape)], studentLogits);
     }
 }

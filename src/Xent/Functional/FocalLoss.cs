@@ -58,15 +58,8 @@ public static partial class F
             float value = reduction == Reduction.Mean
                 ? FocalLossKernel.ForwardBackwardMean(logits, targets, classes, gamma, w, ignoreIndex, grad)
                 : (float)FocalLossKernel.ForwardBackward(logits, targets, classes, gamma, w, ignoreIndex, 1f, grad).LossSum;
-            return Node.Record(Tensor.Scalar(value), "FocalLossBackward", (g, lastUse) =>
-            {
-                float gs = g.Item();
-                // As cross-entropy: hand the saved buffer over on its last use, scaled in place when needed.
-                bool owned = lastUse || gs != 1f;
-                var scaled = gs == 1f ? grad : lastUse ? ScaleInPlace(grad, gs) : Scaled(grad, gs);
-                var dx = ClassRows.FromRows(scaled, outer, classes, inner);
-                return [Owned(new Tensor(dx, inputShape), owned || !ReferenceEquals(dx, scaled))];
-            }, input);
+            return Tensor.Record(Tensor.Scalar(value), "FocalLossBackward",
+                (g, ctx) => [SavedGradient(grad, g.Item(), ctx, outer, classes, inner, inputShape)], input);
         }
 
         var loss = reduction == Reduction.None ? new float[rows] : [];
@@ -79,12 +72,12 @@ public static partial class F
             Reduction.Sum => Tensor.Scalar((float)t.LossSum),
             _ => Tensor.Scalar(t.Mean),
         };
-        return Tensor.Record(result, "FocalLossBackward", g =>
+        return Tensor.Record(result, "FocalLossBackward", (g, ctx) =>
         {
             var dx = GC.AllocateUninitializedArray<float>(logits.Length);
             FocalLossKernel.Backward(logits, targets, classes, gamma, w, ignoreIndex, rowMax, rowLogSum, RowGrad(g, reduction, t.WeightSum),
                 dx);
-            return [Owned(new Tensor(ClassRows.FromRows(dx, outer, classes, inner), inputShape))];
+            return [ctx.Adopt(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
         }, input);
     }
 }

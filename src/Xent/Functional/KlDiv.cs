@@ -53,12 +53,12 @@ public static partial class F
             _ => 1,
         };
         var result = reduction == KlDivReduction.None ? new Tensor(loss, shape) : Tensor.Scalar((float)(sum / divisor));
-        return Tensor.Record(result, "KlDivBackward", g =>
+        return Tensor.Record(result, "KlDivBackward", (g, ctx) =>
         {
             var dx = GC.AllocateUninitializedArray<float>(x.Length);
             float[] rowGrad = reduction == KlDivReduction.None ? g.FloatArray : [(float)(g.Item() / divisor)];
             KlDivKernel.Backward(t, logTarget, rowGrad, dx);
-            return [Owned(new Tensor(dx, shape))];
+            return [ctx.Adopt(dx, shape)];
         }, input);
     }
 }

@@ -38,11 +38,11 @@ public static partial class F
         var loss = new float[x.Length];
         double sum = SigmoidFocalLossKernel.Forward(x, y, alpha, gamma, loss);
         var result = Reduce(loss, sum, shape, reduction);
-        return Tensor.Record(result, "SigmoidFocalLossBackward", g =>
+        return Tensor.Record(result, "SigmoidFocalLossBackward", (g, ctx) =>
         {
             var dx = GC.AllocateUninitializedArray<float>(x.Length);
             SigmoidFocalLossKernel.Backward(x, y, alpha, gamma, RowGrad(g, reduction, x.Length), dx);
-            return [Owned(new Tensor(dx, shape))];
+            return [ctx.Adopt(dx, shape)];
         }, input);
     }
 }
