@@ -74,7 +74,7 @@ public static class VocabParallel
         };
         if (!needsGrad) return result;
         Tensor[] inputs = biasShard is null ? [hidden, weightShard] : [hidden, weightShard, biasShard];
-        return Tensor.Record(result, "VocabParallelLinearCrossEntropyBackward", g =>
+        return Tensor.Record(result, "VocabParallelLinearCrossEntropyBackward", (g, ctx) =>
         {
             var rowGrad = new float[p.N];
             if (reduction == Reduction.None) g.Data.CopyTo(rowGrad);
@@ -83,10 +83,11 @@ public static class VocabParallel
             var gw = weightShard.RequiresGrad ? new float[p.LocalV * p.D] : [];
             var gb = biasShard is not null && biasShard.RequiresGrad ? new float[p.LocalV] : [];
             fw.Backward(rowGrad, gh, gw, gb);
+            // All three are fresh arrays nothing else holds: the engine may adopt them as the leaves' Grad.
             var grads = new Tensor?[inputs.Length];
-            if (hidden.RequiresGrad) grads[0] = new Tensor(gh, hidden.Shape);
-            if (gw.Length > 0) grads[1] = new Tensor(gw, weightShard.Shape);
-            if (gb.Length > 0) grads[2] = new Tensor(gb, biasShard!.Shape);
+            if (hidden.RequiresGrad) grads[0] = ctx.Adopt(gh, hidden.Shape);
+            if (gw.Length > 0) grads[1] = ctx.Adopt(gw, weightShard.Shape);
+            if (gb.Length > 0) grads[2] = ctx.Adopt(gb, biasShard!.Shape);
             return grads;
         }, inputs);
     }

@@ -151,13 +151,6 @@ public partial class Tensor
     internal static Tensor Record(Tensor result, string name, Func<Tensor, BackwardContext, Tensor?[]> backward, params Tensor[] inputs) =>
         Node.Attach(result, name, backward, inputs);
 
-    /// <summary>
-    /// The older form, <c>g =&gt; [gradients]</c>, kept for the focal, KL, distillation and linear cross-entropy backwards
-    /// until they move to <see cref="Record(Tensor, string, Func{Tensor, BackwardContext, Tensor?[]}, Tensor[])"/>.
-    /// </summary>
-    internal static Tensor Record(Tensor result, string name, Func<Tensor, Tensor?[]> backward, params Tensor[] inputs) =>
-        Node.Attach(result, name, backward, inputs);
-
     /// <summary>Disables recording until the returned scope is disposed: <c>using (Tensor.NoGrad()) { … }</c>.</summary>
     public static GradMode.Scope NoGrad() => GradMode.Disable();
 

@@ -7,13 +7,12 @@ namespace Xent.Autograd;
 public sealed class Node
 {
     /// <summary>
-    /// <c>(g, ctx) =&gt; …</c> (the one way to write a backward), or one of the two older forms still used by
-    /// cross-entropy and convolution: <c>g =&gt; …</c> and <c>(g, lastUse) =&gt; …</c>.
-    /// Null once freed.
+    /// <c>(g, ctx) =&gt; [gradients]</c>, recorded by <see cref="Tensor.Record"/>: the gradient of the output and the
+    /// engine's <see cref="BackwardContext"/> to one gradient per input (null: none). Null once freed.
     /// </summary>
-    private Delegate? _backward;
+    private Func<Tensor, BackwardContext, Tensor?[]>? _backward;
 
-    private Node(string name, Tensor[] inputs, Delegate backward)
+    private Node(string name, Tensor[] inputs, Func<Tensor, BackwardContext, Tensor?[]> backward)
     {
         Name = name;
         Inputs = inputs;
@@ -28,14 +27,9 @@ public sealed class Node
     internal bool IsFreed => _backward is null;
 
     /// <summary>Gradients of the inputs (null: none) from <paramref name="gradOutput"/>, the gradient of the output.</summary>
-    internal Tensor?[] Apply(Tensor gradOutput, BackwardContext ctx) => _backward switch
-    {
-        Func<Tensor, BackwardContext, Tensor?[]> f => f(gradOutput, ctx),
-        Func<Tensor, Tensor?[]> f => f(gradOutput),
-        Func<Tensor, bool, Tensor?[]> f => f(gradOutput, ctx.LastUse),
+    internal Tensor?[] Apply(Tensor gradOutput, BackwardContext ctx) =>
         // BackwardEngine checks IsFreed for every node before applying any, with PyTorch's message.
-        _ => throw new InvalidOperationException($"{Name} has been freed."),
-    };
+        _backward is { } backward ? backward(gradOutput, ctx) : throw new InvalidOperationException($"{Name} has been freed.");
 
     /// <summary>Why the node was freed, when not by an ordinary Backward (used in the error message).</summary>
     internal string? FreedBecause { get; private set; }
@@ -49,18 +43,10 @@ public sealed class Node
     }
 
     /// <summary>
-    /// The older form in which the backward is told whether this is the node's last call and marks
-    /// <see cref="Tensor.IsGradBufferOwned"/> by hand; new code records <c>(g, ctx) =&gt; …</c> with <c>Tensor.Record</c>
-    /// and uses <see cref="BackwardContext.HandOver"/>.
-    /// </summary>
-    internal static Tensor Record(Tensor result, string name, Func<Tensor, bool, Tensor?[]> backward, params Tensor[] inputs) =>
-        Attach(result, name, backward, inputs);
-
-    /// <summary>
     /// Attaches a node to <paramref name="result"/> (a fresh float32 tensor) when grad mode is on and an input
     /// requires grad; otherwise returns it untouched.
     /// </summary>
-    internal static Tensor Attach(Tensor result, string name, Delegate backward, Tensor[] inputs)
+    internal static Tensor Attach(Tensor result, string name, Func<Tensor, BackwardContext, Tensor?[]> backward, Tensor[] inputs)
     {
         if (!GradMode.IsEnabled) return result;
         bool any = false;

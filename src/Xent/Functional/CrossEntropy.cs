@@ -157,36 +157,31 @@ public static partial class F
     };
 
     /// <summary>
-    /// The input gradient of a loss whose fused forward already wrote d loss / d input into <paramref name="saved"/> (class
-    /// rows), times the upstream scalar <paramref name="gs"/>. loss.Backward() (gs = 1) returns the saved gradient as is. On
-    /// the node's last use nothing else will read the saved buffer, so it is scaled in place and handed over to the engine
-    /// (a leaf adopts it as its Grad without a copy); otherwise a scaled copy is made.
+    /// The gradient of an input whose d loss / d input a fused forward already wrote into <paramref name="saved"/> (same
+    /// layout), times the upstream scalar <paramref name="gs"/>. loss.Backward() (gs = 1) returns the saved gradient as is.
+    /// On the node's last use nothing else will read the saved buffer, so it is scaled in place and handed over to the
+    /// engine (a leaf adopts it as its Grad without a copy); otherwise a scaled copy is made.
+    /// </summary>
+    private static Tensor SavedGradient(float[] saved, float gs, BackwardContext ctx, int[] shape) =>
+        gs == 1f ? ctx.HandOver(saved, shape)
+        : ctx.LastUse ? ctx.HandOver(ScaleInPlace(saved, gs), shape)
+        : ctx.Adopt(Scaled(saved, gs), shape);
+
+    /// <summary>
+    /// <see cref="SavedGradient(float[], float, BackwardContext, int[])"/> for a gradient saved as class rows
+    /// (<see cref="ClassRows"/>): with spatial dimensions (inner &gt; 1) the rows are transposed into a fresh buffer.
     /// </summary>
     private static Tensor SavedGradient(float[] saved, float gs, BackwardContext ctx, int outer, int classes, int inner, int[] shape)
     {
-        if (gs == 1f || ctx.LastUse)
-        {
-            var rows = gs == 1f ? saved : ScaleInPlace(saved, gs);
-            var dx = ClassRows.FromRows(rows, outer, classes, inner);
-            return ReferenceEquals(dx, rows) ? ctx.HandOver(dx, shape) : ctx.Adopt(dx, shape);
-        }
-        return ctx.Adopt(ClassRows.FromRows(Scaled(saved, gs), outer, classes, inner), shape);
+        if (inner == 1) return SavedGradient(saved, gs, ctx, shape);
+        var rows = gs == 1f ? saved : ctx.LastUse ? ScaleInPlace(saved, gs) : Scaled(saved, gs);
+        return ctx.Adopt(ClassRows.FromRows(rows, outer, classes, inner), shape);
     }
 
     private static float[] ScaleInPlace(float[] x, float s)
     {
         System.Numerics.Tensors.TensorPrimitives.Multiply(x, s, x);
         return x;
-    }
-
-    /// <summary>
-    /// Marks a gradient whose buffer this op just allocated (or gives up for good) as the engine's to adopt; for the
-    /// backwards still on the older <c>g =&gt; …</c> form (the (g, ctx) form uses <see cref="BackwardContext"/>).
-    /// </summary>
-    private static Tensor Owned(Tensor gradient, bool owned = true)
-    {
-        gradient.IsGradBufferOwned = owned;
-        return gradient;
     }
 
     private static float[] Scaled(float[] x, float s)

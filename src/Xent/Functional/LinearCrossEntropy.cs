@@ -61,7 +61,7 @@ public static partial class F
         };
         if (!needsGrad) return result;
         Tensor[] inputs = linearBias is null ? [hidden, linearWeight] : [hidden, linearWeight, linearBias];
-        return Tensor.Record(result, "LinearCrossEntropyBackward", g =>
+        return Tensor.Record(result, "LinearCrossEntropyBackward", (g, ctx) =>
         {
             // All rows ignored under Mean: 1/0 = inf, but every row's gradient is cleared (zero), as PyTorch's.
             float[] rowGrad = RowGrad(g, reduction, totals.WeightSum);
@@ -70,11 +70,9 @@ public static partial class F
             var gb = linearBias is not null && linearBias.RequiresGrad ? new float[v] : [];
             LinearCrossEntropyKernel.Backward(h, w, b, t, d, cw, ignoreIndex, labelSmoothing, zLossScale, cap,
                 rowMax, rowLogSum, rowGrad, gh, gw, gb, chunking);
-            var grads = new Tensor?[inputs.Length];
-            if (gh.Length > 0) grads[0] = new Tensor(gh, hidden.Shape);
-            if (gw.Length > 0) grads[1] = new Tensor(gw, linearWeight.Shape);
-            if (gb.Length > 0) grads[2] = new Tensor(gb, linearBias!.Shape);
-            return grads;
+            Tensor? Grad(float[] fresh, Tensor of) => fresh.Length == 0 ? null : ctx.Adopt(fresh, of.Shape);
+            return linearBias is null ? [Grad(gh, hidden), Grad(gw, linearWeight)]
+                : [Grad(gh, hidden), Grad(gw, linearWeight), Grad(gb, linearBias)];
         }, inputs);
     }
 
@@ -93,19 +91,12 @@ public static partial class F
             reduction == Reduction.Mean, gh, gw, gb, chunking);
         var result = Tensor.Scalar(reduction == Reduction.Sum ? (float)totals.LossSum : totals.Mean);
         Tensor[] inputs = linearBias is null ? [hidden, linearWeight] : [hidden, linearWeight, linearBias];
-        return Autograd.Node.Record(result, "LinearCrossEntropyBackward", (g, lastUse) =>
+        return Tensor.Record(result, "LinearCrossEntropyBackward", (g, ctx) =>
         {
             float gs = g.Item();
-            // As CrossEntropy's: on the node's last use the saved buffers are scaled in place and handed over
-            // (a leaf adopts them as its Grad without a copy); otherwise the engine copies them, or a scaled copy is made.
-            bool owned = lastUse || gs != 1f;
-            Tensor? Grad(float[] saved, Tensor of) => saved.Length == 0 ? null
-                : Owned(new Tensor(gs == 1f ? saved : lastUse ? ScaleInPlace(saved, gs) : Scaled(saved, gs), of.Shape), owned);
-            var grads = new Tensor?[inputs.Length];
-            grads[0] = Grad(gh, hidden);
-            grads[1] = Grad(gw, linearWeight);
-            if (linearBias is not null) grads[2] = Grad(gb, linearBias);
-            return grads;
+            Tensor? Grad(float[] saved, Tensor of) => saved.Length == 0 ? null : SavedGradient(saved, gs, ctx, of.Shape);
+            return linearBias is null ? [Grad(gh, hidden), Grad(gw, linearWeight)]
+                : [Grad(gh, hidden), Grad(gw, linearWeight), Grad(gb, linearBias)];
         }, inputs);
     }
 
