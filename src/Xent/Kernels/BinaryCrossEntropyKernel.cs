@@ -33,15 +33,18 @@ public static unsafe class BinaryCrossEntropyKernel
         var parts = new double[KernelParallel.ChunkCount(input.Length, ChunkElements)];
         fixed (float* pp = input, py = target, pw = weight, pl = loss)
         {
-            float* ap = pp, ay = py, aw = weight.IsEmpty ? null : pw, al = pl;
-            KernelParallel.ForChunks(input.Length, ChunkElements, (chunk, i0, i1) =>
-            {
-                double s = 0;
-                for (int i = i0; i < i1; i++) s += al[i] = Loss(ap[i], ay[i], aw == null ? 1f : aw[i]);
-                parts[chunk] = s;
-            });
+            PinnedSpan<float> p = new(pp, input.Length), y = new(py, target.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
+            KernelParallel.ForChunks(input.Length, ChunkElements, (chunk, i0, i1) => parts[chunk] = ForwardRange(i0, i1, p, y, w, l));
         }
         return PartialSums.SumInOrder(parts);
+    }
+
+    private static double ForwardRange(int i0, int i1, ReadOnlySpan<float> p, ReadOnlySpan<float> y, ReadOnlySpan<float> w,
+        Span<float> loss)
+    {
+        double s = 0;
+        for (int i = i0; i < i1; i++) s += loss[i] = Loss(p[i], y[i], w.IsEmpty ? 1f : w[i]);
+        return s;
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
@@ -50,9 +53,7 @@ public static unsafe class BinaryCrossEntropyKernel
     {
         Check(input, target, weight, default, loss.Length);
         CheckProbabilities(input);
-        double s = 0;
-        for (int i = 0; i < input.Length; i++) s += loss[i] = Loss(input[i], target[i], weight.IsEmpty ? 1f : weight[i]);
-        return s;
+        return ForwardRange(0, input.Length, input, target, weight, loss);
     }
 
     /// <summary>
@@ -63,15 +64,18 @@ public static unsafe class BinaryCrossEntropyKernel
     {
         Check(input, target, weight, default, gradInput.Length);
         CheckGrad(gradLoss, input.Length);
-        bool broadcast = gradLoss.Length == 1;
         fixed (float* pp = input, py = target, pw = weight, pg = gradLoss, pd = gradInput)
         {
-            float* ap = pp, ay = py, aw = weight.IsEmpty ? null : pw, ag = pg, ad = pd;
-            KernelParallel.ForChunks(input.Length, ChunkElements, (_, i0, i1) =>
-            {
-                for (int i = i0; i < i1; i++) ad[i] = Grad(ap[i], ay[i], aw == null ? 1f : aw[i], broadcast ? ag[0] : ag[i]);
-            });
+            PinnedSpan<float> p = new(pp, input.Length), y = new(py, target.Length), w = new(pw, weight.Length);
+            PinnedSpan<float> g = new(pg, gradLoss.Length), d = new(pd, gradInput.Length);
+            KernelParallel.ForChunks(input.Length, ChunkElements, (_, i0, i1) => BackwardRange(i0, i1, p, y, w, g, d));
         }
+    }
+
+    private static void BackwardRange(int i0, int i1, ReadOnlySpan<float> p, ReadOnlySpan<float> y, ReadOnlySpan<float> w,
+        ReadOnlySpan<float> g, Span<float> gradInput)
+    {
+        for (int i = i0; i < i1; i++) gradInput[i] = Grad(p[i], y[i], w.IsEmpty ? 1f : w[i], g.Length == 1 ? g[0] : g[i]);
     }
 
     /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
@@ -80,8 +84,7 @@ public static unsafe class BinaryCrossEntropyKernel
     {
         Check(input, target, weight, default, gradInput.Length);
         CheckGrad(gradLoss, input.Length);
-        for (int i = 0; i < input.Length; i++)
-            gradInput[i] = Grad(input[i], target[i], weight.IsEmpty ? 1f : weight[i], gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]);
+        BackwardRange(0, input.Length, input, target, weight, gradLoss, gradInput);
     }
 
     /// <summary>Element-wise BCE on logits with optional weight and pos_weight; returns Σ loss (float64).</summary>
@@ -90,19 +93,23 @@ public static unsafe class BinaryCrossEntropyKernel
     {
         Check(input, target, weight, posWeight, loss.Length);
         var parts = new double[KernelParallel.ChunkCount(input.Length, ChunkElements)];
-        int c = posWeight.Length;
         fixed (float* px = input, py = target, pw = weight, ppw = posWeight, pl = loss)
         {
-            float* ax = px, ay = py, aw = weight.IsEmpty ? null : pw, apw = posWeight.IsEmpty ? null : ppw, al = pl;
+            PinnedSpan<float> x = new(px, input.Length), y = new(py, target.Length), w = new(pw, weight.Length);
+            PinnedSpan<float> pos = new(ppw, posWeight.Length), l = new(pl, loss.Length);
             KernelParallel.ForChunks(input.Length, ChunkElements, (chunk, i0, i1) =>
-            {
-                double s = 0;
-                for (int i = i0; i < i1; i++)
-                    s += al[i] = LogitsLoss(ax[i], ay[i], aw == null ? 1f : aw[i], apw == null ? 1f : apw[i % c]);
-                parts[chunk] = s;
-            });
+                parts[chunk] = WithLogitsForwardRange(i0, i1, x, y, w, pos, l));
         }
         return PartialSums.SumInOrder(parts);
+    }
+
+    private static double WithLogitsForwardRange(int i0, int i1, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> w,
+        ReadOnlySpan<float> posWeight, Span<float> loss)
+    {
+        double s = 0;
+        for (int i = i0; i < i1; i++)
+            s += loss[i] = LogitsLoss(x[i], y[i], w.IsEmpty ? 1f : w[i], posWeight.IsEmpty ? 1f : posWeight[i % posWeight.Length]);
+        return s;
     }
 
     /// <summary>Single-threaded reference for <see cref="WithLogitsForward"/>.</summary>
@@ -110,11 +117,7 @@ public static unsafe class BinaryCrossEntropyKernel
         ReadOnlySpan<float> posWeight, Span<float> loss)
     {
         Check(input, target, weight, posWeight, loss.Length);
-        double s = 0;
-        for (int i = 0; i < input.Length; i++)
-            s += loss[i] = LogitsLoss(input[i], target[i], weight.IsEmpty ? 1f : weight[i],
-                posWeight.IsEmpty ? 1f : posWeight[i % posWeight.Length]);
-        return s;
+        return WithLogitsForwardRange(0, input.Length, input, target, weight, posWeight, loss);
     }
 
     /// <summary>dL/dx = g·w·((pw·y + 1 − y)·σ(x) − pw·y); <paramref name="gradLoss"/> has one value per element or one for all.</summary>
@@ -123,17 +126,20 @@ public static unsafe class BinaryCrossEntropyKernel
     {
         Check(input, target, weight, posWeight, gradInput.Length);
         CheckGrad(gradLoss, input.Length);
-        bool broadcast = gradLoss.Length == 1;
-        int c = posWeight.Length;
         fixed (float* px = input, py = target, pw = weight, ppw = posWeight, pg = gradLoss, pd = gradInput)
         {
-            float* ax = px, ay = py, aw = weight.IsEmpty ? null : pw, apw = posWeight.IsEmpty ? null : ppw, ag = pg, ad = pd;
-            KernelParallel.ForChunks(input.Length, ChunkElements, (_, i0, i1) =>
-            {
-                for (int i = i0; i < i1; i++)
-                    ad[i] = LogitsGrad(ax[i], ay[i], aw == null ? 1f : aw[i], apw == null ? 1f : apw[i % c], broadcast ? ag[0] : ag[i]);
-            });
+            PinnedSpan<float> x = new(px, input.Length), y = new(py, target.Length), w = new(pw, weight.Length);
+            PinnedSpan<float> pos = new(ppw, posWeight.Length), g = new(pg, gradLoss.Length), d = new(pd, gradInput.Length);
+            KernelParallel.ForChunks(input.Length, ChunkElements, (_, i0, i1) => WithLogitsBackwardRange(i0, i1, x, y, w, pos, g, d));
         }
+    }
+
+    private static void WithLogitsBackwardRange(int i0, int i1, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> w,
+        ReadOnlySpan<float> posWeight, ReadOnlySpan<float> g, Span<float> gradInput)
+    {
+        for (int i = i0; i < i1; i++)
+            gradInput[i] = LogitsGrad(x[i], y[i], w.IsEmpty ? 1f : w[i], posWeight.IsEmpty ? 1f : posWeight[i % posWeight.Length],
+                g.Length == 1 ? g[0] : g[i]);
     }
 
     /// <summary>Single-threaded reference for <see cref="WithLogitsBackward"/>.</summary>
@@ -142,9 +148,7 @@ public static unsafe class BinaryCrossEntropyKernel
     {
         Check(input, target, weight, posWeight, gradInput.Length);
         CheckGrad(gradLoss, input.Length);
-        for (int i = 0; i < input.Length; i++)
-            gradInput[i] = LogitsGrad(input[i], target[i], weight.IsEmpty ? 1f : weight[i],
-                posWeight.IsEmpty ? 1f : posWeight[i % posWeight.Length], gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]);
+        WithLogitsBackwardRange(0, input.Length, input, target, weight, posWeight, gradLoss, gradInput);
     }
 
     private static float Loss(float p, float y, float w)

@@ -152,40 +152,45 @@ public static unsafe partial class CrossEntropyKernel
         int rpc = SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         var weightPart = new double[lossPart.Length];
-        bool weighted = !weight.IsEmpty;
         float eps = labelSmoothing, wSum = WeightTotal(weight, classes);
         fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum, prw = rowWeight)
         fixed (long* pt = targets)
         {
-            float* ax = px, aw = pw, al = pl, am = pm, aS = ps, arw = prw;
-            long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
-            {
-                double lsum = 0, wsum = 0;
-                var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
-                for (int r = r0; r < r1; r++)
-                {
-                    var x = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
-                    float m = VectorMath.MaxLogSumExp(x, out float logSum);
-                    if (am != null) am[r] = m;
-                    if (aS != null) aS[r] = logSum;
-                    long t = at[r];
-                    float li = 0f, wt = 0f;
-                    if (t != ignoreIndex)
-                    {
-                        wt = weighted ? w[(int)t] : 1f;
-                        li = RowLoss(x, (int)t, m, logSum, w, wt, wSum, eps);
-                    }
-                    if (al != null) al[r] = li;
-                    if (arw != null) arw[r] = wt;
-                    lsum += li;
-                    wsum += wt;
-                }
-                lossPart[chunk] = lsum;
-                weightPart[chunk] = wsum;
-            });
+            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
+            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length), rw = new(prw, rowWeight.Length);
+            PinnedSpan<long> t = new(pt, targets.Length);
+            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
+                (lossPart[chunk], weightPart[chunk]) = ForwardRows(r0, r1, x, t, classes, w, wSum, ignoreIndex, eps, l, m, ls, rw));
         }
         return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+    }
+
+    /// <summary>Rows [r0, r1) of <see cref="Forward"/>: their Σ loss and Σ w[t_i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double Loss, double Weight) ForwardRows(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets,
+        int classes, ReadOnlySpan<float> w, float wSum, long ignoreIndex, float eps,
+        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
+    {
+        double lsum = 0, wsum = 0;
+        for (int r = r0; r < r1; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            float m = VectorMath.MaxLogSumExp(x, out float logSum);
+            if (!rowMax.IsEmpty) rowMax[r] = m;
+            if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
+            long t = targets[r];
+            float li = 0f, wt = 0f;
+            if (t != ignoreIndex)
+            {
+                wt = w.IsEmpty ? 1f : w[(int)t];
+                li = RowLoss(x, (int)t, m, logSum, w, wt, wSum, eps);
+            }
+            if (!loss.IsEmpty) loss[r] = li;
+            if (!rowWeight.IsEmpty) rowWeight[r] = wt;
+            lsum += li;
+            wsum += wt;
+        }
+        return (lsum, wsum);
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
@@ -237,30 +242,34 @@ public static unsafe partial class CrossEntropyKernel
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         ValidateTargets(targets, classes, ignoreIndex);
-        bool weighted = !weight.IsEmpty, broadcast = rowGrad.Length == 1;
         float eps = labelSmoothing, wSum = WeightTotal(weight, classes);
         fixed (float* px = logits, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         fixed (long* pt = targets)
         {
-            float* ax = px, aw = pw, am = pm, aS = ps, ag = pg, adx = pdx;
-            long* at = pt;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes,
-                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
-            {
-                var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
-                for (int r = r0; r < r1; r++)
-                {
-                    var dx = new Span<float>(adx + (long)r * classes, classes);
-                    long t = at[r];
-                    if (t == ignoreIndex) { dx.Clear(); continue; }
-                    float g = broadcast ? ag[0] : ag[r];
-                    float wt = weighted ? w[(int)t] : 1f;
-                    float a = (1f - eps) * wt + eps / classes * wSum;
-                    VectorMath.ExpAffine(new ReadOnlySpan<float>(ax + (long)r * classes, classes), am[r], aS[r], g * a, g * (eps / classes),
-                        w, dx);
-                    dx[(int)t] -= g * ((1f - eps) * wt);
-                }
-            });
+            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), m = new(pm, rowMax.Length);
+            PinnedSpan<float> ls = new(ps, rowLogSum.Length), g = new(pg, rowGrad.Length), dx = new(pdx, gradLogits.Length);
+            PinnedSpan<long> t = new(pt, targets.Length);
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, (_, r0, r1) =>
+                BackwardRows(r0, r1, x, t, classes, w, wSum, ignoreIndex, eps, m, ls, g, dx));
+        }
+    }
+
+    /// <summary>Rows [r0, r1) of <see cref="Backward"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardRows(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
+        ReadOnlySpan<float> w, float wSum, long ignoreIndex, float eps,
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            var dx = gradLogits.Slice(r * classes, classes);
+            long t = targets[r];
+            if (t == ignoreIndex) { dx.Clear(); continue; }
+            float g = rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r];
+            float wt = w.IsEmpty ? 1f : w[(int)t];
+            float a = (1f - eps) * wt + eps / classes * wSum;
+            VectorMath.ExpAffine(logits.Slice(r * classes, classes), rowMax[r], rowLogSum[r], g * a, g * (eps / classes), w, dx);
+            dx[(int)t] -= g * ((1f - eps) * wt);
         }
     }
 
@@ -324,61 +333,62 @@ public static unsafe partial class CrossEntropyKernel
             : SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         var weightPart = new double[lossPart.Length];
-        bool weighted = !weight.IsEmpty;
         float eps = labelSmoothing, wSum = WeightTotal(weight, classes), g = gradScale;
         // A gradient bigger than the caches is streamed to memory rather than written through them.
         bool streaming = (long)gradLogits.Length * sizeof(float) >= StreamingBytes;
         fixed (float* px = logits, pw = weight, pl = loss, pdx = gradLogits)
         fixed (long* pt = targets)
         {
-            float* ax = px, aw = pw, al = pl, adx = pdx;
-            long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, groups ? GroupWorkPerRow(classes) : classes,
-                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
-            {
-                if (groups)
-                {
-                    (lossPart[chunk], weightPart[chunk]) = RowGroupsChunk(ax, at, adx, al, classes, weighted ? aw : null, ignoreIndex, eps,
-                        wSum, g, r0, r1);
-                    return;
-                }
-                double lsum = 0, wsum = 0;
-                var w = weighted ? new ReadOnlySpan<float>(aw, classes) : default;
-                float[] scratch = ArrayPool<float>.Shared.Rent(classes);
-                var e = scratch.AsSpan(0, classes);
-                for (int r = r0; r < r1; r++)
-                {
-                    var x = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
-                    var dx = new Span<float>(adx + (long)r * classes, classes);
-                    long t = at[r];
-                    float li = 0f, wt = 0f;
-                    if (t == ignoreIndex) dx.Clear();
-                    else
-                    {
-                        int ti = (int)t;
-                        wt = weighted ? w[ti] : 1f;
-                        // One trip to memory (the max), one exp per element into a cache-resident
-                        // scratch row, then the gradient row written once from the scratch.
-                        float m = VectorMath.Max(x);
-                        float s = VectorMath.ExpStoreSum(x, m, e);
-                        float logSum = MathF.Log(s);
-                        li = RowLoss(x, ti, m, logSum, w, wt, wSum, eps);
-                        float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = g * (eps / classes);
-                        VectorMath.ScaleSub(e, a, b, w, dx, streaming);
-                        // The target's entry is written, not read back from a streamed line.
-                        dx[ti] = a * e[ti] - (weighted ? b * w[ti] : b) - g * ((1f - eps) * wt);
-                    }
-                    if (al != null) al[r] = li;
-                    lsum += li;
-                    wsum += wt;
-                }
-                if (streaming && Sse.IsSupported) Sse.StoreFence();
-                ArrayPool<float>.Shared.Return(scratch);
-                lossPart[chunk] = lsum;
-                weightPart[chunk] = wsum;
-            });
+            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
+            PinnedSpan<float> dx = new(pdx, gradLogits.Length);
+            PinnedSpan<long> t = new(pt, targets.Length);
+            KernelParallel.ForChunks(rows, rpc, groups ? GroupWorkPerRow(classes) : classes, (chunk, r0, r1) =>
+                (lossPart[chunk], weightPart[chunk]) = groups
+                    ? RowGroupsChunk(x.Pointer, t.Pointer, dx.Pointer, l.Pointer, classes, w.Pointer, ignoreIndex, eps, wSum, g, r0, r1)
+                    : ForwardBackwardRows(r0, r1, x, t, classes, w, wSum, ignoreIndex, eps, g, dx, l, streaming));
         }
         return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+    }
+
+    /// <summary>Rows [r0, r1) of <see cref="ForwardBackward"/> (one row at a time): their Σ loss and Σ w[t_i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double Loss, double Weight) ForwardBackwardRows(int r0, int r1, ReadOnlySpan<float> logits,
+        ReadOnlySpan<long> targets, int classes, ReadOnlySpan<float> w, float wSum, long ignoreIndex, float eps, float g,
+        Span<float> gradLogits, Span<float> loss, bool streaming)
+    {
+        double lsum = 0, wsum = 0;
+        bool weighted = !w.IsEmpty;
+        float[] scratch = ArrayPool<float>.Shared.Rent(classes);
+        var e = scratch.AsSpan(0, classes);
+        for (int r = r0; r < r1; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            var dx = gradLogits.Slice(r * classes, classes);
+            long t = targets[r];
+            float li = 0f, wt = 0f;
+            if (t == ignoreIndex) dx.Clear();
+            else
+            {
+                int ti = (int)t;
+                wt = weighted ? w[ti] : 1f;
+                // One trip to memory (the max), one exp per element into a cache-resident
+                // scratch row, then the gradient row written once from the scratch.
+                float m = VectorMath.Max(x);
+                float s = VectorMath.ExpStoreSum(x, m, e);
+                float logSum = MathF.Log(s);
+                li = RowLoss(x, ti, m, logSum, w, wt, wSum, eps);
+                float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = g * (eps / classes);
+                VectorMath.ScaleSub(e, a, b, w, dx, streaming);
+                // The target's entry is written, not read back from a streamed line.
+                dx[ti] = a * e[ti] - (weighted ? b * w[ti] : b) - g * ((1f - eps) * wt);
+            }
+            if (!loss.IsEmpty) loss[r] = li;
+            lsum += li;
+            wsum += wt;
+        }
+        if (streaming && Sse.IsSupported) Sse.StoreFence();
+        ArrayPool<float>.Shared.Return(scratch);
+        return (lsum, wsum);
     }
 
     /// <summary>
@@ -428,28 +438,33 @@ public static unsafe partial class CrossEntropyKernel
         int rpc = SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
-        bool weighted = !weight.IsEmpty;
         fixed (float* px = logits, pq = targets, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum)
         {
-            float* ax = px, aq = pq, aw = pw, al = pl, am = pm, aS = ps;
-            KernelParallel.ForChunks(rows, rpc, classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
-            {
-                double lsum = 0;
-                for (int r = r0; r < r1; r++)
-                {
-                    long o = (long)r * classes;
-                    var x = new ReadOnlySpan<float>(ax + o, classes);
-                    float m = VectorMath.MaxLogSumExp(x, out float logSum);
-                    if (am != null) am[r] = m;
-                    if (aS != null) aS[r] = logSum;
-                    float li = -ProbDot(ax + o, aq + o, weighted ? aw : null, classes, m, logSum, k1, k0);
-                    if (al != null) al[r] = li;
-                    lsum += li;
-                }
-                lossPart[chunk] = lsum;
-            });
+            PinnedSpan<float> x = new(px, logits.Length), q = new(pq, targets.Length), w = new(pw, weight.Length);
+            PinnedSpan<float> l = new(pl, loss.Length), m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length);
+            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
+                lossPart[chunk] = ForwardProbRows(r0, r1, x.Pointer, q.Pointer, w.Pointer, classes, k1, k0, l, m, ls));
         }
         return PartialSums.SumInOrder(lossPart);
+    }
+
+    /// <summary>Rows [r0, r1) of <see cref="ForwardProb"/> over pinned (N, C) logits and targets: their Σ loss.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double ForwardProbRows(int r0, int r1, float* logits, float* targets, float* w, int classes, float k1, float k0,
+        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
+    {
+        double lsum = 0;
+        for (int r = r0; r < r1; r++)
+        {
+            long o = (long)r * classes;
+            float m = VectorMath.MaxLogSumExp(new ReadOnlySpan<float>(logits + o, classes), out float logSum);
+            if (!rowMax.IsEmpty) rowMax[r] = m;
+            if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
+            float li = -ProbDot(logits + o, targets + o, w, classes, m, logSum, k1, k0);
+            if (!loss.IsEmpty) loss[r] = li;
+            lsum += li;
+        }
+        return lsum;
     }
 
     /// <summary>Scalar reference for <see cref="ForwardProb"/>.</summary>
@@ -486,21 +501,27 @@ public static unsafe partial class CrossEntropyKernel
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
         KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
-        bool broadcast = rowGrad.Length == 1;
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
         fixed (float* px = logits, pq = targets, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         {
-            float* ax = px, aq = pq, aw = weight.IsEmpty ? null : pw, am = pm, aS = ps, ag = pg, adx = pdx;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes,
-                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
-            {
-                for (int r = r0; r < r1; r++)
-                {
-                    long o = (long)r * classes;
-                    float g = broadcast ? ag[0] : ag[r];
-                    ProbGrad(ax + o, aq + o, aw, adx + o, classes, am[r], aS[r], g, k1, k0);
-                }
-            });
+            PinnedSpan<float> x = new(px, logits.Length), q = new(pq, targets.Length), w = new(pw, weight.Length);
+            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length), g = new(pg, rowGrad.Length);
+            PinnedSpan<float> dx = new(pdx, gradLogits.Length);
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, (_, r0, r1) =>
+                BackwardProbRows(r0, r1, x.Pointer, q.Pointer, w.Pointer, classes, k1, k0, m, ls, g, dx.Pointer));
+        }
+    }
+
+    /// <summary>Rows [r0, r1) of <see cref="BackwardProb"/> over pinned (N, C) logits, targets and gradient.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardProbRows(int r0, int r1, float* logits, float* targets, float* w, int classes, float k1, float k0,
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, float* gradLogits)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            long o = (long)r * classes;
+            float g = rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r];
+            ProbGrad(logits + o, targets + o, w, gradLogits + o, classes, rowMax[r], rowLogSum[r], g, k1, k0);
         }
     }
 

@@ -31,38 +31,43 @@ public static unsafe class DistillationKernel
         var parts = new double[KernelParallel.ChunkCount(rows, rpc)];
         fixed (float* ps = student, pt = teacher, pl = rowLoss, pd = gradStudent)
         {
-            float* aS = ps, aT = pt, al = rowLoss.IsEmpty ? null : pl, ad = gradStudent.IsEmpty ? null : pd;
-            KernelParallel.ForChunks(rows, rpc, 3L * classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
-            {
-                float[] scratch = ArrayPool<float>.Shared.Rent(2 * classes);
-                var a = scratch.AsSpan(0, classes);
-                var b = scratch.AsSpan(classes, classes);
-                double sum = 0;
-                for (int r = r0; r < r1; r++)
-                {
-                    long o = (long)r * classes;
-                    Divide(new ReadOnlySpan<float>(aS + o, classes), temperature, a);
-                    Divide(new ReadOnlySpan<float>(aT + o, classes), temperature, b);
-                    float ms = VectorMath.MaxLogSumExp(a, out float ls);
-                    float mt = VectorMath.MaxLogSumExp(b, out float lt);
-                    double kl = 0;
-                    for (int c = 0; c < classes; c++)
-                    {
-                        float lq = b[c] - mt - lt, lp = a[c] - ms - ls;
-                        float q = VectorMath.Exp(lq);
-                        if (q > 0f) kl += (double)q * ((double)lq - lp);
-                        if (ad != null) ad[o + c] = gradScale * (VectorMath.Exp(lp) - q);
-                    }
-                    if (al != null) al[r] = (float)kl;
-                    sum += kl;
-                }
-                ArrayPool<float>.Shared.Return(scratch);
-                parts[chunk] = sum;
-            });
+            PinnedSpan<float> s = new(ps, student.Length), t = new(pt, teacher.Length);
+            PinnedSpan<float> loss = new(pl, rowLoss.Length), grad = new(pd, gradStudent.Length);
+            KernelParallel.ForChunks(rows, rpc, 3L * classes, (chunk, r0, r1) =>
+                parts[chunk] = ForwardRows(r0, r1, s, t, classes, temperature, loss, gradScale, grad));
         }
-        double total = 0;
-        foreach (double v in parts) total += v;
-        return total;
+        return PartialSums.SumInOrder(parts);
+    }
+
+    /// <summary>Rows [r0, r1) of <see cref="Forward"/>: Σ kl_i over them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double ForwardRows(int r0, int r1, ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int classes,
+        float temperature, Span<float> rowLoss, float gradScale, Span<float> gradStudent)
+    {
+        float[] scratch = ArrayPool<float>.Shared.Rent(2 * classes);
+        var a = scratch.AsSpan(0, classes);
+        var b = scratch.AsSpan(classes, classes);
+        double sum = 0;
+        for (int r = r0; r < r1; r++)
+        {
+            int o = r * classes;
+            Divide(student.Slice(o, classes), temperature, a);
+            Divide(teacher.Slice(o, classes), temperature, b);
+            float ms = VectorMath.MaxLogSumExp(a, out float ls);
+            float mt = VectorMath.MaxLogSumExp(b, out float lt);
+            double kl = 0;
+            for (int c = 0; c < classes; c++)
+            {
+                float lq = b[c] - mt - lt, lp = a[c] - ms - ls;
+                float q = VectorMath.Exp(lq);
+                if (q > 0f) kl += (double)q * ((double)lq - lp);
+                if (!gradStudent.IsEmpty) gradStudent[o + c] = gradScale * (VectorMath.Exp(lp) - q);
+            }
+            if (!rowLoss.IsEmpty) rowLoss[r] = (float)kl;
+            sum += kl;
+        }
+        ArrayPool<float>.Shared.Return(scratch);
+        return sum;
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per softmax, <see cref="MathF.Exp"/>).</summary>

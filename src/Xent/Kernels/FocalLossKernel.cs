@@ -48,37 +48,42 @@ public static unsafe class FocalLossKernel
         int rpc = SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         var weightPart = new double[lossPart.Length];
-        bool weighted = !weight.IsEmpty;
         fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum)
         fixed (long* pt = targets)
         {
-            float* ax = px, aw = pw, al = pl, am = pm, aS = ps;
-            long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
-            {
-                double lsum = 0, wsum = 0;
-                for (int r = r0; r < r1; r++)
-                {
-                    var x = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
-                    float m = VectorMath.MaxLogSumExp(x, out float logSum);
-                    if (am != null) am[r] = m;
-                    if (aS != null) aS[r] = logSum;
-                    long t = at[r];
-                    float li = 0f, wt = 0f;
-                    if (t != ignoreIndex)
-                    {
-                        wt = weighted ? aw[t] : 1f;
-                        li = RowLoss(x[(int)t] - m - logSum, gamma, wt);
-                    }
-                    if (al != null) al[r] = li;
-                    lsum += li;
-                    wsum += wt;
-                }
-                lossPart[chunk] = lsum;
-                weightPart[chunk] = wsum;
-            });
+            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
+            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length);
+            PinnedSpan<long> t = new(pt, targets.Length);
+            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
+                (lossPart[chunk], weightPart[chunk]) = ForwardRows(r0, r1, x, t, classes, gamma, w, ignoreIndex, l, m, ls));
         }
         return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+    }
+
+    /// <summary>Rows [r0, r1) of <see cref="Forward"/>: their Σ loss and Σ w[t_i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double Loss, double Weight) ForwardRows(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets,
+        int classes, float gamma, ReadOnlySpan<float> w, long ignoreIndex, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
+    {
+        double lsum = 0, wsum = 0;
+        for (int r = r0; r < r1; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            float m = VectorMath.MaxLogSumExp(x, out float logSum);
+            if (!rowMax.IsEmpty) rowMax[r] = m;
+            if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
+            long t = targets[r];
+            float li = 0f, wt = 0f;
+            if (t != ignoreIndex)
+            {
+                wt = w.IsEmpty ? 1f : w[(int)t];
+                li = RowLoss(x[(int)t] - m - logSum, gamma, wt);
+            }
+            if (!loss.IsEmpty) loss[r] = li;
+            lsum += li;
+            wsum += wt;
+        }
+        return (lsum, wsum);
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
@@ -117,27 +122,33 @@ public static unsafe class FocalLossKernel
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
-        bool weighted = !weight.IsEmpty, broadcast = rowGrad.Length == 1;
         fixed (float* px = logits, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         fixed (long* pt = targets)
         {
-            float* ax = px, aw = pw, am = pm, aS = ps, ag = pg, adx = pdx;
-            long* at = pt;
-            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes,
-                [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, r0, r1) =>
-            {
-                for (int r = r0; r < r1; r++)
-                {
-                    var x = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
-                    var dx = new Span<float>(adx + (long)r * classes, classes);
-                    long t = at[r];
-                    if (t == ignoreIndex) { dx.Clear(); continue; }
-                    float wt = weighted ? aw[t] : 1f;
-                    float k = (broadcast ? ag[0] : ag[r]) * wt * GradFactor(x[(int)t] - am[r] - aS[r], gamma);
-                    VectorMath.ExpAffine(x, am[r], aS[r], k, 0f, default, dx);
-                    dx[(int)t] -= k;
-                }
-            });
+            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), m = new(pm, rowMax.Length);
+            PinnedSpan<float> ls = new(ps, rowLogSum.Length), g = new(pg, rowGrad.Length), dx = new(pdx, gradLogits.Length);
+            PinnedSpan<long> t = new(pt, targets.Length);
+            KernelParallel.ForChunks(rows, SoftmaxKernel.RowsPerChunk(classes), classes, (_, r0, r1) =>
+                BackwardRows(r0, r1, x, t, classes, gamma, w, ignoreIndex, m, ls, g, dx));
+        }
+    }
+
+    /// <summary>Rows [r0, r1) of <see cref="Backward"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardRows(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
+        ReadOnlySpan<float> w, long ignoreIndex, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad,
+        Span<float> gradLogits)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            var dx = gradLogits.Slice(r * classes, classes);
+            long t = targets[r];
+            if (t == ignoreIndex) { dx.Clear(); continue; }
+            float wt = w.IsEmpty ? 1f : w[(int)t];
+            float k = (rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r]) * wt * GradFactor(x[(int)t] - rowMax[r] - rowLogSum[r], gamma);
+            VectorMath.ExpAffine(x, rowMax[r], rowLogSum[r], k, 0f, default, dx);
+            dx[(int)t] -= k;
         }
     }
 
@@ -213,47 +224,52 @@ public static unsafe class FocalLossKernel
         int rpc = SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         var weightPart = new double[lossPart.Length];
-        bool weighted = !weight.IsEmpty;
-        float g = gradScale;
         fixed (float* px = logits, pw = weight, pl = loss, pdx = gradLogits)
         fixed (long* pt = targets)
         {
-            float* ax = px, aw = pw, al = pl, adx = pdx;
-            long* at = pt;
-            KernelParallel.ForChunks(rows, rpc, classes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, r0, r1) =>
-            {
-                double lsum = 0, wsum = 0;
-                float[] scratch = ArrayPool<float>.Shared.Rent(classes);
-                var e = scratch.AsSpan(0, classes);
-                for (int r = r0; r < r1; r++)
-                {
-                    var x = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
-                    var dx = new Span<float>(adx + (long)r * classes, classes);
-                    long t = at[r];
-                    float li = 0f, wt = 0f;
-                    if (t == ignoreIndex) dx.Clear();
-                    else
-                    {
-                        int ti = (int)t;
-                        wt = weighted ? aw[ti] : 1f;
-                        float m = VectorMath.Max(x);
-                        float s = VectorMath.ExpStoreSum(x, m, e);
-                        float lp = x[ti] - m - MathF.Log(s);
-                        li = RowTerms(lp, gamma, wt, out float factor);
-                        float k = g * wt * factor;
-                        VectorMath.ScaleSub(e, k / s, 0f, default, dx);
-                        dx[ti] = k / s * e[ti] - k;
-                    }
-                    if (al != null) al[r] = li;
-                    lsum += li;
-                    wsum += wt;
-                }
-                ArrayPool<float>.Shared.Return(scratch);
-                lossPart[chunk] = lsum;
-                weightPart[chunk] = wsum;
-            });
+            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
+            PinnedSpan<float> dx = new(pdx, gradLogits.Length);
+            PinnedSpan<long> t = new(pt, targets.Length);
+            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
+                (lossPart[chunk], weightPart[chunk]) = ForwardBackwardRows(r0, r1, x, t, classes, gamma, w, ignoreIndex, gradScale, dx, l));
         }
         return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+    }
+
+    /// <summary>Rows [r0, r1) of the fused forward + backward: their Σ loss and Σ w[t_i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double Loss, double Weight) ForwardBackwardRows(int r0, int r1, ReadOnlySpan<float> logits,
+        ReadOnlySpan<long> targets, int classes, float gamma, ReadOnlySpan<float> w, long ignoreIndex, float g, Span<float> gradLogits,
+        Span<float> loss)
+    {
+        double lsum = 0, wsum = 0;
+        float[] scratch = ArrayPool<float>.Shared.Rent(classes);
+        var e = scratch.AsSpan(0, classes);
+        for (int r = r0; r < r1; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            var dx = gradLogits.Slice(r * classes, classes);
+            long t = targets[r];
+            float li = 0f, wt = 0f;
+            if (t == ignoreIndex) dx.Clear();
+            else
+            {
+                int ti = (int)t;
+                wt = w.IsEmpty ? 1f : w[ti];
+                float m = VectorMath.Max(x);
+                float s = VectorMath.ExpStoreSum(x, m, e);
+                float lp = x[ti] - m - MathF.Log(s);
+                li = RowTerms(lp, gamma, wt, out float factor);
+                float k = g * wt * factor;
+                VectorMath.ScaleSub(e, k / s, 0f, default, dx);
+                dx[ti] = k / s * e[ti] - k;
+            }
+            if (!loss.IsEmpty) loss[r] = li;
+            lsum += li;
+            wsum += wt;
+        }
+        ArrayPool<float>.Shared.Return(scratch);
+        return (lsum, wsum);
     }
 
     // ---- the row's focal arithmetic, shared by every path ------------------------------------

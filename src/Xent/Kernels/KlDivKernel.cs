@@ -23,30 +23,26 @@ public static unsafe class KlDivKernel
         var parts = new double[KernelParallel.ChunkCount(input.Length, ChunkElements)];
         fixed (float* px = input, pt = target, pl = loss)
         {
-            float* ax = px, at = pt, al = loss.IsEmpty ? null : pl;
+            PinnedSpan<float> x = new(px, input.Length), t = new(pt, target.Length), l = new(pl, loss.Length);
             KernelParallel.ForChunks(input.Length, ChunkElements, 4, (chunk, i0, i1) =>
-            {
-                double s = 0;
-                for (int i = i0; i < i1; i++)
-                {
-                    float v = Loss(ax[i], at[i], logTarget);
-                    if (al != null) al[i] = v;
-                    s += v;
-                }
-                parts[chunk] = s;
-            });
+                parts[chunk] = ForwardRange(i0, i1, x, t, logTarget, l));
         }
-        double sum = 0;
-        foreach (double v in parts) sum += v;
-        return sum;
+        return PartialSums.SumInOrder(parts);
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
     internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget, Span<float> loss)
     {
         Check(input, target, loss.Length, nameof(loss), allowEmpty: true);
+        return ForwardRange(0, input.Length, input, target, logTarget, loss);
+    }
+
+    /// <summary>Elements [i0, i1) of the loss (into <paramref name="loss"/> unless it is empty) and their sum.</summary>
+    private static double ForwardRange(int i0, int i1, ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget,
+        Span<float> loss)
+    {
         double s = 0;
-        for (int i = 0; i < input.Length; i++)
+        for (int i = i0; i < i1; i++)
         {
             float v = Loss(input[i], target[i], logTarget);
             if (!loss.IsEmpty) loss[i] = v;
@@ -61,14 +57,10 @@ public static unsafe class KlDivKernel
     public static void Backward(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(gradInput, target, gradLoss.Length == 1 ? gradInput.Length : gradLoss.Length, nameof(gradLoss), allowEmpty: false);
-        bool broadcast = gradLoss.Length == 1;
         fixed (float* pt = target, pg = gradLoss, pd = gradInput)
         {
-            float* at = pt, ag = pg, ad = pd;
-            KernelParallel.ForChunks(gradInput.Length, ChunkElements, 2, (_, i0, i1) =>
-            {
-                for (int i = i0; i < i1; i++) ad[i] = Grad(at[i], logTarget, broadcast ? ag[0] : ag[i]);
-            });
+            PinnedSpan<float> t = new(pt, target.Length), g = new(pg, gradLoss.Length), d = new(pd, gradInput.Length);
+            KernelParallel.ForChunks(gradInput.Length, ChunkElements, 2, (_, i0, i1) => BackwardRange(i0, i1, t, logTarget, g, d));
         }
     }
 
@@ -76,8 +68,14 @@ public static unsafe class KlDivKernel
     internal static void BackwardScalar(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(gradInput, target, gradLoss.Length == 1 ? gradInput.Length : gradLoss.Length, nameof(gradLoss), allowEmpty: false);
-        for (int i = 0; i < gradInput.Length; i++) gradInput[i] =
-            Grad(target[i], logTarget, gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]);
+        BackwardRange(0, gradInput.Length, target, logTarget, gradLoss, gradInput);
+    }
+
+    /// <summary>Elements [i0, i1) of the input gradient; <paramref name="gradLoss"/> has one value per element or one for all.</summary>
+    private static void BackwardRange(int i0, int i1, ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss,
+        Span<float> gradInput)
+    {
+        for (int i = i0; i < i1; i++) gradInput[i] = Grad(target[i], logTarget, gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]);
     }
 
     /// <summary>xlogy(t, t) − t·x, or e^t·(t − x): PyTorch's two float32 expressions.</summary>

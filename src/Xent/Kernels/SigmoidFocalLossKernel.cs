@@ -25,30 +25,26 @@ public static unsafe class SigmoidFocalLossKernel
         var parts = new double[KernelParallel.ChunkCount(input.Length, ChunkElements)];
         fixed (float* px = input, py = target, pl = loss)
         {
-            float* ax = px, ay = py, al = loss.IsEmpty ? null : pl;
+            PinnedSpan<float> x = new(px, input.Length), y = new(py, target.Length), l = new(pl, loss.Length);
             KernelParallel.ForChunks(input.Length, ChunkElements, 40, (chunk, i0, i1) =>
-            {
-                double s = 0;
-                for (int i = i0; i < i1; i++)
-                {
-                    float v = (float)Element(ax[i], ay[i], alpha, gamma, out _);
-                    if (al != null) al[i] = v;
-                    s += v;
-                }
-                parts[chunk] = s;
-            });
+                parts[chunk] = ForwardRange(i0, i1, x, y, alpha, gamma, l));
         }
-        double sum = 0;
-        foreach (double v in parts) sum += v;
-        return sum;
+        return PartialSums.SumInOrder(parts);
     }
 
     /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
     internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, Span<float> loss)
     {
         Check(input, target, alpha, gamma, loss.Length, allowEmpty: true);
+        return ForwardRange(0, input.Length, input, target, alpha, gamma, loss);
+    }
+
+    /// <summary>Elements [i0, i1) of the loss (into <paramref name="loss"/> unless it is empty) and their sum.</summary>
+    private static double ForwardRange(int i0, int i1, ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
+        Span<float> loss)
+    {
         double s = 0;
-        for (int i = 0; i < input.Length; i++)
+        for (int i = i0; i < i1; i++)
         {
             float v = (float)Element(input[i], target[i], alpha, gamma, out _);
             if (!loss.IsEmpty) loss[i] = v;
@@ -63,18 +59,11 @@ public static unsafe class SigmoidFocalLossKernel
     {
         Check(input, target, alpha, gamma, gradInput.Length, allowEmpty: false);
         CheckGrad(gradLoss, input.Length);
-        bool broadcast = gradLoss.Length == 1;
         fixed (float* px = input, py = target, pg = gradLoss, pd = gradInput)
         {
-            float* ax = px, ay = py, ag = pg, ad = pd;
-            KernelParallel.ForChunks(input.Length, ChunkElements, 40, (_, i0, i1) =>
-            {
-                for (int i = i0; i < i1; i++)
-                {
-                    Element(ax[i], ay[i], alpha, gamma, out double d);
-                    ad[i] = (float)((broadcast ? ag[0] : ag[i]) * d);
-                }
-            });
+            PinnedSpan<float> x = new(px, input.Length), y = new(py, target.Length);
+            PinnedSpan<float> g = new(pg, gradLoss.Length), d = new(pd, gradInput.Length);
+            KernelParallel.ForChunks(input.Length, ChunkElements, 40, (_, i0, i1) => BackwardRange(i0, i1, x, y, alpha, gamma, g, d));
         }
     }
 
@@ -84,7 +73,14 @@ public static unsafe class SigmoidFocalLossKernel
     {
         Check(input, target, alpha, gamma, gradInput.Length, allowEmpty: false);
         CheckGrad(gradLoss, input.Length);
-        for (int i = 0; i < input.Length; i++)
+        BackwardRange(0, input.Length, input, target, alpha, gamma, gradLoss, gradInput);
+    }
+
+    /// <summary>Elements [i0, i1) of the input gradient; <paramref name="gradLoss"/> has one value per element or one for all.</summary>
+    private static void BackwardRange(int i0, int i1, ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
+        ReadOnlySpan<float> gradLoss, Span<float> gradInput)
+    {
+        for (int i = i0; i < i1; i++)
         {
             Element(input[i], target[i], alpha, gamma, out double d);
             gradInput[i] = (float)((gradLoss.Length == 1 ? gradLoss[0] : gradLoss[i]) * d);

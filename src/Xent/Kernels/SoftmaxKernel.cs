@@ -25,16 +25,18 @@ public static unsafe class SoftmaxKernel
         KernelArgs.SameLength(x.Length, y.Length, nameof(y));
         fixed (float* px = x, py = y)
         {
-            float* ax = px, ay = py;
-            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) =>
-            {
-                for (int r = r0; r < r1; r++)
-                {
-                    var xr = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
-                    float m = VectorMath.MaxLogSumExp(xr, out float logSum);
-                    VectorMath.SubScalar(xr, m, logSum, new Span<float>(ay + (long)r * classes, classes));
-                }
-            });
+            PinnedSpan<float> xs = new(px, x.Length), ys = new(py, y.Length);
+            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) => LogSoftmaxRows(r0, r1, xs, classes, ys));
+        }
+    }
+
+    private static void LogSoftmaxRows(int r0, int r1, ReadOnlySpan<float> x, int classes, Span<float> y)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            var xr = x.Slice(r * classes, classes);
+            float m = VectorMath.MaxLogSumExp(xr, out float logSum);
+            VectorMath.SubScalar(xr, m, logSum, y.Slice(r * classes, classes));
         }
     }
 
@@ -64,18 +66,19 @@ public static unsafe class SoftmaxKernel
         KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
         fixed (float* py = y, pdy = dy, pdx = dx)
         {
-            float* ay = py, ady = pdy, adx = pdx;
-            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) =>
-            {
-                for (int r = r0; r < r1; r++)
-                {
-                    long o = (long)r * classes;
-                    var dyr = new ReadOnlySpan<float>(ady + o, classes);
-                    float s = VectorMath.Sum(dyr);
-                    // −s·e^y − (−1)·dy
-                    VectorMath.ExpAffine(new ReadOnlySpan<float>(ay + o, classes), 0f, 0f, -s, -1f, dyr, new Span<float>(adx + o, classes));
-                }
-            });
+            PinnedSpan<float> ys = new(py, y.Length), dys = new(pdy, dy.Length), dxs = new(pdx, dx.Length);
+            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) => LogSoftmaxBackwardRows(r0, r1, ys, dys, classes, dxs));
+        }
+    }
+
+    private static void LogSoftmaxBackwardRows(int r0, int r1, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            var dyr = dy.Slice(r * classes, classes);
+            float s = VectorMath.Sum(dyr);
+            // −s·e^y − (−1)·dy
+            VectorMath.ExpAffine(y.Slice(r * classes, classes), 0f, 0f, -s, -1f, dyr, dx.Slice(r * classes, classes));
         }
     }
 
@@ -101,18 +104,20 @@ public static unsafe class SoftmaxKernel
         KernelArgs.SameLength(x.Length, y.Length, nameof(y));
         fixed (float* px = x, py = y)
         {
-            float* ax = px, ay = py;
-            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) =>
-            {
-                for (int r = r0; r < r1; r++)
-                {
-                    var xr = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
-                    var yr = new Span<float>(ay + (long)r * classes, classes);
-                    float m = VectorMath.Max(xr);
-                    float s = VectorMath.ExpStoreSum(xr, m, yr);
-                    VectorMath.ScaleSub(yr, 1f / s, 0f, default);
-                }
-            });
+            PinnedSpan<float> xs = new(px, x.Length), ys = new(py, y.Length);
+            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) => SoftmaxRows(r0, r1, xs, classes, ys));
+        }
+    }
+
+    private static void SoftmaxRows(int r0, int r1, ReadOnlySpan<float> x, int classes, Span<float> y)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            var xr = x.Slice(r * classes, classes);
+            var yr = y.Slice(r * classes, classes);
+            float m = VectorMath.Max(xr);
+            float s = VectorMath.ExpStoreSum(xr, m, yr);
+            VectorMath.ScaleSub(yr, 1f / s, 0f, default);
         }
     }
 
@@ -141,17 +146,18 @@ public static unsafe class SoftmaxKernel
         KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
         fixed (float* py = y, pdy = dy, pdx = dx)
         {
-            float* ay = py, ady = pdy, adx = pdx;
-            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) =>
-            {
-                for (int r = r0; r < r1; r++)
-                {
-                    long o = (long)r * classes;
-                    var yr = new ReadOnlySpan<float>(ay + o, classes);
-                    var dyr = new ReadOnlySpan<float>(ady + o, classes);
-                    VectorMath.MulShifted(yr, dyr, VectorMath.Dot(dyr, yr), new Span<float>(adx + o, classes));
-                }
-            });
+            PinnedSpan<float> ys = new(py, y.Length), dys = new(pdy, dy.Length), dxs = new(pdx, dx.Length);
+            KernelParallel.ForChunks(rows, RowsPerChunk(classes), (_, r0, r1) => SoftmaxBackwardRows(r0, r1, ys, dys, classes, dxs));
+        }
+    }
+
+    private static void SoftmaxBackwardRows(int r0, int r1, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            var yr = y.Slice(r * classes, classes);
+            var dyr = dy.Slice(r * classes, classes);
+            VectorMath.MulShifted(yr, dyr, VectorMath.Dot(dyr, yr), dx.Slice(r * classes, classes));
         }
     }
 

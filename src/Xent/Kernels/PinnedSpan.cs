@@ -1,0 +1,23 @@
+namespace Xent.Kernels;
+
+/// <summary>
+/// A span whose memory the caller has pinned with <c>fixed</c>, as a value that a
+/// <see cref="KernelParallel.ForChunks(int, int, long, Action{int, int, int})"/> body can capture (a lambda cannot capture
+/// a <see cref="Span{T}"/>). It converts back to a span, so the chunk body is ordinary span code:
+/// <c>(chunk, r0, r1) =&gt; parts[chunk] = ForwardRows(r0, r1, x, t, loss)</c>. Valid only inside the <c>fixed</c>
+/// statement that pinned it.
+/// </summary>
+internal readonly unsafe struct PinnedSpan<T>(T* pointer, int length) where T : unmanaged
+{
+    /// <summary>The first element (null for an empty span), for the few kernels written over pointers.</summary>
+    public T* Pointer => pointer;
+
+    /// <summary>The span's length in elements.</summary>
+    public int Length => length;
+
+    /// <summary>The pinned span.</summary>
+    public static implicit operator Span<T>(PinnedSpan<T> pinned) => new(pinned.Pointer, pinned.Length);
+
+    /// <summary>The pinned span, read-only.</summary>
+    public static implicit operator ReadOnlySpan<T>(PinnedSpan<T> pinned) => new(pinned.Pointer, pinned.Length);
+}
