@@ -12,7 +12,7 @@ namespace Xent.IO;
 /// Serialize(writer.Stream);
 /// writer.Commit();
 /// </code></example>
-public sealed class AtomicFileWriter : IDisposable
+internal sealed class AtomicFileWriter : IDisposable
 {
     private readonly Stream _stream;
     private bool _committed;

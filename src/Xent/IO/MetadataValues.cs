@@ -7,7 +7,7 @@ namespace Xent.IO;
 /// that a corrupt or hostile value (<c>"epoch": "2147483647"</c>) is a clear <see cref="InvalidDataException"/> instead
 /// of an overflow later (an epoch counter that wraps around and runs practically forever).
 /// </summary>
-public static class MetadataValues
+internal static class MetadataValues
 {
     /// <summary>
     /// The integer under <paramref name="key"/>, which must be plain decimal digits (an optional leading minus) in

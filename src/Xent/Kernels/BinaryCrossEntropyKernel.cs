@@ -17,7 +17,7 @@ namespace Xent.Kernels;
 /// much smaller than |x| the two differ by up to a float32 ulp of |x| (PyTorch's rounding error).
 /// Sums over elements are float64 per fixed chunk, combined in chunk order.
 /// </summary>
-public static unsafe class BinaryCrossEntropyKernel
+internal static unsafe class BinaryCrossEntropyKernel
 {
     private const int ChunkElements = 16384;
     private const float LogClamp = -100f;

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Xent.Kernels;
 
-public static unsafe partial class CrossEntropyKernel
+internal static unsafe partial class CrossEntropyKernel
 {
     /// <summary>Rows handled together by the fused step for few classes: one row per 512-bit lane.</summary>
     internal const int GroupRows = 16;

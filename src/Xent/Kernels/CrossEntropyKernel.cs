@@ -34,7 +34,7 @@ namespace Xent.Kernels;
 /// <para>K-dimensional inputs (N, C, d1..dk) are the caller's to lay out as (N·d1..dk, C) rows
 /// (targets (N, d1..dk) flatten in the same order); an unbatched (C) input is one row.</para>
 /// </summary>
-public static unsafe partial class CrossEntropyKernel
+internal static unsafe partial class CrossEntropyKernel
 {
     /// <summary>Throws when a target is neither in [0, <paramref name="classes"/>) nor <paramref name="ignoreIndex"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">"Target 12 is out of bounds." (PyTorch's wording).</exception>

@@ -15,7 +15,7 @@ namespace Xent.Kernels;
 /// keep (x/T − m) − l apart, as the cross-entropy kernel does. Sums are float64 per row and per fixed chunk of rows,
 /// combined in chunk order.
 /// </summary>
-public static unsafe class DistillationKernel
+internal static unsafe class DistillationKernel
 {
     /// <summary>
     /// Σ_i kl_i over the rows; writes kl_i into <paramref name="rowLoss"/> and gradScale·(p − q) into

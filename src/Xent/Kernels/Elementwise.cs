@@ -10,7 +10,7 @@ namespace Xent.Kernels;
 /// Each uses <see cref="Vector{T}"/> when the hardware accelerates it and a scalar loop otherwise; both
 /// give identical results (no reassociation: every output element sees the same operations in the same order).
 /// </summary>
-public static class Elementwise
+internal static class Elementwise
 {
     /// <summary><c>dst[i] += src[i]</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // every Linear step from the first: tier-0 code costs µs per call

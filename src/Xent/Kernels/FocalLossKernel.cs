@@ -20,7 +20,7 @@ namespace Xent.Kernels;
 /// Sums over rows are float64 per fixed chunk of rows, combined in chunk order, so results do not depend on the
 /// thread count.</para>
 /// </summary>
-public static unsafe class FocalLossKernel
+internal static unsafe class FocalLossKernel
 {
     /// <summary>
     /// Forward pass: one online-softmax pass per row. Writes the per-row loss and the row max m and log-sum l

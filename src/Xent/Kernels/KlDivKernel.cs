@@ -11,7 +11,7 @@ namespace Xent.Kernels;
 /// Computed in float32 as PyTorch does, so its quirks come along: a negative target gives NaN (t·log t), and with
 /// <c>logTarget</c> a −inf target gives 0·(−inf) = NaN. Sums are float64 per fixed chunk, combined in chunk order.
 /// </summary>
-public static unsafe class KlDivKernel
+internal static unsafe class KlDivKernel
 {
     private const int ChunkElements = 16384;
 

@@ -12,7 +12,7 @@ namespace Xent.Kernels;
 /// torchvision's float32 1 − p_t loses: its loss is exactly 0 where the true value is tiny) and γ &lt; 1 stays finite
 /// where q → 0 (the second term's limit, 0, is used when q is 0). Sums are float64 per fixed chunk, in chunk order.
 /// </summary>
-public static unsafe class SigmoidFocalLossKernel
+internal static unsafe class SigmoidFocalLossKernel
 {
     private const int ChunkElements = 16384;
 

@@ -15,7 +15,7 @@ namespace Xent.Kernels;
 /// TensorPrimitives.Tanh, whose absolute error of ~1e-7 makes tanh(0) = −1.2e-7. x / cap is a true
 /// division, as in PyTorch. ±inf maps to ±cap; NaN propagates.</para>
 /// </summary>
-public static class SoftcapKernel
+internal static class SoftcapKernel
 {
     /// <summary>Throws unless <paramref name="cap"/> is finite and positive.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The cap is zero, negative, infinite or NaN.</exception>

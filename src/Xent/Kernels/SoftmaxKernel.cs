@@ -9,7 +9,7 @@ namespace Xent.Kernels;
 /// </list>
 /// A row of all −inf gives NaN (as PyTorch); NaN or +inf in a row makes that row NaN.
 /// </summary>
-public static unsafe class SoftmaxKernel
+internal static unsafe class SoftmaxKernel
 {
     /// <summary>Elements per parallel chunk; chunks are whole rows.</summary>
     internal const int ChunkElements = 16384;

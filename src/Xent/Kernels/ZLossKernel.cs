@@ -19,7 +19,7 @@ namespace Xent.Kernels;
 /// nothing. m_i and l_i are the row max and log-sum that the cross-entropy kernels already produce
 /// (<see cref="CrossEntropyKernel.Forward"/>'s rowMax / rowLogSum).
 /// </summary>
-public static class ZLossKernel
+internal static class ZLossKernel
 {
     /// <summary>
     /// Adds z·(m_i + l_i)² to <paramref name="loss"/>[i] for rows whose target is not
