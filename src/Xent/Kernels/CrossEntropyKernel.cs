@@ -160,37 +160,32 @@ internal static unsafe partial class CrossEntropyKernel
             PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length), rw = new(prw, rowWeight.Length);
             PinnedSpan<long> t = new(pt, targets.Length);
             KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
-                (lossPart[chunk], weightPart[chunk]) = ForwardRows(r0, r1, x, t, classes, w, wSum, ignoreIndex, eps, l, m, ls, rw));
+                (lossPart[chunk], weightPart[chunk]) =
+                    ClassIndexRows.Forward(r0, r1, x, t, classes, w, ignoreIndex, new SmoothedRowLoss(wSum, eps), l, m, ls, rw));
         }
         return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
     }
 
-    /// <summary>Rows [r0, r1) of <see cref="Forward"/>: their Σ loss and Σ w[t_i].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double Loss, double Weight) ForwardRows(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets,
-        int classes, ReadOnlySpan<float> w, float wSum, long ignoreIndex, float eps,
-        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
+    /// <summary>
+    /// A row's label-smoothed, class-weighted cross-entropy (<see cref="RowLoss"/>) and, in the fused pass, its gradient
+    /// times <paramref name="g"/>, streamed past the caches when <paramref name="streaming"/>.
+    /// </summary>
+    private readonly struct SmoothedRowLoss(float wSum, float eps, float g = 0f, bool streaming = false) : IRowLoss
     {
-        double lsum = 0, wsum = 0;
-        for (int r = r0; r < r1; r++)
+        public float Loss(ReadOnlySpan<float> x, int t, float m, float logSum, ReadOnlySpan<float> w, float wt) =>
+            RowLoss(x, t, m, logSum, w, wt, wSum, eps);
+
+        public float LossAndGradient(ReadOnlySpan<float> x, int t, float m, ReadOnlySpan<float> e, float s, ReadOnlySpan<float> w,
+            float wt, Span<float> dx)
         {
-            var x = logits.Slice(r * classes, classes);
-            float m = VectorMath.MaxLogSumExp(x, out float logSum);
-            if (!rowMax.IsEmpty) rowMax[r] = m;
-            if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
-            long t = targets[r];
-            float li = 0f, wt = 0f;
-            if (t != ignoreIndex)
-            {
-                wt = w.IsEmpty ? 1f : w[(int)t];
-                li = RowLoss(x, (int)t, m, logSum, w, wt, wSum, eps);
-            }
-            if (!loss.IsEmpty) loss[r] = li;
-            if (!rowWeight.IsEmpty) rowWeight[r] = wt;
-            lsum += li;
-            wsum += wt;
+            float li = RowLoss(x, t, m, MathF.Log(s), w, wt, wSum, eps);
+            int classes = x.Length;
+            float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = g * (eps / classes);
+            VectorMath.ScaleSub(e, a, b, w, dx, streaming);
+            // The target's entry is written, not read back from a streamed line.
+            dx[t] = a * e[t] - (w.IsEmpty ? b : b * w[t]) - g * ((1f - eps) * wt);
+            return li;
         }
-        return (lsum, wsum);
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
@@ -351,44 +346,14 @@ internal static unsafe partial class CrossEntropyKernel
     }
 
     /// <summary>Rows [r0, r1) of <see cref="ForwardBackward"/> (one row at a time): their Σ loss and Σ w[t_i].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double Loss, double Weight) ForwardBackwardRows(int r0, int r1, ReadOnlySpan<float> logits,
         ReadOnlySpan<long> targets, int classes, ReadOnlySpan<float> w, float wSum, long ignoreIndex, float eps, float g,
         Span<float> gradLogits, Span<float> loss, bool streaming)
     {
-        double lsum = 0, wsum = 0;
-        bool weighted = !w.IsEmpty;
-        float[] scratch = ArrayPool<float>.Shared.Rent(classes);
-        var e = scratch.AsSpan(0, classes);
-        for (int r = r0; r < r1; r++)
-        {
-            var x = logits.Slice(r * classes, classes);
-            var dx = gradLogits.Slice(r * classes, classes);
-            long t = targets[r];
-            float li = 0f, wt = 0f;
-            if (t == ignoreIndex) dx.Clear();
-            else
-            {
-                int ti = (int)t;
-                wt = weighted ? w[ti] : 1f;
-                // One trip to memory (the max), one exp per element into a cache-resident
-                // scratch row, then the gradient row written once from the scratch.
-                float m = VectorMath.Max(x);
-                float s = VectorMath.ExpStoreSum(x, m, e);
-                float logSum = MathF.Log(s);
-                li = RowLoss(x, ti, m, logSum, w, wt, wSum, eps);
-                float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = g * (eps / classes);
-                VectorMath.ScaleSub(e, a, b, w, dx, streaming);
-                // The target's entry is written, not read back from a streamed line.
-                dx[ti] = a * e[ti] - (weighted ? b * w[ti] : b) - g * ((1f - eps) * wt);
-            }
-            if (!loss.IsEmpty) loss[r] = li;
-            lsum += li;
-            wsum += wt;
-        }
+        var sums = ClassIndexRows.ForwardBackward(r0, r1, logits, targets, classes, w, ignoreIndex,
+            new SmoothedRowLoss(wSum, eps, g, streaming), gradLogits, loss);
         if (streaming && Sse.IsSupported) Sse.StoreFence();
-        ArrayPool<float>.Shared.Return(scratch);
-        return (lsum, wsum);
+        return sums;
     }
 
     /// <summary>

@@ -55,35 +55,27 @@ internal static unsafe class FocalLossKernel
             PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length);
             PinnedSpan<long> t = new(pt, targets.Length);
             KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
-                (lossPart[chunk], weightPart[chunk]) = ForwardRows(r0, r1, x, t, classes, gamma, w, ignoreIndex, l, m, ls));
+                (lossPart[chunk], weightPart[chunk]) =
+                    ClassIndexRows.Forward(r0, r1, x, t, classes, w, ignoreIndex, new FocalRowLoss(gamma), l, m, ls, default));
         }
         return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
     }
 
-    /// <summary>Rows [r0, r1) of <see cref="Forward"/>: their Σ loss and Σ w[t_i].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double Loss, double Weight) ForwardRows(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets,
-        int classes, float gamma, ReadOnlySpan<float> w, long ignoreIndex, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
+    /// <summary>A row's focal loss (<see cref="RowLoss"/>) and, in the fused pass, its gradient times <paramref name="g"/>.</summary>
+    private readonly struct FocalRowLoss(float gamma, float g = 0f) : IRowLoss
     {
-        double lsum = 0, wsum = 0;
-        for (int r = r0; r < r1; r++)
+        public float Loss(ReadOnlySpan<float> x, int t, float m, float logSum, ReadOnlySpan<float> w, float wt) =>
+            RowLoss(x[t] - m - logSum, gamma, wt);
+
+        public float LossAndGradient(ReadOnlySpan<float> x, int t, float m, ReadOnlySpan<float> e, float s, ReadOnlySpan<float> w,
+            float wt, Span<float> dx)
         {
-            var x = logits.Slice(r * classes, classes);
-            float m = VectorMath.MaxLogSumExp(x, out float logSum);
-            if (!rowMax.IsEmpty) rowMax[r] = m;
-            if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
-            long t = targets[r];
-            float li = 0f, wt = 0f;
-            if (t != ignoreIndex)
-            {
-                wt = w.IsEmpty ? 1f : w[(int)t];
-                li = RowLoss(x[(int)t] - m - logSum, gamma, wt);
-            }
-            if (!loss.IsEmpty) loss[r] = li;
-            lsum += li;
-            wsum += wt;
+            float li = RowTerms(x[t] - m - MathF.Log(s), gamma, wt, out float factor);
+            float k = g * wt * factor;
+            VectorMath.ScaleSub(e, k / s, 0f, default, dx);
+            dx[t] = k / s * e[t] - k;
+            return li;
         }
-        return (lsum, wsum);
     }
 
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
@@ -231,45 +223,10 @@ internal static unsafe class FocalLossKernel
             PinnedSpan<float> dx = new(pdx, gradLogits.Length);
             PinnedSpan<long> t = new(pt, targets.Length);
             KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
-                (lossPart[chunk], weightPart[chunk]) = ForwardBackwardRows(r0, r1, x, t, classes, gamma, w, ignoreIndex, gradScale, dx, l));
+                (lossPart[chunk], weightPart[chunk]) =
+                    ClassIndexRows.ForwardBackward(r0, r1, x, t, classes, w, ignoreIndex, new FocalRowLoss(gamma, gradScale), dx, l));
         }
         return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
-    }
-
-    /// <summary>Rows [r0, r1) of the fused forward + backward: their Σ loss and Σ w[t_i].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double Loss, double Weight) ForwardBackwardRows(int r0, int r1, ReadOnlySpan<float> logits,
-        ReadOnlySpan<long> targets, int classes, float gamma, ReadOnlySpan<float> w, long ignoreIndex, float g, Span<float> gradLogits,
-        Span<float> loss)
-    {
-        double lsum = 0, wsum = 0;
-        float[] scratch = ArrayPool<float>.Shared.Rent(classes);
-        var e = scratch.AsSpan(0, classes);
-        for (int r = r0; r < r1; r++)
-        {
-            var x = logits.Slice(r * classes, classes);
-            var dx = gradLogits.Slice(r * classes, classes);
-            long t = targets[r];
-            float li = 0f, wt = 0f;
-            if (t == ignoreIndex) dx.Clear();
-            else
-            {
-                int ti = (int)t;
-                wt = w.IsEmpty ? 1f : w[ti];
-                float m = VectorMath.Max(x);
-                float s = VectorMath.ExpStoreSum(x, m, e);
-                float lp = x[ti] - m - MathF.Log(s);
-                li = RowTerms(lp, gamma, wt, out float factor);
-                float k = g * wt * factor;
-                VectorMath.ScaleSub(e, k / s, 0f, default, dx);
-                dx[ti] = k / s * e[ti] - k;
-            }
-            if (!loss.IsEmpty) loss[r] = li;
-            lsum += li;
-            wsum += wt;
-        }
-        ArrayPool<float>.Shared.Return(scratch);
-        return (lsum, wsum);
     }
 
     // ---- the row's focal arithmetic, shared by every path ------------------------------------

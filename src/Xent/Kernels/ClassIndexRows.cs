@@ -1,0 +1,76 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace Xent.Kernels;
+
+/// <summary>The row walks that cross-entropy and focal loss share.</summary>
+internal static class ClassIndexRows
+{
+    /// <summary>
+    /// Rows [r0, r1) of a class-index loss: each row's m and l (into <paramref name="rowMax"/> and <paramref name="rowLogSum"/>
+    /// unless empty), its loss and target weight (0 for an ignored row; into <paramref name="loss"/> and
+    /// <paramref name="rowWeight"/> unless empty). Returns their Σ loss and Σ w[t_i].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (double Loss, double Weight) Forward<TLoss>(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets,
+        int classes, ReadOnlySpan<float> w, long ignoreIndex, TLoss rowLoss,
+        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight) where TLoss : struct, IRowLoss
+    {
+        double lsum = 0, wsum = 0;
+        for (int r = r0; r < r1; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            float m = VectorMath.MaxLogSumExp(x, out float logSum);
+            if (!rowMax.IsEmpty) rowMax[r] = m;
+            if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
+            long t = targets[r];
+            float li = 0f, wt = 0f;
+            if (t != ignoreIndex)
+            {
+                wt = w.IsEmpty ? 1f : w[(int)t];
+                li = rowLoss.Loss(x, (int)t, m, logSum, w, wt);
+            }
+            if (!loss.IsEmpty) loss[r] = li;
+            if (!rowWeight.IsEmpty) rowWeight[r] = wt;
+            lsum += li;
+            wsum += wt;
+        }
+        return (lsum, wsum);
+    }
+
+    /// <summary>
+    /// Rows [r0, r1) of a fused forward + backward: each row's max is read from memory once, e^(x − m) goes into a
+    /// per-thread scratch row that stays in cache (one exp per element), and <paramref name="rowLoss"/> writes the
+    /// gradient row from it (an ignored row's is cleared). Returns their Σ loss and Σ w[t_i].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (double Loss, double Weight) ForwardBackward<TLoss>(int r0, int r1, ReadOnlySpan<float> logits,
+        ReadOnlySpan<long> targets, int classes, ReadOnlySpan<float> w, long ignoreIndex, TLoss rowLoss, Span<float> gradLogits,
+        Span<float> loss) where TLoss : struct, IRowLoss
+    {
+        double lsum = 0, wsum = 0;
+        float[] scratch = ArrayPool<float>.Shared.Rent(classes);
+        var e = scratch.AsSpan(0, classes);
+        for (int r = r0; r < r1; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            var dx = gradLogits.Slice(r * classes, classes);
+            long t = targets[r];
+            float li = 0f, wt = 0f;
+            if (t == ignoreIndex) dx.Clear();
+            else
+            {
+                int ti = (int)t;
+                wt = w.IsEmpty ? 1f : w[ti];
+                float m = VectorMath.Max(x);
+                float s = VectorMath.ExpStoreSum(x, m, e);
+                li = rowLoss.LossAndGradient(x, ti, m, e, s, w, wt, dx);
+            }
+            if (!loss.IsEmpty) loss[r] = li;
+            lsum += li;
+            wsum += wt;
+        }
+        ArrayPool<float>.Shared.Return(scratch);
+        return (lsum, wsum);
+    }
+}
