@@ -122,26 +122,27 @@ public static class TemperatureScaling
         fixed (float* px = logits)
         fixed (long* pt = targets)
         {
-            float* ax = px;
-            long* at = pt;
-            KernelParallel.ForChunks(rows, ChunkRows, classes, (chunk, r0, r1) =>
-            {
-                double s = 0;
-                for (int r = r0; r < r1; r++)
-                {
-                    var x = new ReadOnlySpan<float>(ax + (long)r * classes, classes);
-                    double m = double.NegativeInfinity;
-                    foreach (float v in x) m = Math.Max(m, v);
-                    double sum = 0;
-                    foreach (float v in x) sum += Math.Exp((v - m) * beta);
-                    s += Math.Log(sum) - (x[(int)at[r]] - m) * beta;
-                }
-                parts[chunk] = s;
-            });
+            PinnedSpan<float> x = new(px, logits.Length);
+            PinnedSpan<long> t = new(pt, targets.Length);
+            KernelParallel.ForChunks(rows, ChunkRows, classes, (chunk, r0, r1) => parts[chunk] = NllRows(r0, r1, x, t, classes, beta));
         }
-        double total = 0;
-        foreach (double v in parts) total += v;
-        return total / rows;
+        return PartialSums.SumInOrder(parts) / rows;
+    }
+
+    /// <summary>Σ over rows [r0, r1) of −log softmax(x·β)[t], in float64.</summary>
+    private static double NllRows(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, double beta)
+    {
+        double s = 0;
+        for (int r = r0; r < r1; r++)
+        {
+            var x = logits.Slice(r * classes, classes);
+            double m = double.NegativeInfinity;
+            foreach (float v in x) m = Math.Max(m, v);
+            double sum = 0;
+            foreach (float v in x) sum += Math.Exp((v - m) * beta);
+            s += Math.Log(sum) - (x[(int)targets[r]] - m) * beta;
+        }
+        return s;
     }
 
     /// <summary>
