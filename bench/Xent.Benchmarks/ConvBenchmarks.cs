@@ -5,13 +5,15 @@ namespace Xent.Benchmarks;
 
 /// <summary>
 /// The two convolutions of the PyTorch MNIST example CNN at batch 64:
-/// conv1 1→32 3×3 on 64×1×28×28 and conv2 32→64 3×3 on 64×32×26×26, forward and backward.
+/// conv1 1→32 3×3 on 64×1×28×28 and conv2 32→64 3×3 on 64×32×26×26, forward and backward, and conv2 as the model
+/// runs it: fused with its ReLU and the 2×2 max-pool (<see cref="Conv2dReluMaxPoolKernel"/>).
 /// </summary>
 [MemoryDiagnoser]
 public class ConvBenchmarks
 {
     private Conv2dShape _shape;
-    private float[] _x = [], _w = [], _b = [], _y = [], _gy = [], _gx = [], _gw = [], _gb = [];
+    private float[] _x = [], _w = [], _b = [], _y = [], _gy = [], _gx = [], _gw = [], _gb = [], _pooled = [], _gPooled = [];
+    private int[] _argmax = [];
 
     /// <summary>Which layer: "conv1" or "conv2".</summary>
     [Params("conv1", "conv2")]
@@ -33,6 +35,11 @@ public class ConvBenchmarks
         _gx = new float[_x.Length];
         _gw = new float[_w.Length];
         _gb = new float[_b.Length];
+        var (hp, wp) = Conv2dReluMaxPoolKernel.PooledSize(in _shape, 2, 2);
+        _pooled = new float[_shape.Batch * _shape.OutChannels * hp * wp];
+        _argmax = new int[_pooled.Length];
+        _gPooled = R(_pooled.Length);
+        Conv2dReluMaxPoolKernel.Forward(in _shape, 2, 2, _x, _w, _b, _pooled, _argmax);
     }
 
     [Benchmark]
@@ -45,5 +52,16 @@ public class ConvBenchmarks
         if (Layer != "conv1") Conv2dKernel.BackwardInput(in _shape, _gy, _w, _gx);
         Conv2dKernel.BackwardWeight(in _shape, _gy, _x, _gw);
         Conv2dKernel.BackwardBias(in _shape, _gy, _gb);
+    }
+
+    /// <summary>Convolution + ReLU + 2×2 max-pool in one pass (the model's conv2 block).</summary>
+    [Benchmark]
+    public void ForwardReluMaxPool() => Conv2dReluMaxPoolKernel.Forward(in _shape, 2, 2, _x, _w, _b, _pooled, _argmax);
+
+    /// <summary>Its backward: input, weight and bias gradients from the window maxima alone.</summary>
+    [Benchmark]
+    public void BackwardReluMaxPool()
+    {
+        Conv2dReluMaxPoolKernel.Backward(in _shape, 2, 2, _gPooled, _pooled, _argmax, _x, _w, Layer == "conv1" ? default : _gx, _gw, _gb);
     }
 }

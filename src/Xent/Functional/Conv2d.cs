@@ -37,42 +37,12 @@ public static partial class F
 
     private static Tensor Convolution(Tensor input, Tensor weight, Tensor? bias, (int H, int W)? stride, (int H, int W)? padding, bool relu)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(weight);
-        input.RequireFloat("conv2d");
-        weight.RequireFloat("conv2d");
-        bias?.RequireFloat("conv2d");
-        var (sh, sw) = stride ?? (1, 1);
-        var (ph, pw) = padding ?? (0, 0);
-        if (input.Rank != 3 && input.Rank != 4)
-            throw new ArgumentException("Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: " +
-                $"{Shapes.Format(input.ShapeSpan)}", nameof(input));
-        if (weight.Rank != 4)
-            throw new ArgumentException("Expected 4D weight (out_channels, in_channels, kH, kW) to conv2d, but got weight of size " +
-                $"{Shapes.Format(weight.ShapeSpan)}", nameof(weight));
-        if (sh < 1 || sw < 1) throw new ArgumentException($"non-positive stride is not supported (got stride=({sh}, {sw}))",
-            nameof(stride));
-        if (ph < 0 || pw < 0) throw new ArgumentException($"negative padding is not supported (got padding=({ph}, {pw}))", nameof(padding));
-        if (input.Rank == 3)
+        if (CheckConvolution(input, weight, bias, stride, padding) is not { } shape)
         {
             // Unbatched input: run as a batch of one and drop the batch dim again (differentiable views).
-            var batched = Convolution(input.Unsqueeze(0), weight, bias, stride, padding, relu);
-            return batched.Squeeze(0);
+            return Convolution(input.Unsqueeze(0), weight, bias, stride, padding, relu).Squeeze(0);
         }
-
-        int n = input.Size(0), cin = input.Size(1), h = input.Size(2), w = input.Size(3);
-        int cout = weight.Size(0), kh = weight.Size(2), kw = weight.Size(3);
-        if (weight.Size(1) != cin)
-            throw new ArgumentException($"Given groups=1, weight of size {Shapes.Format(weight.ShapeSpan)}, expected " +
-                $"input{Shapes.Format(input.ShapeSpan)} to have {weight.Size(1)} channels, but got {cin} channels instead", nameof(input));
-        if (bias is not null && (bias.Rank != 1 || bias.NumEl != cout))
-            throw new ArgumentException($"Given weight of size {Shapes.Format(weight.ShapeSpan)}, expected bias to be 1-dimensional with " +
-                $"{cout} elements, but got bias of size {Shapes.Format(bias.ShapeSpan)} instead", nameof(bias));
-        if (h + 2 * ph < kh || w + 2 * pw < kw)
-            throw new ArgumentException($"Calculated padded input size per channel: ({h + 2 * ph} x {w + 2 * pw}). Kernel size: ({kh} x " +
-                $"{kw}). Kernel size can't be greater than actual input size", nameof(input));
-
-        var shape = new Conv2dShape(n, cin, h, w, cout, kh, kw, sh, sw, ph, pw);
+        int n = shape.Batch, cout = shape.OutChannels;
         var x = input.FloatArray;
         var wt = weight.FloatArray;
         var y = StepArena.Allocate(n * shape.OutputImageSize);
@@ -110,5 +80,44 @@ public static partial class F
             if (preActivationGrad is not null) BufferPool.Return(preActivationGrad);
             return bias is null ? [gx, gw] : [gx, gw, gb];
         }, bias is null ? [input, weight] : [input, weight, bias]);
+    }
+
+    /// <summary>
+    /// Validates conv2d's arguments with PyTorch's messages and returns the geometry of a batched (4-D) input, or null for
+    /// an unbatched (3-D) one, which the caller runs as a batch of one.
+    /// </summary>
+    private static Conv2dShape? CheckConvolution(Tensor input, Tensor weight, Tensor? bias, (int H, int W)? stride, (int H, int W)? padding)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        input.RequireFloat("conv2d");
+        weight.RequireFloat("conv2d");
+        bias?.RequireFloat("conv2d");
+        var (sh, sw) = stride ?? (1, 1);
+        var (ph, pw) = padding ?? (0, 0);
+        if (input.Rank != 3 && input.Rank != 4)
+            throw new ArgumentException("Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: " +
+                $"{Shapes.Format(input.ShapeSpan)}", nameof(input));
+        if (weight.Rank != 4)
+            throw new ArgumentException("Expected 4D weight (out_channels, in_channels, kH, kW) to conv2d, but got weight of size " +
+                $"{Shapes.Format(weight.ShapeSpan)}", nameof(weight));
+        if (sh < 1 || sw < 1) throw new ArgumentException($"non-positive stride is not supported (got stride=({sh}, {sw}))",
+            nameof(stride));
+        if (ph < 0 || pw < 0) throw new ArgumentException($"negative padding is not supported (got padding=({ph}, {pw}))", nameof(padding));
+        if (input.Rank == 3) return null;
+
+        int n = input.Size(0), cin = input.Size(1), h = input.Size(2), w = input.Size(3);
+        int cout = weight.Size(0), kh = weight.Size(2), kw = weight.Size(3);
+        if (weight.Size(1) != cin)
+            throw new ArgumentException($"Given groups=1, weight of size {Shapes.Format(weight.ShapeSpan)}, expected " +
+                $"input{Shapes.Format(input.ShapeSpan)} to have {weight.Size(1)} channels, but got {cin} channels instead", nameof(input));
+        if (bias is not null && (bias.Rank != 1 || bias.NumEl != cout))
+            throw new ArgumentException($"Given weight of size {Shapes.Format(weight.ShapeSpan)}, expected bias to be 1-dimensional with " +
+                $"{cout} elements, but got bias of size {Shapes.Format(bias.ShapeSpan)} instead", nameof(bias));
+        if (h + 2 * ph < kh || w + 2 * pw < kw)
+            throw new ArgumentException($"Calculated padded input size per channel: ({h + 2 * ph} x {w + 2 * pw}). Kernel size: ({kh} x " +
+                $"{kw}). Kernel size can't be greater than actual input size", nameof(input));
+
+        return new Conv2dShape(n, cin, h, w, cout, kh, kw, sh, sw, ph, pw);
     }
 }

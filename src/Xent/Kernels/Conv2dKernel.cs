@@ -30,52 +30,55 @@ public static class Conv2dKernel
     {
         Check(in s, input.Length, weight.Length, output.Length, bias.Length, allowBias: true);
         Conv2dShape g = s;
-        int p = g.OutHeight * g.OutWidth, kdim = g.PatchSize;
         bool hasBias = !bias.IsEmpty;
         unsafe
         {
             fixed (float* pin = input, pw = weight, pb = bias, pout = output)
             {
                 nint inP = (nint)pin, wP = (nint)pw, bP = (nint)pb, outP = (nint)pout;
-                ForImages(g.Batch, parallelGemm =>
-                {
-                    // One chunk = one image: it owns its output, so chunks may run in any order.
-                    return (_, b, _) =>
-                    {
-                        var x = new ReadOnlySpan<float>((float*)inP + (long)b * g.InputImageSize, g.InputImageSize);
-                        var w = new ReadOnlySpan<float>((float*)wP, g.WeightSize);
-                        var y = new Span<float>((float*)outP + (long)b * g.OutputImageSize, g.OutputImageSize);
-                        float beta = 0f;
-                        if (hasBias)
-                        {
-                            var bb = new ReadOnlySpan<float>((float*)bP, g.OutChannels);
-                            for (int c = 0; c < g.OutChannels; c++) y.Slice(c * p, p).Fill(bb[c]);
-                            beta = 1f;
-                        }
-                        if (g.IsPointwise)
-                        {
-                            Gemm.Sgemm(false, false, g.OutChannels, p, kdim, 1f, w, kdim, x, p, beta, y, p, parallelGemm, Gemm.BestPath);
-                        }
-                        else
-                        {
-                            float[] col = ArrayPool<float>.Shared.Rent(kdim * p);
-                            try
-                            {
-                                Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH,
-                                    g.PadW, col);
-                                Gemm.Sgemm(false, false, g.OutChannels, p, kdim, 1f, w, kdim, col, p, beta, y, p, parallelGemm,
-                                    Gemm.BestPath);
-                            }
-                            finally
-                            {
-                                ArrayPool<float>.Shared.Return(col);
-                            }
-                        }
-                        if (relu) Elementwise.Relu(y, y);
-                    };
-                });
+                // One chunk = one image: it owns its output, so chunks may run in any order.
+                ForImages(g.Batch, parallelGemm => (_, b, _) => ForwardImage(in g,
+                    new ReadOnlySpan<float>((float*)inP + (long)b * g.InputImageSize, g.InputImageSize),
+                    new ReadOnlySpan<float>((float*)wP, g.WeightSize),
+                    hasBias ? new ReadOnlySpan<float>((float*)bP, g.OutChannels) : default,
+                    new Span<float>((float*)outP + (long)b * g.OutputImageSize, g.OutputImageSize), relu, parallelGemm));
             }
         }
+    }
+
+    /// <summary>
+    /// One image's convolution (+ bias, + ReLU when <paramref name="relu"/> is set) into <paramref name="y"/> (Cout × Ho·Wo):
+    /// the body of <see cref="Forward(in Conv2dShape, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float},
+    /// bool)"/>, shared with the fused convolution + ReLU + max-pool kernel so both compute the same bits.
+    /// </summary>
+    internal static void ForwardImage(in Conv2dShape g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias,
+        Span<float> y, bool relu, bool parallelGemm)
+    {
+        int p = g.OutHeight * g.OutWidth, kdim = g.PatchSize;
+        float beta = 0f;
+        if (!bias.IsEmpty)
+        {
+            for (int c = 0; c < g.OutChannels; c++) y.Slice(c * p, p).Fill(bias[c]);
+            beta = 1f;
+        }
+        if (g.IsPointwise)
+        {
+            Gemm.Sgemm(false, false, g.OutChannels, p, kdim, 1f, w, kdim, x, p, beta, y, p, parallelGemm, Gemm.BestPath);
+        }
+        else
+        {
+            float[] col = ArrayPool<float>.Shared.Rent(kdim * p);
+            try
+            {
+                Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, col);
+                Gemm.Sgemm(false, false, g.OutChannels, p, kdim, 1f, w, kdim, col, p, beta, y, p, parallelGemm, Gemm.BestPath);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(col);
+            }
+        }
+        if (relu) Elementwise.Relu(y[..(g.OutChannels * p)], y);
     }
 
     /// <summary>

@@ -107,6 +107,26 @@ public static class MaxPool2dKernel
                 output.Slice(pl * outPlane, outPlane), indices.Slice(pl * outPlane, outPlane));
     }
 
+    /// <summary>
+    /// <see cref="Forward"/> over a few planes on the calling thread, for a fused kernel that pools one image's
+    /// output while it is in cache: the same comparisons, so the same maxima and indices.
+    /// </summary>
+    internal static void ForwardSerial(ReadOnlySpan<float> input, int planes, int height, int width, int kh, int kw, int sh, int sw,
+        Span<float> output, Span<int> indices)
+    {
+        var (ho, wo) = Check(input.Length, planes, height, width, kh, kw, sh, sw, 0, 0, output.Length, indices.Length);
+        int inPlane = height * width, outPlane = ho * wo;
+        bool fast2x2 = kh == 2 && kw == 2 && sh == 2 && sw == 2;
+        for (int pl = 0; pl < planes; pl++)
+        {
+            var x = input.Slice(pl * inPlane, inPlane);
+            var y = output.Slice(pl * outPlane, outPlane);
+            var ix = indices.Slice(pl * outPlane, outPlane);
+            if (fast2x2) Plane2x2(x, width, ho, wo, y, ix);
+            else Plane(x, height, width, kh, kw, sh, sw, 0, 0, ho, wo, y, ix);
+        }
+    }
+
     /// <summary>Planes are independent; chunks of about 16 Ki outputs keep the per-chunk overhead small.</summary>
     private static int PlanesPerChunk(int outPlane) => Math.Max(1, 16384 / Math.Max(1, outPlane));
 

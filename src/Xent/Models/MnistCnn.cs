@@ -65,10 +65,10 @@ public sealed class MnistCnn : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
-        // conv → ReLU pairs run fused: the same values and gradients as the two ops, one pass over memory.
+        // conv → ReLU (→ max-pool) run fused: the same values as the separate ops, one pass over memory, and conv2's
+        // backward only at the pooled maxima.
         var x = Conv1.ForwardRelu(input);
-        x = Conv2.ForwardRelu(x);
-        x = F.MaxPool2d(x, 2);
+        x = Conv2.ForwardReluMaxPool2d(x, (2, 2));
         x = Dropout1.Forward(x);
         x = x.Flatten(1);
         x = Fc1.Forward(x);

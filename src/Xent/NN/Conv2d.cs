@@ -73,6 +73,13 @@ public sealed class Conv2d : Module
     /// </summary>
     public Tensor ForwardRelu(Tensor input) => F.Conv2dRelu(input, Weight, Bias, Stride, Padding);
 
+    /// <summary>
+    /// <c>max_pool2d(relu(Forward(input)), poolSize)</c> in one op (<see cref="F.Conv2dReluMaxPool2d"/>): the same values,
+    /// gradients up to float32 rounding order, without storing the full-resolution activation.
+    /// </summary>
+    public Tensor ForwardReluMaxPool2d(Tensor input, (int H, int W) poolSize) =>
+        F.Conv2dReluMaxPool2d(input, Weight, Bias, poolSize, Stride, Padding);
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"Conv2d({InChannels}, {OutChannels}, kernel_size=({KernelSize.H}, {KernelSize.W}), stride=({Stride.H}, {Stride.W})" +

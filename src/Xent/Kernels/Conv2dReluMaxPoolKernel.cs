@@ -1,0 +1,435 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Xent.Kernels;
+
+/// <summary>
+/// <c>max_pool2d(relu(conv2d(x, W, b)), (poolH, poolW))</c> with non-overlapping windows (stride = window, no padding,
+/// floor mode): the convolution block of the PyTorch MNIST tutorial's CNN, fused.
+/// <para>Forward: one image at a time, <see cref="Conv2dKernel"/>'s convolution + bias + ReLU lands in a per-thread
+/// scratch and is pooled by <see cref="MaxPool2dKernel"/>'s window code from there, so the full-resolution activation
+/// never goes to memory. Pooled values and argmax indices are bit for bit those of the two unfused kernels.</para>
+/// <para>Backward: a pooled gradient reaches exactly one convolution output (its window's argmax), and only when the
+/// pooled value is positive (ReLU's gradient). dW, dX and db are therefore sums over those positions alone — a quarter
+/// of the dense products for 2×2 windows — with the input and weights in channels-last order, where one filter tap's
+/// Cin values are contiguous.</para>
+/// Images are taken in chunks of 8; each chunk sums its images in order into its own partials, which are added in chunk
+/// order, so no result depends on the thread count.
+/// </summary>
+internal static unsafe class Conv2dReluMaxPoolKernel
+{
+    /// <summary>Images per parallel chunk of the backward pass (partial sums are combined in chunk order).</summary>
+    private const int ImagesPerChunk = 8;
+
+    /// <summary>Extra floats rented so that a 64-byte-aligned start fits.</summary>
+    private const int AlignSlack = 16;
+
+    /// <summary>The first 64-byte-aligned address at or after <paramref name="p"/> (within <see cref="AlignSlack"/> floats).</summary>
+    private static float* Align(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+
+    /// <summary>Pooled height and width: ⌊Ho / poolH⌋ × ⌊Wo / poolW⌋.</summary>
+    public static (int Height, int Width) PooledSize(in Conv2dShape s, int poolH, int poolW) =>
+        (s.OutHeight / poolH, s.OutWidth / poolW);
+
+    /// <summary>
+    /// Forward: <paramref name="pooled"/> (N, Cout, Hp, Wp) and, per pooled element, the flat index <c>oy·Wo + ox</c> of
+    /// the convolution output it came from (<paramref name="indices"/>, as <c>max_pool2d(return_indices=True)</c>).
+    /// </summary>
+    public static void Forward(in Conv2dShape s, int poolH, int poolW, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, Span<float> pooled, Span<int> indices)
+    {
+        var (hp, wp) = Check(in s, poolH, poolW, input.Length, weight.Length, pooled.Length, indices.Length);
+        if (!bias.IsEmpty && bias.Length < s.OutChannels)
+            throw new ArgumentException($"Bias has {bias.Length} elements, expected {s.OutChannels}.", nameof(bias));
+        Conv2dShape g = s;
+        int convImage = g.OutputImageSize, pooledImage = g.OutChannels * hp * wp;
+        bool hasBias = !bias.IsEmpty;
+        // As Conv2dKernel.Forward: images in parallel with single-threaded GEMMs, one image with a parallel GEMM.
+        bool parallelGemm = g.Batch == 1 || KernelParallel.MaxThreads == 1;
+        fixed (float* pin = input, pw = weight, pb = bias, pout = pooled)
+        fixed (int* pidx = indices)
+        {
+            nint inP = (nint)pin, wP = (nint)pw, bP = (nint)pb, outP = (nint)pout, idxP = (nint)pidx;
+            KernelParallel.ForChunks(g.Batch, 1, (_, b, _) =>
+            {
+                float[] y = ArrayPool<float>.Shared.Rent(convImage);
+                try
+                {
+                    var conv = y.AsSpan(0, convImage);
+                    Conv2dKernel.ForwardImage(in g, new ReadOnlySpan<float>((float*)inP + (long)b * g.InputImageSize, g.InputImageSize),
+                        new ReadOnlySpan<float>((float*)wP, g.WeightSize),
+                        hasBias ? new ReadOnlySpan<float>((float*)bP, g.OutChannels) : default, conv, relu: true, parallelGemm);
+                    MaxPool2dKernel.ForwardSerial(conv, g.OutChannels, g.OutHeight, g.OutWidth, poolH, poolW, poolH, poolW,
+                        new Span<float>((float*)outP + (long)b * pooledImage, pooledImage),
+                        new Span<int>((int*)idxP + (long)b * pooledImage, pooledImage));
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(y);
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// Backward from <paramref name="gradPooled"/> (N, Cout, Hp, Wp), the forward's <paramref name="pooled"/> values and
+    /// <paramref name="indices"/>: overwrites <paramref name="gradInput"/> (N, Cin, H, W), <paramref name="gradWeight"/>
+    /// (Cout, Cin, kh, kw) and <paramref name="gradBias"/> (Cout); pass an empty span to skip one.
+    /// </summary>
+    public static void Backward(in Conv2dShape s, int poolH, int poolW, ReadOnlySpan<float> gradPooled, ReadOnlySpan<float> pooled,
+        ReadOnlySpan<int> indices, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, Span<float> gradInput, Span<float> gradWeight,
+        Span<float> gradBias)
+    {
+        var (hp, wp) = Check(in s, poolH, poolW, input.Length, weight.Length, pooled.Length, indices.Length);
+        long pooledTotal = (long)s.Batch * s.OutChannels * hp * wp;
+        if (gradPooled.Length < pooledTotal)
+            throw new ArgumentException($"Pooled gradient has {gradPooled.Length} elements, expected {pooledTotal}.", nameof(gradPooled));
+        bool wantX = !gradInput.IsEmpty, wantW = !gradWeight.IsEmpty, wantB = !gradBias.IsEmpty;
+        if (wantX && gradInput.Length < (long)s.Batch * s.InputImageSize)
+            throw new ArgumentException("Input gradient span is too short.", nameof(gradInput));
+        if (wantW && gradWeight.Length < s.WeightSize)
+            throw new ArgumentException("Weight gradient span is too short.", nameof(gradWeight));
+        if (wantB && gradBias.Length < s.OutChannels)
+            throw new ArgumentException("Bias gradient span is too short.", nameof(gradBias));
+        int outPlane = s.OutHeight * s.OutWidth;
+        int[] patchStarts = new int[outPlane];
+        for (int oy = 0, pos = 0; oy < s.OutHeight; oy++)
+            for (int ox = 0; ox < s.OutWidth; ox++, pos++)
+                patchStarts[pos] = (oy * s.Width + ox) * s.InChannels;
+        int chunks = KernelParallel.ChunkCount(s.Batch, ImagesPerChunk);
+        int wsize = s.WeightSize, cout = s.OutChannels;
+
+        // Weights in channels-last order (Cout, kh, kw, Cin), for the input gradient's per-tap rows. Scratch rows are
+        // 64-byte aligned (a row of the MNIST CNN is 384 bytes): a vector straddling two cache lines costs a second access.
+        float[] weightHwc = ArrayPool<float>.Shared.Rent(wsize + AlignSlack);
+        float[] weightPartials = ArrayPool<float>.Shared.Rent((wantW ? chunks * wsize : 1) + AlignSlack);
+        double[] biasPartials = new double[Math.Max(1, wantB ? chunks * cout : 1)];
+        try
+        {
+            fixed (float* pgp = gradPooled, ppool = pooled, pin = input, pwhRaw = weightHwc, pgi = gradInput, pwpRaw = weightPartials)
+            fixed (float* pw = weight, pgw = gradWeight)
+            fixed (int* pidx = indices, pstarts = patchStarts)
+            fixed (double* pbp = biasPartials)
+            {
+                float* pwh = Align(pwhRaw), pwp = Align(pwpRaw);
+                for (int co = 0; co < cout; co++)
+                    ToChannelsLast(new ReadOnlySpan<float>(pw + co * s.PatchSize, s.PatchSize), s.InChannels, s.KernelH, s.KernelW,
+                        new Span<float>(pwh + co * s.PatchSize, s.PatchSize));
+                var g = new Geometry(in s, hp, wp, pstarts);
+                var ptrs = new Pointers((nint)pgp, (nint)ppool, (nint)pidx, (nint)pin, (nint)pwh, wantX ? (nint)pgi : 0,
+                    wantW ? (nint)pwp : 0, wantB ? (nint)pbp : 0);
+                KernelParallel.ForChunks(s.Batch, ImagesPerChunk, (chunk, b0, b1) => BackwardChunk(in g, ptrs, chunk, b0, b1));
+                if (wantW && chunks == 0) new Span<float>(pgw, wsize).Clear();
+                else if (wantW)
+                {
+                    // Partials in chunk order, then back to (Cout, Cin, kh, kw).
+                    var total = new Span<float>(pwp, wsize);
+                    for (int c = 1; c < chunks; c++) Elementwise.AddInPlace(new ReadOnlySpan<float>(pwp + (long)c * wsize, wsize), total);
+                    for (int co = 0; co < cout; co++)
+                        FromChannelsLast(total.Slice(co * s.PatchSize, s.PatchSize), s.InChannels, s.KernelH, s.KernelW,
+                            new Span<float>(pgw + co * s.PatchSize, s.PatchSize));
+                }
+            }
+            if (wantB)
+            {
+                for (int co = 0; co < cout; co++)
+                {
+                    double sum = 0;
+                    for (int c = 0; c < chunks; c++) sum += biasPartials[c * cout + co];
+                    gradBias[co] = (float)sum;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(weightHwc);
+            ArrayPool<float>.Shared.Return(weightPartials);
+        }
+    }
+
+    /// <summary>One chunk of images: its weight and bias partials (zeroed here) and its images' input gradients.</summary>
+    private static void BackwardChunk(in Geometry g, Pointers p, int chunk, int b0, int b1)
+    {
+        Conv2dShape s = g.S;
+        int cin = s.InChannels, cout = s.OutChannels, imageSize = s.InputImageSize, pooledPlane = g.PooledHeight * g.PooledWidth;
+        float* dWc = p.WeightPartials == 0 ? null : (float*)p.WeightPartials + (long)chunk * s.WeightSize;
+        double* dBc = p.BiasPartials == 0 ? null : (double*)p.BiasPartials + (long)chunk * cout;
+        bool wantX = p.GradInput != 0;
+        if (dWc != null) new Span<float>(dWc, s.WeightSize).Clear();
+        if (dBc != null) new Span<double>(dBc, cout).Clear();
+        // Stride 1 without padding: a filter row's taps (kw·Cin values) are contiguous in channels-last order.
+        bool contiguous = s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
+        int entries = cout * pooledPlane, outPlane = s.OutHeight * s.OutWidth;
+        float[] xScratch = ArrayPool<float>.Shared.Rent(imageSize + AlignSlack);
+        float[] dxScratch = ArrayPool<float>.Shared.Rent(imageSize + AlignSlack);
+        float[] gainScratch = ArrayPool<float>.Shared.Rent(2 * entries);
+        int[] intScratch = ArrayPool<int>.Shared.Rent(3 * entries + outPlane + 1 + cout + 1);
+        try
+        {
+            fixed (float* xRaw = xScratch, dxRaw = dxScratch, gains = gainScratch)
+            fixed (int* ints = intScratch)
+            {
+                float* xHwc = Align(xRaw), dxHwc = Align(dxRaw);
+                var lists = new EntryLists(gains, ints, gains + entries, ints + entries, ints + 2 * entries, ints + 3 * entries,
+                    ints + 3 * entries + outPlane + 1);
+                for (int b = b0; b < b1; b++)
+                {
+                    long at = (long)b * cout * pooledPlane;
+                    var image = new ImageGradient((float*)p.GradPooled + at, (float*)p.Pooled + at, (int*)p.Indices + at);
+                    if (dWc != null)
+                        ToChannelsLast(new ReadOnlySpan<float>((float*)p.Input + (long)b * imageSize, imageSize), cin, s.Height, s.Width,
+                            new Span<float>(xHwc, imageSize));
+                    if (wantX) new Span<float>(dxHwc, imageSize).Clear();
+                    if (contiguous) ContiguousImage(in g, image, xHwc, (float*)p.WeightHwc, dWc, dBc, wantX ? dxHwc : null, lists);
+                    else
+                    {
+                        if (dBc != null) BiasSums(in g, image, dBc);
+                        GenericImage(in g, image, xHwc, (float*)p.WeightHwc, dWc, wantX ? dxHwc : null);
+                    }
+                    if (wantX)
+                        FromChannelsLast(new ReadOnlySpan<float>(dxHwc, imageSize), cin, s.Height, s.Width,
+                            new Span<float>((float*)p.GradInput + (long)b * imageSize, imageSize));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(xScratch);
+            ArrayPool<float>.Shared.Return(dxScratch);
+            ArrayPool<float>.Shared.Return(gainScratch);
+            ArrayPool<int>.Shared.Return(intScratch);
+        }
+    }
+
+    /// <summary>
+    /// Whether a pooled element passes its gradient on: ReLU's gradient is zero where the output is not positive (NaN
+    /// and 0 stop it), and a zero gradient (a channel dropped by dropout) adds nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Passes(float pooled, float grad) => pooled > 0f && grad != 0f;
+
+    /// <summary>db[co] += Σ of the image's passing pooled gradients, in float64.</summary>
+    private static void BiasSums(in Geometry g, ImageGradient image, double* dB)
+    {
+        int pooledPlane = g.PooledHeight * g.PooledWidth;
+        for (int co = 0; co < g.S.OutChannels; co++)
+        {
+            long at = (long)co * pooledPlane;
+            double sum = 0;
+            for (int q = 0; q < pooledPlane; q++)
+                if (Passes(image.Pooled[at + q], image.Grad[at + q])) sum += image.Grad[at + q];
+            dB[co] += sum;
+        }
+    }
+
+    /// <summary>
+    /// Stride 1, no padding, where a filter row's taps (kw·Cin values) are contiguous in channels-last order. One pass over
+    /// the pooled elements lists the passing ones, output channel by output channel, as (grad, patch start) — dW[co] +=
+    /// Σ grad · input patch row is then accumulated in registers from that list — and sums the bias gradient. For dX the
+    /// list is regrouped by convolution output position (a counting sort, channel order kept), so each position's patch
+    /// rows take Σ grad · filter row in registers and are updated once; positions run in kw phases of the columns, so
+    /// two consecutive updates never touch the same row (a load waiting on the previous update's store would stall).
+    /// </summary>
+    private static void ContiguousImage(in Geometry g, ImageGradient image, float* xHwc, float* wHwc, float* dW, double* dB,
+        float* dxHwc, EntryLists lists)
+    {
+        Conv2dShape s = g.S;
+        int pooledPlane = g.PooledHeight * g.PooledWidth, rowLength = s.KernelW * s.InChannels, patch = s.PatchSize;
+        int inputRow = s.Width * s.InChannels, outPlane = s.OutHeight * s.OutWidth, wo = s.OutWidth;
+        int total = 0, cout = s.OutChannels;
+        int* channelStarts = lists.ChannelStarts;
+        for (int co = 0; co < cout; co++)
+        {
+            long at = (long)co * pooledPlane;
+            channelStarts[co] = total;
+            double biasSum = 0;
+            for (int q = 0; q < pooledPlane; q++)
+            {
+                float grad = image.Grad[at + q];
+                if (!Passes(image.Pooled[at + q], grad)) continue;
+                biasSum += grad;
+                lists.Gains[total] = grad;
+                lists.Positions[total] = image.Indices[at + q];
+                lists.Channels[total++] = co;
+            }
+            if (dB != null) dB[co] += biasSum;
+        }
+        channelStarts[cout] = total;
+        if (dW != null)
+        {
+            for (int e = 0; e < total; e++) lists.Offsets[e] = g.PatchStarts[lists.Positions[e]];
+            for (int co = 0; co < cout; co++)
+            {
+                int first = channelStarts[co], n = channelStarts[co + 1] - first;
+                if (n == 0) continue;
+                for (int ky = 0; ky < s.KernelH; ky++)
+                    WeightedRows.Accumulate(dW + (long)co * patch + ky * rowLength, xHwc + ky * inputRow, lists.Gains + first,
+                        lists.Offsets + first, n, rowLength);
+            }
+        }
+        if (dxHwc == null) return;
+
+        // Counting sort by position: Starts[pos] .. Starts[pos + 1] are that position's entries, in channel order.
+        int* starts = lists.Starts;
+        new Span<int>(starts, outPlane + 1).Clear();
+        for (int e = 0; e < total; e++) starts[lists.Positions[e] + 1]++;
+        for (int pos = 0; pos < outPlane; pos++) starts[pos + 1] += starts[pos];
+        for (int e = 0; e < total; e++)
+        {
+            int slot = starts[lists.Positions[e]]++;
+            lists.ByPositionGains[slot] = lists.Gains[e];
+            lists.Offsets[slot] = lists.Channels[e] * patch;
+        }
+        // The placement advanced each start to its successor's: shift back.
+        for (int pos = outPlane; pos > 0; pos--) starts[pos] = starts[pos - 1];
+        starts[0] = 0;
+        for (int phase = 0; phase < Math.Min(s.KernelW, wo); phase++)
+            for (int oy = 0; oy < s.OutHeight; oy++)
+                for (int ox = phase; ox < wo; ox += s.KernelW)
+                {
+                    int pos = oy * wo + ox, n = starts[pos + 1] - starts[pos];
+                    if (n == 0) continue;
+                    for (int ky = 0; ky < s.KernelH; ky++)
+                        WeightedRows.Accumulate(dxHwc + (oy + ky) * inputRow + ox * s.InChannels, wHwc + ky * rowLength,
+                            lists.ByPositionGains + starts[pos], lists.Offsets + starts[pos], n, rowLength);
+                }
+    }
+
+    /// <summary>Any stride and padding: each passing pooled element's taps one at a time, skipping those in the padding.</summary>
+    private static void GenericImage(in Geometry g, ImageGradient image, float* xHwc, float* wHwc, float* dW, float* dxHwc)
+    {
+        Conv2dShape s = g.S;
+        int cin = s.InChannels, kh = s.KernelH, kw = s.KernelW, h = s.Height, w = s.Width, wo = s.OutWidth;
+        int pooledPlane = g.PooledHeight * g.PooledWidth;
+        for (int co = 0; co < s.OutChannels; co++)
+        {
+            long at = (long)co * pooledPlane;
+            float* dWrow = dW == null ? null : dW + (long)co * s.PatchSize;
+            float* wRow = wHwc + (long)co * s.PatchSize;
+            for (int q = 0; q < pooledPlane; q++)
+            {
+                float grad = image.Grad[at + q];
+                if (!Passes(image.Pooled[at + q], grad)) continue;
+                int pos = image.Indices[at + q], oy = pos / wo, ox = pos - oy * wo;
+                for (int ky = 0; ky < kh; ky++)
+                {
+                    int iy = oy * s.StrideH - s.PadH + ky;
+                    if ((uint)iy >= (uint)h) continue;
+                    for (int kx = 0; kx < kw; kx++)
+                    {
+                        int ix = ox * s.StrideW - s.PadW + kx;
+                        if ((uint)ix >= (uint)w) continue;
+                        long pixel = ((long)iy * w + ix) * cin;
+                        int tap = (ky * kw + kx) * cin;
+                        if (dWrow != null) Axpy(grad, xHwc + pixel, dWrow + tap, cin);
+                        if (dxHwc != null) Axpy(grad, wRow + tap, dxHwc + pixel, cin);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>y[i] = fma(a, x[i], y[i])</c>: one fused multiply-add per element, so the bits are the same at every vector
+    /// width (and without SIMD, where <see cref="MathF.FusedMultiplyAdd"/> rounds once too).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy(float a, float* x, float* y, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var va = Vector512.Create(a);
+            for (; i <= n - 16; i += 16)
+                Vector512.FusedMultiplyAdd(va, Vector512.Load(x + i), Vector512.Load(y + i)).Store(y + i);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            for (; i <= n - 8; i += 8)
+                Vector256.FusedMultiplyAdd(va, Vector256.Load(x + i), Vector256.Load(y + i)).Store(y + i);
+        }
+        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(a, x[i], y[i]);
+    }
+
+    /// <summary>(C, H, W) → (H, W, C): pixel by pixel, so the writes run contiguously and the reads are C sequential streams.</summary>
+    private static void ToChannelsLast(ReadOnlySpan<float> chw, int c, int h, int w, Span<float> hwc)
+    {
+        int plane = h * w;
+        if (chw.Length < (long)c * plane || hwc.Length < (long)c * plane) throw new ArgumentException("Image span too short.");
+        fixed (float* src = chw, dst = hwc)
+        {
+            float* d = dst;
+            for (int i = 0; i < plane; i++)
+                for (int ch = 0; ch < c; ch++) *d++ = src[(long)ch * plane + i];
+        }
+    }
+
+    /// <summary>(H, W, C) → (C, H, W), overwriting <paramref name="chw"/>, with <see cref="ToChannelsLast"/>'s access pattern.</summary>
+    private static void FromChannelsLast(ReadOnlySpan<float> hwc, int c, int h, int w, Span<float> chw)
+    {
+        int plane = h * w;
+        if (chw.Length < (long)c * plane || hwc.Length < (long)c * plane) throw new ArgumentException("Image span too short.");
+        fixed (float* src = hwc, dst = chw)
+        {
+            float* sp = src;
+            for (int i = 0; i < plane; i++)
+                for (int ch = 0; ch < c; ch++) dst[(long)ch * plane + i] = *sp++;
+        }
+    }
+
+    private static (int Hp, int Wp) Check(in Conv2dShape s, int poolH, int poolW, int inputLength, int weightLength, int pooledLength,
+        int indicesLength)
+    {
+        s.Validate();
+        if (poolH < 1 || poolW < 1)
+            throw new ArgumentException($"Pooling window must be at least 1x1, got {poolH}x{poolW}.");
+        var (hp, wp) = PooledSize(in s, poolH, poolW);
+        if (hp < 1 || wp < 1)
+            throw new ArgumentException(
+                $"A {poolH}x{poolW} pooling window does not fit the {s.OutHeight}x{s.OutWidth} convolution output.");
+        if (inputLength < (long)s.Batch * s.InputImageSize)
+            throw new ArgumentException($"Input span has {inputLength} elements; the shape needs {(long)s.Batch * s.InputImageSize}.");
+        if (weightLength < s.WeightSize)
+            throw new ArgumentException($"Weight span has {weightLength} elements; the shape needs {s.WeightSize}.");
+        long need = (long)s.Batch * s.OutChannels * hp * wp;
+        if (pooledLength < need || indicesLength < need)
+            throw new ArgumentException($"Pooled ({pooledLength}) or indices ({indicesLength}) span shorter than {need}.");
+        return (hp, wp);
+    }
+
+    /// <summary>
+    /// The shape and pooled extent, passed by reference into the chunk body, with a table indexed by a convolution output
+    /// position <c>oy·Wo + ox</c>: where its patch starts in the channels-last input, <c>(oy·W + ox)·Cin</c> (no integer
+    /// division in the inner loops).
+    /// </summary>
+    private readonly struct Geometry(in Conv2dShape s, int pooledHeight, int pooledWidth, int* patchStarts)
+    {
+        public readonly Conv2dShape S = s;
+        public readonly int PooledHeight = pooledHeight, PooledWidth = pooledWidth;
+        public readonly int* PatchStarts = patchStarts;
+    }
+
+    /// <summary>One image's pooled gradient, pooled values and argmax indices, each (Cout, Hp, Wp).</summary>
+    private readonly struct ImageGradient(float* grad, float* pooled, int* indices)
+    {
+        public readonly float* Grad = grad, Pooled = pooled;
+        public readonly int* Indices = indices;
+    }
+
+    /// <summary>
+    /// A chunk's scratch for one image's passing pooled elements (up to Cout·Hp·Wp): their gradients, argmax positions and
+    /// channels in channel order; the gradients regrouped by position; a shared offsets column; Ho·Wo + 1 position starts.
+    /// </summary>
+    private readonly struct EntryLists(float* gains, int* positions, float* byPositionGains, int* channels, int* offsets, int* starts,
+        int* channelStarts)
+    {
+        public readonly float* Gains = gains, ByPositionGains = byPositionGains;
+        public readonly int* Positions = positions, Channels = channels, Offsets = offsets, Starts = starts, ChannelStarts = channelStarts;
+    }
+
+    /// <summary>Pinned addresses of the backward's operands (0 for a gradient that is not wanted).</summary>
+    private readonly record struct Pointers(nint GradPooled, nint Pooled, nint Indices, nint Input, nint WeightHwc, nint GradInput,
+        nint WeightPartials, nint BiasPartials);
+}

@@ -1,0 +1,68 @@
+using Xent.Models;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.NN;
+
+/// <summary>
+/// F.Conv2dReluMaxPool2d against the unfused ops it replaces (F.Conv2dRelu then F.MaxPool2d): the same forward bits,
+/// gradients equal within float32 summation-order rounding, and PyTorch's errors.
+/// </summary>
+public class Conv2dReluMaxPoolTests
+{
+    private static Tensor R(int seed, params int[] shape) => Tensor.Randn(shape, new Generator(seed));
+
+    private static Tensor[] Run(bool fused, bool unbatched, (int, int) pool, (int, int) stride, (int, int) padding)
+    {
+        var x = unbatched ? R(1, 8, 13, 12) : R(1, 3, 8, 13, 12);
+        x.RequiresGrad = true;
+        var weight = (R(2, 6, 8, 3, 3) * 0.3f).Detach().RequiresGrad_();
+        var bias = R(3, 6).RequiresGrad_();
+        var y = fused
+            ? F.Conv2dReluMaxPool2d(x, weight, bias, pool, stride, padding)
+            : F.MaxPool2d(F.Conv2dRelu(x, weight, bias, stride, padding), pool);
+        y.Backward(R(4, y.Shape));
+        return [y.Detach(), x.Grad!, weight.Grad!, bias.Grad!];
+    }
+
+    [Theory]
+    [InlineData(false, 2, 2, 1, 0)]
+    [InlineData(true, 2, 2, 1, 0)]
+    [InlineData(false, 3, 2, 1, 0)]
+    [InlineData(false, 2, 2, 2, 1)]
+    public void SameValues_AndGradientsAsTheUnfusedOps(bool unbatched, int poolH, int poolW, int stride, int padding)
+    {
+        var fused = Run(true, unbatched, (poolH, poolW), (stride, stride), (padding, padding));
+        var plain = Run(false, unbatched, (poolH, poolW), (stride, stride), (padding, padding));
+        Assert.Equal(plain[0].Shape, fused[0].Shape);
+        Assert.Equal(plain[0].ToArray(), fused[0].ToArray()); // max and ReLU are exact: the forward is bit-identical
+        string[] what = ["", "input grad", "weight grad", "bias grad"];
+        for (int i = 1; i < fused.Length; i++)
+            Check.Close(plain[i].Data, fused[i].Data, rtol: 1e-5, atol: Check.Scale(plain[i].Data, 1e-6), what: what[i]);
+    }
+
+    [Fact]
+    public void MnistCnnForward_IsBitIdenticalToTheUnfusedLayers()
+    {
+        // Evaluation (and every reported accuracy) runs this forward: fusing conv2, ReLU and the pooling must not move it.
+        var model = new MnistCnn(new Generator(5));
+        model.Eval();
+        var x = R(6, 4, 1, 28, 28);
+        var expected = F.MaxPool2d(model.Conv2.ForwardRelu(model.Conv1.ForwardRelu(x)), 2).Flatten(1);
+        expected = model.Fc2.Forward(F.Relu(model.Fc1.Forward(expected)));
+        Assert.Equal(expected.ToArray(), model.Forward(x).ToArray());
+    }
+
+    [Fact]
+    public void BadPoolingWindow_IsRejectedWithPyTorchsMessages()
+    {
+        var x = R(7, 1, 2, 6, 6);
+        var w = R(8, 3, 2, 3, 3);
+        var tooBig = Assert.Throws<ArgumentException>(() => F.Conv2dReluMaxPool2d(x, w, null, (5, 5)));
+        Assert.Contains("Output size is too small", tooBig.Message);
+        var empty = Assert.Throws<ArgumentException>(() => F.Conv2dReluMaxPool2d(x, w, null, (0, 2)));
+        Assert.Contains("kernel size should be greater than zero", empty.Message);
+        var channels = Assert.Throws<ArgumentException>(() => F.Conv2dReluMaxPool2d(R(9, 1, 3, 6, 6), w, null, (2, 2)));
+        Assert.Contains("to have 2 channels, but got 3 channels instead", channels.Message);
+    }
+}
