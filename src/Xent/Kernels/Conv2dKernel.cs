@@ -8,7 +8,7 @@ namespace Xent.Kernels;
 /// Images run in parallel with single-threaded GEMMs; every output element is computed by the same
 /// sequence of operations whatever the thread count.
 /// </summary>
-public static class Conv2dKernel
+internal static class Conv2dKernel
 {
     /// <summary>Images per parallel chunk of the weight gradient (partial sums are combined in chunk order).</summary>
     private const int WeightGradChunk = 8;

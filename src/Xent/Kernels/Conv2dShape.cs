@@ -4,7 +4,7 @@ namespace Xent.Kernels;
 /// Geometry of a 2-D convolution over NCHW input: input (N, Cin, H, W), weight (Cout, Cin, kh, kw),
 /// output (N, Cout, Ho, Wo) with <c>Ho = (H + 2·padH − kh) / strideH + 1</c> (likewise Wo).
 /// </summary>
-public readonly record struct Conv2dShape(int Batch, int InChannels, int Height, int Width,
+internal readonly record struct Conv2dShape(int Batch, int InChannels, int Height, int Width,
     int OutChannels, int KernelH, int KernelW, int StrideH = 1, int StrideW = 1, int PadH = 0, int PadW = 0)
 {
     /// <summary>Output height Ho.</summary>

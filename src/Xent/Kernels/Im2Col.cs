@@ -8,7 +8,7 @@ namespace Xent.Kernels;
 /// PyTorch's <c>F.unfold</c>/<c>F.fold</c>: the column matrix has <c>C·kh·kw</c> rows, ordered (c, ky, kx),
 /// and <c>Ho·Wo</c> columns, ordered (oy, ox). Positions that fall in the zero padding read as 0.
 /// </summary>
-public static unsafe class Im2Col
+internal static unsafe class Im2Col
 {
     /// <summary>Output extent of a window sweep: <c>(size + 2·pad − kernel) / stride + 1</c>.</summary>
     /// <exception cref="ArgumentException">The kernel does not fit the padded input or stride is not positive.</exception>

@@ -9,7 +9,7 @@ namespace Xent.Kernels;
 /// over any number (the last NaN in the window when there are several). Indices are flat positions
 /// <c>iy·W + ix</c> within the input plane.
 /// </summary>
-public static class MaxPool2dKernel
+internal static class MaxPool2dKernel
 {
     /// <summary>
     /// Forward over <paramref name="planes"/> (= N·C) planes of H×W. Writes (planes, Ho, Wo) maxima to
