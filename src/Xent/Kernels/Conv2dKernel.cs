@@ -34,8 +34,8 @@ internal static unsafe class Conv2dKernel
         {
             PinnedSpan<float> x = new(px, input.Length), w = new(pw, weight.Length), b = new(pb, bias.Length), y = new(py, output.Length);
             // One chunk = one image: it owns its output, so chunks may run in any order.
-            ForImages(g.Batch, (n, parallelGemm) => ForwardImage(in g, Image(x, n, g.InputImageSize), w, b,
-                OutImage(y, n, g.OutputImageSize), relu, parallelGemm));
+            ForImages(g.Batch, (n, parallelGemm) => ForwardImage(in g, x.Slice(n * g.InputImageSize, g.InputImageSize), w, b,
+                y.Slice(n * g.OutputImageSize, g.OutputImageSize), relu, parallelGemm));
         }
     }
 
@@ -85,8 +85,8 @@ internal static unsafe class Conv2dKernel
         fixed (float* pdy = gradOutput, pw = weight, pdx = gradInput)
         {
             PinnedSpan<float> dy = new(pdy, gradOutput.Length), w = new(pw, weight.Length), dx = new(pdx, gradInput.Length);
-            ForImages(g.Batch, (n, parallelGemm) => BackwardInputImage(in g, Image(dy, n, g.OutputImageSize), w,
-                OutImage(dx, n, g.InputImageSize), parallelGemm));
+            ForImages(g.Batch, (n, parallelGemm) => BackwardInputImage(in g, dy.Slice(n * g.OutputImageSize, g.OutputImageSize), w,
+                dx.Slice(n * g.InputImageSize, g.InputImageSize), parallelGemm));
         }
     }
 
@@ -137,7 +137,7 @@ internal static unsafe class Conv2dKernel
             PinnedSpan<float> dy = new(pdy, gradOutput.Length), x = new(px, input.Length), dw = new(pdw, wsize);
             PinnedSpan<float> parts = new(ppart, (chunks - 1) * wsize);
             KernelParallel.ForChunks(g.Batch, WeightGradChunk, (chunk, b0, b1) =>
-                BackwardWeightImages(in g, b0, b1, dy, x, chunk == 0 ? dw : OutImage(parts, chunk - 1, wsize), parallelGemm));
+                BackwardWeightImages(in g, b0, b1, dy, x, chunk == 0 ? dw : parts.Slice((chunk - 1) * wsize, wsize), parallelGemm));
         }
         for (int c = 1; c < chunks; c++)
             Elementwise.AddInPlace(partials.AsSpan((c - 1) * wsize, wsize), gradWeight[..wsize]);
@@ -154,7 +154,8 @@ internal static unsafe class Conv2dKernel
         {
             for (int b = b0; b < b1; b++)
             {
-                ReadOnlySpan<float> dy = Image(gradOutput, b, g.OutputImageSize), x = Image(input, b, g.InputImageSize), cols = x;
+                var dy = gradOutput.Slice(b * g.OutputImageSize, g.OutputImageSize);
+                ReadOnlySpan<float> x = input.Slice(b * g.InputImageSize, g.InputImageSize), cols = x;
                 if (col is not null)
                 {
                     Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, col);
@@ -262,12 +263,6 @@ internal static unsafe class Conv2dKernel
         bool parallelGemm = batch == 1 || KernelParallel.MaxThreads == 1;
         KernelParallel.ForChunks(batch, 1, (_, n, _) => body(n, parallelGemm));
     }
-
-    /// <summary>Image <paramref name="n"/> of a batch of images of <paramref name="size"/> elements.</summary>
-    private static ReadOnlySpan<float> Image(ReadOnlySpan<float> batch, int n, int size) => batch.Slice(n * size, size);
-
-    /// <summary>Image <paramref name="n"/> of a batch, to write.</summary>
-    private static Span<float> OutImage(Span<float> batch, int n, int size) => batch.Slice(n * size, size);
 
     private static void Check(in Conv2dShape s, int inputLength, int weightLength, int outputLength, int biasLength, bool allowBias)
     {
