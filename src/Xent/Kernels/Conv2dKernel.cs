@@ -8,7 +8,7 @@ namespace Xent.Kernels;
 /// Images run in parallel with single-threaded GEMMs; every output element is computed by the same
 /// sequence of operations whatever the thread count.
 /// </summary>
-internal static class Conv2dKernel
+internal static unsafe class Conv2dKernel
 {
     /// <summary>Images per parallel chunk of the weight gradient (partial sums are combined in chunk order).</summary>
     private const int WeightGradChunk = 8;
@@ -30,19 +30,12 @@ internal static class Conv2dKernel
     {
         Check(in s, input.Length, weight.Length, output.Length, bias.Length, allowBias: true);
         Conv2dShape g = s;
-        bool hasBias = !bias.IsEmpty;
-        unsafe
+        fixed (float* px = input, pw = weight, pb = bias, py = output)
         {
-            fixed (float* pin = input, pw = weight, pb = bias, pout = output)
-            {
-                nint inP = (nint)pin, wP = (nint)pw, bP = (nint)pb, outP = (nint)pout;
-                // One chunk = one image: it owns its output, so chunks may run in any order.
-                ForImages(g.Batch, parallelGemm => (_, b, _) => ForwardImage(in g,
-                    new ReadOnlySpan<float>((float*)inP + (long)b * g.InputImageSize, g.InputImageSize),
-                    new ReadOnlySpan<float>((float*)wP, g.WeightSize),
-                    hasBias ? new ReadOnlySpan<float>((float*)bP, g.OutChannels) : default,
-                    new Span<float>((float*)outP + (long)b * g.OutputImageSize, g.OutputImageSize), relu, parallelGemm));
-            }
+            PinnedSpan<float> x = new(px, input.Length), w = new(pw, weight.Length), b = new(pb, bias.Length), y = new(py, output.Length);
+            // One chunk = one image: it owns its output, so chunks may run in any order.
+            ForImages(g.Batch, (n, parallelGemm) => ForwardImage(in g, x.Slice(n * g.InputImageSize, g.InputImageSize), w, b,
+                y.Slice(n * g.OutputImageSize, g.OutputImageSize), relu, parallelGemm));
         }
     }
 
@@ -89,35 +82,34 @@ internal static class Conv2dKernel
     {
         Check(in s, gradInput.Length, weight.Length, gradOutput.Length, 0, allowBias: false);
         Conv2dShape g = s;
-        int p = g.OutHeight * g.OutWidth, kdim = g.PatchSize;
-        unsafe
+        fixed (float* pdy = gradOutput, pw = weight, pdx = gradInput)
         {
-            fixed (float* pgo = gradOutput, pw = weight, pgi = gradInput)
-            {
-                nint goP = (nint)pgo, wP = (nint)pw, giP = (nint)pgi;
-                ForImages(g.Batch, parallelGemm => (_, b, _) =>
-                {
-                    var dy = new ReadOnlySpan<float>((float*)goP + (long)b * g.OutputImageSize, g.OutputImageSize);
-                    var w = new ReadOnlySpan<float>((float*)wP, g.WeightSize);
-                    var dx = new Span<float>((float*)giP + (long)b * g.InputImageSize, g.InputImageSize);
-                    if (g.IsPointwise)
-                    {
-                        Gemm.Sgemm(true, false, kdim, p, g.OutChannels, 1f, w, kdim, dy, p, 0f, dx, p, parallelGemm, Gemm.BestPath);
-                        return;
-                    }
-                    float[] col = ArrayPool<float>.Shared.Rent(kdim * p);
-                    try
-                    {
-                        Gemm.Sgemm(true, false, kdim, p, g.OutChannels, 1f, w, kdim, dy, p, 0f, col, p, parallelGemm, Gemm.BestPath);
-                        dx.Clear();
-                        Im2Col.Fold(col, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, dx);
-                    }
-                    finally
-                    {
-                        ArrayPool<float>.Shared.Return(col);
-                    }
-                });
-            }
+            PinnedSpan<float> dy = new(pdy, gradOutput.Length), w = new(pw, weight.Length), dx = new(pdx, gradInput.Length);
+            ForImages(g.Batch, (n, parallelGemm) => BackwardInputImage(in g, dy.Slice(n * g.OutputImageSize, g.OutputImageSize), w,
+                dx.Slice(n * g.InputImageSize, g.InputImageSize), parallelGemm));
+        }
+    }
+
+    /// <summary>One image's dX = col2im(Wᵀ · dY) (Wᵀ · dY itself for a pointwise convolution), overwriting <paramref name="dx"/>.</summary>
+    private static void BackwardInputImage(in Conv2dShape g, ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx,
+        bool parallelGemm)
+    {
+        int p = g.OutHeight * g.OutWidth, kdim = g.PatchSize;
+        if (g.IsPointwise)
+        {
+            Gemm.Sgemm(true, false, kdim, p, g.OutChannels, 1f, w, kdim, dy, p, 0f, dx, p, parallelGemm, Gemm.BestPath);
+            return;
+        }
+        float[] col = ArrayPool<float>.Shared.Rent(kdim * p);
+        try
+        {
+            Gemm.Sgemm(true, false, kdim, p, g.OutChannels, 1f, w, kdim, dy, p, 0f, col, p, parallelGemm, Gemm.BestPath);
+            dx.Clear();
+            Im2Col.Fold(col, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, dx);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(col);
         }
     }
 
@@ -130,7 +122,7 @@ internal static class Conv2dKernel
     {
         Check(in s, input.Length, gradWeight.Length, gradOutput.Length, 0, allowBias: false);
         Conv2dShape g = s;
-        int p = g.OutHeight * g.OutWidth, kdim = g.PatchSize, wsize = g.WeightSize;
+        int wsize = g.WeightSize;
         int chunks = KernelParallel.ChunkCount(g.Batch, WeightGradChunk);
         if (chunks == 0)
         {
@@ -140,44 +132,44 @@ internal static class Conv2dKernel
         // Chunk 0 accumulates straight into gradWeight; the others into pooled partials.
         float[] partials = ArrayPool<float>.Shared.Rent(Math.Max(1, (chunks - 1) * wsize));
         bool parallelGemm = chunks == 1;
-        unsafe
+        fixed (float* pdy = gradOutput, px = input, pdw = gradWeight, ppart = partials)
         {
-            fixed (float* pgo = gradOutput, pin = input, pgw = gradWeight, ppart = partials)
-            {
-                nint goP = (nint)pgo, inP = (nint)pin, gwP = (nint)pgw, partP = (nint)ppart;
-                KernelParallel.ForChunks(g.Batch, WeightGradChunk, (chunk, b0, b1) =>
-                {
-                    float* dst = chunk == 0 ? (float*)gwP : (float*)partP + (long)(chunk - 1) * wsize;
-                    var dw = new Span<float>(dst, wsize);
-                    float[]? col = g.IsPointwise ? null : ArrayPool<float>.Shared.Rent(kdim * p);
-                    try
-                    {
-                        for (int b = b0; b < b1; b++)
-                        {
-                            var dy = new ReadOnlySpan<float>((float*)goP + (long)b * g.OutputImageSize, g.OutputImageSize);
-                            var x = new ReadOnlySpan<float>((float*)inP + (long)b * g.InputImageSize, g.InputImageSize);
-                            ReadOnlySpan<float> cols = x;
-                            if (col is not null)
-                            {
-                                Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH,
-                                    g.PadW, col);
-                                cols = col;
-                            }
-                            // dW (Cout × kdim) += dY (Cout × P) · colᵀ (P × kdim)
-                            Gemm.Sgemm(false, true, g.OutChannels, kdim, p, 1f, dy, p, cols, p, b == b0 ? 0f : 1f, dw, kdim, parallelGemm,
-                                Gemm.BestPath);
-                        }
-                    }
-                    finally
-                    {
-                        if (col is not null) ArrayPool<float>.Shared.Return(col);
-                    }
-                });
-            }
+            PinnedSpan<float> dy = new(pdy, gradOutput.Length), x = new(px, input.Length), dw = new(pdw, wsize);
+            PinnedSpan<float> parts = new(ppart, (chunks - 1) * wsize);
+            KernelParallel.ForChunks(g.Batch, WeightGradChunk, (chunk, b0, b1) =>
+                BackwardWeightImages(in g, b0, b1, dy, x, chunk == 0 ? dw : parts.Slice((chunk - 1) * wsize, wsize), parallelGemm));
         }
         for (int c = 1; c < chunks; c++)
             Elementwise.AddInPlace(partials.AsSpan((c - 1) * wsize, wsize), gradWeight[..wsize]);
         ArrayPool<float>.Shared.Return(partials);
+    }
+
+    /// <summary>dW (Cout × Cin·kh·kw) = Σ over images b0..b1−1, in order, of dY · colᵀ.</summary>
+    private static void BackwardWeightImages(in Conv2dShape g, int b0, int b1, ReadOnlySpan<float> gradOutput, ReadOnlySpan<float> input,
+        Span<float> dw, bool parallelGemm)
+    {
+        int p = g.OutHeight * g.OutWidth, kdim = g.PatchSize;
+        float[]? col = g.IsPointwise ? null : ArrayPool<float>.Shared.Rent(kdim * p);
+        try
+        {
+            for (int b = b0; b < b1; b++)
+            {
+                var dy = gradOutput.Slice(b * g.OutputImageSize, g.OutputImageSize);
+                ReadOnlySpan<float> x = input.Slice(b * g.InputImageSize, g.InputImageSize), cols = x;
+                if (col is not null)
+                {
+                    Im2Col.Unfold(x, g.InChannels, g.Height, g.Width, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, col);
+                    cols = col;
+                }
+                // dW (Cout × kdim) += dY (Cout × P) · colᵀ (P × kdim)
+                Gemm.Sgemm(false, true, g.OutChannels, kdim, p, 1f, dy, p, cols, p, b == b0 ? 0f : 1f, dw, kdim, parallelGemm,
+                    Gemm.BestPath);
+            }
+        }
+        finally
+        {
+            if (col is not null) ArrayPool<float>.Shared.Return(col);
+        }
     }
 
     /// <summary>
@@ -262,14 +254,14 @@ internal static class Conv2dKernel
     }
 
     /// <summary>
-    /// Runs one body per image: in parallel over images (single-threaded GEMMs) when there are several,
-    /// else one image with a parallel GEMM. <paramref name="makeBody"/> receives whether the GEMM may thread.
+    /// Runs <paramref name="body"/>(image, parallelGemm) for every image: in parallel over images (single-threaded GEMMs)
+    /// when there are several, else one image with a parallel GEMM.
     /// </summary>
-    private static void ForImages(int batch, Func<bool, Action<int, int, int>> makeBody)
+    private static void ForImages(int batch, Action<int, bool> body)
     {
         if (batch <= 0) return;
         bool parallelGemm = batch == 1 || KernelParallel.MaxThreads == 1;
-        KernelParallel.ForChunks(batch, 1, makeBody(parallelGemm));
+        KernelParallel.ForChunks(batch, 1, (_, n, _) => body(n, parallelGemm));
     }
 
     private static void Check(in Conv2dShape s, int inputLength, int weightLength, int outputLength, int biasLength, bool allowBias)

@@ -43,32 +43,38 @@ internal static unsafe class Conv2dReluMaxPoolKernel
         if (!bias.IsEmpty && bias.Length < s.OutChannels)
             throw new ArgumentException($"Bias has {bias.Length} elements, expected {s.OutChannels}.", nameof(bias));
         Conv2dShape g = s;
-        int convImage = g.OutputImageSize, pooledImage = g.OutChannels * hp * wp;
-        bool hasBias = !bias.IsEmpty;
+        int pooledImage = g.OutChannels * hp * wp;
         // As Conv2dKernel.Forward: images in parallel with single-threaded GEMMs, one image with a parallel GEMM.
         bool parallelGemm = g.Batch == 1 || KernelParallel.MaxThreads == 1;
-        fixed (float* pin = input, pw = weight, pb = bias, pout = pooled)
-        fixed (int* pidx = indices)
+        fixed (float* px = input, pw = weight, pb = bias, py = pooled)
+        fixed (int* pi = indices)
         {
-            nint inP = (nint)pin, wP = (nint)pw, bP = (nint)pb, outP = (nint)pout, idxP = (nint)pidx;
-            KernelParallel.ForChunks(g.Batch, 1, (_, b, _) =>
-            {
-                float[] y = ArrayPool<float>.Shared.Rent(convImage);
-                try
-                {
-                    var conv = y.AsSpan(0, convImage);
-                    Conv2dKernel.ForwardImage(in g, new ReadOnlySpan<float>((float*)inP + (long)b * g.InputImageSize, g.InputImageSize),
-                        new ReadOnlySpan<float>((float*)wP, g.WeightSize),
-                        hasBias ? new ReadOnlySpan<float>((float*)bP, g.OutChannels) : default, conv, relu: true, parallelGemm);
-                    MaxPool2dKernel.ForwardSerial(conv, g.OutChannels, g.OutHeight, g.OutWidth, poolH, poolW, poolH, poolW,
-                        new Span<float>((float*)outP + (long)b * pooledImage, pooledImage),
-                        new Span<int>((int*)idxP + (long)b * pooledImage, pooledImage));
-                }
-                finally
-                {
-                    ArrayPool<float>.Shared.Return(y);
-                }
-            });
+            PinnedSpan<float> x = new(px, input.Length), w = new(pw, weight.Length), b = new(pb, bias.Length), y = new(py, pooled.Length);
+            PinnedSpan<int> idx = new(pi, indices.Length);
+            KernelParallel.ForChunks(g.Batch, 1, (_, n, _) => ForwardImage(in g, poolH, poolW,
+                x.Slice(n * g.InputImageSize, g.InputImageSize), w, b, y.Slice(n * pooledImage, pooledImage),
+                idx.Slice(n * pooledImage, pooledImage), parallelGemm));
+        }
+    }
+
+    /// <summary>
+    /// One image: convolution + bias + ReLU into a scratch the size of one image's activation, pooled from there into
+    /// <paramref name="pooled"/> and <paramref name="indices"/> (Cout, Hp, Wp).
+    /// </summary>
+    private static void ForwardImage(in Conv2dShape g, int poolH, int poolW, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+        ReadOnlySpan<float> bias, Span<float> pooled, Span<int> indices, bool parallelGemm)
+    {
+        float[] scratch = ArrayPool<float>.Shared.Rent(g.OutputImageSize);
+        try
+        {
+            var conv = scratch.AsSpan(0, g.OutputImageSize);
+            Conv2dKernel.ForwardImage(in g, x, w[..g.WeightSize], bias.IsEmpty ? default : bias[..g.OutChannels], conv, relu: true,
+                parallelGemm);
+            MaxPool2dKernel.ForwardSerial(conv, g.OutChannels, g.OutHeight, g.OutWidth, poolH, poolW, poolH, poolW, pooled, indices);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
         }
     }
 
@@ -92,54 +98,31 @@ internal static unsafe class Conv2dReluMaxPoolKernel
             throw new ArgumentException("Weight gradient span is too short.", nameof(gradWeight));
         if (wantB && gradBias.Length < s.OutChannels)
             throw new ArgumentException("Bias gradient span is too short.", nameof(gradBias));
-        int outPlane = s.OutHeight * s.OutWidth;
-        int[] patchStarts = new int[outPlane];
-        for (int oy = 0, pos = 0; oy < s.OutHeight; oy++)
-            for (int ox = 0; ox < s.OutWidth; ox++, pos++)
-                patchStarts[pos] = (oy * s.Width + ox) * s.InChannels;
         int chunks = KernelParallel.ChunkCount(s.Batch, ImagesPerChunk);
-        int wsize = s.WeightSize, cout = s.OutChannels;
+        int wsize = s.WeightSize, cout = s.OutChannels, weightParts = wantW ? chunks * wsize : 0, biasParts = wantB ? chunks * cout : 0;
+        var g = new Geometry(in s, hp, wp);
 
         // Weights in channels-last order (Cout, kh, kw, Cin), for the input gradient's per-tap rows. Scratch rows are
         // 64-byte aligned (a row of the MNIST CNN is 384 bytes): a vector straddling two cache lines costs a second access.
         float[] weightHwc = ArrayPool<float>.Shared.Rent(wsize + AlignSlack);
-        float[] weightPartials = ArrayPool<float>.Shared.Rent((wantW ? chunks * wsize : 1) + AlignSlack);
-        double[] biasPartials = new double[Math.Max(1, wantB ? chunks * cout : 1)];
+        float[] weightPartials = ArrayPool<float>.Shared.Rent(Math.Max(1, weightParts) + AlignSlack);
+        double[] biasPartials = new double[Math.Max(1, biasParts)];
         try
         {
-            fixed (float* pgp = gradPooled, ppool = pooled, pin = input, pwhRaw = weightHwc, pgi = gradInput, pwpRaw = weightPartials)
-            fixed (float* pw = weight, pgw = gradWeight)
-            fixed (int* pidx = indices, pstarts = patchStarts)
-            fixed (double* pbp = biasPartials)
+            fixed (float* pdy = gradPooled, ppool = pooled, px = input, pwh = weightHwc, pdx = gradInput, pdw = weightPartials)
+            fixed (int* pidx = indices)
+            fixed (double* pdb = biasPartials)
             {
-                float* pwh = Align(pwhRaw), pwp = Align(pwpRaw);
+                var op = new Operands(new(pdy, gradPooled.Length), new(ppool, pooled.Length), new(pidx, indices.Length),
+                    new(px, input.Length), new(Align(pwh), wsize), new(pdx, gradInput.Length), new(Align(pdw), weightParts),
+                    new(pdb, biasParts));
                 for (int co = 0; co < cout; co++)
-                    ToChannelsLast(new ReadOnlySpan<float>(pw + co * s.PatchSize, s.PatchSize), s.InChannels, s.KernelH, s.KernelW,
-                        new Span<float>(pwh + co * s.PatchSize, s.PatchSize));
-                var g = new Geometry(in s, hp, wp, pstarts);
-                var ptrs = new Pointers((nint)pgp, (nint)ppool, (nint)pidx, (nint)pin, (nint)pwh, wantX ? (nint)pgi : 0,
-                    wantW ? (nint)pwp : 0, wantB ? (nint)pbp : 0);
-                KernelParallel.ForChunks(s.Batch, ImagesPerChunk, (chunk, b0, b1) => BackwardChunk(in g, ptrs, chunk, b0, b1));
-                if (wantW && chunks == 0) new Span<float>(pgw, wsize).Clear();
-                else if (wantW)
-                {
-                    // Partials in chunk order, then back to (Cout, Cin, kh, kw).
-                    var total = new Span<float>(pwp, wsize);
-                    for (int c = 1; c < chunks; c++) Elementwise.AddInPlace(new ReadOnlySpan<float>(pwp + (long)c * wsize, wsize), total);
-                    for (int co = 0; co < cout; co++)
-                        FromChannelsLast(total.Slice(co * s.PatchSize, s.PatchSize), s.InChannels, s.KernelH, s.KernelW,
-                            new Span<float>(pgw + co * s.PatchSize, s.PatchSize));
-                }
+                    ToChannelsLast(weight.Slice(co * s.PatchSize, s.PatchSize), s.InChannels, s.KernelH, s.KernelW,
+                        op.WeightHwc.Slice(co * s.PatchSize, s.PatchSize));
+                KernelParallel.ForChunks(s.Batch, ImagesPerChunk, (chunk, b0, b1) => BackwardChunk(in g, in op, chunk, b0, b1));
+                if (wantW) SumWeightPartials(in s, op.WeightPartials, chunks, gradWeight);
             }
-            if (wantB)
-            {
-                for (int co = 0; co < cout; co++)
-                {
-                    double sum = 0;
-                    for (int c = 0; c < chunks; c++) sum += biasPartials[c * cout + co];
-                    gradBias[co] = (float)sum;
-                }
-            }
+            if (wantB) SumBiasPartials(biasPartials, chunks, cout, gradBias);
         }
         finally
         {
@@ -148,49 +131,58 @@ internal static unsafe class Conv2dReluMaxPoolKernel
         }
     }
 
-    /// <summary>One chunk of images: its weight and bias partials (zeroed here) and its images' input gradients.</summary>
-    private static void BackwardChunk(in Geometry g, Pointers p, int chunk, int b0, int b1)
+    /// <summary>dW = Σ of the chunks' channels-last partials, in chunk order, back in (Cout, Cin, kh, kw) order.</summary>
+    private static void SumWeightPartials(in Conv2dShape s, Span<float> partials, int chunks, Span<float> gradWeight)
+    {
+        int wsize = s.WeightSize, patch = s.PatchSize;
+        if (chunks == 0)
+        {
+            gradWeight[..wsize].Clear();
+            return;
+        }
+        var total = partials[..wsize];
+        for (int c = 1; c < chunks; c++) Elementwise.AddInPlace(partials.Slice(c * wsize, wsize), total);
+        for (int co = 0; co < s.OutChannels; co++)
+            FromChannelsLast(total.Slice(co * patch, patch), s.InChannels, s.KernelH, s.KernelW, gradWeight.Slice(co * patch, patch));
+    }
+
+    /// <summary>db[co] = Σ of the chunks' float64 partials, in chunk order.</summary>
+    private static void SumBiasPartials(ReadOnlySpan<double> partials, int chunks, int cout, Span<float> gradBias)
+    {
+        for (int co = 0; co < cout; co++)
+        {
+            double sum = 0;
+            for (int c = 0; c < chunks; c++) sum += partials[c * cout + co];
+            gradBias[co] = (float)sum;
+        }
+    }
+
+    /// <summary>
+    /// One chunk of images, in order: each adds to the chunk's weight and bias partials (zeroed here) and writes its own
+    /// input gradient.
+    /// </summary>
+    private static void BackwardChunk(in Geometry g, in Operands op, int chunk, int b0, int b1)
     {
         Conv2dShape s = g.S;
-        int cin = s.InChannels, cout = s.OutChannels, imageSize = s.InputImageSize, pooledPlane = g.PooledHeight * g.PooledWidth;
-        float* dWc = p.WeightPartials == 0 ? null : (float*)p.WeightPartials + (long)chunk * s.WeightSize;
-        double* dBc = p.BiasPartials == 0 ? null : (double*)p.BiasPartials + (long)chunk * cout;
-        bool wantX = p.GradInput != 0;
-        if (dWc != null) new Span<float>(dWc, s.WeightSize).Clear();
-        if (dBc != null) new Span<double>(dBc, cout).Clear();
-        // Stride 1 without padding: a filter row's taps (kw·Cin values) are contiguous in channels-last order.
-        bool contiguous = s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
-        int entries = cout * pooledPlane, outPlane = s.OutHeight * s.OutWidth;
+        Span<float> dW = op.WeightPartials.Length == 0 ? default : op.WeightPartials.Slice(chunk * s.WeightSize, s.WeightSize);
+        Span<double> dB = op.BiasPartials.Length == 0 ? default : op.BiasPartials.Slice(chunk * s.OutChannels, s.OutChannels);
+        dW.Clear();
+        dB.Clear();
+        int imageSize = s.InputImageSize, entries = s.OutChannels * g.PooledHeight * g.PooledWidth, outPlane = s.OutHeight * s.OutWidth;
         float[] xScratch = ArrayPool<float>.Shared.Rent(imageSize + AlignSlack);
         float[] dxScratch = ArrayPool<float>.Shared.Rent(imageSize + AlignSlack);
         float[] gainScratch = ArrayPool<float>.Shared.Rent(2 * entries);
-        int[] intScratch = ArrayPool<int>.Shared.Rent(3 * entries + outPlane + 1 + cout + 1);
+        int[] intScratch = ArrayPool<int>.Shared.Rent(3 * entries + outPlane + 1 + s.OutChannels + 1);
         try
         {
-            fixed (float* xRaw = xScratch, dxRaw = dxScratch, gains = gainScratch)
+            // An empty span pins as null: the kernels below skip a gradient whose pointer is null.
+            fixed (float* xRaw = xScratch, dxRaw = dxScratch, gains = gainScratch, pdW = dW)
             fixed (int* ints = intScratch)
+            fixed (double* pdB = dB)
             {
-                float* xHwc = Align(xRaw), dxHwc = Align(dxRaw);
                 var lists = new EntryLists(gains, ints, gains + entries, ints + entries, ints + 2 * entries, ints + 3 * entries,
                     ints + 3 * entries + outPlane + 1);
-                for (int b = b0; b < b1; b++)
-                {
-                    long at = (long)b * cout * pooledPlane;
-                    var image = new ImageGradient((float*)p.GradPooled + at, (float*)p.Pooled + at, (int*)p.Indices + at);
-                    if (dWc != null)
-                        ToChannelsLast(new ReadOnlySpan<float>((float*)p.Input + (long)b * imageSize, imageSize), cin, s.Height, s.Width,
-                            new Span<float>(xHwc, imageSize));
-                    if (wantX) new Span<float>(dxHwc, imageSize).Clear();
-                    if (contiguous) ContiguousImage(in g, image, xHwc, (float*)p.WeightHwc, dWc, dBc, wantX ? dxHwc : null, lists);
-                    else
-                    {
-                        if (dBc != null) BiasSums(in g, image, dBc);
-                        GenericImage(in g, image, xHwc, (float*)p.WeightHwc, dWc, wantX ? dxHwc : null);
-                    }
-                    if (wantX)
-                        FromChannelsLast(new ReadOnlySpan<float>(dxHwc, imageSize), cin, s.Height, s.Width,
-                            new Span<float>((float*)p.GradInput + (long)b * imageSize, imageSize));
-                }
+                for (int b = b0; b < b1; b++) BackwardImage(in g, in op, b, Align(xRaw), Align(dxRaw), pdW, pdB, lists);
             }
         }
         finally
@@ -200,6 +192,32 @@ internal static unsafe class Conv2dReluMaxPoolKernel
             ArrayPool<float>.Shared.Return(gainScratch);
             ArrayPool<int>.Shared.Return(intScratch);
         }
+    }
+
+    /// <summary>
+    /// Image <paramref name="b"/>: its input to channels-last (when dW is wanted), its passing pooled gradients through the
+    /// sparse convolution backward into dW, db and a channels-last dX, and that dX back to (Cin, H, W).
+    /// </summary>
+    private static void BackwardImage(in Geometry g, in Operands op, int b, float* xHwc, float* dxHwc, float* dW, double* dB,
+        EntryLists lists)
+    {
+        Conv2dShape s = g.S;
+        int cin = s.InChannels, imageSize = s.InputImageSize;
+        long at = (long)b * s.OutChannels * g.PooledHeight * g.PooledWidth;
+        var image = new ImageGradient(op.GradPooled.Pointer + at, op.Pooled.Pointer + at, op.Indices.Pointer + at);
+        bool wantX = op.GradInput.Length != 0;
+        if (dW != null)
+            ToChannelsLast(op.Input.Slice(b * imageSize, imageSize), cin, s.Height, s.Width, new Span<float>(xHwc, imageSize));
+        if (wantX) new Span<float>(dxHwc, imageSize).Clear();
+        if (g.Contiguous) ContiguousImage(in g, image, xHwc, op.WeightHwc.Pointer, dW, dB, wantX ? dxHwc : null, lists);
+        else
+        {
+            if (dB != null) BiasSums(in g, image, dB);
+            GenericImage(in g, image, xHwc, op.WeightHwc.Pointer, dW, wantX ? dxHwc : null);
+        }
+        if (wantX)
+            FromChannelsLast(new ReadOnlySpan<float>(dxHwc, imageSize), cin, s.Height, s.Width,
+                op.GradInput.Slice(b * imageSize, imageSize));
     }
 
     /// <summary>
@@ -404,11 +422,25 @@ internal static unsafe class Conv2dReluMaxPoolKernel
     /// position <c>oy·Wo + ox</c>: where its patch starts in the channels-last input, <c>(oy·W + ox)·Cin</c> (no integer
     /// division in the inner loops).
     /// </summary>
-    private readonly struct Geometry(in Conv2dShape s, int pooledHeight, int pooledWidth, int* patchStarts)
+    private readonly struct Geometry
     {
-        public readonly Conv2dShape S = s;
-        public readonly int PooledHeight = pooledHeight, PooledWidth = pooledWidth;
-        public readonly int* PatchStarts = patchStarts;
+        public readonly Conv2dShape S;
+        public readonly int PooledHeight, PooledWidth;
+        public readonly int[] PatchStarts;
+
+        public Geometry(in Conv2dShape s, int pooledHeight, int pooledWidth)
+        {
+            S = s;
+            PooledHeight = pooledHeight;
+            PooledWidth = pooledWidth;
+            PatchStarts = new int[s.OutHeight * s.OutWidth];
+            for (int oy = 0, pos = 0; oy < s.OutHeight; oy++)
+                for (int ox = 0; ox < s.OutWidth; ox++, pos++)
+                    PatchStarts[pos] = (oy * s.Width + ox) * s.InChannels;
+        }
+
+        /// <summary>Stride 1 without padding: a filter row's taps (kw·Cin values) are contiguous in channels-last order.</summary>
+        public bool Contiguous => S.StrideH == 1 && S.StrideW == 1 && S.PadH == 0 && S.PadW == 0;
     }
 
     /// <summary>One image's pooled gradient, pooled values and argmax indices, each (Cout, Hp, Wp).</summary>
@@ -429,7 +461,12 @@ internal static unsafe class Conv2dReluMaxPoolKernel
         public readonly int* Positions = positions, Channels = channels, Offsets = offsets, Starts = starts, ChannelStarts = channelStarts;
     }
 
-    /// <summary>Pinned addresses of the backward's operands (0 for a gradient that is not wanted).</summary>
-    private readonly record struct Pointers(nint GradPooled, nint Pooled, nint Indices, nint Input, nint WeightHwc, nint GradInput,
-        nint WeightPartials, nint BiasPartials);
+    /// <summary>
+    /// The backward's operands, pinned: the pooled gradient, values and indices and the input (N, ·), the channels-last
+    /// weights, and the outputs each chunk writes — dX (N, Cin, H, W) and the per-chunk dW and db partials, each empty when
+    /// that gradient is not wanted.
+    /// </summary>
+    private readonly record struct Operands(PinnedSpan<float> GradPooled, PinnedSpan<float> Pooled, PinnedSpan<int> Indices,
+        PinnedSpan<float> Input, PinnedSpan<float> WeightHwc, PinnedSpan<float> GradInput, PinnedSpan<float> WeightPartials,
+        PinnedSpan<double> BiasPartials);
 }

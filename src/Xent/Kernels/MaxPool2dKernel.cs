@@ -9,7 +9,7 @@ namespace Xent.Kernels;
 /// over any number (the last NaN in the window when there are several). Indices are flat positions
 /// <c>iy·W + ix</c> within the input plane.
 /// </summary>
-internal static class MaxPool2dKernel
+internal static unsafe class MaxPool2dKernel
 {
     /// <summary>
     /// Forward over <paramref name="planes"/> (= N·C) planes of H×W. Writes (planes, Ho, Wo) maxima to
@@ -20,26 +20,29 @@ internal static class MaxPool2dKernel
         int kh, int kw, int sh, int sw, int ph, int pw, Span<float> output, Span<int> indices)
     {
         var (ho, wo) = Check(input.Length, planes, height, width, kh, kw, sh, sw, ph, pw, output.Length, indices.Length);
-        int inPlane = height * width, outPlane = ho * wo;
-        unsafe
+        fixed (float* px = input, py = output)
+        fixed (int* pi = indices)
         {
-            fixed (float* pin = input, pout = output)
-            fixed (int* pidx = indices)
-            {
-                nint inP = (nint)pin, outP = (nint)pout, idxP = (nint)pidx;
-                bool fast2x2 = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
-                KernelParallel.ForChunks(planes, PlanesPerChunk(outPlane), (_, p0, p1) =>
-                {
-                    for (int pl = p0; pl < p1; pl++)
-                    {
-                        var x = new ReadOnlySpan<float>((float*)inP + (long)pl * inPlane, inPlane);
-                        var y = new Span<float>((float*)outP + (long)pl * outPlane, outPlane);
-                        var ix = new Span<int>((int*)idxP + (long)pl * outPlane, outPlane);
-                        if (fast2x2) Plane2x2(x, width, ho, wo, y, ix);
-                        else Plane(x, height, width, kh, kw, sh, sw, ph, pw, ho, wo, y, ix);
-                    }
-                });
-            }
+            PinnedSpan<float> x = new(px, input.Length), y = new(py, output.Length);
+            PinnedSpan<int> idx = new(pi, indices.Length);
+            KernelParallel.ForChunks(planes, PlanesPerChunk(ho * wo), (_, p0, p1) =>
+                ForwardPlanes(p0, p1, x, height, width, kh, kw, sh, sw, ph, pw, ho, wo, y, idx));
+        }
+    }
+
+    /// <summary>Planes <paramref name="p0"/>..<paramref name="p1"/>−1 of <see cref="Forward"/>.</summary>
+    private static void ForwardPlanes(int p0, int p1, ReadOnlySpan<float> x, int height, int width, int kh, int kw, int sh, int sw,
+        int ph, int pw, int ho, int wo, Span<float> y, Span<int> idx)
+    {
+        int inPlane = height * width, outPlane = ho * wo;
+        bool fast2x2 = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
+        for (int pl = p0; pl < p1; pl++)
+        {
+            var xp = x.Slice(pl * inPlane, inPlane);
+            var yp = y.Slice(pl * outPlane, outPlane);
+            var ip = idx.Slice(pl * outPlane, outPlane);
+            if (fast2x2) Plane2x2(xp, width, ho, wo, yp, ip);
+            else Plane(xp, height, width, kh, kw, sh, sw, ph, pw, ho, wo, yp, ip);
         }
     }
 
@@ -60,33 +63,16 @@ internal static class MaxPool2dKernel
         // Planes in parallel (each is written by one chunk): the pass is bound by memory bandwidth, not arithmetic.
         // A bad index is reported after the loop, as the ArgumentException a caller expects, not an AggregateException.
         long badAt = -1;
-        unsafe
+        fixed (float* pdy = gradOutput, pdx = gradInput)
+        fixed (int* pi = indices)
         {
-            fixed (float* pgo = gradOutput, pgi = gradInput)
-            fixed (int* pidx = indices)
+            PinnedSpan<float> dy = new(pdy, gradOutput.Length), dx = new(pdx, gradInput.Length);
+            PinnedSpan<int> idx = new(pi, indices.Length);
+            KernelParallel.ForChunks(planes, PlanesPerChunk(outPlane), (long)inPlane + outPlane, (_, p0, p1) =>
             {
-                nint goP = (nint)pgo, giP = (nint)pgi, idxP = (nint)pidx;
-                KernelParallel.ForChunks(planes, PlanesPerChunk(outPlane), (long)inPlane + outPlane, (_, p0, p1) =>
-                {
-                    for (int pl = p0; pl < p1; pl++)
-                    {
-                        var gi = new Span<float>((float*)giP + (long)pl * inPlane, inPlane);
-                        var go = new ReadOnlySpan<float>((float*)goP + (long)pl * outPlane, outPlane);
-                        var idx = new ReadOnlySpan<int>((int*)idxP + (long)pl * outPlane, outPlane);
-                        gi.Clear();
-                        for (int o = 0; o < outPlane; o++)
-                        {
-                            int i = idx[o];
-                            if ((uint)i >= (uint)inPlane)
-                            {
-                                Interlocked.CompareExchange(ref badAt, (long)pl * outPlane + o, -1);
-                                return;
-                            }
-                            gi[i] += go[o];
-                        }
-                    }
-                });
-            }
+                long bad = BackwardPlanes(p0, p1, dy, idx, inPlane, outPlane, dx);
+                if (bad >= 0) Interlocked.CompareExchange(ref badAt, bad, -1);
+            });
         }
         if (badAt >= 0)
         {
@@ -94,6 +80,29 @@ internal static class MaxPool2dKernel
             throw new ArgumentException($"Index {indices[(int)badAt]} at output {o} of plane {pl} is outside the {height}x{width} input.",
                 nameof(indices));
         }
+    }
+
+    /// <summary>
+    /// Planes <paramref name="p0"/>..<paramref name="p1"/>−1 of <see cref="Backward"/>: dX cleared, then dY scatter-added to the
+    /// argmax positions. Returns the flat position of the first out-of-plane index (the chunk stops there), or −1.
+    /// </summary>
+    private static long BackwardPlanes(int p0, int p1, ReadOnlySpan<float> dy, ReadOnlySpan<int> indices, int inPlane, int outPlane,
+        Span<float> dx)
+    {
+        for (int pl = p0; pl < p1; pl++)
+        {
+            var gi = dx.Slice(pl * inPlane, inPlane);
+            var go = dy.Slice(pl * outPlane, outPlane);
+            var idx = indices.Slice(pl * outPlane, outPlane);
+            gi.Clear();
+            for (int o = 0; o < outPlane; o++)
+            {
+                int i = idx[o];
+                if ((uint)i >= (uint)inPlane) return (long)pl * outPlane + o;
+                gi[i] += go[o];
+            }
+        }
+        return -1;
     }
 
     /// <summary>Reference twin of <see cref="Forward"/>: the plain window loop for every plane.</summary>
@@ -115,16 +124,7 @@ internal static class MaxPool2dKernel
         Span<float> output, Span<int> indices)
     {
         var (ho, wo) = Check(input.Length, planes, height, width, kh, kw, sh, sw, 0, 0, output.Length, indices.Length);
-        int inPlane = height * width, outPlane = ho * wo;
-        bool fast2x2 = kh == 2 && kw == 2 && sh == 2 && sw == 2;
-        for (int pl = 0; pl < planes; pl++)
-        {
-            var x = input.Slice(pl * inPlane, inPlane);
-            var y = output.Slice(pl * outPlane, outPlane);
-            var ix = indices.Slice(pl * outPlane, outPlane);
-            if (fast2x2) Plane2x2(x, width, ho, wo, y, ix);
-            else Plane(x, height, width, kh, kw, sh, sw, 0, 0, ho, wo, y, ix);
-        }
+        ForwardPlanes(0, planes, input, height, width, kh, kw, sh, sw, 0, 0, ho, wo, output, indices);
     }
 
     /// <summary>Planes are independent; chunks of about 16 Ki outputs keep the per-chunk overhead small.</summary>
@@ -168,7 +168,7 @@ internal static class MaxPool2dKernel
     /// comparisons in the same window order as the scalar loop, as lane-wise selects instead of branches
     /// (a data-dependent branch per element mispredicts half the time on real activations).
     /// </summary>
-    private static unsafe void Plane2x2(ReadOnlySpan<float> x, int width, int ho, int wo, Span<float> y, Span<int> idx)
+    private static void Plane2x2(ReadOnlySpan<float> x, int width, int ho, int wo, Span<float> y, Span<int> idx)
     {
         if (!Vector256.IsHardwareAccelerated || wo < 8)
         {
@@ -206,7 +206,7 @@ internal static class MaxPool2dKernel
 
     /// <summary>Splits 16 consecutive floats into their even- and odd-position elements.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe (Vector256<float> Even, Vector256<float> Odd) Deinterleave(float* p, Vector256<int> evenOdd)
+    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(float* p, Vector256<int> evenOdd)
     {
         var a = Vector256.Shuffle(Vector256.Load(p), evenOdd);
         var b = Vector256.Shuffle(Vector256.Load(p + 8), evenOdd);

@@ -15,6 +15,12 @@ internal readonly unsafe struct PinnedSpan<T>(T* pointer, int length) where T : 
     /// <summary>The span's length in elements.</summary>
     public int Length => length;
 
+    /// <summary>
+    /// <paramref name="length"/> elements from <paramref name="start"/>, bounds-checked as <see cref="Span{T}.Slice(int, int)"/>
+    /// (a batch's item <c>n</c> is <c>Slice(n * size, size)</c>).
+    /// </summary>
+    public Span<T> Slice(int start, int length) => ((Span<T>)this).Slice(start, length);
+
     /// <summary>The pinned span.</summary>
     public static implicit operator Span<T>(PinnedSpan<T> pinned) => new(pinned.Pointer, pinned.Length);
 
