@@ -134,6 +134,27 @@ public class LinearCrossEntropyKernelTests
     }
 
     [Fact]
+    public void ForwardBackwardAtALargeHiddenSizeTakesDeepChunksAndMatchesTheReference()
+    {
+        // At D = 1100 an L2-sized (1 MiB) W chunk would be 238 classes; the default takes at least 512 (448 + 448 + 404 here).
+        const int n = 13, d = 1100, v = 1300;
+        Assert.Equal((448, 3), default(LinearCrossEntropyChunking).GradientLayout(v, d));
+        var p = LinearCeProblem.Random(7, n, d, v, bias: true, classWeight: false, ignored: 2, ignoreIndex: -100, eps: 0.1f, z: 0f,
+            cap: 0f, scale: 1f);
+        var probe = R.Compute(p, new double[n]);
+        var expected = R.Compute(p, Enumerable.Repeat(1.0 / probe.Denominator, n).ToArray());
+        var one = KernelTestUtil.WithThreads(1, () => RunForwardBackward(p, true, default));
+        Check.Close(expected.Loss.Sum(), one.Totals.LossSum, 1e-5, 1e-5, "loss sum");
+        R.CloseScaled(R.ToFloat(expected.GradHidden), one.GradHidden, 1e-4, 1e-5, "grad hidden");
+        R.CloseScaled(R.ToFloat(expected.GradWeight), one.GradWeight, 1e-4, 1e-5, "grad weight");
+        R.CloseScaled(R.ToFloat(expected.GradBias), one.GradBias, 1e-4, 1e-5, "grad bias");
+        var three = KernelTestUtil.WithThreads(3, () => RunForwardBackward(p, true, default));
+        Assert.Equal(one.GradHidden, three.GradHidden);
+        Assert.Equal(one.GradWeight, three.GradWeight);
+        Assert.Equal(one.GradBias, three.GradBias);
+    }
+
+    [Fact]
     public void ForwardBackwardAgreesWithForwardThenBackward()
     {
         var p = LinearCeProblem.Random(41, 90, 20, 700, bias: true, classWeight: true, ignored: 7, eps: 0.1f, z: 1e-3f, cap: 15f,
