@@ -49,12 +49,21 @@ public static class VocabParallel
     /// <param name="zLossScale">PaLM's z-loss scale (z·lse² per non-ignored row).</param>
     /// <param name="softcap">Gemma 2's logit soft-cap, or null.</param>
     /// <param name="rowChunk">Rows per tile; 0 picks a tile of about 4 MiB.</param>
-    /// <param name="meter">Counts the scratch this call and its backward allocate, or null.</param>
     /// <exception cref="ArgumentException">A shape, dtype or option is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds.</exception>
     public static Tensor LinearCrossEntropy(MpiWorld world, Tensor hidden, Tensor weightShard, Tensor target, int vocabSize,
         Tensor? biasShard = null, Tensor? classWeightShard = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean,
-        float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null, int rowChunk = 0, ScratchMeter? meter = null)
+        float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null, int rowChunk = 0) =>
+        LinearCrossEntropyMetered(world, hidden, weightShard, target, vocabSize, biasShard, classWeightShard, ignoreIndex, reduction,
+            labelSmoothing, zLossScale, softcap, rowChunk, meter: null);
+
+    /// <summary>
+    /// <see cref="LinearCrossEntropy"/> that also counts the scratch this call and its backward allocate in
+    /// <paramref name="meter"/> (for <c>xent bench linear-ce --vocab-parallel</c>).
+    /// </summary>
+    internal static Tensor LinearCrossEntropyMetered(MpiWorld world, Tensor hidden, Tensor weightShard, Tensor target, int vocabSize,
+        Tensor? biasShard, Tensor? classWeightShard, long ignoreIndex, Reduction reduction, float labelSmoothing, float zLossScale,
+        float? softcap, int rowChunk, ScratchMeter? meter)
     {
         ArgumentNullException.ThrowIfNull(world);
         var p = Check(world, hidden, weightShard, target, vocabSize, biasShard, classWeightShard, labelSmoothing, zLossScale, softcap,

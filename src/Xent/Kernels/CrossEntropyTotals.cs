@@ -6,7 +6,7 @@ namespace Xent.Kernels;
 /// </summary>
 /// <param name="LossSum">Σ_i loss_i over all rows (ignored rows contribute 0).</param>
 /// <param name="WeightSum">PyTorch's mean denominator: Σ w[t_i] over non-ignored rows (their count when unweighted).</param>
-public readonly record struct CrossEntropyTotals(double LossSum, double WeightSum)
+internal readonly record struct CrossEntropyTotals(double LossSum, double WeightSum)
 {
     /// <summary>The 'mean' reduction: LossSum / WeightSum rounded to float; NaN (0/0) when every target is ignored.</summary>
     public float Mean => (float)(LossSum / WeightSum);

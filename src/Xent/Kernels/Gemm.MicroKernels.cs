@@ -9,7 +9,7 @@ namespace Xent.Kernels;
 // two for B and one for the broadcast A value; 6x16 uses 12+3 of the 16 ymm. Each accumulator sums
 // its products in k order with one fused multiply-add per step, so an element of C gets the same
 // value from the full tile and from any edge variant.
-public static unsafe partial class Gemm
+internal static unsafe partial class Gemm
 {
     private const int MR512 = 14, NR512 = 32;
     private const int MR256 = 6, NR256 = 16;

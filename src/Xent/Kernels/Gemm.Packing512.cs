@@ -6,7 +6,7 @@ namespace Xent.Kernels;
 
 // AVX-512 packing for the operands whose packed order runs across their rows (A not transposed,
 // B transposed): 16×16 blocks are transposed in registers instead of moved one float at a time.
-public static unsafe partial class Gemm
+internal static unsafe partial class Gemm
 {
     /// <summary>
     /// Transposes the 16×16 block r0..r15 (row i in r_i) in place: afterwards r_j holds column j.

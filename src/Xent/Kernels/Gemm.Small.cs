@@ -16,7 +16,7 @@ namespace Xent.Kernels;
 // Each element of C is computed by exactly one tile with the same sequence of operations whatever the tile's
 // shape, and the tiling depends only on the problem's shape, so threads (used only above ParallelMinFlops)
 // change nothing in the result.
-public static unsafe partial class Gemm
+internal static unsafe partial class Gemm
 {
     /// <summary>A problem whose C has at most this many rows or columns runs unpacked.</summary>
     private const int SmallMaxDim = 16;

@@ -7,7 +7,7 @@ namespace Xent.Kernels;
 
 // Register tiles of the small-matrix path (see Gemm.Small.cs), generated because every accumulator must be
 // a named local for the JIT to keep it in a register; the type parameters fix the tile shape per instantiation.
-public static unsafe partial class Gemm
+internal static unsafe partial class Gemm
 {
     private struct C1 : ISmallCount { public static int N => 1; }
     private struct C2 : ISmallCount { public static int N => 2; }

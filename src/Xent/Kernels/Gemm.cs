@@ -20,7 +20,7 @@ namespace Xent.Kernels;
 /// <see cref="KernelParallel.MaxThreads"/>. Problems whose C is at most 16 rows or columns, or that are tiny,
 /// skip packing and run unpacked register tiles instead (Gemm.Small.cs), with the same guarantee.
 /// </remarks>
-public static unsafe partial class Gemm
+internal static unsafe partial class Gemm
 {
     /// <summary>Depth of one packed slice (products summed in registers before C is updated).</summary>
     private const int KC = 256;

@@ -13,7 +13,7 @@ namespace Xent.Kernels;
 /// but never on <see cref="KernelParallel.MaxThreads"/>. Each partition beyond the first holds
 /// an (N, D) partial gradient of the hidden states during backward.
 /// </param>
-public readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int VocabChunk = 0, int Partitions = 0)
+internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int VocabChunk = 0, int Partitions = 0)
 {
     /// <summary>Default rows per chunk.</summary>
     public const int DefaultRowChunk = 512;

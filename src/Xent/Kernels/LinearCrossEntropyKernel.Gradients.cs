@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace Xent.Kernels;
 
-public static unsafe partial class LinearCrossEntropyKernel
+internal static unsafe partial class LinearCrossEntropyKernel
 {
     /// <summary>
     /// Forward and backward in one pass, for training with a 'sum' or 'mean' reduction: returns the totals

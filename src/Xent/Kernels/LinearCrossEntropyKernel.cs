@@ -36,7 +36,7 @@ namespace Xent.Kernels;
 /// <para><b>Training</b> ('mean' or 'sum' with gradients wanted) takes a third route,
 /// <see cref="ForwardBackward"/>: loss and all gradients in one pass of 3 GEMMs (LinearCrossEntropyKernel.Gradients.cs).</para>
 /// </summary>
-public static unsafe partial class LinearCrossEntropyKernel
+internal static unsafe partial class LinearCrossEntropyKernel
 {
     /// <summary>Pointers, sizes and options of one call, shared by the partition workers.</summary>
     private struct Problem

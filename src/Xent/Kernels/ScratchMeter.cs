@@ -5,7 +5,7 @@ namespace Xent.Kernels;
 /// so that benchmarks and tests can state a kernel's extra memory exactly rather than infer it
 /// from the garbage collector. Thread-safe; pass one to a kernel call and read it afterwards.
 /// </summary>
-public sealed class ScratchMeter
+internal sealed class ScratchMeter
 {
     private long _current, _peak, _total;
 
