@@ -25,6 +25,8 @@ public static partial class F
     /// works from the window maxima alone (one position per pooled value, and only where it is positive), a quarter of the
     /// dense convolution backward's arithmetic for 2×2 windows. Forward values are bit-identical to the unfused ops';
     /// gradients are the same sums in a different order (within float32 rounding of them), and identical for any thread count.
+    /// Only the products that can be nonzero are formed, so where the input holds NaN or ±∞ a gradient that the unfused
+    /// ops would turn into NaN through 0·∞ stays finite (the loss itself is NaN or ∞ then).
     /// </remarks>
     public static Tensor Conv2dReluMaxPool2d(Tensor input, Tensor weight, Tensor? bias, (int H, int W) poolSize,
         (int H, int W)? stride = null, (int H, int W)? padding = null)
