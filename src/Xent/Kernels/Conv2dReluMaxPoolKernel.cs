@@ -371,30 +371,61 @@ internal static unsafe class Conv2dReluMaxPoolKernel
         for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(a, x[i], y[i]);
     }
 
-    /// <summary>(C, H, W) → (H, W, C): pixel by pixel, so the writes run contiguously and the reads are C sequential streams.</summary>
+    /// <summary>(C, H, W) → (H, W, C): a transpose of the C × H·W matrix.</summary>
     private static void ToChannelsLast(ReadOnlySpan<float> chw, int c, int h, int w, Span<float> hwc)
     {
         int plane = h * w;
         if (chw.Length < (long)c * plane || hwc.Length < (long)c * plane) throw new ArgumentException("Image span too short.");
-        fixed (float* src = chw, dst = hwc)
-        {
-            float* d = dst;
-            for (int i = 0; i < plane; i++)
-                for (int ch = 0; ch < c; ch++) *d++ = src[(long)ch * plane + i];
-        }
+        fixed (float* src = chw, dst = hwc) Transpose(src, c, plane, dst);
     }
 
-    /// <summary>(H, W, C) → (C, H, W), overwriting <paramref name="chw"/>, with <see cref="ToChannelsLast"/>'s access pattern.</summary>
+    /// <summary>(H, W, C) → (C, H, W), overwriting <paramref name="chw"/>: a transpose of the H·W × C matrix.</summary>
     private static void FromChannelsLast(ReadOnlySpan<float> hwc, int c, int h, int w, Span<float> chw)
     {
         int plane = h * w;
         if (chw.Length < (long)c * plane || hwc.Length < (long)c * plane) throw new ArgumentException("Image span too short.");
-        fixed (float* src = hwc, dst = chw)
+        fixed (float* src = hwc, dst = chw) Transpose(src, plane, c, dst);
+    }
+
+    /// <summary>
+    /// <c>dst[j·rows + i] = src[i·cols + j]</c>: 16×16 blocks in registers (<see cref="Gemm.Transpose16x16"/>) where
+    /// AVX-512 is available, element by element for the edges and otherwise. A pure permutation: no value changes.
+    /// </summary>
+    private static void Transpose(float* src, int rows, int cols, float* dst)
+    {
+        int r0 = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            float* sp = src;
-            for (int i = 0; i < plane; i++)
-                for (int ch = 0; ch < c; ch++) dst[(long)ch * plane + i] = *sp++;
+            for (; r0 + 16 <= rows; r0 += 16)
+            {
+                int c0 = 0;
+                for (; c0 + 16 <= cols; c0 += 16) Block16(src + (long)r0 * cols + c0, cols, dst + (long)c0 * rows + r0, rows);
+                for (; c0 < cols; c0++)
+                    for (int r = r0; r < r0 + 16; r++) dst[(long)c0 * rows + r] = src[(long)r * cols + c0];
+            }
         }
+        for (; r0 < rows; r0++)
+            for (int col = 0; col < cols; col++) dst[(long)col * rows + r0] = src[(long)r0 * cols + col];
+    }
+
+    /// <summary>One 16×16 block: rows of <paramref name="src"/> (stride <paramref name="srcStride"/>) become rows of
+    /// <paramref name="dst"/>'s columns (stride <paramref name="dstStride"/>).</summary>
+    private static void Block16(float* src, int srcStride, float* dst, int dstStride)
+    {
+        Vector512<float> r0 = Vector512.Load(src), r1 = Vector512.Load(src + srcStride), r2 = Vector512.Load(src + 2 * srcStride),
+            r3 = Vector512.Load(src + 3 * srcStride), r4 = Vector512.Load(src + 4 * srcStride), r5 = Vector512.Load(src + 5 * srcStride),
+            r6 = Vector512.Load(src + 6 * srcStride), r7 = Vector512.Load(src + 7 * srcStride), r8 = Vector512.Load(src + 8 * srcStride),
+            r9 = Vector512.Load(src + 9 * srcStride), r10 = Vector512.Load(src + 10 * srcStride),
+            r11 = Vector512.Load(src + 11 * srcStride), r12 = Vector512.Load(src + 12 * srcStride),
+            r13 = Vector512.Load(src + 13 * srcStride), r14 = Vector512.Load(src + 14 * srcStride),
+            r15 = Vector512.Load(src + 15 * srcStride);
+        Gemm.Transpose16x16(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7, ref r8, ref r9, ref r10, ref r11, ref r12,
+            ref r13, ref r14, ref r15);
+        r0.Store(dst); r1.Store(dst + dstStride); r2.Store(dst + 2 * dstStride); r3.Store(dst + 3 * dstStride);
+        r4.Store(dst + 4 * dstStride); r5.Store(dst + 5 * dstStride); r6.Store(dst + 6 * dstStride); r7.Store(dst + 7 * dstStride);
+        r8.Store(dst + 8 * dstStride); r9.Store(dst + 9 * dstStride); r10.Store(dst + 10 * dstStride);
+        r11.Store(dst + 11 * dstStride); r12.Store(dst + 12 * dstStride); r13.Store(dst + 13 * dstStride);
+        r14.Store(dst + 14 * dstStride); r15.Store(dst + 15 * dstStride);
     }
 
     private static (int Hp, int Wp) Check(in Conv2dShape s, int poolH, int poolW, int inputLength, int weightLength, int pooledLength,
