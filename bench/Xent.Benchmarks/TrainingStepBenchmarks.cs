@@ -27,7 +27,7 @@ public class TrainingStepBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        // The seed model applies Dropout2d to a 2-D input, which warns once; keep the benchmark's output clean.
+        // The PyTorch tutorial's model applies Dropout2d to a 2-D input, which warns once; keep the benchmark's output clean.
         Diagnostics.Warnings.Handler = _ => { };
         var gen = new Generator(0);
         _cnn = new MnistCnn(gen);

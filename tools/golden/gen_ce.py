@@ -209,9 +209,9 @@ def main():
 
     # --- nll_loss on log-probabilities ---
     p = torch.tensor([[0.1, 0.7, 0.2], [0.9, 0.05, 0.05]])
-    add_case("nll_seed", "nll_loss", torch.log(p), torch.tensor([1, 0]),
+    add_case("nll_tutorial", "nll_loss", torch.log(p), torch.tensor([1, 0]),
              note="the PyTorch tutorial's example: mean 0.2310")
-    add_case("nll_seed_single", "nll_loss", torch.log(torch.tensor([0.1, 0.7, 0.2])), torch.tensor(1),
+    add_case("nll_tutorial_single", "nll_loss", torch.log(torch.tensor([0.1, 0.7, 0.2])), torch.tensor(1),
              note="the PyTorch tutorial's single sample: 0.3567")
     add_case("nll_weight_ignore", "nll_loss", torch.log_softmax(logits(N, C), 1), index_targets((N,), C, -100, 2),
              weight=w5)

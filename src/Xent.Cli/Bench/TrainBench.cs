@@ -30,7 +30,7 @@ internal static class TrainBench
         var gen = new Generator(0);
         var model = new MnistCnn(gen);
         model.Train();
-        // The seed model applies Dropout2d to a 2-D input, which warns (as in PyTorch, whose side filters warnings too).
+        // The PyTorch tutorial's model applies Dropout2d to a 2-D input, which warns (as in PyTorch, whose side filters warnings too).
         Diagnostics.Warnings.Handler = _ => { };
         var opt = new Adam(model.Parameters(), lr: 1e-3);
         var crit = new NN.CrossEntropyLoss();

@@ -88,8 +88,8 @@ public sealed class LossCommandTests : IDisposable
     [Fact]
     public void ReductionNone_PrintsShapeAndFirstValues()
     {
-        var result = CliRunner.Run("loss", "nll", "--input", GoldenFile("nll_seed", "input"), "--target", GoldenFile("nll_seed", "target"),
-            "--reduction", "none");
+        var result = CliRunner.Run("loss", "nll", "--input", GoldenFile("nll_tutorial", "input"),
+            "--target", GoldenFile("nll_tutorial", "target"), "--reduction", "none");
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("shape (2,)", result.Stdout, StringComparison.Ordinal);
         Assert.Contains((-Math.Log(0.7)).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)[..5], result.Stdout,
