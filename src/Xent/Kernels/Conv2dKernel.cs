@@ -255,9 +255,9 @@ internal static unsafe class Conv2dKernel
 
     /// <summary>
     /// Runs <paramref name="body"/>(image, parallelGemm) for every image: in parallel over images (single-threaded GEMMs)
-    /// when there are several, else one image with a parallel GEMM.
+    /// when there are several, else one image with a parallel GEMM. Shared with the fused convolution + ReLU + max-pool.
     /// </summary>
-    private static void ForImages(int batch, Action<int, bool> body)
+    internal static void ForImages(int batch, Action<int, bool> body)
     {
         if (batch <= 0) return;
         bool parallelGemm = batch == 1 || KernelParallel.MaxThreads == 1;

@@ -44,14 +44,13 @@ internal static unsafe class Conv2dReluMaxPoolKernel
             throw new ArgumentException($"Bias has {bias.Length} elements, expected {s.OutChannels}.", nameof(bias));
         Conv2dShape g = s;
         int pooledImage = g.OutChannels * hp * wp;
-        // As Conv2dKernel.Forward: images in parallel with single-threaded GEMMs, one image with a parallel GEMM.
-        bool parallelGemm = g.Batch == 1 || KernelParallel.MaxThreads == 1;
         fixed (float* px = input, pw = weight, pb = bias, py = pooled)
         fixed (int* pi = indices)
         {
             PinnedSpan<float> x = new(px, input.Length), w = new(pw, weight.Length), b = new(pb, bias.Length), y = new(py, pooled.Length);
             PinnedSpan<int> idx = new(pi, indices.Length);
-            KernelParallel.ForChunks(g.Batch, 1, (_, n, _) => ForwardImage(in g, poolH, poolW,
+            // Images and GEMM threading as Conv2dKernel.Forward, whose per-image body this one calls.
+            Conv2dKernel.ForImages(g.Batch, (n, parallelGemm) => ForwardImage(in g, poolH, poolW,
                 x.Slice(n * g.InputImageSize, g.InputImageSize), w, b, y.Slice(n * pooledImage, pooledImage),
                 idx.Slice(n * pooledImage, pooledImage), parallelGemm));
         }
@@ -210,11 +209,7 @@ internal static unsafe class Conv2dReluMaxPoolKernel
             ToChannelsLast(op.Input.Slice(b * imageSize, imageSize), cin, s.Height, s.Width, new Span<float>(xHwc, imageSize));
         if (wantX) new Span<float>(dxHwc, imageSize).Clear();
         if (g.Contiguous) ContiguousImage(in g, image, xHwc, op.WeightHwc.Pointer, dW, dB, wantX ? dxHwc : null, lists);
-        else
-        {
-            if (dB != null) BiasSums(in g, image, dB);
-            GenericImage(in g, image, xHwc, op.WeightHwc.Pointer, dW, wantX ? dxHwc : null);
-        }
+        else GenericImage(in g, image, xHwc, op.WeightHwc.Pointer, dW, dB, wantX ? dxHwc : null, lists);
         if (wantX)
             FromChannelsLast(new ReadOnlySpan<float>(dxHwc, imageSize), cin, s.Height, s.Width,
                 op.GradInput.Slice(b * imageSize, imageSize));
@@ -227,40 +222,18 @@ internal static unsafe class Conv2dReluMaxPoolKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Passes(float pooled, float grad) => pooled > 0f && grad != 0f;
 
-    /// <summary>db[co] += Σ of the image's passing pooled gradients, in float64.</summary>
-    private static void BiasSums(in Geometry g, ImageGradient image, double* dB)
-    {
-        int pooledPlane = g.PooledHeight * g.PooledWidth;
-        for (int co = 0; co < g.S.OutChannels; co++)
-        {
-            long at = (long)co * pooledPlane;
-            double sum = 0;
-            for (int q = 0; q < pooledPlane; q++)
-                if (Passes(image.Pooled[at + q], image.Grad[at + q])) sum += image.Grad[at + q];
-            dB[co] += sum;
-        }
-    }
-
     /// <summary>
-    /// Stride 1, no padding, where a filter row's taps (kw·Cin values) are contiguous in channels-last order. One pass over
-    /// the pooled elements lists the passing ones, output channel by output channel, as (grad, patch start) — dW[co] +=
-    /// Σ grad · input patch row is then accumulated in registers from that list — and sums the bias gradient. For dX the
-    /// list is regrouped by convolution output position (a counting sort, channel order kept), so each position's patch
-    /// rows take Σ grad · filter row in registers and are updated once; positions run in kw phases of the columns, so
-    /// two consecutive updates never touch the same row (a load waiting on the previous update's store would stall).
+    /// Lists the image's passing pooled elements output channel by output channel, in pooled order, as (gradient,
+    /// convolution position, channel), with <c>ChannelStarts[co]</c> where channel co's run begins (and
+    /// <c>ChannelStarts[Cout]</c> the count), and adds each channel's gradient sum, in float64, to db when wanted.
     /// </summary>
-    private static void ContiguousImage(in Geometry g, ImageGradient image, float* xHwc, float* wHwc, float* dW, double* dB,
-        float* dxHwc, EntryLists lists)
+    private static int ListPassing(in Geometry g, ImageGradient image, double* dB, EntryLists lists)
     {
-        Conv2dShape s = g.S;
-        int pooledPlane = g.PooledHeight * g.PooledWidth, rowLength = s.KernelW * s.InChannels, patch = s.PatchSize;
-        int inputRow = s.Width * s.InChannels, outPlane = s.OutHeight * s.OutWidth, wo = s.OutWidth;
-        int total = 0, cout = s.OutChannels;
-        int* channelStarts = lists.ChannelStarts;
+        int pooledPlane = g.PooledHeight * g.PooledWidth, cout = g.S.OutChannels, total = 0;
         for (int co = 0; co < cout; co++)
         {
             long at = (long)co * pooledPlane;
-            channelStarts[co] = total;
+            lists.ChannelStarts[co] = total;
             double biasSum = 0;
             for (int q = 0; q < pooledPlane; q++)
             {
@@ -273,7 +246,26 @@ internal static unsafe class Conv2dReluMaxPoolKernel
             }
             if (dB != null) dB[co] += biasSum;
         }
-        channelStarts[cout] = total;
+        lists.ChannelStarts[cout] = total;
+        return total;
+    }
+
+    /// <summary>
+    /// Stride 1, no padding, where a filter row's taps (kw·Cin values) are contiguous in channels-last order. From the
+    /// list of passing pooled elements (<see cref="ListPassing"/>), dW[co] += Σ grad · input patch row is accumulated in
+    /// registers per output channel, the list's positions turned into patch starts. For dX the
+    /// list is regrouped by convolution output position (a counting sort, channel order kept), so each position's patch
+    /// rows take Σ grad · filter row in registers and are updated once; positions run in kw phases of the columns, so
+    /// two consecutive updates never touch the same row (a load waiting on the previous update's store would stall).
+    /// </summary>
+    private static void ContiguousImage(in Geometry g, ImageGradient image, float* xHwc, float* wHwc, float* dW, double* dB,
+        float* dxHwc, EntryLists lists)
+    {
+        Conv2dShape s = g.S;
+        int rowLength = s.KernelW * s.InChannels, patch = s.PatchSize;
+        int inputRow = s.Width * s.InChannels, outPlane = s.OutHeight * s.OutWidth, wo = s.OutWidth;
+        int total = ListPassing(in g, image, dB, lists), cout = s.OutChannels;
+        int* channelStarts = lists.ChannelStarts;
         if (dW != null)
         {
             for (int e = 0; e < total; e++) lists.Offsets[e] = g.PatchStarts[lists.Positions[e]];
@@ -314,22 +306,24 @@ internal static unsafe class Conv2dReluMaxPoolKernel
                 }
     }
 
-    /// <summary>Any stride and padding: each passing pooled element's taps one at a time, skipping those in the padding.</summary>
-    private static void GenericImage(in Geometry g, ImageGradient image, float* xHwc, float* wHwc, float* dW, float* dxHwc)
+    /// <summary>
+    /// Any stride and padding: each listed pooled element's taps one at a time (Cin values each, one-entry
+    /// <see cref="WeightedRows.Accumulate"/> calls), skipping those in the padding.
+    /// </summary>
+    private static void GenericImage(in Geometry g, ImageGradient image, float* xHwc, float* wHwc, float* dW, double* dB,
+        float* dxHwc, EntryLists lists)
     {
         Conv2dShape s = g.S;
-        int cin = s.InChannels, kh = s.KernelH, kw = s.KernelW, h = s.Height, w = s.Width, wo = s.OutWidth;
-        int pooledPlane = g.PooledHeight * g.PooledWidth;
+        int cin = s.InChannels, kh = s.KernelH, kw = s.KernelW, h = s.Height, w = s.Width, wo = s.OutWidth, zero = 0;
+        ListPassing(in g, image, dB, lists);
         for (int co = 0; co < s.OutChannels; co++)
         {
-            long at = (long)co * pooledPlane;
             float* dWrow = dW == null ? null : dW + (long)co * s.PatchSize;
             float* wRow = wHwc + (long)co * s.PatchSize;
-            for (int q = 0; q < pooledPlane; q++)
+            for (int e = lists.ChannelStarts[co]; e < lists.ChannelStarts[co + 1]; e++)
             {
-                float grad = image.Grad[at + q];
-                if (!Passes(image.Pooled[at + q], grad)) continue;
-                int pos = image.Indices[at + q], oy = pos / wo, ox = pos - oy * wo;
+                float* grad = lists.Gains + e;
+                int pos = lists.Positions[e], oy = pos / wo, ox = pos - oy * wo;
                 for (int ky = 0; ky < kh; ky++)
                 {
                     int iy = oy * s.StrideH - s.PadH + ky;
@@ -340,35 +334,12 @@ internal static unsafe class Conv2dReluMaxPoolKernel
                         if ((uint)ix >= (uint)w) continue;
                         long pixel = ((long)iy * w + ix) * cin;
                         int tap = (ky * kw + kx) * cin;
-                        if (dWrow != null) Axpy(grad, xHwc + pixel, dWrow + tap, cin);
-                        if (dxHwc != null) Axpy(grad, wRow + tap, dxHwc + pixel, cin);
+                        if (dWrow != null) WeightedRows.Accumulate(dWrow + tap, xHwc + pixel, grad, &zero, 1, cin);
+                        if (dxHwc != null) WeightedRows.Accumulate(dxHwc + pixel, wRow + tap, grad, &zero, 1, cin);
                     }
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// <c>y[i] = fma(a, x[i], y[i])</c>: one fused multiply-add per element, so the bits are the same at every vector
-    /// width (and without SIMD, where <see cref="MathF.FusedMultiplyAdd"/> rounds once too).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy(float a, float* x, float* y, int n)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var va = Vector512.Create(a);
-            for (; i <= n - 16; i += 16)
-                Vector512.FusedMultiplyAdd(va, Vector512.Load(x + i), Vector512.Load(y + i)).Store(y + i);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var va = Vector256.Create(a);
-            for (; i <= n - 8; i += 8)
-                Vector256.FusedMultiplyAdd(va, Vector256.Load(x + i), Vector256.Load(y + i)).Store(y + i);
-        }
-        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(a, x[i], y[i]);
     }
 
     /// <summary>(C, H, W) → (H, W, C): a transpose of the C × H·W matrix.</summary>
