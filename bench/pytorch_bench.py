@@ -137,8 +137,8 @@ def load_idx(name):
     import numpy as np
     root = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
     path = os.path.join(root, name)
-    opener = gzip.open if os.path.exists(path + ".gz") else open
-    with opener(path + ".gz" if os.path.exists(path + ".gz") else path, "rb") as f:
+    gz = os.path.exists(path + ".gz")
+    with (gzip.open(path + ".gz") if gz else open(path, "rb")) as f:
         data = f.read()
     dims = data[3]
     shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]

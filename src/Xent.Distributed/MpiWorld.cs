@@ -174,7 +174,6 @@ public sealed unsafe class MpiWorld : IDisposable
     }
 
     private void RankOrderedSum<T>(ReadOnlySpan<T> all, int n, Span<T> destination)
-       
         where T : unmanaged, IAdditionOperators<T, T, T>, IAdditiveIdentity<T, T>
     {
         all[..n].CopyTo(destination);

@@ -1,3 +1,4 @@
+using Xent.Kernels;
 using Xent.NN;
 using static Xent.Onnx.OnnxGraphBuilder;
 
@@ -132,9 +133,10 @@ internal sealed class OnnxLayerEmitter(OnnxGraphBuilder graph, IReadOnlyDictiona
     private string ParameterName(Parameter p, string scope, string fallback) =>
         parameterNames.TryGetValue(p, out var name) ? name : scope + "." + fallback;
 
-    // PyTorch's (and ONNX's, with ceil_mode 0) output size: floor((in + 2·pad − kernel) / stride) + 1, floor for negatives too.
+    // The forward pass's rule (Im2Col.OutputSize, also ONNX's with ceil_mode 0); 0 when the window is larger than the padded
+    // input, so that the callers report it with the layer's name.
     private static int OutputSize(int size, int kernel, int stride, int pad) =>
-        (int)Math.Floor((size + 2.0 * pad - kernel) / stride) + 1;
+        size + 2 * pad < kernel ? 0 : Im2Col.OutputSize(size, kernel, stride, pad);
 
     internal static string Describe(int[] sampleShape) => $"input of shape (N, {string.Join(", ", sampleShape)})";
 }
