@@ -102,16 +102,14 @@ public class EvalReportCliTests
         Assert.Contains("xent calibrate", html);
 
         var bad = CliRunner.Run("eval", "--checkpoint", TorchLinear, "--data", GoldenDir, "--report", dir.Path);
-        Assert.Equal(2, bad.ExitCode);
-        var line = Assert.Single(bad.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("error: --report", line);
+        CliAssert.OneLineError(bad, 2);
+        Assert.StartsWith("error: --report", bad.Stderr, StringComparison.Ordinal);
 
         // The checkpoint is never overwritten by its own report.
         string copy = dir.File("model.safetensors");
         File.Copy(TorchLinear, copy);
         var self = CliRunner.Run("eval", "--checkpoint", copy, "--data", GoldenDir, "--report", copy);
-        Assert.Equal(2, self.ExitCode);
-        Assert.Contains("is the checkpoint", Assert.Single(self.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        CliAssert.OneLineError(self, 2, "is the checkpoint");
         Assert.Equal(File.ReadAllBytes(TorchLinear), File.ReadAllBytes(copy));
     }
 
