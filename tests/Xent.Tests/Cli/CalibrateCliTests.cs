@@ -116,12 +116,6 @@ public sealed class CalibrateCliTests : IDisposable
             ["calibrate", "--checkpoint", Checkpoint, "--data", Path.Combine(_dir, "no-such-dir")],
             ["calibrate", "--checkpoint", Checkpoint, "--data", GoldenDir, "--model", "cnn"],
         })
-        {
-            var r = CliRunner.Run(args);
-            Assert.Equal(2, r.ExitCode);
-            var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Single(lines);
-            Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
-        }
+            CliAssert.OneLineError(CliRunner.Run(args), 2, what: string.Join(' ', args));
     }
 }

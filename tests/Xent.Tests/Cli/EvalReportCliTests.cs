@@ -33,11 +33,15 @@ public class EvalReportCliTests
         return (logits, targets);
     }
 
-    /// <summary>Per bin of 15: (count, accuracy) of softmax(logits / T)'s confidences, in float64, bins (m/15, (m+1)/15].</summary>
-    private static (long Count, double Accuracy)[] ExpectedBins(float[] logits, long[] targets, float temperature)
+    /// <summary>
+    /// Per bin of 15: (count, accuracy) of softmax(logits / T)'s confidences, in float64, bins (m/15, (m+1)/15]; and the
+    /// ECE those bins give, Σ count·|accuracy − mean confidence| / N.
+    /// </summary>
+    private static (long Count, double Accuracy)[] ExpectedBins(float[] logits, long[] targets, float temperature, out double ece)
     {
         var count = new long[15];
         var right = new long[15];
+        var confidenceSum = new double[15];
         for (int i = 0; i < targets.Length; i++)
         {
             var row = logits.AsSpan(i * 10, 10).ToArray().Select(v => (double)(temperature == 1f ? v : v / temperature)).ToArray();
@@ -45,10 +49,15 @@ public class EvalReportCliTests
             double confidence = 1 / row.Sum(v => Math.Exp(v - row[arg]));
             int b = Math.Clamp((int)Math.Ceiling(confidence * 15) - 1, 0, 14);
             count[b]++;
+            confidenceSum[b] += confidence;
             if (arg == targets[i]) right[b]++;
         }
+        ece = Enumerable.Range(0, 15).Sum(b => Math.Abs(right[b] - confidenceSum[b])) / targets.Length;
         return Enumerable.Range(0, 15).Where(b => count[b] > 0).Select(b => (count[b], (double)right[b] / count[b])).ToArray();
     }
+
+    private static (long Count, double Accuracy)[] ExpectedBins(float[] logits, long[] targets, float temperature) =>
+        ExpectedBins(logits, targets, temperature, out _);
 
     /// <summary>The bars of one series of the reliability diagram: (data-count, data-accuracy) in bin order.</summary>
     private static (long Count, double Accuracy)[] Bars(string html, int series) =>
@@ -74,8 +83,11 @@ public class EvalReportCliTests
 
         string html = File.ReadAllText(report);
         var (logits, targets) = Logits();
-        Assert.Equal(ExpectedBins(logits, targets, 1), Bars(html, 0));
-        Assert.Equal(ExpectedBins(logits, targets, t), Bars(html, 1));
+        Assert.Equal(ExpectedBins(logits, targets, 1, out double expectedEceBefore), Bars(html, 0));
+        Assert.Equal(ExpectedBins(logits, targets, t, out double expectedEceAfter), Bars(html, 1));
+        // eval's ECE, printed in the legend, is the ECE of the bins computed here.
+        Check.Close(expectedEceBefore, eceBefore, 1e-9, 1e-12, "ece at T = 1");
+        Check.Close(expectedEceAfter, eceAfter, 1e-9, 1e-12, "ece at T");
         Assert.Contains(string.Create(C, $"T = 1 (ECE {eceBefore:F4})"), html);
         Assert.Contains(string.Create(C, $"T = {t.ToString("0.####", C)} (ECE {eceAfter:F4})"), html);
         using var torch = JsonDocument.Parse(File.ReadAllText(Path.Combine(GoldenDir, "torch_linear_eval.json")));
@@ -102,16 +114,14 @@ public class EvalReportCliTests
         Assert.Contains("xent calibrate", html);
 
         var bad = CliRunner.Run("eval", "--checkpoint", TorchLinear, "--data", GoldenDir, "--report", dir.Path);
-        Assert.Equal(2, bad.ExitCode);
-        var line = Assert.Single(bad.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("error: --report", line);
+        CliAssert.OneLineError(bad, 2);
+        Assert.StartsWith("error: --report", bad.Stderr, StringComparison.Ordinal);
 
         // The checkpoint is never overwritten by its own report.
         string copy = dir.File("model.safetensors");
         File.Copy(TorchLinear, copy);
         var self = CliRunner.Run("eval", "--checkpoint", copy, "--data", GoldenDir, "--report", copy);
-        Assert.Equal(2, self.ExitCode);
-        Assert.Contains("is the checkpoint", Assert.Single(self.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        CliAssert.OneLineError(self, 2, "is the checkpoint");
         Assert.Equal(File.ReadAllBytes(TorchLinear), File.ReadAllBytes(copy));
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Xent.IO;
+using Xent.Tests.Data;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
 using Xent.Tests.Training;
@@ -215,14 +216,14 @@ public sealed class HostileInputTests : IDisposable
         switch (damage)
         {
             case "wrong magic": Patch(images, 0, 0x12); break;
-            case "wrong item count": File.WriteAllBytes(labels, Idx([.. new byte[19]], 19)); break;
+            case "wrong item count": File.WriteAllBytes(labels, IdxFiles.Encode([.. new byte[19]], 19)); break;
             case "label 10": Patch(labels, 8 + 7, 10); break;
-            case "27x27 images": File.WriteAllBytes(images, Idx(new byte[20 * 27 * 27], 20, 27, 27)); break;
+            case "27x27 images": File.WriteAllBytes(images, IdxFiles.Encode(new byte[20 * 27 * 27], 20, 27, 27)); break;
             case "empty file": File.WriteAllBytes(images, []); break;
             case "truncated": File.WriteAllBytes(images, File.ReadAllBytes(images)[..^100]); break;
             case "no images":
-                File.WriteAllBytes(images, Idx([], 0, 28, 28));
-                File.WriteAllBytes(labels, Idx([], 0));
+                File.WriteAllBytes(images, IdxFiles.Encode([], 0, 28, 28));
+                File.WriteAllBytes(labels, IdxFiles.Encode([], 0));
                 break;
         }
         var train = InProcessCli.Run(["train", "--data", data, "--out", Dir("out-" + damage.Replace(' ', '-')), .. Quick, "--epochs", "1"]);
@@ -240,16 +241,6 @@ public sealed class HostileInputTests : IDisposable
         var bytes = File.ReadAllBytes(path);
         bytes[offset] = value;
         File.WriteAllBytes(path, bytes);
-    }
-
-    private static byte[] Idx(byte[] data, params int[] shape)
-    {
-        var bytes = new byte[4 + 4 * shape.Length + data.Length];
-        bytes[2] = 0x08;
-        bytes[3] = (byte)shape.Length;
-        for (int i = 0; i < shape.Length; i++) BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * i), shape[i]);
-        data.CopyTo(bytes, 4 + 4 * shape.Length);
-        return bytes;
     }
 
     [Fact]

@@ -90,12 +90,7 @@ public sealed class LossCommandExtraTests : IDisposable
         var args = new List<string> { "loss", kind, "--input", GoldenFile(caseName, "input"), "--target", GoldenFile(caseName, "target"),
             option, value };
         if (kind == "distillation" && option != "--temperature") args.AddRange(["--temperature", "2"]);
-        var result = CliRunner.Run(args);
-        Assert.Equal(2, result.ExitCode);
-        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.Contains("error: ", lines[0]);
-        Assert.Contains(mentioned, lines[0]);
+        CliAssert.OneLineError(CliRunner.Run(args), 2, mentioned);
     }
 
     [Fact]

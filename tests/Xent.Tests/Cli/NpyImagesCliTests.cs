@@ -116,9 +116,6 @@ public class NpyImagesCliTests
         string hwc = dir.File("hwc.npy");
         Npy.Write(hwc, new float[2 * plane * 3], [2, Size, Size, 3]);
         var bad = CliRunner.Run("predict", "--checkpoint", ckpt, "--input", hwc);
-        Assert.Equal(2, bad.ExitCode);
-        var line = Assert.Single(bad.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("error: ", line);
-        Assert.Contains("expected an array of shape (N, 3, 8, 8), channels first", line);
+        CliAssert.OneLineError(bad, 2, "expected an array of shape (N, 3, 8, 8), channels first");
     }
 }

@@ -16,14 +16,7 @@ public class OwnDataCliTests
     private static void Ok(CliResult r) => Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
 
     /// <summary>Exit 2 and exactly one stderr line, starting with <c>error:</c> and holding <paramref name="expected"/>.</summary>
-    private static void OneError(CliResult r, string expected)
-    {
-        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}{r.Stdout}");
-        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
-    }
+    private static void OneError(CliResult r, string expected) => CliAssert.OneLineError(r, 2, expected);
 
     [Fact]
     public void CsvTrainsEvaluatesAndPredictsWithClassNamesFromTheCheckpoint()
