@@ -144,10 +144,10 @@ internal static unsafe partial class CrossEntropyKernel
         Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
-        CheckOptional(rows, loss.Length, nameof(loss));
-        CheckOptional(rows, rowMax.Length, nameof(rowMax));
-        CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
-        CheckOptional(rows, rowWeight.Length, nameof(rowWeight));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.EmptyOrLength(rows, rowWeight.Length, nameof(rowWeight));
         ValidateTargets(targets, classes, ignoreIndex);
         int rpc = SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
@@ -313,7 +313,7 @@ internal static unsafe partial class CrossEntropyKernel
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
         KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
-        CheckOptional(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
         ValidateTargets(targets, classes, ignoreIndex);
         return ForwardBackwardChecked(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, gradScale, gradLogits, loss);
     }
@@ -397,9 +397,9 @@ internal static unsafe partial class CrossEntropyKernel
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
         KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
-        CheckOptional(rows, loss.Length, nameof(loss));
-        CheckOptional(rows, rowMax.Length, nameof(rowMax));
-        CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
         int rpc = SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
@@ -624,19 +624,14 @@ internal static unsafe partial class CrossEntropyKernel
         return n;
     }
 
-    private static void CheckOptional(int rows, int length, string name)
-    {
-        if (length != 0 && length != rows)
-            throw new ArgumentException($"Expected {name} to be empty or have {rows} elements but it has {length}.", name);
-    }
 
-    private static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
+    /// <summary>The lengths a class-index loss's backward takes: m and l per row, g per row or one, and the gradient.</summary>
+    internal static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         KernelArgs.SameLength(rows, rowMax.Length, nameof(rowMax));
         KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
-        if (rowGrad.Length != 1 && rowGrad.Length != rows)
-            throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
+        KernelArgs.OneOrLength(rows, rowGrad.Length, nameof(rowGrad));
         KernelArgs.SameLength(rows * classes, gradLogits.Length, nameof(gradLogits));
     }
 }

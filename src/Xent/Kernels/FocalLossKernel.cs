@@ -42,9 +42,9 @@ internal static unsafe class FocalLossKernel
         ReadOnlySpan<float> weight, long ignoreIndex, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
-        CheckOptional(rows, loss.Length, nameof(loss));
-        CheckOptional(rows, rowMax.Length, nameof(rowMax));
-        CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
         int rpc = SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         var weightPart = new double[lossPart.Length];
@@ -113,7 +113,7 @@ internal static unsafe class FocalLossKernel
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
-        CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
+        CrossEntropyKernel.CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         fixed (float* px = logits, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         fixed (long* pt = targets)
         {
@@ -150,7 +150,7 @@ internal static unsafe class FocalLossKernel
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
-        CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
+        CrossEntropyKernel.CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         for (int r = 0; r < rows; r++)
         {
             var x = logits.Slice(r * classes, classes);
@@ -176,7 +176,7 @@ internal static unsafe class FocalLossKernel
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
         KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
-        CheckOptional(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
         return ForwardBackwardChecked(logits, targets, rows, classes, gamma, weight, ignoreIndex, gradScale, gradLogits, loss);
     }
 
@@ -300,21 +300,5 @@ internal static unsafe class FocalLossKernel
         LossOptions.CheckGamma(gamma);
         CrossEntropyKernel.ValidateTargets(targets, classes, ignoreIndex);
         return n;
-    }
-
-    private static void CheckOptional(int rows, int length, string name)
-    {
-        if (length != 0 && length != rows)
-            throw new ArgumentException($"Expected {name} to be empty or have {rows} elements but it has {length}.", name);
-    }
-
-    private static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
-        ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
-    {
-        KernelArgs.SameLength(rows, rowMax.Length, nameof(rowMax));
-        KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
-        if (rowGrad.Length != 1 && rowGrad.Length != rows)
-            throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
-        KernelArgs.SameLength(rows * classes, gradLogits.Length, nameof(gradLogits));
     }
 }

@@ -37,9 +37,9 @@ internal static unsafe partial class LinearCrossEntropyKernel
     {
         var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
             softcap);
-        CheckOptional(n * dim, gradHidden.Length, nameof(gradHidden));
-        CheckOptional(v * dim, gradWeight.Length, nameof(gradWeight));
-        CheckOptional(v, gradBias.Length, nameof(gradBias));
+        KernelArgs.EmptyOrLength(n * dim, gradHidden.Length, nameof(gradHidden));
+        KernelArgs.EmptyOrLength(v * dim, gradWeight.Length, nameof(gradWeight));
+        KernelArgs.EmptyOrLength(v, gradBias.Length, nameof(gradBias));
         gradBias.Clear();
         if (n == 0)
         {
