@@ -149,21 +149,8 @@ internal static unsafe partial class CrossEntropyKernel
         KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
         KernelArgs.EmptyOrLength(rows, rowWeight.Length, nameof(rowWeight));
         ValidateTargets(targets, classes, ignoreIndex);
-        int rpc = SoftmaxKernel.RowsPerChunk(classes);
-        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
-        var weightPart = new double[lossPart.Length];
-        float eps = labelSmoothing, wSum = WeightTotal(weight, classes);
-        fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum, prw = rowWeight)
-        fixed (long* pt = targets)
-        {
-            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
-            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length), rw = new(prw, rowWeight.Length);
-            PinnedSpan<long> t = new(pt, targets.Length);
-            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
-                (lossPart[chunk], weightPart[chunk]) =
-                    ClassIndexRows.Forward(r0, r1, x, t, classes, w, ignoreIndex, new SmoothedRowLoss(wSum, eps), l, m, ls, rw));
-        }
-        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+        return ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex,
+            new SmoothedRowLoss(WeightTotal(weight, classes), labelSmoothing), loss, rowMax, rowLogSum, rowWeight);
     }
 
     /// <summary>

@@ -45,20 +45,8 @@ internal static unsafe class FocalLossKernel
         KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
         KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
         KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
-        int rpc = SoftmaxKernel.RowsPerChunk(classes);
-        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
-        var weightPart = new double[lossPart.Length];
-        fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum)
-        fixed (long* pt = targets)
-        {
-            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
-            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length);
-            PinnedSpan<long> t = new(pt, targets.Length);
-            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
-                (lossPart[chunk], weightPart[chunk]) =
-                    ClassIndexRows.Forward(r0, r1, x, t, classes, w, ignoreIndex, new FocalRowLoss(gamma), l, m, ls, default));
-        }
-        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+        return ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex, new FocalRowLoss(gamma), loss, rowMax,
+            rowLogSum, default);
     }
 
     /// <summary>A row's focal loss (<see cref="RowLoss"/>) and, in the fused pass, its gradient times <paramref name="g"/>.</summary>
