@@ -601,13 +601,23 @@ internal static unsafe partial class CrossEntropyKernel
 
     private static int CheckArgs(ReadOnlySpan<float> logits, int rows, int classes, ReadOnlySpan<float> weight, float labelSmoothing)
     {
+        int n = CheckLogitsAndWeight(logits, rows, classes, weight);
+        LossOptions.CheckLabelSmoothing(labelSmoothing);
+        return n;
+    }
+
+    /// <summary>
+    /// The row count of (N, C) <paramref name="logits"/>, checked against the <paramref name="rows"/> targets, and the
+    /// (C) or empty class weight: the checks every class-index loss makes first.
+    /// </summary>
+    internal static int CheckLogitsAndWeight(ReadOnlySpan<float> logits, int rows, int classes, ReadOnlySpan<float> weight)
+    {
         int n = KernelArgs.Rows(logits.Length, classes, nameof(logits));
         if (n != rows)
             throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({rows}).", nameof(logits));
         if (!weight.IsEmpty && weight.Length != classes)
             throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.",
                 nameof(weight));
-        LossOptions.CheckLabelSmoothing(labelSmoothing);
         return n;
     }
 

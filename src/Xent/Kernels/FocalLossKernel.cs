@@ -276,15 +276,9 @@ internal static unsafe class FocalLossKernel
     }
 
     private static int CheckArgs(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
-        ReadOnlySpan<float> weight,
-        long ignoreIndex)
+        ReadOnlySpan<float> weight, long ignoreIndex)
     {
-        int n = KernelArgs.Rows(logits.Length, classes, nameof(logits));
-        if (n != targets.Length)
-            throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({targets.Length}).", nameof(logits));
-        if (!weight.IsEmpty && weight.Length != classes)
-            throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.",
-                nameof(weight));
+        int n = CrossEntropyKernel.CheckLogitsAndWeight(logits, targets.Length, classes, weight);
         LossOptions.CheckGamma(gamma);
         CrossEntropyKernel.ValidateTargets(targets, classes, ignoreIndex);
         return n;
