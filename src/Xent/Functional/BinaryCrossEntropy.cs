@@ -48,6 +48,15 @@ public static partial class F
                 "probabilities), not int64 class indices; convert it with target.ToFloat().", nameof(target));
     }
 
+    /// <summary>The target of a loss on logits: float32 (<see cref="CheckFloatTarget"/>) and of the input's shape.</summary>
+    private static void CheckLogitsTarget(Tensor input, Tensor target, string op)
+    {
+        CheckFloatTarget(target, op);
+        if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
+            throw new ArgumentException($"Target size ({Shapes.Format(target.ShapeSpan)}) must be the same as input size " +
+                $"({Shapes.Format(input.ShapeSpan)})", nameof(target));
+    }
+
     /// <summary>The weight expanded to <paramref name="shape"/> (no copy when it already has it), or empty.</summary>
     private static float[] BroadcastWeight(Tensor? weight, int[] shape, string name)
     {

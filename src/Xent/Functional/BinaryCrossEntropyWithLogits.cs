@@ -26,10 +26,7 @@ public static partial class F
         Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
     {
         input.RequireFloat(nameof(BinaryCrossEntropyWithLogits));
-        CheckFloatTarget(target, nameof(BinaryCrossEntropyWithLogits));
-        if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
-            throw new ArgumentException($"Target size ({Shapes.Format(target.ShapeSpan)}) must be the same as input size " +
-                $"({Shapes.Format(input.ShapeSpan)})", nameof(target));
+        CheckLogitsTarget(input, target, nameof(BinaryCrossEntropyWithLogits));
         var shape = input.Shape;
         var w = BroadcastWeight(weight, shape, "weight");
         float[] pw;

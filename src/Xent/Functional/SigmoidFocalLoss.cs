@@ -28,10 +28,7 @@ public static partial class F
         Reduction reduction = Reduction.None)
     {
         input.RequireFloat(nameof(SigmoidFocalLoss));
-        CheckFloatTarget(target, nameof(SigmoidFocalLoss));
-        if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
-            throw new ArgumentException($"Target size ({Shapes.Format(target.ShapeSpan)}) must be the same as input size " +
-                $"({Shapes.Format(input.ShapeSpan)})", nameof(target));
+        CheckLogitsTarget(input, target, nameof(SigmoidFocalLoss));
         var shape = input.Shape;
         var x = input.FloatArray;
         var y = target.FloatArray;

@@ -63,7 +63,7 @@ internal static unsafe class BinaryCrossEntropyKernel
         ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, weight, default, gradInput.Length);
-        CheckGrad(gradLoss, input.Length);
+        KernelArgs.OneOrLength(input.Length, gradLoss.Length, nameof(gradLoss));
         fixed (float* pp = input, py = target, pw = weight, pg = gradLoss, pd = gradInput)
         {
             PinnedSpan<float> p = new(pp, input.Length), y = new(py, target.Length), w = new(pw, weight.Length);
@@ -83,7 +83,7 @@ internal static unsafe class BinaryCrossEntropyKernel
         ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, weight, default, gradInput.Length);
-        CheckGrad(gradLoss, input.Length);
+        KernelArgs.OneOrLength(input.Length, gradLoss.Length, nameof(gradLoss));
         BackwardRange(0, input.Length, input, target, weight, gradLoss, gradInput);
     }
 
@@ -125,7 +125,7 @@ internal static unsafe class BinaryCrossEntropyKernel
         ReadOnlySpan<float> posWeight, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, weight, posWeight, gradInput.Length);
-        CheckGrad(gradLoss, input.Length);
+        KernelArgs.OneOrLength(input.Length, gradLoss.Length, nameof(gradLoss));
         fixed (float* px = input, py = target, pw = weight, ppw = posWeight, pg = gradLoss, pd = gradInput)
         {
             PinnedSpan<float> x = new(px, input.Length), y = new(py, target.Length), w = new(pw, weight.Length);
@@ -147,7 +147,7 @@ internal static unsafe class BinaryCrossEntropyKernel
         ReadOnlySpan<float> posWeight, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, weight, posWeight, gradInput.Length);
-        CheckGrad(gradLoss, input.Length);
+        KernelArgs.OneOrLength(input.Length, gradLoss.Length, nameof(gradLoss));
         WithLogitsBackwardRange(0, input.Length, input, target, weight, posWeight, gradLoss, gradInput);
     }
 
@@ -195,12 +195,6 @@ internal static unsafe class BinaryCrossEntropyKernel
             throw new ArgumentException($"The input length ({n}) is not a multiple of the pos_weight length ({posWeight.Length}).",
                 nameof(posWeight));
         if (outLength != n) throw new ArgumentException($"Expected the output to have {n} elements but it has {outLength}.");
-    }
-
-    private static void CheckGrad(ReadOnlySpan<float> gradLoss, int n)
-    {
-        if (gradLoss.Length != 1 && gradLoss.Length != n)
-            throw new ArgumentException($"Expected gradLoss to have 1 or {n} elements but it has {gradLoss.Length}.", nameof(gradLoss));
     }
 
     private static void CheckProbabilities(ReadOnlySpan<float> input)

@@ -4,8 +4,31 @@ using System.Runtime.CompilerServices;
 namespace Xent.Kernels;
 
 /// <summary>The row walks that cross-entropy and focal loss share.</summary>
-internal static class ClassIndexRows
+internal static unsafe class ClassIndexRows
 {
+    /// <summary>
+    /// <see cref="Forward{TLoss}"/> over all rows in parallel chunks of <see cref="SoftmaxKernel.RowsPerChunk"/> rows, the
+    /// chunks' sums combined in chunk order. The caller has checked the arguments.
+    /// </summary>
+    public static CrossEntropyTotals ForwardAll<TLoss>(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int rows, int classes,
+        ReadOnlySpan<float> weight, long ignoreIndex, TLoss rowLoss, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum,
+        Span<float> rowWeight) where TLoss : struct, IRowLoss
+    {
+        int rpc = SoftmaxKernel.RowsPerChunk(classes);
+        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
+        var weightPart = new double[lossPart.Length];
+        fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum, prw = rowWeight)
+        fixed (long* pt = targets)
+        {
+            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
+            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length), rw = new(prw, rowWeight.Length);
+            PinnedSpan<long> t = new(pt, targets.Length);
+            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
+                (lossPart[chunk], weightPart[chunk]) = Forward(r0, r1, x, t, classes, w, ignoreIndex, rowLoss, l, m, ls, rw));
+        }
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+    }
+
     /// <summary>
     /// Rows [r0, r1) of a class-index loss: each row's m and l (into <paramref name="rowMax"/> and <paramref name="rowLogSum"/>
     /// unless empty), its loss and target weight (0 for an ignored row; into <paramref name="loss"/> and

@@ -144,26 +144,13 @@ internal static unsafe partial class CrossEntropyKernel
         Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
-        CheckOptional(rows, loss.Length, nameof(loss));
-        CheckOptional(rows, rowMax.Length, nameof(rowMax));
-        CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
-        CheckOptional(rows, rowWeight.Length, nameof(rowWeight));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.EmptyOrLength(rows, rowWeight.Length, nameof(rowWeight));
         ValidateTargets(targets, classes, ignoreIndex);
-        int rpc = SoftmaxKernel.RowsPerChunk(classes);
-        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
-        var weightPart = new double[lossPart.Length];
-        float eps = labelSmoothing, wSum = WeightTotal(weight, classes);
-        fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum, prw = rowWeight)
-        fixed (long* pt = targets)
-        {
-            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
-            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length), rw = new(prw, rowWeight.Length);
-            PinnedSpan<long> t = new(pt, targets.Length);
-            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
-                (lossPart[chunk], weightPart[chunk]) =
-                    ClassIndexRows.Forward(r0, r1, x, t, classes, w, ignoreIndex, new SmoothedRowLoss(wSum, eps), l, m, ls, rw));
-        }
-        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+        return ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex,
+            new SmoothedRowLoss(WeightTotal(weight, classes), labelSmoothing), loss, rowMax, rowLogSum, rowWeight);
     }
 
     /// <summary>
@@ -313,7 +300,7 @@ internal static unsafe partial class CrossEntropyKernel
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
         KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
-        CheckOptional(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
         ValidateTargets(targets, classes, ignoreIndex);
         return ForwardBackwardChecked(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, gradScale, gradLogits, loss);
     }
@@ -397,9 +384,9 @@ internal static unsafe partial class CrossEntropyKernel
     {
         int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
         KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
-        CheckOptional(rows, loss.Length, nameof(loss));
-        CheckOptional(rows, rowMax.Length, nameof(rowMax));
-        CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
         int rpc = SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
@@ -614,29 +601,34 @@ internal static unsafe partial class CrossEntropyKernel
 
     private static int CheckArgs(ReadOnlySpan<float> logits, int rows, int classes, ReadOnlySpan<float> weight, float labelSmoothing)
     {
+        int n = CheckLogitsAndWeight(logits, rows, classes, weight);
+        LossOptions.CheckLabelSmoothing(labelSmoothing);
+        return n;
+    }
+
+    /// <summary>
+    /// The row count of (N, C) <paramref name="logits"/>, checked against the <paramref name="rows"/> targets, and the
+    /// (C) or empty class weight: the checks every class-index loss makes first.
+    /// </summary>
+    internal static int CheckLogitsAndWeight(ReadOnlySpan<float> logits, int rows, int classes, ReadOnlySpan<float> weight)
+    {
         int n = KernelArgs.Rows(logits.Length, classes, nameof(logits));
         if (n != rows)
             throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({rows}).", nameof(logits));
         if (!weight.IsEmpty && weight.Length != classes)
             throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.",
                 nameof(weight));
-        LossOptions.CheckLabelSmoothing(labelSmoothing);
         return n;
     }
 
-    private static void CheckOptional(int rows, int length, string name)
-    {
-        if (length != 0 && length != rows)
-            throw new ArgumentException($"Expected {name} to be empty or have {rows} elements but it has {length}.", name);
-    }
 
-    private static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
+    /// <summary>The lengths a class-index loss's backward takes: m and l per row, g per row or one, and the gradient.</summary>
+    internal static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         KernelArgs.SameLength(rows, rowMax.Length, nameof(rowMax));
         KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
-        if (rowGrad.Length != 1 && rowGrad.Length != rows)
-            throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
+        KernelArgs.OneOrLength(rows, rowGrad.Length, nameof(rowGrad));
         KernelArgs.SameLength(rows * classes, gradLogits.Length, nameof(gradLogits));
     }
 }

@@ -42,23 +42,11 @@ internal static unsafe class FocalLossKernel
         ReadOnlySpan<float> weight, long ignoreIndex, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
-        CheckOptional(rows, loss.Length, nameof(loss));
-        CheckOptional(rows, rowMax.Length, nameof(rowMax));
-        CheckOptional(rows, rowLogSum.Length, nameof(rowLogSum));
-        int rpc = SoftmaxKernel.RowsPerChunk(classes);
-        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
-        var weightPart = new double[lossPart.Length];
-        fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum)
-        fixed (long* pt = targets)
-        {
-            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
-            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length);
-            PinnedSpan<long> t = new(pt, targets.Length);
-            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
-                (lossPart[chunk], weightPart[chunk]) =
-                    ClassIndexRows.Forward(r0, r1, x, t, classes, w, ignoreIndex, new FocalRowLoss(gamma), l, m, ls, default));
-        }
-        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
+        KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
+        return ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex, new FocalRowLoss(gamma), loss, rowMax,
+            rowLogSum, default);
     }
 
     /// <summary>A row's focal loss (<see cref="RowLoss"/>) and, in the fused pass, its gradient times <paramref name="g"/>.</summary>
@@ -113,7 +101,7 @@ internal static unsafe class FocalLossKernel
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
-        CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
+        CrossEntropyKernel.CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         fixed (float* px = logits, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         fixed (long* pt = targets)
         {
@@ -150,7 +138,7 @@ internal static unsafe class FocalLossKernel
         ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
-        CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
+        CrossEntropyKernel.CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         for (int r = 0; r < rows; r++)
         {
             var x = logits.Slice(r * classes, classes);
@@ -176,7 +164,7 @@ internal static unsafe class FocalLossKernel
     {
         int rows = CheckArgs(logits, targets, classes, gamma, weight, ignoreIndex);
         KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
-        CheckOptional(rows, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
         return ForwardBackwardChecked(logits, targets, rows, classes, gamma, weight, ignoreIndex, gradScale, gradLogits, loss);
     }
 
@@ -288,33 +276,11 @@ internal static unsafe class FocalLossKernel
     }
 
     private static int CheckArgs(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
-        ReadOnlySpan<float> weight,
-        long ignoreIndex)
+        ReadOnlySpan<float> weight, long ignoreIndex)
     {
-        int n = KernelArgs.Rows(logits.Length, classes, nameof(logits));
-        if (n != targets.Length)
-            throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({targets.Length}).", nameof(logits));
-        if (!weight.IsEmpty && weight.Length != classes)
-            throw new ArgumentException($"Expected a weight of {classes} elements (one per class) but got {weight.Length}.",
-                nameof(weight));
+        int n = CrossEntropyKernel.CheckLogitsAndWeight(logits, targets.Length, classes, weight);
         LossOptions.CheckGamma(gamma);
         CrossEntropyKernel.ValidateTargets(targets, classes, ignoreIndex);
         return n;
-    }
-
-    private static void CheckOptional(int rows, int length, string name)
-    {
-        if (length != 0 && length != rows)
-            throw new ArgumentException($"Expected {name} to be empty or have {rows} elements but it has {length}.", name);
-    }
-
-    private static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
-        ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
-    {
-        KernelArgs.SameLength(rows, rowMax.Length, nameof(rowMax));
-        KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
-        if (rowGrad.Length != 1 && rowGrad.Length != rows)
-            throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
-        KernelArgs.SameLength(rows * classes, gradLogits.Length, nameof(gradLogits));
     }
 }

@@ -13,6 +13,23 @@ internal static class KernelArgs
             throw new ArgumentException($"Expected {name} to have {expected} elements but it has {actual}.", name);
     }
 
+    /// <summary>Throws unless optional span <paramref name="name"/> is empty or has exactly <paramref name="expected"/> elements.</summary>
+    public static void EmptyOrLength(int expected, int actual, string name)
+    {
+        if (actual != 0 && actual != expected)
+            throw new ArgumentException($"Expected {name} to be empty or have {expected} elements but it has {actual}.", name);
+    }
+
+    /// <summary>
+    /// Throws unless upstream-gradient span <paramref name="name"/> holds one factor per row or one for all
+    /// <paramref name="rows"/>.
+    /// </summary>
+    public static void OneOrLength(int rows, int length, string name)
+    {
+        if (length != 1 && length != rows)
+            throw new ArgumentException($"Expected {name} to have 1 or {rows} elements but it has {length}.", name);
+    }
+
     /// <summary>The row count of a (rows, <paramref name="classes"/>) span of <paramref name="length"/> elements.</summary>
     /// <exception cref="ArgumentException">The length is not a multiple of <paramref name="classes"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>

@@ -37,9 +37,9 @@ internal static unsafe partial class LinearCrossEntropyKernel
     {
         var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
             softcap);
-        CheckOptional(n * dim, gradHidden.Length, nameof(gradHidden));
-        CheckOptional(v * dim, gradWeight.Length, nameof(gradWeight));
-        CheckOptional(v, gradBias.Length, nameof(gradBias));
+        KernelArgs.EmptyOrLength(n * dim, gradHidden.Length, nameof(gradHidden));
+        KernelArgs.EmptyOrLength(v * dim, gradWeight.Length, nameof(gradWeight));
+        KernelArgs.EmptyOrLength(v, gradBias.Length, nameof(gradBias));
         gradBias.Clear();
         if (n == 0)
         {
@@ -47,9 +47,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
             return new CrossEntropyTotals(0, 0);
         }
         // The 'mean' denominator is known from the targets alone, so the row scale can go into G at once.
-        double wsum = 0;
-        for (int r = 0; r < n; r++)
-            if (targets[r] != ignoreIndex) wsum += classWeight.IsEmpty ? 1f : classWeight[(int)targets[r]];
+        double wsum = CrossEntropyKernel.TargetWeightSum(targets, classWeight, ignoreIndex);
         // All rows ignored under 'mean': 1/0, but every row of G is cleared (zero gradient, as PyTorch's).
         float rowScale = mean ? (float)(1.0 / wsum) : 1f;
         int nb = chunking.GradientRows(n, v, gradHidden.IsEmpty ? 0 : dim);

@@ -94,9 +94,9 @@ internal static unsafe partial class LinearCrossEntropyKernel
     {
         var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
             softcap);
-        CheckOptional(n, loss.Length, nameof(loss));
-        CheckOptional(n, rowMax.Length, nameof(rowMax));
-        CheckOptional(n, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.EmptyOrLength(n, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(n, rowMax.Length, nameof(rowMax));
+        KernelArgs.EmptyOrLength(n, rowLogSum.Length, nameof(rowLogSum));
         if (n == 0) return new CrossEntropyTotals(0, 0);
         fixed (float* ph = hidden, pw = linearWeight, pb = linearBias, pcw = classWeight)
         fixed (long* pt = targets)
@@ -193,9 +193,9 @@ internal static unsafe partial class LinearCrossEntropyKernel
     {
         var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
             softcap);
-        CheckOptional(n, loss.Length, nameof(loss));
-        CheckOptional(n, rowMax.Length, nameof(rowMax));
-        CheckOptional(n, rowLogSum.Length, nameof(rowLogSum));
+        KernelArgs.EmptyOrLength(n, loss.Length, nameof(loss));
+        KernelArgs.EmptyOrLength(n, rowMax.Length, nameof(rowMax));
+        KernelArgs.EmptyOrLength(n, rowLogSum.Length, nameof(rowLogSum));
         var y = new double[v];
         double lsum = 0, wsum = 0, eps = labelSmoothing;
         for (int r = 0; r < n; r++)
@@ -235,8 +235,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
     {
         var (n, v) = CheckArgs(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing, zLossScale,
             softcap);
-        if (rowGrad.Length != 1 && rowGrad.Length != n)
-            throw new ArgumentException($"Expected rowGrad to have 1 or {n} elements but it has {rowGrad.Length}.", nameof(rowGrad));
+        KernelArgs.OneOrLength(n, rowGrad.Length, nameof(rowGrad));
         var y = new double[v];
         var dw = new double[(long)v * dim];
         var db = new double[v];
@@ -560,19 +559,13 @@ internal static unsafe partial class LinearCrossEntropyKernel
         return (n, v);
     }
 
-    private static void CheckOptional(int rows, int length, string name)
-    {
-        if (length != 0 && length != rows)
-            throw new ArgumentException($"Expected {name} to be empty or have {rows} elements but it has {length}.", name);
-    }
 
     private static void CheckBackward(int n, int d, int v, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,
         ReadOnlySpan<float> rowGrad, Span<float> gradHidden, Span<float> gradWeight, Span<float> gradBias)
     {
         KernelArgs.SameLength(n, rowMax.Length, nameof(rowMax));
         KernelArgs.SameLength(n, rowLogSum.Length, nameof(rowLogSum));
-        if (rowGrad.Length != 1 && rowGrad.Length != n)
-            throw new ArgumentException($"Expected rowGrad to have 1 or {n} elements but it has {rowGrad.Length}.", nameof(rowGrad));
+        KernelArgs.OneOrLength(n, rowGrad.Length, nameof(rowGrad));
         if (!gradHidden.IsEmpty) KernelArgs.SameLength(n * d, gradHidden.Length, nameof(gradHidden));
         if (!gradWeight.IsEmpty) KernelArgs.SameLength(v * d, gradWeight.Length, nameof(gradWeight));
         if (!gradBias.IsEmpty) KernelArgs.SameLength(v, gradBias.Length, nameof(gradBias));

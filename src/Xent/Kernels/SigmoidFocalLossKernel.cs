@@ -58,7 +58,7 @@ internal static unsafe class SigmoidFocalLossKernel
         ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, alpha, gamma, gradInput.Length, allowEmpty: false);
-        CheckGrad(gradLoss, input.Length);
+        KernelArgs.OneOrLength(input.Length, gradLoss.Length, nameof(gradLoss));
         fixed (float* px = input, py = target, pg = gradLoss, pd = gradInput)
         {
             PinnedSpan<float> x = new(px, input.Length), y = new(py, target.Length);
@@ -72,7 +72,7 @@ internal static unsafe class SigmoidFocalLossKernel
         ReadOnlySpan<float> gradLoss, Span<float> gradInput)
     {
         Check(input, target, alpha, gamma, gradInput.Length, allowEmpty: false);
-        CheckGrad(gradLoss, input.Length);
+        KernelArgs.OneOrLength(input.Length, gradLoss.Length, nameof(gradLoss));
         BackwardRange(0, input.Length, input, target, alpha, gamma, gradLoss, gradInput);
     }
 
@@ -113,11 +113,5 @@ internal static unsafe class SigmoidFocalLossKernel
         LossOptions.CheckGamma(gamma);
         if (float.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha,
             "alpha must be a number (negative disables the weighting).");
-    }
-
-    private static void CheckGrad(ReadOnlySpan<float> gradLoss, int n)
-    {
-        if (gradLoss.Length != 1 && gradLoss.Length != n)
-            throw new ArgumentException($"Expected gradLoss to have 1 or {n} elements but it has {gradLoss.Length}.", nameof(gradLoss));
     }
 }

@@ -123,8 +123,7 @@ internal static class ZLossKernel
         KernelArgs.SameLength(rows, rowMax.Length, nameof(rowMax));
         KernelArgs.SameLength(rows, rowLogSum.Length, nameof(rowLogSum));
         KernelArgs.SameLength(logits.Length, gradLogits.Length, nameof(gradLogits));
-        if (rowGrad.Length != 1 && rowGrad.Length != rows)
-            throw new ArgumentException($"Expected rowGrad to have 1 or {rows} elements but it has {rowGrad.Length}.", nameof(rowGrad));
+        KernelArgs.OneOrLength(rows, rowGrad.Length, nameof(rowGrad));
         return rows;
     }
 }
