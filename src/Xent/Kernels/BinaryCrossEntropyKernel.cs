@@ -47,15 +47,6 @@ internal static unsafe class BinaryCrossEntropyKernel
         return s;
     }
 
-    /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
-    internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
-        Span<float> loss)
-    {
-        Check(input, target, weight, default, loss.Length);
-        CheckProbabilities(input);
-        return ForwardRange(0, input.Length, input, target, weight, loss);
-    }
-
     /// <summary>
     /// dL/dp = g·w·(p − y) / max((1 − p)·p, 1e-12); <paramref name="gradLoss"/> has one value per element or one for all.
     /// </summary>
@@ -76,15 +67,6 @@ internal static unsafe class BinaryCrossEntropyKernel
         ReadOnlySpan<float> g, Span<float> gradInput)
     {
         for (int i = i0; i < i1; i++) gradInput[i] = Grad(p[i], y[i], w.IsEmpty ? 1f : w[i], g.Length == 1 ? g[0] : g[i]);
-    }
-
-    /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
-    internal static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> gradLoss, Span<float> gradInput)
-    {
-        Check(input, target, weight, default, gradInput.Length);
-        KernelArgs.OneOrLength(input.Length, gradLoss.Length, nameof(gradLoss));
-        BackwardRange(0, input.Length, input, target, weight, gradLoss, gradInput);
     }
 
     /// <summary>Element-wise BCE on logits with optional weight and pos_weight; returns Σ loss (float64).</summary>
@@ -112,14 +94,6 @@ internal static unsafe class BinaryCrossEntropyKernel
         return s;
     }
 
-    /// <summary>Single-threaded reference for <see cref="WithLogitsForward"/>.</summary>
-    internal static double WithLogitsForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> posWeight, Span<float> loss)
-    {
-        Check(input, target, weight, posWeight, loss.Length);
-        return WithLogitsForwardRange(0, input.Length, input, target, weight, posWeight, loss);
-    }
-
     /// <summary>dL/dx = g·w·((pw·y + 1 − y)·σ(x) − pw·y); <paramref name="gradLoss"/> has one value per element or one for all.</summary>
     public static void WithLogitsBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> posWeight, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
@@ -140,15 +114,6 @@ internal static unsafe class BinaryCrossEntropyKernel
         for (int i = i0; i < i1; i++)
             gradInput[i] = LogitsGrad(x[i], y[i], w.IsEmpty ? 1f : w[i], posWeight.IsEmpty ? 1f : posWeight[i % posWeight.Length],
                 g.Length == 1 ? g[0] : g[i]);
-    }
-
-    /// <summary>Single-threaded reference for <see cref="WithLogitsBackward"/>.</summary>
-    internal static void WithLogitsBackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, ReadOnlySpan<float> weight,
-        ReadOnlySpan<float> posWeight, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
-    {
-        Check(input, target, weight, posWeight, gradInput.Length);
-        KernelArgs.OneOrLength(input.Length, gradLoss.Length, nameof(gradLoss));
-        WithLogitsBackwardRange(0, input.Length, input, target, weight, posWeight, gradLoss, gradInput);
     }
 
     private static float Loss(float p, float y, float w)
