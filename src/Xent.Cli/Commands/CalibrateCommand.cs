@@ -69,8 +69,7 @@ internal static class CalibrateCommand
     {
         if (batchSize < 1 || threads is < 1) return Fail("--test-batch-size and --threads must be at least 1.");
         string dataDir = data ?? DataSource.DefaultDirectory;
-        bool idx = DataSource.IsIdx(dataDir);
-        if (idx && DataSource.Missing(dataDir, needTrain: false) is not null)
+        if (DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)
             return Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         if (threads is int t) KernelParallel.MaxThreads = t;
 
@@ -84,19 +83,10 @@ internal static class CalibrateCommand
         TemperatureScalingResult fit;
         try
         {
-            IDataset heldOut;
-            if (idx)
-            {
-                if (!spec.InputShape.SequenceEqual([1, 28, 28]))
-                    throw new InvalidDataException($"'{dataDir}' holds 1x28x28 IDX images, but the model takes " +
-                        $"({string.Join(", ", spec.InputShape)}).");
-                heldOut = DatasetFactory.LoadIdx(dataDir, train: false, spec.Mean, spec.Std);
-            }
-            else
-            {
-                heldOut = DatasetFactory.Load(dataDir, new DataOptions
-                    { Spec = spec, Labels = labels, Target = targetColumn }).Standardized(spec.Mean, spec.Std);
-            }
+            var heldOut = DataSource.LoadLabelled(dataDir, spec, labels, targetColumn);
+            // The checks eval makes: a clear message instead of a shape error from deep in a layer, or a fit on nothing.
+            DataChecks.RequireSamples(heldOut, dataDir);
+            DataChecks.RequireSampleShape(heldOut, spec.InputShape, dataDir, "the model");
             var batches = DataSource.Batches(heldOut, batchSize, shuffle: false);
             var (logits, targets, classes) = TemperatureScaling.CollectLogits(module, batches);
             if (classes != spec.NumClasses)

@@ -207,7 +207,7 @@ public sealed class HostileInputTests : IDisposable
 
     [Theory]
     [MemberData(nameof(CorruptIdx))]
-    public void CorruptTestSetIsOneLineAndExit2ForTrainAndEval(string damage, string expected)
+    public void CorruptTestSetIsOneLineAndExit2ForTrainEvalAndCalibrate(string damage, string expected)
     {
         string data = Dir("idx-" + damage.Replace(' ', '-'));
         SyntheticIdx.Write(data, train: 48, test: 20);
@@ -233,6 +233,10 @@ public sealed class HostileInputTests : IDisposable
         var eval = InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", data, "--json");
         CliAssert.OneLineError(eval, 2, expected, "eval: " + damage);
         Assert.Equal("", eval.Stdout);
+        // calibrate reads the same held-out data and must refuse it the same way (not fit on nothing or fail inside a layer).
+        var calibrate = InProcessCli.Run("calibrate", "--checkpoint", checkpoint, "--data", data, "--json");
+        CliAssert.OneLineError(calibrate, 2, expected, "calibrate: " + damage);
+        Assert.Equal("", calibrate.Stdout);
     }
 
     private static void Patch(string path, int offset, byte value)
