@@ -548,14 +548,6 @@ internal static class TrainCommand
         return Tensor.FromArray(w);
     }
 
-    /// <summary>Weights N / (C · count_c) from byte labels.</summary>
-    internal static Tensor InverseFrequencyWeights(ReadOnlySpan<byte> labels, int numClasses)
-    {
-        var counts = new long[numClasses];
-        foreach (byte y in labels) counts[y]++;
-        return InverseFrequencyWeights(counts);
-    }
-
     /// <summary>
     /// BCEWithLogitsLoss pos_weight per label: negatives / positives in the training split (1 for a label that is never positive).
     /// </summary>
