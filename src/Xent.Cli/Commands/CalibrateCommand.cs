@@ -22,9 +22,6 @@ namespace Xent.Cli.Commands;
 /// </remarks>
 internal static class CalibrateCommand
 {
-    /// <summary>Exit code of bad arguments, a bad checkpoint or missing data.</summary>
-    public const int BadInput = 2;
-
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint")
@@ -61,7 +58,7 @@ internal static class CalibrateCommand
         // One line, whatever the message: multi-line ones (a state dict's missing and unexpected keys) are joined.
         Console.Error.WriteLine("error: " + string.Join(" ",
             message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
-        return BadInput;
+        return ExitCodes.BadInput;
     }
 
     private static int Run(string checkpointPath, string? data, string? labels, string? targetColumn, string? outPath, string? modelName,

@@ -13,8 +13,6 @@ namespace Xent.Cli.Commands;
 /// </summary>
 internal static class ExportCommand
 {
-    private const int ExitBadInput = 2;
-
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint")
@@ -69,6 +67,6 @@ internal static class ExportCommand
     {
         // One line, whatever the message quotes.
         Console.Error.WriteLine("error: " + message.ReplaceLineEndings(" ").Replace('\t', ' '));
-        return ExitBadInput;
+        return ExitCodes.BadInput;
     }
 }
