@@ -55,9 +55,7 @@ internal static class CalibrateCommand
 
     private static int Fail(string message)
     {
-        // One line, whatever the message: multi-line ones (a state dict's missing and unexpected keys) are joined.
-        Console.Error.WriteLine("error: " + string.Join(" ",
-            message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+        Console.Error.WriteLine("error: " + CliHost.Clean(message)); // one printable line, as every command's errors
         return ExitCodes.BadInput;
     }
 

@@ -65,8 +65,7 @@ internal static class ExportCommand
 
     private static int Fail(string message)
     {
-        // One line, whatever the message quotes.
-        Console.Error.WriteLine("error: " + message.ReplaceLineEndings(" ").Replace('\t', ' '));
+        Console.Error.WriteLine("error: " + CliHost.Clean(message)); // one printable line, as every command's errors
         return ExitCodes.BadInput;
     }
 }

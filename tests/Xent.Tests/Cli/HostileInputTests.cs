@@ -257,7 +257,7 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
-    public void CorruptCheckpointsAreOneLineAndExit2ForEvalAndResume()
+    public void CorruptCheckpointsAreOneLineAndExit2ForEvalResumeAndExport()
     {
         string outDir = Dir("ckpt");
         Assert.Equal(0, Train(outDir).ExitCode);
@@ -285,6 +285,9 @@ public sealed class HostileInputTests : IDisposable
             CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", path, "--data", _data), 2, expected, "eval: " + name);
             CliAssert.OneLineError(Train(Dir("resume-" + name.Replace(' ', '-')), "--epochs", "2", "--resume", path), 2, expected,
                 "resume: " + name);
+            // export reports checkpoint errors itself, and must escape control characters as the host does.
+            CliAssert.OneLineError(InProcessCli.Run("export", "--checkpoint", path, "--out", Path.Combine(outDir, "m.onnx")), 2, expected,
+                "export: " + name);
         }
 
         // Another model's checkpoint: the mlp's names do not fit the linear model.
