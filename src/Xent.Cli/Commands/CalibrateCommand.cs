@@ -22,9 +22,6 @@ namespace Xent.Cli.Commands;
 /// </remarks>
 internal static class CalibrateCommand
 {
-    /// <summary>Exit code of bad arguments, a bad checkpoint or missing data.</summary>
-    public const int BadInput = 2;
-
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint")
@@ -58,10 +55,8 @@ internal static class CalibrateCommand
 
     private static int Fail(string message)
     {
-        // One line, whatever the message: multi-line ones (a state dict's missing and unexpected keys) are joined.
-        Console.Error.WriteLine("error: " + string.Join(" ",
-            message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
-        return BadInput;
+        Console.Error.WriteLine("error: " + CliHost.Clean(message)); // one printable line, as every command's errors
+        return ExitCodes.BadInput;
     }
 
     private static int Run(string checkpointPath, string? data, string? labels, string? targetColumn, string? outPath, string? modelName,
@@ -69,8 +64,7 @@ internal static class CalibrateCommand
     {
         if (batchSize < 1 || threads is < 1) return Fail("--test-batch-size and --threads must be at least 1.");
         string dataDir = data ?? DataSource.DefaultDirectory;
-        bool idx = DataSource.IsIdx(dataDir);
-        if (idx && DataSource.Missing(dataDir, needTrain: false) is not null)
+        if (DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)
             return Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         if (threads is int t) KernelParallel.MaxThreads = t;
 
@@ -84,19 +78,10 @@ internal static class CalibrateCommand
         TemperatureScalingResult fit;
         try
         {
-            IDataset heldOut;
-            if (idx)
-            {
-                if (!spec.InputShape.SequenceEqual([1, 28, 28]))
-                    throw new InvalidDataException($"'{dataDir}' holds 1x28x28 IDX images, but the model takes " +
-                        $"({string.Join(", ", spec.InputShape)}).");
-                heldOut = DatasetFactory.LoadIdx(dataDir, train: false, spec.Mean, spec.Std);
-            }
-            else
-            {
-                heldOut = DatasetFactory.Load(dataDir, new DataOptions
-                    { Spec = spec, Labels = labels, Target = targetColumn }).Standardized(spec.Mean, spec.Std);
-            }
+            var heldOut = DataSource.LoadLabelled(dataDir, spec, labels, targetColumn);
+            // The checks eval makes: a clear message instead of a shape error from deep in a layer, or a fit on nothing.
+            DataChecks.RequireSamples(heldOut, dataDir);
+            DataChecks.RequireSampleShape(heldOut, spec.InputShape, dataDir, "the model");
             var batches = DataSource.Batches(heldOut, batchSize, shuffle: false);
             var (logits, targets, classes) = TemperatureScaling.CollectLogits(module, batches);
             if (classes != spec.NumClasses)

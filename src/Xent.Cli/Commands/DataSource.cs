@@ -50,6 +50,24 @@ internal static class DataSource
     public static MnistDataset Load(string directory, bool train) => DatasetFactory.LoadIdx(directory, train);
 
     /// <summary>
+    /// The labelled data <c>eval</c> and <c>calibrate</c> run a checkpoint on, standardised with its <paramref name="spec"/>:
+    /// an IDX folder's t10k split (only for a model that takes 1×28×28), or a CSV/TSV file, image class folders or a .npy pair.
+    /// </summary>
+    /// <exception cref="InvalidDataException">IDX images for a model of another input shape, or unreadable data.</exception>
+    public static IDataset LoadLabelled(string path, ModelSpec spec, string? labels, string? target)
+    {
+        if (!IsIdx(path))
+        {
+            var raw = DatasetFactory.Load(path, new DataOptions { Spec = spec, Labels = labels, Target = target });
+            return raw.Standardized(spec.Mean, spec.Std);
+        }
+        if (!spec.InputShape.SequenceEqual([1, 28, 28]))
+            throw new InvalidDataException(
+                $"'{path}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
+        return DatasetFactory.LoadIdx(path, train: false, spec.Mean, spec.Std);
+    }
+
+    /// <summary>
     /// Batches of (B, ...) inputs and (B) targets ((B, L) for multi-label); shuffled with a generator seeded by <paramref name="seed"/>.
     /// </summary>
     public static DataLoader Batches(IDataset dataset, int batchSize, bool shuffle, long seed = 0) =>

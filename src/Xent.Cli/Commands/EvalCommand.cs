@@ -59,8 +59,7 @@ internal static class EvalCommand
             return ExitCodes.BadInput; // robustness (issue 13)
         }
         string dataPath = data ?? DataSource.DefaultDirectory;
-        bool idx = DataSource.IsIdx(dataPath);
-        if (idx && DataSource.Missing(dataPath, needTrain: false) is not null)
+        if (DataSource.IsIdx(dataPath) && DataSource.Missing(dataPath, needTrain: false) is not null)
         {
             // robustness (issue 13): "error:" prefix
             err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath, needTrain: false)));
@@ -81,18 +80,7 @@ internal static class EvalCommand
         IDataset test;
         try
         {
-            if (idx)
-            {
-                if (!spec.InputShape.SequenceEqual([1, 28, 28]))
-                    throw new InvalidDataException($"'{dataPath}' holds 1x28x28 IDX images, but the model takes " +
-                        $"({string.Join(", ", spec.InputShape)}).");
-                test = DatasetFactory.LoadIdx(dataPath, train: false, spec.Mean, spec.Std);
-            }
-            else
-            {
-                var raw = DatasetFactory.Load(dataPath, new DataOptions { Spec = spec, Labels = labels, Target = target });
-                test = raw.Standardized(spec.Mean, spec.Std);
-            }
+            test = DataSource.LoadLabelled(dataPath, spec, labels, target);
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {

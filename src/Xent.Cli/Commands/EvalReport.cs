@@ -48,7 +48,7 @@ internal static class EvalReport
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: cannot write the report '{path}': {e.Message.ReplaceLineEndings(" ")}");
+            Console.Error.WriteLine("error: " + CliHost.Clean($"cannot write the report '{path}': {e.Message}"));
             return TrainCommand.ExitNoData;
         }
         if (!json) Console.WriteLine($"Wrote {path}");

@@ -13,8 +13,6 @@ namespace Xent.Cli.Commands;
 /// </summary>
 internal static class ExportCommand
 {
-    private const int ExitBadInput = 2;
-
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint")
@@ -67,8 +65,7 @@ internal static class ExportCommand
 
     private static int Fail(string message)
     {
-        // One line, whatever the message quotes.
-        Console.Error.WriteLine("error: " + message.ReplaceLineEndings(" ").Replace('\t', ' '));
-        return ExitBadInput;
+        Console.Error.WriteLine("error: " + CliHost.Clean(message)); // one printable line, as every command's errors
+        return ExitCodes.BadInput;
     }
 }

@@ -65,7 +65,7 @@ internal static class PredictCommand
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
-            err.WriteLine("error: " + e.Message);
+            err.WriteLine("error: " + CliHost.Clean(e.Message)); // a data file's text may hold line breaks or control characters
             return TrainCommand.ExitNoData;
         }
         if (note is not null) err.WriteLine(note); // after the inputs were read: an error stays the only stderr line

@@ -517,11 +517,12 @@ internal static class TrainCommand
                 + (s.ValSplit is null ? "; choose with --val-split F or --test-data PATH." : ".")
                 + (s.TestData is not null ? " --test-data is ignored when --val-split is given." : "");
         }
-        if (!all.IsMultiLabel && train.ClassCounts().Count(n => n > 0) < 2)
+        var counts = train.ClassCounts();
+        if (!all.IsMultiLabel && counts.Count(n => n > 0) < 2)
             throw new InvalidDataException("the training split holds a single class; a classifier needs at least two.");
         var (mean, std) = train.ComputeStandardization();
         var spec = provisional with { Mean = mean, Std = std };
-        return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, train.ClassCounts(), source,
+        return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
             IsIdx: false, note, all.Count, heldOut);
     }
 
@@ -546,14 +547,6 @@ internal static class TrainCommand
         var w = new float[counts.Length];
         for (int c = 0; c < counts.Length; c++) w[c] = counts[c] == 0 ? 0f : (float)((double)n / (counts.Length * counts[c]));
         return Tensor.FromArray(w);
-    }
-
-    /// <summary>Weights N / (C · count_c) from byte labels.</summary>
-    internal static Tensor InverseFrequencyWeights(ReadOnlySpan<byte> labels, int numClasses)
-    {
-        var counts = new long[numClasses];
-        foreach (byte y in labels) counts[y]++;
-        return InverseFrequencyWeights(counts);
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Xent.IO;
 
 namespace Xent.Training;
 
@@ -18,10 +17,7 @@ public static class EvaluationReportWriter
     public static void Write(string path, EvaluationReport report)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string html = Render(report);
-        using var writer = AtomicFileWriter.Begin(path);
-        writer.Stream.Write(new UTF8Encoding(false).GetBytes(html));
-        writer.Commit();
+        ReportWriter.WriteHtml(path, Render(report));
     }
 
     /// <summary>The report as an HTML string.</summary>

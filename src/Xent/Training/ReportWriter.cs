@@ -18,10 +18,14 @@ public static class ReportWriter
     public static void Write(string path, TrainingReport report)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string html = Render(report);
+        WriteHtml(path, Render(report));
+    }
+
+    /// <summary>Writes <paramref name="html"/> as UTF-8 without a BOM, atomically; the one writer of every HTML report.</summary>
+    internal static void WriteHtml(string path, string html)
+    {
         using var writer = AtomicFileWriter.Begin(path);
-        var bytes = new UTF8Encoding(false).GetBytes(html);
-        writer.Stream.Write(bytes);
+        writer.Stream.Write(new UTF8Encoding(false).GetBytes(html));
         writer.Commit();
     }
 

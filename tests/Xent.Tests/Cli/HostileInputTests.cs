@@ -208,7 +208,7 @@ public sealed class HostileInputTests : IDisposable
 
     [Theory]
     [MemberData(nameof(CorruptIdx))]
-    public void CorruptTestSetIsOneLineAndExit2ForTrainAndEval(string damage, string expected)
+    public void CorruptTestSetIsOneLineAndExit2ForTrainEvalAndCalibrate(string damage, string expected)
     {
         string data = Dir("idx-" + damage.Replace(' ', '-'));
         SyntheticIdx.Write(data, train: 48, test: 20);
@@ -234,6 +234,10 @@ public sealed class HostileInputTests : IDisposable
         var eval = InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", data, "--json");
         CliAssert.OneLineError(eval, 2, expected, "eval: " + damage);
         Assert.Equal("", eval.Stdout);
+        // calibrate reads the same held-out data and must refuse it the same way (not fit on nothing or fail inside a layer).
+        var calibrate = InProcessCli.Run("calibrate", "--checkpoint", checkpoint, "--data", data, "--json");
+        CliAssert.OneLineError(calibrate, 2, expected, "calibrate: " + damage);
+        Assert.Equal("", calibrate.Stdout);
     }
 
     private static void Patch(string path, int offset, byte value)
@@ -244,7 +248,7 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
-    public void CorruptCheckpointsAreOneLineAndExit2ForEvalAndResume()
+    public void CorruptCheckpointsAreOneLineAndExit2ForEvalResumeAndExport()
     {
         string outDir = Dir("ckpt");
         Assert.Equal(0, Train(outDir).ExitCode);
@@ -272,6 +276,9 @@ public sealed class HostileInputTests : IDisposable
             CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", path, "--data", _data), 2, expected, "eval: " + name);
             CliAssert.OneLineError(Train(Dir("resume-" + name.Replace(' ', '-')), "--epochs", "2", "--resume", path), 2, expected,
                 "resume: " + name);
+            // export reports checkpoint errors itself, and must escape control characters as the host does.
+            CliAssert.OneLineError(InProcessCli.Run("export", "--checkpoint", path, "--out", Path.Combine(outDir, "m.onnx")), 2, expected,
+                "export: " + name);
         }
 
         // Another model's checkpoint: the mlp's names do not fit the linear model.
