@@ -7,9 +7,11 @@ namespace Xent.Kernels;
 /// <summary>
 /// <c>max_pool2d(relu(conv2d(x, W, b)), (poolH, poolW))</c> with non-overlapping windows (stride = window, no padding,
 /// floor mode): the convolution block of the PyTorch MNIST tutorial's CNN, fused.
-/// <para>Forward: one image at a time, <see cref="Conv2dKernel"/>'s convolution + bias + ReLU lands in a per-thread
-/// scratch and is pooled by <see cref="MaxPool2dKernel"/>'s window code from there, so the full-resolution activation
-/// never goes to memory. Pooled values and argmax indices are bit for bit those of the two unfused kernels.</para>
+/// <para>Forward: one image at a time, the convolution + bias + ReLU lands in a per-thread scratch and is pooled from
+/// there, so the full-resolution activation never goes to memory. A batch runs as an implicit GEMM in channels-last
+/// order (Conv2dReluMaxPoolKernel.Implicit.cs); a single image, or a product Sgemm runs on its small path, calls
+/// <see cref="Conv2dKernel"/>'s per-image body and <see cref="MaxPool2dKernel"/>'s window code. Either way, pooled values
+/// and argmax indices are bit for bit those of the two unfused kernels.</para>
 /// <para>Backward: a pooled gradient reaches exactly one convolution output (its window's argmax), and only when the
 /// pooled value is positive (ReLU's gradient). dW, dX and db are therefore sums over those positions alone — a quarter
 /// of the dense products for 2×2 windows — with the input and weights in channels-last order, where one filter tap's
@@ -17,7 +19,7 @@ namespace Xent.Kernels;
 /// Images are taken in chunks of 8; each chunk sums its images in order into its own partials, which are added in chunk
 /// order, so no result depends on the thread count.
 /// </summary>
-internal static unsafe class Conv2dReluMaxPoolKernel
+internal static unsafe partial class Conv2dReluMaxPoolKernel
 {
     /// <summary>Images per parallel chunk of the backward pass (partial sums are combined in chunk order).</summary>
     private const int ImagesPerChunk = 8;
@@ -49,6 +51,11 @@ internal static unsafe class Conv2dReluMaxPoolKernel
         {
             PinnedSpan<float> x = new(px, input.Length), w = new(pw, weight.Length), b = new(pb, bias.Length), y = new(py, pooled.Length);
             PinnedSpan<int> idx = new(pi, indices.Length);
+            if (UsesImplicitGemm(in g))
+            {
+                ForwardImplicit(in g, poolH, poolW, x, w, b, y, idx);
+                return;
+            }
             // Images and GEMM threading as Conv2dKernel.Forward, whose per-image body this one calls.
             Conv2dKernel.ForImages(g.Batch, (n, parallelGemm) => ForwardImage(in g, poolH, poolW,
                 x.Slice(n * g.InputImageSize, g.InputImageSize), w, b, y.Slice(n * pooledImage, pooledImage),
@@ -362,6 +369,7 @@ internal static unsafe class Conv2dReluMaxPoolKernel
     /// <c>dst[j·rows + i] = src[i·cols + j]</c>: 16×16 blocks in registers (<see cref="Gemm.Transpose16x16"/>) where
     /// AVX-512 is available, element by element for the edges and otherwise. A pure permutation: no value changes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void Transpose(float* src, int rows, int cols, float* dst)
     {
         int r0 = 0;
@@ -381,6 +389,7 @@ internal static unsafe class Conv2dReluMaxPoolKernel
 
     /// <summary>One 16×16 block: rows of <paramref name="src"/> (stride <paramref name="srcStride"/>) become rows of
     /// <paramref name="dst"/>'s columns (stride <paramref name="dstStride"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block16(float* src, int srcStride, float* dst, int dstStride)
     {
         Vector512<float> r0 = Vector512.Load(src), r1 = Vector512.Load(src + srcStride), r2 = Vector512.Load(src + 2 * srcStride),

@@ -82,19 +82,38 @@ public class Conv2dReluMaxPoolKernelTests
         Assert.Equal(aw, onlyW);
     }
 
-    [Fact]
-    public void Forward_IsBitIdenticalToTheUnfusedKernels()
+    /// <summary>n, cin, h, w, cout, kh, kw, stride, pad, bias, NaN input, whether the batched implicit GEMM runs.</summary>
+    public static IEnumerable<object[]> BitShapes =>
+    [
+        [5, 32, 14, 14, 16, 3, 3, 1, 0, true, false, false],  // 16 output channels: Sgemm's small path, per-image forward
+        [3, 32, 26, 26, 64, 3, 3, 1, 0, true, false, true],   // the MNIST CNN's conv2: panels across two output rows
+        [2, 32, 26, 26, 64, 3, 3, 1, 0, false, true, true],   // no bias (beta 0), and a NaN that must win its windows
+        [4, 12, 11, 13, 40, 3, 3, 1, 1, true, false, true],   // padding; 13 wide, so panels span three rows; 8 scalar channels
+        [2, 16, 40, 41, 33, 2, 3, 2, 0, true, false, true],   // stride 2: the element-by-element gather
+        [2, 32, 30, 30, 24, 1, 1, 1, 0, true, false, true],   // pointwise
+        [1, 32, 26, 26, 64, 3, 3, 1, 0, true, false, false],  // one image: the per-image forward with a parallel GEMM
+    ];
+
+    [Theory]
+    [MemberData(nameof(BitShapes))]
+    public void Forward_IsBitIdenticalToTheUnfusedKernels(int n, int cin, int h, int w, int cout, int kh, int kw, int stride, int pad,
+        bool withBias, bool withNaN, bool implicitGemm)
     {
-        var s = new Conv2dShape(5, 32, 14, 14, 16, 3, 3);
-        var rnd = new Random(7);
-        float[] x = RandomArray(rnd, s.Batch * s.InputImageSize), weight = RandomArray(rnd, s.WeightSize), bias = RandomArray(rnd, 16);
+        var s = new Conv2dShape(n, cin, h, w, cout, kh, kw, stride, stride, pad, pad);
+        Assert.Equal(implicitGemm, Conv2dReluMaxPoolKernel.UsesImplicitGemm(in s));
+        var rnd = new Random(7 + n * cin + cout);
+        float[] x = RandomArray(rnd, s.Batch * s.InputImageSize), weight = RandomArray(rnd, s.WeightSize);
+        float[] bias = withBias ? RandomArray(rnd, cout) : [];
+        if (withNaN) x[s.InputImageSize + 5 * s.Width + 7] = float.NaN; // image 1, channel 0
         var conv = new float[s.Batch * s.OutputImageSize];
         Conv2dKernel.Forward(in s, x, weight, bias, conv, relu: true);
         var (hp, wp) = Conv2dReluMaxPoolKernel.PooledSize(in s, 2, 2);
-        int count = s.Batch * 16 * hp * wp;
+        int count = s.Batch * cout * hp * wp;
         float[] expected = new float[count], actual = new float[count];
         int[] expectedIdx = new int[count], actualIdx = new int[count];
-        MaxPool2dKernel.Forward(conv, s.Batch * 16, s.OutHeight, s.OutWidth, 2, 2, 2, 2, 0, 0, expected, expectedIdx);
+        MaxPool2dKernel.Forward(conv, s.Batch * cout, s.OutHeight, s.OutWidth, 2, 2, 2, 2, 0, 0, expected, expectedIdx);
+        Assert.Contains(expected, v => v == 0f);
+        if (withNaN) Assert.Contains(expected, float.IsNaN);
         Conv2dReluMaxPoolKernel.Forward(in s, 2, 2, x, weight, bias, actual, actualIdx);
         Assert.Equal(expected, actual);
         Assert.Equal(expectedIdx, actualIdx);
