@@ -22,7 +22,7 @@ public sealed unsafe class MpiWorld : IDisposable
     private static readonly IntPtr InPlace = new(-1); // MPI_IN_PLACE in the MPICH and MS-MPI ABIs
     private static MpiWorld? _current;
     private readonly MPI.Environment _environment;
-    private readonly int _control;
+    private int _control;
     private byte[] _scratch = [];
     private bool _disposed;
 
@@ -120,12 +120,20 @@ public sealed unsafe class MpiWorld : IDisposable
         Environment.Exit(exitCode);
     }
 
-    /// <summary>Finalizes MPI (<c>MPI_Finalize</c>).</summary>
+    /// <summary>Frees the exit-code communicator and finalizes MPI (<c>MPI_Comm_free</c>, then <c>MPI_Finalize</c>).</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        _environment.Dispose();
+        try
+        {
+            // The communicator MPI_Comm_dup made is this class's to free; MPI_Finalize does not free it.
+            Check(MpiApi.MPI_Comm_free(ref _control), "MPI_Comm_free");
+        }
+        finally
+        {
+            _environment.Dispose();
+        }
     }
 
     private void Sum<T>(Span<T> values, int datatype)
