@@ -81,44 +81,8 @@ public static partial class F
                 labelSmoothing, zLossScale, softcap);
         return probabilities
             ? CrossEntropyProbabilities(input, target, logits, w, outer, classes, inner, reduction, labelSmoothing)
-            : CrossEntropyIndices(input, target, logits, w, outer, classes, inner, ignoreIndex, reduction, labelSmoothing);
-    }
-
-    private static Tensor CrossEntropyIndices(Tensor input, Tensor target, float[] logits, float[] w, int outer, int classes, int inner,
-        long ignoreIndex, Reduction reduction, float eps)
-    {
-        int rows = outer * inner;
-        var targets = target.LongArray;
-        var inputShape = input.Shape;
-        bool needGrad = GradMode.IsEnabled && input.RequiresGrad;
-        if (reduction != Reduction.None && needGrad)
-        {
-            // Training: one fused pass writes the loss and the gradient of the reduced loss; backward scales it.
-            var grad = GC.AllocateUninitializedArray<float>(logits.Length);
-            float value = reduction == Reduction.Mean
-                ? CrossEntropyKernel.ForwardBackwardMean(logits, targets, classes, w, ignoreIndex, eps, grad)
-                : (float)CrossEntropyKernel.ForwardBackward(logits, targets, classes, w, ignoreIndex, eps, 1f, grad).LossSum;
-            return Tensor.Record(Tensor.Scalar(value), "CrossEntropyLossBackward",
-                (g, ctx) => [SavedGradient(grad, g.Item(), ctx, outer, classes, inner, inputShape)], input);
-        }
-
-        var loss = reduction == Reduction.None ? new float[rows] : [];
-        var rowMax = needGrad ? new float[rows] : [];
-        var rowLogSum = needGrad ? new float[rows] : [];
-        var t = CrossEntropyKernel.Forward(logits, targets, classes, w, ignoreIndex, eps, loss, rowMax, rowLogSum, default);
-        var result = reduction switch
-        {
-            Reduction.None => new Tensor(loss, target.Shape),
-            Reduction.Sum => Tensor.Scalar((float)t.LossSum),
-            _ => Tensor.Scalar(t.Mean),
-        };
-        return Tensor.Record(result, "CrossEntropyLossBackward", (g, ctx) =>
-        {
-            var dx = GC.AllocateUninitializedArray<float>(logits.Length);
-            CrossEntropyKernel.Backward(logits, targets, classes, w, ignoreIndex, eps, rowMax, rowLogSum,
-                RowGrad(g, reduction, t.WeightSum), dx);
-            return [ctx.Adopt(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
-        }, input);
+            : ClassIndexLoss(new CrossEntropyIndexKernel(labelSmoothing), "CrossEntropyLossBackward", input, target, logits, w, outer,
+                classes, inner, ignoreIndex, reduction);
     }
 
     private static Tensor CrossEntropyProbabilities(Tensor input, Tensor target, float[] logits, float[] w, int outer, int classes,

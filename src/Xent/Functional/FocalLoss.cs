@@ -1,4 +1,3 @@
-using Xent.Autograd;
 using Xent.Kernels;
 
 namespace Xent;
@@ -47,37 +46,7 @@ public static partial class F
         if (gamma == 0f) return CrossEntropy(input, target, weight, ignoreIndex, reduction);
 
         var logits = ClassRows.ToRows(input.FloatArray, outer, classes, inner);
-        int rows = outer * inner;
-        var targets = target.LongArray;
-        var inputShape = input.Shape;
-        bool needGrad = GradMode.IsEnabled && input.RequiresGrad;
-        if (reduction != Reduction.None && needGrad)
-        {
-            // Training: one fused pass writes the loss and the gradient of the reduced loss; backward scales it.
-            var grad = GC.AllocateUninitializedArray<float>(logits.Length);
-            float value = reduction == Reduction.Mean
-                ? FocalLossKernel.ForwardBackwardMean(logits, targets, classes, gamma, w, ignoreIndex, grad)
-                : (float)FocalLossKernel.ForwardBackward(logits, targets, classes, gamma, w, ignoreIndex, 1f, grad).LossSum;
-            return Tensor.Record(Tensor.Scalar(value), "FocalLossBackward",
-                (g, ctx) => [SavedGradient(grad, g.Item(), ctx, outer, classes, inner, inputShape)], input);
-        }
-
-        var loss = reduction == Reduction.None ? new float[rows] : [];
-        var rowMax = needGrad ? new float[rows] : [];
-        var rowLogSum = needGrad ? new float[rows] : [];
-        var t = FocalLossKernel.Forward(logits, targets, classes, gamma, w, ignoreIndex, loss, rowMax, rowLogSum);
-        var result = reduction switch
-        {
-            Reduction.None => new Tensor(loss, target.Shape),
-            Reduction.Sum => Tensor.Scalar((float)t.LossSum),
-            _ => Tensor.Scalar(t.Mean),
-        };
-        return Tensor.Record(result, "FocalLossBackward", (g, ctx) =>
-        {
-            var dx = GC.AllocateUninitializedArray<float>(logits.Length);
-            FocalLossKernel.Backward(logits, targets, classes, gamma, w, ignoreIndex, rowMax, rowLogSum, RowGrad(g, reduction, t.WeightSum),
-                dx);
-            return [ctx.Adopt(ClassRows.FromRows(dx, outer, classes, inner), inputShape)];
-        }, input);
+        return ClassIndexLoss(new FocalIndexKernel(gamma), "FocalLossBackward", input, target, logits, w, outer, classes, inner,
+            ignoreIndex, reduction);
     }
 }
