@@ -24,23 +24,17 @@ internal static class CalibrateCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint")
-            { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors",
-            Required = true };
-        var data = new Option<string?>("--data")
-            { Description =
-            "Held-out labelled data: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with " +
-            $"--labels [default: {DataSource.DefaultDirectory}]" };
-        var labels = new Option<string?>("--labels") { Description = "Labels .npy for a .npy --data" };
-        var target = new Option<string?>("--target") { Description = "CSV: the label column [default: the one the model was trained on]" };
+        var checkpoint = CommonOptions.Checkpoint();
+        var data = CommonOptions.LabelledData("Held-out labelled data");
+        var labels = CommonOptions.Labels();
+        var target = CommonOptions.Target();
         var output = new Option<string?>("--out")
             { Description = "Write the checkpoint with the fitted temperature in its spec here (may be --checkpoint itself)" };
-        var model = new Option<string?>("--model") { Description = "Model: cnn, linear or mlp [default: from the checkpoint, else cnn]" };
-        model.AcceptOnlyFromAmong([.. ModelCatalog.Names]);
+        var model = CommonOptions.CheckpointModel();
         var json = new Option<bool>("--json") { Description =
             "Print one JSON object (temperature, nll_before, nll_after, ece_before, ece_after, …) instead of text" };
-        var batchSize = new Option<int>("--test-batch-size") { Description = "Batch size", DefaultValueFactory = _ => 1000 };
-        var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
+        var batchSize = CommonOptions.TestBatchSize();
+        var threads = CommonOptions.Threads();
         var command =
             new Command("calibrate",
             "Fit a softmax temperature on held-out data (temperature scaling): NLL and ECE before and after; --out stores it in the " +

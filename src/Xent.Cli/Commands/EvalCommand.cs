@@ -18,20 +18,14 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint")
-            { Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors",
-            Required = true };
-        var data = new Option<string?>("--data")
-            { Description =
-            "Labelled data: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with --labels " +
-            $"[default: {DataSource.DefaultDirectory}]" };
-        var labels = new Option<string?>("--labels") { Description = "Labels .npy for a .npy --data" };
-        var target = new Option<string?>("--target") { Description = "CSV: the label column [default: the one the model was trained on]" };
-        var model = new Option<string?>("--model") { Description = "Model: cnn, linear or mlp [default: from the checkpoint, else cnn]" };
-        model.AcceptOnlyFromAmong([.. ModelCatalog.Names]);
+        var checkpoint = CommonOptions.Checkpoint();
+        var data = CommonOptions.LabelledData();
+        var labels = CommonOptions.Labels();
+        var target = CommonOptions.Target();
+        var model = CommonOptions.CheckpointModel();
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of text" };
-        var testBatchSize = new Option<int>("--test-batch-size") { Description = "Batch size", DefaultValueFactory = _ => 1000 };
-        var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
+        var testBatchSize = CommonOptions.TestBatchSize();
+        var threads = CommonOptions.Threads();
         var report = new Option<string?>("--report")
             { Description =
             "Also write an HTML report to this file: metrics, reliability diagram (before/after a calibrated checkpoint's temperature), " +

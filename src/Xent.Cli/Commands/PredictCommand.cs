@@ -31,7 +31,7 @@ internal static class PredictCommand
             DefaultValueFactory = _ => 3,
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per input (JSON lines) instead of a table" };
-        var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
+        var threads = CommonOptions.Threads();
         var command = new Command("predict", "Predict the classes (or labels) of raw inputs with a trained checkpoint.")
         {
             checkpoint, input, topK, json, threads,

@@ -93,7 +93,7 @@ internal static class TrainCommand
             { Description = "Stop when the held-out loss has not improved for N epochs; the best epoch is kept as best.safetensors" };
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, data order, split and dropout",
             DefaultValueFactory = _ => 1 };
-        var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use [default: all cores]" };
+        var threads = CommonOptions.Threads();
         var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };
         var resume = new Option<string?>("--resume")
             { Description =

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Xent.Training;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>The options several commands declare alike, so that each is described the same way everywhere.</summary>
+internal static class CommonOptions
+{
+    /// <summary><c>--checkpoint</c> (required): a checkpoint xent train wrote, or a PyTorch state dict.</summary>
+    public static Option<string> Checkpoint() => new("--checkpoint")
+    {
+        Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors",
+        Required = true,
+    };
+
+    /// <summary><c>--data</c>: labelled data of any kind eval reads; <paramref name="what"/> starts the description.</summary>
+    public static Option<string?> LabelledData(string what = "Labelled data") => new("--data")
+    {
+        Description = $"{what}: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with --labels " +
+            $"[default: {DataSource.DefaultDirectory}]",
+    };
+
+    /// <summary><c>--labels</c>: the labels of a .npy <c>--data</c>.</summary>
+    public static Option<string?> Labels() => new("--labels") { Description = "Labels .npy for a .npy --data" };
+
+    /// <summary><c>--target</c>: a CSV's label column.</summary>
+    public static Option<string?> Target() =>
+        new("--target") { Description = "CSV: the label column [default: the one the model was trained on]" };
+
+    /// <summary><c>--model</c> for a command that reads a checkpoint (default: the checkpoint's own).</summary>
+    public static Option<string?> CheckpointModel()
+    {
+        var model = new Option<string?>("--model") { Description = "Model: cnn, linear or mlp [default: from the checkpoint, else cnn]" };
+        model.AcceptOnlyFromAmong([.. ModelCatalog.Names]);
+        return model;
+    }
+
+    /// <summary><c>--test-batch-size</c> (default 1000).</summary>
+    public static Option<int> TestBatchSize() => new("--test-batch-size") { Description = "Batch size", DefaultValueFactory = _ => 1000 };
+
+    /// <summary><c>--threads</c>: <see cref="Kernels.KernelParallel.MaxThreads"/> (default: all cores).</summary>
+    public static Option<int?> Threads() => new("--threads") { Description = "Threads the kernels may use [default: all cores]" };
+}
