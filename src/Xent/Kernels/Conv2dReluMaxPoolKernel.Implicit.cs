@@ -9,15 +9,25 @@ namespace Xent.Kernels;
 // weights packed once for the whole batch. No im2col matrix is written or re-read, the weights are not re-packed per
 // image, and Cout fills whole 32-column register tiles where the channel-major product had a partial row panel.
 // Every conv output gets the bits of Conv2dKernel's Sgemm (Gemm.SgemmPackedA), and ReLU and pooling apply the unfused
-// kernels' comparisons, so pooled values and indices are bit for bit those of the other forward.
+// kernels' comparisons, so pooled values and indices are bit for bit those of the other forward. One exception: where an
+// input and a weight are both NaN, the product's NaN payload is the other operand's (the two factors swap places in the
+// fused multiply-add); it is a NaN either way, with the same index.
 internal static unsafe partial class Conv2dReluMaxPoolKernel
 {
     /// <summary>
-    /// Whether the forward runs as an implicit GEMM: for more than one image (a single image parallelises its GEMM
-    /// instead) and when Conv2dKernel's product runs on Sgemm's packed path, whose bits the implicit product reproduces.
+    /// Whether the forward runs as an implicit GEMM: with AVX-512 (without it the panels are gathered and pooled element
+    /// by element, slower than the explicit im2col), for more than one image (a single image parallelises its GEMM
+    /// instead), when Conv2dKernel's product runs on Sgemm's packed path, whose bits the implicit product reproduces, and
+    /// when one image's scratch fits an array.
     /// </summary>
     internal static bool UsesImplicitGemm(in Conv2dShape s) =>
-        s.Batch > 1 && !Gemm.UsesSmallPath(false, false, s.OutChannels, s.OutHeight * s.OutWidth, s.PatchSize);
+        Gemm.BestPath == Gemm.GemmPath.Avx512 && Vector512.IsHardwareAccelerated && s.Batch > 1
+        && !Gemm.UsesSmallPath(false, false, s.OutChannels, s.OutHeight * s.OutWidth, s.PatchSize)
+        && ImageScratchLength(in s) <= Array.MaxLength;
+
+    /// <summary>Floats of one image's scratch: the padded image, then the channels-last convolution (64-byte aligned).</summary>
+    private static long ImageScratchLength(in Conv2dShape s) =>
+        Im2ColRows.PaddedLength(in s) + (long)s.OutHeight * s.OutWidth * s.OutChannels + AlignSlack;
 
     /// <summary>The batched forward: weights packed once, then one image per parallel chunk.</summary>
     private static void ForwardImplicit(in Conv2dShape g, int poolH, int poolW, PinnedSpan<float> x, PinnedSpan<float> w,
@@ -55,9 +65,9 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
     {
         int cout = g.OutChannels, positions = g.OutHeight * g.OutWidth;
         var (hp, wp) = PooledSize(in g, poolH, poolW);
-        int paddedLength = Im2ColRows.PaddedLength(in g);
-        int convLength = positions * cout;
-        float[] scratch = ArrayPool<float>.Shared.Rent(paddedLength + convLength + AlignSlack);
+        // UsesImplicitGemm checked that the whole scratch fits an array, so these are exact.
+        int paddedLength = (int)Im2ColRows.PaddedLength(in g);
+        float[] scratch = ArrayPool<float>.Shared.Rent((int)ImageScratchLength(in g));
         try
         {
             fixed (float* ps = scratch, py = pooled)

@@ -7,11 +7,12 @@ namespace Xent.Kernels;
 /// <summary>
 /// <c>max_pool2d(relu(conv2d(x, W, b)), (poolH, poolW))</c> with non-overlapping windows (stride = window, no padding,
 /// floor mode): the convolution block of the PyTorch MNIST tutorial's CNN, fused.
-/// <para>Forward: one image at a time, the convolution + bias + ReLU lands in a per-thread scratch and is pooled from
-/// there, so the full-resolution activation never goes to memory. A batch runs as an implicit GEMM in channels-last
-/// order (Conv2dReluMaxPoolKernel.Implicit.cs); a single image, or a product Sgemm runs on its small path, calls
-/// <see cref="Conv2dKernel"/>'s per-image body and <see cref="MaxPool2dKernel"/>'s window code. Either way, pooled values
-/// and argmax indices are bit for bit those of the two unfused kernels.</para>
+/// <para>Forward: one image at a time, the convolution + bias lands in a scratch rented for that image and is passed
+/// through ReLU and pooled from there, so the full-resolution activation never goes to memory. With AVX-512 a batch runs
+/// as an implicit GEMM in channels-last order, ReLU applied as the windows are read (Conv2dReluMaxPoolKernel.Implicit.cs);
+/// otherwise, and for a single image or a product Sgemm runs on its small path, <see cref="Conv2dKernel"/>'s per-image
+/// body applies the ReLU and <see cref="MaxPool2dKernel"/>'s window code pools. Either way, pooled values and argmax
+/// indices are bit for bit those of the two unfused kernels (save a NaN's payload, see the implicit path).</para>
 /// <para>Backward: a pooled gradient reaches exactly one convolution output (its window's argmax), and only when the
 /// pooled value is positive (ReLU's gradient). dW, dX and db are therefore sums over those positions alone — a quarter
 /// of the dense products for 2×2 windows — with the input and weights in channels-last order, where one filter tap's

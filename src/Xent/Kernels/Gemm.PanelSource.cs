@@ -53,14 +53,16 @@ internal static unsafe partial class Gemm
     /// <remarks>
     /// The blocking, micro-kernels and stores are Sgemm's packed path, so every element of C gets the bits Sgemm gives it on
     /// that path for the same k, also for the transposed product: element (i, j) of Cᵀ = op(B)ᵀ·op(A)ᵀ sums the same pairs of
-    /// factors, one fused multiply-add each, in the same KC slices. Callers that must match Sgemm check
-    /// <see cref="UsesSmallPath"/> first.
+    /// factors, one fused multiply-add each, in the same KC slices (only a NaN's payload can differ, where both factors are
+    /// NaN). Callers that must match Sgemm check <see cref="UsesSmallPath"/> first.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     internal static void SgemmPackedA<TSource>(ref TSource a, int m, int n, int k, float* packedB, float beta, float* c, int ldc,
         GemmPath path) where TSource : struct, IRowPanelSource
     {
-        if (m <= 0 || n <= 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(k), "Every dimension must be positive.");
+        if (m <= 0 || n <= 0 || k <= 0)
+            throw new ArgumentOutOfRangeException($"{nameof(m)}, {nameof(n)}, {nameof(k)}",
+                $"Every dimension must be positive ({m}, {n}, {k}).");
         var p = new Problem { C = c, Ldc = ldc, M = m, N = n, K = k, Alpha = 1f, Beta = beta, Path = path };
         var bl = new Blocking(in p, n);
         var ws = Workspace.Get(bl.MC * bl.KC, 0, bl.MR * bl.NR);

@@ -10,8 +10,9 @@ namespace Xent.Kernels;
 /// </summary>
 /// <remarks>
 /// The source is a zero-padded copy of the image (<see cref="CopyPadded"/>), so the gather needs no bounds checks. With
-/// AVX-512 and a horizontal stride of 1, a panel's positions are at most two runs of consecutive input floats per tap, read
-/// as two 16-float loads and one blend; other geometries gather element by element.
+/// AVX-512, a horizontal stride of 1, panels of at most 16 rows and a panel that lies within two output rows, its positions
+/// are at most two runs of consecutive input floats per tap, read as two 16-float loads and one blend; any other panel is
+/// gathered element by element.
 /// </remarks>
 internal readonly unsafe struct Im2ColRows : IRowPanelSource
 {
@@ -35,13 +36,14 @@ internal readonly unsafe struct Im2ColRows : IRowPanelSource
     }
 
     /// <summary>Floats of the buffer <see cref="CopyPadded"/> fills: the padded planes and the slack around them.</summary>
-    public static int PaddedLength(in Conv2dShape s) => s.InChannels * (s.Height + 2 * s.PadH) * (s.Width + 2 * s.PadW) + 2 * Slack;
+    public static long PaddedLength(in Conv2dShape s) =>
+        (long)s.InChannels * (s.Height + 2 * s.PadH) * (s.Width + 2 * s.PadW) + 2 * Slack;
 
     /// <summary>Copies one (Cin, H, W) image into <paramref name="dst"/> with its zero border and zero slack.</summary>
     public static void CopyPadded(in Conv2dShape s, ReadOnlySpan<float> image, float* dst)
     {
         int h = s.Height, w = s.Width, pw = s.PadW, ph = s.PadH, wp = w + 2 * pw, hp = h + 2 * ph;
-        var all = new Span<float>(dst, PaddedLength(in s));
+        var all = new Span<float>(dst, checked((int)PaddedLength(in s)));
         if (ph == 0 && pw == 0)
         {
             all[..Slack].Clear();

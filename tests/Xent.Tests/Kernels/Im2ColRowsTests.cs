@@ -15,7 +15,8 @@ public unsafe class Im2ColRowsTests
     public static IEnumerable<object[]> Geometries =>
     [
         [4, 26, 26, 3, 3, 1, 0], // the MNIST CNN's conv2: panels across two output rows
-        [3, 7, 9, 3, 3, 1, 0],   // 7 outputs per row: a 14-row panel spans three rows (element-by-element gather)
+        [3, 7, 9, 3, 3, 1, 0],   // 7 outputs per row: 14-row panels span exactly two rows
+        [3, 7, 7, 3, 3, 1, 0],   // 5 outputs per row: 14-row panels span three rows (element-by-element gather)
         [2, 10, 30, 3, 2, 1, 1], // padding, non-square kernel
         [2, 9, 11, 2, 3, 2, 1],  // stride 2: the gather
         [5, 6, 6, 1, 1, 1, 0],   // pointwise
