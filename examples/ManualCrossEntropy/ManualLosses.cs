@@ -9,14 +9,14 @@ namespace ManualCrossEntropy;
 public static class ManualLosses
 {
     /// <summary>
-    /// Seed 1, example 1: <c>-torch.sum(target * torch.log(prediction))</c> for one sample of
-    /// probabilities (C) and a one-hot target (C).
+    /// The PyTorch tutorial's manual cross-entropy, example 1: <c>-torch.sum(target * torch.log(prediction))</c> for one
+    /// sample of probabilities (C) and a one-hot target (C).
     /// </summary>
     public static Tensor Single(Tensor prediction, Tensor target) => -(target * prediction.Log()).Sum();
 
     /// <summary>
-    /// Seed 1, example 2: the same over a batch of probabilities (N, C) and one-hot targets (N, C), divided by N
-    /// (the 'mean' reduction).
+    /// The PyTorch tutorial's manual cross-entropy, example 2: the same over a batch of probabilities (N, C) and one-hot
+    /// targets (N, C), divided by N (the 'mean' reduction).
     /// </summary>
     public static Tensor Batch(Tensor predictions, Tensor targets)
     {
@@ -26,7 +26,8 @@ public static class ManualLosses
     }
 
     /// <summary>
-    /// Seed 1, example 3: a loop over the batch adding <c>-log(predictions[i, target_indices[i]])</c>, then the mean.
+    /// The PyTorch tutorial's manual cross-entropy, example 3: a loop over the batch adding
+    /// <c>-log(predictions[i, target_indices[i]])</c>, then the mean.
     /// </summary>
     public static Tensor Indices(Tensor predictions, Tensor targetIndices)
     {
@@ -38,7 +39,8 @@ public static class ManualLosses
     }
 
     /// <summary>
-    /// Seed 2, method 3: log-softmax over the classes, gather the target's log-probability, negate, then reduce.
+    /// The PyTorch tutorial's CrossEntropyLoss walkthrough, method 3: log-softmax over the classes, gather the target's
+    /// log-probability, negate, then reduce.
     /// <code>
     /// log_softmax = F.log_softmax(outputs, dim=1)
     /// loss = -log_softmax.gather(1, targets.unsqueeze(1)).squeeze()

@@ -4,7 +4,7 @@ using ManualCrossEntropy;
 using Xent;
 using Xent.NN;
 
-// ---- Seed 1, example 1: a single sample ----
+// ---- The PyTorch tutorial's manual cross-entropy, example 1: a single sample ----
 var prediction = Tensor.FromArray([0.1f, 0.7f, 0.2f]);      // probabilities, already normalised
 var target = Tensor.FromArray([0f, 1f, 0f]);                // one-hot target
 Console.WriteLine($"Manual Loss (Single Sample): {ManualLosses.Single(prediction, target)}");
@@ -12,18 +12,18 @@ var predictionLogProb = prediction.Log();
 var pytorchLoss = F.NllLoss(predictionLogProb.Unsqueeze(0), target.ArgMax(0).Unsqueeze(0));
 Console.WriteLine($"NLL Loss (Single Sample): {pytorchLoss}");
 
-// ---- Seed 1, example 2: a batch with one-hot targets ----
+// ---- The PyTorch tutorial's manual cross-entropy, example 2: a batch with one-hot targets ----
 var predictions = Tensor.FromArray(new float[,] { { 0.1f, 0.7f, 0.2f }, { 0.9f, 0.05f, 0.05f } });
 var targets = Tensor.FromArray(new float[,] { { 0, 1, 0 }, { 1, 0, 0 } });
 Console.WriteLine($"Manual Loss (Batch): {ManualLosses.Batch(predictions, targets)}");
 Console.WriteLine($"NLL Loss (Batch): {F.NllLoss(predictions.Log(), targets.ArgMax(1))}");
 
-// ---- Seed 1, example 3: a batch with class indices ----
+// ---- The PyTorch tutorial's manual cross-entropy, example 3: a batch with class indices ----
 var targetIndices = Tensor.FromArray([1, 0]);
 Console.WriteLine($"Manual Loss (Using Indices): {ManualLosses.Indices(predictions, targetIndices)}");
 Console.WriteLine($"NLL Loss (Using Indices): {F.NllLoss(predictions.Log(), targetIndices)}");
 
-// ---- Seed 2, method 3: log_softmax + gather on a linear model's logits ----
+// ---- The PyTorch tutorial's CrossEntropyLoss walkthrough, method 3: log_softmax + gather on a linear model's logits ----
 Tensor.ManualSeed(0);
 const int inputSize = 784, numClasses = 10;
 var model = new Linear(inputSize, numClasses);

@@ -157,7 +157,7 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
     }
 
     [Fact]
-    public void PrintsTheSeedsLineEvery100Batches()
+    public void PrintsTheTutorialsLossLineEvery100Batches()
     {
         string dir = Path.Combine(run.Root.Path, "log100");
         var r = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--model", "linear", "--epochs", "1", "--batch-size", "2",
