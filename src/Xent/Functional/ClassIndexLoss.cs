@@ -41,7 +41,7 @@ public static partial class F
 
         public CrossEntropyTotals Forward(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, ReadOnlySpan<float> weight,
             long ignoreIndex, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum) =>
-            CrossEntropyKernel.Forward(logits, targets, classes, weight, ignoreIndex, labelSmoothing, loss, rowMax, rowLogSum, default);
+            CrossEntropyKernel.Forward(logits, targets, classes, weight, ignoreIndex, labelSmoothing, loss, rowMax, rowLogSum);
 
         public void Backward(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, ReadOnlySpan<float> weight,
             long ignoreIndex, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> grad) =>

@@ -39,7 +39,7 @@ public static partial class F
         }
         else
         {
-            var totals = CrossEntropyKernel.Forward(y, targets, classes, w, ignoreIndex, eps, loss, rowMax, rowLogSum, default);
+            var totals = CrossEntropyKernel.Forward(y, targets, classes, w, ignoreIndex, eps, loss, rowMax, rowLogSum);
             (sum, denominator) = (totals.LossSum, totals.WeightSum);
         }
         if (zLossScale != 0f) sum += ZLossKernel.Forward(rowMax, rowLogSum, targets, ignoreIndex, zLossScale, loss);

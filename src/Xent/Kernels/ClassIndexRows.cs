@@ -11,33 +11,33 @@ internal static unsafe class ClassIndexRows
     /// chunks' sums combined in chunk order. The caller has checked the arguments.
     /// </summary>
     public static CrossEntropyTotals ForwardAll<TLoss>(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int rows, int classes,
-        ReadOnlySpan<float> weight, long ignoreIndex, TLoss rowLoss, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum,
-        Span<float> rowWeight) where TLoss : struct, IRowLoss
+        ReadOnlySpan<float> weight, long ignoreIndex, TLoss rowLoss, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
+        where TLoss : struct, IRowLoss
     {
         int rpc = SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         var weightPart = new double[lossPart.Length];
-        fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum, prw = rowWeight)
+        fixed (float* px = logits, pw = weight, pl = loss, pm = rowMax, ps = rowLogSum)
         fixed (long* pt = targets)
         {
             PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
-            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length), rw = new(prw, rowWeight.Length);
+            PinnedSpan<float> m = new(pm, rowMax.Length), ls = new(ps, rowLogSum.Length);
             PinnedSpan<long> t = new(pt, targets.Length);
             KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
-                (lossPart[chunk], weightPart[chunk]) = Forward(r0, r1, x, t, classes, w, ignoreIndex, rowLoss, l, m, ls, rw));
+                (lossPart[chunk], weightPart[chunk]) = Forward(r0, r1, x, t, classes, w, ignoreIndex, rowLoss, l, m, ls));
         }
         return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
     }
 
     /// <summary>
     /// Rows [r0, r1) of a class-index loss: each row's m and l (into <paramref name="rowMax"/> and <paramref name="rowLogSum"/>
-    /// unless empty), its loss and target weight (0 for an ignored row; into <paramref name="loss"/> and
-    /// <paramref name="rowWeight"/> unless empty). Returns their Σ loss and Σ w[t_i].
+    /// unless empty) and its loss (0 for an ignored row; into <paramref name="loss"/> unless empty). Returns the rows'
+    /// Σ loss and Σ w[t_i] (0 for an ignored row).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (double Loss, double Weight) Forward<TLoss>(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets,
         int classes, ReadOnlySpan<float> w, long ignoreIndex, TLoss rowLoss,
-        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight) where TLoss : struct, IRowLoss
+        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum) where TLoss : struct, IRowLoss
     {
         double lsum = 0, wsum = 0;
         for (int r = r0; r < r1; r++)
@@ -54,7 +54,6 @@ internal static unsafe class ClassIndexRows
                 li = rowLoss.Loss(x, (int)t, m, logSum, w, wt);
             }
             if (!loss.IsEmpty) loss[r] = li;
-            if (!rowWeight.IsEmpty) rowWeight[r] = wt;
             lsum += li;
             wsum += wt;
         }

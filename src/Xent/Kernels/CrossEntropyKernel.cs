@@ -123,8 +123,8 @@ internal static unsafe partial class CrossEntropyKernel
 
     /// <summary>
     /// Forward pass with class-index targets: one online-softmax pass per row (plus one more when
-    /// ε &gt; 0). Writes per-row loss, the row max m and log-sum l saved for <see cref="Backward"/>,
-    /// and the row's mean weight (w[t_i], 0 if ignored). Any output span may be empty to skip it.
+    /// ε &gt; 0). Writes per-row loss and the row max m and log-sum l saved for <see cref="Backward"/>.
+    /// Any output span may be empty to skip it.
     /// </summary>
     /// <param name="logits">(N, C) row-major.</param>
     /// <param name="targets">(N) class indices.</param>
@@ -135,22 +135,20 @@ internal static unsafe partial class CrossEntropyKernel
     /// <param name="loss">(N) per-row loss, or empty.</param>
     /// <param name="rowMax">(N) m, or empty.</param>
     /// <param name="rowLogSum">(N) l, or empty.</param>
-    /// <param name="rowWeight">(N) w[t_i] or 0, or empty.</param>
     /// <returns>Σ loss and the 'mean' denominator.</returns>
     /// <exception cref="ArgumentException">Shapes disagree or ε is outside [0, 1].</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds.</exception>
     public static CrossEntropyTotals Forward(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
-        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
+        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
         KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
         KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
         KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
-        KernelArgs.EmptyOrLength(rows, rowWeight.Length, nameof(rowWeight));
         ValidateTargets(targets, classes, ignoreIndex);
         return ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex,
-            new SmoothedRowLoss(WeightTotal(weight, classes), labelSmoothing), loss, rowMax, rowLogSum, rowWeight);
+            new SmoothedRowLoss(WeightTotal(weight, classes), labelSmoothing), loss, rowMax, rowLogSum);
     }
 
     /// <summary>
@@ -178,7 +176,7 @@ internal static unsafe partial class CrossEntropyKernel
     /// <summary>Scalar, single-threaded reference for <see cref="Forward"/> (two passes per row, <see cref="MathF.Exp"/>).</summary>
     internal static CrossEntropyTotals ForwardScalar(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing,
-        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum, Span<float> rowWeight)
+        Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
         ValidateTargets(targets, classes, ignoreIndex);
@@ -205,7 +203,6 @@ internal static unsafe partial class CrossEntropyKernel
                 }
             }
             if (!loss.IsEmpty) loss[r] = li;
-            if (!rowWeight.IsEmpty) rowWeight[r] = wt;
             lsum += li;
             wsum += wt;
         }
@@ -369,7 +366,7 @@ internal static unsafe partial class CrossEntropyKernel
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
         var m = new float[rows];
         var l = new float[rows];
-        var totals = ForwardScalar(logits, targets, classes, weight, ignoreIndex, labelSmoothing, loss, m, l, default);
+        var totals = ForwardScalar(logits, targets, classes, weight, ignoreIndex, labelSmoothing, loss, m, l);
         BackwardScalar(logits, targets, classes, weight, ignoreIndex, labelSmoothing, m, l, [gradScale], gradLogits);
         return totals;
     }

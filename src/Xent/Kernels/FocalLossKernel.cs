@@ -46,7 +46,7 @@ internal static unsafe class FocalLossKernel
         KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
         KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
         return ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex, new FocalRowLoss(gamma), loss, rowMax,
-            rowLogSum, default);
+            rowLogSum);
     }
 
     /// <summary>A row's focal loss (<see cref="RowLoss"/>) and, in the fused pass, its gradient times <paramref name="g"/>.</summary>

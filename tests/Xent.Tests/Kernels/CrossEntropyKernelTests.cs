@@ -26,8 +26,8 @@ public class CrossEntropyKernelTests
         var m = new float[n];
         var l = new float[n];
         var totals = scalar
-            ? CrossEntropyKernel.ForwardScalar(k.X, k.T, k.C, k.W, k.Ignore, k.Eps, loss, m, l, default)
-            : CrossEntropyKernel.Forward(k.X, k.T, k.C, k.W, k.Ignore, k.Eps, loss, m, l, default);
+            ? CrossEntropyKernel.ForwardScalar(k.X, k.T, k.C, k.W, k.Ignore, k.Eps, loss, m, l)
+            : CrossEntropyKernel.Forward(k.X, k.T, k.C, k.W, k.Ignore, k.Eps, loss, m, l);
         return (loss, totals, m, l);
     }
 
@@ -287,17 +287,14 @@ public class CrossEntropyKernelTests
         var loss = new float[3];
         loss.AsSpan().Fill(5f);
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            CrossEntropyKernel.Forward(k.X, k.T, 4, [], -100, 0f, loss, default, default, default));
+            CrossEntropyKernel.Forward(k.X, k.T, 4, [], -100, 0f, loss, default, default));
         Assert.StartsWith("Target 12 is out of bounds.", ex.Message);
         Assert.All(loss, v => Assert.Equal(5f, v));
         Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropyKernel.ValidateTargets([-1], 4, -100));
         CrossEntropyKernel.ValidateTargets([-1, 3], 4, -1);
-        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1], 4, [], -100, 0f, default, default, default,
-            default));
-        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1, 2], 4, [1f], -100, 0f, default, default, default,
-            default));
-        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1, 2], 4, [], -100, 1.5f, default, default, default,
-            default));
+        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1], 4, [], -100, 0f, default, default, default));
+        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1, 2], 4, [1f], -100, 0f, default, default, default));
+        Assert.Throws<ArgumentException>(() => CrossEntropyKernel.Forward(k.X, [0, 1, 2], 4, [], -100, 1.5f, default, default, default));
     }
 
     [Theory]
@@ -354,7 +351,7 @@ public class CrossEntropyThreadTests
             {
                 KernelParallel.MaxThreads = threads;
                 var loss = new float[n]; var m = new float[n]; var l = new float[n];
-                var totals = CrossEntropyKernel.Forward(x, t, c, w, -100, 0.1f, loss, m, l, default);
+                var totals = CrossEntropyKernel.Forward(x, t, c, w, -100, 0.1f, loss, m, l);
                 var fused = new float[x.Length];
                 var fusedTotals = CrossEntropyKernel.ForwardBackward(x, t, c, w, -100, 0.1f, 0.01f, fused);
                 var dx = new float[x.Length];
