@@ -30,13 +30,6 @@ internal static unsafe class KlDivKernel
         return PartialSums.SumInOrder(parts);
     }
 
-    /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
-    internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget, Span<float> loss)
-    {
-        Check(input, target, loss.Length, nameof(loss), allowEmpty: true);
-        return ForwardRange(0, input.Length, input, target, logTarget, loss);
-    }
-
     /// <summary>Elements [i0, i1) of the loss (into <paramref name="loss"/> unless it is empty) and their sum.</summary>
     private static double ForwardRange(int i0, int i1, ReadOnlySpan<float> input, ReadOnlySpan<float> target, bool logTarget,
         Span<float> loss)
@@ -62,13 +55,6 @@ internal static unsafe class KlDivKernel
             PinnedSpan<float> t = new(pt, target.Length), g = new(pg, gradLoss.Length), d = new(pd, gradInput.Length);
             KernelParallel.ForChunks(gradInput.Length, ChunkElements, 2, (_, i0, i1) => BackwardRange(i0, i1, t, logTarget, g, d));
         }
-    }
-
-    /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
-    internal static void BackwardScalar(ReadOnlySpan<float> target, bool logTarget, ReadOnlySpan<float> gradLoss, Span<float> gradInput)
-    {
-        Check(gradInput, target, gradLoss.Length == 1 ? gradInput.Length : gradLoss.Length, nameof(gradLoss), allowEmpty: false);
-        BackwardRange(0, gradInput.Length, target, logTarget, gradLoss, gradInput);
     }
 
     /// <summary>Elements [i0, i1) of the input gradient; <paramref name="gradLoss"/> has one value per element or one for all.</summary>

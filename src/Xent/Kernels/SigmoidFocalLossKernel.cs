@@ -32,13 +32,6 @@ internal static unsafe class SigmoidFocalLossKernel
         return PartialSums.SumInOrder(parts);
     }
 
-    /// <summary>Single-threaded reference for <see cref="Forward"/>.</summary>
-    internal static double ForwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, Span<float> loss)
-    {
-        Check(input, target, alpha, gamma, loss.Length, allowEmpty: true);
-        return ForwardRange(0, input.Length, input, target, alpha, gamma, loss);
-    }
-
     /// <summary>Elements [i0, i1) of the loss (into <paramref name="loss"/> unless it is empty) and their sum.</summary>
     private static double ForwardRange(int i0, int i1, ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
         Span<float> loss)
@@ -65,15 +58,6 @@ internal static unsafe class SigmoidFocalLossKernel
             PinnedSpan<float> g = new(pg, gradLoss.Length), d = new(pd, gradInput.Length);
             KernelParallel.ForChunks(input.Length, ChunkElements, 40, (_, i0, i1) => BackwardRange(i0, i1, x, y, alpha, gamma, g, d));
         }
-    }
-
-    /// <summary>Single-threaded reference for <see cref="Backward"/>.</summary>
-    internal static void BackwardScalar(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma,
-        ReadOnlySpan<float> gradLoss, Span<float> gradInput)
-    {
-        Check(input, target, alpha, gamma, gradInput.Length, allowEmpty: false);
-        KernelArgs.OneOrLength(input.Length, gradLoss.Length, nameof(gradLoss));
-        BackwardRange(0, input.Length, input, target, alpha, gamma, gradLoss, gradInput);
     }
 
     /// <summary>Elements [i0, i1) of the input gradient; <paramref name="gradLoss"/> has one value per element or one for all.</summary>
