@@ -34,12 +34,9 @@ public static partial class F
         if (CheckConvolution(input, weight, bias, stride, padding) is not { } shape)
             return Conv2dReluMaxPool2d(input.Unsqueeze(0), weight, bias, poolSize, stride, padding).Squeeze(0);
         var (poolH, poolW) = poolSize;
-        if (poolH < 1 || poolW < 1)
-            throw new ArgumentException($"kernel size should be greater than zero, but got kH: {poolH} kW: {poolW}", nameof(poolSize));
+        CheckPoolKernelSize(poolH, poolW, nameof(poolSize));
         var (hp, wp) = Conv2dReluMaxPoolKernel.PooledSize(in shape, poolH, poolW);
-        if (hp < 1 || wp < 1)
-            throw new ArgumentException($"Given input size: ({shape.OutChannels}x{shape.OutHeight}x{shape.OutWidth}). Calculated output " +
-                $"size: ({shape.OutChannels}x{hp}x{wp}). Output size is too small", nameof(poolSize));
+        CheckPoolOutputSize(shape.OutChannels, shape.OutHeight, shape.OutWidth, hp, wp, nameof(poolSize));
 
         int n = shape.Batch, cout = shape.OutChannels;
         var x = input.FloatArray;

@@ -30,8 +30,7 @@ public static partial class F
         var (kh, kw) = kernelSize;
         var (sh, sw) = stride ?? kernelSize;
         var (ph, pw) = padding ?? (0, 0);
-        if (kh < 1 || kw < 1) throw new ArgumentException($"kernel size should be greater than zero, but got kH: {kh} kW: {kw}",
-            nameof(kernelSize));
+        CheckPoolKernelSize(kh, kw, nameof(kernelSize));
         if (sh < 1 || sw < 1) throw new ArgumentException($"stride should be greater than zero, but got dH: {sh} dW: {sw}", nameof(stride));
         if (ph < 0 || pw < 0 || ph > kh / 2 || pw > kw / 2)
             throw new ArgumentException($"pad should be at most half of kernel size, but got pad=({ph}, {pw}) and kernel_size=({kh}, {kw})",
@@ -44,12 +43,7 @@ public static partial class F
         int planes = input.NumEl / (h * w);
         // Floor division (PyTorch's div_rtn), so a too-small input reports output size 0, not 1.
         int ho = FloorDiv(h + 2 * ph - kh, sh) + 1, wo = FloorDiv(w + 2 * pw - kw, sw) + 1;
-        if (ho < 1 || wo < 1)
-        {
-            int c = input.Size(-3);
-            throw new ArgumentException($"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{ho}x{wo}). Output size is too " +
-                "small", nameof(input));
-        }
+        CheckPoolOutputSize(input.Size(-3), h, w, ho, wo, nameof(input));
 
         var x = input.FloatArray;
         var y = StepArena.Allocate(planes * ho * wo);
@@ -67,6 +61,24 @@ public static partial class F
             MaxPool2dKernel.Backward(g.FloatArray, MemoryMarshal.Cast<float, int>(argmaxStorage.AsSpan()), planes, h, w, ho, wo, gx.Data);
             return [gx];
         }, input);
+    }
+
+    /// <summary>PyTorch's max_pool2d check of the window size, shared with <see cref="Conv2dReluMaxPool2d"/>.</summary>
+    private static void CheckPoolKernelSize(int kh, int kw, string paramName)
+    {
+        if (kh < 1 || kw < 1)
+            throw new ArgumentException($"kernel size should be greater than zero, but got kH: {kh} kW: {kw}", paramName);
+    }
+
+    /// <summary>
+    /// PyTorch's max_pool2d check that a (c, h, w) input pools to a non-empty (c, ho, wo), shared with
+    /// <see cref="Conv2dReluMaxPool2d"/>.
+    /// </summary>
+    private static void CheckPoolOutputSize(int c, int h, int w, int ho, int wo, string paramName)
+    {
+        if (ho < 1 || wo < 1)
+            throw new ArgumentException($"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{ho}x{wo}). Output size is too " +
+                "small", paramName);
     }
 
     /// <summary>Integer division rounding toward −∞ (stride is positive).</summary>
