@@ -23,8 +23,10 @@ public static partial class F
     /// <remarks>
     /// The full-resolution activation is never stored: each image's convolution is pooled while in cache, and the backward
     /// works from the window maxima alone (one position per pooled value, and only where it is positive), a quarter of the
-    /// dense convolution backward's arithmetic for 2×2 windows. Forward values are bit-identical to the unfused ops';
-    /// gradients are the same sums in a different order (within float32 rounding of them), and identical for any thread count.
+    /// dense convolution backward's arithmetic for 2×2 windows. Forward values are bit-identical to the unfused ops' save
+    /// one case: where an input and a weight are both NaN, the batched (AVX-512) path may keep the other NaN's payload (a
+    /// NaN either way, with the same index). Gradients are the same sums in a different order (within float32 rounding of
+    /// them), and identical for any thread count.
     /// Only the products that can be nonzero are formed, so where the input holds NaN or ±∞ a gradient that the unfused
     /// ops would turn into NaN through 0·∞ stays finite (the loss itself is NaN or ∞ then).
     /// </remarks>

@@ -51,7 +51,11 @@ internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int
     /// <summary>Default bytes of the scratch of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>): its (rows × V)
     /// logits block and partial dH.</summary>
     public const int DefaultGradientBlockBytes = 12 << 20;
-    /// <summary>Default bytes of one vocabulary chunk of W in the training path: it stays in a core's L2 across its three GEMMs.</summary>
+    /// <summary>
+    /// Default bytes of one vocabulary chunk of W in the training path, unless <see cref="MinGradientVocabChunk"/> classes
+    /// are more (4 MiB at D = 2048). Of a chunk's three GEMMs two read W (dH, then the next block's logits; dW does not),
+    /// back to back, so the second finds the chunk in a core's L2 when it is this size.
+    /// </summary>
     internal const int DefaultGradientWeightChunkBytes = 1 << 20;
     /// <summary>
     /// Fewest classes per vocabulary chunk of the training path (by default): the chunk is the depth of its dH product,

@@ -16,7 +16,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
     /// blocks of <see cref="LinearCrossEntropyChunking.GradientRows"/> whose whole (rows × V) logits fit a
     /// bounded buffer (≈ 12 MiB, or 1/12 of the logits when that is larger). Once a block's logits are in
     /// the buffer, each row's loss and gradient G replace them (rows split over threads). Then the vocabulary
-    /// is walked in chunks of W of about a core's L2 (<see cref="LinearCrossEntropyChunking.GradientLayout"/>),
+    /// is walked in chunks of W of about a core's L2 but at least 512 classes (<see cref="LinearCrossEntropyChunking.GradientLayout"/>),
     /// grouped into fixed partitions that the threads take: for each chunk c, dW[c] (+)= G[:, c]ᵀ·H[block],
     /// db[c] += Σ_rows G[:, c], dH[block] += G[:, c]·W[c], and then the next block's logits
     /// H[next]·W[c]ᵀ overwrite G[:, c], which is no longer needed. So W is read from memory once per block
