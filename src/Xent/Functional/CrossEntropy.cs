@@ -133,13 +133,14 @@ public static partial class F
 
     /// <summary>
     /// <see cref="SavedGradient(float[], float, BackwardContext, int[])"/> for a gradient saved as class rows
-    /// (<see cref="ClassRows"/>): with spatial dimensions (inner &gt; 1) the rows are transposed into a fresh buffer.
+    /// (<see cref="ClassRows"/>): with spatial dimensions (inner &gt; 1) the rows are transposed into a fresh buffer,
+    /// which is then scaled in place (the saved buffer is left as it is).
     /// </summary>
     private static Tensor SavedGradient(float[] saved, float gs, BackwardContext ctx, int outer, int classes, int inner, int[] shape)
     {
         if (inner == 1) return SavedGradient(saved, gs, ctx, shape);
-        var rows = gs == 1f ? saved : ctx.LastUse ? ScaleInPlace(saved, gs) : Scaled(saved, gs);
-        return ctx.Adopt(ClassRows.FromRows(rows, outer, classes, inner), shape);
+        var grad = ClassRows.FromRows(saved, outer, classes, inner);
+        return ctx.Adopt(gs == 1f ? grad : ScaleInPlace(grad, gs), shape);
     }
 
     private static float[] ScaleInPlace(float[] x, float s)

@@ -44,6 +44,6 @@ public static partial class F
         var result = Tensor.Scalar((float)(tt * sum / n));
         // As cross-entropy: the saved gradient is handed over (scaled in place) on the node's last use. (N, C) rows: no layout change.
         return Tensor.Record(result, "DistillationLossBackward",
-            (g, ctx) => [SavedGradient(grad, g.Item(), ctx, n, classes, 1, shape)], studentLogits);
+            (g, ctx) => [SavedGradient(grad, g.Item(), ctx, shape)], studentLogits);
     }
 }
