@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 
 namespace Xent.Kernels;
 
-/// <summary>The row walks that cross-entropy and focal loss share.</summary>
+/// <summary>The row walks, and the scalar references' row max and log-sum, that cross-entropy and focal loss share.</summary>
 internal static unsafe class ClassIndexRows
 {
     /// <summary>
@@ -35,7 +35,7 @@ internal static unsafe class ClassIndexRows
     /// Σ loss and Σ w[t_i] (0 for an ignored row).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (double Loss, double Weight) Forward<TLoss>(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets,
+    private static (double Loss, double Weight) Forward<TLoss>(int r0, int r1, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets,
         int classes, ReadOnlySpan<float> w, long ignoreIndex, TLoss rowLoss,
         Span<float> loss, Span<float> rowMax, Span<float> rowLogSum) where TLoss : struct, IRowLoss
     {
@@ -94,5 +94,22 @@ internal static unsafe class ClassIndexRows
         }
         ArrayPool<float>.Shared.Return(scratch);
         return (lsum, wsum);
+    }
+
+    /// <summary>The scalar references' row max: <see cref="MathF.Max"/> element by element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ScalarMax(ReadOnlySpan<float> x)
+    {
+        float m = float.NegativeInfinity;
+        foreach (float v in x) m = MathF.Max(m, v);
+        return m;
+    }
+
+    /// <summary>The scalar references' l = log Σ e^(x − m), with <see cref="MathF.Exp"/> summed in float32 in order.</summary>
+    public static float ScalarLogSum(ReadOnlySpan<float> x, float m)
+    {
+        float s = 0f;
+        foreach (float v in x) s += MathF.Exp(v - m);
+        return MathF.Log(s);
     }
 }

@@ -186,7 +186,7 @@ internal static unsafe partial class CrossEntropyKernel
         for (int r = 0; r < rows; r++)
         {
             var x = logits.Slice(r * classes, classes);
-            float m = ScalarMax(x), logSum = ScalarLogSum(x, m);
+            float m = ClassIndexRows.ScalarMax(x), logSum = ClassIndexRows.ScalarLogSum(x, m);
             if (!rowMax.IsEmpty) rowMax[r] = m;
             if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
             long t = targets[r];
@@ -427,7 +427,7 @@ internal static unsafe partial class CrossEntropyKernel
         for (int r = 0; r < rows; r++)
         {
             var x = logits.Slice(r * classes, classes);
-            float m = ScalarMax(x), logSum = ScalarLogSum(x, m);
+            float m = ClassIndexRows.ScalarMax(x), logSum = ClassIndexRows.ScalarLogSum(x, m);
             if (!rowMax.IsEmpty) rowMax[r] = m;
             if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
             float li = 0f;
@@ -571,21 +571,6 @@ internal static unsafe partial class CrossEntropyKernel
         }
         for (; i < n; i++)
             dx[i] = ga * VectorMath.Exp(x[i] - m - logSum) - g * ((w != null ? w[i] : 1f) * (q[i] * k1 + k0));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float ScalarMax(ReadOnlySpan<float> x)
-    {
-        float m = float.NegativeInfinity;
-        foreach (float v in x) m = MathF.Max(m, v);
-        return m;
-    }
-
-    private static float ScalarLogSum(ReadOnlySpan<float> x, float m)
-    {
-        float s = 0f;
-        foreach (float v in x) s += MathF.Exp(v - m);
-        return MathF.Log(s);
     }
 
     private static float WeightTotal(ReadOnlySpan<float> weight, int classes)

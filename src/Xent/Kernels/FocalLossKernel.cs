@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace Xent.Kernels;
@@ -75,7 +74,7 @@ internal static unsafe class FocalLossKernel
         for (int r = 0; r < rows; r++)
         {
             var x = logits.Slice(r * classes, classes);
-            float m = ScalarMax(x), logSum = ScalarLogSum(x, m);
+            float m = ClassIndexRows.ScalarMax(x), logSum = ClassIndexRows.ScalarLogSum(x, m);
             if (!rowMax.IsEmpty) rowMax[r] = m;
             if (!rowLogSum.IsEmpty) rowLogSum[r] = logSum;
             long t = targets[r];
@@ -258,21 +257,6 @@ internal static unsafe class FocalLossKernel
         if (gamma == 3f) return u * u * u;
         if (gamma == 4f) { double u2 = u * u; return u2 * u2; }
         return Math.Pow(u, gamma);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float ScalarMax(ReadOnlySpan<float> x)
-    {
-        float m = float.NegativeInfinity;
-        foreach (float v in x) m = MathF.Max(m, v);
-        return m;
-    }
-
-    private static float ScalarLogSum(ReadOnlySpan<float> x, float m)
-    {
-        float s = 0f;
-        foreach (float v in x) s += MathF.Exp(v - m);
-        return MathF.Log(s);
     }
 
     private static int CheckArgs(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int classes, float gamma,
