@@ -109,8 +109,9 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
         int wsize = s.WeightSize, cout = s.OutChannels, weightParts = wantW ? chunks * wsize : 0, biasParts = wantB ? chunks * cout : 0;
         var g = new Geometry(in s, hp, wp);
 
-        // Weights in channels-last order (Cout, kh, kw, Cin), for the input gradient's per-tap rows. Scratch rows are
-        // 64-byte aligned (a row of the MNIST CNN is 384 bytes): a vector straddling two cache lines costs a second access.
+        // Weights in channels-last order (Cout, kh, kw, Cin), for the input gradient's per-tap rows (only dX reads them, so
+        // they are converted only when it is wanted). Scratch rows are 64-byte aligned (a row of the MNIST CNN is 384 bytes):
+        // a vector straddling two cache lines costs a second access.
         float[] weightHwc = ArrayPool<float>.Shared.Rent(wsize + AlignSlack);
         float[] weightPartials = ArrayPool<float>.Shared.Rent(Math.Max(1, weightParts) + AlignSlack);
         double[] biasPartials = new double[Math.Max(1, biasParts)];
@@ -123,9 +124,10 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
                 var op = new Operands(new(pdy, gradPooled.Length), new(ppool, pooled.Length), new(pidx, indices.Length),
                     new(px, input.Length), new(Align(pwh), wsize), new(pdx, gradInput.Length), new(Align(pdw), weightParts),
                     new(pdb, biasParts));
-                for (int co = 0; co < cout; co++)
-                    ToChannelsLast(weight.Slice(co * s.PatchSize, s.PatchSize), s.InChannels, s.KernelH, s.KernelW,
-                        op.WeightHwc.Slice(co * s.PatchSize, s.PatchSize));
+                if (wantX)
+                    for (int co = 0; co < cout; co++)
+                        ToChannelsLast(weight.Slice(co * s.PatchSize, s.PatchSize), s.InChannels, s.KernelH, s.KernelW,
+                            op.WeightHwc.Slice(co * s.PatchSize, s.PatchSize));
                 KernelParallel.ForChunks(s.Batch, ImagesPerChunk, (chunk, b0, b1) => BackwardChunk(in g, in op, chunk, b0, b1));
                 if (wantW) SumWeightPartials(in s, op.WeightPartials, chunks, gradWeight);
             }
@@ -432,7 +434,7 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
     /// <summary>
     /// The shape and pooled extent, passed by reference into the chunk body, with a table indexed by a convolution output
     /// position <c>oy·Wo + ox</c>: where its patch starts in the channels-last input, <c>(oy·W + ox)·Cin</c> (no integer
-    /// division in the inner loops).
+    /// division in the inner loops; only the <see cref="Contiguous"/> path reads it, and it is empty otherwise).
     /// </summary>
     private readonly struct Geometry
     {
@@ -445,6 +447,8 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
             S = s;
             PooledHeight = pooledHeight;
             PooledWidth = pooledWidth;
+            PatchStarts = [];
+            if (!Contiguous) return;
             PatchStarts = new int[s.OutHeight * s.OutWidth];
             for (int oy = 0, pos = 0; oy < s.OutHeight; oy++)
                 for (int ox = 0; ox < s.OutWidth; ox++, pos++)
