@@ -30,6 +30,29 @@ internal static unsafe class ClassIndexRows
     }
 
     /// <summary>
+    /// <see cref="ForwardBackward{TLoss}"/> over all rows in the chunks of <see cref="ForwardAll{TLoss}"/>, the chunks' sums
+    /// combined in chunk order. The caller has checked the arguments.
+    /// </summary>
+    public static CrossEntropyTotals ForwardBackwardAll<TLoss>(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int rows,
+        int classes, ReadOnlySpan<float> weight, long ignoreIndex, TLoss rowLoss, Span<float> gradLogits, Span<float> loss)
+        where TLoss : struct, IRowLoss
+    {
+        int rpc = SoftmaxKernel.RowsPerChunk(classes);
+        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
+        var weightPart = new double[lossPart.Length];
+        fixed (float* px = logits, pw = weight, pl = loss, pdx = gradLogits)
+        fixed (long* pt = targets)
+        {
+            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
+            PinnedSpan<float> dx = new(pdx, gradLogits.Length);
+            PinnedSpan<long> t = new(pt, targets.Length);
+            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
+                (lossPart[chunk], weightPart[chunk]) = ForwardBackward(r0, r1, x, t, classes, w, ignoreIndex, rowLoss, dx, l));
+        }
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+    }
+
+    /// <summary>
     /// Rows [r0, r1) of a class-index loss: each row's m and l (into <paramref name="rowMax"/> and <paramref name="rowLogSum"/>
     /// unless empty) and its loss (0 for an ignored row; into <paramref name="loss"/> unless empty). Returns the rows'
     /// Σ loss and Σ w[t_i] (0 for an ignored row).

@@ -198,23 +198,9 @@ internal static unsafe class FocalLossKernel
     }
 
     private static CrossEntropyTotals ForwardBackwardChecked(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int rows, int classes,
-        float gamma, ReadOnlySpan<float> weight, long ignoreIndex, float gradScale, Span<float> gradLogits, Span<float> loss)
-    {
-        int rpc = SoftmaxKernel.RowsPerChunk(classes);
-        var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
-        var weightPart = new double[lossPart.Length];
-        fixed (float* px = logits, pw = weight, pl = loss, pdx = gradLogits)
-        fixed (long* pt = targets)
-        {
-            PinnedSpan<float> x = new(px, logits.Length), w = new(pw, weight.Length), l = new(pl, loss.Length);
-            PinnedSpan<float> dx = new(pdx, gradLogits.Length);
-            PinnedSpan<long> t = new(pt, targets.Length);
-            KernelParallel.ForChunks(rows, rpc, classes, (chunk, r0, r1) =>
-                (lossPart[chunk], weightPart[chunk]) =
-                    ClassIndexRows.ForwardBackward(r0, r1, x, t, classes, w, ignoreIndex, new FocalRowLoss(gamma, gradScale), dx, l));
-        }
-        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
-    }
+        float gamma, ReadOnlySpan<float> weight, long ignoreIndex, float gradScale, Span<float> gradLogits, Span<float> loss) =>
+        ClassIndexRows.ForwardBackwardAll(logits, targets, rows, classes, weight, ignoreIndex, new FocalRowLoss(gamma, gradScale),
+            gradLogits, loss);
 
     // ---- the row's focal arithmetic, shared by every path ------------------------------------
 
