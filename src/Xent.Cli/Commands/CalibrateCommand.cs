@@ -72,10 +72,7 @@ internal static class CalibrateCommand
         TemperatureScalingResult fit;
         try
         {
-            var heldOut = DataSource.LoadLabelled(dataDir, spec, labels, targetColumn);
-            // The checks eval makes: a clear message instead of a shape error from deep in a layer, or a fit on nothing.
-            DataChecks.RequireSamples(heldOut, dataDir);
-            DataChecks.RequireSampleShape(heldOut, spec.InputShape, dataDir, "the model");
+            var heldOut = DataSource.LoadLabelled(dataDir, spec, labels, targetColumn); // checks there are samples of the model's shape
             var batches = DataSource.Batches(heldOut, batchSize, shuffle: false);
             var (logits, targets, classes) = TemperatureScaling.CollectLogits(module, batches);
             if (classes != spec.NumClasses)
