@@ -15,8 +15,7 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint")
-            { Description = "Checkpoint (.safetensors) written by xent train", Required = true };
+        var checkpoint = CommonOptions.Checkpoint();
         var format = new Option<string>("--format")
             { Description = "Output format; onnx is the only one", DefaultValueFactory = _ => "onnx" };
         var output = new Option<string>("--out")
@@ -40,10 +39,7 @@ internal static class ExportCommand
         try
         {
             var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
-            if (legacy)
-                Console.Error.WriteLine($"note: '{checkpointPath}' has no model spec (an older xent or a PyTorch state dict); exporting " +
-                    "it as " +
-                    $"{spec.Model} on 1x28x28 images standardised with (0.1307, 0.3081), classes {string.Join(", ", spec.ClassNames)}.");
+            if (legacy) Console.Error.WriteLine(CheckpointModel.LegacyNote(checkpointPath, spec, "exporting it as"));
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (dir is not null) Directory.CreateDirectory(dir);
             OnnxExporter.Export(model, spec, outPath);
