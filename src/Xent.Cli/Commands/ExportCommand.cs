@@ -33,9 +33,9 @@ internal static class ExportCommand
     private static int Run(string checkpointPath, string format, string outPath)
     {
         if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
-            return Fail($"unknown --format '{format}'; the only export format is onnx.");
+            return CliHost.Fail($"unknown --format '{format}'; the only export format is onnx.");
         if (string.IsNullOrWhiteSpace(outPath) || Directory.Exists(outPath))
-            return Fail($"--out '{outPath}' must name a file, not a folder.");
+            return CliHost.Fail($"--out '{outPath}' must name a file, not a folder.");
         try
         {
             var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
@@ -55,13 +55,7 @@ internal static class ExportCommand
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException
             or ArgumentException or InvalidOperationException)
         {
-            return Fail(e.Message);
+            return CliHost.Fail(e.Message);
         }
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine("error: " + CliHost.Clean(message)); // one printable line, as every command's errors
-        return ExitCodes.BadInput;
     }
 }
