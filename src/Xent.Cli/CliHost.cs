@@ -49,6 +49,16 @@ internal static class CliHost
     }
 
     /// <summary>
+    /// A command's own refusal: writes <c>error: </c> and <paramref name="message"/> as one printable line to stderr, as every
+    /// command's errors, and returns <see cref="ExitCodes.BadInput"/>.
+    /// </summary>
+    public static int Fail(string message)
+    {
+        Console.Error.WriteLine("error: " + Clean(message));
+        return ExitCodes.BadInput;
+    }
+
+    /// <summary>
     /// Writes the one line for <paramref name="e"/> (and its stack trace when <paramref name="verbose"/>) and returns the exit code.
     /// </summary>
     public static int Report(Exception e, bool verbose, TextWriter err)

@@ -62,8 +62,8 @@ public static class VocabParallel
     /// <paramref name="meter"/> (for <c>xent bench linear-ce --vocab-parallel</c>).
     /// </summary>
     internal static Tensor LinearCrossEntropyMetered(MpiWorld world, Tensor hidden, Tensor weightShard, Tensor target, int vocabSize,
-        Tensor? biasShard, Tensor? classWeightShard, long ignoreIndex, Reduction reduction, float labelSmoothing, float zLossScale,
-        float? softcap, int rowChunk, ScratchMeter? meter)
+        Tensor? biasShard = null, Tensor? classWeightShard = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean,
+        float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null, int rowChunk = 0, ScratchMeter? meter = null)
     {
         ArgumentNullException.ThrowIfNull(world);
         var p = Check(world, hidden, weightShard, target, vocabSize, biasShard, classWeightShard, labelSmoothing, zLossScale, softcap,

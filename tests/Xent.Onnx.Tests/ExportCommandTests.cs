@@ -70,6 +70,8 @@ public sealed class ExportCommandTests : IDisposable
             string> { ["model"] = "linear", ["setting.data"] = "/usr/share/datasets/fashion-mnist" });
         using var session = ExportWithCli(checkpoint, out var result);
         Assert.StartsWith("note:", result.Stderr);
+        Assert.Contains("; exporting it as linear on 1x28x28 images standardised with (0.1307, 0.3081), classes T-shirt/top, Trouser,",
+            result.Stderr);
         var expected = ModelSpecFor("linear", [.. ClassNames.FashionMnist]);
         OnnxCheck.AssertMatches(session, model, OnnxExportOptions.FromSpec(expected), batch: 3, seed: 102);
         Assert.Contains("Ankle boot", session.ModelMetadata.CustomMetadataMap["class_names"]);

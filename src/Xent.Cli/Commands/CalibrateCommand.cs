@@ -47,44 +47,35 @@ internal static class CalibrateCommand
         return command;
     }
 
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine("error: " + CliHost.Clean(message)); // one printable line, as every command's errors
-        return ExitCodes.BadInput;
-    }
-
     private static int Run(string checkpointPath, string? data, string? labels, string? targetColumn, string? outPath, string? modelName,
         bool json, int batchSize, int? threads)
     {
-        if (batchSize < 1 || threads is < 1) return Fail("--test-batch-size and --threads must be at least 1.");
+        if (batchSize < 1 || threads is < 1) return CliHost.Fail("--test-batch-size and --threads must be at least 1.");
         string dataDir = data ?? DataSource.DefaultDirectory;
         if (DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)
-            return Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
+            return CliHost.Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         if (threads is int t) KernelParallel.MaxThreads = t;
 
         // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).
         var (module, spec, legacy, _) = CheckpointModel.Load(checkpointPath, modelName, dataDir);
         string name = spec.Model;
         if (spec.MultiLabel)
-            return Fail("temperature scaling calibrates a softmax over exclusive classes; this checkpoint is multi-label (sigmoid " +
-                "outputs).");
+            return CliHost.Fail("temperature scaling calibrates a softmax over exclusive classes; this checkpoint is multi-label " +
+                "(sigmoid outputs).");
 
         TemperatureScalingResult fit;
         try
         {
-            var heldOut = DataSource.LoadLabelled(dataDir, spec, labels, targetColumn);
-            // The checks eval makes: a clear message instead of a shape error from deep in a layer, or a fit on nothing.
-            DataChecks.RequireSamples(heldOut, dataDir);
-            DataChecks.RequireSampleShape(heldOut, spec.InputShape, dataDir, "the model");
+            var heldOut = DataSource.LoadLabelled(dataDir, spec, labels, targetColumn); // checks there are samples of the model's shape
             var batches = DataSource.Batches(heldOut, batchSize, shuffle: false);
             var (logits, targets, classes) = TemperatureScaling.CollectLogits(module, batches);
             if (classes != spec.NumClasses)
-                return Fail($"the model has {classes} outputs but its spec names {spec.NumClasses} classes.");
+                return CliHost.Fail($"the model has {classes} outputs but its spec names {spec.NumClasses} classes.");
             fit = TemperatureScaling.Fit(logits, targets, classes);
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
-            return Fail(e.Message);
+            return CliHost.Fail(e.Message);
         }
 
         if (outPath is not null)
@@ -95,7 +86,7 @@ internal static class CalibrateCommand
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
             {
-                return Fail($"cannot write '{outPath}': {e.Message}");
+                return CliHost.Fail($"cannot write '{outPath}': {e.Message}");
             }
         }
         Console.WriteLine(json ? ToJson(fit, checkpointPath, name, outPath)

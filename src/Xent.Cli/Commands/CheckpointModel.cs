@@ -50,4 +50,12 @@ internal static class CheckpointModel
             throw new InvalidDataException($"'{path}' does not fit the {name} model: {e.Message.ReplaceLineEndings(" ")}", e);
         }
     }
+
+    /// <summary>
+    /// The stderr note for a checkpoint <see cref="Load"/> read without a spec (Legacy): what it is taken as. <paramref name="verb"/>
+    /// says what the command does with it, e.g. "exporting it as".
+    /// </summary>
+    public static string LegacyNote(string path, ModelSpec spec, string verb) =>
+        $"note: '{path}' has no model spec (an older xent or a PyTorch state dict); {verb} {spec.Model} on 1x28x28 images " +
+            $"standardised with (0.1307, 0.3081), classes {string.Join(", ", spec.ClassNames)}.";
 }

@@ -30,7 +30,10 @@ internal static class CommonOptions
     /// <summary><c>--model</c> for a command that reads a checkpoint (default: the checkpoint's own).</summary>
     public static Option<string?> CheckpointModel()
     {
-        var model = new Option<string?>("--model") { Description = "Model: cnn, linear or mlp [default: from the checkpoint, else cnn]" };
+        var model = new Option<string?>("--model")
+        {
+            Description = "Model: cnn, linear or mlp [default: the checkpoint's, or the model its tensor names fit]",
+        };
         model.AcceptOnlyFromAmong([.. ModelCatalog.Names]);
         return model;
     }

@@ -53,18 +53,28 @@ internal static class DataSource
     /// The labelled data <c>eval</c> and <c>calibrate</c> run a checkpoint on, standardised with its <paramref name="spec"/>:
     /// an IDX folder's t10k split (only for a model that takes 1×28×28), or a CSV/TSV file, image class folders or a .npy pair.
     /// </summary>
-    /// <exception cref="InvalidDataException">IDX images for a model of another input shape, or unreadable data.</exception>
+    /// <exception cref="InvalidDataException">IDX images for a model of another input shape, unreadable data, no samples, or samples
+    /// of another shape than the model takes.</exception>
     public static IDataset LoadLabelled(string path, ModelSpec spec, string? labels, string? target)
     {
+        IDataset data;
         if (!IsIdx(path))
         {
             var raw = DatasetFactory.Load(path, new DataOptions { Spec = spec, Labels = labels, Target = target });
-            return raw.Standardized(spec.Mean, spec.Std);
+            data = raw.Standardized(spec.Mean, spec.Std);
         }
-        if (!spec.InputShape.SequenceEqual([1, 28, 28]))
-            throw new InvalidDataException(
-                $"'{path}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
-        return DatasetFactory.LoadIdx(path, train: false, spec.Mean, spec.Std);
+        else
+        {
+            if (!spec.InputShape.SequenceEqual([1, 28, 28]))
+                throw new InvalidDataException(
+                    $"'{path}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
+            data = DatasetFactory.LoadIdx(path, train: false, spec.Mean, spec.Std);
+        }
+        // A clear message instead of an accuracy (NaN) of zero samples (issue 13), a fit on nothing, or a shape error from deep
+        // in a layer.
+        DataChecks.RequireSamples(data, path);
+        DataChecks.RequireSampleShape(data, spec.InputShape, path, "the model");
+        return data;
     }
 
     /// <summary>

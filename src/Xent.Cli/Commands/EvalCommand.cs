@@ -74,7 +74,7 @@ internal static class EvalCommand
         IDataset test;
         try
         {
-            test = DataSource.LoadLabelled(dataPath, spec, labels, target);
+            test = DataSource.LoadLabelled(dataPath, spec, labels, target); // checks there are samples of the model's shape
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
@@ -92,8 +92,6 @@ internal static class EvalCommand
         // A calibrated checkpoint (xent calibrate --out) is evaluated with its temperature: mean cross-entropy and ECE are the calibrated
         // ones.
         if (!spec.MultiLabel && spec.Temperature != 1f) module = new TemperatureScaled(module, spec.Temperature);
-        DataChecks.RequireSamples(test, dataPath); // robustness (issue 13): no accuracy (NaN) of zero samples
-        DataChecks.RequireSampleShape(test, spec.InputShape, dataPath, "the model");
         var result = Evaluator.Evaluate(module, DataSource.Batches(test, testBatchSize, shuffle: false), spec.NumClasses, spec.MultiLabel);
         var names = spec.ClassNames;
         if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath));

@@ -15,8 +15,7 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint")
-            { Description = "Checkpoint (.safetensors) written by xent train", Required = true };
+        var checkpoint = CommonOptions.Checkpoint();
         var format = new Option<string>("--format")
             { Description = "Output format; onnx is the only one", DefaultValueFactory = _ => "onnx" };
         var output = new Option<string>("--out")
@@ -34,16 +33,13 @@ internal static class ExportCommand
     private static int Run(string checkpointPath, string format, string outPath)
     {
         if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
-            return Fail($"unknown --format '{format}'; the only export format is onnx.");
+            return CliHost.Fail($"unknown --format '{format}'; the only export format is onnx.");
         if (string.IsNullOrWhiteSpace(outPath) || Directory.Exists(outPath))
-            return Fail($"--out '{outPath}' must name a file, not a folder.");
+            return CliHost.Fail($"--out '{outPath}' must name a file, not a folder.");
         try
         {
             var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
-            if (legacy)
-                Console.Error.WriteLine($"note: '{checkpointPath}' has no model spec (an older xent or a PyTorch state dict); exporting " +
-                    "it as " +
-                    $"{spec.Model} on 1x28x28 images standardised with (0.1307, 0.3081), classes {string.Join(", ", spec.ClassNames)}.");
+            if (legacy) Console.Error.WriteLine(CheckpointModel.LegacyNote(checkpointPath, spec, "exporting it as"));
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (dir is not null) Directory.CreateDirectory(dir);
             OnnxExporter.Export(model, spec, outPath);
@@ -59,13 +55,7 @@ internal static class ExportCommand
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException
             or ArgumentException or InvalidOperationException)
         {
-            return Fail(e.Message);
+            return CliHost.Fail(e.Message);
         }
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine("error: " + CliHost.Clean(message)); // one printable line, as every command's errors
-        return ExitCodes.BadInput;
     }
 }

@@ -79,17 +79,11 @@ internal static class LossCommand
 
         public override int Invoke(ParseResult parseResult)
         {
-            if (parseResult.Errors.Count > 0) return Fail(parseResult.Errors[0].Message);
+            if (parseResult.Errors.Count > 0) return CliHost.Fail(parseResult.Errors[0].Message);
             // ClearsParseErrors also clears the "unrecognized" errors: report those here.
-            if (parseResult.UnmatchedTokens.Count > 0) return Fail($"unrecognized argument '{parseResult.UnmatchedTokens[0]}'.");
+            if (parseResult.UnmatchedTokens.Count > 0) return CliHost.Fail($"unrecognized argument '{parseResult.UnmatchedTokens[0]}'.");
             return run(parseResult);
         }
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine("error: " + CliHost.Clean(message)); // robustness (issue 13): every command's error line starts "error:"
-        return UsageError;
     }
 
     private static int Run(string? kind, string? inputPath, string? targetPath, string? weightPath, string? posWeightPath,
@@ -98,9 +92,9 @@ internal static class LossCommand
         try
         {
             if (string.IsNullOrEmpty(kind) || Array.IndexOf(Kinds, kind) < 0)
-                return Fail($"unknown loss '{kind}'; expected one of: {string.Join(", ", Kinds)}.");
-            if (string.IsNullOrEmpty(inputPath)) return Fail("--input X.npy is required.");
-            if (string.IsNullOrEmpty(targetPath)) return Fail("--target T.npy is required.");
+                return CliHost.Fail($"unknown loss '{kind}'; expected one of: {string.Join(", ", Kinds)}.");
+            if (string.IsNullOrEmpty(inputPath)) return CliHost.Fail("--input X.npy is required.");
+            if (string.IsNullOrEmpty(targetPath)) return CliHost.Fail("--target T.npy is required.");
             string reductionName = reductionText ?? (kind == "distillation" ? "batchmean" : "mean");
             var reduction = reductionName switch
             {
@@ -122,13 +116,14 @@ internal static class LossCommand
                 : float.TryParse(smoothingText, NumberStyles.Float, CultureInfo.InvariantCulture, out var ls)
                 ? ls : throw new UsageException($"--label-smoothing must be a number in [0, 1], got '{smoothingText}'.");
             bool classLoss = kind is "cross-entropy" or "nll" or "focal";
-            if (!classLoss && ignoreText is not null) return Fail($"--ignore-index applies to cross-entropy, nll and focal, not {kind}.");
+            if (!classLoss && ignoreText is not null)
+                return CliHost.Fail($"--ignore-index applies to cross-entropy, nll and focal, not {kind}.");
             if (weightPath is not null && kind is "sigmoid-focal" or "kl-div" or "distillation")
-                return Fail($"--weight does not apply to {kind}.");
+                return CliHost.Fail($"--weight does not apply to {kind}.");
             if (kind != "cross-entropy" && smoothingText is not null)
-                return Fail($"--label-smoothing applies to cross-entropy only, not {kind}.");
+                return CliHost.Fail($"--label-smoothing applies to cross-entropy only, not {kind}.");
             if (kind != "bce-with-logits" && posWeightPath is not null)
-                return Fail($"--pos-weight applies to bce-with-logits only, not {kind}.");
+                return CliHost.Fail($"--pos-weight applies to bce-with-logits only, not {kind}.");
 
             // Only track the gradient when it is asked for: the fused forward+backward pass costs more than the forward alone.
             var input = ReadFloat(inputPath, "--input").RequiresGrad_(gradOutPath is not null);
@@ -158,11 +153,11 @@ internal static class LossCommand
             NpyOutputs.WriteTogether([(outPath, outPath is null ? null : new NpyArray(loss.ToArray(), loss.Shape)), (gradOutPath, grad)]);
             return 0;
         }
-        catch (UsageException e) { return Fail(e.Message); }
+        catch (UsageException e) { return CliHost.Fail(e.Message); }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException
             or IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            return Fail(OneLine(e is ArgumentException a && a.ParamName is { } p ? a.Message.Replace($" (Parameter '{p}')", "")
+            return CliHost.Fail(OneLine(e is ArgumentException a && a.ParamName is { } p ? a.Message.Replace($" (Parameter '{p}')", "")
                 : e.Message));
         }
     }

@@ -57,10 +57,7 @@ internal static class PredictCommand
         {
             var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
             predictor = new Predictor(model, spec);
-            note = legacy
-                ? $"note: '{checkpointPath}' has no model spec (an older xent or a PyTorch state dict); predicting with it as " +
-                    $"{spec.Model} on 1x28x28 images standardised with (0.1307, 0.3081), classes {string.Join(", ", spec.ClassNames)}."
-                : null;
+            note = legacy ? CheckpointModel.LegacyNote(checkpointPath, spec, "predicting with it as") : null;
             results = predictor.PredictPath(inputPath);
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)

@@ -86,8 +86,7 @@ internal static class VocabParallelBenchCommand
             meter.Reset();
             world.Barrier();
             var sw = Stopwatch.StartNew();
-            var l = VocabParallel.LinearCrossEntropyMetered(world, hidden, shard, target, v, null, null, -100, Reduction.Mean, 0f, 0f,
-                null, rowChunk, meter);
+            var l = VocabParallel.LinearCrossEntropyMetered(world, hidden, shard, target, v, rowChunk: rowChunk, meter: meter);
             l.Backward();
             var ms = new[] { (float)sw.Elapsed.TotalMilliseconds };
             world.AllReduceMax(ms); // a step takes as long as its slowest rank

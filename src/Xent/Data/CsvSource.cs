@@ -193,9 +193,24 @@ public static class CsvSource
         char separator = (gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
         Stream stream = File.OpenRead(path);
         if (gz) stream = new GZipStream(stream, CompressionMode.Decompress);
-        // The reader owns the text reader, which owns the stream.
-        return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(new StreamReader(stream),
-            leaveOpen: false);
+        var text = new StreamReader(stream);
+        try
+        {
+            // The reader owns the text reader, which owns the stream.
+            return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(text, leaveOpen: false);
+        }
+        catch (ArgumentException e)
+        {
+            // Sep reads the header here and refuses one in which a name repeats (its message names the column and the count).
+            text.Dispose();
+            throw new InvalidDataException($"'{path}' has a column name that repeats in its header: {e.Message.ReplaceLineEndings(" ")}",
+                e);
+        }
+        catch
+        {
+            text.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The header and the cells column by column (trimmed).</summary>
@@ -209,8 +224,6 @@ public static class CsvSource
             var header = reader.Header.ColNames.ToArray();
             if (header.Length == 0 || header.All(h => h.Length == 0))
                 throw new InvalidDataException($"'{path}' is empty; expected a header row.");
-            var dup = header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);
-            if (dup is not null) throw new InvalidDataException($"'{path}' has two columns named '{dup.Key}'.");
             var cols = new List<string>[header.Length];
             for (int c = 0; c < cols.Length; c++) cols[c] = [];
             foreach (var row in reader)
@@ -224,11 +237,6 @@ public static class CsvSource
         {
             // Sep's own message (e.g. a row with more or fewer cells than the header), with the file named.
             throw new InvalidDataException($"'{path}': {e.Message.ReplaceLineEndings(" ")}", e);
-        }
-        catch (ArgumentException e) when (e.Message.StartsWith("Col name", StringComparison.Ordinal))
-        {
-            // Sep refuses a header with a repeated name while opening the file, before the check above can run.
-            throw new InvalidDataException($"'{path}' has two columns with the same name: {e.Message.ReplaceLineEndings(" ")}", e);
         }
     }
 

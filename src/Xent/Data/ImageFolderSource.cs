@@ -128,20 +128,23 @@ public static class ImageFolderSource
 
     private static (byte[] Rgb, int W, int H) Decode(string file, (int H, int W)? size)
     {
+        Image<Rgb24> loaded;
         try
         {
-            using var image = Image.Load<Rgb24>(file);
-            if (size is { } s && (image.Width != s.W || image.Height != s.H)) image.Mutate(x => x.Resize(s.W, s.H));
-            var rgb = new byte[image.Width * image.Height * 3];
-            image.CopyPixelDataTo(rgb);
-            return (rgb, image.Width, image.Height);
+            loaded = Image.Load<Rgb24>(file);
         }
         // ImageSharp 2.1 reports some damaged files as argument errors of its own buffers (a zero or out-of-range width)
         // or as an index out of range inside its PNG decoder (both found by tests/Xent.Tests/Fuzz): bad input, not a bug here.
+        // Only the decoder is inside the try, so that such an exception from the resizing and copying below (ours) stays a bug.
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException
             or ImageFormatException or ArgumentException or IndexOutOfRangeException)
         {
             throw new InvalidDataException($"cannot decode image '{file}': {e.Message}", e);
         }
+        using var image = loaded;
+        if (size is { } s && (image.Width != s.W || image.Height != s.H)) image.Mutate(x => x.Resize(s.W, s.H));
+        var rgb = new byte[image.Width * image.Height * 3];
+        image.CopyPixelDataTo(rgb);
+        return (rgb, image.Width, image.Height);
     }
 }

@@ -164,6 +164,23 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void ACsvHeaderWithARepeatedNameIsOneLineAndExit2()
+    {
+        // Sep refuses the header while the file is opened; the error names the file and the repeated name (three times here).
+        using var dir = new TempDirectory();
+        string dup = dir.File("dup.csv");
+        File.WriteAllText(dup, "a,a,a,label\n1,2,3,x\n4,5,6,y\n");
+        foreach (string[] target in new[] { Array.Empty<string>(), ["--target", "label"] })
+        {
+            string[] args = ["train", "--data", dup, .. target, "--epochs", "1", "--out", dir.File("o" + target.Length)];
+            var r = CliRunner.Run(args);
+            OneError(r, "dup.csv' has a column name that repeats in its header");
+            Assert.Contains("'a'", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("two columns", r.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void AStepScheduleResumesBitForBit()
     {
         using var dir = new TempDirectory();

@@ -46,6 +46,7 @@ public class PredictCliTests
         Assert.Single(stderr);
         Assert.StartsWith("note: ", stderr[0]);
         Assert.Contains("no model spec", stderr[0]);
+        Assert.Contains("; predicting with it as linear on 1x28x28 images standardised with (0.1307, 0.3081), classes 0, 1,", stderr[0]);
         Assert.Equal(labels.Length, rows.Length);
 
         long correct = 0;
