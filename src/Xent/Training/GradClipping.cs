@@ -1,3 +1,6 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Xent.NN;
 
 namespace Xent.Training;
@@ -17,21 +20,40 @@ public static class GradClipping
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "max_norm must be positive.");
-        var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToArray();
+        // The enumerable may be lazy (Module.Parameters), so it is read once; the list is per call and small.
+        var grads = new List<Tensor>();
+        foreach (var p in parameters)
+            if (p.Grad is { } g) grads.Add(g);
         double sq = 0;
-        foreach (var g in grads)
-            foreach (float v in g.Data) sq += (double)v * v;
+        foreach (var g in grads) sq += SumOfSquares(g.Data);
         double norm = Math.Sqrt(sq);
         double coef = maxNorm / (norm + 1e-6);
         if (coef < 1)
         {
             float c = (float)coef;
-            foreach (var g in grads)
-            {
-                var d = g.Data;
-                for (int i = 0; i < d.Length; i++) d[i] *= c;
-            }
+            foreach (var g in grads) TensorPrimitives.Multiply(g.Data, c, g.Data);
         }
         return norm;
+    }
+
+    /// <summary>Σ x² in float64: eight double lanes, summed in a fixed order (the gradient of the CNN is 1.2 M floats per step).</summary>
+    internal static double SumOfSquares(ReadOnlySpan<float> x)
+    {
+        int i = 0;
+        double s = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
+        {
+            var acc = Vector256<double>.Zero;
+            ref float r = ref MemoryMarshal.GetReference(x);
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref r, (nuint)i));
+                acc = Vector256.FusedMultiplyAdd(lo, lo, acc);
+                acc = Vector256.FusedMultiplyAdd(hi, hi, acc);
+            }
+            s = Vector256.Sum(acc);
+        }
+        for (; i < x.Length; i++) s += (double)x[i] * x[i];
+        return s;
     }
 }

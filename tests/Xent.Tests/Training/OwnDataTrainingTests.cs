@@ -63,6 +63,34 @@ public class OwnDataTrainingTests
     }
 
     [Fact]
+    public void ClipGradNormMatchesASequentialFloat64NormOnLongGradients()
+    {
+        // Lengths that leave vector tails, a parameter without a gradient, and a norm well above the bound.
+        var rnd = new Random(7);
+        float[] Draw(int n) => Enumerable.Range(0, n).Select(_ => (float)(rnd.NextDouble() * 4 - 2)).ToArray();
+        float[] ga = Draw(1037), gb = Draw(5);
+        var a = new Parameter(Tensor.Zeros(ga.Length)) { Grad = Tensor.FromArray((float[])ga.Clone()) };
+        var none = new Parameter(Tensor.Zeros(3));
+        var b = new Parameter(Tensor.Zeros(gb.Length)) { Grad = Tensor.FromArray((float[])gb.Clone()) };
+        double sq = 0;
+        foreach (float v in ga.Concat(gb)) sq += (double)v * v;
+        double expected = Math.Sqrt(sq);
+
+        double norm = GradClipping.ClipGradNorm([a, none, b], 2.5);
+
+        Assert.Equal(expected, norm, expected * 1e-14);
+        float c = (float)(2.5 / (expected + 1e-6));
+        Assert.Equal(ga.Select(v => v * c).ToArray(), a.Grad!.Data.ToArray());
+        Assert.Equal(gb.Select(v => v * c).ToArray(), b.Grad!.Data.ToArray());
+        Assert.Null(none.Grad);
+
+        // Under the bound nothing changes.
+        var before = a.Grad!.Data.ToArray();
+        GradClipping.ClipGradNorm([a], 1e6);
+        Assert.Equal(before, a.Grad!.Data.ToArray());
+    }
+
+    [Fact]
     public void SpecRoundTripsTheNewFields()
     {
         var spec = new ModelSpec
