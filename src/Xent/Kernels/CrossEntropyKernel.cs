@@ -379,8 +379,7 @@ internal static unsafe partial class CrossEntropyKernel
     public static double ForwardProb(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
         ReadOnlySpan<float> weight, float labelSmoothing, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
-        int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
+        int rows = CheckProbArgs(logits, targets, classes, weight, labelSmoothing);
         KernelArgs.EmptyOrLength(rows, loss.Length, nameof(loss));
         KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
         KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
@@ -420,8 +419,7 @@ internal static unsafe partial class CrossEntropyKernel
     internal static double ForwardProbScalar(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes,
         ReadOnlySpan<float> weight, float labelSmoothing, Span<float> loss, Span<float> rowMax, Span<float> rowLogSum)
     {
-        int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
+        int rows = CheckProbArgs(logits, targets, classes, weight, labelSmoothing);
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
         double lsum = 0;
         for (int r = 0; r < rows; r++)
@@ -447,8 +445,7 @@ internal static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> weight, float labelSmoothing,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
-        int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
+        int rows = CheckProbArgs(logits, targets, classes, weight, labelSmoothing);
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
         fixed (float* px = logits, pq = targets, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
@@ -479,8 +476,7 @@ internal static unsafe partial class CrossEntropyKernel
         ReadOnlySpan<float> weight, float labelSmoothing,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum, ReadOnlySpan<float> rowGrad, Span<float> gradLogits)
     {
-        int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
-        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
+        int rows = CheckProbArgs(logits, targets, classes, weight, labelSmoothing);
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         float k1 = 1f - labelSmoothing, k0 = labelSmoothing / classes;
         for (int r = 0; r < rows; r++)
@@ -589,6 +585,17 @@ internal static unsafe partial class CrossEntropyKernel
     }
 
     /// <summary>
+    /// The probability-target checks: <see cref="CheckArgs"/> for |targets| / C rows, then (N, C) targets as long as the logits.
+    /// </summary>
+    private static int CheckProbArgs(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes, ReadOnlySpan<float> weight,
+        float labelSmoothing)
+    {
+        int rows = CheckArgs(logits, targets.Length / Math.Max(1, classes), classes, weight, labelSmoothing);
+        KernelArgs.SameLength(logits.Length, targets.Length, nameof(targets));
+        return rows;
+    }
+
+    /// <summary>
     /// The row count of (N, C) <paramref name="logits"/>, checked against the <paramref name="rows"/> targets, and the
     /// (C) or empty class weight: the checks every class-index loss makes first.
     /// </summary>
@@ -602,7 +609,6 @@ internal static unsafe partial class CrossEntropyKernel
                 nameof(weight));
         return n;
     }
-
 
     /// <summary>The lengths a class-index loss's backward takes: m and l per row, g per row or one, and the gradient.</summary>
     internal static void CheckBackward(int rows, int classes, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowLogSum,

@@ -21,8 +21,7 @@ internal static unsafe class SoftmaxKernel
     /// <exception cref="ArgumentException">Lengths do not match or are not a multiple of <paramref name="classes"/>.</exception>
     public static void LogSoftmax(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
-        int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
-        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
+        int rows = CheckForward(x, classes, y);
         fixed (float* px = x, py = y)
         {
             PinnedSpan<float> xs = new(px, x.Length), ys = new(py, y.Length);
@@ -43,8 +42,7 @@ internal static unsafe class SoftmaxKernel
     /// <summary>Scalar reference for <see cref="LogSoftmax"/>: two passes in float with <see cref="MathF.Exp"/>.</summary>
     internal static void LogSoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
-        int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
-        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
+        int rows = CheckForward(x, classes, y);
         for (int r = 0; r < rows; r++)
         {
             var xr = x.Slice(r * classes, classes);
@@ -61,9 +59,7 @@ internal static unsafe class SoftmaxKernel
     /// <summary>dx = dy − e^y · Σ dy row-wise, where y is log_softmax's output.</summary>
     public static void LogSoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
-        int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
-        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
-        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
+        int rows = CheckBackward(y, dy, classes, dx);
         fixed (float* py = y, pdy = dy, pdx = dx)
         {
             PinnedSpan<float> ys = new(py, y.Length), dys = new(pdy, dy.Length), dxs = new(pdx, dx.Length);
@@ -85,9 +81,7 @@ internal static unsafe class SoftmaxKernel
     /// <summary>Scalar reference for <see cref="LogSoftmaxBackward"/>.</summary>
     internal static void LogSoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
-        int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
-        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
-        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
+        int rows = CheckBackward(y, dy, classes, dx);
         for (int r = 0; r < rows; r++)
         {
             int o = r * classes;
@@ -100,8 +94,7 @@ internal static unsafe class SoftmaxKernel
     /// <summary>y = softmax(x) row-wise. <paramref name="y"/> may be <paramref name="x"/>.</summary>
     public static void Softmax(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
-        int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
-        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
+        int rows = CheckForward(x, classes, y);
         fixed (float* px = x, py = y)
         {
             PinnedSpan<float> xs = new(px, x.Length), ys = new(py, y.Length);
@@ -124,8 +117,7 @@ internal static unsafe class SoftmaxKernel
     /// <summary>Scalar reference for <see cref="Softmax"/>.</summary>
     internal static void SoftmaxScalar(ReadOnlySpan<float> x, int classes, Span<float> y)
     {
-        int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
-        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
+        int rows = CheckForward(x, classes, y);
         for (int r = 0; r < rows; r++)
         {
             var xr = x.Slice(r * classes, classes);
@@ -141,9 +133,7 @@ internal static unsafe class SoftmaxKernel
     /// <summary>dx = y · (dy − Σ dy·y) row-wise, where y is softmax's output.</summary>
     public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
-        int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
-        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
-        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
+        int rows = CheckBackward(y, dy, classes, dx);
         fixed (float* py = y, pdy = dy, pdx = dx)
         {
             PinnedSpan<float> ys = new(py, y.Length), dys = new(pdy, dy.Length), dxs = new(pdx, dx.Length);
@@ -164,9 +154,7 @@ internal static unsafe class SoftmaxKernel
     /// <summary>Scalar reference for <see cref="SoftmaxBackward"/>.</summary>
     internal static void SoftmaxBackwardScalar(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
     {
-        int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
-        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
-        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
+        int rows = CheckBackward(y, dy, classes, dx);
         for (int r = 0; r < rows; r++)
         {
             int o = r * classes;
@@ -174,5 +162,22 @@ internal static unsafe class SoftmaxKernel
             for (int c = 0; c < classes; c++) d += dy[o + c] * y[o + c];
             for (int c = 0; c < classes; c++) dx[o + c] = y[o + c] * (dy[o + c] - d);
         }
+    }
+
+    /// <summary>The row count of (N, C) <paramref name="x"/>, with <paramref name="y"/> as long: every forward's checks.</summary>
+    private static int CheckForward(ReadOnlySpan<float> x, int classes, Span<float> y)
+    {
+        int rows = KernelArgs.Rows(x.Length, classes, nameof(x));
+        KernelArgs.SameLength(x.Length, y.Length, nameof(y));
+        return rows;
+    }
+
+    /// <summary>The row count of (N, C) <paramref name="y"/>, with <paramref name="dy"/> and <paramref name="dx"/> as long.</summary>
+    private static int CheckBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, int classes, Span<float> dx)
+    {
+        int rows = KernelArgs.Rows(y.Length, classes, nameof(y));
+        KernelArgs.SameLength(y.Length, dy.Length, nameof(dy));
+        KernelArgs.SameLength(y.Length, dx.Length, nameof(dx));
+        return rows;
     }
 }
