@@ -95,10 +95,12 @@ public static class CsvSource
                 var values = columns[c].Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
                 if (values.Length > MaxCategories || values.Length * 2 > rows)
                 {
-                    string bad = columns[c].First(v => v.Length > 0 && !TryParse(v, out _));
+                    // Numeric returned null, so some non-empty cell does not parse: name the first, with its line.
+                    int bad = Array.FindIndex(columns[c], v => v.Length > 0 && !TryParse(v, out _));
                     throw new InvalidDataException(
-                        $"column '{header[c]}' is not numeric ('{bad}') and has {values.Length} distinct values, too many to one-hot " +
-                            "encode; leave it out with --features.");
+                        $"column '{header[c]}' is not numeric ('{columns[c][bad]}' on line {bad + 2} of '{path}') and has " +
+                        $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
+                        "the rows); fix the value or leave the column out with --features.");
                 }
                 if (!options.ImputeMissing && Array.IndexOf(columns[c], "") is int empty and >= 0)
                     throw new InvalidDataException($"column '{header[c]}' is empty on line {empty + 2} of '{path}'; fill it in or pass " +
@@ -255,10 +257,16 @@ public static class CsvSource
                     "mean.");
                 v[i] = float.NaN;
             }
-            else if (!TryParse(cells[i], out v[i]) || float.IsNaN(v[i]))
+            else if (!TryParse(cells[i], out v[i]))
             {
                 if (allowText) return null;
                 throw new InvalidDataException($"column '{name}' is not numeric ('{cells[i]}' on line {i + 2} of '{path}').");
+            }
+            else if (!float.IsFinite(v[i]))
+            {
+                // NaN, Infinity, or a number beyond float32's range: a number, but not one a model can learn from (nor a category).
+                throw new InvalidDataException($"column '{name}' holds '{cells[i]}' on line {i + 2} of '{path}', which is not a finite " +
+                    "float32 number; leave a missing value empty (and pass --missing mean) or fix the value.");
             }
         }
         return v;

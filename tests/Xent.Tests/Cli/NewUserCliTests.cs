@@ -1,0 +1,71 @@
+using Xent.IO;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// Rough edges a new user meets with their own files: each is one <c>error:</c> line and exit code 2 (or a clean run), and a
+/// refused command leaves no run folder behind. Run in-process (<see cref="InProcessCli"/>) on tiny hand-written files.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class NewUserCliTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>A 12-row CSV with numeric a, b and a string label (x when a is small), then <paramref name="tail"/> verbatim.</summary>
+    private string Csv(string name, string? replaceB1 = null, string tail = "")
+    {
+        var lines = new List<string> { "a,b,label" };
+        for (int i = 0; i < 12; i++)
+        {
+            string b = i == 1 && replaceB1 is not null ? replaceB1 : (i % 5).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            lines.Add($"{i},{b},{(i < 6 ? "x" : "y")}");
+        }
+        string path = _dir.File(name);
+        File.WriteAllText(path, string.Join('\n', lines) + "\n" + tail);
+        return path;
+    }
+
+    private CliResult Train(string data, string outDir, params string[] extra) =>
+        InProcessCli.Run(["train", "--data", data, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear", .. extra]);
+
+    [Theory]
+    [InlineData("nan")]
+    [InlineData("NaN")]
+    [InlineData("1e40")] // beyond float32: parses to infinity
+    [InlineData("-Infinity")]
+    public void ANonFiniteNumberInACsvIsOneLineNamingTheCellNotACrashOrANaNLoss(string cell)
+    {
+        string outDir = _dir.File("run");
+        var r = Train(Csv("nonfinite.csv", replaceB1: cell), outDir);
+        // Data row 1 (the second) is line 3: the header is line 1.
+        CliAssert.OneLineError(r, 2, $"column 'b' holds '{cell}' on line 3 of '", cell);
+        Assert.Contains("not a finite float32 number", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void PredictNamesANaNCellToo()
+    {
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(Csv("ok.csv"), outDir).ExitCode);
+        var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input",
+            Csv("new.csv", replaceB1: "nan"));
+        CliAssert.OneLineError(r, 2, "column 'b' holds 'nan' on line 3 of '");
+    }
+
+    [Fact]
+    public void ATextColumnWithTooManyValuesNamesTheFirstTextCellAndItsLine()
+    {
+        // b: 13 distinct values in 12 rows ('oops' among the numbers), more than half the rows.
+        string path = _dir.File("text.csv");
+        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{(i == 4 ? "oops" : i * 10)},{i % 2}")]);
+        var r = Train(path, _dir.File("run"));
+        CliAssert.OneLineError(r, 2, "column 'b' is not numeric ('oops' on line 6 of '");
+        Assert.Contains("at most 20, and at most half the rows", r.Stderr, StringComparison.Ordinal);
+    }
+}
