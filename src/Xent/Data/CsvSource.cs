@@ -199,7 +199,9 @@ public static class CsvSource
         try
         {
             // The reader owns the text reader, which owns the stream.
-            return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(text, leaveOpen: false);
+            // ReadTable checks the cell count itself: it skips blank lines at the end and names a ragged row's line plainly.
+            return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true })
+                .From(text, leaveOpen: false);
         }
         catch (ArgumentException e)
         {
@@ -228,9 +230,21 @@ public static class CsvSource
                 throw new InvalidDataException($"'{path}' is empty; expected a header row.");
             var cols = new List<string>[header.Length];
             for (int c = 0; c < cols.Length; c++) cols[c] = [];
+            int blankLine = 0; // the first of the blank lines seen since the last row; 0 when none
             foreach (var row in reader)
             {
-                if (row.ColCount == 1 && header.Length > 1 && row[0].Span.Length == 0) continue; // blank line
+                if (row.ColCount == 1 && header.Length > 1 && row[0].Span.Length == 0)
+                {
+                    // Blank lines at the end of a file (an editor's or a script's extra newline) are not rows; in the middle, the
+                    // rows' line numbers (data row i is line i + 2) would no longer hold, so they are an error there.
+                    if (blankLine == 0) blankLine = row.LineNumberFrom;
+                    continue;
+                }
+                if (blankLine != 0)
+                    throw new InvalidDataException($"'{path}' has a blank line (line {blankLine}) between rows; remove it.");
+                if (row.ColCount != header.Length)
+                    throw new InvalidDataException($"'{path}' line {row.LineNumberFrom} has {row.ColCount} cell(s), but the header has " +
+                        $"{header.Length}; every row needs one cell per column.");
                 for (int c = 0; c < header.Length; c++) cols[c].Add(row[c].ToString());
             }
             return (header, cols.Select(c => c.ToArray()).ToArray());

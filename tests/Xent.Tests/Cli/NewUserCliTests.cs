@@ -68,4 +68,36 @@ public sealed class NewUserCliTests : IDisposable
         CliAssert.OneLineError(r, 2, "column 'b' is not numeric ('oops' on line 6 of '");
         Assert.Contains("at most 20, and at most half the rows", r.Stderr, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\n\n\n")]
+    [InlineData("\r\n")]
+    public void BlankLinesAtTheEndOfACsvAreNotRows(string tail)
+    {
+        string outDir = _dir.File("run");
+        var r = Train(Csv("trailing.csv", tail: tail), outDir, "--val-split", "0.25");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // 12 rows, not 13+: DATA.md's split holds out round(6 · 0.25) = 2 of each class of 6.
+        Assert.Contains("(4 of 12 samples", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABlankLineBetweenRowsIsOneLineNamingIt()
+    {
+        string path = _dir.File("mid.csv");
+        File.WriteAllText(path, "a,b,label\n1,2,x\n\n3,4,y\n5,6,x\n7,8,y\n");
+        CliAssert.OneLineError(Train(path, _dir.File("run")), 2, "has a blank line (line 3) between rows");
+    }
+
+    [Theory]
+    [InlineData("1,2\n", 2)]
+    [InlineData("1,2,x,9\n", 4)]
+    public void ARaggedRowIsOneLineWithItsLineAndCellCount(string row, int cells)
+    {
+        string path = _dir.File("ragged.csv");
+        File.WriteAllText(path, "a,b,label\n0,1,x\n2,3,y\n" + row + "4,5,x\n6,7,y\n");
+        CliAssert.OneLineError(Train(path, _dir.File("run")), 2,
+            $"'{path}' line 4 has {cells} cell(s), but the header has 3; every row needs one cell per column.");
+    }
 }
