@@ -239,14 +239,10 @@ internal static class TrainCommand
         var classNames = spec.ClassNames;
 
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        // robustness (issue 13): never replace another run
-        if (DistributedTrainCommand.Current?.IsRoot != false) RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite);
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
         string reportPath = Path.Combine(outDir, "report.html");
-        if (prep.HeldOut is { } heldOut && DistributedTrainCommand.Current?.IsRoot != false)
-            DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
         double lr = s.Lr ?? OptimizerCatalog.DefaultLr(s.Optimizer);
         double wd = s.WeightDecay ?? OptimizerCatalog.DefaultWeightDecay(s.Optimizer);
@@ -267,7 +263,8 @@ internal static class TrainCommand
         }
         catch (ArgumentException e)
         {
-            err.WriteLine("error: " + CliHost.Clean(e.Message)); // a --momentum for an optimizer other than sgd
+            // A --momentum for an optimizer other than sgd; Classify drops ArgumentException's " (Parameter 'momentum')".
+            err.WriteLine("error: " + CliHost.Classify(e).Message);
             return ExitCodes.BadInput;
         }
         string lossName = s.Loss == "auto" ? (spec.MultiLabel ? "bce-with-logits" : "cross-entropy") : s.Loss;
@@ -305,6 +302,13 @@ internal static class TrainCommand
                 err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {e.Message}"));
                 return ExitCodes.BadInput; // robustness (issue 13)
             }
+            if (trainer.StartEpoch > s.Epochs)
+            {
+                // Before --out is touched: a finished run stays as it is, and another --out is not left with a run without a checkpoint.
+                Console.WriteLine($"Nothing to train: '{s.Resume}' is already at epoch {trainer.StartEpoch - 1}; pass --epochs above " +
+                    $"{trainer.StartEpoch - 1} to train further.");
+                return ExitCodes.Success;
+            }
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
             // The optimizer's settings come from the checkpoint; report and save those, not the command line's.
             var group = opt.ParamGroups[0];
@@ -312,6 +316,11 @@ internal static class TrainCommand
             wd = group.WeightDecay;
         }
         double momentum = opt is Sgd ? opt.ParamGroups[0].Momentum : s.Momentum;
+
+        // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
+        // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
+        if (writes) RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite);
+        if (prep.HeldOut is { } heldOut && writes) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
         var ci = CultureInfo.InvariantCulture;
         var settings = RunSettings(s, prep, dataPath, lr, wd, momentum, lossLabel);
@@ -341,8 +350,6 @@ internal static class TrainCommand
                 batches,
                 () => DataSource.Batches(prep.Test, s.TestBatchSize, shuffle: false));
             last = result ?? last;
-            if (result is null)
-                Console.WriteLine($"Nothing to train: the checkpoint is already at epoch {trainer.StartEpoch - 1} of {s.Epochs}.");
         }
         catch (TrainingDivergedException e)
         {

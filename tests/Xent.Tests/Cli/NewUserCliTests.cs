@@ -100,4 +100,47 @@ public sealed class NewUserCliTests : IDisposable
         CliAssert.OneLineError(Train(path, _dir.File("run")), 2,
             $"'{path}' line 4 has {cells} cell(s), but the header has 3; every row needs one cell per column.");
     }
+
+    [Theory]
+    [InlineData("the cnn model takes images", "--model", "cnn")]
+    [InlineData("Only sgd takes a momentum; adam was given 0.9.", "--optimizer", "adam", "--momentum", "0.9")]
+    [InlineData("--loss bce-with-logits does not fit single-label data", "--loss", "bce-with-logits")]
+    public void ARefusalFoundAfterLoadingTheDataLeavesNoRunFolder(string expected, params string[] extra)
+    {
+        string outDir = _dir.File("run");
+        var r = InProcessCli.Run(["train", "--data", Csv("ok.csv"), "--out", outDir, "--epochs", "1", .. extra]);
+        CliAssert.OneLineError(r, 2, expected, string.Join(' ', extra));
+        Assert.DoesNotContain("(Parameter", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir), "a refused command must not create --out (nor write split.csv into it)");
+    }
+
+    [Fact]
+    public void ResumingACheckpointOfAnotherShapeLeavesNoRunFolder()
+    {
+        string first = _dir.File("first");
+        Assert.Equal(0, Train(Csv("ok.csv"), first).ExitCode);
+        // Three features instead of two: the linear model's weight no longer fits.
+        string wider = _dir.File("wider.csv");
+        File.WriteAllLines(wider, ["a,b,c,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{i % 3},{(i < 6 ? "x" : "y")}")]);
+        string outDir = _dir.File("second");
+        var r = InProcessCli.Run("train", "--data", wider, "--out", outDir, "--epochs", "2", "--batch-size", "4", "--model", "linear",
+            "--resume", Path.Combine(first, "checkpoint.safetensors"));
+        CliAssert.OneLineError(r, 2, "cannot resume from '");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void ResumingAFinishedRunIntoAnotherOutWritesNothing()
+    {
+        string first = _dir.File("first");
+        string data = Csv("ok.csv");
+        Assert.Equal(0, Train(data, first).ExitCode);
+        string outDir = _dir.File("second");
+        var r = InProcessCli.Run("train", "--data", data, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear",
+            "--resume", Path.Combine(first, "checkpoint.safetensors"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("Nothing to train", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pass --epochs above 1", r.Stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir), "a run folder with metrics.csv and split.csv but no checkpoint was left behind");
+    }
 }
