@@ -441,6 +441,7 @@ internal static class TrainCommand
     /// <summary>An IDX folder: the tutorial's pipeline, its t10k files as the test set (or a stratified split with --val-split).</summary>
     private static Prepared PrepareIdx(Settings s, string dir)
     {
+        RequireApplicable(s, DataSourceKind.Idx, dir);
         var train = DataSource.Load(dir, train: true);
         IDataset trainSet = train, testSet;
         string? note = null;
@@ -479,6 +480,7 @@ internal static class TrainCommand
             ImageSize = DataSource.ParseImageSize(s.ImageSize),
         };
         var kind = DatasetFactory.Detect(path);
+        RequireApplicable(s, kind, path);
         if (kind == DataSourceKind.Npy && s.Labels is null)
             throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
         var all = DatasetFactory.Load(path, options);
@@ -531,6 +533,28 @@ internal static class TrainCommand
         var spec = provisional with { Mean = mean, Std = std };
         return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
             IsIdx: false, note, all.Count, heldOut);
+    }
+
+    /// <summary>
+    /// Refuses a data option that the kind of <c>--data</c> does not read (<c>--labels</c> with a CSV, <c>--target</c> with a .npy
+    /// pair, <c>--image-size</c> with anything but image folders, …) instead of silently ignoring it.
+    /// </summary>
+    private static void RequireApplicable(Settings s, DataSourceKind kind, string path)
+    {
+        (string Option, bool Given, DataSourceKind Kind, string Reads)[] options =
+        [
+            ("--labels", s.Labels is not null, DataSourceKind.Npy, "a .npy --data"),
+            ("--test-labels", s.TestLabels is not null, DataSourceKind.Npy, "a .npy --data"),
+            ("--target", s.Target is not null, DataSourceKind.Csv, "a CSV/TSV --data"),
+            ("--features", s.Features is not null, DataSourceKind.Csv, "a CSV/TSV --data"),
+            ("--multi-label", s.MultiLabel is not null, DataSourceKind.Csv, "a CSV/TSV --data"),
+            ("--missing mean", s.Missing == "mean", DataSourceKind.Csv, "a CSV/TSV --data"),
+            ("--image-size", s.ImageSize is not null, DataSourceKind.ImageFolder, "image class folders"),
+        ];
+        foreach (var (option, given, applies, reads) in options)
+            if (given && kind != applies)
+                throw new InvalidDataException(
+                    $"{option} applies to {reads} only, and '{path}' is {DataSource.KindText(kind)}; leave it out.");
     }
 
     private static int[] Hidden(Settings s)

@@ -143,4 +143,38 @@ public sealed class NewUserCliTests : IDisposable
         Assert.Contains("pass --epochs above 1", r.Stdout, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir), "a run folder with metrics.csv and split.csv but no checkpoint was left behind");
     }
+
+    [Theory]
+    [InlineData("--labels", "y.npy", "--labels applies to a .npy --data only, and '{0}' is a CSV/TSV file; leave it out.")]
+    [InlineData("--image-size", "32", "--image-size applies to image class folders only, and '{0}' is a CSV/TSV file")]
+    public void AnOptionThatACsvDoesNotReadIsRefusedNotIgnored(string option, string value, string expected)
+    {
+        string csv = Csv("ok.csv");
+        string outDir = _dir.File("run");
+        CliAssert.OneLineError(Train(csv, outDir, option, value), 2, string.Format(null, expected, csv));
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("--target", "label", "--target applies to a CSV/TSV --data only, and '{0}' is a .npy file")]
+    [InlineData("--features", "a", "--features applies to a CSV/TSV --data only")]
+    [InlineData("--missing", "mean", "--missing mean applies to a CSV/TSV --data only")]
+    public void AnOptionThatANpyPairDoesNotReadIsRefusedNotIgnored(string option, string value, string expected)
+    {
+        string x = _dir.File("x.npy"), y = _dir.File("y.npy");
+        Npy.Write(x, Enumerable.Range(0, 24).Select(i => (float)i).ToArray(), [12, 2]);
+        Npy.Write(y, Enumerable.Range(0, 12).Select(i => (long)(i % 2)).ToArray(), [12]);
+        CliAssert.OneLineError(Train(x, _dir.File("run"), "--labels", y, option, value), 2, string.Format(null, expected, x));
+    }
+
+    [Fact]
+    public void EvalRefusesLabelsForACsv()
+    {
+        string outDir = _dir.File("run");
+        string csv = Csv("ok.csv");
+        Assert.Equal(0, Train(csv, outDir).ExitCode);
+        var r = InProcessCli.Run("eval", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--data", csv,
+            "--labels", "y.npy");
+        CliAssert.OneLineError(r, 2, $"--labels applies to a .npy --data only, and '{csv}' is a CSV/TSV file");
+    }
 }
