@@ -211,7 +211,7 @@ internal static class TrainCommand
                 "pass --val-split.");
             return ExitNoData;
         }
-        if (s.Resume is not null) InputFiles.RequireFile(s.Resume, "checkpoint"); // robustness (issue 13)
+        if (s.Resume is not null) InputFiles.RequireCheckpoint(s.Resume); // robustness (issue 13)
         if (s.Threads is int t) KernelParallel.MaxThreads = t;
 
         Prepared prep;

@@ -177,4 +177,37 @@ public sealed class NewUserCliTests : IDisposable
             "--labels", "y.npy");
         CliAssert.OneLineError(r, 2, $"--labels applies to a .npy --data only, and '{csv}' is a CSV/TSV file");
     }
+
+    [Fact]
+    public void TheOnnxFileExportWroteIsNamedAsSuchWhenGivenAsACheckpoint()
+    {
+        string outDir = _dir.File("run");
+        string csv = Csv("ok.csv");
+        Assert.Equal(0, Train(csv, outDir).ExitCode);
+        string onnx = _dir.File("model.onnx");
+        Assert.Equal(0, InProcessCli.Run("export", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--out", onnx).ExitCode);
+        foreach (var args in new[]
+        {
+            new[] { "predict", "--checkpoint", onnx, "--input", csv }, ["eval", "--checkpoint", onnx, "--data", csv],
+            ["train", "--data", csv, "--resume", onnx, "--out", _dir.File("resumed")],
+        })
+        {
+            var r = InProcessCli.Run(args);
+            CliAssert.OneLineError(r, 2, $"'{onnx}' is an ONNX model", args[0]);
+            Assert.Contains("the .safetensors checkpoint it was exported from", r.Stderr, StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(_dir.File("resumed")));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'P', (byte)'K', 3, 4, 0, 0, 0, 0, 0, 0 })] // torch.save since PyTorch 1.6: a zip archive
+    [InlineData(new byte[] { 0x80, 2, (byte)'}', (byte)'q', 0, (byte)'.' })] // before: a bare pickle, protocol 2
+    public void APyTorchPickleGivenAsACheckpointSaysToSaveWithSafetensors(byte[] head)
+    {
+        string pt = _dir.File("model.pt");
+        File.WriteAllBytes(pt, head);
+        var r = InProcessCli.Run("eval", "--checkpoint", pt, "--data", Csv("ok.csv"));
+        CliAssert.OneLineError(r, 2, $"'{pt}' looks like a PyTorch torch.save file");
+        Assert.Contains("safetensors.torch.save_file", r.Stderr, StringComparison.Ordinal);
+    }
 }
