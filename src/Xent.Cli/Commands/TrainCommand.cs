@@ -484,6 +484,11 @@ internal static class TrainCommand
         if (kind == DataSourceKind.Npy && s.Labels is null)
             throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
         var all = DatasetFactory.Load(path, options);
+        if (kind == DataSourceKind.Csv && CsvSource.NumericNames(CsvSource.ReadHeader(path)) is { Length: > 0 } numeric)
+            // scikit-learn's raw iris.csv parses (its first line of counts has as many cells as the rows) and trains on nonsense names.
+            Console.Error.WriteLine(CliHost.Clean(
+                $"Warning: column names {string.Join(", ", numeric.Take(5))} of '{path}' are numbers: xent reads the first line as the " +
+                "header, so if it is a data row, or scikit-learn's line of counts, give the file a header line (see docs/DATA.md)."));
         if (!all.IsMultiLabel && all.ClassNames.Count < 2)
             throw new InvalidDataException($"'{path}' holds a single class ('{all.ClassNames[0]}'); a classifier needs at least two.");
         string kindName = all.IsImage ? ModelSpec.ImageInput : ModelSpec.FeatureInput;

@@ -185,9 +185,28 @@ public static class CsvSource
     public static string TargetColumn(string path, string? target = null)
     {
         if (target is not null) return target;
-        using var reader = OpenReader(path);
-        return reader.Header.ColNames[^1];
+        return ReadHeader(path)[^1];
     }
+
+    /// <summary>The column names of <paramref name="path"/>'s first line, read without the rows.</summary>
+    internal static string[] ReadHeader(string path)
+    {
+        using var reader = OpenReader(path);
+        return [.. reader.Header.ColNames];
+    }
+
+    /// <summary>
+    /// The column names that are numbers: a first line of data taken as the header, or scikit-learn's line of counts and class
+    /// names (<c>150,4,setosa,versicolor,virginica</c>), which its own data files have instead of a header.
+    /// </summary>
+    internal static string[] NumericNames(IEnumerable<string> header) =>
+        [.. header.Where(h => double.TryParse(h, NumberStyles.Float, CultureInfo.InvariantCulture, out _))];
+
+    /// <summary>A hint for a file whose header holds numbers (empty when none does), to append to an error about its shape.</summary>
+    internal static string NumericHeaderHint(string[] header) => NumericNames(header) is { Length: > 0 } numeric
+        ? $" Its first line is read as the header but holds numbers ({string.Join(", ", numeric.Take(5))}): a file without a header, or " +
+            "scikit-learn's own format (a first line of counts), needs a header line of column names; see docs/DATA.md."
+        : "";
 
     private static SepReader OpenReader(string path)
     {
@@ -244,7 +263,7 @@ public static class CsvSource
                     throw new InvalidDataException($"'{path}' has a blank line (line {blankLine}) between rows; remove it.");
                 if (row.ColCount != header.Length)
                     throw new InvalidDataException($"'{path}' line {row.LineNumberFrom} has {row.ColCount} cell(s), but the header has " +
-                        $"{header.Length}; every row needs one cell per column.");
+                        $"{header.Length}; every row needs one cell per column." + NumericHeaderHint(header));
                 for (int c = 0; c < header.Length; c++) cols[c].Add(row[c].ToString());
             }
             return (header, cols.Select(c => c.ToArray()).ToArray());

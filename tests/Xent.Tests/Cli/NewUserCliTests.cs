@@ -210,4 +210,31 @@ public sealed class NewUserCliTests : IDisposable
         CliAssert.OneLineError(r, 2, $"'{pt}' looks like a PyTorch torch.save file");
         Assert.Contains("safetensors.torch.save_file", r.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ScikitLearnsCountsLineAsAHeaderIsWarnedAbout()
+    {
+        // scikit-learn's iris.csv format: a first line of (rows, features, class names), as many cells as a row has.
+        string path = _dir.File("iris-raw.csv");
+        File.WriteAllLines(path, ["12,4,setosa,versicolor,virginica",
+            .. Enumerable.Range(0, 12).Select(i => $"{i}.5,3.{i},1.4,0.2,{i % 3}")]);
+        var r = Train(path, _dir.File("run"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"Warning: column names 12, 4 of '{path}' are numbers", r.Stderr, StringComparison.Ordinal);
+
+        // Its wine and breast cancer files have fewer header cells than row cells: the ragged-row error says why.
+        string wine = _dir.File("wine-raw.csv");
+        File.WriteAllLines(wine, ["2,5,class_0,class_1,class_2", "1,2,3,4,5,0", "6,7,8,9,1,1"]);
+        CliAssert.OneLineError(Train(wine, _dir.File("run2")), 2,
+            "line 2 has 6 cell(s), but the header has 5; every row needs one cell per column. Its first line is read as the header but " +
+            "holds numbers (2, 5)");
+    }
+
+    [Fact]
+    public void AProperHeaderGetsNoWarning()
+    {
+        var r = Train(Csv("ok.csv"), _dir.File("run"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("are numbers", r.Stderr, StringComparison.Ordinal);
+    }
 }
