@@ -237,4 +237,49 @@ public sealed class NewUserCliTests : IDisposable
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.DoesNotContain("are numbers", r.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void PredictOutWritesACsvWithEveryClassProbability()
+    {
+        // Class names with a comma and a quote, to be quoted as RFC 4180 says.
+        string path = _dir.File("quoted.csv");
+        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "\"x, small\"" : "y")}")]);
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(path, outDir).ExitCode);
+        string predictions = Path.Combine(_dir.Path, "out", "sub", "predictions.csv");
+        var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", path,
+            "--out", predictions);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal($"Wrote 12 prediction(s) to {predictions}", r.Stdout.Trim());
+        var lines = File.ReadAllLines(predictions);
+        Assert.Equal("input,class,probability,\"p(x, small)\",p(y)", lines[0]);
+        Assert.Equal(13, lines.Length);
+        for (int i = 0; i < 12; i++)
+        {
+            // input, class (maybe quoted), probability, p(x, small), p(y): split off the quoted class name first.
+            string line = lines[i + 1];
+            Assert.StartsWith($"{i},", line, StringComparison.Ordinal);
+            bool first = line.Contains("\"x, small\"", StringComparison.Ordinal);
+            var numbers = line[(line.LastIndexOf(first ? '"' : 'y') + 2)..].Split(',')
+                .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(3, numbers.Length);
+            Assert.Equal(1.0, numbers[1] + numbers[2], 12);
+            Assert.Equal(Math.Max(numbers[1], numbers[2]), numbers[0]);
+            Assert.Equal(first, numbers[1] >= numbers[2]);
+        }
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(predictions)!, "*.tmp-*"));
+    }
+
+    [Fact]
+    public void PredictOutRefusesAFolderAndJson()
+    {
+        string outDir = _dir.File("run");
+        string csv = Csv("ok.csv");
+        Assert.Equal(0, Train(csv, outDir).ExitCode);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", _dir.Path), 2, "is a folder");
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", _dir.File("p.csv"), "--json"), 2,
+            "pass one of them");
+        Assert.False(File.Exists(_dir.File("p.csv")));
+    }
 }
