@@ -282,4 +282,27 @@ public sealed class NewUserCliTests : IDisposable
             "pass one of them");
         Assert.False(File.Exists(_dir.File("p.csv")));
     }
+
+    [Theory]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(1e300)] // finite in float64, infinite once converted to float32
+    public void AnInfiniteNpyFeatureIsOneLineNamingTheSampleForTrainAndPredict(double value)
+    {
+        string x = _dir.File("x.npy"), y = _dir.File("y.npy");
+        var features = Enumerable.Range(0, 24).Select(i => (double)i).ToArray();
+        features[7] = value; // sample 3 (two features per sample), flat index 7
+        Npy.Write(x, features, [12, 2]);
+        Npy.Write(y, Enumerable.Range(0, 12).Select(i => (long)(i % 2)).ToArray(), [12]);
+        string expected = $"'{x}' holds an infinite value (or one beyond float32's range) in sample 3, at flat index 7";
+        CliAssert.OneLineError(Train(x, _dir.File("bad"), "--labels", y), 2, expected);
+
+        string good = _dir.File("good.npy");
+        Npy.Write(good, Enumerable.Range(0, 24).Select(i => (float)i).ToArray(), [12, 2]);
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(good, outDir, "--labels", y).ExitCode);
+        // Before: NaN probabilities in the table, and --json stopped with a JSON serializer error after printing three lines.
+        var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", x, "--json");
+        CliAssert.OneLineError(r, 2, expected);
+        Assert.Equal("", r.Stdout);
+    }
 }
