@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Xent.Data;
 using Xent.Kernels;
 using Xent.NN;
@@ -342,6 +343,15 @@ internal static class TrainCommand
         trainer.EpochCompleted = r => { last = r; WriteReport(); };
 
         int code = 0;
+        // Ctrl-C (SIGINT) or SIGTERM still ends the process (exit code 128 + signal: 130, 143), but first says how to go on. Every
+        // run file is written atomically, so the last finished epoch's checkpoint is whole whenever the signal comes.
+        void OnSignal(PosixSignalContext _) => err.WriteLine(File.Exists(checkpointPath)
+            ? $"error: interrupted; the last finished epoch's checkpoint is kept: continue with --resume {checkpointPath} " +
+                "(and the same options)."
+            : "error: interrupted before the first epoch finished; no checkpoint was written (pass --overwrite to start again in " +
+                "this --out).");
+        using var onInterrupt = writes ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
+        using var onTerminate = writes ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         try
         {
             var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Xent.IO;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
@@ -304,5 +305,42 @@ public sealed class NewUserCliTests : IDisposable
         var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", x, "--json");
         CliAssert.OneLineError(r, 2, expected);
         Assert.Equal("", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("INT", 130)] // Ctrl-C
+    [InlineData("TERM", 143)]
+    public async Task AnInterruptedRunSaysHowToResumeAndItsCheckpointResumes(string signal, int exitCode)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // POSIX signals
+        string data = Csv("ok.csv");
+        string outDir = _dir.File("run");
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        // Epochs of 12 rows take milliseconds: the run is signalled once its first epoch is done, long before its end.
+        using var process = CliRunner.Start(["train", "--data", data, "--out", outDir, "--epochs", "1000000", "--batch-size", "4",
+            "--model", "linear"]);
+        var stderr = process.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync()) is not null
+            && !line.StartsWith("Epoch 1 done", StringComparison.Ordinal)) { }
+        Assert.NotNull(line);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        await stdout;
+        Assert.Equal(exitCode, process.ExitCode);
+        string last = (await stderr).TrimEnd().Split('\n')[^1];
+        Assert.Equal($"error: interrupted; the last finished epoch's checkpoint is kept: continue with --resume {ckpt} (and the same " +
+            "options).", last);
+
+        // The checkpoint it points at is whole: resuming from it into the same --out trains on.
+        int epoch = int.Parse(Checkpoint.Load(ckpt).Metadata["epoch"], CultureInfo.InvariantCulture);
+        string epochs = (epoch + 1).ToString(CultureInfo.InvariantCulture);
+        var resumed = InProcessCli.Run("train", "--data", data, "--out", outDir, "--epochs", epochs, "--batch-size", "4",
+            "--model", "linear", "--resume", ckpt);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains($"Resuming from '{ckpt}' at epoch {epoch + 1}.", resumed.Stdout, StringComparison.Ordinal);
     }
 }
