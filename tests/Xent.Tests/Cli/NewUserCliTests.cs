@@ -343,4 +343,22 @@ public sealed class NewUserCliTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains($"Resuming from '{ckpt}' at epoch {epoch + 1}.", resumed.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void CalibratingOnHeldOutDataTheModelGetsAllRightWarnsThatTheTemperatureHitItsBound()
+    {
+        string csv = Csv("ok.csv"); // label x exactly when a < 6: linearly separable
+        string outDir = _dir.File("run");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", csv, "--out", outDir, "--epochs", "60", "--batch-size", "4", "--model",
+            "linear", "--lr", "0.1", "--val-split", "0.25").ExitCode);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        var eval = InProcessCli.Run("eval", "--checkpoint", ckpt, "--data", csv, "--json");
+        Assert.Contains("\"accuracy\":1,", eval.Stdout, StringComparison.Ordinal); // the premise: every sample right
+
+        var r = InProcessCli.Run("calibrate", "--checkpoint", ckpt, "--data", csv, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Stdout);
+        Assert.Equal(0.01, doc.RootElement.GetProperty("temperature").GetDouble(), 3); // the README's search range is [0.01, 100]
+        Assert.StartsWith("Warning: the temperature reached the search's lower bound (0.01)", r.Stderr, StringComparison.Ordinal);
+    }
 }
