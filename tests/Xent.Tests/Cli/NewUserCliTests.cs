@@ -361,4 +361,16 @@ public sealed class NewUserCliTests : IDisposable
         Assert.Equal(0.01, doc.RootElement.GetProperty("temperature").GetDouble(), 3); // the README's search range is [0.01, 100]
         Assert.StartsWith("Warning: the temperature reached the search's lower bound (0.01)", r.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AFileWithAnImageNameButOtherContentIsNamedWithoutImageSharpsDecoderList()
+    {
+        string dir = _dir.File("photos");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 3);
+        string bad = Path.Combine(dir, "dark", "notes.png");
+        File.WriteAllText(bad, "not a picture");
+        var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1");
+        CliAssert.OneLineError(r, 2, $"cannot decode image '{bad}': its content is not a PNG, JPEG, BMP or GIF image");
+        Assert.DoesNotContain("Decoder", r.Stderr, StringComparison.Ordinal);
+    }
 }
