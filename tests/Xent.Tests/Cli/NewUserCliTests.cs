@@ -373,4 +373,18 @@ public sealed class NewUserCliTests : IDisposable
         CliAssert.OneLineError(r, 2, $"cannot decode image '{bad}': its content is not a PNG, JPEG, BMP or GIF image");
         Assert.DoesNotContain("Decoder", r.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void PredictOnAFolderWithoutImagesSaysSo()
+    {
+        string dir = _dir.File("photos");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 3);
+        string outDir = _dir.File("run");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", dir, "--out", outDir, "--epochs", "1").ExitCode);
+        string empty = _dir.File("new-photos");
+        Directory.CreateDirectory(empty);
+        File.WriteAllText(Path.Combine(empty, "readme.txt"), "to do");
+        var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", empty);
+        CliAssert.OneLineError(r, 2, $"'{empty}' holds no images (");
+    }
 }
