@@ -387,4 +387,12 @@ public sealed class NewUserCliTests : IDisposable
         var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", empty);
         CliAssert.OneLineError(r, 2, $"'{empty}' holds no images (");
     }
+
+    [Fact]
+    public void AnOutThatCannotBeCreatedNamesTheOption()
+    {
+        string csv = Csv("ok.csv");
+        var r = Train(csv, Path.Combine(csv, "run")); // below a file
+        CliAssert.OneLineError(r, 2, $"cannot create --out '{Path.Combine(csv, "run")}': ");
+    }
 }
