@@ -281,6 +281,7 @@ public static class CsvSource
     private static float[]? Numeric(string path, string name, string[] cells, bool impute, bool allowText)
     {
         var v = new float[cells.Length];
+        int nonFinite = -1; // the first cell that parses to NaN or ±infinity: an error unless a later cell makes this a text column
         for (int i = 0; i < cells.Length; i++)
         {
             if (cells[i].Length == 0)
@@ -295,13 +296,12 @@ public static class CsvSource
                 if (allowText) return null;
                 throw new InvalidDataException($"column '{name}' is not numeric ('{cells[i]}' on line {i + 2} of '{path}').");
             }
-            else if (!float.IsFinite(v[i]))
-            {
-                // NaN, Infinity, or a number beyond float32's range: a number, but not one a model can learn from (nor a category).
-                throw new InvalidDataException($"column '{name}' holds '{cells[i]}' on line {i + 2} of '{path}', which is not a finite " +
-                    "float32 number; leave a missing value empty (and pass --missing mean) or fix the value.");
-            }
+            else if (!float.IsFinite(v[i]) && nonFinite < 0) nonFinite = i;
         }
+        // NaN, Infinity, or a number beyond float32's range in a numeric column: a number, but not one a model can learn from.
+        if (nonFinite >= 0)
+            throw new InvalidDataException($"column '{name}' holds '{cells[nonFinite]}' on line {nonFinite + 2} of '{path}', which is " +
+                "not a finite float32 number; leave a missing value empty (and pass --missing mean) or fix the value.");
         return v;
     }
 

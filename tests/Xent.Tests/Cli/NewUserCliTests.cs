@@ -50,6 +50,20 @@ public sealed class NewUserCliTests : IDisposable
     }
 
     [Fact]
+    public void NaNInATextColumnIsStillACategory()
+    {
+        // 'NaN' parses as a number, but 'red' and 'blue' make the column text: three categories, one-hot encoded.
+        string path = _dir.File("colors.csv");
+        string[] colors = ["NaN", "red", "blue"];
+        File.WriteAllLines(path, ["a,color,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{colors[i % 3]},{(i < 6 ? "x" : "y")}")]);
+        string outDir = _dir.File("run");
+        var r = Train(path, outDir);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var spec = Xent.Training.ModelSpec.FromMetadata(Checkpoint.Load(Path.Combine(outDir, "checkpoint.safetensors")).Metadata)!;
+        Assert.Equal(["a", "color=NaN", "color=blue", "color=red"], spec.FeatureNames!);
+    }
+
+    [Fact]
     public void PredictNamesANaNCellToo()
     {
         string outDir = _dir.File("run");
