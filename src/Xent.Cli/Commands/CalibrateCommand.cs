@@ -78,6 +78,17 @@ internal static class CalibrateCommand
             return CliHost.Fail(e.Message);
         }
 
+        // A temperature at the end of the search range is not a fit: the held-out NLL only keeps falling that way.
+        if (fit.Temperature <= TemperatureScaling.MinTemperature * 1.01)
+            Console.Error.WriteLine("Warning: the temperature reached the search's lower bound (" +
+                TemperatureScaling.MinTemperature.ToString(CultureInfo.InvariantCulture) + "): the model classifies (almost) every " +
+                "held-out sample correctly, so sharpening always lowers the NLL and there is nothing to calibrate; the calibrated model " +
+                "would claim near-certainty. Calibrate on a larger held-out set that the model gets partly wrong.");
+        else if (fit.Temperature >= TemperatureScaling.MaxTemperature * 0.99)
+            Console.Error.WriteLine("Warning: the temperature reached the search's upper bound (" +
+                TemperatureScaling.MaxTemperature.ToString(CultureInfo.InvariantCulture) + "): on this held-out set the model does no " +
+                "better than uniform probabilities, so the calibrated model would predict them.");
+
         if (outPath is not null)
         {
             try

@@ -21,7 +21,7 @@ internal static class CheckpointModel
     public static (Module Model, ModelSpec Spec, bool Legacy, Dictionary<string, string> Metadata) Load(
         string path, string? modelName = null, string? dataPath = null)
     {
-        InputFiles.RequireFile(path, "checkpoint");
+        InputFiles.RequireCheckpoint(path);
         var (state, _, metadata) = TrainingCheckpoint.Load(path);
         var spec = ModelSpec.FromMetadata(metadata);
         bool legacy = spec is null;

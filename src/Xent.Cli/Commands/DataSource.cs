@@ -46,6 +46,16 @@ internal static class DataSource
         path == DefaultDirectory || (Directory.Exists(path) ? DatasetFactory.IsIdx(path) : !File.Exists(path)
             && Path.GetExtension(path).Length == 0);
 
+    /// <summary>What <paramref name="kind"/> is, for a message ("a CSV/TSV file").</summary>
+    public static string KindText(DataSourceKind kind) => kind switch
+    {
+        DataSourceKind.Csv => "a CSV/TSV file",
+        DataSourceKind.Npy => "a .npy file",
+        DataSourceKind.ImageFolder => "a folder of class folders of images",
+        DataSourceKind.Idx => "an MNIST-format IDX folder",
+        _ => "a single image or a folder of unlabelled images",
+    };
+
     /// <summary>The train or test split with the tutorial's normalisation.</summary>
     public static MnistDataset Load(string directory, bool train) => DatasetFactory.LoadIdx(directory, train);
 
@@ -58,6 +68,12 @@ internal static class DataSource
     public static IDataset LoadLabelled(string path, ModelSpec spec, string? labels, string? target)
     {
         IDataset data;
+        // Refused rather than silently ignored: --labels belongs to a .npy pair, --target to a table.
+        var kind = IsIdx(path) ? DataSourceKind.Idx : DatasetFactory.Detect(path);
+        if (labels is not null && kind != DataSourceKind.Npy)
+            throw new InvalidDataException($"--labels applies to a .npy --data only, and '{path}' is {KindText(kind)}; leave it out.");
+        if (target is not null && kind != DataSourceKind.Csv)
+            throw new InvalidDataException($"--target applies to a CSV/TSV --data only, and '{path}' is {KindText(kind)}; leave it out.");
         if (!IsIdx(path))
         {
             var raw = DatasetFactory.Load(path, new DataOptions { Spec = spec, Labels = labels, Target = target });

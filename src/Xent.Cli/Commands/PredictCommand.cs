@@ -31,24 +31,30 @@ internal static class PredictCommand
             DefaultValueFactory = _ => 3,
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per input (JSON lines) instead of a table" };
+        var output = new Option<string?>("--out")
+        {
+            Description =
+                "Write the predictions to this CSV file instead of printing a table: input, class, probability, then every class's " +
+                "probability (multi-label: every label's, then the predicted labels); replaced if it exists, folders are created",
+        };
         var threads = CommonOptions.Threads();
         var command = new Command("predict", "Predict the classes (or labels) of raw inputs with a trained checkpoint.")
         {
-            checkpoint, input, topK, json, threads,
+            checkpoint, input, topK, json, output, threads,
         };
         command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(input)!, parse.GetValue(topK), parse.GetValue(json),
-            parse.GetValue(threads)));
+            parse.GetValue(output), parse.GetValue(threads)));
         return command;
     }
 
-    private static int Run(string checkpointPath, string inputPath, int topK, bool json, int? threads)
+    private static int Run(string checkpointPath, string inputPath, int topK, bool json, string? outPath, int? threads)
     {
         var err = Console.Error;
-        if (topK < 1 || threads is < 1)
-        {
-            err.WriteLine("error: --top-k and --threads must be at least 1.");
-            return TrainCommand.ExitNoData;
-        }
+        if (topK < 1) return CliHost.Fail($"--top-k must be at least 1, got {topK}.");
+        if (threads is < 1) return CliHost.Fail($"--threads must be at least 1, got {threads}.");
+        if (json && outPath is not null) return CliHost.Fail("--json prints to stdout and --out writes a CSV file; pass one of them.");
+        if (outPath is not null && Directory.Exists(outPath)) return CliHost.Fail($"--out '{outPath}' is a folder; name a file such as "
+            + "predictions.csv.");
         if (threads is int t) KernelParallel.MaxThreads = t;
         Predictor predictor;
         string? note;
@@ -75,6 +81,19 @@ internal static class PredictCommand
             foreach (var (inputName, p) in results) stdout.WriteLine(ToJson(inputName, p, names, multi, topK));
             return 0;
         }
+        if (outPath is not null)
+        {
+            try
+            {
+                WriteCsv(outPath, results, names, multi);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return CliHost.Fail($"cannot write '{outPath}': {e.Message}");
+            }
+            stdout.WriteLine($"Wrote {results.Count} prediction(s) to {outPath}");
+            return 0;
+        }
         int width = Math.Max(5, results.Count == 0 ? 5 : results.Max(r => r.Input.Length));
         stdout.WriteLine(multi ? $"{"input".PadRight(width)}  predicted labels (probability > 0.5)  all labels"
             : $"{"input".PadRight(width)}  {"class",-16} probability  top {Math.Min(topK, names.Count)}");
@@ -93,6 +112,43 @@ internal static class PredictCommand
         }
         return 0;
     }
+
+    /// <summary>
+    /// Writes the predictions as CSV, atomically (a failed write leaves no file, and an existing one as it was): a header
+    /// <c>input,class,probability,p(NAME)…</c> (multi-label: <c>input,p(NAME)…,predicted</c> with the names joined by <c>;</c>),
+    /// one row per input, probabilities written to round-trip.
+    /// </summary>
+    internal static void WriteCsv(string path, IReadOnlyList<(string Input, double[] Probabilities)> results, IReadOnlyList<string> names,
+        bool multi)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var probabilityColumns = names.Select(n => Field($"p({n})"));
+        var sb = new StringBuilder();
+        sb.AppendJoin(',', multi ? ["input", .. probabilityColumns, "predicted"] : ["input", "class", "probability", .. probabilityColumns])
+            .Append('\n');
+        foreach (var (input, p) in results)
+        {
+            sb.Append(Field(input));
+            if (!multi)
+            {
+                int best = Top(p, 1)[0];
+                sb.Append(',').Append(Field(names[best])).Append(',').Append(p[best].ToString("R", ci));
+            }
+            foreach (double v in p) sb.Append(',').Append(v.ToString("R", ci));
+            if (multi)
+                sb.Append(',').Append(Field(string.Join(';', Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => names[k]))));
+            sb.Append('\n');
+        }
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        using var writer = Xent.IO.AtomicFileWriter.Begin(path);
+        writer.Stream.Write(Encoding.UTF8.GetBytes(sb.ToString()));
+        writer.Commit();
+    }
+
+    /// <summary>A CSV field, quoted (with quotes doubled) when it holds a comma, a quote or a line break.</summary>
+    private static string Field(string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>Class indices by decreasing probability (ties: lower index first), at most <paramref name="k"/>.</summary>
     internal static int[] Top(double[] p, int k) =>

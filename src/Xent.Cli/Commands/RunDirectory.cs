@@ -31,7 +31,15 @@ internal static partial class RunDirectory
                 foreach (var f in existing) File.Delete(Path.Combine(outDir, f));
             RemoveStaleTemporaryFiles(outDir);
         }
-        Directory.CreateDirectory(outDir);
+        try
+        {
+            Directory.CreateDirectory(outDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // .NET's own text ("Could not find a part of the path …") does not say which option or what was being done.
+            throw new IOException($"cannot create --out '{outDir}': {e.Message}", e);
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Xent.Data;
 using Xent.Kernels;
 using Xent.NN;
@@ -211,7 +212,7 @@ internal static class TrainCommand
                 "pass --val-split.");
             return ExitNoData;
         }
-        if (s.Resume is not null) InputFiles.RequireFile(s.Resume, "checkpoint"); // robustness (issue 13)
+        if (s.Resume is not null) InputFiles.RequireCheckpoint(s.Resume); // robustness (issue 13)
         if (s.Threads is int t) KernelParallel.MaxThreads = t;
 
         Prepared prep;
@@ -239,14 +240,10 @@ internal static class TrainCommand
         var classNames = spec.ClassNames;
 
         string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        // robustness (issue 13): never replace another run
-        if (DistributedTrainCommand.Current?.IsRoot != false) RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite);
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
         string reportPath = Path.Combine(outDir, "report.html");
-        if (prep.HeldOut is { } heldOut && DistributedTrainCommand.Current?.IsRoot != false)
-            DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
         double lr = s.Lr ?? OptimizerCatalog.DefaultLr(s.Optimizer);
         double wd = s.WeightDecay ?? OptimizerCatalog.DefaultWeightDecay(s.Optimizer);
@@ -267,7 +264,8 @@ internal static class TrainCommand
         }
         catch (ArgumentException e)
         {
-            err.WriteLine("error: " + CliHost.Clean(e.Message)); // a --momentum for an optimizer other than sgd
+            // A --momentum for an optimizer other than sgd; Classify drops ArgumentException's " (Parameter 'momentum')".
+            err.WriteLine("error: " + CliHost.Classify(e).Message);
             return ExitCodes.BadInput;
         }
         string lossName = s.Loss == "auto" ? (spec.MultiLabel ? "bce-with-logits" : "cross-entropy") : s.Loss;
@@ -305,6 +303,13 @@ internal static class TrainCommand
                 err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {e.Message}"));
                 return ExitCodes.BadInput; // robustness (issue 13)
             }
+            if (trainer.StartEpoch > s.Epochs)
+            {
+                // Before --out is touched: a finished run stays as it is, and another --out is not left with a run without a checkpoint.
+                Console.WriteLine($"Nothing to train: '{s.Resume}' is already at epoch {trainer.StartEpoch - 1}; pass --epochs above " +
+                    $"{trainer.StartEpoch - 1} to train further.");
+                return ExitCodes.Success;
+            }
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
             // The optimizer's settings come from the checkpoint; report and save those, not the command line's.
             var group = opt.ParamGroups[0];
@@ -312,6 +317,11 @@ internal static class TrainCommand
             wd = group.WeightDecay;
         }
         double momentum = opt is Sgd ? opt.ParamGroups[0].Momentum : s.Momentum;
+
+        // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
+        // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
+        if (writes) RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite);
+        if (prep.HeldOut is { } heldOut && writes) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
         var ci = CultureInfo.InvariantCulture;
         var settings = RunSettings(s, prep, dataPath, lr, wd, momentum, lossLabel);
@@ -333,6 +343,15 @@ internal static class TrainCommand
         trainer.EpochCompleted = r => { last = r; WriteReport(); };
 
         int code = 0;
+        // Ctrl-C (SIGINT) or SIGTERM still ends the process (exit code 128 + signal: 130, 143), but first says how to go on. Every
+        // run file is written atomically, so the last finished epoch's checkpoint is whole whenever the signal comes.
+        void OnSignal(PosixSignalContext _) => err.WriteLine(File.Exists(checkpointPath)
+            ? $"error: interrupted; the last finished epoch's checkpoint is kept: continue with --resume {checkpointPath} " +
+                "(and the same options)."
+            : "error: interrupted before the first epoch finished; no checkpoint was written (pass --overwrite to start again in " +
+                "this --out).");
+        using var onInterrupt = writes ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
+        using var onTerminate = writes ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         try
         {
             var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,
@@ -341,8 +360,6 @@ internal static class TrainCommand
                 batches,
                 () => DataSource.Batches(prep.Test, s.TestBatchSize, shuffle: false));
             last = result ?? last;
-            if (result is null)
-                Console.WriteLine($"Nothing to train: the checkpoint is already at epoch {trainer.StartEpoch - 1} of {s.Epochs}.");
         }
         catch (TrainingDivergedException e)
         {
@@ -434,6 +451,7 @@ internal static class TrainCommand
     /// <summary>An IDX folder: the tutorial's pipeline, its t10k files as the test set (or a stratified split with --val-split).</summary>
     private static Prepared PrepareIdx(Settings s, string dir)
     {
+        RequireApplicable(s, DataSourceKind.Idx, dir);
         var train = DataSource.Load(dir, train: true);
         IDataset trainSet = train, testSet;
         string? note = null;
@@ -472,9 +490,15 @@ internal static class TrainCommand
             ImageSize = DataSource.ParseImageSize(s.ImageSize),
         };
         var kind = DatasetFactory.Detect(path);
+        RequireApplicable(s, kind, path);
         if (kind == DataSourceKind.Npy && s.Labels is null)
             throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
         var all = DatasetFactory.Load(path, options);
+        if (kind == DataSourceKind.Csv && CsvSource.NumericNames(CsvSource.ReadHeader(path)) is { Length: > 0 } numeric)
+            // scikit-learn's raw iris.csv parses (its first line of counts has as many cells as the rows) and trains on nonsense names.
+            Console.Error.WriteLine(CliHost.Clean(
+                $"Warning: column names {string.Join(", ", numeric.Take(5))} of '{path}' are numbers: xent reads the first line as the " +
+                "header, so if it is a data row, or scikit-learn's line of counts, give the file a header line (see docs/DATA.md)."));
         if (!all.IsMultiLabel && all.ClassNames.Count < 2)
             throw new InvalidDataException($"'{path}' holds a single class ('{all.ClassNames[0]}'); a classifier needs at least two.");
         string kindName = all.IsImage ? ModelSpec.ImageInput : ModelSpec.FeatureInput;
@@ -524,6 +548,28 @@ internal static class TrainCommand
         var spec = provisional with { Mean = mean, Std = std };
         return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
             IsIdx: false, note, all.Count, heldOut);
+    }
+
+    /// <summary>
+    /// Refuses a data option that the kind of <c>--data</c> does not read (<c>--labels</c> with a CSV, <c>--target</c> with a .npy
+    /// pair, <c>--image-size</c> with anything but image folders, …) instead of silently ignoring it.
+    /// </summary>
+    private static void RequireApplicable(Settings s, DataSourceKind kind, string path)
+    {
+        (string Option, bool Given, DataSourceKind Kind, string Reads)[] options =
+        [
+            ("--labels", s.Labels is not null, DataSourceKind.Npy, "a .npy --data"),
+            ("--test-labels", s.TestLabels is not null, DataSourceKind.Npy, "a .npy --data"),
+            ("--target", s.Target is not null, DataSourceKind.Csv, "a CSV/TSV --data"),
+            ("--features", s.Features is not null, DataSourceKind.Csv, "a CSV/TSV --data"),
+            ("--multi-label", s.MultiLabel is not null, DataSourceKind.Csv, "a CSV/TSV --data"),
+            ("--missing mean", s.Missing == "mean", DataSourceKind.Csv, "a CSV/TSV --data"),
+            ("--image-size", s.ImageSize is not null, DataSourceKind.ImageFolder, "image class folders"),
+        ];
+        foreach (var (option, given, applies, reads) in options)
+            if (given && kind != applies)
+                throw new InvalidDataException(
+                    $"{option} applies to {reads} only, and '{path}' is {DataSource.KindText(kind)}; leave it out.");
     }
 
     private static int[] Hidden(Settings s)

@@ -95,10 +95,12 @@ public static class CsvSource
                 var values = columns[c].Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
                 if (values.Length > MaxCategories || values.Length * 2 > rows)
                 {
-                    string bad = columns[c].First(v => v.Length > 0 && !TryParse(v, out _));
+                    // Numeric returned null, so some non-empty cell does not parse: name the first, with its line.
+                    int bad = Array.FindIndex(columns[c], v => v.Length > 0 && !TryParse(v, out _));
                     throw new InvalidDataException(
-                        $"column '{header[c]}' is not numeric ('{bad}') and has {values.Length} distinct values, too many to one-hot " +
-                            "encode; leave it out with --features.");
+                        $"column '{header[c]}' is not numeric ('{columns[c][bad]}' on line {bad + 2} of '{path}') and has " +
+                        $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
+                        "the rows); fix the value or leave the column out with --features.");
                 }
                 if (!options.ImputeMissing && Array.IndexOf(columns[c], "") is int empty and >= 0)
                     throw new InvalidDataException($"column '{header[c]}' is empty on line {empty + 2} of '{path}'; fill it in or pass " +
@@ -183,9 +185,28 @@ public static class CsvSource
     public static string TargetColumn(string path, string? target = null)
     {
         if (target is not null) return target;
-        using var reader = OpenReader(path);
-        return reader.Header.ColNames[^1];
+        return ReadHeader(path)[^1];
     }
+
+    /// <summary>The column names of <paramref name="path"/>'s first line, read without the rows.</summary>
+    internal static string[] ReadHeader(string path)
+    {
+        using var reader = OpenReader(path);
+        return [.. reader.Header.ColNames];
+    }
+
+    /// <summary>
+    /// The column names that are numbers: a first line of data taken as the header, or scikit-learn's line of counts and class
+    /// names (<c>150,4,setosa,versicolor,virginica</c>), which its own data files have instead of a header.
+    /// </summary>
+    internal static string[] NumericNames(IEnumerable<string> header) =>
+        [.. header.Where(h => double.TryParse(h, NumberStyles.Float, CultureInfo.InvariantCulture, out _))];
+
+    /// <summary>A hint for a file whose header holds numbers (empty when none does), to append to an error about its shape.</summary>
+    internal static string NumericHeaderHint(string[] header) => NumericNames(header) is { Length: > 0 } numeric
+        ? $" Its first line is read as the header but holds numbers ({string.Join(", ", numeric.Take(5))}): a file without a header, or " +
+            "scikit-learn's own format (a first line of counts), needs a header line of column names; see docs/DATA.md."
+        : "";
 
     private static SepReader OpenReader(string path)
     {
@@ -197,7 +218,9 @@ public static class CsvSource
         try
         {
             // The reader owns the text reader, which owns the stream.
-            return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All }).From(text, leaveOpen: false);
+            // ReadTable checks the cell count itself: it skips blank lines at the end and names a ragged row's line plainly.
+            return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true })
+                .From(text, leaveOpen: false);
         }
         catch (ArgumentException e)
         {
@@ -226,9 +249,21 @@ public static class CsvSource
                 throw new InvalidDataException($"'{path}' is empty; expected a header row.");
             var cols = new List<string>[header.Length];
             for (int c = 0; c < cols.Length; c++) cols[c] = [];
+            int blankLine = 0; // the first of the blank lines seen since the last row; 0 when none
             foreach (var row in reader)
             {
-                if (row.ColCount == 1 && header.Length > 1 && row[0].Span.Length == 0) continue; // blank line
+                if (row.ColCount == 1 && header.Length > 1 && row[0].Span.Length == 0)
+                {
+                    // Blank lines at the end of a file (an editor's or a script's extra newline) are not rows; in the middle, the
+                    // rows' line numbers (data row i is line i + 2) would no longer hold, so they are an error there.
+                    if (blankLine == 0) blankLine = row.LineNumberFrom;
+                    continue;
+                }
+                if (blankLine != 0)
+                    throw new InvalidDataException($"'{path}' has a blank line (line {blankLine}) between rows; remove it.");
+                if (row.ColCount != header.Length)
+                    throw new InvalidDataException($"'{path}' line {row.LineNumberFrom} has {row.ColCount} cell(s), but the header has " +
+                        $"{header.Length}; every row needs one cell per column." + NumericHeaderHint(header));
                 for (int c = 0; c < header.Length; c++) cols[c].Add(row[c].ToString());
             }
             return (header, cols.Select(c => c.ToArray()).ToArray());
@@ -246,6 +281,7 @@ public static class CsvSource
     private static float[]? Numeric(string path, string name, string[] cells, bool impute, bool allowText)
     {
         var v = new float[cells.Length];
+        int nonFinite = -1; // the first cell that parses to NaN or ±infinity: an error unless a later cell makes this a text column
         for (int i = 0; i < cells.Length; i++)
         {
             if (cells[i].Length == 0)
@@ -255,12 +291,17 @@ public static class CsvSource
                     "mean.");
                 v[i] = float.NaN;
             }
-            else if (!TryParse(cells[i], out v[i]) || float.IsNaN(v[i]))
+            else if (!TryParse(cells[i], out v[i]))
             {
                 if (allowText) return null;
                 throw new InvalidDataException($"column '{name}' is not numeric ('{cells[i]}' on line {i + 2} of '{path}').");
             }
+            else if (!float.IsFinite(v[i]) && nonFinite < 0) nonFinite = i;
         }
+        // NaN, Infinity, or a number beyond float32's range in a numeric column: a number, but not one a model can learn from.
+        if (nonFinite >= 0)
+            throw new InvalidDataException($"column '{name}' holds '{cells[nonFinite]}' on line {nonFinite + 2} of '{path}', which is " +
+                "not a finite float32 number; leave a missing value empty (and pass --missing mean) or fix the value.");
         return v;
     }
 

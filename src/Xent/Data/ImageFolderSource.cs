@@ -139,7 +139,9 @@ public static class ImageFolderSource
         catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException
             or ImageFormatException or ArgumentException or IndexOutOfRangeException)
         {
-            throw new InvalidDataException($"cannot decode image '{file}': {e.Message}", e);
+            // ImageSharp's message for a file it cannot identify lists every decoder it has, over several lines.
+            string why = e is UnknownImageFormatException ? "its content is not a PNG, JPEG, BMP or GIF image" : e.Message;
+            throw new InvalidDataException($"cannot decode image '{file}': {why}", e);
         }
         using var image = loaded;
         if (size is { } s && (image.Width != s.W || image.Height != s.H)) image.Mutate(x => x.Resize(s.W, s.H));

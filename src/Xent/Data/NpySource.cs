@@ -44,6 +44,15 @@ public static class NpySource
                 $"'{featuresPath}' holds samples of shape ({string.Join(", ", shape)}), but the model takes ({expected}){hint}");
         }
         var inputs = x.ToFloat32();
+        // Infinity (or a float64 beyond float32's range) would only surface later as a NaN probability or an error without the file's
+        // name. NaN stays: it marks a missing value, which standardisation imputes with the training mean, as CSV's --missing mean.
+        int infinite = Array.FindIndex(inputs, float.IsInfinity);
+        if (infinite >= 0)
+        {
+            long perSample = inputs.Length / n;
+            throw new InvalidDataException($"'{featuresPath}' holds an infinite value (or one beyond float32's range) in sample " +
+                $"{infinite / perSample}, at flat index {infinite}; inputs must be finite (NaN marks a missing value).");
+        }
         // 8-bit images are pixels 0-255: scaled to [0, 1] as ToTensor scales IDX and image files, so a checkpoint trained on
         // any of the three takes the others at predict time.
         if (x.DType == NpyDType.UInt8 && shape.Length == 3)

@@ -120,7 +120,9 @@ public sealed class Predictor
     public (string[] Names, float[] Raw) ReadInputs(string path)
     {
         var options = new DataOptions { Spec = Spec, LabelsOptional = true };
-        switch (DatasetFactory.Detect(path))
+        // Any folder but an IDX one is read for its images (recursively), so that one without any says so.
+        var kind = Directory.Exists(path) && !DatasetFactory.IsIdx(path) ? DataSourceKind.ImageFiles : DatasetFactory.Detect(path);
+        switch (kind)
         {
             case DataSourceKind.Image:
                 return ([path], ImageFolderSource.LoadImages([path], options, out _));

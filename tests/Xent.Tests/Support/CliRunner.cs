@@ -22,6 +22,24 @@ public static class CliRunner
     /// </summary>
     public static CliResult Run(IEnumerable<string> args, string? workingDirectory = null, int timeoutMs = 120_000)
     {
+        using var process = Start(args, workingDirectory);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeoutMs))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"xent {string.Join(' ', args)} did not finish in {timeoutMs} ms.");
+        }
+        process.WaitForExit();
+        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>
+    /// Starts <c>dotnet Xent.Cli.dll args…</c> in <paramref name="workingDirectory"/> (default: a temp dir) with stdout and stderr
+    /// redirected, and returns without waiting (for tests that signal the process while it runs).
+    /// </summary>
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null)
+    {
         var psi = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
@@ -32,16 +50,7 @@ public static class CliRunner
         psi.ArgumentList.Add(s_dll.Value);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeoutMs))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"xent {string.Join(' ', args)} did not finish in {timeoutMs} ms.");
-        }
-        process.WaitForExit();
-        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+        return Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
     }
 
     /// <summary>Convenience overload: <c>CliRunner.Run("loss", "nll", "--input", path)</c>.</summary>

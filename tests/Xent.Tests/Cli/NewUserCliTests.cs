@@ -1,0 +1,412 @@
+using System.Globalization;
+using Xent.IO;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// Rough edges a new user meets with their own files: each is one <c>error:</c> line and exit code 2 (or a clean run), and a
+/// refused command leaves no run folder behind. Run in-process (<see cref="InProcessCli"/>) on tiny hand-written files.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class NewUserCliTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>A 12-row CSV with numeric a, b and a string label (x when a is small), then <paramref name="tail"/> verbatim.</summary>
+    private string Csv(string name, string? replaceB1 = null, string tail = "")
+    {
+        var lines = new List<string> { "a,b,label" };
+        for (int i = 0; i < 12; i++)
+        {
+            string b = i == 1 && replaceB1 is not null ? replaceB1 : (i % 5).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            lines.Add($"{i},{b},{(i < 6 ? "x" : "y")}");
+        }
+        string path = _dir.File(name);
+        File.WriteAllText(path, string.Join('\n', lines) + "\n" + tail);
+        return path;
+    }
+
+    private CliResult Train(string data, string outDir, params string[] extra) =>
+        InProcessCli.Run(["train", "--data", data, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear", .. extra]);
+
+    [Theory]
+    [InlineData("nan")]
+    [InlineData("NaN")]
+    [InlineData("1e40")] // beyond float32: parses to infinity
+    [InlineData("-Infinity")]
+    public void ANonFiniteNumberInACsvIsOneLineNamingTheCellNotACrashOrANaNLoss(string cell)
+    {
+        string outDir = _dir.File("run");
+        var r = Train(Csv("nonfinite.csv", replaceB1: cell), outDir);
+        // Data row 1 (the second) is line 3: the header is line 1.
+        CliAssert.OneLineError(r, 2, $"column 'b' holds '{cell}' on line 3 of '", cell);
+        Assert.Contains("not a finite float32 number", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void NaNInATextColumnIsStillACategory()
+    {
+        // 'NaN' parses as a number, but 'red' and 'blue' make the column text: three categories, one-hot encoded.
+        string path = _dir.File("colors.csv");
+        string[] colors = ["NaN", "red", "blue"];
+        File.WriteAllLines(path, ["a,color,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{colors[i % 3]},{(i < 6 ? "x" : "y")}")]);
+        string outDir = _dir.File("run");
+        var r = Train(path, outDir);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var spec = Xent.Training.ModelSpec.FromMetadata(Checkpoint.Load(Path.Combine(outDir, "checkpoint.safetensors")).Metadata)!;
+        Assert.Equal(["a", "color=NaN", "color=blue", "color=red"], spec.FeatureNames!);
+    }
+
+    [Fact]
+    public void PredictNamesANaNCellToo()
+    {
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(Csv("ok.csv"), outDir).ExitCode);
+        var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input",
+            Csv("new.csv", replaceB1: "nan"));
+        CliAssert.OneLineError(r, 2, "column 'b' holds 'nan' on line 3 of '");
+    }
+
+    [Fact]
+    public void ATextColumnWithTooManyValuesNamesTheFirstTextCellAndItsLine()
+    {
+        // b: 13 distinct values in 12 rows ('oops' among the numbers), more than half the rows.
+        string path = _dir.File("text.csv");
+        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{(i == 4 ? "oops" : i * 10)},{i % 2}")]);
+        var r = Train(path, _dir.File("run"));
+        CliAssert.OneLineError(r, 2, "column 'b' is not numeric ('oops' on line 6 of '");
+        Assert.Contains("at most 20, and at most half the rows", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\n\n\n")]
+    [InlineData("\r\n")]
+    public void BlankLinesAtTheEndOfACsvAreNotRows(string tail)
+    {
+        string outDir = _dir.File("run");
+        var r = Train(Csv("trailing.csv", tail: tail), outDir, "--val-split", "0.25");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // 12 rows, not 13+: DATA.md's split holds out round(6 · 0.25) = 2 of each class of 6.
+        Assert.Contains("(4 of 12 samples", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABlankLineBetweenRowsIsOneLineNamingIt()
+    {
+        string path = _dir.File("mid.csv");
+        File.WriteAllText(path, "a,b,label\n1,2,x\n\n3,4,y\n5,6,x\n7,8,y\n");
+        CliAssert.OneLineError(Train(path, _dir.File("run")), 2, "has a blank line (line 3) between rows");
+    }
+
+    [Theory]
+    [InlineData("1,2\n", 2)]
+    [InlineData("1,2,x,9\n", 4)]
+    public void ARaggedRowIsOneLineWithItsLineAndCellCount(string row, int cells)
+    {
+        string path = _dir.File("ragged.csv");
+        File.WriteAllText(path, "a,b,label\n0,1,x\n2,3,y\n" + row + "4,5,x\n6,7,y\n");
+        CliAssert.OneLineError(Train(path, _dir.File("run")), 2,
+            $"'{path}' line 4 has {cells} cell(s), but the header has 3; every row needs one cell per column.");
+    }
+
+    [Theory]
+    [InlineData("the cnn model takes images", "--model", "cnn")]
+    [InlineData("Only sgd takes a momentum; adam was given 0.9.", "--optimizer", "adam", "--momentum", "0.9")]
+    [InlineData("--loss bce-with-logits does not fit single-label data", "--loss", "bce-with-logits")]
+    public void ARefusalFoundAfterLoadingTheDataLeavesNoRunFolder(string expected, params string[] extra)
+    {
+        string outDir = _dir.File("run");
+        var r = InProcessCli.Run(["train", "--data", Csv("ok.csv"), "--out", outDir, "--epochs", "1", .. extra]);
+        CliAssert.OneLineError(r, 2, expected, string.Join(' ', extra));
+        Assert.DoesNotContain("(Parameter", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir), "a refused command must not create --out (nor write split.csv into it)");
+    }
+
+    [Fact]
+    public void ResumingACheckpointOfAnotherShapeLeavesNoRunFolder()
+    {
+        string first = _dir.File("first");
+        Assert.Equal(0, Train(Csv("ok.csv"), first).ExitCode);
+        // Three features instead of two: the linear model's weight no longer fits.
+        string wider = _dir.File("wider.csv");
+        File.WriteAllLines(wider, ["a,b,c,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{i % 3},{(i < 6 ? "x" : "y")}")]);
+        string outDir = _dir.File("second");
+        var r = InProcessCli.Run("train", "--data", wider, "--out", outDir, "--epochs", "2", "--batch-size", "4", "--model", "linear",
+            "--resume", Path.Combine(first, "checkpoint.safetensors"));
+        CliAssert.OneLineError(r, 2, "cannot resume from '");
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void ResumingAFinishedRunIntoAnotherOutWritesNothing()
+    {
+        string first = _dir.File("first");
+        string data = Csv("ok.csv");
+        Assert.Equal(0, Train(data, first).ExitCode);
+        string outDir = _dir.File("second");
+        var r = InProcessCli.Run("train", "--data", data, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear",
+            "--resume", Path.Combine(first, "checkpoint.safetensors"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("Nothing to train", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pass --epochs above 1", r.Stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir), "a run folder with metrics.csv and split.csv but no checkpoint was left behind");
+    }
+
+    [Theory]
+    [InlineData("--labels", "y.npy", "--labels applies to a .npy --data only, and '{0}' is a CSV/TSV file; leave it out.")]
+    [InlineData("--image-size", "32", "--image-size applies to image class folders only, and '{0}' is a CSV/TSV file")]
+    public void AnOptionThatACsvDoesNotReadIsRefusedNotIgnored(string option, string value, string expected)
+    {
+        string csv = Csv("ok.csv");
+        string outDir = _dir.File("run");
+        CliAssert.OneLineError(Train(csv, outDir, option, value), 2, string.Format(null, expected, csv));
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("--target", "label", "--target applies to a CSV/TSV --data only, and '{0}' is a .npy file")]
+    [InlineData("--features", "a", "--features applies to a CSV/TSV --data only")]
+    [InlineData("--missing", "mean", "--missing mean applies to a CSV/TSV --data only")]
+    public void AnOptionThatANpyPairDoesNotReadIsRefusedNotIgnored(string option, string value, string expected)
+    {
+        string x = _dir.File("x.npy"), y = _dir.File("y.npy");
+        Npy.Write(x, Enumerable.Range(0, 24).Select(i => (float)i).ToArray(), [12, 2]);
+        Npy.Write(y, Enumerable.Range(0, 12).Select(i => (long)(i % 2)).ToArray(), [12]);
+        CliAssert.OneLineError(Train(x, _dir.File("run"), "--labels", y, option, value), 2, string.Format(null, expected, x));
+    }
+
+    [Fact]
+    public void EvalRefusesLabelsForACsv()
+    {
+        string outDir = _dir.File("run");
+        string csv = Csv("ok.csv");
+        Assert.Equal(0, Train(csv, outDir).ExitCode);
+        var r = InProcessCli.Run("eval", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--data", csv,
+            "--labels", "y.npy");
+        CliAssert.OneLineError(r, 2, $"--labels applies to a .npy --data only, and '{csv}' is a CSV/TSV file");
+    }
+
+    [Fact]
+    public void TheOnnxFileExportWroteIsNamedAsSuchWhenGivenAsACheckpoint()
+    {
+        string outDir = _dir.File("run");
+        string csv = Csv("ok.csv");
+        Assert.Equal(0, Train(csv, outDir).ExitCode);
+        string onnx = _dir.File("model.onnx");
+        Assert.Equal(0, InProcessCli.Run("export", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--out", onnx).ExitCode);
+        foreach (var args in new[]
+        {
+            new[] { "predict", "--checkpoint", onnx, "--input", csv }, ["eval", "--checkpoint", onnx, "--data", csv],
+            ["train", "--data", csv, "--resume", onnx, "--out", _dir.File("resumed")],
+        })
+        {
+            var r = InProcessCli.Run(args);
+            CliAssert.OneLineError(r, 2, $"'{onnx}' is an ONNX model", args[0]);
+            Assert.Contains("the .safetensors checkpoint it was exported from", r.Stderr, StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(_dir.File("resumed")));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'P', (byte)'K', 3, 4, 0, 0, 0, 0, 0, 0 })] // torch.save since PyTorch 1.6: a zip archive
+    [InlineData(new byte[] { 0x80, 2, (byte)'}', (byte)'q', 0, (byte)'.' })] // before: a bare pickle, protocol 2
+    public void APyTorchPickleGivenAsACheckpointSaysToSaveWithSafetensors(byte[] head)
+    {
+        string pt = _dir.File("model.pt");
+        File.WriteAllBytes(pt, head);
+        var r = InProcessCli.Run("eval", "--checkpoint", pt, "--data", Csv("ok.csv"));
+        CliAssert.OneLineError(r, 2, $"'{pt}' looks like a PyTorch torch.save file");
+        Assert.Contains("safetensors.torch.save_file", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ScikitLearnsCountsLineAsAHeaderIsWarnedAbout()
+    {
+        // scikit-learn's iris.csv format: a first line of (rows, features, class names), as many cells as a row has.
+        string path = _dir.File("iris-raw.csv");
+        File.WriteAllLines(path, ["12,4,setosa,versicolor,virginica",
+            .. Enumerable.Range(0, 12).Select(i => $"{i}.5,3.{i},1.4,0.2,{i % 3}")]);
+        var r = Train(path, _dir.File("run"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"Warning: column names 12, 4 of '{path}' are numbers", r.Stderr, StringComparison.Ordinal);
+
+        // Its wine and breast cancer files have fewer header cells than row cells: the ragged-row error says why.
+        string wine = _dir.File("wine-raw.csv");
+        File.WriteAllLines(wine, ["2,5,class_0,class_1,class_2", "1,2,3,4,5,0", "6,7,8,9,1,1"]);
+        CliAssert.OneLineError(Train(wine, _dir.File("run2")), 2,
+            "line 2 has 6 cell(s), but the header has 5; every row needs one cell per column. Its first line is read as the header but " +
+            "holds numbers (2, 5)");
+    }
+
+    [Fact]
+    public void AProperHeaderGetsNoWarning()
+    {
+        var r = Train(Csv("ok.csv"), _dir.File("run"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("are numbers", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PredictOutWritesACsvWithEveryClassProbability()
+    {
+        // Class names with a comma and a quote, to be quoted as RFC 4180 says.
+        string path = _dir.File("quoted.csv");
+        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "\"x, small\"" : "y")}")]);
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(path, outDir).ExitCode);
+        string predictions = Path.Combine(_dir.Path, "out", "sub", "predictions.csv");
+        var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", path,
+            "--out", predictions);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal($"Wrote 12 prediction(s) to {predictions}", r.Stdout.Trim());
+        var lines = File.ReadAllLines(predictions);
+        Assert.Equal("input,class,probability,\"p(x, small)\",p(y)", lines[0]);
+        Assert.Equal(13, lines.Length);
+        for (int i = 0; i < 12; i++)
+        {
+            // input, class (maybe quoted), probability, p(x, small), p(y): split off the quoted class name first.
+            string line = lines[i + 1];
+            Assert.StartsWith($"{i},", line, StringComparison.Ordinal);
+            bool first = line.Contains("\"x, small\"", StringComparison.Ordinal);
+            var numbers = line[(line.LastIndexOf(first ? '"' : 'y') + 2)..].Split(',')
+                .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(3, numbers.Length);
+            Assert.Equal(1.0, numbers[1] + numbers[2], 12);
+            Assert.Equal(Math.Max(numbers[1], numbers[2]), numbers[0]);
+            Assert.Equal(first, numbers[1] >= numbers[2]);
+        }
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(predictions)!, "*.tmp-*"));
+    }
+
+    [Fact]
+    public void PredictOutRefusesAFolderAndJson()
+    {
+        string outDir = _dir.File("run");
+        string csv = Csv("ok.csv");
+        Assert.Equal(0, Train(csv, outDir).ExitCode);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", _dir.Path), 2, "is a folder");
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", _dir.File("p.csv"), "--json"), 2,
+            "pass one of them");
+        Assert.False(File.Exists(_dir.File("p.csv")));
+    }
+
+    [Theory]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(1e300)] // finite in float64, infinite once converted to float32
+    public void AnInfiniteNpyFeatureIsOneLineNamingTheSampleForTrainAndPredict(double value)
+    {
+        string x = _dir.File("x.npy"), y = _dir.File("y.npy");
+        var features = Enumerable.Range(0, 24).Select(i => (double)i).ToArray();
+        features[7] = value; // sample 3 (two features per sample), flat index 7
+        Npy.Write(x, features, [12, 2]);
+        Npy.Write(y, Enumerable.Range(0, 12).Select(i => (long)(i % 2)).ToArray(), [12]);
+        string expected = $"'{x}' holds an infinite value (or one beyond float32's range) in sample 3, at flat index 7";
+        CliAssert.OneLineError(Train(x, _dir.File("bad"), "--labels", y), 2, expected);
+
+        string good = _dir.File("good.npy");
+        Npy.Write(good, Enumerable.Range(0, 24).Select(i => (float)i).ToArray(), [12, 2]);
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(good, outDir, "--labels", y).ExitCode);
+        // Before: NaN probabilities in the table, and --json stopped with a JSON serializer error after printing three lines.
+        var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", x, "--json");
+        CliAssert.OneLineError(r, 2, expected);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("INT", 130)] // Ctrl-C
+    [InlineData("TERM", 143)]
+    public async Task AnInterruptedRunSaysHowToResumeAndItsCheckpointResumes(string signal, int exitCode)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // POSIX signals
+        string data = Csv("ok.csv");
+        string outDir = _dir.File("run");
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        // Epochs of 12 rows take milliseconds: the run is signalled once its first epoch is done, long before its end.
+        using var process = CliRunner.Start(["train", "--data", data, "--out", outDir, "--epochs", "1000000", "--batch-size", "4",
+            "--model", "linear"]);
+        var stderr = process.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync()) is not null
+            && !line.StartsWith("Epoch 1 done", StringComparison.Ordinal)) { }
+        Assert.NotNull(line);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        await stdout;
+        Assert.Equal(exitCode, process.ExitCode);
+        string last = (await stderr).TrimEnd().Split('\n')[^1];
+        Assert.Equal($"error: interrupted; the last finished epoch's checkpoint is kept: continue with --resume {ckpt} (and the same " +
+            "options).", last);
+
+        // The checkpoint it points at is whole: resuming from it into the same --out trains on.
+        int epoch = int.Parse(Checkpoint.Load(ckpt).Metadata["epoch"], CultureInfo.InvariantCulture);
+        string epochs = (epoch + 1).ToString(CultureInfo.InvariantCulture);
+        var resumed = InProcessCli.Run("train", "--data", data, "--out", outDir, "--epochs", epochs, "--batch-size", "4",
+            "--model", "linear", "--resume", ckpt);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains($"Resuming from '{ckpt}' at epoch {epoch + 1}.", resumed.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CalibratingOnHeldOutDataTheModelGetsAllRightWarnsThatTheTemperatureHitItsBound()
+    {
+        string csv = Csv("ok.csv"); // label x exactly when a < 6: linearly separable
+        string outDir = _dir.File("run");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", csv, "--out", outDir, "--epochs", "60", "--batch-size", "4", "--model",
+            "linear", "--lr", "0.1", "--val-split", "0.25").ExitCode);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        var eval = InProcessCli.Run("eval", "--checkpoint", ckpt, "--data", csv, "--json");
+        Assert.Contains("\"accuracy\":1,", eval.Stdout, StringComparison.Ordinal); // the premise: every sample right
+
+        var r = InProcessCli.Run("calibrate", "--checkpoint", ckpt, "--data", csv, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Stdout);
+        Assert.Equal(0.01, doc.RootElement.GetProperty("temperature").GetDouble(), 3); // the README's search range is [0.01, 100]
+        Assert.StartsWith("Warning: the temperature reached the search's lower bound (0.01)", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFileWithAnImageNameButOtherContentIsNamedWithoutImageSharpsDecoderList()
+    {
+        string dir = _dir.File("photos");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 3);
+        string bad = Path.Combine(dir, "dark", "notes.png");
+        File.WriteAllText(bad, "not a picture");
+        var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1");
+        CliAssert.OneLineError(r, 2, $"cannot decode image '{bad}': its content is not a PNG, JPEG, BMP or GIF image");
+        Assert.DoesNotContain("Decoder", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PredictOnAFolderWithoutImagesSaysSo()
+    {
+        string dir = _dir.File("photos");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 3);
+        string outDir = _dir.File("run");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", dir, "--out", outDir, "--epochs", "1").ExitCode);
+        string empty = _dir.File("new-photos");
+        Directory.CreateDirectory(empty);
+        File.WriteAllText(Path.Combine(empty, "readme.txt"), "to do");
+        var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", empty);
+        CliAssert.OneLineError(r, 2, $"'{empty}' holds no images (");
+    }
+
+    [Fact]
+    public void AnOutThatCannotBeCreatedNamesTheOption()
+    {
+        string csv = Csv("ok.csv");
+        var r = Train(csv, Path.Combine(csv, "run")); // below a file
+        CliAssert.OneLineError(r, 2, $"cannot create --out '{Path.Combine(csv, "run")}': ");
+    }
+}
