@@ -5,7 +5,7 @@ namespace Xent.Cli.Bench;
 
 /// <summary>Settings of one <c>xent bench linear-ce</c> run.</summary>
 internal sealed record LinearCeBenchSettings(int N, int D, int V, int Runs, int Warmup, bool Unfused, int RowChunk, int VocabChunk,
-    int Partitions, int Seed);
+    int Partitions, int Seed, long TrainingScratchBytes = 0);
 
 /// <summary>Medians and memory of the fused and unfused paths (times in ms, memory in MiB).</summary>
 internal sealed record LinearCeBenchResult(
@@ -45,7 +45,7 @@ internal static class LinearCeBench
         for (int i = 0; i < t.Length; i++) t[i] = rnd.Next(s.V);
         var gh = new float[s.N * s.D];
         var gw = new float[s.V * s.D];
-        var chunking = new LinearCrossEntropyChunking(s.RowChunk, s.VocabChunk, s.Partitions);
+        var chunking = new LinearCrossEntropyChunking(s.RowChunk, s.VocabChunk, s.Partitions, s.TrainingScratchBytes);
         var resolved = chunking.Resolve(s.N, s.V);
 
         var meter = new ScratchMeter();

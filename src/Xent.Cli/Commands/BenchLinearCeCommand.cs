@@ -28,22 +28,28 @@ internal static class BenchLinearCeCommand
             { Description = "Classes per tile (0: automatic).", DefaultValueFactory = _ => 0 };
         var partitions = new Option<int>("--partitions")
             { Description = "Vocabulary partitions (0: automatic).", DefaultValueFactory = _ => 0 };
+        var scratch = new Option<double>("--scratch-mib")
+        {
+            Description = "Scratch budget of the fused (training) path in MiB (0: automatic, 12 MiB at the default size).",
+            DefaultValueFactory = _ => 0,
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var command =
             new Command("linear-ce",
             "Fused linear + cross-entropy (no N×V logits) against the materialised path: median time and peak extra memory.")
         {
-            n, d, v, runs, warmup, threads, noUnfused, rowChunk, vocabChunk, partitions, json,
+            n, d, v, runs, warmup, threads, noUnfused, rowChunk, vocabChunk, partitions, scratch, json,
         };
         command.SetAction(pr =>
         {
             var s = new LinearCeBenchSettings(pr.GetValue(n), pr.GetValue(d), pr.GetValue(v), pr.GetValue(runs), pr.GetValue(warmup),
-                !pr.GetValue(noUnfused), pr.GetValue(rowChunk), pr.GetValue(vocabChunk), pr.GetValue(partitions), Seed: 1);
-            if (s.N <= 0 || s.D <= 0 || s.V <= 0 || s.Runs <= 0 || s.Warmup < 0 || (long)s.N * s.V > int.MaxValue && s.Unfused
-                || (long)s.V * s.D > int.MaxValue)
+                !pr.GetValue(noUnfused), pr.GetValue(rowChunk), pr.GetValue(vocabChunk), pr.GetValue(partitions), Seed: 1,
+                TrainingScratchBytes: (long)(pr.GetValue(scratch) * 1024 * 1024));
+            if (s.N <= 0 || s.D <= 0 || s.V <= 0 || s.Runs <= 0 || s.Warmup < 0 || !(pr.GetValue(scratch) >= 0)
+                || (long)s.N * s.V > int.MaxValue && s.Unfused || (long)s.V * s.D > int.MaxValue)
             {
-                Console.Error.WriteLine("xent bench linear-ce: error: --n, --d, --v and --runs must be positive (and N·V, V·D below " +
-                    "2^31; use --no-unfused for larger N·V).");
+                Console.Error.WriteLine("xent bench linear-ce: error: --n, --d, --v and --runs must be positive, --scratch-mib not " +
+                    "negative (and N·V, V·D below 2^31; use --no-unfused for larger N·V).");
                 return 2;
             }
             int t = pr.GetValue(threads);

@@ -21,15 +21,25 @@ public sealed class LinearCrossEntropyOptions
     /// </summary>
     public int? Partitions { get; init; }
 
+    /// <summary>
+    /// Bytes of scratch the training path (gradients computed with the loss, 'mean' or 'sum') may hold: its block of
+    /// whole logits rows and partial hidden-state gradients. Unset: 12 MiB, or 1/12 of the N×V logits when that is
+    /// larger. A larger budget means longer blocks, so each vocabulary chunk of the weight is read and packed fewer
+    /// times (at N=1024, D=512, V=32000 the default makes blocks of 88 rows); at least one row is always used. Results
+    /// depend on the block length (it fixes the order of the sums), never on the thread count.
+    /// </summary>
+    public long? TrainingScratchBytes { get; init; }
+
     internal LinearCrossEntropyChunking ToChunking()
     {
         Check(RowChunk, nameof(RowChunk));
         Check(VocabChunk, nameof(VocabChunk));
         Check(Partitions, nameof(Partitions));
-        return new LinearCrossEntropyChunking(RowChunk ?? 0, VocabChunk ?? 0, Partitions ?? 0);
+        Check(TrainingScratchBytes, nameof(TrainingScratchBytes));
+        return new LinearCrossEntropyChunking(RowChunk ?? 0, VocabChunk ?? 0, Partitions ?? 0, TrainingScratchBytes ?? 0);
     }
 
-    private static void Check(int? value, string name)
+    private static void Check(long? value, string name)
     {
         if (value is <= 0) throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive when set.");
     }

@@ -13,7 +13,12 @@ namespace Xent.Kernels;
 /// but never on <see cref="KernelParallel.MaxThreads"/>. Each partition beyond the first holds
 /// an (N, D) partial gradient of the hidden states during backward.
 /// </param>
-internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int VocabChunk = 0, int Partitions = 0)
+/// <param name="GradientScratchBytes">
+/// Bytes the training path's block (its rows × V logits and partial dH) may take; 0 for the default
+/// (<see cref="DefaultGradientBlockBytes"/>, or 1/12 of the N×V logits when that is larger).
+/// </param>
+internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int VocabChunk = 0, int Partitions = 0,
+    long GradientScratchBytes = 0)
 {
     /// <summary>Default rows per chunk.</summary>
     public const int DefaultRowChunk = 512;
@@ -69,8 +74,9 @@ internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int
     /// <summary>
     /// Rows per block of <see cref="LinearCrossEntropyKernel.ForwardBackward"/>, which holds all V logits of
     /// its rows and, with <paramref name="dim"/> &gt; 0, (partitions − 1) partial dH blocks of rows × D: as many
-    /// rows as fit max(<see cref="DefaultGradientBlockBytes"/>, 1/12 of the N×V logits), split evenly; an
-    /// explicit <see cref="RowChunk"/> lowers it further. Fixed by the problem size, never by the thread count.
+    /// rows as fit max(<see cref="DefaultGradientBlockBytes"/>, 1/12 of the N×V logits), or
+    /// <see cref="GradientScratchBytes"/> when set (at least one row), split evenly; an explicit <see cref="RowChunk"/> lowers it
+    /// further. Fixed by the problem size, never by the thread count.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
     internal int GradientRows(int rows, int vocab, int dim = 0)
@@ -81,10 +87,14 @@ internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int
         vocab = Math.Max(vocab, 1);
         long logitsBytes = (long)vocab * sizeof(float);
         long rowBytes = logitsBytes + (dim > 0 ? (long)(GradientLayout(vocab, dim).Partitions - 1) * dim * sizeof(float) : 0);
-        long budget = Math.Max(DefaultGradientBlockBytes, (long)rows * logitsBytes / 12);
+        if (GradientScratchBytes < 0) throw new ArgumentOutOfRangeException(nameof(GradientScratchBytes), GradientScratchBytes,
+            "GradientScratchBytes must be positive (or 0 for automatic).");
+        long budget = GradientScratchBytes > 0 ? GradientScratchBytes
+            : Math.Max(DefaultGradientBlockBytes, (long)rows * logitsBytes / 12);
         // One array holds the block: at most Array.MaxLength floats.
         int fit = (int)Math.Clamp(Math.Min(budget / rowBytes, Array.MaxLength / vocab), 1, rows);
-        int nb = fit >= 16 ? Balanced(rows, fit - fit % 8, 8) : Balanced(rows, fit, 1);
+        // Every row fits: one block (rounding the fit down to a multiple of 8 would split it in two).
+        int nb = fit >= rows ? rows : fit >= 16 ? Balanced(rows, fit - fit % 8, 8) : Balanced(rows, fit, 1);
         if (RowChunk > 0) nb = Math.Min(nb, RowChunk);
         return Math.Min(nb, rows);
     }

@@ -20,7 +20,12 @@ public class LinearCrossEntropyTests
         var g = LinearCeGoldenCase.Load(name);
         var target = g.Get("target");
         var classWeight = g.GetOptional("class_weight", g.HasClassWeight);
-        foreach (var options in new LinearCrossEntropyOptions?[] { null, new() { RowChunk = 7, VocabChunk = 33 } })
+        // Besides the defaults: small tiles, blocks of one row (a 1-byte training budget) and one block of every row.
+        foreach (var options in new LinearCrossEntropyOptions?[]
+            {
+                null, new() { RowChunk = 7, VocabChunk = 33 }, new() { TrainingScratchBytes = 1 },
+                new() { TrainingScratchBytes = 1L << 30 },
+            })
         {
             foreach (var (reduction, key) in new[] { (Reduction.None, "none"), (Reduction.Mean, "mean"), (Reduction.Sum, "sum") })
             {
@@ -29,7 +34,7 @@ public class LinearCrossEntropyTests
                 var b = g.GetOptional("bias", g.HasBias)?.RequiresGrad_();
                 var loss = F.LinearCrossEntropy(h, w, target, b, classWeight, g.IgnoreIndex, reduction, g.LabelSmoothing, g.ZLoss,
                     g.Softcap, options);
-                string tag = $"{name} {key} chunks {options?.VocabChunk}";
+                string tag = $"{name} {key} chunks {options?.VocabChunk} scratch {options?.TrainingScratchBytes}";
                 // (Golden.Load gives 0-d arrays the shape [1]: compare scalars by value.)
                 if (reduction == Reduction.None) Check.Close(g.Get("loss_" + key), loss, 1e-5, 1e-6, tag + " loss");
                 else
@@ -185,5 +190,8 @@ public class LinearCrossEntropyTests
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4),
                 options: new LinearCrossEntropyOptions { VocabChunk = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 1, 2, 3 }, 4),
+                options: new LinearCrossEntropyOptions { TrainingScratchBytes = 0 }));
     }
 }

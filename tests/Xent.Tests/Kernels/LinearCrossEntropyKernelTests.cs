@@ -237,6 +237,36 @@ public class LinearCrossEntropyKernelTests
     }
 
     [Fact]
+    public void ForwardBackwardScratchFollowsAnExplicitBudget()
+    {
+        const int n = 300, d = 16, v = 5000;
+        var p = LinearCeProblem.Random(23, n, d, v, bias: false, classWeight: false, ignored: 3, eps: 0f, cap: 0f);
+        Assert.Equal((2528, 2), default(LinearCrossEntropyChunking).GradientLayout(v, d));
+        long rowBytes = v * 4L + 1 * d * 4L; // a row of logits and a row of partition 1's partial dH
+        // Room for exactly 40 rows: 300 rows then run as 8 blocks of 40 (the last 20), and the scratch is one such block and
+        // the row losses.
+        var chunking = new LinearCrossEntropyChunking(GradientScratchBytes: 40 * rowBytes);
+        Assert.Equal(40, chunking.GradientRows(n, v, d));
+        var meter = new ScratchMeter();
+        var (totals, gh, gw, _) = RunForwardBackward(p, true, chunking, meter);
+        Assert.Equal(40 * rowBytes + n * 4L, meter.PeakBytes);
+        var probe = R.Compute(p, new double[n]);
+        var expected = R.Compute(p, Enumerable.Repeat(1.0 / probe.Denominator, n).ToArray());
+        Check.Close(expected.Loss.Sum(), totals.LossSum, 1e-5, 1e-5, "loss sum");
+        R.CloseScaled(R.ToFloat(expected.GradHidden), gh, 1e-4, 1e-5, "grad hidden");
+        R.CloseScaled(R.ToFloat(expected.GradWeight), gw, 1e-4, 1e-5, "grad weight");
+        // At least one row, however small the budget; a budget above the whole problem is one block.
+        Assert.Equal(1, new LinearCrossEntropyChunking(GradientScratchBytes: 1).GradientRows(n, v, d));
+        Assert.Equal(n, new LinearCrossEntropyChunking(GradientScratchBytes: 1L << 40).GradientRows(n, v, d));
+        // The issue's size with 48 MiB: three blocks, each within the budget.
+        long issueRowBytes = 32000 * 4L + 3 * 512 * 4L;
+        int rows = new LinearCrossEntropyChunking(GradientScratchBytes: 48L << 20).GradientRows(1024, 32000, 512);
+        Assert.InRange(rows * issueRowBytes, 40L << 20, 48L << 20);
+        Assert.Equal(3, (1024 + rows - 1) / rows);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LinearCrossEntropyChunking(GradientScratchBytes: -1).GradientRows(n, v, d));
+    }
+
+    [Fact]
     public void ResultsAreIndependentOfTheThreadCount()
     {
         var p = LinearCeProblem.Random(11, 70, 24, 530, bias: true, classWeight: true, ignored: 8, eps: 0.1f, z: 1e-3f, cap: 12f,
@@ -317,14 +347,13 @@ public class LinearCrossEntropyKernelTests
     }
 
     private static (CrossEntropyTotals Totals, float[] GradHidden, float[] GradWeight, float[] GradBias) RunForwardBackward(
-        LinearCeProblem p, bool mean, LinearCrossEntropyChunking chunking)
+        LinearCeProblem p, bool mean, LinearCrossEntropyChunking chunking, ScratchMeter? meter = null)
     {
         var gh = new float[p.Hidden.Length];
         var gw = new float[p.Weight.Length];
         var gb = new float[p.Bias.Length];
         var totals = LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D, p.ClassWeight, p.IgnoreIndex,
-            p.Eps, p.Z, p.Cap,
-            mean, gh, gw, gb, chunking);
+            p.Eps, p.Z, p.Cap, mean, gh, gw, gb, chunking, meter);
         return (totals, gh, gw, gb);
     }
 
