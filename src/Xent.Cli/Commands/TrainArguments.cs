@@ -1,4 +1,5 @@
 using System.Globalization;
+using Xent.Training;
 
 namespace Xent.Cli.Commands;
 
@@ -6,6 +7,7 @@ namespace Xent.Cli.Commands;
 /// Checks <c>xent train</c>'s numeric options before anything is loaded or written, so that a bad value is one
 /// <c>error:</c> line and exit code 2 (through <see cref="CliHost"/>) instead of an exception deep in an optimizer
 /// or a run that silently trains on NaN. The bounds are PyTorch's (<c>Invalid learning rate</c>, …) plus finiteness.
+/// Also words the refusals of a <c>--resume</c> checkpoint that does not fit the model or the data.
 /// </summary>
 internal static class TrainArguments
 {
@@ -39,6 +41,41 @@ internal static class TrainArguments
             :
                 $"checkpoint '{checkpoint}' records a model '{saved}' that xent does not know (it knows {string.Join(", ", known)}); it " +
                 "cannot be resumed.";
+
+    /// <summary>
+    /// Why a checkpoint's model cannot go on training on this data, in the data's terms, or null when they agree: the same
+    /// feature columns in the same order (tables; a one-hot column is <c>name=value</c>), the same input shape and the same
+    /// classes in the same order.
+    /// </summary>
+    public static string? DataMismatch(ModelSpec saved, ModelSpec data, string dataPath)
+    {
+        static string Column(string feature) => feature.IndexOf('=') is int eq and > 0 ? feature[..eq] : feature;
+        if (saved.FeatureNames is { } had && data.FeatureNames is { } has && !had.SequenceEqual(has))
+        {
+            if (had.FirstOrDefault(f => !has.Contains(f)) is { } missing)
+                return Column(missing) != missing && has.Any(f => Column(f) == Column(missing))
+                    ? $"'{dataPath}' has no value '{missing[(Column(missing).Length + 1)..]}' in column '{Column(missing)}', which the " +
+                        "checkpoint one-hot encodes."
+                    : $"'{dataPath}' lacks column '{Column(missing)}', which the checkpoint was trained on.";
+            if (has.FirstOrDefault(f => !had.Contains(f)) is { } extra)
+                return Column(extra) != extra && had.Any(f => Column(f) == Column(extra))
+                    ? $"'{dataPath}' has a value '{extra[(Column(extra).Length + 1)..]}' in column '{Column(extra)}' that the checkpoint " +
+                        "was not trained on."
+                    : $"'{dataPath}' has column '{Column(extra)}', which the checkpoint was not trained on (--features selects columns).";
+            return $"'{dataPath}' has the checkpoint's columns in another order; the checkpoint was trained on " +
+                $"{string.Join(", ", had.Select(Column).Distinct())}, in that order.";
+        }
+        if (!saved.InputShape.SequenceEqual(data.InputShape))
+            return $"the checkpoint's model takes inputs of shape ({string.Join(", ", saved.InputShape)}), and '{dataPath}' gives " +
+                $"({string.Join(", ", data.InputShape)}).";
+        if (!saved.ClassNames.SequenceEqual(data.ClassNames))
+            return $"the checkpoint was trained on the classes {Names(saved.ClassNames)}, and '{dataPath}' has {Names(data.ClassNames)}.";
+        return null;
+    }
+
+    /// <summary>The first few names, quoted, and how many more.</summary>
+    private static string Names(string[] names) =>
+        string.Join(", ", names.Take(6).Select(n => $"'{n}'")) + (names.Length > 6 ? $" and {names.Length - 6} more" : "");
 
     private static void AtLeastOne(string option, int value)
     {

@@ -168,11 +168,25 @@ internal static class TrainCommand
     /// <summary>
     /// The model name a training checkpoint records, or null when it records none or cannot be read (Resume then reports why).
     /// </summary>
-    private static string? SavedModel(string checkpoint)
+    /// <summary>The checkpoint's metadata, or null when it cannot be read (resuming then reports why).</summary>
+    private static IReadOnlyDictionary<string, string>? SavedMetadata(string checkpoint)
     {
         try
         {
-            return Xent.IO.SafeTensors.Read(checkpoint).Metadata.TryGetValue("model", out var model) ? model : null;
+            return Xent.IO.SafeTensors.Read(checkpoint).Metadata;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The spec a checkpoint records, or null for one without (an older or a PyTorch checkpoint) or a malformed one.</summary>
+    private static ModelSpec? SavedSpec(IReadOnlyDictionary<string, string> metadata)
+    {
+        try
+        {
+            return ModelSpec.FromMetadata(metadata);
         }
         catch (InvalidDataException)
         {
@@ -230,11 +244,20 @@ internal static class TrainCommand
         DataChecks.RequireSamples(prep.Test, prep.Source);
         DataChecks.RequireSampleShape(prep.Test, prep.Train.SampleShape, prep.Source, "the training set");
         var spec = prep.Spec;
-        if (s.Resume is not null && SavedModel(s.Resume) is string saved && saved != spec.Model)
+        var savedMetadata = s.Resume is null ? null : SavedMetadata(s.Resume);
+        if (savedMetadata is not null && savedMetadata.TryGetValue("model", out var saved) && saved != spec.Model)
         {
             // Checked before loading: the models share no parameter names, so loading would only report missing keys.
             // robustness (issue 13)
-            err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume, saved, spec.Model, ModelCatalog.Names)));
+            err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume!, saved, spec.Model, ModelCatalog.Names)));
+            return ExitCodes.BadInput;
+        }
+        // In the data's terms (a column, the classes), before loading would say "size mismatch for fc1.weight"; and a table whose
+        // columns come in another order loads without error but would feed each weight another feature.
+        if (savedMetadata is not null && SavedSpec(savedMetadata) is { } savedSpec
+            && TrainArguments.DataMismatch(savedSpec, spec, dataPath) is { } mismatch)
+        {
+            err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {mismatch}"));
             return ExitCodes.BadInput;
         }
         var classNames = spec.ClassNames;

@@ -34,6 +34,50 @@ public sealed class NewUserCliTests : IDisposable
     private CliResult Train(string data, string outDir, params string[] extra) =>
         InProcessCli.Run(["train", "--data", data, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear", .. extra]);
 
+    /// <summary>A CSV of <see cref="Csv"/>'s 12 rows with another header, each row's cells made from its a, b and label.</summary>
+    private string Table(string name, string header, Func<int, int, string, string> row)
+    {
+        string path = _dir.File(name);
+        File.WriteAllLines(path, [header, .. Enumerable.Range(0, 12).Select(i => row(i, i % 5, i < 6 ? "x" : "y"))]);
+        return path;
+    }
+
+    [Fact]
+    public void ResumingOnDataThatDoesNotFitTheCheckpointNamesTheColumnOrTheClassesAndLeavesTheRunAlone()
+    {
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(Csv("ok.csv"), outDir).ExitCode);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        byte[] before = File.ReadAllBytes(ckpt);
+        string other = _dir.File("other");
+        (string Data, string Expected)[] cases =
+        [
+            (Table("no-b.csv", "a,label", (i, _, l) => $"{i},{l}"), "lacks column 'b', which the checkpoint was trained on."),
+            // Same shape: loading would succeed and feed each weight the other column.
+            (Table("swapped.csv", "b,a,label", (i, b, l) => $"{b},{i},{l}"),
+                "has the checkpoint's columns in another order; the checkpoint was trained on a, b, in that order."),
+            (Table("more.csv", "a,b,c,label", (i, b, l) => $"{i},{b},1,{l}"), "has column 'c', which the checkpoint was not trained on"),
+            (Table("classes.csv", "a,b,label", (i, b, l) => $"{i},{b},{(l == "x" ? "x" : "z")}"),
+                "the checkpoint was trained on the classes 'x', 'y', and '"),
+        ];
+        foreach (var (data, expected) in cases)
+        {
+            foreach (string dir in new[] { outDir, other })
+            {
+                var r = Resume(data, dir, ckpt);
+                CliAssert.OneLineError(r, 2, $"cannot resume from '{ckpt}': ", data);
+                Assert.Contains(expected, r.Stderr, StringComparison.Ordinal);
+            }
+            Assert.Equal(before, File.ReadAllBytes(ckpt));
+            Assert.False(Directory.Exists(other));
+        }
+        // The same columns and classes resume.
+        Assert.Equal(0, Resume(Csv("ok.csv"), outDir, ckpt).ExitCode);
+    }
+
+    private static CliResult Resume(string data, string outDir, string checkpoint) => InProcessCli.Run(["train", "--data", data,
+        "--out", outDir, "--epochs", "2", "--batch-size", "4", "--model", "linear", "--resume", checkpoint]);
+
     [Theory]
     [InlineData("nan")]
     [InlineData("NaN")]
