@@ -93,8 +93,9 @@ internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int
             : Math.Max(DefaultGradientBlockBytes, (long)rows * logitsBytes / 12);
         // One array holds the block: at most Array.MaxLength floats.
         int fit = (int)Math.Clamp(Math.Min(budget / rowBytes, Array.MaxLength / vocab), 1, rows);
-        // Every row fits: one block (rounding the fit down to a multiple of 8 would split it in two).
-        int nb = fit >= rows ? rows : fit >= 16 ? Balanced(rows, fit - fit % 8, 8) : Balanced(rows, fit, 1);
+        // The same rule whether the budget is the default or set: the blocks fix the order of the sums, so changing them would
+        // change the default results (at N=300 the fit 300 is rounded down to 296, giving two blocks of at most 152 rows).
+        int nb = fit >= 16 ? Balanced(rows, fit - fit % 8, 8) : Balanced(rows, fit, 1);
         if (RowChunk > 0) nb = Math.Min(nb, RowChunk);
         return Math.Min(nb, rows);
     }

@@ -20,7 +20,7 @@ public class LinearCrossEntropyTests
         var g = LinearCeGoldenCase.Load(name);
         var target = g.Get("target");
         var classWeight = g.GetOptional("class_weight", g.HasClassWeight);
-        // Besides the defaults: small tiles, blocks of one row (a 1-byte training budget) and one block of every row.
+        // Besides the defaults: small tiles, blocks of one row (a 1-byte training budget) and a budget that holds every row.
         foreach (var options in new LinearCrossEntropyOptions?[]
             {
                 null, new() { RowChunk = 7, VocabChunk = 33 }, new() { TrainingScratchBytes = 1 },

@@ -255,15 +255,29 @@ public class LinearCrossEntropyKernelTests
         Check.Close(expected.Loss.Sum(), totals.LossSum, 1e-5, 1e-5, "loss sum");
         R.CloseScaled(R.ToFloat(expected.GradHidden), gh, 1e-4, 1e-5, "grad hidden");
         R.CloseScaled(R.ToFloat(expected.GradWeight), gw, 1e-4, 1e-5, "grad weight");
-        // At least one row, however small the budget; a budget above the whole problem is one block.
+        // At least one row, however small the budget; a budget above the whole problem gives the blocks the default gives when
+        // every row fits (see DefaultBlocksAreTheOnesBeforeTheBudgetOption).
         Assert.Equal(1, new LinearCrossEntropyChunking(GradientScratchBytes: 1).GradientRows(n, v, d));
-        Assert.Equal(n, new LinearCrossEntropyChunking(GradientScratchBytes: 1L << 40).GradientRows(n, v, d));
+        Assert.Equal(152, new LinearCrossEntropyChunking(GradientScratchBytes: 1L << 40).GradientRows(n, v, d));
         // The issue's size with 48 MiB: three blocks, each within the budget.
         long issueRowBytes = 32000 * 4L + 3 * 512 * 4L;
         int rows = new LinearCrossEntropyChunking(GradientScratchBytes: 48L << 20).GradientRows(1024, 32000, 512);
         Assert.InRange(rows * issueRowBytes, 40L << 20, 48L << 20);
         Assert.Equal(3, (1024 + rows - 1) / rows);
         Assert.Throws<ArgumentOutOfRangeException>(() => new LinearCrossEntropyChunking(GradientScratchBytes: -1).GradientRows(n, v, d));
+    }
+
+    [Fact]
+    public void DefaultBlocksAreTheOnesBeforeTheBudgetOption()
+    {
+        // The block length fixes the order of the sums, so the default blocks must stay what they were, or every default
+        // result at such a size would change in its last bits. At N=300, V=5000, D=16 all 300 rows fit the 12 MiB budget;
+        // the fit rounded down to a multiple of 8 (296) splits them evenly into blocks of at most 152 rows (152 + 148).
+        Assert.Equal(152, default(LinearCrossEntropyChunking).GradientRows(300, 5000, 16));
+        // N a multiple of 8 was, and is, one block; an explicit budget equal to the default gives the default's blocks.
+        Assert.Equal(296, default(LinearCrossEntropyChunking).GradientRows(296, 5000, 16));
+        Assert.Equal(152, new LinearCrossEntropyChunking(GradientScratchBytes: LinearCrossEntropyChunking.DefaultGradientBlockBytes)
+            .GradientRows(300, 5000, 16));
     }
 
     [Fact]
