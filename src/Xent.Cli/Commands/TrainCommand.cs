@@ -165,9 +165,6 @@ internal static class TrainCommand
     private sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
         string? SplitNote, int SourceCount, int[]? HeldOut);
 
-    /// <summary>
-    /// The model name a training checkpoint records, or null when it records none or cannot be read (Resume then reports why).
-    /// </summary>
     /// <summary>The checkpoint's metadata, or null when it cannot be read (resuming then reports why).</summary>
     private static IReadOnlyDictionary<string, string>? SavedMetadata(string checkpoint)
     {
