@@ -368,8 +368,11 @@ internal static class TrainCommand
         void OnSignal(PosixSignalContext _) => err.WriteLine(File.Exists(checkpointPath)
             ? $"error: interrupted; the last finished epoch's checkpoint is kept: continue with --resume {checkpointPath} " +
                 "(and the same options)."
-            : "error: interrupted before the first epoch finished; no checkpoint was written (pass --overwrite to start again in " +
-                "this --out).");
+            : s.Resume is not null
+                ? $"error: interrupted before the first epoch finished; '{s.Resume}' is as it was: continue with --resume {s.Resume} " +
+                    "(and the same options)."
+                : "error: interrupted before the first epoch finished; no checkpoint was written (pass --overwrite to start again in " +
+                    "this --out).");
         using var onInterrupt = writes ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
         using var onTerminate = writes ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         try

@@ -403,6 +403,38 @@ public sealed class NewUserCliTests : IDisposable
     }
 
     [Fact]
+    public async Task AResumedRunInterruptedBeforeItsFirstEpochPointsBackAtTheCheckpointItResumed()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // POSIX signals
+        // 25,600 rows: an epoch of 400 batches of a wide MLP on one thread takes seconds, so the signal comes after its first log
+        // line (batch 100) and long before its end.
+        string data = _dir.File("big.csv");
+        File.WriteAllLines(data, ["a,b,label", .. Enumerable.Range(0, 25_600).Select(i => $"{i % 12},{i % 5},{(i % 12 < 6 ? "x" : "y")}")]);
+        string[] model = ["--data", data, "--batch-size", "64", "--model", "mlp", "--hidden", "1024,1024", "--threads", "1"];
+        string first = _dir.File("first");
+        Assert.Equal(0, InProcessCli.Run(["train", .. model, "--out", first, "--epochs", "1", "--limit-batches", "1"]).ExitCode);
+        string resumed = Path.Combine(first, "checkpoint.safetensors");
+        string second = _dir.File("second");
+        using var process = CliRunner.Start(["train", .. model, "--out", second, "--epochs", "2", "--resume", resumed]);
+        var stderr = process.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync()) is not null
+            && !line.StartsWith("Epoch: 2, Batch: 100,", StringComparison.Ordinal)) { }
+        Assert.NotNull(line);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        await stdout;
+        Assert.Equal(130, process.ExitCode);
+        Assert.False(File.Exists(Path.Combine(second, "checkpoint.safetensors")), "the premise: interrupted before epoch 2 ended");
+        // Not "no checkpoint was written (pass --overwrite to start again)": the checkpoint it resumed is untouched.
+        Assert.Equal($"error: interrupted before the first epoch finished; '{resumed}' is as it was: continue with --resume {resumed} " +
+            "(and the same options).", (await stderr).TrimEnd().Split('\n')[^1]);
+    }
+
+    [Fact]
     public void CalibratingOnHeldOutDataTheModelGetsAllRightWarnsThatTheTemperatureHitItsBound()
     {
         string csv = Csv("ok.csv"); // label x exactly when a < 6: linearly separable
