@@ -300,9 +300,10 @@ public sealed class NewUserCliTests : IDisposable
     [Fact]
     public void PredictOutWritesACsvWithEveryClassProbability()
     {
-        // Class names with a comma and a quote, to be quoted as RFC 4180 says.
+        // A class name with a comma and quotes (x, "small"), to be quoted with its quotes doubled as RFC 4180 says.
         string path = _dir.File("quoted.csv");
-        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "\"x, small\"" : "y")}")]);
+        const string small = "\"x, \"\"small\"\"\""; // the cell, quoted in the data file as in the predictions
+        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? small : "y")}")]);
         string outDir = _dir.File("run");
         Assert.Equal(0, Train(path, outDir).ExitCode);
         string predictions = Path.Combine(_dir.Path, "out", "sub", "predictions.csv");
@@ -311,20 +312,27 @@ public sealed class NewUserCliTests : IDisposable
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal($"Wrote 12 prediction(s) to {predictions}", r.Stdout.Trim());
         var lines = File.ReadAllLines(predictions);
-        Assert.Equal("input,class,probability,\"p(x, small)\",p(y)", lines[0]);
+        Assert.Equal("input,class,probability,\"p(x, \"\"small\"\")\",p(y)", lines[0]);
+        // The same predictions --json prints (its class names unquoted, its probabilities round-tripped as well).
+        var json = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", path, "--json")
+            .Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .ToArray();
+        Assert.Equal(12, json.Length);
         Assert.Equal(13, lines.Length);
         for (int i = 0; i < 12; i++)
         {
-            // input, class (maybe quoted), probability, p(x, small), p(y): split off the quoted class name first.
+            // input, class (maybe quoted), probability, p(x, "small"), p(y): split off the quoted class name first.
             string line = lines[i + 1];
             Assert.StartsWith($"{i},", line, StringComparison.Ordinal);
-            bool first = line.Contains("\"x, small\"", StringComparison.Ordinal);
+            bool first = line.Contains(small + ",", StringComparison.Ordinal);
             var numbers = line[(line.LastIndexOf(first ? '"' : 'y') + 2)..].Split(',')
                 .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             Assert.Equal(3, numbers.Length);
             Assert.Equal(1.0, numbers[1] + numbers[2], 12);
             Assert.Equal(Math.Max(numbers[1], numbers[2]), numbers[0]);
             Assert.Equal(first, numbers[1] >= numbers[2]);
+            Assert.Equal(first ? "x, \"small\"" : "y", json[i].GetProperty("class").GetString());
+            Assert.Equal(json[i].GetProperty("probability").GetDouble(), numbers[0]);
         }
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(predictions)!, "*.tmp-*"));
     }
