@@ -35,7 +35,8 @@ internal static class PredictCommand
         {
             Description =
                 "Write the predictions to this CSV file instead of printing a table: input, class, probability, then every class's " +
-                "probability (multi-label: every label's, then the predicted labels); replaced if it exists, folders are created",
+                "probability (multi-label: every label's, then the predicted labels); replaced if it exists (never the checkpoint or the " +
+                "input file), folders are created",
         };
         var threads = CommonOptions.Threads();
         var command = new Command("predict", "Predict the classes (or labels) of raw inputs with a trained checkpoint.")
@@ -55,6 +56,10 @@ internal static class PredictCommand
         if (json && outPath is not null) return CliHost.Fail("--json prints to stdout and --out writes a CSV file; pass one of them.");
         if (outPath is not null && Directory.Exists(outPath)) return CliHost.Fail($"--out '{outPath}' is a folder; name a file such as "
             + "predictions.csv.");
+        if (outPath is not null && SameFile(outPath, checkpointPath))
+            return CliHost.Fail($"--out '{outPath}' is the --checkpoint file; name another file such as predictions.csv.");
+        if (outPath is not null && SameFile(outPath, inputPath))
+            return CliHost.Fail($"--out '{outPath}' is the --input file; name another file such as predictions.csv.");
         if (threads is int t) KernelParallel.MaxThreads = t;
         Predictor predictor;
         string? note;
@@ -192,4 +197,9 @@ internal static class PredictCommand
         }
         return Encoding.UTF8.GetString(ms.ToArray());
     }
+
+    /// <summary>Whether two paths name the same file (replacing the checkpoint or the inputs with predictions would lose them).</summary>
+    private static bool SameFile(string a, string b) =>
+        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal
+            : StringComparison.OrdinalIgnoreCase);
 }

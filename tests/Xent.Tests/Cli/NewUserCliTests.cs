@@ -348,6 +348,16 @@ public sealed class NewUserCliTests : IDisposable
         CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", _dir.File("p.csv"), "--json"), 2,
             "pass one of them");
         Assert.False(File.Exists(_dir.File("p.csv")));
+        // Predictions written over the model or the inputs would lose them: refused, both files untouched (also through another
+        // spelling of the same path).
+        byte[] model = File.ReadAllBytes(ckpt), inputs = File.ReadAllBytes(csv);
+        string sameCkpt = Path.Combine(outDir, ".", "checkpoint.safetensors");
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", sameCkpt), 2,
+            $"--out '{sameCkpt}' is the --checkpoint file");
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", csv), 2,
+            $"--out '{csv}' is the --input file");
+        Assert.Equal(model, File.ReadAllBytes(ckpt));
+        Assert.Equal(inputs, File.ReadAllBytes(csv));
     }
 
     [Theory]
