@@ -249,18 +249,22 @@ public static class CsvSource
                 throw new InvalidDataException($"'{path}' is empty; expected a header row.");
             var cols = new List<string>[header.Length];
             for (int c = 0; c < cols.Length; c++) cols[c] = [];
-            int blankLine = 0; // the first of the blank lines seen since the last row; 0 when none
+            int blankLine = 0, blanks = 0; // the first of the blank lines seen since the last row (0 when none), and how many
             foreach (var row in reader)
             {
-                if (row.ColCount == 1 && header.Length > 1 && row[0].Span.Length == 0)
+                if (row.ColCount == 1 && row[0].Span.Length == 0)
                 {
-                    // Blank lines at the end of a file (an editor's or a script's extra newline) are not rows; in the middle, the
-                    // rows' line numbers (data row i is line i + 2) would no longer hold, so they are an error there.
+                    // Blank lines at the end of a file (an editor's or a script's extra newline) are not rows. In the middle, the
+                    // rows' line numbers (data row i is line i + 2) would no longer hold, so they are an error there; in a
+                    // one-column file a blank line is also an empty cell, which the rows after it make a row.
                     if (blankLine == 0) blankLine = row.LineNumberFrom;
+                    blanks++;
                     continue;
                 }
-                if (blankLine != 0)
+                if (blankLine != 0 && header.Length > 1)
                     throw new InvalidDataException($"'{path}' has a blank line (line {blankLine}) between rows; remove it.");
+                for (; blanks > 0; blanks--) cols[0].Add("");
+                blankLine = 0;
                 if (row.ColCount != header.Length)
                     throw new InvalidDataException($"'{path}' line {row.LineNumberFrom} has {row.ColCount} cell(s), but the header has " +
                         $"{header.Length}; every row needs one cell per column." + NumericHeaderHint(header));

@@ -53,6 +53,21 @@ public class OwnDataSourceTests
     }
 
     [Fact]
+    public void AOneColumnCsvKeepsBlankCellsBetweenRowsAndDropsBlankLinesAtTheEnd()
+    {
+        using var dir = new TempDirectory();
+        // Line 4 is an empty cell between two values (a missing value); lines 6 and 7 are the file's trailing blank lines.
+        string path = dir.File("one.csv");
+        File.WriteAllText(path, "a\n1\n\n3\n4\n\n\n");
+        var (header, columns) = CsvSource.ReadTable(path);
+        Assert.Equal(["a"], header);
+        Assert.Equal(["1", "", "3", "4"], columns[0]);
+        // With more columns the same trailing lines are not rows either.
+        File.WriteAllText(path, "a,b\n1,2\n3,4\n\n\n");
+        Assert.Equal(["1", "3"], CsvSource.ReadTable(path).Columns[0]);
+    }
+
+    [Fact]
     public void MissingValuesAreImputedWithTheTrainingMean()
     {
         using var dir = new TempDirectory();
