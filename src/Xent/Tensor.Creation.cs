@@ -123,6 +123,6 @@ public partial class Tensor
     public static Tensor RandPerm(int n, Generator? generator = null) =>
         new(Array.ConvertAll((generator ?? Generator.Default).Permutation(n), x => (long)x), [n]);
 
-    /// <summary>Re-seeds the default generator, like <c>torch.manual_seed</c>.</summary>
+    /// <summary>Sets the default generator's random seed, like <c>torch.manual_seed</c>.</summary>
     public static void ManualSeed(long seed) => Generator.Default.ManualSeed(seed);
 }

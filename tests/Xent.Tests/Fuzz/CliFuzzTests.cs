@@ -33,14 +33,15 @@ public sealed class CliFuzzTests : IDisposable
         return Path.Combine(dir, "checkpoint.safetensors");
     }
 
-    /// <summary>Runs <paramref name="cases"/> damaged copies of <paramref name="seed"/> through <paramref name="command"/>.</summary>
-    private void Fuzz(string name, FuzzTarget target, byte[] seed, int cases, string file, Func<string[]> command, bool mayDiverge = false)
+    /// <summary>Runs <paramref name="cases"/> damaged copies of <paramref name="sample"/> through <paramref name="command"/>.</summary>
+    private void Fuzz(string name, FuzzTarget target, byte[] sample, int cases, string file, Func<string[]> command,
+        bool mayDiverge = false)
     {
         int failed = 0, rejected = 0;
         var failures = new List<string>();
         for (int i = 0; i < cases && failed < 5; i++)
         {
-            File.WriteAllBytes(file, target.Damage(seed, new Random(Mutator.CaseSeed(name, i))));
+            File.WriteAllBytes(file, target.Damage(sample, new Random(Mutator.CaseSeed(name, i))));
             var args = command();
             CliResult r;
             try { r = InProcessCli.Run(args); }
@@ -61,12 +62,12 @@ public sealed class CliFuzzTests : IDisposable
     public void EvalAndResumeOnDamagedCheckpoints()
     {
         string checkpoint = TrainedCheckpoint();
-        byte[] seed = File.ReadAllBytes(checkpoint);
+        byte[] sample = File.ReadAllBytes(checkpoint);
         string damaged = Path.Combine(_root.Path, "damaged.safetensors");
         var target = FuzzTargets.Get("safetensors");
-        Fuzz("eval", target, seed, 300, damaged, () => ["eval", "--checkpoint", damaged, "--data", _data, "--json"]);
+        Fuzz("eval", target, sample, 300, damaged, () => ["eval", "--checkpoint", damaged, "--data", _data, "--json"]);
         string outDir = Path.Combine(_root.Path, "resumed");
-        Fuzz("train --resume", target, seed, 100, damaged, () =>
+        Fuzz("train --resume", target, sample, 100, damaged, () =>
             ["train", "--data", _data, "--out", outDir, "--model", "linear", "--epochs", "2", "--limit-batches", "1", "--batch-size", "16",
                 "--resume", damaged], mayDiverge: true);
     }
@@ -77,12 +78,12 @@ public sealed class CliFuzzTests : IDisposable
         string input = Path.Combine(_root.Path, "x.npy"), target = Path.Combine(_root.Path, "t.npy");
         Xent.IO.Npy.Write(input, new float[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
         Xent.IO.Npy.Write(target, new long[] { 0, 2 }, [2]);
-        byte[] seedInput = File.ReadAllBytes(input), seedTarget = File.ReadAllBytes(target);
+        byte[] sampleInput = File.ReadAllBytes(input), sampleTarget = File.ReadAllBytes(target);
         string damaged = Path.Combine(_root.Path, "damaged.npy");
         var npy = FuzzTargets.Get("npy");
-        Fuzz("loss --input", npy, seedInput, 200, damaged,
+        Fuzz("loss --input", npy, sampleInput, 200, damaged,
             () => ["loss", "cross-entropy", "--input", damaged, "--target", target, "--grad-out", Path.Combine(_root.Path, "g.npy")]);
-        Fuzz("loss --target", npy, seedTarget, 200, damaged, () => ["loss", "cross-entropy", "--input", input, "--target", damaged]);
+        Fuzz("loss --target", npy, sampleTarget, 200, damaged, () => ["loss", "cross-entropy", "--input", input, "--target", damaged]);
     }
 
     [Fact]
@@ -101,10 +102,10 @@ public sealed class CliFuzzTests : IDisposable
             ("train-images-idx3-ubyte.gz", "idx.gz") })
         {
             string path = Path.Combine(data, file);
-            byte[] seed = File.ReadAllBytes(path);
-            if (file.StartsWith("t10k", StringComparison.Ordinal)) Fuzz($"eval ({file})", FuzzTargets.Get(format), seed, 60, path, Eval);
-            Fuzz($"train ({file})", FuzzTargets.Get(format), seed, 60, path, Train);
-            File.WriteAllBytes(path, seed);
+            byte[] sample = File.ReadAllBytes(path);
+            if (file.StartsWith("t10k", StringComparison.Ordinal)) Fuzz($"eval ({file})", FuzzTargets.Get(format), sample, 60, path, Eval);
+            Fuzz($"train ({file})", FuzzTargets.Get(format), sample, 60, path, Train);
+            File.WriteAllBytes(path, sample);
         }
     }
 }

@@ -7,18 +7,18 @@ using Xent.Tests.Support;
 namespace Xent.Tests.Fuzz;
 
 /// <summary>
-/// A file format under fuzz: valid seed files, how many leading bytes are header, how to damage a seed (by default
+/// A file format under fuzz: valid sample files, how many leading bytes are header, how to damage a sample (by default
 /// <see cref="Mutator"/>), the reader, and the exceptions that count as a clean rejection.
 /// </summary>
-public sealed record FuzzTarget(string Name, Func<IReadOnlyList<byte[]>> Seeds, Func<byte[], int> HeaderBytes, Action<byte[]> Read)
+public sealed record FuzzTarget(string Name, Func<IReadOnlyList<byte[]>> Samples, Func<byte[], int> HeaderBytes, Action<byte[]> Read)
 {
-    /// <summary>Damages a seed; the default aims <see cref="Mutator"/> at the seed's header.</summary>
+    /// <summary>Damages a sample; the default aims <see cref="Mutator"/> at the sample's header.</summary>
     public Func<byte[], Random, byte[]>? Mutate { get; init; }
 
     /// <summary>Exceptions a reader may reject damaged input with: they carry a message for the user.</summary>
     public IReadOnlyList<Type> CleanErrors { get; init; } = [typeof(InvalidDataException), typeof(NotSupportedException)];
 
-    public byte[] Damage(byte[] seed, Random rng) => Mutate?.Invoke(seed, rng) ?? Mutator.Mutate(seed, rng, HeaderBytes(seed));
+    public byte[] Damage(byte[] sample, Random rng) => Mutate?.Invoke(sample, rng) ?? Mutator.Mutate(sample, rng, HeaderBytes(sample));
 
     public override string ToString() => Name;
 }
@@ -28,19 +28,19 @@ internal static class FuzzTargets
 {
     public static IReadOnlyList<FuzzTarget> All { get; } =
     [
-        new("npy", NpySeeds, NpyHeaderBytes, b => Npy.Read(new MemoryStream(b), "fuzz.npy")),
-        new("safetensors", SafeTensorsSeeds, b => b.Length < 8 ? 8 : 8 + (int)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(b), 4096),
+        new("npy", NpySamples, NpyHeaderBytes, b => Npy.Read(new MemoryStream(b), "fuzz.npy")),
+        new("safetensors", SafeTensorsSamples, b => b.Length < 8 ? 8 : 8 + (int)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(b), 4096),
             b => SafeTensors.Read(new MemoryStream(b), "fuzz.safetensors")),
-        new("idx", IdxSeeds, b => 4 + 4 * b[3], b => IdxReader.Read(new MemoryStream(b), "fuzz-idx")),
-        new("idx.gz", () => IdxSeeds().Select(Gzip).ToList(), _ => 10, b => IdxReader.Read(new MemoryStream(b), "fuzz-idx.gz"))
+        new("idx", IdxSamples, b => 4 + 4 * b[3], b => IdxReader.Read(new MemoryStream(b), "fuzz-idx")),
+        new("idx.gz", () => IdxSamples().Select(Gzip).ToList(), _ => 10, b => IdxReader.Read(new MemoryStream(b), "fuzz-idx.gz"))
         {
             // Half the cases damage the IDX content and compress it (the header the reader sees), half the gzip stream itself.
-            Mutate = (seed, rng) => rng.Next(2) == 0 ? Gzip(Mutator.Mutate(Gunzip(seed), rng, 16)) : Mutator.Mutate(seed, rng, 10),
+            Mutate = (sample, rng) => rng.Next(2) == 0 ? Gzip(Mutator.Mutate(Gunzip(sample), rng, 16)) : Mutator.Mutate(sample, rng, 10),
         },
         // CSV: damage anywhere (a text format has no binary header); the reader takes a path, so each case is a temp file.
-        new("csv", CsvSeeds, b => b.Length, b => ReadAsFile(b, ".csv", path => CsvSource.Load(path, new DataOptions()))),
+        new("csv", CsvSamples, b => b.Length, b => ReadAsFile(b, ".csv", path => CsvSource.Load(path, new DataOptions()))),
         // PNG: the signature, IHDR (dimensions, depth, colour type) and the first chunks are the first 64 bytes.
-        new("png", PngSeeds, b => Math.Min(b.Length, 64),
+        new("png", PngSamples, b => Math.Min(b.Length, 64),
             b => ReadAsFile(b, ".png", path => ImageFolderSource.LoadImages([path], new DataOptions(), out _))),
     ];
 
@@ -57,7 +57,7 @@ internal static class FuzzTargets
         finally { File.Delete(path); }
     }
 
-    private static IReadOnlyList<byte[]> CsvSeeds() =>
+    private static IReadOnlyList<byte[]> CsvSamples() =>
     [
         "sepal_length,sepal_width,color,species\n5.1,3.5,red,setosa\n4.9,3.0,blue,setosa\n6.2,2.9,red,virginica\n5.9,3.0,blue,virginica\n"u8
             .ToArray(),
@@ -65,21 +65,21 @@ internal static class FuzzTargets
         "x\ty\tclass\n0.5\t-1e3\tcat\n1.5\t2E-2\tdog\n"u8.ToArray(),
     ];
 
-    private static IReadOnlyList<byte[]> PngSeeds()
+    private static IReadOnlyList<byte[]> PngSamples()
     {
-        var seeds = new List<byte[]>();
+        var samples = new List<byte[]>();
         foreach (bool rgb in new[] { false, true })
         {
-            string path = Path.Combine(Path.GetTempPath(), "xent-fuzz-seed-" + Guid.NewGuid().ToString("N") + ".png");
+            string path = Path.Combine(Path.GetTempPath(), "xent-fuzz-sample-" + Guid.NewGuid().ToString("N") + ".png");
             if (rgb) Data.OwnDataFiles.Rgb(path, 7, 5, (x, y) => ((byte)(30 * x), (byte)(40 * y), (byte)(x * y)));
             else Data.OwnDataFiles.Gray(path, 6, 4, (x, y) => (byte)(10 * x + 50 * y));
-            seeds.Add(File.ReadAllBytes(path));
+            samples.Add(File.ReadAllBytes(path));
             File.Delete(path);
         }
-        return seeds;
+        return samples;
     }
 
-    private static IReadOnlyList<byte[]> NpySeeds() =>
+    private static IReadOnlyList<byte[]> NpySamples() =>
         new[] { "npy_f4_2x3.npy", "npy_f4_2x3x4.npy", "npy_f4_scalar.npy", "npy_f4_empty_0x3.npy", "npy_f8_v2.npy", "npy_i4_v3.npy",
          "npy_i8_2x2.npy", "npy_b1_2x2.npy", "npy_u1_5.npy", "npy_torch_targets.npy" }
         .Select(f => File.ReadAllBytes(GoldenIo(f))).ToList();
@@ -89,7 +89,7 @@ internal static class FuzzTargets
         b.Length < 12 ? b.Length : b[6] == 1 ? 10 + BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(8)) : 12
             + (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(8)), 4096);
 
-    private static IReadOnlyList<byte[]> SafeTensorsSeeds()
+    private static IReadOnlyList<byte[]> SafeTensorsSamples()
     {
         var written = new MemoryStream();
         SafeTensors.Write(written, [("w", new NpyArray(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3)), ("step", new NpyArray(new long[] { 7 })),
@@ -98,7 +98,7 @@ internal static class FuzzTargets
         return [File.ReadAllBytes(GoldenIo("torch_state_dict.safetensors")), written.ToArray()];
     }
 
-    private static IReadOnlyList<byte[]> IdxSeeds() =>
+    private static IReadOnlyList<byte[]> IdxSamples() =>
     [
         Gunzip(File.ReadAllBytes(GoldenIo("idx_tiny-images-idx3-ubyte.gz"))),
         File.ReadAllBytes(GoldenIo("idx_tiny-labels-idx1-ubyte")),

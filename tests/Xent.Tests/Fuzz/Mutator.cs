@@ -24,9 +24,9 @@ internal static class Mutator
         return unchecked(h * 1_000_003 + index);
     }
 
-    public static byte[] Mutate(byte[] seed, Random rng, int headerBytes)
+    public static byte[] Mutate(byte[] sample, Random rng, int headerBytes)
     {
-        var bytes = new List<byte>(seed);
+        var bytes = new List<byte>(sample);
         int rounds = 1 + rng.Next(3);
         for (int r = 0; r < rounds; r++) MutateOnce(bytes, rng, headerBytes);
         return [.. bytes];

@@ -5,7 +5,7 @@ namespace Xent.Tests.Fuzz;
 /// <summary>
 /// Seeded mutations of valid files, a few thousand per format: every case must be read or rejected with a clean
 /// error (<see cref="FuzzTarget.CleanErrors"/>): no other exception, no crash, no hang. A failure names the format,
-/// case and seed, so <c>Mutator.Mutate(seed, new Random(caseSeed), …)</c> reproduces the bytes.
+/// case and sample, so <c>Mutator.Mutate(sample, new Random(caseSeed), …)</c> reproduces the bytes.
 /// </summary>
 public class ReaderFuzzTests
 {
@@ -19,7 +19,7 @@ public class ReaderFuzzTests
     public async Task EveryMutationIsReadOrCleanlyRejected(string format)
     {
         var target = FuzzTargets.Get(format);
-        var seeds = target.Seeds();
+        var samples = target.Samples();
         int current = -1, rejected = 0;
         var failures = new List<string>();
         var run = Task.Run(() =>
@@ -28,8 +28,8 @@ public class ReaderFuzzTests
             {
                 current = i;
                 var rng = new Random(Mutator.CaseSeed(format, i));
-                byte[] seed = seeds[i % seeds.Count];
-                byte[] bytes = target.Damage(seed, rng);
+                byte[] sample = samples[i % samples.Count];
+                byte[] bytes = target.Damage(sample, rng);
                 try { target.Read(bytes); }
                 catch (Exception e) when (target.CleanErrors.Any(t => t.IsInstanceOfType(e)))
                 {
@@ -38,7 +38,7 @@ public class ReaderFuzzTests
                 }
                 catch (Exception e)
                 {
-                    failures.Add($"case {i} (seed file {i % seeds.Count}): {e.GetType().Name}: {e.Message}");
+                    failures.Add($"case {i} (sample file {i % samples.Count}): {e.GetType().Name}: {e.Message}");
                     if (failures.Count >= 10) break;
                 }
             }
