@@ -56,6 +56,29 @@ internal static class DataSource
         _ => "a single image or a folder of unlabelled images",
     };
 
+    /// <summary>
+    /// Refuses, rather than silently ignores, each given option that --data of <paramref name="kind"/> does not read
+    /// (<c>--labels</c> belongs to a .npy pair, <c>--target</c> to a table, <c>--image-size</c> to image class folders, …).
+    /// </summary>
+    /// <exception cref="InvalidDataException">An option was given that applies to another kind of data.</exception>
+    public static void RequireApplicable(string path, DataSourceKind kind,
+        params ReadOnlySpan<(string Option, bool Given, DataSourceKind AppliesTo)> options)
+    {
+        foreach (var (option, given, appliesTo) in options)
+            if (given && kind != appliesTo)
+                throw new InvalidDataException(
+                    $"{option} applies to {Reads(appliesTo)} only, and '{path}' is {KindText(kind)}; leave it out.");
+    }
+
+    /// <summary>The --data an option of <paramref name="kind"/> belongs to, for <see cref="RequireApplicable"/>'s message.</summary>
+    private static string Reads(DataSourceKind kind) => kind switch
+    {
+        DataSourceKind.Csv => "a CSV/TSV --data",
+        DataSourceKind.Npy => "a .npy --data",
+        DataSourceKind.ImageFolder => "image class folders",
+        _ => KindText(kind),
+    };
+
     /// <summary>The train or test split with the tutorial's normalisation.</summary>
     public static MnistDataset Load(string directory, bool train) => DatasetFactory.LoadIdx(directory, train);
 
@@ -68,12 +91,8 @@ internal static class DataSource
     public static IDataset LoadLabelled(string path, ModelSpec spec, string? labels, string? target)
     {
         IDataset data;
-        // Refused rather than silently ignored: --labels belongs to a .npy pair, --target to a table.
-        var kind = IsIdx(path) ? DataSourceKind.Idx : DatasetFactory.Detect(path);
-        if (labels is not null && kind != DataSourceKind.Npy)
-            throw new InvalidDataException($"--labels applies to a .npy --data only, and '{path}' is {KindText(kind)}; leave it out.");
-        if (target is not null && kind != DataSourceKind.Csv)
-            throw new InvalidDataException($"--target applies to a CSV/TSV --data only, and '{path}' is {KindText(kind)}; leave it out.");
+        RequireApplicable(path, IsIdx(path) ? DataSourceKind.Idx : DatasetFactory.Detect(path),
+            ("--labels", labels is not null, DataSourceKind.Npy), ("--target", target is not null, DataSourceKind.Csv));
         if (!IsIdx(path))
         {
             var raw = DatasetFactory.Load(path, new DataOptions { Spec = spec, Labels = labels, Target = target });

@@ -573,27 +573,16 @@ internal static class TrainCommand
             IsIdx: false, note, all.Count, heldOut);
     }
 
-    /// <summary>
-    /// Refuses a data option that the kind of <c>--data</c> does not read (<c>--labels</c> with a CSV, <c>--target</c> with a .npy
-    /// pair, <c>--image-size</c> with anything but image folders, …) instead of silently ignoring it.
-    /// </summary>
-    private static void RequireApplicable(Settings s, DataSourceKind kind, string path)
-    {
-        (string Option, bool Given, DataSourceKind Kind, string Reads)[] options =
-        [
-            ("--labels", s.Labels is not null, DataSourceKind.Npy, "a .npy --data"),
-            ("--test-labels", s.TestLabels is not null, DataSourceKind.Npy, "a .npy --data"),
-            ("--target", s.Target is not null, DataSourceKind.Csv, "a CSV/TSV --data"),
-            ("--features", s.Features is not null, DataSourceKind.Csv, "a CSV/TSV --data"),
-            ("--multi-label", s.MultiLabel is not null, DataSourceKind.Csv, "a CSV/TSV --data"),
-            ("--missing mean", s.Missing == "mean", DataSourceKind.Csv, "a CSV/TSV --data"),
-            ("--image-size", s.ImageSize is not null, DataSourceKind.ImageFolder, "image class folders"),
-        ];
-        foreach (var (option, given, applies, reads) in options)
-            if (given && kind != applies)
-                throw new InvalidDataException(
-                    $"{option} applies to {reads} only, and '{path}' is {DataSource.KindText(kind)}; leave it out.");
-    }
+    /// <summary>Train's data options that only some kinds of <c>--data</c> read (see <see cref="DataSource.RequireApplicable"/>).</summary>
+    private static void RequireApplicable(Settings s, DataSourceKind kind, string path) =>
+        DataSource.RequireApplicable(path, kind,
+            ("--labels", s.Labels is not null, DataSourceKind.Npy),
+            ("--test-labels", s.TestLabels is not null, DataSourceKind.Npy),
+            ("--target", s.Target is not null, DataSourceKind.Csv),
+            ("--features", s.Features is not null, DataSourceKind.Csv),
+            ("--multi-label", s.MultiLabel is not null, DataSourceKind.Csv),
+            ("--missing mean", s.Missing == "mean", DataSourceKind.Csv),
+            ("--image-size", s.ImageSize is not null, DataSourceKind.ImageFolder));
 
     private static int[] Hidden(Settings s)
     {
