@@ -36,7 +36,10 @@ public static class GradClipping
         return norm;
     }
 
-    /// <summary>Σ x² in float64: eight double lanes, summed in a fixed order (the gradient of the CNN is 1.2 M floats per step).</summary>
+    /// <summary>
+    /// Σ x² in float64 (exact squares): eight floats widened per step into four double lanes, the lanes then summed, in an order
+    /// fixed by the length (the CNN's gradient is 1.2 M floats per step).
+    /// </summary>
     internal static double SumOfSquares(ReadOnlySpan<float> x)
     {
         int i = 0;
