@@ -13,53 +13,62 @@ internal static unsafe partial class Gemm
     /// Two rounds of in-lane unpacks (32-bit, then 64-bit: each 128-bit lane then holds a 4×4 block)
     /// and two of 128-bit lane shuffles; 64 shuffles for 256 floats, all in registers.
     /// </summary>
+    /// <remarks>
+    /// Written in place with nine temporaries: the JIT inlines no method with more than 32 locals, and a call would
+    /// send all sixteen vectors through memory (the packing loop then ran at a fraction of its speed).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Transpose16x16(ref Vector512<float> r0, ref Vector512<float> r1, ref Vector512<float> r2, ref Vector512<float> r3,
         ref Vector512<float> r4, ref Vector512<float> r5, ref Vector512<float> r6, ref Vector512<float> r7, ref Vector512<float> r8,
         ref Vector512<float> r9, ref Vector512<float> r10, ref Vector512<float> r11, ref Vector512<float> r12, ref Vector512<float> r13,
         ref Vector512<float> r14, ref Vector512<float> r15)
     {
-        Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
-        Vector512<float> t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
-        Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5);
-        Vector512<float> t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
-        Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9);
-        Vector512<float> t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11);
-        Vector512<float> t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13);
-        Vector512<float> t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);
-        Vector512<float> u0 = Avx512F.UnpackLow(t0.AsDouble(), t2.AsDouble()).AsSingle(),
-            u1 = Avx512F.UnpackHigh(t0.AsDouble(), t2.AsDouble()).AsSingle();
-        Vector512<float> u2 = Avx512F.UnpackLow(t1.AsDouble(), t3.AsDouble()).AsSingle(),
-            u3 = Avx512F.UnpackHigh(t1.AsDouble(), t3.AsDouble()).AsSingle();
-        Vector512<float> u4 = Avx512F.UnpackLow(t4.AsDouble(), t6.AsDouble()).AsSingle(),
-            u5 = Avx512F.UnpackHigh(t4.AsDouble(), t6.AsDouble()).AsSingle();
-        Vector512<float> u6 = Avx512F.UnpackLow(t5.AsDouble(), t7.AsDouble()).AsSingle(),
-            u7 = Avx512F.UnpackHigh(t5.AsDouble(), t7.AsDouble()).AsSingle();
-        Vector512<float> u8 = Avx512F.UnpackLow(t8.AsDouble(), t10.AsDouble()).AsSingle(),
-            u9 = Avx512F.UnpackHigh(t8.AsDouble(), t10.AsDouble()).AsSingle();
-        Vector512<float> u10 = Avx512F.UnpackLow(t9.AsDouble(), t11.AsDouble()).AsSingle(),
-            u11 = Avx512F.UnpackHigh(t9.AsDouble(), t11.AsDouble()).AsSingle();
-        Vector512<float> u12 = Avx512F.UnpackLow(t12.AsDouble(), t14.AsDouble()).AsSingle(),
-            u13 = Avx512F.UnpackHigh(t12.AsDouble(), t14.AsDouble()).AsSingle();
-        Vector512<float> u14 = Avx512F.UnpackLow(t13.AsDouble(), t15.AsDouble()).AsSingle(),
-            u15 = Avx512F.UnpackHigh(t13.AsDouble(), t15.AsDouble()).AsSingle();
-        { var v0 = Avx512F.Shuffle4x128(u0, u4, 0x88); var v1 = Avx512F.Shuffle4x128(u0, u4, 0xDD);
-          var v2 = Avx512F.Shuffle4x128(u8, u12, 0x88); var v3 = Avx512F.Shuffle4x128(u8, u12, 0xDD);
-          r0 = Avx512F.Shuffle4x128(v0, v2, 0x88); r4 = Avx512F.Shuffle4x128(v1, v3, 0x88);
-          r8 = Avx512F.Shuffle4x128(v0, v2, 0xDD); r12 = Avx512F.Shuffle4x128(v1, v3, 0xDD); }
-        { var v0 = Avx512F.Shuffle4x128(u1, u5, 0x88); var v1 = Avx512F.Shuffle4x128(u1, u5, 0xDD);
-          var v2 = Avx512F.Shuffle4x128(u9, u13, 0x88); var v3 = Avx512F.Shuffle4x128(u9, u13, 0xDD);
-          r1 = Avx512F.Shuffle4x128(v0, v2, 0x88); r5 = Avx512F.Shuffle4x128(v1, v3, 0x88);
-          r9 = Avx512F.Shuffle4x128(v0, v2, 0xDD); r13 = Avx512F.Shuffle4x128(v1, v3, 0xDD); }
-        { var v0 = Avx512F.Shuffle4x128(u2, u6, 0x88); var v1 = Avx512F.Shuffle4x128(u2, u6, 0xDD);
-          var v2 = Avx512F.Shuffle4x128(u10, u14, 0x88); var v3 = Avx512F.Shuffle4x128(u10, u14, 0xDD);
-          r2 = Avx512F.Shuffle4x128(v0, v2, 0x88); r6 = Avx512F.Shuffle4x128(v1, v3, 0x88);
-          r10 = Avx512F.Shuffle4x128(v0, v2, 0xDD); r14 = Avx512F.Shuffle4x128(v1, v3, 0xDD); }
-        { var v0 = Avx512F.Shuffle4x128(u3, u7, 0x88); var v1 = Avx512F.Shuffle4x128(u3, u7, 0xDD);
-          var v2 = Avx512F.Shuffle4x128(u11, u15, 0x88); var v3 = Avx512F.Shuffle4x128(u11, u15, 0xDD);
-          r3 = Avx512F.Shuffle4x128(v0, v2, 0x88); r7 = Avx512F.Shuffle4x128(v1, v3, 0x88);
-          r11 = Avx512F.Shuffle4x128(v0, v2, 0xDD); r15 = Avx512F.Shuffle4x128(v1, v3, 0xDD); }
+        // Round 1, 32-bit interleave of row pairs: t(2i) = lo(r(2i), r(2i+1)), t(2i+1) = hi(..), kept in r(2i), r(2i+1).
+        Vector512<float> t;
+        t = Avx512F.UnpackLow(r0, r1); r1 = Avx512F.UnpackHigh(r0, r1); r0 = t;
+        t = Avx512F.UnpackLow(r2, r3); r3 = Avx512F.UnpackHigh(r2, r3); r2 = t;
+        t = Avx512F.UnpackLow(r4, r5); r5 = Avx512F.UnpackHigh(r4, r5); r4 = t;
+        t = Avx512F.UnpackLow(r6, r7); r7 = Avx512F.UnpackHigh(r6, r7); r6 = t;
+        t = Avx512F.UnpackLow(r8, r9); r9 = Avx512F.UnpackHigh(r8, r9); r8 = t;
+        t = Avx512F.UnpackLow(r10, r11); r11 = Avx512F.UnpackHigh(r10, r11); r10 = t;
+        t = Avx512F.UnpackLow(r12, r13); r13 = Avx512F.UnpackHigh(r12, r13); r12 = t;
+        t = Avx512F.UnpackLow(r14, r15); r15 = Avx512F.UnpackHigh(r14, r15); r14 = t;
+        // Round 2, 64-bit interleave within each quad q = 4a: u(q) = lo(t(q), t(q+2)) → r(q), u(q+1) = hi(..) → r(q+2),
+        // u(q+2) = lo(t(q+1), t(q+3)) → r(q+1), u(q+3) = hi(..) → r(q+3).
+        t = Lo64(r0, r2); r2 = Hi64(r0, r2); r0 = t; t = Lo64(r1, r3); r3 = Hi64(r1, r3); r1 = t;
+        t = Lo64(r4, r6); r6 = Hi64(r4, r6); r4 = t; t = Lo64(r5, r7); r7 = Hi64(r5, r7); r5 = t;
+        t = Lo64(r8, r10); r10 = Hi64(r8, r10); r8 = t; t = Lo64(r9, r11); r11 = Hi64(r9, r11); r9 = t;
+        t = Lo64(r12, r14); r14 = Hi64(r12, r14); r12 = t; t = Lo64(r13, r15); r15 = Hi64(r13, r15); r13 = t;
+        // Rounds 3 and 4, 128-bit lanes: column group g takes u(g), u(4+g), u(8+g), u(12+g) and gives r(g), r(4+g), r(8+g),
+        // r(12+g). Groups 0 and 3 read and write the same registers; groups 1 and 2 read each other's, so group 1's
+        // results wait in p0..p3 while group 2 runs.
+        Vector512<float> v0, v1, v2, v3, p0, p1, p2, p3;
+        v0 = Avx512F.Shuffle4x128(r0, r4, 0x88); v1 = Avx512F.Shuffle4x128(r0, r4, 0xDD);
+        v2 = Avx512F.Shuffle4x128(r8, r12, 0x88); v3 = Avx512F.Shuffle4x128(r8, r12, 0xDD);
+        r0 = Avx512F.Shuffle4x128(v0, v2, 0x88); r4 = Avx512F.Shuffle4x128(v1, v3, 0x88);
+        r8 = Avx512F.Shuffle4x128(v0, v2, 0xDD); r12 = Avx512F.Shuffle4x128(v1, v3, 0xDD);
+        v0 = Avx512F.Shuffle4x128(r2, r6, 0x88); v1 = Avx512F.Shuffle4x128(r2, r6, 0xDD);
+        v2 = Avx512F.Shuffle4x128(r10, r14, 0x88); v3 = Avx512F.Shuffle4x128(r10, r14, 0xDD);
+        p0 = Avx512F.Shuffle4x128(v0, v2, 0x88); p1 = Avx512F.Shuffle4x128(v1, v3, 0x88);
+        p2 = Avx512F.Shuffle4x128(v0, v2, 0xDD); p3 = Avx512F.Shuffle4x128(v1, v3, 0xDD);
+        v0 = Avx512F.Shuffle4x128(r1, r5, 0x88); v1 = Avx512F.Shuffle4x128(r1, r5, 0xDD);
+        v2 = Avx512F.Shuffle4x128(r9, r13, 0x88); v3 = Avx512F.Shuffle4x128(r9, r13, 0xDD);
+        r2 = Avx512F.Shuffle4x128(v0, v2, 0x88); r6 = Avx512F.Shuffle4x128(v1, v3, 0x88);
+        r10 = Avx512F.Shuffle4x128(v0, v2, 0xDD); r14 = Avx512F.Shuffle4x128(v1, v3, 0xDD);
+        r1 = p0; r5 = p1; r9 = p2; r13 = p3;
+        v0 = Avx512F.Shuffle4x128(r3, r7, 0x88); v1 = Avx512F.Shuffle4x128(r3, r7, 0xDD);
+        v2 = Avx512F.Shuffle4x128(r11, r15, 0x88); v3 = Avx512F.Shuffle4x128(r11, r15, 0xDD);
+        r3 = Avx512F.Shuffle4x128(v0, v2, 0x88); r7 = Avx512F.Shuffle4x128(v1, v3, 0x88);
+        r11 = Avx512F.Shuffle4x128(v0, v2, 0xDD); r15 = Avx512F.Shuffle4x128(v1, v3, 0xDD);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Lo64(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Hi64(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
 
     /// <summary>
     /// Packs <paramref name="rows"/> (≤ 16) rows of a row-major matrix, <paramref name="kc"/> columns each,
