@@ -2,8 +2,9 @@
 """Turns bench/compare-pytorch's raw results (JSON lines: {"id", "side", "round", "result"}) into the Markdown ratio table.
 
 Usage: compare_table.py RESULTS.jsonl ROUNDS XENT_THREADS
-The last column puts Xent's time against the physical limit of its row: GEMM peak (PEAK_GFLOPS in the environment,
-default 210: two Zen 4 cores) for the flop-bound rows, a plain copy of the same bytes for the memory-bound CE rows.
+The last column puts Xent's time against the physical limit of its row: the float32 FMA peak for the flop-bound rows
+(PEAK_GFLOPS in the environment, which compare-pytorch measures with `xent bench peak`; without it those cells are left
+empty), a plain copy of the same bytes for the memory-bound CE rows.
 """
 import json, os, statistics, sys
 
@@ -17,11 +18,11 @@ def med(id_, side, key):
 def ms(x):
     return "n/a" if x is None else (f"{x:.3f} ms" if x < 10 else f"{x:.1f} ms")
 
-peak = float(os.environ.get("PEAK_GFLOPS", "210"))
+peak = float(os.environ["PEAK_GFLOPS"]) if os.environ.get("PEAK_GFLOPS") else None
 
 def flop_limit(gflop, xent_ms):
-    """Share of the GEMM peak that gflop of work in xent_ms reaches."""
-    return None if not xent_ms else f"{gflop / peak / (xent_ms / 1000) * 100:.0f}% of {peak:.0f} GFLOP/s"
+    """Share of the FMA peak that gflop of work in xent_ms reaches."""
+    return None if not xent_ms or not peak else f"{gflop / peak / (xent_ms / 1000) * 100:.0f}% of {peak:.0f} GFLOP/s"
 
 out = []
 def row(name, base, xent, ratio, target, goal, limit=None):

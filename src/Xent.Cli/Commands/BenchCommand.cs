@@ -8,7 +8,7 @@ namespace Xent.Cli.Commands;
 
 /// <summary>
 /// <c>xent bench</c>: times the work PyTorch is compared against (bench/compare-pytorch runs bench/pytorch_bench.py on the
-/// same problems). Subcommands <c>ce</c>, <c>train</c>, <c>eval</c>, <c>linear</c>, <c>gemm</c> and <c>linear-ce</c>;
+/// same problems). Subcommands <c>ce</c>, <c>train</c>, <c>eval</c>, <c>linear</c>, <c>gemm</c>, <c>peak</c> and <c>linear-ce</c>;
 /// each prints the median (min, max) over timed repeats after untimed warmup runs, or one JSON object with <c>--json</c>.
 /// </summary>
 internal static class BenchCommand
@@ -23,6 +23,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Eval());
         bench.Subcommands.Add(Linear());
         bench.Subcommands.Add(GemmCommand());
+        bench.Subcommands.Add(Peak());
         bench.Subcommands.Add(BenchLinearCeCommand.Create());
         return bench;
     }
@@ -199,6 +200,25 @@ internal static class BenchCommand
             var r = GemmBench.Run(s, pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
             Write(pr.GetValue(common.Json), "gemm", r.Stats, [("size", r.Size), ("gflops", r.Gflops)],
                 Fmt($"{r.Size}³: {r.Gflops:F1} GFLOP/s"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Peak()
+    {
+        var common = new Common(repeats: 5, warmup: 1);
+        var cmd = new Command("peak",
+            "The machine's float32 FMA peak: register-only fused multiply-adds on every thread at once, at the GEMM's vector "
+            + "width (the ceiling for the GFLOP/s of 'gemm', 'train' and 'linear-ce').");
+        common.AddTo(cmd);
+        cmd.SetAction(pr =>
+        {
+            if (common.Apply(pr) is string e) return Fail("peak", e);
+            var r = PeakBench.Run(KernelParallel.MaxThreads, pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
+            Write(pr.GetValue(common.Json), "peak", r.Stats,
+                [("vector_bits", r.VectorBits), ("flop", r.Flop), ("gflops", r.Gflops), ("gflops_per_thread", r.GflopsPerThread)],
+                Fmt($"{r.VectorBits}-bit FMA: {r.Gflops:F1} GFLOP/s ({r.GflopsPerThread:F1} per thread)"));
             return 0;
         });
         return cmd;

@@ -41,6 +41,19 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public void PeakReportsTheFlopRateOfItsMedianAtTheGemmWidth()
+    {
+        var o = RunJson("peak", "--repeats", "1", "--warmup", "0");
+        Assert.Equal("peak", o.GetProperty("bench").GetString());
+        int bits = o.GetProperty("vector_bits").GetInt32();
+        Assert.Equal(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : 256, bits);
+        double expected = o.GetProperty("flop").GetDouble() / (o.GetProperty("median_ms").GetDouble() * 1e6);
+        Assert.Equal(expected, o.GetProperty("gflops").GetDouble(), expected * 1e-6);
+        // One thread: the whole rate is that thread's.
+        Assert.Equal(expected, o.GetProperty("gflops_per_thread").GetDouble(), expected * 1e-6);
+    }
+
+    [Fact]
     public void CeTimesTheSeededProblemAndTheCopyYardstick()
     {
         var o = RunJson("ce", "--n", "16", "--c", "7", "--copy", "--repeats", "2", "--warmup", "1");
@@ -109,6 +122,7 @@ public sealed class BenchCommandTests
     [Theory]
     [InlineData("ce", "--n", "0")]
     [InlineData("gemm", "--repeats", "0")]
+    [InlineData("peak", "--warmup", "-1")]
     [InlineData("train", "--batches", "0")]
     public void BadArgumentsExitTwoWithOneLine(string sub, string option, string value)
     {
