@@ -23,12 +23,11 @@ internal static class PredictCommand
             Required = true };
         var input = new Option<string>("--input")
             { Description = "An image, a folder of images, a .csv/.tsv file or a .npy file", Required = true };
-        var topK = new Option<int>("--top-k")
+        var topK = new Option<int?>("--top-k")
         {
             Description =
-                "How many of the most probable classes to list per input; a K of at least the class count lists every class (multi-label " +
-                "models always list every label)",
-            DefaultValueFactory = _ => 3,
+                $"How many of the most probable classes the table or --json lists per input [default: {DefaultTopK}]; a K of at least " +
+                "the class count lists every class (multi-label models always list every label; --out always writes every class)",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per input (JSON lines) instead of a table" };
         var output = new Option<string?>("--out")
@@ -48,10 +47,16 @@ internal static class PredictCommand
         return command;
     }
 
-    private static int Run(string checkpointPath, string inputPath, int topK, bool json, string? outPath, int? threads)
+    /// <summary>Classes listed per input when --top-k is not given.</summary>
+    private const int DefaultTopK = 3;
+
+    private static int Run(string checkpointPath, string inputPath, int? topKGiven, bool json, string? outPath, int? threads)
     {
         var err = Console.Error;
+        int topK = topKGiven ?? DefaultTopK;
         if (topK < 1) return CliHost.Fail($"--top-k must be at least 1, got {topK}.");
+        if (topKGiven is not null && outPath is not null)
+            return CliHost.Fail("--top-k chooses what the table or --json lists; --out writes every class's probability, so leave it out.");
         if (threads is < 1) return CliHost.Fail($"--threads must be at least 1, got {threads}.");
         if (json && outPath is not null) return CliHost.Fail("--json prints to stdout and --out writes a CSV file; pass one of them.");
         if (outPath is not null && Directory.Exists(outPath)) return CliHost.Fail($"--out '{outPath}' is a folder; name a file such as "

@@ -338,7 +338,7 @@ public sealed class NewUserCliTests : IDisposable
     }
 
     [Fact]
-    public void PredictOutRefusesAFolderAndJson()
+    public void PredictOutRefusesAFolderJsonAndTopK()
     {
         string outDir = _dir.File("run");
         string csv = Csv("ok.csv");
@@ -347,6 +347,10 @@ public sealed class NewUserCliTests : IDisposable
         CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", _dir.Path), 2, "is a folder");
         CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", _dir.File("p.csv"), "--json"), 2,
             "pass one of them");
+        // --top-k would be silently ignored: the CSV holds every class's probability.
+        CliAssert.OneLineError(
+            InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", _dir.File("p.csv"), "--top-k", "2"), 2,
+            "--out writes every class's probability");
         Assert.False(File.Exists(_dir.File("p.csv")));
         // Predictions written over the model or the inputs would lose them: refused, both files untouched (also through another
         // spelling of the same path).
