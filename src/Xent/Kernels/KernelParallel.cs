@@ -53,11 +53,12 @@ internal static class KernelParallel
         }
         // Chunks are handed out dynamically, but each chunk's output is fixed by its index.
         int next = -1;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
+        void Take()
         {
             int c;
             while ((c = Interlocked.Increment(ref next)) < chunks)
                 body(c, c * chunkSize, Math.Min(length, (c + 1) * chunkSize));
-        });
+        }
+        if (!KernelWorkers.TryRun(Take, threads - 1)) Take();
     }
 }

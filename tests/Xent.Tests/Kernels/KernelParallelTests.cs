@@ -61,4 +61,86 @@ public class KernelParallelTests
             KernelParallel.MaxThreads = saved;
         }
     }
+
+    /// <summary>Runs <paramref name="test"/> with <see cref="KernelParallel.MaxThreads"/> set, restoring it after.</summary>
+    private static void WithThreads(int threads, Action test)
+    {
+        int saved = KernelParallel.MaxThreads;
+        try
+        {
+            KernelParallel.MaxThreads = threads;
+            test();
+        }
+        finally
+        {
+            KernelParallel.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>Σ over chunks of Σ_{i in chunk} i, each chunk adding into its own slot: n(n−1)/2 when every index ran once.</summary>
+    private static long SumOfIndices(int length, int chunkSize)
+    {
+        var partial = new long[KernelParallel.ChunkCount(length, chunkSize)];
+        KernelParallel.ForChunks(length, chunkSize, (c, s, e) =>
+        {
+            for (int i = s; i < e; i++) partial[c] += i;
+        });
+        return partial.Sum();
+    }
+
+    [Fact]
+    public void ManyBackToBackRegions_EachCoverEveryIndexOnce_AcrossThreadCounts()
+    {
+        // Thousands of short regions, with pauses that let the workers fall asleep between some of them: a lost wake-up would
+        // hang here, and a region counted as finished early would give a short sum.
+        foreach (int threads in new[] { 2, 3, 2, 1, 4 })
+        {
+            WithThreads(threads, () =>
+            {
+                for (int r = 0; r < 3000; r++)
+                {
+                    int n = 1 + r % 97;
+                    Assert.Equal((long)n * (n - 1) / 2, SumOfIndices(n, 1 + r % 5));
+                    if (r % 500 == 0) Thread.Sleep(2); // longer than the workers' spin
+                }
+            });
+        }
+    }
+
+    [Fact]
+    public void AnExceptionInABody_ReachesTheCaller_AndLaterRegionsStillRun()
+    {
+        WithThreads(2, () =>
+        {
+            var e = Assert.Throws<AggregateException>(() => KernelParallel.ForChunks(64, 1, (c, _, _) =>
+            {
+                Thread.SpinWait(1000);
+                if (c == 40) throw new InvalidOperationException("chunk 40");
+            }));
+            Assert.Equal("chunk 40", Assert.IsType<InvalidOperationException>(e.InnerException).Message);
+            Assert.Equal(64L * 63 / 2, SumOfIndices(64, 1));
+        });
+    }
+
+    [Fact]
+    public void ARegionInsideABody_AndRegionsFromTwoThreadsAtOnce_GiveTheSameResults()
+    {
+        WithThreads(2, () =>
+        {
+            // Nested: each outer chunk runs a whole inner ForChunks (on its own thread, inline).
+            var inner = new long[8];
+            KernelParallel.ForChunks(8, 1, (c, _, _) => inner[c] = SumOfIndices(1000 + c, 7));
+            for (int c = 0; c < 8; c++) Assert.Equal((long)(1000 + c) * (999 + c) / 2, inner[c]);
+
+            // Two callers at once: one may have the workers, the other runs alone; both sums are whole.
+            var sums = new long[2];
+            Parallel.For(0, 2, k =>
+            {
+                long total = 0;
+                for (int r = 0; r < 200; r++) total += SumOfIndices(5000, 64);
+                sums[k] = total;
+            });
+            Assert.All(sums, x => Assert.Equal(200L * 5000 * 4999 / 2, x));
+        });
+    }
 }
