@@ -17,8 +17,17 @@ namespace Xent.Kernels;
 /// </remarks>
 internal static class KernelWorkers
 {
-    /// <summary>How long a worker keeps checking for the next region before it sleeps.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 20_000; // 50 µs
+    private static long s_spinTicks = Stopwatch.Frequency / 20_000;
+
+    /// <summary>
+    /// How long a worker keeps checking for the next region before it sleeps (50 µs: kernels run regions back to back, and
+    /// a longer spin would take a core from whatever else the process runs between them). Tests shorten and lengthen it.
+    /// </summary>
+    internal static TimeSpan Spin
+    {
+        get => Stopwatch.GetElapsedTime(0, Volatile.Read(ref s_spinTicks));
+        set => Volatile.Write(ref s_spinTicks, (long)(value.TotalSeconds * Stopwatch.Frequency));
+    }
 
     private static readonly object s_gate = new();
     private static Worker[] s_workers = [];
@@ -125,7 +134,7 @@ internal static class KernelWorkers
             }
         }
 
-        /// <summary>The next region: spins for <see cref="SpinTicks"/>, then sleeps on the semaphore.</summary>
+        /// <summary>The next region: spins for <see cref="Spin"/>, then sleeps on the semaphore.</summary>
         private Region WaitForNext()
         {
             long start = Stopwatch.GetTimestamp();
@@ -133,13 +142,16 @@ internal static class KernelWorkers
             {
                 var r = Volatile.Read(ref s_region);
                 if (r != _seen) return r!;
-                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                if (Stopwatch.GetTimestamp() - start < Volatile.Read(ref s_spinTicks))
                 {
                     Thread.SpinWait(20);
                     continue;
                 }
-                // Announce the sleep, then look once more: a region published in between either is seen here or wakes us.
-                Volatile.Write(ref _sleeping, 1);
+                // Announce the sleep, then look once more: a region published in between either is seen here or wakes us. The
+                // announcement is a full fence (Interlocked), as Wake's exchange is: with a plain store the look below could be
+                // served before the store left this core's store buffer, Wake would read 0 and release nothing, and the worker
+                // would sleep through the region (it did, reliably, when a region came just as the spin ran out).
+                Interlocked.Exchange(ref _sleeping, 1);
                 r = Volatile.Read(ref s_region);
                 if (r != _seen)
                 {

@@ -108,6 +108,41 @@ public class KernelParallelTests
     }
 
     [Fact]
+    public void RegionsStartedJustAsTheWorkersGoToSleep_AreNotLost()
+    {
+        // Each region comes after a serial gap as long as the workers' spin, so that many are published in the instant a worker
+        // decides to sleep: a wake-up lost there (it was, before the sleep announcement became a full fence) leaves the caller
+        // waiting for ever, which the deadline turns into a failure.
+        var savedSpin = KernelWorkers.Spin;
+        try
+        {
+            WithThreads(2, () =>
+            {
+                foreach (int spinUs in new[] { 300, 100 })
+                {
+                    KernelWorkers.Spin = TimeSpan.FromMicroseconds(spinUs);
+                    var run = Task.Run(() =>
+                    {
+                        for (int r = 0; r < 2000; r++)
+                        {
+                            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                            while (System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMicroseconds < spinUs) Thread.SpinWait(1);
+                            Assert.Equal(3, SumOfIndices(3, 1));
+                        }
+                    });
+                    Assert.True(run.Wait(TimeSpan.FromSeconds(60)),
+                        $"a region never finished (spin {spinUs} µs): a worker missed its wake-up");
+                    run.GetAwaiter().GetResult();
+                }
+            });
+        }
+        finally
+        {
+            KernelWorkers.Spin = savedSpin;
+        }
+    }
+
+    [Fact]
     public void AnExceptionInABody_ReachesTheCaller_AndLaterRegionsStillRun()
     {
         WithThreads(2, () =>
