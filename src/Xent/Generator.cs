@@ -13,10 +13,10 @@ public sealed class Generator
     /// <summary>The generator used when none is passed (seed 0 until <see cref="ManualSeed"/> is called).</summary>
     public static Generator Default { get; } = new(0);
 
-    /// <summary>Creates a generator with the given seed.</summary>
+    /// <summary>Creates a generator with the given random seed.</summary>
     public Generator(long seed) => ManualSeed(seed);
 
-    /// <summary>Resets the stream to the one the seed defines.</summary>
+    /// <summary>Resets the stream to the one the random seed defines.</summary>
     public Generator ManualSeed(long seed)
     {
         ulong x = unchecked((ulong)seed);

@@ -92,7 +92,7 @@ internal static class TrainCommand
             { Description = "Clip the gradients' global L2 norm to this value before each step" };
         var patience = new Option<int?>("--patience")
             { Description = "Stop when the held-out loss has not improved for N epochs; the best epoch is kept as best.safetensors" };
-        var seed = new Option<long>("--seed") { Description = "Seed of the initial weights, data order, split and dropout",
+        var seed = new Option<long>("--seed") { Description = "Random seed of the initial weights, data order, split and dropout",
             DefaultValueFactory = _ => 1 };
         var threads = CommonOptions.Threads();
         var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };

@@ -14,7 +14,7 @@ internal static class Mutator
         60000];
 
     /// <summary>
-    /// The seed of case <paramref name="index"/> of format <paramref name="format"/>: the same on every run and machine
+    /// The random seed of case <paramref name="index"/> of format <paramref name="format"/>: the same on every run and machine
     /// (not <see cref="HashCode"/>, which is randomised per process), so a failing case can be replayed.
     /// </summary>
     public static int CaseSeed(string format, int index)
