@@ -35,10 +35,14 @@ internal static class KernelWorkers
     private static Region? s_region;
     [ThreadStatic] private static bool t_inRegion;
 
-    /// <summary>One region: its body, how many workers help, how many have yet to finish, and the first exception.</summary>
+    /// <summary>
+    /// One region: its body (cleared once every helper has finished, so that the workers' and this class's references to the
+    /// last region do not keep the arrays its closure captured alive), how many workers help, how many have yet to finish,
+    /// and the first exception.
+    /// </summary>
     private sealed class Region(Action job, int helpers)
     {
-        public readonly Action Job = job;
+        public Action? Job = job;
         public readonly int Helpers = helpers;
         public int Pending = helpers;
         public Exception? Error;
@@ -47,7 +51,7 @@ internal static class KernelWorkers
         {
             try
             {
-                Job();
+                Job!();
             }
             catch (Exception e)
             {
@@ -82,6 +86,7 @@ internal static class KernelWorkers
             }
             var spin = new SpinWait();
             while (Volatile.Read(ref region.Pending) > 0) spin.SpinOnce(sleep1Threshold: -1);
+            region.Job = null; // every helper is done, and workers outside Helpers never call it
             if (region.Error is Exception error) throw new AggregateException(error);
             return true;
         }

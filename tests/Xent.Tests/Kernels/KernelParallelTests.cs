@@ -142,6 +142,28 @@ public class KernelParallelTests
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference RunARegionOverAFreshArray()
+    {
+        var data = new float[1 << 20];
+        KernelParallel.ForChunks(4, 1, (c, _, _) => data[c] = 1f);
+        Assert.Equal(4f, data.Take(4).Sum());
+        return new WeakReference(data);
+    }
+
+    [Fact]
+    public void AFinishedRegion_DoesNotKeepWhatItsBodyCapturedAlive()
+    {
+        WithThreads(2, () =>
+        {
+            var array = RunARegionOverAFreshArray();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            Assert.False(array.IsAlive, "the workers still reference the last region's body and the array it captured");
+        });
+    }
+
     [Fact]
     public void AnExceptionInABody_ReachesTheCaller_AndLaterRegionsStillRun()
     {
