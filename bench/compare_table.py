@@ -74,6 +74,10 @@ if "linear-ce" in ids:
     u = med("linear-ce", "xent", "unfused_median_ms")
     if u is not None:
         row("Linear+CE N=1024 D=512 V=32000: Xent fused vs Xent unfused", f"Xent unfused {ms(u)}", ms(x), u / x if x else None, "≥1× (faster)", 1)
+    pr = med("linear-ce", "xent", "paired_unfused_over_fused")
+    if pr is not None:
+        row("Linear+CE N=1024 D=512 V=32000: Xent fused vs Xent unfused, paired (median of unfused/fused within each round)",
+            f"Xent unfused", "fused", pr, "≥1× (faster)", 1)
     r = med("linear-ce", "xent", "recompute_median_ms")
     if r is not None:
         row("Linear+CE N=1024 D=512 V=32000: Xent fused (3 GEMMs) vs Xent recompute path (4 GEMMs; informative)",

@@ -7,12 +7,16 @@ namespace Xent.Cli.Bench;
 internal sealed record LinearCeBenchSettings(int N, int D, int V, int Runs, int Warmup, bool Unfused, int RowChunk, int VocabChunk,
     int Partitions, int Seed, long TrainingScratchBytes = 0);
 
-/// <summary>Medians and memory of the fused and unfused paths (times in ms, memory in MiB).</summary>
+/// <summary>
+/// Medians and memory of the fused and unfused paths (times in ms, memory in MiB); <c>PairedUnfusedOverFused</c> is the median
+/// over rounds of the unfused time divided by the fused time of the same round (null without the unfused path).
+/// </summary>
 internal sealed record LinearCeBenchResult(
     LinearCeBenchSettings Settings, int Threads, (int RowChunk, int VocabChunk, int Partitions) Chunking, int GradientRows,
     double FusedMedianMs, double RecomputeMedianMs, double RecomputePeakExtraMiB, double FusedPeakExtraMiB, double FusedGcAllocatedExtraMiB,
     double FusedLoss,
-    double? UnfusedMedianMs, double? UnfusedPeakExtraMiB, double? UnfusedGcAllocatedExtraMiB, double? UnfusedLoss, double LogitsMiB);
+    double? UnfusedMedianMs, double? UnfusedPeakExtraMiB, double? UnfusedGcAllocatedExtraMiB, double? UnfusedLoss, double LogitsMiB,
+    double? PairedUnfusedOverFused);
 
 /// <summary>
 /// Forward + backward of mean cross-entropy over a linear head's logits, H (N, D) · Wᵀ (D, V), two ways:
@@ -28,7 +32,8 @@ internal sealed record LinearCeBenchResult(
 /// (<see cref="ScratchMeter"/>, peak held at once) plus the 2·N floats saved between forward and
 /// backward; for the unfused path the two N×V buffers. Outputs (loss, dH, dW) are allocated once outside
 /// the timed call and are not extra: both paths produce them. The cross-check is GC.GetTotalAllocatedBytes
-/// around the timed call (an upper bound on what was held at once, since it sums every allocation). Sgemm's per-thread
+/// around the timed call (an upper bound on what was held at once, since it sums every allocation). The three paths take
+/// turns within each round, so that a slow spell on a shared machine falls on all of them alike. Sgemm's per-thread
 /// packing buffers are allocated once per thread and reused, so they are in neither count (≈ 1–4 MiB
 /// per thread, the same for both paths).
 /// </summary>
@@ -50,10 +55,14 @@ internal static class LinearCeBench
 
         var meter = new ScratchMeter();
         double fusedLoss = 0;
+        double? unfusedLoss = null;
         var fusedTimes = new List<double>();
         var recomputeTimes = new List<double>();
-        long fusedPeak = 0, fusedGc = 0, recomputePeak = 0;
-        for (int run = 0; run < s.Warmup + s.Runs; run++)
+        var unfusedTimes = new List<double>();
+        var ratios = new List<double>();
+        long fusedPeak = 0, fusedGc = 0, recomputePeak = 0, unfusedGc = 0;
+
+        double TimeFused(bool record)
         {
             meter.Reset();
             Collect();
@@ -62,51 +71,61 @@ internal static class LinearCeBench
             var totals = LinearCrossEntropyKernel.ForwardBackward(h, w, [], t, s.D, [], -100, 0f, 0f, 0f, true, gh, gw, default, chunking,
                 meter);
             double ms = sw.Elapsed.TotalMilliseconds;
-            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-            if (run < s.Warmup) continue;
-            fusedTimes.Add(ms);
+            if (!record) return ms; // warm-up: the first call also allocates the per-thread GEMM buffers
+            fusedGc = Math.Max(fusedGc, GC.GetTotalAllocatedBytes(precise: true) - before);
             fusedLoss = totals.Mean;
             fusedPeak = Math.Max(fusedPeak, meter.PeakBytes);
-            fusedGc = Math.Max(fusedGc, allocated);
+            return ms;
         }
-        for (int run = 0; run < s.Warmup + s.Runs; run++)
+        double TimeRecompute(bool record)
         {
             meter.Reset();
             Collect();
             var sw = Stopwatch.StartNew();
             long saved = Recompute(h, w, t, s.D, gh, gw, chunking, meter);
             double ms = sw.Elapsed.TotalMilliseconds;
-            if (run < s.Warmup) continue;
-            recomputeTimes.Add(ms);
-            recomputePeak = Math.Max(recomputePeak, meter.PeakBytes + saved);
+            if (record) recomputePeak = Math.Max(recomputePeak, meter.PeakBytes + saved);
+            return ms;
+        }
+        double TimeUnfused(bool record)
+        {
+            Collect();
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            var sw = Stopwatch.StartNew();
+            float loss = Unfused(h, w, t, s.D, gh, gw);
+            double ms = sw.Elapsed.TotalMilliseconds;
+            if (!record) return ms;
+            unfusedLoss = loss;
+            unfusedGc = Math.Max(unfusedGc, GC.GetTotalAllocatedBytes(precise: true) - before);
+            return ms;
         }
 
-        double? unfusedMs = null, unfusedPeak = null, unfusedGc = null, unfusedLoss = null;
-        if (s.Unfused)
+        // The paths take turns within each round, in alternating order, so that a slow spell of a shared machine falls on all
+        // of them alike; the fused/unfused ratio is also taken round by round (paired) and its median reported.
+        for (int run = 0; run < s.Warmup + s.Runs; run++)
         {
-            var times = new List<double>();
-            long gcMax = 0;
-            for (int run = 0; run < s.Warmup + s.Runs; run++)
-            {
-                Collect();
-                long before = GC.GetTotalAllocatedBytes(precise: true);
-                var sw = Stopwatch.StartNew();
-                float loss = Unfused(h, w, t, s.D, gh, gw);
-                double ms = sw.Elapsed.TotalMilliseconds;
-                long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-                if (run < s.Warmup) continue;
-                times.Add(ms);
-                unfusedLoss = loss;
-                gcMax = Math.Max(gcMax, allocated);
-            }
-            unfusedMs = Median(times);
-            unfusedPeak = 2.0 * s.N * s.V * sizeof(float) / MiB;
-            unfusedGc = gcMax / MiB;
+            bool forward = run % 2 == 0, record = run >= s.Warmup;
+            double fused = 0, unfused = 0, recompute;
+            if (s.Unfused && !forward) unfused = TimeUnfused(record);
+            if (forward) fused = TimeFused(record);
+            recompute = TimeRecompute(record);
+            if (!forward) fused = TimeFused(record);
+            if (s.Unfused && forward) unfused = TimeUnfused(record);
+            if (!record) continue;
+            fusedTimes.Add(fused);
+            recomputeTimes.Add(recompute);
+            if (!s.Unfused) continue;
+            unfusedTimes.Add(unfused);
+            ratios.Add(unfused / fused);
         }
+        double? unfusedMs = s.Unfused ? Median(unfusedTimes) : null;
+        double? unfusedPeak = s.Unfused ? 2.0 * s.N * s.V * sizeof(float) / MiB : null;
+        double? unfusedGcMiB = s.Unfused ? unfusedGc / MiB : null;
+        double? pairedSpeedup = s.Unfused ? Median(ratios) : null;
         Collect();
         return new LinearCeBenchResult(s, KernelParallel.MaxThreads, resolved, chunking.GradientRows(s.N, s.V, s.D),
             Median(fusedTimes), Median(recomputeTimes), recomputePeak / MiB, fusedPeak / MiB, fusedGc / MiB, fusedLoss,
-            unfusedMs, unfusedPeak, unfusedGc, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB);
+            unfusedMs, unfusedPeak, unfusedGcMiB, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB, pairedSpeedup);
     }
 
     /// <summary>Forward, then backward recomputing the logits; returns the bytes saved between the two (2·N floats).</summary>

@@ -18,9 +18,12 @@ internal static class BenchLinearCeCommand
         var n = new Option<int>("--n") { Description = "Rows (tokens) N.", DefaultValueFactory = _ => 1024 };
         var d = new Option<int>("--d") { Description = "Hidden size D.", DefaultValueFactory = _ => 512 };
         var v = new Option<int>("--v") { Description = "Vocabulary size V.", DefaultValueFactory = _ => 32000 };
-        var runs = new Option<int>("--runs") { Description = "Timed runs per path (the median is reported).",
-            DefaultValueFactory = _ => 3 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 1 };
+        var runs = new Option<int>("--runs")
+        {
+            Description = "Timed rounds; each runs every path once, in alternating order (medians are reported).",
+            DefaultValueFactory = _ => 3,
+        };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed rounds first.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Kernel threads (default: all cores).", DefaultValueFactory = _ => 0 };
         var noUnfused = new Option<bool>("--no-unfused") { Description = "Skip the unfused path (it needs 2·N·V floats)." };
         var rowChunk = new Option<int>("--row-chunk") { Description = "Rows per tile (0: automatic).", DefaultValueFactory = _ => 0 };
@@ -74,6 +77,7 @@ internal static class BenchLinearCeCommand
             ["fused_loss"] = r.FusedLoss,
             ["unfused_median_ms"] = Round(r.UnfusedMedianMs), ["unfused_peak_extra_mib"] = Round(r.UnfusedPeakExtraMiB),
             ["unfused_gc_allocated_extra_mib"] = Round(r.UnfusedGcAllocatedExtraMiB), ["unfused_loss"] = r.UnfusedLoss,
+            ["paired_unfused_over_fused"] = Round(r.PairedUnfusedOverFused),
         };
         return JsonSerializer.Serialize(o);
     }
@@ -99,6 +103,9 @@ internal static class BenchLinearCeCommand
             "{0,-9} {1,12:F1} {2,18:F2}   (forward, then backward recomputing the logits; 'none' and inference use its forward)",
             "recompute", r.RecomputeMedianMs, r.RecomputePeakExtraMiB));
         lines.Add(string.Format(ci, "fused (training path): blocks of {0} rows x all {1} classes", r.GradientRows, r.Settings.V));
+        if (r.PairedUnfusedOverFused is double paired)
+            lines.Add(string.Format(ci,
+                "fused against unfused, paired by round: {0:F3}x (median of unfused / fused time in the same round)", paired));
         return string.Join(Environment.NewLine, lines);
     }
 }

@@ -117,9 +117,25 @@ public sealed class BenchCommandTests
         var l = RunJson("linear", "--repeats", "3", "--warmup", "1");
         Assert.Equal(100, l.GetProperty("batch_size").GetInt32());
 
-        var r = CliRunner.Run("bench", "linear-ce", "--n", "8", "--d", "4", "--v", "16", "--runs", "1", "--warmup", "0", "--json");
+        var r = CliRunner.Run("bench", "linear-ce", "--n", "8", "--d", "4", "--v", "16", "--runs", "1", "--warmup", "0", "--json",
+            "--no-unfused");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.True(JsonDocument.Parse(r.Stdout).RootElement.GetProperty("fused_median_ms").GetDouble() > 0);
+        var lce = JsonDocument.Parse(r.Stdout).RootElement;
+        Assert.True(lce.GetProperty("fused_median_ms").GetDouble() > 0);
+        Assert.Equal(JsonValueKind.Null, lce.GetProperty("paired_unfused_over_fused").ValueKind);
+    }
+
+    [Fact]
+    public void LinearCeWithOneRoundPairsItsOwnTwoTimes()
+    {
+        // One round: the paired ratio is that round's unfused time over its fused time, i.e. the ratio of the two medians
+        // (up to the JSON's rounding to 0.001 ms, under 1% at these sizes).
+        var r = CliRunner.Run("bench", "linear-ce", "--n", "64", "--d", "64", "--v", "4000", "--runs", "1", "--warmup", "0", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var o = JsonDocument.Parse(r.Stdout).RootElement;
+        double fused = o.GetProperty("fused_median_ms").GetDouble(), unfused = o.GetProperty("unfused_median_ms").GetDouble();
+        double expected = unfused / fused;
+        Assert.Equal(expected, o.GetProperty("paired_unfused_over_fused").GetDouble(), 0.01 * expected + 0.002);
     }
 
     [Theory]
