@@ -37,13 +37,15 @@ public static class GradClipping
     }
 
     /// <summary>
-    /// Σ x² in float64 (exact squares): eight floats widened per step into four double lanes, the lanes then summed, in an order
-    /// fixed by the length (the CNN's gradient is 1.2 M floats per step).
+    /// Σ x² in float64, in one order on every machine: four lanes, lane j taking x[8m + j]² and then x[8m + 4 + j]² for each
+    /// block of eight, the lanes added as (l0 + l1) + (l2 + l3), then the tail in order. A float's square is exact in a double,
+    /// so a fused multiply-add and a multiply-then-add give the same bits, and the Vector256 loop and the scalar one agree
+    /// (the CNN's gradient is 1.2 M floats per step).
     /// </summary>
     internal static double SumOfSquares(ReadOnlySpan<float> x)
     {
         int i = 0;
-        double s = 0;
+        double l0 = 0, l1 = 0, l2 = 0, l3 = 0;
         if (Vector256.IsHardwareAccelerated && x.Length >= 8)
         {
             var acc = Vector256<double>.Zero;
@@ -54,8 +56,23 @@ public static class GradClipping
                 acc = Vector256.FusedMultiplyAdd(lo, lo, acc);
                 acc = Vector256.FusedMultiplyAdd(hi, hi, acc);
             }
-            s = Vector256.Sum(acc);
+            (l0, l1, l2, l3) = (acc.GetElement(0), acc.GetElement(1), acc.GetElement(2), acc.GetElement(3));
         }
+        else
+        {
+            for (; i <= x.Length - 8; i += 8)
+            {
+                l0 += (double)x[i] * x[i];
+                l1 += (double)x[i + 1] * x[i + 1];
+                l2 += (double)x[i + 2] * x[i + 2];
+                l3 += (double)x[i + 3] * x[i + 3];
+                l0 += (double)x[i + 4] * x[i + 4];
+                l1 += (double)x[i + 5] * x[i + 5];
+                l2 += (double)x[i + 6] * x[i + 6];
+                l3 += (double)x[i + 7] * x[i + 7];
+            }
+        }
+        double s = (l0 + l1) + (l2 + l3);
         for (; i < x.Length; i++) s += (double)x[i] * x[i];
         return s;
     }
