@@ -22,12 +22,19 @@ namespace Xent.Kernels;
 /// </remarks>
 internal static unsafe partial class Gemm
 {
-    /// <summary>Depth of one packed slice (products summed in registers before C is updated).</summary>
-    private const int KC = 256;
+    /// <summary>
+    /// Depth of one packed slice (products summed in registers before C is updated). An A micro-panel of 14×512 floats
+    /// (28 KiB) still sits in a 32 KiB L1; deeper slices update C and pack half as often as 256-deep ones, and cut the
+    /// barriers of a parallel product in half: SGEMM 2048³ 4–6% faster on Zen 4, on one thread and on two.
+    /// </summary>
+    private const int KC = 512;
     /// <summary>Target row count of a packed A block.</summary>
     private const int MCTarget = 224;
-    /// <summary>Maximum columns of a packed B panel: KC×NC floats (1 MiB) stay in a core's L2.</summary>
-    private const int NC = 1024;
+    /// <summary>
+    /// Maximum columns of a packed B panel (KC×NC floats, 4 MiB: its micro-panels stream from L2 and L3, each used by a
+    /// whole A block). Wider panels mean fewer packing and barrier rounds; 2048 measured 3% faster than 1024 at 2048³.
+    /// </summary>
+    private const int NC = 2048;
     /// <summary>Below this many flops a call runs on the calling thread only.</summary>
     private const long ParallelMinFlops = 4_000_000;
     /// <summary>Flops per column tile when few rows are split by columns (2..8 tiles).</summary>
@@ -187,7 +194,7 @@ internal static unsafe partial class Gemm
         {
             MR = MicroRows(p.Path);
             NR = MicroCols(p.Path);
-            // Even slices: a k of 300 runs as 152+148 rather than 256+44.
+            // Even slices: a k of 600 runs as 300+300 rather than 512+88.
             int kBlocks = (p.K + Gemm.KC - 1) / Gemm.KC;
             KC = RoundUp((p.K + kBlocks - 1) / kBlocks, 4);
             MC = Math.Max(MR, MCTarget / MR * MR);
