@@ -36,7 +36,7 @@ internal sealed record LinearCeBenchResult(
 /// around the timed call, plus the unfused buffers (an upper bound on what was held at once, since it sums every
 /// allocation). The three paths take
 /// turns within each round, so that a slow spell on a shared machine falls on all of them alike. Sgemm's per-thread
-/// packing buffers are allocated once per thread and reused, so they are in neither count (≈ 1–4 MiB
+/// packing buffers are allocated once per thread and reused, so they are in neither count (up to ≈ 4.5 MiB
 /// per thread, the same for both paths).
 /// </summary>
 internal static class LinearCeBench
