@@ -34,10 +34,9 @@ internal sealed record LinearCeBenchResult(
 /// favourable case: it never pays for faulting them in). Outputs (loss, dH, dW) are allocated once outside
 /// the timed call and are not extra: both paths produce them. The cross-check is GC.GetTotalAllocatedBytes
 /// around the timed call, plus the unfused buffers (an upper bound on what was held at once, since it sums every
-/// allocation). The three paths take
-/// turns within each round, so that a slow spell on a shared machine falls on all of them alike. Sgemm's per-thread
-/// packing buffers are allocated once per thread and reused, so they are in neither count (up to ≈ 4.5 MiB
-/// per thread, the same for both paths).
+/// allocation). The three paths take turns within each round, so that a slow spell on a shared machine falls on all of
+/// them alike. Sgemm's per-thread packing buffers are allocated once per thread and reused, so they are in neither count
+/// (up to ≈ 4.5 MiB per thread, the same for both paths).
 /// </summary>
 internal static class LinearCeBench
 {
@@ -129,11 +128,11 @@ internal static class LinearCeBench
         double? unfusedMs = s.Unfused ? Median(unfusedTimes) : null;
         double? unfusedPeak = s.Unfused ? 2.0 * s.N * s.V * sizeof(float) / MiB : null;
         double? unfusedGcMiB = s.Unfused ? (unfusedGc + bufferBytes) / MiB : null;
-        double? pairedSpeedup = s.Unfused ? Median(ratios) : null;
+        double? pairedRatio = s.Unfused ? Median(ratios) : null;
         Collect();
         return new LinearCeBenchResult(s, KernelParallel.MaxThreads, resolved, chunking.GradientRows(s.N, s.V, s.D),
             Median(fusedTimes), Median(recomputeTimes), recomputePeak / MiB, fusedPeak / MiB, fusedGc / MiB, fusedLoss,
-            unfusedMs, unfusedPeak, unfusedGcMiB, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB, pairedSpeedup);
+            unfusedMs, unfusedPeak, unfusedGcMiB, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB, pairedRatio);
     }
 
     /// <summary>Forward, then backward recomputing the logits; returns the bytes saved between the two (2·N floats).</summary>
