@@ -20,18 +20,19 @@ public static class GradClipping
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "max_norm must be positive.");
-        // The enumerable may be lazy (Module.Parameters), so it is read once; the list is per call and small.
-        var grads = new List<Tensor>();
-        foreach (var p in parameters)
-            if (p.Grad is { } g) grads.Add(g);
+        // A list is walked twice as it is (Trainer passes its cached array: no allocation per step); a lazy enumerable
+        // (Module.Parameters) is read once into a small list.
+        IReadOnlyList<Parameter> list = parameters as IReadOnlyList<Parameter> ?? [.. parameters];
         double sq = 0;
-        foreach (var g in grads) sq += SumOfSquares(g.Data);
+        for (int i = 0; i < list.Count; i++)
+            if (list[i].Grad is { } g) sq += SumOfSquares(g.Data);
         double norm = Math.Sqrt(sq);
         double coef = maxNorm / (norm + 1e-6);
         if (coef < 1)
         {
             float c = (float)coef;
-            foreach (var g in grads) TensorPrimitives.Multiply(g.Data, c, g.Data);
+            for (int i = 0; i < list.Count; i++)
+                if (list[i].Grad is { } g) TensorPrimitives.Multiply(g.Data, c, g.Data);
         }
         return norm;
     }

@@ -22,6 +22,7 @@ namespace Xent.Training;
 public sealed class Trainer
 {
     private readonly Module _model;
+    private readonly Parameter[] _parameters; // the model's, read once: clipping walks them every step
     private readonly Optimizer _optimizer;
     private readonly Func<Tensor, Tensor, Tensor> _criterion;
     private readonly List<MetricsRow> _rows = [];
@@ -37,6 +38,7 @@ public sealed class Trainer
     public Trainer(Module model, Optimizer optimizer, Func<Tensor, Tensor, Tensor> criterion, TrainerOptions options)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
+        _parameters = [.. model.Parameters()];
         _optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
         _criterion = criterion ?? throw new ArgumentNullException(nameof(criterion));
         Options = options ?? throw new ArgumentNullException(nameof(options));
@@ -255,7 +257,7 @@ public sealed class Trainer
                     throw new TrainingDivergedException(stopAll, epoch, batch, loss);
             }
             // Clipping and the schedule act on the (rank-averaged) gradients.
-            if (Options.ClipGradNorm is { } maxNorm) GradClipping.ClipGradNorm(_model.Parameters(), maxNorm);
+            if (Options.ClipGradNorm is { } maxNorm) GradClipping.ClipGradNorm(_parameters, maxNorm);
             if (!Options.Schedule.IsConstant)
             {
                 double f = Options.Schedule.Factor(epoch, batch, limit, Options.Epochs);
