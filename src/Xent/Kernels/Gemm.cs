@@ -10,8 +10,9 @@ namespace Xent.Kernels;
 /// </summary>
 /// <remarks>
 /// The fast path follows the BLIS/GotoBLAS scheme: op(B) is packed into KC×NC blocks of NR-column
-/// panels (1 MiB, kept in L2) and op(A) into MR-row panels (per-thread 64-byte-aligned buffers reused
-/// across calls; row-major A and transposed B are packed with in-register 16×16 transposes), and a
+/// panels (up to 512×2048 floats, streamed from L2 and L3) and op(A) into MR-row panels (per-thread
+/// 64-byte-aligned buffers reused across calls; row-major A and transposed B are packed with in-register
+/// 16×16 transposes), and a
 /// register-tiled micro-kernel (14×32 with AVX-512 plus 8/4-row and 16-column edge variants, 6×16 with
 /// AVX2+FMA, scalar otherwise) sums each KC-long slice of the dot products with fused multiply-adds
 /// before adding it into C. Threads share one packed B block and take row blocks of C (tall problems),
