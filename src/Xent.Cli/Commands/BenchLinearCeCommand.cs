@@ -39,7 +39,8 @@ internal static class BenchLinearCeCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var command =
             new Command("linear-ce",
-            "Fused linear + cross-entropy (no N×V logits) against the materialised path: median time and peak extra memory.")
+            "Fused linear + cross-entropy (no N×V logits) against the materialised path: median time, peak extra memory, and the "
+            + "fused/unfused ratio paired by round.")
         {
             n, d, v, runs, warmup, threads, noUnfused, rowChunk, vocabChunk, partitions, scratch, json,
         };
