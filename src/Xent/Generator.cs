@@ -2,7 +2,7 @@ namespace Xent;
 
 /// <summary>
 /// A seedable pseudo-random generator (xoshiro256**) for tensor creation, shuffling, dropout and
-/// initialisation. The same seed gives the same stream on every machine and thread count.
+/// initialisation. The same random seed gives the same stream on every machine and thread count.
 /// Streams differ from PyTorch's: a random seed reproduces Xent runs, not PyTorch runs.
 /// </summary>
 public sealed class Generator

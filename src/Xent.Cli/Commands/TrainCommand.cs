@@ -99,7 +99,7 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume")
             { Description =
             "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an " +
-            "uninterrupted run with the same seed ends" };
+            "uninterrupted run with the same random seed ends" };
         var limitBatches = new Option<int?>("--limit-batches")
             { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).

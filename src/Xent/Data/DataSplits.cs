@@ -9,7 +9,7 @@ public static class DataSplits
     /// Splits <paramref name="dataset"/>'s positions into a training part and a held-out part of about
     /// <paramref name="fraction"/> of the samples. Single-label data is split class by class: round(n_c · fraction)
     /// samples of class c are held out, at least one when the class has two or more (so every class is seen in both
-    /// parts when it can be). Multi-label data is split uniformly. Both lists come back sorted; the same seed gives the same split.
+    /// parts when it can be). Multi-label data is split uniformly. Both lists come back sorted; the same random seed gives the same split.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="fraction"/> is not in (0, 1).</exception>
     /// <exception cref="InvalidDataException">The dataset is too small to hold out anything and keep something to train on.</exception>

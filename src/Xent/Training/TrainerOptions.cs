@@ -6,7 +6,9 @@ public sealed class TrainerOptions
     /// <summary>Last epoch to train (1-based, inclusive); a resumed run continues up to it.</summary>
     public int Epochs { get; init; } = 5;
 
-    /// <summary>The run's seed: data order and dropout masks of epoch e derive from (seed, e) through <see cref="RunSeeds"/>.</summary>
+    /// <summary>
+    /// The run's random seed: data order and dropout masks of epoch e derive from (seed, e) through <see cref="RunSeeds"/>.
+    /// </summary>
     public long Seed { get; init; } = 1;
 
     /// <summary>Number of classes (for the ln C check and the metrics).</summary>
