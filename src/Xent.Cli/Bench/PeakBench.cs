@@ -54,12 +54,12 @@ internal static class PeakBench
     // The accumulators are distinct locals, so that the JIT keeps each in its own register (it compiles the method once per
     // vector width), with distinct starting values, so that it cannot merge identical chains.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Chains<TV, TOps>(float seed) where TOps : struct, IVectorOps<TV>
+    private static float Chains<TV, TOps>(float first) where TOps : struct, IVectorOps<TV>
     {
         TV x = TOps.Create(0.999999f), y = TOps.Create(1e-7f);
-        TV a0 = TOps.Create(seed), a1 = TOps.Create(seed + 1), a2 = TOps.Create(seed + 2), a3 = TOps.Create(seed + 3),
-            a4 = TOps.Create(seed + 4), a5 = TOps.Create(seed + 5), a6 = TOps.Create(seed + 6), a7 = TOps.Create(seed + 7),
-            a8 = TOps.Create(seed + 8), a9 = TOps.Create(seed + 9), a10 = TOps.Create(seed + 10), a11 = TOps.Create(seed + 11);
+        TV a0 = TOps.Create(first), a1 = TOps.Create(first + 1), a2 = TOps.Create(first + 2), a3 = TOps.Create(first + 3),
+            a4 = TOps.Create(first + 4), a5 = TOps.Create(first + 5), a6 = TOps.Create(first + 6), a7 = TOps.Create(first + 7),
+            a8 = TOps.Create(first + 8), a9 = TOps.Create(first + 9), a10 = TOps.Create(first + 10), a11 = TOps.Create(first + 11);
         for (long i = 0; i < Trips; i++)
         {
             a0 = TOps.Fma(a0, x, y); a1 = TOps.Fma(a1, x, y); a2 = TOps.Fma(a2, x, y); a3 = TOps.Fma(a3, x, y);

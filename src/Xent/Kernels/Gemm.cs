@@ -12,10 +12,9 @@ namespace Xent.Kernels;
 /// The fast path follows the BLIS/GotoBLAS scheme: op(B) is packed into KC×NC blocks of NR-column
 /// panels (up to 512×2048 floats, streamed from L2 and L3) and op(A) into MR-row panels (per-thread
 /// 64-byte-aligned buffers reused across calls; row-major A and transposed B are packed with in-register
-/// 16×16 transposes), and a
-/// register-tiled micro-kernel (14×32 with AVX-512 plus 8/4-row and 16-column edge variants, 6×16 with
-/// AVX2+FMA, scalar otherwise) sums each KC-long slice of the dot products with fused multiply-adds
-/// before adding it into C. Threads share one packed B block and take row blocks of C (tall problems),
+/// 16×16 transposes), and a register-tiled micro-kernel (14×32 with AVX-512 plus 8/4-row and 16-column
+/// edge variants, 6×16 with AVX2+FMA, scalar otherwise) sums each KC-long slice of the dot products with
+/// fused multiply-adds before adding it into C. Threads share one packed B block and take row blocks of C (tall problems),
 /// or take column tiles that each run the whole k loop (few rows). Neither split changes the order in
 /// which products are summed along k, so results are bit-identical for any
 /// <see cref="KernelParallel.MaxThreads"/>. Problems whose C is at most 16 rows or columns, or that are tiny,
