@@ -36,19 +36,24 @@ internal static class BenchLinearCeCommand
             Description = "Scratch budget of the fused (training) path in MiB (0: automatic, 12 MiB at the default size).",
             DefaultValueFactory = _ => 0,
         };
+        var packed = new Option<bool>("--packed-operands")
+        {
+            Description = "Send the fused path's products through the GEMM's packing instead of reading W, H and G in place "
+                + "(the same results; to measure what reading in place saves).",
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var command =
             new Command("linear-ce",
             "Fused linear + cross-entropy (no N×V logits) against the materialised path: median time, peak extra memory, and the "
             + "fused/unfused ratio paired by round.")
         {
-            n, d, v, runs, warmup, threads, noUnfused, rowChunk, vocabChunk, partitions, scratch, json,
+            n, d, v, runs, warmup, threads, noUnfused, rowChunk, vocabChunk, partitions, scratch, packed, json,
         };
         command.SetAction(pr =>
         {
             var s = new LinearCeBenchSettings(pr.GetValue(n), pr.GetValue(d), pr.GetValue(v), pr.GetValue(runs), pr.GetValue(warmup),
                 !pr.GetValue(noUnfused), pr.GetValue(rowChunk), pr.GetValue(vocabChunk), pr.GetValue(partitions), Seed: 1,
-                TrainingScratchBytes: (long)(pr.GetValue(scratch) * 1024 * 1024));
+                TrainingScratchBytes: (long)(pr.GetValue(scratch) * 1024 * 1024), PackedOperands: pr.GetValue(packed));
             if (s.N <= 0 || s.D <= 0 || s.V <= 0 || s.Runs <= 0 || s.Warmup < 0 || !(pr.GetValue(scratch) >= 0)
                 || (long)s.N * s.V > int.MaxValue && s.Unfused || (long)s.V * s.D > int.MaxValue)
             {
@@ -78,7 +83,7 @@ internal static class BenchLinearCeCommand
             ["fused_loss"] = r.FusedLoss,
             ["unfused_median_ms"] = Round(r.UnfusedMedianMs), ["unfused_peak_extra_mib"] = Round(r.UnfusedPeakExtraMiB),
             ["unfused_gc_allocated_extra_mib"] = Round(r.UnfusedGcAllocatedExtraMiB), ["unfused_loss"] = r.UnfusedLoss,
-            ["paired_unfused_over_fused"] = Round(r.PairedUnfusedOverFused),
+            ["paired_unfused_over_fused"] = Round(r.PairedUnfusedOverFused), ["packed_operands"] = r.Settings.PackedOperands,
         };
         return JsonSerializer.Serialize(o);
     }
@@ -103,7 +108,8 @@ internal static class BenchLinearCeCommand
         lines.Add(string.Format(ci,
             "{0,-9} {1,12:F1} {2,18:F2}   (forward, then backward recomputing the logits; 'none' and inference use its forward)",
             "recompute", r.RecomputeMedianMs, r.RecomputePeakExtraMiB));
-        lines.Add(string.Format(ci, "fused (training path): blocks of {0} rows x all {1} classes", r.GradientRows, r.Settings.V));
+        lines.Add(string.Format(ci, "fused (training path): blocks of {0} rows x all {1} classes{2}", r.GradientRows, r.Settings.V,
+            r.Settings.PackedOperands ? ", products through the GEMM's packing (--packed-operands)" : ""));
         if (r.PairedUnfusedOverFused is double paired)
             lines.Add(string.Format(ci,
                 "fused against unfused, paired by round: {0:F3}x (median of unfused / fused time in the same round)", paired));

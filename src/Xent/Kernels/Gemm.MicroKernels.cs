@@ -19,20 +19,24 @@ internal static unsafe partial class Gemm
     /// Runs the smallest AVX-512 tile covering <paramref name="rows"/>×<paramref name="cols"/> of a
     /// 14x32 panel pair. Returns false when no variant fits exactly (the caller then uses scratch).
     /// </summary>
-    private static void Kernel512Edge(int rows, int cols, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    private static void Kernel512Edge(int rows, int cols, int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta,
+        int mode)
     {
         bool narrow = cols <= 16;
         if (rows <= 4)
         {
-            if (narrow) Kernel512_4x16(kc, a, b, c, ldc, alpha, beta, mode); else Kernel512_4x32(kc, a, b, c, ldc, alpha, beta, mode);
+            if (narrow) Kernel512_4x16(kc, a, b, ldb, c, ldc, alpha, beta, mode);
+            else Kernel512_4x32(kc, a, b, ldb, c, ldc, alpha, beta, mode);
         }
         else if (rows <= 8)
         {
-            if (narrow) Kernel512_8x16(kc, a, b, c, ldc, alpha, beta, mode); else Kernel512_8x32(kc, a, b, c, ldc, alpha, beta, mode);
+            if (narrow) Kernel512_8x16(kc, a, b, ldb, c, ldc, alpha, beta, mode);
+            else Kernel512_8x32(kc, a, b, ldb, c, ldc, alpha, beta, mode);
         }
         else
         {
-            if (narrow) Kernel512_14x16(kc, a, b, c, ldc, alpha, beta, mode); else Kernel512(kc, a, b, c, ldc, alpha, beta, mode);
+            if (narrow) Kernel512_14x16(kc, a, b, ldb, c, ldc, alpha, beta, mode);
+            else Kernel512(kc, a, b, ldb, c, ldc, alpha, beta, mode);
         }
     }
 
@@ -40,9 +44,14 @@ internal static unsafe partial class Gemm
     private static (int Rows, int Cols) Kernel512EdgeExtent(int rows, int cols) =>
         (rows <= 4 ? 4 : rows <= 8 ? 8 : MR512, cols <= 16 ? 16 : 32);
 
-    /// <summary>14x32 register tile: C[14,32] (op) alpha·Σ_k Ap[k,·]ᵀBp[k,·] over the packed panels.</summary>
+    /// <summary>
+    /// 14x32 register tile: C[14,32] (op) alpha·Σ_k Ap[k,·]ᵀBp[k,·]. Step k reads 14 values of A from a + k·lda and 32 of B
+    /// from b + k·ldb: packed panels (lda = 14, ldb = 32), or A's columns and B's rows in place (Gemm.InPlace.cs). The AVX-512
+    /// edge variants take the same B stride over a packed A.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    private static void Kernel512(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta, int mode,
+        int lda = MR512)
     {
         // Start fetching the C tile now; it is only needed after the k loop.
         Sse.Prefetch0(c + 0 * ldc); Sse.Prefetch0(c + 0 * ldc + 16);
@@ -105,7 +114,7 @@ internal static unsafe partial class Gemm
               c12_1 = Vector512.FusedMultiplyAdd(av, b1, c12_1); }
             { Vector512<float> av = Vector512.Create(a[13]); c13_0 = Vector512.FusedMultiplyAdd(av, b0, c13_0);
               c13_1 = Vector512.FusedMultiplyAdd(av, b1, c13_1); }
-            a += MR512; b += NR512;
+            a += lda; b += ldb;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
         Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 16, c0_1, al, be, mode);
@@ -126,7 +135,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>Edge variant: the first 14 rows and 16 columns of the 14x32 tile (same panels, same per-element operations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512_14x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    private static void Kernel512_14x16(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta, int mode)
     {
         Vector512<float> c0_0 = default;
         Vector512<float> c1_0 = default;
@@ -159,7 +168,7 @@ internal static unsafe partial class Gemm
             { Vector512<float> av = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(av, b0, c11_0); }
             { Vector512<float> av = Vector512.Create(a[12]); c12_0 = Vector512.FusedMultiplyAdd(av, b0, c12_0); }
             { Vector512<float> av = Vector512.Create(a[13]); c13_0 = Vector512.FusedMultiplyAdd(av, b0, c13_0); }
-            a += MR512; b += NR512;
+            a += MR512; b += ldb;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
         Store(c + 0 * ldc + 0, c0_0, al, be, mode);
@@ -180,7 +189,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>Edge variant: the first 8 rows and 32 columns of the 14x32 tile (same panels, same per-element operations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512_8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    private static void Kernel512_8x32(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta, int mode)
     {
         Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
         Vector512<float> c1_0 = default; Vector512<float> c1_1 = default;
@@ -210,7 +219,7 @@ internal static unsafe partial class Gemm
               c6_1 = Vector512.FusedMultiplyAdd(av, b1, c6_1); }
             { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0);
               c7_1 = Vector512.FusedMultiplyAdd(av, b1, c7_1); }
-            a += MR512; b += NR512;
+            a += MR512; b += ldb;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
         Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 16, c0_1, al, be, mode);
@@ -225,7 +234,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>Edge variant: the first 8 rows and 16 columns of the 14x32 tile (same panels, same per-element operations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512_8x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    private static void Kernel512_8x16(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta, int mode)
     {
         Vector512<float> c0_0 = default;
         Vector512<float> c1_0 = default;
@@ -246,7 +255,7 @@ internal static unsafe partial class Gemm
             { Vector512<float> av = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(av, b0, c5_0); }
             { Vector512<float> av = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(av, b0, c6_0); }
             { Vector512<float> av = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(av, b0, c7_0); }
-            a += MR512; b += NR512;
+            a += MR512; b += ldb;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
         Store(c + 0 * ldc + 0, c0_0, al, be, mode);
@@ -261,7 +270,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>Edge variant: the first 4 rows and 32 columns of the 14x32 tile (same panels, same per-element operations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512_4x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    private static void Kernel512_4x32(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta, int mode)
     {
         Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
         Vector512<float> c1_0 = default; Vector512<float> c1_1 = default;
@@ -279,7 +288,7 @@ internal static unsafe partial class Gemm
               c2_1 = Vector512.FusedMultiplyAdd(av, b1, c2_1); }
             { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0);
               c3_1 = Vector512.FusedMultiplyAdd(av, b1, c3_1); }
-            a += MR512; b += NR512;
+            a += MR512; b += ldb;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
         Store(c + 0 * ldc + 0, c0_0, al, be, mode); Store(c + 0 * ldc + 16, c0_1, al, be, mode);
@@ -290,7 +299,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>Edge variant: the first 4 rows and 16 columns of the 14x32 tile (same panels, same per-element operations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512_4x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
+    private static void Kernel512_4x16(int kc, float* a, float* b, int ldb, float* c, int ldc, float alpha, float beta, int mode)
     {
         Vector512<float> c0_0 = default;
         Vector512<float> c1_0 = default;
@@ -303,7 +312,7 @@ internal static unsafe partial class Gemm
             { Vector512<float> av = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(av, b0, c1_0); }
             { Vector512<float> av = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(av, b0, c2_0); }
             { Vector512<float> av = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(av, b0, c3_0); }
-            a += MR512; b += NR512;
+            a += MR512; b += ldb;
         }
         Vector512<float> al = Vector512.Create(alpha), be = Vector512.Create(beta);
         Store(c + 0 * ldc + 0, c0_0, al, be, mode);

@@ -325,11 +325,11 @@ internal static unsafe partial class Gemm
                     var (er, ec) = Kernel512EdgeExtent(mrr, nrr);
                     if (er == mrr && ec == nrr)
                     {
-                        Kernel512Edge(mrr, nrr, kc, ap, bp, cp, p.Ldc, p.Alpha, p.Beta, mode);
+                        Kernel512Edge(mrr, nrr, kc, ap, bp, nr, cp, p.Ldc, p.Alpha, p.Beta, mode);
                     }
                     else
                     {
-                        Kernel512Edge(mrr, nrr, kc, ap, bp, tile, nr, 1f, 0f, 0);
+                        Kernel512Edge(mrr, nrr, kc, ap, bp, nr, tile, nr, 1f, 0f, 0);
                         MergeEdge(tile, nr, cp, p.Ldc, mrr, nrr, p.Alpha, p.Beta, mode);
                     }
                 }
@@ -350,7 +350,7 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MicroKernel(GemmPath path, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta, int mode)
     {
-        if (path == GemmPath.Avx512) Kernel512(kc, a, b, c, ldc, alpha, beta, mode);
+        if (path == GemmPath.Avx512) Kernel512(kc, a, b, NR512, c, ldc, alpha, beta, mode);
         else if (path == GemmPath.Avx2) Kernel256(kc, a, b, c, ldc, alpha, beta, mode);
         else KernelScalar(kc, a, b, c, ldc, alpha, beta, mode);
     }

@@ -22,11 +22,15 @@ internal static unsafe partial class LinearCrossEntropyKernel
     /// H[next]·W[c]ᵀ overwrite G[:, c], which is no longer needed. So W is read from memory once per block
     /// (streamed in sequentially before its first, strided use) and each chunk serves two GEMMs back to back
     /// while it is hot: 3 GEMM passes over N·V·D in all, every GEMM
-    /// single-threaded on a cache-sized problem. Every sum has an order fixed by the problem size: dH adds
-    /// a partition's chunks in order and the partitions' partials in order, dW and db add blocks in row
-    /// order, the loss is summed in row order; none depends on <see cref="KernelParallel.MaxThreads"/>.
+    /// single-threaded on a cache-sized problem. The products read W, H and G where they are stored
+    /// (<see cref="ReadOperandsInPlace"/>; the next block's logits as (W[c]·H[next]ᵀ)ᵀ, against H[next] packed once per
+    /// block), so no chunk of W is copied; where they cannot, they go through Sgemm, which gives the same bits.
+    /// Every sum has an order fixed by the problem size: dH adds a partition's chunks in order and the partitions'
+    /// partials in order, dW and db add blocks in row order, the loss is summed in row order; none depends on
+    /// <see cref="KernelParallel.MaxThreads"/>.
     /// Scratch (counted by <paramref name="meter"/>): the block, (partitions − 1) rows × D partial dH,
-    /// N floats of row losses and, with a cap, one V-float row per thread.
+    /// N floats of row losses and, with a cap, one V-float row per thread; the packed H[next] (rows × D floats per thread)
+    /// is packing scratch like Sgemm's own and is not counted.
     /// </remarks>
     /// <exception cref="ArgumentException">Shapes disagree or an option is out of range.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds.</exception>
@@ -106,26 +110,19 @@ internal static unsafe partial class LinearCrossEntropyKernel
                     KernelParallel.ForChunks(parts, 1, (part, _, _) =>
                     {
                         float* dh = gh == null ? null : part == 0 ? gh + (long)blockStart * dim : dhPartial + (long)(part - 1) * nb * dim;
+                        float* nextPacked = nextRows > 0 ? PackRowsForLogits(in pr, next, nextRows) : null;
                         int first = pr.FirstChunk(part);
                         for (int ch = first; ch < pr.FirstChunk(part + 1); ch++)
                         {
                             int c0 = ch * vb, vc = Math.Min(vb, v - c0);
-                            var g = new ReadOnlySpan<float>(logits + c0, (nr - 1) * v + vc);
-                            var wc = new ReadOnlySpan<float>(pr.W + (long)c0 * dim, vc * dim);
                             // dW and db first, so that the two products that read W[c] (dH, then the next block's
                             // logits) run back to back and the second finds W[c] in cache. The order of the three
                             // products does not change any sum.
-                            if (gw != null)
-                                Gemm.Sgemm(true, false, vc, dim, nr, 1f, g, v,
-                                    new ReadOnlySpan<float>(pr.H + (long)blockStart * dim, nr * dim), dim,
-                                    blockStart == 0 ? 0f : 1f, new Span<float>(gw + (long)c0 * dim, vc * dim), dim, pr.InnerParallel,
-                                    Gemm.BestPath);
+                            if (gw != null) AddWeightGradient(in pr, logits + c0, blockStart, nr, c0, vc, gw + (long)c0 * dim);
                             if (gb != null) AddColumnSums(logits + c0, nr, v, vc, gb + c0);
-                            if (dh != null || nextRows > 0) StreamIn(wc);
-                            if (dh != null)
-                                Gemm.Sgemm(false, false, nr, dim, vc, 1f, g, v, wc, dim, ch == first ? 0f : 1f,
-                                    new Span<float>(dh, nr * dim), dim, pr.InnerParallel, Gemm.BestPath);
-                            if (nextRows > 0) Logits(in pr, next, nextRows, c0, vc, logits + c0, v);
+                            if (dh != null || nextRows > 0) StreamIn(new ReadOnlySpan<float>(pr.W + (long)c0 * dim, vc * dim));
+                            if (dh != null) AddHiddenGradient(in pr, logits + c0, nr, c0, vc, ch == first, dh);
+                            if (nextRows > 0) NextLogits(in pr, next, nextRows, nextPacked, c0, vc, logits + c0);
                         }
                     });
                     if (gh != null)
@@ -145,6 +142,95 @@ internal static unsafe partial class LinearCrossEntropyKernel
         finally
         {
             Release(meter, blockBytes + partialBytes + lossBytes + rowBytes);
+        }
+    }
+
+    /// <summary>
+    /// Whether the products read W, H and G where they are stored (Gemm.InPlace.cs) rather than through Sgemm, which packs both
+    /// operands of every product: a 1 MiB chunk of W twice per block. Both give the same bits; tests switch this off to compare.
+    /// In place needs the AVX-512 micro-kernels, D a multiple of 32 and products on the partition's own thread (no spare
+    /// threads), and each product must be one that Sgemm runs on its packed path (not Gemm.Small.cs).
+    /// </summary>
+    internal static bool ReadOperandsInPlace = true;
+
+    private static bool InPlace(in Problem p) =>
+        ReadOperandsInPlace && !p.InnerParallel && Gemm.CanReadInPlace(p.D, Gemm.BestPath);
+
+    /// <summary>dW[c] = (or += after the first block) G[:, c]ᵀ·H[block] for the block's rows from <paramref name="r0"/>.</summary>
+    private static void AddWeightGradient(in Problem p, float* g, int r0, int rows, int c0, int vc, float* dw)
+    {
+        int d = p.D, v = p.V;
+        float beta = r0 == 0 ? 0f : 1f;
+        if (InPlace(in p) && !Gemm.UsesSmallPath(true, false, vc, d, rows))
+        {
+            Gemm.SgemmAtBInPlace(g, v, vc, d, rows, p.H + (long)r0 * d, d, beta, dw, d);
+            return;
+        }
+        Gemm.Sgemm(true, false, vc, d, rows, 1f, new ReadOnlySpan<float>(g, (rows - 1) * v + vc), v,
+            new ReadOnlySpan<float>(p.H + (long)r0 * d, rows * d), d, beta, new Span<float>(dw, vc * d), d, p.InnerParallel,
+            Gemm.BestPath);
+    }
+
+    /// <summary>dH[block] = (or += after the partition's first chunk) G[:, c]·W[c].</summary>
+    private static void AddHiddenGradient(in Problem p, float* g, int rows, int c0, int vc, bool firstChunk, float* dh)
+    {
+        int d = p.D, v = p.V;
+        float beta = firstChunk ? 0f : 1f;
+        float* w = p.W + (long)c0 * d;
+        if (InPlace(in p) && !Gemm.UsesSmallPath(false, false, rows, d, vc))
+        {
+            var gRows = new Gemm.MatrixRows(g, v, Gemm.BestPath);
+            Gemm.SgemmBInPlace(ref gRows, rows, d, vc, w, d, beta, dh, d);
+            return;
+        }
+        Gemm.Sgemm(false, false, rows, d, vc, 1f, new ReadOnlySpan<float>(g, (rows - 1) * v + vc), v,
+            new ReadOnlySpan<float>(w, vc * d), d, beta, new Span<float>(dh, rows * d), d, p.InnerParallel, Gemm.BestPath);
+    }
+
+    /// <summary>
+    /// The next block's rows as the packed right operand of <see cref="NextLogits"/> (Hᵀ, in a per-thread buffer that the
+    /// partition's products leave alone), or null when its logits go through Sgemm.
+    /// </summary>
+    private static float* PackRowsForLogits(in Problem p, int r0, int rows)
+    {
+        if (!InPlace(in p)) return null;
+        float* dst = RowPack.Get(Gemm.PackedBLength(rows, p.D, Gemm.BestPath) + 16);
+        Gemm.PackAllB(true, rows, p.D, new ReadOnlySpan<float>(p.H + (long)r0 * p.D, rows * p.D), p.D, dst, Gemm.BestPath);
+        return dst;
+    }
+
+    /// <summary>
+    /// The next block's logits for chunk c into the block buffer (rows of stride V): with the rows packed, Cᵀ = W[c]·Hᵀ with
+    /// W[c] read in place and the tile stored transposed; otherwise <see cref="Logits(in Problem, int, int, int, int, float*, int)"/>.
+    /// </summary>
+    private static void NextLogits(in Problem p, int r0, int rows, float* packedRows, int c0, int vc, float* y)
+    {
+        if (packedRows == null || Gemm.UsesSmallPath(false, true, rows, vc, p.D))
+        {
+            Logits(in p, r0, rows, c0, vc, y, p.V);
+            return;
+        }
+        Gemm.SgemmTransposedOut(p.W + (long)c0 * p.D, p.D, vc, rows, p.D, packedRows, y, p.V);
+        LogitsEpilogue(in p, rows, c0, vc, y, p.V);
+    }
+
+    /// <summary>
+    /// A per-thread, 64-byte-aligned buffer for <see cref="PackRowsForLogits"/>: packing scratch like Gemm's own (at most
+    /// D × rows-per-block floats, 192 KiB at the default size), so it is not counted against the block's budget.
+    /// </summary>
+    private static class RowPack
+    {
+        [ThreadStatic] private static float[]? t_array;
+        [ThreadStatic] private static nint t_aligned;
+
+        public static float* Get(long length)
+        {
+            if (t_array == null || t_array.Length < length + 16)
+            {
+                t_array = GC.AllocateUninitializedArray<float>(checked((int)length + 16), pinned: true);
+                fixed (float* p = t_array) t_aligned = ((nint)p + 63) & ~(nint)63;
+            }
+            return (float*)t_aligned;
         }
     }
 

@@ -489,7 +489,15 @@ internal static unsafe partial class LinearCrossEntropyKernel
         var y = new Span<float>(buf, (nr - 1) * ldy + vc);
         Gemm.Sgemm(false, true, nr, vc, d, 1f, new ReadOnlySpan<float>(p.H + (long)r0 * d, nr * d), d,
             new ReadOnlySpan<float>(p.W + (long)c0 * d, vc * d), d, 0f, y, ldy, p.InnerParallel, Gemm.BestPath);
+        LogitsEpilogue(in p, nr, c0, vc, buf, ldy);
+    }
+
+    /// <summary>Adds the bias and applies the cap to an (nr, vc) block of products at <paramref name="buf"/>
+    /// (row stride <paramref name="ldy"/>).</summary>
+    private static void LogitsEpilogue(in Problem p, int nr, int c0, int vc, float* buf, int ldy)
+    {
         if (p.Bias == null && p.Cap <= 0f) return;
+        var y = new Span<float>(buf, (nr - 1) * ldy + vc);
         var bias = p.Bias == null ? default : new ReadOnlySpan<float>(p.Bias + c0, vc);
         for (int rr = 0; rr < nr; rr++)
         {

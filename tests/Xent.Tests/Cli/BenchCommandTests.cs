@@ -138,6 +138,23 @@ public sealed class BenchCommandTests
         Assert.Equal(expected, o.GetProperty("paired_unfused_over_fused").GetDouble(), 0.01 * expected + 0.002);
     }
 
+    [Fact]
+    public void LinearCePackedOperandsChangeNoResult()
+    {
+        // Two partitions of 512-class chunks, so that the products read their operands in place unless told to pack them (with
+        // more threads than partitions they would take the GEMM's threads instead); both ways give the same bits.
+        string[] args = ["bench", "linear-ce", "--n", "96", "--d", "64", "--v", "2000", "--vocab-chunk", "512", "--partitions", "2",
+            "--runs", "1", "--warmup", "0", "--no-unfused", "--json"];
+        var inPlace = CliRunner.Run(args);
+        var packed = CliRunner.Run([.. args, "--packed-operands"]);
+        Assert.True(inPlace.ExitCode == 0 && packed.ExitCode == 0, inPlace.Stderr + packed.Stderr);
+        var a = JsonDocument.Parse(inPlace.Stdout).RootElement;
+        var b = JsonDocument.Parse(packed.Stdout).RootElement;
+        Assert.False(a.GetProperty("packed_operands").GetBoolean());
+        Assert.True(b.GetProperty("packed_operands").GetBoolean());
+        Assert.Equal(a.GetProperty("fused_loss").GetDouble(), b.GetProperty("fused_loss").GetDouble());
+    }
+
     [Theory]
     [InlineData("ce", "--n", "0")]
     [InlineData("gemm", "--repeats", "0")]

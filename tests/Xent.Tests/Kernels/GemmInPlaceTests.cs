@@ -1,0 +1,147 @@
+using Xent.Kernels;
+using Xunit;
+using static Xent.Tests.Kernels.KernelTestUtil;
+
+namespace Xent.Tests.Kernels;
+
+/// <summary>
+/// The products that read their operands in place (Gemm.InPlace.cs) against Sgemm's packed path: every element must have the
+/// same bits, edge tiles included, and nothing outside C's m×n may be written. On a machine without AVX-512 the gate must
+/// say no, so that callers keep to Sgemm.
+/// </summary>
+public unsafe class GemmInPlaceTests
+{
+    private const float Canary = 12345f;
+    private static readonly bool Avx512 = SupportedGemmPaths().Contains(Gemm.GemmPath.Avx512);
+
+    // m, n, k: whole and edge tiles of 14 rows (88 = 6·14 + 4, 100 = 7·14 + 2, 23 = 14 + 9, 30 = 2·14 + 2), one and two KC
+    // slices (k = 700).
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 88, 512, 512 }, { 100, 64, 88 }, { 23, 96, 700 }, { 30, 64, 300 }, { 512, 128, 88 },
+    };
+
+    [Fact]
+    public void TheGateFollowsTheMicroKernels()
+    {
+        Assert.Equal(Avx512, Gemm.CanReadInPlace(64, Gemm.GemmPath.Avx512) && Gemm.BestPath == Gemm.GemmPath.Avx512);
+        Assert.False(Gemm.CanReadInPlace(48, Gemm.GemmPath.Avx512)); // B's width must be whole 32-column panels
+        Assert.False(Gemm.CanReadInPlace(64, Gemm.GemmPath.Avx2));
+        Assert.False(Gemm.CanReadInPlace(64, Gemm.GemmPath.Scalar));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void BInPlace_HasSgemmsBits(int m, int n, int k)
+    {
+        if (!Avx512) return; // TheGateFollowsTheMicroKernels covers this machine
+        Assert.False(Gemm.UsesSmallPath(false, false, m, n, k));
+        var rnd = new Random(m * 7 + n + k);
+        int lda = k + 3, ldb = n + 32, ldc = n + 5;
+        var a = RandomArray(rnd, m * lda);
+        var b = RandomArray(rnd, k * ldb);
+        foreach (float beta in new[] { 0f, 1f })
+        {
+            var expected = RandomArray(rnd, m * ldc);
+            var actual = (float[])expected.Clone();
+            Gemm.Sgemm(false, false, m, n, k, 1f, a, lda, b, ldb, beta, expected, ldc, parallel: false, Gemm.GemmPath.Avx512);
+            fixed (float* pa = a, pb = b, pc = actual)
+            {
+                var rows = new Gemm.MatrixRows(pa, lda, Gemm.GemmPath.Avx512);
+                Gemm.SgemmBInPlace(ref rows, m, n, k, pb, ldb, beta, pc, ldc);
+            }
+            Assert.Equal(expected, actual); // padding columns of C included: untouched by both
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void AtBInPlace_HasSgemmsBits(int m, int n, int k)
+    {
+        if (!Avx512) return;
+        Assert.False(Gemm.UsesSmallPath(true, false, m, n, k));
+        var rnd = new Random(m * 11 + n + k);
+        int lda = m + 9, ldb = n, ldc = n + 2;
+        var a = RandomArray(rnd, k * lda); // stored k×m: op(A) = Aᵀ
+        var b = RandomArray(rnd, k * ldb);
+        foreach (float beta in new[] { 0f, 1f })
+        {
+            var expected = RandomArray(rnd, m * ldc);
+            var actual = (float[])expected.Clone();
+            Gemm.Sgemm(true, false, m, n, k, 1f, a, lda, b, ldb, beta, expected, ldc, parallel: false, Gemm.GemmPath.Avx512);
+            fixed (float* pa = a, pb = b, pc = actual) Gemm.SgemmAtBInPlace(pa, lda, m, n, k, pb, ldb, beta, pc, ldc);
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    // m (rows of A, written as columns of C), n (rows of B, any width), k.
+    public static TheoryData<int, int, int> TransposedShapes => new()
+    {
+        { 512, 88, 512 }, { 100, 40, 64 }, { 30, 96, 700 }, { 18, 33, 128 }, { 257, 17, 200 },
+    };
+
+    [Theory]
+    [MemberData(nameof(TransposedShapes))]
+    public void TransposedOut_HasTheBitsOfTheTransposedProduct(int m, int n, int k)
+    {
+        if (!Avx512) return;
+        // The product written transposed is Sgemm's C = H·Wᵀ (n×m), whose packed path the fused kernel used before.
+        Assert.False(Gemm.UsesSmallPath(false, true, n, m, k));
+        var rnd = new Random(m + n * 3 + k);
+        int ldw = k + 7, ldh = k + 1, ldc = m + 20;
+        var w = RandomArray(rnd, m * ldw);
+        var h = RandomArray(rnd, n * ldh);
+        var expected = new float[n * ldc];
+        Array.Fill(expected, Canary);
+        Gemm.Sgemm(false, true, n, m, k, 1f, h, ldh, w, ldw, 0f, expected, ldc, parallel: false, Gemm.GemmPath.Avx512);
+        var actual = new float[n * ldc];
+        Array.Fill(actual, Canary);
+        var packed = new float[Gemm.PackedBLength(n, k, Gemm.GemmPath.Avx512) + 16];
+        fixed (float* pw = w, ph = h, pp = packed, pc = actual)
+        {
+            Gemm.PackAllB(true, n, k, h, ldh, pp, Gemm.GemmPath.Avx512);
+            Gemm.SgemmTransposedOut(pw, ldw, m, n, k, pp, pc, ldc);
+        }
+        Assert.Equal(expected, actual); // the canaries past each row's m columns too
+    }
+
+    [Fact]
+    public void LinearCrossEntropyForwardBackward_GivesTheSameBitsEitherWay()
+    {
+        // Shapes where the in-place products run (D a multiple of 32) with edge tiles in every product, a bias and a cap; and
+        // one where they cannot (D = 20), which must simply take Sgemm.
+        foreach (var (n, d, v, cap) in new[] { (200, 64, 1500, 0f), (130, 96, 701, 15f), (40, 32, 300, 0f), (90, 20, 700, 0f) })
+        {
+            var p = LinearCeProblem.Random(n + d, n, d, v, bias: true, classWeight: false, ignored: 3, eps: 0.1f, cap: cap);
+            // Several blocks and two partitions, so that two threads leave none spare (a spare thread would send every product
+            // to a threaded Sgemm instead); chunks of 200 classes leave edge tiles of 4 rows (200 = 14·14 + 4).
+            var chunking = new LinearCrossEntropyChunking(VocabChunk: 200, Partitions: 2, GradientScratchBytes: 64L * v * 4);
+            var inPlace = Run(p, chunking, true);
+            var packed = Run(p, chunking, false);
+            Assert.Equal(packed.Loss, inPlace.Loss);
+            Assert.Equal(packed.Gh, inPlace.Gh);
+            Assert.Equal(packed.Gw, inPlace.Gw);
+            Assert.Equal(packed.Gb, inPlace.Gb);
+        }
+    }
+
+    private static (double Loss, float[] Gh, float[] Gw, float[] Gb) Run(LinearCeProblem p, LinearCrossEntropyChunking chunking,
+        bool inPlace)
+    {
+        bool before = LinearCrossEntropyKernel.ReadOperandsInPlace;
+        LinearCrossEntropyKernel.ReadOperandsInPlace = inPlace;
+        try
+        {
+            var gh = new float[p.Hidden.Length];
+            var gw = new float[p.Weight.Length];
+            var gb = new float[p.Bias.Length];
+            var totals = WithThreads(2, () => LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D,
+                p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap, true, gh, gw, gb, chunking));
+            return (totals.LossSum, gh, gw, gb);
+        }
+        finally
+        {
+            LinearCrossEntropyKernel.ReadOperandsInPlace = before;
+        }
+    }
+}
