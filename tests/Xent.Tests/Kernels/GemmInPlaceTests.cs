@@ -125,8 +125,32 @@ public unsafe class GemmInPlaceTests
         }
     }
 
+    [Fact]
+    public void LinearCrossEntropyForwardBackward_RandomShapes_SameBitsEitherWay()
+    {
+        // Tiny and odd shapes: one-row blocks, chunks narrower than a tile, one class, a last block of a single row, 1–3
+        // threads; each product either runs in place or falls back to Sgemm, and every result must be the same.
+        var rnd = new Random(2026);
+        for (int i = 0; i < 40; i++)
+        {
+            int n = rnd.Next(1, 120), d = new[] { 32, 64, 96, 20 }[rnd.Next(4)], v = rnd.Next(1, 600);
+            var p = LinearCeProblem.Random(i, n, d, v, bias: rnd.Next(2) == 0, classWeight: false, ignored: rnd.Next(3), eps: 0.05f,
+                cap: rnd.Next(3) == 0 ? 10f : 0f);
+            var chunking = new LinearCrossEntropyChunking(VocabChunk: new[] { 0, 13, 40, 200 }[rnd.Next(4)], Partitions: rnd.Next(0, 4),
+                GradientScratchBytes: rnd.Next(2) == 0 ? 0 : rnd.Next(1, 50) * v * 4L);
+            int threads = rnd.Next(1, 4);
+            var inPlace = Run(p, chunking, true, threads);
+            var packed = Run(p, chunking, false, threads);
+            string shape = $"n {n}, d {d}, v {v}, {chunking}, {threads} threads";
+            Assert.True(packed.Loss.Equals(inPlace.Loss), shape);
+            Assert.True(packed.Gh.AsSpan().SequenceEqual(inPlace.Gh), shape);
+            Assert.True(packed.Gw.AsSpan().SequenceEqual(inPlace.Gw), shape);
+            Assert.True(packed.Gb.AsSpan().SequenceEqual(inPlace.Gb), shape);
+        }
+    }
+
     private static (double Loss, float[] Gh, float[] Gw, float[] Gb) Run(LinearCeProblem p, LinearCrossEntropyChunking chunking,
-        bool inPlace)
+        bool inPlace, int threads = 2)
     {
         bool before = LinearCrossEntropyKernel.ReadOperandsInPlace;
         LinearCrossEntropyKernel.ReadOperandsInPlace = inPlace;
@@ -135,7 +159,7 @@ public unsafe class GemmInPlaceTests
             var gh = new float[p.Hidden.Length];
             var gw = new float[p.Weight.Length];
             var gb = new float[p.Bias.Length];
-            var totals = WithThreads(2, () => LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D,
+            var totals = WithThreads(threads, () => LinearCrossEntropyKernel.ForwardBackward(p.Hidden, p.Weight, p.Bias, p.Targets, p.D,
                 p.ClassWeight, p.IgnoreIndex, p.Eps, p.Z, p.Cap, true, gh, gw, gb, chunking));
             return (totals.LossSum, gh, gw, gb);
         }
