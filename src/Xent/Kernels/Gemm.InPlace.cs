@@ -138,17 +138,11 @@ internal static unsafe partial class Gemm
                     for (int jr = 0; jr < nc; jr += NR512)
                     {
                         int cols = Math.Min(NR512, nc - jr);
-                        float* cp = c + (long)(jc + jr) * ldc + i0;
-                        if (rows == MR512)
-                        {
-                            Kernel512RowsOfA(kc, a + (long)i0 * lda + pc, lda, bp + (long)jr * kc, NR512, cp, ldc, cols, mode, true,
-                                ws.Tile);
-                        }
-                        else
-                        {
-                            Kernel512(kc, ws.A, bp + (long)jr * kc, NR512, ws.Tile, NR512, 1f, 0f, 0);
-                            StoreTransposed(ws.Tile, rows, cp, ldc, cols, mode);
-                        }
+                        // A whole tile broadcasts from A's rows in place, an edge from its packed panel; both land in the
+                        // scratch tile, which is written out transposed.
+                        if (rows == MR512) Kernel512RowsOfA(kc, a + (long)i0 * lda + pc, lda, bp + (long)jr * kc, NR512, ws.Tile);
+                        else Kernel512(kc, ws.A, bp + (long)jr * kc, NR512, ws.Tile, NR512, 1f, 0f, 0);
+                        StoreTransposed(ws.Tile, rows, c + (long)(jc + jr) * ldc + i0, ldc, cols, mode);
                     }
                 }
             }
@@ -157,13 +151,10 @@ internal static unsafe partial class Gemm
 
     /// <summary>
     /// Tile (i, j) = Σ_k A[i, k]·B[k, j] over 14 rows of A read in place (<paramref name="lda"/> floats apart) and 32 columns
-    /// of B (rows <paramref name="ldb"/> apart, packed or not), written to C (mode 0) or added to it (mode 1): element (i, j)
-    /// at c[i·ldc + j], or at c[j·ldc + i] when <paramref name="transposed"/>, for j &lt; <paramref name="cols"/>.
-    /// <paramref name="tile"/> is 16×32 floats of scratch for the transposed store.
+    /// of B (rows <paramref name="ldb"/> apart, packed or not), written to <paramref name="tile"/> (14 rows of 32 floats).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel512RowsOfA(int kc, float* a, long lda, float* b, int ldb, float* c, int ldc, int cols, int mode,
-        bool transposed, float* tile)
+    internal static void Kernel512RowsOfA(int kc, float* a, long lda, float* b, int ldb, float* tile)
     {
         // Five group pointers and two strides reach the 14 rows through x86 addressing ([p], [p + l·4], [p + l·8]).
         long l = lda, l2 = 2 * lda;
@@ -216,25 +207,6 @@ internal static unsafe partial class Gemm
               c13_1 = Vector512.FusedMultiplyAdd(av, b1, c13_1); }
             a0++; a3++; a6++; a9++; a12++; b += ldb;
         }
-        Vector512<float> one = Vector512<float>.One;
-        if (!transposed && cols == NR512)
-        {
-            Store(c + 0 * ldc + 0, c0_0, one, one, mode); Store(c + 0 * ldc + 16, c0_1, one, one, mode);
-            Store(c + 1 * ldc + 0, c1_0, one, one, mode); Store(c + 1 * ldc + 16, c1_1, one, one, mode);
-            Store(c + 2 * ldc + 0, c2_0, one, one, mode); Store(c + 2 * ldc + 16, c2_1, one, one, mode);
-            Store(c + 3 * ldc + 0, c3_0, one, one, mode); Store(c + 3 * ldc + 16, c3_1, one, one, mode);
-            Store(c + 4 * ldc + 0, c4_0, one, one, mode); Store(c + 4 * ldc + 16, c4_1, one, one, mode);
-            Store(c + 5 * ldc + 0, c5_0, one, one, mode); Store(c + 5 * ldc + 16, c5_1, one, one, mode);
-            Store(c + 6 * ldc + 0, c6_0, one, one, mode); Store(c + 6 * ldc + 16, c6_1, one, one, mode);
-            Store(c + 7 * ldc + 0, c7_0, one, one, mode); Store(c + 7 * ldc + 16, c7_1, one, one, mode);
-            Store(c + 8 * ldc + 0, c8_0, one, one, mode); Store(c + 8 * ldc + 16, c8_1, one, one, mode);
-            Store(c + 9 * ldc + 0, c9_0, one, one, mode); Store(c + 9 * ldc + 16, c9_1, one, one, mode);
-            Store(c + 10 * ldc + 0, c10_0, one, one, mode); Store(c + 10 * ldc + 16, c10_1, one, one, mode);
-            Store(c + 11 * ldc + 0, c11_0, one, one, mode); Store(c + 11 * ldc + 16, c11_1, one, one, mode);
-            Store(c + 12 * ldc + 0, c12_0, one, one, mode); Store(c + 12 * ldc + 16, c12_1, one, one, mode);
-            Store(c + 13 * ldc + 0, c13_0, one, one, mode); Store(c + 13 * ldc + 16, c13_1, one, one, mode);
-            return;
-        }
         Vector512.Store(c0_0, tile + 0 * 32); Vector512.Store(c0_1, tile + 0 * 32 + 16);
         Vector512.Store(c1_0, tile + 1 * 32); Vector512.Store(c1_1, tile + 1 * 32 + 16);
         Vector512.Store(c2_0, tile + 2 * 32); Vector512.Store(c2_1, tile + 2 * 32 + 16);
@@ -249,8 +221,6 @@ internal static unsafe partial class Gemm
         Vector512.Store(c11_0, tile + 11 * 32); Vector512.Store(c11_1, tile + 11 * 32 + 16);
         Vector512.Store(c12_0, tile + 12 * 32); Vector512.Store(c12_1, tile + 12 * 32 + 16);
         Vector512.Store(c13_0, tile + 13 * 32); Vector512.Store(c13_1, tile + 13 * 32 + 16);
-        if (transposed) StoreTransposed(tile, MR512, c, ldc, cols, mode);
-        else MergeEdge(tile, NR512, c, ldc, MR512, cols, 1f, 1f, mode);
     }
 
     /// <summary>
