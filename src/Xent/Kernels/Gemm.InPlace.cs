@@ -54,8 +54,8 @@ internal static unsafe partial class Gemm
                 {
                     int rows = Math.Min(MR512, mc - ir);
                     for (int jr = 0; jr < n; jr += NR512)
-                        TileBInPlace(rows, kc, ws.A + (long)ir * kc, MR512, b + (long)pc * ldb + jr, ldb,
-                            c + (long)(ic + ir) * ldc + jr, ldc, mode, ws.Tile);
+                        Tile512(rows, NR512, kc, ws.A + (long)ir * kc, MR512, b + (long)pc * ldb + jr, ldb,
+                            c + (long)(ic + ir) * ldc + jr, ldc, 1f, 1f, mode, ws.Tile);
                 }
             }
         }
@@ -88,29 +88,10 @@ internal static unsafe partial class Gemm
                     step = MR512;
                 }
                 for (int jr = 0; jr < n; jr += NR512)
-                    TileBInPlace(rows, kc, ap, step, b + (long)pc * ldb + jr, ldb, c + (long)i0 * ldc + jr, ldc, mode, ws.Tile);
+                    Tile512(rows, NR512, kc, ap, step, b + (long)pc * ldb + jr, ldb, c + (long)i0 * ldc + jr, ldc, 1f, 1f, mode,
+                        ws.Tile);
             }
         }
-    }
-
-    /// <summary>One rows×32 tile of C (op) A·B: A broadcast from <paramref name="a"/> (14 values <paramref name="lda"/> apart
-    /// per step when whole, packed otherwise), B rows <paramref name="ldb"/> apart.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TileBInPlace(int rows, int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, int mode, float* tile)
-    {
-        if (rows == MR512)
-        {
-            Kernel512(kc, a, b, ldb, c, ldc, 1f, 1f, mode, lda);
-            return;
-        }
-        var (er, _) = Kernel512EdgeExtent(rows, NR512);
-        if (er == rows)
-        {
-            Kernel512Edge(rows, NR512, kc, a, b, ldb, c, ldc, 1f, 1f, mode);
-            return;
-        }
-        Kernel512Edge(rows, NR512, kc, a, b, ldb, tile, NR512, 1f, 0f, 0);
-        MergeEdge(tile, NR512, c, ldc, rows, NR512, 1f, 1f, mode);
     }
 
     /// <summary>

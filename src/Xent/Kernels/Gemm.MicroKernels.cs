@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -38,6 +39,32 @@ internal static unsafe partial class Gemm
             if (narrow) Kernel512_14x16(kc, a, b, ldb, c, ldc, alpha, beta, mode);
             else Kernel512(kc, a, b, ldb, c, ldc, alpha, beta, mode);
         }
+    }
+
+    /// <summary>
+    /// One rows×cols tile (at most 14×32) on the AVX-512 path: the full kernel, else the smallest edge variant, straight into C
+    /// when it covers the tile exactly and through <paramref name="tile"/> (14×32 scratch) and <see cref="MergeEdge"/>
+    /// otherwise. A is read <paramref name="lda"/> floats per step (packed: 14; the edge variants need it packed), B
+    /// <paramref name="ldb"/> per step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile512(int rows, int cols, int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, float alpha,
+        float beta, int mode, float* tile)
+    {
+        if (rows == MR512 && cols == NR512)
+        {
+            Kernel512(kc, a, b, ldb, c, ldc, alpha, beta, mode, lda);
+            return;
+        }
+        Debug.Assert(lda == MR512, "The edge variants read a packed A.");
+        var (er, ec) = Kernel512EdgeExtent(rows, cols);
+        if (er == rows && ec == cols)
+        {
+            Kernel512Edge(rows, cols, kc, a, b, ldb, c, ldc, alpha, beta, mode);
+            return;
+        }
+        Kernel512Edge(rows, cols, kc, a, b, ldb, tile, NR512, 1f, 0f, 0);
+        MergeEdge(tile, NR512, c, ldc, rows, cols, alpha, beta, mode);
     }
 
     /// <summary>Rows and columns that <see cref="Kernel512Edge"/> computes for an edge of rows×cols.</summary>

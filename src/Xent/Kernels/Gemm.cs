@@ -321,17 +321,7 @@ internal static unsafe partial class Gemm
                 }
                 else if (path == GemmPath.Avx512)
                 {
-                    // Edge tile: the smallest variant covering it, straight into C when it fits exactly.
-                    var (er, ec) = Kernel512EdgeExtent(mrr, nrr);
-                    if (er == mrr && ec == nrr)
-                    {
-                        Kernel512Edge(mrr, nrr, kc, ap, bp, nr, cp, p.Ldc, p.Alpha, p.Beta, mode);
-                    }
-                    else
-                    {
-                        Kernel512Edge(mrr, nrr, kc, ap, bp, nr, tile, nr, 1f, 0f, 0);
-                        MergeEdge(tile, nr, cp, p.Ldc, mrr, nrr, p.Alpha, p.Beta, mode);
-                    }
+                    Tile512(mrr, nrr, kc, ap, MR512, bp, NR512, cp, p.Ldc, p.Alpha, p.Beta, mode, tile);
                 }
                 else
                 {
