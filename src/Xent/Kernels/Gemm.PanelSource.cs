@@ -41,6 +41,18 @@ internal static unsafe partial class Gemm
         }
     }
 
+    /// <summary>
+    /// <see cref="PackAllB"/> into this thread's held buffer and returns it: for a right operand that one thread uses across
+    /// many products, some of which may go through Sgemm (whose own packing buffers it would otherwise share). Valid until the
+    /// next call on this thread.
+    /// </summary>
+    internal static float* PackAllBHeld(bool transB, int n, int k, ReadOnlySpan<float> b, int ldb, GemmPath path)
+    {
+        float* dst = Workspace.GetHeld(checked((int)PackedBLength(n, k, path)));
+        PackAllB(transB, n, k, b, ldb, dst, path);
+        return dst;
+    }
+
     /// <summary>Where the block of columns from <paramref name="jc"/> and depths from <paramref name="pc"/> starts: full column
     /// blocks are multiples of NR, so each earlier block took exactly its width × k floats.</summary>
     private static long PackedBOffset(int jc, int pc, int nc, int k, int nr) => (long)jc * k + (long)pc * RoundUp(nc, nr);

@@ -487,8 +487,9 @@ internal static unsafe partial class Gemm
         // 16 floats for 64-byte alignment plus 16 that packing may overrun with full-vector stores.
         private const int Slack = 32;
 
-        private float[] _a = [], _b = [], _tile = [];
+        private float[] _a = [], _b = [], _tile = [], _held = [];
         public float* A, B, Tile;
+        private float* _heldAligned;
 
         public static Workspace Get(int aLen, int bLen, int tileLen)
         {
@@ -497,6 +498,15 @@ internal static unsafe partial class Gemm
             Ensure(ref ws._b, ref ws.B, bLen);
             Ensure(ref ws._tile, ref ws.Tile, tileLen);
             return ws;
+        }
+
+        /// <summary>This thread's buffer for a packed operand kept across products (<see cref="PackAllBHeld"/>), which no
+        /// other Gemm method touches.</summary>
+        public static float* GetHeld(int length)
+        {
+            var ws = t_current ??= new Workspace();
+            Ensure(ref ws._held, ref ws._heldAligned, length);
+            return ws._heldAligned;
         }
 
         private static void Ensure(ref float[] array, ref float* aligned, int length)

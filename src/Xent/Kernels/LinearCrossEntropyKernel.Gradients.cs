@@ -188,15 +188,13 @@ internal static unsafe partial class LinearCrossEntropyKernel
     }
 
     /// <summary>
-    /// The next block's rows as the packed right operand of <see cref="NextLogits"/> (Hᵀ, in a per-thread buffer that the
-    /// partition's products leave alone), or null when its logits go through Sgemm.
+    /// The next block's rows as the packed right operand of <see cref="NextLogits"/> (Hᵀ, in the thread's held packing buffer,
+    /// which the partition's products leave alone), or null when its logits go through Sgemm.
     /// </summary>
     private static float* PackRowsForLogits(in Problem p, int r0, int rows)
     {
         if (!InPlace(in p)) return null;
-        float* dst = RowPack.Get(Gemm.PackedBLength(rows, p.D, Gemm.BestPath) + 16);
-        Gemm.PackAllB(true, rows, p.D, new ReadOnlySpan<float>(p.H + (long)r0 * p.D, rows * p.D), p.D, dst, Gemm.BestPath);
-        return dst;
+        return Gemm.PackAllBHeld(true, rows, p.D, new ReadOnlySpan<float>(p.H + (long)r0 * p.D, rows * p.D), p.D, Gemm.BestPath);
     }
 
     /// <summary>
@@ -212,26 +210,6 @@ internal static unsafe partial class LinearCrossEntropyKernel
         }
         Gemm.SgemmTransposedOut(p.W + (long)c0 * p.D, p.D, vc, rows, p.D, packedRows, y, p.V);
         LogitsEpilogue(in p, rows, c0, vc, y, p.V);
-    }
-
-    /// <summary>
-    /// A per-thread, 64-byte-aligned buffer for <see cref="PackRowsForLogits"/>: packing scratch like Gemm's own (at most
-    /// D × rows-per-block floats, 192 KiB at the default size), so it is not counted against the block's budget.
-    /// </summary>
-    private static class RowPack
-    {
-        [ThreadStatic] private static float[]? t_array;
-        [ThreadStatic] private static nint t_aligned;
-
-        public static float* Get(long length)
-        {
-            if (t_array == null || t_array.Length < length + 16)
-            {
-                t_array = GC.AllocateUninitializedArray<float>(checked((int)length + 16), pinned: true);
-                fixed (float* p = t_array) t_aligned = ((nint)p + 63) & ~(nint)63;
-            }
-            return (float*)t_aligned;
-        }
     }
 
     /// <summary>
