@@ -360,7 +360,7 @@ public class LinearCrossEntropyKernelTests
             LinearCrossEntropyKernel.Forward(p.Hidden, p.Weight, [], p.Targets, 3, [], -100, 1.5f, 0f, 0f, default, default, default));
     }
 
-    private static (CrossEntropyTotals Totals, float[] GradHidden, float[] GradWeight, float[] GradBias) RunForwardBackward(
+    internal static (CrossEntropyTotals Totals, float[] GradHidden, float[] GradWeight, float[] GradBias) RunForwardBackward(
         LinearCeProblem p, bool mean, LinearCrossEntropyChunking chunking, ScratchMeter? meter = null)
     {
         var gh = new float[p.Hidden.Length];
