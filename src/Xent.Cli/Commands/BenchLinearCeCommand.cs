@@ -33,7 +33,7 @@ internal static class BenchLinearCeCommand
             { Description = "Vocabulary partitions (0: automatic).", DefaultValueFactory = _ => 0 };
         var scratch = new Option<double>("--scratch-mib")
         {
-            Description = "Scratch budget of the fused (training) path in MiB (0: automatic, 12 MiB at the default size).",
+            Description = "Scratch budget of the fused (training) path in MiB (0: automatic, 12.5 MiB at the default size).",
             DefaultValueFactory = _ => 0,
         };
         var packed = new Option<bool>("--packed-operands")

@@ -14,8 +14,8 @@ namespace Xent.Kernels;
 /// an (N, D) partial gradient of the hidden states during backward.
 /// </param>
 /// <param name="GradientScratchBytes">
-/// Bytes the training path's block (its rows × V logits and partial dH) may take; 0 for the default
-/// (<see cref="DefaultGradientBlockBytes"/>, or 1/12 of the N×V logits when that is larger).
+/// Bytes the training path's scratch (its block of rows × V logits, partial dH and the N row losses) may take; 0 for the
+/// default (<see cref="DefaultGradientBlockBytes"/>, or 1/12 of the N×V logits when that is larger).
 /// </param>
 internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int VocabChunk = 0, int Partitions = 0,
     long GradientScratchBytes = 0)
@@ -53,9 +53,12 @@ internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int
         return (nb, vb, Math.Min(p, chunks));
     }
 
-    /// <summary>Default bytes of the scratch of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>): its (rows × V)
-    /// logits block and partial dH.</summary>
-    public const int DefaultGradientBlockBytes = 12 << 20;
+    /// <summary>
+    /// Default bytes of the scratch of the training path (<see cref="LinearCrossEntropyKernel.ForwardBackward"/>): its (rows × V)
+    /// logits block, partial dH and row losses; 12.5 MiB. At N=1024, D=512, V=32000 that is 96 rows, three whole 32-row
+    /// tiles of the kernel that makes the next block's logits (12 MiB gave 88 rows, whose last tile ran a quarter empty).
+    /// </summary>
+    public const int DefaultGradientBlockBytes = 25 << 19;
     /// <summary>
     /// Default bytes of one vocabulary chunk of W in the training path, unless <see cref="MinGradientVocabChunk"/> classes
     /// are more (4 MiB at D = 2048). Of a chunk's three GEMMs two read W (dH, then the next block's logits; dW does not),
@@ -75,8 +78,8 @@ internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int
     /// Rows per block of <see cref="LinearCrossEntropyKernel.ForwardBackward"/>, which holds all V logits of
     /// its rows and, with <paramref name="dim"/> &gt; 0, (partitions − 1) partial dH blocks of rows × D: as many
     /// rows as fit max(<see cref="DefaultGradientBlockBytes"/>, 1/12 of the N×V logits), or
-    /// <see cref="GradientScratchBytes"/> when set (at least one row), split evenly; an explicit <see cref="RowChunk"/> lowers it
-    /// further. Fixed by the problem size, never by the thread count.
+    /// <see cref="GradientScratchBytes"/> when set, less the N floats of row losses (at least one row), split evenly; an
+    /// explicit <see cref="RowChunk"/> lowers it further. Fixed by the problem size, never by the thread count.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is negative.</exception>
     internal int GradientRows(int rows, int vocab, int dim = 0)
@@ -89,8 +92,8 @@ internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int
         long rowBytes = logitsBytes + (dim > 0 ? (long)(GradientLayout(vocab, dim).Partitions - 1) * dim * sizeof(float) : 0);
         if (GradientScratchBytes < 0) throw new ArgumentOutOfRangeException(nameof(GradientScratchBytes), GradientScratchBytes,
             "GradientScratchBytes must be positive (or 0 for automatic).");
-        long budget = GradientScratchBytes > 0 ? GradientScratchBytes
-            : Math.Max(DefaultGradientBlockBytes, (long)rows * logitsBytes / 12);
+        long budget = (GradientScratchBytes > 0 ? GradientScratchBytes
+            : Math.Max(DefaultGradientBlockBytes, (long)rows * logitsBytes / 12)) - (long)rows * sizeof(float);
         // One array holds the block: at most Array.MaxLength floats.
         int fit = (int)Math.Clamp(Math.Min(budget / rowBytes, Array.MaxLength / vocab), 1, rows);
         // The same rule whether the budget is the default or set: the blocks fix the order of the sums, so changing them would

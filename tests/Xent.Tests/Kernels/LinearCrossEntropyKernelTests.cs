@@ -229,6 +229,8 @@ public class LinearCrossEntropyKernelTests
         int issueRows = default(LinearCrossEntropyChunking).GradientRows(1024, 32000, 512);
         Assert.Equal((512, 4), (chunk, parts));
         Assert.InRange(issueRows * 32000L * 4 + (parts - 1) * issueRows * 512L * 4 + 1024 * 4, 8L << 20, 12.5 * (1 << 20));
+        // Whole 32-row tiles for the next block's logits (Gemm.SgemmTransposedOut), the blocking BENCHMARKS.md measured.
+        Assert.Equal(96, issueRows);
         // The defaults at the issue's size: a block of whole logits rows within ≈ 10 MiB, far below the 125 MiB of logits.
         int rows = default(LinearCrossEntropyChunking).GradientRows(1024, 32000);
         Assert.InRange(rows * 32000L * 4, 8L << 20, 12L << 20);
@@ -243,13 +245,15 @@ public class LinearCrossEntropyKernelTests
         var p = LinearCeProblem.Random(23, n, d, v, bias: false, classWeight: false, ignored: 3, eps: 0f, cap: 0f);
         Assert.Equal((2528, 2), default(LinearCrossEntropyChunking).GradientLayout(v, d));
         long rowBytes = v * 4L + 1 * d * 4L; // a row of logits and a row of partition 1's partial dH
-        // Room for exactly 40 rows: 300 rows then run as 8 blocks of 40 (the last 20), and the scratch is one such block and
-        // the row losses.
-        var chunking = new LinearCrossEntropyChunking(GradientScratchBytes: 40 * rowBytes);
+        // Room for exactly 40 rows beside the row losses: 300 rows then run as 8 blocks of 40 (the last 20), and the scratch
+        // is one such block and the row losses, the whole budget. One byte less leaves room for 39 rows, rounded down to 32.
+        long budget = 40 * rowBytes + n * 4L;
+        var chunking = new LinearCrossEntropyChunking(GradientScratchBytes: budget);
         Assert.Equal(40, chunking.GradientRows(n, v, d));
+        Assert.Equal(32, new LinearCrossEntropyChunking(GradientScratchBytes: budget - 1).GradientRows(n, v, d));
         var meter = new ScratchMeter();
         var (totals, gh, gw, _) = RunForwardBackward(p, true, chunking, meter);
-        Assert.Equal(40 * rowBytes + n * 4L, meter.PeakBytes);
+        Assert.Equal(budget, meter.PeakBytes);
         var probe = R.Compute(p, new double[n]);
         var expected = R.Compute(p, Enumerable.Repeat(1.0 / probe.Denominator, n).ToArray());
         Check.Close(expected.Loss.Sum(), totals.LossSum, 1e-5, 1e-5, "loss sum");
