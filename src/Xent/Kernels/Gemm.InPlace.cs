@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Xent.Kernels;
 
 // Products that read their operands where they are stored instead of packing them, for the fused linear + cross-entropy,
-// whose products are small (a block of ~88 rows against a 512-class chunk of W): there, packing a 1 MiB chunk of W twice per
+// whose products are small (a block of ~96 rows against a 512-class chunk of W): there, packing a 1 MiB chunk of W twice per
 // block cost more than the products lose by reading it in place. The AVX-512 micro-kernels already load B 32 floats per
 // step, so B is read in place whenever its width is whole 32-column panels; A is read either as columns (one k per row of a stored
 // k×m matrix, Kernel512's broadcast order) or as rows (Kernel512RowsOfA). Every sum is Kernel512's (one fused multiply-add

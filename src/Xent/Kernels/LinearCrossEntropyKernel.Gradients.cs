@@ -14,7 +14,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
     /// <remarks>
     /// The softmax gradient of a row needs its log-sum-exp over all V classes, so the rows are taken in
     /// blocks of <see cref="LinearCrossEntropyChunking.GradientRows"/> whose whole (rows × V) logits fit a
-    /// bounded buffer (≤ 12.5 MiB, or 1/12 of the logits when that is larger). Once a block's logits are in
+    /// bounded buffer (12.5 MiB with the row losses, or 1/12 of the logits when that is larger). Once a block's logits are in
     /// the buffer, each row's loss and gradient G replace them (rows split over threads). Then the vocabulary
     /// is walked in chunks of W of about a core's L2 but at least 512 classes (<see cref="LinearCrossEntropyChunking.GradientLayout"/>),
     /// grouped into fixed partitions that the threads take: for each chunk c, dW[c] (+)= G[:, c]ᵀ·H[block],
