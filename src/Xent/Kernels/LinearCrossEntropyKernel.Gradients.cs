@@ -242,19 +242,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
         // G = a·softmax − b·w − c·onehot(t), then the cap's derivative (as RowCoefficients with g = scale).
         float coef = (1f - eps) * wt + k * p.WeightTotal;
         if (p.Z != 0f) coef += 2f * p.Z * (m + l);
-        float a = scale * coef, b = scale * k, c = scale * ((1f - eps) * wt);
-        if (tmp != null)
-        {
-            var g = new Span<float>(tmp, v);
-            VectorMath.ExpAffine(y, m, l, a, b, w, g);
-            g[(int)t] -= c;
-            SoftcapKernel.BackwardUnchecked(y, g, p.Cap, y);
-        }
-        else
-        {
-            VectorMath.ExpAffine(y, m, l, a, b, w, y);
-            y[(int)t] -= c;
-        }
+        GradientInPlace(in p, y, 0, t, m, l, scale * coef, scale * k, scale * ((1f - eps) * wt), tmp);
         return li;
     }
 

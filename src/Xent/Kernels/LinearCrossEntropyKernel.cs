@@ -415,6 +415,31 @@ internal static unsafe partial class LinearCrossEntropyKernel
         }
     }
 
+    /// <summary>
+    /// G = a·softmax − b·w − c·onehot(t) over classes [c0, c0 + x.Length) of a row whose (capped) logits x holds, then the
+    /// cap's derivative, in place: the softmax from the row's max <paramref name="m"/> and log-sum-exp <paramref name="l"/>.
+    /// With a cap, G before the cap goes to <paramref name="tmp"/> (x.Length floats), as x (the capped logits) gives the
+    /// cap's derivative. Element by element, so a row converted in pieces gets the bits of the whole row at once.
+    /// </summary>
+    private static void GradientInPlace(in Problem p, Span<float> x, int c0, long t, float m, float l, float a, float b, float c,
+        float* tmp)
+    {
+        var w = p.WeightSlice(c0, x.Length);
+        bool hit = t >= c0 && t < c0 + x.Length;
+        if (tmp != null)
+        {
+            var g = new Span<float>(tmp, x.Length);
+            VectorMath.ExpAffine(x, m, l, a, b, w, g);
+            if (hit) g[(int)(t - c0)] -= c;
+            SoftcapKernel.BackwardUnchecked(x, g, p.Cap, x);
+        }
+        else
+        {
+            VectorMath.ExpAffine(x, m, l, a, b, w, x);
+            if (hit) x[(int)(t - c0)] -= c;
+        }
+    }
+
     private static void BackwardPartition(in Problem p, int part, float[] m, float[] l, float[] a, float[] b, float[] c,
         float* dh, float* dw, float* db)
     {
@@ -431,7 +456,6 @@ internal static unsafe partial class LinearCrossEntropyKernel
                 for (int j = j0; j < j1; j++)
                 {
                     int c0 = j * p.VocabChunk, vc = Math.Min(p.VocabChunk, p.V - c0);
-                    var w = p.WeightSlice(c0, vc);
                     var gb = db != null ? new Span<float>(db + c0, vc) : default;
                     gb.Clear();
                     for (int r0 = 0; r0 < n; r0 += nb)
@@ -444,20 +468,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
                             var x = new Span<float>(buf + (long)rr * vc, vc);
                             long t = p.Targets[r];
                             if (t == p.IgnoreIndex) { x.Clear(); continue; }
-                            bool hit = t >= c0 && t < c0 + vc;
-                            if (capped)
-                            {
-                                // G before the cap goes to tmp; x (the capped logits) gives the cap's derivative.
-                                var g = new Span<float>(tmp, vc);
-                                VectorMath.ExpAffine(x, m[r], l[r], a[r], b[r], w, g);
-                                if (hit) g[(int)(t - c0)] -= c[r];
-                                SoftcapKernel.BackwardUnchecked(x, g, p.Cap, x);
-                            }
-                            else
-                            {
-                                VectorMath.ExpAffine(x, m[r], l[r], a[r], b[r], w, x);
-                                if (hit) x[(int)(t - c0)] -= c[r];
-                            }
+                            GradientInPlace(in p, x, c0, t, m[r], l[r], a[r], b[r], c[r], capped ? tmp : null);
                             if (!gb.IsEmpty) TensorPrimitives.Add(gb, x, gb);
                         }
                         var gTile = new ReadOnlySpan<float>(buf, nr * vc);
