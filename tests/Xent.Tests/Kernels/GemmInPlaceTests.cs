@@ -74,21 +74,23 @@ public unsafe class GemmInPlaceTests
         }
     }
 
-    // m (rows of A, written as columns of C), n (rows of B, any width), k.
-    public static TheoryData<int, int, int> TransposedShapes => new()
+    // m (rows of A, written as columns of C), n (rows of B, any width), k, and A's row stride (0: k + 7). Strides that are
+    // multiples of 1024 floats take the path that first copies a tile's rows (whole k, and a 700-deep k in two slices).
+    public static TheoryData<int, int, int, int> TransposedShapes => new()
     {
-        { 512, 88, 512 }, { 100, 40, 64 }, { 30, 96, 700 }, { 18, 33, 128 }, { 257, 17, 200 },
+        { 512, 88, 512, 0 }, { 100, 40, 64, 0 }, { 30, 96, 700, 0 }, { 18, 33, 128, 0 }, { 257, 17, 200, 0 },
+        { 100, 40, 1024, 1024 }, { 33, 96, 700, 2048 },
     };
 
     [Theory]
     [MemberData(nameof(TransposedShapes))]
-    public void TransposedOut_HasTheBitsOfTheTransposedProduct(int m, int n, int k)
+    public void TransposedOut_HasTheBitsOfTheTransposedProduct(int m, int n, int k, int stride)
     {
         if (!Avx512) return;
         // The product written transposed is Sgemm's C = H·Wᵀ (n×m), whose packed path the fused kernel used before.
         Assert.False(Gemm.UsesSmallPath(false, true, n, m, k));
         var rnd = new Random(m + n * 3 + k);
-        int ldw = k + 7, ldh = k + 1, ldc = m + 20;
+        int ldw = stride > 0 ? stride : k + 7, ldh = k + 1, ldc = m + 20;
         var w = RandomArray(rnd, m * ldw);
         var h = RandomArray(rnd, n * ldh);
         var expected = new float[n * ldc];
