@@ -54,14 +54,21 @@ public unsafe class GemmInPlaceTests
         }
     }
 
+    // Shapes, and A's row stride (0: m + 9); strides that are multiples of 1024 floats pack every tile of A.
+    public static TheoryData<int, int, int, int> AtBShapes => new()
+    {
+        { 88, 512, 512, 0 }, { 100, 64, 88, 0 }, { 23, 96, 700, 0 }, { 30, 64, 300, 0 }, { 512, 128, 88, 0 },
+        { 100, 64, 88, 1024 }, { 30, 96, 700, 2048 },
+    };
+
     [Theory]
-    [MemberData(nameof(Shapes))]
-    public void AtBInPlace_HasSgemmsBits(int m, int n, int k)
+    [MemberData(nameof(AtBShapes))]
+    public void AtBInPlace_HasSgemmsBits(int m, int n, int k, int stride)
     {
         if (!Avx512) return;
         Assert.False(Gemm.UsesSmallPath(true, false, m, n, k));
         var rnd = new Random(m * 11 + n + k);
-        int lda = m + 9, ldb = n, ldc = n + 2;
+        int lda = stride > 0 ? stride : m + 9, ldb = n, ldc = n + 2;
         var a = RandomArray(rnd, k * lda); // stored k×m: op(A) = Aᵀ
         var b = RandomArray(rnd, k * ldb);
         foreach (float beta in new[] { 0f, 1f })
