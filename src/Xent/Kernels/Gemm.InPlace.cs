@@ -12,6 +12,13 @@ namespace Xent.Kernels;
 // per element and step, in k order, in Sgemm's KC slices), so each element gets the bits Sgemm's packed path gives it.
 internal static unsafe partial class Gemm
 {
+    /// <summary>
+    /// Whether rows <paramref name="stride"/> floats apart are a multiple of 4 KiB apart, so that all of them map to one set of
+    /// the 8-way L1 and a kernel that keeps more than 8 of them in use evicts its own operand. The products here pack such an
+    /// operand instead of reading it in place (the packing reads each cache line once, whole).
+    /// </summary>
+    private static bool RowsShareL1Set(long stride) => stride % 1024 == 0;
+
     /// <summary>Whether the products here take an op(B) with <paramref name="n"/> columns read in place on this path.</summary>
     internal static bool CanReadInPlace(int n, GemmPath path) => path == GemmPath.Avx512 && n % NR512 == 0;
 
@@ -79,12 +86,11 @@ internal static unsafe partial class Gemm
             {
                 int rows = Math.Min(MR512, m - i0);
                 // A whole tile broadcasts straight from A's rows; an edge tile is packed (zero rows past the edge), and so is
-                // every tile when A's rows are a multiple of 4 KiB apart (V = 32768, …): then its k rows all map to one set of
-                // the 8-way L1, and the tile, reused for every 32 columns, would not stay there (93–99 against 107–111
-                // GFLOP/s for a dW product with k = 96).
+                // every tile whose k rows share an L1 set (V = 32768, …): read in place, the tile, reused for every 32 columns,
+                // would not stay in L1 (93–99 against 107–111 GFLOP/s for a dW product with k = 96).
                 float* ap = a + (long)pc * lda + i0;
                 int step = lda;
-                if (rows < MR512 || lda % 1024 == 0)
+                if (rows < MR512 || RowsShareL1Set(lda))
                 {
                     PackA(in p, i0, rows, pc, kc, MR512, ws.A);
                     ap = ws.A;
@@ -99,8 +105,8 @@ internal static unsafe partial class Gemm
 
     /// <summary>
     /// Cᵀ = (A·op(B))ᵀ into C on the calling thread: element (i, j) of the m×n product goes to c[j·ldc + i]. A (m×k) is read in
-    /// place from rows <paramref name="lda"/> apart (when that is a multiple of 1024, each 14-row tile's slice is copied
-    /// first); op(B) (k×n) is packed by <see cref="PackAllB"/>. Every element gets the bits Sgemm's packed path gives element
+    /// place from rows <paramref name="lda"/> apart (packed, tile by tile, when they share an L1 set); op(B) (k×n) is packed by
+    /// <see cref="PackAllB"/>. Every element gets the bits Sgemm's packed path gives element
     /// (j, i) of op(B)ᵀ·Aᵀ. AVX-512 only.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -108,12 +114,10 @@ internal static unsafe partial class Gemm
     {
         var p = new Problem { A = a, Lda = lda, N = n, K = k, Path = GemmPath.Avx512 };
         var bl = new Blocking(in p, n);
-        // Rows a multiple of 4 KiB apart (D = 1024, 2048, …) all fall in one set of the 8-way L1, so the kernel's 14 row
-        // streams would keep evicting each other (81 against 104 GFLOP/s at D = 2048): such a tile's rows are first copied
-        // to a panel whose rows are 64 bytes more than the slice apart. The same values are summed in the same order.
-        bool aliased = lda % 1024 == 0;
-        int rowStride = bl.KC + 16;
-        var ws = Workspace.Get(MR512 * rowStride, 0, 16 * NR512);
+        // With rows sharing an L1 set (D = 1024, 2048, …) the row-broadcast kernel's 14 row streams would keep evicting each
+        // other (81 against 104 GFLOP/s at D = 2048), so every tile is packed, as an edge tile is.
+        bool packAll = RowsShareL1Set(lda);
+        var ws = Workspace.Get(MR512 * bl.KC, 0, 16 * NR512);
         for (int jc = 0; jc < n; jc += bl.NC)
         {
             int nc = Math.Min(bl.NC, n - jc);
@@ -124,22 +128,14 @@ internal static unsafe partial class Gemm
                 for (int i0 = 0; i0 < m; i0 += MR512)
                 {
                     int rows = Math.Min(MR512, m - i0);
-                    float* ap = a + (long)i0 * lda + pc;
-                    long step = lda;
-                    if (rows < MR512) PackA(in p, i0, rows, pc, kc, MR512, ws.A);
-                    else if (aliased)
-                    {
-                        for (int r = 0; r < MR512; r++)
-                            new ReadOnlySpan<float>(ap + r * step, kc).CopyTo(new Span<float>(ws.A + r * rowStride, kc));
-                        ap = ws.A;
-                        step = rowStride;
-                    }
+                    bool inPlace = rows == MR512 && !packAll;
+                    if (!inPlace) PackA(in p, i0, rows, pc, kc, MR512, ws.A);
                     for (int jr = 0; jr < nc; jr += NR512)
                     {
                         int cols = Math.Min(NR512, nc - jr);
-                        // A whole tile broadcasts from A's rows (in place, or their copy), an edge from its packed panel; both
-                        // land in the scratch tile, which is written out transposed.
-                        if (rows == MR512) Kernel512RowsOfA(kc, ap, step, bp + (long)jr * kc, NR512, ws.Tile);
+                        // A whole tile broadcasts from A's rows in place, any other from its packed panel; both land in the
+                        // scratch tile, which is written out transposed.
+                        if (inPlace) Kernel512RowsOfA(kc, a + (long)i0 * lda + pc, lda, bp + (long)jr * kc, NR512, ws.Tile);
                         else Kernel512(kc, ws.A, bp + (long)jr * kc, NR512, ws.Tile, NR512, 1f, 0f, 0);
                         StoreTransposed(ws.Tile, rows, c + (long)(jc + jr) * ldc + i0, ldc, cols, mode);
                     }
