@@ -279,7 +279,17 @@ public static class CsvSource
         }
     }
 
-    private static bool TryParse(string s, out float v) => float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v);
+    private static bool TryParse(string s, out float v)
+    {
+        if (float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v)) return true;
+        // numpy and pandas write infinity as 'inf', which .NET does not read; take it as the number it is, so that the
+        // cell is reported as non-finite rather than as text.
+        var t = s.AsSpan().Trim();
+        bool negative = t.StartsWith("-"), signed = negative || t.StartsWith("+");
+        if (!t[(signed ? 1 : 0)..].Equals("inf", StringComparison.OrdinalIgnoreCase)) return false;
+        v = negative ? float.NegativeInfinity : float.PositiveInfinity;
+        return true;
+    }
 
     /// <summary>The column as floats; null when some non-empty cell is not a number and <paramref name="allowText"/>.</summary>
     private static float[]? Numeric(string path, string name, string[] cells, bool impute, bool allowText)

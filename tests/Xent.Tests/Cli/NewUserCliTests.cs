@@ -83,6 +83,8 @@ public sealed class NewUserCliTests : IDisposable
     [InlineData("NaN")]
     [InlineData("1e40")] // beyond float32: parses to infinity
     [InlineData("-Infinity")]
+    [InlineData("inf")] // as numpy and pandas write it
+    [InlineData("-INF")]
     public void ANonFiniteNumberInACsvIsOneLineNamingTheCellNotACrashOrANaNLoss(string cell)
     {
         string outDir = _dir.File("run");
