@@ -105,6 +105,20 @@ public sealed class ExportCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public void An_out_path_that_cannot_be_written_is_one_error_line_naming_it()
+    {
+        string good = Save(new LinearClassifier(784, 10, new Generator(26)), ModelSpecFor("linear", [.. ClassNames.Digits]).ToMetadata());
+        string aFile = Path.Combine(_dir, "a-file");
+        File.WriteAllText(aFile, "");
+        string outPath = Path.Combine(aFile, "model.onnx"); // its folder is a file
+        var r = CliRunner.Run("export", "--checkpoint", good, "--out", outPath);
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}, stderr {r.Stderr}");
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: cannot write '{outPath}': ", line);
+        Assert.Equal("", File.ReadAllText(aFile));
+    }
+
     private static ModelSpec ModelSpecFor(string model, string[] classNames) => new()
     {
         Model = model,

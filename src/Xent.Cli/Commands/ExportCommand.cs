@@ -40,9 +40,16 @@ internal static class ExportCommand
         {
             var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
             if (legacy) Console.Error.WriteLine(CheckpointModel.LegacyNote(checkpointPath, spec, "exporting it as"));
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
-            if (dir is not null) Directory.CreateDirectory(dir);
-            OnnxExporter.Export(model, spec, outPath);
+            try
+            {
+                string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+                if (dir is not null) Directory.CreateDirectory(dir);
+                OnnxExporter.Export(model, spec, outPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return CliHost.Fail($"cannot write '{outPath}': {e.Message}"); // the checkpoint was fine: say which file failed
+            }
             string input = string.Join(", ", spec.InputShape);
             string temperature = spec.Temperature != 1f
                 ? " of logits / " + spec.Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";

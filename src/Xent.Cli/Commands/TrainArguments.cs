@@ -32,6 +32,21 @@ internal static class TrainArguments
     }
 
     /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first of the run's other options (split, early stopping, schedule,
+    /// clipping) whose value is out of range, with the value given.
+    /// </summary>
+    public static void ValidateRun(double? valSplit, int? patience, int warmup, double? clipGradNorm, double lrGamma)
+    {
+        if (valSplit is double vs && !(vs > 0 && vs < 1)) // also true for NaN
+            throw Bad($"--val-split must be a fraction in (0, 1), got {Text(vs)}.");
+        if (patience is int p) AtLeastOne("--patience", p);
+        if (warmup < 0) throw Bad($"--warmup must be at least 0 batches, got {warmup}.");
+        if (clipGradNorm is double c && !(c > 0 && double.IsFinite(c)))
+            throw Bad($"--clip-grad-norm must be a finite number > 0, got {Text(c)}.");
+        if (!(lrGamma > 0 && double.IsFinite(lrGamma))) throw Bad($"--lr-gamma must be a finite number > 0, got {Text(lrGamma)}.");
+    }
+
+    /// <summary>
     /// The message for a checkpoint that records another model than <c>--model</c>: a hint to pass the recorded
     /// model only when xent knows that model.
     /// </summary>

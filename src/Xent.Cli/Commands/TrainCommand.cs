@@ -203,13 +203,7 @@ internal static class TrainCommand
             err.WriteLine("error: --gamma (a finite number >= 0) applies to --loss focal only, and focal loss takes no --label-smoothing.");
             return ExitNoData;
         }
-        if (s.ValSplit is double vs && !(vs > 0 && vs < 1) || s.Patience is < 1 || s.Warmup < 0 || s.ClipGradNorm is double c && !(c > 0)
-            || !(s.Gamma > 0))
-        {
-            err.WriteLine("error: --val-split must be in (0, 1), --patience at least 1, --warmup at least 0, and --clip-grad-norm and " +
-                "--lr-gamma positive.");
-            return ExitNoData;
-        }
+        TrainArguments.ValidateRun(s.ValSplit, s.Patience, s.Warmup, s.ClipGradNorm, s.Gamma);
         string dataPath = s.Data ?? DataSource.DefaultDirectory;
         bool idx = DataSource.IsIdx(dataPath);
         if (idx && DataSource.Missing(dataPath) is not null)

@@ -46,11 +46,19 @@ public sealed class HostileInputTests : IDisposable
     [InlineData("--label-smoothing", "1.5")]
     [InlineData("--epochs", "0")]
     [InlineData("--epochs", "2000000")]
+    [InlineData("--val-split", "1.5")]
+    [InlineData("--val-split", "NaN")]
+    [InlineData("--patience", "0")]
+    [InlineData("--warmup", "-3")]
+    [InlineData("--clip-grad-norm", "0")]
+    [InlineData("--clip-grad-norm", "Infinity")]
+    [InlineData("--lr-gamma", "-0.5")]
     public void BadNumbersAreOneLineAndExit2BeforeAnythingIsWritten(string option, string value)
     {
         string outDir = Dir("bad-number");
         var r = Train(outDir, option, value);
-        CliAssert.OneLineError(r, 2, option, $"{option} {value}");
+        CliAssert.OneLineError(r, 2, $"{option} must be ", $"{option} {value}");
+        Assert.EndsWith($", got {value}.", r.Stderr.TrimEnd(), StringComparison.Ordinal); // the one bad value, named
         Assert.False(Directory.Exists(outDir), "nothing may be created for a rejected command line");
     }
 
