@@ -22,6 +22,16 @@ internal static unsafe partial class Gemm
     /// <summary>Whether the products here take an op(B) with <paramref name="n"/> columns read in place on this path.</summary>
     internal static bool CanReadInPlace(int n, GemmPath path) => path == GemmPath.Avx512 && n % NR512 == 0;
 
+    /// <summary>
+    /// Whether reading a k×n B in place beats packing it for a product with <paramref name="m"/> rows of A. The products here
+    /// sweep all of B once per 14-row tile of A, 32 floats of each row at a time. While B fits the 1 MiB L2 the sweeps after
+    /// the first read it from there; a larger B comes again from L3 or memory for every tile, in 128-byte pieces a row apart
+    /// that the prefetchers do not follow, where Sgemm's packed copy streams. Packing pays only over many tiles: at N=4096,
+    /// D=2048, V=128256 the fused linear + CE's dW and dH (m = 512 and 320) ran at 82–88 GFLOP/s per thread in place and
+    /// 96–101 packed; with m = 80 or 96 (N=1024, D = 1024 or 2048) in place was as fast or faster.
+    /// </summary>
+    internal static bool BInPlacePays(int m, int k, int n) => m <= 128 || (long)k * n * sizeof(float) <= 1 << 20;
+
     /// <summary>Rows of a stored matrix (op(A) = A, row stride <c>lda</c>) as a panel source: Sgemm's own A packing.</summary>
     internal readonly struct MatrixRows(float* a, int lda, GemmPath path) : IRowPanelSource
     {

@@ -24,7 +24,9 @@ internal static unsafe partial class LinearCrossEntropyKernel
     /// while it is hot: 3 GEMM passes over N·V·D in all, every GEMM
     /// single-threaded on a cache-sized problem. The products read W, H and G where they are stored
     /// (<see cref="ReadOperandsInPlace"/>; the next block's logits as (W[c]·H[next]ᵀ)ᵀ, against H[next] packed once per
-    /// block), so no chunk of W is copied; where they cannot, they go through Sgemm, which gives the same bits.
+    /// block), so no chunk of W is copied; where they cannot, or where their B operand is too large to read in place over
+    /// many row tiles (<see cref="Gemm.BInPlacePays"/>: large blocks at D ≥ 1024), they go through Sgemm, which gives the same
+    /// bits.
     /// Every sum has an order fixed by the problem size: dH adds a partition's chunks in order and the partitions'
     /// partials in order, dW and db add blocks in row order, the loss is summed in row order; none depends on
     /// <see cref="KernelParallel.MaxThreads"/>.
@@ -120,7 +122,9 @@ internal static unsafe partial class LinearCrossEntropyKernel
                             // products does not change any sum.
                             if (gw != null) AddWeightGradient(in pr, logits + c0, blockStart, nr, c0, vc, gw + (long)c0 * dim);
                             if (gb != null) AddColumnSums(logits + c0, nr, v, vc, gb + c0);
-                            if (dh != null || nextRows > 0) StreamIn(new ReadOnlySpan<float>(pr.W + (long)c0 * dim, vc * dim));
+                            // A chunk too large for dH to read in place is packed, and the packing reads it in order anyway.
+                            if ((dh != null || nextRows > 0) && Gemm.BInPlacePays(nr, vc, dim))
+                                StreamIn(new ReadOnlySpan<float>(pr.W + (long)c0 * dim, vc * dim));
                             if (dh != null) AddHiddenGradient(in pr, logits + c0, nr, c0, vc, ch == first, dh);
                             if (nextRows > 0) NextLogits(in pr, next, nextRows, nextPacked, c0, vc, logits + c0);
                         }
@@ -161,7 +165,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
     {
         int d = p.D, v = p.V;
         float beta = r0 == 0 ? 0f : 1f;
-        if (InPlace(in p) && !Gemm.UsesSmallPath(true, false, vc, d, rows))
+        if (InPlace(in p) && Gemm.BInPlacePays(vc, rows, d) && !Gemm.UsesSmallPath(true, false, vc, d, rows))
         {
             Gemm.SgemmAtBInPlace(g, v, vc, d, rows, p.H + (long)r0 * d, d, beta, dw, d);
             return;
@@ -177,7 +181,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
         int d = p.D, v = p.V;
         float beta = firstChunk ? 0f : 1f;
         float* w = p.W + (long)c0 * d;
-        if (InPlace(in p) && !Gemm.UsesSmallPath(false, false, rows, d, vc))
+        if (InPlace(in p) && Gemm.BInPlacePays(rows, vc, d) && !Gemm.UsesSmallPath(false, false, rows, d, vc))
         {
             var gRows = new Gemm.MatrixRows(g, v, Gemm.BestPath);
             Gemm.SgemmBInPlace(ref gRows, rows, d, vc, w, d, beta, dh, d);

@@ -136,6 +136,22 @@ public unsafe class GemmInPlaceTests
     }
 
     [Fact]
+    public void LinearCrossEntropyForwardBackward_LargeBlocksAtLargeD_PackDwAndDhAndGiveTheSameBits()
+    {
+        // Blocks of over 128 rows at D = 2048: dW's B (a block of H) and dH's B (a chunk of W) are both over 1 MiB, so those two
+        // products go through Sgemm while the next block's logits are still made in place; the mix must give the all-Sgemm bits.
+        const int n = 300, d = 2048, v = 700;
+        var p = LinearCeProblem.Random(77, n, d, v, bias: true, classWeight: false, ignored: 2, eps: 0.1f, cap: 0f);
+        var chunking = new LinearCrossEntropyChunking(VocabChunk: 320, Partitions: 2,
+            GradientScratchBytes: 152L * (v + d) * sizeof(float) + n * sizeof(float)); // 152 rows: one partial dH of D
+        int rows = chunking.GradientRows(n, v, d);
+        Assert.InRange(rows, 129, n - 1); // two blocks, each over 128 rows
+        Assert.False(Gemm.BInPlacePays(320, rows, d), "dW would read its B in place");
+        Assert.False(Gemm.BInPlacePays(rows, 320, d), "dH would read its B in place");
+        AssertSameBitsEitherWay(p, chunking, threads: 2, $"n {n}, d {d}, v {v}");
+    }
+
+    [Fact]
     public void LinearCrossEntropyForwardBackward_RandomShapes_SameBitsEitherWay()
     {
         // Tiny and odd shapes: one-row blocks, chunks narrower than a tile, one class, a last block of a single row, 1–3
