@@ -10,8 +10,9 @@ public static partial class F
     /// heads with 32k–256k classes, whose (N, V) logits and their gradient would dominate memory.
     /// The logits are produced and consumed in small tiles (<see cref="LinearCrossEntropyKernel"/>). With 'mean' or
     /// 'sum' and gradients wanted, the gradients are computed in the same pass as the loss (3 GEMM passes over
-    /// N·V·D, about 12.5 MiB of scratch) and held until backward, which only scales them; otherwise (no gradient, or 'none')
-    /// the backward pass recomputes the logits. Extra memory is a few MiB instead of 2·N·V floats.
+    /// N·V·D, 12.5 MiB of scratch, or 1/12 of the logits or 1/8 of the weight when larger) and held until backward,
+    /// which only scales them; otherwise (no gradient, or 'none') the backward pass recomputes the logits. Extra memory is
+    /// that scratch instead of 2·N·V floats.
     /// </summary>
     /// <param name="hidden">(N, D) hidden states (or (…, D) with <paramref name="target"/> shaped (…)).</param>
     /// <param name="linearWeight">(V, D), nn.Linear's weight layout.</param>

@@ -23,8 +23,8 @@ public sealed class LinearCrossEntropyOptions
 
     /// <summary>
     /// Bytes of scratch the training path (gradients computed with the loss, 'mean' or 'sum') may hold: its block of
-    /// whole logits rows, partial hidden-state gradients and row losses. Unset: 12.5 MiB, or 1/12 of the N×V logits when
-    /// that is larger. A larger budget means longer blocks, so each vocabulary chunk of the weight is read fewer
+    /// whole logits rows, partial hidden-state gradients and row losses. Unset: 12.5 MiB, or 1/12 of the N×V logits or
+    /// 1/8 of the V×D weight when larger. A larger budget means longer blocks, so each vocabulary chunk of the weight is read fewer
     /// times (at N=1024, D=512, V=32000 the default makes blocks of 96 rows); at least one row is always used. Results
     /// depend on the block length (it fixes the order of the sums), never on the thread count.
     /// </summary>

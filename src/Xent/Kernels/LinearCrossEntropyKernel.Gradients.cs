@@ -14,7 +14,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
     /// <remarks>
     /// The softmax gradient of a row needs its log-sum-exp over all V classes, so the rows are taken in
     /// blocks of <see cref="LinearCrossEntropyChunking.GradientRows"/> whose whole (rows × V) logits fit a
-    /// bounded buffer (12.5 MiB with the row losses, or 1/12 of the logits when that is larger). Once a block's logits are in
+    /// bounded buffer (12.5 MiB with the row losses, or 1/12 of the logits or 1/8 of W when larger). Once a block's logits are in
     /// the buffer, each row's loss and gradient G replace them (rows split over threads). Then the vocabulary
     /// is walked in chunks of W of about a core's L2 but at least 512 classes (<see cref="LinearCrossEntropyChunking.GradientLayout"/>),
     /// grouped into fixed partitions that the threads take: for each chunk c, dW[c] (+)= G[:, c]ᵀ·H[block],
@@ -56,7 +56,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
         double wsum = CrossEntropyKernel.TargetWeightSum(targets, classWeight, ignoreIndex);
         // All rows ignored under 'mean': 1/0, but every row of G is cleared (zero gradient, as PyTorch's).
         float rowScale = mean ? (float)(1.0 / wsum) : 1f;
-        int nb = chunking.GradientRows(n, v, gradHidden.IsEmpty ? 0 : dim);
+        int nb = chunking.GradientRows(n, v, dim, partialHidden: !gradHidden.IsEmpty);
         var (vb, parts) = chunking.GradientLayout(v, dim);
         int chunks = (v + vb - 1) / vb;
         int slots = Math.Max(1, Math.Min(KernelParallel.MaxThreads, nb));

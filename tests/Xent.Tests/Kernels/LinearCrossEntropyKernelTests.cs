@@ -237,6 +237,13 @@ public class LinearCrossEntropyKernelTests
         Assert.InRange(rows * 32000L * 4, 8L << 20, 12L << 20);
         Assert.Equal(0, rows % 8);
         Assert.InRange(default(LinearCrossEntropyChunking).GradientRows(4096, 128256) * 128256L * 4, 128L << 20, 200L << 20);
+        // D = 2048: 1/8 of W (32000·2048·4 B / 8 = 31.25 MiB) outgrows 12.5 MiB. (31.25 MiB − 1024 row losses) / (32000 + 3·2048
+        // floats a row) = 214.7 rows, down to a multiple of 8: 208, which splits 1024 rows into 5 blocks of at most 208.
+        Assert.Equal(208, default(LinearCrossEntropyChunking).GradientRows(1024, 32000, 2048));
+        // Without dH there are no partial blocks: (31.25 MiB − N row losses) / 32000 floats = 255.9 rows, 248, so N = 1240 runs
+        // as 5 blocks of 248, against 6 blocks of at most 208 with dH's partial blocks.
+        Assert.Equal(248, default(LinearCrossEntropyChunking).GradientRows(1240, 32000, 2048, partialHidden: false));
+        Assert.Equal(208, default(LinearCrossEntropyChunking).GradientRows(1240, 32000, 2048));
     }
 
     [Fact]
