@@ -13,6 +13,7 @@ internal sealed record LinearCeBenchSettings(int N, int D, int V, int Runs, int 
 /// </summary>
 internal sealed record LinearCeBenchResult(
     LinearCeBenchSettings Settings, int Threads, (int RowChunk, int VocabChunk, int Partitions) Chunking, int GradientRows,
+    (int VocabChunk, int Partitions) GradientLayout,
     double FusedMedianMs, double RecomputeMedianMs, double RecomputePeakExtraMiB, double FusedPeakExtraMiB, double FusedGcAllocatedExtraMiB,
     double FusedLoss,
     double? UnfusedMedianMs, double? UnfusedPeakExtraMiB, double? UnfusedGcAllocatedExtraMiB, double? UnfusedLoss, double LogitsMiB,
@@ -147,6 +148,7 @@ internal static class LinearCeBench
         double? pairedRatio = s.Unfused ? Median(ratios) : null;
         Collect();
         return new LinearCeBenchResult(s, KernelParallel.MaxThreads, resolved, chunking.GradientRows(s.N, s.V, s.D),
+            chunking.GradientLayout(s.V, s.D),
             Median(fusedTimes), Median(recomputeTimes), recomputePeak / MiB, fusedPeak / MiB, fusedGc / MiB, fusedLoss,
             unfusedMs, unfusedPeak, unfusedGcMiB, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB, pairedRatio);
     }

@@ -78,6 +78,7 @@ internal static class BenchLinearCeCommand
             ["row_chunk"] = r.Chunking.RowChunk, ["vocab_chunk"] = r.Chunking.VocabChunk, ["partitions"] = r.Chunking.Partitions,
             ["logits_mib"] = Round(r.LogitsMiB),
             ["fused_median_ms"] = Round(r.FusedMedianMs), ["gradient_rows"] = r.GradientRows,
+            ["gradient_vocab_chunk"] = r.GradientLayout.VocabChunk, ["gradient_partitions"] = r.GradientLayout.Partitions,
             ["recompute_median_ms"] = Round(r.RecomputeMedianMs), ["recompute_peak_extra_mib"] = Round(r.RecomputePeakExtraMiB),
             ["fused_peak_extra_mib"] = Round(r.FusedPeakExtraMiB), ["fused_gc_allocated_extra_mib"] = Round(r.FusedGcAllocatedExtraMiB),
             ["fused_loss"] = r.FusedLoss,
@@ -90,14 +91,16 @@ internal static class BenchLinearCeCommand
 
     private static double? Round(double? x) => x is double v ? Math.Round(v, 3) : null;
 
+    private static string Partitions(int count) => count == 1 ? "1 partition" : $"{count} partitions";
+
     private static string ToText(LinearCeBenchResult r)
     {
         var ci = CultureInfo.InvariantCulture;
         var lines = new List<string>
         {
-            string.Format(ci, "linear-ce  N={0} D={1} V={2}  threads={3}  tiles {4}x{5}, {6} partitions  (logits would be {7:F1} MiB)",
-                r.Settings.N, r.Settings.D, r.Settings.V, r.Threads, r.Chunking.RowChunk, r.Chunking.VocabChunk, r.Chunking.Partitions,
-                r.LogitsMiB),
+            string.Format(ci, "linear-ce  N={0} D={1} V={2}  threads={3}  recompute tiles {4}x{5}, {6}  (logits would be {7:F1} MiB)",
+                r.Settings.N, r.Settings.D, r.Settings.V, r.Threads, r.Chunking.RowChunk, r.Chunking.VocabChunk,
+                Partitions(r.Chunking.Partitions), r.LogitsMiB),
             string.Format(ci, "{0,-9} {1,12} {2,18} {3,22} {4,12}", "path", "median ms", "peak extra MiB", "GC allocated-out MiB", "loss"),
             string.Format(ci, "{0,-9} {1,12:F1} {2,18:F2} {3,22:F2} {4,12:F6}", "fused", r.FusedMedianMs, r.FusedPeakExtraMiB,
                 r.FusedGcAllocatedExtraMiB, r.FusedLoss),
@@ -108,7 +111,9 @@ internal static class BenchLinearCeCommand
         lines.Add(string.Format(ci,
             "{0,-9} {1,12:F1} {2,18:F2}   (forward, then backward recomputing the logits; 'none' and inference use its forward)",
             "recompute", r.RecomputeMedianMs, r.RecomputePeakExtraMiB));
-        lines.Add(string.Format(ci, "fused (training path): blocks of {0} rows x all {1} classes{2}", r.GradientRows, r.Settings.V,
+        lines.Add(string.Format(ci,
+            "fused (training path): blocks of {0} rows x all {1} classes, walked in chunks of {2} classes in {3}{4}",
+            r.GradientRows, r.Settings.V, r.GradientLayout.VocabChunk, Partitions(r.GradientLayout.Partitions),
             r.Settings.PackedOperands ? ", products through the GEMM's packing (--packed-operands)" : ""));
         if (r.PairedUnfusedOverFused is double paired)
             lines.Add(string.Format(ci,

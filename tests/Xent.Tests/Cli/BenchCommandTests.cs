@@ -152,6 +152,9 @@ public sealed class BenchCommandTests
         var b = JsonDocument.Parse(packed.Stdout).RootElement;
         Assert.False(a.GetProperty("packed_operands").GetBoolean());
         Assert.True(b.GetProperty("packed_operands").GetBoolean());
+        // The training path's layout is the one asked for, not the recompute path's tiles.
+        Assert.Equal(512, a.GetProperty("gradient_vocab_chunk").GetInt32());
+        Assert.Equal(2, a.GetProperty("gradient_partitions").GetInt32());
         Assert.Equal(a.GetProperty("fused_loss").GetDouble(), b.GetProperty("fused_loss").GetDouble());
     }
 
