@@ -76,6 +76,7 @@ public static class CsvSource
                     "trained on.");
                 features.Add(name);
             }
+            WarnUnseenCategories(path, header, columns, spec.FeatureNames);
         }
         else
         {
@@ -317,6 +318,29 @@ public static class CsvSource
             throw new InvalidDataException($"column '{name}' holds '{cells[nonFinite]}' on line {nonFinite + 2} of '{path}', which is " +
                 "not a finite float32 number; leave a missing value empty (and pass --missing mean) or fix the value.");
         return v;
+    }
+
+    /// <summary>
+    /// A value of a one-hot column that the model was not trained on is encoded as no category (all its indicators 0, as
+    /// scikit-learn's <c>handle_unknown='ignore'</c>); that is legitimate but easy to miss, so it is said once per column.
+    /// </summary>
+    private static void WarnUnseenCategories(string path, string[] header, string[][] columns, IReadOnlyList<string> featureNames)
+    {
+        var oneHot = featureNames.Where(f => f.IndexOf('=') > 0 && Array.IndexOf(header, f) < 0).GroupBy(f => f[..f.IndexOf('=')]);
+        foreach (var column in oneHot)
+        {
+            int c = Array.IndexOf(header, column.Key);
+            if (c < 0) continue;
+            var known = column.Select(f => f[(column.Key.Length + 1)..]).ToHashSet(StringComparer.Ordinal);
+            var cells = columns[c];
+            int first = Array.FindIndex(cells, v => v.Length > 0 && !known.Contains(v));
+            if (first < 0) continue;
+            int count = cells.Count(v => v.Length > 0 && !known.Contains(v));
+            string knownList = string.Join(", ", known.Order(StringComparer.Ordinal).Select(v => $"'{v}'"));
+            Diagnostics.Warnings.Warn($"csv.unseen-category:{path}:{column.Key}",
+                $"column '{column.Key}' of '{path}' holds {count} value(s) the model was not trained on (first '{cells[first]}' " +
+                $"on line {first + 2}); they are encoded as no category. The model knows {knownList}.");
+        }
     }
 
     private static float[] Indicator(string[] cells, string value)

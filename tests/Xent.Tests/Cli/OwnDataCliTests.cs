@@ -57,6 +57,21 @@ public class OwnDataCliTests
         Assert.Equal("big", rows[0].GetProperty("class").GetString());
         Assert.Equal("small", rows[1].GetProperty("class").GetString());
         Assert.Equal(1.0, rows[1].GetProperty("top").EnumerateArray().Sum(t => t.GetProperty("probability").GetDouble()), 6);
+        Assert.Equal("", predict.Stderr);
+
+        // A colour the model never saw is encoded as no colour at all, the same as an empty cell, and said once on stderr.
+        string unseen = dir.File("unseen.csv");
+        File.WriteAllLines(unseen, ["color,x2,x1", "green,1.5,1.0", ",1.5,1.0", "green,-1.5,-1.25"]);
+        var withUnseen = CliRunner.Run("predict", "--checkpoint", ckpt, "--input", unseen, "--json");
+        Ok(withUnseen);
+        var top = withUnseen.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("top").GetRawText()).ToArray();
+        Assert.Equal(3, top.Length);
+        Assert.Equal(top[1], top[0]);
+        var warning = Assert.Single(withUnseen.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("Warning: column 'color' of '", warning, StringComparison.Ordinal);
+        Assert.Contains("holds 2 value(s) the model was not trained on (first 'green' on line 2)", warning, StringComparison.Ordinal);
+        Assert.EndsWith("The model knows 'blue', 'red'.", warning, StringComparison.Ordinal);
     }
 
     [Fact]
