@@ -101,7 +101,7 @@ public static class CsvSource
                     throw new InvalidDataException(
                         $"column '{header[c]}' is not numeric ('{columns[c][bad]}' on line {bad + 2} of '{path}') and has " +
                         $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
-                        "the rows); fix the value or leave the column out with --features.");
+                        "the rows); fix the value or leave the column out with --features." + DecimalCommaHint(columns[c][bad]));
                 }
                 if (!options.ImputeMissing && Array.IndexOf(columns[c], "") is int empty and >= 0)
                     throw new InvalidDataException($"column '{header[c]}' is empty on line {empty + 2} of '{path}'; fill it in or pass " +
@@ -203,6 +203,30 @@ public static class CsvSource
     internal static string[] NumericNames(IEnumerable<string> header) =>
         [.. header.Where(h => double.TryParse(h, NumberStyles.Float, CultureInfo.InvariantCulture, out _))];
 
+    /// <summary>A hint for a cell such as '0,25' that is a number with a decimal comma (empty otherwise).</summary>
+    private static string DecimalCommaHint(string cell) =>
+        cell.Contains(',') && TryParse(cell.Replace(',', '.'), out _)
+            ? $" '{cell}' looks like a number with a decimal comma: xent reads numbers with a decimal point ('{cell.Replace(',', '.')}')."
+            : "";
+
+    private static StreamReader OpenText(string path, bool gz)
+    {
+        Stream stream = File.OpenRead(path);
+        if (gz) stream = new GZipStream(stream, CompressionMode.Decompress);
+        return new StreamReader(stream);
+    }
+
+    /// <summary>
+    /// ',' unless the header line has no comma and does have a semicolon: spreadsheets in locales whose decimal mark is a comma
+    /// save "CSV" with ';' between the cells.
+    /// </summary>
+    private static char CsvSeparator(string path, bool gz)
+    {
+        using var text = OpenText(path, gz);
+        string header = text.ReadLine() ?? "";
+        return !header.Contains(',') && header.Contains(';') ? ';' : ',';
+    }
+
     /// <summary>A hint for a file whose header holds numbers (empty when none does), to append to an error about its shape.</summary>
     internal static string NumericHeaderHint(string[] header) => NumericNames(header) is { Length: > 0 } numeric
         ? $" Its first line is read as the header but holds numbers ({string.Join(", ", numeric.Take(5))}): a file without a header, or " +
@@ -212,10 +236,8 @@ public static class CsvSource
     private static SepReader OpenReader(string path)
     {
         bool gz = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        char separator = (gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
-        Stream stream = File.OpenRead(path);
-        if (gz) stream = new GZipStream(stream, CompressionMode.Decompress);
-        var text = new StreamReader(stream);
+        char separator = (gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : CsvSeparator(path, gz);
+        var text = OpenText(path, gz);
         try
         {
             // The reader owns the text reader, which owns the stream.
@@ -309,7 +331,8 @@ public static class CsvSource
             else if (!TryParse(cells[i], out v[i]))
             {
                 if (allowText) return null;
-                throw new InvalidDataException($"column '{name}' is not numeric ('{cells[i]}' on line {i + 2} of '{path}').");
+                throw new InvalidDataException($"column '{name}' is not numeric ('{cells[i]}' on line {i + 2} of '{path}')." +
+                    DecimalCommaHint(cells[i]));
             }
             else if (!float.IsFinite(v[i]) && nonFinite < 0) nonFinite = i;
         }

@@ -42,6 +42,9 @@ public class OwnDataSourceTests
     [InlineData("a,date,label\n1,2024-01-01,x\n2,2024-01-02,y\n3,2024-01-03,x\n", null, "column 'date' is not numeric")]
     [InlineData("a,b,label\n1,,x\n3,4,y\n", null, "column 'b' is empty on line 2")]
     [InlineData("a,b,label\n1,2,\n3,4,y\n", null, "label column 'label' is empty on line 2")]
+    [InlineData("a;b;label\n0,5;1;x\n1,25;2;y\n", null,
+        "column 'a' is not numeric ('0,5' on line 2 of '")] // a decimal comma, in a file with few rows: not numeric
+    [InlineData("a;b;label\n0,5;1;x\n1,25;2;y\n", null, "'0,5' looks like a number with a decimal comma")]
     public void CsvErrorsAreOneClearMessage(string text, string? target, string expected)
     {
         using var dir = new TempDirectory();
@@ -50,6 +53,31 @@ public class OwnDataSourceTests
         var e = Assert.Throws<InvalidDataException>(() => CsvSource.Load(path, new DataOptions { Target = target }));
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void ASemicolonCsvReadsAsTheCommaOneDoesUnlessItsHeaderHasACommaToo()
+    {
+        // Spreadsheets in decimal-comma locales save "CSV" with ';' between the cells.
+        using var dir = new TempDirectory();
+        const string rows = "a,color,label\n1.5,red,cat\n-2,blue,dog\n0.25,red,ant\n3,blue,cat\n7,red,dog\n8,blue,cat\n";
+        string comma = dir.File("comma.csv"), semicolon = dir.File("semicolon.csv");
+        File.WriteAllText(comma, rows);
+        File.WriteAllText(semicolon, rows.Replace(',', ';'));
+        var expected = CsvSource.Load(comma);
+        foreach (var d in new[] { CsvSource.Load(semicolon), DatasetFactory.Load(OwnDataFiles.Gzip(semicolon)) })
+        {
+            Assert.Equal(expected.ClassNames, d.ClassNames);
+            Assert.Equal(expected.FeatureNames!, d.FeatureNames!);
+            Assert.Equal(Enumerable.Range(0, expected.Count).Select(i => expected.Target(i)),
+                Enumerable.Range(0, d.Count).Select(i => d.Target(i)));
+            Assert.Equal(Enumerable.Range(0, expected.Count).SelectMany(i => expected.Raw(i).ToArray()),
+                Enumerable.Range(0, d.Count).SelectMany(i => d.Raw(i).ToArray()));
+        }
+        // A comma in the header keeps ',' as the separator: a ';' is then part of a name.
+        string mixed = dir.File("mixed.csv");
+        File.WriteAllText(mixed, "a;b,label\n1,x\n2,y\n");
+        Assert.Equal(["a;b"], CsvSource.Load(mixed).FeatureNames!);
     }
 
     [Fact]
