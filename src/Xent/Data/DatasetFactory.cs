@@ -34,7 +34,7 @@ public static class DatasetFactory
         }
         if (!Directory.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
         if (IsIdx(path)) return DataSourceKind.Idx;
-        if (Directory.EnumerateDirectories(path).Any()) return DataSourceKind.ImageFolder;
+        if (ImageFolderSource.ClassFolders(path).Length > 0) return DataSourceKind.ImageFolder;
         if (Directory.EnumerateFiles(path).Any(ImageFolderSource.IsImageFile)) return DataSourceKind.ImageFiles;
         throw new InvalidDataException(
             $"'{path}' holds neither class folders of images (DIR/<class>/*.png|jpg|bmp|gif) nor MNIST-format IDX files.");

@@ -20,9 +20,22 @@ public static class ImageFolderSource
     /// <summary>True when <paramref name="path"/> has an image extension.</summary>
     public static bool IsImageFile(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
-    /// <summary>Image files under <paramref name="directory"/>, recursively, in ordinal path order.</summary>
+    /// <summary>
+    /// Image files under <paramref name="directory"/>, recursively, in ordinal path order, leaving out hidden ones: a file or
+    /// folder whose name starts with '.' (Jupyter's <c>.ipynb_checkpoints</c> copies, macOS's <c>._name.png</c> resource
+    /// files, which are not images).
+    /// </summary>
     public static string[] ImageFiles(string directory) =>
-        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Where(IsImageFile).Order(StringComparer.Ordinal).ToArray();
+        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Where(f => IsImageFile(f) && !Path.GetRelativePath(directory, f).Split(Path.DirectorySeparatorChar).Any(IsHidden))
+            .Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The class folders under <paramref name="directory"/> (hidden ones left out), in ordinal order.</summary>
+    internal static string[] ClassFolders(string directory) =>
+        Directory.EnumerateDirectories(directory).Where(d => !IsHidden(Path.GetFileName(d))).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Whether a file or folder name is hidden by the Unix convention (starts with '.').</summary>
+    private static bool IsHidden(string name) => name.StartsWith('.');
 
     /// <summary>Reads the class folders under <paramref name="directory"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
@@ -32,7 +45,7 @@ public static class ImageFolderSource
     {
         options ??= new DataOptions();
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"'{directory}' does not exist.");
-        var classDirs = Directory.GetDirectories(directory).Order(StringComparer.Ordinal).ToArray();
+        var classDirs = ClassFolders(directory);
         if (classDirs.Length == 0)
             throw new InvalidDataException($"'{directory}' has no class folders; expected {directory}/<class>/<image>.png (or .jpg, " +
                 ".jpeg, .bmp, .gif).");

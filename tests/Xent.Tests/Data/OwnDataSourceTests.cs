@@ -116,6 +116,25 @@ public class OwnDataSourceTests
     }
 
     [Fact]
+    public void HiddenFilesAndFoldersAreNotImagesOrClasses()
+    {
+        // Jupyter's checkpoint folders and macOS's '._' resource files sit beside real images; the '._' file is not a PNG
+        // at all, so reading it would fail, and '.ipynb_checkpoints' would be a class of its own.
+        using var dir = new TempDirectory();
+        OwnDataFiles.Gray(dir.File("imgs/a/1.png"), 3, 2, (x, y) => 10);
+        OwnDataFiles.Gray(dir.File("imgs/a/nested/2.PNG"), 3, 2, (x, y) => 20);
+        OwnDataFiles.Gray(dir.File("imgs/b/1.png"), 3, 2, (x, y) => 30);
+        OwnDataFiles.Gray(dir.File("imgs/.ipynb_checkpoints/1.png"), 3, 2, (x, y) => 40);
+        OwnDataFiles.Gray(dir.File("imgs/b/.ipynb_checkpoints/1-checkpoint.png"), 3, 2, (x, y) => 50);
+        File.WriteAllText(dir.File("imgs/a/._1.png"), "not a png");
+        var d = DatasetFactory.Load(dir.File("imgs"));
+        Assert.Equal(["a", "b"], d.ClassNames);
+        Assert.Equal(new[] { 10f, 20, 30 }, Enumerable.Range(0, d.Count).Select(i => MathF.Round(d.Raw(i)[0] * 255f)));
+        Assert.Equal([0L, 0, 1], Enumerable.Range(0, d.Count).Select(i => d.Target(i)));
+        Assert.Equal([dir.File("imgs/b/1.png")], ImageFolderSource.ImageFiles(dir.File("imgs/b")));
+    }
+
+    [Fact]
     public void GrayAndRgbImageFoldersKeepTheirChannelsAndExactPixels()
     {
         using var dir = new TempDirectory();
