@@ -449,6 +449,7 @@ internal static class TrainCommand
             settings.Add(new("lr_schedule", s.Schedule + (s.Warmup > 0 ? $", warm-up {s.Warmup}" : "")));
             settings.Add(new("clip_grad_norm", s.ClipGradNorm?.ToString("R", ci) ?? "none"));
             settings.Add(new("patience", s.Patience?.ToString(ci) ?? "none"));
+            if (prep.Spec.MultiLabel) settings.Add(new("pos_weight", s.PosWeight));
         }
         return settings;
     }

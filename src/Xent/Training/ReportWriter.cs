@@ -40,8 +40,12 @@ public static class ReportWriter
         sb.Append("<p class=\"summary\">").Append(Summary(report)).Append("</p>\n");
 
         sb.Append("<div class=\"row\">\n");
-        sb.Append("<figure>").Append(LossChart(report)).Append("<figcaption>Cross-entropy loss</figcaption></figure>\n");
-        sb.Append("<figure>").Append(AccuracyChart(report)).Append("<figcaption>Test accuracy after each epoch</figcaption></figure>\n");
+        // A multi-label run trains BCEWithLogitsLoss, and its accuracy counts a sample right only when every label is.
+        bool multi = report.Final is { MultiLabel: true };
+        sb.Append("<figure>").Append(LossChart(report)).Append("<figcaption>")
+          .Append(multi ? "Binary cross-entropy loss (BCEWithLogitsLoss)" : "Cross-entropy loss").Append("</figcaption></figure>\n");
+        sb.Append("<figure>").Append(AccuracyChart(report)).Append("<figcaption>")
+          .Append(multi ? "Test subset accuracy after each epoch" : "Test accuracy after each epoch").Append("</figcaption></figure>\n");
         sb.Append("</div>\n");
 
         if (report.Final is { MultiLabel: true } finalMulti)
@@ -83,9 +87,14 @@ public static class ReportWriter
         var ends = r.Rows.Where(x => x.IsEpochEnd).ToList();
         if (r.Final is not { } f)
             return ends.Count == 0 ? "No epoch has finished yet." : $"{ends.Count} epoch(s) finished.";
-        return string.Create(C,
-            $"Test accuracy <b>{100 * f.Accuracy:F2}%</b> ({f.Correct} of {f.Total}) after {ends.Count} epoch(s) · mean cross-entropy " +
-            $"{f.MeanCrossEntropy:F4} · expected calibration error {f.ExpectedCalibrationError:F4}");
+        // The calibration error is that of the softmax's top class, which a multi-label model does not have.
+        return f.MultiLabel
+            ? string.Create(C,
+                $"Test subset accuracy <b>{100 * f.Accuracy:F2}%</b> ({f.Correct} of {f.Total}) after {ends.Count} epoch(s) · mean " +
+                $"binary cross-entropy {f.MeanCrossEntropy:F4} · macro-F1 {f.MacroF1:F4}")
+            : string.Create(C,
+                $"Test accuracy <b>{100 * f.Accuracy:F2}%</b> ({f.Correct} of {f.Total}) after {ends.Count} epoch(s) · mean " +
+                $"cross-entropy {f.MeanCrossEntropy:F4} · expected calibration error {f.ExpectedCalibrationError:F4}");
     }
 
     private sealed record Series(string Name, string Color, List<(double X, double Y)> Points, bool Line, bool Markers,

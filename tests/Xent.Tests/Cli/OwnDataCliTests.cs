@@ -135,6 +135,14 @@ public class OwnDataCliTests
             "16",
             "--lr", "0.01", "--out", mlOut));
         string mlCkpt = Path.Combine(mlOut, "checkpoint.safetensors");
+        // The report speaks of what a multi-label run measures: no softmax calibration error (NaN before), BCE and subset accuracy.
+        string html = File.ReadAllText(Path.Combine(mlOut, "report.html"));
+        Assert.Contains("Test subset accuracy <b>", html, StringComparison.Ordinal);
+        Assert.Contains("mean binary cross-entropy", html, StringComparison.Ordinal);
+        Assert.Contains("Binary cross-entropy loss (BCEWithLogitsLoss)", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("calibration", html, StringComparison.Ordinal);
+        Assert.Contains("<tr><th>pos_weight</th><td>auto</td></tr>", html, StringComparison.Ordinal);
         var mlEval = CliRunner.Run("eval", "--checkpoint", mlCkpt, "--data", ml, "--json");
         Ok(mlEval);
         var root = JsonDocument.Parse(mlEval.Stdout).RootElement;
