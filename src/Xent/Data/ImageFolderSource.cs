@@ -34,6 +34,13 @@ public static class ImageFolderSource
     internal static string[] ClassFolders(string directory) =>
         Directory.EnumerateDirectories(directory).Where(d => !IsHidden(Path.GetFileName(d))).Order(StringComparer.Ordinal).ToArray();
 
+    private static void CheckTakesImages(ModelSpec? spec)
+    {
+        if (spec is not null && spec.InputKind != ModelSpec.ImageInput)
+            throw new InvalidDataException($"images were given, but the model takes {spec.InputKind} input of shape " +
+                $"({string.Join(", ", spec.InputShape)}).");
+    }
+
     /// <summary>Whether a file or folder name is hidden by the Unix convention (starts with '.').</summary>
     private static bool IsHidden(string name) => name.StartsWith('.');
 
@@ -45,6 +52,7 @@ public static class ImageFolderSource
     {
         options ??= new DataOptions();
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"'{directory}' does not exist.");
+        CheckTakesImages(options.Spec); // before the class names, which a model of another input kind would also refuse
         var classDirs = ClassFolders(directory);
         if (classDirs.Length == 0)
             throw new InvalidDataException($"'{directory}' has no class folders; expected {directory}/<class>/<image>.png (or .jpg, " +
@@ -81,9 +89,7 @@ public static class ImageFolderSource
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(options);
         var spec = options.Spec;
-        if (spec is not null && spec.InputKind != ModelSpec.ImageInput)
-            throw new InvalidDataException($"images were given, but the model takes {spec.InputKind} input of shape " +
-                $"({string.Join(", ", spec.InputShape)}).");
+        CheckTakesImages(spec);
         (int H, int W)? size = spec is not null ? (spec.InputShape[1], spec.InputShape[2]) : options.ImageSize;
         var decoded = new (byte[] Rgb, int W, int H)[files.Count];
         if (files.Count == 0) throw new InvalidDataException("no images to read.");

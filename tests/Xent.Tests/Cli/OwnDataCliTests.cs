@@ -59,6 +59,11 @@ public class OwnDataCliTests
         Assert.Equal(1.0, rows[1].GetProperty("top").EnumerateArray().Sum(t => t.GetProperty("probability").GetDouble()), 6);
         Assert.Equal("", predict.Stderr);
 
+        // Images for this table model: the input kind is the problem, not the folders' class names.
+        OwnDataFiles.GrayClasses(dir.File("imgs"), 2);
+        OneError(CliRunner.Run("eval", "--checkpoint", ckpt, "--data", dir.File("imgs")),
+            "images were given, but the model takes features input of shape (4).");
+
         // A colour the model never saw is encoded as no colour at all, the same as an empty cell, and said once on stderr.
         string unseen = dir.File("unseen.csv");
         File.WriteAllLines(unseen, ["color,x2,x1", "green,1.5,1.0", ",1.5,1.0", "green,-1.5,-1.25"]);
