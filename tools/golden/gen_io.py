@@ -70,7 +70,8 @@ def main():
     # What torch produces for class indices (tensor.numpy() of an int64 target).
     save("npy_torch_targets.npy", torch.tensor([3, 0, 9, -100, 1]).numpy())
 
-    np.save(os.path.join(OUT, "bad_fortran.npy"), np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
+    # Column-major, as np.save writes an F-contiguous array (a transposed one, say); read back as arange(6).
+    np.save(os.path.join(OUT, "npy_f4_2x3_fortran.npy"), np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
     np.save(os.path.join(OUT, "bad_bigendian.npy"), np.arange(4, dtype=">f4"))
     np.save(os.path.join(OUT, "bad_complex.npy"), np.array([1 + 2j], dtype=np.complex64))
 

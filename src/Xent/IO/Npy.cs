@@ -10,7 +10,8 @@ namespace Xent.IO;
 /// (<see href="https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html">format spec</see>).
 /// </summary>
 /// <remarks>
-/// Reading supports format versions 1.0, 2.0 and 3.0, C order, little-endian (or byte-order-free)
+/// Reading supports format versions 1.0, 2.0 and 3.0, C or Fortran order (a Fortran-ordered array is returned in C
+/// order, as <c>np.load</c> followed by <c>np.ascontiguousarray</c> would give it), little-endian (or byte-order-free)
 /// dtypes <c>&lt;f4 &lt;f8 &lt;i8 &lt;i4 |b1 |u1</c>, and any rank including 0-d. Anything else is
 /// rejected with an <see cref="InvalidDataException"/> naming the file and the byte offset.
 /// Bytes after the data are ignored, as <c>np.load</c> ignores them.
@@ -79,9 +80,6 @@ public static class Npy
         string header = major == 3 ? Encoding.UTF8.GetString(headerBytes) : Encoding.Latin1.GetString(headerBytes);
 
         var (dtype, fortran, shape) = ParseHeader(header, name, headerOffset);
-        if (fortran)
-            throw new InvalidDataException(
-                $"'{name}': Fortran-ordered arrays are not supported; save with np.ascontiguousarray (header at offset {headerOffset}).");
 
         long count = CountOrThrow(shape, name, headerOffset);
         if (count > Array.MaxLength)
@@ -93,7 +91,9 @@ public static class Npy
                 $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found " +
                     $"{Math.Max(0, stream.Length - stream.Position)} " +
                 $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}).");
-        var array = NpyArray.Zeros(dtype, shape);
+        // Fortran order (np.save of a column-major array, such as a transposed one): its bytes are the C-order data
+        // of the array with its axes reversed, so read that and reverse the axes back.
+        var array = NpyArray.Zeros(dtype, fortran ? [.. shape.Reverse()] : shape);
         // In chunks: an array over 2 GiB (e.g. 54M x 10 float32) is more bytes than one Span can hold.
         long read = array.ReadDataFrom(stream);
         if (read < array.ByteLength)
@@ -101,7 +101,7 @@ public static class Npy
                 $"'{name}': truncated data: expected {array.ByteLength} bytes of data at offset {dataOffset}, found {read} " +
                 $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}).");
         array.NormalizeBools();
-        return array;
+        return fortran ? array.ReverseAxes() : array;
     }
 
     private static (NpyDType DType, bool Fortran, int[] Shape) ParseHeader(string header, string name, int offset)

@@ -217,6 +217,59 @@ public sealed class NpyArray
             stream.Write(MemoryMarshal.AsBytes(data.Slice(i, Math.Min(per, data.Length - i))));
     }
 
+    /// <summary>
+    /// This array with its axes in reverse order, in C order: a Fortran-ordered array's data read as C-ordered data of the
+    /// reversed shape gives this, so reversing the axes back yields the array numpy saved.
+    /// </summary>
+    internal NpyArray ReverseAxes()
+    {
+        int[] shape = [.. _shape.Reverse()];
+        return _data switch
+        {
+            float[] a => new NpyArray(DType, ReverseAxes(a, _shape), shape),
+            double[] a => new NpyArray(DType, ReverseAxes(a, _shape), shape),
+            long[] a => new NpyArray(DType, ReverseAxes(a, _shape), shape),
+            int[] a => new NpyArray(DType, ReverseAxes(a, _shape), shape),
+            bool[] a => new NpyArray(DType, ReverseAxes(a, _shape), shape),
+            byte[] a => new NpyArray(DType, ReverseAxes(a, _shape), shape),
+            _ => throw new InvalidOperationException($"Unknown dtype {DType}."),
+        };
+    }
+
+    /// <summary>dst[i_k, …, i_0] = src[i_0, …, i_k] for <paramref name="src"/> in C order with <paramref name="shape"/>.</summary>
+    private static T[] ReverseAxes<T>(T[] src, int[] shape)
+    {
+        if (shape.Length < 2) return (T[])src.Clone();
+        var dst = new T[src.Length];
+        // The destination's strides along the source's axes: source axis j is destination axis k − j.
+        int rank = shape.Length;
+        var stride = new long[rank];
+        long s = 1;
+        for (int j = 0; j < rank; j++)
+        {
+            stride[j] = s; // destination axis (rank − 1 − j) has stride Π of the destination's later axes = Π shape[0..j)
+            s *= shape[j];
+        }
+        var index = new int[rank];
+        long at = 0;
+        for (long i = 0; i < src.Length; i++)
+        {
+            dst[at] = src[i];
+            // Advance the source's C-order index (last axis fastest) and the destination offset with it.
+            for (int j = rank - 1; j >= 0; j--)
+            {
+                if (++index[j] < shape[j])
+                {
+                    at += stride[j];
+                    break;
+                }
+                at -= stride[j] * (shape[j] - 1);
+                index[j] = 0;
+            }
+        }
+        return dst;
+    }
+
     /// <summary>Maps every byte of a <see cref="NpyDType.Bool"/> array to 0 or 1, as numpy reads any non-zero byte as True.</summary>
     internal void NormalizeBools()
     {
