@@ -65,18 +65,24 @@ public static class CsvSource
             if (spec.FeatureNames is null || spec.InputKind != ModelSpec.FeatureInput)
                 throw new InvalidDataException($"'{path}' is a table, but the model takes {spec.InputKind} input of shape " +
                     $"({string.Join(", ", spec.InputShape)}).");
+            var categories = new Dictionary<int, HashSet<string>>(); // each one-hot column's values the model knows
             foreach (var name in spec.FeatureNames)
             {
                 int eq = name.IndexOf('=');
                 if (Array.IndexOf(header, name) is int c and >= 0)
                     featureValues.Add(Numeric(path, header[c], columns[c], options.ImputeMissing || spec.ImputeMissing, allowText: false)!);
                 else if (eq > 0 && Array.IndexOf(header, name[..eq]) is int oc and >= 0)
-                    featureValues.Add(Indicator(columns[oc], name[(eq + 1)..]));
+                {
+                    string value = name[(eq + 1)..];
+                    featureValues.Add(Indicator(columns[oc], value));
+                    if (!categories.TryGetValue(oc, out var known)) categories[oc] = known = new HashSet<string>(StringComparer.Ordinal);
+                    known.Add(value);
+                }
                 else throw new InvalidDataException($"'{path}' lacks column '{(eq > 0 ? name[..eq] : name)}', which the model was " +
                     "trained on.");
                 features.Add(name);
             }
-            WarnUnseenCategories(path, header, columns, spec.FeatureNames);
+            WarnUnseenCategories(path, header, columns, categories);
         }
         else
         {
@@ -347,21 +353,18 @@ public static class CsvSource
     /// A value of a one-hot column that the model was not trained on is encoded as no category (all its indicators 0, as
     /// scikit-learn's <c>handle_unknown='ignore'</c>); that is legitimate but easy to miss, so it is said once per column.
     /// </summary>
-    private static void WarnUnseenCategories(string path, string[] header, string[][] columns, IReadOnlyList<string> featureNames)
+    private static void WarnUnseenCategories(string path, string[] header, string[][] columns,
+        Dictionary<int, HashSet<string>> categories)
     {
-        var oneHot = featureNames.Where(f => f.IndexOf('=') > 0 && Array.IndexOf(header, f) < 0).GroupBy(f => f[..f.IndexOf('=')]);
-        foreach (var column in oneHot)
+        foreach (var (c, known) in categories)
         {
-            int c = Array.IndexOf(header, column.Key);
-            if (c < 0) continue;
-            var known = column.Select(f => f[(column.Key.Length + 1)..]).ToHashSet(StringComparer.Ordinal);
             var cells = columns[c];
             int first = Array.FindIndex(cells, v => v.Length > 0 && !known.Contains(v));
             if (first < 0) continue;
             int count = cells.Count(v => v.Length > 0 && !known.Contains(v));
             string knownList = string.Join(", ", known.Order(StringComparer.Ordinal).Select(v => $"'{v}'"));
-            Diagnostics.Warnings.Warn($"csv.unseen-category:{path}:{column.Key}",
-                $"column '{column.Key}' of '{path}' holds {count} value(s) the model was not trained on (first '{cells[first]}' " +
+            Diagnostics.Warnings.Warn($"csv.unseen-category:{path}:{header[c]}",
+                $"column '{header[c]}' of '{path}' holds {count} value(s) the model was not trained on (first '{cells[first]}' " +
                 $"on line {first + 2}); they are encoded as no category. The model knows {knownList}.");
         }
     }

@@ -223,6 +223,7 @@ public sealed class NpyArray
     /// </summary>
     internal NpyArray ReverseAxes()
     {
+        if (_shape.Length < 2) return this; // one axis or none: nothing to reorder
         int[] shape = [.. _shape.Reverse()];
         return _data switch
         {
@@ -239,7 +240,6 @@ public sealed class NpyArray
     /// <summary>dst[i_k, …, i_0] = src[i_0, …, i_k] for <paramref name="src"/> in C order with <paramref name="shape"/>.</summary>
     private static T[] ReverseAxes<T>(T[] src, int[] shape)
     {
-        if (shape.Length < 2) return (T[])src.Clone();
         var dst = new T[src.Length];
         // The destination's strides along the source's axes: source axis j is destination axis k − j.
         int rank = shape.Length;
