@@ -140,6 +140,23 @@ public sealed class LossCommandTests : IDisposable
     }
 
     [Fact]
+    public void AFortranOrderedInputGivesPyTorchsLoss()
+    {
+        // The golden (8, 5) logits written column by column, as np.save writes a transposed array: the loss is PyTorch's.
+        var x = ReadFloats(GoldenFile("ce_basic", "input"), out var shape);
+        Assert.Equal([8, 5], shape);
+        var payload = new byte[x.Length * sizeof(float)];
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < 5; j++)
+                BitConverter.TryWriteBytes(payload.AsSpan((i + 8 * j) * sizeof(float)), x[i * 5 + j]);
+        File.WriteAllBytes(Temp("fortran.npy"), NpyBytes("<f4", fortran: true, "(8, 5)", payload));
+        var result = CliRunner.Run("loss", "cross-entropy", "--input", Temp("fortran.npy"), "--target", GoldenFile("ce_basic", "target"),
+            "--out", Temp("loss.npy"));
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Check.Close(ReadFloats(GoldenFile("ce_basic", "loss_mean")), ReadFloats(Temp("loss.npy")), 1e-6, 1e-7, "loss");
+    }
+
+    [Fact]
     public void BadFiles_OneLineOnStderr_ExitCode2()
     {
         var t = GoldenFile("ce_basic", "target");
