@@ -14,19 +14,12 @@ namespace Xent.Kernels;
 //    (Bcast512/Bcast256). Aᵀ·Bᵀ, and Aᵀ·B with a narrow C, are computed as their transpose op(B)ᵀ·A into a
 //    scratch tile that is written back transposed.
 // Each element of C is computed by exactly one tile with the same sequence of operations whatever the tile's
-// shape, and the tiling depends only on the problem's shape, so threads (used only above SmallParallelMinFlops)
+// shape, and the tiling depends only on the problem's shape, so threads (used only above ParallelMinFlops)
 // change nothing in the result.
 internal static unsafe partial class Gemm
 {
     /// <summary>A problem whose C has at most this many rows or columns runs unpacked.</summary>
     private const int SmallMaxDim = 16;
-    /// <summary>
-    /// Flops (2·m·n·k) from which a small-path problem splits its tiles over threads: lower than the packed path's
-    /// <see cref="ParallelMinFlops"/>, since these tiles need no shared packing. The Linear 784→10 step of the PyTorch tutorial
-    /// (two 1.57 MFLOP products) took 0.028–0.038 ms split against 0.037–0.047 ms on one thread (`xent bench linear`,
-    /// alternating processes; BENCHMARKS.md); under about 1 MFLOP the handoff costs what the second thread saves.
-    /// </summary>
-    private const long SmallParallelMinFlops = 1_000_000;
     /// <summary>Any A·B or Aᵀ·B of at most this many flops (2·m·n·k) runs unpacked.</summary>
     private const long SmallMaxFlops = 2L * 80 * 80 * 80;
 
@@ -74,11 +67,11 @@ internal static unsafe partial class Gemm
     /// </summary>
     private static bool DeepEnough(int m, int n, int k) => k >= 128 || (k >= 64 && Math.Min(m, n) < SmallMaxDim);
 
-    /// <summary>Runs a problem on the small path; threads split the tiles only above <see cref="SmallParallelMinFlops"/>.</summary>
+    /// <summary>Runs a problem on the small path; threads split the tiles only above <see cref="ParallelMinFlops"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: skip tier-0
     private static void RunSmall(in Problem p, bool parallel)
     {
-        bool threads = parallel && KernelParallel.MaxThreads > 1 && 2L * p.M * p.N * p.K >= SmallParallelMinFlops;
+        bool threads = parallel && KernelParallel.MaxThreads > 1 && 2L * p.M * p.N * p.K >= ParallelMinFlops;
         if (p.Path == GemmPath.Scalar) SmallScalar(in p, threads);
         else if (!p.TransA && p.TransB) SmallDot(in p, threads);
         else SmallBcast(in p, threads);

@@ -269,8 +269,6 @@ public class GemmThreadingTests
             // Narrow problems on the small path, large enough to be split across threads.
             (false, true, 16, 2000, 784), (false, true, 3000, 10, 200), (true, false, 10, 5000, 100), (true, false, 3000, 10, 200),
             (false, false, 4000, 8, 128), (false, false, 7, 3000, 300), (true, true, 3000, 12, 200), (true, true, 9, 3000, 200),
-            // The Linear 784→10 step's three products (batch 100), split from SmallParallelMinFlops on.
-            (false, true, 100, 10, 784), (true, false, 10, 784, 100), (false, false, 100, 784, 10),
         })
         {
             int lda = ta ? m : k, ldb = tb ? k : n;
