@@ -21,7 +21,8 @@ internal static class PredictCommand
             { Description =
             "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict of the tutorial's models (read as 1x28x28 images)",
             Required = true };
-        var input = new Option<string>("--input")
+        // --data too, the name train, eval and calibrate give their data: a user moving from eval to predict types it.
+        var input = new Option<string>("--input", "--data")
             { Description = "An image, a folder of images, a .csv/.tsv file or a .npy file", Required = true };
         var topK = new Option<int?>("--top-k")
         {

@@ -58,6 +58,10 @@ public class OwnDataCliTests
         Assert.Equal("small", rows[1].GetProperty("class").GetString());
         Assert.Equal(1.0, rows[1].GetProperty("top").EnumerateArray().Sum(t => t.GetProperty("probability").GetDouble()), 6);
         Assert.Equal("", predict.Stderr);
+        // --data, the name eval gives the same file, is the same option.
+        var predictData = CliRunner.Run("predict", "--checkpoint", ckpt, "--data", unlabelled, "--json");
+        Ok(predictData);
+        Assert.Equal(predict.Stdout, predictData.Stdout);
 
         // Images for this table model: the input kind is the problem, not the folders' class names.
         OwnDataFiles.GrayClasses(dir.File("imgs"), 2);
