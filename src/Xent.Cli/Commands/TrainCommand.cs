@@ -347,7 +347,9 @@ internal static class TrainCommand
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
         string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
-        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} ({perEpoch} batches of {globalBatch} per epoch{ranks}), " +
+        string classes = spec.MultiLabel ? $"{spec.NumClasses} labels" : $"{spec.NumClasses} classes";
+        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} of {classes} ({perEpoch} batches of {globalBatch} per " +
+            $"epoch{ranks}), " +
             $"testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} " +
             "thread(s).");
 
@@ -495,6 +497,15 @@ internal static class TrainCommand
         return new Prepared(trainSet, testSet, spec, counts, Path.GetFullPath(dir), IsIdx: true, note, train.Count, heldOut);
     }
 
+    /// <summary>
+    /// Whether a single-label data set has more classes than half its samples (and over 20, so that a tiny example file is
+    /// not refused): then most classes have one sample, and the labels are likely a continuous quantity or an ID.
+    /// </summary>
+    private static bool TooManyClasses(int classes, int samples) => classes > MaxClassesAlways && classes > samples / 2;
+
+    /// <summary>Classes that <see cref="TooManyClasses"/> accepts whatever the sample count.</summary>
+    private const int MaxClassesAlways = 20;
+
     /// <summary>A CSV/TSV file, image class folders or a .npy pair: training-split statistics, a split unless --test-data.</summary>
     private static Prepared PrepareFiles(Settings s, string path)
     {
@@ -519,6 +530,15 @@ internal static class TrainCommand
                 "header, so if it is a data row, or scikit-learn's line of counts, give the file a header line (see docs/DATA.md)."));
         if (!all.IsMultiLabel && all.ClassNames.Count < 2)
             throw new InvalidDataException($"'{path}' holds a single class ('{all.ClassNames[0]}'); a classifier needs at least two.");
+        if (!all.IsMultiLabel && TooManyClasses(all.ClassNames.Count, all.Count))
+        {
+            // A price or an ID as the label column trains, at a loss near ln(rows), a model that can learn nothing.
+            string what = kind == DataSourceKind.Csv ? $"its label column '{CsvSource.TargetColumn(path, s.Target)}'" : "its labels";
+            throw new InvalidDataException(
+                $"'{path}' has {all.ClassNames.Count} distinct values in {what} for {all.Count} samples: more classes than half the " +
+                "samples, so most classes have one sample. xent trains classifiers; a continuous target (a regression) or an ID " +
+                "cannot be learned as classes." + (kind == DataSourceKind.Csv ? " Name the label column with --target NAME." : ""));
+        }
         string kindName = all.IsImage ? ModelSpec.ImageInput : ModelSpec.FeatureInput;
         string model = s.Model == "auto" ? ModelCatalog.Auto(kindName) : s.Model;
         var provisional = new ModelSpec

@@ -196,6 +196,26 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void AContinuousLabelColumnIsRefusedBeforeAnythingIsWritten()
+    {
+        // A price as the last column would train 60 one-sample classes at a loss near ln 60 and learn nothing.
+        using var dir = new TempDirectory();
+        string prices = dir.File("prices.csv");
+        File.WriteAllLines(prices, ["x1,kind,price", .. Enumerable.Range(0, 60).Select(i =>
+            FormattableString.Invariant($"{i % 7 * 0.5},{(i % 2 == 0 ? "a" : "b")},{10 + i * 0.37}"))]);
+        string outDir = dir.File("run");
+        var r = CliRunner.Run("train", "--data", prices, "--epochs", "1", "--out", outDir);
+        OneError(r, "has 60 distinct values in its label column 'price' for 60 samples");
+        Assert.Contains("--target NAME", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+
+        // The real label column trains, and the log says how many classes it has.
+        var ok = CliRunner.Run("train", "--data", prices, "--target", "kind", "--epochs", "1", "--out", outDir);
+        Ok(ok);
+        Assert.Contains(" samples of 2 classes (", ok.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ACsvHeaderWithARepeatedNameIsOneLineAndExit2()
     {
         // Sep refuses the header while the file is opened; the error names the file and the repeated name (three times here).
