@@ -352,6 +352,8 @@ internal static class TrainCommand
             $"epoch{ranks}), " +
             $"testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} " +
             "thread(s).");
+        if (!spec.MultiLabel && s.ClassWeights == "none" && ImbalanceNote(spec.ClassNames, prep.TrainCounts) is { } imbalance)
+            Console.Error.WriteLine(CliHost.Clean(imbalance));
 
         EpochResult? last = null;
         void WriteReport() { if (writes) ReportWriter.Write(reportPath, new TrainingReport(
@@ -496,6 +498,30 @@ internal static class TrainCommand
         };
         return new Prepared(trainSet, testSet, spec, counts, Path.GetFullPath(dir), IsIdx: true, note, train.Count, heldOut);
     }
+
+    /// <summary>
+    /// A note when the training split's largest class has at least <see cref="ImbalanceRatio"/> times the samples of its smallest
+    /// (classes with none are left out), pointing at class weights; null otherwise.
+    /// </summary>
+    private static string? ImbalanceNote(string[] classNames, long[] counts)
+    {
+        int big = -1, small = -1;
+        for (int c = 0; c < counts.Length; c++)
+        {
+            if (counts[c] == 0) continue;
+            if (big < 0 || counts[c] > counts[big]) big = c;
+            if (small < 0 || counts[c] < counts[small]) small = c;
+        }
+        if (small < 0 || counts[big] < ImbalanceRatio * counts[small]) return null;
+        var ci = CultureInfo.InvariantCulture;
+        return $"note: the classes are imbalanced: '{classNames[big]}' has {counts[big].ToString(ci)} training samples and " +
+            $"'{classNames[small]}' {counts[small].ToString(ci)} ({((double)counts[big] / counts[small]).ToString("0.#", ci)}:1). " +
+            "Accuracy can stay high while the small classes are missed (see the per-class accuracy); --class-weights " +
+            "inverse-frequency weighs the loss by N / (C·count), as the PyTorch tutorial does for imbalanced data.";
+    }
+
+    /// <summary>Largest-to-smallest class ratio from which <see cref="ImbalanceNote"/> speaks.</summary>
+    private const int ImbalanceRatio = 10;
 
     /// <summary>
     /// Whether a single-label data set has more classes than half its samples (and over 20, so that a tiny example file is

@@ -216,6 +216,26 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void ImbalancedClassesDrawANoteThatNamesClassWeights()
+    {
+        using var dir = new TempDirectory();
+        string csv = dir.File("rare.csv");
+        // 'common' has 171 training samples after the stratified 10% split, 'rare' 9: 19:1.
+        File.WriteAllLines(csv, ["x1,x2,label", .. Enumerable.Range(0, 200).Select(i =>
+            FormattableString.Invariant($"{i % 13 * 0.25},{i % 5 * 0.5},{(i % 20 == 0 ? "rare" : "common")}"))]);
+        var plain = CliRunner.Run("train", "--data", csv, "--epochs", "1", "--out", dir.File("a"));
+        Ok(plain);
+        Assert.Equal("note: the classes are imbalanced: 'common' has 171 training samples and 'rare' 9 (19:1). Accuracy can stay " +
+            "high while the small classes are missed (see the per-class accuracy); --class-weights inverse-frequency weighs the loss " +
+            "by N / (C·count), as the PyTorch tutorial does for imbalanced data.", plain.Stderr.Trim());
+
+        var weighted = CliRunner.Run("train", "--data", csv, "--epochs", "1", "--class-weights", "inverse-frequency", "--out",
+            dir.File("b"));
+        Ok(weighted);
+        Assert.Equal("", weighted.Stderr);
+    }
+
+    [Fact]
     public void ACsvHeaderWithARepeatedNameIsOneLineAndExit2()
     {
         // Sep refuses the header while the file is opened; the error names the file and the repeated name (three times here).
