@@ -3,8 +3,9 @@
 `/usr/bin/python3 tools/golden/gen_io.py`).
 
 - npy_*.npy: arrays of every dtype Xent reads, written by numpy itself (incl. 0-d, empty, 3-d, and
-  format versions 2.0 and 3.0), with npy_manifest.json listing dtype, shape and the values as text.
-- bad_*.npy: files Xent must reject (Fortran order, big-endian, complex dtype).
+  format versions 2.0 and 3.0), with npy_manifest.json listing dtype, shape and the values as text;
+  npy_widen_*.npy those Xent reads into a wider type, with npy_widened_manifest.json (the same, and the type read as).
+- bad_*.npy: files Xent must reject (big-endian, complex dtype, a uint64 beyond int64's range).
 - idx_tiny-images-idx3-ubyte.gz / idx_tiny-labels-idx1-ubyte: tiny IDX files (MNIST layout) written with
   Python's struct + gzip, with idx_tiny_manifest.json giving shape, labels and the pixel values.
 - torch_state_dict.safetensors: a small torch state dict (conv + linear + an int64 counter), written
@@ -77,6 +78,26 @@ def main():
 
     with open(os.path.join(OUT, "npy_manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
+
+    # Dtypes Xent widens as it reads them (int8/int16/uint16 -> int32, uint32/uint64 -> int64, float16 -> float32), with the
+    # type each is read as; every value must come back exact.
+    widened = {}
+
+    def save_widened(name, arr, read_as, fortran=False):
+        np.save(os.path.join(OUT, name), np.asfortranarray(arr) if fortran else arr)
+        widened[name] = {"dtype": str(arr.dtype), "read_as": read_as, "shape": list(arr.shape),
+                         "values": [text(v) for v in np.asarray(arr).ravel(order="C")]}
+
+    save_widened("npy_widen_i1_5.npy", np.array([-128, -1, 0, 1, 127], dtype=np.int8), "int32")
+    save_widened("npy_widen_i2_2x3.npy", np.array([[-32768, -1, 0], [1, 300, 32767]], dtype=np.int16), "int32")
+    save_widened("npy_widen_u2_4.npy", np.array([0, 1, 40000, 65535], dtype=np.uint16), "int32")
+    save_widened("npy_widen_u4_3.npy", np.array([0, 3000000000, 4294967295], dtype=np.uint32), "int64")
+    save_widened("npy_widen_u8_3.npy", np.array([0, 2**63 - 1, 12345], dtype=np.uint64), "int64")
+    save_widened("npy_widen_f2_2x3.npy", np.array([[0.1, -2.5, 65504], [6e-8, np.inf, np.nan]], dtype=np.float16), "float32")
+    save_widened("npy_widen_i2_fortran.npy", np.arange(6, dtype=np.int16).reshape(2, 3) - 3, "int32", fortran=True)
+    np.save(os.path.join(OUT, "bad_u8_beyond_int64.npy"), np.array([1, 2**63], dtype=np.uint64))
+    with open(os.path.join(OUT, "npy_widened_manifest.json"), "w") as f:
+        json.dump(widened, f, indent=1, sort_keys=True)
 
     # IDX, as MNIST ships it: big-endian dims after 0x00 0x00 0x08 ndims; images gzipped, labels raw.
     images = rng.integers(0, 256, size=(3, 4, 5), dtype=np.uint8)

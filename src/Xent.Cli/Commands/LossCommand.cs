@@ -29,7 +29,7 @@ internal static class LossCommand
             { HelpName = "X.npy",
             Description =
             "Input .npy: logits (cross-entropy, bce-with-logits, focal, sigmoid-focal; the student's for distillation), " +
-            "log-probabilities (nll, kl-div) or probabilities (bce). float32, or float64 (converted)." };
+            "log-probabilities (nll, kl-div) or probabilities (bce). float32 (float64 and float16 are converted)." };
         var target = new Option<string>("--target")
             { HelpName = "T.npy",
             Description =
@@ -178,7 +178,7 @@ internal static class LossCommand
         return Npy.Read(path);
     }
 
-    /// <summary>A float32 tensor from a float32 or float64 .npy (the only float types a loss input may have).</summary>
+    /// <summary>A float32 tensor from a float32 or float64 .npy (float16 arrives widened to float32 by Npy.Read).</summary>
     private static Tensor ReadFloat(string path, string option)
     {
         var a = Read(path, option);
@@ -187,7 +187,7 @@ internal static class LossCommand
         return Tensor.FromArray(a.ToFloat32(), a.Shape).Reshape(a.Shape);
     }
 
-    /// <summary>Class indices (int64/int32 → int64) or float targets (float32/float64 → float32).</summary>
+    /// <summary>Class indices (int64/int32, and the narrower integers Npy.Read widens → int64) or float targets (→ float32).</summary>
     private static Tensor ReadTarget(string path, Tensor input, string kind)
     {
         var a = Read(path, "--target");

@@ -7,8 +7,8 @@ namespace Xent.Data;
 /// <summary>
 /// Reads a pair of .npy files: features of any numeric dtype with shape (N, F) (feature vectors), (N, H, W) (gray
 /// images) or (N, C, H, W) (images; uint8 pixels are scaled to [0, 1] as <see cref="ToTensor"/> does, other dtypes are
-/// taken as they are), and labels of shape (N) (integer classes; the class names are the distinct
-/// values, sorted) or (N, L) (a 0/1 multi-label matrix, labels named <c>label0</c> …).
+/// taken as they are), and labels of shape (N) or (N, 1) (integer classes; the class names are the distinct
+/// values, sorted) or (N, L) with L ≥ 2 (a 0/1 multi-label matrix, labels named <c>label0</c> …).
 /// </summary>
 public static class NpySource
 {
@@ -71,7 +71,9 @@ public static class NpySource
             throw new InvalidDataException($"'{options.Labels}' has shape ({string.Join(", ", y.Shape)}), but '{featuresPath}' holds {n} " +
                 $"samples; expected ({n}) class labels or an ({n}, L) 0/1 matrix.");
         var values = y.ToFloat64();
-        if (y.Rank == 2 || spec?.MultiLabel == true)
+        // An (N, 1) column of classes (sklearn's and pandas' column vectors) is classes; a 1-label multi-label problem would be
+        // the same binary one.
+        if ((y.Rank == 2 && y.Dim(1) > 1) || spec?.MultiLabel == true)
         {
             int l = y.Rank == 2 ? y.Dim(1) : 1;
             IReadOnlyList<string> names = spec?.ClassNames

@@ -12,7 +12,9 @@ namespace Xent.IO;
 /// <remarks>
 /// Reading supports format versions 1.0, 2.0 and 3.0, C or Fortran order (a Fortran-ordered array is returned in C
 /// order, as <c>np.load</c> followed by <c>np.ascontiguousarray</c> would give it), little-endian (or byte-order-free)
-/// dtypes <c>&lt;f4 &lt;f8 &lt;i8 &lt;i4 |b1 |u1</c>, and any rank including 0-d. Anything else is
+/// dtypes <c>&lt;f4 &lt;f8 &lt;i8 &lt;i4 |b1 |u1</c>, the narrower or unsigned <c>|i1 &lt;i2 &lt;u2</c> (read as int32),
+/// <c>&lt;u4 &lt;u8</c> (as int64; a uint64 beyond int64's range is an error) and <c>&lt;f2</c> (as float32), every value exactly,
+/// and any rank including 0-d. Anything else is
 /// rejected with an <see cref="InvalidDataException"/> naming the file and the byte offset.
 /// Bytes after the data are ignored, as <c>np.load</c> ignores them.
 /// Writing produces version 1.0 (2.0 only when the header would exceed 65535 bytes) with the
@@ -22,7 +24,21 @@ public static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
     private const int Alignment = 64;
-    private const string SupportedDTypes = "'<f4' (float32), '<f8' (float64), '<i8' (int64), '<i4' (int32), '|b1' (bool), '|u1' (uint8)";
+    private const string SupportedDTypes = "'<f4' (float32), '<f8' (float64), '<i8' (int64), '<i4' (int32), '|b1' (bool), '|u1' (uint8), " +
+        "and, widened as they are read, '|i1' (int8), '<i2' (int16), '<u2' (uint16) to int32, '<u4' (uint32), '<u8' (uint64) to int64 " +
+        "and '<f2' (float16) to float32";
+
+    /// <summary>
+    /// A numpy dtype that is read into a wider <see cref="NpyDType"/>, every value exactly (a uint64 beyond int64's range is an
+    /// error): numpy's kind code (<c>i2</c>), its bytes per element, the type it is read as, and numpy's name for it.
+    /// </summary>
+    private sealed record Widened(string Kind, int ItemSize, NpyDType As, string Name);
+
+    private static readonly Widened[] WidenedDTypes =
+    [
+        new("i1", 1, NpyDType.Int32, "int8"), new("i2", 2, NpyDType.Int32, "int16"), new("u2", 2, NpyDType.Int32, "uint16"),
+        new("u4", 4, NpyDType.Int64, "uint32"), new("u8", 8, NpyDType.Int64, "uint64"), new("f2", 2, NpyDType.Float32, "float16"),
+    ];
 
     /// <summary>Reads the .npy file at <paramref name="path"/>.</summary>
     /// <exception cref="InvalidDataException">The file is not a supported, well-formed .npy file.</exception>
@@ -79,32 +95,33 @@ public static class Npy
         // Versions 1 and 2 encode the header as latin-1, version 3 as UTF-8.
         string header = major == 3 ? Encoding.UTF8.GetString(headerBytes) : Encoding.Latin1.GetString(headerBytes);
 
-        var (dtype, fortran, shape) = ParseHeader(header, name, headerOffset);
+        var (dtype, widened, fortran, shape) = ParseHeader(header, name, headerOffset);
+        string fileDType = widened?.Name ?? dtype.NumpyName();
 
         long count = CountOrThrow(shape, name, headerOffset);
         if (count > Array.MaxLength)
             throw new NotSupportedException($"'{name}': the array has {count} elements; at most {Array.MaxLength} are supported.");
         long dataOffset = headerOffset + headerLen;
-        long needed = count * dtype.ItemSize();
+        long needed = count * (widened?.ItemSize ?? dtype.ItemSize());
         if (stream.CanSeek && needed > stream.Length - stream.Position)
             throw new InvalidDataException(
                 $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found " +
                     $"{Math.Max(0, stream.Length - stream.Position)} " +
-                $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}).");
+                $"({count} x {fileDType}, shape {NpyArray.FormatShape(shape)}).");
         // Fortran order (np.save of a column-major array, such as a transposed one): its bytes are the C-order data
         // of the array with its axes reversed, so read that and reverse the axes back.
         var array = NpyArray.Zeros(dtype, fortran ? [.. shape.Reverse()] : shape);
         // In chunks: an array over 2 GiB (e.g. 54M x 10 float32) is more bytes than one Span can hold.
-        long read = array.ReadDataFrom(stream);
-        if (read < array.ByteLength)
+        long read = widened is null ? array.ReadDataFrom(stream) : ReadWidened(stream, array, widened, name);
+        if (read < needed)
             throw new InvalidDataException(
-                $"'{name}': truncated data: expected {array.ByteLength} bytes of data at offset {dataOffset}, found {read} " +
-                $"({count} x {dtype.NumpyName()}, shape {NpyArray.FormatShape(shape)}).");
+                $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found {read} " +
+                $"({count} x {fileDType}, shape {NpyArray.FormatShape(shape)}).");
         array.NormalizeBools();
         return fortran ? array.ReverseAxes() : array;
     }
 
-    private static (NpyDType DType, bool Fortran, int[] Shape) ParseHeader(string header, string name, int offset)
+    private static (NpyDType DType, Widened? Widened, bool Fortran, int[] Shape) ParseHeader(string header, string name, int offset)
     {
         object? parsed;
         try { parsed = PyLiteral.Parse(header); }
@@ -129,7 +146,7 @@ public static class Npy
             throw new InvalidDataException(
                 $"'{name}': unsupported dtype {Describe(dict["descr"])} (structured arrays are not supported) at offset {offset}; " +
                     $"supported: {SupportedDTypes}.");
-        NpyDType dtype = ParseDescr(descr, name, offset);
+        var (dtype, widened) = ParseDescr(descr, name, offset);
 
         if (dict["fortran_order"] is not bool fortran)
             throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: 'fortran_order' must be True or False, " +
@@ -147,10 +164,10 @@ public static class Npy
                         $"integer in [0, {int.MaxValue}].");
             shape[i] = (int)d;
         }
-        return (dtype, fortran, shape);
+        return (dtype, widened, fortran, shape);
     }
 
-    private static NpyDType ParseDescr(string descr, string name, int offset)
+    private static (NpyDType DType, Widened? Widened) ParseDescr(string descr, string name, int offset)
     {
         if (descr.Length >= 2)
         {
@@ -166,11 +183,12 @@ public static class Npy
                 "u1" => NpyDType.UInt8,
                 _ => null,
             };
-            if (dtype is { } t && order is '<' or '>' or '|' or '=')
+            var widened = Array.Find(WidenedDTypes, w => w.Kind == kind);
+            if ((dtype is not null || widened is not null) && order is '<' or '>' or '|' or '=')
             {
-                bool oneByte = t.ItemSize() == 1;
+                bool oneByte = (widened?.ItemSize ?? dtype!.Value.ItemSize()) == 1;
                 // Byte order does not matter for one-byte types; '=' is native, and every .NET platform we run on is little-endian.
-                if (oneByte || order is '<' or '=') return t;
+                if (oneByte || order is '<' or '=') return (widened?.As ?? dtype!.Value, widened);
                 if (order == '>')
                     throw new InvalidDataException(
                         $"'{name}': big-endian dtype '{descr}' at offset {offset} is not supported; save a little-endian copy with " +
@@ -178,6 +196,53 @@ public static class Npy
             }
         }
         throw new InvalidDataException($"'{name}': unsupported dtype '{descr}' at offset {offset}; supported: {SupportedDTypes}.");
+    }
+
+    /// <summary>
+    /// Reads <paramref name="array"/>'s elements stored as <paramref name="w"/>'s narrower (or unsigned) type, in chunks, and
+    /// returns the bytes read: less than the data's length only when the stream ended first.
+    /// </summary>
+    private static long ReadWidened(Stream stream, NpyArray array, Widened w, string name)
+    {
+        long n = array.Count, done = 0, bytes = 0;
+        var buffer = new byte[(int)Math.Min(n * w.ItemSize, 1 << 20)];
+        int perChunk = buffer.Length / w.ItemSize;
+        while (done < n)
+        {
+            int want = (int)Math.Min(perChunk, n - done);
+            int got = BinaryFile.ReadUpTo(stream, buffer.AsSpan(0, want * w.ItemSize));
+            bytes += got;
+            int whole = got / w.ItemSize;
+            var raw = buffer.AsSpan(0, whole * w.ItemSize);
+            switch (w.Kind)
+            {
+                case "i1": Widen(MemoryMarshal.Cast<byte, sbyte>(raw), array.Int32!.AsSpan((int)done), v => v); break;
+                case "i2": Widen(MemoryMarshal.Cast<byte, short>(raw), array.Int32!.AsSpan((int)done), v => v); break;
+                case "u2": Widen(MemoryMarshal.Cast<byte, ushort>(raw), array.Int32!.AsSpan((int)done), v => v); break;
+                case "u4": Widen(MemoryMarshal.Cast<byte, uint>(raw), array.Int64!.AsSpan((int)done), v => v); break;
+                case "f2": Widen(MemoryMarshal.Cast<byte, Half>(raw), array.Float32!.AsSpan((int)done), v => (float)v); break;
+                case "u8":
+                    var u = MemoryMarshal.Cast<byte, ulong>(raw);
+                    var dst = array.Int64!.AsSpan((int)done);
+                    for (int i = 0; i < u.Length; i++)
+                    {
+                        if (u[i] > long.MaxValue)
+                            throw new InvalidDataException($"'{name}': uint64 value {u[i]} at index {done + i} is beyond int64's range, " +
+                                "which Xent reads uint64 arrays as.");
+                        dst[i] = (long)u[i];
+                    }
+                    break;
+                default: throw new InvalidOperationException($"No widening for '{w.Kind}'.");
+            }
+            done += whole;
+            if (got < want * w.ItemSize) break;
+        }
+        return bytes;
+    }
+
+    private static void Widen<TFrom, TTo>(ReadOnlySpan<TFrom> from, Span<TTo> to, Func<TFrom, TTo> convert)
+    {
+        for (int i = 0; i < from.Length; i++) to[i] = convert(from[i]);
     }
 
     private static long CountOrThrow(int[] shape, string name, int offset)

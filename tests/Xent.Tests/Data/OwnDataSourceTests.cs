@@ -2,6 +2,7 @@ using Xent.Data;
 using Xent.IO;
 using Xent.Models;
 using Xent.Tests.IO;
+using Xent.Tests.Support;
 using Xent.Training;
 using Xunit;
 
@@ -201,6 +202,22 @@ public class OwnDataSourceTests
         var row = new float[2];
         m.CopyLabels(0, row);
         Assert.Equal([0f, 1f], row);
+    }
+
+    [Fact]
+    public void NarrowDtypesAndAColumnVectorOfClassesRead()
+    {
+        // numpy's int16 (2, 3) golden as features; labels as an (N, 1) column, as sklearn and pandas give them: classes, not a
+        // one-label multi-label matrix (whose entries would have to be 0 or 1).
+        using var dir = new TempDirectory();
+        string labels = dir.File("y.npy");
+        Npy.Write(labels, new long[] { 7, 5 }, [2, 1]);
+        var d = NpySource.Load(Golden.PathOf("io", "npy_widen_i2_2x3.npy"), new DataOptions { Labels = labels });
+        Assert.False(d.IsMultiLabel);
+        Assert.Equal(["5", "7"], d.ClassNames);
+        Assert.Equal([1L, 0L], new[] { d.Target(0), d.Target(1) });
+        Assert.Equal([-32768f, -1f, 0f], d.Raw(0).ToArray());
+        Assert.Equal([1f, 300f, 32767f], d.Raw(1).ToArray());
     }
 
     [Fact]

@@ -74,6 +74,63 @@ public class NpyTests
         Assert.Equal(golden, File.ReadAllBytes(dir.File("out.npy")));
     }
 
+    public static TheoryData<string> WidenedFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var p in WidenedManifest().EnumerateObject()) data.Add(p.Name);
+        return data;
+    }
+
+    private static JsonElement WidenedManifest()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Golden.PathOf("io", "npy_widened_manifest.json")));
+        return doc.RootElement.Clone();
+    }
+
+    [Theory]
+    [MemberData(nameof(WidenedFiles))]
+    public void Read_NarrowOrUnsignedNumpyFile_IsWidenedWithEveryValueExact(string file)
+    {
+        var expected = WidenedManifest().GetProperty(file);
+        var array = Npy.Read(Golden.PathOf("io", file));
+
+        Assert.Equal(expected.GetProperty("read_as").GetString(), array.DType.NumpyName());
+        Assert.Equal(expected.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray(), array.Shape);
+        string[] values = expected.GetProperty("values").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        Assert.Equal(values.Length, array.Count);
+        for (int i = 0; i < values.Length; i++)
+        {
+            string v = values[i];
+            switch (array.DType)
+            {
+                case NpyDType.Float32:
+                    AssertSameBits((float)double.Parse(v, CultureInfo.InvariantCulture), array.Float32![i]);
+                    break;
+                case NpyDType.Int64: Assert.Equal(long.Parse(v, CultureInfo.InvariantCulture), array.Int64![i]); break;
+                case NpyDType.Int32: Assert.Equal(int.Parse(v, CultureInfo.InvariantCulture), array.Int32![i]); break;
+                default: throw new InvalidOperationException();
+            }
+        }
+    }
+
+    [Fact]
+    public void Read_Uint64BeyondInt64_FailsNamingTheValue()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(Golden.PathOf("io", "bad_u8_beyond_int64.npy")));
+        Assert.Contains("uint64 value 9223372036854775808 at index 1 is beyond int64's range", e.Message);
+    }
+
+    [Fact]
+    public void Read_TruncatedWidenedData_SaysHowManyBytesOfWhichDType()
+    {
+        byte[] good = File.ReadAllBytes(Golden.PathOf("io", "npy_widen_i2_2x3.npy"));
+        using var dir = new TempDirectory();
+        var e = ReadFails(dir, good[..^3]);
+        Assert.Contains("expected 12 bytes of data", e.Message);
+        Assert.Contains("found 9", e.Message);
+        Assert.Contains("6 x int16", e.Message);
+    }
+
     [Fact]
     public void Read_TorchTargets_ConvertToInt64ClassIndices()
     {
