@@ -524,6 +524,23 @@ internal static class TrainCommand
     private const int ImbalanceRatio = 10;
 
     /// <summary>
+    /// A warning when class names are negative integers (-1, -100): the markers scikit-learn and PyTorch use for samples without a
+    /// label, which training would take as classes of their own; null otherwise.
+    /// </summary>
+    private static string? NegativeLabelsWarning(IReadOnlyList<string> classNames, long[] counts)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var negative = classNames.Select((name, c) => (name, c))
+            .Where(x => long.TryParse(x.name, NumberStyles.AllowLeadingSign, ci, out long v) && v < 0)
+            .Select(x => $"{x.name} ({counts[x.c].ToString(ci)} sample{(counts[x.c] == 1 ? "" : "s")})").ToArray();
+        if (negative.Length == 0) return null;
+        return $"Warning: label{(negative.Length == 1 ? "" : "s")} {string.Join(", ", negative)} " +
+            $"{(negative.Length == 1 ? "is" : "are")} trained as {(negative.Length == 1 ? "a class" : "classes")} of " +
+            $"{(negative.Length == 1 ? "its" : "their")} own. scikit-learn marks unlabelled samples with -1, and PyTorch's " +
+            "CrossEntropyLoss skips targets of -100 (ignore_index): leave such samples out of --data if they are not a class.";
+    }
+
+    /// <summary>
     /// Whether a single-label data set has more classes than half its samples (and over 20, so that a tiny example file is
     /// not refused): then most classes have one sample, and the labels are likely a continuous quantity or an ID.
     /// </summary>
@@ -565,6 +582,8 @@ internal static class TrainCommand
                 "samples, so most classes have one sample. xent trains classifiers; a continuous target (a regression) or an ID " +
                 "cannot be learned as classes." + (kind == DataSourceKind.Csv ? " Name the label column with --target NAME." : ""));
         }
+        if (!all.IsMultiLabel && NegativeLabelsWarning(all.ClassNames, all.ClassCounts()) is { } negative)
+            Console.Error.WriteLine(CliHost.Clean(negative));
         string kindName = all.IsImage ? ModelSpec.ImageInput : ModelSpec.FeatureInput;
         string model = s.Model == "auto" ? ModelCatalog.Auto(kindName) : s.Model;
         var provisional = new ModelSpec

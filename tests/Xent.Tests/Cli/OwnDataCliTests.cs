@@ -236,6 +236,22 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void NegativeLabelsAreWarnedAboutAsUnlabelledMarkers()
+    {
+        using var dir = new TempDirectory();
+        string csv = dir.File("marked.csv");
+        // PyTorch's ignore_index value on two rows: Xent trains it as a class, and says so.
+        File.WriteAllLines(csv, ["x1,label", .. Enumerable.Range(0, 40).Select(i =>
+            FormattableString.Invariant($"{i * 0.1},{(i % 20 == 3 ? -100 : i % 2)}"))]);
+        var r = CliRunner.Run("train", "--data", csv, "--epochs", "1", "--class-weights", "inverse-frequency", "--out", dir.File("o"));
+        Ok(r);
+        Assert.Equal("Warning: label -100 (2 samples) is trained as a class of its own. scikit-learn marks unlabelled samples with " +
+            "-1, and PyTorch's CrossEntropyLoss skips targets of -100 (ignore_index): leave such samples out of --data if they are " +
+            "not a class.", r.Stderr.Trim());
+        Assert.Contains(" samples of 3 classes (", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ACsvHeaderWithARepeatedNameIsOneLineAndExit2()
     {
         // Sep refuses the header while the file is opened; the error names the file and the repeated name (three times here).
