@@ -541,12 +541,21 @@ internal static class TrainCommand
     }
 
     /// <summary>
-    /// Whether a single-label data set has more classes than half its samples (and over 20, so that a tiny example file is
-    /// not refused): then most classes have one sample, and the labels are likely a continuous quantity or an ID.
+    /// Why a single-label data set's labels look like a quantity or an ID rather than classes, or null: over 20 classes (so a
+    /// small example file always passes) and either more classes than half the samples (most classes would have one sample)
+    /// or numbers with a fractional part (a price: a regression target).
     /// </summary>
-    private static bool TooManyClasses(int classes, int samples) => classes > MaxClassesAlways && classes > samples / 2;
+    private static string? NotClassesReason(IReadOnlyList<string> classNames, int samples)
+    {
+        if (classNames.Count <= MaxClassesAlways) return null;
+        if (classNames.Count > samples / 2) return "more classes than half the samples, so most classes have one sample";
+        var ci = CultureInfo.InvariantCulture;
+        bool numbers = classNames.All(n => double.TryParse(n, NumberStyles.Float, ci, out double v) && double.IsFinite(v));
+        string? fraction = numbers ? classNames.FirstOrDefault(n => double.Parse(n, NumberStyles.Float, ci) % 1 != 0) : null;
+        return fraction is null ? null : $"numbers with a fractional part, such as '{fraction}'";
+    }
 
-    /// <summary>Classes that <see cref="TooManyClasses"/> accepts whatever the sample count.</summary>
+    /// <summary>Classes that <see cref="NotClassesReason"/> accepts whatever they are.</summary>
     private const int MaxClassesAlways = 20;
 
     /// <summary>A CSV/TSV file, image class folders or a .npy pair: training-split statistics, a split unless --test-data.</summary>
@@ -573,14 +582,14 @@ internal static class TrainCommand
                 "header, so if it is a data row, or scikit-learn's line of counts, give the file a header line (see docs/DATA.md)."));
         if (!all.IsMultiLabel && all.ClassNames.Count < 2)
             throw new InvalidDataException($"'{path}' holds a single class ('{all.ClassNames[0]}'); a classifier needs at least two.");
-        if (!all.IsMultiLabel && TooManyClasses(all.ClassNames.Count, all.Count))
+        if (!all.IsMultiLabel && NotClassesReason(all.ClassNames, all.Count) is { } reason)
         {
-            // A price or an ID as the label column trains, at a loss near ln(rows), a model that can learn nothing.
+            // A price or an ID as the label column trains, at a loss near ln(classes), a model that can learn nothing.
             string what = kind == DataSourceKind.Csv ? $"its label column '{CsvSource.TargetColumn(path, s.Target)}'" : "its labels";
             throw new InvalidDataException(
-                $"'{path}' has {all.ClassNames.Count} distinct values in {what} for {all.Count} samples: more classes than half the " +
-                "samples, so most classes have one sample. xent trains classifiers; a continuous target (a regression) or an ID " +
-                "cannot be learned as classes." + (kind == DataSourceKind.Csv ? " Name the label column with --target NAME." : ""));
+                $"'{path}' has {all.ClassNames.Count} distinct values in {what} for {all.Count} samples: {reason}. xent trains " +
+                "classifiers; a continuous target (a regression) or an ID cannot be learned as classes." +
+                (kind == DataSourceKind.Csv ? " Name the label column with --target NAME." : ""));
         }
         if (!all.IsMultiLabel && NegativeLabelsWarning(all.ClassNames, all.ClassCounts()) is { } negative)
             Console.Error.WriteLine(CliHost.Clean(negative));

@@ -209,6 +209,15 @@ public class OwnDataCliTests
         Assert.Contains("--target NAME", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir));
 
+        // Fewer classes than half the samples, but numbers with fractions (a regression data set's target, as in
+        // scikit-learn's Boston file): refused too.
+        string scores = dir.File("scores.csv");
+        File.WriteAllLines(scores, ["x1,score", .. Enumerable.Range(0, 100).Select(i =>
+            FormattableString.Invariant($"{i * 0.1},{i % 30 + 0.5}"))]);
+        OneError(CliRunner.Run("train", "--data", scores, "--epochs", "1", "--out", outDir),
+            "has 30 distinct values in its label column 'score' for 100 samples: numbers with a fractional part, such as '0.5'.");
+        Assert.False(Directory.Exists(outDir));
+
         // The real label column trains, and the log says how many classes it has.
         var ok = CliRunner.Run("train", "--data", prices, "--target", "kind", "--epochs", "1", "--out", outDir);
         Ok(ok);
