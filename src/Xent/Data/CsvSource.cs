@@ -88,7 +88,8 @@ public static class CsvSource
         {
             var chosen = options.Features is { Count: > 0 } f ? f.Select(n => Col(n, "feature")).ToArray()
                 : Enumerable.Range(0, header.Length).Where(i => !labelCols.Contains(i)).ToArray();
-            if (chosen.Length == 0) throw new InvalidDataException($"'{path}' has no feature columns besides the label column(s).");
+            if (chosen.Length == 0)
+                throw new InvalidDataException($"'{path}' has no feature columns besides the label column(s)." + OneColumnHint(header));
             foreach (int c in chosen)
             {
                 if (labelCols.Contains(c)) throw new InvalidDataException($"column '{header[c]}' is a label; it cannot also be a feature.");
@@ -209,6 +210,18 @@ public static class CsvSource
     internal static string[] NumericNames(IEnumerable<string> header) =>
         [.. header.Where(h => double.TryParse(h, NumberStyles.Float, CultureInfo.InvariantCulture, out _))];
 
+    /// <summary>
+    /// A hint for a header read as one column whose name has spaces or tabs inside (empty otherwise): a file whose fields are
+    /// separated by whitespace, as scikit-learn's diabetes and Linnerud files are.
+    /// </summary>
+    private static string OneColumnHint(string[] header) =>
+        header.Length == 1 && header[0].Trim().IndexOfAny([' ', '\t']) > 0
+            ? $" Its first line ('{(header[0].Length > 40 ? header[0][..40] + "…" : header[0])}') is one column, as if its fields were " +
+                "separated by spaces or tabs, but xent separates a .csv file's by ',' (or ';') and a .tsv file's by tabs. Convert it, " +
+                "e.g. with pandas: pd.read_csv(path, sep=r'\\s+').to_csv('out.csv', index=False) (add header=None for a file without " +
+                "a header line, and name the columns)."
+            : "";
+
     /// <summary>A hint for a cell such as '0,25' that is a number with a decimal comma (empty otherwise).</summary>
     private static string DecimalCommaHint(string cell) =>
         cell.Contains(',') && TryParse(cell.Replace(',', '.'), out _)
@@ -228,9 +241,15 @@ public static class CsvSource
     /// </summary>
     private static char CsvSeparator(string path, bool gz)
     {
-        using var text = OpenText(path, gz);
-        string header = text.ReadLine() ?? "";
+        string header = FirstLine(path, gz);
         return !header.Contains(',') && header.Contains(';') ? ';' : ',';
+    }
+
+    /// <summary>The file's first line (empty for an empty file).</summary>
+    private static string FirstLine(string path, bool gz)
+    {
+        using var text = OpenText(path, gz);
+        return text.ReadLine() ?? "";
     }
 
     /// <summary>A hint for a file whose header holds numbers (empty when none does), to append to an error about its shape.</summary>
@@ -255,6 +274,12 @@ public static class CsvSource
         {
             // Sep reads the header here and refuses one in which a name repeats (its message names the column and the count).
             text.Dispose();
+            string[] first = FirstLine(path, gz).Split(separator);
+            if (NumericNames(first) is { Length: > 0 } numeric)
+                // A file of numbers without a header (scikit-learn's digits.csv.gz): its first row repeats values such as 0.
+                throw new InvalidDataException($"'{path}' has no header line: its first line holds numbers " +
+                    $"({string.Join(", ", numeric.Take(5))}, …), read as column names that repeat. xent reads the first line as the " +
+                    "header: give the file a header line of column names (see docs/DATA.md).", e);
             throw new InvalidDataException($"'{path}' has a column name that repeats in its header: {e.Message.ReplaceLineEndings(" ")}",
                 e);
         }

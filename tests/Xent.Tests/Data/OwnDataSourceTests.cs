@@ -46,6 +46,13 @@ public class OwnDataSourceTests
     [InlineData("a;b;label\n0,5;1;x\n1,25;2;y\n", null,
         "column 'a' is not numeric ('0,5' on line 2 of '")] // a decimal comma, in a file with few rows: not numeric
     [InlineData("a;b;label\n0,5;1;x\n1,25;2;y\n", null, "'0,5' looks like a number with a decimal comma")]
+    // Fields separated by spaces (scikit-learn's Linnerud file), then by tabs in a .csv: one column, and a hint saying why.
+    [InlineData("Chins Situps Jumps\n5 162 60\n2 110 60\n", null,
+        "no feature columns besides the label column(s). Its first line ('Chins Situps Jumps') is one column, as if its fields were " +
+        "separated by spaces or tabs")]
+    [InlineData("a\tb\tlabel\n1\t2\tx\n", null, "as if its fields were separated by spaces or tabs")]
+    // No header line (scikit-learn's digits file): the first row's repeated numbers are not column names.
+    [InlineData("0,0,5,13\n0,1,5,9\n", null, "has no header line: its first line holds numbers (0, 0, 5, 13, …)")]
     public void CsvErrorsAreOneClearMessage(string text, string? target, string expected)
     {
         using var dir = new TempDirectory();
