@@ -195,7 +195,13 @@ public static class Npy
                             $"arr.astype('<{kind}').");
             }
         }
-        throw new InvalidDataException($"'{name}': unsupported dtype '{descr}' at offset {offset}; supported: {SupportedDTypes}.");
+        // Text (numpy's 'U' and 'S' strings, or Python objects, as pandas' string columns are) is the usual case after numbers.
+        string text = descr.Length >= 2 && descr[1] is 'U' or 'S' or 'O'
+            ? " Text is not read: map the values to integer classes first, e.g. names, y = np.unique(y, return_inverse=True), or give " +
+                "the data as a CSV file."
+            : "";
+        throw new InvalidDataException(
+            $"'{name}': unsupported dtype '{descr}' at offset {offset}; supported: {SupportedDTypes}.{text}");
     }
 
     /// <summary>

@@ -345,7 +345,13 @@ public class NpyTests
         Assert.Contains("supported: '<f4'", e.Message);
         Assert.Contains("offset 10", e.Message);
 
+        Assert.DoesNotContain("Text is not read", e.Message);
+
         using var dir = new TempDirectory();
+        // np.save of np.array(['cat', 'dog']): numpy's fixed-width UTF-32 strings.
+        e = ReadFails(dir, MakeNpy("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }\n", new byte[24]));
+        Assert.Contains("unsupported dtype '<U3'", e.Message);
+        Assert.Contains("Text is not read: map the values to integer classes first", e.Message);
         e = ReadFails(dir, MakeNpy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n", new byte[4]));
         Assert.Contains("unsupported dtype", e.Message);
         Assert.Contains("structured", e.Message);
