@@ -31,8 +31,11 @@ public static class CsvSource
     public static ArrayDataset Load(string path, DataOptions? options = null)
     {
         options ??= new DataOptions();
-        var (header, columns) = ReadTable(path);
-        int rows = columns.Length == 0 ? 0 : columns[0].Length;
+        var spec = options.Spec;
+        bool multi = options.MultiLabel is { Count: > 0 } || spec?.MultiLabel == true;
+        var table = CsvColumns.Read(path, h => TextColumnsToKeep(h, options, multi));
+        string[] header = table.Header;
+        int rows = table.Rows;
         if (rows == 0) throw new InvalidDataException($"'{path}' has a header but no data rows.");
         int Col(string name, string what)
         {
@@ -41,8 +44,6 @@ public static class CsvSource
                 : throw new InvalidDataException($"'{path}' has no {what} column '{name}'; its columns are: {string.Join(", ", header)}.");
         }
 
-        var spec = options.Spec;
-        bool multi = options.MultiLabel is { Count: > 0 } || spec?.MultiLabel == true;
         // Label columns (none when predicting: labels are then not read, even if present).
         int[] labelCols;
         if (options.LabelsOptional) labelCols = [];
@@ -66,15 +67,17 @@ public static class CsvSource
                 throw new InvalidDataException($"'{path}' is a table, but the model takes {spec.InputKind} input of shape " +
                     $"({string.Join(", ", spec.InputShape)}).");
             var categories = new Dictionary<int, HashSet<string>>(); // each one-hot column's values the model knows
+            var texts = new Dictionary<int, string[]>();
             foreach (var name in spec.FeatureNames)
             {
                 int eq = name.IndexOf('=');
                 if (Array.IndexOf(header, name) is int c and >= 0)
-                    featureValues.Add(Numeric(path, header[c], columns[c], options.ImputeMissing || spec.ImputeMissing, allowText: false)!);
+                    featureValues.Add(Numeric(path, table, c, options.ImputeMissing || spec.ImputeMissing, allowText: false)!);
                 else if (eq > 0 && Array.IndexOf(header, name[..eq]) is int oc and >= 0)
                 {
                     string value = name[(eq + 1)..];
-                    featureValues.Add(Indicator(columns[oc], value));
+                    if (!texts.TryGetValue(oc, out var cells)) texts[oc] = cells = table.Texts(oc);
+                    featureValues.Add(Indicator(cells, value));
                     if (!categories.TryGetValue(oc, out var known)) categories[oc] = known = new HashSet<string>(StringComparer.Ordinal);
                     known.Add(value);
                 }
@@ -82,7 +85,7 @@ public static class CsvSource
                     "trained on.");
                 features.Add(name);
             }
-            WarnUnseenCategories(path, header, columns, categories);
+            WarnUnseenCategories(path, header, texts, categories);
         }
         else
         {
@@ -90,33 +93,36 @@ public static class CsvSource
                 : Enumerable.Range(0, header.Length).Where(i => !labelCols.Contains(i)).ToArray();
             if (chosen.Length == 0)
                 throw new InvalidDataException($"'{path}' has no feature columns besides the label column(s)." + OneColumnHint(header));
+            // The columns with a cell that is not a number are one-hot candidates (or errors): their cells, in one more pass.
+            table.LoadTexts(chosen.Where(c => table.HasText(c) && !labelCols.Contains(c)));
             foreach (int c in chosen)
             {
                 if (labelCols.Contains(c)) throw new InvalidDataException($"column '{header[c]}' is a label; it cannot also be a feature.");
-                var numeric = Numeric(path, header[c], columns[c], options.ImputeMissing, allowText: true);
+                var numeric = Numeric(path, table, c, options.ImputeMissing, allowText: true);
                 if (numeric is not null)
                 {
                     features.Add(header[c]);
                     featureValues.Add(numeric);
                     continue;
                 }
-                var values = columns[c].Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                var cells = table.Texts(c);
+                var values = cells.Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
                 if (values.Length > MaxCategories || values.Length * 2 > rows)
                 {
                     // Numeric returned null, so some non-empty cell does not parse: name the first, with its line.
-                    int bad = Array.FindIndex(columns[c], v => v.Length > 0 && !TryParse(v, out _));
+                    var (bad, badCell) = table.FirstText(c);
                     throw new InvalidDataException(
-                        $"column '{header[c]}' is not numeric ('{columns[c][bad]}' on line {bad + 2} of '{path}') and has " +
+                        $"column '{header[c]}' is not numeric ('{badCell}' on line {bad + 2} of '{path}') and has " +
                         $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
-                        "the rows); fix the value or leave the column out with --features." + DecimalCommaHint(columns[c][bad]));
+                        "the rows); fix the value or leave the column out with --features." + DecimalCommaHint(badCell!));
                 }
-                if (!options.ImputeMissing && Array.IndexOf(columns[c], "") is int empty and >= 0)
+                if (!options.ImputeMissing && table.FirstEmpty(c) is int empty and >= 0)
                     throw new InvalidDataException($"column '{header[c]}' is empty on line {empty + 2} of '{path}'; fill it in or pass " +
                         "--missing mean.");
                 foreach (var v in values)
                 {
                     features.Add($"{header[c]}={v}");
-                    featureValues.Add(Indicator(columns[c], v));
+                    featureValues.Add(Indicator(cells, v));
                 }
             }
         }
@@ -135,7 +141,7 @@ public static class CsvSource
             var labels = new float[(long)rows * names.Count];
             for (int l = 0; l < labelCols.Length; l++)
             {
-                var col = columns[labelCols[l]];
+                var col = table.Texts(labelCols[l]);
                 for (int i = 0; i < rows; i++)
                 {
                     labels[(long)i * names.Count + l] = col[i] switch
@@ -159,7 +165,7 @@ public static class CsvSource
         }
         else
         {
-            var col = columns[labelCols[0]];
+            var col = table.Texts(labelCols[0]);
             if (Array.IndexOf(col, "") is int e and >= 0)
                 throw new InvalidDataException($"label column '{header[labelCols[0]]}' is empty on line {e + 2} of '{path}'.");
             classNames = spec?.ClassNames ?? SortClasses(col.Distinct(StringComparer.Ordinal));
@@ -293,6 +299,30 @@ public static class CsvSource
     /// <summary>The header and the cells column by column (trimmed).</summary>
     public static (string[] Header, string[][] Columns) ReadTable(string path)
     {
+        List<string>[] cols = [];
+        string[] header = [];
+        ReadRows(path, h =>
+        {
+            header = h;
+            cols = new List<string>[h.Length];
+            for (int c = 0; c < cols.Length; c++) cols[c] = [];
+            return (c, _, cell) => cols[c].Add(cell.ToString());
+        });
+        return (header, cols.Select(c => c.ToArray()).ToArray());
+    }
+
+    /// <summary>
+    /// Receives the trimmed cell of data row <paramref name="row"/> (0-based; line row + 2) in column <paramref name="column"/>.
+    /// </summary>
+    internal delegate void CellSink(int column, int row, ReadOnlySpan<char> cell);
+
+    /// <summary>
+    /// Reads <paramref name="path"/> row by row: <paramref name="start"/> gets the header and returns where each cell goes, in row
+    /// order and column order. Returns the number of data rows. Errors name the file and line: an empty file, a ragged row, a
+    /// blank line between rows.
+    /// </summary>
+    internal static int ReadRows(string path, Func<string[], CellSink> start)
+    {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
         try
@@ -301,8 +331,8 @@ public static class CsvSource
             var header = reader.Header.ColNames.ToArray();
             if (header.Length == 0 || header.All(h => h.Length == 0))
                 throw new InvalidDataException($"'{path}' is empty; expected a header row.");
-            var cols = new List<string>[header.Length];
-            for (int c = 0; c < cols.Length; c++) cols[c] = [];
+            var sink = start(header);
+            int rows = 0;
             int blankLine = 0, blanks = 0; // the first of the blank lines seen since the last row (0 when none), and how many
             foreach (var row in reader)
             {
@@ -317,14 +347,15 @@ public static class CsvSource
                 }
                 if (blankLine != 0 && header.Length > 1)
                     throw new InvalidDataException($"'{path}' has a blank line (line {blankLine}) between rows; remove it.");
-                for (; blanks > 0; blanks--) cols[0].Add("");
+                for (; blanks > 0; blanks--) sink(0, rows++, "");
                 blankLine = 0;
                 if (row.ColCount != header.Length)
                     throw new InvalidDataException($"'{path}' line {row.LineNumberFrom} has {row.ColCount} cell(s), but the header has " +
                         $"{header.Length}; every row needs one cell per column." + NumericHeaderHint(header));
-                for (int c = 0; c < header.Length; c++) cols[c].Add(row[c].ToString());
+                for (int c = 0; c < header.Length; c++) sink(c, rows, row[c].Span);
+                rows++;
             }
-            return (header, cols.Select(c => c.ToArray()).ToArray());
+            return rows;
         }
         catch (InvalidDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
         {
@@ -333,52 +364,69 @@ public static class CsvSource
         }
     }
 
-    private static bool TryParse(string s, out float v)
+    /// <summary>A cell as a float32, as xent reads numbers: invariant culture, and numpy's <c>inf</c>.</summary>
+    internal static bool TryParse(ReadOnlySpan<char> s, out float v)
     {
         if (float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v)) return true;
         // numpy and pandas write infinity as 'inf', which .NET does not read; take it as the number it is, so that the
         // cell is reported as non-finite rather than as text.
-        var t = s.AsSpan().Trim();
+        var t = s.Trim();
         bool negative = t.StartsWith("-"), signed = negative || t.StartsWith("+");
         if (!t[(signed ? 1 : 0)..].Equals("inf", StringComparison.OrdinalIgnoreCase)) return false;
         v = negative ? float.NegativeInfinity : float.PositiveInfinity;
         return true;
     }
 
-    /// <summary>The column as floats; null when some non-empty cell is not a number and <paramref name="allowText"/>.</summary>
-    private static float[]? Numeric(string path, string name, string[] cells, bool impute, bool allowText)
+    /// <summary>
+    /// Column <paramref name="c"/> as floats; null when some non-empty cell is not a number and <paramref name="allowText"/>.
+    /// The error is the first problem in row order: an empty cell (unless imputed) or a cell that is not a number; then a number
+    /// that is not a finite float32, unless the column is text.
+    /// </summary>
+    private static float[]? Numeric(string path, CsvColumns table, int c, bool impute, bool allowText)
     {
-        var v = new float[cells.Length];
-        int nonFinite = -1; // the first cell that parses to NaN or ±infinity: an error unless a later cell makes this a text column
-        for (int i = 0; i < cells.Length; i++)
+        string name = table.Header[c];
+        var (textRow, textCell) = table.FirstText(c);
+        int empty = impute ? -1 : table.FirstEmpty(c);
+        if (empty >= 0 && (textRow < 0 || empty < textRow))
+            throw new InvalidDataException($"column '{name}' is empty on line {empty + 2} of '{path}'; fill it in or pass --missing " +
+                "mean.");
+        if (textRow >= 0)
         {
-            if (cells[i].Length == 0)
-            {
-                if (!impute)
-                    throw new InvalidDataException($"column '{name}' is empty on line {i + 2} of '{path}'; fill it in or pass --missing " +
-                    "mean.");
-                v[i] = float.NaN;
-            }
-            else if (!TryParse(cells[i], out v[i]))
-            {
-                if (allowText) return null;
-                throw new InvalidDataException($"column '{name}' is not numeric ('{cells[i]}' on line {i + 2} of '{path}')." +
-                    DecimalCommaHint(cells[i]));
-            }
-            else if (!float.IsFinite(v[i]) && nonFinite < 0) nonFinite = i;
+            if (allowText) return null;
+            throw new InvalidDataException($"column '{name}' is not numeric ('{textCell}' on line {textRow + 2} of '{path}')." +
+                DecimalCommaHint(textCell!));
         }
         // NaN, Infinity, or a number beyond float32's range in a numeric column: a number, but not one a model can learn from.
+        var (nonFinite, nonFiniteCell) = table.FirstNonFinite(c);
         if (nonFinite >= 0)
-            throw new InvalidDataException($"column '{name}' holds '{cells[nonFinite]}' on line {nonFinite + 2} of '{path}', which is " +
+            throw new InvalidDataException($"column '{name}' holds '{nonFiniteCell}' on line {nonFinite + 2} of '{path}', which is " +
                 "not a finite float32 number; leave a missing value empty (and pass --missing mean) or fix the value.");
-        return v;
+        return table.Numbers(c);
+    }
+
+    /// <summary>
+    /// The columns whose cells <see cref="Load"/> needs as text from the start: the label columns it will read, and for a model
+    /// spec the columns it one-hot encodes (<c>column=value</c> features), whose values may all look like numbers in this file.
+    /// </summary>
+    private static IEnumerable<int> TextColumnsToKeep(string[] header, DataOptions options, bool multi)
+    {
+        var spec = options.Spec;
+        var names = new List<string>();
+        if (!options.LabelsOptional)
+        {
+            if (multi) names.AddRange(options.MultiLabel is { Count: > 0 } ml ? ml : spec!.ClassNames);
+            else names.Add(options.Target ?? spec?.TargetColumn ?? header[^1]);
+        }
+        foreach (var feature in spec?.FeatureNames ?? [])
+            if (Array.IndexOf(header, feature) < 0 && feature.IndexOf('=') is int eq and > 0) names.Add(feature[..eq]);
+        return names.Select(n => Array.IndexOf(header, n)).Where(c => c >= 0).Distinct();
     }
 
     /// <summary>
     /// A value of a one-hot column that the model was not trained on is encoded as no category (all its indicators 0, as
     /// scikit-learn's <c>handle_unknown='ignore'</c>); that is legitimate but easy to miss, so it is said once per column.
     /// </summary>
-    private static void WarnUnseenCategories(string path, string[] header, string[][] columns,
+    private static void WarnUnseenCategories(string path, string[] header, Dictionary<int, string[]> columns,
         Dictionary<int, HashSet<string>> categories)
     {
         foreach (var (c, known) in categories)

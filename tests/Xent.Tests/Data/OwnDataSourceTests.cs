@@ -27,6 +27,36 @@ public class OwnDataSourceTests
     }
 
     [Fact]
+    public void AColumnWhoseFirstTextIsFarDownKeepsEveryCellsExactText()
+    {
+        // 'grade' looks numeric for 300 rows, then holds 'x': a one-hot column whose categories are the cells as written
+        // ('1.50', not 1.5), which a reader that keeps only numbers until then must read again.
+        using var dir = new TempDirectory();
+        string path = dir.File("late.csv");
+        string[] grades = ["1.50", "2", "x"];
+        File.WriteAllLines(path, ["v,grade,label", .. Enumerable.Range(0, 400).Select(i =>
+            FormattableString.Invariant($"{i * 0.5},{(i < 300 ? grades[i % 2] : grades[i % 3])},{(i % 2 == 0 ? "a" : "b")}"))]);
+        var d = CsvSource.Load(path);
+        Assert.Equal(["v", "grade=1.50", "grade=2", "grade=x"], d.FeatureNames!);
+        Assert.Equal([0f, 1f, 0f, 0f], d.Raw(0).ToArray());
+        Assert.Equal([0.5f, 0f, 1f, 0f], d.Raw(1).ToArray());
+        Assert.Equal([150f, 1f, 0f, 0f], d.Raw(300).ToArray()); // 300 % 3 = 0: '1.50'
+        Assert.Equal([151f, 0f, 0f, 1f], d.Raw(302).ToArray()); // 'x
+
+        // A model's one-hot column stays one-hot in a file where every value of it looks like a number.
+        var spec = new ModelSpec
+        {
+            Model = "mlp", InputKind = ModelSpec.FeatureInput, InputShape = [4], ClassNames = ["a", "b"], Mean = new float[4],
+            Std = [1f, 1f, 1f, 1f], Hidden = [8], FeatureNames = [.. d.FeatureNames!], TargetColumn = "label",
+        };
+        string numeric = dir.File("numeric.csv");
+        File.WriteAllLines(numeric, ["grade,v", "2,1", "1.50,2"]);
+        var p = CsvSource.Load(numeric, new DataOptions { Spec = spec, LabelsOptional = true });
+        Assert.Equal([1f, 0f, 1f, 0f], p.Raw(0).ToArray());
+        Assert.Equal([2f, 1f, 0f, 0f], p.Raw(1).ToArray());
+    }
+
+    [Fact]
     public void IntegerLabelsSortNumericallyAndTsvAndGzipAreRead()
     {
         using var dir = new TempDirectory();
