@@ -4,8 +4,9 @@
 
 - npy_*.npy: arrays of every dtype Xent reads, written by numpy itself (incl. 0-d, empty, 3-d, and
   format versions 2.0 and 3.0), with npy_manifest.json listing dtype, shape and the values as text;
-  npy_widen_*.npy those Xent reads into a wider type, with npy_widened_manifest.json (the same, and the type read as).
-- bad_*.npy: files Xent must reject (big-endian, complex dtype, a uint64 beyond int64's range).
+  npy_widen_*.npy those Xent reads into a wider type, with npy_widened_manifest.json (the same, and the type read as);
+  npy_text_*.npy class names as numpy text, with npy_text_manifest.json.
+- bad_*.npy: files Xent must reject (big-endian, complex dtype, a uint64 beyond int64's range, pickled objects).
 - idx_tiny-images-idx3-ubyte.gz / idx_tiny-labels-idx1-ubyte: tiny IDX files (MNIST layout) written with
   Python's struct + gzip, with idx_tiny_manifest.json giving shape, labels and the pixel values.
 - torch_state_dict.safetensors: a small torch state dict (conv + linear + an int64 counter), written
@@ -98,6 +99,16 @@ def main():
     np.save(os.path.join(OUT, "bad_u8_beyond_int64.npy"), np.array([1, 2**63], dtype=np.uint64))
     with open(os.path.join(OUT, "npy_widened_manifest.json"), "w") as f:
         json.dump(widened, f, indent=1, sort_keys=True)
+
+    # Class names as numpy text ('<U' strings, UTF-32), which Xent reads as a labels file; non-ASCII names included.
+    texts = {}
+    for name, arr in [("npy_text_u3_4.npy", np.array(["cat", "dog", "ant", "dog"])),
+                      ("npy_text_u4_3x1.npy", np.array([["chat"], ["café"], ["猫"]]))]:
+        np.save(os.path.join(OUT, name), arr)
+        texts[name] = {"dtype": arr.dtype.str, "shape": list(arr.shape), "values": [str(v) for v in arr.ravel()]}
+    np.save(os.path.join(OUT, "bad_object_labels.npy"), np.array(["cat", 3], dtype=object), allow_pickle=True)
+    with open(os.path.join(OUT, "npy_text_manifest.json"), "w", encoding="utf-8") as f:
+        json.dump(texts, f, indent=1, sort_keys=True, ensure_ascii=False)
 
     # IDX, as MNIST ships it: big-endian dims after 0x00 0x00 0x08 ndims; images gzipped, labels raw.
     images = rng.integers(0, 256, size=(3, 4, 5), dtype=np.uint8)

@@ -66,6 +66,17 @@ public static class NpySource
             return spec.MultiLabel ? new ArrayDataset(inputs, shape, new float[(long)n * spec.NumClasses], spec.ClassNames, featureNames)
                 : new ArrayDataset(inputs, shape, new long[n], spec.ClassNames, featureNames);
         }
+        // Class names as text (np.save of an array of strings): classes sorted as a CSV label column's are.
+        if (Npy.TryReadText(options.Labels, out string[] texts))
+        {
+            if (texts.Length != n)
+                throw new InvalidDataException($"'{options.Labels}' holds {texts.Length} labels, but '{featuresPath}' holds {n} samples.");
+            if (spec?.MultiLabel == true)
+                throw new InvalidDataException($"'{options.Labels}' holds text, but the model is multi-label: it takes an (N, " +
+                    $"{spec.NumClasses}) 0/1 matrix.");
+            IReadOnlyList<string> textClasses = spec?.ClassNames ?? CsvSource.SortClasses(texts.Distinct(StringComparer.Ordinal));
+            return new ArrayDataset(inputs, shape, ClassIndices(texts, textClasses, options.Labels), textClasses, featureNames);
+        }
         var y = Npy.Read(options.Labels);
         if (y.Rank is not (1 or 2) || y.Dim(0) != n)
             throw new InvalidDataException($"'{options.Labels}' has shape ({string.Join(", ", y.Shape)}), but '{featuresPath}' holds {n} " +
@@ -98,17 +109,20 @@ public static class NpySource
         }
         IReadOnlyList<string> classNames = spec?.ClassNames
             ?? labels.Distinct().Order().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var keys = labels.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
+        return new ArrayDataset(inputs, shape, ClassIndices(keys, classNames, options.Labels), classNames, featureNames);
+    }
+
+    /// <summary>Each label's index in <paramref name="classNames"/>; a label not among them is an error naming it.</summary>
+    private static long[] ClassIndices(string[] labels, IReadOnlyList<string> classNames, string path)
+    {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
-        var targets = new long[n];
-        for (int i = 0; i < n; i++)
-        {
-            string key = labels[i].ToString(CultureInfo.InvariantCulture);
-            targets[i] = index.TryGetValue(key, out int k) ? k
-                :
-                    throw new InvalidDataException($"label {key} at index {i} of '{options.Labels}' is not one of the model's classes " +
+        var targets = new long[labels.Length];
+        for (int i = 0; i < labels.Length; i++)
+            targets[i] = index.TryGetValue(labels[i], out int k) ? k
+                : throw new InvalidDataException($"label {labels[i]} at index {i} of '{path}' is not one of the model's classes " +
                     $"({string.Join(", ", classNames)}).");
-        }
-        return new ArrayDataset(inputs, shape, targets, classNames, featureNames);
+        return targets;
     }
 }

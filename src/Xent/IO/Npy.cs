@@ -57,7 +57,37 @@ public static class Npy
     {
         ArgumentNullException.ThrowIfNull(stream);
         string name = nameForErrors ?? BinaryFile.UnnamedStream;
+        var (header, headerOffset, headerLen) = ReadPreamble(stream, name);
 
+        var (dtype, widened, fortran, shape) = ParseHeader(header, name, headerOffset);
+        string fileDType = widened?.Name ?? dtype.NumpyName();
+
+        long count = CountOrThrow(shape, name, headerOffset);
+        if (count > Array.MaxLength)
+            throw new NotSupportedException($"'{name}': the array has {count} elements; at most {Array.MaxLength} are supported.");
+        long dataOffset = headerOffset + headerLen;
+        long needed = count * (widened?.ItemSize ?? dtype.ItemSize());
+        if (stream.CanSeek && needed > stream.Length - stream.Position)
+            throw new InvalidDataException(
+                $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found " +
+                    $"{Math.Max(0, stream.Length - stream.Position)} " +
+                $"({count} x {fileDType}, shape {NpyArray.FormatShape(shape)}).");
+        // Fortran order (np.save of a column-major array, such as a transposed one): its bytes are the C-order data
+        // of the array with its axes reversed, so read that and reverse the axes back.
+        var array = NpyArray.Zeros(dtype, fortran ? [.. shape.Reverse()] : shape);
+        // In chunks: an array over 2 GiB (e.g. 54M x 10 float32) is more bytes than one Span can hold.
+        long read = widened is null ? array.ReadDataFrom(stream) : ReadWidened(stream, array, widened, name);
+        if (read < needed)
+            throw new InvalidDataException(
+                $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found {read} " +
+                $"({count} x {fileDType}, shape {NpyArray.FormatShape(shape)}).");
+        array.NormalizeBools();
+        return fortran ? array.ReverseAxes() : array;
+    }
+
+    /// <summary>Reads the magic string, the version and the header, and returns the header text, its offset and its length.</summary>
+    private static (string Header, int HeaderOffset, long HeaderLen) ReadPreamble(Stream stream, string name)
+    {
         // Preamble: magic (6), major (1), minor (1), header length (2 for v1, 4 for v2/v3).
         Span<byte> pre = stackalloc byte[12];
         int got = BinaryFile.ReadUpTo(stream, pre[..8]);
@@ -94,34 +124,63 @@ public static class Npy
                 $"'{name}': truncated header: expected {headerLen} header bytes at offset {headerOffset}, found {got}.");
         // Versions 1 and 2 encode the header as latin-1, version 3 as UTF-8.
         string header = major == 3 ? Encoding.UTF8.GetString(headerBytes) : Encoding.Latin1.GetString(headerBytes);
+        return (header, headerOffset, headerLen);
+    }
 
-        var (dtype, widened, fortran, shape) = ParseHeader(header, name, headerOffset);
-        string fileDType = widened?.Name ?? dtype.NumpyName();
+    /// <summary>
+    /// Reads a 1-D (or (N, 1)) array of numpy text (<c>&lt;U</c> strings, as <c>np.save(np.array(['cat', 'dog']))</c> writes) into
+    /// <paramref name="values"/>, trailing NULs dropped; false, with nothing read, when the file holds numbers or another dtype.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A malformed file, text of another shape, or truncated data.</exception>
+    internal static bool TryReadText(string path, out string[] values)
+    {
+        values = [];
+        using var stream = BinaryFile.OpenRead(path);
+        var (header, headerOffset, headerLen) = ReadPreamble(stream, path);
+        var (chars, shape) = ParseTextHeader(header, path, headerOffset);
+        if (chars < 0) return false;
+        if (shape.Length is not (1 or 2) || (shape.Length == 2 && shape[1] != 1))
+            throw new InvalidDataException($"'{path}' holds text of shape {NpyArray.FormatShape(shape)}; text is read as one value per " +
+                "sample, of shape (N) or (N, 1).");
+        int n = shape[0];
+        long needed = (long)n * chars * 4;
+        var bytes = new byte[needed];
+        int got = BinaryFile.ReadUpTo(stream, bytes);
+        if (got < needed)
+            throw new InvalidDataException($"'{path}': truncated data: expected {needed} bytes of data at offset " +
+                $"{headerOffset + headerLen}, found {got} ({n} x <U{chars}).");
+        values = new string[n];
+        var utf32 = new UTF32Encoding(bigEndian: false, byteOrderMark: false, throwOnInvalidCharacters: true);
+        try
+        {
+            for (int i = 0; i < n; i++) values[i] = utf32.GetString(bytes, i * chars * 4, chars * 4).TrimEnd('\0');
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"'{path}' holds text that is not valid UTF-32 ({e.Message}).", e);
+        }
+        return true;
+    }
 
-        long count = CountOrThrow(shape, name, headerOffset);
-        if (count > Array.MaxLength)
-            throw new NotSupportedException($"'{name}': the array has {count} elements; at most {Array.MaxLength} are supported.");
-        long dataOffset = headerOffset + headerLen;
-        long needed = count * (widened?.ItemSize ?? dtype.ItemSize());
-        if (stream.CanSeek && needed > stream.Length - stream.Position)
-            throw new InvalidDataException(
-                $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found " +
-                    $"{Math.Max(0, stream.Length - stream.Position)} " +
-                $"({count} x {fileDType}, shape {NpyArray.FormatShape(shape)}).");
-        // Fortran order (np.save of a column-major array, such as a transposed one): its bytes are the C-order data
-        // of the array with its axes reversed, so read that and reverse the axes back.
-        var array = NpyArray.Zeros(dtype, fortran ? [.. shape.Reverse()] : shape);
-        // In chunks: an array over 2 GiB (e.g. 54M x 10 float32) is more bytes than one Span can hold.
-        long read = widened is null ? array.ReadDataFrom(stream) : ReadWidened(stream, array, widened, name);
-        if (read < needed)
-            throw new InvalidDataException(
-                $"'{name}': truncated data: expected {needed} bytes of data at offset {dataOffset}, found {read} " +
-                $"({count} x {fileDType}, shape {NpyArray.FormatShape(shape)}).");
-        array.NormalizeBools();
-        return fortran ? array.ReverseAxes() : array;
+    /// <summary>The character count of a little-endian <c>&lt;U{n}</c> dtype and the shape, or (−1, shape) for any other dtype.</summary>
+    private static (int Chars, int[] Shape) ParseTextHeader(string header, string name, int offset)
+    {
+        var (descr, _, shape) = ParseHeaderDict(header, name, offset);
+        if (descr.Length >= 3 && descr[0] is '<' or '|' or '=' && descr[1] == 'U'
+            && int.TryParse(descr.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out int chars) && chars >= 1)
+            return (chars, shape);
+        return (-1, shape);
     }
 
     private static (NpyDType DType, Widened? Widened, bool Fortran, int[] Shape) ParseHeader(string header, string name, int offset)
+    {
+        var (descr, fortran, shape) = ParseHeaderDict(header, name, offset);
+        var (dtype, widened) = ParseDescr(descr, name, offset);
+        return (dtype, widened, fortran, shape);
+    }
+
+    /// <summary>The header dict's dtype string, order and shape, each checked; the dtype itself is the caller's to read.</summary>
+    private static (string Descr, bool Fortran, int[] Shape) ParseHeaderDict(string header, string name, int offset)
     {
         object? parsed;
         try { parsed = PyLiteral.Parse(header); }
@@ -146,7 +205,6 @@ public static class Npy
             throw new InvalidDataException(
                 $"'{name}': unsupported dtype {Describe(dict["descr"])} (structured arrays are not supported) at offset {offset}; " +
                     $"supported: {SupportedDTypes}.");
-        var (dtype, widened) = ParseDescr(descr, name, offset);
 
         if (dict["fortran_order"] is not bool fortran)
             throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: 'fortran_order' must be True or False, " +
@@ -164,7 +222,7 @@ public static class Npy
                         $"integer in [0, {int.MaxValue}].");
             shape[i] = (int)d;
         }
-        return (dtype, widened, fortran, shape);
+        return (descr, fortran, shape);
     }
 
     private static (NpyDType DType, Widened? Widened) ParseDescr(string descr, string name, int offset)
@@ -196,10 +254,13 @@ public static class Npy
             }
         }
         // Text (numpy's 'U' and 'S' strings, or Python objects, as pandas' string columns are) is the usual case after numbers.
-        string text = descr.Length >= 2 && descr[1] is 'U' or 'S' or 'O'
-            ? " Text is not read: map the values to integer classes first, e.g. names, y = np.unique(y, return_inverse=True), or give " +
-                "the data as a CSV file."
-            : "";
+        string text = descr.Length < 2 ? "" : descr[1] switch
+        {
+            'U' => " Text is read only as a labels file of class names; as features, map the values to numbers first.",
+            'S' or 'O' => " Text is read only as a labels file of class names, as numpy's '<U' strings: save it with y.astype(str) " +
+                "(a pandas column of text is an array of Python objects, which np.save pickles).",
+            _ => "",
+        };
         throw new InvalidDataException(
             $"'{name}': unsupported dtype '{descr}' at offset {offset}; supported: {SupportedDTypes}.{text}");
     }

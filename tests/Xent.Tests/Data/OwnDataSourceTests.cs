@@ -258,6 +258,23 @@ public class OwnDataSourceTests
     }
 
     [Fact]
+    public void NpyTextLabelsAreClassNames()
+    {
+        // numpy's '<U3' golden (cat, dog, ant, dog) as the labels of four samples: classes sorted as a CSV's text labels are.
+        using var dir = new TempDirectory();
+        string x = dir.File("x.npy");
+        Npy.Write(x, new float[] { 1, 2, 3, 4, 5, 6, 7, 8 }, [4, 2]);
+        var d = NpySource.Load(x, new DataOptions { Labels = Golden.PathOf("io", "npy_text_u3_4.npy") });
+        Assert.Equal(["ant", "cat", "dog"], d.ClassNames);
+        Assert.Equal([1L, 2, 0, 2], Enumerable.Range(0, 4).Select(i => d.Target(i)));
+
+        // Three labels for four samples: the counts.
+        var e = Assert.Throws<InvalidDataException>(() =>
+            NpySource.Load(x, new DataOptions { Labels = Golden.PathOf("io", "npy_text_u4_3x1.npy") }));
+        Assert.Contains("holds 3 labels, but", e.Message);
+    }
+
+    [Fact]
     public void StratifiedSplitKeepsEachClassShareAndIsSeeded()
     {
         var targets = Enumerable.Range(0, 100).Select(i => i < 80 ? 0L : 1L).ToArray();

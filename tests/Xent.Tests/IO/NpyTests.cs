@@ -93,6 +93,33 @@ public class NpyTests
         AssertMatches(expected, "read_as", Npy.Read(Golden.PathOf("io", file)));
     }
 
+    public static TheoryData<string> TextFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var p in Manifest("npy_text_manifest.json").EnumerateObject()) data.Add(p.Name);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(TextFiles))]
+    public void TryReadText_NumpyStrings_GiveEachValue(string file)
+    {
+        var expected = Manifest("npy_text_manifest.json").GetProperty(file);
+        Assert.True(Npy.TryReadText(Golden.PathOf("io", file), out string[] values));
+        Assert.Equal(expected.GetProperty("values").EnumerateArray().Select(e => e.GetString()!).ToArray(), values);
+    }
+
+    [Fact]
+    public void TryReadText_NumbersAreNotText_AndObjectsPointAtAsTypeStr()
+    {
+        Assert.False(Npy.TryReadText(Golden.PathOf("io", "npy_i8_2x2.npy"), out string[] none));
+        Assert.Empty(none);
+        Assert.False(Npy.TryReadText(Golden.PathOf("io", "bad_object_labels.npy"), out _));
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(Golden.PathOf("io", "bad_object_labels.npy")));
+        Assert.Contains("unsupported dtype '|O'", e.Message);
+        Assert.Contains("save it with y.astype(str)", e.Message);
+    }
+
     [Fact]
     public void Read_Uint64BeyondInt64_FailsNamingTheValue()
     {
@@ -325,13 +352,13 @@ public class NpyTests
         Assert.Contains("supported: '<f4'", e.Message);
         Assert.Contains("offset 10", e.Message);
 
-        Assert.DoesNotContain("Text is not read", e.Message);
+        Assert.DoesNotContain("Text is read", e.Message);
 
         using var dir = new TempDirectory();
         // np.save of np.array(['cat', 'dog']): numpy's fixed-width UTF-32 strings.
         e = ReadFails(dir, MakeNpy("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }\n", new byte[24]));
         Assert.Contains("unsupported dtype '<U3'", e.Message);
-        Assert.Contains("Text is not read: map the values to integer classes first", e.Message);
+        Assert.Contains("Text is read only as a labels file of class names", e.Message);
         e = ReadFails(dir, MakeNpy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n", new byte[4]));
         Assert.Contains("unsupported dtype", e.Message);
         Assert.Contains("structured", e.Message);
