@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Xent.Data;
 using Xent.Kernels;
 using Xent.Training;
 
@@ -31,6 +32,12 @@ internal static class PredictCommand
                 "the class count lists every class (multi-label models always list every label; --out always writes every class)",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per input (JSON lines) instead of a table" };
+        var id = new Option<string?>("--id")
+        {
+            HelpName = "COLUMN",
+            Description = "CSV/TSV --input: name each row by this column's value (an ID column) instead of its row index, in the " +
+                "table, --json and --out",
+        };
         var output = new Option<string?>("--out")
         {
             Description =
@@ -41,17 +48,18 @@ internal static class PredictCommand
         var threads = CommonOptions.Threads();
         var command = new Command("predict", "Predict the classes (or labels) of raw inputs with a trained checkpoint.")
         {
-            checkpoint, input, topK, json, output, threads,
+            checkpoint, input, topK, json, output, id, threads,
         };
         command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(input)!, parse.GetValue(topK), parse.GetValue(json),
-            parse.GetValue(output), parse.GetValue(threads)));
+            parse.GetValue(output), parse.GetValue(id), parse.GetValue(threads)));
         return command;
     }
 
     /// <summary>Classes listed per input when --top-k is not given.</summary>
     private const int DefaultTopK = 3;
 
-    private static int Run(string checkpointPath, string inputPath, int? topKGiven, bool json, string? outPath, int? threads)
+    private static int Run(string checkpointPath, string inputPath, int? topKGiven, bool json, string? outPath, string? idColumn,
+        int? threads)
     {
         var err = Console.Error;
         int topK = topKGiven ?? DefaultTopK;
@@ -59,6 +67,8 @@ internal static class PredictCommand
         if (topKGiven is not null && outPath is not null)
             return CliHost.Fail("--top-k chooses what the table or --json lists; --out writes every class's probability, so leave it out.");
         if (threads is < 1) return CliHost.Fail($"--threads must be at least 1, got {threads}.");
+        if (idColumn is not null && !CsvSource.Handles(inputPath))
+            return CliHost.Fail($"--id names a column of a CSV/TSV --input, and '{inputPath}' is not one.");
         if (json && outPath is not null) return CliHost.Fail("--json prints to stdout and --out writes a CSV file; pass one of them.");
         if (outPath is not null && Directory.Exists(outPath)) return CliHost.Fail($"--out '{outPath}' is a folder; name a file such as "
             + "predictions.csv.");
@@ -76,6 +86,7 @@ internal static class PredictCommand
             predictor = new Predictor(model, spec);
             note = legacy ? CheckpointModel.LegacyNote(checkpointPath, spec, "predicting with it as") : null;
             results = predictor.PredictPath(inputPath);
+            if (idColumn is not null) results = NamedByColumn(results, inputPath, idColumn);
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
@@ -89,7 +100,7 @@ internal static class PredictCommand
         var stdout = Console.Out;
         if (json)
         {
-            foreach (var (inputName, p) in results) stdout.WriteLine(ToJson(inputName, p, names, multi, topK));
+            foreach (var (inputName, p) in results) stdout.WriteLine(ToJson(inputName, p, names, multi, topK, idColumn is not null));
             return 0;
         }
         if (outPath is not null)
@@ -122,6 +133,19 @@ internal static class PredictCommand
             stdout.WriteLine(string.Create(ci, $"{inputName.PadRight(width)}  {names[top[0]],-16} {p[top[0]],11:F4}  {list}"));
         }
         return 0;
+    }
+
+    /// <summary>The results with each row named by its cell in <paramref name="column"/> of the CSV/TSV file, not its index.</summary>
+    private static IReadOnlyList<(string Input, double[] Probabilities)> NamedByColumn(
+        IReadOnlyList<(string Input, double[] Probabilities)> results, string path, string column)
+    {
+        var table = CsvColumns.Read(path, h => Array.IndexOf(h, column) is int c and >= 0 ? [c] : []);
+        int col = Array.IndexOf(table.Header, column);
+        if (col < 0)
+            throw new InvalidDataException($"'{path}' has no column '{column}' for --id; its columns are: " +
+                $"{string.Join(", ", table.Header)}.");
+        var ids = table.Texts(col);
+        return results.Select((r, i) => (ids[i], r.Probabilities)).ToArray();
     }
 
     /// <summary>
@@ -165,14 +189,14 @@ internal static class PredictCommand
     internal static int[] Top(double[] p, int k) =>
         Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ThenBy(i => i).Take(k).ToArray();
 
-    internal static string ToJson(string input, double[] p, IReadOnlyList<string> names, bool multi, int topK)
+    internal static string ToJson(string input, double[] p, IReadOnlyList<string> names, bool multi, int topK, bool idIsText = false)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
         {
             w.WriteStartObject();
-            // Row indices of tables are numbers; file inputs are paths.
-            if (int.TryParse(input, NumberStyles.None, CultureInfo.InvariantCulture, out int row) && !File.Exists(input))
+            // Row indices of tables are numbers; file inputs are paths; IDs are text ('0007' stays '0007').
+            if (!idIsText && int.TryParse(input, NumberStyles.None, CultureInfo.InvariantCulture, out int row) && !File.Exists(input))
                 w.WriteNumber("input", row);
             else w.WriteString("input", input);
             if (multi)

@@ -58,6 +58,20 @@ public class OwnDataCliTests
         Assert.Equal("small", rows[1].GetProperty("class").GetString());
         Assert.Equal(1.0, rows[1].GetProperty("top").EnumerateArray().Sum(t => t.GetProperty("probability").GetDouble()), 6);
         Assert.Equal("", predict.Stderr);
+        // --id names each row by an ID column, as text ('0007' stays '0007'), in --json and in --out's first column.
+        string withIds = dir.File("ids.csv");
+        File.WriteAllLines(withIds, ["id,color,x2,x1", "0007,red,1.5,1.0", "A-1,blue,-1.5,-1.25"]);
+        var byId = CliRunner.Run("predict", "--checkpoint", ckpt, "--input", withIds, "--id", "id", "--json");
+        Ok(byId);
+        var idRows = byId.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .ToArray();
+        Assert.Equal(["0007", "A-1"], idRows.Select(r => r.GetProperty("input").GetString()));
+        Assert.Equal(rows.Select(r => r.GetProperty("top").GetRawText()), idRows.Select(r => r.GetProperty("top").GetRawText()));
+        Ok(CliRunner.Run("predict", "--checkpoint", ckpt, "--input", withIds, "--id", "id", "--out", dir.File("ids-out.csv")));
+        Assert.Equal(["0007", "A-1"], File.ReadAllLines(dir.File("ids-out.csv")).Skip(1).Select(l => l.Split(',')[0]));
+        OneError(CliRunner.Run("predict", "--checkpoint", ckpt, "--input", withIds, "--id", "key"),
+            "has no column 'key' for --id; its columns are: id, color, x2, x1.");
+
         // --data, the name eval gives the same file, is the same option.
         var predictData = CliRunner.Run("predict", "--checkpoint", ckpt, "--data", unlabelled, "--json");
         Ok(predictData);
