@@ -11,10 +11,13 @@ public class NpyTests
 {
     // ---- Files written by numpy (tools/golden/gen_io.py) ----
 
-    public static TheoryData<string> ManifestFiles()
+    public static TheoryData<string> ManifestFiles() => FilesOf("npy_manifest.json");
+
+    /// <summary>The files a manifest lists.</summary>
+    private static TheoryData<string> FilesOf(string json)
     {
         var data = new TheoryData<string>();
-        foreach (var p in Manifest().EnumerateObject()) data.Add(p.Name);
+        foreach (var p in Manifest(json).EnumerateObject()) data.Add(p.Name);
         return data;
     }
 
@@ -78,12 +81,7 @@ public class NpyTests
         Assert.Equal(golden, File.ReadAllBytes(dir.File("out.npy")));
     }
 
-    public static TheoryData<string> WidenedFiles()
-    {
-        var data = new TheoryData<string>();
-        foreach (var p in Manifest("npy_widened_manifest.json").EnumerateObject()) data.Add(p.Name);
-        return data;
-    }
+    public static TheoryData<string> WidenedFiles() => FilesOf("npy_widened_manifest.json");
 
     [Theory]
     [MemberData(nameof(WidenedFiles))]
@@ -93,12 +91,7 @@ public class NpyTests
         AssertMatches(expected, "read_as", Npy.Read(Golden.PathOf("io", file)));
     }
 
-    public static TheoryData<string> TextFiles()
-    {
-        var data = new TheoryData<string>();
-        foreach (var p in Manifest("npy_text_manifest.json").EnumerateObject()) data.Add(p.Name);
-        return data;
-    }
+    public static TheoryData<string> TextFiles() => FilesOf("npy_text_manifest.json");
 
     [Theory]
     [MemberData(nameof(TextFiles))]
