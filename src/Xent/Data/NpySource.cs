@@ -7,8 +7,8 @@ namespace Xent.Data;
 /// <summary>
 /// Reads a pair of .npy files: features of any numeric dtype with shape (N, F) (feature vectors), (N, H, W) (gray
 /// images) or (N, C, H, W) (images; uint8 pixels are scaled to [0, 1] as <see cref="ToTensor"/> does, other dtypes are
-/// taken as they are), and labels of shape (N) or (N, 1) (integer classes; the class names are the distinct
-/// values, sorted) or (N, L) with L ≥ 2 (a 0/1 multi-label matrix, labels named <c>label0</c> …).
+/// taken as they are), and labels of shape (N) or (N, 1) (integer classes, or class names as numpy <c>&lt;U</c> text; the class
+/// names are the distinct values, sorted) or (N, L) with L ≥ 2 (a 0/1 multi-label matrix, labels named <c>label0</c> …).
 /// </summary>
 public static class NpySource
 {
