@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Xent.Data;
@@ -574,7 +575,21 @@ internal static class TrainCommand
         RequireApplicable(s, kind, path);
         if (kind == DataSourceKind.Npy && s.Labels is null)
             throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
-        var all = DatasetFactory.Load(path, options);
+        // A large file or folder takes seconds to read: say so first, and how long it took after.
+        Console.Write($"Reading '{path}' … ");
+        var clock = Stopwatch.StartNew();
+        ArrayDataset all;
+        try
+        {
+            all = DatasetFactory.Load(path, options);
+        }
+        catch
+        {
+            Console.WriteLine(); // the error goes to stderr; stdout's line ends here
+            throw;
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{all.Count} {(all.IsImage ? "images" : "samples")} in {clock.Elapsed.TotalSeconds:F1} s."));
         if (kind == DataSourceKind.Csv && CsvSource.NumericNames(CsvSource.ReadHeader(path)) is { Length: > 0 } numeric)
             // scikit-learn's raw iris.csv parses (its first line of counts has as many cells as the rows) and trains on nonsense names.
             Console.Error.WriteLine(CliHost.Clean(

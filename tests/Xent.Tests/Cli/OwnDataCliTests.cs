@@ -236,6 +236,8 @@ public class OwnDataCliTests
         var ok = CliRunner.Run("train", "--data", prices, "--target", "kind", "--epochs", "1", "--out", outDir);
         Ok(ok);
         Assert.Contains(" samples of 2 classes (", ok.Stdout, StringComparison.Ordinal);
+        // The first line says what was read, and how many samples.
+        Assert.StartsWith($"Reading '{prices}' … 60 samples in ", ok.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
