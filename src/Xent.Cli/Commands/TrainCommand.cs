@@ -589,7 +589,7 @@ internal static class TrainCommand
             throw;
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{all.Count} {(all.IsImage ? "images" : "samples")} in {clock.Elapsed.TotalSeconds:F1} s."));
+            $"{all.Count} {(all.IsImage ? "image" : "sample")}{(all.Count == 1 ? "" : "s")} in {clock.Elapsed.TotalSeconds:F1} s."));
         if (kind == DataSourceKind.Csv && CsvSource.NumericNames(CsvSource.ReadHeader(path)) is { Length: > 0 } numeric)
             // scikit-learn's raw iris.csv parses (its first line of counts has as many cells as the rows) and trains on nonsense names.
             Console.Error.WriteLine(CliHost.Clean(
