@@ -14,8 +14,11 @@ namespace Xent.Data;
 /// </summary>
 public static class ImageFolderSource
 {
-    /// <summary>The file extensions read (case-insensitive).</summary>
-    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif"];
+    /// <summary>
+    /// The file extensions read (case-insensitive): torchvision's <c>ImageFolder</c> list that ImageSharp 2.1 decodes (all but
+    /// <c>.ppm</c> and <c>.pgm</c>), and <c>.gif</c>.
+    /// </summary>
+    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"];
 
     /// <summary>True when <paramref name="path"/> has an image extension.</summary>
     public static bool IsImageFile(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
@@ -55,8 +58,8 @@ public static class ImageFolderSource
         CheckTakesImages(options.Spec); // before the class names, which a model of another input kind would also refuse
         var classDirs = ClassFolders(directory);
         if (classDirs.Length == 0)
-            throw new InvalidDataException($"'{directory}' has no class folders; expected {directory}/<class>/<image>.png (or .jpg, " +
-                ".jpeg, .bmp, .gif).");
+            throw new InvalidDataException($"'{directory}' has no class folders; expected {directory}/<class>/<image>.png (or " +
+                $"{string.Join(", ", Extensions.Skip(1))}).");
         var names = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
         var spec = options.Spec;
         var classIndex = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -76,8 +79,24 @@ public static class ImageFolderSource
             files.AddRange(images);
             targets.AddRange(Enumerable.Repeat((long)k, images.Length));
         }
+        WarnUnreadImages(directory);
         var inputs = LoadImages(files, options, out var shape);
         return new ArrayDataset(inputs, shape, targets.ToArray(), classNames);
+    }
+
+    /// <summary>Extensions of images that ImageSharp 2.1 does not decode, which would otherwise be left out without a word.</summary>
+    private static readonly string[] UnreadImageExtensions = [".ppm", ".pgm", ".pbm", ".heic", ".heif", ".avif"];
+
+    /// <summary>One warning when the class folders hold images of a kind that is not read (a phone's .heic photos, say).</summary>
+    private static void WarnUnreadImages(string directory)
+    {
+        var skipped = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetExtension(f).ToLowerInvariant()).Where(e => UnreadImageExtensions.Contains(e))
+            .GroupBy(e => e).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}").ToArray();
+        if (skipped.Length == 0) return;
+        Diagnostics.Warnings.Warn($"images.unread:{directory}",
+            $"'{directory}' holds images that are not read ({string.Join(", ", skipped)}); convert them to PNG to use them. xent " +
+            $"reads {string.Join(", ", Extensions)}.");
     }
 
     /// <summary>
