@@ -576,20 +576,11 @@ internal static class TrainCommand
         if (kind == DataSourceKind.Npy && s.Labels is null)
             throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
         // A large file or folder takes seconds to read: say so first, and how long it took after.
-        Console.Write($"Reading '{path}' … ");
+        Console.WriteLine($"Reading '{path}' …"); // a whole line: warnings while reading go to stderr between the two
         var clock = Stopwatch.StartNew();
-        ArrayDataset all;
-        try
-        {
-            all = DatasetFactory.Load(path, options);
-        }
-        catch
-        {
-            Console.WriteLine(); // the error goes to stderr; stdout's line ends here
-            throw;
-        }
+        var all = DatasetFactory.Load(path, options);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{all.Count} {(all.IsImage ? "image" : "sample")}{(all.Count == 1 ? "" : "s")} in {clock.Elapsed.TotalSeconds:F1} s."));
+            $"Read {all.Count} {(all.IsImage ? "image" : "sample")}{(all.Count == 1 ? "" : "s")} in {clock.Elapsed.TotalSeconds:F1} s."));
         if (kind == DataSourceKind.Csv && CsvSource.NumericNames(CsvSource.ReadHeader(path)) is { Length: > 0 } numeric)
             // scikit-learn's raw iris.csv parses (its first line of counts has as many cells as the rows) and trains on nonsense names.
             Console.Error.WriteLine(CliHost.Clean(

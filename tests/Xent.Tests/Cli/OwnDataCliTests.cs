@@ -237,7 +237,7 @@ public class OwnDataCliTests
         Ok(ok);
         Assert.Contains(" samples of 2 classes (", ok.Stdout, StringComparison.Ordinal);
         // The first line says what was read, and how many samples.
-        Assert.StartsWith($"Reading '{prices}' … 60 samples in ", ok.Stdout, StringComparison.Ordinal);
+        Assert.StartsWith($"Reading '{prices}' …{Environment.NewLine}Read 60 samples in ", ok.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
