@@ -622,7 +622,10 @@ internal static class TrainCommand
         string source;
         if (s.TestData is not null && s.ValSplit is null)
         {
-            test = DatasetFactory.Load(s.TestData, options with { Labels = s.TestLabels, Spec = provisional, MultiLabel = null });
+            test = DatasetFactory.Load(s.TestData, options with
+            {
+                Labels = s.TestLabels, Spec = provisional, MultiLabel = null, ClassesOwner = $"the classes of '{path}'",
+            });
             train = all;
             source = Path.GetFullPath(s.TestData);
         }

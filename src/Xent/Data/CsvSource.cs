@@ -176,7 +176,7 @@ public static class CsvSource
                 if (!index.TryGetValue(col[i], out int k)
                     && !(long.TryParse(col[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out long asInt)
                         && index.TryGetValue(asInt.ToString(CultureInfo.InvariantCulture), out k)))
-                    throw new InvalidDataException($"label '{col[i]}' on line {i + 2} of '{path}' is not one of the model's classes " +
+                    throw new InvalidDataException($"label '{col[i]}' on line {i + 2} of '{path}' is not one of {options.ClassesOwner} " +
                         $"({string.Join(", ", classNames)}).");
                 targets[i] = k;
             }

@@ -33,4 +33,10 @@ public sealed record DataOptions
 
     /// <summary>Accept data without labels (predict): the targets are then all 0 and meaningless.</summary>
     public bool LabelsOptional { get; init; }
+
+    /// <summary>
+    /// Whose classes <see cref="Spec"/>'s are, in the error for a label outside them: the model's, or when training reads its
+    /// held-out data against the training data's classes, those.
+    /// </summary>
+    internal string ClassesOwner { get; init; } = "the model's classes";
 }

@@ -74,7 +74,7 @@ public static class ImageFolderSource
             if (images.Length == 0)
                 throw new InvalidDataException($"class folder '{dir}' holds no images ({string.Join(", ", Extensions)}).");
             if (!classIndex.TryGetValue(name, out int k))
-                throw new InvalidDataException($"class folder '{name}' is not one of the model's classes " +
+                throw new InvalidDataException($"class folder '{name}' is not one of {options.ClassesOwner} " +
                     $"({string.Join(", ", classNames)}).");
             files.AddRange(images);
             targets.AddRange(Enumerable.Repeat((long)k, images.Length));

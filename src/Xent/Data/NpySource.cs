@@ -75,7 +75,8 @@ public static class NpySource
                 throw new InvalidDataException($"'{options.Labels}' holds text, but the model is multi-label: it takes an (N, " +
                     $"{spec.NumClasses}) 0/1 matrix.");
             IReadOnlyList<string> textClasses = spec?.ClassNames ?? CsvSource.SortClasses(texts.Distinct(StringComparer.Ordinal));
-            return new ArrayDataset(inputs, shape, ClassIndices(texts, textClasses, options.Labels), textClasses, featureNames);
+            var textTargets = ClassIndices(texts, textClasses, options.Labels, options.ClassesOwner);
+            return new ArrayDataset(inputs, shape, textTargets, textClasses, featureNames);
         }
         var y = Npy.Read(options.Labels);
         if (y.Rank is not (1 or 2) || y.Dim(0) != n)
@@ -110,18 +111,22 @@ public static class NpySource
         IReadOnlyList<string> classNames = spec?.ClassNames
             ?? labels.Distinct().Order().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
         var keys = labels.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
-        return new ArrayDataset(inputs, shape, ClassIndices(keys, classNames, options.Labels), classNames, featureNames);
+        var targets = ClassIndices(keys, classNames, options.Labels, options.ClassesOwner);
+        return new ArrayDataset(inputs, shape, targets, classNames, featureNames);
     }
 
-    /// <summary>Each label's index in <paramref name="classNames"/>; a label not among them is an error naming it.</summary>
-    private static long[] ClassIndices(string[] labels, IReadOnlyList<string> classNames, string path)
+    /// <summary>
+    /// Each label's index in <paramref name="classNames"/> (<paramref name="owner"/>'s, for the message); a label not among them is
+    /// an error naming it.
+    /// </summary>
+    private static long[] ClassIndices(string[] labels, IReadOnlyList<string> classNames, string path, string owner)
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
         var targets = new long[labels.Length];
         for (int i = 0; i < labels.Length; i++)
             targets[i] = index.TryGetValue(labels[i], out int k) ? k
-                : throw new InvalidDataException($"label {labels[i]} at index {i} of '{path}' is not one of the model's classes " +
+                : throw new InvalidDataException($"label {labels[i]} at index {i} of '{path}' is not one of {owner} " +
                     $"({string.Join(", ", classNames)}).");
         return targets;
     }

@@ -189,6 +189,12 @@ public class OwnDataCliTests
 
         string csv = OwnDataFiles.SeparableCsv(dir.File("ok.csv"), 20);
         OneError(CliRunner.Run("train", "--data", csv, "--target", "kind", "--out", dir.File("o2")), "no target column 'kind'");
+        // Held-out data with a class the training data lacks: the classes named are the training file's, not a model's.
+        string other = dir.File("other.csv");
+        File.WriteAllLines(other, [File.ReadLines(csv).First(), .. File.ReadLines(csv).Skip(1).Take(3).Select(l =>
+            l[..(l.LastIndexOf(',') + 1)] + "huge")]);
+        OneError(CliRunner.Run("train", "--data", csv, "--test-data", other, "--out", dir.File("o2b")),
+            $"label 'huge' on line 2 of '{other}' is not one of the classes of '{csv}' (big, small).");
 
         OwnDataFiles.Gray(dir.File("mixed/a/1.png"), 8, 8, (x, y) => 1);
         OwnDataFiles.Gray(dir.File("mixed/b/1.png"), 9, 8, (x, y) => 1);
