@@ -33,8 +33,8 @@ internal static class LossCommand
         var target = new Option<string>("--target")
             { HelpName = "T.npy",
             Description =
-            "Target .npy: int64/int32 class indices, or float class probabilities / binary targets (kl-div: probabilities, or " +
-            "log-probabilities with --log-target; distillation: the teacher's logits)." };
+            "Target .npy: integer class indices (int64, int32, uint8, …), or float class probabilities / binary targets (kl-div: " +
+            "probabilities, or log-probabilities with --log-target; distillation: the teacher's logits)." };
         var weight = new Option<string>("--weight")
             { HelpName = "W.npy",
             Description = "Optional weight .npy: (C) per class for cross-entropy, nll and focal; broadcast to the input for bce." };
@@ -187,13 +187,15 @@ internal static class LossCommand
         return Tensor.FromArray(a.ToFloat32(), a.Shape).Reshape(a.Shape);
     }
 
-    /// <summary>Class indices (int64/int32, and the narrower integers Npy.Read widens → int64) or float targets (→ float32).</summary>
+    /// <summary>
+    /// Class indices (any integer dtype: int64, int32, uint8 and those Npy.Read widens → int64) or float targets (→ float32).
+    /// </summary>
     private static Tensor ReadTarget(string path, Tensor input, string kind)
     {
         var a = Read(path, "--target");
         switch (a.DType)
         {
-            case NpyDType.Int64 or NpyDType.Int32:
+            case NpyDType.Int64 or NpyDType.Int32 or NpyDType.UInt8: // uint8: MNIST's own label type
                 if (FloatTargetKind(kind))
                     throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} class indices, but {kind} needs float " +
                         $"targets ({FloatTargetText(kind)}) of the input's shape.");
@@ -208,7 +210,7 @@ internal static class LossCommand
                 }
                 return Tensor.FromArray(a.ToFloat32(), a.Shape).Reshape(a.Shape);
             default:
-                throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()}; expected int64 or int32 class indices, or " +
+                throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()}; expected integer class indices, or " +
                     "float32/float64 targets.");
         }
     }

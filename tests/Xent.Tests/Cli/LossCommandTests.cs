@@ -156,6 +156,24 @@ public sealed class LossCommandTests : IDisposable
         Check.Close(ReadFloats(GoldenFile("ce_basic", "loss_mean")), ReadFloats(Temp("loss.npy")), 1e-6, 1e-7, "loss");
     }
 
+    [Theory]
+    [InlineData("|u1")] // MNIST's own label type
+    [InlineData("<i2")]
+    [InlineData("|i1")]
+    public void NarrowIntegerTargetsGivePyTorchsLoss(string descr)
+    {
+        // The golden int64 class indices re-saved as a narrower integer dtype: the same loss.
+        long[] t = Npy.Read(GoldenFile("ce_basic", "target")).ToInt64();
+        int size = descr[^1] - '0';
+        var payload = new byte[t.Length * size];
+        for (int i = 0; i < t.Length; i++) payload[i * size] = checked((byte)t[i]); // little-endian, small non-negative values
+        File.WriteAllBytes(Temp("narrow.npy"), NpyBytes(descr, fortran: false, $"({t.Length},)", payload));
+        var result = CliRunner.Run("loss", "cross-entropy", "--input", GoldenFile("ce_basic", "input"), "--target", Temp("narrow.npy"),
+            "--out", Temp("narrow-loss.npy"));
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Check.Close(ReadFloats(GoldenFile("ce_basic", "loss_mean")), ReadFloats(Temp("narrow-loss.npy")), 1e-6, 1e-7, "loss");
+    }
+
     [Fact]
     public void BadFiles_OneLineOnStderr_ExitCode2()
     {
