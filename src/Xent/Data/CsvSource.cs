@@ -44,19 +44,7 @@ public static class CsvSource
                 : throw new InvalidDataException($"'{path}' has no {what} column '{name}'; its columns are: {string.Join(", ", header)}.");
         }
 
-        // Label columns (none when predicting: labels are then not read, even if present).
-        int[] labelCols;
-        if (options.LabelsOptional) labelCols = [];
-        else if (multi)
-        {
-            IReadOnlyList<string> names = options.MultiLabel is { Count: > 0 } ml ? ml : spec!.ClassNames;
-            labelCols = names.Select(n => Col(n, "label")).ToArray();
-        }
-        else
-        {
-            string target = options.Target ?? spec?.TargetColumn ?? header[^1];
-            labelCols = [Col(target, "target")];
-        }
+        int[] labelCols = LabelColumnNames(header, options, multi).Select(n => Col(n, multi ? "label" : "target")).ToArray();
 
         // Features.
         var features = new List<string>();
@@ -94,7 +82,7 @@ public static class CsvSource
             if (chosen.Length == 0)
                 throw new InvalidDataException($"'{path}' has no feature columns besides the label column(s)." + OneColumnHint(header));
             // The columns with a cell that is not a number are one-hot candidates (or errors): their cells, in one more pass.
-            table.LoadTexts(chosen.Where(c => table.HasText(c) && !labelCols.Contains(c)));
+            table.LoadTexts(chosen.Where(table.HasText));
             foreach (int c in chosen)
             {
                 if (labelCols.Contains(c)) throw new InvalidDataException($"column '{header[c]}' is a label; it cannot also be a feature.");
@@ -405,19 +393,22 @@ public static class CsvSource
     }
 
     /// <summary>
+    /// The label columns <see cref="Load"/> reads: none when predicting (a label column is then ignored, even if present), the
+    /// multi-label columns, or the target (<c>--target</c>, the model's, else the last column).
+    /// </summary>
+    private static IReadOnlyList<string> LabelColumnNames(string[] header, DataOptions options, bool multi) =>
+        options.LabelsOptional ? []
+        : multi ? options.MultiLabel is { Count: > 0 } ml ? ml : options.Spec!.ClassNames
+        : [options.Target ?? options.Spec?.TargetColumn ?? header[^1]];
+
+    /// <summary>
     /// The columns whose cells <see cref="Load"/> needs as text from the start: the label columns it will read, and for a model
     /// spec the columns it one-hot encodes (<c>column=value</c> features), whose values may all look like numbers in this file.
     /// </summary>
     private static IEnumerable<int> TextColumnsToKeep(string[] header, DataOptions options, bool multi)
     {
-        var spec = options.Spec;
-        var names = new List<string>();
-        if (!options.LabelsOptional)
-        {
-            if (multi) names.AddRange(options.MultiLabel is { Count: > 0 } ml ? ml : spec!.ClassNames);
-            else names.Add(options.Target ?? spec?.TargetColumn ?? header[^1]);
-        }
-        foreach (var feature in spec?.FeatureNames ?? [])
+        var names = new List<string>(LabelColumnNames(header, options, multi));
+        foreach (var feature in options.Spec?.FeatureNames ?? [])
             if (Array.IndexOf(header, feature) < 0 && feature.IndexOf('=') is int eq and > 0) names.Add(feature[..eq]);
         return names.Select(n => Array.IndexOf(header, n)).Where(c => c >= 0).Distinct();
     }
