@@ -37,7 +37,8 @@ public static class DatasetFactory
         if (ImageFolderSource.ClassFolders(path).Length > 0) return DataSourceKind.ImageFolder;
         if (Directory.EnumerateFiles(path).Any(ImageFolderSource.IsImageFile)) return DataSourceKind.ImageFiles;
         throw new InvalidDataException(
-            $"'{path}' holds neither class folders of images (DIR/<class>/*.png|jpg|bmp|gif) nor MNIST-format IDX files.");
+            $"'{path}' holds neither class folders of images (DIR/<class>/*{string.Join("|", ImageFolderSource.Extensions)}) nor " +
+                "MNIST-format IDX files.");
     }
 
     /// <summary>

@@ -28,10 +28,14 @@ public static class ImageFolderSource
     /// folder whose name starts with '.' (Jupyter's <c>.ipynb_checkpoints</c> copies, macOS's <c>._name.png</c> resource
     /// files, which are not images).
     /// </summary>
-    public static string[] ImageFiles(string directory) =>
+    public static string[] ImageFiles(string directory) => ImageFiles(VisibleFiles(directory));
+
+    private static string[] ImageFiles(IEnumerable<string> files) => files.Where(IsImageFile).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The files under <paramref name="directory"/>, recursively, but those in or under a hidden name.</summary>
+    private static string[] VisibleFiles(string directory) =>
         Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
-            .Where(f => IsImageFile(f) && !Path.GetRelativePath(directory, f).Split(Path.DirectorySeparatorChar).Any(IsHidden))
-            .Order(StringComparer.Ordinal).ToArray();
+            .Where(f => !Path.GetRelativePath(directory, f).Split(Path.DirectorySeparatorChar).Any(IsHidden)).ToArray();
 
     /// <summary>The class folders under <paramref name="directory"/> (hidden ones left out), in ordinal order.</summary>
     internal static string[] ClassFolders(string directory) =>
@@ -67,10 +71,13 @@ public static class ImageFolderSource
         for (int k = 0; k < classNames.Count; k++) classIndex[classNames[k]] = k;
         var files = new List<string>();
         var targets = new List<long>();
+        var unread = new List<string>(); // images of kinds ImageSharp 2.1 does not decode
         foreach (var dir in classDirs)
         {
             string name = Path.GetFileName(dir)!;
-            var images = ImageFiles(dir);
+            var visible = VisibleFiles(dir);
+            var images = ImageFiles(visible);
+            unread.AddRange(visible.Where(f => UnreadImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())));
             if (images.Length == 0)
                 throw new InvalidDataException($"class folder '{dir}' holds no images ({string.Join(", ", Extensions)}).");
             if (!classIndex.TryGetValue(name, out int k))
@@ -79,7 +86,7 @@ public static class ImageFolderSource
             files.AddRange(images);
             targets.AddRange(Enumerable.Repeat((long)k, images.Length));
         }
-        WarnUnreadImages(directory);
+        WarnUnreadImages(directory, unread);
         var inputs = LoadImages(files, options, out var shape);
         return new ArrayDataset(inputs, shape, targets.ToArray(), classNames);
     }
@@ -88,11 +95,10 @@ public static class ImageFolderSource
     private static readonly string[] UnreadImageExtensions = [".ppm", ".pgm", ".pbm", ".heic", ".heif", ".avif"];
 
     /// <summary>One warning when the class folders hold images of a kind that is not read (a phone's .heic photos, say).</summary>
-    private static void WarnUnreadImages(string directory)
+    private static void WarnUnreadImages(string directory, List<string> unread)
     {
-        var skipped = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetExtension(f).ToLowerInvariant()).Where(e => UnreadImageExtensions.Contains(e))
-            .GroupBy(e => e).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}").ToArray();
+        var skipped = unread.GroupBy(f => Path.GetExtension(f).ToLowerInvariant()).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Count()} {g.Key}").ToArray();
         if (skipped.Length == 0) return;
         Diagnostics.Warnings.Warn($"images.unread:{directory}",
             $"'{directory}' holds images that are not read ({string.Join(", ", skipped)}); convert them to PNG to use them. xent " +

@@ -28,6 +28,9 @@ public class ImageFormatsTests
         }
         // A phone's .heic photo is not decoded: left out, with one warning that counts it.
         File.WriteAllText(dir.File("imgs/b/2.HEIC"), "not decoded");
+        // Hidden files are not images here (as everywhere in a class folder), so this one is not counted.
+        Directory.CreateDirectory(dir.File("imgs/b/.ipynb_checkpoints"));
+        File.WriteAllText(dir.File("imgs/b/.ipynb_checkpoints/2.heic"), "not decoded");
         var messages = new List<string>();
         var saved = Xent.Diagnostics.Warnings.Handler;
         Xent.Diagnostics.Warnings.Reset();
