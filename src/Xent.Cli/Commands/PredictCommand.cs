@@ -139,7 +139,7 @@ internal static class PredictCommand
     private static IReadOnlyList<(string Input, double[] Probabilities)> NamedByColumn(
         IReadOnlyList<(string Input, double[] Probabilities)> results, string path, string column)
     {
-        var table = CsvColumns.Read(path, h => Array.IndexOf(h, column) is int c and >= 0 ? [c] : []);
+        var table = CsvColumns.Read(path, h => Array.IndexOf(h, column) is int c and >= 0 ? [c] : [], onlyText: true);
         int col = Array.IndexOf(table.Header, column);
         if (col < 0)
             throw new InvalidDataException($"'{path}' has no column '{column}' for --id; its columns are: " +

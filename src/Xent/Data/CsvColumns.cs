@@ -34,9 +34,10 @@ internal sealed class CsvColumns
 
     /// <summary>
     /// Reads <paramref name="path"/>; <paramref name="textColumns"/> picks, from the header, the columns whose cells are kept
-    /// as text from the start (names it does not find are left to the caller to report).
+    /// as text from the start (names it does not find are left to the caller to report). With <paramref name="onlyText"/>,
+    /// the other columns are not read at all (their cells are neither parsed nor kept).
     /// </summary>
-    public static CsvColumns Read(string path, Func<string[], IEnumerable<int>> textColumns)
+    public static CsvColumns Read(string path, Func<string[], IEnumerable<int>> textColumns, bool onlyText = false)
     {
         Column[] columns = [];
         string[] header = [];
@@ -50,6 +51,11 @@ internal sealed class CsvColumns
                 columns[c].StartText();
                 columns[c].Numbers = null; // read for its cells only
             }
+            if (onlyText)
+                return (c, _, cell) =>
+                {
+                    if (columns[c].Texts is not null) columns[c].AddText(cell);
+                };
             return (c, row, cell) => columns[c].Add(row, cell);
         });
         return new CsvColumns(path, header, columns, rows);
