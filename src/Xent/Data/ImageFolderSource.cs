@@ -6,7 +6,7 @@ using Xent.Training;
 namespace Xent.Data;
 
 /// <summary>
-/// Reads image class folders, <c>DIR/&lt;class&gt;/**/*.png|jpg|jpeg|bmp|gif</c>, as torchvision's <c>ImageFolder</c>:
+/// Reads image class folders, <c>DIR/&lt;class&gt;/**/*.png|jpg|jpeg|bmp|gif|tif|tiff|webp</c>, as torchvision's <c>ImageFolder</c>:
 /// class names are the sub-folder names, sorted ordinally; files are visited in sorted path order. Images are decoded
 /// by SixLabors.ImageSharp into (C, H, W) floats in [0, 1] (<c>byte / 255</c>, as <c>ToTensor</c>): one channel when
 /// every image is gray (R = G = B everywhere), else three (RGB; alpha is dropped). Without a target size every image
@@ -184,7 +184,7 @@ public static class ImageFolderSource
             or ImageFormatException or ArgumentException or IndexOutOfRangeException)
         {
             // ImageSharp's message for a file it cannot identify lists every decoder it has, over several lines.
-            string why = e is UnknownImageFormatException ? "its content is not a PNG, JPEG, BMP or GIF image" : e.Message;
+            string why = e is UnknownImageFormatException ? "its content is not a PNG, JPEG, BMP, GIF, TIFF or WebP image" : e.Message;
             throw new InvalidDataException($"cannot decode image '{file}': {why}", e);
         }
         using var image = loaded;

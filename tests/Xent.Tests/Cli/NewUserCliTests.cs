@@ -484,7 +484,7 @@ public sealed class NewUserCliTests : IDisposable
         string bad = Path.Combine(dir, "dark", "notes.png");
         File.WriteAllText(bad, "not a picture");
         var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1");
-        CliAssert.OneLineError(r, 2, $"cannot decode image '{bad}': its content is not a PNG, JPEG, BMP or GIF image");
+        CliAssert.OneLineError(r, 2, $"cannot decode image '{bad}': its content is not a PNG, JPEG, BMP, GIF, TIFF or WebP image");
         Assert.DoesNotContain("Decoder", r.Stderr, StringComparison.Ordinal);
     }
 
