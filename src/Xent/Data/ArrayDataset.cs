@@ -1,10 +1,10 @@
 namespace Xent.Data;
 
 /// <summary>
-/// A dataset held in memory as raw float inputs with class indices (or, for multi-label data, a 0/1 label matrix),
-/// what every file source (<see cref="CsvSource"/>, <see cref="ImageFolderSource"/>, <see cref="NpySource"/>)
-/// yields. <see cref="Subset"/> and <see cref="Standardized"/> return views that share the arrays, so a split and
-/// its standardisation cost no copy.
+/// A dataset held in memory as raw inputs with class indices (or, for multi-label data, a 0/1 label matrix), what every
+/// file source (<see cref="CsvSource"/>, <see cref="ImageFolderSource"/>, <see cref="NpySource"/>) yields. Inputs are floats,
+/// or 8-bit image pixels read as <c>byte / 255</c> (a quarter of the memory, the same floats). <see cref="Subset"/> and
+/// <see cref="Standardized"/> return views that share the arrays, so a split and its standardisation cost no copy.
 /// </summary>
 /// <remarks>
 /// Raw inputs are what a <see cref="Training.ModelSpec"/> calls raw: image pixels in [0, 1] as (C, H, W), or feature
@@ -13,7 +13,8 @@ namespace Xent.Data;
 /// </remarks>
 public sealed class ArrayDataset : IDataset
 {
-    private readonly float[] _inputs;
+    private readonly float[]? _inputs;
+    private readonly byte[]? _pixels; // instead of _inputs: sample values are byte / 255
     private readonly long[] _targets;
     private readonly float[]? _labels;
     private readonly int[] _sampleShape;
@@ -25,28 +26,56 @@ public sealed class ArrayDataset : IDataset
     /// <exception cref="ArgumentException">Sizes that do not fit, or a target outside [0, classNames.Count).</exception>
     public ArrayDataset(float[] inputs, int[] sampleShape, long[] targets, IReadOnlyList<string> classNames,
         IReadOnlyList<string>? featureNames = null)
-        : this(inputs, sampleShape, targets, null, classNames, featureNames, null, null, null)
+        : this(new Storage(inputs, null), sampleShape, targets, null, classNames, featureNames, null, null, null) =>
+        CheckTargets(targets, classNames);
+
+    /// <summary>
+    /// Wraps 8-bit image pixels (<c>N × prod(sampleShape)</c> bytes, (C, H, W) samples) and class indices; the raw value of a
+    /// pixel is <c>byte / 255</c>, as torchvision's <c>ToTensor</c>. The bytes are not copied.
+    /// </summary>
+    /// <remarks>A factory, not a constructor, so that a collection expression of numbers still means floats.</remarks>
+    /// <exception cref="ArgumentException">Sizes that do not fit, a sample shape that is not (C, H, W), or a target outside
+    /// [0, classNames.Count).</exception>
+    public static ArrayDataset FromPixels(byte[] pixels, int[] sampleShape, long[] targets, IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        if (sampleShape.Length != 3)
+            throw new ArgumentException($"Pixels make image samples (C, H, W), got ({string.Join(", ", sampleShape)}).",
+                nameof(sampleShape));
+        var data = new ArrayDataset(new Storage(null, pixels), sampleShape, targets, null, classNames, null, null, null, null);
+        CheckTargets(targets, classNames);
+        return data;
+    }
+
+    private static void CheckTargets(long[] targets, IReadOnlyList<string> classNames)
     {
         foreach (long t in targets)
             if (t < 0 || t >= classNames.Count) throw new ArgumentException($"Target {t} is not a class index 0..{classNames.Count - 1}.",
                 nameof(targets));
     }
 
+    /// <summary>The raw values: floats, or pixels (one of the two is null).</summary>
+    private readonly record struct Storage(float[]? Floats, byte[]? Pixels)
+    {
+        public long Length => Floats?.LongLength ?? Pixels?.LongLength ?? throw new ArgumentNullException("inputs");
+    }
+
     /// <summary>Wraps raw inputs and a multi-label 0/1 matrix <paramref name="labels"/> (<c>N × labelNames.Count</c>).</summary>
     /// <exception cref="ArgumentException">Sizes that do not fit.</exception>
     public ArrayDataset(float[] inputs, int[] sampleShape, float[] labels, IReadOnlyList<string> labelNames,
         IReadOnlyList<string>? featureNames = null)
-        : this(inputs, sampleShape, new long[CountOf(inputs, sampleShape)], labels, labelNames, featureNames, null, null, null)
+        : this(new Storage(inputs, null), sampleShape, new long[CountOf(inputs?.LongLength ?? 0, sampleShape)], labels, labelNames,
+            featureNames, null, null, null)
     {
         if (labels.Length != (long)Count * labelNames.Count)
             throw new ArgumentException($"The label matrix holds {labels.Length} values; {Count} samples of {labelNames.Count} labels " +
                 $"need {(long)Count * labelNames.Count}.", nameof(labels));
     }
 
-    private ArrayDataset(float[] inputs, int[] sampleShape, long[] targets, float[]? labels, IReadOnlyList<string> classNames,
+    private ArrayDataset(Storage inputs, int[] sampleShape, long[] targets, float[]? labels, IReadOnlyList<string> classNames,
         IReadOnlyList<string>? featureNames, int[]? index, float[]? mean, float[]? std)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Floats is null && inputs.Pixels is null) throw new ArgumentNullException(nameof(inputs));
         ArgumentNullException.ThrowIfNull(sampleShape);
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentNullException.ThrowIfNull(classNames);
@@ -54,10 +83,11 @@ public sealed class ArrayDataset : IDataset
             throw new ArgumentException("A sample must be a feature vector (F) or an image (C, H, W), got " +
                 $"({string.Join(", ", sampleShape)}).", nameof(sampleShape));
         if (classNames.Count < 1) throw new ArgumentException("A dataset needs at least one class.", nameof(classNames));
-        _inputs = inputs;
+        _inputs = inputs.Floats;
+        _pixels = inputs.Pixels;
         _sampleShape = sampleShape;
         _sampleSize = DatasetChecks.SampleSize(sampleShape);
-        int rows = CountOf(inputs, sampleShape);
+        int rows = CountOf(inputs.Length, sampleShape);
         if (targets.Length != rows)
             throw new ArgumentException($"{rows} samples but {targets.Length} targets; they must be the same number.", nameof(targets));
         if (featureNames is not null && (sampleShape.Length != 1 || featureNames.Count != sampleShape[0]))
@@ -73,13 +103,13 @@ public sealed class ArrayDataset : IDataset
         Count = index?.Length ?? rows;
     }
 
-    private static int CountOf(float[] inputs, int[] shape)
+    private static int CountOf(long values, int[] shape)
     {
         int size = DatasetChecks.SampleSize(shape);
-        if (size == 0 || inputs.Length % size != 0)
-            throw new ArgumentException($"{inputs.Length} input values are not a whole number of samples of shape " +
-                $"({string.Join(", ", shape)}).", nameof(inputs));
-        return inputs.Length / size;
+        if (size == 0 || values % size != 0)
+            throw new ArgumentException($"{values} input values are not a whole number of samples of shape " +
+                $"({string.Join(", ", shape)}).", "inputs");
+        return checked((int)(values / size));
     }
 
     /// <inheritdoc/>
@@ -109,8 +139,10 @@ public sealed class ArrayDataset : IDataset
     /// <summary>True when some raw input is NaN (a missing value).</summary>
     public bool HasMissing()
     {
+        if (_pixels is not null) return false;
+        var buffer = new float[_sampleSize];
         for (int i = 0; i < Count; i++)
-            if (HasNaN(Raw(i))) return true;
+            if (HasNaN(Raw(i, buffer))) return true;
         return false;
 
         static bool HasNaN(ReadOnlySpan<float> s)
@@ -120,12 +152,30 @@ public sealed class ArrayDataset : IDataset
         }
     }
 
-    /// <summary>Sample <paramref name="index"/>'s raw values (no standardisation).</summary>
-    public ReadOnlySpan<float> Raw(int index)
+    /// <summary>Writes sample <paramref name="index"/>'s raw values (no standardisation) into <paramref name="destination"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not one sample long.</exception>
+    public void CopyRaw(int index, Span<float> destination)
+    {
+        CheckSampleLength(destination);
+        Raw(index, destination).CopyTo(destination);
+    }
+
+    private void CheckSampleLength(Span<float> destination)
+    {
+        if (destination.Length != _sampleSize)
+            throw new ArgumentException($"The destination holds {destination.Length} floats; a sample has {_sampleSize}.",
+                nameof(destination));
+    }
+
+    /// <summary>Sample <paramref name="index"/>'s raw values: in place for floats, else converted into <paramref name="buffer"/>.</summary>
+    private ReadOnlySpan<float> Raw(int index, Span<float> buffer)
     {
         DatasetChecks.Index(index, Count);
-        int row = _index is null ? index : _index[index];
-        return _inputs.AsSpan(row * _sampleSize, _sampleSize);
+        long start = (long)(_index is null ? index : _index[index]) * _sampleSize;
+        if (_inputs is not null) return _inputs.AsSpan(checked((int)start), _sampleSize);
+        var bytes = _pixels.AsSpan(checked((int)start), _sampleSize);
+        for (int j = 0; j < bytes.Length; j++) buffer[j] = bytes[j] / 255f; // ToTensor's division, as the float sources do
+        return buffer[.._sampleSize];
     }
 
     /// <summary>A view of the samples <paramref name="indices"/> (positions in this view), sharing the arrays.</summary>
@@ -138,7 +188,8 @@ public sealed class ArrayDataset : IDataset
             DatasetChecks.Index(indices[k], Count);
             map[k] = _index is null ? indices[k] : _index[indices[k]];
         }
-        return new ArrayDataset(_inputs, _sampleShape, _targets, _labels, ClassNames, FeatureNames, map, _mean, _std);
+        return new ArrayDataset(new Storage(_inputs, _pixels), _sampleShape, _targets, _labels, ClassNames, FeatureNames, map, _mean,
+            _std);
     }
 
     /// <summary>A view whose samples come out as <c>(x − mean) / std</c> per channel or feature, NaN (missing) as 0.</summary>
@@ -152,7 +203,8 @@ public sealed class ArrayDataset : IDataset
                 $"{std.Count}.");
         if (std.Any(s => !(s > 0) || !float.IsFinite(s)) || mean.Any(m => !float.IsFinite(m)))
             throw new ArgumentException("Standardisation needs finite means and positive standard deviations.");
-        return new ArrayDataset(_inputs, _sampleShape, _targets, _labels, ClassNames, FeatureNames, _index, mean.ToArray(), std.ToArray());
+        return new ArrayDataset(new Storage(_inputs, _pixels), _sampleShape, _targets, _labels, ClassNames, FeatureNames, _index,
+            mean.ToArray(), std.ToArray());
     }
 
     /// <summary>
@@ -165,9 +217,10 @@ public sealed class ArrayDataset : IDataset
         int stats = StatisticsCount, plane = _sampleSize / stats;
         var sum = new double[stats];
         var n = new long[stats];
+        var buffer = new float[_sampleSize];
         for (int i = 0; i < Count; i++)
         {
-            var x = Raw(i);
+            var x = Raw(i, buffer);
             for (int j = 0; j < x.Length; j++)
             {
                 float v = x[j];
@@ -182,7 +235,7 @@ public sealed class ArrayDataset : IDataset
         var sq = new double[stats];
         for (int i = 0; i < Count; i++)
         {
-            var x = Raw(i);
+            var x = Raw(i, buffer);
             for (int j = 0; j < x.Length; j++)
             {
                 float v = x[j];
@@ -207,10 +260,8 @@ public sealed class ArrayDataset : IDataset
     /// <inheritdoc/>
     public void CopySample(int index, Span<float> destination)
     {
-        if (destination.Length != _sampleSize)
-            throw new ArgumentException($"The destination holds {destination.Length} floats; a sample has {_sampleSize}.",
-                nameof(destination));
-        var x = Raw(index);
+        CheckSampleLength(destination);
+        var x = Raw(index, destination);
         if (_mean is null)
         {
             x.CopyTo(destination);

@@ -87,8 +87,8 @@ public static class ImageFolderSource
             targets.AddRange(Enumerable.Repeat((long)k, images.Length));
         }
         WarnUnreadImages(directory, unread);
-        var inputs = LoadImages(files, options, out var shape);
-        return new ArrayDataset(inputs, shape, targets.ToArray(), classNames);
+        var pixels = LoadPixels(files, options, out var shape);
+        return ArrayDataset.FromPixels(pixels, shape, targets.ToArray(), classNames);
     }
 
     /// <summary>Extensions of images that ImageSharp 2.1 does not decode, which would otherwise be left out without a word.</summary>
@@ -111,16 +111,29 @@ public static class ImageFolderSource
     /// </summary>
     public static float[] LoadImages(IReadOnlyList<string> files, DataOptions options, out int[] sampleShape)
     {
+        var pixels = LoadPixels(files, options, out sampleShape);
+        var inputs = new float[pixels.LongLength];
+        for (long i = 0; i < pixels.LongLength; i++) inputs[i] = pixels[i] / 255f;
+        return inputs;
+    }
+
+    /// <summary>
+    /// <see cref="LoadImages"/> as 8-bit pixels, the floats times 255: a quarter of the memory. Each image is decoded and cut
+    /// down to its channels at once, so that at most one byte per pixel and channel is held besides the result.
+    /// </summary>
+    internal static byte[] LoadPixels(IReadOnlyList<string> files, DataOptions options, out int[] sampleShape)
+    {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(options);
         var spec = options.Spec;
         CheckTakesImages(spec);
         (int H, int W)? size = spec is not null ? (spec.InputShape[1], spec.InputShape[2]) : options.ImageSize;
-        var decoded = new (byte[] Rgb, int W, int H)[files.Count];
+        int? specChannels = spec?.InputShape[0];
+        var decoded = new DecodedImage[files.Count];
         if (files.Count == 0) throw new InvalidDataException("no images to read.");
         try
         {
-            Parallel.For(0, files.Count, i => decoded[i] = Decode(files[i], size));
+            Parallel.For(0, files.Count, i => decoded[i] = Decode(files[i], size, specChannels));
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x =>
             x is InvalidDataException or IOException or UnauthorizedAccessException) is { } first)
@@ -134,26 +147,29 @@ public static class ImageFolderSource
                 throw new InvalidDataException(
                     $"'{files[i]}' is {decoded[i].W}x{decoded[i].H} but '{files[0]}' is {w}x{h}; all images must have one size, or pass " +
                         "--image-size to resize them.");
-        int channels = spec?.InputShape[0] ?? (decoded.All(d => IsGray(d.Rgb)) ? 1 : 3);
+        int channels = specChannels ?? (decoded.All(d => d.Gray) ? 1 : 3);
         int plane = h * w, sample = channels * plane;
-        var inputs = new float[(long)files.Count * sample];
+        var pixels = new byte[(long)files.Count * sample];
         Parallel.For(0, files.Count, i =>
         {
-            var rgb = decoded[i].Rgb;
-            var dst = inputs.AsSpan((int)((long)i * sample), sample);
-            if (channels == 1)
-                for (int p = 0; p < plane; p++)
-                {
-                    byte r = rgb[3 * p], g = rgb[3 * p + 1], b = rgb[3 * p + 2];
-                    // Gray images are exact; a colour image given to a gray model gets ImageSharp's L8 luminance (BT.709).
-                    dst[p] = (r == g && g == b ? r : Luminance(r, g, b)) / 255f;
-                }
+            var src = decoded[i].Planes;
+            var dst = pixels.AsSpan(checked((int)((long)i * sample)), sample);
+            if (src.Length == sample) src.CopyTo(dst);
             else
-                for (int c = 0; c < 3; c++)
-                    for (int p = 0; p < plane; p++) dst[c * plane + p] = rgb[3 * p + c] / 255f;
+                for (int c = 0; c < channels; c++) src.CopyTo(dst.Slice(c * plane, plane)); // a gray image among colour ones
+            decoded[i] = default; // let the GC have it while the others are copied
         });
         sampleShape = [channels, h, w];
-        return inputs;
+        return pixels;
+    }
+
+    /// <summary>
+    /// One decoded image as channel planes: one plane when it is gray (R = G = B everywhere) or the model takes one channel,
+    /// else three (R, G, B).
+    /// </summary>
+    private readonly record struct DecodedImage(byte[] Planes, int W, int H)
+    {
+        public bool Gray => Planes.Length == W * H;
     }
 
     private static byte Luminance(byte r, byte g, byte b)
@@ -170,7 +186,7 @@ public static class ImageFolderSource
         return true;
     }
 
-    private static (byte[] Rgb, int W, int H) Decode(string file, (int H, int W)? size)
+    private static DecodedImage Decode(string file, (int H, int W)? size, int? channels)
     {
         Image<Rgb24> loaded;
         try
@@ -191,6 +207,29 @@ public static class ImageFolderSource
         if (size is { } s && (image.Width != s.W || image.Height != s.H)) image.Mutate(x => x.Resize(s.W, s.H));
         var rgb = new byte[image.Width * image.Height * 3];
         image.CopyPixelDataTo(rgb);
-        return (rgb, image.Width, image.Height);
+        return new DecodedImage(ToPlanes(rgb, channels), image.Width, image.Height);
+    }
+
+    /// <summary>
+    /// Interleaved RGB as planes: one when <paramref name="channels"/> is 1 (gray pixels exact, a colour one ImageSharp's
+    /// L8 luminance, BT.709) or when every pixel is gray and the channels are not fixed at 3, else R, G and B.
+    /// </summary>
+    private static byte[] ToPlanes(byte[] rgb, int? channels)
+    {
+        int plane = rgb.Length / 3;
+        if (channels == 1 || (channels is null && IsGray(rgb)))
+        {
+            var gray = new byte[plane];
+            for (int p = 0; p < plane; p++)
+            {
+                byte r = rgb[3 * p], g = rgb[3 * p + 1], b = rgb[3 * p + 2];
+                gray[p] = r == g && g == b ? r : Luminance(r, g, b);
+            }
+            return gray;
+        }
+        var planes = new byte[rgb.Length];
+        for (int c = 0; c < 3; c++)
+            for (int p = 0; p < plane; p++) planes[c * plane + p] = rgb[3 * p + c];
+        return planes;
     }
 }

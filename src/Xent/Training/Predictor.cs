@@ -134,7 +134,7 @@ public sealed class Predictor
             case DataSourceKind.Csv or DataSourceKind.Npy:
                 var data = DatasetFactory.Load(path, options);
                 var raw = new float[(long)data.Count * _sampleSize];
-                for (int i = 0; i < data.Count; i++) data.Raw(i).CopyTo(raw.AsSpan(i * _sampleSize, _sampleSize));
+                for (int i = 0; i < data.Count; i++) data.CopyRaw(i, raw.AsSpan(i * _sampleSize, _sampleSize));
                 return (Enumerable.Range(0, data.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(), raw);
             default:
                 throw new InvalidDataException($"'{path}' is an IDX folder; evaluate it with xent eval, or pass images, a CSV or a .npy " +
