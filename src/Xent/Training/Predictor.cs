@@ -70,26 +70,49 @@ public sealed class Predictor
             throw new ArgumentException($"{raw.Length} values are not {count} input(s) of shape ({string.Join(", ", Spec.InputShape)}).",
                 nameof(raw));
         var result = new double[count][];
-        const int chunk = 256;
-        int c = Spec.NumClasses, stats = Spec.Mean.Length, plane = _sampleSize / stats;
-        bool image = Spec.InputKind == ModelSpec.ImageInput;
-        for (int start = 0; start < count; start += chunk)
+        for (int start = 0; start < count; start += Chunk)
         {
-            int n = Math.Min(chunk, count - start);
+            int n = Math.Min(Chunk, count - start);
             var x = new float[n * _sampleSize];
-            var src = raw.Slice(start * _sampleSize, n * _sampleSize);
-            for (int j = 0; j < x.Length; j++)
-            {
-                int s = image ? j % _sampleSize / plane : j % _sampleSize;
-                float v = (src[j] - Spec.Mean[s]) / Spec.Std[s];
-                x[j] = float.IsNaN(v) ? 0f : v; // a missing value is imputed with the training mean
-            }
-            float[] logits;
-            using (Tensor.NoGrad())
-                logits = _model.Forward(new Tensor(x, [n, .. Spec.InputShape])).Data.ToArray();
-            for (int i = 0; i < n; i++) result[start + i] = Probabilities(logits.AsSpan(i * c, c));
+            raw.Slice(start * _sampleSize, x.Length).CopyTo(x);
+            PredictChunk(x, n, result.AsSpan(start, n));
         }
         return result;
+    }
+
+    /// <summary>Probabilities for every sample of <paramref name="data"/>, read a chunk at a time (its raw values, not its own
+    /// standardisation: the spec's is applied).</summary>
+    private double[][] PredictData(ArrayDataset data)
+    {
+        var result = new double[data.Count][];
+        for (int start = 0; start < data.Count; start += Chunk)
+        {
+            int n = Math.Min(Chunk, data.Count - start);
+            var x = new float[n * _sampleSize];
+            for (int i = 0; i < n; i++) data.CopyRaw(start + i, x.AsSpan(i * _sampleSize, _sampleSize));
+            PredictChunk(x, n, result.AsSpan(start, n));
+        }
+        return result;
+    }
+
+    /// <summary>Inputs per forward pass: bounds the memory of predicting many inputs.</summary>
+    private const int Chunk = 256;
+
+    /// <summary>Standardises <paramref name="x"/> (<paramref name="n"/> raw inputs) in place and writes their probabilities.</summary>
+    private void PredictChunk(float[] x, int n, Span<double[]> result)
+    {
+        int c = Spec.NumClasses, stats = Spec.Mean.Length, plane = _sampleSize / stats;
+        bool image = Spec.InputKind == ModelSpec.ImageInput;
+        for (int j = 0; j < x.Length; j++)
+        {
+            int s = image ? j % _sampleSize / plane : j % _sampleSize;
+            float v = (x[j] - Spec.Mean[s]) / Spec.Std[s];
+            x[j] = float.IsNaN(v) ? 0f : v; // a missing value is imputed with the training mean
+        }
+        float[] logits;
+        using (Tensor.NoGrad())
+            logits = _model.Forward(new Tensor(x, [n, .. Spec.InputShape])).Data.ToArray();
+        for (int i = 0; i < n; i++) result[i] = Probabilities(logits.AsSpan(i * c, c));
     }
 
     /// <summary>
@@ -119,34 +142,47 @@ public sealed class Predictor
     /// <exception cref="InvalidDataException">The path is none of those, or its inputs do not fit the spec.</exception>
     public (string[] Names, float[] Raw) ReadInputs(string path)
     {
+        var (names, data) = ReadData(path);
+        var raw = new float[(long)data.Count * _sampleSize];
+        for (int i = 0; i < data.Count; i++) data.CopyRaw(i, raw.AsSpan(i * _sampleSize, _sampleSize));
+        return (names, raw);
+    }
+
+    /// <summary><see cref="ReadInputs"/> as a dataset (images as 8-bit pixels), whose targets, if any, are not used.</summary>
+    private (string[] Names, ArrayDataset Data) ReadData(string path)
+    {
         var options = new DataOptions { Spec = Spec, LabelsOptional = true };
         // Any folder but an IDX one is read for its images (recursively), so that one without any says so.
         var kind = Directory.Exists(path) && !DatasetFactory.IsIdx(path) ? DataSourceKind.ImageFiles : DatasetFactory.Detect(path);
         switch (kind)
         {
             case DataSourceKind.Image:
-                return ([path], ImageFolderSource.LoadImages([path], options, out _));
+                return ([path], Images([path]));
             case DataSourceKind.ImageFolder or DataSourceKind.ImageFiles:
                 var files = ImageFolderSource.ImageFiles(path);
                 if (files.Length == 0)
                     throw new InvalidDataException($"'{path}' holds no images ({string.Join(", ", ImageFolderSource.Extensions)}).");
-                return (files, ImageFolderSource.LoadImages(files, options, out _));
+                return (files, Images(files));
             case DataSourceKind.Csv or DataSourceKind.Npy:
                 var data = DatasetFactory.Load(path, options);
-                var raw = new float[(long)data.Count * _sampleSize];
-                for (int i = 0; i < data.Count; i++) data.CopyRaw(i, raw.AsSpan(i * _sampleSize, _sampleSize));
-                return (Enumerable.Range(0, data.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(), raw);
+                return (Enumerable.Range(0, data.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(), data);
             default:
                 throw new InvalidDataException($"'{path}' is an IDX folder; evaluate it with xent eval, or pass images, a CSV or a .npy " +
                     "file.");
+        }
+
+        ArrayDataset Images(string[] files)
+        {
+            var pixels = ImageFolderSource.LoadPixels(files, options, out var shape);
+            return ArrayDataset.FromPixels(pixels, shape, new long[files.Length], Spec.ClassNames);
         }
     }
 
     /// <summary>Reads <paramref name="path"/> (see <see cref="ReadInputs"/>) and predicts every input.</summary>
     public IReadOnlyList<(string Input, double[] Probabilities)> PredictPath(string path)
     {
-        var (names, raw) = ReadInputs(path);
-        var p = PredictBatch(raw, names.Length);
+        var (names, data) = ReadData(path);
+        var p = PredictData(data);
         return names.Select((n, i) => (n, p[i])).ToArray();
     }
 }
