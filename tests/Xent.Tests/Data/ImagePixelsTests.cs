@@ -103,4 +103,26 @@ public class ImagePixelsTests
         var expected = colours.Select(c => (byte)(0.2126 * c.R + 0.7152 * c.G + 0.0722 * c.B + 0.5) / 255f);
         Assert.Equal(expected, x);
     }
+
+    [Fact]
+    public void PredictingAFolderReadsItsPixelsInChunksAsTheFloatsWouldBe()
+    {
+        // 300 images: two chunks of the predictor's 256, the second one short (the pixels repeat every 251 images, not 256).
+        using var dir = new TempDirectory();
+        for (int i = 0; i < 300; i++)
+            OwnDataFiles.Gray(dir.File($"imgs/{i:000}.png"), 4, 3, (x, y) => (byte)((i * 7 + 31 * x + 5 * y) % 251));
+        var spec = new ModelSpec
+        {
+            Model = "linear", InputKind = ModelSpec.ImageInput, InputShape = [1, 3, 4], ClassNames = ["a", "b", "c"], Mean = [0.4f],
+            Std = [0.3f],
+        };
+        var predictor = new Predictor(ModelCatalog.Create(spec, new Generator(3)), spec);
+        var fromPath = predictor.PredictPath(dir.File("imgs"));
+        var files = ImageFolderSource.ImageFiles(dir.File("imgs"));
+        var floats = ImageFolderSource.LoadImages(files, new DataOptions { Spec = spec }, out _);
+        var fromFloats = predictor.PredictBatch(floats, files.Length);
+        Assert.Equal(files, fromPath.Select(p => p.Input));
+        for (int i = 0; i < files.Length; i++) Assert.Equal(fromFloats[i], fromPath[i].Probabilities);
+        Assert.True(fromFloats.Select(p => p[0]).Distinct().Count() > 100); // the images differ, and so do their predictions
+    }
 }
