@@ -38,10 +38,7 @@ public sealed class ArrayDataset : IDataset
     /// [0, classNames.Count).</exception>
     public static ArrayDataset FromPixels(byte[] pixels, int[] sampleShape, long[] targets, IReadOnlyList<string> classNames)
     {
-        ArgumentNullException.ThrowIfNull(sampleShape);
-        if (sampleShape.Length != 3)
-            throw new ArgumentException($"Pixels make image samples (C, H, W), got ({string.Join(", ", sampleShape)}).",
-                nameof(sampleShape));
+        CheckImageShape(sampleShape);
         var data = new ArrayDataset(new Storage(null, pixels), sampleShape, targets, null, classNames, null, null, null, null);
         CheckTargets(targets, classNames);
         return data;
@@ -65,11 +62,34 @@ public sealed class ArrayDataset : IDataset
     public ArrayDataset(float[] inputs, int[] sampleShape, float[] labels, IReadOnlyList<string> labelNames,
         IReadOnlyList<string>? featureNames = null)
         : this(new Storage(inputs, null), sampleShape, new long[CountOf(inputs?.LongLength ?? 0, sampleShape)], labels, labelNames,
-            featureNames, null, null, null)
+            featureNames, null, null, null) =>
+        CheckLabels(labels, labelNames);
+
+    /// <summary>Wraps 8-bit image pixels (see <see cref="FromPixels(byte[], int[], long[], IReadOnlyList{string})"/>) and a
+    /// multi-label 0/1 matrix <paramref name="labels"/> (<c>N × labelNames.Count</c>).</summary>
+    /// <exception cref="ArgumentException">Sizes that do not fit, or a sample shape that is not (C, H, W).</exception>
+    public static ArrayDataset FromPixels(byte[] pixels, int[] sampleShape, float[] labels, IReadOnlyList<string> labelNames)
+    {
+        CheckImageShape(sampleShape);
+        var data = new ArrayDataset(new Storage(null, pixels), sampleShape, new long[CountOf(pixels?.LongLength ?? 0, sampleShape)],
+            labels, labelNames, null, null, null, null);
+        data.CheckLabels(labels, labelNames);
+        return data;
+    }
+
+    private void CheckLabels(float[] labels, IReadOnlyList<string> labelNames)
     {
         if (labels.Length != (long)Count * labelNames.Count)
             throw new ArgumentException($"The label matrix holds {labels.Length} values; {Count} samples of {labelNames.Count} labels " +
                 $"need {(long)Count * labelNames.Count}.", nameof(labels));
+    }
+
+    private static void CheckImageShape(int[] sampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        if (sampleShape.Length != 3)
+            throw new ArgumentException($"Pixels make image samples (C, H, W), got ({string.Join(", ", sampleShape)}).",
+                nameof(sampleShape));
     }
 
     private ArrayDataset(Storage inputs, int[] sampleShape, long[] targets, float[]? labels, IReadOnlyList<string> classNames,

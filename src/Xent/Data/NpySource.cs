@@ -6,7 +6,7 @@ namespace Xent.Data;
 
 /// <summary>
 /// Reads a pair of .npy files: features of any numeric dtype with shape (N, F) (feature vectors), (N, H, W) (gray
-/// images) or (N, C, H, W) (images; uint8 pixels are scaled to [0, 1] as <see cref="ToTensor"/> does, other dtypes are
+/// images) or (N, C, H, W) (images; uint8 pixels are scaled to [0, 1] as <see cref="ToTensor"/> does, and held as bytes; other dtypes are
 /// taken as they are), and labels of shape (N) or (N, 1) (integer classes, or class names as numpy <c>&lt;U</c> text; the class
 /// names are the distinct values, sorted) or (N, L) with L ≥ 2 (a 0/1 multi-label matrix, labels named <c>label0</c> …).
 /// </summary>
@@ -43,28 +43,23 @@ public static class NpySource
             throw new InvalidDataException(
                 $"'{featuresPath}' holds samples of shape ({string.Join(", ", shape)}), but the model takes ({expected}){hint}");
         }
-        var inputs = x.ToFloat32();
-        // Infinity (or a float64 beyond float32's range) would only surface later as a NaN probability or an error without the file's
-        // name. NaN stays: it marks a missing value, which standardisation imputes with the training mean, as CSV's --missing mean.
-        int infinite = Array.FindIndex(inputs, float.IsInfinity);
-        if (infinite >= 0)
-        {
-            long perSample = inputs.Length / n;
-            throw new InvalidDataException($"'{featuresPath}' holds an infinite value (or one beyond float32's range) in sample " +
-                $"{infinite / perSample}, at flat index {infinite}; inputs must be finite (NaN marks a missing value).");
-        }
-        // 8-bit images are pixels 0-255: scaled to [0, 1] as ToTensor scales IDX and image files, so a checkpoint trained on
-        // any of the three takes the others at predict time.
-        if (x.DType == NpyDType.UInt8 && shape.Length == 3)
-            for (int i = 0; i < inputs.Length; i++) inputs[i] /= 255f;
+        // 8-bit images are pixels 0-255, read as byte / 255 (ToTensor's scaling of IDX and image files, so a checkpoint trained on
+        // any of the three takes the others at predict time) and held as bytes.
+        byte[]? pixels = x.DType == NpyDType.UInt8 && shape.Length == 3 ? x.UInt8 : null;
+        var inputs = pixels is null ? FiniteFloats(x, featuresPath, n) : null;
         var featureNames = spec?.FeatureNames;
+        ArrayDataset Classes(long[] targets, IReadOnlyList<string> classNames) => pixels is not null
+            ? ArrayDataset.FromPixels(pixels, shape, targets, classNames)
+            : new ArrayDataset(inputs!, shape, targets, classNames, featureNames);
+        ArrayDataset Labels(float[] labels, IReadOnlyList<string> labelNames) => pixels is not null
+            ? ArrayDataset.FromPixels(pixels, shape, labels, labelNames)
+            : new ArrayDataset(inputs!, shape, labels, labelNames, featureNames);
 
         if (options.Labels is null)
         {
             if (!options.LabelsOptional) throw new InvalidDataException($"'{featuresPath}' needs its labels: pass --labels labels.npy.");
             if (spec is null) throw new InvalidDataException("unlabelled .npy features need a model spec.");
-            return spec.MultiLabel ? new ArrayDataset(inputs, shape, new float[(long)n * spec.NumClasses], spec.ClassNames, featureNames)
-                : new ArrayDataset(inputs, shape, new long[n], spec.ClassNames, featureNames);
+            return spec.MultiLabel ? Labels(new float[(long)n * spec.NumClasses], spec.ClassNames) : Classes(new long[n], spec.ClassNames);
         }
         // Class names as text (np.save of an array of strings): classes sorted as a CSV label column's are.
         if (Npy.TryReadText(options.Labels, out string[] texts))
@@ -76,7 +71,7 @@ public static class NpySource
                     $"{spec.NumClasses}) 0/1 matrix.");
             IReadOnlyList<string> textClasses = spec?.ClassNames ?? CsvSource.SortClasses(texts.Distinct(StringComparer.Ordinal));
             var textTargets = ClassIndices(texts, textClasses, options.Labels, options.ClassesOwner);
-            return new ArrayDataset(inputs, shape, textTargets, textClasses, featureNames);
+            return Classes(textTargets, textClasses);
         }
         var y = Npy.Read(options.Labels);
         if (y.Rank is not (1 or 2) || y.Dim(0) != n)
@@ -97,7 +92,7 @@ public static class NpySource
                     var v =>
                     throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)}; multi-label " +
                     "entries must be 0 or 1.") };
-            return new ArrayDataset(inputs, shape, m, names, featureNames);
+            return Labels(m, names);
         }
         var labels = new long[n];
         for (int i = 0; i < n; i++)
@@ -112,7 +107,23 @@ public static class NpySource
             ?? labels.Distinct().Order().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
         var keys = labels.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
         var targets = ClassIndices(keys, classNames, options.Labels, options.ClassesOwner);
-        return new ArrayDataset(inputs, shape, targets, classNames, featureNames);
+        return Classes(targets, classNames);
+    }
+
+    /// <summary>The features as float32, refusing an infinite value (or a float64 beyond float32's range).</summary>
+    private static float[] FiniteFloats(NpyArray x, string featuresPath, int n)
+    {
+        var inputs = x.ToFloat32();
+        // Infinity would only surface later as a NaN probability or an error without the file's name. NaN stays: it marks a missing
+        // value, which standardisation imputes with the training mean, as CSV's --missing mean.
+        int infinite = Array.FindIndex(inputs, float.IsInfinity);
+        if (infinite >= 0)
+        {
+            long perSample = inputs.Length / n;
+            throw new InvalidDataException($"'{featuresPath}' holds an infinite value (or one beyond float32's range) in sample " +
+                $"{infinite / perSample}, at flat index {infinite}; inputs must be finite (NaN marks a missing value).");
+        }
+        return inputs;
     }
 
     /// <summary>

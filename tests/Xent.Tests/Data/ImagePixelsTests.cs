@@ -1,4 +1,5 @@
 using Xent.Data;
+using Xent.IO;
 using Xent.Tests.IO;
 using Xent.Training;
 using Xunit;
@@ -124,5 +125,30 @@ public class ImagePixelsTests
         Assert.Equal(files, fromPath.Select(p => p.Input));
         for (int i = 0; i < files.Length; i++) Assert.Equal(fromFloats[i], fromPath[i].Probabilities);
         Assert.True(fromFloats.Select(p => p[0]).Distinct().Count() > 100); // the images differ, and so do their predictions
+    }
+
+    [Fact]
+    public void Uint8NpyImagesAreHeldAsPixelsWithClassesOrLabels()
+    {
+        using var dir = new TempDirectory();
+        byte[] bytes = [0, 1, 2, 3, 255, 254, 128, 127, 9, 18, 27, 36];
+        string x = dir.File("x.npy"), classes = dir.File("y.npy"), labels = dir.File("m.npy");
+        Npy.Write(x, new NpyArray(bytes, 3, 2, 2));
+        Npy.Write(classes, new NpyArray(new long[] { 7, 5, 7 }, 3));
+        Npy.Write(labels, new NpyArray(new float[] { 1, 0, 0, 1, 1, 1 }, 3, 2));
+
+        var d = NpySource.Load(x, new DataOptions { Labels = classes });
+        Assert.Equal([1, 2, 2], d.SampleShape);
+        Assert.Equal(["5", "7"], d.ClassNames);
+        for (int i = 0; i < 3; i++) Assert.Equal(bytes.Skip(4 * i).Take(4).Select(b => b / 255f), d.Raw(i));
+        Assert.Equal([1L, 0, 1], Enumerable.Range(0, 3).Select(d.Target));
+
+        var m = NpySource.Load(x, new DataOptions { Labels = labels });
+        Assert.True(m.IsMultiLabel);
+        Assert.Equal(bytes.Skip(8).Select(b => b / 255f), m.Raw(2));
+        var row = new float[2];
+        m.CopyLabels(1, row);
+        Assert.Equal([0f, 1f], row);
+        Assert.Equal([2L, 2], m.ClassCounts());
     }
 }
