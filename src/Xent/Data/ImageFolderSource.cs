@@ -149,7 +149,7 @@ public static class ImageFolderSource
                         "--image-size to resize them.");
         int channels = specChannels ?? (decoded.All(d => d.Gray) ? 1 : 3);
         int plane = h * w, sample = channels * plane;
-        var pixels = new byte[(long)files.Count * sample];
+        var pixels = new byte[PixelCount(files.Count, channels, h, w)];
         Parallel.For(0, files.Count, i =>
         {
             var src = decoded[i].Planes;
@@ -161,6 +161,17 @@ public static class ImageFolderSource
         });
         sampleShape = [channels, h, w];
         return pixels;
+    }
+
+    /// <summary>How many pixel values <paramref name="images"/> images hold, refused beyond what one array holds.</summary>
+    /// <exception cref="InvalidDataException">More than <see cref="Array.MaxLength"/> values.</exception>
+    internal static long PixelCount(int images, int channels, int h, int w)
+    {
+        long total = (long)images * channels * h * w;
+        if (total > Array.MaxLength)
+            throw new InvalidDataException($"{images} images of {channels}x{h}x{w} are {total} values, more than the " +
+                $"{Array.MaxLength} that one array holds; pass --image-size to make them smaller, or use fewer images.");
+        return total;
     }
 
     /// <summary>
