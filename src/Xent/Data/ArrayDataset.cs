@@ -194,9 +194,12 @@ public sealed class ArrayDataset : IDataset
         long start = (long)(_index is null ? index : _index[index]) * _sampleSize;
         if (_inputs is not null) return _inputs.AsSpan(checked((int)start), _sampleSize);
         var bytes = _pixels.AsSpan(checked((int)start), _sampleSize);
-        for (int j = 0; j < bytes.Length; j++) buffer[j] = bytes[j] / 255f; // ToTensor's division, as the float sources do
+        for (int j = 0; j < bytes.Length; j++) buffer[j] = PixelValues[bytes[j]];
         return buffer[.._sampleSize];
     }
+
+    /// <summary><c>b / 255</c> for every byte b: ToTensor's division, as the image sources make the floats, looked up.</summary>
+    private static readonly float[] PixelValues = Enumerable.Range(0, 256).Select(b => b / 255f).ToArray();
 
     /// <summary>A view of the samples <paramref name="indices"/> (positions in this view), sharing the arrays.</summary>
     public ArrayDataset Subset(IReadOnlyList<int> indices)
