@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Xent.Data;
 using Xent.Training;
@@ -79,6 +80,16 @@ internal static class DataSource
         _ => KindText(kind),
     };
 
+    /// <summary>
+    /// <see cref="DataOptions.Progress"/> for a read that may take minutes (a folder of many images): a line to
+    /// <paramref name="writer"/> every 10 s once it has taken that long (<see cref="ReadProgress"/>), timed from now.
+    /// </summary>
+    public static Action<int, int> ProgressTo(TextWriter writer)
+    {
+        var clock = Stopwatch.StartNew();
+        return new ReadProgress(writer.WriteLine, 10, () => clock.Elapsed.TotalSeconds).Report;
+    }
+
     /// <summary>The train or test split with the tutorial's normalisation.</summary>
     public static MnistDataset Load(string directory, bool train) => DatasetFactory.LoadIdx(directory, train);
 
@@ -95,7 +106,9 @@ internal static class DataSource
             ("--labels", labels is not null, DataSourceKind.Npy), ("--target", target is not null, DataSourceKind.Csv));
         if (!IsIdx(path))
         {
-            var raw = DatasetFactory.Load(path, new DataOptions { Spec = spec, Labels = labels, Target = target });
+            // stderr: stdout may be --json.
+            var raw = DatasetFactory.Load(path,
+                new DataOptions { Spec = spec, Labels = labels, Target = target, Progress = ProgressTo(Console.Error) });
             data = raw.Standardized(spec.Mean, spec.Std);
         }
         else

@@ -35,6 +35,12 @@ public sealed record DataOptions
     public bool LabelsOptional { get; init; }
 
     /// <summary>
+    /// Told (images decoded so far, images in all) while image files are decoded: from the decoding threads, so not always in
+    /// order, and about once per percent of the images. Other sources do not call it. Null: nobody is told.
+    /// </summary>
+    public Action<int, int>? Progress { get; init; }
+
+    /// <summary>
     /// Whose classes <see cref="Spec"/>'s are, in the error for a label outside them: the model's, or when training reads its
     /// held-out data against the training data's classes, those.
     /// </summary>

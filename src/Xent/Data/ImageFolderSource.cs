@@ -131,9 +131,17 @@ public static class ImageFolderSource
         int? specChannels = spec?.InputShape[0];
         var decoded = new DecodedImage[files.Count];
         if (files.Count == 0) throw new InvalidDataException("no images to read.");
+        int done = 0, step = Math.Max(1, files.Count / 100);
+        var progress = options.Progress;
         try
         {
-            Parallel.For(0, files.Count, i => decoded[i] = Decode(files[i], size, specChannels));
+            Parallel.For(0, files.Count, i =>
+            {
+                decoded[i] = Decode(files[i], size, specChannels);
+                if (progress is null) return;
+                int d = Interlocked.Increment(ref done);
+                if (d % step == 0 || d == files.Count) progress(d, files.Count);
+            });
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x =>
             x is InvalidDataException or IOException or UnauthorizedAccessException) is { } first)

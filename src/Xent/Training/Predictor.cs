@@ -142,16 +142,16 @@ public sealed class Predictor
     /// <exception cref="InvalidDataException">The path is none of those, or its inputs do not fit the spec.</exception>
     public (string[] Names, float[] Raw) ReadInputs(string path)
     {
-        var (names, data) = ReadData(path);
+        var (names, data) = ReadData(path, null);
         var raw = new float[(long)data.Count * _sampleSize];
         for (int i = 0; i < data.Count; i++) data.CopyRaw(i, raw.AsSpan(i * _sampleSize, _sampleSize));
         return (names, raw);
     }
 
     /// <summary><see cref="ReadInputs"/> as a dataset (images as 8-bit pixels), whose targets, if any, are not used.</summary>
-    private (string[] Names, ArrayDataset Data) ReadData(string path)
+    private (string[] Names, ArrayDataset Data) ReadData(string path, Action<int, int>? progress)
     {
-        var options = new DataOptions { Spec = Spec, LabelsOptional = true };
+        var options = new DataOptions { Spec = Spec, LabelsOptional = true, Progress = progress };
         // Any folder but an IDX one is read for its images (recursively), so that one without any says so.
         var kind = Directory.Exists(path) && !DatasetFactory.IsIdx(path) ? DataSourceKind.ImageFiles : DatasetFactory.Detect(path);
         switch (kind)
@@ -178,10 +178,13 @@ public sealed class Predictor
         }
     }
 
-    /// <summary>Reads <paramref name="path"/> (see <see cref="ReadInputs"/>) and predicts every input.</summary>
-    public IReadOnlyList<(string Input, double[] Probabilities)> PredictPath(string path)
+    /// <summary>
+    /// Reads <paramref name="path"/> (see <see cref="ReadInputs"/>) and predicts every input; <paramref name="progress"/> is told
+    /// how the decoding of image files goes (see <see cref="DataOptions.Progress"/>).
+    /// </summary>
+    public IReadOnlyList<(string Input, double[] Probabilities)> PredictPath(string path, Action<int, int>? progress = null)
     {
-        var (names, data) = ReadData(path);
+        var (names, data) = ReadData(path, progress);
         var p = PredictData(data);
         return names.Select((n, i) => (n, p[i])).ToArray();
     }

@@ -1,0 +1,43 @@
+using System.Collections.Concurrent;
+using Xent.Data;
+using Xent.Tests.IO;
+using Xunit;
+
+namespace Xent.Tests.Data;
+
+/// <summary>Progress while a folder of images is read: the reports, and the lines a long read prints.</summary>
+public class ReadProgressTests
+{
+    [Fact]
+    public void ImageDecodingReportsAboutEveryPercentAndTheEnd()
+    {
+        using var dir = new TempDirectory();
+        for (int i = 0; i < 250; i++) OwnDataFiles.Gray(dir.File($"imgs/{(i % 2 == 0 ? "a" : "b")}/{i:000}.png"), 2, 2, (x, y) => 1);
+        var reports = new ConcurrentBag<(int Done, int Total)>();
+        var d = ImageFolderSource.Load(dir.File("imgs"), new DataOptions { Progress = (done, total) => reports.Add((done, total)) });
+        Assert.Equal(250, d.Count);
+        // One percent of 250 images is 2 (rounded down): each even count is reported once, by the thread that reached it.
+        Assert.Equal(Enumerable.Range(1, 125).Select(k => 2 * k), reports.Select(r => r.Done).Order());
+        Assert.All(reports, r => Assert.Equal(250, r.Total));
+    }
+
+    [Fact]
+    public void ALongReadPrintsALineEveryIntervalAndAQuickOneNothing()
+    {
+        double now = 0;
+        var lines = new List<string>();
+        var progress = new ReadProgress(lines.Add, intervalSeconds: 10, () => now);
+        now = 3;
+        progress.Report(100, 1000); // before the first 10 s: quiet
+        now = 10.4;
+        progress.Report(250, 1000);
+        now = 15;
+        progress.Report(400, 1000); // 10 s have not passed since the last line
+        now = 21;
+        progress.Report(200, 1000); // a count older than the one shown, arriving late from another thread
+        progress.Report(599, 1000);
+        now = 40;
+        progress.Report(1000, 1000); // all read: the caller says so, with the time
+        Assert.Equal(["  read 250 of 1000 images (25%), 10 s", "  read 599 of 1000 images (59%), 21 s"], lines);
+    }
+}
