@@ -118,7 +118,9 @@ public class ImagePixelsTests
             Std = [0.3f],
         };
         var predictor = new Predictor(ModelCatalog.Create(spec, new Generator(3)), spec);
-        var fromPath = predictor.PredictPath(dir.File("imgs"));
+        var decoded = new System.Collections.Concurrent.ConcurrentBag<int>();
+        var fromPath = predictor.PredictPath(dir.File("imgs"), (done, _) => decoded.Add(done));
+        Assert.Equal(300, decoded.Max()); // the progress of reading the folder reaches every image
         var files = ImageFolderSource.ImageFiles(dir.File("imgs"));
         var floats = ImageFolderSource.LoadImages(files, new DataOptions { Spec = spec }, out _);
         var fromFloats = predictor.PredictBatch(floats, files.Length);
