@@ -550,9 +550,13 @@ internal static class TrainCommand
     {
         if (classNames.Count <= MaxClassesAlways) return null;
         if (classNames.Count > samples / 2) return "more classes than half the samples, so most classes have one sample";
-        var ci = CultureInfo.InvariantCulture;
-        bool numbers = classNames.All(n => double.TryParse(n, NumberStyles.Float, ci, out double v) && double.IsFinite(v));
-        string? fraction = numbers ? classNames.FirstOrDefault(n => double.Parse(n, NumberStyles.Float, ci) % 1 != 0) : null;
+        string? fraction = null;
+        foreach (string name in classNames)
+        {
+            if (!double.TryParse(name, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+                return null; // text classes, however many
+            fraction ??= v % 1 != 0 ? name : null;
+        }
         return fraction is null ? null : $"numbers with a fractional part, such as '{fraction}'";
     }
 
