@@ -81,13 +81,13 @@ internal static class DataSource
     };
 
     /// <summary>
-    /// <see cref="DataOptions.Progress"/> for a read that may take minutes (a folder of many images): a line to
-    /// <paramref name="writer"/> every 10 s once it has taken that long (<see cref="ReadProgress"/>), timed from now.
+    /// Progress of work that may take minutes (reading a folder of many images, predicting it): a line to
+    /// <paramref name="writer"/> every 10 s once it has taken that long (<see cref="ProgressLines"/>), timed from now.
     /// </summary>
-    public static Action<int, int> ProgressTo(TextWriter writer)
+    public static Action<int, int> ProgressTo(TextWriter writer, string verb = "read", string noun = "images")
     {
         var clock = Stopwatch.StartNew();
-        return new ReadProgress(writer.WriteLine, 10, () => clock.Elapsed.TotalSeconds).Report;
+        return new ProgressLines(writer.WriteLine, verb, noun, 10, () => clock.Elapsed.TotalSeconds).Report;
     }
 
     /// <summary>The train or test split with the tutorial's normalisation.</summary>

@@ -76,6 +76,7 @@ public sealed class Predictor
             var x = new float[n * _sampleSize];
             raw.Slice(start * _sampleSize, x.Length).CopyTo(x);
             PredictChunk(x, n, result.AsSpan(start, n));
+            Predicted?.Invoke(start + n, count);
         }
         return result;
     }
@@ -91,12 +92,19 @@ public sealed class Predictor
             var x = new float[n * _sampleSize];
             for (int i = 0; i < n; i++) data.CopyRaw(start + i, x.AsSpan(i * _sampleSize, _sampleSize));
             PredictChunk(x, n, result.AsSpan(start, n));
+            Predicted?.Invoke(start + n, data.Count);
         }
         return result;
     }
 
     /// <summary>Inputs per forward pass: bounds the memory of predicting many inputs.</summary>
     private const int Chunk = 256;
+
+    /// <summary>
+    /// Told (inputs predicted so far, inputs in all) after each forward pass of <see cref="PredictBatch"/> and
+    /// <see cref="PredictPath"/>, which predict 256 inputs at a time. Null: nobody is told.
+    /// </summary>
+    public Action<int, int>? Predicted { get; set; }
 
     /// <summary>Standardises <paramref name="x"/> (<paramref name="n"/> raw inputs) in place and writes their probabilities.</summary>
     private void PredictChunk(float[] x, int n, Span<double[]> result)

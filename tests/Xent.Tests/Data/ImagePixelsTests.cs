@@ -119,8 +119,12 @@ public class ImagePixelsTests
         };
         var predictor = new Predictor(ModelCatalog.Create(spec, new Generator(3)), spec);
         var decoded = new System.Collections.Concurrent.ConcurrentBag<int>();
+        var predicted = new List<(int, int)>();
+        predictor.Predicted = (done, total) => predicted.Add((done, total));
         var fromPath = predictor.PredictPath(dir.File("imgs"), (done, _) => decoded.Add(done));
         Assert.Equal(300, decoded.Max()); // the progress of reading the folder reaches every image
+        Assert.Equal([(256, 300), (300, 300)], predicted); // and prediction's, a chunk at a time
+        predictor.Predicted = null;
         var files = ImageFolderSource.ImageFiles(dir.File("imgs"));
         var floats = ImageFolderSource.LoadImages(files, new DataOptions { Spec = spec }, out _);
         var fromFloats = predictor.PredictBatch(floats, files.Length);

@@ -6,7 +6,7 @@ using Xunit;
 namespace Xent.Tests.Data;
 
 /// <summary>Progress while a folder of images is read: the reports, and the lines a long read prints.</summary>
-public class ReadProgressTests
+public class ProgressLinesTests
 {
     [Fact]
     public void ImageDecodingReportsAboutEveryPercentAndTheEnd()
@@ -26,7 +26,7 @@ public class ReadProgressTests
     {
         double now = 0;
         var lines = new List<string>();
-        var progress = new ReadProgress(lines.Add, intervalSeconds: 10, () => now);
+        var progress = new ProgressLines(lines.Add, "read", "images", intervalSeconds: 10, () => now);
         now = 3;
         progress.Report(100, 1000); // before the first 10 s: quiet
         now = 10.4;
