@@ -58,6 +58,12 @@ public sealed class Predictor
     /// <summary>Output names in probability order.</summary>
     public IReadOnlyList<string> ClassNames => Spec.ClassNames;
 
+    /// <summary>
+    /// Told (inputs predicted so far, inputs in all) after each forward pass of <see cref="PredictBatch"/> and
+    /// <see cref="PredictPath"/>, which predict 256 inputs at a time. Null: nobody is told.
+    /// </summary>
+    public Action<int, int>? Predicted { get; set; }
+
     /// <summary>Probabilities for one raw input of the spec's shape (row-major).</summary>
     /// <exception cref="ArgumentException">The input does not have the spec's size.</exception>
     public double[] Predict(ReadOnlySpan<float> rawInput) => PredictBatch(rawInput, 1)[0];
@@ -99,12 +105,6 @@ public sealed class Predictor
 
     /// <summary>Inputs per forward pass: bounds the memory of predicting many inputs.</summary>
     private const int Chunk = 256;
-
-    /// <summary>
-    /// Told (inputs predicted so far, inputs in all) after each forward pass of <see cref="PredictBatch"/> and
-    /// <see cref="PredictPath"/>, which predict 256 inputs at a time. Null: nobody is told.
-    /// </summary>
-    public Action<int, int>? Predicted { get; set; }
 
     /// <summary>Standardises <paramref name="x"/> (<paramref name="n"/> raw inputs) in place and writes their probabilities.</summary>
     private void PredictChunk(float[] x, int n, Span<double[]> result)
