@@ -84,11 +84,15 @@ internal static class DataSource
     /// Progress of work that may take minutes (reading a folder of many images, predicting it): a line to
     /// <paramref name="writer"/> every 10 s once it has taken that long (<see cref="ProgressLines"/>), timed from now.
     /// </summary>
-    public static Action<int, int> ProgressTo(TextWriter writer, string verb = "read", string noun = "images")
+    public static Action<int, int> ProgressTo(TextWriter writer, string verb, string noun)
     {
         var clock = Stopwatch.StartNew();
         return new ProgressLines(writer.WriteLine, verb, noun, 10, () => clock.Elapsed.TotalSeconds).Report;
     }
+
+    /// <summary><see cref="ProgressTo"/> for reading <paramref name="path"/>: megabytes of a CSV/TSV file, else images.</summary>
+    public static Action<int, int> ReadProgressTo(TextWriter writer, string path) =>
+        ProgressTo(writer, "read", File.Exists(path) && CsvSource.Handles(path) ? "MB" : "images");
 
     /// <summary>The train or test split with the tutorial's normalisation.</summary>
     public static MnistDataset Load(string directory, bool train) => DatasetFactory.LoadIdx(directory, train);
@@ -108,7 +112,7 @@ internal static class DataSource
         {
             // stderr: stdout may be --json.
             var raw = DatasetFactory.Load(path,
-                new DataOptions { Spec = spec, Labels = labels, Target = target, Progress = ProgressTo(Console.Error) });
+                new DataOptions { Spec = spec, Labels = labels, Target = target, Progress = ReadProgressTo(Console.Error, path) });
             data = raw.Standardized(spec.Mean, spec.Std);
         }
         else

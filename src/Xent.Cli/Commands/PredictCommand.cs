@@ -85,7 +85,7 @@ internal static class PredictCommand
             var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
             predictor = new Predictor(model, spec) { Predicted = DataSource.ProgressTo(err, "predicted", "inputs") };
             note = legacy ? CheckpointModel.LegacyNote(checkpointPath, spec, "predicting with it as") : null;
-            results = predictor.PredictPath(inputPath, DataSource.ProgressTo(err)); // stderr: stdout may be --json
+            results = predictor.PredictPath(inputPath, DataSource.ReadProgressTo(err, inputPath)); // stderr: stdout may be --json
             if (idColumn is not null) results = NamedByColumn(results, inputPath, idColumn);
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)

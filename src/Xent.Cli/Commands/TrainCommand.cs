@@ -582,7 +582,7 @@ internal static class TrainCommand
         // A large file or folder takes seconds to read: say so first, and how long it took after.
         Console.WriteLine($"Reading '{path}' …"); // a whole line: warnings while reading go to stderr between the two
         var clock = Stopwatch.StartNew();
-        var all = DatasetFactory.Load(path, options with { Progress = DataSource.ProgressTo(Console.Out) });
+        var all = DatasetFactory.Load(path, options with { Progress = DataSource.ReadProgressTo(Console.Out, path) });
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Read {all.Count} {(all.IsImage ? "image" : "sample")}{(all.Count == 1 ? "" : "s")} in {clock.Elapsed.TotalSeconds:F1} s."));
         if (kind == DataSourceKind.Csv && CsvSource.NumericNames(CsvSource.ReadHeader(path)) is { Length: > 0 } numeric)

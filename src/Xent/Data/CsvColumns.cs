@@ -35,9 +35,11 @@ internal sealed class CsvColumns
     /// <summary>
     /// Reads <paramref name="path"/>; <paramref name="textColumns"/> picks, from the header, the columns whose cells are kept
     /// as text from the start (names it does not find are left to the caller to report). With <paramref name="onlyText"/>,
-    /// the other columns are not read at all (their cells are neither parsed nor kept).
+    /// the other columns are not read at all (their cells are neither parsed nor kept). <paramref name="progress"/> is told the
+    /// megabytes read (see <see cref="DataOptions.Progress"/>).
     /// </summary>
-    public static CsvColumns Read(string path, Func<string[], IEnumerable<int>> textColumns, bool onlyText = false)
+    public static CsvColumns Read(string path, Func<string[], IEnumerable<int>> textColumns, bool onlyText = false,
+        Action<int, int>? progress = null)
     {
         Column[] columns = [];
         string[] header = [];
@@ -57,7 +59,7 @@ internal sealed class CsvColumns
                     if (columns[c].Texts is not null) columns[c].AddText(cell);
                 };
             return (c, row, cell) => columns[c].Add(row, cell);
-        });
+        }, progress);
         return new CsvColumns(path, header, columns, rows);
     }
 

@@ -33,7 +33,7 @@ public static class CsvSource
         options ??= new DataOptions();
         var spec = options.Spec;
         bool multi = options.MultiLabel is { Count: > 0 } || spec?.MultiLabel == true;
-        var table = CsvColumns.Read(path, h => TextColumnsToKeep(h, options, multi));
+        var table = CsvColumns.Read(path, h => TextColumnsToKeep(h, options, multi), progress: options.Progress);
         string[] header = table.Header;
         int rows = table.Rows;
         if (rows == 0) throw new InvalidDataException($"'{path}' has a header but no data rows.");
@@ -222,9 +222,10 @@ public static class CsvSource
             ? $" '{cell}' looks like a number with a decimal comma: xent reads numbers with a decimal point ('{cell.Replace(',', '.')}')."
             : "";
 
-    private static StreamReader OpenText(string path, bool gz)
+    private static StreamReader OpenText(string path, bool gz, Action<int, int>? progress = null)
     {
-        Stream stream = File.OpenRead(path);
+        var file = File.OpenRead(path);
+        Stream stream = progress is null ? file : new ProgressStream(file, progress);
         if (gz) stream = new GZipStream(stream, CompressionMode.Decompress);
         return new StreamReader(stream);
     }
@@ -252,11 +253,11 @@ public static class CsvSource
             "scikit-learn's own format (a first line of counts), needs a header line of column names; see docs/DATA.md."
         : "";
 
-    private static SepReader OpenReader(string path)
+    private static SepReader OpenReader(string path, Action<int, int>? progress = null)
     {
         bool gz = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
         char separator = (gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : CsvSeparator(path, gz);
-        var text = OpenText(path, gz);
+        var text = OpenText(path, gz, progress);
         try
         {
             // The reader owns the text reader, which owns the stream.
@@ -309,13 +310,13 @@ public static class CsvSource
     /// order and column order. Returns the number of data rows. Errors name the file and line: an empty file, a ragged row, a
     /// blank line between rows.
     /// </summary>
-    internal static int ReadRows(string path, Func<string[], CellSink> start)
+    internal static int ReadRows(string path, Func<string[], CellSink> start, Action<int, int>? progress = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
         try
         {
-            using var reader = OpenReader(path);
+            using var reader = OpenReader(path, progress);
             var header = reader.Header.ColNames.ToArray();
             if (header.Length == 0 || header.All(h => h.Length == 0))
                 throw new InvalidDataException($"'{path}' is empty; expected a header row.");

@@ -35,8 +35,9 @@ public sealed record DataOptions
     public bool LabelsOptional { get; init; }
 
     /// <summary>
-    /// Told (images decoded so far, images in all) while image files are decoded: from the decoding threads, so not always in
-    /// order, and about once per percent of the images. Other sources do not call it. Null: nobody is told.
+    /// Told how a long read goes, as (done, all): image files decoded, from the decoding threads (so not always in order) about
+    /// once per percent of them; or, for a CSV/TSV file, megabytes of the file read (compressed ones for .gz; all rounded up),
+    /// once per megabyte. A .npy pair and IDX files do not call it. Null: nobody is told.
     /// </summary>
     public Action<int, int>? Progress { get; init; }
 

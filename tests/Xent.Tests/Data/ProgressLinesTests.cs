@@ -40,4 +40,35 @@ public class ProgressLinesTests
         progress.Report(1000, 1000); // all read: the caller says so, with the time
         Assert.Equal(["  read 250 of 1000 images (25%), 10 s", "  read 599 of 1000 images (59%), 21 s"], lines);
     }
+
+    [Fact]
+    public void AFileStreamIsReportedOncePerMegabyteAndAtTheEnd()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("blob.bin");
+        File.WriteAllBytes(path, new byte[5 * (1 << 19)]); // 2.5 MiB: 3 megabytes, rounded up
+        var reports = new List<(int, int)>();
+        using (var stream = new ProgressStream(File.OpenRead(path), (done, total) => reports.Add((done, total))))
+        {
+            var buffer = new byte[300 * 1024];
+            while (stream.Read(buffer, 0, buffer.Length) > 0) { }
+        }
+        Assert.Equal([(0, 3), (1, 3), (2, 3), (3, 3)], reports);
+    }
+
+    [Fact]
+    public void ACsvReadReportsItsMegabytes()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("t.csv");
+        File.WriteAllLines(path, ["x,y", .. Enumerable.Range(0, 200_000).Select(i => $"{i * 0.5:F1},{i % 3}")]);
+        int total = (int)((new FileInfo(path).Length + (1 << 20) - 1) >> 20);
+        Assert.True(total >= 2); // more than one megabyte, so the reports have somewhere to go
+        var reports = new List<(int Done, int Total)>();
+        var d = CsvSource.Load(path, new DataOptions { Progress = (done, all) => reports.Add((done, all)) });
+        Assert.Equal(200_000, d.Count);
+        Assert.All(reports, r => Assert.Equal(total, r.Total));
+        Assert.Equal(reports.Select(r => r.Done).Order().Distinct(), reports.Select(r => r.Done)); // rising, each once
+        Assert.Equal(total, reports[^1].Done);
+    }
 }
