@@ -67,7 +67,7 @@ internal static class CalibrateCommand
         try
         {
             var heldOut = DataSource.LoadLabelled(dataDir, spec, labels, targetColumn); // checks there are samples of the model's shape
-            var batches = DataSource.Batches(heldOut, batchSize, shuffle: false);
+            var batches = DataSource.WithProgress(heldOut, DataSource.Batches(heldOut, batchSize, shuffle: false), "evaluated");
             var (logits, targets, classes) = TemperatureScaling.CollectLogits(module, batches);
             if (classes != spec.NumClasses)
                 return CliHost.Fail($"the model has {classes} outputs but its spec names {spec.NumClasses} classes.");

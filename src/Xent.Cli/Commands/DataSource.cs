@@ -136,6 +136,15 @@ internal static class DataSource
         // Batch tensors are refilled in place: the trainer and evaluator drop each batch before taking the next.
         new(dataset, batchSize, shuffle, new Generator(seed), dropLast: false, reuseBuffers: true);
 
+    /// <summary>
+    /// <paramref name="batches"/> of <paramref name="dataset"/>, telling <see cref="ProgressTo"/>'s lines on stderr how many
+    /// samples the caller has taken: a long evaluation (tens of thousands of images) shows that it moves.
+    /// </summary>
+    public static IEnumerable<(Tensor Input, Tensor Target)> WithProgress(IDataset dataset,
+        IEnumerable<(Tensor Input, Tensor Target)> batches, string verb) =>
+        ProgressLines.Counting(batches, dataset.Count,
+            ProgressTo(Console.Error, verb, dataset.SampleShape.Count == 3 ? "images" : "samples"));
+
     /// <summary>Parses <c>--image-size</c>: <c>N</c> (square) or <c>HxW</c>.</summary>
     public static (int Height, int Width)? ParseImageSize(string? text)
     {

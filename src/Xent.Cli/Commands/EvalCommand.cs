@@ -92,7 +92,8 @@ internal static class EvalCommand
         // A calibrated checkpoint (xent calibrate --out) is evaluated with its temperature: mean cross-entropy and ECE are the calibrated
         // ones.
         if (!spec.MultiLabel && spec.Temperature != 1f) module = new TemperatureScaled(module, spec.Temperature);
-        var result = Evaluator.Evaluate(module, DataSource.Batches(test, testBatchSize, shuffle: false), spec.NumClasses, spec.MultiLabel);
+        var batches = DataSource.WithProgress(test, DataSource.Batches(test, testBatchSize, shuffle: false), "evaluated");
+        var result = Evaluator.Evaluate(module, batches, spec.NumClasses, spec.MultiLabel);
         var names = spec.ClassNames;
         if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath));
         else

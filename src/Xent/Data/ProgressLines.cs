@@ -20,6 +20,22 @@ internal sealed class ProgressLines(Action<string> write, string verb, string no
     private double _next = intervalSeconds;
     private int _shown;
 
+    /// <summary>
+    /// <paramref name="batches"/> unchanged, telling <paramref name="progress"/> (samples taken, <paramref name="total"/>) as each
+    /// batch is given back, that is once the caller is done with it.
+    /// </summary>
+    internal static IEnumerable<(Tensor Input, Tensor Target)> Counting(IEnumerable<(Tensor Input, Tensor Target)> batches, int total,
+        Action<int, int> progress)
+    {
+        int done = 0;
+        foreach (var batch in batches)
+        {
+            yield return batch;
+            done += batch.Input.Shape[0];
+            progress(done, total);
+        }
+    }
+
     /// <summary>A report of <paramref name="done"/> of <paramref name="total"/> items; an older one arriving late is dropped.</summary>
     public void Report(int done, int total)
     {

@@ -71,4 +71,18 @@ public class ProgressLinesTests
         Assert.Equal(reports.Select(r => r.Done).Order().Distinct(), reports.Select(r => r.Done)); // rising, each once
         Assert.Equal(total, reports[^1].Done);
     }
+
+    [Fact]
+    public void BatchesAreCountedOnceTheCallerIsDoneWithThem()
+    {
+        var data = new TensorDataset(Tensor.Zeros([10, 3]), Tensor.FromArray(new long[10]));
+        var reports = new List<(int, int)>();
+        int taken = 0;
+        foreach (var _ in ProgressLines.Counting(new DataLoader(data, batchSize: 4), data.Count, (d, t) => reports.Add((d, t))))
+        {
+            Assert.Equal(taken, reports.Count); // the batch in hand is not counted yet
+            taken++;
+        }
+        Assert.Equal([(4, 10), (8, 10), (10, 10)], reports);
+    }
 }
