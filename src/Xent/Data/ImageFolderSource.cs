@@ -8,7 +8,8 @@ namespace Xent.Data;
 /// <summary>
 /// Reads image class folders, <c>DIR/&lt;class&gt;/**/*.png|jpg|jpeg|bmp|gif|tif|tiff|webp</c>, as torchvision's <c>ImageFolder</c>:
 /// class names are the sub-folder names, sorted ordinally; files are visited in sorted path order. Images are decoded
-/// by SixLabors.ImageSharp into (C, H, W) floats in [0, 1] (<c>byte / 255</c>, as <c>ToTensor</c>): one channel when
+/// by SixLabors.ImageSharp into (C, H, W) floats in [0, 1] (<c>byte / 255</c>, as <c>ToTensor</c>; a loaded folder holds
+/// them as the bytes, <see cref="ArrayDataset.FromPixels(byte[], int[], long[], IReadOnlyList{string})"/>): one channel when
 /// every image is gray (R = G = B everywhere), else three (RGB; alpha is dropped). Without a target size every image
 /// must have the first one's size; with one, every image is resized to it (bicubic).
 /// </summary>
