@@ -70,6 +70,14 @@ public class ProgressLinesTests
         Assert.All(reports, r => Assert.Equal(total, r.Total));
         Assert.Equal(reports.Select(r => r.Done).Order().Distinct(), reports.Select(r => r.Done)); // rising, each once
         Assert.Equal(total, reports[^1].Done);
+
+        // A .gz file is counted in its own, compressed, megabytes.
+        string gz = OwnDataFiles.Gzip(path);
+        int gzTotal = (int)((new FileInfo(gz).Length + (1 << 20) - 1) >> 20);
+        reports.Clear();
+        Assert.Equal(200_000, CsvSource.Load(gz, new DataOptions { Progress = (done, all) => reports.Add((done, all)) }).Count);
+        Assert.Equal((gzTotal, gzTotal), reports[^1]);
+        Assert.All(reports, r => Assert.Equal(gzTotal, r.Total));
     }
 
     [Fact]
