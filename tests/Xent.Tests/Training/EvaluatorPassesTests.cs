@@ -10,20 +10,6 @@ namespace Xent.Tests.Training;
 /// </summary>
 public class EvaluatorPassesTests
 {
-    private static EvaluationResult Evaluate(Module model, (Tensor, Tensor)[] batches, int classes, bool multiLabel, int maxValues)
-    {
-        int saved = Evaluator.MaxValuesPerPass;
-        Evaluator.MaxValuesPerPass = maxValues;
-        try
-        {
-            return Evaluator.Evaluate(model, batches, classes, multiLabel);
-        }
-        finally
-        {
-            Evaluator.MaxValuesPerPass = saved;
-        }
-    }
-
     private static void AssertSame(EvaluationResult expected, EvaluationResult actual)
     {
         Assert.Equal(expected.Correct, actual.Correct);
@@ -49,8 +35,8 @@ public class EvaluatorPassesTests
         var g = new Generator(6);
         var x = Tensor.Randn([300, 3, 40, 40], g);
         var t = Tensor.FromArray(Enumerable.Range(0, 300).Select(i => (long)(i * 7 % 4)).ToArray(), 300);
-        var onePass = Evaluate(model, [(x, t)], 4, false, int.MaxValue);
-        var passes = Evaluate(model, [(x, t)], 4, false, maxValues);
+        var onePass = Evaluator.Evaluate(model, [(x, t)], 4, false, int.MaxValue);
+        var passes = Evaluator.Evaluate(model, [(x, t)], 4, false, maxValues);
         AssertSame(onePass, passes);
         Assert.Equal(300, passes.Total);
     }
@@ -67,8 +53,8 @@ public class EvaluatorPassesTests
         var g = new Generator(8);
         var x = Tensor.Randn([23, 20], g);
         var y = Tensor.FromArray(Enumerable.Range(0, 69).Select(i => (float)(i * 5 % 3 == 0 ? 1 : 0)).ToArray(), 23, 3);
-        var onePass = Evaluate(model, [(x, y)], 3, true, int.MaxValue);
-        var passes = Evaluate(model, [(x, y)], 3, true, 100); // 5 samples per pass: 5, 5, 5, 5, 3
+        var onePass = Evaluator.Evaluate(model, [(x, y)], 3, true, int.MaxValue);
+        var passes = Evaluator.Evaluate(model, [(x, y)], 3, true, 100); // 5 samples per pass: 5, 5, 5, 5, 3
         AssertSame(onePass, passes);
         Assert.Equal(23, passes.Total);
     }
