@@ -15,6 +15,8 @@ public sealed class ArrayDataset : IDataset
 {
     private readonly float[]? _inputs;
     private readonly byte[]? _pixels; // instead of _inputs: sample values are byte / 255
+    // For pixels: ToTensor as a lookup table per channel (raw values), and with the view's Normalize folded in (samples).
+    private readonly BytePipeline? _rawPixels, _samplePixels;
     private readonly long[] _targets;
     private readonly float[]? _labels;
     private readonly int[] _sampleShape;
@@ -118,6 +120,13 @@ public sealed class ArrayDataset : IDataset
         _index = index;
         _mean = mean;
         _std = std;
+        if (_pixels is not null)
+        {
+            _rawPixels = new BytePipeline(new ToTensor(), sampleShape);
+            _samplePixels = mean is null ? _rawPixels : new BytePipeline(
+                new Compose(new ToTensor(), new Normalize(mean.Select(v => (double)v).ToArray(), std!.Select(v => (double)v).ToArray())),
+                sampleShape);
+        }
         ClassNames = classNames.ToArray();
         FeatureNames = featureNames?.ToArray();
         Count = index?.Length ?? rows;
@@ -190,16 +199,17 @@ public sealed class ArrayDataset : IDataset
     /// <summary>Sample <paramref name="index"/>'s raw values: in place for floats, else converted into <paramref name="buffer"/>.</summary>
     private ReadOnlySpan<float> Raw(int index, Span<float> buffer)
     {
-        DatasetChecks.Index(index, Count);
-        long start = (long)(_index is null ? index : _index[index]) * _sampleSize;
-        if (_inputs is not null) return _inputs.AsSpan(checked((int)start), _sampleSize);
-        var bytes = _pixels.AsSpan(checked((int)start), _sampleSize);
-        for (int j = 0; j < bytes.Length; j++) buffer[j] = PixelValues[bytes[j]];
+        if (_inputs is not null) return _inputs.AsSpan(Start(index), _sampleSize);
+        _rawPixels!.Convert(_pixels.AsSpan(Start(index), _sampleSize), buffer);
         return buffer[.._sampleSize];
     }
 
-    /// <summary><c>b / 255</c> for every byte b: ToTensor's division, as the image sources make the floats, looked up.</summary>
-    private static readonly float[] PixelValues = Enumerable.Range(0, 256).Select(b => b / 255f).ToArray();
+    /// <summary>Where sample <paramref name="index"/> of this view starts in the stored values.</summary>
+    private int Start(int index)
+    {
+        DatasetChecks.Index(index, Count);
+        return checked((_index is null ? index : _index[index]) * _sampleSize);
+    }
 
     /// <summary>A view of the samples <paramref name="indices"/> (positions in this view), sharing the arrays.</summary>
     public ArrayDataset Subset(IReadOnlyList<int> indices)
@@ -284,6 +294,12 @@ public sealed class ArrayDataset : IDataset
     public void CopySample(int index, Span<float> destination)
     {
         CheckSampleLength(destination);
+        if (_samplePixels is not null)
+        {
+            // (byte / 255 − mean) / std in one lookup per pixel: the same float operations as below, as IDX images get them.
+            _samplePixels.Convert(_pixels.AsSpan(Start(index), _sampleSize), destination);
+            return;
+        }
         var x = Raw(index, destination);
         if (_mean is null)
         {

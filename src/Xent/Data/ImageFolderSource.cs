@@ -113,8 +113,8 @@ public static class ImageFolderSource
     public static float[] LoadImages(IReadOnlyList<string> files, DataOptions options, out int[] sampleShape)
     {
         var pixels = LoadPixels(files, options, out sampleShape);
-        var inputs = new float[pixels.LongLength];
-        for (long i = 0; i < pixels.LongLength; i++) inputs[i] = pixels[i] / 255f;
+        var inputs = new float[pixels.Length];
+        new BytePipeline(new ToTensor(), [1, 1, pixels.Length]).Convert(pixels, inputs);
         return inputs;
     }
 
