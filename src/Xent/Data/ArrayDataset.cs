@@ -56,7 +56,7 @@ public sealed class ArrayDataset : IDataset
     /// <summary>The raw values: floats, or pixels (one of the two is null).</summary>
     private readonly record struct Storage(float[]? Floats, byte[]? Pixels)
     {
-        public long Length => Floats?.LongLength ?? Pixels?.LongLength ?? throw new ArgumentNullException("inputs");
+        public long Length => Floats?.LongLength ?? Pixels!.LongLength; // the constructor refuses two nulls first
     }
 
     /// <summary>Wraps raw inputs and a multi-label 0/1 matrix <paramref name="labels"/> (<c>N × labelNames.Count</c>).</summary>

@@ -31,7 +31,7 @@ internal sealed class ProgressLines(Action<string> write, string verb, string no
         foreach (var batch in batches)
         {
             yield return batch;
-            done += batch.Input.Shape[0];
+            done += batch.Input.Size(0);
             progress(done, total);
         }
     }
