@@ -84,7 +84,7 @@ internal readonly record struct LinearCrossEntropyChunking(int RowChunk = 0, int
     /// <remarks>
     /// Every block reads all of W and reads and writes all of dW, so the blocks must grow with D for that traffic to stay a
     /// small part of the work. At N=1024, V=32000, D = 2048 the fixed 12.5 MiB gave 80-row blocks and the fused path ran at
-    /// 0.69–0.80× of the unfused one; 1/8 of W (31 MiB, 208 rows) gives 0.87–0.94× (BENCHMARKS.md). At D = 1024 (104 rows
+    /// 0.69–0.80× of the unfused one; 1/8 of W (31 MiB, 208 rows) gives 0.87–0.94× (bench/HISTORY.md). At D = 1024 (104 rows
     /// instead of 88) the difference was within noise. At D = 512 and below, 1/8 of W (8 MiB at V = 32000) is under
     /// 12.5 MiB, so those blocks are unchanged.
     /// </remarks>

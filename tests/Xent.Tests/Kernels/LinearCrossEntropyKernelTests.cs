@@ -230,7 +230,7 @@ public class LinearCrossEntropyKernelTests
         Assert.Equal((512, 4), (chunk, parts));
         Assert.InRange(issueRows * 32000L * 4 + (parts - 1) * issueRows * 512L * 4 + 1024 * 4, 8L << 20, 12.5 * (1 << 20));
         // (12.5 MiB − 1024 row losses) / (32000 + 3·512 floats a row) = 97.7 rows, rounded down to a multiple of 8: 96, whole
-        // 32-row tiles for the next block's logits (Gemm.SgemmTransposedOut), the blocking BENCHMARKS.md measured.
+        // 32-row tiles for the next block's logits (Gemm.SgemmTransposedOut), the blocking bench/HISTORY.md measured.
         Assert.Equal(96, issueRows);
         // The defaults at the issue's size: a block of whole logits rows within ≈ 10 MiB, far below the 125 MiB of logits.
         int rows = default(LinearCrossEntropyChunking).GradientRows(1024, 32000);
