@@ -1,7 +1,7 @@
 namespace Xent.Training;
 
 /// <summary>
-/// Derives independent random seeds from a run's random seed, so that each epoch's data order and dropout masks
+/// Derives an independent random seed per epoch and stream from a run's random seed, so that each epoch's data order and dropout masks
 /// depend only on (seed, epoch) — not on how many epochs ran before in this process. That is what
 /// lets a run resumed from a checkpoint end bit-identically where an uninterrupted run ends.
 /// </summary>
