@@ -54,6 +54,10 @@ internal static class CalibrateCommand
         string dataDir = data ?? DataSource.DefaultDirectory;
         if (DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)
             return CliHost.Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
+        // --out may be the checkpoint itself (the calibrated copy replaces it), but not the held-out data.
+        if (outPath is not null && OutputPaths.Check(outPath, "--out", "calibrated.safetensors", (data, "--data"), (labels, "--labels"))
+                is { } outError)
+            return CliHost.Fail(outError);
         if (threads is int t) KernelParallel.MaxThreads = t;
 
         // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).

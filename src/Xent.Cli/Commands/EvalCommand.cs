@@ -59,6 +59,10 @@ internal static class EvalCommand
             err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath, needTrain: false)));
             return TrainCommand.ExitNoData;
         }
+        // Checked before any work: the report must not replace an input (it replaced a --data CSV with HTML).
+        if (reportPath is not null && OutputPaths.Check(reportPath, "--report", "eval.html", (checkpointPath, "--checkpoint"),
+                (dataPath, "--data"), (labels, "--labels")) is { } badReport)
+            return CliHost.Fail(badReport);
         if (threads is int t) KernelParallel.MaxThreads = t;
 
         // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).
@@ -79,11 +83,6 @@ internal static class EvalCommand
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
             err.WriteLine("error: " + CliHost.Clean(e.Message));
-            return TrainCommand.ExitNoData;
-        }
-        if (reportPath is not null && EvalReport.CheckPath(reportPath, checkpointPath) is string badReport)
-        {
-            err.WriteLine(badReport);
             return TrainCommand.ExitNoData;
         }
         // --report: the raw logits (before the temperature below) for the reliability diagram, recorded during the one pass.

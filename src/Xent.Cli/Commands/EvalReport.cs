@@ -7,16 +7,6 @@ namespace Xent.Cli.Commands;
 /// <summary><c>xent eval --report PATH</c>: the HTML page of one evaluation (<see cref="EvaluationReportWriter"/>).</summary>
 internal static class EvalReport
 {
-    /// <summary>The error line for a <c>--report</c> path that cannot be a file or is the checkpoint itself, or null.</summary>
-    public static string? CheckPath(string path, string checkpointPath)
-    {
-        if (string.IsNullOrWhiteSpace(path) || Directory.Exists(path) || path.EndsWith('/') || path.EndsWith(Path.DirectorySeparatorChar))
-            return $"error: --report '{path}' must name a file (e.g. runs/cnn/eval.html), not a folder.";
-        if (string.Equals(Path.GetFullPath(path), Path.GetFullPath(checkpointPath), StringComparison.Ordinal))
-            return $"error: --report '{path}' is the checkpoint; name another file (e.g. eval.html).";
-        return null;
-    }
-
     /// <summary>Writes the report; returns 0, or 2 after one <c>error:</c> line when it cannot be written.</summary>
     public static int Write(string path, string checkpointPath, IReadOnlyDictionary<string, string> metadata, ModelSpec spec,
         string dataPath, IDataset test, EvaluationResult result, LogitsRecorder? recorder, bool json)

@@ -34,8 +34,8 @@ internal static class ExportCommand
     {
         if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
             return CliHost.Fail($"unknown --format '{format}'; the only export format is onnx.");
-        if (string.IsNullOrWhiteSpace(outPath) || Directory.Exists(outPath))
-            return CliHost.Fail($"--out '{outPath}' must name a file, not a folder.");
+        if (OutputPaths.Check(outPath, "--out", "model.onnx", (checkpointPath, "--checkpoint")) is { } outError)
+            return CliHost.Fail(outError);
         try
         {
             var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);

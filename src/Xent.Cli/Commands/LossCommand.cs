@@ -95,6 +95,14 @@ internal static class LossCommand
                 return CliHost.Fail($"unknown loss '{kind}'; expected one of: {string.Join(", ", Kinds)}.");
             if (string.IsNullOrEmpty(inputPath)) return CliHost.Fail("--input X.npy is required.");
             if (string.IsNullOrEmpty(targetPath)) return CliHost.Fail("--target T.npy is required.");
+            // Outputs never replace an input or each other (--out x.npy used to turn the input into the loss, silently).
+            (string?, string)[] inputs = [(inputPath, "--input"), (targetPath, "--target"), (weightPath, "--weight"),
+                (posWeightPath, "--pos-weight")];
+            if (outPath is not null && OutputPaths.Check(outPath, "--out", "loss.npy", inputs) is { } outError)
+                return CliHost.Fail(outError);
+            if (gradOutPath is not null && OutputPaths.Check(gradOutPath, "--grad-out", "grad.npy", [.. inputs, (outPath, "--out")])
+                    is { } gradError)
+                return CliHost.Fail(gradError);
             string reductionName = reductionText ?? (kind == "distillation" ? "batchmean" : "mean");
             var reduction = reductionName switch
             {

@@ -70,12 +70,9 @@ internal static class PredictCommand
         if (idColumn is not null && !CsvSource.Handles(inputPath))
             return CliHost.Fail($"--id names a column of a CSV/TSV --input, and '{inputPath}' is not one.");
         if (json && outPath is not null) return CliHost.Fail("--json prints to stdout and --out writes a CSV file; pass one of them.");
-        if (outPath is not null && Directory.Exists(outPath)) return CliHost.Fail($"--out '{outPath}' is a folder; name a file such as "
-            + "predictions.csv.");
-        if (outPath is not null && SameFile(outPath, checkpointPath))
-            return CliHost.Fail($"--out '{outPath}' is the --checkpoint file; name another file such as predictions.csv.");
-        if (outPath is not null && SameFile(outPath, inputPath))
-            return CliHost.Fail($"--out '{outPath}' is the --input file; name another file such as predictions.csv.");
+        if (outPath is not null && OutputPaths.Check(outPath, "--out", "predictions.csv", (checkpointPath, "--checkpoint"),
+                (inputPath, "--input")) is { } outError)
+            return CliHost.Fail(outError);
         if (threads is int t) KernelParallel.MaxThreads = t;
         Predictor predictor;
         string? note;
@@ -227,9 +224,4 @@ internal static class PredictCommand
         }
         return Encoding.UTF8.GetString(ms.ToArray());
     }
-
-    /// <summary>Whether two paths name the same file (replacing the checkpoint or the inputs with predictions would lose them).</summary>
-    private static bool SameFile(string a, string b) =>
-        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal
-            : StringComparison.OrdinalIgnoreCase);
 }

@@ -121,7 +121,7 @@ public class EvalReportCliTests
         string copy = dir.File("model.safetensors");
         File.Copy(TorchLinear, copy);
         var self = CliRunner.Run("eval", "--checkpoint", copy, "--data", GoldenDir, "--report", copy);
-        CliAssert.OneLineError(self, 2, "is the checkpoint");
+        CliAssert.OneLineError(self, 2, "is the --checkpoint file");
         Assert.Equal(File.ReadAllBytes(TorchLinear), File.ReadAllBytes(copy));
     }
 

@@ -1,0 +1,96 @@
+using Xent.IO;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// A command's output path never replaces one of its inputs: export, calibrate, eval --report and loss refuse it before any
+/// work, with one <c>error:</c> line and exit code 2, and leave every file as it was. Before, each wrote over its input and
+/// exited 0 (an <c>export --out</c> equal to <c>--checkpoint</c> lost the trained model).
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class OutputPathsCliTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>A 12-row CSV (numeric a, b; label x or y) and a linear model trained on it.</summary>
+    private (string Csv, string Checkpoint) Trained()
+    {
+        string csv = _dir.File("data.csv");
+        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "x" : "y")}")]);
+        string outDir = _dir.File("run");
+        var train = InProcessCli.Run("train", "--data", csv, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear");
+        Assert.Equal(0, train.ExitCode);
+        return (csv, Path.Combine(outDir, "checkpoint.safetensors"));
+    }
+
+    /// <summary>Runs the command, expects it refused with <paramref name="expected"/>, and every file in the folder unchanged.</summary>
+    private void Refused(string expected, params string[] args)
+    {
+        var before = Snapshot();
+        CliAssert.OneLineError(InProcessCli.Run(args), 2, expected);
+        var after = Snapshot();
+        Assert.Equal(before.Keys.Order(), after.Keys.Order()); // nothing created or removed
+        foreach (var (path, bytes) in before) Assert.Equal(bytes, after[path]);
+    }
+
+    private Dictionary<string, byte[]> Snapshot() =>
+        Directory.EnumerateFiles(_dir.Path, "*", SearchOption.AllDirectories).ToDictionary(p => p, File.ReadAllBytes);
+
+    [Fact]
+    public void ExportRefusesTheCheckpointAlsoThroughALink()
+    {
+        var (_, ckpt) = Trained();
+        Refused($"--out '{ckpt}' is the --checkpoint file", "export", "--checkpoint", ckpt, "--out", ckpt);
+        string link = _dir.File("link.onnx");
+        File.CreateSymbolicLink(link, ckpt);
+        Refused($"--out '{link}' is the --checkpoint file", "export", "--checkpoint", ckpt, "--out", link);
+        Refused("is a folder; name a file such as model.onnx", "export", "--checkpoint", ckpt, "--out", _dir.Path);
+        // A fresh file is written.
+        Assert.Equal(0, InProcessCli.Run("export", "--checkpoint", ckpt, "--out", _dir.File("model.onnx")).ExitCode);
+        Assert.True(File.Exists(_dir.File("model.onnx")));
+    }
+
+    [Fact]
+    public void CalibrateRefusesTheDataButMayReplaceTheCheckpoint()
+    {
+        var (csv, ckpt) = Trained();
+        Refused($"--out '{csv}' is the --data file", "calibrate", "--checkpoint", ckpt, "--data", csv, "--target", "label",
+            "--out", csv);
+        byte[] before = File.ReadAllBytes(ckpt);
+        var inPlace = InProcessCli.Run("calibrate", "--checkpoint", ckpt, "--data", csv, "--target", "label", "--out", ckpt, "--json");
+        Assert.Equal(0, inPlace.ExitCode);
+        Assert.NotEqual(before, File.ReadAllBytes(ckpt)); // the fitted temperature is in its spec now
+    }
+
+    [Fact]
+    public void EvalReportRefusesTheDataAndTheCheckpoint()
+    {
+        var (csv, ckpt) = Trained();
+        Refused($"--report '{csv}' is the --data file", "eval", "--checkpoint", ckpt, "--data", csv, "--target", "label",
+            "--report", csv);
+        Refused($"--report '{ckpt}' is the --checkpoint file", "eval", "--checkpoint", ckpt, "--data", csv, "--target", "label",
+            "--report", ckpt);
+    }
+
+    [Fact]
+    public void LossOutputsRefuseTheInputsAndEachOther()
+    {
+        string x = _dir.File("x.npy"), t = _dir.File("t.npy"), w = _dir.File("w.npy"), o = _dir.File("o.npy");
+        Npy.Write(x, new float[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
+        Npy.Write(t, new long[] { 0, 2 }, [2]);
+        Npy.Write(w, new float[] { 1, 2, 3 }, [3]);
+        string[] loss = ["loss", "cross-entropy", "--input", x, "--target", t, "--weight", w];
+        Refused($"--out '{x}' is the --input file", [.. loss, "--out", x]);
+        Refused($"--grad-out '{t}' is the --target file", [.. loss, "--grad-out", t]);
+        Refused($"--out '{w}' is the --weight file", [.. loss, "--out", w]);
+        Refused($"--grad-out '{o}' is the --out file", [.. loss, "--out", o, "--grad-out", o]);
+        Refused("--out", [.. loss, "--out", _dir.Path]);
+        Assert.Equal(0, InProcessCli.Run([.. loss, "--out", o, "--grad-out", _dir.File("g.npy")]).ExitCode);
+        Assert.Equal([2, 3], Npy.Read(_dir.File("g.npy")).Shape.ToArray());
+    }
+}
