@@ -54,13 +54,19 @@ public static class CsvSource
             if (spec.FeatureNames is null || spec.InputKind != ModelSpec.FeatureInput)
                 throw new InvalidDataException($"'{path}' is a table, but the model takes {spec.InputKind} input of shape " +
                     $"({string.Join(", ", spec.InputShape)}).");
+            // A label column that is also one of the model's inputs was kept as text, not read as numbers: say so.
+            foreach (int lc in labelCols)
+                if (spec.FeatureNames.Any(f => f == header[lc] || f.StartsWith(header[lc] + "=", StringComparison.Ordinal)))
+                    throw new InvalidDataException($"'{header[lc]}' is one of the model's input columns, so it cannot be its " +
+                        $"{(multi ? "label" : "target")} column; the model was trained on {string.Join(", ", spec.FeatureNames)}.");
             var categories = new Dictionary<int, HashSet<string>>(); // each one-hot column's values the model knows
             var texts = new Dictionary<int, string[]>();
             foreach (var name in spec.FeatureNames)
             {
                 int eq = name.IndexOf('=');
                 if (Array.IndexOf(header, name) is int c and >= 0)
-                    featureValues.Add(Numeric(path, table, c, options.ImputeMissing || spec.ImputeMissing, allowText: false)!);
+                    featureValues.Add(Numeric(path, table, c, options.ImputeMissing || spec.ImputeMissing, allowText: false,
+                        training: false)!);
                 else if (eq > 0 && Array.IndexOf(header, name[..eq]) is int oc and >= 0)
                 {
                     string value = name[(eq + 1)..];
@@ -86,7 +92,7 @@ public static class CsvSource
             foreach (int c in chosen)
             {
                 if (labelCols.Contains(c)) throw new InvalidDataException($"column '{header[c]}' is a label; it cannot also be a feature.");
-                var numeric = Numeric(path, table, c, options.ImputeMissing, allowText: true);
+                var numeric = Numeric(path, table, c, options.ImputeMissing, allowText: true, training: true);
                 if (numeric is not null)
                 {
                     features.Add(header[c]);
@@ -369,16 +375,18 @@ public static class CsvSource
     /// <summary>
     /// Column <paramref name="c"/> as floats; null when some non-empty cell is not a number and <paramref name="allowText"/>.
     /// The error is the first problem in row order: an empty cell (unless imputed) or a cell that is not a number; then a number
-    /// that is not a finite float32, unless the column is text.
+    /// that is not a finite float32, unless the column is text. <paramref name="training"/>: the hints may suggest
+    /// <c>--missing mean</c>, which only training takes (a model trained with it imputes by itself).
     /// </summary>
-    private static float[]? Numeric(string path, CsvColumns table, int c, bool impute, bool allowText)
+    private static float[]? Numeric(string path, CsvColumns table, int c, bool impute, bool allowText, bool training)
     {
         string name = table.Header[c];
         var (textRow, textCell) = table.FirstText(c);
         int empty = impute ? -1 : table.FirstEmpty(c);
         if (empty >= 0 && (textRow < 0 || empty < textRow))
-            throw new InvalidDataException($"column '{name}' is empty on line {empty + 2} of '{path}'; fill it in or pass --missing " +
-                "mean.");
+            throw new InvalidDataException($"column '{name}' is empty on line {empty + 2} of '{path}'; " +
+                (training ? "fill it in or pass --missing mean." : "fill it in (the model was trained without --missing mean, so it " +
+                "does not impute missing values)."));
         if (textRow >= 0)
         {
             if (allowText) return null;
@@ -389,7 +397,8 @@ public static class CsvSource
         var (nonFinite, nonFiniteCell) = table.FirstNonFinite(c);
         if (nonFinite >= 0)
             throw new InvalidDataException($"column '{name}' holds '{nonFiniteCell}' on line {nonFinite + 2} of '{path}', which is " +
-                "not a finite float32 number; leave a missing value empty (and pass --missing mean) or fix the value.");
+                "not a finite float32 number; " + (training ? "leave a missing value empty (and pass --missing mean) or fix the value."
+                : "fix the value."));
         return table.Numbers(c);
     }
 

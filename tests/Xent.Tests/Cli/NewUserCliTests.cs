@@ -509,4 +509,31 @@ public sealed class NewUserCliTests : IDisposable
         var r = Train(csv, Path.Combine(csv, "run")); // below a file
         CliAssert.OneLineError(r, 2, $"cannot create --out '{Path.Combine(csv, "run")}': ");
     }
+
+    [Fact]
+    public void ATargetThatIsOneOfTheModelsInputsIsNamedNotAnInternalError()
+    {
+        string csv = Csv("ok.csv");
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(csv, outDir).ExitCode);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        const string Expected =
+            "'a' is one of the model's input columns, so it cannot be its target column; the model was trained on a, b.";
+        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", ckpt, "--data", csv, "--target", "a"), 2, Expected);
+        CliAssert.OneLineError(InProcessCli.Run("calibrate", "--checkpoint", ckpt, "--data", csv, "--target", "a"), 2, Expected);
+    }
+
+    [Fact]
+    public void AnEmptyCellAtPredictTimeDoesNotSuggestAnOptionPredictLacks()
+    {
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(Csv("ok.csv"), outDir).ExitCode);
+        string input = _dir.File("new.csv");
+        File.WriteAllText(input, "a,b\n1,\n");
+        var r = InProcessCli.Run("predict", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--input", input);
+        CliAssert.OneLineError(r, 2, $"column 'b' is empty on line 2 of '{input}'; fill it in (the model was trained without " +
+            "--missing mean, so it does not impute missing values).");
+        // Training still names the option, which it takes.
+        CliAssert.OneLineError(Train(Csv("gap.csv", replaceB1: ""), _dir.File("run2")), 2, "fill it in or pass --missing mean.");
+    }
 }
