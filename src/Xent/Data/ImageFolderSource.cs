@@ -132,6 +132,8 @@ public static class ImageFolderSource
         int? specChannels = spec?.InputShape[0];
         var decoded = new DecodedImage[files.Count];
         if (files.Count == 0) throw new InvalidDataException("no images to read.");
+        // A size asked for is checked before decoding: ImageSharp would fail on the first resize with an allocation error.
+        if (size is { } target) PixelCount(files.Count, specChannels ?? 1, target.H, target.W);
         int done = 0, step = Math.Max(1, files.Count / 100);
         var progress = options.Progress;
         try

@@ -536,4 +536,16 @@ public sealed class NewUserCliTests : IDisposable
         // Training still names the option, which it takes.
         CliAssert.OneLineError(Train(Csv("gap.csv", replaceB1: ""), _dir.File("run2")), 2, "fill it in or pass --missing mean.");
     }
+
+    [Fact]
+    public void AnImageSizeTooLargeForMemoryIsRefusedBeforeDecoding()
+    {
+        string dir = _dir.File("photos");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 3);
+        int images = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count();
+        var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "100000");
+        // Before: ImageSharp's allocation limit in the first resize, reported as an internal error (exit 1).
+        CliAssert.OneLineError(r, 2, $"{images} images of 1x100000x100000 are {images * 10_000_000_000L} values, more than the");
+        Assert.False(Directory.Exists(_dir.File("run")));
+    }
 }
