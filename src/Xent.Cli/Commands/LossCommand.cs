@@ -44,7 +44,8 @@ internal static class LossCommand
             { HelpName = "N", Description = "Target value to ignore (cross-entropy, nll, focal). Default: -100." };
         var reduction = new Option<string>("--reduction")
             { HelpName = "mean|sum|none|batchmean",
-            Description = "mean (default) | sum | none; kl-div also batchmean; distillation is always batchmean." };
+            Description = "mean (default) | sum | none; kl-div also batchmean; sigmoid-focal defaults to none, as torchvision's " +
+                "sigmoid_focal_loss; distillation is always batchmean." };
         var gamma = new Option<string>("--gamma")
             { HelpName = "G", Description = "Focusing exponent >= 0 (focal, sigmoid-focal). Default: 2." };
         var alpha = new Option<string>("--alpha")
@@ -103,7 +104,7 @@ internal static class LossCommand
             if (gradOutPath is not null && OutputPaths.Check(gradOutPath, "--grad-out", "grad.npy", [.. inputs, (outPath, "--out")])
                     is { } gradError)
                 return CliHost.Fail(gradError);
-            string reductionName = reductionText ?? (kind == "distillation" ? "batchmean" : "mean");
+            string reductionName = reductionText ?? kind switch { "distillation" => "batchmean", "sigmoid-focal" => "none", _ => "mean" };
             var reduction = reductionName switch
             {
                 "mean" => Reduction.Mean,
