@@ -250,7 +250,15 @@ public static class CsvSource
     private static string FirstLine(string path, bool gz)
     {
         using var text = OpenText(path, gz);
-        return text.ReadLine() ?? "";
+        try
+        {
+            return text.ReadLine() ?? "";
+        }
+        catch (InvalidDataException e) when (gz)
+        {
+            // GZipStream's own text ("unsupported compression method") does not say that the file is not gzip at all.
+            throw new InvalidDataException($"'{path}' is not a gzip file, though its name ends in .gz ({e.Message.TrimEnd('.')}).", e);
+        }
     }
 
     /// <summary>A hint for a file whose header holds numbers (empty when none does), to append to an error about its shape.</summary>
@@ -281,8 +289,10 @@ public static class CsvSource
                 throw new InvalidDataException($"'{path}' has no header line: its first line holds numbers " +
                     $"({string.Join(", ", numeric.Take(5))}, …), read as column names that repeat. xent reads the first line as the " +
                     "header: give the file a header line of column names (see docs/DATA.md).", e);
-            throw new InvalidDataException($"'{path}' has a column name that repeats in its header: {e.Message.ReplaceLineEndings(" ")}",
-                e);
+            string? repeated = first.Select(n => n.Trim()).GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+            throw new InvalidDataException(repeated is not null
+                ? $"'{path}' names column '{repeated}' more than once in its header line; column names must be unique."
+                : $"'{path}' has a column name that repeats in its header: {e.Message.ReplaceLineEndings(" ")}", e);
         }
         catch
         {

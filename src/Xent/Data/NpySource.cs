@@ -57,10 +57,15 @@ public static class NpySource
 
         if (options.Labels is null)
         {
-            if (!options.LabelsOptional) throw new InvalidDataException($"'{featuresPath}' needs its labels: pass --labels labels.npy.");
+            if (!options.LabelsOptional) throw new InvalidDataException($"'{featuresPath}' needs its labels: pass the labels .npy " +
+                "(--labels, or --test-labels for a --test-data file).");
             if (spec is null) throw new InvalidDataException("unlabelled .npy features need a model spec.");
             return spec.MultiLabel ? Labels(new float[(long)n * spec.NumClasses], spec.ClassNames) : Classes(new long[n], spec.ClassNames);
         }
+        // .NET's own "Could not find file" does not say which file it was meant to be.
+        if (!File.Exists(options.Labels))
+            throw new FileNotFoundException($"the labels file '{options.Labels}' does not exist" +
+                (Directory.Exists(options.Labels) ? " (it is a folder)." : "."), options.Labels);
         // Class names as text (np.save of an array of strings): classes sorted as a CSV label column's are.
         if (Npy.TryReadText(options.Labels, out string[] texts))
         {

@@ -283,6 +283,31 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void NpyLabelsThatAreMissingOrNotGivenAreNamed()
+    {
+        using var dir = new TempDirectory();
+        string x = dir.File("x.npy"), y = dir.File("y.npy");
+        Xent.IO.Npy.Write(x, Enumerable.Range(0, 40).Select(i => (float)i).ToArray(), [20, 2]);
+        Xent.IO.Npy.Write(y, Enumerable.Range(0, 20).Select(i => (long)(i % 2)).ToArray(), [20]);
+        // Before: .NET's "Could not find file '…'", which did not say what the file was for.
+        OneError(CliRunner.Run("train", "--data", x, "--labels", dir.File("nope.npy"), "--epochs", "1", "--out", dir.File("o1")),
+            $"the labels file '{dir.File("nope.npy")}' does not exist.");
+        // A .npy --test-data without labels: the message names both options (it named --labels only).
+        OneError(CliRunner.Run("train", "--data", x, "--labels", y, "--test-data", x, "--epochs", "1", "--out", dir.File("o2")),
+            $"'{x}' needs its labels: pass the labels .npy (--labels, or --test-labels for a --test-data file).");
+    }
+
+    [Fact]
+    public void AGzFileThatIsNotGzipSaysSo()
+    {
+        using var dir = new TempDirectory();
+        string fake = dir.File("data.csv.gz");
+        File.WriteAllText(fake, "a,b,label\n1,2,x\n3,4,y\n"); // plain text under a .gz name
+        var r = CliRunner.Run("train", "--data", fake, "--epochs", "1", "--out", dir.File("o"));
+        OneError(r, $"'{fake}' is not a gzip file, though its name ends in .gz (");
+    }
+
+    [Fact]
     public void ACsvHeaderWithARepeatedNameIsOneLineAndExit2()
     {
         // Sep refuses the header while the file is opened; the error names the file and the repeated name (three times here).
@@ -293,8 +318,8 @@ public class OwnDataCliTests
         {
             string[] args = ["train", "--data", dup, .. target, "--epochs", "1", "--out", dir.File("o" + target.Length)];
             var r = CliRunner.Run(args);
-            OneError(r, "dup.csv' has a column name that repeats in its header");
-            Assert.Contains("'a'", r.Stderr, StringComparison.Ordinal);
+            OneError(r, "dup.csv' names column 'a' more than once in its header line; column names must be unique.");
+            Assert.DoesNotContain("found 3 times", r.Stderr, StringComparison.Ordinal); // Sep's own wording
             Assert.DoesNotContain("two columns", r.Stderr, StringComparison.Ordinal);
         }
     }
