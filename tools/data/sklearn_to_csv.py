@@ -7,9 +7,9 @@ they are read through sklearn.datasets.load_* and written back out. Run with Deb
 
     /usr/bin/python3 tools/data/sklearn_to_csv.py OUT_DIR
 """
+import argparse
 import csv
 import os
-import sys
 
 from sklearn import datasets
 
@@ -29,7 +29,7 @@ def main(out):
         features = [str(f).replace(" (cm)", "_cm").replace(" ", "_") for f in d.feature_names]
         path = os.path.join(out, name + ".csv")
         with open(path, "w", newline="") as f:
-            w = csv.writer(f)
+            w = csv.writer(f, lineterminator="\n")
             w.writerow(features + ["label"])
             for x, y in zip(d.data, d.target):
                 w.writerow([repr(float(v)) for v in x] + [names[y]])
@@ -37,4 +37,6 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "data/sklearn")
+    parser = argparse.ArgumentParser(description="Write scikit-learn's bundled datasets as CSV files that xent train reads.")
+    parser.add_argument("out_dir", nargs="?", default="data/sklearn", help="folder for the CSV files (default: data/sklearn)")
+    main(parser.parse_args().out_dir)

@@ -56,7 +56,7 @@ internal static class ExportCommand
             Console.WriteLine($"Wrote {outPath}: {spec.Model}, input 'input' (N, {input}) raw " +
                 $"{(spec.InputKind == ModelSpec.ImageInput ? "pixels in [0, 1]" : "feature values")}, " +
                 $"outputs 'logits' and 'probabilities' ({(spec.MultiLabel ? "sigmoid" : "softmax")}{temperature}) " +
-                $"over {spec.NumClasses} classes, ONNX opset {OnnxExporter.OpsetVersion}.");
+                $"over {spec.NumClasses} {(spec.MultiLabel ? "labels" : "classes")}, ONNX opset {OnnxExporter.OpsetVersion}.");
             return 0;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException

@@ -192,7 +192,7 @@ internal static class LossCommand
     {
         var a = Read(path, option);
         if (a.DType is not (NpyDType.Float32 or NpyDType.Float64))
-            throw new UsageException($"{option}: '{path}' holds {a.DType.NumpyName()}; expected float32 or float64.");
+            throw new UsageException($"{option}: '{path}' holds {a.DType.NumpyName()}; expected float16, float32 or float64.");
         return Tensor.FromArray(a.ToFloat32(), a.Shape).Reshape(a.Shape);
     }
 
