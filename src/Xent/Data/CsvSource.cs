@@ -87,6 +87,12 @@ public static class CsvSource
                 : Enumerable.Range(0, header.Length).Where(i => !labelCols.Contains(i)).ToArray();
             if (chosen.Length == 0)
                 throw new InvalidDataException($"'{path}' has no feature columns besides the label column(s)." + OneColumnHint(header));
+            // pandas' to_csv writes its row index as a first column without a name: as a feature it would let the model learn the
+            // row order.
+            if (chosen.FirstOrDefault(c => header[c].Length == 0, -1) is int unnamed and >= 0)
+                throw new InvalidDataException($"column {unnamed + 1} of '{path}' has no name in the header line" +
+                    (unnamed == 0 ? " (pandas writes its row index so: save with to_csv(..., index=False))" : "") +
+                    "; name it, or pick the feature columns with --features.");
             // The columns with a cell that is not a number are one-hot candidates (or errors): their cells, in one more pass.
             table.LoadTexts(chosen.Where(table.HasText));
             foreach (int c in chosen)

@@ -71,6 +71,9 @@ public static class NpySource
         {
             if (texts.Length != n)
                 throw new InvalidDataException($"'{options.Labels}' holds {texts.Length} labels, but '{featuresPath}' holds {n} samples.");
+            // An empty string would become a class without a name (a CSV's empty label cell is refused the same way).
+            if (Array.FindIndex(texts, t => t.Length == 0) is int blank and >= 0)
+                throw new InvalidDataException($"'{options.Labels}' holds an empty label at index {blank}; every sample needs its class.");
             if (spec?.MultiLabel == true)
                 throw new InvalidDataException($"'{options.Labels}' holds text, but the model is multi-label: it takes an (N, " +
                     $"{spec.NumClasses}) 0/1 matrix.");

@@ -298,6 +298,19 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void AColumnWithoutANameIsRefusedUnlessFeaturesLeaveItOut()
+    {
+        // pandas' to_csv() writes the row index as a first column with an empty name; as a feature it is the row order.
+        using var dir = new TempDirectory();
+        string csv = dir.File("pandas.csv");
+        File.WriteAllLines(csv, [",a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 3},{i % 5},{(i < 6 ? "x" : "y")}")]);
+        OneError(CliRunner.Run("train", "--data", csv, "--epochs", "1", "--out", dir.File("o1")),
+            $"column 1 of '{csv}' has no name in the header line (pandas writes its row index so: save with to_csv(..., index=False)); " +
+            "name it, or pick the feature columns with --features.");
+        Assert.Equal(0, CliRunner.Run("train", "--data", csv, "--features", "a,b", "--epochs", "1", "--out", dir.File("o2")).ExitCode);
+    }
+
+    [Fact]
     public void AGzFileThatIsNotGzipSaysSo()
     {
         using var dir = new TempDirectory();

@@ -272,6 +272,15 @@ public class OwnDataSourceTests
         var e = Assert.Throws<InvalidDataException>(() =>
             NpySource.Load(x, new DataOptions { Labels = Golden.PathOf("io", "npy_text_u4_3x1.npy") }));
         Assert.Contains("holds 3 labels, but", e.Message);
+
+        // An empty string among them would be a class without a name: refused, as a CSV's empty label cell is.
+        string blank = dir.File("blank.npy");
+        const string Dict = "{'descr': '<U1', 'fortran_order': False, 'shape': (4,), }";
+        byte[] header = System.Text.Encoding.Latin1.GetBytes(Dict.PadRight(117) + "\n"); // 10 + 118 bytes: a multiple of 64
+        byte[] utf32 = System.Text.Encoding.UTF32.GetBytes("ab\0b"); // 'a', 'b', '', 'b' as <U1 cells
+        File.WriteAllBytes(blank, [0x93, .. "NUMPY"u8, 1, 0, (byte)header.Length, 0, .. header, .. utf32]);
+        e = Assert.Throws<InvalidDataException>(() => NpySource.Load(x, new DataOptions { Labels = blank }));
+        Assert.Equal($"'{blank}' holds an empty label at index 2; every sample needs its class.", e.Message);
     }
 
     [Fact]
