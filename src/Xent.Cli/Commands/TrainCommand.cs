@@ -96,11 +96,14 @@ internal static class TrainCommand
         var seed = new Option<long>("--seed") { Description = "Random seed of the initial weights, data order, split and dropout",
             DefaultValueFactory = _ => 1 };
         var threads = CommonOptions.Threads();
-        var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };
+        var output = new Option<string?>("--out")
+            { Description =
+            "Output folder [default: runs/<timestamp> (-2, -3, … if taken); with --resume DIR/checkpoint.safetensors: DIR]" };
         var resume = new Option<string?>("--resume")
             { Description =
-            "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an " +
-            "uninterrupted run with the same random seed ends" };
+            "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it (an --optimizer, --lr, " +
+            "--weight-decay or --momentum that differs is refused), and the run ends where an uninterrupted run with the same random " +
+            "seed ends" };
         var limitBatches = new Option<int?>("--limit-batches")
             { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
@@ -254,7 +257,9 @@ internal static class TrainCommand
         }
         var classNames = spec.ClassNames;
 
-        string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        // --resume of a run's checkpoint without --out continues that run's folder (its metrics.csv goes on), as the interrupt hint
+        // "--resume … (and the same options)" implies; a new run gets a fresh runs/<timestamp>.
+        string outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null) ?? RunDirectory.DefaultOut(DateTime.Now);
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
@@ -335,7 +340,9 @@ internal static class TrainCommand
 
         // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
         // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
-        if (writes) RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite);
+        bool createdFolder = !Directory.Exists(outDir);
+        if (writes && RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite) is { Count: > 0 } removed)
+            Console.WriteLine($"Removed the files of a run in '{outDir}' that finished no epoch ({string.Join(", ", removed)}).");
         if (prep.HeldOut is { } heldOut && writes) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
         var ci = CultureInfo.InvariantCulture;
@@ -370,8 +377,8 @@ internal static class TrainCommand
             : s.Resume is not null
                 ? $"error: interrupted before the first epoch finished; '{s.Resume}' is as it was: continue with --resume {s.Resume} " +
                     "(and the same options)."
-                : "error: interrupted before the first epoch finished; no checkpoint was written (pass --overwrite to start again in " +
-                    "this --out).");
+                : "error: interrupted before the first epoch finished; no checkpoint was written (the same command starts the run " +
+                    "again).");
         using var onInterrupt = writes ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
         using var onTerminate = writes ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         try
@@ -385,8 +392,13 @@ internal static class TrainCommand
         }
         catch (TrainingDivergedException e)
         {
-            err.WriteLine("error: " + e.Message + (File.Exists(checkpointPath)
-                ? $" The last good checkpoint is kept: '{checkpointPath}'." : " No checkpoint was written."));
+            bool kept = File.Exists(checkpointPath);
+            // A new run that wrote no checkpoint leaves nothing (a header-only metrics.csv, split.csv) that would block its rerun.
+            if (!kept && writes && s.Resume is null) RunDirectory.RemoveUnfinishedRun(outDir, createdFolder);
+            err.WriteLine("error: " + e.Message + (kept
+                ? $" The last good checkpoint is kept: '{checkpointPath}'."
+                : s.Resume is null ? $" No checkpoint was written, and nothing of this run is left in '{outDir}'."
+                : " No checkpoint was written."));
             code = ExitDiverged;
         }
 
@@ -462,13 +474,11 @@ internal static class TrainCommand
     /// <summary>Lists the files this run wrote (or kept) in <paramref name="outDir"/>.</summary>
     private static void PrintWritten(string outDir, bool keepsBest, bool split)
     {
+        var written = RunDirectory.RunFiles.Select(name => (name, path: Path.Combine(outDir, name)))
+            .Where(f => File.Exists(f.path) && (f.name != "best.safetensors" || keepsBest) && (f.name != "split.csv" || split)).ToList();
+        if (written.Count == 0) return; // a run that stopped before writing anything, or whose files were removed
         Console.WriteLine("Wrote:");
-        foreach (var name in RunDirectory.RunFiles)
-        {
-            string p = Path.Combine(outDir, name);
-            if (File.Exists(p) && (name != "best.safetensors" || keepsBest) && (name != "split.csv" || split))
-                Console.WriteLine("  " + p);
-        }
+        foreach (var (_, path) in written) Console.WriteLine("  " + path);
     }
 
     /// <summary>An IDX folder: the tutorial's pipeline, its t10k files as the test set (or a stratified split with --val-split).</summary>
