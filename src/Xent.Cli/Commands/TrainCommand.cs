@@ -46,7 +46,7 @@ internal static class TrainCommand
             { Description = "Image folders: resize every image to N (square) or HxW [default: all images must share one size]" };
         var testData = new Option<string?>("--test-data")
             { Description = "Held-out data of the same kind as --data (an IDX folder holds its own t10k files)" };
-        var testLabels = new Option<string?>("--test-labels") { Description = "Labels .npy for a .npy --test-data" };
+        var testLabels = new Option<string?>("--test-labels") { Description = "Labels .npy for a .npy --test-data (needs --test-data)" };
         var valSplit = new Option<double?>("--val-split")
             { Description = "Hold out this stratified, seeded fraction of --data [default: 0.1 when there is no --test-data]" };
         var model = new Option<string>("--model")
@@ -54,7 +54,8 @@ internal static class TrainCommand
             "Model: auto (cnn for images, mlp for feature vectors), cnn (the PyTorch tutorial's CNN, sized to the images), linear " +
             "(logistic regression) or mlp", DefaultValueFactory = _ => "auto" };
         model.AcceptOnlyFromAmong(["auto", .. ModelCatalog.Names]);
-        var hidden = new Option<string?>("--hidden") { Description = "mlp hidden layer sizes, e.g. 128,64 [default: 256]" };
+        var hidden = new Option<string?>("--hidden")
+            { Description = "mlp hidden layer sizes, e.g. 128,64 (--model mlp only) [default: 256]" };
         var epochs = new Option<int>("--epochs") { Description = "Number of epochs", DefaultValueFactory = _ => 5 };
         var batchSize = new Option<int>("--batch-size") { Description = "Training batch size", DefaultValueFactory = _ => 64 };
         var testBatchSize = new Option<int>("--test-batch-size") { Description = "Test batch size", DefaultValueFactory = _ => 1000 };
@@ -137,6 +138,7 @@ internal static class TrainCommand
             Lr: parse.GetValue(lr),
             Optimizer: parse.GetValue(optimizer)!,
             Momentum: parse.GetValue(momentum),
+            MomentumGiven: parse.GetResult(momentum) is { Implicit: false },
             WeightDecay: parse.GetValue(weightDecay),
             Loss: parse.GetValue(loss)!,
             FocalGamma: parse.GetValue(focalGamma),
@@ -159,8 +161,8 @@ internal static class TrainCommand
 
     private sealed record Settings(string? Data, string? Labels, string? Target, string? Features, string? MultiLabel, string Missing,
         string? ImageSize, string? TestData, string? TestLabels, double? ValSplit, string Model, string? Hidden, int Epochs, int BatchSize,
-        int TestBatchSize, double? Lr, string Optimizer, double Momentum, double? WeightDecay, string Loss, float? FocalGamma,
-        float LabelSmoothing,
+        int TestBatchSize, double? Lr, string Optimizer, double Momentum, bool MomentumGiven, double? WeightDecay, string Loss,
+        float? FocalGamma, float LabelSmoothing,
         string ClassWeights, string PosWeight, string Schedule, double Gamma, int Warmup, double? ClipGradNorm, int? Patience,
         long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches,
         bool Overwrite);
@@ -201,13 +203,12 @@ internal static class TrainCommand
         // robustness (issue 13): every numeric option checked up front; a bad one is exit code 2 (TrainArguments.cs).
         TrainArguments.Validate(s.Epochs, s.BatchSize, s.TestBatchSize, s.LimitBatches, s.Threads, s.Lr, s.Momentum, s.WeightDecay,
             s.LabelSmoothing);
-        if (s.FocalGamma is float fg && (s.Loss != "focal" || !(fg >= 0f) || !float.IsFinite(fg)) || s.Loss == "focal"
-            && s.LabelSmoothing != 0f)
-        {
-            err.WriteLine("error: --gamma (a finite number >= 0) applies to --loss focal only, and focal loss takes no --label-smoothing.");
-            return ExitNoData;
-        }
+        TrainArguments.ValidateLoss(s.Loss, s.FocalGamma, s.LabelSmoothing);
         TrainArguments.ValidateRun(s.ValSplit, s.Patience, s.Warmup, s.ClipGradNorm, s.Gamma);
+        // Read only with --test-data: without it, a split of --data is the test set, and the labels would be ignored.
+        if (s.TestLabels is not null && s.TestData is null)
+            throw new ArgumentException("--test-labels names the labels of a .npy --test-data; pass --test-data too, or leave out " +
+                "--test-labels.");
         string dataPath = s.Data ?? DataSource.DefaultDirectory;
         bool idx = DataSource.IsIdx(dataPath);
         if (idx && DataSource.Missing(dataPath) is not null)
@@ -245,6 +246,13 @@ internal static class TrainCommand
             // Checked before loading: the models share no parameter names, so loading would only report missing keys.
             // robustness (issue 13)
             err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume!, saved, spec.Model, ModelCatalog.Names)));
+            return ExitCodes.BadInput;
+        }
+        // Before loading, whose text lists every state key the other optimizer lacks.
+        if (savedMetadata is not null && savedMetadata.TryGetValue("setting.optimizer", out var savedOptimizer)
+            && savedOptimizer != s.Optimizer)
+        {
+            err.WriteLine("error: " + CliHost.Clean(TrainArguments.ResumeMismatch(s.Resume!, "--optimizer", savedOptimizer, s.Optimizer)));
             return ExitCodes.BadInput;
         }
         // In the data's terms (a column, the classes), before loading would say "size mismatch for fc1.weight"; and a table whose
@@ -295,6 +303,11 @@ internal static class TrainCommand
                 $"{(spec.MultiLabel ? "bce-with-logits" : "cross-entropy")}.");
             return ExitNoData;
         }
+        if (LossOptionMismatch(s, spec.MultiLabel, dataPath) is { } lossOption)
+        {
+            err.WriteLine("error: " + CliHost.Clean(lossOption));
+            return ExitNoData;
+        }
         // Class weights: data-parallel ranks weight their shares of the mean by them.
         var (criterion, lossLabel, weight) = Criterion(s, prep, lossName);
 
@@ -312,16 +325,23 @@ internal static class TrainCommand
         });
         dp?.Attach(trainer, module, weight);
         trainer.Warning = m => err.WriteLine("Warning: " + m);
+        Dictionary<string, string> resumedMetadata = [];
         if (s.Resume is not null)
         {
             try
             {
-                trainer.Resume(s.Resume);
+                resumedMetadata = trainer.Resume(s.Resume);
             }
             catch (Exception e) when (e is InvalidDataException or InvalidOperationException or NotSupportedException)
             {
                 err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {e.Message}"));
                 return ExitCodes.BadInput; // robustness (issue 13)
+            }
+            // The optimizer's settings come from the checkpoint: an --lr, --weight-decay or --momentum that differs would be ignored.
+            if (IgnoredOnResume(s, opt, resumedMetadata) is { } ignored)
+            {
+                err.WriteLine("error: " + CliHost.Clean(ignored));
+                return ExitCodes.BadInput;
             }
             if (trainer.StartEpoch > s.Epochs)
             {
@@ -408,6 +428,42 @@ internal static class TrainCommand
             Console.WriteLine($"Best held-out loss at epoch {trainer.BestEpoch}: {bestPath}");
         PrintWritten(outDir, s.Patience is not null, prep.HeldOut is not null);
         return code;
+    }
+
+    /// <summary>
+    /// The refusal of an optimizer option that a resumed run would ignore, since its optimizer settings come from the checkpoint: an
+    /// <c>--lr</c>, <c>--weight-decay</c> or <c>--momentum</c> given with a value other than the checkpoint's; null when none.
+    /// </summary>
+    private static string? IgnoredOnResume(Settings s, Optimizer opt, IReadOnlyDictionary<string, string> metadata)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var group = opt.ParamGroups[0];
+        // A scheduled run's group holds the scheduled rate of its last batch; its --lr is the base rate it saved.
+        double savedLr = metadata.TryGetValue("base_lr.0", out var b) && double.TryParse(b, NumberStyles.Float, ci, out double baseLr)
+            ? baseLr : group.Lr;
+        string Mismatch(string option, double saved, double given) =>
+            TrainArguments.ResumeMismatch(s.Resume!, option, saved.ToString("R", ci), given.ToString("R", ci));
+        if (s.Lr is double lr && lr != savedLr) return Mismatch("--lr", savedLr, lr);
+        if (s.WeightDecay is double wd && wd != group.WeightDecay) return Mismatch("--weight-decay", group.WeightDecay, wd);
+        if (s.MomentumGiven && opt is Sgd && s.Momentum != group.Momentum) return Mismatch("--momentum", group.Momentum, s.Momentum);
+        return null;
+    }
+
+    /// <summary>
+    /// Why a loss option does not fit the data, or null: <c>--pos-weight</c> weighs BCEWithLogitsLoss's positives (multi-label only),
+    /// and <c>--class-weights</c> and <c>--label-smoothing</c> belong to the single-label losses; the other loss would ignore them.
+    /// </summary>
+    private static string? LossOptionMismatch(Settings s, bool multiLabel, string dataPath)
+    {
+        if (!multiLabel && s.PosWeight != "none")
+            return $"--pos-weight weighs each label's positives in multi-label data (BCEWithLogitsLoss), and '{dataPath}' is " +
+                "single-label; --class-weights inverse-frequency weighs its classes.";
+        if (multiLabel && s.ClassWeights != "none")
+            return $"--class-weights applies to single-label data, and '{dataPath}' is multi-label; --pos-weight auto weighs each " +
+                "label's positives.";
+        if (multiLabel && s.LabelSmoothing != 0f)
+            return $"--label-smoothing applies to cross-entropy, and '{dataPath}' is multi-label (BCEWithLogitsLoss, which has none).";
+        return null;
     }
 
     /// <summary>The loss function, its label in the settings, and the class weights it uses (null: none).</summary>
@@ -505,7 +561,7 @@ internal static class TrainCommand
         string model = s.Model == "auto" ? "cnn" : s.Model;
         var spec = ModelCatalog.LegacySpec(model, ClassNames.ForDataset(Path.GetFullPath(dir))) with
         {
-            Hidden = model == "mlp" ? Hidden(s) : [],
+            Hidden = Hidden(s, model),
         };
         return new Prepared(trainSet, testSet, spec, counts, Path.GetFullPath(dir), IsIdx: true, note, train.Count, heldOut);
     }
@@ -579,8 +635,8 @@ internal static class TrainCommand
         var options = new DataOptions
         {
             Target = s.Target,
-            Features = DataSource.List(s.Features),
-            MultiLabel = DataSource.List(s.MultiLabel),
+            Features = DataSource.Columns(s.Features, "--features"),
+            MultiLabel = DataSource.Columns(s.MultiLabel, "--multi-label"),
             ImputeMissing = s.Missing == "mean",
             Labels = s.Labels,
             ImageSize = DataSource.ParseImageSize(s.ImageSize),
@@ -623,7 +679,7 @@ internal static class TrainCommand
             ClassNames = [.. all.ClassNames],
             Mean = new float[all.StatisticsCount],
             Std = Enumerable.Repeat(1f, all.StatisticsCount).ToArray(),
-            Hidden = model == "mlp" ? Hidden(s) : [],
+            Hidden = Hidden(s, model),
             MultiLabel = all.IsMultiLabel,
             FeatureNames = all.FeatureNames?.ToArray(),
             TargetColumn = kind == DataSourceKind.Csv && !all.IsMultiLabel ? CsvSource.TargetColumn(path, s.Target) : null,
@@ -636,6 +692,8 @@ internal static class TrainCommand
         string source;
         if (s.TestData is not null && s.ValSplit is null)
         {
+            if (s.TestLabels is null && DatasetFactory.Detect(s.TestData) == DataSourceKind.Npy)
+                throw new InvalidDataException($"'{s.TestData}' is a .npy features file: pass its labels with --test-labels labels.npy.");
             test = DatasetFactory.Load(s.TestData, options with
             {
                 Labels = s.TestLabels, Spec = provisional, MultiLabel = null, ClassesOwner = $"the classes of '{path}'",
@@ -676,10 +734,20 @@ internal static class TrainCommand
             ("--missing mean", s.Missing == "mean", DataSourceKind.Csv),
             ("--image-size", s.ImageSize is not null, DataSourceKind.ImageFolder));
 
-    private static int[] Hidden(Settings s)
+    /// <summary>The hidden layer sizes of an mlp (none for other models, which refuse <c>--hidden</c> rather than ignore it).</summary>
+    private static int[] Hidden(Settings s, string model)
     {
+        if (model != "mlp")
+            return s.Hidden is null ? [] : throw new ArgumentException($"--hidden sizes an mlp's hidden layers; --model {model} has none " +
+                "(pass --model mlp, or leave out --hidden).");
         if (s.Hidden is null) return [.. ModelCatalog.DefaultHidden];
-        var parts = DataSource.List(s.Hidden)!;
+        if (s.Hidden.Trim().Length == 0)
+            throw new InvalidDataException("--hidden is empty; give layer sizes such as 128,64 (or --model linear for no hidden layer).");
+        // Not DataSource.List, which drops empty items: "4,,4" is a typo, not two layers.
+        var parts = s.Hidden.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Any(p => p.Length == 0))
+            throw new InvalidDataException($"--hidden '{s.Hidden}' has an empty layer size; separate the sizes with single commas, such " +
+                "as 128,64.");
         var sizes = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
