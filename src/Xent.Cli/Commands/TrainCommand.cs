@@ -376,8 +376,8 @@ internal static class TrainCommand
         if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
         string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
         string classes = spec.MultiLabel ? $"{spec.NumClasses} labels" : $"{spec.NumClasses} classes";
-        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} of {classes} ({perEpoch} batches of {globalBatch} per " +
-            $"epoch{ranks}), " +
+        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} of {classes} ({perEpoch} " +
+            $"batch{(perEpoch == 1 ? "" : "es")} of {globalBatch} per epoch{ranks}), " +
             $"testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} " +
             "thread(s).");
         if (!spec.MultiLabel && s.ClassWeights == "none" && ImbalanceNote(spec.ClassNames, prep.TrainCounts) is { } imbalance)
@@ -783,9 +783,9 @@ internal static class TrainCommand
         if (r.MultiLabel)
         {
             Console.WriteLine(string.Create(ci,
-                $"Test subset accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean BCE {r.MeanCrossEntropy:F4}, macro-F1 " +
-                $"{r.MacroF1:F4}"));
-            PrintPerClass(r, names, "label");
+                $"Test subset accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean BCE {r.MeanCrossEntropy:F4}"));
+            PrintPerClass(r, names, "label"); // ends with the macro-F1
+
             return;
         }
         Console.WriteLine(string.Create(ci,
