@@ -163,6 +163,24 @@ internal static class DataSource
         text?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
+    /// The column names of a comma-separated option (<c>--features</c>, <c>--multi-label</c>), or null when it is not given. Stricter
+    /// than <see cref="List"/>: an empty list, an empty name (<c>a,,b</c>) or a name given twice is a typo, refused rather than dropped.
+    /// </summary>
+    /// <exception cref="ArgumentException">The list is empty, has an empty name or names a column twice.</exception>
+    public static string[]? Columns(string? text, string option)
+    {
+        if (text is null) return null;
+        var names = text.Split(',', StringSplitOptions.TrimEntries);
+        if (names.All(n => n.Length == 0))
+            throw new ArgumentException($"{option} is empty; name columns such as a,b, or leave it out.");
+        if (names.Any(n => n.Length == 0))
+            throw new ArgumentException($"{option} '{text}' has an empty column name; separate the names with single commas.");
+        if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"{option} names column '{twice.Key}' {twice.Count()} times; name each column once.");
+        return names;
+    }
+
+    /// <summary>
     /// Writes <c>split.csv</c> (<c>index,set</c>: each source row and whether it trained or was held out), so other tools can use the same
     /// split.
     /// </summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Xent.Cli.Commands;
@@ -6,7 +7,8 @@ namespace Xent.Cli.Commands;
 /// The policy for <c>xent train --out DIR</c>: a run never silently replaces another. A folder that already holds a
 /// run's files is refused (and left untouched) unless <c>--resume</c> continues it or <c>--overwrite</c> replaces it;
 /// a file is refused; and the temporary files a killed run or a full disk left behind (<c>*.tmp-*</c> next to the
-/// run's files, up to a checkpoint in size) are removed when the run resumes or is overwritten.
+/// run's files, up to a checkpoint in size) are removed when the run resumes or is overwritten. A run that ends without a
+/// checkpoint leaves nothing that blocks the same command (<see cref="HoldsRun"/>, <see cref="RemoveUnfinishedRun"/>).
 /// </summary>
 internal static partial class RunDirectory
 {
@@ -14,21 +16,62 @@ internal static partial class RunDirectory
     public static IReadOnlyList<string> RunFiles { get; } =
         ["checkpoint.safetensors", "best.safetensors", "metrics.csv", "report.html", "split.csv"];
 
-    /// <summary>Checks <paramref name="outDir"/> against the policy, cleans it as allowed, and creates it.</summary>
+    /// <summary>
+    /// The default <c>--out</c>: <c>runs/yyyyMMdd-HHmmss</c> of <paramref name="now"/>, or with <c>-2</c>, <c>-3</c>, … appended when
+    /// that name is taken, so that runs started within one second (a loop over seeds) do not collide. An explicit <c>--out</c> is
+    /// never renamed.
+    /// </summary>
+    public static string DefaultOut(DateTime now)
+    {
+        string stamp = Path.Combine("runs", now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        string dir = stamp;
+        for (int n = 2; Directory.Exists(dir) || File.Exists(dir); n++) dir = stamp + "-" + n.ToString(CultureInfo.InvariantCulture);
+        return dir;
+    }
+
+    /// <summary>
+    /// The folder a <c>--resume</c> without <c>--out</c> continues in: the checkpoint's own folder when it is a run's
+    /// <c>checkpoint.safetensors</c> next to its <c>metrics.csv</c>, so the run's history stays in one place; null for any other
+    /// checkpoint (<c>best.safetensors</c>, a copy), whose folder holds a run that continuing would partly replace.
+    /// </summary>
+    public static string? ResumeFolder(string checkpoint)
+    {
+        if (Path.GetFileName(checkpoint) != "checkpoint.safetensors") return null;
+        string dir = Path.GetDirectoryName(checkpoint) is { Length: > 0 } d ? d : ".";
+        return File.Exists(Path.Combine(dir, "metrics.csv")) ? dir : null;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="outDir"/> against the policy, cleans it as allowed, and creates it. A folder whose run finished no
+    /// epoch (no checkpoint, no report, a <c>metrics.csv</c> without rows: a run that diverged, was killed or was interrupted
+    /// before its first checkpoint) holds no run: its files are removed and the new run goes ahead.
+    /// </summary>
+    /// <returns>The names of such files removed (empty when there were none).</returns>
     /// <exception cref="IOException"><paramref name="outDir"/> is a file, or holds a run that may not be replaced.</exception>
-    public static void Prepare(string outDir, bool resume, bool overwrite)
+    public static List<string> Prepare(string outDir, bool resume, bool overwrite)
     {
         if (File.Exists(outDir))
             throw new IOException($"--out '{outDir}' is a file; pass a folder (it is created if it does not exist).");
+        var removed = new List<string>();
         if (Directory.Exists(outDir))
         {
             var existing = RunFiles.Where(f => File.Exists(Path.Combine(outDir, f))).ToList();
-            if (existing.Count > 0 && !resume && !overwrite)
+            bool holdsRun = HoldsRun(outDir);
+            if (holdsRun && !resume && !overwrite)
+            {
+                string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+                // Only a checkpoint that is there can be resumed (a run killed before its first checkpoint has none).
+                string resumeHint = File.Exists(checkpoint) ? $"pass --resume {checkpoint} to continue it, " : "pass ";
                 throw new IOException(
-                    $"--out '{outDir}' already holds a run ({string.Join(", ", existing)}); pass --resume " +
-                    $"{Path.Combine(outDir, "checkpoint.safetensors")} to continue it, --overwrite to replace it, or another --out.");
-            if (overwrite && !resume)
-                foreach (var f in existing) File.Delete(Path.Combine(outDir, f));
+                    $"--out '{outDir}' already holds a run ({string.Join(", ", existing)}); {resumeHint}--overwrite to replace it, or " +
+                    "another --out.");
+            }
+            if ((overwrite || !holdsRun) && !resume)
+                foreach (var f in existing)
+                {
+                    File.Delete(Path.Combine(outDir, f));
+                    if (!holdsRun) removed.Add(f);
+                }
             RemoveStaleTemporaryFiles(outDir);
         }
         try
@@ -40,6 +83,30 @@ internal static partial class RunDirectory
             // .NET's own text ("Could not find a part of the path …") does not say which option or what was being done.
             throw new IOException($"cannot create --out '{outDir}': {e.Message}", e);
         }
+        return removed;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="outDir"/> holds a run's results: a checkpoint, a report, or a <c>metrics.csv</c> with at least one
+    /// epoch's row. A header-only <c>metrics.csv</c> and a <c>split.csv</c> are what a run leaves before its first epoch ends.
+    /// </summary>
+    public static bool HoldsRun(string outDir)
+    {
+        if (RunFiles.Any(f => f is not ("metrics.csv" or "split.csv") && File.Exists(Path.Combine(outDir, f)))) return true;
+        string metrics = Path.Combine(outDir, "metrics.csv");
+        return File.Exists(metrics) && File.ReadLines(metrics).Skip(1).Any(l => l.Trim().Length > 0);
+    }
+
+    /// <summary>
+    /// Removes what a new run (not a resumed one) that ended without a checkpoint wrote into <paramref name="outDir"/>, and the folder
+    /// itself when this run created it and it is left empty, so that the same command can run again there.
+    /// </summary>
+    public static void RemoveUnfinishedRun(string outDir, bool createdFolder)
+    {
+        if (!Directory.Exists(outDir)) return;
+        foreach (var f in RunFiles) File.Delete(Path.Combine(outDir, f)); // a missing file is no error
+        RemoveStaleTemporaryFiles(outDir);
+        if (createdFolder && !Directory.EnumerateFileSystemEntries(outDir).Any()) Directory.Delete(outDir);
     }
 
     /// <summary>

@@ -47,6 +47,31 @@ internal static class TrainArguments
     }
 
     /// <summary>
+    /// Throws <see cref="ArgumentException"/> for a loss option that does not apply: <c>--gamma</c> without <c>--loss focal</c>, a
+    /// <c>--gamma</c> that is negative or not finite, or <c>--label-smoothing</c> with the focal loss (which has none).
+    /// </summary>
+    public static void ValidateLoss(string loss, float? gamma, float labelSmoothing)
+    {
+        if (gamma is float g)
+        {
+            if (loss != "focal")
+                throw Bad("--gamma is the focal loss's focusing exponent and applies to --loss focal only" +
+                    (loss == "auto" ? "; pass --loss focal too." : $", not --loss {loss}."));
+            if (!(g >= 0f) || !float.IsFinite(g)) throw Bad($"--gamma must be a finite number >= 0, got {Text(g)}.");
+        }
+        if (loss == "focal" && labelSmoothing != 0f)
+            throw Bad("--label-smoothing applies to cross-entropy; the focal loss has no label smoothing (leave out one of them).");
+    }
+
+    /// <summary>
+    /// The message for an option that a resumed run takes from its checkpoint (the optimizer and its settings) given with another
+    /// value than the checkpoint's: refused as <c>--model</c> is, rather than ignored.
+    /// </summary>
+    public static string ResumeMismatch(string checkpoint, string option, string saved, string given) =>
+        $"checkpoint '{checkpoint}' was trained with {option} {saved}, not {given}; a resumed run keeps the checkpoint's optimizer and " +
+        $"its settings: pass {option} {saved}, or leave out --resume to start a new run.";
+
+    /// <summary>
     /// The message for a checkpoint that records another model than <c>--model</c>: a hint to pass the recorded
     /// model only when xent knows that model.
     /// </summary>

@@ -46,7 +46,7 @@ internal static class TrainCommand
             { Description = "Image folders: resize every image to N (square) or HxW [default: all images must share one size]" };
         var testData = new Option<string?>("--test-data")
             { Description = "Held-out data of the same kind as --data (an IDX folder holds its own t10k files)" };
-        var testLabels = new Option<string?>("--test-labels") { Description = "Labels .npy for a .npy --test-data" };
+        var testLabels = new Option<string?>("--test-labels") { Description = "Labels .npy for a .npy --test-data (needs --test-data)" };
         var valSplit = new Option<double?>("--val-split")
             { Description = "Hold out this stratified, seeded fraction of --data [default: 0.1 when there is no --test-data]" };
         var model = new Option<string>("--model")
@@ -54,7 +54,8 @@ internal static class TrainCommand
             "Model: auto (cnn for images, mlp for feature vectors), cnn (the PyTorch tutorial's CNN, sized to the images), linear " +
             "(logistic regression) or mlp", DefaultValueFactory = _ => "auto" };
         model.AcceptOnlyFromAmong(["auto", .. ModelCatalog.Names]);
-        var hidden = new Option<string?>("--hidden") { Description = "mlp hidden layer sizes, e.g. 128,64 [default: 256]" };
+        var hidden = new Option<string?>("--hidden")
+            { Description = "mlp hidden layer sizes, e.g. 128,64 (--model mlp only) [default: 256]" };
         var epochs = new Option<int>("--epochs") { Description = "Number of epochs", DefaultValueFactory = _ => 5 };
         var batchSize = new Option<int>("--batch-size") { Description = "Training batch size", DefaultValueFactory = _ => 64 };
         var testBatchSize = new Option<int>("--test-batch-size") { Description = "Test batch size", DefaultValueFactory = _ => 1000 };
@@ -96,11 +97,14 @@ internal static class TrainCommand
         var seed = new Option<long>("--seed") { Description = "Random seed of the initial weights, data order, split and dropout",
             DefaultValueFactory = _ => 1 };
         var threads = CommonOptions.Threads();
-        var output = new Option<string?>("--out") { Description = "Output folder [default: runs/<timestamp>]" };
+        var output = new Option<string?>("--out")
+            { Description =
+            "Output folder [default: runs/<timestamp> (-2, -3, … if taken); with --resume DIR/checkpoint.safetensors: DIR]" };
         var resume = new Option<string?>("--resume")
             { Description =
-            "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it, and the run ends where an " +
-            "uninterrupted run with the same random seed ends" };
+            "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it (an --optimizer, --lr, " +
+            "--weight-decay or --momentum that differs is refused), and the run ends where an uninterrupted run with the same random " +
+            "seed ends" };
         var limitBatches = new Option<int?>("--limit-batches")
             { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
@@ -134,6 +138,7 @@ internal static class TrainCommand
             Lr: parse.GetValue(lr),
             Optimizer: parse.GetValue(optimizer)!,
             Momentum: parse.GetValue(momentum),
+            MomentumGiven: parse.GetResult(momentum) is { Implicit: false },
             WeightDecay: parse.GetValue(weightDecay),
             Loss: parse.GetValue(loss)!,
             FocalGamma: parse.GetValue(focalGamma),
@@ -156,8 +161,8 @@ internal static class TrainCommand
 
     private sealed record Settings(string? Data, string? Labels, string? Target, string? Features, string? MultiLabel, string Missing,
         string? ImageSize, string? TestData, string? TestLabels, double? ValSplit, string Model, string? Hidden, int Epochs, int BatchSize,
-        int TestBatchSize, double? Lr, string Optimizer, double Momentum, double? WeightDecay, string Loss, float? FocalGamma,
-        float LabelSmoothing,
+        int TestBatchSize, double? Lr, string Optimizer, double Momentum, bool MomentumGiven, double? WeightDecay, string Loss,
+        float? FocalGamma, float LabelSmoothing,
         string ClassWeights, string PosWeight, string Schedule, double Gamma, int Warmup, double? ClipGradNorm, int? Patience,
         long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches,
         bool Overwrite);
@@ -198,13 +203,12 @@ internal static class TrainCommand
         // robustness (issue 13): every numeric option checked up front; a bad one is exit code 2 (TrainArguments.cs).
         TrainArguments.Validate(s.Epochs, s.BatchSize, s.TestBatchSize, s.LimitBatches, s.Threads, s.Lr, s.Momentum, s.WeightDecay,
             s.LabelSmoothing);
-        if (s.FocalGamma is float fg && (s.Loss != "focal" || !(fg >= 0f) || !float.IsFinite(fg)) || s.Loss == "focal"
-            && s.LabelSmoothing != 0f)
-        {
-            err.WriteLine("error: --gamma (a finite number >= 0) applies to --loss focal only, and focal loss takes no --label-smoothing.");
-            return ExitNoData;
-        }
+        TrainArguments.ValidateLoss(s.Loss, s.FocalGamma, s.LabelSmoothing);
         TrainArguments.ValidateRun(s.ValSplit, s.Patience, s.Warmup, s.ClipGradNorm, s.Gamma);
+        // Read only with --test-data: without it, a split of --data is the test set, and the labels would be ignored.
+        if (s.TestLabels is not null && s.TestData is null)
+            throw new ArgumentException("--test-labels names the labels of a .npy --test-data; pass --test-data too, or leave out " +
+                "--test-labels.");
         string dataPath = s.Data ?? DataSource.DefaultDirectory;
         bool idx = DataSource.IsIdx(dataPath);
         if (idx && DataSource.Missing(dataPath) is not null)
@@ -244,6 +248,13 @@ internal static class TrainCommand
             err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume!, saved, spec.Model, ModelCatalog.Names)));
             return ExitCodes.BadInput;
         }
+        // Before loading, whose text lists every state key the other optimizer lacks.
+        if (savedMetadata is not null && savedMetadata.TryGetValue("setting.optimizer", out var savedOptimizer)
+            && savedOptimizer != s.Optimizer)
+        {
+            err.WriteLine("error: " + CliHost.Clean(TrainArguments.ResumeMismatch(s.Resume!, "--optimizer", savedOptimizer, s.Optimizer)));
+            return ExitCodes.BadInput;
+        }
         // In the data's terms (a column, the classes), before loading would say "size mismatch for fc1.weight"; and a table whose
         // columns come in another order loads without error but would feed each weight another feature.
         if (savedMetadata is not null && SavedSpec(savedMetadata) is { } savedSpec
@@ -254,7 +265,9 @@ internal static class TrainCommand
         }
         var classNames = spec.ClassNames;
 
-        string outDir = s.Out ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        // --resume of a run's checkpoint without --out continues that run's folder (its metrics.csv goes on), as the interrupt hint
+        // "--resume … (and the same options)" implies; a new run gets a fresh runs/<timestamp>.
+        string outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null) ?? RunDirectory.DefaultOut(DateTime.Now);
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
@@ -290,6 +303,11 @@ internal static class TrainCommand
                 $"{(spec.MultiLabel ? "bce-with-logits" : "cross-entropy")}.");
             return ExitNoData;
         }
+        if (LossOptionMismatch(s, spec.MultiLabel, dataPath) is { } lossOption)
+        {
+            err.WriteLine("error: " + CliHost.Clean(lossOption));
+            return ExitNoData;
+        }
         // Class weights: data-parallel ranks weight their shares of the mean by them.
         var (criterion, lossLabel, weight) = Criterion(s, prep, lossName);
 
@@ -307,16 +325,23 @@ internal static class TrainCommand
         });
         dp?.Attach(trainer, module, weight);
         trainer.Warning = m => err.WriteLine("Warning: " + m);
+        Dictionary<string, string> resumedMetadata = [];
         if (s.Resume is not null)
         {
             try
             {
-                trainer.Resume(s.Resume);
+                resumedMetadata = trainer.Resume(s.Resume);
             }
             catch (Exception e) when (e is InvalidDataException or InvalidOperationException or NotSupportedException)
             {
                 err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {e.Message}"));
                 return ExitCodes.BadInput; // robustness (issue 13)
+            }
+            // The optimizer's settings come from the checkpoint: an --lr, --weight-decay or --momentum that differs would be ignored.
+            if (IgnoredOnResume(s, opt, resumedMetadata) is { } ignored)
+            {
+                err.WriteLine("error: " + CliHost.Clean(ignored));
+                return ExitCodes.BadInput;
             }
             if (trainer.StartEpoch > s.Epochs)
             {
@@ -335,7 +360,9 @@ internal static class TrainCommand
 
         // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
         // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
-        if (writes) RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite);
+        bool createdFolder = !Directory.Exists(outDir);
+        if (writes && RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite) is { Count: > 0 } removed)
+            Console.WriteLine($"Removed the files of a run in '{outDir}' that finished no epoch ({string.Join(", ", removed)}).");
         if (prep.HeldOut is { } heldOut && writes) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
         var ci = CultureInfo.InvariantCulture;
@@ -349,8 +376,8 @@ internal static class TrainCommand
         if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
         string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
         string classes = spec.MultiLabel ? $"{spec.NumClasses} labels" : $"{spec.NumClasses} classes";
-        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} of {classes} ({perEpoch} batches of {globalBatch} per " +
-            $"epoch{ranks}), " +
+        Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} of {classes} ({perEpoch} " +
+            $"batch{(perEpoch == 1 ? "" : "es")} of {globalBatch} per epoch{ranks}), " +
             $"testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} " +
             "thread(s).");
         if (!spec.MultiLabel && s.ClassWeights == "none" && ImbalanceNote(spec.ClassNames, prep.TrainCounts) is { } imbalance)
@@ -370,8 +397,8 @@ internal static class TrainCommand
             : s.Resume is not null
                 ? $"error: interrupted before the first epoch finished; '{s.Resume}' is as it was: continue with --resume {s.Resume} " +
                     "(and the same options)."
-                : "error: interrupted before the first epoch finished; no checkpoint was written (pass --overwrite to start again in " +
-                    "this --out).");
+                : "error: interrupted before the first epoch finished; no checkpoint was written (the same command starts the run " +
+                    "again).");
         using var onInterrupt = writes ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
         using var onTerminate = writes ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         try
@@ -385,8 +412,13 @@ internal static class TrainCommand
         }
         catch (TrainingDivergedException e)
         {
-            err.WriteLine("error: " + e.Message + (File.Exists(checkpointPath)
-                ? $" The last good checkpoint is kept: '{checkpointPath}'." : " No checkpoint was written."));
+            bool kept = File.Exists(checkpointPath);
+            // A new run that wrote no checkpoint leaves nothing (a header-only metrics.csv, split.csv) that would block its rerun.
+            if (!kept && writes && s.Resume is null) RunDirectory.RemoveUnfinishedRun(outDir, createdFolder);
+            err.WriteLine("error: " + e.Message + (kept
+                ? $" The last good checkpoint is kept: '{checkpointPath}'."
+                : s.Resume is null ? $" No checkpoint was written, and nothing of this run is left in '{outDir}'."
+                : " No checkpoint was written."));
             code = ExitDiverged;
         }
 
@@ -396,6 +428,42 @@ internal static class TrainCommand
             Console.WriteLine($"Best held-out loss at epoch {trainer.BestEpoch}: {bestPath}");
         PrintWritten(outDir, s.Patience is not null, prep.HeldOut is not null);
         return code;
+    }
+
+    /// <summary>
+    /// The refusal of an optimizer option that a resumed run would ignore, since its optimizer settings come from the checkpoint: an
+    /// <c>--lr</c>, <c>--weight-decay</c> or <c>--momentum</c> given with a value other than the checkpoint's; null when none.
+    /// </summary>
+    private static string? IgnoredOnResume(Settings s, Optimizer opt, IReadOnlyDictionary<string, string> metadata)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var group = opt.ParamGroups[0];
+        // A scheduled run's group holds the scheduled rate of its last batch; its --lr is the base rate it saved.
+        double savedLr = metadata.TryGetValue("base_lr.0", out var b) && double.TryParse(b, NumberStyles.Float, ci, out double baseLr)
+            ? baseLr : group.Lr;
+        string Mismatch(string option, double saved, double given) =>
+            TrainArguments.ResumeMismatch(s.Resume!, option, saved.ToString("R", ci), given.ToString("R", ci));
+        if (s.Lr is double lr && lr != savedLr) return Mismatch("--lr", savedLr, lr);
+        if (s.WeightDecay is double wd && wd != group.WeightDecay) return Mismatch("--weight-decay", group.WeightDecay, wd);
+        if (s.MomentumGiven && opt is Sgd && s.Momentum != group.Momentum) return Mismatch("--momentum", group.Momentum, s.Momentum);
+        return null;
+    }
+
+    /// <summary>
+    /// Why a loss option does not fit the data, or null: <c>--pos-weight</c> weighs BCEWithLogitsLoss's positives (multi-label only),
+    /// and <c>--class-weights</c> and <c>--label-smoothing</c> belong to the single-label losses; the other loss would ignore them.
+    /// </summary>
+    private static string? LossOptionMismatch(Settings s, bool multiLabel, string dataPath)
+    {
+        if (!multiLabel && s.PosWeight != "none")
+            return $"--pos-weight weighs each label's positives in multi-label data (BCEWithLogitsLoss), and '{dataPath}' is " +
+                "single-label; --class-weights inverse-frequency weighs its classes.";
+        if (multiLabel && s.ClassWeights != "none")
+            return $"--class-weights applies to single-label data, and '{dataPath}' is multi-label; --pos-weight auto weighs each " +
+                "label's positives.";
+        if (multiLabel && s.LabelSmoothing != 0f)
+            return $"--label-smoothing applies to cross-entropy, and '{dataPath}' is multi-label (BCEWithLogitsLoss, which has none).";
+        return null;
     }
 
     /// <summary>The loss function, its label in the settings, and the class weights it uses (null: none).</summary>
@@ -462,13 +530,11 @@ internal static class TrainCommand
     /// <summary>Lists the files this run wrote (or kept) in <paramref name="outDir"/>.</summary>
     private static void PrintWritten(string outDir, bool keepsBest, bool split)
     {
+        var written = RunDirectory.RunFiles.Select(name => (name, path: Path.Combine(outDir, name)))
+            .Where(f => File.Exists(f.path) && (f.name != "best.safetensors" || keepsBest) && (f.name != "split.csv" || split)).ToList();
+        if (written.Count == 0) return; // a run that stopped before writing anything, or whose files were removed
         Console.WriteLine("Wrote:");
-        foreach (var name in RunDirectory.RunFiles)
-        {
-            string p = Path.Combine(outDir, name);
-            if (File.Exists(p) && (name != "best.safetensors" || keepsBest) && (name != "split.csv" || split))
-                Console.WriteLine("  " + p);
-        }
+        foreach (var (_, path) in written) Console.WriteLine("  " + path);
     }
 
     /// <summary>An IDX folder: the tutorial's pipeline, its t10k files as the test set (or a stratified split with --val-split).</summary>
@@ -495,7 +561,7 @@ internal static class TrainCommand
         string model = s.Model == "auto" ? "cnn" : s.Model;
         var spec = ModelCatalog.LegacySpec(model, ClassNames.ForDataset(Path.GetFullPath(dir))) with
         {
-            Hidden = model == "mlp" ? Hidden(s) : [],
+            Hidden = Hidden(s, model),
         };
         return new Prepared(trainSet, testSet, spec, counts, Path.GetFullPath(dir), IsIdx: true, note, train.Count, heldOut);
     }
@@ -569,8 +635,8 @@ internal static class TrainCommand
         var options = new DataOptions
         {
             Target = s.Target,
-            Features = DataSource.List(s.Features),
-            MultiLabel = DataSource.List(s.MultiLabel),
+            Features = DataSource.Columns(s.Features, "--features"),
+            MultiLabel = DataSource.Columns(s.MultiLabel, "--multi-label"),
             ImputeMissing = s.Missing == "mean",
             Labels = s.Labels,
             ImageSize = DataSource.ParseImageSize(s.ImageSize),
@@ -613,7 +679,7 @@ internal static class TrainCommand
             ClassNames = [.. all.ClassNames],
             Mean = new float[all.StatisticsCount],
             Std = Enumerable.Repeat(1f, all.StatisticsCount).ToArray(),
-            Hidden = model == "mlp" ? Hidden(s) : [],
+            Hidden = Hidden(s, model),
             MultiLabel = all.IsMultiLabel,
             FeatureNames = all.FeatureNames?.ToArray(),
             TargetColumn = kind == DataSourceKind.Csv && !all.IsMultiLabel ? CsvSource.TargetColumn(path, s.Target) : null,
@@ -626,6 +692,8 @@ internal static class TrainCommand
         string source;
         if (s.TestData is not null && s.ValSplit is null)
         {
+            if (s.TestLabels is null && DatasetFactory.Detect(s.TestData) == DataSourceKind.Npy)
+                throw new InvalidDataException($"'{s.TestData}' is a .npy features file: pass its labels with --test-labels labels.npy.");
             test = DatasetFactory.Load(s.TestData, options with
             {
                 Labels = s.TestLabels, Spec = provisional, MultiLabel = null, ClassesOwner = $"the classes of '{path}'",
@@ -666,10 +734,20 @@ internal static class TrainCommand
             ("--missing mean", s.Missing == "mean", DataSourceKind.Csv),
             ("--image-size", s.ImageSize is not null, DataSourceKind.ImageFolder));
 
-    private static int[] Hidden(Settings s)
+    /// <summary>The hidden layer sizes of an mlp (none for other models, which refuse <c>--hidden</c> rather than ignore it).</summary>
+    private static int[] Hidden(Settings s, string model)
     {
+        if (model != "mlp")
+            return s.Hidden is null ? [] : throw new ArgumentException($"--hidden sizes an mlp's hidden layers; --model {model} has none " +
+                "(pass --model mlp, or leave out --hidden).");
         if (s.Hidden is null) return [.. ModelCatalog.DefaultHidden];
-        var parts = DataSource.List(s.Hidden)!;
+        if (s.Hidden.Trim().Length == 0)
+            throw new InvalidDataException("--hidden is empty; give layer sizes such as 128,64 (or --model linear for no hidden layer).");
+        // Not DataSource.List, which drops empty items: "4,,4" is a typo, not two layers.
+        var parts = s.Hidden.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Any(p => p.Length == 0))
+            throw new InvalidDataException($"--hidden '{s.Hidden}' has an empty layer size; separate the sizes with single commas, such " +
+                "as 128,64.");
         var sizes = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
@@ -705,9 +783,9 @@ internal static class TrainCommand
         if (r.MultiLabel)
         {
             Console.WriteLine(string.Create(ci,
-                $"Test subset accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean BCE {r.MeanCrossEntropy:F4}, macro-F1 " +
-                $"{r.MacroF1:F4}"));
-            PrintPerClass(r, names, "label");
+                $"Test subset accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean BCE {r.MeanCrossEntropy:F4}"));
+            PrintPerClass(r, names, "label"); // ends with the macro-F1
+
             return;
         }
         Console.WriteLine(string.Create(ci,

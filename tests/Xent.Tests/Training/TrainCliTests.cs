@@ -114,8 +114,12 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
         Assert.True(first.ExitCode == 0, first.Stderr);
         string checkpoint = Path.Combine(dir, "checkpoint.safetensors");
 
-        // On resume the optimizer state (lr 0.02) wins over --lr: the saved settings must say what was used.
-        var second = CliRunner.Run([.. args, "--epochs", "2", "--lr", "0.5", "--resume", checkpoint]);
+        // On resume the optimizer state (lr 0.02) is used: another --lr is refused rather than ignored (QA s14 #10), and without one
+        // the saved settings must say what was used.
+        var ignored = CliRunner.Run([.. args, "--epochs", "2", "--lr", "0.5", "--resume", checkpoint]);
+        Assert.Equal(2, ignored.ExitCode);
+        Assert.Contains("was trained with --lr 0.02, not 0.5", ignored.Stderr, StringComparison.Ordinal);
+        var second = CliRunner.Run([.. args, "--epochs", "2", "--resume", checkpoint]);
         Assert.True(second.ExitCode == 0, second.Stderr);
         Assert.Equal("0.02", Checkpoint.Load(checkpoint).Metadata["setting.lr"]);
 
@@ -142,14 +146,17 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
         Directory.CreateDirectory(dir);
         string ckpt = Path.Combine(dir, "checkpoint.safetensors");
         // The 2-epoch run's checkpoint, resumed with a learning rate of 1e38 (the optimizer state stores it as the
-        // double's bits; on resume it wins over --lr): epoch 3 diverges, and epoch 2's checkpoint must survive it.
+        // double's bits, and a resume takes it from there; --lr must agree): epoch 3 diverges, and epoch 2's checkpoint must survive it.
         var file = SafeTensors.Read(Path.Combine(run.Out, "checkpoint.safetensors"));
         var tensors = file.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
         tensors["optimizer.param_groups.0.lr"] = new NpyArray(new long[] { BitConverter.DoubleToInt64Bits(1e38) });
         SafeTensors.Write(ckpt, tensors, file.Metadata);
         var before = File.ReadAllBytes(ckpt);
 
-        var r = run.Train(dir, "--epochs", "3", "--resume", ckpt);
+        var common = TrainedRunFixture.Common;
+        int lr = Array.IndexOf(common, "--lr");
+        string[] options = [.. common[..lr], .. common[(lr + 2)..], "--lr", "1e38"];
+        var r = CliRunner.Run(["train", "--data", run.Data, "--out", dir, .. options, "--epochs", "3", "--resume", ckpt]);
         Assert.Equal(3, r.ExitCode);
         Assert.Matches(new Regex(@"loss became (NaN|infinite) at epoch 3, batch \d+"), r.Stderr);
         Assert.Contains("The last good checkpoint is kept", r.Stderr);

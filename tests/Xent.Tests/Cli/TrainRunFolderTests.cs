@@ -1,0 +1,233 @@
+using System.Globalization;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// QA s14's findings on <c>xent train</c>'s run folder and options: the default <c>--out</c> does not collide, a run that ends
+/// without a checkpoint leaves nothing that blocks its rerun (and no hint names a checkpoint that is not there), <c>--resume</c>
+/// without <c>--out</c> continues the checkpoint's own folder, options a run would ignore are refused, and the start and end
+/// lines read right. Tiny CSV files, one or two epochs; the default <c>--out</c> (relative to the working folder) needs a process.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class TrainRunFolderTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>30 rows of numeric a, b and a label x/y/z that a follows.</summary>
+    private string Csv()
+    {
+        string path = _dir.File("data.csv");
+        if (!File.Exists(path))
+            File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 30).Select(i =>
+                string.Create(CultureInfo.InvariantCulture, $"{i % 3 + 0.1 * (i % 7)},{i % 5},{"xyz"[i % 3]}"))]);
+        return path;
+    }
+
+    /// <summary>40 rows of numeric a, b and two 0/1 label columns p, q.</summary>
+    private string MultiLabelCsv()
+    {
+        string path = _dir.File("multi.csv");
+        File.WriteAllLines(path, ["a,b,p,q", .. Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 7},{i % 2},{i / 2 % 2}")]);
+        return path;
+    }
+
+    private static string[] Model => ["--batch-size", "8", "--model", "mlp", "--hidden", "8"];
+
+    private static string[] Quick => ["--epochs", "1", .. Model];
+
+    private static string[] Metrics(string dir) =>
+        File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Select(l => string.Join(',', l.Split(',')[..5])).ToArray(); // no seconds
+
+    private static Dictionary<string, string> Snapshot(string dir) =>
+        Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(File.ReadAllBytes(f)));
+
+    [Fact]
+    public void TheDefaultOutTakesASuffixWhenItsTimestampFolderIsTaken()
+    {
+        string work = _dir.File("work");
+        // Another run holds the folder of every second this run may start in, as when a loop starts two runs in one second.
+        var now = DateTime.Now;
+        var taken = Enumerable.Range(0, 60).Select(s => Path.Combine(work, "runs",
+            now.AddSeconds(s).ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))).ToList();
+        foreach (string dir in taken)
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "metrics.csv"), "epoch,batch,train_loss,test_loss,test_accuracy,seconds\n1,1,1,1,1,1\n");
+        }
+        var r = CliRunner.Run(["train", "--data", Csv(), .. Quick], work);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string[] created = Directory.GetDirectories(Path.Combine(work, "runs")).Except(taken).ToArray();
+        string only = Assert.Single(created);
+        Assert.Matches(@"[/\\]\d{8}-\d{6}-2\z", only);
+        Assert.True(File.Exists(Path.Combine(only, "checkpoint.safetensors")));
+        Assert.All(taken, dir => Assert.Equal(["metrics.csv"], Directory.GetFiles(dir).Select(Path.GetFileName)));
+    }
+
+    [Fact]
+    public void ARunThatDivergesBeforeItsFirstCheckpointLeavesNothingAndTheSameCommandRunsAgain()
+    {
+        string outDir = _dir.File("run");
+        string[] diverging = ["train", "--data", Csv(), "--out", outDir, .. Quick, "--lr", "1e38"];
+        var r = InProcessCli.Run(diverging);
+        CliAssert.OneLineError(r, 3, $"No checkpoint was written, and nothing of this run is left in '{outDir}'.");
+        Assert.False(Directory.Exists(outDir), "the run created the folder, so it removes it");
+        Assert.DoesNotContain("Wrote:", r.Stdout, StringComparison.Ordinal);
+
+        // A folder that was there keeps what the run did not write.
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(Path.Combine(outDir, "notes.txt"), "mine");
+        CliAssert.OneLineError(InProcessCli.Run(diverging), 3, "No checkpoint was written");
+        Assert.Equal(["notes.txt"], Directory.GetFiles(outDir).Select(Path.GetFileName));
+
+        var again = InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Quick]);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.True(File.Exists(Path.Combine(outDir, "checkpoint.safetensors")));
+    }
+
+    [Fact]
+    public void WhatARunLeavesBeforeItsFirstEpochEndsDoesNotBlockARunAndNoHintNamesAMissingCheckpoint()
+    {
+        // Killed before its first epoch ended: a header-only metrics.csv and a split.csv, no checkpoint.
+        string left = _dir.File("left");
+        Directory.CreateDirectory(left);
+        File.WriteAllText(Path.Combine(left, "metrics.csv"), "epoch,batch,train_loss,test_loss,test_accuracy,seconds\n");
+        File.WriteAllText(Path.Combine(left, "split.csv"), "index,set\n");
+        var r = InProcessCli.Run(["train", "--data", Csv(), "--out", left, .. Quick]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"Removed the files of a run in '{left}' that finished no epoch (metrics.csv, split.csv).", r.Stdout,
+            StringComparison.Ordinal);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(left, "metrics.csv")).Length); // the header and this run's epoch
+
+        // A report without a checkpoint is a run's result: refused, and --resume is not suggested, since there is nothing to resume.
+        string report = _dir.File("report-only");
+        Directory.CreateDirectory(report);
+        File.WriteAllText(Path.Combine(report, "report.html"), "<html>results</html>");
+        var refused = InProcessCli.Run(["train", "--data", Csv(), "--out", report, .. Quick]);
+        CliAssert.OneLineError(refused, 2,
+            $"error: --out '{report}' already holds a run (report.html); pass --overwrite to replace it, or another --out.");
+        Assert.Equal(["report.html"], Directory.GetFiles(report).Select(Path.GetFileName));
+
+        // With a checkpoint, the hint names it.
+        var full = InProcessCli.Run(["train", "--data", Csv(), "--out", left, .. Quick]);
+        CliAssert.OneLineError(full, 2, $"pass --resume {Path.Combine(left, "checkpoint.safetensors")} to continue it");
+    }
+
+    [Fact]
+    public void ResumeWithoutOutContinuesTheCheckpointsFolderAsAnUninterruptedRunDoes()
+    {
+        string work = _dir.File("work");
+        Directory.CreateDirectory(work);
+        string[] options = ["--data", Csv(), .. Model];
+        var first = CliRunner.Run(["train", .. options, "--epochs", "1"], work);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        string run = Assert.Single(Directory.GetDirectories(Path.Combine(work, "runs")));
+        string checkpoint = Path.Combine("runs", Path.GetFileName(run), "checkpoint.safetensors"); // as the interrupt hint names it
+
+        var resumed = CliRunner.Run(["train", .. options, "--epochs", "2", "--resume", checkpoint], work);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal([run], Directory.GetDirectories(Path.Combine(work, "runs")));
+
+        string whole = _dir.File("whole");
+        var uninterrupted = CliRunner.Run(["train", .. options, "--epochs", "2", "--out", whole], work);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Stderr);
+        Assert.Equal(3, Metrics(whole).Length);
+        Assert.Equal(Metrics(whole), Metrics(run));
+    }
+
+    [Fact]
+    public void ResumeRefusesAnOptimizerOptionItWouldIgnore()
+    {
+        string outDir = _dir.File("sgd");
+        string[] sgd = ["--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.5"];
+        Assert.Equal(0, InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Quick, .. sgd]).ExitCode);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        var before = Snapshot(outDir);
+        CliResult Resume(params string[] extra) =>
+            InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Model, "--epochs", "2", "--resume", ckpt, .. extra]);
+
+        string keeps = "; a resumed run keeps the checkpoint's optimizer and its settings: pass ";
+        CliAssert.OneLineError(Resume("--optimizer", "sgd", "--lr", "0.1"), 2,
+            $"checkpoint '{ckpt}' was trained with --lr 0.05, not 0.1{keeps}--lr 0.05");
+        CliAssert.OneLineError(Resume("--optimizer", "sgd", "--momentum", "0.9"), 2, $"--momentum 0.5, not 0.9{keeps}--momentum 0.5");
+        CliAssert.OneLineError(Resume("--optimizer", "sgd", "--weight-decay", "0.1"), 2, $"--weight-decay 0, not 0.1{keeps}");
+        CliAssert.OneLineError(Resume(), 2, $"--optimizer sgd, not adam{keeps}--optimizer sgd");
+        Assert.Equal(before, Snapshot(outDir));
+
+        // The same options (as the interrupt hint says), or none of the optimizer's settings, resume.
+        var same = Resume(sgd);
+        Assert.True(same.ExitCode == 0, same.Stderr);
+        var settingsFromCheckpoint = InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Model, "--epochs", "3",
+            "--resume", ckpt, "--optimizer", "sgd"]);
+        Assert.True(settingsFromCheckpoint.ExitCode == 0, settingsFromCheckpoint.Stderr);
+        Assert.Contains("sgd lr 0.05,", settingsFromCheckpoint.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--loss focal --gamma -1", "error: --gamma must be a finite number >= 0, got -1.")]
+    [InlineData("--loss focal --gamma NaN", "error: --gamma must be a finite number >= 0, got NaN.")]
+    [InlineData("--gamma 1", "error: --gamma is the focal loss's focusing exponent and applies to --loss focal only; pass --loss focal")]
+    [InlineData("--loss cross-entropy --gamma 1", "applies to --loss focal only, not --loss cross-entropy.")]
+    [InlineData("--loss focal --label-smoothing 0.1", "error: --label-smoothing applies to cross-entropy; the focal loss has no label")]
+    [InlineData("--test-labels y.npy", "error: --test-labels names the labels of a .npy --test-data; pass --test-data too")]
+    [InlineData("--pos-weight auto", "error: --pos-weight weighs each label's positives in multi-label data (BCEWithLogitsLoss), and")]
+    [InlineData("--hidden 4,,4", "error: --hidden '4,,4' has an empty layer size")]
+    [InlineData("--hidden 4,", "error: --hidden '4,' has an empty layer size")]
+    [InlineData("--model linear --hidden 4", "error: --hidden sizes an mlp's hidden layers; --model linear has none")]
+    [InlineData("--features a,a", "error: --features names column 'a' 2 times; name each column once.")]
+    [InlineData("--features a,,b", "error: --features 'a,,b' has an empty column name")]
+    public void AnOptionTheRunWouldIgnoreOrMisreadIsRefused(string options, string expected)
+    {
+        string outDir = _dir.File("never");
+        var r = InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, "--epochs", "1", .. options.Split(' ')]);
+        CliAssert.OneLineError(r, 2, expected);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void ANpyTestDataWithoutTestLabelsNamesTestLabels()
+    {
+        string x = _dir.File("x.npy"), y = _dir.File("y.npy");
+        Xent.IO.Npy.Write(x, Enumerable.Range(0, 24).Select(i => (float)i).ToArray(), [12, 2]);
+        Xent.IO.Npy.Write(y, Enumerable.Range(0, 12).Select(i => (long)(i % 2)).ToArray(), [12]);
+        var r = InProcessCli.Run("train", "--data", x, "--labels", y, "--test-data", x, "--out", _dir.File("never"), "--epochs", "1");
+        CliAssert.OneLineError(r, 2, $"error: '{x}' is a .npy features file: pass its labels with --test-labels labels.npy.");
+    }
+
+    [Theory]
+    [InlineData("--hidden", "error: --hidden is empty")]
+    [InlineData("--features", "error: --features is empty")]
+    public void AnEmptyListIsRefused(string option, string expected)
+    {
+        var r = InProcessCli.Run(["train", "--data", Csv(), "--out", _dir.File("never"), "--epochs", "1", option, ""]);
+        CliAssert.OneLineError(r, 2, expected);
+    }
+
+    [Theory]
+    [InlineData("--class-weights inverse-frequency", "error: --class-weights applies to single-label data, and")]
+    [InlineData("--label-smoothing 0.1", "error: --label-smoothing applies to cross-entropy, and")]
+    [InlineData("--multi-label p,p", "error: --multi-label names column 'p' 2 times")]
+    public void AMultiLabelRunRefusesWhatOnlySingleLabelLossesRead(string options, string expected)
+    {
+        string[] args = ["train", "--data", MultiLabelCsv(), "--out", _dir.File("never"), "--epochs", "1", .. options.Split(' ')];
+        if (!args.Contains("--multi-label")) args = [.. args, "--multi-label", "p,q"];
+        CliAssert.OneLineError(InProcessCli.Run(args), 2, expected);
+    }
+
+    [Fact]
+    public void TheStartLineCountsOneBatchInTheSingularAndMultiLabelPrintsTheMacroF1Once()
+    {
+        var r = InProcessCli.Run("train", "--data", MultiLabelCsv(), "--multi-label", "p,q", "--out", _dir.File("ml"), "--epochs", "1");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("(1 batch of 64 per epoch)", r.Stdout, StringComparison.Ordinal);
+        Assert.Single(r.Stdout.Split('\n'), l => l.Contains("macro-f1", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("Test subset accuracy: ", r.Stdout, StringComparison.Ordinal);
+
+        var plural = InProcessCli.Run(["train", "--data", Csv(), "--out", _dir.File("plural"), .. Quick]);
+        Assert.Contains("(4 batches of 8 per epoch)", plural.Stdout, StringComparison.Ordinal); // 27 training rows
+    }
+}
