@@ -57,8 +57,7 @@ public static class NpySource
 
         if (options.Labels is null)
         {
-            if (!options.LabelsOptional) throw new InvalidDataException($"'{featuresPath}' needs its labels: pass the labels .npy " +
-                "(--labels, or --test-labels for a --test-data file).");
+            if (!options.LabelsOptional) throw new InvalidDataException($"'{featuresPath}' needs its labels: pass --labels labels.npy.");
             if (spec is null) throw new InvalidDataException("unlabelled .npy features need a model spec.");
             return spec.MultiLabel ? Labels(new float[(long)n * spec.NumClasses], spec.ClassNames) : Classes(new long[n], spec.ClassNames);
         }

@@ -292,9 +292,10 @@ public class OwnDataCliTests
         // Before: .NET's "Could not find file '…'", which did not say what the file was for.
         OneError(CliRunner.Run("train", "--data", x, "--labels", dir.File("nope.npy"), "--epochs", "1", "--out", dir.File("o1")),
             $"the labels file '{dir.File("nope.npy")}' does not exist.");
-        // A .npy --test-data without labels: the message names both options (it named --labels only).
-        OneError(CliRunner.Run("train", "--data", x, "--labels", y, "--test-data", x, "--epochs", "1", "--out", dir.File("o2")),
-            $"'{x}' needs its labels: pass the labels .npy (--labels, or --test-labels for a --test-data file).");
+        // eval of a .npy without labels names --labels (train's --test-data names --test-labels: TrainRunFolderTests).
+        Assert.Equal(0, CliRunner.Run("train", "--data", x, "--labels", y, "--epochs", "1", "--out", dir.File("o2")).ExitCode);
+        OneError(CliRunner.Run("eval", "--checkpoint", Path.Combine(dir.File("o2"), "checkpoint.safetensors"), "--data", x),
+            $"'{x}' needs its labels: pass --labels labels.npy.");
     }
 
     [Fact]
