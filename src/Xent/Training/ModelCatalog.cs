@@ -18,6 +18,21 @@ public static class ModelCatalog
     public const int MaxCnnFlatSize = 64 * 32 * 32;
 
     /// <summary>
+    /// Throws unless the cnn model takes <paramref name="height"/> × <paramref name="width"/> images: at least 6x6, and small
+    /// enough that fc1 has at most <see cref="MaxCnnFlatSize"/> inputs. The CLI checks a requested --image-size with it before
+    /// decoding any image.
+    /// </summary>
+    /// <exception cref="ArgumentException">The images are too small or too large.</exception>
+    internal static void CheckCnnImageSize(int height, int width)
+    {
+        if (height < 6 || width < 6) throw new ArgumentException($"the cnn model needs images of at least 6x6, got {width}x{height}.");
+        long flat = 64L * ((height - 4) / 2) * ((width - 4) / 2); // MnistCnn.FlatSize, without its overflow check
+        if (flat > MaxCnnFlatSize)
+            throw new ArgumentException($"{width}x{height} images would give the cnn model a fc1 layer of {flat} inputs; resize them " +
+                "to at most 68x68 with --image-size.");
+    }
+
+    /// <summary>
     /// Builds model <paramref name="name"/> for 1×28×28 images and 10 classes with initial weights drawn from <paramref name="generator"/>.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown name.</exception>
@@ -45,10 +60,7 @@ public static class ModelCatalog
                 if (spec.InputKind != ModelSpec.ImageInput)
                     throw new ArgumentException("the cnn model takes images (C, H, W); use --model mlp or linear for feature vectors.");
                 int c = spec.InputShape[0], h = spec.InputShape[1], w = spec.InputShape[2];
-                if (h < 6 || w < 6) throw new ArgumentException($"the cnn model needs images of at least 6x6, got {w}x{h}.");
-                if (MnistCnn.FlatSize(h, w) > MaxCnnFlatSize)
-                    throw new ArgumentException($"{w}x{h} images would give the cnn model a fc1 layer of {MnistCnn.FlatSize(h, w)} " +
-                        "inputs; resize them to at most 68x68 with --image-size.");
+                CheckCnnImageSize(h, w);
                 return new MnistCnn(c, h, w, spec.NumClasses, generator);
             case "linear":
                 return new LinearClassifier(inputSize, spec.NumClasses, generator);

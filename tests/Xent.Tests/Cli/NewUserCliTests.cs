@@ -543,9 +543,28 @@ public sealed class NewUserCliTests : IDisposable
         string dir = _dir.File("photos");
         Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 3);
         int images = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count();
-        var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "100000");
+        var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "100000",
+            "--model", "mlp");
         // Before: ImageSharp's allocation limit in the first resize, reported as an internal error (exit 1).
         CliAssert.OneLineError(r, 2, $"{images} images of 1x100000x100000 are {images * 10_000_000_000L} values, more than the");
         Assert.False(Directory.Exists(_dir.File("run")));
+    }
+
+    [Fact]
+    public void AnImageSizeTheCnnCannotTakeIsRefusedBeforeReading()
+    {
+        string dir = _dir.File("photos");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 3);
+        // fc1 of the cnn on 100x100 images: 64 channels of ((100 - 4) / 2)^2 positions.
+        int fc1 = 64 * 48 * 48;
+        var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "100");
+        CliAssert.OneLineError(r, 2, $"100x100 images would give the cnn model a fc1 layer of {fc1} inputs; resize them to at most 68x68");
+        // A size whose fc1 would overflow an int is refused the same way.
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--image-size", "100000"), 2,
+            "100000x100000 images would give the cnn model a fc1 layer of 159987200256 inputs");
+        Assert.DoesNotContain("Reading", r.Stdout, StringComparison.Ordinal); // before: every image decoded at 100x100 first
+        // An mlp takes them.
+        Assert.Equal(0, InProcessCli.Run("train", "--data", dir, "--out", _dir.File("mlp"), "--epochs", "1", "--image-size", "100",
+            "--model", "mlp").ExitCode);
     }
 }
