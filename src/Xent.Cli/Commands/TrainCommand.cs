@@ -721,7 +721,17 @@ internal static class TrainCommand
         var counts = train.ClassCounts();
         if (!all.IsMultiLabel && counts.Count(n => n > 0) < 2)
             throw new InvalidDataException("the training split holds a single class; a classifier needs at least two.");
-        var (mean, std) = train.ComputeStandardization();
+        var (mean, std) = train.ComputeStandardization(out int[] unobserved);
+        if (unobserved.Length > 0)
+        {
+            // A column that is missing in every training row (all NaN, or all empty with --missing mean) is a constant.
+            bool one = unobserved.Length == 1;
+            string names = string.Join(", ", unobserved.Take(5).Select(j => provisional.FeatureNames?[j] ?? $"#{j}"))
+                + (unobserved.Length > 5 ? ", …" : "");
+            Console.Error.WriteLine(CliHost.Clean($"Warning: {(one ? "feature" : "features")} {names} of '{path}' " +
+                $"{(one ? "has" : "have")} no value in the training split (every one missing), so the model cannot learn from " +
+                $"{(one ? "it" : "them")}."));
+        }
         var spec = provisional with { Mean = mean, Std = std };
         return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
             IsIdx: false, note, all.Count, heldOut);

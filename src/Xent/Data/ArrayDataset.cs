@@ -245,7 +245,13 @@ public sealed class ArrayDataset : IDataset
     /// population std (ddof 0, as scikit-learn's StandardScaler), 1 where it is 0 (a constant input is left centred).
     /// Missing values count as the mean (the variance of the mean-imputed values). A column with no value at all gets mean 0.
     /// </summary>
-    public (float[] Mean, float[] Std) ComputeStandardization()
+    public (float[] Mean, float[] Std) ComputeStandardization() => ComputeStandardization(out _);
+
+    /// <summary>
+    /// <see cref="ComputeStandardization()"/>, and the statistics (features or channels) with no value at all in this view (every
+    /// one missing), which carry no information: the CLI warns about them.
+    /// </summary>
+    internal (float[] Mean, float[] Std) ComputeStandardization(out int[] unobserved)
     {
         int stats = StatisticsCount, plane = _sampleSize / stats;
         var sum = new double[stats];
@@ -265,6 +271,7 @@ public sealed class ArrayDataset : IDataset
         }
         var mean = new double[stats];
         for (int s = 0; s < stats; s++) mean[s] = n[s] == 0 ? 0 : sum[s] / n[s];
+        unobserved = Enumerable.Range(0, stats).Where(s => n[s] == 0).ToArray();
         var sq = new double[stats];
         for (int i = 0; i < Count; i++)
         {

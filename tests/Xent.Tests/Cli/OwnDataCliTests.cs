@@ -312,6 +312,27 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void AFeatureWithNoValueInTheTrainingSplitIsWarnedAbout()
+    {
+        using var dir = new TempDirectory();
+        // .npy: column 1 is NaN (missing) in every sample.
+        string x = dir.File("x.npy"), y = dir.File("y.npy");
+        Npy.Write(x, Enumerable.Range(0, 40).Select(i => i % 2 == 1 ? float.NaN : i).ToArray(), [20, 2]);
+        Npy.Write(y, Enumerable.Range(0, 20).Select(i => (long)(i % 2)).ToArray(), [20]);
+        var npy = CliRunner.Run("train", "--data", x, "--labels", y, "--epochs", "1", "--out", dir.File("o1"));
+        Assert.Equal(0, npy.ExitCode);
+        Assert.Contains($"Warning: feature #1 of '{x}' has no value in the training split (every one missing), so the model cannot " +
+            "learn from it.", npy.Stderr, StringComparison.Ordinal);
+        // CSV with --missing mean: column b is empty in every row; a has values, so it is not named.
+        string csv = dir.File("gaps.csv");
+        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 20).Select(i => $"{i},,{(i < 10 ? "x" : "y")}")]);
+        var table = CliRunner.Run("train", "--data", csv, "--missing", "mean", "--epochs", "1", "--out", dir.File("o2"));
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains($"Warning: feature b of '{csv}' has no value", table.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("feature a", table.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AGzFileThatIsNotGzipSaysSo()
     {
         using var dir = new TempDirectory();
