@@ -2,18 +2,20 @@ namespace Xent.Cli.Commands;
 
 /// <summary>
 /// Checks a path the user named for a command's output before any work starts: it must name a file, and never one of the
-/// command's own inputs, which writing it would destroy (an <c>export --out</c> equal to <c>--checkpoint</c> replaced the
-/// trained model with the ONNX file).
+/// command's own inputs, or a file inside a folder input, which writing it would destroy (an <c>export --out</c> equal to
+/// <c>--checkpoint</c> replaced the trained model with the ONNX file).
 /// </summary>
 internal static class OutputPaths
 {
-    /// <summary>Whether two paths name the same file: the same full path once symbolic links are followed.</summary>
-    public static bool SameFile(string a, string b) =>
-        string.Equals(Resolve(a), Resolve(b), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+    private static readonly StringComparison PathComparison =
+        OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+
+    /// <summary>Whether two paths name the same file: the same full path once every symbolic link in either is followed.</summary>
+    public static bool SameFile(string a, string b) => string.Equals(Resolve(a), Resolve(b), PathComparison);
 
     /// <summary>
-    /// The error (without <c>error:</c>) for an output path that is a folder or one of <paramref name="inputs"/>, or null when
-    /// it may be written.
+    /// The error (without <c>error:</c>) for an output path that is a folder, one of <paramref name="inputs"/>, or inside an input
+    /// that is a folder (image class folders, an IDX folder); null when it may be written.
     /// </summary>
     /// <param name="path">The output path.</param>
     /// <param name="option">Its option, for the message (<c>--out</c>).</param>
@@ -21,25 +23,51 @@ internal static class OutputPaths
     /// <param name="inputs">The command's input paths with their options; null ones are skipped.</param>
     public static string? Check(string path, string option, string example, params ReadOnlySpan<(string? Path, string Option)> inputs)
     {
-        if (string.IsNullOrWhiteSpace(path) || Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
+        if (string.IsNullOrWhiteSpace(path)) return $"{option} is empty; name a file such as {example}.";
+        if (Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
             return $"{option} '{path}' is a folder; name a file such as {example}.";
+        string output = Resolve(path);
         foreach (var (input, inputOption) in inputs)
-            if (input is not null && SameFile(path, input))
-                return $"{option} '{path}' is the {inputOption} file; writing it would destroy that input. Name another file such as " +
-                    $"{example}.";
+        {
+            if (input is null) continue;
+            string resolved = Resolve(input);
+            if (string.Equals(output, resolved, PathComparison))
+                return $"{option} '{path}' is the {inputOption} file; name another file such as {example}.";
+            if (Directory.Exists(resolved) && output.StartsWith(Path.TrimEndingDirectorySeparator(resolved) + Path.DirectorySeparatorChar,
+                    PathComparison))
+                return $"{option} '{path}' is inside the {inputOption} folder '{input}', whose files the command reads; name a file " +
+                    $"outside it, such as {example}.";
+        }
         return null;
     }
 
-    private static string Resolve(string path)
+    /// <summary>
+    /// The full path with every symbolic link along it followed (a link to a folder above the file as well as the file itself),
+    /// as realpath(3) gives for the parts that exist; the parts that do not exist yet are kept as written.
+    /// </summary>
+    private static string Resolve(string path, int depth = 0)
     {
         string full = Path.GetFullPath(path);
-        try
+        string root = Path.GetPathRoot(full) ?? "";
+        string current = root;
+        foreach (string part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
         {
-            return File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full;
+            current = Path.Combine(current, part);
+            try
+            {
+                FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+                // The target may itself lie below a link: resolve it from the root again (40 levels, as Linux allows).
+                if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                    current = depth < 40 ? Resolve(target.FullName, depth + 1) : Path.GetFullPath(target.FullName);
+            }
+            catch (IOException)
+            {
+                // A link loop or an unreadable link: compare the path as written from here on.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
         }
-        catch (IOException)
-        {
-            return full; // a link loop or an unreadable link: compare the path as given
-        }
+        return current;
     }
 }

@@ -56,6 +56,37 @@ public sealed class OutputPathsCliTests : IDisposable
     }
 
     [Fact]
+    public void ALinkToAFolderOnTheWayIsFollowed()
+    {
+        // Only a link in the last part of the path was followed: run-link/checkpoint.safetensors replaced the model.
+        var (csv, ckpt) = Trained();
+        string runLink = _dir.File("run-link"), dataDir = _dir.File("data"), dataLink = _dir.File("data-link");
+        Directory.CreateSymbolicLink(runLink, Path.GetDirectoryName(ckpt)!);
+        Directory.CreateDirectory(dataDir);
+        File.Copy(csv, Path.Combine(dataDir, "data.csv"));
+        Directory.CreateSymbolicLink(dataLink, "data"); // relative, as ln -s data data-link makes it
+        string viaRun = Path.Combine(runLink, "checkpoint.safetensors"), viaData = Path.Combine(dataLink, "data.csv");
+        Refused($"--out '{viaRun}' is the --checkpoint file", "export", "--checkpoint", ckpt, "--out", viaRun);
+        Refused($"--out '{viaData}' is the --input file", "predict", "--checkpoint", ckpt, "--input",
+            Path.Combine(dataDir, "data.csv"), "--out", viaData);
+    }
+
+    [Fact]
+    public void AFileInsideAFolderInputIsRefused()
+    {
+        string images = _dir.File("images");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(images, 3);
+        string outDir = _dir.File("run");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", images, "--out", outDir, "--epochs", "1", "--model", "linear").ExitCode);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        string image = Directory.EnumerateFiles(images, "*", SearchOption.AllDirectories).First();
+        Refused($"--out '{image}' is inside the --input folder '{images}', whose files the command reads",
+            "predict", "--checkpoint", ckpt, "--input", images, "--out", image);
+        Refused($"--report '{Path.Combine(images, "eval.html")}' is inside the --data folder",
+            "eval", "--checkpoint", ckpt, "--data", images, "--report", Path.Combine(images, "eval.html"));
+    }
+
+    [Fact]
     public void CalibrateRefusesTheDataButMayReplaceTheCheckpoint()
     {
         var (csv, ckpt) = Trained();
