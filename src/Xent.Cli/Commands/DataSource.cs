@@ -180,6 +180,9 @@ internal static class DataSource
         return names;
     }
 
+    /// <summary>The header line of <c>split.csv</c>.</summary>
+    public const string SplitHeader = "index,set";
+
     /// <summary>
     /// Writes <c>split.csv</c> (<c>index,set</c>: each source row and whether it trained or was held out), so other tools can use the same
     /// split.
@@ -188,7 +191,7 @@ internal static class DataSource
     {
         var held = heldOut.ToHashSet();
         using var w = new StreamWriter(path);
-        w.WriteLine("index,set");
+        w.WriteLine(SplitHeader);
         for (int i = 0; i < count; i++) w.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{i},{(held.Contains(i) ? "test" : "train")}"));
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Xent.Training;
 
 namespace Xent.Cli.Commands;
 
@@ -46,10 +47,17 @@ internal static partial class RunDirectory
     /// epoch (no checkpoint, no report, a <c>metrics.csv</c> without rows: a run that diverged, was killed or was interrupted
     /// before its first checkpoint) holds no run: its files are removed and the new run goes ahead.
     /// </summary>
+    /// <param name="outDir">The run's folder.</param>
+    /// <param name="resumeFrom">The checkpoint a resumed run continues, or null: only its own folder is continued in place; another
+    /// run's folder needs <paramref name="overwrite"/> as for a new run.</param>
+    /// <param name="overwrite">Whether a run already in the folder may be replaced.</param>
     /// <returns>The names of such files removed (empty when there were none).</returns>
     /// <exception cref="IOException"><paramref name="outDir"/> is a file, or holds a run that may not be replaced.</exception>
-    public static List<string> Prepare(string outDir, bool resume, bool overwrite)
+    public static List<string> Prepare(string outDir, string? resumeFrom, bool overwrite)
     {
+        // Resuming into the checkpoint's own folder continues that run; any other folder is a new place for it.
+        bool resume = resumeFrom is not null && Path.GetDirectoryName(Path.GetFullPath(resumeFrom)) is { } from
+            && OutputPaths.SameFile(outDir, from);
         if (File.Exists(outDir))
             throw new IOException($"--out '{outDir}' is a file; pass a folder (it is created if it does not exist).");
         var removed = new List<string>();
@@ -61,7 +69,8 @@ internal static partial class RunDirectory
             {
                 string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
                 // Only a checkpoint that is there can be resumed (a run killed before its first checkpoint has none).
-                string resumeHint = File.Exists(checkpoint) ? $"pass --resume {checkpoint} to continue it, " : "pass ";
+                string resumeHint = File.Exists(checkpoint) && resumeFrom is null
+                    ? $"pass --resume {checkpoint} to continue it, " : "pass ";
                 throw new IOException(
                     $"--out '{outDir}' already holds a run ({string.Join(", ", existing)}); {resumeHint}--overwrite to replace it, or " +
                     "another --out.");
@@ -88,13 +97,17 @@ internal static partial class RunDirectory
 
     /// <summary>
     /// Whether <paramref name="outDir"/> holds a run's results: a checkpoint, a report, or a <c>metrics.csv</c> with at least one
-    /// epoch's row. A header-only <c>metrics.csv</c> and a <c>split.csv</c> are what a run leaves before its first epoch ends.
+    /// epoch's row. A <c>metrics.csv</c> that is xent's header alone and a <c>split.csv</c> with xent's header are what a run leaves
+    /// before its first epoch ends.
     /// </summary>
     public static bool HoldsRun(string outDir)
     {
         if (RunFiles.Any(f => f is not ("metrics.csv" or "split.csv") && File.Exists(Path.Combine(outDir, f)))) return true;
-        string metrics = Path.Combine(outDir, "metrics.csv");
-        return File.Exists(metrics) && File.ReadLines(metrics).Skip(1).Any(l => l.Trim().Length > 0);
+        // Either file with other content than xent writes there (a user's own metrics.csv) is kept: the folder is refused.
+        string metrics = Path.Combine(outDir, "metrics.csv"), split = Path.Combine(outDir, "split.csv");
+        if (File.Exists(metrics) && !File.ReadLines(metrics).Where(l => l.Trim().Length > 0).SequenceEqual([MetricsCsvWriter.Header]))
+            return true;
+        return File.Exists(split) && File.ReadLines(split).FirstOrDefault() != DataSource.SplitHeader;
     }
 
     /// <summary>

@@ -109,7 +109,8 @@ internal static class TrainCommand
             { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
         var overwrite = new Option<bool>("--overwrite")
-            { Description = "Replace the run already in --out (its checkpoint, metrics.csv and report.html)" };
+            { Description = "Replace the run already in --out (its checkpoint.safetensors, best.safetensors, metrics.csv, " +
+                "report.html and split.csv); with --resume, needed only when --out is not the resumed checkpoint's own folder" };
 
         var command =
             new Command("train",
@@ -137,6 +138,7 @@ internal static class TrainCommand
             TestBatchSize: parse.GetValue(testBatchSize),
             Lr: parse.GetValue(lr),
             Optimizer: parse.GetValue(optimizer)!,
+            OptimizerGiven: parse.GetResult(optimizer) is { Implicit: false },
             Momentum: parse.GetValue(momentum),
             MomentumGiven: parse.GetResult(momentum) is { Implicit: false },
             WeightDecay: parse.GetValue(weightDecay),
@@ -161,8 +163,8 @@ internal static class TrainCommand
 
     private sealed record Settings(string? Data, string? Labels, string? Target, string? Features, string? MultiLabel, string Missing,
         string? ImageSize, string? TestData, string? TestLabels, double? ValSplit, string Model, string? Hidden, int Epochs, int BatchSize,
-        int TestBatchSize, double? Lr, string Optimizer, double Momentum, bool MomentumGiven, double? WeightDecay, string Loss,
-        float? FocalGamma, float LabelSmoothing,
+        int TestBatchSize, double? Lr, string Optimizer, bool OptimizerGiven, double Momentum, bool MomentumGiven, double? WeightDecay,
+        string Loss, float? FocalGamma, float LabelSmoothing,
         string ClassWeights, string PosWeight, string Schedule, double Gamma, int Warmup, double? ClipGradNorm, int? Patience,
         long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches,
         bool Overwrite);
@@ -248,8 +250,12 @@ internal static class TrainCommand
             err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume!, saved, spec.Model, ModelCatalog.Names)));
             return ExitCodes.BadInput;
         }
-        // Before loading, whose text lists every state key the other optimizer lacks.
+        // Before loading, whose text lists every state key the other optimizer lacks. Left out, the optimizer is the checkpoint's,
+        // as its other settings are.
         if (savedMetadata is not null && savedMetadata.TryGetValue("setting.optimizer", out var savedOptimizer)
+            && savedOptimizer != s.Optimizer && !s.OptimizerGiven && OptimizerCatalog.Names.Contains(savedOptimizer))
+            s = s with { Optimizer = savedOptimizer };
+        if (savedMetadata is not null && savedMetadata.TryGetValue("setting.optimizer", out savedOptimizer)
             && savedOptimizer != s.Optimizer)
         {
             err.WriteLine("error: " + CliHost.Clean(TrainArguments.ResumeMismatch(s.Resume!, "--optimizer", savedOptimizer, s.Optimizer)));
@@ -361,7 +367,7 @@ internal static class TrainCommand
         // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
         // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
         bool createdFolder = !Directory.Exists(outDir);
-        if (writes && RunDirectory.Prepare(outDir, resume: s.Resume is not null, s.Overwrite) is { Count: > 0 } removed)
+        if (writes && RunDirectory.Prepare(outDir, s.Resume, s.Overwrite) is { Count: > 0 } removed)
             Console.WriteLine($"Removed the files of a run in '{outDir}' that finished no epoch ({string.Join(", ", removed)}).");
         if (prep.HeldOut is { } heldOut && writes) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
@@ -418,7 +424,10 @@ internal static class TrainCommand
             err.WriteLine("error: " + e.Message + (kept
                 ? $" The last good checkpoint is kept: '{checkpointPath}'."
                 : s.Resume is null ? $" No checkpoint was written, and nothing of this run is left in '{outDir}'."
-                : " No checkpoint was written."));
+                : " No checkpoint was written.")
+                // The library's hint names --lr, which a resumed run refuses (it keeps the checkpoint's).
+                + (s.Resume is null ? "" : " A resumed run keeps the checkpoint's learning rate: for a lower --lr, start a new run " +
+                    "(without --resume)."));
             code = ExitDiverged;
         }
 

@@ -118,6 +118,47 @@ public sealed class TrainRunFolderTests : IDisposable
     }
 
     [Fact]
+    public void FilesThatXentDidNotWriteAreNeverTakenForAnUnfinishedRun()
+    {
+        // The user's own metrics.csv (another header, or a note) and a split.csv of other content: refused, nothing removed.
+        foreach (var (name, metrics, split) in new[]
+        {
+            ("own-header", "name,score\n", "index,set\n"),
+            ("notes", "my notes\n", null),
+            ("own-split", null, "id,fold\n1,train\n"),
+        })
+        {
+            string dir = _dir.File(name);
+            Directory.CreateDirectory(dir);
+            if (metrics is not null) File.WriteAllText(Path.Combine(dir, "metrics.csv"), metrics);
+            if (split is not null) File.WriteAllText(Path.Combine(dir, "split.csv"), split);
+            var before = Snapshot(dir);
+            var r = InProcessCli.Run(["train", "--data", Csv(), "--out", dir, .. Quick]);
+            CliAssert.OneLineError(r, 2, $"error: --out '{dir}' already holds a run (");
+            Assert.Equal(before, Snapshot(dir));
+        }
+    }
+
+    [Fact]
+    public void ResumeIntoAnotherRunsFolderNeedsOverwrite()
+    {
+        // --resume continues a run in its own folder; pointed by --out at another run's folder it used to replace that run.
+        string a = _dir.File("a"), b = _dir.File("b");
+        Assert.Equal(0, InProcessCli.Run(["train", "--data", Csv(), "--out", a, .. Quick]).ExitCode);
+        Assert.Equal(0, InProcessCli.Run(["train", "--data", Csv(), "--out", b, .. Quick, "--seed", "5"]).ExitCode);
+        var before = Snapshot(b);
+        string[] resume =
+            ["train", "--data", Csv(), "--out", b, .. Model, "--epochs", "2", "--resume", Path.Combine(a, "checkpoint.safetensors")];
+        CliAssert.OneLineError(InProcessCli.Run(resume), 2,
+            $"error: --out '{b}' already holds a run (checkpoint.safetensors, metrics.csv, report.html, split.csv); pass --overwrite");
+        Assert.Equal(before, Snapshot(b));
+        // With --overwrite, b holds a's run continued: b's own rows are gone from its metrics.csv.
+        var replaced = InProcessCli.Run([.. resume, "--overwrite"]);
+        Assert.True(replaced.ExitCode == 0, replaced.Stderr);
+        Assert.DoesNotContain(Metrics(b), row => row.StartsWith("1,", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ResumeWithoutOutContinuesTheCheckpointsFolderAsAnUninterruptedRunDoes()
     {
         string work = _dir.File("work");
@@ -155,14 +196,15 @@ public sealed class TrainRunFolderTests : IDisposable
             $"checkpoint '{ckpt}' was trained with --lr 0.05, not 0.1{keeps}--lr 0.05");
         CliAssert.OneLineError(Resume("--optimizer", "sgd", "--momentum", "0.9"), 2, $"--momentum 0.5, not 0.9{keeps}--momentum 0.5");
         CliAssert.OneLineError(Resume("--optimizer", "sgd", "--weight-decay", "0.1"), 2, $"--weight-decay 0, not 0.1{keeps}");
-        CliAssert.OneLineError(Resume(), 2, $"--optimizer sgd, not adam{keeps}--optimizer sgd");
+        CliAssert.OneLineError(Resume("--optimizer", "adam"), 2, $"--optimizer sgd, not adam{keeps}--optimizer sgd");
         Assert.Equal(before, Snapshot(outDir));
 
-        // The same options (as the interrupt hint says), or none of the optimizer's settings, resume.
+        // The same options (as the interrupt hint says), or none of the optimizer's settings (the optimizer itself included: it
+        // is the checkpoint's, not the default adam), resume.
         var same = Resume(sgd);
         Assert.True(same.ExitCode == 0, same.Stderr);
         var settingsFromCheckpoint = InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Model, "--epochs", "3",
-            "--resume", ckpt, "--optimizer", "sgd"]);
+            "--resume", ckpt]);
         Assert.True(settingsFromCheckpoint.ExitCode == 0, settingsFromCheckpoint.Stderr);
         Assert.Contains("sgd lr 0.05,", settingsFromCheckpoint.Stdout, StringComparison.Ordinal);
     }
