@@ -133,7 +133,12 @@ public static class ImageFolderSource
         var decoded = new DecodedImage[files.Count];
         if (files.Count == 0) throw new InvalidDataException("no images to read.");
         // A size asked for is checked before decoding: ImageSharp would fail on the first resize with an allocation error.
-        if (size is { } target) PixelCount(files.Count, specChannels ?? 1, target.H, target.W);
+        // Each image is decoded as RGB first, so one image's three planes must fit an array too.
+        if (size is { } target)
+        {
+            PixelCount(1, 3, target.H, target.W);
+            PixelCount(files.Count, specChannels ?? 1, target.H, target.W);
+        }
         int done = 0, step = Math.Max(1, files.Count / 100);
         var progress = options.Progress;
         try
@@ -180,7 +185,8 @@ public static class ImageFolderSource
     {
         long total = (long)images * channels * h * w;
         if (total > Array.MaxLength)
-            throw new InvalidDataException($"{images} images of {channels}x{h}x{w} are {total} values, more than the " +
+            throw new InvalidDataException($"{(images == 1 ? "one image" : $"{images} images")} of {channels}x{h}x{w} " +
+                $"{(images == 1 ? "is" : "are")} {total} values, more than the " +
                 $"{Array.MaxLength} that one array holds; pass --image-size to make them smaller, or use fewer images.");
         return total;
     }

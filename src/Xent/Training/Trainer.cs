@@ -28,6 +28,7 @@ public sealed class Trainer
     private readonly List<MetricsRow> _rows = [];
     private double _secondsOffset;
     private double? _previousEpochLoss;
+    private bool _warnedHeldOutNotFinite;
     private double[] _baseLrs;
     private double _bestLoss = double.PositiveInfinity;
     private int _bestEpoch, _badEpochs;
@@ -214,6 +215,16 @@ public sealed class Trainer
                 $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s"));
             if (TrainingDiagnostics.CheckEpochProgress(epoch, _previousEpochLoss, epochLoss) is { } slow)
                 Warning?.Invoke(slow);
+            // The training loss can stay finite while the weights grow so large that held-out logits overflow: the checkpoint
+            // would then predict NaN for every input. Said once; training goes on, as the training loss is still a number.
+            if (!double.IsFinite(test.MeanCrossEntropy) && !_warnedHeldOutNotFinite)
+            {
+                _warnedHeldOutNotFinite = true;
+                string what = double.IsNaN(test.MeanCrossEntropy) ? "NaN" : "infinite";
+                Warning?.Invoke($"the held-out loss is {what} after epoch {epoch} (the training loss is {epochLoss.ToString("F4", ci)}): " +
+                    "the model's outputs on the test set are not finite, so its checkpoint predicts NaN probabilities. Try a lower " +
+                    "learning rate (--lr).");
+            }
             _previousEpochLoss = epochLoss;
             last = new EpochResult(epoch, batch, epochLoss, test, seconds);
             EpochCompleted?.Invoke(last);

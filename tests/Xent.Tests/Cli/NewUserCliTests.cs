@@ -546,7 +546,8 @@ public sealed class NewUserCliTests : IDisposable
         var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "100000",
             "--model", "mlp");
         // Before: ImageSharp's allocation limit in the first resize, reported as an internal error (exit 1).
-        CliAssert.OneLineError(r, 2, $"{images} images of 1x100000x100000 are {images * 10_000_000_000L} values, more than the");
+        CliAssert.OneLineError(r, 2, $"one image of 3x100000x100000 is {3 * 10_000_000_000L} values, more than the");
+        Assert.True(images > 1);
         Assert.False(Directory.Exists(_dir.File("run")));
     }
 
@@ -566,5 +567,30 @@ public sealed class NewUserCliTests : IDisposable
         // An mlp takes them.
         Assert.Equal(0, InProcessCli.Run("train", "--data", dir, "--out", _dir.File("mlp"), "--epochs", "1", "--image-size", "100",
             "--model", "mlp").ExitCode);
+    }
+
+    [Fact]
+    public void AHeldOutLossThatIsNotFiniteIsWarnedAbout()
+    {
+        // One Adam step at lr 1e30: the training loss of that batch is finite, the held-out logits overflow (NaN loss). The run
+        // used to end with exit code 0 and a checkpoint that predicts NaN, without a word.
+        var r = InProcessCli.Run("train", "--data", Csv("ok.csv"), "--out", _dir.File("run"), "--lr", "1e30", "--limit-batches", "1",
+            "--model", "mlp", "--batch-size", "4", "--epochs", "1");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("test loss NaN", r.Stdout, StringComparison.Ordinal);
+        const string Expected = "Warning: the held-out loss is NaN after epoch 1 (the training loss is ";
+        Assert.Contains(Expected, r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnImageSizeWhoseOneImageDoesNotFitAnArrayIsRefusedBeforeDecoding()
+    {
+        // 27000 x 27000 is under Array.MaxLength for one gray plane (729,000,000) but not for the RGB image decoded first:
+        // the int product overflowed in the decoder (exit 1, "internal error").
+        string dir = _dir.File("photos");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 1);
+        var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "27000",
+            "--model", "mlp");
+        CliAssert.OneLineError(r, 2, $"one image of 3x27000x27000 is {3L * 27000 * 27000} values, more than the");
     }
 }
