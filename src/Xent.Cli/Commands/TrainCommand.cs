@@ -149,6 +149,7 @@ internal static class TrainCommand
             PosWeight: parse.GetValue(posWeight)!,
             Schedule: parse.GetValue(schedule)!,
             Gamma: parse.GetValue(gamma),
+            GammaGiven: parse.GetResult(gamma) is { Implicit: false },
             Warmup: parse.GetValue(warmup),
             ClipGradNorm: parse.GetValue(clip),
             Patience: parse.GetValue(patience),
@@ -165,7 +166,8 @@ internal static class TrainCommand
         string? ImageSize, string? TestData, string? TestLabels, double? ValSplit, string Model, string? Hidden, int Epochs, int BatchSize,
         int TestBatchSize, double? Lr, string Optimizer, bool OptimizerGiven, double Momentum, bool MomentumGiven, double? WeightDecay,
         string Loss, float? FocalGamma, float LabelSmoothing,
-        string ClassWeights, string PosWeight, string Schedule, double Gamma, int Warmup, double? ClipGradNorm, int? Patience,
+        string ClassWeights, string PosWeight, string Schedule, double Gamma, bool GammaGiven, int Warmup, double? ClipGradNorm,
+        int? Patience,
         long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches,
         bool Overwrite);
 
@@ -207,6 +209,15 @@ internal static class TrainCommand
             s.LabelSmoothing);
         TrainArguments.ValidateLoss(s.Loss, s.FocalGamma, s.LabelSmoothing);
         TrainArguments.ValidateRun(s.ValSplit, s.Patience, s.Warmup, s.ClipGradNorm, s.Gamma);
+        // Options a run would ignore are refused, as DATA.md says.
+        if (s.TestData is not null && s.ValSplit is not null)
+            throw new ArgumentException("--test-data and --val-split both choose the test set; pass one of them.");
+        if (s.GammaGiven && s.Schedule != "step")
+            throw new ArgumentException("--lr-gamma is the step schedule's factor per epoch; pass --lr-schedule step too (the schedule " +
+                $"is {s.Schedule}).");
+        if (s.Target is not null && s.MultiLabel is not null)
+            throw new ArgumentException("--target names a single-label column and --multi-label the label columns of multi-label data; " +
+                "pass one of them.");
         // Read only with --test-data: without it, a split of --data is the test set, and the labels would be ignored.
         if (s.TestLabels is not null && s.TestData is null)
             throw new ArgumentException("--test-labels names the labels of a .npy --test-data; pass --test-data too, or leave out " +
@@ -724,8 +735,7 @@ internal static class TrainCommand
             note =
                 $"Held out a {(all.IsMultiLabel ? "random" : "stratified")} {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% " +
                 $"of '{path}' ({te.Length} of {all.Count} samples, seed {s.Seed}) for testing"
-                + (s.ValSplit is null ? "; choose with --val-split F or --test-data PATH." : ".")
-                + (s.TestData is not null ? " --test-data is ignored when --val-split is given." : "");
+                + (s.ValSplit is null ? "; choose with --val-split F or --test-data PATH." : ".");
         }
         var counts = train.ClassCounts();
         if (!all.IsMultiLabel && counts.Count(n => n > 0) < 2)

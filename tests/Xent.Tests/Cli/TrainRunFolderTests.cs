@@ -222,6 +222,10 @@ public sealed class TrainRunFolderTests : IDisposable
     [InlineData("--model linear --hidden 4", "error: --hidden sizes an mlp's hidden layers; --model linear has none")]
     [InlineData("--features a,a", "error: --features names column 'a' 2 times; name each column once.")]
     [InlineData("--features a,,b", "error: --features 'a,,b' has an empty column name")]
+    [InlineData("--test-data other.csv --val-split 0.2", "error: --test-data and --val-split both choose the test set; pass one of them.")]
+    [InlineData("--lr-gamma 0.5", "error: --lr-gamma is the step schedule's factor per epoch; pass --lr-schedule step too (the schedule")]
+    [InlineData("--lr-schedule cosine --lr-gamma 0.5", "pass --lr-schedule step too (the schedule is cosine).")]
+    [InlineData("--target label --multi-label a,b", "error: --target names a single-label column and --multi-label the label columns")]
     public void AnOptionTheRunWouldIgnoreOrMisreadIsRefused(string options, string expected)
     {
         string outDir = _dir.File("never");
