@@ -203,6 +203,13 @@ internal static class TrainCommand
 
     private static int Run(Settings s)
     {
+        // The default --out is claimed when it is chosen and released (removed if still empty) however the run ends.
+        using var claim = new DefaultOutClaim();
+        return Run(s, claim);
+    }
+
+    private static int Run(Settings s, DefaultOutClaim claim)
+    {
         var err = Console.Error;
         // robustness (issue 13): every numeric option checked up front; a bad one is exit code 2 (TrainArguments.cs).
         TrainArguments.Validate(s.Epochs, s.BatchSize, s.TestBatchSize, s.LimitBatches, s.Threads, s.Lr, s.Momentum, s.WeightDecay,
@@ -284,7 +291,7 @@ internal static class TrainCommand
 
         // --resume of a run's checkpoint without --out continues that run's folder (its metrics.csv goes on), as the interrupt hint
         // "--resume … (and the same options)" implies; a new run gets a fresh runs/<timestamp>.
-        string outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null) ?? RunDirectory.DefaultOut(DateTime.Now);
+        string outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null) ?? claim.Take(DateTime.Now);
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");

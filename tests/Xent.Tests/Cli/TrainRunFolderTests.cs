@@ -69,6 +69,42 @@ public sealed class TrainRunFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task RunsStartedTogetherWithTheDefaultOutEachGetTheirOwnFolder()
+    {
+        // Four processes at once: each picked the first free runs/<timestamp>[-n] before any had created it, and all wrote one
+        // folder (exit 0, in the second QA pass). The folder is now claimed with a marker file only one process can create. The
+        // window is milliseconds wide, so the old code passed this test here too (3 of 3 tries): it guards what the claim must
+        // keep (a folder of its own per run, the marker gone at the end), not the race itself.
+        string work = _dir.File("together");
+        Directory.CreateDirectory(work);
+        string data = Csv();
+        var runs = await Task.WhenAll(Enumerable.Range(1, 4).Select(seed => Task.Run(() =>
+            CliRunner.Run(["train", "--data", data, .. Quick, "--seed", seed.ToString(CultureInfo.InvariantCulture)], work))));
+        foreach (var r in runs) Assert.True(r.ExitCode == 0, r.Stderr);
+        var folders = Directory.GetDirectories(Path.Combine(work, "runs"));
+        Assert.Equal(4, folders.Length);
+        foreach (string folder in folders)
+        {
+            Assert.Equal(2, File.ReadAllLines(Path.Combine(folder, "metrics.csv")).Length); // its own header and epoch, no other run's
+            Assert.True(File.Exists(Path.Combine(folder, "checkpoint.safetensors")));
+            Assert.False(File.Exists(Path.Combine(folder, ".xent-run"))); // the marker goes when the run ends
+        }
+        // Each run names its own folder in its output.
+        Assert.Equal(4, runs.Select(r => r.Stdout.Split('\n').First(l => l.Contains("checkpoint.safetensors"))).Distinct().Count());
+    }
+
+    [Fact]
+    public void ARefusedRunWithTheDefaultOutLeavesNoFolder()
+    {
+        string work = _dir.File("refused");
+        Directory.CreateDirectory(work);
+        // Refused after the folder is claimed: the model's fc1 cannot take the data (a cnn on a table).
+        var r = CliRunner.Run(["train", "--data", Csv(), "--model", "cnn", "--epochs", "1"], work);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Empty(Directory.GetFileSystemEntries(work));
+    }
+
+    [Fact]
     public void ARunThatDivergesBeforeItsFirstCheckpointLeavesNothingAndTheSameCommandRunsAgain()
     {
         string outDir = _dir.File("run");
