@@ -101,7 +101,7 @@ internal static class CalibrateCommand
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
             {
-                return CliHost.Fail($"cannot write '{outPath}': {e.Message}");
+                return CliHost.Fail(OutputPaths.WriteFailure(outPath, e));
             }
         }
         Console.WriteLine(json ? ToJson(fit, checkpointPath, name, outPath)

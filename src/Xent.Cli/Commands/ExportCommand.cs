@@ -48,7 +48,7 @@ internal static class ExportCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return CliHost.Fail($"cannot write '{outPath}': {e.Message}"); // the checkpoint was fine: say which file failed
+                return CliHost.Fail(OutputPaths.WriteFailure(outPath, e)); // the checkpoint was fine: say which file failed
             }
             string input = string.Join(", ", spec.InputShape);
             string temperature = spec.Temperature != 1f

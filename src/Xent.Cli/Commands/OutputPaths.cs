@@ -26,6 +26,10 @@ internal static class OutputPaths
         if (string.IsNullOrWhiteSpace(path)) return $"{option} is empty; name a file such as {example}.";
         if (Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
             return $"{option} '{path}' is a folder; name a file such as {example}.";
+        // A file on the way (data.csv/out.html) fails whatever the command does; say so before the work, not after it.
+        for (string? up = Path.GetDirectoryName(Path.GetFullPath(path)); up is not null && !Directory.Exists(up);
+             up = Path.GetDirectoryName(up))
+            if (File.Exists(up)) return $"{option} '{path}' cannot be written: '{up}' is a file, not a folder.";
         string output = Resolve(path);
         foreach (var (input, inputOption) in inputs)
         {
@@ -40,6 +44,15 @@ internal static class OutputPaths
         }
         return null;
     }
+
+    /// <summary>
+    /// The error line for an output that could not be written: the writer's own message when it names the file already
+    /// (AtomicFileWriter's "Cannot write 'x': …"), otherwise "cannot write 'x': " and the message.
+    /// </summary>
+    public static string WriteFailure(string path, Exception e) =>
+        e.Message.StartsWith($"Cannot write '{path}'", StringComparison.Ordinal)
+            ? "c" + e.Message[1..]
+            : $"cannot write '{path}': {e.Message}";
 
     /// <summary>
     /// The full path with every symbolic link along it followed (a link to a folder above the file as well as the file itself),

@@ -108,7 +108,7 @@ internal static class PredictCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return CliHost.Fail($"cannot write '{outPath}': {e.Message}");
+                return CliHost.Fail(OutputPaths.WriteFailure(outPath, e));
             }
             stdout.WriteLine($"Wrote {results.Count} prediction(s) to {outPath}");
             return 0;

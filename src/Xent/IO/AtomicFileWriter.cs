@@ -39,7 +39,9 @@ internal sealed class AtomicFileWriter : IDisposable
         string full = System.IO.Path.GetFullPath(path);
         string? dir = System.IO.Path.GetDirectoryName(full);
         if (dir is not null && !Directory.Exists(dir))
-            throw new DirectoryNotFoundException($"Cannot write '{path}': directory '{dir}' does not exist.");
+            throw new DirectoryNotFoundException(File.Exists(dir)
+                ? $"Cannot write '{path}': '{dir}' is a file, not a folder."
+                : $"Cannot write '{path}': directory '{dir}' does not exist.");
         if (Directory.Exists(full))
             throw new IOException($"Cannot write '{path}': it is a directory.");
         string temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..12];

@@ -99,6 +99,19 @@ public sealed class OutputPathsCliTests : IDisposable
     }
 
     [Fact]
+    public void AnOutputBelowAFileSaysSoOnce()
+    {
+        // "cannot write 'x': Cannot write 'x': directory '…/data.csv' does not exist", after the whole fit: the prefix twice, a file
+        // called a folder, and the work done for nothing. Now refused up front, for every command's output.
+        var (csv, ckpt) = Trained();
+        string below = Path.Combine(csv, "sub", "calibrated.safetensors");
+        CliAssert.OneLineError(InProcessCli.Run("calibrate", "--checkpoint", ckpt, "--data", csv, "--target", "label", "--out", below),
+            2, $"error: --out '{below}' cannot be written: '{csv}' is a file, not a folder.");
+        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", ckpt, "--data", csv, "--target", "label", "--report", below),
+            2, $"error: --report '{below}' cannot be written: '{csv}' is a file, not a folder.");
+    }
+
+    [Fact]
     public void EvalReportRefusesTheDataAndTheCheckpoint()
     {
         var (csv, ckpt) = Trained();
