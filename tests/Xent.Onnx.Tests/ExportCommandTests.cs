@@ -115,7 +115,7 @@ public sealed class ExportCommandTests : IDisposable
         var r = CliRunner.Run("export", "--checkpoint", good, "--out", outPath);
         Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}, stderr {r.Stderr}");
         var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith($"error: cannot write '{outPath}': ", line);
+        Assert.Equal($"error: --out '{outPath}' cannot be written: '{aFile}' is a file, not a folder.", line);
         Assert.Equal("", File.ReadAllText(aFile));
     }
 
