@@ -14,7 +14,7 @@ public static class ModelCatalog
     /// <summary>Hidden sizes of <c>mlp</c> when none are given.</summary>
     public static IReadOnlyList<int> DefaultHidden { get; } = [256];
 
-    /// <summary>Largest fc1 input the CNN accepts (64 × 32 × 32, images up to 68×68); larger images should be resized.</summary>
+    /// <summary>Largest fc1 input the CNN accepts (64 × 32 × 32, images up to 69×69); larger images should be resized.</summary>
     public const int MaxCnnFlatSize = 64 * 32 * 32;
 
     /// <summary>
@@ -29,7 +29,7 @@ public static class ModelCatalog
         long flat = 64L * ((height - 4) / 2) * ((width - 4) / 2); // MnistCnn.FlatSize, without its overflow check
         if (flat > MaxCnnFlatSize)
             throw new ArgumentException($"{width}x{height} images would give the cnn model a fc1 layer of {flat} inputs; resize them " +
-                "to at most 68x68 with --image-size.");
+                "to at most 69x69 with --image-size.");
     }
 
     /// <summary>

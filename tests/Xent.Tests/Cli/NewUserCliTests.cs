@@ -559,11 +559,16 @@ public sealed class NewUserCliTests : IDisposable
         // fc1 of the cnn on 100x100 images: 64 channels of ((100 - 4) / 2)^2 positions.
         int fc1 = 64 * 48 * 48;
         var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "100");
-        CliAssert.OneLineError(r, 2, $"100x100 images would give the cnn model a fc1 layer of {fc1} inputs; resize them to at most 68x68");
+        CliAssert.OneLineError(r, 2, $"100x100 images would give the cnn model a fc1 layer of {fc1} inputs; resize them to at most 69x69");
         // A size whose fc1 would overflow an int is refused the same way.
         CliAssert.OneLineError(InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--image-size", "100000"), 2,
             "100000x100000 images would give the cnn model a fc1 layer of 159987200256 inputs");
         Assert.DoesNotContain("Reading", r.Stdout, StringComparison.Ordinal); // before: every image decoded at 100x100 first
+        // 69x69 is the largest the cnn takes (fc1 of 64 x 32 x 32 inputs), 70x70 the smallest it refuses.
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--image-size", "70"), 2,
+            $"70x70 images would give the cnn model a fc1 layer of {64 * 33 * 33} inputs");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", dir, "--out", _dir.File("cnn69"), "--epochs", "1", "--image-size", "69",
+            "--limit-batches", "1").ExitCode);
         // An mlp takes them.
         Assert.Equal(0, InProcessCli.Run("train", "--data", dir, "--out", _dir.File("mlp"), "--epochs", "1", "--image-size", "100",
             "--model", "mlp").ExitCode);
