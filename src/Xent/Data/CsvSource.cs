@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using nietras.SeparatedValues;
 using Xent.Training;
 
@@ -238,7 +237,7 @@ public static class CsvSource
     {
         var file = File.OpenRead(path);
         Stream stream = progress is null ? file : new ProgressStream(file, progress);
-        if (gz) stream = new GZipStream(stream, CompressionMode.Decompress);
+        if (gz) stream = new GzipLengthCheck(stream, path);
         return new StreamReader(stream);
     }
 
@@ -260,7 +259,7 @@ public static class CsvSource
         {
             return text.ReadLine() ?? "";
         }
-        catch (InvalidDataException e) when (gz)
+        catch (InvalidDataException e) when (gz && !GzipLengthCheck.IsTruncation(e))
         {
             // GZipStream's own text ("unsupported compression method") does not say that the file is not gzip at all.
             throw new InvalidDataException($"'{path}' is not a gzip file, though its name ends in .gz ({e.Message.TrimEnd('.')}).", e);

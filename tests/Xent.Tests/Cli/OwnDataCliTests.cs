@@ -343,6 +343,24 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void ATruncatedGzFileIsRefusedNotReadAsFewerRows()
+    {
+        // GZipStream ends a cut .gz without an error: a partial download trained on the rows it held, silently.
+        using var dir = new TempDirectory();
+        string csv = OwnDataFiles.SeparableCsv(dir.File("train.csv"), 400);
+        string whole = dir.File("whole.csv.gz"), cut = dir.File("cut.csv.gz");
+        using (var output = File.Create(whole))
+        using (var gz = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal))
+            gz.Write(File.ReadAllBytes(csv));
+        byte[] bytes = File.ReadAllBytes(whole);
+        File.WriteAllBytes(cut, bytes[..(bytes.Length * 3 / 4)]);
+        Assert.Equal(0, CliRunner.Run("train", "--data", whole, "--epochs", "1", "--out", dir.File("o1")).ExitCode);
+        var r = CliRunner.Run("train", "--data", cut, "--epochs", "1", "--out", dir.File("o2"));
+        OneError(r, $"'{cut}' is cut short or damaged: it decompresses to ");
+        Assert.Contains("but its gzip trailer records", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ACsvHeaderWithARepeatedNameIsOneLineAndExit2()
     {
         // Sep refuses the header while the file is opened; the error names the file and the repeated name (three times here).
