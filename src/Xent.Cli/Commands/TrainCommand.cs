@@ -752,7 +752,7 @@ internal static class TrainCommand
         {
             // A column that is missing in every training row (all NaN, or all empty with --missing mean) is a constant.
             bool one = unobserved.Length == 1;
-            string names = string.Join(", ", unobserved.Take(5).Select(j => provisional.FeatureNames?[j] ?? $"#{j}"))
+            string names = string.Join(", ", unobserved.Take(5).Select(j => provisional.FeatureNames is { } f ? $"'{f[j]}'" : $"#{j}"))
                 + (unobserved.Length > 5 ? ", …" : "");
             Console.Error.WriteLine(CliHost.Clean($"Warning: {(one ? "feature" : "features")} {names} of '{path}' " +
                 $"{(one ? "has" : "have")} no value in the training split (every one missing), so the model cannot learn from " +

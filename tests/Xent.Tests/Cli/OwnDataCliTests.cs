@@ -328,8 +328,8 @@ public class OwnDataCliTests
         File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 20).Select(i => $"{i},,{(i < 10 ? "x" : "y")}")]);
         var table = CliRunner.Run("train", "--data", csv, "--missing", "mean", "--epochs", "1", "--out", dir.File("o2"));
         Assert.Equal(0, table.ExitCode);
-        Assert.Contains($"Warning: feature b of '{csv}' has no value", table.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("feature a", table.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"Warning: feature 'b' of '{csv}' has no value", table.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("feature 'a'", table.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
