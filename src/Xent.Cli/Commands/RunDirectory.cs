@@ -19,8 +19,8 @@ internal static partial class RunDirectory
 
     /// <summary>
     /// The default <c>--out</c>: <c>runs/yyyyMMdd-HHmmss</c> of <paramref name="now"/>, or with <c>-2</c>, <c>-3</c>, … appended when
-    /// that name is taken, so that runs started within one second (a loop over several settings) do not collide. An explicit <c>--out</c> is
-    /// never renamed.
+    /// that name is taken, so that runs started within one second (a loop over several settings) do not collide. An explicit
+    /// <c>--out</c> is never renamed.
     /// </summary>
     public static string DefaultOut(DateTime now)
     {
