@@ -415,14 +415,24 @@ internal static class TrainCommand
         int code = 0;
         // Ctrl-C (SIGINT) or SIGTERM still ends the process (exit code 128 + signal: 130, 143), but first says how to go on. Every
         // run file is written atomically, so the last finished epoch's checkpoint is whole whenever the signal comes.
-        void OnSignal(PosixSignalContext _) => err.WriteLine(File.Exists(checkpointPath)
-            ? $"error: interrupted; the last finished epoch's checkpoint is kept: continue with --resume {checkpointPath} " +
-                "(and the same options)."
-            : s.Resume is not null
-                ? $"error: interrupted before the first epoch finished; '{s.Resume}' is as it was: continue with --resume {s.Resume} " +
-                    "(and the same options)."
-                : "error: interrupted before the first epoch finished; no checkpoint was written (the same command starts the run " +
-                    "again).");
+        void OnSignal(PosixSignalContext _)
+        {
+            if (File.Exists(checkpointPath))
+                err.WriteLine("error: interrupted; the last finished epoch's checkpoint is kept: continue with --resume " +
+                    $"{checkpointPath} (and the same options).");
+            else if (s.Resume is not null)
+                err.WriteLine($"error: interrupted before the first epoch finished; '{s.Resume}' is as it was: continue with --resume " +
+                    $"{s.Resume} (and the same options).");
+            else
+            {
+                // The process ends after this handler: what this new run wrote (metrics.csv's header, split.csv) and its default
+                // folder's claim go now, as after a NaN stop, so no folder of a run that never finished an epoch is left behind.
+                RunDirectory.RemoveUnfinishedRun(outDir, createdFolder);
+                claim.Dispose();
+                err.WriteLine("error: interrupted before the first epoch finished; no checkpoint was written, and nothing of this run " +
+                    $"is left in '{outDir}' (the same command starts the run again).");
+            }
+        }
         using var onInterrupt = writes ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
         using var onTerminate = writes ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         try

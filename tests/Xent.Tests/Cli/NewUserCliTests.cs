@@ -459,6 +459,35 @@ public sealed class NewUserCliTests : IDisposable
     }
 
     [Fact]
+    public async Task ANewRunInterruptedBeforeItsFirstEpochLeavesNoFolder()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // POSIX signals
+        // As above, an epoch that takes seconds; the default --out, in a folder of its own. Interrupted before any checkpoint, the
+        // run used to leave runs/<timestamp> with a header-only metrics.csv (and its folder claim's marker).
+        string data = _dir.File("big.csv");
+        File.WriteAllLines(data, ["a,b,label", .. Enumerable.Range(0, 25_600).Select(i => $"{i % 12},{i % 5},{(i % 12 < 6 ? "x" : "y")}")]);
+        string work = _dir.File("work");
+        Directory.CreateDirectory(work);
+        using var process = CliRunner.Start(["train", "--data", data, "--batch-size", "64", "--model", "mlp", "--hidden", "1024,1024",
+            "--threads", "1", "--epochs", "1"], work);
+        var stderr = process.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync()) is not null
+            && !line.StartsWith("Epoch: 1, Batch: 100,", StringComparison.Ordinal)) { }
+        Assert.NotNull(line);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        await stdout;
+        Assert.Equal(130, process.ExitCode);
+        Assert.StartsWith("error: interrupted before the first epoch finished; no checkpoint was written, and nothing of this run is " +
+            "left in 'runs", (await stderr).TrimEnd().Split('\n')[^1], StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(work));
+    }
+
+    [Fact]
     public void CalibratingOnHeldOutDataTheModelGetsAllRightWarnsThatTheTemperatureHitItsBound()
     {
         string csv = Csv("ok.csv"); // label x exactly when a < 6: linearly separable
