@@ -291,7 +291,9 @@ internal static class TrainCommand
 
         // --resume of a run's checkpoint without --out continues that run's folder (its metrics.csv goes on), as the interrupt hint
         // "--resume … (and the same options)" implies; a new run gets a fresh runs/<timestamp>.
-        string outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null) ?? claim.Take(DateTime.Now);
+        // Under mpiexec only rank 0 writes the run's files, so only it claims a folder.
+        string outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null)
+            ?? (DistributedTrainCommand.Current?.IsRoot == false ? RunDirectory.DefaultOut(DateTime.Now) : claim.Take(DateTime.Now));
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
