@@ -42,6 +42,39 @@ public sealed class NewUserCliTests : IDisposable
         return path;
     }
 
+    /// <summary>
+    /// A 25,600-row CSV outside the working folders, and train options under which its epoch of 400 batches takes seconds on one
+    /// thread: a signal sent after the first log line (batch 100) comes long before the epoch ends.
+    /// </summary>
+    private string[] SlowEpochs()
+    {
+        string data = _dir.File("big.csv");
+        File.WriteAllLines(data, ["a,b,label", .. Enumerable.Range(0, 25_600).Select(i => $"{i % 12},{i % 5},{(i % 12 < 6 ? "x" : "y")}")]);
+        return ["--data", data, "--batch-size", "64", "--model", "mlp", "--hidden", "1024,1024", "--threads", "1"];
+    }
+
+    /// <summary>
+    /// Runs <c>xent <paramref name="args"/></c> as a process, sends it <paramref name="signal"/> (kill -INT, -TERM) once a stdout
+    /// line starts with <paramref name="linePrefix"/>, and returns its exit code and its last stderr line.
+    /// </summary>
+    private static async Task<(int ExitCode, string LastError)> SignalAfter(string[] args, string linePrefix, string signal,
+        string? workingDirectory = null)
+    {
+        using var process = CliRunner.Start(args, workingDirectory);
+        var stderr = process.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync()) is not null
+            && !line.StartsWith(linePrefix, StringComparison.Ordinal)) { }
+        Assert.NotNull(line);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        await stdout;
+        return (process.ExitCode, (await stderr).TrimEnd().Split('\n')[^1]);
+    }
+
     [Fact]
     public void ResumingOnDataThatDoesNotFitTheCheckpointNamesTheColumnOrTheClassesAndLeavesTheRunAlone()
     {
@@ -399,21 +432,9 @@ public sealed class NewUserCliTests : IDisposable
         string outDir = _dir.File("run");
         string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
         // Epochs of 12 rows take milliseconds: the run is signalled once its first epoch is done, long before its end.
-        using var process = CliRunner.Start(["train", "--data", data, "--out", outDir, "--epochs", "1000000", "--batch-size", "4",
-            "--model", "linear"]);
-        var stderr = process.StandardError.ReadToEndAsync();
-        string? line;
-        while ((line = await process.StandardOutput.ReadLineAsync()) is not null
-            && !line.StartsWith("Epoch 1 done", StringComparison.Ordinal)) { }
-        Assert.NotNull(line);
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
-            await kill.WaitForExitAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        await stdout;
-        Assert.Equal(exitCode, process.ExitCode);
-        string last = (await stderr).TrimEnd().Split('\n')[^1];
+        var (code, last) = await SignalAfter(["train", "--data", data, "--out", outDir, "--epochs", "1000000", "--batch-size", "4",
+            "--model", "linear"], "Epoch 1 done", signal);
+        Assert.Equal(exitCode, code);
         Assert.Equal($"error: interrupted; the last finished epoch's checkpoint is kept: continue with --resume {ckpt} (and the same " +
             "options).", last);
 
@@ -432,30 +453,18 @@ public sealed class NewUserCliTests : IDisposable
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // POSIX signals
         // 25,600 rows: an epoch of 400 batches of a wide MLP on one thread takes seconds, so the signal comes after its first log
         // line (batch 100) and long before its end.
-        string data = _dir.File("big.csv");
-        File.WriteAllLines(data, ["a,b,label", .. Enumerable.Range(0, 25_600).Select(i => $"{i % 12},{i % 5},{(i % 12 < 6 ? "x" : "y")}")]);
-        string[] model = ["--data", data, "--batch-size", "64", "--model", "mlp", "--hidden", "1024,1024", "--threads", "1"];
+        string[] model = SlowEpochs();
         string first = _dir.File("first");
         Assert.Equal(0, InProcessCli.Run(["train", .. model, "--out", first, "--epochs", "1", "--limit-batches", "1"]).ExitCode);
         string resumed = Path.Combine(first, "checkpoint.safetensors");
         string second = _dir.File("second");
-        using var process = CliRunner.Start(["train", .. model, "--out", second, "--epochs", "2", "--resume", resumed]);
-        var stderr = process.StandardError.ReadToEndAsync();
-        string? line;
-        while ((line = await process.StandardOutput.ReadLineAsync()) is not null
-            && !line.StartsWith("Epoch: 2, Batch: 100,", StringComparison.Ordinal)) { }
-        Assert.NotNull(line);
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
-            await kill.WaitForExitAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        await stdout;
-        Assert.Equal(130, process.ExitCode);
+        var (code, last) = await SignalAfter(["train", .. model, "--out", second, "--epochs", "2", "--resume", resumed],
+            "Epoch: 2, Batch: 100,", "INT");
+        Assert.Equal(130, code);
         Assert.False(File.Exists(Path.Combine(second, "checkpoint.safetensors")), "the premise: interrupted before epoch 2 ended");
         // Not "no checkpoint was written (pass --overwrite to start again)": the checkpoint it resumed is untouched.
         Assert.Equal($"error: interrupted before the first epoch finished; '{resumed}' is as it was: continue with --resume {resumed} " +
-            "(and the same options).", (await stderr).TrimEnd().Split('\n')[^1]);
+            "(and the same options).", last);
     }
 
     [Fact]
@@ -464,26 +473,13 @@ public sealed class NewUserCliTests : IDisposable
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // POSIX signals
         // As above, an epoch that takes seconds; the default --out, in a folder of its own. Interrupted before any checkpoint, the
         // run used to leave runs/<timestamp> with a header-only metrics.csv (and its folder claim's marker).
-        string data = _dir.File("big.csv");
-        File.WriteAllLines(data, ["a,b,label", .. Enumerable.Range(0, 25_600).Select(i => $"{i % 12},{i % 5},{(i % 12 < 6 ? "x" : "y")}")]);
+        string[] model = SlowEpochs();
         string work = _dir.File("work");
         Directory.CreateDirectory(work);
-        using var process = CliRunner.Start(["train", "--data", data, "--batch-size", "64", "--model", "mlp", "--hidden", "1024,1024",
-            "--threads", "1", "--epochs", "1"], work);
-        var stderr = process.StandardError.ReadToEndAsync();
-        string? line;
-        while ((line = await process.StandardOutput.ReadLineAsync()) is not null
-            && !line.StartsWith("Epoch: 1, Batch: 100,", StringComparison.Ordinal)) { }
-        Assert.NotNull(line);
-        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
-            await kill.WaitForExitAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        await stdout;
-        Assert.Equal(130, process.ExitCode);
+        var (code, last) = await SignalAfter(["train", .. model, "--epochs", "1"], "Epoch: 1, Batch: 100,", "INT", work);
+        Assert.Equal(130, code);
         Assert.StartsWith("error: interrupted before the first epoch finished; no checkpoint was written, and nothing of this run is " +
-            "left in 'runs", (await stderr).TrimEnd().Split('\n')[^1], StringComparison.Ordinal);
+            "left in 'runs", last, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(work));
     }
 
