@@ -386,7 +386,7 @@ internal static class TrainCommand
 
         // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
         // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
-        bool createdFolder = !Directory.Exists(outDir);
+        string? createdRoot = RunDirectory.FirstMissingFolder(outDir);
         if (writes && RunDirectory.Prepare(outDir, s.Resume, s.Overwrite) is { Count: > 0 } removed)
             Console.WriteLine($"Removed the files of a run in '{outDir}' that finished no epoch ({string.Join(", ", removed)}).");
         if (prep.HeldOut is { } heldOut && writes) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
@@ -429,7 +429,7 @@ internal static class TrainCommand
             {
                 // The process ends after this handler: what this new run wrote (metrics.csv's header, split.csv) and its default
                 // folder's claim go now, as after a NaN stop, so no folder of a run that never finished an epoch is left behind.
-                RunDirectory.RemoveUnfinishedRun(outDir, createdFolder);
+                RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
                 claim.Dispose();
                 err.WriteLine("error: interrupted before the first epoch finished; no checkpoint was written, and nothing of this run " +
                     $"is left in '{outDir}' (the same command starts the run again).");
@@ -450,7 +450,7 @@ internal static class TrainCommand
         {
             bool kept = File.Exists(checkpointPath);
             // A new run that wrote no checkpoint leaves nothing (a header-only metrics.csv, split.csv) that would block its rerun.
-            if (!kept && writes && s.Resume is null) RunDirectory.RemoveUnfinishedRun(outDir, createdFolder);
+            if (!kept && writes && s.Resume is null) RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
             err.WriteLine("error: " + e.Message + (kept
                 ? $" The last good checkpoint is kept: '{checkpointPath}'."
                 : s.Resume is null ? $" No checkpoint was written, and nothing of this run is left in '{outDir}'."

@@ -126,6 +126,25 @@ public sealed class TrainRunFolderTests : IDisposable
     }
 
     [Fact]
+    public void ARunThatDivergesRemovesTheParentFoldersItCreatedButNoOther()
+    {
+        string top = _dir.File("kept");
+        Directory.CreateDirectory(top);
+        string outDir = Path.Combine(top, "a", "b", "run");
+        var r = InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Quick, "--lr", "1e38"]);
+        CliAssert.OneLineError(r, 3, "No checkpoint was written");
+        Assert.True(Directory.Exists(top), "the folder that was there stays");
+        Assert.Empty(Directory.GetFileSystemEntries(top)); // a/b/run, all three made by the run, are gone
+
+        // A parent that gained something else during the run (here: before it, below the folder the run creates) stays.
+        Directory.CreateDirectory(Path.Combine(top, "a"));
+        File.WriteAllText(Path.Combine(top, "a", "notes.txt"), "mine");
+        CliAssert.OneLineError(InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Quick, "--lr", "1e38"]), 3,
+            "No checkpoint was written");
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(Path.Combine(top, "a")).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void WhatARunLeavesBeforeItsFirstEpochEndsDoesNotBlockARunAndNoHintNamesAMissingCheckpoint()
     {
         // Killed before its first epoch ended: a header-only metrics.csv and a split.csv, no checkpoint.
