@@ -143,7 +143,12 @@ internal static class DataSource
     public static IEnumerable<(Tensor Input, Tensor Target)> WithProgress(IDataset dataset,
         IEnumerable<(Tensor Input, Tensor Target)> batches, string verb) =>
         ProgressLines.Counting(batches, dataset.Count,
-            ProgressTo(Console.Error, verb, dataset.SampleShape.Count == 3 ? "images" : "samples"));
+            ProgressTo(Console.Error, verb, SampleNoun(images: dataset.SampleShape.Count == 3)));
+
+    /// <summary>What the log calls one input of <paramref name="spec"/>'s model: "images" or "samples" (feature rows).</summary>
+    public static string SampleNoun(ModelSpec spec) => SampleNoun(spec.InputKind == ModelSpec.ImageInput);
+
+    private static string SampleNoun(bool images) => images ? "images" : "samples";
 
     /// <summary>Parses <c>--image-size</c>: <c>N</c> (square) or <c>HxW</c>.</summary>
     public static (int Height, int Width)? ParseImageSize(string? text)

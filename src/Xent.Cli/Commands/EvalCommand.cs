@@ -97,7 +97,7 @@ internal static class EvalCommand
         if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath));
         else
         {
-            string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
+            string unit = DataSource.SampleNoun(spec);
             string epoch = metadata.TryGetValue("epoch", out var e) ? ", epoch " + e : "";
             string temperature = spec.Temperature != 1f
                 ? ", temperature " + spec.Temperature.ToString("0.####", CultureInfo.InvariantCulture) : "";

@@ -400,7 +400,7 @@ internal static class TrainCommand
         int batches = dp?.GlobalBatchCount(prep.Train.Count, s.BatchSize) ?? (prep.Train.Count + s.BatchSize - 1) / s.BatchSize;
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
-        string unit = spec.InputKind == ModelSpec.ImageInput ? "images" : "samples";
+        string unit = DataSource.SampleNoun(spec);
         string classes = spec.MultiLabel ? $"{spec.NumClasses} labels" : $"{spec.NumClasses} classes";
         Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} of {classes} ({perEpoch} " +
             $"batch{(perEpoch == 1 ? "" : "es")} of {globalBatch} per epoch{ranks}), " +
