@@ -148,7 +148,8 @@ internal static unsafe partial class CrossEntropyKernel
         KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
         ValidateTargets(targets, classes, ignoreIndex);
         return ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex,
-            new SmoothedRowLoss(WeightTotal(weight, classes), labelSmoothing), loss, rowMax, rowLogSum);
+            new SmoothedRowLoss(SmoothingWeightTotal(weight, classes, labelSmoothing), labelSmoothing), loss, rowMax, rowLogSum)
+            with { Smoothed = labelSmoothing > 0f };
     }
 
     /// <summary>
@@ -166,9 +167,10 @@ internal static unsafe partial class CrossEntropyKernel
             float li = RowLoss(x, t, m, MathF.Log(s), w, wt, wSum, eps);
             int classes = x.Length;
             float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = g * (eps / classes);
-            VectorMath.ScaleSub(e, a, b, w, dx, streaming);
+            var ws = SmoothingWeights(w, eps);
+            VectorMath.ScaleSub(e, a, b, ws, dx, streaming);
             // The target's entry is written, not read back from a streamed line.
-            dx[t] = a * e[t] - (w.IsEmpty ? b : b * w[t]) - g * ((1f - eps) * wt);
+            dx[t] = a * e[t] - (ws.IsEmpty ? b : b * ws[t]) - g * ((1f - eps) * wt);
             return li;
         }
     }
@@ -206,7 +208,7 @@ internal static unsafe partial class CrossEntropyKernel
             lsum += li;
             wsum += wt;
         }
-        return new CrossEntropyTotals(lsum, wsum);
+        return new CrossEntropyTotals(lsum, wsum, eps > 0f);
     }
 
     /// <summary>
@@ -221,7 +223,7 @@ internal static unsafe partial class CrossEntropyKernel
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         ValidateTargets(targets, classes, ignoreIndex);
-        float eps = labelSmoothing, wSum = WeightTotal(weight, classes);
+        float eps = labelSmoothing, wSum = SmoothingWeightTotal(weight, classes, eps);
         fixed (float* px = logits, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         fixed (long* pt = targets)
         {
@@ -247,7 +249,8 @@ internal static unsafe partial class CrossEntropyKernel
             float g = rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r];
             float wt = w.IsEmpty ? 1f : w[(int)t];
             float a = (1f - eps) * wt + eps / classes * wSum;
-            VectorMath.ExpAffine(logits.Slice(r * classes, classes), rowMax[r], rowLogSum[r], g * a, g * (eps / classes), w, dx);
+            VectorMath.ExpAffine(logits.Slice(r * classes, classes), rowMax[r], rowLogSum[r], g * a, g * (eps / classes),
+                SmoothingWeights(w, eps), dx);
             dx[(int)t] -= g * ((1f - eps) * wt);
         }
     }
@@ -261,7 +264,7 @@ internal static unsafe partial class CrossEntropyKernel
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         ValidateTargets(targets, classes, ignoreIndex);
         bool weighted = !weight.IsEmpty;
-        float eps = labelSmoothing, wSum = WeightTotal(weight, classes);
+        float eps = labelSmoothing, wSum = SmoothingWeightTotal(weight, classes, eps);
         for (int r = 0; r < rows; r++)
         {
             var x = logits.Slice(r * classes, classes);
@@ -274,7 +277,8 @@ internal static unsafe partial class CrossEntropyKernel
             {
                 float p = MathF.Exp(x[c] - rowMax[r] - rowLogSum[r]);
                 float wc = weighted ? weight[c] : 1f;
-                dx[c] = g * ((1f - eps) * wt * (p - (c == t ? 1f : 0f)) + eps / classes * (wSum * p - wc));
+                float smooth = eps > 0f ? eps / classes * (wSum * p - wc) : 0f; // no 0·inf for an unused infinite weight
+                dx[c] = g * ((1f - eps) * wt * (p - (c == t ? 1f : 0f)) + smooth);
             }
         }
     }
@@ -312,7 +316,7 @@ internal static unsafe partial class CrossEntropyKernel
             : SoftmaxKernel.RowsPerChunk(classes);
         var lossPart = new double[KernelParallel.ChunkCount(rows, rpc)];
         var weightPart = new double[lossPart.Length];
-        float eps = labelSmoothing, wSum = WeightTotal(weight, classes), g = gradScale;
+        float eps = labelSmoothing, wSum = SmoothingWeightTotal(weight, classes, eps), g = gradScale;
         // A gradient bigger than the caches is streamed to memory rather than written through them.
         bool streaming = (long)gradLogits.Length * sizeof(float) >= StreamingBytes;
         fixed (float* px = logits, pw = weight, pl = loss, pdx = gradLogits)
@@ -326,7 +330,7 @@ internal static unsafe partial class CrossEntropyKernel
                     ? RowGroupsChunk(x.Pointer, t.Pointer, dx.Pointer, l.Pointer, classes, w.Pointer, ignoreIndex, eps, wSum, g, r0, r1)
                     : ForwardBackwardRows(r0, r1, x, t, classes, w, wSum, ignoreIndex, eps, g, dx, l, streaming));
         }
-        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart));
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart), eps > 0f);
     }
 
     /// <summary>Rows [r0, r1) of <see cref="ForwardBackward"/> (one row at a time): their Σ loss and Σ w[t_i].</summary>
@@ -568,6 +572,16 @@ internal static unsafe partial class CrossEntropyKernel
         for (; i < n; i++)
             dx[i] = ga * VectorMath.Exp(x[i] - m - logSum) - g * ((w != null ? w[i] : 1f) * (q[i] * k1 + k0));
     }
+
+    /// <summary>
+    /// W = Σ_c w_c for the smoothing term, 0 without smoothing: that term is then absent, as in PyTorch, which reads only
+    /// w[t_i]; computed anyway, 0·W would be NaN for a class weight of ±inf or NaN on a class no target names.
+    /// </summary>
+    private static float SmoothingWeightTotal(ReadOnlySpan<float> weight, int classes, float eps) =>
+        eps > 0f ? WeightTotal(weight, classes) : 0f;
+
+    /// <summary>The class weights as the smoothing term reads them: none without smoothing (<see cref="SmoothingWeightTotal"/>).</summary>
+    private static ReadOnlySpan<float> SmoothingWeights(ReadOnlySpan<float> weight, float eps) => eps > 0f ? weight : default;
 
     private static float WeightTotal(ReadOnlySpan<float> weight, int classes)
     {

@@ -141,7 +141,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
             // Σ loss in row order, as Forward's merge sums it.
             double lsum = 0;
             foreach (float li in rowLoss) lsum += li;
-            return new CrossEntropyTotals(lsum, wsum);
+            return new CrossEntropyTotals(lsum, wsum, labelSmoothing > 0f);
         }
         finally
         {

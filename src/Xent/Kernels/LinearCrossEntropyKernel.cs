@@ -52,6 +52,11 @@ internal static unsafe partial class LinearCrossEntropyKernel
         public readonly bool Weighted => ClassWeight != null;
         public readonly int FirstChunk(int part) => (int)((long)Chunks * part / Partitions);
         public readonly Span<float> WeightSlice(int c0, int count) => Weighted ? new Span<float>(ClassWeight + c0, count) : default;
+        /// <summary>
+        /// The class weights of [c0, c0 + count) as the gradient's smoothing term reads them: none without smoothing, where
+        /// that term is absent (0·w would be NaN for an infinite weight on a class no target names; PyTorch reads only w[t]).
+        /// </summary>
+        public readonly Span<float> SmoothingWeightSlice(int c0, int count) => Eps > 0f ? WeightSlice(c0, count) : default;
     }
 
     /// <summary>Running softmax statistics of one vocabulary partition, per row.</summary>
@@ -222,7 +227,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
             lsum += li;
             wsum += wt;
         }
-        return new CrossEntropyTotals(lsum, wsum);
+        return new CrossEntropyTotals(lsum, wsum, eps > 0f);
     }
 
     /// <summary>
@@ -392,7 +397,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
             lsum += li;
             wsum += wt;
         }
-        return new CrossEntropyTotals(lsum, wsum);
+        return new CrossEntropyTotals(lsum, wsum, eps > 0f);
     }
 
     // ---- backward -----------------------------------------------------------------------------
@@ -424,7 +429,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
     private static void GradientInPlace(in Problem p, Span<float> x, int c0, long t, float m, float l, float a, float b, float c,
         float* tmp)
     {
-        var w = p.WeightSlice(c0, x.Length);
+        var w = p.SmoothingWeightSlice(c0, x.Length);
         bool hit = t >= c0 && t < c0 + x.Length;
         if (tmp != null)
         {
@@ -523,8 +528,9 @@ internal static unsafe partial class LinearCrossEntropyKernel
         long ignoreIndex, float eps, float z, float cap, LinearCrossEntropyChunking chunking, ScratchMeter? meter)
     {
         var (nb, vb, parts) = chunking.Resolve(n, v);
-        double wTotal = v;
-        if (classWeight != null) wTotal = SumDouble(new ReadOnlySpan<float>(classWeight, v));
+        // W = Σ w_c serves only the smoothing term; without smoothing it is 0, so no 0·inf turns the gradient into NaN.
+        double wTotal = eps > 0f ? v : 0;
+        if (classWeight != null && eps > 0f) wTotal = SumDouble(new ReadOnlySpan<float>(classWeight, v));
         return new Problem
         {
             H = h, W = w, Bias = bias, ClassWeight = classWeight, Targets = targets,

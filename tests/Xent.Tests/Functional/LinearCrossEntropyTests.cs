@@ -157,6 +157,44 @@ public class LinearCrossEntropyTests
             Assert.Null(F.LinearCrossEntropy(h, w, g.Get("target"), b).GradFn);
     }
 
+    [Theory]
+    [InlineData(Reduction.Mean, float.PositiveInfinity)] // training: gradients in the forward pass
+    [InlineData(Reduction.Sum, float.NaN)]
+    [InlineData(Reduction.None, float.PositiveInfinity)] // recomputed in backward
+    public void AWeightOfInfOrNaNOnAClassNoTargetNamesLeavesTheGradientsFinite(Reduction reduction, float unused)
+    {
+        // PyTorch reads only w[t_i] without smoothing, so the float64 reference with a finite weight there is the expected result.
+        var p = LinearCeProblem.Random(12, 37, 5, 70, bias: true, classWeight: true, ignored: 3);
+        for (int i = 0; i < p.N; i++) if (p.Targets[i] == p.V - 1) p.Targets[i] = 0;
+        var weight = (float[])p.ClassWeight.Clone();
+        weight[p.V - 1] = unused;
+        var h = Tensor.FromArray(p.Hidden, p.N, p.D).RequiresGrad_();
+        var w = Tensor.FromArray(p.Weight, p.V, p.D).RequiresGrad_();
+        var b = Tensor.FromArray(p.Bias, p.V).RequiresGrad_();
+        var loss = F.LinearCrossEntropy(h, w, Tensor.FromArray(p.Targets, p.N), b, Tensor.FromArray(weight, p.V), reduction: reduction);
+        (reduction == Reduction.None ? loss.Sum() : loss).Backward();
+        var probe = R.Compute(p, new double[p.N]);
+        double rowGrad = reduction == Reduction.Mean ? 1 / probe.Denominator : 1;
+        var expected = R.Compute(p, Enumerable.Repeat(rowGrad, p.N).ToArray());
+        Check.Close(probe.Loss.Sum() * rowGrad, (reduction == Reduction.None ? loss.Sum() : loss).Item(), 1e-5, 1e-6, "loss");
+        R.CloseScaled(R.ToFloat(expected.GradHidden), h.Grad!.Data, 1e-4, 1e-5, "grad hidden");
+        R.CloseScaled(R.ToFloat(expected.GradWeight), w.Grad!.Data, 1e-4, 1e-5, "grad weight");
+        R.CloseScaled(R.ToFloat(expected.GradBias), b.Grad!.Data, 1e-4, 1e-5, "grad bias");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SmoothedMeanOverTargetsOfWeightZeroIsNaNAsInPyTorch(bool grad)
+    {
+        // PyTorch divides the cross-entropy sum (0) and the smoothing sum by Σ w[t] = 0 separately: NaN, not +inf.
+        var h = Tensor.Randn([3, 4], new Generator(6));
+        if (grad) h.RequiresGrad_();
+        var loss = F.LinearCrossEntropy(h, Tensor.Randn([5, 4], new Generator(7)), Tensor.FromArray([1, 1, 1]),
+            weight: Tensor.FromArray([1f, 0f, 1f, 1f, 1f]), labelSmoothing: 0.2f);
+        Assert.True(float.IsNaN(loss.Item()), $"{loss.Item()}");
+    }
+
     [Fact]
     public void AllIgnoredMeanIsNaNWithZeroGradients()
     {

@@ -182,4 +182,65 @@ public class CrossEntropyBehaviourTests
         Assert.Equal((-100L, Reduction.Mean, 0f), (defaults.IgnoreIndex, defaults.Reduction, defaults.LabelSmoothing));
         Assert.Empty(defaults.Parameters());
     }
+
+    /// <summary>
+    /// float64 gradient of the 'sum' (scale 1) or 'mean' (scale 1/Σ w[t]) cross-entropy without smoothing: w[t_i]·(p_i − onehot(t_i))
+    /// times the scale. Only w[t_i] appears, as in PyTorch, which never reads the weight of a class no target names.
+    /// </summary>
+    private static double[] ReferenceGradient(float[] x, long[] t, int classes, float[] w, double scale)
+    {
+        var g = new double[x.Length];
+        for (int i = 0; i < t.Length; i++)
+        {
+            double m = double.NegativeInfinity, s = 0;
+            for (int c = 0; c < classes; c++) m = Math.Max(m, x[i * classes + c]);
+            for (int c = 0; c < classes; c++) s += Math.Exp(x[i * classes + c] - m);
+            for (int c = 0; c < classes; c++)
+                g[i * classes + c] = scale * w[t[i]] * (Math.Exp(x[i * classes + c] - m) / s - (c == t[i] ? 1 : 0));
+        }
+        return g;
+    }
+
+    [Theory]
+    [InlineData(3, Reduction.Mean, float.PositiveInfinity)]  // few classes: the row-group kernel
+    [InlineData(3, Reduction.Sum, float.NaN)]
+    [InlineData(3, Reduction.None, float.NegativeInfinity)]  // forward, then its own backward
+    [InlineData(40, Reduction.Mean, float.NaN)]
+    [InlineData(40, Reduction.Sum, float.PositiveInfinity)]
+    [InlineData(40, Reduction.None, float.PositiveInfinity)]
+    public void CrossEntropy_AWeightOfInfOrNaNOnAClassNoTargetNames_LeavesLossAndGradientFinite(int classes, Reduction reduction,
+        float unused)
+    {
+        // Class weights 1/count give inf for a class missing from the data; PyTorch reads only w[t_i] without smoothing.
+        var x = Randn(11, 6, classes) * 2f;
+        long[] t = [0, 1, 1, 0, 1, 0]; // never the last class
+        var w = Enumerable.Range(0, classes).Select(c => 0.5f + c % 3).ToArray();
+        w[classes - 1] = unused;
+        x.RequiresGrad_();
+        var loss = F.CrossEntropy(x, Tensor.FromArray(t, 6), Tensor.FromArray(w), reduction: reduction);
+        var (sum, ws, _) = Reference(x.ToArray(), t, classes, w, -100);
+        double scale = reduction == Reduction.Mean ? 1 / ws : 1;
+        Check.Close(sum * scale, (reduction == Reduction.None ? loss.Sum() : loss).Item(), 1e-5, 0, "loss");
+        (reduction == Reduction.None ? loss.Sum() : loss).Backward();
+        var grad = x.Grad!.ToArray();
+        var expected = ReferenceGradient(x.ToArray(), t, classes, w, scale);
+        for (int i = 0; i < grad.Length; i++) Check.Close(expected[i], grad[i], 1e-5, 1e-7, $"grad[{i}]");
+    }
+
+    [Theory]
+    [InlineData(true, null)]
+    [InlineData(false, null)]
+    [InlineData(true, 30f)]
+    public void CrossEntropy_SmoothedMeanOverTargetsOfWeightZero_IsNaNAsInPyTorch(bool grad, float? softcap)
+    {
+        // PyTorch divides the cross-entropy sum (0 here) and the smoothing sum by Σ w[t] = 0 separately: 0/0 = NaN. One division
+        // of their total would give +inf.
+        var x = Tensor.FromArray(new float[,] { { 0.5f, -1f, 2f }, { 0.1f, 0.2f, 0.3f } });
+        if (grad) x.RequiresGrad_();
+        var loss = F.CrossEntropy(x, Tensor.FromArray([0, 0]), Tensor.FromArray([0f, 1f, 1f]), labelSmoothing: 0.1f, softcap: softcap);
+        Assert.True(float.IsNaN(loss.Item()), $"{loss.Item()}");
+        // Without smoothing a zero denominator under a non-zero sum is ±inf in PyTorch too: negative weights that cancel.
+        var cancel = F.CrossEntropy(x, Tensor.FromArray([0, 1]), Tensor.FromArray([1f, -1f, 1f]), softcap: softcap);
+        Assert.True(float.IsInfinity(cancel.Item()), $"{cancel.Item()}");
+    }
 }
