@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Text;
 using System.Text.Json;
+using Xent.Cli.Commands;
 using Xent.Training;
 
 namespace Xent.Cli;
@@ -37,7 +38,7 @@ internal static class CliHost
                 string message = parse.UnmatchedTokens.Count > 0
                     ? $"unrecognized command or argument '{parse.UnmatchedTokens[0]}'."
                     : parse.Errors[0].Message;
-                Console.Error.WriteLine($"error: {Clean(message)} See '{command} --help'.");
+                if (!DistributedCommands.IsOtherRank(args)) Console.Error.WriteLine($"error: {Clean(message)} See '{command} --help'.");
                 return ExitCodes.BadInput;
             }
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -65,6 +65,11 @@ internal static class MpiLibrary
     /// <summary>Open MPI exports its predefined objects as symbols (<c>ompi_mpi_comm_world</c>); MPICH's are integer constants.</summary>
     private static IntPtr Check(IntPtr handle, string name)
     {
+        // Any loadable library passes TryLoad; without this, a wrong XENT_MPI_LIBRARY failed at the first MPI call, naming
+        // MPI.NET's msmpi.dll instead of the library the user set.
+        if (!NativeLibrary.TryGetExport(handle, "MPI_Init_thread", out _))
+            throw new NotSupportedException($"'{name}' is not an MPI library (it has no MPI_Init_thread); point {OverrideVariable} at "
+                + "your MPI's libmpi.so.12 — see docs/DISTRIBUTED.md.");
         if (NativeLibrary.TryGetExport(handle, "ompi_mpi_comm_world", out _))
             throw new NotSupportedException(
                 $"'{name}' is Open MPI, whose ABI MPI.NET cannot use; point {OverrideVariable} at an MPICH-ABI MPI "

@@ -75,6 +75,24 @@ public sealed unsafe class MpiWorld : IDisposable
         }
     }
 
+    /// <summary>
+    /// Each element's minimum and maximum over all ranks (exact: MPI's own reduction): where they differ, the ranks
+    /// disagree on that value.
+    /// </summary>
+    internal (int[] Min, int[] Max) AllReduceMinMax(ReadOnlySpan<int> values)
+    {
+        int[] min = values.ToArray(), max = values.ToArray();
+        if (Size == 1 || values.IsEmpty) return (min, max);
+        fixed (int* pMin = min, pMax = max)
+        {
+            Check(MpiApi.MPI_Allreduce(InPlace, (IntPtr)pMin, min.Length, MpiApi.MPI_INT, MpiApi.MPI_MIN, MpiApi.MPI_COMM_WORLD),
+                "MPI_Allreduce");
+            Check(MpiApi.MPI_Allreduce(InPlace, (IntPtr)pMax, max.Length, MpiApi.MPI_INT, MpiApi.MPI_MAX, MpiApi.MPI_COMM_WORLD),
+                "MPI_Allreduce");
+        }
+        return (min, max);
+    }
+
     /// <summary>Bytes of scratch <see cref="AllReduceSum(Span{float})"/> uses for <paramref name="count"/> elements of <paramref
     /// name="elementSize"/> bytes on <paramref name="size"/> ranks.</summary>
     public static long SumScratchBytes(int count, int elementSize, int size)

@@ -94,6 +94,53 @@ public sealed class DataParallelTrainTests
         Assert.True(run.Elapsed < TimeSpan.FromSeconds(45), $"took {run.Elapsed}");
     }
 
+    [MpiFact]
+    public void RanksThatReadDifferentDataAreRefusedBeforeTrainingWithOneLine()
+    {
+        using var dir = new TempDir();
+        // The same shape and classes, fewer samples on rank 1 (a stale copy): it would run out of batches first and leave rank 0
+        // waiting for ever, after training on mismatched batches.
+        SyntheticIdx.Write(dir["data"], train: 512, test: 32);
+        SyntheticIdx.Write(dir["stale"], train: 384, test: 32);
+        string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "2", "--threads", "1",
+            "--out", dir["out"]];
+        var run = Mpi.RunRaw(
+            ["-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["data"], ":",
+             "-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["stale"]],
+            timeoutMs: 60_000);
+        Assert.Equal(2, run.ExitCode);
+        var ours = run.Stderr.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();
+        Assert.True(ours.Length == 1, $"expected one error line, stderr was:\n{run.Stderr}");
+        // (SyntheticIdx repeats one pattern, so the feature statistics of the two copies agree: only the count differs.)
+        const string Expected = "error: the ranks read different data: training samples (384 on one rank, 512 on another) differ. " +
+            "Give every rank the same --data (and --test-data)";
+        Assert.True(ours[0].StartsWith(Expected, StringComparison.Ordinal), ours[0]);
+        Assert.False(Directory.Exists(dir["out"]), "nothing is written");
+    }
+
+    [MpiFact]
+    public void BadArgumentsAndAnUnwritableOutExitWithTwoOnEveryRank()
+    {
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 64, test: 16);
+        // Refused by every rank (a check that throws) and by rank 0 alone (only it creates --out); a parse error, met before MPI
+        // starts, is printed by rank 0 only.
+        foreach (var (extra, expected) in new (string[], string)[]
+        {
+            (["--batch-size", "0"], "error: --batch-size must be at least 1, got 0."),
+            (["--out", "/proc/xent-test-run"], "error: rank 0 of 2 failed, stopping the job: cannot create --out '/proc/xent-test-run'"),
+            (["--bogus"], "error: unrecognized command or argument '--bogus'."),
+        })
+        {
+            var run = Mpi.Run(2, Mpi.Cli, ["train", "--distributed", "--data", dir["data"], "--model", "mlp", "--epochs", "1",
+                "--threads", "1", .. extra], timeoutMs: 60_000);
+            Assert.True(run.ExitCode == 2, $"{string.Join(' ', extra)}: exit code {run.ExitCode}, stderr:\n{run.Stderr}");
+            var ours = run.Stderr.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();
+            Assert.True(ours.Length == 1, $"expected one error line, stderr was:\n{run.Stderr}");
+            Assert.StartsWith(expected, ours[0]);
+        }
+    }
+
     private static double[] TrainLosses(string metricsCsv) =>
         [.. File.ReadAllLines(metricsCsv).Skip(1).Select(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture))];
 

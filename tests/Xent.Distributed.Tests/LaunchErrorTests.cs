@@ -17,6 +17,18 @@ public sealed class LaunchErrorTests
     }
 
     [Fact]
+    public void ALibraryThatIsNotMpiIsNamed()
+    {
+        string libc = new[] { "/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib64/libc.so.6" }
+            .FirstOrDefault(File.Exists) ?? "libc.so.6";
+        var run = Mpi.RunAlone(Mpi.Cli, ["train", "--distributed", "--data", "/nonexistent"],
+            new Dictionary<string, string> { ["XENT_MPI_LIBRARY"] = libc });
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal($"error: --distributed needs MPI: '{libc}' is not an MPI library (it has no MPI_Init_thread); point "
+            + "XENT_MPI_LIBRARY at your MPI's libmpi.so.12 — see docs/DISTRIBUTED.md.", run.Stderr.Trim());
+    }
+
+    [Fact]
     public void OpenMpiIsDetectedAndNamed()
     {
         var run = Mpi.RunAlone(Mpi.Cli, ["bench", "linear-ce", "--vocab-parallel"],

@@ -64,7 +64,7 @@ internal static class DistributedTrainCommand
         catch (Exception e)
         {
             failure = ExceptionDispatchInfo.Capture(e);
-            code = 1;
+            code = CliHost.Classify(e).Code; // what the one process would exit with: 2 for bad arguments or an unwritable --out
         }
         finally
         {
@@ -136,6 +136,41 @@ internal sealed class DistributedTraining(MpiWorld world)
     /// name="seed"/>.</summary>
     public IEnumerable<(Tensor Input, Tensor Target)> Batches(IDataset train, int perRankBatch, long seed) =>
         ShardedBatches.Epoch(train, perRankBatch, world.Rank, world.Size, shuffle: true, seed);
+
+    /// <summary>
+    /// Compares what every rank read: the sample counts and <paramref name="spec"/> (the model and input, the class names, and
+    /// the training split's feature statistics, which differ when the values do). Ranks that read different copies of the data
+    /// would train on mismatched batches, and ranks that run out of batches at different times would leave the others
+    /// waiting for ever; this says what differs, on every rank, before anything is trained.
+    /// </summary>
+    /// <returns>Null when every rank agrees; otherwise the error message.</returns>
+    public string? DataMismatch(int trainCount, int testCount, ModelSpec spec)
+    {
+        var m = spec.ToMetadata();
+        string Part(params string[] keys) => string.Join("\n", keys.Select(k => m.GetValueOrDefault(ModelSpec.Prefix + k, "")));
+        string[] what = ["training samples", "held-out samples", "model and input", "classes", "feature statistics (the values)"];
+        int[] fingerprint =
+        [
+            trainCount, testCount,
+            StableHash(Part("model", "input_kind", "input_shape", "hidden", "multi_label", "feature_names", "target_column",
+                "impute_missing")),
+            StableHash(Part("class_names")), StableHash(Part("mean", "std")),
+        ];
+        var (min, max) = world.AllReduceMinMax(fingerprint);
+        var differ = Enumerable.Range(0, what.Length).Where(i => min[i] != max[i])
+            .Select(i => i < 2 ? $"{what[i]} ({min[i]} on one rank, {max[i]} on another)" : what[i]).ToList();
+        return differ.Count == 0 ? null
+            : $"the ranks read different data: {string.Join(", ", differ)} differ. Give every rank the same --data (and --test-data), "
+                + "e.g. on a shared file system.";
+    }
+
+    /// <summary>FNV-1a over UTF-16 code units: the same on every rank and run (string.GetHashCode is randomised per process).</summary>
+    private static int StableHash(string text)
+    {
+        uint h = 2166136261;
+        foreach (char c in text) h = (h ^ c) * 16777619;
+        return (int)h;
+    }
 
     /// <summary>Averages <paramref name="model"/>'s gradients over the ranks after every backward pass of <paramref
     /// name="trainer"/>.</summary>

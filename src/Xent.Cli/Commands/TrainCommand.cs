@@ -341,6 +341,11 @@ internal static class TrainCommand
         foreach (var (k, v) in spec.ToMetadata()) metadata[k] = v;
         var dp = DistributedTrainCommand.Current; // --distributed: this rank's share of the run (docs/DISTRIBUTED.md)
         bool writes = dp?.IsRoot ?? true;
+        if (dp?.DataMismatch(prep.Train.Count, prep.Test.Count, spec) is { } differentData)
+        {
+            err.WriteLine("error: " + differentData);
+            return ExitCodes.BadInput;
+        }
         var trainer = new Trainer(module, opt, criterion, new TrainerOptions
         {
             Epochs = s.Epochs, Seed = s.Seed, NumClasses = spec.NumClasses, LimitBatches = s.LimitBatches,
