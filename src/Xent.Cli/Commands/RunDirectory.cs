@@ -131,7 +131,8 @@ internal static partial class RunDirectory
     public static void RemoveUnfinishedRun(string outDir, string? createdRoot)
     {
         if (!Directory.Exists(outDir)) return;
-        foreach (var f in RunFiles) File.Delete(Path.Combine(outDir, f)); // a missing file is no error
+        foreach (var f in RunFiles)
+            if (File.Exists(Path.Combine(outDir, f))) File.Delete(Path.Combine(outDir, f)); // a folder of that name is not ours
         RemoveStaleTemporaryFiles(outDir);
         if (createdRoot is null) return;
         string root = Path.TrimEndingDirectorySeparator(createdRoot);

@@ -465,6 +465,13 @@ internal static class TrainCommand
                     "(without --resume)."));
             code = ExitDiverged;
         }
+        catch (Exception) when (writes && s.Resume is null && !File.Exists(checkpointPath))
+        {
+            // The first checkpoint could not be written (a full disk): its epoch's metrics row, already written, must not make
+            // the same command's rerun refuse the folder as another run's. The error itself goes out as any other.
+            RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
+            throw;
+        }
 
         if (trainer.Rows.Count > 0) WriteReport();
         if (last is not null && code == 0) PrintFinal(last.Test, classNames);

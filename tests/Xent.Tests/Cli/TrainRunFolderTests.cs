@@ -145,6 +145,24 @@ public sealed class TrainRunFolderTests : IDisposable
     }
 
     [Fact]
+    public void AFirstCheckpointThatCannotBeWrittenLeavesNoMetricsRowThatBlocksTheSameCommand()
+    {
+        // A full disk at the first checkpoint, simulated by a folder where the checkpoint goes: the epoch's metrics row, written
+        // just before, went with it, so the same command ran into "already holds a run" with nothing to --resume.
+        string outDir = _dir.File("full");
+        Directory.CreateDirectory(Path.Combine(outDir, "checkpoint.safetensors"));
+        string[] train = ["train", "--data", Csv(), "--out", outDir, .. Quick];
+        var r = InProcessCli.Run(train);
+        CliAssert.OneLineError(r, 2, "checkpoint.safetensors");
+        Assert.Equal(["checkpoint.safetensors"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName));
+
+        Directory.Delete(Path.Combine(outDir, "checkpoint.safetensors"));
+        var again = InProcessCli.Run(train);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.True(File.Exists(Path.Combine(outDir, "checkpoint.safetensors")));
+    }
+
+    [Fact]
     public void WhatARunLeavesBeforeItsFirstEpochEndsDoesNotBlockARunAndNoHintNamesAMissingCheckpoint()
     {
         // Killed before its first epoch ended: a header-only metrics.csv and a split.csv, no checkpoint.
