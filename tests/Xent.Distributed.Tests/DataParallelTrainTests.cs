@@ -40,6 +40,9 @@ public sealed class DataParallelTrainTests
         AssertCheckpointsClose(dir["single/checkpoint.safetensors"], dir["dist/checkpoint.safetensors"], Rtol, Atol);
         // Rank 0 alone prints: the one "Epoch 2 done" line.
         Assert.Single(distributed.Stdout.Split('\n'), l => l.StartsWith("Epoch 2 done", StringComparison.Ordinal));
+        // --batch-size is per rank: the checkpoint records the rank count and the global batch besides it.
+        var metadata = SafeTensors.Read(dir["dist/checkpoint.safetensors"]).Metadata;
+        Assert.Equal($"{ranks} (global batch {globalBatch})", metadata["setting.ranks"]);
         // The logged global losses agree with the single process's to float rounding.
         var expected = TrainLosses(dir["single/metrics.csv"]);
         var actual = TrainLosses(dir["dist/metrics.csv"]);

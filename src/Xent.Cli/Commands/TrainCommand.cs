@@ -398,6 +398,8 @@ internal static class TrainCommand
 
         var ci = CultureInfo.InvariantCulture;
         var settings = RunSettings(s, prep, dataPath, lr, wd, momentum, lossLabel);
+        // Under mpiexec --batch-size is per rank: the report and checkpoint say what batch the run used.
+        if (dp is not null) settings.Add(new("ranks", $"{dp.Size} (global batch {s.BatchSize * dp.Size})"));
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
         int globalBatch = s.BatchSize * (dp?.Size ?? 1);
