@@ -19,6 +19,8 @@ public static partial class F
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <exception cref="ArgumentException">An input is outside [0, 1] or NaN ("all elements of input should be between 0 and 1"),
     /// the target is int64 or of another shape, or the weight does not broadcast to the input's shape.</exception>
+    /// <exception cref="NotSupportedException">The target requires grad: only the input is differentiated
+    /// (PyTorch also differentiates a float target).</exception>
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         input.RequireFloat(nameof(BinaryCrossEntropy));
@@ -46,6 +48,7 @@ public static partial class F
         if (target.DType != DType.Float32)
             throw new ArgumentException($"{op}: Found dtype Long but expected Float: the target must be float32 (0/1 labels or " +
                 "probabilities), not int64 class indices; convert it with target.ToFloat().", nameof(target));
+        RefuseTargetGradient(target, op);
     }
 
     /// <summary>The target of a loss on logits: float32 (<see cref="CheckFloatTarget"/>) and of the input's shape.</summary>

@@ -22,6 +22,8 @@ public static partial class F
     /// <param name="posWeight">Optional weight of positive examples, broadcast to the input's shape (typically (C) for the last
     /// dim).</param>
     /// <exception cref="ArgumentException">The target is int64 or of another shape, or a weight does not broadcast.</exception>
+    /// <exception cref="NotSupportedException">The target requires grad: only the input is differentiated
+    /// (PyTorch also differentiates a float target).</exception>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight = null,
         Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
     {

@@ -50,6 +50,8 @@ public static partial class F
     /// match target batch_size (3)."), the weight is not (C), a float target is not of the input's shape (float class indices),
     /// an int64 target has the input's shape, a probability target comes with a non-negative <paramref name="ignoreIndex"/>,
     /// or <paramref name="labelSmoothing"/> is outside [0, 1].</exception>
+    /// <exception cref="NotSupportedException">A probability target requires grad: only the input is differentiated
+    /// (PyTorch also differentiates a float target).</exception>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean, float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null)
     {
@@ -64,6 +66,7 @@ public static partial class F
             if (ignoreIndex >= 0)
                 throw new ArgumentException($"ignore_index is not supported for floating point target (got ignoreIndex = {ignoreIndex}; " +
                     "leave it at -100 for class probabilities).", nameof(ignoreIndex));
+            RefuseTargetGradient(target, nameof(CrossEntropy));
         }
         LossOptions.CheckLabelSmoothing(labelSmoothing);
 

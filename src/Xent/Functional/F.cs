@@ -1,3 +1,5 @@
+using Xent.Autograd;
+
 namespace Xent;
 
 /// <summary>
@@ -7,4 +9,16 @@ namespace Xent;
 /// </summary>
 public static partial class F
 {
+    /// <summary>
+    /// Refuses a float target (probabilities, labels, a teacher's logits) that requires grad while recording: PyTorch also
+    /// differentiates a loss with respect to such a target, Xent only with respect to its input, and a gradient that silently
+    /// never arrives is worse than an error.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The target requires grad and grad mode is on.</exception>
+    internal static void RefuseTargetGradient(Tensor target, string op)
+    {
+        if (GradMode.IsEnabled && target.RequiresGrad)
+            throw new NotSupportedException($"{op}: the target requires grad, but Xent's losses differentiate only their input "
+                + "(PyTorch also differentiates the target); pass target.Detach(), or compute the target under Tensor.NoGrad().");
+    }
 }

@@ -27,7 +27,8 @@ public static partial class F
     /// <param name="logTarget">Whether <paramref name="target"/> holds log-probabilities.</param>
     /// <returns>A 0-d loss, or per-element terms for None.</returns>
     /// <exception cref="ArgumentException">The target is not float32.</exception>
-    /// <exception cref="NotSupportedException">The shapes differ (broadcasting).</exception>
+    /// <exception cref="NotSupportedException">The shapes differ (broadcasting), or the target requires grad (only the input is
+    /// differentiated; PyTorch also differentiates the target).</exception>
     public static Tensor KlDiv(Tensor input, Tensor target, KlDivReduction reduction = KlDivReduction.Mean, bool logTarget = false)
     {
         input.RequireFloat(nameof(KlDiv));

@@ -24,6 +24,8 @@ public static partial class F
     /// <param name="reduction">None (default, torchvision's), Mean or Sum.</param>
     /// <exception cref="ArgumentException">The target is int64 or of another shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException">γ is negative or not finite, or α is NaN.</exception>
+    /// <exception cref="NotSupportedException">The target requires grad: only the input is differentiated
+    /// (PyTorch also differentiates a float target).</exception>
     public static Tensor SigmoidFocalLoss(Tensor input, Tensor target, float alpha = 0.25f, float gamma = 2f,
         Reduction reduction = Reduction.None)
     {

@@ -243,4 +243,29 @@ public class CrossEntropyBehaviourTests
         var cancel = F.CrossEntropy(x, Tensor.FromArray([0, 1]), Tensor.FromArray([1f, -1f, 1f]), softcap: softcap);
         Assert.True(float.IsInfinity(cancel.Item()), $"{cancel.Item()}");
     }
+
+    [Fact]
+    public void LossesRefuseAFloatTargetThatRequiresGrad_AsTheyDoNotDifferentiateIt()
+    {
+        // PyTorch differentiates these losses with respect to a float target too; Xent does not, so it says so rather than
+        // leaving target.Grad null without a word. Under NoGrad, or detached, the same target is fine.
+        var x = Tensor.FromArray(new float[,] { { 0.5f, -1f, 2f }, { 0.1f, 0.2f, 0.3f } }).RequiresGrad_();
+        var q = Tensor.FromArray(new float[,] { { 0.2f, 0.3f, 0.5f }, { 1f, 0f, 0f } }).RequiresGrad_();
+        var logQ = F.LogSoftmax(q.Detach(), 1).RequiresGrad_();
+        foreach (var (name, loss) in new (string, Func<Tensor, Tensor>)[]
+        {
+            ("CrossEntropy", t => F.CrossEntropy(x, t)),
+            ("KlDiv", t => F.KlDiv(F.LogSoftmax(x, 1), t, KlDivReduction.BatchMean)),
+            ("BinaryCrossEntropy", t => F.BinaryCrossEntropy(F.Softmax(x, 1), t)),
+            ("BinaryCrossEntropyWithLogits", t => F.BinaryCrossEntropyWithLogits(x, t)),
+            ("SigmoidFocalLoss", t => F.SigmoidFocalLoss(x, t)),
+        })
+        {
+            var e = Assert.Throws<NotSupportedException>(() => loss(q));
+            Assert.StartsWith(name + ": the target requires grad, but Xent's losses differentiate only their input", e.Message);
+            Assert.True(float.IsFinite(loss(q.Detach()).Sum().Item()), name);
+            using (Tensor.NoGrad()) Assert.True(float.IsFinite(loss(q).Sum().Item()), name);
+        }
+        Assert.Throws<NotSupportedException>(() => F.KlDiv(F.LogSoftmax(x, 1), logQ, logTarget: true));
+    }
 }
