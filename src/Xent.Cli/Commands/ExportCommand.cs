@@ -62,7 +62,7 @@ internal static class ExportCommand
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException
             or ArgumentException or InvalidOperationException)
         {
-            return CliHost.Fail(e.Message);
+            return CliHost.Fail(e);
         }
     }
 }

@@ -166,8 +166,7 @@ internal static class LossCommand
         catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException
             or IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            return CliHost.Fail(OneLine(e is ArgumentException a && a.ParamName is { } p ? a.Message.Replace($" (Parameter '{p}')", "")
-                : e.Message));
+            return CliHost.Fail(OneLine(CliHost.UserMessage(e)));
         }
     }
 
