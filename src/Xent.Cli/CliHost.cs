@@ -60,6 +60,12 @@ internal static class CliHost
     }
 
     /// <summary>
+    /// A command's refusal of input that raised <paramref name="e"/>: as <see cref="Fail(string)"/> with the exception's
+    /// message, without the " (Parameter 'x')" that <see cref="ArgumentException"/> adds.
+    /// </summary>
+    public static int Fail(Exception e) => Fail(UserMessage(e));
+
+    /// <summary>
     /// Writes the one line for <paramref name="e"/> (and its stack trace when <paramref name="verbose"/>) and returns the exit code.
     /// </summary>
     public static int Report(Exception e, bool verbose, TextWriter err)
@@ -74,7 +80,7 @@ internal static class CliHost
     public static (int Code, string Message) Classify(Exception e)
     {
         if (e is TrainingDivergedException) return (ExitCodes.Diverged, Clean(e.Message));
-        if (IsInputError(e)) return (ExitCodes.BadInput, Clean(InputMessage(e)));
+        if (IsInputError(e)) return (ExitCodes.BadInput, Clean(UserMessage(e)));
         if (e is OutOfMemoryException)
             return (ExitCodes.BadInput, "not enough memory for this input; use a smaller file, batch or model.");
         return (ExitCodes.InternalError,
@@ -89,7 +95,10 @@ internal static class CliHost
         or NotSupportedException or ArgumentException or FormatException or OverflowException or JsonException
         or KeyNotFoundException;
 
-    private static string InputMessage(Exception e) => e switch
+    /// <summary>
+    /// The message of <paramref name="e"/> for the user: an <see cref="ArgumentException"/>'s without its parameter's name.
+    /// </summary>
+    public static string UserMessage(Exception e) => e switch
     {
         // ArgumentException appends " (Parameter 'x')", which names a C# parameter the user never saw.
         ArgumentException { ParamName: { } p } a => a.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal),

@@ -13,7 +13,8 @@ namespace Xent.Onnx;
 /// that ONNX Runtime, ML.NET and Windows ML load. The graph takes the raw input a user has and gives logits and
 /// probabilities:
 /// <list type="bullet">
-/// <item><c>input</c>: float32 (batch, C, H, W) pixels in [0, 1], or (batch, F) raw feature values; the batch size is
+/// <item><c>input</c>: float32 (batch, C, H, W) images on the training data's scale (pixels in [0, 1] unless the model was
+/// trained on a float array, whose values it takes as they were), or (batch, F) raw feature values; the batch size is
 /// dynamic. With <see cref="OnnxExportOptions.ImputeMissing"/>, NaN stands for a missing value. The standardisation <c>(x − mean) / std</c>
 /// from the options (a checkpoint's spec) is the graph's first step.</item>
 /// <item><c>logits</c>: float32 (batch, K), the model's raw outputs.</item>
@@ -118,7 +119,8 @@ public static class OnnxExporter
         g.Name = options.GraphName ?? model.GetType().Name;
         bool image = options.InputShape.Length == 3;
         g.Input.Add(OnnxGraphBuilder.BatchedFloat(InputName, options.InputShape,
-            image ? "Raw images: float32 pixels in [0, 1], (batch, channels, height, width); standardised inside the graph."
+            image ? "Raw images: float32 (batch, channels, height, width) on the training data's scale (pixels in [0, 1] for image " +
+                    "files, IDX and uint8 arrays; a float array's values as they were); standardised inside the graph."
                   : "Raw feature values in the model's feature order; standardised inside the graph."));
         g.Output.Add(OnnxGraphBuilder.BatchedFloat(LogitsName, [k], "The model's raw logits (no temperature)."));
         g.Output.Add(OnnxGraphBuilder.BatchedFloat(ProbabilitiesName, [k], options.MultiLabel

@@ -33,8 +33,9 @@ internal static class BenchCommand
     {
         public Option<int> Repeats { get; }
         public Option<int> Warmup { get; }
+        // No DefaultValueFactory: 0 when absent, and the help shows the one default the description names.
         public Option<int> Threads { get; } = new("--threads")
-            { Description = "Kernel threads, KernelParallel.MaxThreads [default: all cores]", DefaultValueFactory = _ => 0 };
+            { Description = "Kernel threads, KernelParallel.MaxThreads [default: all cores]" };
         public Option<bool> Json { get; } = new("--json") { Description = "Print exactly one JSON object on stdout" };
 
         public Common(int repeats, int warmup, string repeatsName = "--repeats", params string[] aliases)
@@ -64,11 +65,8 @@ internal static class BenchCommand
         }
     }
 
-    private static int Fail(string command, string message)
-    {
-        Console.Error.WriteLine($"xent bench {command}: error: {message}");
-        return 2;
-    }
+    /// <summary>A refusal: <c>error: …</c> as every command's (it was <c>xent bench ce: error: …</c>).</summary>
+    private static int Fail(string message) => CliHost.Fail(message);
 
     private static Command Ce()
     {
@@ -83,10 +81,10 @@ internal static class BenchCommand
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
-            if (common.Apply(pr) is string e) return Fail("ce", e);
+            if (common.Apply(pr) is string e) return Fail(e);
             int rows = pr.GetValue(n), classes = pr.GetValue(c);
             if (rows < 1 || classes < 1 || (long)rows * classes > Array.MaxLength)
-                return Fail("ce", "--n and --c must be positive and N·C at most 2^31 - 1.");
+                return Fail("--n and --c must be positive and N·C at most 2^31 - 1.");
             var r = CeBench.Run(rows, classes, pr.GetValue(common.Warmup), pr.GetValue(common.Repeats), pr.GetValue(copy));
             double mib = (double)rows * classes * sizeof(float) / (1 << 20);
             var fields = new List<(string, object?)>
@@ -122,7 +120,7 @@ internal static class BenchCommand
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
-            if (common.Apply(pr) is string e) return Fail("train", e.Replace("--repeats", "--batches"));
+            if (common.Apply(pr) is string e) return Fail(e.Replace("--repeats", "--batches"));
             var r = TrainBench.Run(pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
             var a = r.Allocation;
             Write(pr.GetValue(common.Json), "train", r.Stats,
@@ -156,8 +154,8 @@ internal static class BenchCommand
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
-            if (common.Apply(pr) is string e) return Fail("eval", e);
-            if (pr.GetValue(images) < 1 || pr.GetValue(batch) < 1) return Fail("eval", "--images and --batch-size must be at least 1.");
+            if (common.Apply(pr) is string e) return Fail(e);
+            if (pr.GetValue(images) < 1 || pr.GetValue(batch) < 1) return Fail("--images and --batch-size must be at least 1.");
             var r = EvalBench.Run(pr.GetValue(images), pr.GetValue(batch), pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
             Write(pr.GetValue(common.Json), "eval", r.Stats,
                 [("model", "cnn"), ("images", r.Images), ("batch_size", r.BatchSize), ("samples_per_s", r.SamplesPerS)],
@@ -176,7 +174,7 @@ internal static class BenchCommand
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
-            if (common.Apply(pr) is string e) return Fail("linear", e);
+            if (common.Apply(pr) is string e) return Fail(e);
             var r = LinearBench.Run(pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
             Write(pr.GetValue(common.Json), "linear", r.Stats,
                 [("model", "linear"), ("batch_size", r.BatchSize), ("optimizer", "sgd"), ("lr", 0.01), ("loss", r.LastLoss)],
@@ -194,9 +192,9 @@ internal static class BenchCommand
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
-            if (common.Apply(pr) is string e) return Fail("gemm", e);
+            if (common.Apply(pr) is string e) return Fail(e);
             int s = pr.GetValue(size);
-            if (s < 1 || (long)s * s > Array.MaxLength) return Fail("gemm", "--size must be positive and S² at most 2^31 - 1.");
+            if (s < 1 || (long)s * s > Array.MaxLength) return Fail("--size must be positive and S² at most 2^31 - 1.");
             var r = GemmBench.Run(s, pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
             Write(pr.GetValue(common.Json), "gemm", r.Stats, [("size", r.Size), ("gflops", r.Gflops)],
                 Fmt($"{r.Size}³: {r.Gflops:F1} GFLOP/s"));
@@ -214,7 +212,7 @@ internal static class BenchCommand
         common.AddTo(cmd);
         cmd.SetAction(pr =>
         {
-            if (common.Apply(pr) is string e) return Fail("peak", e);
+            if (common.Apply(pr) is string e) return Fail(e);
             var r = PeakBench.Run(KernelParallel.MaxThreads, pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
             Write(pr.GetValue(common.Json), "peak", r.Stats,
                 [("vector_bits", r.VectorBits), ("flop", r.Flop), ("gflops", r.Gflops), ("gflops_per_thread", r.GflopsPerThread)],

@@ -24,7 +24,8 @@ internal static class BenchLinearCeCommand
             DefaultValueFactory = _ => 3,
         };
         var warmup = new Option<int>("--warmup") { Description = "Untimed rounds first.", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads") { Description = "Kernel threads (default: all cores).", DefaultValueFactory = _ => 0 };
+        // No DefaultValueFactory (0 when absent): the help would show "[default: 0]" after the description's default.
+        var threads = new Option<int>("--threads") { Description = "Kernel threads [default: all cores]." };
         var noUnfused = new Option<bool>("--no-unfused") { Description = "Skip the unfused path (it needs 2·N·V floats)." };
         var rowChunk = new Option<int>("--row-chunk") { Description = "Rows per tile (0: automatic).", DefaultValueFactory = _ => 0 };
         var vocabChunk = new Option<int>("--vocab-chunk")
@@ -56,12 +57,14 @@ internal static class BenchLinearCeCommand
                 TrainingScratchBytes: (long)(pr.GetValue(scratch) * 1024 * 1024), PackedOperands: pr.GetValue(packed));
             if (s.N <= 0 || s.D <= 0 || s.V <= 0 || s.Runs <= 0 || s.Warmup < 0 || !(pr.GetValue(scratch) >= 0)
                 || (long)s.N * s.V > int.MaxValue && s.Unfused || (long)s.V * s.D > int.MaxValue)
-            {
-                Console.Error.WriteLine("xent bench linear-ce: error: --n, --d, --v and --runs must be positive, --scratch-mib not " +
-                    "negative (and N·V, V·D below 2^31; use --no-unfused for larger N·V).");
-                return 2;
-            }
+                return CliHost.Fail("--n, --d, --v and --runs must be positive, --warmup and --scratch-mib not negative (and N·V, " +
+                    "V·D below 2^31; use --no-unfused for larger N·V).");
+            // Checked here, by option name: the kernel's own check named a C# property ("RowChunk must be positive …").
+            foreach (var (name, value) in new[] { ("--row-chunk", s.RowChunk), ("--vocab-chunk", s.VocabChunk),
+                         ("--partitions", s.Partitions) })
+                if (value < 0) return CliHost.Fail($"{name} must be positive (or 0 for automatic), got {value}.");
             int t = pr.GetValue(threads);
+            if (t < 0) return CliHost.Fail($"--threads must be at least 1 (0: all cores), got {t}.");
             if (t > 0) KernelParallel.MaxThreads = t;
             var r = LinearCeBench.Run(s);
             Console.WriteLine(pr.GetValue(json) ? ToJson(r) : ToText(r));

@@ -75,11 +75,16 @@ internal static class CalibrateCommand
             var (logits, targets, classes) = TemperatureScaling.CollectLogits(module, batches);
             if (classes != spec.NumClasses)
                 return CliHost.Fail($"the model has {classes} outputs but its spec names {spec.NumClasses} classes.");
+            int nonFinite = CountNonFiniteRows(logits, classes);
+            if (nonFinite > 0)
+                return CliHost.Fail($"the checkpoint's outputs (logits) are not finite (NaN or infinity) for {nonFinite} of " +
+                    $"{targets.Length} held-out sample(s): its weights are not finite, or the inputs are too large for the model; " +
+                    "there is no temperature to fit.");
             fit = TemperatureScaling.Fit(logits, targets, classes);
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
-            return CliHost.Fail(e.Message);
+            return CliHost.Fail(e);
         }
 
         // A temperature at the end of the search range is not a fit: the held-out NLL only keeps falling that way.
@@ -110,6 +115,18 @@ internal static class CalibrateCommand
     }
 
     /// <summary>Copies every tensor (model and optimizer state) and metadata entry, with the spec's entries replaced.</summary>
+    /// <summary>How many rows of <paramref name="logits"/> (<paramref name="classes"/> per row) hold NaN or infinity.</summary>
+    private static int CountNonFiniteRows(float[] logits, int classes)
+    {
+        int rows = 0;
+        for (int i = 0; i + classes <= logits.Length; i += classes)
+        {
+            foreach (float v in logits.AsSpan(i, classes))
+                if (!float.IsFinite(v)) { rows++; break; }
+        }
+        return rows;
+    }
+
     private static void WriteCalibrated(string from, string to, ModelSpec spec)
     {
         spec.Validate();

@@ -82,8 +82,7 @@ internal static class EvalCommand
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
-            err.WriteLine("error: " + CliHost.Clean(e.Message));
-            return TrainCommand.ExitNoData;
+            return CliHost.Fail(e);
         }
         // --report: the raw logits (before the temperature below) for the reliability diagram, recorded during the one pass.
         LogitsRecorder? recorder = reportPath is null || spec.MultiLabel ? null : new LogitsRecorder(module);

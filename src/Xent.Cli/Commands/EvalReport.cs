@@ -38,7 +38,7 @@ internal static class EvalReport
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine("error: " + CliHost.Clean($"cannot write the report '{path}': {e.Message}"));
+            Console.Error.WriteLine("error: " + CliHost.Clean($"cannot write the report '{path}': {OutputPaths.Reason(path, e)}"));
             return TrainCommand.ExitNoData;
         }
         if (!json) Console.WriteLine($"Wrote {path}");

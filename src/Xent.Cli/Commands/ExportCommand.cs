@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Xent.IO;
 using Xent.Models;
 using Xent.NN;
 using Xent.Onnx;
@@ -38,7 +39,7 @@ internal static class ExportCommand
             return CliHost.Fail(outError);
         try
         {
-            var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
+            var (model, spec, legacy, metadata) = CheckpointModel.Load(checkpointPath);
             if (legacy) Console.Error.WriteLine(CheckpointModel.LegacyNote(checkpointPath, spec, "exporting it as"));
             try
             {
@@ -54,7 +55,7 @@ internal static class ExportCommand
             string temperature = spec.Temperature != 1f
                 ? " of logits / " + spec.Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";
             Console.WriteLine($"Wrote {outPath}: {spec.Model}, input 'input' (N, {input}) raw " +
-                $"{(spec.InputKind == ModelSpec.ImageInput ? "pixels in [0, 1]" : "feature values")}, " +
+                $"{(spec.InputKind == ModelSpec.ImageInput ? ImageScale(legacy, metadata) : "feature values")}, " +
                 $"outputs 'logits' and 'probabilities' ({(spec.MultiLabel ? "sigmoid" : "softmax")}{temperature}) " +
                 $"over {spec.NumClasses} {(spec.MultiLabel ? "labels" : "classes")}, ONNX opset {OnnxExporter.OpsetVersion}.");
             return 0;
@@ -62,7 +63,29 @@ internal static class ExportCommand
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or UnauthorizedAccessException
             or ArgumentException or InvalidOperationException)
         {
-            return CliHost.Fail(e.Message);
+            return CliHost.Fail(e);
+        }
+    }
+
+    /// <summary>
+    /// What an image model's raw input is: pixels in [0, 1] when its training data was read as pixels (IDX, image files and
+    /// folders, a uint8 .npy: ToTensor's byte / 255), otherwise the values on the training data's scale, since a float .npy's
+    /// values are taken as they are (sklearn's digits, 0-16). The spec does not record it: the checkpoint's <c>setting.data</c>
+    /// does, through the kind of data it names (a .npy's header says which dtype it held, while the file is there).
+    /// </summary>
+    internal static string ImageScale(bool legacy, IReadOnlyDictionary<string, string> metadata)
+    {
+        const string Pixels = "pixels in [0, 1]", TrainingScale = "values on the training data's scale";
+        if (legacy) return Pixels; // the PyTorch tutorial's recipe: ToTensor on IDX images
+        if (!metadata.TryGetValue("setting.data", out var data)) return TrainingScale;
+        if (!data.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) return Pixels; // IDX or image files, decoded to [0, 1]
+        try
+        {
+            return Npy.ReadDType(data) == NpyDType.UInt8 ? Pixels : TrainingScale;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return TrainingScale; // moved or replaced since training: the values' scale cannot be told
         }
     }
 }

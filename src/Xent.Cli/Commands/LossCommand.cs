@@ -166,8 +166,7 @@ internal static class LossCommand
         catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException
             or IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            return CliHost.Fail(OneLine(e is ArgumentException a && a.ParamName is { } p ? a.Message.Replace($" (Parameter '{p}')", "")
-                : e.Message));
+            return CliHost.Fail(OneLine(CliHost.UserMessage(e)));
         }
     }
 
@@ -193,7 +192,22 @@ internal static class LossCommand
         var a = Read(path, option);
         if (a.DType is not (NpyDType.Float32 or NpyDType.Float64))
             throw new UsageException($"{option}: '{path}' holds {a.DType.NumpyName()}; expected float16, float32 or float64.");
-        return Tensor.FromArray(a.ToFloat32(), a.Shape).Reshape(a.Shape);
+        return Tensor.FromArray(ToFloat32InRange(a, path, option), a.Shape).Reshape(a.Shape);
+    }
+
+    /// <summary>
+    /// The values as float32, refusing a float64 value beyond float32's range: the conversion would make it an infinity and the
+    /// loss NaN or infinite, where PyTorch (computing in float64) gives a finite result. Infinities and NaN in the file stay, as
+    /// PyTorch takes them; training's readers refuse every infinity instead (NpySource), since a model cannot learn from one.
+    /// </summary>
+    private static float[] ToFloat32InRange(NpyArray a, string path, string option)
+    {
+        long i = a.IndexBeyondFloat32();
+        if (i >= 0)
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"{option}: '{path}' holds float64 value {a.Float64![i]:R} at flat index {i}, beyond float32's range " +
+                $"(±{float.MaxValue:R}); xent computes in float32, so scale the values into that range."));
+        return a.ToFloat32();
     }
 
     /// <summary>
@@ -217,7 +231,7 @@ internal static class LossCommand
                     throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} values of shape {FormatShape(a.Shape)}; " +
                         $"class indices must be int64 or int32{probabilities}.");
                 }
-                return Tensor.FromArray(a.ToFloat32(), a.Shape).Reshape(a.Shape);
+                return Tensor.FromArray(ToFloat32InRange(a, path, "--target"), a.Shape).Reshape(a.Shape);
             default:
                 throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()}; expected integer class indices, or " +
                     "float32/float64 targets.");

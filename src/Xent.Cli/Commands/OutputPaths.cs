@@ -46,13 +46,19 @@ internal static class OutputPaths
     }
 
     /// <summary>
-    /// The error line for an output that could not be written: the writer's own message when it names the file already
-    /// (AtomicFileWriter's "Cannot write 'x': …"), otherwise "cannot write 'x': " and the message.
+    /// The error line for an output that could not be written: "cannot write 'x': " and the reason (<see cref="Reason"/>).
     /// </summary>
-    public static string WriteFailure(string path, Exception e) =>
-        e.Message.StartsWith($"Cannot write '{path}'", StringComparison.Ordinal)
-            ? "c" + e.Message[1..]
-            : $"cannot write '{path}': {e.Message}";
+    public static string WriteFailure(string path, Exception e) => $"cannot write '{path}': {Reason(path, e)}";
+
+    /// <summary>
+    /// Why <paramref name="path"/> could not be written: the exception's message, without the "Cannot write 'x': " that
+    /// AtomicFileWriter puts before it (it names the file already, and the caller's line does too).
+    /// </summary>
+    public static string Reason(string path, Exception e)
+    {
+        string prefix = $"Cannot write '{path}': ";
+        return e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;
+    }
 
     /// <summary>
     /// The full path with every symbolic link along it followed (a link to a folder above the file as well as the file itself),

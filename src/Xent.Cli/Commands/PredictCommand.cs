@@ -12,7 +12,9 @@ namespace Xent.Cli.Commands;
 /// <c>xent predict</c>: class probabilities from a checkpoint for raw inputs — one image, a folder of images (recursively),
 /// a CSV/TSV file (one input per row; the label column may be absent) or a .npy file — through <see cref="Predictor"/>.
 /// <c>--top-k</c> above the class count is clamped to it, so <c>--top-k C</c> (or more) lists every class; JSON probabilities
-/// are the float64 values, written to round-trip. A checkpoint without a model spec is read as <see cref="CheckpointModel"/> says.
+/// are the float64 values, written to round-trip, and NaN (an input too large for the model, weights that are not finite)
+/// as null, as <c>eval --json</c> writes it; every output mode warns on stderr when some inputs gave such probabilities.
+/// A checkpoint without a model spec is read as <see cref="CheckpointModel"/> says.
 /// </summary>
 internal static class PredictCommand
 {
@@ -87,10 +89,10 @@ internal static class PredictCommand
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
-            err.WriteLine("error: " + CliHost.Clean(e.Message)); // a data file's text may hold line breaks or control characters
-            return TrainCommand.ExitNoData;
+            return CliHost.Fail(e); // a data file's text may hold line breaks or control characters: Fail cleans them
         }
         if (note is not null) err.WriteLine(note); // after the inputs were read: an error stays the only stderr line
+        if (NonFiniteWarning(results) is { } warning) err.WriteLine(warning);
         var names = predictor.ClassNames;
         bool multi = predictor.Spec.MultiLabel;
         var ci = CultureInfo.InvariantCulture;
@@ -130,6 +132,19 @@ internal static class PredictCommand
             stdout.WriteLine(string.Create(ci, $"{inputName.PadRight(width)}  {names[top[0]],-16} {p[top[0]],11:F4}  {list}"));
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The warning for inputs whose probabilities are not all finite (softmax of logits that overflowed to infinity, or of NaN
+    /// weights), or null when every one is finite: otherwise a NaN row looks like any other in a long table or file.
+    /// </summary>
+    internal static string? NonFiniteWarning(IReadOnlyList<(string Input, double[] Probabilities)> results)
+    {
+        var bad = results.Where(r => !Array.TrueForAll(r.Probabilities, double.IsFinite)).Select(r => r.Input).ToArray();
+        if (bad.Length == 0) return null;
+        string which = bad.Length == 1 ? $"input {bad[0]}" : $"inputs {string.Join(", ", bad.Take(5))}{(bad.Length > 5 ? ", …" : "")}";
+        return CliHost.Clean($"Warning: {bad.Length} of {results.Count} input(s) gave probabilities that are not finite ({which}): " +
+            "input values too large for the model, or a checkpoint whose weights are not finite. They show as NaN (null in --json).");
     }
 
     /// <summary>The results with each row named by its cell in <paramref name="column"/> of the CSV/TSV file, not its index.</summary>
@@ -199,7 +214,7 @@ internal static class PredictCommand
             if (multi)
             {
                 w.WriteStartObject("labels");
-                for (int k = 0; k < p.Length; k++) w.WriteNumber(names[k], p[k]);
+                for (int k = 0; k < p.Length; k++) WriteNumberOrNull(w, names[k], p[k]);
                 w.WriteEndObject();
                 w.WriteStartArray("predicted");
                 for (int k = 0; k < p.Length; k++) if (p[k] > 0.5) w.WriteStringValue(names[k]);
@@ -209,13 +224,13 @@ internal static class PredictCommand
             {
                 var top = Top(p, topK);
                 w.WriteString("class", names[top[0]]);
-                w.WriteNumber("probability", p[top[0]]);
+                WriteNumberOrNull(w, "probability", p[top[0]]);
                 w.WriteStartArray("top");
                 foreach (int k in top)
                 {
                     w.WriteStartObject();
                     w.WriteString("class", names[k]);
-                    w.WriteNumber("probability", p[k]);
+                    WriteNumberOrNull(w, "probability", p[k]);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -223,5 +238,12 @@ internal static class PredictCommand
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    /// <summary>A probability, or null when it is NaN (JSON has no NaN; <c>eval --json</c> writes null the same way).</summary>
+    private static void WriteNumberOrNull(Utf8JsonWriter w, string name, double v)
+    {
+        if (double.IsFinite(v)) w.WriteNumber(name, v);
+        else w.WriteNull(name);
     }
 }

@@ -5,7 +5,9 @@ namespace Xent.IO;
 /// half-written file: data goes to <c>path.tmp-&lt;random&gt;</c> in the same directory (same file
 /// system, so the rename is atomic), is flushed to disk, and is moved over <c>path</c> by
 /// <see cref="Commit"/>. Disposing without committing deletes the temporary file and leaves
-/// <c>path</c> untouched.
+/// <c>path</c> untouched. A failure to create, write, flush or rename the temporary file is reported as
+/// <c>Cannot write 'path': …</c> with the temporary name replaced by <c>path</c>: the user never asked for that name,
+/// and the file is deleted anyway.
 /// </summary>
 /// <example><code>
 /// using var writer = AtomicFileWriter.Begin(path);
@@ -18,16 +20,21 @@ internal sealed class AtomicFileWriter : IDisposable
     private bool _committed;
     private bool _disposed;
 
-    private AtomicFileWriter(string path, string tempPath, Stream stream)
+    private readonly string _givenPath;
+
+    private AtomicFileWriter(string givenPath, string path, string tempPath, Stream stream)
     {
+        _givenPath = givenPath;
         Path = path;
         TempPath = tempPath;
         _stream = stream;
+        Stream = new FailureNamingStream(this);
     }
 
     /// <summary>Opens a new temporary file next to <paramref name="path"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The directory of <paramref name="path"/> does not exist.</exception>
-    /// <exception cref="IOException"><paramref name="path"/> is a directory.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory, or the temporary file could not be created.</exception>
+    /// <exception cref="UnauthorizedAccessException">The directory of <paramref name="path"/> may not be written.</exception>
     public static AtomicFileWriter Begin(string path) => Begin(path, DefaultOpen);
 
     /// <summary>
@@ -45,7 +52,46 @@ internal sealed class AtomicFileWriter : IDisposable
         if (Directory.Exists(full))
             throw new IOException($"Cannot write '{path}': it is a directory.");
         string temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..12];
-        return new AtomicFileWriter(full, temp, open(temp));
+        Stream stream;
+        try
+        {
+            stream = open(temp);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // The folder exists (checked above), so the file system refused to create a file in it (/proc, /sys).
+            throw new IOException($"Cannot write '{path}': could not create a file in '{dir}'.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Named(e, path, temp);
+        }
+        return new AtomicFileWriter(path, full, temp, stream);
+    }
+
+    /// <summary>
+    /// <paramref name="e"/> as <c>Cannot write 'path': reason</c>, the reason's mentions of the temporary file replaced by
+    /// <paramref name="path"/> (and .NET's <c>No space left on device : 'file'</c> cut to its reason), of the same kind
+    /// (<see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>), with <paramref name="e"/> as the inner exception.
+    /// </summary>
+    private static Exception Named(Exception e, string path, string temp)
+    {
+        string reason = e.Message.Replace($" : '{temp}'", "", StringComparison.Ordinal).Replace(temp, path, StringComparison.Ordinal);
+        string message = $"Cannot write '{path}': {reason}";
+        return e is UnauthorizedAccessException ? new UnauthorizedAccessException(message, e) : new IOException(message, e);
+    }
+
+    /// <summary>Runs <paramref name="write"/>, reporting a failure under the destination's name (<see cref="Named"/>).</summary>
+    private void Naming(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Named(e, _givenPath, TempPath);
+        }
     }
 
     // FileMode.CreateNew: never reuse (or follow) an existing file of the same name.
@@ -58,8 +104,8 @@ internal sealed class AtomicFileWriter : IDisposable
     /// <summary>The temporary file being written.</summary>
     public string TempPath { get; }
 
-    /// <summary>Where to write the content.</summary>
-    public Stream Stream => _stream;
+    /// <summary>Where to write the content: the temporary file, whose write failures name <see cref="Path"/>.</summary>
+    public Stream Stream { get; }
 
     /// <summary>Flushes the temporary file to disk and renames it over <see cref="Path"/>.</summary>
     /// <exception cref="IOException">The flush or the rename failed (e.g. the disk is full); <see cref="Path"/> is untouched,
@@ -68,10 +114,13 @@ internal sealed class AtomicFileWriter : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_committed) throw new InvalidOperationException("The file was already committed.");
-        if (_stream is FileStream file) file.Flush(flushToDisk: true);
-        else _stream.Flush();
-        _stream.Dispose();
-        File.Move(TempPath, Path, overwrite: true);
+        Naming(() =>
+        {
+            if (_stream is FileStream file) file.Flush(flushToDisk: true);
+            else _stream.Flush();
+            _stream.Dispose();
+            File.Move(TempPath, Path, overwrite: true);
+        });
         _committed = true;
     }
 
@@ -103,5 +152,36 @@ internal sealed class AtomicFileWriter : IDisposable
         try { File.Delete(path); }
         catch (IOException) { } // Best effort: the original exception matters more.
         catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>The temporary file's stream, write-only, whose IO failures name the destination (<see cref="Naming"/>).</summary>
+    private sealed class FailureNamingStream(AtomicFileWriter owner) : Stream
+    {
+        private Stream Inner => owner._stream;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => Inner.CanWrite;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Flush() => owner.Naming(Inner.Flush);
+        public override void Write(byte[] buffer, int offset, int count) => owner.Naming(() => Inner.Write(buffer, offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            try
+            {
+                Inner.Write(buffer);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw Named(e, owner._givenPath, owner.TempPath);
+            }
+        }
+
+        public override void WriteByte(byte value) => owner.Naming(() => Inner.WriteByte(value));
     }
 }

@@ -85,6 +85,18 @@ public static class Npy
         return fortran ? array.ReverseAxes() : array;
     }
 
+    /// <summary>
+    /// The dtype <see cref="Read(string)"/> would give the .npy file at <paramref name="path"/> (int8 and uint16 as int32,
+    /// float16 as float32, …), from its header alone.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a supported, well-formed .npy file.</exception>
+    internal static NpyDType ReadDType(string path)
+    {
+        using var stream = BinaryFile.OpenRead(path);
+        var (header, headerOffset, _) = ReadPreamble(stream, path);
+        return ParseHeader(header, path, headerOffset).DType;
+    }
+
     /// <summary>Reads the magic string, the version and the header, and returns the header text, its offset and its length.</summary>
     private static (string Header, int HeaderOffset, long HeaderLen) ReadPreamble(Stream stream, string name)
     {

@@ -121,6 +121,18 @@ public sealed class NpyArray
     }
 
     /// <summary>
+    /// The flat index of the first float64 value that is finite but beyond float32's range, which <see cref="ToFloat32"/> turns
+    /// into an infinity, or -1 (always for other dtypes). NaN and infinities themselves convert exactly.
+    /// </summary>
+    internal long IndexBeyondFloat32()
+    {
+        if (_data is not double[] d) return -1;
+        for (int i = 0; i < d.Length; i++)
+            if (double.IsFinite(d[i]) && float.IsInfinity((float)d[i])) return i;
+        return -1;
+    }
+
+    /// <summary>
     /// The values as float64: the underlying array itself when the dtype is already float64 (no copy),
     /// otherwise a new, exactly converted array (int64 beyond 2^53 rounds).
     /// </summary>

@@ -9,8 +9,9 @@ namespace Xent.Training;
 /// safetensors metadata, so <c>eval</c>, <c>predict</c>, <c>export</c> and <c>calibrate</c> need only the checkpoint.
 /// </summary>
 /// <remarks>
-/// Raw inputs are what the data sources yield before standardisation: images as float pixels in [0, 1] with shape
-/// (C, H, W); feature vectors as float values in <see cref="FeatureNames"/> order (a one-hot encoded text column
+/// Raw inputs are what the data sources yield before standardisation: images with shape (C, H, W), as pixels in [0, 1]
+/// from IDX, image files and uint8 arrays but a float array's values as they are (the spec does not record which);
+/// feature vectors as float values in <see cref="FeatureNames"/> order (a one-hot encoded text column
 /// contributes one feature per value, named <c>column=value</c>). <see cref="Mean"/> and <see cref="Std"/> hold one
 /// value per channel for images and one per feature for feature vectors.
 /// </remarks>

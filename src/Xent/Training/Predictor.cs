@@ -6,7 +6,7 @@ namespace Xent.Training;
 
 /// <summary>
 /// A trained model ready to label raw inputs: loads a checkpoint once, rebuilds its model from the <see cref="ModelSpec"/>,
-/// and maps raw inputs (image pixels in [0, 1], or feature values in the spec's order) to probabilities: softmax(logits / T)
+/// and maps raw inputs (images on the training data's scale, or feature values in the spec's order) to probabilities: softmax(logits / T)
 /// over the classes, or one sigmoid per label for a multi-label model. No CLI needed:
 /// <code>
 /// var predictor = Predictor.Load("runs/iris/checkpoint.safetensors");

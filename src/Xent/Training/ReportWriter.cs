@@ -221,12 +221,51 @@ public static class ReportWriter
     private static string FormatTick(double v) => Math.Abs(v - Math.Round(v)) < 1e-9 ? Math.Round(v).ToString("0", C)
         : v.ToString("0.###", C);
 
+    /// <summary>Most characters of a class name the confusion matrix's axes show; longer names end in "…" (full in a tooltip).</summary>
+    internal const int MaxLabelChars = 32;
+
+    /// <summary>
+    /// Width of one character of the 12 px axis labels, a generous average for sans-serif text (lower case is narrower), so the
+    /// margins sized from it hold the longest label.
+    /// </summary>
+    internal const double LabelCharWidth = 12 * 0.62;
+
+    /// <summary>
+    /// The class names as the axes show them: whole up to <see cref="MaxLabelChars"/> characters, otherwise cut with "…"; cut
+    /// names that would look alike (long names differing only at their end) end in their class index instead, "… #7".
+    /// </summary>
+    internal static string[] AxisLabels(IReadOnlyList<string> names, int k)
+    {
+        var labels = new string[k];
+        for (int i = 0; i < k; i++)
+        {
+            string name = Name(names, i);
+            labels[i] = name.Length <= MaxLabelChars ? name : Cut(name, MaxLabelChars - 1) + "…";
+        }
+        var seen = labels.GroupBy(l => l, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+        for (int i = 0; i < k; i++)
+        {
+            if (!seen.Contains(labels[i]) || labels[i].Length == Name(names, i).Length) continue;
+            string index = " #" + i.ToString(C);
+            labels[i] = Cut(Name(names, i), MaxLabelChars - 1 - index.Length) + "…" + index;
+        }
+        return labels;
+
+        // The first n characters, never splitting a surrogate pair.
+        static string Cut(string s, int n) => char.IsHighSurrogate(s[n - 1]) ? s[..(n - 1)] : s[..n];
+    }
+
     internal static string ConfusionMatrixSvg(long[,] m, IReadOnlyList<string> names)
     {
         int k = m.GetLength(0);
         double cell = k <= 10 ? 46 : Math.Max(14, 460.0 / k);
-        double left = 118, top = 112, size = cell * k;
-        double W = left + size + 70, H = top + size + 34; // room on the right for the last rotated column label
+        var labels = AxisLabels(names, k);
+        // Margins sized to the longest label: row labels end 6 px left of the matrix and must clear the rotated "true class"
+        // (x 14) on their left; column labels rise at 55° from 6 px above it, and the last one leans right past the matrix.
+        double longest = labels.Length == 0 ? 0 : labels.Max(l => l.Length) * LabelCharWidth;
+        double angle = 55 * Math.PI / 180;
+        double left = Math.Max(118, Math.Ceiling(30 + longest)), top = Math.Max(112, Math.Ceiling(12 + longest * Math.Sin(angle)));
+        double size = cell * k, W = left + size + Math.Max(70, Math.Ceiling(12 + longest * Math.Cos(angle))), H = top + size + 34;
         var sb = new StringBuilder();
         sb.Append(string.Create(C, $"<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">"));
         for (int t = 0; t < k; t++)
@@ -259,12 +298,12 @@ public static class ReportWriter
         {
             double c = left + (i + 0.5) * cell;
             double r = top + (i + 0.5) * cell;
+            // A cut label keeps the full name as its tooltip.
+            string label = labels[i] == Name(names, i) ? Esc(labels[i]) : $"<title>{Esc(Name(names, i))}</title>{Esc(labels[i])}";
             sb.Append(string.Create(C,
-                $"<text x=\"{left - 6}\" y=\"{r + 4:F1}\" font-size=\"12\" text-anchor=\"end\" " +
-                $"fill=\"#333\">{Esc(Name(names, i))}</text>"));
+                $"<text x=\"{left - 6}\" y=\"{r + 4:F1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#333\">{label}</text>"));
             sb.Append(string.Create(C,
-                $"<text transform=\"translate({c + 4:F1} {top - 6}) rotate(-55)\" font-size=\"12\" " +
-                $"fill=\"#333\">{Esc(Name(names, i))}</text>"));
+                $"<text transform=\"translate({c + 4:F1} {top - 6}) rotate(-55)\" font-size=\"12\" fill=\"#333\">{label}</text>"));
         }
         sb.Append(string.Create(C,
             $"<text x=\"{left + size / 2:F1}\" y=\"{top + size + 22:F1}\" font-size=\"12\" text-anchor=\"middle\" " +

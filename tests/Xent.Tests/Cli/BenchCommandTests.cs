@@ -159,15 +159,36 @@ public sealed class BenchCommandTests
     }
 
     [Theory]
-    [InlineData("ce", "--n", "0")]
-    [InlineData("gemm", "--repeats", "0")]
-    [InlineData("peak", "--warmup", "-1")]
-    [InlineData("train", "--batches", "0")]
-    public void BadArgumentsExitTwoWithOneLine(string sub, string option, string value)
+    [InlineData("ce", "--n", "0", "--n and --c must be positive and N·C at most 2^31 - 1.")]
+    [InlineData("gemm", "--repeats", "0", "--repeats must be at least 1.")]
+    [InlineData("peak", "--warmup", "-1", "--warmup must not be negative.")]
+    [InlineData("train", "--batches", "0", "--batches must be at least 1.")]
+    [InlineData("gemm", "--threads", "-1", "--threads must be at least 1 (0: all cores).")]
+    // The kernel's own check named a C# property: "RowChunk must be positive (or 0 for automatic). Actual value was -1."
+    [InlineData("linear-ce", "--row-chunk", "-1", "--row-chunk must be positive (or 0 for automatic), got -1.")]
+    [InlineData("linear-ce", "--vocab-chunk", "-3", "--vocab-chunk must be positive (or 0 for automatic), got -3.")]
+    [InlineData("linear-ce", "--partitions", "-2", "--partitions must be positive (or 0 for automatic), got -2.")]
+    [InlineData("linear-ce", "--threads", "-1", "--threads must be at least 1 (0: all cores), got -1.")]
+    public void BadArgumentsExitTwoWithOneErrorLine(string sub, string option, string value, string message)
     {
+        // Every CLI error starts with "error:"; bench's were "xent bench ce: error: …".
         var r = CliRunner.Run("bench", sub, option, value);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains(option, r.Stderr);
+        CliAssert.OneLineError(r, 2);
+        Assert.Equal("error: " + message, r.Stderr.TrimEnd('\n'));
         Assert.Equal("", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("ce")]
+    [InlineData("gemm")]
+    [InlineData("linear-ce")]
+    public void ThreadsHelpShowsOneDefault(string sub)
+    {
+        // It showed "[default: all cores] [default: 0]".
+        var r = CliRunner.Run("bench", sub, "--help");
+        Assert.Equal(0, r.ExitCode);
+        string line = r.Stdout.Split('\n').Single(l => l.TrimStart().StartsWith("--threads", StringComparison.Ordinal));
+        Assert.Single(line.Split("[default:").Skip(1));
+        Assert.Contains("[default: all cores]", line);
     }
 }

@@ -86,6 +86,30 @@ public sealed class LossCommandTests : IDisposable
     }
 
     [Fact]
+    public void Float64ValuesBeyondFloat32sRangeAreRefused_InfinitiesAreKept()
+    {
+        // 1e300 became float32 +inf and the loss printed NaN with exit 0; PyTorch, in float64, gives a finite loss.
+        Npy.Write(Temp("big64.npy"), new double[] { 0.5, 1e300, 2.0, 0.0, 1.0, -0.5 }, [2, 3]);
+        Npy.Write(Temp("t2.npy"), new long[] { 2, 0 }, [2]);
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("big64.npy"), "--target", Temp("t2.npy")),
+            $"error: --input: '{Temp("big64.npy")}' holds float64 value 1E+300 at flat index 1, beyond float32's range " +
+            "(±3.4028235E+38); xent computes in float32, so scale the values into that range.", "1e300 input");
+        Npy.Write(Temp("x2.npy"), new float[] { 0.5f, 1f, 2f, 0f, 1f, -0.5f }, [2, 3]);
+        Npy.Write(Temp("p64.npy"), new double[] { 0, 0, 1, -1e39, 0, 0 }, [2, 3]);
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("x2.npy"), "--target", Temp("p64.npy")),
+            $"error: --target: '{Temp("p64.npy")}' holds float64 value -1E+39 at flat index 3", "-1e39 target");
+        Npy.Write(Temp("w64.npy"), new double[] { 1, 4e38, 1 }, [3]);
+        AssertOneLineError(CliRunner.Run("loss", "cross-entropy", "--input", Temp("x2.npy"), "--target", Temp("t2.npy"), "--weight",
+            Temp("w64.npy")), $"error: --weight: '{Temp("w64.npy")}' holds float64 value 4E+38 at flat index 1", "4e38 weight");
+
+        // A float64 infinity is one already, as in PyTorch: cross-entropy of a row holding +inf at its target is NaN there (inf - inf).
+        Npy.Write(Temp("inf64.npy"), new double[] { 0.5, -1.25, double.PositiveInfinity, 0.0, 1.0, -0.5 }, [2, 3]);
+        var inf = CliRunner.Run("loss", "cross-entropy", "--input", Temp("inf64.npy"), "--target", Temp("t2.npy"));
+        Assert.True(inf.ExitCode == 0, inf.Stderr);
+        Assert.Equal("cross-entropy (mean): NaN", inf.Stdout.Trim());
+    }
+
+    [Fact]
     public void ReductionNone_PrintsShapeAndFirstValues()
     {
         var result = CliRunner.Run("loss", "nll", "--input", GoldenFile("nll_tutorial", "input"),

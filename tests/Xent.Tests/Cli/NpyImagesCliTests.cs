@@ -35,6 +35,35 @@ public class NpyImagesCliTests
     }
 
     [Fact]
+    public void ExportSaysPixelsInZeroOneOnlyForPixelData()
+    {
+        // A model trained on a float array takes its values as they were (sklearn's digits: 0-16), but export promised
+        // "raw pixels in [0, 1]" for every image model.
+        using var dir = new TempDirectory();
+        var (x, y) = Bands();
+        string gray = dir.File("gray.npy"), labels = dir.File("labels.npy"), digits = dir.File("digits.npy");
+        Npy.Write(gray, x, [N, Size, Size]);
+        Npy.Write(labels, y, [N]);
+        Npy.Write(digits, x.Select(v => (float)(v / 16)).ToArray(), [N, 1, Size, Size]);
+        string Export(string data, string name)
+        {
+            string run = dir.File(name);
+            Ok(CliRunner.Run("train", "--data", data, "--labels", labels, "--epochs", "1", "--out", run));
+            var r = CliRunner.Run("export", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--out", dir.File(name + ".onnx"));
+            Ok(r);
+            return r.Stdout;
+        }
+        const string Shape = "input 'input' (N, 1, 8, 8) raw ";
+        Assert.Contains(Shape + "pixels in [0, 1], outputs", Export(gray, "from-uint8"));
+        Assert.Contains(Shape + "values on the training data's scale, outputs", Export(digits, "from-float"));
+        // The uint8 file gone, its dtype cannot be told: the message claims no range.
+        File.Delete(gray);
+        var again = CliRunner.Run("export", "--checkpoint", dir.File("from-uint8/checkpoint.safetensors"), "--out", dir.File("again.onnx"));
+        Ok(again);
+        Assert.Contains(Shape + "values on the training data's scale, outputs", again.Stdout);
+    }
+
+    [Fact]
     public void GrayNpyImagesTrainEvaluateAndPredictAsFloatArraysAndPngsDo()
     {
         using var dir = new TempDirectory();

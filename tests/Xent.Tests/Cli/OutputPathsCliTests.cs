@@ -137,4 +137,36 @@ public sealed class OutputPathsCliTests : IDisposable
         Assert.Equal(0, InProcessCli.Run([.. loss, "--out", o, "--grad-out", _dir.File("g.npy")]).ExitCode);
         Assert.Equal([2, 3], Npy.Read(_dir.File("g.npy")).Shape.ToArray());
     }
+
+    [Fact]
+    public void AnOutputTheFileSystemRefusesNamesTheUsersFileNotTheTemporaryOne()
+    {
+        // "cannot write '/proc/m.onnx': Could not find file '/proc/m.onnx.tmp-b5a80f928f0d'.": a name the user never gave.
+        if (!OperatingSystem.IsLinux()) return; // /proc: a folder where no file can be created, whoever runs the tests
+        var (csv, ckpt) = Trained();
+        string x = _dir.File("x.npy"), t = _dir.File("t.npy");
+        Npy.Write(x, new float[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
+        Npy.Write(t, new long[] { 0, 2 }, [2]);
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            (["export", "--checkpoint", ckpt, "--out", "/proc/m.onnx"],
+                "error: cannot write '/proc/m.onnx': could not create a file in '/proc'."),
+            (["predict", "--checkpoint", ckpt, "--input", csv, "--out", "/proc/p.csv"],
+                "error: cannot write '/proc/p.csv': could not create a file in '/proc'."),
+            (["calibrate", "--checkpoint", ckpt, "--data", csv, "--target", "label", "--out", "/proc/c.safetensors"],
+                "error: cannot write '/proc/c.safetensors': could not create a file in '/proc'."),
+            (["eval", "--checkpoint", ckpt, "--data", csv, "--target", "label", "--report", "/proc/r.html", "--json"],
+                "error: cannot write the report '/proc/r.html': could not create a file in '/proc'."),
+            (["loss", "cross-entropy", "--input", x, "--target", t, "--out", "/proc/o.npy"],
+                "error: Cannot write '/proc/o.npy': could not create a file in '/proc'."),
+        })
+        {
+            var r = InProcessCli.Run(args);
+            Assert.True(r.ExitCode == 2, $"{string.Join(' ', args)}: exit code {r.ExitCode}; stderr: {r.Stderr}");
+            var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(expected, lines[^1]);
+            Assert.All(lines[..^1], l => Assert.StartsWith("Warning: ", l, StringComparison.Ordinal)); // calibrate's bound warning
+            Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp-*", SearchOption.AllDirectories));
+        }
+    }
 }

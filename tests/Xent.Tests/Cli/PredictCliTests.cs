@@ -142,6 +142,82 @@ public class PredictCliTests
         }
     }
 
+    /// <summary>
+    /// A linear model trained on a CSV (x1, x2, color; big/small), then rewritten with every weight <paramref name="weight"/> and
+    /// every bias <paramref name="bias"/>: equal rows of weights give equal logits, so every finite input's probabilities are 1/2.
+    /// </summary>
+    private static (string Checkpoint, string Input) RewrittenLinear(TempDirectory dir, float weight, float bias)
+    {
+        string train = OwnDataFiles.SeparableCsv(dir.File("train.csv"), 40);
+        var t = CliRunner.Run("train", "--data", train, "--model", "linear", "--epochs", "1", "--out", dir.File("run"));
+        Assert.True(t.ExitCode == 0, t.Stderr);
+        var (tensors, metadata) = Checkpoint.Load(dir.File("run/checkpoint.safetensors"));
+        foreach (var (name, tensor) in tensors)
+        {
+            if (name.EndsWith(".weight", StringComparison.Ordinal)) tensor.Data.Fill(weight);
+            else if (name.EndsWith(".bias", StringComparison.Ordinal)) tensor.Data.Fill(bias);
+        }
+        string checkpoint = dir.File("rewritten.safetensors");
+        Checkpoint.Save(checkpoint, tensors, metadata);
+        string input = dir.File("input.csv");
+        // Row 1's x1 is a finite float32 whose logit, x1 (standardised) times 1e30, overflows: softmax(+inf, +inf) is NaN.
+        File.WriteAllLines(input, ["x1,x2,color", "0.5,-1,red", "3e38,0,blue", "-1,1.5,blue"]);
+        return (checkpoint, input);
+    }
+
+    [Fact]
+    public void NaNProbabilitiesAreNullInJson_AndEveryModeWarnsOnce()
+    {
+        // --json printed rows 0 and 1, then stopped with .NET's "… cannot be written as valid JSON" message.
+        using var dir = new TempDirectory();
+        var (checkpoint, input) = RewrittenLinear(dir, weight: 1e30f, bias: 0f);
+        const string Warning = "Warning: 1 of 3 input(s) gave probabilities that are not finite (input 1): input values too large for " +
+            "the model, or a checkpoint whose weights are not finite. They show as NaN (null in --json).";
+        var json = CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input, "--json", "--top-k", "2");
+        var rows = JsonLines(json);
+        Assert.Equal(Warning, json.Stderr.TrimEnd('\n'));
+        Assert.Equal(3, rows.Length);
+        foreach (int i in new[] { 0, 2 })
+        {
+            Assert.Equal(i, rows[i].GetProperty("input").GetInt32());
+            Assert.Equal(0.5, rows[i].GetProperty("probability").GetDouble());
+            Assert.All(rows[i].GetProperty("top").EnumerateArray(), e => Assert.Equal(0.5, e.GetProperty("probability").GetDouble()));
+        }
+        Assert.Equal(1, rows[1].GetProperty("input").GetInt32());
+        Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("probability").ValueKind);
+        var top = rows[1].GetProperty("top").EnumerateArray().ToArray();
+        Assert.Equal(2, top.Length);
+        Assert.All(top, e => Assert.Equal(JsonValueKind.Null, e.GetProperty("probability").ValueKind));
+
+        var table = CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input);
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Equal(Warning, table.Stderr.TrimEnd('\n'));
+        string csv = dir.File("p.csv");
+        var file = CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input, "--out", csv);
+        Assert.True(file.ExitCode == 0, file.Stderr);
+        Assert.Equal(Warning, file.Stderr.TrimEnd('\n'));
+        Assert.EndsWith(",NaN,NaN,NaN", File.ReadAllLines(csv)[2]);
+    }
+
+    [Fact]
+    public void ACheckpointWithNaNWeightsPredictsNullForEveryInput_AndCalibrateSaysItsOutputsAreNotFinite()
+    {
+        using var dir = new TempDirectory();
+        var (checkpoint, input) = RewrittenLinear(dir, weight: 1f, bias: float.NaN);
+        var json = CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input, "--json");
+        var rows = JsonLines(json);
+        Assert.Equal(3, rows.Length);
+        Assert.All(rows, r => Assert.Equal(JsonValueKind.Null, r.GetProperty("probability").ValueKind));
+        Assert.Equal("Warning: 3 of 3 input(s) gave probabilities that are not finite (inputs 0, 1, 2): input values too large for " +
+            "the model, or a checkpoint whose weights are not finite. They show as NaN (null in --json).", json.Stderr.TrimEnd('\n'));
+
+        // "Temperature scaling needs finite logits (found NaN or infinity). (Parameter 'logits')": a C# parameter, no culprit.
+        string heldOut = OwnDataFiles.SeparableCsv(dir.File("held-out.csv"), 7, seed: 5);
+        CliAssert.OneLineError(CliRunner.Run("calibrate", "--checkpoint", checkpoint, "--data", heldOut), 2,
+            "error: the checkpoint's outputs (logits) are not finite (NaN or infinity) for 7 of 7 held-out sample(s): its weights are " +
+            "not finite, or the inputs are too large for the model; there is no temperature to fit.");
+    }
+
     /// <summary>The spec eval, calibrate and export give a checkpoint without one: the tutorial's IDX recipe.</summary>
     private static Predictor LoadWithIdxRecipe()
     {

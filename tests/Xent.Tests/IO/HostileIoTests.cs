@@ -76,9 +76,41 @@ public class HostileIoTests
             writer.Stream.Write(new byte[1000]);
             writer.Commit();
         });
-        Assert.Contains("No space left", e.Message);
+        Assert.Equal($"Cannot write '{path}': No space left on device", e.Message);
         Assert.Equal(["checkpoint.safetensors"], dir.Entries());
         Assert.Equal("earlier checkpoint", File.ReadAllText(path));
+    }
+
+    /// <summary>A stream whose writes fail as a full disk's do in .NET, naming the file it writes.</summary>
+    private sealed class FailingWriteStream(string file) : MemoryStream
+    {
+        public override void Write(byte[] buffer, int offset, int count) => throw new IOException($"No space left on device : '{file}'");
+
+        public override void Write(ReadOnlySpan<byte> buffer) => throw new IOException($"No space left on device : '{file}'");
+    }
+
+    [Fact]
+    public void FailuresNameTheDestinationNotTheTemporaryFile()
+    {
+        // The user asked for checkpoint.safetensors; "… : '…/checkpoint.safetensors.tmp-b0526e729af0'" named a file they never saw.
+        using var dir = new TempDirectory();
+        string path = dir.File("checkpoint.safetensors");
+        var atOpen = Assert.Throws<UnauthorizedAccessException>(() => AtomicFileWriter.Begin(path,
+            temp => throw new UnauthorizedAccessException($"Access to the path '{temp}' is denied.")));
+        Assert.Equal($"Cannot write '{path}': Access to the path '{path}' is denied.", atOpen.Message);
+        var atWrite = Assert.Throws<IOException>(() =>
+        {
+            using var writer = AtomicFileWriter.Begin(path, temp => new FailingWriteStream(temp));
+            writer.Stream.Write(new byte[10]);
+        });
+        Assert.Equal($"Cannot write '{path}': No space left on device", atWrite.Message);
+        var atWriteArray = Assert.Throws<IOException>(() =>
+        {
+            using var writer = AtomicFileWriter.Begin(path, temp => new FailingWriteStream(temp));
+            writer.Stream.Write(new byte[10], 0, 10);
+        });
+        Assert.Equal($"Cannot write '{path}': No space left on device", atWriteArray.Message);
+        Assert.Empty(dir.Entries());
     }
 
     [Fact]

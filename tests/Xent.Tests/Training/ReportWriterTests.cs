@@ -50,6 +50,81 @@ public class ReportWriterTests
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(dir.File("report.html")));
     }
 
+    private static long[,] Diagonal(int k)
+    {
+        var m = new long[k, k];
+        for (int i = 0; i < k; i++) m[i, i] = 1;
+        return m;
+    }
+
+    private static readonly Regex RowLabel =
+        new("<text x=\"([0-9.]+)\" y=\"[0-9.]+\" font-size=\"12\" text-anchor=\"end\" fill=\"#333\">(.*?)</text>");
+    private static readonly Regex ColumnLabel =
+        new("<text transform=\"translate\\(([0-9.]+) ([0-9.]+)\\) rotate\\(-55\\)\" [^>]*>(.*?)</text>");
+
+    /// <summary>A label's shown text: what follows its tooltip, decoded.</summary>
+    private static string Shown(string content) => System.Net.WebUtility.HtmlDecode(Regex.Replace(content, "<title>.*?</title>", ""));
+
+    [Fact]
+    public void ShortClassNamesKeepTheConfusionMatrixsFixedMargins()
+    {
+        // The layout before labels were measured: row labels end at x 112, column labels start 106 px down.
+        string svg = ReportWriter.ConfusionMatrixSvg(Diagonal(10), ClassNames.FashionMnist);
+        var rows = RowLabel.Matches(svg);
+        Assert.Equal(10, rows.Count);
+        Assert.All(rows, r => Assert.Equal("112", r.Groups[1].Value));
+        Assert.All(ColumnLabel.Matches(svg), c => Assert.Equal("106", c.Groups[2].Value));
+        Assert.Equal(ClassNames.FashionMnist, rows.Select(r => Shown(r.Groups[2].Value)));
+        Assert.DoesNotContain("…", svg);
+    }
+
+    [Fact]
+    public void LongClassNamesFitTheConfusionMatrixAndStayDistinct()
+    {
+        // Row labels were drawn at a fixed x, ending at 112 px: longer ones ran off the left edge, and 15 names that differ only in
+        // their middle all showed as "ls <b>&amp;</b>". Column labels ran off the top.
+        string[] names =
+        [
+            .. Enumerable.Range(0, 12).Select(i => $"a very long class name number {i} with extra words <b>&amp;</b>"),
+            new string('x', 40) + "A", new string('x', 40) + "B", "cat",
+        ];
+        string svg = ReportWriter.ConfusionMatrixSvg(Diagonal(names.Length), names);
+        var size = Regex.Match(svg, "<svg width=\"([0-9.]+)\" height=\"([0-9.]+)\"");
+        double width = double.Parse(size.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var rows = RowLabel.Matches(svg).ToArray();
+        var columns = ColumnLabel.Matches(svg).ToArray();
+        Assert.Equal(names.Length, rows.Length);
+        Assert.Equal(names.Length, columns.Length);
+        var shown = rows.Select(r => Shown(r.Groups[2].Value)).ToArray();
+        Assert.Equal(names.Length, shown.Distinct().Count());
+        Assert.Equal(shown, columns.Select(c => Shown(c.Groups[3].Value)));
+        Assert.Equal("cat", shown[^1]);
+        for (int i = 0; i < names.Length; i++)
+        {
+            Assert.True(shown[i].Length <= 32, shown[i]);
+            if (shown[i] != names[i])
+            {
+                Assert.EndsWith("…", shown[i].Split(" #")[0]);
+                Assert.StartsWith(shown[i].Split('…')[0], names[i], StringComparison.Ordinal);
+                Assert.Contains($"<title>{System.Net.WebUtility.HtmlEncode(names[i])}</title>", rows[i].Value); // full name as a tooltip
+            }
+        }
+        // Room for every label at 0.55 em a character (12 px text; an average sans-serif glyph is wider), left of the row labels'
+        // end beside the rotated "true class" (20 px), and above and right of the column labels, which rise at 55°.
+        const double Char = 0.55 * 12;
+        double sin = Math.Sin(55 * Math.PI / 180), cos = Math.Cos(55 * Math.PI / 180);
+        foreach (var (r, text) in rows.Zip(shown))
+            Assert.True(double.Parse(r.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 20 + Char * text.Length,
+                $"row label '{text}' ends at x {r.Groups[1].Value}");
+        foreach (var (c, text) in columns.Zip(shown))
+        {
+            double x = double.Parse(c.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            double y = double.Parse(c.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(y >= Char * text.Length * sin, $"column label '{text}' starts at y {y}");
+            Assert.True(x + Char * text.Length * cos <= width, $"column label '{text}' at x {x} runs past the width {width}");
+        }
+    }
+
     [Fact]
     public void NiceTicksCoverTheRangeWithRoundSteps()
     {
