@@ -70,14 +70,22 @@ internal static class ExportCommand
     /// <summary>
     /// What an image model's raw input is: pixels in [0, 1] when its training data was read as pixels (IDX, image files and
     /// folders, a uint8 .npy: ToTensor's byte / 255), otherwise the values on the training data's scale, since a float .npy's
-    /// values are taken as they are (sklearn's digits, 0-16). The spec does not record it: the checkpoint's <c>setting.data</c>
-    /// does, through the kind of data it names (a .npy's header says which dtype it held, while the file is there).
+    /// values are taken as they are (sklearn's digits, 0-16). <c>xent train</c> records it (<c>setting.input_scale</c>, from
+    /// <see cref="ImageScaleOf"/>); for a checkpoint older than that, <c>setting.data</c> names the data, which tells while it is
+    /// there.
     /// </summary>
     internal static string ImageScale(bool legacy, IReadOnlyDictionary<string, string> metadata)
     {
-        const string Pixels = "pixels in [0, 1]", TrainingScale = "values on the training data's scale";
         if (legacy) return Pixels; // the PyTorch tutorial's recipe: ToTensor on IDX images
-        if (!metadata.TryGetValue("setting.data", out var data)) return TrainingScale;
+        if (metadata.TryGetValue("setting.input_scale", out var recorded)) return recorded;
+        return metadata.TryGetValue("setting.data", out var data) ? ImageScaleOf(data) : TrainingScale;
+    }
+
+    private const string Pixels = "pixels in [0, 1]", TrainingScale = "values on the training data's scale";
+
+    /// <summary>The scale of the image values <c>xent train</c> reads from <paramref name="data"/> (<see cref="ImageScale"/>).</summary>
+    internal static string ImageScaleOf(string data)
+    {
         if (!data.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) return Pixels; // IDX or image files, decoded to [0, 1]
         try
         {

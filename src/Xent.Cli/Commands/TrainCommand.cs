@@ -577,6 +577,8 @@ internal static class TrainCommand
             settings.Add(new("patience", s.Patience?.ToString(ci) ?? "none"));
             if (prep.Spec.MultiLabel) settings.Add(new("pos_weight", s.PosWeight));
         }
+        // What an exported image model takes (the spec has the statistics, not the scale the values were read in).
+        if (prep.Spec.InputKind == ModelSpec.ImageInput) settings.Add(new("input_scale", ExportCommand.ImageScaleOf(dataPath)));
         return settings;
     }
 
