@@ -106,6 +106,26 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void An_existing_out_that_is_not_an_onnx_file_is_refused_and_kept()
+    {
+        // `--out runs/other/checkpoint.safetensors` or `--out data.csv` replaced that file with an ONNX graph.
+        string good = Save(new LinearClassifier(784, 10, new Generator(26)), ModelSpecFor("linear", [.. ClassNames.Digits]).ToMetadata());
+        string csv = Path.Combine(_dir, "data.csv");
+        File.WriteAllText(csv, "a,b\n1,2\n");
+        var r = CliRunner.Run("export", "--checkpoint", good, "--out", csv);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"error: --out '{csv}' exists and is not an .onnx file; export replaces only an .onnx file. Pass another --out " +
+            "(e.g. model.onnx), or remove that file first.", r.Stderr.Trim());
+        Assert.Equal("a,b\n1,2\n", File.ReadAllText(csv));
+        // An .onnx file is replaced, and a new file of any name is written.
+        string onnx = Path.Combine(_dir, "old.onnx");
+        File.WriteAllText(onnx, "old");
+        Assert.Equal(0, CliRunner.Run("export", "--checkpoint", good, "--out", onnx).ExitCode);
+        Assert.NotEqual("old", File.ReadAllText(onnx));
+        Assert.Equal(0, CliRunner.Run("export", "--checkpoint", good, "--out", Path.Combine(_dir, "model.bin")).ExitCode);
+    }
+
+    [Fact]
     public void An_out_path_that_cannot_be_written_is_one_error_line_naming_it()
     {
         string good = Save(new LinearClassifier(784, 10, new Generator(26)), ModelSpecFor("linear", [.. ClassNames.Digits]).ToMetadata());

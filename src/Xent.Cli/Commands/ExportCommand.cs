@@ -20,7 +20,9 @@ internal static class ExportCommand
         var format = new Option<string>("--format")
             { Description = "Output format; onnx is the only one", DefaultValueFactory = _ => "onnx" };
         var output = new Option<string>("--out")
-            { Description = "File to write, e.g. model.onnx (replaced if it exists; folders are created)", Required = true };
+        {
+            Description = "File to write, e.g. model.onnx (an .onnx file is replaced if it exists; folders are created)", Required = true,
+        };
         var command =
             new Command("export",
             "Export a checkpoint's model to ONNX for ONNX Runtime, ML.NET or Windows ML: raw inputs in, logits and probabilities out.")
@@ -37,6 +39,10 @@ internal static class ExportCommand
             return CliHost.Fail($"unknown --format '{format}'; the only export format is onnx.");
         if (OutputPaths.Check(outPath, "--out", "model.onnx", (checkpointPath, "--checkpoint")) is { } outError)
             return CliHost.Fail(outError);
+        // A typo'd --out must not turn another run's checkpoint or a data file into an ONNX graph.
+        if (File.Exists(outPath) && !outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            return CliHost.Fail($"--out '{outPath}' exists and is not an .onnx file; export replaces only an .onnx file. Pass another " +
+                "--out (e.g. model.onnx), or remove that file first.");
         try
         {
             var (model, spec, legacy, metadata) = CheckpointModel.Load(checkpointPath);
