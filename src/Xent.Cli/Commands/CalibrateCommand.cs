@@ -102,6 +102,7 @@ internal static class CalibrateCommand
         {
             try
             {
+                OutputPaths.CreateFolder(outPath); // as export, predict and eval --report do
                 WriteCalibrated(checkpointPath, outPath, spec with { Temperature = (float)fit.Temperature });
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)

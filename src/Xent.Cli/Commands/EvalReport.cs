@@ -32,8 +32,7 @@ internal static class EvalReport
                 for (int i = 0; i < targets.Length; i++) targets[i] = test.Target(i);
                 report = report.WithReliability(recorder.Logits, targets, spec.Temperature);
             }
-            string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (dir is not null) Directory.CreateDirectory(dir);
+            OutputPaths.CreateFolder(path);
             EvaluationReportWriter.Write(path, report);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -45,6 +45,12 @@ internal static class OutputPaths
         return null;
     }
 
+    /// <summary>Creates the folders an output file goes into, as every command's <c>--out</c> (and <c>--report</c>) does.</summary>
+    public static void CreateFolder(string path)
+    {
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+    }
+
     /// <summary>
     /// The error line for an output that could not be written: "cannot write 'x': " and the reason (<see cref="Reason"/>).
     /// </summary>

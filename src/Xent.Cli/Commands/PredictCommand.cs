@@ -186,8 +186,7 @@ internal static class PredictCommand
                 sb.Append(',').Append(Field(string.Join(';', Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => names[k]))));
             sb.Append('\n');
         }
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
+        OutputPaths.CreateFolder(path);
         using var writer = Xent.IO.AtomicFileWriter.Begin(path);
         writer.Stream.Write(Encoding.UTF8.GetBytes(sb.ToString()));
         writer.Commit();

@@ -24,7 +24,8 @@ public sealed class CalibrateCliTests : IDisposable
     [Fact]
     public void FitsTheTemperature_ReportsPyTorchsNll_AndStoresTInTheSpec()
     {
-        string outPath = Path.Combine(_dir, "calibrated.safetensors");
+        // A missing folder for --out is created, as export, predict and eval --report do (it was refused).
+        string outPath = Path.Combine(_dir, "new", "folder", "calibrated.safetensors");
         var r = CliRunner.Run("calibrate", "--checkpoint", Checkpoint, "--data", GoldenDir, "--json", "--out", outPath);
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var json = JsonDocument.Parse(r.Stdout);
