@@ -86,14 +86,9 @@ public sealed class DataParallelTrainTests
         // MPMD: rank 0 has the data and enters training; rank 1 finds none and fails alone.
         string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "50", "--threads", "1",
             "--out", dir["out"]];
-        var run = Mpi.RunRaw(
-            ["-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["data"], ":",
-             "-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["missing"]],
-            timeoutMs: 60_000);
+        var run = TwoRanks(rank, dir["data"], dir["missing"]);
         Assert.NotEqual(0, run.ExitCode);
-        var ours = run.Stderr.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();
-        Assert.True(ours.Length == 1, $"expected one error line, stderr was:\n{run.Stderr}");
-        Assert.StartsWith("error: rank 1 of 2 failed, stopping the job: No MNIST-format dataset found", ours[0]);
+        Assert.StartsWith("error: rank 1 of 2 failed, stopping the job: No MNIST-format dataset found", OneErrorLine(run));
         Assert.True(run.Elapsed < TimeSpan.FromSeconds(45), $"took {run.Elapsed}");
     }
 
@@ -107,17 +102,13 @@ public sealed class DataParallelTrainTests
         SyntheticIdx.Write(dir["stale"], train: 384, test: 32);
         string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "2", "--threads", "1",
             "--out", dir["out"]];
-        var run = Mpi.RunRaw(
-            ["-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["data"], ":",
-             "-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", dir["stale"]],
-            timeoutMs: 60_000);
+        var run = TwoRanks(rank, dir["data"], dir["stale"]);
         Assert.Equal(2, run.ExitCode);
-        var ours = run.Stderr.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();
-        Assert.True(ours.Length == 1, $"expected one error line, stderr was:\n{run.Stderr}");
         // (SyntheticIdx repeats one pattern, so the feature statistics of the two copies agree: only the count differs.)
         const string Expected = "error: the ranks read different data: training samples (384 on one rank, 512 on another) differ. " +
             "Give every rank the same --data (and --test-data)";
-        Assert.True(ours[0].StartsWith(Expected, StringComparison.Ordinal), ours[0]);
+        string line = OneErrorLine(run);
+        Assert.True(line.StartsWith(Expected, StringComparison.Ordinal), line);
         Assert.False(Directory.Exists(dir["out"]), "nothing is written");
     }
 
@@ -138,10 +129,23 @@ public sealed class DataParallelTrainTests
             var run = Mpi.Run(2, Mpi.Cli, ["train", "--distributed", "--data", dir["data"], "--model", "mlp", "--epochs", "1",
                 "--threads", "1", .. extra], timeoutMs: 60_000);
             Assert.True(run.ExitCode == 2, $"{string.Join(' ', extra)}: exit code {run.ExitCode}, stderr:\n{run.Stderr}");
-            var ours = run.Stderr.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();
-            Assert.True(ours.Length == 1, $"expected one error line, stderr was:\n{run.Stderr}");
-            Assert.StartsWith(expected, ours[0]);
+            Assert.StartsWith(expected, OneErrorLine(run));
         }
+    }
+
+    /// <summary>MPMD: <paramref name="rank"/>'s arguments on two ranks, each with its own <c>--data</c>.</summary>
+    private static RunResult TwoRanks(string[] rank, string rank0Data, string rank1Data) =>
+        Mpi.RunRaw(
+            ["-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", rank0Data, ":",
+             "-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", rank1Data],
+            timeoutMs: 60_000);
+
+    /// <summary>The job's one <c>error:</c> line (MPICH's own abort lines aside).</summary>
+    private static string OneErrorLine(RunResult run)
+    {
+        var ours = run.Stderr.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();
+        Assert.True(ours.Length == 1, $"expected one error line, stderr was:\n{run.Stderr}");
+        return ours[0];
     }
 
     private static double[] TrainLosses(string metricsCsv) =>
