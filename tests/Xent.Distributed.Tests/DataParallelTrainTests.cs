@@ -86,7 +86,7 @@ public sealed class DataParallelTrainTests
         // MPMD: rank 0 has the data and enters training; rank 1 finds none and fails alone.
         string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "50", "--threads", "1",
             "--out", dir["out"]];
-        var run = TwoRanks(rank, dir["data"], dir["missing"]);
+        var run = TwoRanks(rank, ["--data", dir["data"]], ["--data", dir["missing"]]);
         Assert.NotEqual(0, run.ExitCode);
         Assert.StartsWith("error: rank 1 of 2 failed, stopping the job: No MNIST-format dataset found", OneErrorLine(run));
         Assert.True(run.Elapsed < TimeSpan.FromSeconds(45), $"took {run.Elapsed}");
@@ -102,13 +102,36 @@ public sealed class DataParallelTrainTests
         SyntheticIdx.Write(dir["stale"], train: 384, test: 32);
         string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "2", "--threads", "1",
             "--out", dir["out"]];
-        var run = TwoRanks(rank, dir["data"], dir["stale"]);
+        var run = TwoRanks(rank, ["--data", dir["data"]], ["--data", dir["stale"]]);
         Assert.Equal(2, run.ExitCode);
         // (SyntheticIdx repeats one pattern, so the feature statistics of the two copies agree: only the count differs.)
-        const string Expected = "error: the ranks read different data: training samples (384 on one rank, 512 on another) differ. " +
-            "Give every rank the same --data (and --test-data)";
+        const string Expected = "error: the ranks read different data (training samples: 384 on one rank, 512 on another; " +
+            "held-out data; training labels (or their order)). Give every rank the same --data (and --test-data)";
         string line = OneErrorLine(run);
         Assert.True(line.StartsWith(Expected, StringComparison.Ordinal), line);
+        Assert.False(Directory.Exists(dir["out"]), "nothing is written");
+    }
+
+    [MpiFact]
+    public void RanksWithDifferentHeldOutDataOrEpochsAreRefusedInsteadOfHanging()
+    {
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 256, test: 32);
+        // The same count of held-out images, other pixels: each rank evaluated its own and, with --patience, stopped at its own
+        // epoch while the other waited for ever. More epochs on one rank left it waiting at the end the same way.
+        SyntheticIdx.Write(dir["other"], train: 256, test: 32, seed: 8);
+        foreach (string train in Directory.GetFiles(dir["data"], "train-*"))
+            File.Copy(train, Path.Combine(dir["other"], Path.GetFileName(train)), overwrite: true);
+        string[] common = ["train", "--distributed", "--model", "mlp", "--batch-size", "16", "--threads", "1", "--out", dir["out"]];
+        var heldOut = TwoRanks([.. common, "--epochs", "4", "--patience", "1"],
+            ["--data", dir["data"]], ["--data", dir["other"]]);
+        Assert.Equal(2, heldOut.ExitCode);
+        Assert.StartsWith("error: the ranks read different data (held-out data). Give every rank the same --data", OneErrorLine(heldOut));
+
+        var epochs = TwoRanks([.. common, "--data", dir["data"]], ["--epochs", "1"], ["--epochs", "3"]);
+        Assert.Equal(2, epochs.ExitCode);
+        Assert.Equal("error: the ranks were started with different options (--epochs). Start every rank with the same options.",
+            OneErrorLine(epochs));
         Assert.False(Directory.Exists(dir["out"]), "nothing is written");
     }
 
@@ -133,11 +156,10 @@ public sealed class DataParallelTrainTests
         }
     }
 
-    /// <summary>MPMD: <paramref name="rank"/>'s arguments on two ranks, each with its own <c>--data</c>.</summary>
-    private static RunResult TwoRanks(string[] rank, string rank0Data, string rank1Data) =>
+    /// <summary>MPMD: <paramref name="common"/> arguments on two ranks, each with some of its own.</summary>
+    private static RunResult TwoRanks(string[] common, string[] rank0, string[] rank1) =>
         Mpi.RunRaw(
-            ["-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", rank0Data, ":",
-             "-n", "1", Mpi.Dotnet, Mpi.Cli, .. rank, "--data", rank1Data],
+            ["-n", "1", Mpi.Dotnet, Mpi.Cli, .. common, .. rank0, ":", "-n", "1", Mpi.Dotnet, Mpi.Cli, .. common, .. rank1],
             timeoutMs: 60_000);
 
     /// <summary>The job's one <c>error:</c> line (MPICH's own abort lines aside).</summary>

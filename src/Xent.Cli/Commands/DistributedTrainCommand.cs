@@ -138,29 +138,41 @@ internal sealed class DistributedTraining(MpiWorld world)
         ShardedBatches.Epoch(train, perRankBatch, world.Rank, world.Size, shuffle: true, seed);
 
     /// <summary>
-    /// Compares what every rank read: the sample counts and <paramref name="spec"/> (the model and input, the class names, and
-    /// the training split's feature statistics, which differ when the values do). Ranks that read different copies of the data
-    /// would train on mismatched batches, and ranks that run out of batches at different times would leave the others
-    /// waiting for ever; this says what differs, on every rank, before anything is trained.
+    /// Compares what every rank read and was told before anything is trained: the sample counts, <paramref name="spec"/> (the model
+    /// and input, the class names, the training split's feature statistics), the held-out samples and the training labels in order,
+    /// and <paramref name="options"/> (the settings that decide how many batches, evaluations and epochs each rank runs, and what
+    /// it computes). Ranks that differ would train on mismatched batches, or leave the others waiting for ever in a collective
+    /// they never reach; this says what differs, on every rank.
     /// </summary>
+    /// <param name="options">(option, value) pairs, the same options in the same order on every rank.</param>
     /// <returns>Null when every rank agrees; otherwise the error message.</returns>
-    public string? DataMismatch(int trainCount, int testCount, ModelSpec spec)
+    public string? Mismatch(IDataset train, IDataset test, ModelSpec spec, IReadOnlyList<(string Option, string Value)> options)
     {
         var m = spec.ToMetadata();
         string Part(params string[] keys) => string.Join("\n", keys.Select(k => m.GetValueOrDefault(ModelSpec.Prefix + k, "")));
-        string[] what = ["training samples", "held-out samples", "model and input", "classes", "feature statistics (the values)"];
-        int[] fingerprint =
+        string[] what =
         [
-            trainCount, testCount,
+            "training samples", "held-out samples", "model and input", "classes", "feature statistics (the values)", "held-out data",
+            "training labels (or their order)",
+        ];
+        int[] data =
+        [
+            train.Count, test.Count,
             StableHash(Part("model", "input_kind", "input_shape", "hidden", "multi_label", "feature_names", "target_column",
                 "impute_missing")),
             StableHash(Part("class_names")), StableHash(Part("mean", "std")),
+            ContentHash(test, labels: !spec.MultiLabel, values: true), ContentHash(train, labels: !spec.MultiLabel, values: false),
         ];
-        var (min, max) = world.AllReduceMinMax(fingerprint);
-        var differ = Enumerable.Range(0, what.Length).Where(i => min[i] != max[i])
-            .Select(i => i < 2 ? $"{what[i]} ({min[i]} on one rank, {max[i]} on another)" : what[i]).ToList();
-        return differ.Count == 0 ? null
-            : $"the ranks read different data: {string.Join(", ", differ)} differ. Give every rank the same --data (and --test-data), "
+        var (min, max) = world.AllReduceMinMax([.. data, .. options.Select(o => StableHash(o.Value))]);
+        var dataDiffer = Enumerable.Range(0, what.Length).Where(i => min[i] != max[i])
+            .Select(i => i < 2 ? $"{what[i]}: {min[i]} on one rank, {max[i]} on another" : what[i]).ToList();
+        var optionsDiffer = Enumerable.Range(0, options.Count).Where(i => min[what.Length + i] != max[what.Length + i])
+            .Select(i => options[i].Option).ToList();
+        if (optionsDiffer.Count > 0)
+            return $"the ranks were started with different options ({string.Join(", ", optionsDiffer)})"
+                + $"{(dataDiffer.Count > 0 ? ", and so read different data" : "")}. Start every rank with the same options.";
+        return dataDiffer.Count == 0 ? null
+            : $"the ranks read different data ({string.Join("; ", dataDiffer)}). Give every rank the same --data (and --test-data), "
                 + "e.g. on a shared file system.";
     }
 
@@ -170,6 +182,21 @@ internal sealed class DistributedTraining(MpiWorld world)
         uint h = 2166136261;
         foreach (char c in text) h = (h ^ c) * 16777619;
         return (int)h;
+    }
+
+    /// <summary>A hash of <paramref name="data"/>'s labels and (or) input values in order: equal on every rank for the same data.</summary>
+    private static int ContentHash(IDataset data, bool labels, bool values)
+    {
+        ulong h = 14695981039346656037;
+        var sample = new float[values ? DatasetChecks.SampleSize(data.SampleShape) : 0];
+        for (int i = 0; i < data.Count; i++)
+        {
+            if (labels) h = (h ^ (ulong)data.Target(i)) * 1099511628211;
+            if (!values) continue;
+            data.CopySample(i, sample);
+            foreach (float v in sample) h = (h ^ BitConverter.SingleToUInt32Bits(v)) * 1099511628211;
+        }
+        return (int)(h ^ (h >> 32));
     }
 
     /// <summary>Averages <paramref name="model"/>'s gradients over the ranks after every backward pass of <paramref
