@@ -48,7 +48,8 @@ public static partial class F
         {
             Reduction.None => new Tensor(loss, probabilities ? RemoveDim(inputShape, input.Rank == 1 ? 0 : 1) : target.Shape),
             Reduction.Sum => Tensor.Scalar((float)sum),
-            _ => Tensor.Scalar(CrossEntropyTotals.MeanOf(sum, denominator, smoothed: eps > 0f && !probabilities)),
+            _ => Tensor.Scalar(CrossEntropyTotals.MeanOf(sum, denominator,
+                !probabilities && CrossEntropyTotals.SmoothedMeanIsNaN(eps, denominator, targets, w, ignoreIndex))),
         };
         if (!(GradMode.IsEnabled && input.RequiresGrad)) return result;
         return Tensor.Record(result, "CrossEntropyLossBackward", (g, ctx) =>

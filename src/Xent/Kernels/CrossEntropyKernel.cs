@@ -147,9 +147,12 @@ internal static unsafe partial class CrossEntropyKernel
         KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
         KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
         ValidateTargets(targets, classes, ignoreIndex);
-        return ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex,
-            new SmoothedRowLoss(SmoothingWeightTotal(weight, classes, labelSmoothing), labelSmoothing), loss, rowMax, rowLogSum)
-            with { Smoothed = labelSmoothing > 0f };
+        var totals = ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex,
+            new SmoothedRowLoss(SmoothingWeightTotal(weight, classes, labelSmoothing), labelSmoothing), loss, rowMax, rowLogSum);
+        return totals with
+        {
+            NaNMean = CrossEntropyTotals.SmoothedMeanIsNaN(labelSmoothing, totals.WeightSum, targets, weight, ignoreIndex),
+        };
     }
 
     /// <summary>
@@ -208,7 +211,7 @@ internal static unsafe partial class CrossEntropyKernel
             lsum += li;
             wsum += wt;
         }
-        return new CrossEntropyTotals(lsum, wsum, eps > 0f);
+        return new CrossEntropyTotals(lsum, wsum, CrossEntropyTotals.SmoothedMeanIsNaN(eps, wsum, targets, weight, ignoreIndex));
     }
 
     /// <summary>
@@ -330,7 +333,9 @@ internal static unsafe partial class CrossEntropyKernel
                     ? RowGroupsChunk(x.Pointer, t.Pointer, dx.Pointer, l.Pointer, classes, w.Pointer, ignoreIndex, eps, wSum, g, r0, r1)
                     : ForwardBackwardRows(r0, r1, x, t, classes, w, wSum, ignoreIndex, eps, g, dx, l, streaming));
         }
-        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart), eps > 0f);
+        double weightSum = PartialSums.SumInOrder(weightPart);
+        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), weightSum,
+            CrossEntropyTotals.SmoothedMeanIsNaN(eps, weightSum, targets, weight, ignoreIndex));
     }
 
     /// <summary>Rows [r0, r1) of <see cref="ForwardBackward"/> (one row at a time): their Σ loss and Σ w[t_i].</summary>

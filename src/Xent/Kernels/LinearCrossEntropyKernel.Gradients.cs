@@ -141,7 +141,8 @@ internal static unsafe partial class LinearCrossEntropyKernel
             // Σ loss in row order, as Forward's merge sums it.
             double lsum = 0;
             foreach (float li in rowLoss) lsum += li;
-            return new CrossEntropyTotals(lsum, wsum, labelSmoothing > 0f);
+            return new CrossEntropyTotals(lsum, wsum,
+                CrossEntropyTotals.SmoothedMeanIsNaN(labelSmoothing, wsum, targets, classWeight, ignoreIndex));
         }
         finally
         {

@@ -227,7 +227,8 @@ internal static unsafe partial class LinearCrossEntropyKernel
             lsum += li;
             wsum += wt;
         }
-        return new CrossEntropyTotals(lsum, wsum, eps > 0f);
+        return new CrossEntropyTotals(lsum, wsum,
+            CrossEntropyTotals.SmoothedMeanIsNaN((float)eps, wsum, targets, classWeight, ignoreIndex));
     }
 
     /// <summary>
@@ -397,7 +398,8 @@ internal static unsafe partial class LinearCrossEntropyKernel
             lsum += li;
             wsum += wt;
         }
-        return new CrossEntropyTotals(lsum, wsum, eps > 0f);
+        return new CrossEntropyTotals(lsum, wsum, CrossEntropyTotals.SmoothedMeanIsNaN(eps, wsum, new ReadOnlySpan<long>(p.Targets, p.N),
+            p.Weighted ? new ReadOnlySpan<float>(p.ClassWeight, p.V) : default, p.IgnoreIndex));
     }
 
     // ---- backward -----------------------------------------------------------------------------

@@ -193,6 +193,10 @@ public class LinearCrossEntropyTests
         var loss = F.LinearCrossEntropy(h, Tensor.Randn([5, 4], new Generator(7)), Tensor.FromArray([1, 1, 1]),
             weight: Tensor.FromArray([1f, 0f, 1f, 1f, 1f]), labelSmoothing: 0.2f);
         Assert.True(float.IsNaN(loss.Item()), $"{loss.Item()}");
+        // Weights that only cancel (Σ w[t] = 0, not all 0) keep x/0 = ±inf, as in PyTorch.
+        var cancel = F.LinearCrossEntropy(h, Tensor.Randn([5, 4], new Generator(7)), Tensor.FromArray([1, 2, 2]),
+            weight: Tensor.FromArray([1f, 2f, -1f, 1f, 1f]), labelSmoothing: 0.2f);
+        Assert.True(float.IsInfinity(cancel.Item()), $"{cancel.Item()}");
     }
 
     [Fact]

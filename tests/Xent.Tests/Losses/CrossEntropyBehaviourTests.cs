@@ -242,6 +242,15 @@ public class CrossEntropyBehaviourTests
         // Without smoothing a zero denominator under a non-zero sum is ±inf in PyTorch too: negative weights that cancel.
         var cancel = F.CrossEntropy(x, Tensor.FromArray([0, 1]), Tensor.FromArray([1f, -1f, 1f]), softcap: softcap);
         Assert.True(float.IsInfinity(cancel.Item()), $"{cancel.Item()}");
+        // With smoothing too (PyTorch 1.13: inf): only weights that are all 0 make its cross-entropy part 0/0.
+        var y = Tensor.FromArray(new float[,]
+        {
+            { 3.7393f, -1.7724f, 1.3885f }, { -1.3337f, 3.9638f, 0.7615f }, { -3.5737f, 0.3610f, -3.0700f }, { 1.2631f, 2.8219f, 0.3004f },
+        });
+        if (grad) y.RequiresGrad_();
+        var smoothedCancel = F.CrossEntropy(y, Tensor.FromArray([0, 1, 1, 0]), Tensor.FromArray([1f, -1f, 3f]), labelSmoothing: 0.1f,
+            softcap: softcap);
+        Assert.True(float.IsPositiveInfinity(smoothedCancel.Item()), $"{smoothedCancel.Item()}");
     }
 
     [Fact]
