@@ -29,7 +29,7 @@ public static partial class F
             throw new ArgumentException($"Using a target size ({Shapes.Format(target.ShapeSpan)}) that is different to the input size " +
                 $"({Shapes.Format(input.ShapeSpan)}) is deprecated. Please ensure they have the same size.", nameof(target));
         var shape = input.Shape;
-        var w = BroadcastWeight(weight, shape, "weight");
+        var w = BroadcastWeight(weight, shape, "weight", "binary_cross_entropy");
         var p = input.FloatArray;
         var y = target.FloatArray;
         var loss = new float[p.Length];
@@ -61,10 +61,11 @@ public static partial class F
     }
 
     /// <summary>The weight expanded to <paramref name="shape"/> (no copy when it already has it), or empty.</summary>
-    private static float[] BroadcastWeight(Tensor? weight, int[] shape, string name)
+    private static float[] BroadcastWeight(Tensor? weight, int[] shape, string name, string op)
     {
         if (weight is null) return [];
         weight.RequireFloat(name);
+        RefuseWeightGradient(weight, op, name);
         int[] b;
         try { b = Shapes.Broadcast(weight.ShapeSpan, shape); }
         catch (ArgumentException) { b = []; }

@@ -30,15 +30,16 @@ public static partial class F
         input.RequireFloat(nameof(BinaryCrossEntropyWithLogits));
         CheckLogitsTarget(input, target, nameof(BinaryCrossEntropyWithLogits));
         var shape = input.Shape;
-        var w = BroadcastWeight(weight, shape, "weight");
+        var w = BroadcastWeight(weight, shape, "weight", "binary_cross_entropy_with_logits");
         float[] pw;
         // A (C) pos_weight along the last dim goes to the kernel as is (it indexes i mod C); any other broadcast is expanded.
         if (posWeight is not null && posWeight.Rank <= 1 && input.Rank >= 1 && posWeight.NumEl == shape[^1] && posWeight.NumEl > 0)
         {
             posWeight.RequireFloat("posWeight");
+            RefuseWeightGradient(posWeight, "binary_cross_entropy_with_logits", "posWeight");
             pw = posWeight.FloatArray;
         }
-        else pw = BroadcastWeight(posWeight, shape, "posWeight");
+        else pw = BroadcastWeight(posWeight, shape, "posWeight", "binary_cross_entropy_with_logits");
         var x = input.FloatArray;
         var y = target.FloatArray;
         var loss = new float[x.Length];

@@ -166,6 +166,7 @@ public static partial class F
     {
         if (weight is null) return [];
         weight.RequireFloat(op + " weight");
+        RefuseWeightGradient(weight, op, "weight");
         if (weight.Rank != 1 || weight.NumEl != classes)
             throw new ArgumentException($"{op}: weight tensor should be defined either for all {classes} classes or no classes but got " +
                 $"weight tensor of shape: {Shapes.Format(weight.ShapeSpan)}.", nameof(weight));

@@ -21,4 +21,16 @@ public static partial class F
             throw new NotSupportedException($"{op}: the target requires grad, but Xent's losses differentiate only their input "
                 + "(PyTorch also differentiates the target); pass target.Detach(), or compute the target under Tensor.NoGrad().");
     }
+
+    /// <summary>
+    /// Refuses a loss's weight (class weights, <c>pos_weight</c>) that requires grad while recording, as PyTorch does: no loss is
+    /// differentiable with respect to it, and its gradient would silently never arrive.
+    /// </summary>
+    /// <exception cref="ArgumentException">The weight requires grad and grad mode is on (PyTorch's message).</exception>
+    internal static void RefuseWeightGradient(Tensor? weight, string op, string argument)
+    {
+        if (weight is not null && GradMode.IsEnabled && weight.RequiresGrad)
+            throw new ArgumentException($"The function '{op}' is not differentiable with respect to argument '{argument}'. This input "
+                + "cannot have requires_grad True.", argument);
+    }
 }

@@ -138,6 +138,7 @@ public static partial class F
         if (weight is not null)
         {
             weight.RequireFloat("LinearCrossEntropy's weight");
+            RefuseWeightGradient(weight, "linear_cross_entropy", "weight");
             if (weight.Rank != 1 || weight.NumEl != v)
                 throw new ArgumentException($"Expected weight of shape [{v}] (one per class) but got {Shapes.Format(weight.ShapeSpan)}.",
                     nameof(weight));

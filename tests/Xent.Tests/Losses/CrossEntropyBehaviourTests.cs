@@ -277,4 +277,33 @@ public class CrossEntropyBehaviourTests
         }
         Assert.Throws<NotSupportedException>(() => F.KlDiv(F.LogSoftmax(x, 1), logQ, logTarget: true));
     }
+
+    [Fact]
+    public void LossesRefuseAWeightThatRequiresGrad_WithPyTorchsMessage()
+    {
+        // PyTorch 1.13: "The function 'binary_cross_entropy_with_logits' is not differentiable with respect to argument 'weight'. This
+        // input cannot have requires_grad True." Xent accepted such a weight and its gradient never arrived.
+        var x = Tensor.FromArray(new float[,] { { 0.5f, -1f, 2f }, { 0.1f, 0.2f, 0.3f } }).RequiresGrad_();
+        var y = Tensor.FromArray(new float[,] { { 0f, 1f, 1f }, { 1f, 0f, 0f } });
+        var t = Tensor.FromArray([0, 2]);
+        var w = Tensor.FromArray([0.5f, 2f, 1f]).RequiresGrad_();
+        var identity = Tensor.FromArray(new float[,] { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } });
+        foreach (var (op, argument, loss) in new (string, string, Func<Tensor, Tensor>)[]
+        {
+            ("cross_entropy", "weight", v => F.CrossEntropy(x, t, v)),
+            ("nll_loss", "weight", v => F.NllLoss(F.LogSoftmax(x, 1), t, v)),
+            ("focal_loss", "weight", v => F.FocalLoss(x, t, 2f, v)),
+            ("binary_cross_entropy", "weight", v => F.BinaryCrossEntropy(F.Softmax(x, 1), y, v)),
+            ("binary_cross_entropy_with_logits", "weight", v => F.BinaryCrossEntropyWithLogits(x, y, v)),
+            ("binary_cross_entropy_with_logits", "posWeight", v => F.BinaryCrossEntropyWithLogits(x, y, posWeight: v)),
+            ("binary_cross_entropy_with_logits", "posWeight", v => F.BinaryCrossEntropyWithLogits(x, y, posWeight: v.Reshape(1, 3))),
+            ("linear_cross_entropy", "weight", v => F.LinearCrossEntropy(x, identity, t, weight: v)),
+        })
+        {
+            var e = Assert.Throws<ArgumentException>(() => loss(w));
+            Assert.StartsWith($"The function '{op}' is not differentiable with respect to argument '{argument}'. This input cannot have " +
+                "requires_grad True.", e.Message);
+            Assert.True(float.IsFinite(loss(w.Detach()).Item()), op);
+        }
+    }
 }
