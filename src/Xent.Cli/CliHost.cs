@@ -102,6 +102,8 @@ internal static class CliHost
     {
         // ArgumentException appends " (Parameter 'x')", which names a C# parameter the user never saw.
         ArgumentException { ParamName: { } p } a => a.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal),
+        // AtomicFileWriter's sentence, lower-cased as every command's own "cannot write" line is (train's full disk).
+        _ when e.Message.StartsWith("Cannot write '", StringComparison.Ordinal) => "c" + e.Message[1..],
         _ => e.Message,
     };
 

@@ -158,7 +158,7 @@ public sealed class OutputPathsCliTests : IDisposable
             (["eval", "--checkpoint", ckpt, "--data", csv, "--target", "label", "--report", "/proc/r.html", "--json"],
                 "error: cannot write the report '/proc/r.html': could not create a file in '/proc'."),
             (["loss", "cross-entropy", "--input", x, "--target", t, "--out", "/proc/o.npy"],
-                "error: Cannot write '/proc/o.npy': could not create a file in '/proc'."),
+                "error: cannot write '/proc/o.npy': could not create a file in '/proc'."),
         })
         {
             var r = InProcessCli.Run(args);
