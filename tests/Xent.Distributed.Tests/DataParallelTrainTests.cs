@@ -75,7 +75,15 @@ public sealed class DataParallelTrainTests
         var resumed = Mpi.Run(2, Mpi.Cli,
             [.. common, "--epochs", "2", "--resume", dir["part/checkpoint.safetensors"], "--out", dir["resumed"]]);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.DoesNotContain("Warning: the checkpoint was trained on", resumed.Stderr, StringComparison.Ordinal);
         AssertCheckpointsClose(dir["straight/checkpoint.safetensors"], dir["resumed/checkpoint.safetensors"], 0, 0);
+
+        // On another number of processes the global batch changes, and with it where the run ends: it says so.
+        var alone = Mpi.RunAlone(Mpi.Cli, [.. common[..1], .. common[2..], "--epochs", "2", "--resume",
+            dir["part/checkpoint.safetensors"], "--out", dir["alone"]]);
+        Assert.True(alone.ExitCode == 0, alone.Stderr);
+        Assert.Contains("Warning: the checkpoint was trained on 2 ranks (global batch 32); this run uses 1 process (global batch 16), " +
+            "so it goes on with another global batch and will not end where an uninterrupted run would.", alone.Stderr);
     }
 
     [MpiFact]

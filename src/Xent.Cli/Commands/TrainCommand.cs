@@ -374,6 +374,7 @@ internal static class TrainCommand
                 err.WriteLine("error: " + CliHost.Clean(ignored));
                 return ExitCodes.BadInput;
             }
+            if (RankCountChange(resumedMetadata, dp?.Size ?? 1, s.BatchSize) is { } rankNote) err.WriteLine(rankNote);
             if (trainer.StartEpoch > s.Epochs)
             {
                 // Before --out is touched: a finished run stays as it is, and another --out is not left with a run without a checkpoint.
@@ -500,6 +501,23 @@ internal static class TrainCommand
         if (s.WeightDecay is double wd && wd != group.WeightDecay) return Mismatch("--weight-decay", group.WeightDecay, wd);
         if (s.MomentumGiven && opt is Sgd && s.Momentum != group.Momentum) return Mismatch("--momentum", group.Momentum, s.Momentum);
         return null;
+    }
+
+    /// <summary>
+    /// A warning when a run resumes on another number of processes than the checkpoint's (<c>setting.ranks</c>, written by
+    /// <c>--distributed</c> runs; absent: one process): the global batch changes, so the run no longer ends where an uninterrupted
+    /// one would. Null when the count is the same.
+    /// </summary>
+    private static string? RankCountChange(IReadOnlyDictionary<string, string> checkpoint, int ranks, int perRankBatch)
+    {
+        string saved = checkpoint.GetValueOrDefault("setting.ranks") ?? "1";
+        int savedRanks = int.TryParse(saved.Split(' ')[0], NumberStyles.None, CultureInfo.InvariantCulture, out int r) ? r : 0;
+        if (savedRanks == ranks) return null;
+        string Count(int n) => n == 1 ? "1 process" : $"{n} ranks";
+        int open = saved.IndexOf('(');
+        string was = open > 0 && saved.EndsWith(')') ? $"{Count(savedRanks)} ({saved[(open + 1)..^1]})" : Count(savedRanks);
+        return $"Warning: the checkpoint was trained on {was}; this run uses {Count(ranks)} (global batch {ranks * perRankBatch}), so " +
+            "it goes on with another global batch and will not end where an uninterrupted run would.";
     }
 
     /// <summary>
