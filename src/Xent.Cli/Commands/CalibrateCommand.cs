@@ -102,8 +102,8 @@ internal static class CalibrateCommand
         {
             try
             {
-                OutputPaths.CreateFolder(outPath); // as export, predict and eval --report do
-                WriteCalibrated(checkpointPath, outPath, spec with { Temperature = (float)fit.Temperature });
+                var calibrated = spec with { Temperature = (float)fit.Temperature };
+                OutputPaths.Write(outPath, () => WriteCalibrated(checkpointPath, outPath, calibrated));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
             {

@@ -32,8 +32,7 @@ internal static class EvalReport
                 for (int i = 0; i < targets.Length; i++) targets[i] = test.Target(i);
                 report = report.WithReliability(recorder.Logits, targets, spec.Temperature);
             }
-            OutputPaths.CreateFolder(path);
-            EvaluationReportWriter.Write(path, report);
+            OutputPaths.Write(path, () => EvaluationReportWriter.Write(path, report));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

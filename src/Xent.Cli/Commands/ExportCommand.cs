@@ -49,8 +49,7 @@ internal static class ExportCommand
             if (legacy) Console.Error.WriteLine(CheckpointModel.LegacyNote(checkpointPath, spec, "exporting it as"));
             try
             {
-                OutputPaths.CreateFolder(outPath);
-                OnnxExporter.Export(model, spec, outPath);
+                OutputPaths.Write(outPath, () => OnnxExporter.Export(model, spec, outPath));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

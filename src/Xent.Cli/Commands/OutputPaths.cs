@@ -45,10 +45,54 @@ internal static class OutputPaths
         return null;
     }
 
-    /// <summary>Creates the folders an output file goes into, as every command's <c>--out</c> (and <c>--report</c>) does.</summary>
-    public static void CreateFolder(string path)
+    /// <summary>
+    /// Writes an output file with <paramref name="write"/>, creating the folders it goes into first, as every command's
+    /// <c>--out</c> (and <c>--report</c>) does; when the write fails, the folders it created are removed again (where still
+    /// empty) and the exception goes on: a failed command leaves nothing behind.
+    /// </summary>
+    public static void Write(string path, Action write)
     {
-        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        string? created = dir is null ? null : FirstMissingFolder(dir);
+        try
+        {
+            if (dir is not null) Directory.CreateDirectory(dir);
+            write();
+        }
+        catch when (dir is not null && created is not null)
+        {
+            RemoveCreatedFolders(dir, created);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The outermost folder of <paramref name="folder"/>'s path that does not exist yet (<paramref name="folder"/> itself when only
+    /// it is missing), or null when <paramref name="folder"/> exists: what creating it makes, and so what a failure may remove.
+    /// </summary>
+    public static string? FirstMissingFolder(string folder)
+    {
+        string? missing = null;
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        for (string? dir = full; dir is not null && !Path.Exists(dir); dir = Path.GetDirectoryName(dir))
+            missing = dir;
+        return missing;
+    }
+
+    /// <summary>
+    /// Removes <paramref name="folder"/> and its parents up to <paramref name="createdRoot"/> (from <see cref="FirstMissingFolder"/>)
+    /// while they are empty; never a folder above <paramref name="createdRoot"/>, nor one that holds anything.
+    /// </summary>
+    public static void RemoveCreatedFolders(string folder, string? createdRoot)
+    {
+        if (createdRoot is null) return;
+        string root = Path.TrimEndingDirectorySeparator(createdRoot);
+        for (string? dir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (dir.Length < root.Length || !Directory.Exists(dir) || Directory.EnumerateFileSystemEntries(dir).Any()) return;
+            Directory.Delete(dir);
+            if (dir == root) return;
+        }
     }
 
     /// <summary>

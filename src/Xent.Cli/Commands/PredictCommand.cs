@@ -186,10 +186,12 @@ internal static class PredictCommand
                 sb.Append(',').Append(Field(string.Join(';', Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => names[k]))));
             sb.Append('\n');
         }
-        OutputPaths.CreateFolder(path);
-        using var writer = Xent.IO.AtomicFileWriter.Begin(path);
-        writer.Stream.Write(Encoding.UTF8.GetBytes(sb.ToString()));
-        writer.Commit();
+        OutputPaths.Write(path, () =>
+        {
+            using var writer = Xent.IO.AtomicFileWriter.Begin(path);
+            writer.Stream.Write(Encoding.UTF8.GetBytes(sb.ToString()));
+            writer.Commit();
+        });
     }
 
     /// <summary>A CSV field, quoted (with quotes doubled) when it holds a comma, a quote or a line break.</summary>

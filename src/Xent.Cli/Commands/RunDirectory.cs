@@ -111,22 +111,9 @@ internal static partial class RunDirectory
     }
 
     /// <summary>
-    /// The outermost folder of <paramref name="outDir"/>'s path that does not exist yet (<paramref name="outDir"/> itself when only
-    /// it is missing), or null when <paramref name="outDir"/> exists: what creating it makes, and so what a failed run may remove.
-    /// </summary>
-    public static string? FirstMissingFolder(string outDir)
-    {
-        string? missing = null;
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
-        for (string? dir = full; dir is not null && !Path.Exists(dir); dir = Path.GetDirectoryName(dir))
-            missing = dir;
-        return missing;
-    }
-
-    /// <summary>
     /// Removes what a new run (not a resumed one) that ended without a checkpoint wrote into <paramref name="outDir"/>, and the
-    /// folders this run created (<paramref name="createdRoot"/>, from <see cref="FirstMissingFolder"/>, and those below it on the way
-    /// to <paramref name="outDir"/>) where they are left empty, so that the same command can run again there.
+    /// folders this run created (<paramref name="createdRoot"/>, from <see cref="OutputPaths.FirstMissingFolder"/>, and those
+    /// below it on the way to <paramref name="outDir"/>) where they are left empty, so that the same command can run again there.
     /// </summary>
     public static void RemoveUnfinishedRun(string outDir, string? createdRoot)
     {
@@ -134,14 +121,7 @@ internal static partial class RunDirectory
         foreach (var f in RunFiles)
             if (File.Exists(Path.Combine(outDir, f))) File.Delete(Path.Combine(outDir, f)); // a folder of that name is not ours
         RemoveStaleTemporaryFiles(outDir);
-        if (createdRoot is null) return;
-        string root = Path.TrimEndingDirectorySeparator(createdRoot);
-        for (string? dir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir)); dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            if (dir.Length < root.Length || Directory.EnumerateFileSystemEntries(dir).Any()) return; // never above what it created
-            Directory.Delete(dir);
-            if (dir == root) return;
-        }
+        OutputPaths.RemoveCreatedFolders(outDir, createdRoot);
     }
 
     /// <summary>

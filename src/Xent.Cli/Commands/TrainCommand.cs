@@ -392,7 +392,7 @@ internal static class TrainCommand
 
         // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
         // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
-        string? createdRoot = RunDirectory.FirstMissingFolder(outDir);
+        string? createdRoot = OutputPaths.FirstMissingFolder(outDir);
         if (writes && RunDirectory.Prepare(outDir, s.Resume, s.Overwrite) is { Count: > 0 } removed)
             Console.WriteLine($"Removed the files of a run in '{outDir}' that finished no epoch ({string.Join(", ", removed)}).");
         if (prep.HeldOut is { } heldOut && writes) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);

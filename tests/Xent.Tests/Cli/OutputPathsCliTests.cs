@@ -169,4 +169,32 @@ public sealed class OutputPathsCliTests : IDisposable
             Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp-*", SearchOption.AllDirectories));
         }
     }
+
+    [Fact]
+    public void AWriteThatFailsRemovesTheFoldersItCreated()
+    {
+        // The folders of --out (and --report) are created before the write; a write that then failed left them behind. A file
+        // name over the file system's 255-byte limit fails only when the file itself is created.
+        var (csv, ckpt) = Trained();
+        string name = new('a', 300);
+        string fresh = _dir.File("fresh");
+        foreach (var args in new[]
+        {
+            new[] { "export", "--checkpoint", ckpt, "--out", Path.Combine(fresh, "sub", name + ".onnx") },
+            ["predict", "--checkpoint", ckpt, "--input", csv, "--out", Path.Combine(fresh, "sub", name + ".csv")],
+            ["eval", "--checkpoint", ckpt, "--data", csv, "--target", "label", "--report", Path.Combine(fresh, "sub", name + ".html")],
+            ["calibrate", "--checkpoint", ckpt, "--data", csv, "--target", "label", "--out",
+                Path.Combine(fresh, "sub", name + ".safetensors")],
+        })
+        {
+            var r = InProcessCli.Run(args);
+            Assert.True(r.ExitCode == 2, $"{args[0]}: exit code {r.ExitCode}; stderr: {r.Stderr}");
+            Assert.False(Directory.Exists(fresh), $"{args[0]} left the folders it created");
+        }
+        // A folder that was there stays, with what it held.
+        Directory.CreateDirectory(fresh);
+        File.WriteAllText(Path.Combine(fresh, "mine.txt"), "kept");
+        Assert.Equal(2, InProcessCli.Run(["export", "--checkpoint", ckpt, "--out", Path.Combine(fresh, "sub", name + ".onnx")]).ExitCode);
+        Assert.Equal(["mine.txt"], Directory.GetFileSystemEntries(fresh).Select(Path.GetFileName));
+    }
 }
