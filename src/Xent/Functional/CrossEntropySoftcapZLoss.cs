@@ -32,6 +32,7 @@ public static partial class F
         var rowMax = new float[rows];
         var rowLogSum = new float[rows];
         double sum, denominator;
+        float? meanOverride = null;
         if (probabilities)
         {
             sum = CrossEntropyKernel.ForwardProb(y, q, classes, w, eps, loss, rowMax, rowLogSum);
@@ -40,7 +41,7 @@ public static partial class F
         else
         {
             var totals = CrossEntropyKernel.Forward(y, targets, classes, w, ignoreIndex, eps, loss, rowMax, rowLogSum);
-            (sum, denominator) = (totals.LossSum, totals.WeightSum);
+            (sum, denominator, meanOverride) = (totals.LossSum, totals.WeightSum, totals.MeanOverride);
         }
         if (zLossScale != 0f) sum += ZLossKernel.Forward(rowMax, rowLogSum, targets, ignoreIndex, zLossScale, loss);
         var inputShape = input.Shape;
@@ -48,8 +49,8 @@ public static partial class F
         {
             Reduction.None => new Tensor(loss, probabilities ? RemoveDim(inputShape, input.Rank == 1 ? 0 : 1) : target.Shape),
             Reduction.Sum => Tensor.Scalar((float)sum),
-            _ => Tensor.Scalar(CrossEntropyTotals.MeanOf(sum, denominator,
-                !probabilities && CrossEntropyTotals.SmoothedMeanIsNaN(eps, denominator, targets, w, ignoreIndex))),
+            // Without a z-loss the smoothed mean over weights summing to 0 is PyTorch's (CrossEntropyTotals.ZeroWeightSmoothedMean).
+            _ => Tensor.Scalar(zLossScale == 0f && meanOverride is { } m ? m : (float)(sum / denominator)),
         };
         if (!(GradMode.IsEnabled && input.RequiresGrad)) return result;
         return Tensor.Record(result, "CrossEntropyLossBackward", (g, ctx) =>

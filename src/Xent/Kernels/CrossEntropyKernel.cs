@@ -149,10 +149,7 @@ internal static unsafe partial class CrossEntropyKernel
         ValidateTargets(targets, classes, ignoreIndex);
         var totals = ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex,
             new SmoothedRowLoss(SmoothingWeightTotal(weight, classes, labelSmoothing), labelSmoothing), loss, rowMax, rowLogSum);
-        return totals with
-        {
-            NaNMean = CrossEntropyTotals.SmoothedMeanIsNaN(labelSmoothing, totals.WeightSum, targets, weight, ignoreIndex),
-        };
+        return WithZeroWeightMean(totals, logits, targets, classes, weight, ignoreIndex, labelSmoothing);
     }
 
     /// <summary>
@@ -211,7 +208,7 @@ internal static unsafe partial class CrossEntropyKernel
             lsum += li;
             wsum += wt;
         }
-        return new CrossEntropyTotals(lsum, wsum, CrossEntropyTotals.SmoothedMeanIsNaN(eps, wsum, targets, weight, ignoreIndex));
+        return new CrossEntropyTotals(lsum, wsum);
     }
 
     /// <summary>
@@ -333,9 +330,8 @@ internal static unsafe partial class CrossEntropyKernel
                     ? RowGroupsChunk(x.Pointer, t.Pointer, dx.Pointer, l.Pointer, classes, w.Pointer, ignoreIndex, eps, wSum, g, r0, r1)
                     : ForwardBackwardRows(r0, r1, x, t, classes, w, wSum, ignoreIndex, eps, g, dx, l, streaming));
         }
-        double weightSum = PartialSums.SumInOrder(weightPart);
-        return new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), weightSum,
-            CrossEntropyTotals.SmoothedMeanIsNaN(eps, weightSum, targets, weight, ignoreIndex));
+        return WithZeroWeightMean(new CrossEntropyTotals(PartialSums.SumInOrder(lossPart), PartialSums.SumInOrder(weightPart)), logits,
+            targets, classes, weight, ignoreIndex, eps);
     }
 
     /// <summary>Rows [r0, r1) of <see cref="ForwardBackward"/> (one row at a time): their Σ loss and Σ w[t_i].</summary>
@@ -576,6 +572,20 @@ internal static unsafe partial class CrossEntropyKernel
         }
         for (; i < n; i++)
             dx[i] = ga * VectorMath.Exp(x[i] - m - logSum) - g * ((w != null ? w[i] : 1f) * (q[i] * k1 + k0));
+    }
+
+    /// <summary>
+    /// <paramref name="totals"/> with PyTorch's smoothed 'mean' when the target weights sum to 0 (<see
+    /// cref="CrossEntropyTotals.ZeroWeightSmoothedMean"/>): the two sums it needs come from the scalar forward with ε = 0 and
+    /// ε = 1, which only this degenerate case pays for.
+    /// </summary>
+    private static CrossEntropyTotals WithZeroWeightMean(CrossEntropyTotals totals, ReadOnlySpan<float> logits, ReadOnlySpan<long> targets,
+        int classes, ReadOnlySpan<float> weight, long ignoreIndex, float eps)
+    {
+        if (eps <= 0f || totals.WeightSum != 0) return totals;
+        double nll = ForwardScalar(logits, targets, classes, weight, ignoreIndex, 0f, default, default, default).LossSum;
+        double smoothOverC = ForwardScalar(logits, targets, classes, weight, ignoreIndex, 1f, default, default, default).LossSum;
+        return totals with { MeanOverride = CrossEntropyTotals.ZeroWeightSmoothedMean(nll, smoothOverC, eps) };
     }
 
     /// <summary>

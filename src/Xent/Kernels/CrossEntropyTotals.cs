@@ -6,29 +6,23 @@ namespace Xent.Kernels;
 /// </summary>
 /// <param name="LossSum">Σ_i loss_i over all rows (ignored rows contribute 0).</param>
 /// <param name="WeightSum">PyTorch's mean denominator: Σ w[t_i] over non-ignored rows (their count when unweighted).</param>
-/// <param name="NaNMean">Whether PyTorch's 'mean' is NaN however the sums came out (<see cref="SmoothedMeanIsNaN"/>).</param>
-internal readonly record struct CrossEntropyTotals(double LossSum, double WeightSum, bool NaNMean = false)
+/// <param name="MeanOverride">The 'mean' when it is not LossSum / WeightSum (<see cref="ZeroWeightSmoothedMean"/>); else null.</param>
+internal readonly record struct CrossEntropyTotals(double LossSum, double WeightSum, float? MeanOverride = null)
 {
     /// <summary>
-    /// The 'mean' reduction: LossSum / WeightSum rounded to float; NaN (0/0) when every target is ignored or has weight 0.
+    /// The 'mean' reduction: LossSum / WeightSum rounded to float (NaN, 0/0, when every target is ignored), or
+    /// <see cref="MeanOverride"/>.
     /// </summary>
-    public float Mean => MeanOf(LossSum, WeightSum, NaNMean);
-
-    /// <summary><paramref name="lossSum"/> / <paramref name="weightSum"/> as a float, or NaN when <paramref name="nanMean"/>.</summary>
-    public static float MeanOf(double lossSum, double weightSum, bool nanMean) => nanMean ? float.NaN : (float)(lossSum / weightSum);
+    public float Mean => MeanOverride ?? (float)(LossSum / WeightSum);
 
     /// <summary>
-    /// Whether PyTorch's label-smoothed 'mean' is NaN where one division of the total would give ±inf: PyTorch divides the
-    /// cross-entropy sum and the smoothing sum by Σ w[t] separately, and when every non-ignored target has weight 0 the first
-    /// is 0/0. (Weights that only cancel leave it x/0 = ±inf, as the total gives; without smoothing the total is that sum.)
+    /// PyTorch's label-smoothed 'mean' when Σ w[t] = 0: it divides the cross-entropy sum and the smoothing sum by that zero
+    /// separately and then adds them, so each part is ±inf, or NaN (0/0) when its sum is 0, and opposite infinities give NaN;
+    /// one division of the total would give ±inf instead.
     /// </summary>
-    public static bool SmoothedMeanIsNaN(float labelSmoothing, double weightSum, ReadOnlySpan<long> targets, ReadOnlySpan<float> weight,
-        long ignoreIndex)
-    {
-        if (labelSmoothing <= 0f || weightSum != 0) return false;
-        if (!weight.IsEmpty)
-            foreach (long t in targets)
-                if (t != ignoreIndex && weight[(int)t] != 0f) return false;
-        return true;
-    }
+    /// <param name="nllSum">Σ w[t]·(−log p_t), the loss without smoothing.</param>
+    /// <param name="smoothSumOverC">Σ_c w_c·(−log p_c) / C over the rows, the loss with ε = 1.</param>
+    /// <param name="labelSmoothing">ε.</param>
+    public static float ZeroWeightSmoothedMean(double nllSum, double smoothSumOverC, float labelSmoothing) =>
+        (float)((1 - (double)labelSmoothing) * (nllSum / 0.0) + labelSmoothing * (smoothSumOverC / 0.0));
 }

@@ -141,8 +141,8 @@ internal static unsafe partial class LinearCrossEntropyKernel
             // Σ loss in row order, as Forward's merge sums it.
             double lsum = 0;
             foreach (float li in rowLoss) lsum += li;
-            return new CrossEntropyTotals(lsum, wsum,
-                CrossEntropyTotals.SmoothedMeanIsNaN(labelSmoothing, wsum, targets, classWeight, ignoreIndex));
+            return WithZeroWeightMean(new CrossEntropyTotals(lsum, wsum), hidden, linearWeight, linearBias, targets, dim, classWeight,
+                ignoreIndex, labelSmoothing, zLossScale, softcap);
         }
         finally
         {

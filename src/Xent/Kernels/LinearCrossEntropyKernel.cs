@@ -112,13 +112,31 @@ internal static unsafe partial class LinearCrossEntropyKernel
             try
             {
                 KernelParallel.ForChunks(p.Partitions, 1, (part, _, _) => stats[part] = ForwardPartition(in p, part));
-                return Merge(in p, stats, loss, rowMax, rowLogSum);
+                return WithZeroWeightMean(Merge(in p, stats, loss, rowMax, rowLogSum), hidden, linearWeight, linearBias, targets, dim,
+                    classWeight, ignoreIndex, labelSmoothing, zLossScale, softcap);
             }
             finally
             {
                 foreach (var s in stats) if (s is not null) Release(meter, StatsBytes(s));
             }
         }
+    }
+
+    /// <summary>
+    /// <paramref name="totals"/> with PyTorch's smoothed 'mean' when the target weights sum to 0 and there is no z-loss (<see
+    /// cref="CrossEntropyTotals.ZeroWeightSmoothedMean"/>): its two sums come from the float64 scalar forward with ε = 0 and ε = 1,
+    /// which only this degenerate case pays for.
+    /// </summary>
+    private static CrossEntropyTotals WithZeroWeightMean(CrossEntropyTotals totals, ReadOnlySpan<float> hidden,
+        ReadOnlySpan<float> linearWeight, ReadOnlySpan<float> linearBias, ReadOnlySpan<long> targets, int dim,
+        ReadOnlySpan<float> classWeight, long ignoreIndex, float eps, float z, float softcap)
+    {
+        if (eps <= 0f || z != 0f || totals.WeightSum != 0) return totals;
+        double nll = ForwardScalar(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, 0f, 0f, softcap, default,
+            default, default).LossSum;
+        double smoothOverC = ForwardScalar(hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, 1f, 0f, softcap,
+            default, default, default).LossSum;
+        return totals with { MeanOverride = CrossEntropyTotals.ZeroWeightSmoothedMean(nll, smoothOverC, eps) };
     }
 
     /// <summary>
@@ -227,8 +245,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
             lsum += li;
             wsum += wt;
         }
-        return new CrossEntropyTotals(lsum, wsum,
-            CrossEntropyTotals.SmoothedMeanIsNaN((float)eps, wsum, targets, classWeight, ignoreIndex));
+        return new CrossEntropyTotals(lsum, wsum);
     }
 
     /// <summary>
@@ -398,8 +415,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
             lsum += li;
             wsum += wt;
         }
-        return new CrossEntropyTotals(lsum, wsum, CrossEntropyTotals.SmoothedMeanIsNaN(eps, wsum, new ReadOnlySpan<long>(p.Targets, p.N),
-            p.Weighted ? new ReadOnlySpan<float>(p.ClassWeight, p.V) : default, p.IgnoreIndex));
+        return new CrossEntropyTotals(lsum, wsum);
     }
 
     // ---- backward -----------------------------------------------------------------------------

@@ -228,29 +228,27 @@ public class CrossEntropyBehaviourTests
     }
 
     [Theory]
-    [InlineData(true, null)]
-    [InlineData(false, null)]
-    [InlineData(true, 30f)]
-    public void CrossEntropy_SmoothedMeanOverTargetsOfWeightZero_IsNaNAsInPyTorch(bool grad, float? softcap)
+    // PyTorch 1.13, F.cross_entropy(x, t, weight=w, label_smoothing=ε) on x = [[0.5, -1, 2], [0.1, 0.2, 0.3]]; Σ w[t] = 0 in each.
+    [InlineData(0, 0, 0f, 1f, 1f, 0.1f, float.NaN)]                    // all target weights 0: the cross-entropy part is 0/0
+    [InlineData(0, 1, 1f, -1f, 3f, 0.1f, float.PositiveInfinity)]      // weights that cancel: both parts +inf
+    [InlineData(1, 0, 1f, -1f, 3f, 0.1f, float.NaN)]                   // ... opposite infinities
+    [InlineData(1, 0, 1f, -1f, -3f, 0.1f, float.NegativeInfinity)]
+    [InlineData(0, 1, 1f, -1f, 3f, 1f, float.NaN)]                     // ε = 1: 0·(±inf)
+    [InlineData(0, 1, 1f, -1f, 1f, 0f, float.PositiveInfinity)]        // no smoothing: one sum over 0
+    public void CrossEntropy_SmoothedMeanOverTargetWeightsSummingToZero_IsPyTorchs(int t0, int t1, float w0, float w1, float w2,
+        float eps, float expected)
     {
-        // PyTorch divides the cross-entropy sum (0 here) and the smoothing sum by Σ w[t] = 0 separately: 0/0 = NaN. One division
-        // of their total would give +inf.
+        // PyTorch divides the cross-entropy sum and the smoothing sum by Σ w[t] = 0 separately, then adds them: one division of
+        // their total gave +inf where PyTorch gives NaN or −inf.
         var x = Tensor.FromArray(new float[,] { { 0.5f, -1f, 2f }, { 0.1f, 0.2f, 0.3f } });
-        if (grad) x.RequiresGrad_();
-        var loss = F.CrossEntropy(x, Tensor.FromArray([0, 0]), Tensor.FromArray([0f, 1f, 1f]), labelSmoothing: 0.1f, softcap: softcap);
-        Assert.True(float.IsNaN(loss.Item()), $"{loss.Item()}");
-        // Without smoothing a zero denominator under a non-zero sum is ±inf in PyTorch too: negative weights that cancel.
-        var cancel = F.CrossEntropy(x, Tensor.FromArray([0, 1]), Tensor.FromArray([1f, -1f, 1f]), softcap: softcap);
-        Assert.True(float.IsInfinity(cancel.Item()), $"{cancel.Item()}");
-        // With smoothing too (PyTorch 1.13: inf): only weights that are all 0 make its cross-entropy part 0/0.
-        var y = Tensor.FromArray(new float[,]
-        {
-            { 3.7393f, -1.7724f, 1.3885f }, { -1.3337f, 3.9638f, 0.7615f }, { -3.5737f, 0.3610f, -3.0700f }, { 1.2631f, 2.8219f, 0.3004f },
-        });
-        if (grad) y.RequiresGrad_();
-        var smoothedCancel = F.CrossEntropy(y, Tensor.FromArray([0, 1, 1, 0]), Tensor.FromArray([1f, -1f, 3f]), labelSmoothing: 0.1f,
-            softcap: softcap);
-        Assert.True(float.IsPositiveInfinity(smoothedCancel.Item()), $"{smoothedCancel.Item()}");
+        var t = Tensor.FromArray([t0, t1]);
+        var w = Tensor.FromArray([w0, w1, w2]);
+        Assert.Equal(expected, F.CrossEntropy(x, t, w, labelSmoothing: eps).Item());
+        Assert.Equal(expected, F.CrossEntropy(x.Detach().RequiresGrad_(), t, w, labelSmoothing: eps).Item()); // the fused training path
+        // A soft cap (no PyTorch counterpart) follows the same rule on the capped logits.
+        var capped = Tensor.FromArray(x.ToArray().Select(v => 30f * MathF.Tanh(v / 30f)).ToArray(), 2, 3);
+        Assert.Equal(F.CrossEntropy(capped, t, w, labelSmoothing: eps).Item(),
+            F.CrossEntropy(x, t, w, labelSmoothing: eps, softcap: 30f).Item());
     }
 
     [Fact]
