@@ -30,8 +30,8 @@ public static class ShardedBatches
     }
 
     /// <summary>
-    /// Enumerates one epoch of rank <paramref name="rank"/>'s slices (inputs (b, …sample shape) float32, targets (b) int64),
-    /// one per global batch. The tensors are fresh for each batch.
+    /// Enumerates one epoch of rank <paramref name="rank"/>'s slices (inputs (b, …sample shape) float32, targets (b) int64, or
+    /// (b, L) float32 0/1 for a multi-label <see cref="ArrayDataset"/>), one per global batch. The tensors are fresh for each batch.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A size, rank or batch size is out of range.</exception>
     public static IEnumerable<(Tensor Input, Tensor Target)> Epoch(
@@ -52,14 +52,31 @@ public static class ShardedBatches
         int sampleSize = 1;
         foreach (int d in dataset.SampleShape) sampleSize *= d;
         int[] shape = [0, .. dataset.SampleShape];
+        // Multi-label data has a 0/1 vector per sample, not a class: (b, L) float targets, as DataLoader gives them.
+        var multiLabel = dataset as ArrayDataset is { IsMultiLabel: true } a ? a : null;
+        int labels = multiLabel?.ClassNames.Count ?? 0;
         for (int start = 0; start < n && n - start >= size; start += global)
         {
             var (offset, rows) = Slice(Math.Min(global, n - start), rank, size);
             var inputs = new float[rows * sampleSize];
-            var targets = new long[rows];
-            dataset.CopyBatch(order.AsSpan(start + offset, rows), inputs, targets);
             shape[0] = rows;
-            yield return (Tensor.FromArray(inputs, [.. shape]), Tensor.FromArray(targets));
+            var indices = order.AsSpan(start + offset, rows);
+            if (multiLabel is not null)
+            {
+                var targets = new float[rows * labels];
+                for (int k = 0; k < rows; k++)
+                {
+                    multiLabel.CopySample(indices[k], inputs.AsSpan(k * sampleSize, sampleSize));
+                    multiLabel.CopyLabels(indices[k], targets.AsSpan(k * labels, labels));
+                }
+                yield return (Tensor.FromArray(inputs, [.. shape]), Tensor.FromArray(targets, rows, labels));
+            }
+            else
+            {
+                var targets = new long[rows];
+                dataset.CopyBatch(indices, inputs, targets);
+                yield return (Tensor.FromArray(inputs, [.. shape]), Tensor.FromArray(targets));
+            }
         }
     }
 }

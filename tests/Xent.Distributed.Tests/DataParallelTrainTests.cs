@@ -52,6 +52,29 @@ public sealed class DataParallelTrainTests
     }
 
     [MpiFact]
+    public void MultiLabelDataTrainsUnderMpiAsOneProcessOfTheGlobalBatchDoes()
+    {
+        // Every multi-label run with --distributed ended in "internal error (InvalidOperationException): A multi-label dataset has
+        // no single class per sample": the ranks' batches asked each sample for a class.
+        using var dir = new TempDir();
+        var rng = new Random(5);
+        var lines = new List<string> { "x1,x2,x3,a,b" };
+        for (int i = 0; i < 96; i++)
+        {
+            double x1 = rng.NextDouble() * 2 - 1, x2 = rng.NextDouble() * 2 - 1, x3 = rng.NextDouble();
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{x1:F4},{x2:F4},{x3:F4},{(x1 > 0 ? 1 : 0)},{(x2 + x3 > 0.5 ? 1 : 0)}"));
+        }
+        File.WriteAllLines(dir["tags.csv"], lines);
+        string[] common = ["--data", dir["tags.csv"], "--multi-label", "a,b", "--model", "mlp", "--hidden", "8", "--epochs", "2",
+            "--threads", "1", "--seed", "3"];
+        var single = Mpi.RunAlone(Mpi.Cli, ["train", .. common, "--batch-size", "32", "--out", dir["single"]]);
+        Assert.True(single.ExitCode == 0, single.Stderr);
+        var distributed = Mpi.Run(2, Mpi.Cli, ["train", "--distributed", .. common, "--batch-size", "16", "--out", dir["dist"]]);
+        Assert.True(distributed.ExitCode == 0, distributed.Stderr);
+        AssertCheckpointsClose(dir["single/checkpoint.safetensors"], dir["dist/checkpoint.safetensors"], Rtol, Atol);
+    }
+
+    [MpiFact]
     public void OneRankIsTheSingleProcessRunBitForBit()
     {
         using var dir = new TempDir();
