@@ -102,11 +102,18 @@ public sealed class DataParallelTrainTests
         AssertCheckpointsClose(dir["straight/checkpoint.safetensors"], dir["resumed/checkpoint.safetensors"], 0, 0);
 
         // On another number of processes the global batch changes, and with it where the run ends: it says so.
-        var alone = Mpi.RunAlone(Mpi.Cli, [.. common[..1], .. common[2..], "--epochs", "2", "--resume",
-            dir["part/checkpoint.safetensors"], "--out", dir["alone"]]);
+        string[] oneProcess = ["train", "--data", dir["data"], "--model", "mlp", "--threads", "1", "--limit-batches", "4", "--epochs", "2",
+            "--resume", dir["part/checkpoint.safetensors"]];
+        var alone = Mpi.RunAlone(Mpi.Cli, [.. oneProcess, "--batch-size", "16", "--out", dir["alone"]]);
         Assert.True(alone.ExitCode == 0, alone.Stderr);
-        Assert.Contains("Warning: the checkpoint was trained on 2 ranks (global batch 32); this run uses 1 process (global batch 16), " +
-            "so it goes on with another global batch and will not end where an uninterrupted run would.", alone.Stderr);
+        Assert.Contains("Warning: the checkpoint was trained with a global batch of 32 (2 ranks × 16); this run uses 16 (1 process × " +
+            "16), so it goes on with another batch size and will not end where an uninterrupted run would.", alone.Stderr);
+        // The same global batch in one process: the same sums split another way.
+        var doubled = Mpi.RunAlone(Mpi.Cli, [.. oneProcess, "--batch-size", "32", "--out", dir["doubled"]]);
+        Assert.True(doubled.ExitCode == 0, doubled.Stderr);
+        Assert.Contains("Warning: the checkpoint was trained with a global batch of 32 (2 ranks × 16); this run uses 32 (1 process × " +
+            "32): the same global batch over another number of processes, so the run matches an uninterrupted one to float rounding, " +
+            "not bit for bit.", doubled.Stderr);
     }
 
     [MpiFact]

@@ -504,20 +504,27 @@ internal static class TrainCommand
     }
 
     /// <summary>
-    /// A warning when a run resumes on another number of processes than the checkpoint's (<c>setting.ranks</c>, written by
-    /// <c>--distributed</c> runs; absent: one process): the global batch changes, so the run no longer ends where an uninterrupted
-    /// one would. Null when the count is the same.
+    /// A warning when a run resumes with another global batch than the checkpoint's (<c>setting.batch_size</c> per rank times
+    /// <c>setting.ranks</c>, which <c>--distributed</c> runs write; absent: one process), or with the same global batch split over
+    /// another number of processes. Either way it no longer ends bit for bit where an uninterrupted run would. Null when neither
+    /// changed, or when the checkpoint does not say.
     /// </summary>
     private static string? RankCountChange(IReadOnlyDictionary<string, string> checkpoint, int ranks, int perRankBatch)
     {
-        string saved = checkpoint.GetValueOrDefault("setting.ranks") ?? "1";
-        int savedRanks = int.TryParse(saved.Split(' ')[0], NumberStyles.None, CultureInfo.InvariantCulture, out int r) ? r : 0;
-        if (savedRanks == ranks) return null;
-        string Count(int n) => n == 1 ? "1 process" : $"{n} ranks";
-        int open = saved.IndexOf('(');
-        string was = open > 0 && saved.EndsWith(')') ? $"{Count(savedRanks)} ({saved[(open + 1)..^1]})" : Count(savedRanks);
-        return $"Warning: the checkpoint was trained on {was}; this run uses {Count(ranks)} (global batch {ranks * perRankBatch}), so " +
-            "it goes on with another global batch and will not end where an uninterrupted run would.";
+        var ci = CultureInfo.InvariantCulture;
+        string savedRanksText = checkpoint.GetValueOrDefault("setting.ranks") ?? "1";
+        if (!int.TryParse(savedRanksText.Split(' ')[0], NumberStyles.None, ci, out int savedRanks) || savedRanks < 1
+            || !int.TryParse(checkpoint.GetValueOrDefault("setting.batch_size"), NumberStyles.None, ci, out int savedBatch))
+            return null; // a checkpoint of another tool, or edited by hand: nothing reliable to compare
+        long savedGlobal = (long)savedRanks * savedBatch, global = (long)ranks * perRankBatch;
+        if (savedRanks == ranks && savedGlobal == global) return null;
+        string Split(int n, int b) => n == 1 ? $"1 process × {b}" : $"{n} ranks × {b}";
+        string change = $"the checkpoint was trained with a global batch of {savedGlobal} ({Split(savedRanks, savedBatch)}); " +
+            $"this run uses {global} ({Split(ranks, perRankBatch)})";
+        return savedGlobal != global
+            ? $"Warning: {change}, so it goes on with another batch size and will not end where an uninterrupted run would."
+            : $"Warning: {change}: the same global batch over another number of processes, so the run matches an uninterrupted one " +
+                "to float rounding, not bit for bit.";
     }
 
     /// <summary>

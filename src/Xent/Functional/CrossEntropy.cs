@@ -72,6 +72,10 @@ public static partial class F
 
         int classDim = input.Rank == 1 ? 0 : 1;
         var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, classDim);
+        // With class probabilities PyTorch differentiates the weight too (it is built from differentiable ops there); Xent does not.
+        if (probabilities && weight is not null && GradMode.IsEnabled && weight.RequiresGrad)
+            throw new NotSupportedException("cross_entropy: the weight requires grad, but Xent's losses differentiate only their input " +
+                "(with class probabilities PyTorch also differentiates the weight); pass weight.Detach().");
         var w = CheckClassWeight(weight, classes, "cross_entropy");
         // Target values are range-checked once, by the kernel that reads them.
         if (!probabilities) CheckIndexTargetShape(input, target, nameof(CrossEntropy));

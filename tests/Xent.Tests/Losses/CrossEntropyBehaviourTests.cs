@@ -303,5 +303,10 @@ public class CrossEntropyBehaviourTests
                 "requires_grad True.", e.Message);
             Assert.True(float.IsFinite(loss(w.Detach()).Item()), op);
         }
+        // With class probabilities PyTorch does differentiate the weight: not "not differentiable", but not implemented here.
+        var q = Tensor.FromArray(new float[,] { { 0.2f, 0.3f, 0.5f }, { 1f, 0f, 0f } });
+        var probabilities = Assert.Throws<NotSupportedException>(() => F.CrossEntropy(x, q, w));
+        Assert.StartsWith("cross_entropy: the weight requires grad, but Xent's losses differentiate only their input (with class " +
+            "probabilities PyTorch also differentiates the weight)", probabilities.Message);
     }
 }
