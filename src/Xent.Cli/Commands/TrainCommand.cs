@@ -341,7 +341,7 @@ internal static class TrainCommand
         foreach (var (k, v) in spec.ToMetadata()) metadata[k] = v;
         var dp = DistributedTrainCommand.Current; // --distributed: this rank's share of the run (docs/DISTRIBUTED.md)
         bool writes = dp?.IsRoot ?? true;
-        if (dp?.Mismatch(prep.Train, prep.Test, spec, CollectiveOptions(s, savedMetadata)) is { } differentRanks)
+        if (dp?.Mismatch(prep.Train, prep.Test, spec, CollectiveOptions(s, lossName, savedMetadata)) is { } differentRanks)
         {
             err.WriteLine("error: " + differentRanks);
             return ExitCodes.BadInput;
@@ -528,25 +528,27 @@ internal static class TrainCommand
     }
 
     /// <summary>
-    /// The options every rank of a data-parallel run must share, as (option, value) pairs in a fixed order: those that decide how
-    /// many batches, evaluations and epochs a rank runs (a rank that runs more waits for ever in a collective), and those that
-    /// decide what it computes. Paths are left out: each node may read its own copy of the data.
+    /// The options every rank of a data-parallel run must share, as (option, value) pairs in a fixed order, with their effective
+    /// values (an <c>--lr</c> left to its default and the same value given are the same): those that decide how many batches,
+    /// evaluations and epochs a rank runs (a rank that runs more waits for ever in a collective), and those that decide what it
+    /// computes. The model, the input and the split are compared through the data and the spec; paths are left out, since each
+    /// node may read its own copy of the data.
     /// </summary>
-    private static (string Option, string Value)[] CollectiveOptions(Settings s, IReadOnlyDictionary<string, string>? savedMetadata)
+    private static (string Option, string Value)[] CollectiveOptions(Settings s, string lossName,
+        IReadOnlyDictionary<string, string>? savedMetadata)
     {
         var ci = CultureInfo.InvariantCulture;
-        string F(double? v) => v?.ToString("R", ci) ?? "";
+        string F(double v) => v.ToString("R", ci);
         return
         [
-            ("--model", s.Model), ("--hidden", s.Hidden ?? ""), ("--epochs", s.Epochs.ToString(ci)),
-            ("--batch-size", s.BatchSize.ToString(ci)), ("--test-batch-size", s.TestBatchSize.ToString(ci)),
-            ("--limit-batches", s.LimitBatches?.ToString(ci) ?? ""), ("--patience", s.Patience?.ToString(ci) ?? ""),
-            ("--seed", s.Seed.ToString(ci)), ("--val-split", F(s.ValSplit)), ("--optimizer", s.Optimizer), ("--lr", F(s.Lr)),
-            ("--momentum", F(s.Momentum)), ("--weight-decay", F(s.WeightDecay)), ("--loss", s.Loss), ("--gamma", F(s.FocalGamma)),
-            ("--label-smoothing", F(s.LabelSmoothing)), ("--class-weights", s.ClassWeights), ("--pos-weight", s.PosWeight),
-            ("--lr-schedule", s.Schedule), ("--lr-gamma", F(s.Gamma)), ("--warmup", s.Warmup.ToString(ci)),
-            ("--clip-grad-norm", F(s.ClipGradNorm)), ("--missing", s.Missing), ("--image-size", s.ImageSize ?? ""),
-            ("--target", s.Target ?? ""), ("--features", s.Features ?? ""), ("--multi-label", s.MultiLabel ?? ""),
+            ("--epochs", s.Epochs.ToString(ci)), ("--batch-size", s.BatchSize.ToString(ci)),
+            ("--test-batch-size", s.TestBatchSize.ToString(ci)), ("--limit-batches", s.LimitBatches?.ToString(ci) ?? ""),
+            ("--patience", s.Patience?.ToString(ci) ?? ""), ("--seed", s.Seed.ToString(ci)), ("--optimizer", s.Optimizer),
+            ("--lr", F(s.Lr ?? OptimizerCatalog.DefaultLr(s.Optimizer))), ("--momentum", F(s.Momentum)),
+            ("--weight-decay", F(s.WeightDecay ?? OptimizerCatalog.DefaultWeightDecay(s.Optimizer))), ("--loss", lossName),
+            ("--gamma", F(s.FocalGamma ?? 2f)), ("--label-smoothing", F(s.LabelSmoothing)), ("--class-weights", s.ClassWeights),
+            ("--pos-weight", s.PosWeight), ("--lr-schedule", s.Schedule), ("--lr-gamma", F(s.Gamma)), ("--warmup", s.Warmup.ToString(ci)),
+            ("--clip-grad-norm", s.ClipGradNorm is { } clip ? F(clip) : ""),
             ("--resume (the checkpoint's epoch)", s.Resume is null ? "" : savedMetadata?.GetValueOrDefault("epoch") ?? "?"),
         ];
     }
