@@ -166,7 +166,8 @@ internal static unsafe partial class CrossEntropyKernel
         {
             float li = RowLoss(x, t, m, MathF.Log(s), w, wt, wSum, eps);
             int classes = x.Length;
-            float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = g * (eps / classes);
+            // b is the smoothing term's: 0 without smoothing even when g is infinite (a 'mean' over weights that sum to 0).
+            float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = eps > 0f ? g * (eps / classes) : 0f;
             var ws = SmoothingWeights(w, eps);
             VectorMath.ScaleSub(e, a, b, ws, dx, streaming);
             // The target's entry is written, not read back from a streamed line.
@@ -249,7 +250,7 @@ internal static unsafe partial class CrossEntropyKernel
             float g = rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r];
             float wt = w.IsEmpty ? 1f : w[(int)t];
             float a = (1f - eps) * wt + eps / classes * wSum;
-            VectorMath.ExpAffine(logits.Slice(r * classes, classes), rowMax[r], rowLogSum[r], g * a, g * (eps / classes),
+            VectorMath.ExpAffine(logits.Slice(r * classes, classes), rowMax[r], rowLogSum[r], g * a, eps > 0f ? g * (eps / classes) : 0f,
                 SmoothingWeights(w, eps), dx);
             dx[(int)t] -= g * ((1f - eps) * wt);
         }

@@ -251,6 +251,23 @@ public class CrossEntropyBehaviourTests
             F.CrossEntropy(x, t, w, labelSmoothing: eps, softcap: 30f).Item());
     }
 
+    [Theory]
+    [InlineData(3)]   // the row-group kernel
+    [InlineData(40)]  // the row kernel, which gave NaN in 234 of these 240 entries: the smoothing term's ε/C·g = 0·inf
+    public void CrossEntropy_MeanOverWeightsThatCancel_HasPyTorchsInfiniteGradient(int classes)
+    {
+        // PyTorch 1.13 on x[i, c] = sin(0.37·(i·C + c)), w = +1, −1, +1, …, t = [0, 1] (Σ w[t] = 0): loss +inf; gradient NaN at
+        // the two targets (inf − inf), +inf elsewhere in row 0 and −inf in row 1.
+        var x = Tensor.FromArray(Enumerable.Range(0, 2 * classes).Select(k => MathF.Sin(0.37f * k)).ToArray(), 2, classes).RequiresGrad_();
+        var w = Tensor.FromArray(Enumerable.Range(0, classes).Select(c => c % 2 == 0 ? 1f : -1f).ToArray());
+        var loss = F.CrossEntropy(x, Tensor.FromArray([0, 1]), w);
+        Assert.Equal(float.PositiveInfinity, loss.Item());
+        loss.Backward();
+        var g = x.Grad!.ToArray();
+        for (int k = 0; k < g.Length; k++)
+            Assert.Equal(k == 0 || k == classes + 1 ? float.NaN : k < classes ? float.PositiveInfinity : float.NegativeInfinity, g[k]);
+    }
+
     [Fact]
     public void LossesRefuseAFloatTargetThatRequiresGrad_AsTheyDoNotDifferentiateIt()
     {
