@@ -28,4 +28,14 @@ public sealed class VocabParallelBenchTests
         Assert.Equal(ranks, peaks.Length);
         Assert.All(peaks, p => Assert.True(p > 0));
     }
+
+    [MpiFact]
+    public void BadSizesAreOneLineFromRankZero()
+    {
+        // Checked before MPI starts, so every rank met it and printed it.
+        var run = Mpi.Run(2, Mpi.Cli, ["bench", "linear-ce", "--vocab-parallel", "--n", "0"], timeoutMs: 60_000);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("error: --n, --d, --v and --runs must be positive, --warmup and --row-chunk non-negative, and N·D, V·D below 2^31.",
+            Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
 }

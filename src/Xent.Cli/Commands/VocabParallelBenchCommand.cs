@@ -41,8 +41,10 @@ internal static class VocabParallelBenchCommand
         if (n <= 0 || d <= 0 || v <= 0 || runs <= 0 || warmup < 0 || rowChunk < 0
             || (long)v * d > int.MaxValue || (long)n * d > int.MaxValue)
         {
-            Console.Error.WriteLine(
-                "error: --n, --d, --v and --runs must be positive, --warmup and --row-chunk non-negative, and N·D, V·D below 2^31.");
+            // Checked before MPI starts, so every rank meets it; rank 0 says it (DistributedCommands.IsOtherRank).
+            if (!DistributedCommands.IsOtherRank(["--vocab-parallel"]))
+                Console.Error.WriteLine(
+                    "error: --n, --d, --v and --runs must be positive, --warmup and --row-chunk non-negative, and N·D, V·D below 2^31.");
             return 2;
         }
         MpiWorld world;
