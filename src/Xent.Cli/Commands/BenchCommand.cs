@@ -60,7 +60,7 @@ internal static class BenchCommand
             if (pr.GetValue(Warmup) < 0) return "--warmup must not be negative.";
             int t = pr.GetValue(Threads);
             if (t < 0) return "--threads must be at least 1 (0: all cores).";
-            if (t > 0) KernelParallel.MaxThreads = t;
+            CommonOptions.UseThreads(t);
             return null;
         }
     }

@@ -65,7 +65,7 @@ internal static class BenchLinearCeCommand
                 if (value < 0) return CliHost.Fail($"{name} must be positive (or 0 for automatic), got {value}.");
             int t = pr.GetValue(threads);
             if (t < 0) return CliHost.Fail($"--threads must be at least 1 (0: all cores), got {t}.");
-            if (t > 0) KernelParallel.MaxThreads = t;
+            CommonOptions.UseThreads(t);
             var r = LinearCeBench.Run(s);
             Console.WriteLine(pr.GetValue(json) ? ToJson(r) : ToText(r));
             return 0;

@@ -58,7 +58,7 @@ internal static class CalibrateCommand
         if (outPath is not null && OutputPaths.Check(outPath, "--out", "calibrated.safetensors", (data, "--data"), (labels, "--labels"))
                 is { } outError)
             return CliHost.Fail(outError);
-        if (threads is int t) KernelParallel.MaxThreads = t;
+        CommonOptions.UseThreads(threads);
 
         // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).
         var (module, spec, legacy, _) = CheckpointModel.Load(checkpointPath, modelName, dataDir);

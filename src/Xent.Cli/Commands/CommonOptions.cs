@@ -43,4 +43,18 @@ internal static class CommonOptions
 
     /// <summary><c>--threads</c>: <see cref="Kernels.KernelParallel.MaxThreads"/> (default: all cores).</summary>
     public static Option<int?> Threads() => new("--threads") { Description = "Threads the kernels may use [default: all cores]" };
+
+    /// <summary>
+    /// Sets <see cref="Kernels.KernelParallel.MaxThreads"/> to <paramref name="threads"/> (null or 0: leave all cores) and warns
+    /// when that is more than this machine's cores: the results are the same (they never depend on the thread count), only
+    /// slower, as the threads take turns.
+    /// </summary>
+    public static void UseThreads(int? threads)
+    {
+        if (threads is not (int t and > 0)) return;
+        Kernels.KernelParallel.MaxThreads = t;
+        if (t > Environment.ProcessorCount)
+            Console.Error.WriteLine($"Warning: --threads {t} is more than the {Environment.ProcessorCount} cores here; the results " +
+                "are the same, but the threads take turns, which is slower.");
+    }
 }

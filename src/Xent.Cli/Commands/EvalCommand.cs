@@ -63,7 +63,7 @@ internal static class EvalCommand
         if (reportPath is not null && OutputPaths.Check(reportPath, "--report", "eval.html", (checkpointPath, "--checkpoint"),
                 (dataPath, "--data"), (labels, "--labels")) is { } badReport)
             return CliHost.Fail(badReport);
-        if (threads is int t) KernelParallel.MaxThreads = t;
+        CommonOptions.UseThreads(threads);
 
         // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).
         var (module, spec, legacy, metadata) = CheckpointModel.Load(checkpointPath, modelName, dataPath);

@@ -75,7 +75,7 @@ internal static class PredictCommand
         if (outPath is not null && OutputPaths.Check(outPath, "--out", "predictions.csv", (checkpointPath, "--checkpoint"),
                 (inputPath, "--input")) is { } outError)
             return CliHost.Fail(outError);
-        if (threads is int t) KernelParallel.MaxThreads = t;
+        CommonOptions.UseThreads(threads);
         Predictor predictor;
         string? note;
         IReadOnlyList<(string Input, double[] Probabilities)> results;

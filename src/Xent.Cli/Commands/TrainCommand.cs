@@ -243,7 +243,7 @@ internal static class TrainCommand
             return ExitNoData;
         }
         if (s.Resume is not null) InputFiles.RequireCheckpoint(s.Resume); // robustness (issue 13)
-        if (s.Threads is int t) KernelParallel.MaxThreads = t;
+        CommonOptions.UseThreads(s.Threads);
 
         Prepared prep;
         try

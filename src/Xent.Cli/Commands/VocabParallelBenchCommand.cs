@@ -63,7 +63,7 @@ internal static class VocabParallelBenchCommand
             world.Dispose();
             return 2;
         }
-        if (threads > 0) KernelParallel.MaxThreads = threads;
+        CommonOptions.UseThreads(threads);
 
         // The single-process bench's inputs (LinearCeBench.Run): h, then W scaled by 1/√D, then targets, from Random(1).
         var rnd = new Random(1);

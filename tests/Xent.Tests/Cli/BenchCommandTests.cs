@@ -191,4 +191,21 @@ public sealed class BenchCommandTests
         Assert.Single(line.Split("[default:").Skip(1));
         Assert.Contains("[default: all cores]", line);
     }
+
+    [Fact]
+    public void MoreThreadsThanCoresWarnsAndGivesTheSameResult()
+    {
+        // --threads 1000 ran silently, oversubscribed; the kernels' results never depend on the thread count.
+        int over = Environment.ProcessorCount + 1;
+        string[] ce = ["bench", "ce", "--n", "64", "--c", "10", "--repeats", "1", "--warmup", "0", "--json"];
+        var many = CliRunner.Run([.. ce, "--threads", over.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(many.ExitCode == 0, many.Stderr);
+        Assert.Equal($"Warning: --threads {over} is more than the {Environment.ProcessorCount} cores here; the results are the same, " +
+            "but the threads take turns, which is slower.", many.Stderr.Trim());
+        var one = CliRunner.Run([.. ce, "--threads", "1"]);
+        Assert.Equal("", one.Stderr);
+        using var a = System.Text.Json.JsonDocument.Parse(many.Stdout);
+        using var b = System.Text.Json.JsonDocument.Parse(one.Stdout);
+        Assert.Equal(b.RootElement.GetProperty("loss").GetDouble(), a.RootElement.GetProperty("loss").GetDouble());
+    }
 }
