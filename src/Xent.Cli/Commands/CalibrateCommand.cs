@@ -115,7 +115,6 @@ internal static class CalibrateCommand
         return 0;
     }
 
-    /// <summary>Copies every tensor (model and optimizer state) and metadata entry, with the spec's entries replaced.</summary>
     /// <summary>How many rows of <paramref name="logits"/> (<paramref name="classes"/> per row) hold NaN or infinity.</summary>
     private static int CountNonFiniteRows(float[] logits, int classes)
     {
@@ -128,6 +127,7 @@ internal static class CalibrateCommand
         return rows;
     }
 
+    /// <summary>Copies every tensor (model and optimizer state) and metadata entry, with the spec's entries replaced.</summary>
     private static void WriteCalibrated(string from, string to, ModelSpec spec)
     {
         spec.Validate();
