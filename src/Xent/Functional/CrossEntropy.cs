@@ -72,11 +72,8 @@ public static partial class F
 
         int classDim = input.Rank == 1 ? 0 : 1;
         var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, classDim);
-        // With class probabilities PyTorch differentiates the weight too (it is built from differentiable ops there); Xent does not.
-        if (probabilities && weight is not null && GradMode.IsEnabled && weight.RequiresGrad)
-            throw new NotSupportedException("cross_entropy: the weight requires grad, but Xent's losses differentiate only their input " +
-                "(with class probabilities PyTorch also differentiates the weight); pass weight.Detach().");
-        var w = CheckClassWeight(weight, classes, "cross_entropy");
+        // With class probabilities PyTorch differentiates the weight too (it is built from differentiable ops there).
+        var w = CheckClassWeight(weight, classes, "cross_entropy", probabilities ? "with class probabilities" : null);
         // Target values are range-checked once, by the kernel that reads them.
         if (!probabilities) CheckIndexTargetShape(input, target, nameof(CrossEntropy));
 
@@ -166,11 +163,11 @@ public static partial class F
     private static int[] RemoveDim(int[] shape, int dim) => [.. shape[..dim], .. shape[(dim + 1)..]];
 
     /// <summary>The (C) weight's values, or an empty array; PyTorch's wording when its length is wrong.</summary>
-    private static float[] CheckClassWeight(Tensor? weight, int classes, string op)
+    private static float[] CheckClassWeight(Tensor? weight, int classes, string op, string? pytorchDifferentiatesWhen = null)
     {
         if (weight is null) return [];
         weight.RequireFloat(op + " weight");
-        RefuseWeightGradient(weight, op, "weight");
+        RefuseWeightGradient(weight, op, "weight", pytorchDifferentiatesWhen);
         if (weight.Rank != 1 || weight.NumEl != classes)
             throw new ArgumentException($"{op}: weight tensor should be defined either for all {classes} classes or no classes but got " +
                 $"weight tensor of shape: {Shapes.Format(weight.ShapeSpan)}.", nameof(weight));

@@ -23,14 +23,19 @@ public static partial class F
     }
 
     /// <summary>
-    /// Refuses a loss's weight (class weights, <c>pos_weight</c>) that requires grad while recording, as PyTorch does: no loss is
-    /// differentiable with respect to it, and its gradient would silently never arrive.
+    /// Refuses a loss's weight (class weights, <c>pos_weight</c>) that requires grad while recording: its gradient would silently
+    /// never arrive. PyTorch refuses it too, with the message used here, except where it differentiates the weight
+    /// (<paramref name="pytorchDifferentiatesWhen"/>, e.g. "with class probabilities" for cross-entropy), which Xent does not.
     /// </summary>
     /// <exception cref="ArgumentException">The weight requires grad and grad mode is on (PyTorch's message).</exception>
-    internal static void RefuseWeightGradient(Tensor? weight, string op, string argument)
+    /// <exception cref="NotSupportedException">The same, where PyTorch would differentiate the weight.</exception>
+    internal static void RefuseWeightGradient(Tensor? weight, string op, string argument, string? pytorchDifferentiatesWhen = null)
     {
-        if (weight is not null && GradMode.IsEnabled && weight.RequiresGrad)
-            throw new ArgumentException($"The function '{op}' is not differentiable with respect to argument '{argument}'. This input "
-                + "cannot have requires_grad True.", argument);
+        if (weight is null || !GradMode.IsEnabled || !weight.RequiresGrad) return;
+        if (pytorchDifferentiatesWhen is not null)
+            throw new NotSupportedException($"{op}: the {argument} requires grad, but Xent's losses differentiate only their input " +
+                $"({pytorchDifferentiatesWhen} PyTorch also differentiates the {argument}); pass {argument}.Detach().");
+        throw new ArgumentException($"The function '{op}' is not differentiable with respect to argument '{argument}'. This input "
+            + "cannot have requires_grad True.", argument);
     }
 }
