@@ -166,8 +166,7 @@ internal static unsafe partial class CrossEntropyKernel
         {
             float li = RowLoss(x, t, m, MathF.Log(s), w, wt, wSum, eps);
             int classes = x.Length;
-            // b is the smoothing term's: 0 without smoothing even when g is infinite (a 'mean' over weights that sum to 0).
-            float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = eps > 0f ? g * (eps / classes) : 0f;
+            float a = g * ((1f - eps) * wt + eps / classes * wSum) / s, b = SmoothingScale(g, eps, classes);
             var ws = SmoothingWeights(w, eps);
             VectorMath.ScaleSub(e, a, b, ws, dx, streaming);
             // The target's entry is written, not read back from a streamed line.
@@ -250,7 +249,7 @@ internal static unsafe partial class CrossEntropyKernel
             float g = rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r];
             float wt = w.IsEmpty ? 1f : w[(int)t];
             float a = (1f - eps) * wt + eps / classes * wSum;
-            VectorMath.ExpAffine(logits.Slice(r * classes, classes), rowMax[r], rowLogSum[r], g * a, eps > 0f ? g * (eps / classes) : 0f,
+            VectorMath.ExpAffine(logits.Slice(r * classes, classes), rowMax[r], rowLogSum[r], g * a, SmoothingScale(g, eps, classes),
                 SmoothingWeights(w, eps), dx);
             dx[(int)t] -= g * ((1f - eps) * wt);
         }
@@ -595,6 +594,12 @@ internal static unsafe partial class CrossEntropyKernel
     /// </summary>
     private static float SmoothingWeightTotal(ReadOnlySpan<float> weight, int classes, float eps) =>
         eps > 0f ? WeightTotal(weight, classes) : 0f;
+
+    /// <summary>
+    /// g·ε/C, the smoothing term's factor in the gradient: 0 without smoothing even when g is infinite (a 'mean' over weights
+    /// that sum to 0), where 0·inf would be NaN.
+    /// </summary>
+    internal static float SmoothingScale(float g, float eps, int classes) => eps > 0f ? g * (eps / classes) : 0f;
 
     /// <summary>The class weights as the smoothing term reads them: none without smoothing (<see cref="SmoothingWeightTotal"/>).</summary>
     private static ReadOnlySpan<float> SmoothingWeights(ReadOnlySpan<float> weight, float eps) => eps > 0f ? weight : default;

@@ -247,7 +247,8 @@ internal static unsafe partial class LinearCrossEntropyKernel
         // G = a·softmax − b·w − c·onehot(t), then the cap's derivative (as RowCoefficients with g = scale).
         float coef = (1f - eps) * wt + k * p.WeightTotal;
         if (p.Z != 0f) coef += 2f * p.Z * (m + l);
-        GradientInPlace(in p, y, 0, t, m, l, scale * coef, eps > 0f ? scale * k : 0f, scale * ((1f - eps) * wt), tmp);
+        float b = CrossEntropyKernel.SmoothingScale(scale, eps, v);
+        GradientInPlace(in p, y, 0, t, m, l, scale * coef, b, scale * ((1f - eps) * wt), tmp);
         return li;
     }
 

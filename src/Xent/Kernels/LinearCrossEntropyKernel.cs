@@ -433,7 +433,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
             float coef = (1f - eps) * wt + k * p.WeightTotal;
             if (p.Z != 0f) coef += 2f * p.Z * (rowMax[r] + rowLogSum[r]);
             a[r] = g * coef;
-            b[r] = eps > 0f ? g * k : 0f; // no smoothing term, even for an infinite g (a 'mean' over weights summing to 0)
+            b[r] = CrossEntropyKernel.SmoothingScale(g, eps, p.V);
             c[r] = g * ((1f - eps) * wt);
         }
     }
