@@ -64,11 +64,7 @@ public static class ShardedBatches
             if (multiLabel is not null)
             {
                 var targets = new float[rows * labels];
-                for (int k = 0; k < rows; k++)
-                {
-                    multiLabel.CopySample(indices[k], inputs.AsSpan(k * sampleSize, sampleSize));
-                    multiLabel.CopyLabels(indices[k], targets.AsSpan(k * labels, labels));
-                }
+                multiLabel.CopyMultiLabelBatch(indices, inputs, targets);
                 yield return (Tensor.FromArray(inputs, [.. shape]), Tensor.FromArray(targets, rows, labels));
             }
             else

@@ -344,6 +344,20 @@ public sealed class ArrayDataset : IDataset
         _labels.AsSpan((_index is null ? index : _index[index]) * l, l).CopyTo(destination);
     }
 
+    /// <summary>
+    /// Multi-label batches: samples <paramref name="indices"/> one after another into <paramref name="inputs"/> and their 0/1 label
+    /// vectors into <paramref name="labels"/> (indices.Length × label count), as <see cref="IDataset.CopyBatch"/> does with classes.
+    /// </summary>
+    internal void CopyMultiLabelBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> labels)
+    {
+        int l = ClassNames.Count;
+        for (int k = 0; k < indices.Length; k++)
+        {
+            CopySample(indices[k], inputs.Slice(k * _sampleSize, _sampleSize));
+            CopyLabels(indices[k], labels.Slice(k * l, l));
+        }
+    }
+
     /// <summary>How many samples each class has (single-label) or each label is 1 for (multi-label).</summary>
     public long[] ClassCounts()
     {

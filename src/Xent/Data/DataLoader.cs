@@ -81,7 +81,8 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
             int start = b * BatchSize;
             int size = Math.Min(BatchSize, n - start);
             var batch = Batch(size);
-            if (_labelCount > 0) CopyMultiLabel((ArrayDataset)Dataset, order.AsSpan(start, size), batch);
+            if (_labelCount > 0)
+                ((ArrayDataset)Dataset).CopyMultiLabelBatch(order.AsSpan(start, size), batch.Inputs.Data, batch.Targets.Data);
             else Dataset.CopyBatch(order.AsSpan(start, size), batch.Inputs.Data, batch.Targets.Int64Data);
             yield return batch;
         }
@@ -126,14 +127,4 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
         return (new Tensor(new float[(long)size * _sampleSize], shape), targets);
     }
 
-    private void CopyMultiLabel(ArrayDataset dataset, ReadOnlySpan<int> indices, (Tensor Inputs, Tensor Targets) batch)
-    {
-        var inputs = batch.Inputs.Data;
-        var labels = batch.Targets.Data;
-        for (int k = 0; k < indices.Length; k++)
-        {
-            dataset.CopySample(indices[k], inputs.Slice(k * _sampleSize, _sampleSize));
-            dataset.CopyLabels(indices[k], labels.Slice(k * _labelCount, _labelCount));
-        }
-    }
 }
