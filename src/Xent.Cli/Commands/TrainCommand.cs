@@ -374,7 +374,7 @@ internal static class TrainCommand
                 err.WriteLine("error: " + CliHost.Clean(ignored));
                 return ExitCodes.BadInput;
             }
-            if (RankCountChange(resumedMetadata, dp?.Size ?? 1, s.BatchSize) is { } rankNote) err.WriteLine(rankNote);
+            if (BatchChangeOnResume(resumedMetadata, dp?.Size ?? 1, s.BatchSize) is { } batchNote) err.WriteLine(batchNote);
             if (trainer.StartEpoch > s.Epochs)
             {
                 // Before --out is touched: a finished run stays as it is, and another --out is not left with a run without a checkpoint.
@@ -509,7 +509,7 @@ internal static class TrainCommand
     /// another number of processes. Either way it no longer ends bit for bit where an uninterrupted run would. Null when neither
     /// changed, or when the checkpoint does not say.
     /// </summary>
-    private static string? RankCountChange(IReadOnlyDictionary<string, string> checkpoint, int ranks, int perRankBatch)
+    private static string? BatchChangeOnResume(IReadOnlyDictionary<string, string> checkpoint, int ranks, int perRankBatch)
     {
         var ci = CultureInfo.InvariantCulture;
         string savedRanksText = checkpoint.GetValueOrDefault("setting.ranks") ?? "1";

@@ -120,9 +120,7 @@ public sealed class TrainRunFolderTests : IDisposable
         CliAssert.OneLineError(InProcessCli.Run(diverging), 3, "No checkpoint was written");
         Assert.Equal(["notes.txt"], Directory.GetFiles(outDir).Select(Path.GetFileName));
 
-        var again = InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Quick]);
-        Assert.True(again.ExitCode == 0, again.Stderr);
-        Assert.True(File.Exists(Path.Combine(outDir, "checkpoint.safetensors")));
+        TrainsAgain(["train", "--data", Csv(), "--out", outDir, .. Quick], outDir);
     }
 
     [Fact]
@@ -131,16 +129,15 @@ public sealed class TrainRunFolderTests : IDisposable
         string top = _dir.File("kept");
         Directory.CreateDirectory(top);
         string outDir = Path.Combine(top, "a", "b", "run");
-        var r = InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Quick, "--lr", "1e38"]);
-        CliAssert.OneLineError(r, 3, "No checkpoint was written");
+        string[] diverging = ["train", "--data", Csv(), "--out", outDir, .. Quick, "--lr", "1e38"];
+        CliAssert.OneLineError(InProcessCli.Run(diverging), 3, "No checkpoint was written");
         Assert.True(Directory.Exists(top), "the folder that was there stays");
         Assert.Empty(Directory.GetFileSystemEntries(top)); // a/b/run, all three made by the run, are gone
 
         // A parent that gained something else during the run (here: before it, below the folder the run creates) stays.
         Directory.CreateDirectory(Path.Combine(top, "a"));
         File.WriteAllText(Path.Combine(top, "a", "notes.txt"), "mine");
-        CliAssert.OneLineError(InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Quick, "--lr", "1e38"]), 3,
-            "No checkpoint was written");
+        CliAssert.OneLineError(InProcessCli.Run(diverging), 3, "No checkpoint was written");
         Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(Path.Combine(top, "a")).Select(Path.GetFileName));
     }
 
@@ -157,6 +154,12 @@ public sealed class TrainRunFolderTests : IDisposable
         Assert.Equal(["checkpoint.safetensors"], Directory.GetFileSystemEntries(outDir).Select(Path.GetFileName));
 
         Directory.Delete(Path.Combine(outDir, "checkpoint.safetensors"));
+        TrainsAgain(train, outDir);
+    }
+
+    /// <summary>The same command, run again after a failed run, trains and writes its checkpoint into <paramref name="outDir"/>.</summary>
+    private static void TrainsAgain(string[] train, string outDir)
+    {
         var again = InProcessCli.Run(train);
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.True(File.Exists(Path.Combine(outDir, "checkpoint.safetensors")));
