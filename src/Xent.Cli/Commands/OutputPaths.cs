@@ -1,3 +1,5 @@
+using Xent.IO;
+
 namespace Xent.Cli.Commands;
 
 /// <summary>
@@ -47,23 +49,31 @@ internal static class OutputPaths
 
     /// <summary>
     /// Writes an output file with <paramref name="write"/>, creating the folders it goes into first, as every command's
-    /// <c>--out</c> (and <c>--report</c>) does; when the write fails, the folders it created are removed again (where still
-    /// empty) and the exception goes on: a failed command leaves nothing behind.
+    /// <c>--out</c> (and <c>--report</c>) does; when the write fails, or the process is interrupted before it ends
+    /// (<see cref="WritesInFlight.Abandon"/>), the folders it created are removed again (where still empty), and a failure's
+    /// exception goes on: a failed or interrupted command leaves nothing behind.
     /// </summary>
     public static void Write(string path, Action write)
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         string? created = dir is null ? null : FirstMissingFolder(dir);
+        if (dir is null || created is null)
+        {
+            write();
+            return;
+        }
+        var (_, folders) = WritesInFlight.Process.Start<object?>(null, () => Directory.CreateDirectory(dir),
+            () => RemoveCreatedFolders(dir, created));
         try
         {
-            if (dir is not null) Directory.CreateDirectory(dir);
             write();
         }
-        catch when (dir is not null && created is not null)
+        catch
         {
-            RemoveCreatedFolders(dir, created);
+            WritesInFlight.Process.Remove(folders);
             throw;
         }
+        WritesInFlight.Process.Finish(folders); // they hold the output now
     }
 
     /// <summary>

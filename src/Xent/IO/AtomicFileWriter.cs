@@ -7,7 +7,8 @@ namespace Xent.IO;
 /// <see cref="Commit"/>. Disposing without committing deletes the temporary file and leaves
 /// <c>path</c> untouched. A failure to create, write, flush or rename the temporary file is reported as
 /// <c>Cannot write 'path': …</c> with the temporary name replaced by <c>path</c>: the user never asked for that name,
-/// and the file is deleted anyway.
+/// and the file is deleted anyway. The temporary file is registered in <see cref="WritesInFlight.Process"/> while it exists, so
+/// that a process interrupted by a signal deletes it (the CLI's handler calls <see cref="WritesInFlight.Abandon"/>).
 /// </summary>
 /// <example><code>
 /// using var writer = AtomicFileWriter.Begin(path);
@@ -22,9 +23,12 @@ internal sealed class AtomicFileWriter : IDisposable
 
     private readonly string _givenPath;
 
-    private AtomicFileWriter(string givenPath, string path, string tempPath, Stream stream)
+    private readonly WritesInFlight.Entry _inFlight;
+
+    private AtomicFileWriter(string givenPath, string path, string tempPath, Stream stream, WritesInFlight.Entry inFlight)
     {
         _givenPath = givenPath;
+        _inFlight = inFlight;
         Path = path;
         TempPath = tempPath;
         _stream = stream;
@@ -44,6 +48,14 @@ internal sealed class AtomicFileWriter : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = System.IO.Path.GetFullPath(path);
+        string temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..12];
+        // Registered as it is created: a process interrupted from here on deletes the file (WritesInFlight.Abandon).
+        var (stream, entry) = WritesInFlight.Process.Start(path, () => Open(path, full, temp, open), () => TryDelete(temp));
+        return new AtomicFileWriter(path, full, temp, stream, entry);
+    }
+
+    private static Stream Open(string path, string full, string temp, Func<string, Stream> open)
+    {
         string? dir = System.IO.Path.GetDirectoryName(full);
         if (dir is not null && !Directory.Exists(dir))
             throw new DirectoryNotFoundException(File.Exists(dir)
@@ -51,11 +63,9 @@ internal sealed class AtomicFileWriter : IDisposable
                 : $"Cannot write '{path}': directory '{dir}' does not exist.");
         if (Directory.Exists(full))
             throw new IOException($"Cannot write '{path}': it is a directory.");
-        string temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..12];
-        Stream stream;
         try
         {
-            stream = open(temp);
+            return open(temp);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -66,7 +76,6 @@ internal sealed class AtomicFileWriter : IDisposable
         {
             throw Named(e, path, temp);
         }
-        return new AtomicFileWriter(path, full, temp, stream);
     }
 
     /// <summary>
@@ -98,6 +107,12 @@ internal sealed class AtomicFileWriter : IDisposable
     private static FileStream DefaultOpen(string temp) =>
         new(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
 
+    /// <summary>
+    /// A test hook, called with the destination after the temporary file is flushed and closed, just before the rename: the CLI
+    /// sets it from <c>XENT_TEST_PAUSE_BEFORE_RENAME</c> to pause there, so that a test can interrupt it mid-write.
+    /// </summary>
+    internal static Action<string>? BeforeRename { get; set; }
+
     /// <summary>The destination path (absolute).</summary>
     public string Path { get; }
 
@@ -119,7 +134,9 @@ internal sealed class AtomicFileWriter : IDisposable
             if (_stream is FileStream file) file.Flush(flushToDisk: true);
             else _stream.Flush();
             _stream.Dispose();
-            File.Move(TempPath, Path, overwrite: true);
+            BeforeRename?.Invoke(Path);
+            // Not after an interruption's WritesInFlight.Abandon, which deleted the temporary file and keeps Path as it was.
+            WritesInFlight.Process.Finish(_inFlight, () => File.Move(TempPath, Path, overwrite: true));
         });
         _committed = true;
     }
@@ -143,7 +160,7 @@ internal sealed class AtomicFileWriter : IDisposable
         }
         finally
         {
-            if (!_committed) TryDelete(TempPath);
+            if (!_committed) WritesInFlight.Process.Remove(_inFlight); // deletes the temporary file
         }
     }
 
