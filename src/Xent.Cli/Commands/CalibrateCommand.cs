@@ -50,6 +50,7 @@ internal static class CalibrateCommand
     private static int Run(string checkpointPath, string? data, string? labels, string? targetColumn, string? outPath, string? modelName,
         bool json, int batchSize, int? threads)
     {
+        using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         if (batchSize < 1 || threads is < 1) return CliHost.Fail("--test-batch-size and --threads must be at least 1.");
         string dataDir = data ?? DataSource.DefaultDirectory;
         if (DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)

@@ -46,6 +46,7 @@ internal static class EvalCommand
         int testBatchSize, int? threads,
         string? reportPath)
     {
+        using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         var err = Console.Error;
         if (testBatchSize < 1 || threads is < 1)
         {

@@ -35,6 +35,7 @@ internal static class ExportCommand
 
     private static int Run(string checkpointPath, string format, string outPath)
     {
+        using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
             return CliHost.Fail($"unknown --format '{format}'; the only export format is onnx.");
         if (OutputPaths.Check(outPath, "--out", "model.onnx", (checkpointPath, "--checkpoint")) is { } outError)

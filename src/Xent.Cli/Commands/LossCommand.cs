@@ -90,6 +90,7 @@ internal static class LossCommand
     private static int Run(string? kind, string? inputPath, string? targetPath, string? weightPath, string? posWeightPath,
         string? ignoreText, string? reductionText, string? smoothingText, string? outPath, string? gradOutPath, ExtraOptions extra)
     {
+        using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         try
         {
             if (string.IsNullOrEmpty(kind) || Array.IndexOf(Kinds, kind) < 0)

@@ -63,6 +63,7 @@ internal static class PredictCommand
     private static int Run(string checkpointPath, string inputPath, int? topKGiven, bool json, string? outPath, string? idColumn,
         int? threads)
     {
+        using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         var err = Console.Error;
         int topK = topKGiven ?? DefaultTopK;
         if (topK < 1) return CliHost.Fail($"--top-k must be at least 1, got {topK}.");

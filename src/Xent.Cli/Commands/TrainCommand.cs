@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Xent.Data;
+using Xent.IO;
 using Xent.Kernels;
 using Xent.NN;
 using Xent.Optim;
@@ -427,6 +428,8 @@ internal static class TrainCommand
         // run file is written atomically, so the last finished epoch's checkpoint is whole whenever the signal comes.
         void OnSignal(PosixSignalContext _)
         {
+            // First the write in progress, if any: its temporary file goes, and no checkpoint is renamed into place after this.
+            WritesInFlight.Process.Abandon();
             if (File.Exists(checkpointPath))
                 err.WriteLine("error: interrupted; the last finished epoch's checkpoint is kept: continue with --resume " +
                     $"{checkpointPath} (and the same options).");

@@ -36,9 +36,11 @@ public static class CliRunner
 
     /// <summary>
     /// Starts <c>dotnet Xent.Cli.dll args…</c> in <paramref name="workingDirectory"/> (default: a temp dir) with stdout and stderr
-    /// redirected, and returns without waiting (for tests that signal the process while it runs).
+    /// redirected, and returns without waiting (for tests that signal the process while it runs); <paramref name="environment"/>
+    /// adds variables (test hooks).
     /// </summary>
-    public static Process Start(IEnumerable<string> args, string? workingDirectory = null)
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(DotnetHost())
         {
@@ -50,6 +52,7 @@ public static class CliRunner
         psi.ArgumentList.Add(s_dll.Value);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         return Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
     }
 
