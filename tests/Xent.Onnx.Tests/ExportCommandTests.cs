@@ -106,23 +106,32 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
-    public void An_existing_out_that_is_not_an_onnx_file_is_refused_and_kept()
+    public void An_out_that_does_not_end_in_onnx_is_refused_whether_it_exists_or_not()
     {
-        // `--out runs/other/checkpoint.safetensors` or `--out data.csv` replaced that file with an ONNX graph.
+        // `--out runs/other/checkpoint.safetensors` or `--out data.csv` replaced that file with an ONNX graph; and `--out model`
+        // wrote a file that the same command, run again, refused to replace.
         string good = Save(new LinearClassifier(784, 10, new Generator(26)), ModelSpecFor("linear", [.. ClassNames.Digits]).ToMetadata());
         string csv = Path.Combine(_dir, "data.csv");
         File.WriteAllText(csv, "a,b\n1,2\n");
-        var r = CliRunner.Run("export", "--checkpoint", good, "--out", csv);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Equal($"error: --out '{csv}' exists and is not an .onnx file; export replaces only an .onnx file. Pass another --out " +
-            "(e.g. model.onnx), or remove that file first.", r.Stderr.Trim());
+        string noExtension = Path.Combine(_dir, "model");
+        foreach (var (outPath, suggested) in new[] { (csv, "data.onnx"), (noExtension, "model.onnx") })
+        {
+            var r = CliRunner.Run("export", "--checkpoint", good, "--out", outPath);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal($"error: --out '{outPath}' does not end in .onnx; export writes and replaces only .onnx files. Pass e.g. " +
+                $"--out {Path.Combine(_dir, suggested)}.", r.Stderr.Trim());
+        }
         Assert.Equal("a,b\n1,2\n", File.ReadAllText(csv));
-        // An .onnx file is replaced, and a new file of any name is written.
-        string onnx = Path.Combine(_dir, "old.onnx");
+        Assert.False(File.Exists(noExtension));
+        // An .onnx file (any case) is written, and the same command replaces it.
+        string onnx = Path.Combine(_dir, "old.ONNX");
         File.WriteAllText(onnx, "old");
-        Assert.Equal(0, CliRunner.Run("export", "--checkpoint", good, "--out", onnx).ExitCode);
-        Assert.NotEqual("old", File.ReadAllText(onnx));
-        Assert.Equal(0, CliRunner.Run("export", "--checkpoint", good, "--out", Path.Combine(_dir, "model.bin")).ExitCode);
+        for (int run = 0; run < 2; run++)
+        {
+            var r = CliRunner.Run("export", "--checkpoint", good, "--out", onnx);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.NotEqual("old", File.ReadAllText(onnx));
+        }
     }
 
     [Fact]

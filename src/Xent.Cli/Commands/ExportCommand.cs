@@ -21,7 +21,7 @@ internal static class ExportCommand
             { Description = "Output format; onnx is the only one", DefaultValueFactory = _ => "onnx" };
         var output = new Option<string>("--out")
         {
-            Description = "File to write, e.g. model.onnx (an .onnx file is replaced if it exists; folders are created)", Required = true,
+            Description = "File to write, ending in .onnx, e.g. model.onnx (replaced if it exists; folders are created)", Required = true,
         };
         var command =
             new Command("export",
@@ -40,10 +40,11 @@ internal static class ExportCommand
             return CliHost.Fail($"unknown --format '{format}'; the only export format is onnx.");
         if (OutputPaths.Check(outPath, "--out", "model.onnx", (checkpointPath, "--checkpoint")) is { } outError)
             return CliHost.Fail(outError);
-        // A typo'd --out must not turn another run's checkpoint or a data file into an ONNX graph.
-        if (File.Exists(outPath) && !outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-            return CliHost.Fail($"--out '{outPath}' exists and is not an .onnx file; export replaces only an .onnx file. Pass another " +
-                "--out (e.g. model.onnx), or remove that file first.");
+        // Only .onnx names, new or not: a typo'd --out must not turn another run's checkpoint or a data file into an ONNX graph, and
+        // a file written under another name was one the same command then refused to replace.
+        if (!outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            return CliHost.Fail($"--out '{outPath}' does not end in .onnx; export writes and replaces only .onnx files. Pass e.g. --out " +
+                $"{Path.ChangeExtension(outPath, ".onnx")}.");
         try
         {
             var (model, spec, legacy, metadata) = CheckpointModel.Load(checkpointPath);
