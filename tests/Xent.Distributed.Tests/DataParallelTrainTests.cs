@@ -121,13 +121,16 @@ public sealed class DataParallelTrainTests
     {
         using var dir = new TempDir();
         SyntheticIdx.Write(dir["data"], train: 4096, test: 32);
-        // MPMD: rank 0 has the data and enters training; rank 1 finds none and fails alone.
-        string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "50", "--threads", "1",
-            "--out", dir["out"]];
-        var run = TwoRanks(rank, ["--data", dir["data"]], ["--data", dir["missing"]]);
+        // MPMD: rank 0 has the data and goes on to compare it with the other ranks'; rank 1 finds none and fails alone.
+        string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "50", "--threads", "1"];
+        string work = dir["work"];
+        Directory.CreateDirectory(work);
+        var run = TwoRanks(rank, ["--data", dir["data"]], ["--data", dir["missing"]], work);
         Assert.NotEqual(0, run.ExitCode);
         Assert.StartsWith("error: rank 1 of 2 failed, stopping the job: No MNIST-format dataset found", OneErrorLine(run));
         Assert.True(run.Elapsed < TimeSpan.FromSeconds(45), $"took {run.Elapsed}");
+        // MPI_Abort kills rank 0 where it waits: it used to have claimed runs/<timestamp> (the default --out) by then, and left it.
+        Assert.Empty(Directory.GetFileSystemEntries(work));
     }
 
     [MpiFact]
@@ -198,11 +201,12 @@ public sealed class DataParallelTrainTests
         }
     }
 
-    /// <summary>MPMD: <paramref name="common"/> arguments on two ranks, each with some of its own.</summary>
-    private static RunResult TwoRanks(string[] common, string[] rank0, string[] rank1) =>
+    /// <summary>MPMD: <paramref name="common"/> arguments on two ranks, each with some of its own, in <paramref name="workingDirectory"/>
+    /// (default: the temp folder).</summary>
+    private static RunResult TwoRanks(string[] common, string[] rank0, string[] rank1, string? workingDirectory = null) =>
         Mpi.RunRaw(
             ["-n", "1", Mpi.Dotnet, Mpi.Cli, .. common, .. rank0, ":", "-n", "1", Mpi.Dotnet, Mpi.Cli, .. common, .. rank1],
-            timeoutMs: 60_000);
+            timeoutMs: 60_000, workingDirectory);
 
     /// <summary>The job's one <c>error:</c> line (MPICH's own abort lines aside).</summary>
     private static string OneErrorLine(RunResult run)

@@ -290,16 +290,6 @@ internal static class TrainCommand
         }
         var classNames = spec.ClassNames;
 
-        // --resume of a run's checkpoint without --out continues that run's folder (its metrics.csv goes on), as the interrupt hint
-        // "--resume … (and the same options)" implies; a new run gets a fresh runs/<timestamp>.
-        // Under mpiexec only rank 0 writes the run's files, so only it claims a folder.
-        string outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null)
-            ?? (DistributedTrainCommand.Current?.IsRoot == false ? RunDirectory.DefaultOut(DateTime.Now) : claim.Take(DateTime.Now));
-        string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
-        string bestPath = Path.Combine(outDir, "best.safetensors");
-        string metricsPath = Path.Combine(outDir, "metrics.csv");
-        string reportPath = Path.Combine(outDir, "report.html");
-
         double lr = s.Lr ?? OptimizerCatalog.DefaultLr(s.Optimizer);
         double wd = s.WeightDecay ?? OptimizerCatalog.DefaultWeightDecay(s.Optimizer);
         Module module;
@@ -347,6 +337,17 @@ internal static class TrainCommand
             err.WriteLine("error: " + differentRanks);
             return ExitCodes.BadInput;
         }
+        // --resume of a run's checkpoint without --out continues that run's folder (its metrics.csv goes on), as the interrupt hint
+        // "--resume … (and the same options)" implies; a new run gets a fresh runs/<timestamp>.
+        // Under mpiexec only rank 0 writes the run's files, so only it claims a folder, and only once the ranks agree: a rank that
+        // fails alone before that aborts the job, killing rank 0 before it could remove a folder claimed earlier.
+        string outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null)
+            ?? (DistributedTrainCommand.Current?.IsRoot == false ? RunDirectory.DefaultOut(DateTime.Now) : claim.Take(DateTime.Now));
+        string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
+        string bestPath = Path.Combine(outDir, "best.safetensors");
+        string metricsPath = Path.Combine(outDir, "metrics.csv");
+        string reportPath = Path.Combine(outDir, "report.html");
+
         var trainer = new Trainer(module, opt, criterion, new TrainerOptions
         {
             Epochs = s.Epochs, Seed = s.Seed, NumClasses = spec.NumClasses, LimitBatches = s.LimitBatches,

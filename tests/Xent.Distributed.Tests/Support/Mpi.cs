@@ -37,9 +37,11 @@ public static class Mpi
         Launch(Exec ?? throw new InvalidOperationException("mpiexec is not installed."),
             ["-n", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), Dotnet, dll, .. args], timeoutMs);
 
-    /// <summary>mpiexec with its own argument list (MPMD: <c>-n 1 … : -n 1 …</c>).</summary>
-    public static RunResult RunRaw(IEnumerable<string> mpiexecArgs, int timeoutMs = 180_000) =>
-        Launch(Exec ?? throw new InvalidOperationException("mpiexec is not installed."), mpiexecArgs, timeoutMs);
+    /// <summary>mpiexec with its own argument list (MPMD: <c>-n 1 … : -n 1 …</c>), in <paramref name="workingDirectory"/> (default: the
+    /// temp folder).</summary>
+    public static RunResult RunRaw(IEnumerable<string> mpiexecArgs, int timeoutMs = 180_000, string? workingDirectory = null) =>
+        Launch(Exec ?? throw new InvalidOperationException("mpiexec is not installed."), mpiexecArgs, timeoutMs,
+            workingDirectory: workingDirectory);
 
     /// <summary><c>dotnet dll args…</c> without mpiexec.</summary>
     public static RunResult RunAlone(
@@ -50,11 +52,13 @@ public static class Mpi
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
             ? host : FindOnPath("dotnet") ?? "dotnet";
 
-    private static RunResult Launch(string file, IEnumerable<string> args, int timeoutMs, IDictionary<string, string>? environment = null)
+    private static RunResult Launch(string file, IEnumerable<string> args, int timeoutMs, IDictionary<string, string>? environment = null,
+        string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file)
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
