@@ -9,6 +9,8 @@ namespace Xent.IO;
 /// <c>Cannot write 'path': …</c> with the temporary name replaced by <c>path</c>: the user never asked for that name,
 /// and the file is deleted anyway. The temporary file is registered in <see cref="WritesInFlight.Process"/> while it exists, so
 /// that a process interrupted by a signal deletes it (the CLI's handler calls <see cref="WritesInFlight.Abandon"/>).
+/// A link to a file is written through (the temporary file goes beside the file it names); a device or descriptor path
+/// (<c>/dev/null</c>, <c>/dev/stdout</c>) is written in place, with no temporary file (<see cref="WriteTarget"/>).
 /// </summary>
 /// <example><code>
 /// using var writer = AtomicFileWriter.Begin(path);
@@ -23,9 +25,10 @@ internal sealed class AtomicFileWriter : IDisposable
 
     private readonly string _givenPath;
 
-    private readonly WritesInFlight.Entry _inFlight;
+    // Null for a target written in place: there is no temporary file to remove or rename.
+    private readonly WritesInFlight.Entry? _inFlight;
 
-    private AtomicFileWriter(string givenPath, string path, string tempPath, Stream stream, WritesInFlight.Entry inFlight)
+    private AtomicFileWriter(string givenPath, string path, string tempPath, Stream stream, WritesInFlight.Entry? inFlight)
     {
         _givenPath = givenPath;
         _inFlight = inFlight;
@@ -47,7 +50,19 @@ internal sealed class AtomicFileWriter : IDisposable
     internal static AtomicFileWriter Begin(string path, Func<string, Stream> open)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = System.IO.Path.GetFullPath(path);
+        var target = WriteTarget.Of(System.IO.Path.GetFullPath(path));
+        string full = target.Path;
+        if (target.InPlace)
+        {
+            try
+            {
+                return new AtomicFileWriter(path, full, full, target.OpenInPlace(), null);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw Named(e, path, full);
+            }
+        }
         string temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..12];
         // Registered as it is created: a process interrupted from here on deletes the file (WritesInFlight.Abandon).
         var (stream, entry) = WritesInFlight.Process.Start(path, () => Open(path, full, temp, open), () => TryDelete(temp));
@@ -113,16 +128,18 @@ internal sealed class AtomicFileWriter : IDisposable
     /// </summary>
     internal static Action<string>? BeforeRename { get; set; }
 
-    /// <summary>The destination path (absolute).</summary>
+    /// <summary>The destination path (absolute; the file a link names, where the path given is a link).</summary>
     public string Path { get; }
 
-    /// <summary>The temporary file being written.</summary>
+    /// <summary>The temporary file being written (<see cref="Path"/> itself where it is written in place).</summary>
     public string TempPath { get; }
 
     /// <summary>Where to write the content: the temporary file, whose write failures name <see cref="Path"/>.</summary>
     public Stream Stream { get; }
 
-    /// <summary>Flushes the temporary file to disk and renames it over <see cref="Path"/>.</summary>
+    /// <summary>
+    /// Flushes the temporary file to disk and renames it over <see cref="Path"/> (a target written in place is only flushed).
+    /// </summary>
     /// <exception cref="IOException">The flush or the rename failed (e.g. the disk is full); <see cref="Path"/> is untouched,
     /// and <see cref="Dispose"/> deletes the temporary file.</exception>
     public void Commit()
@@ -131,9 +148,11 @@ internal sealed class AtomicFileWriter : IDisposable
         if (_committed) throw new InvalidOperationException("The file was already committed.");
         Naming(() =>
         {
-            if (_stream is FileStream file) file.Flush(flushToDisk: true);
+            // A device or pipe written in place has no disk to flush to (fsync on /dev/null fails) and nothing to rename.
+            if (_stream is FileStream file && _inFlight is not null) file.Flush(flushToDisk: true);
             else _stream.Flush();
             _stream.Dispose();
+            if (_inFlight is null) return;
             BeforeRename?.Invoke(Path);
             // Not after an interruption's WritesInFlight.Abandon, which deleted the temporary file and keeps Path as it was.
             WritesInFlight.Process.Finish(_inFlight, () => File.Move(TempPath, Path, overwrite: true));
@@ -160,7 +179,7 @@ internal sealed class AtomicFileWriter : IDisposable
         }
         finally
         {
-            if (!_committed) WritesInFlight.Process.Remove(_inFlight); // deletes the temporary file
+            if (!_committed && _inFlight is not null) WritesInFlight.Process.Remove(_inFlight); // deletes the temporary file
         }
     }
 

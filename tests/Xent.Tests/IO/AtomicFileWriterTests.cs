@@ -53,4 +53,43 @@ public class AtomicFileWriterTests
         Assert.Equal([7], File.ReadAllBytes(path));
         Assert.Throws<InvalidOperationException>(writer.Commit);
     }
+    [Fact]
+    public void A_link_to_a_file_is_written_through_and_stays_a_link()
+    {
+        using var dir = new TempDirectory();
+        string real = dir.File("real-v1.onnx"), link = dir.File("latest.onnx");
+        File.WriteAllText(real, "old");
+        File.CreateSymbolicLink(link, "real-v1.onnx");
+        using (var writer = AtomicFileWriter.Begin(link))
+        {
+            Assert.Equal(dir.Path, Path.GetDirectoryName(writer.TempPath));
+            Assert.StartsWith(real + ".tmp-", writer.TempPath, StringComparison.Ordinal);
+            writer.Stream.Write("new"u8);
+            writer.Commit();
+        }
+        Assert.Equal("real-v1.onnx", new FileInfo(link).LinkTarget);
+        Assert.Equal("new", File.ReadAllText(real));
+        Assert.Equal(["latest.onnx", "real-v1.onnx"], dir.Entries());
+    }
+
+    [Fact]
+    public void A_descriptor_path_is_written_in_place_not_replaced()
+    {
+        // /proc/self/fd/N of a pipe stands for /dev/stdout, >(…) and the like: a rename over it would fail or cut the pipe.
+        using var reader = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
+        using var writerEnd = new System.IO.Pipes.AnonymousPipeClientStream(System.IO.Pipes.PipeDirection.Out,
+            reader.ClientSafePipeHandle);
+        string path = $"/proc/self/fd/{writerEnd.SafePipeHandle.DangerousGetHandle()}";
+        byte[] payload = new byte[3000];
+        for (int i = 0; i < payload.Length; i++) payload[i] = (byte)(i * 7);
+        using (var writer = AtomicFileWriter.Begin(path))
+        {
+            Assert.Equal(path, writer.TempPath);
+            writer.Stream.Write(payload);
+            writer.Commit();
+        }
+        byte[] got = new byte[payload.Length];
+        reader.ReadExactly(got);
+        Assert.Equal(payload, got);
+    }
 }

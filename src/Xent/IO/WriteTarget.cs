@@ -1,0 +1,63 @@
+namespace Xent.IO;
+
+/// <summary>
+/// Where a write to a path the user gave really goes. A path that is, or links to, a device or a process's file descriptor
+/// (<c>/dev/null</c>, <c>/dev/stdout</c>, <c>/dev/fd/63</c> from <c>&gt;(…)</c>, anything under <c>/proc</c>) is written
+/// in place: renaming a temporary file over it would replace the device node (as root) or cut the pipe it stands for.
+/// A symbolic link to a file is followed, so that the file it names gets the new content and the link stays a link.
+/// </summary>
+internal readonly record struct WriteTarget(string Path, bool InPlace)
+{
+    /// <summary>The target of <paramref name="fullPath"/> (absolute).</summary>
+    public static WriteTarget Of(string fullPath)
+    {
+        if (IsSpecial(fullPath)) return new(fullPath, InPlace: File.Exists(fullPath));
+        FileSystemInfo? final;
+        try
+        {
+            final = File.ResolveLinkTarget(fullPath, returnFinalTarget: true);
+        }
+        catch (IOException)
+        {
+            return new(fullPath, false); // a link loop or a link too deep: the rename replaces the link itself
+        }
+        if (final is null) return new(fullPath, false);
+        if (IsSpecial(final.FullName)) return new(fullPath, InPlace: true);
+        return new(final.FullName, false);
+    }
+
+    /// <summary>
+    /// Paths under /proc and under /dev (other than /dev/shm, a plain file system) stand for devices, pipes and descriptors.
+    /// </summary>
+    private static bool IsSpecial(string path) =>
+        (path.StartsWith("/dev/", StringComparison.Ordinal) && !path.StartsWith("/dev/shm/", StringComparison.Ordinal))
+        || path.StartsWith("/proc/", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Opens an in-place target for writing: the process's own standard output or error stream where the path names it (so
+    /// that what the command writes there and what it prints share one position), otherwise the path itself, which must exist.
+    /// </summary>
+    public Stream OpenInPlace() => Path switch
+    {
+        "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1" => new KeepOpenStream(Console.OpenStandardOutput()),
+        "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2" => new KeepOpenStream(Console.OpenStandardError()),
+        _ => new FileStream(Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 16),
+    };
+
+    /// <summary>Writes through to the process's standard stream and flushes, but never closes it.</summary>
+    private sealed class KeepOpenStream(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Flush() => inner.Flush();
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(buffer);
+        protected override void Dispose(bool disposing) => inner.Flush();
+    }
+}
