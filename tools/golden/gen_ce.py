@@ -143,6 +143,47 @@ def add_softmax_case(name, function, x, dim=None):
                   "has_pos_weight": False, "label_smoothing": 0.0, "ignore_index": -100})
 
 
+def add_degenerate_smoothing_cases():
+    """Label smoothing with a non-finite class weight or a 'mean' over target weights summing to 0 (written last, so the
+    cases above keep their random values). PyTorch sums -w_c*lp_c term by term, so the loss is +-inf even where the
+    infinite weight's class is the row max, and NaN only where that class's lp is exactly 0; ignored rows get a NaN
+    gradient (their masked smoothing gradient 0 times w_c)."""
+    inf, nan = float("inf"), float("nan")
+    x = logits(8, 5)
+    for i in (0, 3, 6):
+        x[i, 4] = x[i].max() + 0.5  # the +inf class is the row max: lp < 0, so +inf, not inf*0
+    w = torch.tensor([1.0, 0.5, 2.0, 1.5, inf])
+    add_case("ce_smoothing_inf_weight", "cross_entropy", x, torch.tensor([0, 1, 2, 3, 0, 1, 2, 3]), weight=w,
+             label_smoothing=0.1, note="+inf weight on a class no target names, sometimes the row max: loss +inf")
+    x = logits(8, 5)
+    x[1, 2] = x[1].max() + 0.25
+    x[5, 2] = x[5].max() + 40.0  # the -inf class takes all the mass: lp = 0 exactly, -inf*0 = NaN in that row
+    add_case("ce_smoothing_neg_inf_weight_ignore", "cross_entropy", x, torch.tensor([0, 1, -100, 3, 4, 0, -100, 1]),
+             weight=torch.tensor([1.0, 2.0, -inf, 0.5, 1.0]), label_smoothing=0.2,
+             note="-inf weight: loss -inf, NaN where its class has lp = 0; ignored rows: loss 0, gradient NaN")
+    add_case("ce_smoothing_nan_weight_ignore_valid_class", "cross_entropy", logits(6, 5), torch.tensor([0, 3, 2, 3, 4, 0]),
+             weight=torch.tensor([1.0, nan, 2.0, 1.0, 0.5]), ignore_index=3, label_smoothing=0.1,
+             note="NaN weight: NaN loss; the rows of the ignored class 3 have loss 0 and a NaN gradient")
+    x = logits(6, 40)
+    x[2, 39] = x[2].max() + 1.0
+    add_case("ce_wide_smoothing_inf_weight_ignore", "cross_entropy", x, torch.tensor([0, 5, 17, -100, 38, 12]),
+             weight=torch.cat([torch.rand(39) + 0.5, torch.tensor([inf])]), label_smoothing=0.1,
+             note="C=40 (the row kernel, not the 16-row groups) with an ignored row")
+    add_case("ce_kdim_smoothing_inf_weight_ignore", "cross_entropy", logits(2, 4, 3),
+             torch.tensor([[0, 1, -100], [2, 2, 0]]), weight=torch.tensor([1.0, 2.0, 0.5, inf]), label_smoothing=0.3)
+    add_case("ce_unbatched_smoothing_inf_weight", "cross_entropy", logits(5), torch.tensor(1, dtype=torch.int64),
+             weight=torch.tensor([1.0, 0.5, 2.0, 1.5, inf]), label_smoothing=1.0, note="epsilon = 1")
+    add_case("ce_smoothing_weights_cancel", "cross_entropy", logits(4, 5), torch.tensor([0, 1, 2, 1]),
+             weight=torch.tensor([1.0, -1.5, 2.0, 0.5, 1.0]),
+             label_smoothing=0.1, note="sum of w[t] = 0: the mean is +-inf or NaN and its whole gradient NaN")
+    add_case("ce_wide_smoothing_weights_cancel_ignore", "cross_entropy", logits(5, 20), torch.tensor([0, 1, 7, 2, 7]),
+             weight=torch.cat([torch.tensor([2.0, -1.0, -1.0]), torch.rand(17) + 0.5]), ignore_index=7,
+             label_smoothing=0.1, note="C=20 row kernel; sum of w[t] = 0 with ignored rows (their gradient is 0)")
+    add_case("ce_prob_smoothing_inf_weight", "cross_entropy", logits(4, 5), torch.softmax(torch.randn(4, 5), 1),
+             weight=torch.tensor([1.0, 0.5, inf, 1.5, 2.0]), label_smoothing=0.1, target_kind="prob",
+             note="probability targets with a +inf weight (every q' > 0): loss +inf")
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -246,6 +287,8 @@ def main():
     add_softmax_case("log_softmax_edge", "log_softmax", xs)
     add_softmax_case("softmax", "softmax", logits(4, 7))
     add_softmax_case("softmax_wide", "softmax", logits(3, 45, scale=4.0))
+
+    add_degenerate_smoothing_cases()
 
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump({"generator": "tools/golden/gen_ce.py", "torch": torch.__version__, "cases": cases}, f, indent=1, allow_nan=False)

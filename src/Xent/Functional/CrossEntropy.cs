@@ -25,9 +25,10 @@ public static partial class F
     /// <para><b>PyTorch's quirks, reproduced.</b> When every target is ignored, 'mean' is NaN (0/0) and the
     /// gradient is 0. With both weights and smoothing, the smoothing term of a row is Σ_c w_c·(−log p_c)·ε/C
     /// (weighted per class, not by the target's weight) yet 'mean' still divides it by Σ weight[target], so the
-    /// mean is not a weighted average of the rows. An <paramref name="ignoreIndex"/> that is a valid class (e.g. 3)
-    /// ignores that class. One deliberate difference: a negative <paramref name="labelSmoothing"/> is rejected here,
-    /// where PyTorch 1.13 silently treats it as 0.</para>
+    /// mean is not a weighted average of the rows. With smoothing, a class weight of ±inf makes the loss ±inf (NaN in a row
+    /// where that class has all the probability) and ignored rows' gradient NaN, as PyTorch's term-by-term sums do. An
+    /// <paramref name="ignoreIndex"/> that is a valid class (e.g. 3) ignores that class. One deliberate difference: a negative
+    /// <paramref name="labelSmoothing"/> is rejected here, where PyTorch 1.13 silently treats it as 0.</para>
     /// <para><b>Gradient.</b> One autograd node; backward reuses the row max and log-sum-exp from the forward pass.
     /// Gradients flow to <paramref name="input"/> only (not to the weight or a probability target). In 'mean' and
     /// 'sum' with class indices, forward computes the gradient in the same pass over the logits and backward only scales it.</para>

@@ -22,6 +22,8 @@ namespace Xent.Kernels;
 /// </code>
 /// <para>Quirk: the smoothing term is weighted per class (w_c, not w[t_i]) yet 'mean' divides it by the
 /// same Σ w[t_i] as the NLL term, so a weighted, smoothed mean is not a weighted average of the rows.</para>
+/// <para>With ε &gt; 0 and a class weight or upstream factor that is NaN or ±inf, these closed forms would meet inf·0
+/// where PyTorch's term-by-term computation does not; such calls take the slow forms of CrossEntropyKernel.ExactSmoothing.cs.</para>
 /// <para><b>Probability targets</b> q (rows of C), smoothed q' = q·(1 − ε) + ε/C:</para>
 /// <code>
 /// loss_i = −Σ_c w_c·q'_c·lp_c
@@ -147,6 +149,9 @@ internal static unsafe partial class CrossEntropyKernel
         KernelArgs.EmptyOrLength(rows, rowMax.Length, nameof(rowMax));
         KernelArgs.EmptyOrLength(rows, rowLogSum.Length, nameof(rowLogSum));
         ValidateTargets(targets, classes, ignoreIndex);
+        if (SmoothingMeetsNonFiniteWeight(weight, labelSmoothing))
+            return WithZeroWeightMean(ForwardScalar(logits, targets, classes, weight, ignoreIndex, labelSmoothing, loss, rowMax, rowLogSum),
+                logits, targets, classes, weight, ignoreIndex, labelSmoothing);
         var totals = ClassIndexRows.ForwardAll(logits, targets, rows, classes, weight, ignoreIndex,
             new SmoothedRowLoss(SmoothingWeightTotal(weight, classes, labelSmoothing), labelSmoothing), loss, rowMax, rowLogSum);
         return WithZeroWeightMean(totals, logits, targets, classes, weight, ignoreIndex, labelSmoothing);
@@ -223,6 +228,11 @@ internal static unsafe partial class CrossEntropyKernel
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         ValidateTargets(targets, classes, ignoreIndex);
+        if (SmoothingNeedsExactBackward(weight, labelSmoothing, rowGrad))
+        {
+            BackwardExactSmoothing(logits, targets, classes, weight, ignoreIndex, labelSmoothing, rowMax, rowLogSum, rowGrad, gradLogits);
+            return;
+        }
         float eps = labelSmoothing, wSum = SmoothingWeightTotal(weight, classes, eps);
         fixed (float* px = logits, pw = weight, pm = rowMax, ps = rowLogSum, pg = rowGrad, pdx = gradLogits)
         fixed (long* pt = targets)
@@ -263,6 +273,11 @@ internal static unsafe partial class CrossEntropyKernel
         int rows = CheckArgs(logits, targets.Length, classes, weight, labelSmoothing);
         CheckBackward(rows, classes, rowMax, rowLogSum, rowGrad, gradLogits);
         ValidateTargets(targets, classes, ignoreIndex);
+        if (SmoothingNeedsExactBackward(weight, labelSmoothing, rowGrad))
+        {
+            BackwardExactSmoothing(logits, targets, classes, weight, ignoreIndex, labelSmoothing, rowMax, rowLogSum, rowGrad, gradLogits);
+            return;
+        }
         bool weighted = !weight.IsEmpty;
         float eps = labelSmoothing, wSum = SmoothingWeightTotal(weight, classes, eps);
         for (int r = 0; r < rows; r++)
@@ -310,6 +325,9 @@ internal static unsafe partial class CrossEntropyKernel
     private static CrossEntropyTotals ForwardBackwardChecked(ReadOnlySpan<float> logits, ReadOnlySpan<long> targets, int rows, int classes,
         ReadOnlySpan<float> weight, long ignoreIndex, float labelSmoothing, float gradScale, Span<float> gradLogits, Span<float> loss)
     {
+        if (SmoothingNeedsExactBackward(weight, labelSmoothing, [gradScale]))
+            return ForwardBackwardExactSmoothing(logits, targets, rows, classes, weight, ignoreIndex, labelSmoothing, gradScale, gradLogits,
+                loss);
         // Few classes: 16 rows at a time, one per vector lane; chunks are then whole groups.
         bool groups = UsesRowGroups(classes);
         int rpc = groups ? Math.Max(GroupRows, SoftmaxKernel.RowsPerChunk(classes) / GroupRows * GroupRows)

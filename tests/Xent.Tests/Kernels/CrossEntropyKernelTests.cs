@@ -330,6 +330,52 @@ public class CrossEntropyKernelTests
         Check.Close(fd, dx, 1e-4, Check.Scale(fd, 1e-5) + 1e-8, "dx");
         Check.Close(dxS, dx, 1e-5, 1e-8, "dx vs scalar");
     }
+
+    [Theory]
+    [InlineData(3, float.PositiveInfinity, 0.25f)] // the 16-row groups (fused path) and the row kernels
+    [InlineData(40, float.NegativeInfinity, 0.25f)]
+    [InlineData(40, float.NaN, 0.25f)]
+    [InlineData(3, 1f, float.PositiveInfinity)]   // finite weights, an infinite factor ('mean' over weights summing to 0)
+    [InlineData(40, -1f, float.PositiveInfinity)]
+    public void SmoothingWithANonFiniteWeightOrFactor_TheVectorKernelsMatchTheirScalarTwins(int c, float odd, float scale)
+    {
+        // Such calls leave the closed forms for PyTorch's term-by-term ones (CrossEntropyKernel.ExactSmoothing.cs); the scalar twins
+        // must take the same forms, or the twins and the kernels disagree on which entries are inf and which NaN.
+        var rng = new Random(c);
+        int n = 20;
+        float[] x = RandomLogits(rng, n * c);
+        for (int i = 0; i < n; i += 3) x[i * c + c - 1] = x.AsSpan(i * c, c).ToArray().Max() + 0.5f; // the odd class is the max
+        long[] t = Enumerable.Range(0, n).Select(i => i % 7 == 3 ? -100L : rng.Next(c - 1)).ToArray();
+        float[] w = Enumerable.Range(0, c).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray();
+        w[c - 1] = odd;
+        const float eps = 0.1f;
+        var (loss, m, l) = (new float[n], new float[n], new float[n]);
+        var (lossS, mS, lS) = (new float[n], new float[n], new float[n]);
+        var totals = CrossEntropyKernel.Forward(x, t, c, w, -100, eps, loss, m, l);
+        var totalsS = CrossEntropyKernel.ForwardScalar(x, t, c, w, -100, eps, lossS, mS, lS);
+        Check.Close(lossS, loss, 1e-5, 1e-6, "loss");
+        Check.Close(totalsS.LossSum, totals.LossSum, 1e-5, 1e-6, "loss sum");
+        float[] rowGrad = Enumerable.Range(0, n).Select(i => i == 5 ? scale : (float)(rng.NextDouble() + 0.5)).ToArray();
+        foreach (var g in new[] { rowGrad, [scale] })
+        {
+            var dx = new float[x.Length];
+            var dxS = new float[x.Length];
+            CrossEntropyKernel.Backward(x, t, c, w, -100, eps, m, l, g, dx);
+            CrossEntropyKernel.BackwardScalar(x, t, c, w, -100, eps, m, l, g, dxS);
+            Check.Close(dxS, dx, 1e-5, 1e-7, $"dx, {g.Length} factors");
+            Assert.Contains(dx, v => !float.IsFinite(v));
+        }
+        var fused = new float[x.Length];
+        var fusedS = new float[x.Length];
+        var fusedTotals = CrossEntropyKernel.ForwardBackward(x, t, c, w, -100, eps, scale, fused, loss);
+        var fusedTotalsS = CrossEntropyKernel.ForwardBackwardScalar(x, t, c, w, -100, eps, scale, fusedS, lossS);
+        Check.Close(fusedS, fused, 1e-5, 1e-7, "fused dx");
+        Check.Close(lossS, loss, 1e-5, 1e-6, "fused loss");
+        Check.Close(fusedTotalsS.LossSum, fusedTotals.LossSum, 1e-5, 1e-6, "fused loss sum");
+        // Ignored rows: NaN where a weight is not finite (PyTorch's 0·w_c), else 0.
+        bool finite = float.IsFinite(odd);
+        for (int k = 0; k < c; k++) Assert.Equal(finite ? 0f : float.NaN, fused[3 * c + k]);
+    }
 }
 
 [Collection(KernelThreadingCollection.Name)]
