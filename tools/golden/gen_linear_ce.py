@@ -66,7 +66,7 @@ def unfused_loss(h, w, b, t, cw, ii, r, eps, z, cap):
 
 def add_case(name, n, d, v, *, bias=False, class_weight=False, ignore_index=-100, ignore_count=0,
              ignore_targets=None, label_smoothing=0.0, z_loss=0.0, softcap=None, scale=1.0,
-             grads=REDUCTIONS, note=""):
+             grads=REDUCTIONS, note="", class_weight_fn=None, bias_fn=None):
     case_dir = os.path.join(OUT, name)
     os.makedirs(case_dir)
     h = (torch.randn(n, d) * scale).float()
@@ -78,6 +78,10 @@ def add_case(name, n, d, v, *, bias=False, class_weight=False, ignore_index=-100
         t[torch.randperm(n)[:ignore_count]] = ignore_index
     if ignore_targets is not None:
         t = ignore_targets(t)
+    if class_weight_fn is not None:
+        cw = class_weight_fn(cw)
+    if bias_fn is not None:
+        b = bias_fn(b)
     go = torch.randn(n).float()
     save(case_dir, "hidden", h.numpy())
     save(case_dir, "weight", w.numpy())
@@ -111,6 +115,34 @@ def add_case(name, n, d, v, *, bias=False, class_weight=False, ignore_index=-100
     cases.append(entry)
 
 
+def set_entry(index, value):
+    def change(x):
+        x = x.clone()
+        x[index] = value
+        return x
+    return change
+
+
+def add_degenerate_smoothing_cases():
+    """Label smoothing with a non-finite class weight, or a 'mean' over class weights of the targets summing to 0, as
+    gen_ce.py's ce_smoothing_* cases (written last, so the cases above keep their random values). A non-finite weight
+    makes the gradient of every class of every row NaN or inf, so each linear gradient is NaN; the losses are +-inf."""
+    inf = float("inf")
+    add_case("smoothing_inf_weight_ignore", 20, 8, 50, bias=True, class_weight=True, ignore_count=4, label_smoothing=0.1,
+             ignore_targets=lambda t: torch.where(t == 49, torch.zeros_like(t), t),
+             class_weight_fn=set_entry(49, inf), bias_fn=lambda b: b + 3.0 * (torch.arange(50) == 49),
+             note="+inf weight on class 49 (no target), often the row max: loss +inf; ignored rows: loss 0, gradient NaN")
+    add_case("smoothing_neg_inf_weight_softcap_ignore_valid_class", 16, 8, 30, class_weight=True, ignore_index=3,
+             label_smoothing=0.2, softcap=3.0, scale=2.0,
+             ignore_targets=lambda t: torch.where(t == 7, torch.full_like(t, 3), t), class_weight_fn=set_entry(7, -inf),
+             note="-inf weight on class 7 (no target): loss -inf; rows of the ignored class 3 get a NaN gradient")
+    add_case("smoothing_weights_cancel", 4, 8, 40, bias=True, class_weight=True, label_smoothing=0.5,
+             ignore_targets=lambda t: torch.tensor([0, 1, 0, 1]),
+             class_weight_fn=lambda w: torch.cat([torch.tensor([0.5, -0.5, 1.0, 1.0, 1.0, -1.0]), torch.ones(34)]),
+             note="sum of w[t] = 0: the mean is NaN and so is every gradient entry (the closed form's g*(W*p - w) "
+                  "gave bias column 5, of weight -1, +inf); 'none' and 'sum' are finite")
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -139,6 +171,7 @@ def main():
     add_case("n1", 1, 4, 7, bias=True, label_smoothing=0.1)
     add_case("wide", 64, 32, 1000, bias=True, ignore_count=9, label_smoothing=0.1, z_loss=1e-3, softcap=15.0,
              scale=2.0, grads=["none", "mean"], note="V=1000: many vocabulary chunks")
+    add_degenerate_smoothing_cases()
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump({"generator": "tools/golden/gen_linear_ce.py", "torch": torch.__version__, "cases": cases}, f, indent=1)
 

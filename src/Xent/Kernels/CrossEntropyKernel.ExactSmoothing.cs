@@ -83,6 +83,14 @@ internal static partial class CrossEntropyKernel
         return WithZeroWeightMean(totals, logits, targets, classes, weight, ignoreIndex, eps);
     }
 
+    /// <summary>Σ_c w_c·lp_c with lp_c = (x_c − m) − l, one product per class as PyTorch forms them (w all ones when empty).</summary>
+    internal static double WeightedLogSoftmaxSum(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float m, float l)
+    {
+        double s = 0;
+        for (int c = 0; c < x.Length; c++) s += (w.IsEmpty ? 1f : w[c]) * (x[c] - m - l);
+        return s;
+    }
+
     private static bool AllFinite(ReadOnlySpan<float> x)
     {
         foreach (float v in x) if (!float.IsFinite(v)) return false;

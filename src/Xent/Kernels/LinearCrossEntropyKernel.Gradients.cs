@@ -228,7 +228,7 @@ internal static unsafe partial class LinearCrossEntropyKernel
         long t = p.Targets[r];
         if (t == p.IgnoreIndex)
         {
-            y.Clear();
+            y.Fill(p.IgnoredRowGradient);
             return 0f;
         }
         float eps = p.Eps, k = eps / v;
@@ -239,11 +239,18 @@ internal static unsafe partial class LinearCrossEntropyKernel
         float li = wt * -(y[(int)t] - m - l);
         if (eps > 0f)
         {
-            double sw = VectorMath.SumWeightedDiff(y, w, m); // Σ_c w_c·(y_c − m)
-            float smoothLoss = (float)-(sw - (double)p.WeightTotal * l);
-            li = (1f - eps) * li + k * smoothLoss;
+            // Σ_c w_c·(y_c − m) − W·l, or with a non-finite weight PyTorch's Σ_c w_c·lp_c term by term (no inf·0)
+            double sw = p.ExactSmoothing ? CrossEntropyKernel.WeightedLogSoftmaxSum(y, w, m, l)
+                : VectorMath.SumWeightedDiff(y, w, m) - (double)p.WeightTotal * l;
+            li = (1f - eps) * li + k * (float)-sw;
         }
         if (p.Z != 0f) li += ZLossKernel.Term(m, l, p.Z);
+        if (UsesExactSmoothing(in p, scale))
+        {
+            var (ea, eb, ec) = ExactSmoothingCoefficients(in p, scale, wt, m + l);
+            GradientInPlace(in p, y, 0, t, m, l, ea, eb, ec, tmp);
+            return li;
+        }
         // G = a·softmax − b·w − c·onehot(t), then the cap's derivative (as RowCoefficients with g = scale).
         float coef = (1f - eps) * wt + k * p.WeightTotal;
         if (p.Z != 0f) coef += 2f * p.Z * (m + l);

@@ -19,7 +19,9 @@ namespace Xent.Kernels;
 /// </code>
 /// exactly PyTorch's <c>F.cross_entropy(F.linear(H, W, b), t, weight, ignore_index, label_smoothing)</c>
 /// plus the z-loss of <see cref="ZLossKernel"/>; 'mean' divides Σ loss_i by Σ w[t_i] over non-ignored rows
-/// (returned as <see cref="CrossEntropyTotals.WeightSum"/>). Through the cap, dy/dy_raw = 1 − (y/cap)².
+/// (returned as <see cref="CrossEntropyTotals.WeightSum"/>). Through the cap, dy/dy_raw = 1 − (y/cap)². With ε &gt; 0 and a
+/// class weight or upstream factor that is NaN or ±inf, PyTorch's term-by-term forms replace these
+/// (LinearCrossEntropyKernel.ExactSmoothing.cs).
 /// <para><b>Forward</b> is an online softmax: the vocabulary is split into <c>Partitions</c> contiguous
 /// ranges processed in parallel; within one, each row keeps a running max, a running Σ e^(y − max)
 /// (rescaled when the max grows), its target logit and, with smoothing, Σ w_c·(y_c − max), across the
@@ -46,6 +48,8 @@ internal static unsafe partial class LinearCrossEntropyKernel
         public int N, D, V, RowChunk, VocabChunk, Partitions, Chunks;
         public long IgnoreIndex;
         public float Eps, Z, Cap, WeightTotal;
+        /// <summary>ε &gt; 0 with a class weight that is not finite: losses and gradients take the exact (slow) forms.</summary>
+        public bool ExactSmoothing;
         public bool InnerParallel;
         public ScratchMeter? Meter;
 
@@ -57,6 +61,12 @@ internal static unsafe partial class LinearCrossEntropyKernel
         /// that term is absent (0·w would be NaN for an infinite weight on a class no target names; PyTorch reads only w[t]).
         /// </summary>
         public readonly Span<float> SmoothingWeightSlice(int c0, int count) => Eps > 0f ? WeightSlice(c0, count) : default;
+
+        /// <summary>
+        /// The gradient of an ignored row: 0, or NaN when label smoothing meets a non-finite class weight (PyTorch masks the
+        /// row's smoothing gradient to 0, then multiplies it by w_c).
+        /// </summary>
+        public readonly float IgnoredRowGradient => ExactSmoothing ? float.NaN : 0f;
     }
 
     /// <summary>Running softmax statistics of one vocabulary partition, per row.</summary>
@@ -112,8 +122,13 @@ internal static unsafe partial class LinearCrossEntropyKernel
             try
             {
                 KernelParallel.ForChunks(p.Partitions, 1, (part, _, _) => stats[part] = ForwardPartition(in p, part));
-                return WithZeroWeightMean(Merge(in p, stats, loss, rowMax, rowLogSum), hidden, linearWeight, linearBias, targets, dim,
-                    classWeight, ignoreIndex, labelSmoothing, zLossScale, softcap);
+                // The exact smoothing sums need every row's m and l, even when the caller does not keep them.
+                Span<float> m = rowMax.IsEmpty && p.ExactSmoothing ? new float[n] : rowMax;
+                Span<float> l = rowLogSum.IsEmpty && p.ExactSmoothing ? new float[n] : rowLogSum;
+                var totals = Merge(in p, stats, loss, m, l);
+                if (p.ExactSmoothing) totals = totals with { LossSum = ExactSmoothingLosses(in p, m, l, loss) };
+                return WithZeroWeightMean(totals, hidden, linearWeight, linearBias, targets, dim, classWeight, ignoreIndex, labelSmoothing,
+                    zLossScale, softcap);
             }
             finally
             {
@@ -264,22 +279,38 @@ internal static unsafe partial class LinearCrossEntropyKernel
         var db = new double[v];
         var dh = new double[dim];
         double eps = labelSmoothing, wTotal = classWeight.IsEmpty ? v : SumDouble(classWeight);
+        // With smoothing and a non-finite weight or factor, PyTorch's form (CrossEntropyKernel.ExactSmoothingCoefficients): the
+        // gradient's row sum term by term, and NaN rows where ignored rows meet a non-finite weight.
+        bool nonFiniteWeight = eps > 0 && !double.IsFinite(wTotal);
         for (int r = 0; r < n; r++)
         {
             var h = hidden.Slice(r * dim, dim);
             Array.Clear(dh);
             long t = targets[r];
-            if (t != ignoreIndex)
+            if (t == ignoreIndex && nonFiniteWeight)
+            {
+                Array.Fill(dh, double.NaN);
+                for (int c = 0; c < v; c++)
+                {
+                    db[c] = double.NaN;
+                    for (int k = 0; k < dim; k++) dw[(long)c * dim + k] = double.NaN;
+                }
+            }
+            else if (t != ignoreIndex)
             {
                 var (m, l) = ScalarRowLogits(h, linearWeight, linearBias, dim, softcap, y);
                 double lse = m + l, g = rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r];
                 double wt = classWeight.IsEmpty ? 1 : classWeight[(int)t];
+                double gs = g * eps / v, gn = g * (1 - eps), rowSum = -gn * wt; // Σ_c G_c, PyTorch's way
+                bool exact = eps > 0 && (nonFiniteWeight || !double.IsFinite(g));
+                if (exact) for (int c = 0; c < v; c++) rowSum += -gs * (classWeight.IsEmpty ? 1 : classWeight[c]);
                 for (int c = 0; c < v; c++)
                 {
                     double p = Math.Exp(y[c] - lse), wc = classWeight.IsEmpty ? 1 : classWeight[c];
-                    double gc = (1 - eps) * wt * (p - (c == t ? 1 : 0)) + eps / v * (wTotal * p - wc) + 2 * zLossScale * lse * p;
+                    double gc = exact ? -gs * wc - (c == t ? gn * wt : 0) - p * rowSum + 2 * zLossScale * lse * p * g
+                        : (1 - eps) * wt * (p - (c == t ? 1 : 0)) + eps / v * (wTotal * p - wc) + 2 * zLossScale * lse * p;
                     if (softcap != 0f) gc *= 1 - (y[c] / softcap) * (y[c] / softcap);
-                    gc *= g;
+                    if (!exact) gc *= g;
                     db[c] += gc;
                     for (int k = 0; k < dim; k++)
                     {
@@ -427,9 +458,14 @@ internal static unsafe partial class LinearCrossEntropyKernel
         for (int r = 0; r < p.N; r++)
         {
             long t = p.Targets[r];
-            if (t == p.IgnoreIndex) continue; // rows are cleared in the tile loop
+            if (t == p.IgnoreIndex) continue; // rows are cleared (or NaN) in the tile loop
             float g = rowGrad.Length == 1 ? rowGrad[0] : rowGrad[r];
             float wt = p.Weighted ? p.ClassWeight[t] : 1f;
+            if (UsesExactSmoothing(in p, g))
+            {
+                (a[r], b[r], c[r]) = ExactSmoothingCoefficients(in p, g, wt, rowMax[r] + rowLogSum[r]);
+                continue;
+            }
             float coef = (1f - eps) * wt + k * p.WeightTotal;
             if (p.Z != 0f) coef += 2f * p.Z * (rowMax[r] + rowLogSum[r]);
             a[r] = g * coef;
@@ -490,8 +526,12 @@ internal static unsafe partial class LinearCrossEntropyKernel
                             int r = r0 + rr;
                             var x = new Span<float>(buf + (long)rr * vc, vc);
                             long t = p.Targets[r];
-                            if (t == p.IgnoreIndex) { x.Clear(); continue; }
-                            GradientInPlace(in p, x, c0, t, m[r], l[r], a[r], b[r], c[r], capped ? tmp : null);
+                            if (t == p.IgnoreIndex)
+                            {
+                                x.Fill(p.IgnoredRowGradient);
+                                if (!p.ExactSmoothing) continue; // a zero row adds nothing to db; a NaN row does
+                            }
+                            else GradientInPlace(in p, x, c0, t, m[r], l[r], a[r], b[r], c[r], capped ? tmp : null);
                             if (!gb.IsEmpty) TensorPrimitives.Add(gb, x, gb);
                         }
                         var gTile = new ReadOnlySpan<float>(buf, nr * vc);
@@ -554,6 +594,8 @@ internal static unsafe partial class LinearCrossEntropyKernel
             H = h, W = w, Bias = bias, ClassWeight = classWeight, Targets = targets,
             N = n, D = d, V = v, RowChunk = nb, VocabChunk = vb, Partitions = parts, Chunks = (v + vb - 1) / vb,
             IgnoreIndex = ignoreIndex, Eps = eps, Z = z, Cap = cap, WeightTotal = (float)wTotal,
+            // A float64 sum of floats overflows no more than one of its terms: non-finite only for an inf or NaN weight.
+            ExactSmoothing = eps > 0f && !double.IsFinite(wTotal),
             // Fewer partitions than threads: let each GEMM use the spare threads (same results either way).
             InnerParallel = KernelParallel.MaxThreads > parts,
             Meter = meter,

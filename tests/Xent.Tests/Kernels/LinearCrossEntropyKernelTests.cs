@@ -105,6 +105,35 @@ public class LinearCrossEntropyKernelTests
     }
 
     [Theory]
+    [InlineData("smoothing_inf_weight_ignore")]
+    [InlineData("smoothing_neg_inf_weight_softcap_ignore_valid_class")]
+    [InlineData("smoothing_weights_cancel")]
+    public void ScalarTwinMatchesPyTorchWhereSmoothingMeetsANonFiniteWeightOrFactor(string name)
+    {
+        // The float64 twin takes PyTorch's term-by-term forms there too: NaN for ignored rows with a non-finite weight, and the
+        // gradient's row sum Σ_c G_c summed term by term (NaN in every row of a 'mean' over target weights summing to 0).
+        var g = LinearCeGoldenCase.Load(name);
+        float[] h = g.Get("hidden").ToArray(), w = g.Get("weight").ToArray();
+        float[] b = g.GetOptional("bias", g.HasBias)?.ToArray() ?? [], cw = g.Get("class_weight").ToArray();
+        long[] t = g.Get("target").ToInt64Array();
+        float cap = g.Softcap ?? 0f;
+        var loss = new float[g.N];
+        var totals = LinearCrossEntropyKernel.ForwardScalar(h, w, b, t, g.D, cw, g.IgnoreIndex, g.LabelSmoothing, g.ZLoss, cap, loss,
+            default, default);
+        Check.Close(g.Get("loss_none").ToArray(), loss, 1e-5, 1e-6, "loss none");
+        foreach (var r in g.Grads)
+        {
+            float[] rowGrad = r switch { "none" => g.Get("grad_output").ToArray(), "sum" => [1f], _ => [(float)(1.0 / totals.WeightSum)] };
+            var (gh, gw, gb) = (new float[h.Length], new float[w.Length], new float[b.Length]);
+            LinearCrossEntropyKernel.BackwardScalar(h, w, b, t, g.D, cw, g.IgnoreIndex, g.LabelSmoothing, g.ZLoss, cap, rowGrad, gh, gw,
+                gb);
+            R.CloseScaled(g.Get("grad_hidden_" + r).ToArray(), gh, 1e-4, 1e-5, $"grad hidden {r}");
+            R.CloseScaled(g.Get("grad_weight_" + r).ToArray(), gw, 1e-4, 1e-5, $"grad weight {r}");
+            if (g.HasBias) R.CloseScaled(g.Get("grad_bias_" + r).ToArray(), gb, 1e-4, 1e-5, $"grad bias {r}");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(RandomProblems))]
     public void ForwardBackwardMatchesFloat64UnfusedReference(int seed, int n, int d, int v, bool bias, bool classWeight, int ignored,
         float eps, float z, float cap, float scale)
