@@ -17,20 +17,24 @@ internal sealed class CsvColumns
 
     private readonly string _path;
     private readonly Column[] _columns;
+    private readonly int[] _lines;
 
-    private CsvColumns(string path, string[] header, Column[] columns, int rows)
+    private CsvColumns(string path, string[] header, Column[] columns, int[] lines)
     {
         _path = path;
         Header = header;
         _columns = columns;
-        Rows = rows;
+        _lines = lines;
     }
 
     /// <summary>The column names.</summary>
     public string[] Header { get; }
 
     /// <summary>Data rows.</summary>
-    public int Rows { get; }
+    public int Rows => _lines.Length;
+
+    /// <summary>The line of the file on which data row <paramref name="row"/> starts (not row + 2 after a quoted field of lines).</summary>
+    public int Line(int row) => _lines[row];
 
     /// <summary>
     /// Reads <paramref name="path"/>; <paramref name="textColumns"/> picks, from the header, the columns whose cells are kept
@@ -43,7 +47,7 @@ internal sealed class CsvColumns
     {
         Column[] columns = [];
         string[] header = [];
-        int rows = CsvSource.ReadRows(path, h =>
+        int[] lines = CsvSource.ReadRows(path, h =>
         {
             header = h;
             columns = new Column[h.Length];
@@ -60,7 +64,7 @@ internal sealed class CsvColumns
                 };
             return (c, row, cell) => columns[c].Add(row, cell);
         }, progress);
-        return new CsvColumns(path, header, columns, rows);
+        return new CsvColumns(path, header, columns, lines);
     }
 
     /// <summary>Whether some non-empty cell of column <paramref name="c"/> is not a number.</summary>

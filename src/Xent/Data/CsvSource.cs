@@ -1,13 +1,15 @@
 using System.Globalization;
-using nietras.SeparatedValues;
+using System.Text;
+using CsvHelper;
 using Xent.Training;
 
 namespace Xent.Data;
 
 /// <summary>
 /// Reads a CSV or TSV file (<c>.csv</c>, <c>.tsv</c>, optionally <c>.gz</c>) with a header row into an
-/// <see cref="ArrayDataset"/> of feature vectors, parsed by Sep. The label column holds string or integer labels;
-/// the class names are its distinct values, sorted (numerically when all are integers, else ordinally).
+/// <see cref="ArrayDataset"/> of feature vectors, parsed by CsvHelper as RFC 4180 says (a quote opens a quoted field only at
+/// the start of a field). The label column holds string or integer labels; the class names are its distinct values, sorted
+/// (numerically when all are integers, else ordinally).
 /// Numeric columns become float32 features; a text column with few distinct values (at most 20, and at most half
 /// the rows) is one-hot encoded as <c>column=value</c> features; any other text column is rejected by name.
 /// </summary>
@@ -78,7 +80,7 @@ public static class CsvSource
                     "trained on.");
                 features.Add(name);
             }
-            WarnUnseenCategories(path, header, texts, categories);
+            WarnUnseenCategories(path, table, texts, categories);
         }
         else
         {
@@ -111,13 +113,13 @@ public static class CsvSource
                     // Numeric returned null, so some non-empty cell does not parse: name the first, with its line.
                     var (bad, badCell) = table.FirstText(c);
                     throw new InvalidDataException(
-                        $"column '{header[c]}' is not numeric ('{badCell}' on line {bad + 2} of '{path}') and has " +
+                        $"column '{header[c]}' is not numeric ('{badCell}' on line {table.Line(bad)} of '{path}') and has " +
                         $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
                         "the rows); fix the value or leave the column out with --features." + DecimalCommaHint(badCell!));
                 }
                 if (!options.ImputeMissing && table.FirstEmpty(c) is int empty and >= 0)
-                    throw new InvalidDataException($"column '{header[c]}' is empty on line {empty + 2} of '{path}'; fill it in or pass " +
-                        "--missing mean.");
+                    throw new InvalidDataException($"column '{header[c]}' is empty on line {table.Line(empty)} of '{path}'; fill it in " +
+                        "or pass --missing mean.");
                 foreach (var v in values)
                 {
                     features.Add($"{header[c]}={v}");
@@ -148,8 +150,8 @@ public static class CsvSource
                         "1" or "1.0" or "true" or "True" => 1f,
                         "0" or "0.0" or "false" or "False" => 0f,
                         var v =>
-                        throw new InvalidDataException($"label column '{header[labelCols[l]]}' holds '{v}' on line {i + 2} of '{path}'; " +
-                        "multi-label columns must be 0 or 1."),
+                        throw new InvalidDataException($"label column '{header[labelCols[l]]}' holds '{v}' on line {table.Line(i)} of " +
+                        $"'{path}'; multi-label columns must be 0 or 1."),
                     };
                 }
             }
@@ -166,7 +168,7 @@ public static class CsvSource
         {
             var col = table.Texts(labelCols[0]);
             if (Array.IndexOf(col, "") is int e and >= 0)
-                throw new InvalidDataException($"label column '{header[labelCols[0]]}' is empty on line {e + 2} of '{path}'.");
+                throw new InvalidDataException($"label column '{header[labelCols[0]]}' is empty on line {table.Line(e)} of '{path}'.");
             classNames = spec?.ClassNames ?? SortClasses(col.Distinct(StringComparer.Ordinal));
             var index = new Dictionary<string, int>(StringComparer.Ordinal);
             for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
@@ -175,8 +177,8 @@ public static class CsvSource
                 if (!index.TryGetValue(col[i], out int k)
                     && !(long.TryParse(col[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out long asInt)
                         && index.TryGetValue(asInt.ToString(CultureInfo.InvariantCulture), out k)))
-                    throw new InvalidDataException($"label '{col[i]}' on line {i + 2} of '{path}' is not one of {options.ClassesOwner} " +
-                        $"({string.Join(", ", classNames)}).");
+                    throw new InvalidDataException($"label '{col[i]}' on line {table.Line(i)} of '{path}' is not one of " +
+                        $"{options.ClassesOwner} ({string.Join(", ", classNames)}).");
                 targets[i] = k;
             }
         }
@@ -205,7 +207,7 @@ public static class CsvSource
     internal static string[] ReadHeader(string path)
     {
         using var reader = OpenReader(path);
-        return [.. reader.Header.ColNames];
+        return Header(reader, path, out _);
     }
 
     /// <summary>
@@ -233,33 +235,60 @@ public static class CsvSource
             ? $" '{cell}' looks like a number with a decimal comma: xent reads numbers with a decimal point ('{cell.Replace(',', '.')}')."
             : "";
 
-    private static StreamReader OpenText(string path, bool gz, Action<int, int>? progress = null)
+    /// <summary>
+    /// How the reader splits and trims: cells are trimmed of spaces outside and inside quotes (as the Sep reader xent used
+    /// before did), every line is counted (for the line numbers of errors, past quoted fields that span lines), and blank
+    /// lines are returned, so that <see cref="ReadRows"/> tells a blank line at the end from one between rows.
+    /// </summary>
+    private static readonly CsvReaderOptions s_options = CsvReaderOptions.Default with
+    {
+        TrimWhitespace = true,
+        TrimInsideQuotes = true,
+        WhitespaceCharacters = " ",
+        TrackLineNumbers = true,
+        SkipEmptyLines = false,
+        DetectSeparatorHint = false,
+    };
+
+    /// <summary>The file's bytes, decompressed and checked to be UTF-8 (see <see cref="Utf8Check"/>).</summary>
+    private static Stream OpenBytes(string path, bool gz, Action<int, int>? progress = null)
     {
         var file = File.OpenRead(path);
         Stream stream = progress is null ? file : new ProgressStream(file, progress);
         if (gz) stream = new GzipLengthCheck(stream, path);
-        return new StreamReader(stream);
+        return new Utf8Check(stream, path);
     }
 
     /// <summary>
-    /// ',' unless the header line has no comma and does have a semicolon: spreadsheets in locales whose decimal mark is a comma
-    /// save "CSV" with ';' between the cells.
+    /// The separator: a tab for .tsv; for .csv, ',' unless the header line is one field when split at commas and several when
+    /// split at semicolons (spreadsheets in locales whose decimal mark is a comma save "CSV" with ';' between the cells; a name
+    /// such as "len, cm" is quoted there, and its comma is no separator). Null when the first line is Excel's <c>sep=;</c>,
+    /// which names the separator: the reader then takes it from that line and skips the line.
     /// </summary>
-    private static char CsvSeparator(string path, bool gz)
+    private static char? Separator(string path, bool gz)
     {
+        if ((gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase)) return '\t';
         string header = FirstLine(path, gz);
-        return !header.Contains(',') && header.Contains(';') ? ';' : ',';
+        if (header.Length == 5 && header.StartsWith("sep=", StringComparison.Ordinal)) return null;
+        return Fields(header, ',') == 1 && Fields(header, ';') > 1 ? ';' : ',';
+    }
+
+    /// <summary>How many fields <paramref name="line"/> holds when split at <paramref name="separator"/>.</summary>
+    private static int Fields(string line, char separator)
+    {
+        using var reader = CsvReader.FromText(line, s_options with { Separator = separator });
+        return reader.Headers.Count;
     }
 
     /// <summary>The file's first line (empty for an empty file).</summary>
     private static string FirstLine(string path, bool gz)
     {
-        using var text = OpenText(path, gz);
+        using var text = new StreamReader(OpenBytes(path, gz));
         try
         {
             return text.ReadLine() ?? "";
         }
-        catch (InvalidDataException e) when (gz && !GzipLengthCheck.IsTruncation(e))
+        catch (InvalidDataException e) when (gz && !GzipLengthCheck.IsTruncation(e) && e.InnerException is not DecoderFallbackException)
         {
             // GZipStream's own text ("unsupported compression method") does not say that the file is not gzip at all.
             throw new InvalidDataException($"'{path}' is not a gzip file, though its name ends in .gz ({e.Message.TrimEnd('.')}).", e);
@@ -272,38 +301,58 @@ public static class CsvSource
             "scikit-learn's own format (a first line of counts), needs a header line of column names; see docs/DATA.md."
         : "";
 
-    private static SepReader OpenReader(string path, Action<int, int>? progress = null)
+    /// <summary>
+    /// Opens <paramref name="path"/> positioned before its header. A quote opens a quoted field only at the start of a field (RFC
+    /// 4180, Python's csv, pandas): one inside a field, as in <c>12" pipe</c>, is text. A quoted field that is never closed
+    /// would run to the end of the file, so it is refused with its line.
+    /// </summary>
+    private static CsvReader OpenReader(string path, Action<int, int>? progress = null)
     {
         bool gz = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        char separator = (gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : CsvSeparator(path, gz);
-        var text = OpenText(path, gz, progress);
+        char? separator = Separator(path, gz);
+        var bytes = OpenBytes(path, gz, progress);
         try
         {
-            // The reader owns the text reader, which owns the stream.
-            // ReadTable checks the cell count itself: it skips blank lines at the end and names a ragged row's line plainly.
-            return Sep.New(separator).Reader(o => o with { Unescape = true, Trim = SepTrim.All, DisableColCountCheck = true })
-                .From(text, leaveOpen: false);
-        }
-        catch (ArgumentException e)
-        {
-            // Sep reads the header here and refuses one in which a name repeats (its message names the column and the count).
-            text.Dispose();
-            string[] first = FirstLine(path, gz).Split(separator);
-            if (NumericNames(first) is { Length: > 0 } numeric)
-                // A file of numbers without a header (scikit-learn's digits.csv.gz): its first row repeats values such as 0.
-                throw new InvalidDataException($"'{path}' has no header line: its first line holds numbers " +
-                    $"({string.Join(", ", numeric.Take(5))}, …), read as column names that repeat. xent reads the first line as the " +
-                    "header: give the file a header line of column names (see docs/DATA.md).", e);
-            string? repeated = first.Select(n => n.Trim()).GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
-            throw new InvalidDataException(repeated is not null
-                ? $"'{path}' names column '{repeated}' more than once in its header line; column names must be unique."
-                : $"'{path}' has a column name that repeats in its header: {e.Message.ReplaceLineEndings(" ")}", e);
+            // The reader owns the stream. ReadRows checks the cell count itself: it skips blank lines at the end and names a
+            // ragged row's line plainly.
+            return CsvReader.Create(bytes, s_options with
+            {
+                Separator = separator,
+                DetectSeparatorHint = separator is null,
+                OnMalformedRecord = m =>
+                {
+                    if (m.Reason == CsvMalformedReason.UnterminatedQuote)
+                        throw new InvalidDataException($"'{path}' line {m.LineNumber} opens a quoted field that is never closed: a cell " +
+                            "that starts with '\"' ends at the next '\"' (a quote inside it is written twice, \"\"); close it.");
+                },
+            }, leaveOpen: false);
         }
         catch
         {
-            text.Dispose();
+            bytes.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The header's column names. A header line that ends in a separator (a spreadsheet's trailing ',' on every line) has an
+    /// empty last name: that column is left out (<paramref name="trailingSeparator"/>), and <see cref="ReadRows"/> refuses a
+    /// row with a value in it. Names must be unique.
+    /// </summary>
+    private static string[] Header(CsvReader reader, string path, out bool trailingSeparator)
+    {
+        string[] names = [.. reader.Headers];
+        trailingSeparator = names.Length > 1 && names[^1].Length == 0;
+        if (trailingSeparator) names = names[..^1];
+        string? repeated = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (repeated is null) return names;
+        if (NumericNames(names) is { Length: > 0 } numeric)
+            // A file of numbers without a header (scikit-learn's digits.csv.gz): its first row repeats values such as 0.
+            throw new InvalidDataException($"'{path}' has no header line: its first line holds numbers " +
+                $"({string.Join(", ", numeric.Take(5))}, …), read as column names that repeat. xent reads the first line as the " +
+                "header: give the file a header line of column names (see docs/DATA.md).");
+        throw new InvalidDataException($"'{path}' names column '{repeated}' more than once in its header line; column names must " +
+            "be unique.");
     }
 
     /// <summary>The header and the cells column by column (trimmed).</summary>
@@ -322,54 +371,78 @@ public static class CsvSource
     }
 
     /// <summary>
-    /// Receives the trimmed cell of data row <paramref name="row"/> (0-based; line row + 2) in column <paramref name="column"/>.
+    /// Receives the trimmed cell of data row <paramref name="row"/> (0-based) in column <paramref name="column"/>.
     /// </summary>
     internal delegate void CellSink(int column, int row, ReadOnlySpan<char> cell);
 
     /// <summary>
     /// Reads <paramref name="path"/> row by row: <paramref name="start"/> gets the header and returns where each cell goes, in row
-    /// order and column order. Returns the number of data rows. Errors name the file and line: an empty file, a ragged row, a
-    /// blank line between rows.
+    /// order and column order. Returns the line of the file on which each data row starts (a quoted field may span lines). Errors
+    /// name the file and line: an empty file, a ragged row, a blank line between rows, a file that is not UTF-8.
     /// </summary>
-    internal static int ReadRows(string path, Func<string[], CellSink> start, Action<int, int>? progress = null)
+    internal static int[] ReadRows(string path, Func<string[], CellSink> start, Action<int, int>? progress = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
         try
         {
             using var reader = OpenReader(path, progress);
-            var header = reader.Header.ColNames.ToArray();
+            var header = Header(reader, path, out bool trailingSeparator);
             if (header.Length == 0 || header.All(h => h.Length == 0))
                 throw new InvalidDataException($"'{path}' is empty; expected a header row.");
             var sink = start(header);
-            int rows = 0;
+            var lines = new List<int>();
+            var cell = new char[256];
             int blankLine = 0, blanks = 0; // the first of the blank lines seen since the last row (0 when none), and how many
-            foreach (var row in reader)
+            while (reader.Read())
             {
-                if (row.ColCount == 1 && row[0].Span.Length == 0)
+                int line = (int)reader.LineNumber, cells = reader.FieldCount;
+                if (cells == 1 && reader.GetSpan(0).IsEmpty)
                 {
-                    // Blank lines at the end of a file (an editor's or a script's extra newline) are not rows. In the middle, the
-                    // rows' line numbers (data row i is line i + 2) would no longer hold, so they are an error there; in a
-                    // one-column file a blank line is also an empty cell, which the rows after it make a row.
-                    if (blankLine == 0) blankLine = row.LineNumberFrom;
+                    // Blank lines at the end of a file (an editor's or a script's extra newline) are not rows. In the middle they
+                    // are an error (a row lost in editing?); in a one-column file a blank line is also an empty cell, which the
+                    // rows after it make a row.
+                    if (blankLine == 0) blankLine = line;
                     blanks++;
                     continue;
                 }
                 if (blankLine != 0 && header.Length > 1)
                     throw new InvalidDataException($"'{path}' has a blank line (line {blankLine}) between rows; remove it.");
-                for (; blanks > 0; blanks--) sink(0, rows++, "");
-                blankLine = 0;
-                if (row.ColCount != header.Length)
-                    throw new InvalidDataException($"'{path}' line {row.LineNumberFrom} has {row.ColCount} cell(s), but the header has " +
+                for (int b = 0; b < blanks; b++)
+                {
+                    sink(0, lines.Count, "");
+                    lines.Add(blankLine + b);
+                }
+                blanks = blankLine = 0;
+                if (trailingSeparator && cells == header.Length + 1)
+                {
+                    if (!reader.GetSpan(header.Length).IsEmpty)
+                        throw new InvalidDataException($"'{path}' line {line} has a value ('{reader.GetString(header.Length)}') in " +
+                            $"column {header.Length + 1}, which has no name in the header line (its line ends in a separator); name " +
+                            "the column.");
+                    cells--; // the empty cell after a trailing separator
+                }
+                if (cells != header.Length)
+                    throw new InvalidDataException($"'{path}' line {line} has {cells} cell(s), but the header has " +
                         $"{header.Length}; every row needs one cell per column." + NumericHeaderHint(header));
-                for (int c = 0; c < header.Length; c++) sink(c, rows, row[c].Span);
-                rows++;
+                for (int c = 0; c < header.Length; c++)
+                {
+                    int bytes = reader.GetSpan(c).Length; // UTF-16 needs no more chars than UTF-8 has bytes
+                    if (bytes > cell.Length) cell = new char[Math.Max(bytes, 2 * cell.Length)];
+                    sink(c, lines.Count, cell.AsSpan(0, reader.GetChars(c, cell)));
+                }
+                lines.Add(line);
             }
-            return rows;
+            return [.. lines];
+        }
+        catch (CsvFormatException e)
+        {
+            throw new InvalidDataException($"'{path}'{(e.LineNumber > 0 ? $" line {e.LineNumber}" : "")}: " +
+                e.Message.ReplaceLineEndings(" "), e);
         }
         catch (InvalidDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
         {
-            // Sep's own message (e.g. a row with more or fewer cells than the header), with the file named.
+            // A message of the reader's own, with the file named.
             throw new InvalidDataException($"'{path}': {e.Message.ReplaceLineEndings(" ")}", e);
         }
     }
@@ -399,19 +472,20 @@ public static class CsvSource
         var (textRow, textCell) = table.FirstText(c);
         int empty = impute ? -1 : table.FirstEmpty(c);
         if (empty >= 0 && (textRow < 0 || empty < textRow))
-            throw new InvalidDataException($"column '{name}' is empty on line {empty + 2} of '{path}'; " +
+            throw new InvalidDataException($"column '{name}' is empty on line {table.Line(empty)} of '{path}'; " +
                 (training ? "fill it in or pass --missing mean." : "fill it in (the model was trained without --missing mean, so it " +
                 "does not impute missing values)."));
         if (textRow >= 0)
         {
             if (allowText) return null;
-            throw new InvalidDataException($"column '{name}' is not numeric ('{textCell}' on line {textRow + 2} of '{path}')." +
+            throw new InvalidDataException($"column '{name}' is not numeric ('{textCell}' on line {table.Line(textRow)} of '{path}')." +
                 DecimalCommaHint(textCell!));
         }
         // NaN, Infinity, or a number beyond float32's range in a numeric column: a number, but not one a model can learn from.
         var (nonFinite, nonFiniteCell) = table.FirstNonFinite(c);
         if (nonFinite >= 0)
-            throw new InvalidDataException($"column '{name}' holds '{nonFiniteCell}' on line {nonFinite + 2} of '{path}', which is " +
+            throw new InvalidDataException($"column '{name}' holds '{nonFiniteCell}' on line {table.Line(nonFinite)} of '{path}', " +
+                "which is " +
                 "not a finite float32 number; " + (training ? "leave a missing value empty (and pass --missing mean) or fix the value."
                 : "fix the value."));
         return table.Numbers(c);
@@ -442,9 +516,10 @@ public static class CsvSource
     /// A value of a one-hot column that the model was not trained on is encoded as no category (all its indicators 0, as
     /// scikit-learn's <c>handle_unknown='ignore'</c>); that is legitimate but easy to miss, so it is said once per column.
     /// </summary>
-    private static void WarnUnseenCategories(string path, string[] header, Dictionary<int, string[]> columns,
+    private static void WarnUnseenCategories(string path, CsvColumns table, Dictionary<int, string[]> columns,
         Dictionary<int, HashSet<string>> categories)
     {
+        var header = table.Header;
         foreach (var (c, known) in categories)
         {
             var cells = columns[c];
@@ -454,7 +529,7 @@ public static class CsvSource
             string knownList = string.Join(", ", known.Order(StringComparer.Ordinal).Select(v => $"'{v}'"));
             Diagnostics.Warnings.Warn($"csv.unseen-category:{path}:{header[c]}",
                 $"column '{header[c]}' of '{path}' holds {count} value(s) the model was not trained on (first '{cells[first]}' " +
-                $"on line {first + 2}); they are encoded as no category. The model knows {knownList}.");
+                $"on line {table.Line(first)}); they are encoded as no category. The model knows {knownList}.");
         }
     }
 
