@@ -38,12 +38,10 @@ public static class CsvSource
         string[] header = table.Header;
         int rows = table.Rows;
         if (rows == 0) throw new InvalidDataException($"'{path}' has a header but no data rows.");
-        int Col(string name, string what)
-        {
-            int i = Array.IndexOf(header, name);
-            return i >= 0 ? i
-                : throw new InvalidDataException($"'{path}' has no {what} column '{name}'; its columns are: {string.Join(", ", header)}.");
-        }
+        // One lookup of the names: Array.IndexOf for each of a model's features made eval of a 60,000-column file take 30 s.
+        var columnOf = HeaderIndex(header);
+        int Col(string name, string what) => columnOf.TryGetValue(name, out int i) ? i
+            : throw new InvalidDataException($"'{path}' has no {what} column '{name}'; its columns are: {string.Join(", ", header)}.");
 
         int[] labelCols = LabelColumnNames(header, options, multi).Select(n => Col(n, multi ? "label" : "target")).ToArray();
 
@@ -57,27 +55,28 @@ public static class CsvSource
                     $"({string.Join(", ", spec.InputShape)}).");
             // A label column that is also one of the model's inputs was kept as text, not read as numbers: say so.
             foreach (int lc in labelCols)
-                if (spec.FeatureNames.Any(f => f == header[lc] || f.StartsWith(header[lc] + "=", StringComparison.Ordinal)))
+                if (spec.FeatureNames.Any(f => FeatureColumn(f, columnOf).Column == lc))
                     throw new InvalidDataException($"'{header[lc]}' is one of the model's input columns, so it cannot be its " +
                         $"{(multi ? "label" : "target")} column; the model was trained on {string.Join(", ", spec.FeatureNames)}.");
             var categories = new Dictionary<int, HashSet<string>>(); // each one-hot column's values the model knows
             var texts = new Dictionary<int, string[]>();
             foreach (var name in spec.FeatureNames)
             {
-                int eq = name.IndexOf('=');
-                if (Array.IndexOf(header, name) is int c and >= 0)
+                var (c, value) = FeatureColumn(name, columnOf);
+                if (c < 0)
+                    throw new InvalidDataException(name.Count(ch => ch == '=') > 1
+                        ? $"'{path}' lacks the column of the model's input '{name}', which the model was trained on."
+                        : $"'{path}' lacks column '{name.Split('=')[0]}', which the model was trained on.");
+                if (value is null)
                     featureValues.Add(Numeric(path, table, c, options.ImputeMissing || spec.ImputeMissing, allowText: false,
                         training: false)!);
-                else if (eq > 0 && Array.IndexOf(header, name[..eq]) is int oc and >= 0)
+                else
                 {
-                    string value = name[(eq + 1)..];
-                    if (!texts.TryGetValue(oc, out var cells)) texts[oc] = cells = table.Texts(oc);
+                    if (!texts.TryGetValue(c, out var cells)) texts[c] = cells = table.Texts(c);
                     featureValues.Add(Indicator(cells, value));
-                    if (!categories.TryGetValue(oc, out var known)) categories[oc] = known = new HashSet<string>(StringComparer.Ordinal);
+                    if (!categories.TryGetValue(c, out var known)) categories[c] = known = new HashSet<string>(StringComparer.Ordinal);
                     known.Add(value);
                 }
-                else throw new InvalidDataException($"'{path}' lacks column '{(eq > 0 ? name[..eq] : name)}', which the model was " +
-                    "trained on.");
                 features.Add(name);
             }
             WarnUnseenCategories(path, table, texts, categories);
@@ -94,6 +93,7 @@ public static class CsvSource
                 throw new InvalidDataException($"column {unnamed + 1} of '{path}' has no name in the header line" +
                     (unnamed == 0 ? " (pandas writes its row index so: save with to_csv(..., index=False))" : "") +
                     "; name it, or pick the feature columns with --features.");
+            var origins = new List<(int Column, string? Value)>(); // where each feature comes from
             // The columns with a cell that is not a number are one-hot candidates (or errors): their cells, in one more pass.
             table.LoadTexts(chosen.Where(table.HasText));
             foreach (int c in chosen)
@@ -103,6 +103,7 @@ public static class CsvSource
                 if (numeric is not null)
                 {
                     features.Add(header[c]);
+                    origins.Add((c, null));
                     featureValues.Add(numeric);
                     continue;
                 }
@@ -123,9 +124,11 @@ public static class CsvSource
                 foreach (var v in values)
                 {
                     features.Add($"{header[c]}={v}");
+                    origins.Add((c, v));
                     featureValues.Add(Indicator(cells, v));
                 }
             }
+            CheckFeatureNamesReadBack(features, origins, header, columnOf);
         }
 
         int nf = features.Count;
@@ -506,10 +509,50 @@ public static class CsvSource
     /// </summary>
     private static IEnumerable<int> TextColumnsToKeep(string[] header, DataOptions options, bool multi)
     {
-        var names = new List<string>(LabelColumnNames(header, options, multi));
+        var columnOf = HeaderIndex(header);
+        var columns = LabelColumnNames(header, options, multi).Select(n => columnOf.GetValueOrDefault(n, -1)).ToList();
         foreach (var feature in options.Spec?.FeatureNames ?? [])
-            if (Array.IndexOf(header, feature) < 0 && feature.IndexOf('=') is int eq and > 0) names.Add(feature[..eq]);
-        return names.Select(n => Array.IndexOf(header, n)).Where(c => c >= 0).Distinct();
+            if (FeatureColumn(feature, columnOf) is (int c, not null)) columns.Add(c);
+        return columns.Where(c => c >= 0).Distinct();
+    }
+
+    /// <summary>Each column's index by its name (the first, should a name repeat).</summary>
+    private static Dictionary<string, int> HeaderIndex(string[] header)
+    {
+        var index = new Dictionary<string, int>(header.Length, StringComparer.Ordinal);
+        for (int c = 0; c < header.Length; c++) index.TryAdd(header[c], c);
+        return index;
+    }
+
+    /// <summary>
+    /// The column a model's input <paramref name="feature"/> is read from: the column of that name (a number), else for a
+    /// one-hot input <c>column=value</c> the column and the value. A column name may hold '=' itself (<c>grade=level</c> gives
+    /// <c>grade=level=A</c>), so the longest name before an '=' that is a column wins; training refuses names that this would
+    /// read back wrongly (<see cref="CheckFeatureNamesReadBack"/>). (−1, null) when no column fits.
+    /// </summary>
+    internal static (int Column, string? Value) FeatureColumn(string feature, IReadOnlyDictionary<string, int> columnOf)
+    {
+        if (columnOf.TryGetValue(feature, out int c)) return (c, null);
+        for (int eq = feature.LastIndexOf('='); eq > 0; eq = feature.LastIndexOf('=', eq - 1))
+            if (columnOf.TryGetValue(feature[..eq], out c)) return (c, feature[(eq + 1)..]);
+        return (-1, null);
+    }
+
+    /// <summary>
+    /// Refuses a training table whose input names <see cref="FeatureColumn"/> would read back from another column or value than
+    /// they came from (<paramref name="origins"/>), since the names are all a checkpoint keeps of them. Only names that collide
+    /// do so: a column 'a=b' beside a text column 'a' that holds 'b', say.
+    /// </summary>
+    private static void CheckFeatureNamesReadBack(List<string> features, List<(int Column, string? Value)> origins, string[] header,
+        IReadOnlyDictionary<string, int> columnOf)
+    {
+        string Describe((int Column, string? Value) o) => o.Column < 0 ? "no column"
+            : o.Value is null ? $"column '{header[o.Column]}'" : $"the value '{o.Value}' of column '{header[o.Column]}'";
+        for (int j = 0; j < features.Count; j++)
+            if (FeatureColumn(features[j], columnOf) is var back && back != origins[j])
+                throw new InvalidDataException($"the model's input '{features[j]}', {Describe(origins[j])}, would be read back as " +
+                    $"{Describe(back)} when the model reads a file (a one-hot input is named column=value); rename column " +
+                    $"'{header[origins[j].Column]}'{(back.Column >= 0 ? $" or '{header[back.Column]}'" : "")}.");
     }
 
     /// <summary>

@@ -221,4 +221,44 @@ public class CsvReadingTests
         Assert.Equal([1.5f, 2f], d.Raw(0).ToArray());
     }
 
+    [Fact]
+    public void FeatureNamesOfAnyTextReadBackThroughTheCheckpointSpec()
+    {
+        // A one-hot input is named column=value, and a checkpoint keeps only the names: names with '=' (split at the first
+        // '=', 'grade=level=A' was looked up as column 'grade'), ',' ';' quotes and non-ASCII text must find their column again.
+        using var dir = new TempDirectory();
+        string[] names = ["grade=level", "a,b", "c;d", "say \"x\"", "Länge 猫", "k=v=w"];
+        string Quote(string s) => "\"" + s.Replace("\"", "\"\"") + "\"";
+        var lines = new List<string> { string.Join(",", names.Select(Quote)) + ",label" };
+        for (int i = 0; i < 12; i++)
+            lines.Add(string.Join(",", new[] { "ABC"[i % 3].ToString(), $"{i}.5", "=x", $"{i % 2}", "é=1", "p=q" }.Select(Quote))
+                + $",{"yz"[i % 2]}");
+        string path = dir.File("names.csv");
+        File.WriteAllLines(path, lines);
+        var trained = CsvSource.Load(path);
+        Assert.Equal(["grade=level=A", "grade=level=B", "grade=level=C", "a,b", "c;d==x", "say \"x\"", "Länge 猫=é=1", "k=v=w=p=q"],
+            trained.FeatureNames!);
+
+        var spec = new ModelSpec
+        {
+            Model = "linear", InputKind = ModelSpec.FeatureInput, InputShape = [trained.FeatureNames!.Count], ClassNames = ["y", "z"],
+            Mean = new float[8], Std = Enumerable.Repeat(1f, 8).ToArray(), FeatureNames = [.. trained.FeatureNames!],
+            TargetColumn = "label",
+        };
+        var stored = ModelSpec.FromMetadata(spec.ToMetadata())!;
+        Assert.Equal(spec.FeatureNames, stored.FeatureNames);
+        var read = CsvSource.Load(path, new DataOptions { Spec = stored });
+        for (int i = 0; i < 12; i++) Assert.Equal(trained.Raw(i).ToArray(), read.Raw(i).ToArray());
+        Assert.Equal(Enumerable.Range(0, 12).Select(trained.Target), Enumerable.Range(0, 12).Select(read.Target));
+    }
+
+    [Fact]
+    public void FeatureNamesThatWouldReadBackFromAnotherColumnAreRefusedAtTraining()
+    {
+        // A numeric column 'a=b' and a text column 'a' holding 'b' give two inputs named 'a=b'.
+        using var dir = new TempDirectory();
+        string message = LoadError(dir, "clash.csv", "a,a=b,label\nb,1,x\nc,2,y\nb,3,x\nc,4,y\nb,5,x\n");
+        Assert.Contains("the model's input 'a=b', the value 'b' of column 'a', would be read back as column 'a=b'", message);
+    }
+
 }
