@@ -8,8 +8,8 @@ namespace Xent.Data;
 /// <summary>
 /// Reads a CSV or TSV file (<c>.csv</c>, <c>.tsv</c>, optionally <c>.gz</c>) with a header row into an
 /// <see cref="ArrayDataset"/> of feature vectors, parsed by CsvHelper as RFC 4180 says (a quote opens a quoted field only at
-/// the start of a field). The label column holds string or integer labels; the class names are its distinct values, sorted
-/// (numerically when all are integers, else ordinally).
+/// the start of a field). The label column holds string or numeric labels; the class names are its distinct values, sorted
+/// (numerically when all are numbers, else ordinally).
 /// Numeric columns become float32 features; a text column with few distinct values (at most 20, and at most half
 /// the rows) is one-hot encoded as <c>column=value</c> features; any other text column is rejected by name.
 /// </summary>
@@ -175,11 +175,11 @@ public static class CsvSource
             classNames = spec?.ClassNames ?? SortClasses(col.Distinct(StringComparer.Ordinal));
             var index = new Dictionary<string, int>(StringComparer.Ordinal);
             for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
+            var byValue = ClassesByValue(classNames);
             for (int i = 0; i < rows; i++)
             {
-                if (!index.TryGetValue(col[i], out int k)
-                    && !(long.TryParse(col[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out long asInt)
-                        && index.TryGetValue(asInt.ToString(CultureInfo.InvariantCulture), out k)))
+                // A label written as another number of the same value ('0' for a model's '0.0', '7' for '07') is that class.
+                if (!index.TryGetValue(col[i], out int k) && !(IsNumber(col[i], out double value) && byValue.TryGetValue(value, out k)))
                     throw new InvalidDataException($"label '{col[i]}' on line {table.Line(i)} of '{path}' is not one of " +
                         $"{options.ClassesOwner} ({string.Join(", ", classNames)}).");
                 targets[i] = k;
@@ -188,13 +188,41 @@ public static class CsvSource
         return new ArrayDataset(inputs, [nf], targets, classNames, features);
     }
 
-    /// <summary>Class names in label order: numerically when every value is an integer, else ordinally.</summary>
+    /// <summary>
+    /// Class names in label order: numerically when every value is a number (integers, or floats such as pandas writes for an
+    /// integer column with a missing value: <c>0.0</c>, <c>5.0</c>, <c>10.0</c>), else ordinally. A checkpoint stores its class
+    /// names in this order, so changing the rule changes no trained model's classes.
+    /// </summary>
     public static string[] SortClasses(IEnumerable<string> values)
     {
         var v = values.ToArray();
         if (v.All(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
             return v.OrderBy(s => long.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture)).ToArray();
+        if (v.All(s => IsNumber(s, out _)))
+            return v.OrderBy(s => IsNumber(s, out double d) ? d : 0).ThenBy(s => s, StringComparer.Ordinal).ToArray();
         return v.Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Whether <paramref name="s"/> is a finite number (invariant culture), and its value.</summary>
+    private static bool IsNumber(string s, out double value) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    /// <summary>
+    /// The classes whose names are numbers, by value: a name written as that value's shortest form ('7') is preferred to
+    /// another one of the same value ('07'); a value two other names share is left out.
+    /// </summary>
+    private static Dictionary<double, int> ClassesByValue(IReadOnlyList<string> classNames)
+    {
+        var byValue = new Dictionary<double, int>();
+        var shared = new HashSet<double>();
+        for (int k = 0; k < classNames.Count; k++)
+            if (IsNumber(classNames[k], out double v) && classNames[k] == v.ToString(CultureInfo.InvariantCulture)) byValue[v] = k;
+        for (int k = 0; k < classNames.Count; k++)
+            if (IsNumber(classNames[k], out double v) && !byValue.TryAdd(v, k) && byValue[v] != k
+                && classNames[byValue[v]] != v.ToString(CultureInfo.InvariantCulture))
+                shared.Add(v);
+        foreach (double v in shared) byValue.Remove(v);
+        return byValue;
     }
 
     /// <summary>

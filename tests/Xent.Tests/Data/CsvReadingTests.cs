@@ -261,4 +261,34 @@ public class CsvReadingTests
         Assert.Contains("the model's input 'a=b', the value 'b' of column 'a', would be read back as column 'a=b'", message);
     }
 
+    [Fact]
+    public void NumericLabelsSortByValueAndMatchAnotherSpellingOfTheSameValue()
+    {
+        // pandas writes an integer column with a missing value as floats: 0.0, 5.0, 10.0 (sorted as text: 0.0, 10.0, 5.0).
+        Assert.Equal(["0.0", "5.0", "10.0"], CsvSource.SortClasses(["10.0", "0.0", "5.0"]));
+        Assert.Equal(["-1.5", "0.25", "2", "10"], CsvSource.SortClasses(["10", "0.25", "-1.5", "2"]));
+        Assert.Equal(["2", "9", "10"], CsvSource.SortClasses(["10", "9", "2"]));
+        Assert.Equal(["1.0", "NaN", "x"], CsvSource.SortClasses(["x", "NaN", "1.0"])); // not all numbers: ordinal
+
+        using var dir = new TempDirectory();
+        var d = Load(dir, "f.csv", "a,label\n1,10.0\n2,0.0\n3,5.0\n4,0.0\n");
+        Assert.Equal(["0.0", "5.0", "10.0"], d.ClassNames);
+        Assert.Equal([2L, 0, 1, 0], Enumerable.Range(0, 4).Select(d.Target));
+
+        // A checkpoint stores its class names in its own order: one trained before on the text order keeps it, and a file that
+        // writes the labels as integers ('0' for '0.0') is read against it.
+        var old = new ModelSpec
+        {
+            Model = "linear", InputKind = ModelSpec.FeatureInput, InputShape = [1], ClassNames = ["0.0", "10.0", "5.0"],
+            Mean = [0f], Std = [1f], FeatureNames = ["a"], TargetColumn = "label",
+        };
+        var e = Load(dir, "ints.csv", "a,label\n1,10\n2,0\n3,5.0\n4,0.00\n", new DataOptions { Spec = old });
+        Assert.Equal(["0.0", "10.0", "5.0"], e.ClassNames);
+        Assert.Equal([1L, 0, 2, 0], Enumerable.Range(0, 4).Select(e.Target));
+        // And the reverse: integer classes, float labels; '07' and '7' as before.
+        var ints = old with { ClassNames = ["0", "5", "07", "7"] };
+        var f = Load(dir, "floats.csv", "a,label\n1,5.0\n2,0.0\n3,07\n4,7.0\n", new DataOptions { Spec = ints });
+        Assert.Equal([1L, 0, 2, 3], Enumerable.Range(0, 4).Select(f.Target));
+    }
+
 }
