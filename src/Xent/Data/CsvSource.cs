@@ -109,6 +109,7 @@ public static class CsvSource
                 }
                 var cells = table.Texts(c);
                 var values = cells.Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+                string markerHint = MissingMarkerHint(path, table, c, cells, values);
                 if (values.Length > MaxCategories || values.Length * 2 > rows)
                 {
                     // Numeric returned null, so some non-empty cell does not parse: name the first, with its line.
@@ -116,11 +117,15 @@ public static class CsvSource
                     throw new InvalidDataException(
                         $"column '{header[c]}' is not numeric ('{badCell}' on line {table.Line(bad)} of '{path}') and has " +
                         $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
-                        "the rows); fix the value or leave the column out with --features." + DecimalCommaHint(badCell!));
+                        "the rows); fix the value or leave the column out with --features." + DecimalCommaHint(badCell!) +
+                        (markerHint.Length > 0 ? " " + markerHint : ""));
                 }
                 if (!options.ImputeMissing && table.FirstEmpty(c) is int empty and >= 0)
                     throw new InvalidDataException($"column '{header[c]}' is empty on line {table.Line(empty)} of '{path}'; fill it in " +
                         "or pass --missing mean.");
+                if (markerHint.Length > 0)
+                    Diagnostics.Warnings.Warn($"csv.missing-marker:{path}:{header[c]}", markerHint + " As it is, the column is text, " +
+                        $"one-hot encoded as {values.Length} categories ({header[c]}={values[0]}, …).");
                 foreach (var v in values)
                 {
                     features.Add($"{header[c]}={v}");
@@ -581,6 +586,29 @@ public static class CsvSource
                 throw new InvalidDataException($"the model's input '{features[j]}', {Describe(origins[j])}, would be read back as " +
                     $"{Describe(back)} when the model reads a file (a one-hot input is named column=value); rename column " +
                     $"'{header[origins[j].Column]}'{(back.Column >= 0 ? $" or '{header[back.Column]}'" : "")}.");
+    }
+
+    /// <summary>Cells that mark a missing value in files written by R (<c>NA</c>), Excel (<c>#N/A</c>), databases and others.</summary>
+    private static readonly HashSet<string> s_missingMarkers = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "NA", "N/A", "#N/A", "#NA", "<NA>", "NULL", "None", "nil", "missing", "?", "-", "--", ".",
+    };
+
+    /// <summary>
+    /// For a column that holds numbers apart from cells such as <c>NA</c> or <c>?</c>, a sentence naming those cells and saying
+    /// how to mark them missing instead; empty otherwise. Such a column is text by the rules (one-hot encoded, or refused), which
+    /// loses its numbers' order without a word.
+    /// </summary>
+    private static string MissingMarkerHint(string path, CsvColumns table, int c, string[] cells, string[] values)
+    {
+        var texts = values.Where(v => !TryParse(v, out _)).ToArray();
+        if (texts.Length == 0 || texts.Length == values.Length || !texts.All(s_missingMarkers.Contains)) return "";
+        var isMarker = texts.ToHashSet(StringComparer.Ordinal);
+        int first = Array.FindIndex(cells, isMarker.Contains), count = cells.Count(isMarker.Contains);
+        string which = string.Join(", ", texts.Select(t => $"'{t}'"));
+        return $"Column '{table.Header[c]}' holds numbers except for {which} ({count} cell(s), first on line {table.Line(first)} of " +
+            $"'{path}'): if {(texts.Length == 1 ? "that marks" : "those mark")} a missing value, leave the cells empty (pandas: " +
+            "to_csv(..., na_rep=''), R: write.csv(..., na='')) and pass --missing mean.";
     }
 
     /// <summary>

@@ -291,4 +291,27 @@ public class CsvReadingTests
         Assert.Equal([1L, 0, 2, 3], Enumerable.Range(0, 4).Select(f.Target));
     }
 
+    [Fact]
+    public void ANumericColumnWithAMissingMarkerSaysHowToMarkItMissing()
+    {
+        // R's write.csv writes a missing value as NA: the column is then text, one-hot encoded (7 values) or refused (25).
+        using var dir = new TempDirectory();
+        string Rows(int values) => "kids,b,label\n" + string.Concat(Enumerable.Range(0, 60).Select(i =>
+            $"{(i == 7 || i == 30 ? "NA" : (i % values).ToString())},{i},{"yn"[i % 2]}\n"));
+        ArrayDataset? d = null;
+        var warnings = CaptureWarnings(() => d = Load(dir, "na.csv", Rows(6)));
+        Assert.Contains("kids=NA", d!.FeatureNames!);
+        var note = Assert.Single(warnings, w => w.Contains("na.csv"));
+        Assert.Contains("Column 'kids' holds numbers except for 'NA' (2 cell(s), first on line 9 of", note);
+        Assert.Contains("leave the cells empty", note);
+        Assert.Contains("--missing mean", note);
+
+        string message = LoadError(dir, "na25.csv", Rows(25).Replace("NA", "?"));
+        Assert.Contains("column 'kids' is not numeric ('?' on line 9 of", message);
+        Assert.Contains("Column 'kids' holds numbers except for '?' (2 cell(s)", message);
+
+        // A text column that merely holds such a value says nothing.
+        warnings = CaptureWarnings(() => Load(dir, "text.csv", "c,label\nred,y\nNA,n\nblue,y\nred,n\nblue,y\nred,n\nblue,y\nred,n\n"));
+        Assert.DoesNotContain(warnings, w => w.Contains("text.csv"));
+    }
 }
