@@ -112,7 +112,7 @@ public abstract class Module
         {
             if (!stateDict.TryGetValue(name, out var t)) continue;
             if (t.DType != DType.Float32)
-                problems.Add($"size mismatch for {name}: expected float32, got " +
+                problems.Add($"dtype mismatch for {name}: expected float32, got " +
                     $"{IO.Checkpoint.StoredDTypeName(t) ?? Tensor.Name(t.DType)}.");
             else if (!t.ShapeSpan.SequenceEqual(p.ShapeSpan))
                 problems.Add($"size mismatch for {name}: copying a param with shape {Shapes.Format(t.ShapeSpan)} from checkpoint, the " +

@@ -159,6 +159,18 @@ public abstract partial class Optimizer
             }
     }
 
+    /// <summary>A saved step count (int64, or float32 as PyTorch's Adam stores it) when it is a whole number >= 0, else null.</summary>
+    private static long? StepCount(Tensor step)
+    {
+        if (step.DType == DType.Int64) return step.Int64Data[0] is >= 0 and var n ? n : null;
+        double v = step.Item();
+        return v >= 0 && v == Math.Floor(v) && v < 9.2e18 ? (long)v : null; // also false for NaN and infinity
+    }
+
+    private static string StepText(Tensor step) => step.DType == DType.Int64
+        ? step.Int64Data[0].ToString(CultureInfo.InvariantCulture)
+        : step.Item().ToString("R", CultureInfo.InvariantCulture);
+
     /// <summary>Parameter <paramref name="index"/>'s state as saved: the buffers its group's options call for, and the step.</summary>
     private ParamState ReadParamState(int index, Dictionary<string, Tensor> entries, ParamGroup group, List<string> problems)
     {
@@ -181,7 +193,9 @@ public abstract partial class Optimizer
         {
             if (!entries.TryGetValue("step", out var st)) problems.Add($"Missing key \"state.{index}.step\".");
             else if (st.NumEl != 1) problems.Add($"\"state.{index}.step\" must be a scalar, got shape {Shapes.Format(st.ShapeSpan)}.");
-            else s.Step = st.DType == DType.Int64 ? st.Int64Data[0] : (long)st.Item();
+            else if (StepCount(st) is long step) s.Step = step;
+            // Bias correction divides by 1 - beta^step: a negative or fractional count is a damaged file, not a run to go on with.
+            else problems.Add($"\"state.{index}.step\" must be a whole number of steps >= 0, got {StepText(st)}.");
         }
         foreach (var name in entries.Keys)
             if (!names.Contains(name) && !(CountsSteps && name == "step"))

