@@ -84,8 +84,8 @@ internal static class TrainArguments
 
     /// <summary>
     /// Why a checkpoint's model cannot go on training on this data, in the data's terms, or null when they agree: the same
-    /// feature columns in the same order (tables; a one-hot column is <c>name=value</c>), the same input shape and the same
-    /// classes in the same order.
+    /// feature columns in the same order (tables; a one-hot column is <c>name=value</c>), the same input shape, the same kind
+    /// (single-label or multi-label) and the same classes in the same order.
     /// </summary>
     public static string? DataMismatch(ModelSpec saved, ModelSpec data, string dataPath)
     {
@@ -108,6 +108,13 @@ internal static class TrainArguments
         if (!saved.InputShape.SequenceEqual(data.InputShape))
             return $"the checkpoint's model takes inputs of shape ({string.Join(", ", saved.InputShape)}), and '{dataPath}' gives " +
                 $"({string.Join(", ", data.InputShape)}).";
+        // A sigmoid per label trained with BCE, or a softmax over classes trained with cross-entropy: the outputs mean other things.
+        if (saved.MultiLabel != data.MultiLabel)
+            return saved.MultiLabel
+                ? $"the checkpoint is a multi-label model (a sigmoid per label, BCEWithLogitsLoss), and '{dataPath}' gives single-label " +
+                    "classes; resume with its 0/1 label columns (--multi-label for a CSV, an (N, L) --labels .npy)."
+                : $"the checkpoint is a single-label model (a softmax over its classes, cross-entropy), and '{dataPath}' gives " +
+                    "multi-label data; resume with its single label column.";
         if (!saved.ClassNames.SequenceEqual(data.ClassNames))
             return $"the checkpoint was trained on the classes {Names(saved.ClassNames)}, and '{dataPath}' has {Names(data.ClassNames)}.";
         return null;

@@ -42,6 +42,26 @@ public sealed class ResumeChecksTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointIsNotResumedOnDataOfTheOtherKindSingleOrMultiLabel()
+    {
+        // The same feature columns, and single labels named as the multi-label columns are: only the kind differs.
+        string multi = _dir.File("multi.csv"), single = _dir.File("single.csv");
+        File.WriteAllLines(multi, ["a,b,p,q", .. Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 7},{i % 2},{1 - i % 2}")]);
+        File.WriteAllLines(single, ["a,b,label", .. Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 7},{"pq"[i % 2]}")]);
+        string multiCkpt = Trained(multi, "multi-run", "--multi-label", "p,q");
+        string singleCkpt = Trained(single, "single-run");
+
+        var toSingle = Train(single, _dir.File("to-single"), "--epochs", "2", "--resume", multiCkpt);
+        CliAssert.OneLineError(toSingle, 2, $"cannot resume from '{multiCkpt}': the checkpoint is a multi-label model (a sigmoid per " +
+            $"label, BCEWithLogitsLoss), and '{single}' gives single-label classes");
+        var toMulti = Train(multi, _dir.File("to-multi"), "--epochs", "2", "--multi-label", "p,q", "--resume", singleCkpt);
+        CliAssert.OneLineError(toMulti, 2, $"the checkpoint is a single-label model (a softmax over its classes, cross-entropy), and " +
+            $"'{multi}' gives multi-label data");
+        Assert.False(Directory.Exists(_dir.File("to-single")));
+        Assert.False(Directory.Exists(_dir.File("to-multi")));
+    }
+
+    [Fact]
     public void HandDamagedCheckpointsGetOneLineThatNamesTheFault()
     {
         string data = Csv();
