@@ -62,7 +62,8 @@ internal static class CalibrateCommand
         CommonOptions.UseThreads(threads);
 
         // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).
-        var (module, spec, legacy, _) = CheckpointModel.Load(checkpointPath, modelName, dataDir);
+        var (tensors, metadata) = InputFiles.ReadCheckpoint(checkpointPath); // once: --checkpoint may be a pipe
+        var (module, spec, legacy, _) = CheckpointModel.Load(checkpointPath, tensors, metadata, modelName, dataDir);
         string name = spec.Model;
         if (spec.MultiLabel)
             return CliHost.Fail("temperature scaling calibrates a softmax over exclusive classes; this checkpoint is multi-label " +
@@ -104,7 +105,7 @@ internal static class CalibrateCommand
             try
             {
                 var calibrated = spec with { Temperature = (float)fit.Temperature };
-                OutputPaths.Write(outPath, () => WriteCalibrated(checkpointPath, outPath, calibrated));
+                OutputPaths.Write(outPath, () => WriteCalibrated(tensors, metadata, outPath, calibrated));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
             {
@@ -129,10 +130,10 @@ internal static class CalibrateCommand
     }
 
     /// <summary>Copies every tensor (model and optimizer state) and metadata entry, with the spec's entries replaced.</summary>
-    private static void WriteCalibrated(string from, string to, ModelSpec spec)
+    private static void WriteCalibrated(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata,
+        string to, ModelSpec spec)
     {
         spec.Validate();
-        var (tensors, metadata) = Checkpoint.Load(from);
         var updated = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
         foreach (var (k, v) in spec.ToMetadata()) updated[k] = v;
         Checkpoint.Save(to, tensors, updated);

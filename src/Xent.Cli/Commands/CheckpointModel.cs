@@ -21,8 +21,17 @@ internal static class CheckpointModel
     public static (Module Model, ModelSpec Spec, bool Legacy, Dictionary<string, string> Metadata) Load(
         string path, string? modelName = null, string? dataPath = null)
     {
-        InputFiles.RequireCheckpoint(path);
-        var (state, _, metadata) = TrainingCheckpoint.Load(path);
+        var (tensors, metadata) = InputFiles.ReadCheckpoint(path);
+        return Load(path, tensors, metadata, modelName, dataPath);
+    }
+
+    /// <summary>
+    /// <see cref="Load(string, string?, string?)"/> of a checkpoint already read by <see cref="InputFiles.ReadCheckpoint"/>.
+    /// </summary>
+    public static (Module Model, ModelSpec Spec, bool Legacy, Dictionary<string, string> Metadata) Load(string path,
+        IReadOnlyDictionary<string, Tensor> tensors, Dictionary<string, string> metadata, string? modelName = null, string? dataPath = null)
+    {
+        var (state, _, _) = TrainingCheckpoint.Split(tensors, metadata);
         var spec = ModelSpec.FromMetadata(metadata);
         bool legacy = spec is null;
         string name = modelName

@@ -1,6 +1,11 @@
+using Xent.IO;
+
 namespace Xent.Cli.Commands;
 
-/// <summary>Checks that a path the user named as an input file is one, with a message that says what it is instead.</summary>
+/// <summary>
+/// Checks that a path the user named as an input file is one, with a message that says what it is instead; reads a checkpoint
+/// after the same kind of check.
+/// </summary>
 internal static class InputFiles
 {
     /// <summary>
@@ -16,24 +21,36 @@ internal static class InputFiles
     }
 
     /// <summary>
-    /// <see cref="RequireFile"/> for a checkpoint, and a message that names the file's kind when it is not safetensors but a
+    /// Reads a checkpoint: <see cref="RequireFile"/>, then a message that names the file's kind when it is not safetensors but a
     /// model file a user may reach for instead: the ONNX model <c>xent export</c> wrote, or a PyTorch <c>torch.save</c> pickle.
-    /// Anything else is left to the safetensors reader's own checks.
+    /// Anything else is left to the safetensors reader's own checks. The file is opened once, and what is sniffed is what is
+    /// parsed, so a pipe (<c>--checkpoint &lt;(cat f)</c>, <c>/dev/stdin</c>) works: a second open would miss its first bytes.
     /// </summary>
-    /// <exception cref="InvalidDataException">An ONNX model or a PyTorch pickle.</exception>
-    public static void RequireCheckpoint(string path)
+    /// <returns>Every tensor (model and optimizer state, as stored) and the metadata.</returns>
+    /// <exception cref="InvalidDataException">An ONNX model, a PyTorch pickle, or a malformed safetensors file.</exception>
+    /// <exception cref="NotSupportedException">A tensor of a dtype xent does not read.</exception>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadCheckpoint(string path)
     {
         RequireFile(path, "checkpoint");
+        using var file = BinaryFile.OpenRead(path);
+        var stream = BinaryFile.Seekable(file); // a pipe is copied into memory, which the reader would do anyway
+        long start = stream.Position;
         Span<byte> head = stackalloc byte[9];
-        int n;
-        using (var f = File.OpenRead(path)) n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        if (n == head.Length && head[8] == (byte)'{') return; // a safetensors header: 8-byte length, then JSON
+        int n = BinaryFile.ReadUpTo(stream, head);
+        stream.Position = start;
+        if (!(n == head.Length && head[8] == (byte)'{')) Refuse(path, head[..n]); // a safetensors header: 8-byte length, then JSON
+        return Checkpoint.Load(stream, path);
+    }
+
+    /// <summary>Throws for a checkpoint that is another kind of model file; returns for anything else.</summary>
+    private static void Refuse(string path, ReadOnlySpan<byte> head)
+    {
         if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"'{path}' is an ONNX model (what xent export writes for ONNX Runtime, ML.NET or Windows ML); " +
                 "xent eval, predict, calibrate, export and --resume read the .safetensors checkpoint it was exported from.");
         // torch.save writes a zip archive (PK\x03\x04) since PyTorch 1.6, a bare pickle (protocol byte 0x80) before.
-        bool zip = n >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4;
-        if (zip || n >= 2 && head[0] == 0x80)
+        bool zip = head.Length >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4;
+        if (zip || head.Length >= 2 && head[0] == 0x80)
             throw new InvalidDataException($"'{path}' looks like a PyTorch torch.save file (a pickle), which xent does not read; " +
                 "save the state dict with safetensors.torch.save_file(model.state_dict(), 'model.safetensors') instead.");
     }

@@ -176,19 +176,6 @@ internal static class TrainCommand
     private sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
         string? SplitNote, int SourceCount, int[]? HeldOut);
 
-    /// <summary>The checkpoint's metadata, or null when it cannot be read (resuming then reports why).</summary>
-    private static IReadOnlyDictionary<string, string>? SavedMetadata(string checkpoint)
-    {
-        try
-        {
-            return Xent.IO.SafeTensors.Read(checkpoint).Metadata;
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>The spec a checkpoint records, or null for one without (an older or a PyTorch checkpoint) or a malformed one.</summary>
     private static ModelSpec? SavedSpec(IReadOnlyDictionary<string, string> metadata)
     {
@@ -243,7 +230,21 @@ internal static class TrainCommand
                 "pass --val-split.");
             return ExitNoData;
         }
-        if (s.Resume is not null) InputFiles.RequireCheckpoint(s.Resume); // robustness (issue 13)
+        // Read once, before the data: --resume may be a pipe, and a file that is no checkpoint is refused at once.
+        (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata)? resumed = null;
+        if (s.Resume is not null)
+        {
+            try
+            {
+                resumed = InputFiles.ReadCheckpoint(s.Resume);
+            }
+            catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+            {
+                err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {e.Message}")); // robustness (issue 13)
+                return ExitCodes.BadInput;
+            }
+        }
+        var savedMetadata = resumed?.Metadata;
         CommonOptions.UseThreads(s.Threads);
 
         Prepared prep;
@@ -261,7 +262,6 @@ internal static class TrainCommand
         DataChecks.RequireSamples(prep.Test, prep.Source);
         DataChecks.RequireSampleShape(prep.Test, prep.Train.SampleShape, prep.Source, "the training set");
         var spec = prep.Spec;
-        var savedMetadata = s.Resume is null ? null : SavedMetadata(s.Resume);
         if (savedMetadata is not null && savedMetadata.TryGetValue("model", out var saved) && saved != spec.Model)
         {
             // Checked before loading: the models share no parameter names, so loading would only report missing keys.
@@ -359,11 +359,11 @@ internal static class TrainCommand
         dp?.Attach(trainer, module, weight);
         trainer.Warning = m => err.WriteLine("Warning: " + m);
         Dictionary<string, string> resumedMetadata = [];
-        if (s.Resume is not null)
+        if (resumed is { } checkpoint)
         {
             try
             {
-                resumedMetadata = trainer.Resume(s.Resume);
+                resumedMetadata = trainer.Resume(TrainingCheckpoint.Split(checkpoint.Tensors, checkpoint.Metadata), s.Resume!);
             }
             catch (Exception e) when (e is InvalidDataException or InvalidOperationException or NotSupportedException)
             {

@@ -13,7 +13,8 @@ public static class Checkpoint
     private static readonly ConditionalWeakTable<Tensor, string> s_storedAs = new();
 
     /// <summary>
-    /// The file's dtype (<c>int32</c>, <c>uint8</c>, <c>bool</c>, <c>float64</c>) of a tensor <see cref="Load"/> converted, else null.
+    /// The file's dtype (<c>int32</c>, <c>uint8</c>, <c>bool</c>, <c>float64</c>) of a tensor <see cref="Load(string)"/> converted,
+    /// else null.
     /// </summary>
     internal static string? StoredDTypeName(Tensor tensor) => s_storedAs.TryGetValue(tensor, out var name) ? name : null;
 
@@ -48,7 +49,18 @@ public static class Checkpoint
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var file = SafeTensors.Read(path);
+        return FromFile(SafeTensors.Read(path));
+    }
+
+    /// <summary>
+    /// <see cref="Load(string)"/> from a stream, from its position to its end: the CLI reads a checkpoint given as a pipe
+    /// (<c>&lt;(cat f)</c>, <c>/dev/stdin</c>) once, since a second open would find its first bytes gone.
+    /// </summary>
+    internal static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(Stream stream, string nameForErrors) =>
+        FromFile(SafeTensors.Read(stream, nameForErrors));
+
+    private static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) FromFile(SafeTensorsFile file)
+    {
         var tensors = new Dictionary<string, Tensor>(file.Count);
         foreach (var name in file.Names)
         {

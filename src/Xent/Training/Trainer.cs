@@ -68,7 +68,7 @@ public sealed class Trainer
     /// <summary>The settings.</summary>
     public TrainerOptions Options { get; }
 
-    /// <summary>First epoch <see cref="Run"/> trains: 1, or the checkpoint's epoch + 1 after <see cref="Resume"/>.</summary>
+    /// <summary>First epoch <see cref="Run"/> trains: 1, or the checkpoint's epoch + 1 after <see cref="Resume(string)"/>.</summary>
     public int StartEpoch { get; private set; } = 1;
 
     /// <summary>Receives the PyTorch tutorial's progress line every log interval and a summary after each epoch.</summary>
@@ -107,9 +107,17 @@ public sealed class Trainer
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint has no optimizer state or no epoch (e.g. a plain PyTorch state
     /// dict).</exception>
-    public Dictionary<string, string> Resume(string checkpointPath)
+    public Dictionary<string, string> Resume(string checkpointPath) => Resume(TrainingCheckpoint.Load(checkpointPath), checkpointPath);
+
+    /// <summary>
+    /// <see cref="Resume(string)"/> from a checkpoint already read (the CLI reads it once, so that a pipe works) and split by
+    /// <see cref="TrainingCheckpoint.Split"/>; <paramref name="checkpointPath"/> names it in messages.
+    /// </summary>
+    internal Dictionary<string, string> Resume(
+        (Dictionary<string, Tensor> Model, Dictionary<string, Tensor> Optimizer, Dictionary<string, string> Metadata) checkpoint,
+        string checkpointPath)
     {
-        var (model, optimizer, metadata) = TrainingCheckpoint.Load(checkpointPath);
+        var (model, optimizer, metadata) = checkpoint;
         if (optimizer.Count == 0 || !metadata.ContainsKey("epoch"))
             throw new InvalidDataException($"'{checkpointPath}' cannot be resumed: it has no optimizer state or no epoch (a plain state " +
                 "dict can be evaluated, not resumed).");

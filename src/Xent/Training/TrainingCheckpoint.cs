@@ -46,6 +46,16 @@ public static class TrainingCheckpoint
                 $"'{path}' is a PyTorch pickle (torch.save) file, not safetensors. Convert it in Python with " +
                 "safetensors.torch.save_file(torch.load(path), 'model.safetensors') and pass that file.", e);
         }
+        return Split(tensors, metadata);
+    }
+
+    /// <summary>
+    /// A checkpoint's tensors as <see cref="Checkpoint.Load(string)"/> read them, split into model entries and optimizer entries
+    /// (prefix removed), with its metadata.
+    /// </summary>
+    internal static (Dictionary<string, Tensor> Model, Dictionary<string, Tensor> Optimizer, Dictionary<string, string> Metadata)
+        Split(IReadOnlyDictionary<string, Tensor> tensors, Dictionary<string, string> metadata)
+    {
         var model = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var optimizer = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (k, v) in tensors)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Xent.IO;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
@@ -41,6 +42,8 @@ public sealed class ResumeChecksTests : IDisposable
         return Path.Combine(outDir, "checkpoint.safetensors");
     }
 
+    private static Dictionary<string, string> Metadata(string checkpoint) => Checkpoint.Load(checkpoint).Metadata;
+
     [Fact]
     public void ACheckpointIsNotResumedOnDataOfTheOtherKindSingleOrMultiLabel()
     {
@@ -59,6 +62,31 @@ public sealed class ResumeChecksTests : IDisposable
             $"'{multi}' gives multi-label data");
         Assert.False(Directory.Exists(_dir.File("to-single")));
         Assert.False(Directory.Exists(_dir.File("to-multi")));
+    }
+
+    [Fact]
+    public void ACheckpointGivenAsAPipeIsReadOnce()
+    {
+        string data = Csv();
+        string first = Trained(data, "first");
+        byte[] bytes = File.ReadAllBytes(first);
+        CliResult Piped(params string[] args)
+        {
+            using var process = CliRunner.Start(args, _dir.Path, redirectStandardInput: true);
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using (var stdin = process.StandardInput.BaseStream) stdin.Write(bytes);
+            Assert.True(process.WaitForExit(120_000), "xent did not finish");
+            process.WaitForExit();
+            return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+        }
+
+        var eval = Piped("eval", "--checkpoint", "/dev/stdin", "--data", data, "--json");
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        Assert.Equal(30, JsonDocument.Parse(eval.Stdout).RootElement.GetProperty("total").GetInt32());
+        var resumed = Piped(["train", "--data", data, "--out", _dir.File("piped"), .. Model, "--epochs", "2", "--resume", "/dev/stdin"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal("2", Metadata(Path.Combine(_dir.File("piped"), "checkpoint.safetensors"))["epoch"]);
     }
 
     [Fact]

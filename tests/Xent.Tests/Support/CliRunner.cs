@@ -36,14 +36,15 @@ public static class CliRunner
 
     /// <summary>
     /// Starts <c>dotnet Xent.Cli.dll args…</c> in <paramref name="workingDirectory"/> (default: a temp dir) with stdout and stderr
-    /// redirected, and returns without waiting (for tests that signal the process while it runs); <paramref name="environment"/>
-    /// adds variables (test hooks).
+    /// redirected, and returns without waiting (for tests that signal the process while it runs, or write its stdin when
+    /// <paramref name="redirectStandardInput"/>); <paramref name="environment"/> adds variables (test hooks).
     /// </summary>
     public static Process Start(IEnumerable<string> args, string? workingDirectory = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, bool redirectStandardInput = false)
     {
         var psi = new ProcessStartInfo(DotnetHost())
         {
+            RedirectStandardInput = redirectStandardInput, // a pipe: what `cat f | xent … /dev/stdin` gives
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
