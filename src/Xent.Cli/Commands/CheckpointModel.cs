@@ -34,18 +34,14 @@ internal static class CheckpointModel
         var (state, _, _) = TrainingCheckpoint.Split(tensors, metadata);
         var spec = ModelSpec.FromMetadata(metadata);
         bool legacy = spec is null;
-        string name = modelName
-            ?? spec?.Model
-            ?? (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null)
-            ?? ModelCatalog.Infer(state.Keys)
-            ?? throw new InvalidDataException($"'{path}' has no model spec and its tensor names "
-                + $"({string.Join(", ", state.Keys.Take(4))}…) match none of the models {string.Join(", ", ModelCatalog.Names)}.");
+        string? named = modelName ?? spec?.Model ?? (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null);
+        string name = named ?? ModelCatalog.Infer(state.Keys) ?? throw new InvalidDataException(NoModelMessage(path, state.Keys));
         if (spec is null)
         {
             string classesFrom = dataPath is not null ? Path.GetFullPath(dataPath)
                 : metadata.TryGetValue("setting.data", out var data) ? data : "";
             spec = ModelCatalog.LegacySpec(name, ClassNames.ForDataset(classesFrom));
-            if (name == "mlp" && state.TryGetValue("fc1.weight", out var w)) spec = spec with { Hidden = [w.Size(0)] };
+            if (name == "mlp" && LegacyHidden(state) is { Length: > 0 } hidden) spec = spec with { Hidden = hidden };
         }
         spec = spec with { Model = name };
         try
@@ -56,10 +52,46 @@ internal static class CheckpointModel
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            throw new InvalidDataException($"'{path}' does not fit the {name} model: {e.Message.ReplaceLineEndings(" ")}", e);
+            string hint = named is null && legacy ? ClosestModelHint(name, spec, state.Keys) : "";
+            throw new InvalidDataException($"'{path}' does not fit the {name} model: {e.Message.ReplaceLineEndings(" ")}{hint}", e);
         }
     }
 
+    /// <summary>
+    /// A spec-less mlp's hidden sizes: the rows of fc1 … fc(K−1), for the last K of an unbroken run of 2-D fc1.weight, fc2.weight, …
+    /// (PyTorch's MLP 784→128→64→10 has fc1, fc2, fc3); empty when there is no fc2.
+    /// </summary>
+    private static int[] LegacyHidden(IReadOnlyDictionary<string, Tensor> state)
+    {
+        var rows = new List<int>();
+        for (int k = 1; state.TryGetValue($"fc{k}.weight", out var w) && w.Rank == 2; k++) rows.Add(w.Size(0));
+        return rows.Count < 2 ? [] : [.. rows[..^1]];
+    }
+
+    /// <summary>The error for a spec-less state dict whose names start no model: what it holds, and what each model starts with.</summary>
+    private static string NoModelMessage(string path, IReadOnlyCollection<string> keys) =>
+        (keys.Count == 0 ? $"'{path}' holds no model tensors"
+            : $"'{path}' has no model spec, and its tensor names ({string.Join(", ", keys.Take(4))}{(keys.Count > 4 ? ", …" : "")}) " +
+                "match no model")
+        + ": xent's models start with conv1.weight (cnn), linear.weight (linear) or fc1.weight (mlp), under PyTorch's names without " +
+        "a prefix (no 'model.' or 'module.').";
+
+    /// <summary>
+    /// For a spec-less state dict that does not fit the model its names suggested: the model whose parameter names it shares most
+    /// (a renamed conv1.weight makes the tutorial's CNN look like an mlp), and what it lacks of them; empty when that is the same
+    /// model.
+    /// </summary>
+    private static string ClosestModelHint(string inferred, ModelSpec spec, IReadOnlyCollection<string> keys)
+    {
+        var (closest, names) = ModelCatalog.Names
+            .Select(n => (Name: n, Names: ModelCatalog.Create(spec with { Model = n, Hidden = n == "mlp" ? spec.Hidden : [] },
+                new Generator(0)).StateDict().Keys.ToArray()))
+            .MaxBy(x => x.Names.Count(keys.Contains) + (x.Name == inferred ? 0.5 : 0));
+        if (closest == inferred) return "";
+        var lacks = names.Where(n => !keys.Contains(n)).ToArray();
+        return $" Its tensor names are mostly the {closest} model's, which also has {string.Join(", ", lacks)}: a renamed or missing " +
+            "tensor?";
+    }
     /// <summary>
     /// The stderr note for a checkpoint <see cref="Load"/> read without a spec (Legacy): what it is taken as. <paramref name="verb"/>
     /// says what the command does with it, e.g. "exporting it as".

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Xent.IO;
+using Xent.Models;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
 using Xunit;
@@ -87,6 +88,44 @@ public sealed class ResumeChecksTests : IDisposable
         var resumed = Piped(["train", "--data", data, "--out", _dir.File("piped"), .. Model, "--epochs", "2", "--resume", "/dev/stdin"]);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Equal("2", Metadata(Path.Combine(_dir.File("piped"), "checkpoint.safetensors"))["epoch"]);
+    }
+
+    [Fact]
+    public void ASpecLessMlpGetsEveryHiddenSizeAndAStateDictOfNoModelSaysWhatEachModelStartsWith()
+    {
+        // PyTorch's 784 -> 16 -> 8 -> 10 MLP saved without metadata: zero weights, so the probabilities are softmax(fc3.bias).
+        var bias = Enumerable.Range(0, 10).Select(j => 0.1f * j).ToArray();
+        string mlp = _dir.File("mlp3.safetensors");
+        Checkpoint.Save(mlp, new Dictionary<string, Tensor>
+        {
+            ["fc1.weight"] = Tensor.Zeros(16, 784), ["fc1.bias"] = Tensor.Zeros(16), ["fc2.weight"] = Tensor.Zeros(8, 16),
+            ["fc2.bias"] = Tensor.Zeros(8), ["fc3.weight"] = Tensor.Zeros(10, 8), ["fc3.bias"] = Tensor.FromArray(bias),
+        });
+        string input = _dir.File("x.npy");
+        Npy.Write(input, new float[2 * 784], [2, 1, 28, 28]);
+        var r = InProcessCli.Run("predict", "--checkpoint", mlp, "--input", input, "--json", "--top-k", "1");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        double expected = Math.Exp(0.9) / bias.Sum(b => Math.Exp(b));
+        foreach (string line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var top = JsonDocument.Parse(line).RootElement.GetProperty("top")[0];
+            Assert.Equal("9", top.GetProperty("class").GetString());
+            Assert.Equal(expected, top.GetProperty("probability").GetDouble(), 6);
+        }
+
+        string prefixed = _dir.File("prefixed.safetensors");
+        Checkpoint.Save(prefixed, new Dictionary<string, Tensor> { ["model.fc1.weight"] = Tensor.Zeros(16, 784) });
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", prefixed, "--input", input), 2,
+            $"'{prefixed}' has no model spec, and its tensor names (model.fc1.weight) match no model: xent's models start with " +
+            "conv1.weight (cnn), linear.weight (linear) or fc1.weight (mlp)");
+
+        // The tutorial's CNN with conv1.weight renamed still has fc1.weight, so it is taken for an mlp: say what it is close to.
+        var cnn = new MnistCnn(new Generator(0)).StateDict().ToDictionary(kv => kv.Key == "conv1.weight" ? "conv_1.weight" : kv.Key,
+            kv => kv.Value);
+        string renamed = _dir.File("renamed.safetensors");
+        Checkpoint.Save(renamed, cnn);
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", renamed, "--input", input), 2,
+            "Its tensor names are mostly the cnn model's, which also has conv1.weight: a renamed or missing tensor?");
     }
 
     [Fact]
