@@ -103,9 +103,9 @@ internal static class TrainCommand
             "Output folder [default: runs/<timestamp> (-2, -3, … if taken); with --resume DIR/checkpoint.safetensors: DIR]" };
         var resume = new Option<string?>("--resume")
             { Description =
-            "Continue from this checkpoint: model, optimizer state and settings (lr, ...) come from it (an --optimizer, --lr, " +
-            "--weight-decay or --momentum that differs is refused), and the run ends where an uninterrupted run with the same random " +
-            "seed ends" };
+            "Continue from this checkpoint: model, optimizer state, settings (lr, ...) and input standardisation come from it (an " +
+            "--optimizer, --lr, --weight-decay, --momentum, loss, schedule or --missing option that differs is refused), and the run " +
+            "ends where an uninterrupted run with the same random seed and options ends" };
         var limitBatches = new Option<int?>("--limit-batches")
             { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
@@ -172,9 +172,12 @@ internal static class TrainCommand
         long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches,
         bool Overwrite);
 
-    /// <summary>The training and held-out sets, ready to batch, and what the checkpoint's spec needs to know about them.</summary>
+    /// <summary>
+    /// The training and held-out sets, ready to batch, and what the checkpoint's spec needs to know about them. OtherRows: a resumed
+    /// run's training split has other statistics than its checkpoint recorded (the data or the split changed).
+    /// </summary>
     private sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
-        string? SplitNote, int SourceCount, int[]? HeldOut);
+        string? SplitNote, int SourceCount, int[]? HeldOut, bool OtherRows = false);
 
     /// <summary>The spec a checkpoint records, or null for one without (an older or a PyTorch checkpoint) or a malformed one.</summary>
     private static ModelSpec? SavedSpec(IReadOnlyDictionary<string, string> metadata)
@@ -245,12 +248,14 @@ internal static class TrainCommand
             }
         }
         var savedMetadata = resumed?.Metadata;
+        var savedSpec = savedMetadata is null ? null : SavedSpec(savedMetadata);
         CommonOptions.UseThreads(s.Threads);
 
         Prepared prep;
         try
         {
-            prep = idx ? PrepareIdx(s, dataPath) : PrepareFiles(s, dataPath);
+            // A resumed model goes on with its inputs standardised as it was trained: with the checkpoint's statistics.
+            prep = idx ? PrepareIdx(s, dataPath, savedSpec) : PrepareFiles(s, dataPath, savedSpec);
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
@@ -282,8 +287,7 @@ internal static class TrainCommand
         }
         // In the data's terms (a column, the classes), before loading would say "size mismatch for fc1.weight"; and a table whose
         // columns come in another order loads without error but would feed each weight another feature.
-        if (savedMetadata is not null && SavedSpec(savedMetadata) is { } savedSpec
-            && TrainArguments.DataMismatch(savedSpec, spec, dataPath) is { } mismatch)
+        if (savedSpec is not null && TrainArguments.DataMismatch(savedSpec, spec, dataPath) is { } mismatch)
         {
             err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {mismatch}"));
             return ExitCodes.BadInput;
@@ -376,7 +380,34 @@ internal static class TrainCommand
                 err.WriteLine("error: " + CliHost.Clean(ignored));
                 return ExitCodes.BadInput;
             }
+            // The optimizer's settings come from the checkpoint; report and save those, not the command line's.
+            lr = SavedLr(opt, resumedMetadata);
+            wd = opt.ParamGroups[0].WeightDecay;
+        }
+        double momentum = opt is Sgd ? opt.ParamGroups[0].Momentum : s.Momentum;
+        var settings = RunSettings(s, prep, dataPath, lr, wd, momentum, lossLabel);
+        // Under mpiexec --batch-size is per rank: the report and checkpoint say what batch the run used.
+        if (dp is not null) settings.Add(new("ranks", $"{dp.Size} (global batch {s.BatchSize * dp.Size})"));
+        // The statistics are the checkpoint's (PrepareFiles), and so is what they were computed from.
+        if (savedSpec is not null && savedMetadata!.TryGetValue("setting.normalize", out var normalize))
+            settings[settings.FindIndex(kv => kv.Key == "normalize")] = new("normalize", normalize);
+        if (s.Resume is not null)
+        {
+            // The options the checkpoint records (setting.*): a change that would alter the model's inputs, its loss or its
+            // learning-rate schedule is refused; one that changes how long or how the run goes on is named in a warning.
+            if (ResumeChanges.Refusal(s.Resume, resumedMetadata, savedSpec, spec, settings, dataPath) is { } refused)
+            {
+                err.WriteLine("error: " + CliHost.Clean(refused));
+                return ExitCodes.BadInput;
+            }
             if (BatchChangeOnResume(resumedMetadata, dp?.Size ?? 1, s.BatchSize) is { } batchNote) err.WriteLine(batchNote);
+            foreach (string? warning in new[]
+                {
+                    ResumeChanges.OptionWarning(resumedMetadata, settings),
+                    ResumeChanges.SplitWarning(resumedMetadata, settings, s.Seed, prep.HeldOut is not null, prep.OtherRows),
+                    ResumeChanges.TemperatureNote(savedSpec),
+                })
+                if (warning is not null) err.WriteLine(CliHost.Clean(warning));
             if (trainer.StartEpoch > s.Epochs)
             {
                 // Before --out is touched: a finished run stays as it is, and another --out is not left with a run without a checkpoint.
@@ -385,12 +416,7 @@ internal static class TrainCommand
                 return ExitCodes.Success;
             }
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
-            // The optimizer's settings come from the checkpoint; report and save those, not the command line's.
-            var group = opt.ParamGroups[0];
-            lr = s.Schedule == "none" && s.Warmup == 0 ? group.Lr : lr;
-            wd = group.WeightDecay;
         }
-        double momentum = opt is Sgd ? opt.ParamGroups[0].Momentum : s.Momentum;
 
         // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
         // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
@@ -399,12 +425,9 @@ internal static class TrainCommand
             Console.WriteLine($"Removed the files of a run in '{outDir}' that finished no epoch ({string.Join(", ", removed)}).");
         if (prep.HeldOut is { } heldOut && writes) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
 
-        var ci = CultureInfo.InvariantCulture;
-        var settings = RunSettings(s, prep, dataPath, lr, wd, momentum, lossLabel);
-        // Under mpiexec --batch-size is per rank: the report and checkpoint say what batch the run used.
-        if (dp is not null) settings.Add(new("ranks", $"{dp.Size} (global batch {s.BatchSize * dp.Size})"));
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
+        var ci = CultureInfo.InvariantCulture;
         int globalBatch = s.BatchSize * (dp?.Size ?? 1);
         string ranks = dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} rank{(dp.Size == 1 ? "" : "s")}";
         int batches = dp?.GlobalBatchCount(prep.Train.Count, s.BatchSize) ?? (prep.Train.Count + s.BatchSize - 1) / s.BatchSize;
@@ -496,9 +519,7 @@ internal static class TrainCommand
     {
         var ci = CultureInfo.InvariantCulture;
         var group = opt.ParamGroups[0];
-        // A scheduled run's group holds the scheduled rate of its last batch; its --lr is the base rate it saved.
-        double savedLr = metadata.TryGetValue("base_lr.0", out var b) && double.TryParse(b, NumberStyles.Float, ci, out double baseLr)
-            ? baseLr : group.Lr;
+        double savedLr = SavedLr(opt, metadata);
         string Mismatch(string option, double saved, double given) =>
             TrainArguments.ResumeMismatch(s.Resume!, option, saved.ToString("R", ci), given.ToString("R", ci));
         if (s.Lr is double lr && lr != savedLr) return Mismatch("--lr", savedLr, lr);
@@ -506,6 +527,14 @@ internal static class TrainCommand
         if (s.MomentumGiven && opt is Sgd && s.Momentum != group.Momentum) return Mismatch("--momentum", group.Momentum, s.Momentum);
         return null;
     }
+
+    /// <summary>
+    /// The <c>--lr</c> a resumed run has: the base rate a scheduled run saved (its group holds the scheduled rate of its last
+    /// batch), else the group's rate.
+    /// </summary>
+    private static double SavedLr(Optimizer opt, IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue("base_lr.0", out var b)
+        && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out double baseLr) ? baseLr : opt.ParamGroups[0].Lr;
 
     /// <summary>
     /// A warning when a run resumes with another global batch than the checkpoint's (<c>setting.batch_size</c> per rank times
@@ -624,14 +653,14 @@ internal static class TrainCommand
             new("normalize", prep.IsIdx ? "(0.1307, 0.3081)" : "training-split mean/std per "
                 + (prep.Spec.InputKind == ModelSpec.ImageInput ? "channel" : "feature")),
         };
-        if (!prep.IsIdx)
-        {
-            settings.Add(new("test_data", prep.Source));
-            settings.Add(new("lr_schedule", s.Schedule + (s.Warmup > 0 ? $", warm-up {s.Warmup}" : "")));
-            settings.Add(new("clip_grad_norm", s.ClipGradNorm?.ToString("R", ci) ?? "none"));
-            settings.Add(new("patience", s.Patience?.ToString(ci) ?? "none"));
-            if (prep.Spec.MultiLabel) settings.Add(new("pos_weight", s.PosWeight));
-        }
+        // Recorded for IDX folders too (since resuming compares them, ResumeChanges); an IDX folder's source is the folder.
+        settings.Add(new("test_data", !prep.IsIdx ? prep.Source : prep.HeldOut is null ? $"{prep.Source} (t10k files)"
+            : $"{s.ValSplit!.Value.ToString("R", ci)} of {prep.Source} (split.csv)"));
+        settings.Add(new("lr_schedule", s.Schedule + (s.Warmup > 0 ? $", warm-up {s.Warmup}" : "")));
+        if (s.Schedule == "step") settings.Add(new("lr_gamma", s.Gamma.ToString("R", ci)));
+        settings.Add(new("clip_grad_norm", s.ClipGradNorm?.ToString("R", ci) ?? "none"));
+        settings.Add(new("patience", s.Patience?.ToString(ci) ?? "none"));
+        if (prep.Spec.MultiLabel) settings.Add(new("pos_weight", s.PosWeight));
         // What an exported image model takes (the spec has the statistics, not the scale the values were read in).
         if (prep.Spec.InputKind == ModelSpec.ImageInput) settings.Add(new("input_scale", ExportCommand.ImageScaleOf(dataPath)));
         return settings;
@@ -648,9 +677,19 @@ internal static class TrainCommand
     }
 
     /// <summary>An IDX folder: the tutorial's pipeline, its t10k files as the test set (or a stratified split with --val-split).</summary>
-    private static Prepared PrepareIdx(Settings s, string dir)
+    private static Prepared PrepareIdx(Settings s, string dir, ModelSpec? saved)
     {
         RequireApplicable(s, DataSourceKind.Idx, dir);
+        var tutorial = ModelCatalog.LegacySpec("cnn", []);
+        // IDX images are read with the tutorial's Normalize; a model trained on other statistics would get inputs it never saw.
+        // (Another channel count is DataMismatch's, in the data's terms.)
+        if (saved is { Mean.Length: 1 } && (saved.Mean[0] != tutorial.Mean[0] || saved.Std[0] != tutorial.Std[0]))
+        {
+            string F(float v) => v.ToString("R", CultureInfo.InvariantCulture);
+            throw new InvalidDataException($"cannot resume from '{s.Resume}': its model takes inputs standardised with mean " +
+                $"{F(saved.Mean[0])} and std {F(saved.Std[0])}, and the IDX folder '{dir}' is read with the PyTorch tutorial's " +
+                $"Normalize({F(tutorial.Mean[0])}, {F(tutorial.Std[0])}); resume on the data it was trained on.");
+        }
         var train = DataSource.Load(dir, train: true);
         IDataset trainSet = train, testSet;
         string? note = null;
@@ -739,8 +778,11 @@ internal static class TrainCommand
     /// <summary>Classes that <see cref="NotClassesReason"/> accepts whatever they are.</summary>
     private const int MaxClassesAlways = 20;
 
-    /// <summary>A CSV/TSV file, image class folders or a .npy pair: training-split statistics, a split unless --test-data.</summary>
-    private static Prepared PrepareFiles(Settings s, string path)
+    /// <summary>
+    /// A CSV/TSV file, image class folders or a .npy pair: training-split statistics (a resumed run's checkpoint's, in
+    /// <paramref name="saved"/>), a split unless --test-data.
+    /// </summary>
+    private static Prepared PrepareFiles(Settings s, string path, ModelSpec? saved)
     {
         var options = new DataOptions
         {
@@ -841,9 +883,17 @@ internal static class TrainCommand
                 $"{(one ? "has" : "have")} no value in the training split (every one missing), so the model cannot learn from " +
                 $"{(one ? "it" : "them")}."));
         }
+        // Statistics of this training split that differ from those the checkpoint's run computed mean other training rows: the
+        // data or the split changed. Either way the resumed model takes its inputs as it was trained to.
+        bool otherRows = false;
+        if (saved is not null && saved.Mean.Length == mean.Length)
+        {
+            otherRows = !mean.AsSpan().SequenceEqual(saved.Mean) || !std.AsSpan().SequenceEqual(saved.Std);
+            (mean, std) = (saved.Mean, saved.Std);
+        }
         var spec = provisional with { Mean = mean, Std = std };
         return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
-            IsIdx: false, note, all.Count, heldOut);
+            IsIdx: false, note, all.Count, heldOut, otherRows);
     }
 
     /// <summary>Train's data options that only some kinds of <c>--data</c> read (see <see cref="DataSource.RequireApplicable"/>).</summary>

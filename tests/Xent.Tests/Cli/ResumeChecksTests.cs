@@ -66,6 +66,91 @@ public sealed class ResumeChecksTests : IDisposable
     }
 
     [Fact]
+    public void AResumedRunKeepsTheCheckpointsStandardisationAndWarnsWhenItsHeldOutSetMayDiffer()
+    {
+        string data = Csv();
+        string first = Trained(data, "first");
+        var saved = Metadata(first);
+
+        // The same options: the same split, no warning, and the statistics the first run computed.
+        var same = Train(data, _dir.File("same"), "--epochs", "2", "--resume", first);
+        Assert.True(same.ExitCode == 0, same.Stderr);
+        Assert.DoesNotContain("held-out set", same.Stderr, StringComparison.Ordinal);
+
+        // Another split: its training rows have other statistics, which must not replace the ones the weights were trained with.
+        var split = Train(data, _dir.File("split"), "--epochs", "2", "--val-split", "0.3", "--resume", first);
+        Assert.True(split.ExitCode == 0, split.Stderr);
+        Assert.Contains($"Warning: the held-out set may not be the one the checkpoint's run held out (testing on 0.3 of {data} " +
+            $"(split.csv), not 0.1 of {data} (split.csv); the training split's mean and std differ from the checkpoint's, so its rows " +
+            "changed): samples the model trained on may now be tested on", split.Stderr, StringComparison.Ordinal);
+        var seed = Train(data, _dir.File("seed"), "--epochs", "2", "--seed", "2", "--resume", first);
+        Assert.Contains("(--seed 2, not 1, draws another split;", seed.Stderr, StringComparison.Ordinal);
+        // The same file name with other rows: only the statistics tell.
+        Csv(offset: 3);
+        var rows = Train(data, _dir.File("rows"), "--epochs", "2", "--resume", first);
+        Assert.Contains("(the training split's mean and std differ from the checkpoint's, so its rows changed)", rows.Stderr,
+            StringComparison.Ordinal);
+
+        foreach (string run in new[] { "same", "split", "seed", "rows" })
+        {
+            var resumed = Metadata(Path.Combine(_dir.File(run), "checkpoint.safetensors"));
+            Assert.Equal("2", resumed["epoch"]);
+            Assert.Equal(saved["spec.mean"], resumed["spec.mean"]);
+            Assert.Equal(saved["spec.std"], resumed["spec.std"]);
+        }
+        // The first run's statistics are those of its own training rows (not, say, of every row), so the check above means something.
+        Assert.NotEqual(saved["spec.mean"], Metadata(Trained(data, "fresh", "--val-split", "0.3"))["spec.mean"]);
+    }
+
+    [Fact]
+    public void ResumingRefusesOptionsThatChangeTheLossInputsOrScheduleAndWarnsAboutTheOthers()
+    {
+        string data = Csv();
+        string first = Trained(data, "first");
+        (string[] Options, string Expected)[] refused =
+        [
+            (["--label-smoothing", "0.1"], "was trained with --label-smoothing 0, not --label-smoothing 0.1; a resumed run goes on " +
+                "minimising the loss its checkpoint was trained with: pass --label-smoothing 0, or leave out --resume"),
+            (["--loss", "focal"], "was trained with --loss cross-entropy, not --loss focal --gamma 2;"),
+            (["--class-weights", "inverse-frequency"], "was trained with --class-weights none, not --class-weights inverse-frequency;"),
+            (["--lr-schedule", "cosine", "--warmup", "3"], "was trained with --lr-schedule none, not --lr-schedule cosine --warmup 3; " +
+                "a resumed run goes on with its checkpoint's learning-rate schedule"),
+            (["--missing", "mean"], "was trained with --missing error, not --missing mean; a resumed model takes its inputs as it " +
+                "was trained to"),
+        ];
+        foreach (var (options, expected) in refused)
+        {
+            string outDir = _dir.File("refused");
+            CliAssert.OneLineError(Train(data, outDir, ["--epochs", "2", "--resume", first, .. options]), 2,
+                $"checkpoint '{first}' {expected}", string.Join(' ', options));
+            Assert.False(Directory.Exists(outDir));
+        }
+
+        var warned = Train(data, _dir.File("warned"), "--epochs", "2", "--patience", "3", "--clip-grad-norm", "1", "--resume", first);
+        Assert.True(warned.ExitCode == 0, warned.Stderr);
+        Assert.Contains("Warning: resumed with options that differ from the checkpoint's run: --patience 3 instead of no --patience, " +
+            "--clip-grad-norm 1 instead of no --clip-grad-norm. The model and its loss are as they were", warned.Stderr,
+            StringComparison.Ordinal);
+        Assert.Equal("3", Metadata(Path.Combine(_dir.File("warned"), "checkpoint.safetensors"))["setting.patience"]);
+
+        // Training changes the logits a calibrated temperature was fitted to: it is dropped, and the run says so.
+        string calibrated = _dir.File("calibrated.safetensors");
+        Assert.Equal(0, InProcessCli.Run("calibrate", "--checkpoint", first, "--data", data, "--out", calibrated).ExitCode);
+        var fromCalibrated = Train(data, _dir.File("from-calibrated"), "--epochs", "2", "--resume", calibrated);
+        Assert.Contains($"note: the checkpoint's temperature {Metadata(calibrated)["spec.temperature"]} (xent calibrate) is not " +
+            "carried over", fromCalibrated.Stderr, StringComparison.Ordinal);
+        Assert.Equal("1", Metadata(Path.Combine(_dir.File("from-calibrated"), "checkpoint.safetensors"))["spec.temperature"]);
+
+        // A cosine schedule spans --epochs; a resumed run without --lr records the base rate it goes on with, not the default.
+        string cosine = Trained(data, "cosine", "--lr", "0.01", "--lr-schedule", "cosine");
+        var longer = Train(data, _dir.File("longer"), "--epochs", "2", "--lr-schedule", "cosine", "--resume", cosine);
+        Assert.True(longer.ExitCode == 0, longer.Stderr);
+        Assert.Contains("--epochs 2 instead of 1 (the cosine schedule now spans 2 epochs, so the learning rate jumps where the run " +
+            "resumes)", longer.Stderr, StringComparison.Ordinal);
+        Assert.Equal("0.01", Metadata(Path.Combine(_dir.File("longer"), "checkpoint.safetensors"))["setting.lr"]);
+    }
+
+    [Fact]
     public void ACheckpointGivenAsAPipeIsReadOnce()
     {
         string data = Csv();

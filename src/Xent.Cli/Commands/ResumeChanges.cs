@@ -1,0 +1,123 @@
+using System.Globalization;
+using Xent.Training;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// What a resumed run may change from the run its checkpoint records (<c>setting.*</c> and the spec). A change that would alter
+/// the model's inputs (<c>--missing</c>, the input scale), the loss it minimises (<c>--loss</c>, <c>--gamma</c>,
+/// <c>--label-smoothing</c>, <c>--class-weights</c>, <c>--pos-weight</c>) or its learning-rate schedule (<c>--lr-schedule</c>,
+/// <c>--warmup</c>, <c>--lr-gamma</c>) is refused, as another <c>--lr</c> is: the checkpoint would record one value for a model
+/// trained with two. One that changes how long or how the run goes on (<c>--patience</c>, <c>--limit-batches</c>,
+/// <c>--clip-grad-norm</c>, <c>--epochs</c> under a cosine schedule) is named in a warning with its old and new values, as another
+/// <c>--batch-size</c> is. A changed data set or split is warned about, since the held-out set may then hold samples the model
+/// trained on. A setting the checkpoint does not record (an older xent) is not compared.
+/// </summary>
+internal static class ResumeChanges
+{
+    private const string KeepsLoss = "a resumed run goes on minimising the loss its checkpoint was trained with";
+    private const string KeepsSchedule = "a resumed run goes on with its checkpoint's learning-rate schedule";
+
+    /// <summary>The settings whose change is refused, in the order they are checked, with why.</summary>
+    private static readonly (string Key, string Why)[] Refused =
+    [
+        ("loss", KeepsLoss), ("label_smoothing", KeepsLoss), ("class_weights", KeepsLoss), ("pos_weight", KeepsLoss),
+        ("lr_schedule", KeepsSchedule), ("lr_gamma", KeepsSchedule),
+    ];
+
+    /// <summary>The settings whose change is allowed with a warning.</summary>
+    private static readonly string[] Warned = ["patience", "limit_batches", "clip_grad_norm"];
+
+    /// <summary>
+    /// The refusal of the first option whose change would alter the model's inputs, its loss or its learning-rate schedule, or
+    /// null. <paramref name="settings"/> are the resumed run's, as it would record them.
+    /// </summary>
+    public static string? Refusal(string checkpoint, IReadOnlyDictionary<string, string> saved, ModelSpec? savedSpec, ModelSpec spec,
+        IReadOnlyList<KeyValuePair<string, string>> settings, string dataPath)
+    {
+        if (savedSpec is not null && savedSpec.ImputeMissing != spec.ImputeMissing)
+            return Message(checkpoint, Missing(savedSpec.ImputeMissing), Missing(spec.ImputeMissing),
+                "a resumed model takes its inputs as it was trained to");
+        if (Changed(saved, settings, "input_scale") is { } scale)
+            return $"cannot resume from '{checkpoint}': its model was trained on raw inputs of {scale.Was}, and '{dataPath}' gives " +
+                $"{scale.Now}; the same images would reach it on another scale.";
+        foreach (var (key, why) in Refused)
+            if (Changed(saved, settings, key) is { } change)
+                return Message(checkpoint, Option(key, change.Was), Option(key, change.Now), why);
+        return null;
+    }
+
+    /// <summary>
+    /// One warning naming every option that differs from the checkpoint's run but leaves its model and loss as they were, with the
+    /// old and new values; null when none does.
+    /// </summary>
+    public static string? OptionWarning(IReadOnlyDictionary<string, string> saved, IReadOnlyList<KeyValuePair<string, string>> settings)
+    {
+        var changes = new List<string>();
+        // The cosine schedule decays to 0 at --epochs: another --epochs moves the rate where the run resumes.
+        if (Value(settings, "lr_schedule")?.StartsWith("cosine", StringComparison.Ordinal) == true
+            && Changed(saved, settings, "epochs") is { } epochs)
+            changes.Add($"--epochs {epochs.Now} instead of {epochs.Was} (the cosine schedule now spans {epochs.Now} epochs, so the " +
+                "learning rate jumps where the run resumes)");
+        foreach (string key in Warned)
+            if (Changed(saved, settings, key) is { } change)
+                changes.Add($"{Option(key, change.Now)} instead of {Option(key, change.Was)}");
+        return changes.Count == 0 ? null
+            : $"Warning: resumed with options that differ from the checkpoint's run: {string.Join(", ", changes)}. The model and its " +
+                "loss are as they were, but the run will not end where an uninterrupted one would, and its checkpoint records the new " +
+                "values.";
+    }
+
+    /// <summary>
+    /// A warning when the resumed run's held-out set may not be the checkpoint's run's: other data, another test set or split
+    /// fraction, another <c>--seed</c> for a split, or training rows whose statistics differ from the checkpoint's
+    /// (<paramref name="otherRows"/>); null otherwise.
+    /// </summary>
+    public static string? SplitWarning(IReadOnlyDictionary<string, string> saved, IReadOnlyList<KeyValuePair<string, string>> settings,
+        long seed, bool split, bool otherRows)
+    {
+        var reasons = new List<string>();
+        if (Changed(saved, settings, "data") is { } data) reasons.Add($"--data '{data.Now}', not '{data.Was}'");
+        if (Changed(saved, settings, "test_data") is { } test) reasons.Add($"testing on {test.Now}, not {test.Was}");
+        if (split && saved.TryGetValue("seed", out var savedSeed) && savedSeed != seed.ToString(CultureInfo.InvariantCulture))
+            reasons.Add($"--seed {seed}, not {savedSeed}, draws another split");
+        if (otherRows) reasons.Add("the training split's mean and std differ from the checkpoint's, so its rows changed");
+        return reasons.Count == 0 ? null
+            : $"Warning: the held-out set may not be the one the checkpoint's run held out ({string.Join("; ", reasons)}): samples " +
+                "the model trained on may now be tested on, so the test accuracy can be optimistic. The inputs are standardised with " +
+                "the checkpoint's mean and std, as the model was trained.";
+    }
+
+    /// <summary>A note that a calibrated checkpoint's temperature is not carried over; null for an uncalibrated one.</summary>
+    public static string? TemperatureNote(ModelSpec? saved) =>
+        saved is { Temperature: var t } && t != 1f
+            ? $"note: the checkpoint's temperature {t.ToString("R", CultureInfo.InvariantCulture)} (xent calibrate) is not carried " +
+                "over, since training changes the logits it was fitted to; calibrate the new checkpoint again."
+            : null;
+
+    private static string Message(string checkpoint, string saved, string given, string why) =>
+        $"checkpoint '{checkpoint}' was trained with {saved}, not {given}; {why}: pass {saved}, or leave out --resume to start a new run.";
+
+    private static string Missing(bool impute) => impute ? "--missing mean" : "--missing error";
+
+    /// <summary>A recorded setting as the options that give it.</summary>
+    private static string Option(string key, string value) => (key, value) switch
+    {
+        ("loss", "CrossEntropyLoss") => "--loss cross-entropy",
+        ("loss", "BCEWithLogitsLoss") => "--loss bce-with-logits",
+        ("loss", _) when value.StartsWith("FocalLoss(gamma=", StringComparison.Ordinal) && value.EndsWith(')') =>
+            $"--loss focal --gamma {value["FocalLoss(gamma=".Length..^1]}",
+        ("loss", _) => $"the loss {value}",
+        ("lr_schedule", _) when value.Split(", warm-up ") is [var kind, var warmup] => $"--lr-schedule {kind} --warmup {warmup}",
+        (_, "none") when key is "patience" or "limit_batches" or "clip_grad_norm" => $"no --{key.Replace('_', '-')}",
+        _ => $"--{key.Replace('_', '-')} {value}",
+    };
+
+    private static string? Value(IReadOnlyList<KeyValuePair<string, string>> settings, string key) =>
+        settings.FirstOrDefault(kv => kv.Key == key).Value;
+
+    /// <summary>The checkpoint's and the run's values of setting <paramref name="key"/> when both record it and they differ.</summary>
+    private static (string Was, string Now)? Changed(IReadOnlyDictionary<string, string> saved,
+        IReadOnlyList<KeyValuePair<string, string>> settings, string key) =>
+        saved.TryGetValue("setting." + key, out var was) && Value(settings, key) is { } now && now != was ? (was, now) : null;
+}
