@@ -792,6 +792,8 @@ internal static class TrainCommand
             ImputeMissing = s.Missing == "mean",
             Labels = s.Labels,
             ImageSize = DataSource.ParseImageSize(s.ImageSize),
+            // A resumed model keeps its classes in its order and spelling (a checkpoint from before numeric labels sorted by value).
+            ClassOrder = saved is { MultiLabel: false } ? saved.ClassNames : null,
         };
         var kind = DatasetFactory.Detect(path);
         RequireApplicable(s, kind, path);

@@ -177,7 +177,8 @@ public static class CsvSource
             var col = table.Texts(labelCols[0]);
             if (Array.IndexOf(col, "") is int e and >= 0)
                 throw new InvalidDataException($"label column '{header[labelCols[0]]}' is empty on line {table.Line(e)} of '{path}'.");
-            classNames = spec?.ClassNames ?? SortClasses(col.Distinct(StringComparer.Ordinal));
+            var distinct = col.Distinct(StringComparer.Ordinal).ToArray();
+            classNames = spec?.ClassNames ?? SameClasses(distinct, options.ClassOrder) ?? SortClasses(distinct);
             var index = new Dictionary<string, int>(StringComparer.Ordinal);
             for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
             var byValue = ClassesByValue(classNames);
@@ -206,6 +207,26 @@ public static class CsvSource
         if (v.All(s => IsNumber(s, out _)))
             return v.OrderBy(s => IsNumber(s, out double d) ? d : 0).ThenBy(s => s, StringComparer.Ordinal).ToArray();
         return v.Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>
+    /// <paramref name="order"/> when <paramref name="labels"/> (distinct) are exactly its classes, each matching one by name or
+    /// by numeric value and every one matched; otherwise null.
+    /// </summary>
+    private static IReadOnlyList<string>? SameClasses(string[] labels, IReadOnlyList<string>? order)
+    {
+        if (order is null) return null;
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < order.Count; k++) index[order[k]] = k;
+        var byValue = ClassesByValue(order);
+        var hit = new bool[order.Count];
+        foreach (string label in labels)
+        {
+            if (!index.TryGetValue(label, out int k) && !(IsNumber(label, out double value) && byValue.TryGetValue(value, out k)))
+                return null;
+            hit[k] = true;
+        }
+        return Array.TrueForAll(hit, h => h) ? order : null;
     }
 
     /// <summary>Whether <paramref name="s"/> is a finite number (invariant culture), and its value.</summary>

@@ -46,4 +46,11 @@ public sealed record DataOptions
     /// held-out data against the training data's classes, those.
     /// </summary>
     internal string ClassesOwner { get; init; } = "the model's classes";
+
+    /// <summary>
+    /// A CSV file's classes as a resumed run's checkpoint orders and spells them: when the label column holds exactly these
+    /// classes (a label matching one by name or by numeric value, <c>0</c> for <c>0.0</c>), they keep this order instead of
+    /// the sorted one, so that a checkpoint from before a change of the sorting rule still fits. Other labels: ignored.
+    /// </summary>
+    internal IReadOnlyList<string>? ClassOrder { get; init; }
 }

@@ -46,6 +46,22 @@ public sealed class ResumeChecksTests : IDisposable
     private static Dictionary<string, string> Metadata(string checkpoint) => Checkpoint.Load(checkpoint).Metadata;
 
     [Fact]
+    public void NumericClassesResumeOnAnotherSpellingOfTheSameValues()
+    {
+        // pandas writes 0.0, 5.0, 10.0; a later export of the same table writes 0, 5, 10: the same classes, as eval reads them.
+        string floats = _dir.File("floats.csv"), ints = _dir.File("ints.csv");
+        string Rows(string[] names) => string.Join("\n", Enumerable.Range(0, 30).Select(i => $"{i % 3 + 0.1 * (i % 4)},{names[i % 3]}"));
+        File.WriteAllText(floats, "a,label\n" + Rows(["0.0", "5.0", "10.0"]) + "\n");
+        File.WriteAllText(ints, "a,label\n" + Rows(["0", "5", "10"]) + "\n");
+        string checkpoint = Trained(floats, "floats-run");
+        string resumed = _dir.File("resumed");
+        var r = Train(ints, resumed, "--epochs", "2", "--resume", checkpoint);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(Metadata(checkpoint)["spec.class_names"],
+            Metadata(Path.Combine(resumed, "checkpoint.safetensors"))["spec.class_names"]);
+    }
+
+    [Fact]
     public void ACheckpointIsNotResumedOnDataOfTheOtherKindSingleOrMultiLabel()
     {
         // The same feature columns, and single labels named as the multi-label columns are: only the kind differs.

@@ -292,6 +292,26 @@ public class CsvReadingTests
     }
 
     [Fact]
+    public void AResumedRunsClassOrderIsKeptWhenTheLabelsAreExactlyItsClasses()
+    {
+        // A checkpoint from before numeric labels sorted by value holds them in text order; its classes keep that order, also
+        // when the file spells them as integers, and the targets follow it.
+        using var dir = new TempDirectory();
+        string[] old = ["0.0", "10.0", "5.0"];
+        var d = Load(dir, "f.csv", "a,label\n1,10.0\n2,0.0\n3,5.0\n4,0.0\n", new DataOptions { ClassOrder = old });
+        Assert.Equal(old, d.ClassNames);
+        Assert.Equal([1L, 0, 2, 0], Enumerable.Range(0, 4).Select(d.Target));
+        var e = Load(dir, "ints.csv", "a,label\n1,10\n2,0\n3,5\n4,0\n", new DataOptions { ClassOrder = old });
+        Assert.Equal(old, e.ClassNames);
+        Assert.Equal([1L, 0, 2, 0], Enumerable.Range(0, 4).Select(e.Target));
+        // Other classes (one more, or one fewer) are the file's own, sorted, for the resume check to name the difference.
+        var more = Load(dir, "more.csv", "a,label\n1,10\n2,0\n3,5\n4,7\n", new DataOptions { ClassOrder = old });
+        Assert.Equal(["0", "5", "7", "10"], more.ClassNames);
+        var fewer = Load(dir, "fewer.csv", "a,label\n1,10\n2,0\n3,0\n", new DataOptions { ClassOrder = old });
+        Assert.Equal(["0", "10"], fewer.ClassNames);
+    }
+
+    [Fact]
     public void ANumericColumnWithAMissingMarkerSaysHowToMarkItMissing()
     {
         // R's write.csv writes a missing value as NA: the column is then text, one-hot encoded (7 values) or refused (25).
