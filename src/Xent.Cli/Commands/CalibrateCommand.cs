@@ -51,6 +51,7 @@ internal static class CalibrateCommand
         bool json, int batchSize, int? threads)
     {
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
+        using var stdoutOutput = OutputPaths.KeepStdoutFor(outPath); // --out /dev/stdout: messages go to stderr
         if (batchSize < 1 || threads is < 1) return CliHost.Fail("--test-batch-size and --threads must be at least 1.");
         string dataDir = data ?? DataSource.DefaultDirectory;
         if (DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)

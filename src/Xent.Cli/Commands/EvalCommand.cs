@@ -47,6 +47,7 @@ internal static class EvalCommand
         string? reportPath)
     {
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
+        using var stdoutOutput = OutputPaths.KeepStdoutFor(reportPath); // --report /dev/stdout: messages go to stderr
         var err = Console.Error;
         if (testBatchSize < 1 || threads is < 1)
         {

@@ -36,15 +36,21 @@ internal static class ExportCommand
     private static int Run(string checkpointPath, string format, string outPath)
     {
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
+        using var stdoutOutput = OutputPaths.KeepStdoutFor(outPath); // --out /dev/stdout: messages go to stderr
         if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
             return CliHost.Fail($"unknown --format '{format}'; the only export format is onnx.");
         if (OutputPaths.Check(outPath, "--out", "model.onnx", (checkpointPath, "--checkpoint")) is { } outError)
             return CliHost.Fail(outError);
         // Only .onnx names, new or not: a typo'd --out must not turn another run's checkpoint or a data file into an ONNX graph, and
         // a file written under another name was one the same command then refused to replace.
-        if (!outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-            return CliHost.Fail($"--out '{outPath}' does not end in .onnx; export writes and replaces only .onnx files. Pass e.g. --out " +
-                $"{Path.ChangeExtension(outPath, ".onnx")}.");
+        // A link is judged by the file it names; a device or pipe (--out /dev/stdout) is written in place, whatever its name.
+        var target = WriteTarget.Of(Path.GetFullPath(outPath));
+        if (!target.InPlace && !target.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            return CliHost.Fail(target.Path == Path.GetFullPath(outPath)
+                ? $"--out '{outPath}' does not end in .onnx; export writes and replaces only .onnx files. Pass e.g. --out " +
+                    $"{Path.ChangeExtension(outPath, ".onnx")}."
+                : $"--out '{outPath}' is a link to '{target.Path}', which does not end in .onnx; export writes and replaces only .onnx " +
+                    "files.");
         try
         {
             var (model, spec, legacy, metadata) = CheckpointModel.Load(checkpointPath);

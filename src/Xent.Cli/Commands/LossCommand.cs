@@ -91,6 +91,7 @@ internal static class LossCommand
         string? ignoreText, string? reductionText, string? smoothingText, string? outPath, string? gradOutPath, ExtraOptions extra)
     {
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
+        using var stdoutOutput = OutputPaths.KeepStdoutFor(outPath, gradOutPath); // --out /dev/stdout: messages go to stderr
         try
         {
             if (string.IsNullOrEmpty(kind) || Array.IndexOf(Kinds, kind) < 0)

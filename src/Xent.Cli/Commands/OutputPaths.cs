@@ -9,6 +9,24 @@ namespace Xent.Cli.Commands;
 /// </summary>
 internal static class OutputPaths
 {
+    /// <summary>
+    /// When one of <paramref name="outputs"/> is this process's standard output (<c>--out /dev/stdout</c>), the command's own
+    /// messages ("Wrote …", the loss line, --json) go to stderr until disposed, so that stdout carries that output alone and a
+    /// pipe or redirect gets a whole CSV, .npy, ONNX or HTML file. Otherwise nothing changes (null).
+    /// </summary>
+    public static IDisposable? KeepStdoutFor(params string?[] outputs)
+    {
+        if (!outputs.Any(o => !string.IsNullOrEmpty(o) && WriteTarget.Of(Path.GetFullPath(o)).IsStandardOutput)) return null;
+        var previous = Console.Out;
+        Console.SetOut(Console.Error);
+        return new Restore(() => Console.SetOut(previous));
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
+
     private static readonly StringComparison PathComparison =
         OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 

@@ -64,6 +64,7 @@ internal static class PredictCommand
         int? threads)
     {
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
+        using var stdoutOutput = OutputPaths.KeepStdoutFor(outPath); // --out /dev/stdout: messages go to stderr
         var err = Console.Error;
         int topK = topKGiven ?? DefaultTopK;
         if (topK < 1) return CliHost.Fail($"--top-k must be at least 1, got {topK}.");

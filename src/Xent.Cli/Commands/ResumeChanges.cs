@@ -43,7 +43,7 @@ internal static class ResumeChanges
                 $"{scale.Now}; the same images would reach it on another scale.";
         foreach (var (key, why) in Refused)
             if (Changed(saved, settings, key) is { } change)
-                return Message(checkpoint, Option(key, change.Was), Option(key, change.Now), why);
+                return Message(checkpoint, Option(key, change.Was, change.Now), Option(key, change.Now, change.Was), why);
         return null;
     }
 
@@ -100,9 +100,14 @@ internal static class ResumeChanges
 
     private static string Missing(bool impute) => impute ? "--missing mean" : "--missing error";
 
-    /// <summary>A recorded setting as the options that give it.</summary>
-    private static string Option(string key, string value) => (key, value) switch
+    /// <summary>
+    /// A recorded setting as the options that give it; a schedule without a warm-up says <c>--warmup 0</c> where the other value
+    /// (<paramref name="other"/>) has one, so that "pass …" names the option that differs.
+    /// </summary>
+    private static string Option(string key, string value, string? other = null) => (key, value) switch
     {
+        ("lr_schedule", _) when !value.Contains(", warm-up ", StringComparison.Ordinal)
+            && other?.Contains(", warm-up ", StringComparison.Ordinal) == true => $"--lr-schedule {value} --warmup 0",
         ("loss", "CrossEntropyLoss") => "--loss cross-entropy",
         ("loss", "BCEWithLogitsLoss") => "--loss bce-with-logits",
         ("loss", _) when value.StartsWith("FocalLoss(gamma=", StringComparison.Ordinal) && value.EndsWith(')') =>

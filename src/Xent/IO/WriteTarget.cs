@@ -11,20 +11,31 @@ internal readonly record struct WriteTarget(string Path, bool InPlace)
     /// <summary>The target of <paramref name="fullPath"/> (absolute).</summary>
     public static WriteTarget Of(string fullPath)
     {
-        if (IsSpecial(fullPath)) return new(fullPath, InPlace: File.Exists(fullPath));
-        FileSystemInfo? final;
-        try
+        // Link by link, so that a link to /dev/stdout stops there (one hop further is /proc/self/fd/1, then "pipe:[…]").
+        string current = fullPath;
+        for (int hop = 0; hop < MaxLinks; hop++)
         {
-            final = File.ResolveLinkTarget(fullPath, returnFinalTarget: true);
+            if (IsSpecial(current)) return new(current, InPlace: File.Exists(current));
+            FileSystemInfo? next;
+            try
+            {
+                next = File.ResolveLinkTarget(current, returnFinalTarget: false);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+            if (next is null) return new(current, false);
+            current = next.FullName;
         }
-        catch (IOException)
-        {
-            return new(fullPath, false); // a link loop or a link too deep: the rename replaces the link itself
-        }
-        if (final is null) return new(fullPath, false);
-        if (IsSpecial(final.FullName)) return new(fullPath, InPlace: true);
-        return new(final.FullName, false);
+        return new(fullPath, false); // a link loop or a chain too long: the rename replaces the link itself
     }
+
+    /// <summary>Links followed at most, as Linux's own limit for one path (40).</summary>
+    private const int MaxLinks = 40;
+
+    /// <summary>Whether the target is this process's standard output (written in place, through the console's stream).</summary>
+    public bool IsStandardOutput => InPlace && Path is "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1";
 
     /// <summary>
     /// Paths under /proc and under /dev (other than /dev/shm, a plain file system) stand for devices, pipes and descriptors.
@@ -39,7 +50,7 @@ internal readonly record struct WriteTarget(string Path, bool InPlace)
     /// </summary>
     public Stream OpenInPlace() => Path switch
     {
-        "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1" => new KeepOpenStream(Console.OpenStandardOutput()),
+        _ when IsStandardOutput => new KeepOpenStream(Console.OpenStandardOutput()),
         "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2" => new KeepOpenStream(Console.OpenStandardError()),
         _ => new FileStream(Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 16),
     };

@@ -129,8 +129,11 @@ public sealed class ResumeChecksTests : IDisposable
                 "minimising the loss its checkpoint was trained with: pass --label-smoothing 0, or leave out --resume"),
             (["--loss", "focal"], "was trained with --loss cross-entropy, not --loss focal --gamma 2;"),
             (["--class-weights", "inverse-frequency"], "was trained with --class-weights none, not --class-weights inverse-frequency;"),
-            (["--lr-schedule", "cosine", "--warmup", "3"], "was trained with --lr-schedule none, not --lr-schedule cosine --warmup 3; " +
-                "a resumed run goes on with its checkpoint's learning-rate schedule"),
+            (["--lr-schedule", "cosine", "--warmup", "3"], "was trained with --lr-schedule none --warmup 0, not --lr-schedule cosine " +
+                "--warmup 3; a resumed run goes on with its checkpoint's learning-rate schedule"),
+            // "pass --lr-schedule none" alone would be refused again: the remedy names the warm-up that differs.
+            (["--warmup", "3"], "was trained with --lr-schedule none --warmup 0, not --lr-schedule none --warmup 3; a resumed run goes " +
+                "on with its checkpoint's learning-rate schedule: pass --lr-schedule none --warmup 0, or leave out --resume"),
             (["--missing", "mean"], "was trained with --missing error, not --missing mean; a resumed model takes its inputs as it " +
                 "was trained to"),
         ];

@@ -1,0 +1,53 @@
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// An output written to the process's standard output (<c>--out /dev/stdout</c>, piped or redirected): it is written in place
+/// (not replaced by a renamed file) and stdout carries it alone, the command's own lines going to stderr; a link is judged by
+/// the file it names. Runs the built CLI as a process, whose stdout is a pipe.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class StdoutOutputCliTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private (string Csv, string Checkpoint) Trained()
+    {
+        string csv = _dir.File("data.csv");
+        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "x" : "y")}")]);
+        Assert.Equal(0, InProcessCli.Run("train", "--data", csv, "--out", _dir.File("run"), "--epochs", "1", "--batch-size", "4",
+            "--model", "linear").ExitCode);
+        return (csv, _dir.File("run/checkpoint.safetensors"));
+    }
+
+    [Fact]
+    public void PredictToStdoutWritesTheCsvAloneThere()
+    {
+        if (!OperatingSystem.IsLinux()) return; // /dev/stdout
+        var (csv, checkpoint) = Trained();
+        var expected = CliRunner.Run(["predict", "--checkpoint", checkpoint, "--input", csv, "--out", _dir.File("p.csv")]);
+        Assert.Equal(0, expected.ExitCode);
+
+        var r = CliRunner.Run(["predict", "--checkpoint", checkpoint, "--input", csv, "--out", "/dev/stdout"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(File.ReadAllText(_dir.File("p.csv")), r.Stdout);
+        Assert.Contains("Wrote 12 prediction(s) to /dev/stdout", r.Stderr);
+    }
+
+    [Fact]
+    public void ExportJudgesALinkByTheFileItNames()
+    {
+        var (_, checkpoint) = Trained();
+        File.WriteAllText(_dir.File("notes.txt"), "keep me");
+        File.CreateSymbolicLink(_dir.File("x.onnx"), "notes.txt");
+        var r = CliRunner.Run(["export", "--checkpoint", checkpoint, "--out", _dir.File("x.onnx")]);
+        CliAssert.OneLineError(r, 2, $"--out '{_dir.File("x.onnx")}' is a link to '{_dir.File("notes.txt")}', which does not end " +
+            "in .onnx; export writes and replaces only .onnx files.");
+        Assert.Equal("keep me", File.ReadAllText(_dir.File("notes.txt")));
+    }
+}
