@@ -799,10 +799,13 @@ internal static class TrainCommand
         RequireApplicable(s, kind, path);
         if (kind == DataSourceKind.Npy && s.Labels is null)
             throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
-        // A size the cnn cannot take is refused before every image is decoded and resized to it.
-        if (kind == DataSourceKind.ImageFolder && options.ImageSize is { } size
-            && (s.Model == "auto" ? ModelCatalog.Auto(ModelSpec.ImageInput) : s.Model) == "cnn")
-            ModelCatalog.CheckCnnImageSize(size.Height, size.Width);
+        // A size the cnn cannot take is refused before every image is decoded and resized to it; without --image-size, once the
+        // first image's header has told its size.
+        if (kind == DataSourceKind.ImageFolder && (s.Model == "auto" ? ModelCatalog.Auto(ModelSpec.ImageInput) : s.Model) == "cnn")
+        {
+            if (options.ImageSize is { } size) ModelCatalog.CheckCnnImageSize(size.Height, size.Width);
+            options = options with { CheckImageSize = ModelCatalog.CheckCnnImageSize };
+        }
         // A large file or folder takes seconds to read: say so first, and how long it took after.
         Console.WriteLine($"Reading '{path}' …"); // a whole line: warnings while reading go to stderr between the two
         var clock = Stopwatch.StartNew();

@@ -53,4 +53,10 @@ public sealed record DataOptions
     /// the sorted one, so that a checkpoint from before a change of the sorting rule still fits. Other labels: ignored.
     /// </summary>
     internal IReadOnlyList<string>? ClassOrder { get; init; }
+
+    /// <summary>
+    /// Image files: told the (height, width) every image will have once it is known (the target size, or the first image's from
+    /// its header), before any image is decoded; it throws to refuse a size the model cannot take. Null: any size.
+    /// </summary>
+    internal Action<int, int>? CheckImageSize { get; init; }
 }

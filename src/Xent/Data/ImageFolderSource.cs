@@ -27,16 +27,71 @@ public static class ImageFolderSource
     /// <summary>
     /// Image files under <paramref name="directory"/>, recursively, in ordinal path order, leaving out hidden ones: a file or
     /// folder whose name starts with '.' (Jupyter's <c>.ipynb_checkpoints</c> copies, macOS's <c>._name.png</c> resource
-    /// files, which are not images).
+    /// files, which are not images). A symbolic link to a folder is followed, unless it leads back to a folder it is in (a loop,
+    /// such as <c>ln -s .. up</c>), which is warned about and left out.
     /// </summary>
     public static string[] ImageFiles(string directory) => ImageFiles(VisibleFiles(directory));
 
     private static string[] ImageFiles(IEnumerable<string> files) => files.Where(IsImageFile).Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>The files under <paramref name="directory"/>, recursively, but those in or under a hidden name.</summary>
-    private static string[] VisibleFiles(string directory) =>
-        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
-            .Where(f => !Path.GetRelativePath(directory, f).Split(Path.DirectorySeparatorChar).Any(IsHidden)).ToArray();
+    private static List<string> VisibleFiles(string directory)
+    {
+        var files = new List<string>();
+        Walk(directory, [RealPath(directory)], files);
+        return files;
+    }
+
+    /// <summary>
+    /// Adds the visible files under <paramref name="dir"/> to <paramref name="files"/>; <paramref name="ancestors"/> holds the real
+    /// paths of the folders being walked, <paramref name="dir"/>'s last. A link to one of them, or to a folder that holds
+    /// <paramref name="dir"/> (above where the walk began), would be walked forever.
+    /// </summary>
+    private static void Walk(string dir, List<string> ancestors, List<string> files)
+    {
+        files.AddRange(Directory.EnumerateFiles(dir).Where(f => !IsHidden(Path.GetFileName(f))));
+        foreach (var sub in Directory.EnumerateDirectories(dir).Order(StringComparer.Ordinal))
+        {
+            if (IsHidden(Path.GetFileName(sub))) continue;
+            string real = new DirectoryInfo(sub).LinkTarget is null
+                ? Path.Combine(ancestors[^1], Path.GetFileName(sub)) : RealPath(sub);
+            if (ancestors.Contains(real) || IsWithin(ancestors[^1], real))
+            {
+                Diagnostics.Warnings.Warn($"images.loop:{sub}",
+                    $"'{sub}' is a link to '{real}', a folder it is in; it is not followed (it would repeat the same images " +
+                        "forever).");
+                continue;
+            }
+            ancestors.Add(real);
+            Walk(sub, ancestors, files);
+            ancestors.RemoveAt(ancestors.Count - 1);
+        }
+    }
+
+    /// <summary>True when <paramref name="path"/> is <paramref name="folder"/> or under it (both real, absolute paths).</summary>
+    private static bool IsWithin(string path, string folder) =>
+        path == folder || path.StartsWith(Path.EndsInDirectorySeparator(folder) ? folder : folder + Path.DirectorySeparatorChar,
+            StringComparison.Ordinal);
+
+    /// <summary>
+    /// <paramref name="path"/> as an absolute path without symbolic links (POSIX <c>realpath</c>): each component that is a link is
+    /// replaced by the real path of its target.
+    /// </summary>
+    /// <exception cref="IOException">A chain of links too long to follow (a loop of links themselves).</exception>
+    private static string RealPath(string path, int depth = 0)
+    {
+        // Linux gives up after 40 links in one lookup (ELOOP); so does this.
+        if (depth > 40) throw new IOException($"'{path}' goes through too many symbolic links (a loop of links).");
+        string full = Path.GetFullPath(path);
+        string root = Path.GetPathRoot(full)!, real = root;
+        foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string next = Path.Combine(real, part);
+            var target = new DirectoryInfo(next).LinkTarget;
+            real = target is null ? next : RealPath(Path.Combine(real, target), depth + 1); // a relative target is from the link's folder
+        }
+        return real;
+    }
 
     /// <summary>The class folders under <paramref name="directory"/> (hidden ones left out), in ordinal order.</summary>
     internal static string[] ClassFolders(string directory) =>
@@ -55,8 +110,11 @@ public static class ImageFolderSource
     /// <summary>Reads the class folders under <paramref name="directory"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
     /// <exception cref="InvalidDataException">No class folders, an empty class folder, an undecodable image, images of different sizes, a
-    /// class the model does not know.</exception>
-    public static ArrayDataset Load(string directory, DataOptions? options = null)
+    /// class the model does not know, or splits (<c>train/</c>, <c>test/</c>) instead of class folders.</exception>
+    public static ArrayDataset Load(string directory, DataOptions? options = null) => Load(directory, options, out _);
+
+    /// <summary><see cref="Load(string, DataOptions?)"/>, also giving the image files in sample order.</summary>
+    internal static ArrayDataset Load(string directory, DataOptions? options, out string[] files)
     {
         options ??= new DataOptions();
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"'{directory}' does not exist.");
@@ -65,12 +123,13 @@ public static class ImageFolderSource
         if (classDirs.Length == 0)
             throw new InvalidDataException($"'{directory}' has no class folders; expected {directory}/<class>/<image>.png (or " +
                 $"{string.Join(", ", Extensions.Skip(1))}).");
+        RefuseSplits(directory, classDirs, options.Spec is not null);
         var names = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
         var spec = options.Spec;
         var classIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         IReadOnlyList<string> classNames = spec?.ClassNames ?? names;
         for (int k = 0; k < classNames.Count; k++) classIndex[classNames[k]] = k;
-        var files = new List<string>();
+        var all = new List<string>();
         var targets = new List<long>();
         var unread = new List<string>(); // images of kinds ImageSharp 2.1 does not decode
         foreach (var dir in classDirs)
@@ -78,19 +137,51 @@ public static class ImageFolderSource
             string name = Path.GetFileName(dir)!;
             var visible = VisibleFiles(dir);
             var images = ImageFiles(visible);
-            unread.AddRange(visible.Where(f => UnreadImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())));
+            var unreadHere = visible.Where(f => UnreadImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).ToArray();
+            unread.AddRange(unreadHere);
             if (images.Length == 0)
-                throw new InvalidDataException($"class folder '{dir}' holds no images ({string.Join(", ", Extensions)}).");
+                throw new InvalidDataException(unreadHere.Length == 0
+                    ? $"class folder '{dir}' holds no images ({string.Join(", ", Extensions)})."
+                    : $"class folder '{dir}' holds no images that xent reads, only {CountByExtension(unreadHere)}; convert them to " +
+                        $"PNG (xent reads {string.Join(", ", Extensions)}).");
             if (!classIndex.TryGetValue(name, out int k))
                 throw new InvalidDataException($"class folder '{name}' is not one of {options.ClassesOwner} " +
                     $"({string.Join(", ", classNames)}).");
-            files.AddRange(images);
+            all.AddRange(images);
             targets.AddRange(Enumerable.Repeat((long)k, images.Length));
         }
         WarnUnreadImages(directory, unread);
+        files = [.. all];
         var pixels = LoadPixels(files, options, out var shape);
         return ArrayDataset.FromPixels(pixels, shape, targets.ToArray(), classNames);
     }
+
+    /// <summary>Folder names that mean a split of a data set rather than a class (lower case).</summary>
+    private static readonly string[] SplitNames = ["train", "training", "test", "testing", "val", "valid", "validation", "dev", "eval"];
+
+    /// <summary>
+    /// Refuses <c>data/{train,test}/&lt;class&gt;/</c> given as <c>--data data</c>: every "class" folder is named as a split and holds
+    /// only folders, so the classes would be the splits. The message says which folders to pass instead.
+    /// </summary>
+    private static void RefuseSplits(string directory, string[] classDirs, bool evaluating)
+    {
+        var splits = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
+        if (!splits.All(n => SplitNames.Contains(n.ToLowerInvariant()))
+            || !classDirs.All(d => ClassFolders(d).Length > 0 && !Directory.EnumerateFiles(d).Any(IsImageFile)))
+            return;
+        string? Find(params string[] kinds) => classDirs.FirstOrDefault(d => kinds.Contains(Path.GetFileName(d)!.ToLowerInvariant()));
+        string? train = Find("train", "training"), test = Find("test", "testing") ?? Find("val", "valid", "validation", "dev", "eval");
+        string use = evaluating ? $"--data {test ?? classDirs[0]}"
+            : train is null ? $"--data {classDirs[0]}" : $"--data {train}" + (test is null ? "" : $" --test-data {test}");
+        string inner = string.Join(", ", ClassFolders(classDirs[0]).Select(Path.GetFileName).Take(5));
+        throw new InvalidDataException($"'{directory}' holds the splits {string.Join(", ", splits)} rather than class folders (" +
+            $"'{classDirs[0]}' holds {inner}): this looks like a split, so pass one split folder, such as {use}.");
+    }
+
+    /// <summary>Files counted by extension, such as "3 .heic, 1 .ppm".</summary>
+    private static string CountByExtension(IEnumerable<string> files) =>
+        string.Join(", ", files.GroupBy(f => Path.GetExtension(f).ToLowerInvariant()).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Count()} {g.Key}"));
 
     /// <summary>Extensions of images that ImageSharp 2.1 does not decode, which would otherwise be left out without a word.</summary>
     private static readonly string[] UnreadImageExtensions = [".ppm", ".pgm", ".pbm", ".heic", ".heif", ".avif"];
@@ -98,11 +189,9 @@ public static class ImageFolderSource
     /// <summary>One warning when the class folders hold images of a kind that is not read (a phone's .heic photos, say).</summary>
     private static void WarnUnreadImages(string directory, List<string> unread)
     {
-        var skipped = unread.GroupBy(f => Path.GetExtension(f).ToLowerInvariant()).OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => $"{g.Count()} {g.Key}").ToArray();
-        if (skipped.Length == 0) return;
+        if (unread.Count == 0) return;
         Diagnostics.Warnings.Warn($"images.unread:{directory}",
-            $"'{directory}' holds images that are not read ({string.Join(", ", skipped)}); convert them to PNG to use them. xent " +
+            $"'{directory}' holds images that are not read ({CountByExtension(unread)}); convert them to PNG to use them. xent " +
             $"reads {string.Join(", ", Extensions)}.");
     }
 
@@ -120,7 +209,9 @@ public static class ImageFolderSource
 
     /// <summary>
     /// <see cref="LoadImages"/> as 8-bit pixels, the floats times 255: a quarter of the memory. Each image is decoded and cut
-    /// down to its channels at once, so that at most one byte per pixel and channel is held besides the result.
+    /// down to its channels at once, so that at most one byte per pixel and channel is held besides the result. Sizes are read
+    /// from the files' headers before anything is decoded: an image over <see cref="MaxPixels"/>, or (without a target size)
+    /// one of another size than the first, is refused before its pixels take memory.
     /// </summary>
     internal static byte[] LoadPixels(IReadOnlyList<string> files, DataOptions options, out int[] sampleShape)
     {
@@ -134,38 +225,40 @@ public static class ImageFolderSource
         if (files.Count == 0) throw new InvalidDataException("no images to read.");
         // A size asked for is checked before decoding: ImageSharp would fail on the first resize with an allocation error.
         // Each image is decoded as RGB first, so one image's three planes must fit an array too.
+        (int H, int W)? first = null; // without a target size, every image must have the first one's
         if (size is { } target)
         {
             PixelCount(1, 3, target.H, target.W);
             PixelCount(files.Count, specChannels ?? 1, target.H, target.W);
         }
+        else if ((first = Identify(files[0])) is { } f)
+            PixelCount(files.Count, 1, f.H, f.W); // all of the first one's size: refused now, not after decoding them all
+        if ((size ?? first) is { } known) options.CheckImageSize?.Invoke(known.H, known.W);
         int done = 0, step = Math.Max(1, files.Count / 100);
         var progress = options.Progress;
         try
         {
             Parallel.For(0, files.Count, i =>
             {
-                decoded[i] = Decode(files[i], size, specChannels);
+                decoded[i] = Decode(files[i], size, specChannels, first is null ? null : (first.Value, files[0]));
                 if (progress is null) return;
                 int d = Interlocked.Increment(ref done);
                 if (d % step == 0 || d == files.Count) progress(d, files.Count);
             });
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x =>
-            x is InvalidDataException or IOException or UnauthorizedAccessException) is { } first)
+            x is InvalidDataException or IOException or UnauthorizedAccessException) is { } firstError)
         {
             // The first file that failed, as if decoding had been sequential: one clear error, not an aggregate.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(firstError).Throw();
         }
         int h = decoded[0].H, w = decoded[0].W;
         for (int i = 1; i < decoded.Length; i++)
             if (decoded[i].H != h || decoded[i].W != w)
-                throw new InvalidDataException(
-                    $"'{files[i]}' is {decoded[i].W}x{decoded[i].H} but '{files[0]}' is {w}x{h}; all images must have one size, or pass " +
-                        "--image-size to resize them.");
+                throw SizeMismatch(files[i], (decoded[i].H, decoded[i].W), files[0], (h, w));
         int channels = specChannels ?? (decoded.All(d => d.Gray) ? 1 : 3);
-        int plane = h * w, sample = channels * plane;
         var pixels = new byte[PixelCount(files.Count, channels, h, w)];
+        int plane = h * w, sample = channels * plane; // both fit: PixelCount allows at most Array.MaxLength values
         Parallel.For(0, files.Count, i =>
         {
             var src = decoded[i].Planes;
@@ -179,16 +272,40 @@ public static class ImageFolderSource
         return pixels;
     }
 
+    /// <summary>An image's size as <c>--image-size</c> takes it, saying which number is which: "12x20 (height x width)".</summary>
+    internal static string SizeText(int height, int width) => $"{height}x{width} (height x width)";
+
+    private static InvalidDataException SizeMismatch(string file, (int H, int W) size, string first, (int H, int W) firstSize) =>
+        new($"'{file}' is {size.H}x{size.W} but '{first}' is {SizeText(firstSize.H, firstSize.W)}; all images must have one size, or " +
+            "pass --image-size HxW to resize them.");
+
     /// <summary>How many pixel values <paramref name="images"/> images hold, refused beyond what one array holds.</summary>
     /// <exception cref="InvalidDataException">More than <see cref="Array.MaxLength"/> values.</exception>
     internal static long PixelCount(int images, int channels, int h, int w)
     {
-        long total = (long)images * channels * h * w;
+        // Int128: four ints multiply to at most 2^124, where a long would wrap around and pass the check.
+        Int128 total = (Int128)images * channels * h * w;
         if (total > Array.MaxLength)
-            throw new InvalidDataException($"{(images == 1 ? "one image" : $"{images} images")} of {channels}x{h}x{w} " +
-                $"{(images == 1 ? "is" : "are")} {total} values, more than the " +
+            throw new InvalidDataException($"{(images == 1 ? "one image" : $"{images} images")} of {channels}x{h}x{w} (channels x " +
+                $"height x width) {(images == 1 ? "is" : "are")} {total} values, more than the " +
                 $"{Array.MaxLength} that one array holds; pass --image-size to make them smaller, or use fewer images.");
-        return total;
+        return (long)total;
+    }
+
+    /// <summary>
+    /// The most pixels an image may have, PIL's decompression-bomb limit (<c>2 * Image.MAX_IMAGE_PIXELS</c>, where PIL, and so
+    /// torchvision's <c>ImageFolder</c>, refuses an image): decoded as RGB it takes 537 MB, and more is a scan or a hostile
+    /// file rather than a photo to train on.
+    /// </summary>
+    internal const long MaxPixels = 178_956_970;
+
+    /// <summary>Refuses an image of more than <see cref="MaxPixels"/> pixels, naming it and its size.</summary>
+    private static void CheckPixels(string file, int height, int width)
+    {
+        long pixels = (long)height * width;
+        if (pixels > MaxPixels)
+            throw new InvalidDataException($"'{file}' is {SizeText(height, width)}, {pixels} pixels, more than the {MaxPixels} an " +
+                "image may have (PIL's limit): downscale it with an image tool first (--image-size resizes only after decoding).");
     }
 
     /// <summary>
@@ -197,7 +314,7 @@ public static class ImageFolderSource
     /// </summary>
     private readonly record struct DecodedImage(byte[] Planes, int W, int H)
     {
-        public bool Gray => Planes.Length == W * H;
+        public bool Gray => Planes.Length == (long)W * H;
     }
 
     private static byte Luminance(byte r, byte g, byte b)
@@ -214,26 +331,85 @@ public static class ImageFolderSource
         return true;
     }
 
-    private static DecodedImage Decode(string file, (int H, int W)? size, int? channels)
+    /// <summary>The file opened for reading; a broken symbolic link is named as one (.NET says only "Could not find file").</summary>
+    private static FileStream OpenImage(string file)
     {
-        Image<Rgb24> loaded;
         try
         {
-            loaded = Image.Load<Rgb24>(file);
+            return File.OpenRead(file);
         }
-        // ImageSharp 2.1 reports some damaged files as argument errors of its own buffers (a zero or out-of-range width)
-        // or as an index out of range inside its PNG decoder (both found by tests/Xent.Tests/Fuzz): bad input, not a bug here.
-        // Only the decoder is inside the try, so that such an exception from the resizing and copying below (ours) stays a bug.
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or NotSupportedException
-            or ImageFormatException or ArgumentException or IndexOutOfRangeException)
+        catch (FileNotFoundException e) when (new FileInfo(file).LinkTarget is { } target)
         {
-            // ImageSharp's message for a file it cannot identify lists every decoder it has, over several lines.
-            string why = e is UnknownImageFormatException ? "its content is not a PNG, JPEG, BMP, GIF, TIFF or WebP image" : e.Message;
-            throw new InvalidDataException($"cannot decode image '{file}': {why}", e);
+            throw new InvalidDataException($"'{file}' is a symbolic link to '{target}', which does not exist; remove the link or " +
+                "restore its target.", e);
+        }
+    }
+
+    /// <summary><paramref name="file"/>'s size from its header alone, or null when ImageSharp does not recognise it.</summary>
+    private static (int H, int W)? Identify(string file)
+    {
+        using var stream = OpenImage(file);
+        return Identify(stream, file);
+    }
+
+    /// <summary>The image's size from its header, refused over <see cref="MaxPixels"/>; null for an unknown format.</summary>
+    private static (int H, int W)? Identify(Stream stream, string file)
+    {
+        IImageInfo? info;
+        try
+        {
+            info = Image.Identify(stream);
+        }
+        catch (Exception e) when (IsDecoderError(e))
+        {
+            throw CannotDecode(file, e);
+        }
+        if (info is null) return null;
+        CheckPixels(file, info.Height, info.Width);
+        return (info.Height, info.Width);
+    }
+
+    /// <summary>
+    /// ImageSharp 2.1 reports some damaged files as argument errors of its own buffers (a zero or out-of-range width) or as an
+    /// index out of range inside its PNG decoder (both found by tests/Xent.Tests/Fuzz): bad input, not a bug here.
+    /// </summary>
+    private static bool IsDecoderError(Exception e) => e is UnknownImageFormatException or InvalidImageContentException
+        or NotSupportedException or ImageFormatException or ArgumentException or IndexOutOfRangeException;
+
+    private static InvalidDataException CannotDecode(string file, Exception e)
+    {
+        // ImageSharp's message for a file it cannot identify lists every decoder it has, over several lines.
+        string why = e is UnknownImageFormatException ? "its content is not a PNG, JPEG, BMP, GIF, TIFF or WebP image" : e.Message;
+        return new InvalidDataException($"cannot decode image '{file}': {why}", e);
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="file"/> (resized to <paramref name="size"/> when given) into planes. Its header is read first, so that
+    /// an image too large (<see cref="MaxPixels"/>), or not <paramref name="expected"/>'s size, is refused before it is decoded.
+    /// </summary>
+    private static DecodedImage Decode(string file, (int H, int W)? size, int? channels, ((int H, int W) Size, string File)? expected)
+    {
+        Image<Rgb24> loaded;
+        using (var stream = OpenImage(file))
+        {
+            if (Identify(stream, file) is { } header && expected is { } first && header != first.Size)
+                throw SizeMismatch(file, header, first.File, first.Size);
+            stream.Position = 0;
+            try
+            {
+                loaded = Image.Load<Rgb24>(stream);
+            }
+            // Only the decoder is inside the try, so that such an exception from the resizing and copying below (ours) stays a bug.
+            catch (Exception e) when (IsDecoderError(e))
+            {
+                throw CannotDecode(file, e);
+            }
         }
         using var image = loaded;
+        CheckPixels(file, image.Height, image.Width); // in case the header said less than the decoder made
         if (size is { } s && (image.Width != s.W || image.Height != s.H)) image.Mutate(x => x.Resize(s.W, s.H));
-        var rgb = new byte[image.Width * image.Height * 3];
+        // At most MaxPixels (checked above) or a target size that PixelCount allowed: the product fits an int.
+        var rgb = new byte[checked(image.Width * image.Height * 3)];
         image.CopyPixelDataTo(rgb);
         return new DecodedImage(ToPlanes(rgb, channels), image.Width, image.Height);
     }

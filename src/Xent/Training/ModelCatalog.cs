@@ -25,11 +25,15 @@ public static class ModelCatalog
     /// <exception cref="ArgumentException">The images are too small or too large.</exception>
     internal static void CheckCnnImageSize(int height, int width)
     {
-        if (height < 6 || width < 6) throw new ArgumentException($"the cnn model needs images of at least 6x6, got {width}x{height}.");
-        long flat = 64L * ((height - 4) / 2) * ((width - 4) / 2); // MnistCnn.FlatSize, without its overflow check
+        // Height first, as --image-size HxW takes them: a size copied from the message must not come out transposed.
+        if (height < 6 || width < 6)
+            throw new ArgumentException(
+                $"the cnn model needs images of at least 6x6, got {Data.ImageFolderSource.SizeText(height, width)}.");
+        // MnistCnn.FlatSize, without its overflow check; Int128, since 64 times two ints near 2^30 passes a long's range.
+        Int128 flat = (Int128)64 * ((height - 4) / 2) * ((width - 4) / 2);
         if (flat > MaxCnnFlatSize)
-            throw new ArgumentException($"{width}x{height} images would give the cnn model a fc1 layer of {flat} inputs; resize them " +
-                "to at most 69x69 with --image-size.");
+            throw new ArgumentException($"{Data.ImageFolderSource.SizeText(height, width)} images would give the cnn model a fc1 layer " +
+                $"of {flat} inputs; resize them to at most 69x69 with --image-size.");
     }
 
     /// <summary>

@@ -571,7 +571,8 @@ public sealed class NewUserCliTests : IDisposable
         var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "100000",
             "--model", "mlp");
         // Before: ImageSharp's allocation limit in the first resize, reported as an internal error (exit 1).
-        CliAssert.OneLineError(r, 2, $"one image of 3x100000x100000 is {3 * 10_000_000_000L} values, more than the");
+        CliAssert.OneLineError(r, 2,
+            $"one image of 3x100000x100000 (channels x height x width) is {3 * 10_000_000_000L} values, more than the");
         Assert.True(images > 1);
         Assert.False(Directory.Exists(_dir.File("run")));
     }
@@ -584,14 +585,15 @@ public sealed class NewUserCliTests : IDisposable
         // fc1 of the cnn on 100x100 images: 64 channels of ((100 - 4) / 2)^2 positions.
         int fc1 = 64 * 48 * 48;
         var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "100");
-        CliAssert.OneLineError(r, 2, $"100x100 images would give the cnn model a fc1 layer of {fc1} inputs; resize them to at most 69x69");
+        CliAssert.OneLineError(r, 2,
+            $"100x100 (height x width) images would give the cnn model a fc1 layer of {fc1} inputs; resize them to at most 69x69");
         // A size whose fc1 would overflow an int is refused the same way.
         CliAssert.OneLineError(InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--image-size", "100000"), 2,
-            "100000x100000 images would give the cnn model a fc1 layer of 159987200256 inputs");
+            "100000x100000 (height x width) images would give the cnn model a fc1 layer of 159987200256 inputs");
         Assert.DoesNotContain("Reading", r.Stdout, StringComparison.Ordinal); // before: every image decoded at 100x100 first
         // 69x69 is the largest the cnn takes (fc1 of 64 x 32 x 32 inputs), 70x70 the smallest it refuses.
         CliAssert.OneLineError(InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--image-size", "70"), 2,
-            $"70x70 images would give the cnn model a fc1 layer of {64 * 33 * 33} inputs");
+            $"70x70 (height x width) images would give the cnn model a fc1 layer of {64 * 33 * 33} inputs");
         Assert.Equal(0, InProcessCli.Run("train", "--data", dir, "--out", _dir.File("cnn69"), "--epochs", "1", "--image-size", "69",
             "--limit-batches", "1").ExitCode);
         // An mlp takes them.
@@ -621,6 +623,54 @@ public sealed class NewUserCliTests : IDisposable
         Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 1);
         var r = InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", "--image-size", "27000",
             "--model", "mlp");
-        CliAssert.OneLineError(r, 2, $"one image of 3x27000x27000 is {3L * 27000 * 27000} values, more than the");
+        CliAssert.OneLineError(r, 2,
+            $"one image of 3x27000x27000 (channels x height x width) is {3L * 27000 * 27000} values, more than the");
+    }
+
+    [Fact]
+    public void AnImageTooLargeToDecodeIsExit2NamingItAndItsSize()
+    {
+        // QA: a 26800 x 26800 PNG without --image-size: exit 1, "internal error (AggregateException) … overflow", 2.1 GB peak.
+        // Made here as a 2x2 BMP whose header says 27000 x 26800 (the header is all that is read before the refusal).
+        string dir = _dir.File("big");
+        Xent.Tests.Data.OwnDataFiles.Gray(Path.Combine(dir, "a", "0.png"), 8, 8, (x, y) => 1);
+        string huge = Path.Combine(dir, "b", "0.bmp");
+        Directory.CreateDirectory(Path.GetDirectoryName(huge)!);
+        using (var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(2, 2))
+            SixLabors.ImageSharp.ImageExtensions.SaveAsBmp(img, huge);
+        var bytes = File.ReadAllBytes(huge);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(18), 27000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(22), 26800);
+        File.WriteAllBytes(huge, bytes);
+        foreach (var extra in new[] { Array.Empty<string>(), ["--image-size", "28"] })
+        {
+            var r = InProcessCli.Run(["train", "--data", dir, "--out", _dir.File("run"), "--epochs", "1", .. extra]);
+            CliAssert.OneLineError(r, 2, $"error: '{huge}' is 26800x27000 (height x width), 723600000 pixels, more than the 178956970 an " +
+                "image may have (PIL's limit): downscale it with an image tool first");
+            Assert.False(Directory.Exists(_dir.File("run")));
+        }
+    }
+
+    [Fact]
+    public void ImageSizesInMessagesAreHeightByWidthAsImageSizeTakesThem()
+    {
+        // QA: --image-size 5x30 (5 high, 30 wide) was refused as "got 30x5"; a 20-wide, 12-high image was "20x12", which copied
+        // into --image-size gave images 20 high and 12 wide.
+        string dir = _dir.File("sizes");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 2);
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run"), "--image-size", "5x30"), 2,
+            "error: the cnn model needs images of at least 6x6, got 5x30 (height x width).");
+        string wide = Path.Combine(dir, "dark", "wide.png");
+        Xent.Tests.Data.OwnDataFiles.Gray(wide, 20, 12, (x, y) => 1);
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", dir, "--out", _dir.File("run")), 2,
+            $"error: '{wide}' is 12x20 but '{Path.Combine(dir, "bright", "img000.png")}' is 8x8 (height x width); all images must have " +
+            "one size, or pass --image-size HxW to resize them.");
+        // Without --image-size too, the cnn's size limit is checked from the first image's header, before decoding the others.
+        string photos = _dir.File("photos");
+        Xent.Tests.Data.OwnDataFiles.Gray(Path.Combine(photos, "a", "0.png"), 100, 80, (x, y) => 1);
+        Xent.Tests.Data.OwnDataFiles.Gray(Path.Combine(photos, "b", "0.png"), 100, 80, (x, y) => 2);
+        File.WriteAllText(Path.Combine(photos, "b", "1.png"), "not a png");
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", photos, "--out", _dir.File("run")), 2,
+            $"error: 80x100 (height x width) images would give the cnn model a fc1 layer of {64 * 38 * 48} inputs");
     }
 }

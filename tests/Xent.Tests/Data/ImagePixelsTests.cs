@@ -164,7 +164,8 @@ public class ImagePixelsTests
         // 100,000 RGB photos of 96x96 are 2,764,800,000 values; an array holds 2,147,483,591 (Array.MaxLength).
         Assert.Equal(2_147_483_591L, ImageFolderSource.PixelCount(1, 1, 1, 2_147_483_591));
         var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.PixelCount(100_000, 3, 96, 96));
-        Assert.StartsWith("100000 images of 3x96x96 are 2764800000 values, more than the 2147483591", e.Message);
+        Assert.StartsWith("100000 images of 3x96x96 (channels x height x width) are 2764800000 values, more than the 2147483591",
+            e.Message);
         Assert.Contains("--image-size", e.Message);
     }
 }
