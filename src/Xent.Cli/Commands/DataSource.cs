@@ -188,17 +188,27 @@ internal static class DataSource
     /// <summary>The header line of <c>split.csv</c>.</summary>
     public const string SplitHeader = "index,set";
 
+    /// <summary>The header line of <c>split.csv</c> for image class folders, whose rows also name their image.</summary>
+    public const string SplitHeaderWithPaths = SplitHeader + ",path";
+
     /// <summary>
     /// Writes <c>split.csv</c> (<c>index,set</c>: each source row and whether it trained or was held out), so other tools can use the same
-    /// split.
+    /// split. With <paramref name="files"/> (image class folders, whose sample order is xent's own) a third column, <c>path</c>, names
+    /// each sample's image relative to <paramref name="root"/>, the --data folder.
     /// </summary>
-    public static void WriteSplit(string path, int count, IReadOnlyList<int> heldOut)
+    public static void WriteSplit(string path, int count, IReadOnlyList<int> heldOut, IReadOnlyList<string>? files = null,
+        string? root = null)
     {
+        if (files is not null && files.Count != count)
+            throw new ArgumentException($"{files.Count} file names for {count} samples.", nameof(files));
         var held = heldOut.ToHashSet();
         using var w = new StreamWriter(path);
-        w.WriteLine(SplitHeader);
-        for (int i = 0; i < count; i++) w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{i},{(held.Contains(i) ? "test" : "train")}"));
+        w.WriteLine(files is null ? SplitHeader : SplitHeaderWithPaths);
+        for (int i = 0; i < count; i++)
+        {
+            string row = string.Create(CultureInfo.InvariantCulture, $"{i},{(held.Contains(i) ? "test" : "train")}");
+            w.WriteLine(files is null ? row : row + "," + PredictCommand.Field(Path.GetRelativePath(root ?? ".", files[i])));
+        }
     }
 
     /// <summary>A data error from a source as the CLI's one line.</summary>

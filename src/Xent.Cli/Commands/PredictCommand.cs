@@ -197,7 +197,7 @@ internal static class PredictCommand
     }
 
     /// <summary>A CSV field, quoted (with quotes doubled) when it holds a comma, a quote or a line break.</summary>
-    private static string Field(string value) =>
+    internal static string Field(string value) =>
         value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>Class indices by decreasing probability (ties: lower index first), at most <paramref name="k"/>.</summary>

@@ -107,7 +107,8 @@ internal static partial class RunDirectory
         string metrics = Path.Combine(outDir, "metrics.csv"), split = Path.Combine(outDir, "split.csv");
         if (File.Exists(metrics) && !File.ReadLines(metrics).Where(l => l.Trim().Length > 0).SequenceEqual([MetricsCsvWriter.Header]))
             return true;
-        return File.Exists(split) && File.ReadLines(split).FirstOrDefault() != DataSource.SplitHeader;
+        return File.Exists(split)
+            && File.ReadLines(split).FirstOrDefault() is not (DataSource.SplitHeader or DataSource.SplitHeaderWithPaths);
     }
 
     /// <summary>

@@ -177,7 +177,7 @@ internal static class TrainCommand
     /// run's training split has other statistics than its checkpoint recorded (the data or the split changed).
     /// </summary>
     private sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
-        string? SplitNote, int SourceCount, int[]? HeldOut, bool OtherRows = false);
+        string? SplitNote, int SourceCount, int[]? HeldOut, bool OtherRows = false, string[]? SourceFiles = null);
 
     /// <summary>The spec a checkpoint records, or null for one without (an older or a PyTorch checkpoint) or a malformed one.</summary>
     private static ModelSpec? SavedSpec(IReadOnlyDictionary<string, string> metadata)
@@ -423,7 +423,8 @@ internal static class TrainCommand
         string? createdRoot = OutputPaths.FirstMissingFolder(outDir);
         if (writes && RunDirectory.Prepare(outDir, s.Resume, s.Overwrite) is { Count: > 0 } removed)
             Console.WriteLine($"Removed the files of a run in '{outDir}' that finished no epoch ({string.Join(", ", removed)}).");
-        if (prep.HeldOut is { } heldOut && writes) DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut);
+        if (prep.HeldOut is { } heldOut && writes)
+            DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut, prep.SourceFiles, dataPath);
 
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
@@ -809,7 +810,10 @@ internal static class TrainCommand
         // A large file or folder takes seconds to read: say so first, and how long it took after.
         Console.WriteLine($"Reading '{path}' …"); // a whole line: warnings while reading go to stderr between the two
         var clock = Stopwatch.StartNew();
-        var all = DatasetFactory.Load(path, options with { Progress = DataSource.ReadProgressTo(Console.Out, path) });
+        var readOptions = options with { Progress = DataSource.ReadProgressTo(Console.Out, path) };
+        string[]? files = null; // image class folders: each sample's file, for split.csv
+        var all = kind == DataSourceKind.ImageFolder ? ImageFolderSource.Load(path, readOptions, out files)
+            : DatasetFactory.Load(path, readOptions);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Read {all.Count} {(all.IsImage ? "image" : "sample")}{(all.Count == 1 ? "" : "s")} in {clock.Elapsed.TotalSeconds:F1} s."));
         if (kind == DataSourceKind.Csv && CsvSource.NumericNames(CsvSource.ReadHeader(path)) is { Length: > 0 } numeric)
@@ -898,7 +902,7 @@ internal static class TrainCommand
         }
         var spec = provisional with { Mean = mean, Std = std };
         return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
-            IsIdx: false, note, all.Count, heldOut, otherRows);
+            IsIdx: false, note, all.Count, heldOut, otherRows, files);
     }
 
     /// <summary>Train's data options that only some kinds of <c>--data</c> read (see <see cref="DataSource.RequireApplicable"/>).</summary>

@@ -673,4 +673,30 @@ public sealed class NewUserCliTests : IDisposable
         CliAssert.OneLineError(InProcessCli.Run("train", "--data", photos, "--out", _dir.File("run")), 2,
             $"error: 80x100 (height x width) images would give the cnn model a fc1 layer of {64 * 38 * 48} inputs");
     }
+
+    [Fact]
+    public void AnImageFolderSplitCsvNamesEachSamplesImage()
+    {
+        // split.csv's index is a position in xent's order of the images (class by class, sorted paths), written nowhere else.
+        string dir = _dir.File("photos");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(dir, 5);
+        Xent.Tests.Data.OwnDataFiles.Gray(Path.Combine(dir, "dark", "a,b.png"), 8, 8, (x, y) => 30); // a name to quote
+        string run = _dir.File("run");
+        var r = InProcessCli.Run("train", "--data", dir, "--out", run, "--epochs", "1", "--model", "linear", "--val-split", "0.4");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = File.ReadAllLines(Path.Combine(run, "split.csv"));
+        Assert.Equal("index,set,path", lines[0]);
+        string[] expected = ["bright/img000.png", "bright/img001.png", "bright/img002.png", "bright/img003.png", "bright/img004.png",
+            "\"dark/a,b.png\"", "dark/img000.png", "dark/img001.png", "dark/img002.png", "dark/img003.png", "dark/img004.png"];
+        Assert.Equal(expected, lines.Skip(1).Select(l => l[(l.IndexOf(',', l.IndexOf(',') + 1) + 1)..]));
+        Assert.Equal(Enumerable.Range(0, 11).Select(i => i.ToString(CultureInfo.InvariantCulture)),
+            lines.Skip(1).Select(l => l.Split(',')[0]));
+        Assert.Equal(4, lines.Count(l => l.Split(',')[1] == "test")); // round(5 x 0.4) and round(6 x 0.4) held out
+        // A run folder with only this split.csv (a run stopped before its first epoch) is xent's own, not a user's folder.
+        File.Delete(Path.Combine(run, "checkpoint.safetensors"));
+        File.Delete(Path.Combine(run, "metrics.csv"));
+        File.Delete(Path.Combine(run, "report.html"));
+        var again = InProcessCli.Run("train", "--data", dir, "--out", run, "--epochs", "1", "--model", "linear", "--val-split", "0.4");
+        Assert.True(again.ExitCode == 0, again.Stderr);
+    }
 }

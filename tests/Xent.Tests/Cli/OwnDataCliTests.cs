@@ -113,7 +113,8 @@ public class OwnDataCliTests
         Assert.Single(spec.Mean);
         var split = File.ReadAllLines(Path.Combine(outDir, "split.csv"));
         Assert.Equal(61, split.Length);
-        Assert.Equal(12, split.Count(l => l.EndsWith(",test", StringComparison.Ordinal)));
+        Assert.Equal("index,set,path", split[0]); // image folders: each row's image too
+        Assert.Equal(12, split.Count(l => l.Split(',')[1] == "test"));
 
         string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
         OwnDataFiles.Gray(dir.File("new/a.png"), 8, 8, (x, y) => 230);
