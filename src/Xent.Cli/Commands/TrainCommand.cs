@@ -797,6 +797,7 @@ internal static class TrainCommand
             ClassOrder = saved is { MultiLabel: false } ? saved.ClassNames : null,
         };
         var kind = DatasetFactory.Detect(path);
+        RequireSameKind(s, kind, path); // first: each kind's own hints (--test-labels for a .npy) would contradict the other's
         RequireApplicable(s, kind, path);
         if (kind == DataSourceKind.Npy && s.Labels is null)
             throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
@@ -903,6 +904,16 @@ internal static class TrainCommand
         var spec = provisional with { Mean = mean, Std = std };
         return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
             IsIdx: false, note, all.Count, heldOut, otherRows, files);
+    }
+
+    /// <summary>Refuses a --test-data of another kind than --data (a .npy file beside a CSV, say), naming both kinds.</summary>
+    private static void RequireSameKind(Settings s, DataSourceKind kind, string path)
+    {
+        if (s.TestData is null) return;
+        var testKind = DatasetFactory.Detect(s.TestData);
+        if (testKind != kind)
+            throw new InvalidDataException($"--test-data must be the same kind of data as --data: '{s.TestData}' is " +
+                $"{DataSource.KindText(testKind)}, and '{path}' is {DataSource.KindText(kind)}.");
     }
 
     /// <summary>Train's data options that only some kinds of <c>--data</c> read (see <see cref="DataSource.RequireApplicable"/>).</summary>

@@ -675,6 +675,21 @@ public sealed class NewUserCliTests : IDisposable
     }
 
     [Fact]
+    public void ATestSetOfAnotherKindIsRefusedNamingBothKinds()
+    {
+        // QA: the .npy hint said to pass --test-labels, which the CSV --data then refused.
+        string csv = Csv("t.csv"), x = _dir.File("x.npy"), y = _dir.File("y.npy");
+        Npy.Write(x, new float[24], [12, 2]);
+        Npy.Write(y, new long[12], [12]);
+        string expected =
+            $"error: --test-data must be the same kind of data as --data: '{x}' is a .npy file, and '{csv}' is a CSV/TSV file.";
+        CliAssert.OneLineError(Train(csv, _dir.File("r1"), "--test-data", x), 2, expected);
+        CliAssert.OneLineError(Train(csv, _dir.File("r2"), "--test-data", x, "--test-labels", y), 2, expected);
+        CliAssert.OneLineError(Train(x, _dir.File("r3"), "--labels", y, "--test-data", csv), 2,
+            $"error: --test-data must be the same kind of data as --data: '{csv}' is a CSV/TSV file, and '{x}' is a .npy file.");
+    }
+
+    [Fact]
     public void AnImageFolderSplitCsvNamesEachSamplesImage()
     {
         // split.csv's index is a position in xent's order of the images (class by class, sorted paths), written nowhere else.
