@@ -33,6 +33,9 @@ public static class NpySource
             _ => throw new InvalidDataException(
                 $"'{featuresPath}' has shape ({string.Join(", ", x.Shape)}); expected (N, F), (N, H, W) or (N, C, H, W)."),
         };
+        // (N, 0) and the like: ArrayDataset would refuse it with its own words and without the file's name.
+        if (shape.Contains(0))
+            throw new InvalidDataException($"'{featuresPath}' has shape ({string.Join(", ", x.Shape)}): its samples hold no values.");
         if (spec is not null && !shape.SequenceEqual(spec.InputShape))
         {
             string expected = string.Join(", ", spec.InputShape);
@@ -40,9 +43,13 @@ public static class NpySource
                 : spec.InputShape[0] == 1
                     ? $": expected an array of shape (N, {expected}) or (N, {spec.InputShape[1]}, {spec.InputShape[2]}), channels first."
                     : $": expected an array of shape (N, {expected}), channels first.";
+            // The model's images with the channels last (N, H, W, C): say how to turn them.
+            if (x.Rank == 4 && new[] { x.Dim(3), x.Dim(1), x.Dim(2) }.SequenceEqual(spec.InputShape))
+                hint = $"{hint[..^1]}; it looks channels-last (N, H, W, C): rewrite it with {TransposeFix}.";
             throw new InvalidDataException(
                 $"'{featuresPath}' holds samples of shape ({string.Join(", ", shape)}), but the model takes ({expected}){hint}");
         }
+        if (spec is null && x.Rank == 4) CheckChannelsFirst(featuresPath, x.Shape);
         // 8-bit images are pixels 0-255, read as byte / 255 (ToTensor's scaling of IDX and image files, so a checkpoint trained on
         // any of the three takes the others at predict time) and held as bytes.
         byte[]? pixels = x.DType == NpyDType.UInt8 && shape.Length == 3 ? x.UInt8 : null;
@@ -99,6 +106,11 @@ public static class NpySource
                     var v =>
                     throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)}; multi-label " +
                     "entries must be 0 or 1.") };
+            if (spec is null && l >= 2 && IsOneHot(m, l))
+                Diagnostics.Warnings.Warn($"npy.one-hot:{options.Labels}",
+                    $"every row of '{options.Labels}' holds exactly one 1, as one-hot classes do (Keras's to_categorical): xent reads " +
+                    $"an (N, L) 0/1 matrix as {l} independent labels (multi-label: sigmoid outputs, BCE). If each sample has one " +
+                    "class, save the class indices instead, np.save('labels.npy', y.argmax(1)).");
             return Labels(m, names);
         }
         var labels = new long[n];
@@ -115,6 +127,38 @@ public static class NpySource
         var keys = labels.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
         var targets = ClassIndices(keys, classNames, options.Labels, options.ClassesOwner);
         return Classes(targets, classNames);
+    }
+
+    /// <summary>How to turn a channels-last array (N, H, W, C) into the channels-first one xent reads.</summary>
+    private const string TransposeFix = "np.save(path, np.transpose(x, (0, 3, 1, 2)))";
+
+    /// <summary>True when each row of the (N, <paramref name="l"/>) 0/1 matrix holds exactly one 1.</summary>
+    private static bool IsOneHot(float[] m, int l)
+    {
+        for (int row = 0; row < m.Length; row += l)
+            if (m.AsSpan(row, l).IndexOf(1f) is var k && (k < 0 || m.AsSpan(row + k + 1, l - k - 1).Contains(1f))) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Refuses a training image array that looks channels-last, (N, H, W, C) as Keras, TensorFlow and <c>np.stack</c> of PIL images
+    /// give it: its last axis is 1, 3 or 4 (gray, RGB, RGBA) and its second is not. Read channels first it would train on the
+    /// wrong axes (32 channels of 32×3 images). When the layout is unclear, (N, 16, 16, 8) say, it is read channels first with a
+    /// warning.
+    /// </summary>
+    private static void CheckChannelsFirst(string path, IReadOnlyList<int> shape)
+    {
+        int a = shape[1], b = shape[2], c = shape[3];
+        string dims = string.Join(", ", shape);
+        if (c is 1 or 3 or 4 && a is not (1 or 3 or 4))
+            throw new InvalidDataException($"'{path}' has shape ({dims}), which looks channels-last (N, H, W, C): {c}-channel images of " +
+                $"{a}x{b} (height x width). xent reads image arrays channels first, (N, C, H, W), as PyTorch does: rewrite it with " +
+                $"{TransposeFix}.");
+        // Square images channels-last, but not channels first: the reading below may be the wrong one.
+        if (a == b && b != c)
+            Diagnostics.Warnings.Warn($"npy.layout:{path}",
+                $"'{path}' has shape ({dims}): read channels first, (N, C, H, W), as {a} channel(s) of {b}x{c} (height x width) images. " +
+                $"If it is channels-last (N, H, W, C), {c} channel(s) of {a}x{b} images, rewrite it with {TransposeFix} instead.");
     }
 
     /// <summary>The features as float32, refusing an infinite value (or a float64 beyond float32's range).</summary>

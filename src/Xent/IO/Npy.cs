@@ -155,8 +155,15 @@ public static class Npy
             throw new InvalidDataException($"'{path}' holds text of shape {NpyArray.FormatShape(shape)}; text is read as one value per " +
                 "sample, of shape (N) or (N, 1).");
         int n = shape[0];
-        long needed = (long)n * chars * 4;
-        var bytes = new byte[needed];
+        // Int128 and the file's length before allocating: a header may claim 10^9 strings of 2^31 characters.
+        Int128 needed = (Int128)n * chars * 4;
+        if (stream.CanSeek && needed > stream.Length - stream.Position)
+            throw new InvalidDataException($"'{path}': truncated data: expected {needed} bytes of data at offset " +
+                $"{headerOffset + headerLen}, found {Math.Max(0, stream.Length - stream.Position)} ({n} x <U{chars}).");
+        if (needed > Array.MaxLength)
+            throw new InvalidDataException($"'{path}' holds {n} labels of up to {chars} characters, {needed} bytes: more than the " +
+                $"{Array.MaxLength} xent reads as text; use shorter names, or save class indices.");
+        var bytes = new byte[(int)needed];
         int got = BinaryFile.ReadUpTo(stream, bytes);
         if (got < needed)
             throw new InvalidDataException($"'{path}': truncated data: expected {needed} bytes of data at offset " +
