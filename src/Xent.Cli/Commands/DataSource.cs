@@ -113,6 +113,7 @@ internal static class DataSource
             // stderr: stdout may be --json.
             var raw = DatasetFactory.Load(path,
                 new DataOptions { Spec = spec, Labels = labels, Target = target, Progress = ReadProgressTo(Console.Error, path) });
+            InputScale.Warn(spec, raw, path);
             data = raw.Standardized(spec.Mean, spec.Std);
         }
         else
@@ -120,6 +121,7 @@ internal static class DataSource
             if (!spec.InputShape.SequenceEqual([1, 28, 28]))
                 throw new InvalidDataException(
                     $"'{path}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
+            if (InputScale.PixelMismatch(spec, path) is { } why) Xent.Diagnostics.Warnings.Warn($"input-scale:{path}", why);
             data = DatasetFactory.LoadIdx(path, train: false, spec.Mean, spec.Std);
         }
         // A clear message instead of an accuracy (NaN) of zero samples (issue 13), a fit on nothing, or a shape error from deep

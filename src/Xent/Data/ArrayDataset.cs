@@ -156,6 +156,25 @@ public sealed class ArrayDataset : IDataset
     /// <summary>True when samples carry a 0/1 vector of independent labels instead of one class.</summary>
     public bool IsMultiLabel => _labels is not null;
 
+    /// <summary>True when the raw values are 8-bit pixels read as <c>byte / 255</c>, so in [0, 1].</summary>
+    internal bool HoldsPixels => _pixels is not null;
+
+    /// <summary>The root mean square of this view's raw values (NaN, a missing value, left out); 0 when there are none.</summary>
+    internal double RootMeanSquare()
+    {
+        double sum = 0;
+        long n = 0;
+        var buffer = new float[_sampleSize];
+        for (int i = 0; i < Count; i++)
+            foreach (float v in Raw(i, buffer))
+            {
+                if (float.IsNaN(v)) continue;
+                sum += (double)v * v;
+                n++;
+            }
+        return n == 0 ? 0 : Math.Sqrt(sum / n);
+    }
+
     /// <summary>True for image samples (C, H, W); false for feature vectors (F).</summary>
     public bool IsImage => _sampleShape.Length == 3;
 

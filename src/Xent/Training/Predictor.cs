@@ -156,8 +156,18 @@ public sealed class Predictor
         return (names, raw);
     }
 
-    /// <summary><see cref="ReadInputs"/> as a dataset (images as 8-bit pixels), whose targets, if any, are not used.</summary>
+    /// <summary>
+    /// <see cref="ReadInputs"/> as a dataset (images as 8-bit pixels), whose targets, if any, are not used; with a warning when an
+    /// image model's inputs look like another scale than its training data (<see cref="InputScale"/>).
+    /// </summary>
     private (string[] Names, ArrayDataset Data) ReadData(string path, Action<int, int>? progress)
+    {
+        var (names, data) = ReadAny(path, progress);
+        InputScale.Warn(Spec, data, path);
+        return (names, data);
+    }
+
+    private (string[] Names, ArrayDataset Data) ReadAny(string path, Action<int, int>? progress)
     {
         var options = new DataOptions { Spec = Spec, LabelsOptional = true, Progress = progress };
         // Any folder but an IDX one is read for its images (recursively), so that one without any says so.

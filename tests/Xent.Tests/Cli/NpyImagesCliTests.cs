@@ -64,6 +64,47 @@ public class NpyImagesCliTests
     }
 
     [Fact]
+    public void InputsOnAnotherScaleThanTheTrainingDataAreWarnedAbout()
+    {
+        // QA: a model trained on x.astype(np.float32), pixels of 0-255, predicted every PNG as one class at 0.995: exit 0, no word.
+        using var dir = new TempDirectory();
+        var (x, y) = Bands();
+        string f255 = dir.File("f255.npy"), u8 = dir.File("u8.npy"), labels = dir.File("labels.npy"), png = dir.File("png");
+        Npy.Write(f255, x.Select(v => (float)v).ToArray(), [N, Size, Size]);
+        Npy.Write(u8, x, [N, Size, Size]);
+        Npy.Write(labels, y, [N]);
+        for (int i = 0; i < 3; i++) OwnDataFiles.Gray(dir.File($"png/{i}.png"), Size, Size, (c, r) => x[i * Size * Size + r * Size + c]);
+        string Train(string data, string name)
+        {
+            Ok(CliRunner.Run("train", "--data", data, "--labels", labels, "--epochs", "1", "--out", dir.File(name)));
+            return dir.File(name + "/checkpoint.safetensors");
+        }
+        string fromFloats = Train(f255, "f255"), fromPixels = Train(u8, "u8");
+        const string Pixels = "is read as pixels in [0, 1], but the model was trained on values of mean";
+        const string Rms = "holds values of root mean square";
+
+        var pngToFloats = CliRunner.Run("predict", "--checkpoint", fromFloats, "--input", png);
+        Ok(pngToFloats);
+        Assert.Contains($"Warning: '{png}' {Pixels} ", pngToFloats.Stderr, StringComparison.Ordinal);
+        var floatsToPixels = CliRunner.Run("eval", "--checkpoint", fromPixels, "--data", f255, "--labels", labels, "--json");
+        Ok(floatsToPixels);
+        Assert.Contains($"Warning: '{f255}' {Rms} ", floatsToPixels.Stderr, StringComparison.Ordinal);
+        Assert.Contains("(divide them by 255).", floatsToPixels.Stderr, StringComparison.Ordinal);
+        // Each model on inputs of its own scale: nothing said.
+        foreach (var r in new[]
+        {
+            CliRunner.Run("predict", "--checkpoint", fromPixels, "--input", png),
+            CliRunner.Run("eval", "--checkpoint", fromFloats, "--data", f255, "--labels", labels),
+            CliRunner.Run("eval", "--checkpoint", fromPixels, "--data", u8, "--labels", labels),
+        })
+        {
+            Ok(r);
+            Assert.DoesNotContain(Pixels, r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain(Rms, r.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void GrayNpyImagesTrainEvaluateAndPredictAsFloatArraysAndPngsDo()
     {
         using var dir = new TempDirectory();
