@@ -30,7 +30,7 @@ public static class DatasetFactory
             if (ImageFolderSource.IsImageFile(path)) return DataSourceKind.Image;
             if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidDataException($"'{path}' is a NumPy .npz archive, which xent does not read: save each array with " +
-                    "np.save (np.save('x.npy', x); np.save('y.npy', y)) and pass --data x.npy --labels y.npy.");
+                    "np.save (np.save('x.npy', x); np.save('y.npy', y)) and pass the features' .npy file, with the labels' as --labels.");
             throw new InvalidDataException(
                 $"'{path}' is not a known kind of data: expected a .csv/.tsv file (optionally .gz), a .npy file, an image, or a folder " +
                     "of class folders of images or of IDX files.");

@@ -171,8 +171,9 @@ public static class ImageFolderSource
             return;
         string? Find(params string[] kinds) => classDirs.FirstOrDefault(d => kinds.Contains(Path.GetFileName(d)!.ToLowerInvariant()));
         string? train = Find("train", "training"), test = Find("test", "testing") ?? Find("val", "valid", "validation", "dev", "eval");
+        // Without a training split the folder given may be --data or --test-data: name the folder, not the option.
         string use = evaluating ? $"--data {test ?? classDirs[0]}"
-            : train is null ? $"--data {classDirs[0]}" : $"--data {train}" + (test is null ? "" : $" --test-data {test}");
+            : train is null ? $"'{test ?? classDirs[0]}'" : $"--data {train}" + (test is null ? "" : $" --test-data {test}");
         string inner = string.Join(", ", ClassFolders(classDirs[0]).Select(Path.GetFileName).Take(5));
         throw new InvalidDataException($"'{directory}' holds the splits {string.Join(", ", splits)} rather than class folders (" +
             $"'{classDirs[0]}' holds {inner}): this looks like a split, so pass one split folder, such as {use}.");
@@ -305,7 +306,8 @@ public static class ImageFolderSource
         long pixels = (long)height * width;
         if (pixels > MaxPixels)
             throw new InvalidDataException($"'{file}' is {SizeText(height, width)}, {pixels} pixels, more than the {MaxPixels} an " +
-                "image may have (PIL's limit): downscale it with an image tool first (--image-size resizes only after decoding).");
+                "image may have (PIL's limit): downscale it with an image tool first (an image is decoded at full size before any " +
+                "resizing).");
     }
 
     /// <summary>

@@ -72,7 +72,8 @@ public class ImageFolderInputTests
         {
             var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(dir.File("big"), options));
             Assert.Equal($"'{dir.File("big/b/huge.bmp")}' is 20000x30000 (height x width), 600000000 pixels, more than the 178956970 an " +
-                "image may have (PIL's limit): downscale it with an image tool first (--image-size resizes only after decoding).",
+                "image may have (PIL's limit): downscale it with an image tool first (an image is decoded at full size before any " +
+                "resizing).",
                 e.Message);
         }
         // PIL's limit itself: 2 * Image.MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS = 1024 * 1024 * 1024 // 4 // 3.
@@ -159,6 +160,11 @@ public class ImageFolderInputTests
         };
         e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(data, new DataOptions { Spec = spec }));
         Assert.EndsWith($"such as --data {data}/test.", e.Message);
+        // Only a test split (as --test-data of a training run, or --data): the folder is named, not an option.
+        foreach (var c in new[] { "cat", "dog" })
+            OwnDataFiles.Gray(dir.File($"only/test/{c}/0.png"), 8, 8, (x, y) => 1);
+        e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(dir.File("only")));
+        Assert.EndsWith($"this looks like a split, so pass one split folder, such as '{dir.File("only")}/test'.", e.Message);
         // Classes that happen to be named so, holding their images, are classes.
         OwnDataFiles.Gray(dir.File("named/train/0.png"), 8, 8, (x, y) => 1);
         OwnDataFiles.Gray(dir.File("named/test/0.png"), 8, 8, (x, y) => 2);
