@@ -30,17 +30,6 @@ public class CsvReadingTests
         return e.Message;
     }
 
-    private static List<string> CaptureWarnings(Action action)
-    {
-        var messages = new List<string>();
-        var saved = Warnings.Handler;
-        Warnings.Reset();
-        Warnings.Handler = m => { lock (messages) messages.Add(m); };
-        try { action(); }
-        finally { Warnings.Handler = saved; }
-        return messages;
-    }
-
     [Fact]
     public void AQuoteInsideAnUnquotedFieldIsText()
     {
@@ -171,7 +160,7 @@ public class CsvReadingTests
             Std = [1f, 1f, 1f], FeatureNames = ["a", "note=ok", "note=multi\nline\ntext"], TargetColumn = "label",
         };
         Assert.Contains("label 'z' on line 7 of", LoadError(dir, "z.csv", head + "4,ok,z\n", new DataOptions { Spec = spec }));
-        var warnings = CaptureWarnings(() => Load(dir, "u.csv", head + "4,new,y\n", new DataOptions { Spec = spec }));
+        var warnings = WarningCapture.During(() => Load(dir, "u.csv", head + "4,new,y\n", new DataOptions { Spec = spec }));
         Assert.Contains(warnings, w => w.Contains("u.csv' holds 1 value(s) the model was not trained on (first 'new' on line 7)"));
         Assert.Contains("holds '2' on line 7 of", LoadError(dir, "m.csv", "a,note,p,q\n1,\"multi\nline\ntext\",0,1\n2,ok,1,0\n" +
             "3,ok,0,1\n4,ok,2,0\n", new DataOptions { MultiLabel = ["p", "q"] }));
@@ -319,7 +308,7 @@ public class CsvReadingTests
         string Rows(int values) => "kids,b,label\n" + string.Concat(Enumerable.Range(0, 60).Select(i =>
             $"{(i == 7 || i == 30 ? "NA" : (i % values).ToString())},{i},{"yn"[i % 2]}\n"));
         ArrayDataset? d = null;
-        var warnings = CaptureWarnings(() => d = Load(dir, "na.csv", Rows(6)));
+        var warnings = WarningCapture.During(() => d = Load(dir, "na.csv", Rows(6)));
         Assert.Contains("kids=NA", d!.FeatureNames!);
         var note = Assert.Single(warnings, w => w.Contains("na.csv"));
         Assert.Contains("Column 'kids' holds numbers except for 'NA' (2 cell(s), first on line 9 of", note);
@@ -331,7 +320,8 @@ public class CsvReadingTests
         Assert.Contains("Column 'kids' holds numbers except for '?' (2 cell(s)", message);
 
         // A text column that merely holds such a value says nothing.
-        warnings = CaptureWarnings(() => Load(dir, "text.csv", "c,label\nred,y\nNA,n\nblue,y\nred,n\nblue,y\nred,n\nblue,y\nred,n\n"));
+        const string text = "c,label\nred,y\nNA,n\nblue,y\nred,n\nblue,y\nred,n\nblue,y\nred,n\n";
+        warnings = WarningCapture.During(() => Load(dir, "text.csv", text));
         Assert.DoesNotContain(warnings, w => w.Contains("text.csv"));
     }
 }

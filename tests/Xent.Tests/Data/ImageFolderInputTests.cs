@@ -43,23 +43,6 @@ public class ImageFolderInputTests
         return ~c;
     }
 
-    private static List<string> CatchWarnings(Action action)
-    {
-        var messages = new List<string>();
-        var saved = Xent.Diagnostics.Warnings.Handler;
-        Xent.Diagnostics.Warnings.Reset();
-        Xent.Diagnostics.Warnings.Handler = messages.Add;
-        try
-        {
-            action();
-        }
-        finally
-        {
-            Xent.Diagnostics.Warnings.Handler = saved;
-        }
-        return messages;
-    }
-
     [Fact]
     public void AnImageOverPilsPixelLimitIsRefusedFromItsHeaderBeforeDecoding()
     {
@@ -204,7 +187,7 @@ public class ImageFolderInputTests
         OwnDataFiles.Gray(dir.File("more/0.png"), 8, 8, (x, y) => 4);
         Directory.CreateSymbolicLink(dir.File("loop/a/more"), dir.File("more"));
         ArrayDataset? d = null;
-        var warnings = CatchWarnings(() => d = ImageFolderSource.Load(dir.File("loop")));
+        var warnings = WarningCapture.During(() => d = ImageFolderSource.Load(dir.File("loop")));
         // a: 3 + more/0.png; b: 3 + x/0.png, and y/to-x/0.png once more (as os.walk would), x/to-y/to-x and y/to-x/to-y left out.
         Assert.Equal([4L, 5L], d!.ClassCounts());
         string Loop(string link, string target) => $"'{dir.File(link)}' is a link to '{dir.File(target)}', a folder it is in; it is " +

@@ -16,23 +16,6 @@ namespace Xent.Tests.Data;
 [Collection(WarningsCollection.Name)]
 public class NpyInputTests
 {
-    private static List<string> CatchWarnings(Action action)
-    {
-        var messages = new List<string>();
-        var saved = Xent.Diagnostics.Warnings.Handler;
-        Xent.Diagnostics.Warnings.Reset();
-        Xent.Diagnostics.Warnings.Handler = messages.Add;
-        try
-        {
-            action();
-        }
-        finally
-        {
-            Xent.Diagnostics.Warnings.Handler = saved;
-        }
-        return messages;
-    }
-
     /// <summary>A uint8 array of <paramref name="shape"/> with pixels i % 251, and labels i % 2 for its N samples.</summary>
     private static (string X, string Y) Images(TempDirectory dir, string name, params int[] shape)
     {
@@ -63,7 +46,7 @@ public class NpyInputTests
         using var dir = new TempDirectory();
         var (x, y) = Images(dir, "unclear", 6, 16, 16, 8);
         ArrayDataset? d = null;
-        var warnings = CatchWarnings(() => d = NpySource.Load(x, new DataOptions { Labels = y }));
+        var warnings = WarningCapture.During(() => d = NpySource.Load(x, new DataOptions { Labels = y }));
         Assert.Equal([16, 16, 8], d!.SampleShape);
         Assert.Equal($"'{x}' has shape (6, 16, 16, 8): read channels first, (N, C, H, W), as 16 channel(s) of 16x8 (height x width) " +
             "images. If it is channels-last (N, H, W, C), 8 channel(s) of 16x16 images, rewrite it with " +
@@ -72,7 +55,7 @@ public class NpyInputTests
         foreach (int[] shape in new[] { new[] { 6, 3, 32, 32 }, [6, 1, 28, 28], [6, 4, 9, 7] })
         {
             var (cx, cy) = Images(dir, "nchw" + shape[1], shape);
-            Assert.Empty(CatchWarnings(() => d = NpySource.Load(cx, new DataOptions { Labels = cy })));
+            Assert.Empty(WarningCapture.During(() => d = NpySource.Load(cx, new DataOptions { Labels = cy })));
             Assert.Equal(shape[1..], d!.SampleShape);
         }
     }
@@ -102,7 +85,7 @@ public class NpyInputTests
         string onehot = dir.File("onehot.npy"), multi = dir.File("multi.npy");
         Npy.Write(onehot, Enumerable.Range(0, 27).Select(i => i % 3 == i / 3 % 3 ? 1f : 0f).ToArray(), [9, 3]);
         ArrayDataset? d = null;
-        var warnings = CatchWarnings(() => d = NpySource.Load(x, new DataOptions { Labels = onehot }));
+        var warnings = WarningCapture.During(() => d = NpySource.Load(x, new DataOptions { Labels = onehot }));
         Assert.True(d!.IsMultiLabel);
         Assert.Equal($"every row of '{onehot}' holds exactly one 1, as one-hot classes do (Keras's to_categorical): xent reads an " +
             "(N, L) 0/1 matrix as 3 independent labels (multi-label: sigmoid outputs, BCE). If each sample has one class, save the " +
@@ -111,17 +94,17 @@ public class NpyInputTests
         var rows = Enumerable.Range(0, 27).Select(i => i % 3 == i / 3 % 3 ? 1f : 0f).ToArray();
         rows[1] = 1f;
         Npy.Write(multi, rows, [9, 3]);
-        Assert.Empty(CatchWarnings(() => NpySource.Load(x, new DataOptions { Labels = multi })));
+        Assert.Empty(WarningCapture.During(() => NpySource.Load(x, new DataOptions { Labels = multi })));
         rows[0] = rows[1] = 0f;
         Npy.Write(multi, rows, [9, 3]);
-        Assert.Empty(CatchWarnings(() => NpySource.Load(x, new DataOptions { Labels = multi })));
+        Assert.Empty(WarningCapture.During(() => NpySource.Load(x, new DataOptions { Labels = multi })));
         // Evaluating a model that was trained so: it was warned about then.
         var spec = new ModelSpec
         {
             Model = "mlp", InputKind = ModelSpec.FeatureInput, InputShape = [3], ClassNames = ["label0", "label1", "label2"],
             Mean = new float[3], Std = [1f, 1f, 1f], Hidden = [4], MultiLabel = true,
         };
-        Assert.Empty(CatchWarnings(() => NpySource.Load(x, new DataOptions { Labels = onehot, Spec = spec })));
+        Assert.Empty(WarningCapture.During(() => NpySource.Load(x, new DataOptions { Labels = onehot, Spec = spec })));
     }
 
     [Fact]
