@@ -44,6 +44,8 @@ public partial class Tensor
 
     private static Tensor Binary(Tensor a, Tensor b, BinaryOp op)
     {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
         string name = op.ToString();
         a.RequireFloat(name);
         b.RequireFloat(name);

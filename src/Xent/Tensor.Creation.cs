@@ -9,20 +9,27 @@ public partial class Tensor
     }
 
     /// <summary>A float32 tensor over a copy of <paramref name="data"/> with the given shape (1-D when omitted).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> or <paramref name="shape"/> is null.</exception>
+    /// <exception cref="ArgumentException">The shape has a negative size or does not hold the data's length.</exception>
     public static Tensor FromArray(float[] data, params int[] shape) =>
-        new((float[])data.Clone(), shape.Length == 0 ? [data.Length] : CheckShape(shape));
+        new((float[])NotNull(data).Clone(), NotNull(shape).Length == 0 ? [data.Length] : CheckShape(shape));
 
     /// <summary>An int64 tensor over a copy of <paramref name="data"/> with the given shape (1-D when omitted).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> or <paramref name="shape"/> is null.</exception>
+    /// <exception cref="ArgumentException">The shape has a negative size or does not hold the data's length.</exception>
     public static Tensor FromArray(long[] data, params int[] shape) =>
-        new((long[])data.Clone(), shape.Length == 0 ? [data.Length] : CheckShape(shape));
+        new((long[])NotNull(data).Clone(), NotNull(shape).Length == 0 ? [data.Length] : CheckShape(shape));
 
     /// <summary>An int64 tensor from int values (class indices written as int literals).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> or <paramref name="shape"/> is null.</exception>
     public static Tensor FromArray(int[] data, params int[] shape) =>
-        new(Array.ConvertAll(data, x => (long)x), shape.Length == 0 ? [data.Length] : CheckShape(shape));
+        new(Array.ConvertAll(NotNull(data), x => (long)x), NotNull(shape).Length == 0 ? [data.Length] : CheckShape(shape));
 
     /// <summary>A 2-D float32 tensor from a rectangular array, like <c>torch.tensor([[…], […]])</c>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
     public static Tensor FromArray(float[,] data)
     {
+        ArgumentNullException.ThrowIfNull(data);
         int rows = data.GetLength(0), cols = data.GetLength(1);
         var flat = new float[rows * cols];
         for (int i = 0; i < rows; i++)
@@ -30,6 +37,10 @@ public partial class Tensor
                 flat[i * cols + j] = data[i, j];
         return new Tensor(flat, [rows, cols]);
     }
+
+    /// <summary>Throws <see cref="ArgumentNullException"/> (naming the argument) for a null array, instead of a null dereference.</summary>
+    private static T NotNull<T>(T? value, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(value))] string? name = null)
+        where T : class => value ?? throw new ArgumentNullException(name);
 
     /// <summary>A 0-d float32 tensor.</summary>
     public static Tensor Scalar(float value) => new([value], []);
@@ -110,6 +121,7 @@ public partial class Tensor
     /// <summary>Uniform int64 values in [low, high), like <c>torch.randint(low, high, shape)</c>.</summary>
     public static Tensor RandInt(long low, long high, int[] shape, Generator? generator = null)
     {
+        ArgumentNullException.ThrowIfNull(shape);
         var g = generator ?? Generator.Default;
         var data = new long[Shapes.NumEl(shape)];
         for (int i = 0; i < data.Length; i++) data[i] = g.NextInt64(low, high);

@@ -6,6 +6,8 @@ public partial class Tensor
     /// Picks values along <paramref name="dim"/> at <paramref name="index"/> (int64, same rank, each other dim no larger),
     /// like <c>torch.gather</c>: <c>out[i][j] = x[i][index[i][j]]</c> for dim 1. Differentiable (scatter-add).
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [−size, size) of <paramref name="dim"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="index"/> is not int64 or its shape does not fit.</exception>
     public Tensor Gather(int dim, Tensor index)
     {
         RequireFloat(nameof(Gather));
@@ -47,7 +49,8 @@ public partial class Tensor
         {
             long k = idx[i];
             if (k < -size || k >= size)
-                throw new IndexOutOfRangeException($"Gather: index {k} is out of bounds for dimension {dim} with size {size}.");
+                throw new ArgumentOutOfRangeException(nameof(index), k,
+                    $"Gather: index {k} is out of bounds for dimension {dim} with size {size}.");
             if (k < 0) k += size;
             int off = 0;
             for (int d = 0; d < rank; d++) off += (d == dim ? (int)k : pos[d]) * strides[d];
@@ -64,6 +67,8 @@ public partial class Tensor
     /// <summary>
     /// Selects slices along <paramref name="dim"/> at the given int64 indices, like <c>torch.index_select</c>. Differentiable.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, size) of <paramref name="dim"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="index"/> is not int64, or not 0-d or 1-d.</exception>
     public Tensor IndexSelect(int dim, Tensor index)
     {
         if (index.DType != DType.Int64) throw index.DTypeError("IndexSelect's index", DType.Int64);
@@ -73,7 +78,8 @@ public partial class Tensor
         var idx = index._long!;
         foreach (long k in idx)
             if (k < 0 || k >= size)
-                throw new IndexOutOfRangeException($"IndexSelect: index {k} is out of range for dimension {dim} with size {size}.");
+                throw new ArgumentOutOfRangeException(nameof(index), k,
+                    $"IndexSelect: index {k} is out of range for dimension {dim} with size {size}.");
         var outShape = Shape;
         if (Rank > 0) outShape[dim] = idx.Length;
         int n = idx.Length;

@@ -5,6 +5,7 @@ public partial class Tensor
     /// <summary>Same storage under a new shape; one dim may be -1 (inferred). Differentiable.</summary>
     public Tensor Reshape(params int[] shape)
     {
+        ArgumentNullException.ThrowIfNull(shape);
         var resolved = ResolveShape(shape);
         var view = _float is not null ? new Tensor(FloatArray, resolved) : new Tensor(_long!, resolved);
         if (_float is null) return view;

@@ -23,7 +23,7 @@ public static class Checkpoint
     /// atomically to <paramref name="path"/>. Tensors are listed in the dictionary's enumeration order. Like
     /// <c>safetensors.torch.save_file</c>'s users (Hugging Face), the metadata gets <c>"format": "pt"</c> unless it sets a format.
     /// </summary>
-    /// <exception cref="ArgumentException">A name is empty or reserved; nothing is written.</exception>
+    /// <exception cref="ArgumentException">A name is empty or reserved, or a metadata value is null; nothing is written.</exception>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

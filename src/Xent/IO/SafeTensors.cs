@@ -273,7 +273,8 @@ public static class SafeTensors
     /// <param name="tensors">Names and arrays; the header lists them in this order. Data is laid out by
     /// decreasing element size so every tensor is aligned to its element size, as the Python library does.</param>
     /// <param name="metadata">Optional <c>__metadata__</c> strings (PyTorch's writer adds <c>"format": "pt"</c>).</param>
-    /// <exception cref="ArgumentException">A name is empty, duplicated, or <c>__metadata__</c>; nothing is written.</exception>
+    /// <exception cref="ArgumentException">A name is empty, duplicated, or <c>__metadata__</c>, or a metadata value is null; nothing
+    /// is written.</exception>
     public static void Write(string path, IReadOnlyList<(string Name, NpyArray Array)> tensors, IReadOnlyDictionary<string,
         string>? metadata = null)
     {
@@ -325,6 +326,9 @@ public static class SafeTensors
             if (array is null) throw new ArgumentException($"Tensor '{tensorName}' is null.", nameof(tensors));
             if (!names.Add(tensorName)) throw new ArgumentException($"Tensor name '{tensorName}' appears more than once.", nameof(tensors));
         }
+        // A null value would be written as JSON null, which the format (and so Read) refuses: nothing is written instead.
+        if (metadata?.FirstOrDefault(kv => kv.Value is null) is { Key: { } nullKey })
+            throw new ArgumentException($"Metadata entry '{nullKey}' is null; safetensors metadata values are strings.", nameof(metadata));
         // Stable sort by decreasing item size: 8-byte types first, so each tensor starts aligned to its element size.
         layout = Enumerable.Range(0, tensors.Count).OrderByDescending(i => tensors[i].Array.DType.ItemSize()).ToArray();
         var begins = new long[tensors.Count];

@@ -99,6 +99,7 @@ public abstract class Module
     /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict, bool strict = true)
     {
+        ArgumentNullException.ThrowIfNull(stateDict);
         var own = new Dictionary<string, Parameter>();
         foreach (var p in NamedParameters()) own[p.Key] = p.Value;
         var problems = new List<string>();

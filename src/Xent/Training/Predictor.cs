@@ -127,8 +127,11 @@ public sealed class Predictor
     /// softmax(logits / T) in float64, or sigmoid(logit / T) per logit for multi-label models (T = <see cref="ModelSpec.Temperature"/>, as
     /// the ONNX export applies it).
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="logits"/> does not hold one logit per class of the model.</exception>
     public double[] Probabilities(ReadOnlySpan<float> logits)
     {
+        if (logits.Length != Spec.NumClasses)
+            throw new ArgumentException($"{logits.Length} logit(s) given; the model has {Spec.NumClasses} classes.", nameof(logits));
         var p = new double[logits.Length];
         double t = Spec.Temperature;
         if (Spec.MultiLabel)

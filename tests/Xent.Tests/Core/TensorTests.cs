@@ -6,6 +6,24 @@ namespace Xent.Tests.Core;
 public class TensorTests
 {
     [Fact]
+    public void NullArgumentsOfTheCommonEntryPointsAreNamed()
+    {
+        // They were null dereferences (NullReferenceException) for callers without nullable annotations.
+        void Named(string param, Action action) => Assert.Equal(param, Assert.Throws<ArgumentNullException>(action).ParamName);
+        Named("data", () => Tensor.FromArray((float[])null!));
+        Named("data", () => Tensor.FromArray((long[])null!, 2));
+        Named("data", () => Tensor.FromArray((float[,])null!));
+        Named("shape", () => Tensor.FromArray([1f, 2f], null!));
+        Named("shape", () => Tensor.RandInt(0, 10, null!));
+        Named("shape", () => Tensor.Ones(4).Reshape(null!));
+        Named("b", () => Tensor.Ones(2).Add(null!));
+        Named("b", () => _ = Tensor.Ones(2) * (Tensor)null!);
+        Named("input", () => F.CrossEntropy(null!, Tensor.FromArray([0L])));
+        Named("target", () => F.CrossEntropy(Tensor.Ones(1, 3), null!));
+        Named("stateDict", () => new Xent.NN.Linear(2, 2).LoadStateDict(null!));
+    }
+
+    [Fact]
     public void CreationFunctions()
     {
         Assert.Equal(new[] { 0f, 0f, 0f, 0f }, Tensor.Zeros(2, 2).ToArray());
@@ -151,6 +169,10 @@ public class TensorTests
         Assert.Contains("float32", ex.Message);
         Assert.Contains("int64", ex.Message);
         Assert.Throws<InvalidOperationException>(() => Tensor.Ones(2).Gather(0, Tensor.Ones(2)));
-        Assert.Throws<IndexOutOfRangeException>(() => Tensor.Ones(2, 2).Gather(1, Tensor.FromArray(new long[] { 0, 2, 1, 1 }, 2, 2)));
+        var gather = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Tensor.Ones(2, 2).Gather(1, Tensor.FromArray(new long[] { 0, 2, 1, 1 }, 2, 2)));
+        Assert.Equal("index", gather.ParamName);
+        var select = Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.Ones(2, 3).IndexSelect(0, Tensor.FromArray([7L])));
+        Assert.StartsWith("IndexSelect: index 7 is out of range for dimension 0 with size 2.", select.Message);
     }
 }

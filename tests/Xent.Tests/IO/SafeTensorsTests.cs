@@ -14,6 +14,19 @@ public class SafeTensorsTests
     // ---- The state dict written from torch (tools/golden/gen_io.py) ----
 
     [Fact]
+    public void ANullMetadataValueIsRefusedAndNothingIsWritten()
+    {
+        // Written as JSON null, it made a file that Checkpoint.Load itself refused.
+        using var dir = new TempDirectory();
+        string path = dir.File("md.safetensors");
+        var e = Assert.Throws<ArgumentException>(() => Checkpoint.Save(path,
+            new Dictionary<string, Tensor> { ["w"] = Tensor.Ones(2) }, new Dictionary<string, string> { ["a"] = null! }));
+        Assert.Equal("metadata", e.ParamName);
+        Assert.StartsWith("Metadata entry 'a' is null; safetensors metadata values are strings.", e.Message);
+        Assert.Empty(dir.Entries());
+    }
+
+    [Fact]
     public void Read_TorchStateDict_MatchesTheSeparatelySavedNpyFiles()
     {
         var file = SafeTensors.Read(TorchFile);

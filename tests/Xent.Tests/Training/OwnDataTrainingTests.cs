@@ -147,5 +147,10 @@ public class OwnDataTrainingTests
         var z = Enumerable.Range(0, 3).Select(k => (w[2 * k] * x[0] + w[2 * k + 1] * x[1] + bias[k]) / 1.5).ToArray();
         var e = z.Select(v => Math.Exp(v - z.Max())).ToArray();
         for (int k = 0; k < 3; k++) Assert.Equal(e[k] / e.Sum(), p[k], 6);
+
+        // Logits for another number of classes are refused, not turned into a softmax over them.
+        var wrong = Assert.Throws<ArgumentException>(() => predictor.Probabilities([1f, 2f]));
+        Assert.Equal("logits", wrong.ParamName);
+        Assert.StartsWith("2 logit(s) given; the model has 3 classes.", wrong.Message);
     }
 }
