@@ -85,9 +85,17 @@ public partial class Tensor
     public static Tensor Arange(long end) => Arange(0, end);
 
     /// <summary>Float32 values start, start+step, … below end (count computed in float64, as PyTorch does).</summary>
+    /// <exception cref="ArgumentException"><paramref name="step"/> is zero or a bound or the step is infinite or NaN
+    /// (PyTorch: "unsupported range: 0 -> nan").</exception>
     public static Tensor Arange(float start, float end, float step = 1f)
     {
         if (step == 0) throw new ArgumentException("Arange: step must be nonzero.", nameof(step));
+        // Without this a NaN bound gives an empty tensor and an infinite one an overflowing count.
+        if (!float.IsFinite(start) || !float.IsFinite(end))
+            throw new ArgumentException(FormattableString.Invariant($"Arange: unsupported range: {start} -> {end}."),
+                float.IsFinite(start) ? nameof(end) : nameof(start));
+        if (!float.IsFinite(step))
+            throw new ArgumentException(FormattableString.Invariant($"Arange: step must be finite, but got {step}."), nameof(step));
         int n = (int)Math.Max(0, Math.Ceiling(((double)end - start) / step));
         var data = new float[n];
         for (int i = 0; i < n; i++) data[i] = (float)(start + (double)i * step);
@@ -119,6 +127,9 @@ public partial class Tensor
     public static Tensor Randn(params int[] shape) => Randn(shape, null);
 
     /// <summary>Uniform int64 values in [low, high), like <c>torch.randint(low, high, shape)</c>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="shape"/> is null.</exception>
+    /// <exception cref="ArgumentException">The range is empty (<paramref name="high"/> ≤ <paramref name="low"/>) and a value
+    /// is drawn, or a dimension of <paramref name="shape"/> is negative.</exception>
     public static Tensor RandInt(long low, long high, int[] shape, Generator? generator = null)
     {
         ArgumentNullException.ThrowIfNull(shape);

@@ -105,7 +105,30 @@ public partial class Tensor
     }
 
     /// <summary>Accumulated gradient of a leaf after <see cref="Backward(Tensor?, bool)"/>; null until then.</summary>
-    public Tensor? Grad { get; set; }
+    /// <exception cref="ArgumentException">The assigned gradient's shape or dtype differs from this tensor's (as PyTorch's
+    /// "assigned grad has data of a different size"); null is allowed.</exception>
+    public Tensor? Grad
+    {
+        get => _grad;
+        set
+        {
+            if (value is not null)
+            {
+                if (value.DType != DType)
+                    throw new ArgumentException($"The assigned gradient has dtype {Name(value.DType)} but the tensor has dtype " +
+                        $"{Name(DType)}.", nameof(value));
+                if (!Shapes.Equal(value.ShapeSpan, ShapeSpan))
+                    throw new ArgumentException($"The assigned gradient has shape {Shapes.Format(value.ShapeSpan)} but the tensor has " +
+                        $"shape {Shapes.Format(ShapeSpan)}.", nameof(value));
+            }
+            _grad = value;
+        }
+    }
+
+    // The engine writes gradients it built for this very tensor through here, skipping the setter's checks.
+    internal Tensor? GradUnchecked { set => _grad = value; }
+
+    private Tensor? _grad;
 
     /// <summary>
     /// Set only by a backward function on a gradient whose storage nothing else references (a buffer it
@@ -124,7 +147,12 @@ public partial class Tensor
     /// <summary>True when no recorded op produced this tensor.</summary>
     public bool IsLeaf => GradFn is null;
 
-    /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor, for chaining.</summary>
+    /// <summary>
+    /// Sets <see cref="RequiresGrad"/> to <paramref name="requiresGrad"/> (marks this leaf so that Backward computes its
+    /// <see cref="Grad"/>, or stops that) and returns this tensor, for chaining; PyTorch's <c>requires_grad_</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor is int64 (and <paramref name="requiresGrad"/> is true), or it
+    /// is not a leaf (and <paramref name="requiresGrad"/> is false).</exception>
     public Tensor RequiresGrad_(bool requiresGrad = true) { RequiresGrad = requiresGrad; return this; }
 
     /// <summary>A tensor sharing this one's storage, with no history and no gradient.</summary>
@@ -141,6 +169,11 @@ public partial class Tensor
     /// <param name="gradient">Gradient of the final objective with respect to this tensor; may be omitted only for a one-element
     /// tensor.</param>
     /// <param name="retainGraph">Keep the graph so that Backward can run through it again.</param>
+    /// <exception cref="InvalidOperationException">The tensor does not require grad (no grad_fn), <paramref name="gradient"/> is
+    /// omitted for a tensor of more than one element, the graph was already freed by an earlier Backward without
+    /// <paramref name="retainGraph"/>, or a tensor it needs was lent by a <see cref="StepArena"/> scope that has ended.</exception>
+    /// <exception cref="ArgumentException"><paramref name="gradient"/>'s shape differs from this tensor's, or it is not
+    /// float32.</exception>
     public void Backward(Tensor? gradient = null, bool retainGraph = false) => BackwardEngine.Run(this, gradient, retainGraph);
 
     /// <summary>
@@ -157,6 +190,7 @@ public partial class Tensor
     // ---- reading values ----
 
     /// <summary>The value of a one-element tensor (int64 values are converted).</summary>
+    /// <exception cref="InvalidOperationException">The tensor does not have exactly one element.</exception>
     public float Item()
     {
         if (NumEl != 1)

@@ -90,7 +90,7 @@ internal static class GradientBuffers
     {
         if (leaf.Grad is null)
         {
-            leaf.Grad = g.IsGradBufferOwned ? g : g.Detach().Clone();
+            leaf.GradUnchecked = g.IsGradBufferOwned ? g : g.Detach().Clone();
             g.IsGradBufferOwned = false; // now reachable by the user
         }
         else

@@ -24,6 +24,7 @@ public static partial class F
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         input.RequireFloat(nameof(BinaryCrossEntropy));
+        LossOptions.CheckReduction(reduction);
         CheckFloatTarget(target, nameof(BinaryCrossEntropy));
         if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
             throw new ArgumentException($"Using a target size ({Shapes.Format(target.ShapeSpan)}) that is different to the input size " +

@@ -28,6 +28,7 @@ public static partial class F
         Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
     {
         input.RequireFloat(nameof(BinaryCrossEntropyWithLogits));
+        LossOptions.CheckReduction(reduction);
         CheckLogitsTarget(input, target, nameof(BinaryCrossEntropyWithLogits));
         var shape = input.Shape;
         var w = BroadcastWeight(weight, shape, "weight", "binary_cross_entropy_with_logits");

@@ -58,6 +58,7 @@ public static partial class F
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(target);
+        LossOptions.CheckReduction(reduction);
         input.RequireFloat(nameof(CrossEntropy));
         if (input.Rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {input.Rank}).", nameof(input));
         bool probabilities = Shapes.Equal(input.ShapeSpan, target.ShapeSpan);
@@ -75,6 +76,7 @@ public static partial class F
 
         int classDim = input.Rank == 1 ? 0 : 1;
         var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, classDim);
+        RequireClasses(input, classes, classDim, "cross_entropy");
         // With class probabilities PyTorch differentiates the weight too (it is built from differentiable ops there).
         var w = CheckClassWeight(weight, classes, "cross_entropy", probabilities ? "with class probabilities" : null);
         // Target values are range-checked once, by the kernel that reads them.
@@ -164,6 +166,17 @@ public static partial class F
     }
 
     private static int[] RemoveDim(int[] shape, int dim) => [.. shape[..dim], .. shape[(dim + 1)..]];
+
+    /// <summary>
+    /// Refuses an input whose class dim is empty before a kernel does: the kernels' own check would name their
+    /// internal span parameter, not the caller's <c>input</c>.
+    /// </summary>
+    private static void RequireClasses(Tensor input, int classes, int classDim, string op)
+    {
+        if (classes == 0)
+            throw new ArgumentException($"{op}: input of shape {Shapes.Format(input.ShapeSpan)} has no classes (dim {classDim} has " +
+                "size 0).", nameof(input));
+    }
 
     /// <summary>The (C) weight's values, or an empty array; PyTorch's wording when its length is wrong.</summary>
     private static float[] CheckClassWeight(Tensor? weight, int classes, string op, string? pytorchDifferentiatesWhen = null)

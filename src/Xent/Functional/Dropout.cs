@@ -64,10 +64,17 @@ public static partial class F
         return ApplyDropoutMask(input, p, groups, groupSize, generator, "FeatureDropoutBackward");
     }
 
-    private static void CheckDropoutP(double p)
+    /// <summary>PyTorch's check and message; shared with <see cref="NN.DropoutBase"/>.</summary>
+    internal static void CheckDropoutP(double p)
     {
         if (!(p >= 0.0 && p <= 1.0))
-            throw new ArgumentOutOfRangeException(nameof(p), p, $"dropout probability has to be between 0 and 1, but got {p}");
+        {
+            // p as the caller most likely wrote it: a float literal such as -0.1f arrives widened to -0.10000000149011612,
+            // so a value that is exactly a float is shown as that float (shortest round-trip: -0.1), any other as the double.
+            object given = (double)(float)p == p ? (object)(float)p : p;
+            throw new ArgumentOutOfRangeException(nameof(p), given,
+                FormattableString.Invariant($"dropout probability has to be between 0 and 1, but got {given}"));
+        }
     }
 
     /// <summary>

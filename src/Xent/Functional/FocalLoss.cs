@@ -37,10 +37,12 @@ public static partial class F
         Reduction reduction = Reduction.Mean)
     {
         input.RequireFloat(nameof(FocalLoss));
+        LossOptions.CheckReduction(reduction);
         if (input.Rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {input.Rank}).", nameof(input));
         LossOptions.CheckGamma(gamma);
         int classDim = input.Rank == 1 ? 0 : 1;
         var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, classDim);
+        RequireClasses(input, classes, classDim, "focal_loss");
         var w = CheckClassWeight(weight, classes, "focal_loss");
         CheckIndexTargetShape(input, target, nameof(FocalLoss));
         if (gamma == 0f) return CrossEntropy(input, target, weight, ignoreIndex, reduction);

@@ -32,6 +32,7 @@ public static partial class F
     public static Tensor KlDiv(Tensor input, Tensor target, KlDivReduction reduction = KlDivReduction.Mean, bool logTarget = false)
     {
         input.RequireFloat(nameof(KlDiv));
+        LossOptions.CheckReduction(reduction);
         CheckFloatTarget(target, nameof(KlDiv));
         if (!Shapes.Equal(input.ShapeSpan, target.ShapeSpan))
             throw new NotSupportedException($"kl_div: the target's shape {Shapes.Format(target.ShapeSpan)} differs from the input's " +

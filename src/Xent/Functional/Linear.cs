@@ -47,7 +47,10 @@ public static partial class F
             Elementwise.AddBiasRows(y, m, outF, bias.FloatArray);
             beta = 1f;
         }
-        Gemm.Sgemm(false, true, m, outF, inF, 1f, x, inF, w, inF, beta, y, outF);
+        // Row strides of at least 1 (BLAS's rule) let in_features = 0 give the bias (zeros without one) and
+        // out_features = 0 an empty output, as in PyTorch; the GEMM reads nothing when a dimension is 0.
+        int ldIn = Math.Max(1, inF), ldOut = Math.Max(1, outF);
+        Gemm.Sgemm(false, true, m, outF, inF, 1f, x, ldIn, w, ldIn, beta, y, ldOut);
 
         var outShape = input.Shape;
         outShape[^1] = outF;
@@ -59,12 +62,12 @@ public static partial class F
             if (input.RequiresGrad)
             {
                 gx = ctx.NewGrad(input);
-                Gemm.Sgemm(false, false, m, inF, outF, 1f, gy, outF, w, inF, 0f, gx.Data, inF);
+                Gemm.Sgemm(false, false, m, inF, outF, 1f, gy, ldOut, w, ldIn, 0f, gx.Data, ldIn);
             }
             if (weight.RequiresGrad)
             {
                 gw = ctx.NewGrad(weight);
-                Gemm.Sgemm(true, false, outF, inF, m, 1f, gy, outF, x, inF, 0f, gw.Data, inF);
+                Gemm.Sgemm(true, false, outF, inF, m, 1f, gy, ldOut, x, ldIn, 0f, gw.Data, ldIn);
             }
             if (bias is not null && bias.RequiresGrad)
             {

@@ -38,6 +38,7 @@ public static partial class F
         Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean, float labelSmoothing = 0f,
         float zLossScale = 0f, float? softcap = null, LinearCrossEntropyOptions? options = null)
     {
+        LossOptions.CheckReduction(reduction);
         var (n, d, v) = CheckLinearCrossEntropy(hidden, linearWeight, target, linearBias, weight, zLossScale, softcap);
         float cap = softcap ?? 0f;
         var chunking = options?.ToChunking() ?? default;

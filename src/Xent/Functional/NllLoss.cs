@@ -30,8 +30,10 @@ public static partial class F
         Reduction reduction = Reduction.Mean)
     {
         input.RequireFloat(nameof(NllLoss));
+        LossOptions.CheckReduction(reduction);
         if (input.Rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {input.Rank}).", nameof(input));
         var (outer, classes, inner) = Shapes.Split(input.ShapeSpan, input.Rank == 1 ? 0 : 1);
+        RequireClasses(input, classes, input.Rank == 1 ? 0 : 1, "nll_loss");
         var w = CheckClassWeight(weight, classes, "nll_loss");
         CheckIndexTargetShape(input, target, nameof(NllLoss));
         CrossEntropyKernel.ValidateTargets(target.LongArray, classes, ignoreIndex); // no kernel reads them here

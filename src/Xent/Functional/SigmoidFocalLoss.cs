@@ -30,6 +30,7 @@ public static partial class F
         Reduction reduction = Reduction.None)
     {
         input.RequireFloat(nameof(SigmoidFocalLoss));
+        LossOptions.CheckReduction(reduction);
         CheckLogitsTarget(input, target, nameof(SigmoidFocalLoss));
         var shape = input.Shape;
         var x = input.FloatArray;

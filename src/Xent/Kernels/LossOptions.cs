@@ -1,7 +1,7 @@
 namespace Xent.Kernels;
 
 /// <summary>
-/// The checks on the options shared by the cross-entropy family (label smoothing, z-loss; softcap's is
+/// The checks on the options shared by the cross-entropy family (reduction, label smoothing, z-loss; softcap's is
 /// <see cref="SoftcapKernel.ValidateCap"/>), written once so every entry point rejects the same values with
 /// the same message.
 /// </summary>
@@ -12,6 +12,25 @@ internal static class LossOptions
     {
         if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
             throw new ArgumentException($"label_smoothing must be between 0.0 and 1.0. Got: {labelSmoothing}", nameof(labelSmoothing));
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> for a value outside the enum (a cast int): the reductions'
+    /// switches would otherwise silently take it as their default case, the mean.
+    /// </summary>
+    public static void CheckReduction(Reduction reduction)
+    {
+        if (reduction is not (Reduction.None or Reduction.Mean or Reduction.Sum))
+            throw new ArgumentOutOfRangeException(nameof(reduction), reduction,
+                $"reduction must be None, Mean or Sum, but got {(int)reduction}.");
+    }
+
+    /// <inheritdoc cref="CheckReduction(Reduction)"/>
+    public static void CheckReduction(KlDivReduction reduction)
+    {
+        if (reduction is not (KlDivReduction.None or KlDivReduction.Mean or KlDivReduction.Sum or KlDivReduction.BatchMean))
+            throw new ArgumentOutOfRangeException(nameof(reduction), reduction,
+                $"reduction must be None, Mean, Sum or BatchMean, but got {(int)reduction}.");
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless the z-loss scale is finite and non-negative.</summary>

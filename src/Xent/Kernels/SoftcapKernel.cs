@@ -17,12 +17,13 @@ namespace Xent.Kernels;
 /// </summary>
 internal static class SoftcapKernel
 {
-    /// <summary>Throws unless <paramref name="cap"/> is finite and positive.</summary>
+    /// <summary>Throws unless <paramref name="cap"/> is finite and positive; the exception names <c>softcap</c>, the
+    /// parameter of every public entry point that passes it here.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The cap is zero, negative, infinite or NaN.</exception>
     public static void ValidateCap(float cap)
     {
         if (!(cap > 0f) || float.IsPositiveInfinity(cap))
-            throw new ArgumentOutOfRangeException(nameof(cap), cap, $"softcap must be a finite positive number but got {cap}.");
+            throw new ArgumentOutOfRangeException("softcap", cap, $"softcap must be a finite positive number but got {cap}.");
     }
 
     /// <summary>y = cap·tanh(x / cap). <paramref name="y"/> may be <paramref name="x"/>.</summary>

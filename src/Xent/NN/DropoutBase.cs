@@ -12,8 +12,7 @@ public abstract class DropoutBase : Module
 {
     private protected DropoutBase(double p, Generator? generator)
     {
-        if (!(p >= 0.0 && p <= 1.0))
-            throw new ArgumentOutOfRangeException(nameof(p), p, $"dropout probability has to be between 0 and 1, but got {p}");
+        F.CheckDropoutP(p);
         P = p;
         // Seeded from the default generator at construction, so Tensor.ManualSeed(s) before building a model
         // makes its masks reproducible.

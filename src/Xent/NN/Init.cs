@@ -154,7 +154,12 @@ public static class Init
     private static int Fan(Tensor tensor, FanMode mode)
     {
         var (fanIn, fanOut) = CalculateFanInAndFanOut(tensor);
-        return mode == FanMode.FanIn ? fanIn : fanOut;
+        return mode switch
+        {
+            FanMode.FanIn => fanIn,
+            FanMode.FanOut => fanOut,
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "mode must be FanIn or FanOut."),
+        };
     }
 
     private static bool IsEmpty(Tensor tensor)

@@ -21,6 +21,8 @@ public sealed class Adam : AdamBase
         : base(parameters, lr, betas, eps, weightDecay, amsgrad, decoupled: false) { }
 
     /// <summary>Creates the optimizer over parameter groups; options a group does not set take these values.</summary>
+    /// <exception cref="ArgumentException">An invalid hyper-parameter (PyTorch's message, a group's own or a default), no
+    /// parameters, or a parameter in two groups.</exception>
     public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8,
         double weightDecay = 0, bool amsgrad = false)
         : base(groups, lr, betas, eps, weightDecay, amsgrad, decoupled: false) { }

@@ -71,17 +71,25 @@ public abstract partial class Optimizer
     /// <summary>
     /// The learning rate of the first group; setting it sets every group's (what schedulers do).
     /// </summary>
+    /// <exception cref="ArgumentException">The value is negative or NaN ("Invalid learning rate: -1"), as the constructors
+    /// refuse it.</exception>
     public double LearningRate
     {
         get => _groups[0].Lr;
-        set { foreach (var g in _groups) g.Lr = value; }
+        set
+        {
+            OptionChecks.LearningRate(value);
+            foreach (var g in _groups) g.Lr = value;
+        }
     }
 
     /// <summary>Applies one update to every parameter that has a gradient.</summary>
+    /// <exception cref="InvalidOperationException">A parameter's gradient does not have the parameter's size.</exception>
     public abstract void Step();
 
     /// <summary>Sets every gradient to zero in place (buffers are kept to avoid allocating), like
     /// <c>zero_grad(set_to_none=False)</c>.</summary>
+    /// <remarks>Throws nothing of its own: parameters without a gradient are skipped.</remarks>
     public void ZeroGrad()
     {
         foreach (var p in _params) p.Grad?.Data.Clear();

@@ -69,10 +69,12 @@ public sealed class Predictor
     public double[] Predict(ReadOnlySpan<float> rawInput) => PredictBatch(rawInput, 1)[0];
 
     /// <summary>Probabilities for <paramref name="count"/> raw inputs stored one after another.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
     /// <exception cref="ArgumentException"><paramref name="raw"/> is not <paramref name="count"/> inputs of the spec's size.</exception>
     public double[][] PredictBatch(ReadOnlySpan<float> raw, int count)
     {
-        if (count < 0 || raw.Length != (long)count * _sampleSize)
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (raw.Length != (long)count * _sampleSize)
             throw new ArgumentException($"{raw.Length} values are not {count} input(s) of shape ({string.Join(", ", Spec.InputShape)}).",
                 nameof(raw));
         var result = new double[count][];
@@ -203,6 +205,9 @@ public sealed class Predictor
     /// Reads <paramref name="path"/> (see <see cref="ReadInputs"/>) and predicts every input; <paramref name="progress"/> is told
     /// how the decoding of image files goes (see <see cref="DataOptions.Progress"/>).
     /// </summary>
+    /// <exception cref="FileNotFoundException"><paramref name="path"/> does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file or folder cannot be read as inputs of the model's spec.</exception>
+    /// <exception cref="IOException">Reading fails.</exception>
     public IReadOnlyList<(string Input, double[] Probabilities)> PredictPath(string path, Action<int, int>? progress = null)
     {
         var (names, data) = ReadData(path, progress);

@@ -152,5 +152,8 @@ public class OwnDataTrainingTests
         var wrong = Assert.Throws<ArgumentException>(() => predictor.Probabilities([1f, 2f]));
         Assert.Equal("logits", wrong.ParamName);
         Assert.StartsWith("2 logit(s) given; the model has 3 classes.", wrong.Message);
+
+        // A negative count names count (it named raw, and said "1 values are not -1 input(s)").
+        Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => predictor.PredictBatch([1f], -1)).ParamName);
     }
 }
