@@ -21,6 +21,7 @@ public static partial class F
     /// the target is int64 or of another shape, or the weight does not broadcast to the input's shape.</exception>
     /// <exception cref="NotSupportedException">The target requires grad: only the input is differentiated
     /// (PyTorch also differentiates a float target).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
     {
         input.RequireFloat(nameof(BinaryCrossEntropy));

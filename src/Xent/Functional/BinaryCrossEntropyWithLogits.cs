@@ -24,6 +24,7 @@ public static partial class F
     /// <exception cref="ArgumentException">The target is int64 or of another shape, or a weight does not broadcast.</exception>
     /// <exception cref="NotSupportedException">The target requires grad: only the input is differentiated
     /// (PyTorch also differentiates a float target).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight = null,
         Reduction reduction = Reduction.Mean, Tensor? posWeight = null)
     {

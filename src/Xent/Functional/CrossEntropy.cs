@@ -53,6 +53,7 @@ public static partial class F
     /// or <paramref name="labelSmoothing"/> is outside [0, 1].</exception>
     /// <exception cref="NotSupportedException">A probability target requires grad: only the input is differentiated
     /// (PyTorch also differentiates a float target).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean, float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null)
     {

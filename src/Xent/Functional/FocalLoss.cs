@@ -33,6 +33,7 @@ public static partial class F
     /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds."), or γ is negative or not
     /// finite.</exception>
     /// <exception cref="ArgumentException">The target is not int64 class indices of a matching shape, or the weight is not (C).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor FocalLoss(Tensor input, Tensor target, float gamma = 2f, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean)
     {

@@ -29,6 +29,7 @@ public static partial class F
     /// <exception cref="ArgumentException">The target is not float32.</exception>
     /// <exception cref="NotSupportedException">The shapes differ (broadcasting), or the target requires grad (only the input is
     /// differentiated; PyTorch also differentiates the target).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor KlDiv(Tensor input, Tensor target, KlDivReduction reduction = KlDivReduction.Mean, bool logTarget = false)
     {
         input.RequireFloat(nameof(KlDiv));

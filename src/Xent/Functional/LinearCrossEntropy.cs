@@ -34,6 +34,7 @@ public static partial class F
     /// <returns>A scalar for Mean and Sum; for None a tensor shaped like <paramref name="target"/>.</returns>
     /// <exception cref="ArgumentException">A shape, dtype or option is invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds.").</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor LinearCrossEntropy(Tensor hidden, Tensor linearWeight, Tensor target, Tensor? linearBias = null,
         Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean, float labelSmoothing = 0f,
         float zLossScale = 0f, float? softcap = null, LinearCrossEntropyOptions? options = null)

@@ -26,6 +26,7 @@ public static partial class F
     /// <exception cref="ArgumentOutOfRangeException">A target is neither in [0, C) nor <paramref name="ignoreIndex"/> ("Target 12 is out of
     /// bounds.").</exception>
     /// <exception cref="ArgumentException">The target is not int64, shapes do not match, or the weight is not (C).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean)
     {

@@ -26,6 +26,7 @@ public static partial class F
     /// <exception cref="ArgumentOutOfRangeException">γ is negative or not finite, or α is NaN.</exception>
     /// <exception cref="NotSupportedException">The target requires grad: only the input is differentiated
     /// (PyTorch also differentiates a float target).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor SigmoidFocalLoss(Tensor input, Tensor target, float alpha = 0.25f, float gamma = 2f,
         Reduction reduction = Reduction.None)
     {
