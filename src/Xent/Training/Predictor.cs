@@ -64,11 +64,18 @@ public sealed class Predictor
     /// </summary>
     public Action<int, int>? Predicted { get; set; }
 
-    /// <summary>Probabilities for one raw input of the spec's shape (row-major).</summary>
+    /// <summary>
+    /// Probabilities for one raw input of the spec's shape (row-major). A NaN value is taken as missing and imputed with the
+    /// training mean (0 after standardisation), as <c>xent train --missing mean</c> does: check the inputs first where NaN
+    /// cannot mean missing.
+    /// </summary>
     /// <exception cref="ArgumentException">The input does not have the spec's size.</exception>
     public double[] Predict(ReadOnlySpan<float> rawInput) => PredictBatch(rawInput, 1)[0];
 
-    /// <summary>Probabilities for <paramref name="count"/> raw inputs stored one after another.</summary>
+    /// <summary>
+    /// Probabilities for <paramref name="count"/> raw inputs stored one after another (NaN values imputed as by
+    /// <see cref="Predict"/>).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
     /// <exception cref="ArgumentException"><paramref name="raw"/> is not <paramref name="count"/> inputs of the spec's size.</exception>
     public double[][] PredictBatch(ReadOnlySpan<float> raw, int count)
