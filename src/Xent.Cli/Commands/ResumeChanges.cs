@@ -95,7 +95,8 @@ internal static class ResumeChanges
                 "over, since training changes the logits it was fitted to; calibrate the new checkpoint again."
             : null;
 
-    private static string Message(string checkpoint, string saved, string given, string why) =>
+    /// <summary>The refusal of an option given with another value than the checkpoint's run: what it was, why, what to pass.</summary>
+    internal static string Message(string checkpoint, string saved, string given, string why) =>
         $"checkpoint '{checkpoint}' was trained with {saved}, not {given}; {why}: pass {saved}, or leave out --resume to start a new run.";
 
     private static string Missing(bool impute) => impute ? "--missing mean" : "--missing error";

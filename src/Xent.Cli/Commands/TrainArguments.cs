@@ -68,8 +68,7 @@ internal static class TrainArguments
     /// value than the checkpoint's: refused as <c>--model</c> is, rather than ignored.
     /// </summary>
     public static string ResumeMismatch(string checkpoint, string option, string saved, string given) =>
-        $"checkpoint '{checkpoint}' was trained with {option} {saved}, not {given}; a resumed run keeps the checkpoint's optimizer and " +
-        $"its settings: pass {option} {saved}, or leave out --resume to start a new run.";
+        ResumeChanges.Message(checkpoint, $"{option} {saved}", given, "a resumed run keeps the checkpoint's optimizer and its settings");
 
     /// <summary>
     /// The message for a checkpoint that records another model than <c>--model</c>: a hint to pass the recorded

@@ -179,13 +179,10 @@ public static class CsvSource
                 throw new InvalidDataException($"label column '{header[labelCols[0]]}' is empty on line {table.Line(e)} of '{path}'.");
             var distinct = col.Distinct(StringComparer.Ordinal).ToArray();
             classNames = spec?.ClassNames ?? SameClasses(distinct, options.ClassOrder) ?? SortClasses(distinct);
-            var index = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
-            var byValue = ClassesByValue(classNames);
+            var classOf = ClassLookup(classNames);
             for (int i = 0; i < rows; i++)
             {
-                // A label written as another number of the same value ('0' for a model's '0.0', '7' for '07') is that class.
-                if (!index.TryGetValue(col[i], out int k) && !(IsNumber(col[i], out double value) && byValue.TryGetValue(value, out k)))
+                if (!classOf(col[i], out int k))
                     throw new InvalidDataException($"label '{col[i]}' on line {table.Line(i)} of '{path}' is not one of " +
                         $"{options.ClassesOwner} ({string.Join(", ", classNames)}).");
                 targets[i] = k;
@@ -216,14 +213,11 @@ public static class CsvSource
     private static IReadOnlyList<string>? SameClasses(string[] labels, IReadOnlyList<string>? order)
     {
         if (order is null) return null;
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int k = 0; k < order.Count; k++) index[order[k]] = k;
-        var byValue = ClassesByValue(order);
+        var classOf = ClassLookup(order);
         var hit = new bool[order.Count];
         foreach (string label in labels)
         {
-            if (!index.TryGetValue(label, out int k) && !(IsNumber(label, out double value) && byValue.TryGetValue(value, out k)))
-                return null;
+            if (!classOf(label, out int k)) return null;
             hit[k] = true;
         }
         return Array.TrueForAll(hit, h => h) ? order : null;
@@ -232,6 +226,22 @@ public static class CsvSource
     /// <summary>Whether <paramref name="s"/> is a finite number (invariant culture), and its value.</summary>
     private static bool IsNumber(string s, out double value) =>
         double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    /// <summary>Finds a label's class: by name, or as a number of the same value.</summary>
+    private delegate bool ClassFinder(string label, out int index);
+
+    /// <summary>
+    /// The class of a label among <paramref name="classNames"/>: by name, or, for a label written as another number of the same
+    /// value ('0' for a model's '0.0', '7' for '07'), by value.
+    /// </summary>
+    private static ClassFinder ClassLookup(IReadOnlyList<string> classNames)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int k = 0; k < classNames.Count; k++) index[classNames[k]] = k;
+        var byValue = ClassesByValue(classNames);
+        return (string label, out int k) =>
+            index.TryGetValue(label, out k) || (IsNumber(label, out double value) && byValue.TryGetValue(value, out k));
+    }
 
     /// <summary>
     /// The classes whose names are numbers, by value: a name written as that value's shortest form ('7') is preferred to
