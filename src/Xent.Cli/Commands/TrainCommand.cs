@@ -41,7 +41,10 @@ internal static class TrainCommand
         var multiLabel = new Option<string?>("--multi-label")
             { Description = "CSV: 0/1 label columns COL1,COL2,... of a multi-label problem (trains with BCEWithLogitsLoss)" };
         var missing = new Option<string>("--missing")
-            { Description = "CSV: empty cells are an error, or imputed with the training mean", DefaultValueFactory = _ => "error" };
+        {
+            Description = "CSV: missing values (empty cells, NA, ?, nan, …) are an error, or imputed with the training mean",
+            DefaultValueFactory = _ => "error",
+        };
         missing.AcceptOnlyFromAmong("error", "mean");
         var imageSize = new Option<string?>("--image-size")
             { Description = "Image folders: resize every image to N (square) or HxW [default: all images must share one size]" };

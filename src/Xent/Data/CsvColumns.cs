@@ -67,21 +67,31 @@ internal sealed class CsvColumns
         return new CsvColumns(path, header, columns, lines);
     }
 
-    /// <summary>Whether some non-empty cell of column <paramref name="c"/> is not a number.</summary>
+    /// <summary>Whether some non-empty cell of column <paramref name="c"/> is neither a number nor a missing-value marker.</summary>
     public bool HasText(int c) => _columns[c].FirstText >= 0;
 
     /// <summary>The first row whose cell in column <paramref name="c"/> is empty, or −1.</summary>
     public int FirstEmpty(int c) => _columns[c].FirstEmpty;
 
-    /// <summary>The first row whose cell is not a number, and that cell, or (−1, null).</summary>
+    /// <summary>The first row whose cell is neither a number nor a missing-value marker, and that cell, or (−1, null).</summary>
     public (int Row, string? Cell) FirstText(int c) => (_columns[c].FirstText, _columns[c].FirstTextCell);
+
+    /// <summary>
+    /// The first row whose cell marks a missing value (<c>NA</c>, <c>?</c>, <c>nan</c>, …; see <see cref="MissingMarkers"/>), that
+    /// cell, and how many cells of the column do; (−1, null, 0) when none does.
+    /// </summary>
+    public (int Row, string? Cell, int Count) FirstMarker(int c) =>
+        (_columns[c].FirstMarker, _columns[c].MarkerCell, _columns[c].MarkerCount);
 
     /// <summary>
     /// The first row whose cell is a number but not a finite float32 (<c>inf</c>, <c>1e40</c>), and that cell, or (−1, null).
     /// </summary>
     public (int Row, string? Cell) FirstNonFinite(int c) => (_columns[c].FirstNonFinite, _columns[c].NonFiniteCell);
 
-    /// <summary>Column <paramref name="c"/> as one float per row (NaN for an empty cell); only for a column without text.</summary>
+    /// <summary>
+    /// Column <paramref name="c"/> as one float per row (NaN for an empty cell or a missing-value marker); only for a column
+    /// without text.
+    /// </summary>
     public float[] Numbers(int c) => _columns[c].Numbers?.ToArray()
         ?? throw new InvalidOperationException($"column '{Header[c]}' was not read as numbers.");
 
@@ -112,8 +122,8 @@ internal sealed class CsvColumns
         public List<float>? Numbers = [];
         public List<string>? Texts;
         private Dictionary<string, string>? _pool;
-        public int FirstEmpty = -1, FirstText = -1, FirstNonFinite = -1;
-        public string? FirstTextCell, NonFiniteCell;
+        public int FirstEmpty = -1, FirstText = -1, FirstNonFinite = -1, FirstMarker = -1, MarkerCount;
+        public string? FirstTextCell, NonFiniteCell, MarkerCell;
 
         /// <summary>Keeps the cells as text from here on (for a second pass: from the first row).</summary>
         public void StartText()
@@ -129,7 +139,7 @@ internal sealed class CsvColumns
                 if (FirstEmpty < 0) FirstEmpty = row;
                 Numbers?.Add(float.NaN);
             }
-            else if (CsvSource.TryParse(cell, out float v))
+            else if (CsvSource.TryParse(cell, out float v) && !float.IsNaN(v))
             {
                 Numbers?.Add(v);
                 if (!float.IsFinite(v) && FirstNonFinite < 0)
@@ -137,6 +147,17 @@ internal sealed class CsvColumns
                     FirstNonFinite = row;
                     NonFiniteCell = cell.ToString();
                 }
+            }
+            else if (float.IsNaN(v) || MissingMarkers.Contains(cell))
+            {
+                // 'nan' as numpy writes it, 'NA' as R does: a missing value if the column turns out to be numeric.
+                if (FirstMarker < 0)
+                {
+                    FirstMarker = row;
+                    MarkerCell = cell.ToString();
+                }
+                MarkerCount++;
+                Numbers?.Add(float.NaN);
             }
             else if (FirstText < 0)
             {

@@ -109,7 +109,6 @@ public static class CsvSource
                 }
                 var cells = table.Texts(c);
                 var values = cells.Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-                string markerHint = MissingMarkerHint(path, table, c, cells, values);
                 if (values.Length > MaxCategories || values.Length * 2 > rows)
                 {
                     // Numeric returned null, so some non-empty cell does not parse: name the first, with its line.
@@ -117,15 +116,11 @@ public static class CsvSource
                     throw new InvalidDataException(
                         $"column '{header[c]}' is not numeric ('{badCell}' on line {table.Line(bad)} of '{path}') and has " +
                         $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
-                        "the rows); fix the value or leave the column out with --features." + DecimalCommaHint(badCell!) +
-                        (markerHint.Length > 0 ? " " + markerHint : ""));
+                        "the rows); fix the value or leave the column out with --features." + DecimalCommaHint(badCell!));
                 }
                 if (!options.ImputeMissing && table.FirstEmpty(c) is int empty and >= 0)
                     throw new InvalidDataException($"column '{header[c]}' is empty on line {table.Line(empty)} of '{path}'; fill it in " +
                         "or pass --missing mean.");
-                if (markerHint.Length > 0)
-                    Diagnostics.Warnings.Warn($"csv.missing-marker:{path}:{header[c]}", markerHint + " As it is, the column is text, " +
-                        $"one-hot encoded as {values.Length} categories ({header[c]}={values[0]}, …).");
                 foreach (var v in values)
                 {
                     features.Add($"{header[c]}={v}");
@@ -529,32 +524,43 @@ public static class CsvSource
 
     /// <summary>
     /// Column <paramref name="c"/> as floats; null when some non-empty cell is not a number and <paramref name="allowText"/>.
-    /// The error is the first problem in row order: an empty cell (unless imputed) or a cell that is not a number; then a number
-    /// that is not a finite float32, unless the column is text. <paramref name="training"/>: the hints may suggest
-    /// <c>--missing mean</c>, which only training takes (a model trained with it imputes by itself).
+    /// The error is the first problem in row order: a missing value (an empty cell or a marker such as <c>NA</c>, unless
+    /// imputed) or a cell that is not a number; then a number that is not a finite float32, unless the column is text. Imputed
+    /// markers are warned about once, naming them. <paramref name="training"/>: the hints may suggest <c>--missing mean</c>,
+    /// which only training takes (a model trained with it imputes by itself).
     /// </summary>
     private static float[]? Numeric(string path, CsvColumns table, int c, bool impute, bool allowText, bool training)
     {
         string name = table.Header[c];
         var (textRow, textCell) = table.FirstText(c);
+        var (markerRow, markerCell, markers) = table.FirstMarker(c);
         int empty = impute ? -1 : table.FirstEmpty(c);
-        if (empty >= 0 && (textRow < 0 || empty < textRow))
+        string notImputed = training ? "pass --missing mean to impute missing values with the training mean, or fill it in."
+            : "fill it in (the model was trained without --missing mean, so it does not impute missing values).";
+        if (empty >= 0 && (textRow < 0 || empty < textRow) && (markerRow < 0 || empty < markerRow))
             throw new InvalidDataException($"column '{name}' is empty on line {table.Line(empty)} of '{path}'; " +
-                (training ? "fill it in or pass --missing mean." : "fill it in (the model was trained without --missing mean, so it " +
-                "does not impute missing values)."));
+                (training ? "fill it in or pass --missing mean." : notImputed));
         if (textRow >= 0)
         {
             if (allowText) return null;
             throw new InvalidDataException($"column '{name}' is not numeric ('{textCell}' on line {table.Line(textRow)} of '{path}')." +
                 DecimalCommaHint(textCell!));
         }
-        // NaN, Infinity, or a number beyond float32's range in a numeric column: a number, but not one a model can learn from.
+        if (markerRow >= 0)
+        {
+            if (!impute)
+                throw new InvalidDataException($"column '{name}' holds '{markerCell}' on line {table.Line(markerRow)} of '{path}' " +
+                    $"({markers} missing-value cell(s) in all); {notImputed}");
+            Diagnostics.Warnings.Warn($"csv.missing-marker:{path}:{name}", $"column '{name}' of '{path}': {markers} cell(s) such " +
+                $"as '{markerCell}' (first on line {table.Line(markerRow)}) are read as missing values and imputed with the " +
+                "training mean.");
+        }
+        // Infinity, or a number beyond float32's range in a numeric column: a number, but not one a model can learn from (NaN
+        // is a missing value, above).
         var (nonFinite, nonFiniteCell) = table.FirstNonFinite(c);
         if (nonFinite >= 0)
             throw new InvalidDataException($"column '{name}' holds '{nonFiniteCell}' on line {table.Line(nonFinite)} of '{path}', " +
-                "which is " +
-                "not a finite float32 number; " + (training ? "leave a missing value empty (and pass --missing mean) or fix the value."
-                : "fix the value."));
+                "which is not a finite float32 number; fix the value.");
         return table.Numbers(c);
     }
 
@@ -617,29 +623,6 @@ public static class CsvSource
                 throw new InvalidDataException($"the model's input '{features[j]}', {Describe(origins[j])}, would be read back as " +
                     $"{Describe(back)} when the model reads a file (a one-hot input is named column=value); rename column " +
                     $"'{header[origins[j].Column]}'{(back.Column >= 0 ? $" or '{header[back.Column]}'" : "")}.");
-    }
-
-    /// <summary>Cells that mark a missing value in files written by R (<c>NA</c>), Excel (<c>#N/A</c>), databases and others.</summary>
-    private static readonly HashSet<string> s_missingMarkers = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "NA", "N/A", "#N/A", "#NA", "<NA>", "NULL", "None", "nil", "missing", "?", "-", "--", ".",
-    };
-
-    /// <summary>
-    /// For a column that holds numbers apart from cells such as <c>NA</c> or <c>?</c>, a sentence naming those cells and saying
-    /// how to mark them missing instead; empty otherwise. Such a column is text by the rules (one-hot encoded, or refused), which
-    /// loses its numbers' order without a word.
-    /// </summary>
-    private static string MissingMarkerHint(string path, CsvColumns table, int c, string[] cells, string[] values)
-    {
-        var texts = values.Where(v => !TryParse(v, out _)).ToArray();
-        if (texts.Length == 0 || texts.Length == values.Length || !texts.All(s_missingMarkers.Contains)) return "";
-        var isMarker = texts.ToHashSet(StringComparer.Ordinal);
-        int first = Array.FindIndex(cells, isMarker.Contains), count = cells.Count(isMarker.Contains);
-        string which = string.Join(", ", texts.Select(t => $"'{t}'"));
-        return $"Column '{table.Header[c]}' holds numbers except for {which} ({count} cell(s), first on line {table.Line(first)} of " +
-            $"'{path}'): if {(texts.Length == 1 ? "that marks" : "those mark")} a missing value, leave the cells empty (pandas: " +
-            "to_csv(..., na_rep=''), R: write.csv(..., na='')) and pass --missing mean.";
     }
 
     /// <summary>

@@ -112,8 +112,6 @@ public sealed class NewUserCliTests : IDisposable
         "--out", outDir, "--epochs", "2", "--batch-size", "4", "--model", "linear", "--resume", checkpoint]);
 
     [Theory]
-    [InlineData("nan")]
-    [InlineData("NaN")]
     [InlineData("1e40")] // beyond float32: parses to infinity
     [InlineData("-Infinity")]
     [InlineData("inf")] // as numpy and pandas write it
@@ -125,6 +123,20 @@ public sealed class NewUserCliTests : IDisposable
         // Data row 1 (the second) is line 3: the header is line 1.
         CliAssert.OneLineError(r, 2, $"column 'b' holds '{cell}' on line 3 of '", cell);
         Assert.Contains("not a finite float32 number", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Theory]
+    [InlineData("nan")] // as numpy writes a missing value
+    [InlineData("NaN")]
+    [InlineData("NA")] // as R does
+    [InlineData("?")] // as the UCI repository's files do
+    public void AMissingValueMarkerInANumericCsvColumnIsRefusedWithoutMissingMean(string cell)
+    {
+        string outDir = _dir.File("run");
+        var r = Train(Csv("marker.csv", replaceB1: cell), outDir);
+        CliAssert.OneLineError(r, 2, $"column 'b' holds '{cell}' on line 3 of '");
+        Assert.Contains("(1 missing-value cell(s) in all); pass --missing mean", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir));
     }
 
@@ -560,6 +572,36 @@ public sealed class NewUserCliTests : IDisposable
             "--missing mean, so it does not impute missing values).");
         // Training still names the option, which it takes.
         CliAssert.OneLineError(Train(Csv("gap.csv", replaceB1: ""), _dir.File("run2")), 2, "fill it in or pass --missing mean.");
+    }
+
+    [Fact]
+    public void AMarkerCellAtPredictTimeIsTheSameMissingValueAsAnEmptyCell()
+    {
+        string outDir = _dir.File("run");
+        Assert.Equal(0, Train(Csv("na.csv", replaceB1: "NA"), outDir, "--missing", "mean").ExitCode);
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
+        string Predict(string name, string b)
+        {
+            string input = _dir.File(name), output = _dir.File(name + ".out.csv");
+            File.WriteAllText(input, $"a,b\n1,{b}\n2,3\n");
+            var r = InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", input, "--out", output);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            return File.ReadAllText(output);
+        }
+        string empty = Predict("empty.csv", "");
+        Assert.Equal(empty, Predict("na-input.csv", "NA"));
+        Assert.Equal(empty, Predict("q-input.csv", "?"));
+        // A number in its place is not imputed (the check can tell the difference).
+        Assert.NotEqual(empty, Predict("four.csv", "40"));
+
+        // A model trained without --missing mean names the marker and that it does not impute.
+        string plain = _dir.File("plain");
+        Assert.Equal(0, Train(Csv("ok.csv"), plain).ExitCode);
+        string input = _dir.File("na-plain.csv");
+        File.WriteAllText(input, "a,b\n1,NA\n");
+        var refused = InProcessCli.Run("predict", "--checkpoint", Path.Combine(plain, "checkpoint.safetensors"), "--input", input);
+        CliAssert.OneLineError(refused, 2, $"column 'b' holds 'NA' on line 2 of '{input}' (1 missing-value cell(s) in all); fill it " +
+            "in (the model was trained without --missing mean, so it does not impute missing values).");
     }
 
     [Fact]

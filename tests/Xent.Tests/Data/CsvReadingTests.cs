@@ -301,27 +301,36 @@ public class CsvReadingTests
     }
 
     [Fact]
-    public void ANumericColumnWithAMissingMarkerSaysHowToMarkItMissing()
+    public void MissingValueMarkersInANumericColumnAreMissingValues()
     {
-        // R's write.csv writes a missing value as NA: the column is then text, one-hot encoded (7 values) or refused (25).
+        // R's write.csv writes a missing value as NA, numpy's savetxt as nan, UCI's files as '?': with --missing mean they are
+        // missing values (NaN here, imputed later), and the column stays one numeric feature; without it, an error.
         using var dir = new TempDirectory();
-        string Rows(int values) => "kids,b,label\n" + string.Concat(Enumerable.Range(0, 60).Select(i =>
-            $"{(i == 7 || i == 30 ? "NA" : (i % values).ToString())},{i},{"yn"[i % 2]}\n"));
+        string Rows(string marker, string other) => "kids,b,label\n" + string.Concat(Enumerable.Range(0, 60).Select(i =>
+            $"{(i == 7 ? marker : i == 30 ? other : (i % 25).ToString())},{i},{"yn"[i % 2]}\n"));
         ArrayDataset? d = null;
-        var warnings = WarningCapture.During(() => d = Load(dir, "na.csv", Rows(6)));
-        Assert.Contains("kids=NA", d!.FeatureNames!);
+        var warnings = WarningCapture.During(() => d = Load(dir, "na.csv", Rows("NA", "?"), new DataOptions { ImputeMissing = true }));
+        Assert.Equal(["kids", "b"], d!.FeatureNames!);
+        var row = new float[2];
+        for (int i = 0; i < 60; i++)
+        {
+            d.CopyRaw(i, row);
+            float kids = row[0];
+            if (i is 7 or 30) Assert.True(float.IsNaN(kids), $"row {i}: {kids}");
+            else Assert.Equal(i % 25, kids);
+        }
         var note = Assert.Single(warnings, w => w.Contains("na.csv"));
-        Assert.Contains("Column 'kids' holds numbers except for 'NA' (2 cell(s), first on line 9 of", note);
-        Assert.Contains("leave the cells empty", note);
-        Assert.Contains("--missing mean", note);
+        Assert.Contains("column 'kids' of '", note);
+        Assert.Contains("2 cell(s) such as 'NA' (first on line 9) are read as missing values and imputed", note);
 
-        string message = LoadError(dir, "na25.csv", Rows(25).Replace("NA", "?"));
-        Assert.Contains("column 'kids' is not numeric ('?' on line 9 of", message);
-        Assert.Contains("Column 'kids' holds numbers except for '?' (2 cell(s)", message);
+        string message = LoadError(dir, "nan.csv", Rows("nan", "nan"));
+        Assert.Contains("column 'kids' holds 'nan' on line 9 of", message);
+        Assert.Contains("(2 missing-value cell(s) in all); pass --missing mean", message);
 
-        // A text column that merely holds such a value says nothing.
+        // In a text column such a value is one more category, and nothing is said.
         const string text = "c,label\nred,y\nNA,n\nblue,y\nred,n\nblue,y\nred,n\nblue,y\nred,n\n";
-        warnings = WarningCapture.During(() => Load(dir, "text.csv", text));
+        warnings = WarningCapture.During(() => d = Load(dir, "text.csv", text, new DataOptions { ImputeMissing = true }));
         Assert.DoesNotContain(warnings, w => w.Contains("text.csv"));
+        Assert.Equal(["c=NA", "c=blue", "c=red"], d!.FeatureNames!);
     }
 }
