@@ -1,4 +1,7 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 using Xent.Training;
@@ -347,6 +350,21 @@ public static class ImageFolderSource
         }
     }
 
+    /// <summary>
+    /// ImageSharp's decoders, with GIF and TIFF decoding their first frame only, as PIL (and so torchvision's ImageFolder) reads
+    /// an animated GIF or a multi-page TIFF: every frame would take memory beyond the pixel limit the header is checked against,
+    /// and a damaged later frame would refuse an image whose first frame is fine.
+    /// </summary>
+    private static readonly Configuration s_firstFrame = FirstFrameConfiguration();
+
+    private static Configuration FirstFrameConfiguration()
+    {
+        var configuration = Configuration.Default.Clone();
+        configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        configuration.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { DecodingMode = FrameDecodingMode.First });
+        return configuration;
+    }
+
     /// <summary><paramref name="file"/>'s size from its header alone, or null when ImageSharp does not recognise it.</summary>
     private static (int H, int W)? Identify(string file)
     {
@@ -360,7 +378,7 @@ public static class ImageFolderSource
         IImageInfo? info;
         try
         {
-            info = Image.Identify(stream);
+            info = Image.Identify(s_firstFrame, stream);
         }
         catch (Exception e) when (IsDecoderError(e))
         {
@@ -399,7 +417,7 @@ public static class ImageFolderSource
             stream.Position = 0;
             try
             {
-                loaded = Image.Load<Rgb24>(stream);
+                loaded = Image.Load<Rgb24>(s_firstFrame, stream);
             }
             // Only the decoder is inside the try, so that such an exception from the resizing and copying below (ours) stays a bug.
             catch (Exception e) when (IsDecoderError(e))

@@ -1,4 +1,5 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Formats.Webp;
 using Xent.Data;
@@ -49,5 +50,36 @@ public class ImageFormatsTests
         var expected = new[] { 7f, 17, 27, 107, 117, 127 }.Select(v => v / 255f).ToArray();
         for (int i = 0; i < 3; i++) Assert.Equal(expected, d.Raw(i).ToArray());
         Assert.Equal([0L, 0L, 1L], Enumerable.Range(0, 3).Select(i => d.Target(i)));
+    }
+
+    [Fact]
+    public void AnAnimatedGifIsItsFirstFrameAndItsLaterFramesAreNotDecoded()
+    {
+        // PIL (and so torchvision's ImageFolder) reads an animated GIF's first frame; decoding every frame would let a file of
+        // many frames take memory far beyond the pixel limit its header is checked against. The second frame is damaged here
+        // (its width set to 0): a decoder that reads it fails, one that stops after the first frame does not.
+        using var dir = new TempDirectory();
+        using (var gif = new Image<L8>(4, 3))
+        {
+            for (int y = 0; y < 3; y++)
+                for (int x = 0; x < 4; x++) gif[x, y] = new L8((byte)(x * 60 + y * 20));
+            using var next = new Image<L8>(4, 3, new L8(200));
+            for (int y = 0; y < 3; y++) next[1, y] = new L8(9); // not a flat frame, so it is encoded in full
+            gif.Frames.AddFrame(next.Frames.RootFrame);
+            Directory.CreateDirectory(dir.File("imgs/a"));
+            Directory.CreateDirectory(dir.File("imgs/b"));
+            gif.SaveAsGif(dir.File("imgs/a/full.gif"));
+        }
+        byte[] bytes = File.ReadAllBytes(dir.File("imgs/a/full.gif"));
+        // The last image descriptor (0x2C, then left, top, width, height as 16-bit values) starts the second frame.
+        int second = Array.LastIndexOf(bytes, (byte)0x2C);
+        Assert.True(second > bytes.Length / 2, $"descriptor at {second} of {bytes.Length}");
+        bytes[second + 5] = bytes[second + 6] = 0;
+        File.WriteAllBytes(dir.File("imgs/b/damaged.gif"), bytes);
+        var d = ImageFolderSource.Load(dir.File("imgs"));
+        Assert.Equal(2, d.Count);
+        var expected = Enumerable.Range(0, 12).Select(i => (i % 4 * 60 + i / 4 * 20) / 255f).ToArray();
+        Assert.Equal(expected, d.Raw(0).ToArray());
+        Assert.Equal(expected, d.Raw(1).ToArray());
     }
 }
