@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Xent.Data;
+using Xent.IO;
 using Xent.Training;
 
 namespace Xent.Cli.Commands;
@@ -198,19 +200,25 @@ internal static class DataSource
     /// split. With <paramref name="files"/> (image class folders, whose sample order is xent's own) a third column, <c>path</c>, names
     /// each sample's image relative to <paramref name="root"/>, the --data folder.
     /// </summary>
+    /// <param name="open">Opens the temporary file (tests: a disk that fills up); null for a plain file.</param>
     public static void WriteSplit(string path, int count, IReadOnlyList<int> heldOut, IReadOnlyList<string>? files = null,
-        string? root = null)
+        string? root = null, Func<string, Stream>? open = null)
     {
         if (files is not null && files.Count != count)
             throw new ArgumentException($"{files.Count} file names for {count} samples.", nameof(files));
         var held = heldOut.ToHashSet();
-        using var w = new StreamWriter(path);
-        w.WriteLine(files is null ? SplitHeader : SplitHeaderWithPaths);
-        for (int i = 0; i < count; i++)
+        // Atomically: a full disk must not leave a cut file, nor cut a resumed run's split.csv.
+        using var atomic = open is null ? AtomicFileWriter.Begin(path) : AtomicFileWriter.Begin(path, open);
+        using (var w = new StreamWriter(atomic.Stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" })
         {
-            string row = string.Create(CultureInfo.InvariantCulture, $"{i},{(held.Contains(i) ? "test" : "train")}");
-            w.WriteLine(files is null ? row : row + "," + PredictCommand.Field(Path.GetRelativePath(root ?? ".", files[i])));
+            w.WriteLine(files is null ? SplitHeader : SplitHeaderWithPaths);
+            for (int i = 0; i < count; i++)
+            {
+                string row = string.Create(CultureInfo.InvariantCulture, $"{i},{(held.Contains(i) ? "test" : "train")}");
+                w.WriteLine(files is null ? row : row + "," + PredictCommand.Field(Path.GetRelativePath(root ?? ".", files[i])));
+            }
         }
+        atomic.Commit();
     }
 
     /// <summary>A data error from a source as the CLI's one line.</summary>

@@ -43,9 +43,9 @@ internal static partial class RunDirectory
     }
 
     /// <summary>
-    /// Checks <paramref name="outDir"/> against the policy, cleans it as allowed, and creates it. A folder whose run finished no
-    /// epoch (no checkpoint, no report, a <c>metrics.csv</c> without rows: a run that diverged, was killed or was interrupted
-    /// before its first checkpoint) holds no run: its files are removed and the new run goes ahead.
+    /// Checks <paramref name="outDir"/> against the policy, cleans it as allowed, and creates it. A folder whose run left no
+    /// checkpoint (no report either, and only xent's <c>metrics.csv</c> and <c>split.csv</c>: a run that diverged, was killed or
+    /// was interrupted before its first checkpoint) holds no run: its files are removed and the new run goes ahead.
     /// </summary>
     /// <param name="outDir">The run's folder.</param>
     /// <param name="resumeFrom">The checkpoint a resumed run continues, or null: only its own folder is continued in place; another
@@ -96,16 +96,17 @@ internal static partial class RunDirectory
     }
 
     /// <summary>
-    /// Whether <paramref name="outDir"/> holds a run's results: a checkpoint, a report, or a <c>metrics.csv</c> with at least one
-    /// epoch's row. A <c>metrics.csv</c> that is xent's header alone and a <c>split.csv</c> with xent's header are what a run leaves
-    /// before its first epoch ends.
+    /// Whether <paramref name="outDir"/> holds a run's results: a checkpoint, a report, or a file xent did not write. A
+    /// <c>metrics.csv</c> under xent's header and a <c>split.csv</c> with xent's header, without a checkpoint, are what a run
+    /// leaves when it is killed before its first checkpoint (its rows so far, up to epoch 1's, written just before that
+    /// checkpoint): nothing in them can be resumed.
     /// </summary>
     public static bool HoldsRun(string outDir)
     {
         if (RunFiles.Any(f => f is not ("metrics.csv" or "split.csv") && File.Exists(Path.Combine(outDir, f)))) return true;
         // Either file with other content than xent writes there (a user's own metrics.csv) is kept: the folder is refused.
         string metrics = Path.Combine(outDir, "metrics.csv"), split = Path.Combine(outDir, "split.csv");
-        if (File.Exists(metrics) && !File.ReadLines(metrics).Where(l => l.Trim().Length > 0).SequenceEqual([MetricsCsvWriter.Header]))
+        if (File.Exists(metrics) && File.ReadLines(metrics).FirstOrDefault() != MetricsCsvWriter.Header)
             return true;
         return File.Exists(split)
             && File.ReadLines(split).FirstOrDefault() is not (DataSource.SplitHeader or DataSource.SplitHeaderWithPaths);

@@ -425,9 +425,20 @@ internal static class TrainCommand
         // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
         string? createdRoot = OutputPaths.FirstMissingFolder(outDir);
         if (writes && RunDirectory.Prepare(outDir, s.Resume, s.Overwrite) is { Count: > 0 } removed)
-            Console.WriteLine($"Removed the files of a run in '{outDir}' that finished no epoch ({string.Join(", ", removed)}).");
+            Console.WriteLine($"Removed the files of a run in '{outDir}' that left no checkpoint ({string.Join(", ", removed)}).");
         if (prep.HeldOut is { } heldOut && writes)
-            DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut, prep.SourceFiles, dataPath);
+        {
+            try
+            {
+                DataSource.WriteSplit(Path.Combine(outDir, "split.csv"), prep.SourceCount, heldOut, prep.SourceFiles, dataPath);
+            }
+            catch (Exception) when (s.Resume is null)
+            {
+                // A full disk, say: the folder this run prepared goes, so the same command can run again.
+                RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
+                throw;
+            }
+        }
 
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
@@ -505,6 +516,13 @@ internal static class TrainCommand
             // the same command's rerun refuse the folder as another run's. The error itself goes out as any other.
             RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
             throw;
+        }
+        catch (Exception e) when (writes && e is IOException or UnauthorizedAccessException && File.Exists(checkpointPath))
+        {
+            // A full disk after a checkpoint was written: say, as Ctrl-C does, what there is to go on from.
+            string message = e.Message.TrimEnd('.') + ". The last checkpoint written is kept: continue with --resume " +
+                $"{checkpointPath} (and the same options) once the cause is fixed.";
+            throw e is UnauthorizedAccessException ? new UnauthorizedAccessException(message, e) : new IOException(message, e);
         }
 
         if (trainer.Rows.Count > 0) WriteReport();

@@ -97,8 +97,9 @@ internal sealed class AtomicFileWriter : IDisposable
     /// <paramref name="e"/> as <c>Cannot write 'path': reason</c>, the reason's mentions of the temporary file replaced by
     /// <paramref name="path"/> (and .NET's <c>No space left on device : 'file'</c> cut to its reason), of the same kind
     /// (<see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>), with <paramref name="e"/> as the inner exception.
+    /// A file written in place (metrics.csv's rows) passes its own name as <paramref name="temp"/>.
     /// </summary>
-    private static Exception Named(Exception e, string path, string temp)
+    internal static Exception Named(Exception e, string path, string temp)
     {
         string reason = e.Message.Replace($" : '{temp}'", "", StringComparison.Ordinal).Replace(temp, path, StringComparison.Ordinal);
         string message = $"Cannot write '{path}': {reason}";

@@ -29,10 +29,29 @@ public sealed class MetricsCsvWriter : IDisposable
     public static MetricsCsvWriter Create(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var w = new StreamWriter(path, append: false, new UTF8Encoding(false)) { NewLine = "\n" };
-        w.WriteLine(Header);
-        w.Flush();
-        return new MetricsCsvWriter(w, path);
+        return Naming(path, () =>
+        {
+            var w = new StreamWriter(path, append: false, new UTF8Encoding(false)) { NewLine = "\n" };
+            w.WriteLine(Header);
+            w.Flush();
+            return new MetricsCsvWriter(w, path);
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/>, a failure worded as every other write's (<c>Cannot write 'path': No space left on device</c>,
+    /// not .NET's <c>No space left on device : 'path'</c>).
+    /// </summary>
+    private static T Naming<T>(string path, Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw AtomicFileWriter.Named(e, path, path);
+        }
     }
 
     /// <summary>
@@ -56,7 +75,7 @@ public sealed class MetricsCsvWriter : IDisposable
             }
             atomic.Commit();
         }
-        var w = new StreamWriter(path, append: true, new UTF8Encoding(false)) { NewLine = "\n" };
+        var w = Naming(path, () => new StreamWriter(path, append: true, new UTF8Encoding(false)) { NewLine = "\n" });
         return (new MetricsCsvWriter(w, path), kept);
     }
 
@@ -64,8 +83,12 @@ public sealed class MetricsCsvWriter : IDisposable
     public void Write(MetricsRow row)
     {
         ArgumentNullException.ThrowIfNull(row);
-        _writer.WriteLine(Format(row));
-        _writer.Flush();
+        Naming(Path, () =>
+        {
+            _writer.WriteLine(Format(row));
+            _writer.Flush();
+            return 0;
+        });
     }
 
     /// <summary>Formats a row as a CSV line (no newline); the test columns are empty unless set.</summary>

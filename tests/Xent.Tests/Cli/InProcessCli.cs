@@ -24,6 +24,9 @@ internal static class InProcessCli
 
     private static readonly object s_lock = new();
 
+    /// <summary>The CLI's assembly, for a test that calls one of its internal helpers directly (by reflection).</summary>
+    public static Assembly Assembly => s_entry.Value.DeclaringType!.Assembly;
+
     /// <summary>Runs <c>xent args…</c> in this process and returns its exit code and output.</summary>
     public static CliResult Run(params string[] args)
     {

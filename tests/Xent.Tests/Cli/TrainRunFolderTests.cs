@@ -175,7 +175,7 @@ public sealed class TrainRunFolderTests : IDisposable
         File.WriteAllText(Path.Combine(left, "split.csv"), "index,set\n");
         var r = InProcessCli.Run(["train", "--data", Csv(), "--out", left, .. Quick]);
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains($"Removed the files of a run in '{left}' that finished no epoch (metrics.csv, split.csv).", r.Stdout,
+        Assert.Contains($"Removed the files of a run in '{left}' that left no checkpoint (metrics.csv, split.csv).", r.Stdout,
             StringComparison.Ordinal);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(left, "metrics.csv")).Length); // the header and this run's epoch
 
@@ -191,6 +191,63 @@ public sealed class TrainRunFolderTests : IDisposable
         // With a checkpoint, the hint names it.
         var full = InProcessCli.Run(["train", "--data", Csv(), "--out", left, .. Quick]);
         CliAssert.OneLineError(full, 2, $"pass --resume {Path.Combine(left, "checkpoint.safetensors")} to continue it");
+    }
+
+    [Fact]
+    public void ARunKilledAfterItsFirstMetricsRowsButBeforeItsCheckpointDoesNotBlockTheSameCommand()
+    {
+        // SIGKILL between epoch 1's metrics row (or a log row within epoch 1) and the first checkpoint's rename: rows, a cut
+        // temporary checkpoint, no checkpoint. Nothing there can be resumed, so the same command must run again (QA s17).
+        string left = _dir.File("killed");
+        Directory.CreateDirectory(left);
+        File.WriteAllText(Path.Combine(left, "metrics.csv"),
+            "epoch,batch,train_loss,test_loss,test_accuracy,seconds\n1,100,0.8143,,,3.2\n1,938,0.48,0.31,0.8867,21.4\n");
+        File.WriteAllText(Path.Combine(left, "split.csv"), "index,set\n0,train\n");
+        File.WriteAllBytes(Path.Combine(left, "checkpoint.safetensors.tmp-0123456789ab"), new byte[4096]);
+        var r = InProcessCli.Run(["train", "--data", Csv(), "--out", left, .. Quick]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"Removed the files of a run in '{left}' that left no checkpoint (metrics.csv, split.csv).", r.Stdout,
+            StringComparison.Ordinal);
+        Assert.Equal(["checkpoint.safetensors", "metrics.csv", "report.html", "split.csv"],
+            Directory.GetFiles(left).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(left, "metrics.csv")).Length); // this run's header and epoch only
+    }
+
+    [Fact]
+    public void AWriteThatFailsAfterACheckpointNamesTheCheckpointToResume()
+    {
+        // The report cannot be written (a folder of its name stands for a full disk) after epoch 1's checkpoint was.
+        string outDir = _dir.File("late");
+        Directory.CreateDirectory(Path.Combine(outDir, "report.html"));
+        string[] train = ["train", "--data", Csv(), "--out", outDir, "--epochs", "2", .. Model];
+        var r = InProcessCli.Run(train);
+        string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+        CliAssert.OneLineError(r, 2, $"error: cannot write '{Path.Combine(outDir, "report.html")}'");
+        Assert.Contains($"The last checkpoint written is kept: continue with --resume {checkpoint} (and the same options)", r.Stderr,
+            StringComparison.Ordinal);
+        Assert.True(File.Exists(checkpoint));
+        Directory.Delete(Path.Combine(outDir, "report.html"));
+        var resumed = InProcessCli.Run([.. train, "--resume", checkpoint]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains("Resuming from", resumed.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASplitCsvThatCannotBeWrittenWholeLeavesTheOldOneAndNoTemporaryFile()
+    {
+        // A disk that fills up 20 bytes in: before, split.csv was written in place and left cut mid-row.
+        string dir = _dir.File("split");
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "split.csv");
+        File.WriteAllText(path, "index,set\n0,train\n1,test\n");
+        var writeSplit = InProcessCli.Assembly.GetType("Xent.Cli.Commands.DataSource", throwOnError: true)!.GetMethod("WriteSplit")!;
+        Func<string, Stream> fullDisk = temp => new FullDiskStream(new FileStream(temp, FileMode.CreateNew), capacity: 20);
+        var thrown = Assert.Throws<System.Reflection.TargetInvocationException>(() =>
+            writeSplit.Invoke(null, [path, 500, new[] { 3, 7 }, null, null, fullDisk]));
+        var e = Assert.IsType<IOException>(thrown.InnerException);
+        Assert.Equal($"Cannot write '{path}': No space left on device", e.Message);
+        Assert.Equal("index,set\n0,train\n1,test\n", File.ReadAllText(path));
+        Assert.Equal(["split.csv"], Directory.GetFiles(dir).Select(Path.GetFileName));
     }
 
     [Fact]

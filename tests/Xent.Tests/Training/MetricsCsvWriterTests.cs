@@ -26,6 +26,17 @@ public class MetricsCsvWriterTests
     }
 
     [Fact]
+    public void AFileThatCannotBeWrittenIsNamedAsEveryOtherWriteNamesIt()
+    {
+        // .NET says "No space left on device : 'path'" or "Could not find a part of the path 'path'"; xent's other writes say
+        // "Cannot write 'path': reason" (AtomicFileWriter), and so does metrics.csv now.
+        using var dir = new TempDirectory();
+        string path = Path.Combine(dir.File("missing"), "metrics.csv");
+        var e = Assert.ThrowsAny<IOException>(() => MetricsCsvWriter.Create(path));
+        Assert.StartsWith($"Cannot write '{path}': ", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FormatsWithTheInvariantCultureWhateverTheCurrentOne()
     {
         // InvariantGlobalization rules out named cultures such as de-DE, but a clone of the invariant culture can be
