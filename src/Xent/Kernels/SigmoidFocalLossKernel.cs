@@ -2,7 +2,8 @@ namespace Xent.Kernels;
 
 /// <summary>
 /// Element-wise sigmoid focal loss, torchvision 0.14's <c>torchvision.ops.sigmoid_focal_loss</c> (RetinaNet), over flat
-/// spans of logits x and targets y in [0, 1]. With s = σ(x), ce = max(x, 0) − x·y + log(1 + e^−|x|) (binary cross-entropy
+/// spans of logits x and targets y (usually in [0, 1]; any finite y gives torchvision's loss and gradient, as
+/// BinaryCrossEntropyWithLogits does). With s = σ(x), ce = max(x, 0) − x·y + log(1 + e^−|x|) (binary cross-entropy
 /// with logits), q = 1 − p_t = s·(1 − y) + (1 − s)·y and α_t = α·y + (1 − α)·(1 − y) (1 when α &lt; 0):
 /// <code>
 /// loss    = α_t·ce·q^γ
@@ -10,7 +11,11 @@ namespace Xent.Kernels;
 /// </code>
 /// Each element is evaluated in float64 with s and 1 − s as σ(x) and σ(−x), so saturated logits keep q's digits (which
 /// torchvision's float32 1 − p_t loses: its loss is exactly 0 where the true value is tiny) and γ &lt; 1 stays finite
-/// where q → 0 (the second term's limit, 0, is used when q is 0). Sums are float64 per fixed chunk, in chunk order.
+/// where q → 0 (the second term's limit, 0, is used when q is 0 at a saturated logit, where torchvision's autograd gives
+/// 0·∞ = NaN). A target outside [0, 1] can make q ≤ 0, where q^(γ−1) is evaluated as it stands (an integer γ gives a
+/// number, any other γ NaN, as in torchvision). At x = ±∞ the loss and gradient are torchvision's, NaN included: loss
+/// α_t·(1 − y)·∞·q^γ at +∞ and NaN at −∞; gradient α_t·(s − y) for γ = 0 and NaN for γ &gt; 0. Sums are float64 per fixed
+/// chunk, in chunk order.
 /// </summary>
 internal static unsafe class SigmoidFocalLossKernel
 {
@@ -78,15 +83,35 @@ internal static unsafe class SigmoidFocalLossKernel
         double e = Math.Exp(-Math.Abs(x));                           // in (0, 1]
         double s = x >= 0 ? 1 / (1 + e) : e / (1 + e);               // σ(x)
         double sm = x >= 0 ? e / (1 + e) : 1 / (1 + e);              // σ(−x) = 1 − σ(x), with its own digits
-        double ce = Math.Max(x, 0) - x * y + (e < 1e-5 ? e * (1 - 0.5 * e) : Math.Log(1 + e));
         double q = s * (1 - y) + sm * y;
         double at = alpha >= 0 ? alpha * y + (1 - alpha) * (1 - y) : 1;
         double qg = gamma == 0 ? 1 : Math.Pow(q, gamma);
-        double focus = gamma == 0 || !(q > 0) ? 0 : gamma * ce * qg / q * s * sm * (1 - 2 * y);
-        if (double.IsNaN(q)) focus = double.NaN;
+        double ce, focus;
+        if (double.IsInfinity(x))
+        {
+            // torchvision's arithmetic, as BinaryCrossEntropyWithLogits follows PyTorch's: its ce = (1 − y)·x + softplus(−x) is
+            // (1 − y)·∞ at +∞ and ∞ − ∞ = NaN at −∞, and its focusing term multiplies that ce by σ'(x) = 0 (NaN for γ > 0).
+            ce = x > 0 ? (1 - y) * x : double.NaN;
+            focus = gamma == 0 ? 0 : double.NaN;
+        }
+        else
+        {
+            ce = Math.Max(x, 0) - x * y + (e < 1e-5 ? e * (1 - 0.5 * e) : Math.Log(1 + e));
+            focus = gamma == 0 ? 0
+                : q > 0 ? gamma * ce * qg / q * s * sm * (1 - 2 * y)
+                : FocusAtNonPositiveQ(q, gamma, ce, s * sm * (1 - 2 * y));
+        }
         grad = at * ((s - y) * qg + focus);
         return at * ce * qg;
     }
+
+    /// <summary>
+    /// γ·ce·q^(γ−1)·dq/dx where q ≤ 0 (or NaN). A target outside [0, 1] makes q negative, where q^γ is still defined for an
+    /// integer γ, so q^(γ−1) is taken as it is (not qg / q, which is 0/0 at q = 0). q = 0 for a target in [0, 1] only at a
+    /// saturated logit, where dq/dx = σ(x)·σ(−x)·(1 − 2y) is 0 too: the limit 0 is used there (q^(γ−1) may be ∞ for γ &lt; 1).
+    /// </summary>
+    private static double FocusAtNonPositiveQ(double q, float gamma, double ce, double dq) =>
+        dq == 0 ? 0 : gamma * ce * Math.Pow(q, gamma - 1.0) * dq;
 
     private static void Check(ReadOnlySpan<float> input, ReadOnlySpan<float> target, float alpha, float gamma, int outLength,
         bool allowEmpty)
