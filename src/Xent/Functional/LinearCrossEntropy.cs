@@ -64,18 +64,20 @@ public static partial class F
         };
         if (!needsGrad) return result;
         Tensor[] inputs = linearBias is null ? [hidden, linearWeight] : [hidden, linearWeight, linearBias];
+        var wanted = GradientsWanted(hidden, linearWeight, linearBias);
         return Tensor.Record(result, "LinearCrossEntropyBackward", (g, ctx) =>
         {
             // All rows ignored under Mean: 1/0 = inf, but every row's gradient is cleared (zero), as PyTorch's.
             float[] rowGrad = RowGrad(g, reduction, totals.WeightSum);
-            var gh = hidden.RequiresGrad ? new float[n * d] : [];
-            var gw = linearWeight.RequiresGrad ? new float[v * d] : [];
-            var gb = linearBias is not null && linearBias.RequiresGrad ? new float[v] : [];
+            var gh = wanted.Hidden ? new float[n * d] : [];
+            var gw = wanted.Weight ? new float[v * d] : [];
+            var gb = wanted.Bias ? new float[v] : [];
             LinearCrossEntropyKernel.Backward(h, w, b, t, d, cw, ignoreIndex, labelSmoothing, zLossScale, cap,
                 rowMax, rowLogSum, rowGrad, gh, gw, gb, chunking);
-            Tensor? Grad(float[] fresh, Tensor of) => fresh.Length == 0 ? null : ctx.Adopt(fresh, of.Shape);
-            return linearBias is null ? [Grad(gh, hidden), Grad(gw, linearWeight)]
-                : [Grad(gh, hidden), Grad(gw, linearWeight), Grad(gb, linearBias)];
+            // Whether a gradient was wanted, not its length: with N = 0 hidden gets an empty (0, D) one, as in PyTorch.
+            Tensor? Grad(bool want, float[] fresh, Tensor of) => want ? ctx.Adopt(fresh, of.Shape) : null;
+            return linearBias is null ? [Grad(wanted.Hidden, gh, hidden), Grad(wanted.Weight, gw, linearWeight)]
+                : [Grad(wanted.Hidden, gh, hidden), Grad(wanted.Weight, gw, linearWeight), Grad(wanted.Bias, gb, linearBias)];
         }, inputs);
     }
 
@@ -87,9 +89,10 @@ public static partial class F
         float[] h, float[] w, float[] b, float[] cw, long[] t, int n, int d, int v,
         long ignoreIndex, Reduction reduction, float labelSmoothing, float zLossScale, float cap, LinearCrossEntropyChunking chunking)
     {
-        var gh = hidden.RequiresGrad ? GC.AllocateUninitializedArray<float>(n * d) : [];
-        var gw = linearWeight.RequiresGrad ? GC.AllocateUninitializedArray<float>(v * d) : [];
-        var gb = linearBias is not null && linearBias.RequiresGrad ? new float[v] : [];
+        var wanted = GradientsWanted(hidden, linearWeight, linearBias);
+        var gh = wanted.Hidden ? GC.AllocateUninitializedArray<float>(n * d) : [];
+        var gw = wanted.Weight ? GC.AllocateUninitializedArray<float>(v * d) : [];
+        var gb = wanted.Bias ? new float[v] : [];
         var totals = LinearCrossEntropyKernel.ForwardBackward(h, w, b, t, d, cw, ignoreIndex, labelSmoothing, zLossScale, cap,
             reduction == Reduction.Mean, gh, gw, gb, chunking);
         var result = Tensor.Scalar(reduction == Reduction.Sum ? (float)totals.LossSum : totals.Mean);
@@ -97,11 +100,15 @@ public static partial class F
         return Tensor.Record(result, "LinearCrossEntropyBackward", (g, ctx) =>
         {
             float gs = g.Item();
-            Tensor? Grad(float[] saved, Tensor of) => saved.Length == 0 ? null : SavedGradient(saved, gs, ctx, of.Shape);
-            return linearBias is null ? [Grad(gh, hidden), Grad(gw, linearWeight)]
-                : [Grad(gh, hidden), Grad(gw, linearWeight), Grad(gb, linearBias)];
+            Tensor? Grad(bool want, float[] saved, Tensor of) => want ? SavedGradient(saved, gs, ctx, of.Shape) : null;
+            return linearBias is null ? [Grad(wanted.Hidden, gh, hidden), Grad(wanted.Weight, gw, linearWeight)]
+                : [Grad(wanted.Hidden, gh, hidden), Grad(wanted.Weight, gw, linearWeight), Grad(wanted.Bias, gb, linearBias)];
         }, inputs);
     }
+
+    /// <summary>Which of the inputs want a gradient, fixed at forward time (the buffers are sized by it).</summary>
+    private static (bool Hidden, bool Weight, bool Bias) GradientsWanted(Tensor hidden, Tensor linearWeight, Tensor? linearBias) =>
+        (hidden.RequiresGrad, linearWeight.RequiresGrad, linearBias is not null && linearBias.RequiresGrad);
 
     private static (int N, int D, int V) CheckLinearCrossEntropy(Tensor hidden, Tensor linearWeight, Tensor target, Tensor? linearBias,
         Tensor? weight, float zLossScale, float? softcap)

@@ -218,6 +218,34 @@ public class LinearCrossEntropyTests
         Assert.All(w.Grad!.ToArray(), v => Assert.Equal(0f, v));
     }
 
+    // import torch, torch.nn.functional as F
+    // for red in ("mean", "sum", "none"):
+    //     h = torch.zeros(0, 4, requires_grad=True); W = torch.ones(5, 4, requires_grad=True)
+    //     b = torch.tensor([0.5, -1.0, 2.0, 0.0, 1.0], requires_grad=True); t = torch.zeros(0, dtype=torch.long)
+    //     loss = F.cross_entropy(F.linear(h, W, b), t, reduction=red); loss.sum().backward()
+    //     print(red, loss.tolist(), h.grad.shape, W.grad.shape, W.grad.abs().sum().item(), b.grad.tolist())
+    // mean nan, sum 0.0, none []; every time h.grad (0, 4), W.grad zeros (5, 4), b.grad zeros (5).
+    [Theory]
+    [InlineData(Reduction.Mean)] // training path: gradients computed in the forward pass
+    [InlineData(Reduction.Sum)]
+    [InlineData(Reduction.None)] // gradients recomputed in backward
+    public void EmptyHiddenGetsAnEmptyGradientAsInPyTorch(Reduction reduction)
+    {
+        // An empty gradient was taken for "not requested", so hidden.Grad stayed null where PyTorch gives a (0, D) tensor.
+        var h = Tensor.Zeros(0, 4).RequiresGrad_();
+        var w = Tensor.Ones(5, 4).RequiresGrad_();
+        var b = Tensor.FromArray([0.5f, -1f, 2f, 0f, 1f]).RequiresGrad_();
+        var loss = F.LinearCrossEntropy(h, w, Tensor.FromArray(Array.Empty<long>()), b, reduction: reduction);
+        Assert.Equal(reduction == Reduction.None ? [0] : [], loss.Shape);
+        if (reduction == Reduction.Mean) Assert.True(float.IsNaN(loss.Item()));
+        if (reduction == Reduction.Sum) Assert.Equal(0f, loss.Item());
+        loss.Sum().Backward();
+        Assert.Equal([0, 4], h.Grad!.Shape);
+        Assert.Equal([5, 4], w.Grad!.Shape);
+        Assert.All(w.Grad.ToArray(), v => Assert.Equal(0f, v));
+        Assert.Equal(new float[5], b.Grad!.ToArray());
+    }
+
     [Fact]
     public void RejectsBadInputsWithPyTorchsWording()
     {
