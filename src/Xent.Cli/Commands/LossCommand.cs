@@ -101,10 +101,12 @@ internal static class LossCommand
             // Outputs never replace an input or each other (--out x.npy used to turn the input into the loss, silently).
             (string?, string)[] inputs = [(inputPath, "--input"), (targetPath, "--target"), (weightPath, "--weight"),
                 (posWeightPath, "--pos-weight")];
-            if (outPath is not null && OutputPaths.Check(outPath, "--out", "loss.npy", inputs) is { } outError)
+            // A missing folder too: the outputs are written after the loss is printed, which a script would take for success.
+            if (outPath is not null && (OutputPaths.Check(outPath, "--out", "loss.npy", inputs)
+                    ?? OutputPaths.CheckFolderExists(outPath, "--out")) is { } outError)
                 return CliHost.Fail(outError);
-            if (gradOutPath is not null && OutputPaths.Check(gradOutPath, "--grad-out", "grad.npy", [.. inputs, (outPath, "--out")])
-                    is { } gradError)
+            if (gradOutPath is not null && (OutputPaths.Check(gradOutPath, "--grad-out", "grad.npy", [.. inputs, (outPath, "--out")])
+                    ?? OutputPaths.CheckFolderExists(gradOutPath, "--grad-out")) is { } gradError)
                 return CliHost.Fail(gradError);
             string reductionName = reductionText ?? kind switch { "distillation" => "batchmean", "sigmoid-focal" => "none", _ => "mean" };
             var reduction = reductionName switch

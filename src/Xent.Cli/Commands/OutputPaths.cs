@@ -66,6 +66,17 @@ internal static class OutputPaths
     }
 
     /// <summary>
+    /// The error (without <c>error:</c>) for an output whose folder does not exist, for a command that does not create folders
+    /// (<c>loss</c>, whose .npy files are written together by NpyOutputs); null when the folder exists. Checked with
+    /// <see cref="Check"/> before any work, so that nothing is computed or printed for a file that cannot be written.
+    /// </summary>
+    public static string? CheckFolderExists(string path, string option)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        return dir is null || Directory.Exists(dir) ? null : $"{option} '{path}' cannot be written: folder '{dir}' does not exist.";
+    }
+
+    /// <summary>
     /// Writes an output file with <paramref name="write"/>, creating the folders it goes into first, as every command's
     /// <c>--out</c> (and <c>--report</c>) does; when the write fails, or the process is interrupted before it ends
     /// (<see cref="WritesInFlight.Abandon"/>), the folders it created are removed again (where still empty), and a failure's

@@ -329,10 +329,19 @@ public sealed class HostileInputTests : IDisposable
         Npy.Write(target, new long[] { 0, 2 }, [2]);
         File.WriteAllText(loss, "earlier loss");
 
+        // A missing folder is refused before the work; a folder where no file can be created (/proc) fails at the write itself,
+        // after --out's temporary file was written: that one must go too.
         var r = InProcessCli.Run("loss", "cross-entropy", "--input", input, "--target", target, "--out", loss, "--grad-out",
             Dir("missing/grad.npy"));
         CliAssert.OneLineError(r, 2, "does not exist");
         Assert.Equal("earlier loss", File.ReadAllText(loss));
+        if (OperatingSystem.IsLinux())
+        {
+            r = InProcessCli.Run("loss", "cross-entropy", "--input", input, "--target", target, "--out", loss, "--grad-out",
+                "/proc/grad.npy");
+            CliAssert.OneLineError(r, 2, "cannot write '/proc/grad.npy'");
+            Assert.Equal("earlier loss", File.ReadAllText(loss));
+        }
         Assert.Equal(["loss.npy", "t.npy", "x.npy"],
             _root.Entries().Where(e => e.EndsWith(".npy", StringComparison.Ordinal) || e.Contains(".tmp-")));
 

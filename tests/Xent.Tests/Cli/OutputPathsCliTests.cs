@@ -139,6 +139,36 @@ public sealed class OutputPathsCliTests : IDisposable
     }
 
     [Fact]
+    public void LossRefusesAnOutputInAMissingFolderBeforePrintingTheLoss()
+    {
+        // The loss was printed on stdout, and only then "cannot write …: directory … does not exist" and exit 2: a script
+        // reading stdout took the value. loss creates no folders (its two .npy files are committed together), so the path is
+        // refused with the other bad ones, before anything is computed or printed.
+        string x = _dir.File("x.npy"), t = _dir.File("t.npy"), o = _dir.File("o.npy");
+        string missing = Path.Combine(_dir.Path, "missing");
+        Npy.Write(x, new float[] { -2, 2 }, [2]);
+        Npy.Write(t, new float[] { 0, 1 }, [2]);
+        string[] loss = ["loss", "sigmoid-focal", "--input", x, "--target", t];
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            ([.. loss, "--out", Path.Combine(missing, "l.npy")],
+                $"error: --out '{Path.Combine(missing, "l.npy")}' cannot be written: folder '{missing}' does not exist."),
+            ([.. loss, "--out", o, "--grad-out", Path.Combine(missing, "deeper", "g.npy")],
+                $"error: --grad-out '{Path.Combine(missing, "deeper", "g.npy")}' cannot be written: folder "
+                + $"'{Path.Combine(missing, "deeper")}' does not exist."),
+        })
+        {
+            var before = Snapshot();
+            var r = InProcessCli.Run(args);
+            CliAssert.OneLineError(r, 2);
+            Assert.Equal(expected, r.Stderr.TrimEnd('\n', '\r'));
+            Assert.Equal("", r.Stdout);
+            Assert.Equal(before.Keys.Order(), Snapshot().Keys.Order()); // o.npy not written either
+            Assert.False(Directory.Exists(missing));
+        }
+    }
+
+    [Fact]
     public void AnOutputTheFileSystemRefusesNamesTheUsersFileNotTheTemporaryOne()
     {
         // "cannot write '/proc/m.onnx': Could not find file '/proc/m.onnx.tmp-b5a80f928f0d'.": a name the user never gave.
