@@ -29,7 +29,8 @@ internal static class LossCommand
             { HelpName = "X.npy",
             Description =
             "Input .npy: logits (cross-entropy, bce-with-logits, focal, sigmoid-focal; the student's for distillation), " +
-            "log-probabilities (nll, kl-div) or probabilities (bce). float32 (float64 and float16 are converted)." };
+            "log-probabilities (nll, kl-div) or probabilities (bce). float32 (float64 and float16 are converted). Every .npy " +
+            "must be little-endian (a big-endian '>f4' file is refused)." };
         var target = new Option<string>("--target")
             { HelpName = "T.npy",
             Description =

@@ -155,6 +155,19 @@ public sealed class LossCommandTests : IDisposable
     }
 
     [Fact]
+    public void BigEndianFilesAreRefused_AsTheHelpSays()
+    {
+        // numpy and PyTorch read '>f4'; xent refuses it with the fix, and the help's list of dtypes now says so.
+        string bigEndian = Golden.PathOf("io", "bad_bigendian.npy");
+        AssertOneLineError(CliRunner.Run("loss", "bce-with-logits", "--input", bigEndian, "--target", bigEndian),
+            "big-endian dtype '>f4'", "big-endian input");
+        var help = CliRunner.Run("loss", "--help");
+        Assert.Equal(0, help.ExitCode);
+        string input = help.Stdout.Split('\n').Single(l => l.TrimStart().StartsWith("--input", StringComparison.Ordinal));
+        Assert.Contains("Every .npy must be little-endian (a big-endian '>f4' file is refused).", input, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TargetOutOfBounds_UsesPyTorchsWording()
     {
         Npy.Write(Temp("t.npy"), new long[] { 0, 12 }, [2]);
