@@ -271,9 +271,10 @@ internal static class LossCommand
             if (Temperature is not null && kind != "distillation")
                 throw new UsageException($"--temperature applies to distillation only, not {kind}.");
             if (Temperature is null && kind == "distillation") throw new UsageException("--temperature T is required for distillation.");
-            float gamma = Number(Gamma, "--gamma", 2f, "a number >= 0");
+            // The same words whether .NET parses the text or not: 'inf' is not a number to it, 'Infinity' is but is refused below.
+            float gamma = Number(Gamma, "--gamma", 2f, "a finite number >= 0");
             float alpha = Number(Alpha, "--alpha", 0.25f, "a number (negative disables the weighting)");
-            float temperature = Number(Temperature, "--temperature", 1f, "a number > 0");
+            float temperature = Number(Temperature, "--temperature", 1f, "a finite number > 0");
             if (!(gamma >= 0f) || !float.IsFinite(gamma)) throw new UsageException($"--gamma must be a finite number >= 0, got '{Gamma}'.");
             if (!(temperature > 0f) || !float.IsFinite(temperature))
                 throw new UsageException($"--temperature must be a finite number > 0, got '{Temperature}'.");

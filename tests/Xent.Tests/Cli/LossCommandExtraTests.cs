@@ -95,6 +95,22 @@ public sealed class LossCommandExtraTests : IDisposable
         CliAssert.OneLineError(CliRunner.Run(args), 2, mentioned);
     }
 
+    [Theory]
+    [InlineData("distillation", "distill_t1", "--temperature", "inf", "a finite number > 0")]
+    [InlineData("distillation", "distill_t1", "--temperature", "Infinity", "a finite number > 0")]
+    [InlineData("distillation", "distill_t1", "--temperature", "nan", "a finite number > 0")]
+    [InlineData("focal", "focal_basic", "--gamma", "inf", "a finite number >= 0")]
+    [InlineData("focal", "focal_basic", "--gamma", "Infinity", "a finite number >= 0")]
+    public void InfinityIsRefusedInTheSameWordsHoweverItIsSpelled(string kind, string caseName, string option, string value,
+        string what)
+    {
+        // 'inf' (which .NET does not parse) said "must be a number > 0": infinity is a number > 0; 'Infinity' said "finite".
+        var r = CliRunner.Run("loss", kind, "--input", GoldenFile(caseName, "input"), "--target", GoldenFile(caseName, "target"),
+            option, value);
+        CliAssert.OneLineError(r, 2);
+        Assert.Equal($"error: {option} must be {what}, got '{value}'.", r.Stderr.TrimEnd('\n', '\r'));
+    }
+
     [Fact]
     public void ClassIndicesForAFloatTargetKind_AndFloatsForFocal_AreRejected()
     {
