@@ -4,11 +4,12 @@ using Xent.Training;
 namespace Xent.Cli.Commands;
 
 /// <summary>
-/// What a resumed run may change from the run its checkpoint records (<c>setting.*</c> and the spec). A change that would alter
+/// What a resumed run may change from the run its checkpoint records (<c>setting.*</c> and the spec). An option that would alter
 /// the model's inputs (<c>--missing</c>, the input scale), the loss it minimises (<c>--loss</c>, <c>--gamma</c>,
 /// <c>--label-smoothing</c>, <c>--class-weights</c>, <c>--pos-weight</c>) or its learning-rate schedule (<c>--lr-schedule</c>,
-/// <c>--warmup</c>, <c>--lr-gamma</c>) is refused, as another <c>--lr</c> is: the checkpoint would record one value for a model
-/// trained with two. One that changes how long or how the run goes on (<c>--patience</c>, <c>--limit-batches</c>,
+/// <c>--warmup</c>, <c>--lr-gamma</c>) is the checkpoint's when left out (<see cref="ResumedOptions"/>), and refused when given
+/// with another value, as another <c>--lr</c> is: the checkpoint would record one value for a model trained with two. One that
+/// changes how long or how the run goes on (<c>--patience</c>, <c>--limit-batches</c>,
 /// <c>--clip-grad-norm</c>, <c>--epochs</c> under a cosine schedule) is named in a warning with its old and new values, as another
 /// <c>--batch-size</c> is. A changed data set or split is warned about, since the held-out set may then hold samples the model
 /// trained on. A setting the checkpoint does not record (an older xent) is not compared.
@@ -45,6 +46,45 @@ internal static class ResumeChanges
             if (Changed(saved, settings, key) is { } change)
                 return Message(checkpoint, Option(key, change.Was, change.Now), Option(key, change.Now, change.Was), why);
         return null;
+    }
+
+    /// <summary>
+    /// The refusal of the first loss, schedule or <c>--missing</c> option given explicitly (<paramref name="given"/>) with another
+    /// value than the checkpoint's run recorded (<paramref name="saved"/>), or that does not apply to the loss or schedule the run
+    /// takes from its checkpoint; null when none. Each message quotes the user's option as given, never a default: an option left
+    /// out is the checkpoint's. <paramref name="multiLabel"/>: the checkpoint's kind, which <c>--loss auto</c> resolves by.
+    /// </summary>
+    public static string? GivenRefusal(string checkpoint, ResumedOptions saved, ResumedOptions given, bool multiLabel)
+    {
+        const string KeepsInputs = "a resumed model takes its inputs as it was trained to";
+        string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        string F32(float v) => v.ToString("R", CultureInfo.InvariantCulture); // not via double: 0.1f would read 0.100000001490116
+        string? Differs<T>(string option, T? was, T? now, string why, Func<T, string> text) where T : struct =>
+            was is { } w && now is { } n && !w.Equals(n) ? Message(checkpoint, $"{option} {text(w)}", text(n), why) : null;
+        string? DiffersText(string option, string? was, string? now, string why, string? shown = null) =>
+            was is not null && now is not null && was != now ? Message(checkpoint, $"{option} {was}", shown ?? now, why) : null;
+
+        string? loss = given.Loss == "auto" ? (multiLabel ? "bce-with-logits" : "cross-entropy") : given.Loss;
+        string? schedule = given.Schedule ?? saved.Schedule;
+        return DiffersText("--missing", saved.Missing, given.Missing, KeepsInputs)
+            ?? DiffersText("--loss", saved.Loss, loss, KeepsLoss, given.Loss)
+            // --gamma without --loss: the focal loss's exponent only where the checkpoint's loss is focal.
+            ?? (given.Gamma is not null && given.Loss is null && saved.Loss is { } l && l != "focal"
+                ? $"checkpoint '{checkpoint}' was trained with --loss {l}, which has no --gamma (the focal loss's exponent); " +
+                    $"{KeepsLoss}: leave out --gamma, or leave out --resume to start a new run."
+                : null)
+            ?? Differs("--gamma", saved.Gamma, given.Gamma, KeepsLoss, F32)
+            ?? Differs("--label-smoothing", saved.LabelSmoothing, given.LabelSmoothing, KeepsLoss, F32)
+            ?? DiffersText("--class-weights", saved.ClassWeights, given.ClassWeights, KeepsLoss)
+            ?? DiffersText("--pos-weight", saved.PosWeight, given.PosWeight, KeepsLoss)
+            ?? DiffersText("--lr-schedule", saved.Schedule, given.Schedule, KeepsSchedule)
+            ?? Differs("--warmup", saved.Warmup, given.Warmup, KeepsSchedule, w => w.ToString(CultureInfo.InvariantCulture))
+            // --lr-gamma without --lr-schedule: the step schedule's factor only where the checkpoint's schedule is step.
+            ?? (given.LrGamma is not null && given.Schedule is null && schedule is { } k && k != "step"
+                ? $"checkpoint '{checkpoint}' was trained with --lr-schedule {k}, which has no --lr-gamma (the step schedule's factor); " +
+                    $"{KeepsSchedule}: leave out --lr-gamma, or leave out --resume to start a new run."
+                : null)
+            ?? Differs("--lr-gamma", saved.LrGamma, given.LrGamma, KeepsSchedule, F);
     }
 
     /// <summary>
@@ -97,7 +137,8 @@ internal static class ResumeChanges
 
     /// <summary>The refusal of an option given with another value than the checkpoint's run: what it was, why, what to pass.</summary>
     internal static string Message(string checkpoint, string saved, string given, string why) =>
-        $"checkpoint '{checkpoint}' was trained with {saved}, not {given}; {why}: pass {saved}, or leave out --resume to start a new run.";
+        $"checkpoint '{checkpoint}' was trained with {saved}, not {given}; {why}: pass {saved} or leave it out, or leave out --resume " +
+            "to start a new run.";
 
     private static string Missing(bool impute) => impute ? "--missing mean" : "--missing error";
 

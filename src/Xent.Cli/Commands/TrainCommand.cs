@@ -106,9 +106,9 @@ internal static class TrainCommand
             "Output folder [default: runs/<timestamp> (-2, -3, … if taken); with --resume DIR/checkpoint.safetensors: DIR]" };
         var resume = new Option<string?>("--resume")
             { Description =
-            "Continue from this checkpoint: model, optimizer state, settings (lr, ...) and input standardisation come from it (an " +
-            "--optimizer, --lr, --weight-decay, --momentum, loss, schedule or --missing option that differs is refused), and the run " +
-            "ends where an uninterrupted run with the same random seed and options ends" };
+            "Continue from this checkpoint: model, optimizer state and input standardisation come from it, and so does every " +
+            "optimizer, loss, schedule or --missing option left out (one given with another value than the checkpoint's is refused); " +
+            "the run ends where an uninterrupted run with the same random seed and options ends" };
         var limitBatches = new Option<int?>("--limit-batches")
             { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
@@ -142,9 +142,7 @@ internal static class TrainCommand
             TestBatchSize: parse.GetValue(testBatchSize),
             Lr: parse.GetValue(lr),
             Optimizer: parse.GetValue(optimizer)!,
-            OptimizerGiven: parse.GetResult(optimizer) is { Implicit: false },
             Momentum: parse.GetValue(momentum),
-            MomentumGiven: parse.GetResult(momentum) is { Implicit: false },
             WeightDecay: parse.GetValue(weightDecay),
             Loss: parse.GetValue(loss)!,
             FocalGamma: parse.GetValue(focalGamma),
@@ -153,7 +151,6 @@ internal static class TrainCommand
             PosWeight: parse.GetValue(posWeight)!,
             Schedule: parse.GetValue(schedule)!,
             Gamma: parse.GetValue(gamma),
-            GammaGiven: parse.GetResult(gamma) is { Implicit: false },
             Warmup: parse.GetValue(warmup),
             ClipGradNorm: parse.GetValue(clip),
             Patience: parse.GetValue(patience),
@@ -162,18 +159,26 @@ internal static class TrainCommand
             Out: parse.GetValue(output),
             Resume: parse.GetValue(resume),
             LimitBatches: parse.GetValue(limitBatches),
-            Overwrite: parse.GetValue(overwrite))));
+            Overwrite: parse.GetValue(overwrite),
+            // Left out, a resumed run takes these from its checkpoint; given, they are compared with it.
+            Given: command.Options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)
+                .ToHashSet(StringComparer.Ordinal))));
         return command;
     }
 
+    /// <summary>The command line; <paramref name="Given"/> names the options given explicitly (not left to their defaults).</summary>
     private sealed record Settings(string? Data, string? Labels, string? Target, string? Features, string? MultiLabel, string Missing,
         string? ImageSize, string? TestData, string? TestLabels, double? ValSplit, string Model, string? Hidden, int Epochs, int BatchSize,
-        int TestBatchSize, double? Lr, string Optimizer, bool OptimizerGiven, double Momentum, bool MomentumGiven, double? WeightDecay,
+        int TestBatchSize, double? Lr, string Optimizer, double Momentum, double? WeightDecay,
         string Loss, float? FocalGamma, float LabelSmoothing,
-        string ClassWeights, string PosWeight, string Schedule, double Gamma, bool GammaGiven, int Warmup, double? ClipGradNorm,
+        string ClassWeights, string PosWeight, string Schedule, double Gamma, int Warmup, double? ClipGradNorm,
         int? Patience,
         long Seed, int? Threads, string? Out, string? Resume, int? LimitBatches,
-        bool Overwrite);
+        bool Overwrite, IReadOnlySet<string> Given)
+    {
+        /// <summary>Whether <paramref name="option"/> (<c>--lr-gamma</c>) was given, rather than left to its default.</summary>
+        public bool Gave(string option) => Given.Contains(option);
+    }
 
     /// <summary>
     /// The training and held-out sets, ready to batch, and what the checkpoint's spec needs to know about them. OtherRows: a resumed
@@ -208,14 +213,10 @@ internal static class TrainCommand
         // robustness (issue 13): every numeric option checked up front; a bad one is exit code 2 (TrainArguments.cs).
         TrainArguments.Validate(s.Epochs, s.BatchSize, s.TestBatchSize, s.LimitBatches, s.Threads, s.Lr, s.Momentum, s.WeightDecay,
             s.LabelSmoothing);
-        TrainArguments.ValidateLoss(s.Loss, s.FocalGamma, s.LabelSmoothing);
         TrainArguments.ValidateRun(s.ValSplit, s.Patience, s.Warmup, s.ClipGradNorm, s.Gamma);
         // Options a run would ignore are refused, as DATA.md says.
         if (s.TestData is not null && s.ValSplit is not null)
             throw new ArgumentException("--test-data and --val-split both choose the test set; pass one of them.");
-        if (s.GammaGiven && s.Schedule != "step")
-            throw new ArgumentException("--lr-gamma is the step schedule's factor per epoch; pass --lr-schedule step too (the schedule " +
-                $"is {s.Schedule}).");
         if (s.Target is not null && s.MultiLabel is not null)
             throw new ArgumentException("--target names a single-label column and --multi-label the label columns of multi-label data; " +
                 "pass one of them.");
@@ -252,6 +253,24 @@ internal static class TrainCommand
         }
         var savedMetadata = resumed?.Metadata;
         var savedSpec = savedMetadata is null ? null : SavedSpec(savedMetadata);
+        if (savedMetadata is not null)
+        {
+            // The loss, schedule and --missing options left out are the checkpoint's, as the optimizer's are; one given with another
+            // value is refused, in the words the user gave it.
+            var recorded = ResumedOptions.FromCheckpoint(savedMetadata, savedSpec);
+            bool savedMultiLabel = savedSpec?.MultiLabel ?? recorded.Loss == "bce-with-logits";
+            if (ResumeChanges.GivenRefusal(s.Resume!, recorded, GivenOptions(s), savedMultiLabel) is { } refusal)
+            {
+                err.WriteLine("error: " + CliHost.Clean(refusal));
+                return ExitCodes.BadInput;
+            }
+            s = WithCheckpointOptions(s, recorded);
+        }
+        // After the checkpoint's options are taken: a resumed run's --gamma may go with the focal loss it records.
+        TrainArguments.ValidateLoss(s.Loss, s.FocalGamma, s.LabelSmoothing);
+        if (s.Gave("--lr-gamma") && s.Schedule != "step")
+            throw new ArgumentException("--lr-gamma is the step schedule's factor per epoch; pass --lr-schedule step too (the schedule " +
+                $"is {s.Schedule}).");
         CommonOptions.UseThreads(s.Threads);
 
         Prepared prep;
@@ -280,7 +299,7 @@ internal static class TrainCommand
         // Before loading, whose text lists every state key the other optimizer lacks. Left out, the optimizer is the checkpoint's,
         // as its other settings are.
         if (savedMetadata is not null && savedMetadata.TryGetValue("setting.optimizer", out var savedOptimizer)
-            && savedOptimizer != s.Optimizer && !s.OptimizerGiven && OptimizerCatalog.Names.Contains(savedOptimizer))
+            && savedOptimizer != s.Optimizer && !s.Gave("--optimizer") && OptimizerCatalog.Names.Contains(savedOptimizer))
             s = s with { Optimizer = savedOptimizer };
         if (savedMetadata is not null && savedMetadata.TryGetValue("setting.optimizer", out savedOptimizer)
             && savedOptimizer != s.Optimizer)
@@ -546,9 +565,39 @@ internal static class TrainCommand
             TrainArguments.ResumeMismatch(s.Resume!, option, saved.ToString("R", ci), given.ToString("R", ci));
         if (s.Lr is double lr && lr != savedLr) return Mismatch("--lr", savedLr, lr);
         if (s.WeightDecay is double wd && wd != group.WeightDecay) return Mismatch("--weight-decay", group.WeightDecay, wd);
-        if (s.MomentumGiven && opt is Sgd && s.Momentum != group.Momentum) return Mismatch("--momentum", group.Momentum, s.Momentum);
+        if (s.Gave("--momentum") && opt is Sgd && s.Momentum != group.Momentum) return Mismatch("--momentum", group.Momentum, s.Momentum);
         return null;
     }
+
+    /// <summary>The loss, schedule and <c>--missing</c> options the command line gave explicitly (null: left out).</summary>
+    private static ResumedOptions GivenOptions(Settings s) => new(
+        Loss: s.Gave("--loss") ? s.Loss : null,
+        Gamma: s.FocalGamma,
+        LabelSmoothing: s.Gave("--label-smoothing") ? s.LabelSmoothing : null,
+        ClassWeights: s.Gave("--class-weights") ? s.ClassWeights : null,
+        PosWeight: s.Gave("--pos-weight") ? s.PosWeight : null,
+        Schedule: s.Gave("--lr-schedule") ? s.Schedule : null,
+        Warmup: s.Gave("--warmup") ? s.Warmup : null,
+        LrGamma: s.Gave("--lr-gamma") ? s.Gamma : null,
+        Missing: s.Gave("--missing") ? s.Missing : null);
+
+    /// <summary>
+    /// The settings with every loss, schedule and <c>--missing</c> option that was left out taken from the checkpoint's run
+    /// (<paramref name="recorded"/>), so that the same command without them resumes; one the checkpoint does not record keeps its
+    /// default.
+    /// </summary>
+    private static Settings WithCheckpointOptions(Settings s, ResumedOptions recorded) => s with
+    {
+        Loss = !s.Gave("--loss") && recorded.Loss is { } loss ? loss : s.Loss,
+        FocalGamma = s.FocalGamma ?? recorded.Gamma,
+        LabelSmoothing = !s.Gave("--label-smoothing") && recorded.LabelSmoothing is { } smoothing ? smoothing : s.LabelSmoothing,
+        ClassWeights = !s.Gave("--class-weights") && recorded.ClassWeights is { } weights ? weights : s.ClassWeights,
+        PosWeight = !s.Gave("--pos-weight") && recorded.PosWeight is { } pos ? pos : s.PosWeight,
+        Schedule = !s.Gave("--lr-schedule") && recorded.Schedule is { } schedule ? schedule : s.Schedule,
+        Warmup = !s.Gave("--warmup") && recorded.Warmup is { } warmup ? warmup : s.Warmup,
+        Gamma = !s.Gave("--lr-gamma") && recorded.LrGamma is { } lrGamma ? lrGamma : s.Gamma,
+        Missing = !s.Gave("--missing") && recorded.Missing is { } missing ? missing : s.Missing,
+    };
 
     /// <summary>
     /// The <c>--lr</c> a resumed run has: the base rate a scheduled run saved (its group holds the scheduled rate of its last

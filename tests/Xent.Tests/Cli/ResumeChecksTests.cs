@@ -123,19 +123,18 @@ public sealed class ResumeChecksTests : IDisposable
     {
         string data = Csv();
         string first = Trained(data, "first");
+        // Each message quotes the option as given, and the checkpoint's value that leaving it out would take (QA s17 M2).
         (string[] Options, string Expected)[] refused =
         [
-            (["--label-smoothing", "0.1"], "was trained with --label-smoothing 0, not --label-smoothing 0.1; a resumed run goes on " +
-                "minimising the loss its checkpoint was trained with: pass --label-smoothing 0, or leave out --resume"),
-            (["--loss", "focal"], "was trained with --loss cross-entropy, not --loss focal --gamma 2;"),
-            (["--class-weights", "inverse-frequency"], "was trained with --class-weights none, not --class-weights inverse-frequency;"),
-            (["--lr-schedule", "cosine", "--warmup", "3"], "was trained with --lr-schedule none --warmup 0, not --lr-schedule cosine " +
-                "--warmup 3; a resumed run goes on with its checkpoint's learning-rate schedule"),
-            // "pass --lr-schedule none" alone would be refused again: the remedy names the warm-up that differs.
-            (["--warmup", "3"], "was trained with --lr-schedule none --warmup 0, not --lr-schedule none --warmup 3; a resumed run goes " +
-                "on with its checkpoint's learning-rate schedule: pass --lr-schedule none --warmup 0, or leave out --resume"),
-            (["--missing", "mean"], "was trained with --missing error, not --missing mean; a resumed model takes its inputs as it " +
-                "was trained to"),
+            (["--label-smoothing", "0.1"], "was trained with --label-smoothing 0, not 0.1; a resumed run goes on minimising the loss " +
+                "its checkpoint was trained with: pass --label-smoothing 0 or leave it out, or leave out --resume"),
+            (["--loss", "focal"], "was trained with --loss cross-entropy, not focal;"),
+            (["--class-weights", "inverse-frequency"], "was trained with --class-weights none, not inverse-frequency;"),
+            (["--lr-schedule", "cosine", "--warmup", "3"], "was trained with --lr-schedule none, not cosine; a resumed run goes on " +
+                "with its checkpoint's learning-rate schedule"),
+            (["--warmup", "3"], "was trained with --warmup 0, not 3; a resumed run goes on with its checkpoint's learning-rate " +
+                "schedule: pass --warmup 0 or leave it out, or leave out --resume"),
+            (["--missing", "mean"], "was trained with --missing error, not mean; a resumed model takes its inputs as it was trained to"),
         ];
         foreach (var (options, expected) in refused)
         {

@@ -1,0 +1,118 @@
+using System.Globalization;
+using Xent.IO;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// QA s17's findings on <c>xent train --resume</c> and <c>--warmup</c>: the loss, schedule and <c>--missing</c> options left out
+/// are the checkpoint's, so the training command without them resumes to where the uninterrupted run ends, and a refusal quotes
+/// only what the user passed (M2); an early-stopped run is not moved on by the same command, and one resumed with a larger or
+/// no <c>--patience</c> counts and keeps its best epoch as an uninterrupted run does (M3); another <c>--hidden</c> is refused in
+/// the options' terms, and one left out is the checkpoint's (L2); a warm-up longer than the run is named (L4). Tiny CSV files.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class ResumeOptionsTests : IDisposable
+{
+    private static readonly string[] Model = ["--batch-size", "8", "--model", "mlp", "--hidden", "8"];
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>30 rows of numeric a, b and a label x/y/z that a follows.</summary>
+    private string Csv()
+    {
+        string path = _dir.File("data.csv");
+        if (!File.Exists(path))
+            File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 30).Select(i =>
+                string.Create(CultureInfo.InvariantCulture, $"{i % 3 + 0.1 * (i % 7)},{i % 5},{"xyz"[i % 3]}"))]);
+        return path;
+    }
+
+    /// <summary>40 rows of numeric a, b and two 0/1 label columns p, q.</summary>
+    private string MultiLabelCsv()
+    {
+        string path = _dir.File("multi.csv");
+        if (!File.Exists(path))
+            File.WriteAllLines(path, ["a,b,p,q", .. Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 7},{i % 2},{i / 2 % 2}")]);
+        return path;
+    }
+
+    private static CliResult Train(string data, string outDir, params string[] extra) =>
+        InProcessCli.Run(["train", "--data", data, "--out", outDir, .. extra]);
+
+    private static void Ok(CliResult r, string what) => Assert.True(r.ExitCode == 0, $"{what}: {r.Stderr}");
+
+    /// <summary>metrics.csv's rows without the seconds column: what a resumed run must reproduce bit for bit.</summary>
+    private static string[] Metrics(string dir) =>
+        [.. File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Select(l => l[..l.LastIndexOf(',')])];
+
+    /// <summary>Every file of a folder with its bytes, to show that a command wrote nothing there.</summary>
+    private static Dictionary<string, byte[]> Snapshot(string dir) =>
+        Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+
+    private static void Unchanged(Dictionary<string, byte[]> before, string dir, string what)
+    {
+        var after = Snapshot(dir);
+        Assert.True(before.Keys.Order().SequenceEqual(after.Keys.Order()), $"{what}: files {string.Join(", ", after.Keys)}");
+        foreach (var (name, bytes) in before) Assert.True(bytes.AsSpan().SequenceEqual(after[name]), $"{what}: {name} changed");
+    }
+
+    private static Dictionary<string, string> Settings(string checkpoint) =>
+        Checkpoint.Load(checkpoint).Metadata.Where(kv => kv.Key.StartsWith("setting.", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+
+    [Fact]
+    public void TheTrainingCommandWithoutItsLossAndScheduleOptionsResumesToTheUninterruptedRun()
+    {
+        string single = Csv(), multi = MultiLabelCsv();
+        (string Name, string Data, string[] Fixed, string[] Options)[] runs =
+        [
+            ("smoothing", single, Model, ["--label-smoothing", "0.1", "--class-weights", "inverse-frequency", "--lr-schedule", "step",
+                "--lr-gamma", "0.5", "--warmup", "2", "--missing", "mean", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9"]),
+            // Not cosine, which spans --epochs: another --epochs is then another schedule, as the warning says.
+            ("focal", single, Model, ["--loss", "focal", "--gamma", "3", "--warmup", "3"]),
+            ("multi", multi, [.. Model, "--multi-label", "p,q"], ["--pos-weight", "auto", "--loss", "bce-with-logits"]),
+        ];
+        foreach (var (name, data, fixedOptions, options) in runs)
+        {
+            string whole = _dir.File(name + "-whole"), part = _dir.File(name + "-part");
+            Ok(Train(data, whole, [.. fixedOptions, .. options, "--epochs", "2"]), name);
+            Ok(Train(data, part, [.. fixedOptions, .. options, "--epochs", "1"]), name);
+            // The same command without the options: refused before, as "not --label-smoothing 0".
+            var resumed = Train(data, part, [.. fixedOptions, "--epochs", "2", "--resume", Path.Combine(part, "checkpoint.safetensors")]);
+            Ok(resumed, name);
+            Assert.DoesNotContain("options that differ from the checkpoint's run", resumed.Stderr, StringComparison.Ordinal);
+            Assert.Equal(Metrics(whole), Metrics(part));
+            Assert.Equal(Settings(Path.Combine(whole, "checkpoint.safetensors")), Settings(Path.Combine(part, "checkpoint.safetensors")));
+        }
+
+        // Given with another value, an option is refused in the words it was given in, and nothing is written.
+        (string Run, string[] Options, string Expected)[] refused =
+        [
+            ("focal", ["--gamma", "2"], "was trained with --gamma 3, not 2; a resumed run goes on minimising the loss its checkpoint was " +
+                "trained with: pass --gamma 3 or leave it out, or leave out --resume to start a new run."),
+            ("focal", ["--loss", "auto"], "was trained with --loss focal, not auto;"),
+            ("focal", ["--lr-gamma", "0.5"], "was trained with --lr-schedule none, which has no --lr-gamma (the step schedule's " +
+                "factor); a resumed run goes on with its checkpoint's learning-rate schedule: leave out --lr-gamma"),
+            ("smoothing", ["--lr-gamma", "0.7"], "was trained with --lr-gamma 0.5, not 0.7;"),
+            ("smoothing", ["--gamma", "2"], "was trained with --loss cross-entropy, which has no --gamma (the focal loss's exponent); " +
+                "a resumed run goes on minimising the loss its checkpoint was trained with: leave out --gamma"),
+            ("smoothing", ["--label-smoothing", "0.2"], "was trained with --label-smoothing 0.1, not 0.2;"),
+            ("smoothing", ["--warmup", "0"], "was trained with --warmup 2, not 0;"),
+            ("smoothing", ["--missing", "error"], "was trained with --missing mean, not error;"),
+            ("multi", ["--pos-weight", "none"], "was trained with --pos-weight auto, not none;"),
+        ];
+        foreach (var (run, options, expected) in refused)
+        {
+            string part = _dir.File(run + "-part"), checkpoint = Path.Combine(part, "checkpoint.safetensors");
+            string[] data = run == "multi" ? [.. Model, "--multi-label", "p,q"] : Model;
+            var before = Snapshot(part);
+            CliAssert.OneLineError(Train(run == "multi" ? multi : single, part, [.. data, "--epochs", "3", "--resume", checkpoint,
+                .. options]), 2, $"checkpoint '{checkpoint}' {expected}", string.Join(' ', options));
+            Unchanged(before, part, string.Join(' ', options));
+        }
+    }
+}
