@@ -107,8 +107,8 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume")
             { Description =
             "Continue from this checkpoint: model, optimizer state and input standardisation come from it, and so does every " +
-            "optimizer, loss, schedule or --missing option left out (one given with another value than the checkpoint's is refused); " +
-            "the run ends where an uninterrupted run with the same random seed and options ends" };
+            "optimizer, loss, schedule, --hidden or --missing option left out (one given with another value than the checkpoint's is " +
+            "refused); the run ends where an uninterrupted run with the same random seed and options ends" };
         var limitBatches = new Option<int?>("--limit-batches")
             { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
@@ -295,6 +295,19 @@ internal static class TrainCommand
             // robustness (issue 13)
             err.WriteLine("error: " + CliHost.Clean(TrainArguments.ModelMismatch(s.Resume!, saved, spec.Model, ModelCatalog.Names)));
             return ExitCodes.BadInput;
+        }
+        // An mlp's layer sizes, like its model: left out, the checkpoint's; given otherwise, refused in the options' terms before
+        // loading would say "size mismatch for fc1.weight".
+        if (savedSpec is { Model: "mlp" } && spec.Model == "mlp" && !savedSpec.Hidden.SequenceEqual(spec.Hidden))
+        {
+            if (s.Hidden is not null)
+            {
+                err.WriteLine("error: " + CliHost.Clean(ResumeChanges.Message(s.Resume!, $"--hidden {string.Join(',', savedSpec.Hidden)}",
+                    s.Hidden, "a resumed run goes on training the checkpoint's layers")));
+                return ExitCodes.BadInput;
+            }
+            prep = prep with { Spec = spec with { Hidden = savedSpec.Hidden } };
+            spec = prep.Spec;
         }
         // Before loading, whose text lists every state key the other optimizer lacks. Left out, the optimizer is the checkpoint's,
         // as its other settings are.

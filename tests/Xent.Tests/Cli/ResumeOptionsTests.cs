@@ -115,4 +115,25 @@ public sealed class ResumeOptionsTests : IDisposable
             Unchanged(before, part, string.Join(' ', options));
         }
     }
+    [Fact]
+    public void AnMlpsHiddenSizesLeftOutAreTheCheckpointsAndOthersAreRefusedInTheOptionsTerms()
+    {
+        string data = Csv();
+        string[] layers = ["--batch-size", "8", "--model", "mlp", "--hidden", "4,3"];
+        string whole = _dir.File("whole"), part = _dir.File("part"), checkpoint = Path.Combine(part, "checkpoint.safetensors");
+        Ok(Train(data, whole, [.. layers, "--epochs", "2"]), "whole");
+        Ok(Train(data, part, [.. layers, "--epochs", "1"]), "part");
+
+        // Another size: one line in the options' terms, not the state dict's "size mismatch for fc1.weight", and nothing written.
+        var before = Snapshot(part);
+        CliAssert.OneLineError(Train(data, part, "--batch-size", "8", "--hidden", "8", "--epochs", "2", "--resume", checkpoint), 2,
+            $"error: checkpoint '{checkpoint}' was trained with --hidden 4,3, not 8; a resumed run goes on training the checkpoint's " +
+            "layers: pass --hidden 4,3 or leave it out, or leave out --resume to start a new run.");
+        Unchanged(before, part, "--hidden 8");
+
+        // Left out (it was the default 256 before), the checkpoint's sizes: the run ends where the uninterrupted one does.
+        Ok(Train(data, part, "--batch-size", "8", "--epochs", "2", "--resume", checkpoint), "resumed without --hidden");
+        Assert.Equal(Metrics(whole), Metrics(part));
+        Assert.Equal("4,3", Checkpoint.Load(checkpoint).Metadata["spec.hidden"]);
+    }
 }
