@@ -101,7 +101,14 @@ internal static class ResumeChanges
                 "learning rate jumps where the run resumes)");
         foreach (string key in Warned)
             if (Changed(saved, settings, key) is { } change)
-                changes.Add($"{Option(key, change.Now)} instead of {Option(key, change.Was)}");
+                changes.Add($"{Option(key, change.Now)} instead of {Option(key, change.Was)}" + (key, change.Now) switch
+                {
+                    // The run goes on past its early stop: say what becomes of the best epoch's file.
+                    ("patience", "none") => saved.ContainsKey("best_loss")
+                        ? " (best.safetensors goes on holding the best held-out epoch)"
+                        : " (best.safetensors is no longer updated: the checkpoint does not record its best held-out loss)",
+                    _ => "",
+                });
         return changes.Count == 0 ? null
             : $"Warning: resumed with options that differ from the checkpoint's run: {string.Join(", ", changes)}. The model and its " +
                 "loss are as they were, but the run will not end where an uninterrupted one would, and its checkpoint records the new " +

@@ -387,13 +387,16 @@ internal static class TrainCommand
         string metricsPath = Path.Combine(outDir, "metrics.csv");
         string reportPath = Path.Combine(outDir, "report.html");
 
+        // A resumed run whose checkpoint tracked the best held-out loss (an early-stopping run) goes on tracking it without
+        // --patience too, so that best.safetensors stays the best epoch's rather than an out-of-date one.
+        bool tracksBest = s.Patience is not null || savedMetadata?.ContainsKey("best_loss") == true;
         var trainer = new Trainer(module, opt, criterion, new TrainerOptions
         {
             Epochs = s.Epochs, Seed = s.Seed, NumClasses = spec.NumClasses, LimitBatches = s.LimitBatches,
             CheckpointPath = writes ? checkpointPath : null, MetricsPath = writes ? metricsPath : null, Metadata = metadata,
             MultiLabel = spec.MultiLabel,
             Schedule = new LrSchedule { Kind = s.Schedule, WarmupSteps = s.Warmup, Gamma = s.Gamma },
-            ClipGradNorm = s.ClipGradNorm, Patience = s.Patience, BestCheckpointPath = s.Patience is null || !writes ? null : bestPath,
+            ClipGradNorm = s.ClipGradNorm, Patience = s.Patience, BestCheckpointPath = tracksBest && writes ? bestPath : null,
         });
         dp?.Attach(trainer, module, weight);
         trainer.Warning = m => err.WriteLine("Warning: " + m);
@@ -448,6 +451,12 @@ internal static class TrainCommand
                 // Before --out is touched: a finished run stays as it is, and another --out is not left with a run without a checkpoint.
                 Console.WriteLine($"Nothing to train: '{s.Resume}' is already at epoch {trainer.StartEpoch - 1}; pass --epochs above " +
                     $"{trainer.StartEpoch - 1} to train further.");
+                return ExitCodes.Success;
+            }
+            if (trainer.PatienceSpent)
+            {
+                // The same command after an early stop: an uninterrupted run with this --patience ended at the checkpoint.
+                Console.WriteLine(PatienceSpentMessage(s.Resume, trainer, s.Patience!.Value, resumedMetadata));
                 return ExitCodes.Success;
             }
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
@@ -559,10 +568,28 @@ internal static class TrainCommand
 
         if (trainer.Rows.Count > 0) WriteReport();
         if (last is not null && code == 0) PrintFinal(last.Test, classNames);
-        if (s.Patience is not null && trainer.BestEpoch > 0 && code == 0)
-            Console.WriteLine($"Best held-out loss at epoch {trainer.BestEpoch}: {bestPath}");
-        PrintWritten(outDir, s.Patience is not null, prep.HeldOut is not null);
+        if (tracksBest && trainer.BestEpoch > 0 && code == 0)
+            // Resumed into another folder, a best epoch from before the checkpoint has no best.safetensors here.
+            Console.WriteLine(File.Exists(bestPath) || !writes ? $"Best held-out loss at epoch {trainer.BestEpoch}: {bestPath}"
+                : $"Best held-out loss at epoch {trainer.BestEpoch}, before '{s.Resume}': no later epoch beat it, so '{outDir}' holds " +
+                    "no best.safetensors.");
+        PrintWritten(outDir, tracksBest, prep.HeldOut is not null);
         return code;
+    }
+
+    /// <summary>
+    /// "Nothing to train" for a resumed run whose --patience is spent: the run stopped early at its checkpoint (or, for a checkpoint
+    /// of a run with no or a larger patience, would have stopped by then), with the epochs since its best one.
+    /// </summary>
+    private static string PatienceSpentMessage(string checkpoint, Trainer trainer, int patience, IReadOnlyDictionary<string, string> saved)
+    {
+        int at = trainer.StartEpoch - 1, idle = trainer.EpochsWithoutImprovement;
+        string since = $"no held-out improvement for {idle} epoch{(idle == 1 ? "" : "s")} since epoch {trainer.BestEpoch}";
+        string further = $"; pass a --patience above {idle}, or leave it out, to train further.";
+        bool stoppedHere = saved.TryGetValue("setting.patience", out var p)
+            && int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int savedPatience) && idle >= savedPatience;
+        return stoppedHere ? $"Nothing to train: the run stopped early at epoch {at} ({since}){further}"
+            : $"Nothing to train: '{checkpoint}' is at epoch {at}, with {since}, where --patience {patience} stops{further}";
     }
 
     /// <summary>

@@ -61,6 +61,18 @@ public sealed class Trainer
     public int BestEpoch => _bestEpoch;
 
     /// <summary>
+    /// Epochs since <see cref="BestEpoch"/> whose held-out loss was no lower (restored by <see cref="Resume(string)"/> from a checkpoint
+    /// that tracked it): what <see cref="TrainerOptions.Patience"/> is compared with.
+    /// </summary>
+    internal int EpochsWithoutImprovement => _badEpochs;
+
+    /// <summary>
+    /// True when a resumed run has already gone <see cref="TrainerOptions.Patience"/> epochs without improvement: an uninterrupted
+    /// run with this patience stopped there, so <see cref="Run"/> trains nothing.
+    /// </summary>
+    internal bool PatienceSpent => StartEpoch > 1 && Options.Patience is int patience && _bestEpoch > 0 && _badEpochs >= patience;
+
+    /// <summary>
     /// True when the last <see cref="Run"/> stopped before its last epoch because of <see cref="TrainerOptions.Patience"/>.
     /// </summary>
     public bool StoppedEarly { get; private set; }
@@ -156,7 +168,8 @@ public sealed class Trainer
     /// <param name="batchesPerEpoch">How many batches <paramref name="trainBatches"/> yields (before
     /// <see cref="TrainerOptions.LimitBatches"/>).</param>
     /// <param name="testBatches">The test set's batches, evaluated after each epoch.</param>
-    /// <returns>The last epoch's result, or null when there was nothing left to train.</returns>
+    /// <returns>The last epoch's result, or null when there was nothing left to train (every epoch done, or a resumed run's
+    /// patience already spent: <see cref="PatienceSpent"/>).</returns>
     /// <exception cref="TrainingDivergedException">A loss was NaN or infinite; the previous checkpoint is left untouched.</exception>
     public EpochResult? Run(Func<int, IEnumerable<(Tensor Input, Tensor Target)>> trainBatches, int batchesPerEpoch,
         Func<IEnumerable<(Tensor Input, Tensor Target)>> testBatches)
@@ -164,6 +177,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(trainBatches);
         ArgumentNullException.ThrowIfNull(testBatches);
         StoppedEarly = false;
+        if (PatienceSpent) return null; // before the metrics file is opened: a stopped run stays as it was
         int limit = Math.Min(batchesPerEpoch, Options.LimitBatches ?? int.MaxValue);
         using var csv = OpenMetrics();
         var clock = Stopwatch.StartNew();
@@ -239,7 +253,7 @@ public sealed class Trainer
             if (Options.Patience is int patience && _badEpochs >= patience && epoch < Options.Epochs)
             {
                 Log?.Invoke(string.Create(ci,
-                    $"Early stopping after epoch {epoch}: the held-out loss has not improved for {patience} epoch(s); the best was " +
+                    $"Early stopping after epoch {epoch}: the held-out loss has not improved for {_badEpochs} epoch(s); the best was " +
                     $"{_bestLoss:F4} at epoch {_bestEpoch}."));
                 StoppedEarly = true;
                 break;

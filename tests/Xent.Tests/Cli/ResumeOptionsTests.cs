@@ -136,4 +136,98 @@ public sealed class ResumeOptionsTests : IDisposable
         Assert.Equal(Metrics(whole), Metrics(part));
         Assert.Equal("4,3", Checkpoint.Load(checkpoint).Metadata["spec.hidden"]);
     }
+    /// <summary>60 rows of a, b and a label x/y/z that a follows but for every fifth row: a held-out loss that rises and falls.</summary>
+    private string NoisyCsv()
+    {
+        string path = _dir.File("noisy.csv");
+        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 60).Select(i => string.Create(CultureInfo.InvariantCulture,
+            $"{i % 3 + 0.9 * (i * 7 % 11) / 11},{i * 5 % 13 / 13.0},{"xyz"[(i % 3 + (i % 5 == 0 ? 1 : 0)) % 3]}"))]);
+        return path;
+    }
+
+    /// <summary>The held-out loss of each epoch, from metrics.csv's epoch rows (those with a test loss).</summary>
+    private static double[] TestLosses(string dir) =>
+        [.. File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Skip(1).Select(l => l.Split(',')).Where(c => c[3].Length > 0)
+            .Select(c => double.Parse(c[3], CultureInfo.InvariantCulture))];
+
+    private static void SameTensors(string expected, string actual)
+    {
+        var (a, b) = (Checkpoint.Load(expected).Tensors, Checkpoint.Load(actual).Tensors);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var k in a.Keys.Where(k => a[k].DType == DType.Float32))
+            Assert.True(a[k].Data.SequenceEqual(b[k].Data), $"{k} of {actual} differs from {expected}");
+    }
+
+    private void CopyRun(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+    }
+
+    [Fact]
+    public void AnEarlyStoppedRunIsNotMovedOnAndALargerOrNoPatienceGoesOnAsAnUninterruptedRun()
+    {
+        string data = NoisyCsv();
+        string[] run = [.. Model, "--lr", "0.05", "--val-split", "0.3", "--epochs", "12"];
+        string stopped = _dir.File("stopped"), checkpoint = Path.Combine(stopped, "checkpoint.safetensors");
+        Ok(Train(data, stopped, [.. run, "--patience", "2"]), "patience 2");
+        var losses = TestLosses(stopped);
+        int last = losses.Length, best = Array.IndexOf(losses, losses.Min()) + 1;
+        Assert.True(last < 12 && last - best == 2, $"the set-up needs a run that stops early: {string.Join(", ", losses)}");
+
+        // The same command again (a script rerunning it after an interruption): the uninterrupted run ended here.
+        var before = Snapshot(stopped);
+        var again = Train(data, stopped, [.. run, "--patience", "2", "--resume", checkpoint]);
+        Ok(again, "the same command");
+        Assert.Contains($"Nothing to train: the run stopped early at epoch {last} (no held-out improvement for 2 epochs since epoch " +
+            $"{best}); pass a --patience above 2, or leave it out, to train further.", again.Stdout, StringComparison.Ordinal);
+        Unchanged(before, stopped, "the same command");
+
+        // A larger --patience goes on counting from the checkpoint's epochs without improvement, and no --patience goes on to
+        // --epochs keeping the best epoch in best.safetensors: each as an uninterrupted run with those options (12: never stops).
+        foreach (string? patience in new[] { "3", null })
+        {
+            string whole = _dir.File("whole-" + (patience ?? "none")), resumed = _dir.File("resumed-" + (patience ?? "none"));
+            Ok(Train(data, whole, [.. run, "--patience", patience ?? "12"]), "uninterrupted");
+            CopyRun(stopped, resumed);
+            var r = Train(data, resumed, [.. run, .. patience is null ? Array.Empty<string>() : ["--patience", patience],
+                "--resume", Path.Combine(resumed, "checkpoint.safetensors")]);
+            Ok(r, "resumed");
+            Assert.Equal(Metrics(whole), Metrics(resumed));
+            SameTensors(Path.Combine(whole, "best.safetensors"), Path.Combine(resumed, "best.safetensors"));
+            string bestEpoch = Checkpoint.Load(Path.Combine(whole, "best.safetensors")).Metadata["epoch"];
+            Assert.Equal(bestEpoch, Checkpoint.Load(Path.Combine(resumed, "checkpoint.safetensors")).Metadata["best_epoch"]);
+            if (patience is null)
+            {
+                // The set-up: an epoch after the early stop beat the old best, so an out-of-date best.safetensors would show.
+                Assert.True(int.Parse(bestEpoch, CultureInfo.InvariantCulture) > last, $"best epoch {bestEpoch}");
+                Assert.Contains("no --patience instead of --patience 2 (best.safetensors goes on holding the best held-out epoch)",
+                    r.Stderr, StringComparison.Ordinal);
+                Assert.Contains($"Best held-out loss at epoch {bestEpoch}: ", r.Stdout, StringComparison.Ordinal);
+
+                // That run had no --patience, so it did not stop early; a --patience it has already spent still ends it there.
+                int idle = 12 - int.Parse(bestEpoch, CultureInfo.InvariantCulture);
+                Assert.True(idle > 0, "the set-up needs a last epoch that is not the best");
+                string ended = Path.Combine(resumed, "checkpoint.safetensors");
+                var kept = Snapshot(resumed);
+                var spent = Train(data, resumed, [.. run[..^1], "20", "--patience", $"{idle}", "--resume", ended]);
+                Ok(spent, "a spent --patience");
+                Assert.Contains($"Nothing to train: '{ended}' is at epoch 12, with no held-out improvement for {idle} " +
+                    $"epoch{(idle == 1 ? "" : "s")} since epoch {bestEpoch}, where --patience {idle} stops; pass a --patience above {idle}",
+                    spent.Stdout, StringComparison.Ordinal);
+                Unchanged(kept, resumed, "a spent --patience");
+            }
+            else
+                Assert.Contains($"the held-out loss has not improved for {patience} epoch(s); the best was ", r.Stdout,
+                    StringComparison.Ordinal);
+        }
+
+        // Resumed into another folder, whose run never beats the checkpoint's best: the best epoch's file is not there.
+        string elsewhere = _dir.File("elsewhere");
+        var moved = Train(data, elsewhere, [.. run, "--patience", "3", "--resume", checkpoint]);
+        Ok(moved, "elsewhere");
+        Assert.Contains($"Best held-out loss at epoch {best}, before '{checkpoint}': no later epoch beat it, so '{elsewhere}' holds " +
+            "no best.safetensors.", moved.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(elsewhere, "best.safetensors")));
+    }
 }
