@@ -495,6 +495,12 @@ internal static class TrainCommand
             $"batch{(perEpoch == 1 ? "" : "es")} of {globalBatch} per epoch{ranks}), " +
             $"testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} " +
             "thread(s).");
+        // The warm-up ramps the rate by 1/W a batch: a W beyond the run's batches ends below --lr, which nothing else would show.
+        long runBatches = (long)s.Epochs * perEpoch;
+        if (s.Warmup > runBatches)
+            err.WriteLine(CliHost.Clean($"Warning: --warmup {s.Warmup} is longer than the whole run ({runBatches} batch" +
+                $"{(runBatches == 1 ? "" : "es")}: {s.Epochs} epoch{(s.Epochs == 1 ? "" : "s")} of {perEpoch}), so the learning rate " +
+                $"never reaches --lr {lr.ToString("G", ci)}: the warm-up ends the run at {runBatches}/{s.Warmup} of it."));
         if (!spec.MultiLabel && s.ClassWeights == "none" && ImbalanceNote(spec.ClassNames, prep.TrainCounts) is { } imbalance)
             Console.Error.WriteLine(CliHost.Clean(imbalance));
 

@@ -230,4 +230,25 @@ public sealed class ResumeOptionsTests : IDisposable
             "no best.safetensors.", moved.Stdout, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(elsewhere, "best.safetensors")));
     }
+    [Fact]
+    public void AWarmUpLongerThanTheWholeRunIsNamedOnce()
+    {
+        string data = Csv();
+        // Batches per epoch from the training rows the split left (split.csv), 8 to a batch; 2 epochs.
+        string probe = _dir.File("probe");
+        Ok(Train(data, probe, [.. Model, "--epochs", "1"]), "probe");
+        int rows = File.ReadAllLines(Path.Combine(probe, "split.csv")).Count(l => l.EndsWith(",train", StringComparison.Ordinal));
+        int total = 2 * ((rows + 7) / 8);
+
+        var longer = Train(data, _dir.File("longer"), [.. Model, "--epochs", "2", "--warmup", $"{total + 1}"]);
+        Ok(longer, "longer");
+        string warning = $"Warning: --warmup {total + 1} is longer than the whole run ({total} batches: 2 epochs of {total / 2}), so " +
+            $"the learning rate never reaches --lr 0.001: the warm-up ends the run at {total}/{total + 1} of it.";
+        Assert.Equal(1, longer.Stderr.Split('\n').Count(l => l == warning));
+
+        // A warm-up that ends at the last batch reaches --lr there.
+        var exact = Train(data, _dir.File("exact"), [.. Model, "--epochs", "2", "--warmup", $"{total}"]);
+        Ok(exact, "exact");
+        Assert.DoesNotContain("--warmup", exact.Stderr, StringComparison.Ordinal);
+    }
 }
