@@ -107,8 +107,8 @@ internal static class TrainCommand
         var resume = new Option<string?>("--resume")
             { Description =
             "Continue from this checkpoint: model, optimizer state and input standardisation come from it, and so does every " +
-            "optimizer, loss, schedule, --hidden or --missing option left out (one given with another value than the checkpoint's is " +
-            "refused); the run ends where an uninterrupted run with the same random seed and options ends" };
+            "--model, optimizer, loss, schedule, --hidden or --missing option left out (one given with another value than the " +
+            "checkpoint's is refused); the run ends where an uninterrupted run with the same random seed and options ends" };
         var limitBatches = new Option<int?>("--limit-batches")
             { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).
@@ -265,6 +265,10 @@ internal static class TrainCommand
                 return ExitCodes.BadInput;
             }
             s = WithCheckpointOptions(s, recorded);
+            // --model too: left out, the checkpoint's (auto would pick mlp for a table, refusing a resumed linear model).
+            if (!s.Gave("--model") && savedMetadata.TryGetValue("model", out var recordedModel)
+                && ModelCatalog.Names.Contains(recordedModel))
+                s = s with { Model = recordedModel };
         }
         // After the checkpoint's options are taken: a resumed run's --gamma may go with the focal loss it records.
         TrainArguments.ValidateLoss(s.Loss, s.FocalGamma, s.LabelSmoothing);

@@ -136,6 +136,23 @@ public sealed class ResumeOptionsTests : IDisposable
         Assert.Equal(Metrics(whole), Metrics(part));
         Assert.Equal("4,3", Checkpoint.Load(checkpoint).Metadata["spec.hidden"]);
     }
+    [Fact]
+    public void AModelLeftOutIsTheCheckpointsSoALinearRunResumesWithoutModel()
+    {
+        // --model auto picks mlp for a table: the same command minus --model refused a linear checkpoint ("not 'mlp'").
+        string data = Csv();
+        string whole = _dir.File("linear-whole"), part = _dir.File("linear-part");
+        string checkpoint = Path.Combine(part, "checkpoint.safetensors");
+        Ok(Train(data, whole, "--batch-size", "8", "--model", "linear", "--epochs", "2"), "whole");
+        Ok(Train(data, part, "--batch-size", "8", "--model", "linear", "--epochs", "1"), "part");
+        Ok(Train(data, part, "--batch-size", "8", "--epochs", "2", "--resume", checkpoint), "resumed without --model");
+        Assert.Equal(Metrics(whole), Metrics(part));
+        Assert.Equal("linear", Checkpoint.Load(checkpoint).Metadata["model"]);
+        // Given otherwise, it is still refused.
+        CliAssert.OneLineError(Train(data, part, "--batch-size", "8", "--model", "mlp", "--epochs", "3", "--resume", checkpoint), 2,
+            "holds a 'linear' model, not 'mlp'; pass --model linear");
+    }
+
     /// <summary>60 rows of a, b and a label x/y/z that a follows but for every fifth row: a held-out loss that rises and falls.</summary>
     private string NoisyCsv()
     {
