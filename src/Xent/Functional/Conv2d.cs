@@ -55,7 +55,7 @@ public static partial class F
             float[]? preActivationGrad = null;
             if (relu)
             {
-                // Gradient through the ReLU (zero where the output is not positive), an internal temporary.
+                // Gradient through the ReLU (zero where the output is ≤ 0; NaN passes), an internal temporary.
                 preActivationGrad = BufferPool.Rent(y.Length);
                 Elementwise.ReluBackward(y, gy, preActivationGrad);
                 gy = preActivationGrad;

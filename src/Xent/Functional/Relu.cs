@@ -8,7 +8,8 @@ public static partial class F
     /// <summary>
     /// Rectified linear unit <c>max(0, x)</c> elementwise, PyTorch's <c>F.relu</c>. NaN and −0 pass through, as in PyTorch.
     /// </summary>
-    /// <remarks>Backward passes the gradient where the output is positive (PyTorch's <c>threshold_backward</c>: 0 at x = 0).</remarks>
+    /// <remarks>Backward is PyTorch's <c>threshold_backward</c>, <c>x &lt;= 0 ? 0 : g</c>: the gradient passes where the input is
+    /// positive or NaN, and is 0 at x = 0.</remarks>
     public static Tensor Relu(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -14,7 +14,7 @@ namespace Xent.Kernels;
 /// body applies the ReLU and <see cref="MaxPool2dKernel"/>'s window code pools. Either way, pooled values and argmax
 /// indices are bit for bit those of the two unfused kernels (save a NaN's payload, see the implicit path).</para>
 /// <para>Backward: a pooled gradient reaches exactly one convolution output (its window's argmax), and only when the
-/// pooled value is positive (ReLU's gradient). dW, dX and db are therefore sums over those positions alone — a quarter
+/// pooled value is not ≤ 0 (ReLU's gradient: positive or NaN). dW, dX and db are therefore sums over those positions alone — a quarter
 /// of the dense products for 2×2 windows — with the input and weights in channels-last order, where one filter tap's
 /// Cin values are contiguous.</para>
 /// Images are taken in chunks of 8; each chunk sums its images in order into its own partials, which are added in chunk
@@ -226,11 +226,12 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
     }
 
     /// <summary>
-    /// Whether a pooled element passes its gradient on: ReLU's gradient is zero where the output is not positive (NaN
-    /// and 0 stop it), and a zero gradient (a channel dropped by dropout) adds nothing.
+    /// Whether a pooled element passes its gradient on: ReLU's gradient is zero where the output is ≤ 0 (PyTorch's
+    /// threshold_backward, <c>x &lt;= 0 ? 0 : g</c>, so a NaN that the pooling picked passes, as in the unfused ops), and a
+    /// zero gradient (a channel dropped by dropout) adds nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Passes(float pooled, float grad) => pooled > 0f && grad != 0f;
+    private static bool Passes(float pooled, float grad) => !(pooled <= 0f) && grad != 0f;
 
     /// <summary>
     /// Lists the image's passing pooled elements output channel by output channel, in pooled order, as (gradient,

@@ -147,8 +147,9 @@ internal static class Elementwise
     }
 
     /// <summary>
-    /// ReLU backward from the forward output: <c>gradX = output &gt; 0 ? gradY : 0</c> (PyTorch's threshold_backward).
-    /// <paramref name="gradX"/> may alias <paramref name="gradY"/>.
+    /// ReLU backward from the forward output: <c>gradX = output &lt;= 0 ? 0 : gradY</c>, PyTorch's threshold_backward
+    /// (<c>x &lt;= 0 ? 0 : g</c>; the output is ≤ 0 exactly where the input is, and NaN where it is NaN, so a NaN passes the
+    /// gradient). <paramref name="gradX"/> may alias <paramref name="gradY"/>.
     /// </summary>
     public static void ReluBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradY, Span<float> gradX)
     {
@@ -162,11 +163,13 @@ internal static class Elementwise
             ref float d = ref MemoryMarshal.GetReference(gradX);
             for (; i <= output.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var mask = Vector.GreaterThan(Vector.LoadUnsafe(ref o, (nuint)i), Vector<float>.Zero);
-                Vector.StoreUnsafe(Vector.ConditionalSelect(mask, Vector.LoadUnsafe(ref g, (nuint)i), Vector<float>.Zero), ref d, (nuint)i);
+                // <= rather than > so that NaN (unordered) passes, as in threshold_backward.
+                var blocked = Vector.LessThanOrEqual(Vector.LoadUnsafe(ref o, (nuint)i), Vector<float>.Zero);
+                var passed = Vector.ConditionalSelect(blocked, Vector<float>.Zero, Vector.LoadUnsafe(ref g, (nuint)i));
+                Vector.StoreUnsafe(passed, ref d, (nuint)i);
             }
         }
-        for (; i < output.Length; i++) gradX[i] = output[i] > 0f ? gradY[i] : 0f;
+        for (; i < output.Length; i++) gradX[i] = output[i] <= 0f ? 0f : gradY[i];
     }
 
     /// <summary>Fused <see cref="AddBiasRows"/> then <see cref="Relu"/> in place on a rows×cols matrix.</summary>

@@ -8,7 +8,7 @@ namespace Xent.Tests.Kernels;
 /// <summary>
 /// The fused convolution + ReLU + max-pool kernel against references built from the unfused kernels' float64 twins:
 /// conv (float64) → ReLU → window maxima by the scalar pooling loop, and for the backward the dense pre-activation
-/// gradient (each pooled gradient at its window's argmax where the maximum is positive) through the float64 convolution
+/// gradient (each pooled gradient at its window's argmax where the maximum is not ≤ 0) through the float64 convolution
 /// backward.
 /// </summary>
 public class Conv2dReluMaxPoolKernelTests
@@ -59,7 +59,7 @@ public class Conv2dReluMaxPoolKernelTests
         var gradConv = new float[conv.Length];
         int outPlane = s.OutHeight * s.OutWidth, pooledPlane = hp * wp;
         for (int i = 0; i < pooledCount; i++)
-            if (expectedPooled[i] > 0) gradConv[i / pooledPlane * outPlane + expectedIndices[i]] += gradPooled[i];
+            if (!(expectedPooled[i] <= 0)) gradConv[i / pooledPlane * outPlane + expectedIndices[i]] += gradPooled[i];
         var gx = new float[x.Length];
         var gw = new float[weight.Length];
         var gb = new float[cout];

@@ -23,16 +23,21 @@ public class ElementwiseTests
     }
 
     [Fact]
-    public void ReluBackward_MasksByPositiveOutput()
+    public void ReluBackward_IsThresholdBackward_NaNPasses()
     {
-        var rnd = new Random(1);
-        float[] output = RandomArray(rnd, 45), g = RandomArray(rnd, 45);
-        output[3] = float.NaN;
-        output[4] = 0f;
+        // PyTorch 1.13: x = torch.tensor([nan, -1., 2., 0., -0., 1e-30, inf, -inf], requires_grad=True)
+        // F.relu(x).backward(torch.full((8,), 3.)); x.grad == [3., 0., 3., 0., 0., 3., 3., 0.]
+        // Repeated past one vector width so the vector body and the scalar tail both see every case.
+        float[] pattern = [float.NaN, -1f, 2f, 0f, -0f, 1e-30f, float.PositiveInfinity, float.NegativeInfinity];
+        float[] passes = [1f, 0f, 1f, 0f, 0f, 1f, 1f, 0f];
+        var output = Enumerable.Range(0, 53).Select(i => pattern[i % pattern.Length]).ToArray();
         Elementwise.Relu(output, output);
-        var gx = new float[45];
+        var g = Enumerable.Range(0, 53).Select(i => 3f + i).ToArray();
+        var gx = new float[53];
         Elementwise.ReluBackward(output, g, gx);
-        for (int i = 0; i < 45; i++) Assert.Equal(output[i] > 0 ? g[i] : 0f, gx[i]);
+        for (int i = 0; i < 53; i++) Assert.Equal(passes[i % passes.Length] * g[i], gx[i]);
+        Elementwise.ReluBackward(output, g, g); // in place
+        Assert.Equal(gx, g);
     }
 
     [Fact]

@@ -42,6 +42,35 @@ public class Conv2dReluMaxPoolTests
     }
 
     [Fact]
+    public void NaNWindowMaximum_PassesTheGradient_AsThePoolingAndReluDo()
+    {
+        // The pooling picks a window's last NaN, and ReLU's threshold_backward (x <= 0 ? 0 : g) passes it. PyTorch 1.13:
+        // x = torch.tensor([[nan, 1, 1, 3], [nan, 5, 5, 2], [5, 1, -1, -5], [2, nan, -2, -3]]).reshape(1, 1, 4, 4)
+        // w = torch.ones(1, 1, 1, 1); b = torch.tensor([0.5]) (all requires_grad)
+        // y = F.max_pool2d(F.relu(F.conv2d(x, w, b)), 2); y.backward(torch.tensor([1., 2., 3., 4.]).reshape(1, 1, 2, 2))
+        // y == [nan, 5.5, nan, 0]; x.grad.flatten() == [0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 3, 0, 0]; w.grad nan; b.grad 6
+        float n = float.NaN;
+        var x = Tensor.FromArray([n, 1, 1, 3, n, 5, 5, 2, 5, 1, -1, -5, 2, n, -2, -3], 1, 1, 4, 4).RequiresGrad_();
+        var w = Tensor.FromArray([1f], 1, 1, 1, 1).RequiresGrad_();
+        var b = Tensor.FromArray([0.5f]).RequiresGrad_();
+        var y = F.Conv2dReluMaxPool2d(x, w, b, (2, 2));
+        Check.Close([n, 5.5f, n, 0f], y.Data, 0, 0);
+        y.Backward(Tensor.FromArray([1f, 2f, 3f, 4f], 1, 1, 2, 2));
+        Check.Close([0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 3, 0, 0], x.Grad!.Data, 0, 0);
+        Check.Close([n], w.Grad!.Data);
+        Check.Close([6f], b.Grad!.Data, 0, 0);
+
+        // Padding takes the tap-by-tap path. x = torch.tensor([[nan, -1], [2, nan]]).reshape(1, 1, 2, 2), w as above:
+        // F.max_pool2d(F.relu(F.conv2d(x, w, None, padding=1)), 2).backward(same upstream) gives x.grad [1, 0, 3, 4]
+        x = Tensor.FromArray([n, -1, 2, n], 1, 1, 2, 2).RequiresGrad_();
+        w = Tensor.FromArray([1f], 1, 1, 1, 1).RequiresGrad_();
+        y = F.Conv2dReluMaxPool2d(x, w, null, (2, 2), padding: (1, 1));
+        y.Backward(Tensor.FromArray([1f, 2f, 3f, 4f], 1, 1, 2, 2));
+        Check.Close([1f, 0f, 3f, 4f], x.Grad!.Data, 0, 0);
+        Check.Close([n], w.Grad!.Data);
+    }
+
+    [Fact]
     public void MnistCnnForward_IsBitIdenticalToTheUnfusedLayers()
     {
         // Evaluation (and every reported accuracy) runs this forward: fusing conv2, ReLU and the pooling must not move it.

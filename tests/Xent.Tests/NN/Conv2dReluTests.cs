@@ -67,4 +67,17 @@ public class Conv2dReluTests
             }
         }
     }
+
+    [Fact]
+    public void NaNPreActivation_PassesTheGradient()
+    {
+        // PyTorch 1.13: x = torch.tensor([nan, -1., 2., 0.]).reshape(1, 1, 2, 2).requires_grad_()
+        // w = torch.ones(1, 1, 1, 1, requires_grad=True); F.relu(F.conv2d(x, w)).backward(torch.full((1, 1, 2, 2), 3.))
+        // x.grad.flatten() == [3., 0., 3., 0.], w.grad == [[[[nan]]]]
+        var x = Tensor.FromArray([float.NaN, -1f, 2f, 0f], 1, 1, 2, 2).RequiresGrad_();
+        var w = Tensor.FromArray([1f], 1, 1, 1, 1).RequiresGrad_();
+        F.Conv2dRelu(x, w).Backward(Tensor.Full(3f, 1, 1, 2, 2));
+        Check.Close([3f, 0f, 3f, 0f], x.Grad!.Data, 0, 0);
+        Check.Close([float.NaN], w.Grad!.Data);
+    }
 }

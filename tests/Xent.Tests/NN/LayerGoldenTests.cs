@@ -115,8 +115,19 @@ public class LayerGoldenTests
         var y = F.Relu(x);
         Check.Close([0f, 0f, 0f, 1.5f, float.NaN, 0f, float.PositiveInfinity], y.Data);
         y.Sum().Backward();
-        // PyTorch's threshold_backward: gradient 1 where the output is > 0, else 0 (also at x = 0).
-        Check.Close([0f, 0f, 0f, 1f, 0f, 0f, 1f], x.Grad!.Data);
+        // PyTorch 1.13's threshold_backward, x <= 0 ? 0 : g: 0 at x = 0, and a NaN passes the gradient. From
+        // x = torch.tensor([-2., -0., 0., 1.5, nan, -inf, inf], requires_grad=True); F.relu(x).sum().backward(); x.grad
+        Check.Close([0f, 0f, 0f, 1f, 1f, 0f, 1f], x.Grad!.Data);
+    }
+
+    [Fact]
+    public void ReluModuleBackward_PassesTheGradientAtNaN()
+    {
+        // x = torch.tensor([nan, -1., 2., 0.], requires_grad=True); nn.ReLU()(x).backward(torch.tensor([1., 2., 3., 4.]))
+        // x.grad == [1., 0., 3., 0.]
+        var x = Tensor.FromArray([float.NaN, -1f, 2f, 0f]).RequiresGrad_();
+        new Xent.NN.ReLU().Forward(x).Backward(Tensor.FromArray([1f, 2f, 3f, 4f]));
+        Check.Close([1f, 0f, 3f, 0f], x.Grad!.Data, 0, 0);
     }
 
     [Fact]
