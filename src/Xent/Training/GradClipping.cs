@@ -15,6 +15,9 @@ public static class GradClipping
     /// when it exceeds <paramref name="maxNorm"/>, multiplies every gradient by <c>maxNorm / (norm + 1e-6)</c>, as PyTorch does.
     /// Returns the norm before clipping. Parameters without a gradient are skipped.
     /// </summary>
+    /// <remarks>Non-finite gradients behave as in PyTorch 1.13: a NaN gradient makes the norm and the coefficient NaN, and
+    /// every gradient of every parameter becomes NaN; an infinite one makes the norm infinite and the coefficient 0, so the
+    /// finite gradients become ±0 and the infinite ones NaN.</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not positive.</exception>
     public static double ClipGradNorm(IEnumerable<Parameter> parameters, double maxNorm)
     {
@@ -28,7 +31,9 @@ public static class GradClipping
             if (list[i].Grad is { } g) sq += SumOfSquares(g.Data);
         double norm = Math.Sqrt(sq);
         double coef = maxNorm / (norm + 1e-6);
-        if (coef < 1)
+        // PyTorch multiplies by clamp(coef, max=1), which keeps a NaN coefficient (a NaN norm): every gradient turns NaN
+        // there too, so the test is "not ≥ 1" rather than "< 1".
+        if (!(coef >= 1))
         {
             float c = (float)coef;
             for (int i = 0; i < list.Count; i++)

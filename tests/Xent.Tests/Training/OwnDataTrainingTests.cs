@@ -90,6 +90,67 @@ public class OwnDataTrainingTests
         Assert.Equal(before, a.Grad!.Data.ToArray());
     }
 
+    /// <summary>PyTorch 1.13 goldens, from
+    /// <code>
+    /// a, b = torch.zeros(3, requires_grad=True), torch.zeros(2, requires_grad=True)
+    /// a.grad, b.grad = torch.tensor(ga), torch.tensor(gb); n = clip_grad_norm_([a, b], max_norm)
+    /// </code>
+    /// with ga, gb and max_norm as in each case: the norm, then a.grad and b.grad.</summary>
+    public static IEnumerable<object[]> NonFiniteClipCases =>
+    [
+        // A NaN gradient: clamp(max_norm / (nan + 1e-6), max=1) is NaN, and every gradient of every parameter turns NaN.
+        [new[] { 1f, float.NaN, -2f }, new[] { 3f, -4f }, 1.0,
+            double.NaN, new[] { float.NaN, float.NaN, float.NaN }, new[] { float.NaN, float.NaN }],
+        // An infinite one: the coefficient is 0, finite gradients become ±0 and the infinite one NaN.
+        [new[] { float.PositiveInfinity, 1f, -2f }, new[] { 3f, -4f }, 1.0,
+            double.PositiveInfinity, new[] { float.NaN, 0f, -0f }, new[] { 0f, -0f }],
+        // max_norm inf over an infinite norm: inf / inf is NaN.
+        [new[] { float.NegativeInfinity, 1f, -2f }, new[] { 3f, -4f }, double.PositiveInfinity,
+            double.PositiveInfinity, new[] { float.NaN, float.NaN, float.NaN }, new[] { float.NaN, float.NaN }],
+        // max_norm inf over a finite norm: the coefficient clamps to 1 and nothing changes.
+        [new[] { 1f, 2f, -2f }, new[] { 3f, -4f }, double.PositiveInfinity,
+            Math.Sqrt(34), new[] { 1f, 2f, -2f }, new[] { 3f, -4f }],
+    ];
+
+    [Theory]
+    [MemberData(nameof(NonFiniteClipCases))]
+    public void ClipGradNormWithANonFiniteNormScalesAsPyTorch(float[] ga, float[] gb, double maxNorm, double expectedNorm,
+        float[] expectedA, float[] expectedB)
+    {
+        var a = new Parameter(Tensor.Zeros(3)) { Grad = Tensor.FromArray(ga) };
+        var b = new Parameter(Tensor.Zeros(2)) { Grad = Tensor.FromArray(gb) };
+        double norm = GradClipping.ClipGradNorm([a, b], maxNorm);
+        Assert.Equal(expectedNorm, norm, 1e-12);
+        // Bit patterns, so that 0 and −0 differ (any NaN is written as the canonical one: compare those as NaN).
+        static int[] Bits(IEnumerable<float> v) => [.. v.Select(x => float.IsNaN(x) ? int.MinValue : BitConverter.SingleToInt32Bits(x))];
+        Assert.Equal(Bits(expectedA), Bits(a.Grad!.Data.ToArray()));
+        Assert.Equal(Bits(expectedB), Bits(b.Grad!.Data.ToArray()));
+    }
+
+    [Fact]
+    public void ANaNGradientUnderClippingTurnsEveryWeightNaN_AndTheNextNaNLossStopsTraining()
+    {
+        // As a PyTorch loop with clip_grad_norm_: the NaN coefficient reaches every gradient, the step every weight, and
+        // the next batch's loss is NaN, which stops the run (a finite loss over a NaN gradient does not stop it itself).
+        var rnd = new Random(3);
+        var batches = Enumerable.Range(0, 4).Select(_ => (
+            Tensor.FromArray(Enumerable.Range(0, 8 * 6).Select(_ => (float)(rnd.NextDouble() * 2 - 1)).ToArray(), [8, 6]),
+            Tensor.FromArray(Enumerable.Range(0, 8).Select(_ => (long)rnd.Next(3)).ToArray()))).ToArray();
+        var model = new Sequential(new Linear(6, 3, generator: new Generator(11)));
+        var trainer = new Trainer(model, new Xent.Optim.Sgd(model.Parameters(), 0.1), (x, y) => F.CrossEntropy(x, y),
+            new TrainerOptions { Epochs = 1, NumClasses = 3, ClipGradNorm = 1.0 });
+        int calls = 0;
+        trainer.AfterBackward = (_, loss) =>
+        {
+            if (++calls == 1) model.Parameters().First().Grad!.Data[4] = float.NaN; // one entry of batch 1's weight gradient
+            return loss;
+        };
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Run(_ => batches, batches.Length, () => batches));
+        Assert.Equal((1, 2), (e.Epoch, e.Batch));
+        Assert.Contains("loss became NaN at epoch 1, batch 2", e.Message);
+        Assert.All(model.Parameters(), p => Assert.All(p.ToArray(), v => Assert.True(float.IsNaN(v))));
+    }
+
     [Fact]
     public void ClipGradNormOnAnArrayAllocatesNothing()
     {
