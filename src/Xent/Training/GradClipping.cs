@@ -6,19 +6,31 @@ using Xent.NN;
 namespace Xent.Training;
 
 /// <summary>
-/// PyTorch's <c>torch.nn.utils.clip_grad_norm_</c>: rescales all gradients together so their global L2 norm is at most a bound.
+/// PyTorch's <c>torch.nn.utils.clip_grad_norm_</c>: rescales all gradients together so their global L2 norm is at most a bound
+/// (see <see cref="ClipGradNorm"/> for the deliberate differences).
 /// </summary>
 public static class GradClipping
 {
     /// <summary>
-    /// Computes the L2 norm of all of <paramref name="parameters"/>' gradients taken as one vector (float64 sum of squares) and,
-    /// when it exceeds <paramref name="maxNorm"/>, multiplies every gradient by <c>maxNorm / (norm + 1e-6)</c>, as PyTorch does.
-    /// Returns the norm before clipping. Parameters without a gradient are skipped.
+    /// Computes the L2 norm of all of <paramref name="parameters"/>' gradients taken as one vector and multiplies every
+    /// gradient by <c>min(1, maxNorm / (norm + 1e-6))</c>, as PyTorch's <c>clip_grad_norm_</c> (norm type 2,
+    /// <c>error_if_nonfinite=False</c>) does: the gradients change whenever <c>norm + 1e-6 &gt; maxNorm</c>, so also at a
+    /// norm equal to <paramref name="maxNorm"/>. Returns the norm before clipping. Parameters without a gradient are skipped;
+    /// with none at all the norm is 0.
     /// </summary>
-    /// <remarks>Non-finite gradients behave as in PyTorch 1.13: a NaN gradient makes the norm and the coefficient NaN, and
+    /// <remarks>
+    /// <para>Non-finite gradients behave as in PyTorch 1.13: a NaN gradient makes the norm and the coefficient NaN, and
     /// every gradient of every parameter becomes NaN; an infinite one makes the norm infinite and the coefficient 0, so the
-    /// finite gradients become ±0 and the infinite ones NaN.</remarks>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not positive.</exception>
+    /// finite gradients become ±0 and the infinite ones NaN.</para>
+    /// <para>Deliberate differences from PyTorch: the norm is a float64 sum of the float32 gradients' squares, so it stays
+    /// exact where PyTorch's float32 sum overflows (squares summing past 3.4e38: a single gradient of 1.9e19 is enough;
+    /// PyTorch's norm is then infinite and it zeroes every gradient, Xent scales them to norm
+    /// <paramref name="maxNorm"/>) or underflows (squares below 1.4e-45, gradients under about 4e-23, count as 0 in
+    /// PyTorch; with only such gradients its norm is 0). For ordinary gradients the two agree to float32 rounding. And a
+    /// <paramref name="maxNorm"/> of 0, below 0 or NaN is refused, where PyTorch zeroes every gradient (0) or flips their
+    /// signs (negative).</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not positive (0, negative or NaN).</exception>
     public static double ClipGradNorm(IEnumerable<Parameter> parameters, double maxNorm)
     {
         ArgumentNullException.ThrowIfNull(parameters);

@@ -128,6 +128,21 @@ public class OwnDataTrainingTests
     }
 
     [Fact]
+    public void ClipGradNormDiffersFromPyTorchOnPurposeWhereFloat32SquaresOverflow_AndRefusesANonPositiveBound()
+    {
+        // PyTorch 1.13's float32 norm of ten 3e30 gradients overflows to inf and clip_grad_norm_ zeroes them all; the
+        // float64 sum gives the exact norm, √10·3e30, and scales them to norm 1 (documented on ClipGradNorm).
+        var a = new Parameter(Tensor.Zeros(10)) { Grad = Tensor.Full(3e30f, 10) };
+        double exact = Math.Sqrt(10 * (double)3e30f * 3e30f);
+        Assert.Equal(exact, GradClipping.ClipGradNorm([a], 1.0), exact * 1e-15);
+        Assert.All(a.Grad!.Data.ToArray(), v => Assert.Equal((float)(3e30f * (1.0 / exact)), v, 1e-7f));
+
+        // PyTorch zeroes (0) or flips (negative) the gradients; Xent refuses such a bound, and NaN.
+        foreach (double bad in new[] { 0.0, -1.0, double.NaN })
+            Assert.Throws<ArgumentOutOfRangeException>(() => GradClipping.ClipGradNorm([a], bad));
+    }
+
+    [Fact]
     public void ANaNGradientUnderClippingTurnsEveryWeightNaN_AndTheNextNaNLossStopsTraining()
     {
         // As a PyTorch loop with clip_grad_norm_: the NaN coefficient reaches every gradient, the step every weight, and
