@@ -7,7 +7,8 @@ public abstract partial class Optimizer
     /// <summary>
     /// A snapshot of the optimizer: <c>state.{i}.{buffer}</c> (float32, the parameter's shape), <c>state.{i}.step</c>
     /// (int64 scalar), <c>param_groups.{g}.params</c> (int64 indices of the group's parameters) and one
-    /// <c>param_groups.{g}.{option}</c> per option.
+    /// <c>param_groups.{g}.{option}</c> per option. As in PyTorch's <c>state_dict</c>, a parameter listed more than once in
+    /// a group is named by the index of its last listing, in <c>params</c> and in <c>state</c>.
     /// </summary>
     /// <remarks>
     /// Options are float64 in memory but tensors hold float32/int64, so each option is stored as an int64 scalar
@@ -30,7 +31,7 @@ public abstract partial class Optimizer
         {
             int first = FirstIndex(g), n = _groups[g].ParameterArray.Length;
             var indices = new long[n];
-            for (int k = 0; k < n; k++) indices[k] = first + k;
+            for (int k = 0; k < n; k++) indices[k] = _stateIndex[first + k];
             dict[$"param_groups.{g}.params"] = new Tensor(indices, [n]);
             foreach (var (name, value) in _groups[g].Options)
                 dict[$"param_groups.{g}.{name}"] = Tensor.Scalar(BitConverter.DoubleToInt64Bits(value));
@@ -85,6 +86,9 @@ public abstract partial class Optimizer
                 groups[index][parts[2]] = tensor;
             else if (index >= _params.Length)
                 problems.Add($"State key \"{key}\" names parameter {index}, but the optimizer has {_params.Length} parameters.");
+            else if (_stateIndex[index] != index)
+                problems.Add($"State key \"{key}\" names parameter {index}, which its group lists again at {_stateIndex[index]}: its " +
+                    $"state is saved under {_stateIndex[index]}.");
             else
             {
                 if (!states.TryGetValue(index, out var entries)) states[index] = entries = new(StringComparer.Ordinal);
@@ -152,9 +156,9 @@ public abstract partial class Optimizer
         int first = FirstIndex(g);
         var values = ids.Int64Data;
         for (int k = 0; k < values.Length; k++)
-            if (values[k] != first + k)
+            if (values[k] != _stateIndex[first + k])
             {
-                problems.Add($"\"{key}\" lists parameter {values[k]} at position {k}; expected {first + k}.");
+                problems.Add($"\"{key}\" lists parameter {values[k]} at position {k}; expected {_stateIndex[first + k]}.");
                 return;
             }
     }

@@ -10,7 +10,9 @@ namespace Xent.Optim;
 /// <remarks>
 /// Like PyTorch, a parameter whose <see cref="Tensor.Grad"/> is null is skipped by <see cref="Step"/>, and its
 /// state is created lazily on its first update. Parameters are indexed across groups in order (group 0's
-/// first parameter is 0), which is how <see cref="StateDict"/> names them.
+/// first parameter is 0), which is how <see cref="StateDict"/> names them. A parameter listed more than once in one
+/// group is accepted with PyTorch 1.13's warning and updated once per listing, all listings sharing one state, which
+/// is named by the index of its last listing (as PyTorch's <c>state_dict</c> names it).
 /// </remarks>
 public abstract partial class Optimizer
 {
@@ -18,6 +20,12 @@ public abstract partial class Optimizer
     private readonly Parameter[] _params;
     private readonly int[] _groupOf;
     private readonly ParamState?[] _state;
+
+    /// <summary>
+    /// For each parameter index, the index its state is kept and saved under: itself, or for a parameter listed more than
+    /// once in its group, the index of its last listing (the others keep no state of their own).
+    /// </summary>
+    private readonly int[] _stateIndex;
 
     /// <summary>Per-parameter state: a step count (where the optimizer counts) and buffers shaped like the parameter.</summary>
     protected internal sealed class ParamState
@@ -27,6 +35,9 @@ public abstract partial class Optimizer
 
         /// <summary>Buffers in the order of <see cref="StateNames"/>.</summary>
         public float[][] Buffers = [];
+
+        /// <summary>The <see cref="Sgd"/> step that created this state (0: an earlier one, or loaded).</summary>
+        internal long CreatedInStep;
     }
 
     /// <summary>
@@ -41,23 +52,35 @@ public abstract partial class Optimizer
         _groups = groups.ToArray();
         if (_groups.Length == 0 || _groups.All(g => g.Parameters.Count == 0))
             throw new ArgumentException("optimizer got an empty parameter list");
-        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        var inEarlierGroup = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
         var all = new List<Parameter>();
         var groupOf = new List<int>();
+        var stateIndex = new List<int>();
         for (int gi = 0; gi < _groups.Length; gi++)
         {
             var group = _groups[gi] ?? throw new ArgumentNullException(nameof(groups), $"Parameter group {gi} is null.");
+            var lastListing = new Dictionary<Parameter, int>(ReferenceEqualityComparer.Instance);
+            int first = all.Count;
             foreach (var p in group.ParameterArray)
             {
-                if (!seen.Add(p)) throw new ArgumentException("some parameters appear in more than one parameter group");
                 if (p.DType != DType.Float32) throw new ArgumentException("optimizer can only optimize float32 tensors");
+                lastListing[p] = all.Count;
                 all.Add(p);
                 groupOf.Add(gi);
             }
+            for (int i = first; i < all.Count; i++) stateIndex.Add(lastListing[all[i]]);
+            // PyTorch 1.13's add_param_group: warn about a repeat within the group, then refuse one shared with another group.
+            if (lastListing.Count < all.Count - first)
+                Diagnostics.Warnings.Warn("optimizer.duplicate-parameters", "optimizer contains a parameter group with duplicate " +
+                    "parameters; in future, this will cause an error; see github.com/pytorch/pytorch/issues/40967 for more information");
+            if (lastListing.Keys.Any(inEarlierGroup.Contains))
+                throw new ArgumentException("some parameters appear in more than one parameter group");
+            inEarlierGroup.UnionWith(lastListing.Keys);
             group.FillDefaults(defaults);
         }
         _params = [.. all];
         _groupOf = [.. groupOf];
+        _stateIndex = [.. stateIndex];
         _state = new ParamState?[_params.Length];
     }
 
@@ -141,9 +164,11 @@ public abstract partial class Optimizer
         return true;
     }
 
-    /// <summary>The state of parameter <paramref name="index"/>, created with zeroed buffers on first use.</summary>
+    /// <summary>The state of parameter <paramref name="index"/>, created with zeroed buffers on first use (one state for
+    /// all listings of a parameter listed more than once).</summary>
     protected ParamState GetState(int index, ParamGroup group, out bool created)
     {
+        index = _stateIndex[index];
         var s = _state[index];
         created = s is null;
         var names = StateNames(group);

@@ -54,12 +54,16 @@ public sealed class Sgd : Optimizer
     /// <inheritdoc/>
     protected override string[] StateNames(ParamGroup group) => group.Momentum != 0 ? MomentumState : [];
 
+    /// <summary>Counts <see cref="Step"/> calls, to tell a buffer made earlier in the same step (see there).</summary>
+    private long _steps;
+
     /// <inheritdoc/>
     protected override bool CountsSteps => false;
 
     /// <inheritdoc/>
     public override void Step()
     {
+        long step = ++_steps;
         int index = 0;
         for (int g = 0; g < GroupCount; g++)
         {
@@ -77,6 +81,10 @@ public sealed class Sgd : Optimizer
                     continue;
                 }
                 var state = GetState(index, group, out bool created);
+                // PyTorch reads every listing's buffer before updating any, so a parameter listed twice in its group finds
+                // none at both listings of its first step, and both start the buffer from their own d.
+                if (created) state.CreatedInStep = step;
+                else created = state.CreatedInStep == step;
                 var s = new OptimizerKernels.SgdMomentumScalars(
                     negLr, wd, (float)momentum, (float)(1 - group.Dampening), group.Nesterov, created);
                 OptimizerKernels.SgdMomentum(p.Data, grad, state.Buffers[0], s);
