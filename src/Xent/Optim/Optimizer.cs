@@ -44,14 +44,15 @@ public abstract partial class Optimizer
     /// Builds the groups and fills every option missing from a group with the one <paramref name="defaults"/> sets
     /// (a group without parameters that holds the optimizer's default options, like PyTorch's <c>defaults</c> dict).
     /// </summary>
-    /// <exception cref="ArgumentException">No parameters, or a parameter in two groups.</exception>
+    /// <exception cref="ArgumentException">No groups (PyTorch's "optimizer got an empty parameter list"; a group without
+    /// parameters is accepted, as in PyTorch), or a parameter in two groups.</exception>
     protected Optimizer(IEnumerable<ParamGroup> groups, ParamGroup defaults)
     {
         ArgumentNullException.ThrowIfNull(groups);
         ArgumentNullException.ThrowIfNull(defaults);
         _groups = groups.ToArray();
-        if (_groups.Length == 0 || _groups.All(g => g.Parameters.Count == 0))
-            throw new ArgumentException("optimizer got an empty parameter list");
+        // PyTorch refuses only an empty list; SGD([{"params": []}]) is a valid optimizer that updates nothing.
+        if (_groups.Length == 0) throw new ArgumentException("optimizer got an empty parameter list");
         var inEarlierGroup = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
         var all = new List<Parameter>();
         var groupOf = new List<int>();
@@ -85,8 +86,17 @@ public abstract partial class Optimizer
     }
 
     /// <summary>Wraps <paramref name="parameters"/> in a single group.</summary>
+    /// <exception cref="ArgumentException"><paramref name="parameters"/> is empty ("optimizer got an empty parameter list").
+    /// </exception>
     protected Optimizer(IEnumerable<Parameter> parameters, ParamGroup defaults)
-        : this([new ParamGroup(parameters ?? throw new ArgumentNullException(nameof(parameters)))], defaults) { }
+        : this([SingleGroup(parameters)], defaults) { }
+
+    /// <summary>PyTorch's <c>SGD(params)</c> with a list of tensors: refused when the list is empty.</summary>
+    private static ParamGroup SingleGroup(IEnumerable<Parameter> parameters)
+    {
+        var group = new ParamGroup(parameters ?? throw new ArgumentNullException(nameof(parameters)));
+        return group.ParameterArray.Length == 0 ? throw new ArgumentException("optimizer got an empty parameter list") : group;
+    }
 
     /// <summary>The parameter groups (PyTorch's <c>param_groups</c>); their options can be changed between steps.</summary>
     public IReadOnlyList<ParamGroup> ParamGroups => _groups;

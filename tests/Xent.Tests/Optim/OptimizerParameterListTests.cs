@@ -1,3 +1,4 @@
+using Xent.IO;
 using Xent.NN;
 using Xent.Optim;
 using Xent.Tests.Support;
@@ -7,7 +8,8 @@ namespace Xent.Tests.Optim;
 
 /// <summary>
 /// Parameter lists PyTorch 1.13's <c>Optimizer.__init__</c> and <c>add_param_group</c> accept or refuse: a parameter listed
-/// twice in one group (a warning, then one update per listing with one shared state). Expected values are PyTorch 1.13 goldens, produced by
+/// twice in one group (a warning, then one update per listing with one shared state), a group without parameters
+/// (accepted) and no parameters at all (refused). Expected values are PyTorch 1.13 goldens, produced by
 /// <code>
 /// grads = [([0.5, -1.0], [2.0]), ([0.25, 0.75], [-1.0]), ([-0.5, 1.5], [0.5])]
 /// a = nn.Parameter(torch.tensor([1.0, 2.0])); b = nn.Parameter(torch.tensor([3.0]))
@@ -126,5 +128,31 @@ public class OptimizerParameterListTests
         sd["state.0.momentum_buffer"] = sd["state.1.momentum_buffer"];
         var e = Assert.Throws<InvalidOperationException>(() => opt.LoadStateDict(sd));
         Assert.Contains("State key \"state.0.momentum_buffer\" names parameter 0, which its group lists again at 1", e.Message);
+    }
+
+    [Fact]
+    public void AnOnlyGroupWithoutParameters_IsAccepted_NoParametersAtAllIsNot()
+    {
+        // PyTorch 1.13: SGD([{"params": []}], lr=0.1) is an optimizer whose step does nothing; SGD([], lr=0.1) and a list of
+        // no groups raise "optimizer got an empty parameter list".
+        var opt = new Sgd([new ParamGroup([])], 0.1, momentum: 0.9);
+        opt.Step();
+        var path = Path.Combine(Path.GetTempPath(), $"xent-empty-group-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            Checkpoint.Save(path, opt.StateDict());
+            var loaded = Checkpoint.Load(path).Tensors;
+            Assert.Empty(loaded["param_groups.0.params"].ToInt64Array());
+            Assert.DoesNotContain(loaded.Keys, k => k.StartsWith("state.", StringComparison.Ordinal));
+            new Sgd([new ParamGroup([])], 0.5).LoadStateDict(loaded);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        Assert.Equal("optimizer got an empty parameter list",
+            Assert.Throws<ArgumentException>(() => new Sgd(Array.Empty<Parameter>(), 0.1)).Message);
+        Assert.Equal("optimizer got an empty parameter list",
+            Assert.Throws<ArgumentException>(() => new Adam(Array.Empty<ParamGroup>())).Message);
     }
 }
