@@ -51,6 +51,9 @@ public abstract class AdamBase : Optimizer
     /// <inheritdoc/>
     protected sealed override string[] StateNames(ParamGroup group) => group.Amsgrad ? Ams : Plain;
 
+    /// <summary><c>max_exp_avg_sq</c> is kept (and saved) when amsgrad is switched off, as in PyTorch.</summary>
+    private protected sealed override string[] AllStateNames(ParamGroup group) => Ams;
+
     /// <inheritdoc/>
     protected sealed override bool CountsSteps => true;
 

@@ -22,7 +22,9 @@ public abstract partial class Optimizer
         {
             var s = _state[i];
             if (s is null) continue;
-            var names = StateNames(_groups[_groupOf[i]]);
+            // Every buffer the state holds, also one its group's options no longer use (PyTorch keeps and saves those).
+            var names = AllStateNames(_groups[_groupOf[i]]);
+            if (s.Buffers.Length < names.Length) names = names[..s.Buffers.Length];
             for (int b = 0; b < names.Length; b++)
                 dict[$"state.{i}.{names[b]}"] = new Tensor((float[])s.Buffers[b].Clone(), _params[i].Shape);
             if (CountsSteps) dict[$"state.{i}.step"] = Tensor.Scalar(s.Step);
@@ -179,11 +181,18 @@ public abstract partial class Optimizer
     private ParamState ReadParamState(int index, Dictionary<string, Tensor> entries, ParamGroup group, List<string> problems)
     {
         var p = _params[index];
-        string[] names;
-        try { names = StateNames(group); }
-        catch (KeyNotFoundException) { names = StateNames(_groups[_groupOf[index]]); } // the missing option is already reported
-        var s = new ParamState { Buffers = new float[names.Length][] };
-        for (int b = 0; b < names.Length; b++)
+        string[] required, names;
+        try { (required, names) = (StateNames(group), AllStateNames(group)); }
+        catch (KeyNotFoundException) // the missing option is already reported
+        {
+            (required, names) = (StateNames(_groups[_groupOf[index]]), AllStateNames(_groups[_groupOf[index]]));
+        }
+        // The buffers the group's options use, then any further ones saved in order (kept after an option was switched off).
+        int count = required.Length;
+        while (count < names.Length && entries.ContainsKey(names[count])) count++;
+        names = names[..count];
+        var s = new ParamState { Buffers = new float[count][] };
+        for (int b = 0; b < count; b++)
         {
             string key = $"state.{index}.{names[b]}";
             if (!entries.TryGetValue(names[b], out var t)) problems.Add($"Missing key \"{key}\".");

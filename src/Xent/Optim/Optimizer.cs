@@ -132,6 +132,14 @@ public abstract partial class Optimizer
     /// <c>exp_avg_sq</c>.</summary>
     protected abstract string[] StateNames(ParamGroup group);
 
+    /// <summary>
+    /// Names of every buffer a state may hold for parameters of <paramref name="group"/>, <see cref="StateNames"/> first:
+    /// as in PyTorch, a buffer that an option created stays in the state (and in <see cref="StateDict"/>) after the
+    /// option is switched off, such as SGD's <c>momentum_buffer</c> at momentum 0 or Adam's <c>max_exp_avg_sq</c>
+    /// without amsgrad.
+    /// </summary>
+    private protected virtual string[] AllStateNames(ParamGroup group) => StateNames(group);
+
     /// <summary>Whether the state includes a step count (<c>state.{i}.step</c>).</summary>
     protected abstract bool CountsSteps { get; }
 

@@ -11,7 +11,7 @@ namespace Xent.Optim;
 /// d = nesterov ? d + momentum·b : b        (when momentum ≠ 0)
 /// p = p − lr·d
 /// </code>
-/// State per parameter: <c>momentum_buffer</c> (only when momentum ≠ 0).
+/// State per parameter: <c>momentum_buffer</c> (made when momentum ≠ 0; kept if momentum is later set to 0).
 /// </summary>
 public sealed class Sgd : Optimizer
 {
@@ -53,6 +53,10 @@ public sealed class Sgd : Optimizer
 
     /// <inheritdoc/>
     protected override string[] StateNames(ParamGroup group) => group.Momentum != 0 ? MomentumState : [];
+
+    /// <summary>A buffer made while momentum was on is kept (and saved) at momentum 0, and used again if it comes back,
+    /// as in PyTorch.</summary>
+    private protected override string[] AllStateNames(ParamGroup group) => MomentumState;
 
     /// <summary>Counts <see cref="Step"/> calls, to tell a buffer made earlier in the same step (see there).</summary>
     private long _steps;

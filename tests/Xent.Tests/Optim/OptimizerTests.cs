@@ -190,12 +190,70 @@ public class OptimizerTests
         opt.Step();
         opt.ParamGroups[0].Amsgrad = true;
         Assert.Contains("max_exp_avg_sq", Assert.Throws<InvalidOperationException>(opt.Step).Message);
-        // Switching it off again is fine (the extra buffer is ignored), as in PyTorch.
+        // Switching it off again is fine (the extra buffer is kept, unused), as in PyTorch.
         var q = WithGrad(P(4));
         var ams = new Adam([q], amsgrad: true);
         ams.Step();
         ams.ParamGroups[0].Amsgrad = false;
         ams.Step();
-        Assert.False(ams.StateDict().ContainsKey("state.0.max_exp_avg_sq"));
+        Assert.True(ams.StateDict().ContainsKey("state.0.max_exp_avg_sq"));
+    }
+
+    [Fact]
+    public void SgdKeepsAndSavesItsMomentumBufferWhileMomentumIs0_AsPyTorch()
+    {
+        // PyTorch 1.13 (QA s17 L3):
+        // p = nn.Parameter(torch.ones(2)); o = torch.optim.SGD([p], lr=0.1, momentum=0.9); p.grad = torch.ones(2); o.step()
+        // o.param_groups[0]["momentum"] = 0; o.step(); sd = o.state_dict()   # sd["state"][0]["momentum_buffer"] == [1., 1.]
+        // q = nn.Parameter(p.detach().clone()); o2 = torch.optim.SGD([q], lr=0.1, momentum=0.9); o2.load_state_dict(sd)
+        // q.grad = torch.ones(2); o2.param_groups[0]["momentum"] = 0.9; o2.step()
+        // q == [0.60999995, 0.60999995], momentum_buffer == [1.9, 1.9] (an uninterrupted run gives the same)
+        foreach (bool resume in new[] { false, true })
+        {
+            var p = new Parameter(Tensor.Ones(2)) { Grad = Tensor.Ones(2) };
+            var opt = new Sgd([p], 0.1, momentum: 0.9);
+            opt.Step();
+            opt.ParamGroups[0].Momentum = 0;
+            opt.Step();
+            if (resume)
+            {
+                var sd = opt.StateDict();
+                Assert.Equal([1f, 1f], sd["state.0.momentum_buffer"].ToArray());
+                p = new Parameter(Tensor.FromArray(p.ToArray())) { Grad = Tensor.Ones(2) };
+                opt = new Sgd([p], 0.1, momentum: 0.9);
+                opt.LoadStateDict(sd);
+            }
+            opt.ParamGroups[0].Momentum = 0.9;
+            opt.Step();
+            Assert.Equal([0.60999995f, 0.60999995f], p.ToArray());
+            Assert.Equal([1.9f, 1.9f], opt.StateDict()["state.0.momentum_buffer"].ToArray());
+        }
+    }
+
+    [Fact]
+    public void AdamKeepsAndSavesMaxExpAvgSqWhileAmsgradIsOff_AsPyTorch()
+    {
+        // PyTorch 1.13:
+        // p = nn.Parameter(torch.tensor([1.0, -2.0])); o = torch.optim.Adam([p], lr=0.1, amsgrad=True)
+        // p.grad = torch.tensor([3.0, -1.0]); o.step(); o.param_groups[0]["amsgrad"] = False
+        // p.grad = torch.tensor([0.5, 0.25]); o.step(); sd = o.state_dict()   # max_exp_avg_sq == [0.009, 0.001]
+        // q = nn.Parameter(p.detach().clone()); o2 = torch.optim.Adam([q], lr=0.1, amsgrad=True); o2.load_state_dict(sd)
+        // o2.param_groups[0]["amsgrad"] = True; q.grad = torch.tensor([0.125, 0.5]); o2.step()
+        // q == [0.7585411, -1.8483099], max_exp_avg_sq == [0.009247383, 0.0013104386]
+        var p = new Parameter(Tensor.FromArray([1f, -2f])) { Grad = Tensor.FromArray([3f, -1f]) };
+        var opt = new Adam([p], 0.1, amsgrad: true);
+        opt.Step();
+        opt.ParamGroups[0].Amsgrad = false;
+        p.Grad = Tensor.FromArray([0.5f, 0.25f]);
+        opt.Step();
+        var sd = opt.StateDict();
+        Assert.Equal([0.009f, 0.001f], sd["state.0.max_exp_avg_sq"].ToArray());
+        var q = new Parameter(Tensor.FromArray(p.ToArray())) { Grad = Tensor.FromArray([0.125f, 0.5f]) };
+        var opt2 = new Adam([q], 0.1, amsgrad: true);
+        opt2.LoadStateDict(sd);
+        opt2.ParamGroups[0].Amsgrad = true;
+        opt2.Step();
+        Assert.Equal([0.7585411f, -1.8483099f], q.ToArray());
+        Assert.Equal([0.009247383f, 0.0013104386f], opt2.StateDict()["state.0.max_exp_avg_sq"].ToArray());
     }
 }
