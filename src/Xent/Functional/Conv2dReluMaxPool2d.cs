@@ -22,13 +22,14 @@ public static partial class F
     /// convolution's output.</exception>
     /// <remarks>
     /// The full-resolution activation is never stored: each image's convolution is pooled while in cache, and the backward
-    /// works from the window maxima alone (one position per pooled value, and only where it is positive), a quarter of the
+    /// works from the window maxima alone (one position per pooled value, and only where it is not ≤ 0), a quarter of the
     /// dense convolution backward's arithmetic for 2×2 windows. Forward values are bit-identical to the unfused ops' save
     /// one case: where an input and a weight are both NaN, the batched (AVX-512) path may keep the other NaN's payload (a
     /// NaN either way, with the same index). Gradients are the same sums in a different order (within float32 rounding of
     /// them), and identical for any thread count.
-    /// Only the products that can be nonzero are formed, so where the input holds NaN or ±∞ a gradient that the unfused
-    /// ops would turn into NaN through 0·∞ stays finite (the loss itself is NaN or ∞ then).
+    /// Only the products that can be nonzero are formed, except where an operand is not finite: an image whose input holds
+    /// NaN or ±∞ (for the weight gradient), or every image when the weights do (for the input gradient), is summed over
+    /// every convolution output, so that 0·NaN and 0·∞ give the NaNs of the unfused ops and PyTorch.
     /// </remarks>
     public static Tensor Conv2dReluMaxPool2d(Tensor input, Tensor weight, Tensor? bias, (int H, int W) poolSize,
         (int H, int W)? stride = null, (int H, int W)? padding = null)

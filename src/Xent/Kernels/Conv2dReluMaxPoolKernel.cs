@@ -16,7 +16,9 @@ namespace Xent.Kernels;
 /// <para>Backward: a pooled gradient reaches exactly one convolution output (its window's argmax), and only when the
 /// pooled value is not ≤ 0 (ReLU's gradient: positive or NaN). dW, dX and db are therefore sums over those positions alone — a quarter
 /// of the dense products for 2×2 windows — with the input and weights in channels-last order, where one filter tap's
-/// Cin values are contiguous.</para>
+/// Cin values are contiguous. The dense products that this skips are zero unless their other factor is NaN or infinite
+/// (0·NaN = 0·∞ = NaN), so an image whose input is not all finite (for dW), or any image when the weights are not (for
+/// dX), sums over every convolution output instead, zeros included, and gets PyTorch's NaNs.</para>
 /// Images are taken in chunks of 8; each chunk sums its images in order into its own partials, which are added in chunk
 /// order, so no result depends on the thread count.
 /// </summary>
@@ -123,7 +125,7 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
             {
                 var op = new Operands(new(pdy, gradPooled.Length), new(ppool, pooled.Length), new(pidx, indices.Length),
                     new(px, input.Length), new(Align(pwh), wsize), new(pdx, gradInput.Length), new(Align(pdw), weightParts),
-                    new(pdb, biasParts));
+                    new(pdb, biasParts), WeightsNonFinite: wantX && !Elementwise.AllFinite(weight[..wsize]));
                 if (wantX)
                     for (int co = 0; co < cout; co++)
                         ToChannelsLast(weight.Slice(co * s.PatchSize, s.PatchSize), s.InChannels, s.KernelH, s.KernelW,
@@ -181,7 +183,7 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
         float[] xScratch = ArrayPool<float>.Shared.Rent(imageSize + AlignSlack);
         float[] dxScratch = ArrayPool<float>.Shared.Rent(imageSize + AlignSlack);
         float[] gainScratch = ArrayPool<float>.Shared.Rent(2 * entries);
-        int[] intScratch = ArrayPool<int>.Shared.Rent(3 * entries + outPlane + 1 + s.OutChannels + 1);
+        int[] intScratch = ArrayPool<int>.Shared.Rent(EntryLists.IntLength(entries, outPlane, s.OutChannels));
         try
         {
             // An empty span pins as null: the kernels below skip a gradient whose pointer is null.
@@ -189,8 +191,7 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
             fixed (int* ints = intScratch)
             fixed (double* pdB = dB)
             {
-                var lists = new EntryLists(gains, ints, gains + entries, ints + entries, ints + 2 * entries, ints + 3 * entries,
-                    ints + 3 * entries + outPlane + 1);
+                var lists = EntryLists.Over(gains, ints, entries, outPlane);
                 for (int b = b0; b < b1; b++) BackwardImage(in g, in op, b, Align(xRaw), Align(dxRaw), pdW, pdB, lists);
             }
         }
@@ -218,8 +219,16 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
         if (dW != null)
             ToChannelsLast(op.Input.Slice(b * imageSize, imageSize), cin, s.Height, s.Width, new Span<float>(xHwc, imageSize));
         if (wantX) new Span<float>(dxHwc, imageSize).Clear();
-        if (g.Contiguous) ContiguousImage(in g, image, xHwc, op.WeightHwc.Pointer, dW, dB, wantX ? dxHwc : null, lists);
-        else GenericImage(in g, image, xHwc, op.WeightHwc.Pointer, dW, dB, wantX ? dxHwc : null, lists);
+        // dW multiplies gradients by the input, dX by the weights: a zero gradient skipped against a NaN or ∞ there would
+        // lose the NaN that PyTorch's dense product gives.
+        if ((dW != null && !Elementwise.AllFinite(new ReadOnlySpan<float>(xHwc, imageSize))) || (wantX && op.WeightsNonFinite))
+            DenseImage(in g, image, xHwc, op.WeightHwc.Pointer, dW, dB, wantX ? dxHwc : null);
+        else
+        {
+            int total = ListPassing(in g, image, dB, lists);
+            if (g.Contiguous) ContiguousImage(in g, xHwc, op.WeightHwc.Pointer, dW, wantX ? dxHwc : null, lists, total);
+            else GenericImage(in g, xHwc, op.WeightHwc.Pointer, dW, wantX ? dxHwc : null, lists);
+        }
         if (wantX)
             FromChannelsLast(new ReadOnlySpan<float>(dxHwc, imageSize), cin, s.Height, s.Width,
                 op.GradInput.Slice(b * imageSize, imageSize));
@@ -262,6 +271,66 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
     }
 
     /// <summary>
+    /// Every convolution output of the image as an entry, channel by channel in position order: the passing pooled
+    /// gradients at their argmax positions (db summed as <see cref="ListPassing"/> does) and 0 everywhere else, also at
+    /// the outputs that floor-mode pooling leaves out — the unfused backward's dense pre-activation gradient.
+    /// </summary>
+    private static int ListAll(in Geometry g, ImageGradient image, double* dB, EntryLists lists)
+    {
+        int pooledPlane = g.PooledHeight * g.PooledWidth, outPlane = g.S.OutHeight * g.S.OutWidth, cout = g.S.OutChannels;
+        for (int co = 0; co < cout; co++)
+        {
+            long at = (long)co * pooledPlane;
+            int start = co * outPlane;
+            lists.ChannelStarts[co] = start;
+            for (int pos = 0; pos < outPlane; pos++)
+            {
+                lists.Gains[start + pos] = 0f;
+                lists.Positions[start + pos] = pos;
+                lists.Channels[start + pos] = co;
+            }
+            double biasSum = 0;
+            for (int q = 0; q < pooledPlane; q++)
+            {
+                float grad = image.Grad[at + q];
+                if (!Passes(image.Pooled[at + q], grad)) continue;
+                biasSum += grad;
+                lists.Gains[start + image.Indices[at + q]] = grad;
+            }
+            if (dB != null) dB[co] += biasSum;
+        }
+        lists.ChannelStarts[cout] = cout * outPlane;
+        return cout * outPlane;
+    }
+
+    /// <summary>
+    /// An image with a non-finite operand: the sums of <see cref="ContiguousImage"/> or <see cref="GenericImage"/> over
+    /// every convolution output (<see cref="ListAll"/>), in scratch of that size, rented here as this path is rare.
+    /// </summary>
+    private static void DenseImage(in Geometry g, ImageGradient image, float* xHwc, float* wHwc, float* dW, double* dB, float* dxHwc)
+    {
+        int outPlane = g.S.OutHeight * g.S.OutWidth, entries = g.S.OutChannels * outPlane;
+        float[] gainScratch = ArrayPool<float>.Shared.Rent(2 * entries);
+        int[] intScratch = ArrayPool<int>.Shared.Rent(EntryLists.IntLength(entries, outPlane, g.S.OutChannels));
+        try
+        {
+            fixed (float* gains = gainScratch)
+            fixed (int* ints = intScratch)
+            {
+                var lists = EntryLists.Over(gains, ints, entries, outPlane);
+                int total = ListAll(in g, image, dB, lists);
+                if (g.Contiguous) ContiguousImage(in g, xHwc, wHwc, dW, dxHwc, lists, total);
+                else GenericImage(in g, xHwc, wHwc, dW, dxHwc, lists);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(gainScratch);
+            ArrayPool<int>.Shared.Return(intScratch);
+        }
+    }
+
+    /// <summary>
     /// Stride 1, no padding, where a filter row's taps (kw·Cin values) are contiguous in channels-last order. From the
     /// list of passing pooled elements (<see cref="ListPassing"/>), dW[co] += Σ grad · input patch row is accumulated in
     /// registers per output channel, the list's positions turned into patch starts. For dX the
@@ -269,13 +338,12 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
     /// rows take Σ grad · filter row in registers and are updated once; positions run in kw phases of the columns, so
     /// two consecutive updates never touch the same row (a load waiting on the previous update's store would stall).
     /// </summary>
-    private static void ContiguousImage(in Geometry g, ImageGradient image, float* xHwc, float* wHwc, float* dW, double* dB,
-        float* dxHwc, EntryLists lists)
+    private static void ContiguousImage(in Geometry g, float* xHwc, float* wHwc, float* dW, float* dxHwc, EntryLists lists, int total)
     {
         Conv2dShape s = g.S;
         int rowLength = s.KernelW * s.InChannels, patch = s.PatchSize;
         int inputRow = s.Width * s.InChannels, outPlane = s.OutHeight * s.OutWidth, wo = s.OutWidth;
-        int total = ListPassing(in g, image, dB, lists), cout = s.OutChannels;
+        int cout = s.OutChannels;
         int* channelStarts = lists.ChannelStarts;
         if (dW != null)
         {
@@ -321,12 +389,10 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
     /// Any stride and padding: each listed pooled element's taps one at a time (Cin values each, one-entry
     /// <see cref="WeightedRows.Accumulate"/> calls), skipping those in the padding.
     /// </summary>
-    private static void GenericImage(in Geometry g, ImageGradient image, float* xHwc, float* wHwc, float* dW, double* dB,
-        float* dxHwc, EntryLists lists)
+    private static void GenericImage(in Geometry g, float* xHwc, float* wHwc, float* dW, float* dxHwc, EntryLists lists)
     {
         Conv2dShape s = g.S;
         int cin = s.InChannels, kh = s.KernelH, kw = s.KernelW, h = s.Height, w = s.Width, wo = s.OutWidth, zero = 0;
-        ListPassing(in g, image, dB, lists);
         for (int co = 0; co < s.OutChannels; co++)
         {
             float* dWrow = dW == null ? null : dW + (long)co * s.PatchSize;
@@ -476,14 +542,23 @@ internal static unsafe partial class Conv2dReluMaxPoolKernel
     {
         public readonly float* Gains = gains, ByPositionGains = byPositionGains;
         public readonly int* Positions = positions, Channels = channels, Offsets = offsets, Starts = starts, ChannelStarts = channelStarts;
+
+        /// <summary>Ints <see cref="Over"/> lays out: three columns of <paramref name="entries"/>, the position starts and
+        /// the channel starts.</summary>
+        public static int IntLength(int entries, int outPlane, int cout) => 3 * entries + outPlane + 1 + cout + 1;
+
+        /// <summary>Lists for up to <paramref name="entries"/> entries over 2·entries floats and
+        /// <see cref="IntLength"/> ints.</summary>
+        public static EntryLists Over(float* gains, int* ints, int entries, int outPlane) => new(gains, ints, gains + entries,
+            ints + entries, ints + 2 * entries, ints + 3 * entries, ints + 3 * entries + outPlane + 1);
     }
 
     /// <summary>
     /// The backward's operands, pinned: the pooled gradient, values and indices and the input (N, ·), the channels-last
     /// weights, and the outputs each chunk writes — dX (N, Cin, H, W) and the per-chunk dW and db partials, each empty when
-    /// that gradient is not wanted.
+    /// that gradient is not wanted; and whether dX is wanted from weights that are not all finite.
     /// </summary>
     private readonly record struct Operands(PinnedSpan<float> GradPooled, PinnedSpan<float> Pooled, PinnedSpan<int> Indices,
         PinnedSpan<float> Input, PinnedSpan<float> WeightHwc, PinnedSpan<float> GradInput, PinnedSpan<float> WeightPartials,
-        PinnedSpan<double> BiasPartials);
+        PinnedSpan<double> BiasPartials, bool WeightsNonFinite);
 }

@@ -124,6 +124,23 @@ internal static class Elementwise
         }
     }
 
+    /// <summary>Whether every element is finite (no NaN, no ±∞): x·0 is ±0 for a finite x and NaN otherwise, summed lane-wise
+    /// without a branch per element.</summary>
+    public static bool AllFinite(ReadOnlySpan<float> x)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count)
+        {
+            ref float s = ref MemoryMarshal.GetReference(x);
+            var acc = Vector<float>.Zero;
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+                acc += Vector.LoadUnsafe(ref s, (nuint)i) * Vector<float>.Zero;
+            if (!Vector.EqualsAll(acc, Vector<float>.Zero)) return false;
+        }
+        for (; i < x.Length; i++) if (!float.IsFinite(x[i])) return false;
+        return true;
+    }
+
     /// <summary>
     /// <c>y = max(x, 0)</c> as <c>torch.relu</c>: NaN and −0 pass through unchanged. <paramref name="y"/> may alias <paramref name="x"/>.
     /// </summary>

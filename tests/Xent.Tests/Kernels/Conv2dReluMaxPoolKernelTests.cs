@@ -82,6 +82,47 @@ public class Conv2dReluMaxPoolKernelTests
         Assert.Equal(aw, onlyW);
     }
 
+    public static IEnumerable<object[]> NonFiniteShapes =>
+        Shapes.SelectMany(shape => new[] { "nan-input", "inf-input", "inf-weight" }.Select(mode => shape.Append(mode).ToArray()));
+
+    [Theory]
+    [MemberData(nameof(NonFiniteShapes))]
+    public void NonFiniteOperands_GiveTheDenseBackwardsNaNs(int n, int cin, int h, int w, int cout, int kh, int kw, int stride, int pad,
+        int poolH, int poolW, string mode)
+    {
+        // The reference is the float64 dense convolution backward, where 0·NaN and 0·∞ are NaN, as in PyTorch's.
+        var s = new Conv2dShape(n, cin, h, w, cout, kh, kw, stride, stride, pad, pad);
+        var rnd = new Random(n * 17 + cout);
+        float[] x = RandomArray(rnd, n * s.InputImageSize), weight = RandomArray(rnd, s.WeightSize, 0.3f);
+        float[] bias = RandomArray(rnd, cout, 0.2f);
+        int lastImage = (n - 1) * s.InputImageSize;
+        if (mode == "nan-input") x[lastImage + s.InputImageSize - 1] = float.NaN; // last channel's last pixel
+        if (mode == "inf-input") x[lastImage + h / 2 * w + w / 2] = float.PositiveInfinity;
+        if (mode == "inf-weight") weight[kh / 2 * kw + kw / 2] = float.NegativeInfinity; // filter 0, channel 0, centre tap
+        var (hp, wp) = Conv2dReluMaxPoolKernel.PooledSize(in s, poolH, poolW);
+        int pooledCount = n * cout * hp * wp;
+        var gradPooled = RandomArray(rnd, pooledCount);
+        for (int i = 0; i < gradPooled.Length; i += 5) gradPooled[i] = 0f;
+        var pooled = new float[pooledCount];
+        var indices = new int[pooledCount];
+        Conv2dReluMaxPoolKernel.Forward(in s, poolH, poolW, x, weight, bias, pooled, indices);
+
+        var gradConv = new float[n * s.OutputImageSize];
+        int outPlane = s.OutHeight * s.OutWidth, pooledPlane = hp * wp;
+        for (int i = 0; i < pooledCount; i++)
+            if (!(pooled[i] <= 0)) gradConv[i / pooledPlane * outPlane + indices[i]] += gradPooled[i];
+        float[] gx = new float[x.Length], gw = new float[weight.Length], gb = new float[cout];
+        Conv2dKernel.BackwardScalar(in s, gradConv, x, weight, gx, gw, gb);
+        Assert.Contains(mode == "inf-weight" ? gx : gw, float.IsNaN);
+
+        float[] ax = new float[x.Length], aw = new float[weight.Length], ab = new float[cout];
+        Conv2dReluMaxPoolKernel.Backward(in s, poolH, poolW, gradPooled, pooled, indices, x, weight, ax, aw, ab);
+        // Check.Close matches a NaN or an infinity exactly.
+        Check.Close(gx, ax, rtol: 1e-4, atol: Check.Scale(gx, 1e-5), what: "input grad");
+        Check.Close(gw, aw, rtol: 1e-4, atol: Check.Scale(gw, 1e-5), what: "weight grad");
+        Check.Close(gb, ab, rtol: 1e-4, atol: Check.Scale(gb, 1e-5), what: "bias grad");
+    }
+
     /// <summary>n, cin, h, w, cout, kh, kw, stride, pad, bias, NaN input, whether the batched implicit GEMM runs (with
     /// AVX-512).</summary>
     public static IEnumerable<object[]> BitShapes =>

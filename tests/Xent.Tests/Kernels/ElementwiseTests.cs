@@ -41,6 +41,24 @@ public class ElementwiseTests
     }
 
     [Fact]
+    public void AllFinite_FindsANaNOrInfinityAnywhere()
+    {
+        float[] bad = [float.NaN, float.PositiveInfinity, float.NegativeInfinity];
+        foreach (int length in new[] { 0, 1, 7, 16, 37 })
+        {
+            var x = Enumerable.Range(0, length).Select(i => i % 2 == 0 ? 3e38f : -1e-45f).ToArray();
+            Assert.True(Elementwise.AllFinite(x));
+            for (int at = 0; at < length; at++)
+                foreach (float v in bad)
+                {
+                    var y = (float[])x.Clone();
+                    y[at] = v;
+                    Assert.False(Elementwise.AllFinite(y), $"{v} at {at} of {length}");
+                }
+        }
+    }
+
+    [Fact]
     public void BiasRowsAndFusedRelu()
     {
         var rnd = new Random(2);

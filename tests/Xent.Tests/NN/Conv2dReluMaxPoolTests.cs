@@ -70,6 +70,56 @@ public class Conv2dReluMaxPoolTests
         Check.Close([n], w.Grad!.Data);
     }
 
+    /// <summary>
+    /// PyTorch 1.13 goldens from
+    /// <code>
+    /// x = (torch.arange(25.) / 8 - 1.5).reshape(1, 1, 5, 5)          # nan_x: x[0, 0, 4, 4] = nan
+    /// w = torch.tensor([[0.5, -0.25, 0.75], [1.0, 0.5, -0.5], [0.25, 0.125, 1.0]] * 2).reshape(2, 1, 3, 3); w[1] *= -1
+    /// # inf_w: w[0, 0, 1, 1] = inf
+    /// b = torch.tensor([0.5, 2.0])                                    # x, w, b require grad
+    /// y = F.max_pool2d(F.relu(F.conv2d(x, w, b)), 2); y.backward(torch.tensor([1.0, 2.0]).reshape(1, 2, 1, 1))
+    /// </code>
+    /// The NaN input pixel reaches only a convolution output the pooling leaves out (floor mode), and the infinite weight
+    /// reaches outputs whose gradient is 0: PyTorch's dense products give 0·NaN = NaN and 0·∞ = NaN there.
+    /// </summary>
+    public static IEnumerable<object[]> NonFiniteOperandCases =>
+    [
+        [true, false, new[] { 0.671875f, 4.359375f },
+            new[] { -1.0f, 0.5f, -1.5f, 0.0f, 0.0f, -2.0f, -0.5f, 0.75f, 0.75f, 0.0f, -0.5f, 0.75f, -1.5f, -0.5f, 0.0f, 0.0f, 0.25f,
+                0.125f, 1.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f },
+            new[] { -0.75f, -0.625f, -0.5f, -0.125f, 0.0f, 0.125f, 0.5f, 0.625f, float.NaN, -3.0f, -2.75f, -2.5f, -1.75f, -1.5f,
+                -1.25f, -0.5f, -0.25f, float.NaN }],
+        [false, true, new[] { float.NaN, 4.359375f },
+            new[] { -1.0f, 0.5f, -1.5f, 0.0f, 0.0f, -2.0f, float.NaN, float.NaN, float.NaN, 0.0f, -0.5f, float.NaN,
+                float.PositiveInfinity, float.NaN, 0.0f, 0.0f, float.NaN, float.NaN, float.NaN, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f },
+            new[] { -0.75f, -0.625f, -0.5f, -0.125f, 0.0f, 0.125f, 0.5f, 0.625f, 0.75f, -3.0f, -2.75f, -2.5f, -1.75f, -1.5f,
+                -1.25f, -0.5f, -0.25f, 0.0f }],
+    ];
+
+    [Theory]
+    [MemberData(nameof(NonFiniteOperandCases))]
+    public void NonFiniteInputOrWeight_GivesPyTorchsDenseGradients(bool nanInput, bool infWeight, float[] expectedY, float[] expectedGx,
+        float[] expectedGw)
+    {
+        foreach (bool fused in new[] { true, false })
+        {
+            var xv = Enumerable.Range(0, 25).Select(i => i / 8f - 1.5f).ToArray();
+            if (nanInput) xv[24] = float.NaN;
+            float[] taps = [0.5f, -0.25f, 0.75f, 1.0f, 0.5f, -0.5f, 0.25f, 0.125f, 1.0f];
+            var wv = taps.Concat(taps.Select(t => -t)).ToArray();
+            if (infWeight) wv[4] = float.PositiveInfinity;
+            var x = Tensor.FromArray(xv, 1, 1, 5, 5).RequiresGrad_();
+            var w = Tensor.FromArray(wv, 2, 1, 3, 3).RequiresGrad_();
+            var b = Tensor.FromArray([0.5f, 2f]).RequiresGrad_();
+            var y = fused ? F.Conv2dReluMaxPool2d(x, w, b, (2, 2)) : F.MaxPool2d(F.Conv2dRelu(x, w, b), 2);
+            Check.Close(expectedY, y.Data, 0, 0, $"y (fused {fused})");
+            y.Backward(Tensor.FromArray([1f, 2f], 1, 2, 1, 1));
+            Check.Close(expectedGx, x.Grad!.Data, 0, 0, $"input grad (fused {fused})");
+            Check.Close(expectedGw, w.Grad!.Data, 0, 0, $"weight grad (fused {fused})");
+            Check.Close([1f, 2f], b.Grad!.Data, 0, 0, $"bias grad (fused {fused})");
+        }
+    }
+
     [Fact]
     public void MnistCnnForward_IsBitIdenticalToTheUnfusedLayers()
     {
