@@ -37,7 +37,7 @@ internal static class CliHost
                 // An unknown word explains the other errors it causes ("Required command was not provided").
                 string message = parse.UnmatchedTokens.Count > 0
                     ? $"unrecognized command or argument '{parse.UnmatchedTokens[0]}'."
-                    : parse.Errors[0].Message;
+                    : ParseErrorText.Friendly(parse.Errors[0].Message); // "a number", not 'System.Nullable`1[System.Double]'
                 if (!DistributedCommands.IsOtherRank(args)) Console.Error.WriteLine($"error: {Clean(message)} See '{command} --help'.");
                 return ExitCodes.BadInput;
             }

@@ -81,7 +81,7 @@ internal static class LossCommand
 
         public override int Invoke(ParseResult parseResult)
         {
-            if (parseResult.Errors.Count > 0) return CliHost.Fail(parseResult.Errors[0].Message);
+            if (parseResult.Errors.Count > 0) return CliHost.Fail(ParseErrorText.Friendly(parseResult.Errors[0].Message));
             // ClearsParseErrors also clears the "unrecognized" errors: report those here.
             if (parseResult.UnmatchedTokens.Count > 0) return CliHost.Fail($"unrecognized argument '{parseResult.UnmatchedTokens[0]}'.");
             return run(parseResult);

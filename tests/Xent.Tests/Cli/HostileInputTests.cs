@@ -80,6 +80,31 @@ public sealed class HostileInputTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("train --lr abc", "Cannot parse argument 'abc' for option '--lr': expected a number.")]
+    [InlineData("train --label-smoothing inf", "Cannot parse argument 'inf' for option '--label-smoothing': expected a number.")]
+    [InlineData("train --epochs 3.5", "Cannot parse argument '3.5' for option '--epochs': expected an integer.")]
+    [InlineData("train --seed 99999999999999999999",
+        "Cannot parse argument '99999999999999999999' for option '--seed': expected an integer from -9223372036854775808 to " +
+        "9223372036854775807.")]
+    [InlineData("eval --checkpoint c --test-batch-size x",
+        "Cannot parse argument 'x' for option '--test-batch-size': expected an integer.")]
+    [InlineData("predict --checkpoint c --input i --top-k 3000000000",
+        "Cannot parse argument '3000000000' for option '--top-k': expected an integer from -2147483648 to 2147483647.")]
+    [InlineData("calibrate --checkpoint c --threads two", "Cannot parse argument 'two' for option '--threads': expected an integer.")]
+    [InlineData("bench gemm --size abc", "Cannot parse argument 'abc' for option '--size': expected an integer.")]
+    [InlineData("bench linear-ce --scratch-mib z", "Cannot parse argument 'z' for option '--scratch-mib': expected a number.")]
+    public void ParseErrorsSayWhatTheOptionTakesNotADotNetType(string commandLine, string message)
+    {
+        // They read "as expected type 'System.Nullable`1[System.Double]'".
+        string[] args = commandLine.Split(' ');
+        var r = InProcessCli.Run(args);
+        CliAssert.OneLineError(r, 2, "error: " + message, commandLine);
+        Assert.DoesNotContain("System.", r.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith($" See 'xent {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')))} --help'.", r.Stderr.TrimEnd(),
+            StringComparison.Ordinal);
+    }
+
     [Fact]
     public void VerbosePrintsTheStackTraceAfterTheErrorLine()
     {
