@@ -33,9 +33,13 @@ public sealed class VocabParallelBenchTests
     public void BadSizesAreOneLineFromRankZero()
     {
         // Checked before MPI starts, so every rank met it and printed it.
-        var run = Mpi.Run(2, Mpi.Cli, ["bench", "linear-ce", "--vocab-parallel", "--n", "0"], timeoutMs: 60_000);
-        Assert.Equal(2, run.ExitCode);
-        Assert.Equal("error: --n, --d, --v and --runs must be positive, --warmup and --row-chunk non-negative, and N·D, V·D below 2^31.",
-            Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        // --threads 0 is refused as train's is (it ran on all cores).
+        foreach (string[] bad in new[] { new[] { "--n", "0" }, ["--threads", "0"] })
+        {
+            var run = Mpi.Run(2, Mpi.Cli, ["bench", "linear-ce", "--vocab-parallel", .. bad], timeoutMs: 60_000);
+            Assert.Equal(2, run.ExitCode);
+            Assert.Equal("error: --n, --d, --v, --runs and --threads must be positive, --warmup and --row-chunk non-negative, and " +
+                "N·D, V·D below 2^31.", Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        }
     }
 }

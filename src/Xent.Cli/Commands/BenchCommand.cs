@@ -33,8 +33,8 @@ internal static class BenchCommand
     {
         public Option<int> Repeats { get; }
         public Option<int> Warmup { get; }
-        // No DefaultValueFactory: 0 when absent, and the help shows the one default the description names.
-        public Option<int> Threads { get; } = new("--threads")
+        // No DefaultValueFactory: null when absent, and the help shows the one default the description names.
+        public Option<int?> Threads { get; } = new("--threads")
             { Description = "Kernel threads, KernelParallel.MaxThreads [default: all cores]" };
         public Option<bool> Json { get; } = new("--json") { Description = "Print exactly one JSON object on stdout" };
 
@@ -58,9 +58,9 @@ internal static class BenchCommand
         {
             if (pr.GetValue(Repeats) < 1) return "--repeats must be at least 1.";
             if (pr.GetValue(Warmup) < 0) return "--warmup must not be negative.";
-            int t = pr.GetValue(Threads);
-            if (t < 0) return "--threads must be at least 1 (0: all cores).";
-            CommonOptions.UseThreads(t);
+            // 0 is refused as train's --threads 0 is; leaving the option out means all cores.
+            if (pr.GetValue(Threads) is int t && t < 1) return $"--threads must be at least 1, got {t}.";
+            CommonOptions.UseThreads(pr.GetValue(Threads));
             return null;
         }
     }

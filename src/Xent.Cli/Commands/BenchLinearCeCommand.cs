@@ -15,34 +15,34 @@ internal static class BenchLinearCeCommand
 {
     public static Command Create()
     {
-        var n = new Option<int>("--n") { Description = "Rows (tokens) N.", DefaultValueFactory = _ => 1024 };
-        var d = new Option<int>("--d") { Description = "Hidden size D.", DefaultValueFactory = _ => 512 };
-        var v = new Option<int>("--v") { Description = "Vocabulary size V.", DefaultValueFactory = _ => 32000 };
+        var n = new Option<int>("--n") { Description = "Rows (tokens) N", DefaultValueFactory = _ => 1024 };
+        var d = new Option<int>("--d") { Description = "Hidden size D", DefaultValueFactory = _ => 512 };
+        var v = new Option<int>("--v") { Description = "Vocabulary size V", DefaultValueFactory = _ => 32000 };
         var runs = new Option<int>("--runs")
         {
-            Description = "Timed rounds; each runs every path once, in alternating order (medians are reported).",
+            Description = "Timed rounds; each runs every path once, in alternating order (medians are reported)",
             DefaultValueFactory = _ => 3,
         };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed rounds first.", DefaultValueFactory = _ => 1 };
-        // No DefaultValueFactory (0 when absent): the help would show "[default: 0]" after the description's default.
-        var threads = new Option<int>("--threads") { Description = "Kernel threads [default: all cores]." };
-        var noUnfused = new Option<bool>("--no-unfused") { Description = "Skip the unfused path (it needs 2·N·V floats)." };
-        var rowChunk = new Option<int>("--row-chunk") { Description = "Rows per tile (0: automatic).", DefaultValueFactory = _ => 0 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed rounds first", DefaultValueFactory = _ => 1 };
+        // No DefaultValueFactory (null when absent): the help shows the one default the description names.
+        var threads = new Option<int?>("--threads") { Description = "Kernel threads, KernelParallel.MaxThreads [default: all cores]" };
+        var noUnfused = new Option<bool>("--no-unfused") { Description = "Skip the unfused path (it needs 2·N·V floats)" };
+        var rowChunk = new Option<int>("--row-chunk") { Description = "Rows per tile (0: automatic)", DefaultValueFactory = _ => 0 };
         var vocabChunk = new Option<int>("--vocab-chunk")
-            { Description = "Classes per tile (0: automatic).", DefaultValueFactory = _ => 0 };
+            { Description = "Classes per tile (0: automatic)", DefaultValueFactory = _ => 0 };
         var partitions = new Option<int>("--partitions")
-            { Description = "Vocabulary partitions (0: automatic).", DefaultValueFactory = _ => 0 };
+            { Description = "Vocabulary partitions (0: automatic)", DefaultValueFactory = _ => 0 };
         var scratch = new Option<double>("--scratch-mib")
         {
-            Description = "Scratch budget of the fused (training) path in MiB (0: automatic, 12.5 MiB at the default size).",
+            Description = "Scratch budget of the fused (training) path in MiB (0: automatic, 12.5 MiB at the default size)",
             DefaultValueFactory = _ => 0,
         };
         var packed = new Option<bool>("--packed-operands")
         {
             Description = "Send the fused path's products through the GEMM's packing instead of reading W, H and G in place "
-                + "(the same results; to measure what reading in place saves).",
+                + "(the same results; to measure what reading in place saves)",
         };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout instead of the table" };
         var command =
             new Command("linear-ce",
             "Fused linear + cross-entropy (no N×V logits) against the materialised path: median time, peak extra memory, and the "
@@ -63,9 +63,8 @@ internal static class BenchLinearCeCommand
             foreach (var (name, value) in new[] { ("--row-chunk", s.RowChunk), ("--vocab-chunk", s.VocabChunk),
                          ("--partitions", s.Partitions) })
                 if (value < 0) return CliHost.Fail($"{name} must be positive (or 0 for automatic), got {value}.");
-            int t = pr.GetValue(threads);
-            if (t < 0) return CliHost.Fail($"--threads must be at least 1 (0: all cores), got {t}.");
-            CommonOptions.UseThreads(t);
+            if (pr.GetValue(threads) is int t && t < 1) return CliHost.Fail($"--threads must be at least 1, got {t}."); // as train's
+            CommonOptions.UseThreads(pr.GetValue(threads));
             var r = LinearCeBench.Run(s);
             Console.WriteLine(pr.GetValue(json) ? ToJson(r) : ToText(r));
             return 0;

@@ -35,16 +35,17 @@ internal static class VocabParallelBenchCommand
     private static int Run(ParseResult parse)
     {
         int n = parse.GetValue<int>("--n"), d = parse.GetValue<int>("--d"), v = parse.GetValue<int>("--v");
-        int runs = parse.GetValue<int>("--runs"), warmup = parse.GetValue<int>("--warmup"), threads = parse.GetValue<int>("--threads");
+        int runs = parse.GetValue<int>("--runs"), warmup = parse.GetValue<int>("--warmup");
+        int? threads = parse.GetValue<int?>("--threads");
         int rowChunk = parse.GetValue<int>("--row-chunk");
         bool json = parse.GetValue<bool>("--json");
-        if (n <= 0 || d <= 0 || v <= 0 || runs <= 0 || warmup < 0 || rowChunk < 0
+        if (n <= 0 || d <= 0 || v <= 0 || runs <= 0 || warmup < 0 || rowChunk < 0 || threads < 1
             || (long)v * d > int.MaxValue || (long)n * d > int.MaxValue)
         {
             // Checked before MPI starts, so every rank meets it; rank 0 says it (DistributedCommands.IsOtherRank).
             if (!DistributedCommands.IsOtherRank(["--vocab-parallel"]))
-                Console.Error.WriteLine(
-                    "error: --n, --d, --v and --runs must be positive, --warmup and --row-chunk non-negative, and N·D, V·D below 2^31.");
+                Console.Error.WriteLine("error: --n, --d, --v, --runs and --threads must be positive, --warmup and --row-chunk " +
+                    "non-negative, and N·D, V·D below 2^31.");
             return 2;
         }
         MpiWorld world;

@@ -163,12 +163,16 @@ public sealed class BenchCommandTests
     [InlineData("gemm", "--repeats", "0", "--repeats must be at least 1.")]
     [InlineData("peak", "--warmup", "-1", "--warmup must not be negative.")]
     [InlineData("train", "--batches", "0", "--batches must be at least 1.")]
-    [InlineData("gemm", "--threads", "-1", "--threads must be at least 1 (0: all cores).")]
+    [InlineData("gemm", "--threads", "-1", "--threads must be at least 1, got -1.")]
+    // 0 ran on all cores, while train refused it; leaving --threads out is the way to all cores.
+    [InlineData("gemm", "--threads", "0", "--threads must be at least 1, got 0.")]
+    [InlineData("train", "--threads", "0", "--threads must be at least 1, got 0.")]
     // The kernel's own check named a C# property: "RowChunk must be positive (or 0 for automatic). Actual value was -1."
     [InlineData("linear-ce", "--row-chunk", "-1", "--row-chunk must be positive (or 0 for automatic), got -1.")]
     [InlineData("linear-ce", "--vocab-chunk", "-3", "--vocab-chunk must be positive (or 0 for automatic), got -3.")]
     [InlineData("linear-ce", "--partitions", "-2", "--partitions must be positive (or 0 for automatic), got -2.")]
-    [InlineData("linear-ce", "--threads", "-1", "--threads must be at least 1 (0: all cores), got -1.")]
+    [InlineData("linear-ce", "--threads", "-1", "--threads must be at least 1, got -1.")]
+    [InlineData("linear-ce", "--threads", "0", "--threads must be at least 1, got 0.")]
     public void BadArgumentsExitTwoWithOneErrorLine(string sub, string option, string value, string message)
     {
         // Every CLI error starts with "error:"; bench's were "xent bench ce: error: …".
@@ -192,6 +196,27 @@ public sealed class BenchCommandTests
         Assert.Contains("[default: all cores]", line);
     }
 
+
+    [Theory]
+    [InlineData("ce")]
+    [InlineData("train")]
+    [InlineData("eval")]
+    [InlineData("linear")]
+    [InlineData("gemm")]
+    [InlineData("peak")]
+    [InlineData("linear-ce")]
+    public void OptionHelpLinesShareOneStyle(string sub)
+    {
+        // linear-ce's ended in periods, "Rows (tokens) N. [default: 1024]", unlike every other bench command's.
+        var r = CliRunner.Run("bench", sub, "--help");
+        Assert.Equal(0, r.ExitCode);
+        var options = r.Stdout.Split('\n').SkipWhile(l => l != "Options:").Skip(1).Where(l => l.StartsWith("  -", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(options);
+        Assert.All(options, l => Assert.False(l.TrimEnd().EndsWith('.') || l.Contains(". [default", StringComparison.Ordinal), l));
+        string threads = options.Single(l => l.TrimStart().StartsWith("--threads", StringComparison.Ordinal));
+        Assert.EndsWith("Kernel threads, KernelParallel.MaxThreads [default: all cores]", threads.TrimEnd());
+    }
     [Fact]
     public void MoreThreadsThanCoresWarnsAndGivesTheSameResult()
     {
