@@ -6,8 +6,9 @@ namespace Xent.Training;
 
 /// <summary>
 /// Writes <c>metrics.csv</c>: header <see cref="Header"/>, one row per log interval and one per
-/// epoch end (see <see cref="MetricsRow"/>). Numbers use the invariant culture and round-trip
-/// formatting; each row is flushed as it is written so a crash keeps every finished row.
+/// epoch end (see <see cref="MetricsRow"/>). Numbers use the invariant culture; losses and accuracies are written with
+/// the shortest digits that read back to the same double, always as plain decimals (never "2.4E-05"), and
+/// <c>seconds</c> with three decimals. Each row is flushed as it is written so a crash keeps every finished row.
 /// </summary>
 public sealed class MetricsCsvWriter : IDisposable
 {
@@ -99,10 +100,33 @@ public sealed class MetricsCsvWriter : IDisposable
         return string.Join(',',
             row.Epoch.ToString(c),
             row.Batch.ToString(c),
-            row.TrainLoss.ToString("R", c),
-            row.TestLoss?.ToString("R", c) ?? "",
-            row.TestAccuracy?.ToString("R", c) ?? "",
+            Plain(row.TrainLoss),
+            row.TestLoss is { } testLoss ? Plain(testLoss) : "",
+            row.TestAccuracy is { } accuracy ? Plain(accuracy) : "",
             row.Seconds.ToString("F3", c));
+    }
+
+    /// <summary>
+    /// <paramref name="v"/> with the shortest digits that read back to it ("R"), written out without an exponent:
+    /// "R" gives "2.4660359638230113E-05" beside "0.5", and this "0.000024660359638230113", so that every number in the file
+    /// has one form. NaN and infinities stay "NaN", "Infinity" and "-Infinity", which double.Parse reads.
+    /// </summary>
+    internal static string Plain(double v)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string r = v.ToString("R", c);
+        int e = r.IndexOf('E', StringComparison.Ordinal);
+        if (e < 0) return r;
+        int exponent = int.Parse(r.AsSpan(e + 1), NumberStyles.AllowLeadingSign, c);
+        string mantissa = r[..e];
+        string sign = mantissa.StartsWith('-') ? "-" : "";
+        mantissa = mantissa[sign.Length..];
+        int dot = mantissa.IndexOf('.', StringComparison.Ordinal);
+        string digits = dot < 0 ? mantissa : mantissa.Remove(dot, 1);
+        int point = (dot < 0 ? mantissa.Length : dot) + exponent; // how many of the digits come before the decimal point
+        return sign + (point <= 0 ? "0." + new string('0', -point) + digits
+            : point >= digits.Length ? digits + new string('0', point - digits.Length)
+            : digits[..point] + "." + digits[point..]);
     }
 
     /// <summary>Reads every row of a metrics file written by this class.</summary>

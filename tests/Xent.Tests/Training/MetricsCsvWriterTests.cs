@@ -59,6 +59,64 @@ public class MetricsCsvWriterTests
         finally { System.Globalization.CultureInfo.CurrentCulture = saved; }
     }
 
+    [Theory]
+    [InlineData(2.4660359638230113E-05, "0.000024660359638230113")] // "R" wrote "2.4660359638230113E-05" beside "0.5"
+    [InlineData(-1.5E-07, "-0.00000015")]
+    [InlineData(1E+16, "10000000000000000")]
+    [InlineData(1.2345678901234567E+20, "123456789012345670000")]
+    [InlineData(0.5, "0.5")]
+    [InlineData(0.0001, "0.0001")]
+    [InlineData(5E-324, "0.")] // the smallest subnormal: "0." then 323 zeros and "5" (checked below)
+    public void NumbersArePlainDecimalsWithoutAnExponent(double value, string expected)
+    {
+        string text = MetricsCsvWriter.Plain(value);
+        if (value == 5E-324) Assert.Equal("0." + new string('0', 323) + "5", text);
+        else Assert.Equal(expected, text);
+        Assert.Equal(value, double.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void PlainNumbersReadBackToTheSameDoubleAndFloat()
+    {
+        // Random bit patterns cover every exponent; float32 losses widened to double must read back to the same float.
+        var random = new Random(20261207);
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        for (int i = 0; i < 20000; i++)
+        {
+            double d = BitConverter.Int64BitsToDouble(random.NextInt64());
+            float f = BitConverter.Int32BitsToSingle(random.Next() ^ (random.Next(2) << 31));
+            foreach (double v in new[] { d, (double)f, random.NextDouble() * Math.Pow(10, random.Next(-12, 4)) })
+            {
+                if (!double.IsFinite(v)) continue;
+                string text = MetricsCsvWriter.Plain(v);
+                Assert.DoesNotContain('E', text);
+                Assert.DoesNotContain('e', text);
+                Assert.Equal(BitConverter.DoubleToInt64Bits(v), BitConverter.DoubleToInt64Bits(double.Parse(text, c)));
+            }
+            if (float.IsFinite(f)) Assert.Equal(f, (float)double.Parse(MetricsCsvWriter.Plain(f), c));
+        }
+        Assert.Equal("NaN", MetricsCsvWriter.Plain(double.NaN));
+        Assert.Equal("-Infinity", MetricsCsvWriter.Plain(double.NegativeInfinity));
+    }
+
+    [Fact]
+    public void FilesWithExponentsFromEarlierVersionsStillReadAndResume()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("metrics.csv");
+        File.WriteAllText(path, "epoch,batch,train_loss,test_loss,test_accuracy,seconds\n" +
+            "1,4,2.4660359638230113E-05,1.5E-07,0.9,1.000\n2,4,0.3,0.2,0.95,2.000\n");
+        var rows = MetricsCsvWriter.Read(path);
+        Assert.Equal(2.4660359638230113E-05, rows[0].TrainLoss);
+        Assert.Equal(1.5E-07, rows[0].TestLoss);
+        // --resume keeps the earlier rows, now written in the one plain form.
+        var (writer, kept) = MetricsCsvWriter.Continue(path, keepThroughEpoch: 1);
+        writer.Dispose();
+        Assert.Equal(2.4660359638230113E-05, Assert.Single(kept).TrainLoss);
+        Assert.Equal(["epoch,batch,train_loss,test_loss,test_accuracy,seconds", "1,4,0.000024660359638230113,0.00000015,0.9,1.000"],
+            File.ReadAllLines(path));
+    }
+
     [Fact]
     public void ResumeDropsATornLastRowButNotADamagedOne()
     {
