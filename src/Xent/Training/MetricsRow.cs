@@ -9,7 +9,10 @@ namespace Xent.Training;
 /// <param name="TrainLoss">Mean training loss over the last log interval, or over the whole epoch on end-of-epoch rows.</param>
 /// <param name="TestLoss">Mean test cross-entropy; only on end-of-epoch rows.</param>
 /// <param name="TestAccuracy">Test accuracy as a fraction in [0, 1]; only on end-of-epoch rows.</param>
-/// <param name="Seconds">Wall-clock seconds of training so far (cumulative over resumed runs).</param>
+/// <param name="Seconds">
+/// Wall-clock seconds elapsed since the run started when the row was written, not the epoch's own time; a resumed run goes
+/// on from its checkpoint's count (the time between the interruption and the resume is not counted).
+/// </param>
 public sealed record MetricsRow(int Epoch, int Batch, double TrainLoss, double? TestLoss, double? TestAccuracy, double Seconds)
 {
     /// <summary>True for the end-of-epoch rows (those with test metrics).</summary>

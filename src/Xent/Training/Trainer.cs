@@ -234,7 +234,7 @@ public sealed class Trainer
             if (improved && Options.BestCheckpointPath is { } bestPath) TrainingCheckpoint.Save(bestPath, _model, _optimizer, meta);
             Log?.Invoke(string.Create(ci,
                 $"Epoch {epoch} done: train loss {epochLoss:F4}, test loss {test.MeanCrossEntropy:F4}, test accuracy " +
-                $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s"));
+                $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s elapsed"));
             if (TrainingDiagnostics.CheckEpochProgress(epoch, _previousEpochLoss, epochLoss) is { } slow)
                 Warning?.Invoke(slow);
             // The training loss can stay finite while the weights grow so large that held-out logits overflow: the checkpoint

@@ -66,6 +66,21 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
     }
 
     [Fact]
+    public void EpochLinesSayTheSecondsElapsedThatMetricsCsvRecords()
+    {
+        // "Epoch 2 done: …, 28.1 s" read as that epoch's time; it is the time since the start, metrics.csv's seconds.
+        var rows = Rows(run.Out);
+        var lines = Regex.Matches(run.Result.Stdout, @"^Epoch (\d+) done: .*, (\d+\.\d) s elapsed$", RegexOptions.Multiline);
+        Assert.Equal(["1", "2"], lines.Select(m => m.Groups[1].Value));
+        for (int i = 0; i < 2; i++)
+        {
+            double shown = double.Parse(lines[i].Groups[2].Value, CultureInfo.InvariantCulture);
+            Assert.True(Math.Abs(shown - rows[i].Seconds) <= 0.0505, $"epoch {i + 1}: {shown} s shown, {rows[i].Seconds} in metrics.csv");
+        }
+        Assert.True(rows[1].Seconds >= rows[0].Seconds);
+    }
+
+    [Fact]
     public void EvalJsonReportsTheLastEpochsTestAccuracy()
     {
         var r = CliRunner.Run("eval", "--checkpoint", Path.Combine(run.Out, "checkpoint.safetensors"), "--data", run.Data, "--json");
