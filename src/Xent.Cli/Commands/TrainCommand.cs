@@ -370,6 +370,9 @@ internal static class TrainCommand
         }
         // Class weights: data-parallel ranks weight their shares of the mean by them.
         var (criterion, lossLabel, weight) = Criterion(s, prep, lossName);
+        // The held-out loss is plain CE (BCE): named so beside a training loss with smoothing, weights or a focal term in it.
+        string? lossTerms = HeldOutLoss.TrainingOnlyTerms(spec.MultiLabel, lossName, s.FocalGamma, s.LabelSmoothing, s.ClassWeights,
+            s.PosWeight);
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = spec.Model };
         foreach (var (k, v) in spec.ToMetadata()) metadata[k] = v;
@@ -401,6 +404,7 @@ internal static class TrainCommand
             MultiLabel = spec.MultiLabel,
             Schedule = new LrSchedule { Kind = s.Schedule, WarmupSteps = s.Warmup, Gamma = s.Gamma },
             ClipGradNorm = s.ClipGradNorm, Patience = s.Patience, BestCheckpointPath = tracksBest && writes ? bestPath : null,
+            HeldOutLossName = lossTerms is null ? "test loss" : $"test loss ({HeldOutLoss.ShortName(spec.MultiLabel)})",
         });
         dp?.Attach(trainer, module, weight);
         trainer.Warning = m => err.WriteLine("Warning: " + m);
@@ -505,12 +509,21 @@ internal static class TrainCommand
             err.WriteLine(CliHost.Clean($"Warning: --warmup {s.Warmup} is longer than the whole run ({runBatches} batch" +
                 $"{(runBatches == 1 ? "" : "es")}: {s.Epochs} epoch{(s.Epochs == 1 ? "" : "s")} of {perEpoch}), so the learning rate " +
                 $"never reaches --lr {lr.ToString("G", ci)}: the warm-up ends the run at {runBatches}/{s.Warmup} of it."));
+        if (lossTerms is not null) Console.WriteLine(HeldOutLoss.Note(lossTerms, spec.MultiLabel));
         if (!spec.MultiLabel && s.ClassWeights == "none" && ImbalanceNote(spec.ClassNames, prep.TrainCounts) is { } imbalance)
             Console.Error.WriteLine(CliHost.Clean(imbalance));
 
         EpochResult? last = null;
-        void WriteReport() { if (writes) ReportWriter.Write(reportPath, new TrainingReport(
-            $"xent train — {Path.GetFileName(Path.GetFullPath(outDir))}", settings, classNames, trainer.Rows, perEpoch, last?.Test)); }
+        void WriteReport()
+        {
+            if (!writes) return;
+            ReportWriter.Write(reportPath, new TrainingReport(
+                $"xent train — {Path.GetFileName(Path.GetFullPath(outDir))}", settings, classNames, trainer.Rows, perEpoch, last?.Test)
+            {
+                TestLossName = lossTerms is null ? "test" : $"test ({HeldOutLoss.ShortName(spec.MultiLabel)})",
+                LossNote = lossTerms is null ? null : HeldOutLoss.Note(lossTerms, spec.MultiLabel),
+            });
+        }
         trainer.EpochCompleted = r => { last = r; WriteReport(); };
 
         int code = 0;

@@ -43,7 +43,10 @@ public static class ReportWriter
         // A multi-label run trains BCEWithLogitsLoss, and its accuracy counts a sample right only when every label is.
         bool multi = report.Final is { MultiLabel: true };
         sb.Append("<figure>").Append(LossChart(report)).Append("<figcaption>")
-          .Append(multi ? "Binary cross-entropy loss (BCEWithLogitsLoss)" : "Cross-entropy loss").Append("</figcaption></figure>\n");
+          .Append(multi ? "Binary cross-entropy loss (BCEWithLogitsLoss)" : "Cross-entropy loss")
+          // The two curves are different losses when the training loss adds smoothing, weights or a focal term: said under it.
+          .Append(report.LossNote is { } lossNote ? $"<span class=\"note\">{Esc(lossNote)}</span>" : "")
+          .Append("</figcaption></figure>\n");
         sb.Append("<figure>").Append(AccuracyChart(report)).Append("<figcaption>")
           .Append(multi ? "Test subset accuracy after each epoch" : "Test accuracy after each epoch").Append("</figcaption></figure>\n");
         sb.Append("</div>\n");
@@ -77,6 +80,7 @@ public static class ReportWriter
         ".summary{font-size:15px;color:#444;margin:0 0 16px}\n" +
         ".row{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start;margin-bottom:16px}\n" +
         "figure{margin:0}figcaption{font-size:13px;color:#555;text-align:center;margin-top:4px}\n" +
+        "figcaption .note{display:block;max-width:540px;margin:2px auto 0}\n" +
         "table{border-collapse:collapse;font-size:14px}th,td{padding:4px 10px;border-bottom:1px solid #e3e3e3;text-align:left}\n" +
         "td.num{text-align:right;font-variant-numeric:tabular-nums}.bar{background:#7aa6d8;height:10px;display:inline-block}\n" +
         ".settings th{font-weight:600;color:#333}.foot{color:#888;font-size:12px;margin-top:24px}\n" +
@@ -109,7 +113,7 @@ public static class ReportWriter
         var series = new List<Series>();
         if (running.Count > 0) series.Add(new("train (running mean)", "#7aa6d8", running, Line: true, Markers: false));
         series.Add(new("train (epoch mean)", "#1f4e9c", trainEpoch, Line: trainEpoch.Count > 1, Markers: true));
-        series.Add(new("test", "#d9661f", test, Line: test.Count > 1, Markers: true, Dashed: true));
+        series.Add(new(r.TestLossName, "#d9661f", test, Line: test.Count > 1, Markers: true, Dashed: true));
         return LineChart(series, "epoch", "loss", yFromZero: true, yMaxCap: null, percent: false, r);
     }
 

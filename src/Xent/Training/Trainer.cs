@@ -233,7 +233,7 @@ public sealed class Trainer
             if (Options.CheckpointPath is { } ckpt) TrainingCheckpoint.Save(ckpt, _model, _optimizer, meta);
             if (improved && Options.BestCheckpointPath is { } bestPath) TrainingCheckpoint.Save(bestPath, _model, _optimizer, meta);
             Log?.Invoke(string.Create(ci,
-                $"Epoch {epoch} done: train loss {epochLoss:F4}, test loss {test.MeanCrossEntropy:F4}, test accuracy " +
+                $"Epoch {epoch} done: train loss {epochLoss:F4}, {Options.HeldOutLossName} {test.MeanCrossEntropy:F4}, test accuracy " +
                 $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s elapsed"));
             if (TrainingDiagnostics.CheckEpochProgress(epoch, _previousEpochLoss, epochLoss) is { } slow)
                 Warning?.Invoke(slow);

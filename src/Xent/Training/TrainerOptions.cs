@@ -50,4 +50,10 @@ public sealed class TrainerOptions
 
     /// <summary>Where to write the checkpoint of the epoch with the lowest held-out loss so far; null for none.</summary>
     public string? BestCheckpointPath { get; init; }
+
+    /// <summary>
+    /// What the epoch line calls the held-out loss (the plain mean cross-entropy, or BCE for multi-label): "test loss", or, when the
+    /// criterion adds label smoothing, class weights, a focal term or pos_weight that it does not, a name that says so.
+    /// </summary>
+    internal string HeldOutLossName { get; init; } = "test loss";
 }

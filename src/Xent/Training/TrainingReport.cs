@@ -13,4 +13,11 @@ public sealed record TrainingReport(
     IReadOnlyList<string> ClassNames,
     IReadOnlyList<MetricsRow> Rows,
     int BatchesPerEpoch,
-    EvaluationResult? Final);
+    EvaluationResult? Final)
+{
+    /// <summary>The loss chart's legend for the held-out loss: "test", or a name that says it is not the training loss.</summary>
+    internal string TestLossName { get; init; } = "test";
+
+    /// <summary>A line under the loss chart that says how the two losses differ; null when they are the same loss.</summary>
+    internal string? LossNote { get; init; }
+}

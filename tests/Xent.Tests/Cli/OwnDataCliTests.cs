@@ -167,6 +167,10 @@ public class OwnDataCliTests
         Assert.DoesNotContain("NaN", html, StringComparison.Ordinal);
         Assert.DoesNotContain("calibration", html, StringComparison.Ordinal);
         Assert.Contains("<tr><th>pos_weight</th><td>auto</td></tr>", html, StringComparison.Ordinal);
+        // Its train loss, with pos_weight in it, stood beside a held-out BCE without it, unexplained.
+        Assert.Contains(">test (plain BCE)</text>", html, StringComparison.Ordinal);
+        Assert.Contains("<span class=\"note\">The train loss includes pos_weight (--pos-weight auto); the test loss is plain binary " +
+            "cross-entropy, without it.</span>", html, StringComparison.Ordinal);
         var mlEval = CliRunner.Run("eval", "--checkpoint", mlCkpt, "--data", ml, "--json");
         Ok(mlEval);
         var root = JsonDocument.Parse(mlEval.Stdout).RootElement;

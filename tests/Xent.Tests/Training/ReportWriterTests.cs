@@ -126,6 +126,21 @@ public class ReportWriterTests
     }
 
     [Fact]
+    public void TheLossNoteAndTheTestLossNameShowOnlyWhenGiven()
+    {
+        string plain = ReportWriter.Render(Sample(ClassNames.Digits));
+        Assert.Contains(">test</text>", plain);
+        Assert.DoesNotContain("class=\"note\"", plain);
+        string noted = ReportWriter.Render(Sample(ClassNames.Digits) with
+        {
+            TestLossName = "test (plain CE)",
+            LossNote = "The train loss includes label smoothing 0.2 & more",
+        });
+        Assert.Contains(">test (plain CE)</text>", noted);
+        Assert.Contains("<span class=\"note\">The train loss includes label smoothing 0.2 &amp; more</span></figcaption>", noted);
+    }
+
+    [Fact]
     public void NiceTicksCoverTheRangeWithRoundSteps()
     {
         var t = ReportWriter.NiceTicks(0.13, 2.41, 6);
