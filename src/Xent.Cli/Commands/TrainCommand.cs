@@ -522,6 +522,7 @@ internal static class TrainCommand
             {
                 TestLossName = lossTerms is null ? "test" : $"test ({HeldOutLoss.ShortName(spec.MultiLabel)})",
                 LossNote = lossTerms is null ? null : HeldOutLoss.Note(lossTerms, spec.MultiLabel),
+                RunNote = tracksBest ? BestEpochNote(trainer, s.Patience, s.Epochs, !writes || File.Exists(bestPath)) : null,
             });
         }
         trainer.EpochCompleted = r => { last = r; WriteReport(); };
@@ -613,6 +614,29 @@ internal static class TrainCommand
             && int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int savedPatience) && idle >= savedPatience;
         return stoppedHere ? $"Nothing to train: the run stopped early at epoch {at} ({since}){further}"
             : $"Nothing to train: '{checkpoint}' is at epoch {at}, with {since}, where --patience {patience} stops{further}";
+    }
+
+    /// <summary>
+    /// The report's line about early stopping: that the run stopped early (its headline numbers are its last epoch's) and which
+    /// epoch best.safetensors holds (<paramref name="bestHere"/>: false for a best epoch from before a checkpoint resumed into
+    /// another folder, which holds none); null before any epoch has been best.
+    /// </summary>
+    private static string? BestEpochNote(Trainer trainer, int? patience, int epochs, bool bestHere)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        int best = trainer.BestEpoch, last = trainer.Rows.LastOrDefault(r => r.IsEpochEnd)?.Epoch ?? 0;
+        if (best == 0 || last == 0) return null;
+        string bestLoss = trainer.Rows.LastOrDefault(r => r.IsEpochEnd && r.Epoch == best)?.TestLoss is double loss
+            ? $" ({loss.ToString("F4", ci)})" : "";
+        string holds = bestHere
+            ? $"The numbers above are epoch {last}'s (checkpoint.safetensors); best.safetensors holds epoch {best}, the lowest " +
+                $"held-out loss{bestLoss}."
+            : $"The numbers above are epoch {last}'s (checkpoint.safetensors); the lowest held-out loss{bestLoss} was epoch {best}'s.";
+        int idle = trainer.EpochsWithoutImprovement;
+        return trainer.StoppedEarly && patience is int p
+            ? $"Stopped early after epoch {last} of {epochs}: the held-out loss had not improved for {idle} " +
+                $"epoch{(idle == 1 ? "" : "s")} (--patience {p}). {holds}"
+            : holds;
     }
 
     /// <summary>

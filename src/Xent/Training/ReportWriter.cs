@@ -38,6 +38,7 @@ public static class ReportWriter
           .Append(Esc(report.Title)).Append("</title>\n<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n");
         sb.Append("<h1>").Append(Esc(report.Title)).Append("</h1>\n");
         sb.Append("<p class=\"summary\">").Append(Summary(report)).Append("</p>\n");
+        if (report.RunNote is { } runNote) sb.Append("<p class=\"summary\">").Append(Esc(runNote)).Append("</p>\n");
 
         sb.Append("<div class=\"row\">\n");
         // A multi-label run trains BCEWithLogitsLoss, and its accuracy counts a sample right only when every label is.

@@ -20,4 +20,7 @@ public sealed record TrainingReport(
 
     /// <summary>A line under the loss chart that says how the two losses differ; null when they are the same loss.</summary>
     internal string? LossNote { get; init; }
+
+    /// <summary>A line under the summary: early stopping, and which epoch best.safetensors holds; null for none.</summary>
+    internal string? RunNote { get; init; }
 }

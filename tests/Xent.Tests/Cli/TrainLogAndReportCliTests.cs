@@ -1,15 +1,17 @@
 using System.Text.RegularExpressions;
-using Xent.Training;
+using Xent.IO;
 using Xent.Tests.Data;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
+using Xent.Training;
 using Xunit;
 
 namespace Xent.Tests.Cli;
 
 /// <summary>
 /// What <c>xent train</c>'s log and report.html say about the run: the held-out loss named as plain cross-entropy beside a
-/// training loss with label smoothing, class weights, a focal term or pos_weight in it.
+/// training loss with label smoothing, class weights, a focal term or pos_weight in it; an early stop and the epoch
+/// best.safetensors holds.
 /// </summary>
 public sealed class TrainLogAndReportCliTests : IDisposable
 {
@@ -65,5 +67,37 @@ public sealed class TrainLogAndReportCliTests : IDisposable
         Assert.DoesNotContain("plain", plain.Stdout.Replace(_dir.Path, "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.DoesNotContain("class=\"note\"", Report("same-loss"), StringComparison.Ordinal);
         Assert.Contains(">test</text>", Report("same-loss"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnEarlyStoppedRunsReportSaysSoAndWhichEpochBestHolds()
+    {
+        // A test set whose labels are the training set's swapped: every epoch that fits the training data raises the held-out
+        // loss, so epoch 1 is the best and patience 1 stops the run after epoch 2, on any machine.
+        string swapped = _dir.File("swapped.csv");
+        File.WriteAllLines(swapped, File.ReadAllLines(_csv).Select((l, i) => i == 0 ? l
+            : l.EndsWith(",big", StringComparison.Ordinal) ? l[..^3] + "small" : l[..^5] + "big"));
+        var r = Train("stopped", "--test-data", swapped, "--epochs", "9", "--batch-size", "16", "--patience", "1", "--lr", "0.1");
+        Ok(r);
+        Assert.Contains("Early stopping after epoch 2: the held-out loss has not improved for 1 epoch(s); the best was ", r.Stdout,
+            StringComparison.Ordinal);
+        string bestPath = Path.Combine(_dir.File("stopped"), "best.safetensors");
+        Assert.Equal("1", Checkpoint.Load(bestPath).Metadata["epoch"]);
+        var bestLoss = Xent.Training.MetricsCsvWriter.Read(Path.Combine(_dir.File("stopped"), "metrics.csv"))[0].TestLoss!.Value;
+        // It said "after 2 epoch(s)" with "epochs 9, patience 1" in the settings, and nothing of the stop or of best.safetensors.
+        Assert.Contains("<p class=\"summary\">" + Html("Stopped early after epoch 2 of 9: the held-out loss had not improved for 1 " +
+            "epoch (--patience 1). The numbers above are epoch 2's (checkpoint.safetensors); best.safetensors holds epoch 1, the " +
+            $"lowest held-out loss ({bestLoss.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}).") + "</p>",
+            Report("stopped"), StringComparison.Ordinal);
+
+        // A run that goes to its last epoch says which epoch best.safetensors holds, and nothing of a stop.
+        var full = Train("full", "--test-data", swapped, "--epochs", "2", "--batch-size", "16", "--patience", "1", "--lr", "0.1");
+        Ok(full);
+        string html = Report("full");
+        Assert.Contains(Html("The numbers above are epoch 2's (checkpoint.safetensors); best.safetensors holds epoch 1, "), html,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain("Stopped early", html, StringComparison.Ordinal);
+        Ok(Train("no-patience", "--epochs", "1"));
+        Assert.DoesNotContain("best.safetensors", Report("no-patience"), StringComparison.Ordinal);
     }
 }

@@ -135,9 +135,11 @@ public class ReportWriterTests
         {
             TestLossName = "test (plain CE)",
             LossNote = "The train loss includes label smoothing 0.2 & more",
+            RunNote = "Stopped early after epoch 2 of 9.",
         });
         Assert.Contains(">test (plain CE)</text>", noted);
         Assert.Contains("<span class=\"note\">The train loss includes label smoothing 0.2 &amp; more</span></figcaption>", noted);
+        Assert.Contains("<p class=\"summary\">Stopped early after epoch 2 of 9.</p>", noted);
     }
 
     [Fact]
