@@ -132,7 +132,14 @@ public static class ReportWriter
         double pw = W - L - R, ph = H - T - B;
         var all = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.Y)).ToList();
         int epochs = Math.Max(1, r.Rows.Count == 0 ? 1 : r.Rows.Max(x => x.Epoch));
-        double xMin = 0, xMax = epochs;
+        // The axis spans the points (epoch 1's row, or the first logged batch), not from epoch 0, where no point can be: a 1- or
+        // 2-epoch run's points sat at the right of an axis from 0. A single epoch is centred.
+        var xs = series.SelectMany(s => s.Points).Select(p => p.X).ToList();
+        double xMin = xs.Count == 0 ? 1 : Math.Min(1, xs.Min()), xMax = Math.Max(epochs, xs.Count == 0 ? 1 : xs.Max());
+        double xPad = xMax - xMin < 1e-9 ? 0.5 : 0.03 * (xMax - xMin);
+        (xMin, xMax) = (xMin - xPad, xMax + xPad);
+        // Ticks between epochs only where there are points between epochs (the running loss), and never at 0 or below.
+        bool wholeEpochs = xs.All(x => x == Math.Round(x));
         double yMin, yMax;
         if (all.Count == 0) { yMin = 0; yMax = 1; }
         else
@@ -148,7 +155,8 @@ public static class ReportWriter
         var yTicks = NiceTicks(yMin, yMax, 6);
         yMin = Math.Min(yMin, yTicks[0]);
         yMax = Math.Max(yMax, yTicks[^1]);
-        var xTicks = NiceTicks(xMin, xMax, Math.Min(epochs, 10)).Where(t => t >= xMin - 1e-9 && t <= xMax + 1e-9).ToList();
+        var xTicks = NiceTicks(xMin, xMax, Math.Clamp(epochs, 2, 10))
+            .Where(t => t >= xMin && t <= xMax && t > 1e-9 && (!wholeEpochs || Math.Abs(t - Math.Round(t)) < 1e-9)).ToList();
         double X(double x) => L + (x - xMin) / (xMax - xMin) * pw;
         double Y(double y) => T + (1 - (y - yMin) / (yMax - yMin)) * ph;
 

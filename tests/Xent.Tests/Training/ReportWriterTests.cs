@@ -125,6 +125,31 @@ public class ReportWriterTests
         }
     }
 
+    /// <summary>The x tick labels of each chart (text 16 px below the plot, 11 px, centred), chart by chart.</summary>
+    private static List<string[]> XTicks(string html) =>
+        Regex.Matches(html, "<svg .*?</svg>").Select(svg => Regex.Matches(svg.Value,
+            "<text x=\"[0-9.]+\" y=\"300\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555\">([^<]*)</text>")
+            .Select(m => m.Groups[1].Value).ToArray()).Take(2).ToList();
+
+    [Fact]
+    public void ChartsStartAtTheFirstEpochNotAtEpochZero()
+    {
+        // Both charts had an x tick at epoch 0, where no point can be: a 1- or 2-epoch run's points sat at the right.
+        var sample = Sample(ClassNames.Digits);
+        var ticks = XTicks(ReportWriter.Render(sample));
+        Assert.Equal(["1", "2"], ticks[1]); // accuracy: one point per epoch, whole epochs only
+        Assert.Equal("1", ticks[0][0]); // loss: its first running point is at epoch 0.5 (batch 100 of 200)
+        Assert.DoesNotContain("0", ticks[0]);
+        // Nor when the first running point is just after the start (batch 100 of 20000: epoch 0.005).
+        Assert.DoesNotContain("0", XTicks(ReportWriter.Render(sample with { BatchesPerEpoch = 20000 }))[0]);
+
+        // One epoch: its one point in the middle of the plot (x from 58 to 524), with the one tick under it.
+        var one = sample with { Rows = [.. sample.Rows.Where(r => r.Epoch == 1 && r.IsEpochEnd)] };
+        string html = ReportWriter.Render(one);
+        Assert.All(XTicks(html), t => Assert.Equal(["1"], t));
+        Assert.Equal(["291.0", "291.0", "291.0"], Regex.Matches(html, "<circle cx=\"([0-9.]+)\"").Select(m => m.Groups[1].Value));
+    }
+
     [Fact]
     public void TheLossNoteAndTheTestLossNameShowOnlyWhenGiven()
     {
