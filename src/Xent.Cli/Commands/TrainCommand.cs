@@ -811,6 +811,9 @@ internal static class TrainCommand
             new("normalize", prep.IsIdx ? "(0.1307, 0.3081)" : "training-split mean/std per "
                 + (prep.Spec.InputKind == ModelSpec.ImageInput ? "channel" : "feature")),
         };
+        // Multi-label data refuses both options (LossOptionMismatch): its settings do not list them, as single-label ones omit
+        // pos_weight.
+        if (prep.Spec.MultiLabel) settings.RemoveAll(kv => kv.Key is "label_smoothing" or "class_weights");
         // Recorded for IDX folders too (since resuming compares them, ResumeChanges); an IDX folder's source is the folder.
         settings.Add(new("test_data", !prep.IsIdx ? prep.Source : prep.HeldOut is null ? $"{prep.Source} (t10k files)"
             : $"{s.ValSplit!.Value.ToString("R", ci)} of {prep.Source} (split.csv)"));

@@ -167,7 +167,10 @@ public class OwnDataCliTests
         Assert.DoesNotContain("NaN", html, StringComparison.Ordinal);
         Assert.DoesNotContain("calibration", html, StringComparison.Ordinal);
         Assert.Contains("<tr><th>pos_weight</th><td>auto</td></tr>", html, StringComparison.Ordinal);
-        // Its train loss, with pos_weight in it, stood beside a held-out BCE without it, unexplained.
+        // Its settings listed label_smoothing 0 and class_weights none, options multi-label data refuses; and its train loss, with
+        // pos_weight in it, stood beside a held-out BCE without it, unexplained.
+        Assert.DoesNotContain("<th>label_smoothing</th>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<th>class_weights</th>", html, StringComparison.Ordinal);
         Assert.Contains(">test (plain BCE)</text>", html, StringComparison.Ordinal);
         Assert.Contains("<span class=\"note\">The train loss includes pos_weight (--pos-weight auto); the test loss is plain binary " +
             "cross-entropy, without it.</span>", html, StringComparison.Ordinal);
