@@ -499,8 +499,9 @@ internal static class TrainCommand
         if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
         string unit = DataSource.SampleNoun(spec);
         string classes = spec.MultiLabel ? $"{spec.NumClasses} labels" : $"{spec.NumClasses} classes";
+        // A batch size above the sample count gives one batch of them all ("1 batch of 1000" for 135 samples read wrongly).
         Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} of {classes} ({perEpoch} " +
-            $"batch{(perEpoch == 1 ? "" : "es")} of {globalBatch} per epoch{ranks}), " +
+            $"batch{(perEpoch == 1 ? "" : "es")} of {Math.Min(globalBatch, prep.Train.Count)} per epoch{ranks}), " +
             $"testing on {prep.Test.Count}; {s.Optimizer} lr {lr.ToString("G", ci)}, seed {s.Seed}, {KernelParallel.MaxThreads} " +
             "thread(s).");
         // The warm-up ramps the rate by 1/W a batch: a W beyond the run's batches ends below --lr, which nothing else would show.

@@ -11,7 +11,7 @@ namespace Xent.Tests.Cli;
 /// <summary>
 /// What <c>xent train</c>'s log and report.html say about the run: the held-out loss named as plain cross-entropy beside a
 /// training loss with label smoothing, class weights, a focal term or pos_weight in it; an early stop and the epoch
-/// best.safetensors holds.
+/// best.safetensors holds; the batch a batch size above the sample count really gives.
 /// </summary>
 public sealed class TrainLogAndReportCliTests : IDisposable
 {
@@ -99,5 +99,18 @@ public sealed class TrainLogAndReportCliTests : IDisposable
         Assert.DoesNotContain("Stopped early", html, StringComparison.Ordinal);
         Ok(Train("no-patience", "--epochs", "1"));
         Assert.DoesNotContain("best.safetensors", Report("no-patience"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABatchSizeAboveTheSampleCountIsReportedAsTheBatchItGives()
+    {
+        // "(1 batch of 1000 per epoch)" for 108 training samples.
+        var r = Train("big-batch", "--epochs", "1", "--batch-size", "1000");
+        Ok(r);
+        Assert.Contains("Training linear on 108 samples of 2 classes (1 batch of 108 per epoch), testing on 12;", r.Stdout,
+            StringComparison.Ordinal);
+        var small = Train("small-batch", "--epochs", "1", "--batch-size", "50");
+        Ok(small);
+        Assert.Contains("(3 batches of 50 per epoch)", small.Stdout, StringComparison.Ordinal);
     }
 }

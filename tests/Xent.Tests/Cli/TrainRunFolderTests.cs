@@ -402,7 +402,7 @@ public sealed class TrainRunFolderTests : IDisposable
     {
         var r = InProcessCli.Run("train", "--data", MultiLabelCsv(), "--multi-label", "p,q", "--out", _dir.File("ml"), "--epochs", "1");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("(1 batch of 64 per epoch)", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(1 batch of 36 per epoch)", r.Stdout, StringComparison.Ordinal); // 36 training rows, --batch-size 64
         Assert.Single(r.Stdout.Split('\n'), l => l.Contains("macro-f1", StringComparison.OrdinalIgnoreCase));
         Assert.Contains("Test subset accuracy: ", r.Stdout, StringComparison.Ordinal);
 
