@@ -115,18 +115,47 @@ internal static class EvalCommand
                 Console.WriteLine("Per-class precision, recall and F1:");
                 TrainCommand.PrintPerClass(result, names);
                 Console.WriteLine("Confusion matrix (rows: true class, columns: predicted):");
-                int k = result.PerClassAccuracy.Length;
-                for (int r = 0; r < k; r++)
-                {
-                    var sb = new StringBuilder("  ");
-                    for (int c = 0; c < k; c++) sb.Append(result.ConfusionMatrix[r, c].ToString(CultureInfo.InvariantCulture).PadLeft(6));
-                    sb.Append("  ").Append(r < names.Length ? names[r] : r.ToString(CultureInfo.InvariantCulture));
-                    Console.WriteLine(sb.ToString());
-                }
+                foreach (string line in ConfusionMatrixLines(result.ConfusionMatrix, names)) Console.WriteLine(line);
             }
         }
         return reportPath is null ? 0 : EvalReport.Write(reportPath, checkpointPath, metadata, spec, dataPath, test, result, recorder,
             json);
+    }
+
+    /// <summary>Widest line <see cref="ConfusionMatrixLines"/> heads its columns with class names in; wider, it numbers them.</summary>
+    private const int MaxNamedWidth = 100;
+
+    /// <summary>
+    /// The confusion matrix as text: a header of predicted classes, then one row per true class, named at the left. The class
+    /// names head the columns when the lines stay within <see cref="MaxNamedWidth"/> characters; otherwise the columns are
+    /// numbered and each row gives its number before the name.
+    /// </summary>
+    internal static List<string> ConfusionMatrixLines(long[,] m, IReadOnlyList<string> names)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        const string Corner = "true \\ predicted";
+        int k = m.GetLength(0);
+        string Name(int c) => c < names.Count ? names[c] : c.ToString(ci);
+        int digits = 1;
+        foreach (long v in m) digits = Math.Max(digits, v.ToString(ci).Length);
+        int longest = Enumerable.Range(0, k).Max(c => Name(c).Length), indexWidth = (k - 1).ToString(ci).Length;
+        int namedCell = Math.Max(digits, longest) + 2;
+        bool byName = 2 + Math.Max(Corner.Length, longest) + k * namedCell <= MaxNamedWidth;
+        int cell = byName ? namedCell : Math.Max(digits, indexWidth) + 2;
+        string Label(int c) => byName ? Name(c) : c.ToString(ci).PadLeft(indexWidth) + "  " + Name(c);
+        string Header(int c) => byName ? Name(c) : c.ToString(ci);
+        int left = Math.Max(Corner.Length, Enumerable.Range(0, k).Max(c => Label(c).Length));
+        var lines = new List<string>(k + 1);
+        var sb = new StringBuilder("  ").Append(Corner.PadRight(left));
+        for (int c = 0; c < k; c++) sb.Append(Header(c).PadLeft(cell));
+        lines.Add(sb.ToString());
+        for (int r = 0; r < k; r++)
+        {
+            sb.Clear().Append("  ").Append(Label(r).PadRight(left));
+            for (int c = 0; c < k; c++) sb.Append(m[r, c].ToString(ci).PadLeft(cell));
+            lines.Add(sb.ToString());
+        }
+        return lines;
     }
 
     internal static string ToJson(EvaluationResult r, IReadOnlyList<string> names, string model, string checkpoint)
