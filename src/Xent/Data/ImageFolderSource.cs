@@ -240,22 +240,27 @@ public static class ImageFolderSource
         if ((size ?? first) is { } known) options.CheckImageSize?.Invoke(known.H, known.W);
         int done = 0, step = Math.Max(1, files.Count / 100);
         var progress = options.Progress;
-        try
+        // A refused file (bad input) is kept by index and breaks the loop: every file before it is still read, so the error is
+        // the first file's that fails, as if decoding were sequential. Anything else is a bug and leaves the loop as it is.
+        var refused = new Exception?[files.Count];
+        Parallel.For(0, files.Count, (i, loop) =>
         {
-            Parallel.For(0, files.Count, i =>
+            try
             {
                 decoded[i] = Decode(files[i], size, specChannels, first is null ? null : (first.Value, files[0]));
-                if (progress is null) return;
-                int d = Interlocked.Increment(ref done);
-                if (d % step == 0 || d == files.Count) progress(d, files.Count);
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x =>
-            x is InvalidDataException or IOException or UnauthorizedAccessException) is { } firstError)
-        {
-            // The first file that failed, as if decoding had been sequential: one clear error, not an aggregate.
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                refused[i] = e;
+                loop.Break();
+                return;
+            }
+            if (progress is null) return;
+            int d = Interlocked.Increment(ref done);
+            if (d % step == 0 || d == files.Count) progress(d, files.Count);
+        });
+        if (refused.FirstOrDefault(e => e is not null) is { } firstError)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(firstError).Throw();
-        }
         int h = decoded[0].H, w = decoded[0].W;
         for (int i = 1; i < decoded.Length; i++)
             if (decoded[i].H != h || decoded[i].W != w)
@@ -385,22 +390,49 @@ public static class ImageFolderSource
             throw CannotDecode(file, e);
         }
         if (info is null) return null;
+        if (info.Height < 1 || info.Width < 1) // ImageSharp would refuse it later, in the words of its argument checks
+            throw new InvalidDataException($"cannot decode image '{file}': its header gives a size of " +
+                $"{SizeText(info.Height, info.Width)}, an image without pixels.");
         CheckPixels(file, info.Height, info.Width);
         return (info.Height, info.Width);
     }
 
     /// <summary>
-    /// ImageSharp 2.1 reports some damaged files as argument errors of its own buffers (a zero or out-of-range width) or as an
-    /// index out of range inside its PNG decoder (both found by tests/Xent.Tests/Fuzz): bad input, not a bug here.
+    /// Whether <paramref name="e"/>, raised inside one of ImageSharp's decode or identify calls, means a damaged file: anything but
+    /// running out of memory. ImageSharp 2.1's decoders do not check all input: besides their own format exceptions, a damaged
+    /// file makes them throw argument errors of their buffers (a zero width) or of the stream (a seek to a negative offset),
+    /// IndexOutOfRange, NullReference (JPEG, BMP without a palette), DivideByZero (BMP of 0 bits per pixel), InvalidOperation (a
+    /// TIFF cut after its header: "Sequence contains no elements"; a BMP over 65535 pixels wide) and zlib's InvalidDataException
+    /// (tests/Xent.Tests/Fuzz finds each). Only the ImageSharp call is inside the try, and it runs none of our code.
     /// </summary>
-    private static bool IsDecoderError(Exception e) => e is UnknownImageFormatException or InvalidImageContentException
-        or NotSupportedException or ImageFormatException or ArgumentException or IndexOutOfRangeException;
+    private static bool IsDecoderError(Exception e) => e is not OutOfMemoryException;
 
     private static InvalidDataException CannotDecode(string file, Exception e)
     {
-        // ImageSharp's message for a file it cannot identify lists every decoder it has, over several lines.
-        string why = e is UnknownImageFormatException ? "its content is not a PNG, JPEG, BMP, GIF, TIFF or WebP image" : e.Message;
+        string why = e switch
+        {
+            // ImageSharp's message for a file it cannot identify lists every decoder it has, over several lines.
+            UnknownImageFormatException => "its content is not a PNG, JPEG, BMP, GIF, TIFF or WebP image",
+            // ImageSharp's own refusals ("CRC Error. PNG IHDR chunk is corrupt!", "The input bmp '131080x8' is bigger then the
+            // max allowed size") and zlib's say what is wrong.
+            ImageFormatException or NotSupportedException or InvalidDataException => Quote(e.Message),
+            // The file could not be read (a disk error) rather than decoded.
+            IOException and not EndOfStreamException => Quote(e.Message),
+            InvalidOperationException when e.Source == typeof(Image).Assembly.GetName().Name => Quote(e.Message),
+            // The decoder tripped over data it does not check (a NullReferenceException, LINQ's "Sequence contains no elements",
+            // an argument check of its buffers): that text would not help; --verbose shows it. Some valid files do this too (PIL's
+            // 1-bit TIFF).
+            _ => "ImageSharp's decoder failed on it: the file is damaged or cut short, or a variant of its format that ImageSharp " +
+                "does not read (convert it to PNG)",
+        };
         return new InvalidDataException($"cannot decode image '{file}': {why}", e);
+    }
+
+    /// <summary>A decoder's message on one line, cut to 200 characters: it may quote bytes of the file.</summary>
+    private static string Quote(string message)
+    {
+        string line = message.ReplaceLineEndings(" ");
+        return line.Length <= 200 ? line : line[..200] + "…";
     }
 
     /// <summary>
@@ -409,21 +441,19 @@ public static class ImageFolderSource
     /// </summary>
     private static DecodedImage Decode(string file, (int H, int W)? size, int? channels, ((int H, int W) Size, string File)? expected)
     {
+        using var stream = OpenImage(file);
+        var header = Identify(stream, file);
+        if (header is { } found && expected is { } first && found != first.Size) throw SizeMismatch(file, found, first.File, first.Size);
+        stream.Position = 0;
         Image<Rgb24> loaded;
-        using (var stream = OpenImage(file))
+        try
         {
-            if (Identify(stream, file) is { } header && expected is { } first && header != first.Size)
-                throw SizeMismatch(file, header, first.File, first.Size);
-            stream.Position = 0;
-            try
-            {
-                loaded = Image.Load<Rgb24>(s_firstFrame, stream);
-            }
-            // Only the decoder is inside the try, so that such an exception from the resizing and copying below (ours) stays a bug.
-            catch (Exception e) when (IsDecoderError(e))
-            {
-                throw CannotDecode(file, e);
-            }
+            loaded = Image.Load<Rgb24>(s_firstFrame, stream);
+        }
+        // Only the decoder is inside the try, so that such an exception from the resizing and copying below (ours) stays a bug.
+        catch (Exception e) when (IsDecoderError(e))
+        {
+            throw CannotDecode(file, e);
         }
         using var image = loaded;
         CheckPixels(file, image.Height, image.Width); // in case the header said less than the decoder made

@@ -108,4 +108,26 @@ public sealed class CliFuzzTests : IDisposable
             File.WriteAllBytes(path, sample);
         }
     }
+
+    [Fact]
+    public void TrainEvalAndPredictRefuseDamagedImagesInOneLine()
+    {
+        // QA: these ended in "internal error (AggregateException) … This is a bug in xent", exit code 1.
+        string photos = Path.Combine(_root.Path, "photos");
+        Data.OwnDataFiles.GrayClasses(photos, 4);
+        string run = Path.Combine(_root.Path, "image-run");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", photos, "--out", run, "--epochs", "1").ExitCode);
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        foreach (var c in DamagedImages.All())
+        {
+            string file = Path.Combine(photos, "bright", "0-damaged" + c.Extension); // the first file: read before the others
+            File.WriteAllBytes(file, c.Bytes);
+            string expected = $"cannot decode image '{file}': ";
+            CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", checkpoint, "--input", file), 2, expected, $"predict, {c}");
+            CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", photos), 2, expected, $"eval, {c}");
+            CliAssert.OneLineError(InProcessCli.Run("train", "--data", photos, "--out", run, "--overwrite", "--epochs", "1"), 2, expected,
+                $"train, {c}");
+            File.Delete(file);
+        }
+    }
 }

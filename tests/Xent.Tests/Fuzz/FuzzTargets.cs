@@ -15,6 +15,9 @@ public sealed record FuzzTarget(string Name, Func<IReadOnlyList<byte[]>> Samples
     /// <summary>Damages a sample; the default aims <see cref="Mutator"/> at the sample's header.</summary>
     public Func<byte[], Random, byte[]>? Mutate { get; init; }
 
+    /// <summary>How many damaged copies the fuzz test reads.</summary>
+    public int Cases { get; init; } = 3000;
+
     /// <summary>Exceptions a reader may reject damaged input with: they carry a message for the user.</summary>
     public IReadOnlyList<Type> CleanErrors { get; init; } = [typeof(InvalidDataException), typeof(NotSupportedException)];
 
@@ -42,7 +45,20 @@ internal static class FuzzTargets
         // PNG: the signature, IHDR (dimensions, depth, colour type) and the first chunks are the first 64 bytes.
         new("png", PngSamples, b => Math.Min(b.Length, 64),
             b => ReadAsFile(b, ".png", path => ImageFolderSource.LoadImages([path], new DataOptions(), out _))),
+        // The other image formats, fewer cases each (a case is a file and a decode). Headers: BMP's file and info header, JPEG's
+        // markers up to the frame and Huffman tables, WebP's RIFF and VP8 headers; GIF's colour table and TIFF's IFD (written
+        // last) lie anywhere, so the whole file.
+        Image("bmp", DamagedImages.Bmp, _ => 54),
+        Image("jpeg", DamagedImages.Jpeg, b => Math.Min(b.Length, 200)),
+        Image("gif", DamagedImages.Gif, b => b.Length),
+        Image("tiff", DamagedImages.Tiff, b => b.Length),
+        // WebP: fewer, since a few of the first thousand declare some 10^8 pixels, which decode for seconds each.
+        Image("webp", DamagedImages.Webp, _ => 30, cases: 400),
     ];
+
+    private static FuzzTarget Image(string name, Func<byte[]> sample, Func<byte[], int> headerBytes, int cases = 1000) =>
+        new(name, () => [sample()], headerBytes,
+            b => ReadAsFile(b, "." + name, path => ImageFolderSource.LoadImages([path], new DataOptions(), out _))) { Cases = cases };
 
     public static FuzzTarget Get(string name) => All.Single(t => t.Name == name);
 

@@ -1,0 +1,72 @@
+using Xent.Data;
+using Xent.Tests.IO;
+using Xunit;
+
+namespace Xent.Tests.Fuzz;
+
+/// <summary>
+/// The damaged images of <see cref="DamagedImages"/>: each is refused as <c>ImageFolderSource</c>'s docs promise, with one
+/// <see cref="InvalidDataException"/> line naming the file, alone and among valid images decoded in parallel.
+/// </summary>
+public class DamagedImageTests
+{
+    public static TheoryData<string> Cases => new(DamagedImages.All().Select(c => c.Name));
+
+    /// <summary>.NET texts that say nothing to a user about an image.</summary>
+    private static readonly string[] StockTexts =
+        ["Object reference", "Sequence contains", "Nullable object", "divide by zero", "(Parameter '", "System.Int32"];
+
+    private static void AssertRefusal(InvalidDataException e, string file, string reason)
+    {
+        Assert.StartsWith($"cannot decode image '{file}': ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+        foreach (var stock in StockTexts) Assert.DoesNotContain(stock, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ADamagedImageIsRefusedNamingIt(string name)
+    {
+        var c = DamagedImages.Get(name);
+        using var dir = new TempDirectory();
+        string file = dir.File("damaged" + c.Extension);
+        File.WriteAllBytes(file, c.Bytes);
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.LoadImages([file], new DataOptions(), out _));
+        AssertRefusal(e, file, c.Reason);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ADamagedImageAmongValidOnesIsRefusedNamingIt(string name)
+    {
+        // Decoded in parallel: the refusal is the file's own, not an AggregateException around it.
+        var c = DamagedImages.Get(name);
+        using var dir = new TempDirectory();
+        Data.OwnDataFiles.GrayClasses(dir.File("imgs"), 12);
+        string file = Path.Combine(dir.File("imgs"), "dark", "img005x" + c.Extension);
+        File.WriteAllBytes(file, c.Bytes);
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(dir.File("imgs"), new DataOptions { ImageSize = (8, 8) }));
+        AssertRefusal(e, file, c.Reason);
+    }
+
+    [Fact]
+    public void OfSeveralDamagedImagesTheFirstInFileOrderIsNamed()
+    {
+        // As if decoding were sequential, whichever thread fails first: the first file is valid but large, so that while one
+        // thread decodes it, the others (each starting in its own part of the list) fail on later files first.
+        using var dir = new TempDirectory();
+        var files = new List<string> { dir.File("000.png") };
+        Data.OwnDataFiles.Gray(files[0], 2000, 1500, (x, y) => (byte)(x * y % 251));
+        var cases = DamagedImages.All();
+        for (int i = 1; i < 48; i++)
+        {
+            var c = cases[i % cases.Count];
+            files.Add(dir.File($"{i:D3}{c.Extension}"));
+            File.WriteAllBytes(files[^1], c.Bytes);
+        }
+        var options = new DataOptions { ImageSize = (8, 8) };
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.LoadImages(files, options, out _));
+        Assert.StartsWith($"cannot decode image '{files[1]}': ", e.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Buffers.Binary;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Xent.Tests.Fuzz;
+
+/// <summary>
+/// Valid 8×8 images of each format ImageSharp writes, and the damage that QA's fuzzing (qa-s17-fuzz) found ImageSharp 2.1 does
+/// not refuse in its own words: it throws NullReference, DivideByZero or LINQ's InvalidOperation, or decodes a cut file with
+/// black rows. Each case is made from the valid file by a few lines here, so no damaged file is committed.
+/// </summary>
+internal static class DamagedImages
+{
+    /// <summary>One damaged file: the test case's name, the file extension, its bytes, and what its refusal must say.</summary>
+    public sealed record Case(string Name, string Extension, byte[] Bytes, string Reason)
+    {
+        public override string ToString() => Name;
+    }
+
+    /// <summary>What the refusal says when ImageSharp's decoder itself failed (its exception is not for the user).</summary>
+    public const string DecoderFailed = "ImageSharp's decoder failed on it: the file is damaged or cut short";
+
+    /// <summary>An 8×8 colour gradient written with <paramref name="encoder"/>.</summary>
+    public static byte[] Encode(IImageEncoder encoder)
+    {
+        using var image = new Image<Rgb24>(8, 8);
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 8; x++) image[x, y] = new Rgb24((byte)(30 * x), (byte)(25 * y), (byte)(x * y));
+        using var ms = new MemoryStream();
+        image.Save(ms, encoder);
+        return ms.ToArray();
+    }
+
+    public static byte[] Bmp() => Encode(new BmpEncoder());
+    public static byte[] Jpeg() => Encode(new JpegEncoder());
+    public static byte[] Gif() => Encode(new GifEncoder());
+    public static byte[] Tiff() => Encode(new TiffEncoder());
+    public static byte[] Webp() => Encode(new WebpEncoder()); // lossy, the kind ImageSharp decodes cut
+
+    public static IReadOnlyList<Case> All() =>
+    [
+        // TIFF: a download cut after its 8-byte header, or before its IFD (ImageSharp writes the IFD last): "Sequence contains no
+        // elements"; an IFD without BitsPerSample: "Nullable object must have a value."
+        new("tiff cut after its header", ".tif", Tiff()[..8], DecoderFailed),
+        new("tiff cut before its IFD", ".tif", Tiff() is var t ? t[..(int)BinaryPrimitives.ReadUInt32LittleEndian(t.AsSpan(4))] : [],
+            DecoderFailed),
+        new("tiff without BitsPerSample", ".tif", TiffEntry(Tiff(), 258, (b, e) => b[e] = b[e + 1] = 0x80), DecoderFailed),
+        // JPEG: one byte less in the last quantization table, so that the table swallows the frame header (SOF0) after it:
+        // NullReferenceException in JpegDecoderCore.Identify.
+        new("jpeg missing a byte of its quantization table", ".jpg", Jpeg() is var j ? Remove(j, Find(j, 0xFF, 0xC0) - 10, 1) : [],
+            DecoderFailed),
+        // BMP: 0 bits per pixel (DivideByZeroException), 8 without a palette (NullReferenceException), 131080 pixels wide
+        // (ImageSharp's own InvalidOperationException, whose words are kept).
+        new("bmp of 0 bits per pixel", ".bmp", Patch(Bmp(), 28, 0, 0), DecoderFailed),
+        new("bmp of 8 bits per pixel without a palette", ".bmp", Patch(Bmp(), 28, 8, 0), DecoderFailed),
+        new("bmp 131080 pixels wide", ".bmp", Patch(Bmp(), 18, 0x08, 0x00, 0x02, 0x00),
+            "The input bmp '131080x8' is bigger then the max allowed size"),
+        // GIF 0 rows high: ImageSharp's argument check ("Parameter \"height\" (System.Int32) must be greater than 0").
+        new("gif 0 pixels high", ".gif", Patch(Gif(), 8, 0, 0), "its header gives a size of 0x8 (height x width), an image without pixels"),
+    ];
+
+    public static Case Get(string name) => All().Single(c => c.Name == name);
+
+    private static byte[] Patch(byte[] bytes, int offset, params byte[] values)
+    {
+        values.CopyTo(bytes, offset);
+        return bytes;
+    }
+
+    private static byte[] Remove(byte[] bytes, int offset, int count) => [.. bytes[..offset], .. bytes[(offset + count)..]];
+
+    private static int Find(byte[] bytes, byte a, byte b)
+    {
+        for (int i = 0; i + 1 < bytes.Length; i++)
+            if (bytes[i] == a && bytes[i + 1] == b) return i;
+        throw new InvalidOperationException("marker not found");
+    }
+
+    /// <summary>Applies <paramref name="edit"/> at the 12-byte IFD entry of <paramref name="tag"/> (a little-endian TIFF).</summary>
+    private static byte[] TiffEntry(byte[] tiff, ushort tag, Action<byte[], int> edit)
+    {
+        int ifd = (int)BinaryPrimitives.ReadUInt32LittleEndian(tiff.AsSpan(4));
+        int n = BinaryPrimitives.ReadUInt16LittleEndian(tiff.AsSpan(ifd));
+        for (int e = ifd + 2; e < ifd + 2 + 12 * n; e += 12)
+            if (BinaryPrimitives.ReadUInt16LittleEndian(tiff.AsSpan(e)) == tag)
+            {
+                edit(tiff, e);
+                return tiff;
+            }
+        throw new InvalidOperationException($"no tag {tag}");
+    }
+}
