@@ -1,4 +1,5 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Metadata;
@@ -381,19 +382,22 @@ public static class ImageFolderSource
     private static (int H, int W)? Identify(Stream stream, string file)
     {
         IImageInfo? info;
+        IImageFormat? format;
         try
         {
-            info = Image.Identify(s_firstFrame, stream);
+            info = Image.Identify(s_firstFrame, stream, out format);
         }
         catch (Exception e) when (IsDecoderError(e))
         {
             throw CannotDecode(file, e);
         }
-        if (info is null) return null;
+        if (info is null || format is null) return null;
         if (info.Height < 1 || info.Width < 1) // ImageSharp would refuse it later, in the words of its argument checks
             throw new InvalidDataException($"cannot decode image '{file}': its header gives a size of " +
                 $"{SizeText(info.Height, info.Width)}, an image without pixels.");
         CheckPixels(file, info.Height, info.Width);
+        if (ImageTruncation.Problem(stream, format) is { } truncated)
+            throw new InvalidDataException($"cannot decode image '{file}': {truncated}.");
         return (info.Height, info.Width);
     }
 

@@ -69,4 +69,29 @@ public class DamagedImageTests
         var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.LoadImages(files, options, out _));
         Assert.StartsWith($"cannot decode image '{files[1]}': ", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void FilesThatPilReadsAreNotTakenForCutOnes()
+    {
+        // Bytes after a JPEG's EOI, a BMP's rows or a WebP's RIFF chunk (a camera's trailer), and a GIF without its trailer and
+        // last terminator: PIL reads each, and so must the truncation checks let them through, with the original's pixels.
+        var variants = new (string Ext, byte[] Whole, byte[] Variant)[]
+        {
+            (".jpg", DamagedImages.Jpeg(), [.. DamagedImages.Jpeg(), .. "trailer: FF D9 is not here"u8.ToArray()]),
+            (".bmp", DamagedImages.Bmp(), [.. DamagedImages.Bmp(), 1, 2, 3]),
+            (".webp", DamagedImages.Webp(), [.. DamagedImages.Webp(), 0, 0, 0, 0]),
+            (".gif", DamagedImages.Gif(), DamagedImages.Gif()[..^2]),
+            (".tif", DamagedImages.Tiff(), [.. DamagedImages.Tiff(), 9, 9]),
+        };
+        using var dir = new TempDirectory();
+        foreach (var (ext, whole, variant) in variants)
+        {
+            string a = dir.File("whole" + ext), b = dir.File("variant" + ext);
+            File.WriteAllBytes(a, whole);
+            File.WriteAllBytes(b, variant);
+            var expected = ImageFolderSource.LoadImages([a], new DataOptions(), out var shape);
+            Assert.Equal(expected, ImageFolderSource.LoadImages([b], new DataOptions(), out var variantShape));
+            Assert.Equal(shape, variantShape);
+        }
+    }
 }

@@ -63,6 +63,14 @@ internal static class DamagedImages
             "The input bmp '131080x8' is bigger then the max allowed size"),
         // GIF 0 rows high: ImageSharp's argument check ("Parameter \"height\" (System.Int32) must be greater than 0").
         new("gif 0 pixels high", ".gif", Patch(Gif(), 8, 0, 0), "its header gives a size of 0x8 (height x width), an image without pixels"),
+        // Cut files ImageSharp decodes with black rows, where PIL says "image file is truncated".
+        new("bmp cut after its header", ".bmp", Bmp()[..64], "the file is truncated: it has 64 bytes, but its header"),
+        new("webp cut", ".webp", Webp()[..^30], "the file is truncated: it has"),
+        new("jpeg cut in its scan", ".jpg", Jpeg()[..^20], "the file is truncated: its image data has no end"),
+        new("gif cut in its first frame", ".gif", Gif()[..^10], "the file is truncated: its first frame's image data ends early"),
+        new("tiff strip beyond the end", ".tif",
+            TiffEntry(Tiff(), 279, (b, e) => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(e + 8), 1000)),
+            "the file is truncated: it has"),
     ];
 
     public static Case Get(string name) => All().Single(c => c.Name == name);
