@@ -59,4 +59,10 @@ public sealed record DataOptions
     /// its header), before any image is decoded; it throws to refuse a size the model cannot take. Null: any size.
     /// </summary>
     internal Action<int, int>? CheckImageSize { get; init; }
+
+    /// <summary>
+    /// Image files: the pixels that may be decoded at once; null for the one every read shares
+    /// (<see cref="ImageFolderSource.DecodeBudget"/>). A test gives its own, to see how much was held.
+    /// </summary>
+    internal PixelBudget? DecodeBudget { get; init; }
 }

@@ -244,11 +244,12 @@ public static class ImageFolderSource
         // A refused file (bad input) is kept by index and breaks the loop: every file before it is still read, so the error is
         // the first file's that fails, as if decoding were sequential. Anything else is a bug and leaves the loop as it is.
         var refused = new Exception?[files.Count];
+        var budget = options.DecodeBudget ?? DecodeBudget;
         Parallel.For(0, files.Count, (i, loop) =>
         {
             try
             {
-                decoded[i] = Decode(files[i], size, specChannels, first is null ? null : (first.Value, files[0]));
+                decoded[i] = Decode(files[i], size, specChannels, first is null ? null : (first.Value, files[0]), budget);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
@@ -443,30 +444,46 @@ public static class ImageFolderSource
     /// Decodes <paramref name="file"/> (resized to <paramref name="size"/> when given) into planes. Its header is read first, so that
     /// an image too large (<see cref="MaxPixels"/>), or not <paramref name="expected"/>'s size, is refused before it is decoded.
     /// </summary>
-    private static DecodedImage Decode(string file, (int H, int W)? size, int? channels, ((int H, int W) Size, string File)? expected)
+    private static DecodedImage Decode(string file, (int H, int W)? size, int? channels, ((int H, int W) Size, string File)? expected,
+        PixelBudget budget)
     {
         using var stream = OpenImage(file);
         var header = Identify(stream, file);
         if (header is { } found && expected is { } first && found != first.Size) throw SizeMismatch(file, found, first.File, first.Size);
-        stream.Position = 0;
-        Image<Rgb24> loaded;
+        long taken = budget.Take(header is { } h ? (long)h.H * h.W : 0); // waits while other decodes hold too many pixels
         try
         {
-            loaded = Image.Load<Rgb24>(s_firstFrame, stream);
+            stream.Position = 0;
+            Image<Rgb24> loaded;
+            try
+            {
+                loaded = Image.Load<Rgb24>(s_firstFrame, stream);
+            }
+            // Only the decoder is inside the try, so that such an exception from the resizing and copying below (ours) stays a bug.
+            catch (Exception e) when (IsDecoderError(e))
+            {
+                throw CannotDecode(file, e);
+            }
+            using var image = loaded;
+            CheckPixels(file, image.Height, image.Width); // in case the header said less than the decoder made
+            if (size is { } s && (image.Width != s.W || image.Height != s.H)) image.Mutate(x => x.Resize(s.W, s.H));
+            // At most MaxPixels (checked above) or a target size that PixelCount allowed: the product fits an int.
+            var rgb = new byte[checked(image.Width * image.Height * 3)];
+            image.CopyPixelDataTo(rgb);
+            return new DecodedImage(ToPlanes(rgb, channels), image.Width, image.Height);
         }
-        // Only the decoder is inside the try, so that such an exception from the resizing and copying below (ours) stays a bug.
-        catch (Exception e) when (IsDecoderError(e))
+        finally
         {
-            throw CannotDecode(file, e);
+            budget.Give(taken);
         }
-        using var image = loaded;
-        CheckPixels(file, image.Height, image.Width); // in case the header said less than the decoder made
-        if (size is { } s && (image.Width != s.W || image.Height != s.H)) image.Mutate(x => x.Resize(s.W, s.H));
-        // At most MaxPixels (checked above) or a target size that PixelCount allowed: the product fits an int.
-        var rgb = new byte[checked(image.Width * image.Height * 3)];
-        image.CopyPixelDataTo(rgb);
-        return new DecodedImage(ToPlanes(rgb, channels), image.Width, image.Height);
     }
+
+    /// <summary>
+    /// The pixels decoded at once, by every thread and every read together: one image at the pixel limit (537 MB as RGB). A
+    /// folder of large images (each under the limit, a 93-byte PNG can declare 13000x13000) then takes the memory of about one
+    /// at a time, not one per core; small ones still decode in parallel.
+    /// </summary>
+    internal static PixelBudget DecodeBudget { get; } = new(MaxPixels);
 
     /// <summary>
     /// Interleaved RGB as planes: one when <paramref name="channels"/> is 1 (gray pixels exact, a colour one ImageSharp's
