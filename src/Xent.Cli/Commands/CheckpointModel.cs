@@ -32,7 +32,7 @@ internal static class CheckpointModel
         IReadOnlyDictionary<string, Tensor> tensors, Dictionary<string, string> metadata, string? modelName = null, string? dataPath = null)
     {
         var (state, _, _) = TrainingCheckpoint.Split(tensors, metadata);
-        var spec = ModelSpec.FromMetadata(metadata);
+        var spec = ModelSpec.FromMetadata(metadata, path);
         bool legacy = spec is null;
         string? named = modelName ?? spec?.Model ?? (metadata.TryGetValue("model", out var m) && ModelCatalog.Names.Contains(m) ? m : null);
         string name = named ?? ModelCatalog.Infer(state.Keys) ?? throw new InvalidDataException(NoModelMessage(path, state.Keys));

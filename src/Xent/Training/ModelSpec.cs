@@ -1,4 +1,5 @@
 using System.Globalization;
+using Xent.Diagnostics;
 
 namespace Xent.Training;
 
@@ -106,18 +107,33 @@ public sealed record ModelSpec
             Model = Get("model"),
             InputKind = Get("input_kind"),
             InputShape = ParseInts(Get("input_shape"), "input_shape"),
-            ClassNames = SplitNames(Get("class_names")),
+            ClassNames = SplitNames(Get("class_names"), "class_names"),
             Mean = ParseFloats(Get("mean"), "mean"),
             Std = ParseFloats(Get("std"), "std"),
             Hidden = metadata.TryGetValue(Prefix + "hidden", out var h) ? ParseInts(h, "hidden") : [],
-            MultiLabel = metadata.TryGetValue(Prefix + "multi_label", out var ml) && ml == "true",
-            Temperature = metadata.TryGetValue(Prefix + "temperature", out var t) ? ParseFloats(t, "temperature").Single() : 1f,
-            FeatureNames = metadata.TryGetValue(Prefix + "feature_names", out var f) ? SplitNames(f) : null,
+            MultiLabel = metadata.TryGetValue(Prefix + "multi_label", out var ml) && ParseBool(ml, "multi_label"),
+            Temperature = metadata.TryGetValue(Prefix + "temperature", out var t) ? ParseFloat(t, "temperature") : 1f,
+            FeatureNames = metadata.TryGetValue(Prefix + "feature_names", out var f) ? SplitNames(f, "feature_names") : null,
             TargetColumn = metadata.TryGetValue(Prefix + "target_column", out var tc) ? tc : null,
-            ImputeMissing = metadata.TryGetValue(Prefix + "impute_missing", out var im) && im == "mean",
+            ImputeMissing = metadata.TryGetValue(Prefix + "impute_missing", out var im) && IsMean(im),
         };
         spec.Validate();
         return spec;
+    }
+
+    /// <summary>
+    /// <see cref="FromMetadata(IReadOnlyDictionary{string, string})"/>, naming <paramref name="source"/> (the checkpoint) in errors.
+    /// </summary>
+    internal static ModelSpec? FromMetadata(IReadOnlyDictionary<string, string> metadata, string source)
+    {
+        try
+        {
+            return FromMetadata(metadata);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"'{source}': {e.Message}", e);
+        }
     }
 
     /// <summary>Checks the spec's internal consistency.</summary>
@@ -140,34 +156,83 @@ public sealed record ModelSpec
                 $"{(InputKind == ImageInput ? "channels" : "features")}.");
         if (Std.Any(s => !(s > 0) || !float.IsFinite(s)) || Mean.Any(m => !float.IsFinite(m)))
             throw new InvalidDataException("model spec: means must be finite and standard deviations positive.");
-        if (!(Temperature > 0) || !float.IsFinite(Temperature))
-            throw new InvalidDataException("model spec: temperature must be positive, got " +
-                $"{Temperature.ToString("R", CultureInfo.InvariantCulture)}.");
-        if (FeatureNames is not null && FeatureNames.Length != InputShape[0])
-            throw new InvalidDataException($"model spec: {FeatureNames.Length} feature names for {InputShape[0]} features.");
+        // xent calibrate fits T in [0.01, 100] (a float, so allow its rounding): beyond, softmax(logits / T) is one-hot or flat, and
+        // a subnormal T makes logits / T infinite.
+        if (!(Temperature >= MinTemperature && Temperature <= MaxTemperature))
+            throw new InvalidDataException($"model spec: temperature {Temperature.ToString("R", CultureInfo.InvariantCulture)} " +
+                $"({Prefix}temperature) is outside [{TemperatureScaling.MinTemperature.ToString(CultureInfo.InvariantCulture)}, " +
+                $"{TemperatureScaling.MaxTemperature.ToString(CultureInfo.InvariantCulture)}], the range xent calibrate fits it in.");
+        if (Hidden.FirstOrDefault(h => h < 1, 1) is int size0 and < 1)
+            throw new InvalidDataException($"model spec: hidden layer size {size0} ({Prefix}hidden '{string.Join(",", Hidden)}') is " +
+                "not positive.");
+        CheckNames(ClassNames, "class_names");
+        if (FeatureNames is not null)
+        {
+            CheckNames(FeatureNames, "feature_names");
+            if (FeatureNames.Length != InputShape[0])
+                throw new InvalidDataException($"model spec: {FeatureNames.Length} feature names for {InputShape[0]} features.");
+        }
+    }
+
+    private const float MinTemperature = (float)(TemperatureScaling.MinTemperature * (1 - 1e-6));
+    private const float MaxTemperature = (float)(TemperatureScaling.MaxTemperature * (1 + 1e-6));
+
+    /// <summary>
+    /// Refuses a null name (JSON <c>null</c> in the list) and a name given twice: outputs or input columns that could not be told
+    /// apart (a feature named twice is read twice from one column, and the other never).
+    /// </summary>
+    private static void CheckNames(string[] names, string key)
+    {
+        if (Array.IndexOf(names, null) is int missing and >= 0)
+            throw new InvalidDataException($"model spec: {Prefix}{key} holds null at position {missing}; each name must be a string.");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in names)
+            if (!seen.Add(name))
+                throw new InvalidDataException($"model spec: {Prefix}{key} names '{Excerpt.Of(name)}' twice; each name must be " +
+                    "different.");
     }
 
     // Names may hold commas; store them as a JSON array of strings.
     private static string JoinNames(IEnumerable<string> names) => System.Text.Json.JsonSerializer.Serialize(names.ToArray());
 
-    private static string[] SplitNames(string json)
+    private static string[] SplitNames(string json, string key)
     {
         try
         {
             return System.Text.Json.JsonSerializer.Deserialize<string[]>(json)
-                ?? throw new InvalidDataException("model spec: null name list.");
+                ?? throw new InvalidDataException($"model spec: {Prefix}{key} is null, not a list of names.");
         }
         catch (System.Text.Json.JsonException e)
         {
-            throw new InvalidDataException($"model spec: a name list is not a JSON array of strings ({e.Message}).", e);
+            throw new InvalidDataException($"model spec: {Prefix}{key} is not a JSON array of strings ({Excerpt.Of(e.Message)}).", e);
         }
     }
 
     private static int[] ParseInts(string s, string key) => s.Length == 0 ? [] : s.Split(',').Select(p =>
         int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
-            : throw new InvalidDataException($"model spec: '{key}' holds '{p}', not an integer.")).ToArray();
+            : throw new InvalidDataException($"model spec: '{key}' holds '{Excerpt.Of(p)}', not an integer.")).ToArray();
 
-    private static float[] ParseFloats(string s, string key) => s.Length == 0 ? [] : s.Split(',').Select(p =>
-        float.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) ? v
-            : throw new InvalidDataException($"model spec: '{key}' holds '{p}', not a number.")).ToArray();
+    private static float[] ParseFloats(string s, string key) => s.Length == 0 ? [] : s.Split(',').Select(p => ParseFloat(p, key)).ToArray();
+
+    /// <summary>One number, in the invariant culture: a decimal comma ("1,5", as some locales write it) is not one.</summary>
+    private static float ParseFloat(string s, string key) =>
+        float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) ? v
+            : throw new InvalidDataException($"model spec: '{key}' holds '{Excerpt.Of(s)}', not a number" +
+                (s.Contains(',', StringComparison.Ordinal) ? " (write one number with a decimal point)." : "."));
+
+    /// <summary>
+    /// <c>true</c> or <c>false</c> in any letter case: xent writes "true", Python's <c>str(True)</c> "True". Anything else is
+    /// refused: read as false, it would turn a multi-label (sigmoid) model into a softmax one without a word.
+    /// </summary>
+    private static bool ParseBool(string s, string key) =>
+        s.Equals("true", StringComparison.OrdinalIgnoreCase) ? true
+        : s.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
+        : throw new InvalidDataException($"model spec: {Prefix}{key} is '{Excerpt.Of(s)}'; expected true or false.");
+
+    /// <summary>
+    /// <c>impute_missing</c>: "mean", the one way to impute (<c>--missing mean</c>); absent when missing values are refused.
+    /// </summary>
+    private static bool IsMean(string s) => s == "mean"
+        ? true : throw new InvalidDataException($"model spec: {Prefix}impute_missing is '{Excerpt.Of(s)}'; expected 'mean' (or no " +
+            "entry, when missing values are refused).");
 }

@@ -36,7 +36,7 @@ public sealed class Predictor
     public static Predictor Load(string checkpointPath)
     {
         var (state, _, metadata) = TrainingCheckpoint.Load(checkpointPath);
-        var spec = ModelSpec.FromMetadata(metadata)
+        var spec = ModelSpec.FromMetadata(metadata, checkpointPath)
             ?? throw new InvalidDataException($"'{checkpointPath}' has no model spec (spec.* metadata): it was not written by this " +
                 "version of xent train, so its classes and input standardisation are unknown.");
         Module model;

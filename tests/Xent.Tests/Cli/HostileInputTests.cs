@@ -219,6 +219,26 @@ public sealed class HostileInputTests : IDisposable
         Assert.DoesNotContain("--model resnet", r.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("temperature", "", "'temperature' holds '', not a number.")] // was "internal error", exit code 1
+    [InlineData("temperature", "1,5", "'temperature' holds '1,5', not a number")]
+    [InlineData("temperature", "1e-45", "is outside [0.01, 100]")]
+    // eval said only "Value cannot be null."
+    [InlineData("class_names", "[null,null,null,null,null,null,null,null,null,null]", "spec.class_names holds null")]
+    [InlineData("multi_label", "yes", "spec.multi_label is 'yes'; expected true or false.")]
+    [InlineData("hidden", "0", "hidden layer size 0")]
+    public void AMalformedSpecValueIsOneLineNamingTheCheckpoint(string key, string value, string expected)
+    {
+        string outDir = Dir("spec");
+        Assert.Equal(0, Train(outDir).ExitCode);
+        string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+        RewriteMetadata(checkpoint, m => m["spec." + key] = value);
+        foreach (var command in new[] { "eval", "calibrate" })
+            CliAssert.OneLineError(InProcessCli.Run(command, "--checkpoint", checkpoint, "--data", _data), 2,
+                $"'{checkpoint}': model spec: ", $"{command}, spec.{key} = {value}");
+        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", _data), 2, expected);
+    }
+
     private static void RewriteMetadata(string path, Action<Dictionary<string, string>> edit)
     {
         var file = SafeTensors.Read(path);
