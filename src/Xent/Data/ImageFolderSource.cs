@@ -5,6 +5,7 @@ using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using Xent.Diagnostics;
 using Xent.Training;
 
 namespace Xent.Data;
@@ -420,10 +421,10 @@ public static class ImageFolderSource
             UnknownImageFormatException => "its content is not a PNG, JPEG, BMP, GIF, TIFF or WebP image",
             // ImageSharp's own refusals ("CRC Error. PNG IHDR chunk is corrupt!", "The input bmp '131080x8' is bigger then the
             // max allowed size") and zlib's say what is wrong.
-            ImageFormatException or NotSupportedException or InvalidDataException => Quote(e.Message),
+            ImageFormatException or NotSupportedException or InvalidDataException => Excerpt.OfMessage(e.Message),
             // The file could not be read (a disk error) rather than decoded.
-            IOException and not EndOfStreamException => Quote(e.Message),
-            InvalidOperationException when e.Source == typeof(Image).Assembly.GetName().Name => Quote(e.Message),
+            IOException and not EndOfStreamException => Excerpt.OfMessage(e.Message),
+            InvalidOperationException when e.Source == typeof(Image).Assembly.GetName().Name => Excerpt.OfMessage(e.Message),
             // The decoder tripped over data it does not check (a NullReferenceException, LINQ's "Sequence contains no elements",
             // an argument check of its buffers): that text would not help; --verbose shows it. Some valid files do this too (PIL's
             // 1-bit TIFF).
@@ -431,13 +432,6 @@ public static class ImageFolderSource
                 "does not read (convert it to PNG)",
         };
         return new InvalidDataException($"cannot decode image '{file}': {why}", e);
-    }
-
-    /// <summary>A decoder's message on one line, cut to 200 characters: it may quote bytes of the file.</summary>
-    private static string Quote(string message)
-    {
-        string line = message.ReplaceLineEndings(" ");
-        return line.Length <= 200 ? line : line[..200] + "…";
     }
 
     /// <summary>

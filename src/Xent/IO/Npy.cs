@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Xent.Diagnostics;
 
 namespace Xent.IO;
 
@@ -205,7 +206,7 @@ public static class Npy
         try { parsed = PyLiteral.Parse(header); }
         catch (FormatException e)
         {
-            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: {e.Message}.", e);
+            throw new InvalidDataException($"'{name}': malformed header dict at offset {offset}: {Excerpt.OfMessage(e.Message)}.", e);
         }
         if (parsed is not Dictionary<string, object?> dict)
             throw new InvalidDataException($"'{name}': malformed header at offset {offset}: expected a dict, found {Describe(parsed)}.");

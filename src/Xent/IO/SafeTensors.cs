@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Xent.Diagnostics;
 
 namespace Xent.IO;
 
@@ -130,7 +131,7 @@ public static class SafeTensors
         catch (JsonException e)
         {
             string where = e.BytePositionInLine is long p && e.LineNumber is 0 ? $" (at offset {8 + p})" : "";
-            throw new InvalidDataException($"'{name}': the header at offset 8 is not valid JSON{where}: {e.Message}", e);
+            throw new InvalidDataException($"'{name}': the header at offset 8 is not valid JSON{where}: {Excerpt.OfMessage(e.Message)}", e);
         }
         using (doc)
         {

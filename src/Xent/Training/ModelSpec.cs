@@ -204,7 +204,8 @@ public sealed record ModelSpec
         }
         catch (System.Text.Json.JsonException e)
         {
-            throw new InvalidDataException($"model spec: {Prefix}{key} is not a JSON array of strings ({Excerpt.Of(e.Message)}).", e);
+            throw new InvalidDataException(
+                $"model spec: {Prefix}{key} is not a JSON array of strings ({Excerpt.OfMessage(e.Message)}).", e);
         }
     }
 

@@ -312,6 +312,17 @@ public class NpyTests
     }
 
     [Fact]
+    public void Read_MalformedHeaderDict_QuotesAtMostTheStartOfALongWord()
+    {
+        // A v1 header holds up to 65,535 characters: its parser's "unexpected name '…'" quoted all of one (qa-s17-fuzz L1).
+        using var dir = new TempDirectory();
+        string header = "{'descr': '<f4', 'fortran_order': " + new string('F', 60_000) + ", 'shape': (1,), }\n";
+        var e = ReadFails(dir, MakeNpy(header, new byte[4]));
+        Assert.Contains("malformed header dict at offset 10: unexpected name '" + new string('F', 60) + "…'", e.Message);
+        Assert.InRange(e.Message.Length, 100, 500);
+    }
+
+    [Fact]
     public void Read_TruncatedHeader_SaysWhereAndHowMuch()
     {
         using var dir = new TempDirectory();

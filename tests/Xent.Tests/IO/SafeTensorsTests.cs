@@ -209,6 +209,18 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void Read_HeaderNotJson_QuotesOnlyTheStartOfTheRest()
+    {
+        // System.Text.Json quotes the whole rest of the document from where it fails: a model's header is kilobytes (qa-s17-fuzz L1).
+        string tensors = string.Concat(Enumerable.Range(0, 200).Select(i =>
+            $",\"t{i}\":{{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,0]}}"));
+        var e = ReadFails<InvalidDataException>(Make("{\"a\":n0" + tensors + "}", []));
+        Assert.Contains("not valid JSON (at offset 14): 'n0,\"t0\":{\"dtype\":", e.Message);
+        Assert.Contains("…' is an invalid JSON literal.", e.Message); // what the parser says after the quote is kept
+        Assert.InRange(e.Message.Length, 100, 400);
+    }
+
+    [Fact]
     public void Read_HeaderNotAnObject()
     {
         var e = ReadFails<InvalidDataException>(Make("[1, 2]", []));

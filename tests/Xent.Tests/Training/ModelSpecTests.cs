@@ -108,6 +108,11 @@ public class ModelSpecTests
             Assert.InRange(e.Message.Length, 200, 400);
             Assert.Contains(new string('7', 200) + "…", e.Message, StringComparison.Ordinal);
         }
+        // System.Text.Json's error quotes the rest of a name list from where it fails.
+        var json = Assert.Throws<InvalidDataException>(() => ModelSpec.FromMetadata(With("class_names", "[\"a\",n" + huge + "]")));
+        Assert.Contains("spec.class_names is not a JSON array of strings ('n777", json.Message, StringComparison.Ordinal);
+        Assert.Contains("…' is an invalid JSON literal", json.Message, StringComparison.Ordinal);
+        Assert.InRange(json.Message.Length, 100, 500);
     }
 
     [Fact]
