@@ -49,6 +49,10 @@ public static class IdxReader
             using var data = new MemoryStream(GzipSizeHint(stream, start));
             try { gz.CopyTo(data); }
             catch (InvalidDataException e) { throw new InvalidDataException($"'{name}': corrupt gzip data: {e.Message}", e); }
+            // As a raw file's trailing bytes are (below): GZipStream stops at bytes after the gzip data without a word.
+            if (!GzipTrailer.EndsWithTrailerOf(stream, start, data.GetBuffer().AsSpan(0, (int)data.Length)))
+                throw Invalid($"'{name}': bytes after the gzip data are not another gzip member (its last bytes are not the trailer " +
+                    "of the data before them): the file is damaged, or something was appended to it");
             data.Position = 0;
             return ReadRaw(data, name, " of the decompressed data");
         }

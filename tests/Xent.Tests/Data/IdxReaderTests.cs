@@ -144,6 +144,35 @@ public class IdxReaderTests
     }
 
     [Fact]
+    public void Read_GzipJoinedMembersAndZeroPaddingAreReadButBytesAfterTheGzipDataAreNot()
+    {
+        // As Python's gzip: joined members (cat a.gz b.gz) and zero padding are one file; anything else after the data is refused,
+        // as a raw file's trailing bytes are. GZipStream stopped at such bytes without a word (qa-s17-fuzz L3).
+        byte[] raw = MakeIdx([300], Enumerable.Range(0, 300).Select(i => (byte)(i * 7)).ToArray()), gz = Gzip(raw);
+        var expected = IdxReader.Read(new MemoryStream(raw), "raw").Data;
+        foreach (var (what, bytes) in new (string, byte[])[]
+        {
+            ("joined members", [.. Gzip(raw[..3]), .. Gzip(raw[3..200]), .. Gzip(raw[200..])]),
+            ("zero padding", [.. gz, .. new byte[5000]]),
+            ("joined members and zero padding", [.. Gzip(raw[..100]), .. Gzip(raw[100..]), 0, 0, 0]),
+        })
+            Assert.True(expected.SequenceEqual(IdxReader.Read(new MemoryStream(bytes), what).Data), what);
+        var junk = new byte[100];
+        new Random(3).NextBytes(junk);
+        foreach (var (what, bytes) in new (string, byte[])[]
+        {
+            ("random bytes", [.. gz, .. junk]),
+            ("one byte", [.. gz, (byte)'x']),
+            ("bytes, then zeros", [.. gz, 1, 2, 3, .. new byte[20]]),
+            ("bytes between members", [.. Gzip(raw[..100]), .. "junk"u8.ToArray(), .. Gzip(raw[100..])]),
+        })
+        {
+            var e = ReadFails<InvalidDataException>(bytes, what + ".gz");
+            Assert.Contains("bytes after the gzip data are not another gzip member", e.Message);
+        }
+    }
+
+    [Fact]
     public void Read_DimensionTooLarge()
     {
         var e = ReadFails<InvalidDataException>([0, 0, 8, 1, 0xff, 0xff, 0xff, 0xff]);
