@@ -205,6 +205,10 @@ public static class ImageFolderSource
     /// Decodes <paramref name="files"/> into one (N, C, H, W) float array in [0, 1] (see the class remarks for channels and size),
     /// on all cores; with a spec the channels and size are the spec's, and images are resized to it.
     /// </summary>
+    /// <exception cref="InvalidDataException">No files, an image that does not decode or is cut short (naming the first such file
+    /// in list order), one of more than 178,956,970 pixels, images of different sizes without a target size, or a spec that does
+    /// not take images.</exception>
+    /// <exception cref="IOException">A file that cannot be read (<see cref="FileNotFoundException"/> when it does not exist).</exception>
     public static float[] LoadImages(IReadOnlyList<string> files, DataOptions options, out int[] sampleShape)
     {
         var pixels = LoadPixels(files, options, out sampleShape);
