@@ -21,24 +21,9 @@ public sealed class ResumeOptionsTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>30 rows of numeric a, b and a label x/y/z that a follows.</summary>
-    private string Csv()
-    {
-        string path = _dir.File("data.csv");
-        if (!File.Exists(path))
-            File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 30).Select(i =>
-                string.Create(CultureInfo.InvariantCulture, $"{i % 3 + 0.1 * (i % 7)},{i % 5},{"xyz"[i % 3]}"))]);
-        return path;
-    }
+    private string Csv() => TinyTables.Labelled(_dir);
 
-    /// <summary>40 rows of numeric a, b and two 0/1 label columns p, q.</summary>
-    private string MultiLabelCsv()
-    {
-        string path = _dir.File("multi.csv");
-        if (!File.Exists(path))
-            File.WriteAllLines(path, ["a,b,p,q", .. Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 7},{i % 2},{i / 2 % 2}")]);
-        return path;
-    }
+    private string MultiLabelCsv() => TinyTables.MultiLabel(_dir);
 
     private static CliResult Train(string data, string outDir, params string[] extra) =>
         InProcessCli.Run(["train", "--data", data, "--out", outDir, .. extra]);
