@@ -187,19 +187,6 @@ internal static class TrainCommand
     private sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
         string? SplitNote, int SourceCount, int[]? HeldOut, bool OtherRows = false, string[]? SourceFiles = null);
 
-    /// <summary>The spec a checkpoint records, or null for one without (an older or a PyTorch checkpoint) or a malformed one.</summary>
-    private static ModelSpec? SavedSpec(IReadOnlyDictionary<string, string> metadata)
-    {
-        try
-        {
-            return ModelSpec.FromMetadata(metadata);
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
-    }
-
     private static int Run(Settings s)
     {
         // The default --out is claimed when it is chosen and released (removed if still empty) however the run ends.
@@ -252,7 +239,18 @@ internal static class TrainCommand
             }
         }
         var savedMetadata = resumed?.Metadata;
-        var savedSpec = savedMetadata is null ? null : SavedSpec(savedMetadata);
+        ModelSpec? savedSpec;
+        try
+        {
+            // Null for a checkpoint without a spec (an older or a PyTorch one); a malformed spec is named, not taken for none
+            // (which ended in the state dict's "size mismatch").
+            savedSpec = savedMetadata is null ? null : ModelSpec.FromMetadata(savedMetadata);
+        }
+        catch (InvalidDataException e)
+        {
+            err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {e.Message}"));
+            return ExitCodes.BadInput;
+        }
         if (savedMetadata is not null)
         {
             // The loss, schedule and --missing options left out are the checkpoint's, as the optimizer's are; one given with another

@@ -237,6 +237,11 @@ public sealed class HostileInputTests : IDisposable
             CliAssert.OneLineError(InProcessCli.Run(command, "--checkpoint", checkpoint, "--data", _data), 2,
                 $"'{checkpoint}': model spec: ", $"{command}, spec.{key} = {value}");
         CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", _data), 2, expected);
+        // Resuming it names the spec too (it was taken for no spec, and ended in the state dict's "size mismatch").
+        var resumed = Train(Dir("spec-resumed"), "--epochs", "2", "--resume", checkpoint);
+        CliAssert.OneLineError(resumed, 2, $"error: cannot resume from '{checkpoint}': ");
+        Assert.Contains(expected, resumed.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Dir("spec-resumed")));
     }
 
     private static void RewriteMetadata(string path, Action<Dictionary<string, string>> edit)
