@@ -27,6 +27,7 @@ internal static class CliHost
     {
         if (!root.Options.Contains(Verbose)) root.Options.Add(Verbose);
         bool verbose = args.Contains("--verbose", StringComparer.Ordinal);
+        s_verbose = verbose;
         try
         {
             var parse = root.Parse(args);
@@ -61,9 +62,17 @@ internal static class CliHost
 
     /// <summary>
     /// A command's refusal of input that raised <paramref name="e"/>: as <see cref="Fail(string)"/> with the exception's
-    /// message, without the " (Parameter 'x')" that <see cref="ArgumentException"/> adds.
+    /// message, without the " (Parameter 'x')" that <see cref="ArgumentException"/> adds; with <c>--verbose</c>, also its stack trace.
     /// </summary>
-    public static int Fail(Exception e) => Fail(UserMessage(e));
+    public static int Fail(Exception e)
+    {
+        int code = Fail(UserMessage(e));
+        if (s_verbose) Console.Error.WriteLine(e.ToString()); // as for an exception that escapes a command
+        return code;
+    }
+
+    /// <summary>Whether this invocation was given <c>--verbose</c>, for the refusals a command reports itself.</summary>
+    private static bool s_verbose;
 
     /// <summary>
     /// Writes the one line for <paramref name="e"/> (and its stack trace when <paramref name="verbose"/>) and returns the exit code.

@@ -244,6 +244,20 @@ public sealed class HostileInputTests : IDisposable
         Assert.False(Directory.Exists(Dir("spec-resumed")));
     }
 
+    [Fact]
+    public void VerboseAddsTheStackTraceToACommandsOwnRefusalToo()
+    {
+        // eval refuses data it cannot load on its own one line (CliHost.Fail), which --verbose did not extend.
+        string outDir = Dir("verbose");
+        Assert.Equal(0, Train(outDir).ExitCode);
+        string[] eval = ["eval", "--checkpoint", Path.Combine(outDir, "checkpoint.safetensors"), "--data", Dir("missing.csv")];
+        CliAssert.OneLineError(InProcessCli.Run(eval), 2, "missing.csv");
+        var verbose = InProcessCli.Run([.. eval, "--verbose"]);
+        Assert.Equal(2, verbose.ExitCode);
+        Assert.StartsWith("error: ", verbose.Stderr, StringComparison.Ordinal);
+        Assert.Contains("   at ", verbose.Stderr, StringComparison.Ordinal);
+    }
+
     private static void RewriteMetadata(string path, Action<Dictionary<string, string>> edit)
     {
         var file = SafeTensors.Read(path);
