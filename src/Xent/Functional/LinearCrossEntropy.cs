@@ -43,7 +43,11 @@ public static partial class F
         var (n, d, v) = CheckLinearCrossEntropy(hidden, linearWeight, target, linearBias, weight, zLossScale, softcap);
         float cap = softcap ?? 0f;
         var chunking = options?.ToChunking() ?? default;
-        float[] h = hidden.FloatArray, w = linearWeight.FloatArray;
+        // D = 0: PyTorch's linear gives every logit its class's bias alone. One zero feature gives the same logits exactly, so
+        // the kernels see D = 1; hidden's and linearWeight's gradients are empty, as their shapes are.
+        bool featureless = d == 0;
+        float[] h = featureless ? new float[n] : hidden.FloatArray, w = featureless ? new float[v] : linearWeight.FloatArray;
+        d = Math.Max(d, 1);
         float[] b = linearBias?.FloatArray ?? [], cw = weight?.FloatArray ?? [];
         long[] t = target.LongArray;
         bool needsGrad = Autograd.GradMode.IsEnabled
@@ -69,8 +73,8 @@ public static partial class F
         {
             // All rows ignored under Mean: 1/0 = inf, but every row's gradient is cleared (zero), as PyTorch's.
             float[] rowGrad = RowGrad(g, reduction, totals.WeightSum);
-            var gh = wanted.Hidden ? new float[n * d] : [];
-            var gw = wanted.Weight ? new float[v * d] : [];
+            var gh = wanted.Hidden ? new float[hidden.NumEl] : [];
+            var gw = wanted.Weight ? new float[linearWeight.NumEl] : [];
             var gb = wanted.Bias ? new float[v] : [];
             LinearCrossEntropyKernel.Backward(h, w, b, t, d, cw, ignoreIndex, labelSmoothing, zLossScale, cap,
                 rowMax, rowLogSum, rowGrad, gh, gw, gb, chunking);
@@ -90,8 +94,8 @@ public static partial class F
         long ignoreIndex, Reduction reduction, float labelSmoothing, float zLossScale, float cap, LinearCrossEntropyChunking chunking)
     {
         var wanted = GradientsWanted(hidden, linearWeight, linearBias);
-        var gh = wanted.Hidden ? GC.AllocateUninitializedArray<float>(n * d) : [];
-        var gw = wanted.Weight ? GC.AllocateUninitializedArray<float>(v * d) : [];
+        var gh = wanted.Hidden ? GC.AllocateUninitializedArray<float>(hidden.NumEl) : [];
+        var gw = wanted.Weight ? GC.AllocateUninitializedArray<float>(linearWeight.NumEl) : [];
         var gb = wanted.Bias ? new float[v] : [];
         var totals = LinearCrossEntropyKernel.ForwardBackward(h, w, b, t, d, cw, ignoreIndex, labelSmoothing, zLossScale, cap,
             reduction == Reduction.Mean, gh, gw, gb, chunking);
@@ -123,15 +127,15 @@ public static partial class F
         if (linearWeight.Rank != 2)
             throw new ArgumentException($"linearWeight must be 2-D (V, D) but has shape {Shapes.Format(linearWeight.ShapeSpan)}.",
                 nameof(linearWeight));
-        int d = hidden.Size(-1), v = linearWeight.Size(0), n = hidden.NumEl / Math.Max(1, d);
+        int d = hidden.Size(-1), v = linearWeight.Size(0), rows = Shapes.NumEl(hidden.ShapeSpan[..^1]);
         if (linearWeight.Size(1) != d)
-            throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({n}x{d} and {linearWeight.Size(1)}x{v}).",
+            throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({rows}x{d} and {linearWeight.Size(1)}x{v}).",
                 nameof(linearWeight));
         var lead = hidden.ShapeSpan[..^1];
         if (!lead.SequenceEqual(target.ShapeSpan))
         {
             if (hidden.Rank == 2 && target.Rank == 1)
-                throw new ArgumentException($"Expected input batch_size ({n}) to match target batch_size ({target.Size(0)}).",
+                throw new ArgumentException($"Expected input batch_size ({rows}) to match target batch_size ({target.Size(0)}).",
                     nameof(target));
             throw new ArgumentException(
                 $"Expected target of shape {Shapes.Format(lead)} (hidden's shape without its last dimension) "
@@ -154,6 +158,6 @@ public static partial class F
         }
         LossOptions.CheckZLossScale(zLossScale);
         if (softcap is float c) SoftcapKernel.ValidateCap(c);
-        return (n, d, v);
+        return (rows, d, v);
     }
 }

@@ -246,6 +246,37 @@ public class LinearCrossEntropyTests
         Assert.Equal(new float[5], b.Grad!.ToArray());
     }
 
+    // import torch, torch.nn.functional as F
+    // for red in ("mean", "sum", "none"):
+    //     h = torch.zeros(3, 0, requires_grad=True); W = torch.zeros(5, 0, requires_grad=True)
+    //     b = torch.tensor([0.5, -1.0, 2.0, 0.0, 1.0], requires_grad=True); t = torch.tensor([0, 2, 4])
+    //     loss = F.cross_entropy(F.linear(h, W, b), t, reduction=red); loss.sum().backward()
+    //     print(red, loss.tolist(), h.grad.shape, W.grad.shape, b.grad.tolist())
+    // (and without b, 'mean': ln 5 = 1.6094379425048828)
+    [Theory]
+    [InlineData(Reduction.Mean, new[] { 1.4077714681625366f },
+        new[] { -0.20770636200904846f, 0.02803117409348488f, 0.2296878546476364f, 0.07619662582874298f, -0.12620942294597626f })]
+    [InlineData(Reduction.Sum, new[] { 4.22331428527832f },
+        new[] { -0.623119056224823f, 0.08409351855516434f, 0.689063549041748f, 0.22858987748622894f, -0.37862831354141235f })]
+    [InlineData(Reduction.None, new[] { 2.0744380950927734f, 0.5744380354881287f, 1.5744380950927734f },
+        new[] { -0.623119056224823f, 0.08409351855516434f, 0.689063549041748f, 0.22858987748622894f, -0.37862831354141235f })]
+    public void AZeroHiddenSizeGivesTheBiasAloneAsInPyTorch(Reduction reduction, float[] expectedLoss, float[] expectedBiasGrad)
+    {
+        // D = 0 makes every logit its class's bias: PyTorch's linear gives zeros plus the bias, and cross_entropy goes on from there.
+        var h = Tensor.Zeros(3, 0).RequiresGrad_();
+        var w = Tensor.Zeros(5, 0).RequiresGrad_();
+        var b = Tensor.FromArray([0.5f, -1f, 2f, 0f, 1f]).RequiresGrad_();
+        var loss = F.LinearCrossEntropy(h, w, Tensor.FromArray(new long[] { 0, 2, 4 }), b, reduction: reduction);
+        Check.Close(Tensor.FromArray(expectedLoss), loss.Reshape(-1), 1e-6, 1e-6, "loss");
+        loss.Sum().Backward();
+        Assert.Equal([3, 0], h.Grad!.Shape);
+        Assert.Equal([5, 0], w.Grad!.Shape);
+        Check.Close(Tensor.FromArray(expectedBiasGrad), b.Grad!, 1e-6, 1e-6, "bias grad");
+
+        var plain = F.LinearCrossEntropy(Tensor.Zeros(3, 0), Tensor.Zeros(5, 0), Tensor.FromArray(new long[] { 0, 2, 4 }));
+        Assert.Equal(1.6094379425048828, plain.Item(), 1e-6);
+    }
+
     [Fact]
     public void RejectsBadInputsWithPyTorchsWording()
     {
