@@ -5,10 +5,16 @@ namespace Xent;
 /// initialisation. The same random seed gives the same stream on every machine and thread count.
 /// Streams differ from PyTorch's: a random seed reproduces Xent runs, not PyTorch runs.
 /// </summary>
+/// <remarks>
+/// Thread-safe, as PyTorch's CPU generator is: each draw (and each tensor filled from it, as a whole) holds the generator's
+/// lock, so threads sharing one (<see cref="Default"/> above all) never get repeated or torn values. Which thread gets which
+/// part of the stream then depends on timing: give each thread its own generator where runs must repeat.
+/// </remarks>
 public sealed class Generator
 {
     private ulong _s0, _s1, _s2, _s3;
     private double? _spareGaussian;
+    private readonly Lock _gate = new();
 
     /// <summary>The generator used when none is passed (seed 0 until <see cref="ManualSeed"/> is called).</summary>
     public static Generator Default { get; } = new(0);
@@ -20,10 +26,16 @@ public sealed class Generator
     public Generator ManualSeed(long seed)
     {
         ulong x = unchecked((ulong)seed);
-        _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
-        _spareGaussian = null;
+        lock (_gate)
+        {
+            _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
+            _spareGaussian = null;
+        }
         return this;
     }
+
+    /// <summary>Holds the generator for a run of <c>Draw…</c> calls (one lock for a whole tensor, not one per value).</summary>
+    internal Lock.Scope Hold() => _gate.EnterScope();
 
     private static ulong SplitMix(ref ulong x)
     {
@@ -36,6 +48,37 @@ public sealed class Generator
     /// <summary>Next 64 random bits.</summary>
     public ulong NextUInt64()
     {
+        lock (_gate) return DrawUInt64();
+    }
+
+    /// <summary>Uniform in [0, 1) with 24 random bits (every float32 value it returns is exact).</summary>
+    public float NextFloat()
+    {
+        lock (_gate) return DrawFloat();
+    }
+
+    /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
+    public double NextDouble()
+    {
+        lock (_gate) return DrawDouble();
+    }
+
+    /// <summary>Uniform integer in [low, high).</summary>
+    public long NextInt64(long low, long high)
+    {
+        lock (_gate) return DrawInt64(low, high);
+    }
+
+    /// <summary>Standard normal sample (Box–Muller, computed in float64).</summary>
+    public double NextGaussian()
+    {
+        lock (_gate) return DrawGaussian();
+    }
+
+    // The Draw… methods advance the stream without taking the lock: the caller holds it (Hold()).
+
+    internal ulong DrawUInt64()
+    {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
         ulong t = _s1 << 17;
         _s2 ^= _s0; _s3 ^= _s1; _s1 ^= _s2; _s0 ^= _s3; _s2 ^= t;
@@ -43,34 +86,30 @@ public sealed class Generator
         return result;
     }
 
-    /// <summary>Uniform in [0, 1) with 24 random bits (every float32 value it returns is exact).</summary>
-    public float NextFloat() => (NextUInt64() >> 40) * (1.0f / (1 << 24));
+    internal float DrawFloat() => (DrawUInt64() >> 40) * (1.0f / (1 << 24));
 
-    /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    internal double DrawDouble() => (DrawUInt64() >> 11) * (1.0 / (1UL << 53));
 
-    /// <summary>Uniform integer in [low, high).</summary>
-    public long NextInt64(long low, long high)
+    internal long DrawInt64(long low, long high)
     {
         if (high <= low) throw new ArgumentException($"random range is empty: low ({low}) must be less than high ({high}).");
         ulong range = (ulong)(high - low);
         // Lemire's nearly-divisionless method keeps the result unbiased.
-        UInt128 m = (UInt128)NextUInt64() * range;
+        UInt128 m = (UInt128)DrawUInt64() * range;
         if ((ulong)m < range)
         {
             ulong threshold = (0 - range) % range;
-            while ((ulong)m < threshold) m = (UInt128)NextUInt64() * range;
+            while ((ulong)m < threshold) m = (UInt128)DrawUInt64() * range;
         }
         return low + (long)(ulong)(m >> 64);
     }
 
-    /// <summary>Standard normal sample (Box–Muller, computed in float64).</summary>
-    public double NextGaussian()
+    internal double DrawGaussian()
     {
         if (_spareGaussian is double spare) { _spareGaussian = null; return spare; }
         double u1;
-        do u1 = NextDouble(); while (u1 <= double.Epsilon);
-        double u2 = NextDouble();
+        do u1 = DrawDouble(); while (u1 <= double.Epsilon);
+        double u2 = DrawDouble();
         double r = Math.Sqrt(-2.0 * Math.Log(u1));
         _spareGaussian = r * Math.Sin(2 * Math.PI * u2);
         return r * Math.Cos(2 * Math.PI * u2);
@@ -81,11 +120,18 @@ public sealed class Generator
     {
         var p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
-        for (int i = n - 1; i > 0; i--)
-        {
-            int j = (int)NextInt64(0, i + 1);
-            (p[i], p[j]) = (p[j], p[i]);
-        }
+        Shuffle(p);
         return p;
+    }
+
+    /// <summary>Fisher–Yates shuffle of <paramref name="items"/> in place, holding the generator once.</summary>
+    internal void Shuffle<T>(Span<T> items)
+    {
+        using var _ = Hold();
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = (int)DrawInt64(0, i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
     }
 }

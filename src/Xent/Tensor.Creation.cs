@@ -107,7 +107,8 @@ public partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var data = new float[Shapes.NumEl(shape)];
-        for (int i = 0; i < data.Length; i++) data[i] = g.NextFloat();
+        using (g.Hold())
+            for (int i = 0; i < data.Length; i++) data[i] = g.DrawFloat();
         return new Tensor(data, CheckShape(shape));
     }
 
@@ -119,7 +120,8 @@ public partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var data = new float[Shapes.NumEl(shape)];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)g.NextGaussian();
+        using (g.Hold())
+            for (int i = 0; i < data.Length; i++) data[i] = (float)g.DrawGaussian();
         return new Tensor(data, CheckShape(shape));
     }
 
@@ -135,7 +137,8 @@ public partial class Tensor
         ArgumentNullException.ThrowIfNull(shape);
         var g = generator ?? Generator.Default;
         var data = new long[Shapes.NumEl(shape)];
-        for (int i = 0; i < data.Length; i++) data[i] = g.NextInt64(low, high);
+        using (g.Hold())
+            for (int i = 0; i < data.Length; i++) data[i] = g.DrawInt64(low, high);
         return new Tensor(data, CheckShape(shape));
     }
 

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Xent.Autograd;
 
@@ -84,19 +85,25 @@ internal static class GradientBuffers
     /// First gradient of a leaf: adopted when the engine owns its buffer (no copy of N×C floats), else
     /// copied, so <see cref="Tensor.Grad"/> never aliases a tensor the user or a retained graph can reach.
     /// Later gradients add into <see cref="Tensor.Grad"/> in place, as PyTorch accumulates (an owned one then
-    /// goes back to the pool).
+    /// goes back to the pool). Backward passes on several threads may share leaves (parameters), so a leaf's accumulation
+    /// holds a lock, as PyTorch's AccumulateGrad does: no contribution is lost, though their order (and so the last bits of
+    /// the sum) follows the threads'.
     /// </summary>
     public static void AccumulateLeaf(Tensor leaf, Tensor g)
     {
-        if (leaf.Grad is null)
+        lock (s_leafLocks[(RuntimeHelpers.GetHashCode(leaf) & int.MaxValue) % s_leafLocks.Length])
         {
-            leaf.GradUnchecked = g.IsGradBufferOwned ? g : g.Detach().Clone();
-            g.IsGradBufferOwned = false; // now reachable by the user
-        }
-        else
-        {
+            if (leaf.Grad is null)
+            {
+                leaf.GradUnchecked = g.IsGradBufferOwned ? g : g.Detach().Clone();
+                g.IsGradBufferOwned = false; // now reachable by the user
+                return;
+            }
             TensorPrimitives.Add(leaf.Grad.Data, g.Data, leaf.Grad.Data);
-            if (g.IsGradBufferOwned) BufferPool.Return(g.FloatArray);
         }
+        if (g.IsGradBufferOwned) BufferPool.Return(g.FloatArray);
     }
+
+    /// <summary>Striped locks for <see cref="AccumulateLeaf"/>: no field on every tensor, and rarely a shared stripe.</summary>
+    private static readonly Lock[] s_leafLocks = [.. Enumerable.Range(0, 64).Select(_ => new Lock())];
 }

@@ -6,7 +6,7 @@ namespace Xent.Autograd;
 /// Lends the large activation buffers of one training step and takes them back when the step ends, so a
 /// steady-state training loop stops allocating: <c>using (StepArena.Begin()) { zero grads; forward; loss;
 /// backward; step; }</c>. Ops that produce activation-sized outputs (convolution, ReLU, max-pool, dropout)
-/// draw them from the arena while one is active on the calling thread. When it is disposed, every tensor over
+/// draw them from the arena while one is active in the calling code. When it is disposed, every tensor over
 /// lent storage (views included, on any thread) is marked recycled, and using one afterwards throws
 /// <see cref="ObjectDisposedException"/> instead of reading reused memory; every node recorded in the scope, or
 /// recorded anywhere over lent storage, is freed with it, so a Backward after the scope fails with a clear error.
@@ -15,20 +15,24 @@ namespace Xent.Autograd;
 /// Take out of the scope only values (<c>loss.Item()</c>) or copies (<c>ToArray</c>, <c>Clone</c>); which outputs
 /// are lent depends on the op (the four above) and the size (at least 64 Ki floats), so treat every tensor made
 /// in the scope as living only as long as it. Parameters and their gradients are never lent. Scopes nest and end
-/// innermost first; a scope may be disposed on another thread (a <c>using</c> around an <c>await</c>), and the
-/// thread that began it then leaves it behind on its next op. A scope that is never disposed keeps lending, and
-/// keeps everything made in it alive: always write <c>using</c>. A <see cref="Span{T}"/> taken from
-/// <see cref="Tensor.Data"/> inside the scope is not checked: do not keep one past it.
+/// innermost first. A scope belongs to the code that began it, not to a thread: it follows that code's
+/// <see cref="ExecutionContext"/>, so a <c>using</c> around an <c>await</c> lends to that method before and after the
+/// await, whichever thread it resumes on, and never to other requests that run on the same thread meanwhile; work it
+/// starts (<c>Task.Run</c>, <c>Parallel.For</c>) is lent by it too. A scope that is never disposed keeps lending, and
+/// keeps everything made in it alive: always write <c>using</c>. Ending a scope while another thread is still inside
+/// an op on its tensors is a race the checks cannot catch (they run when an op starts): end it when its work is done.
+/// A <see cref="Span{T}"/> taken from <see cref="Tensor.Data"/> inside the scope is not checked: do not keep one past it.
 /// </remarks>
 public sealed class StepArena : IDisposable
 {
-    [ThreadStatic] private static StepArena? t_current;
+    // ExecutionContext-bound, not [ThreadStatic]: a thread-bound scope held across an await lent its buffers to whatever
+    // else ran on that thread meanwhile, and recycled them under it when the scope ended.
+    private static readonly AsyncLocal<StepArena?> s_current = new();
 
     /// <summary>Which arena lent a buffer; weak, so a buffer dropped by everyone is not kept alive by the map.</summary>
     private static readonly ConditionalWeakTable<float[], StepArena> s_lender = new();
 
     private readonly StepArena? _outer;
-    private readonly int _threadId = Environment.CurrentManagedThreadId;
     private readonly List<float[]> _lent = [];
     private readonly List<Tensor> _tensors = [];
     private readonly List<Node> _nodes = [];
@@ -37,18 +41,31 @@ public sealed class StepArena : IDisposable
 
     private StepArena(StepArena? outer) => _outer = outer;
 
-    /// <summary>Starts a scope on this thread; dispose it when the step's tensors are no longer needed.</summary>
-    public static StepArena Begin() => t_current = new StepArena(Current);
+    /// <summary>Starts a scope here; dispose it when the step's tensors are no longer needed.</summary>
+    public static StepArena Begin()
+    {
+        var arena = new StepArena(Current);
+        s_current.Value = arena;
+        return arena;
+    }
 
-    /// <summary>This thread's innermost live arena, leaving behind any that were disposed from another thread.</summary>
+    /// <summary>The innermost live arena here, passing over any that were disposed from elsewhere.</summary>
     private static StepArena? Current
     {
         get
         {
-            var arena = t_current;
+            var arena = s_current.Value;
             while (arena is { _disposed: true }) arena = arena._outer;
-            return t_current = arena;
+            return arena;
         }
+    }
+
+    /// <summary>Whether this arena encloses <paramref name="inner"/>, a scope still open in the disposing code.</summary>
+    private bool Encloses(StepArena? inner)
+    {
+        for (var a = inner?._outer; a is not null; a = a._outer)
+            if (ReferenceEquals(a, this)) return true;
+        return false;
     }
 
     /// <summary>Storage for an op's output: lent by the active arena when there is one and it is large, else a new array.</summary>
@@ -104,12 +121,12 @@ public sealed class StepArena : IDisposable
     /// Ends the scope: tensors over lent storage become unusable, the nodes that could read it are freed, and the
     /// storage goes back to the pool.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Disposed on the thread that began it while an inner scope is still open.</exception>
+    /// <exception cref="InvalidOperationException">Disposed while a scope begun inside it is still open.</exception>
     public void Dispose()
     {
         if (_disposed) return;
-        bool ownThread = Environment.CurrentManagedThreadId == _threadId;
-        if (ownThread && !ReferenceEquals(Current, this))
+        var current = Current;
+        if (Encloses(current))
             throw new InvalidOperationException("StepArena scopes end innermost first: dispose the inner scope before this one.");
         lock (_lock)
         {
@@ -125,6 +142,6 @@ public sealed class StepArena : IDisposable
             _nodes.Clear();
             _lent.Clear();
         }
-        if (ownThread) t_current = _outer;
+        if (ReferenceEquals(current, this)) s_current.Value = _outer;
     }
 }

@@ -99,12 +99,7 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
         var order = ReuseBuffers && _order is { } o && o.Length == n ? o : new int[n];
         if (ReuseBuffers) _order = order;
         for (int i = 0; i < n; i++) order[i] = i;
-        if (Shuffle)
-            for (int i = n - 1; i > 0; i--)
-            {
-                int j = (int)_generator.NextInt64(0, i + 1);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
+        if (Shuffle) _generator.Shuffle(order.AsSpan());
         return order;
     }
 

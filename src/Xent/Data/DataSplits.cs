@@ -32,11 +32,7 @@ public static class DataSplits
         foreach (var (_, list) in groups)
         {
             var items = list.ToArray();
-            for (int i = items.Length - 1; i > 0; i--)
-            {
-                int j = (int)g.NextInt64(0, i + 1);
-                (items[i], items[j]) = (items[j], items[i]);
-            }
+            g.Shuffle(items.AsSpan());
             int take = (int)Math.Round(items.Length * fraction, MidpointRounding.AwayFromZero);
             if (take == 0 && items.Length >= 2) take = 1;
             if (take == items.Length && items.Length >= 2) take = items.Length - 1;

@@ -89,7 +89,8 @@ public static partial class F
         float keepScale = p >= 1.0 ? 0f : (float)(1.0 / (1.0 - p));
         float keepProb = (float)(1.0 - p);
         var mask = new float[groups];
-        for (int i = 0; i < groups; i++) mask[i] = rng.NextFloat() < keepProb ? keepScale : 0f;
+        using (rng.Hold())
+            for (int i = 0; i < groups; i++) mask[i] = rng.DrawFloat() < keepProb ? keepScale : 0f;
         var y = StepArena.Allocate(x.Length);
         ScaleGroups(x, mask, groupSize, y);
         var result = new Tensor(y, input.Shape);

@@ -117,7 +117,9 @@ internal static class KernelWorkers
         {
             _index = index;
             _seen = current;
-            new Thread(Loop) { IsBackground = true, Name = $"Xent kernel worker {index + 1}" }.Start();
+            // UnsafeStart: the worker lives for the process and must not capture the ExecutionContext of the call that
+            // happened to create it (its no-grad scope or StepArena would stay reachable from it for good).
+            new Thread(Loop) { IsBackground = true, Name = $"Xent kernel worker {index + 1}" }.UnsafeStart();
         }
 
         /// <summary>Releases the thread if it is asleep (exactly once per sleep).</summary>

@@ -43,7 +43,8 @@ public static class Init
         var rng = generator ?? Generator.Default;
         var data = tensor.Data;
         double range = high - low;
-        for (int i = 0; i < data.Length; i++) data[i] = (float)(low + range * rng.NextDouble());
+        using (rng.Hold())
+            for (int i = 0; i < data.Length; i++) data[i] = (float)(low + range * rng.DrawDouble());
         return tensor;
     }
 
@@ -54,7 +55,8 @@ public static class Init
         if (!(std >= 0)) throw new ArgumentException($"normal_ expects std >= 0.0, but found std {std}.");
         var rng = generator ?? Generator.Default;
         var data = tensor.Data;
-        for (int i = 0; i < data.Length; i++) data[i] = (float)(mean + std * rng.NextGaussian());
+        using (rng.Hold())
+            for (int i = 0; i < data.Length; i++) data[i] = (float)(mean + std * rng.DrawGaussian());
         return tensor;
     }
 

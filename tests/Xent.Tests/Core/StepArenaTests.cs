@@ -166,7 +166,40 @@ public class StepArenaTests
         Assert.Equal(after.NumEl, after.Data.Length);
     }
 
-    /// <summary>Runs <paramref name="f"/> on a new thread and waits for it (a thread of its own: no arena is active there).</summary>
+    [Fact]
+    public async Task AScopeHeldAcrossAnAwait_LendsToItsOwnCodeAfterIt_AndNeverToOtherWorkOnItsThread()
+    {
+        // Bound to its thread, the scope stayed active there after the method returned at its await: another request's
+        // activations on that thread were lent by it, and recycled under that request when the scope ended elsewhere.
+        var (model, _, x, _) = Setup();
+        var expected = F.Relu(model.Conv1.Forward(x)).ToArray();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<Tensor>? request = null;
+        Tensor? other = null;
+        var thread = new Thread(() =>
+        {
+            request = StepAcrossAwait(model, x, gate.Task);
+            other = F.Relu(model.Conv1.Forward(x)); // another request on the same thread, with no scope of its own
+        });
+        thread.Start();
+        thread.Join();
+        gate.SetResult();
+        var afterAwait = await request!;
+        Assert.Throws<ObjectDisposedException>(() => afterAwait.Sum()); // lent by the request's scope, on the thread it resumed on
+        Assert.Equal(expected, other!.ToArray());
+    }
+
+    private static async Task<Tensor> StepAcrossAwait(MnistCnn model, Tensor x, Task gate)
+    {
+        using (StepArena.Begin())
+        {
+            F.Relu(model.Conv1.Forward(x));
+            await gate;
+            return F.Relu(model.Conv1.Forward(x));
+        }
+    }
+
+    /// <summary>Runs <paramref name="f"/> on a new thread and waits for it.</summary>
     private static T OnAnotherThread<T>(Func<T> f)
     {
         T result = default!;
