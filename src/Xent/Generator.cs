@@ -116,8 +116,10 @@ public sealed class Generator
     }
 
     /// <summary>Fisher–Yates permutation of 0..n-1 (PyTorch's <c>randperm</c>).</summary>
+    /// <exception cref="ArgumentException"><paramref name="n"/> is negative.</exception>
     public int[] Permutation(int n)
     {
+        if (n < 0) throw new ArgumentException($"Trying to create tensor with negative dimension {n}: [{n}]", nameof(n));
         var p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
         Shuffle(p);

@@ -5,12 +5,15 @@ internal static class Shapes
 {
     public static int NumEl(ReadOnlySpan<int> shape)
     {
+        foreach (int d in shape)
+            if (d < 0) throw new ArgumentException($"Shape {Format(shape)} has a negative dimension.");
+        if (shape.Contains(0)) return 0; // before the product: [65536, 65536, 0] is as empty as [0, 65536, 65536]
         long n = 1;
         foreach (int d in shape)
         {
-            if (d < 0) throw new ArgumentException($"Shape {Format(shape)} has a negative dimension.");
             n *= d;
-            if (n > int.MaxValue) throw new ArgumentException($"Shape {Format(shape)} has more than {int.MaxValue} elements.");
+            if (n > Array.MaxLength)
+                throw new ArgumentException($"Shape {Format(shape)} has more than {Array.MaxLength} elements, the most an array holds.");
         }
         return (int)n;
     }

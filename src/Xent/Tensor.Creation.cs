@@ -75,10 +75,15 @@ public partial class Tensor
     public static Tensor Arange(long start, long end, long step = 1)
     {
         if (step == 0) throw new ArgumentException("Arange: step must be nonzero.", nameof(step));
-        long n = Math.Max(0, (end - start + step - Math.Sign(step)) / step);
+        // In 128 bits: end − start + step can pass the range of long (PyTorch: "invalid size, possible overflow?").
+        Int128 count = Int128.Max(0, ((Int128)end - start + step - Math.Sign(step)) / step);
+        if (count > Array.MaxLength)
+            throw new ArgumentException($"Arange({start}, {end}, {step}) has {count} elements, more than the {Array.MaxLength} an " +
+                "array holds.");
+        int n = (int)count;
         var data = new long[n];
-        for (long i = 0; i < n; i++) data[i] = start + i * step;
-        return new Tensor(data, [(int)n]);
+        for (int i = 0; i < n; i++) data[i] = start + i * step;
+        return new Tensor(data, [n]);
     }
 
     /// <summary>Int64 values 0 … end-1, like <c>torch.arange(end)</c>.</summary>
@@ -96,7 +101,11 @@ public partial class Tensor
                 float.IsFinite(start) ? nameof(end) : nameof(start));
         if (!float.IsFinite(step))
             throw new ArgumentException(FormattableString.Invariant($"Arange: step must be finite, but got {step}."), nameof(step));
-        int n = (int)Math.Max(0, Math.Ceiling(((double)end - start) / step));
+        double count = Math.Max(0, Math.Ceiling(((double)end - start) / step));
+        if (count > Array.MaxLength)
+            throw new ArgumentException(FormattableString.Invariant(
+                $"Arange({start}, {end}, {step}) has {count} elements, more than the {Array.MaxLength} an array holds."));
+        int n = (int)count;
         var data = new float[n];
         for (int i = 0; i < n; i++) data[i] = (float)(start + (double)i * step);
         return new Tensor(data, [n]);

@@ -20,11 +20,12 @@ public partial class Tensor
         if (k != k2)
             throw new ArgumentException($"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and {k2}x{n}): shapes " +
                 $"{Shapes.Format(_shape)} and {Shapes.Format(other._shape)}.");
-        var dst = GC.AllocateUninitializedArray<float>(b * m * n);  // the GEMM (beta 0) writes every element
+        int[] outShape = batched ? [b, m, n] : [m, n];
+        var dst = GC.AllocateUninitializedArray<float>(Shapes.NumEl(outShape));  // the GEMM (beta 0) writes every element
         for (int i = 0; i < b; i++)
             MatMulKernel(false, false, m, n, k, FloatArray.AsSpan(i * m * k, m * k), other.FloatArray.AsSpan(i * k * n, k * n),
                 dst.AsSpan(i * m * n, m * n));
-        var result = new Tensor(dst, batched ? [b, m, n] : [m, n]);
+        var result = new Tensor(dst, outShape);
         var a = this;
         return Record(result, "MmBackward", (g, ctx) =>
         {

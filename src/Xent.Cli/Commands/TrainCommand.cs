@@ -490,9 +490,10 @@ internal static class TrainCommand
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
 
         var ci = CultureInfo.InvariantCulture;
-        int globalBatch = s.BatchSize * (dp?.Size ?? 1);
+        long globalBatch = (long)s.BatchSize * (dp?.Size ?? 1);
         string ranks = dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} rank{(dp.Size == 1 ? "" : "s")}";
-        int batches = dp?.GlobalBatchCount(prep.Train.Count, s.BatchSize) ?? (prep.Train.Count + s.BatchSize - 1) / s.BatchSize;
+        int batches = dp?.GlobalBatchCount(prep.Train.Count, s.BatchSize)
+            ?? (int)(((long)prep.Train.Count + s.BatchSize - 1) / s.BatchSize);
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
         string unit = DataSource.SampleNoun(spec);

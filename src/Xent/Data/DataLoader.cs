@@ -68,7 +68,7 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
     public bool ReuseBuffers { get; }
 
     /// <summary>Number of batches per epoch (<c>len(loader)</c>).</summary>
-    public int Count => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
+    public int Count => DropLast ? Dataset.Count / BatchSize : (int)(((long)Dataset.Count + BatchSize - 1) / BatchSize);
 
     /// <summary>Enumerates one epoch.</summary>
     public IEnumerator<(Tensor Inputs, Tensor Targets)> GetEnumerator()

@@ -114,10 +114,12 @@ public static partial class F
         if (bias is not null && (bias.Rank != 1 || bias.NumEl != cout))
             throw new ArgumentException($"Given weight of size {Shapes.Format(weight.ShapeSpan)}, expected bias to be 1-dimensional with " +
                 $"{cout} elements, but got bias of size {Shapes.Format(bias.ShapeSpan)} instead", nameof(bias));
-        if (h + 2 * ph < kh || w + 2 * pw < kw)
-            throw new ArgumentException($"Calculated padded input size per channel: ({h + 2 * ph} x {w + 2 * pw}). Kernel size: ({kh} x " +
-                $"{kw}). Kernel size can't be greater than actual input size", nameof(input));
+        if (h + 2L * ph < kh || w + 2L * pw < kw)
+            throw new ArgumentException($"Calculated padded input size per channel: ({h + 2L * ph} x {w + 2L * pw}). " +
+                $"Kernel size: ({kh} x {kw}). Kernel size can't be greater than actual input size", nameof(input));
 
-        return new Conv2dShape(n, cin, h, w, cout, kh, kw, sh, sw, ph, pw);
+        var shape = new Conv2dShape(n, cin, h, w, cout, kh, kw, sh, sw, ph, pw);
+        shape.Validate();
+        return shape;
     }
 }

@@ -39,7 +39,8 @@ public static partial class F
         var x = input.FloatArray;
         var w = weight.FloatArray;
         // AddBiasRows adds onto y, so y starts at zero when there is a bias; without one the GEMM (beta = 0) writes every element.
-        var y = bias is null ? GC.AllocateUninitializedArray<float>(m * outF) : new float[m * outF];
+        int outLength = Shapes.NumEl([m, outF]);
+        var y = bias is null ? GC.AllocateUninitializedArray<float>(outLength) : new float[outLength];
         float beta = 0f;
         if (bias is not null)
         {

@@ -42,7 +42,7 @@ public static partial class F
         int h = input.Size(-2), w = input.Size(-1);
         int planes = input.NumEl / (h * w);
         // Floor division (PyTorch's div_rtn), so a too-small input reports output size 0, not 1.
-        int ho = FloorDiv(h + 2 * ph - kh, sh) + 1, wo = FloorDiv(w + 2 * pw - kw, sw) + 1;
+        int ho = FloorDiv(h + 2L * ph - kh, sh) + 1, wo = FloorDiv(w + 2L * pw - kw, sw) + 1;
         CheckPoolOutputSize(input.Size(-3), h, w, ho, wo, nameof(input));
 
         var x = input.FloatArray;
@@ -82,5 +82,6 @@ public static partial class F
     }
 
     /// <summary>Integer division rounding toward −∞ (stride is positive).</summary>
-    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+    // In long: size + 2·padding − kernel can pass int.MaxValue (both are ints) even though the quotient fits.
+    private static int FloorDiv(long a, int b) => (int)(a >= 0 ? a / b : -((-a + b - 1) / b));
 }

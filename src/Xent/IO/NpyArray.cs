@@ -211,9 +211,11 @@ public sealed class NpyArray
     {
         int per = Math.Max(1, ChunkBytes / System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
         long total = 0;
-        for (int i = 0; i < data.Length; i += per)
+        // i advances by what is left at most, so it never passes data.Length (i += per overflowed past 2^31 − per).
+        for (int i = 0, take; i < data.Length; i += take)
         {
-            Span<byte> chunk = MemoryMarshal.AsBytes(data.Slice(i, Math.Min(per, data.Length - i)));
+            take = Math.Min(per, data.Length - i);
+            Span<byte> chunk = MemoryMarshal.AsBytes(data.Slice(i, take));
             int got = BinaryFile.ReadUpTo(stream, chunk);
             total += got;
             if (got < chunk.Length) break;
@@ -225,8 +227,11 @@ public sealed class NpyArray
     internal static void WriteChunks<T>(Stream stream, ReadOnlySpan<T> data) where T : unmanaged
     {
         int per = Math.Max(1, ChunkBytes / System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
-        for (int i = 0; i < data.Length; i += per)
-            stream.Write(MemoryMarshal.AsBytes(data.Slice(i, Math.Min(per, data.Length - i))));
+        for (int i = 0, take; i < data.Length; i += take)
+        {
+            take = Math.Min(per, data.Length - i);
+            stream.Write(MemoryMarshal.AsBytes(data.Slice(i, take)));
+        }
     }
 
     /// <summary>

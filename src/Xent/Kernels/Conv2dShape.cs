@@ -28,12 +28,19 @@ internal readonly record struct Conv2dShape(int Batch, int InChannels, int Heigh
     /// <summary>True when im2col is the identity (1×1 kernel, stride 1, no padding).</summary>
     public bool IsPointwise => KernelH == 1 && KernelW == 1 && StrideH == 1 && StrideW == 1 && PadH == 0 && PadW == 0;
 
-    /// <summary>Throws when a dimension is not positive or the kernel does not fit the padded input.</summary>
+    /// <summary>
+    /// Throws when a dimension is not positive, the kernel does not fit the padded input, or a buffer the kernels index with
+    /// int (the output, one image's column matrix) would not fit an array.
+    /// </summary>
     public void Validate()
     {
         if (Batch < 0 || InChannels <= 0 || OutChannels <= 0 || Height <= 0 || Width <= 0)
             throw new ArgumentException($"Invalid convolution shape: {this}.");
-        _ = OutHeight;
-        _ = OutWidth;
+        int ho = OutHeight, wo = OutWidth;
+        Shapes.NumEl([Batch, OutChannels, ho, wo]);
+        long columns = (long)InChannels * KernelH * KernelW * ho * wo;
+        if (!IsPointwise && columns > Array.MaxLength)
+            throw new ArgumentException($"The convolution's column matrix for one image ({InChannels}·{KernelH}·{KernelW} rows × " +
+                $"{ho}·{wo} columns = {columns} floats) is larger than the {Array.MaxLength} elements an array holds.");
     }
 }

@@ -16,10 +16,13 @@ internal static unsafe class Im2Col
     {
         if (kernel <= 0 || stride <= 0 || pad < 0 || size <= 0)
             throw new ArgumentException($"Invalid window: size {size}, kernel {kernel}, stride {stride}, padding {pad}.");
-        int padded = size + 2 * pad;
+        long padded = size + 2L * pad, extent = (padded - kernel) / stride + 1;
         if (padded < kernel)
             throw new ArgumentException($"Kernel size ({kernel}) is larger than the padded input size ({padded}).");
-        return (padded - kernel) / stride + 1;
+        if (extent > Array.MaxLength)
+            throw new ArgumentException($"A window sweep of size {size}, padding {pad}, kernel {kernel} and stride {stride} has {extent} " +
+                $"outputs, more than the {Array.MaxLength} elements an array holds.");
+        return (int)extent;
     }
 
     /// <summary>
@@ -172,10 +175,10 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>Smallest o ≥ 0 with o·stride ≥ offset.</summary>
-    private static int FirstValid(int offset, int stride) => offset <= 0 ? 0 : (offset + stride - 1) / stride;
+    private static int FirstValid(int offset, int stride) => offset <= 0 ? 0 : (int)(((long)offset + stride - 1) / stride);
 
     /// <summary>Smallest o with o·stride ≥ limit (so o·stride − … stays below the width for smaller o).</summary>
-    private static int LastValidExclusive(int limit, int stride) => limit <= 0 ? 0 : (limit + stride - 1) / stride;
+    private static int LastValidExclusive(int limit, int stride) => limit <= 0 ? 0 : (int)(((long)limit + stride - 1) / stride);
 
     private static void CheckLengths(int imageLength, int colLength, int channels, int height, int width, int kh, int kw, int ho, int wo)
     {
