@@ -39,8 +39,7 @@ internal static class CliHost
                 string message = parse.UnmatchedTokens.Count > 0
                     ? $"unrecognized command or argument '{parse.UnmatchedTokens[0]}'."
                     : ParseErrorText.Friendly(parse.Errors[0].Message); // "a number", not 'System.Nullable`1[System.Double]'
-                if (!DistributedCommands.IsOtherRank(args)) Console.Error.WriteLine($"error: {Clean(message)} See '{command} --help'.");
-                return ExitCodes.BadInput;
+                return DistributedCommands.FailBeforeMpi(args, $"error: {Clean(message)} See '{command} --help'.", ExitCodes.BadInput);
             }
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }

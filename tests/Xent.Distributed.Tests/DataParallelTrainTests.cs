@@ -134,6 +134,53 @@ public sealed class DataParallelTrainTests
     }
 
     [MpiFact]
+    public void ResumingTheCnnOnAnotherRankCountSaysItsDropoutMasksChange()
+    {
+        // The warning promised a match to float rounding, which holds only without dropout: each rank draws its own masks.
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 64, test: 16);
+        string[] common = ["train", "--data", dir["data"], "--threads", "1", "--limit-batches", "1"];
+        Assert.Equal(0, Mpi.Run(2, Mpi.Cli, [.. common, "--distributed", "--batch-size", "8", "--epochs", "1", "--out", dir["part"]])
+            .ExitCode);
+        var alone = Mpi.RunAlone(Mpi.Cli, [.. common, "--batch-size", "16", "--epochs", "2", "--resume",
+            dir["part/checkpoint.safetensors"], "--out", dir["alone"]]);
+        Assert.True(alone.ExitCode == 0, alone.Stderr);
+        Assert.Contains("Warning: the checkpoint was trained with a global batch of 16 (2 ranks × 8); this run uses 16 (1 process × " +
+            "16): the same global batch over another number of processes, but each rank draws its own dropout masks, so the run goes " +
+            "on with other masks and will not end where an uninterrupted run would.", alone.Stderr);
+    }
+
+    [MpiFact]
+    public void ARankWhoseArgumentsDoNotParseStopsTheJobInsteadOfLeavingTheOthersWaiting()
+    {
+        // It exited before MPI started, and rank 0 waited in MPI's start-up for ever (an older xent on one node).
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 256, test: 32);
+        string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "1", "--threads", "1",
+            "--data", dir["data"], "--out", dir["out"]];
+        var run = TwoRanks(rank, [], ["--bogus"]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("error: rank 1 of 2 failed, stopping the job: unrecognized command or argument '--bogus'. See 'xent train --help'.",
+            OneErrorLine(run));
+        Assert.True(run.Elapsed < TimeSpan.FromSeconds(45), $"took {run.Elapsed}");
+        Assert.False(Directory.Exists(dir["out"]), "nothing is written");
+    }
+
+    [MpiFact]
+    public void TrainUnderMpiexecWithoutDistributedIsRefusedOnEveryRank()
+    {
+        // Each rank ran a whole training of its own, and they deleted each other's files in one --out.
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 64, test: 16);
+        var run = Mpi.Run(2, Mpi.Cli, ["train", "--data", dir["data"], "--model", "mlp", "--epochs", "1", "--threads", "1",
+            "--out", dir["out"]], timeoutMs: 60_000);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("error: this process is one of 2 started by mpiexec, but without --distributed; add --distributed to every "
+            + "rank to train together, or run one process.", OneErrorLine(run));
+        Assert.False(Directory.Exists(dir["out"]), "nothing is written");
+    }
+
+    [MpiFact]
     public void RanksThatReadDifferentDataAreRefusedBeforeTrainingWithOneLine()
     {
         using var dir = new TempDir();

@@ -16,8 +16,7 @@ namespace Xent.Cli.Commands;
 /// </summary>
 internal static class DistributedTrainCommand
 {
-    /// <summary>How long a failed rank waits for the others to fail too before it aborts the job (they are then blocked).</summary>
-    private static readonly TimeSpan FailureGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FailureGrace = DistributedCommands.FailureGrace;
 
     /// <summary>The data-parallel run this process takes part in, or null without <c>--distributed</c>.</summary>
     public static DistributedTraining? Current { get; private set; }
@@ -33,8 +32,19 @@ internal static class DistributedTrainCommand
         train.Options.Add(distributed);
         var single = train.Action as SynchronousCommandLineAction
             ?? throw new InvalidOperationException("train has no synchronous action.");
-        train.SetAction(parse => parse.GetValue(distributed) ? Run(parse, single) : single.Invoke(parse));
+        train.SetAction(parse => parse.GetValue(distributed) ? Run(parse, single)
+            : DistributedCommands.JobSize > 1 ? NotDistributed(parse)
+            : single.Invoke(parse));
     }
+
+    /// <summary>
+    /// <c>mpiexec -n P xent train</c> without <c>--distributed</c> would run P whole trainings that race for one --out:
+    /// refused, in step with the other ranks.
+    /// </summary>
+    private static int NotDistributed(ParseResult parse) =>
+        DistributedCommands.FailBeforeMpi(parse.Tokens.Select(t => t.Value).ToArray(),
+            $"error: this process is one of {DistributedCommands.JobSize} started by mpiexec, but without --distributed; add "
+            + "--distributed to every rank to train together, or run one process.", ExitCodes.BadInput);
 
     private static int Run(ParseResult parse, SynchronousCommandLineAction single)
     {

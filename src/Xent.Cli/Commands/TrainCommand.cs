@@ -712,8 +712,12 @@ internal static class TrainCommand
         string Split(int n, int b) => n == 1 ? $"1 process × {b}" : $"{n} ranks × {b}";
         string change = $"the checkpoint was trained with a global batch of {savedGlobal} ({Split(savedRanks, savedBatch)}); " +
             $"this run uses {global} ({Split(ranks, perRankBatch)})";
-        return savedGlobal != global
-            ? $"Warning: {change}, so it goes on with another batch size and will not end where an uninterrupted run would."
+        if (savedGlobal != global)
+            return $"Warning: {change}, so it goes on with another batch size and will not end where an uninterrupted run would.";
+        // Each rank draws its own dropout masks, so with dropout (the cnn) another rank count trains on other masks.
+        return checkpoint.GetValueOrDefault("model") == "cnn"
+            ? $"Warning: {change}: the same global batch over another number of processes, but each rank draws its own dropout " +
+                "masks, so the run goes on with other masks and will not end where an uninterrupted run would."
             : $"Warning: {change}: the same global batch over another number of processes, so the run matches an uninterrupted one " +
                 "to float rounding, not bit for bit.";
     }
