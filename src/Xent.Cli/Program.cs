@@ -2,6 +2,7 @@ using System.CommandLine;
 using Xent.Cli;
 using Xent.Cli.Commands;
 
+ProcessSetup.Apply(); // a closed stderr or a file-size limit must not turn an error into a crash
 var root = new RootCommand("xent: cross-entropy losses and classifier training with PyTorch's semantics, in pure .NET.");
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());

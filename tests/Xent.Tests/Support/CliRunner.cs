@@ -60,6 +60,9 @@ public static class CliRunner
     /// <summary>Convenience overload: <c>CliRunner.Run("loss", "nll", "--input", path)</c>.</summary>
     public static CliResult Run(params string[] args) => Run((IEnumerable<string>)args);
 
+    /// <summary>The CLI's dll and the dotnet host that runs it, for tests that start it through a shell.</summary>
+    public static (string Host, string Dll) Command => (DotnetHost(), s_dll.Value);
+
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
