@@ -72,7 +72,8 @@ internal static unsafe partial class Gemm
     private static void RunSmall(in Problem p, bool parallel)
     {
         bool threads = parallel && KernelParallel.MaxThreads > 1 && 2L * p.M * p.N * p.K >= ParallelMinFlops;
-        if (p.Path == GemmPath.Scalar) SmallScalar(in p, threads);
+        // The small path's tiles are 256- and 512-bit; 128-bit machines take its scalar tiles (fused multiply-adds in hardware).
+        if (p.Path is GemmPath.Scalar or GemmPath.Vector128) SmallScalar(in p, threads);
         else if (!p.TransA && p.TransB) SmallDot(in p, threads);
         else SmallBcast(in p, threads);
     }

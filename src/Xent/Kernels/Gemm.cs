@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace Xent.Kernels;
@@ -41,7 +42,7 @@ internal static unsafe partial class Gemm
     private const long FlopsPerTile = 256_000_000;
 
     /// <summary>Micro-kernel families, chosen once from the hardware (tests pass each one explicitly).</summary>
-    internal enum GemmPath { Avx512, Avx2, Scalar }
+    internal enum GemmPath { Avx512, Avx2, Vector128, Scalar }
 
     /// <summary>The fastest micro-kernel family this machine supports.</summary>
     internal static readonly GemmPath BestPath = DetectPath();
@@ -50,6 +51,9 @@ internal static unsafe partial class Gemm
     {
         if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Fma.IsSupported) return GemmPath.Avx512;
         if (Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported) return GemmPath.Avx2;
+        // 128-bit vectors with a hardware fused multiply-add: ARM64, or x64 without AVX2 (Vector128.FusedMultiplyAdd is
+        // emulated, one element at a time, without one).
+        if (Vector128.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.Arm64.IsSupported)) return GemmPath.Vector128;
         return GemmPath.Scalar;
     }
 
@@ -333,8 +337,10 @@ internal static unsafe partial class Gemm
         }
     }
 
-    private static int MicroRows(GemmPath path) => path switch { GemmPath.Avx512 => MR512, GemmPath.Avx2 => MR256, _ => MRScalar };
-    private static int MicroCols(GemmPath path) => path switch { GemmPath.Avx512 => NR512, GemmPath.Avx2 => NR256, _ => NRScalar };
+    private static int MicroRows(GemmPath path) =>
+        path switch { GemmPath.Avx512 => MR512, GemmPath.Avx2 => MR256, GemmPath.Vector128 => MR128, _ => MRScalar };
+    private static int MicroCols(GemmPath path) =>
+        path switch { GemmPath.Avx512 => NR512, GemmPath.Avx2 => NR256, GemmPath.Vector128 => NR128, _ => NRScalar };
     private static int RoundUp(int x, int unit) => (x + unit - 1) / unit * unit;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -342,6 +348,7 @@ internal static unsafe partial class Gemm
     {
         if (path == GemmPath.Avx512) Kernel512(kc, a, b, NR512, c, ldc, alpha, beta, mode);
         else if (path == GemmPath.Avx2) Kernel256(kc, a, b, c, ldc, alpha, beta, mode);
+        else if (path == GemmPath.Vector128) Kernel128(kc, a, b, c, ldc, alpha, beta, mode);
         else KernelScalar(kc, a, b, c, ldc, alpha, beta, mode);
     }
 

@@ -12,6 +12,8 @@ internal static class KernelTestUtil
     public static IEnumerable<Gemm.GemmPath> SupportedGemmPaths()
     {
         yield return Gemm.GemmPath.Scalar;
+        if (Vector128.IsHardwareAccelerated && (Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.Arm64.IsSupported))
+            yield return Gemm.GemmPath.Vector128;
         if (Vector256.IsHardwareAccelerated && Avx2.IsSupported && Fma.IsSupported) yield return Gemm.GemmPath.Avx2;
         if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Fma.IsSupported) yield return Gemm.GemmPath.Avx512;
     }
