@@ -15,12 +15,35 @@ internal static class ConsoleOutput
         Func<int, IEnumerable<(Tensor Input, Tensor Target)>> trainBatches, int batchesPerEpoch,
         Func<IEnumerable<(Tensor Input, Tensor Target)>> testBatches)
     {
-        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        // The live display needs a terminal wide enough for its row and for the log lines above it: a line that wraps (an
+        // epoch's summary is about 110 characters) left fragments of the progress row in the log, at 80 columns.
+        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive || AnsiConsole.Profile.Width < MinLiveWidth)
         {
             trainer.Log = Console.WriteLine;
             return trainer.Run(trainBatches, batchesPerEpoch, testBatches);
         }
 
+        // A warning written straight to a terminal's stderr lands inside the live region, whose next redraw overwrote it; on
+        // the same terminal it goes through the display instead (a redirected stderr still gets it).
+        var warn = Warnings.Handler;
+        if (!Console.IsErrorRedirected) Warnings.Handler = message => AnsiConsole.WriteLine("Warning: " + message);
+        try
+        {
+            return RunLive(trainer, epochs, trainBatches, batchesPerEpoch, testBatches);
+        }
+        finally
+        {
+            Warnings.Handler = warn;
+        }
+    }
+
+    /// <summary>Columns below which training logs plain lines even on a terminal.</summary>
+    private const int MinLiveWidth = 120;
+
+    private static EpochResult? RunLive(Trainer trainer, int epochs,
+        Func<int, IEnumerable<(Tensor Input, Tensor Target)>> trainBatches, int batchesPerEpoch,
+        Func<IEnumerable<(Tensor Input, Tensor Target)>> testBatches)
+    {
         EpochResult? result = null;
         AnsiConsole.Progress()
             .AutoClear(false)
