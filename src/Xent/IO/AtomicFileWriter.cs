@@ -96,11 +96,16 @@ internal sealed class AtomicFileWriter : IDisposable
     /// <summary>
     /// <paramref name="e"/> as <c>Cannot write 'path': reason</c>, the reason's mentions of the temporary file replaced by
     /// <paramref name="path"/> (and .NET's <c>No space left on device : 'file'</c> cut to its reason), of the same kind
-    /// (<see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>), with <paramref name="e"/> as the inner exception.
+    /// (<see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>; EFBIG, which .NET raises as
+    /// <see cref="ArgumentOutOfRangeException"/>, becomes an <see cref="IOException"/>), with <paramref name="e"/> as the inner exception.
     /// A file written in place (metrics.csv's rows) passes its own name as <paramref name="temp"/>.
     /// </summary>
     internal static Exception Named(Exception e, string path, string temp)
     {
+        // .NET reports EFBIG (a write past `ulimit -f` or the file system's largest file) as ArgumentOutOfRangeException("value").
+        if (e is ArgumentOutOfRangeException)
+            return new IOException($"Cannot write '{path}': the file would be larger than this process may write (ulimit -f) or the "
+                + "file system allows.", e);
         string reason = e.Message.Replace($" : '{temp}'", "", StringComparison.Ordinal).Replace(temp, path, StringComparison.Ordinal);
         string message = $"Cannot write '{path}': {reason}";
         return e is UnauthorizedAccessException ? new UnauthorizedAccessException(message, e) : new IOException(message, e);
@@ -113,7 +118,7 @@ internal sealed class AtomicFileWriter : IDisposable
         {
             write();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException { ParamName: "value" })
         {
             throw Named(e, _givenPath, TempPath);
         }
@@ -213,7 +218,7 @@ internal sealed class AtomicFileWriter : IDisposable
             {
                 Inner.Write(buffer);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException { ParamName: "value" })
             {
                 throw Named(e, owner._givenPath, owner.TempPath);
             }

@@ -56,7 +56,7 @@ public sealed class ProcessSurroundingsCliTests : IDisposable
         var (code, stderr) = RunInShell("ulimit -f 8000;", "", // 8 MB, the gradient is 16 MB
             "loss", "cross-entropy", "--input", "x.npy", "--target", "t.npy", "--grad-out", "g.npy");
         Assert.True(code == 2, $"exit code {code}, stderr:\n{stderr}");
-        Assert.Contains("error:", stderr);
+        Assert.Contains("error: cannot write 'g.npy': the file would be larger than this process may write (ulimit -f)", stderr);
         Assert.Equal(["t.npy", "x.npy"], Directory.GetFiles(_dir).Select(f => Path.GetFileName(f)!).Order().ToArray());
     }
 }
