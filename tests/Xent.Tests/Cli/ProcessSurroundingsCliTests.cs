@@ -47,6 +47,16 @@ public sealed class ProcessSurroundingsCliTests : IDisposable
     }
 
     [Fact]
+    public void AClosedStdoutIsNamed()
+    {
+        // .NET reports EBADF as "Access to the path is denied.", which names no path and suggests a permissions problem.
+        var (code, stderr) = RunInShell("", ">&-", "--help");
+        Assert.Equal(2, code);
+        Assert.Equal("error: cannot write to standard output: it is closed (bad file descriptor); redirect it to a file or /dev/null "
+            + "instead.", stderr.Trim());
+    }
+
+    [Fact]
     public void AWritePastTheFileSizeLimitIsAnErrorThatLeavesNoTemporaryFile()
     {
         // SIGXFSZ's default action killed the process mid-write (exit 153) and left the temporary file beside the output.
