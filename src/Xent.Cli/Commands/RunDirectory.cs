@@ -9,7 +9,8 @@ namespace Xent.Cli.Commands;
 /// run's files is refused (and left untouched) unless <c>--resume</c> continues it or <c>--overwrite</c> replaces it;
 /// a file is refused; and the temporary files a killed run or a full disk left behind (<c>*.tmp-*</c> next to the
 /// run's files, up to a checkpoint in size) are removed when the run resumes or is overwritten. A run that ends without a
-/// checkpoint leaves nothing that blocks the same command (<see cref="HoldsRun"/>, <see cref="RemoveUnfinishedRun"/>).
+/// checkpoint leaves nothing that blocks the same command (<see cref="HoldsRun"/>, <see cref="RemoveUnfinishedRun"/>). A run locks
+/// its folder (<see cref="RunFolderLock"/>) before any of this, so a folder another live run is writing is refused, never cleaned.
 /// </summary>
 internal static partial class RunDirectory
 {
@@ -43,60 +44,50 @@ internal static partial class RunDirectory
     }
 
     /// <summary>
-    /// Checks <paramref name="outDir"/> against the policy, cleans it as allowed, and creates it. A folder whose run left no
-    /// checkpoint (no report either, and only xent's <c>metrics.csv</c> and <c>split.csv</c>: a run that diverged, was killed or
-    /// was interrupted before its first checkpoint) holds no run: its files are removed and the new run goes ahead.
+    /// Checks the locked folder against the policy and cleans it as allowed. A folder whose run left no checkpoint (no report
+    /// either, and only xent's <c>metrics.csv</c> and <c>split.csv</c>: a run that diverged, was killed or was interrupted before its
+    /// first checkpoint) holds no run: its files are removed and the new run goes ahead. That a run is still writing them is ruled
+    /// out by <paramref name="held"/>: a live run holds its folder's lock.
     /// </summary>
-    /// <param name="outDir">The run's folder.</param>
+    /// <param name="held">The run folder (<c>--out</c>), already created and locked by this run (<see cref="RunFolderLock.Take"/>).
+    /// </param>
     /// <param name="resumeFrom">The checkpoint a resumed run continues, or null: only its own folder is continued in place; another
     /// run's folder needs <paramref name="overwrite"/> as for a new run.</param>
     /// <param name="overwrite">Whether a run already in the folder may be replaced.</param>
     /// <returns>The names of such files removed (empty when there were none).</returns>
-    /// <exception cref="IOException"><paramref name="outDir"/> is a file, or holds a run that may not be replaced.</exception>
-    public static List<string> Prepare(string outDir, string? resumeFrom, bool overwrite)
+    /// <exception cref="IOException">The folder holds a run that may not be replaced.</exception>
+    public static List<string> Prepare(RunFolderLock held, string? resumeFrom, bool overwrite)
     {
+        string outDir = held.Folder;
         // Resuming into the checkpoint's own folder continues that run; any other folder is a new place for it.
         bool resume = resumeFrom is not null && Path.GetDirectoryName(Path.GetFullPath(resumeFrom)) is { } from
             && OutputPaths.SameFile(outDir, from);
-        if (File.Exists(outDir))
-            throw new IOException($"--out '{outDir}' is a file; pass a folder (it is created if it does not exist).");
         var removed = new List<string>();
-        if (Directory.Exists(outDir))
+        var existing = RunFiles.Where(f => File.Exists(Path.Combine(outDir, f))).ToList();
+        bool holdsRun = HoldsRun(outDir);
+        if (holdsRun && !resume && !overwrite)
         {
-            var existing = RunFiles.Where(f => File.Exists(Path.Combine(outDir, f))).ToList();
-            bool holdsRun = HoldsRun(outDir);
-            if (holdsRun && !resume && !overwrite)
+            string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+            // Only a checkpoint that is there can be resumed (a run killed before its first checkpoint has none).
+            string resumeHint = File.Exists(checkpoint) && resumeFrom is null
+                ? $"pass --resume {checkpoint} to continue it, " : "pass ";
+            throw new IOException(
+                $"--out '{outDir}' already holds a run ({string.Join(", ", existing)}); {resumeHint}--overwrite to replace it, or " +
+                "another --out.");
+        }
+        if ((overwrite || !holdsRun) && !resume)
+            foreach (var f in existing)
             {
-                string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
-                // Only a checkpoint that is there can be resumed (a run killed before its first checkpoint has none).
-                string resumeHint = File.Exists(checkpoint) && resumeFrom is null
-                    ? $"pass --resume {checkpoint} to continue it, " : "pass ";
-                throw new IOException(
-                    $"--out '{outDir}' already holds a run ({string.Join(", ", existing)}); {resumeHint}--overwrite to replace it, or " +
-                    "another --out.");
+                File.Delete(Path.Combine(outDir, f));
+                if (!holdsRun) removed.Add(f);
             }
-            if ((overwrite || !holdsRun) && !resume)
-                foreach (var f in existing)
-                {
-                    File.Delete(Path.Combine(outDir, f));
-                    if (!holdsRun) removed.Add(f);
-                }
-            RemoveStaleTemporaryFiles(outDir);
-        }
-        try
-        {
-            Directory.CreateDirectory(outDir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // .NET's own text ("Could not find a part of the path …") does not say which option or what was being done.
-            throw new IOException($"cannot create --out '{outDir}': {e.Message}", e);
-        }
+        RemoveStaleTemporaryFiles(outDir);
         return removed;
     }
 
     /// <summary>
-    /// Whether <paramref name="outDir"/> holds a run's results: a checkpoint, a report, or a file xent did not write. A
+    /// Whether <paramref name="outDir"/> holds a run's results: a checkpoint, a report, or a metrics or split file xent did not
+    /// write (other files, such as the run lock's <see cref="RunFolderLock.FileName"/> or a user's notes, are no run's). A
     /// <c>metrics.csv</c> under xent's header and a <c>split.csv</c> with xent's header, without a checkpoint, are what a run
     /// leaves when it is killed before its first checkpoint (its rows so far, up to epoch 1's, written just before that
     /// checkpoint): nothing in them can be resumed.
@@ -116,6 +107,7 @@ internal static partial class RunDirectory
     /// Removes what a new run (not a resumed one) that ended without a checkpoint wrote into <paramref name="outDir"/>, and the
     /// folders this run created (<paramref name="createdRoot"/>, from <see cref="OutputPaths.FirstMissingFolder"/>, and those
     /// below it on the way to <paramref name="outDir"/>) where they are left empty, so that the same command can run again there.
+    /// While the run's lock file is in the folder, the folders stay until <see cref="RunFolderLock.Dispose"/> removes them.
     /// </summary>
     public static void RemoveUnfinishedRun(string outDir, string? createdRoot)
     {

@@ -470,8 +470,10 @@ internal static class TrainCommand
 
         // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
         // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
+        // The folder is locked for the whole run before it is looked at: another live run's files are never taken for leftovers.
         string? createdRoot = OutputPaths.FirstMissingFolder(outDir);
-        if (writes && RunDirectory.Prepare(outDir, s.Resume, s.Overwrite) is { Count: > 0 } removed)
+        using var ownLock = writes && claim.Lock is null ? RunFolderLock.Take(outDir, createdRoot) : null;
+        if ((ownLock ?? claim.Lock) is { } held && RunDirectory.Prepare(held, s.Resume, s.Overwrite) is { Count: > 0 } removed)
             Console.WriteLine($"Removed the files of a run in '{outDir}' that left no checkpoint ({string.Join(", ", removed)}).");
         if (prep.HeldOut is { } heldOut && writes)
         {
@@ -542,13 +544,16 @@ internal static class TrainCommand
                     $"{s.Resume} (and the same options).");
             else
             {
-                // The process ends after this handler: what this new run wrote (metrics.csv's header, split.csv) and its default
-                // folder's claim go now, as after a NaN stop, so no folder of a run that never finished an epoch is left behind.
+                // The process ends after this handler: what this new run wrote (metrics.csv's header, split.csv) goes now, as
+                // after a NaN stop, so no folder of a run that never finished an epoch is left behind.
                 RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
-                claim.Dispose();
                 err.WriteLine("error: interrupted before the first epoch finished; no checkpoint was written, and nothing of this run " +
                     $"is left in '{outDir}' (the same command starts the run again).");
             }
+            // Nor do the using blocks run: the folder's lock file goes here, with the folders this run created if they are empty
+            // (the kernel drops the lock itself in any case).
+            ownLock?.Dispose();
+            claim.Dispose();
         }
         using var onInterrupt = writes ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
         using var onTerminate = writes ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;

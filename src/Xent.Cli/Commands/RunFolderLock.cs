@@ -1,0 +1,126 @@
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// One <c>xent train</c>'s exclusive use of its run folder, from before the folder is inspected or cleaned until the run ends.
+/// Without it, a second run given the same <c>--out</c> during the first one's first epoch took the first run's
+/// <c>metrics.csv</c> for a killed run's leftovers, deleted it, and both runs wrote one folder. The lock is the operating
+/// system's advisory lock on <see cref="FileName"/> inside the folder (a <see cref="FileStream"/> opened with
+/// <see cref="FileShare.None"/>: <c>flock</c> on Linux and macOS, a sharing lock on Windows), which the kernel drops when the
+/// process ends however it ends: a file left by a run killed with SIGKILL blocks nothing, the next run takes it over.
+/// <see cref="Dispose"/> removes the file, then the folders this run created where they are left empty.
+/// </summary>
+internal sealed class RunFolderLock : IDisposable
+{
+    /// <summary>The lock file's name inside the run folder (not one of <see cref="RunDirectory.RunFiles"/>: it holds no result).</summary>
+    public const string FileName = ".xent-run";
+
+    private FileStream? _stream;
+    private readonly string? _createdRoot;
+
+    private RunFolderLock(string folder, FileStream stream, string? createdRoot)
+    {
+        Folder = folder;
+        _stream = stream;
+        _createdRoot = createdRoot;
+    }
+
+    /// <summary>The locked folder.</summary>
+    public string Folder { get; }
+
+    /// <summary>
+    /// Creates <paramref name="folder"/> if it is missing and locks it, or refuses: the folder is a file, cannot be created, or
+    /// another xent run holds it (then nothing in it is touched, and a folder this call created is removed if it is empty).
+    /// </summary>
+    /// <param name="folder">The run's <c>--out</c>.</param>
+    /// <param name="createdRoot">What creating <paramref name="folder"/> makes (<see cref="OutputPaths.FirstMissingFolder"/>, taken
+    /// before): removed on <see cref="Dispose"/> where empty, so that a failed run leaves no folder where there was none.</param>
+    /// <exception cref="IOException">The folder cannot be used; the message is the user's error line.</exception>
+    public static RunFolderLock Take(string folder, string? createdRoot) =>
+        TryTake(folder, createdRoot) ?? throw new IOException($"another xent run is using --out '{folder}' (it holds the lock on " +
+            $"'{Path.Combine(folder, FileName)}'); wait until that run ends, or pass another --out.");
+
+    /// <summary>As <see cref="Take"/>, but null when another xent run holds <paramref name="folder"/>.</summary>
+    /// <exception cref="IOException"><paramref name="folder"/> is a file or cannot be created.</exception>
+    public static RunFolderLock? TryTake(string folder, string? createdRoot)
+    {
+        if (File.Exists(folder))
+            throw new IOException($"--out '{folder}' is a file; pass a folder (it is created if it does not exist).");
+        string path = Path.Combine(folder, FileName);
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            Create(folder);
+            FileStream stream;
+            try
+            {
+                // OpenOrCreate: a file a killed run left is taken over, never truncated before it is locked.
+                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                continue; // a run that just ended removed the folder it had created: create it again
+            }
+            catch (IOException e) when (HeldElsewhere(e))
+            {
+                OutputPaths.RemoveCreatedFolders(folder, createdRoot); // it holds the lock file, so this removes nothing of it
+                return null;
+            }
+            if (StillAtPath(stream, path)) return new RunFolderLock(folder, stream, createdRoot);
+            stream.Dispose(); // the file the last holder removed as it let go: lock the one at the path now
+        }
+        return null;
+    }
+
+    /// <summary>Removes the lock file, then lets go of the lock, then removes the folders this run created if they are empty.</summary>
+    public void Dispose()
+    {
+        if (_stream is null) return;
+        string path = Path.Combine(Folder, FileName);
+        try
+        {
+            // While still held, so that no other run is locking this file as it goes (Windows refuses: removed after the close).
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        _stream.Dispose();
+        _stream = null;
+        try
+        {
+            if (OperatingSystem.IsWindows() && File.Exists(path)) File.Delete(path);
+            OutputPaths.RemoveCreatedFolders(Folder, _createdRoot);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another run took the file or the folder over, or it cannot be removed: neither is worth failing a finished run over.
+        }
+    }
+
+    private static void Create(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // .NET's own text ("Could not find a part of the path …") does not say which option or what was being done.
+            throw new IOException($"cannot create --out '{folder}': {e.Message}", e);
+        }
+    }
+
+    // A sharing violation: EWOULDBLOCK from flock (11 on Linux, 35 on macOS), ERROR_SHARING_VIOLATION or ERROR_LOCK_VIOLATION on
+    // Windows. Any other IOException (a full disk, a read-only folder) is not another run, and is reported as itself.
+    private static bool HeldElsewhere(IOException e) =>
+        e.GetType() == typeof(IOException) && e.HResult is 11 or 35 or unchecked((int)0x80070020) or unchecked((int)0x80070021);
+
+    // The last holder removes the file just before it lets go: a run that opened the file in between then holds the lock on a
+    // file no longer in the folder, while a third could create and lock a new one. Linux names such an open file "… (deleted)".
+    private static bool StillAtPath(FileStream stream, string path)
+    {
+        if (OperatingSystem.IsLinux()
+            && new FileInfo($"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget is { } target)
+            return !target.EndsWith(" (deleted)", StringComparison.Ordinal);
+        return File.Exists(path);
+    }
+}
