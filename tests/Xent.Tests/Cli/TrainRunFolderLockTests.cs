@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// QA s18 H3: two <c>xent train</c> given the same <c>--out</c> at once both exited 0; the second took the first's
+/// <c>metrics.csv</c> for a killed run's leftovers and deleted it, and the folder ended with one run's checkpoint and the other's
+/// metrics. A run now locks its folder (an OS lock on <c>.xent-run</c>) for the whole run: a second run is refused at once, and
+/// a lock file left by a killed process blocks nothing. Processes, as users run them; POSIX signals, so Linux and macOS only.
+/// </summary>
+public sealed class TrainRunFolderLockTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>
+    /// A 2,000-row table and options under which ten epochs take seconds on one thread: far longer than the moment between the
+    /// run's "Training …" line and the signal a test sends it then.
+    /// </summary>
+    private string[] SlowRun(string outDir)
+    {
+        string data = _dir.File("data.csv");
+        if (!File.Exists(data))
+            File.WriteAllLines(data,
+                ["a,b,label", .. Enumerable.Range(0, 2000).Select(i => $"{i % 12},{i % 5},{(i % 12 < 6 ? "x" : "y")}")]);
+        return ["train", "--data", data, "--out", outDir, "--epochs", "10", "--batch-size", "64", "--model", "mlp", "--hidden",
+            "1024,1024", "--threads", "1"];
+    }
+
+    private string[] QuickRun(string outDir, params string[] more) =>
+        ["train", "--data", _dir.File("data.csv"), "--out", outDir, "--epochs", "1", "--model", "mlp", "--hidden", "8", .. more];
+
+    private static async Task Signal(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>
+    /// Reads <paramref name="process"/>'s stdout up to its "Training …" line (its folder is prepared and locked by then, and its
+    /// split.csv written), then waits for the header of its metrics.csv, which the training loop writes first.
+    /// </summary>
+    private static async Task WaitUntilTraining(Process process, string outDir)
+    {
+        string? line;
+        while ((line = await process.StandardOutput.ReadLineAsync()) is not null
+            && !line.StartsWith("Training ", StringComparison.Ordinal)) { }
+        Assert.NotNull(line);
+        var waited = Stopwatch.StartNew();
+        while (!File.Exists(Path.Combine(outDir, "metrics.csv")) && waited.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(10);
+    }
+
+    /// <summary>
+    /// Every file in <paramref name="dir"/> with its content; the lock file's cannot be read while a run holds it (the read takes
+    /// a shared lock), and it has none.
+    /// </summary>
+    private static SortedDictionary<string, string> Snapshot(string dir) => new(
+        Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f),
+            f => Path.GetFileName(f) == ".xent-run" ? "(lock)" : Convert.ToBase64String(File.ReadAllBytes(f))),
+        StringComparer.Ordinal);
+
+    [Fact]
+    public async Task ASecondRunOnTheSameOutIsRefusedAtOnceAndTheFirstRunFinishesWhole()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // SIGSTOP
+        string outDir = _dir.File("same");
+        using var first = CliRunner.Start(SlowRun(outDir), _dir.Path);
+        var firstErr = first.StandardError.ReadToEndAsync();
+        await WaitUntilTraining(first, outDir);
+        // Stopped, the first run holds its lock and its folder does not change: the second runs during its first epoch, as in
+        // the QA report, whatever the machine's speed.
+        await Signal(first, "STOP");
+        try
+        {
+            var before = Snapshot(outDir);
+            Assert.Contains(".xent-run", before.Keys); // the premise: the first run's lock file and its files so far
+            Assert.Contains("metrics.csv", before.Keys);
+            foreach (string[] second in new[] { QuickRun(outDir), QuickRun(outDir, "--overwrite", "--seed", "2") })
+            {
+                var r = CliRunner.Run(second, _dir.Path);
+                CliAssert.OneLineError(r, 2, $"error: another xent run is using --out '{outDir}' (it holds the lock on " +
+                    $"'{Path.Combine(outDir, ".xent-run")}'); wait until that run ends, or pass another --out.", string.Join(' ', second));
+                Assert.DoesNotContain("Removed", r.Stdout, StringComparison.Ordinal);
+                Assert.Equal(before, Snapshot(outDir)); // nothing of the first run touched
+            }
+        }
+        finally
+        {
+            await Signal(first, "CONT");
+        }
+        var firstOut = first.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await first.WaitForExitAsync(timeout.Token);
+        Assert.True(first.ExitCode == 0, await firstErr);
+        Assert.Contains(Path.Combine(outDir, "checkpoint.safetensors"), await firstOut, StringComparison.Ordinal);
+        // Its own metrics, every epoch's row in order from the header on, and its files, with the lock file gone.
+        string[] metrics = File.ReadAllLines(Path.Combine(outDir, "metrics.csv"));
+        Assert.Equal("epoch,batch,train_loss,test_loss,test_accuracy,seconds", metrics[0]);
+        Assert.Equal(Enumerable.Range(1, 10).Select(e => e.ToString(CultureInfo.InvariantCulture)),
+            metrics[1..].Select(l => l.Split(',')[0]));
+        Assert.Equal(["checkpoint.safetensors", "metrics.csv", "report.html", "split.csv"], Snapshot(outDir).Keys);
+    }
+
+    [Fact]
+    public async Task ALockFileLeftByAKilledRunDoesNotBlockTheNextRun()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // SIGKILL
+        string outDir = _dir.File("killed");
+        using (var killed = CliRunner.Start(SlowRun(outDir), _dir.Path))
+        {
+            var stderr = killed.StandardError.ReadToEndAsync();
+            await WaitUntilTraining(killed, outDir);
+            await Signal(killed, "KILL"); // no handler runs: the lock file stays, and only the kernel lets go of its lock
+            var stdout = killed.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await killed.WaitForExitAsync(timeout.Token);
+            await Task.WhenAll(stdout, stderr);
+            Assert.Equal(137, killed.ExitCode);
+        }
+        Assert.Contains(".xent-run", Snapshot(outDir).Keys); // the premise: a lock file that no process holds
+
+        var r = CliRunner.Run(QuickRun(outDir), _dir.Path);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        // The killed run's files are a killed run's leftovers (no checkpoint): replaced, and the lock file is not one of them.
+        Assert.Contains($"Removed the files of a run in '{outDir}' that left no checkpoint (metrics.csv, split.csv).", r.Stdout,
+            StringComparison.Ordinal);
+        Assert.Equal(["checkpoint.safetensors", "metrics.csv", "report.html", "split.csv"], Snapshot(outDir).Keys);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(outDir, "metrics.csv")).Length);
+    }
+
+    [Fact]
+    public async Task ARunInterruptedBeforeItsFirstEpochLeavesNoFolderAndOneWithACheckpointNoLockFile()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // SIGTERM
+        // The signal handler ends the process without the using blocks' cleanup: it lets go of the lock itself.
+        string outDir = Path.Combine(_dir.File("new"), "run");
+        using (var interrupted = CliRunner.Start(SlowRun(outDir), _dir.Path))
+        {
+            var stderr = interrupted.StandardError.ReadToEndAsync();
+            await WaitUntilTraining(interrupted, outDir);
+            await Signal(interrupted, "TERM");
+            var stdout = interrupted.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await interrupted.WaitForExitAsync(timeout.Token);
+            await stdout;
+            Assert.True(interrupted.ExitCode == 143, await stderr);
+        }
+        Assert.False(Directory.Exists(_dir.File("new")), "the folders the run created go with its lock file");
+
+        // Interrupted after a checkpoint, the run's files stay, without the lock file.
+        using var later = CliRunner.Start(SlowRun(outDir), _dir.Path);
+        var laterErr = later.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = await later.StandardOutput.ReadLineAsync()) is not null
+            && !line.StartsWith("Epoch 1 done", StringComparison.Ordinal)) { }
+        Assert.NotNull(line);
+        await Signal(later, "TERM");
+        var laterOut = later.StandardOutput.ReadToEndAsync();
+        using var timeout2 = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await later.WaitForExitAsync(timeout2.Token);
+        await laterOut;
+        string err = await laterErr;
+        Assert.True(later.ExitCode == 143, err);
+        Assert.Contains("the last finished epoch's checkpoint is kept", err, StringComparison.Ordinal);
+        Assert.DoesNotContain(".xent-run", Snapshot(outDir).Keys);
+        Assert.Contains("checkpoint.safetensors", Snapshot(outDir).Keys);
+    }
+}
