@@ -29,7 +29,8 @@ internal sealed class RunFolderLock : IDisposable
 
     /// <summary>
     /// Creates <paramref name="folder"/> if it is missing and locks it, or refuses: the folder is a file, cannot be created, or
-    /// another xent run holds it (then nothing in it is touched, and a folder this call created is removed if it is empty).
+    /// cannot be written in, or another xent run holds it (then nothing in it is touched, and a folder this call created is removed
+    /// if it is empty).
     /// </summary>
     /// <param name="folder">The run's <c>--out</c>.</param>
     /// <param name="createdRoot">What creating <paramref name="folder"/> makes (<see cref="OutputPaths.FirstMissingFolder"/>, taken
@@ -40,7 +41,7 @@ internal sealed class RunFolderLock : IDisposable
             $"'{Path.Combine(folder, FileName)}'); wait until that run ends, or pass another --out.");
 
     /// <summary>As <see cref="Take"/>, but null when another xent run holds <paramref name="folder"/>.</summary>
-    /// <exception cref="IOException"><paramref name="folder"/> is a file or cannot be created.</exception>
+    /// <exception cref="IOException"><paramref name="folder"/> is a file, or cannot be created or written in.</exception>
     public static RunFolderLock? TryTake(string folder, string? createdRoot)
     {
         if (File.Exists(folder))
@@ -63,6 +64,12 @@ internal sealed class RunFolderLock : IDisposable
             {
                 OutputPaths.RemoveCreatedFolders(folder, createdRoot); // it holds the lock file, so this removes nothing of it
                 return null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A folder this user may not write in, a read-only or full file system: what the run's files would run into.
+                OutputPaths.RemoveCreatedFolders(folder, createdRoot);
+                throw new IOException($"cannot write in --out '{folder}': {e.Message}", e);
             }
             if (StillAtPath(stream, path)) return new RunFolderLock(folder, stream, createdRoot);
             stream.Dispose(); // the file the last holder removed as it let go: lock the one at the path now
