@@ -6,7 +6,8 @@ namespace Xent.Training;
 
 /// <summary>
 /// Writes <c>metrics.csv</c>: header <see cref="Header"/>, one row per log interval and one per
-/// epoch end (see <see cref="MetricsRow"/>). Numbers use the invariant culture; losses and accuracies are written with
+/// epoch end (see <see cref="MetricsRow"/>); the trainer writes no interval row at an epoch's last batch, so each (epoch, batch)
+/// has one row. Numbers use the invariant culture; losses and accuracies are written with
 /// the shortest digits that read back to the same double, always as plain decimals (never "2.4E-05"), and
 /// <c>seconds</c> with three decimals. Each row is flushed as it is written so a crash keeps every finished row.
 /// </summary>

@@ -2,7 +2,7 @@ namespace Xent.Training;
 
 /// <summary>
 /// One row of <c>metrics.csv</c>: a running training loss every log interval, and at the end of
-/// each epoch a row that also carries the test loss and accuracy.
+/// each epoch a row that also carries the test loss and accuracy (in place of an interval row at the epoch's last batch).
 /// </summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="Batch">1-based batch index within the epoch (the epoch's batch count on end-of-epoch rows).</param>

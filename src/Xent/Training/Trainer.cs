@@ -10,8 +10,9 @@ namespace Xent.Training;
 /// The PyTorch tutorial's training loop, made reproducible and resumable: for each epoch, each batch runs
 /// <c>optimizer.ZeroGrad(); loss = criterion(model(x), y); loss.Backward(); optimizer.Step()</c>; every
 /// <see cref="TrainerOptions.LogInterval"/> batches it logs <c>Epoch: E, Batch: B, Loss: L</c> (the mean of the
-/// last interval's losses, F4); after each epoch it evaluates on the test set, writes the checkpoint and a
-/// <c>metrics.csv</c> row.
+/// last interval's losses, F4) and writes it as a <c>metrics.csv</c> row; after each epoch it evaluates on the test set,
+/// writes the epoch's row and the checkpoint. An interval that ends on the epoch's last batch is logged but gets no row of its
+/// own, as the epoch's row has that (epoch, batch).
 /// </summary>
 /// <remarks>
 /// Reproducibility: dropout masks of epoch e come from generators reseeded with <see cref="RunSeeds.Derive"/>(seed, e, …),
@@ -208,7 +209,8 @@ public sealed class Trainer
                 {
                     double mean = running / Options.LogInterval;
                     Log?.Invoke(string.Create(ci, $"Epoch: {epoch}, Batch: {batch}, Loss: {mean:F4}"));
-                    AddRow(csv, new MetricsRow(epoch, batch, mean, null, null, Seconds()));
+                    // At the epoch's last batch the epoch-end row (same epoch and batch) stands for it: one row per (epoch, batch).
+                    if (batch < limit) AddRow(csv, new MetricsRow(epoch, batch, mean, null, null, Seconds()));
                     running = 0;
                 }
                 if (batch == limit) break; // before pulling (and building) one more batch
