@@ -11,11 +11,13 @@ internal static class GzipTrailer
 {
     /// <summary>
     /// True when the gzip file in <paramref name="compressed"/> (from <paramref name="start"/> to its end), which decompressed to
-    /// <paramref name="data"/>, ends with its last member's trailer (CRC-32, then the length mod 2^32), maybe followed by zero
-    /// bytes: nothing was left unread. The stream's position is not kept.
+    /// <paramref name="head"/> followed by <paramref name="data"/>, ends with its last member's trailer (CRC-32, then the length
+    /// mod 2^32), maybe followed by zero bytes: nothing was left unread. The stream's position is not kept.
     /// </summary>
-    public static bool EndsWithTrailerOf(Stream compressed, long start, ReadOnlySpan<byte> data)
+    /// <remarks>Two parts, so that a reader can keep the header it parsed apart from the data array it returns.</remarks>
+    public static bool EndsWithTrailerOf(Stream compressed, long start, ReadOnlySpan<byte> head, ReadOnlySpan<byte> data)
     {
+        long length = (long)head.Length + data.Length;
         long end = AfterLastNonZero(compressed, start);
         Span<byte> trailer = stackalloc byte[8];
         // The trailer's own last bytes may be zero (a length of 108 ends in three), so it ends up to 4 bytes into the zeros.
@@ -27,8 +29,8 @@ internal static class GzipTrailer
             uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer), size = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
             // One member (the usual file): zlib checked its trailer, so a matching length is that trailer. Joined members: the last
             // one's data ends the output, and its CRC tells a trailer from bytes that happen to hold a small number.
-            if (size == (uint)data.Length) return true;
-            if (size < data.Length && Crc32(data[^(int)size..]) == crc) return true;
+            if (size == (uint)length) return true;
+            if (size < length && Crc32OfLast(head, data, size) == crc) return true;
         }
         return false;
     }
@@ -57,11 +59,19 @@ internal static class GzipTrailer
         return c;
     }).ToArray();
 
-    /// <summary>gzip's CRC-32 (ISO 3309, reflected polynomial 0xEDB88320).</summary>
-    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    /// <summary>The CRC-32 of the last <paramref name="count"/> bytes of <paramref name="head"/>, then <paramref name="data"/>.</summary>
+    private static uint Crc32OfLast(ReadOnlySpan<byte> head, ReadOnlySpan<byte> data, uint count)
     {
         uint c = 0xFFFFFFFF;
-        foreach (byte b in bytes) c = s_table[(c ^ b) & 0xFF] ^ (c >> 8);
+        if (count > data.Length) c = Crc32Update(c, head[^(int)(count - data.Length)..]);
+        c = Crc32Update(c, data[^(int)Math.Min(count, (uint)data.Length)..]);
         return c ^ 0xFFFFFFFF;
+    }
+
+    /// <summary>Runs gzip's CRC-32 (ISO 3309, reflected polynomial 0xEDB88320) over <paramref name="bytes"/>.</summary>
+    private static uint Crc32Update(uint c, ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes) c = s_table[(c ^ b) & 0xFF] ^ (c >> 8);
+        return c;
     }
 }

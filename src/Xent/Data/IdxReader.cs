@@ -41,25 +41,83 @@ public static class IdxReader
         Span<byte> sniff = stackalloc byte[2];
         int n = BinaryFile.ReadUpTo(stream, sniff);
         stream.Position = start;
-        if (n == 2 && sniff[0] == 0x1f && sniff[1] == 0x8b)
-        {
-            // Decompressed first, so that the header's sizes are checked against the data there is before any allocation
-            // (a corrupt header could otherwise claim 2 GB).
-            using var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
-            using var data = new MemoryStream(GzipSizeHint(stream, start));
-            try { gz.CopyTo(data); }
-            catch (InvalidDataException e) { throw new InvalidDataException($"'{name}': corrupt gzip data: {e.Message}", e); }
-            // As a raw file's trailing bytes are (below): GZipStream stops at bytes after the gzip data without a word.
-            if (!GzipTrailer.EndsWithTrailerOf(stream, start, data.GetBuffer().AsSpan(0, (int)data.Length)))
-                throw Invalid($"'{name}': bytes after the gzip data are not another gzip member (its last bytes are not the trailer " +
-                    "of the data before them): the file is damaged, or something was appended to it");
-            data.Position = 0;
-            return ReadRaw(data, name, " of the decompressed data");
-        }
-        return ReadRaw(stream, name, "");
+        if (n == 2 && sniff[0] == 0x1f && sniff[1] == 0x8b) return ReadGzip(stream, start, name);
+        return ReadRaw(stream, name);
     }
 
-    private static IdxArray ReadRaw(Stream s, string name, string where)
+    private const string Decompressed = " of the decompressed data";
+
+    /// <summary>Deflate expands at most 1032 times (zlib's documented limit): a gzip file holds at most this many bytes per byte.</summary>
+    private const long DeflateMaxRatio = 1032;
+
+    /// <summary>
+    /// Reads a gzip IDX file as it decompresses: the header, then exactly the bytes it declares, then a short look-ahead for
+    /// trailing data. A header that declares more than the file can hold is refused before anything is allocated, and the data
+    /// array grows with what is there unless the gzip trailer confirms the declared size (a small file cannot make it take
+    /// gigabytes for data it does not have).
+    /// </summary>
+    private static IdxArray ReadGzip(Stream stream, long start, string name)
+    {
+        using var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
+        byte[] head = ReadHeaderBytes(gz, name);
+        // The data ended inside the header: if the gzip data stopped before the file's end, that is what to report (as below).
+        if (head.Length < 4 || head.Length < 4 + 4 * head[3]) RequireTrailer(stream, start, head, [], name);
+        var (shape, count, headerSize) = ReadHeader(new MemoryStream(head), name, Decompressed);
+
+        long compressed = stream.Length - start;
+        if (headerSize + count > compressed * DeflateMaxRatio)
+            throw Invalid($"'{name}': truncated data: expected {count} bytes of data after the {headerSize}-byte header{Decompressed} " +
+                $"(shape {string.Join(" x ", shape)}), but a {compressed}-byte gzip file inflates to at most " +
+                $"{compressed * DeflateMaxRatio} bytes");
+        bool sizeConfirmed = GzipRecordedSize(stream, start) == (uint)(headerSize + count);
+        var data = new byte[sizeConfirmed ? count : Math.Min(count, 1 << 24)];
+        int got = 0;
+        while (true)
+        {
+            int r = Fill(gz, data.AsSpan(got), name);
+            got += r;
+            if (got < data.Length || data.Length == count) break; // the data ended, or all of it is in
+            Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
+        }
+        if (got < count)
+        {
+            RequireTrailer(stream, start, head, data.AsSpan(0, got), name);
+            throw Invalid($"'{name}': truncated data: expected {count} bytes of data after the {headerSize}-byte header{Decompressed} " +
+                $"(shape {string.Join(" x ", shape)}), found {got}");
+        }
+        // A look-ahead, not a count to the end: the bytes after the data could inflate to gigabytes.
+        var (extra, more) = CountRemaining(gz, name, limit: 1 << 16);
+        if (extra > 0)
+            throw Invalid($"'{name}': {(more ? "more than " : "")}{extra} unexpected bytes after the {count} bytes of data, at offset " +
+                $"{headerSize + count}{Decompressed}");
+        RequireTrailer(stream, start, head, data, name);
+        return new IdxArray(data, shape);
+    }
+
+    /// <summary>
+    /// The header's bytes (4 magic bytes, then 4 per dimension), fewer when the data ends first; nothing is checked yet.
+    /// </summary>
+    private static byte[] ReadHeaderBytes(Stream s, string name)
+    {
+        var head = new byte[4 + 4 * 255];
+        int got = Fill(s, head.AsSpan(0, 4), name);
+        if (got == 4) got += Fill(s, head.AsSpan(4, 4 * head[3]), name);
+        return head[..got];
+    }
+
+    /// <summary>
+    /// As a raw file's trailing bytes are refused: GZipStream stops without a word at bytes after the gzip data that do not
+    /// start another member, so the file's last bytes must be the trailer of the data decompressed (<see cref="GzipTrailer"/>).
+    /// </summary>
+    private static void RequireTrailer(Stream stream, long start, ReadOnlySpan<byte> head, ReadOnlySpan<byte> data, string name)
+    {
+        if (!GzipTrailer.EndsWithTrailerOf(stream, start, head, data))
+            throw Invalid($"'{name}': bytes after the gzip data are not another gzip member (its last bytes are not the trailer " +
+                "of the data before them): the file is damaged, or something was appended to it");
+    }
+
+    /// <summary>Reads the magic bytes and dimensions and checks them; <paramref name="where"/> follows each offset in messages.</summary>
+    private static (int[] Shape, long Count, int HeaderSize) ReadHeader(Stream s, string name, string where)
     {
         Span<byte> magic = stackalloc byte[4];
         int got = Fill(s, magic, name);
@@ -96,47 +154,51 @@ public static class IdxReader
         if (count > Array.MaxLength)
             throw new NotSupportedException($"'{name}': the array of shape ({string.Join(", ", shape)}) has more than {Array.MaxLength} " +
                 "elements.");
+        return (shape, count, headerSize);
+    }
 
-        if (s.CanSeek && count > s.Length - s.Position)
+    private static IdxArray ReadRaw(Stream s, string name)
+    {
+        var (shape, count, headerSize) = ReadHeader(s, name, "");
+        if (count > s.Length - s.Position)
             throw Invalid(
-                $"'{name}': truncated data: expected {count} bytes of data after the {headerSize}-byte header{where} " +
+                $"'{name}': truncated data: expected {count} bytes of data after the {headerSize}-byte header " +
                 $"(shape {string.Join(" x ", shape)}), found {s.Length - s.Position}");
         var data = new byte[count];
-        got = Fill(s, data, name);
+        int got = Fill(s, data, name);
         if (got < data.Length)
             throw Invalid(
-                $"'{name}': truncated data: expected {count} bytes of data after the {headerSize}-byte header{where} " +
+                $"'{name}': truncated data: expected {count} bytes of data after the {headerSize}-byte header " +
                 $"(shape {string.Join(" x ", shape)}), found {got}");
-        long extra = CountRemaining(s, name);
+        long extra = s.Length - s.Position;
         if (extra > 0)
-            throw Invalid($"'{name}': {extra} unexpected bytes after the {count} bytes of data, at offset {headerSize + count}{where}");
+            throw Invalid($"'{name}': {extra} unexpected bytes after the {count} bytes of data, at offset {headerSize + count}");
         return new IdxArray(data, shape);
     }
 
-    /// <summary>The uncompressed size gzip records in its last 4 bytes (modulo 2^32), as a capacity hint; 0 when implausible.</summary>
-    private static int GzipSizeHint(Stream stream, long start)
+    /// <summary>The uncompressed size gzip records in its last 4 bytes (modulo 2^32); null when the file is too short for one.</summary>
+    private static uint? GzipRecordedSize(Stream stream, long start)
     {
         long position = stream.Position;
         try
         {
-            if (stream.Length - start < 18) return 0;
+            if (stream.Length - start < 18) return null;
             Span<byte> size = stackalloc byte[4];
             stream.Position = stream.Length - 4;
-            if (BinaryFile.ReadUpTo(stream, size) < 4) return 0;
-            uint isize = BinaryPrimitives.ReadUInt32LittleEndian(size);
-            // Deflate expands at most ~1032:1; a hint beyond that comes from a corrupt trailer.
-            return isize <= Math.Min(1 << 30, (stream.Length - start) * 1032L) ? (int)isize : 0;
+            return BinaryFile.ReadUpTo(stream, size) < 4 ? null : BinaryPrimitives.ReadUInt32LittleEndian(size);
         }
         finally { stream.Position = position; }
     }
 
-    private static long CountRemaining(Stream s, string name)
+    /// <summary>How many bytes are left in <paramref name="s"/>, counting no further than <paramref name="limit"/> (then More).</summary>
+    private static (long Count, bool More) CountRemaining(Stream s, string name, long limit)
     {
         Span<byte> buf = stackalloc byte[4096];
         long total = 0;
         int r;
-        while ((r = Fill(s, buf, name)) > 0) total += r;
-        return total;
+        while ((r = Fill(s, buf, name)) > 0)
+            if ((total += r) > limit) return (limit, true);
+        return (total, false);
     }
 
     private static InvalidDataException Invalid(string message) => new(message + ".");

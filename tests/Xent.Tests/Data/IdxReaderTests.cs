@@ -153,6 +153,7 @@ public class IdxReaderTests
         foreach (var (what, bytes) in new (string, byte[])[]
         {
             ("joined members", [.. Gzip(raw[..3]), .. Gzip(raw[3..200]), .. Gzip(raw[200..])]),
+            ("a last member that starts inside the header", [.. Gzip(raw[..5]), .. Gzip(raw[5..])]),
             ("zero padding", [.. gz, .. new byte[5000]]),
             ("joined members and zero padding", [.. Gzip(raw[..100]), .. Gzip(raw[100..]), 0, 0, 0]),
         })
@@ -169,6 +170,86 @@ public class IdxReaderTests
         {
             var e = ReadFails<InvalidDataException>(bytes, what + ".gz");
             Assert.Contains("bytes after the gzip data are not another gzip member", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// gzip of an IDX header (<paramref name="dims"/>) followed by <paramref name="zeros"/> zero bytes, written as it is compressed
+    /// so that a file that inflates to a gigabyte costs no gigabyte here.
+    /// </summary>
+    private static byte[] GzipHeaderAndZeros(int[] dims, long zeros)
+    {
+        var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gz.Write(MakeIdx(dims, []));
+            var block = new byte[1 << 20];
+            for (long left = zeros; left > 0; left -= block.Length) gz.Write(block, 0, (int)Math.Min(block.Length, left));
+        }
+        return ms.ToArray();
+    }
+
+    [Fact]
+    public void Read_GzipHeaderDeclaringMoreThanFollows_IsRefusedWithTheFileName()
+    {
+        // 1000 x 1000 declared, 5000 random (incompressible) bytes there (qa-s18-big M3): refused after reading what there is,
+        // naming the file.
+        var some = new byte[5000];
+        new Random(4).NextBytes(some);
+        var e = ReadFails<InvalidDataException>(Gzip(MakeIdx([1000, 1000], some)), "short-idx2-ubyte.gz");
+        Assert.Contains("truncated data: expected 1000000 bytes of data after the 12-byte header of the decompressed data", e.Message);
+        Assert.Contains("found 5000", e.Message);
+    }
+
+    [Fact]
+    public void Read_GzipHeaderDeclaringMoreThanTheFileCanInflateTo_IsRefusedBeforeAllocating()
+    {
+        // 2,000,000,000 bytes declared in a file of a few dozen bytes: deflate cannot inflate it that far, so nothing is read.
+        byte[] gz = Gzip(MakeIdx([20000, 100000], new byte[10]));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = ReadFails<InvalidDataException>(gz, "huge-idx2-ubyte.gz");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "allocated a buffer for the declared size");
+        Assert.Contains("expected 2000000000 bytes of data after the 12-byte header of the decompressed data", e.Message);
+        Assert.Contains($"a {gz.Length}-byte gzip file inflates to at most {gz.Length * 1032} bytes", e.Message);
+
+        // More than .NET arrays hold: refused from the header alone, naming the file.
+        var n = ReadFails<NotSupportedException>(Gzip(MakeIdx([65536, 65536], [])), "over-idx2-ubyte.gz");
+        Assert.Contains($"has more than {Array.MaxLength} elements", n.Message);
+    }
+
+    [Fact]
+    public void Read_GzipBomb_StopsAfterTheDeclaredDataWithoutInflatingTheRest()
+    {
+        // A 2 x 2 array followed by 64 MiB of zeros (a ~65 KB file): refused after a short look-ahead, without holding the
+        // 64 MiB the whole file inflates to.
+        byte[] gz = GzipHeaderAndZeros([2, 2], 64L << 20);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = ReadFails<InvalidDataException>(gz, "bomb-idx2-ubyte.gz");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8 << 20, "held the whole decompressed file");
+        Assert.Contains("more than 65536 unexpected bytes after the 4 bytes of data, at offset 16 of the decompressed data", e.Message);
+
+        // A few extra bytes are counted exactly, as in a raw file.
+        e = ReadFails<InvalidDataException>(Gzip([.. MakeIdx([2], [1, 2]), 9, 9, 9]), "extra-idx1-ubyte.gz");
+        Assert.Contains("3 unexpected bytes after the 2 bytes of data, at offset 10 of the decompressed data", e.Message);
+    }
+
+    [Fact]
+    public void Read_GzipOfSeveralMegabytes_ReadsAsTheRawFileDoes()
+    {
+        // Larger than the first buffer (16 MiB) with a trailer that matches, and joined members whose last trailer does not give
+        // the whole size, so the buffer grows: both read as the raw bytes do.
+        var pixels = new byte[3 * 2400 * 2400];
+        new Random(9).NextBytes(pixels);
+        byte[] raw = MakeIdx([3, 2400, 2400], pixels);
+        foreach (var (what, bytes) in new (string, byte[])[]
+        {
+            ("one member", Gzip(raw)),
+            ("joined members", [.. Gzip(raw[..1000]), .. Gzip(raw[1000..])]),
+        })
+        {
+            var a = IdxReader.Read(new MemoryStream(bytes), what);
+            Assert.Equal([3, 2400, 2400], a.Shape);
+            Assert.True(pixels.AsSpan().SequenceEqual(a.Data), what);
         }
     }
 
