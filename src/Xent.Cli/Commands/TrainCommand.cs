@@ -283,8 +283,9 @@ internal static class TrainCommand
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {
-            err.WriteLine("error: " + CliHost.Clean(e.Message));
-            return ExitNoData;
+            // Exit 2 as any input refusal; --verbose adds the stack trace, which tells a library's deliberate refusal of this
+            // data (an ArgumentException is how the readers and splits say so) from a bug that raised one.
+            return CliHost.Fail(e);
         }
         // robustness (issue 13): empty sets are exit code 2, not a crash or NaN mid-run (DataChecks.cs).
         DataChecks.RequireSamples(prep.Train, prep.Source);
@@ -340,8 +341,7 @@ internal static class TrainCommand
         }
         catch (ArgumentException e)
         {
-            err.WriteLine("error: " + e.Message);
-            return ExitNoData;
+            return CliHost.Fail(e); // a model that cannot be built from these sizes; --verbose adds the stack trace
         }
         Optimizer opt;
         try
@@ -350,9 +350,8 @@ internal static class TrainCommand
         }
         catch (ArgumentException e)
         {
-            // A --momentum for an optimizer other than sgd; Classify drops ArgumentException's " (Parameter 'momentum')".
-            err.WriteLine("error: " + CliHost.Classify(e).Message);
-            return ExitCodes.BadInput;
+            // A --momentum for an optimizer other than sgd; Fail drops ArgumentException's " (Parameter 'momentum')".
+            return CliHost.Fail(e);
         }
         string lossName = s.Loss == "auto" ? (spec.MultiLabel ? "bce-with-logits" : "cross-entropy") : s.Loss;
         if (spec.MultiLabel != (lossName == "bce-with-logits"))

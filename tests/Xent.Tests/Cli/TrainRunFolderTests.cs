@@ -353,6 +353,31 @@ public sealed class TrainRunFolderTests : IDisposable
         Assert.False(Directory.Exists(outDir));
     }
 
+    /// <summary>
+    /// The refusals train reports itself (data preparation, building the model, the optimizer) take --verbose as every other
+    /// error does (qa-s18-big M4): the same first line and exit code 2, then the stack trace, which tells a deliberate refusal
+    /// from a bug that raised an ArgumentException.
+    /// </summary>
+    [Theory]
+    [InlineData("--features a,,b", "error: --features 'a,,b' has an empty column name", "DataSource.Columns")]
+    [InlineData("--model mlp --hidden 2147483647", "error: Shape [2147483647, ", "ModelCatalog.Create")]
+    [InlineData("--optimizer adam --momentum 0.9", "error: Only sgd takes a momentum; adam was given 0.9.", "OptimizerCatalog.Create")]
+    public void VerboseAddsTheStackTraceToTrainsOwnRefusals(string options, string expected, string thrownIn)
+    {
+        string outDir = _dir.File("never");
+        string[] args = ["train", "--data", Csv(), "--out", outDir, "--epochs", "1", .. options.Split(' ')];
+        var plain = InProcessCli.Run(args);
+        CliAssert.OneLineError(plain, 2, expected);
+        Assert.DoesNotContain("(Parameter '", plain.Stderr, StringComparison.Ordinal);
+
+        var verbose = InProcessCli.Run([.. args, "--verbose"]);
+        Assert.Equal(2, verbose.ExitCode);
+        string[] lines = verbose.Stderr.Split('\n');
+        Assert.Equal(plain.Stderr.TrimEnd('\n'), lines[0]);
+        Assert.Contains(lines, l => l.StartsWith("   at ", StringComparison.Ordinal) && l.Contains(thrownIn, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Fact]
     public void ANpyTestDataWithoutTestLabelsNamesTestLabels()
     {
