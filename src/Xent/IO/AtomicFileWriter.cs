@@ -63,10 +63,29 @@ internal sealed class AtomicFileWriter : IDisposable
                 throw Named(e, path, full);
             }
         }
-        string temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..12];
+        string temp = TempPathFor(full);
         // Registered as it is created: a process interrupted from here on deletes the file (WritesInFlight.Abandon).
         var (stream, entry) = WritesInFlight.Process.Start(path, () => Open(path, full, temp, open), () => TryDelete(temp));
         return new AtomicFileWriter(path, full, temp, stream, entry);
+    }
+
+    /// <summary>Most bytes a file name may have (Linux's and macOS's NAME_MAX).</summary>
+    private const int NameMax = 255;
+
+    /// <summary>
+    /// <c>full.tmp-xxxxxxxxxxxx</c> beside <paramref name="full"/>; for a name within 17 bytes of <see cref="NameMax"/>, its start is
+    /// kept instead of all of it, so that a legal destination name never makes an illegal temporary one.
+    /// </summary>
+    internal static string TempPathFor(string full)
+    {
+        string suffix = ".tmp-" + Guid.NewGuid().ToString("N")[..12];
+        string name = System.IO.Path.GetFileName(full);
+        int room = NameMax - suffix.Length;
+        if (System.Text.Encoding.UTF8.GetByteCount(name) <= room) return full + suffix;
+        int keep = name.Length;
+        while (keep > 0 && System.Text.Encoding.UTF8.GetByteCount(name.AsSpan(0, keep)) > room) keep--;
+        if (keep > 0 && char.IsHighSurrogate(name[keep - 1])) keep--; // never half of a surrogate pair
+        return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full) ?? "", name[..keep] + suffix);
     }
 
     private static Stream Open(string path, string full, string temp, Func<string, Stream> open)

@@ -26,6 +26,26 @@ public class AtomicFileWriterTests
         Assert.Equal(["model.bin"], dir.Entries());
     }
 
+    [Theory]
+    [InlineData(239, 'd')] // the longest ASCII name whose temporary name (17 bytes more) used to pass 255 bytes
+    [InlineData(255, 'd')]
+    [InlineData(127, 'é')] // 254 bytes of two-byte characters: cut at a character boundary
+    public void ANameNearTheFileSystemsLimitIsWritten(int length, char c)
+    {
+        // NAME.tmp-xxxxxxxxxxxx passed NAME_MAX, so a legal destination could not be written ("File name too long").
+        using var dir = new TempDirectory();
+        string name = new string(c, length - 4) + ".csv";
+        string path = dir.File(name);
+        using (var writer = AtomicFileWriter.Begin(path))
+        {
+            Assert.True(System.Text.Encoding.UTF8.GetByteCount(Path.GetFileName(writer.TempPath)) <= 255);
+            writer.Stream.Write("a,b\n"u8);
+            writer.Commit();
+        }
+        Assert.Equal([name], dir.Entries());
+        Assert.Equal("a,b\n", File.ReadAllText(path));
+    }
+
     [Fact]
     public void Commit_ReplacesTheFile_WithNoTempLeft()
     {
