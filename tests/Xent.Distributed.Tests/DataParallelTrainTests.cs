@@ -151,6 +151,33 @@ public sealed class DataParallelTrainTests
     }
 
     [MpiFact]
+    public void SigtermToMpiexecAfterACheckpointExitsWith143AndKeepsTheCheckpoint()
+    {
+        // Each rank died by the signal, which Hydra reported as 0 or 15: a preempted job read as a success.
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 4096, test: 32);
+        var psi = new System.Diagnostics.ProcessStartInfo(Mpi.Exec!) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "-n", "2", Mpi.Dotnet, Mpi.Cli, "train", "--distributed", "--data", dir["data"], "--model", "mlp",
+            "--hidden", "1024", "--batch-size", "8", "--epochs", "100", "--threads", "1", "--out", dir["out"] })
+            psi.ArgumentList.Add(a);
+        using var job = System.Diagnostics.Process.Start(psi)!;
+        var stderr = job.StandardError.ReadToEndAsync();
+        var stdout = job.StandardOutput.ReadToEndAsync();
+        string checkpoint = dir["out/checkpoint.safetensors"];
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!File.Exists(checkpoint) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        Assert.True(File.Exists(checkpoint), "no checkpoint within 90 s");
+        string pid = job.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", pid]))
+            kill.WaitForExit();
+        Assert.True(job.WaitForExit(60_000), "the job did not end");
+        Assert.True(job.ExitCode == 143, $"exit code {job.ExitCode}, stderr:\n{stderr.Result}");
+        Assert.Contains("error: interrupted; the last finished epoch's checkpoint is kept", stderr.Result);
+        Assert.True(File.Exists(checkpoint));
+        _ = stdout.Result;
+    }
+
+    [MpiFact]
     public void ARankWhoseArgumentsDoNotParseStopsTheJobInsteadOfLeavingTheOthersWaiting()
     {
         // It exited before MPI started, and rank 0 waited in MPI's start-up for ever (an older xent on one node).

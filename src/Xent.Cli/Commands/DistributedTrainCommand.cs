@@ -139,6 +139,9 @@ internal sealed class DistributedTraining(MpiWorld world)
     /// <summary>Whether this rank logs and writes the checkpoint, metrics and report.</summary>
     public bool IsRoot => world.IsRoot;
 
+    /// <summary>Ends the whole job at once with <paramref name="exitCode"/> (<c>MPI_Abort</c>), which mpiexec returns.</summary>
+    public void Abort(int exitCode) => world.Abort(exitCode);
+
     /// <summary>Global batches per epoch (<see cref="ShardedBatches.GlobalBatchCount"/>).</summary>
     public int GlobalBatchCount(int count, int perRankBatch) => ShardedBatches.GlobalBatchCount(count, perRankBatch, world.Size);
 

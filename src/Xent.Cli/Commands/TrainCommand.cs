@@ -531,7 +531,16 @@ internal static class TrainCommand
         int code = 0;
         // Ctrl-C (SIGINT) or SIGTERM still ends the process (exit code 128 + signal: 130, 143), but first says how to go on. Every
         // run file is written atomically, so the last finished epoch's checkpoint is whole whenever the signal comes.
-        void OnSignal(PosixSignalContext _)
+        void OnSignal(PosixSignalContext context)
+        {
+            if (writes) SayHowToGoOn();
+            if (dp is null) return; // the runtime ends the process by the signal itself: the shell shows 130 or 143
+            // Under mpiexec a rank that dies by a signal is reported as 0, 2 or 15, so a preempted job could read as a success:
+            // the job is ended with 128 + the signal instead, which mpiexec returns.
+            context.Cancel = true;
+            dp.Abort(128 + (context.Signal == PosixSignal.SIGINT ? 2 : 15));
+        }
+        void SayHowToGoOn()
         {
             // First the write in progress, if any: its temporary file goes, and no checkpoint is renamed into place after this.
             WritesInFlight.Process.Abandon();
@@ -554,8 +563,8 @@ internal static class TrainCommand
             ownLock?.Dispose();
             claim.Dispose();
         }
-        using var onInterrupt = writes ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
-        using var onTerminate = writes ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
+        using var onInterrupt = writes || dp is not null ? PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal) : null;
+        using var onTerminate = writes || dp is not null ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         try
         {
             var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,
