@@ -14,6 +14,9 @@ internal sealed class RunFolderLock : IDisposable
     /// <summary>The lock file's name inside the run folder (not one of <see cref="RunDirectory.RunFiles"/>: it holds no result).</summary>
     public const string FileName = ".xent-run";
 
+    /// <summary>What xent writes in its lock file: a file of that name holding anything else is the user's, and left alone.</summary>
+    private static readonly byte[] s_marker = "xent run lock\n"u8.ToArray();
+
     private FileStream? _stream;
     private readonly string? _createdRoot;
 
@@ -50,6 +53,10 @@ internal sealed class RunFolderLock : IDisposable
         for (int attempt = 0; attempt < 100; attempt++)
         {
             Create(folder);
+            // Never through a link: a dangling one made xent create (and leave) a file wherever it pointed.
+            if (new FileInfo(path).LinkTarget is { } target)
+                throw new IOException($"--out '{folder}' holds '{FileName}', a link to '{target}'; xent keeps its run lock in a file of "
+                    + "that name: remove the link, or pass another --out.");
             FileStream stream;
             try
             {
@@ -71,10 +78,36 @@ internal sealed class RunFolderLock : IDisposable
                 OutputPaths.RemoveCreatedFolders(folder, createdRoot);
                 throw new IOException($"cannot write in --out '{folder}': {e.Message}", e);
             }
-            if (StillAtPath(stream, path)) return new RunFolderLock(folder, stream, createdRoot);
+            if (StillAtPath(stream, path))
+            {
+                if (IsOurs(stream)) return new RunFolderLock(folder, stream, createdRoot);
+                stream.Dispose();
+                OutputPaths.RemoveCreatedFolders(folder, createdRoot);
+                throw new IOException($"--out '{folder}' holds a file '{FileName}' that xent did not write; xent keeps its run lock in "
+                    + "a file of that name: move yours, or pass another --out.");
+            }
             stream.Dispose(); // the file the last holder removed as it let go: lock the one at the path now
         }
         return null;
+    }
+
+    /// <summary>
+    /// Whether the locked file is xent's: new (empty, then marked here), or a lock file a killed run left (marked, or empty if it
+    /// was killed between creating and marking it). Anything else is a user's file that happens to have the name.
+    /// </summary>
+    private static bool IsOurs(FileStream stream)
+    {
+        if (stream.Length == 0)
+        {
+            stream.Write(s_marker);
+            stream.Flush();
+            return true;
+        }
+        if (stream.Length != s_marker.Length) return false;
+        var content = new byte[s_marker.Length];
+        stream.Position = 0;
+        stream.ReadExactly(content);
+        return content.AsSpan().SequenceEqual(s_marker);
     }
 
     /// <summary>Removes the lock file, then lets go of the lock, then removes the folders this run created if they are empty.</summary>

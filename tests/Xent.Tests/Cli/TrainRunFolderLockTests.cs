@@ -134,6 +134,30 @@ public sealed class TrainRunFolderLockTests : IDisposable
     }
 
     [Fact]
+    public void AUsersFileOrALinkNamedLikeTheLockFileIsLeftAlone()
+    {
+        // The run took a user's own .xent-run over as its lock and deleted it at the end, and followed a dangling link there,
+        // creating a file wherever it pointed.
+        SlowRun(_dir.File("unused")); // writes data.csv
+        string mine = _dir.File("mine");
+        Directory.CreateDirectory(mine);
+        File.WriteAllText(Path.Combine(mine, ".xent-run"), "my notes");
+        var r = CliRunner.Run(QuickRun(mine), _dir.Path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"--out '{mine}' holds a file '.xent-run' that xent did not write", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("my notes", File.ReadAllText(Path.Combine(mine, ".xent-run")));
+        Assert.Single(Directory.GetFileSystemEntries(mine));
+
+        string linked = _dir.File("linked"), victim = _dir.File("victim.txt");
+        Directory.CreateDirectory(linked);
+        File.CreateSymbolicLink(Path.Combine(linked, ".xent-run"), victim);
+        r = CliRunner.Run(QuickRun(linked), _dir.Path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("a link to", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(victim), "the link's target was created");
+    }
+
+    [Fact]
     public async Task ARunInterruptedBeforeItsFirstEpochLeavesNoFolderAndOneWithACheckpointNoLockFile()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // SIGTERM
