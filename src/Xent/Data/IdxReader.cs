@@ -112,8 +112,10 @@ public static class IdxReader
     private static void RequireTrailer(Stream stream, long start, ReadOnlySpan<byte> head, ReadOnlySpan<byte> data, string name)
     {
         if (!GzipTrailer.EndsWithTrailerOf(stream, start, head, data))
-            throw Invalid($"'{name}': bytes after the gzip data are not another gzip member (its last bytes are not the trailer " +
-                "of the data before them): the file is damaged, or something was appended to it");
+            // Cut short (an interrupted download, the usual damage) or followed by bytes that are not another member: either
+            // way the file's last bytes are not the trailer of what it decompressed to.
+            throw Invalid($"'{name}': the gzip data does not end with its trailer (the file's last bytes are not the trailer of " +
+                "the data decompressed from it): the file was cut short or damaged, or something was appended to it");
     }
 
     /// <summary>Reads the magic bytes and dimensions and checks them; <paramref name="where"/> follows each offset in messages.</summary>

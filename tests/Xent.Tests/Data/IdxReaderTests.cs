@@ -166,10 +166,11 @@ public class IdxReaderTests
             ("one byte", [.. gz, (byte)'x']),
             ("bytes, then zeros", [.. gz, 1, 2, 3, .. new byte[20]]),
             ("bytes between members", [.. Gzip(raw[..100]), .. "junk"u8.ToArray(), .. Gzip(raw[100..])]),
+            ("cut inside its trailer", gz[..^3]), // an interrupted download: there are no bytes after the data, it is cut short
         })
         {
             var e = ReadFails<InvalidDataException>(bytes, what + ".gz");
-            Assert.Contains("bytes after the gzip data are not another gzip member", e.Message);
+            Assert.Contains("the gzip data does not end with its trailer", e.Message);
         }
     }
 
