@@ -117,6 +117,8 @@ internal static class CliHost
         // A closed stdout (`>&-`): .NET reports EBADF from the console as "Access to the path is denied", naming nothing.
         UnauthorizedAccessException { InnerException: IOException { HResult: EBadF } } when e.StackTrace?.Contains("ConsolePal") == true
             => "cannot write to standard output: it is closed (bad file descriptor); redirect it to a file or /dev/null instead.",
+        // Any other failed console write (a full /dev/full, a broken device) named no stream either.
+        IOException when e.StackTrace?.Contains("ConsolePal") == true => "cannot write to standard output: " + e.Message,
         _ => e.Message,
     };
 

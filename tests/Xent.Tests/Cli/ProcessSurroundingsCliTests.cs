@@ -54,6 +54,9 @@ public sealed class ProcessSurroundingsCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Equal("error: cannot write to standard output: it is closed (bad file descriptor); redirect it to a file or /dev/null "
             + "instead.", stderr.Trim());
+        (code, stderr) = RunInShell("", ">/dev/full", "--help");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: cannot write to standard output: No space left on device", stderr.Trim());
     }
 
     [Fact]
