@@ -24,7 +24,8 @@ public partial class Tensor
         RequireFloat(nameof(Sum));
         dim = Shapes.NormalizeDim(dim, Rank, nameof(Sum));
         var (outer, size, inner) = Shapes.Split(_shape, dim);
-        var dst = new float[outer * inner];
+        // Checked: over an empty dim the result can be larger than the input ([65536, 0, 65536] sums to [65536, 65536]).
+        var dst = new float[Shapes.NumEl(ReducedShape(dim))];
         var src = FloatArray;
         for (int o = 0; o < outer; o++)
         {

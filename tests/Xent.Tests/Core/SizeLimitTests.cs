@@ -64,6 +64,9 @@ public class SizeLimitTests
             F.Conv2d(Tensor.Zeros(1, 1, 2048, 2048), Tensor.Zeros(1, 1, 32, 32))).Message);
         Assert.Contains($"more than {Array.MaxLength}", Assert.Throws<ArgumentException>(() =>
             Tensor.Zeros(int.MaxValue)).Message);
+        // Over an empty dim a sum is larger than its input (PyTorch would return 2^32 zeros).
+        Assert.Contains("[65536, 65536]", Assert.Throws<ArgumentException>(() => Tensor.Zeros(65536, 0, 65536).Sum(1)).Message);
+        Assert.Equal(new float[6], Tensor.Zeros(2, 0, 3).Sum(1).ToArray());
     }
 
     [Fact]
