@@ -106,19 +106,12 @@ internal static class CliHost
     /// <summary>
     /// The message of <paramref name="e"/> for the user: an <see cref="ArgumentException"/>'s without its parameter's name.
     /// </summary>
-    private const int EBadF = 9;
-
     public static string UserMessage(Exception e) => e switch
     {
         // ArgumentException appends " (Parameter 'x')", which names a C# parameter the user never saw.
         ArgumentException { ParamName: { } p } a => a.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal),
         // AtomicFileWriter's sentence, lower-cased as every command's own "cannot write" line is (train's full disk).
         _ when e.Message.StartsWith("Cannot write '", StringComparison.Ordinal) => "c" + e.Message[1..],
-        // A closed stdout (`>&-`): .NET reports EBADF from the console as "Access to the path is denied", naming nothing.
-        UnauthorizedAccessException { InnerException: IOException { HResult: EBadF } } when e.StackTrace?.Contains("ConsolePal") == true
-            => "cannot write to standard output: it is closed (bad file descriptor); redirect it to a file or /dev/null instead.",
-        // Any other failed console write (a full /dev/full, a broken device) named no stream either.
-        IOException when e.StackTrace?.Contains("ConsolePal") == true => "cannot write to standard output: " + e.Message,
         _ => e.Message,
     };
 

@@ -4,15 +4,16 @@ using System.Text;
 namespace Xent.Cli;
 
 /// <summary>
-/// What the process sets up before any command runs, so that its surroundings cannot turn an error into a crash: a stderr
-/// that cannot be written, and a file-size limit.
+/// What the process sets up before any command runs, so that its surroundings cannot turn an error into a crash or a
+/// message that names nothing: a stdout or stderr that cannot be written, and a file-size limit.
 /// </summary>
 internal static partial class ProcessSetup
 {
-    /// <summary>Applies both guards.</summary>
+    /// <summary>Applies the guards.</summary>
     public static void Apply()
     {
         Console.SetError(new LossyWriter(Console.Error));
+        Console.SetOut(new StdoutWriter(Console.Out));
         IgnoreFileSizeSignal();
     }
 
@@ -38,34 +39,74 @@ internal static partial class ProcessSetup
     [LibraryImport("libc", EntryPoint = "signal")]
     private static partial nint Signal(int signal, nint handler);
 
+    /// <summary>Passes everything to <paramref name="inner"/> and hands each write that fails to <see cref="Failed"/>.</summary>
+    private abstract class GuardedWriter(TextWriter inner) : TextWriter
+    {
+        public override Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value)
+        {
+            try { inner.Write(value); }
+            catch (Exception e) when (IsWriteFailure(e)) { Failed(e); }
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            try { inner.Write(buffer, index, count); }
+            catch (Exception e) when (IsWriteFailure(e)) { Failed(e); }
+        }
+
+        public override void Write(string? value)
+        {
+            try { inner.Write(value); }
+            catch (Exception e) when (IsWriteFailure(e)) { Failed(e); }
+        }
+
+        public override void WriteLine(string? value)
+        {
+            try { inner.WriteLine(value); }
+            catch (Exception e) when (IsWriteFailure(e)) { Failed(e); }
+        }
+
+        public override void Flush()
+        {
+            try { inner.Flush(); }
+            catch (Exception e) when (IsWriteFailure(e)) { Failed(e); }
+        }
+
+        /// <summary>What to do about a write that failed (it has not been written).</summary>
+        protected abstract void Failed(Exception e);
+
+        // EBADF (a closed descriptor) reads as UnauthorizedAccessException in .NET; ENOSPC and the rest as IOException.
+        private static bool IsWriteFailure(Exception e) => e is IOException or UnauthorizedAccessException;
+    }
+
     /// <summary>
     /// stderr that drops what it cannot write: with <c>2&gt;&amp;-</c> or <c>2&gt;/dev/full</c>, a warning or the error line
     /// itself threw again from the error path, and the process aborted (exit 134) instead of exiting with its code.
     /// </summary>
-    private sealed class LossyWriter(TextWriter inner) : TextWriter
+    private sealed class LossyWriter(TextWriter inner) : GuardedWriter(inner)
     {
-        public override Encoding Encoding => inner.Encoding;
-
-        public override void Write(char value) => Try(() => inner.Write(value));
-
-        public override void Write(char[] buffer, int index, int count) => Try(() => inner.Write(buffer, index, count));
-
-        public override void Write(string? value) => Try(() => inner.Write(value));
-
-        public override void WriteLine(string? value) => Try(() => inner.WriteLine(value));
-
-        public override void Flush() => Try(inner.Flush);
-
-        private static void Try(Action write)
+        protected override void Failed(Exception e)
         {
-            try
-            {
-                write();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) // EBADF reads as access denied
-            {
-                // Nowhere to report it: stderr is the place reports go.
-            }
+            // Nowhere to report it: stderr is the place reports go.
         }
+    }
+
+    /// <summary>
+    /// stdout whose failures say it is stdout: .NET reported a closed one (<c>&gt;&amp;-</c>) as "Access to the path is denied."
+    /// and a full one as "No space left on device", naming nothing.
+    /// </summary>
+    private sealed class StdoutWriter(TextWriter inner) : GuardedWriter(inner)
+    {
+        private const int EBadF = 9;
+
+        protected override void Failed(Exception e) => throw new IOException(e switch
+        {
+            UnauthorizedAccessException { InnerException: IOException { HResult: EBadF } } =>
+                "cannot write to standard output: it is closed (bad file descriptor); redirect it to a file or /dev/null instead.",
+            UnauthorizedAccessException { InnerException: IOException inner } => "cannot write to standard output: " + inner.Message,
+            _ => "cannot write to standard output: " + e.Message,
+        }, e);
     }
 }

@@ -16,8 +16,6 @@ namespace Xent.Cli.Commands;
 /// </summary>
 internal static class DistributedTrainCommand
 {
-    private static readonly TimeSpan FailureGrace = DistributedCommands.FailureGrace;
-
     /// <summary>The data-parallel run this process takes part in, or null without <c>--distributed</c>.</summary>
     public static DistributedTraining? Current { get; private set; }
 
@@ -85,7 +83,7 @@ internal static class DistributedTrainCommand
 
         // A failure on every rank (bad arguments, missing data) is agreed on at once; a rank that failed alone finds the
         // others blocked in a collective it left, and takes the job down instead of letting it hang.
-        int? agreed = world.AgreeOnExitCode(code, code == 0 ? null : FailureGrace);
+        int? agreed = world.AgreeOnExitCode(code, code == 0 ? null : DistributedCommands.FailureGrace);
         if (agreed is null)
         {
             // Rank 0 has already printed its error line, if it had one; say which rank stopped the job otherwise.
