@@ -1,3 +1,4 @@
+using Xent.Tests.Support;
 using Xunit;
 
 namespace Xent.Tests.Core;
@@ -14,16 +15,7 @@ public class GeneratorThreadTests
         var pieces = Enumerable.Range(0, threads).Select(_ => Tensor.Randn([n], sequential).ToArray()).ToList();
         var shared = new Generator(123);
         var got = new float[threads][];
-        using (var ready = new Barrier(threads))
-        {
-            var workers = Enumerable.Range(0, threads).Select(i => new Thread(() =>
-            {
-                ready.SignalAndWait();
-                got[i] = Tensor.Randn([n], shared).ToArray();
-            })).ToArray();
-            foreach (var w in workers) w.Start();
-            foreach (var w in workers) w.Join();
-        }
+        Concurrently.Run(threads, i => got[i] = Tensor.Randn([n], shared).ToArray());
         foreach (var tensor in got)
         {
             int match = pieces.FindIndex(p => p.AsSpan().SequenceEqual(tensor));
@@ -42,16 +34,7 @@ public class GeneratorThreadTests
         {
             var stream = Enumerable.Range(0, threads * each).Select(_ => sequential.NextUInt64()).Order().ToArray();
             var got = new ulong[threads][];
-            using (var ready = new Barrier(threads))
-            {
-                var workers = Enumerable.Range(0, threads).Select(i => new Thread(() =>
-                {
-                    ready.SignalAndWait();
-                    got[i] = Enumerable.Range(0, each).Select(_ => shared.NextUInt64()).ToArray();
-                })).ToArray();
-                foreach (var w in workers) w.Start();
-                foreach (var w in workers) w.Join();
-            }
+            Concurrently.Run(threads, i => got[i] = Enumerable.Range(0, each).Select(_ => shared.NextUInt64()).ToArray());
             Assert.Equal(stream, got.SelectMany(g => g).Order().ToArray());
         }
     }
