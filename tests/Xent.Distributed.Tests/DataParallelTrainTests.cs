@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using Xent.Distributed.Tests.Support;
 using Xent.IO;
 using Xent.Tests.Training;
@@ -221,9 +222,41 @@ public sealed class DataParallelTrainTests
         Assert.Equal(2, run.ExitCode);
         // (SyntheticIdx repeats one pattern, so the feature statistics of the two copies agree: only the count differs.)
         const string Expected = "error: the ranks read different data (training samples: 384 on one rank, 512 on another; " +
-            "held-out data; training labels (or their order)). Give every rank the same --data (and --test-data)";
+            "held-out data; training labels (or their order); training features (the values, or the rows' order)). " +
+            "Give every rank the same --data (and --test-data)";
         string line = OneErrorLine(run);
         Assert.True(line.StartsWith(Expected, StringComparison.Ordinal), line);
+        Assert.False(Directory.Exists(dir["out"]), "nothing is written");
+    }
+
+    [MpiFact]
+    public void RanksWhoseTrainingRowsAreSwappedWithinAClassAreRefused()
+    {
+        // The counts, the labels in order and the feature statistics agree (up to the sum's rounding), so only the values
+        // in order tell the copies apart; before, they trained together on mismatched batches.
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 256, test: 32);
+        Directory.CreateDirectory(dir["swapped"]);
+        foreach (string file in Directory.GetFiles(dir["data"]))
+            File.Copy(file, Path.Combine(dir["swapped"], Path.GetFileName(file)));
+        string images = Path.Combine(dir["swapped"], "train-images-idx3-ubyte.gz");
+        byte[] idx;
+        using (var gz = new GZipStream(File.OpenRead(images), CompressionMode.Decompress))
+        using (var all = new MemoryStream()) { gz.CopyTo(all); idx = all.ToArray(); }
+        // Images 0 and 10 are both class 0 (SyntheticIdx labels image i with i % 10); the IDX header is 16 bytes.
+        var first = idx.AsSpan(16, 784).ToArray();
+        idx.AsSpan(16 + 10 * 784, 784).CopyTo(idx.AsSpan(16, 784));
+        first.CopyTo(idx.AsSpan(16 + 10 * 784, 784));
+        using (var gz = new GZipStream(File.Create(images), CompressionLevel.Fastest)) gz.Write(idx);
+
+        string[] rank = ["train", "--distributed", "--model", "mlp", "--batch-size", "8", "--epochs", "1", "--threads", "1",
+            "--out", dir["out"]];
+        var run = TwoRanks(rank, ["--data", dir["data"]], ["--data", dir["swapped"]]);
+        Assert.Equal(2, run.ExitCode);
+        string line = OneErrorLine(run);
+        Assert.StartsWith("error: the ranks read different data (", line);
+        Assert.Contains("training features (the values, or the rows' order)", line);
+        Assert.DoesNotContain("training labels", line);
         Assert.False(Directory.Exists(dir["out"]), "nothing is written");
     }
 

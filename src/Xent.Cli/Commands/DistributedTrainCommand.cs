@@ -150,10 +150,10 @@ internal sealed class DistributedTraining(MpiWorld world)
 
     /// <summary>
     /// Compares what every rank read and was told before anything is trained: the sample counts, <paramref name="spec"/> (the model
-    /// and input, the class names, the training split's feature statistics), the held-out samples and the training labels in order,
-    /// and <paramref name="options"/> (the settings that decide how many batches, evaluations and epochs each rank runs, and what
-    /// it computes). Ranks that differ would train on mismatched batches, or leave the others waiting for ever in a collective
-    /// they never reach; this says what differs, on every rank.
+    /// and input, the class names, the training split's feature statistics), the held-out samples, the training labels and the
+    /// training features in order, and <paramref name="options"/> (the settings that decide how many batches, evaluations and
+    /// epochs each rank runs, and what it computes). Ranks that differ would train on mismatched batches, or leave the others
+    /// waiting for ever in a collective they never reach; this says what differs, on every rank.
     /// </summary>
     /// <param name="options">(option, value) pairs, the same options in the same order on every rank.</param>
     /// <returns>Null when every rank agrees; otherwise the error message.</returns>
@@ -164,7 +164,7 @@ internal sealed class DistributedTraining(MpiWorld world)
         string[] what =
         [
             "training samples", "held-out samples", "model and input", "classes", "feature statistics (the values)", "held-out data",
-            "training labels (or their order)",
+            "training labels (or their order)", "training features (the values, or the rows' order)",
         ];
         int[] data =
         [
@@ -173,6 +173,8 @@ internal sealed class DistributedTraining(MpiWorld world)
                 "impute_missing")),
             StableHash(Part("class_names")), StableHash(Part("mean", "std")),
             ContentHash(test, labels: !spec.MultiLabel, values: true), ContentHash(train, labels: !spec.MultiLabel, values: false),
+            // Rows swapped within a class, or values edited, leave the counts, statistics and labels equal.
+            ContentHash(train, labels: false, values: true),
         ];
         var (min, max) = world.AllReduceMinMax([.. data, .. options.Select(o => StableHash(o.Value))]);
         var dataDiffer = Enumerable.Range(0, what.Length).Where(i => min[i] != max[i])
