@@ -65,6 +65,7 @@ internal static class CliHost
     /// </summary>
     public static int Fail(Exception e)
     {
+        if (IsUnexplained(e)) return Report(e, s_verbose, Console.Error);
         int code = Fail(UserMessage(e));
         if (s_verbose) Console.Error.WriteLine(e.ToString()); // as for an exception that escapes a command
         return code;
@@ -88,7 +89,7 @@ internal static class CliHost
     public static (int Code, string Message) Classify(Exception e)
     {
         if (e is TrainingDivergedException) return (ExitCodes.Diverged, Clean(e.Message));
-        if (IsInputError(e)) return (ExitCodes.BadInput, Clean(UserMessage(e)));
+        if (IsInputError(e) && !IsUnexplained(e)) return (ExitCodes.BadInput, Clean(UserMessage(e)));
         if (e is OutOfMemoryException)
             return (ExitCodes.BadInput, "not enough memory for this input; use a smaller file, batch or model.");
         return (ExitCodes.InternalError,
@@ -102,6 +103,34 @@ internal static class CliHost
     public static bool IsInputError(Exception e) => e is InvalidDataException or IOException or UnauthorizedAccessException
         or NotSupportedException or ArgumentException or FormatException or OverflowException or JsonException
         or KeyNotFoundException;
+
+    /// <summary>
+    /// Whether <paramref name="e"/> is an argument or overflow exception that carries only the .NET runtime's stock message
+    /// ("Specified argument was out of the range of valid values.", "Arithmetic operation resulted in an overflow."): thrown
+    /// by the runtime inside xent's own code (a slice or index it computed wrong), not by a check of the user's input, which
+    /// always says what was wrong. It is a bug: exit code 1 and a request to report it, not "bad input" with nothing to act on.
+    /// </summary>
+    public static bool IsUnexplained(Exception e) => e switch
+    {
+        ArgumentOutOfRangeException or ArgumentNullException or OverflowException =>
+            s_stockMessages.Any(m => UserMessage(e).StartsWith(m, StringComparison.Ordinal)),
+        _ => false,
+    };
+
+    /// <summary>The runtime's default messages for the exceptions <see cref="IsUnexplained"/> looks at, in this culture.</summary>
+    private static readonly string[] s_stockMessages =
+    [
+        new ArgumentOutOfRangeException().Message, new ArgumentNullException().Message, new OverflowException().Message,
+        ListIndexMessage(),
+    ];
+
+    /// <summary>What a collection's indexer says out of range: "Index was out of range. Must be non-negative and less …".</summary>
+    private static string ListIndexMessage()
+    {
+        try { _ = new List<int>()[0]; }
+        catch (ArgumentOutOfRangeException e) { return UserMessage(e); }
+        throw new InvalidOperationException("An empty list's indexer did not throw.");
+    }
 
     /// <summary>
     /// The message of <paramref name="e"/> for the user: an <see cref="ArgumentException"/>'s without its parameter's name.
