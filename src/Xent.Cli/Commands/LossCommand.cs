@@ -161,7 +161,7 @@ internal static class LossCommand
             if (gradOutPath is not null)
             {
                 (reduction == Reduction.None ? loss.Sum() : loss).Backward();
-                grad = new NpyArray(input.Grad!.ToArray(), input.Shape);
+                grad = new NpyArray(input.Grad!.FloatArray, input.Shape); // written as it is: no copy
             }
             // robustness (issue 13): both files are written to temporary files, then committed together (NpyOutputs.cs).
             NpyOutputs.WriteTogether([(outPath, outPath is null ? null : new NpyArray(loss.ToArray(), loss.Shape)), (gradOutPath, grad)]);
@@ -197,7 +197,7 @@ internal static class LossCommand
         var a = Read(path, option);
         if (a.DType is not (NpyDType.Float32 or NpyDType.Float64))
             throw new UsageException($"{option}: '{path}' holds {a.DType.NumpyName()}; expected float16, float32 or float64.");
-        return Tensor.FromArray(ToFloat32InRange(a, path, option), a.Shape).Reshape(a.Shape);
+        return new Tensor(ToFloat32InRange(a, path, option), [.. a.Shape]); // the array itself (FromArray copies): one copy, not two
     }
 
     /// <summary>
@@ -227,7 +227,7 @@ internal static class LossCommand
                 if (FloatTargetKind(kind))
                     throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} class indices, but {kind} needs float " +
                         $"targets ({FloatTargetText(kind)}) of the input's shape.");
-                return Tensor.FromArray(a.ToInt64(), a.Shape).Reshape(a.Shape);
+                return new Tensor(a.ToInt64(), [.. a.Shape]);
             case NpyDType.Float32 or NpyDType.Float64:
                 if (kind is "nll" or "focal" || (kind == "cross-entropy" && !a.Shape.AsSpan().SequenceEqual(input.Shape)))
                 {
@@ -236,7 +236,7 @@ internal static class LossCommand
                     throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} values of shape {FormatShape(a.Shape)}; " +
                         $"class indices must be int64 or int32{probabilities}.");
                 }
-                return Tensor.FromArray(ToFloat32InRange(a, path, "--target"), a.Shape).Reshape(a.Shape);
+                return new Tensor(ToFloat32InRange(a, path, "--target"), [.. a.Shape]);
             default:
                 throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()}; expected integer class indices, or " +
                     "float32/float64 targets.");
