@@ -10,10 +10,10 @@ import torch.nn.functional as F
 
 
 class MNISTModel(nn.Module):
-    """The CNN of the PyTorch MNIST example; Xent's Models.MnistCnn mirrors it layer for layer (and parameter names).
+    """The CNN of the PyTorch tutorial (MNISTModel); Xent's Models.MnistCnn mirrors it layer for layer (and parameter names).
 
     Layers are created in this order so that torch.manual_seed(s) before construction gives the same initial
-    weights as the original example (and as the committed golden data).
+    weights as the PyTorch tutorial's model (and as the committed golden data).
     """
 
     def __init__(self):

@@ -4,7 +4,7 @@ using Xent.Kernels;
 namespace Xent.Benchmarks;
 
 /// <summary>
-/// The two convolutions of the PyTorch MNIST example CNN at batch 64:
+/// The two convolutions of the PyTorch tutorial's MNIST CNN at batch 64:
 /// conv1 1→32 3×3 on 64×1×28×28 and conv2 32→64 3×3 on 64×32×26×26, forward and backward, and conv2 as the model
 /// runs it: fused with its ReLU and the 2×2 max-pool (<see cref="Conv2dReluMaxPoolKernel"/>).
 /// </summary>

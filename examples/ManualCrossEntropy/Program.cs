@@ -1,5 +1,5 @@
 // The PyTorch tutorial's manual cross-entropy examples in C#, each compared with the library's own loss,
-// as the articles compare their hand-written versions with F.nll_loss and F.cross_entropy.
+// as the PyTorch tutorial compares its hand-written versions with F.nll_loss and F.cross_entropy.
 using ManualCrossEntropy;
 using Xent;
 using Xent.NN;
@@ -39,7 +39,7 @@ foreach (var reduction in new[] { Reduction.Mean, Reduction.Sum })
 var perSample = ManualLosses.CrossEntropy(outputs, labels, Reduction.None);
 Console.WriteLine($"Manual Cross Entropy Loss (None): shape [{string.Join(", ", perSample.Shape)}], first {perSample.Data[0]:F4}");
 
-// Backward through the manual loss, then one plain SGD step (lr = 0.01), as in the article.
+// Backward through the manual loss, then one plain SGD step (lr = 0.01), as in the PyTorch tutorial.
 var loss = ManualLosses.CrossEntropy(outputs, labels);
 model.ZeroGrad();
 loss.Backward();

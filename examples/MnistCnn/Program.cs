@@ -1,4 +1,4 @@
-// The MNIST CNN of PyTorch's tutorial, built from Xent layers: one forward pass on a random batch.
+// The MNIST CNN of the PyTorch tutorial, built from Xent layers: one forward pass on a random batch.
 // With "--export DIR" it also writes model.safetensors, input.npy and logits.npy to DIR, which
 // tools/golden/check_xent_checkpoint.py loads into PyTorch to compare outputs.
 using Xent;

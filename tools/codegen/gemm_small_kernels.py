@@ -227,7 +227,7 @@ w("namespace Xent.Kernels;")
 w("")
 w("// Register tiles of the small-matrix path (see Gemm.Small.cs), generated because every accumulator must be")
 w("// a named local for the JIT to keep it in a register; the type parameters fix the tile shape per instantiation.")
-w("public static unsafe partial class Gemm")
+w("internal static unsafe partial class Gemm")
 w("{")
 maxc = max(max(f["dot_r"], f["dot_s"], f["bc_r"], f["bc_v"]) for f in FAMILIES)
 for i in range(1, maxc + 1):

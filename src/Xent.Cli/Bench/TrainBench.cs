@@ -17,9 +17,9 @@ internal sealed record TrainAllocation(long BytesPerBatch, long ForwardBytes, lo
     int Gen2, double GcPauseMsPerBatch, long MinBytesPerBatch);
 
 /// <summary>
-/// One training step of the PyTorch MNIST tutorial's CNN (<see cref="MnistCnn"/>: conv 1→32, conv 32→64, max-pool, dropout, fc 9216→128,
+/// One training step of the PyTorch tutorial's CNN (<see cref="MnistCnn"/>: conv 1→32, conv 32→64, max-pool, dropout, fc 9216→128,
 /// fc 128→10) on a batch of 64 random 28×28 images: <c>zero_grad; loss = CrossEntropyLoss(model(x), t); backward; Adam(lr 1e-3).step</c>,
-/// the PyTorch example's inner loop without the data loader.
+/// the PyTorch tutorial's inner loop without the data loader.
 /// </summary>
 internal static class TrainBench
 {

@@ -3,7 +3,7 @@ using Xent.NN;
 namespace Xent.Models;
 
 /// <summary>
-/// The MNIST convolutional network of PyTorch's MNIST example (the <c>MNISTModel</c> of the cross-entropy tutorial),
+/// The MNIST convolutional network of the PyTorch tutorial (its <c>MNISTModel</c>, the CNN of PyTorch's own MNIST script),
 /// layer for layer and with the same parameter names, so its state dict loads from and into PyTorch:
 /// conv1 (1→32, 3×3) → ReLU → conv2 (32→64, 3×3) → ReLU → max-pool 2 → dropout1 (Dropout2d 0.25) → flatten →
 /// fc1 (9216→128) → ReLU → dropout2 (Dropout2d 0.5) → fc2 (128→10). Input (N, 1, 28, 28), output (N, 10) logits.

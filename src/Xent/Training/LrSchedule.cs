@@ -3,7 +3,7 @@ namespace Xent.Training;
 /// <summary>
 /// A learning-rate schedule applied by <see cref="Trainer"/> before every optimizer step, as a factor of each group's base
 /// rate: an optional linear warm-up over the first <see cref="WarmupSteps"/> steps (factor (s+1)/W), then
-/// <c>step</c> (×<see cref="Gamma"/> every <see cref="StepEpochs"/> epochs, the PyTorch MNIST example's StepLR(1, 0.7))
+/// <c>step</c> (×<see cref="Gamma"/> every <see cref="StepEpochs"/> epochs, as PyTorch's own MNIST script's StepLR(1, 0.7))
 /// or <c>cosine</c> (half a cosine from 1 to 0 over the remaining steps), or <c>none</c> (constant).
 /// The factor depends only on (epoch, batch), so a resumed run gets the same rates.
 /// </summary>
