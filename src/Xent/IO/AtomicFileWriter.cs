@@ -125,10 +125,17 @@ internal sealed class AtomicFileWriter : IDisposable
         if (e is ArgumentOutOfRangeException)
             return new IOException($"Cannot write '{path}': the file would be larger than this process may write (ulimit -f) or the "
                 + "file system allows.", e);
+        // EPIPE: the program reading a pipe (`| head`, `>(…)`) exited before reading everything; .NET's message is a bare "Broken pipe".
+        if (e is IOException { HResult: BrokenPipe } && !OperatingSystem.IsWindows())
+            return new IOException($"Cannot write '{path}': the program reading it closed the pipe before everything was written "
+                + "(broken pipe); the output is incomplete.", e);
         string reason = e.Message.Replace($" : '{temp}'", "", StringComparison.Ordinal).Replace(temp, path, StringComparison.Ordinal);
         string message = $"Cannot write '{path}': {reason}";
         return e is UnauthorizedAccessException ? new UnauthorizedAccessException(message, e) : new IOException(message, e);
     }
+
+    /// <summary>EPIPE, the errno of a write to a pipe that no process reads any more (Linux and macOS).</summary>
+    private const int BrokenPipe = 32;
 
     /// <summary>Runs <paramref name="write"/>, reporting a failure under the destination's name (<see cref="Named"/>).</summary>
     private void Naming(Action write)

@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Xent.IO;
 
 /// <summary>
@@ -50,10 +52,34 @@ internal readonly record struct WriteTarget(string Path, bool InPlace)
     /// </summary>
     public Stream OpenInPlace() => Path switch
     {
-        _ when IsStandardOutput => new KeepOpenStream(Console.OpenStandardOutput()),
-        "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2" => new KeepOpenStream(Console.OpenStandardError()),
+        _ when IsStandardOutput => new KeepOpenStream(StandardStream(1, Console.OpenStandardOutput)),
+        "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2" => new KeepOpenStream(StandardStream(2, Console.OpenStandardError)),
         _ => new FileStream(Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 16),
     };
+
+    /// <summary>
+    /// A stream on the standard descriptor <paramref name="fd"/>. A pipe (or terminal, socket) is written through the descriptor
+    /// itself, whose writes fail with EPIPE when the reader has closed it: the console's stream drops such writes silently, so
+    /// <c>--out /dev/stdout | head -1</c> claimed the whole file was written. A file stays with the console's stream
+    /// (<paramref name="console"/>), which writes at the descriptor's shared position; a FileStream would keep its own, and
+    /// what the shell writes after the command would overwrite the output.
+    /// </summary>
+    private static Stream StandardStream(int fd, Func<Stream> console)
+    {
+        if (OperatingSystem.IsWindows()) return console();
+        FileStream? stream = null;
+        try
+        {
+            stream = new FileStream(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            if (!stream.CanSeek) return stream;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // A closed descriptor: the console's stream reports it as before.
+        }
+        stream?.Dispose(); // the descriptor is not closed: the handle does not own it
+        return console();
+    }
 
     /// <summary>Writes through to the process's standard stream and flushes, but never closes it.</summary>
     private sealed class KeepOpenStream(Stream inner) : Stream

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
 using Xunit;
@@ -37,6 +38,28 @@ public sealed class StdoutOutputCliTests : IDisposable
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(File.ReadAllText(_dir.File("p.csv")), r.Stdout);
         Assert.Contains("Wrote 12 prediction(s) to /dev/stdout", r.Stderr);
+    }
+
+    [Fact]
+    public async Task AStdoutPipeClosedEarlyIsAnIncompleteOutputNotAWrittenOne()
+    {
+        if (!OperatingSystem.IsLinux()) return; // /dev/stdout, bash
+        var (_, checkpoint) = Trained();
+        string many = _dir.File("many.csv"); // ~250 KB of predictions: more than the pipe holds and head reads
+        File.WriteAllLines(many, ["a,b,label", .. Enumerable.Range(0, 5000).Select(i => $"{i % 7},{i % 5},x")]);
+        // The console's stream drops writes to a closed pipe: the command said "Wrote 5000 prediction(s)" and exited 0.
+        var (host, dll) = CliRunner.Command;
+        var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("\"$@\" | head -c 1 >/dev/null; exit ${PIPESTATUS[0]}");
+        foreach (var a in new[] { "sh", host, dll, "predict", "--checkpoint", checkpoint, "--input", many, "--out", "/dev/stdout" })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.StandardOutput.ReadToEndAsync();
+        Assert.True(p.WaitForExit(120_000), "timed out");
+        CliAssert.OneLineError(new CliResult(p.ExitCode, "", await stderr), 2, "cannot write '/dev/stdout': the program reading it " +
+            "closed the pipe before everything was written (broken pipe); the output is incomplete.");
     }
 
     [Fact]
