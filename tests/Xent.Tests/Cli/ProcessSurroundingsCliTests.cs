@@ -60,6 +60,19 @@ public sealed class ProcessSurroundingsCliTests : IDisposable
     }
 
     [Fact]
+    public void TooFewFileDescriptorsAreNamedBeforeTheCommandStarts()
+    {
+        // The runtime keeps its libraries open: at 48 the train command failed with "Could not load file or assembly
+        // 'System.Text.Encoding.Extensions' … The system cannot find the file specified." (EMFILE read as a missing file).
+        File.WriteAllLines(Path.Combine(_dir, "d.csv"), ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 3},{i % 2}")]);
+        var (code, stderr) = RunInShell("ulimit -n 48;", "", "train", "--data", "d.csv", "--out", "run", "--model", "linear");
+        Assert.Equal(2, code);
+        Assert.Equal("error: this process may have only 48 files open at once (ulimit -n 48), and xent needs 128: the .NET runtime "
+            + "keeps each library it loads open. Raise the limit, e.g. 'ulimit -n 1024'.", stderr.Trim());
+        Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
+    }
+
+    [Fact]
     public void AWritePastTheFileSizeLimitIsAnErrorThatLeavesNoTemporaryFile()
     {
         // SIGXFSZ's default action killed the process mid-write (exit 153) and left the temporary file beside the output.
