@@ -138,20 +138,21 @@ internal static class EvalCommand
         string Name(int c) => c < names.Count ? names[c] : c.ToString(ci);
         int digits = 1;
         foreach (long v in m) digits = Math.Max(digits, v.ToString(ci).Length);
-        int longest = Enumerable.Range(0, k).Max(c => Name(c).Length), indexWidth = (k - 1).ToString(ci).Length;
+        int longest = Enumerable.Range(0, k).Max(c => TextCells.Width(Name(c))), indexWidth = (k - 1).ToString(ci).Length;
         int namedCell = Math.Max(digits, longest) + 2;
         bool byName = 2 + Math.Max(Corner.Length, longest) + k * namedCell <= MaxNamedWidth;
         int cell = byName ? namedCell : Math.Max(digits, indexWidth) + 2;
         string Label(int c) => byName ? Name(c) : c.ToString(ci).PadLeft(indexWidth) + "  " + Name(c);
         string Header(int c) => byName ? Name(c) : c.ToString(ci);
-        int left = Math.Max(Corner.Length, Enumerable.Range(0, k).Max(c => Label(c).Length));
+        // Widths in terminal columns (TextCells): a CJK name is twice as wide as its length.
+        int left = Math.Max(Corner.Length, Enumerable.Range(0, k).Max(c => TextCells.Width(Label(c))));
         var lines = new List<string>(k + 1);
         var sb = new StringBuilder("  ").Append(Corner.PadRight(left));
-        for (int c = 0; c < k; c++) sb.Append(Header(c).PadLeft(cell));
+        for (int c = 0; c < k; c++) sb.Append(TextCells.PadLeft(Header(c), cell));
         lines.Add(sb.ToString());
         for (int r = 0; r < k; r++)
         {
-            sb.Clear().Append("  ").Append(Label(r).PadRight(left));
+            sb.Clear().Append("  ").Append(TextCells.PadRight(Label(r), left));
             for (int c = 0; c < k; c++) sb.Append(m[r, c].ToString(ci).PadLeft(cell));
             lines.Add(sb.ToString());
         }

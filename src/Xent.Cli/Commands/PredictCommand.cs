@@ -117,21 +117,25 @@ internal static class PredictCommand
             stdout.WriteLine($"Wrote {results.Count} prediction(s) to {outPath}");
             return 0;
         }
-        int width = Math.Max(5, results.Count == 0 ? 5 : results.Max(r => r.Input.Length));
+        // Padded by terminal columns, names shown printable (TextCells): a CJK name or a file name with a line break in it
+        // shifted or split the rows.
+        int width = Math.Max(5, results.Count == 0 ? 5 : results.Max(r => TextCells.Width(r.Input)));
+        string Listed(int k, double p) => string.Create(ci, $"{TextCells.Printable(names[k])} {p:F3}");
         stdout.WriteLine(multi ? $"{"input".PadRight(width)}  predicted labels (probability > 0.5)  all labels"
             : $"{"input".PadRight(width)}  {"class",-16} probability  top {Math.Min(topK, names.Count)}");
         foreach (var (inputName, p) in results)
         {
+            string input = TextCells.PadRight(inputName, width);
             if (multi)
             {
                 var predicted = Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => names[k]);
-                var all = string.Join(", ", Enumerable.Range(0, p.Length).Select(k => string.Create(ci, $"{names[k]} {p[k]:F3}")));
-                stdout.WriteLine($"{inputName.PadRight(width)}  {string.Join(", ", predicted),-36}  {all}");
+                var all = string.Join(", ", Enumerable.Range(0, p.Length).Select(k => Listed(k, p[k])));
+                stdout.WriteLine($"{input}  {TextCells.PadRight(string.Join(", ", predicted), 36)}  {all}");
                 continue;
             }
             var top = Top(p, topK);
-            var list = string.Join(", ", top.Select(k => string.Create(ci, $"{names[k]} {p[k]:F3}")));
-            stdout.WriteLine(string.Create(ci, $"{inputName.PadRight(width)}  {names[top[0]],-16} {p[top[0]],11:F4}  {list}"));
+            var list = string.Join(", ", top.Select(k => Listed(k, p[k])));
+            stdout.WriteLine(string.Create(ci, $"{input}  {TextCells.PadRight(names[top[0]], 16)} {p[top[0]],11:F4}  {list}"));
         }
         return 0;
     }

@@ -1162,13 +1162,13 @@ internal static class TrainCommand
             $"Test accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean cross-entropy {r.MeanCrossEntropy:F4}, ECE " +
             $"{r.ExpectedCalibrationError:F4}"));
         Console.WriteLine("Per-class accuracy:");
-        int width = Math.Max(5, names.Max(n => n.Length));
+        int width = Math.Max(5, names.Max(TextCells.Width)); // terminal columns: CJK names take two per character
         for (int c = 0; c < r.PerClassAccuracy.Length; c++)
         {
             double a = r.PerClassAccuracy[c];
             string name = c < names.Count ? names[c] : c.ToString(ci);
             Console.WriteLine(string.Create(ci,
-                $"  {name.PadRight(width)}  {(double.IsNaN(a) ? "     -" : (100 * a).ToString("F2", ci).PadLeft(6) + "%")}"));
+                $"  {TextCells.PadRight(name, width)}  {(double.IsNaN(a) ? "     -" : (100 * a).ToString("F2", ci).PadLeft(6) + "%")}"));
         }
     }
 
@@ -1176,7 +1176,7 @@ internal static class TrainCommand
     internal static void PrintPerClass(EvaluationResult r, IReadOnlyList<string> names, string what = "class")
     {
         var ci = CultureInfo.InvariantCulture;
-        int width = Math.Max(5, names.Max(n => n.Length));
+        int width = Math.Max(5, names.Max(TextCells.Width)); // terminal columns: CJK names take two per character
         var (p, rc, f1) = (r.Precision, r.Recall, r.F1);
         Console.WriteLine($"  {what.PadRight(width)}  {(r.MultiLabel ? "accuracy  " : "")}precision  recall      F1  support");
         for (int c = 0; c < r.PerClassAccuracy.Length; c++)
@@ -1184,7 +1184,8 @@ internal static class TrainCommand
             string name = c < names.Count ? names[c] : c.ToString(ci);
             string acc = r.MultiLabel ? (100 * r.PerClassAccuracy[c]).ToString("F2", ci).PadLeft(7) + "%  " : "";
             long support = r.Counts[c].Tp + r.Counts[c].Fn;
-            Console.WriteLine(string.Create(ci, $"  {name.PadRight(width)}  {acc}{p[c],9:F4}  {rc[c],6:F4}  {f1[c],6:F4}  {support,7}"));
+            Console.WriteLine(string.Create(ci,
+                $"  {TextCells.PadRight(name, width)}  {acc}{p[c],9:F4}  {rc[c],6:F4}  {f1[c],6:F4}  {support,7}"));
         }
         Console.WriteLine(string.Create(ci, $"Macro-F1: {r.MacroF1:F4}"));
     }
