@@ -34,7 +34,7 @@ internal static class CommonOptions
         {
             Description = "Model: cnn, linear or mlp [default: the checkpoint's, or the model its tensor names fit]",
         };
-        model.AcceptOnlyFromAmong([.. ModelCatalog.Names]);
+        OptionChoices.AcceptOnly(model, [.. ModelCatalog.Names]);
         return model;
     }
 

@@ -19,6 +19,7 @@ internal static class ExportCommand
         var checkpoint = CommonOptions.Checkpoint();
         var format = new Option<string>("--format")
             { Description = "Output format; onnx is the only one", DefaultValueFactory = _ => "onnx" };
+        OptionChoices.AcceptOnly(format, "onnx");
         var output = new Option<string>("--out")
         {
             Description = "File to write, ending in .onnx, e.g. model.onnx (replaced if it exists; folders are created)", Required = true,
@@ -29,16 +30,14 @@ internal static class ExportCommand
         {
             checkpoint, format, output,
         };
-        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(format)!, parse.GetValue(output)!));
+        command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(output)!)); // --format: onnx, checked by the parser
         return command;
     }
 
-    private static int Run(string checkpointPath, string format, string outPath)
+    private static int Run(string checkpointPath, string outPath)
     {
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         using var stdoutOutput = OutputPaths.KeepStdoutFor(outPath); // --out /dev/stdout: messages go to stderr
-        if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
-            return CliHost.Fail($"unknown --format '{format}'; the only export format is onnx.");
         if (OutputPaths.Check(outPath, "--out", "model.onnx", (checkpointPath, "--checkpoint")) is { } outError)
             return CliHost.Fail(outError);
         // Only .onnx names, new or not: a typo'd --out must not turn another run's checkpoint or a data file into an ONNX graph, and

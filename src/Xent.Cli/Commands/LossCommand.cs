@@ -95,8 +95,11 @@ internal static class LossCommand
         using var stdoutOutput = OutputPaths.KeepStdoutFor(outPath, gradOutPath); // --out /dev/stdout: messages go to stderr
         try
         {
-            if (string.IsNullOrEmpty(kind) || Array.IndexOf(Kinds, kind) < 0)
+            // In any case, as every enumerated value (OptionChoices): CROSS-ENTROPY and MEAN are cross-entropy and mean.
+            if (OptionChoices.Canonical(kind, Kinds) is not { } lossKind)
                 return CliHost.Fail($"unknown loss '{kind}'; expected one of: {string.Join(", ", Kinds)}.");
+            kind = lossKind;
+            reductionText = OptionChoices.Canonical(reductionText, ["mean", "sum", "none", "batchmean"]) ?? reductionText;
             if (string.IsNullOrEmpty(inputPath)) return CliHost.Fail("--input X.npy is required.");
             if (string.IsNullOrEmpty(targetPath)) return CliHost.Fail("--target T.npy is required.");
             // Outputs never replace an input or each other (--out x.npy used to turn the input into the loss, silently).

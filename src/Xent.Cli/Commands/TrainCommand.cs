@@ -45,7 +45,7 @@ internal static class TrainCommand
             Description = "CSV: missing values (empty cells, NA, ?, nan, …) are an error, or imputed with the training mean",
             DefaultValueFactory = _ => "error",
         };
-        missing.AcceptOnlyFromAmong("error", "mean");
+        OptionChoices.AcceptOnly(missing, "error", "mean");
         var imageSize = new Option<string?>("--image-size")
             { Description = "Image folders: resize every image to N (square) or HxW [default: all images must share one size]" };
         var testData = new Option<string?>("--test-data")
@@ -57,7 +57,7 @@ internal static class TrainCommand
             { Description =
             "Model: auto (cnn for images, mlp for feature vectors), cnn (the PyTorch tutorial's CNN, sized to the images), linear " +
             "(logistic regression) or mlp", DefaultValueFactory = _ => "auto" };
-        model.AcceptOnlyFromAmong(["auto", .. ModelCatalog.Names]);
+        OptionChoices.AcceptOnly(model, ["auto", .. ModelCatalog.Names]);
         var hidden = new Option<string?>("--hidden")
             { Description = "mlp hidden layer sizes, e.g. 128,64 (--model mlp only) [default: 256]" };
         var epochs = new Option<int>("--epochs") { Description = "Number of epochs", DefaultValueFactory = _ => 5 };
@@ -67,30 +67,30 @@ internal static class TrainCommand
             "Learning rate [default: 0.001 for adam/adamw, 0.01 for sgd, 1.0 for adadelta]" };
         var optimizer = new Option<string>("--optimizer")
             { Description = "Optimizer: adam, sgd, adamw or adadelta", DefaultValueFactory = _ => "adam" };
-        optimizer.AcceptOnlyFromAmong([.. OptimizerCatalog.Names]);
+        OptionChoices.AcceptOnly(optimizer, [.. OptimizerCatalog.Names]);
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.0 };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay [default: 0; 0.01 for adamw]" };
         var loss = new Option<string>("--loss")
             { Description =
             "Loss: auto (cross-entropy; bce-with-logits for multi-label), cross-entropy, bce-with-logits, or focal (softmax focal loss, " +
             "--gamma)", DefaultValueFactory = _ => "auto" };
-        loss.AcceptOnlyFromAmong(Losses);
+        OptionChoices.AcceptOnly(loss, Losses);
         var focalGamma = new Option<float?>("--gamma") { Description = "Focal loss focusing exponent >= 0 (--loss focal) [default: 2]" };
         var labelSmoothing = new Option<float>("--label-smoothing")
             { Description = "CrossEntropyLoss label smoothing in [0, 1]", DefaultValueFactory = _ => 0f };
         var classWeights = new Option<string>("--class-weights")
             { Description = "Class weights of the loss: none, or inverse-frequency (N / (C·count))", DefaultValueFactory = _ => "none" };
-        classWeights.AcceptOnlyFromAmong("none", "inverse-frequency");
+        OptionChoices.AcceptOnly(classWeights, "none", "inverse-frequency");
         var posWeight = new Option<string>("--pos-weight")
             { Description =
             "Multi-label: BCEWithLogitsLoss pos_weight, none or auto (negatives/positives of each label in the training split)",
             DefaultValueFactory = _ => "none" };
-        posWeight.AcceptOnlyFromAmong("none", "auto");
+        OptionChoices.AcceptOnly(posWeight, "none", "auto");
         var schedule = new Option<string>("--lr-schedule")
             { Description =
             "Learning-rate schedule: none, step (x gamma every epoch, as the PyTorch MNIST example's StepLR) or cosine (to 0 at the end)",
             DefaultValueFactory = _ => "none" };
-        schedule.AcceptOnlyFromAmong([.. LrSchedule.Kinds]);
+        OptionChoices.AcceptOnly(schedule, [.. LrSchedule.Kinds]);
         var gamma = new Option<double>("--lr-gamma") { Description = "step schedule: factor per epoch", DefaultValueFactory = _ => 0.7 };
         var warmup = new Option<int>("--warmup")
             { Description = "Linear learning-rate warm-up over this many batches", DefaultValueFactory = _ => 0 };
