@@ -360,7 +360,7 @@ public sealed class TrainRunFolderTests : IDisposable
     /// </summary>
     [Theory]
     [InlineData("--features a,,b", "error: --features 'a,,b' has an empty column name", "DataSource.Columns")]
-    [InlineData("--model mlp --hidden 2147483647", "error: Shape [2147483647, ", "ModelCatalog.Create")]
+    [InlineData("--model cnn", "error: the cnn model takes images (C, H, W)", "ModelCatalog.Create")] // sizes: ModelFootprint
     [InlineData("--optimizer adam --momentum 0.9", "error: Only sgd takes a momentum; adam was given 0.9.", "OptimizerCatalog.Create")]
     public void VerboseAddsTheStackTraceToTrainsOwnRefusals(string options, string expected, string thrownIn)
     {
