@@ -59,7 +59,7 @@ internal static class BenchCommand
             if (pr.GetValue(Repeats) < 1) return "--repeats must be at least 1.";
             if (pr.GetValue(Warmup) < 0) return "--warmup must not be negative.";
             // 0 is refused as train's --threads 0 is; leaving the option out means all cores.
-            if (pr.GetValue(Threads) is int t && t < 1) return $"--threads must be at least 1, got {t}.";
+            if (CommonOptions.ThreadsError(pr.GetValue(Threads)) is { } threadsError) return threadsError;
             CommonOptions.UseThreads(pr.GetValue(Threads));
             return null;
         }

@@ -63,7 +63,7 @@ internal static class BenchLinearCeCommand
             foreach (var (name, value) in new[] { ("--row-chunk", s.RowChunk), ("--vocab-chunk", s.VocabChunk),
                          ("--partitions", s.Partitions) })
                 if (value < 0) return CliHost.Fail($"{name} must be positive (or 0 for automatic), got {value}.");
-            if (pr.GetValue(threads) is int t && t < 1) return CliHost.Fail($"--threads must be at least 1, got {t}."); // as train's
+            if (CommonOptions.ThreadsError(pr.GetValue(threads)) is { } threadsError) return CliHost.Fail(threadsError); // as train's
             CommonOptions.UseThreads(pr.GetValue(threads));
             var r = LinearCeBench.Run(s);
             Console.WriteLine(pr.GetValue(json) ? ToJson(r) : ToText(r));

@@ -53,6 +53,7 @@ internal static class CalibrateCommand
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         using var stdoutOutput = OutputPaths.KeepStdoutFor(outPath); // --out /dev/stdout: messages go to stderr
         if (batchSize < 1 || threads is < 1) return CliHost.Fail("--test-batch-size and --threads must be at least 1.");
+        if (CommonOptions.ThreadsError(threads) is { } threadsError) return CliHost.Fail(threadsError);
         string dataDir = data ?? DataSource.DefaultDirectory;
         if (DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)
             return CliHost.Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));

@@ -45,6 +45,18 @@ internal static class CommonOptions
     public static Option<int?> Threads() => new("--threads") { Description = "Threads the kernels may use [default: all cores]" };
 
     /// <summary>
+    /// The refusal (without <c>error:</c>) of a <c>--threads</c> below 1 or above <see cref="Kernels.KernelParallel.ThreadLimit"/>
+    /// (as <see cref="Tensor.SetNumThreads"/> refuses it), or null (also when it is left out).
+    /// </summary>
+    public static string? ThreadsError(int? threads) => threads switch
+    {
+        < 1 => $"--threads must be at least 1, got {threads}.",
+        int t when t > Kernels.KernelParallel.ThreadLimit => $"--threads must be at most {Kernels.KernelParallel.ThreadLimit} (each " +
+            $"one is a thread of its own; this machine has {Environment.ProcessorCount} cores), got {t}.",
+        _ => null,
+    };
+
+    /// <summary>
     /// Sets <see cref="Kernels.KernelParallel.MaxThreads"/> to <paramref name="threads"/> (null or 0: leave all cores) and warns
     /// when that is more than this machine's cores: the results are the same (they never depend on the thread count), only
     /// slower, as the threads take turns.

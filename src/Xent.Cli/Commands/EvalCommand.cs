@@ -54,6 +54,7 @@ internal static class EvalCommand
             err.WriteLine("error: --test-batch-size and --threads must be at least 1.");
             return ExitCodes.BadInput; // robustness (issue 13)
         }
+        if (CommonOptions.ThreadsError(threads) is { } threadsError) return CliHost.Fail(threadsError);
         string dataPath = data ?? DataSource.DefaultDirectory;
         if (DataSource.IsIdx(dataPath) && DataSource.Missing(dataPath, needTrain: false) is not null)
         {

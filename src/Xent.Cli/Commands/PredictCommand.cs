@@ -70,7 +70,7 @@ internal static class PredictCommand
         if (topK < 1) return CliHost.Fail($"--top-k must be at least 1, got {topK}.");
         if (topKGiven is not null && outPath is not null)
             return CliHost.Fail("--top-k chooses what the table or --json lists; --out writes every class's probability, so leave it out.");
-        if (threads is < 1) return CliHost.Fail($"--threads must be at least 1, got {threads}.");
+        if (CommonOptions.ThreadsError(threads) is { } threadsError) return CliHost.Fail(threadsError);
         if (idColumn is not null && !CsvSource.Handles(inputPath))
             return CliHost.Fail($"--id names a column of a CSV/TSV --input, and '{inputPath}' is not one.");
         if (json && outPath is not null) return CliHost.Fail("--json prints to stdout and --out writes a CSV file; pass one of them.");

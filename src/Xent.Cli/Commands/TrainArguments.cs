@@ -23,7 +23,7 @@ internal static class TrainArguments
         AtLeastOne("--batch-size", batchSize);
         AtLeastOne("--test-batch-size", testBatchSize);
         if (limitBatches is int l) AtLeastOne("--limit-batches", l);
-        if (threads is int t) AtLeastOne("--threads", t);
+        if (CommonOptions.ThreadsError(threads) is { } threadsError) throw Bad(threadsError);
         if (lr is double r) NonNegativeFinite("--lr", r, "a learning rate");
         NonNegativeFinite("--momentum", momentum, "a momentum");
         if (weightDecay is double w) NonNegativeFinite("--weight-decay", w, "a weight decay");

@@ -48,6 +48,11 @@ internal static class VocabParallelBenchCommand
                     "non-negative, and N·D, V·D below 2^31.");
             return 2;
         }
+        if (CommonOptions.ThreadsError(threads) is { } threadsError)
+        {
+            if (!DistributedCommands.IsOtherRank(["--vocab-parallel"])) Console.Error.WriteLine("error: " + threadsError);
+            return 2;
+        }
         MpiWorld world;
         try
         {

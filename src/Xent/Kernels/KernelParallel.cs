@@ -10,12 +10,19 @@ internal static class KernelParallel
 {
     private static int s_maxThreads = Environment.ProcessorCount;
 
-    /// <summary>Upper bound on the threads a kernel may use (default: the processor count).</summary>
+    /// <summary>
+    /// Most threads <see cref="MaxThreads"/> may be set to: 1024, or the processor count where that is more. Each thread beyond
+    /// the calling one is a dedicated OS thread (<see cref="KernelWorkers"/>), so int.MaxValue started one per chunk of a large
+    /// kernel, thousands of them.
+    /// </summary>
+    public static int ThreadLimit { get; } = Math.Max(1024, Environment.ProcessorCount);
+
+    /// <summary>Upper bound on the threads a kernel may use (default: the processor count), from 1 to <see cref="ThreadLimit"/>.</summary>
     public static int MaxThreads
     {
         get => s_maxThreads;
-        set => s_maxThreads = value >= 1 ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxThreads must be at least 1.");
+        set => s_maxThreads = value >= 1 && value <= ThreadLimit ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxThreads must be from 1 to {ThreadLimit}.");
     }
 
     /// <summary>Number of fixed-size chunks that cover <paramref name="length"/> items.</summary>

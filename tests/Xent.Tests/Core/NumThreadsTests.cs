@@ -31,6 +31,14 @@ public class NumThreadsTests
             var e = Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.SetNumThreads(0));
             Assert.Contains("Number of threads must be positive", e.Message);
             Assert.Equal(4, Tensor.GetNumThreads());
+            // Each thread beyond the caller is a dedicated one: int.MaxValue started one per chunk of a large kernel.
+            int limit = Math.Max(1024, Environment.ProcessorCount);
+            e = Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.SetNumThreads(int.MaxValue));
+            Assert.Contains($"Number of threads must be at most {limit} ", e.Message);
+            Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.SetNumThreads(limit + 1));
+            Assert.Equal(4, Tensor.GetNumThreads());
+            Tensor.SetNumThreads(limit); // the limit itself is taken
+            Assert.Equal(limit, Tensor.GetNumThreads());
         }
         finally
         {
