@@ -88,7 +88,7 @@ internal static class TrainCommand
         OptionChoices.AcceptOnly(posWeight, "none", "auto");
         var schedule = new Option<string>("--lr-schedule")
             { Description =
-            "Learning-rate schedule: none, step (x gamma every epoch, as the PyTorch MNIST example's StepLR) or cosine (to 0 at the end)",
+            "Learning-rate schedule: none, step (x gamma every epoch, as PyTorch's own MNIST script's StepLR) or cosine (to 0 at the end)",
             DefaultValueFactory = _ => "none" };
         OptionChoices.AcceptOnly(schedule, [.. LrSchedule.Kinds]);
         var gamma = new Option<double>("--lr-gamma") { Description = "step schedule: factor per epoch", DefaultValueFactory = _ => 0.7 };
