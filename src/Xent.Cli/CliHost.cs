@@ -41,6 +41,9 @@ internal static class CliHost
                     : ParseErrorText.Friendly(parse.Errors[0].Message); // "a number", not 'System.Nullable`1[System.Double]'
                 return DistributedCommands.FailBeforeMpi(args, $"error: {Clean(message)} See '{command} --help'.", ExitCodes.BadInput);
             }
+            // Paths the system cannot use are refused before the command runs, alike for every command (PathOptions).
+            if (parse.Errors.Count == 0 && parse.Action == parse.CommandResult.Command.Action && PathOptions.Refusal(parse) is { } path)
+                return DistributedCommands.FailBeforeMpi(args, "error: " + Clean(path), ExitCodes.BadInput);
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e)
@@ -146,13 +149,21 @@ internal static class CliHost
 
     /// <summary>
     /// One printable line: line breaks and tabs become spaces, other control characters (and invalid UTF-16)
-    /// become <c>\xNN</c> / <c>\uNNNN</c> escapes, and very long messages are cut.
+    /// become <c>\xNN</c> / <c>\uNNNN</c> escapes, and very long messages are cut in the middle: their end says what went wrong
+    /// (a path of 4000 characters cut at the end left the line without its reason).
     /// </summary>
     public static string Clean(string message)
     {
-        const int MaxLength = 2000;
-        var sb = new StringBuilder(Math.Min(message.Length, MaxLength) + 16);
-        for (int i = 0; i < message.Length && sb.Length < MaxLength; i++)
+        const int MaxLength = 2000, Tail = 600;
+        if (message.Length > MaxLength)
+        {
+            int head = MaxLength - Tail, tail = message.Length - Tail;
+            if (char.IsHighSurrogate(message[head - 1])) head--; // never half of a surrogate pair
+            if (char.IsLowSurrogate(message[tail])) tail++;
+            message = message[..head] + " … " + message[tail..];
+        }
+        var sb = new StringBuilder(message.Length + 16);
+        for (int i = 0; i < message.Length; i++)
         {
             char c = message[i];
             if (c is '\r' or '\n' or '\t') { if (sb.Length > 0 && sb[^1] != ' ') sb.Append(' '); }
@@ -164,7 +175,6 @@ internal static class CliHost
             else if (char.IsControl(c)) sb.Append("\\x").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
             else sb.Append(c);
         }
-        if (sb.Length >= MaxLength) sb.Append(" …");
         return sb.ToString().Trim();
     }
 

@@ -28,8 +28,9 @@ internal static class CalibrateCommand
         var data = CommonOptions.LabelledData("Held-out labelled data");
         var labels = CommonOptions.Labels();
         var target = CommonOptions.Target();
-        var output = new Option<string?>("--out")
-            { Description = "Write the checkpoint with the fitted temperature in its spec here (may be --checkpoint itself)" };
+        var output = PathOptions.OutputFile(new Option<string?>("--out")
+            { Description = "Write the checkpoint with the fitted temperature in its spec here (may be --checkpoint itself)" },
+            "calibrated.safetensors");
         var model = CommonOptions.CheckpointModel();
         var json = new Option<bool>("--json") { Description =
             "Print one JSON object (temperature, nll_before, nll_after, ece_before, ece_after, …) instead of text" };

@@ -7,21 +7,22 @@ namespace Xent.Cli.Commands;
 internal static class CommonOptions
 {
     /// <summary><c>--checkpoint</c> (required): a checkpoint xent train wrote, or a PyTorch state dict.</summary>
-    public static Option<string> Checkpoint() => new("--checkpoint")
+    public static Option<string> Checkpoint() => PathOptions.Input(new Option<string>("--checkpoint")
     {
         Description = "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict saved with safetensors",
         Required = true,
-    };
+    });
 
     /// <summary><c>--data</c>: labelled data of any kind eval reads; <paramref name="what"/> starts the description.</summary>
-    public static Option<string?> LabelledData(string what = "Labelled data") => new("--data")
+    public static Option<string?> LabelledData(string what = "Labelled data") => PathOptions.Input(new Option<string?>("--data")
     {
         Description = $"{what}: an IDX folder (its t10k files), a .csv/.tsv file, image class folders, or a .npy file with --labels " +
             $"[default: {DataSource.DefaultDirectory}]",
-    };
+    });
 
     /// <summary><c>--labels</c>: the labels of a .npy <c>--data</c>.</summary>
-    public static Option<string?> Labels() => new("--labels") { Description = "Labels .npy for a .npy --data" };
+    public static Option<string?> Labels() =>
+        PathOptions.Input(new Option<string?>("--labels") { Description = "Labels .npy for a .npy --data" });
 
     /// <summary><c>--target</c>: a CSV's label column.</summary>
     public static Option<string?> Target() =>

@@ -26,10 +26,10 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of text" };
         var testBatchSize = CommonOptions.TestBatchSize();
         var threads = CommonOptions.Threads();
-        var report = new Option<string?>("--report")
+        var report = PathOptions.OutputFile(new Option<string?>("--report")
             { Description =
             "Also write an HTML report to this file: metrics, reliability diagram (before/after a calibrated checkpoint's temperature), " +
-            "confusion matrix" };
+            "confusion matrix" }, "eval.html");
         var command =
             new Command("eval",
             "Evaluate a checkpoint on labelled data: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix, mean " +

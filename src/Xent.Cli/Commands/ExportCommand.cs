@@ -20,10 +20,10 @@ internal static class ExportCommand
         var format = new Option<string>("--format")
             { Description = "Output format; onnx is the only one", DefaultValueFactory = _ => "onnx" };
         OptionChoices.AcceptOnly(format, "onnx");
-        var output = new Option<string>("--out")
+        var output = PathOptions.OutputFile(new Option<string>("--out")
         {
             Description = "File to write, ending in .onnx, e.g. model.onnx (replaced if it exists; folders are created)", Required = true,
-        };
+        }, "model.onnx");
         var command =
             new Command("export",
             "Export a checkpoint's model to ONNX for ONNX Runtime, ML.NET or Windows ML: raw inputs in, logits and probabilities out.")

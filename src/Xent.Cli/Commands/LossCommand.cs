@@ -25,22 +25,22 @@ internal static class LossCommand
     {
         var kind = new Argument<string>("KIND")
             { Description = "The loss: cross-entropy | nll | bce | bce-with-logits | focal | sigmoid-focal | kl-div | distillation." };
-        var input = new Option<string>("--input")
+        var input = PathOptions.Input(new Option<string>("--input")
             { HelpName = "X.npy",
             Description =
             "Input .npy: logits (cross-entropy, bce-with-logits, focal, sigmoid-focal; the student's for distillation), " +
             "log-probabilities (nll, kl-div) or probabilities (bce). float32 (float64 and float16 are converted). Every .npy " +
-            "must be little-endian (a big-endian '>f4' file is refused)." };
-        var target = new Option<string>("--target")
+            "must be little-endian (a big-endian '>f4' file is refused)." });
+        var target = PathOptions.Input(new Option<string>("--target")
             { HelpName = "T.npy",
             Description =
             "Target .npy: integer class indices (int64, int32, uint8, …), or float class probabilities / binary targets (kl-div: " +
-            "probabilities, or log-probabilities with --log-target; distillation: the teacher's logits)." };
-        var weight = new Option<string>("--weight")
+            "probabilities, or log-probabilities with --log-target; distillation: the teacher's logits)." });
+        var weight = PathOptions.Input(new Option<string>("--weight")
             { HelpName = "W.npy",
-            Description = "Optional weight .npy: (C) per class for cross-entropy, nll and focal; broadcast to the input for bce." };
-        var posWeight = new Option<string>("--pos-weight")
-            { HelpName = "P.npy", Description = "Optional positive-class weight .npy for bce-with-logits, broadcast along the last dim." };
+            Description = "Optional weight .npy: (C) per class for cross-entropy, nll and focal; broadcast to the input for bce." });
+        var posWeight = PathOptions.Input(new Option<string>("--pos-weight")
+            { HelpName = "P.npy", Description = "Optional positive-class weight .npy for bce-with-logits, broadcast along the last dim." });
         var ignoreIndex = new Option<string>("--ignore-index")
             { HelpName = "N", Description = "Target value to ignore (cross-entropy, nll, focal). Default: -100." };
         var reduction = new Option<string>("--reduction")
@@ -56,10 +56,11 @@ internal static class LossCommand
             { HelpName = "T", Description = "Softmax temperature > 0 of distillation (required)." };
         var smoothing = new Option<string>("--label-smoothing")
             { HelpName = "S", Description = "Label smoothing in [0, 1] (cross-entropy). Default: 0." };
-        var output = new Option<string>("--out")
-            { HelpName = "LOSS.npy", Description = "Write the loss as float32 .npy (0-d for mean and sum)." };
-        var gradOut = new Option<string>("--grad-out")
-            { HelpName = "GRAD.npy", Description = "Write d(sum of the loss)/d(input) as float32 .npy of the input's shape." };
+        var output = PathOptions.OutputFile(new Option<string>("--out")
+            { HelpName = "LOSS.npy", Description = "Write the loss as float32 .npy (0-d for mean and sum)." }, "loss.npy");
+        var gradOut = PathOptions.OutputFile(new Option<string>("--grad-out")
+            { HelpName = "GRAD.npy", Description = "Write d(sum of the loss)/d(input) as float32 .npy of the input's shape." },
+            "grad.npy");
 
         var command = new Command("loss", "Compute a loss exactly as PyTorch does, from .npy files.")
         {

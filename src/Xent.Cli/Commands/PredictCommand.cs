@@ -20,13 +20,13 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint")
+        var checkpoint = PathOptions.Input(new Option<string>("--checkpoint")
             { Description =
             "Checkpoint (.safetensors) written by xent train, or a PyTorch state dict of the tutorial's models (read as 1x28x28 images)",
-            Required = true };
+            Required = true });
         // --data too, the name train, eval and calibrate give their data: a user moving from eval to predict types it.
-        var input = new Option<string>("--input", "--data")
-            { Description = "An image, a folder of images, a .csv/.tsv file or a .npy file", Required = true };
+        var input = PathOptions.Input(new Option<string>("--input", "--data")
+            { Description = "An image, a folder of images, a .csv/.tsv file or a .npy file", Required = true });
         var topK = new Option<int?>("--top-k")
         {
             Description =
@@ -40,13 +40,13 @@ internal static class PredictCommand
             Description = "CSV/TSV --input: name each row by this column's value (an ID column) instead of its row index, in the " +
                 "table, --json and --out",
         };
-        var output = new Option<string?>("--out")
+        var output = PathOptions.OutputFile(new Option<string?>("--out")
         {
             Description =
                 "Write the predictions to this CSV file instead of printing a table: input, class, probability, then every class's " +
                 "probability (multi-label: every label's, then the predicted labels); replaced if it exists (never the checkpoint or the " +
                 "input file), folders are created",
-        };
+        }, "predictions.csv");
         var threads = CommonOptions.Threads();
         var command = new Command("predict", "Predict the classes (or labels) of raw inputs with a trained checkpoint.")
         {

@@ -30,12 +30,12 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var data = new Option<string?>("--data")
+        var data = PathOptions.Input(new Option<string?>("--data")
             { Description =
             "Training data: a folder of MNIST-format IDX files, a .csv/.tsv file (optionally .gz), a folder of class folders of images, " +
-            $"or a .npy features file with --labels [default: {DataSource.DefaultDirectory}]" };
-        var labels = new Option<string?>("--labels")
-            { Description = "Labels .npy for a .npy --data: (N) integer classes or an (N, L) 0/1 multi-label matrix" };
+            $"or a .npy features file with --labels [default: {DataSource.DefaultDirectory}]" });
+        var labels = PathOptions.Input(new Option<string?>("--labels")
+            { Description = "Labels .npy for a .npy --data: (N) integer classes or an (N, L) 0/1 multi-label matrix" });
         var target = new Option<string?>("--target") { Description = "CSV: the label column [default: the last column]" };
         var features = new Option<string?>("--features") { Description = "CSV: feature columns A,B,... [default: every other column]" };
         var multiLabel = new Option<string?>("--multi-label")
@@ -48,9 +48,10 @@ internal static class TrainCommand
         OptionChoices.AcceptOnly(missing, "error", "mean");
         var imageSize = new Option<string?>("--image-size")
             { Description = "Image folders: resize every image to N (square) or HxW [default: all images must share one size]" };
-        var testData = new Option<string?>("--test-data")
-            { Description = "Held-out data of the same kind as --data (an IDX folder holds its own t10k files)" };
-        var testLabels = new Option<string?>("--test-labels") { Description = "Labels .npy for a .npy --test-data (needs --test-data)" };
+        var testData = PathOptions.Input(new Option<string?>("--test-data")
+            { Description = "Held-out data of the same kind as --data (an IDX folder holds its own t10k files)" });
+        var testLabels = PathOptions.Input(new Option<string?>("--test-labels")
+            { Description = "Labels .npy for a .npy --test-data (needs --test-data)" });
         var valSplit = new Option<double?>("--val-split")
             { Description = "Hold out this stratified, seeded fraction of --data [default: 0.1 when there is no --test-data]" };
         var model = new Option<string>("--model")
@@ -101,14 +102,15 @@ internal static class TrainCommand
         var seed = new Option<long>("--seed") { Description = "Random seed of the initial weights, data order, split and dropout",
             DefaultValueFactory = _ => 1 };
         var threads = CommonOptions.Threads();
-        var output = new Option<string?>("--out")
+        var output = PathOptions.OutputFolder(new Option<string?>("--out")
             { Description =
-            "Output folder [default: runs/<timestamp> (-2, -3, … if taken); with --resume DIR/checkpoint.safetensors: DIR]" };
-        var resume = new Option<string?>("--resume")
+            "Output folder [default: runs/<timestamp> (-2, -3, … if taken); with --resume DIR/checkpoint.safetensors: DIR]" },
+            "runs/first");
+        var resume = PathOptions.Input(new Option<string?>("--resume")
             { Description =
             "Continue from this checkpoint: model, optimizer state and input standardisation come from it, and so does every " +
             "--model, optimizer, loss, schedule, --hidden or --missing option left out (one given with another value than the " +
-            "checkpoint's is refused); the run ends where an uninterrupted run with the same random seed and options ends" };
+            "checkpoint's is refused); the run ends where an uninterrupted run with the same random seed and options ends" });
         var limitBatches = new Option<int?>("--limit-batches")
             { Description = "At most this many training batches per epoch (quick runs)" };
         // robustness (issue 13): a folder holding a run is refused unless --resume or --overwrite (RunDirectory.cs).

@@ -1,0 +1,95 @@
+using System.Text;
+using Xent.IO;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// Why a path the user named cannot be used, in words that name the cause: .NET's own checks answer false for a file that
+/// exists but cannot be reached (<c>File.Exists</c> on a path longer than PATH_MAX), and its exceptions name neither the
+/// option nor the limit. Each method returns the error (without <c>error:</c>), or null when nothing is in the way.
+/// </summary>
+internal static class PathProblems
+{
+    /// <summary>Bytes the system takes in one path, with the closing NUL (PATH_MAX: 4096 on Linux, 1024 on macOS).</summary>
+    public static int PathMax => OperatingSystem.IsMacOS() ? 1024 : 4096;
+
+    /// <summary>Bytes the system takes in one file or folder name (NAME_MAX).</summary>
+    public const int NameMax = 255;
+
+    /// <summary>What <see cref="AtomicFileWriter"/>'s temporary name adds to a file's path: <c>.tmp-</c> and 12 hex digits.</summary>
+    public const int TemporarySuffixBytes = 17;
+
+    /// <summary>
+    /// What the longest path a run writes into its folder adds to the folder's: a separator and
+    /// <c>checkpoint.safetensors.tmp-xxxxxxxxxxxx</c>.
+    /// </summary>
+    public static int RunFileBytes { get; } =
+        1 + RunDirectory.RunFiles.Max(f => Encoding.UTF8.GetByteCount(f)) + TemporarySuffixBytes;
+
+    // Windows takes long paths through .NET; only the Unix limits are checked.
+    private static bool HasLimits => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
+
+    private static string SystemName => OperatingSystem.IsMacOS() ? "macOS" : "Linux";
+
+    /// <summary>
+    /// Why the input <paramref name="path"/> (given to <paramref name="option"/>) cannot be read; null when it exists, or when
+    /// nothing but its absence explains it (the command then says what it expected there).
+    /// </summary>
+    public static string? ForInput(string path, string option)
+    {
+        if (path.Length == 0 || File.Exists(path) || Directory.Exists(path)) return null;
+        return TooLong(path, option, "cannot be read", 0, "");
+    }
+
+    /// <summary>
+    /// Why <paramref name="path"/> (given to <paramref name="option"/>) cannot be written; null when nothing is in the way.
+    /// </summary>
+    /// <param name="path">The output path.</param>
+    /// <param name="option">Its option, for the message.</param>
+    /// <param name="extraBytes">What the writes add to the path's length (a temporary name, the run's files).</param>
+    /// <param name="extraWhat">Says what adds <paramref name="extraBytes"/>, for the message.</param>
+    public static string? ForOutput(string path, string option, int extraBytes, string extraWhat)
+    {
+        if (path.Length == 0) return null;
+        return TooLong(path, option, "cannot be written", extraBytes, extraWhat);
+    }
+
+    /// <summary>
+    /// The error for a path whose full form (the one .NET hands the system, whatever the current folder) is longer than PATH_MAX
+    /// allows, or that holds a name longer than NAME_MAX.
+    /// </summary>
+    private static string? TooLong(string path, string option, string cannot, int extraBytes, string extraWhat)
+    {
+        if (!HasLimits) return null;
+        string full = Path.GetFullPath(path);
+        int bytes = Encoding.UTF8.GetByteCount(full);
+        int limit = PathMax - 1 - extraBytes;
+        if (bytes > limit)
+        {
+            string head = $"{option} '{Shorten(path)}' {cannot}: its full path ('{Shorten(full)}') is {bytes} bytes long";
+            return extraBytes == 0
+                ? $"{head}, more than the {PathMax - 1} {SystemName} allows in one path (PATH_MAX {PathMax}); move it to a shorter " +
+                    "path, or reach it through a symbolic link from one."
+                : $"{head}; {SystemName} allows {PathMax - 1} bytes in one path (PATH_MAX {PathMax}), and {extraWhat} {extraBytes}, so " +
+                    $"at most {limit} fit; use a shorter path, or a symbolic link to the folder from one.";
+        }
+        foreach (string name in full.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+            if (Encoding.UTF8.GetByteCount(name) is var n and > NameMax)
+                return $"{option} '{Shorten(path)}' {cannot}: the name '{Shorten(name)}' in it is {n} bytes long, and {SystemName} " +
+                    $"allows {NameMax} bytes in one file or folder name (NAME_MAX).";
+        return null;
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> as a message quotes it: whole up to 160 characters, otherwise its start and end around an ellipsis
+    /// (the end names the file), so that the sentence around it still fits the error line.
+    /// </summary>
+    public static string Shorten(string path)
+    {
+        const int Max = 160, Keep = 70;
+        if (path.Length <= Max) return path;
+        int head = char.IsHighSurrogate(path[Keep - 1]) ? Keep - 1 : Keep; // never half of a surrogate pair
+        int tail = char.IsLowSurrogate(path[^Keep]) ? Keep - 1 : Keep;
+        return path[..head] + "…" + path[^tail..];
+    }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Reflection;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// Paths the system cannot use are refused before any command runs, with one <c>error:</c> line that names the option and the
+/// cause (PathOptions, PathProblems), rather than a "does not exist" for a file that exists or a failure after the work.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class PathOptionsCliTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose()
+    {
+        // .NET deletes by full path, which fails beyond PATH_MAX; rm walks the tree relative to each folder.
+        if (OperatingSystem.IsLinux()) Shell($"rm -rf '{_dir.Path}'");
+        _dir.Dispose();
+    }
+
+    private static void Shell(string script)
+    {
+        using var sh = Process.Start(new ProcessStartInfo("/bin/bash", ["-c", script]) { UseShellExecute = false })!;
+        sh.WaitForExit();
+        Assert.Equal(0, sh.ExitCode);
+    }
+
+    /// <summary>A 12-row CSV (numeric a, b; label x or y) and a linear model trained on it.</summary>
+    private (string Csv, string Checkpoint) Trained()
+    {
+        string csv = _dir.File("data.csv");
+        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "x" : "y")}")]);
+        string outDir = _dir.File("run");
+        var train = InProcessCli.Run("train", "--data", csv, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear");
+        Assert.Equal(0, train.ExitCode);
+        return (csv, Path.Combine(outDir, "checkpoint.safetensors"));
+    }
+
+    private Dictionary<string, byte[]> Snapshot() =>
+        Directory.EnumerateFiles(_dir.Path, "*", SearchOption.AllDirectories).ToDictionary(p => p, File.ReadAllBytes);
+
+    private static readonly string Folder200 = new('e', 200);
+
+    [Fact]
+    public void AnInputBeyondPathMaxIsSaidToBeTooLongNotMissing()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // QA s18-env M3: "'iris.csv' does not exist" for a file that ls shows (File.Exists is false on ENAMETOOLONG).
+        var (csv, _) = Trained();
+        Shell($"cd '{_dir.Path}' && for i in $(seq 21); do mkdir {Folder200} && cd {Folder200}; done && cp '{csv}' deep.csv");
+        string deep = Path.Combine([_dir.Path, .. Enumerable.Repeat(Folder200, 21), "deep.csv"]);
+        int bytes = deep.Length; // ASCII
+        Assert.True(bytes > 4095);
+        var r = InProcessCli.Run("train", "--data", deep, "--out", _dir.File("r2"), "--epochs", "1", "--model", "linear");
+        CliAssert.OneLineError(r, 2, $"is {bytes} bytes long, more than the 4095 Linux allows in one path (PATH_MAX 4096)");
+        Assert.StartsWith("error: --data '", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not exist", r.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("deep.csv') is " + bytes + " bytes long", r.Stderr[..r.Stderr.IndexOf(", more", StringComparison.Ordinal)],
+            StringComparison.Ordinal); // the path is shortened in its middle, so the file's name and the reason stay on the line
+        Assert.False(Directory.Exists(_dir.File("r2")));
+    }
+
+    [Fact]
+    public void AnOutputBeyondPathMaxIsRefusedBeforeTheWork()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var (csv, ckpt) = Trained();
+        var before = Snapshot();
+        // The temporary file's 17 bytes count: a path that fits PATH_MAX without them is still refused.
+        string folder = Path.Combine([_dir.Path, .. Enumerable.Repeat(Folder200, 20)]);
+        string name = new string('p', 4095 - 17 - folder.Length - 1 - 4 + 1) + ".csv";
+        string output = Path.Combine(folder, name);
+        Assert.Equal(4079, output.Length);
+        var r = InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", output);
+        CliAssert.OneLineError(r, 2, "is 4079 bytes long; Linux allows 4095 bytes in one path (PATH_MAX 4096), and the temporary " +
+            "file xent writes first adds 17, so at most 4078 fit");
+        Assert.Equal("", r.Stdout); // refused before any prediction
+        Assert.Equal(before.Keys.Order(), Snapshot().Keys.Order());
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, Folder200)));
+        // One byte shorter is written.
+        string fits = Path.Combine(folder, name[1..]);
+        Assert.Equal(0, InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", fits).ExitCode);
+    }
+
+    [Fact]
+    public void ALongMessageIsCutInItsMiddleSoItsReasonStays()
+    {
+        var clean = InProcessCli.Assembly.GetType("Xent.Cli.CliHost", throwOnError: true)!
+            .GetMethod("Clean", BindingFlags.Public | BindingFlags.Static)!;
+        string message = "cannot write '" + new string('d', 5000) + "': the reason.";
+        string cleaned = (string)clean.Invoke(null, [message])!;
+        Assert.StartsWith("cannot write 'ddd", cleaned, StringComparison.Ordinal);
+        Assert.EndsWith("ddd': the reason.", cleaned, StringComparison.Ordinal);
+        Assert.Contains("d … d", cleaned, StringComparison.Ordinal);
+        Assert.True(cleaned.Length <= 2003, $"{cleaned.Length} characters");
+    }
+}
