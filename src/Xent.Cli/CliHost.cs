@@ -92,6 +92,10 @@ internal static class CliHost
     public static (int Code, string Message) Classify(Exception e)
     {
         if (e is TrainingDivergedException) return (ExitCodes.Diverged, Clean(e.Message));
+        // A relative path the command made itself (train's runs/<date-time>) after the current folder was deleted: .NET's
+        // "Unable to find the specified file." names nothing (a path the user gave is named by PathOptions before the run).
+        if (e is FileNotFoundException { FileName: null } && PathProblems.CurrentFolderGone())
+            return (ExitCodes.BadInput, PathProblems.CurrentFolderGoneMessage);
         if (IsInputError(e) && !IsUnexplained(e)) return (ExitCodes.BadInput, Clean(UserMessage(e)));
         if (e is OutOfMemoryException)
             return (ExitCodes.BadInput, "not enough memory for this input; use a smaller file, batch or model.");

@@ -38,7 +38,7 @@ internal static class PathProblems
     public static string? ForInput(string path, string option)
     {
         if (path.Length == 0 || File.Exists(path) || Directory.Exists(path)) return null;
-        return TooLong(path, option, "cannot be read", 0, "");
+        return Relative(path, option, "cannot be read") ?? TooLong(path, option, "cannot be read", 0, "");
     }
 
     /// <summary>
@@ -51,8 +51,35 @@ internal static class PathProblems
     public static string? ForOutput(string path, string option, int extraBytes, string extraWhat)
     {
         if (path.Length == 0) return null;
-        return TooLong(path, option, "cannot be written", extraBytes, extraWhat);
+        return Relative(path, option, "cannot be written") ?? TooLong(path, option, "cannot be written", extraBytes, extraWhat);
     }
+
+    /// <summary>
+    /// Whether the process's current folder was deleted (or moved out of reach) after it started in it: getcwd fails, and with it
+    /// every relative path, with .NET's bare "Unable to find the specified file.".
+    /// </summary>
+    public static bool CurrentFolderGone()
+    {
+        try
+        {
+            Directory.GetCurrentDirectory();
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>What <see cref="CliHost"/> says when a relative path failed for want of a current folder.</summary>
+    public const string CurrentFolderGoneMessage = "the current folder no longer exists (it was deleted or moved), so no path relative " +
+        "to it can be used (train's default --out, runs/<date-time>, is one); cd to an existing folder and run the command again.";
+
+    /// <summary>The error for a relative path while the current folder is gone (<see cref="CurrentFolderGone"/>).</summary>
+    private static string? Relative(string path, string option, string cannot) =>
+        Path.IsPathRooted(path) || !CurrentFolderGone() ? null
+            : $"{option} '{Shorten(path)}' {cannot}: it is relative to the current folder, which no longer exists (it was deleted or " +
+                "moved); cd to an existing folder, or give its absolute path.";
 
     /// <summary>
     /// The error for a path whose full form (the one .NET hands the system, whatever the current folder) is longer than PATH_MAX

@@ -43,6 +43,22 @@ public sealed class PathOptionsCliTests : IDisposable
     private Dictionary<string, byte[]> Snapshot() =>
         Directory.EnumerateFiles(_dir.Path, "*", SearchOption.AllDirectories).ToDictionary(p => p, File.ReadAllBytes);
 
+    /// <summary>Runs the CLI through <c>bash -c</c> after <paramref name="shellSetup"/> (run in the test's folder).</summary>
+    private CliResult RunInShell(string shellSetup, params string[] args)
+    {
+        var (host, dll) = CliRunner.Command;
+        var psi = new ProcessStartInfo("/bin/bash")
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _dir.Path,
+        };
+        foreach (var a in (string[])["-c", $"{shellSetup} exec \"$@\"", "sh", host, dll, .. args]) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(120_000), "timed out");
+        return new CliResult(p.ExitCode, stdout, stderr.Result);
+    }
+
     private static readonly string Folder200 = new('e', 200);
 
     [Fact]
@@ -97,5 +113,23 @@ public sealed class PathOptionsCliTests : IDisposable
         Assert.EndsWith("ddd': the reason.", cleaned, StringComparison.Ordinal);
         Assert.Contains("d … d", cleaned, StringComparison.Ordinal);
         Assert.True(cleaned.Length <= 2003, $"{cleaned.Length} characters");
+    }
+
+    [Fact]
+    public void ADeletedCurrentFolderIsNamed()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // QA s18-env L4: "error: Unable to find the specified file." for any relative path once the current folder was deleted.
+        var (csv, ckpt) = Trained();
+        const string Gone = "mkdir gone && cd gone && rmdir ../gone &&";
+        CliAssert.OneLineError(RunInShell(Gone, "predict", "--checkpoint", ckpt, "--input", csv, "--out", "p.csv"), 2,
+            "error: --out 'p.csv' cannot be written: it is relative to the current folder, which no longer exists (it was deleted or " +
+            "moved); cd to an existing folder, or give its absolute path.");
+        CliAssert.OneLineError(RunInShell(Gone, "train", "--data", "data.csv", "--out", _dir.File("r")), 2,
+            "error: --data 'data.csv' cannot be read: it is relative to the current folder, which no longer exists");
+        // train's own relative default, runs/<date-time>.
+        CliAssert.OneLineError(RunInShell(Gone, "train", "--data", csv, "--epochs", "1", "--model", "linear"), 2,
+            "error: the current folder no longer exists (it was deleted or moved), so no path relative to it can be used");
+        Assert.False(Directory.Exists(_dir.File("r")));
     }
 }
