@@ -47,9 +47,7 @@ internal static class OutputPaths
         if (Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
             return $"{option} '{path}' is a folder; name a file such as {example}.";
         // A file on the way (data.csv/out.html) fails whatever the command does; say so before the work, not after it.
-        for (string? up = Path.GetDirectoryName(Path.GetFullPath(path)); up is not null && !Directory.Exists(up);
-             up = Path.GetDirectoryName(up))
-            if (File.Exists(up)) return $"{option} '{path}' cannot be written: '{up}' is a file, not a folder.";
+        if (PathProblems.FileOnTheWay(path, option, "cannot be written") is { } below) return below;
         string output = Resolve(path);
         foreach (var (input, inputOption) in inputs)
         {

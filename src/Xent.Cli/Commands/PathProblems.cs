@@ -38,7 +38,8 @@ internal static class PathProblems
     public static string? ForInput(string path, string option)
     {
         if (path.Length == 0 || File.Exists(path) || Directory.Exists(path)) return null;
-        return Relative(path, option, "cannot be read") ?? TooLong(path, option, "cannot be read", 0, "");
+        const string Cannot = "cannot be read";
+        return Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, 0, "") ?? FileOnTheWay(path, option, Cannot);
     }
 
     /// <summary>
@@ -51,7 +52,24 @@ internal static class PathProblems
     public static string? ForOutput(string path, string option, int extraBytes, string extraWhat)
     {
         if (path.Length == 0) return null;
-        return Relative(path, option, "cannot be written") ?? TooLong(path, option, "cannot be written", extraBytes, extraWhat);
+        const string Cannot = "cannot be written";
+        return Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, extraBytes, extraWhat)
+            ?? FileOnTheWay(path, option, Cannot);
+    }
+
+    /// <summary>
+    /// The error for a path below a file (<c>data.csv/out.html</c>, <c>notes.txt/run</c>), which fails whatever the command does:
+    /// .NET says "Could not find a part of the path", or a reader "does not exist", where the cause is a file named as a folder.
+    /// </summary>
+    /// <param name="path">The path given.</param>
+    /// <param name="option">Its option, for the message.</param>
+    /// <param name="cannot">What cannot be done (<c>cannot be written</c>).</param>
+    public static string? FileOnTheWay(string path, string option, string cannot)
+    {
+        for (string? up = Path.GetDirectoryName(Path.GetFullPath(path)); up is not null && !Directory.Exists(up);
+             up = Path.GetDirectoryName(up))
+            if (File.Exists(up)) return $"{option} '{Shorten(path)}' {cannot}: '{Shorten(up)}' is a file, not a folder.";
+        return null;
     }
 
     /// <summary>

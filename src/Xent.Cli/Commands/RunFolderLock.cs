@@ -144,8 +144,10 @@ internal sealed class RunFolderLock : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // .NET's own text ("Could not find a part of the path …") does not say which option or what was being done.
-            throw new IOException($"cannot create --out '{folder}': {e.Message}", e);
+            // .NET's own text ("Could not find a part of the path …") does not say which option or what was being done, nor that a
+            // file stands where a folder should (the default runs/<date-time> below a file named runs).
+            throw new IOException(PathProblems.FileOnTheWay(folder, "--out", "cannot be created")
+                ?? $"cannot create --out '{folder}': {e.Message}", e);
         }
     }
 

@@ -546,7 +546,7 @@ public sealed class NewUserCliTests : IDisposable
     {
         string csv = Csv("ok.csv");
         var r = Train(csv, Path.Combine(csv, "run")); // below a file
-        CliAssert.OneLineError(r, 2, $"cannot create --out '{Path.Combine(csv, "run")}': ");
+        CliAssert.OneLineError(r, 2, $"error: --out '{Path.Combine(csv, "run")}' cannot be written: '{csv}' is a file, not a folder.");
     }
 
     [Fact]

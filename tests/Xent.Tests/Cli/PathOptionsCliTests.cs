@@ -132,4 +132,23 @@ public sealed class PathOptionsCliTests : IDisposable
             "error: the current folder no longer exists (it was deleted or moved), so no path relative to it can be used");
         Assert.False(Directory.Exists(_dir.File("r")));
     }
+
+    [Fact]
+    public void AFileWhereAFolderShouldBeIsNamed()
+    {
+        // QA s18-env L3: train said "cannot create --out 'afile/run': Could not find a part of the path …", after reading the data.
+        var (csv, ckpt) = Trained();
+        string notes = _dir.File("notes.txt");
+        File.WriteAllText(notes, "x");
+        var r = InProcessCli.Run("train", "--data", csv, "--out", Path.Combine(notes, "run"), "--epochs", "1", "--model", "linear");
+        CliAssert.OneLineError(r, 2, $"error: --out '{Path.Combine(notes, "run")}' cannot be written: '{notes}' is a file, not a folder.");
+        Assert.Equal("", r.Stdout); // before the data is read
+        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", Path.Combine(notes, "c.safetensors"), "--data", csv), 2,
+            $"error: --checkpoint '{Path.Combine(notes, "c.safetensors")}' cannot be read: '{notes}' is a file, not a folder.");
+        // The default --out, runs/<date-time>, below a file named runs.
+        File.WriteAllText(_dir.File("runs"), "x");
+        CliAssert.OneLineError(CliRunner.Run(["train", "--data", csv, "--epochs", "1", "--model", "linear"], _dir.Path), 2,
+            $"cannot be created: '{_dir.File("runs")}' is a file, not a folder.");
+        Assert.Equal("x", File.ReadAllText(notes));
+    }
 }
