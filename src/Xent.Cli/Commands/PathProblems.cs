@@ -37,9 +37,12 @@ internal static class PathProblems
     /// </summary>
     public static string? ForInput(string path, string option)
     {
-        if (path.Length == 0 || File.Exists(path) || Directory.Exists(path)) return null;
-        const string Cannot = "cannot be read";
-        return Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, 0, "") ?? FileOnTheWay(path, option, Cannot);
+        if (path.Length == 0 || Directory.Exists(path)) return null;
+        const string Cannot = "cannot be read", Fix = "remove the link or restore its target";
+        // File.Exists is true for a link to nothing, or in a loop: it falls back to the link itself.
+        if (File.Exists(path)) return BrokenLink(path, option, Cannot, Fix);
+        return Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, 0, "") ?? BrokenLink(path, option, Cannot, Fix)
+            ?? FileOnTheWay(path, option, Cannot);
     }
 
     /// <summary>
@@ -53,9 +56,59 @@ internal static class PathProblems
     {
         if (path.Length == 0) return null;
         const string Cannot = "cannot be written";
+        // Not through a link to nothing (as cp refuses): the link may lead anywhere, and where it leads is not what the user named.
         return Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, extraBytes, extraWhat)
+            ?? BrokenLink(path, option, Cannot, $"xent writes through a link only to what exists: create its target, remove the link, " +
+                $"or pass another {option}")
             ?? FileOnTheWay(path, option, Cannot);
     }
+
+    /// <summary>
+    /// The error for a symbolic link along <paramref name="path"/> (or the path itself) that leads nowhere: to a file or folder that
+    /// does not exist, or round a loop (.NET's checks answer "does not exist", or "is a file", for either; a write replaced the
+    /// link). Paths under /dev and /proc are left alone: their links lead to pipes and descriptors (<c>pipe:[…]</c>).
+    /// </summary>
+    /// <param name="path">The path given.</param>
+    /// <param name="option">Its option, for the message.</param>
+    /// <param name="cannot">What cannot be done (<c>cannot be written</c>).</param>
+    /// <param name="fix">What the user may do about a link to nothing.</param>
+    private static string? BrokenLink(string path, string option, string cannot, string fix)
+    {
+        string full = Path.GetFullPath(path);
+        if (WriteTarget.IsSpecial(full)) return null;
+        string root = Path.GetPathRoot(full) ?? "";
+        string current = root;
+        foreach (string part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            string which = current == Path.TrimEndingDirectorySeparator(full) ? "it" : $"'{Shorten(current)}'";
+            try
+            {
+                if (new FileInfo(current).LinkTarget is null)
+                {
+                    if (!Path.Exists(current)) return null; // nothing exists beyond it, so no link either
+                    continue;
+                }
+                var target = File.ResolveLinkTarget(current, returnFinalTarget: true);
+                if (target is not null && !Path.Exists(target.FullName))
+                    return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link to '{Shorten(target.FullName)}', which does " +
+                        $"not exist; {fix}.";
+            }
+            catch (IOException e) when (e.HResult == LoopErrno || e.Message.Contains("symbolic links", StringComparison.Ordinal))
+            {
+                return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link in a loop (it leads back to itself through " +
+                    "other links, never to a file or folder); remove the link or point it at a file or folder.";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null; // unreadable: the command's own error names it
+            }
+        }
+        return null;
+    }
+
+    // ELOOP on Linux (40) and macOS (62), as .NET's IOException carries it for a path resolved through the loop.
+    private static int LoopErrno => OperatingSystem.IsMacOS() ? 62 : 40;
 
     /// <summary>
     /// The error for a path below a file (<c>data.csv/out.html</c>, <c>notes.txt/run</c>), which fails whatever the command does:

@@ -9,8 +9,9 @@ namespace Xent.IO;
 /// <c>Cannot write 'path': …</c> with the temporary name replaced by <c>path</c>: the user never asked for that name,
 /// and the file is deleted anyway. The temporary file is registered in <see cref="WritesInFlight.Process"/> while it exists, so
 /// that a process interrupted by a signal deletes it (the CLI's handler calls <see cref="WritesInFlight.Abandon"/>).
-/// A link to a file is written through (the temporary file goes beside the file it names); a device or descriptor path
-/// (<c>/dev/null</c>, <c>/dev/stdout</c>) is written in place, with no temporary file (<see cref="WriteTarget"/>).
+/// A link to a file is written through (the temporary file goes beside the file it names), a link to nothing or in a loop is
+/// refused; a device or descriptor path (<c>/dev/null</c>, <c>/dev/stdout</c>) is written in place, with no temporary file
+/// (<see cref="WriteTarget"/>).
 /// </summary>
 /// <example><code>
 /// using var writer = AtomicFileWriter.Begin(path);
@@ -40,7 +41,8 @@ internal sealed class AtomicFileWriter : IDisposable
 
     /// <summary>Opens a new temporary file next to <paramref name="path"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The directory of <paramref name="path"/> does not exist.</exception>
-    /// <exception cref="IOException"><paramref name="path"/> is a directory, or the temporary file could not be created.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory or a link to nothing (or in a loop), or the temporary
+    /// file could not be created.</exception>
     /// <exception cref="UnauthorizedAccessException">The directory of <paramref name="path"/> may not be written.</exception>
     public static AtomicFileWriter Begin(string path) => Begin(path, DefaultOpen);
 
@@ -51,6 +53,7 @@ internal sealed class AtomicFileWriter : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var target = WriteTarget.Of(System.IO.Path.GetFullPath(path));
+        if (target.Refusal is { } refusal) throw new IOException($"Cannot write '{path}': {refusal}.");
         string full = target.Path;
         if (target.InPlace)
         {

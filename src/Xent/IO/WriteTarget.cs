@@ -6,9 +6,13 @@ namespace Xent.IO;
 /// Where a write to a path the user gave really goes. A path that is, or links to, a device or a process's file descriptor
 /// (<c>/dev/null</c>, <c>/dev/stdout</c>, <c>/dev/fd/63</c> from <c>&gt;(…)</c>, anything under <c>/proc</c>) is written
 /// in place: renaming a temporary file over it would replace the device node (as root) or cut the pipe it stands for.
-/// A symbolic link to a file is followed, so that the file it names gets the new content and the link stays a link.
+/// A symbolic link to a file is followed, so that the file it names gets the new content and the link stays a link. A link that
+/// leads nowhere (to nothing, or round a loop) is not written through, nor replaced, as cp refuses it: <see cref="Refusal"/>.
 /// </summary>
-internal readonly record struct WriteTarget(string Path, bool InPlace)
+/// <param name="Path">The file to write (absolute).</param>
+/// <param name="InPlace">Whether it is written in place rather than through a temporary file.</param>
+/// <param name="Refusal">Why it may not be written (a link to nothing, or in a loop), or null.</param>
+internal readonly record struct WriteTarget(string Path, bool InPlace, string? Refusal = null)
 {
     /// <summary>The target of <paramref name="fullPath"/> (absolute).</summary>
     public static WriteTarget Of(string fullPath)
@@ -25,12 +29,16 @@ internal readonly record struct WriteTarget(string Path, bool InPlace)
             }
             catch (IOException)
             {
-                break;
+                // Writing through a link to nothing would create a file wherever it leads; replacing it would drop the link.
+                if (hop > 0 && !System.IO.Path.Exists(current))
+                    return new(fullPath, false, $"it is a symbolic link to '{current}', which does not exist; create that file first, " +
+                        "or remove the link");
+                return new(fullPath, false); // unreadable: the open names the cause
             }
             if (next is null) return new(current, false);
             current = next.FullName;
         }
-        return new(fullPath, false); // a link loop or a chain too long: the rename replaces the link itself
+        return new(fullPath, false, "it is a symbolic link in a loop (Too many levels of symbolic links)"); // or a chain too long
     }
 
     /// <summary>Links followed at most, as Linux's own limit for one path (40).</summary>
@@ -42,7 +50,7 @@ internal readonly record struct WriteTarget(string Path, bool InPlace)
     /// <summary>
     /// Paths under /proc and under /dev (other than /dev/shm, a plain file system) stand for devices, pipes and descriptors.
     /// </summary>
-    private static bool IsSpecial(string path) =>
+    internal static bool IsSpecial(string path) =>
         (path.StartsWith("/dev/", StringComparison.Ordinal) && !path.StartsWith("/dev/shm/", StringComparison.Ordinal))
         || path.StartsWith("/proc/", StringComparison.Ordinal);
 

@@ -40,8 +40,9 @@ public sealed class PathOptionsCliTests : IDisposable
         return (csv, Path.Combine(outDir, "checkpoint.safetensors"));
     }
 
-    private Dictionary<string, byte[]> Snapshot() =>
-        Directory.EnumerateFiles(_dir.Path, "*", SearchOption.AllDirectories).ToDictionary(p => p, File.ReadAllBytes);
+    /// <summary>Every file's content, and every link's target, in the test's folder.</summary>
+    private Dictionary<string, string> Snapshot() => Directory.EnumerateFiles(_dir.Path, "*", SearchOption.AllDirectories)
+        .ToDictionary(p => p, p => new FileInfo(p).LinkTarget is { } link ? "-> " + link : Convert.ToBase64String(File.ReadAllBytes(p)));
 
     /// <summary>Runs the CLI through <c>bash -c</c> after <paramref name="shellSetup"/> (run in the test's folder).</summary>
     private CliResult RunInShell(string shellSetup, params string[] args)
@@ -150,5 +151,44 @@ public sealed class PathOptionsCliTests : IDisposable
         CliAssert.OneLineError(CliRunner.Run(["train", "--data", csv, "--epochs", "1", "--model", "linear"], _dir.Path), 2,
             $"cannot be created: '{_dir.File("runs")}' is a file, not a folder.");
         Assert.Equal("x", File.ReadAllText(notes));
+    }
+
+    [Fact]
+    public void ALinkToNothingOrInALoopIsNamedAndLeftAsItIs()
+    {
+        // QA s18-env L2: predict --out replaced such a link with a regular file (exit 0); --input said "not a known kind of data",
+        // train --out "is a file". Writing through a link to nothing is refused, as cp refuses it: it may lead anywhere.
+        var (csv, ckpt) = Trained();
+        string dangling = _dir.File("latest.csv"), loop = _dir.File("loop1"), gone = _dir.File("gone.csv");
+        File.CreateSymbolicLink(dangling, "gone.csv");
+        File.CreateSymbolicLink(loop, "loop2");
+        File.CreateSymbolicLink(_dir.File("loop2"), "loop1");
+        var before = Snapshot();
+        var r = InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", dangling);
+        CliAssert.OneLineError(r, 2, $"error: --out '{dangling}' cannot be written: it is a symbolic link to '{gone}', which does not " +
+            "exist; xent writes through a link only to what exists: create its target, remove the link, or pass another --out.");
+        Assert.Equal("", r.Stdout);
+        string inALoop = "is a symbolic link in a loop (it leads back to itself through other links, never to a file or folder); " +
+            "remove the link or point it at a file or folder.";
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", loop), 2,
+            $"error: --out '{loop}' cannot be written: it {inALoop}");
+        CliAssert.OneLineError(InProcessCli.Run("export", "--checkpoint", ckpt, "--out", Path.Combine(loop, "m.onnx")), 2,
+            $"error: --out '{Path.Combine(loop, "m.onnx")}' cannot be written: '{loop}' {inALoop}");
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", csv, "--out", loop, "--model", "linear"), 2,
+            $"error: --out '{loop}' cannot be written: it {inALoop}");
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--data", loop), 2,
+            $"error: --data '{loop}' cannot be read: it {inALoop}");
+        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", dangling, "--data", csv), 2,
+            $"error: --checkpoint '{dangling}' cannot be read: it is a symbolic link to '{gone}', which does not exist; remove the " +
+            "link or restore its target.");
+        Assert.Equal(before, Snapshot());
+        Assert.Equal("gone.csv", new FileInfo(dangling).LinkTarget);
+        Assert.Equal("loop2", new FileInfo(loop).LinkTarget);
+        Assert.False(File.Exists(gone));
+        // A link to a file is still written through.
+        File.WriteAllText(gone, "old");
+        Assert.Equal(0, InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", dangling).ExitCode);
+        Assert.StartsWith("input,class,probability", File.ReadAllText(gone), StringComparison.Ordinal);
+        Assert.Equal("gone.csv", new FileInfo(dangling).LinkTarget);
     }
 }

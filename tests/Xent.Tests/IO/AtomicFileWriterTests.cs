@@ -93,6 +93,25 @@ public class AtomicFileWriterTests
     }
 
     [Fact]
+    public void A_link_to_nothing_or_in_a_loop_is_refused_and_left_as_it_is()
+    {
+        // QA s18-env L2: the rename replaced such a link with a regular file (shell > follows a link to nothing, cp refuses it).
+        using var dir = new TempDirectory();
+        string dangling = dir.File("latest.csv"), loop = dir.File("loop1");
+        File.CreateSymbolicLink(dangling, "gone.csv");
+        File.CreateSymbolicLink(loop, "loop2");
+        File.CreateSymbolicLink(dir.File("loop2"), "loop1");
+        var e = Assert.Throws<IOException>(() => AtomicFileWriter.Begin(dangling));
+        Assert.Equal($"Cannot write '{dangling}': it is a symbolic link to '{dir.File("gone.csv")}', which does not exist; create that " +
+            "file first, or remove the link.", e.Message);
+        e = Assert.Throws<IOException>(() => AtomicFileWriter.Begin(loop));
+        Assert.Equal($"Cannot write '{loop}': it is a symbolic link in a loop (Too many levels of symbolic links).", e.Message);
+        Assert.Equal("gone.csv", new FileInfo(dangling).LinkTarget);
+        Assert.Equal("loop2", new FileInfo(loop).LinkTarget);
+        Assert.Equal(["latest.csv", "loop1", "loop2"], dir.Entries()); // no target, no temporary file
+    }
+
+    [Fact]
     public void A_descriptor_path_is_written_in_place_not_replaced()
     {
         // /proc/self/fd/N of a pipe stands for /dev/stdout, >(…) and the like: a rename over it would fail or cut the pipe.
