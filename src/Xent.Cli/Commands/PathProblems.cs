@@ -41,8 +41,8 @@ internal static class PathProblems
         const string Cannot = "cannot be read", Fix = "remove the link or restore its target";
         // File.Exists is true for a link to nothing, or in a loop: it falls back to the link itself.
         if (File.Exists(path)) return BrokenLink(path, option, Cannot, Fix);
-        return Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, 0, "") ?? BrokenLink(path, option, Cannot, Fix)
-            ?? FileOnTheWay(path, option, Cannot);
+        return Tilde(path, option, output: false) ?? Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, 0, "")
+            ?? BrokenLink(path, option, Cannot, Fix) ?? FileOnTheWay(path, option, Cannot);
     }
 
     /// <summary>
@@ -57,8 +57,9 @@ internal static class PathProblems
         if (path.Length == 0) return null;
         const string Cannot = "cannot be written";
         // Not through a link to nothing (as cp refuses): the link may lead anywhere, and where it leads is not what the user named.
-        return Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, extraBytes, extraWhat)
-            ?? BrokenLink(path, option, Cannot, $"xent writes through a link only to what exists: create its target, remove the link, " +
+        return Tilde(path, option, output: true) ?? Relative(path, option, Cannot)
+            ?? TooLong(path, option, Cannot, extraBytes, extraWhat)
+            ?? BrokenLink(path, option, Cannot, "xent writes through a link only to what exists: create its target, remove the link, " +
                 $"or pass another {option}")
             ?? FileOnTheWay(path, option, Cannot);
     }
@@ -123,6 +124,23 @@ internal static class PathProblems
              up = Path.GetDirectoryName(up))
             if (File.Exists(up)) return $"{option} '{Shorten(path)}' {cannot}: '{Shorten(up)}' is a file, not a folder.";
         return null;
+    }
+
+    /// <summary>
+    /// The error for a path that starts with <c>~/</c> (or is <c>~</c>) while HOME is set: a shell expands <c>~</c> only at the start
+    /// of a word, so <c>--out=~/x</c> reaches xent as written, and would make a folder named <c>~</c> here (and print
+    /// <c>~/x/…</c>, which a shell then reads as the home folder, where nothing is). Refused rather than warned about: nothing is
+    /// written yet, and <c>./~/x</c> still names such a folder. Not checked for an input that exists (a folder really named ~).
+    /// </summary>
+    private static string? Tilde(string path, string option, bool output)
+    {
+        if (!(path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+            || Environment.GetEnvironmentVariable("HOME") is not { Length: > 0 } home)
+            return null;
+        string expanded = Path.Join(home, path[1..]);
+        return $"{option} '{Shorten(path)}' starts with '~', which a shell expands only at the start of a word ({option} ~/x, not " +
+            $"{option}=~/x), so it names a folder '~' in the current folder, not your home folder; write {option} " +
+            $"'{Shorten(expanded)}'" + (output ? $", or {option} './{Shorten(path)}' for a folder named '~'." : ".");
     }
 
     /// <summary>

@@ -191,4 +191,23 @@ public sealed class PathOptionsCliTests : IDisposable
         Assert.StartsWith("input,class,probability", File.ReadAllText(gone), StringComparison.Ordinal);
         Assert.Equal("gone.csv", new FileInfo(dangling).LinkTarget);
     }
+
+    [Fact]
+    public void ATildeNoShellExpandedIsRefusedWhereItWouldMakeAFolderNamedTilde()
+    {
+        // QA s18-env L5: --out=~/x (no shell expands ~ after =) made ./~/x and printed "Wrote: ~/x/…", which a shell reads as $HOME.
+        var (csv, ckpt) = Trained();
+        string home = Environment.GetEnvironmentVariable("HOME") ?? "";
+        if (home.Length == 0) return; // without HOME, ~ means nothing else
+        var r = CliRunner.Run(["train", "--data", csv, "--out=~/run", "--epochs", "1", "--model", "linear"], _dir.Path);
+        CliAssert.OneLineError(r, 2, "error: --out '~/run' starts with '~', which a shell expands only at the start of a word " +
+            "(--out ~/x, not --out=~/x), so it names a folder '~' in the current folder, not your home folder; write --out " +
+            $"'{home}/run', or --out './~/run' for a folder named '~'.");
+        CliAssert.OneLineError(CliRunner.Run(["eval", "--checkpoint", ckpt, "--data=~/test.csv"], _dir.Path), 2,
+            $"not your home folder; write --data '{home}/test.csv'.");
+        Assert.False(Directory.Exists(_dir.File("~")));
+        // ./~ names such a folder on purpose.
+        Assert.Equal(0, CliRunner.Run(["predict", "--checkpoint", ckpt, "--input", csv, "--out", "./~/p.csv"], _dir.Path).ExitCode);
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "~", "p.csv")));
+    }
 }
