@@ -50,15 +50,24 @@ internal static class PathOptions
             if (result.Implicit || !s_entries.TryGetValue(result.Option, out var entry)) continue;
             if (result.GetValueOrDefault<object?>() is not string path) continue;
             string option = result.IdentifierToken?.Value ?? result.Option.Name; // as typed: predict's --data or --input
-            string? problem = entry.Kind switch
+            string? problem = string.IsNullOrWhiteSpace(path) ? Empty(option, entry) : entry.Kind switch
             {
                 Kind.Input => PathProblems.ForInput(path, option),
                 Kind.OutputFile => PathProblems.ForOutput(path, option, PathProblems.TemporarySuffixBytes,
-                    "the temporary file xent writes first adds"),
-                _ => PathProblems.ForOutput(path, option, PathProblems.RunFileBytes, "the files xent writes into it add up to"),
+                    "the temporary file xent writes first adds", folder: false),
+                _ => PathProblems.ForOutput(path, option, PathProblems.RunFileBytes, "the files xent writes into it add up to",
+                    folder: true),
             };
             if (problem is not null) return problem;
         }
         return null;
     }
+
+    // .NET's "The value cannot be an empty string." (train --out "") and "directory '' does not exist" (--data "") named no option.
+    private static string Empty(string option, Entry entry) => entry.Kind switch
+    {
+        Kind.Input => $"{option} is empty; name a file or folder.",
+        Kind.OutputFile => $"{option} is empty; name a file such as {entry.Example}.",
+        _ => $"{option} is empty; name a folder such as {entry.Example}, or leave out {option} for runs/<date-time>.",
+    };
 }

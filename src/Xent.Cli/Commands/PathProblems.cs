@@ -52,7 +52,8 @@ internal static class PathProblems
     /// <param name="option">Its option, for the message.</param>
     /// <param name="extraBytes">What the writes add to the path's length (a temporary name, the run's files).</param>
     /// <param name="extraWhat">Says what adds <paramref name="extraBytes"/>, for the message.</param>
-    public static string? ForOutput(string path, string option, int extraBytes, string extraWhat)
+    /// <param name="folder">Whether it names a folder the command writes into, rather than a file.</param>
+    public static string? ForOutput(string path, string option, int extraBytes, string extraWhat, bool folder)
     {
         if (path.Length == 0) return null;
         const string Cannot = "cannot be written";
@@ -61,7 +62,7 @@ internal static class PathProblems
             ?? TooLong(path, option, Cannot, extraBytes, extraWhat)
             ?? BrokenLink(path, option, Cannot, "xent writes through a link only to what exists: create its target, remove the link, " +
                 $"or pass another {option}")
-            ?? FileOnTheWay(path, option, Cannot);
+            ?? FileOnTheWay(path, option, Cannot, slashHint: !folder);
     }
 
     /// <summary>
@@ -118,11 +119,19 @@ internal static class PathProblems
     /// <param name="path">The path given.</param>
     /// <param name="option">Its option, for the message.</param>
     /// <param name="cannot">What cannot be done (<c>cannot be written</c>).</param>
-    public static string? FileOnTheWay(string path, string option, string cannot)
+    /// <param name="slashHint">Whether a file named with a trailing '/' (data.csv/) is the file meant, so that leaving out the '/'
+    /// is the fix (not for a folder output).</param>
+    public static string? FileOnTheWay(string path, string option, string cannot, bool slashHint = true)
     {
-        for (string? up = Path.GetDirectoryName(Path.GetFullPath(path)); up is not null && !Directory.Exists(up);
-             up = Path.GetDirectoryName(up))
-            if (File.Exists(up)) return $"{option} '{Shorten(path)}' {cannot}: '{Shorten(up)}' is a file, not a folder.";
+        string full = Path.GetFullPath(path);
+        for (string? up = Path.GetDirectoryName(full); up is not null && !Directory.Exists(up); up = Path.GetDirectoryName(up))
+        {
+            if (!File.Exists(up)) continue;
+            // data.csv/ (a completed name with its slash kept): the file itself is named as a folder.
+            if (slashHint && Path.EndsInDirectorySeparator(full) && up == Path.TrimEndingDirectorySeparator(full))
+                return $"{option} '{Shorten(path)}' ends with '/', as a folder does, but '{Shorten(up)}' is a file; leave out the '/'.";
+            return $"{option} '{Shorten(path)}' {cannot}: '{Shorten(up)}' is a file, not a folder.";
+        }
         return null;
     }
 

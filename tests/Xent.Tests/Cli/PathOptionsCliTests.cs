@@ -210,4 +210,26 @@ public sealed class PathOptionsCliTests : IDisposable
         Assert.Equal(0, CliRunner.Run(["predict", "--checkpoint", ckpt, "--input", csv, "--out", "./~/p.csv"], _dir.Path).ExitCode);
         Assert.True(File.Exists(Path.Combine(_dir.Path, "~", "p.csv")));
     }
+
+    [Fact]
+    public void EmptyPathsAndAFileNamedAsAFolderNameTheOption()
+    {
+        // QA s18-env L11: --data iris.csv/ said "directory '…/iris.csv/' does not exist", --data "" "directory '' does not exist",
+        // train --out "" "The value cannot be an empty string." without naming --out.
+        var (csv, ckpt) = Trained();
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", csv + "/", "--out", _dir.File("r"), "--model", "linear"), 2,
+            $"error: --data '{csv}/' ends with '/', as a folder does, but '{csv}' is a file; leave out the '/'.");
+        CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt + "/", "--input", csv), 2,
+            $"error: --checkpoint '{ckpt}/' ends with '/', as a folder does, but '{ckpt}' is a file; leave out the '/'.");
+        // A folder output: the '/' is right, the file is in the way.
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", csv, "--out", csv + "/", "--model", "linear"), 2,
+            $"error: --out '{csv}/' cannot be written: '{csv}' is a file, not a folder.");
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", "", "--out", _dir.File("r")), 2,
+            "error: --data is empty; name a file or folder.");
+        CliAssert.OneLineError(InProcessCli.Run("train", "--data", csv, "--out", "", "--model", "linear"), 2,
+            "error: --out is empty; name a folder such as runs/first, or leave out --out for runs/<date-time>.");
+        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", ckpt, "--data", csv, "--report", " "), 2,
+            "error: --report is empty; name a file such as eval.html.");
+        Assert.False(Directory.Exists(_dir.File("r")));
+    }
 }
