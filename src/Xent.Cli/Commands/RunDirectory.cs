@@ -58,23 +58,12 @@ internal static partial class RunDirectory
     /// <exception cref="IOException">The folder holds a run that may not be replaced.</exception>
     public static List<string> Prepare(RunFolderLock held, string? resumeFrom, bool overwrite)
     {
+        Check(held, resumeFrom, overwrite);
         string outDir = held.Folder;
-        // Resuming into the checkpoint's own folder continues that run; any other folder is a new place for it.
-        bool resume = resumeFrom is not null && Path.GetDirectoryName(Path.GetFullPath(resumeFrom)) is { } from
-            && OutputPaths.SameFile(outDir, from);
+        bool resume = ContinuesItsRun(outDir, resumeFrom);
         var removed = new List<string>();
         var existing = RunFiles.Where(f => File.Exists(Path.Combine(outDir, f))).ToList();
         bool holdsRun = HoldsRun(outDir);
-        if (holdsRun && !resume && !overwrite)
-        {
-            string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
-            // Only a checkpoint that is there can be resumed (a run killed before its first checkpoint has none).
-            string resumeHint = File.Exists(checkpoint) && resumeFrom is null
-                ? $"pass --resume {checkpoint} to continue it, " : "pass ";
-            throw new IOException(
-                $"--out '{outDir}' already holds a run ({string.Join(", ", existing)}); {resumeHint}--overwrite to replace it, or " +
-                "another --out.");
-        }
         if ((overwrite || !holdsRun) && !resume)
             foreach (var f in existing)
             {
@@ -84,6 +73,28 @@ internal static partial class RunDirectory
         RemoveStaleTemporaryFiles(outDir);
         return removed;
     }
+
+    /// <summary>
+    /// The refusal of <see cref="Prepare"/> alone, which changes nothing: taken as soon as the folder is locked, so that a command
+    /// that will be refused says so before it prints anything about the run (a resumed run's "Resuming from …").
+    /// </summary>
+    /// <exception cref="IOException">The folder holds a run that may not be replaced.</exception>
+    public static void Check(RunFolderLock held, string? resumeFrom, bool overwrite)
+    {
+        string outDir = held.Folder;
+        if (overwrite || ContinuesItsRun(outDir, resumeFrom) || !HoldsRun(outDir)) return;
+        var existing = RunFiles.Where(f => File.Exists(Path.Combine(outDir, f))).ToList();
+        string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+        // Only a checkpoint that is there can be resumed (a run killed before its first checkpoint has none).
+        string resumeHint = File.Exists(checkpoint) && resumeFrom is null ? $"pass --resume {checkpoint} to continue it, " : "pass ";
+        throw new IOException(
+            $"--out '{outDir}' already holds a run ({string.Join(", ", existing)}); {resumeHint}--overwrite to replace it, or " +
+            "another --out.");
+    }
+
+    // Resuming into the checkpoint's own folder continues that run; any other folder is a new place for it.
+    private static bool ContinuesItsRun(string outDir, string? resumeFrom) =>
+        resumeFrom is not null && Path.GetDirectoryName(Path.GetFullPath(resumeFrom)) is { } from && OutputPaths.SameFile(outDir, from);
 
     /// <summary>
     /// Whether <paramref name="outDir"/> holds a run's results: a checkpoint, a report, or a metrics or split file xent did not

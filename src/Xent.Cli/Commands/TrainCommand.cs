@@ -397,6 +397,14 @@ internal static class TrainCommand
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
         string reportPath = Path.Combine(outDir, "report.html");
+        // The folder is locked for the whole run, before it is looked at (another live run's files are never taken for leftovers),
+        // and refused if it holds a run, before anything about the run is printed: a resumed run said "Resuming from …" and
+        // warned about its options before it was refused a folder another run was using (qa-s18-s18changes L2). A command refused
+        // from here on leaves no folder where there was none: the lock removes those it created.
+        string? createdRoot = OutputPaths.FirstMissingFolder(outDir);
+        using var ownLock = writes && claim.Lock is null ? RunFolderLock.Take(outDir, createdRoot) : null;
+        var runFolder = ownLock ?? claim.Lock;
+        if (runFolder is not null) RunDirectory.Check(runFolder, s.Resume, s.Overwrite);
 
         // A resumed run whose checkpoint tracked the best held-out loss (an early-stopping run) goes on tracking it without
         // --patience too, so that best.safetensors stays the best epoch's rather than an out-of-date one.
@@ -460,7 +468,7 @@ internal static class TrainCommand
                 if (warning is not null) err.WriteLine(CliHost.Clean(warning));
             if (trainer.StartEpoch > s.Epochs)
             {
-                // Before --out is touched: a finished run stays as it is, and another --out is not left with a run without a checkpoint.
+                // Before --out is prepared: a finished run stays as it is, and another --out is not left with a run without a checkpoint.
                 Console.WriteLine($"Nothing to train: '{s.Resume}' is already at epoch {trainer.StartEpoch - 1}; pass --epochs above " +
                     $"{trainer.StartEpoch - 1} to train further.");
                 return ExitCodes.Success;
@@ -475,11 +483,9 @@ internal static class TrainCommand
         }
 
         // Only now that every option, the model, the loss and the resumed checkpoint are known to fit the data: a refused command
-        // leaves no run folder (nor a split.csv without a checkpoint) behind. Robustness (issue 13): never replace another run.
-        // The folder is locked for the whole run before it is looked at: another live run's files are never taken for leftovers.
-        string? createdRoot = OutputPaths.FirstMissingFolder(outDir);
-        using var ownLock = writes && claim.Lock is null ? RunFolderLock.Take(outDir, createdRoot) : null;
-        if ((ownLock ?? claim.Lock) is { } held && RunDirectory.Prepare(held, s.Resume, s.Overwrite) is { Count: > 0 } removed)
+        // leaves no run folder (nor a split.csv without a checkpoint) behind, and the files of a run that left no checkpoint stay.
+        // Robustness (issue 13): never replace another run.
+        if (runFolder is not null && RunDirectory.Prepare(runFolder, s.Resume, s.Overwrite) is { Count: > 0 } removed)
             Console.WriteLine($"Removed the files of a run in '{outDir}' that left no checkpoint ({string.Join(", ", removed)}).");
         if (prep.HeldOut is { } heldOut && writes)
         {

@@ -158,6 +158,34 @@ public sealed class TrainRunFolderLockTests : IDisposable
     }
 
     [Fact]
+    public void AResumeIntoALockedFolderIsRefusedBeforeItSaysAnythingAboutTheRun()
+    {
+        // qa-s18-s18changes L2: "Resuming from … at epoch 2." and the option warnings came before the refusal, and a resume with
+        // nothing left to train said so without looking at the lock.
+        SlowRun(_dir.File("unused")); // writes data.csv
+        string outDir = _dir.File("held");
+        Assert.Equal(0, CliRunner.Run(QuickRun(outDir), _dir.Path).ExitCode);
+        string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+        var before = Snapshot(outDir);
+        // This process holds the folder's lock as a live run does (an OS lock on the file, which the CLI process is refused).
+        using (new FileStream(Path.Combine(outDir, ".xent-run"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            foreach (string epochs in new[] { "3", "1" })
+            {
+                string[] resume = ["train", "--data", _dir.File("data.csv"), "--resume", checkpoint, "--epochs", epochs, "--model", "mlp",
+                    "--hidden", "8", "--batch-size", "32"]; // another --batch-size: a warning, were the run to go on
+                var r = CliRunner.Run(resume, _dir.Path);
+                CliAssert.OneLineError(r, 2, $"error: another xent run is using --out '{outDir}'", $"--epochs {epochs}");
+                // Only the data's "Reading …" lines: the warnings would be on stderr, which holds the one error line.
+                Assert.DoesNotContain("Resuming", r.Stdout, StringComparison.Ordinal);
+                Assert.DoesNotContain("Nothing to train", r.Stdout, StringComparison.Ordinal);
+            }
+        }
+        File.Delete(Path.Combine(outDir, ".xent-run"));
+        Assert.Equal(before, Snapshot(outDir));
+    }
+
+    [Fact]
     public async Task ARunInterruptedBeforeItsFirstEpochLeavesNoFolderAndOneWithACheckpointNoLockFile()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // SIGTERM
