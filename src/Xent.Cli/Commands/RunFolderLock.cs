@@ -32,7 +32,8 @@ internal sealed class RunFolderLock : IDisposable
 
     /// <summary>
     /// Creates <paramref name="folder"/> if it is missing and locks it, or refuses: the folder is a file, cannot be created, or
-    /// cannot be written in, or another xent run holds it (then nothing in it is touched, and a folder this call created is removed
+    /// cannot be written in, its <see cref="FileName"/> is a folder, a link, a file this user may not write or one xent did not
+    /// write, or another xent run holds it (then nothing in it is touched, and a folder this call created is removed
     /// if it is empty).
     /// </summary>
     /// <param name="folder">The run's <c>--out</c>.</param>
@@ -57,11 +58,21 @@ internal sealed class RunFolderLock : IDisposable
             if (new FileInfo(path).LinkTarget is { } target)
                 throw new IOException($"--out '{folder}' holds '{FileName}', a link to '{target}'; xent keeps its run lock in a file of "
                     + "that name: remove the link, or pass another --out.");
+            // .NET calls both of these "Access to the path … is denied", which sends the user to the folder's permissions.
+            if (Directory.Exists(path))
+                throw new IOException($"--out '{folder}' holds a folder '{FileName}', where xent keeps its run lock in a file of that "
+                    + "name: move the folder, or pass another --out.");
             FileStream stream;
             try
             {
                 // OpenOrCreate: a file a killed run left is taken over, never truncated before it is locked.
                 stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (UnauthorizedAccessException) when (File.Exists(path))
+            {
+                throw new IOException($"--out '{folder}' holds a file '{FileName}' that this user may not open for writing (another "
+                    + "user's, or read-only); xent keeps its run lock in a file of that name: if no run is using the folder, remove "
+                    + "the file, or pass another --out.");
             }
             catch (DirectoryNotFoundException)
             {

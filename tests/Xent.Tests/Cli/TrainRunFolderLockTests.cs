@@ -158,6 +158,45 @@ public sealed class TrainRunFolderLockTests : IDisposable
     }
 
     [Fact]
+    public void ALockFileNameThatIsAFolderOrAFileThisUserMayNotWriteIsNamed()
+    {
+        // qa-s18-s18changes L3: both said "cannot write in --out …: Access to the path '…/.xent-run' is denied", of a folder the user
+        // could write in.
+        SlowRun(_dir.File("unused")); // writes data.csv
+        string folder = _dir.File("folder");
+        Directory.CreateDirectory(Path.Combine(folder, ".xent-run"));
+        var r = CliRunner.Run(QuickRun(folder), _dir.Path);
+        CliAssert.OneLineError(r, 2, $"error: --out '{folder}' holds a folder '.xent-run', where xent keeps its run lock in a file of " +
+            "that name: move the folder, or pass another --out.");
+        Assert.Equal([Path.Combine(folder, ".xent-run")], Directory.GetFileSystemEntries(folder));
+
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        // A lock file another user's killed run left, or a read-only one: as root, which may open any file, there is nothing to
+        // refuse (the file is taken over), so this part checks only where permissions apply.
+        string other = _dir.File("other");
+        Directory.CreateDirectory(other);
+        string lockFile = Path.Combine(other, ".xent-run");
+        File.WriteAllBytes(lockFile, []);
+        File.SetUnixFileMode(lockFile, UnixFileMode.UserRead);
+        bool permissionsApply;
+        try
+        {
+            new FileStream(lockFile, FileMode.Open, FileAccess.ReadWrite).Dispose();
+            permissionsApply = false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            permissionsApply = true;
+        }
+        if (!permissionsApply) return;
+        r = CliRunner.Run(QuickRun(other), _dir.Path);
+        CliAssert.OneLineError(r, 2, $"error: --out '{other}' holds a file '.xent-run' that this user may not open for writing " +
+            "(another user's, or read-only); xent keeps its run lock in a file of that name: if no run is using the folder, remove the " +
+            "file, or pass another --out.");
+        Assert.Equal([lockFile], Directory.GetFileSystemEntries(other));
+    }
+
+    [Fact]
     public void AResumeIntoALockedFolderIsRefusedBeforeItSaysAnythingAboutTheRun()
     {
         // qa-s18-s18changes L2: "Resuming from … at epoch 2." and the option warnings came before the refusal, and a resume with
