@@ -20,11 +20,15 @@ internal sealed class RunFolderLock : IDisposable
     private FileStream? _stream;
     private readonly string? _createdRoot;
 
-    private RunFolderLock(string folder, FileStream stream, string? createdRoot)
+    // Where the kernel says the locked file is (Linux), when it was locked: see StillHeld.
+    private readonly string? _lockedAt;
+
+    private RunFolderLock(string folder, FileStream stream, string? createdRoot, string? lockedAt)
     {
         Folder = folder;
         _stream = stream;
         _createdRoot = createdRoot;
+        _lockedAt = lockedAt;
     }
 
     /// <summary>The locked folder.</summary>
@@ -91,7 +95,7 @@ internal sealed class RunFolderLock : IDisposable
             }
             if (StillAtPath(stream, path))
             {
-                if (IsOurs(stream)) return new RunFolderLock(folder, stream, createdRoot);
+                if (IsOurs(stream)) return new RunFolderLock(folder, stream, createdRoot, OpenPath(stream));
                 stream.Dispose();
                 OutputPaths.RemoveCreatedFolders(folder, createdRoot);
                 throw new IOException($"--out '{folder}' holds a file '{FileName}' that xent did not write; xent keeps its run lock in "
@@ -121,10 +125,48 @@ internal sealed class RunFolderLock : IDisposable
         return content.AsSpan().SequenceEqual(s_marker);
     }
 
-    /// <summary>Removes the lock file, then lets go of the lock, then removes the folders this run created if they are empty.</summary>
+    /// <summary>
+    /// Whether the locked file is still the <see cref="FileName"/> in <see cref="Folder"/>. It is not when the folder was removed (or
+    /// moved away) by hand during the run: another run may then have created the folder again and locked it, and this run's
+    /// writes would mix with that run's (qa-s18-s18changes L4). Linux tells from the kernel's own name for the open file (a
+    /// removed file's ends in " (deleted)"); elsewhere only a missing lock file is seen, not one another run created.
+    /// </summary>
+    public bool StillHeld
+    {
+        get
+        {
+            if (_stream is null) return false;
+            string path = Path.Combine(Folder, FileName);
+            if (_lockedAt is null || OpenPath(_stream) is not { } now) return File.Exists(path);
+            // The same name as when it was locked, or the path's own (a relative --out, when the folders above were renamed).
+            return !now.EndsWith(" (deleted)", StringComparison.Ordinal)
+                && (now == _lockedAt || now == Path.GetFullPath(path)) && File.Exists(path);
+        }
+    }
+
+    /// <summary>Stops the run, before it writes into <see cref="Folder"/> again, when that is no longer the folder it locked.</summary>
+    /// <exception cref="RunFolderReplacedException">It is not (<see cref="StillHeld"/>).</exception>
+    public void EnsureStillHeld()
+    {
+        if (!StillHeld)
+            throw new RunFolderReplacedException($"--out '{Folder}' was removed or replaced during the run (its lock file " +
+                $"'{Path.Combine(Folder, FileName)}' is no longer the one this run holds): the run stops here, and writes nothing " +
+                "more there, where another run may be writing now.");
+    }
+
+    /// <summary>
+    /// Removes the lock file, then lets go of the lock, then removes the folders this run created if they are empty; of a folder
+    /// that was replaced during the run (<see cref="StillHeld"/>), nothing: the lock file there is another run's.
+    /// </summary>
     public void Dispose()
     {
         if (_stream is null) return;
+        if (!StillHeld)
+        {
+            _stream.Dispose();
+            _stream = null;
+            return;
+        }
         string path = Path.Combine(Folder, FileName);
         try
         {
@@ -169,11 +211,10 @@ internal sealed class RunFolderLock : IDisposable
 
     // The last holder removes the file just before it lets go: a run that opened the file in between then holds the lock on a
     // file no longer in the folder, while a third could create and lock a new one. Linux names such an open file "… (deleted)".
-    private static bool StillAtPath(FileStream stream, string path)
-    {
-        if (OperatingSystem.IsLinux()
-            && new FileInfo($"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget is { } target)
-            return !target.EndsWith(" (deleted)", StringComparison.Ordinal);
-        return File.Exists(path);
-    }
+    private static bool StillAtPath(FileStream stream, string path) =>
+        OpenPath(stream) is { } target ? !target.EndsWith(" (deleted)", StringComparison.Ordinal) : File.Exists(path);
+
+    // The kernel's name for the open file (Linux): its full path with links resolved, or that with " (deleted)" once it is removed.
+    private static string? OpenPath(FileStream stream) => OperatingSystem.IsLinux()
+        ? new FileInfo($"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget : null;
 }

@@ -420,6 +420,8 @@ internal static class TrainCommand
         });
         dp?.Attach(trainer, module, weight);
         trainer.Warning = m => err.WriteLine("Warning: " + m);
+        // Removed by hand during the run, the folder may be another run's by now (qa-s18-s18changes L4).
+        if (runFolder is not null) trainer.BeforeEpochWrites = runFolder.EnsureStillHeld;
         Dictionary<string, string> resumedMetadata = [];
         if (resumed is { } checkpoint)
         {
@@ -496,7 +498,7 @@ internal static class TrainCommand
             catch (Exception) when (s.Resume is null)
             {
                 // A full disk, say: the folder this run prepared goes, so the same command can run again.
-                RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
+                RemoveUnfinishedRun();
                 throw;
             }
         }
@@ -527,10 +529,18 @@ internal static class TrainCommand
         if (!spec.MultiLabel && s.ClassWeights == "none" && ImbalanceNote(spec.ClassNames, prep.TrainCounts) is { } imbalance)
             Console.Error.WriteLine(CliHost.Clean(imbalance));
 
+        // What a new run that wrote no checkpoint leaves goes, so that the same command can run again; but never from a folder that
+        // is no longer the one this run locked, whose files are another run's.
+        void RemoveUnfinishedRun()
+        {
+            if (runFolder?.StillHeld != false) RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
+        }
+
         EpochResult? last = null;
         void WriteReport()
         {
             if (!writes) return;
+            runFolder?.EnsureStillHeld();
             ReportWriter.Write(reportPath, new TrainingReport(
                 $"xent train — {Path.GetFileName(Path.GetFullPath(outDir))}", settings, classNames, trainer.Rows, perEpoch, last?.Test)
             {
@@ -567,7 +577,7 @@ internal static class TrainCommand
             {
                 // The process ends after this handler: what this new run wrote (metrics.csv's header, split.csv) goes now, as
                 // after a NaN stop, so no folder of a run that never finished an epoch is left behind.
-                RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
+                RemoveUnfinishedRun();
                 err.WriteLine("error: interrupted before the first epoch finished; no checkpoint was written, and nothing of this run " +
                     $"is left in '{outDir}' (the same command starts the run again).");
             }
@@ -587,11 +597,15 @@ internal static class TrainCommand
                 () => DataSource.Batches(prep.Test, s.TestBatchSize, shuffle: false));
             last = result ?? last;
         }
+        catch (RunFolderReplacedException)
+        {
+            throw; // the folder's files are not this run's: none is removed or named to --resume (the catches below)
+        }
         catch (TrainingDivergedException e)
         {
             bool kept = File.Exists(checkpointPath);
             // A new run that wrote no checkpoint leaves nothing (a header-only metrics.csv, split.csv) that would block its rerun.
-            if (!kept && writes && s.Resume is null) RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
+            if (!kept && writes && s.Resume is null) RemoveUnfinishedRun();
             err.WriteLine("error: " + e.Message + (kept
                 ? $" The last good checkpoint is kept: '{checkpointPath}'."
                 : s.Resume is null ? $" No checkpoint was written, and nothing of this run is left in '{outDir}'."
@@ -605,7 +619,7 @@ internal static class TrainCommand
         {
             // The first checkpoint could not be written (a full disk): its epoch's metrics row, already written, must not make
             // the same command's rerun refuse the folder as another run's. The error itself goes out as any other.
-            RunDirectory.RemoveUnfinishedRun(outDir, createdRoot);
+            RemoveUnfinishedRun();
             throw;
         }
         catch (Exception e) when (writes && e is IOException or UnauthorizedAccessException && File.Exists(checkpointPath))

@@ -97,6 +97,12 @@ public sealed class Trainer
     public Action<EpochResult>? EpochCompleted { get; set; }
 
     /// <summary>
+    /// Called after each epoch's test pass, just before its metrics row and checkpoints are written; an exception stops the run
+    /// with nothing written. The CLI checks here that its run folder is still the one it locked.
+    /// </summary>
+    internal Action? BeforeEpochWrites { get; set; }
+
+    /// <summary>
     /// Called after each batch's backward pass and before the optimizer step with the batch's targets and loss; returns the
     /// loss to record. Data-parallel training (Xent.Distributed) averages gradients and losses over the replicas here.
     /// </summary>
@@ -229,6 +235,7 @@ public sealed class Trainer
             }
             else _badEpochs++;
             var meta = CheckpointMetadata(epoch, epochLoss, seconds);
+            BeforeEpochWrites?.Invoke();
             // robustness (issue 13): the row first, then the checkpoint. Killed in between, the checkpoint is still at epoch - 1
             // and --resume from it drops this epoch's rows; the other order would lose the row of a checkpointed epoch.
             AddRow(csv, new MetricsRow(epoch, batch, epochLoss, test.MeanCrossEntropy, test.Accuracy, seconds));

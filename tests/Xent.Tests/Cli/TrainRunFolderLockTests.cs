@@ -134,6 +134,46 @@ public sealed class TrainRunFolderLockTests : IDisposable
     }
 
     [Fact]
+    public async Task ARunWhoseFolderIsRemovedAndTakenByAnotherRunStopsWithoutTouchingIt()
+    {
+        if (!OperatingSystem.IsLinux()) return; // SIGSTOP, and the kernel's name for the open lock file
+        // qa-s18-s18changes L4: the first run, its folder removed by hand, went on writing its checkpoint into the folder a second
+        // run had created and locked there, and at its end deleted that run's lock file.
+        string outDir = _dir.File("replaced");
+        using var first = CliRunner.Start(SlowRun(outDir), _dir.Path);
+        var firstErr = first.StandardError.ReadToEndAsync();
+        await WaitUntilTraining(first, outDir);
+        await Signal(first, "STOP");
+        FileStream? secondLock = null;
+        try
+        {
+            Directory.Delete(outDir, recursive: true);
+            var second = CliRunner.Run(QuickRun(outDir), _dir.Path);
+            Assert.True(second.ExitCode == 0, second.Stderr);
+            // The second run is live again when the first goes on: it holds the new folder's lock (as the L2 test's process does).
+            secondLock = new FileStream(Path.Combine(outDir, ".xent-run"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        finally
+        {
+            await Signal(first, "CONT");
+        }
+        var before = Snapshot(outDir);
+        var firstOut = first.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await first.WaitForExitAsync(timeout.Token);
+        await firstOut;
+        string err = await firstErr;
+        using (secondLock)
+        {
+            Assert.True(first.ExitCode == 2, err);
+            Assert.Equal($"error: --out '{outDir}' was removed or replaced during the run (its lock file " +
+                $"'{Path.Combine(outDir, ".xent-run")}' is no longer the one this run holds): the run stops here, and writes nothing " +
+                "more there, where another run may be writing now.", err.Trim());
+            Assert.Equal(before, Snapshot(outDir)); // the second run's files, and its lock file, as they were
+        }
+    }
+
+    [Fact]
     public void AUsersFileOrALinkNamedLikeTheLockFileIsLeftAlone()
     {
         // The run took a user's own .xent-run over as its lock and deleted it at the end, and followed a dangling link there,
