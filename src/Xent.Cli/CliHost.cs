@@ -41,6 +41,8 @@ internal static class CliHost
                     : ParseErrorText.Friendly(parse.Errors[0].Message); // "a number", not 'System.Nullable`1[System.Double]'
                 return DistributedCommands.FailBeforeMpi(args, $"error: {Clean(message)} See '{command} --help'.", ExitCodes.BadInput);
             }
+            // Every rank of `mpiexec -n P xent train --distributed … --help` parses the same arguments: rank 0 prints the help once.
+            if (parse.Action is System.CommandLine.Help.HelpAction && DistributedCommands.IsOtherRank(args)) return ExitCodes.Success;
             // Paths the system cannot use are refused before the command runs, alike for every command (PathOptions).
             if (parse.Errors.Count == 0 && parse.Action == parse.CommandResult.Command.Action && PathOptions.Refusal(parse) is { } path)
                 return DistributedCommands.FailBeforeMpi(args, "error: " + Clean(path), ExitCodes.BadInput);

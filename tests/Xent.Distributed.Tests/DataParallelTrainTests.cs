@@ -308,6 +308,17 @@ public sealed class DataParallelTrainTests
         }
     }
 
+    [MpiFact]
+    public void HelpUnderMpiexecIsPrintedOnce()
+    {
+        // qa-s18-mpi L3: every rank printed it.
+        var run = Mpi.Run(2, Mpi.Cli, ["train", "--distributed", "--epochs", "1", "--help"], timeoutMs: 60_000);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal("", run.Stderr);
+        Assert.Single(run.Stdout.Split('\n'), l => l.StartsWith("Usage:", StringComparison.Ordinal));
+        Assert.Contains("--distributed", run.Stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>MPMD: <paramref name="common"/> arguments on two ranks, each with some of its own, in <paramref name="workingDirectory"/>
     /// (default: the temp folder).</summary>
     private static RunResult TwoRanks(string[] common, string[] rank0, string[] rank1, string? workingDirectory = null) =>
