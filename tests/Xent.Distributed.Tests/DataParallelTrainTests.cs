@@ -309,6 +309,22 @@ public sealed class DataParallelTrainTests
     }
 
     [MpiFact]
+    public void ACheckpointThatRankZeroAloneCannotWriteIsWordedAsInOneProcess()
+    {
+        // qa-s18-mpi L3: rank 0 failing alone at its first checkpoint said "…stopping the job: Cannot write '…'", and the same
+        // failure said "cannot write '…'" everywhere else. A folder where the checkpoint goes fails as a full disk does.
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 64, test: 16);
+        Directory.CreateDirectory(Path.Combine(dir["run"], "checkpoint.safetensors"));
+        // Two epochs: rank 1 waits in the second while rank 0 fails alone at the end of the first.
+        var run = Mpi.Run(2, Mpi.Cli, ["train", "--distributed", "--data", dir["data"], "--model", "mlp", "--epochs", "2",
+            "--threads", "1", "--out", dir["run"]], timeoutMs: 60_000);
+        Assert.True(run.ExitCode == 2, run.Stderr);
+        Assert.Equal($"error: rank 0 of 2 failed, stopping the job: cannot write '{Path.Combine(dir["run"], "checkpoint.safetensors")}': " +
+            "it is a directory.", OneErrorLine(run));
+    }
+
+    [MpiFact]
     public void HelpUnderMpiexecIsPrintedOnce()
     {
         // qa-s18-mpi L3: every rank printed it.

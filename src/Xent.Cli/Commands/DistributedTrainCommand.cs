@@ -89,7 +89,9 @@ internal static class DistributedTrainCommand
             // Rank 0 has already printed its error line, if it had one; say which rank stopped the job otherwise.
             if (!(world.IsRoot && failure is null && captured.FirstLine is not null))
             {
-                string why = failure?.SourceException.Message ?? captured.FirstLine ?? $"exit code {code}";
+                // Worded as the one process's line ("cannot write …", not AtomicFileWriter's "Cannot write …"; qa-s18-mpi L3).
+                string why = (failure is null ? null : CliHost.Classify(failure.SourceException).Message)
+                    ?? captured.FirstLine ?? $"exit code {code}";
                 if (why.StartsWith("error: ", StringComparison.Ordinal)) why = why["error: ".Length..];
                 stderr.WriteLine($"error: rank {world.Rank} of {world.Size} failed, stopping the job: {why}");
             }
