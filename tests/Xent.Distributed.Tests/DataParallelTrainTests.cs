@@ -325,6 +325,29 @@ public sealed class DataParallelTrainTests
     }
 
     [MpiFact]
+    public void TheSamplesALastGlobalBatchSmallerThanTheRanksLeavesOutAreSaidOnce()
+    {
+        // qa-s18-mpi L3: they were left out without a word. 67 = 4 global batches of 16 + 3, fewer than the 4 ranks' one each.
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 67, test: 16);
+        string[] common = ["train", "--distributed", "--data", dir["data"], "--model", "mlp", "--epochs", "1", "--threads", "1",
+            "--batch-size", "4"];
+        var run = Mpi.Run(4, Mpi.Cli, [.. common, "--out", dir["run"]], timeoutMs: 120_000);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("Training mlp on 67 images of 10 classes (4 batches of 16 per epoch, 4 on each of 4 ranks)", run.Stdout,
+            StringComparison.Ordinal);
+        Assert.Single(run.Stdout.Split('\n'), l => l == "Each epoch leaves out the last 3 images of its shuffled order (others each " +
+            "epoch): a last global batch smaller than the number of ranks (4) would leave a rank with nothing to train on. Another " +
+            "--batch-size or number of ranks trains on all of them.");
+        // 66 = 4 × 16 + 2 on 2 ranks: the last global batch is trained (one image each), and nothing is said.
+        SyntheticIdx.Write(dir["data2"], train: 66, test: 16);
+        run = Mpi.Run(2, Mpi.Cli, [.. common[..3], dir["data2"], .. common[4..^2], "--batch-size", "8", "--out", dir["run2"]],
+            timeoutMs: 120_000);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.DoesNotContain("leaves out", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [MpiFact]
     public void HelpUnderMpiexecIsPrintedOnce()
     {
         // qa-s18-mpi L3: every rank printed it.

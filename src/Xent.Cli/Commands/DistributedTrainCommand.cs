@@ -145,6 +145,16 @@ internal sealed class DistributedTraining(MpiWorld world)
     /// <summary>Global batches per epoch (<see cref="ShardedBatches.GlobalBatchCount"/>).</summary>
     public int GlobalBatchCount(int count, int perRankBatch) => ShardedBatches.GlobalBatchCount(count, perRankBatch, world.Size);
 
+    /// <summary>
+    /// Samples each epoch leaves out: the last of its shuffled order when they are fewer than the ranks, a global batch that
+    /// <see cref="ShardedBatches"/> skips (some rank would have nothing to compute); 0 when the last global batch is trained.
+    /// </summary>
+    public int SkippedPerEpoch(int count, int perRankBatch)
+    {
+        int rest = (int)(count % ((long)perRankBatch * world.Size));
+        return rest < world.Size ? rest : 0;
+    }
+
     /// <summary>Epoch batches of this rank: its slice of each global batch of the shuffled order drawn from <paramref
     /// name="seed"/>.</summary>
     public IEnumerable<(Tensor Input, Tensor Target)> Batches(IDataset train, int perRankBatch, long seed) =>

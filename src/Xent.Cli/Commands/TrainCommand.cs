@@ -526,6 +526,12 @@ internal static class TrainCommand
                 $"{(runBatches == 1 ? "" : "es")}: {s.Epochs} epoch{(s.Epochs == 1 ? "" : "s")} of {perEpoch}), so the learning rate " +
                 $"never reaches --lr {lr.ToString("G", ci)}: the warm-up ends the run at {runBatches}/{s.Warmup} of it."));
         if (lossTerms is not null) Console.WriteLine(HeldOutLoss.Note(lossTerms, spec.MultiLabel));
+        // Documented (DISTRIBUTED.md), but said too: the one way these batches differ from one process's (qa-s18-mpi L3).
+        if (dp?.SkippedPerEpoch(prep.Train.Count, s.BatchSize) is > 0 and int skipped && perEpoch == batches)
+            Console.WriteLine("Each epoch leaves out " + (skipped == 1 ? $"the last {unit[..^1]} of its shuffled order (another one " :
+                $"the last {skipped} {unit} of its shuffled order (others ") + $"each epoch): a last global batch smaller than the " +
+                $"number of ranks ({dp.Size}) would leave a rank with nothing to train on. Another --batch-size or number of ranks " +
+                "trains on all of them.");
         if (!spec.MultiLabel && s.ClassWeights == "none" && ImbalanceNote(spec.ClassNames, prep.TrainCounts) is { } imbalance)
             Console.Error.WriteLine(CliHost.Clean(imbalance));
 
