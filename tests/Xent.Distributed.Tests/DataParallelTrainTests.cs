@@ -292,12 +292,17 @@ public sealed class DataParallelTrainTests
     {
         using var dir = new TempDir();
         SyntheticIdx.Write(dir["data"], train: 64, test: 16);
-        // Refused by every rank (a check that throws) and by rank 0 alone (only it creates --out); a parse error, met before MPI
+        string holdsRun = dir["done"];
+        Directory.CreateDirectory(holdsRun);
+        File.WriteAllText(Path.Combine(holdsRun, "checkpoint.safetensors"), "");
+        // Refused by every rank (a check that throws) and by rank 0 alone (only it creates --out, which it then tells the others:
+        // qa-s18-mpi L2, which was "rank 0 of 2 failed, stopping the job: …" and MPI_Abort after 5 s); a parse error, met before MPI
         // starts, is printed by rank 0 only.
         foreach (var (extra, expected) in new (string[], string)[]
         {
             (["--batch-size", "0"], "error: --batch-size must be at least 1, got 0."),
-            (["--out", "/proc/xent-test-run"], "error: rank 0 of 2 failed, stopping the job: cannot create --out '/proc/xent-test-run'"),
+            (["--out", "/proc/xent-test-run"], "error: cannot create --out '/proc/xent-test-run'"),
+            (["--out", holdsRun], $"error: --out '{holdsRun}' already holds a run (checkpoint.safetensors); pass --resume"),
             (["--bogus"], "error: unrecognized command or argument '--bogus'."),
         })
         {
@@ -305,6 +310,7 @@ public sealed class DataParallelTrainTests
                 "--threads", "1", .. extra], timeoutMs: 60_000);
             Assert.True(run.ExitCode == 2, $"{string.Join(' ', extra)}: exit code {run.ExitCode}, stderr:\n{run.Stderr}");
             Assert.StartsWith(expected, OneErrorLine(run));
+            Assert.DoesNotContain("Abort", run.Stderr, StringComparison.Ordinal); // MPICH's line after MPI_Abort
         }
     }
 

@@ -146,6 +146,29 @@ internal sealed class DistributedTraining(MpiWorld world)
     public int GlobalBatchCount(int count, int perRankBatch) => ShardedBatches.GlobalBatchCount(count, perRankBatch, world.Size);
 
     /// <summary>
+    /// Runs <paramref name="step"/>, which only rank 0 can fail (it alone claims and writes the run folder), and tells every rank
+    /// whether it did. A refusal there (an input error: a folder in use, holding a run, not writable) is rethrown on rank 0, whose
+    /// error line the job prints, and is false on the others, which exit with the same code without a word: the job ends as for
+    /// a failure every rank meets, not with "rank 0 of P failed, stopping the job" and MPI_Abort after a 5 s wait.
+    /// </summary>
+    /// <returns>Whether rank 0 succeeded (on rank 0 always true: its refusal is thrown).</returns>
+    public bool AfterRankZero(Action step)
+    {
+        ExceptionDispatchInfo? refused = null;
+        try
+        {
+            step();
+        }
+        catch (Exception e) when (IsRoot && CliHost.Classify(e).Code == ExitCodes.BadInput)
+        {
+            refused = ExceptionDispatchInfo.Capture(e);
+        }
+        var (_, max) = world.AllReduceMinMax([refused is null ? 0 : 1]);
+        refused?.Throw();
+        return max[0] == 0;
+    }
+
+    /// <summary>
     /// Samples each epoch leaves out: the last of its shuffled order when they are fewer than the ranks, a global batch that
     /// <see cref="ShardedBatches"/> skips (some rank would have nothing to compute); 0 when the last global batch is trained.
     /// </summary>

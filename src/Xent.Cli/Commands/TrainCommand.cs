@@ -391,20 +391,40 @@ internal static class TrainCommand
         // "--resume … (and the same options)" implies; a new run gets a fresh runs/<timestamp>.
         // Under mpiexec only rank 0 writes the run's files, so only it claims a folder, and only once the ranks agree: a rank that
         // fails alone before that aborts the job, killing rank 0 before it could remove a folder claimed earlier.
-        string outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null)
-            ?? (DistributedTrainCommand.Current?.IsRoot == false ? RunDirectory.DefaultOut(DateTime.Now) : claim.Take(DateTime.Now));
+        string outDir = "";
+        string? createdRoot = null;
+        RunFolderLock? ownLock = null;
+        void ClaimFolder()
+        {
+            outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null)
+                ?? (dp?.IsRoot == false ? RunDirectory.DefaultOut(DateTime.Now) : claim.Take(DateTime.Now));
+            // The folder is locked for the whole run, before it is looked at (another live run's files are never taken for
+            // leftovers), and refused if it holds a run, before anything about the run is printed: a resumed run said "Resuming
+            // from …" and warned about its options before it was refused a folder another run was using (qa-s18-s18changes L2).
+            // A command refused from here on leaves no folder where there was none: the lock removes those it created.
+            createdRoot = OutputPaths.FirstMissingFolder(outDir);
+            ownLock = writes && claim.Lock is null ? RunFolderLock.Take(outDir, createdRoot) : null;
+            try
+            {
+                if ((ownLock ?? claim.Lock) is { } held) RunDirectory.Check(held, s.Resume, s.Overwrite);
+            }
+            catch (Exception)
+            {
+                ownLock?.Dispose();
+                ownLock = null;
+                throw;
+            }
+        }
+        // Only rank 0 can be refused the folder: every rank learns whether it was, so that a folder in use, holding a run or not
+        // writable ends the job with rank 0's line and exit code 2, not as a rank that failed alone (qa-s18-mpi L2).
+        if (dp is null) ClaimFolder();
+        else if (!dp.AfterRankZero(ClaimFolder)) return ExitCodes.BadInput;
+        using var heldLock = ownLock;
+        var runFolder = ownLock ?? claim.Lock;
         string checkpointPath = Path.Combine(outDir, "checkpoint.safetensors");
         string bestPath = Path.Combine(outDir, "best.safetensors");
         string metricsPath = Path.Combine(outDir, "metrics.csv");
         string reportPath = Path.Combine(outDir, "report.html");
-        // The folder is locked for the whole run, before it is looked at (another live run's files are never taken for leftovers),
-        // and refused if it holds a run, before anything about the run is printed: a resumed run said "Resuming from …" and
-        // warned about its options before it was refused a folder another run was using (qa-s18-s18changes L2). A command refused
-        // from here on leaves no folder where there was none: the lock removes those it created.
-        string? createdRoot = OutputPaths.FirstMissingFolder(outDir);
-        using var ownLock = writes && claim.Lock is null ? RunFolderLock.Take(outDir, createdRoot) : null;
-        var runFolder = ownLock ?? claim.Lock;
-        if (runFolder is not null) RunDirectory.Check(runFolder, s.Resume, s.Overwrite);
 
         // A resumed run whose checkpoint tracked the best held-out loss (an early-stopping run) goes on tracking it without
         // --patience too, so that best.safetensors stays the best epoch's rather than an out-of-date one.
