@@ -40,10 +40,11 @@ internal sealed class CsvColumns
     /// Reads <paramref name="path"/>; <paramref name="textColumns"/> picks, from the header, the columns whose cells are kept
     /// as text from the start (names it does not find are left to the caller to report). With <paramref name="onlyText"/>,
     /// the other columns are not read at all (their cells are neither parsed nor kept). <paramref name="progress"/> is told the
-    /// megabytes read (see <see cref="DataOptions.Progress"/>).
+    /// megabytes read (see <see cref="DataOptions.Progress"/>). With <paramref name="requireRows"/>, a file without data rows is
+    /// refused before a column is set up (<see cref="CsvSource.ReadRows"/>).
     /// </summary>
     public static CsvColumns Read(string path, Func<string[], IEnumerable<int>> textColumns, bool onlyText = false,
-        Action<int, int>? progress = null)
+        Action<int, int>? progress = null, bool requireRows = false)
     {
         Column[] columns = [];
         string[] header = [];
@@ -63,7 +64,7 @@ internal sealed class CsvColumns
                     if (columns[c].Texts is not null) columns[c].AddText(cell);
                 };
             return (c, row, cell) => columns[c].Add(row, cell);
-        }, progress);
+        }, progress, requireRows);
         return new CsvColumns(path, header, columns, lines);
     }
 

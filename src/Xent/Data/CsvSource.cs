@@ -34,10 +34,9 @@ public static class CsvSource
         options ??= new DataOptions();
         var spec = options.Spec;
         bool multi = options.MultiLabel is { Count: > 0 } || spec?.MultiLabel == true;
-        var table = CsvColumns.Read(path, h => TextColumnsToKeep(h, options, multi), progress: options.Progress);
+        var table = CsvColumns.Read(path, h => TextColumnsToKeep(h, options, multi), progress: options.Progress, requireRows: true);
         string[] header = table.Header;
         int rows = table.Rows;
-        if (rows == 0) throw new InvalidDataException($"'{path}' has a header but no data rows.");
         // One lookup of the names: Array.IndexOf for each of a model's features made eval of a 60,000-column file take 30 s.
         var columnOf = HeaderIndex(header);
         int Col(string name, string what) => columnOf.TryGetValue(name, out int i) ? i
@@ -338,6 +337,8 @@ public static class CsvSource
     /// <summary>How many fields <paramref name="line"/> holds when split at <paramref name="separator"/>.</summary>
     private static int Fields(string line, char separator)
     {
+        // Without quotes, every separator splits: counted, not parsed into names (a 5,000,000-column header was, twice).
+        if (!line.Contains('"', StringComparison.Ordinal)) return line.AsSpan().Count(separator) + 1;
         using var reader = CsvReader.FromText(line, s_options with { Separator = separator });
         return reader.Headers.Count;
     }
@@ -406,7 +407,9 @@ public static class CsvSource
         string[] names = [.. reader.Headers];
         trailingSeparator = names.Length > 1 && names[^1].Length == 0;
         if (trailingSeparator) names = names[..^1];
-        string? repeated = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+        // A set, not GroupBy: a group for each of a 5,000,000-column header's names took seconds and a gigabyte (qa-s18-big L5).
+        var seen = new HashSet<string>(names.Length, StringComparer.Ordinal);
+        string? repeated = names.FirstOrDefault(n => !seen.Add(n));
         if (repeated is null) return names;
         if (NumericNames(names) is { Length: > 0 } numeric)
             // A file of numbers without a header (scikit-learn's digits.csv.gz): its first row repeats values such as 0.
@@ -440,9 +443,14 @@ public static class CsvSource
     /// <summary>
     /// Reads <paramref name="path"/> row by row: <paramref name="start"/> gets the header and returns where each cell goes, in row
     /// order and column order. Returns the line of the file on which each data row starts (a quoted field may span lines). Errors
-    /// name the file and line: an empty file, a ragged row, a blank line between rows, a file that is not UTF-8.
+    /// name the file and line: an empty file, a ragged row, a blank line between rows, a file that is not UTF-8. With
+    /// <paramref name="requireRows"/>, a file without data rows is refused (<c>'path' has a header but no data rows</c>) before
+    /// <paramref name="start"/> is called: a caller that sets up a column for each of a very wide header's names did that first,
+    /// and took half a minute to refuse a 5,000,000-column header (qa-s18-big L5). Otherwise <paramref name="start"/> is called
+    /// in any case, at the first data row.
     /// </summary>
-    internal static int[] ReadRows(string path, Func<string[], CellSink> start, Action<int, int>? progress = null)
+    internal static int[] ReadRows(string path, Func<string[], CellSink> start, Action<int, int>? progress = null,
+        bool requireRows = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
@@ -452,7 +460,7 @@ public static class CsvSource
             var header = Header(reader, path, out bool trailingSeparator);
             if (header.Length == 0 || header.All(h => h.Length == 0))
                 throw new InvalidDataException($"'{path}' is empty; expected a header row.");
-            var sink = start(header);
+            CellSink? sink = null; // started at the first data row
             var lines = new List<int>();
             var cell = new char[256];
             int blankLine = 0, blanks = 0; // the first of the blank lines seen since the last row (0 when none), and how many
@@ -470,6 +478,7 @@ public static class CsvSource
                 }
                 if (blankLine != 0 && header.Length > 1)
                     throw new InvalidDataException($"'{path}' has a blank line (line {blankLine}) between rows; remove it.");
+                sink ??= start(header);
                 for (int b = 0; b < blanks; b++)
                 {
                     sink(0, lines.Count, "");
@@ -494,6 +503,11 @@ public static class CsvSource
                     sink(c, lines.Count, cell.AsSpan(0, reader.GetChars(c, cell)));
                 }
                 lines.Add(line);
+            }
+            if (sink is null)
+            {
+                if (requireRows) throw new InvalidDataException($"'{path}' has a header but no data rows.");
+                start(header);
             }
             return [.. lines];
         }
