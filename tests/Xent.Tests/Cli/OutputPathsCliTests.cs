@@ -17,17 +17,6 @@ public sealed class OutputPathsCliTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>A 12-row CSV (numeric a, b; label x or y) and a linear model trained on it.</summary>
-    private (string Csv, string Checkpoint) Trained()
-    {
-        string csv = _dir.File("data.csv");
-        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "x" : "y")}")]);
-        string outDir = _dir.File("run");
-        var train = InProcessCli.Run("train", "--data", csv, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear");
-        Assert.Equal(0, train.ExitCode);
-        return (csv, Path.Combine(outDir, "checkpoint.safetensors"));
-    }
-
     /// <summary>Runs the command, expects it refused with <paramref name="expected"/>, and every file in the folder unchanged.</summary>
     private void Refused(string expected, params string[] args)
     {
@@ -44,7 +33,7 @@ public sealed class OutputPathsCliTests : IDisposable
     [Fact]
     public void ExportRefusesTheCheckpointAlsoThroughALink()
     {
-        var (_, ckpt) = Trained();
+        var (_, ckpt) = TinyTables.TrainedLinear(_dir);
         Refused($"--out '{ckpt}' is the --checkpoint file", "export", "--checkpoint", ckpt, "--out", ckpt);
         string link = _dir.File("link.onnx");
         File.CreateSymbolicLink(link, ckpt);
@@ -59,7 +48,7 @@ public sealed class OutputPathsCliTests : IDisposable
     public void ALinkToAFolderOnTheWayIsFollowed()
     {
         // Only a link in the last part of the path was followed: run-link/checkpoint.safetensors replaced the model.
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         string runLink = _dir.File("run-link"), dataDir = _dir.File("data"), dataLink = _dir.File("data-link");
         Directory.CreateSymbolicLink(runLink, Path.GetDirectoryName(ckpt)!);
         Directory.CreateDirectory(dataDir);
@@ -89,7 +78,7 @@ public sealed class OutputPathsCliTests : IDisposable
     [Fact]
     public void CalibrateRefusesTheDataButMayReplaceTheCheckpoint()
     {
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         Refused($"--out '{csv}' is the --data file", "calibrate", "--checkpoint", ckpt, "--data", csv, "--target", "label",
             "--out", csv);
         byte[] before = File.ReadAllBytes(ckpt);
@@ -103,7 +92,7 @@ public sealed class OutputPathsCliTests : IDisposable
     {
         // "cannot write 'x': Cannot write 'x': directory '…/data.csv' does not exist", after the whole fit: the prefix twice, a file
         // called a folder, and the work done for nothing. Now refused up front, for every command's output.
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         string below = Path.Combine(csv, "sub", "calibrated.safetensors");
         CliAssert.OneLineError(InProcessCli.Run("calibrate", "--checkpoint", ckpt, "--data", csv, "--target", "label", "--out", below),
             2, $"error: --out '{below}' cannot be written: '{csv}' is a file, not a folder.");
@@ -114,7 +103,7 @@ public sealed class OutputPathsCliTests : IDisposable
     [Fact]
     public void EvalReportRefusesTheDataAndTheCheckpoint()
     {
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         Refused($"--report '{csv}' is the --data file", "eval", "--checkpoint", ckpt, "--data", csv, "--target", "label",
             "--report", csv);
         Refused($"--report '{ckpt}' is the --checkpoint file", "eval", "--checkpoint", ckpt, "--data", csv, "--target", "label",
@@ -173,7 +162,7 @@ public sealed class OutputPathsCliTests : IDisposable
     {
         // "cannot write '/proc/m.onnx': Could not find file '/proc/m.onnx.tmp-b5a80f928f0d'.": a name the user never gave.
         if (!OperatingSystem.IsLinux()) return; // /proc: a folder where no file can be created, whoever runs the tests
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         string x = _dir.File("x.npy"), t = _dir.File("t.npy");
         Npy.Write(x, new float[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
         Npy.Write(t, new long[] { 0, 2 }, [2]);
@@ -205,7 +194,7 @@ public sealed class OutputPathsCliTests : IDisposable
     {
         // The folders of --out (and --report) are created before the write; a write that then failed left them behind. A file
         // name over the file system's 255-byte limit fails only when the file itself is created.
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         string name = new('a', 300);
         string fresh = _dir.File("fresh");
         foreach (var args in new[]

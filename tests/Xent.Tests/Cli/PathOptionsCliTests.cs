@@ -29,17 +29,6 @@ public sealed class PathOptionsCliTests : IDisposable
         Assert.Equal(0, sh.ExitCode);
     }
 
-    /// <summary>A 12-row CSV (numeric a, b; label x or y) and a linear model trained on it.</summary>
-    private (string Csv, string Checkpoint) Trained()
-    {
-        string csv = _dir.File("data.csv");
-        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "x" : "y")}")]);
-        string outDir = _dir.File("run");
-        var train = InProcessCli.Run("train", "--data", csv, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear");
-        Assert.Equal(0, train.ExitCode);
-        return (csv, Path.Combine(outDir, "checkpoint.safetensors"));
-    }
-
     /// <summary>Every file's content, and every link's target, in the test's folder.</summary>
     private Dictionary<string, string> Snapshot() => Directory.EnumerateFiles(_dir.Path, "*", SearchOption.AllDirectories)
         .ToDictionary(p => p, p => new FileInfo(p).LinkTarget is { } link ? "-> " + link : Convert.ToBase64String(File.ReadAllBytes(p)));
@@ -67,7 +56,7 @@ public sealed class PathOptionsCliTests : IDisposable
     {
         if (!OperatingSystem.IsLinux()) return;
         // QA s18-env M3: "'iris.csv' does not exist" for a file that ls shows (File.Exists is false on ENAMETOOLONG).
-        var (csv, _) = Trained();
+        var (csv, _) = TinyTables.TrainedLinear(_dir);
         Shell($"cd '{_dir.Path}' && for i in $(seq 21); do mkdir {Folder200} && cd {Folder200}; done && cp '{csv}' deep.csv");
         string deep = Path.Combine([_dir.Path, .. Enumerable.Repeat(Folder200, 21), "deep.csv"]);
         int bytes = deep.Length; // ASCII
@@ -85,7 +74,7 @@ public sealed class PathOptionsCliTests : IDisposable
     public void AnOutputBeyondPathMaxIsRefusedBeforeTheWork()
     {
         if (!OperatingSystem.IsLinux()) return;
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         var before = Snapshot();
         // The temporary file's 17 bytes count: a path that fits PATH_MAX without them is still refused.
         string folder = Path.Combine([_dir.Path, .. Enumerable.Repeat(Folder200, 20)]);
@@ -121,7 +110,7 @@ public sealed class PathOptionsCliTests : IDisposable
     {
         if (!OperatingSystem.IsLinux()) return;
         // QA s18-env L4: "error: Unable to find the specified file." for any relative path once the current folder was deleted.
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         const string Gone = "mkdir gone && cd gone && rmdir ../gone &&";
         CliAssert.OneLineError(RunInShell(Gone, "predict", "--checkpoint", ckpt, "--input", csv, "--out", "p.csv"), 2,
             "error: --out 'p.csv' cannot be written: it is relative to the current folder, which no longer exists (it was deleted or " +
@@ -138,7 +127,7 @@ public sealed class PathOptionsCliTests : IDisposable
     public void AFileWhereAFolderShouldBeIsNamed()
     {
         // QA s18-env L3: train said "cannot create --out 'afile/run': Could not find a part of the path …", after reading the data.
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         string notes = _dir.File("notes.txt");
         File.WriteAllText(notes, "x");
         var r = InProcessCli.Run("train", "--data", csv, "--out", Path.Combine(notes, "run"), "--epochs", "1", "--model", "linear");
@@ -158,7 +147,7 @@ public sealed class PathOptionsCliTests : IDisposable
     {
         // QA s18-env L2: predict --out replaced such a link with a regular file (exit 0); --input said "not a known kind of data",
         // train --out "is a file". Writing through a link to nothing is refused, as cp refuses it: it may lead anywhere.
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         string dangling = _dir.File("latest.csv"), loop = _dir.File("loop1"), gone = _dir.File("gone.csv");
         File.CreateSymbolicLink(dangling, "gone.csv");
         File.CreateSymbolicLink(loop, "loop2");
@@ -196,7 +185,7 @@ public sealed class PathOptionsCliTests : IDisposable
     public void ATildeNoShellExpandedIsRefusedWhereItWouldMakeAFolderNamedTilde()
     {
         // QA s18-env L5: --out=~/x (no shell expands ~ after =) made ./~/x and printed "Wrote: ~/x/…", which a shell reads as $HOME.
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         string home = Environment.GetEnvironmentVariable("HOME") ?? "";
         if (home.Length == 0) return; // without HOME, ~ means nothing else
         var r = CliRunner.Run(["train", "--data", csv, "--out=~/run", "--epochs", "1", "--model", "linear"], _dir.Path);
@@ -216,7 +205,7 @@ public sealed class PathOptionsCliTests : IDisposable
     {
         // QA s18-env L11: --data iris.csv/ said "directory '…/iris.csv/' does not exist", --data "" "directory '' does not exist",
         // train --out "" "The value cannot be an empty string." without naming --out.
-        var (csv, ckpt) = Trained();
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
         CliAssert.OneLineError(InProcessCli.Run("train", "--data", csv + "/", "--out", _dir.File("r"), "--model", "linear"), 2,
             $"error: --data '{csv}/' ends with '/', as a folder does, but '{csv}' is a file; leave out the '/'.");
         CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt + "/", "--input", csv), 2,

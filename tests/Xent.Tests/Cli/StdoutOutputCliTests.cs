@@ -17,20 +17,11 @@ public sealed class StdoutOutputCliTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private (string Csv, string Checkpoint) Trained()
-    {
-        string csv = _dir.File("data.csv");
-        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "x" : "y")}")]);
-        Assert.Equal(0, InProcessCli.Run("train", "--data", csv, "--out", _dir.File("run"), "--epochs", "1", "--batch-size", "4",
-            "--model", "linear").ExitCode);
-        return (csv, _dir.File("run/checkpoint.safetensors"));
-    }
-
     [Fact]
     public void PredictToStdoutWritesTheCsvAloneThere()
     {
         if (!OperatingSystem.IsLinux()) return; // /dev/stdout
-        var (csv, checkpoint) = Trained();
+        var (csv, checkpoint) = TinyTables.TrainedLinear(_dir);
         var expected = CliRunner.Run(["predict", "--checkpoint", checkpoint, "--input", csv, "--out", _dir.File("p.csv")]);
         Assert.Equal(0, expected.ExitCode);
 
@@ -44,7 +35,7 @@ public sealed class StdoutOutputCliTests : IDisposable
     public async Task AStdoutPipeClosedEarlyIsAnIncompleteOutputNotAWrittenOne()
     {
         if (!OperatingSystem.IsLinux()) return; // /dev/stdout, bash
-        var (_, checkpoint) = Trained();
+        var (_, checkpoint) = TinyTables.TrainedLinear(_dir);
         string many = _dir.File("many.csv"); // ~250 KB of predictions: more than the pipe holds and head reads
         File.WriteAllLines(many, ["a,b,label", .. Enumerable.Range(0, 5000).Select(i => $"{i % 7},{i % 5},x")]);
         // The console's stream drops writes to a closed pipe: the command said "Wrote 5000 prediction(s)" and exited 0.
@@ -65,7 +56,7 @@ public sealed class StdoutOutputCliTests : IDisposable
     [Fact]
     public void ExportJudgesALinkByTheFileItNames()
     {
-        var (_, checkpoint) = Trained();
+        var (_, checkpoint) = TinyTables.TrainedLinear(_dir);
         File.WriteAllText(_dir.File("notes.txt"), "keep me");
         File.CreateSymbolicLink(_dir.File("x.onnx"), "notes.txt");
         var r = CliRunner.Run(["export", "--checkpoint", checkpoint, "--out", _dir.File("x.onnx")]);

@@ -24,4 +24,18 @@ internal static class TinyTables
             File.WriteAllLines(path, ["a,b,p,q", .. Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 7},{i % 2},{i / 2 % 2}")]);
         return path;
     }
+
+    /// <summary>
+    /// <c>data.csv</c> (12 rows of numeric a, b; label x for the first six, y after) and a linear model trained on it for one
+    /// epoch into <c>run/</c>: the checkpoint the output-path tests predict, evaluate and export with.
+    /// </summary>
+    public static (string Csv, string Checkpoint) TrainedLinear(TempDirectory dir)
+    {
+        string csv = dir.File("data.csv");
+        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 12).Select(i => $"{i},{i % 5},{(i < 6 ? "x" : "y")}")]);
+        string outDir = dir.File("run");
+        var train = InProcessCli.Run("train", "--data", csv, "--out", outDir, "--epochs", "1", "--batch-size", "4", "--model", "linear");
+        Xunit.Assert.True(train.ExitCode == 0, train.Stderr);
+        return (csv, Path.Combine(outDir, "checkpoint.safetensors"));
+    }
 }
