@@ -3,6 +3,7 @@ using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Formats.Webp;
 
@@ -11,9 +12,11 @@ namespace Xent.Data;
 /// <summary>
 /// Tells a file cut short (a download or copy that stopped) by what its own structure says it holds. ImageSharp 2.1 decodes a
 /// cut BMP, GIF, JPEG, TIFF or lossy WebP without a word, the missing pixels black, where PIL (and so torchvision's
-/// ImageFolder) refuses it ("image file is truncated"); PNG it refuses itself.
+/// ImageFolder) refuses it ("image file is truncated"). A PNG cut inside its data ImageSharp refuses itself, but not one whose
+/// header claims more rows or columns than its data holds (<c>ImageTruncation.Png.cs</c>). A BMP header no BMP can have (7 bits per
+/// pixel) is refused here too, as PIL refuses it, where ImageSharp decodes noise.
 /// </summary>
-internal static class ImageTruncation
+internal static partial class ImageTruncation
 {
     /// <summary>
     /// Why the file in <paramref name="stream"/>, identified as <paramref name="format"/>, is cut short, or null when nothing says
@@ -22,6 +25,7 @@ internal static class ImageTruncation
     public static string? Problem(Stream stream, IImageFormat format) => format switch
     {
         BmpFormat => Bmp(stream),
+        PngFormat => Png(stream),
         WebpFormat => Webp(stream),
         JpegFormat => Jpeg(stream),
         GifFormat => Gif(stream),
@@ -68,6 +72,8 @@ internal static class ImageTruncation
         }
         // BI_RGB; BI_BITFIELDS and BI_ALPHABITFIELDS in Windows headers (OS/2's 64-byte one uses 3 for Huffman coding).
         bool uncompressed = compression == 0 || (compression is 3 or 6 && headerSize is 40 or 52 or 56 or 108 or 124);
+        if (bits is not (0 or 1 or 2 or 4 or 8 or 16 or 24 or 32 or 64)) // 0: JPEG or PNG inside; 64: ImageSharp's decoder says
+            return $"its header gives {bits} bits per pixel, which no BMP has (1, 2, 4, 8, 16, 24 or 32)";
         if (!uncompressed || width < 1 || bits is not (1 or 2 or 4 or 8 or 16 or 24 or 32)) return null;
         Int128 needed = offset + (Int128)((width * bits + 31) / 32 * 4) * height; // a damaged header's sizes can overflow a long
         return stream.Length < needed ? Short((long)Int128.Min(needed, long.MaxValue), stream.Length, "header (pixel data offset and size)")

@@ -1,3 +1,6 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
 using Xent.Data;
 using Xent.Tests.IO;
 using Xunit;
@@ -92,6 +95,67 @@ public class DamagedImageTests
             var expected = ImageFolderSource.LoadImages([a], new DataOptions(), out var shape);
             Assert.Equal(expected, ImageFolderSource.LoadImages([b], new DataOptions(), out var variantShape));
             Assert.Equal(shape, variantShape);
+        }
+    }
+
+    [Fact]
+    public void EveryKindOfWholePngIsNotTakenForACutOne()
+    {
+        // The rows a PNG's data must hold depend on its bit depth, channels and interlacing: each whole file here is read as
+        // ImageSharp reads it, with the pixels it wrote (checked against the image itself, not against the truncation check).
+        using var dir = new TempDirectory();
+        foreach (var interlace in new[] { PngInterlaceMode.None, PngInterlaceMode.Adam7 })
+            foreach (var (color, depth) in new[] { (PngColorType.Grayscale, PngBitDepth.Bit1), (PngColorType.Grayscale, PngBitDepth.Bit16),
+                         (PngColorType.Palette, PngBitDepth.Bit4), (PngColorType.Rgb, PngBitDepth.Bit8),
+                         (PngColorType.RgbWithAlpha, PngBitDepth.Bit16), (PngColorType.GrayscaleWithAlpha, PngBitDepth.Bit8) })
+            {
+                using var image = new Image<Rgb24>(13, 7);
+                for (int y = 0; y < 7; y++)
+                    for (int x = 0; x < 13; x++) image[x, y] = (x + y) % 2 == 0 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0);
+                string file = dir.File($"{interlace}-{color}-{depth}.png");
+                image.Save(file, new PngEncoder { InterlaceMethod = interlace, ColorType = color, BitDepth = depth });
+                var pixels = ImageFolderSource.LoadImages([file], new DataOptions(), out var shape);
+                Assert.Equal(7, shape[^2]);
+                Assert.Equal(13, shape[^1]);
+                // A checkerboard of black and white in every channel: 0 and 1 after the reader's scaling to [0, 1].
+                for (int i = 0; i < 13 * 7; i++)
+                    Assert.True(pixels[i] == ((i % 13 + i / 13) % 2 == 0 ? 1f : 0f), $"{file}: pixel {i} is {pixels[i]}");
+            }
+    }
+
+    [Fact]
+    public void APngWhoseDataEndsBetweenRowsIsReadWithTheMissingRowsZeroAsPilReadsIt()
+    {
+        // PIL (what torchvision's ImageFolder reads with) reads an 8-row PNG whose header says 100 rows: 8 rows of pixels,
+        // then 92 of zeros.
+        using var dir = new TempDirectory();
+        string whole = dir.File("whole.png"), tall = dir.File("tall.png");
+        File.WriteAllBytes(whole, DamagedImages.Png());
+        File.WriteAllBytes(tall, DamagedImages.PngHeader(DamagedImages.Png(), 100, 8));
+        var expected = ImageFolderSource.LoadImages([whole], new DataOptions(), out _);
+        var pixels = ImageFolderSource.LoadImages([tall], new DataOptions(), out var shape);
+        Assert.Equal([3, 100, 8], shape);
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 100 * 8; i++)
+                Assert.Equal(i < 64 ? expected[c * 64 + i] : 0f, pixels[c * 800 + i]);
+    }
+
+    [Fact]
+    public void APngWhoseHeaderClaimsMoreColumnsOrInterlacedRowsIsRefused()
+    {
+        using var dir = new TempDirectory();
+        string wide = dir.File("wide.png"), interlaced = dir.File("interlaced.png");
+        File.WriteAllBytes(wide, DamagedImages.PngHeader(DamagedImages.Png(), 8, 100000));
+        using (var image = new Image<Rgb24>(8, 8))
+        using (var ms = new MemoryStream())
+        {
+            image.Save(ms, new PngEncoder { InterlaceMethod = PngInterlaceMode.Adam7, ColorType = PngColorType.Rgb });
+            File.WriteAllBytes(interlaced, DamagedImages.PngHeader(ms.ToArray(), 9, 8));
+        }
+        foreach (string file in new[] { wide, interlaced })
+        {
+            var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.LoadImages([file], new DataOptions(), out _));
+            AssertRefusal(e, file, "the file is truncated: its image data holds ");
         }
     }
 }

@@ -4,6 +4,7 @@ using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -42,6 +43,7 @@ internal static class DamagedImages
     public static byte[] Gif() => Encode(new GifEncoder());
     public static byte[] Tiff() => Encode(new TiffEncoder());
     public static byte[] Webp() => Encode(new WebpEncoder()); // lossy, the kind ImageSharp decodes cut
+    public static byte[] Png() => Encode(new PngEncoder());
 
     public static IReadOnlyList<Case> All() =>
     [
@@ -68,10 +70,38 @@ internal static class DamagedImages
         new("webp cut", ".webp", Webp()[..^30], "the file is truncated: it has"),
         new("jpeg cut in its scan", ".jpg", Jpeg()[..^20], "the file is truncated: its image data has no end"),
         new("gif cut in its first frame", ".gif", Gif()[..^10], "the file is truncated: its first frame's image data ends early"),
+        // A BMP header no BMP has: PIL says "Unsupported BMP pixel depth (7)", ImageSharp decoded noise.
+        new("bmp of 7 bits per pixel", ".bmp", Patch(Bmp(), 28, 7, 0), "its header gives 7 bits per pixel, which no BMP has"),
+        // A PNG whose header claims 9 columns where its data holds rows of 8 (8 × 25 bytes): the data ends inside a 28-byte row.
+        // ImageSharp filled in the rest; PIL says "image file is truncated".
+        new("png whose header claims more columns than its data", ".png", PngHeader(Png(), 8, 9),
+            "the file is truncated: its image data holds 200 bytes, which ends inside a row of 28 bytes, but its header (8x9 " +
+            "pixels of 24 bits) needs 224"),
         new("tiff strip beyond the end", ".tif",
             TiffEntry(Tiff(), 279, (b, e) => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(e + 8), 1000)),
             "the file is truncated: it has"),
     ];
+
+    /// <summary>A PNG with its IHDR's height and width set (and the chunk's CRC-32 made right again, so only the sizes lie).</summary>
+    public static byte[] PngHeader(byte[] png, uint height, uint width)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(16), width);
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(20), height);
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), Crc32(png.AsSpan(12, 17))); // over "IHDR" and its 13 bytes
+        return png;
+    }
+
+    /// <summary>PNG's CRC-32 (ISO 3309, reflected 0xEDB88320), bit by bit.</summary>
+    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in bytes)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+        }
+        return ~crc;
+    }
 
     public static Case Get(string name) => All().Single(c => c.Name == name);
 
