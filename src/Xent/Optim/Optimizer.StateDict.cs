@@ -15,7 +15,14 @@ public abstract partial class Optimizer
     /// holding the IEEE-754 bit pattern of the double (<see cref="BitConverter.DoubleToInt64Bits"/>): a resumed
     /// run then uses exactly the same learning rate. The returned tensors are copies.
     /// </remarks>
-    public Dictionary<string, Tensor> StateDict()
+    public Dictionary<string, Tensor> StateDict() => Snapshot(copy: true);
+
+    /// <summary>
+    /// <see cref="StateDict"/>, whose state tensors share the optimizer's buffers when <paramref name="copy"/> is false: a
+    /// checkpoint written at once needs no second copy of adam's two buffers per parameter (a model that fit in memory to train
+    /// ran out of it at its first save).
+    /// </summary>
+    internal Dictionary<string, Tensor> Snapshot(bool copy)
     {
         var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < _params.Length; i++)
@@ -26,7 +33,7 @@ public abstract partial class Optimizer
             var names = AllStateNames(_groups[_groupOf[i]]);
             if (s.Buffers.Length < names.Length) names = names[..s.Buffers.Length];
             for (int b = 0; b < names.Length; b++)
-                dict[$"state.{i}.{names[b]}"] = new Tensor((float[])s.Buffers[b].Clone(), _params[i].Shape);
+                dict[$"state.{i}.{names[b]}"] = new Tensor(copy ? (float[])s.Buffers[b].Clone() : s.Buffers[b], _params[i].Shape);
             if (CountsSteps) dict[$"state.{i}.step"] = Tensor.Scalar(s.Step);
         }
         for (int g = 0; g < _groups.Length; g++)

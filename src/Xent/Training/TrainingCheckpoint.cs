@@ -21,7 +21,7 @@ public static class TrainingCheckpoint
         ArgumentNullException.ThrowIfNull(model);
         var tensors = new Dictionary<string, Tensor>(model.StateDict(), StringComparer.Ordinal);
         if (optimizer is not null)
-            foreach (var (k, v) in optimizer.StateDict()) tensors[OptimizerPrefix + k] = v;
+            foreach (var (k, v) in optimizer.Snapshot(copy: false)) tensors[OptimizerPrefix + k] = v; // written before returning
         Checkpoint.Save(path, tensors, metadata);
     }
 
