@@ -15,14 +15,32 @@ internal static class OpenFileLimit
     /// <summary>The limit xent asks for: its commands' needs with room for data loaders, MPI and the runtime's own files.</summary>
     public const int Needed = 128;
 
-    /// <summary>The refusal line for a limit below <see cref="Needed"/>, or null (also where the limit cannot be read).</summary>
-    public static string? Refusal() => Refusal(SoftLimit());
+    /// <summary>
+    /// The refusal line when the process may not open <see cref="Needed"/> files, or null (also where the limit cannot be read).
+    /// A soft limit below it is first raised towards the hard limit, as the Go and Java runtimes do: only a hard limit too low
+    /// (which only root can raise) is refused.
+    /// </summary>
+    public static string? Refusal()
+    {
+        int resource = Resource();
+        if (resource < 0) return null;
+        try
+        {
+            if (GetRLimit(resource, out var limit) != 0 || limit.Current >= Needed) return null;
+            if (limit.Maximum >= Needed && SetRLimit(resource, new RLimit { Current = Needed, Maximum = limit.Maximum }) == 0) return null;
+            return Refusal(limit.Current, limit.Maximum);
+        }
+        catch (TypeLoadException) // no libc to call (DllNotFoundException, EntryPointNotFoundException): naming the two subclasses
+        {                         // would load System.Runtime.InteropServices
+            return null;
+        }
+    }
 
-    /// <summary>The refusal line for the soft limit <paramref name="limit"/>, or null when it is enough or unknown.</summary>
-    internal static string? Refusal(ulong? limit) => limit < Needed
-        ? $"error: this process may have only {limit} files open at once (ulimit -n {limit}), and xent needs {Needed}: the .NET " +
-          "runtime keeps each library it loads open. Raise the limit, e.g. 'ulimit -n 1024'."
-        : null;
+    /// <summary>The refusal line for the soft limit <paramref name="soft"/> under the hard limit <paramref name="hard"/>.</summary>
+    internal static string Refusal(ulong soft, ulong hard) =>
+        $"error: this process may have only {soft} files open at once (ulimit -n {soft}; its hard limit is {hard}), and xent " +
+        $"needs {Needed}: the .NET runtime keeps each library it loads open. Start xent from a shell whose hard limit is higher " +
+        "(ulimit -Hn; only root can raise it).";
 
     /// <summary>
     /// Writes <paramref name="line"/> to stderr directly (System.Console is itself a library that may not load) and returns
@@ -41,21 +59,8 @@ internal static class OpenFileLimit
         return ExitCodes.BadInput;
     }
 
-    /// <summary>The soft RLIMIT_NOFILE, or null where it cannot be read (Windows, no libc) or is unlimited.</summary>
-    private static ulong? SoftLimit()
-    {
-        // RLIMIT_NOFILE is 7 on Linux and 8 on macOS and the BSDs; rlim_t is 64 bits on both.
-        int resource = OperatingSystem.IsLinux() ? 7 : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? 8 : -1;
-        if (resource < 0) return null;
-        try
-        {
-            return GetRLimit(resource, out var limit) == 0 && limit.Current != ulong.MaxValue ? limit.Current : null;
-        }
-        catch (TypeLoadException) // as in Refuse: naming the two subclasses would load System.Runtime.InteropServices
-        {
-            return null;
-        }
-    }
+    /// <summary>RLIMIT_NOFILE: 7 on Linux, 8 on macOS and the BSDs (rlim_t is 64 bits on both); -1 elsewhere.</summary>
+    private static int Resource() => OperatingSystem.IsLinux() ? 7 : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? 8 : -1;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct RLimit
@@ -69,6 +74,9 @@ internal static class OpenFileLimit
 #pragma warning disable SYSLIB1054
     [DllImport("libc", EntryPoint = "getrlimit")]
     private static extern int GetRLimit(int resource, out RLimit limit);
+
+    [DllImport("libc", EntryPoint = "setrlimit")]
+    private static extern int SetRLimit(int resource, in RLimit limit);
 
     [DllImport("libc", EntryPoint = "write")]
     private static extern nint Write(int fd, byte[] buffer, nint count);
