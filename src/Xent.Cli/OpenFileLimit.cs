@@ -17,8 +17,8 @@ internal static class OpenFileLimit
 
     /// <summary>
     /// The refusal line when the process may not open <see cref="Needed"/> files, or null (also where the limit cannot be read).
-    /// A soft limit below it is first raised towards the hard limit, as the Go and Java runtimes do: only a hard limit too low
-    /// (which only root can raise) is refused.
+    /// The .NET runtime raises the soft limit to the hard limit as it starts, so what is compared is in effect the hard limit,
+    /// which only root can raise.
     /// </summary>
     public static string? Refusal()
     {
@@ -27,7 +27,6 @@ internal static class OpenFileLimit
         try
         {
             if (GetRLimit(resource, out var limit) != 0 || limit.Current >= Needed) return null;
-            if (limit.Maximum >= Needed && SetRLimit(resource, new RLimit { Current = Needed, Maximum = limit.Maximum }) == 0) return null;
             return Refusal(limit.Current, limit.Maximum);
         }
         catch (TypeLoadException) // no libc to call (DllNotFoundException, EntryPointNotFoundException): naming the two subclasses
@@ -74,9 +73,6 @@ internal static class OpenFileLimit
 #pragma warning disable SYSLIB1054
     [DllImport("libc", EntryPoint = "getrlimit")]
     private static extern int GetRLimit(int resource, out RLimit limit);
-
-    [DllImport("libc", EntryPoint = "setrlimit")]
-    private static extern int SetRLimit(int resource, in RLimit limit);
 
     [DllImport("libc", EntryPoint = "write")]
     private static extern nint Write(int fd, byte[] buffer, nint count);

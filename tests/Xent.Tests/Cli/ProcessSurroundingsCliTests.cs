@@ -72,7 +72,7 @@ public sealed class ProcessSurroundingsCliTests : IDisposable
             + "only root can raise it).", stderr.Trim());
         Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
 
-        // A soft limit of 48 under a higher hard limit is raised by xent itself, as any user may: the run trains.
+        // A soft limit of 48 under a higher hard limit is no obstacle: the .NET runtime raises it to the hard limit as it starts.
         (code, stderr) = RunInShell("ulimit -Hn 4096; ulimit -Sn 48;", "", "train", "--data", "d.csv", "--out", "run", "--model",
             "linear", "--epochs", "1");
         Assert.True(code == 0, stderr);
