@@ -151,29 +151,5 @@ internal static class OutputPaths
     /// The full path with every symbolic link along it followed (a link to a folder above the file as well as the file itself),
     /// as realpath(3) gives for the parts that exist; the parts that do not exist yet are kept as written.
     /// </summary>
-    private static string Resolve(string path, int depth = 0)
-    {
-        string full = Path.GetFullPath(path);
-        string root = Path.GetPathRoot(full) ?? "";
-        string current = root;
-        foreach (string part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
-        {
-            current = Path.Combine(current, part);
-            try
-            {
-                FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
-                // The target may itself lie below a link: resolve it from the root again (40 levels, as Linux allows).
-                if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
-                    current = depth < 40 ? Resolve(target.FullName, depth + 1) : Path.GetFullPath(target.FullName);
-            }
-            catch (IOException)
-            {
-                // A link loop or an unreadable link: compare the path as written from here on.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
-        return current;
-    }
+    private static string Resolve(string path) => LinkWalk.Of(Path.GetFullPath(path)).Path;
 }

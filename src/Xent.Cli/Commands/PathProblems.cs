@@ -78,39 +78,16 @@ internal static class PathProblems
     {
         string full = Path.GetFullPath(path);
         if (WriteTarget.IsSpecial(full)) return null;
-        string root = Path.GetPathRoot(full) ?? "";
-        string current = root;
-        foreach (string part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
-        {
-            current = Path.Combine(current, part);
-            string which = current == Path.TrimEndingDirectorySeparator(full) ? "it" : $"'{Shorten(current)}'";
-            try
-            {
-                if (new FileInfo(current).LinkTarget is null)
-                {
-                    if (!Path.Exists(current)) return null; // nothing exists beyond it, so no link either
-                    continue;
-                }
-                var target = File.ResolveLinkTarget(current, returnFinalTarget: true);
-                if (target is not null && !Path.Exists(target.FullName))
-                    return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link to '{Shorten(target.FullName)}', which does " +
-                        $"not exist; {fix}.";
-            }
-            catch (IOException e) when (e.HResult == LoopErrno || e.Message.Contains("symbolic links", StringComparison.Ordinal))
-            {
-                return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link in a loop (it leads back to itself through " +
-                    "other links, never to a file or folder); remove the link or point it at a file or folder.";
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return null; // unreadable: the command's own error names it
-            }
-        }
-        return null;
+        // As the kernel follows links (LinkWalk): a link reached through a linked folder, or to a pipe, leads where it leads.
+        var walk = LinkWalk.Of(full, WriteTarget.IsSpecial);
+        if (walk.Exists || walk.Unreadable || walk.Link is not { } link) return null; // unreadable: the command's own error names it
+        string which = link == Path.TrimEndingDirectorySeparator(full) ? "it" : $"'{Shorten(link)}'";
+        if (walk.Loop)
+            return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link in a loop (it leads back to itself through " +
+                "other links, never to a file or folder); remove the link or point it at a file or folder.";
+        return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link to '{Shorten(walk.Path)}', which does not exist; " +
+            $"{fix}.";
     }
-
-    // ELOOP on Linux (40) and macOS (62), as .NET's IOException carries it for a path resolved through the loop.
-    private static int LoopErrno => OperatingSystem.IsMacOS() ? 62 : 40;
 
     /// <summary>
     /// The error for a path below a file (<c>data.csv/out.html</c>, <c>notes.txt/run</c>), which fails whatever the command does:

@@ -1,3 +1,5 @@
+using Xent.IO;
+
 namespace Xent.Cli.Commands;
 
 /// <summary>
@@ -138,9 +140,11 @@ internal sealed class RunFolderLock : IDisposable
             if (_stream is null) return false;
             string path = Path.Combine(Folder, FileName);
             if (_lockedAt is null || OpenPath(_stream) is not { } now) return File.Exists(path);
-            // The same name as when it was locked, or the path's own (a relative --out, when the folders above were renamed).
+            // The same name as when it was locked, or the path's own (a relative --out, when the folders above were renamed), or
+            // where the path leads now (the folder moved away and linked back).
             return !now.EndsWith(" (deleted)", StringComparison.Ordinal)
-                && (now == _lockedAt || now == Path.GetFullPath(path)) && File.Exists(path);
+                && (now == _lockedAt || now == Path.GetFullPath(path) || now == LinkWalk.Of(Path.GetFullPath(path)).Path)
+                && File.Exists(path);
         }
     }
 

@@ -17,32 +17,17 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
     /// <summary>The target of <paramref name="fullPath"/> (absolute).</summary>
     public static WriteTarget Of(string fullPath)
     {
-        // Link by link, so that a link to /dev/stdout stops there (one hop further is /proc/self/fd/1, then "pipe:[…]").
-        string current = fullPath;
-        for (int hop = 0; hop < MaxLinks; hop++)
-        {
-            if (IsSpecial(current)) return new(current, InPlace: File.Exists(current));
-            FileSystemInfo? next;
-            try
-            {
-                next = File.ResolveLinkTarget(current, returnFinalTarget: false);
-            }
-            catch (IOException)
-            {
-                // Writing through a link to nothing would create a file wherever it leads; replacing it would drop the link.
-                if (hop > 0 && !System.IO.Path.Exists(current))
-                    return new(fullPath, false, $"it is a symbolic link to '{current}', which does not exist; create that file first, " +
-                        "or remove the link");
-                return new(fullPath, false); // unreadable: the open names the cause
-            }
-            if (next is null) return new(current, false);
-            current = next.FullName;
-        }
-        return new(fullPath, false, "it is a symbolic link in a loop (Too many levels of symbolic links)"); // or a chain too long
+        // Stopped at /dev and /proc, so that a link to /dev/stdout stops there (one hop further is /proc/self/fd/1, then "pipe:[…]").
+        var walk = LinkWalk.Of(fullPath, IsSpecial);
+        if (IsSpecial(walk.Path)) return new(walk.Path, InPlace: File.Exists(walk.Path));
+        if (walk.Loop) return new(fullPath, false, "it is a symbolic link in a loop (Too many levels of symbolic links)");
+        // Writing through a link to nothing would create a file wherever it leads; replacing it would drop the link.
+        if (walk.Link is { } link && !walk.Unreadable)
+            return new(fullPath, false, (link == fullPath ? "it is" : $"'{link}' on its way is") +
+                $" a symbolic link to '{walk.Path}', which does not exist; create that {(link == fullPath ? "file" : "folder")} first, " +
+                "or remove the link");
+        return new(walk.Unreadable ? fullPath : walk.Path, false); // unreadable: the open names the cause
     }
-
-    /// <summary>Links followed at most, as Linux's own limit for one path (40).</summary>
-    private const int MaxLinks = 40;
 
     /// <summary>Whether the target is this process's standard output (written in place, through the console's stream).</summary>
     public bool IsStandardOutput => InPlace && Path is "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1";

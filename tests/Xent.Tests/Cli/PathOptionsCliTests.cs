@@ -221,4 +221,30 @@ public sealed class PathOptionsCliTests : IDisposable
             "error: --report is empty; name a file such as eval.html.");
         Assert.False(Directory.Exists(_dir.File("r")));
     }
+
+    [Fact]
+    public void LinksAreFollowedAsTheKernelFollowsThem()
+    {
+        if (!OperatingSystem.IsLinux()) return; // /dev/stdout
+        // qa-s19-b H1: L -> real/deep/dir, and L/data.csv -> ../shared.csv (relative to real/deep/dir, where the link really is):
+        // the check joined the target to the path as written (w/shared.csv) and refused a file cat reads. M1: a user's link to
+        // /dev/stdout, with stdout a pipe, was said to lead to 'pipe:[N]', which does not exist.
+        var (csv, checkpoint) = TinyTables.TrainedLinear(_dir);
+        Directory.CreateDirectory(_dir.File("real/deep/dir"));
+        File.Copy(csv, _dir.File("real/deep/shared.csv"));
+        File.WriteAllText(_dir.File("real/deep/predictions.csv"), "old");
+        Directory.CreateSymbolicLink(_dir.File("L"), "real/deep/dir");
+        File.CreateSymbolicLink(_dir.File("real/deep/dir/data.csv"), "../shared.csv");
+        File.CreateSymbolicLink(_dir.File("real/deep/dir/out.csv"), "../predictions.csv");
+        File.CreateSymbolicLink(_dir.File("stdout-link"), "/dev/stdout");
+
+        var toFile = CliRunner.Run(["predict", "--checkpoint", checkpoint, "--input", "L/data.csv", "--out", "L/out.csv"], _dir.Path);
+        Assert.True(toFile.ExitCode == 0, toFile.Stderr);
+        Assert.Equal(13, File.ReadAllLines(_dir.File("real/deep/predictions.csv")).Length); // the header and 12 rows, through the link
+        Assert.Equal("../predictions.csv", new FileInfo(_dir.File("real/deep/dir/out.csv")).LinkTarget); // the link stays a link
+
+        var toPipe = CliRunner.Run(["predict", "--checkpoint", checkpoint, "--input", "L/data.csv", "--out", "stdout-link"], _dir.Path);
+        Assert.True(toPipe.ExitCode == 0, toPipe.Stderr);
+        Assert.StartsWith(File.ReadAllText(_dir.File("real/deep/predictions.csv")), toPipe.Stdout, StringComparison.Ordinal);
+    }
 }

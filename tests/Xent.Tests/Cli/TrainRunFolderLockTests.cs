@@ -134,6 +134,35 @@ public sealed class TrainRunFolderLockTests : IDisposable
     }
 
     [Fact]
+    public async Task ARunWhoseFolderIsMovedAndLinkedBackGoesOn()
+    {
+        if (!OperatingSystem.IsLinux()) return; // SIGSTOP, and the kernel's name for the open lock file
+        // qa-s19-b M2: `mv run moved/run && ln -s moved/run run` mid-run stopped it as "removed or replaced", leaving a
+        // header-only metrics.csv and no checkpoint: the path still leads to the folder and the lock file it holds.
+        string outDir = _dir.File("linked"), moved = _dir.File("elsewhere");
+        using var run = CliRunner.Start(SlowRun(outDir), _dir.Path);
+        var stderr = run.StandardError.ReadToEndAsync();
+        await WaitUntilTraining(run, outDir);
+        await Signal(run, "STOP");
+        try
+        {
+            Directory.Move(outDir, moved);
+            Directory.CreateSymbolicLink(outDir, moved);
+        }
+        finally
+        {
+            await Signal(run, "CONT");
+        }
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await run.WaitForExitAsync(timeout.Token);
+        await stdout;
+        Assert.True(run.ExitCode == 0, await stderr);
+        Assert.Equal(["checkpoint.safetensors", "metrics.csv", "report.html", "split.csv"], Snapshot(moved).Keys);
+        Assert.Equal(11, File.ReadAllLines(Path.Combine(moved, "metrics.csv")).Length); // the header and every epoch's row
+    }
+
+    [Fact]
     public async Task ARunWhoseFolderIsRemovedAndTakenByAnotherRunStopsWithoutTouchingIt()
     {
         if (!OperatingSystem.IsLinux()) return; // SIGSTOP, and the kernel's name for the open lock file

@@ -1,0 +1,94 @@
+namespace Xent.IO;
+
+/// <summary>
+/// A path with its symbolic links followed the way the kernel follows them (realpath(3), in managed code): component by
+/// component from the root, a relative link's target read from the folder the link really is in, and <c>..</c> taken after
+/// the links before it. .NET's <see cref="File.ResolveLinkTarget(string, bool)"/> joins a relative target to the path as
+/// written instead, so a link reached through a linked folder (<c>L/train.csv → ../shared.csv</c>, <c>L → real/deep/dir</c>)
+/// seemed to lead nowhere.
+/// </summary>
+internal static class LinkWalk
+{
+    /// <summary>Links followed at most in one path, as Linux allows (40).</summary>
+    public const int MaxLinks = 40;
+
+    /// <summary>Where a path leads.</summary>
+    /// <param name="Path">The path with every link followed up to where the walk ended; from a part that does not exist (or that
+    /// <c>stopAt</c> accepted) on, the rest is kept as written.</param>
+    /// <param name="Exists">Whether the whole path exists.</param>
+    /// <param name="Link">The symbolic link whose target holds the part that does not exist (a link to nothing, or the link in
+    /// a loop); null when that part was in the path as given.</param>
+    /// <param name="Loop">Whether more than <see cref="MaxLinks"/> links were met (a loop, in practice).</param>
+    /// <param name="Unreadable">Whether a part could not be examined (a folder the user may not search).</param>
+    public readonly record struct Result(string Path, bool Exists, string? Link, bool Loop, bool Unreadable);
+
+    /// <summary>
+    /// Follows <paramref name="fullPath"/> (absolute). <paramref name="stopAt"/>, when given, ends the walk at the first path it
+    /// accepts, unresolved (a device or a descriptor under /dev or /proc, whose links lead to <c>pipe:[…]</c>).
+    /// </summary>
+    public static Result Of(string fullPath, Func<string, bool>? stopAt = null)
+    {
+        string root = System.IO.Path.GetPathRoot(fullPath) ?? "/";
+        // Each part waiting to be walked, with the link whose target it came from (null: the path as given).
+        var pending = new Stack<(string Part, string? Link)>(Parts(fullPath[root.Length..]).Reverse().Select(p => (p, (string?)null)));
+        string current = root;
+        for (int links = 0; pending.Count > 0;)
+        {
+            var (part, from) = pending.Pop();
+            if (part == ".") continue;
+            if (part == "..")
+            {
+                current = System.IO.Path.GetDirectoryName(current) ?? current; // the root's parent is the root
+                continue;
+            }
+            string next = System.IO.Path.Join(current, part);
+            if (stopAt?.Invoke(next) == true) return new(Rest(next, pending), true, null, false, false);
+            string? target;
+            try
+            {
+                target = new FileInfo(next).LinkTarget;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new(Rest(next, pending), false, null, false, true);
+            }
+            if (target is null)
+            {
+                if (System.IO.Path.Exists(next))
+                {
+                    current = next;
+                    continue;
+                }
+                return new(Rest(next, pending), false, from, false, Unreadable(next));
+            }
+            if (++links > MaxLinks) return new(Rest(next, pending), false, next, true, false);
+            foreach (string p in Parts(target).Reverse()) pending.Push((p, next));
+            if (System.IO.Path.IsPathRooted(target)) current = System.IO.Path.GetPathRoot(target) ?? "/";
+        }
+        return new(current, true, null, false, false);
+    }
+
+    /// <summary>Whether <paramref name="path"/>, which <c>Path.Exists</c> does not see, is there but out of reach.</summary>
+    private static bool Unreadable(string path)
+    {
+        try
+        {
+            File.OpenHandle(path, FileMode.Open, FileAccess.Read).Dispose();
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
+    }
+
+    private static IEnumerable<string> Parts(string path) =>
+        path.Split(System.IO.Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+
+    private static string Rest(string at, Stack<(string Part, string? Link)> pending) =>
+        pending.Count == 0 ? at : System.IO.Path.Join([at, .. pending.Select(p => p.Part)]);
+}
