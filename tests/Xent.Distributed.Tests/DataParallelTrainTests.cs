@@ -261,6 +261,21 @@ public sealed class DataParallelTrainTests
     }
 
     [MpiFact]
+    public void FewerTrainingSamplesThanRanksAreRefusedUpFront()
+    {
+        // qa-s19-b H2: no global batch could give each rank a sample, the epoch had no batches, and the job ended in
+        // "internal error (InvalidOperationException): Epoch 1 had no training batches", exit 1.
+        using var dir = new TempDir();
+        SyntheticIdx.Write(dir["data"], train: 1, test: 4);
+        var run = Mpi.Run(2, Mpi.Cli, ["train", "--distributed", "--data", dir["data"], "--model", "mlp", "--epochs", "1",
+            "--threads", "1", "--out", dir["out"]], timeoutMs: 60_000);
+        Assert.True(run.ExitCode == 2, run.Stderr);
+        Assert.Equal("error: 1 training image cannot be shared by 2 ranks: each rank needs at least one of every global batch; "
+            + "start at most 1 rank, or give more data.", OneErrorLine(run));
+        Assert.False(Directory.Exists(dir["out"]), "nothing is written");
+    }
+
+    [MpiFact]
     public void RanksWithDifferentHeldOutDataOrEpochsAreRefusedInsteadOfHanging()
     {
         using var dir = new TempDir();

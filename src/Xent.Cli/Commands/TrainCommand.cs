@@ -530,9 +530,14 @@ internal static class TrainCommand
         string ranks = dp is null ? "" : $", {s.BatchSize} on each of {dp.Size} rank{(dp.Size == 1 ? "" : "s")}";
         int batches = dp?.GlobalBatchCount(prep.Train.Count, s.BatchSize)
             ?? (int)(((long)prep.Train.Count + s.BatchSize - 1) / s.BatchSize);
+        string unit = DataSource.SampleNoun(spec);
+        // Fewer samples than ranks: no global batch gives every rank one, and the epoch had no batches at all (an internal error).
+        if (dp is not null && batches == 0)
+            return CliHost.Fail($"{prep.Train.Count} training {(prep.Train.Count == 1 ? unit[..^1] : unit)} cannot be shared by " +
+                $"{dp.Size} ranks: each rank needs at least one of every global batch; start at most {prep.Train.Count} rank" +
+                $"{(prep.Train.Count == 1 ? "" : "s")}, or give more data.");
         int perEpoch = Math.Min(batches, s.LimitBatches ?? int.MaxValue);
         if (prep.SplitNote is not null) Console.WriteLine(prep.SplitNote);
-        string unit = DataSource.SampleNoun(spec);
         string classes = spec.MultiLabel ? $"{spec.NumClasses} labels" : $"{spec.NumClasses} classes";
         // A batch size above the sample count gives one batch of them all ("1 batch of 1000" for 135 samples read wrongly).
         Console.WriteLine($"Training {spec.Model} on {prep.Train.Count} {unit} of {classes} ({perEpoch} " +
