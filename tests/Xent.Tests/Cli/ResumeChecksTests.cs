@@ -82,6 +82,24 @@ public sealed class ResumeChecksTests : IDisposable
     }
 
     [Fact]
+    public void AResumeThroughALinkedFolderIsTheSameData()
+    {
+        if (OperatingSystem.IsWindows()) return; // symbolic links need a privilege there
+        // qa-s18-env L9: the same file through a linked folder warned "the held-out set may not be the one the checkpoint's run
+        // held out (--data '…/datalink/data.csv', not '…/data.csv')".
+        string data = Csv();
+        string first = Trained(data, "first");
+        Directory.CreateSymbolicLink(_dir.File("datalink"), _dir.Path);
+        var r = Train(Path.Combine(_dir.File("datalink"), "data.csv"), _dir.File("linked"), "--epochs", "2", "--resume", first);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.DoesNotContain("held-out set", r.Stderr, StringComparison.Ordinal);
+        // Other data is still told apart.
+        File.Copy(data, _dir.File("copy.csv"));
+        var other = Train(_dir.File("copy.csv"), _dir.File("other"), "--epochs", "2", "--resume", first);
+        Assert.Contains($"(--data '{_dir.File("copy.csv")}', not '{data}';", other.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AResumedRunKeepsTheCheckpointsStandardisationAndWarnsWhenItsHeldOutSetMayDiffer()
     {
         string data = Csv();
