@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Xent.IO;
 using Xent.Training;
 
 namespace Xent.Cli.Commands;
@@ -82,6 +83,18 @@ internal static partial class RunDirectory
     public static void Check(RunFolderLock held, string? resumeFrom, bool overwrite)
     {
         string outDir = held.Folder;
+        // A run file's name taken by a link to nothing: reading it said only "Could not find file", and writing through it is
+        // refused (WriteTarget), after the training; so it is refused first, --overwrite or not.
+        foreach (string f in RunFiles)
+        {
+            string path = Path.Combine(outDir, f);
+            if (new FileInfo(path).LinkTarget is null) continue;
+            var walk = LinkWalk.Of(Path.GetFullPath(path));
+            if (!walk.Exists && !walk.Unreadable)
+                throw new IOException($"--out '{outDir}' holds {f} as a symbolic link to " +
+                    (walk.Loop ? "itself, through a loop" : $"'{walk.Path}', which does not exist") +
+                    $"; a run writes {f} there: remove the link, or pass another --out.");
+        }
         if (overwrite || ContinuesItsRun(outDir, resumeFrom) || !HoldsRun(outDir)) return;
         var existing = RunFiles.Where(f => File.Exists(Path.Combine(outDir, f))).ToList();
         string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");

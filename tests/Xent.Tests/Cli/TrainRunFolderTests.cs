@@ -80,6 +80,26 @@ public sealed class TrainRunFolderTests : IDisposable
     }
 
     [Fact]
+    public void ARunFileNameTakenByALinkToNothingIsRefusedBeforeTraining()
+    {
+        if (OperatingSystem.IsWindows()) return; // symbolic links need a privilege there
+        // qa-s19-b L4: "Could not find file '…/split.csv'" (reading it to tell whose it is); with --overwrite, the write through the
+        // link was refused only after the training.
+        string outDir = _dir.File("linked");
+        Directory.CreateDirectory(outDir);
+        File.CreateSymbolicLink(Path.Combine(outDir, "split.csv"), "nowhere.csv");
+        foreach (string[] extra in new[] { Array.Empty<string>(), ["--overwrite"] })
+        {
+            var r = InProcessCli.Run(["train", "--data", Csv(), "--out", outDir, .. Quick, .. extra]);
+            CliAssert.OneLineError(r, 2, $"--out '{outDir}' holds split.csv as a symbolic link to " +
+                $"'{Path.Combine(outDir, "nowhere.csv")}', which does not exist; a run writes split.csv there: remove the link, or " +
+                "pass another --out.");
+            Assert.DoesNotContain("Epoch 1", r.Stdout, StringComparison.Ordinal);
+        }
+        Assert.Equal("nowhere.csv", new FileInfo(Path.Combine(outDir, "split.csv")).LinkTarget);
+    }
+
+    [Fact]
     public void ARefusedRunWithTheDefaultOutLeavesNoFolder()
     {
         string work = _dir.File("refused");
