@@ -80,12 +80,15 @@ internal static class PathProblems
         if (WriteTarget.IsSpecial(full)) return null;
         // As the kernel follows links (LinkWalk): a link reached through a linked folder, or to a pipe, leads where it leads.
         var walk = LinkWalk.Of(full, WriteTarget.IsSpecial);
-        if (walk.Exists || walk.Unreadable || walk.Link is not { } link) return null; // unreadable: the command's own error names it
+        if (walk.Exists) return null;
+        if (walk.Unreadable)
+            return $"{option} '{Shorten(path)}' {cannot}: '{Shorten(walk.Stop)}' may not be reached by this user (Permission denied).";
+        if (walk.Link is not { } link) return null;
         string which = link == Path.TrimEndingDirectorySeparator(full) ? "it" : $"'{Shorten(link)}'";
         if (walk.Loop)
-            return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link in a loop (it leads back to itself through " +
-                "other links, never to a file or folder); remove the link or point it at a file or folder.";
-        return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link to '{Shorten(walk.Path)}', which does not exist; " +
+            return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link in a loop, or in a chain of more than 40 links " +
+                "(it never leads to a file or folder); remove the link or point it at a file or folder.";
+        return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link to '{Shorten(walk.Stop)}', which does not exist; " +
             $"{fix}.";
     }
 

@@ -92,7 +92,7 @@ internal static partial class RunDirectory
             var walk = LinkWalk.Of(Path.GetFullPath(path));
             if (!walk.Exists && !walk.Unreadable)
                 throw new IOException($"--out '{outDir}' holds {f} as a symbolic link to " +
-                    (walk.Loop ? "itself, through a loop" : $"'{walk.Path}', which does not exist") +
+                    (walk.Loop ? "itself, through a loop" : $"'{walk.Stop}', which does not exist") +
                     $"; a run writes {f} there: remove the link, or pass another --out.");
         }
         if (overwrite || ContinuesItsRun(outDir, resumeFrom) || !HoldsRun(outDir)) return;

@@ -2,10 +2,11 @@ namespace Xent.IO;
 
 /// <summary>
 /// A path with its symbolic links followed the way the kernel follows them (realpath(3), in managed code): component by
-/// component from the root, a relative link's target read from the folder the link really is in, and <c>..</c> taken after
-/// the links before it. .NET's <see cref="File.ResolveLinkTarget(string, bool)"/> joins a relative target to the path as
-/// written instead, so a link reached through a linked folder (<c>L/train.csv → ../shared.csv</c>, <c>L → real/deep/dir</c>)
-/// seemed to lead nowhere.
+/// component from the root, a relative link's target read from the folder the link really is in, and a <c>..</c> inside a
+/// target taken after the links before it. .NET's <see cref="File.ResolveLinkTarget(string, bool)"/> joins a relative target
+/// to the path as written instead, so a link reached through a linked folder (<c>L/train.csv → ../shared.csv</c>,
+/// <c>L → real/deep/dir</c>) seemed to lead nowhere. A <c>..</c> in the path given is taken as .NET's own file calls take it:
+/// callers pass <see cref="System.IO.Path.GetFullPath(string)"/>'s path, which has removed it as text.
 /// </summary>
 internal static class LinkWalk
 {
@@ -15,12 +16,14 @@ internal static class LinkWalk
     /// <summary>Where a path leads.</summary>
     /// <param name="Path">The path with every link followed up to where the walk ended; from a part that does not exist (or that
     /// <c>stopAt</c> accepted) on, the rest is kept as written.</param>
+    /// <param name="Stop">Where the walk ended: the part that does not exist, cannot be examined, or was a link too many (without
+    /// the rest of the path); the whole resolved path when it exists.</param>
     /// <param name="Exists">Whether the whole path exists.</param>
-    /// <param name="Link">The symbolic link whose target holds the part that does not exist (a link to nothing, or the link in
-    /// a loop); null when that part was in the path as given.</param>
-    /// <param name="Loop">Whether more than <see cref="MaxLinks"/> links were met (a loop, in practice).</param>
+    /// <param name="Link">The symbolic link whose target holds <paramref name="Stop"/> (a link to nothing, or into a folder out
+    /// of reach), or the first link met when there were too many; null when no link led there.</param>
+    /// <param name="Loop">Whether more than <see cref="MaxLinks"/> links were met (a loop, or a chain too long).</param>
     /// <param name="Unreadable">Whether a part could not be examined (a folder the user may not search).</param>
-    public readonly record struct Result(string Path, bool Exists, string? Link, bool Loop, bool Unreadable);
+    public readonly record struct Result(string Path, string Stop, bool Exists, string? Link, bool Loop, bool Unreadable);
 
     /// <summary>
     /// Follows <paramref name="fullPath"/> (absolute). <paramref name="stopAt"/>, when given, ends the walk at the first path it
@@ -32,6 +35,7 @@ internal static class LinkWalk
         // Each part waiting to be walked, with the link whose target it came from (null: the path as given).
         var pending = new Stack<(string Part, string? Link)>(Parts(fullPath[root.Length..]).Reverse().Select(p => (p, (string?)null)));
         string current = root;
+        string? first = null;
         for (int links = 0; pending.Count > 0;)
         {
             var (part, from) = pending.Pop();
@@ -42,7 +46,7 @@ internal static class LinkWalk
                 continue;
             }
             string next = System.IO.Path.Join(current, part);
-            if (stopAt?.Invoke(next) == true) return new(Rest(next, pending), true, null, false, false);
+            if (stopAt?.Invoke(next) == true) return new(Rest(next, pending), next, true, null, false, false);
             string? target;
             try
             {
@@ -50,7 +54,7 @@ internal static class LinkWalk
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return new(Rest(next, pending), false, null, false, true);
+                return new(Rest(next, pending), next, false, from, false, true);
             }
             if (target is null)
             {
@@ -59,13 +63,14 @@ internal static class LinkWalk
                     current = next;
                     continue;
                 }
-                return new(Rest(next, pending), false, from, false, Unreadable(next));
+                return new(Rest(next, pending), next, false, from, false, Unreadable(next));
             }
-            if (++links > MaxLinks) return new(Rest(next, pending), false, next, true, false);
+            first ??= next;
+            if (++links > MaxLinks) return new(Rest(next, pending), next, false, first, true, false);
             foreach (string p in Parts(target).Reverse()) pending.Push((p, next));
             if (System.IO.Path.IsPathRooted(target)) current = System.IO.Path.GetPathRoot(target) ?? "/";
         }
-        return new(current, true, null, false, false);
+        return new(current, current, true, null, false, false);
     }
 
     /// <summary>Whether <paramref name="path"/>, which <c>Path.Exists</c> does not see, is there but out of reach.</summary>

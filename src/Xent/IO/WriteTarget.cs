@@ -20,13 +20,19 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
         // Stopped at /dev and /proc, so that a link to /dev/stdout stops there (one hop further is /proc/self/fd/1, then "pipe:[…]").
         var walk = LinkWalk.Of(fullPath, IsSpecial);
         if (IsSpecial(walk.Path)) return new(walk.Path, InPlace: File.Exists(walk.Path));
-        if (walk.Loop) return new(fullPath, false, "it is a symbolic link in a loop (Too many levels of symbolic links)");
-        // Writing through a link to nothing would create a file wherever it leads; replacing it would drop the link.
-        if (walk.Link is { } link && !walk.Unreadable)
-            return new(fullPath, false, (link == fullPath ? "it is" : $"'{link}' on its way is") +
-                $" a symbolic link to '{walk.Path}', which does not exist; create that {(link == fullPath ? "file" : "folder")} first, " +
-                "or remove the link");
-        return new(walk.Unreadable ? fullPath : walk.Path, false); // unreadable: the open names the cause
+        if (walk.Loop)
+            return new(fullPath, false,
+                "it is a symbolic link in a loop, or in a chain of more than 40 (Too many levels of symbolic links)");
+        // Writing through a link to nothing would create a file wherever it leads, and through a link into a folder out of reach
+        // the rename would replace the link itself: both are refused, and the link stays as it is.
+        if (walk.Link is { } link)
+        {
+            string which = link == fullPath ? "it is" : $"'{link}' on its way is";
+            return new(fullPath, false, walk.Unreadable
+                ? $"{which} a symbolic link into '{walk.Stop}', which this user may not reach (Permission denied)"
+                : $"{which} a symbolic link to '{walk.Stop}', which does not exist; create it first, or remove the link");
+        }
+        return new(walk.Unreadable ? fullPath : walk.Path, false); // a folder out of reach on the path as given: the write fails
     }
 
     /// <summary>Whether the target is this process's standard output (written in place, through the console's stream).</summary>
@@ -36,7 +42,8 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
     /// Paths under /proc and under /dev (other than /dev/shm, a plain file system) stand for devices, pipes and descriptors.
     /// </summary>
     internal static bool IsSpecial(string path) =>
-        (path.StartsWith("/dev/", StringComparison.Ordinal) && !path.StartsWith("/dev/shm/", StringComparison.Ordinal))
+        (path.StartsWith("/dev/", StringComparison.Ordinal) && path != "/dev/shm"
+            && !path.StartsWith("/dev/shm/", StringComparison.Ordinal))
         || path.StartsWith("/proc/", StringComparison.Ordinal);
 
     /// <summary>

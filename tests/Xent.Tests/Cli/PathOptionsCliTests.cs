@@ -157,7 +157,7 @@ public sealed class PathOptionsCliTests : IDisposable
         CliAssert.OneLineError(r, 2, $"error: --out '{dangling}' cannot be written: it is a symbolic link to '{gone}', which does not " +
             "exist; xent writes through a link only to what exists: create its target, remove the link, or pass another --out.");
         Assert.Equal("", r.Stdout);
-        string inALoop = "is a symbolic link in a loop (it leads back to itself through other links, never to a file or folder); " +
+        string inALoop = "is a symbolic link in a loop, or in a chain of more than 40 links (it never leads to a file or folder); " +
             "remove the link or point it at a file or folder.";
         CliAssert.OneLineError(InProcessCli.Run("predict", "--checkpoint", ckpt, "--input", csv, "--out", loop), 2,
             $"error: --out '{loop}' cannot be written: it {inALoop}");

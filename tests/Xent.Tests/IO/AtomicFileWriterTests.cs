@@ -102,13 +102,60 @@ public class AtomicFileWriterTests
         File.CreateSymbolicLink(loop, "loop2");
         File.CreateSymbolicLink(dir.File("loop2"), "loop1");
         var e = Assert.Throws<IOException>(() => AtomicFileWriter.Begin(dangling));
-        Assert.Equal($"Cannot write '{dangling}': it is a symbolic link to '{dir.File("gone.csv")}', which does not exist; create that " +
-            "file first, or remove the link.", e.Message);
+        Assert.Equal($"Cannot write '{dangling}': it is a symbolic link to '{dir.File("gone.csv")}', which does not exist; create it " +
+            "first, or remove the link.", e.Message);
         e = Assert.Throws<IOException>(() => AtomicFileWriter.Begin(loop));
-        Assert.Equal($"Cannot write '{loop}': it is a symbolic link in a loop (Too many levels of symbolic links).", e.Message);
+        Assert.Equal($"Cannot write '{loop}': it is a symbolic link in a loop, or in a chain of more than 40 (Too many levels of " +
+            "symbolic links).", e.Message);
         Assert.Equal("gone.csv", new FileInfo(dangling).LinkTarget);
         Assert.Equal("loop2", new FileInfo(loop).LinkTarget);
         Assert.Equal(["latest.csv", "loop1", "loop2"], dir.Entries()); // no target, no temporary file
+    }
+
+    [Fact]
+    public void Links_under_dev_shm_are_followed_as_anywhere_else()
+    {
+        // qa-s19-c H1: /dev/shm itself was taken for a device path, so a link below it was replaced by a plain file and a link to
+        // nothing was written over, where elsewhere the first is written through and the second refused.
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/dev/shm")) return;
+        using var dir = new TempDirectory();
+        string shm = Path.Combine("/dev/shm", "xent-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(shm);
+        try
+        {
+            string target = dir.File("real.txt"), link = Path.Combine(shm, "link.txt"), dangling = Path.Combine(shm, "dangling.txt");
+            File.WriteAllText(target, "old");
+            File.CreateSymbolicLink(link, target);
+            File.CreateSymbolicLink(dangling, dir.File("nothing.txt"));
+            using (var w = AtomicFileWriter.Begin(link))
+            {
+                w.Stream.Write("new"u8);
+                w.Commit();
+            }
+            Assert.Equal("new", File.ReadAllText(target));
+            Assert.Equal(target, new FileInfo(link).LinkTarget);
+            var e = Assert.Throws<IOException>(() => AtomicFileWriter.Begin(dangling));
+            Assert.Contains($"it is a symbolic link to '{dir.File("nothing.txt")}', which does not exist", e.Message,
+                StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(shm, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_link_to_nothing_on_the_way_is_named_with_its_own_target()
+    {
+        // qa-s19-c M2: the message named the link's target with the rest of the path after it ('nowhere/sub/x.csv'), and said
+        // to create "that folder": following it made a folder named x.csv.
+        using var dir = new TempDirectory();
+        File.CreateSymbolicLink(dir.File("dang"), "nowhere");
+        string output = Path.Combine(dir.File("dang"), "sub", "x.csv");
+        var e = Assert.Throws<IOException>(() => AtomicFileWriter.Begin(output));
+        Assert.Equal($"Cannot write '{output}': '{dir.File("dang")}' on its way is a symbolic link to '{dir.File("nowhere")}', which " +
+            "does not exist; create it first, or remove the link.", e.Message);
+        Assert.Equal(["dang"], dir.Entries());
     }
 
     [Fact]

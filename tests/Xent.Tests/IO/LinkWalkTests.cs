@@ -51,6 +51,26 @@ public sealed class LinkWalkTests : IDisposable
         Assert.False(walk.Exists);
     }
 
+    [Fact]
+    public void FortyLinksInAChainAreFollowedAndFortyOneAreTooMany()
+    {
+        // As Linux: `cat c40` reads the file, `cat c41` says "Too many levels of symbolic links" (qa-s19-c L1: the message then
+        // named c1, the one link that was fine).
+        File.WriteAllText(_dir.File("target.txt"), "hi");
+        string previous = "target.txt";
+        for (int i = 1; i <= 41; i++)
+        {
+            File.CreateSymbolicLink(_dir.File($"c{i}"), previous);
+            previous = $"c{i}";
+        }
+        var forty = LinkWalk.Of(_dir.File("c40"));
+        Assert.True(forty.Exists);
+        Assert.Equal(_dir.File("target.txt"), forty.Path);
+        var fortyOne = LinkWalk.Of(_dir.File("c41"));
+        Assert.True(fortyOne.Loop);
+        Assert.Equal(_dir.File("c41"), fortyOne.Link);
+    }
+
     /// <summary>GNU realpath -m: every link followed by the kernel's rules, parts that do not exist kept.</summary>
     private static string Realpath(string path)
     {
