@@ -124,6 +124,23 @@ public class DamagedImageTests
     }
 
     [Fact]
+    public async Task AnInterlacedPngUnderFivePixelsWideIsRefusedNotDecodedForEver()
+    {
+        // qa-s19-c H3: ImageSharp 2.1 never returned on a 1-pixel-wide interlaced PNG, swapped pixels at 3 wide and refused
+        // valid files at 2 and 4; PIL reads them all. Five wide and more decode right (checked against PIL by QA).
+        using var dir = new TempDirectory();
+        for (int width = 1; width <= 4; width++)
+        {
+            string file = dir.File($"narrow{width}.png");
+            using (var image = new Image<Rgb24>(width, 9))
+                image.Save(file, new PngEncoder { InterlaceMethod = PngInterlaceMode.Adam7, ColorType = PngColorType.Rgb });
+            var load = Task.Run(() => ImageFolderSource.LoadImages([file], new DataOptions(), out _));
+            var e = await Assert.ThrowsAsync<InvalidDataException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
+            AssertRefusal(e, file, $"it is an interlaced (Adam7) PNG only {width} pixel");
+        }
+    }
+
+    [Fact]
     public void APngWhoseDataEndsBetweenRowsIsReadWithTheMissingRowsZeroAsPilReadsIt()
     {
         // PIL (what torchvision's ImageFolder reads with) reads an 8-row PNG whose header says 100 rows: 8 rows of pixels,
