@@ -1,4 +1,5 @@
 using System.Globalization;
+using Xent.IO;
 using Xent.Training;
 
 namespace Xent.Cli.Commands;
@@ -124,7 +125,9 @@ internal static class ResumeChanges
         long seed, bool split, bool otherRows)
     {
         var reasons = new List<string>();
-        if (Changed(saved, settings, "data") is { } data) reasons.Add($"--data '{data.Now}', not '{data.Was}'");
+        // A checkpoint from before data paths were recorded with links followed holds the path as typed: compared where it leads.
+        if (Changed(saved, settings, "data") is { } data && LinkWalk.Of(Path.GetFullPath(data.Was)).Path != data.Now)
+            reasons.Add($"--data '{data.Now}', not '{data.Was}'");
         if (Changed(saved, settings, "test_data") is { } test) reasons.Add($"testing on {test.Now}, not {test.Was}");
         if (split && saved.TryGetValue("seed", out var savedSeed) && savedSeed != seed.ToString(CultureInfo.InvariantCulture))
             reasons.Add($"--seed {seed}, not {savedSeed}, draws another split");
