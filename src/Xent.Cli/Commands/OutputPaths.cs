@@ -31,7 +31,7 @@ internal static class OutputPaths
         OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 
     /// <summary>Whether two paths name the same file: the same full path once every symbolic link in either is followed.</summary>
-    public static bool SameFile(string a, string b) => string.Equals(Resolve(a), Resolve(b), PathComparison);
+    public static bool SameFile(string a, string b) => string.Equals(LinkWalk.RealPath(a), LinkWalk.RealPath(b), PathComparison);
 
     /// <summary>
     /// The error (without <c>error:</c>) for an output path that is a folder, one of <paramref name="inputs"/>, or inside an input
@@ -48,11 +48,11 @@ internal static class OutputPaths
             return $"{option} '{path}' is a folder; name a file such as {example}.";
         // A file on the way (data.csv/out.html) fails whatever the command does; say so before the work, not after it.
         if (PathProblems.FileOnTheWay(path, option, "cannot be written") is { } below) return below;
-        string output = Resolve(path);
+        string output = LinkWalk.RealPath(path);
         foreach (var (input, inputOption) in inputs)
         {
             if (input is null) continue;
-            string resolved = Resolve(input);
+            string resolved = LinkWalk.RealPath(input);
             if (string.Equals(output, resolved, PathComparison))
                 return $"{option} '{path}' is the {inputOption} file; name another file such as {example}.";
             if (Directory.Exists(resolved) && output.StartsWith(Path.TrimEndingDirectorySeparator(resolved) + Path.DirectorySeparatorChar,
@@ -146,10 +146,4 @@ internal static class OutputPaths
         string prefix = $"Cannot write '{path}': ";
         return e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;
     }
-
-    /// <summary>
-    /// The full path with every symbolic link along it followed (a link to a folder above the file as well as the file itself),
-    /// as realpath(3) gives for the parts that exist; the parts that do not exist yet are kept as written.
-    /// </summary>
-    private static string Resolve(string path) => LinkWalk.Of(Path.GetFullPath(path)).Path;
 }

@@ -126,7 +126,7 @@ internal static class ResumeChanges
     {
         var reasons = new List<string>();
         // A checkpoint from before data paths were recorded with links followed holds the path as typed: compared where it leads.
-        if (Changed(saved, settings, "data") is { } data && LinkWalk.Of(Path.GetFullPath(data.Was)).Path != data.Now)
+        if (Changed(saved, settings, "data") is { } data && LinkWalk.RealPath(data.Was) != data.Now)
             reasons.Add($"--data '{data.Now}', not '{data.Was}'");
         if (Changed(saved, settings, "test_data") is { } test) reasons.Add($"testing on {test.Now}, not {test.Was}");
         if (split && saved.TryGetValue("seed", out var savedSeed) && savedSeed != seed.ToString(CultureInfo.InvariantCulture))

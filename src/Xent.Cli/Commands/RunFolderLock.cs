@@ -140,11 +140,10 @@ internal sealed class RunFolderLock : IDisposable
             if (_stream is null) return false;
             string path = Path.Combine(Folder, FileName);
             if (_lockedAt is null || OpenPath(_stream) is not { } now) return File.Exists(path);
-            // The same name as when it was locked, or the path's own (a relative --out, when the folders above were renamed), or
-            // where the path leads now (the folder moved away and linked back).
+            // Where the path leads now, links followed (also a relative --out whose folders above were renamed, and a folder moved
+            // away and linked back), or the name it had when locked.
             return !now.EndsWith(" (deleted)", StringComparison.Ordinal)
-                && (now == _lockedAt || now == Path.GetFullPath(path) || now == LinkWalk.Of(Path.GetFullPath(path)).Path)
-                && File.Exists(path);
+                && (now == _lockedAt || now == LinkWalk.RealPath(path)) && File.Exists(path);
         }
     }
 

@@ -869,12 +869,6 @@ internal static class TrainCommand
         return (criterion, lossLabel, weight);
     }
 
-    /// <summary>
-    /// Where <paramref name="path"/> leads, links followed: what the run records of its data, so that a resume through a linked
-    /// folder is not taken for other data (qa-s18-env L9).
-    /// </summary>
-    private static string RealPath(string path) => LinkWalk.Of(Path.GetFullPath(path)).Path;
-
     /// <summary>The run's settings as the report and the checkpoint's <c>setting.*</c> metadata show them.</summary>
     private static List<KeyValuePair<string, string>> RunSettings(Settings s, Prepared prep, string dataPath, double lr, double wd,
         double momentum, string lossLabel)
@@ -882,7 +876,8 @@ internal static class TrainCommand
         var ci = CultureInfo.InvariantCulture;
         var settings = new List<KeyValuePair<string, string>>
         {
-            new("data", RealPath(dataPath)), new("model", prep.Spec.Model), new("epochs", s.Epochs.ToString(ci)),
+            // Where the data leads, links followed: a resume through a linked folder is the same data (qa-s18-env L9).
+            new("data", LinkWalk.RealPath(dataPath)), new("model", prep.Spec.Model), new("epochs", s.Epochs.ToString(ci)),
             new("batch_size", s.BatchSize.ToString(ci)), new("test_batch_size", s.TestBatchSize.ToString(ci)),
             new("optimizer", s.Optimizer), new("lr", lr.ToString("R", ci)), new("momentum", momentum.ToString("R", ci)),
             new("weight_decay", wd.ToString("R", ci)), new("label_smoothing", s.LabelSmoothing.ToString("R", ci)),
@@ -954,7 +949,7 @@ internal static class TrainCommand
         {
             Hidden = Hidden(s, model),
         };
-        return new Prepared(trainSet, testSet, spec, counts, RealPath(dir), IsIdx: true, note, train.Count, heldOut);
+        return new Prepared(trainSet, testSet, spec, counts, LinkWalk.RealPath(dir), IsIdx: true, note, train.Count, heldOut);
     }
 
     /// <summary>
@@ -1106,7 +1101,7 @@ internal static class TrainCommand
                 Labels = s.TestLabels, Spec = provisional, MultiLabel = null, ClassesOwner = $"the classes of '{path}'",
             });
             train = all;
-            source = RealPath(s.TestData);
+            source = LinkWalk.RealPath(s.TestData);
         }
         else
         {
@@ -1114,7 +1109,7 @@ internal static class TrainCommand
             var (tr, te) = DataSplits.Stratified(all, f, s.Seed);
             (train, test) = (all.Subset(tr), all.Subset(te));
             heldOut = te;
-            source = $"{f.ToString("R", CultureInfo.InvariantCulture)} of {RealPath(path)} (split.csv)";
+            source = $"{f.ToString("R", CultureInfo.InvariantCulture)} of {LinkWalk.RealPath(path)} (split.csv)";
             note =
                 $"Held out a {(all.IsMultiLabel ? "random" : "stratified")} {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% " +
                 $"of '{path}' ({te.Length} of {all.Count} samples, seed {s.Seed}) for testing"

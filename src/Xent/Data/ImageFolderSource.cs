@@ -6,6 +6,7 @@ using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 using Xent.Diagnostics;
+using Xent.IO;
 using Xent.Training;
 
 namespace Xent.Data;
@@ -78,24 +79,12 @@ public static class ImageFolderSource
         path == folder || path.StartsWith(Path.EndsInDirectorySeparator(folder) ? folder : folder + Path.DirectorySeparatorChar,
             StringComparison.Ordinal);
 
-    /// <summary>
-    /// <paramref name="path"/> as an absolute path without symbolic links (POSIX <c>realpath</c>): each component that is a link is
-    /// replaced by the real path of its target.
-    /// </summary>
-    /// <exception cref="IOException">A chain of links too long to follow (a loop of links themselves).</exception>
-    private static string RealPath(string path, int depth = 0)
+    /// <summary><paramref name="path"/> as an absolute path without symbolic links (<see cref="LinkWalk"/>).</summary>
+    /// <exception cref="IOException">More than 40 links in one path (a loop of links themselves).</exception>
+    private static string RealPath(string path)
     {
-        // Linux gives up after 40 links in one lookup (ELOOP); so does this.
-        if (depth > 40) throw new IOException($"'{path}' goes through too many symbolic links (a loop of links).");
-        string full = Path.GetFullPath(path);
-        string root = Path.GetPathRoot(full)!, real = root;
-        foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
-        {
-            string next = Path.Combine(real, part);
-            var target = new DirectoryInfo(next).LinkTarget;
-            real = target is null ? next : RealPath(Path.Combine(real, target), depth + 1); // a relative target is from the link's folder
-        }
-        return real;
+        var walk = LinkWalk.Of(Path.GetFullPath(path));
+        return walk.Loop ? throw new IOException($"'{path}' goes through too many symbolic links (a loop of links).") : walk.Path;
     }
 
     /// <summary>The class folders under <paramref name="directory"/> (hidden ones left out), in ordinal order.</summary>

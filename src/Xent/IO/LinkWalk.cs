@@ -73,6 +73,12 @@ internal static class LinkWalk
         return new(current, current, true, null, false, false);
     }
 
+    /// <summary>
+    /// Where <paramref name="path"/> (relative to the current folder, or absolute) leads: <see cref="Of"/>'s path, every link
+    /// followed; parts that do not exist yet are kept as written.
+    /// </summary>
+    public static string RealPath(string path) => Of(System.IO.Path.GetFullPath(path)).Path;
+
     /// <summary>Whether <paramref name="path"/>, which <c>Path.Exists</c> does not see, is there but out of reach.</summary>
     private static bool Unreadable(string path)
     {
