@@ -22,12 +22,13 @@ public sealed class TrainRunFolderLockTests : IDisposable
     /// A 2,000-row table and options under which ten epochs take seconds on one thread: far longer than the moment between the
     /// run's "Training …" line and the signal a test sends it then.
     /// </summary>
-    private string[] SlowRun(string outDir)
+    private string[] SlowRun(string outDir, int rows = 2000)
     {
-        string data = _dir.File("data.csv");
-        if (!File.Exists(data))
-            File.WriteAllLines(data,
-                ["a,b,label", .. Enumerable.Range(0, 2000).Select(i => $"{i % 12},{i % 5},{(i % 12 < 6 ? "x" : "y")}")]);
+        string data = _dir.File(rows == 2000 ? "data.csv" : $"data{rows}.csv");
+        foreach (var (file, n) in new[] { (_dir.File("data.csv"), 2000), (data, rows) }) // data.csv: QuickRun's too
+            if (!File.Exists(file))
+                File.WriteAllLines(file,
+                    ["a,b,label", .. Enumerable.Range(0, n).Select(i => $"{i % 12},{i % 5},{(i % 12 < 6 ? "x" : "y")}")]);
         return ["train", "--data", data, "--out", outDir, "--epochs", "10", "--batch-size", "64", "--model", "mlp", "--hidden",
             "1024,1024", "--threads", "1"];
     }
@@ -111,7 +112,8 @@ public sealed class TrainRunFolderLockTests : IDisposable
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // SIGKILL
         string outDir = _dir.File("killed");
-        using (var killed = CliRunner.Start(SlowRun(outDir), _dir.Path))
+        // An epoch of 20,000 rows (seconds, not the 0.2 s of 2000): killed in it, the run has surely written no checkpoint yet.
+        using (var killed = CliRunner.Start(SlowRun(outDir, rows: 20_000), _dir.Path))
         {
             var stderr = killed.StandardError.ReadToEndAsync();
             await WaitUntilTraining(killed, outDir);
