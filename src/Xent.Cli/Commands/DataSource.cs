@@ -124,7 +124,7 @@ internal static class DataSource
                 throw new InvalidDataException(
                     $"'{path}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
             if (InputScale.PixelMismatch(spec, path) is { } why) Xent.Diagnostics.Warnings.Warn($"input-scale:{path}", why);
-            data = DatasetFactory.LoadIdx(path, train: false, spec.Mean, spec.Std);
+            data = IdxClasses.Match(DatasetFactory.LoadIdx(path, train: false, spec.Mean, spec.Std), path, spec.ClassNames);
         }
         // A clear message instead of an accuracy (NaN) of zero samples (issue 13), a fit on nothing, or a shape error from deep
         // in a layer.
