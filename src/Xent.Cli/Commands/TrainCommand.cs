@@ -394,8 +394,13 @@ internal static class TrainCommand
         string outDir = "";
         string? createdRoot = null;
         RunFolderLock? ownLock = null;
+        // A resumed run with nothing left to train writes nothing, so it neither locks nor checks --out: it says so in a folder this
+        // user may only read, as before the lock came first (qa-s19-b L3). Decided on the checkpoint already read, the one it then
+        // reports on; a run with training to do is locked as before.
+        bool writesNothing = savedMetadata is not null && Trainer.NothingToTrain(savedMetadata, s.Epochs, s.Patience);
         void ClaimFolder()
         {
+            if (writesNothing) return;
             outDir = s.Out ?? (s.Resume is { } r ? RunDirectory.ResumeFolder(r) : null)
                 ?? (dp?.IsRoot == false ? RunDirectory.DefaultOut(DateTime.Now) : claim.Take(DateTime.Now));
             // The folder is locked for the whole run, before it is looked at (another live run's files are never taken for
@@ -501,6 +506,8 @@ internal static class TrainCommand
                 Console.WriteLine(PatienceSpentMessage(s.Resume, trainer, s.Patience!.Value, resumedMetadata));
                 return ExitCodes.Success;
             }
+            // Never trains without the lock: NothingToTrain reads the metadata as Resume does, so this is a bug if it is reached.
+            if (writesNothing) throw new InvalidOperationException($"'{s.Resume}' was taken for a run with nothing to train.");
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");
         }
 

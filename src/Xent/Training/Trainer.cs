@@ -71,7 +71,27 @@ public sealed class Trainer
     /// True when a resumed run has already gone <see cref="TrainerOptions.Patience"/> epochs without improvement: an uninterrupted
     /// run with this patience stopped there, so <see cref="Run"/> trains nothing.
     /// </summary>
-    internal bool PatienceSpent => StartEpoch > 1 && Options.Patience is int patience && _bestEpoch > 0 && _badEpochs >= patience;
+    internal bool PatienceSpent => Spent(StartEpoch, Options.Patience, _bestEpoch, _badEpochs);
+
+    private static bool Spent(int startEpoch, int? patience, int bestEpoch, int badEpochs) =>
+        startEpoch > 1 && patience is int p && bestEpoch > 0 && badEpochs >= p;
+
+    /// <summary>
+    /// Whether <see cref="Resume(string)"/> of a checkpoint with <paramref name="metadata"/> would leave nothing to train under
+    /// <paramref name="epochs"/> and <paramref name="patience"/>: <see cref="StartEpoch"/> beyond <paramref name="epochs"/>, or
+    /// <see cref="PatienceSpent"/>, read from the metadata alone as Resume reads it (false where Resume would refuse it). The CLI
+    /// asks before it locks a run folder, which a run that writes nothing does not need.
+    /// </summary>
+    internal static bool NothingToTrain(IReadOnlyDictionary<string, string> metadata, int epochs, int? patience)
+    {
+        if (!long.TryParse(metadata.GetValueOrDefault("epoch"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture,
+                out long epoch) || epoch is < 0 or > int.MaxValue - 1)
+            return false;
+        int start = (int)epoch + 1;
+        int Count(string key) =>
+            int.TryParse(metadata.GetValueOrDefault(key), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : 0;
+        return start > epochs || Spent(start, patience, Count("best_epoch"), Count("bad_epochs"));
+    }
 
     /// <summary>
     /// True when the last <see cref="Run"/> stopped before its last epoch because of <see cref="TrainerOptions.Patience"/>.

@@ -270,8 +270,7 @@ public sealed class TrainRunFolderLockTests : IDisposable
     [Fact]
     public void AResumeIntoALockedFolderIsRefusedBeforeItSaysAnythingAboutTheRun()
     {
-        // qa-s18-s18changes L2: "Resuming from … at epoch 2." and the option warnings came before the refusal, and a resume with
-        // nothing left to train said so without looking at the lock.
+        // qa-s18-s18changes L2: "Resuming from … at epoch 2." and the option warnings came before the refusal.
         SlowRun(_dir.File("unused")); // writes data.csv
         string outDir = _dir.File("held");
         Assert.Equal(0, CliRunner.Run(QuickRun(outDir), _dir.Path).ExitCode);
@@ -280,19 +279,43 @@ public sealed class TrainRunFolderLockTests : IDisposable
         // This process holds the folder's lock as a live run does (an OS lock on the file, which the CLI process is refused).
         using (new FileStream(Path.Combine(outDir, ".xent-run"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
-            foreach (string epochs in new[] { "3", "1" })
+            string[] resume = ["train", "--data", _dir.File("data.csv"), "--resume", checkpoint, "--epochs", "3", "--model", "mlp",
+                "--hidden", "8", "--batch-size", "32"]; // another --batch-size: a warning, were the run to go on
+            var r = CliRunner.Run(resume, _dir.Path);
+            CliAssert.OneLineError(r, 2, $"error: another xent run is using --out '{outDir}'", "--epochs 3");
+            // Only the data's "Reading …" lines: the warnings would be on stderr, which holds the one error line.
+            Assert.DoesNotContain("Resuming", r.Stdout, StringComparison.Ordinal);
+        }
+        File.Delete(Path.Combine(outDir, ".xent-run"));
+        Assert.Equal(before, Snapshot(outDir));
+    }
+
+    [Fact]
+    public void AResumeWithNothingLeftToTrainTakesNoLockAndWritesNothing()
+    {
+        // qa-s19-b L3: taking the lock first refused "Nothing to train" in a folder the user may only read ("cannot write in
+        // --out"). A held lock shows that none is taken: the run says it has nothing to train, where taking one is refused.
+        SlowRun(_dir.File("unused")); // writes data.csv
+        string outDir = _dir.File("done");
+        Assert.Equal(0, CliRunner.Run(QuickRun(outDir), _dir.Path).ExitCode);
+        string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+        string elsewhere = _dir.File("not-created");
+        var before = Snapshot(outDir);
+        using (new FileStream(Path.Combine(outDir, ".xent-run"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            string[] resume = ["train", "--data", _dir.File("data.csv"), "--resume", checkpoint, "--model", "mlp", "--hidden", "8"];
+            foreach (string[] more in new[] { ["--epochs", "1"], new[] { "--epochs", "1", "--out", elsewhere } })
             {
-                string[] resume = ["train", "--data", _dir.File("data.csv"), "--resume", checkpoint, "--epochs", epochs, "--model", "mlp",
-                    "--hidden", "8", "--batch-size", "32"]; // another --batch-size: a warning, were the run to go on
-                var r = CliRunner.Run(resume, _dir.Path);
-                CliAssert.OneLineError(r, 2, $"error: another xent run is using --out '{outDir}'", $"--epochs {epochs}");
-                // Only the data's "Reading …" lines: the warnings would be on stderr, which holds the one error line.
-                Assert.DoesNotContain("Resuming", r.Stdout, StringComparison.Ordinal);
-                Assert.DoesNotContain("Nothing to train", r.Stdout, StringComparison.Ordinal);
+                var r = CliRunner.Run([.. resume, .. more], _dir.Path);
+                Assert.True(r.ExitCode == 0, $"{string.Join(' ', more)}: exit {r.ExitCode}: {r.Stderr}");
+                Assert.Contains($"Nothing to train: '{checkpoint}' is already at epoch 1; pass --epochs above 1", r.Stdout,
+                    StringComparison.Ordinal);
+                Assert.Equal("", r.Stderr);
             }
         }
         File.Delete(Path.Combine(outDir, ".xent-run"));
         Assert.Equal(before, Snapshot(outDir));
+        Assert.False(Directory.Exists(elsewhere), "the --out of a run with nothing to train was created");
     }
 
     [Fact]
