@@ -26,7 +26,8 @@ internal static class InputFiles
     /// Anything else is left to the safetensors reader's own checks. The file is opened once, and what is sniffed is what is
     /// parsed, so a pipe (<c>--checkpoint &lt;(cat f)</c>, <c>/dev/stdin</c>) works: a second open would miss its first bytes.
     /// </summary>
-    /// <returns>Every tensor (model and optimizer state, as stored) and the metadata.</returns>
+    /// <returns>Every tensor (model and optimizer state, as stored) and the metadata, its named values in the case xent writes them
+    /// (<see cref="CheckpointChoices"/>).</returns>
     /// <exception cref="InvalidDataException">An ONNX model, a PyTorch pickle, or a malformed safetensors file.</exception>
     /// <exception cref="NotSupportedException">A tensor of a dtype xent does not read.</exception>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadCheckpoint(string path)
@@ -39,7 +40,9 @@ internal static class InputFiles
         int n = BinaryFile.ReadUpTo(stream, head);
         stream.Position = start;
         if (!(n == head.Length && head[8] == (byte)'{')) Refuse(path, head[..n]); // a safetensors header: 8-byte length, then JSON
-        return Checkpoint.Load(stream, path);
+        var checkpoint = Checkpoint.Load(stream, path);
+        CheckpointChoices.Canonicalize(checkpoint.Metadata);
+        return checkpoint;
     }
 
     /// <summary>Throws for a checkpoint that is another kind of model file; returns for anything else.</summary>

@@ -104,8 +104,9 @@ public sealed record ModelSpec
             ? v : throw new InvalidDataException($"checkpoint metadata lacks '{Prefix}{key}'.");
         var spec = new ModelSpec
         {
-            Model = Get("model"),
-            InputKind = Get("input_kind"),
+            // Names in any case, as the CLI takes the options that record them: "MLP" from another tool is xent's "mlp".
+            Model = Canonical(Get("model"), ModelCatalog.Names),
+            InputKind = Canonical(Get("input_kind"), [ImageInput, FeatureInput]),
             InputShape = ParseInts(Get("input_shape"), "input_shape"),
             ClassNames = SplitNames(Get("class_names"), "class_names"),
             Mean = ParseFloats(Get("mean"), "mean"),
@@ -230,10 +231,15 @@ public sealed record ModelSpec
         : s.Equals("false", StringComparison.OrdinalIgnoreCase) ? false
         : throw new InvalidDataException($"model spec: {Prefix}{key} is '{Excerpt.Of(s)}'; expected true or false.");
 
+    /// <summary>The one of <paramref name="names"/> that <paramref name="value"/> spells in any case, else the value as it is.</summary>
+    internal static string Canonical(string value, IReadOnlyList<string> names) =>
+        names.FirstOrDefault(n => string.Equals(n, value, StringComparison.OrdinalIgnoreCase)) ?? value;
+
     /// <summary>
-    /// <c>impute_missing</c>: "mean", the one way to impute (<c>--missing mean</c>); absent when missing values are refused.
+    /// <c>impute_missing</c>: "mean" in any case, the one way to impute (<c>--missing mean</c>); absent when missing values are
+    /// refused.
     /// </summary>
-    private static bool IsMean(string s) => s == "mean"
+    private static bool IsMean(string s) => s.Equals("mean", StringComparison.OrdinalIgnoreCase)
         ? true : throw new InvalidDataException($"model spec: {Prefix}impute_missing is '{Excerpt.Of(s)}'; expected 'mean' (or no " +
             "entry, when missing values are refused).");
 }

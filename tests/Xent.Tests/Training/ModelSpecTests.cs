@@ -63,6 +63,19 @@ public class ModelSpecTests
         Assert.Equal(expected, ModelSpec.FromMetadata(With("multi_label", value))!.MultiLabel);
 
     [Theory]
+    [InlineData("MLP", "FEATURES", "MEAN")] // qa-s19-a L5: refused, "Unknown model 'MLP'", while --model MLP is taken
+    [InlineData("Mlp", "Features", "Mean")]
+    [InlineData("mlp", "features", "mean")]
+    public void NamedValuesAreReadInAnyCaseAsXentSpellsThem(string model, string inputKind, string imputeMissing)
+    {
+        var m = With("model", model);
+        (m["spec.input_kind"], m["spec.impute_missing"]) = (inputKind, imputeMissing);
+        var spec = ModelSpec.FromMetadata(m)!;
+        Assert.Equal(("mlp", ModelSpec.FeatureInput, true), (spec.Model, spec.InputKind, spec.ImputeMissing));
+        Assert.Equal(Features().ToMetadata(), spec.ToMetadata());
+    }
+
+    [Theory]
     // QA H2: Single() of an empty or comma list threw InvalidOperationException ("Sequence contains …"), exit code 1.
     [InlineData("temperature", "", "'temperature' holds '', not a number.")]
     [InlineData("temperature", "1,5", "'temperature' holds '1,5', not a number (write one number with a decimal point).")]
