@@ -261,6 +261,26 @@ public sealed class DataParallelTrainTests
     }
 
     [MpiFact]
+    public void AnEditedTrainingValueIsNotReportedAsOtherHeldOutData()
+    {
+        // qa-s19-a L4: the held-out rows were compared after standardisation with the training split's statistics, which the
+        // edit changed, so "held-out data" was named too, sending the user to the wrong file.
+        using var dir = new TempDir();
+        string[] header = ["a,b,label"];
+        string Row(int i) => $"{i % 7},{i % 5},{(i % 2 == 0 ? "x" : "y")}";
+        File.WriteAllLines(dir["train.csv"], [.. header, .. Enumerable.Range(0, 64).Select(Row)]);
+        File.WriteAllLines(dir["edited.csv"], [.. header, .. Enumerable.Range(0, 64).Select(i => i == 5 ? "9.5,0,y" : Row(i))]);
+        File.WriteAllLines(dir["test.csv"], [.. header, .. Enumerable.Range(100, 16).Select(Row)]);
+        string[] rank = ["train", "--distributed", "--model", "linear", "--batch-size", "8", "--epochs", "1", "--threads", "1",
+            "--test-data", dir["test.csv"], "--out", dir["out"]];
+        var run = TwoRanks(rank, ["--data", dir["train.csv"]], ["--data", dir["edited.csv"]]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("error: the ranks read different data (feature statistics (the values); training features (the values, " +
+            "or the rows' order)). Give every rank the same --data", OneErrorLine(run));
+        Assert.False(Directory.Exists(dir["out"]), "nothing is written");
+    }
+
+    [MpiFact]
     public void FewerTrainingSamplesThanRanksAreRefusedUpFront()
     {
         // qa-s19-b H2: no global batch could give each rank a sample, the epoch had no batches, and the job ended in

@@ -232,7 +232,11 @@ internal sealed class DistributedTraining(MpiWorld world)
         return (int)h;
     }
 
-    /// <summary>A hash of <paramref name="data"/>'s labels and (or) input values in order: equal on every rank for the same data.</summary>
+    /// <summary>
+    /// A hash of <paramref name="data"/>'s labels and (or) input values in order: equal on every rank for the same data. The values
+    /// are the raw ones, before standardisation: the held-out set is standardised with the training split's statistics, so an
+    /// edited training value also changed its standardised values, and the ranks' held-out data was said to differ (qa-s19-a L4).
+    /// </summary>
     private static int ContentHash(IDataset data, bool labels, bool values)
     {
         ulong h = 14695981039346656037;
@@ -241,7 +245,8 @@ internal sealed class DistributedTraining(MpiWorld world)
         {
             if (labels) h = (h ^ (ulong)data.Target(i)) * 1099511628211;
             if (!values) continue;
-            data.CopySample(i, sample);
+            if (data is ArrayDataset raw) raw.CopyRaw(i, sample);
+            else data.CopySample(i, sample); // another kind standardises with fixed statistics, if at all
             foreach (float v in sample) h = (h ^ BitConverter.SingleToUInt32Bits(v)) * 1099511628211;
         }
         return (int)(h ^ (h >> 32));
