@@ -21,8 +21,10 @@ internal static class ModelFootprint
     /// <param name="momentum">SGD's momentum (0: no state).</param>
     /// <param name="batch">The largest batch that goes through the model (training or held-out).</param>
     /// <param name="trainBatch">The training batch, whose outputs are kept for the backward pass.</param>
-    /// <param name="availableBytes">What the process may use (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>).</param>
-    public static string? Refusal(ModelSpec spec, string optimizer, double momentum, int batch, int trainBatch, long availableBytes)
+    /// <param name="availableBytes">What the process may use (<see cref="ProcessMemory.Available"/>).</param>
+    /// <param name="limit">What sets <paramref name="availableBytes"/>, said in the refusal, or null for the GC's own limit.</param>
+    public static string? Refusal(ModelSpec spec, string optimizer, double momentum, int batch, int trainBatch, long availableBytes,
+        string? limit = null)
     {
         if (spec.Model is not ("linear" or "mlp")) return null;
         long inputs = spec.InputShape.Aggregate(1L, (a, d) => a * d);
@@ -51,7 +53,7 @@ internal static class ModelFootprint
         if (bytes <= availableBytes) return null;
         return $"{model} has {parameters} parameters; training it with {optimizer} takes at least {Gb(bytes)} GB (the weights, " +
             $"their gradients, {optimizer}'s state and a batch of {trainBatch}'s outputs), more than the {Gb(availableBytes)} GB this " +
-            $"process may use; {cause}.";
+            $"process may use{(limit is null ? "" : $" ({limit})")}; {cause}.";
     }
 
     private static string Gb(Int128 bytes) => ((double)bytes / 1e9).ToString("0.0", CultureInfo.InvariantCulture);

@@ -337,9 +337,10 @@ internal static class TrainCommand
         double lr = s.Lr ?? OptimizerCatalog.DefaultLr(s.Optimizer);
         double wd = s.WeightDecay ?? OptimizerCatalog.DefaultWeightDecay(s.Optimizer);
         // Before allocating: sizes that cannot fit are refused in the options' terms, not after growing to the memory limit.
+        var (memory, memoryLimit) = ProcessMemory.Available();
         if (ModelFootprint.Refusal(spec, s.Optimizer, s.Momentum,
                 Math.Max(Math.Min(s.BatchSize, prep.Train.Count), Math.Min(s.TestBatchSize, prep.Test.Count)),
-                Math.Min(s.BatchSize, prep.Train.Count), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes) is { } tooLarge)
+                Math.Min(s.BatchSize, prep.Train.Count), memory, memoryLimit) is { } tooLarge)
             return CliHost.Fail(tooLarge);
         Module module;
         try

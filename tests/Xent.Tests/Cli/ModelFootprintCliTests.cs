@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Reflection;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
 using Xunit;
@@ -49,6 +51,50 @@ public sealed class ModelFootprintCliTests : IDisposable
             FormattableString.Invariant($"takes at least {gb:0.0} GB (the weights, their gradients, adam's state and a batch of 64's ") +
             FormattableString.Invariant($"outputs), more than the {HeapLimit / 1e9:0.0} GB this process may use; use smaller --hidden ") +
             "layers.", r.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task UnderUlimitVTheHeapsAddressRangeIsTheLimit()
+    {
+        // qa-s19-a L1: the GC's limit ignores ulimit -v (RLIMIT_AS), under which the runtime reserves half of it for its heap (the
+        // GCRegionRange it reports), and the heap grows no further. A model estimated at 1.08 GB under 'ulimit -v 2000000'
+        // (2.048 GB, so a range of 1.024 GB) passed the check and died of SIGSEGV or "not enough memory" once it trained.
+        if (!OperatingSystem.IsLinux()) return;
+        var (host, dll) = CliRunner.Command;
+        var psi = new ProcessStartInfo("/bin/bash")
+            { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _dir.Path };
+        foreach (string a in (string[])["-c", "ulimit -v 2000000; exec \"$@\"", "sh", host, dll, "train", "--data", "d.csv", "--model",
+            "mlp", "--hidden", "8192,8192", "--epochs", "1", "--out", "run"])
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await p.WaitForExitAsync(timeout.Token);
+        long parameters = 4L * 8192 + 8192 + 8192L * 8192 + 8192 + 8192L * 3 + 3;
+        double gb = 4.0 * (4 * parameters + 64L * (8192 + 8192 + 3)) / 1e9;
+        Assert.Equal($"error: the mlp model with layer sizes 4, 8192, 8192, 3 has {parameters} parameters; training it with adam " +
+            FormattableString.Invariant($"takes at least {gb:0.0} GB (the weights, their gradients, adam's state and a batch of 64's ") +
+            "outputs), more than the 1.0 GB this process may use (the .NET heap's address range, half of ulimit -v when one is set); " +
+            "use smaller --hidden layers.", (await stderr).Trim());
+        Assert.Equal(2, p.ExitCode);
+        Assert.False(Directory.Exists(_dir.File("run")), "a refused run created its folder");
+    }
+
+    [Theory]
+    [InlineData(25_000_000_000L, 50_000_000_000L, 25_000_000_000L, false)] // no ulimit -v: twice the memory, the GC's limit is less
+    [InlineData(25_000_000_000L, 1_024_000_000L, 1_024_000_000L, true)]   // ulimit -v 2000000
+    [InlineData(536_870_912L, 2_684_354_560L, 536_870_912L, false)]      // DOTNET_GCHeapHardLimit 512 MiB: a range of 5 times it
+    [InlineData(25_000_000_000L, 0L, 25_000_000_000L, false)]            // no regions (a segments GC): none
+    public void TheLimitIsTheSmallerOfTheGcsAndItsHeapRange(long gcLimit, long range, long expected, bool named)
+    {
+        var available = InProcessCli.Assembly.GetType("Xent.Cli.Commands.ProcessMemory", throwOnError: true)!
+            .GetMethod("Available", BindingFlags.NonPublic | BindingFlags.Static, [typeof(long), typeof(object)])!;
+        (long Bytes, string? Limit) Available(object? r) => ((long, string?))available.Invoke(null, [gcLimit, r])!;
+        var (bytes, limit) = Available(range);
+        Assert.Equal((expected, named), (bytes, limit is not null));
+        var noRange = Available(null);
+        Assert.Equal((gcLimit, false), (noRange.Bytes, noRange.Limit is not null));
     }
 
     [Fact]
