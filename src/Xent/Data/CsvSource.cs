@@ -351,7 +351,8 @@ public static class CsvSource
         {
             return text.ReadLine() ?? "";
         }
-        catch (InvalidDataException e) when (gz && !GzipLengthCheck.IsTruncation(e) && e.InnerException is not DecoderFallbackException)
+        catch (InvalidDataException e) when (gz && !GzipLengthCheck.IsTruncation(e) && !GzipLengthCheck.IsDamage(e)
+            && e.InnerException is not DecoderFallbackException)
         {
             // GZipStream's own text ("unsupported compression method") does not say that the file is not gzip at all.
             throw new InvalidDataException($"'{path}' is not a gzip file, though its name ends in .gz ({e.Message.TrimEnd('.')}).", e);

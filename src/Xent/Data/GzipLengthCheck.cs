@@ -14,6 +14,7 @@ internal sealed class GzipLengthCheck : Stream
     private readonly GZipStream _gzip;
     private readonly string _path;
     private readonly uint? _expected;
+    private readonly bool _isGzip;
     private long _read;
 
     /// <summary>Wraps <paramref name="compressed"/>, the stream of file <paramref name="path"/> read from its start.</summary>
@@ -22,19 +23,28 @@ internal sealed class GzipLengthCheck : Stream
         _path = path;
         // The trailer is read through a second handle, so the stream the caller passes (with its progress) is read once, in order.
         using (var file = File.OpenRead(path))
+        {
+            Span<byte> bytes = stackalloc byte[4];
+            _isGzip = file.ReadAtLeast(bytes[..2], 2, throwOnEndOfStream: false) == 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
             if (file.Length >= 18) // a 10-byte header, an empty deflate block at least, and the 8-byte trailer
             {
-                Span<byte> size = stackalloc byte[4];
                 file.Seek(-4, SeekOrigin.End);
-                file.ReadExactly(size);
-                _expected = BinaryPrimitives.ReadUInt32LittleEndian(size);
+                file.ReadExactly(bytes);
+                _expected = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
             }
+        }
         _gzip = new GZipStream(compressed, CompressionMode.Decompress);
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Check(_gzip.Read(buffer, offset, count));
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer) => Check(_gzip.Read(buffer));
+    public override int Read(Span<byte> buffer)
+    {
+        int read;
+        try { read = _gzip.Read(buffer); }
+        catch (InvalidDataException e) when (_isGzip) { throw Damaged(_path, e); }
+        return Check(read);
+    }
 
     private int Check(int read)
     {
@@ -58,6 +68,18 @@ internal sealed class GzipLengthCheck : Stream
     }
 
     private const string TruncatedKey = "xent.gzip-truncated";
+    private const string DamagedKey = "xent.gzip-damaged";
+
+    /// <summary>
+    /// The error for gzip data that zlib refuses in file <paramref name="name"/>: a compressed block, or the CRC-32 or length that
+    /// ends the data, is wrong. .NET's own text for it, "compressed using an unsupported compression method", misleads.
+    /// </summary>
+    public static InvalidDataException Damaged(string name, Exception inner) =>
+        new($"'{name}' is damaged: its gzip data does not decompress (a compressed block, or the checksum or length that ends it, is " +
+            "wrong). A corrupted download? Fetch it again.", inner) { Data = { [DamagedKey] = true } };
+
+    /// <summary>Whether <paramref name="e"/> is <see cref="Damaged"/>'s.</summary>
+    public static bool IsDamage(Exception e) => e.Data.Contains(DamagedKey);
 
     /// <summary>Whether <paramref name="e"/> is this check's (the decompressed length disagrees with the trailer).</summary>
     public static bool IsTruncation(Exception e) => e.Data.Contains(TruncatedKey);

@@ -206,13 +206,13 @@ public static class IdxReader
     private static InvalidDataException Invalid(string message) => new(message + ".");
 
     /// <summary>
-    /// Reads up to <paramref name="buffer"/>.Length bytes; GZipStream reports corrupt input as InvalidDataException, which gets the file
-    /// name added.
+    /// Reads up to <paramref name="buffer"/>.Length bytes; GZipStream reports corrupt input as InvalidDataException, in words that
+    /// mislead (<see cref="GzipLengthCheck.Damaged"/>).
     /// </summary>
     private static int Fill(Stream s, Span<byte> buffer, string name)
     {
         try { return BinaryFile.ReadUpTo(s, buffer); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"'{name}': corrupt gzip data: {e.Message}", e); }
+        catch (InvalidDataException e) { throw GzipLengthCheck.Damaged(name, e); }
     }
 
     private static string Hex(ReadOnlySpan<byte> bytes) =>

@@ -351,6 +351,32 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void AGzFileWithAWrongChecksumOrBlockIsCalledDamaged()
+    {
+        // zlib refuses a wrong CRC-32 or a broken block, in .NET's words "compressed using an unsupported compression method";
+        // a file this small failed in its first line, which called it "not a gzip file" (qa-s19-a X2).
+        using var dir = new TempDirectory();
+        string csv = OwnDataFiles.SeparableCsv(dir.File("train.csv"), 40);
+        byte[] gz;
+        using (var output = new MemoryStream())
+        {
+            using (var zip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal, true))
+                zip.Write(File.ReadAllBytes(csv));
+            gz = output.ToArray();
+        }
+        // The first deflate block's header (after gzip's 10 bytes) set to type 3, which deflate reserves.
+        foreach (var (what, at, value) in new[] { ("crc", gz.Length - 8, gz[^8] ^ 0x55), ("block", 10, 0x07) })
+        {
+            string bad = dir.File(what + ".csv.gz");
+            byte[] bytes = [.. gz];
+            bytes[at] = (byte)value;
+            File.WriteAllBytes(bad, bytes);
+            var r = CliRunner.Run("train", "--data", bad, "--epochs", "1", "--out", dir.File("o" + what));
+            OneError(r, $"'{bad}' is damaged: its gzip data does not decompress (a compressed block, or the checksum or length");
+        }
+    }
+
+    [Fact]
     public void ATruncatedGzFileIsRefusedNotReadAsFewerRows()
     {
         // GZipStream ends a cut .gz without an error: a partial download trained on the rows it held, silently.

@@ -174,6 +174,23 @@ public class IdxReaderTests
         }
     }
 
+    [Fact]
+    public void Read_GzipWithAWrongChecksumLengthOrBlockIsCalledDamaged()
+    {
+        // zlib refuses these; .NET's words for it were "compressed using an unsupported compression method" (qa-s19-a X2).
+        byte[] gz = Gzip(MakeIdx([300], Enumerable.Range(0, 300).Select(i => (byte)(i * 7)).ToArray()));
+        // The first deflate block's header (after gzip's 10 bytes) set to type 3, which deflate reserves.
+        foreach (var (what, at, value) in new[] { ("crc", gz.Length - 8, gz[^8] ^ 0x55), ("length", gz.Length - 3, gz[^3] ^ 1),
+                     ("block", 10, 0x07) })
+        {
+            byte[] bad = [.. gz];
+            bad[at] = (byte)value;
+            var e = ReadFails<InvalidDataException>(bad, what + ".gz");
+            Assert.Contains("is damaged: its gzip data does not decompress", e.Message);
+            Assert.DoesNotContain("compression method", e.Message);
+        }
+    }
+
     /// <summary>
     /// gzip of an IDX header (<paramref name="dims"/>) followed by <paramref name="zeros"/> zero bytes, written as it is compressed
     /// so that a file that inflates to a gigabyte costs no gigabyte here.
