@@ -6,10 +6,11 @@ namespace Xent.Data;
 internal static partial class ImageTruncation
 {
     /// <summary>
-    /// A PNG whose image data (its IDAT chunks, inflated) ends before the rows its header gives, where PIL refuses it: inside a
-    /// row (one filter byte and ⌈width × bits per pixel / 8⌉ bytes), or anywhere short of the end when interlaced (Adam7's seven
-    /// passes). ImageSharp fills in the missing pixels without a word. Data that ends between two rows of a plain PNG PIL reads,
-    /// the missing rows zero, and so does xent (a header's height raised). Inflated only as far as the header needs.
+    /// A PNG whose image data (its IDAT chunks, inflated) ends before the rows its header gives: inside a row (one filter byte
+    /// and ⌈width × bits per pixel / 8⌉ bytes), where PIL refuses it, or anywhere short of the end when interlaced (Adam7's seven
+    /// passes), stricter than PIL, which reads some of those (qa-s19-c L4). ImageSharp fills in the missing pixels without a
+    /// word. Data that ends between two rows of a plain PNG PIL reads, the missing rows zero, and so does xent (a header's
+    /// height raised). Inflated only as far as the header needs.
     /// </summary>
     private static string? Png(Stream stream)
     {
