@@ -370,12 +370,16 @@ public static class ImageFolderSource
     private static (int H, int W)? Identify(string file)
     {
         using var stream = OpenImage(file);
-        return Identify(stream, file);
+        return Identify(stream, file, out _);
     }
 
-    /// <summary>The image's size from its header, refused over <see cref="MaxPixels"/>; null for an unknown format.</summary>
-    private static (int H, int W)? Identify(Stream stream, string file)
+    /// <summary>
+    /// The image's size from its header, refused over <see cref="MaxPixels"/>; null for an unknown format. <paramref name="sixteen"/>
+    /// says how PIL makes bytes of a 16-bit PNG's samples (<see cref="SixteenBitPng"/>).
+    /// </summary>
+    private static (int H, int W)? Identify(Stream stream, string file, out SixteenBitPng.Reduction sixteen)
     {
+        sixteen = SixteenBitPng.Reduction.None;
         IImageInfo? info;
         IImageFormat? format;
         try
@@ -393,6 +397,7 @@ public static class ImageFolderSource
         CheckPixels(file, info.Height, info.Width);
         if (ImageTruncation.Problem(stream, format) is { } truncated)
             throw new InvalidDataException($"cannot decode image '{file}': {truncated}.");
+        sixteen = SixteenBitPng.Of(info, format);
         return (info.Height, info.Width);
     }
 
@@ -435,23 +440,26 @@ public static class ImageFolderSource
         PixelBudget budget)
     {
         using var stream = OpenImage(file);
-        var header = Identify(stream, file);
+        var header = Identify(stream, file, out var sixteen);
         if (header is { } found && expected is { } first && found != first.Size) throw SizeMismatch(file, found, first.File, first.Size);
         long taken = budget.Take(header is { } h ? (long)h.H * h.W : 0); // waits while other decodes hold too many pixels
         try
         {
             stream.Position = 0;
-            Image<Rgb24> loaded;
+            Image<Rgb24>? loaded = null;
+            Image<Rgba64>? wide = null; // a 16-bit PNG, made bytes below as PIL makes them
             try
             {
-                loaded = Image.Load<Rgb24>(s_firstFrame, stream);
+                if (sixteen == SixteenBitPng.Reduction.None) loaded = Image.Load<Rgb24>(s_firstFrame, stream);
+                else wide = Image.Load<Rgba64>(s_firstFrame, stream); // every sample as it is
             }
             // Only the decoder is inside the try, so that such an exception from the resizing and copying below (ours) stays a bug.
             catch (Exception e) when (IsDecoderError(e))
             {
                 throw CannotDecode(file, e);
             }
-            using var image = loaded;
+            if (wide is not null) using (wide) loaded = SixteenBitPng.Reduce(wide, sixteen);
+            using var image = loaded!;
             CheckPixels(file, image.Height, image.Width); // in case the header said less than the decoder made
             if (size is { } s && (image.Width != s.W || image.Height != s.H)) image.Mutate(x => x.Resize(s.W, s.H));
             // At most MaxPixels (checked above) or a target size that PixelCount allowed: the product fits an int.
