@@ -6,9 +6,10 @@ namespace Xent.Cli.Commands;
 
 /// <summary>
 /// Cells of the text tables (eval's per-class tables and confusion matrix, predict's table), padded by the columns a terminal
-/// gives them rather than by UTF-16 length: a CJK character or an emoji takes two columns, a combining mark none (Spectre.Console's
-/// width tables), so that names such as <c>中文</c> no longer shift the columns after them. Control characters, which a file
-/// or class name may hold, are shown as <c>\xNN</c> escapes: a raw line break split a table row in two.
+/// gives them rather than by UTF-16 length: a CJK character or an emoji takes two columns, a combining mark none (grapheme
+/// clusters, <see cref="Columns"/>), so that names such as <c>中文</c> no longer shift the columns after them. Control
+/// characters, which a file or class name may hold, are shown as <c>\xNN</c> escapes: a raw line break split a table row in
+/// two.
 /// </summary>
 internal static class TextCells
 {
@@ -35,19 +36,46 @@ internal static class TextCells
         or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069');
 
     /// <summary>The columns <paramref name="text"/> takes on a terminal (of its <see cref="Printable"/> form).</summary>
-    public static int Width(string text) => Math.Max(0, Printable(text).GetCellWidth());
+    public static int Width(string text) => Columns(Printable(text));
+
+    /// <summary>
+    /// The columns <paramref name="shown"/> (already printable) takes on a terminal: a sum over its grapheme clusters (what a
+    /// terminal draws as one character), as terminals count them: a regional-indicator pair (a flag) or a cluster with an emoji
+    /// presentation (U+FE0F) takes two, any other cluster what its first character takes (Spectre.Console's width tables: two
+    /// for CJK and emoji, none for combining marks), so that a zero-width joiner and what it joins (an emoji family) count
+    /// once. Spectre counted a zero-width joiner as one column, a flag as four and an emoji family as six (qa-s19-a L2).
+    /// </summary>
+    public static int Columns(string shown)
+    {
+        int columns = 0;
+        var clusters = StringInfo.GetTextElementEnumerator(shown);
+        while (clusters.MoveNext()) columns += ClusterColumns(clusters.GetTextElement());
+        return columns;
+    }
+
+    private static int ClusterColumns(string cluster)
+    {
+        if (Rune.DecodeFromUtf16(cluster, out Rune first, out _) != System.Buffers.OperationStatus.Done) return 1;
+        // A flag (two regional indicators; a lone one has emoji presentation too), or an emoji asked for by U+FE0F.
+        if (first.Value is >= 0x1F1E6 and <= 0x1F1FF || cluster.Contains('\uFE0F', StringComparison.Ordinal)) return 2;
+        // Zero-width characters that start a cluster (a zero-width space, a joiner at the start); the soft hyphen shows as '-'.
+        if (first.Value != 0xAD && Rune.GetUnicodeCategory(first) is UnicodeCategory.Format or UnicodeCategory.NonSpacingMark
+                or UnicodeCategory.EnclosingMark or UnicodeCategory.Control)
+            return 0;
+        return Math.Clamp(first.ToString().GetCellWidth(), 0, 2); // Spectre gives a Hangul syllable (한) four
+    }
 
     /// <summary><paramref name="text"/>, printable, followed by spaces up to <paramref name="width"/> columns.</summary>
     public static string PadRight(string text, int width)
     {
         string shown = Printable(text);
-        return shown + new string(' ', Math.Max(0, width - Width(shown)));
+        return shown + new string(' ', Math.Max(0, width - Columns(shown)));
     }
 
     /// <summary><paramref name="text"/>, printable, after spaces up to <paramref name="width"/> columns.</summary>
     public static string PadLeft(string text, int width)
     {
         string shown = Printable(text);
-        return new string(' ', Math.Max(0, width - Width(shown))) + shown;
+        return new string(' ', Math.Max(0, width - Columns(shown))) + shown;
     }
 }
