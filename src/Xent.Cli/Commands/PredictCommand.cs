@@ -120,7 +120,7 @@ internal static class PredictCommand
         // Padded by terminal columns, names shown printable (TextCells): a CJK name or a file name with a line break in it
         // shifted or split the rows.
         int width = Math.Max(5, results.Count == 0 ? 5 : results.Max(r => TextCells.Width(r.Input)));
-        string Listed(int k, double p) => string.Create(ci, $"{TextCells.Printable(names[k])} {p:F3}");
+        string Listed(int k, double p) => string.Create(ci, $"{TextCells.Shown(names[k])} {p:F3}");
         stdout.WriteLine(multi ? $"{"input".PadRight(width)}  predicted labels (probability > 0.5)  all labels"
             : $"{"input".PadRight(width)}  {"class",-16} probability  top {Math.Min(topK, names.Count)}");
         foreach (var (inputName, p) in results)
@@ -128,9 +128,10 @@ internal static class PredictCommand
             string input = TextCells.PadRight(inputName, width);
             if (multi)
             {
-                var predicted = Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => names[k]);
+                // Each name shown on its own (TextCells.Shown): a mark after every right-to-left one, not after the list.
+                var predicted = Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => TextCells.Shown(names[k]));
                 var all = string.Join(", ", Enumerable.Range(0, p.Length).Select(k => Listed(k, p[k])));
-                stdout.WriteLine($"{input}  {TextCells.PadRight(string.Join(", ", predicted), 36)}  {all}");
+                stdout.WriteLine($"{input}  {TextCells.PadShownRight(string.Join(", ", predicted), 36)}  {all}");
                 continue;
             }
             var top = Top(p, topK);

@@ -65,17 +65,49 @@ internal static class TextCells
         return Math.Clamp(first.ToString().GetCellWidth(), 0, 2); // Spectre gives a Hangul syllable (한) four
     }
 
-    /// <summary><paramref name="text"/>, printable, followed by spaces up to <paramref name="width"/> columns.</summary>
-    public static string PadRight(string text, int width)
+    /// <summary>The invisible LEFT-TO-RIGHT MARK (U+200E, zero columns wide) <see cref="Shown"/> puts after right-to-left text.</summary>
+    public const char LeftToRightMark = '\u200e';
+
+    /// <summary>
+    /// <paramref name="text"/> as a table cell shows it: <see cref="Printable"/>, and followed by a <see cref="LeftToRightMark"/>
+    /// when it holds a right-to-left letter (Hebrew, Arabic, …). A terminal that applies the Unicode bidi algorithm (VTE, Konsole,
+    /// mlterm) otherwise takes the spaces and numbers after such a name as part of its right-to-left run, and shows the rest of
+    /// the row reversed, the numbers under the wrong headers (qa-s19-a M1). The mark, a strong left-to-right character, ends the
+    /// run at the name. It is Unicode 1.1's, zero width and drawn as nothing by terminals without bidi too, where the isolates
+    /// (U+2066–U+2069, Unicode 6.3) are not known to all; and it goes only after names that need it.
+    /// </summary>
+    public static string Shown(string text)
     {
         string shown = Printable(text);
-        return shown + new string(' ', Math.Max(0, width - Columns(shown)));
+        return HoldsRightToLeft(shown) ? shown + LeftToRightMark : shown;
     }
 
-    /// <summary><paramref name="text"/>, printable, after spaces up to <paramref name="width"/> columns.</summary>
+    /// <summary>
+    /// Whether <paramref name="text"/> holds a character of the ranges Unicode gives right-to-left scripts (DerivedBidiClass.txt's
+    /// defaults R and AL): besides the letters, their marks and Arabic-Indic digits, which a mark after them does not hurt.
+    /// </summary>
+    private static bool HoldsRightToLeft(string text)
+    {
+        foreach (Rune r in text.EnumerateRunes())
+            if (r.Value is >= 0x0590 and <= 0x08FF // Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic, Arabic extended
+                or >= 0xFB1D and <= 0xFDFF // Hebrew and Arabic presentation forms
+                or >= 0xFE70 and <= 0xFEFE // Arabic presentation forms B (not U+FEFF, the byte-order mark)
+                or >= 0x10800 and <= 0x10FFF // Phoenician, Kharoshthi, Avestan, Old Turkic, Hanifi Rohingya, Yezidi, …
+                or >= 0x1E800 and <= 0x1EFFF) // Mende Kikakui, Adlam, Arabic mathematical letters
+                return true;
+        return false;
+    }
+
+    /// <summary><paramref name="text"/>, <see cref="Shown"/>, followed by spaces up to <paramref name="width"/> columns.</summary>
+    public static string PadRight(string text, int width) => PadShownRight(Shown(text), width);
+
+    /// <summary><paramref name="shown"/> (already <see cref="Shown"/>) followed by spaces up to <paramref name="width"/> columns.</summary>
+    public static string PadShownRight(string shown, int width) => shown + new string(' ', Math.Max(0, width - Columns(shown)));
+
+    /// <summary><paramref name="text"/>, <see cref="Shown"/>, after spaces up to <paramref name="width"/> columns.</summary>
     public static string PadLeft(string text, int width)
     {
-        string shown = Printable(text);
+        string shown = Shown(text);
         return new string(' ', Math.Max(0, width - Columns(shown))) + shown;
     }
 }
