@@ -28,7 +28,7 @@ public sealed class Trainer
     private readonly Func<Tensor, Tensor, Tensor> _criterion;
     private readonly List<MetricsRow> _rows = [];
     private double _secondsOffset;
-    private double? _previousEpochLoss;
+    private readonly EpochProgress _progress = new(); // warns on a clear rise or a stretch without a new best, not on noise
     private bool _warnedHeldOutNotFinite;
     private double[] _baseLrs;
     private double _bestLoss = double.PositiveInfinity;
@@ -107,7 +107,7 @@ public sealed class Trainer
     /// <summary>Receives the PyTorch tutorial's progress line every log interval and a summary after each epoch.</summary>
     public Action<string>? Log { get; set; }
 
-    /// <summary>Receives diagnostics: initial loss far from ln C, an epoch that did not lower the loss.</summary>
+    /// <summary>Receives diagnostics: initial loss far from ln C, a training loss that rises or stops falling.</summary>
     public Action<string>? Warning { get; set; }
 
     /// <summary>Called after every training batch.</summary>
@@ -171,7 +171,7 @@ public sealed class Trainer
         StartEpoch = epoch + 1;
         if (metadata.TryGetValue("train_loss", out var l)
             && double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out double loss))
-            _previousEpochLoss = loss;
+            _progress.Resume(epoch, loss);
         if (metadata.TryGetValue("seconds", out var sec)
             && double.TryParse(sec, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
             _secondsOffset = seconds;
@@ -264,8 +264,7 @@ public sealed class Trainer
             Log?.Invoke(string.Create(ci,
                 $"Epoch {epoch} done: train loss {epochLoss:F4}, {Options.HeldOutLossName} {test.MeanCrossEntropy:F4}, test accuracy " +
                 $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s elapsed"));
-            if (TrainingDiagnostics.CheckEpochProgress(epoch, _previousEpochLoss, epochLoss) is { } slow)
-                Warning?.Invoke(slow);
+            if (_progress.Add(epoch, epochLoss) is { } slow) Warning?.Invoke(slow);
             // The training loss can stay finite while the weights grow so large that held-out logits overflow: the checkpoint
             // would then predict NaN for every input. Said once; training goes on, as the training loss is still a number.
             if (!double.IsFinite(test.MeanCrossEntropy) && !_warnedHeldOutNotFinite)
@@ -276,7 +275,6 @@ public sealed class Trainer
                     "the model's outputs on the test set are not finite, so its checkpoint predicts NaN probabilities. Try a lower " +
                     "learning rate (--lr).");
             }
-            _previousEpochLoss = epochLoss;
             last = new EpochResult(epoch, batch, epochLoss, test, seconds);
             EpochCompleted?.Invoke(last);
             if (Options.Patience is int patience && _badEpochs >= patience && epoch < Options.Epochs)

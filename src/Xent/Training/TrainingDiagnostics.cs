@@ -5,7 +5,7 @@ namespace Xent.Training;
 /// <summary>
 /// The sanity checks the PyTorch tutorial teaches: a freshly initialised C-class classifier starts near
 /// <c>ln C</c> (about 2.3 for 10 classes); a loss that turns NaN or infinite means training
-/// diverged; an epoch that does not lower the loss hints at a learning-rate or model problem.
+/// diverged; an epoch that clearly raises the loss hints at a learning rate that is too high.
 /// Each check returns a message (null when all is well) so callers decide how to show it.
 /// </summary>
 public static class TrainingDiagnostics
@@ -48,14 +48,32 @@ public static class TrainingDiagnostics
     }
 
     /// <summary>
-    /// Warns when epoch <paramref name="epoch"/>'s mean training loss is not lower than the previous epoch's; null otherwise
-    /// (and for the first epoch, when <paramref name="previousEpochLoss"/> is null).
+    /// How much (relative) an epoch's mean training loss may lie above the best before it before <see cref="CheckEpochProgress"/>
+    /// warns. With shuffled mini-batches on a small table (8 batches an epoch), and on a plateau, an epoch's loss moves by 10–15%
+    /// either way from noise alone; a learning rate that is too high drives it further up.
+    /// </summary>
+    internal const double EpochRiseTolerance = 0.25;
+
+    /// <summary>
+    /// A rise of at most this many nats is never warned about: a loss near zero (0.0069 -> 0.0098) rises by more than
+    /// <see cref="EpochRiseTolerance"/> from noise alone, and there is little left to learn that a lower rate would find.
+    /// </summary>
+    internal const double EpochRiseFloor = 0.01;
+
+    /// <summary>
+    /// Warns when epoch <paramref name="epoch"/>'s mean training loss lies above <paramref name="previousEpochLoss"/> (the lowest
+    /// loss of the epochs before, as <c>Trainer</c> passes it) by more than <see cref="EpochRiseTolerance"/> of it, and by more than
+    /// <see cref="EpochRiseFloor"/>: the sign of a learning rate that is too high. Null otherwise, and for the first epoch (when
+    /// <paramref name="previousEpochLoss"/> is null). A loss that stops falling without rising is <c>Trainer</c>'s to tell (no new
+    /// best for several epochs).
     /// </summary>
     public static string? CheckEpochProgress(int epoch, double? previousEpochLoss, double epochLoss)
     {
         if (previousEpochLoss is not double prev || !double.IsFinite(prev) || !double.IsFinite(epochLoss)) return null;
-        if (epochLoss < prev) return null;
-        return string.Create(CultureInfo.InvariantCulture,
-            $"epoch {epoch} did not lower the training loss ({prev:F4} -> {epochLoss:F4}); the learning rate may be too high or too low.");
+        if (epochLoss - prev <= Math.Max(EpochRiseTolerance * prev, EpochRiseFloor)) return null;
+        string rise = string.Create(CultureInfo.InvariantCulture,
+            $"epoch {epoch}'s training loss ({epochLoss:F4}) is {100 * (epochLoss - prev) / prev:F0}% above the best before it " +
+            $"({prev:F4})");
+        return rise + "; the learning rate may be too high: try a lower --lr.";
     }
 }

@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace Xent.Training;
+
+/// <summary>
+/// Watches the mean training loss epoch by epoch and tells a real lack of progress from noise: a loss clearly above the best so
+/// far (<see cref="TrainingDiagnostics.CheckEpochProgress"/>), or no new best for <see cref="StallEpochs"/> epochs in a row. Each is
+/// said once until the loss reaches a new best. An epoch a little above the one before is normal with shuffled mini-batches
+/// (on iris, 10–15% at the end of a cosine schedule) and is not reported.
+/// </summary>
+internal sealed class EpochProgress
+{
+    /// <summary>Epochs in a row without a new best after which <see cref="Add"/> warns (once until the next best).</summary>
+    internal const int StallEpochs = 10;
+
+    /// <summary>A new best lies at least this much (relative) below the old one: a plateau that wobbles is not progress.</summary>
+    internal const double BestMargin = 0.01;
+
+    private double _best = double.PositiveInfinity;
+    private int _bestEpoch, _since;
+    private bool _warned; // since the last best
+
+    /// <summary>Starts from a resumed checkpoint's epoch and training loss, as if the run had watched them.</summary>
+    public void Resume(int epoch, double loss)
+    {
+        if (double.IsFinite(loss)) (_best, _bestEpoch, _since, _warned) = (loss, epoch, 0, false);
+    }
+
+    /// <summary>Records epoch <paramref name="epoch"/>'s mean training loss; a warning, or null when the run makes progress.</summary>
+    public string? Add(int epoch, double loss)
+    {
+        if (!double.IsFinite(loss)) return null; // a diverged run stops with its own error
+        if (loss < _best * (1 - BestMargin))
+        {
+            (_best, _bestEpoch, _since, _warned) = (loss, epoch, 0, false);
+            return null;
+        }
+        _since++;
+        if (_warned) return null;
+        string? warning = TrainingDiagnostics.CheckEpochProgress(epoch, _best, loss);
+        if (warning is null && _since >= StallEpochs)
+            warning = string.Create(CultureInfo.InvariantCulture,
+                $"the training loss has not gone 1% below its best ({_best:F4}, epoch {_bestEpoch}) for {_since} epochs") +
+                ": if it is still high, try another --lr (lower if the loss jumps around, higher if it barely moves) or a larger " +
+                "model; if it is low, the model has learned what it can here and more epochs will not help.";
+        _warned = warning is not null;
+        return warning;
+    }
+}
