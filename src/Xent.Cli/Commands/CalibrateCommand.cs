@@ -56,7 +56,8 @@ internal static class CalibrateCommand
         if (batchSize < 1 || threads is < 1) return CliHost.Fail("--test-batch-size and --threads must be at least 1.");
         if (CommonOptions.ThreadsError(threads) is { } threadsError) return CliHost.Fail(threadsError);
         string dataDir = data ?? DataSource.DefaultDirectory;
-        if (DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)
+        // The default folder is checked once the checkpoint tells whether it is the data to read.
+        if (data is not null && DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)
             return CliHost.Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         // --out may be the checkpoint itself (the calibrated copy replaces it), but not the held-out data.
         if (outPath is not null && OutputPaths.Check(outPath, "--out", "calibrated.safetensors", (data, "--data"), (labels, "--labels"))
@@ -68,6 +69,11 @@ internal static class CalibrateCommand
         var (tensors, metadata) = InputFiles.ReadCheckpoint(checkpointPath); // once: --checkpoint may be a pipe
         var (module, spec, legacy, _) = CheckpointModel.Load(checkpointPath, tensors, metadata, modelName, dataDir);
         string name = spec.Model;
+        // Without --data the default IDX folder is read: a model of other inputs needs its own data (as eval says).
+        if (data is null && DataSource.NeedsData(checkpointPath, spec, legacy, "calibrate") is { } needsData)
+            return CliHost.Fail(needsData);
+        if (data is null && DataSource.Missing(dataDir, needTrain: false) is not null)
+            return CliHost.Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         if (spec.MultiLabel)
             return CliHost.Fail("temperature scaling calibrates a softmax over exclusive classes; this checkpoint is multi-label " +
                 "(sigmoid outputs).");

@@ -134,6 +134,15 @@ internal static class DataSource
     }
 
     /// <summary>
+    /// Why a checkpoint whose model does not take the default folder's 1×28×28 images needs --data (<paramref name="verb"/>:
+    /// "evaluate", "calibrate"); null for one that does, or a legacy checkpoint (read as the tutorial's model).
+    /// </summary>
+    public static string? NeedsData(string checkpointPath, ModelSpec spec, bool legacy, string verb) =>
+        legacy || (spec.InputKind == ModelSpec.ImageInput && spec.InputShape.SequenceEqual([1, 28, 28])) ? null
+            : $"'{checkpointPath}' was trained on {spec.InputKind} of shape ({string.Join(", ", spec.InputShape)}); pass the " +
+                $"labelled data to {verb} with --data.";
+
+    /// <summary>
     /// Batches of (B, ...) inputs and (B) targets ((B, L) for multi-label); shuffled with a generator seeded by <paramref name="seed"/>.
     /// </summary>
     public static DataLoader Batches(IDataset dataset, int batchSize, bool shuffle, long seed = 0) =>

@@ -56,7 +56,8 @@ internal static class EvalCommand
         }
         if (CommonOptions.ThreadsError(threads) is { } threadsError) return CliHost.Fail(threadsError);
         string dataPath = data ?? DataSource.DefaultDirectory;
-        if (DataSource.IsIdx(dataPath) && DataSource.Missing(dataPath, needTrain: false) is not null)
+        // The default folder is checked once the checkpoint tells whether it is the data to read.
+        if (data is not null && DataSource.IsIdx(dataPath) && DataSource.Missing(dataPath, needTrain: false) is not null)
         {
             // robustness (issue 13): "error:" prefix
             err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath, needTrain: false)));
@@ -71,10 +72,14 @@ internal static class EvalCommand
         // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).
         var (module, spec, legacy, metadata) = CheckpointModel.Load(checkpointPath, modelName, dataPath);
         string name = spec.Model;
-        if (data is null && !legacy && !(spec.InputKind == ModelSpec.ImageInput && spec.InputShape.SequenceEqual([1, 28, 28])))
+        if (data is null && DataSource.NeedsData(checkpointPath, spec, legacy, "evaluate") is { } needsData)
         {
-            err.WriteLine($"error: '{checkpointPath}' was trained on {spec.InputKind} of shape ({string.Join(", ", spec.InputShape)}); " +
-                "pass the labelled data to evaluate with --data.");
+            err.WriteLine("error: " + CliHost.Clean(needsData));
+            return TrainCommand.ExitNoData;
+        }
+        if (data is null && DataSource.Missing(dataPath, needTrain: false) is not null)
+        {
+            err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath, needTrain: false)));
             return TrainCommand.ExitNoData;
         }
 

@@ -109,6 +109,18 @@ public sealed class CalibrateCliTests : IDisposable
     }
 
     [Fact]
+    public void WithoutData_AFeatureModelIsAskedForItsData_AsEvalAsks()
+    {
+        // calibrate read the default Fashion-MNIST folder and said its images do not fit (qa-s20-journey L1), or that it is not
+        // installed; eval asked for --data.
+        using var dir = new Xent.Tests.IO.TempDirectory();
+        var (_, checkpoint) = TinyTables.TrainedLinear(dir);
+        foreach (var (command, verb) in new[] { ("calibrate", "calibrate"), ("eval", "evaluate") })
+            CliAssert.OneLineError(InProcessCli.Run(command, "--checkpoint", checkpoint), 2,
+                $"'{checkpoint}' was trained on features of shape (2); pass the labelled data to {verb} with --data.", command);
+    }
+
+    [Fact]
     public void BadInputs_AreOneErrorLineAndExitCode2()
     {
         foreach (var args in new[]
