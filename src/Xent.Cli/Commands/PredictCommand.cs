@@ -170,12 +170,11 @@ internal static class PredictCommand
     /// <summary>
     /// Writes the predictions as CSV, atomically (a failed write leaves no file, and an existing one as it was): a header
     /// <c>input,class,probability,p(NAME)…</c> (multi-label: <c>input,p(NAME)…,predicted</c> with the names joined by <c>;</c>),
-    /// one row per input, probabilities written to round-trip.
+    /// one row per input, probabilities written to round-trip, without an exponent (as metrics.csv writes its numbers).
     /// </summary>
     internal static void WriteCsv(string path, IReadOnlyList<(string Input, double[] Probabilities)> results, IReadOnlyList<string> names,
         bool multi)
     {
-        var ci = CultureInfo.InvariantCulture;
         var probabilityColumns = names.Select(n => Field($"p({n})"));
         var sb = new StringBuilder();
         sb.AppendJoin(',', multi ? ["input", .. probabilityColumns, "predicted"] : ["input", "class", "probability", .. probabilityColumns])
@@ -186,9 +185,9 @@ internal static class PredictCommand
             if (!multi)
             {
                 int best = Top(p, 1)[0];
-                sb.Append(',').Append(Field(names[best])).Append(',').Append(p[best].ToString("R", ci));
+                sb.Append(',').Append(Field(names[best])).Append(',').Append(MetricsCsvWriter.Plain(p[best]));
             }
-            foreach (double v in p) sb.Append(',').Append(v.ToString("R", ci));
+            foreach (double v in p) sb.Append(',').Append(MetricsCsvWriter.Plain(v));
             if (multi)
                 sb.Append(',').Append(Field(string.Join(';', Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => names[k]))));
             sb.Append('\n');

@@ -200,6 +200,32 @@ public class PredictCliTests
     }
 
     [Fact]
+    public void TheOutCsvWritesProbabilitiesAsPlainDecimals_AsMetricsCsvDoes()
+    {
+        // It wrote 4.5397868702434395E-05 (qa-s20-journey L5). Zero weights and biases 0 and 10: p = 1 / (1 + e^10) for every row.
+        using var dir = new TempDirectory();
+        var (checkpoint, input) = RewrittenLinear(dir, weight: 0f, bias: 0f);
+        var (tensors, metadata) = Checkpoint.Load(checkpoint);
+        var bias = tensors.Single(kv => kv.Key.EndsWith(".bias", StringComparison.Ordinal)).Value;
+        bias.Data[1] = 10f;
+        Checkpoint.Save(checkpoint, tensors, metadata);
+        string csv = dir.File("p.csv");
+        var r = CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input, "--out", csv);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string[] lines = File.ReadAllLines(csv);
+        Assert.Equal("input,class,probability,p(big),p(small)", lines[0]);
+        double small = 1 / (1 + Math.Exp(10));
+        foreach (string line in lines.Skip(1))
+        {
+            string[] cells = line.Split(',');
+            Assert.StartsWith("0.0000453978687", cells[3], StringComparison.Ordinal);
+            Check.Close(small, double.Parse(cells[3], CultureInfo.InvariantCulture), 1e-15, 0, line);
+            Check.Close(1 - small, double.Parse(cells[4], CultureInfo.InvariantCulture), 1e-15, 0, line);
+            Assert.DoesNotContain("E", line, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
     public void ACheckpointWithNaNWeightsPredictsNullForEveryInput_AndCalibrateSaysItsOutputsAreNotFinite()
     {
         using var dir = new TempDirectory();
