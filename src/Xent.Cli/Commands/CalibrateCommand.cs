@@ -34,6 +34,7 @@ internal static class CalibrateCommand
         var model = CommonOptions.CheckpointModel();
         var json = new Option<bool>("--json") { Description =
             "Print one JSON object (temperature, nll_before, nll_after, ece_before, ece_after, …) instead of text" };
+        var heldOut = HeldOutSplit.Option();
         var batchSize = CommonOptions.TestBatchSize();
         var threads = CommonOptions.Threads();
         var command =
@@ -41,15 +42,16 @@ internal static class CalibrateCommand
             "Fit a softmax temperature on held-out data (temperature scaling): NLL and ECE before and after; --out stores it in the " +
             "checkpoint.")
         {
-            checkpoint, data, labels, target, output, model, json, batchSize, threads,
+            checkpoint, data, labels, target, heldOut, output, model, json, batchSize, threads,
         };
         command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(labels), parse.GetValue(target),
-            parse.GetValue(output), parse.GetValue(model), parse.GetValue(json), parse.GetValue(batchSize), parse.GetValue(threads)));
+            parse.GetValue(heldOut), parse.GetValue(output), parse.GetValue(model), parse.GetValue(json), parse.GetValue(batchSize),
+            parse.GetValue(threads)));
         return command;
     }
 
-    private static int Run(string checkpointPath, string? data, string? labels, string? targetColumn, string? outPath, string? modelName,
-        bool json, int batchSize, int? threads)
+    private static int Run(string checkpointPath, string? data, string? labels, string? targetColumn, string? heldOutSplit,
+        string? outPath, string? modelName, bool json, int batchSize, int? threads)
     {
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         using var stdoutOutput = OutputPaths.KeepStdoutFor(outPath); // --out /dev/stdout: messages go to stderr
@@ -60,7 +62,8 @@ internal static class CalibrateCommand
         if (data is not null && DataSource.IsIdx(dataDir) && DataSource.Missing(dataDir, needTrain: false) is not null)
             return CliHost.Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         // --out may be the checkpoint itself (the calibrated copy replaces it), but not the held-out data.
-        if (outPath is not null && OutputPaths.Check(outPath, "--out", "calibrated.safetensors", (data, "--data"), (labels, "--labels"))
+        if (outPath is not null && OutputPaths.Check(outPath, "--out", "calibrated.safetensors", (data, "--data"), (labels, "--labels"),
+                (heldOutSplit, "--held-out"))
                 is { } outError)
             return CliHost.Fail(outError);
         CommonOptions.UseThreads(threads);
@@ -82,6 +85,10 @@ internal static class CalibrateCommand
         try
         {
             var heldOut = DataSource.LoadLabelled(dataDir, spec, labels, targetColumn); // checks there are samples of the model's shape
+            if (heldOutSplit is not null) heldOut = HeldOutSplit.Keep(heldOut, dataDir, heldOutSplit);
+            else if (TrainingDataWarning.For(metadata, checkpointPath, dataDir, heldOut.Count,
+                         "so a temperature fitted on it is fitted to what the model learned, not to new data") is { } trainedOn)
+                Console.Error.WriteLine(CliHost.Clean(trainedOn));
             var batches = DataSource.WithProgress(heldOut, DataSource.Batches(heldOut, batchSize, shuffle: false), "evaluated");
             var (logits, targets, classes) = TemperatureScaling.CollectLogits(module, batches);
             if (classes != spec.NumClasses)

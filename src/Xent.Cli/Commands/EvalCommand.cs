@@ -24,6 +24,7 @@ internal static class EvalCommand
         var target = CommonOptions.Target();
         var model = CommonOptions.CheckpointModel();
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of text" };
+        var heldOut = HeldOutSplit.Option();
         var testBatchSize = CommonOptions.TestBatchSize();
         var threads = CommonOptions.Threads();
         var report = PathOptions.OutputFile(new Option<string?>("--report")
@@ -35,16 +36,16 @@ internal static class EvalCommand
             "Evaluate a checkpoint on labelled data: accuracy, per-class precision/recall/F1, macro-F1, confusion matrix, mean " +
             "cross-entropy, calibration.")
         {
-            checkpoint, data, labels, target, model, json, testBatchSize, threads, report,
+            checkpoint, data, labels, target, heldOut, model, json, testBatchSize, threads, report,
         };
         command.SetAction(parse => Run(parse.GetValue(checkpoint)!, parse.GetValue(data), parse.GetValue(labels), parse.GetValue(target),
-            parse.GetValue(model), parse.GetValue(json), parse.GetValue(testBatchSize), parse.GetValue(threads), parse.GetValue(report)));
+            parse.GetValue(heldOut), parse.GetValue(model), parse.GetValue(json), parse.GetValue(testBatchSize), parse.GetValue(threads),
+            parse.GetValue(report)));
         return command;
     }
 
-    private static int Run(string checkpointPath, string? data, string? labels, string? target, string? modelName, bool json,
-        int testBatchSize, int? threads,
-        string? reportPath)
+    private static int Run(string checkpointPath, string? data, string? labels, string? target, string? heldOut, string? modelName,
+        bool json, int testBatchSize, int? threads, string? reportPath)
     {
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         using var stdoutOutput = OutputPaths.KeepStdoutFor(reportPath); // --report /dev/stdout: messages go to stderr
@@ -65,7 +66,7 @@ internal static class EvalCommand
         }
         // Checked before any work: the report must not replace an input (it replaced a --data CSV with HTML).
         if (reportPath is not null && OutputPaths.Check(reportPath, "--report", "eval.html", (checkpointPath, "--checkpoint"),
-                (dataPath, "--data"), (labels, "--labels")) is { } badReport)
+                (dataPath, "--data"), (labels, "--labels"), (heldOut, "--held-out")) is { } badReport)
             return CliHost.Fail(badReport);
         CommonOptions.UseThreads(threads);
 
@@ -87,6 +88,10 @@ internal static class EvalCommand
         try
         {
             test = DataSource.LoadLabelled(dataPath, spec, labels, target); // checks there are samples of the model's shape
+            if (heldOut is not null) test = HeldOutSplit.Keep(test, dataPath, heldOut);
+            else if (TrainingDataWarning.For(metadata, checkpointPath, dataPath, test.Count,
+                         "so its accuracy below is not a test result") is { } trainedOn)
+                err.WriteLine(CliHost.Clean(trainedOn));
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
         {

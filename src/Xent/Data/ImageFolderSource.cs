@@ -87,6 +87,12 @@ public static class ImageFolderSource
         return walk.Loop ? throw new IOException($"'{path}' goes through too many symbolic links (a loop of links).") : walk.Path;
     }
 
+    /// <summary>
+    /// The image files of the class folders under <paramref name="directory"/> in the order <see cref="Load(string, DataOptions?)"/>
+    /// reads them as samples, without decoding any: <c>split.csv</c>'s rows name them.
+    /// </summary>
+    internal static string[] SampleFiles(string directory) => [.. ClassFolders(directory).SelectMany(ImageFiles)];
+
     /// <summary>The class folders under <paramref name="directory"/> (hidden ones left out), in ordinal order.</summary>
     internal static string[] ClassFolders(string directory) =>
         Directory.EnumerateDirectories(directory).Where(d => !IsHidden(Path.GetFileName(d))).Order(StringComparer.Ordinal).ToArray();

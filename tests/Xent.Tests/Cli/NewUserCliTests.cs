@@ -504,11 +504,12 @@ public sealed class NewUserCliTests : IDisposable
         string outDir = _dir.File("run");
         Assert.Equal(0, InProcessCli.Run("train", "--data", csv, "--out", outDir, "--epochs", "60", "--batch-size", "4", "--model",
             "linear", "--lr", "0.1", "--val-split", "0.25").ExitCode);
-        string ckpt = Path.Combine(outDir, "checkpoint.safetensors");
-        var eval = InProcessCli.Run("eval", "--checkpoint", ckpt, "--data", csv, "--json");
+        string ckpt = Path.Combine(outDir, "checkpoint.safetensors"), split = Path.Combine(outDir, "split.csv");
+        // The rows the run held out: on all of csv, calibrate would also warn that it is the training data.
+        var eval = InProcessCli.Run("eval", "--checkpoint", ckpt, "--data", csv, "--held-out", split, "--json");
         Assert.Contains("\"accuracy\":1,", eval.Stdout, StringComparison.Ordinal); // the premise: every sample right
 
-        var r = InProcessCli.Run("calibrate", "--checkpoint", ckpt, "--data", csv, "--json");
+        var r = InProcessCli.Run("calibrate", "--checkpoint", ckpt, "--data", csv, "--held-out", split, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var doc = System.Text.Json.JsonDocument.Parse(r.Stdout);
         Assert.Equal(0.01, doc.RootElement.GetProperty("temperature").GetDouble(), 3); // the README's search range is [0.01, 100]

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Xent.Data;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// <c>--held-out RUN/split.csv</c> of <c>eval</c> and <c>calibrate</c>: keeps the samples of --data that a run's
+/// <c>split.csv</c> (<see cref="DataSource.WriteSplit"/>) marks <c>test</c>, the part of its --data the run held out, so that a
+/// checkpoint trained on one file can be scored on what it did not train on. A split.csv that does not fit the data (another
+/// row count, for image class folders another file at a row) is refused, rather than scoring the wrong rows.
+/// </summary>
+internal static class HeldOutSplit
+{
+    /// <summary>The <c>--held-out</c> option.</summary>
+    public static Option<string?> Option() => PathOptions.Input(new Option<string?>("--held-out")
+    {
+        Description = "A run's split.csv (RUN/split.csv): use only the rows of --data it marks 'test', the part its run held out " +
+            "(--val-split, or the default 10%)",
+    });
+
+    /// <summary>The samples of <paramref name="data"/> (read from <paramref name="dataPath"/>) that <paramref name="splitPath"/>
+    /// marks <c>test</c>, in order.</summary>
+    /// <exception cref="InvalidDataException">The split.csv is not one xent wrote, or not one of this data.</exception>
+    public static IDataset Keep(IDataset data, string dataPath, string splitPath)
+    {
+        if (DataSource.IsIdx(dataPath))
+            throw new InvalidDataException($"--held-out applies to a CSV/TSV file, image class folders or a .npy file; '{dataPath}' " +
+                "is an IDX folder, whose t10k files (read here) no run trains on: leave --held-out out.");
+        var (header, columns) = CsvSource.ReadTable(splitPath);
+        string headerText = string.Join(',', header);
+        if (headerText is not (DataSource.SplitHeader or DataSource.SplitHeaderWithPaths))
+            throw new InvalidDataException($"'{splitPath}' is not a split.csv that xent train wrote: its header is '{headerText}', not " +
+                $"'{DataSource.SplitHeader}' or '{DataSource.SplitHeaderWithPaths}'.");
+        string[] index = columns[0], set = columns[1];
+        if (index.Length != data.Count)
+            throw new InvalidDataException($"'{splitPath}' has {index.Length} rows, but '{dataPath}' holds {data.Count} samples: it is " +
+                "the split of other data (or the data changed since).");
+        bool images = DatasetFactory.Detect(dataPath) == DataSourceKind.ImageFolder;
+        if (images != (columns.Length == 3))
+            throw new InvalidDataException(images
+                ? $"'{splitPath}' names no image files (no path column), and '{dataPath}' is a folder of class folders: it is the " +
+                    "split of a table or .npy file."
+                : $"'{splitPath}' names image files (a path column), and '{dataPath}' is not image class folders.");
+        string[]? files = images ? ImageFolderSource.SampleFiles(dataPath) : null;
+        var kept = new List<int>();
+        for (int i = 0; i < index.Length; i++)
+        {
+            if (index[i] != i.ToString(System.Globalization.CultureInfo.InvariantCulture) || set[i] is not ("train" or "test"))
+                throw new InvalidDataException($"'{splitPath}' line {i + 2} is '{index[i]},{set[i]}'; xent writes '{i},train' or " +
+                    $"'{i},test' there.");
+            if (files is not null && Path.GetRelativePath(dataPath, files[i]) is var file && file != columns[2][i])
+                throw new InvalidDataException($"'{splitPath}' names '{columns[2][i]}' for sample {i} (line {i + 2}), but sample {i} of " +
+                    $"'{dataPath}' is '{file}': the folder changed since the split was written, or it is the split of other images.");
+            if (set[i] == "test") kept.Add(i);
+        }
+        if (kept.Count == 0) throw new InvalidDataException($"'{splitPath}' marks no row 'test': there is nothing held out to use.");
+        return new SubsetDataset(data, kept);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Xent.Tests.Data;
+using Xent.Tests.IO;
+using Xent.Tests.Support;
+using Xunit;
+
+namespace Xent.Tests.Cli;
+
+/// <summary>
+/// <c>eval</c> and <c>calibrate</c> on the data a checkpoint was trained on (qa-s20-journey M1): a warning that says how many of
+/// its samples trained the model, and <c>--held-out RUN/split.csv</c>, which scores only the rows the run held out: the same
+/// accuracy and loss that <c>train</c> printed for them.
+/// </summary>
+public sealed partial class HeldOutCliTests
+{
+    /// <summary>200 rows of two features whose label follows their sum with noise, so that a model gets some rows wrong.</summary>
+    private static string NoisyCsv(TempDirectory dir)
+    {
+        string path = dir.File("data.csv");
+        var rng = new Random(11);
+        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 200).Select(_ =>
+        {
+            double a = rng.NextDouble() * 2 - 1, b = rng.NextDouble() * 2 - 1;
+            return string.Create(CultureInfo.InvariantCulture, $"{a:R},{b:R},{(a + b + 0.8 * (rng.NextDouble() - 0.5) > 0 ? "p" : "n")}");
+        })]);
+        return path;
+    }
+
+    [GeneratedRegex(@"^Test accuracy: [0-9.]+% \((\d+)/(\d+)\), mean cross-entropy ([0-9.]+)", RegexOptions.Multiline)]
+    private static partial Regex FinalLine();
+
+    /// <summary>The (correct, total, mean CE) of train's last "Test accuracy" line.</summary>
+    private static (int Correct, int Total, double MeanCe) TrainFinal(CliResult train)
+    {
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        var m = FinalLine().Matches(train.Stdout).Last();
+        return (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
+            double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void HeldOutScoresTheRowsTheRunHeldOut_AsTrainScoredThem_AndTheTrainingDataIsWarnedAbout()
+    {
+        using var dir = new TempDirectory();
+        string csv = NoisyCsv(dir), run = dir.File("run");
+        var (correct, total, meanCe) = TrainFinal(InProcessCli.Run("train", "--data", csv, "--val-split", "0.25", "--model", "linear",
+            "--epochs", "5", "--batch-size", "16", "--lr", "0.05", "--out", run));
+        Assert.Equal(50, total);
+        Assert.InRange(correct, 26, 49); // a model that gets some right and some wrong: a mix-up of rows would show
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors"), split = Path.Combine(run, "split.csv");
+
+        var eval = InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", csv, "--held-out", split, "--json");
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        Assert.Equal("", eval.Stderr);
+        using (var json = JsonDocument.Parse(eval.Stdout))
+        {
+            Assert.Equal(correct, json.RootElement.GetProperty("correct").GetInt32());
+            Assert.Equal(total, json.RootElement.GetProperty("total").GetInt32());
+            Assert.Equal(meanCe, Math.Round(json.RootElement.GetProperty("mean_ce").GetDouble(), 4));
+        }
+        var calibrate = InProcessCli.Run("calibrate", "--checkpoint", checkpoint, "--data", csv, "--held-out", split, "--json");
+        Assert.True(calibrate.ExitCode == 0, calibrate.Stderr);
+        using (var json = JsonDocument.Parse(calibrate.Stdout))
+        {
+            Assert.Equal(total, json.RootElement.GetProperty("samples").GetInt32());
+            Assert.Equal(meanCe, Math.Round(json.RootElement.GetProperty("nll_before").GetDouble(), 4));
+        }
+
+        // Without --held-out: the score is of all 200 rows, 150 of which trained the model, and both commands say so.
+        foreach (string command in new[] { "eval", "calibrate" })
+        {
+            var r = InProcessCli.Run(command, "--checkpoint", checkpoint, "--data", csv);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.StartsWith($"Warning: '{csv}' is the data '{checkpoint}' was trained on: {200 - total} of its 200 samples trained it",
+                r.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"Pass --held-out {split} to use only the rows its run held out.", r.Stderr, StringComparison.Ordinal);
+        }
+        // Through a link to the file, too: the checkpoint records where its --data led.
+        string link = dir.File("link.csv");
+        File.CreateSymbolicLink(link, csv);
+        Assert.Contains("was trained on: 150 of its 200 samples",
+            InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", link).Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARunThatTestedOnOtherData_IsWarnedAboutAllItsSamples_AndOtherDataIsNot()
+    {
+        using var dir = new TempDirectory();
+        string csv = NoisyCsv(dir), test = dir.File("test.csv");
+        File.WriteAllLines(test, File.ReadAllLines(csv).Take(41));
+        var train = InProcessCli.Run("train", "--data", csv, "--test-data", test, "--model", "linear", "--epochs", "1",
+            "--out", dir.File("run"));
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        string checkpoint = dir.File("run/checkpoint.safetensors");
+        var onTraining = InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", csv);
+        Assert.True(onTraining.ExitCode == 0, onTraining.Stderr);
+        Assert.StartsWith($"Warning: '{csv}' is the data '{checkpoint}' was trained on, all 200 of its samples, so its accuracy",
+            onTraining.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"Its run tested on '{test}'; pass that as --data.", onTraining.Stderr, StringComparison.Ordinal);
+        var onTest = InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", test);
+        Assert.True(onTest.ExitCode == 0, onTest.Stderr);
+        Assert.Equal("", onTest.Stderr);
+    }
+
+    [Fact]
+    public void ImageFolders_AreMatchedFileByFile_AndASplitThatDoesNotFitIsRefused()
+    {
+        using var dir = new TempDirectory();
+        string images = dir.File("images"), run = dir.File("run");
+        OwnDataFiles.GrayClasses(images, perClass: 10);
+        var (correct, total, _) = TrainFinal(InProcessCli.Run("train", "--data", images, "--val-split", "0.3", "--model", "linear",
+            "--epochs", "1", "--out", run));
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors"), split = Path.Combine(run, "split.csv");
+        var eval = InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", images, "--held-out", split, "--json");
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        using (var json = JsonDocument.Parse(eval.Stdout))
+        {
+            Assert.Equal(total, json.RootElement.GetProperty("total").GetInt32());
+            Assert.Equal(correct, json.RootElement.GetProperty("correct").GetInt32());
+        }
+
+        // A file renamed since: as many images, but not the same ones at each row.
+        File.Move(Path.Combine(images, "bright", "img000.png"), Path.Combine(images, "bright", "img999.png"));
+        CliAssert.OneLineError(InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", images, "--held-out", split), 2,
+            $"'{split}' names 'bright/img000.png' for sample 0 (line 2), but sample 0 of '{images}' is 'bright/img001.png'");
+
+        // A split of other data, a file that is no split, a row that is not xent's.
+        string csv = NoisyCsv(dir), csvRun = dir.File("csv-run");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", csv, "--model", "linear", "--epochs", "1", "--out", csvRun).ExitCode);
+        string csvCheckpoint = Path.Combine(csvRun, "checkpoint.safetensors"), csvSplit = Path.Combine(csvRun, "split.csv");
+        string edited = dir.File("edited.csv");
+        File.WriteAllLines(edited, File.ReadAllLines(csvSplit).Select((l, i) => i == 5 ? "3,train" : l));
+        foreach (var (heldOut, data, message) in new[]
+        {
+            (csvSplit, images, $"'{csvSplit}' has 200 rows, but '{images}' holds 20 samples: it is the split of other data"),
+            (csv, csv, $"'{csv}' is not a split.csv that xent train wrote: its header is 'a,b,label'"),
+            (edited, csv, $"'{edited}' line 6 is '3,train'; xent writes '4,train' or '4,test' there."),
+            (split, csv, $"'{split}' has 20 rows, but '{csv}' holds 200 samples"),
+        })
+        {
+            string ckpt = data == images ? checkpoint : csvCheckpoint;
+            foreach (string command in new[] { "eval", "calibrate" })
+                CliAssert.OneLineError(InProcessCli.Run(command, "--checkpoint", ckpt, "--data", data, "--held-out", heldOut), 2, message,
+                    $"{command} --held-out {heldOut}");
+        }
+    }
+}
