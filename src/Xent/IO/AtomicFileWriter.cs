@@ -26,6 +26,9 @@ internal sealed class AtomicFileWriter : IDisposable
 
     private readonly string _givenPath;
 
+    // Where the temporary file is after a failed rename, when its folder was moved away meanwhile (WhereNow); null otherwise.
+    private string? _tempNow;
+
     // Null for a target written in place: there is no temporary file to remove or rename.
     private readonly WritesInFlight.Entry? _inFlight;
 
@@ -186,11 +189,26 @@ internal sealed class AtomicFileWriter : IDisposable
             // A device or pipe written in place has no disk to flush to (fsync on /dev/null fails) and nothing to rename.
             if (_stream is FileStream file && _inFlight is not null) file.Flush(flushToDisk: true);
             else _stream.Flush();
-            _stream.Dispose();
+            // On Linux the temporary file stays open through the rename: when the rename fails because its folder was moved away
+            // at that moment, the open file tells where it is now, and Dispose removes it there, not at the name it had.
+            bool keepOpen = _inFlight is not null && _stream is FileStream && OperatingSystem.IsLinux();
+            if (!keepOpen) _stream.Dispose();
             if (_inFlight is null) return;
-            BeforeRename?.Invoke(Path);
-            // Not after an interruption's WritesInFlight.Abandon, which deleted the temporary file and keeps Path as it was.
-            WritesInFlight.Process.Finish(_inFlight, () => File.Move(TempPath, Path, overwrite: true));
+            try
+            {
+                BeforeRename?.Invoke(Path);
+                // Not after an interruption's WritesInFlight.Abandon, which deleted the temporary file and keeps Path as it was.
+                WritesInFlight.Process.Finish(_inFlight, () => File.Move(TempPath, Path, overwrite: true));
+            }
+            catch when (keepOpen)
+            {
+                _tempNow = WhereNow((FileStream)_stream);
+                throw;
+            }
+            finally
+            {
+                if (keepOpen) _stream.Dispose();
+            }
         });
         _committed = true;
     }
@@ -214,7 +232,28 @@ internal sealed class AtomicFileWriter : IDisposable
         }
         finally
         {
-            if (!_committed && _inFlight is not null) WritesInFlight.Process.Remove(_inFlight); // deletes the temporary file
+            if (!_committed && _inFlight is not null)
+            {
+                WritesInFlight.Process.Remove(_inFlight); // deletes the temporary file
+                if (_tempNow is { } moved) TryDelete(moved);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where the open file <paramref name="file"/> is now, when that is not <see cref="TempPath"/> (its folder was renamed since),
+    /// from the descriptor's link under /proc/self/fd; null when it is still there, is deleted, or cannot be told.
+    /// </summary>
+    private string? WhereNow(FileStream file)
+    {
+        try
+        {
+            string? now = new FileInfo($"/proc/self/fd/{file.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+            return now is null || now == TempPath || now.EndsWith(" (deleted)", StringComparison.Ordinal) ? null : now;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            return null;
         }
     }
 

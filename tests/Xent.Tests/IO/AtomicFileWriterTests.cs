@@ -178,4 +178,35 @@ public class AtomicFileWriterTests
         reader.ReadExactly(got);
         Assert.Equal(payload, got);
     }
+
+    [Fact]
+    public void A_folder_moved_away_during_the_rename_is_left_without_a_temporary_file()
+    {
+        // qa-s19-c L6: a run folder renamed (and linked back) just as a checkpoint was renamed into it failed the rename, and the
+        // removal, by the temporary file's old name, found nothing there: checkpoint.safetensors.tmp-… stayed in the moved folder.
+        if (!OperatingSystem.IsLinux()) return; // the file is found again through /proc/self/fd
+        using var dir = new TempDirectory();
+        string run = dir.File("run"), moved = dir.File("run.moved"), path = Path.Combine(run, "checkpoint.safetensors");
+        Directory.CreateDirectory(run);
+        var previous = AtomicFileWriter.BeforeRename;
+        // Other tests' writers may commit meanwhile: only this one's rename is met with the move.
+        AtomicFileWriter.BeforeRename = p =>
+        {
+            if (p == path) Directory.Move(run, moved);
+            else previous?.Invoke(p);
+        };
+        try
+        {
+            using var writer = AtomicFileWriter.Begin(path);
+            writer.Stream.Write(new byte[1000]);
+            var e = Assert.Throws<IOException>(writer.Commit);
+            Assert.StartsWith($"Cannot write '{path}'", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            AtomicFileWriter.BeforeRename = previous;
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(moved));
+        Assert.False(Directory.Exists(run));
+    }
 }
