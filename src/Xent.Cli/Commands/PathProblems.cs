@@ -40,7 +40,7 @@ internal static class PathProblems
         if (path.Length == 0 || Directory.Exists(path)) return null;
         const string Cannot = "cannot be read", Fix = "remove the link or restore its target";
         // File.Exists is true for a link to nothing, or in a loop: it falls back to the link itself.
-        if (File.Exists(path)) return BrokenLink(path, option, Cannot, Fix);
+        if (File.Exists(path)) return Descriptor(path, option, Cannot, "<") ?? BrokenLink(path, option, Cannot, Fix);
         return Tilde(path, option, output: false) ?? Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, 0, "")
             ?? BrokenLink(path, option, Cannot, Fix) ?? FileOnTheWay(path, option, Cannot);
     }
@@ -58,7 +58,7 @@ internal static class PathProblems
         if (path.Length == 0) return null;
         const string Cannot = "cannot be written";
         // Not through a link to nothing (as cp refuses): the link may lead anywhere, and where it leads is not what the user named.
-        return Tilde(path, option, output: true) ?? Relative(path, option, Cannot)
+        return Tilde(path, option, output: true) ?? Relative(path, option, Cannot) ?? Descriptor(path, option, Cannot, ">")
             ?? TooLong(path, option, Cannot, extraBytes, extraWhat)
             ?? BrokenLink(path, option, Cannot, "xent writes through a link only to what exists: create its target, remove the link, " +
                 $"or pass another {option}")
@@ -90,6 +90,20 @@ internal static class PathProblems
                 "(it never leads to a file or folder); remove the link or point it at a file or folder.";
         return $"{option} '{Shorten(path)}' {cannot}: {which} is a symbolic link to '{Shorten(walk.Stop)}', which does not exist; " +
             $"{fix}.";
+    }
+
+    /// <summary>
+    /// The error for a path that names, or links to, a descriptor above 2 that the shell did not open for xent (<c>/dev/fd/3</c>
+    /// with no <c>3&gt;file</c>): the .NET runtime's own (<see cref="OwnDescriptors"/>), which would take the output, or give the input.
+    /// Checked here, for the paths a user typed, not in <see cref="WriteTarget"/>: a program may write to a pipe it opened itself.
+    /// </summary>
+    private static string? Descriptor(string path, string option, string cannot, string redirect)
+    {
+        string full = Path.GetFullPath(path);
+        return OwnDescriptors.OpenedHere(LinkWalk.Of(full, WriteTarget.IsSpecial).Path) is { } fd
+            ? $"{option} '{Shorten(path)}' {cannot}: descriptor {fd} was not opened for xent by the shell (as {fd}{redirect}file or " +
+                $"{redirect}(…) open one); it is one the .NET runtime opened for itself; open it in the shell first, or name a file."
+            : null;
     }
 
     /// <summary>

@@ -247,4 +247,27 @@ public sealed class PathOptionsCliTests : IDisposable
         Assert.True(toPipe.ExitCode == 0, toPipe.Stderr);
         Assert.StartsWith(File.ReadAllText(_dir.File("real/deep/predictions.csv")), toPipe.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ADescriptorTheShellDidNotOpenIsRefusedNotTheRuntimesOwnWrittenInto()
+    {
+        if (!OperatingSystem.IsLinux()) return; // /proc/self/fdinfo
+        // qa-s19-c L5: --out /dev/fd/3, where the shell opened no descriptor 3, wrote into the .NET runtime's own pipe (exit 0, the
+        // output nowhere), while `echo > /dev/fd/3` in that shell fails.
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
+        File.CreateSymbolicLink(_dir.File("fd3"), "/dev/fd/3");
+        string notOpened = "descriptor 3 was not opened for xent by the shell (as 3>file or >(…) open one); it is one the .NET " +
+            "runtime opened for itself; open it in the shell first, or name a file.";
+        foreach (string out3 in new[] { "/dev/fd/3", "/proc/self/fd/3", "fd3" })
+        {
+            CliAssert.OneLineError(RunInShell("", "predict", "--checkpoint", ckpt, "--input", csv, "--out", out3), 2,
+                $"error: --out '{out3}' cannot be written: {notOpened}");
+        }
+        CliAssert.OneLineError(RunInShell("", "predict", "--checkpoint", ckpt, "--data", "/dev/fd/3"), 2,
+            "error: --data '/dev/fd/3' cannot be read: descriptor 3 was not opened for xent by the shell (as 3<file or <(…) open one)");
+        // One the shell opened is the user's: written.
+        var given = RunInShell("exec 3>given.csv;", "predict", "--checkpoint", ckpt, "--input", csv, "--out", "/dev/fd/3");
+        Assert.True(given.ExitCode == 0, given.Stderr);
+        Assert.StartsWith("input,class,probability", File.ReadAllText(_dir.File("given.csv")), StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace Xent.Cli.Commands;
+
+/// <summary>
+/// Tells a descriptor the program that started xent gave it (<c>3&gt;file</c>, <c>&gt;(…)</c>) from one the process opened itself.
+/// The .NET runtime opens descriptors before any of xent's code runs (a pipe at 3 and 4, each library it loads), so
+/// <c>--out /dev/fd/3</c>, where the shell opened nothing, would write into the runtime's own pipe and report success, while
+/// <c>echo &gt; /dev/fd/3</c> in that shell fails. The rule: every descriptor the runtime opens is close-on-exec, and no inherited
+/// one can be (exec closes those), so a close-on-exec descriptor above 2 is the process's own. Known only on Linux, from
+/// /proc/self/fdinfo; elsewhere every descriptor counts as given.
+/// </summary>
+internal static class OwnDescriptors
+{
+    /// <summary>O_CLOEXEC in the octal <c>flags:</c> line of /proc/self/fdinfo/N.</summary>
+    private const int CloseOnExec = 0x80000;
+
+    /// <summary>
+    /// The descriptor above 2 that <paramref name="path"/> (absolute, links followed up to /dev or /proc) names in this process and
+    /// that this process opened itself, or null: /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N (this PID).
+    /// </summary>
+    public static int? OpenedHere(string path)
+    {
+        if (!OperatingSystem.IsLinux() || Number(path) is not (> 2 and var fd)) return null;
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/self/fdinfo/{fd}"))
+            {
+                if (!line.StartsWith("flags:", StringComparison.Ordinal)) continue;
+                int flags = Convert.ToInt32(line["flags:".Length..].Trim(), 8);
+                return (flags & CloseOnExec) != 0 ? fd : null;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            // Not open (its open then fails by itself), or nothing to tell by.
+        }
+        return null;
+    }
+
+    /// <summary>The N of a path naming this process's descriptor N, or -1.</summary>
+    private static int Number(string path)
+    {
+        string pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        foreach (string folder in (string[])["/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/", $"/proc/{pid}/fd/"])
+        {
+            if (path.StartsWith(folder, StringComparison.Ordinal)
+                && int.TryParse(path.AsSpan(folder.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
+                return fd;
+        }
+        return -1;
+    }
+}
