@@ -11,7 +11,7 @@ namespace Xent.Cli.Commands;
 internal static class PathProblems
 {
     /// <summary>Bytes the system takes in one path, with the closing NUL (PATH_MAX: 4096 on Linux, 1024 on macOS).</summary>
-    public static int PathMax => OperatingSystem.IsMacOS() ? 1024 : 4096;
+    public static int PathMax => LinkWalk.PathMax;
 
     /// <summary>Bytes the system takes in one file or folder name (NAME_MAX).</summary>
     public const int NameMax = 255;
@@ -61,7 +61,7 @@ internal static class PathProblems
         return Tilde(path, option, output: true) ?? Relative(path, option, Cannot) ?? Descriptor(path, option, Cannot, ">")
             ?? TooLong(path, option, Cannot, extraBytes, extraWhat)
             ?? BrokenLink(path, option, Cannot, "xent writes through a link only to what exists: create its target, remove the link, " +
-                $"or pass another {option}")
+                $"or pass another {option}", output: true)
             ?? FileOnTheWay(path, option, Cannot, slashHint: !folder);
     }
 
@@ -74,12 +74,18 @@ internal static class PathProblems
     /// <param name="option">Its option, for the message.</param>
     /// <param name="cannot">What cannot be done (<c>cannot be written</c>).</param>
     /// <param name="fix">What the user may do about a link to nothing.</param>
-    private static string? BrokenLink(string path, string option, string cannot, string fix)
+    /// <param name="output">Whether the path is written (a link at its end is then written through).</param>
+    private static string? BrokenLink(string path, string option, string cannot, string fix, bool output = false)
     {
         string full = Path.GetFullPath(path);
         if (WriteTarget.IsSpecial(full)) return null;
         // As the kernel follows links (LinkWalk): a link reached through a linked folder, or to a pipe, leads where it leads.
         var walk = LinkWalk.Of(full, WriteTarget.IsSpecial);
+        // Reached by the kernel as given (LinkWalk.Result.TooLong): only a link at its end cannot be written through.
+        if (walk.TooLong)
+            return output && new FileInfo(full).LinkTarget is not null
+                ? $"{option} '{Shorten(path)}' {cannot}: {WriteTarget.LinkTooLong}."
+                : null;
         if (walk.Exists) return null;
         if (walk.Unreadable)
             return $"{option} '{Shorten(path)}' {cannot}: '{Shorten(walk.Stop)}' may not be reached by this user (Permission denied).";

@@ -90,6 +90,10 @@ internal static partial class RunDirectory
             string path = Path.Combine(outDir, f);
             if (new FileInfo(path).LinkTarget is null) continue;
             var walk = LinkWalk.Of(Path.GetFullPath(path));
+            if (walk.TooLong)
+                throw new IOException($"--out '{outDir}' holds {f} as a symbolic link whose target is longer than one path may be " +
+                    $"(PATH_MAX {LinkWalk.PathMax}) once its links are followed; a run writes {f} there: remove the link, or pass " +
+                    "another --out.");
             if (!walk.Exists && !walk.Unreadable)
                 throw new IOException($"--out '{outDir}' holds {f} as a symbolic link to " +
                     (walk.Loop ? "itself, through a loop" : $"'{walk.Stop}', which does not exist") +

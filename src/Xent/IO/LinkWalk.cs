@@ -7,6 +7,8 @@ namespace Xent.IO;
 /// to the path as written instead, so a link reached through a linked folder (<c>L/train.csv → ../shared.csv</c>,
 /// <c>L → real/deep/dir</c>) seemed to lead nowhere. A <c>..</c> in the path given is taken as .NET's own file calls take it:
 /// callers pass <see cref="System.IO.Path.GetFullPath(string)"/>'s path, which has removed it as text.
+/// The kernel follows a path one part at a time, so where it leads may be longer than PATH_MAX; no call takes such a path, so
+/// the walk stops there (<see cref="Result.TooLong"/>) and leaves the path as given, which the kernel still follows.
 /// </summary>
 internal static class LinkWalk
 {
@@ -23,7 +25,14 @@ internal static class LinkWalk
     /// of reach), or the first link met when there were too many; null when no link led there.</param>
     /// <param name="Loop">Whether more than <see cref="MaxLinks"/> links were met (a loop, or a chain too long).</param>
     /// <param name="Unreadable">Whether a part could not be examined (a folder the user may not search).</param>
-    public readonly record struct Result(string Path, string Stop, bool Exists, string? Link, bool Loop, bool Unreadable);
+    /// <param name="TooLong">Whether, with its links followed, the path passes PATH_MAX (<see cref="PathMax"/>), so that no call
+    /// takes it: <paramref name="Path"/> is then the path as given, <paramref name="Stop"/> the followed part that was too long, and
+    /// <paramref name="Exists"/> says whether the path as given exists (the kernel follows it without that limit).</param>
+    public readonly record struct Result(string Path, string Stop, bool Exists, string? Link, bool Loop, bool Unreadable,
+        bool TooLong = false);
+
+    /// <summary>Bytes one path may take in a system call, with its closing NUL (PATH_MAX: 4096 on Linux, 1024 on macOS).</summary>
+    public static int PathMax => OperatingSystem.IsMacOS() ? 1024 : 4096;
 
     /// <summary>
     /// Follows <paramref name="fullPath"/> (absolute). <paramref name="stopAt"/>, when given, ends the walk at the first path it
@@ -47,6 +56,9 @@ internal static class LinkWalk
             }
             string next = System.IO.Path.Join(current, part);
             if (stopAt?.Invoke(next) == true) return new(Rest(next, pending), next, true, null, false, false);
+            // lstat on it would fail (ENAMETOOLONG), which read as "does not exist" (qa-s19-c M3). Windows takes long paths.
+            if (!OperatingSystem.IsWindows() && System.Text.Encoding.UTF8.GetByteCount(next) > PathMax - 1)
+                return new(fullPath, next, System.IO.Path.Exists(fullPath), null, false, false, TooLong: true);
             string? target;
             try
             {

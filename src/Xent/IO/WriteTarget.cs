@@ -23,6 +23,10 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
         if (walk.Loop)
             return new(fullPath, false,
                 "it is a symbolic link in a loop, or in a chain of more than 40 (Too many levels of symbolic links)");
+        // Beyond PATH_MAX once its links are followed: the kernel still follows the path as given, so a new or plain file is
+        // written there (the temporary file beside it); a link at its end would be replaced by the rename, not written through.
+        if (walk.TooLong)
+            return new FileInfo(fullPath).LinkTarget is null ? new(fullPath, false) : new(fullPath, false, LinkTooLong);
         // Writing through a link to nothing would create a file wherever it leads, and through a link into a folder out of reach
         // the rename would replace the link itself: both are refused, and the link stays as it is.
         if (walk.Link is { } link)
@@ -34,6 +38,15 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
         }
         return new(walk.Unreadable ? fullPath : walk.Path, false); // a folder out of reach on the path as given: the write fails
     }
+
+    /// <summary>
+    /// Why a link whose target, with its links followed, is longer than PATH_MAX is not written through: the file it leads to has no
+    /// path a rename takes.
+    /// </summary>
+    internal static string LinkTooLong =>
+        $"it is a symbolic link, and the path it leads to is longer than one path may be (PATH_MAX {LinkWalk.PathMax}) once its " +
+        "links are followed, so xent cannot replace the file there and keep the link; name that file by a shorter path, or remove " +
+        "the link";
 
     /// <summary>Whether the target is this process's standard output (written in place, through the console's stream).</summary>
     public bool IsStandardOutput => InPlace && Path is "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1";

@@ -270,4 +270,37 @@ public sealed class PathOptionsCliTests : IDisposable
         Assert.True(given.ExitCode == 0, given.Stderr);
         Assert.StartsWith("input,class,probability", File.ReadAllText(_dir.File("given.csv")), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void APathThatPassesPathMaxOnceItsLinksAreFollowedIsUsedAsTheKernelUsesIt()
+    {
+        if (!OperatingSystem.IsLinux()) return; // PATH_MAX 4096, and bash to build the folders
+        // qa-s19-c M3: LL/M/p.csv leads, through two links, to a folder 4,300 bytes deep. `echo hi > LL/M/p.csv` works (the kernel
+        // follows one part at a time), but xent followed the links itself, its lstat of the long path failed with ENAMETOOLONG,
+        // and the output was refused as "a symbolic link to …, which does not exist".
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
+        string n = new('f', 250), a = string.Join('/', Enumerable.Repeat(n, 8)), b = string.Join('/', Enumerable.Repeat(n, 9));
+        Shell($"cd '{_dir.Path}' && mkdir deep && cd deep && for i in $(seq 17); do mkdir {n} && cd {n}; done");
+        Directory.CreateSymbolicLink(_dir.File("LL"), "deep/" + a);
+        Directory.CreateSymbolicLink(_dir.File($"deep/{a}/M"), b);
+        File.Copy(csv, _dir.File("LL/M/data.csv"));
+        var walk = Xent.IO.LinkWalk.Of(_dir.File("LL/M/p.csv"));
+        Assert.True(walk.TooLong);
+        Assert.Equal(_dir.File("LL/M/p.csv"), walk.Path); // as given, for the kernel to follow
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(walk.Stop) > 4095, walk.Stop);
+
+        var r = CliRunner.Run(["predict", "--checkpoint", ckpt, "--input", "LL/M/data.csv", "--out", "LL/M/p.csv"], _dir.Path);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(13, File.ReadAllLines(_dir.File("LL/M/p.csv")).Length); // the header and 12 rows
+        string[] names = Directory.GetFiles(_dir.File("LL/M")).Select(p => p[(p.LastIndexOf('/') + 1)..]).Order().ToArray();
+        Assert.Equal(["data.csv", "p.csv"], names); // no temporary file left
+
+        // A link at the end would be replaced by the rename (its target has no path a call takes): refused, and left as it is.
+        File.CreateSymbolicLink(_dir.File("LL/M/link.csv"), "p.csv");
+        CliAssert.OneLineError(CliRunner.Run(["predict", "--checkpoint", ckpt, "--input", csv, "--out", "LL/M/link.csv"], _dir.Path), 2,
+            "error: --out 'LL/M/link.csv' cannot be written: it is a symbolic link, and the path it leads to is longer than one path " +
+            "may be (PATH_MAX 4096) once its links are followed, so xent cannot replace the file there and keep the link; name that " +
+            "file by a shorter path, or remove the link.");
+        Assert.Equal("p.csv", new FileInfo(_dir.File("LL/M/link.csv")).LinkTarget);
+    }
 }
