@@ -54,7 +54,7 @@ internal static class PathOptions
             {
                 Kind.Input => PathProblems.ForInput(path, option),
                 Kind.OutputFile => PathProblems.ForOutput(path, option, PathProblems.TemporarySuffixBytes,
-                    "the temporary file xent writes first adds", folder: false),
+                    "the temporary file xent writes first adds", folder: false, Path.GetFileName(entry.Example)),
                 _ => PathProblems.ForOutput(path, option, PathProblems.RunFileBytes, "the files xent writes into it add up to",
                     folder: true),
             };

@@ -53,12 +53,14 @@ internal static class PathProblems
     /// <param name="extraBytes">What the writes add to the path's length (a temporary name, the run's files).</param>
     /// <param name="extraWhat">Says what adds <paramref name="extraBytes"/>, for the message.</param>
     /// <param name="folder">Whether it names a folder the command writes into, rather than a file.</param>
-    public static string? ForOutput(string path, string option, int extraBytes, string extraWhat, bool folder)
+    /// <param name="fileExample">For a file, a name such as the option's own example (<c>predictions.csv</c>), for advice.</param>
+    public static string? ForOutput(string path, string option, int extraBytes, string extraWhat, bool folder,
+        string? fileExample = null)
     {
         if (path.Length == 0) return null;
         const string Cannot = "cannot be written";
         // Not through a link to nothing (as cp refuses): the link may lead anywhere, and where it leads is not what the user named.
-        return Tilde(path, option, output: true) ?? Relative(path, option, Cannot) ?? Descriptor(path, option, Cannot, ">")
+        return Tilde(path, option, output: true, fileExample) ?? Relative(path, option, Cannot) ?? Descriptor(path, option, Cannot, ">")
             ?? TooLong(path, option, Cannot, extraBytes, extraWhat)
             ?? BrokenLink(path, option, Cannot, "xent writes through a link only to what exists: create its target, remove the link, " +
                 $"or pass another {option}", output: true)
@@ -136,20 +138,53 @@ internal static class PathProblems
     }
 
     /// <summary>
-    /// The error for a path that starts with <c>~/</c> (or is <c>~</c>) while HOME is set: a shell expands <c>~</c> only at the start
-    /// of a word, so <c>--out=~/x</c> reaches xent as written, and would make a folder named <c>~</c> here (and print
-    /// <c>~/x/…</c>, which a shell then reads as the home folder, where nothing is). Refused rather than warned about: nothing is
-    /// written yet, and <c>./~/x</c> still names such a folder. Not checked for an input that exists (a folder really named ~).
+    /// The error for a path that starts as a shell's <c>~</c> does (<c>~</c>, <c>~/x</c>, or <c>~user</c>, <c>~user/x</c> for a user in
+    /// /etc/passwd): a shell expands it only at the start of a word, so <c>--out=~/x</c> reaches xent as written, and would make a
+    /// folder named <c>~</c> here (and print <c>~/x/…</c>, which a shell then reads as the home folder, where nothing is). Refused
+    /// rather than warned about, HOME set or not: nothing is written yet, and <c>./~/x</c> still names such a folder. Not checked
+    /// for an input that exists (a folder really named ~).
     /// </summary>
-    private static string? Tilde(string path, string option, bool output)
+    /// <param name="path">The path given.</param>
+    /// <param name="option">Its option, for the message.</param>
+    /// <param name="output">Whether the path is written.</param>
+    /// <param name="fileExample">For an output file, a file name to suggest in the home folder (<c>predictions.csv</c>); null
+    /// for a folder output or an input.</param>
+    private static string? Tilde(string path, string option, bool output, string? fileExample = null)
     {
-        if (!(path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
-            || Environment.GetEnvironmentVariable("HOME") is not { Length: > 0 } home)
-            return null;
-        string expanded = Path.Join(home, path[1..]);
+        if (!path.StartsWith('~')) return null;
+        int slash = path.IndexOf('/', StringComparison.Ordinal);
+        string word = slash < 0 ? path : path[..slash], user = word[1..];
+        // ~user only where such a user exists (a shell leaves ~x.csv as it is); ~ alone with HOME unset still makes a folder '~'.
+        string? home = user.Length == 0 ? Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } h ? h : null : UserHome(user);
+        if (user.Length > 0 && home is null) return null;
+        bool inside = slash >= 0; // ~/x: x in a folder named ~
+        string named = inside || (output && fileExample is null) ? "folder" : output ? "file" : "file or folder";
+        string instead = home is null ? "write its full path (HOME is not set, so xent cannot tell your home folder)"
+            : !inside && fileExample is not null ? $"name a file in it, such as {option} '{Shorten(Path.Join(home, fileExample))}'"
+            : $"write {option} '{Shorten(Path.Join(home, path[word.Length..]))}'";
         return $"{option} '{Shorten(path)}' starts with '~', which a shell expands only at the start of a word ({option} ~/x, not " +
-            $"{option}=~/x), so it names a folder '~' in the current folder, not your home folder; write {option} " +
-            $"'{Shorten(expanded)}'" + (output ? $", or {option} './{Shorten(path)}' for a folder named '~'." : ".");
+            $"{option}=~/x), so it names a {named} '{Shorten(word)}' in the current folder, not " +
+            (user.Length == 0 ? "your" : $"{Shorten(user)}'s") + $" home folder; {instead}" +
+            (output ? $", or {option} './{Shorten(path)}' for a {named} named '{Shorten(word)}'." : ".");
+    }
+
+    /// <summary>The home folder /etc/passwd gives <paramref name="user"/>, or null (no such user, or no such file).</summary>
+    private static string? UserHome(string user)
+    {
+        if (!HasLimits || user.Contains(':', StringComparison.Ordinal)) return null; // Unix only; ':' separates the fields
+        try
+        {
+            foreach (string line in File.ReadLines("/etc/passwd"))
+            {
+                string[] fields = line.Split(':');
+                if (fields.Length >= 7 && fields[0] == user && fields[5].Length > 0) return fields[5];
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing to tell by: taken as no such user.
+        }
+        return null;
     }
 
     /// <summary>

@@ -303,4 +303,39 @@ public sealed class PathOptionsCliTests : IDisposable
             "file by a shorter path, or remove the link.");
         Assert.Equal("p.csv", new FileInfo(_dir.File("LL/M/link.csv")).LinkTarget);
     }
+
+    [Fact]
+    public void ATildeForAUserOrWithoutHomeIsRefusedTooAndAFileOutputIsAdvisedAFile()
+    {
+        if (!OperatingSystem.IsLinux()) return; // bash, and /etc/passwd
+        // qa-s19-b L2: --out=~root/t.csv made a folder '~root' here, and with HOME unset or empty --out=~/t.csv made './~/t.csv', with
+        // no word (a shell expands ~root/ at a word's start, and ~/ with HOME unset too). L1: for a file output named '~' alone, the
+        // advice named the home folder itself as the file, and './~' as "a folder named '~'".
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
+        using (var getent = Process.Start(new ProcessStartInfo("getent", ["passwd", "root"]) { RedirectStandardOutput = true })!)
+        {
+            string rootHome = getent.StandardOutput.ReadToEnd().Split(':')[5];
+            getent.WaitForExit();
+            CliAssert.OneLineError(RunInShell("", "predict", "--checkpoint", ckpt, "--input", csv, "--out=~root/t.csv"), 2,
+                "error: --out '~root/t.csv' starts with '~', which a shell expands only at the start of a word (--out ~/x, not " +
+                $"--out=~/x), so it names a folder '~root' in the current folder, not root's home folder; write --out " +
+                $"'{rootHome}/t.csv', or --out './~root/t.csv' for a folder named '~root'.");
+        }
+        string noHome = "so it names a folder '~' in the current folder, not your home folder; write its full path (HOME is not set, " +
+            "so xent cannot tell your home folder), or --out './~/t.csv' for a folder named '~'.";
+        CliAssert.OneLineError(RunInShell("unset HOME;", "predict", "--checkpoint", ckpt, "--input", csv, "--out=~/t.csv"), 2, noHome);
+        CliAssert.OneLineError(RunInShell("HOME=;", "predict", "--checkpoint", ckpt, "--input", csv, "--out=~/t.csv"), 2, noHome);
+        CliAssert.OneLineError(RunInShell("HOME=/home/me;", "predict", "--checkpoint", ckpt, "--input", csv, "--out", "~"), 2,
+            "error: --out '~' starts with '~', which a shell expands only at the start of a word (--out ~/x, not --out=~/x), so it " +
+            "names a file '~' in the current folder, not your home folder; name a file in it, such as --out " +
+            "'/home/me/predictions.csv', or --out './~' for a file named '~'.");
+        CliAssert.OneLineError(RunInShell("HOME=/home/me;", "eval", "--checkpoint", ckpt, "--data", csv, "--report", "~"), 2,
+            "such as --report '/home/me/eval.html', or --report './~' for a file named '~'.");
+        Assert.False(Directory.Exists(_dir.File("~")));
+        Assert.False(Directory.Exists(_dir.File("~root")));
+        // A ~ that no shell would expand (no such user) is a name like any other.
+        var plain = RunInShell("", "predict", "--checkpoint", ckpt, "--input", csv, "--out", "~x.csv");
+        Assert.True(plain.ExitCode == 0, plain.Stderr);
+        Assert.True(File.Exists(_dir.File("~x.csv")));
+    }
 }
