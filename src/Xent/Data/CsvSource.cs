@@ -315,6 +315,15 @@ public static class CsvSource
     private static Stream OpenBytes(string path, bool gz, Action<int, int>? progress = null)
     {
         var file = File.OpenRead(path);
+        // A pipe (--data lin.csv, a link to /dev/stdin fed by `cat … |`) gives its bytes once; refused before any is taken, where
+        // the first read of the rows failed with .NET's bare "Stream does not support seeking."
+        if (!file.CanSeek)
+        {
+            file.Dispose();
+            throw new InvalidDataException($"'{path}' is a pipe (or a link to one, such as /dev/stdin), which can be read only once, " +
+                "and xent reads a CSV file more than once (its first line for the separator, then its rows); save it to a file first " +
+                "(… > data.csv) and pass that.");
+        }
         Stream stream = progress is null ? file : new ProgressStream(file, progress);
         if (gz) stream = new GzipLengthCheck(stream, path);
         return new Utf8Check(stream, path);

@@ -338,4 +338,20 @@ public sealed class PathOptionsCliTests : IDisposable
         Assert.True(plain.ExitCode == 0, plain.Stderr);
         Assert.True(File.Exists(_dir.File("~x.csv")));
     }
+
+    [Fact]
+    public void ACsvThatIsAPipeIsSaidToBeOne()
+    {
+        if (!OperatingSystem.IsLinux()) return; // bash
+        // qa-s19-b L5: --data lin.csv, a link to /dev/stdin fed by a pipe, said "Stream does not support seeking." (before that, "a
+        // symbolic link to '/proc/self/fd/pipe:[…]', which does not exist").
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
+        File.CreateSymbolicLink(_dir.File("lin.csv"), "/dev/stdin");
+        string pipe = "error: 'lin.csv' is a pipe (or a link to one, such as /dev/stdin), which can be read only once, and xent reads " +
+            "a CSV file more than once (its first line for the separator, then its rows); save it to a file first (… > data.csv) and " +
+            "pass that.";
+        CliAssert.OneLineError(RunInShell($"cat '{csv}' |", "predict", "--checkpoint", ckpt, "--data", "lin.csv"), 2, pipe);
+        CliAssert.OneLineError(RunInShell($"cat '{csv}' |", "train", "--data", "lin.csv", "--model", "linear", "--out", "r"), 2, pipe);
+        Assert.False(Directory.Exists(_dir.File("r")));
+    }
 }
