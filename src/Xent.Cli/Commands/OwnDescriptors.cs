@@ -16,10 +16,12 @@ internal static class OwnDescriptors
     private const int CloseOnExec = 0x80000;
 
     /// <summary>
-    /// The descriptor above 2 that <paramref name="path"/> (absolute, links followed up to /dev or /proc) names in this process and
-    /// that this process opened itself, or null: /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N (this PID).
+    /// The descriptor above 2 that <paramref name="path"/> (absolute, links followed up to /dev or /proc) names in this process
+    /// (/dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N with this PID) where the process was not given it:
+    /// <c>Open</c> when the process opened it itself, not when it is not open at all (the runtime may open one there before the
+    /// write: a library, which the write would then replace in place). Null for any other path, or where nothing tells.
     /// </summary>
-    public static int? OpenedHere(string path)
+    public static (int Fd, bool Open)? NotGiven(string path)
     {
         if (!OperatingSystem.IsLinux() || Number(path) is not (> 2 and var fd)) return null;
         try
@@ -28,12 +30,16 @@ internal static class OwnDescriptors
             {
                 if (!line.StartsWith("flags:", StringComparison.Ordinal)) continue;
                 int flags = Convert.ToInt32(line["flags:".Length..].Trim(), 8);
-                return (flags & CloseOnExec) != 0 ? fd : null;
+                return (flags & CloseOnExec) != 0 ? (fd, true) : null;
             }
+        }
+        catch (FileNotFoundException)
+        {
+            return (fd, false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
         {
-            // Not open (its open then fails by itself), or nothing to tell by.
+            // Nothing to tell by.
         }
         return null;
     }

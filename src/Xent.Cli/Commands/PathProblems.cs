@@ -41,7 +41,8 @@ internal static class PathProblems
         const string Cannot = "cannot be read", Fix = "remove the link or restore its target";
         // File.Exists is true for a link to nothing, or in a loop: it falls back to the link itself.
         if (File.Exists(path)) return Descriptor(path, option, Cannot, "<") ?? BrokenLink(path, option, Cannot, Fix);
-        return Tilde(path, option, output: false) ?? Relative(path, option, Cannot) ?? TooLong(path, option, Cannot, 0, "")
+        return Tilde(path, option, output: false) ?? Relative(path, option, Cannot) ?? Descriptor(path, option, Cannot, "<")
+            ?? TooLong(path, option, Cannot, 0, "")
             ?? BrokenLink(path, option, Cannot, Fix) ?? FileOnTheWay(path, option, Cannot);
     }
 
@@ -108,9 +109,10 @@ internal static class PathProblems
     private static string? Descriptor(string path, string option, string cannot, string redirect)
     {
         string full = Path.GetFullPath(path);
-        return OwnDescriptors.OpenedHere(LinkWalk.Of(full, WriteTarget.IsSpecial).Path) is { } fd
+        return OwnDescriptors.NotGiven(LinkWalk.Of(full, WriteTarget.IsSpecial).Path) is (int fd, bool open)
             ? $"{option} '{Shorten(path)}' {cannot}: descriptor {fd} was not opened for xent by the shell (as {fd}{redirect}file or " +
-                $"{redirect}(…) open one); it is one the .NET runtime opened for itself; open it in the shell first, or name a file."
+                $"{redirect}(…) open one); " + (open ? "it is one the .NET runtime opened for itself" : "it is not open") +
+                "; open it in the shell first, or name a file."
             : null;
     }
 

@@ -265,6 +265,12 @@ public sealed class PathOptionsCliTests : IDisposable
         }
         CliAssert.OneLineError(RunInShell("", "predict", "--checkpoint", ckpt, "--data", "/dev/fd/3"), 2,
             "error: --data '/dev/fd/3' cannot be read: descriptor 3 was not opened for xent by the shell (as 3<file or <(…) open one)");
+        // Nor one not open at all: the runtime may open a library there before the write, which would then replace it in place.
+        CliAssert.OneLineError(RunInShell("", "predict", "--checkpoint", ckpt, "--input", csv, "--out", "/dev/fd/77"), 2,
+            "error: --out '/dev/fd/77' cannot be written: descriptor 77 was not opened for xent by the shell (as 77>file or >(…) open " +
+            "one); it is not open; open it in the shell first, or name a file.");
+        CliAssert.OneLineError(RunInShell("", "predict", "--checkpoint", ckpt, "--data", "/dev/fd/77"), 2,
+            "error: --data '/dev/fd/77' cannot be read: descriptor 77 was not opened for xent by the shell (as 77<file or <(…) open one)");
         // One the shell opened is the user's: written.
         var given = RunInShell("exec 3>given.csv;", "predict", "--checkpoint", ckpt, "--input", csv, "--out", "/dev/fd/3");
         Assert.True(given.ExitCode == 0, given.Stderr);
