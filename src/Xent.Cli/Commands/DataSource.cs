@@ -123,6 +123,9 @@ internal static class DataSource
             if (!spec.InputShape.SequenceEqual([1, 28, 28]))
                 throw new InvalidDataException(
                     $"'{path}' holds 1x28x28 IDX images, but the model takes ({string.Join(", ", spec.InputShape)}).");
+            if (spec.MultiLabel)
+                throw new InvalidDataException($"'{path}' is an IDX folder, one class per image, and the model is multi-label " +
+                    $"({spec.NumClasses} labels); evaluate it on data with its {spec.NumClasses} label columns.");
             if (InputScale.PixelMismatch(spec, path) is { } why) Xent.Diagnostics.Warnings.Warn($"input-scale:{path}", why);
             data = IdxClasses.Match(DatasetFactory.LoadIdx(path, train: false, spec.Mean, spec.Std), path, spec.ClassNames);
         }

@@ -9,21 +9,23 @@ namespace Xent.Tests.Training;
 /// </summary>
 internal static class SyntheticIdx
 {
-    public static void Write(string dir, int train = 256, int test = 64, int seed = 7)
+    /// <param name="classes">The labels to write, in turn (default: 0–9).</param>
+    public static void Write(string dir, int train = 256, int test = 64, int seed = 7, int[]? classes = null)
     {
         Directory.CreateDirectory(dir);
         var rng = new Random(seed);
-        WriteSplit(dir, "train", train, rng, gzip: true);
-        WriteSplit(dir, "t10k", test, rng, gzip: false);
+        classes ??= [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+        WriteSplit(dir, "train", train, rng, gzip: true, classes);
+        WriteSplit(dir, "t10k", test, rng, gzip: false, classes);
     }
 
-    private static void WriteSplit(string dir, string prefix, int n, Random rng, bool gzip)
+    private static void WriteSplit(string dir, string prefix, int n, Random rng, bool gzip, int[] classes)
     {
         var images = new byte[n * 784];
         var labels = new byte[n];
         for (int i = 0; i < n; i++)
         {
-            int k = i % 10;
+            int k = classes[i % classes.Length];
             labels[i] = (byte)k;
             for (int p = 0; p < 784; p++) images[i * 784 + p] = (byte)rng.Next(0, 80);
             int r0 = 3 + (k / 5) * 13, c0 = 1 + (k % 5) * 5;
