@@ -40,10 +40,12 @@ internal static class TextCells
 
     /// <summary>
     /// The columns <paramref name="shown"/> (already printable) takes on a terminal: a sum over its grapheme clusters (what a
-    /// terminal draws as one character), as terminals count them: a regional-indicator pair (a flag) or a cluster with an emoji
-    /// presentation (U+FE0F) takes two, any other cluster what its first character takes (Spectre.Console's width tables: two
-    /// for CJK and emoji, none for combining marks), so that a zero-width joiner and what it joins (an emoji family) count
-    /// once. Spectre counted a zero-width joiner as one column, a flag as four and an emoji family as six (qa-s19-a L2).
+    /// terminal draws as one character), as terminals count them: a regional-indicator pair (a flag), a cluster with an emoji
+    /// presentation (U+FE0F) or one that starts with a wide character (CJK, an emoji, and so an emoji family joined by U+200D)
+    /// takes two; any other cluster the sum of its characters (Spectre.Console's width tables: none for combining and format
+    /// marks), since the vowel signs of Devanagari, Tamil or Thai (हिं, கொ, กำ) take a column of their own. Spectre alone counted a
+    /// zero-width joiner as one column, a flag as four and an emoji family as six (qa-s19-a L2); the first character alone cut
+    /// हिंदी's four columns to two (qa-s20-b M1).
     /// </summary>
     public static int Columns(string shown)
     {
@@ -58,11 +60,19 @@ internal static class TextCells
         if (Rune.DecodeFromUtf16(cluster, out Rune first, out _) != System.Buffers.OperationStatus.Done) return 1;
         // A flag (two regional indicators; a lone one has emoji presentation too), or an emoji asked for by U+FE0F.
         if (first.Value is >= 0x1F1E6 and <= 0x1F1FF || cluster.Contains('\uFE0F', StringComparison.Ordinal)) return 2;
-        // Zero-width characters that start a cluster (a zero-width space, a joiner at the start); the soft hyphen shows as '-'.
-        if (first.Value != 0xAD && Rune.GetUnicodeCategory(first) is UnicodeCategory.Format or UnicodeCategory.NonSpacingMark
+        if (RuneColumns(first) == 2) return 2;
+        int columns = 0;
+        foreach (Rune r in cluster.EnumerateRunes()) columns += RuneColumns(r);
+        return columns;
+    }
+
+    private static int RuneColumns(Rune r)
+    {
+        // Zero-width: format characters (a joiner, a zero-width space), non-spacing and enclosing marks; the soft hyphen shows as '-'.
+        if (r.Value != 0xAD && Rune.GetUnicodeCategory(r) is UnicodeCategory.Format or UnicodeCategory.NonSpacingMark
                 or UnicodeCategory.EnclosingMark or UnicodeCategory.Control)
             return 0;
-        return Math.Clamp(first.ToString().GetCellWidth(), 0, 2); // Spectre gives a Hangul syllable (한) four
+        return Math.Clamp(r.ToString().GetCellWidth(), 0, 2); // Spectre gives a Hangul syllable (한) four
     }
 
     /// <summary>The invisible LEFT-TO-RIGHT MARK (U+200E, zero columns wide) <see cref="Shown"/> puts after right-to-left text.</summary>

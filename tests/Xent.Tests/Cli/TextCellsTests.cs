@@ -41,6 +41,11 @@ public class TextCellsTests
         { "مَرْحَبًا", 5 }, // five Arabic letters and their vowel marks
         { "İstanbul\U0001F389", 10 },
         { "a\nb", 6 }, // shown as a\x0ab
+        // Spacing vowel signs take their own column (qa-s20-b M1; glibc's wcswidth agrees): हिंदी is ह ि ं द ी, 1 + 1 + 0 + 1 + 1.
+        { "\u0939\u093F\u0902\u0926\u0940", 4 },
+        { "\u0915\u093F", 2 }, // कि
+        { "\u0B95\u0BCA", 2 }, // கொ: Tamil's two-part vowel sign
+        { "\u0E01\u0E33", 2 }, // กำ: Thai's sara am
     };
 
     [Theory]
