@@ -18,6 +18,11 @@ internal static class CheckpointChoices
         ("setting.class_weights", ["none", "inverse-frequency"]), ("setting.pos_weight", ["none", "auto"]),
     ];
 
+    /// <summary>The losses as recorded (PyTorch's class names); the focal loss as <c>FocalLoss(gamma=G)</c>.</summary>
+    private const string LossKey = "setting.loss", Focal = "FocalLoss(gamma=";
+
+    private static readonly string[] Losses = ["CrossEntropyLoss", "BCEWithLogitsLoss"];
+
     /// <summary>The schedule is recorded as its kind, then <c>", warm-up N"</c> when there is one.</summary>
     private const string Schedule = "setting.lr_schedule", WarmupSuffix = ", warm-up ";
 
@@ -27,6 +32,13 @@ internal static class CheckpointChoices
         foreach (var (key, values) in Named)
             if (metadata.TryGetValue(key, out var value) && OptionChoices.Canonical(value, values) is { } name)
                 metadata[key] = name;
+        // A loss in another case ("crossentropyloss") was read as one this xent does not know (qa-s20-a L4).
+        if (metadata.TryGetValue(LossKey, out var loss))
+        {
+            if (OptionChoices.Canonical(loss, Losses) is { } lossName) metadata[LossKey] = lossName;
+            else if (loss.StartsWith(Focal, StringComparison.OrdinalIgnoreCase) && loss.EndsWith(')'))
+                metadata[LossKey] = Focal + loss[Focal.Length..];
+        }
         if (metadata.TryGetValue(Schedule, out var schedule))
         {
             int end = schedule.IndexOf(WarmupSuffix, StringComparison.OrdinalIgnoreCase) is int at and >= 0 ? at : schedule.Length;

@@ -45,7 +45,11 @@ internal static class ResumeChanges
                 $"{scale.Now}; the same images would reach it on another scale.";
         foreach (var (key, why) in Refused)
             if (Changed(saved, settings, key) is { } change)
-                return Message(checkpoint, Option(key, change.Was, change.Now), Option(key, change.Now, change.Was), why);
+                // A loss this xent cannot train with cannot be passed either (qa-s20-a L4).
+                return key == "loss" && ResumedOptions.FromCheckpoint(saved, null).Loss is null
+                    ? $"cannot resume from '{checkpoint}': it was trained with the loss {change.Was}, which this xent cannot " +
+                        $"train with; {why}: leave out --resume to start a new run."
+                    : Message(checkpoint, Option(key, change.Was, change.Now), Option(key, change.Now, change.Was), why);
         return null;
     }
 

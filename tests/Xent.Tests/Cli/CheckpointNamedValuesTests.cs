@@ -52,4 +52,39 @@ public sealed class CheckpointNamedValuesTests : IDisposable
             Assert.Contains($"Resuming from '{checkpoint}' at epoch 2.", resumed.Stdout, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void TheRecordedLossIsReadInAnyCaseAndOneThatCannotBePassedIsNotAskedFor()
+    {
+        // qa-s20-a L4: setting.loss 'crossentropyloss' was read as a loss this xent does not know, and the refusal said to
+        // "pass the loss crossentropyloss or leave it out" when it had been left out, and no option gives it.
+        string csv = TinyTables.Labelled(_dir);
+        string outDir = _dir.File("run");
+        var train = InProcessCli.Run("train", "--data", csv, "--out", outDir, "--epochs", "1", "--batch-size", "8", "--loss", "focal");
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+        var file = SafeTensors.Read(checkpoint);
+        Assert.Equal("FocalLoss(gamma=2)", file.Metadata["setting.loss"]);
+        int n = 0;
+        foreach (string edited in new[] { "focalloss(GAMMA=2)", "crossentropyloss", "MSELoss" })
+        {
+            var metadata = new Dictionary<string, string>(file.Metadata) { ["setting.loss"] = edited };
+            SafeTensors.Write(checkpoint, file.Tensors, metadata);
+            var resumed = InProcessCli.Run("train", "--data", csv, "--resume", checkpoint, "--epochs", "2", "--batch-size", "8",
+                "--out", _dir.File($"r{n++}"));
+            if (edited == "MSELoss")
+            {
+                Assert.Equal($"error: cannot resume from '{checkpoint}': it was trained with the loss MSELoss, which this xent " +
+                    "cannot train with; a resumed run goes on minimising the loss its checkpoint was trained with: leave out " +
+                    "--resume to start a new run.", resumed.Stderr.Trim());
+                Assert.Equal(2, resumed.ExitCode);
+                continue;
+            }
+            Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+            Assert.Contains($"Resuming from '{checkpoint}' at epoch 2.", resumed.Stdout, StringComparison.Ordinal);
+            // The loss the checkpoint records, in xent's spelling: the focal loss with its gamma, or cross-entropy.
+            Assert.Equal(edited.StartsWith('f') ? "FocalLoss(gamma=2)" : "CrossEntropyLoss",
+                SafeTensors.Read(Path.Combine(_dir.File($"r{n - 1}"), "checkpoint.safetensors")).Metadata["setting.loss"]);
+        }
+    }
 }
