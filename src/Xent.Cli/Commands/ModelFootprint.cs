@@ -51,10 +51,15 @@ internal static class ModelFootprint
         // 4-byte floats: the weights, their gradients, the optimizer's state, and the layers' outputs for one training batch.
         Int128 bytes = 4 * (parameters * (2 + state) + trainBatch * outputs);
         if (bytes <= availableBytes) return null;
-        return $"{model} has {parameters} parameters; training it with {optimizer} takes at least {Gb(bytes)} GB (the weights, " +
-            $"their gradients, {optimizer}'s state and a batch of {trainBatch}'s outputs), more than the {Gb(availableBytes)} GB this " +
+        // As many decimals as show the difference: "1.0 GB … more than the 1.0 GB" was 1.028 against 1.024 (qa-s20-a L5).
+        int digits = 1;
+        while (digits < 9 && Gb(bytes, digits) == Gb(availableBytes, digits)) digits++;
+        return $"{model} has {parameters} parameters; training it with {optimizer} takes at least {Gb(bytes, digits)} GB (the " +
+            $"weights, their gradients, {optimizer}'s state and a batch of {trainBatch}'s outputs), more than the " +
+            $"{Gb(availableBytes, digits)} GB this " +
             $"process may use{(limit is null ? "" : $" ({limit})")}; {cause}.";
     }
 
-    private static string Gb(Int128 bytes) => ((double)bytes / 1e9).ToString("0.0", CultureInfo.InvariantCulture);
+    private static string Gb(Int128 bytes, int digits) =>
+        ((double)bytes / 1e9).ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 }

@@ -54,6 +54,19 @@ public sealed class ModelFootprintCliTests : IDisposable
     }
 
     [Fact]
+    public async Task SizesThatRoundAlikeAreShownWithTheDigitsThatTellThemApart()
+    {
+        // qa-s20-a L5: "takes at least 1.0 GB …, more than the 1.0 GB this process may use" for 1.028 against 1.024 GB. Here
+        // 1,073,866,992 bytes against the 1 GiB limit (1,073,741,824): alike to three decimals.
+        long parameters = 8172L * 8172 + 9 * 8172 + 3;
+        Assert.Equal(1_073_866_992L, 4 * (4 * parameters + 64L * (8172 + 8172 + 3)));
+        var r = await Train("8172,8172");
+        Assert.Equal($"error: the mlp model with layer sizes 4, 8172, 8172, 3 has {parameters} parameters; training it with adam " +
+            "takes at least 1.0739 GB (the weights, their gradients, adam's state and a batch of 64's outputs), more than the " +
+            "1.0737 GB this process may use; use smaller --hidden layers.", r.Stderr.Trim());
+    }
+
+    [Fact]
     public async Task UnderUlimitVTheHeapsAddressRangeIsTheLimit()
     {
         // qa-s19-a L1: the GC's limit ignores ulimit -v (RLIMIT_AS), under which the runtime reserves half of it for its heap (the
