@@ -486,14 +486,6 @@ internal static class TrainCommand
                 err.WriteLine("error: " + CliHost.Clean(refused));
                 return ExitCodes.BadInput;
             }
-            if (BatchChangeOnResume(resumedMetadata, dp?.Size ?? 1, s.BatchSize) is { } batchNote) err.WriteLine(batchNote);
-            foreach (string? warning in new[]
-                {
-                    ResumeChanges.OptionWarning(resumedMetadata, settings),
-                    ResumeChanges.SplitWarning(resumedMetadata, settings, s.Seed, prep.HeldOut is not null, prep.OtherRows),
-                    ResumeChanges.TemperatureNote(savedSpec),
-                })
-                if (warning is not null) err.WriteLine(CliHost.Clean(warning));
             if (trainer.StartEpoch > s.Epochs)
             {
                 // Before --out is prepared: a finished run stays as it is, and another --out is not left with a run without a checkpoint.
@@ -507,6 +499,15 @@ internal static class TrainCommand
                 Console.WriteLine(PatienceSpentMessage(s.Resume, trainer, s.Patience!.Value, resumedMetadata));
                 return ExitCodes.Success;
             }
+            // Only for a run that goes on: "its checkpoint records the new values" is not so when nothing is trained (qa-s20-a L6).
+            if (BatchChangeOnResume(resumedMetadata, dp?.Size ?? 1, s.BatchSize) is { } batchNote) err.WriteLine(batchNote);
+            foreach (string? warning in new[]
+                {
+                    ResumeChanges.OptionWarning(resumedMetadata, settings),
+                    ResumeChanges.SplitWarning(resumedMetadata, settings, s.Seed, prep.HeldOut is not null, prep.OtherRows),
+                    ResumeChanges.TemperatureNote(savedSpec),
+                })
+                if (warning is not null) err.WriteLine(CliHost.Clean(warning));
             // Never trains without the lock: NothingToTrain reads the metadata as Resume does, so this is a bug if it is reached.
             if (writesNothing) throw new InvalidOperationException($"'{s.Resume}' was taken for a run with nothing to train.");
             Console.WriteLine($"Resuming from '{s.Resume}' at epoch {trainer.StartEpoch}.");

@@ -167,6 +167,35 @@ public sealed class ResumeOptionsTests : IDisposable
     }
 
     [Fact]
+    public void NothingToTrainWarnsAboutNoOptionThatDiffers()
+    {
+        // qa-s20-a L6: "Warning: resumed with options that differ …: no --patience instead of --patience 1 … its checkpoint
+        // records the new values." came just before "Nothing to train", which records nothing.
+        string data = Csv(), run = _dir.File("run"), checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        Ok(Train(data, run, [.. Model, "--epochs", "2", "--patience", "5", "--limit-batches", "3"]), "the run");
+        var before = Snapshot(run);
+        // Each of these would be warned about in a run that goes on: --patience and --limit-batches left out, another
+        // --limit-batches, another --batch-size.
+        string[][] changed = [["--batch-size", "8", "--epochs", "2"],
+            ["--batch-size", "8", "--epochs", "1", "--patience", "5", "--limit-batches", "2"],
+            ["--batch-size", "16", "--epochs", "2", "--patience", "5", "--limit-batches", "3"]];
+        foreach (string[] options in changed)
+        {
+            var r = Train(data, run, [.. Model[2..], .. options, "--resume", checkpoint]);
+            Ok(r, string.Join(' ', options));
+            Assert.Contains($"Nothing to train: '{checkpoint}' is already at epoch 2; pass --epochs above 2", r.Stdout,
+                StringComparison.Ordinal);
+            Assert.Equal("", r.Stderr);
+        }
+        Unchanged(before, run, "nothing to train");
+        // The same change in a run that goes on is still named.
+        var goesOn = Train(data, run, [.. Model, "--epochs", "3", "--resume", checkpoint]);
+        Ok(goesOn, "a run that goes on");
+        Assert.Contains("Warning: resumed with options that differ from the checkpoint's run: no --patience instead of --patience 5",
+            goesOn.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnEarlyStoppedRunIsNotMovedOnAndALargerOrNoPatienceGoesOnAsAnUninterruptedRun()
     {
         string data = NoisyCsv();
