@@ -5,7 +5,7 @@ namespace Xent.Cli;
 
 /// <summary>
 /// What the process sets up before any command runs, so that its surroundings cannot turn an error into a crash or a
-/// message that names nothing: a stdout or stderr that cannot be written, and a file-size limit.
+/// message that names nothing: a stdout or stderr that cannot be written, a file-size limit, and an address-space limit.
 /// </summary>
 internal static partial class ProcessSetup
 {
@@ -15,6 +15,7 @@ internal static partial class ProcessSetup
         Console.SetError(new LossyWriter(Console.Error));
         Console.SetOut(new StdoutWriter(Console.Out));
         IgnoreFileSizeSignal();
+        Commands.ProcessMemory.BoundToRange(); // under ulimit -v, a heap at the top of its range dies of SIGSEGV
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using Xent.IO;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
 using Xunit;
@@ -66,48 +67,78 @@ public sealed class ModelFootprintCliTests : IDisposable
             "1.0737 GB this process may use; use smaller --hidden layers.", r.Stderr.Trim());
     }
 
+    /// <summary>Runs <c>xent train</c> with <paramref name="args"/> under <c>ulimit -v</c> <paramref name="kib"/>.</summary>
+    private async Task<CliResult> TrainUnderUlimitV(long kib, params string[] args)
+    {
+        var (host, dll) = CliRunner.Command;
+        var psi = new ProcessStartInfo("/bin/bash")
+            { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _dir.Path };
+        foreach (string a in (string[])["-c", $"ulimit -v {kib}; exec \"$@\"", "sh", host, dll, "train", .. args])
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await p.WaitForExitAsync(timeout.Token);
+        return new CliResult(p.ExitCode, await stdout, await stderr);
+    }
+
+    private const string RangeShare = "0.6 of the .NET heap's address range, which is half of ulimit -v when one is set";
+
     [Fact]
-    public async Task UnderUlimitVTheHeapsAddressRangeIsTheLimit()
+    public async Task UnderUlimitVTheLimitIsAShareOfTheHeapsAddressRange()
     {
         // qa-s19-a L1: the GC's limit ignores ulimit -v (RLIMIT_AS), under which the runtime reserves half of it for its heap (the
         // GCRegionRange it reports), and the heap grows no further. A model estimated at 1.08 GB under 'ulimit -v 2000000'
         // (2.048 GB, so a range of 1.024 GB) passed the check and died of SIGSEGV or "not enough memory" once it trained.
+        // qa-s20-a H1: the heap may not even reach the top of the range (ProcessMemory); 0.6 of it is 0.6144 GB.
         if (!OperatingSystem.IsLinux()) return;
-        var (host, dll) = CliRunner.Command;
-        var psi = new ProcessStartInfo("/bin/bash")
-            { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = _dir.Path };
-        foreach (string a in (string[])["-c", "ulimit -v 2000000; exec \"$@\"", "sh", host, dll, "train", "--data", "d.csv", "--model",
-            "mlp", "--hidden", "8192,8192", "--epochs", "1", "--out", "run"])
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await p.WaitForExitAsync(timeout.Token);
+        var r = await TrainUnderUlimitV(2000000, "--data", "d.csv", "--model", "mlp", "--hidden", "8192,8192", "--epochs", "1",
+            "--out", "run");
         long parameters = 4L * 8192 + 8192 + 8192L * 8192 + 8192 + 8192L * 3 + 3;
         double gb = 4.0 * (4 * parameters + 64L * (8192 + 8192 + 3)) / 1e9;
         Assert.Equal($"error: the mlp model with layer sizes 4, 8192, 8192, 3 has {parameters} parameters; training it with adam " +
             FormattableString.Invariant($"takes at least {gb:0.0} GB (the weights, their gradients, adam's state and a batch of 64's ") +
-            "outputs), more than the 1.0 GB this process may use (the .NET heap's address range, half of ulimit -v when one is set); " +
-            "use smaller --hidden layers.", (await stderr).Trim());
-        Assert.Equal(2, p.ExitCode);
+            $"outputs), more than the 0.6 GB this process may use ({RangeShare}); use smaller --hidden layers.", r.Stderr.Trim());
+        Assert.Equal(2, r.ExitCode);
+        Assert.False(Directory.Exists(_dir.File("run")), "a refused run created its folder");
+    }
+
+    [Fact]
+    public async Task AModelUnderTheHeapsAddressRangeThatWouldReachItsTopIsRefused()
+    {
+        // qa-s20-a H1: under 'ulimit -v 3000000' (a range of 1.536 GB) a model estimated at 1.26 GB passed the check, and its
+        // training died of SIGSEGV (exit 139) in the runtime once the heap's regions reached the top of the range, leaving a run
+        // folder without a checkpoint. 0.6 of the range is 0.9216 GB.
+        if (!OperatingSystem.IsLinux()) return;
+        var images = new byte[200 * 28 * 28];
+        new Random(1).NextBytes(images);
+        Npy.Write(_dir.File("x.npy"), images, [200, 1, 28, 28]);
+        Npy.Write(_dir.File("y.npy"), Enumerable.Range(0, 200).Select(i => (long)(i % 2)).ToArray(), [200]);
+        var r = await TrainUnderUlimitV(3000000, "--data", "x.npy", "--labels", "y.npy", "--model", "mlp", "--hidden", "100000",
+            "--epochs", "1", "--out", "run");
+        long parameters = 784L * 100000 + 100000 + 100000L * 2 + 2;
+        Assert.Equal(78_700_002, parameters);
+        Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.Equal($"error: the mlp model with layer sizes 784, 100000, 2 has {parameters} parameters; training it with adam " +
+            "takes at least 1.3 GB (the weights, their gradients, adam's state and a batch of 64's outputs), more than the 0.9 GB " +
+            $"this process may use ({RangeShare}); use smaller --hidden layers.", r.Stderr.Trim());
         Assert.False(Directory.Exists(_dir.File("run")), "a refused run created its folder");
     }
 
     [Theory]
-    [InlineData(25_000_000_000L, 50_000_000_000L, 25_000_000_000L, false)] // no ulimit -v: twice the memory, the GC's limit is less
-    [InlineData(25_000_000_000L, 1_024_000_000L, 1_024_000_000L, true)]   // ulimit -v 2000000
-    [InlineData(536_870_912L, 2_684_354_560L, 536_870_912L, false)]      // DOTNET_GCHeapHardLimit 512 MiB: a range of 5 times it
-    [InlineData(25_000_000_000L, 0L, 25_000_000_000L, false)]            // no regions (a segments GC): none
-    public void TheLimitIsTheSmallerOfTheGcsAndItsHeapRange(long gcLimit, long range, long expected, bool named)
+    [InlineData(25_000_000_000L, 50_000_000_000L, null)]               // no ulimit -v: twice the memory, the GC's limit is less
+    [InlineData(25_000_000_000L, 1_024_000_000L, 614_400_000L)]        // ulimit -v 2000000: 0.6 of its range
+    [InlineData(25_000_000_000L, 1_536_000_000L, 921_600_000L)]        // ulimit -v 3000000
+    [InlineData(900_000_000L, 1_536_000_000L, null)]                   // a GC limit below that share already
+    [InlineData(536_870_912L, 2_684_354_560L, null)]                   // DOTNET_GCHeapHardLimit 512 MiB: a range of 5 times it
+    [InlineData(25_000_000_000L, 0L, null)]                            // no regions (a segments GC): none
+    public void UnderARangeTheGcsLimitIsLoweredToAShareOfIt(long gcLimit, long range, long? expected)
     {
-        var available = InProcessCli.Assembly.GetType("Xent.Cli.Commands.ProcessMemory", throwOnError: true)!
-            .GetMethod("Available", BindingFlags.NonPublic | BindingFlags.Static, [typeof(long), typeof(object)])!;
-        (long Bytes, string? Limit) Available(object? r) => ((long, string?))available.Invoke(null, [gcLimit, r])!;
-        var (bytes, limit) = Available(range);
-        Assert.Equal((expected, named), (bytes, limit is not null));
-        var noRange = Available(null);
-        Assert.Equal((gcLimit, false), (noRange.Bytes, noRange.Limit is not null));
+        var bound = InProcessCli.Assembly.GetType("Xent.Cli.Commands.ProcessMemory", throwOnError: true)!
+            .GetMethod("Bound", BindingFlags.NonPublic | BindingFlags.Static, [typeof(long), typeof(object)])!;
+        Assert.Equal(expected, (long?)bound.Invoke(null, [gcLimit, range]));
+        Assert.Null((long?)bound.Invoke(null, [gcLimit, null]));
     }
 
     [Fact]
