@@ -7,7 +7,7 @@ namespace Xent.Cli.Commands;
 /// The GC reserves one address range for its heap (<c>GCRegionRange</c>): under <c>ulimit -v</c> (RLIMIT_AS) half of the limit,
 /// which the GC's own limit (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>) does not reflect (qa-s19-a L1). The heap
 /// cannot reach the top of that range: the runtime (10.0.12 here) does not commit the last page of the table describing its
-/// regions, and the region that needs it is written there and the process dies of SIGSEGV (dotnet/runtime#129681), with no
+/// regions, and the region that needs it is written there and the process dies of SIGSEGV (seen in gdb on a core dump), with no
 /// exception to catch. The heap's regions reach that top well before the heap holds the whole range, since freed arrays leave
 /// gaps that larger ones do not fit: under <c>ulimit -v 3000000</c> (a range of 1.536 GB) models of 0.88 GB died so
 /// (qa-s20-a H1), and so they did with the GC's limit set to 0.8 of the range.
