@@ -18,7 +18,10 @@ public static partial class F
     /// <param name="weight">Optional rescaling weight broadcast to the input's shape.</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <exception cref="ArgumentException">An input is outside [0, 1] or NaN ("all elements of input should be between 0 and 1"),
-    /// the target is int64 or of another shape, or the weight does not broadcast to the input's shape.</exception>
+    /// the target is int64 or of another shape, or the weight does not broadcast to the input's shape or requires grad while
+    /// grad mode is on (PyTorch's message: it is not differentiable).</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="input"/> or <paramref name="weight"/> is int64, not
+    /// float32.</exception>
     /// <exception cref="NotSupportedException">The target requires grad: only the input is differentiated
     /// (PyTorch also differentiates a float target).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>

@@ -21,7 +21,11 @@ public static partial class F
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <param name="posWeight">Optional weight of positive examples, broadcast to the input's shape (typically (C) for the last
     /// dim).</param>
-    /// <exception cref="ArgumentException">The target is int64 or of another shape, or a weight does not broadcast.</exception>
+    /// <exception cref="ArgumentException">The target is int64 or of another shape, or <paramref name="weight"/> or
+    /// <paramref name="posWeight"/> does not broadcast or requires grad while grad mode is on (PyTorch's message: they are not
+    /// differentiable).</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="input"/>, <paramref name="weight"/> or
+    /// <paramref name="posWeight"/> is int64, not float32.</exception>
     /// <exception cref="NotSupportedException">The target requires grad: only the input is differentiated
     /// (PyTorch also differentiates a float target).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>

@@ -18,6 +18,7 @@ public static partial class F
     /// <exception cref="ArgumentException">A shape, stride or padding is invalid; messages follow PyTorch's
     /// ("Given groups=1, weight of size [32, 1, 3, 3], expected input[64, 3, 28, 28] to have 1 channels, but got 3 channels
     /// instead").</exception>
+    /// <exception cref="InvalidOperationException">An argument is int64, not float32.</exception>
     /// <remarks>
     /// Computed by <see cref="Conv2dKernel"/> (im2col + SGEMM). One autograd node; its backward gives dX (col2im of Wᵀ·dY),
     /// dW (Σₙ dYₙ·colₙᵀ) and db (sums of dY), each only for inputs that require gradients.

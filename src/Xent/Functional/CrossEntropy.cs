@@ -46,13 +46,17 @@ public static partial class F
     /// <param name="softcap">cap &gt; 0: the logits become cap·tanh(logits / cap) first (Gemma 2); null for none.</param>
     /// <returns>A 0-d loss for Mean and Sum; per-element losses for None.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target is neither a class in [0, C) nor <paramref name="ignoreIndex"/>
-    /// ("Target 12 is out of bounds.").</exception>
+    /// ("Target 12 is out of bounds."), <paramref name="zLossScale"/> is negative or not finite, or <paramref name="softcap"/>
+    /// is not finite and positive.</exception>
     /// <exception cref="ArgumentException">Batch sizes or target shape do not match the input ("Expected input batch_size (4) to
     /// match target batch_size (3)."), the weight is not (C), a float target is not of the input's shape (float class indices),
     /// an int64 target has the input's shape, a probability target comes with a non-negative <paramref name="ignoreIndex"/>,
-    /// or <paramref name="labelSmoothing"/> is outside [0, 1].</exception>
-    /// <exception cref="NotSupportedException">A probability target requires grad: only the input is differentiated
-    /// (PyTorch also differentiates a float target).</exception>
+    /// <paramref name="labelSmoothing"/> is outside [0, 1], or, with class indices, <paramref name="weight"/> requires grad
+    /// while grad mode is on (PyTorch's message: it is not differentiable).</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="input"/> or <paramref name="weight"/> is int64, not
+    /// float32.</exception>
+    /// <exception cref="NotSupportedException">A probability target, or <paramref name="weight"/> with probability targets,
+    /// requires grad while grad mode is on: only the input is differentiated (PyTorch also differentiates those).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean, float labelSmoothing = 0f, float zLossScale = 0f, float? softcap = null)

@@ -18,8 +18,10 @@ public static partial class F
     /// <param name="teacherLogits">(N, C) logits of the teacher.</param>
     /// <param name="temperature">T &gt; 0; T &gt; 1 softens both distributions.</param>
     /// <returns>A 0-d loss.</returns>
-    /// <exception cref="ArgumentException">The inputs are not both (N, C) with the same shape.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">T is not finite and positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="studentLogits"/> is not (N, C), or
+    /// <paramref name="teacherLogits"/> has another shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is not finite and positive.</exception>
+    /// <exception cref="InvalidOperationException">Either input is int64, not float32.</exception>
     public static Tensor DistillationLoss(Tensor studentLogits, Tensor teacherLogits, float temperature)
     {
         studentLogits.RequireFloat(nameof(DistillationLoss));

@@ -30,9 +30,12 @@ public static partial class F
     /// <param name="ignoreIndex">A target value that contributes neither loss nor gradient.</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <returns>A 0-d loss for Mean and Sum; per-element losses for None.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds."), or γ is negative or not
-    /// finite.</exception>
-    /// <exception cref="ArgumentException">The target is not int64 class indices of a matching shape, or the weight is not (C).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds."), or
+    /// <paramref name="gamma"/> is negative or not finite.</exception>
+    /// <exception cref="ArgumentException">The target is not int64 class indices of a matching shape, or the weight is not (C)
+    /// or requires grad while grad mode is on (PyTorch's message: it is not differentiable).</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="input"/> or <paramref name="weight"/> is int64, not
+    /// float32.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor FocalLoss(Tensor input, Tensor target, float gamma = 2f, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean)

@@ -27,6 +27,7 @@ public static partial class F
     /// <param name="logTarget">Whether <paramref name="target"/> holds log-probabilities.</param>
     /// <returns>A 0-d loss, or per-element terms for None.</returns>
     /// <exception cref="ArgumentException">The target is not float32.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="input"/> is int64, not float32.</exception>
     /// <exception cref="NotSupportedException">The shapes differ (broadcasting), or the target requires grad (only the input is
     /// differentiated; PyTorch also differentiates the target).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>

@@ -12,8 +12,10 @@ public static partial class F
     /// output).</param>
     /// <param name="weight">Float32 (out, in) matrix.</param>
     /// <param name="bias">Optional float32 (out) vector.</param>
-    /// <exception cref="ArgumentException">Shapes do not fit, with PyTorch's wording
+    /// <exception cref="ArgumentException">The shapes of <paramref name="input"/>, <paramref name="weight"/> or
+    /// <paramref name="bias"/> do not fit, with PyTorch's wording
     /// ("mat1 and mat2 shapes cannot be multiplied (64x9216 and 9200x128)").</exception>
+    /// <exception cref="InvalidOperationException">An argument is int64, not float32.</exception>
     /// <remarks>One autograd node: dX = dY·W, dW = dYᵀ·X (summed over every leading dim), db = column sums of dY.</remarks>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
     {

@@ -32,8 +32,14 @@ public static partial class F
     /// <param name="softcap">cap &gt; 0: logits become cap·tanh(logits / cap) before the loss (Gemma 2); null for none.</param>
     /// <param name="options">Tiling overrides, or null for the defaults.</param>
     /// <returns>A scalar for Mean and Sum; for None a tensor shaped like <paramref name="target"/>.</returns>
-    /// <exception cref="ArgumentException">A shape, dtype or option is invalid.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds.").</exception>
+    /// <exception cref="ArgumentException">A shape does not fit, <paramref name="target"/> is not int64,
+    /// <paramref name="labelSmoothing"/> is outside [0, 1], or <paramref name="weight"/> requires grad while grad mode is on
+    /// (PyTorch's message: it is not differentiable).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A target is out of bounds ("Target 12 is out of bounds."),
+    /// <paramref name="zLossScale"/> is negative or not finite, <paramref name="softcap"/> is not finite and positive, or
+    /// an <paramref name="options"/> value is set but not positive.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="hidden"/>, <paramref name="linearWeight"/>,
+    /// <paramref name="linearBias"/> or <paramref name="weight"/> is int64, not float32.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor LinearCrossEntropy(Tensor hidden, Tensor linearWeight, Tensor target, Tensor? linearBias = null,
         Tensor? weight = null, long ignoreIndex = -100, Reduction reduction = Reduction.Mean, float labelSmoothing = 0f,

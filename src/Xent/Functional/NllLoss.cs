@@ -25,7 +25,10 @@ public static partial class F
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <exception cref="ArgumentOutOfRangeException">A target is neither in [0, C) nor <paramref name="ignoreIndex"/> ("Target 12 is out of
     /// bounds.").</exception>
-    /// <exception cref="ArgumentException">The target is not int64, shapes do not match, or the weight is not (C).</exception>
+    /// <exception cref="ArgumentException">The target is not int64, shapes do not match, or the weight is not (C) or requires
+    /// grad while grad mode is on (PyTorch's message: it is not differentiable).</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="input"/> or <paramref name="weight"/> is int64, not
+    /// float32.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, long ignoreIndex = -100,
         Reduction reduction = Reduction.Mean)

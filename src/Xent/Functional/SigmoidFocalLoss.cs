@@ -31,7 +31,9 @@ public static partial class F
     /// <param name="gamma">The focusing exponent γ ≥ 0. Default 2.</param>
     /// <param name="reduction">None (default, torchvision's), Mean or Sum.</param>
     /// <exception cref="ArgumentException">The target is int64 or of another shape.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">γ is negative or not finite, or α is NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="gamma"/> is negative or not finite, or
+    /// <paramref name="alpha"/> is NaN.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="input"/> is int64, not float32.</exception>
     /// <exception cref="NotSupportedException">The target requires grad: only the input is differentiated
     /// (PyTorch also differentiates a float target).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
