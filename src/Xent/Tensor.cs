@@ -165,7 +165,11 @@ public partial class Tensor
         return _float is null ? result : Record(result, "CloneBackward", (g, _) => [g], this);
     }
 
-    /// <summary>Runs backpropagation from this tensor. See <see cref="Autograd.BackwardEngine"/>.</summary>
+    /// <summary>
+    /// Runs backpropagation from this tensor, as PyTorch's <c>backward()</c>: each node of the graph that produced it runs its
+    /// backward once, after every node that feeds it a gradient, and each leaf that requires grad adds its gradient to
+    /// <see cref="Grad"/>. The graph is freed unless <paramref name="retainGraph"/> is set.
+    /// </summary>
     /// <param name="gradient">Gradient of the final objective with respect to this tensor; may be omitted only for a one-element
     /// tensor.</param>
     /// <param name="retainGraph">Keep the graph so that Backward can run through it again.</param>

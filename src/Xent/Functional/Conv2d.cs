@@ -20,7 +20,7 @@ public static partial class F
     /// instead").</exception>
     /// <exception cref="InvalidOperationException">An argument is int64, not float32.</exception>
     /// <remarks>
-    /// Computed by <see cref="Conv2dKernel"/> (im2col + SGEMM). One autograd node; its backward gives dX (col2im of Wᵀ·dY),
+    /// Computed by im2col and SGEMM. One autograd node; its backward gives dX (col2im of Wᵀ·dY),
     /// dW (Σₙ dYₙ·colₙᵀ) and db (sums of dY), each only for inputs that require gradients.
     /// </remarks>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, (int H, int W)? stride = null,

@@ -41,8 +41,9 @@ public static partial class F
     /// <param name="ignoreIndex">A target value that does not contribute to the loss or its gradient (class indices only).</param>
     /// <param name="reduction">None, Mean (default) or Sum.</param>
     /// <param name="labelSmoothing">ε in [0, 1]: the amount of probability mass spread uniformly over the classes.</param>
-    /// <param name="zLossScale">z ≥ 0: adds PaLM's z-loss z·logsumexp(row)² per non-ignored row before the reduction (see
-    /// <see cref="Kernels.ZLossKernel"/>).</param>
+    /// <param name="zLossScale">z ≥ 0: adds PaLM's z-loss z·lse² per non-ignored row (lse = logsumexp of the row's logits)
+    /// before the reduction, so 'mean' divides it by the same denominator and no class weight scales it; its gradient is
+    /// 2z·lse·softmax(row).</param>
     /// <param name="softcap">cap &gt; 0: the logits become cap·tanh(logits / cap) first (Gemma 2); null for none.</param>
     /// <returns>A 0-d loss for Mean and Sum; per-element losses for None.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A target is neither a class in [0, C) nor <paramref name="ignoreIndex"/>

@@ -20,7 +20,8 @@ public static partial class F
     /// <para><b>γ = 0</b> is computed by <see cref="CrossEntropy"/> itself, so the loss and its gradient equal
     /// cross-entropy's bit for bit (and its node is named <c>CrossEntropyLossBackward</c>).</para>
     /// <para><b>Gradient.</b> One autograd node. dlᵢ/dx_c = w[tᵢ]·F·(p_c − [c = tᵢ]) with F = u^γ·(1 − γ·p_t·log p_t / u),
-    /// u = 1 − p_t, finite for every γ ≥ 0 (see <see cref="FocalLossKernel"/>). For Mean and Sum, forward computes the
+    /// u = 1 − p_t, finite for every γ ≥ 0 (u is taken in float64 from log p_t, so γ &lt; 1 stays finite as p_t → 1). For
+    /// Mean and Sum, forward computes the
     /// gradient in the same pass over the logits and backward only scales it. Gradients flow to <paramref name="input"/> only.</para>
     /// </remarks>
     /// <param name="input">Logits, float32.</param>

@@ -8,7 +8,7 @@ public static partial class F
     /// Cross-entropy of a linear layer's output without materialising the logits:
     /// <c>F.CrossEntropy(F.Linear(hidden, linearWeight, linearBias), target, ...)</c> for language-model
     /// heads with 32k–256k classes, whose (N, V) logits and their gradient would dominate memory.
-    /// The logits are produced and consumed in small tiles (<see cref="LinearCrossEntropyKernel"/>). With 'mean' or
+    /// The logits are produced and consumed in small tiles (row chunk × vocabulary chunk). With 'mean' or
     /// 'sum' and gradients wanted, the gradients are computed in the same pass as the loss (3 GEMM passes over
     /// N·V·D, 12.5 MiB of scratch, or 1/12 of the logits or 1/8 of the weight when larger) and held until backward,
     /// which only scales them; otherwise (no gradient, or 'none') the backward pass recomputes the logits. Extra memory is
@@ -27,7 +27,7 @@ public static partial class F
     /// <param name="zLossScale">
     /// z ≥ 0: adds z·lse_i² per non-ignored row (PaLM's z-loss, lse_i = logsumexp of the row's logits),
     /// before the reduction — so 'mean' divides it by the same denominator as the cross-entropy term and
-    /// it is not multiplied by the class weight. See <see cref="ZLossKernel"/>.
+    /// it is not multiplied by the class weight; its gradient is 2z·lse·softmax(row).
     /// </param>
     /// <param name="softcap">cap &gt; 0: logits become cap·tanh(logits / cap) before the loss (Gemma 2); null for none.</param>
     /// <param name="options">Tiling overrides, or null for the defaults.</param>

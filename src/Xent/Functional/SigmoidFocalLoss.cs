@@ -14,7 +14,8 @@ public static partial class F
     /// <para>A negative <paramref name="alpha"/> disables the α weighting (torchvision's −1). γ = 0 with α &lt; 0 is
     /// <see cref="BinaryCrossEntropyWithLogits"/>. <paramref name="reduction"/> defaults to None, as torchvision's does;
     /// Mean divides by the element count.</para>
-    /// <para>Each element is evaluated in float64 (see <see cref="SigmoidFocalLossKernel"/>), so Xent departs from
+    /// <para>Each element is evaluated in float64, with ce = BCEWithLogits(x, y) and q = 1 − p_t: loss α_t·ce·q^γ, gradient
+    /// α_t·((σ(x) − y)·q^γ + γ·ce·q^(γ−1)·σ(x)·σ(−x)·(1 − 2y)). So Xent departs from
     /// torchvision's float32 arithmetic where that loses every digit: for a correct logit beyond |x| ≈ 17 torchvision's loss
     /// is exactly 0 and Xent's the tiny true value, and for γ &lt; 1 torchvision's gradient there is ∞·0 = NaN and Xent's the
     /// true value (0 once σ(x) underflows); where (1 − y)·x + softplus(−x) cancels (x = −1e30, y = 1e-30) torchvision's loss

@@ -195,8 +195,8 @@ public sealed class Trainer
     /// <param name="batchesPerEpoch">How many batches <paramref name="trainBatches"/> yields (before
     /// <see cref="TrainerOptions.LimitBatches"/>).</param>
     /// <param name="testBatches">The test set's batches, evaluated after each epoch.</param>
-    /// <returns>The last epoch's result, or null when there was nothing left to train (every epoch done, or a resumed run's
-    /// patience already spent: <see cref="PatienceSpent"/>).</returns>
+    /// <returns>The last epoch's result, or null when there was nothing left to train (every epoch done, or a resumed run that
+    /// had already gone <see cref="TrainerOptions.Patience"/> epochs without improvement).</returns>
     /// <exception cref="TrainingDivergedException">A loss was NaN or infinite; the previous checkpoint is left untouched.</exception>
     public EpochResult? Run(Func<int, IEnumerable<(Tensor Input, Tensor Target)>> trainBatches, int batchesPerEpoch,
         Func<IEnumerable<(Tensor Input, Tensor Target)>> testBatches)

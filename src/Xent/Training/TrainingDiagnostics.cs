@@ -62,8 +62,8 @@ public static class TrainingDiagnostics
 
     /// <summary>
     /// Warns when epoch <paramref name="epoch"/>'s mean training loss lies above <paramref name="previousEpochLoss"/> (the lowest
-    /// loss of the epochs before, as <c>Trainer</c> passes it) by more than <see cref="EpochRiseTolerance"/> of it, and by more than
-    /// <see cref="EpochRiseFloor"/>: the sign of a learning rate that is too high. Null otherwise, and for the first epoch (when
+    /// loss of the epochs before, as <c>Trainer</c> passes it) by more than 25% of it, and by more than 0.01 (nats): the sign of
+    /// a learning rate that is too high. Null otherwise, and for the first epoch (when
     /// <paramref name="previousEpochLoss"/> is null). A loss that stops falling without rising is <c>Trainer</c>'s to tell (no new
     /// best for several epochs).
     /// </summary>
