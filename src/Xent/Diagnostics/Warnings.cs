@@ -32,11 +32,29 @@ public static class Warnings
     public static bool Warn(string key, string message)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!s_seen.TryAdd(key, 0)) return false;
+        if (t_muted > 0 || !s_seen.TryAdd(key, 0)) return false;
         s_handler(message);
         return true;
     }
 
     /// <summary>Forgets which keys have warned, so each warns again once (for tests and long-lived hosts).</summary>
     public static void Reset() => s_seen.Clear();
+
+    [ThreadStatic] private static int t_muted;
+
+    /// <summary>
+    /// Until disposed, this thread's warnings are neither sent nor remembered: a check that runs the model on a made-up input
+    /// (<see cref="Training.Predictor"/>'s) stays silent, and the first real input still warns.
+    /// </summary>
+    internal static MutedScope Mute()
+    {
+        t_muted++;
+        return default;
+    }
+
+    /// <summary>Ends a <see cref="Mute"/> scope.</summary>
+    internal readonly struct MutedScope : IDisposable
+    {
+        public void Dispose() => t_muted--;
+    }
 }

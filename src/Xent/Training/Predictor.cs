@@ -1,5 +1,6 @@
 using System.Globalization;
 using Xent.Data;
+using Xent.Diagnostics;
 using Xent.NN;
 
 namespace Xent.Training;
@@ -20,7 +21,15 @@ public sealed class Predictor
     private readonly Module _model;
     private readonly int _sampleSize;
 
-    /// <summary>Wraps a model built for <paramref name="spec"/> (its weights already loaded).</summary>
+    /// <summary>
+    /// Wraps a model built for <paramref name="spec"/> (its weights already loaded). The model is put in eval mode and run
+    /// once on a zero input of the spec's shape, so a model that does not fit the spec is refused here, not at the first
+    /// prediction (or, where the shapes happen to fit, never: probabilities for the wrong classes).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="spec"/> is null.</exception>
+    /// <exception cref="InvalidDataException">The spec is inconsistent (<see cref="ModelSpec.Validate"/>).</exception>
+    /// <exception cref="ArgumentException">The model does not take one input of the spec's <see cref="ModelSpec.InputShape"/>
+    /// or does not give one logit per class of <see cref="ModelSpec.ClassNames"/>.</exception>
     public Predictor(Module model, ModelSpec spec)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
@@ -28,6 +37,28 @@ public sealed class Predictor
         spec.Validate();
         _sampleSize = spec.InputShape.Aggregate(1, (a, d) => checked(a * d));
         _model.Eval();
+        CheckModelFitsSpec();
+    }
+
+    /// <summary>One forward pass on a zero input of the spec's shape: it must give (1, classes) logits.</summary>
+    private void CheckModelFitsSpec()
+    {
+        string input = $"({string.Join(", ", Spec.InputShape)})";
+        int[] shape;
+        try
+        {
+            using (Tensor.NoGrad())
+            using (Warnings.Mute()) // a warning here would be about the made-up input, and would spend the real one's
+                shape = _model.Forward(Tensor.Zeros([1, .. Spec.InputShape])).Shape;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new ArgumentException($"The model does not fit the spec: it does not take an input of the spec's shape {input} " +
+                $"({e.Message}).", "model", e);
+        }
+        if (shape is not [1, var classes] || classes != Spec.NumClasses)
+            throw new ArgumentException($"The model does not fit the spec: for one input of shape {input} it gives logits of shape " +
+                $"{Shapes.Format(shape)}, where the spec's {Spec.NumClasses} class(es) need [1, {Spec.NumClasses}].", "model");
     }
 
     /// <summary>Reads a checkpoint written by <c>xent train</c> (or <see cref="Trainer"/> with the spec in its metadata).</summary>
@@ -39,17 +70,16 @@ public sealed class Predictor
         var spec = ModelSpec.FromMetadata(metadata, checkpointPath)
             ?? throw new InvalidDataException($"'{checkpointPath}' has no model spec (spec.* metadata): it was not written by this " +
                 "version of xent train, so its classes and input standardisation are unknown.");
-        Module model;
         try
         {
-            model = ModelCatalog.Create(spec, new Generator(0));
+            var model = ModelCatalog.Create(spec, new Generator(0));
             model.LoadStateDict(state);
+            return new Predictor(model, spec);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new InvalidDataException($"'{checkpointPath}' does not fit its own spec ({spec.Model}): {e.Message}", e);
         }
-        return new Predictor(model, spec);
     }
 
     /// <summary>The checkpoint's spec.</summary>
