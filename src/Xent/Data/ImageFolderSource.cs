@@ -343,18 +343,33 @@ public static class ImageFolderSource
         return true;
     }
 
-    /// <summary>The file opened for reading; a broken symbolic link is named as one (.NET says only "Could not find file").</summary>
+    /// <summary>
+    /// The file opened for reading; a broken symbolic link is named as one (.NET says only "Could not find file"), and a pipe is
+    /// refused in words: an image is read more than once (its header, its length for the truncation check, then its pixels).
+    /// </summary>
     private static FileStream OpenImage(string file)
     {
+        FileStream stream;
         try
         {
-            return File.OpenRead(file);
+            stream = File.OpenRead(file);
         }
         catch (FileNotFoundException e) when (new FileInfo(file).LinkTarget is { } target)
         {
             throw new InvalidDataException($"'{file}' is a symbolic link to '{target}', which does not exist; remove the link or " +
                 "restore its target.", e);
         }
+        // A pipe (a link to /dev/stdin fed by `cat … |`, a FIFO) gives its bytes once and has no length: the truncation check's
+        // length failed with .NET's "Stream does not support seeking.", reported as a bug in xent. Refused as a CSV pipe is, rather
+        // than read into memory, which nothing would bound.
+        if (!stream.CanSeek)
+        {
+            stream.Dispose();
+            throw new InvalidDataException($"'{file}' is a pipe (or a link to one, such as /dev/stdin), which can be read only once, " +
+                "and xent reads an image file more than once (its header, then its pixels); save it to a file first (… > image.png) " +
+                "and pass that.");
+        }
+        return stream;
     }
 
     /// <summary>

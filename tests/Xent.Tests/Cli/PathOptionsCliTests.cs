@@ -360,4 +360,24 @@ public sealed class PathOptionsCliTests : IDisposable
         CliAssert.OneLineError(RunInShell($"cat '{csv}' |", "train", "--data", "lin.csv", "--model", "linear", "--out", "r"), 2, pipe);
         Assert.False(Directory.Exists(_dir.File("r")));
     }
+
+    [Fact]
+    public void AnImageThatIsAPipeIsSaidToBeOne()
+    {
+        if (!OperatingSystem.IsLinux()) return; // bash, mkfifo
+        // qa-s20-b M2: a .png linked to /dev/stdin fed by a pipe, or a FIFO, was "internal error (AggregateException): … (Stream
+        // does not support seeking.) This is a bug in xent", exit 1: the truncation check asked for the file's length.
+        string images = _dir.File("images");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(images, perClass: 4);
+        var train = InProcessCli.Run("train", "--data", images, "--model", "linear", "--epochs", "1", "--out", _dir.File("run"));
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        string ckpt = _dir.File("run/checkpoint.safetensors"), png = Path.Combine(images, "dark", "img000.png");
+        File.CreateSymbolicLink(_dir.File("si.png"), "/dev/stdin");
+        static string Pipe(string name) => $"error: '{name}' is a pipe (or a link to one, such as /dev/stdin), which can be read " +
+            "only once, and xent reads an image file more than once (its header, then its pixels); save it to a file first " +
+            "(… > image.png) and pass that.";
+        CliAssert.OneLineError(RunInShell($"cat '{png}' |", "predict", "--checkpoint", ckpt, "--input", "si.png"), 2, Pipe("si.png"));
+        Shell($"cd '{_dir.Path}' && mkfifo f.png && (timeout 60 cat '{png}' > f.png &)");
+        CliAssert.OneLineError(RunInShell("", "predict", "--checkpoint", ckpt, "--input", "f.png"), 2, Pipe("f.png"));
+    }
 }
