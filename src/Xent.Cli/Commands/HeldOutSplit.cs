@@ -14,8 +14,8 @@ internal static class HeldOutSplit
     /// <summary>The <c>--held-out</c> option.</summary>
     public static Option<string?> Option() => PathOptions.Input(new Option<string?>("--held-out")
     {
-        Description = "A run's split.csv (RUN/split.csv): use only the rows of --data it marks 'test', the part its run held out " +
-            "(--val-split, or the default 10%)",
+        Description = "A run's split.csv (RUN/split.csv, or the run folder RUN): use only the rows of --data it marks 'test', the " +
+            "part its run held out (--val-split, or the default 10%)",
     });
 
     /// <summary>The samples of <paramref name="data"/> (read from <paramref name="dataPath"/>) that <paramref name="splitPath"/>
@@ -23,6 +23,7 @@ internal static class HeldOutSplit
     /// <exception cref="InvalidDataException">The split.csv is not one xent wrote, or not one of this data.</exception>
     public static IDataset Keep(IDataset data, string dataPath, string splitPath)
     {
+        splitPath = SplitFile(splitPath);
         if (DataSource.IsIdx(dataPath))
             throw new InvalidDataException($"--held-out applies to a CSV/TSV file, image class folders or a .npy file; '{dataPath}' " +
                 "is an IDX folder, whose t10k files (read here) no run trains on: leave --held-out out.");
@@ -55,5 +56,18 @@ internal static class HeldOutSplit
         }
         if (kept.Count == 0) throw new InvalidDataException($"'{splitPath}' marks no row 'test': there is nothing held out to use.");
         return new SubsetDataset(data, kept);
+    }
+
+    /// <summary>
+    /// <paramref name="path"/>, or the split.csv in it when it is a folder: the run folder is a natural thing to pass, and was said
+    /// not to exist.
+    /// </summary>
+    private static string SplitFile(string path)
+    {
+        if (!Directory.Exists(path)) return path;
+        string inside = Path.Combine(path, "split.csv");
+        if (File.Exists(inside)) return inside;
+        throw new InvalidDataException($"--held-out '{path}' is a folder with no split.csv in it: pass a run folder, or its split.csv " +
+            "(RUN/split.csv), of a run that held out part of its --data (--val-split, or the default 10%).");
     }
 }

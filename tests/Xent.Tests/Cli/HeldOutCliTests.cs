@@ -146,4 +146,30 @@ public sealed partial class HeldOutCliTests
                     $"{command} --held-out {heldOut}");
         }
     }
+
+    [Fact]
+    public void HeldOutTakesTheRunFolder_AndSaysWhatAFolderWithoutASplitLacks()
+    {
+        // qa-s20-b M3: --held-out RUN (the folder the help's "RUN/split.csv" names) said "'run' does not exist".
+        using var dir = new TempDirectory();
+        string csv = NoisyCsv(dir), run = dir.File("run");
+        var (correct, total, _) = TrainFinal(InProcessCli.Run("train", "--data", csv, "--model", "linear", "--epochs", "2",
+            "--out", run));
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        foreach (string command in new[] { "eval", "calibrate" })
+            foreach (string heldOut in new[] { run, run + "/" })
+            {
+                var r = InProcessCli.Run(command, "--checkpoint", checkpoint, "--data", csv, "--held-out", heldOut, "--json");
+                Assert.True(r.ExitCode == 0, r.Stderr);
+                using var json = JsonDocument.Parse(r.Stdout);
+                Assert.Equal(total, json.RootElement.GetProperty(command == "eval" ? "total" : "samples").GetInt32());
+                if (command == "eval") Assert.Equal(correct, json.RootElement.GetProperty("correct").GetInt32());
+            }
+        string empty = dir.File("empty");
+        Directory.CreateDirectory(empty);
+        foreach (string command in new[] { "eval", "calibrate" })
+            CliAssert.OneLineError(InProcessCli.Run(command, "--checkpoint", checkpoint, "--data", csv, "--held-out", empty), 2,
+                $"--held-out '{empty}' is a folder with no split.csv in it: pass a run folder, or its split.csv (RUN/split.csv), of a " +
+                "run that held out part of its --data (--val-split, or the default 10%).");
+    }
 }
