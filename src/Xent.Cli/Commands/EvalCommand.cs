@@ -88,7 +88,7 @@ internal static class EvalCommand
         try
         {
             test = DataSource.LoadLabelled(dataPath, spec, labels, target); // checks there are samples of the model's shape
-            if (heldOut is not null) test = HeldOutSplit.Keep(test, dataPath, heldOut);
+            if (heldOut is not null) test = HeldOutSplit.Keep(test, dataPath, heldOut, checkpointPath, spec, metadata);
             else if (TrainingDataWarning.For(metadata, checkpointPath, dataPath, test.Count,
                          "so its accuracy below is not a test result") is { } trainedOn)
                 err.WriteLine(CliHost.Clean(trainedOn));

@@ -172,4 +172,44 @@ public sealed partial class HeldOutCliTests
                 $"--held-out '{empty}' is a folder with no split.csv in it: pass a run folder, or its split.csv (RUN/split.csv), of a " +
                 "run that held out part of its --data (--val-split, or the default 10%).");
     }
+
+    [Fact]
+    public void ASplitOfAnotherRun_OrOfDataReorderedOrEditedSince_IsRefused()
+    {
+        // qa-s20-b M4: run's checkpoint with run2's split.csv of the same data, or with its own split.csv over a reordered CSV,
+        // scored rows that had trained the model as "test", without a word.
+        using var dir = new TempDirectory();
+        string csv = NoisyCsv(dir), run = dir.File("run"), run2 = dir.File("run2");
+        foreach (var (output, seed) in new[] { (run, "1"), (run2, "2") })
+            Assert.Equal(0, InProcessCli.Run("train", "--data", csv, "--model", "linear", "--epochs", "1", "--seed", seed,
+                "--out", output).ExitCode);
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors"), split = Path.Combine(run, "split.csv");
+        const string Tail = "was reordered or edited since the run; pass the split.csv beside the checkpoint, with the data as it was " +
+            "trained on.";
+        string[] lines = File.ReadAllLines(csv);
+        // Rows reversed: the same labels and values, in another order.
+        string reversed = dir.File("reversed.csv");
+        File.WriteAllLines(reversed, [lines[0], .. lines.Skip(1).Reverse()]);
+        // One value of a row the run trained on changed: the same labels in the same order, so the same split is drawn.
+        int trainedRow = File.ReadAllLines(split).Skip(1).Select(l => l.Split(',')).First(c => c[1] == "train")[0] is var r
+            ? int.Parse(r, CultureInfo.InvariantCulture) : -1;
+        string edited = dir.File("edited.csv");
+        File.WriteAllLines(edited, lines.Select((l, i) => i == trainedRow + 1 ? "0.123," + l[(l.IndexOf(',') + 1)..] : l));
+        foreach (var (data, heldOut, message) in new[]
+        {
+            (csv, Path.Combine(run2, "split.csv"), $"'{run2}/split.csv' marks other rows 'test' than the run of '{checkpoint}' held " +
+                $"out of '{csv}' (--val-split 0.1, seed 1: "),
+            (reversed, split, $"'{split}' marks other rows 'test' than the run of '{checkpoint}' held out of '{reversed}'"),
+            (edited, split, $"the rows '{split}' marks 'train' are not those that trained '{checkpoint}': feature 'a' has mean "),
+        })
+            foreach (string command in new[] { "eval", "calibrate" })
+            {
+                var refused = InProcessCli.Run(command, "--checkpoint", checkpoint, "--data", data, "--held-out", heldOut);
+                CliAssert.OneLineError(refused, 2, message, $"{command} --data {data} --held-out {heldOut}");
+                Assert.EndsWith($"'{data}' {Tail}", refused.Stderr.TrimEnd(), StringComparison.Ordinal);
+            }
+        // Each run's own split over the data as it was is taken.
+        Assert.Equal(0, InProcessCli.Run("eval", "--checkpoint", Path.Combine(run2, "checkpoint.safetensors"), "--data", csv,
+            "--held-out", run2).ExitCode);
+    }
 }
