@@ -363,8 +363,9 @@ public static class CsvSource
         catch (InvalidDataException e) when (gz && !GzipLengthCheck.IsTruncation(e) && !GzipLengthCheck.IsDamage(e)
             && e.InnerException is not DecoderFallbackException)
         {
-            // GZipStream's own text ("unsupported compression method") does not say that the file is not gzip at all.
-            throw new InvalidDataException($"'{path}' is not a gzip file, though its name ends in .gz ({e.Message.TrimEnd('.')}).", e);
+            // GZipStream's own text ("unsupported compression method") does not say that the file is not gzip at all, and misleads.
+            throw new InvalidDataException($"'{path}' is not a gzip file, though its name ends in .gz: its first bytes are not gzip's " +
+                "(1f 8b). If it is plain text, rename it without .gz.", e);
         }
     }
 

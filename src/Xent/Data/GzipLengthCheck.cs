@@ -7,13 +7,16 @@ namespace Xent.Data;
 /// Decompresses a .gz file and, at its end, checks the length against the gzip trailer's ISIZE (the uncompressed length mod
 /// 2^32, the file's last four bytes). <see cref="GZipStream"/> ends a truncated file (a partial download) without an error, so a
 /// CSV cut in the middle was read as fewer rows, silently. A file of several gzip members joined (<c>cat a.gz b.gz</c>) has the
-/// last member's length there and is refused the same way, with the hint to decompress it first.
+/// last member's length there and is refused the same way, with the hint to decompress it first. Zero bytes after the trailer
+/// (padding, which gzip, Python and xent's IDX reader accept, <see cref="GzipTrailer"/>) are allowed, and a gzip file too short
+/// to hold a trailer at all is called cut short, not empty.
 /// </summary>
 internal sealed class GzipLengthCheck : Stream
 {
     private readonly GZipStream _gzip;
     private readonly string _path;
-    private readonly uint? _expected;
+    private readonly uint[] _expected; // the ISIZE of each place the trailer may end, zero padding allowed; none when too short
+    private readonly long _length;
     private readonly bool _isGzip;
     private long _read;
 
@@ -26,12 +29,18 @@ internal sealed class GzipLengthCheck : Stream
         {
             Span<byte> bytes = stackalloc byte[4];
             _isGzip = file.ReadAtLeast(bytes[..2], 2, throwOnEndOfStream: false) == 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
-            if (file.Length >= 18) // a 10-byte header, an empty deflate block at least, and the 8-byte trailer
+            _length = file.Length;
+            // The trailer ends after the last byte that is not zero, or up to 4 bytes into the zeros (its length may end in them).
+            long end = AfterLastNonZero(file);
+            var expected = new List<uint>();
+            for (long e = end; e <= Math.Min(end + 4, _length); e++)
             {
-                file.Seek(-4, SeekOrigin.End);
+                if (e < 18) continue; // a 10-byte header, an empty deflate block at least, and the 8-byte trailer
+                file.Position = e - 4;
                 file.ReadExactly(bytes);
-                _expected = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+                expected.Add(BinaryPrimitives.ReadUInt32LittleEndian(bytes));
             }
+            _expected = [.. expected];
         }
         _gzip = new GZipStream(compressed, CompressionMode.Decompress);
     }
@@ -49,11 +58,34 @@ internal sealed class GzipLengthCheck : Stream
     private int Check(int read)
     {
         _read += read;
-        if (read == 0 && _expected is uint expected && (uint)_read != expected)
-            throw new InvalidDataException($"'{_path}' is cut short or damaged: it decompresses to {_read} bytes, but its gzip trailer " +
-                $"records {expected} (mod 2^32). A partial download? Fetch it again; if it is several .gz files joined, decompress it " +
-                "first (gunzip).") { Data = { [TruncatedKey] = true } };
-        return read;
+        if (read != 0 || !_isGzip || _expected.Contains((uint)_read)) return read;
+        // Cut under 18 bytes (GZipStream gives nothing, which the CSV reader called "empty; expected a header row").
+        if (_expected.Length == 0)
+            throw new InvalidDataException($"'{_path}' is cut short or damaged: its {_length} bytes are too few for gzip data and the " +
+                "8-byte trailer that ends it (18 bytes at least). A partial download? Fetch it again.")
+            {
+                Data = { [TruncatedKey] = true },
+            };
+        throw new InvalidDataException($"'{_path}' is cut short or damaged: it decompresses to {_read} bytes, but its gzip trailer " +
+            $"records {_expected[0]} (mod 2^32). A partial download? Fetch it again; if it is several .gz files joined, decompress it " +
+            "first (gunzip).") { Data = { [TruncatedKey] = true } };
+    }
+
+    /// <summary>The offset after the last byte of <paramref name="file"/> that is not zero (0 when there is none).</summary>
+    private static long AfterLastNonZero(FileStream file)
+    {
+        var buffer = new byte[4096];
+        long end = file.Length;
+        while (end > 0)
+        {
+            int n = (int)Math.Min(buffer.Length, end);
+            file.Position = end - n;
+            file.ReadExactly(buffer, 0, n);
+            int last = Array.FindLastIndex(buffer, n - 1, n, b => b != 0);
+            if (last >= 0) return end - n + last + 1;
+            end -= n;
+        }
+        return 0;
     }
 
     public override bool CanRead => true;
