@@ -18,12 +18,12 @@ internal sealed class EpochProgress
 
     private double _best = double.PositiveInfinity;
     private int _bestEpoch, _since;
-    private bool _warned; // since the last best
+    private bool _warnedRise, _warnedStall; // since the last best: each warning on its own, so one does not silence the other
 
     /// <summary>Starts from a resumed checkpoint's epoch and training loss, as if the run had watched them.</summary>
     public void Resume(int epoch, double loss)
     {
-        if (double.IsFinite(loss)) (_best, _bestEpoch, _since, _warned) = (loss, epoch, 0, false);
+        if (double.IsFinite(loss)) (_best, _bestEpoch, _since, _warnedRise, _warnedStall) = (loss, epoch, 0, false, false);
     }
 
     /// <summary>Records epoch <paramref name="epoch"/>'s mean training loss; a warning, or null when the run makes progress.</summary>
@@ -32,18 +32,20 @@ internal sealed class EpochProgress
         if (!double.IsFinite(loss)) return null; // a diverged run stops with its own error
         if (loss < _best * (1 - BestMargin))
         {
-            (_best, _bestEpoch, _since, _warned) = (loss, epoch, 0, false);
+            (_best, _bestEpoch, _since, _warnedRise, _warnedStall) = (loss, epoch, 0, false, false);
             return null;
         }
         _since++;
-        if (_warned) return null;
-        string? warning = TrainingDiagnostics.CheckEpochProgress(epoch, _best, loss);
-        if (warning is null && _since >= StallEpochs)
-            warning = string.Create(CultureInfo.InvariantCulture,
-                $"the training loss has not gone 1% below its best ({_best:F4}, epoch {_bestEpoch}) for {_since} epochs") +
-                ": if it is still high, try another --lr (lower if the loss jumps around, higher if it barely moves) or a larger " +
-                "model; if it is low, the model has learned what it can here and more epochs will not help.";
-        _warned = warning is not null;
-        return warning;
+        if (!_warnedRise && TrainingDiagnostics.CheckEpochProgress(epoch, _best, loss) is { } rise)
+        {
+            _warnedRise = true;
+            return rise;
+        }
+        if (_warnedStall || _since < StallEpochs) return null;
+        _warnedStall = true;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"the training loss has not gone 1% below its best ({_best:F4}, epoch {_bestEpoch}) for {_since} epochs") +
+            ": if it is still high, try another --lr (lower if the loss jumps around, higher if it barely moves) or a larger " +
+            "model; if it is low, the model has learned what it can here and more epochs will not help.";
     }
 }

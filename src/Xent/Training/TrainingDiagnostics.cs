@@ -71,9 +71,15 @@ public static class TrainingDiagnostics
     {
         if (previousEpochLoss is not double prev || !double.IsFinite(prev) || !double.IsFinite(epochLoss)) return null;
         if (epochLoss - prev <= Math.Max(EpochRiseTolerance * prev, EpochRiseFloor)) return null;
-        string rise = string.Create(CultureInfo.InvariantCulture,
-            $"epoch {epoch}'s training loss ({epochLoss:F4}) is {100 * (epochLoss - prev) / prev:F0}% above the best before it " +
-            $"({prev:F4})");
+        // A diverging run's loss (2.1e19) and rise are said in a few digits, not as 21335953915787292672.0000 and 13549433317005%.
+        double ratio = epochLoss / prev;
+        string how = ratio < 10 ? string.Create(CultureInfo.InvariantCulture, $"{100 * (ratio - 1):F0}% above")
+            : string.Create(CultureInfo.InvariantCulture, $"{Loss(ratio, "G3")} times");
+        string rise = $"epoch {epoch}'s training loss ({Loss(epochLoss, "F4")}) is {how} the best before it ({Loss(prev, "F4")})";
         return rise + "; the learning rate may be too high: try a lower --lr.";
     }
+
+    /// <summary><paramref name="value"/> in <paramref name="format"/>, or in 4 significant digits with an exponent from 1e6.</summary>
+    private static string Loss(double value, string format) =>
+        value.ToString(Math.Abs(value) < 1e6 ? format : "0.###E+0", CultureInfo.InvariantCulture);
 }

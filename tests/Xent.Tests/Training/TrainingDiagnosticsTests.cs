@@ -93,6 +93,30 @@ public class TrainingDiagnosticsTests
     }
 
     [Fact]
+    public void ARiseWarningDoesNotSilenceTheStallWarning()
+    {
+        // qa-s20-b L2: one flag covered both warnings, so a run stuck at chance after one rise was never told it had stalled.
+        var progress = new EpochProgress();
+        Assert.Null(progress.Add(1, 1.8));
+        Assert.Contains("% above the best before it", progress.Add(2, 2.4)); // +33%
+        for (int e = 3; e <= EpochProgress.StallEpochs; e++) Assert.Null(progress.Add(e, 2.0));
+        Assert.Contains("has not gone 1% below its best (1.8000, epoch 1) for 10 epochs", progress.Add(1 + EpochProgress.StallEpochs, 2.0));
+        for (int e = 2 + EpochProgress.StallEpochs; e <= 40; e++) Assert.Null(progress.Add(e, 2.4)); // each said once
+    }
+
+    [Fact]
+    public void ADivergingLossIsSaidInAFewDigits()
+    {
+        // qa-s20-b L2: "epoch 2's training loss (21335953915787292672.0000) is 13549433317005% above …".
+        Assert.StartsWith("epoch 2's training loss (2.134E+19) is 1.355E+16 times the best before it (1574.6000);",
+            TrainingDiagnostics.CheckEpochProgress(2, 1574.6, 21335953915787292672.0));
+        Assert.StartsWith("epoch 2's training loss (3.0000) is 200% above the best before it (1.0000);",
+            TrainingDiagnostics.CheckEpochProgress(2, 1.0, 3.0));
+        Assert.StartsWith("epoch 2's training loss (12.0000) is 12 times the best before it (1.0000);",
+            TrainingDiagnostics.CheckEpochProgress(2, 1.0, 12.0));
+    }
+
+    [Fact]
     public void AResumedRunComparesWithTheCheckpointsLoss()
     {
         var progress = new EpochProgress();
