@@ -108,16 +108,18 @@ public sealed class MetricsCsvWriter : IDisposable
     }
 
     /// <summary>
-    /// <paramref name="v"/> with the shortest digits that read back to it ("R"), written out without an exponent:
-    /// "R" gives "2.4660359638230113E-05" beside "0.5", and this "0.000024660359638230113", so that every number in the file
-    /// has one form. NaN and infinities stay "NaN", "Infinity" and "-Infinity", which double.Parse reads.
+    /// <paramref name="v"/> with the shortest digits that read back to it ("R"), written out without an exponent from
+    /// <see cref="PlainBelow"/> down to <see cref="PlainFrom"/> (and 0): "R" gives "2.4660359638230113E-05" beside "0.5", and this
+    /// "0.000024660359638230113", so that ordinary numbers have one form. Beyond that range "R"'s exponent form stays
+    /// ("4.2415194840608065E-251"): written out, a tiny probability took 326 characters (qa-s20-b L3); so a number takes at most
+    /// 34. NaN and infinities stay "NaN", "Infinity" and "-Infinity", which double.Parse reads.
     /// </summary>
     internal static string Plain(double v)
     {
         var c = CultureInfo.InvariantCulture;
         string r = v.ToString("R", c);
         int e = r.IndexOf('E', StringComparison.Ordinal);
-        if (e < 0) return r;
+        if (e < 0 || Math.Abs(v) < PlainFrom || Math.Abs(v) >= PlainBelow) return r;
         int exponent = int.Parse(r.AsSpan(e + 1), NumberStyles.AllowLeadingSign, c);
         string mantissa = r[..e];
         string sign = mantissa.StartsWith('-') ? "-" : "";
@@ -129,6 +131,12 @@ public sealed class MetricsCsvWriter : IDisposable
             : point >= digits.Length ? digits + new string('0', point - digits.Length)
             : digits[..point] + "." + digits[point..]);
     }
+
+    /// <summary>The smallest magnitude <see cref="Plain"/> writes without an exponent (0.000000000000001).</summary>
+    internal const double PlainFrom = 1e-15;
+
+    /// <summary>The magnitude from which <see cref="Plain"/> writes an exponent again, as JavaScript's numbers do.</summary>
+    internal const double PlainBelow = 1e21;
 
     /// <summary>Reads every row of a metrics file written by this class.</summary>
     /// <exception cref="InvalidDataException">The header or a row is malformed (the message names the file and line).</exception>

@@ -223,6 +223,19 @@ public class PredictCliTests
             Check.Close(1 - small, double.Parse(cells[4], CultureInfo.InvariantCulture), 1e-15, 0, line);
             Assert.DoesNotContain("E", line, StringComparison.OrdinalIgnoreCase);
         }
+
+        // qa-s20-b L3: a probability far below 1e-15 keeps its exponent (1.8E-35), where written out it took 38 characters here and
+        // up to 326 (DATA.md: "below 1e-15 … with an exponent").
+        bias.Data[1] = 80f;
+        Checkpoint.Save(checkpoint, tensors, metadata);
+        Assert.Equal(0, CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input, "--out", csv).ExitCode);
+        double tiny = 1 / (1 + Math.Exp(80));
+        foreach (string line in File.ReadAllLines(csv).Skip(1))
+        {
+            string cell = line.Split(',')[3];
+            Assert.EndsWith("E-35", cell, StringComparison.Ordinal);
+            Check.Close(tiny, double.Parse(cell, CultureInfo.InvariantCulture), 1e-5, 0, line);
+        }
     }
 
     [Fact]
