@@ -142,7 +142,8 @@ internal static class DataSource
     /// </summary>
     public static string? NeedsData(string checkpointPath, ModelSpec spec, bool legacy, string verb) =>
         legacy || (spec.InputKind == ModelSpec.ImageInput && spec.InputShape.SequenceEqual([1, 28, 28])) ? null
-            : $"'{checkpointPath}' was trained on {spec.InputKind} of shape ({string.Join(", ", spec.InputShape)}); pass the " +
+            : $"'{checkpointPath}' was trained on {(spec.InputKind == ModelSpec.ImageInput ? "images" : spec.InputKind)} of shape " +
+                $"({string.Join(", ", spec.InputShape)}); pass the " +
                 $"labelled data to {verb} with --data.";
 
     /// <summary>

@@ -121,6 +121,21 @@ public sealed class CalibrateCliTests : IDisposable
     }
 
     [Fact]
+    public void WithoutData_AnImageModelIsAskedForItsImages()
+    {
+        // qa-s20-b L5: "was trained on image of shape (1, 8, 8)".
+        using var dir = new Xent.Tests.IO.TempDirectory();
+        string images = dir.File("images");
+        Xent.Tests.Data.OwnDataFiles.GrayClasses(images, perClass: 3);
+        Assert.Equal(0, InProcessCli.Run("train", "--data", images, "--model", "linear", "--epochs", "1", "--out", dir.File("run"))
+            .ExitCode);
+        string checkpoint = dir.File("run/checkpoint.safetensors");
+        foreach (string command in new[] { "calibrate", "eval" })
+            CliAssert.OneLineError(InProcessCli.Run(command, "--checkpoint", checkpoint), 2,
+                $"'{checkpoint}' was trained on images of shape (", command);
+    }
+
+    [Fact]
     public void BadInputs_AreOneErrorLineAndExitCode2()
     {
         foreach (var args in new[]
