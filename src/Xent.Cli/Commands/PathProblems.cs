@@ -161,7 +161,8 @@ internal static class PathProblems
         if (user.Length > 0 && home is null) return null;
         bool inside = slash >= 0; // ~/x: x in a folder named ~
         string named = inside || (output && fileExample is null) ? "folder" : output ? "file" : "file or folder";
-        string instead = home is null ? "write its full path (HOME is not set, so xent cannot tell your home folder)"
+        string unset = Environment.GetEnvironmentVariable("HOME") is null ? "not set" : "empty";
+        string instead = home is null ? $"write its full path (HOME is {unset}, so xent cannot tell your home folder)"
             : !inside && fileExample is not null ? $"name a file in it, such as {option} '{Shorten(Path.Join(home, fileExample))}'"
             : $"write {option} '{Shorten(Path.Join(home, path[word.Length..]))}'";
         return $"{option} '{Shorten(path)}' starts with '~', which a shell expands only at the start of a word ({option} ~/x, not " +
