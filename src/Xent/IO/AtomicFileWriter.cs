@@ -200,9 +200,17 @@ internal sealed class AtomicFileWriter : IDisposable
                 // Not after an interruption's WritesInFlight.Abandon, which deleted the temporary file and keeps Path as it was.
                 WritesInFlight.Process.Finish(_inFlight, () => File.Move(TempPath, Path, overwrite: true));
             }
-            catch when (keepOpen)
+            catch (Exception e) when (keepOpen)
             {
                 _tempNow = WhereNow((FileStream)_stream);
+                // .NET says only "Could not find file 'run/checkpoint.safetensors'" when the folder went (qa-s20-b L5).
+                string folder = System.IO.Path.GetDirectoryName(Path)!;
+                if (e is FileNotFoundException or DirectoryNotFoundException && (_tempNow is not null || !Directory.Exists(folder)))
+                {
+                    string shown = System.IO.Path.GetDirectoryName(_givenPath) is { Length: > 0 } given ? given : folder;
+                    throw new IOException($"its folder '{shown}' was moved or removed while xent wrote into it; nothing was left there.",
+                        e);
+                }
                 throw;
             }
             finally
