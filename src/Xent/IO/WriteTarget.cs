@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
 namespace Xent.IO;
@@ -67,8 +68,40 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
     {
         _ when IsStandardOutput => new KeepOpenStream(StandardStream(1, Console.OpenStandardOutput)),
         "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2" => new KeepOpenStream(StandardStream(2, Console.OpenStandardError)),
-        _ => new FileStream(Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 16),
+        // A descriptor the shell opened for appending (exec 5>>log.csv; --out /dev/fd/5) is appended to, as /dev/stdout opened
+        // with >> is: opened again by its path, it was written from its start (qa-s20-b L5).
+        _ => new FileStream(Path, Appends(Path) ? FileMode.Append : FileMode.Open, FileAccess.Write, FileShare.ReadWrite,
+            bufferSize: 1 << 16),
     };
+
+    /// <summary>O_APPEND in the octal <c>flags:</c> line of /proc/self/fdinfo/N.</summary>
+    private const int AppendFlag = 0x400;
+
+    /// <summary>
+    /// Whether <paramref name="path"/> names one of this process's descriptors (/dev/fd/N, /proc/self/fd/N) that is open with
+    /// O_APPEND; false for any other path, or where /proc does not tell.
+    /// </summary>
+    internal static bool Appends(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        foreach (string folder in (string[])["/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/"])
+        {
+            if (!path.StartsWith(folder, StringComparison.Ordinal)
+                || !int.TryParse(path.AsSpan(folder.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
+                continue;
+            try
+            {
+                string? flags = File.ReadLines($"/proc/self/fdinfo/{fd}")
+                    .FirstOrDefault(l => l.StartsWith("flags:", StringComparison.Ordinal));
+                return flags is not null && (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & AppendFlag) != 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+            {
+                return false;
+            }
+        }
+        return false;
+    }
 
     /// <summary>
     /// A stream on the standard descriptor <paramref name="fd"/>. A pipe (or terminal, socket) is written through the descriptor

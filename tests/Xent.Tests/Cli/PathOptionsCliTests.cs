@@ -275,6 +275,18 @@ public sealed class PathOptionsCliTests : IDisposable
         var given = RunInShell("exec 3>given.csv;", "predict", "--checkpoint", ckpt, "--input", csv, "--out", "/dev/fd/3");
         Assert.True(given.ExitCode == 0, given.Stderr);
         Assert.StartsWith("input,class,probability", File.ReadAllText(_dir.File("given.csv")), StringComparison.Ordinal);
+        // qa-s20-b L5: one it opened for appending (5>>) is appended to, as /dev/stdout is; it was written from its start.
+        File.WriteAllText(_dir.File("log.csv"), "earlier line, longer than the header that would overwrite it: 0123456789\n");
+        foreach (string out5 in new[] { "/dev/fd/5", "/dev/stdout" })
+        {
+            string redirect = out5 == "/dev/stdout" ? "exec >>log.csv;" : "exec 5>>log.csv;";
+            var appended = RunInShell(redirect, "predict", "--checkpoint", ckpt, "--input", csv, "--out", out5);
+            Assert.True(appended.ExitCode == 0, appended.Stderr);
+        }
+        string[] log = File.ReadAllLines(_dir.File("log.csv"));
+        Assert.Equal("earlier line, longer than the header that would overwrite it: 0123456789", log[0]);
+        Assert.Equal(2, log.Count(l => l.StartsWith("input,class,probability", StringComparison.Ordinal)));
+        Assert.Equal("input,class,probability", log[1][.."input,class,probability".Length]);
     }
 
     [Fact]
