@@ -18,7 +18,7 @@ internal static class TrainingDataWarning
     {
         // An IDX folder's t10k files, which eval and calibrate read, train no run (a --val-split holds out training images).
         if (!metadata.TryGetValue("setting.data", out var trained) || DataSource.IsIdx(dataPath)
-            || !OutputPaths.SameFile(dataPath, trained))
+            || !(OutputPaths.SameFile(dataPath, trained) || HardLinked(dataPath, trained)))
             return null;
         string? test = metadata.GetValueOrDefault("setting.test_data");
         const string SplitMark = " (split.csv)";
@@ -31,6 +31,35 @@ internal static class TrainingDataWarning
             : $"all but {test[..test.IndexOf(" of ", StringComparison.Ordinal)]} of its {samples} samples trained it";
         return $"Warning: '{dataPath}' is the data '{checkpointPath}' was trained on: {howMany}, {consequence}. Pass --held-out " +
             $"{(File.Exists(split) ? split : "RUN/split.csv")} to use only the rows its run held out.";
+    }
+
+    /// <summary>
+    /// Whether two files are one file under two names (a hard link, <c>ln d.csv d2.csv</c>): the same mount and inode, as Linux's
+    /// /proc/self/fdinfo gives them for an open file (.NET has no stat). A copy is another file and is not told (qa-s20-b L5).
+    /// Files of other lengths, or empty ones (a pipe), are not opened.
+    /// </summary>
+    private static bool HardLinked(string a, string b)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            var (fa, fb) = (new FileInfo(a), new FileInfo(b));
+            if (!fa.Exists || !fb.Exists || fa.Length == 0 || fa.Length != fb.Length) return false;
+            return Identity(a) is { } ia && Identity(b) is { } ib && ia == ib;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the warning is a courtesy
+        }
+    }
+
+    /// <summary>The <c>mnt_id</c> and <c>ino</c> lines of an open <paramref name="path"/>'s /proc/self/fdinfo; null without them.</summary>
+    private static string? Identity(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        var lines = File.ReadLines($"/proc/self/fdinfo/{handle.DangerousGetHandle()}")
+            .Where(l => l.StartsWith("mnt_id:", StringComparison.Ordinal) || l.StartsWith("ino:", StringComparison.Ordinal)).ToList();
+        return lines.Count == 2 ? string.Join(' ', lines) : null;
     }
 
     /// <summary>The rows <paramref name="split"/> marks <c>train</c>; null without such a file, or with another row count.</summary>
