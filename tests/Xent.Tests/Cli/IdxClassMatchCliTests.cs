@@ -1,8 +1,7 @@
-using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 using Xent.Data;
 using Xent.IO;
+using Xent.Tests.Data;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
 using Xent.Tests.Training;
@@ -21,21 +20,6 @@ public class IdxClassMatchCliTests
 {
     private static void Ok(CliResult r) => Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
 
-    /// <summary>A .npy file of numpy '&lt;U' text, one name per sample.</summary>
-    private static void WriteText(string path, IReadOnlyList<string> names)
-    {
-        int chars = names.Max(n => n.Length);
-        string dict = $"{{'descr': '<U{chars}', 'fortran_order': False, 'shape': ({names.Count},), }}";
-        dict = dict.PadRight(117) + "\n";
-        var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0 };
-        var len = new byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(len, (ushort)dict.Length);
-        bytes.AddRange(len);
-        bytes.AddRange(Encoding.Latin1.GetBytes(dict));
-        foreach (string n in names) bytes.AddRange(Encoding.UTF32.GetBytes(n.PadRight(chars, '\0')));
-        File.WriteAllBytes(path, [.. bytes]);
-    }
-
     /// <summary>
     /// One split of the IDX folder as a .npy pair: the same pixels, and each label as Fashion-MNIST's name the way a class
     /// folder must spell it ('/' cannot be in a folder name), keeping only the classes in <paramref name="keep"/>.
@@ -51,7 +35,7 @@ public class IdxClassMatchCliTests
         string split = train ? "train" : "test";
         string x = Path.Combine(dir, $"{split}-x.npy"), y = Path.Combine(dir, $"{split}-y.npy");
         Npy.Write(x, pixels, [rows.Length, 1, 28, 28]);
-        WriteText(y, rows.Select(i => names[i]).ToArray());
+        OwnDataFiles.NpyText(y, rows.Select(i => names[i]).ToArray());
         return (x, y);
     }
 

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using Xent.Data;
 using Xent.IO;
 using Xent.Tests.IO;
@@ -125,13 +123,7 @@ public class NpyInputTests
     /// <summary>A .npy file of <c>&lt;U{chars}</c> text whose header claims <paramref name="shape"/>, with 64 bytes of data.</summary>
     private static void TextHeader(string path, int chars, string shape)
     {
-        string dict = $"{{'descr': '<U{chars}', 'fortran_order': False, 'shape': {shape}, }}";
-        dict = dict.PadRight(117) + "\n";
-        var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0 };
-        var len = new byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(len, (ushort)dict.Length);
-        bytes.AddRange(len);
-        bytes.AddRange(Encoding.Latin1.GetBytes(dict));
+        var bytes = OwnDataFiles.NpyHeader($"{{'descr': '<U{chars}', 'fortran_order': False, 'shape': {shape}, }}");
         bytes.AddRange(new byte[64]);
         File.WriteAllBytes(path, [.. bytes]);
     }

@@ -9,6 +9,27 @@ namespace Xent.Tests.Data;
 /// <summary>Small data files of every kind <c>xent train</c> reads, written by the tests themselves.</summary>
 internal static class OwnDataFiles
 {
+    /// <summary>A .npy version 1.0 header (magic, length, the dict padded to 128 bytes in all) for <paramref name="dict"/>.</summary>
+    public static List<byte> NpyHeader(string dict)
+    {
+        dict = dict.PadRight(117) + "\n";
+        var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0 };
+        var len = new byte[2];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(len, (ushort)dict.Length);
+        bytes.AddRange(len);
+        bytes.AddRange(System.Text.Encoding.Latin1.GetBytes(dict));
+        return bytes;
+    }
+
+    /// <summary>A .npy file of numpy '&lt;U' text (as <c>np.save(path, np.array(names))</c>), one name per sample.</summary>
+    public static void NpyText(string path, IReadOnlyList<string> names)
+    {
+        int chars = names.Max(n => n.Length);
+        var bytes = NpyHeader($"{{'descr': '<U{chars}', 'fortran_order': False, 'shape': ({names.Count},), }}");
+        foreach (string n in names) bytes.AddRange(System.Text.Encoding.UTF32.GetBytes(n.PadRight(chars, '\0')));
+        File.WriteAllBytes(path, [.. bytes]);
+    }
+
     /// <summary>A gray image whose pixel (x, y) is <c>f(x, y)</c>.</summary>
     public static void Gray(string path, int width, int height, Func<int, int, byte> f)
     {
