@@ -49,9 +49,15 @@ public static class CsvSource
         var featureValues = new List<float[]>();
         if (spec is not null)
         {
-            if (spec.FeatureNames is null || spec.InputKind != ModelSpec.FeatureInput)
+            if (spec.InputKind != ModelSpec.FeatureInput)
                 throw new InvalidDataException($"'{path}' is a table, but the model takes {spec.InputKind} input of shape " +
                     $"({string.Join(", ", spec.InputShape)}).");
+            // A feature model without column names (trained on a .npy array, or a spec built without FeatureNames): which
+            // column is which input cannot be told, and "takes features input" named no problem.
+            if (spec.FeatureNames is null)
+                throw new InvalidDataException($"'{path}' is a table, but the model records no names for its " +
+                    $"{string.Join(" x ", spec.InputShape)} input features (it was trained on an array, not a table), so its " +
+                    "columns cannot be matched to them; give the features as a .npy array in the training order.");
             // A label column that is also one of the model's inputs was kept as text, not read as numbers: say so.
             foreach (int lc in labelCols)
                 if (spec.FeatureNames.Any(f => FeatureColumn(f, columnOf).Column == lc))

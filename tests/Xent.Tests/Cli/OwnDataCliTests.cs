@@ -445,4 +445,19 @@ public class OwnDataCliTests
         foreach (var k in wa.Keys.Where(k => wa[k].DType == DType.Float32))
             Assert.True(wa[k].Data.SequenceEqual(wb[k].Data), $"{k} differs after resuming");
     }
+
+    [Fact]
+    public void ATableForAModelTrainedOnAnArraySaysItsInputsHaveNoNames()
+    {
+        // Before: "'t.csv' is a table, but the model takes features input of shape (3).", which names no problem: the model does
+        // take features; what it lacks is the column names to match a table's columns with (qa-s20-lib, found by lib2).
+        using var dir = new TempDirectory();
+        var (x, y) = OwnDataFiles.NpyPair(dir.Path, 60);
+        string run = dir.File("run");
+        Ok(CliRunner.Run("train", "--data", x, "--labels", y, "--model", "linear", "--epochs", "1", "--out", run));
+        string table = dir.File("t.csv");
+        File.WriteAllText(table, "a,b,c\n1,2,3\n");
+        OneError(CliRunner.Run("predict", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--input", table),
+            "is a table, but the model records no names for its 3 input features (it was trained on an array, not a table)");
+    }
 }
