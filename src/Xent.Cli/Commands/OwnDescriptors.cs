@@ -1,4 +1,4 @@
-using System.Globalization;
+using Xent.IO;
 
 namespace Xent.Cli.Commands;
 
@@ -23,37 +23,14 @@ internal static class OwnDescriptors
     /// </summary>
     public static (int Fd, bool Open)? NotGiven(string path)
     {
-        if (!OperatingSystem.IsLinux() || Number(path) is not (> 2 and var fd)) return null;
+        if (!OperatingSystem.IsLinux() || ProcessDescriptors.Number(path) is not (> 2 and var fd)) return null;
         try
         {
-            foreach (string line in File.ReadLines($"/proc/self/fdinfo/{fd}"))
-            {
-                if (!line.StartsWith("flags:", StringComparison.Ordinal)) continue;
-                int flags = Convert.ToInt32(line["flags:".Length..].Trim(), 8);
-                return (flags & CloseOnExec) != 0 ? (fd, true) : null;
-            }
+            return ProcessDescriptors.Flags(fd) is int flags && (flags & CloseOnExec) != 0 ? (fd, true) : null;
         }
         catch (FileNotFoundException)
         {
             return (fd, false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
-        {
-            // Nothing to tell by.
-        }
-        return null;
-    }
-
-    /// <summary>The N of a path naming this process's descriptor N, or -1.</summary>
-    private static int Number(string path)
-    {
-        string pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        foreach (string folder in (string[])["/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/", $"/proc/{pid}/fd/"])
-        {
-            if (path.StartsWith(folder, StringComparison.Ordinal)
-                && int.TryParse(path.AsSpan(folder.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
-                return fd;
-        }
-        return -1;
     }
 }

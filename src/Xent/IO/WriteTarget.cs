@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
 namespace Xent.IO;
@@ -83,24 +82,15 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
     /// </summary>
     internal static bool Appends(string path)
     {
-        if (!OperatingSystem.IsLinux()) return false;
-        foreach (string folder in (string[])["/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/"])
+        if (ProcessDescriptors.Number(path) is not (>= 0 and var fd)) return false;
+        try
         {
-            if (!path.StartsWith(folder, StringComparison.Ordinal)
-                || !int.TryParse(path.AsSpan(folder.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int fd))
-                continue;
-            try
-            {
-                string? flags = File.ReadLines($"/proc/self/fdinfo/{fd}")
-                    .FirstOrDefault(l => l.StartsWith("flags:", StringComparison.Ordinal));
-                return flags is not null && (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & AppendFlag) != 0;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
-            {
-                return false;
-            }
+            return ProcessDescriptors.Flags(fd) is int flags && (flags & AppendFlag) != 0;
         }
-        return false;
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
