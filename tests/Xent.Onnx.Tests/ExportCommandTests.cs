@@ -50,6 +50,7 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal("", result.Stderr);
         OnnxCheck.AssertMatches(session, model, OnnxExportOptions.FromSpec(spec), batch: 13, seed: 100, lo: -10f, hi: 20f);
         Assert.Equal("[\"low\",\"mid\",\"high\"]", session.ModelMetadata.CustomMetadataMap["class_names"]);
+        Assert.False(session.ModelMetadata.CustomMetadataMap.ContainsKey("input_scale")); // raw feature values: no pixel scale
     }
 
     [Fact]
@@ -58,8 +59,13 @@ public sealed class ExportCommandTests : IDisposable
         var spec = ModelSpecFor("cnn", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
             "Ankle boot"]);
         var model = new MnistCnn(new Generator(22));
-        using var session = ExportWithCli(Save(model, spec.ToMetadata()), out _);
+        // Trained on a float .npy (train records the scale it read): the file says so, as the Wrote line does.
+        var metadata = spec.ToMetadata();
+        metadata["setting.input_scale"] = "values on the training data's scale";
+        using var session = ExportWithCli(Save(model, metadata), out var result);
         OnnxCheck.AssertMatches(session, model, OnnxExportOptions.FromSpec(spec), batch: 2, seed: 101);
+        Assert.Equal("values on the training data's scale", session.ModelMetadata.CustomMetadataMap["input_scale"]);
+        Assert.Contains("raw values on the training data's scale,", result.Stdout);
     }
 
     [Fact]
@@ -75,6 +81,7 @@ public sealed class ExportCommandTests : IDisposable
         var expected = ModelSpecFor("linear", [.. ClassNames.FashionMnist]);
         OnnxCheck.AssertMatches(session, model, OnnxExportOptions.FromSpec(expected), batch: 3, seed: 102);
         Assert.Contains("Ankle boot", session.ModelMetadata.CustomMetadataMap["class_names"]);
+        Assert.Equal("pixels in [0, 1]", session.ModelMetadata.CustomMetadataMap["input_scale"]); // the tutorial's ToTensor on IDX
     }
 
     [Fact]

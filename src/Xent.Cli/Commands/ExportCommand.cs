@@ -54,9 +54,11 @@ internal static class ExportCommand
         {
             var (model, spec, legacy, metadata) = CheckpointModel.Load(checkpointPath);
             if (legacy) Console.Error.WriteLine(CheckpointModel.LegacyNote(checkpointPath, spec, "exporting it as"));
+            string? imageScale = spec.InputKind == ModelSpec.ImageInput ? ImageScale(legacy, metadata) : null;
+            var options = WithInputScale(OnnxExportOptions.FromSpec(spec), imageScale);
             try
             {
-                OutputPaths.Write(outPath, () => OnnxExporter.Export(model, spec, outPath));
+                OutputPaths.Write(outPath, () => OnnxExporter.Export(model, options, outPath));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -66,7 +68,7 @@ internal static class ExportCommand
             string temperature = spec.Temperature != 1f
                 ? " of logits / " + spec.Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "";
             Console.WriteLine($"Wrote {outPath}: {spec.Model}, input 'input' (N, {input}) raw " +
-                $"{(spec.InputKind == ModelSpec.ImageInput ? ImageScale(legacy, metadata) : "feature values")}, " +
+                $"{imageScale ?? "feature values"}, " +
                 $"outputs 'logits' and 'probabilities' ({(spec.MultiLabel ? "sigmoid" : "softmax")}{temperature}) " +
                 $"over {spec.NumClasses} {(spec.MultiLabel ? "labels" : "classes")}, ONNX opset {OnnxExporter.OpsetVersion}.");
             return 0;
@@ -77,6 +79,19 @@ internal static class ExportCommand
             return CliHost.Fail(e);
         }
     }
+
+    /// <summary>
+    /// Adds <c>input_scale</c> to an image model's metadata, so that whoever is handed only the .onnx file can tell pixels in
+    /// [0, 1] from 0–255 or a float array's own values (the graph's input doc string can only list the cases).
+    /// </summary>
+    private static OnnxExportOptions WithInputScale(OnnxExportOptions options, string? imageScale) =>
+        imageScale is null ? options : options with
+        {
+            Metadata = new Dictionary<string, string>(options.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+            {
+                ["input_scale"] = imageScale,
+            },
+        };
 
     /// <summary>
     /// What an image model's raw input is: pixels in [0, 1] when its training data was read as pixels (IDX, image files and
