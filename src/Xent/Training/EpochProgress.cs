@@ -16,6 +16,12 @@ internal sealed class EpochProgress
     /// <summary>A new best lies at least this much (relative) below the old one: a plateau that wobbles is not progress.</summary>
     internal const double BestMargin = 0.01;
 
+    /// <summary>
+    /// Below this fraction of the base learning rate the schedule is annealing (the last third of a cosine run, StepLR after a
+    /// few decays): a loss that stops falling is then what the user scheduled, and "try another --lr" would be wrong advice.
+    /// </summary>
+    internal const double AnnealedRate = 0.25;
+
     private double _best = double.PositiveInfinity;
     private int _bestEpoch, _since;
     private bool _warnedRise, _warnedStall; // since the last best: each warning on its own, so one does not silence the other
@@ -26,8 +32,12 @@ internal sealed class EpochProgress
         if (double.IsFinite(loss)) (_best, _bestEpoch, _since, _warnedRise, _warnedStall) = (loss, epoch, 0, false, false);
     }
 
-    /// <summary>Records epoch <paramref name="epoch"/>'s mean training loss; a warning, or null when the run makes progress.</summary>
-    public string? Add(int epoch, double loss)
+    /// <summary>
+    /// Records epoch <paramref name="epoch"/>'s mean training loss; a warning, or null when the run makes progress.
+    /// <paramref name="rateFactor"/> is the schedule's factor of the base learning rate at the epoch's last step: no stall warning
+    /// below <see cref="AnnealedRate"/>.
+    /// </summary>
+    public string? Add(int epoch, double loss, double rateFactor = 1)
     {
         if (!double.IsFinite(loss)) return null; // a diverged run stops with its own error
         if (loss < _best * (1 - BestMargin))
@@ -41,7 +51,7 @@ internal sealed class EpochProgress
             _warnedRise = true;
             return rise;
         }
-        if (_warnedStall || _since < StallEpochs) return null;
+        if (_warnedStall || _since < StallEpochs || rateFactor < AnnealedRate) return null;
         _warnedStall = true;
         return string.Create(CultureInfo.InvariantCulture,
             $"the training loss has not gone 1% below its best ({_best:F4}, epoch {_bestEpoch}) for {_since} epochs") +

@@ -264,7 +264,8 @@ public sealed class Trainer
             Log?.Invoke(string.Create(ci,
                 $"Epoch {epoch} done: train loss {epochLoss:F4}, {Options.HeldOutLossName} {test.MeanCrossEntropy:F4}, test accuracy " +
                 $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s elapsed"));
-            if (_progress.Add(epoch, epochLoss) is { } slow) Warning?.Invoke(slow);
+            double rate = Options.Schedule.Factor(epoch, batch, limit, Options.Epochs); // the epoch's last step's factor
+            if (_progress.Add(epoch, epochLoss, rate) is { } slow) Warning?.Invoke(slow);
             // The training loss can stay finite while the weights grow so large that held-out logits overflow: the checkpoint
             // would then predict NaN for every input. Said once; training goes on, as the training loss is still a number.
             if (!double.IsFinite(test.MeanCrossEntropy) && !_warnedHeldOutNotFinite)

@@ -80,6 +80,28 @@ public class TrainingDiagnosticsTests
     }
 
     [Fact]
+    public void NoStallWarningWhileTheScheduleAnneals()
+    {
+        // qa-s21-seen L11: README's iris recipe (60 epochs, cosine) warned "try another --lr" at epoch 57, when the rate was
+        // 0.6% of --lr: a loss that stops falling there is what the schedule does. The factors are LrSchedule's own.
+        var cosine = new LrSchedule { Kind = "cosine" };
+        double Factor(int epoch) => cosine.Factor(epoch, 8, 8, 60); // the epoch's last step of 8
+        double Loss(int epoch) => Math.Pow(0.98, Math.Min(epoch, 45)); // 2% better each epoch, then flat from epoch 45
+        var progress = new EpochProgress();
+        for (int e = 1; e <= 60; e++) Assert.Null(progress.Add(e, Loss(e), Factor(e)));
+        Assert.True(Factor(55) < EpochProgress.AnnealedRate);
+        // The same losses at a constant rate warn at epoch 55, ten epochs after the last best.
+        var constant = new EpochProgress();
+        for (int e = 1; e <= 54; e++) Assert.Null(constant.Add(e, Loss(e)));
+        Assert.Contains("for 10 epochs", constant.Add(55, Loss(55)));
+        // A stall early in a cosine run, while the rate is high, still warns.
+        var early = new EpochProgress();
+        for (int e = 1; e <= EpochProgress.StallEpochs; e++) Assert.Null(early.Add(e, 1.0, Factor(e)));
+        Assert.True(Factor(EpochProgress.StallEpochs + 1) > EpochProgress.AnnealedRate);
+        Assert.NotNull(early.Add(EpochProgress.StallEpochs + 1, 1.0, Factor(EpochProgress.StallEpochs + 1)));
+    }
+
+    [Fact]
     public void ARiseIsComparedWithTheBestSoFarAndSaidOnceUntilTheNextBest()
     {
         var progress = new EpochProgress();
