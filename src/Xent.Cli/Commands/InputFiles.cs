@@ -30,12 +30,27 @@ internal static class InputFiles
     /// (<see cref="CheckpointChoices"/>).</returns>
     /// <exception cref="InvalidDataException">An ONNX model, a PyTorch pickle, or a malformed safetensors file.</exception>
     /// <exception cref="NotSupportedException">A tensor of a dtype xent does not read.</exception>
-    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadCheckpoint(string path)
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadCheckpoint(string path) =>
+        Read(path, fingerprint: false, out _);
+
+    /// <summary>
+    /// As <see cref="ReadCheckpoint(string)"/>, and the fingerprint of the bytes read (<see cref="FileFingerprint"/>): null for a
+    /// pipe or device, whose content cannot be read again.
+    /// </summary>
+    /// <exception cref="InvalidDataException">An ONNX model, a PyTorch pickle, or a malformed safetensors file.</exception>
+    /// <exception cref="NotSupportedException">A tensor of a dtype xent does not read.</exception>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) ReadCheckpoint(string path,
+        out FileFingerprint? fingerprint) => Read(path, fingerprint: true, out fingerprint);
+
+    private static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path, bool fingerprint,
+        out FileFingerprint? read)
     {
         RequireFile(path, "checkpoint");
         using var file = BinaryFile.OpenRead(path);
         var stream = BinaryFile.Seekable(file); // a pipe is copied into memory, which the reader would do anyway
         long start = stream.Position;
+        // Of the open file, the bytes then parsed: taken from the path again, a file replaced in between would pass for them.
+        read = fingerprint && file.CanSeek ? FileFingerprint.Of(stream) : null;
         Span<byte> head = stackalloc byte[9];
         int n = BinaryFile.ReadUpTo(stream, head);
         stream.Position = start;

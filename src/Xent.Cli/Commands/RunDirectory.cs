@@ -109,8 +109,11 @@ internal static partial class RunDirectory
             "another --out.");
     }
 
-    // Resuming into the checkpoint's own folder continues that run; any other folder is a new place for it.
-    private static bool ContinuesItsRun(string outDir, string? resumeFrom) =>
+    /// <summary>
+    /// Whether a run resumed from <paramref name="resumeFrom"/> into <paramref name="outDir"/> continues the checkpoint's own run: it
+    /// is in that folder. Any other folder is a new place for it.
+    /// </summary>
+    public static bool ContinuesItsRun(string outDir, string? resumeFrom) =>
         resumeFrom is not null && Path.GetDirectoryName(Path.GetFullPath(resumeFrom)) is { } from && OutputPaths.SameFile(outDir, from);
 
     /// <summary>

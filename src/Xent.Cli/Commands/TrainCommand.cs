@@ -228,11 +228,12 @@ internal static class TrainCommand
         }
         // Read once, before the data: --resume may be a pipe, and a file that is no checkpoint is refused at once.
         (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata)? resumed = null;
+        FileFingerprint? resumedBytes = null;
         if (s.Resume is not null)
         {
             try
             {
-                resumed = InputFiles.ReadCheckpoint(s.Resume);
+                resumed = InputFiles.ReadCheckpoint(s.Resume, out resumedBytes);
             }
             catch (Exception e) when (e is InvalidDataException or NotSupportedException)
             {
@@ -412,7 +413,11 @@ internal static class TrainCommand
             ownLock = writes && claim.Lock is null ? RunFolderLock.Take(outDir, createdRoot) : null;
             try
             {
-                if ((ownLock ?? claim.Lock) is { } held) RunDirectory.Check(held, s.Resume, s.Overwrite);
+                if ((ownLock ?? claim.Lock) is { } held)
+                {
+                    RunDirectory.Check(held, s.Resume, s.Overwrite);
+                    RequireResumedUnchanged(held, s.Resume, resumedBytes);
+                }
             }
             catch (Exception)
             {
@@ -421,6 +426,7 @@ internal static class TrainCommand
                 throw;
             }
         }
+        if (s.Resume is not null) AfterResumeRead?.Invoke(s.Resume);
         // Only rank 0 can be refused the folder: every rank learns whether it was, so that a folder in use, holding a run or not
         // writable ends the job with rank 0's line and exit code 2, not as a rank that failed alone (qa-s18-mpi L2).
         if (dp is null) ClaimFolder();
@@ -679,6 +685,30 @@ internal static class TrainCommand
                     "no best.safetensors.");
         PrintWritten(outDir, tracksBest, prep.HeldOut is not null);
         return code;
+    }
+
+    /// <summary>
+    /// A test hook, called with <c>--resume</c>'s path once the checkpoint is read and the run is set up, just before the run folder
+    /// is locked: a test rewrites the checkpoint there, as a run in that folder that ends at that moment does.
+    /// </summary>
+    internal static Action<string>? AfterResumeRead { get; set; }
+
+    /// <summary>
+    /// Refuses a resumed run whose checkpoint, in the folder it has just locked, is no longer the one it read: the run that held the
+    /// folder wrote a newer one as it ended, after this run read its checkpoint and before it took the lock. Resuming from the copy
+    /// read would write its older epochs over that run's newer checkpoint and metrics. Refused, not read again:
+    /// every choice made so far (the options left out, the model, the input statistics, whether anything is left to train) came
+    /// from the copy read, and the same command, run again, makes them from the new checkpoint. A checkpoint in another folder is
+    /// not this run's to keep up with: it resumes from the copy read, as from a copy of the file.
+    /// </summary>
+    /// <exception cref="IOException">The checkpoint changed or is gone; nothing has been written.</exception>
+    private static void RequireResumedUnchanged(RunFolderLock held, string? resume, FileFingerprint? read)
+    {
+        if (resume is null || read is null || !RunDirectory.ContinuesItsRun(held.Folder, resume) || read.Matches(resume)) return;
+        bool there = File.Exists(resume);
+        throw new IOException($"'{resume}' {(there ? "changed" : "was removed")} between this run reading it and locking --out " +
+            $"'{held.Folder}' (most likely by a run there that was ending); nothing was written" +
+            (there ? ": run the command again to resume from the checkpoint there now." : "."));
     }
 
     /// <summary>
