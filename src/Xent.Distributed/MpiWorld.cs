@@ -11,7 +11,8 @@ namespace Xent.Distributed;
 /// message size, so replicas stay bit-identical and a run's result does not depend on MPI's choice of algorithm.
 /// </summary>
 /// <remarks>
-/// One per process: <see cref="Initialize"/> loads the MPI library (see <see cref="MpiLibrary"/>) and calls
+/// One per process: <see cref="Initialize"/> loads the MPI library (the one the <c>XENT_MPI_LIBRARY</c> environment variable
+/// names, else MPICH's <c>libmpich.so.12</c> or an ABI-compatible <c>libmpi.so.12</c>; Open MPI is refused) and calls
 /// <c>MPI_Init_thread</c>; <see cref="Dispose"/> calls <c>MPI_Finalize</c>. MPI is called only from the thread that
 /// initialised it (MPI_THREAD_FUNNELED); the kernels' worker threads never communicate.
 /// </remarks>
