@@ -23,8 +23,11 @@ public static class VocabParallel
 {
     /// <summary>The vocabulary rows [Start, Start + Length) rank <paramref name="rank"/> of <paramref name="size"/> holds: contiguous,
     /// lengths differ by at most one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="vocabSize"/> is negative, <paramref name="size"/> is below 1,
+    /// or <paramref name="rank"/> is not in [0, <paramref name="size"/>).</exception>
     public static (int Start, int Length) Shard(int vocabSize, int rank, int size)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(vocabSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         if ((uint)rank >= (uint)size) throw new ArgumentOutOfRangeException(nameof(rank), rank, $"rank must be in [0, {size}).");
         int start = (int)((long)vocabSize * rank / size), end = (int)((long)vocabSize * (rank + 1) / size);

@@ -76,4 +76,14 @@ public sealed class VocabParallelTests
             Assert.Equal(100, next);
         }
     }
+
+    [Fact]
+    public void ShardRefusesANegativeVocabularyAndARankOutsideTheWorld()
+    {
+        // A negative vocabulary gave negative lengths ((-5, 0, 2) was (0, -2)) instead of an error.
+        Assert.Equal("vocabSize", Assert.Throws<ArgumentOutOfRangeException>(() => VocabParallel.Shard(-5, 0, 2)).ParamName);
+        Assert.Equal("size", Assert.Throws<ArgumentOutOfRangeException>(() => VocabParallel.Shard(10, 0, 0)).ParamName);
+        Assert.Equal("rank", Assert.Throws<ArgumentOutOfRangeException>(() => VocabParallel.Shard(10, 2, 2)).ParamName);
+        Assert.Equal((0, 0), VocabParallel.Shard(0, 1, 2)); // an empty vocabulary is empty shards
+    }
 }
