@@ -31,7 +31,8 @@ public static class ShardedBatches
 
     /// <summary>
     /// Enumerates one epoch of rank <paramref name="rank"/>'s slices (inputs (b, …sample shape) float32, targets (b) int64, or
-    /// (b, L) float32 0/1 for a multi-label <see cref="ArrayDataset"/>), one per global batch. The tensors are fresh for each batch.
+    /// (b, L) float32 0/1 for multi-label data, <see cref="IDataset.LabelCount"/> L), one per global batch. The tensors are fresh
+    /// for each batch.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A size, rank or batch size is out of range.</exception>
     public static IEnumerable<(Tensor Input, Tensor Target)> Epoch(
@@ -53,18 +54,17 @@ public static class ShardedBatches
         foreach (int d in dataset.SampleShape) sampleSize *= d;
         int[] shape = [0, .. dataset.SampleShape];
         // Multi-label data has a 0/1 vector per sample, not a class: (b, L) float targets, as DataLoader gives them.
-        var multiLabel = dataset as ArrayDataset is { IsMultiLabel: true } a ? a : null;
-        int labels = multiLabel?.ClassNames.Count ?? 0;
+        int labels = dataset.LabelCount;
         for (int start = 0; start < n && n - start >= size; start += global)
         {
             var (offset, rows) = Slice(Math.Min(global, n - start), rank, size);
             var inputs = new float[rows * sampleSize];
             shape[0] = rows;
             var indices = order.AsSpan(start + offset, rows);
-            if (multiLabel is not null)
+            if (labels > 0)
             {
                 var targets = new float[rows * labels];
-                multiLabel.CopyMultiLabelBatch(indices, inputs, targets);
+                DatasetChecks.CopyLabelBatch(dataset, indices, inputs, targets);
                 yield return (Tensor.FromArray(inputs, [.. shape]), Tensor.FromArray(targets, rows, labels));
             }
             else

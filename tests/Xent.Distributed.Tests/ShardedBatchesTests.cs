@@ -40,4 +40,34 @@ public sealed class ShardedBatchesTests
             Assert.True(sizes.Max() - sizes.Min() <= 1, $"global batch {g}: slices {string.Join('/', sizes)}");
         }
     }
+
+    /// <summary>
+    /// qa-s21-seen H1: multi-label data wrapped in a SubsetDataset (a held-out part) gives label vectors to every rank, as the
+    /// single-process loader gives them, rather than asking each sample for its single class.
+    /// </summary>
+    [Fact]
+    public void WrappedMultiLabelDataGivesEachRankItsLabelVectors()
+    {
+        const int n = 12, labels = 3;
+        var inputs = Enumerable.Range(0, n * 2).Select(i => (float)i).ToArray();
+        var vectors = Enumerable.Range(0, n * labels).Select(i => (float)(i * 5 % 3 == 0 ? 1 : 0)).ToArray();
+        var dataset = new SubsetDataset(new ArrayDataset(inputs, [2], vectors, ["a", "b", "c"]), [11, 0, 7, 3, 5, 8, 2, 9, 1]);
+        var expected = new DataLoader(dataset, 4, shuffle: true, new Generator(7))
+            .Select(b => (b.Inputs.ToArray(), b.Targets.ToArray())).ToList();
+        var perRank = Enumerable.Range(0, 2).Select(r => ShardedBatches.Epoch(dataset, 2, r, 2, shuffle: true, seed: 7).ToList()).ToList();
+        Assert.Equal(2, perRank[0].Count); // 9 samples, global batch 4: the last sample cannot feed 2 ranks
+        for (int g = 0; g < 2; g++)
+        {
+            Assert.Equal(expected[g].Item1, perRank.SelectMany(b => b[g].Input.ToArray()).ToArray());
+            Assert.Equal(expected[g].Item2, perRank.SelectMany(b => b[g].Target.ToArray()).ToArray());
+            Assert.All(perRank, b => Assert.Equal(new[] { 2, labels }, b[g].Target.Shape));
+        }
+        // The loader's label vectors are the wrapped rows' own.
+        for (int k = 0; k < 4; k++)
+        {
+            int row = (int)expected[0].Item1[2 * k] / 2;
+            Assert.Equal(vectors.AsSpan(row * labels, labels).ToArray(), expected[0].Item2.AsSpan(k * labels, labels).ToArray());
+        }
+    }
 }
+

@@ -156,6 +156,9 @@ public sealed class ArrayDataset : IDataset
     /// <summary>True when samples carry a 0/1 vector of independent labels instead of one class.</summary>
     public bool IsMultiLabel => _labels is not null;
 
+    /// <inheritdoc/>
+    public int LabelCount => IsMultiLabel ? ClassNames.Count : 0;
+
     /// <summary>True when the raw values are 8-bit pixels read as <c>byte / 255</c>, so in [0, 1].</summary>
     internal bool HoldsPixels => _pixels is not null;
 
@@ -354,27 +357,13 @@ public sealed class ArrayDataset : IDataset
         return _targets[_index is null ? index : _index[index]];
     }
 
-    /// <summary>Sample <paramref name="index"/>'s 0/1 label vector (multi-label datasets).</summary>
+    /// <inheritdoc/>
     public void CopyLabels(int index, Span<float> destination)
     {
         DatasetChecks.Index(index, Count);
         if (_labels is null) throw new InvalidOperationException("A single-label dataset has no label vectors; use Target.");
         int l = ClassNames.Count;
         _labels.AsSpan((_index is null ? index : _index[index]) * l, l).CopyTo(destination);
-    }
-
-    /// <summary>
-    /// Multi-label batches: samples <paramref name="indices"/> one after another into <paramref name="inputs"/> and their 0/1 label
-    /// vectors into <paramref name="labels"/> (indices.Length × label count), as <see cref="IDataset.CopyBatch"/> does with classes.
-    /// </summary>
-    internal void CopyMultiLabelBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> labels)
-    {
-        int l = ClassNames.Count;
-        for (int k = 0; k < indices.Length; k++)
-        {
-            CopySample(indices[k], inputs.Slice(k * _sampleSize, _sampleSize));
-            CopyLabels(indices[k], labels.Slice(k * l, l));
-        }
     }
 
     /// <summary>How many samples each class has (single-label) or each label is 1 for (multi-label).</summary>

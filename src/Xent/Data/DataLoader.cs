@@ -4,7 +4,7 @@ namespace Xent.Data;
 
 /// <summary>
 /// Iterates a dataset in batches of inputs <c>(B, ...SampleShape)</c> float32 and targets <c>(B)</c> int64 (float32
-/// <c>(B, L)</c> 0/1 label vectors for a multi-label <see cref="ArrayDataset"/>), like
+/// <c>(B, L)</c> 0/1 label vectors when the dataset is multi-label, <see cref="IDataset.LabelCount"/> L), like
 /// PyTorch's <c>DataLoader(dataset, batch_size, shuffle, generator, drop_last)</c>. Each enumeration is one epoch;
 /// with <c>shuffle</c> every epoch draws a new permutation from the generator, so a seeded generator gives the same
 /// sequence of epochs on every run.
@@ -49,7 +49,7 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
         _generator = generator ?? Generator.Default;
         _sampleShape = dataset.SampleShape.ToArray();
         _sampleSize = DatasetChecks.SampleSize(_sampleShape);
-        _labelCount = dataset is ArrayDataset { IsMultiLabel: true } a ? a.ClassNames.Count : 0;
+        _labelCount = dataset.LabelCount;
     }
 
     /// <summary>The dataset.</summary>
@@ -82,7 +82,7 @@ public sealed class DataLoader : IEnumerable<(Tensor Inputs, Tensor Targets)>
             int size = Math.Min(BatchSize, n - start);
             var batch = Batch(size);
             if (_labelCount > 0)
-                ((ArrayDataset)Dataset).CopyMultiLabelBatch(order.AsSpan(start, size), batch.Inputs.Data, batch.Targets.Data);
+                DatasetChecks.CopyLabelBatch(Dataset, order.AsSpan(start, size), batch.Inputs.Data, batch.Targets.Data);
             else Dataset.CopyBatch(order.AsSpan(start, size), batch.Inputs.Data, batch.Targets.Int64Data);
             yield return batch;
         }

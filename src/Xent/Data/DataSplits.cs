@@ -20,7 +20,7 @@ public static class DataSplits
             "The held-out fraction must be in (0, 1).");
         var g = new Generator(seed);
         var groups = new SortedDictionary<long, List<int>>();
-        bool multi = dataset is ArrayDataset { IsMultiLabel: true };
+        bool multi = dataset.LabelCount > 0;
         for (int i = 0; i < dataset.Count; i++)
         {
             long key = multi ? 0 : dataset.Target(i);

@@ -18,8 +18,23 @@ public interface IDataset
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside [0, Count).</exception>
     void CopySample(int index, Span<float> destination);
 
-    /// <summary>The class index of sample <paramref name="index"/>.</summary>
+    /// <summary>The class index of sample <paramref name="index"/> (single-label data).</summary>
     long Target(int index);
+
+    /// <summary>
+    /// How many 0/1 labels each sample has when the data is multi-label (read them with <see cref="CopyLabels"/>); 0 for
+    /// single-label data, whose samples each have one class (<see cref="Target"/>). A dataset that wraps another forwards it, so
+    /// that a <see cref="DataLoader"/> over the wrapper still gives label vectors.
+    /// </summary>
+    int LabelCount => 0;
+
+    /// <summary>
+    /// Writes sample <paramref name="index"/>'s 0/1 label vector (<see cref="LabelCount"/> values) into
+    /// <paramref name="destination"/>; multi-label data only.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The data is single-label (<see cref="LabelCount"/> is 0).</exception>
+    void CopyLabels(int index, Span<float> destination) =>
+        throw new InvalidOperationException("A single-label dataset has no label vectors; use Target.");
 
     /// <summary>
     /// Writes the samples <paramref name="indices"/> one after another into <paramref name="inputs"/> (length
@@ -58,6 +73,20 @@ internal static class DatasetChecks
         var data = new float[SampleSize(dataset.SampleShape)];
         dataset.CopySample(index, data);
         return (Tensor.FromArray(data, dataset.SampleShape.ToArray()), dataset.Target(index));
+    }
+
+    /// <summary>
+    /// Multi-label batches: samples <paramref name="indices"/> one after another into <paramref name="inputs"/> and their 0/1 label
+    /// vectors into <paramref name="labels"/> (indices.Length × LabelCount), as <see cref="IDataset.CopyBatch"/> does with classes.
+    /// </summary>
+    public static void CopyLabelBatch(IDataset dataset, ReadOnlySpan<int> indices, Span<float> inputs, Span<float> labels)
+    {
+        int size = SampleSize(dataset.SampleShape), l = dataset.LabelCount;
+        for (int k = 0; k < indices.Length; k++)
+        {
+            dataset.CopySample(indices[k], inputs.Slice(k * size, size));
+            dataset.CopyLabels(indices[k], labels.Slice(k * l, l));
+        }
     }
 
     public static void Index(int index, int count)

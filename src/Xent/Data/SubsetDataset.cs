@@ -1,6 +1,9 @@
 namespace Xent.Data;
 
-/// <summary>The samples <c>indices</c> of another dataset, in that order (PyTorch's <c>Subset</c>); nothing is copied.</summary>
+/// <summary>
+/// The samples <c>indices</c> of another dataset, in that order (PyTorch's <c>Subset</c>), with their classes or, for multi-label
+/// data, their label vectors; nothing is copied.
+/// </summary>
 public sealed class SubsetDataset : IDataset
 {
     private readonly IDataset _dataset;
@@ -35,5 +38,15 @@ public sealed class SubsetDataset : IDataset
     {
         DatasetChecks.Index(index, Count);
         return _dataset.Target(_indices[index]);
+    }
+
+    /// <inheritdoc/>
+    public int LabelCount => _dataset.LabelCount;
+
+    /// <inheritdoc/>
+    public void CopyLabels(int index, Span<float> destination)
+    {
+        DatasetChecks.Index(index, Count);
+        _dataset.CopyLabels(_indices[index], destination);
     }
 }

@@ -222,4 +222,36 @@ public sealed partial class HeldOutCliTests
         Assert.Equal(0, InProcessCli.Run("eval", "--checkpoint", Path.Combine(run2, "checkpoint.safetensors"), "--data", csv,
             "--held-out", run2).ExitCode);
     }
+
+    [Fact]
+    public void MultiLabelHeldOutRows_AreScoredAsTrainScoredThem()
+    {
+        // qa-s21-seen H1: eval --held-out on a multi-label checkpoint was an internal error (exit 1), though the training-data
+        // warning recommends exactly that command.
+        using var dir = new TempDirectory();
+        string csv = OwnDataFiles.MultiLabelCsv(dir.File("ml.csv"), 160), run = dir.File("run");
+        var train = InProcessCli.Run("train", "--data", csv, "--multi-label", "pos_a,pos_b", "--val-split", "0.25", "--epochs", "3",
+            "--out", run);
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        var final = Regex.Matches(train.Stdout, @"^Test subset accuracy: [0-9.]+% \((\d+)/(\d+)\), mean BCE ([0-9.]+)",
+            RegexOptions.Multiline).Last();
+        Assert.Equal("40", final.Groups[2].Value);
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors"), report = dir.File("eval.html");
+        foreach (string heldOut in new[] { run, Path.Combine(run, "split.csv") })
+        {
+            var eval = InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", csv, "--held-out", heldOut, "--json");
+            Assert.True(eval.ExitCode == 0, eval.Stderr);
+            using var json = JsonDocument.Parse(eval.Stdout);
+            Assert.Equal(int.Parse(final.Groups[1].Value, CultureInfo.InvariantCulture),
+                json.RootElement.GetProperty("correct").GetInt32());
+            Assert.Equal(40, json.RootElement.GetProperty("total").GetInt32());
+            Assert.Equal(double.Parse(final.Groups[3].Value, CultureInfo.InvariantCulture),
+                Math.Round(json.RootElement.GetProperty("mean_bce").GetDouble(), 4));
+        }
+        var text = InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", csv, "--held-out", run, "--report", report);
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.Contains(final.Value, text.Stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(report));
+    }
 }
+

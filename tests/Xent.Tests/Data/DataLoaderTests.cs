@@ -126,4 +126,61 @@ public class DataLoaderTests
         Assert.Throws<ArgumentException>(() => new TensorDataset(Tensor.Zeros(3, 2), Tensor.Zeros(3)));
         Assert.Throws<ArgumentOutOfRangeException>(() => Numbered(3).Target(3));
     }
+
+    /// <summary>A dataset of the user's own that wraps another and forwards everything, label vectors included.</summary>
+    private sealed class Forwarding(IDataset inner) : IDataset
+    {
+        public int Count => inner.Count;
+        public IReadOnlyList<int> SampleShape => inner.SampleShape;
+        public void CopySample(int index, Span<float> destination) => inner.CopySample(index, destination);
+        public long Target(int index) => inner.Target(index);
+        public int LabelCount => inner.LabelCount;
+        public void CopyLabels(int index, Span<float> destination) => inner.CopyLabels(index, destination);
+    }
+
+    /// <summary>
+    /// qa-s21-seen H1: a multi-label dataset wrapped in a SubsetDataset (what eval --held-out does), in a TargetMapDataset or in a
+    /// wrapper of the user's own was read as single-label, and the loader's first batch threw "no single class per sample".
+    /// </summary>
+    [Fact]
+    public void MultiLabelDataGivesLabelVectorsThroughAnyWrapper()
+    {
+        // Sample i has input i and labels (i odd, i ≥ 3, i = 2), written out by hand below.
+        float[][] rows = [[0, 0, 0], [1, 0, 0], [0, 0, 1], [1, 1, 0], [0, 1, 0], [1, 1, 0]];
+        var data = new ArrayDataset([0, 1, 2, 3, 4, 5], [1], [.. rows.SelectMany(r => r)], ["odd", "big", "two"]);
+        int[] picked = [4, 1, 5, 2];
+        var subset = new SubsetDataset(data, picked);
+        // The map sends label t to column map[t]: (odd, big, two) become (big, two, odd).
+        long[] map = [2, 0, 1];
+        foreach (var (wrapped, permuted) in new (IDataset, bool)[]
+        {
+            (subset, false), (new Forwarding(subset), false), (new SubsetDataset(new Forwarding(data), picked), false),
+            (new TargetMapDataset(subset, map), true),
+        })
+        {
+            Assert.Equal(3, wrapped.LabelCount);
+            var batches = new DataLoader(wrapped, batchSize: 3).ToList();
+            Assert.Equal(2, batches.Count);
+            var got = new List<float[]>();
+            foreach (var (inputs, targets) in batches)
+            {
+                Assert.Equal(DType.Float32, targets.DType);
+                Assert.Equal(new[] { inputs.Size(0), 3 }, targets.Shape);
+                for (int k = 0; k < inputs.Size(0); k++)
+                {
+                    var row = rows[(int)inputs.Data[k]];
+                    Assert.Equal(permuted ? new[] { row[1], row[2], row[0] } : row, targets.Data.Slice(3 * k, 3).ToArray());
+                    got.Add(inputs.Data.Slice(k, 1).ToArray());
+                }
+            }
+            Assert.Equal(picked.Select(i => new[] { (float)i }), got);
+        }
+        // A split of the wrapped data is uniform, as the plain data's is, rather than asking each sample for its class.
+        var (train, held) = DataSplits.Stratified(new SubsetDataset(data, [0, 1, 2, 3, 4, 5]), 0.5, 3);
+        var plain = DataSplits.Stratified(data, 0.5, 3);
+        Assert.Equal(plain.Train, train);
+        Assert.Equal(plain.HeldOut, held);
+        Assert.Throws<ArgumentException>(() => new TargetMapDataset(subset, [0, 0, 1]));
+        Assert.Equal(0, new SubsetDataset(Numbered(3), [1]).LabelCount);
+    }
 }
