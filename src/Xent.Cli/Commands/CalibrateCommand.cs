@@ -63,7 +63,7 @@ internal static class CalibrateCommand
             return CliHost.Fail(DataSource.NotFoundMessage(dataDir, needTrain: false));
         // --out may be the checkpoint itself (the calibrated copy replaces it), but not the held-out data.
         if (outPath is not null && OutputPaths.Check(outPath, "--out", "calibrated.safetensors", (data, "--data"), (labels, "--labels"),
-                (heldOutSplit, "--held-out"))
+                (heldOutSplit is null ? null : HeldOutSplit.ReadFile(heldOutSplit), "--held-out"))
                 is { } outError)
             return CliHost.Fail(outError);
         CommonOptions.UseThreads(threads);

@@ -66,7 +66,8 @@ internal static class EvalCommand
         }
         // Checked before any work: the report must not replace an input (it replaced a --data CSV with HTML).
         if (reportPath is not null && OutputPaths.Check(reportPath, "--report", "eval.html", (checkpointPath, "--checkpoint"),
-                (dataPath, "--data"), (labels, "--labels"), (heldOut, "--held-out")) is { } badReport)
+                (dataPath, "--data"), (labels, "--labels"),
+                (heldOut is null ? null : HeldOutSplit.ReadFile(heldOut), "--held-out")) is { } badReport)
             return CliHost.Fail(badReport);
         CommonOptions.UseThreads(threads);
 

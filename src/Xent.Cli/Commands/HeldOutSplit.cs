@@ -107,6 +107,13 @@ internal static class HeldOutSplit
     }
 
     /// <summary>
+    /// The file <c>--held-out <paramref name="path"/></c> reads: RUN/split.csv for a run folder, the path itself otherwise. An
+    /// output must not be that file, but may go beside it in the run folder (qa-s21-seen M1), as <c>--held-out RUN/split.csv</c>
+    /// allows.
+    /// </summary>
+    public static string ReadFile(string path) => Directory.Exists(path) ? Path.Combine(path, "split.csv") : path;
+
+    /// <summary>
     /// <paramref name="path"/>, or the split.csv in it when it is a folder: the run folder is a natural thing to pass, and was said
     /// not to exist.
     /// </summary>

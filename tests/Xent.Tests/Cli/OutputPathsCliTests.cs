@@ -88,6 +88,29 @@ public sealed class OutputPathsCliTests : IDisposable
     }
 
     [Fact]
+    public void HeldOutRunFolder_TakesANewFileBesideTheSplit_AndRefusesTheSplit()
+    {
+        // qa-s21-seen M1: --held-out RUN refused --report RUN/eval.html ("inside the --held-out folder, whose files the command
+        // reads"), though it reads only RUN/split.csv and --held-out RUN/split.csv took the same report.
+        var (csv, ckpt) = TinyTables.TrainedLinear(_dir);
+        string run = Path.GetDirectoryName(ckpt)!, split = Path.Combine(run, "split.csv");
+        foreach (string heldOut in new[] { run, split })
+        {
+            Refused($"--report '{split}' is the --held-out file", "eval", "--checkpoint", ckpt, "--data", csv, "--held-out", heldOut,
+                "--report", split);
+            Refused($"--out '{split}' is the --held-out file", "calibrate", "--checkpoint", ckpt, "--data", csv, "--held-out", heldOut,
+                "--out", split);
+        }
+        string report = Path.Combine(run, "eval.html"), calibrated = Path.Combine(run, "calibrated.safetensors");
+        var eval = InProcessCli.Run("eval", "--checkpoint", ckpt, "--data", csv, "--held-out", run, "--report", report);
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(report), StringComparison.OrdinalIgnoreCase);
+        var calibrate = InProcessCli.Run("calibrate", "--checkpoint", ckpt, "--data", csv, "--held-out", run, "--out", calibrated);
+        Assert.True(calibrate.ExitCode == 0, calibrate.Stderr);
+        Assert.True(File.Exists(calibrated));
+    }
+
+    [Fact]
     public void AnOutputBelowAFileSaysSoOnce()
     {
         // "cannot write 'x': Cannot write 'x': directory '…/data.csv' does not exist", after the whole fit: the prefix twice, a file
