@@ -119,6 +119,22 @@ internal static class TrainArguments
         return null;
     }
 
+    /// <summary>
+    /// The refusal of <c>train --resume</c> without <c>--data</c> for a checkpoint trained on a table, a .npy file or image class
+    /// folders (<c>setting.data</c>), which the default Fashion-MNIST folder can never be: left out, --data is not the
+    /// checkpoint's, as the model and optimizer options are, and the shape mismatch that followed blamed Fashion-MNIST, which the
+    /// user never named (qa-s21-seen M5). Null when the checkpoint records no data, or IDX data (which the default folder may be).
+    /// </summary>
+    public static string? ResumeWithoutData(string checkpoint, IReadOnlyDictionary<string, string> metadata, ModelSpec? saved)
+    {
+        if (!metadata.TryGetValue("setting.data", out var trained) || DataSource.IsIdx(trained)) return null;
+        string labels = trained.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? " with its --labels"
+            : saved?.TargetColumn is { } target ? $" --target {target}"
+            : saved is { MultiLabel: true } ? $" --multi-label {string.Join(',', saved.ClassNames)}" : "";
+        return $"cannot resume from '{checkpoint}' without --data: it was trained on '{trained}', and --data left out reads " +
+            $"the default '{DataSource.DefaultDirectory}'; pass its data again: --data '{trained}'{labels}.";
+    }
+
     /// <summary>The first few names, quoted, and how many more.</summary>
     private static string Names(string[] names) =>
         string.Join(", ", names.Take(6).Select(n => $"'{n}'")) + (names.Length > 6 ? $" and {names.Length - 6} more" : "");

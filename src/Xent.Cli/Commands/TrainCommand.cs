@@ -215,17 +215,6 @@ internal static class TrainCommand
                 "--test-labels.");
         string dataPath = s.Data ?? DataSource.DefaultDirectory;
         bool idx = DataSource.IsIdx(dataPath);
-        if (idx && DataSource.Missing(dataPath) is not null)
-        {
-            err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath))); // robustness (issue 13): "error:" prefix
-            return ExitNoData;
-        }
-        if (idx && s.TestData is not null)
-        {
-            err.WriteLine($"error: '{dataPath}' is an IDX folder, which holds its own test files (t10k-*); leave out --test-data, or " +
-                "pass --val-split.");
-            return ExitNoData;
-        }
         // Read once, before the data: --resume may be a pipe, and a file that is no checkpoint is refused at once.
         (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata)? resumed = null;
         FileFingerprint? resumedBytes = null;
@@ -253,6 +242,21 @@ internal static class TrainCommand
         {
             err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {e.Message}"));
             return ExitCodes.BadInput;
+        }
+        // Before the default folder is looked for: a checkpoint of a table resumed without --data needs its table, not Fashion-MNIST.
+        if (savedMetadata is not null && s.Data is null
+            && TrainArguments.ResumeWithoutData(s.Resume!, savedMetadata, savedSpec) is { } noData)
+            return CliHost.Fail(noData);
+        if (idx && DataSource.Missing(dataPath) is not null)
+        {
+            err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath))); // robustness (issue 13): "error:" prefix
+            return ExitNoData;
+        }
+        if (idx && s.TestData is not null)
+        {
+            err.WriteLine($"error: '{dataPath}' is an IDX folder, which holds its own test files (t10k-*); leave out --test-data, or " +
+                "pass --val-split.");
+            return ExitNoData;
         }
         if (savedMetadata is not null)
         {

@@ -82,6 +82,27 @@ public sealed class ResumeChecksTests : IDisposable
     }
 
     [Fact]
+    public void AResumeWithoutDataNamesTheDataTheCheckpointWasTrainedOn()
+    {
+        // qa-s21-seen M5: "the checkpoint's model takes inputs of shape (2), and '/usr/share/datasets/fashion-mnist' gives
+        // (1, 28, 28)": --data left out is the default folder (the checkpoint's data is not carried over), which the user never named.
+        string data = Csv(), multi = _dir.File("multi.csv");
+        File.WriteAllLines(multi, ["a,b,p,q", .. Enumerable.Range(0, 40).Select(i => $"{i % 5},{i % 7},{i % 2},{1 - i % 2}")]);
+        string single = Trained(data, "single"), labels = Trained(multi, "multi", "--multi-label", "p,q");
+        foreach (var (checkpoint, trained, with) in new[] { (single, data, "--target label"), (labels, multi, "--multi-label p,q") })
+        {
+            var r = InProcessCli.Run("train", "--resume", checkpoint, "--epochs", "2", "--out", _dir.File("resumed"));
+            CliAssert.OneLineError(r, 2, $"cannot resume from '{checkpoint}' without --data: it was trained on '{trained}', and --data " +
+                $"left out reads the default '/usr/share/datasets/fashion-mnist'; pass its data again: --data '{trained}' {with}.");
+            Assert.False(Directory.Exists(_dir.File("resumed")));
+        }
+        // What the message says to pass resumes it.
+        var resumed = InProcessCli.Run(["train", "--resume", single, "--epochs", "2", "--out", _dir.File("resumed"), "--data", data,
+            "--target", "label"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+    }
+
+    [Fact]
     public void AResumeThroughALinkedFolderIsTheSameData()
     {
         if (OperatingSystem.IsWindows()) return; // symbolic links need a privilege there
