@@ -980,9 +980,7 @@ internal static class TrainCommand
             trainSet = new SubsetDataset(train, tr);
             testSet = new SubsetDataset(train, te);
             heldOut = te;
-            note =
-                $"Held out a stratified {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% of the training images ({te.Length} " +
-                $"of {train.Count}, seed {s.Seed}) for testing.";
+            note = HeldOutNote.Text("the training images", stratified: true, f, te.Length, train.Count, "", s.Seed) + ".";
         }
         else testSet = DataSource.Load(dir, train: false);
         var counts = new long[MnistDataset.NumClasses];
@@ -1153,9 +1151,7 @@ internal static class TrainCommand
             (train, test) = (all.Subset(tr), all.Subset(te));
             heldOut = te;
             source = $"{f.ToString("R", CultureInfo.InvariantCulture)} of {LinkWalk.RealPath(path)} (split.csv)";
-            note =
-                $"Held out a {(all.IsMultiLabel ? "random" : "stratified")} {(100 * f).ToString("0.##", CultureInfo.InvariantCulture)}% " +
-                $"of '{path}' ({te.Length} of {all.Count} samples, seed {s.Seed}) for testing"
+            note = HeldOutNote.Text($"'{path}'", !all.IsMultiLabel, f, te.Length, all.Count, " samples", s.Seed)
                 + (s.ValSplit is null ? "; choose with --val-split F or --test-data PATH." : ".");
         }
         var counts = train.ClassCounts();

@@ -255,6 +255,29 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void TheHeldOutLineGivesThePartActuallyHeldOut()
+    {
+        // qa-s21-seen M6: "Held out a stratified 10% … (130 of 442 samples)": 29%, since every class of two samples or more gives
+        // at least one. Here 25 classes of 3: round(0.3) = 0, raised to 1 each, so 25 of 75 (33.33%), where one rounding of the
+        // whole would be 8.
+        using var dir = new TempDirectory();
+        string csv = dir.File("small.csv");
+        File.WriteAllLines(csv, ["x,label", .. Enumerable.Range(0, 75).Select(i => FormattableString.Invariant($"{i * 0.1},c{i % 25}"))]);
+        var train = InProcessCli.Run("train", "--data", csv, "--model", "linear", "--epochs", "1", "--out", dir.File("run"));
+        Ok(train);
+        Assert.Contains($"Held out a stratified 33.33% of '{csv}' (25 of 75 samples, seed 1) for testing: 10% of each class, rounded, " +
+            "and at least one (and at most all but one) of each class of two samples or more; choose with --val-split F or " +
+            "--test-data PATH.", train.Stdout, StringComparison.Ordinal);
+        Assert.Equal(25, File.ReadAllLines(dir.File("run/split.csv")).Count(l => l.EndsWith(",test", StringComparison.Ordinal)));
+        // A split that is the fraction asked for says only that.
+        var even = InProcessCli.Run("train", "--data", csv, "--model", "linear", "--epochs", "1", "--val-split", "0.3333",
+            "--out", dir.File("even"));
+        Ok(even);
+        Assert.Contains($"Held out a stratified 33.33% of '{csv}' (25 of 75 samples, seed 1) for testing.", even.Stdout,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ImbalancedClassesDrawANoteThatNamesClassWeights()
     {
         using var dir = new TempDirectory();
