@@ -1036,10 +1036,13 @@ internal static class TrainCommand
 
     /// <summary>
     /// Why a single-label data set's labels look like a quantity or an ID rather than classes, or null: over 20 classes (so a
-    /// small example file always passes) and either more classes than half the samples (most classes would have one sample)
-    /// or numbers with a fractional part (a price: a regression target).
+    /// small example file always passes) and either more classes than half the samples (most classes would have one sample),
+    /// numbers with a fractional part (a price: a regression target), or whole numbers most of whose classes have one or two
+    /// samples, so at most one to train on once a split holds one out (a score or count: scikit-learn's diabetes target, 214
+    /// values for 442 samples, qa-s21-seen M6). Text classes are not held to that last rule: a long tail of rare named classes
+    /// is a classification problem, if a hard one.
     /// </summary>
-    private static string? NotClassesReason(IReadOnlyList<string> classNames, int samples)
+    private static string? NotClassesReason(IReadOnlyList<string> classNames, IReadOnlyList<long> counts, int samples)
     {
         if (classNames.Count <= MaxClassesAlways) return null;
         if (classNames.Count > samples / 2) return "more classes than half the samples, so most classes have one sample";
@@ -1050,7 +1053,12 @@ internal static class TrainCommand
                 return null; // text classes, however many
             fraction ??= v % 1 != 0 ? name : null;
         }
-        return fraction is null ? null : $"numbers with a fractional part, such as '{fraction}'";
+        if (fraction is not null) return $"numbers with a fractional part, such as '{fraction}'";
+        int present = counts.Count(n => n > 0), small = counts.Count(n => n is > 0 and <= 2);
+        return 2 * small > present
+            ? $"whole numbers, {small} of whose {present} values have only one or two samples (at most one to train on once one is " +
+                "held out), as a score or count gives"
+            : null;
     }
 
     /// <summary>Classes that <see cref="NotClassesReason"/> accepts whatever they are.</summary>
@@ -1101,7 +1109,7 @@ internal static class TrainCommand
                 "header, so if it is a data row, or scikit-learn's line of counts, give the file a header line (see docs/DATA.md)."));
         if (!all.IsMultiLabel && all.ClassNames.Count < 2)
             throw new InvalidDataException($"'{path}' holds a single class ('{all.ClassNames[0]}'); a classifier needs at least two.");
-        if (!all.IsMultiLabel && NotClassesReason(all.ClassNames, all.Count) is { } reason)
+        if (!all.IsMultiLabel && NotClassesReason(all.ClassNames, all.ClassCounts(), all.Count) is { } reason)
         {
             // A price or an ID as the label column trains, at a loss near ln(classes), a model that can learn nothing.
             string what = kind == DataSourceKind.Csv ? $"its label column '{CsvSource.TargetColumn(path, s.Target)}'" : "its labels";

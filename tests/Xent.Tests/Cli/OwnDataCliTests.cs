@@ -278,6 +278,33 @@ public class OwnDataCliTests
     }
 
     [Fact]
+    public void WholeNumberLabelsMostlyOfOneOrTwoSamplesAreRefused_NamedOnesAndLargerClassesTrain()
+    {
+        // qa-s21-seen M6: scikit-learn's diabetes target (214 whole numbers for 442 samples, 152 of them with one or two samples)
+        // passed the check, being under half the samples, and trained 214 "classes" most of which had one sample to train on.
+        // Here 30 values: 25 of two samples and 5 of four (70 samples, so under the half-the-samples rule).
+        using var dir = new TempDirectory();
+        int[] label = [.. Enumerable.Range(0, 25).SelectMany(v => new[] { v, v }),
+            .. Enumerable.Range(25, 5).SelectMany(v => new[] { v, v, v, v })];
+        string Csv(string name, Func<int, string> text)
+        {
+            File.WriteAllLines(dir.File(name), ["x,y", .. label.Select((v, i) => FormattableString.Invariant($"{i * 0.1},{text(v)}"))]);
+            return dir.File(name);
+        }
+        string scores = Csv("scores.csv", v => FormattableString.Invariant($"{100 + 3 * v}"));
+        OneError(InProcessCli.Run("train", "--data", scores, "--epochs", "1", "--out", dir.File("run")),
+            $"'{scores}' has 30 distinct values in its label column 'y' for 70 samples: whole numbers, 25 of whose 30 values have only " +
+            "one or two samples (at most one to train on once one is held out), as a score or count gives.");
+        Assert.False(Directory.Exists(dir.File("run")));
+        // The same classes named in words are a (hard) classification problem, and so are numbers of three samples or more.
+        Ok(InProcessCli.Run("train", "--data", Csv("named.csv", v => $"kind{v}"), "--model", "linear", "--epochs", "1",
+            "--out", dir.File("named")));
+        label = [.. Enumerable.Range(0, 30).SelectMany(v => new[] { v, v, v })];
+        Ok(InProcessCli.Run("train", "--data", Csv("threes.csv", v => FormattableString.Invariant($"{v}")), "--model", "linear",
+            "--epochs", "1", "--out", dir.File("threes")));
+    }
+
+    [Fact]
     public void ImbalancedClassesDrawANoteThatNamesClassWeights()
     {
         using var dir = new TempDirectory();
