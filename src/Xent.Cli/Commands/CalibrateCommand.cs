@@ -164,7 +164,7 @@ internal static class CalibrateCommand
         sb.AppendLine(string.Create(c,
             $"  temperature          " +
             $"{r.Temperature:F4}{(previous is float p && p != 1f ? $" (the checkpoint had {p:F4}; fitted on the raw logits)" : "")}"));
-        sb.AppendLine(string.Create(c, $"  mean cross-entropy   {r.NllBefore:F4} -> {r.NllAfter:F4}"));
+        sb.AppendLine(string.Create(c, $"  mean cross-entropy   {NumberText.Fixed(r.NllBefore)} -> {NumberText.Fixed(r.NllAfter)}"));
         sb.Append(string.Create(c, $"  ECE (15 bins)        {r.EceBefore:F4} -> {r.EceAfter:F4}"));
         if (outPath is not null) sb.AppendLine().Append("Wrote ").Append(outPath);
         return sb.ToString();

@@ -65,8 +65,8 @@ internal static class ConsoleOutput
                     }
                     double rate = p.EpochSeconds > 0 ? p.Samples / p.EpochSeconds : 0;
                     task.Description =
-                        $"Epoch {p.Epoch}/{epochs} [grey]batch[/] {p.Batch}/{p.BatchesPerEpoch} [grey]loss[/] {p.RunningLoss:F4} " +
-                        $"[grey]{rate:F0} samples/s[/]";
+                        $"Epoch {p.Epoch}/{epochs} [grey]batch[/] {p.Batch}/{p.BatchesPerEpoch} [grey]loss[/] " +
+                        $"{NumberText.Fixed(p.RunningLoss)} [grey]{rate:F0} samples/s[/]";
                     task.Value = p.Batch;
                 };
                 trainer.EpochCompleted += r => task?.StopTask();

@@ -741,7 +741,7 @@ internal static class TrainCommand
         int best = trainer.BestEpoch, last = trainer.Rows.LastOrDefault(r => r.IsEpochEnd)?.Epoch ?? 0;
         if (best == 0 || last == 0) return null;
         string bestLoss = trainer.Rows.LastOrDefault(r => r.IsEpochEnd && r.Epoch == best)?.TestLoss is double loss
-            ? $" ({loss.ToString("F4", ci)})" : "";
+            ? $" ({NumberText.Fixed(loss)})" : "";
         string holds = bestHere
             ? $"The numbers above are epoch {last}'s (checkpoint.safetensors); best.safetensors holds epoch {best}, the lowest " +
                 $"held-out loss{bestLoss}."
@@ -1259,14 +1259,14 @@ internal static class TrainCommand
         if (r.MultiLabel)
         {
             Console.WriteLine(string.Create(ci,
-                $"Test subset accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean BCE {r.MeanCrossEntropy:F4}"));
+                $"Test subset accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean BCE {NumberText.Fixed(r.MeanCrossEntropy)}"));
             PrintPerClass(r, names, "label"); // ends with the macro-F1
 
             return;
         }
         Console.WriteLine(string.Create(ci,
-            $"Test accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean cross-entropy {r.MeanCrossEntropy:F4}, ECE " +
-            $"{r.ExpectedCalibrationError:F4}"));
+            $"Test accuracy: {100 * r.Accuracy:F2}% ({r.Correct}/{r.Total}), mean cross-entropy " +
+            $"{NumberText.Fixed(r.MeanCrossEntropy)}, ECE {r.ExpectedCalibrationError:F4}"));
         Console.WriteLine("Per-class accuracy:");
         int width = Math.Max(5, names.Max(TextCells.Width)); // terminal columns: CJK names take two per character
         for (int c = 0; c < r.PerClassAccuracy.Length; c++)

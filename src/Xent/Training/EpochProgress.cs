@@ -54,7 +54,7 @@ internal sealed class EpochProgress
         if (_warnedStall || _since < StallEpochs || rateFactor < AnnealedRate) return null;
         _warnedStall = true;
         return string.Create(CultureInfo.InvariantCulture,
-            $"the training loss has not gone 1% below its best ({_best:F4}, epoch {_bestEpoch}) for {_since} epochs") +
+            $"the training loss has not gone 1% below its best ({NumberText.Fixed(_best)}, epoch {_bestEpoch}) for {_since} epochs") +
             ": if it is still high, try another --lr (lower if the loss jumps around, higher if it barely moves) or a larger " +
             "model; if it is low, the model has learned what it can here and more epochs will not help.";
     }

@@ -234,7 +234,7 @@ public sealed class Trainer
                 if (batch % Options.LogInterval == 0)
                 {
                     double mean = running / Options.LogInterval;
-                    Log?.Invoke(string.Create(ci, $"Epoch: {epoch}, Batch: {batch}, Loss: {mean:F4}"));
+                    Log?.Invoke(string.Create(ci, $"Epoch: {epoch}, Batch: {batch}, Loss: {NumberText.Fixed(mean)}"));
                     // At the epoch's last batch the epoch-end row (same epoch and batch) stands for it: one row per (epoch, batch).
                     if (batch < limit) AddRow(csv, new MetricsRow(epoch, batch, mean, null, null, Seconds()));
                     running = 0;
@@ -262,7 +262,8 @@ public sealed class Trainer
             if (Options.CheckpointPath is { } ckpt) TrainingCheckpoint.Save(ckpt, _model, _optimizer, meta);
             if (improved && Options.BestCheckpointPath is { } bestPath) TrainingCheckpoint.Save(bestPath, _model, _optimizer, meta);
             Log?.Invoke(string.Create(ci,
-                $"Epoch {epoch} done: train loss {epochLoss:F4}, {Options.HeldOutLossName} {test.MeanCrossEntropy:F4}, test accuracy " +
+                $"Epoch {epoch} done: train loss {NumberText.Fixed(epochLoss)}, {Options.HeldOutLossName} " +
+                $"{NumberText.Fixed(test.MeanCrossEntropy)}, test accuracy " +
                 $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s elapsed"));
             double rate = Options.Schedule.Factor(epoch, batch, limit, Options.Epochs); // the epoch's last step's factor
             if (_progress.Add(epoch, epochLoss, rate) is { } slow) Warning?.Invoke(slow);
@@ -272,7 +273,7 @@ public sealed class Trainer
             {
                 _warnedHeldOutNotFinite = true;
                 string what = double.IsNaN(test.MeanCrossEntropy) ? "NaN" : "infinite";
-                Warning?.Invoke($"the held-out loss is {what} after epoch {epoch} (the training loss is {epochLoss.ToString("F4", ci)}): " +
+                Warning?.Invoke($"the held-out loss is {what} after epoch {epoch} (the training loss is {NumberText.Fixed(epochLoss)}): " +
                     "the model's outputs on the test set are not finite, so its checkpoint predicts NaN probabilities. Try a lower " +
                     "learning rate (--lr).");
             }
@@ -282,7 +283,7 @@ public sealed class Trainer
             {
                 Log?.Invoke(string.Create(ci,
                     $"Early stopping after epoch {epoch}: the held-out loss has not improved for {_badEpochs} epoch(s); the best was " +
-                    $"{_bestLoss:F4} at epoch {_bestEpoch}."));
+                    $"{NumberText.Fixed(_bestLoss)} at epoch {_bestEpoch}."));
                 StoppedEarly = true;
                 break;
             }

@@ -35,7 +35,7 @@ public static class TrainingDiagnostics
                 "applies softmax/log-softmax"
             : "the model is already confident at the start: check for a label leak or a model loaded from a checkpoint";
         return string.Create(CultureInfo.InvariantCulture,
-            $"initial loss {loss:F4} is far from ln({numClasses}) = {expected:F4}, the loss of a uniform guess; {hint}.");
+            $"initial loss {NumberText.Fixed(loss)} is far from ln({numClasses}) = {expected:F4}, the loss of a uniform guess; {hint}.");
     }
 
     /// <summary>Returns an error message when <paramref name="loss"/> is NaN or infinite, otherwise null.</summary>
@@ -74,12 +74,9 @@ public static class TrainingDiagnostics
         // A diverging run's loss (2.1e19) and rise are said in a few digits, not as 21335953915787292672.0000 and 13549433317005%.
         double ratio = epochLoss / prev;
         string how = ratio < 10 ? string.Create(CultureInfo.InvariantCulture, $"{100 * (ratio - 1):F0}% above")
-            : string.Create(CultureInfo.InvariantCulture, $"{Loss(ratio, "G3")} times");
-        string rise = $"epoch {epoch}'s training loss ({Loss(epochLoss, "F4")}) is {how} the best before it ({Loss(prev, "F4")})";
+            : $"{NumberText.Ratio(ratio)} times";
+        string rise = $"epoch {epoch}'s training loss ({NumberText.Fixed(epochLoss)}) is {how} the best before it " +
+            $"({NumberText.Fixed(prev)})";
         return rise + "; the learning rate may be too high: try a lower --lr.";
     }
-
-    /// <summary><paramref name="value"/> in <paramref name="format"/>, or in 4 significant digits with an exponent from 1e6.</summary>
-    private static string Loss(double value, string format) =>
-        value.ToString(Math.Abs(value) < 1e6 ? format : "0.###E+0", CultureInfo.InvariantCulture);
 }

@@ -139,6 +139,28 @@ public class TrainingDiagnosticsTests
     }
 
     [Fact]
+    public void ARiseWarningWritesItsNumbersInOneForm()
+    {
+        // qa-s21-seen L1: "epoch 2's training loss (9.857E+6) is 2.17E+05 times the best before it (45.3897)": E+6 and E+05.
+        Assert.StartsWith("epoch 2's training loss (9.857E+6) is 217164 times the best before it (45.3897);",
+            TrainingDiagnostics.CheckEpochProgress(2, 45.3897, 9.857e6));
+        Assert.StartsWith("epoch 2's training loss (125.0000) is 12.5 times the best before it (10.0000);",
+            TrainingDiagnostics.CheckEpochProgress(2, 10.0, 125.0));
+    }
+
+    [Theory]
+    // qa-s21-seen L1: a diverged run's loss was "5832045920439663541175295712635650048.0000" on the terminal.
+    [InlineData(5.832045920439664E+36, "5.832E+36")]
+    [InlineData(9857000.0, "9.857E+6")]
+    [InlineData(1e6, "1E+6")]
+    [InlineData(999999.25, "999999.2500")]
+    [InlineData(0.14149082558645576, "0.1415")]
+    [InlineData(double.NaN, "NaN")]
+    [InlineData(double.PositiveInfinity, "Infinity")]
+    public void TerminalNumbersAreFixedPointBelowAMillionAndShortAbove(double value, string expected) =>
+        Assert.Equal(expected, NumberText.Fixed(value));
+
+    [Fact]
     public void AResumedRunComparesWithTheCheckpointsLoss()
     {
         var progress = new EpochProgress();
