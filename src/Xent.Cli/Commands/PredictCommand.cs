@@ -118,25 +118,37 @@ internal static class PredictCommand
             return 0;
         }
         // Padded by terminal columns, names shown printable (TextCells): a CJK name or a file name with a line break in it
-        // shifted or split the rows.
+        // shifted or split the rows. Every row is known before the first is printed, so each column is as wide as its widest
+        // cell: a fixed class column misaligned the rows of names longer than it (qa-s21-seen L3).
         int width = Math.Max(5, results.Count == 0 ? 5 : results.Max(r => TextCells.Width(r.Input)));
-        string Listed(int k, double p) => string.Create(ci, $"{TextCells.Shown(names[k])} {p:F3}");
-        stdout.WriteLine(multi ? $"{"input".PadRight(width)}  predicted labels (probability > 0.5)  all labels"
-            : $"{"input".PadRight(width)}  {"class",-16} probability  top {Math.Min(topK, names.Count)}");
-        foreach (var (inputName, p) in results)
+        // Four decimals everywhere, as the probability column has them: one row showed 0.9988 and 0.999 (qa-s21-seen L4).
+        string Listed(int k, double p) => string.Create(ci, $"{TextCells.Shown(names[k])} {p:F4}");
+        if (multi)
         {
-            string input = TextCells.PadRight(inputName, width);
-            if (multi)
+            const string PredictedHeader = "predicted labels (probability > 0.5)";
+            // Each name shown on its own (TextCells.Shown): a mark after every right-to-left one, not after the list.
+            var predicted = results.Select(r => string.Join(", ", Enumerable.Range(0, r.Probabilities.Length)
+                .Where(k => r.Probabilities[k] > 0.5).Select(k => TextCells.Shown(names[k])))).ToArray();
+            int labelsWidth = Math.Max(PredictedHeader.Length, predicted.Length == 0 ? 0 : predicted.Max(TextCells.Columns));
+            stdout.WriteLine($"{"input".PadRight(width)}  {PredictedHeader.PadRight(labelsWidth)}  all labels");
+            for (int i = 0; i < results.Count; i++)
             {
-                // Each name shown on its own (TextCells.Shown): a mark after every right-to-left one, not after the list.
-                var predicted = Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => TextCells.Shown(names[k]));
+                var (inputName, p) = results[i];
                 var all = string.Join(", ", Enumerable.Range(0, p.Length).Select(k => Listed(k, p[k])));
-                stdout.WriteLine($"{input}  {TextCells.PadShownRight(string.Join(", ", predicted), 36)}  {all}");
-                continue;
+                stdout.WriteLine($"{TextCells.PadRight(inputName, width)}  {TextCells.PadShownRight(predicted[i], labelsWidth)}  {all}");
             }
-            var top = Top(p, topK);
+            return 0;
+        }
+        var tops = results.Select(r => Top(r.Probabilities, topK)).ToArray();
+        int classWidth = Math.Max("class".Length, tops.Length == 0 ? 0 : tops.Max(t => TextCells.Width(names[t[0]])));
+        stdout.WriteLine($"{"input".PadRight(width)}  {"class".PadRight(classWidth)} probability  top {Math.Min(topK, names.Count)}");
+        for (int i = 0; i < results.Count; i++)
+        {
+            var (inputName, p) = results[i];
+            var top = tops[i];
             var list = string.Join(", ", top.Select(k => Listed(k, p[k])));
-            stdout.WriteLine(string.Create(ci, $"{input}  {TextCells.PadRight(names[top[0]], 16)} {p[top[0]],11:F4}  {list}"));
+            stdout.WriteLine(string.Create(ci,
+                $"{TextCells.PadRight(inputName, width)}  {TextCells.PadRight(names[top[0]], classWidth)} {p[top[0]],11:F4}  {list}"));
         }
         return 0;
     }

@@ -95,6 +95,55 @@ public partial class WideNamesCliTests
         Assert.True(predicted > 0, predict.Stdout);
     }
 
+    [Fact]
+    public void PredictColumnsAreAsWideAsTheirWidestCell_AndEveryProbabilityHasFourDecimals()
+    {
+        // qa-s21-seen L3: the class column was a fixed 16 columns (the multi-label one 36), so a longer name pushed its row's
+        // probability right of the others'. L4: "setosa  0.9988  setosa 0.999": one probability, two precisions.
+        using var dir = new TempDirectory();
+        const string Long = "a-class-name-much-longer-than-sixteen-columns";
+        string csv = dir.File("long.csv");
+        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 60).Select(i =>
+            string.Create(CultureInfo.InvariantCulture, $"{i % 3 + 0.1 * (i % 7)},{0.1 * (i % 5)},{new[] { "x", "yy", Long }[i % 3]}"))]);
+        string run = dir.File("run");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", csv, "--model", "linear", "--epochs", "30", "--lr", "0.05", "--out", run)
+            .ExitCode);
+        var predict = InProcessCli.Run("predict", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--input", csv,
+            "--top-k", "2");
+        Assert.True(predict.ExitCode == 0, predict.Stderr);
+        var rows = predict.Stdout.TrimEnd('\n').Split('\n');
+        int end = rows[0].IndexOf("probability", StringComparison.Ordinal) + "probability".Length;
+        Assert.Contains(rows, r => r.Contains("  " + Long + " ", StringComparison.Ordinal)); // the long name is some row's class
+        Assert.Contains(rows, r => !r.Contains("  " + Long + " ", StringComparison.Ordinal));
+        foreach (string row in rows[1..])
+        {
+            var number = Probability().Match(row);
+            Assert.True(number.Success && number.Index + number.Length == end, $"misaligned: '{row}' in\n{predict.Stdout}");
+            // The top-k list starts with the same class and the same probability, to the same four decimals.
+            string cls = row[(row.IndexOf("  ", StringComparison.Ordinal) + 2)..number.Index].Trim();
+            Assert.Contains($"  {cls} {number.Value}, ", row, StringComparison.Ordinal);
+        }
+
+        // Multi-label: the predicted labels' cell is as wide as the widest list of them.
+        string ml = dir.File("ml.csv");
+        const string First = "first-label-with-a-long-name", Second = "second-label-with-a-long-name";
+        File.WriteAllLines(ml, [$"a,b,{First},{Second},third", .. Enumerable.Range(0, 40).Select(i =>
+            string.Create(CultureInfo.InvariantCulture, $"{i % 2},{i / 2 % 2},{i % 2},{i / 2 % 2},{(i + 1) % 2}"))]);
+        string mlRun = dir.File("ml-run");
+        Assert.Equal(0, InProcessCli.Run("train", "--data", ml, "--features", "a,b", "--multi-label", $"{First},{Second},third",
+            "--model", "linear", "--epochs", "60", "--lr", "0.1", "--out", mlRun).ExitCode);
+        var mlPredict = InProcessCli.Run("predict", "--checkpoint", Path.Combine(mlRun, "checkpoint.safetensors"), "--input", ml);
+        Assert.True(mlPredict.ExitCode == 0, mlPredict.Stderr);
+        var mlRows = mlPredict.Stdout.TrimEnd('\n').Split('\n');
+        Assert.Contains(mlRows, r => r.Contains($"{First}, {Second}  ", StringComparison.Ordinal)); // a cell wider than its header
+        int all = mlRows[0].IndexOf("all labels", StringComparison.Ordinal);
+        foreach (string row in mlRows[1..])
+        {
+            Assert.True(row.IndexOf($"{First} 0.", StringComparison.Ordinal) == all, $"misaligned: '{row}' in\n{mlPredict.Stdout}");
+            Assert.Matches($@"^{First} [01]\.\d{{4}}, {Second} [01]\.\d{{4}}, third [01]\.\d{{4}}$", row[all..]);
+        }
+    }
+
     /// <summary>
     /// Asserts that a LEFT-TO-RIGHT MARK follows every one of <paramref name="rightToLeft"/> in <paramref name="output"/> and
     /// appears nowhere else, <paramref name="expectedMarks"/> times.
