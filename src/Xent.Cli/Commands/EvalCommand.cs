@@ -113,7 +113,7 @@ internal static class EvalCommand
             Console.Error.WriteLine("Warning: the model's outputs (logits) are not finite (NaN or infinity) for some samples: its " +
                 "weights are not finite, or the inputs are too large for the model. Accuracy and the confusion matrix count those " +
                 "samples as predictions of the first class.");
-        if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath));
+        if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath, spec.MultiLabel ? 1f : spec.Temperature));
         else
         {
             string unit = DataSource.SampleNoun(spec);
@@ -171,7 +171,7 @@ internal static class EvalCommand
         return lines;
     }
 
-    internal static string ToJson(EvaluationResult r, IReadOnlyList<string> names, string model, string checkpoint)
+    internal static string ToJson(EvaluationResult r, IReadOnlyList<string> names, string model, string checkpoint, float temperature)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -179,6 +179,9 @@ internal static class EvalCommand
             w.WriteStartObject();
             w.WriteString("checkpoint", checkpoint);
             w.WriteString("model", model);
+            // The T the logits were divided by (1 unless calibrated), as the checkpoint holds it: mean_ce and ece are after it
+            // (qa-s21-seen L7).
+            w.WriteNumber("temperature", temperature);
             w.WriteNumber("accuracy", r.Accuracy);
             w.WriteNumber("correct", r.Correct);
             w.WriteNumber("total", r.Total);

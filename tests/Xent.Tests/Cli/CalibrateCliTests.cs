@@ -104,8 +104,16 @@ public sealed class CalibrateCliTests : IDisposable
         Assert.True(json.RootElement.GetProperty("nll_after").GetDouble() <= json.RootElement.GetProperty("nll_before").GetDouble());
         var eval = CliRunner.Run("eval", "--checkpoint", calibrated, "--data", heldOut, "--json");
         Assert.True(eval.ExitCode == 0, eval.Stderr);
-        Check.Close(json.RootElement.GetProperty("nll_after").GetDouble(),
-            JsonDocument.Parse(eval.Stdout).RootElement.GetProperty("mean_ce").GetDouble(), 1e-6, 0, "eval mean_ce");
+        using var evalJson = JsonDocument.Parse(eval.Stdout);
+        Check.Close(json.RootElement.GetProperty("nll_after").GetDouble(), evalJson.RootElement.GetProperty("mean_ce").GetDouble(), 1e-6,
+            0, "eval mean_ce");
+        // qa-s21-seen L7: and says which temperature it applied: calibrate's T as the checkpoint stores it (float32), 1 before.
+        float fitted = (float)json.RootElement.GetProperty("temperature").GetDouble();
+        Assert.NotEqual(1f, fitted);
+        Assert.Equal(fitted, evalJson.RootElement.GetProperty("temperature").GetSingle());
+        var raw = CliRunner.Run("eval", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--data", heldOut, "--json");
+        Assert.True(raw.ExitCode == 0, raw.Stderr);
+        Assert.Equal(1.0, JsonDocument.Parse(raw.Stdout).RootElement.GetProperty("temperature").GetDouble());
     }
 
     [Fact]
