@@ -263,7 +263,8 @@ public sealed class Trainer
             if (improved && Options.BestCheckpointPath is { } bestPath) TrainingCheckpoint.Save(bestPath, _model, _optimizer, meta);
             Log?.Invoke(string.Create(ci,
                 $"Epoch {epoch} done: train loss {NumberText.Fixed(epochLoss)}, {Options.HeldOutLossName} " +
-                $"{NumberText.Fixed(test.MeanCrossEntropy)}, test accuracy " +
+                // Multi-label accuracy counts samples with every label right, as the final line's "Test subset accuracy" says.
+                $"{NumberText.Fixed(test.MeanCrossEntropy)}, test {(Options.MultiLabel ? "subset accuracy" : "accuracy")} " +
                 $"{100 * test.Accuracy:F2}% ({test.Correct}/{test.Total}), {seconds:F1} s elapsed"));
             double rate = Options.Schedule.Factor(epoch, batch, limit, Options.Epochs); // the epoch's last step's factor
             if (_progress.Add(epoch, epochLoss, rate) is { } slow) Warning?.Invoke(slow);

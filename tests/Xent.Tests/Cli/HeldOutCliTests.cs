@@ -236,6 +236,8 @@ public sealed partial class HeldOutCliTests
         var final = Regex.Matches(train.Stdout, @"^Test subset accuracy: [0-9.]+% \((\d+)/(\d+)\), mean BCE ([0-9.]+)",
             RegexOptions.Multiline).Last();
         Assert.Equal("40", final.Groups[2].Value);
+        // qa-s21-seen L6: the epoch lines named the same figure "test accuracy".
+        Assert.Matches(@"Epoch 3 done: train loss [0-9.]+, test loss [0-9.]+, test subset accuracy [0-9.]+% \(\d+/40\)", train.Stdout);
         string checkpoint = Path.Combine(run, "checkpoint.safetensors"), report = dir.File("eval.html");
         foreach (string heldOut in new[] { run, Path.Combine(run, "split.csv") })
         {
