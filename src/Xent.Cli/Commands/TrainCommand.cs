@@ -602,6 +602,7 @@ internal static class TrainCommand
         trainer.EpochCompleted = r => { last = r; WriteReport(); };
 
         int code = 0;
+        bool runRemoved = false; // a new run stopped by a NaN loss before its first checkpoint: its files are gone
         // Ctrl-C (SIGINT) or SIGTERM still ends the process (exit code 128 + signal: 130, 143), but first says how to go on. Every
         // run file is written atomically, so the last finished epoch's checkpoint is whole whenever the signal comes.
         void OnSignal(PosixSignalContext context)
@@ -654,8 +655,10 @@ internal static class TrainCommand
         catch (TrainingDivergedException e)
         {
             bool kept = File.Exists(checkpointPath);
-            // A new run that wrote no checkpoint leaves nothing (a header-only metrics.csv, split.csv) that would block its rerun.
-            if (!kept && writes && s.Resume is null) RemoveUnfinishedRun();
+            // A new run that wrote no checkpoint leaves nothing (a header-only metrics.csv, split.csv) that would block its rerun,
+            // nor a report of the batches logged before the loss broke (written below, it blocked the same command).
+            runRemoved = !kept && writes && s.Resume is null;
+            if (runRemoved) RemoveUnfinishedRun();
             err.WriteLine("error: " + e.Message + (kept
                 ? $" The last good checkpoint is kept: '{checkpointPath}'."
                 : s.Resume is null ? $" No checkpoint was written, and nothing of this run is left in '{outDir}'."
@@ -680,7 +683,7 @@ internal static class TrainCommand
             throw e is UnauthorizedAccessException ? new UnauthorizedAccessException(message, e) : new IOException(message, e);
         }
 
-        if (trainer.Rows.Count > 0) WriteReport();
+        if (trainer.Rows.Count > 0 && !runRemoved) WriteReport();
         if (last is not null && code == 0) PrintFinal(last.Test, classNames);
         if (tracksBest && trainer.BestEpoch > 0 && code == 0)
             // Resumed into another folder, a best epoch from before the checkpoint has no best.safetensors here.

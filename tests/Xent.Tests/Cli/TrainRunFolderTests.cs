@@ -130,6 +130,25 @@ public sealed class TrainRunFolderTests : IDisposable
     }
 
     [Fact]
+    public void ARunThatDivergesAfterItsFirstLoggedBatchesLeavesNoReportEither()
+    {
+        // Found with qa-s21-seen M3: a run whose loss broke after the Batch 100 line, still in epoch 1, said "nothing of this run is
+        // left" and then wrote report.html of the logged batches, which made the same command refuse the folder as a run's.
+        string csv = _dir.File("t300.csv");
+        File.WriteAllLines(csv, ["a,b,label", .. Enumerable.Range(0, 300).Select(i =>
+            string.Create(CultureInfo.InvariantCulture, $"{i % 3 + 0.1 * (i % 7)},{i % 5},{"xyz"[i % 3]}"))]);
+        string outDir = _dir.File("late");
+        // Momentum 0.9 at --lr 3.25 grows the weights until the loss is NaN at about batch 147 of the epoch's 270 (127 to 151 for
+        // --lr 2.75 to 3.75): after the first logged interval, before the first checkpoint.
+        var r = InProcessCli.Run(["train", "--data", csv, "--out", outDir, "--epochs", "1", "--batch-size", "1", "--model", "mlp",
+            "--hidden", "8", "--optimizer", "sgd", "--momentum", "0.9", "--lr", "3.25"]);
+        Assert.Contains("Epoch: 1, Batch: 100, Loss:", r.Stdout, StringComparison.Ordinal);
+        CliAssert.OneLineError(r, 3, $"No checkpoint was written, and nothing of this run is left in '{outDir}'.");
+        Assert.False(Directory.Exists(outDir), "the run created the folder, so it removes it");
+        Assert.DoesNotContain("Wrote:", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ARunThatDivergesRemovesTheParentFoldersItCreatedButNoOther()
     {
         string top = _dir.File("kept");
