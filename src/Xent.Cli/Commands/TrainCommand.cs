@@ -587,6 +587,7 @@ internal static class TrainCommand
         }
 
         EpochResult? last = null;
+        string? stopNote = null; // the report's line about a NaN stop, as the terminal's error says it (qa-s21-seen M3)
         void WriteReport()
         {
             if (!writes) return;
@@ -596,7 +597,8 @@ internal static class TrainCommand
             {
                 TestLossName = lossTerms is null ? "test" : $"test ({HeldOutLoss.ShortName(spec.MultiLabel)})",
                 LossNote = lossTerms is null ? null : HeldOutLoss.Note(lossTerms, spec.MultiLabel),
-                RunNote = tracksBest ? BestEpochNote(trainer, s.Patience, s.Epochs, !writes || File.Exists(bestPath)) : null,
+                RunNote = JoinNotes(stopNote,
+                    tracksBest ? BestEpochNote(trainer, s.Patience, s.Epochs, !writes || File.Exists(bestPath)) : null),
             });
         }
         trainer.EpochCompleted = r => { last = r; WriteReport(); };
@@ -659,6 +661,7 @@ internal static class TrainCommand
             // nor a report of the batches logged before the loss broke (written below, it blocked the same command).
             runRemoved = !kept && writes && s.Resume is null;
             if (runRemoved) RemoveUnfinishedRun();
+            stopNote = DivergedNote(e, s.Epochs, s.Resume is not null, trainer, kept && !tracksBest, last is not null);
             err.WriteLine("error: " + e.Message + (kept
                 ? $" The last good checkpoint is kept: '{checkpointPath}'."
                 : s.Resume is null ? $" No checkpoint was written, and nothing of this run is left in '{outDir}'."
@@ -755,6 +758,29 @@ internal static class TrainCommand
                 $"epoch{(idle == 1 ? "" : "s")} (--patience {p}). {holds}"
             : holds;
     }
+
+    /// <summary>
+    /// The report's line about a run that the loss stopped (<see cref="TrainingDivergedException"/>): where, and which epoch the
+    /// checkpoint kept is (<paramref name="kept"/>: false with none, or when <see cref="BestEpochNote"/> says it), whose numbers the
+    /// summary shows when <paramref name="summarised"/>; without it the page read as a run that had finished fewer epochs than
+    /// asked (qa-s21-seen M3).
+    /// </summary>
+    private static string DivergedNote(TrainingDivergedException e, int epochs, bool resumed, Trainer trainer, bool kept,
+        bool summarised)
+    {
+        string what = double.IsNaN(e.Loss) ? "NaN" : "infinite";
+        int last = trainer.Rows.LastOrDefault(r => r.IsEpochEnd)?.Epoch ?? 0;
+        string checkpoint = !kept || last == 0 ? ""
+            : summarised ? $" The numbers above are epoch {last}'s, the last good checkpoint (checkpoint.safetensors)."
+            : $" The last good checkpoint is epoch {last}'s (checkpoint.safetensors).";
+        return $"Stopped in epoch {e.Epoch} of {epochs}: the training loss became {what} at batch {e.Batch}." + checkpoint +
+            (resumed ? " A resumed run keeps the checkpoint's learning rate: for a lower --lr, start a new run (without --resume)."
+                : " Try a lower learning rate (--lr).");
+    }
+
+    /// <summary>Two report lines as one, either of which may be missing.</summary>
+    private static string? JoinNotes(string? first, string? second) =>
+        first is null ? second : second is null ? first : first + " " + second;
 
     /// <summary>
     /// The refusal of an optimizer option that a resumed run would ignore, since its optimizer settings come from the checkpoint: an

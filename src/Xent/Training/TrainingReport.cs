@@ -21,6 +21,8 @@ public sealed record TrainingReport(
     /// <summary>A line under the loss chart that says how the two losses differ; null when they are the same loss.</summary>
     internal string? LossNote { get; init; }
 
-    /// <summary>A line under the summary: early stopping, and which epoch best.safetensors holds; null for none.</summary>
+    /// <summary>
+    /// A line under the summary: a stop by a NaN loss or early stopping, and which epoch best.safetensors holds; null for none.
+    /// </summary>
     internal string? RunNote { get; init; }
 }

@@ -102,6 +102,33 @@ public sealed class TrainLogAndReportCliTests : IDisposable
     }
 
     [Fact]
+    public void ARunTheLossStoppedSaysSoInItsReport()
+    {
+        // qa-s21-seen M3: the report of a run stopped by a NaN loss read as a run that had finished its epochs ("after 3 epoch(s)",
+        // "epochs 12" in the settings). Epoch 3 diverges for sure: the 2-epoch checkpoint's learning rate set to 1e38 (as
+        // TrainCliTests does; the optimizer state holds it, and a resumed run's --lr must agree) makes an MLP's activations overflow.
+        string dir = _dir.File("nan");
+        string[] mlp = ["train", "--data", _csv, "--target", "species", "--model", "mlp", "--hidden", "8", "--seed", "4", "--out", dir,
+            "--batch-size", "16", "--optimizer", "sgd"];
+        Ok(CliRunner.Run([.. mlp, "--epochs", "2", "--lr", "0.1"]));
+        Assert.DoesNotContain("Stopped", Report("nan"), StringComparison.Ordinal);
+        string checkpoint = Path.Combine(dir, "checkpoint.safetensors");
+        var file = SafeTensors.Read(checkpoint);
+        var tensors = file.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        tensors["optimizer.param_groups.0.lr"] = new NpyArray(new long[] { BitConverter.DoubleToInt64Bits(1e38) });
+        SafeTensors.Write(checkpoint, tensors, file.Metadata);
+        var r = CliRunner.Run([.. mlp, "--epochs", "4", "--lr", "1e38", "--resume", checkpoint]);
+        Assert.True(r.ExitCode == 3, r.Stderr);
+        var stop = Regex.Match(r.Stderr, @"the loss became (NaN|infinite) at epoch 3, batch (\d+);");
+        Assert.True(stop.Success, r.Stderr);
+        // No epoch finished in the resumed process, so the summary has no numbers to refer to.
+        Assert.Contains("<p class=\"summary\">" + Html($"Stopped in epoch 3 of 4: the training loss became {stop.Groups[1].Value} at " +
+            $"batch {stop.Groups[2].Value}. The last good checkpoint is epoch 2's (checkpoint.safetensors). A resumed run keeps the " +
+            "checkpoint's learning rate: for a lower --lr, start a new run (without --resume).") + "</p>", Report("nan"),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ABatchSizeAboveTheSampleCountIsReportedAsTheBatchItGives()
     {
         // "(1 batch of 1000 per epoch)" for 108 training samples.
