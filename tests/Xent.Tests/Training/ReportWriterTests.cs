@@ -167,6 +167,40 @@ public class ReportWriterTests
         Assert.Contains("<p class=\"summary\">Stopped early after epoch 2 of 9.</p>", noted);
     }
 
+    /// <summary>The value-axis (y) tick labels of the loss and the accuracy chart.</summary>
+    private static List<string[]> YTicks(string html) =>
+        Regex.Matches(html, "<svg .*?</svg>").Select(svg => Regex.Matches(svg.Value,
+            "<text x=\"52\" y=\"[0-9.]+\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">([^<]*)</text>")
+            .Select(m => m.Groups[1].Value).ToArray()).Take(2).ToList();
+
+    [Fact]
+    public void ADivergedRunsAxesHaveShortLossLabelsAndNoNegativeAccuracy()
+    {
+        // qa-s21-seen L2: the wine run at --lr 10 (runs/div): losses from 45 to 5.8e36 and a 0% epoch. The loss axis was labelled
+        // 1000000000000000000000000000000000000 … (cut to "00000000" at the page's edge), the accuracy axis ran from -10%.
+        double[] train = [45.3897, 9856548.2, 1158591999829.3, 1.1808e17, 1.1607e22, 1.3034e27, 6.9837e31, 5.832e36];
+        double?[] test = [9209.63, 1453876217.6, 1.752e14, 2.7528e19, 7.926e23, 1.5496e29, 5.6947e33, double.NaN];
+        double[] accuracy = [0.2778, 0.5, 0, 0.4444, 0.5556, 0.1111, 0.3889, 0.1667];
+        var rows = Enumerable.Range(0, 8).Select(i => new MetricsRow(i + 1, 3, train[i], test[i], accuracy[i], i)).ToList();
+        string html = ReportWriter.Render(Sample(ClassNames.Digits) with { Rows = rows, BatchesPerEpoch = 3 });
+        var (loss, acc) = (YTicks(html)[0], YTicks(html)[1]);
+        Assert.All(loss, l => Assert.Matches(@"\A(0|[1-9](\.\d{1,2})?e\d+)\z", l));
+        Assert.Equal(0, double.Parse(loss[0], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(double.Parse(loss[^1], System.Globalization.CultureInfo.InvariantCulture) >= 5.832e36, loss[^1]);
+        Assert.Equal("0", acc[0]);
+        Assert.All(acc, a => Assert.InRange(double.Parse(a, System.Globalization.CultureInfo.InvariantCulture), 0, 100));
+    }
+
+    [Fact]
+    public void TickLabelsShowTheStepsDecimalsAndAnExponentForLargeValues()
+    {
+        Assert.Equal(["0", "0.0002", "0.0004"], ReportWriter.TickLabels([0, 0.0002, 0.0004])); // were "0", "0", "0"
+        Assert.Equal(["0", "0.2", "0.4", "1", "1.2"], ReportWriter.TickLabels([0, 0.2, 0.4, 1, 1.2]));
+        Assert.Equal(["0", "20000", "40000"], ReportWriter.TickLabels([0, 20000, 40000]));
+        Assert.Equal(["0", "5e4", "1e5", "1.5e5"], ReportWriter.TickLabels([0, 50000, 100000, 150000]));
+        Assert.Equal(["0", "1e36", "2e36"], ReportWriter.TickLabels([0, 1e36, 2e36]));
+    }
+
     [Fact]
     public void NiceTicksCoverTheRangeWithRoundSteps()
     {
