@@ -108,11 +108,8 @@ internal static class EvalCommand
         var result = Evaluator.Evaluate(module, batches, spec.NumClasses, spec.MultiLabel);
         var names = spec.ClassNames;
         // A NaN logit makes the mean cross-entropy NaN; its argmax is class 0, which the accuracy and confusion matrix count as
-        // a prediction. Say so, rather than report a plausible-looking accuracy for a broken model.
-        if (double.IsNaN(result.MeanCrossEntropy) && result.Total > 0)
-            Console.Error.WriteLine("Warning: the model's outputs (logits) are not finite (NaN or infinity) for some samples: its " +
-                "weights are not finite, or the inputs are too large for the model. Accuracy and the confusion matrix count those " +
-                "samples as predictions of the first class.");
+        // a prediction. Say so, rather than report a plausible-looking accuracy for a broken model (the report says it too).
+        if (NonFiniteOutputs.Warning(result) is { } nonFinite) Console.Error.WriteLine("Warning: " + nonFinite);
         if (json) Console.WriteLine(ToJson(result, names, name, checkpointPath, spec.MultiLabel ? 1f : spec.Temperature));
         else
         {

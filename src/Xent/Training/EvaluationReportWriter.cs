@@ -30,6 +30,9 @@ public static class EvaluationReportWriter
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").Append(Esc(report.Title))
           .Append("</title>\n<style>\n").Append(ReportWriter.Css).Append(Css).Append("</style>\n</head>\n<body>\n");
         sb.Append("<h1>").Append(Esc(report.Title)).Append("</h1>\n");
+        // The terminal's warning, above the numbers it qualifies.
+        if (NonFiniteOutputs.Warning(r) is { } nonFinite)
+            sb.Append("<p class=\"warning\"><b>Warning:</b> ").Append(Esc(nonFinite)).Append("</p>\n");
         sb.Append("<p class=\"summary\">").Append(Summary(report)).Append("</p>\n");
 
         if (r.MultiLabel)
@@ -73,6 +76,8 @@ public static class EvaluationReportWriter
 
     private static readonly string Css =
         ".note{font-size:13px;color:#555;max-width:520px}\n" +
+        ".warning{font-size:14px;color:#4a3500;background:#fff6e0;border-left:4px solid #e0a020;padding:8px 12px;margin:0 0 12px;" +
+            "max-width:900px}\n" +
         ".calibration td,.calibration th{text-align:right}.calibration td:first-child,.calibration th:first-child{text-align:left}\n" +
         // The caption wraps under the plot instead of widening the figure.
         "figure.reliability{width:" + ReliabilityDiagram.Width.ToString(C) + "px}\n";
@@ -131,7 +136,8 @@ public static class EvaluationReportWriter
 
     private static string T(double temperature) => temperature.ToString("0.####", C);
 
-    private static string Num(double v) => double.IsFinite(v) ? v.ToString("F4", C) : "–";
+    /// <summary>A metric as the terminal prints it, NaN included (it was "–" here, "NaN" there: qa-s21-seen M4).</summary>
+    private static string Num(double v) => v.ToString("F4", C);
 
     private static string Percent(double v) => double.IsFinite(v) ? (100 * v).ToString("F2", C) + "%" : "–";
 

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Xent.Data;
 using Xent.IO;
 using Xent.Tests.Data;
@@ -239,7 +241,7 @@ public class PredictCliTests
     }
 
     [Fact]
-    public void ACheckpointWithNaNWeightsPredictsNullForEveryInput_AndCalibrateSaysItsOutputsAreNotFinite()
+    public void ACheckpointWithNaNWeightsPredictsNullForEveryInput_AndCalibrateEvalAndItsReportSayItsOutputsAreNotFinite()
     {
         using var dir = new TempDirectory();
         var (checkpoint, input) = RewrittenLinear(dir, weight: 1f, bias: float.NaN);
@@ -257,11 +259,49 @@ public class PredictCliTests
             "not finite, or the inputs are too large for the model; there is no temperature to fit.");
 
         // eval counted NaN's argmax (class 0) as predictions without a word: 1 of the 7 rows "right" looked like a weak model.
-        var eval = CliRunner.Run("eval", "--checkpoint", checkpoint, "--data", heldOut);
+        string report = dir.File("eval.html");
+        var eval = CliRunner.Run("eval", "--checkpoint", checkpoint, "--data", heldOut, "--report", report);
         Assert.True(eval.ExitCode == 0, eval.Stderr);
-        Assert.Equal("Warning: the model's outputs (logits) are not finite (NaN or infinity) for some samples: its weights are not " +
+        const string Warning = "the model's outputs (logits) are not finite (NaN or infinity) for some samples: its weights are not " +
             "finite, or the inputs are too large for the model. Accuracy and the confusion matrix count those samples as predictions " +
-            "of the first class.", eval.Stderr.TrimEnd('\n'));
+            "of the first class.";
+        Assert.Equal("Warning: " + Warning, eval.Stderr.TrimEnd('\n'));
+        var terminal = Regex.Match(eval.Stdout, @"Test accuracy: ([0-9.]+%) \((\d+)/7\), mean cross-entropy NaN, ECE NaN\n(?s:.*)" +
+            @"Macro-F1: ([0-9.]+)\n");
+        Assert.True(terminal.Success, eval.Stdout);
+        // qa-s21-seen M4: the report said none of it, and wrote "–" for the terminal's NaN.
+        string html = File.ReadAllText(report);
+        Assert.Contains("<p class=\"warning\"><b>Warning:</b> " + WebUtility.HtmlEncode(Warning) + "</p>", html, StringComparison.Ordinal);
+        Assert.Contains($"Accuracy <b>{terminal.Groups[1].Value}</b> ({terminal.Groups[2].Value} of 7) · macro-F1 " +
+            $"{terminal.Groups[3].Value} · mean cross-entropy NaN · expected calibration error NaN", html, StringComparison.Ordinal);
+        Assert.Contains("<tr><td>1 (raw logits)</td><td class=\"num\">NaN</td><td class=\"num\">NaN</td></tr>", html,
+            StringComparison.Ordinal);
+        Assert.Contains("T = 1 (ECE NaN)", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMultiLabelCheckpointWithNaNWeightsIsWarnedAboutInItsOwnTerms()
+    {
+        // The warning said "predictions of the first class", which a multi-label model does not make: a NaN output is > 0 for no
+        // label, so each label counts as predicted absent.
+        using var dir = new TempDirectory();
+        string data = OwnDataFiles.MultiLabelCsv(dir.File("multi.csv"), 40);
+        Assert.Equal(0, CliRunner.Run("train", "--data", data, "--multi-label", "pos_a,pos_b", "--model", "linear", "--epochs", "1",
+            "--out", dir.File("run")).ExitCode);
+        var (tensors, metadata) = Checkpoint.Load(dir.File("run/checkpoint.safetensors"));
+        foreach (var (name, tensor) in tensors)
+            if (name.EndsWith(".bias", StringComparison.Ordinal)) tensor.Data.Fill(float.NaN);
+        string checkpoint = dir.File("nan.safetensors");
+        Checkpoint.Save(checkpoint, tensors, metadata);
+        string report = dir.File("eval.html");
+        var eval = CliRunner.Run("eval", "--checkpoint", checkpoint, "--data", data, "--report", report);
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        const string Warning = "the model's outputs (logits) are not finite (NaN or infinity) for some samples: its weights are not " +
+            "finite, or the inputs are too large for the model. Subset accuracy and the per-label metrics count a NaN output as its " +
+            "label predicted absent.";
+        Assert.Contains("Warning: " + Warning + "\n", eval.Stderr, StringComparison.Ordinal);
+        Assert.Contains("<p class=\"warning\"><b>Warning:</b> " + WebUtility.HtmlEncode(Warning) + "</p>",
+            File.ReadAllText(report), StringComparison.Ordinal);
     }
 
     /// <summary>The spec eval, calibrate and export give a checkpoint without one: the tutorial's IDX recipe.</summary>
