@@ -86,12 +86,15 @@ internal static class EvalCommand
         }
 
         IDataset test;
+        int dataSamples; // before --held-out keeps its rows
+        string? trainedOn = null; // the warning, which --report repeats (qa-s21-seen M2)
         try
         {
             test = DataSource.LoadLabelled(dataPath, spec, labels, target); // checks there are samples of the model's shape
+            dataSamples = test.Count;
             if (heldOut is not null) test = HeldOutSplit.Keep(test, dataPath, heldOut, checkpointPath, spec, metadata);
-            else if (TrainingDataWarning.For(metadata, checkpointPath, dataPath, test.Count,
-                         "so its accuracy below is not a test result") is { } trainedOn)
+            else if ((trainedOn = TrainingDataWarning.For(metadata, checkpointPath, dataPath, test.Count,
+                         "so its accuracy below is not a test result")) is not null)
                 err.WriteLine(CliHost.Clean(trainedOn));
         }
         catch (Exception e) when (DataSource.IsDataError(e) || e is ArgumentException)
@@ -128,7 +131,7 @@ internal static class EvalCommand
             }
         }
         return reportPath is null ? 0 : EvalReport.Write(reportPath, checkpointPath, metadata, spec, dataPath, test, result, recorder,
-            json);
+            json, new EvalReport.Rows(heldOut, dataSamples, trainedOn is null ? null : CliHost.Clean(trainedOn)));
     }
 
     /// <summary>Widest line <see cref="ConfusionMatrixLines"/> heads its columns with class names in; wider, it numbers them.</summary>

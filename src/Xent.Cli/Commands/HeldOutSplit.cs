@@ -117,7 +117,7 @@ internal static class HeldOutSplit
     /// <paramref name="path"/>, or the split.csv in it when it is a folder: the run folder is a natural thing to pass, and was said
     /// not to exist.
     /// </summary>
-    private static string SplitFile(string path)
+    internal static string SplitFile(string path)
     {
         if (!Directory.Exists(path)) return path;
         string inside = Path.Combine(path, "split.csv");

@@ -14,6 +14,12 @@ public sealed record EvaluationReport(
     IReadOnlyList<string> ClassNames,
     EvaluationResult Result)
 {
+    /// <summary>
+    /// Warnings the command printed about this evaluation (without "Warning: "), shown above the summary: that the data is the
+    /// checkpoint's training data. The writer adds the one about non-finite outputs (<see cref="NonFiniteOutputs"/>) itself.
+    /// </summary>
+    internal IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>The temperature the logits are divided by (<see cref="ModelSpec.Temperature"/>; 1 when uncalibrated).</summary>
     public double Temperature { get; init; } = 1;
 

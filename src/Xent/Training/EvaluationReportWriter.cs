@@ -30,9 +30,9 @@ public static class EvaluationReportWriter
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>").Append(Esc(report.Title))
           .Append("</title>\n<style>\n").Append(ReportWriter.Css).Append(Css).Append("</style>\n</head>\n<body>\n");
         sb.Append("<h1>").Append(Esc(report.Title)).Append("</h1>\n");
-        // The terminal's warning, above the numbers it qualifies.
-        if (NonFiniteOutputs.Warning(r) is { } nonFinite)
-            sb.Append("<p class=\"warning\"><b>Warning:</b> ").Append(Esc(nonFinite)).Append("</p>\n");
+        // The terminal's warnings, in its order, above the numbers they qualify.
+        foreach (string warning in NonFiniteOutputs.Warning(r) is { } nonFinite ? [.. report.Warnings, nonFinite] : report.Warnings)
+            sb.Append("<p class=\"warning\"><b>Warning:</b> ").Append(Esc(warning)).Append("</p>\n");
         sb.Append("<p class=\"summary\">").Append(Summary(report)).Append("</p>\n");
 
         if (r.MultiLabel)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Xent.Data;
+using Xent.Tests.Data;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
 using Xent.Training;
@@ -124,6 +125,43 @@ public class EvalReportCliTests
         CliAssert.OneLineError(self, 2, "is the --checkpoint file");
         Assert.Equal(File.ReadAllBytes(TorchLinear), File.ReadAllBytes(copy));
     }
+
+    [Fact]
+    public void TheReportSaysWhenItsDataTrainedTheCheckpointAndWhichRowsHeldOutChose()
+    {
+        // qa-s21-seen M2: only the terminal warned that the data had trained the model, and a --held-out page said "on train.csv"
+        // with no word of which of its rows it scored.
+        using var dir = new TempDirectory();
+        string csv = OwnDataFiles.SeparableCsv(dir.File("train.csv"), 120);
+        string run = dir.File("run");
+        Ok(CliRunner.Run("train", "--data", csv, "--target", "species", "--model", "linear", "--epochs", "1", "--out", run));
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors");
+
+        string trained = dir.File("trained.html");
+        var eval = CliRunner.Run("eval", "--checkpoint", checkpoint, "--data", csv, "--report", trained);
+        Ok(eval);
+        string warning = eval.Stderr.TrimEnd('\n');
+        Assert.StartsWith($"Warning: '{csv}' is the data '{checkpoint}' was trained on: 108 of its 120 samples trained it", warning,
+            StringComparison.Ordinal);
+        string html = File.ReadAllText(trained);
+        Assert.Contains("<h1>" + Html("xent eval: checkpoint.safetensors on train.csv") + "</h1>\n<p class=\"warning\"><b>Warning:</b> " +
+            Html(warning["Warning: ".Length..]) + "</p>\n<p class=\"summary\">", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<th>held-out</th>", html, StringComparison.Ordinal);
+
+        string heldOut = dir.File("held-out.html");
+        var held = CliRunner.Run("eval", "--checkpoint", checkpoint, "--data", csv, "--held-out", run, "--report", heldOut);
+        Ok(held);
+        Assert.Equal("", held.Stderr);
+        html = File.ReadAllText(heldOut);
+        Assert.Contains("<h1>" + Html("xent eval: checkpoint.safetensors on the held-out rows of train.csv") + "</h1>\n" +
+            "<p class=\"summary\">", html, StringComparison.Ordinal);
+        Assert.Contains("<tr><th>held-out</th><td>" + Html($"the 12 of its 120 samples that {Path.Combine(run, "split.csv")} marks " +
+            "'test', the part the checkpoint's run held out") + "</td></tr>\n<tr><th>samples</th><td>12</td></tr>", html,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain("class=\"warning\"", html, StringComparison.Ordinal);
+    }
+
+    private static string Html(string text) => System.Net.WebUtility.HtmlEncode(text);
 
     [Fact]
     public void TheBinsEceIsTheEceOfTheScaledLogits()
