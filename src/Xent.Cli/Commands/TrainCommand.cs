@@ -1319,8 +1319,9 @@ internal static class TrainCommand
             string name = c < names.Count ? names[c] : c.ToString(ci);
             string acc = r.MultiLabel ? (100 * r.PerClassAccuracy[c]).ToString("F2", ci).PadLeft(7) + "%  " : "";
             long support = r.Counts[c].Tp + r.Counts[c].Fn;
+            string recall = double.IsNaN(rc[c]) ? "-" : rc[c].ToString("F4", ci); // no samples: undefined, as per-class accuracy
             Console.WriteLine(string.Create(ci,
-                $"  {TextCells.PadRight(name, width)}  {acc}{p[c],9:F4}  {rc[c],6:F4}  {f1[c],6:F4}  {support,7}"));
+                $"  {TextCells.PadRight(name, width)}  {acc}{p[c],9:F4}  {recall,6}  {f1[c],6:F4}  {support,7}"));
         }
         Console.WriteLine(string.Create(ci, $"Macro-F1: {r.MacroF1:F4}"));
     }

@@ -28,8 +28,11 @@ public sealed record EvaluationResult(
     /// <summary>Per-class precision tp / (tp + fp); 0 where nothing was predicted as the class (scikit-learn's zero_division=0).</summary>
     public double[] Precision => Counts.Select(c => c.Tp + c.Fp == 0 ? 0 : (double)c.Tp / (c.Tp + c.Fp)).ToArray();
 
-    /// <summary>Per-class recall tp / (tp + fn); 0 for a class without samples.</summary>
-    public double[] Recall => Counts.Select(c => c.Tp + c.Fn == 0 ? 0 : (double)c.Tp / (c.Tp + c.Fn)).ToArray();
+    /// <summary>
+    /// Per-class recall tp / (tp + fn); NaN for a class without samples, where it is undefined (scikit-learn warns and writes 0), as
+    /// <see cref="PerClassAccuracy"/>, the same quantity, is: terminal, report and JSON wrote 0.0000, "–" and 0 for one class.
+    /// </summary>
+    public double[] Recall => Counts.Select(c => c.Tp + c.Fn == 0 ? double.NaN : (double)c.Tp / (c.Tp + c.Fn)).ToArray();
 
     /// <summary>Per-class F1, 2tp / (2tp + fp + fn) (the harmonic mean of precision and recall); 0 when undefined.</summary>
     public double[] F1 => Counts.Select(c => 2 * c.Tp + c.Fp + c.Fn == 0 ? 0 : 2.0 * c.Tp / (2 * c.Tp + c.Fp + c.Fn)).ToArray();

@@ -164,6 +164,35 @@ public class EvalReportCliTests
     private static string Html(string text) => System.Net.WebUtility.HtmlEncode(text);
 
     [Fact]
+    public void AClassTheDataHasNoSampleOfHasNoRecallInAnyOutput()
+    {
+        // qa-s21-seen L5: the recall of a class without samples is 0 / 0. The terminal wrote 0.0000, the report "–", --json 0.
+        using var dir = new TempDirectory();
+        string csv = OwnDataFiles.SeparableCsv(dir.File("train.csv"), 120);
+        string run = dir.File("run");
+        Ok(CliRunner.Run("train", "--data", csv, "--target", "species", "--model", "linear", "--epochs", "1", "--out", run));
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        string bigOnly = dir.File("big.csv");
+        File.WriteAllLines(bigOnly, File.ReadAllLines(csv).Where((l, i) => i == 0 || l.EndsWith(",big", StringComparison.Ordinal)));
+        string report = dir.File("eval.html");
+        var text = CliRunner.Run("eval", "--checkpoint", checkpoint, "--data", bigOnly, "--report", report);
+        Ok(text);
+        // Columns: class, precision, recall, F1, support; the classes are in label order (big, small).
+        var small = Regex.Match(text.Stdout, @"^  small\s+(\S+)\s+(\S+)\s+(\S+)\s+0$", RegexOptions.Multiline);
+        Assert.True(small.Success, text.Stdout);
+        Assert.Equal("-", small.Groups[2].Value);
+        var big = Regex.Match(text.Stdout, @"^  big\s+\d\.\d{4}\s+(\d\.\d{4})\s+\d\.\d{4}\s+\d+$", RegexOptions.Multiline);
+        Assert.True(big.Success, text.Stdout);
+        Assert.Matches("<tr><td>small</td><td class=\"num\">0</td><td class=\"num\">[0-9.]+</td><td class=\"num\">–</td>",
+            File.ReadAllText(report));
+        var json = CliRunner.Run("eval", "--checkpoint", checkpoint, "--data", bigOnly, "--json");
+        Ok(json);
+        var recall = JsonDocument.Parse(json.Stdout).RootElement.GetProperty("per_class_recall");
+        Assert.Equal(big.Groups[1].Value, recall[0].GetDouble().ToString("F4", C));
+        Assert.Equal(JsonValueKind.Null, recall[1].ValueKind);
+    }
+
+    [Fact]
     public void TheBinsEceIsTheEceOfTheScaledLogits()
     {
         var (logits, targets) = Logits();

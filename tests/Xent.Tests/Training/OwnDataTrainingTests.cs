@@ -21,6 +21,15 @@ public class OwnDataTrainingTests
         Assert.Equal([2.0 / 3, 1, 0], r.Recall);
         Assert.Equal([2.0 / 3, 6.0 / 7, 0], r.F1);
         Assert.Equal((2.0 / 3 + 6.0 / 7 + 0) / 3, r.MacroF1, 12);
+
+        // A class the data has no sample of (class 2: tp 0, fn 0) has no recall: 0 / 0, NaN as its per-class accuracy (qa-s21-seen
+        // L5); nothing predicted as it, its precision is scikit-learn's zero_division=0, and macro-F1 leaves it out. Class 0: tp 1,
+        // fp 1, fn 0; class 1: tp 1, fp 0, fn 1.
+        var absent = Metrics.Evaluate([9, 0, 0, 0, 9, 0, 9, 0, 0], [0, 1, 1], 3);
+        Assert.Equal([1, 0.5, double.NaN], absent.Recall);
+        Assert.Equal(absent.PerClassAccuracy, absent.Recall);
+        Assert.Equal([0.5, 1, 0], absent.Precision);
+        Assert.Equal((2.0 / 3 + 2.0 / 3) / 2, absent.MacroF1, 12);
     }
 
     [Fact]
