@@ -368,14 +368,17 @@ public static class ReportWriter
 
     internal static string PerLabelTable(EvaluationResult f, IReadOnlyList<string> names)
     {
-        var sb = new StringBuilder("<table>\n<tr><th>label</th><th>accuracy</th><th>precision</th><th>recall</th><th>F1</th></tr>\n");
+        // Support, the samples that have the label, as the terminal's table has it (qa-s21-seen L6).
+        var sb = new StringBuilder("<table>\n<tr><th>label</th><th>accuracy</th><th>precision</th><th>recall</th><th>F1</th>" +
+            "<th>support</th></tr>\n");
         var (p, r, f1) = (f.Precision, f.Recall, f.F1);
         for (int t = 0; t < f.PerClassAccuracy.Length; t++)
         {
             string recall = double.IsNaN(r[t]) ? "–" : r[t].ToString("F4", C); // a label no sample has: undefined
             sb.Append(string.Create(C,
                 $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{100 * f.PerClassAccuracy[t]:F2}%</td><td " +
-                $"class=\"num\">{p[t]:F4}</td><td class=\"num\">{recall}</td><td class=\"num\">{f1[t]:F4}</td></tr>\n"));
+                $"class=\"num\">{p[t]:F4}</td><td class=\"num\">{recall}</td><td class=\"num\">{f1[t]:F4}</td><td " +
+                $"class=\"num\">{f.Counts[t].Tp + f.Counts[t].Fn}</td></tr>\n"));
         }
         sb.Append("</table>\n");
         return sb.ToString();

@@ -167,6 +167,22 @@ public class ReportWriterTests
         Assert.Contains("<p class=\"summary\">Stopped early after epoch 2 of 9.</p>", noted);
     }
 
+    [Fact]
+    public void TheMultiLabelTableHasTheSupportOfEachLabelAndNoRecallForALabelNoSampleHas()
+    {
+        var acc = new MultiLabelAccumulator(3);
+        // Logits > 0 predict the label. Label a: 2 samples have it (one found); b: 1 (found, plus a false positive); c: none.
+        acc.Add([2f, -1f, -1f, -1f, 1f, -1f, -1f, 1f, -2f], [1f, 0f, 0f, 1f, 1f, 0f, 0f, 0f, 0f]);
+        string html = ReportWriter.Render(Sample(ClassNames.Digits) with { ClassNames = ["a", "b", "c"], Final = acc.Result() });
+        Assert.Contains("<th>F1</th><th>support</th></tr>", html);
+        Assert.Contains("<tr><td>a</td><td class=\"num\">66.67%</td><td class=\"num\">1.0000</td><td class=\"num\">0.5000</td>" +
+            "<td class=\"num\">0.6667</td><td class=\"num\">2</td></tr>", html);
+        Assert.Contains("<tr><td>b</td><td class=\"num\">66.67%</td><td class=\"num\">0.5000</td><td class=\"num\">1.0000</td>" +
+            "<td class=\"num\">0.6667</td><td class=\"num\">1</td></tr>", html);
+        Assert.Contains("<tr><td>c</td><td class=\"num\">100.00%</td><td class=\"num\">0.0000</td><td class=\"num\">–</td>" +
+            "<td class=\"num\">0.0000</td><td class=\"num\">0</td></tr>", html);
+    }
+
     /// <summary>The value-axis (y) tick labels of the loss and the accuracy chart.</summary>
     private static List<string[]> YTicks(string html) =>
         Regex.Matches(html, "<svg .*?</svg>").Select(svg => Regex.Matches(svg.Value,
