@@ -123,7 +123,7 @@ public static class EvaluationReportWriter
             long n = 0;
             for (int p = 0; p < k; p++) n += f.ConfusionMatrix[t, p];
             string rec = double.IsNaN(recall[t]) ? "–" : recall[t].ToString("F4", C); // no samples: undefined
-            sb.Append(string.Create(C, $"<tr><td>{Esc(ReportWriter.Name(names, t))}</td><td class=\"num\">{n}</td>"))
+            sb.Append(string.Create(C, $"<tr><td class=\"name\">{Esc(ReportWriter.Name(names, t))}</td><td class=\"num\">{n}</td>"))
               .Append(string.Create(C, $"<td class=\"num\">{precision[t]:F4}</td><td class=\"num\">{rec}</td>"))
               .Append(string.Create(C, $"<td class=\"num\">{f1[t]:F4}</td></tr>\n"));
         }

@@ -85,6 +85,8 @@ public static class ReportWriter
         "table{border-collapse:collapse;font-size:14px}th,td{padding:4px 10px;border-bottom:1px solid #e3e3e3;text-align:left}\n" +
         "td.num{text-align:right;font-variant-numeric:tabular-nums}.bar{background:#7aa6d8;height:10px;display:inline-block}\n" +
         ".settings th{font-weight:600;color:#333}.foot{color:#888;font-size:12px;margin-top:24px}\n" +
+        // A class name (or a path) without spaces breaks inside rather than pushing the table's numbers off the page.
+        "td.name{max-width:24em;overflow-wrap:anywhere}.settings td{overflow-wrap:anywhere}\n" +
         "svg text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\n";
 
     private static string Summary(TrainingReport r)
@@ -359,7 +361,7 @@ public static class ReportWriter
             string acc = double.IsNaN(a) ? "–" : (100 * a).ToString("F2", C) + "%";
             int bar = double.IsNaN(a) ? 0 : (int)Math.Round(120 * a);
             sb.Append(string.Create(C,
-                $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{acc}</td><td><span class=\"bar\" " +
+                $"<tr><td class=\"name\">{Esc(Name(names, t))}</td><td class=\"num\">{acc}</td><td><span class=\"bar\" " +
                 $"style=\"width:{bar}px\"></span></td><td class=\"num\">{n}</td></tr>\n"));
         }
         sb.Append("</table>\n");
@@ -376,7 +378,7 @@ public static class ReportWriter
         {
             string recall = double.IsNaN(r[t]) ? "–" : r[t].ToString("F4", C); // a label no sample has: undefined
             sb.Append(string.Create(C,
-                $"<tr><td>{Esc(Name(names, t))}</td><td class=\"num\">{100 * f.PerClassAccuracy[t]:F2}%</td><td " +
+                $"<tr><td class=\"name\">{Esc(Name(names, t))}</td><td class=\"num\">{100 * f.PerClassAccuracy[t]:F2}%</td><td " +
                 $"class=\"num\">{p[t]:F4}</td><td class=\"num\">{recall}</td><td class=\"num\">{f1[t]:F4}</td><td " +
                 $"class=\"num\">{f.Counts[t].Tp + f.Counts[t].Fn}</td></tr>\n"));
         }

@@ -183,7 +183,7 @@ public class EvalReportCliTests
         Assert.Equal("-", small.Groups[2].Value);
         var big = Regex.Match(text.Stdout, @"^  big\s+\d\.\d{4}\s+(\d\.\d{4})\s+\d\.\d{4}\s+\d+$", RegexOptions.Multiline);
         Assert.True(big.Success, text.Stdout);
-        Assert.Matches("<tr><td>small</td><td class=\"num\">0</td><td class=\"num\">[0-9.]+</td><td class=\"num\">–</td>",
+        Assert.Matches("<tr><td class=\"name\">small</td><td class=\"num\">0</td><td class=\"num\">[0-9.]+</td><td class=\"num\">–</td>",
             File.ReadAllText(report));
         var json = CliRunner.Run("eval", "--checkpoint", checkpoint, "--data", bigOnly, "--json");
         Ok(json);

@@ -175,12 +175,36 @@ public class ReportWriterTests
         acc.Add([2f, -1f, -1f, -1f, 1f, -1f, -1f, 1f, -2f], [1f, 0f, 0f, 1f, 1f, 0f, 0f, 0f, 0f]);
         string html = ReportWriter.Render(Sample(ClassNames.Digits) with { ClassNames = ["a", "b", "c"], Final = acc.Result() });
         Assert.Contains("<th>F1</th><th>support</th></tr>", html);
-        Assert.Contains("<tr><td>a</td><td class=\"num\">66.67%</td><td class=\"num\">1.0000</td><td class=\"num\">0.5000</td>" +
+        Assert.Contains("<tr><td class=\"name\">a</td>" +
+            "<td class=\"num\">66.67%</td><td class=\"num\">1.0000</td><td class=\"num\">0.5000</td>" +
             "<td class=\"num\">0.6667</td><td class=\"num\">2</td></tr>", html);
-        Assert.Contains("<tr><td>b</td><td class=\"num\">66.67%</td><td class=\"num\">0.5000</td><td class=\"num\">1.0000</td>" +
+        Assert.Contains("<tr><td class=\"name\">b</td>" +
+            "<td class=\"num\">66.67%</td><td class=\"num\">0.5000</td><td class=\"num\">1.0000</td>" +
             "<td class=\"num\">0.6667</td><td class=\"num\">1</td></tr>", html);
-        Assert.Contains("<tr><td>c</td><td class=\"num\">100.00%</td><td class=\"num\">0.0000</td><td class=\"num\">–</td>" +
+        Assert.Contains("<tr><td class=\"name\">c</td>" +
+            "<td class=\"num\">100.00%</td><td class=\"num\">0.0000</td><td class=\"num\">–</td>" +
             "<td class=\"num\">0.0000</td><td class=\"num\">0</td></tr>", html);
+    }
+
+    [Fact]
+    public void AClassNameWithoutSpacesBreaksInsideItsTableCell()
+    {
+        // qa-s21-seen L8: a 300-character name printed whole pushed the per-class table's numbers off a 1280 px page. Its cells
+        // are td.name, which the style caps and lets break anywhere (what a browser makes of it is seen in a screenshot).
+        string name = new('x', 300);
+        const string Rule = "td.name{max-width:24em;overflow-wrap:anywhere}";
+        var sample = Sample(["a", "b", name]);
+        string train = ReportWriter.Render(sample);
+        string eval = EvaluationReportWriter.Render(new EvaluationReport("e", [], sample.ClassNames, sample.Final!));
+        var acc = new MultiLabelAccumulator(3);
+        acc.Add([1f, 1f, 1f], [1f, 0f, 1f]);
+        string labels = ReportWriter.Render(sample with { Final = acc.Result() });
+        foreach (string html in new[] { train, eval, labels })
+        {
+            Assert.Contains(Rule, html, StringComparison.Ordinal);
+            Assert.Contains($"<tr><td class=\"name\">{name}</td>", html, StringComparison.Ordinal);
+            Assert.Contains("<tr><td class=\"name\">a</td>", html, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>The value-axis (y) tick labels of the loss and the accuracy chart.</summary>
