@@ -33,6 +33,7 @@ public sealed class Trainer
     private double[] _baseLrs;
     private double _bestLoss = double.PositiveInfinity;
     private int _bestEpoch, _badEpochs;
+    private int _classes; // Options.NumClasses, or the model's outputs per sample; 0 until a batch has shown them
 
     /// <summary>
     /// Creates a trainer; <paramref name="criterion"/> maps (logits, targets) to a scalar loss, e.g. <c>CrossEntropyLoss.Forward</c>.
@@ -49,6 +50,8 @@ public sealed class Trainer
             $"LogInterval must be at least 1, got {options.LogInterval}.");
         if (options.LimitBatches is < 1) throw new ArgumentOutOfRangeException(nameof(options),
             $"LimitBatches must be at least 1, got {options.LimitBatches}.");
+        if (options.NumClasses is < 1) throw new ArgumentOutOfRangeException(nameof(options),
+            $"NumClasses must be at least 1, got {options.NumClasses}.");
         if (options.Patience is < 1) throw new ArgumentOutOfRangeException(nameof(options),
             $"Patience must be at least 1, got {options.Patience}.");
         if (options.ClipGradNorm is { } clip && !(clip > 0))
@@ -244,7 +247,7 @@ public sealed class Trainer
             if (batch == 0) throw new InvalidOperationException($"Epoch {epoch} had no training batches.");
 
             double epochLoss = epochSum / batch;
-            var test = Evaluator.Evaluate(_model, testBatches(), Options.NumClasses, Options.MultiLabel);
+            var test = Evaluator.Evaluate(_model, testBatches(), _classes, Options.MultiLabel);
             double seconds = Seconds();
             bool improved = test.MeanCrossEntropy < _bestLoss;
             if (improved)
@@ -304,12 +307,13 @@ public sealed class Trainer
         {
             _optimizer.ZeroGrad();
             var output = _model.Forward(input);
+            if (_classes == 0) _classes = ClassCount(output);
             var lossTensor = _criterion(output, target);
             loss = lossTensor.Item();
             if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
                 throw new TrainingDivergedException(stop, epoch, batch, loss);
-            if (epoch == 1 && batch == 1 && !Options.MultiLabel
-                && TrainingDiagnostics.CheckInitialLoss(loss, Options.NumClasses) is { } w)
+            if (epoch == 1 && batch == 1 && !Options.MultiLabel && _classes >= 2
+                && TrainingDiagnostics.CheckInitialLoss(loss, _classes) is { } w)
                 Warning?.Invoke(w);
             lossTensor.Backward();
             if (AfterBackward is { } hook)
@@ -330,6 +334,23 @@ public sealed class Trainer
             _optimizer.Step();
         }
         return loss;
+    }
+
+    /// <summary>
+    /// The class (or label) count of the run, from a batch's <paramref name="output"/>: <see cref="TrainerOptions.NumClasses"/>,
+    /// which must equal the model's outputs per sample, or those outputs when it is null; 0 for a batch without samples. A
+    /// mismatch is refused here, before the ln C check compares the loss with the wrong C and before a whole epoch is trained:
+    /// the evaluation would otherwise fail only then, as a batch-size mismatch of numbers nobody passed (qa-s21-tutorial M1).
+    /// </summary>
+    private int ClassCount(Tensor output)
+    {
+        if (output.Rank == 0 || output.Size(0) == 0) return 0;
+        int width = output.NumEl / output.Size(0);
+        if (Options.NumClasses is not int n || n == width) return width;
+        string what = Options.MultiLabel ? " (the label count, as MultiLabel is set)" : "";
+        throw new InvalidOperationException(
+            $"the model returns {width} logit{(width == 1 ? "" : "s")} per sample but TrainerOptions.NumClasses{what} is {n}; they " +
+            "must be equal: change NumClasses or the model's last layer (or leave NumClasses unset to take the model's).");
     }
 
     /// <summary>The metrics CSV to append to (continued after a resume, keeping its earlier rows), or null for none.</summary>

@@ -11,8 +11,13 @@ public sealed class TrainerOptions
     /// </summary>
     public long Seed { get; init; } = 1;
 
-    /// <summary>Number of classes (for the ln C check and the metrics).</summary>
-    public int NumClasses { get; init; } = 10;
+    /// <summary>
+    /// The number of classes (of labels when <see cref="MultiLabel"/>), which the ln C check and the test metrics use: it must
+    /// equal the model's outputs per sample (its logits' last dimension). Null, the default, takes it from the model's outputs on
+    /// the first training batch. A value that differs from them stops <see cref="Trainer.Run"/> at that batch, before anything
+    /// is trained, with an <see cref="InvalidOperationException"/> that names both.
+    /// </summary>
+    public int? NumClasses { get; init; }
 
     /// <summary>Print the running loss every this many batches (the PyTorch tutorial's 100).</summary>
     public int LogInterval { get; init; } = 100;
