@@ -453,6 +453,7 @@ internal static class TrainCommand
             Schedule = new LrSchedule { Kind = s.Schedule, WarmupSteps = s.Warmup, Gamma = s.Gamma },
             ClipGradNorm = s.ClipGradNorm, Patience = s.Patience, BestCheckpointPath = tracksBest && writes ? bestPath : null,
             HeldOutLossName = lossTerms is null ? "test loss" : $"test loss ({HeldOutLoss.ShortName(spec.MultiLabel)})",
+            LearningRateOption = "--lr", // the library's advice says "learning rate"; here, the flag that sets it
         });
         dp?.Attach(trainer, module, weight);
         trainer.Warning = m => err.WriteLine("Warning: " + m);

@@ -4,9 +4,9 @@ namespace Xent.Training;
 
 /// <summary>
 /// Watches the mean training loss epoch by epoch and tells a real lack of progress from noise: a loss clearly above the best so
-/// far (<see cref="TrainingDiagnostics.CheckEpochProgress"/>), or no new best for <see cref="StallEpochs"/> epochs in a row. Each is
-/// said once until the loss reaches a new best. An epoch a little above the one before is normal with shuffled mini-batches
-/// (on iris, 10–15% at the end of a cosine schedule) and is not reported.
+/// far (<see cref="TrainingDiagnostics.CheckEpochProgress(int, double?, double)"/>), or no new best for <see cref="StallEpochs"/>
+/// epochs in a row. Each is said once until the loss reaches a new best. An epoch a little above the one before is normal with
+/// shuffled mini-batches (on iris, 10–15% at the end of a cosine schedule) and is not reported.
 /// </summary>
 internal sealed class EpochProgress
 {
@@ -18,9 +18,13 @@ internal sealed class EpochProgress
 
     /// <summary>
     /// Below this fraction of the base learning rate the schedule is annealing (the last third of a cosine run, StepLR after a
-    /// few decays): a loss that stops falling is then what the user scheduled, and "try another --lr" would be wrong advice.
+    /// few decays): a loss that stops falling is then what the user scheduled, and "try another learning rate" would be wrong
+    /// advice.
     /// </summary>
     internal const double AnnealedRate = 0.25;
+
+    /// <summary>The command line's learning-rate option (<c>--lr</c>), named in the advice; null in the library.</summary>
+    public string? LearningRateOption { get; init; }
 
     private double _best = double.PositiveInfinity;
     private int _bestEpoch, _since;
@@ -46,7 +50,7 @@ internal sealed class EpochProgress
             return null;
         }
         _since++;
-        if (!_warnedRise && TrainingDiagnostics.CheckEpochProgress(epoch, _best, loss) is { } rise)
+        if (!_warnedRise && TrainingDiagnostics.CheckEpochProgress(epoch, _best, loss, LearningRateOption) is { } rise)
         {
             _warnedRise = true;
             return rise;
@@ -55,7 +59,8 @@ internal sealed class EpochProgress
         _warnedStall = true;
         return string.Create(CultureInfo.InvariantCulture,
             $"the training loss has not gone 1% below its best ({NumberText.Fixed(_best)}, epoch {_bestEpoch}) for {_since} epochs") +
-            ": if it is still high, try another --lr (lower if the loss jumps around, higher if it barely moves) or a larger " +
-            "model; if it is low, the model has learned what it can here and more epochs will not help.";
+            $": if it is still high, try another learning rate{TrainingDiagnostics.Option(LearningRateOption)}, lower if the loss " +
+            "jumps around and higher if it barely moves, or a larger model; if it is low, the model has learned what it can here and " +
+            "more epochs will not help.";
     }
 }

@@ -28,7 +28,7 @@ public sealed class Trainer
     private readonly Func<Tensor, Tensor, Tensor> _criterion;
     private readonly List<MetricsRow> _rows = [];
     private double _secondsOffset;
-    private readonly EpochProgress _progress = new(); // warns on a clear rise or a stretch without a new best, not on noise
+    private readonly EpochProgress _progress; // warns on a clear rise or a stretch without a new best, not on noise
     private bool _warnedHeldOutNotFinite;
     private double[] _baseLrs;
     private double _bestLoss = double.PositiveInfinity;
@@ -57,6 +57,7 @@ public sealed class Trainer
         if (options.ClipGradNorm is { } clip && !(clip > 0))
             throw new ArgumentOutOfRangeException(nameof(options), $"ClipGradNorm must be positive, got {clip}.");
         _baseLrs = optimizer.ParamGroups.Select(g => g.Lr).ToArray();
+        _progress = new EpochProgress { LearningRateOption = options.LearningRateOption };
     }
 
     /// <summary>
@@ -279,7 +280,7 @@ public sealed class Trainer
                 string what = double.IsNaN(test.MeanCrossEntropy) ? "NaN" : "infinite";
                 Warning?.Invoke($"the held-out loss is {what} after epoch {epoch} (the training loss is {NumberText.Fixed(epochLoss)}): " +
                     "the model's outputs on the test set are not finite, so its checkpoint predicts NaN probabilities. Try a lower " +
-                    "learning rate (--lr).");
+                    $"learning rate{TrainingDiagnostics.Option(Options.LearningRateOption)}.");
             }
             last = new EpochResult(epoch, batch, epochLoss, test, seconds);
             EpochCompleted?.Invoke(last);
@@ -310,7 +311,7 @@ public sealed class Trainer
             if (_classes == 0) _classes = ClassCount(output);
             var lossTensor = _criterion(output, target);
             loss = lossTensor.Item();
-            if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stop)
+            if (AfterBackward is null && TrainingDiagnostics.CheckFinite(loss, epoch, batch, Options.LearningRateOption) is { } stop)
                 throw new TrainingDivergedException(stop, epoch, batch, loss);
             if (epoch == 1 && batch == 1 && !Options.MultiLabel && _classes >= 2
                 && TrainingDiagnostics.CheckInitialLoss(loss, _classes) is { } w)
@@ -320,7 +321,7 @@ public sealed class Trainer
             {
                 // Checked here instead: data-parallel replicas all see the global loss, and stop together.
                 loss = hook(target, loss);
-                if (TrainingDiagnostics.CheckFinite(loss, epoch, batch) is { } stopAll)
+                if (TrainingDiagnostics.CheckFinite(loss, epoch, batch, Options.LearningRateOption) is { } stopAll)
                     throw new TrainingDivergedException(stopAll, epoch, batch, loss);
             }
             // Clipping and the schedule act on the (rank-averaged) gradients.

@@ -61,4 +61,10 @@ public sealed class TrainerOptions
     /// criterion adds label smoothing, class weights, a focal term or pos_weight that it does not, a name that says so.
     /// </summary>
     internal string HeldOutLossName { get; init; } = "test loss";
+
+    /// <summary>
+    /// The command-line option that sets the learning rate (the CLI's <c>--lr</c>), named after "learning rate" in the advice of
+    /// the diagnostics; null in the library, whose users set the rate on the optimizer.
+    /// </summary>
+    internal string? LearningRateOption { get; init; }
 }

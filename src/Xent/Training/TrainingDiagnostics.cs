@@ -23,7 +23,7 @@ public static class TrainingDiagnostics
     /// <summary>
     /// Compares the first batch's loss with <c>ln C</c>; returns a warning when
     /// <c>|loss − ln C| &gt; </c><see cref="InitialLossTolerance"/>, otherwise null. Non-finite losses are left to
-    /// <see cref="CheckFinite"/>.
+    /// <see cref="CheckFinite(double, int, int)"/>.
     /// </summary>
     public static string? CheckInitialLoss(double loss, int numClasses)
     {
@@ -39,18 +39,32 @@ public static class TrainingDiagnostics
     }
 
     /// <summary>Returns an error message when <paramref name="loss"/> is NaN or infinite, otherwise null.</summary>
-    public static string? CheckFinite(double loss, int epoch, int batch)
+    public static string? CheckFinite(double loss, int epoch, int batch) => CheckFinite(loss, epoch, batch, null);
+
+    /// <summary>
+    /// <see cref="CheckFinite(double, int, int)"/>, with the advice naming <paramref name="learningRateOption"/> (the CLI's
+    /// <c>--lr</c>) after "learning rate" when it is not null.
+    /// </summary>
+    internal static string? CheckFinite(double loss, int epoch, int batch, string? learningRateOption)
     {
         if (double.IsFinite(loss)) return null;
         string what = double.IsNaN(loss) ? "NaN" : "infinite";
         return string.Create(CultureInfo.InvariantCulture,
-            $"the loss became {what} at epoch {epoch}, batch {batch}; training stopped. Try a lower learning rate (--lr).");
+            $"the loss became {what} at epoch {epoch}, batch {batch}; training stopped. Try a lower learning rate" +
+            $"{Option(learningRateOption)}.");
     }
 
     /// <summary>
-    /// How much (relative) an epoch's mean training loss may lie above the best before it before <see cref="CheckEpochProgress"/>
-    /// warns. With shuffled mini-batches on a small table (8 batches an epoch), and on a plateau, an epoch's loss moves by 10–15%
-    /// either way from noise alone; a learning rate that is too high drives it further up.
+    /// " (--lr)" for a command line's option, "" for the library: the advice says "learning rate", which a library user sets on
+    /// the optimizer, and the CLI adds the flag that sets it there (qa-s21-tutorial L1).
+    /// </summary>
+    internal static string Option(string? option) => option is null ? "" : $" ({option})";
+
+    /// <summary>
+    /// How much (relative) an epoch's mean training loss may lie above the best before it before
+    /// <see cref="CheckEpochProgress(int, double?, double)"/> warns. With shuffled mini-batches on a small table (8 batches an
+    /// epoch), and on a plateau, an epoch's loss moves by 10–15% either way from noise alone; a learning rate that is too high
+    /// drives it further up.
     /// </summary>
     internal const double EpochRiseTolerance = 0.25;
 
@@ -67,7 +81,14 @@ public static class TrainingDiagnostics
     /// <paramref name="previousEpochLoss"/> is null). A loss that stops falling without rising is <c>Trainer</c>'s to tell (no new
     /// best for several epochs).
     /// </summary>
-    public static string? CheckEpochProgress(int epoch, double? previousEpochLoss, double epochLoss)
+    public static string? CheckEpochProgress(int epoch, double? previousEpochLoss, double epochLoss) =>
+        CheckEpochProgress(epoch, previousEpochLoss, epochLoss, null);
+
+    /// <summary>
+    /// <see cref="CheckEpochProgress(int, double?, double)"/>, with the advice naming <paramref name="learningRateOption"/> (the
+    /// CLI's <c>--lr</c>) when it is not null.
+    /// </summary>
+    internal static string? CheckEpochProgress(int epoch, double? previousEpochLoss, double epochLoss, string? learningRateOption)
     {
         if (previousEpochLoss is not double prev || !double.IsFinite(prev) || !double.IsFinite(epochLoss)) return null;
         if (epochLoss - prev <= Math.Max(EpochRiseTolerance * prev, EpochRiseFloor)) return null;
@@ -77,6 +98,6 @@ public static class TrainingDiagnostics
             : $"{NumberText.Ratio(ratio)} times";
         string rise = $"epoch {epoch}'s training loss ({NumberText.Fixed(epochLoss)}) is {how} the best before it " +
             $"({NumberText.Fixed(prev)})";
-        return rise + "; the learning rate may be too high: try a lower --lr.";
+        return rise + $"; the learning rate may be too high: try a lower one{Option(learningRateOption)}.";
     }
 }

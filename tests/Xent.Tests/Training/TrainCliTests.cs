@@ -175,6 +175,7 @@ public class TrainCliTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixt
         Assert.Equal(3, r.ExitCode);
         Assert.Matches(new Regex(@"loss became (NaN|infinite) at epoch 3, batch \d+"), r.Stderr);
         Assert.Contains("The last good checkpoint is kept", r.Stderr);
+        Assert.Contains("training stopped. Try a lower learning rate (--lr).", r.Stderr); // the library's advice, with the CLI's flag
         // "Try a lower learning rate (--lr)" alone would send the user to an --lr that a resumed run refuses.
         Assert.Contains("A resumed run keeps the checkpoint's learning rate: for a lower --lr, start a new run (without --resume).",
             r.Stderr);

@@ -1,3 +1,5 @@
+using Xent.NN;
+using Xent.Optim;
 using Xent.Training;
 using Xunit;
 
@@ -31,6 +33,45 @@ public class TrainingDiagnosticsTests
     }
 
     [Fact]
+    public void TheLibrarysAdviceSaysLearningRate_AndTheCliAddsItsFlag()
+    {
+        // qa-s21-tutorial L1: a C# user was told to pass --lr, a flag of the CLI.
+        Assert.Equal("the loss became NaN at epoch 2, batch 37; training stopped. Try a lower learning rate.",
+            TrainingDiagnostics.CheckFinite(double.NaN, 2, 37));
+        Assert.Equal("the loss became NaN at epoch 2, batch 37; training stopped. Try a lower learning rate (--lr).",
+            TrainingDiagnostics.CheckFinite(double.NaN, 2, 37, "--lr"));
+        Assert.EndsWith("the best before it (0.5000); the learning rate may be too high: try a lower one.",
+            TrainingDiagnostics.CheckEpochProgress(3, 0.5, 0.7));
+        Assert.EndsWith("; the learning rate may be too high: try a lower one (--lr).",
+            TrainingDiagnostics.CheckEpochProgress(3, 0.5, 0.7, "--lr"));
+        string Stall(string? option)
+        {
+            var progress = new EpochProgress { LearningRateOption = option };
+            for (int e = 1; e <= EpochProgress.StallEpochs; e++) Assert.Null(progress.Add(e, 1.0));
+            return progress.Add(EpochProgress.StallEpochs + 1, 1.0)!;
+        }
+        Assert.Contains(": if it is still high, try another learning rate, lower if the loss jumps around and higher if it barely " +
+            "moves, or a larger model;", Stall(null));
+        Assert.Contains("try another learning rate (--lr), lower if", Stall("--lr"));
+        Assert.DoesNotContain("--", Stall(null));
+    }
+
+    [Fact]
+    public void TheLibrarysTrainerNamesNoCommandLineFlag()
+    {
+        var rnd = new Random(3);
+        var batches = Enumerable.Range(0, 4).Select(_ => (
+            Tensor.FromArray(Enumerable.Range(0, 8 * 6).Select(_ => (float)(rnd.NextDouble() * 2 - 1)).ToArray(), [8, 6]),
+            Tensor.FromArray(Enumerable.Range(0, 8).Select(_ => (long)rnd.Next(3)).ToArray()))).ToArray();
+        batches[0].Item1.Data[0] = float.NaN; // the first batch's loss is NaN
+        var model = new Sequential(new Linear(6, 3, generator: new Generator(11)));
+        var trainer = new Trainer(model, new Sgd(model.Parameters(), 0.1), (x, y) => F.CrossEntropy(x, y),
+            new TrainerOptions { Epochs = 1 });
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Run(_ => batches, batches.Length, () => batches));
+        Assert.EndsWith("; training stopped. Try a lower learning rate.", e.Message);
+    }
+
+    [Fact]
     public void EpochWellAboveTheBestBeforeItWarns()
     {
         Assert.Null(TrainingDiagnostics.CheckEpochProgress(1, null, 0.9));
@@ -39,7 +80,7 @@ public class TrainingDiagnosticsTests
         Assert.NotNull(rise);
         Assert.Contains("epoch 3", rise);
         Assert.Contains("40% above", rise);
-        Assert.Contains("--lr", rise);
+        Assert.Contains("try a lower one", rise);
     }
 
     [Theory]
