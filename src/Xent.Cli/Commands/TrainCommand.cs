@@ -80,7 +80,11 @@ internal static class TrainCommand
         var labelSmoothing = new Option<float>("--label-smoothing")
             { Description = "CrossEntropyLoss label smoothing in [0, 1]", DefaultValueFactory = _ => 0f };
         var classWeights = new Option<string>("--class-weights")
-            { Description = "Class weights of the loss: none, or inverse-frequency (N / (C·count))", DefaultValueFactory = _ => "none" };
+            {
+                Description = "Class weights of the loss: none, or inverse-frequency (1/count, scaled to sum to the class count C, " +
+                    "as the PyTorch tutorial does)",
+                DefaultValueFactory = _ => "none",
+            };
         OptionChoices.AcceptOnly(classWeights, "none", "inverse-frequency");
         var posWeight = new Option<string>("--pos-weight")
             { Description =
@@ -925,7 +929,7 @@ internal static class TrainCommand
         }
         else
         {
-            weight = s.ClassWeights == "inverse-frequency" ? InverseFrequencyWeights(prep.TrainCounts) : null;
+            weight = s.ClassWeights == "inverse-frequency" ? ClassWeights.InverseFrequency(prep.TrainCounts) : null;
             if (lossName == "focal")
             {
                 var focal = new FocalLoss(gamma: s.FocalGamma ?? 2f, weight: weight);
@@ -1041,7 +1045,8 @@ internal static class TrainCommand
         return $"note: the classes are imbalanced: '{classNames[big]}' has {counts[big].ToString(ci)} training samples and " +
             $"'{classNames[small]}' {counts[small].ToString(ci)} ({((double)counts[big] / counts[small]).ToString("0.#", ci)}:1). " +
             "Accuracy can stay high while the small classes are missed (see the per-class accuracy); --class-weights " +
-            "inverse-frequency weighs the loss by N / (C·count), as the PyTorch tutorial does for imbalanced data.";
+            "inverse-frequency weighs each class by 1/count (scaled to sum to the class count), as the PyTorch tutorial does for " +
+            "imbalanced data.";
     }
 
     /// <summary>Largest-to-smallest class ratio from which <see cref="ImbalanceNote"/> speaks.</summary>
@@ -1259,18 +1264,6 @@ internal static class TrainCommand
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]) || sizes[i] < 1)
                 throw new InvalidDataException($"--hidden takes positive layer sizes such as 128,64, got '{s.Hidden}'.");
         return sizes;
-    }
-
-    /// <summary>
-    /// Weights N / (C · count_c), scikit-learn's "balanced": every class contributes equally to the mean loss (0 for an absent class).
-    /// </summary>
-    internal static Tensor InverseFrequencyWeights(ReadOnlySpan<long> counts)
-    {
-        long n = 0;
-        foreach (long c in counts) n += c;
-        var w = new float[counts.Length];
-        for (int c = 0; c < counts.Length; c++) w[c] = counts[c] == 0 ? 0f : (float)((double)n / (counts.Length * counts[c]));
-        return Tensor.FromArray(w);
     }
 
     /// <summary>

@@ -315,8 +315,8 @@ public class OwnDataCliTests
         var plain = CliRunner.Run("train", "--data", csv, "--epochs", "1", "--out", dir.File("a"));
         Ok(plain);
         Assert.Equal("note: the classes are imbalanced: 'common' has 171 training samples and 'rare' 9 (19:1). Accuracy can stay " +
-            "high while the small classes are missed (see the per-class accuracy); --class-weights inverse-frequency weighs the loss " +
-            "by N / (C·count), as the PyTorch tutorial does for imbalanced data.", plain.Stderr.Trim());
+            "high while the small classes are missed (see the per-class accuracy); --class-weights inverse-frequency weighs each " +
+            "class by 1/count (scaled to sum to the class count), as the PyTorch tutorial does for imbalanced data.", plain.Stderr.Trim());
 
         var weighted = CliRunner.Run("train", "--data", csv, "--epochs", "1", "--class-weights", "inverse-frequency", "--out",
             dir.File("b"));
