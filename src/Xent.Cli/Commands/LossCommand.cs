@@ -238,7 +238,7 @@ internal static class LossCommand
                     string probabilities = kind == "cross-entropy"
                         ? " (float targets are class probabilities of the input's shape " + FormatShape(input.Shape) + ")" : "";
                     throw new UsageException($"--target: '{path}' holds {a.DType.NumpyName()} values of shape {FormatShape(a.Shape)}; " +
-                        $"class indices must be int64 or int32{probabilities}.");
+                        $"class indices must be integers (int64, int32, uint8 or another integer dtype){probabilities}.");
                 }
                 return new Tensor(ToFloat32InRange(a, path, "--target"), [.. a.Shape]);
             default:

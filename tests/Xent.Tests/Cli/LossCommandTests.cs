@@ -141,7 +141,8 @@ public sealed class LossCommandTests : IDisposable
             "file 'no-such-file.npy' not found" },
             { "batch mismatch", ["loss", "cross-entropy", "--input", x, "--target", GoldenFile("ce_n1", "target")],
             "Expected input batch_size (8) to match target batch_size (1)." },
-            { "float targets to nll", ["loss", "nll", "--input", x, "--target", x], "class indices must be int64 or int32" },
+            { "float targets to nll", ["loss", "nll", "--input", x, "--target", x],
+            "class indices must be integers (int64, int32, uint8 or another integer dtype)." },
             { "int targets to bce", ["loss", "bce", "--input", GoldenFile("bce", "input"), "--target", t], "bce needs float targets" },
             { "bce input outside [0, 1]", ["loss", "bce", "--input", x, "--target", x], "all elements of input should be between 0 and 1" },
         };
