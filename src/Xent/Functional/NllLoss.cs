@@ -1,3 +1,4 @@
+using Xent.Diagnostics;
 using Xent.Kernels;
 
 namespace Xent;
@@ -11,8 +12,12 @@ public static partial class F
     /// </summary>
     /// <remarks>
     /// <para><b>Shapes.</b> <paramref name="input"/> is (C) with a 0-d target, (N, C) with target (N), or
-    /// (N, C, d1, …, dk) with target (N, d1, …, dk). The input is not checked to be log-probabilities: any
-    /// float works, as in PyTorch.</para>
+    /// (N, C, d1, …, dk) with target (N, d1, …, dk). Any float works, as in PyTorch, and the loss is computed from it as
+    /// given.</para>
+    /// <para><b>Diagnostics.</b> Log-probabilities are ≤ 0: when the first rows of <paramref name="input"/> hold a value above 0
+    /// (beyond 1e-4, room for rounding), it warns once through <see cref="Warnings"/> that the log was probably forgotten
+    /// (probabilities or logits passed where <c>nll_loss</c> wants their log-softmax); the loss is then negative or meaningless,
+    /// and PyTorch returns it silently.</para>
     /// <para><b>Reductions.</b> None returns the target's shape with 0 where the target equals
     /// <paramref name="ignoreIndex"/>; Sum sums; Mean divides by Σ weight[t_i] over the non-ignored targets (their
     /// count without weights). When every target is ignored, Mean is NaN (0/0) as in PyTorch, and the gradient is 0.</para>
@@ -43,6 +48,7 @@ public static partial class F
         CrossEntropyKernel.ValidateTargets(target.LongArray, classes, ignoreIndex); // no kernel reads them here
 
         var x = input.FloatArray;
+        WarnIfNotLogProbabilities(x, classes);
         var targets = target.LongArray;
         int rows = outer * inner;
         // Flat input offset of row r's target (−1 when ignored): x[o, t, i] with r = o·inner + i.
@@ -79,5 +85,32 @@ public static partial class F
             }
             return [ctx.Adopt(dx, inputShape)];
         }, input);
+    }
+
+    /// <summary>
+    /// How far above 0 a log-probability may lie before the forgotten-log diagnostic speaks: a log-softmax is ≤ 0 exactly, but a
+    /// log of probabilities normalised elsewhere can come out a few ulps above it.
+    /// </summary>
+    private const float LogProbabilityTolerance = 1e-4f;
+
+    /// <summary>Values the forgotten-log diagnostic reads at most: 8 rows of a 512-class input, a few microseconds.</summary>
+    private const int LogProbabilityCheckValues = 4096;
+
+    /// <summary>
+    /// Warns once when the first <see cref="ProbabilityCheckRows"/> rows' worth of values, at most
+    /// <see cref="LogProbabilityCheckValues"/>, hold one above 0: a sample, as the softmax-twice check of <see cref="CrossEntropy"/>
+    /// takes, so the cost does not grow with the batch or the class count (nll_loss itself reads one value per row).
+    /// </summary>
+    private static void WarnIfNotLogProbabilities(float[] x, int classes)
+    {
+        int n = (int)Math.Min(Math.Min(x.Length, LogProbabilityCheckValues), (long)ProbabilityCheckRows * classes);
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < n; i++)
+            if (x[i] > max) max = x[i]; // NaN (a diverged model) is skipped: it is not this mistake
+        if (!(max > LogProbabilityTolerance)) return;
+        Warnings.Warn("nll-loss-positive-input",
+            "F.NllLoss received an input with values above 0 (" + max.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) +
+            "): nll_loss expects log-probabilities (≤ 0), so these look like probabilities or logits and the loss is " +
+            "meaningless. Apply F.LogSoftmax(x, 1) (or .Log() to probabilities) first, or pass logits to F.CrossEntropy.");
     }
 }

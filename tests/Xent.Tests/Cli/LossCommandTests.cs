@@ -235,6 +235,20 @@ public sealed class LossCommandTests : IDisposable
             "expected float16, float32 or float64", "uint8 input");
     }
 
+    [Fact]
+    public void NllOfProbabilitiesWarnsOnce_AndPrintsPyTorchsNegativeLoss()
+    {
+        // qa-s21-tutorial L4: the PyTorch tutorial's nll_loss without its torch.log. PyTorch returns −0.7999999523 silently.
+        Npy.Write(Temp("p.npy"), [0.2f, 0.7f, 0.1f, 0.9f, 0.05f, 0.05f], [2, 3]);
+        Npy.Write(Temp("t.npy"), [1L, 0L], [2]);
+        var r = CliRunner.Run("loss", "nll", "--input", Temp("p.npy"), "--target", Temp("t.npy"));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("nll (mean): -0.79999995", r.Stdout.Trim());
+        Assert.StartsWith("Warning: F.NllLoss received an input with values above 0 (0.9): nll_loss expects log-probabilities (≤ 0)",
+            r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+    }
+
     private static byte[] NpyBytes(string descr, bool fortran, string shape, byte[] payload)
     {
         string header = $"{{'descr': '{descr}', 'fortran_order': {(fortran ? "True" : "False")}, 'shape': {shape}, }}";
