@@ -46,7 +46,7 @@ internal static class CheckpointModel
         spec = spec with { Model = name };
         try
         {
-            var model = ModelCatalog.Create(spec, new Generator(0)); // the weights are replaced by the checkpoint's
+            var model = ModelCatalog.Create(spec, new Generator(0), commandLine: true); // the weights are replaced by the checkpoint's
             model.LoadStateDict(state);
             return (model, spec, legacy, metadata);
         }
@@ -85,7 +85,7 @@ internal static class CheckpointModel
     {
         var (closest, names) = ModelCatalog.Names
             .Select(n => (Name: n, Names: ModelCatalog.Create(spec with { Model = n, Hidden = n == "mlp" ? spec.Hidden : [] },
-                new Generator(0)).StateDict().Keys.ToArray()))
+                new Generator(0), commandLine: true).StateDict().Keys.ToArray()))
             .MaxBy(x => x.Names.Count(keys.Contains) + (x.Name == inferred ? 0.5 : 0));
         if (closest == inferred) return "";
         var lacks = names.Where(n => !keys.Contains(n)).ToArray();

@@ -108,13 +108,16 @@ internal static class DataSource
     public static IDataset LoadLabelled(string path, ModelSpec spec, string? labels, string? target)
     {
         IDataset data;
-        RequireApplicable(path, IsIdx(path) ? DataSourceKind.Idx : DatasetFactory.Detect(path),
+        RequireApplicable(path, IsIdx(path) ? DataSourceKind.Idx : DatasetFactory.Detect(path, commandLine: true),
             ("--labels", labels is not null, DataSourceKind.Npy), ("--target", target is not null, DataSourceKind.Csv));
         if (!IsIdx(path))
         {
             // stderr: stdout may be --json.
             var raw = DatasetFactory.Load(path,
-                new DataOptions { Spec = spec, Labels = labels, Target = target, Progress = ReadProgressTo(Console.Error, path) });
+                new DataOptions
+                {
+                    Spec = spec, Labels = labels, Target = target, Progress = ReadProgressTo(Console.Error, path), CommandLine = true,
+                });
             InputScale.Warn(spec, raw, path);
             data = raw.Standardized(spec.Mean, spec.Std);
         }

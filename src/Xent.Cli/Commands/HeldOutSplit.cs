@@ -41,7 +41,7 @@ internal static class HeldOutSplit
         if (index.Length != data.Count)
             throw new InvalidDataException($"'{splitPath}' has {index.Length} rows, but '{dataPath}' holds {data.Count} samples: it is " +
                 "the split of other data (or the data changed since).");
-        bool images = DatasetFactory.Detect(dataPath) == DataSourceKind.ImageFolder;
+        bool images = DatasetFactory.Detect(dataPath, commandLine: true) == DataSourceKind.ImageFolder;
         if (images != (columns.Length == 3))
             throw new InvalidDataException(images
                 ? $"'{splitPath}' names no image files (no path column), and '{dataPath}' is a folder of class folders: it is the " +

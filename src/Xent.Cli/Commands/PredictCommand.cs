@@ -84,7 +84,7 @@ internal static class PredictCommand
         try
         {
             var (model, spec, legacy, _) = CheckpointModel.Load(checkpointPath);
-            predictor = new Predictor(model, spec) { Predicted = DataSource.ProgressTo(err, "predicted", "inputs") };
+            predictor = new Predictor(model, spec) { Predicted = DataSource.ProgressTo(err, "predicted", "inputs"), CommandLine = true };
             note = legacy ? CheckpointModel.LegacyNote(checkpointPath, spec, "predicting with it as") : null;
             results = predictor.PredictPath(inputPath, DataSource.ReadProgressTo(err, inputPath)); // stderr: stdout may be --json
             if (idColumn is not null) results = NamedByColumn(results, inputPath, idColumn);

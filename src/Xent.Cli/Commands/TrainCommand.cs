@@ -354,7 +354,7 @@ internal static class TrainCommand
         Module module;
         try
         {
-            module = ModelCatalog.Create(spec, new Generator(s.Seed));
+            module = ModelCatalog.Create(spec, new Generator(s.Seed), commandLine: true);
         }
         catch (ArgumentException e)
         {
@@ -1115,8 +1115,9 @@ internal static class TrainCommand
             ImageSize = DataSource.ParseImageSize(s.ImageSize),
             // A resumed model keeps its classes in its order and spelling (a checkpoint from before numeric labels sorted by value).
             ClassOrder = saved is { MultiLabel: false } ? saved.ClassNames : null,
+            CommandLine = true, // the readers' advice names --missing, --features, --image-size
         };
-        var kind = DatasetFactory.Detect(path);
+        var kind = DatasetFactory.Detect(path, commandLine: true);
         RequireSameKind(s, kind, path); // first: each kind's own hints (--test-labels for a .npy) would contradict the other's
         RequireApplicable(s, kind, path);
         if (kind == DataSourceKind.Npy && s.Labels is null)
@@ -1125,8 +1126,8 @@ internal static class TrainCommand
         // first image's header has told its size.
         if (kind == DataSourceKind.ImageFolder && (s.Model == "auto" ? ModelCatalog.Auto(ModelSpec.ImageInput) : s.Model) == "cnn")
         {
-            if (options.ImageSize is { } size) ModelCatalog.CheckCnnImageSize(size.Height, size.Width);
-            options = options with { CheckImageSize = ModelCatalog.CheckCnnImageSize };
+            if (options.ImageSize is { } size) ModelCatalog.CheckCnnImageSize(size.Height, size.Width, commandLine: true);
+            options = options with { CheckImageSize = (h, w) => ModelCatalog.CheckCnnImageSize(h, w, commandLine: true) };
         }
         // A large file or folder takes seconds to read: say so first, and how long it took after.
         Console.WriteLine($"Reading '{path}' …"); // a whole line: warnings while reading go to stderr between the two
@@ -1178,7 +1179,7 @@ internal static class TrainCommand
         string source;
         if (s.TestData is not null && s.ValSplit is null)
         {
-            if (s.TestLabels is null && DatasetFactory.Detect(s.TestData) == DataSourceKind.Npy)
+            if (s.TestLabels is null && DatasetFactory.Detect(s.TestData, commandLine: true) == DataSourceKind.Npy)
                 throw new InvalidDataException($"'{s.TestData}' is a .npy features file: pass its labels with --test-labels labels.npy.");
             test = DatasetFactory.Load(s.TestData, options with
             {
@@ -1228,7 +1229,7 @@ internal static class TrainCommand
     private static void RequireSameKind(Settings s, DataSourceKind kind, string path)
     {
         if (s.TestData is null) return;
-        var testKind = DatasetFactory.Detect(s.TestData);
+        var testKind = DatasetFactory.Detect(s.TestData, commandLine: true);
         if (testKind != kind)
             throw new InvalidDataException($"--test-data must be the same kind of data as --data: '{s.TestData}' is " +
                 $"{DataSource.KindText(testKind)}, and '{path}' is {DataSource.KindText(kind)}.");

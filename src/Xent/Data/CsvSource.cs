@@ -74,7 +74,7 @@ public static class CsvSource
                         : $"'{path}' lacks column '{name.Split('=')[0]}', which the model was trained on.");
                 if (value is null)
                     featureValues.Add(Numeric(path, table, c, options.ImputeMissing || spec.ImputeMissing, allowText: false,
-                        training: false)!);
+                        training: false, options)!);
                 else
                 {
                     if (!texts.TryGetValue(c, out var cells)) texts[c] = cells = table.Texts(c);
@@ -97,14 +97,14 @@ public static class CsvSource
             if (chosen.FirstOrDefault(c => header[c].Length == 0, -1) is int unnamed and >= 0)
                 throw new InvalidDataException($"column {unnamed + 1} of '{path}' has no name in the header line" +
                     (unnamed == 0 ? " (pandas writes its row index so: save with to_csv(..., index=False))" : "") +
-                    "; name it, or pick the feature columns with --features.");
+                    "; name it, or pick the feature columns with " + options.Advice("--features.", "DataOptions.Features."));
             var origins = new List<(int Column, string? Value)>(); // where each feature comes from
             // The columns with a cell that is not a number are one-hot candidates (or errors): their cells, in one more pass.
             table.LoadTexts(chosen.Where(table.HasText));
             foreach (int c in chosen)
             {
                 if (labelCols.Contains(c)) throw new InvalidDataException($"column '{header[c]}' is a label; it cannot also be a feature.");
-                var numeric = Numeric(path, table, c, options.ImputeMissing, allowText: true, training: true);
+                var numeric = Numeric(path, table, c, options.ImputeMissing, allowText: true, training: true, options);
                 if (numeric is not null)
                 {
                     features.Add(header[c]);
@@ -121,11 +121,12 @@ public static class CsvSource
                     throw new InvalidDataException(
                         $"column '{header[c]}' is not numeric ('{badCell}' on line {table.Line(bad)} of '{path}') and has " +
                         $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
-                        "the rows); fix the value or leave the column out with --features." + DecimalCommaHint(badCell!));
+                        "the rows); fix the value or leave the column out " +
+                        options.Advice("with --features.", "of DataOptions.Features.") + DecimalCommaHint(badCell!));
                 }
                 if (!options.ImputeMissing && table.FirstEmpty(c) is int empty and >= 0)
                     throw new InvalidDataException($"column '{header[c]}' is empty on line {table.Line(empty)} of '{path}'; fill it in " +
-                        "or pass --missing mean.");
+                        options.Advice("or pass --missing mean.", "or set DataOptions.ImputeMissing."));
                 foreach (var v in values)
                 {
                     features.Add($"{header[c]}={v}");
@@ -558,19 +559,24 @@ public static class CsvSource
     /// The error is the first problem in row order: a missing value (an empty cell or a marker such as <c>NA</c>, unless
     /// imputed) or a cell that is not a number; then a number that is not a finite float32, unless the column is text. Imputed
     /// markers are warned about once, naming them. <paramref name="training"/>: the hints may suggest <c>--missing mean</c>,
-    /// which only training takes (a model trained with it imputes by itself).
+    /// which only training takes (a model trained with it imputes by itself); <paramref name="options"/> say whether to name it so
+    /// or as <see cref="DataOptions.ImputeMissing"/>.
     /// </summary>
-    private static float[]? Numeric(string path, CsvColumns table, int c, bool impute, bool allowText, bool training)
+    private static float[]? Numeric(string path, CsvColumns table, int c, bool impute, bool allowText, bool training,
+        DataOptions options)
     {
         string name = table.Header[c];
         var (textRow, textCell) = table.FirstText(c);
         var (markerRow, markerCell, markers) = table.FirstMarker(c);
         int empty = impute ? -1 : table.FirstEmpty(c);
-        string notImputed = training ? "pass --missing mean to impute missing values with the training mean, or fill it in."
-            : "fill it in (the model was trained without --missing mean, so it does not impute missing values).";
+        string notImputed = training
+            ? options.Advice("pass --missing mean", "set DataOptions.ImputeMissing") +
+                " to impute missing values with the training mean, or fill it in."
+            : "fill it in (the model was trained without " + options.Advice("--missing mean", "imputing missing values") +
+                ", so it does not impute missing values).";
         if (empty >= 0 && (textRow < 0 || empty < textRow) && (markerRow < 0 || empty < markerRow))
             throw new InvalidDataException($"column '{name}' is empty on line {table.Line(empty)} of '{path}'; " +
-                (training ? "fill it in or pass --missing mean." : notImputed));
+                (training ? "fill it in or " + options.Advice("pass --missing mean.", "set DataOptions.ImputeMissing.") : notImputed));
         if (textRow >= 0)
         {
             if (allowText) return null;

@@ -65,4 +65,16 @@ public sealed record DataOptions
     /// (<see cref="ImageFolderSource.DecodeBudget"/>). A test gives its own, to see how much was held.
     /// </summary>
     internal PixelBudget? DecodeBudget { get; init; }
+
+    /// <summary>
+    /// True when the reader serves the command line (the CLI sets it): its messages then name the options as flags
+    /// (<c>--missing mean</c>), where a library user is told the members of this record (<see cref="ImputeMissing"/>).
+    /// </summary>
+    internal bool CommandLine { get; init; }
+
+    /// <summary>
+    /// <paramref name="commandLine"/> for the CLI (<see cref="CommandLine"/>), <paramref name="library"/> otherwise: advice that
+    /// names an option (qa-s21-tutorial L1).
+    /// </summary>
+    internal string Advice(string commandLine, string library) => CommandLine ? commandLine : library;
 }

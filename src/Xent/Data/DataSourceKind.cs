@@ -1,6 +1,6 @@
 namespace Xent.Data;
 
-/// <summary>The kinds of data <see cref="DatasetFactory.Detect"/> recognises from a path.</summary>
+/// <summary>The kinds of data <see cref="DatasetFactory.Detect(string)"/> recognises from a path.</summary>
 public enum DataSourceKind
 {
     /// <summary>A CSV or TSV file with a header (<c>.csv</c>, <c>.tsv</c>, optionally <c>.gz</c>).</summary>

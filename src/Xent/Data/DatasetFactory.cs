@@ -3,7 +3,7 @@ using Xent.Training;
 namespace Xent.Data;
 
 /// <summary>
-/// One entry point to a user's data: recognises the kind of a path (<see cref="Detect"/>) and reads it with the
+/// One entry point to a user's data: recognises the kind of a path (<see cref="Detect(string)"/>) and reads it with the
 /// matching source (<see cref="CsvSource"/>, <see cref="ImageFolderSource"/>, <see cref="NpySource"/>, or
 /// <see cref="MnistDataset"/> for IDX folders).
 /// <code>
@@ -20,7 +20,13 @@ public static class DatasetFactory
     /// <summary>What <paramref name="path"/> is.</summary>
     /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">It exists but is none of the known kinds (the message lists them).</exception>
-    public static DataSourceKind Detect(string path)
+    public static DataSourceKind Detect(string path) => Detect(path, commandLine: false);
+
+    /// <summary>
+    /// <see cref="Detect(string)"/>, with the advice naming the CLI's flags when <paramref name="commandLine"/>
+    /// (<see cref="DataOptions.CommandLine"/>).
+    /// </summary>
+    internal static DataSourceKind Detect(string path, bool commandLine)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (File.Exists(path))
@@ -30,7 +36,8 @@ public static class DatasetFactory
             if (ImageFolderSource.IsImageFile(path)) return DataSourceKind.Image;
             if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidDataException($"'{path}' is a NumPy .npz archive, which xent does not read: save each array with " +
-                    "np.save (np.save('x.npy', x); np.save('y.npy', y)) and pass the features' .npy file, with the labels' as --labels.");
+                    "np.save (np.save('x.npy', x); np.save('y.npy', y)) and pass the features' .npy file, with the labels' as " +
+                    (commandLine ? "--labels." : "DataOptions.Labels."));
             throw new InvalidDataException(
                 $"'{path}' is not a known kind of data: expected a .csv/.tsv file (optionally .gz), a .npy file, an image, or a folder " +
                     "of class folders of images or of IDX files.");
@@ -74,7 +81,7 @@ public static class DatasetFactory
     public static ArrayDataset Load(string path, DataOptions? options = null)
     {
         options ??= new DataOptions();
-        return Detect(path) switch
+        return Detect(path, options.CommandLine) switch
         {
             DataSourceKind.Csv => CsvSource.Load(path, options),
             DataSourceKind.ImageFolder => ImageFolderSource.Load(path, options),

@@ -123,7 +123,7 @@ public static class ImageFolderSource
         if (classDirs.Length == 0)
             throw new InvalidDataException($"'{directory}' has no class folders; expected {directory}/<class>/<image>.png (or " +
                 $"{string.Join(", ", Extensions.Skip(1))}).");
-        RefuseSplits(directory, classDirs, options.Spec is not null);
+        RefuseSplits(directory, classDirs, options.Spec is not null, options);
         var names = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
         var spec = options.Spec;
         var classIndex = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -163,7 +163,7 @@ public static class ImageFolderSource
     /// Refuses <c>data/{train,test}/&lt;class&gt;/</c> given as <c>--data data</c>: every "class" folder is named as a split and holds
     /// only folders, so the classes would be the splits. The message says which folders to pass instead.
     /// </summary>
-    private static void RefuseSplits(string directory, string[] classDirs, bool evaluating)
+    private static void RefuseSplits(string directory, string[] classDirs, bool evaluating, DataOptions options)
     {
         var splits = classDirs.Select(d => Path.GetFileName(d)!).ToArray();
         if (!splits.All(n => SplitNames.Contains(n.ToLowerInvariant()))
@@ -171,8 +171,11 @@ public static class ImageFolderSource
             return;
         string? Find(params string[] kinds) => classDirs.FirstOrDefault(d => kinds.Contains(Path.GetFileName(d)!.ToLowerInvariant()));
         string? train = Find("train", "training"), test = Find("test", "testing") ?? Find("val", "valid", "validation", "dev", "eval");
-        // Without a training split the folder given may be --data or --test-data: name the folder, not the option.
-        string use = evaluating ? $"--data {test ?? classDirs[0]}"
+        // Without a training split the folder given may be --data or --test-data: name the folder, not the option. A library
+        // user loads each folder on its own.
+        string use = !options.CommandLine ? $"'{(evaluating ? test : train) ?? test ?? classDirs[0]}'"
+            + (!evaluating && train is not null && test is not null ? $" (and '{test}' to test on)" : "")
+            : evaluating ? $"--data {test ?? classDirs[0]}"
             : train is null ? $"'{test ?? classDirs[0]}'" : $"--data {train}" + (test is null ? "" : $" --test-data {test}");
         string inner = string.Join(", ", ClassFolders(classDirs[0]).Select(Path.GetFileName).Take(5));
         throw new InvalidDataException($"'{directory}' holds the splits {string.Join(", ", splits)} rather than class folders (" +
@@ -233,11 +236,11 @@ public static class ImageFolderSource
         (int H, int W)? first = null; // without a target size, every image must have the first one's
         if (size is { } target)
         {
-            PixelCount(1, 3, target.H, target.W);
-            PixelCount(files.Count, specChannels ?? 1, target.H, target.W);
+            PixelCount(1, 3, target.H, target.W, options.CommandLine);
+            PixelCount(files.Count, specChannels ?? 1, target.H, target.W, options.CommandLine);
         }
         else if ((first = Identify(files[0])) is { } f)
-            PixelCount(files.Count, 1, f.H, f.W); // all of the first one's size: refused now, not after decoding them all
+            PixelCount(files.Count, 1, f.H, f.W, options.CommandLine); // all of the first one's size: refused now, not after decoding
         if ((size ?? first) is { } known) options.CheckImageSize?.Invoke(known.H, known.W);
         int done = 0, step = Math.Max(1, files.Count / 100);
         var progress = options.Progress;
@@ -249,7 +252,7 @@ public static class ImageFolderSource
         {
             try
             {
-                decoded[i] = Decode(files[i], size, specChannels, first is null ? null : (first.Value, files[0]), budget);
+                decoded[i] = Decode(files[i], size, specChannels, first is null ? null : (first.Value, files[0]), budget, options);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
@@ -266,9 +269,9 @@ public static class ImageFolderSource
         int h = decoded[0].H, w = decoded[0].W;
         for (int i = 1; i < decoded.Length; i++)
             if (decoded[i].H != h || decoded[i].W != w)
-                throw SizeMismatch(files[i], (decoded[i].H, decoded[i].W), files[0], (h, w));
+                throw SizeMismatch(files[i], (decoded[i].H, decoded[i].W), files[0], (h, w), options);
         int channels = specChannels ?? (decoded.All(d => d.Gray) ? 1 : 3);
-        var pixels = new byte[PixelCount(files.Count, channels, h, w)];
+        var pixels = new byte[PixelCount(files.Count, channels, h, w, options.CommandLine)];
         int plane = h * w, sample = channels * plane; // both fit: PixelCount allows at most Array.MaxLength values
         Parallel.For(0, files.Count, i =>
         {
@@ -286,20 +289,22 @@ public static class ImageFolderSource
     /// <summary>An image's size as <c>--image-size</c> takes it, saying which number is which: "12x20 (height x width)".</summary>
     internal static string SizeText(int height, int width) => $"{height}x{width} (height x width)";
 
-    private static InvalidDataException SizeMismatch(string file, (int H, int W) size, string first, (int H, int W) firstSize) =>
+    private static InvalidDataException SizeMismatch(string file, (int H, int W) size, string first, (int H, int W) firstSize,
+        DataOptions options) =>
         new($"'{file}' is {size.H}x{size.W} but '{first}' is {SizeText(firstSize.H, firstSize.W)}; all images must have one size, or " +
-            "pass --image-size HxW to resize them.");
+            options.Advice("pass --image-size HxW", "set DataOptions.ImageSize") + " to resize them.");
 
     /// <summary>How many pixel values <paramref name="images"/> images hold, refused beyond what one array holds.</summary>
     /// <exception cref="InvalidDataException">More than <see cref="Array.MaxLength"/> values.</exception>
-    internal static long PixelCount(int images, int channels, int h, int w)
+    internal static long PixelCount(int images, int channels, int h, int w, bool commandLine = false)
     {
         // Int128: four ints multiply to at most 2^124, where a long would wrap around and pass the check.
         Int128 total = (Int128)images * channels * h * w;
         if (total > Array.MaxLength)
             throw new InvalidDataException($"{(images == 1 ? "one image" : $"{images} images")} of {channels}x{h}x{w} (channels x " +
                 $"height x width) {(images == 1 ? "is" : "are")} {total} values, more than the " +
-                $"{Array.MaxLength} that one array holds; pass --image-size to make them smaller, or use fewer images.");
+                $"{Array.MaxLength} that one array holds; {(commandLine ? "pass --image-size" : "set DataOptions.ImageSize")} to make " +
+                "them smaller, or use fewer images.");
         return (long)total;
     }
 
@@ -458,11 +463,12 @@ public static class ImageFolderSource
     /// an image too large (<see cref="MaxPixels"/>), or not <paramref name="expected"/>'s size, is refused before it is decoded.
     /// </summary>
     private static DecodedImage Decode(string file, (int H, int W)? size, int? channels, ((int H, int W) Size, string File)? expected,
-        PixelBudget budget)
+        PixelBudget budget, DataOptions options)
     {
         using var stream = OpenImage(file);
         var header = Identify(stream, file, out var sixteen);
-        if (header is { } found && expected is { } first && found != first.Size) throw SizeMismatch(file, found, first.File, first.Size);
+        if (header is { } found && expected is { } first && found != first.Size)
+            throw SizeMismatch(file, found, first.File, first.Size, options);
         long taken = budget.Take(header is { } h ? (long)h.H * h.W : 0); // waits while other decodes hold too many pixels
         try
         {

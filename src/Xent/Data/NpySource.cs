@@ -64,7 +64,9 @@ public static class NpySource
 
         if (options.Labels is null)
         {
-            if (!options.LabelsOptional) throw new InvalidDataException($"'{featuresPath}' needs its labels: pass --labels labels.npy.");
+            if (!options.LabelsOptional)
+                throw new InvalidDataException($"'{featuresPath}' needs its labels: " +
+                    options.Advice("pass --labels labels.npy.", "set DataOptions.Labels to the labels' .npy file."));
             if (spec is null) throw new InvalidDataException("unlabelled .npy features need a model spec.");
             return spec.MultiLabel ? Labels(new float[(long)n * spec.NumClasses], spec.ClassNames) : Classes(new long[n], spec.ClassNames);
         }

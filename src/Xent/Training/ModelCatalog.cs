@@ -23,7 +23,13 @@ public static class ModelCatalog
     /// decoding any image.
     /// </summary>
     /// <exception cref="ArgumentException">The images are too small or too large.</exception>
-    internal static void CheckCnnImageSize(int height, int width)
+    internal static void CheckCnnImageSize(int height, int width) => CheckCnnImageSize(height, width, commandLine: false);
+
+    /// <summary>
+    /// <see cref="CheckCnnImageSize(int, int)"/>, naming the CLI's <c>--image-size</c> when <paramref name="commandLine"/>, and
+    /// <see cref="Data.DataOptions.ImageSize"/> otherwise.
+    /// </summary>
+    internal static void CheckCnnImageSize(int height, int width, bool commandLine)
     {
         // Height first, as --image-size HxW takes them: a size copied from the message must not come out transposed.
         if (height < 6 || width < 6)
@@ -33,7 +39,7 @@ public static class ModelCatalog
         Int128 flat = (Int128)64 * ((height - 4) / 2) * ((width - 4) / 2);
         if (flat > MaxCnnFlatSize)
             throw new ArgumentException($"{Data.ImageFolderSource.SizeText(height, width)} images would give the cnn model a fc1 layer " +
-                $"of {flat} inputs; resize them to at most 69x69 with --image-size.");
+                $"of {flat} inputs; resize them to at most 69x69 ({(commandLine ? "--image-size" : "DataOptions.ImageSize")}).");
     }
 
     /// <summary>
@@ -54,7 +60,13 @@ public static class ModelCatalog
     /// </summary>
     /// <exception cref="ArgumentException">Unknown model, a CNN on feature vectors, or images too small or too large for the
     /// CNN.</exception>
-    public static Module Create(ModelSpec spec, Generator generator)
+    public static Module Create(ModelSpec spec, Generator generator) => Create(spec, generator, commandLine: false);
+
+    /// <summary>
+    /// <see cref="Create(ModelSpec, Generator)"/>, with the advice of its errors naming the CLI's flags when
+    /// <paramref name="commandLine"/>.
+    /// </summary>
+    internal static Module Create(ModelSpec spec, Generator generator, bool commandLine)
     {
         ArgumentNullException.ThrowIfNull(spec);
         int inputSize = spec.InputShape.Aggregate(1, (a, d) => checked(a * d));
@@ -62,9 +74,10 @@ public static class ModelCatalog
         {
             case "cnn":
                 if (spec.InputKind != ModelSpec.ImageInput)
-                    throw new ArgumentException("the cnn model takes images (C, H, W); use --model mlp or linear for feature vectors.");
+                    throw new ArgumentException("the cnn model takes images (C, H, W); use " +
+                        (commandLine ? "--model mlp or linear" : "the mlp or linear model") + " for feature vectors.");
                 int c = spec.InputShape[0], h = spec.InputShape[1], w = spec.InputShape[2];
-                CheckCnnImageSize(h, w);
+                CheckCnnImageSize(h, w, commandLine);
                 return new MnistCnn(c, h, w, spec.NumClasses, generator);
             case "linear":
                 return new LinearClassifier(inputSize, spec.NumClasses, generator);

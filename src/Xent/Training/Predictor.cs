@@ -95,6 +95,12 @@ public sealed class Predictor
     public Action<int, int>? Predicted { get; set; }
 
     /// <summary>
+    /// True when the predictor serves the command line (xent predict sets it): its messages then name the CLI's flags and
+    /// commands (<see cref="DataOptions.CommandLine"/>).
+    /// </summary>
+    internal bool CommandLine { get; init; }
+
+    /// <summary>
     /// Probabilities for one raw input of the spec's shape (row-major). A NaN value is taken as missing and imputed with the
     /// training mean (0 after standardisation), as <c>xent train --missing mean</c> does: check the inputs first where NaN
     /// cannot mean missing.
@@ -211,9 +217,10 @@ public sealed class Predictor
 
     private (string[] Names, ArrayDataset Data) ReadAny(string path, Action<int, int>? progress)
     {
-        var options = new DataOptions { Spec = Spec, LabelsOptional = true, Progress = progress };
+        var options = new DataOptions { Spec = Spec, LabelsOptional = true, Progress = progress, CommandLine = CommandLine };
         // Any folder but an IDX one is read for its images (recursively), so that one without any says so.
-        var kind = Directory.Exists(path) && !DatasetFactory.IsIdx(path) ? DataSourceKind.ImageFiles : DatasetFactory.Detect(path);
+        var kind = Directory.Exists(path) && !DatasetFactory.IsIdx(path) ? DataSourceKind.ImageFiles
+            : DatasetFactory.Detect(path, CommandLine);
         switch (kind)
         {
             case DataSourceKind.Image:
@@ -227,8 +234,9 @@ public sealed class Predictor
                 var data = DatasetFactory.Load(path, options);
                 return (Enumerable.Range(0, data.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray(), data);
             default:
-                throw new InvalidDataException($"'{path}' is an IDX folder; evaluate it with xent eval, or pass images, a CSV or a .npy " +
-                    "file.");
+                throw new InvalidDataException($"'{path}' is an IDX folder; evaluate it with " +
+                    (CommandLine ? "xent eval" : "DatasetFactory.LoadIdx and Evaluator.Evaluate") +
+                    ", or pass images, a CSV or a .npy file.");
         }
 
         ArrayDataset Images(string[] files)

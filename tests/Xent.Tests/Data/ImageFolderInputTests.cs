@@ -72,7 +72,9 @@ public class ImageFolderInputTests
         var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(dir.File("sizes")));
         // --image-size takes HxW: "12x20" copied from here gives the image its own shape back, not a transposed one.
         Assert.Equal($"'{dir.File("sizes/b/wide.png")}' is 12x20 but '{dir.File("sizes/a/0.png")}' is 16x16 (height x width); all " +
-            "images must have one size, or pass --image-size HxW to resize them.", e.Message);
+            "images must have one size, or set DataOptions.ImageSize to resize them.", e.Message);
+        Assert.EndsWith("all images must have one size, or pass --image-size HxW to resize them.", Assert.Throws<InvalidDataException>(
+            () => ImageFolderSource.Load(dir.File("sizes"), new DataOptions { CommandLine = true })).Message);
         Assert.Equal([1, 12, 20], ImageFolderSource.Load(dir.File("sizes"), new DataOptions { ImageSize = (12, 20) }).SampleShape);
 
         // An image whose pixels cannot be decoded (a damaged IDAT chunk), of another size by its header: the size is what is
@@ -134,7 +136,11 @@ public class ImageFolderInputTests
         string data = dir.File("data");
         var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(data));
         Assert.Equal($"'{data}' holds the splits test, train rather than class folders ('{data}/test' holds cat, dog): this looks " +
-            $"like a split, so pass one split folder, such as --data {data}/train --test-data {data}/test.", e.Message);
+            $"like a split, so pass one split folder, such as '{data}/train' (and '{data}/test' to test on).", e.Message);
+        // The CLI names its options (a library user loads each folder on its own: qa-s21-tutorial L1).
+        var cli = new DataOptions { CommandLine = true };
+        Assert.EndsWith($"such as --data {data}/train --test-data {data}/test.",
+            Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(data, cli)).Message);
         // Evaluating, the test split is the one to pass.
         var spec = new ModelSpec
         {
@@ -142,11 +148,15 @@ public class ImageFolderInputTests
             Std = [1f], Hidden = [4],
         };
         e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(data, new DataOptions { Spec = spec }));
+        Assert.EndsWith($"such as '{data}/test'.", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(data, cli with { Spec = spec }));
         Assert.EndsWith($"such as --data {data}/test.", e.Message);
         // Only a test split (as --test-data of a training run, or --data): the folder is named, not an option.
         foreach (var c in new[] { "cat", "dog" })
             OwnDataFiles.Gray(dir.File($"only/test/{c}/0.png"), 8, 8, (x, y) => 1);
         e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(dir.File("only")));
+        Assert.EndsWith($"this looks like a split, so pass one split folder, such as '{dir.File("only")}/test'.", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(dir.File("only"), cli));
         Assert.EndsWith($"this looks like a split, so pass one split folder, such as '{dir.File("only")}/test'.", e.Message);
         // Classes that happen to be named so, holding their images, are classes.
         OwnDataFiles.Gray(dir.File("named/train/0.png"), 8, 8, (x, y) => 1);

@@ -166,6 +166,9 @@ public class ImagePixelsTests
         var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.PixelCount(100_000, 3, 96, 96));
         Assert.StartsWith("100000 images of 3x96x96 (channels x height x width) are 2764800000 values, more than the 2147483591",
             e.Message);
-        Assert.Contains("--image-size", e.Message);
+        // A library user is told the option's member, the CLI its flag (qa-s21-tutorial L1).
+        Assert.EndsWith("; set DataOptions.ImageSize to make them smaller, or use fewer images.", e.Message);
+        Assert.EndsWith("; pass --image-size to make them smaller, or use fewer images.",
+            Assert.Throws<InvalidDataException>(() => ImageFolderSource.PixelCount(100_000, 3, 96, 96, commandLine: true)).Message);
     }
 }

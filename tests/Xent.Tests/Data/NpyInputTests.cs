@@ -153,6 +153,8 @@ public class NpyInputTests
         File.WriteAllBytes(npz, [0x50, 0x4b, 0x03, 0x04]);
         var e = Assert.Throws<InvalidDataException>(() => DatasetFactory.Detect(npz));
         Assert.Equal($"'{npz}' is a NumPy .npz archive, which xent does not read: save each array with np.save (np.save('x.npy', x); " +
-            "np.save('y.npy', y)) and pass the features' .npy file, with the labels' as --labels.", e.Message);
+            "np.save('y.npy', y)) and pass the features' .npy file, with the labels' as DataOptions.Labels.", e.Message);
+        Assert.EndsWith("with the labels' as --labels.", Assert.Throws<InvalidDataException>(
+            () => DatasetFactory.Detect(npz, commandLine: true)).Message);
     }
 }

@@ -199,7 +199,7 @@ public class OwnDataSourceTests
         OwnDataFiles.Gray(dir.File("mixed/b/2.png"), 5, 4, (x, y) => 1);
         var e = Assert.Throws<InvalidDataException>(() => ImageFolderSource.Load(dir.File("mixed")));
         Assert.Contains("is 4x5 but", e.Message); // height x width, as --image-size takes it
-        Assert.Contains("--image-size", e.Message);
+        Assert.Contains("set DataOptions.ImageSize to resize them", e.Message);
         // Resized, the same images load at one size.
         Assert.Equal([1, 3, 3], ImageFolderSource.Load(dir.File("mixed"), new DataOptions { ImageSize = (3, 3) }).SampleShape);
 
