@@ -1116,6 +1116,8 @@ internal static class TrainCommand
             // A resumed model keeps its classes in its order and spelling (a checkpoint from before numeric labels sorted by value).
             ClassOrder = saved is { MultiLabel: false } ? saved.ClassNames : null,
             CommandLine = true, // the readers' advice names --missing, --features, --image-size
+            // A single-label checkpoint refuses an (N, L) --labels matrix in the file's terms, before the data's kind is compared.
+            SingleLabelOwner = saved is { MultiLabel: false } ? $"the checkpoint '{s.Resume}'" : null,
         };
         var kind = DatasetFactory.Detect(path, commandLine: true);
         RequireSameKind(s, kind, path); // first: each kind's own hints (--test-labels for a .npy) would contradict the other's
@@ -1184,6 +1186,8 @@ internal static class TrainCommand
             test = DatasetFactory.Load(s.TestData, options with
             {
                 Labels = s.TestLabels, Spec = provisional, MultiLabel = null, ClassesOwner = $"the classes of '{path}'",
+                // Refused here, before training: an (N, L) --test-labels for (N) --labels failed in the metrics after an epoch.
+                SingleLabelOwner = all.IsMultiLabel ? null : $"--labels '{s.Labels}'",
             });
             train = all;
             source = LinkWalk.RealPath(s.TestData);

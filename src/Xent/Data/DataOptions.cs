@@ -48,6 +48,13 @@ public sealed record DataOptions
     internal string ClassesOwner { get; init; } = "the model's classes";
 
     /// <summary>
+    /// .npy: who needs one class per sample ("--labels 'y.npy'", "the checkpoint 'c.safetensors'"), for a run without a
+    /// <see cref="Spec"/> that is single-label all the same; an (N, L) labels matrix is then refused, naming it. Null: only a
+    /// single-label <see cref="Spec"/> refuses one (as "the model").
+    /// </summary>
+    internal string? SingleLabelOwner { get; init; }
+
+    /// <summary>
     /// A CSV file's classes as a resumed run's checkpoint orders and spells them: when the label column holds exactly these
     /// classes (a label matching one by name or by numeric value, <c>0</c> for <c>0.0</c>), they keep this order instead of
     /// the sorted one, so that a checkpoint from before a change of the sorting rule still fits. Other labels: ignored.

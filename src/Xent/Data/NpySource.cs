@@ -94,6 +94,11 @@ public static class NpySource
             throw new InvalidDataException($"'{options.Labels}' has shape ({string.Join(", ", y.Shape)}), but '{featuresPath}' holds {n} " +
                 $"samples; expected ({n}) class labels or an ({n}, L) 0/1 matrix.");
         var values = y.ToFloat64();
+        // An (N, L) matrix for a single-label model or run: refused here, before any work, in the file's terms (it failed deep in the
+        // metrics, after an epoch in train, or as the model's output shape in calibrate).
+        string? singleLabel = options.SingleLabelOwner ?? (spec is { MultiLabel: false } ? "the model" : null);
+        if (singleLabel is not null && y.Rank == 2 && y.Dim(1) > 1)
+            throw new InvalidDataException(SingleLabelRefusal(options.Labels, values, n, y.Dim(1), singleLabel));
         // An (N, 1) column of classes (sklearn's and pandas' column vectors) is classes; a 1-label multi-label problem would be
         // the same binary one.
         if ((y.Rank == 2 && y.Dim(1) > 1) || spec?.MultiLabel == true)
@@ -129,6 +134,21 @@ public static class NpySource
         var keys = labels.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
         var targets = ClassIndices(keys, classNames, options.Labels, options.ClassesOwner);
         return Classes(targets, classNames);
+    }
+
+    /// <summary>
+    /// Why an (<paramref name="n"/>, <paramref name="l"/>) labels matrix does not fit <paramref name="owner"/>, which is single-label;
+    /// for one-hot rows (Keras's <c>to_categorical</c>), how to save them as the class indices instead.
+    /// </summary>
+    private static string SingleLabelRefusal(string path, double[] values, int n, int l, string owner)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        bool zeroOne = Array.TrueForAll(values, v => v is 0 or 1);
+        string hint = zeroOne && IsOneHot(Array.ConvertAll(values, v => (float)v), l)
+            ? " Every row holds exactly one 1 (one-hot classes): save the class indices instead, np.save('labels.npy', y.argmax(1))."
+            : "";
+        return string.Create(ci, $"'{path}' has shape ({n}, {l}), which xent reads as multi-label ({l} labels of 0 or 1 per sample), " +
+            $"but {owner} is single-label: pass one class per sample, shape ({n}).{hint}");
     }
 
     /// <summary>How to turn a channels-last array (N, H, W, C) into the channels-first one xent reads.</summary>
