@@ -86,9 +86,16 @@ internal static class TrainArguments
     /// feature columns in the same order (tables; a one-hot column is <c>name=value</c>), the same input shape, the same kind
     /// (single-label or multi-label) and the same classes in the same order.
     /// </summary>
-    public static string? DataMismatch(ModelSpec saved, ModelSpec data, string dataPath)
+    public static string? DataMismatch(ModelSpec saved, ModelSpec data, string dataPath, bool targetGiven = false)
     {
         static string Column(string feature) => feature.IndexOf('=') is int eq and > 0 ? feature[..eq] : feature;
+        // A multi-label table read without all its label columns (no --multi-label, some of them, or --target) has a label column
+        // among its features: say what to pass, rather than that the checkpoint was not trained on that column (qa-s21-crash M7).
+        string pass = "pass --multi-label " + string.Join(',', saved.ClassNames);
+        if (saved.MultiLabel && saved.FeatureNames is not null && data.FeatureNames?.FirstOrDefault(saved.ClassNames.Contains) is { } label)
+            return $"the checkpoint is multi-label with the label columns {Names(saved.ClassNames)}, and '{dataPath}' was read " +
+                (data.MultiLabel ? "with " : $"as single-label, with '{data.TargetColumn}' as its label column and ") +
+                $"'{label}' as a feature: {pass}{(targetGiven ? " instead of --target" : "")}.";
         if (saved.FeatureNames is { } had && data.FeatureNames is { } has && !had.SequenceEqual(has))
         {
             if (had.FirstOrDefault(f => !has.Contains(f)) is { } missing)
@@ -114,6 +121,9 @@ internal static class TrainArguments
                     "classes; resume with its 0/1 label columns (--multi-label for a CSV, an (N, L) --labels .npy)."
                 : $"the checkpoint is a single-label model (a softmax over its classes, cross-entropy), and '{dataPath}' gives " +
                     "multi-label data; resume with its single label column.";
+        if (!saved.ClassNames.SequenceEqual(data.ClassNames) && saved.MultiLabel && saved.FeatureNames is not null)
+            return $"the checkpoint was trained on the label columns {Names(saved.ClassNames)}, in that order, and '{dataPath}' was read " +
+                $"with {Names(data.ClassNames)}: {pass}.";
         if (!saved.ClassNames.SequenceEqual(data.ClassNames))
             return $"the checkpoint was trained on the classes {Names(saved.ClassNames)}, and '{dataPath}' has {Names(data.ClassNames)}.";
         return null;

@@ -336,7 +336,7 @@ internal static class TrainCommand
         }
         // In the data's terms (a column, the classes), before loading would say "size mismatch for fc1.weight"; and a table whose
         // columns come in another order loads without error but would feed each weight another feature.
-        if (savedSpec is not null && TrainArguments.DataMismatch(savedSpec, spec, dataPath) is { } mismatch)
+        if (savedSpec is not null && TrainArguments.DataMismatch(savedSpec, spec, dataPath, s.Target is not null) is { } mismatch)
         {
             err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {mismatch}"));
             return ExitCodes.BadInput;

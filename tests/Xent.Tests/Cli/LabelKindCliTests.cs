@@ -94,4 +94,28 @@ public sealed class LabelKindCliTests : IDisposable
         Refused(InProcessCli.Run("train", "--resume", checkpoint, "--data", _x, "--labels", m, "--epochs", "2", "--out", _dir.File("r2")),
             Refusal(m, $"the checkpoint '{checkpoint}'", oneHot: false));
     }
+
+    [Fact]
+    public void ResumeOfAMultiLabelTableSaysWhichLabelColumnsToPass()
+    {
+        // qa-s21-crash M7: a label column read as a feature was "a column the checkpoint was not trained on (--features …)".
+        string csv = _dir.File("ml.csv");
+        File.WriteAllLines(csv, ["x,y,a,b,c", .. Enumerable.Range(0, N).Select(i => $"{i % 3},{i % 5},{i % 2},{i % 3 % 2},{(i + 1) % 2}")]);
+        string outDir = _dir.File("ml");
+        var trained = InProcessCli.Run("train", "--data", csv, "--multi-label", "a,b,c", "--epochs", "1", "--batch-size", "8", "--out",
+            outDir);
+        Assert.True(trained.ExitCode == 0, trained.Stderr);
+        string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+        CliResult Resume(params string[] extra) =>
+            InProcessCli.Run(["train", "--resume", checkpoint, "--data", csv, "--epochs", "2", "--out", _dir.File("r"), .. extra]);
+        string head = $"error: cannot resume from '{checkpoint}': the checkpoint is multi-label with the label columns 'a', 'b', 'c', " +
+            $"and '{csv}' was read ";
+        Refused(Resume(), head + "as single-label, with 'c' as its label column and 'a' as a feature: pass --multi-label a,b,c.");
+        Refused(Resume("--multi-label", "a,b"), head + "with 'c' as a feature: pass --multi-label a,b,c.");
+        Refused(Resume("--target", "c"),
+            head + "as single-label, with 'c' as its label column and 'a' as a feature: pass --multi-label a,b,c instead of --target.");
+        Refused(Resume("--multi-label", "c,b,a"), $"error: cannot resume from '{checkpoint}': the checkpoint was trained on the label " +
+            $"columns 'a', 'b', 'c', in that order, and '{csv}' was read with 'c', 'b', 'a': pass --multi-label a,b,c.");
+        Assert.Equal(0, Resume("--multi-label", "a,b,c").ExitCode);
+    }
 }
