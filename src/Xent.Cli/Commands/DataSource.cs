@@ -110,6 +110,10 @@ internal static class DataSource
         IDataset data;
         RequireApplicable(path, IsIdx(path) ? DataSourceKind.Idx : DatasetFactory.Detect(path, commandLine: true),
             ("--labels", labels is not null, DataSourceKind.Npy), ("--target", target is not null, DataSourceKind.Csv));
+        // Refused rather than ignored, as options of another kind of data are: a multi-label model reads all its label columns.
+        if (target is not null && spec.MultiLabel)
+            throw new InvalidDataException($"--target names a single label column, and the model is multi-label (label columns " +
+                $"{string.Join(", ", spec.ClassNames.Select(n => $"'{n}'"))}, read by name); leave it out.");
         if (!IsIdx(path))
         {
             // stderr: stdout may be --json.

@@ -95,17 +95,33 @@ public sealed class LabelKindCliTests : IDisposable
             Refusal(m, $"the checkpoint '{checkpoint}'", oneHot: false));
     }
 
-    [Fact]
-    public void ResumeOfAMultiLabelTableSaysWhichLabelColumnsToPass()
+    /// <summary>A CSV of features x, y and 0/1 label columns a, b, c, and a multi-label checkpoint trained on it.</summary>
+    private (string Csv, string Checkpoint) MultiLabelCheckpoint()
     {
-        // qa-s21-crash M7: a label column read as a feature was "a column the checkpoint was not trained on (--features …)".
         string csv = _dir.File("ml.csv");
         File.WriteAllLines(csv, ["x,y,a,b,c", .. Enumerable.Range(0, N).Select(i => $"{i % 3},{i % 5},{i % 2},{i % 3 % 2},{(i + 1) % 2}")]);
         string outDir = _dir.File("ml");
         var trained = InProcessCli.Run("train", "--data", csv, "--multi-label", "a,b,c", "--epochs", "1", "--batch-size", "8", "--out",
             outDir);
         Assert.True(trained.ExitCode == 0, trained.Stderr);
-        string checkpoint = Path.Combine(outDir, "checkpoint.safetensors");
+        return (csv, Path.Combine(outDir, "checkpoint.safetensors"));
+    }
+
+    [Fact]
+    public void EvalRefusesTargetForAMultiLabelCheckpoint()
+    {
+        // qa-s21-crash L5: --target was ignored (all three labels scored), though options that are not read are refused.
+        var (csv, checkpoint) = MultiLabelCheckpoint();
+        Refused(InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", csv, "--target", "a"), "error: --target names a single " +
+            "label column, and the model is multi-label (label columns 'a', 'b', 'c', read by name); leave it out.");
+        Assert.Equal(0, InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", csv).ExitCode);
+    }
+
+    [Fact]
+    public void ResumeOfAMultiLabelTableSaysWhichLabelColumnsToPass()
+    {
+        // qa-s21-crash M7: a label column read as a feature was "a column the checkpoint was not trained on (--features …)".
+        var (csv, checkpoint) = MultiLabelCheckpoint();
         CliResult Resume(params string[] extra) =>
             InProcessCli.Run(["train", "--resume", checkpoint, "--data", csv, "--epochs", "2", "--out", _dir.File("r"), .. extra]);
         string head = $"error: cannot resume from '{checkpoint}': the checkpoint is multi-label with the label columns 'a', 'b', 'c', " +
