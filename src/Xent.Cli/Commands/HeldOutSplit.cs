@@ -87,10 +87,16 @@ internal static class HeldOutSplit
             && long.TryParse(seedText, NumberStyles.Integer, ci, out long seed))
         {
             var (_, held) = DataSplits.Stratified(data, fraction, seed);
+            int missing = held.Except(test).Count();
+            // Every held-out row marked, and more: "0 of its 15 … are not among" said nothing was wrong (qa-s21-crash L3).
+            string why = missing == 0
+                ? $"the run held out {held.Length} rows, and the split marks those and {test.Count - held.Length} more, rows that " +
+                    "trained the model"
+                : $"{missing} of its {held.Length} held-out rows are not among the split's {test.Count}";
             if (!held.AsSpan().SequenceEqual(CollectionsMarshal.AsSpan(test)))
                 throw new InvalidDataException($"'{splitPath}' marks other rows 'test' than the run of '{checkpointPath}' held out " +
-                    $"of '{dataPath}' (--val-split {fraction.ToString("R", ci)}, seed {seed}: {held.Except(test).Count()} of its " +
-                    $"{held.Length} held-out rows are not among the split's {test.Count}): " + string.Format(ci, Either, dataPath) + ".");
+                    $"of '{dataPath}' (--val-split {fraction.ToString("R", ci)}, seed {seed}: {why}): " +
+                    string.Format(ci, Either, dataPath) + ".");
         }
         if (spec.Mean.Length != data.StatisticsCount) return;
         var (mean, std) = data.Subset(train).ComputeStandardization();
