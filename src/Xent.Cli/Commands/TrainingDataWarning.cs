@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Xent.Cli.Commands;
 
 /// <summary>
@@ -26,9 +28,13 @@ internal static class TrainingDataWarning
             return $"Warning: '{dataPath}' is the data '{checkpointPath}' was trained on, all {samples} of its samples, {consequence}." +
                 (test is null ? "" : $" Its run tested on '{test}'; pass that as --data.");
         string split = Path.Combine(Path.GetDirectoryName(checkpointPath) ?? ".", "split.csv");
+        // Without split.csv only the fraction is known, not the count a stratified split held out ("all but 0.1 of its 150").
+        string fraction = test[..test.IndexOf(" of ", StringComparison.Ordinal)];
+        string percent = double.TryParse(fraction, NumberStyles.Float, CultureInfo.InvariantCulture, out double f)
+            ? (100 * f).ToString("0.##", CultureInfo.InvariantCulture) + "%" : fraction;
         string howMany = TrainRows(split, samples) is int n
             ? $"{n} of its {samples} samples trained it ({split})"
-            : $"all but {test[..test.IndexOf(" of ", StringComparison.Ordinal)]} of its {samples} samples trained it";
+            : $"all of its {samples} samples but the {percent} its run held out (--val-split {fraction}) trained it";
         return $"Warning: '{dataPath}' is the data '{checkpointPath}' was trained on: {howMany}, {consequence}. Pass --held-out " +
             $"{(File.Exists(split) ? split : "RUN/split.csv")} to use only the rows its run held out.";
     }

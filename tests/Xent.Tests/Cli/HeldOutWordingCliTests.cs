@@ -6,8 +6,9 @@ using Xunit;
 namespace Xent.Tests.Cli;
 
 /// <summary>
-/// The words of the refusal of a split.csv that marks the run's held-out rows and more 'test' (qa-s21-crash L3: "0 of its 15
-/// held-out rows are not among the split's 150").
+/// The words of the training-data warning without split.csv beside the checkpoint (qa-s21-crash L1: "all but 0.1 of its 150
+/// samples") and of the refusal of a split.csv that marks the run's held-out rows and more 'test' (L3: "0 of its 15 held-out
+/// rows are not among the split's 150").
 /// </summary>
 [Collection(ConsoleCollection.Name)]
 public sealed class HeldOutWordingCliTests : IDisposable
@@ -27,6 +28,17 @@ public sealed class HeldOutWordingCliTests : IDisposable
     }
 
     public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void WithoutSplitCsvTheWarningGivesTheFractionHeldOutAsAPercentage()
+    {
+        string elsewhere = _dir.File("moved.safetensors");
+        File.Copy(_checkpoint, elsewhere);
+        var r = InProcessCli.Run("eval", "--checkpoint", elsewhere, "--data", _csv);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.StartsWith($"Warning: '{_csv}' is the data '{elsewhere}' was trained on: all of its 40 samples but the 25% its run " +
+            "held out (--val-split 0.25) trained it, so its accuracy below is not a test result.", r.Stderr, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void ASplitThatMarksEveryRowTestSaysItMarksMoreThanTheRunHeldOut()
