@@ -18,20 +18,18 @@ internal static class DataSource
     /// <summary>Where the CLI looks when no <c>--data</c> is given (Debian package <c>dataset-fashion-mnist</c>).</summary>
     public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
 
-    private static readonly string[] TrainFiles = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"];
-    private static readonly string[] TestFiles = ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
-
-    /// <summary>Null when <paramref name="directory"/> holds the IDX files needed; otherwise what is missing.</summary>
+    /// <summary>
+    /// Null when <paramref name="directory"/> holds the IDX files needed, where <see cref="MnistDataset"/> looks for them (the
+    /// folder, or torchvision's <c>MNIST/raw</c> or <c>FashionMNIST/raw</c> below it); otherwise what is missing.
+    /// </summary>
     public static string? Missing(string directory, bool needTrain = true)
     {
         if (!Directory.Exists(directory)) return $"directory '{directory}' does not exist";
         var missing = new List<string>();
-        foreach (var f in needTrain ? [.. TrainFiles, .. TestFiles] : TestFiles)
-        {
-            try { IdxReader.FindFile(directory, f); }
-            catch (FileNotFoundException) { missing.Add(f + "[.gz]"); }
-        }
-        return missing.Count == 0 ? null : $"'{directory}' lacks {string.Join(", ", missing)}";
+        foreach (bool train in needTrain ? [true, false] : new[] { false })
+            missing.AddRange((MnistDataset.MissingFiles(directory, train) ?? []).Select(f => f + "[.gz]"));
+        return missing.Count == 0 ? null
+            : $"'{directory}' lacks {string.Join(", ", missing)} (nor are they under its MNIST/raw or FashionMNIST/raw)";
     }
 
     /// <summary>The one message shown when no dataset is found (exit code 2).</summary>

@@ -56,7 +56,7 @@ public static class DatasetFactory
     /// </summary>
     public static bool IsIdx(string directory)
     {
-        foreach (var dir in new[] { directory, Path.Combine(directory, "MNIST", "raw"), Path.Combine(directory, "FashionMNIST", "raw") })
+        foreach (var dir in MnistDataset.SearchFolders(directory))
         {
             if (!Directory.Exists(dir)) continue;
             foreach (var name in IdxNames)

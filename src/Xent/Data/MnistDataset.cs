@@ -88,11 +88,9 @@ public sealed class MnistDataset : IDataset
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"Dataset directory '{root}' does not exist.");
-        string prefix = train ? "train" : "t10k";
-        string imagesName = $"{prefix}-images-idx3-ubyte", labelsName = $"{prefix}-labels-idx1-ubyte";
-        string[] dirs = [root, Path.Combine(root, "MNIST", "raw"), Path.Combine(root, "FashionMNIST", "raw")];
+        var (imagesName, labelsName) = FileNames(train);
         FileNotFoundException? first = null;
-        foreach (var dir in dirs)
+        foreach (var dir in SearchFolders(root))
         {
             if (!Directory.Exists(dir)) continue;
             try { return (IdxReader.FindFile(dir, imagesName), IdxReader.FindFile(dir, labelsName)); }
@@ -101,6 +99,46 @@ public sealed class MnistDataset : IDataset
         throw new FileNotFoundException(
             $"{first!.Message} Also looked in '{Path.Combine(root, "MNIST", "raw")}' and '{Path.Combine(root, "FashionMNIST", "raw")}'.",
             first.FileName);
+    }
+
+    /// <summary>
+    /// The folders an IDX root is searched in, in order: the root itself, then torchvision's <c>MNIST/raw</c> and
+    /// <c>FashionMNIST/raw</c> below it. The one list that the dataset, <see cref="DatasetFactory.IsIdx"/> and the CLI's
+    /// "what is missing" check all use, so that they agree on where the files are.
+    /// </summary>
+    internal static string[] SearchFolders(string root) =>
+        [root, Path.Combine(root, "MNIST", "raw"), Path.Combine(root, "FashionMNIST", "raw")];
+
+    /// <summary>The images and labels base names of the training (<c>train-…</c>) or test (<c>t10k-…</c>) split.</summary>
+    internal static (string Images, string Labels) FileNames(bool train)
+    {
+        string prefix = train ? "train" : "t10k";
+        return ($"{prefix}-images-idx3-ubyte", $"{prefix}-labels-idx1-ubyte");
+    }
+
+    /// <summary>
+    /// Null when one of <see cref="SearchFolders"/> of <paramref name="root"/> holds both files of the split (what the
+    /// constructor reads); otherwise the base names missing from the folder that holds the most of them (the root when
+    /// none holds any).
+    /// </summary>
+    internal static string[]? MissingFiles(string root, bool train)
+    {
+        var (images, labels) = FileNames(train);
+        string[]? fewest = null;
+        foreach (var dir in SearchFolders(root))
+        {
+            if (!Directory.Exists(dir)) continue;
+            var missing = new[] { images, labels }.Where(name => !Exists(dir, name)).ToArray();
+            if (missing.Length == 0) return null;
+            if (fewest is null || missing.Length < fewest.Length) fewest = missing;
+        }
+        return fewest ?? [images, labels];
+
+        static bool Exists(string dir, string name)
+        {
+            try { IdxReader.FindFile(dir, name); return true; }
+            catch (FileNotFoundException) { return false; }
+        }
     }
 
     /// <inheritdoc/>
