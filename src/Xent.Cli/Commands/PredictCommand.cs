@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Xent.Data;
@@ -43,7 +44,8 @@ internal static class PredictCommand
         var output = PathOptions.OutputFile(new Option<string?>("--out")
         {
             Description =
-                "Write the predictions to this CSV file instead of printing a table: input, class, probability, then every class's " +
+                "Write the predictions to this CSV file (.tsv: tab-separated; .gz: gzipped) instead of printing a table: input, " +
+                "class, probability, then every class's " +
                 "probability (multi-label: every label's, then the predicted labels); replaced if it exists (never the checkpoint or the " +
                 "input file), folders are created",
         }, "predictions.csv");
@@ -77,6 +79,8 @@ internal static class PredictCommand
         if (outPath is not null && OutputPaths.Check(outPath, "--out", "predictions.csv", (checkpointPath, "--checkpoint"),
                 (inputPath, "--input")) is { } outError)
             return CliHost.Fail(outError);
+        // After the path checks: an --out that would replace the checkpoint or the input is the first thing to say.
+        if (outPath is not null && OutFormatError(outPath) is { } formatError) return CliHost.Fail(formatError);
         CommonOptions.UseThreads(threads);
         Predictor predictor;
         string? note;
@@ -187,34 +191,73 @@ internal static class PredictCommand
     internal static void WriteCsv(string path, IReadOnlyList<(string Input, double[] Probabilities)> results, IReadOnlyList<string> names,
         bool multi)
     {
-        var probabilityColumns = names.Select(n => Field($"p({n})"));
+        var (sep, gzip) = OutFormat(path);
+        var probabilityColumns = names.Select(n => Field($"p({n})", sep));
         var sb = new StringBuilder();
-        sb.AppendJoin(',', multi ? ["input", .. probabilityColumns, "predicted"] : ["input", "class", "probability", .. probabilityColumns])
+        sb.AppendJoin(sep, multi ? ["input", .. probabilityColumns, "predicted"] : ["input", "class", "probability", .. probabilityColumns])
             .Append('\n');
         foreach (var (input, p) in results)
         {
-            sb.Append(Field(input));
+            sb.Append(Field(input, sep));
             if (!multi)
             {
                 int best = Top(p, 1)[0];
-                sb.Append(',').Append(Field(names[best])).Append(',').Append(MetricsCsvWriter.Plain(p[best]));
+                sb.Append(sep).Append(Field(names[best], sep)).Append(sep).Append(MetricsCsvWriter.Plain(p[best]));
             }
-            foreach (double v in p) sb.Append(',').Append(MetricsCsvWriter.Plain(v));
+            foreach (double v in p) sb.Append(sep).Append(MetricsCsvWriter.Plain(v));
             if (multi)
-                sb.Append(',').Append(Field(string.Join(';', Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => names[k]))));
+            {
+                var predicted = Enumerable.Range(0, p.Length).Where(k => p[k] > 0.5).Select(k => names[k]);
+                sb.Append(sep).Append(Field(string.Join(';', predicted), sep));
+            }
             sb.Append('\n');
         }
         OutputPaths.Write(path, () =>
         {
             using var writer = Xent.IO.AtomicFileWriter.Begin(path);
-            writer.Stream.Write(Encoding.UTF8.GetBytes(sb.ToString()));
+            byte[] bytes = Encoding.UTF8.GetBytes(sb.ToString());
+            if (gzip)
+            {
+                using var compressed = new GZipStream(writer.Stream, CompressionLevel.Optimal, leaveOpen: true);
+                compressed.Write(bytes);
+            }
+            else writer.Stream.Write(bytes);
             writer.Commit();
         });
     }
 
-    /// <summary>A CSV field, quoted (with quotes doubled) when it holds a comma, a quote or a line break.</summary>
-    internal static string Field(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    /// <summary>
+    /// What <c>--out</c>'s name says to write, as xent reads it back (DATA.md): a tab for <c>.tsv</c>, else a comma, gzipped
+    /// when the name ends in <c>.gz</c>.
+    /// </summary>
+    internal static (char Separator, bool Gzip) OutFormat(string path)
+    {
+        bool gzip = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        string stem = gzip ? path[..^3] : path;
+        return (stem.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',', gzip);
+    }
+
+    /// <summary>
+    /// Null when predict writes what <c>--out</c>'s name says (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c> or no extension, such as
+    /// <c>/dev/stdout</c> or a shell's <c>&gt;(…)</c>; each may add <c>.gz</c>); otherwise the refusal, so that a name saying
+    /// another format (<c>.json</c>, <c>.npy</c>, <c>.parquet</c>, …) is not given CSV text under it (qa-s21-crash M9).
+    /// </summary>
+    internal static string? OutFormatError(string path)
+    {
+        string name = Path.GetFileName(path);
+        string stem = name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? name[..^3] : name;
+        string extension = Path.GetExtension(stem);
+        if (extension.Length == 0 || extension.ToLowerInvariant() is ".csv" or ".tsv" or ".txt") return null;
+        return $"--out '{path}' ends in '{extension}', but predict writes a CSV table: name it .csv (or .tsv for tabs, " +
+            "either with .gz to compress it), or pass --json instead of --out for JSON lines.";
+    }
+
+    /// <summary>
+    /// A CSV/TSV field, quoted (with quotes doubled) when it holds the separator <paramref name="sep"/>, a quote or a line break.
+    /// </summary>
+    internal static string Field(string value, char sep = ',') =>
+        value.AsSpan().IndexOfAny([sep, '"', '\r', '\n']) < 0 ? value
+            : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>Class indices by decreasing probability (ties: lower index first), at most <paramref name="k"/>.</summary>
     internal static int[] Top(double[] p, int k) =>

@@ -241,6 +241,53 @@ public class PredictCliTests
     }
 
     [Fact]
+    public void TheOutNameSaysTheFormat_TsvIsTabSeparatedGzIsGzipped_AndAnotherFormatsNameIsRefused()
+    {
+        // It wrote comma-separated text under .tsv and plain text under .csv.gz, which xent then read wrongly or refused
+        // (qa-s21-crash M9).
+        using var dir = new TempDirectory();
+        var (checkpoint, _) = RewrittenLinear(dir, weight: 0f, bias: 0f);
+        string input = dir.File("ids.csv");
+        File.WriteAllText(input, "x1,x2,color,id\n0.5,-1,red,\"a,b\"\n1,2,blue,\"c\td\"\n");
+        string Predict(string name)
+        {
+            string path = dir.File(name);
+            var r = CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input, "--id", "id", "--out", path);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            return path;
+        }
+        string csv = File.ReadAllText(Predict("p.csv"));
+        Assert.StartsWith("input,class,probability,p(big),p(small)\n\"a,b\",", csv, StringComparison.Ordinal);
+        string tsv = File.ReadAllText(Predict("p.tsv"));
+        string[] lines = tsv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("input\tclass\tprobability\tp(big)\tp(small)", lines[0]);
+        Assert.StartsWith("a,b\t", lines[1], StringComparison.Ordinal); // a comma needs no quotes between tabs
+        Assert.StartsWith("\"c\td\"\t", lines[2], StringComparison.Ordinal); // a tab does
+        string[] csvLines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = 1; i < 3; i++) // the same class and probabilities, only separated by tabs
+            Assert.Equal(csvLines[i].Split(',')[^4..], lines[i].Split('\t')[^4..]);
+
+        static string Gunzip(string path)
+        {
+            using var gz = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
+            using var reader = new StreamReader(gz);
+            return reader.ReadToEnd();
+        }
+        Assert.Equal(csv, Gunzip(Predict("p.csv.gz")));
+        Assert.Equal(tsv, Gunzip(Predict("p.TSV.GZ")));
+
+        foreach (string name in new[] { "p.json", "p.npy.gz" })
+        {
+            var refused = CliRunner.Run("predict", "--checkpoint", checkpoint, "--input", input, "--id", "id", "--out", dir.File(name));
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Equal($"error: --out '{dir.File(name)}' ends in '{Path.GetExtension(name.Replace(".gz", ""))}', but predict " +
+                "writes a CSV table: name it .csv (or .tsv for tabs, either with .gz to compress it), or pass --json instead of --out " +
+                "for JSON lines.", refused.Stderr.Trim());
+            Assert.False(File.Exists(dir.File(name)));
+        }
+    }
+
+    [Fact]
     public void ACheckpointWithNaNWeightsPredictsNullForEveryInput_AndCalibrateEvalAndItsReportSayItsOutputsAreNotFinite()
     {
         using var dir = new TempDirectory();
