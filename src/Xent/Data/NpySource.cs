@@ -12,6 +12,20 @@ namespace Xent.Data;
 /// </summary>
 public static class NpySource
 {
+    /// <summary>
+    /// Refuses a labels file that is a pipe (<c>--labels &lt;(cat y.npy)</c>, a link to /dev/stdin, a FIFO with a writer): its
+    /// header is read twice (text labels or numbers), and the second read of a pipe began mid-array, which was then called
+    /// "not an .npy file" (qa-s21-crash M5). In the words a CSV pipe is refused in.
+    /// </summary>
+    private static void RefusePipe(string labels)
+    {
+        using var file = File.OpenRead(labels);
+        if (!file.CanSeek)
+            throw new InvalidDataException($"'{labels}' is a pipe (or a link to one, such as /dev/stdin), which can be read only " +
+                "once, and xent reads a labels .npy file more than once (its header, then its values); save it to a file first " +
+                "(… > labels.npy) and pass that.");
+    }
+
     /// <summary>Reads <paramref name="featuresPath"/> with the labels in <see cref="DataOptions.Labels"/>.</summary>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="InvalidDataException">A malformed file, an unsupported shape, labels that are not integers, or a count
@@ -74,6 +88,7 @@ public static class NpySource
         if (!File.Exists(options.Labels))
             throw new FileNotFoundException($"the labels file '{options.Labels}' does not exist" +
                 (Directory.Exists(options.Labels) ? " (it is a folder)." : "."), options.Labels);
+        RefusePipe(options.Labels);
         // Class names as text (np.save of an array of strings): classes sorted as a CSV label column's are.
         if (Npy.TryReadText(options.Labels, out string[] texts))
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using Xent.IO;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
 using Xunit;
@@ -373,6 +374,27 @@ public sealed class PathOptionsCliTests : IDisposable
         CliAssert.OneLineError(RunInShell($"cat '{csv}' |", "predict", "--checkpoint", ckpt, "--data", "lin.csv"), 2, pipe);
         CliAssert.OneLineError(RunInShell($"cat '{csv}' |", "train", "--data", "lin.csv", "--model", "linear", "--out", "r"), 2, pipe);
         Assert.False(Directory.Exists(_dir.File("r")));
+    }
+
+    [Fact]
+    public void ALabelsNpyThatIsAPipeIsSaidToBeOne()
+    {
+        if (!OperatingSystem.IsLinux()) return; // bash
+        // qa-s21-crash M5: --labels <(cat y.npy) said "'/dev/fd/63' is not an .npy file: … found 0x00 0x00 …": its header had
+        // been taken by a first read, and the second began inside the array.
+        string x = _dir.File("x.npy"), y = _dir.File("y.npy");
+        Npy.Write(x, Enumerable.Range(0, 40).Select(i => (float)(i % 2) + 0.01f * i).ToArray(), [20, 2]);
+        Npy.Write(y, Enumerable.Range(0, 20).Select(i => (long)(i % 2)).ToArray(), [20]);
+        var train = InProcessCli.Run("train", "--data", x, "--labels", y, "--model", "linear", "--epochs", "1", "--out", _dir.File("run"));
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        string ckpt = _dir.File("run/checkpoint.safetensors");
+        string expected = "is a pipe (or a link to one, such as /dev/stdin), which can be read only once, and xent reads a labels " +
+            ".npy file more than once (its header, then its values); save it to a file first (… > labels.npy) and pass that.";
+        CliAssert.OneLineError(RunInShell("exec 3< <(cat y.npy);", "eval", "--checkpoint", ckpt, "--data", x, "--labels",
+            "/dev/fd/3"), 2, "error: '/dev/fd/3' " + expected);
+        CliAssert.OneLineError(RunInShell($"cat '{y}' |", "train", "--data", x, "--labels", "/dev/stdin", "--out", "r2"), 2,
+            "error: '/dev/stdin' " + expected);
+        Assert.False(Directory.Exists(_dir.File("r2")));
     }
 
     [Fact]
