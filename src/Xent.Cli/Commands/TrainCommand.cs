@@ -341,6 +341,13 @@ internal static class TrainCommand
             err.WriteLine("error: " + CliHost.Clean($"cannot resume from '{s.Resume}': {mismatch}"));
             return ExitCodes.BadInput;
         }
+        // A table-trained model resumed on an array (read in the training order, as eval reads it) keeps its column names and
+        // target column, so that eval and predict still take the table (qa-s21-crash M3: they were dropped).
+        if (savedSpec?.FeatureNames is not null && spec.FeatureNames is null)
+        {
+            prep = prep with { Spec = spec with { FeatureNames = savedSpec.FeatureNames, TargetColumn = savedSpec.TargetColumn } };
+            spec = prep.Spec;
+        }
         var classNames = spec.ClassNames;
 
         double lr = s.Lr ?? OptimizerCatalog.DefaultLr(s.Optimizer);

@@ -46,6 +46,31 @@ public sealed class ResumeChecksTests : IDisposable
     private static Dictionary<string, string> Metadata(string checkpoint) => Checkpoint.Load(checkpoint).Metadata;
 
     [Fact]
+    public void ResumingAcrossTableAndArrayKeepsTheColumnNamesOrIsRefusedAsEvalRefusesIt()
+    {
+        // qa-s21-crash M3: a table model resumed on an array lost its column names (eval then refused the table it was trained
+        // on), and an array model resumed on a table took the table's names unchecked, a pairing eval and predict refuse.
+        string csv = Csv();
+        string x = _dir.File("x.npy"), y = _dir.File("y.npy");
+        Npy.Write(x, Enumerable.Range(0, 30).SelectMany(i => new[] { (float)(i % 3 + 0.1 * (i % 7)), i % 5 }).ToArray(), [30, 2]);
+        Xent.Tests.Data.OwnDataFiles.NpyText(y, Enumerable.Range(0, 30).Select(i => "xyz"[i % 3].ToString()).ToArray());
+
+        string table = Trained(csv, "table");
+        var resumed = InProcessCli.Run(["train", "--resume", table, "--data", x, "--labels", y, "--epochs", "2"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        var eval = InProcessCli.Run("eval", "--checkpoint", table, "--data", csv, "--json");
+        Assert.True(eval.ExitCode == 0, eval.Stderr); // the table it was trained on still fits it
+        Assert.Equal(30, JsonDocument.Parse(eval.Stdout).RootElement.GetProperty("total").GetInt64());
+
+        string array = Trained(x, "array", "--labels", y);
+        byte[] before = File.ReadAllBytes(array);
+        var refused = InProcessCli.Run(["train", "--resume", array, "--data", csv, "--epochs", "2"]);
+        CliAssert.OneLineError(refused, 2, $"cannot resume from '{array}': '{csv}' is a table, but the checkpoint records no names " +
+            "for its 2 input features (it was trained on an array, not a table), so its columns cannot be matched to them;");
+        Assert.Equal(before, File.ReadAllBytes(array));
+    }
+
+    [Fact]
     public void NumericClassesResumeOnAnotherSpellingOfTheSameValues()
     {
         // pandas writes 0.0, 5.0, 10.0; a later export of the same table writes 0, 5, 10: the same classes, as eval reads them.
