@@ -587,7 +587,7 @@ public static class CsvSource
         {
             if (!impute)
                 throw new InvalidDataException($"column '{name}' holds '{markerCell}' on line {table.Line(markerRow)} of '{path}' " +
-                    $"({markers} missing-value cell(s) in all); {notImputed}");
+                    $"({markers} missing-value cell(s) in this column); {notImputed}");
             Diagnostics.Warnings.Warn($"csv.missing-marker:{path}:{name}", $"column '{name}' of '{path}': {markers} cell(s) such " +
                 $"as '{markerCell}' (first on line {table.Line(markerRow)}) are read as missing values and imputed with the " +
                 "training mean.");

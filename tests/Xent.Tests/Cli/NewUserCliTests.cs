@@ -138,7 +138,7 @@ public sealed class NewUserCliTests : IDisposable
         string outDir = _dir.File("run");
         var r = Train(Csv("marker.csv", replaceB1: cell), outDir);
         CliAssert.OneLineError(r, 2, $"column 'b' holds '{cell}' on line 3 of '");
-        Assert.Contains("(1 missing-value cell(s) in all); pass --missing mean", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("(1 missing-value cell(s) in this column); pass --missing mean", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir));
     }
 
@@ -603,8 +603,8 @@ public sealed class NewUserCliTests : IDisposable
         string input = _dir.File("na-plain.csv");
         File.WriteAllText(input, "a,b\n1,NA\n");
         var refused = InProcessCli.Run("predict", "--checkpoint", Path.Combine(plain, "checkpoint.safetensors"), "--input", input);
-        CliAssert.OneLineError(refused, 2, $"column 'b' holds 'NA' on line 2 of '{input}' (1 missing-value cell(s) in all); fill it " +
-            "in (the model was trained without --missing mean, so it does not impute missing values).");
+        CliAssert.OneLineError(refused, 2, $"column 'b' holds 'NA' on line 2 of '{input}' (1 missing-value cell(s) in this column); " +
+            "fill it in (the model was trained without --missing mean, so it does not impute missing values).");
     }
 
     [Fact]

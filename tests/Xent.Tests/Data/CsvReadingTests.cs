@@ -341,7 +341,7 @@ public class CsvReadingTests
 
         string message = LoadError(dir, "nan.csv", Rows("nan", "nan"));
         Assert.Contains("column 'kids' holds 'nan' on line 9 of", message);
-        Assert.Contains("(2 missing-value cell(s) in all); set DataOptions.ImputeMissing to impute missing values", message);
+        Assert.Contains("(2 missing-value cell(s) in this column); set DataOptions.ImputeMissing to impute missing values", message);
 
         // In a text column such a value is one more category, and nothing is said.
         const string text = "c,label\nred,y\nNA,n\nblue,y\nred,n\nblue,y\nred,n\nblue,y\nred,n\n";
