@@ -327,9 +327,7 @@ public static class CsvSource
         if (!file.CanSeek)
         {
             file.Dispose();
-            throw new InvalidDataException($"'{path}' is a pipe (or a link to one, such as /dev/stdin), which can be read only once, " +
-                "and xent reads a CSV file more than once (its first line for the separator, then its rows); save it to a file first " +
-                "(… > data.csv) and pass that.");
+            throw PipeInput.ReadTwice(path, "a CSV file", "its first line for the separator, then its rows", "data.csv");
         }
         Stream stream = progress is null ? file : new ProgressStream(file, progress);
         if (gz) stream = new GzipLengthCheck(stream, path);

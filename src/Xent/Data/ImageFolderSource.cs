@@ -370,9 +370,7 @@ public static class ImageFolderSource
         if (!stream.CanSeek)
         {
             stream.Dispose();
-            throw new InvalidDataException($"'{file}' is a pipe (or a link to one, such as /dev/stdin), which can be read only once, " +
-                "and xent reads an image file more than once (its header, then its pixels); save it to a file first (… > image.png) " +
-                "and pass that.");
+            throw PipeInput.ReadTwice(file, "an image file", "its header, then its pixels", "image.png");
         }
         return stream;
     }

@@ -21,9 +21,7 @@ public static class NpySource
     {
         using var file = File.OpenRead(labels);
         if (!file.CanSeek)
-            throw new InvalidDataException($"'{labels}' is a pipe (or a link to one, such as /dev/stdin), which can be read only " +
-                "once, and xent reads a labels .npy file more than once (its header, then its values); save it to a file first " +
-                "(… > labels.npy) and pass that.");
+            throw PipeInput.ReadTwice(labels, "a labels .npy file", "its header, then its values", "labels.npy");
     }
 
     /// <summary>Reads <paramref name="featuresPath"/> with the labels in <see cref="DataOptions.Labels"/>.</summary>
