@@ -66,6 +66,10 @@ internal static class CalibrateCommand
                 (heldOutSplit is null ? null : HeldOutSplit.ReadFile(heldOutSplit), "--held-out"))
                 is { } outError)
             return CliHost.Fail(outError);
+        // A safetensors checkpoint under an .onnx name would be refused by the runtimes it names, and by xent's own commands as ONNX.
+        if (outPath is not null && outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            return CliHost.Fail($"--out '{outPath}' ends in .onnx, but calibrate writes a checkpoint; pass e.g. --out " +
+                $"{Path.ChangeExtension(outPath, ".safetensors")}, then `xent export` it to ONNX.");
         CommonOptions.UseThreads(threads);
 
         // An unreadable or unfitting checkpoint is bad input: CliHost's one error path reports it (exit 2, --verbose for the trace).

@@ -154,4 +154,14 @@ public sealed class CalibrateCliTests : IDisposable
         })
             CliAssert.OneLineError(CliRunner.Run(args), 2, what: string.Join(' ', args));
     }
+
+    [Fact]
+    public void AnOnnxOutName_IsRefused_SinceCalibrateWritesACheckpoint()
+    {
+        // qa-s21-crash M9: `calibrate --out c.onnx` wrote a safetensors checkpoint under that name, exit 0.
+        string onnx = Path.Combine(_dir, "c.onnx");
+        CliAssert.OneLineError(InProcessCli.Run("calibrate", "--checkpoint", Checkpoint, "--data", GoldenDir, "--out", onnx), 2,
+            $"--out '{onnx}' ends in .onnx, but calibrate writes a checkpoint; pass e.g. --out {Path.Combine(_dir, "c.safetensors")}");
+        Assert.False(File.Exists(onnx));
+    }
 }
