@@ -53,6 +53,7 @@ internal static class CalibrateCommand
     private static int Run(string checkpointPath, string? data, string? labels, string? targetColumn, string? heldOutSplit,
         string? outPath, string? modelName, bool json, int batchSize, int? threads)
     {
+        if (OutputPaths.JsonBeside(json, outPath, "--out") is { } both) return CliHost.Fail(both);
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         using var stdoutOutput = OutputPaths.KeepStdoutFor(outPath); // --out /dev/stdout: messages go to stderr
         if (batchSize < 1 || threads is < 1) return CliHost.Fail("--test-batch-size and --threads must be at least 1.");

@@ -47,6 +47,7 @@ internal static class EvalCommand
     private static int Run(string checkpointPath, string? data, string? labels, string? target, string? heldOut, string? modelName,
         bool json, int testBatchSize, int? threads, string? reportPath)
     {
+        if (OutputPaths.JsonBeside(json, reportPath, "--report") is { } both) return CliHost.Fail(both);
         using var interrupted = InterruptedWrites.Handle(); // Ctrl-C or SIGTERM mid-write leaves no temporary file
         using var stdoutOutput = OutputPaths.KeepStdoutFor(reportPath); // --report /dev/stdout: messages go to stderr
         var err = Console.Error;

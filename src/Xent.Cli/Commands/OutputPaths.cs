@@ -16,11 +16,24 @@ internal static class OutputPaths
     /// </summary>
     public static IDisposable? KeepStdoutFor(params string?[] outputs)
     {
-        if (!outputs.Any(o => !string.IsNullOrEmpty(o) && WriteTarget.Of(Path.GetFullPath(o)).IsStandardOutput)) return null;
+        if (!outputs.Any(IsStandardOutput)) return null;
         var previous = Console.Out;
         Console.SetOut(Console.Error);
         return new Restore(() => Console.SetOut(previous));
     }
+
+    /// <summary>Whether <paramref name="output"/> names this process's stdout (/dev/stdout, /dev/fd/1, a link to them).</summary>
+    public static bool IsStandardOutput(string? output) =>
+        !string.IsNullOrEmpty(output) && WriteTarget.Of(Path.GetFullPath(output)).IsStandardOutput;
+
+    /// <summary>
+    /// The refusal of <c>--json</c> beside an output file that is stdout: the JSON would move to stderr among the warnings, where
+    /// a script piping stdout does not look for it (as predict refuses <c>--json</c> with <c>--out</c>).
+    /// </summary>
+    public static string? JsonBeside(bool json, string? output, string option) =>
+        json && IsStandardOutput(output)
+            ? $"--json prints to stdout and {option} '{output}' writes there too; pass one of them, or give {option} a file."
+            : null;
 
     private sealed class Restore(Action restore) : IDisposable
     {

@@ -32,6 +32,23 @@ public sealed class StdoutOutputCliTests : IDisposable
     }
 
     [Fact]
+    public void JsonBesideAnOutputOnStdoutIsRefused()
+    {
+        // qa-s21-crash L4: `eval --json --report /dev/stdout` put the JSON on stderr among the warnings, exit 0; predict refuses
+        // --json with --out. Both commands that take --json beside a file output refuse the pair when the file is stdout.
+        if (!OperatingSystem.IsLinux()) return; // /dev/stdout
+        var (csv, checkpoint) = TinyTables.TrainedLinear(_dir);
+        CliAssert.OneLineError(CliRunner.Run(["eval", "--checkpoint", checkpoint, "--data", csv, "--json", "--report", "/dev/stdout"]),
+            2, "--json prints to stdout and --report '/dev/stdout' writes there too; pass one of them, or give --report a file.");
+        CliAssert.OneLineError(CliRunner.Run(["calibrate", "--checkpoint", checkpoint, "--data", csv, "--json", "--out", "/dev/stdout"]),
+            2, "--json prints to stdout and --out '/dev/stdout' writes there too; pass one of them, or give --out a file.");
+        // Each alone, or --json with a file, still works.
+        var r = CliRunner.Run(["eval", "--checkpoint", checkpoint, "--data", csv, "--json", "--report", _dir.File("r.html")]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.StartsWith("{", r.Stdout.TrimStart());
+    }
+
+    [Fact]
     public async Task AStdoutPipeClosedEarlyIsAnIncompleteOutputNotAWrittenOne()
     {
         if (!OperatingSystem.IsLinux()) return; // /dev/stdout, bash
