@@ -35,6 +35,19 @@ internal static class OutputPaths
             ? $"--json prints to stdout and {option} '{output}' writes there too; pass one of them, or give {option} a file."
             : null;
 
+    private static bool StandardOutputClosed()
+    {
+        try
+        {
+            // Started with >&-, the runtime's first file of its own takes descriptor 1, read-only: O_ACCMODE is O_RDONLY.
+            return ProcessDescriptors.Flags(1) is int flags && (flags & 3) == 0;
+        }
+        catch (FileNotFoundException)
+        {
+            return true; // not open at all
+        }
+    }
+
     private sealed class Restore(Action restore) : IDisposable
     {
         public void Dispose() => restore();
@@ -156,6 +169,10 @@ internal static class OutputPaths
     /// </summary>
     public static string Reason(string path, Exception e)
     {
+        // `>&-`: /dev/stdout leads nowhere, and .NET calls that "Access to the path is denied" even to root (qa-s21-crash L2).
+        if ((Path.GetFullPath(path) == "/dev/stdout" || ProcessDescriptors.Number(Path.GetFullPath(path)) == 1) && StandardOutputClosed())
+            return "stdout is closed (the command was started with >&-, or with stdout open only for reading); give a file, or " +
+                "leave stdout open.";
         string prefix = $"Cannot write '{path}': ";
         return e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;
     }

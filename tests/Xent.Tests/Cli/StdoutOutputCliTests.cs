@@ -49,6 +49,27 @@ public sealed class StdoutOutputCliTests : IDisposable
     }
 
     [Fact]
+    public async Task AnOutputOnAClosedStdoutSaysStdoutIsClosed()
+    {
+        // qa-s21-crash L2: `--out /dev/stdout >&-` said "Access to the path is denied", to root too: the runtime's first file
+        // of its own takes descriptor 1, read-only, and .NET names the EBADF of a write there so.
+        if (!OperatingSystem.IsLinux()) return; // /dev/stdout, bash
+        var (csv, checkpoint) = TinyTables.TrainedLinear(_dir);
+        var (host, dll) = CliRunner.Command;
+        var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("\"$@\" >&-");
+        foreach (var a in new[] { "sh", host, dll, "predict", "--checkpoint", checkpoint, "--input", csv, "--out", "/dev/stdout" })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.StandardOutput.ReadToEndAsync();
+        Assert.True(p.WaitForExit(120_000), "timed out");
+        CliAssert.OneLineError(new CliResult(p.ExitCode, "", await stderr), 2, "cannot write '/dev/stdout': stdout is closed (the " +
+            "command was started with >&-");
+    }
+
+    [Fact]
     public async Task AStdoutPipeClosedEarlyIsAnIncompleteOutputNotAWrittenOne()
     {
         if (!OperatingSystem.IsLinux()) return; // /dev/stdout, bash
