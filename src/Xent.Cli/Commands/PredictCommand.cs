@@ -230,12 +230,7 @@ internal static class PredictCommand
     /// What <c>--out</c>'s name says to write, as xent reads it back (DATA.md): a tab for <c>.tsv</c>, else a comma, gzipped
     /// when the name ends in <c>.gz</c>.
     /// </summary>
-    internal static (char Separator, bool Gzip) OutFormat(string path)
-    {
-        bool gzip = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        string stem = gzip ? path[..^3] : path;
-        return (stem.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',', gzip);
-    }
+    internal static (char Separator, bool Gzip) OutFormat(string path) => (CsvSource.IsTsv(path) ? '\t' : ',', CsvSource.IsGzip(path));
 
     /// <summary>
     /// Null when predict writes what <c>--out</c>'s name says (<c>.csv</c>, <c>.tsv</c>, <c>.txt</c> or no extension, such as
@@ -245,7 +240,7 @@ internal static class PredictCommand
     internal static string? OutFormatError(string path)
     {
         string name = Path.GetFileName(path);
-        string stem = name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? name[..^3] : name;
+        string stem = CsvSource.IsGzip(name) ? name[..^3] : name;
         string extension = Path.GetExtension(stem);
         if (extension.Length == 0 || extension.ToLowerInvariant() is ".csv" or ".tsv" or ".txt") return null;
         return $"--out '{path}' ends in '{extension}', but predict writes a CSV table: name it .csv (or .tsv for tabs, " +

@@ -19,11 +19,16 @@ public static class CsvSource
     public const int MaxCategories = 20;
 
     /// <summary>True for the file names this source reads.</summary>
-    public static bool Handles(string path)
-    {
-        string p = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
-        return p.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase);
-    }
+    public static bool Handles(string path) =>
+        WithoutGz(path).EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || IsTsv(path);
+
+    /// <summary>Whether the name ends in <c>.gz</c>: the file is gzipped (read, and written by <c>xent predict</c>, so).</summary>
+    internal static bool IsGzip(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether the name, without a <c>.gz</c>, ends in <c>.tsv</c>: the cells are separated by tabs.</summary>
+    internal static bool IsTsv(string path) => WithoutGz(path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase);
+
+    private static string WithoutGz(string path) => IsGzip(path) ? path[..^3] : path;
 
     /// <summary>Reads <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
@@ -342,7 +347,7 @@ public static class CsvSource
     /// </summary>
     private static char? Separator(string path, bool gz)
     {
-        if ((gz ? path[..^3] : path).EndsWith(".tsv", StringComparison.OrdinalIgnoreCase)) return '\t';
+        if (IsTsv(path)) return '\t';
         string header = FirstLine(path, gz);
         if (header.Length == 5 && header.StartsWith("sep=", StringComparison.Ordinal)) return null;
         return Fields(header, ',') == 1 && Fields(header, ';') > 1 ? ';' : ',';
@@ -387,7 +392,7 @@ public static class CsvSource
     /// </summary>
     private static CsvReader OpenReader(string path, Action<int, int>? progress = null)
     {
-        bool gz = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        bool gz = IsGzip(path);
         char? separator = Separator(path, gz);
         var bytes = OpenBytes(path, gz, progress);
         try
