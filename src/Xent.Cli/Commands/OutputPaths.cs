@@ -170,7 +170,8 @@ internal static class OutputPaths
     public static string Reason(string path, Exception e)
     {
         // `>&-`: /dev/stdout leads nowhere, and .NET calls that "Access to the path is denied" even to root (qa-s21-crash L2).
-        if ((Path.GetFullPath(path) == "/dev/stdout" || ProcessDescriptors.Number(Path.GetFullPath(path)) == 1) && StandardOutputClosed())
+        // Judged by the name: with descriptor 1 closed, /dev/stdout leads nowhere, so WriteTarget.IsStandardOutput cannot tell.
+        if (WriteTarget.NamesStandardStream(Path.GetFullPath(path), 1) && StandardOutputClosed())
             return "stdout is closed (the command was started with >&-, or with stdout open only for reading); give a file, or " +
                 "leave stdout open.";
         string prefix = $"Cannot write '{path}': ";

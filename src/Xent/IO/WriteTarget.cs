@@ -49,7 +49,14 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
         "the link";
 
     /// <summary>Whether the target is this process's standard output (written in place, through the console's stream).</summary>
-    public bool IsStandardOutput => InPlace && Path is "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1";
+    public bool IsStandardOutput => InPlace && NamesStandardStream(Path, 1);
+
+    /// <summary>
+    /// Whether <paramref name="path"/>, as written (no link followed), names this process's standard output (<paramref name="fd"/>
+    /// 1: /dev/stdout) or error (2: /dev/stderr), or that descriptor as /dev/fd/N or /proc/…/fd/N.
+    /// </summary>
+    internal static bool NamesStandardStream(string path, int fd) =>
+        path == (fd == 1 ? "/dev/stdout" : "/dev/stderr") || ProcessDescriptors.Number(path) == fd;
 
     /// <summary>
     /// Paths under /proc and under /dev (other than /dev/shm, a plain file system) stand for devices, pipes and descriptors.
@@ -66,7 +73,7 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
     public Stream OpenInPlace() => Path switch
     {
         _ when IsStandardOutput => new KeepOpenStream(StandardStream(1, Console.OpenStandardOutput)),
-        "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2" => new KeepOpenStream(StandardStream(2, Console.OpenStandardError)),
+        _ when NamesStandardStream(Path, 2) => new KeepOpenStream(StandardStream(2, Console.OpenStandardError)),
         // A descriptor the shell opened for appending (exec 5>>log.csv; --out /dev/fd/5) is appended to, as /dev/stdout opened
         // with >> is: opened again by its path, it was written from its start (qa-s20-b L5).
         _ => new FileStream(Path, Appends(Path) ? FileMode.Append : FileMode.Open, FileAccess.Write, FileShare.ReadWrite,
