@@ -55,18 +55,8 @@ public sealed class StdoutOutputCliTests : IDisposable
         // of its own takes descriptor 1, read-only, and .NET names the EBADF of a write there so.
         if (!OperatingSystem.IsLinux()) return; // /dev/stdout, bash
         var (csv, checkpoint) = TinyTables.TrainedLinear(_dir);
-        var (host, dll) = CliRunner.Command;
-        var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("\"$@\" >&-");
-        foreach (var a in new[] { "sh", host, dll, "predict", "--checkpoint", checkpoint, "--input", csv, "--out", "/dev/stdout" })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.StandardOutput.ReadToEndAsync();
-        Assert.True(p.WaitForExit(120_000), "timed out");
-        CliAssert.OneLineError(new CliResult(p.ExitCode, "", await stderr), 2, "cannot write '/dev/stdout': stdout is closed (the " +
-            "command was started with >&-");
+        var r = await InBash("\"$@\" >&-", "predict", "--checkpoint", checkpoint, "--input", csv, "--out", "/dev/stdout");
+        CliAssert.OneLineError(r, 2, "cannot write '/dev/stdout': stdout is closed (the command was started with >&-");
     }
 
     [Fact]
@@ -77,18 +67,26 @@ public sealed class StdoutOutputCliTests : IDisposable
         string many = _dir.File("many.csv"); // ~250 KB of predictions: more than the pipe holds and head reads
         File.WriteAllLines(many, ["a,b,label", .. Enumerable.Range(0, 5000).Select(i => $"{i % 7},{i % 5},x")]);
         // The console's stream drops writes to a closed pipe: the command said "Wrote 5000 prediction(s)" and exited 0.
+        var r = await InBash("\"$@\" | head -c 1 >/dev/null; exit ${PIPESTATUS[0]}",
+            "predict", "--checkpoint", checkpoint, "--input", many, "--out", "/dev/stdout");
+        CliAssert.OneLineError(r, 2, "cannot write '/dev/stdout': the program reading it closed the pipe before everything was " +
+            "written (broken pipe); the output is incomplete.");
+    }
+
+    /// <summary>
+    /// Runs the built CLI with <paramref name="args"/> inside a bash <paramref name="script"/> (<c>"$@"</c> stands for the
+    /// command), for the shell's redirections; its exit code and stderr (stdout is read and dropped).
+    /// </summary>
+    private static async Task<CliResult> InBash(string script, params string[] args)
+    {
         var (host, dll) = CliRunner.Command;
         var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("\"$@\" | head -c 1 >/dev/null; exit ${PIPESTATUS[0]}");
-        foreach (var a in new[] { "sh", host, dll, "predict", "--checkpoint", checkpoint, "--input", many, "--out", "/dev/stdout" })
-            psi.ArgumentList.Add(a);
+        foreach (var a in (string[])["-c", script, "sh", host, dll, .. args]) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         await p.StandardOutput.ReadToEndAsync();
         Assert.True(p.WaitForExit(120_000), "timed out");
-        CliAssert.OneLineError(new CliResult(p.ExitCode, "", await stderr), 2, "cannot write '/dev/stdout': the program reading it " +
-            "closed the pipe before everything was written (broken pipe); the output is incomplete.");
+        return new CliResult(p.ExitCode, "", await stderr);
     }
 
     [Fact]
