@@ -699,7 +699,12 @@ internal static class TrainCommand
         }
 
         if (trainer.Rows.Count > 0 && !runRemoved) WriteReport();
-        if (last is not null && code == 0) PrintFinal(last.Test, classNames);
+        if (last is not null && code == 0)
+        {
+            // The last test pass had NaN or infinite outputs: eval's warning, before the accuracy it qualifies (the report has it too).
+            if (NonFiniteOutputs.Warning(last.Test) is { } nonFinite) err.WriteLine("Warning: " + nonFinite);
+            PrintFinal(last.Test, classNames);
+        }
         if (tracksBest && trainer.BestEpoch > 0 && code == 0)
             // Resumed into another folder, a best epoch from before the checkpoint has no best.safetensors here.
             Console.WriteLine(File.Exists(bestPath) || !writes ? $"Best held-out loss at epoch {trainer.BestEpoch}: {bestPath}"

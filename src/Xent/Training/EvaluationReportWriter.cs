@@ -32,7 +32,7 @@ public static class EvaluationReportWriter
         sb.Append("<h1>").Append(Esc(report.Title)).Append("</h1>\n");
         // The terminal's warnings, in its order, above the numbers they qualify.
         foreach (string warning in NonFiniteOutputs.Warning(r) is { } nonFinite ? [.. report.Warnings, nonFinite] : report.Warnings)
-            sb.Append("<p class=\"warning\"><b>Warning:</b> ").Append(Esc(warning)).Append("</p>\n");
+            sb.Append(ReportWriter.Warning(warning));
         sb.Append("<p class=\"summary\">").Append(Summary(report)).Append("</p>\n");
 
         if (r.MultiLabel)
@@ -76,8 +76,6 @@ public static class EvaluationReportWriter
 
     private static readonly string Css =
         ".note{font-size:13px;color:#555;max-width:520px}\n" +
-        ".warning{font-size:14px;color:#4a3500;background:#fff6e0;border-left:4px solid #e0a020;padding:8px 12px;margin:0 0 12px;" +
-            "max-width:900px}\n" +
         ".calibration td,.calibration th{text-align:right}.calibration td:first-child,.calibration th:first-child{text-align:left}\n" +
         // The caption wraps under the plot instead of widening the figure.
         "figure.reliability{width:" + ReliabilityDiagram.Width.ToString(C) + "px}\n";

@@ -37,6 +37,8 @@ public static class ReportWriter
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
           .Append(Esc(report.Title)).Append("</title>\n<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n");
         sb.Append("<h1>").Append(Esc(report.Title)).Append("</h1>\n");
+        // A test pass with NaN or infinite outputs: eval's warning, in its place, above the numbers it qualifies.
+        if (report.Final is { } tested && NonFiniteOutputs.Warning(tested) is { } nonFinite) sb.Append(Warning(nonFinite));
         sb.Append("<p class=\"summary\">").Append(Summary(report)).Append("</p>\n");
         if (report.RunNote is { } runNote) sb.Append("<p class=\"summary\">").Append(Esc(runNote)).Append("</p>\n");
 
@@ -74,6 +76,9 @@ public static class ReportWriter
         return sb.ToString();
     }
 
+    /// <summary>A warning paragraph above a report's summary.</summary>
+    internal static string Warning(string text) => "<p class=\"warning\"><b>Warning:</b> " + Esc(text) + "</p>\n";
+
     internal const string Css =
         "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;max-width:1160px;color:#222;padding:0 " +
             "16px}\n" +
@@ -87,7 +92,9 @@ public static class ReportWriter
         ".settings th{font-weight:600;color:#333}.foot{color:#888;font-size:12px;margin-top:24px}\n" +
         // A class name (or a path) without spaces breaks inside rather than pushing the table's numbers off the page.
         "td.name{max-width:24em;overflow-wrap:anywhere}.settings td{overflow-wrap:anywhere}\n" +
-        "svg text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\n";
+        "svg text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\n" +
+        ".warning{font-size:14px;color:#4a3500;background:#fff6e0;border-left:4px solid #e0a020;padding:8px 12px;margin:0 0 12px;" +
+            "max-width:900px}\n";
 
     private static string Summary(TrainingReport r)
     {

@@ -657,6 +657,16 @@ public sealed class NewUserCliTests : IDisposable
         Assert.Contains("test loss NaN", r.Stdout, StringComparison.Ordinal);
         const string Expected = "Warning: the held-out loss is NaN after epoch 1 (the training loss is ";
         Assert.Contains(Expected, r.Stderr, StringComparison.Ordinal);
+        // And, as eval says of such a model, that the final accuracy counts the NaN rows as class 0: on the terminal before it, and
+        // in the report above its summary (they said NaN and nothing of it).
+        const string NonFinite = "the model's outputs (logits) are not finite (NaN or infinity) for some samples: its weights are not " +
+            "finite, or the inputs are too large for the model. Accuracy and the confusion matrix count those samples as predictions " +
+            "of the first class.";
+        Assert.Contains("Warning: " + NonFinite + "\n", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("mean cross-entropy NaN", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains(
+            "<p class=\"warning\"><b>Warning:</b> " + System.Net.WebUtility.HtmlEncode(NonFinite) + "</p>\n<p class=\"summary\">",
+            File.ReadAllText(_dir.File("run/report.html")), StringComparison.Ordinal);
     }
 
     [Fact]

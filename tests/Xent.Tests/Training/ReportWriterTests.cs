@@ -207,6 +207,40 @@ public class ReportWriterTests
         }
     }
 
+    [Fact]
+    public void AFinalTestPassWithNonFiniteOutputsIsWarnedAboveTheSummaryAsEvalsReportDoes()
+    {
+        // The train report wrote the NaN mean cross-entropy, and an accuracy that counts the NaN rows as class 0, without eval's
+        // warning. Built here as an evaluation whose loss is NaN: 6 samples, 4 of them right.
+        const string Text = "the model's outputs (logits) are not finite (NaN or infinity) for some samples: its weights are not " +
+            "finite, or the inputs are too large for the model. Accuracy and the confusion matrix count those samples as predictions " +
+            "of the first class.";
+        var nan = new EvaluationResult(4, 6, double.NaN, double.NaN, [1, 1 / 3.0], new long[,] { { 3, 0 }, { 2, 1 } });
+        var sample = Sample(ClassNames.Digits) with { ClassNames = ["a", "b"], Final = nan };
+        string paragraph = "<p class=\"warning\"><b>Warning:</b> " + System.Net.WebUtility.HtmlEncode(Text) + "</p>\n";
+        string train = ReportWriter.Render(sample);
+        Assert.Contains("</h1>\n" + paragraph + "<p class=\"summary\">Test accuracy <b>66.67%</b> (4 of 6)", train,
+            StringComparison.Ordinal);
+        Assert.Contains("mean cross-entropy NaN", train, StringComparison.Ordinal);
+        Assert.Contains(".warning{", train, StringComparison.Ordinal); // styled as in eval's page
+        // Eval's page of the same evaluation: the same paragraph in the same place.
+        string eval = EvaluationReportWriter.Render(new EvaluationReport("e", [], ["a", "b"], nan));
+        Assert.Contains("</h1>\n" + paragraph + "<p class=\"summary\">Accuracy", eval, StringComparison.Ordinal);
+        Assert.Single(Regex.Matches(eval, "class=\"warning\""));
+
+        // A multi-label run's NaN output: the warning in its terms.
+        var acc = new MultiLabelAccumulator(2);
+        acc.Add([float.NaN, 1f], [1f, 0f]);
+        string labels = ReportWriter.Render(sample with { Final = acc.Result() });
+        Assert.Contains("<p class=\"warning\"><b>Warning:</b> " + System.Net.WebUtility.HtmlEncode(Text[..Text.IndexOf(" Accuracy")]) +
+            " Subset accuracy and the per-label metrics count a NaN output as its label predicted absent.</p>\n<p class=\"summary\">",
+            labels, StringComparison.Ordinal);
+
+        // Finite outputs, or no epoch finished: no warning.
+        Assert.DoesNotContain("class=\"warning\"", ReportWriter.Render(Sample(ClassNames.Digits)), StringComparison.Ordinal);
+        Assert.DoesNotContain("class=\"warning\"", ReportWriter.Render(sample with { Final = null }), StringComparison.Ordinal);
+    }
+
     /// <summary>The value-axis (y) tick labels of the loss and the accuracy chart.</summary>
     private static List<string[]> YTicks(string html) =>
         Regex.Matches(html, "<svg .*?</svg>").Select(svg => Regex.Matches(svg.Value,
