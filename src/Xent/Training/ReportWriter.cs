@@ -93,8 +93,11 @@ public static class ReportWriter
         // A class name (or a path) without spaces breaks inside rather than pushing the table's numbers off the page.
         "td.name{max-width:24em;overflow-wrap:anywhere}.settings td{overflow-wrap:anywhere}\n" +
         "svg text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\n" +
+        // A figure wider than the page (the confusion matrix of many classes) shrinks to it, keeping its proportions.
+        "svg{max-width:100%;height:auto}\n" +
         ".warning{font-size:14px;color:#4a3500;background:#fff6e0;border-left:4px solid #e0a020;padding:8px 12px;margin:0 0 12px;" +
             "max-width:900px}\n";
+
 
     private static string Summary(TrainingReport r)
     {
@@ -296,46 +299,89 @@ public static class ReportWriter
         static string Cut(string s, int n) => char.IsHighSurrogate(s[n - 1]) ? s[..(n - 1)] : s[..n];
     }
 
+    /// <summary>
+    /// Side of one confusion-matrix cell, in SVG units: 46 up to 10 classes, 460 / k (at least 14) up to 50, then cells that keep
+    /// the matrix about 700 wide, a multiple of 0.1 so that every cell's edge is exact in the one decimal written. The page scales
+    /// the SVG down to its width besides (<see cref="Css"/>), so 120 classes no longer make a 1,800 px wide figure.
+    /// </summary>
+    internal static double MatrixCell(int k) =>
+        k <= 10 ? 46 : k <= 50 ? Math.Max(14, 460.0 / k) : Math.Max(0.1, Math.Floor(7000.0 / k) / 10);
+
+    /// <summary>The side of the smallest square a confusion-matrix cell is drawn as, in SVG units.</summary>
+    internal const double MinDot = 2.4;
+
+    /// <summary>
+    /// Every how many classes an axis is labelled: every class while cells are at least 14 units apart (12 px text), otherwise the
+    /// smallest of 2, 5, 10, 20, 50, … that spaces the labels so (the cells' tooltips name every class).
+    /// </summary>
+    internal static int LabelEvery(double cell)
+    {
+        const double Gap = 14 - 1e-9;
+        if (cell >= Gap) return 1;
+        for (int decade = 1; ; decade *= 10)
+            foreach (int n in (ReadOnlySpan<int>)[2 * decade, 5 * decade, 10 * decade])
+                if (n * cell >= Gap) return n;
+    }
+
+    /// <summary>
+    /// The confusion matrix as SVG: a white square, and a rect (with a tooltip naming both classes and the count) only for each
+    /// cell that is not zero, so its size grows with the samples' confusions rather than with k² (120 classes wrote 14,400 rects,
+    /// 2.7 MB). Many classes get smaller cells and a label on every n-th row and column, with a tick.
+    /// </summary>
     internal static string ConfusionMatrixSvg(long[,] m, IReadOnlyList<string> names)
     {
         int k = m.GetLength(0);
-        double cell = k <= 10 ? 46 : Math.Max(14, 460.0 / k);
+        double cell = MatrixCell(k);
+        int every = LabelEvery(cell);
         var labels = AxisLabels(names, k);
-        // Margins sized to the longest label: row labels end 6 px left of the matrix and must clear the rotated "true class"
+        // Margins sized to the longest label shown: row labels end 6 px left of the matrix and must clear the rotated "true class"
         // (x 14) on their left; column labels rise at 55° from 6 px above it, and the last one leans right past the matrix.
-        double longest = labels.Length == 0 ? 0 : labels.Max(l => l.Length) * LabelCharWidth;
+        double longest = 0;
+        for (int i = 0; i < k; i += every) longest = Math.Max(longest, labels[i].Length * LabelCharWidth);
         double angle = 55 * Math.PI / 180;
         double left = Math.Max(118, Math.Ceiling(30 + longest)), top = Math.Max(112, Math.Ceiling(12 + longest * Math.Sin(angle)));
         double size = cell * k, W = left + size + Math.Max(70, Math.Ceiling(12 + longest * Math.Cos(angle))), H = top + size + 34;
         var sb = new StringBuilder();
         sb.Append(string.Create(C, $"<svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\">"));
+        // The zero cells: white, as their rects were.
+        sb.Append(string.Create(C, $"<rect x=\"{left:F1}\" y=\"{top:F1}\" width=\"{size:F1}\" height=\"{size:F1}\" fill=\"#fff\"/>"));
+        // A white line between cells while they are large enough to spare it; smaller cells touch.
+        sb.Append(cell >= 10 ? "<g stroke=\"#fff\">" : "<g>");
+        // Cells under 2.4 units (from 292 classes) would be under a pixel on the page, a confusion of a sample or two invisible:
+        // each is drawn as a 2.4 square about its centre instead, overlapping its neighbours, the mistakes over the diagonal; the
+        // tooltips still say which is which.
+        double dot = Math.Max(cell, MinDot), inset = (cell - dot) / 2;
+        var (mistakes, counts) = (new StringBuilder(), new StringBuilder());
         for (int t = 0; t < k; t++)
         {
             long rowSum = 0;
             for (int p = 0; p < k; p++) rowSum += m[t, p];
             for (int p = 0; p < k; p++)
             {
-                double f = rowSum == 0 ? 0 : (double)m[t, p] / rowSum;
+                if (m[t, p] == 0) continue;
+                double f = (double)m[t, p] / rowSum;
                 // Correct predictions shade blue, mistakes orange, both by their share of the row.
                 var (r0, g0, b0) = t == p ? (31, 78, 156) : (217, 102, 31);
                 double a = t == p ? f : Math.Min(1, f * 2.5);
                 int rr = (int)Math.Round(255 + (r0 - 255) * a), gg = (int)Math.Round(255 + (g0 - 255) * a),
                     bb = (int)Math.Round(255 + (b0 - 255) * a);
                 double x = left + p * cell, y = top + t * cell;
-                sb.Append(string.Create(C,
-                    $"<rect x=\"{x:F1}\" y=\"{y:F1}\" width=\"{cell:F1}\" height=\"{cell:F1}\" fill=\"rgb({rr},{gg},{bb})\" " +
-                    $"stroke=\"#fff\"><title>true {Esc(Name(names, t))}, predicted {Esc(Name(names, p))}: {m[t, p]} ({100 * f:F1}% of " +
-                    $"the row)</title></rect>"));
-                if (cell >= 24 && m[t, p] != 0)
+                (t == p ? sb : mistakes).Append(string.Create(C,
+                    $"<rect x=\"{x + inset:F1}\" y=\"{y + inset:F1}\" width=\"{dot:F1}\" height=\"{dot:F1}\" " +
+                    $"fill=\"rgb({rr},{gg},{bb})\">" +
+                    $"<title>true {Esc(Name(names, t))}, predicted {Esc(Name(names, p))}: {m[t, p]} ({100 * f:F1}% of the " +
+                    $"row)</title></rect>"));
+                if (cell >= 24)
                 {
                     string fill = a > 0.55 ? "#fff" : "#222";
-                    sb.Append(string.Create(C,
+                    counts.Append(string.Create(C,
                         $"<text x=\"{x + cell / 2:F1}\" y=\"{y + cell / 2 + 4:F1}\" font-size=\"{(cell >= 40 ? 12 : 9)}\" " +
                         $"text-anchor=\"middle\" fill=\"{fill}\">{m[t, p]}</text>"));
                 }
             }
         }
-        for (int i = 0; i < k; i++)
+        sb.Append(mistakes).Append("</g>").Append(counts);
+        for (int i = 0; i < k; i += every)
         {
             double c = left + (i + 0.5) * cell;
             double r = top + (i + 0.5) * cell;
@@ -345,13 +391,18 @@ public static class ReportWriter
                 $"<text x=\"{left - 6}\" y=\"{r + 4:F1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#333\">{label}</text>"));
             sb.Append(string.Create(C,
                 $"<text transform=\"translate({c + 4:F1} {top - 6}) rotate(-55)\" font-size=\"12\" fill=\"#333\">{label}</text>"));
+            // Thinned labels: a tick says which row or column each one names.
+            if (every > 1)
+                sb.Append(string.Create(C,
+                    $"<path d=\"M{left - 4} {r:F1}H{left}M{c:F1} {top - 4}V{top}\" stroke=\"#888\"/>"));
         }
+        string thinned = every == 1 ? "" : string.Create(C, $" (every {every}{(every == 2 ? "nd" : "th")} labelled)");
         sb.Append(string.Create(C,
             $"<text x=\"{left + size / 2:F1}\" y=\"{top + size + 22:F1}\" font-size=\"12\" text-anchor=\"middle\" " +
-            $"fill=\"#333\">predicted class</text>"));
+            $"fill=\"#333\">predicted class{thinned}</text>"));
         sb.Append(string.Create(C,
             $"<text transform=\"translate(14 {top + size / 2:F1}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" " +
-            $"fill=\"#333\">true class</text>"));
+            $"fill=\"#333\">true class{thinned}</text>"));
         sb.Append("</svg>");
         return sb.ToString();
     }
