@@ -60,6 +60,7 @@ public static class EvaluationReportWriter
               .Append("<figcaption>Confusion matrix (rows: true class, columns: predicted; shade: fraction of the row)</figcaption>")
               .Append("</figure>\n");
             sb.Append("<div>\n<h2>Per-class metrics</h2>\n").Append(PerClassTable(r, names)).Append("</div>\n");
+            sb.Append(ReportWriter.ConfusedPairsSection(r.ConfusionMatrix, names));
             sb.Append("</div>\n");
         }
 

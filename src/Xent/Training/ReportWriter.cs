@@ -63,6 +63,7 @@ public static class ReportWriter
               .Append("<figcaption>Confusion matrix (rows: true class, columns: predicted; shade: fraction of the " +
                   "row)</figcaption></figure>\n");
             sb.Append("<div>\n<h2>Per-class accuracy</h2>\n").Append(PerClassTable(final, report.ClassNames)).Append("</div>\n");
+            sb.Append(ConfusedPairsSection(final.ConfusionMatrix, report.ClassNames));
             sb.Append("</div>\n");
         }
 
@@ -96,8 +97,8 @@ public static class ReportWriter
         // A figure wider than the page (the confusion matrix of many classes) shrinks to it, keeping its proportions.
         "svg{max-width:100%;height:auto}\n" +
         ".warning{font-size:14px;color:#4a3500;background:#fff6e0;border-left:4px solid #e0a020;padding:8px 12px;margin:0 0 12px;" +
-            "max-width:900px}\n";
-
+            "max-width:900px}\n" +
+        ".sub{font-size:13px;color:#555;margin:0 0 6px;max-width:540px}\n";
 
     private static string Summary(TrainingReport r)
     {
@@ -423,6 +424,59 @@ public static class ReportWriter
                 $"style=\"width:{bar}px\"></span></td><td class=\"num\">{n}</td></tr>\n"));
         }
         sb.Append("</table>\n");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Classes above which the reports list the <see cref="ConfusedPairs"/>: a matrix that large is hard to read cell by cell.
+    /// </summary>
+    internal const int ManyClasses = 20;
+
+    /// <summary>How many of the largest off-diagonal cells the "most confused pairs" table lists.</summary>
+    internal const int ConfusedPairCount = 20;
+
+    /// <summary>
+    /// The off-diagonal cells of a confusion matrix that are not zero, as (true, predicted, count), largest count first, ties in
+    /// class order (true class, then predicted) so that the list is the same on every run.
+    /// </summary>
+    internal static List<(int True, int Predicted, long Count)> ConfusedPairs(long[,] m)
+    {
+        int k = m.GetLength(0);
+        var cells = new List<(int True, int Predicted, long Count)>();
+        for (int t = 0; t < k; t++)
+            for (int p = 0; p < k; p++)
+                if (t != p && m[t, p] != 0) cells.Add((t, p, m[t, p]));
+        cells.Sort((a, b) => a.Count != b.Count ? b.Count.CompareTo(a.Count) : a.True != b.True ? a.True.CompareTo(b.True)
+            : a.Predicted.CompareTo(b.Predicted));
+        return cells;
+    }
+
+    /// <summary>
+    /// The "Most confused pairs" section of a single-label report of more than <see cref="ManyClasses"/> classes (empty otherwise):
+    /// the largest off-diagonal cells with each one's share of its true class's samples.
+    /// </summary>
+    internal static string ConfusedPairsSection(long[,] m, IReadOnlyList<string> names)
+    {
+        int k = m.GetLength(0);
+        if (k <= ManyClasses) return "";
+        var all = ConfusedPairs(m);
+        var sb = new StringBuilder("<div>\n<h2>Most confused pairs</h2>\n");
+        if (all.Count == 0) return sb.Append("<p class=\"sub\">No sample was predicted as another class.</p>\n</div>\n").ToString();
+        var pairs = all.Take(ConfusedPairCount).ToList();
+        string largest = pairs.Count < all.Count ? pairs.Count.ToString(C) + " largest of the " : "";
+        sb.Append(string.Create(C, $"<p class=\"sub\">The {largest}{all.Count} off-diagonal cells of the confusion matrix that are "))
+            .Append("not zero: samples of a class predicted as another, most first.</p>\n");
+        sb.Append("<table class=\"pairs\">\n<tr><th>true class</th><th>predicted class</th><th>samples</th>" +
+            "<th>of the true class</th></tr>\n");
+        foreach (var (t, p, count) in pairs)
+        {
+            long row = 0;
+            for (int j = 0; j < k; j++) row += m[t, j];
+            sb.Append(string.Create(C,
+                $"<tr><td class=\"name\">{Esc(Name(names, t))}</td><td class=\"name\">{Esc(Name(names, p))}</td>" +
+                $"<td class=\"num\">{count}</td><td class=\"num\">{100.0 * count / row:F1}%</td></tr>\n"));
+        }
+        sb.Append("</table>\n</div>\n");
         return sb.ToString();
     }
 

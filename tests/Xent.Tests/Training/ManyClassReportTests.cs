@@ -152,6 +152,64 @@ public class ManyClassReportTests
         if (cell >= 14) Assert.Equal(k, labels.Count);
     }
 
+    /// <summary>The rows of the "Most confused pairs" table: true and predicted names, count and share.</summary>
+    private static List<(string True, string Predicted, string Count, string Share)> PairRows(string html)
+    {
+        var table = Regex.Match(html, "<table class=\"pairs\">(.*?)</table>", RegexOptions.Singleline);
+        Assert.True(table.Success, "no table of the most confused pairs");
+        return Regex.Matches(table.Groups[1].Value, "<tr><td class=\"name\">(.*?)</td><td class=\"name\">(.*?)</td>" +
+                "<td class=\"num\">(.*?)</td><td class=\"num\">(.*?)</td></tr>")
+            .Select(x => (x.Groups[1].Value, x.Groups[2].Value, x.Groups[3].Value, x.Groups[4].Value)).ToList();
+    }
+
+    [Theory]
+    [InlineData(21, 8)]
+    [InlineData(40, 1)]
+    [InlineData(120, 2)]
+    [InlineData(1000, 3)]
+    public void BothReportsListTheTwentyLargestOffDiagonalCellsTiesInClassOrder(int k, int seed)
+    {
+        var m = Sparse(k, 6 * k, seed);
+        var names = Names(k);
+        // Every mistake, sorted here: the largest count first, then by true class, then by predicted class.
+        var mistakes = new List<(int T, int P, long N)>();
+        for (int t = 0; t < k; t++)
+            for (int p = 0; p < k; p++)
+                if (t != p && m[t, p] > 0) mistakes.Add((t, p, m[t, p]));
+        var expected = mistakes.OrderByDescending(x => x.N).ThenBy(x => x.T).ThenBy(x => x.P).Take(20)
+            .Select(x => (names[x.T], names[x.P], x.N.ToString(C), (100.0 * x.N / RowSum(m, x.T)).ToString("F1", C) + "%"))
+            .ToList();
+        // The cut at 20 falls inside a tie, so the order of ties decides which cells are listed.
+        var counts = mistakes.Select(x => x.N).OrderDescending().ToList();
+        Assert.Equal(counts[19], counts[20]);
+        foreach (string html in new[] { ReportWriter.Render(Train(m, names)), EvaluationReportWriter.Render(Eval(m, names)) })
+        {
+            Assert.Equal(expected, PairRows(html));
+            Assert.Contains($"The 20 largest of the {mistakes.Count} off-diagonal cells", html, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void FewClassesOrNoMistakesHaveNoPairsToList()
+    {
+        // Up to 20 classes the matrix itself is read cell by cell: no table.
+        var m = Sparse(20, 200, 9);
+        Assert.DoesNotContain("Most confused pairs", ReportWriter.Render(Train(m, Names(20))), StringComparison.Ordinal);
+        Assert.DoesNotContain("Most confused pairs", EvaluationReportWriter.Render(Eval(m, Names(20))), StringComparison.Ordinal);
+        // Fewer mistakes than 20: all of them, and nothing else.
+        var few = new long[30, 30];
+        for (int i = 0; i < 30; i++) few[i, i] = 3;
+        few[4, 7] = 1;
+        few[29, 0] = 2;
+        Assert.Equal([("class 0029", "class 0000", "2", "40.0%"), ("class 0004", "class 0007", "1", "25.0%")],
+            PairRows(ReportWriter.Render(Train(few, Names(30)))));
+        // None: said so.
+        var none = new long[30, 30];
+        for (int i = 0; i < 30; i++) none[i, i] = 1;
+        Assert.Contains("No sample was predicted as another class.", EvaluationReportWriter.Render(Eval(none, Names(30))),
+            StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AThousandClassReportGrowsWithItsMistakesNotWithTheSquareOfItsClasses()
     {
