@@ -115,19 +115,17 @@ public static class EvaluationReportWriter
     private static string PerClassTable(EvaluationResult f, IReadOnlyList<string> names)
     {
         var sb = new StringBuilder("<table>\n<tr><th>class</th><th>samples</th><th>precision</th><th>recall</th><th>F1</th></tr>\n");
-        var (precision, recall, f1) = (f.Precision, f.Recall, f.F1);
-        int k = f.PerClassAccuracy.Length;
-        for (int t = 0; t < k; t++)
+        var (precision, recall, f1, counts) = (f.Precision, f.Recall, f.F1, f.Counts);
+        for (int t = 0; t < f.PerClassAccuracy.Length; t++)
         {
-            long n = 0;
-            for (int p = 0; p < k; p++) n += f.ConfusionMatrix[t, p];
+            long n = counts[t].Tp + counts[t].Fn; // the row's sum
             string rec = double.IsNaN(recall[t]) ? "–" : recall[t].ToString("F4", C); // no samples: undefined
             sb.Append(string.Create(C, $"<tr><td class=\"name\">{Esc(ReportWriter.Name(names, t))}</td><td class=\"num\">{n}</td>"))
               .Append(string.Create(C, $"<td class=\"num\">{precision[t]:F4}</td><td class=\"num\">{rec}</td>"))
               .Append(string.Create(C, $"<td class=\"num\">{f1[t]:F4}</td></tr>\n"));
         }
         sb.Append("</table>\n");
-        return sb.ToString();
+        return ReportWriter.ScrollWhenLong(sb.ToString(), f.PerClassAccuracy.Length);
     }
 
     private static string Label(double temperature, IReadOnlyList<ReliabilityBin> bins) =>

@@ -98,7 +98,8 @@ public static class ReportWriter
         "svg{max-width:100%;height:auto}\n" +
         ".warning{font-size:14px;color:#4a3500;background:#fff6e0;border-left:4px solid #e0a020;padding:8px 12px;margin:0 0 12px;" +
             "max-width:900px}\n" +
-        ".sub{font-size:13px;color:#555;margin:0 0 6px;max-width:540px}\n";
+        ".sub{font-size:13px;color:#555;margin:0 0 6px;max-width:540px}\n" +
+        ".scroll{max-height:36em;overflow-y:auto}.scroll th{position:sticky;top:0;background:#fff}\n";
 
     private static string Summary(TrainingReport r)
     {
@@ -411,11 +412,10 @@ public static class ReportWriter
     private static string PerClassTable(EvaluationResult f, IReadOnlyList<string> names)
     {
         var sb = new StringBuilder("<table>\n<tr><th>class</th><th>accuracy</th><th></th><th>samples</th></tr>\n");
-        int k = f.PerClassAccuracy.Length;
-        for (int t = 0; t < k; t++)
+        var counts = f.Counts;
+        for (int t = 0; t < f.PerClassAccuracy.Length; t++)
         {
-            long n = 0;
-            for (int p = 0; p < k; p++) n += f.ConfusionMatrix[t, p];
+            long n = counts[t].Tp + counts[t].Fn; // the row's sum
             double a = f.PerClassAccuracy[t];
             string acc = double.IsNaN(a) ? "–" : (100 * a).ToString("F2", C) + "%";
             int bar = double.IsNaN(a) ? 0 : (int)Math.Round(120 * a);
@@ -424,8 +424,15 @@ public static class ReportWriter
                 $"style=\"width:{bar}px\"></span></td><td class=\"num\">{n}</td></tr>\n"));
         }
         sb.Append("</table>\n");
-        return sb.ToString();
+        return ScrollWhenLong(sb.ToString(), f.PerClassAccuracy.Length);
     }
+
+    /// <summary>Classes above which the per-class table scrolls in a box of its own rather than run the page on for k rows.</summary>
+    internal const int LongTable = 50;
+
+    /// <summary>A per-class table of more than <see cref="LongTable"/> rows in a scrolling box, its header kept in view.</summary>
+    internal static string ScrollWhenLong(string table, int rows) =>
+        rows > LongTable ? "<div class=\"scroll\">\n" + table + "</div>\n" : table;
 
     /// <summary>
     /// Classes above which the reports list the <see cref="ConfusedPairs"/>: a matrix that large is hard to read cell by cell.

@@ -233,4 +233,21 @@ public class ManyClassReportTests
             Assert.True(size <= bound, $"{name}: {size} characters at 1000 classes, {nonZero} cells not zero; bound {bound}");
         }
     }
+
+    [Fact]
+    public void ThePerClassTableOfManyClassesScrollsInABoxOfItsOwn()
+    {
+        // One row per class either way; past 50 the table scrolls (its header stays in view), so the pairs and the settings are not
+        // a thousand rows down the page.
+        static int Boxed(string html) => Regex.Matches(html, "<div class=\"scroll\">\n<table>").Count;
+        foreach (int k in new[] { 50, 51, 1000 })
+        {
+            var m = Sparse(k, k, 12);
+            string train = ReportWriter.Render(Train(m, Names(k))), eval = EvaluationReportWriter.Render(Eval(m, Names(k)));
+            Assert.Equal(k > 50 ? 1 : 0, Boxed(train));
+            Assert.Equal(k > 50 ? 1 : 0, Boxed(eval));
+            foreach (string html in new[] { train, eval })
+                Assert.Equal(k, Regex.Matches(html, "<tr><td class=\"name\">class \\d{4}</td><td class=\"num\">").Count);
+        }
+    }
 }
