@@ -430,7 +430,9 @@ public static class ReportWriter
     /// <summary>Classes above which the per-class table scrolls in a box of its own rather than run the page on for k rows.</summary>
     internal const int LongTable = 50;
 
-    /// <summary>A per-class table of more than <see cref="LongTable"/> rows in a scrolling box, its header kept in view.</summary>
+    /// <summary>
+    /// A per-class (or per-label) table of more than <see cref="LongTable"/> rows in a scrolling box, its header kept in view.
+    /// </summary>
     internal static string ScrollWhenLong(string table, int rows) =>
         rows > LongTable ? "<div class=\"scroll\">\n" + table + "</div>\n" : table;
 
@@ -502,7 +504,7 @@ public static class ReportWriter
                 $"class=\"num\">{f.Counts[t].Tp + f.Counts[t].Fn}</td></tr>\n"));
         }
         sb.Append("</table>\n");
-        return sb.ToString();
+        return ScrollWhenLong(sb.ToString(), f.PerClassAccuracy.Length);
     }
 
     internal static string Name(IReadOnlyList<string> names, int i) => i < names.Count ? names[i] : i.ToString(C);

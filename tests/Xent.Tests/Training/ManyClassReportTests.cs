@@ -248,6 +248,12 @@ public class ManyClassReportTests
             Assert.Equal(k > 50 ? 1 : 0, Boxed(eval));
             foreach (string html in new[] { train, eval })
                 Assert.Equal(k, Regex.Matches(html, "<tr><td class=\"name\">class \\d{4}</td><td class=\"num\">").Count);
+            // A multi-label run's per-label table as well, in both reports.
+            var labels = new MultiLabelAccumulator(k);
+            labels.Add(new float[k], new float[k]);
+            var result = labels.Result();
+            Assert.Equal(k > 50 ? 1 : 0, Boxed(ReportWriter.Render(Train(m, Names(k)) with { Final = result })));
+            Assert.Equal(k > 50 ? 1 : 0, Boxed(EvaluationReportWriter.Render(new EvaluationReport("many", [], Names(k), result))));
         }
     }
 }
