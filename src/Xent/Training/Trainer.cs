@@ -279,8 +279,9 @@ public sealed class Trainer
                 _warnedHeldOutNotFinite = true;
                 string what = double.IsNaN(test.MeanCrossEntropy) ? "NaN" : "infinite";
                 Warning?.Invoke($"the held-out loss is {what} after epoch {epoch} (the training loss is {NumberText.Fixed(epochLoss)}): " +
-                    "the model's outputs on the test set are not finite, so its checkpoint predicts NaN probabilities. Try a lower " +
-                    $"learning rate{TrainingDiagnostics.Option(Options.LearningRateOption)}.");
+                    "the model's outputs on some test samples are not finite, so its checkpoint predicts NaN probabilities for such " +
+                    "inputs. Test inputs far outside the training data's range do this; otherwise the weights grew too large: try a " +
+                    $"lower learning rate{TrainingDiagnostics.Option(Options.LearningRateOption)}.");
             }
             last = new EpochResult(epoch, batch, epochLoss, test, seconds);
             EpochCompleted?.Invoke(last);

@@ -657,6 +657,9 @@ public sealed class NewUserCliTests : IDisposable
         Assert.Contains("test loss NaN", r.Stdout, StringComparison.Ordinal);
         const string Expected = "Warning: the held-out loss is NaN after epoch 1 (the training loss is ";
         Assert.Contains(Expected, r.Stderr, StringComparison.Ordinal);
+        // Both causes named: a huge test input gives the same NaN as weights blown up by the learning rate.
+        Assert.Contains("Test inputs far outside the training data's range do this; otherwise the weights grew too large: try a lower " +
+            "learning rate (--lr).", r.Stderr, StringComparison.Ordinal);
         // And, as eval says of such a model, that the final accuracy counts the NaN rows as class 0: on the terminal before it, and
         // in the report above its summary (they said NaN and nothing of it).
         const string NonFinite = "the model's outputs (logits) are not finite (NaN or infinity) for some samples: its weights are not " +
