@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using CsvHelper;
+using Xent.IO;
 using Xent.Training;
 
 namespace Xent.Data;
@@ -326,7 +327,7 @@ public static class CsvSource
     /// <summary>The file's bytes, decompressed and checked to be UTF-8 (see <see cref="Utf8Check"/>).</summary>
     private static Stream OpenBytes(string path, bool gz, Action<int, int>? progress = null)
     {
-        var file = File.OpenRead(path);
+        var file = FileReading.OpenRead(path);
         // A pipe (--data lin.csv, a link to /dev/stdin fed by `cat … |`) gives its bytes once; refused before any is taken, where
         // the first read of the rows failed with .NET's bare "Stream does not support seeking."
         if (!file.CanSeek)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Xent.IO;
 
 namespace Xent.Data;
 
@@ -25,7 +26,7 @@ internal sealed class GzipLengthCheck : Stream
     {
         _path = path;
         // The trailer is read through a second handle, so the stream the caller passes (with its progress) is read once, in order.
-        using (var file = File.OpenRead(path))
+        using (var file = FileReading.OpenRead(path))
         {
             Span<byte> bytes = stackalloc byte[4];
             _isGzip = file.ReadAtLeast(bytes[..2], 2, throwOnEndOfStream: false) == 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;

@@ -357,7 +357,7 @@ public static class ImageFolderSource
         FileStream stream;
         try
         {
-            stream = File.OpenRead(file);
+            stream = FileReading.OpenRead(file);
         }
         catch (FileNotFoundException e) when (new FileInfo(file).LinkTarget is { } target)
         {

@@ -19,7 +19,7 @@ public static class NpySource
     /// </summary>
     private static void RefusePipe(string labels)
     {
-        using var file = File.OpenRead(labels);
+        using var file = FileReading.OpenRead(labels);
         if (!file.CanSeek)
             throw PipeInput.ReadTwice(labels, "a labels .npy file", "its header, then its values", "labels.npy");
     }

@@ -18,7 +18,7 @@ internal static class BinaryFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         // Opening a folder fails with "Access to the path is denied", which sends the user looking at permissions.
         if (Directory.Exists(path)) throw new IOException($"'{path}' is a folder, not a file.");
-        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        return FileReading.OpenRead(path, bufferSize: 1 << 16);
     }
 
     /// <summary>

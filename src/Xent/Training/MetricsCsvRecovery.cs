@@ -1,3 +1,5 @@
+using Xent.IO;
+
 namespace Xent.Training;
 
 /// <summary>
@@ -11,7 +13,8 @@ internal static class MetricsCsvRecovery
     /// <exception cref="InvalidDataException">The header or a complete row is malformed.</exception>
     public static List<MetricsRow> ReadWholeRows(string path)
     {
-        string text = File.ReadAllText(path);
+        string text;
+        using (var reader = FileReading.OpenText(path)) text = reader.ReadToEnd();
         var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         bool unterminated = lines[^1].Length > 0;
         lines.RemoveAt(lines.Count - 1); // the text after the last newline: empty, or the torn row

@@ -140,7 +140,7 @@ public sealed class MetricsCsvWriter : IDisposable
 
     /// <summary>Reads every row of a metrics file written by this class.</summary>
     /// <exception cref="InvalidDataException">The header or a row is malformed (the message names the file and line).</exception>
-    public static List<MetricsRow> Read(string path) => Parse(File.ReadAllLines(path), path);
+    public static List<MetricsRow> Read(string path) => Parse([.. FileReading.ReadLines(path)], path);
 
     /// <summary>Parses the lines of a metrics file; <paramref name="path"/> names it in errors.</summary>
     internal static List<MetricsRow> Parse(IReadOnlyList<string> lines, string path)

@@ -70,7 +70,7 @@ public static class TrainingCheckpoint
     {
         try
         {
-            using var s = File.OpenRead(path);
+            using var s = FileReading.OpenRead(path);
             return s.ReadByte() == 'P' && s.ReadByte() == 'K';
         }
         catch (IOException) { return false; }
