@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Xent.IO;
 
 namespace Xent.Cli;
 
@@ -16,7 +17,16 @@ internal static partial class ProcessSetup
         Console.SetOut(new StdoutWriter(Console.Out));
         IgnoreFileSizeSignal();
         Commands.ProcessMemory.BoundToRange(); // under ulimit -v, a heap at the top of its range dies of SIGSEGV
+        FileReading.WaitingForWriter = path => Console.Error.WriteLine(WaitingText(path));
     }
+
+    /// <summary>
+    /// The line on stderr when opening an input has waited <see cref="FileReading.NoteAfter"/>: a named pipe that no program has
+    /// opened for writing yet, where the open waits, as <c>cat</c>'s does, and the command said nothing. It goes on waiting (the
+    /// writer may be started next); Ctrl-C ends it as it ends any command.
+    /// </summary>
+    internal static string WaitingText(string path) =>
+        CliHost.Clean($"Waiting for a writer on '{path}' (a named pipe); Ctrl+C stops.");
 
     /// <summary>
     /// With <c>ulimit -f</c>, a write past the limit raises SIGXFSZ, whose default action kills the process at once and leaves

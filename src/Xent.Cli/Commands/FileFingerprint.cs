@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Xent.IO;
 
 namespace Xent.Cli.Commands;
 
@@ -30,7 +31,7 @@ internal sealed class FileFingerprint
     {
         try
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+            using var file = FileReading.OpenRead(path, bufferSize: 1 << 16);
             return SHA256.HashData(file).AsSpan().SequenceEqual(_sha256);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -128,10 +128,10 @@ internal static partial class RunDirectory
         if (RunFiles.Any(f => f is not ("metrics.csv" or "split.csv") && File.Exists(Path.Combine(outDir, f)))) return true;
         // Either file with other content than xent writes there (a user's own metrics.csv) is kept: the folder is refused.
         string metrics = Path.Combine(outDir, "metrics.csv"), split = Path.Combine(outDir, "split.csv");
-        if (File.Exists(metrics) && File.ReadLines(metrics).FirstOrDefault() != MetricsCsvWriter.Header)
+        if (File.Exists(metrics) && FileReading.ReadLines(metrics).FirstOrDefault() != MetricsCsvWriter.Header)
             return true;
         return File.Exists(split)
-            && File.ReadLines(split).FirstOrDefault() is not (DataSource.SplitHeader or DataSource.SplitHeaderWithPaths);
+            && FileReading.ReadLines(split).FirstOrDefault() is not (DataSource.SplitHeader or DataSource.SplitHeaderWithPaths);
     }
 
     /// <summary>

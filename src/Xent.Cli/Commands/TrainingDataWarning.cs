@@ -1,4 +1,5 @@
 using System.Globalization;
+using Xent.IO;
 
 namespace Xent.Cli.Commands;
 
@@ -74,7 +75,7 @@ internal static class TrainingDataWarning
         try
         {
             if (!File.Exists(split)) return null;
-            var lines = File.ReadLines(split).Skip(1).ToList();
+            var lines = FileReading.ReadLines(split).Skip(1).ToList();
             return lines.Count != samples ? null
                 : lines.Count(l => l.Split(',') is [_, "train", ..]);
         }
