@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Xent.IO;
+using Xent.Tests.Cli;
+using Xunit;
+
+namespace Xent.Tests.IO;
+
+/// <summary>
+/// <see cref="FileReading.OpenRead"/> tells its hook about an open that waits (a FIFO without a writer) once, after
+/// <see cref="FileReading.NoteAfter"/>, and keeps waiting; about an open that returns at once, never. The hook is process-wide, and
+/// the in-process CLI sets it: these tests run in the console collection, alone.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class FileReadingTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly Action<string>? _previous = FileReading.WaitingForWriter;
+    private readonly ConcurrentQueue<(string Path, TimeSpan At)> _notes = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly SemaphoreSlim _noted = new(0);
+
+    public FileReadingTests() => FileReading.WaitingForWriter = path =>
+    {
+        _notes.Enqueue((path, _clock.Elapsed));
+        _noted.Release();
+    };
+
+    public void Dispose()
+    {
+        FileReading.WaitingForWriter = _previous;
+        _noted.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task AFifoWithoutAWriterIsToldOnceAfterTheDelayAndOpensWhenAWriterComes()
+    {
+        if (!OperatingSystem.IsLinux()) return; // mkfifo
+        string fifo = _dir.File("f.csv");
+        using (var mkfifo = Process.Start("mkfifo", [fifo])) await mkfifo.WaitForExitAsync();
+
+        var started = TimeSpan.MaxValue;
+        // On a thread of its own, as the CLI's open is on its main thread: one of the pool's would delay the pool's timer callbacks.
+        var open = Task.Factory.StartNew(() =>
+        {
+            started = _clock.Elapsed;
+            using var reader = new StreamReader(FileReading.OpenRead(fifo));
+            return reader.ReadToEnd();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            Assert.True(await _noted.WaitAsync(TimeSpan.FromSeconds(60)), "no note within a minute");
+            var (path, at) = Assert.Single(_notes);
+            Assert.Equal(fifo, path);
+            // After about a second, not before (the timer may fire late on a loaded machine, never early): an open that is merely
+            // slow is not a pipe without a writer.
+            Assert.True(at - started >= TimeSpan.FromSeconds(0.95),
+                $"told after {(at - started).TotalSeconds:F2} s");
+            Assert.False(open.IsCompleted, "the open returned without a writer");
+        }
+        finally
+        {
+            // The writer, also when an assertion failed: no thread of the test host is left in open() for ever.
+            using var writer = Process.Start("timeout", ["60", "/bin/bash", "-c", $"printf 'a,b\\n1,2\\n' > '{fifo}'"]);
+            await writer!.WaitForExitAsync();
+        }
+        Assert.Equal("a,b\n1,2\n", await open.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Single(_notes); // once, however long it waited
+    }
+
+    [Fact]
+    public async Task AFileThatOpensAtOnceIsNeverTold()
+    {
+        string file = _dir.File("x.csv");
+        File.WriteAllText(file, "a,b\n");
+        using (var reader = new StreamReader(FileReading.OpenRead(file))) Assert.Equal("a,b", reader.ReadLine());
+        Assert.Equal(["a,b"], FileReading.ReadLines(file));
+        // Past the second, with margin: a timer left running after the open would have fired by now.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Empty(_notes);
+    }
+}
