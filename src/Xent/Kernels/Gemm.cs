@@ -32,10 +32,13 @@ internal static unsafe partial class Gemm
     /// <summary>Target row count of a packed A block.</summary>
     private const int MCTarget = 224;
     /// <summary>
-    /// Maximum columns of a packed B panel (KC×NC floats, 4 MiB: its micro-panels stream from L2 and L3, each used by a
-    /// whole A block). Wider panels mean fewer packing and barrier rounds; 2048 measured 3% faster than 1024 at 2048³.
+    /// Maximum columns of a packed B panel (KC×NC floats; its micro-panels stream from L2 and L3, each used by a whole A block).
+    /// Wider panels mean fewer packing and barrier rounds: on Zen 4, whose L3 is quick, 2048 (4 MiB) measured 3% faster than
+    /// 1024 at 2048³. On Intel Xeon (Emerald Rapids), where L3 is far slower than L2, 1024 (2 MiB, its L2 per core) made SGEMM
+    /// 2048³ 1.17× faster on two threads (bench/HISTORY.md, 2026-12-07). The cap only regroups columns, never a sum, so
+    /// results are the same bits either way (tested); settable for that test.
     /// </summary>
-    private const int NC = 2048;
+    internal static int NC = CpuVendor.IsIntel ? 1024 : 2048;
     /// <summary>Below this many flops a call runs on the calling thread only.</summary>
     private const long ParallelMinFlops = 4_000_000;
     /// <summary>Flops per column tile when few rows are split by columns (2..8 tiles).</summary>

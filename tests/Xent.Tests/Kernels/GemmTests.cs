@@ -284,4 +284,46 @@ public class GemmThreadingTests
             Assert.Equal(one, three);
         }
     }
+
+    [Fact]
+    public void ResultsAreBitIdentical_AcrossPanelWidths()
+    {
+        // The B panel's column cap is chosen per CPU type (Gemm.NC); it must change no bit. Shapes with several panels at the
+        // narrowest cap, several 512-deep slices, a row count that is no multiple of the blocks, and each transpose.
+        var rnd = new Random(22);
+        int saved = Gemm.NC;
+        try
+        {
+            foreach (var (ta, tb, m, n, k) in new[] { (false, false, 301, 2600, 1100), (true, true, 250, 1500, 700) })
+            {
+                int lda = ta ? m : k, ldb = tb ? k : n;
+                float[] a = RandomArray(rnd, m * k), b = RandomArray(rnd, k * n), c0 = RandomArray(rnd, m * n);
+                float[] Run(int panel, int threads) => WithThreads(threads, () =>
+                {
+                    Gemm.NC = panel;
+                    var c = (float[])c0.Clone();
+                    Gemm.Sgemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0.5f, c, n);
+                    return c;
+                });
+                float[] wide = Run(2048, 2);
+                Assert.Equal(wide, Run(1024, 2));
+                Assert.Equal(wide, Run(256, 2));
+                Assert.Equal(wide, Run(1024, 1));
+            }
+        }
+        finally
+        {
+            Gemm.NC = saved;
+        }
+    }
+
+    [Fact]
+    public void CpuVendorIsReadFromCpuid()
+    {
+        // /proc/cpuinfo's vendor_id is the same CPUID string, read by the kernel.
+        if (!File.Exists("/proc/cpuinfo") || !System.Runtime.Intrinsics.X86.X86Base.IsSupported) return;
+        string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("vendor_id", StringComparison.Ordinal));
+        if (line is null) return;
+        Assert.Equal(line[(line.IndexOf(':') + 1)..].Trim(), CpuVendor.Name);
+    }
 }
