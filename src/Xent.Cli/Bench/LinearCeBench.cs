@@ -5,7 +5,7 @@ namespace Xent.Cli.Bench;
 
 /// <summary>Settings of one <c>xent bench linear-ce</c> run.</summary>
 internal sealed record LinearCeBenchSettings(int N, int D, int V, int Runs, int Warmup, bool Unfused, int RowChunk, int VocabChunk,
-    int Partitions, int Seed, long TrainingScratchBytes = 0, bool PackedOperands = false);
+    int Partitions, int Seed, long TrainingScratchBytes = 0, bool? PackedOperands = null);
 
 /// <summary>
 /// Medians and memory of the fused and unfused paths (times in ms, memory in MiB); <c>PairedUnfusedOverFused</c> is the median
@@ -17,7 +17,7 @@ internal sealed record LinearCeBenchResult(
     double FusedMedianMs, double RecomputeMedianMs, double RecomputePeakExtraMiB, double FusedPeakExtraMiB, double FusedGcAllocatedExtraMiB,
     double FusedLoss,
     double? UnfusedMedianMs, double? UnfusedPeakExtraMiB, double? UnfusedGcAllocatedExtraMiB, double? UnfusedLoss, double LogitsMiB,
-    double? PairedUnfusedOverFused);
+    double? PairedUnfusedOverFused, bool PackedOperands);
 
 /// <summary>
 /// Forward + backward of mean cross-entropy over a linear head's logits, H (N, D) · Wᵀ (D, V), two ways:
@@ -45,10 +45,10 @@ internal static class LinearCeBench
 
     public static LinearCeBenchResult Run(LinearCeBenchSettings s)
     {
-        // --packed-operands: the fused path's products go through Sgemm's packing, as before they read their operands in
-        // place; the bits are the same, so only the time can differ.
+        // --packed-operands / --in-place-operands: the fused path's products go through Sgemm's packing, or read their operands
+        // in place (null: the CPU type's default); the bits are the same, so only the time can differ.
         bool inPlace = LinearCrossEntropyKernel.ReadOperandsInPlace;
-        LinearCrossEntropyKernel.ReadOperandsInPlace = !s.PackedOperands;
+        if (s.PackedOperands is bool packed) LinearCrossEntropyKernel.ReadOperandsInPlace = !packed;
         try
         {
             return Measure(s);
@@ -150,7 +150,8 @@ internal static class LinearCeBench
         return new LinearCeBenchResult(s, KernelParallel.MaxThreads, resolved, chunking.GradientRows(s.N, s.V, s.D),
             chunking.GradientLayout(s.V, s.D),
             Median(fusedTimes), Median(recomputeTimes), recomputePeak / MiB, fusedPeak / MiB, fusedGc / MiB, fusedLoss,
-            unfusedMs, unfusedPeak, unfusedGcMiB, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB, pairedRatio);
+            unfusedMs, unfusedPeak, unfusedGcMiB, unfusedLoss, (double)s.N * s.V * sizeof(float) / MiB, pairedRatio,
+            PackedOperands: !LinearCrossEntropyKernel.ReadOperandsInPlace);
     }
 
     /// <summary>Forward, then backward recomputing the logits; returns the bytes saved between the two (2·N floats).</summary>

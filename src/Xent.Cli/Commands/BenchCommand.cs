@@ -203,10 +203,18 @@ internal static class BenchCommand
             if (s < 1 || (long)s * s > Array.MaxLength) return Fail("--size must be positive and S² at most 2^31 - 1.");
             int columns = pr.GetValue(panel);
             if (columns < 0 || columns % 32 != 0) return Fail("--panel-columns must be 0 or a positive multiple of 32.");
+            int defaultColumns = Gemm.NC;
             if (columns > 0) Gemm.NC = columns;
-            var r = GemmBench.Run(s, pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
-            Write(pr.GetValue(common.Json), "gemm", r.Stats, [("size", r.Size), ("gflops", r.Gflops), ("panel_columns", Gemm.NC)],
-                Fmt($"{r.Size}³: {r.Gflops:F1} GFLOP/s"));
+            try
+            {
+                var r = GemmBench.Run(s, pr.GetValue(common.Warmup), pr.GetValue(common.Repeats));
+                Write(pr.GetValue(common.Json), "gemm", r.Stats, [("size", r.Size), ("gflops", r.Gflops), ("panel_columns", Gemm.NC)],
+                    Fmt($"{r.Size}³: {r.Gflops:F1} GFLOP/s"));
+            }
+            finally
+            {
+                Gemm.NC = defaultColumns; // the process's products (in-process tests) keep the CPU type's width
+            }
             return 0;
         });
         return cmd;

@@ -154,9 +154,11 @@ internal static unsafe partial class LinearCrossEntropyKernel
     /// Whether the products read W, H and G where they are stored (Gemm.InPlace.cs) rather than through Sgemm, which packs both
     /// operands of every product: a 1 MiB chunk of W twice per block. Both give the same bits; tests switch this off to compare.
     /// In place needs the AVX-512 micro-kernels, D a multiple of 32 and products on the partition's own thread (no spare
-    /// threads), and each product must be one that Sgemm runs on its packed path (not Gemm.Small.cs).
+    /// threads), and each product must be one that Sgemm runs on its packed path (not Gemm.Small.cs). On by default except on
+    /// Intel CPUs: on Zen 4 reading in place made the fused path faster (bench/HISTORY.md, 2026-12-06 13:20), on Intel Xeon
+    /// (Emerald Rapids) packing did, the in-place products taking 1.20× as long in 6 alternating pairs (2026-12-07).
     /// </summary>
-    internal static bool ReadOperandsInPlace = true;
+    internal static bool ReadOperandsInPlace = !CpuVendor.IsIntel;
 
     private static bool InPlace(in Problem p) =>
         ReadOperandsInPlace && !p.InnerParallel && Gemm.CanReadInPlace(p.D, Gemm.BestPath);

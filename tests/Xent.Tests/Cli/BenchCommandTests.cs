@@ -145,7 +145,7 @@ public sealed class BenchCommandTests
         // more threads than partitions they would take the GEMM's threads instead); both ways give the same bits.
         string[] args = ["bench", "linear-ce", "--n", "96", "--d", "64", "--v", "2000", "--vocab-chunk", "512", "--partitions", "2",
             "--runs", "1", "--warmup", "0", "--no-unfused", "--json"];
-        var inPlace = CliRunner.Run(args);
+        var inPlace = CliRunner.Run([.. args, "--in-place-operands"]);
         var packed = CliRunner.Run([.. args, "--packed-operands"]);
         Assert.True(inPlace.ExitCode == 0 && packed.ExitCode == 0, inPlace.Stderr + packed.Stderr);
         var a = JsonDocument.Parse(inPlace.Stdout).RootElement;
@@ -156,6 +156,34 @@ public sealed class BenchCommandTests
         Assert.Equal(512, a.GetProperty("gradient_vocab_chunk").GetInt32());
         Assert.Equal(2, a.GetProperty("gradient_partitions").GetInt32());
         Assert.Equal(a.GetProperty("fused_loss").GetDouble(), b.GetProperty("fused_loss").GetDouble());
+        // Neither flag: the CPU type's default, packed on Intel (read from /proc/cpuinfo here, not from Xent's CPUID reading).
+        var auto = JsonDocument.Parse(CliRunner.Run(args).Stdout).RootElement;
+        if (CpuInfoVendor() is { } vendor)
+            Assert.Equal(vendor == "GenuineIntel", auto.GetProperty("packed_operands").GetBoolean());
+        CliAssert.OneLineError(CliRunner.Run([.. args, "--packed-operands", "--in-place-operands"]), 2,
+            "--packed-operands and --in-place-operands contradict each other");
+    }
+
+    [Fact]
+    public void GemmPanelColumnsAreTheCpuTypesUnlessGiven()
+    {
+        var given = JsonDocument.Parse(CliRunner.Run("bench", "gemm", "--size", "96", "--repeats", "1", "--warmup", "0",
+            "--panel-columns", "64", "--json").Stdout).RootElement;
+        Assert.Equal(64, given.GetProperty("panel_columns").GetInt32());
+        var auto = JsonDocument.Parse(CliRunner.Run("bench", "gemm", "--size", "96", "--repeats", "1", "--warmup", "0", "--json")
+            .Stdout).RootElement;
+        if (CpuInfoVendor() is { } vendor)
+            Assert.Equal(vendor == "GenuineIntel" ? 1024 : 2048, auto.GetProperty("panel_columns").GetInt32());
+        CliAssert.OneLineError(CliRunner.Run("bench", "gemm", "--size", "96", "--panel-columns", "33"), 2,
+            "--panel-columns must be 0 or a positive multiple of 32.");
+    }
+
+    /// <summary>The CPU vendor string as Linux reports it (/proc/cpuinfo's vendor_id), or null elsewhere.</summary>
+    private static string? CpuInfoVendor()
+    {
+        if (!File.Exists("/proc/cpuinfo") || !System.Runtime.Intrinsics.X86.X86Base.IsSupported) return null;
+        string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("vendor_id", StringComparison.Ordinal));
+        return line?[(line.IndexOf(':') + 1)..].Trim();
     }
 
     [Theory]
