@@ -36,7 +36,7 @@ internal static unsafe partial class Gemm
     /// Wider panels mean fewer packing and barrier rounds: on Zen 4, whose L3 is quick, 2048 (4 MiB) measured 3% faster than
     /// 1024 at 2048³. On Intel Xeon (Emerald Rapids), where L3 is far slower than L2, 1024 (2 MiB, its L2 per core) made SGEMM
     /// 2048³ 1.17× faster on two threads (bench/HISTORY.md, 2026-12-07). The cap only regroups columns, never a sum, so
-    /// results are the same bits either way (tested); settable for that test.
+    /// results are the same bits either way (tested); settable for that test and for <c>xent bench gemm --panel-columns</c>.
     /// </summary>
     internal static int NC = CpuVendor.IsIntel ? 1024 : 2048;
     /// <summary>Below this many flops a call runs on the calling thread only.</summary>

@@ -158,7 +158,7 @@ public sealed class BenchCommandTests
         Assert.Equal(a.GetProperty("fused_loss").GetDouble(), b.GetProperty("fused_loss").GetDouble());
         // Neither flag: the CPU type's default, packed on Intel (read from /proc/cpuinfo here, not from Xent's CPUID reading).
         var auto = JsonDocument.Parse(CliRunner.Run(args).Stdout).RootElement;
-        if (CpuInfoVendor() is { } vendor)
+        if (ProcCpuInfo.Vendor() is { } vendor)
             Assert.Equal(vendor == "GenuineIntel", auto.GetProperty("packed_operands").GetBoolean());
         CliAssert.OneLineError(CliRunner.Run([.. args, "--packed-operands", "--in-place-operands"]), 2,
             "--packed-operands and --in-place-operands contradict each other");
@@ -172,18 +172,10 @@ public sealed class BenchCommandTests
         Assert.Equal(64, given.GetProperty("panel_columns").GetInt32());
         var auto = JsonDocument.Parse(CliRunner.Run("bench", "gemm", "--size", "96", "--repeats", "1", "--warmup", "0", "--json")
             .Stdout).RootElement;
-        if (CpuInfoVendor() is { } vendor)
+        if (ProcCpuInfo.Vendor() is { } vendor)
             Assert.Equal(vendor == "GenuineIntel" ? 1024 : 2048, auto.GetProperty("panel_columns").GetInt32());
         CliAssert.OneLineError(CliRunner.Run("bench", "gemm", "--size", "96", "--panel-columns", "33"), 2,
             "--panel-columns must be 0 or a positive multiple of 32.");
-    }
-
-    /// <summary>The CPU vendor string as Linux reports it (/proc/cpuinfo's vendor_id), or null elsewhere.</summary>
-    private static string? CpuInfoVendor()
-    {
-        if (!File.Exists("/proc/cpuinfo") || !System.Runtime.Intrinsics.X86.X86Base.IsSupported) return null;
-        string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("vendor_id", StringComparison.Ordinal));
-        return line?[(line.IndexOf(':') + 1)..].Trim();
     }
 
     [Theory]
