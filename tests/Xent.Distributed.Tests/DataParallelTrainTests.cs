@@ -73,6 +73,11 @@ public sealed class DataParallelTrainTests
         var distributed = Mpi.Run(2, Mpi.Cli, ["train", "--distributed", .. common, "--batch-size", "16", "--out", dir["dist"]]);
         Assert.True(distributed.ExitCode == 0, distributed.Stderr);
         AssertCheckpointsClose(dir["single/checkpoint.safetensors"], dir["dist/checkpoint.safetensors"], Rtol, Atol);
+        // Rank 0 records the data file's length and SHA-256 as one process does, so eval tells a copy of it.
+        var metadata = SafeTensors.Read(dir["dist/checkpoint.safetensors"]).Metadata;
+        Assert.Equal(new FileInfo(dir["tags.csv"]).Length.ToString(CultureInfo.InvariantCulture), metadata["setting.data_bytes"]);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(dir["tags.csv"]))),
+            metadata["setting.data_sha256"]);
     }
 
     [MpiFact]

@@ -191,7 +191,8 @@ internal static class TrainCommand
     /// run's training split has other statistics than its checkpoint recorded (the data or the split changed).
     /// </summary>
     private sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
-        string? SplitNote, int SourceCount, int[]? HeldOut, bool OtherRows = false, string[]? SourceFiles = null);
+        string? SplitNote, int SourceCount, int[]? HeldOut, bool OtherRows = false, string[]? SourceFiles = null,
+        (long Bytes, string Sha256)? Fingerprint = null);
 
     private static int Run(Settings s)
     {
@@ -555,6 +556,9 @@ internal static class TrainCommand
         }
 
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
+        // The data file's length and SHA-256, so that eval and calibrate tell a copy of it (cp train.csv test.csv) as they tell a
+        // link; in the checkpoint only, not the report's settings. Only the rank that writes reads a CSV file again.
+        if (writes) foreach (var (k, v) in TrainingDataWarning.Fingerprint(dataPath, prep.Fingerprint)) metadata[k] = v;
 
         var ci = CultureInfo.InvariantCulture;
         long globalBatch = (long)s.BatchSize * (dp?.Size ?? 1);
@@ -1146,7 +1150,12 @@ internal static class TrainCommand
         // A large file or folder takes seconds to read: say so first, and how long it took after.
         Console.WriteLine($"Reading '{path}' …"); // a whole line: warnings while reading go to stderr between the two
         var clock = Stopwatch.StartNew();
-        var readOptions = options with { Progress = DataSource.ReadProgressTo(Console.Out, path) };
+        (long, string)? fingerprint = null; // a .npy file's, hashed as it is read once (TrainingDataWarning.Fingerprint)
+        var readOptions = options with
+        {
+            Progress = DataSource.ReadProgressTo(Console.Out, path),
+            Fingerprinted = kind == DataSourceKind.Npy ? (bytes, sha256) => fingerprint = (bytes, sha256) : null,
+        };
         string[]? files = null; // image class folders: each sample's file, for split.csv
         var all = kind == DataSourceKind.ImageFolder ? ImageFolderSource.Load(path, readOptions, out files)
             : DatasetFactory.Load(path, readOptions);
@@ -1238,7 +1247,7 @@ internal static class TrainCommand
         }
         var spec = provisional with { Mean = mean, Std = std };
         return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
-            IsIdx: false, note, all.Count, heldOut, otherRows, files);
+            IsIdx: false, note, all.Count, heldOut, otherRows, files, fingerprint);
     }
 
     /// <summary>Refuses a --test-data of another kind than --data (a .npy file beside a CSV, say), naming both kinds.</summary>

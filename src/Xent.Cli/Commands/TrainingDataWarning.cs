@@ -1,16 +1,56 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using Xent.IO;
 
 namespace Xent.Cli.Commands;
 
 /// <summary>
 /// The warning of <c>eval</c> and <c>calibrate</c> when --data leads to the data the checkpoint was trained on
-/// (<c>setting.data</c>, where its --data led): a score on it is not a test result. It says how many of its samples trained
-/// the model (all, when the run tested on other data; the rows the run's <c>split.csv</c> marks <c>train</c>, when it held part
-/// out) and what to pass instead.
+/// (<c>setting.data</c>, where its --data led), or is a copy of that file (<c>setting.data_bytes</c> and
+/// <c>setting.data_sha256</c>, which <c>train</c> records for a data file): a score on it is not a test result. It says how many
+/// of its samples trained the model (all, when the run tested on other data; the rows the run's <c>split.csv</c> marks
+/// <c>train</c>, when it held part out) and what to pass instead.
 /// </summary>
 internal static class TrainingDataWarning
 {
+    /// <summary>The metadata keys of the training data file's length in bytes and the SHA-256 of those bytes (lower-case hex).</summary>
+    public const string BytesKey = "setting.data_bytes", Sha256Key = "setting.data_sha256";
+
+    /// <summary>
+    /// The metadata that lets <see cref="For"/> tell a copy of training data file <paramref name="dataPath"/> (<c>cp train.csv
+    /// test.csv</c>, a download of the same file again): its length and the SHA-256 of its bytes. <paramref name="read"/> gives
+    /// them when the loader hashed the file as it read it once (a .npy file, which may be a pipe); otherwise (a CSV/TSV file, which
+    /// the loader reads more than once anyway) the file is read again for them, from the page cache: about 0.16 s for a 185 MB
+    /// CSV that took 3 s to load. Empty for a folder (image class folders; an IDX folder, whose t10k files eval reads, trains no
+    /// run) and for anything else that is not a regular file of at least one byte (a pipe's length is 0), or that can no longer
+    /// be read.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Fingerprint(string dataPath, (long Bytes, string Sha256)? read)
+    {
+        try
+        {
+            var file = new FileInfo(LinkWalk.RealPath(dataPath)); // a link's own length is not its target's
+            var (bytes, sha256) = read ?? (file.Exists && file.Length > 0 ? Sha256Of(file.FullName) : (0, ""));
+            return bytes == 0 ? [] : [new(BytesKey, bytes.ToString(CultureInfo.InvariantCulture)), new(Sha256Key, sha256)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return []; // the fingerprint is a courtesy: a run is not refused for it
+        }
+    }
+
+    /// <summary>The length of <paramref name="path"/> as read and the SHA-256 of its bytes, in lower-case hex.</summary>
+    private static (long Bytes, string Sha256) Sha256Of(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
+            FileOptions.SequentialScan);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        long bytes = 0;
+        for (int n; (n = stream.Read(buffer)) > 0; bytes += n) hash.AppendData(buffer, 0, n);
+        return (bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
     /// <summary>
     /// The warning (with <c>Warning:</c>), or null when <paramref name="dataPath"/> is not the checkpoint's training data or the
     /// checkpoint does not say what that was. <paramref name="consequence"/> ends the first sentence ("so its accuracy is not a test
@@ -20,13 +60,15 @@ internal static class TrainingDataWarning
         string consequence)
     {
         // An IDX folder's t10k files, which eval and calibrate read, train no run (a --val-split holds out training images).
-        if (!metadata.TryGetValue("setting.data", out var trained) || DataSource.IsIdx(dataPath)
-            || !(OutputPaths.SameFile(dataPath, trained) || HardLinked(dataPath, trained)))
-            return null;
+        if (!metadata.TryGetValue("setting.data", out var trained) || DataSource.IsIdx(dataPath)) return null;
+        bool same = OutputPaths.SameFile(dataPath, trained) || HardLinked(dataPath, trained);
+        if (!same && !SameBytes(metadata, dataPath)) return null;
+        string trainedOn = same ? $"the data '{checkpointPath}' was trained on"
+            : $"a copy of '{trained}', the data '{checkpointPath}' was trained on (the same bytes)";
         string? test = metadata.GetValueOrDefault("setting.test_data");
         const string SplitMark = " (split.csv)";
         if (test is null || !test.EndsWith(SplitMark, StringComparison.Ordinal))
-            return $"Warning: '{dataPath}' is the data '{checkpointPath}' was trained on, all {samples} of its samples, {consequence}." +
+            return $"Warning: '{dataPath}' is {trainedOn}, all {samples} of its samples, {consequence}." +
                 (test is null ? "" : $" Its run tested on '{test}'; pass that as --data.");
         string split = Path.Combine(Path.GetDirectoryName(checkpointPath) ?? ".", "split.csv");
         // Without split.csv only the fraction is known, not the count a stratified split held out ("all but 0.1 of its 150").
@@ -36,14 +78,36 @@ internal static class TrainingDataWarning
         string howMany = TrainRows(split, samples) is int n
             ? $"{n} of its {samples} samples trained it ({split})"
             : $"all of its {samples} samples but the {percent} its run held out (--val-split {fraction}) trained it";
-        return $"Warning: '{dataPath}' is the data '{checkpointPath}' was trained on: {howMany}, {consequence}. Pass --held-out " +
+        return $"Warning: '{dataPath}' is {trainedOn}: {howMany}, {consequence}. Pass --held-out " +
             $"{(File.Exists(split) ? split : "RUN/split.csv")} to use only the rows its run held out.";
     }
 
     /// <summary>
+    /// Whether <paramref name="dataPath"/> holds the bytes of the training data file that <see cref="Fingerprint"/> recorded: read
+    /// only when its length is the recorded one, so that other data costs nothing. False for a checkpoint without the fingerprint
+    /// (an older xent, or data that was a folder), and when the file cannot be read.
+    /// </summary>
+    private static bool SameBytes(IReadOnlyDictionary<string, string> metadata, string dataPath)
+    {
+        if (!metadata.TryGetValue(BytesKey, out var recorded) || !metadata.TryGetValue(Sha256Key, out var sha256)
+            || !long.TryParse(recorded, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) || bytes == 0)
+            return false;
+        try
+        {
+            var file = new FileInfo(LinkWalk.RealPath(dataPath));
+            return file.Exists && file.Length == bytes && Sha256Of(file.FullName) is var (read, hash) && read == bytes
+                && string.Equals(hash, sha256, StringComparison.OrdinalIgnoreCase);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the warning is a courtesy
+        }
+    }
+
+    /// <summary>
     /// Whether two files are one file under two names (a hard link, <c>ln d.csv d2.csv</c>): the same mount and inode, as Linux's
-    /// /proc/self/fdinfo gives them for an open file (.NET has no stat). A copy is another file and is not told (qa-s20-b L5).
-    /// Files of other lengths, or empty ones (a pipe), are not opened.
+    /// /proc/self/fdinfo gives them for an open file (.NET has no stat). A copy is another file, told by its bytes
+    /// (<see cref="SameBytes"/>). Files of other lengths, or empty ones (a pipe), are not opened.
     /// </summary>
     private static bool HardLinked(string a, string b)
     {

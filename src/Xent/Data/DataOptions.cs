@@ -74,6 +74,13 @@ public sealed record DataOptions
     internal PixelBudget? DecodeBudget { get; init; }
 
     /// <summary>
+    /// .npy: told the features file's length in bytes and the SHA-256 of its bytes (lower-case hex), hashed as it is read, so
+    /// the file is not read a second time for them (a pipe could not be). The CLI records them in a checkpoint, to tell a copy of
+    /// the training data later. Null: nothing is hashed.
+    /// </summary>
+    internal Action<long, string>? Fingerprinted { get; init; }
+
+    /// <summary>
     /// True when the reader serves the command line (the CLI sets it): its messages then name the options as flags
     /// (<c>--missing mean</c>), where a library user is told the members of this record (<see cref="ImputeMissing"/>).
     /// </summary>

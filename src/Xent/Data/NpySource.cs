@@ -24,6 +24,19 @@ public static class NpySource
             throw PipeInput.ReadTwice(labels, "a labels .npy file", "its header, then its values", "labels.npy");
     }
 
+    /// <summary>
+    /// <see cref="Npy.Read(string)"/> of <paramref name="path"/>, hashing its bytes on the way (and any after the array), then
+    /// telling <paramref name="told"/> their count and SHA-256.
+    /// </summary>
+    private static NpyArray ReadFingerprinted(string path, Action<long, string> told)
+    {
+        using var stream = new FingerprintStream(BinaryFile.OpenRead(path));
+        var array = Npy.Read(stream, path);
+        var (bytes, sha256) = stream.Finish();
+        told(bytes, sha256);
+        return array;
+    }
+
     /// <summary>Reads <paramref name="featuresPath"/> with the labels in <see cref="DataOptions.Labels"/>.</summary>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="InvalidDataException">A malformed file, an unsupported shape, labels that are not integers, or a count
@@ -32,7 +45,7 @@ public static class NpySource
     {
         options ??= new DataOptions();
         var spec = options.Spec;
-        var x = Npy.Read(featuresPath);
+        var x = options.Fingerprinted is { } told ? ReadFingerprinted(featuresPath, told) : Npy.Read(featuresPath);
         if (x.Rank < 1 || x.Dim(0) == 0)
             throw new InvalidDataException($"'{featuresPath}' holds no samples (shape ({string.Join(", ", x.Shape)})).");
         int n = x.Dim(0);

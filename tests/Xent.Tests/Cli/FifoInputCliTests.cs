@@ -93,6 +93,27 @@ public sealed class FifoInputCliTests : IDisposable
     }
 
     [Fact]
+    public async Task ANpyFifoIsFingerprintedAsItIsReadOnce()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // A .npy --data is read once, so a pipe trains; its length and SHA-256 (which eval compares to tell a copy of the training
+        // data) are taken from that one read, as a second read of a pipe would find nothing (or wait for another writer).
+        var (features, labels) = Xent.Tests.Data.OwnDataFiles.NpyPair(_dir.Path, 30);
+        MakeFifo("input.npy");
+        var process = Start("train", "--data", "input.npy", "--labels", labels, "--model", "linear", "--epochs", "1", "--out", "run");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using (var writer = Writer($"cat '{features}' > input.npy")) await writer.WaitForExitAsync().WaitAsync(Patience);
+        await process.WaitForExitAsync().WaitAsync(Patience);
+        await stdout;
+        Assert.True(process.ExitCode == 0, await stderr);
+        var metadata = SafeTensors.Read(_dir.File("run/checkpoint.safetensors")).Metadata;
+        Assert.Equal(new FileInfo(features).Length.ToString(CultureInfo.InvariantCulture), metadata["setting.data_bytes"]);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(features))),
+            metadata["setting.data_sha256"]);
+    }
+
+    [Fact]
     public async Task CtrlCStopsTheWaitPromptlyWithTheInterruptedExitCode()
     {
         if (!OperatingSystem.IsLinux()) return; // POSIX signals
