@@ -73,7 +73,7 @@ public static class Evaluator
     }
 
     /// <summary>Rows [r0, r0 + m) of <paramref name="input"/> as a tensor of their own (a copy: tensors have no views).</summary>
-    private static Tensor Rows(Tensor input, int r0, int m, int perSample)
+    internal static Tensor Rows(Tensor input, int r0, int m, int perSample)
     {
         int[] shape = input.Shape;
         shape[0] = m;

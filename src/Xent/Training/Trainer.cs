@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics.Tensors;
 using Xent.Autograd;
 using Xent.NN;
 using Xent.Optim;
@@ -30,6 +31,7 @@ public sealed class Trainer
     private double _secondsOffset;
     private readonly EpochProgress _progress; // warns on a clear rise or a stretch without a new best, not on noise
     private bool _warnedHeldOutNotFinite;
+    private double _trainInputMax; // the largest magnitude among this run's training inputs: what held-out inputs are held against
     private double[] _baseLrs;
     private double _bestLoss = double.PositiveInfinity;
     private int _bestEpoch, _badEpochs;
@@ -227,6 +229,11 @@ public sealed class Trainer
             foreach (var (input, target) in trainBatches(epoch))
             {
                 batch++;
+                // One vectorised read of the inputs, which the step reads many times over; used only if a held-out pass gives
+                // outputs that are not finite, to tell test inputs out of range from a diverged model (NonFiniteHeldOut).
+                if (input.DType == DType.Float32 && input.NumEl > 0
+                    && Math.Abs(TensorPrimitives.MaxMagnitude(input.Data)) is var magnitude && magnitude > _trainInputMax)
+                    _trainInputMax = magnitude; // a NaN compares false: its loss stops the run anyway
                 double loss = Step(input, target, epoch, batch, limit);
 
                 epochSum += loss;
@@ -274,14 +281,14 @@ public sealed class Trainer
             if (_progress.Add(epoch, epochLoss, rate) is { } slow) Warning?.Invoke(slow);
             // The training loss can stay finite while the weights grow so large that held-out logits overflow: the checkpoint
             // would then predict NaN for every input. Said once; training goes on, as the training loss is still a number.
-            if (!double.IsFinite(test.MeanCrossEntropy) && !_warnedHeldOutNotFinite)
+            // Which of the two causes it is takes one more pass over the held-out set, made only then (and once).
+            if (!double.IsFinite(test.MeanCrossEntropy) && !_warnedHeldOutNotFinite && Warning is { } warn)
             {
                 _warnedHeldOutNotFinite = true;
                 string what = double.IsNaN(test.MeanCrossEntropy) ? "NaN" : "infinite";
-                Warning?.Invoke($"the held-out loss is {what} after epoch {epoch} (the training loss is {NumberText.Fixed(epochLoss)}): " +
-                    "the model's outputs on some test samples are not finite, so its checkpoint predicts NaN probabilities for such " +
-                    "inputs. Test inputs far outside the training data's range do this; otherwise the weights grew too large: try a " +
-                    $"lower learning rate{TrainingDiagnostics.Option(Options.LearningRateOption)}.");
+                var found = NonFiniteHeldOut.Examine(_model, testBatches(), _trainInputMax);
+                warn($"the held-out loss is {what} after epoch {epoch} (the training loss is {NumberText.Fixed(epochLoss)}): " +
+                    NonFiniteHeldOut.Cause(found, _trainInputMax, Options.LearningRateOption));
             }
             last = new EpochResult(epoch, batch, epochLoss, test, seconds);
             EpochCompleted?.Invoke(last);

@@ -657,9 +657,14 @@ public sealed class NewUserCliTests : IDisposable
         Assert.Contains("test loss NaN", r.Stdout, StringComparison.Ordinal);
         const string Expected = "Warning: the held-out loss is NaN after epoch 1 (the training loss is ";
         Assert.Contains(Expected, r.Stderr, StringComparison.Ordinal);
-        // Both causes named: a huge test input gives the same NaN as weights blown up by the learning rate.
-        Assert.Contains("Test inputs far outside the training data's range do this; otherwise the weights grew too large: try a lower " +
-            "learning rate (--lr).", r.Stderr, StringComparison.Ordinal);
+        // The cause named, not guessed at: every test sample (the split's 'test' rows) lies in the training inputs' range, and the
+        // weights a step of 1e30 made give them all NaN outputs, so the model diverged (qa: two causes named, neither chosen).
+        int held = File.ReadAllLines(_dir.File("run/split.csv")).Count(l => l.EndsWith(",test", StringComparison.Ordinal));
+        Assert.Contains($"): the model's outputs are not finite on {held} of the {held} test samples, all of them with inputs within 10 " +
+            "times the range of the training inputs (which reach ", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains(", standardised as the model sees them): the weights grew too large (the model diverged), so its checkpoint " +
+            "predicts NaN probabilities. Try a lower learning rate (--lr).\n", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("test data is the cause", r.Stderr, StringComparison.Ordinal);
         // And, as eval says of such a model, that the final accuracy counts the NaN rows as class 0: on the terminal before it, and
         // in the report above its summary (they said NaN and nothing of it).
         const string NonFinite = "the model's outputs (logits) are not finite (NaN or infinity) for some samples: its weights are not " +
@@ -670,6 +675,42 @@ public sealed class NewUserCliTests : IDisposable
         Assert.Contains(
             "<p class=\"warning\"><b>Warning:</b> " + System.Net.WebUtility.HtmlEncode(NonFinite) + "</p>\n<p class=\"summary\">",
             File.ReadAllText(_dir.File("run/report.html")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AHeldOutLossMadeNotFiniteByTestInputsNamesThem()
+    {
+        // 60 training rows in (-1, 1); the test file adds to 20 such rows one whose 'a' standardises beyond float32 (3e38 / 0.58)
+        // and one whose 'b' standardises to about -1.7e37, which a linear model's logits still hold. Only the first gets
+        // non-finite logits; the warning names the test inputs, not the learning rate.
+        var rng = new Random(9);
+        string Row() => string.Create(CultureInfo.InvariantCulture, $"{rng.NextDouble() * 2 - 1:F4},{rng.NextDouble() * 2 - 1:F4}");
+        string[] train = [.. Enumerable.Range(0, 60).Select(i => $"{Row()},{(i % 2 == 0 ? "x" : "y")}")];
+        string[] test = [.. Enumerable.Range(0, 20).Select(i => $"{Row()},{(i % 2 == 0 ? "x" : "y")}"), "3e38,0.5,x", "0.5,-1e37,y"];
+        string trainCsv = _dir.File("train.csv"), testCsv = _dir.File("test.csv");
+        File.WriteAllLines(trainCsv, ["a,b,label", .. train]);
+        File.WriteAllLines(testCsv, ["a,b,label", .. test]);
+        var r = InProcessCli.Run("train", "--data", trainCsv, "--test-data", testCsv, "--out", _dir.File("run"), "--model", "linear",
+            "--epochs", "1");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+
+        // The training split's standardisation (population std), as the model sees its inputs, in float64.
+        double[][] columns = [.. Enumerable.Range(0, 2).Select(c => train.Select(l => double.Parse(l.Split(',')[c],
+            CultureInfo.InvariantCulture)).ToArray())];
+        double[] mean = [.. columns.Select(c => c.Average())];
+        double[] std = [.. columns.Select((c, j) => Math.Sqrt(c.Average(v => (v - mean[j]) * (v - mean[j]))))];
+        double reach = Enumerable.Range(0, 2).Max(j => columns[j].Max(v => Math.Abs((v - mean[j]) / std[j])));
+        double far = Math.Abs((-1e37 - mean[1]) / std[1]);
+        Assert.True((3e38 - mean[0]) / std[0] > float.MaxValue); // so the first one is not finite as the model sees it
+        Assert.Contains("Warning: the held-out loss is NaN after epoch 1 (the training loss is ", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("): 2 of the 22 test samples have inputs beyond 10 times the range of the training inputs (which reach " +
+            $"{reach.ToString("F2", CultureInfo.InvariantCulture)}, standardised as the model sees them): 1 has a value that is not " +
+            "finite (NaN or infinity), the other has values of magnitude up to " +
+            $"{far.ToString("0.###E+0", CultureInfo.InvariantCulture)}. " +
+            "The model's outputs are not finite on 1 of them and finite on every other test sample. The test data is the cause, not " +
+            "the training: look in those samples for a value in other units, a missing-value code (-9999) or an overflow. The " +
+            "checkpoint predicts NaN probabilities for such inputs.\n", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("learning rate", r.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
