@@ -42,13 +42,9 @@ internal static class TrainingDataWarning
     /// <summary>The length of <paramref name="path"/> as read and the SHA-256 of its bytes, in lower-case hex.</summary>
     private static (long Bytes, string Sha256) Sha256Of(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
-            FileOptions.SequentialScan);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 20];
-        long bytes = 0;
-        for (int n; (n = stream.Read(buffer)) > 0; bytes += n) hash.AppendData(buffer, 0, n);
-        return (bytes, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        using var stream = FileReading.OpenRead(path, bufferSize: 1 << 16);
+        string sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
+        return (stream.Position, sha256);
     }
 
     /// <summary>

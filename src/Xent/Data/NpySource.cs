@@ -25,7 +25,7 @@ public static class NpySource
     }
 
     /// <summary>
-    /// <see cref="Npy.Read(string)"/> of <paramref name="path"/>, hashing its bytes on the way (and any after the array), then
+    /// <see cref="Npy.Read(string)"/> of <paramref name="path"/>, hashing its bytes on the way (a file's after the array too), then
     /// telling <paramref name="told"/> their count and SHA-256.
     /// </summary>
     private static NpyArray ReadFingerprinted(string path, Action<long, string> told)

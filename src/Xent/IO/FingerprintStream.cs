@@ -15,13 +15,17 @@ internal sealed class FingerprintStream(Stream inner) : Stream
     public long BytesRead { get; private set; }
 
     /// <summary>
-    /// Reads the rest of the stream (bytes a reader left after its data, usually none), then returns the count of every byte read
-    /// and their SHA-256 in lower-case hex. Call once.
+    /// Reads the rest of a file (bytes a reader left after its data, usually none), so that the fingerprint is the whole file's,
+    /// then returns the count of every byte read and their SHA-256 in lower-case hex. Call once. A pipe is not read on: its writer
+    /// may keep its end open after the data, and the read would wait for it.
     /// </summary>
     public (long Bytes, string Sha256) Finish()
     {
-        var rest = new byte[1 << 16];
-        while (Read(rest) > 0) { }
+        if (inner.CanSeek)
+        {
+            var rest = new byte[1 << 16];
+            while (Read(rest) > 0) { }
+        }
         return (BytesRead, Convert.ToHexStringLower(_hash.GetHashAndReset()));
     }
 

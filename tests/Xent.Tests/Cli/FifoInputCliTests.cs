@@ -97,14 +97,15 @@ public sealed class FifoInputCliTests : IDisposable
     {
         if (!OperatingSystem.IsLinux()) return;
         // A .npy --data is read once, so a pipe trains; its length and SHA-256 (which eval compares to tell a copy of the training
-        // data) are taken from that one read, as a second read of a pipe would find nothing (or wait for another writer).
+        // data) are taken from that one read, as a second read of a pipe would find nothing (or wait for another writer). The
+        // writer keeps its end open after the data, for longer than the test waits: the pipe is not read on past the array.
         var (features, labels) = Xent.Tests.Data.OwnDataFiles.NpyPair(_dir.Path, 30);
         MakeFifo("input.npy");
         var process = Start("train", "--data", "input.npy", "--labels", labels, "--model", "linear", "--epochs", "1", "--out", "run");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using (var writer = Writer($"cat '{features}' > input.npy")) await writer.WaitForExitAsync().WaitAsync(Patience);
-        await process.WaitForExitAsync().WaitAsync(Patience);
+        _started.Add(Writer($"{{ cat '{features}'; sleep 300; }} > input.npy")); // killed at the end (its timeout is 60 s)
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(40));
         await stdout;
         Assert.True(process.ExitCode == 0, await stderr);
         var metadata = SafeTensors.Read(_dir.File("run/checkpoint.safetensors")).Metadata;
