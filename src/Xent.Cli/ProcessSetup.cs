@@ -17,16 +17,21 @@ internal static partial class ProcessSetup
         Console.SetOut(new StdoutWriter(Console.Out));
         IgnoreFileSizeSignal();
         Commands.ProcessMemory.BoundToRange(); // under ulimit -v, a heap at the top of its range dies of SIGSEGV
-        FileReading.WaitingForWriter = path => Console.Error.WriteLine(WaitingText(path));
+        FileReading.Waiting = (path, wait) => Console.Error.WriteLine(WaitingText(path, wait));
     }
 
     /// <summary>
-    /// The line on stderr when opening an input has waited <see cref="FileReading.NoteAfter"/>: a named pipe that no program has
-    /// opened for writing yet, where the open waits, as <c>cat</c>'s does, and the command said nothing. It goes on waiting (the
-    /// writer may be started next); Ctrl-C ends it as it ends any command.
+    /// The line on stderr when opening a file has waited <see cref="FileReading.NoteAfter"/>: an input that is a named pipe no
+    /// program has opened for writing yet, or an output that is one no program reads yet, where the open waits, as <c>cat</c>'s
+    /// and <c>tee</c>'s do, and the command said nothing; or, for a file that is no pipe, a slow file system (a network mount),
+    /// which is not called a pipe. It goes on waiting (the other program may be started next); Ctrl-C ends it as it ends any command.
     /// </summary>
-    internal static string WaitingText(string path) =>
-        CliHost.Clean($"Waiting for a writer on '{path}' (a named pipe); Ctrl+C stops.");
+    internal static string WaitingText(string path, OpenWait wait) => CliHost.Clean(wait switch
+    {
+        OpenWait.Writer => $"Waiting for a writer on '{path}' (a named pipe); Ctrl+C stops.",
+        OpenWait.Reader => $"Waiting for a reader on '{path}' (a named pipe); Ctrl+C stops.",
+        _ => $"Still opening '{path}' (a slow file system?); Ctrl+C stops.",
+    });
 
     /// <summary>
     /// With <c>ulimit -f</c>, a write past the limit raises SIGXFSZ, whose default action kills the process at once and leaves

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using Xent.IO;
 using Xent.Tests.IO;
 using Xent.Tests.Support;
@@ -132,6 +133,19 @@ public sealed class FifoInputCliTests : IDisposable
         await stdout;
         Assert.Equal(130, process.ExitCode); // 128 + SIGINT, as for Ctrl-C anywhere else in xent
         Assert.Equal("", (await stderr).Trim()); // nothing after the note: no error line of a failed open
+    }
+
+    [Fact]
+    public void AWaitIsSaidToBeForAPipeOnlyWhereThePathIsOne()
+    {
+        // An open that took a second on a slow network mount was said to wait for "a writer on … (a named pipe)". FileReading tells
+        // which wait it is (FileReadingTests); these are the CLI's words for each.
+        var text = InProcessCli.Assembly.GetType("Xent.Cli.ProcessSetup", throwOnError: true)!
+            .GetMethod("WaitingText", BindingFlags.NonPublic | BindingFlags.Static)!;
+        string Line(OpenWait wait) => (string)text.Invoke(null, ["data.csv", wait])!;
+        Assert.Equal(Waiting("data.csv"), Line(OpenWait.Writer));
+        Assert.Equal("Waiting for a reader on 'data.csv' (a named pipe); Ctrl+C stops.", Line(OpenWait.Reader));
+        Assert.Equal("Still opening 'data.csv' (a slow file system?); Ctrl+C stops.", Line(OpenWait.SlowFileSystem));
     }
 
     private void MakeFifo(string name)

@@ -15,20 +15,20 @@ namespace Xent.Tests.IO;
 public sealed class FileReadingTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly Action<string>? _previous = FileReading.WaitingForWriter;
-    private readonly ConcurrentQueue<(string Path, TimeSpan At)> _notes = new();
+    private readonly Action<string, OpenWait>? _previous = FileReading.Waiting;
+    private readonly ConcurrentQueue<(string Path, TimeSpan At, OpenWait Wait)> _notes = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly SemaphoreSlim _noted = new(0);
 
-    public FileReadingTests() => FileReading.WaitingForWriter = path =>
+    public FileReadingTests() => FileReading.Waiting = (path, wait) =>
     {
-        _notes.Enqueue((path, _clock.Elapsed));
+        _notes.Enqueue((path, _clock.Elapsed, wait));
         _noted.Release();
     };
 
     public void Dispose()
     {
-        FileReading.WaitingForWriter = _previous;
+        FileReading.Waiting = _previous;
         _noted.Dispose();
         _dir.Dispose();
     }
@@ -51,8 +51,9 @@ public sealed class FileReadingTests : IDisposable
         try
         {
             Assert.True(await _noted.WaitAsync(TimeSpan.FromSeconds(60)), "no note within a minute");
-            var (path, at) = Assert.Single(_notes);
+            var (path, at, wait) = Assert.Single(_notes);
             Assert.Equal(fifo, path);
+            Assert.Equal(OpenWait.Writer, wait);
             // After about a second, not before (the timer may fire late on a loaded machine, never early): an open that is merely
             // slow is not a pipe without a writer.
             Assert.True(at - started >= TimeSpan.FromSeconds(0.95),
@@ -67,6 +68,24 @@ public sealed class FileReadingTests : IDisposable
         }
         Assert.Equal("a,b\n1,2\n", await open.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Single(_notes); // once, however long it waited
+    }
+
+    [Fact]
+    public void AnOpenOfAFileThatIsNoPipeIsToldAsSlowNotAsWaitingForAWriter()
+    {
+        // A network mount that takes seconds to answer was said to be "a named pipe" waiting for a writer. No local file opens
+        // that slowly, so the open here is one that sleeps past the second, of a regular file (and of a folder: the kind is asked
+        // of the path, which is no pipe either way).
+        string file = _dir.File("slow.csv");
+        File.WriteAllText(file, "a,b\n");
+        Assert.Equal(7, FileReading.Opening(file, forWriting: false, () =>
+        {
+            // Until the note comes, as long as a loaded machine takes to fire the timer.
+            Assert.True(_noted.Wait(TimeSpan.FromSeconds(60)), "no note within a minute");
+            return 7;
+        }));
+        var (path, _, wait) = Assert.Single(_notes);
+        Assert.Equal((file, OpenWait.SlowFileSystem), (path, wait));
     }
 
     [Fact]
