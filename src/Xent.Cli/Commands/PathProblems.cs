@@ -65,8 +65,15 @@ internal static class PathProblems
             ?? TooLong(path, option, Cannot, extraBytes, extraWhat)
             ?? BrokenLink(path, option, Cannot, "xent writes through a link only to what exists: create its target, remove the link, " +
                 $"or pass another {option}", output: true)
-            ?? FileOnTheWay(path, option, Cannot, slashHint: !folder);
+            ?? FileOnTheWay(path, option, Cannot, slashHint: !folder) ?? Socket(path, option, Cannot);
     }
+
+    /// <summary>
+    /// The error for an output that is, or links to, a socket (<see cref="WriteTarget.SocketRefusal"/>), before any work: the write
+    /// would fail after it, and a rename would remove the socket from under its program.
+    /// </summary>
+    private static string? Socket(string path, string option, string cannot) =>
+        FileKinds.Of(path) == FileKind.Socket ? $"{option} '{Shorten(path)}' {cannot}: {WriteTarget.SocketRefusal}." : null;
 
     /// <summary>
     /// The error for a symbolic link along <paramref name="path"/> (or the path itself) that leads nowhere: to a file or folder that

@@ -10,8 +10,8 @@ namespace Xent.IO;
 /// and the file is deleted anyway. The temporary file is registered in <see cref="WritesInFlight.Process"/> while it exists, so
 /// that a process interrupted by a signal deletes it (the CLI's handler calls <see cref="WritesInFlight.Abandon"/>).
 /// A link to a file is written through (the temporary file goes beside the file it names), a link to nothing or in a loop is
-/// refused; a device or descriptor path (<c>/dev/null</c>, <c>/dev/stdout</c>) is written in place, with no temporary file
-/// (<see cref="WriteTarget"/>).
+/// refused; a device or descriptor path (<c>/dev/null</c>, <c>/dev/stdout</c>), and an existing named pipe or device anywhere, is
+/// written in place, with no temporary file, and a socket is refused (<see cref="WriteTarget"/>).
 /// </summary>
 /// <example><code>
 /// using var writer = AtomicFileWriter.Begin(path);
@@ -62,7 +62,7 @@ internal sealed class AtomicFileWriter : IDisposable
         {
             try
             {
-                return new AtomicFileWriter(path, full, full, target.OpenInPlace(), null);
+                return new AtomicFileWriter(path, full, full, target.OpenInPlace(path), null);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -5,7 +5,9 @@ namespace Xent.IO;
 /// <summary>
 /// Where a write to a path the user gave really goes. A path that is, or links to, a device or a process's file descriptor
 /// (<c>/dev/null</c>, <c>/dev/stdout</c>, <c>/dev/fd/63</c> from <c>&gt;(…)</c>, anything under <c>/proc</c>) is written
-/// in place: renaming a temporary file over it would replace the device node (as root) or cut the pipe it stands for.
+/// in place: renaming a temporary file over it would replace the device node (as root) or cut the pipe it stands for. So is an
+/// existing named pipe (<c>mkfifo</c>) or device anywhere else (<c>mkfifo p; xent predict … --out p &amp; cat p</c>, as <c>tee p</c>
+/// writes into it; <see cref="FileKinds"/>), and a socket, which cannot be opened as a file, is refused rather than replaced.
 /// A symbolic link to a file is followed, so that the file it names gets the new content and the link stays a link. A link that
 /// leads nowhere (to nothing, or round a loop) is not written through, nor replaced, as cp refuses it: <see cref="Refusal"/>.
 /// </summary>
@@ -26,7 +28,7 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
         // Beyond PATH_MAX once its links are followed: the kernel still follows the path as given, so a new or plain file is
         // written there (the temporary file beside it); a link at its end would be replaced by the rename, not written through.
         if (walk.TooLong)
-            return new FileInfo(fullPath).LinkTarget is null ? new(fullPath, false) : new(fullPath, false, LinkTooLong);
+            return new FileInfo(fullPath).LinkTarget is null ? ByKind(fullPath, walk.Exists) : new(fullPath, false, LinkTooLong);
         // Writing through a link to nothing would create a file wherever it leads, and through a link into a folder out of reach
         // the rename would replace the link itself: both are refused, and the link stays as it is.
         if (walk.Link is { } link)
@@ -36,8 +38,25 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
                 ? $"{which} a symbolic link into '{walk.Stop}', which this user may not reach (Permission denied)"
                 : $"{which} a symbolic link to '{walk.Stop}', which does not exist; create it first, or remove the link");
         }
-        return new(walk.Unreadable ? fullPath : walk.Path, false); // a folder out of reach on the path as given: the write fails
+        // A folder out of reach on the path as given: the write fails.
+        return walk.Unreadable ? new(fullPath, false) : ByKind(walk.Path, walk.Exists);
     }
+
+    /// <summary>
+    /// The target <paramref name="path"/> (links followed) as the kind of file there calls for: a pipe or a device is written in place,
+    /// as /dev's are, a socket refused (<see cref="SocketRefusal"/>), and a regular file, a new one, or one whose kind cannot be told
+    /// (not Linux) replaced by the temporary file. Only a path that exists is asked about.
+    /// </summary>
+    private static WriteTarget ByKind(string path, bool exists) => (exists ? FileKinds.Of(path) : FileKind.Unknown) switch
+    {
+        FileKind.Fifo or FileKind.CharDevice or FileKind.BlockDevice => new(path, InPlace: true),
+        FileKind.Socket => new(path, false, SocketRefusal),
+        _ => new(path, false),
+    };
+
+    /// <summary>Why a socket is not written: open(2) refuses it, and a rename over it would remove it from under its program.</summary>
+    internal const string SocketRefusal =
+        "it is a socket, which a program connects to and no file can be written into; name a file, or remove the socket";
 
     /// <summary>
     /// Why a link whose target, with its links followed, is longer than PATH_MAX is not written through: the file it leads to has no
@@ -69,16 +88,21 @@ internal readonly record struct WriteTarget(string Path, bool InPlace, string? R
     /// <summary>
     /// Opens an in-place target for writing: the process's own standard output or error stream where the path names it (so
     /// that what the command writes there and what it prints share one position), otherwise the path itself, which must exist.
+    /// Opening a named pipe waits for a reader, as <c>tee</c>'s open does: after a second it is told, under the name
+    /// <paramref name="shown"/> (the path as the user gave it), as an input's wait is (<see cref="FileReading.Opening{T}"/>).
     /// </summary>
-    public Stream OpenInPlace() => Path switch
+    public Stream OpenInPlace(string shown) => Path switch
     {
         _ when IsStandardOutput => new KeepOpenStream(StandardStream(1, Console.OpenStandardOutput)),
         _ when NamesStandardStream(Path, 2) => new KeepOpenStream(StandardStream(2, Console.OpenStandardError)),
         // A descriptor the shell opened for appending (exec 5>>log.csv; --out /dev/fd/5) is appended to, as /dev/stdout opened
         // with >> is: opened again by its path, it was written from its start (qa-s20-b L5).
-        _ => new FileStream(Path, Appends(Path) ? FileMode.Append : FileMode.Open, FileAccess.Write, FileShare.ReadWrite,
-            bufferSize: 1 << 16),
+        _ => Open(Path, shown),
     };
+
+    private static FileStream Open(string path, string shown) =>
+        FileReading.Opening(shown, forWriting: true, () => new FileStream(path, Appends(path) ? FileMode.Append : FileMode.Open,
+            FileAccess.Write, FileShare.ReadWrite, bufferSize: 1 << 16));
 
     /// <summary>O_APPEND in the octal <c>flags:</c> line of /proc/self/fdinfo/N.</summary>
     private const int AppendFlag = 0x400;

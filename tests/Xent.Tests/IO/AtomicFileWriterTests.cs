@@ -180,6 +180,31 @@ public class AtomicFileWriterTests
     }
 
     [Fact]
+    public void A_named_pipe_or_a_link_to_one_is_written_in_place_a_file_is_replaced_and_a_socket_is_refused()
+    {
+        // A named pipe outside /dev was replaced by the renamed temporary file: `mkfifo p; … --out p & cat p` never read a byte.
+        if (!OperatingSystem.IsLinux()) return; // mkfifo, statx
+        using var dir = new TempDirectory();
+        string fifo = dir.File("p"), link = dir.File("link-to-p"), file = dir.File("f.csv"), socket = dir.File("s");
+        FileKindsTests.MakeFifo(fifo);
+        File.CreateSymbolicLink(link, "p");
+        File.WriteAllText(file, "");
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socket));
+
+        Assert.Equal(new WriteTarget(fifo, InPlace: true), WriteTarget.Of(fifo));
+        Assert.Equal(new WriteTarget(fifo, InPlace: true), WriteTarget.Of(link)); // the pipe it leads to; the link stays
+        Assert.Equal(new WriteTarget(file, InPlace: false), WriteTarget.Of(file)); // an empty file, whose length is a pipe's (0)
+        Assert.Equal(new WriteTarget(dir.File("new.csv"), InPlace: false), WriteTarget.Of(dir.File("new.csv")));
+        Assert.Equal(new WriteTarget(socket, false, WriteTarget.SocketRefusal), WriteTarget.Of(socket));
+        var e = Assert.Throws<IOException>(() => AtomicFileWriter.Begin(socket));
+        Assert.Equal($"Cannot write '{socket}': it is a socket, which a program connects to and no file can be written into; name a " +
+            "file, or remove the socket.", e.Message);
+        Assert.Equal(["f.csv", "link-to-p", "p", "s"], dir.Entries()); // no temporary file, and the socket not replaced
+    }
+
+    [Fact]
     public void A_folder_moved_away_during_the_rename_is_left_without_a_temporary_file()
     {
         // qa-s19-c L6: a run folder renamed (and linked back) just as a checkpoint was renamed into it failed the rename, and the

@@ -89,6 +89,44 @@ public sealed class FileReadingTests : IDisposable
     }
 
     [Fact]
+    public async Task AFifoOpenedForWritingIsToldAsWaitingForAReader_AndIsWrittenInPlace()
+    {
+        // An output that is a named pipe is written into, as tee writes into one, not replaced by a renamed file; its open waits
+        // for a reader, which is told as an input's wait for a writer is.
+        if (!OperatingSystem.IsLinux()) return; // mkfifo
+        string fifo = _dir.File("out.csv");
+        FileKindsTests.MakeFifo(fifo);
+        var write = Task.Factory.StartNew(() =>
+        {
+            using var writer = AtomicFileWriter.Begin(fifo);
+            Assert.Equal(fifo, writer.TempPath); // in place: no temporary file beside it
+            writer.Stream.Write("p,q\n"u8);
+            writer.Commit();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        string read;
+        try
+        {
+            Assert.True(await _noted.WaitAsync(TimeSpan.FromSeconds(60)), "no note within a minute");
+            var (path, _, wait) = Assert.Single(_notes);
+            Assert.Equal((fifo, OpenWait.Reader), (path, wait));
+            Assert.False(write.IsCompleted, "the open returned without a reader");
+        }
+        finally
+        {
+            // The reader, also when an assertion failed: no thread of the test host is left in open() for ever (and a reader
+            // whose writer never came is cut off).
+            var psi = new ProcessStartInfo("timeout", ["60", "cat", fifo]) { RedirectStandardOutput = true, UseShellExecute = false };
+            using var reader = Process.Start(psi)!;
+            read = await reader.StandardOutput.ReadToEndAsync();
+            await reader.WaitForExitAsync();
+        }
+        await write.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("p,q\n", read);
+        Assert.Equal(FileKind.Fifo, FileKinds.Of(fifo)); // still the pipe, not a file renamed over it
+        Assert.Equal(["out.csv"], _dir.Entries());
+    }
+
+    [Fact]
     public async Task AFileThatOpensAtOnceIsNeverTold()
     {
         string file = _dir.File("x.csv");
