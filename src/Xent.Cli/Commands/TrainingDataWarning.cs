@@ -103,16 +103,22 @@ internal static class TrainingDataWarning
     /// <summary>
     /// Whether two files are one file under two names (a hard link, <c>ln d.csv d2.csv</c>): the same mount and inode, as Linux's
     /// /proc/self/fdinfo gives them for an open file (.NET has no stat). A copy is another file, told by its bytes
-    /// (<see cref="SameBytes"/>). Files of other lengths, or empty ones (a pipe), are not opened.
+    /// (<see cref="SameBytes"/>). Symbolic links are followed first (<see cref="LinkWalk.RealPath"/>): a link's own
+    /// <see cref="FileInfo.Length"/> is the length of the name it holds, so a link to a hard link of the training data failed the
+    /// length check, and a link whose name happened to be as long opened what it led to, a pipe included. Only regular files of
+    /// one length, not empty, are opened.
     /// </summary>
-    private static bool HardLinked(string a, string b)
+    internal static bool HardLinked(string a, string b)
     {
         if (!OperatingSystem.IsLinux()) return false;
         try
         {
-            var (fa, fb) = (new FileInfo(a), new FileInfo(b));
-            if (!fa.Exists || !fb.Exists || fa.Length == 0 || fa.Length != fb.Length) return false;
-            return Identity(a) is { } ia && Identity(b) is { } ib && ia == ib;
+            var (ra, rb) = (LinkWalk.RealPath(a), LinkWalk.RealPath(b));
+            // A pipe's open would wait for a writer, or drain what another program meant for the command.
+            if (FileKinds.Of(ra) != FileKind.Regular || FileKinds.Of(rb) != FileKind.Regular) return false;
+            var (fa, fb) = (new FileInfo(ra), new FileInfo(rb));
+            if (fa.Length == 0 || fa.Length != fb.Length) return false;
+            return Identity(ra) is { } ia && Identity(rb) is { } ib && ia == ib;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

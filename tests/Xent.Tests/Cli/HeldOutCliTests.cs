@@ -93,7 +93,49 @@ public sealed partial class HeldOutCliTests
                 InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", hard).Stderr, StringComparison.Ordinal);
             Assert.Contains($"'{copy}' is a copy of '{csv}', the data '{checkpoint}' was trained on (the same bytes): 150 of its 200 " +
                 "samples", InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", copy).Stderr, StringComparison.Ordinal);
+            // And through a symbolic link to the hard link: the link's own length (the name it holds) is not the file's, and the
+            // lengths were compared before the link was followed.
+            string soft = dir.File("soft.csv");
+            File.CreateSymbolicLink(soft, hard);
+            Assert.NotEqual(new FileInfo(csv).Length, new FileInfo(soft).Length); // what .NET gives for the link
+            Assert.Contains($"'{soft}' is the data '{checkpoint}' was trained on: 150 of its 200 samples",
+                InProcessCli.Run("eval", "--checkpoint", checkpoint, "--data", soft).Stderr, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task ALinkToAPipeIsNotOpenedToTellWhetherItIsTheTrainingData()
+    {
+        // A link as long as the training data (the name it holds: "./" 100 times, then the pipe's) passed the length check, and
+        // the pipe it leads to was opened to read its inode: with no writer, eval waited for ever after its score.
+        if (!OperatingSystem.IsLinux()) return; // mkfifo, /proc/self/fdinfo
+        using var dir = new TempDirectory();
+        string data = dir.File("data.csv"), link = dir.File("link.csv"), target = string.Concat(Enumerable.Repeat("./", 100)) + "p.csv";
+        FileKindsTests.MakeFifo(dir.File("p.csv"));
+        File.WriteAllText(data, new string('x', target.Length));
+        File.CreateSymbolicLink(link, target);
+        Assert.Equal(new FileInfo(data).Length, new FileInfo(link).Length); // what .NET gives for the link
+        var hardLinked = InProcessCli.Assembly.GetType("Xent.Cli.Commands.TrainingDataWarning", throwOnError: true)!
+            .GetMethod("HardLinked", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+        var check = Task.Factory.StartNew(() => (bool)hardLinked.Invoke(null, [link, data])!, CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            Assert.False(await check.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            // A writer, when the check is stuck in the pipe's open: no thread of the test host is left there for ever.
+            if (!check.IsCompleted)
+            {
+                using var writer = System.Diagnostics.Process.Start("timeout", ["60", "/bin/bash", "-c", $": > '{dir.File("p.csv")}'"])!;
+                await writer.WaitForExitAsync();
+            }
+        }
+        // The same file through a link of another length is still told: the link is followed, whatever it holds.
+        string other = dir.File("other.csv");
+        File.CreateSymbolicLink(other, "data.csv");
+        Assert.True((bool)hardLinked.Invoke(null, [other, data])!);
     }
 
     [Fact]
