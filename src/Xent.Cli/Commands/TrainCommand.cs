@@ -1212,6 +1212,10 @@ internal static class TrainCommand
             });
             train = all;
             source = LinkWalk.RealPath(s.TestData);
+            // Testing on the training file (its path, a link or a copy) scores the samples the model trains on: said once, before
+            // training. A hash taken here is the checkpoint's fingerprint too (the file is not read a third time).
+            if (TrainingDataWarning.ForTestData(path, s.TestData, all.IsMultiLabel, ref fingerprint) is { } sameData)
+                Console.Error.WriteLine(CliHost.Clean(sameData));
         }
         else
         {

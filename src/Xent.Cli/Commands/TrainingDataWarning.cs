@@ -83,21 +83,63 @@ internal static class TrainingDataWarning
     /// only when its length is the recorded one, so that other data costs nothing. False for a checkpoint without the fingerprint
     /// (an older xent, or data that was a folder), and when the file cannot be read.
     /// </summary>
-    private static bool SameBytes(IReadOnlyDictionary<string, string> metadata, string dataPath)
+    private static bool SameBytes(IReadOnlyDictionary<string, string> metadata, string dataPath) =>
+        metadata.TryGetValue(BytesKey, out var recorded) && metadata.TryGetValue(Sha256Key, out var sha256)
+        && long.TryParse(recorded, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) && bytes > 0
+        && Holds(dataPath, bytes, () => sha256);
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a file of <paramref name="bytes"/> bytes whose SHA-256 is <paramref name="sha256"/>'s
+    /// (lower-case hex): hashed only when its length is that, so that other data costs nothing, and <paramref name="sha256"/> is
+    /// asked for only then. False when it cannot be read.
+    /// </summary>
+    private static bool Holds(string path, long bytes, Func<string?> sha256)
     {
-        if (!metadata.TryGetValue(BytesKey, out var recorded) || !metadata.TryGetValue(Sha256Key, out var sha256)
-            || !long.TryParse(recorded, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) || bytes == 0)
-            return false;
         try
         {
-            var file = new FileInfo(LinkWalk.RealPath(dataPath));
-            return file.Exists && file.Length == bytes && Sha256Of(file.FullName) is var (read, hash) && read == bytes
-                && string.Equals(hash, sha256, StringComparison.OrdinalIgnoreCase);
+            var file = new FileInfo(LinkWalk.RealPath(path));
+            return file.Exists && file.Length == bytes && sha256() is { } expected && Sha256Of(file.FullName) is var (read, hash)
+                && read == bytes && string.Equals(hash, expected, StringComparison.OrdinalIgnoreCase);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false; // the warning is a courtesy
         }
+    }
+
+    /// <summary>
+    /// <c>train</c>'s warning (with <c>Warning:</c>) when its <c>--test-data</c> <paramref name="testPath"/> is its <c>--data</c>
+    /// <paramref name="dataPath"/>: the same path, a symbolic or hard link to it, or a copy of the file (the same bytes), so that the
+    /// held-out figures it reports are scores on the samples it trains on; null otherwise. The two files are hashed only when they
+    /// have the same length; <paramref name="fingerprint"/> is the training file's when the loader hashed it as it read it, and is
+    /// set to it when it is hashed here, so that <see cref="Fingerprint"/> does not read the file again. A copy of image class
+    /// folders is not told (their path and links are).
+    /// </summary>
+    public static string? ForTestData(string dataPath, string testPath, bool multiLabel, ref (long Bytes, string Sha256)? fingerprint)
+    {
+        bool same = OutputPaths.SameFile(testPath, dataPath) || HardLinked(testPath, dataPath);
+        if (!same)
+        {
+            var known = fingerprint;
+            string Sha256() => (known ??= Sha256Of(LinkWalk.RealPath(dataPath))).Sha256;
+            long bytes = known?.Bytes ?? RegularLength(dataPath);
+            // The training file is hashed (once) only when the test file has its length: other test data costs nothing.
+            bool copy = bytes > 0 && Holds(testPath, bytes, Sha256);
+            fingerprint = known; // the loader's, or the one hashed here
+            if (!copy) return null;
+        }
+        return $"Warning: --test-data '{testPath}' is {(same ? "" : "a copy of ")}the training data (--data '{dataPath}'" +
+            $"{(same ? "" : ", the same bytes")}), so the test loss and accuracy this run reports are scores on the samples it " +
+            $"trains on, not a test result. Leave out --test-data to hold out {(multiLabel ? "a random" : "a stratified")} " +
+            "--val-split of the data (10% by default), or pass other data as --test-data.";
+    }
+
+    /// <summary>The length of <paramref name="path"/> (links followed) when it is a regular file; 0 otherwise.</summary>
+    private static long RegularLength(string path)
+    {
+        string real = LinkWalk.RealPath(path);
+        // Only a regular file is opened: a pipe's open would wait for a writer, or drain what another program meant for train.
+        return FileKinds.Of(real) == FileKind.Regular || !OperatingSystem.IsLinux() && File.Exists(real) ? new FileInfo(real).Length : 0;
     }
 
     /// <summary>
