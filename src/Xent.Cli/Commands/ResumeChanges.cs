@@ -123,23 +123,41 @@ internal static class ResumeChanges
     /// <summary>
     /// A warning when the resumed run's held-out set may not be the checkpoint's run's: other data, another test set or split
     /// fraction, another <c>--seed</c> for a split, or training rows whose statistics differ from the checkpoint's
-    /// (<paramref name="otherRows"/>); null otherwise.
+    /// (<paramref name="otherRows"/>); and when --data, the same file, no longer holds the bytes the checkpoint's run trained on
+    /// (its <paramref name="fingerprint"/>, <see cref="TrainingDataWarning.Fingerprint"/>, against the checkpoint's
+    /// <c>setting.data_sha256</c>, compared only when both have one), so that the resumed run does not go on with the same
+    /// training. One warning says both: changed bytes usually change the statistics too. Null when nothing changed.
     /// </summary>
     public static string? SplitWarning(IReadOnlyDictionary<string, string> saved, IReadOnlyList<KeyValuePair<string, string>> settings,
-        long seed, bool split, bool otherRows)
+        long seed, bool split, bool otherRows, string dataPath, IReadOnlyList<KeyValuePair<string, string>> fingerprint)
     {
         var reasons = new List<string>();
         // A checkpoint from before data paths were recorded with links followed holds the path as typed: compared where it leads.
+        bool otherPath = false;
         if (Changed(saved, settings, "data") is { } data && LinkWalk.RealPath(data.Was) != data.Now)
+        {
+            otherPath = true;
             reasons.Add($"--data '{data.Now}', not '{data.Was}'");
+        }
         if (Changed(saved, settings, "test_data") is { } test) reasons.Add($"testing on {test.Now}, not {test.Was}");
         if (split && saved.TryGetValue("seed", out var savedSeed) && savedSeed != seed.ToString(CultureInfo.InvariantCulture))
             reasons.Add($"--seed {seed}, not {savedSeed}, draws another split");
-        if (otherRows) reasons.Add("the training split's mean and std differ from the checkpoint's, so its rows changed");
-        return reasons.Count == 0 ? null
-            : $"Warning: the held-out set may not be the one the checkpoint's run held out ({string.Join("; ", reasons)}): samples " +
-                "the model trained on may now be tested on, so the test accuracy can be optimistic. The inputs are standardised with " +
-                "the checkpoint's mean and std, as the model was trained.";
+        // Other data by path is said above; the same path whose bytes changed (edited, or downloaded again) only by its hash.
+        bool otherBytes = !otherPath && saved.TryGetValue(TrainingDataWarning.Sha256Key, out var trained)
+            && fingerprint.FirstOrDefault(kv => kv.Key == TrainingDataWarning.Sha256Key).Value is { } now
+            && !string.Equals(now, trained, StringComparison.OrdinalIgnoreCase);
+        // Other rows of a split may move samples between its parts; with --test-data the held-out set is that file, and the changed
+        // statistics are the changed bytes', said once, below.
+        if (otherRows && (split || !otherBytes))
+            reasons.Add("the training split's mean and std differ from the checkpoint's, so its rows changed");
+        const string Standardised = "The inputs are standardised with the checkpoint's mean and std, as the model was trained.";
+        string heldOut = $"the held-out set may not be the one the checkpoint's run held out ({string.Join("; ", reasons)}): samples " +
+            "the model trained on may now be tested on, so the test accuracy can be optimistic.";
+        if (!otherBytes)
+            return reasons.Count == 0 ? null : $"Warning: {heldOut} {Standardised}";
+        string changed = $"Warning: the contents of '{dataPath}' differ from the data the checkpoint's run trained on (its SHA-256 " +
+            "is not the one the checkpoint recorded), so the resumed run does not continue the same training";
+        return reasons.Count == 0 ? $"{changed}. {Standardised}" : $"{changed}; and {heldOut} {Standardised}";
     }
 
     /// <summary>A note that a calibrated checkpoint's temperature is not carried over; null for an uncalibrated one.</summary>

@@ -500,6 +500,7 @@ internal static class TrainCommand
         // The statistics are the checkpoint's (PrepareFiles), and so is what they were computed from.
         if (savedSpec is not null && savedMetadata!.TryGetValue("setting.normalize", out var normalize))
             settings[settings.FindIndex(kv => kv.Key == "normalize")] = new("normalize", normalize);
+        IReadOnlyList<KeyValuePair<string, string>>? dataFingerprint = null; // the data file's length and SHA-256, once hashed
         if (s.Resume is not null)
         {
             // The options the checkpoint records (setting.*): a change that would alter the model's inputs, its loss or its
@@ -522,12 +523,15 @@ internal static class TrainCommand
                 Console.WriteLine(PatienceSpentMessage(s.Resume, trainer, s.Patience!.Value, resumedMetadata));
                 return ExitCodes.Success;
             }
+            // Hashed here, after the returns above that train nothing, and recorded below: compared with the checkpoint's.
+            dataFingerprint = writes ? TrainingDataWarning.Fingerprint(dataPath, prep.Fingerprint) : [];
             // Only for a run that goes on: "its checkpoint records the new values" is not so when nothing is trained (qa-s20-a L6).
             if (BatchChangeOnResume(resumedMetadata, dp?.Size ?? 1, s.BatchSize) is { } batchNote) err.WriteLine(batchNote);
             foreach (string? warning in new[]
                 {
                     ResumeChanges.OptionWarning(resumedMetadata, settings),
-                    ResumeChanges.SplitWarning(resumedMetadata, settings, s.Seed, prep.HeldOut is not null, prep.OtherRows),
+                    ResumeChanges.SplitWarning(resumedMetadata, settings, s.Seed, prep.HeldOut is not null, prep.OtherRows, dataPath,
+                        dataFingerprint),
                     ResumeChanges.TemperatureNote(savedSpec),
                 })
                 if (warning is not null) err.WriteLine(CliHost.Clean(warning));
@@ -558,7 +562,8 @@ internal static class TrainCommand
         foreach (var (k, v) in settings) if (k is not ("model" or "seed" or "resume")) metadata["setting." + k] = v;
         // The data file's length and SHA-256, so that eval and calibrate tell a copy of it (cp train.csv test.csv) as they tell a
         // link; in the checkpoint only, not the report's settings. Only the rank that writes reads a CSV file again.
-        if (writes) foreach (var (k, v) in TrainingDataWarning.Fingerprint(dataPath, prep.Fingerprint)) metadata[k] = v;
+        if (writes)
+            foreach (var (k, v) in dataFingerprint ?? TrainingDataWarning.Fingerprint(dataPath, prep.Fingerprint)) metadata[k] = v;
 
         var ci = CultureInfo.InvariantCulture;
         long globalBatch = (long)s.BatchSize * (dp?.Size ?? 1);

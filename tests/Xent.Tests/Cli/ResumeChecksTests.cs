@@ -191,6 +191,55 @@ public sealed class ResumeChecksTests : IDisposable
     }
 
     [Fact]
+    public void AResumedRunWhoseDataFileChangedSinceTheCheckpointSaysSoOnce()
+    {
+        string data = Csv(), test = Csv("test.csv", offset: 1);
+        string tested = Trained(data, "tested", "--test-data", test), held = Trained(data, "held");
+        // The same bytes: nothing to say.
+        foreach (var (checkpoint, extra) in new[] { (tested, new[] { "--test-data", test }), (held, []) })
+        {
+            var same = Train(data, _dir.File("same" + extra.Length), ["--epochs", "2", "--resume", checkpoint, .. extra]);
+            Assert.True(same.ExitCode == 0, same.Stderr);
+            Assert.Equal("", same.Stderr);
+        }
+
+        // One label changed ('x' for 'y'), the length kept: the features' statistics are the same, so only the hash tells. With
+        // --test-data the held-out set is that file, so the one warning is about the training.
+        string[] lines = File.ReadAllLines(data);
+        lines[4] = lines[4][..^1] + (lines[4][^1] == 'x' ? "y" : "x");
+        File.WriteAllLines(data, lines);
+        string changed = $"Warning: the contents of '{data}' differ from the data the checkpoint's run trained on (its SHA-256 is not " +
+            "the one the checkpoint recorded), so the resumed run does not continue the same training";
+        const string Standardised = "The inputs are standardised with the checkpoint's mean and std, as the model was trained.";
+        var label = Train(data, _dir.File("label"), "--epochs", "2", "--resume", tested, "--test-data", test);
+        Assert.True(label.ExitCode == 0, label.Stderr);
+        Assert.Equal($"{changed}. {Standardised}{Environment.NewLine}", label.Stderr);
+
+        // Other rows (b shifted): the statistics differ too. Still one warning: with --test-data the changed statistics are the
+        // changed bytes'; with a split, whose held-out rows may now be others, it says that as well.
+        Csv(offset: 3);
+        var rows = Train(data, _dir.File("rows"), "--epochs", "2", "--resume", tested, "--test-data", test);
+        Assert.True(rows.ExitCode == 0, rows.Stderr);
+        Assert.Equal($"{changed}. {Standardised}{Environment.NewLine}", rows.Stderr);
+        var split = Train(data, _dir.File("split"), "--epochs", "2", "--resume", held);
+        Assert.True(split.ExitCode == 0, split.Stderr);
+        Assert.Equal($"{changed}; and the held-out set may not be the one the checkpoint's run held out (the training split's mean " +
+            "and std differ from the checkpoint's, so its rows changed): samples the model trained on may now be tested on, so the " +
+            $"test accuracy can be optimistic. {Standardised}{Environment.NewLine}", split.Stderr);
+
+        // A checkpoint without the fingerprint (an older xent) is not compared on it: as before, only the statistics tell.
+        var (tensors, metadata) = Checkpoint.Load(tested);
+        metadata.Remove("setting.data_bytes");
+        Assert.True(metadata.Remove("setting.data_sha256"));
+        Checkpoint.Save(tested, tensors, metadata);
+        var older = Train(data, _dir.File("older"), "--epochs", "2", "--resume", tested, "--test-data", test);
+        Assert.True(older.ExitCode == 0, older.Stderr);
+        Assert.DoesNotContain("contents of", older.Stderr, StringComparison.Ordinal);
+        Assert.Contains("(the training split's mean and std differ from the checkpoint's, so its rows changed)", older.Stderr,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ResumingRefusesOptionsThatChangeTheLossInputsOrScheduleAndWarnsAboutTheOthers()
     {
         string data = Csv();
