@@ -590,6 +590,11 @@ internal static class TrainCommand
             err.WriteLine(CliHost.Clean($"Warning: --warmup {s.Warmup} is longer than the whole run ({runBatches} batch" +
                 $"{(runBatches == 1 ? "" : "es")}: {s.Epochs} epoch{(s.Epochs == 1 ? "" : "s")} of {perEpoch}), so the learning rate " +
                 $"never reaches --lr {lr.ToString("G", ci)}: the warm-up ends the run at {runBatches}/{s.Warmup} of it."));
+        // Own data only (an IDX folder's pixels are bounded, its test images of the same kind), and said by the rank that writes.
+        if (!prep.IsIdx && writes && TestRangeWarning.For(prep.Train, prep.Test, spec, s.TestData ?? dataPath,
+                DatasetFactory.Detect(s.TestData ?? dataPath, commandLine: true), s.TestData is null ? prep.HeldOut : null,
+                s.TestData is null ? prep.SourceFiles : null) is { } far)
+            err.WriteLine(far);
         if (lossTerms is not null) Console.WriteLine(HeldOutLoss.Note(lossTerms, spec.MultiLabel));
         // Documented (DISTRIBUTED.md), but said too: the one way these batches differ from one process's (qa-s18-mpi L3).
         if (dp?.SkippedPerEpoch(prep.Train.Count, s.BatchSize) is > 0 and int skipped && perEpoch == batches)

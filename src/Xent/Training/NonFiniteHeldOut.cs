@@ -129,7 +129,7 @@ internal static class NonFiniteHeldOut
     }
 
     /// <summary>A magnitude for the warning: two decimals, or from 1e6 four significant digits and an exponent.</summary>
-    private static string Magnitude(double value) => value == Math.Floor(value) && value < 1e6
+    internal static string Magnitude(double value) => value == Math.Floor(value) && value < 1e6
         ? value.ToString("0", CultureInfo.InvariantCulture) : NumberText.Fixed(value, 2);
 
     private static bool AllFinite(ReadOnlySpan<float> values)
