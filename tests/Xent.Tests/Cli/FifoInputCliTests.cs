@@ -16,29 +16,13 @@ namespace Xent.Tests.Cli;
 /// </summary>
 public sealed class FifoInputCliTests : IDisposable
 {
-    // Generous: a loaded 2-core machine starts dotnet slowly; the tests take about a second more than the CLI's own start.
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Patience = ProcessFolder.Patience;
 
-    private readonly TempDirectory _dir = new();
-    private readonly List<Process> _started = [];
+    private readonly ProcessFolder _dir = new();
 
-    public void Dispose()
-    {
-        // A test that failed leaves no CLI waiting on its pipe for ever.
-        foreach (var p in _started)
-        {
-            if (!p.HasExited) p.Kill(entireProcessTree: true);
-            p.Dispose();
-        }
-        _dir.Dispose();
-    }
+    public void Dispose() => _dir.Dispose();
 
-    private Process Start(params string[] args)
-    {
-        var process = CliRunner.Start(args, _dir.Path);
-        _started.Add(process);
-        return process;
-    }
+    private Process Start(params string[] args) => _dir.Cli(args);
 
     private static string Waiting(string name) => $"Waiting for a writer on '{name}' (a named pipe); Ctrl+C stops.";
 
@@ -58,7 +42,7 @@ public sealed class FifoInputCliTests : IDisposable
         Assert.Equal(Waiting("input.npy"), await process.StandardError.ReadLineAsync().WaitAsync(Patience));
         Assert.False(process.HasExited, "the command ended instead of waiting for the writer");
 
-        using (var writer = Writer($"cat '{logits}' > input.npy")) await writer.WaitForExitAsync().WaitAsync(Patience);
+        await _dir.Shell($"cat '{logits}' > input.npy").WaitForExitAsync().WaitAsync(Patience);
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(Patience);
         Assert.True(process.ExitCode == 0, await stderr);
@@ -83,7 +67,7 @@ public sealed class FifoInputCliTests : IDisposable
         Assert.False(process.HasExited, "the command ended instead of waiting for the writer");
 
         // The writer's cat may see the pipe closed before it has written everything (SIGPIPE): its exit status is not the point.
-        using (var writer = Writer($"cat '{csv}' > data.csv")) await writer.WaitForExitAsync().WaitAsync(Patience);
+        await _dir.Shell($"cat '{csv}' > data.csv").WaitForExitAsync().WaitAsync(Patience);
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(Patience);
         await stdout;
@@ -105,7 +89,7 @@ public sealed class FifoInputCliTests : IDisposable
         var process = Start("train", "--data", "input.npy", "--labels", labels, "--model", "linear", "--epochs", "1", "--out", "run");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        _started.Add(Writer($"{{ cat '{features}'; sleep 300; }} > input.npy")); // killed at the end (its timeout is 60 s)
+        _dir.Shell($"{{ cat '{features}'; sleep 300; }} > input.npy"); // killed at the end (its timeout is 60 s)
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(40));
         await stdout;
         Assert.True(process.ExitCode == 0, await stderr);
@@ -148,20 +132,5 @@ public sealed class FifoInputCliTests : IDisposable
         Assert.Equal("Still opening 'data.csv' (a slow file system?); Ctrl+C stops.", Line(OpenWait.SlowFileSystem));
     }
 
-    private void MakeFifo(string name)
-    {
-        using var mkfifo = Process.Start("mkfifo", [_dir.File(name)]);
-        mkfifo.WaitForExit();
-        Assert.Equal(0, mkfifo.ExitCode);
-    }
-
-    /// <summary>A shell in the test's folder running <paramref name="script"/>, cut off after a minute if nothing reads.</summary>
-    private Process Writer(string script)
-    {
-        var psi = new ProcessStartInfo("timeout", ["60", "/bin/bash", "-c", script])
-        {
-            UseShellExecute = false, WorkingDirectory = _dir.Path,
-        };
-        return Process.Start(psi) ?? throw new InvalidOperationException("could not start the writer");
-    }
+    private void MakeFifo(string name) => ProcessFolder.MakeFifo(_dir.File(name));
 }

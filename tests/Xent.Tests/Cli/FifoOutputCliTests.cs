@@ -18,22 +18,11 @@ namespace Xent.Tests.Cli;
 /// </summary>
 public sealed class FifoOutputCliTests : IDisposable
 {
-    // Generous: a loaded 2-core machine starts dotnet slowly.
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Patience = ProcessFolder.Patience;
 
-    private readonly TempDirectory _dir = new();
-    private readonly List<Process> _started = [];
+    private readonly ProcessFolder _dir = new();
 
-    public void Dispose()
-    {
-        // A test that failed leaves no CLI waiting on its pipe for ever.
-        foreach (var p in _started)
-        {
-            if (!p.HasExited) p.Kill(entireProcessTree: true);
-            p.Dispose();
-        }
-        _dir.Dispose();
-    }
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>
     /// <c>logits.npy</c>, zero logits for <paramref name="rows"/> samples over 4 classes, and <c>target.npy</c>: the cross-entropy of
@@ -48,19 +37,14 @@ public sealed class FifoOutputCliTests : IDisposable
     private static readonly string[] LossPerSample =
         ["loss", "cross-entropy", "--input", "logits.npy", "--target", "target.npy", "--reduction", "none", "--out", "out.npy"];
 
-    private Process Start(params string[] args)
-    {
-        var process = CliRunner.Start(args, _dir.Path);
-        _started.Add(process);
-        return process;
-    }
+    private Process Start(params string[] args) => _dir.Cli(args);
 
     [Fact]
     public async Task AFifoOutputWaitsForAReader_SaysSo_AndIsWrittenIntoInPlace()
     {
         if (!OperatingSystem.IsLinux()) return; // mkfifo, statx
         ZeroLogits(2);
-        FileKindsTests.MakeFifo(_dir.File("out.npy"));
+        ProcessFolder.MakeFifo(_dir.File("out.npy"));
 
         var process = Start(LossPerSample);
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -68,7 +52,7 @@ public sealed class FifoOutputCliTests : IDisposable
             await process.StandardError.ReadLineAsync().WaitAsync(Patience));
         Assert.False(process.HasExited, "the command ended instead of waiting for a reader");
 
-        using (var reader = Shell("cat out.npy > got.npy")) await reader.WaitForExitAsync().WaitAsync(Patience);
+        await _dir.Shell("cat out.npy > got.npy").WaitForExitAsync().WaitAsync(Patience);
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(Patience);
         Assert.True(process.ExitCode == 0, await stderr);
@@ -86,10 +70,10 @@ public sealed class FifoOutputCliTests : IDisposable
     {
         if (!OperatingSystem.IsLinux()) return; // mkfifo, bash
         ZeroLogits(100_000); // a 400 KB output: more than the pipe holds and head reads
-        FileKindsTests.MakeFifo(_dir.File("out.npy"));
+        ProcessFolder.MakeFifo(_dir.File("out.npy"));
         // The reader first, so that the command's open does not wait (and say so): only the error is on stderr.
         var (host, dll) = CliRunner.Command;
-        using var shell = Shell("head -c 1 out.npy > /dev/null & \"$@\"; status=$?; wait; exit $status", [host, dll, .. LossPerSample]);
+        var shell = _dir.Shell("head -c 1 out.npy > /dev/null & \"$@\"; status=$?; wait; exit $status", [host, dll, .. LossPerSample]);
         var stdout = shell.StandardOutput.ReadToEndAsync();
         var stderr = shell.StandardError.ReadToEndAsync();
         await shell.WaitForExitAsync().WaitAsync(Patience);
@@ -104,7 +88,7 @@ public sealed class FifoOutputCliTests : IDisposable
     {
         if (!OperatingSystem.IsLinux()) return; // POSIX signals
         ZeroLogits(2);
-        FileKindsTests.MakeFifo(_dir.File("out.npy"));
+        ProcessFolder.MakeFifo(_dir.File("out.npy"));
         var process = Start(LossPerSample);
         var stdout = process.StandardOutput.ReadToEndAsync();
         Assert.Equal("Waiting for a reader on 'out.npy' (a named pipe); Ctrl+C stops.",
@@ -134,19 +118,5 @@ public sealed class FifoOutputCliTests : IDisposable
             "file can be written into; name a file, or remove the socket.");
         Assert.Equal("", r.Stdout); // before the loss was computed and printed
         Assert.Equal(FileKind.Socket, FileKinds.Of(_dir.File("out.npy")));
-    }
-
-    /// <summary>
-    /// A bash in the test's folder running <paramref name="script"/> (<c>"$@"</c> stands for <paramref name="args"/>), cut off
-    /// after a minute (the caller disposes it), with stdout and stderr read by the caller.
-    /// </summary>
-    private Process Shell(string script, string[]? args = null)
-    {
-        var psi = new ProcessStartInfo("timeout")
-        {
-            UseShellExecute = false, WorkingDirectory = _dir.Path, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        foreach (string a in (string[])["60", "/bin/bash", "-c", script, "sh", .. args ?? []]) psi.ArgumentList.Add(a);
-        return Process.Start(psi) ?? throw new InvalidOperationException("could not start bash");
     }
 }

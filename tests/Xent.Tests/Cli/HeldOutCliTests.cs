@@ -111,7 +111,7 @@ public sealed partial class HeldOutCliTests
         if (!OperatingSystem.IsLinux()) return; // mkfifo, /proc/self/fdinfo
         using var dir = new TempDirectory();
         string data = dir.File("data.csv"), link = dir.File("link.csv"), target = string.Concat(Enumerable.Repeat("./", 100)) + "p.csv";
-        FileKindsTests.MakeFifo(dir.File("p.csv"));
+        ProcessFolder.MakeFifo(dir.File("p.csv"));
         File.WriteAllText(data, new string('x', target.Length));
         File.CreateSymbolicLink(link, target);
         Assert.Equal(new FileInfo(data).Length, new FileInfo(link).Length); // what .NET gives for the link

@@ -25,18 +25,7 @@ public sealed class TestDataIsTrainingDataCliTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>200 rows of two features whose label follows their sum with noise.</summary>
-    private string Csv(string name)
-    {
-        string path = _dir.File(name);
-        var rng = new Random(5);
-        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 200).Select(_ =>
-        {
-            double a = rng.NextDouble() * 2 - 1, b = rng.NextDouble() * 2 - 1;
-            return string.Create(CultureInfo.InvariantCulture, $"{a:F6},{b:F6},{(a + b + 0.8 * (rng.NextDouble() - 0.5) > 0 ? "p" : "n")}");
-        })]);
-        return path;
-    }
+    private string Csv(string name) => OwnDataFiles.NoisySumCsv(_dir.File(name));
 
     private CliResult Train(string data, string test, string run, params string[] extra)
     {

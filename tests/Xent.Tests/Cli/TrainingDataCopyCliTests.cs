@@ -23,18 +23,7 @@ public sealed class TrainingDataCopyCliTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>200 rows of two features whose label follows their sum with noise.</summary>
-    private string Csv(string name)
-    {
-        string path = _dir.File(name);
-        var rng = new Random(5);
-        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 200).Select(_ =>
-        {
-            double a = rng.NextDouble() * 2 - 1, b = rng.NextDouble() * 2 - 1;
-            return string.Create(CultureInfo.InvariantCulture, $"{a:F6},{b:F6},{(a + b + 0.8 * (rng.NextDouble() - 0.5) > 0 ? "p" : "n")}");
-        })]);
-        return path;
-    }
+    private string Csv(string name) => OwnDataFiles.NoisySumCsv(_dir.File(name));
 
     /// <summary>The SHA-256 of <paramref name="path"/>'s bytes in lower-case hex, from the whole file in memory.</summary>
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));

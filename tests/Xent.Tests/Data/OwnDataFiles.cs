@@ -88,6 +88,21 @@ internal static class OwnDataFiles
         return path;
     }
 
+    /// <summary>
+    /// 200 rows of two features a, b in [-1, 1] whose label (p or n) follows their sum with noise, six decimals each (files of the
+    /// same length are made by changing a label). Returns the path.
+    /// </summary>
+    public static string NoisySumCsv(string path)
+    {
+        var rng = new Random(5);
+        File.WriteAllLines(path, ["a,b,label", .. Enumerable.Range(0, 200).Select(_ =>
+        {
+            double a = rng.NextDouble() * 2 - 1, b = rng.NextDouble() * 2 - 1;
+            return string.Create(CultureInfo.InvariantCulture, $"{a:F6},{b:F6},{(a + b + 0.8 * (rng.NextDouble() - 0.5) > 0 ? "p" : "n")}");
+        })]);
+        return path;
+    }
+
     /// <summary>A multi-label CSV: features a, b and labels pos_a = (a > 0), pos_b = (b > 0).</summary>
     public static string MultiLabelCsv(string path, int rows)
     {

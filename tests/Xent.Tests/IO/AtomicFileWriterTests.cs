@@ -1,4 +1,5 @@
 using Xent.IO;
+using Xent.Tests.Support;
 using Xunit;
 
 namespace Xent.Tests.IO;
@@ -186,7 +187,7 @@ public class AtomicFileWriterTests
         if (!OperatingSystem.IsLinux()) return; // mkfifo, statx
         using var dir = new TempDirectory();
         string fifo = dir.File("p"), link = dir.File("link-to-p"), file = dir.File("f.csv"), socket = dir.File("s");
-        FileKindsTests.MakeFifo(fifo);
+        ProcessFolder.MakeFifo(fifo);
         File.CreateSymbolicLink(link, "p");
         File.WriteAllText(file, "");
         using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,

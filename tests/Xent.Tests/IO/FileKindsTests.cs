@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Xent.IO;
+using Xent.Tests.Support;
 using Xunit;
 
 namespace Xent.Tests.IO;
@@ -22,7 +23,7 @@ public sealed class FileKindsTests : IDisposable
         if (!OperatingSystem.IsLinux()) return; // statx; mkfifo
         string empty = _dir.File("empty.csv"), fifo = _dir.File("fifo.csv"), socket = _dir.File("s.sock");
         File.WriteAllText(empty, "");
-        MakeFifo(fifo);
+        ProcessFolder.MakeFifo(fifo);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(socket)); // creates the socket file
         File.CreateSymbolicLink(_dir.File("to-fifo"), "fifo.csv");
@@ -44,12 +45,5 @@ public sealed class FileKindsTests : IDisposable
         // An anonymous pipe reached through /proc/self/fd is a pipe too (the shell's >(…) and | give one).
         using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
         Assert.Equal(FileKind.Fifo, FileKinds.Of($"/proc/self/fd/{pipe.SafePipeHandle.DangerousGetHandle()}"));
-    }
-
-    internal static void MakeFifo(string path)
-    {
-        using var mkfifo = Process.Start("mkfifo", [path]);
-        mkfifo.WaitForExit();
-        Assert.Equal(0, mkfifo.ExitCode);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Xent.IO;
 using Xent.Tests.Cli;
+using Xent.Tests.Support;
 using Xunit;
 
 namespace Xent.Tests.IO;
@@ -95,7 +96,7 @@ public sealed class FileReadingTests : IDisposable
         // for a reader, which is told as an input's wait for a writer is.
         if (!OperatingSystem.IsLinux()) return; // mkfifo
         string fifo = _dir.File("out.csv");
-        FileKindsTests.MakeFifo(fifo);
+        ProcessFolder.MakeFifo(fifo);
         var write = Task.Factory.StartNew(() =>
         {
             using var writer = AtomicFileWriter.Begin(fifo);
