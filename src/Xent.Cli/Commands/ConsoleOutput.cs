@@ -11,7 +11,7 @@ namespace Xent.Cli.Commands;
 /// </summary>
 internal static class ConsoleOutput
 {
-    public static EpochResult? RunWithProgress(Trainer trainer, int epochs,
+    public static EpochResult? RunWithProgress(Trainer trainer, int epochs, RunWarnings warnings,
         Func<int, IEnumerable<(Tensor Input, Tensor Target)>> trainBatches, int batchesPerEpoch,
         Func<IEnumerable<(Tensor Input, Tensor Target)>> testBatches)
     {
@@ -24,9 +24,17 @@ internal static class ConsoleOutput
         }
 
         // A warning written straight to a terminal's stderr lands inside the live region, whose next redraw overwrote it; on
-        // the same terminal it goes through the display instead (a redirected stderr still gets it).
+        // the same terminal it goes through the display instead (a redirected stderr still gets it), and is kept for the report
+        // as stderr's warnings are.
         var warn = Warnings.Handler;
-        if (!Console.IsErrorRedirected) Warnings.Handler = message => AnsiConsole.WriteLine("Warning: " + message);
+        if (!Console.IsErrorRedirected)
+        {
+            Warnings.Handler = message =>
+            {
+                AnsiConsole.WriteLine("Warning: " + message);
+                warnings.Add(message);
+            };
+        }
         try
         {
             return RunLive(trainer, epochs, trainBatches, batchesPerEpoch, testBatches);

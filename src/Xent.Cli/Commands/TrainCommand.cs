@@ -198,10 +198,22 @@ internal static class TrainCommand
     {
         // The default --out is claimed when it is chosen and released (removed if still empty) however the run ends.
         using var claim = new DefaultOutClaim();
-        return Run(s, claim);
+        // Every "Warning: " line of the run goes on to the terminal as before and is kept for report.html: a warning is said once,
+        // wherever it is written, and none is left out of the report (the test figures were training scores, a test input 1E+38).
+        var stderr = Console.Error;
+        var warnings = new RunWarnings(stderr);
+        Console.SetError(warnings);
+        try
+        {
+            return Run(s, claim, warnings);
+        }
+        finally
+        {
+            Console.SetError(stderr);
+        }
     }
 
-    private static int Run(Settings s, DefaultOutClaim claim)
+    private static int Run(Settings s, DefaultOutClaim claim, RunWarnings warnings)
     {
         var err = Console.Error;
         // robustness (issue 13): every numeric option checked up front; a bad one is exit code 2 (TrainArguments.cs).
@@ -625,6 +637,7 @@ internal static class TrainCommand
                 LossNote = lossTerms is null ? null : HeldOutLoss.Note(lossTerms, spec.MultiLabel),
                 RunNote = JoinNotes(stopNote,
                     tracksBest ? BestEpochNote(trainer, s.Patience, s.Epochs, !writes || File.Exists(bestPath)) : null),
+                Warnings = warnings.Warnings, // those said so far: rewritten each epoch, the report has a later epoch's too
             });
         }
         trainer.EpochCompleted = r => { last = r; WriteReport(); };
@@ -669,7 +682,7 @@ internal static class TrainCommand
         using var onTerminate = writes || dp is not null ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal) : null;
         try
         {
-            var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs,
+            var result = ConsoleOutput.RunWithProgress(trainer, s.Epochs, warnings,
                 epoch => dp?.Batches(prep.Train, s.BatchSize, trainer.ShuffleSeed(epoch))
                     ?? DataSource.Batches(prep.Train, s.BatchSize, shuffle: true, trainer.ShuffleSeed(epoch)),
                 batches,

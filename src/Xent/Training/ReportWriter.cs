@@ -37,8 +37,7 @@ public static class ReportWriter
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
           .Append(Esc(report.Title)).Append("</title>\n<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n");
         sb.Append("<h1>").Append(Esc(report.Title)).Append("</h1>\n");
-        // A test pass with NaN or infinite outputs: eval's warning, in its place, above the numbers it qualifies.
-        if (report.Final is { } tested && NonFiniteOutputs.Warning(tested) is { } nonFinite) sb.Append(Warning(nonFinite));
+        sb.Append(WarningsSection(report));
         sb.Append("<p class=\"summary\">").Append(Summary(report)).Append("</p>\n");
         if (report.RunNote is { } runNote) sb.Append("<p class=\"summary\">").Append(Esc(runNote)).Append("</p>\n");
 
@@ -74,6 +73,21 @@ public static class ReportWriter
         sb.Append("<p class=\"foot\">Written by xent ").Append(Esc(typeof(ReportWriter).Assembly.GetName().Version?.ToString(3) ?? ""))
           .Append(" on ").Append(Esc(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", C))).Append(".</p>\n");
         sb.Append("</body>\n</html>\n");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The run's warnings, as the terminal said them and in its order, under a "Warnings" heading above the summary; then, for a
+    /// test pass with NaN or infinite outputs, eval's warning, last and right above the numbers it qualifies. Empty for none.
+    /// </summary>
+    private static string WarningsSection(TrainingReport report)
+    {
+        string? nonFinite = report.Final is { } tested ? NonFiniteOutputs.Warning(tested) : null;
+        // The non-finite warning is printed after the last report is written; were it ever collected first, it is said once.
+        var all = report.Warnings.Where(w => w != nonFinite).Concat(nonFinite is null ? [] : [nonFinite]).ToList();
+        if (all.Count == 0) return "";
+        var sb = new StringBuilder("<h2>Warnings</h2>\n");
+        foreach (string warning in all) sb.Append(Warning(warning));
         return sb.ToString();
     }
 

@@ -25,4 +25,10 @@ public sealed record TrainingReport(
     /// A line under the summary: a stop by a NaN loss or early stopping, and which epoch best.safetensors holds; null for none.
     /// </summary>
     internal string? RunNote { get; init; }
+
+    /// <summary>
+    /// The warnings the run printed (without "Warning: "), in order, shown in the page's Warnings section above the summary; the
+    /// writer adds the one about non-finite outputs (<see cref="NonFiniteOutputs"/>) itself, last, as the terminal says it.
+    /// </summary>
+    internal IReadOnlyList<string> Warnings { get; init; } = [];
 }

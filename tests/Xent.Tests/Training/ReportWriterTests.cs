@@ -219,7 +219,8 @@ public class ReportWriterTests
         var sample = Sample(ClassNames.Digits) with { ClassNames = ["a", "b"], Final = nan };
         string paragraph = "<p class=\"warning\"><b>Warning:</b> " + System.Net.WebUtility.HtmlEncode(Text) + "</p>\n";
         string train = ReportWriter.Render(sample);
-        Assert.Contains("</h1>\n" + paragraph + "<p class=\"summary\">Test accuracy <b>66.67%</b> (4 of 6)", train,
+        // In the page's Warnings section, alone there; eval's page has no heading above its warnings.
+        Assert.Contains("</h1>\n<h2>Warnings</h2>\n" + paragraph + "<p class=\"summary\">Test accuracy <b>66.67%</b> (4 of 6)", train,
             StringComparison.Ordinal);
         Assert.Contains("mean cross-entropy NaN", train, StringComparison.Ordinal);
         Assert.Contains(".warning{", train, StringComparison.Ordinal); // styled as in eval's page
@@ -239,6 +240,41 @@ public class ReportWriterTests
         // Finite outputs, or no epoch finished: no warning.
         Assert.DoesNotContain("class=\"warning\"", ReportWriter.Render(Sample(ClassNames.Digits)), StringComparison.Ordinal);
         Assert.DoesNotContain("class=\"warning\"", ReportWriter.Render(sample with { Final = null }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheRunsWarningsAreOneSectionAboveTheSummaryAndCurves_InOrder_HtmlEscaped_TheNonFiniteOneLast()
+    {
+        // The terminal's warnings reached only stderr: a colleague given the run folder never learned that the test figures were
+        // training scores. A warning's text holds paths and values, so <, &, and quotes must come out as text, not markup.
+        var sample = Sample(ClassNames.Digits) with
+        {
+            Warnings = ["--test-data 'a<b>&c.csv' is the \"training\" data", "second & last"],
+        };
+        string html = ReportWriter.Render(sample);
+        const string Section = "</h1>\n<h2>Warnings</h2>\n" +
+            "<p class=\"warning\"><b>Warning:</b> --test-data &#39;a&lt;b&gt;&amp;c.csv&#39; is the &quot;training&quot; data</p>\n" +
+            "<p class=\"warning\"><b>Warning:</b> second &amp; last</p>\n<p class=\"summary\">Test accuracy";
+        Assert.Contains(Section, html, StringComparison.Ordinal);
+        Assert.True(html.IndexOf(Section, StringComparison.Ordinal) < html.IndexOf("<svg ", StringComparison.Ordinal));
+        Assert.Single(Regex.Matches(html, "<h2>Warnings</h2>"));
+        Assert.DoesNotContain("a<b>", html, StringComparison.Ordinal);
+
+        // A test pass with NaN outputs as well: its warning follows the run's in the one section, as it follows them on the terminal,
+        // and is said once even when the list holds it too.
+        const string NonFinite = "the model's outputs (logits) are not finite (NaN or infinity) for some samples: its weights are " +
+            "not finite, or the inputs are too large for the model. Accuracy and the confusion matrix count those samples as " +
+            "predictions of the first class.";
+        var nan = new EvaluationResult(4, 6, double.NaN, double.NaN, [1, 1 / 3.0], new long[,] { { 3, 0 }, { 2, 1 } });
+        string both = ReportWriter.Render(sample with { ClassNames = ["a", "b"], Final = nan, Warnings = ["first", NonFinite] });
+        Assert.Contains("</h1>\n<h2>Warnings</h2>\n<p class=\"warning\"><b>Warning:</b> first</p>\n" +
+            "<p class=\"warning\"><b>Warning:</b> the model&#39;s outputs (logits)", both, StringComparison.Ordinal);
+        Assert.Equal(2, Regex.Matches(both, "class=\"warning\"").Count);
+
+        // None: no section.
+        string none = ReportWriter.Render(Sample(ClassNames.Digits));
+        Assert.DoesNotContain("Warnings", none, StringComparison.Ordinal);
+        Assert.Contains("</h1>\n<p class=\"summary\">", none, StringComparison.Ordinal);
     }
 
     /// <summary>The value-axis (y) tick labels of the loss and the accuracy chart.</summary>
