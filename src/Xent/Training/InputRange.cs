@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Xent.Data;
 
 namespace Xent.Training;
@@ -11,13 +12,30 @@ namespace Xent.Training;
 /// </summary>
 internal static class InputRange
 {
-    /// <summary>What <see cref="Beyond"/> found.</summary>
+    /// <summary>What <see cref="Beyond(IDataset, double, int)"/> found.</summary>
     /// <param name="Count">Samples with an input value beyond the bound, or not finite.</param>
     /// <param name="NonFinite">Of those, samples with a value that is NaN or infinite.</param>
     /// <param name="First">The first few such samples' indices in the dataset, in order.</param>
-    /// <param name="Largest">The largest finite magnitude among their values (0 when every one is not finite).</param>
+    /// <param name="Largest">The largest magnitude among those whose values are all finite (0 when there is none).</param>
     /// <param name="LargestAt">The position in the sample (a feature, or a value of an image) of <paramref name="Largest"/>.</param>
     internal readonly record struct Outliers(int Count, int NonFinite, IReadOnlyList<int> First, double Largest, int LargestAt);
+
+    /// <summary>
+    /// The largest magnitude among <paramref name="sample"/>'s values and its position: NaN or infinity when the sample holds one,
+    /// (0, -1) when it is empty. One vectorised pass.
+    /// </summary>
+    public static (float Magnitude, int At) Largest(ReadOnlySpan<float> sample)
+    {
+        if (sample.IsEmpty) return (0f, -1);
+        int at = TensorPrimitives.IndexOfMaxMagnitude(sample); // the first NaN, when there is one
+        return (Math.Abs(sample[at]), at);
+    }
+
+    /// <summary>
+    /// Whether a sample whose <see cref="Largest"/> magnitude is <paramref name="magnitude"/> lies beyond <paramref name="limit"/>:
+    /// past it, or not finite.
+    /// </summary>
+    public static bool Beyond(float magnitude, double limit) => !float.IsFinite(magnitude) || magnitude > limit;
 
     /// <summary>The largest finite magnitude among the inputs of <paramref name="data"/> (0 for none).</summary>
     public static double LargestMagnitude(IDataset data)
@@ -27,41 +45,35 @@ internal static class InputRange
         for (int i = 0; i < data.Count; i++)
         {
             data.CopySample(i, sample);
-            foreach (float v in sample)
-                if (float.IsFinite(v)) largest = Math.Max(largest, Math.Abs(v));
+            var (magnitude, _) = Largest(sample);
+            if (float.IsFinite(magnitude)) largest = Math.Max(largest, magnitude);
+            else
+                foreach (float v in sample) // a NaN or infinity in training data: its finite values still count
+                    if (float.IsFinite(v)) largest = Math.Max(largest, Math.Abs(v));
         }
         return largest;
     }
 
     /// <summary>
-    /// The samples of <paramref name="data"/> with an input value whose magnitude passes <paramref name="limit"/> or that is not
-    /// finite; <paramref name="keep"/> of their indices are kept.
+    /// The samples of <paramref name="data"/> that lie <see cref="Beyond(float, double)"/> <paramref name="limit"/>;
+    /// <paramref name="keep"/> of their indices are kept.
     /// </summary>
     public static Outliers Beyond(IDataset data, double limit, int keep = 3)
     {
         var sample = new float[DatasetChecks.SampleSize(data.SampleShape)];
         var first = new List<int>();
-        int count = 0, nonFinite = 0, at = -1;
+        int count = 0, nonFinite = 0, largestAt = -1;
         double largest = 0;
         for (int i = 0; i < data.Count; i++)
         {
             data.CopySample(i, sample);
-            bool far = false, infinite = false;
-            for (int j = 0; j < sample.Length; j++)
-            {
-                float v = sample[j];
-                if (!float.IsFinite(v)) far = infinite = true;
-                else if (Math.Abs(v) > limit)
-                {
-                    far = true;
-                    if (Math.Abs(v) > largest) (largest, at) = (Math.Abs(v), j);
-                }
-            }
-            if (!far) continue;
+            var (magnitude, at) = Largest(sample);
+            if (!Beyond(magnitude, limit)) continue;
             count++;
-            if (infinite) nonFinite++;
+            if (!float.IsFinite(magnitude)) nonFinite++;
+            else if (magnitude > largest) (largest, largestAt) = (magnitude, at);
             if (first.Count < keep) first.Add(i);
         }
-        return new Outliers(count, nonFinite, first, largest, at);
+        return new Outliers(count, nonFinite, first, largest, largestAt);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics.Tensors;
 using Xent.NN;
 
 namespace Xent.Training;
@@ -73,10 +72,10 @@ internal static class NonFiniteHeldOut
                         bool far = false;
                         if (floats && perSample > 0)
                         {
-                            float magnitude = Math.Abs(TensorPrimitives.MaxMagnitude(input.Data.Slice((r0 + i) * perSample, perSample)));
+                            var (magnitude, _) = InputRange.Largest(input.Data.Slice((r0 + i) * perSample, perSample));
                             if (!float.IsFinite(magnitude)) nonFiniteInputs++;
                             else largest = Math.Max(largest, magnitude);
-                            far = !float.IsFinite(magnitude) || magnitude > limit;
+                            far = InputRange.Beyond(magnitude, limit);
                         }
                         if (far) outOfRange++;
                         if (AllFinite(output.Slice(i * perOutput, perOutput))) continue;
