@@ -25,14 +25,24 @@ internal sealed class FileFingerprint
     }
 
     /// <summary>
+    /// The length of <paramref name="path"/> as read and the SHA-256 of its bytes in lower-case hex: what <c>train</c> records of
+    /// its data file (<see cref="TrainingDataWarning.Fingerprint"/>), and what this class compares.
+    /// </summary>
+    public static (long Bytes, string Sha256) OfFile(string path)
+    {
+        using var file = FileReading.OpenRead(path, bufferSize: 1 << 16);
+        string sha256 = Convert.ToHexStringLower(SHA256.HashData(file));
+        return (file.Position, sha256);
+    }
+
+    /// <summary>
     /// Whether <paramref name="path"/> holds the same bytes now; false when it is gone or cannot be read (it is not the file read).
     /// </summary>
     public bool Matches(string path)
     {
         try
         {
-            using var file = FileReading.OpenRead(path, bufferSize: 1 << 16);
-            return SHA256.HashData(file).AsSpan().SequenceEqual(_sha256);
+            return OfFile(path).Sha256 == Convert.ToHexStringLower(_sha256);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

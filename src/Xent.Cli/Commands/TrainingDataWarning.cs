@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Xent.IO;
 
 namespace Xent.Cli.Commands;
@@ -30,21 +29,13 @@ internal static class TrainingDataWarning
         try
         {
             var file = new FileInfo(LinkWalk.RealPath(dataPath)); // a link's own length is not its target's
-            var (bytes, sha256) = read ?? (file.Exists && file.Length > 0 ? Sha256Of(file.FullName) : (0, ""));
+            var (bytes, sha256) = read ?? (file.Exists && file.Length > 0 ? FileFingerprint.OfFile(file.FullName) : (0, ""));
             return bytes == 0 ? [] : [new(BytesKey, bytes.ToString(CultureInfo.InvariantCulture)), new(Sha256Key, sha256)];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return []; // the fingerprint is a courtesy: a run is not refused for it
         }
-    }
-
-    /// <summary>The length of <paramref name="path"/> as read and the SHA-256 of its bytes, in lower-case hex.</summary>
-    private static (long Bytes, string Sha256) Sha256Of(string path)
-    {
-        using var stream = FileReading.OpenRead(path, bufferSize: 1 << 16);
-        string sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
-        return (stream.Position, sha256);
     }
 
     /// <summary>
@@ -98,8 +89,9 @@ internal static class TrainingDataWarning
         try
         {
             var file = new FileInfo(LinkWalk.RealPath(path));
-            return file.Exists && file.Length == bytes && sha256() is { } expected && Sha256Of(file.FullName) is var (read, hash)
-                && read == bytes && string.Equals(hash, expected, StringComparison.OrdinalIgnoreCase);
+            return file.Exists && file.Length == bytes && sha256() is { } expected
+                && FileFingerprint.OfFile(file.FullName) is var (read, hash) && read == bytes
+                && string.Equals(hash, expected, StringComparison.OrdinalIgnoreCase);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -121,7 +113,7 @@ internal static class TrainingDataWarning
         if (!same)
         {
             var known = fingerprint;
-            string Sha256() => (known ??= Sha256Of(LinkWalk.RealPath(dataPath))).Sha256;
+            string Sha256() => (known ??= FileFingerprint.OfFile(LinkWalk.RealPath(dataPath))).Sha256;
             long bytes = known?.Bytes ?? RegularLength(dataPath);
             // The training file is hashed (once) only when the test file has its length: other test data costs nothing.
             bool copy = bytes > 0 && Holds(testPath, bytes, Sha256);
