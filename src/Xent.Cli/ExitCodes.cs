@@ -1,6 +1,6 @@
 namespace Xent.Cli;
 
-/// <summary>The exit codes every <c>xent</c> command returns (README, "Exit codes").</summary>
+/// <summary>The exit codes every <c>xent</c> command returns (docs/CLI.md, "Exit codes and errors").</summary>
 internal static class ExitCodes
 {
     /// <summary>The command did what it was asked.</summary>
