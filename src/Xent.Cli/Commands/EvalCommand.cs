@@ -63,7 +63,7 @@ internal static class EvalCommand
         {
             // robustness (issue 13): "error:" prefix
             err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath, needTrain: false)));
-            return TrainCommand.ExitNoData;
+            return ExitCodes.BadInput;
         }
         // Checked before any work: the report must not replace an input (it replaced a --data CSV with HTML).
         if (reportPath is not null && OutputPaths.Check(reportPath, "--report", "eval.html", (checkpointPath, "--checkpoint"),
@@ -78,12 +78,12 @@ internal static class EvalCommand
         if (data is null && DataSource.NeedsData(checkpointPath, spec, legacy, "evaluate") is { } needsData)
         {
             err.WriteLine("error: " + CliHost.Clean(needsData));
-            return TrainCommand.ExitNoData;
+            return ExitCodes.BadInput;
         }
         if (data is null && DataSource.Missing(dataPath, needTrain: false) is not null)
         {
             err.WriteLine("error: " + CliHost.Clean(DataSource.NotFoundMessage(dataPath, needTrain: false)));
-            return TrainCommand.ExitNoData;
+            return ExitCodes.BadInput;
         }
 
         IDataset test;
@@ -122,11 +122,11 @@ internal static class EvalCommand
             string temperature = spec.Temperature != 1f
                 ? ", temperature " + spec.Temperature.ToString("0.####", CultureInfo.InvariantCulture) : "";
             Console.WriteLine($"Checkpoint '{checkpointPath}' ({name}{epoch}{temperature}) on {test.Count} test {unit}:");
-            TrainCommand.PrintFinal(result, names);
+            ResultTables.PrintFinal(result, names);
             if (!result.MultiLabel)
             {
                 Console.WriteLine("Per-class precision, recall and F1:");
-                TrainCommand.PrintPerClass(result, names);
+                ResultTables.PrintPerClass(result, names);
                 Console.WriteLine("Confusion matrix (rows: true class, columns: predicted):");
                 foreach (string line in ConfusionMatrixLines(result.ConfusionMatrix, names)) Console.WriteLine(line);
             }

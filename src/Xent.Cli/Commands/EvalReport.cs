@@ -55,7 +55,7 @@ internal static class EvalReport
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine("error: " + CliHost.Clean($"cannot write the report '{path}': {OutputPaths.Reason(path, e)}"));
-            return TrainCommand.ExitNoData;
+            return ExitCodes.BadInput;
         }
         if (!json) Console.WriteLine($"Wrote {path}");
         return 0;

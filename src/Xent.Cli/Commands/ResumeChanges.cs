@@ -1,4 +1,5 @@
 using System.Globalization;
+using Xent.Optim;
 using Xent.IO;
 using Xent.Training;
 
@@ -199,4 +200,57 @@ internal static class ResumeChanges
     private static (string Was, string Now)? Changed(IReadOnlyDictionary<string, string> saved,
         IReadOnlyList<KeyValuePair<string, string>> settings, string key) =>
         saved.TryGetValue("setting." + key, out var was) && Value(settings, key) is { } now && now != was ? (was, now) : null;
+
+    /// <summary>
+    /// The refusal of an optimizer option that a resumed run would ignore, since its optimizer settings come from the checkpoint: an
+    /// <c>--lr</c>, <c>--weight-decay</c> or <c>--momentum</c> given with a value other than the checkpoint's; null when none.
+    /// </summary>
+    public static string? IgnoredOptimizerOption(TrainSettings s, Optimizer opt, IReadOnlyDictionary<string, string> metadata)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var group = opt.ParamGroups[0];
+        double savedLr = SavedLr(opt, metadata);
+        string Mismatch(string option, double saved, double given) =>
+            TrainArguments.ResumeMismatch(s.Resume!, option, saved.ToString("R", ci), given.ToString("R", ci));
+        if (s.Lr is double lr && lr != savedLr) return Mismatch("--lr", savedLr, lr);
+        if (s.WeightDecay is double wd && wd != group.WeightDecay) return Mismatch("--weight-decay", group.WeightDecay, wd);
+        if (s.Gave("--momentum") && opt is Sgd && s.Momentum != group.Momentum) return Mismatch("--momentum", group.Momentum, s.Momentum);
+        return null;
+    }
+
+    /// <summary>
+    /// The <c>--lr</c> a resumed run has: the base rate a scheduled run saved (its group holds the scheduled rate of its last
+    /// batch), else the group's rate.
+    /// </summary>
+    public static double SavedLr(Optimizer opt, IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue("base_lr.0", out var b)
+        && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out double baseLr) ? baseLr : opt.ParamGroups[0].Lr;
+
+    /// <summary>
+    /// A warning when a run resumes with another global batch than the checkpoint's (<c>setting.batch_size</c> per rank times
+    /// <c>setting.ranks</c>, which <c>--distributed</c> runs write; absent: one process), or with the same global batch split over
+    /// another number of processes. Either way it no longer ends bit for bit where an uninterrupted run would. Null when neither
+    /// changed, or when the checkpoint does not say.
+    /// </summary>
+    public static string? BatchWarning(IReadOnlyDictionary<string, string> checkpoint, int ranks, int perRankBatch)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        string savedRanksText = checkpoint.GetValueOrDefault("setting.ranks") ?? "1";
+        if (!int.TryParse(savedRanksText.Split(' ')[0], NumberStyles.None, ci, out int savedRanks) || savedRanks < 1
+            || !int.TryParse(checkpoint.GetValueOrDefault("setting.batch_size"), NumberStyles.None, ci, out int savedBatch))
+            return null; // a checkpoint of another tool, or edited by hand: nothing reliable to compare
+        long savedGlobal = (long)savedRanks * savedBatch, global = (long)ranks * perRankBatch;
+        if (savedRanks == ranks && savedGlobal == global) return null;
+        string Split(int n, int b) => n == 1 ? $"1 process × {b}" : $"{n} ranks × {b}";
+        string change = $"the checkpoint was trained with a global batch of {savedGlobal} ({Split(savedRanks, savedBatch)}); " +
+            $"this run uses {global} ({Split(ranks, perRankBatch)})";
+        if (savedGlobal != global)
+            return $"Warning: {change}, so it goes on with another batch size and will not end where an uninterrupted run would.";
+        // Each rank draws its own dropout masks, so with dropout (the cnn) another rank count trains on other masks.
+        return checkpoint.GetValueOrDefault("model") == "cnn"
+            ? $"Warning: {change}: the same global batch over another number of processes, but each rank draws its own dropout " +
+                "masks, so the run goes on with other masks and will not end where an uninterrupted run would."
+            : $"Warning: {change}: the same global batch over another number of processes, so the run matches an uninterrupted one " +
+                "to float rounding, not bit for bit.";
+    }
 }

@@ -11,13 +11,13 @@ namespace Xent.Tests.Cli;
 /// folder that ended in between (writing a newer checkpoint as it did) went unseen: the resumed run trained from the copy it had
 /// read and wrote its older epochs over the newer checkpoint. Once locked, a run continuing its checkpoint's own folder now checks
 /// that the file still holds the bytes it read, and is refused when it does not. The other run is a real one (a process), started
-/// by the CLI's test hook <c>TrainCommand.AfterResumeRead</c> between the read and the lock. Tiny CSV files.
+/// by the CLI's test hook <c>TrainRun.AfterResumeRead</c> between the read and the lock. Tiny CSV files.
 /// </summary>
 [Collection(ConsoleCollection.Name)]
 public sealed class ResumeCheckpointRewrittenTests : IDisposable
 {
     private static readonly string[] Model = ["--batch-size", "8", "--model", "mlp", "--hidden", "8"];
-    private static readonly PropertyInfo s_hook = InProcessCli.Assembly.GetType("Xent.Cli.Commands.TrainCommand", throwOnError: true)!
+    private static readonly PropertyInfo s_hook = InProcessCli.Assembly.GetType("Xent.Cli.Commands.TrainRun", throwOnError: true)!
         .GetProperty("AfterResumeRead", BindingFlags.NonPublic | BindingFlags.Static)!;
 
     private readonly TempDirectory _dir = new();
