@@ -1,11 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.InteropServices;
-using Xent.Data;
-using Xent.IO;
-using Xent.Kernels;
-using Xent.NN;
 using Xent.Optim;
 using Xent.Training;
 
