@@ -91,7 +91,7 @@ internal static class TrainArguments
         static string Column(string feature) => feature.IndexOf('=') is int eq and > 0 ? feature[..eq] : feature;
         // An array-trained model and a table: which column is which input cannot be told, as eval and predict refuse it
         // (qa-s21-crash M3: the table's names were taken unchecked). The other way, an array for a table-trained model, is
-        // read in the training order as eval reads it, and the run keeps the checkpoint's names (TrainCommand).
+        // read in the training order as eval reads it, and the run keeps the checkpoint's names (TrainRun.FitCheckpoint).
         if (saved.InputKind == ModelSpec.FeatureInput && saved.FeatureNames is null && data.FeatureNames is not null)
             return $"'{dataPath}' is a table, but the checkpoint records no names for its {string.Join(" x ", saved.InputShape)} " +
                 "input features (it was trained on an array, not a table), so its columns cannot be matched to them; give the " +
