@@ -91,7 +91,7 @@ internal static class CalibrateCommand
         {
             var heldOut = DataSource.LoadLabelled(dataDir, spec, labels, targetColumn); // checks there are samples of the model's shape
             if (heldOutSplit is not null) heldOut = HeldOutSplit.Keep(heldOut, dataDir, heldOutSplit, checkpointPath, spec, metadata);
-            else if (TrainingDataWarning.For(metadata, checkpointPath, dataDir, heldOut.Count,
+            else if (TrainingDataWarning.For(metadata, checkpointPath, dataDir, labels, heldOut.Count,
                          "so a temperature fitted on it is fitted to what the model learned, not to new data") is { } trainedOn)
                 Console.Error.WriteLine(CliHost.Clean(trainedOn));
             var batches = DataSource.WithProgress(heldOut, DataSource.Batches(heldOut, batchSize, shuffle: false), "evaluated");

@@ -94,7 +94,7 @@ internal static class EvalCommand
             test = DataSource.LoadLabelled(dataPath, spec, labels, target); // checks there are samples of the model's shape
             dataSamples = test.Count;
             if (heldOut is not null) test = HeldOutSplit.Keep(test, dataPath, heldOut, checkpointPath, spec, metadata);
-            else if ((trainedOn = TrainingDataWarning.For(metadata, checkpointPath, dataPath, test.Count,
+            else if ((trainedOn = TrainingDataWarning.For(metadata, checkpointPath, dataPath, labels, test.Count,
                          "so its accuracy below is not a test result")) is not null)
                 err.WriteLine(CliHost.Clean(trainedOn));
         }

@@ -127,10 +127,13 @@ internal static class ResumeChanges
     /// (<paramref name="otherRows"/>); and when --data, the same file, no longer holds the bytes the checkpoint's run trained on
     /// (its <paramref name="fingerprint"/>, <see cref="TrainingDataWarning.Fingerprint"/>, against the checkpoint's
     /// <c>setting.data_sha256</c>, compared only when both have one), so that the resumed run does not go on with the same
-    /// training. One warning says both: changed bytes usually change the statistics too. Null when nothing changed.
+    /// training. One warning says both: changed bytes usually change the statistics too. A .npy pair's --labels
+    /// <paramref name="labelsPath"/> is compared the same way (<c>setting.labels_sha256</c>), whatever its path: the checkpoint
+    /// records the labels' bytes, not where they were. Null when nothing changed.
     /// </summary>
     public static string? SplitWarning(IReadOnlyDictionary<string, string> saved, IReadOnlyList<KeyValuePair<string, string>> settings,
-        long seed, bool split, bool otherRows, string dataPath, IReadOnlyList<KeyValuePair<string, string>> fingerprint)
+        long seed, bool split, bool otherRows, string dataPath, IReadOnlyList<KeyValuePair<string, string>> fingerprint,
+        string? labelsPath = null)
     {
         var reasons = new List<string>();
         // A checkpoint from before data paths were recorded with links followed holds the path as typed: compared where it leads.
@@ -144,9 +147,8 @@ internal static class ResumeChanges
         if (split && saved.TryGetValue("seed", out var savedSeed) && savedSeed != seed.ToString(CultureInfo.InvariantCulture))
             reasons.Add($"--seed {seed}, not {savedSeed}, draws another split");
         // Other data by path is said above; the same path whose bytes changed (edited, or downloaded again) only by its hash.
-        bool otherBytes = !otherPath && saved.TryGetValue(TrainingDataWarning.Sha256Key, out var trained)
-            && fingerprint.FirstOrDefault(kv => kv.Key == TrainingDataWarning.Sha256Key).Value is { } now
-            && !string.Equals(now, trained, StringComparison.OrdinalIgnoreCase);
+        bool otherBytes = !otherPath && Differs(saved, fingerprint, TrainingDataWarning.Sha256Key);
+        bool otherLabels = labelsPath is not null && Differs(saved, fingerprint, TrainingDataWarning.LabelsSha256Key);
         // Other rows of a split may move samples between its parts; with --test-data the held-out set is that file, and the changed
         // statistics are the changed bytes', said once, below.
         if (otherRows && (split || !otherBytes))
@@ -154,12 +156,28 @@ internal static class ResumeChanges
         const string Standardised = "The inputs are standardised with the checkpoint's mean and std, as the model was trained.";
         string heldOut = $"the held-out set may not be the one the checkpoint's run held out ({string.Join("; ", reasons)}): samples " +
             "the model trained on may now be tested on, so the test accuracy can be optimistic.";
-        if (!otherBytes)
+        if (!otherBytes && !otherLabels)
             return reasons.Count == 0 ? null : $"Warning: {heldOut} {Standardised}";
-        string changed = $"Warning: the contents of '{dataPath}' differ from the data the checkpoint's run trained on (its SHA-256 " +
-            "is not the one the checkpoint recorded), so the resumed run does not continue the same training";
+        const string Its = "(its SHA-256 is not the one the checkpoint recorded)";
+        string files = (otherBytes, otherLabels) switch
+        {
+            (true, false) => $"the contents of '{dataPath}' differ from the data the checkpoint's run trained on {Its}",
+            (false, true) => $"the contents of --labels '{labelsPath}' differ from the labels the checkpoint's run trained on {Its}",
+            _ => $"the contents of '{dataPath}' and of --labels '{labelsPath}' differ from the data and labels the checkpoint's run " +
+                "trained on (their SHA-256 are not the ones the checkpoint recorded)",
+        };
+        string changed = $"Warning: {files}, so the resumed run does not continue the same training";
         return reasons.Count == 0 ? $"{changed}. {Standardised}" : $"{changed}; and {heldOut} {Standardised}";
     }
+
+    /// <summary>
+    /// Whether the checkpoint and this run both have a SHA-256 under <paramref name="key"/> and they differ: an older checkpoint, or
+    /// data that is now a pipe or a folder, is not compared.
+    /// </summary>
+    private static bool Differs(IReadOnlyDictionary<string, string> saved, IReadOnlyList<KeyValuePair<string, string>> fingerprint,
+        string key) =>
+        saved.TryGetValue(key, out var trained) && fingerprint.FirstOrDefault(kv => kv.Key == key).Value is { } now
+        && !string.Equals(now, trained, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A note that a calibrated checkpoint's temperature is not carried over; null for an uncalibrated one.</summary>
     public static string? TemperatureNote(ModelSpec? saved) =>

@@ -19,7 +19,7 @@ internal static class TrainData
     /// </summary>
     public sealed record Prepared(IDataset Train, IDataset Test, ModelSpec Spec, long[] TrainCounts, string Source, bool IsIdx,
         string? SplitNote, int SourceCount, int[]? HeldOut, bool OtherRows = false, string[]? SourceFiles = null,
-        (long Bytes, string Sha256)? Fingerprint = null);
+        (long Bytes, string Sha256)? Fingerprint = null, (long Bytes, string Sha256)? LabelsFingerprint = null);
 
     /// <summary>An IDX folder: the tutorial's pipeline, its t10k files as the test set (or a stratified split with --val-split).</summary>
     public static Prepared PrepareIdx(TrainSettings s, string dir, ModelSpec? saved)
@@ -166,10 +166,12 @@ internal static class TrainData
         Console.WriteLine($"Reading '{path}' …"); // a whole line: warnings while reading go to stderr between the two
         var clock = Stopwatch.StartNew();
         (long, string)? fingerprint = null; // a .npy file's, hashed as it is read once (TrainingDataWarning.Fingerprint)
+        (long, string)? labelsFingerprint = null; // and its --labels file's
         var readOptions = options with
         {
             Progress = DataSource.ReadProgressTo(Console.Out, path),
             Fingerprinted = kind == DataSourceKind.Npy ? (bytes, sha256) => fingerprint = (bytes, sha256) : null,
+            LabelsFingerprinted = kind == DataSourceKind.Npy ? (bytes, sha256) => labelsFingerprint = (bytes, sha256) : null,
         };
         string[]? files = null; // image class folders: each sample's file, for split.csv
         var all = kind == DataSourceKind.ImageFolder ? ImageFolderSource.Load(path, readOptions, out files)
@@ -229,7 +231,8 @@ internal static class TrainData
             source = LinkWalk.RealPath(s.TestData);
             // Testing on the training file (its path, a link or a copy) scores the samples the model trains on: said once, before
             // training. A hash taken here is the checkpoint's fingerprint too (the file is not read a third time).
-            if (TrainingDataWarning.ForTestData(path, s.TestData, all.IsMultiLabel, ref fingerprint) is { } sameData)
+            if (TrainingDataWarning.ForTestData(path, s.TestData, all.IsMultiLabel, ref fingerprint,
+                    s.Labels is null ? null : (s.Labels, labelsFingerprint), s.TestLabels) is { } sameData)
                 Console.Error.WriteLine(CliHost.Clean(sameData));
         }
         else
@@ -266,7 +269,7 @@ internal static class TrainData
         }
         var spec = provisional with { Mean = mean, Std = std };
         return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
-            IsIdx: false, note, all.Count, heldOut, otherRows, files, fingerprint);
+            IsIdx: false, note, all.Count, heldOut, otherRows, files, fingerprint, labelsFingerprint);
     }
 
     /// <summary>Refuses a --test-data of another kind than --data (a .npy file beside a CSV, say), naming both kinds.</summary>

@@ -486,14 +486,14 @@ internal sealed class TrainRun
             return ExitCodes.Success;
         }
         // Hashed here, after the returns above that train nothing, and recorded below: compared with the checkpoint's.
-        _dataFingerprint = _writes ? TrainingDataWarning.Fingerprint(_dataPath, _prep.Fingerprint) : [];
+        _dataFingerprint = _writes ? TrainingDataWarning.Fingerprint(_dataPath, _prep.Fingerprint, _prep.LabelsFingerprint) : [];
         // Only for a run that goes on: "its checkpoint records the new values" is not so when nothing is trained (qa-s20-a L6).
         if (ResumeChanges.BatchWarning(_resumedMetadata, _dp?.Size ?? 1, s.BatchSize) is { } batchNote) _err.WriteLine(batchNote);
         foreach (string? warning in new[]
             {
                 ResumeChanges.OptionWarning(_resumedMetadata, _settings),
                 ResumeChanges.SplitWarning(_resumedMetadata, _settings, s.Seed, _prep.HeldOut is not null, _prep.OtherRows, _dataPath,
-                    _dataFingerprint),
+                    _dataFingerprint, s.Labels),
                 ResumeChanges.TemperatureNote(_savedSpec),
             })
             if (warning is not null) _err.WriteLine(CliHost.Clean(warning));
@@ -531,7 +531,9 @@ internal sealed class TrainRun
         // The data file's length and SHA-256, so that eval and calibrate tell a copy of it (cp train.csv test.csv) as they tell a
         // link; in the checkpoint only, not the report's settings. Only the rank that writes reads a CSV file again.
         if (_writes)
-            foreach (var (k, v) in _dataFingerprint ?? TrainingDataWarning.Fingerprint(_dataPath, _prep.Fingerprint)) _metadata[k] = v;
+            foreach (var (k, v) in _dataFingerprint
+                ?? TrainingDataWarning.Fingerprint(_dataPath, _prep.Fingerprint, _prep.LabelsFingerprint))
+                _metadata[k] = v;
         return null;
     }
 

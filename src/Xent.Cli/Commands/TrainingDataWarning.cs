@@ -16,21 +16,34 @@ internal static class TrainingDataWarning
     public const string BytesKey = "setting.data_bytes", Sha256Key = "setting.data_sha256";
 
     /// <summary>
+    /// The same for a .npy pair's <c>--labels</c> file: the same features with other labels are other data (a resumed run's labels
+    /// edited, a relabelled copy given to eval).
+    /// </summary>
+    public const string LabelsBytesKey = "setting.labels_bytes", LabelsSha256Key = "setting.labels_sha256";
+
+    /// <summary>
     /// The metadata that lets <see cref="For"/> tell a copy of training data file <paramref name="dataPath"/> (<c>cp train.csv
     /// test.csv</c>, a download of the same file again): its length and the SHA-256 of its bytes. <paramref name="read"/> gives
     /// them when the loader hashed the file as it read it once (a .npy file, which may be a pipe); otherwise (a CSV/TSV file, which
     /// the loader reads more than once anyway) the file is read again for them, from the page cache: about 0.16 s for a 185 MB
     /// CSV that took 3 s to load. Empty for a folder (image class folders; an IDX folder, whose t10k files eval reads, trains no
     /// run) and for anything else that is not a regular file of at least one byte (a pipe's length is 0), or that can no longer
-    /// be read.
+    /// be read. <paramref name="labels"/>, a .npy pair's labels file's as the loader hashed it, adds its keys when there is a data
+    /// fingerprint.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> Fingerprint(string dataPath, (long Bytes, string Sha256)? read)
+    public static IReadOnlyList<KeyValuePair<string, string>> Fingerprint(string dataPath, (long Bytes, string Sha256)? read,
+        (long Bytes, string Sha256)? labels = null)
     {
         try
         {
             var file = new FileInfo(LinkWalk.RealPath(dataPath)); // a link's own length is not its target's
             var (bytes, sha256) = read ?? (file.Exists && file.Length > 0 ? FileFingerprint.OfFile(file.FullName) : (0, ""));
-            return bytes == 0 ? [] : [new(BytesKey, bytes.ToString(CultureInfo.InvariantCulture)), new(Sha256Key, sha256)];
+            if (bytes == 0) return [];
+            var keys = new List<KeyValuePair<string, string>>
+                { new(BytesKey, bytes.ToString(CultureInfo.InvariantCulture)), new(Sha256Key, sha256) };
+            if (labels is var (labelBytes, labelsSha256))
+                keys.AddRange([new(LabelsBytesKey, labelBytes.ToString(CultureInfo.InvariantCulture)), new(LabelsSha256Key, labelsSha256)]);
+            return keys;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -41,15 +54,20 @@ internal static class TrainingDataWarning
     /// <summary>
     /// The warning (with <c>Warning:</c>), or null when <paramref name="dataPath"/> is not the checkpoint's training data or the
     /// checkpoint does not say what that was. <paramref name="consequence"/> ends the first sentence ("so its accuracy is not a test
-    /// result").
+    /// result"). When the checkpoint records its run's .npy labels file (<c>setting.labels_sha256</c>), the data is the training
+    /// data only if <paramref name="labelsPath"/> holds those bytes too: the same features with other labels are other data.
     /// </summary>
-    public static string? For(IReadOnlyDictionary<string, string> metadata, string checkpointPath, string dataPath, int samples,
-        string consequence)
+    public static string? For(IReadOnlyDictionary<string, string> metadata, string checkpointPath, string dataPath, string? labelsPath,
+        int samples, string consequence)
     {
         // An IDX folder's t10k files, which eval and calibrate read, train no run (a --val-split holds out training images).
         if (!metadata.TryGetValue("setting.data", out var trained) || DataSource.IsIdx(dataPath)) return null;
         bool same = OutputPaths.SameFile(dataPath, trained) || HardLinked(dataPath, trained);
-        if (!same && !SameBytes(metadata, dataPath)) return null;
+        if (!same && !SameBytes(metadata, BytesKey, Sha256Key, dataPath)) return null;
+        // The labels are not recorded by path (train keeps no setting.labels), so only their bytes tell them.
+        bool otherLabels = metadata.ContainsKey(LabelsSha256Key)
+            && (labelsPath is null || !SameBytes(metadata, LabelsBytesKey, LabelsSha256Key, labelsPath));
+        if (otherLabels) return null;
         string trainedOn = same ? $"the data '{checkpointPath}' was trained on"
             : $"a copy of '{trained}', the data '{checkpointPath}' was trained on (the same bytes)";
         string? test = metadata.GetValueOrDefault("setting.test_data");
@@ -70,14 +88,15 @@ internal static class TrainingDataWarning
     }
 
     /// <summary>
-    /// Whether <paramref name="dataPath"/> holds the bytes of the training data file that <see cref="Fingerprint"/> recorded: read
-    /// only when its length is the recorded one, so that other data costs nothing. False for a checkpoint without the fingerprint
-    /// (an older xent, or data that was a folder), and when the file cannot be read.
+    /// Whether <paramref name="path"/> holds the bytes of the file that <see cref="Fingerprint"/> recorded under
+    /// <paramref name="bytesKey"/> and <paramref name="sha256Key"/>: read only when its length is the recorded one, so that other
+    /// data costs nothing. False for a checkpoint without the fingerprint (an older xent, or data that was a folder), and when the
+    /// file cannot be read.
     /// </summary>
-    private static bool SameBytes(IReadOnlyDictionary<string, string> metadata, string dataPath) =>
-        metadata.TryGetValue(BytesKey, out var recorded) && metadata.TryGetValue(Sha256Key, out var sha256)
+    private static bool SameBytes(IReadOnlyDictionary<string, string> metadata, string bytesKey, string sha256Key, string path) =>
+        metadata.TryGetValue(bytesKey, out var recorded) && metadata.TryGetValue(sha256Key, out var sha256)
         && long.TryParse(recorded, NumberStyles.None, CultureInfo.InvariantCulture, out long bytes) && bytes > 0
-        && Holds(dataPath, bytes, () => sha256);
+        && Holds(path, bytes, () => sha256);
 
     /// <summary>
     /// Whether <paramref name="path"/> is a file of <paramref name="bytes"/> bytes whose SHA-256 is <paramref name="sha256"/>'s
@@ -105,9 +124,12 @@ internal static class TrainingDataWarning
     /// held-out figures it reports are scores on the samples it trains on; null otherwise. The two files are hashed only when they
     /// have the same length; <paramref name="fingerprint"/> is the training file's when the loader hashed it as it read it, and is
     /// set to it when it is hashed here, so that <see cref="Fingerprint"/> does not read the file again. A copy of image class
-    /// folders is not told (their path and links are).
+    /// folders is not told (their path and links are). For a .npy pair, <paramref name="labels"/> (the training labels file and its
+    /// fingerprint as the loader hashed it) must be <paramref name="testLabels"/> too, by path, link or bytes: the same features with
+    /// other labels are other data.
     /// </summary>
-    public static string? ForTestData(string dataPath, string testPath, bool multiLabel, ref (long Bytes, string Sha256)? fingerprint)
+    public static string? ForTestData(string dataPath, string testPath, bool multiLabel, ref (long Bytes, string Sha256)? fingerprint,
+        (string Path, (long Bytes, string Sha256)? Read)? labels = null, string? testLabels = null)
     {
         bool same = OutputPaths.SameFile(testPath, dataPath) || HardLinked(testPath, dataPath);
         if (!same)
@@ -119,6 +141,12 @@ internal static class TrainingDataWarning
             bool copy = bytes > 0 && Holds(testPath, bytes, Sha256);
             fingerprint = known; // the loader's, or the one hashed here
             if (!copy) return null;
+        }
+        if (labels is var (labelsPath, read) && testLabels is not null)
+        {
+            bool sameLabels = OutputPaths.SameFile(testLabels, labelsPath) || HardLinked(testLabels, labelsPath)
+                || read is var (labelBytes, labelsSha256) && Holds(testLabels, labelBytes, () => labelsSha256);
+            if (!sameLabels) return null;
         }
         return $"Warning: --test-data '{testPath}' is {(same ? "" : "a copy of ")}the training data (--data '{dataPath}'" +
             $"{(same ? "" : ", the same bytes")}), so the test loss and accuracy this run reports are scores on the samples it " +

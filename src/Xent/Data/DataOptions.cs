@@ -81,6 +81,12 @@ public sealed record DataOptions
     internal Action<long, string>? Fingerprinted { get; init; }
 
     /// <summary>
+    /// .npy: told the labels file's (<see cref="Labels"/>) length in bytes and SHA-256, hashed by the read that takes its values,
+    /// as <see cref="Fingerprinted"/> is the features file's: the same features with other labels are other data. Null: not hashed.
+    /// </summary>
+    internal Action<long, string>? LabelsFingerprinted { get; init; }
+
+    /// <summary>
     /// True when the reader serves the command line (the CLI sets it): its messages then name the options as flags
     /// (<c>--missing mean</c>), where a library user is told the members of this record (<see cref="ImputeMissing"/>).
     /// </summary>

@@ -100,8 +100,21 @@ public static class NpySource
             throw new FileNotFoundException($"the labels file '{options.Labels}' does not exist" +
                 (Directory.Exists(options.Labels) ? " (it is a folder)." : "."), options.Labels);
         RefusePipe(options.Labels);
-        // Class names as text (np.save of an array of strings): classes sorted as a CSV label column's are.
-        if (Npy.TryReadText(options.Labels, out string[] texts))
+        // Class names as text (np.save of an array of strings): classes sorted as a CSV label column's are. Text is read whole by
+        // this read, which hashes it then; numbers' header only, and they are hashed by the read of their values below.
+        bool text;
+        string[] texts;
+        using (var first = BinaryFile.OpenRead(options.Labels))
+        using (var hashed = options.LabelsFingerprinted is null ? null : new FingerprintStream(first))
+        {
+            text = Npy.TryReadText(hashed ?? (Stream)first, options.Labels, out texts);
+            if (text && hashed is not null)
+            {
+                var (bytes, sha256) = hashed.Finish();
+                options.LabelsFingerprinted!(bytes, sha256);
+            }
+        }
+        if (text)
         {
             if (texts.Length != n)
                 throw new InvalidDataException($"'{options.Labels}' holds {texts.Length} labels, but '{featuresPath}' holds {n} samples.");
@@ -115,7 +128,7 @@ public static class NpySource
             var textTargets = ClassIndices(texts, textClasses, options.Labels, options.ClassesOwner);
             return Classes(textTargets, textClasses);
         }
-        var y = Npy.Read(options.Labels);
+        var y = options.LabelsFingerprinted is { } toldLabels ? ReadFingerprinted(options.Labels, toldLabels) : Npy.Read(options.Labels);
         if (y.Rank is not (1 or 2) || y.Dim(0) != n)
             throw new InvalidDataException($"'{options.Labels}' has shape ({string.Join(", ", y.Shape)}), but '{featuresPath}' holds {n} " +
                 $"samples; expected ({n}) class labels or an ({n}, L) 0/1 matrix.");

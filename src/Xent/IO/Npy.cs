@@ -147,8 +147,17 @@ public static class Npy
     /// <exception cref="InvalidDataException">A malformed file, text of another shape, or truncated data.</exception>
     internal static bool TryReadText(string path, out string[] values)
     {
-        values = [];
         using var stream = BinaryFile.OpenRead(path);
+        return TryReadText(stream, path, out values);
+    }
+
+    /// <summary>
+    /// <see cref="TryReadText(string, out string[])"/> from <paramref name="stream"/>; <paramref name="path"/> names it in errors.
+    /// When it returns false, only the header has been read.
+    /// </summary>
+    internal static bool TryReadText(Stream stream, string path, out string[] values)
+    {
+        values = [];
         var (header, headerOffset, headerLen) = ReadPreamble(stream, path);
         var (chars, shape) = ParseTextHeader(header, path, headerOffset);
         if (chars < 0) return false;
