@@ -7,7 +7,8 @@ namespace Xent.Cli.Commands;
 /// <summary>
 /// Training progress on the console: a Spectre.Console progress bar per epoch (batches, samples/s,
 /// running loss, ETA) when stdout is a terminal, plain lines otherwise; the PyTorch tutorial's line
-/// <c>Epoch: E, Batch: B, Loss: L</c> every 100 batches either way. Warnings go to stderr.
+/// <c>Epoch: E, Batch: B, Loss: L</c> every 100 batches either way. Warnings go to stderr, or through the live display when
+/// stderr is the same terminal.
 /// </summary>
 internal static class ConsoleOutput
 {
@@ -25,15 +26,19 @@ internal static class ConsoleOutput
 
         // A warning written straight to a terminal's stderr lands inside the live region, whose next redraw overwrote it; on
         // the same terminal it goes through the display instead (a redirected stderr still gets it), and is kept for the report
-        // as stderr's warnings are.
-        var warn = Warnings.Handler;
+        // as stderr's warnings are. Both kinds: the library's (Warnings.Handler) and the trainer's own (a rising loss, a NaN
+        // held-out loss), which the run writes to stderr.
+        var libraryWarning = Warnings.Handler;
+        var trainerWarning = trainer.Warning;
         if (!Console.IsErrorRedirected)
         {
-            Warnings.Handler = message =>
+            void Show(string message)
             {
                 AnsiConsole.WriteLine("Warning: " + message);
                 warnings.Add(message);
-            };
+            }
+            Warnings.Handler = Show;
+            if (trainerWarning is not null) trainer.Warning = Show;
         }
         try
         {
@@ -41,7 +46,8 @@ internal static class ConsoleOutput
         }
         finally
         {
-            Warnings.Handler = warn;
+            Warnings.Handler = libraryWarning;
+            trainer.Warning = trainerWarning;
         }
     }
 

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
 using Xent.IO;
 using Xent.Tests.Support;
 using Xunit;
@@ -12,7 +15,7 @@ namespace Xent.Tests.Cli;
 /// </summary>
 public sealed class LiveDisplayWarningsCliTests : IDisposable
 {
-    private const int N = 24, Size = 8;
+    private const int N = 24, Size = 8, Columns = 160;
 
     /// <summary>PyTorch 1.13's text for a 2-D input to <c>dropout2d</c>, which the tutorial's CNN gives it after fc1.</summary>
     private const string Dropout2d = "dropout2d: Received a 2-D input to dropout2d, which is deprecated and will result in an error in " +
@@ -36,13 +39,15 @@ public sealed class LiveDisplayWarningsCliTests : IDisposable
         return null;
     }
 
-    [SkippableFact]
-    public void AWarningRaisedDuringTrainingOnTheLiveDisplayIsInTheReport()
+    /// <summary>
+    /// Runs <c>xent train --model cnn</c> on a small .npy pair of two classes of 8×8 gray images (dark and bright) under a
+    /// pseudo-terminal of 160×50 and returns what the terminal received, after skipping where no pseudo-terminal can be had.
+    /// </summary>
+    private string TrainOnTerminal(params string[] options)
     {
         Skip.If(OperatingSystem.IsWindows(), "a pseudo-terminal through util-linux script is a Unix test");
         Skip.If(Script() is null, "util-linux 'script' is not on PATH, so no pseudo-terminal can be given to the CLI");
 
-        // Two classes of 8×8 gray images (dark and bright): the CNN's first training batch passes a 2-D input to dropout2d.
         var rng = new Random(11);
         var y = new long[N];
         var x = new byte[N * Size * Size];
@@ -64,8 +69,8 @@ public sealed class LiveDisplayWarningsCliTests : IDisposable
                 -u BuildRunner -u TEAMCITY_VERSION -u TF_BUILD -u TRAVIS TERM=xterm-256color DOTNET_CLI_TELEMETRY_OPTOUT=1 \
                 script -qfec "stty cols 160 rows 50; $cli" /dev/null < /dev/null
             """;
-        var p = _dir.Shell(Run, host, dll, "train", "--data", "x.npy", "--labels", "y.npy", "--model", "cnn", "--epochs", "1",
-            "--out", "run"); // disposed, and killed if still running, with the folder
+        var p = _dir.Shell(Run, [host, dll, "train", "--data", "x.npy", "--labels", "y.npy", "--model", "cnn", "--out", "run",
+            .. options]); // disposed, and killed if still running, with the folder
         string output = p.StandardOutput.ReadToEnd();
         string stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
@@ -77,7 +82,20 @@ public sealed class LiveDisplayWarningsCliTests : IDisposable
         // The live display ran: Spectre hides the cursor for it and draws the epoch's task row ("Epoch 1/1 batch …"), which the
         // plain-lines output (stdout not a terminal, or narrower than 120 columns) never writes.
         Assert.Contains("\u001b[?25l", output, StringComparison.Ordinal);
-        Assert.Contains("Epoch 1/1 ", output, StringComparison.Ordinal);
+        Assert.Contains("Epoch 1/", output, StringComparison.Ordinal);
+        return output;
+    }
+
+    /// <summary>The messages of report.html's Warnings section, decoded, in order.</summary>
+    private string[] ReportWarnings() =>
+        [.. Regex.Matches(File.ReadAllText(_dir.File("run/report.html")), "<p class=\"warning\"><b>Warning:</b> (.*?)</p>")
+            .Select(m => WebUtility.HtmlDecode(m.Groups[1].Value))];
+
+    [SkippableFact]
+    public void AWarningRaisedDuringTrainingOnTheLiveDisplayIsInTheReport()
+    {
+        // The CNN's first training batch passes a 2-D input to dropout2d: a library warning, raised while the display runs.
+        string output = TrainOnTerminal("--epochs", "1");
         // The warning was raised during training (after the "Training …" line) and shown through the display: on the terminal,
         // wrapped at its width, so only its start is compared here.
         int training = output.IndexOf("Training cnn on ", StringComparison.Ordinal);
@@ -88,5 +106,29 @@ public sealed class LiveDisplayWarningsCliTests : IDisposable
         Assert.Contains("<h2>Warnings</h2>\n<p class=\"warning\"><b>Warning:</b> " + Dropout2d + "</p>\n<p class=\"summary\">", html,
             StringComparison.Ordinal);
         Assert.Single(html.Split("<p class=\"warning\">")[1..]);
+    }
+
+    [SkippableFact]
+    public void TheTrainersOwnWarningOnTheLiveDisplayStaysWholeOnTheScreen()
+    {
+        // --lr 0.1 makes epoch 2's training loss jump far above epoch 1's: the trainer's own warning, raised at the end of epoch
+        // 2 while the live rows are on the screen. Written to the terminal's stderr, the next redraw wrote over its start.
+        string output = TrainOnTerminal("--epochs", "2", "--lr", "0.1");
+        var warnings = ReportWarnings();
+        Assert.Equal(2, warnings.Length);
+        Assert.Equal(Dropout2d, warnings[0]);
+        // The loss the warning quotes is metrics.csv's for epoch 2 (its epoch-end row), and it is above 1.25 times epoch 1's.
+        var epochLoss = File.ReadAllLines(_dir.File("run/metrics.csv")).Skip(1).Select(l => l.Split(',')).Where(c => c[3].Length > 0)
+            .ToDictionary(c => int.Parse(c[0], CultureInfo.InvariantCulture), c => double.Parse(c[2], CultureInfo.InvariantCulture));
+        Assert.True(epochLoss[2] > 1.25 * epochLoss[1], $"the premise: epoch 2's loss {epochLoss[2]} rose from {epochLoss[1]}");
+        string rise = warnings[1];
+        Assert.StartsWith($"epoch 2's training loss ({epochLoss[2].ToString("F4", CultureInfo.InvariantCulture)}) is ", rise);
+
+        // What the user sees: the whole warning on its own lines (wrapped at 160 columns), not partly covered by a redraw.
+        var screen = TerminalScreen.Render(output, Columns);
+        int at = screen.ToList().FindIndex(l => l.StartsWith("Warning: epoch 2's", StringComparison.Ordinal));
+        Assert.True(at >= 0, "the warning's first line is not on the screen:\n" + string.Join('\n', screen));
+        string shown = string.Concat(screen.Skip(at).Take((("Warning: " + rise).Length + Columns - 1) / Columns));
+        Assert.Equal("Warning: " + rise, shown);
     }
 }
