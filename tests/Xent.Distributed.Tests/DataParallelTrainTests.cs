@@ -133,7 +133,7 @@ public sealed class DataParallelTrainTests
         Directory.CreateDirectory(work);
         var run = TwoRanks(rank, ["--data", dir["data"]], ["--data", dir["missing"]], work);
         Assert.NotEqual(0, run.ExitCode);
-        Assert.StartsWith("error: rank 1 of 2 failed, stopping the job: No MNIST-format dataset found", OneErrorLine(run));
+        Assert.StartsWith($"error: rank 1 of 2 failed, stopping the job: '{dir["missing"]}' does not exist", OneErrorLine(run));
         Assert.True(run.Elapsed < TimeSpan.FromSeconds(45), $"took {run.Elapsed}");
         // MPI_Abort kills rank 0 where it waits: it used to have claimed runs/<timestamp> (the default --out) by then, and left it.
         Assert.Empty(Directory.GetFileSystemEntries(work));

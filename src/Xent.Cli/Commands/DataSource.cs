@@ -33,11 +33,47 @@ internal static class DataSource
     }
 
     /// <summary>The one message shown when no dataset is found (exit code 2).</summary>
+    /// <remarks>
+    /// A <c>--data</c> path that does not exist says so first, with what the nearest folder that does exist holds: a path one
+    /// level off (<c>png/train</c> for <c>png/png/train</c>) was told only "No MNIST-format dataset found" and how to install
+    /// Fashion-MNIST, which read as if the folder had been found and was of the wrong kind.
+    /// </remarks>
     public static string NotFoundMessage(string directory, bool needTrain = true) =>
-        $"No MNIST-format dataset found: {Missing(directory, needTrain)}. " +
+        (directory != DefaultDirectory && !Directory.Exists(directory) && !File.Exists(directory)
+            ? $"'{directory}' does not exist{NearestFolderHint(directory)}. "
+            : $"No MNIST-format dataset found: {Missing(directory, needTrain)}. ") +
         "Install Fashion-MNIST with `sudo apt-get install dataset-fashion-mnist`, or pass --data DIR with the four IDX files " +
         "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; gzipped or not), " +
         "a .csv/.tsv file, a folder of class folders of images, or a .npy file with --labels.";
+
+    /// <summary>Entries of the nearest folder that holds a path, named in <see cref="NearestFolderHint"/> at the most.</summary>
+    private const int HintEntries = 8;
+
+    /// <summary>
+    /// " (the nearest folder that exists, 'png', holds idx/, png/)" for a missing <paramref name="path"/>: the first of its
+    /// parent folders that exists and what it holds (folders with a slash, sorted, the first <see cref="HintEntries"/>);
+    /// empty for a path in the current folder, or when the folder cannot be listed.
+    /// </summary>
+    private static string NearestFolderHint(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path));
+        while (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder)) folder = Path.GetDirectoryName(folder);
+        // A name in the current folder (a typo there): `ls` is at hand, and the hint would list the user's whole folder.
+        if (string.IsNullOrEmpty(folder)) return "";
+        string shown = folder;
+        try
+        {
+            var entries = new DirectoryInfo(shown).EnumerateFileSystemInfos()
+                .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name).Order(StringComparer.Ordinal).Take(HintEntries + 1).ToList();
+            string listed = entries.Count == 0 ? "nothing"
+                : string.Join(", ", entries.Take(HintEntries)) + (entries.Count > HintEntries ? ", …" : "");
+            return $" (the nearest folder that exists, '{shown}', holds {listed})";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+        {
+            return "";
+        }
+    }
 
     /// <summary>
     /// True when <paramref name="path"/> should be read as an IDX folder: one that holds IDX files, the default folder, or a
