@@ -52,14 +52,15 @@ internal static class DataSource
     /// <summary>
     /// " (the nearest folder that exists, 'png', holds idx/, png/)" for a missing <paramref name="path"/>: the first of its
     /// parent folders that exists and what it holds (folders with a slash, sorted, the first <see cref="HintEntries"/>);
-    /// empty for a path in the current folder, or when the folder cannot be listed.
+    /// empty for a path in the current folder or the root, or when the folder cannot be listed.
     /// </summary>
     private static string NearestFolderHint(string path)
     {
         string? folder = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path));
         while (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder)) folder = Path.GetDirectoryName(folder);
-        // A name in the current folder (a typo there): `ls` is at hand, and the hint would list the user's whole folder.
-        if (string.IsNullOrEmpty(folder)) return "";
+        // A name in the current folder (a typo there): `ls` is at hand, and the hint would list the user's whole folder. Nor is
+        // the root listed: a path that is wrong from its first folder on is not one level off.
+        if (string.IsNullOrEmpty(folder) || folder == Path.GetPathRoot(folder)) return "";
         string shown = folder;
         try
         {

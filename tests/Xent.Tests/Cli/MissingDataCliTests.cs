@@ -40,7 +40,7 @@ public sealed class MissingDataCliTests : IDisposable
     }
 
     [Fact]
-    public void TheNearestFolderListsItsFirstEightEntriesAndAMissingNameInTheCurrentFolderNone()
+    public void TheNearestFolderListsItsFirstEightEntriesAndAMissingNameInTheCurrentFolderOrTheRootNone()
     {
         for (int i = 0; i < 10; i++) File.WriteAllText(_dir.File($"f{i}.csv"), "");
         string missing = _dir.File("data");
@@ -52,5 +52,9 @@ public sealed class MissingDataCliTests : IDisposable
         var bare = CliRunner.Run(["train", "--data", "data", "--out", "run"], _dir.Path);
         Assert.Equal($"error: 'data' does not exist. {Sources}", bare.Stderr.TrimEnd());
         Assert.Equal(2, bare.ExitCode);
+        // Nor the root's entries, for a path wrong from its first folder on.
+        string rootless = "/" + Path.GetFileName(_dir.Path) + "-none/data";
+        var root = CliRunner.Run(["train", "--data", rootless, "--out", _dir.File("run")]);
+        Assert.Equal($"error: '{rootless}' does not exist. {Sources}", root.Stderr.TrimEnd());
     }
 }
