@@ -41,138 +41,193 @@ public static class CsvSource
         var spec = options.Spec;
         bool multi = options.MultiLabel is { Count: > 0 } || spec?.MultiLabel == true;
         var table = CsvColumns.Read(path, h => TextColumnsToKeep(h, options, multi), progress: options.Progress, requireRows: true);
-        string[] header = table.Header;
-        int rows = table.Rows;
         // One lookup of the names: Array.IndexOf for each of a model's features made eval of a 60,000-column file take 30 s.
-        var columnOf = HeaderIndex(header);
-        int Col(string name, string what) => columnOf.TryGetValue(name, out int i) ? i
-            : throw new InvalidDataException($"'{path}' has no {what} column '{name}'; its columns are: {string.Join(", ", header)}.");
+        var file = new TableFile(path, table, HeaderIndex(table.Header));
+        int[] labelCols = LabelColumnNames(table.Header, options, multi).Select(n => file.Column(n, multi ? "label" : "target")).ToArray();
+        var (features, featureValues) = spec is not null
+            ? ModelFeatures(file, spec, labelCols, multi, options)
+            : ChosenFeatures(file, labelCols, options);
+        var inputs = InputMatrix(featureValues, table.Rows);
+        if (multi)
+        {
+            var (labels, names) = MultiLabels(file, labelCols, spec, options);
+            return new ArrayDataset(inputs, [features.Count], labels, names, features);
+        }
+        var (targets, classNames) = ClassTargets(file, labelCols, spec, options);
+        return new ArrayDataset(inputs, [features.Count], targets, classNames, features);
+    }
 
-        int[] labelCols = LabelColumnNames(header, options, multi).Select(n => Col(n, multi ? "label" : "target")).ToArray();
+    /// <summary>
+    /// The table <see cref="Load"/> reads, with each column's index by name (<see cref="HeaderIndex"/>).
+    /// </summary>
+    private sealed record TableFile(string Path, CsvColumns Table, Dictionary<string, int> ColumnOf)
+    {
+        /// <summary>The index of column <paramref name="name"/>, the file's <paramref name="what"/>; an error naming the columns if
+        /// none.</summary>
+        public int Column(string name, string what) => ColumnOf.TryGetValue(name, out int i) ? i
+            : throw new InvalidDataException(
+                $"'{Path}' has no {what} column '{name}'; its columns are: {string.Join(", ", Table.Header)}.");
+    }
 
-        // Features.
+    /// <summary>The features a model <paramref name="spec"/> was trained on, read from the columns of those names.</summary>
+    private static (List<string> Names, List<float[]> Values) ModelFeatures(TableFile file, ModelSpec spec, int[] labelCols, bool multi,
+        DataOptions options)
+    {
+        var (path, table, columnOf) = file;
+        string[] header = table.Header;
         var features = new List<string>();
         var featureValues = new List<float[]>();
-        if (spec is not null)
+        if (spec.InputKind != ModelSpec.FeatureInput)
+            throw new InvalidDataException($"'{path}' is a table, but the model takes {spec.InputKind} input of shape " +
+                $"({string.Join(", ", spec.InputShape)}).");
+        // A feature model without column names (trained on a .npy array, or a spec built without FeatureNames): which
+        // column is which input cannot be told, and "takes features input" named no problem.
+        if (spec.FeatureNames is null)
+            throw new InvalidDataException($"'{path}' is a table, but the model records no names for its " +
+                $"{string.Join(" x ", spec.InputShape)} input features (it was trained on an array, not a table), so its " +
+                "columns cannot be matched to them; give the features as a .npy array in the training order.");
+        // A label column that is also one of the model's inputs was kept as text, not read as numbers: say so.
+        foreach (int lc in labelCols)
+            if (spec.FeatureNames.Any(f => FeatureColumn(f, columnOf).Column == lc))
+                throw new InvalidDataException($"'{header[lc]}' is one of the model's input columns, so it cannot be its " +
+                    $"{(multi ? "label" : "target")} column; the model was trained on {string.Join(", ", spec.FeatureNames)}.");
+        var categories = new Dictionary<int, HashSet<string>>(); // each one-hot column's values the model knows
+        var texts = new Dictionary<int, string[]>();
+        foreach (var name in spec.FeatureNames)
         {
-            if (spec.InputKind != ModelSpec.FeatureInput)
-                throw new InvalidDataException($"'{path}' is a table, but the model takes {spec.InputKind} input of shape " +
-                    $"({string.Join(", ", spec.InputShape)}).");
-            // A feature model without column names (trained on a .npy array, or a spec built without FeatureNames): which
-            // column is which input cannot be told, and "takes features input" named no problem.
-            if (spec.FeatureNames is null)
-                throw new InvalidDataException($"'{path}' is a table, but the model records no names for its " +
-                    $"{string.Join(" x ", spec.InputShape)} input features (it was trained on an array, not a table), so its " +
-                    "columns cannot be matched to them; give the features as a .npy array in the training order.");
-            // A label column that is also one of the model's inputs was kept as text, not read as numbers: say so.
-            foreach (int lc in labelCols)
-                if (spec.FeatureNames.Any(f => FeatureColumn(f, columnOf).Column == lc))
-                    throw new InvalidDataException($"'{header[lc]}' is one of the model's input columns, so it cannot be its " +
-                        $"{(multi ? "label" : "target")} column; the model was trained on {string.Join(", ", spec.FeatureNames)}.");
-            var categories = new Dictionary<int, HashSet<string>>(); // each one-hot column's values the model knows
-            var texts = new Dictionary<int, string[]>();
-            foreach (var name in spec.FeatureNames)
+            var (c, value) = FeatureColumn(name, columnOf);
+            if (c < 0)
+                throw new InvalidDataException(name.Count(ch => ch == '=') > 1
+                    ? $"'{path}' lacks the column of the model's input '{name}', which the model was trained on."
+                    : $"'{path}' lacks column '{name.Split('=')[0]}', which the model was trained on.");
+            if (value is null)
+                featureValues.Add(Numeric(path, table, c, options.ImputeMissing || spec.ImputeMissing, allowText: false,
+                    training: false, options)!);
+            else
             {
-                var (c, value) = FeatureColumn(name, columnOf);
-                if (c < 0)
-                    throw new InvalidDataException(name.Count(ch => ch == '=') > 1
-                        ? $"'{path}' lacks the column of the model's input '{name}', which the model was trained on."
-                        : $"'{path}' lacks column '{name.Split('=')[0]}', which the model was trained on.");
-                if (value is null)
-                    featureValues.Add(Numeric(path, table, c, options.ImputeMissing || spec.ImputeMissing, allowText: false,
-                        training: false, options)!);
-                else
-                {
-                    if (!texts.TryGetValue(c, out var cells)) texts[c] = cells = table.Texts(c);
-                    featureValues.Add(Indicator(cells, value));
-                    if (!categories.TryGetValue(c, out var known)) categories[c] = known = new HashSet<string>(StringComparer.Ordinal);
-                    known.Add(value);
-                }
-                features.Add(name);
+                if (!texts.TryGetValue(c, out var cells)) texts[c] = cells = table.Texts(c);
+                featureValues.Add(Indicator(cells, value));
+                if (!categories.TryGetValue(c, out var known)) categories[c] = known = new HashSet<string>(StringComparer.Ordinal);
+                known.Add(value);
             }
-            WarnUnseenCategories(path, table, texts, categories);
+            features.Add(name);
         }
-        else
-        {
-            var chosen = options.Features is { Count: > 0 } f ? f.Select(n => Col(n, "feature")).ToArray()
-                : Enumerable.Range(0, header.Length).Where(i => !labelCols.Contains(i)).ToArray();
-            if (chosen.Length == 0)
-                throw new InvalidDataException($"'{path}' has no feature columns besides the label column(s)." + OneColumnHint(header));
-            // pandas' to_csv writes its row index as a first column without a name: as a feature it would let the model learn the
-            // row order.
-            if (chosen.FirstOrDefault(c => header[c].Length == 0, -1) is int unnamed and >= 0)
-                throw new InvalidDataException($"column {unnamed + 1} of '{path}' has no name in the header line" +
-                    (unnamed == 0 ? " (pandas writes its row index so: save with to_csv(..., index=False))" : "") +
-                    "; name it, or pick the feature columns with " + options.Advice("--features.", "DataOptions.Features."));
-            var origins = new List<(int Column, string? Value)>(); // where each feature comes from
-            // The columns with a cell that is not a number are one-hot candidates (or errors): their cells, in one more pass.
-            table.LoadTexts(chosen.Where(table.HasText));
-            foreach (int c in chosen)
-            {
-                if (labelCols.Contains(c)) throw new InvalidDataException($"column '{header[c]}' is a label; it cannot also be a feature.");
-                var numeric = Numeric(path, table, c, options.ImputeMissing, allowText: true, training: true, options);
-                if (numeric is not null)
-                {
-                    features.Add(header[c]);
-                    origins.Add((c, null));
-                    featureValues.Add(numeric);
-                    continue;
-                }
-                var cells = table.Texts(c);
-                var values = cells.Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-                if (values.Length > MaxCategories || values.Length * 2 > rows)
-                {
-                    // Numeric returned null, so some non-empty cell does not parse: name the first, with its line.
-                    var (bad, badCell) = table.FirstText(c);
-                    throw new InvalidDataException(
-                        $"column '{header[c]}' is not numeric ('{badCell}' on line {table.Line(bad)} of '{path}') and has " +
-                        $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
-                        "the rows); fix the value or leave the column out " +
-                        options.Advice("with --features.", "of DataOptions.Features.") + DecimalCommaHint(badCell!));
-                }
-                if (!options.ImputeMissing && table.FirstEmpty(c) is int empty and >= 0)
-                    throw new InvalidDataException($"column '{header[c]}' is empty on line {table.Line(empty)} of '{path}'; fill it in " +
-                        options.Advice("or pass --missing mean.", "or set DataOptions.ImputeMissing."));
-                foreach (var v in values)
-                {
-                    features.Add($"{header[c]}={v}");
-                    origins.Add((c, v));
-                    featureValues.Add(Indicator(cells, v));
-                }
-            }
-            CheckFeatureNamesReadBack(features, origins, header, columnOf);
-        }
+        WarnUnseenCategories(path, table, texts, categories);
+        return (features, featureValues);
+    }
 
-        int nf = features.Count;
+    /// <summary>
+    /// The features to train on: the columns <see cref="DataOptions.Features"/> names, else every column but the labels; numbers
+    /// as they are, a text column with few values one-hot encoded (<c>column=value</c>).
+    /// </summary>
+    private static (List<string> Names, List<float[]> Values) ChosenFeatures(TableFile file, int[] labelCols, DataOptions options)
+    {
+        var (path, table, columnOf) = file;
+        string[] header = table.Header;
+        int rows = table.Rows;
+        var features = new List<string>();
+        var featureValues = new List<float[]>();
+        var chosen = options.Features is { Count: > 0 } f ? f.Select(n => file.Column(n, "feature")).ToArray()
+            : Enumerable.Range(0, header.Length).Where(i => !labelCols.Contains(i)).ToArray();
+        if (chosen.Length == 0)
+            throw new InvalidDataException($"'{path}' has no feature columns besides the label column(s)." + OneColumnHint(header));
+        // pandas' to_csv writes its row index as a first column without a name: as a feature it would let the model learn the
+        // row order.
+        if (chosen.FirstOrDefault(c => header[c].Length == 0, -1) is int unnamed and >= 0)
+            throw new InvalidDataException($"column {unnamed + 1} of '{path}' has no name in the header line" +
+                (unnamed == 0 ? " (pandas writes its row index so: save with to_csv(..., index=False))" : "") +
+                "; name it, or pick the feature columns with " + options.Advice("--features.", "DataOptions.Features."));
+        var origins = new List<(int Column, string? Value)>(); // where each feature comes from
+        // The columns with a cell that is not a number are one-hot candidates (or errors): their cells, in one more pass.
+        table.LoadTexts(chosen.Where(table.HasText));
+        foreach (int c in chosen)
+        {
+            if (labelCols.Contains(c)) throw new InvalidDataException($"column '{header[c]}' is a label; it cannot also be a feature.");
+            var numeric = Numeric(path, table, c, options.ImputeMissing, allowText: true, training: true, options);
+            if (numeric is not null)
+            {
+                features.Add(header[c]);
+                origins.Add((c, null));
+                featureValues.Add(numeric);
+                continue;
+            }
+            var cells = table.Texts(c);
+            var values = cells.Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            if (values.Length > MaxCategories || values.Length * 2 > rows)
+            {
+                // Numeric returned null, so some non-empty cell does not parse: name the first, with its line.
+                var (bad, badCell) = table.FirstText(c);
+                throw new InvalidDataException(
+                    $"column '{header[c]}' is not numeric ('{badCell}' on line {table.Line(bad)} of '{path}') and has " +
+                    $"{values.Length} distinct values, too many to one-hot encode (at most {MaxCategories}, and at most half " +
+                    "the rows); fix the value or leave the column out " +
+                    options.Advice("with --features.", "of DataOptions.Features.") + DecimalCommaHint(badCell!));
+            }
+            if (!options.ImputeMissing && table.FirstEmpty(c) is int empty and >= 0)
+                throw new InvalidDataException($"column '{header[c]}' is empty on line {table.Line(empty)} of '{path}'; fill it in " +
+                    options.Advice("or pass --missing mean.", "or set DataOptions.ImputeMissing."));
+            foreach (var v in values)
+            {
+                features.Add($"{header[c]}={v}");
+                origins.Add((c, v));
+                featureValues.Add(Indicator(cells, v));
+            }
+        }
+        CheckFeatureNamesReadBack(features, origins, header, columnOf);
+        return (features, featureValues);
+    }
+
+    /// <summary>The (rows, features) input matrix, row-major, from the feature columns.</summary>
+    private static float[] InputMatrix(List<float[]> featureValues, int rows)
+    {
+        int nf = featureValues.Count;
         var inputs = new float[(long)rows * nf];
         for (int j = 0; j < nf; j++)
         {
             var col = featureValues[j];
             for (int i = 0; i < rows; i++) inputs[(long)i * nf + j] = col[i];
         }
+        return inputs;
+    }
 
-        if (multi)
+    /// <summary>The (rows, labels) 0/1 matrix of a multi-label table, and the labels' names.</summary>
+    private static (float[] Labels, IReadOnlyList<string> Names) MultiLabels(TableFile file, int[] labelCols, ModelSpec? spec,
+        DataOptions options)
+    {
+        var (path, table, _) = file;
+        string[] header = table.Header;
+        int rows = table.Rows;
+        IReadOnlyList<string> names = spec?.ClassNames ?? options.MultiLabel!.ToArray();
+        var labels = new float[(long)rows * names.Count];
+        for (int l = 0; l < labelCols.Length; l++)
         {
-            IReadOnlyList<string> names = spec?.ClassNames ?? options.MultiLabel!.ToArray();
-            var labels = new float[(long)rows * names.Count];
-            for (int l = 0; l < labelCols.Length; l++)
+            var col = table.Texts(labelCols[l]);
+            for (int i = 0; i < rows; i++)
             {
-                var col = table.Texts(labelCols[l]);
-                for (int i = 0; i < rows; i++)
+                labels[(long)i * names.Count + l] = col[i] switch
                 {
-                    labels[(long)i * names.Count + l] = col[i] switch
-                    {
-                        "1" or "1.0" or "true" or "True" => 1f,
-                        "0" or "0.0" or "false" or "False" => 0f,
-                        var v =>
-                        throw new InvalidDataException($"label column '{header[labelCols[l]]}' holds '{v}' on line {table.Line(i)} of " +
-                        $"'{path}'; multi-label columns must be 0 or 1."),
-                    };
-                }
+                    "1" or "1.0" or "true" or "True" => 1f,
+                    "0" or "0.0" or "false" or "False" => 0f,
+                    var v =>
+                    throw new InvalidDataException($"label column '{header[labelCols[l]]}' holds '{v}' on line {table.Line(i)} of " +
+                    $"'{path}'; multi-label columns must be 0 or 1."),
+                };
             }
-            return new ArrayDataset(inputs, [nf], labels, names, features);
         }
+        return (labels, names);
+    }
 
+    /// <summary>
+    /// Each row's class index and the class names: the model's, else <see cref="DataOptions.ClassOrder"/> when the labels are
+    /// its classes, else the labels' distinct values sorted (<see cref="SortClasses"/>). All zero when there is no label column
+    /// (predicting with a model).
+    /// </summary>
+    private static (long[] Targets, IReadOnlyList<string> ClassNames) ClassTargets(TableFile file, int[] labelCols, ModelSpec? spec,
+        DataOptions options)
+    {
+        var (path, table, _) = file;
+        string[] header = table.Header;
+        int rows = table.Rows;
         var targets = new long[rows];
         IReadOnlyList<string> classNames;
         if (labelCols.Length == 0)
@@ -195,7 +250,7 @@ public static class CsvSource
                 targets[i] = k;
             }
         }
-        return new ArrayDataset(inputs, [nf], targets, classNames, features);
+        return (targets, classNames);
     }
 
     /// <summary>
