@@ -46,9 +46,44 @@ public static class NpySource
         options ??= new DataOptions();
         var spec = options.Spec;
         var x = options.Fingerprinted is { } told ? ReadFingerprinted(featuresPath, told) : Npy.Read(featuresPath);
+        int[] shape = SampleShape(x, featuresPath);
+        CheckModelShape(x, shape, featuresPath, spec);
+        if (spec is null && x.Rank == 4) CheckChannelsFirst(featuresPath, x.Shape);
+        var samples = ReadSamples(x, shape, featuresPath, spec);
+        if (options.Labels is null) return Unlabelled(samples, featuresPath, options);
+        RequireLabelsFile(options.Labels);
+        if (TextLabels(options.Labels, options) is { } texts) return TextClasses(samples, texts, options.Labels, featuresPath, options);
+        var (y, values) = NumberLabels(options.Labels, samples.N, featuresPath, options);
+        CheckSingleLabel(y, values, options.Labels, samples.N, options);
+        // An (N, 1) column of classes (sklearn's and pandas' column vectors) is classes; a 1-label multi-label problem would be
+        // the same binary one.
+        if ((y.Rank == 2 && y.Dim(1) > 1) || spec?.MultiLabel == true)
+            return MultiLabels(samples, y, values, options.Labels, spec);
+        return IntegerClasses(samples, values, options.Labels, options);
+    }
+
+    /// <summary>
+    /// The features <see cref="Load"/> read, to be paired with their labels: 8-bit images as <see cref="Pixels"/> (held as
+    /// bytes), anything else as float32 <see cref="Inputs"/>.
+    /// </summary>
+    private sealed record Samples(int N, int[] Shape, byte[]? Pixels, float[]? Inputs, string[]? FeatureNames)
+    {
+        /// <summary>The data set of these samples with one class each.</summary>
+        public ArrayDataset Classes(long[] targets, IReadOnlyList<string> classNames) => Pixels is not null
+            ? ArrayDataset.FromPixels(Pixels, Shape, targets, classNames)
+            : new ArrayDataset(Inputs!, Shape, targets, classNames, FeatureNames);
+
+        /// <summary>The data set of these samples with a 0/1 multi-label matrix.</summary>
+        public ArrayDataset Labels(float[] labels, IReadOnlyList<string> labelNames) => Pixels is not null
+            ? ArrayDataset.FromPixels(Pixels, Shape, labels, labelNames)
+            : new ArrayDataset(Inputs!, Shape, labels, labelNames, FeatureNames);
+    }
+
+    /// <summary>The shape of one sample of <paramref name="x"/>, refusing an array without samples or values.</summary>
+    private static int[] SampleShape(NpyArray x, string featuresPath)
+    {
         if (x.Rank < 1 || x.Dim(0) == 0)
             throw new InvalidDataException($"'{featuresPath}' holds no samples (shape ({string.Join(", ", x.Shape)})).");
-        int n = x.Dim(0);
         int[] shape = x.Rank switch
         {
             1 => [1],
@@ -61,6 +96,12 @@ public static class NpySource
         // (N, 0) and the like: ArrayDataset would refuse it with its own words and without the file's name.
         if (shape.Contains(0))
             throw new InvalidDataException($"'{featuresPath}' has shape ({string.Join(", ", x.Shape)}): its samples hold no values.");
+        return shape;
+    }
+
+    /// <summary>Refuses samples of another shape than the model <paramref name="spec"/> takes, if any.</summary>
+    private static void CheckModelShape(NpyArray x, int[] shape, string featuresPath, ModelSpec? spec)
+    {
         if (spec is not null && !shape.SequenceEqual(spec.InputShape))
         {
             string expected = string.Join(", ", spec.InputShape);
@@ -74,105 +115,141 @@ public static class NpySource
             throw new InvalidDataException(
                 $"'{featuresPath}' holds samples of shape ({string.Join(", ", shape)}), but the model takes ({expected}){hint}");
         }
-        if (spec is null && x.Rank == 4) CheckChannelsFirst(featuresPath, x.Shape);
+    }
+
+    /// <summary>The samples' values: 8-bit images' pixels, else the features as finite float32.</summary>
+    private static Samples ReadSamples(NpyArray x, int[] shape, string featuresPath, ModelSpec? spec)
+    {
+        int n = x.Dim(0);
         // 8-bit images are pixels 0-255, read as byte / 255 (ToTensor's scaling of IDX and image files, so a checkpoint trained on
         // any of the three takes the others at predict time) and held as bytes.
         byte[]? pixels = x.DType == NpyDType.UInt8 && shape.Length == 3 ? x.UInt8 : null;
         var inputs = pixels is null ? FiniteFloats(x, featuresPath, n) : null;
-        var featureNames = spec?.FeatureNames;
-        ArrayDataset Classes(long[] targets, IReadOnlyList<string> classNames) => pixels is not null
-            ? ArrayDataset.FromPixels(pixels, shape, targets, classNames)
-            : new ArrayDataset(inputs!, shape, targets, classNames, featureNames);
-        ArrayDataset Labels(float[] labels, IReadOnlyList<string> labelNames) => pixels is not null
-            ? ArrayDataset.FromPixels(pixels, shape, labels, labelNames)
-            : new ArrayDataset(inputs!, shape, labels, labelNames, featureNames);
+        return new Samples(n, shape, pixels, inputs, spec?.FeatureNames);
+    }
 
-        if (options.Labels is null)
-        {
-            if (!options.LabelsOptional)
-                throw new InvalidDataException($"'{featuresPath}' needs its labels: " +
-                    options.Advice("pass --labels labels.npy.", "set DataOptions.Labels to the labels' .npy file."));
-            if (spec is null) throw new InvalidDataException("unlabelled .npy features need a model spec.");
-            return spec.MultiLabel ? Labels(new float[(long)n * spec.NumClasses], spec.ClassNames) : Classes(new long[n], spec.ClassNames);
-        }
+    /// <summary>Samples without labels (predicting): all class 0, or no label set, in the model's classes.</summary>
+    private static ArrayDataset Unlabelled(Samples samples, string featuresPath, DataOptions options)
+    {
+        var spec = options.Spec;
+        int n = samples.N;
+        if (!options.LabelsOptional)
+            throw new InvalidDataException($"'{featuresPath}' needs its labels: " +
+                options.Advice("pass --labels labels.npy.", "set DataOptions.Labels to the labels' .npy file."));
+        if (spec is null) throw new InvalidDataException("unlabelled .npy features need a model spec.");
+        return spec.MultiLabel ? samples.Labels(new float[(long)n * spec.NumClasses], spec.ClassNames)
+            : samples.Classes(new long[n], spec.ClassNames);
+    }
+
+    /// <summary>Refuses a labels path that is not a file, or that is a pipe (<see cref="RefusePipe"/>).</summary>
+    private static void RequireLabelsFile(string labelsPath)
+    {
         // .NET's own "Could not find file" does not say which file it was meant to be.
-        if (!File.Exists(options.Labels))
-            throw new FileNotFoundException($"the labels file '{options.Labels}' does not exist" +
-                (Directory.Exists(options.Labels) ? " (it is a folder)." : "."), options.Labels);
-        RefusePipe(options.Labels);
+        if (!File.Exists(labelsPath))
+            throw new FileNotFoundException($"the labels file '{labelsPath}' does not exist" +
+                (Directory.Exists(labelsPath) ? " (it is a folder)." : "."), labelsPath);
+        RefusePipe(labelsPath);
+    }
+
+    /// <summary>The labels when they are text; null when they are numbers (only their header is read then).</summary>
+    private static string[]? TextLabels(string labelsPath, DataOptions options)
+    {
         // Class names as text (np.save of an array of strings): classes sorted as a CSV label column's are. Text is read whole by
         // this read, which hashes it then; numbers' header only, and they are hashed by the read of their values below.
         bool text;
         string[] texts;
-        using (var first = BinaryFile.OpenRead(options.Labels))
+        using (var first = BinaryFile.OpenRead(labelsPath))
         using (var hashed = options.LabelsFingerprinted is null ? null : new FingerprintStream(first))
         {
-            text = Npy.TryReadText(hashed ?? (Stream)first, options.Labels, out texts);
+            text = Npy.TryReadText(hashed ?? (Stream)first, labelsPath, out texts);
             if (text && hashed is not null)
             {
                 var (bytes, sha256) = hashed.Finish();
                 options.LabelsFingerprinted!(bytes, sha256);
             }
         }
-        if (text)
-        {
-            if (texts.Length != n)
-                throw new InvalidDataException($"'{options.Labels}' holds {texts.Length} labels, but '{featuresPath}' holds {n} samples.");
-            // An empty string would become a class without a name (a CSV's empty label cell is refused the same way).
-            if (Array.FindIndex(texts, t => t.Length == 0) is int blank and >= 0)
-                throw new InvalidDataException($"'{options.Labels}' holds an empty label at index {blank}; every sample needs its class.");
-            if (spec?.MultiLabel == true)
-                throw new InvalidDataException($"'{options.Labels}' holds text, but the model is multi-label: it takes an (N, " +
-                    $"{spec.NumClasses}) 0/1 matrix.");
-            IReadOnlyList<string> textClasses = spec?.ClassNames ?? CsvSource.SortClasses(texts.Distinct(StringComparer.Ordinal));
-            var textTargets = ClassIndices(texts, textClasses, options.Labels, options.ClassesOwner);
-            return Classes(textTargets, textClasses);
-        }
-        var y = options.LabelsFingerprinted is { } toldLabels ? ReadFingerprinted(options.Labels, toldLabels) : Npy.Read(options.Labels);
+        return text ? texts : null;
+    }
+
+    /// <summary>Samples with text labels: the model's classes, else the distinct labels sorted as a CSV's are.</summary>
+    private static ArrayDataset TextClasses(Samples samples, string[] texts, string labelsPath, string featuresPath, DataOptions options)
+    {
+        var spec = options.Spec;
+        int n = samples.N;
+        if (texts.Length != n)
+            throw new InvalidDataException($"'{labelsPath}' holds {texts.Length} labels, but '{featuresPath}' holds {n} samples.");
+        // An empty string would become a class without a name (a CSV's empty label cell is refused the same way).
+        if (Array.FindIndex(texts, t => t.Length == 0) is int blank and >= 0)
+            throw new InvalidDataException($"'{labelsPath}' holds an empty label at index {blank}; every sample needs its class.");
+        if (spec?.MultiLabel == true)
+            throw new InvalidDataException($"'{labelsPath}' holds text, but the model is multi-label: it takes an (N, " +
+                $"{spec.NumClasses}) 0/1 matrix.");
+        IReadOnlyList<string> textClasses = spec?.ClassNames ?? CsvSource.SortClasses(texts.Distinct(StringComparer.Ordinal));
+        var textTargets = ClassIndices(texts, textClasses, labelsPath, options.ClassesOwner);
+        return samples.Classes(textTargets, textClasses);
+    }
+
+    /// <summary>Numeric labels, (N) or (N, L), as float64, read (and hashed) once.</summary>
+    private static (NpyArray Y, double[] Values) NumberLabels(string labelsPath, int n, string featuresPath, DataOptions options)
+    {
+        var y = options.LabelsFingerprinted is { } toldLabels ? ReadFingerprinted(labelsPath, toldLabels) : Npy.Read(labelsPath);
         if (y.Rank is not (1 or 2) || y.Dim(0) != n)
-            throw new InvalidDataException($"'{options.Labels}' has shape ({string.Join(", ", y.Shape)}), but '{featuresPath}' holds {n} " +
+            throw new InvalidDataException($"'{labelsPath}' has shape ({string.Join(", ", y.Shape)}), but '{featuresPath}' holds {n} " +
                 $"samples; expected ({n}) class labels or an ({n}, L) 0/1 matrix.");
-        var values = y.ToFloat64();
+        return (y, y.ToFloat64());
+    }
+
+    /// <summary>Refuses an (N, L) labels matrix for a single-label checkpoint, model or run.</summary>
+    private static void CheckSingleLabel(NpyArray y, double[] values, string labelsPath, int n, DataOptions options)
+    {
+        var spec = options.Spec;
         // An (N, L) matrix for a single-label model or run: refused here, before any work, in the file's terms (it failed deep in the
         // metrics, after an epoch in train, or as the model's output shape in calibrate).
         string? singleLabel = options.SingleLabelOwner ?? (spec is { MultiLabel: false } ? "the model" : null);
         if (singleLabel is not null && y.Rank == 2 && y.Dim(1) > 1)
-            throw new InvalidDataException(SingleLabelRefusal(options.Labels, values, n, y.Dim(1), singleLabel));
-        // An (N, 1) column of classes (sklearn's and pandas' column vectors) is classes; a 1-label multi-label problem would be
-        // the same binary one.
-        if ((y.Rank == 2 && y.Dim(1) > 1) || spec?.MultiLabel == true)
-        {
-            int l = y.Rank == 2 ? y.Dim(1) : 1;
-            IReadOnlyList<string> names = spec?.ClassNames
-                ?? Enumerable.Range(0, l).Select(i => "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
-            if (names.Count != l) throw new InvalidDataException($"'{options.Labels}' has {l} label columns; the model has {names.Count}.");
-            var m = new float[values.Length];
-            for (int i = 0; i < values.Length; i++)
-                m[i] = values[i] switch { 0 => 0f, 1 => 1f,
-                    var v =>
-                    throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)}; multi-label " +
-                    "entries must be 0 or 1.") };
-            if (spec is null && l >= 2 && IsOneHot(m, l))
-                Diagnostics.Warnings.Warn($"npy.one-hot:{options.Labels}",
-                    $"every row of '{options.Labels}' holds exactly one 1, as one-hot classes do (Keras's to_categorical): xent reads " +
-                    $"an (N, L) 0/1 matrix as {l} independent labels (multi-label: sigmoid outputs, BCE). If each sample has one " +
-                    "class, save the class indices instead, np.save('labels.npy', y.argmax(1)).");
-            return Labels(m, names);
-        }
+            throw new InvalidDataException(SingleLabelRefusal(labelsPath, values, n, y.Dim(1), singleLabel));
+    }
+
+    /// <summary>Samples with a 0/1 multi-label matrix, its labels named by the model or <c>label0</c> ….</summary>
+    private static ArrayDataset MultiLabels(Samples samples, NpyArray y, double[] values, string labelsPath, ModelSpec? spec)
+    {
+        int l = y.Rank == 2 ? y.Dim(1) : 1;
+        IReadOnlyList<string> names = spec?.ClassNames
+            ?? Enumerable.Range(0, l).Select(i => "label" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        if (names.Count != l) throw new InvalidDataException($"'{labelsPath}' has {l} label columns; the model has {names.Count}.");
+        var m = new float[values.Length];
+        for (int i = 0; i < values.Length; i++)
+            m[i] = values[i] switch { 0 => 0f, 1 => 1f,
+                var v =>
+                throw new InvalidDataException($"'{labelsPath}' holds {v.ToString(CultureInfo.InvariantCulture)}; multi-label " +
+                "entries must be 0 or 1.") };
+        if (spec is null && l >= 2 && IsOneHot(m, l))
+            Diagnostics.Warnings.Warn($"npy.one-hot:{labelsPath}",
+                $"every row of '{labelsPath}' holds exactly one 1, as one-hot classes do (Keras's to_categorical): xent reads " +
+                $"an (N, L) 0/1 matrix as {l} independent labels (multi-label: sigmoid outputs, BCE). If each sample has one " +
+                "class, save the class indices instead, np.save('labels.npy', y.argmax(1)).");
+        return samples.Labels(m, names);
+    }
+
+    /// <summary>Samples with integer class labels: the model's classes, else the distinct labels in numeric order.</summary>
+    private static ArrayDataset IntegerClasses(Samples samples, double[] values, string labelsPath, DataOptions options)
+    {
+        var spec = options.Spec;
+        int n = samples.N;
         var labels = new long[n];
         for (int i = 0; i < n; i++)
         {
             double v = values[i];
             if (v != Math.Floor(v) || Math.Abs(v) > 1e15)
-                throw new InvalidDataException($"'{options.Labels}' holds {v.ToString(CultureInfo.InvariantCulture)} at index {i}; class " +
+                throw new InvalidDataException($"'{labelsPath}' holds {v.ToString(CultureInfo.InvariantCulture)} at index {i}; class " +
                     "labels must be integers.");
             labels[i] = (long)v;
         }
         IReadOnlyList<string> classNames = spec?.ClassNames
             ?? labels.Distinct().Order().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
         var keys = labels.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
-        var targets = ClassIndices(keys, classNames, options.Labels, options.ClassesOwner);
-        return Classes(targets, classNames);
+        var targets = ClassIndices(keys, classNames, labelsPath, options.ClassesOwner);
+        return samples.Classes(targets, classNames);
     }
 
     /// <summary>
