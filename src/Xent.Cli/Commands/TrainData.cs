@@ -136,25 +136,53 @@ internal static class TrainData
     /// </summary>
     public static Prepared PrepareFiles(TrainSettings s, string path, ModelSpec? saved)
     {
-        var options = new DataOptions
-        {
-            Target = s.Target,
-            Features = DataSource.Columns(s.Features, "--features"),
-            MultiLabel = DataSource.Columns(s.MultiLabel, "--multi-label"),
-            ImputeMissing = s.Missing == "mean",
-            Labels = s.Labels,
-            ImageSize = DataSource.ParseImageSize(s.ImageSize),
-            // A resumed model keeps its classes in its order and spelling (a checkpoint from before numeric labels sorted by value).
-            ClassOrder = saved is { MultiLabel: false } ? saved.ClassNames : null,
-            CommandLine = true, // the readers' advice names --missing, --features, --image-size
-            // A single-label checkpoint refuses an (N, L) --labels matrix in the file's terms, before the data's kind is compared.
-            SingleLabelOwner = saved is { MultiLabel: false } ? $"the checkpoint '{s.Resume}'" : null,
-        };
+        var options = DataOptionsFor(s, saved);
+        var kind = CheckedKind(s, path);
+        options = WithCnnImageSizeCheck(s, kind, options);
+        var (all, files, fingerprint, labelsFingerprint) = ReadData(path, kind, options);
+        WarnNumericHeader(path, kind);
+        CheckClasses(s, path, kind, all);
+        var provisional = ProvisionalSpec(s, path, kind, all);
+        var sets = s.TestData is not null && s.ValSplit is null
+            ? ReadTestData(s, path, options, all, provisional, ref fingerprint, labelsFingerprint)
+            : SplitData(s, path, all);
+        var counts = TrainingCounts(sets.Train, all.IsMultiLabel);
+        var (mean, std, otherRows) = Standardisation(sets.Train, provisional, saved, path);
+        var spec = provisional with { Mean = mean, Std = std };
+        return new Prepared(sets.Train.Standardized(mean, std), sets.Test.Standardized(mean, std), spec, counts, sets.Source,
+            IsIdx: false, sets.Note, all.Count, sets.HeldOut, otherRows, files, fingerprint, labelsFingerprint);
+    }
+
+    /// <summary>The readers' options from train's: --target, --features, --labels and the like.</summary>
+    private static DataOptions DataOptionsFor(TrainSettings s, ModelSpec? saved) => new()
+    {
+        Target = s.Target,
+        Features = DataSource.Columns(s.Features, "--features"),
+        MultiLabel = DataSource.Columns(s.MultiLabel, "--multi-label"),
+        ImputeMissing = s.Missing == "mean",
+        Labels = s.Labels,
+        ImageSize = DataSource.ParseImageSize(s.ImageSize),
+        // A resumed model keeps its classes in its order and spelling (a checkpoint from before numeric labels sorted by value).
+        ClassOrder = saved is { MultiLabel: false } ? saved.ClassNames : null,
+        CommandLine = true, // the readers' advice names --missing, --features, --image-size
+        // A single-label checkpoint refuses an (N, L) --labels matrix in the file's terms, before the data's kind is compared.
+        SingleLabelOwner = saved is { MultiLabel: false } ? $"the checkpoint '{s.Resume}'" : null,
+    };
+
+    /// <summary>The kind of --data, refusing options and a --test-data that do not go with it, and a .npy file without --labels.</summary>
+    private static DataSourceKind CheckedKind(TrainSettings s, string path)
+    {
         var kind = DatasetFactory.Detect(path, commandLine: true);
         RequireSameKind(s, kind, path); // first: each kind's own hints (--test-labels for a .npy) would contradict the other's
         RequireApplicable(s, kind, path);
         if (kind == DataSourceKind.Npy && s.Labels is null)
             throw new InvalidDataException($"'{path}' is a .npy features file: pass its labels with --labels labels.npy.");
+        return kind;
+    }
+
+    /// <summary><paramref name="options"/>, checking each image's size for the cnn when image folders train one.</summary>
+    private static DataOptions WithCnnImageSizeCheck(TrainSettings s, DataSourceKind kind, DataOptions options)
+    {
         // A size the cnn cannot take is refused before every image is decoded and resized to it; without --image-size, once the
         // first image's header has told its size.
         if (kind == DataSourceKind.ImageFolder && (s.Model == "auto" ? ModelCatalog.Auto(ModelSpec.ImageInput) : s.Model) == "cnn")
@@ -162,6 +190,15 @@ internal static class TrainData
             if (options.ImageSize is { } size) ModelCatalog.CheckCnnImageSize(size.Height, size.Width, commandLine: true);
             options = options with { CheckImageSize = (h, w) => ModelCatalog.CheckCnnImageSize(h, w, commandLine: true) };
         }
+        return options;
+    }
+
+    /// <summary>
+    /// --data, read once, saying so on stdout; with image class folders' files (for split.csv) and a .npy pair's fingerprints.
+    /// </summary>
+    private static (ArrayDataset All, string[]? Files, (long, string)? Fingerprint, (long, string)? LabelsFingerprint) ReadData(
+        string path, DataSourceKind kind, DataOptions options)
+    {
         // A large file or folder takes seconds to read: say so first, and how long it took after.
         Console.WriteLine($"Reading '{path}' …"); // a whole line: warnings while reading go to stderr between the two
         var clock = Stopwatch.StartNew();
@@ -178,11 +215,25 @@ internal static class TrainData
             : DatasetFactory.Load(path, readOptions);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Read {all.Count} {(all.IsImage ? "image" : "sample")}{(all.Count == 1 ? "" : "s")} in {clock.Elapsed.TotalSeconds:F1} s."));
+        return (all, files, fingerprint, labelsFingerprint);
+    }
+
+    /// <summary>A warning when a CSV's column names are numbers: its first line may be data, not a header.</summary>
+    private static void WarnNumericHeader(string path, DataSourceKind kind)
+    {
         if (kind == DataSourceKind.Csv && CsvSource.NumericNames(CsvSource.ReadHeader(path)) is { Length: > 0 } numeric)
             // scikit-learn's raw iris.csv parses (its first line of counts has as many cells as the rows) and trains on nonsense names.
             Console.Error.WriteLine(CliHost.Clean(
                 $"Warning: column names {string.Join(", ", numeric.Take(5))} of '{path}' are numbers: xent reads the first line as the " +
                 "header, so if it is a data row, or scikit-learn's line of counts, give the file a header line (see docs/DATA.md)."));
+    }
+
+    /// <summary>
+    /// Refuses single-label data with one class, or with labels that are a quantity or an ID rather than classes; warns of
+    /// negative labels.
+    /// </summary>
+    private static void CheckClasses(TrainSettings s, string path, DataSourceKind kind, ArrayDataset all)
+    {
         if (!all.IsMultiLabel && all.ClassNames.Count < 2)
             throw new InvalidDataException($"'{path}' holds a single class ('{all.ClassNames[0]}'); a classifier needs at least two.");
         if (!all.IsMultiLabel && NotClassesReason(all.ClassNames, all.ClassCounts(), all.Count) is { } reason)
@@ -196,9 +247,14 @@ internal static class TrainData
         }
         if (!all.IsMultiLabel && NegativeLabelsWarning(all.ClassNames, all.ClassCounts()) is { } negative)
             Console.Error.WriteLine(CliHost.Clean(negative));
+    }
+
+    /// <summary>The model spec the data calls for, before its standardisation statistics (mean 0, std 1 until then).</summary>
+    private static ModelSpec ProvisionalSpec(TrainSettings s, string path, DataSourceKind kind, ArrayDataset all)
+    {
         string kindName = all.IsImage ? ModelSpec.ImageInput : ModelSpec.FeatureInput;
         string model = s.Model == "auto" ? ModelCatalog.Auto(kindName) : s.Model;
-        var provisional = new ModelSpec
+        return new ModelSpec
         {
             Model = model,
             InputKind = kindName,
@@ -212,42 +268,68 @@ internal static class TrainData
             TargetColumn = kind == DataSourceKind.Csv && !all.IsMultiLabel ? CsvSource.TargetColumn(path, s.Target) : null,
             ImputeMissing = s.Missing == "mean",
         };
+    }
 
-        ArrayDataset train, test;
-        string? note = null;
-        int[]? heldOut = null;
-        string source;
-        if (s.TestData is not null && s.ValSplit is null)
+    /// <summary>
+    /// The training and held-out sets, what the held-out set is (<see cref="Prepared.Source"/>), the note on it, and the held-out
+    /// rows of a split (null for --test-data).
+    /// </summary>
+    private sealed record TrainAndTest(ArrayDataset Train, ArrayDataset Test, string Source, string? Note, int[]? HeldOut);
+
+    /// <summary>
+    /// --data for training and --test-data, read in <paramref name="provisional"/>'s classes, for testing; warns when they are the
+    /// same data.
+    /// </summary>
+    private static TrainAndTest ReadTestData(TrainSettings s, string path, DataOptions options, ArrayDataset all, ModelSpec provisional,
+        ref (long, string)? fingerprint, (long, string)? labelsFingerprint)
+    {
+        if (s.TestLabels is null && DatasetFactory.Detect(s.TestData!, commandLine: true) == DataSourceKind.Npy)
+            throw new InvalidDataException($"'{s.TestData}' is a .npy features file: pass its labels with --test-labels labels.npy.");
+        var test = DatasetFactory.Load(s.TestData!, options with
         {
-            if (s.TestLabels is null && DatasetFactory.Detect(s.TestData, commandLine: true) == DataSourceKind.Npy)
-                throw new InvalidDataException($"'{s.TestData}' is a .npy features file: pass its labels with --test-labels labels.npy.");
-            test = DatasetFactory.Load(s.TestData, options with
-            {
-                Labels = s.TestLabels, Spec = provisional, MultiLabel = null, ClassesOwner = $"the classes of '{path}'",
-                // Refused here, before training: an (N, L) --test-labels for (N) --labels failed in the metrics after an epoch.
-                SingleLabelOwner = all.IsMultiLabel ? null : $"--labels '{s.Labels}'",
-            });
-            train = all;
-            source = LinkWalk.RealPath(s.TestData);
-            // Testing on the training file (its path, a link or a copy) scores the samples the model trains on: said once, before
-            // training. A hash taken here is the checkpoint's fingerprint too (the file is not read a third time).
-            if (TrainingDataWarning.ForTestData(path, s.TestData, all.IsMultiLabel, ref fingerprint,
-                    s.Labels is null ? null : (s.Labels, labelsFingerprint), s.TestLabels) is { } sameData)
-                Console.Error.WriteLine(CliHost.Clean(sameData));
-        }
-        else
-        {
-            double f = s.ValSplit ?? 0.1;
-            var (tr, te) = DataSplits.Stratified(all, f, s.Seed);
-            (train, test) = (all.Subset(tr), all.Subset(te));
-            heldOut = te;
-            source = $"{f.ToString("R", CultureInfo.InvariantCulture)} of {LinkWalk.RealPath(path)} (split.csv)";
-            note = HeldOutNote.Text($"'{path}'", !all.IsMultiLabel, f, te.Length, all.Count, " samples", s.Seed)
-                + (s.ValSplit is null ? "; choose with --val-split F or --test-data PATH." : ".");
-        }
+            Labels = s.TestLabels, Spec = provisional, MultiLabel = null, ClassesOwner = $"the classes of '{path}'",
+            // Refused here, before training: an (N, L) --test-labels for (N) --labels failed in the metrics after an epoch.
+            SingleLabelOwner = all.IsMultiLabel ? null : $"--labels '{s.Labels}'",
+        });
+        var train = all;
+        string source = LinkWalk.RealPath(s.TestData!);
+        // Testing on the training file (its path, a link or a copy) scores the samples the model trains on: said once, before
+        // training. A hash taken here is the checkpoint's fingerprint too (the file is not read a third time).
+        if (TrainingDataWarning.ForTestData(path, s.TestData!, all.IsMultiLabel, ref fingerprint,
+                s.Labels is null ? null : (s.Labels, labelsFingerprint), s.TestLabels) is { } sameData)
+            Console.Error.WriteLine(CliHost.Clean(sameData));
+        return new TrainAndTest(train, test, source, Note: null, HeldOut: null);
+    }
+
+    /// <summary>--data split, stratified unless multi-label: --val-split of it (0.1 by default) held out.</summary>
+    private static TrainAndTest SplitData(TrainSettings s, string path, ArrayDataset all)
+    {
+        double f = s.ValSplit ?? 0.1;
+        var (tr, te) = DataSplits.Stratified(all, f, s.Seed);
+        var (train, test) = (all.Subset(tr), all.Subset(te));
+        int[] heldOut = te;
+        string source = $"{f.ToString("R", CultureInfo.InvariantCulture)} of {LinkWalk.RealPath(path)} (split.csv)";
+        string note = HeldOutNote.Text($"'{path}'", !all.IsMultiLabel, f, te.Length, all.Count, " samples", s.Seed)
+            + (s.ValSplit is null ? "; choose with --val-split F or --test-data PATH." : ".");
+        return new TrainAndTest(train, test, source, note, heldOut);
+    }
+
+    /// <summary>The training split's class counts, refusing a single-label split with one class.</summary>
+    private static long[] TrainingCounts(ArrayDataset train, bool multiLabel)
+    {
         var counts = train.ClassCounts();
-        if (!all.IsMultiLabel && counts.Count(n => n > 0) < 2)
+        if (!multiLabel && counts.Count(n => n > 0) < 2)
             throw new InvalidDataException("the training split holds a single class; a classifier needs at least two.");
+        return counts;
+    }
+
+    /// <summary>
+    /// The training split's mean and std per input (a resumed run's checkpoint's, in <paramref name="saved"/>), warning of inputs
+    /// with no value in it; OtherRows: the checkpoint's differ from this split's.
+    /// </summary>
+    private static (float[] Mean, float[] Std, bool OtherRows) Standardisation(ArrayDataset train, ModelSpec provisional,
+        ModelSpec? saved, string path)
+    {
         var (mean, std) = train.ComputeStandardization(out int[] unobserved);
         if (unobserved.Length > 0)
         {
@@ -267,9 +349,7 @@ internal static class TrainData
             otherRows = !mean.AsSpan().SequenceEqual(saved.Mean) || !std.AsSpan().SequenceEqual(saved.Std);
             (mean, std) = (saved.Mean, saved.Std);
         }
-        var spec = provisional with { Mean = mean, Std = std };
-        return new Prepared(train.Standardized(mean, std), test.Standardized(mean, std), spec, counts, source,
-            IsIdx: false, note, all.Count, heldOut, otherRows, files, fingerprint, labelsFingerprint);
+        return (mean, std, otherRows);
     }
 
     /// <summary>Refuses a --test-data of another kind than --data (a .npy file beside a CSV, say), naming both kinds.</summary>
