@@ -35,10 +35,13 @@ public static class CsvSource
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">One line naming the problem: a ragged row, an unknown column, a non-numeric feature, an empty
     /// cell, …</exception>
+    /// <exception cref="ArgumentException"><see cref="DataOptions.MultiLabel"/> names other label columns than
+    /// <see cref="DataOptions.Spec"/>'s labels, or is given for a single-label spec.</exception>
     public static ArrayDataset Load(string path, DataOptions? options = null)
     {
         options ??= new DataOptions();
         var spec = options.Spec;
+        RequireSpecLabels(options);
         bool multi = options.MultiLabel is { Count: > 0 } || spec?.MultiLabel == true;
         var table = CsvColumns.Read(path, h => TextColumnsToKeep(h, options, multi), progress: options.Progress, requireRows: true);
         // One lookup of the names: Array.IndexOf for each of a model's features made eval of a 60,000-column file take 30 s.
@@ -658,6 +661,23 @@ public static class CsvSource
             throw new InvalidDataException($"column '{name}' holds '{nonFiniteCell}' on line {table.Line(nonFinite)} of '{path}', " +
                 "which is not a finite float32 number; fix the value.");
         return table.Numbers(c);
+    }
+
+    /// <summary>
+    /// Refuses a <see cref="DataOptions.MultiLabel"/> beside a <see cref="DataOptions.Spec"/> that does not name the model's labels in
+    /// their order: the columns were read from one list and the labels named from the other, so labels given in another order
+    /// were swapped without a word, and a longer list ran past the model's labels (an IndexOutOfRangeException).
+    /// </summary>
+    private static void RequireSpecLabels(DataOptions options)
+    {
+        if (options is not { Spec: { } spec, MultiLabel: { Count: > 0 } given }) return;
+        if (!spec.MultiLabel)
+            throw new ArgumentException($"DataOptions.MultiLabel names label columns ({string.Join(", ", given)}), but the model is " +
+                $"single-label (classes {string.Join(", ", spec.ClassNames)}); leave MultiLabel out when Spec is set.", nameof(options));
+        if (!given.SequenceEqual(spec.ClassNames, StringComparer.Ordinal))
+            throw new ArgumentException($"DataOptions.MultiLabel ({string.Join(", ", given)}) is not the model's labels in their order " +
+                $"({string.Join(", ", spec.ClassNames)}); leave MultiLabel out when Spec is set, and the model's label columns are read.",
+                nameof(options));
     }
 
     /// <summary>

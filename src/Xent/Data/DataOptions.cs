@@ -11,7 +11,10 @@ public sealed record DataOptions
     /// <summary>CSV: the feature columns, in order. Default: every column that is not a label.</summary>
     public IReadOnlyList<string>? Features { get; init; }
 
-    /// <summary>CSV: 0/1 label columns of a multi-label problem (instead of <see cref="Target"/>).</summary>
+    /// <summary>
+    /// CSV: 0/1 label columns of a multi-label problem (instead of <see cref="Target"/>). With <see cref="Spec"/> leave it out: the
+    /// model's labels are read (given, it must name them in their order).
+    /// </summary>
     public IReadOnlyList<string>? MultiLabel { get; init; }
 
     /// <summary>

@@ -78,6 +78,8 @@ public static class DatasetFactory
     /// <exception cref="InvalidDataException">The data is malformed or does not fit the options or spec; the message says how.</exception>
     /// <exception cref="NotSupportedException">An IDX folder (read it with <see cref="LoadIdx"/>) or a kind only <c>predict</c>
     /// reads.</exception>
+    /// <exception cref="ArgumentException">A CSV file's <see cref="DataOptions.MultiLabel"/> that does not name
+    /// <see cref="DataOptions.Spec"/>'s labels in their order.</exception>
     public static ArrayDataset Load(string path, DataOptions? options = null)
     {
         options ??= new DataOptions();

@@ -183,6 +183,44 @@ public class CsvReadingTests
     }
 
     [Fact]
+    public void AMultiLabelListBesideAModelSpecMustBeTheModelsLabelsInOrder()
+    {
+        // The columns were read from DataOptions.MultiLabel and the labels named from the spec: labels given in another order were
+        // swapped without a word, a longer list ran past the spec's labels (IndexOutOfRangeException), a shorter one read zeros.
+        using var dir = new TempDirectory();
+        const string text = "a,p,q,r\n1,1,0,1\n2,0,1,1\n3,1,1,0\n";
+        var spec = new ModelSpec
+        {
+            Model = "linear", InputKind = ModelSpec.FeatureInput, InputShape = [1], ClassNames = ["p", "q"], Mean = new float[1],
+            Std = [1f], FeatureNames = ["a"], MultiLabel = true,
+        };
+        // Each row's (p, q) cells, in the spec's order: what every accepted way of reading must give.
+        float[][] expected = [[1f, 0f], [0f, 1f], [1f, 1f]];
+        foreach (var options in new[] { new DataOptions { Spec = spec }, new DataOptions { Spec = spec, MultiLabel = ["p", "q"] } })
+        {
+            var data = Load(dir, "ok.csv", text, options);
+            Assert.Equal(["p", "q"], data.ClassNames);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                var row = new float[2];
+                data.CopyLabels(i, row);
+                Assert.Equal(expected[i], row);
+            }
+        }
+        foreach (string[] given in new[] { new[] { "q", "p" }, ["p", "q", "r"], ["p"] })
+        {
+            var e = Assert.Throws<ArgumentException>(() => Load(dir, "x.csv", text, new DataOptions { Spec = spec, MultiLabel = given }));
+            Assert.StartsWith($"DataOptions.MultiLabel ({string.Join(", ", given)}) is not the model's labels in their order (p, q); ",
+                e.Message, StringComparison.Ordinal);
+        }
+        var single = spec with { MultiLabel = false, ClassNames = ["x", "y"], TargetColumn = "p" };
+        var s = Assert.Throws<ArgumentException>(
+            () => Load(dir, "s.csv", text, new DataOptions { Spec = single, MultiLabel = ["p", "q"] }));
+        Assert.StartsWith("DataOptions.MultiLabel names label columns (p, q), but the model is single-label (classes x, y); ", s.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ATrailingSeparatorOnEveryLineIsNotAColumn()
     {
         // Some spreadsheet exports end every line in the separator: the header then has an empty last name.
