@@ -34,7 +34,6 @@ internal sealed class TrainRun
     private double _lr, _wd;
     private Module _module = null!;
     private Optimizer _opt = null!;
-    private string _lossName = "";
     private Func<Tensor, Tensor, Tensor> _criterion = null!;
     private string _lossLabel = "";
     private Tensor? _weight;
@@ -313,10 +312,10 @@ internal sealed class TrainRun
             // A --momentum for an optimizer other than sgd; Fail drops ArgumentException's " (Parameter 'momentum')".
             return CliHost.Fail(e);
         }
-        _lossName = s.Loss == "auto" ? (spec.MultiLabel ? "bce-with-logits" : "cross-entropy") : s.Loss;
-        if (spec.MultiLabel != (_lossName == "bce-with-logits"))
+        string lossName = s.Loss == "auto" ? (spec.MultiLabel ? "bce-with-logits" : "cross-entropy") : s.Loss;
+        if (spec.MultiLabel != (lossName == "bce-with-logits"))
         {
-            _err.WriteLine($"error: --loss {_lossName} does not fit {(spec.MultiLabel ? "multi-label" : "single-label")} data; use " +
+            _err.WriteLine($"error: --loss {lossName} does not fit {(spec.MultiLabel ? "multi-label" : "single-label")} data; use " +
                 $"--loss {(spec.MultiLabel ? "bce-with-logits" : "cross-entropy")}.");
             return ExitCodes.BadInput;
         }
@@ -326,14 +325,14 @@ internal sealed class TrainRun
             return ExitCodes.BadInput;
         }
         // Class weights: data-parallel ranks weight their shares of the mean by them.
-        (_criterion, _lossLabel, _weight) = TrainLoss.Criterion(s, _prep, _lossName);
+        (_criterion, _lossLabel, _weight) = TrainLoss.Criterion(s, _prep, lossName);
         // The held-out loss is plain CE (BCE): named so beside a training loss with smoothing, weights or a focal term in it.
-        _lossTerms = HeldOutLoss.TrainingOnlyTerms(spec.MultiLabel, _lossName, s.FocalGamma, s.LabelSmoothing, s.ClassWeights,
+        _lossTerms = HeldOutLoss.TrainingOnlyTerms(spec.MultiLabel, lossName, s.FocalGamma, s.LabelSmoothing, s.ClassWeights,
             s.PosWeight);
 
         _metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt", ["model"] = spec.Model };
         foreach (var (k, v) in spec.ToMetadata()) _metadata[k] = v;
-        if (_dp?.Mismatch(_prep.Train, _prep.Test, spec, CollectiveOptions(s, _lossName, _savedMetadata)) is { } differentRanks)
+        if (_dp?.Mismatch(_prep.Train, _prep.Test, spec, CollectiveOptions(s, lossName, _savedMetadata)) is { } differentRanks)
         {
             _err.WriteLine("error: " + differentRanks);
             return ExitCodes.BadInput;
