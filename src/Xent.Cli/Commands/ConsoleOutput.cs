@@ -1,5 +1,4 @@
 using Spectre.Console;
-using Xent.Diagnostics;
 using Xent.Training;
 
 namespace Xent.Cli.Commands;
@@ -24,31 +23,11 @@ internal static class ConsoleOutput
             return trainer.Run(trainBatches, batchesPerEpoch, testBatches);
         }
 
-        // A warning written straight to a terminal's stderr lands inside the live region, whose next redraw overwrote it; on
-        // the same terminal it goes through the display instead (a redirected stderr still gets it), and is kept for the report
-        // as stderr's warnings are. Both kinds: the library's (Warnings.Handler) and the trainer's own (a rising loss, a NaN
-        // held-out loss), which the run writes to stderr.
-        var libraryWarning = Warnings.Handler;
-        var trainerWarning = trainer.Warning;
-        if (!Console.IsErrorRedirected)
-        {
-            void Show(string message)
-            {
-                AnsiConsole.WriteLine("Warning: " + message);
-                warnings.Add(message);
-            }
-            Warnings.Handler = Show;
-            if (trainerWarning is not null) trainer.Warning = Show;
-        }
-        try
-        {
-            return RunLive(trainer, epochs, trainBatches, batchesPerEpoch, testBatches);
-        }
-        finally
-        {
-            Warnings.Handler = libraryWarning;
-            trainer.Warning = trainerWarning;
-        }
+        // A line written straight to a terminal's stderr lands inside the live region, whose next redraw wrote over it: while the
+        // display runs, stderr's lines (every warning: the command's, the trainer's, the library's) go through it instead, and are
+        // kept for the report as before. A redirected stderr still gets them.
+        using var shown = Console.IsErrorRedirected ? null : warnings.ShowOn(AnsiConsole.WriteLine);
+        return RunLive(trainer, epochs, trainBatches, batchesPerEpoch, testBatches);
     }
 
     /// <summary>Columns below which training logs plain lines even on a terminal.</summary>

@@ -8,9 +8,10 @@ using Xunit;
 namespace Xent.Tests.Cli;
 
 /// <summary>
-/// On a terminal of 120 columns or more, <c>train</c> draws a live progress row, and a library warning raised while it trains
-/// goes through that display instead of stderr (which would be overwritten by the next redraw). Such a warning must still reach
-/// report.html's Warnings section. Tests redirect stdout, so only a real terminal takes that path: here util-linux
+/// On a terminal of 120 columns or more, <c>train</c> draws a live progress row, and a warning raised while it trains (the
+/// library's or the trainer's) goes through that display instead of stderr, whose lines the next redraw would write over. Such
+/// a warning must still reach report.html's Warnings section, and stay whole on the screen. Tests redirect stdout, so only a
+/// real terminal takes that path: here util-linux
 /// <c>script</c> gives the CLI a pseudo-terminal of 160 columns.
 /// </summary>
 public sealed class LiveDisplayWarningsCliTests : IDisposable
