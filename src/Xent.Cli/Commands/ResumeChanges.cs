@@ -1,6 +1,6 @@
 using System.Globalization;
-using Xent.Optim;
 using Xent.IO;
+using Xent.Optim;
 using Xent.Training;
 
 namespace Xent.Cli.Commands;

@@ -115,8 +115,6 @@ internal sealed class TrainRun
         if (s.TestLabels is not null && s.TestData is null)
             throw new ArgumentException("--test-labels names the labels of a .npy --test-data; pass --test-data too, or leave out " +
                 "--test-labels.");
-        _dataPath = s.Data ?? DataSource.DefaultDirectory;
-        _idx = DataSource.IsIdx(_dataPath);
         return null;
     }
 
@@ -154,6 +152,8 @@ internal sealed class TrainRun
     /// <summary>Refuses data that is not there, or an option an IDX folder has no use for, before anything is read.</summary>
     private int? LocateData()
     {
+        _dataPath = _s.Data ?? DataSource.DefaultDirectory;
+        _idx = DataSource.IsIdx(_dataPath);
         // Before the default folder is looked for: a checkpoint of a table resumed without --data needs its table, not Fashion-MNIST.
         if (_savedMetadata is not null && _s.Data is null
             && TrainArguments.ResumeWithoutData(_s.Resume!, _savedMetadata, _savedSpec) is { } noData)
